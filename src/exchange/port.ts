@@ -1,0 +1,49 @@
+import type {
+  BookTicker,
+  CancelOutcome,
+  OrderRequest,
+  OrderSnapshot,
+  PlaceOutcome,
+  PositionSnapshot,
+  QueryOutcome,
+  SymbolFilters,
+} from './types.js';
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/**
+ * One trading account on the exchange. Every method resolves (never rejects) with an outcome, so callers
+ * cannot forget the "unknown" case: a timeout after send is reported as unknown, never as rejected.
+ */
+export interface ExchangeAccount {
+  placeOrder(req: OrderRequest): Promise<PlaceOutcome>;
+  cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome>;
+  queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome>;
+  /** Throws on failure: boot reconciliation must not proceed on a guess. */
+  getPositions(): Promise<PositionSnapshot[]>;
+  /** Throws on failure. */
+  getOpenOrders(): Promise<OrderSnapshot[]>;
+  /** User-data stream: order updates pushed by the exchange. */
+  subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export interface MarketData {
+  /** Throws on failure. */
+  getSymbolFilters(symbols: readonly string[]): Promise<Record<string, SymbolFilters>>;
+  /** bookTicker stream for the given symbols; reconnects on its own until closed. */
+  subscribeBookTicker(symbols: readonly string[], onTick: (tick: BookTicker) => void): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export interface AccountCredentials {
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface ExchangeConnector {
+  marketData(): MarketData;
+  account(credentials: AccountCredentials): ExchangeAccount;
+}

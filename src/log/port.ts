@@ -1,0 +1,102 @@
+// The log port: command stream in, write-ahead log, outbound event stream, dead letters, snapshots.
+// Two adapters implement it with the same semantics (Redis Streams, SQLite) and one contract suite
+// (test/log/contract.ts) runs against both. Entries carry JSON strings; parsing and validation are the
+// caller's job so a malformed entry can never crash the adapter.
+
+/** Stream and group names; every name gets the adapter's key prefix (tests isolate themselves with it). */
+export const streamNames = {
+  commands: 'cmd:exec',
+  commandGroup: 'exec',
+  wal: 'wal:exec',
+  outbound: 'evt:exec',
+  deadLetters: 'dlq:cmd:exec',
+  snapshot: 'snap:exec',
+} as const;
+
+export interface CommandDelivery {
+  entryId: string;
+  /** The entry's `data` field as stored; may be missing, huge or not JSON. */
+  raw: string;
+  /** 1 on first delivery; grows each time the entry is reclaimed after its consumer died. */
+  deliveryCount: number;
+}
+
+export interface LogRecord {
+  id: string;
+  /** JSON string as committed. */
+  data: string;
+}
+
+export interface DeadLetter {
+  entryId: string;
+  raw: string;
+  reason: string;
+}
+
+export interface CommitBatch {
+  /** WAL events, JSON strings, appended in order. */
+  wal: string[];
+  /** Outbound events (replies, alerts), JSON strings. */
+  outbound: string[];
+  /** Command entries to acknowledge in the same atomic step. */
+  ack: string[];
+  /** Command entries to move to the dead-letter stream (and acknowledge) in the same atomic step. */
+  deadLetters: DeadLetter[];
+}
+
+export interface Snapshot {
+  /** Id of the last WAL record folded into `data`. */
+  walId: string;
+  data: string;
+}
+
+export interface LogLimits {
+  /** A pending command idle this long is presumed orphaned by a dead consumer and reclaimed. */
+  reclaimIdleMs: number;
+  /** Outbound stream is capped (approximately) at this many entries. */
+  maxOutboundEntries: number;
+}
+
+export const defaultLogLimits: LogLimits = { reclaimIdleMs: 5_000, maxOutboundEntries: 100_000 };
+
+export interface EngineLog {
+  /** Creates streams and the `exec` consumer group if missing. Idempotent. */
+  init(): Promise<void>;
+
+  // --- producers (telegram, cli, dashboard, signals) ---
+  /** Durably appends a command entry; resolves with its entry id only once it is stored. */
+  appendCommand(data: string): Promise<string>;
+
+  // --- execution service ---
+  /** New entries for the `exec` group (each delivered to one consumer), waiting up to blockMs. */
+  readCommands(consumer: string, maxEntries: number, blockMs: number): Promise<CommandDelivery[]>;
+  /** Pending entries idle longer than reclaimIdleMs, claimed for `consumer`, with their delivery counts. */
+  reclaimStaleCommands(consumer: string, maxEntries: number): Promise<CommandDelivery[]>;
+  /** Atomically: append WAL events, append outbound events, ack commands, dead-letter commands. Returns WAL ids. */
+  commit(batch: CommitBatch): Promise<string[]>;
+  /** WAL records with id strictly after `afterId` (null = from the start), oldest first. */
+  readWal(afterId: string | null, maxEntries: number): Promise<LogRecord[]>;
+  loadSnapshot(): Promise<Snapshot | null>;
+  /** Stores the snapshot, then drops WAL records up to and including snapshot.walId. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+
+  // --- outbound consumers (telegram, dashboard) ---
+  /** Creates the consumer group on the outbound stream from its beginning if missing. */
+  initOutboundGroup(group: string): Promise<void>;
+  /** New entries for this group, plus none of the pending ones (use reclaim for those). */
+  readOutbound(group: string, consumer: string, maxEntries: number, blockMs: number): Promise<LogRecord[]>;
+  /** This consumer's own pending (delivered, unacked) entries: re-read after a restart. */
+  readOutboundPending(group: string, consumer: string, maxEntries: number): Promise<LogRecord[]>;
+  ackOutbound(group: string, ids: string[]): Promise<void>;
+  /** Non-group tail read (CLI waiting for its reply): entries after `afterId`, waiting up to blockMs. */
+  tailOutbound(afterId: string, maxEntries: number, blockMs: number): Promise<LogRecord[]>;
+  /** Id of the newest outbound entry ('0' or '0-0' style "beginning" when empty), to tail from. */
+  lastOutboundId(): Promise<string>;
+
+  // --- inspection ---
+  readDeadLetters(maxEntries: number): Promise<(DeadLetter & { id: string })[]>;
+  /** Number of command entries delivered but not yet acknowledged. */
+  pendingCommandCount(): Promise<number>;
+
+  close(): Promise<void>;
+}

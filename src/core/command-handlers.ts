@@ -1,0 +1,174 @@
+import type { Command } from './commands.js';
+import type { DecisionContext } from './context.js';
+import { valueSession } from './mtm.js';
+import { isTerminal, placeOrder } from './orders.js';
+import { planTowardTarget, targetQuantity } from './planner.js';
+import type { Session } from './state.js';
+
+// One handler per command type. A handler either returns a rejection reason (nothing was changed) or
+// emits its events and returns the reply status and result.
+
+export type HandlerResult = { ok: true; status: 'accepted' | 'done'; result: unknown } | { ok: false; reason: string };
+
+const hourMs = 3_600_000;
+
+function runningSession(ctx: DecisionContext, userId: string): Session | string {
+  const session = ctx.durable.sessions[userId];
+  if (!session || session.status === 'closed') return 'no running session; start one with session.start';
+  return session;
+}
+
+export function sessionSummary(ctx: DecisionContext, session: Session): unknown {
+  const valuation = valueSession(session, ctx.market);
+  const openOrders = Object.values(ctx.durable.orders)
+    .filter((o) => o.userId === session.userId && !isTerminal(o))
+    .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity, price: o.price, status: o.status, purpose: o.purpose }));
+  return {
+    userId: session.userId,
+    mode: session.mode,
+    status: session.status,
+    capitalUsd: session.capitalUsd,
+    stopLossPct: session.stopLossPct,
+    horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
+    paused: session.paused,
+    killSwitch: session.killSwitch,
+    positions: session.positions,
+    realizedPnlUsd: session.realizedPnlUsd,
+    ...valuation,
+    openOrders,
+  };
+}
+
+function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.start' }>): HandlerResult {
+  const existing = ctx.durable.sessions[cmd.userId];
+  if (existing && existing.status !== 'closed') return { ok: false, reason: `a session is already ${existing.status}; stop it first` };
+  if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
+  if (cmd.mode === 'live') {
+    if (!ctx.config.liveTradingEnabled) return { ok: false, reason: 'live trading is disabled on this engine (LIVE_TRADING=1 is not set)' };
+    if (!ctx.config.liveApprovedUserIds.includes(cmd.userId)) return { ok: false, reason: 'live trading needs an admin approval for this user' };
+  }
+  ctx.emit({
+    type: 'session.started',
+    userId: cmd.userId,
+    mode: cmd.mode,
+    capitalUsd: cmd.capitalUsd,
+    stopLossPct: cmd.stopLossPct ?? null,
+    horizonDeadlineMs: cmd.horizonHours === undefined ? null : ctx.nowMs + cmd.horizonHours * hourMs,
+    atMs: ctx.nowMs,
+  });
+  const session = ctx.durable.sessions[cmd.userId];
+  return { ok: true, status: 'done', result: session ? sessionSummary(ctx, session) : null };
+}
+
+function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
+  const session = runningSession(ctx, cmd.userId);
+  if (typeof session === 'string') return { ok: false, reason: session };
+  if (session.status === 'stopping') return { ok: false, reason: 'the session is already stopping' };
+  ctx.emit({ type: 'session.stopping', userId: cmd.userId, commandId: cmd.id });
+  // "done" follows from enforceFlat once every position is flat and no order is open.
+  return { ok: true, status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => session.positions[s]?.qty !== 0) } };
+}
+
+function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>): HandlerResult {
+  const session = runningSession(ctx, cmd.userId);
+  if (typeof session === 'string') return { ok: false, reason: session };
+  switch (cmd.type) {
+    case 'session.set_stoploss':
+      ctx.emit({ type: 'session.stoploss_set', userId: cmd.userId, pct: cmd.pct });
+      return { ok: true, status: 'done', result: { stopLossPct: cmd.pct } };
+    case 'session.set_horizon': {
+      const deadlineMs = ctx.nowMs + cmd.hours * hourMs;
+      ctx.emit({ type: 'session.horizon_set', userId: cmd.userId, deadlineMs });
+      return { ok: true, status: 'done', result: { horizonDeadline: new Date(deadlineMs).toISOString() } };
+    }
+    case 'session.pause':
+    case 'session.resume': {
+      const paused = cmd.type === 'session.pause';
+      if (session.paused !== paused) ctx.emit({ type: 'session.paused', userId: cmd.userId, paused });
+      const note = !paused && session.killSwitch.engaged ? `kill switch still engaged (${session.killSwitch.reason}); stop and start a new session to trade again` : null;
+      return { ok: true, status: 'done', result: { paused, note } };
+    }
+  }
+}
+
+interface RouteOutcome {
+  userId: string;
+  symbol: string;
+  clientOrderId?: string;
+  skipped?: string;
+}
+
+function entryBlock(ctx: DecisionContext, session: Session): string | null {
+  if (session.status !== 'active') return `session is ${session.status}`;
+  if (session.killSwitch.engaged) return `kill switch engaged (${session.killSwitch.reason})`;
+  if (session.paused) return 'session is paused';
+  return null;
+}
+
+function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signals.route' }>): HandlerResult {
+  if (!ctx.config.signalSourceIds.includes(cmd.userId)) return { ok: false, reason: `${cmd.userId} may not publish signals` };
+  if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
+  const targets = cmd.userIds ?? Object.values(ctx.durable.sessions).filter((s) => s.status === 'active').map((s) => s.userId);
+  // Gross exposure limit: weights whose absolute sum exceeds 1 are scaled down together.
+  const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);
+  const scale = totalWeight > 1 ? 1 / totalWeight : 1;
+  const outcomes: RouteOutcome[] = [];
+  for (const userId of targets) {
+    const session = ctx.durable.sessions[userId];
+    for (const signal of cmd.signals) {
+      const skip = (skipped: string): void => void outcomes.push({ userId, symbol: signal.symbol, skipped });
+      if (!session) { skip('no session'); continue; }
+      const blocked = entryBlock(ctx, session);
+      if (blocked) { skip(blocked); continue; }
+      const filters = ctx.market.filters[signal.symbol];
+      if (!ctx.config.symbols.includes(signal.symbol) || !filters) { skip(`symbol ${signal.symbol} is not traded`); continue; }
+      const quote = ctx.market.quotes[signal.symbol];
+      if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) { skip('no fresh quote'); continue; }
+      const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === signal.symbol && !isTerminal(o));
+      if (inFlight) { skip('an order for this symbol is still open'); continue; }
+      const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? 0;
+      const target = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
+      const plan = planTowardTarget(signal.symbol, current, target, quote, filters);
+      if (plan.targetQty !== null && ctx.durable.sessions[userId]?.intents[signal.symbol] !== plan.targetQty) {
+        ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
+      }
+      if (plan.kind === 'skip') { skip(plan.reason); continue; }
+      const order = placeOrder(ctx, userId, plan.order);
+      outcomes.push({ userId, symbol: signal.symbol, clientOrderId: order.clientOrderId });
+    }
+  }
+  return { ok: true, status: 'done', result: { routed: outcomes } };
+}
+
+export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult {
+  switch (cmd.type) {
+    case 'session.start':
+      return handleStart(ctx, cmd);
+    case 'session.stop':
+      return handleStop(ctx, cmd);
+    case 'session.set_stoploss':
+    case 'session.set_horizon':
+    case 'session.pause':
+    case 'session.resume':
+      return handleSetting(ctx, cmd);
+    case 'signals.route':
+      return handleRoute(ctx, cmd);
+    case 'admin.halt_all':
+    case 'admin.resume_all': {
+      if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
+      const halted = cmd.type === 'admin.halt_all';
+      const reason = cmd.type === 'admin.halt_all' ? (cmd.reason ?? 'operator halt') : null;
+      if (ctx.durable.halted !== halted) ctx.emit({ type: 'halt.set', halted, reason });
+      if (halted) {
+        for (const s of Object.values(ctx.durable.sessions)) {
+          if (s.status !== 'closed') ctx.alert(s.userId, 'halt', `trading halted by an operator (${reason}); flattening`);
+        }
+      }
+      return { ok: true, status: 'done', result: { halted } };
+    }
+    case 'status': {
+      const session = ctx.durable.sessions[cmd.userId];
+      return { ok: true, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } };
+    }
+  }
+}

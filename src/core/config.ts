@@ -1,0 +1,59 @@
+// Every bound the core enforces, with its unit in its name. The shell builds this from the environment.
+export interface CoreConfig {
+  /** No bookTicker for a symbol we hold for this long = stale feed: flatten and engage the kill switch. */
+  staleFeedMs: number;
+  /** A command delivered more than this many times goes to the dead-letter stream. */
+  maxDeliveries: number;
+  /** Largest command entry accepted, in bytes of its JSON text. */
+  maxCommandBytes: number;
+  /** Post-only fallback: limit price bounded this far from mark, in basis points. */
+  fallbackBoundBps: number;
+  /** A resting entry order older than this is cancelled (the next signal re-plans it). */
+  entryOrderTtlMs: number;
+  /** An order whose send has had no answer for this long is treated as unknown and queried by id. */
+  orderResultTimeoutMs: number;
+  /** An unknown or open order is queried by client id at most this often. */
+  orderQueryIntervalMs: number;
+  /**
+   * An order the exchange says it does not know is declared never-sent only after this long: until the
+   * request's recvWindow has passed, a delayed copy could still arrive and be accepted.
+   */
+  orderNotFoundGraceMs: number;
+  /** After a rejected flatten order, wait this long before sending the next one for that symbol. */
+  flattenRetryMs: number;
+  /** Gross exposure limit as a multiple of session capital. */
+  maxLeverage: number;
+  /** Processed command ids remembered for de-duplication (oldest forgotten first). */
+  maxRememberedCommandIds: number;
+  /** Terminal orders kept in state for inspection (oldest dropped first). */
+  maxTerminalOrdersKept: number;
+  /** Live trading needs this (LIVE_TRADING=1) and the user on the approved list. */
+  liveTradingEnabled: boolean;
+  liveApprovedUserIds: readonly string[];
+  /** Users allowed to send admin.* commands. */
+  adminUserIds: readonly string[];
+  /** Users allowed to send signals.route (signal producers). */
+  signalSourceIds: readonly string[];
+  /** Symbols the engine trades (others are rejected). */
+  symbols: readonly string[];
+}
+
+export const defaultCoreConfig: CoreConfig = {
+  staleFeedMs: 30_000,
+  maxDeliveries: 5,
+  maxCommandBytes: 64 * 1024,
+  fallbackBoundBps: 15,
+  entryOrderTtlMs: 30_000,
+  orderResultTimeoutMs: 15_000,
+  orderQueryIntervalMs: 5_000,
+  orderNotFoundGraceMs: 10_000,
+  flattenRetryMs: 2_000,
+  maxLeverage: 1,
+  maxRememberedCommandIds: 100_000,
+  maxTerminalOrdersKept: 1_000,
+  liveTradingEnabled: false,
+  liveApprovedUserIds: [],
+  adminUserIds: ['operator'],
+  signalSourceIds: ['signals'],
+  symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
+};

@@ -1,0 +1,51 @@
+import type { DeadLetter } from '../log/port.js';
+import type { CoreConfig } from './config.js';
+import type { WalEvent } from './events.js';
+import { applyEvent } from './events.js';
+import type { AlertKind, Effect, OutboundEvent, ReplyStatus } from './outputs.js';
+import type { DurableState, EngineState, MarketState } from './state.js';
+
+/**
+ * Accumulates one decision. Local and short-lived: decide() creates it, handlers record into it, and it is
+ * turned into an immutable Decision at the end. Emitting an event applies it at once, so later logic in the
+ * same decision sees the updated state, and the state returned is exactly fold(previous, events).
+ */
+export class DecisionContext {
+  durable: DurableState;
+  market: MarketState;
+  readonly wal: WalEvent[] = [];
+  readonly outbound: OutboundEvent[] = [];
+  readonly effects: Effect[] = [];
+  readonly ack: string[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+
+  constructor(
+    state: EngineState,
+    readonly nowMs: number,
+    readonly config: CoreConfig,
+  ) {
+    this.durable = state.durable;
+    this.market = state.market;
+  }
+
+  emit(event: WalEvent): void {
+    this.durable = applyEvent(this.durable, event, this.config);
+    this.wal.push(event);
+  }
+
+  reply(commandId: string, userId: string | null, commandType: string | null, status: ReplyStatus, reason: string | null, result: unknown = null): void {
+    this.outbound.push({ type: 'reply', commandId, userId, commandType, status, reason, result, atMs: this.nowMs });
+  }
+
+  alert(userId: string, kind: AlertKind, message: string): void {
+    this.outbound.push({ type: 'alert', userId, kind, message, atMs: this.nowMs });
+  }
+
+  effect(effect: Effect): void {
+    this.effects.push(effect);
+  }
+
+  noteQuery(clientOrderId: string): void {
+    this.market = { ...this.market, lastQueryAtMs: { ...this.market.lastQueryAtMs, [clientOrderId]: this.nowMs } };
+  }
+}

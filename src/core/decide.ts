@@ -1,0 +1,156 @@
+import type { BookTicker, CancelOutcome, OrderSnapshot, PlaceOutcome, PositionSnapshot, QueryOutcome, SymbolFilters } from '../exchange/types.js';
+import type { CommandDelivery, DeadLetter } from '../log/port.js';
+import { handleCommand } from './command-handlers.js';
+import { parseCommand } from './commands.js';
+import type { CoreConfig } from './config.js';
+import { DecisionContext } from './context.js';
+import type { WalEvent } from './events.js';
+import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot } from './orders.js';
+import type { Effect, OutboundEvent } from './outputs.js';
+import type { EngineState } from './state.js';
+import { wasProcessed } from './state.js';
+import { checkRiskRules, enforceFlat, maintainOrders } from './watchdog.js';
+
+// The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
+// exchange effects and stream acknowledgements. No I/O, no clock, no randomness.
+
+export type Input =
+  /** After WAL replay, before anything else: fix the id epoch, turn unanswered sends into unknowns. */
+  | { kind: 'boot' }
+  | { kind: 'filters'; filters: Record<string, SymbolFilters> }
+  | { kind: 'command'; delivery: CommandDelivery }
+  | { kind: 'tick'; tick: BookTicker }
+  | { kind: 'timer' }
+  | { kind: 'place_result'; clientOrderId: string; outcome: PlaceOutcome }
+  | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
+  | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
+  | { kind: 'order_update'; order: OrderSnapshot }
+  /** Positions as the exchange reports them for one user's account. */
+  | { kind: 'reconcile'; userId: string; positions: PositionSnapshot[] };
+
+export interface Decision {
+  state: EngineState;
+  wal: WalEvent[];
+  outbound: OutboundEvent[];
+  effects: Effect[];
+  ack: string[];
+  deadLetters: DeadLetter[];
+}
+
+function entryCommandId(entryId: string): string {
+  return `entry:${entryId}`;
+}
+
+function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
+  const parsed = parseCommand(delivery.raw, ctx.config.maxCommandBytes);
+  if (delivery.deliveryCount > ctx.config.maxDeliveries) {
+    // A command whose processing keeps dying (it was delivered, never acked) is parked for inspection.
+    const reason = `delivered ${delivery.deliveryCount} times without completing (limit ${ctx.config.maxDeliveries})`;
+    const commandId = parsed.ok ? parsed.command.id : (parsed.commandId ?? entryCommandId(delivery.entryId));
+    const userId = parsed.ok ? parsed.command.userId : parsed.userId;
+    ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
+    ctx.reply(commandId, userId, parsed.ok ? parsed.command.type : null, 'rejected', reason);
+    return;
+  }
+  if (!parsed.ok) {
+    ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
+    ctx.reply(parsed.commandId ?? entryCommandId(delivery.entryId), parsed.userId, null, 'rejected', parsed.reason);
+    return;
+  }
+  const command = parsed.command;
+  ctx.ack.push(delivery.entryId);
+  if (wasProcessed(ctx.durable, command.id)) return; // duplicate delivery or producer retry: one effect only
+  const result = handleCommand(ctx, command);
+  ctx.emit({
+    type: 'command.processed',
+    commandId: command.id,
+    userId: command.userId,
+    commandType: command.type,
+    outcome: result.ok ? 'accepted' : 'rejected',
+    reason: result.ok ? null : result.reason,
+    atMs: ctx.nowMs,
+  });
+  if (result.ok) ctx.reply(command.id, command.userId, command.type, result.status, null, result.result);
+  else ctx.reply(command.id, command.userId, command.type, 'rejected', result.reason);
+}
+
+function onBoot(ctx: DecisionContext): void {
+  if (ctx.durable.epoch === null) ctx.emit({ type: 'engine.initialized', epoch: ctx.nowMs.toString(36) });
+  for (const order of Object.values(ctx.durable.orders)) {
+    // Written to the WAL, maybe sent, answer never recorded: only the exchange knows.
+    if (order.status === 'pending') markUnknown(ctx, order, 'engine restarted before the send was answered');
+  }
+}
+
+function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[]): void {
+  const session = ctx.durable.sessions[userId];
+  const exchange = new Map(positions.map((p) => [p.symbol, p]));
+  if (!session || session.status === 'closed') {
+    for (const p of positions) {
+      if (Number(p.positionAmt) !== 0) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
+    }
+    return;
+  }
+  const symbols = new Set([...Object.keys(session.positions), ...exchange.keys()]);
+  for (const symbol of symbols) {
+    // An order still open or unresolved may change the position; reconcile that symbol once it settles.
+    const unsettled = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === symbol && !isTerminal(o));
+    if (unsettled) continue;
+    const ours = session.positions[symbol]?.qty ?? 0;
+    const theirs = exchange.get(symbol);
+    const theirsQty = theirs ? Number(theirs.positionAmt) : 0;
+    if (Math.abs(ours - theirsQty) < 1e-12) continue;
+    ctx.emit({ type: 'position.adopted', userId, symbol, qty: theirsQty, entryPrice: theirs ? Number(theirs.entryPrice) : 0, reason: `engine had ${ours}` });
+    ctx.alert(userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirsQty} to match the exchange`);
+  }
+}
+
+export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig): Decision {
+  const ctx = new DecisionContext(state, nowMs, config);
+  switch (input.kind) {
+    case 'boot':
+      onBoot(ctx);
+      break;
+    case 'filters':
+      ctx.market = { ...ctx.market, filters: { ...ctx.market.filters, ...input.filters } };
+      break;
+    case 'command':
+      onCommand(ctx, input.delivery);
+      break;
+    case 'tick':
+      ctx.market = { ...ctx.market, quotes: { ...ctx.market.quotes, [input.tick.symbol]: { ...input.tick, receivedAtMs: nowMs } } };
+      checkRiskRules(ctx, input.tick.symbol);
+      break;
+    case 'timer':
+      checkRiskRules(ctx, null);
+      maintainOrders(ctx);
+      break;
+    case 'place_result':
+      onPlaceResult(ctx, input.clientOrderId, input.outcome);
+      break;
+    case 'cancel_result':
+      onCancelResult(ctx, input.clientOrderId, input.outcome);
+      break;
+    case 'query_result':
+      onQueryResult(ctx, input.clientOrderId, input.outcome);
+      break;
+    case 'order_update': {
+      const order = ctx.durable.orders[input.order.clientOrderId];
+      if (order) applySnapshot(ctx, order, input.order);
+      break;
+    }
+    case 'reconcile':
+      onReconcile(ctx, input.userId, input.positions);
+      break;
+  }
+  // Every input may have made a session need flattening (or finished one): enforce after each.
+  if (input.kind !== 'filters') enforceFlat(ctx);
+  return {
+    state: { durable: ctx.durable, market: ctx.market },
+    wal: ctx.wal,
+    outbound: ctx.outbound,
+    effects: ctx.effects,
+    ack: ctx.ack,
+    deadLetters: ctx.deadLetters,
+  };
+}

@@ -1,0 +1,207 @@
+import type { Side } from '../exchange/types.js';
+import { terminalOrderStatuses } from '../exchange/types.js';
+import { roundQty } from './decimal.js';
+import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
+import { processedIdsPerGeneration, wasProcessed } from './state.js';
+
+// WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
+// each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
+
+export type WalEvent =
+  | { type: 'engine.initialized'; epoch: string }
+  | { type: 'command.processed'; commandId: string; userId: string | null; commandType: string | null; outcome: 'accepted' | 'rejected'; reason: string | null; atMs: number }
+  | { type: 'session.started'; userId: string; mode: Mode; capitalUsd: number; stopLossPct: number | null; horizonDeadlineMs: number | null; atMs: number }
+  | { type: 'session.stoploss_set'; userId: string; pct: number }
+  | { type: 'session.horizon_set'; userId: string; deadlineMs: number }
+  | { type: 'session.paused'; userId: string; paused: boolean }
+  | { type: 'session.stopping'; userId: string; commandId: string | null }
+  | { type: 'session.closed'; userId: string; atMs: number }
+  | { type: 'kill_switch.engaged'; userId: string; reason: string; atMs: number }
+  | { type: 'halt.set'; halted: boolean; reason: string | null }
+  | { type: 'intent.set'; userId: string; symbol: string; targetQty: string }
+  | { type: 'order.planned'; order: Order }
+  | { type: 'order.status'; clientOrderId: string; status: CoreOrderStatus; exchangeOrderId: string | null; filledQty: string; avgPrice: string; reason: string | null; atMs: number }
+  | { type: 'order.cancel_requested'; clientOrderId: string }
+  | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: number; price: number; atMs: number }
+  | { type: 'position.adopted'; userId: string; symbol: string; qty: number; entryPrice: number; reason: string };
+
+export class StateCorruption extends Error {
+  constructor(message: string) {
+    super(`state corruption: ${message}`);
+    this.name = 'StateCorruption';
+  }
+}
+
+function requireSession(state: DurableState, userId: string): Session {
+  const session = state.sessions[userId];
+  if (!session) throw new StateCorruption(`event for unknown session ${userId}`);
+  return session;
+}
+
+function requireOrder(state: DurableState, clientOrderId: string): Order {
+  const order = state.orders[clientOrderId];
+  if (!order) throw new StateCorruption(`event for unknown order ${clientOrderId}`);
+  return order;
+}
+
+function withSession(state: DurableState, session: Session): DurableState {
+  return { ...state, sessions: { ...state.sessions, [session.userId]: session } };
+}
+
+/** New position after a fill; realized PnL of the part that closed. */
+export function applyFillToPosition(
+  position: { qty: number; entryPrice: number } | undefined,
+  signedQty: number,
+  price: number,
+): { qty: number; entryPrice: number; realizedPnlUsd: number } {
+  const qty = position?.qty ?? 0;
+  const entry = position?.entryPrice ?? 0;
+  const next = roundQty(qty + signedQty);
+  if (qty === 0 || Math.sign(qty) === Math.sign(signedQty)) {
+    const entryPrice = next === 0 ? 0 : (Math.abs(qty) * entry + Math.abs(signedQty) * price) / Math.abs(next);
+    return { qty: next, entryPrice, realizedPnlUsd: 0 };
+  }
+  const closed = Math.min(Math.abs(qty), Math.abs(signedQty));
+  const realizedPnlUsd = closed * (price - entry) * Math.sign(qty);
+  if (next === 0) return { qty: 0, entryPrice: 0, realizedPnlUsd };
+  // Reduced but same side keeps the entry; flipped opens at the fill price.
+  return { qty: next, entryPrice: Math.sign(next) === Math.sign(qty) ? entry : price, realizedPnlUsd };
+}
+
+function retainTerminal(state: DurableState, clientOrderId: string, maxKept: number): DurableState {
+  const terminalOrderIds = [...state.terminalOrderIds, clientOrderId];
+  const orders = { ...state.orders };
+  while (terminalOrderIds.length > maxKept) {
+    const dropped = terminalOrderIds.shift();
+    if (dropped !== undefined) delete orders[dropped];
+  }
+  return { ...state, terminalOrderIds, orders };
+}
+
+export interface FoldLimits {
+  maxRememberedCommandIds: number;
+  maxTerminalOrdersKept: number;
+}
+
+export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLimits): DurableState {
+  switch (event.type) {
+    case 'engine.initialized':
+      if (state.epoch !== null) throw new StateCorruption('engine initialized twice');
+      return { ...state, epoch: event.epoch };
+
+    case 'command.processed': {
+      if (wasProcessed(state, event.commandId)) return state;
+      const generations = [...state.processedCommandIds];
+      const newest = generations.at(-1);
+      if (newest && Object.keys(newest).length < processedIdsPerGeneration) {
+        generations[generations.length - 1] = { ...newest, [event.commandId]: true };
+      } else {
+        generations.push({ [event.commandId]: true });
+      }
+      const maxGenerations = Math.max(1, Math.ceil(limits.maxRememberedCommandIds / processedIdsPerGeneration));
+      while (generations.length > maxGenerations) generations.shift();
+      return { ...state, processedCommandIds: generations };
+    }
+
+    case 'session.started': {
+      const previous = state.sessions[event.userId];
+      if (previous && previous.status !== 'closed') throw new StateCorruption(`session ${event.userId} started twice`);
+      const session: Session = {
+        userId: event.userId,
+        mode: event.mode,
+        status: 'active',
+        capitalUsd: event.capitalUsd,
+        stopLossPct: event.stopLossPct,
+        horizonDeadlineMs: event.horizonDeadlineMs,
+        paused: false,
+        killSwitch: { engaged: false, reason: null, atMs: null },
+        startedAtMs: event.atMs,
+        realizedPnlUsd: 0,
+        // A closed session is flat by construction; carry nothing over.
+        positions: {},
+        intents: {},
+        stopCommandId: null,
+      };
+      return withSession(state, session);
+    }
+
+    case 'session.stoploss_set':
+      return withSession(state, { ...requireSession(state, event.userId), stopLossPct: event.pct });
+
+    case 'session.horizon_set':
+      return withSession(state, { ...requireSession(state, event.userId), horizonDeadlineMs: event.deadlineMs });
+
+    case 'session.paused':
+      return withSession(state, { ...requireSession(state, event.userId), paused: event.paused });
+
+    case 'session.stopping':
+      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: {} });
+
+    case 'session.closed': {
+      const session = requireSession(state, event.userId);
+      const open = Object.values(session.positions).filter((p) => p.qty !== 0);
+      if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
+      return withSession(state, { ...session, status: 'closed', positions: {} });
+    }
+
+    case 'kill_switch.engaged': {
+      const session = requireSession(state, event.userId);
+      return withSession(state, { ...session, intents: {}, killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } });
+    }
+
+    case 'halt.set':
+      return { ...state, halted: event.halted };
+
+    case 'intent.set': {
+      const session = requireSession(state, event.userId);
+      return withSession(state, { ...session, intents: { ...session.intents, [event.symbol]: event.targetQty } });
+    }
+
+    case 'order.planned': {
+      if (state.orders[event.order.clientOrderId]) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
+      requireSession(state, event.order.userId);
+      return { ...state, orderSeq: state.orderSeq + 1, orders: { ...state.orders, [event.order.clientOrderId]: event.order } };
+    }
+
+    case 'order.status': {
+      const order = requireOrder(state, event.clientOrderId);
+      const wasTerminal = terminalOrderStatuses.has(order.status as never);
+      const updated: Order = {
+        ...order,
+        status: event.status,
+        exchangeOrderId: event.exchangeOrderId ?? order.exchangeOrderId,
+        filledQty: event.filledQty,
+        avgPrice: event.avgPrice,
+        rejectReason: event.reason ?? order.rejectReason,
+        updatedAtMs: event.atMs,
+      };
+      const next = { ...state, orders: { ...state.orders, [order.clientOrderId]: updated } };
+      const isTerminal = terminalOrderStatuses.has(event.status as never);
+      return isTerminal && !wasTerminal ? retainTerminal(next, order.clientOrderId, limits.maxTerminalOrdersKept) : next;
+    }
+
+    case 'order.cancel_requested': {
+      const order = requireOrder(state, event.clientOrderId);
+      return { ...state, orders: { ...state.orders, [order.clientOrderId]: { ...order, cancelRequested: true } } };
+    }
+
+    case 'fill': {
+      const session = requireSession(state, event.userId);
+      if (!(event.qty > 0) || !(event.price > 0)) throw new StateCorruption(`bad fill ${event.qty}@${event.price}`);
+      const signed = event.side === 'BUY' ? event.qty : -event.qty;
+      const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
+      const positions = { ...session.positions, [event.symbol]: { qty: result.qty, entryPrice: result.entryPrice } };
+      return withSession(state, { ...session, positions, realizedPnlUsd: session.realizedPnlUsd + result.realizedPnlUsd });
+    }
+
+    case 'position.adopted': {
+      const session = requireSession(state, event.userId);
+      const positions = { ...session.positions, [event.symbol]: { qty: event.qty, entryPrice: event.entryPrice } };
+      return withSession(state, { ...session, positions });
+    }
+  }
+}
+
+export function foldEvents(state: DurableState, events: readonly WalEvent[], limits: FoldLimits): DurableState {
+  return events.reduce((s, e) => applyEvent(s, e, limits), state);
+}

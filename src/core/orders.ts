@@ -1,0 +1,170 @@
+import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../exchange/types.js';
+import { terminalOrderStatuses } from '../exchange/types.js';
+import type { DecisionContext } from './context.js';
+import { StateCorruption } from './events.js';
+import type { Lane } from './outputs.js';
+import type { PlannedOrder } from './planner.js';
+import { planFallback } from './planner.js';
+import type { Order } from './state.js';
+
+export const postOnlyWouldTakeCode = -5022;
+export const reduceOnlyRejectedCode = -2022;
+
+export function isTerminal(order: Order): boolean {
+  return terminalOrderStatuses.has(order.status as never);
+}
+
+export function laneFor(order: { purpose: Order['purpose'] }): Lane {
+  return order.purpose === 'flatten' ? 'priority' : 'normal';
+}
+
+/** Client order id: epoch (fixed at first boot) + sequence. Deterministic, unique, <= 36 chars. */
+export function nextClientOrderId(ctx: DecisionContext): string {
+  if (ctx.durable.epoch === null) throw new StateCorruption('order planned before engine.initialized');
+  return `qe${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
+}
+
+/** Writes the order to the WAL (status pending) and asks the shell to send it. WAL first, always. */
+export function placeOrder(ctx: DecisionContext, userId: string, planned: PlannedOrder, fallbackOf: string | null = null): Order {
+  const order: Order = {
+    clientOrderId: nextClientOrderId(ctx),
+    userId,
+    ...planned,
+    fallbackOf,
+    status: 'pending',
+    exchangeOrderId: null,
+    filledQty: '0',
+    avgPrice: '0',
+    createdAtMs: ctx.nowMs,
+    updatedAtMs: ctx.nowMs,
+    cancelRequested: false,
+    rejectReason: null,
+  };
+  ctx.emit({ type: 'order.planned', order });
+  ctx.effect({
+    kind: 'place',
+    userId,
+    lane: laneFor(order),
+    order: {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: order.quantity,
+      ...(order.price !== null ? { price: order.price } : {}),
+      ...(order.timeInForce !== null ? { timeInForce: order.timeInForce } : {}),
+      reduceOnly: order.reduceOnly,
+    },
+  });
+  return order;
+}
+
+export function requestQuery(ctx: DecisionContext, order: Order): void {
+  ctx.noteQuery(order.clientOrderId);
+  ctx.effect({ kind: 'query', userId: order.userId, lane: laneFor(order), symbol: order.symbol, clientOrderId: order.clientOrderId });
+}
+
+export function requestCancel(ctx: DecisionContext, order: Order, lane: Lane): void {
+  ctx.emit({ type: 'order.cancel_requested', clientOrderId: order.clientOrderId });
+  ctx.effect({ kind: 'cancel', userId: order.userId, lane, symbol: order.symbol, clientOrderId: order.clientOrderId });
+}
+
+/**
+ * Folds an exchange snapshot into the order: a fill event for any newly executed quantity (with the
+ * marginal price derived from cumulative average prices), then the status. Stale snapshots (less executed
+ * than we already know, or non-final after final) are ignored, so duplicate and reordered updates are safe.
+ */
+export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: OrderSnapshot): void {
+  const known = Number(order.filledQty);
+  const executed = Number(snapshot.executedQty);
+  if (!Number.isFinite(executed) || executed < known - 1e-12) return;
+  if (isTerminal(order) && !terminalOrderStatuses.has(snapshot.status)) return;
+  const delta = executed - known;
+  if (delta > 1e-12) {
+    const price = (executed * Number(snapshot.avgPrice) - known * Number(order.avgPrice)) / delta;
+    if (!(price > 0)) throw new StateCorruption(`fill price ${price} for ${order.clientOrderId}`);
+    ctx.emit({ type: 'fill', clientOrderId: order.clientOrderId, userId: order.userId, symbol: order.symbol, side: order.side, qty: delta, price, atMs: ctx.nowMs });
+    ctx.alert(order.userId, 'fill', `${order.side} ${delta} ${order.symbol} @ ${price} (${order.purpose}, ${order.clientOrderId})`);
+  }
+  if (snapshot.status !== order.status || delta > 1e-12 || order.exchangeOrderId !== snapshot.exchangeOrderId) {
+    ctx.emit({
+      type: 'order.status',
+      clientOrderId: order.clientOrderId,
+      status: snapshot.status,
+      exchangeOrderId: snapshot.exchangeOrderId,
+      filledQty: snapshot.executedQty,
+      avgPrice: snapshot.avgPrice,
+      reason: null,
+      atMs: ctx.nowMs,
+    });
+  }
+}
+
+function markRejected(ctx: DecisionContext, order: Order, reason: string): void {
+  ctx.emit({ type: 'order.status', clientOrderId: order.clientOrderId, status: 'REJECTED', exchangeOrderId: order.exchangeOrderId, filledQty: order.filledQty, avgPrice: order.avgPrice, reason, atMs: ctx.nowMs });
+}
+
+function markUnknown(ctx: DecisionContext, order: Order, reason: string): void {
+  ctx.emit({ type: 'order.status', clientOrderId: order.clientOrderId, status: 'unknown', exchangeOrderId: order.exchangeOrderId, filledQty: order.filledQty, avgPrice: order.avgPrice, reason, atMs: ctx.nowMs });
+}
+
+export { markUnknown };
+
+function mayEnter(ctx: DecisionContext, userId: string): boolean {
+  const session = ctx.durable.sessions[userId];
+  return !!session && session.status === 'active' && !session.paused && !session.killSwitch.engaged && !ctx.durable.halted;
+}
+
+export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outcome: PlaceOutcome): void {
+  const order = ctx.durable.orders[clientOrderId];
+  if (!order) return; // pruned long ago: nothing to update
+  switch (outcome.kind) {
+    case 'accepted':
+      applySnapshot(ctx, order, outcome.order);
+      return;
+    case 'unknown':
+      if (order.status === 'pending') markUnknown(ctx, order, outcome.reason);
+      requestQuery(ctx, ctx.durable.orders[clientOrderId] ?? order);
+      return;
+    case 'rejected': {
+      if (order.status !== 'pending' && order.status !== 'unknown') return;
+      markRejected(ctx, order, `${outcome.code} ${outcome.message}`);
+      const quote = ctx.market.quotes[order.symbol];
+      const filters = ctx.market.filters[order.symbol];
+      const fresh = quote !== undefined && ctx.nowMs - quote.receivedAtMs <= ctx.config.staleFeedMs;
+      if (outcome.code === postOnlyWouldTakeCode && order.timeInForce === 'GTX' && order.fallbackOf === null && fresh && filters) {
+        // The audited system's best idea, kept: post-only first, then a limit bounded 15 bps from mark.
+        if (order.purpose === 'reduce' || mayEnter(ctx, order.userId)) {
+          placeOrder(ctx, order.userId, planFallback(order, quote, filters, ctx.config.fallbackBoundBps), order.clientOrderId);
+          return;
+        }
+      }
+      ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}`);
+      if (outcome.code === reduceOnlyRejectedCode) {
+        // The exchange says there is nothing to reduce: our position view is wrong. Re-read it.
+        ctx.effect({ kind: 'reconcile', userId: order.userId });
+      }
+      return;
+    }
+  }
+}
+
+export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outcome: QueryOutcome): void {
+  const order = ctx.durable.orders[clientOrderId];
+  if (!order) return;
+  if (outcome.kind === 'found') {
+    applySnapshot(ctx, order, outcome.order);
+    return;
+  }
+  if (outcome.kind === 'not_found' && (order.status === 'unknown' || order.status === 'pending')) {
+    // Only after the request's recvWindow has surely passed can "not found" mean "never accepted".
+    if (ctx.nowMs - order.createdAtMs >= ctx.config.orderNotFoundGraceMs) markRejected(ctx, order, 'never reached the exchange');
+  }
+}
+
+export function onCancelResult(ctx: DecisionContext, clientOrderId: string, outcome: CancelOutcome): void {
+  const order = ctx.durable.orders[clientOrderId];
+  if (!order) return;
+  if (outcome.kind === 'canceled') applySnapshot(ctx, order, outcome.order);
+  else requestQuery(ctx, order); // already final (-2011) or unknown: learn the truth by id
+}

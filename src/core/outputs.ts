@@ -1,0 +1,30 @@
+import type { OrderRequest } from '../exchange/types.js';
+
+// What decide() hands back to the shell besides the new state: events for the outbound stream (replies
+// to whoever sent a command, alerts for users) and effects for the exchange executor.
+
+export type ReplyStatus = 'accepted' | 'rejected' | 'done';
+
+export type AlertKind =
+  | 'stop_loss'
+  | 'horizon'
+  | 'stale_feed'
+  | 'kill_switch'
+  | 'fill'
+  | 'order_rejected'
+  | 'reconcile'
+  | 'halt';
+
+export type OutboundEvent =
+  | { type: 'reply'; commandId: string; userId: string | null; commandType: string | null; status: ReplyStatus; reason: string | null; result: unknown; atMs: number }
+  | { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number };
+
+/** Flatten and cancel go through the priority lane so slow entries can never starve them. */
+export type Lane = 'priority' | 'normal';
+
+export type Effect =
+  | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest }
+  | { kind: 'cancel'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
+  | { kind: 'query'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
+  /** Re-read the account's positions and feed them back as a reconcile input. */
+  | { kind: 'reconcile'; userId: string };

@@ -1,0 +1,122 @@
+import type { BookTicker, OrderStatus, Side, SymbolFilters } from '../exchange/types.js';
+
+export type Mode = 'paper' | 'live';
+
+export interface Position {
+  /** Signed quantity: > 0 long, < 0 short. */
+  qty: number;
+  entryPrice: number;
+}
+
+export interface KillSwitch {
+  engaged: boolean;
+  reason: string | null;
+  atMs: number | null;
+}
+
+export interface Session {
+  userId: string;
+  mode: Mode;
+  status: 'active' | 'stopping' | 'closed';
+  capitalUsd: number;
+  /** Loss from capital, in percent, that triggers flatten + kill switch; null = none. */
+  stopLossPct: number | null;
+  /** UTC wall-clock ms after which the session is flattened; null = none. */
+  horizonDeadlineMs: number | null;
+  paused: boolean;
+  killSwitch: KillSwitch;
+  startedAtMs: number;
+  realizedPnlUsd: number;
+  positions: Record<string, Position>;
+  /** Latest target quantity per symbol from the signals, as a decimal string. */
+  intents: Record<string, string>;
+  /** Command to answer "done" once a stop has flattened everything. */
+  stopCommandId: string | null;
+}
+
+/** What the order is for: decides lane, routing and what happens on reject. */
+export type OrderPurpose = 'entry' | 'reduce' | 'flatten';
+
+/**
+ * Core order lifecycle. `pending`: written to the WAL, send in flight. `unknown`: the send's outcome is
+ * not known (timeout, 5xx, crash between WAL and answer); it stays unknown until the exchange is queried by
+ * its client id. Never re-sent under a new id while unknown.
+ */
+export type CoreOrderStatus = 'pending' | 'unknown' | OrderStatus;
+
+export interface Order {
+  clientOrderId: string;
+  userId: string;
+  symbol: string;
+  side: Side;
+  type: 'LIMIT' | 'MARKET';
+  quantity: string;
+  price: string | null;
+  timeInForce: 'GTX' | 'GTC' | 'IOC' | null;
+  reduceOnly: boolean;
+  purpose: OrderPurpose;
+  /** Client id of the post-only order this one replaces after -5022. */
+  fallbackOf: string | null;
+  status: CoreOrderStatus;
+  exchangeOrderId: string | null;
+  filledQty: string;
+  avgPrice: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  cancelRequested: boolean;
+  rejectReason: string | null;
+}
+
+/** Everything that must survive a crash. Changed only by folding WAL events (see events.ts). */
+export interface DurableState {
+  /** Prefix for client order ids, fixed at first boot so ids never repeat across restarts. */
+  epoch: string | null;
+  orderSeq: number;
+  halted: boolean;
+  sessions: Record<string, Session>;
+  orders: Record<string, Order>;
+  /** Client ids of terminal orders, oldest first, for bounded retention. */
+  terminalOrderIds: string[];
+  /**
+   * Processed command ids for de-duplication, in generations of at most `processedIdsPerGeneration`,
+   * newest last. Adding an id copies only the newest generation, so state stays immutable without an
+   * O(history) copy per command; the oldest generation is dropped when the bound is reached.
+   */
+  processedCommandIds: Record<string, true>[];
+}
+
+/** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
+export interface MarketState {
+  bootAtMs: number;
+  filters: Record<string, SymbolFilters>;
+  quotes: Record<string, BookTicker & { receivedAtMs: number }>;
+  /** When each order was last queried by client id; volatile so routine polling does not bloat the WAL. */
+  lastQueryAtMs: Record<string, number>;
+}
+
+export interface EngineState {
+  durable: DurableState;
+  market: MarketState;
+}
+
+export function emptyDurableState(): DurableState {
+  return {
+    epoch: null,
+    orderSeq: 0,
+    halted: false,
+    sessions: {},
+    orders: {},
+    terminalOrderIds: [],
+    processedCommandIds: [],
+  };
+}
+
+export function emptyMarketState(bootAtMs: number, filters: Record<string, SymbolFilters> = {}): MarketState {
+  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {} };
+}
+
+export const processedIdsPerGeneration = 1_000;
+
+export function wasProcessed(state: DurableState, commandId: string): boolean {
+  return state.processedCommandIds.some((generation) => generation[commandId] === true);
+}

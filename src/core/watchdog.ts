@@ -1,0 +1,120 @@
+import type { DecisionContext } from './context.js';
+import { stopLossBreached } from './mtm.js';
+import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
+import { planFlatten } from './planner.js';
+import type { Order, Session } from './state.js';
+
+// Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
+// timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
+// level-triggered: as long as a session must be flat and is not, it keeps (re)issuing what is missing.
+
+function openOrdersByUser(ctx: DecisionContext): Map<string, Order[]> {
+  const byUser = new Map<string, Order[]>();
+  for (const order of Object.values(ctx.durable.orders)) {
+    if (isTerminal(order)) continue;
+    const list = byUser.get(order.userId) ?? [];
+    list.push(order);
+    byUser.set(order.userId, list);
+  }
+  return byUser;
+}
+
+function heldSymbols(session: Session, orders: readonly Order[]): Set<string> {
+  const symbols = new Set(Object.entries(session.positions).filter(([, p]) => p.qty !== 0).map(([s]) => s));
+  for (const order of orders) symbols.add(order.symbol);
+  return symbols;
+}
+
+export function engageKillSwitch(ctx: DecisionContext, userId: string, reason: string, kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch', message: string): void {
+  ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });
+  ctx.alert(userId, kind, `${message}; flattening and blocking new entries`);
+}
+
+/** Stop-loss, horizon and stale-feed rules for every live session. `symbol` limits the check to one feed. */
+export function checkRiskRules(ctx: DecisionContext, symbol: string | null): void {
+  const byUser = openOrdersByUser(ctx);
+  for (const session of Object.values(ctx.durable.sessions)) {
+    if (session.status === 'closed' || session.killSwitch.engaged) continue;
+    const held = heldSymbols(session, byUser.get(session.userId) ?? []);
+    if (symbol !== null && !held.has(symbol)) continue;
+    if (session.horizonDeadlineMs !== null && ctx.nowMs >= session.horizonDeadlineMs) {
+      engageKillSwitch(ctx, session.userId, 'horizon', 'horizon', `horizon ${new Date(session.horizonDeadlineMs).toISOString()} reached`);
+      continue;
+    }
+    const stale = [...held].filter((s) => ctx.nowMs - (ctx.market.quotes[s]?.receivedAtMs ?? ctx.market.bootAtMs) > ctx.config.staleFeedMs);
+    if (stale.length > 0) {
+      engageKillSwitch(ctx, session.userId, `stale_feed:${stale.join(',')}`, 'stale_feed', `no market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`);
+      continue;
+    }
+    if (stopLossBreached(session, ctx.market)) {
+      engageKillSwitch(ctx, session.userId, 'stop_loss', 'stop_loss', `equity at bid/ask breached the ${session.stopLossPct}% stop-loss`);
+    }
+  }
+}
+
+function mustBeFlat(ctx: DecisionContext, session: Session): boolean {
+  return session.killSwitch.engaged || session.status === 'stopping' || ctx.durable.halted;
+}
+
+function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: string): boolean {
+  return Object.values(ctx.durable.orders).some(
+    (o) => o.userId === userId && o.symbol === symbol && o.purpose === 'flatten' && o.status === 'REJECTED' && ctx.nowMs - o.updatedAtMs < ctx.config.flattenRetryMs,
+  );
+}
+
+/** Brings every session that must be flat toward flat; closes stopping sessions once flat. */
+export function enforceFlat(ctx: DecisionContext): void {
+  const byUser = openOrdersByUser(ctx);
+  for (const session of Object.values(ctx.durable.sessions)) {
+    if (session.status === 'closed' || !mustBeFlat(ctx, session)) continue;
+    const open = byUser.get(session.userId) ?? [];
+    for (const order of open) {
+      const cancellable = order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
+      if (order.purpose !== 'flatten' && cancellable && !order.cancelRequested) requestCancel(ctx, order, 'priority');
+    }
+    for (const [symbol, position] of Object.entries(session.positions)) {
+      if (position.qty === 0) continue;
+      if (open.some((o) => o.symbol === symbol && o.purpose === 'flatten')) continue;
+      if (recentlyRejectedFlatten(ctx, session.userId, symbol)) continue;
+      const filters = ctx.market.filters[symbol];
+      const planned = filters ? planFlatten(symbol, position.qty, filters) : null;
+      if (planned) placeOrder(ctx, session.userId, planned);
+    }
+    const current = ctx.durable.sessions[session.userId];
+    const flat = current !== undefined && Object.values(current.positions).every((p) => p.qty === 0);
+    const stillOpen = Object.values(ctx.durable.orders).some((o) => o.userId === session.userId && !isTerminal(o));
+    if (current?.status === 'stopping' && flat && !stillOpen) {
+      ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
+      if (current.stopCommandId !== null) {
+        ctx.reply(current.stopCommandId, session.userId, 'session.stop', 'done', null, { realizedPnlUsd: current.realizedPnlUsd });
+      }
+    }
+  }
+}
+
+/** Timer housekeeping for orders: silence → unknown, unknown/open → query by id, stale entries → cancel. */
+export function maintainOrders(ctx: DecisionContext): void {
+  for (const order of Object.values(ctx.durable.orders)) {
+    if (isTerminal(order)) continue;
+    let current = order;
+    if (current.status === 'pending' && ctx.nowMs - current.createdAtMs >= ctx.config.orderResultTimeoutMs) {
+      markUnknown(ctx, current, `no answer within ${ctx.config.orderResultTimeoutMs} ms`);
+      current = ctx.durable.orders[order.clientOrderId] ?? current;
+    }
+    if (current.status === 'pending') continue;
+    const lastQuery = ctx.market.lastQueryAtMs[current.clientOrderId] ?? current.updatedAtMs;
+    if (ctx.nowMs - lastQuery >= ctx.config.orderQueryIntervalMs) requestQuery(ctx, current);
+    const resting = current.status === 'NEW' || current.status === 'PARTIALLY_FILLED';
+    if (resting && current.purpose !== 'flatten' && !current.cancelRequested && ctx.nowMs - current.createdAtMs >= ctx.config.entryOrderTtlMs) {
+      requestCancel(ctx, current, laneFor(current));
+    }
+  }
+  // Forget query times of orders that reached a final state.
+  const live = Object.keys(ctx.market.lastQueryAtMs).filter((id) => {
+    const o = ctx.durable.orders[id];
+    return o !== undefined && !isTerminal(o);
+  });
+  if (live.length !== Object.keys(ctx.market.lastQueryAtMs).length) {
+    ctx.market = { ...ctx.market, lastQueryAtMs: Object.fromEntries(live.map((id) => [id, ctx.market.lastQueryAtMs[id] ?? 0])) };
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { CoreConfig } from '../core/config.js';
+import { defaultCoreConfig } from '../core/config.js';
+
+// Configuration comes from the environment (and CLI flags layered on top), parsed once with zod so a typo
+// fails at start-up with a clear message instead of trading on a default nobody chose.
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const intMs = z.coerce.number().int().positive();
+
+export const envSchema = z.object({
+  /** Redis URL: use Redis Streams for the log. Absent: embedded SQLite. */
+  REDIS_URL: z.string().url().optional(),
+  QE_REDIS_PREFIX: z.string().default(''),
+  QE_SQLITE_PATH: z.string().default('data/quant-engine.db'),
+  /** Exchange the paper sessions trade on (the simulator). */
+  QE_PAPER_REST_URL: z.string().url().optional(),
+  QE_PAPER_WS_URL: z.string().optional(),
+  /** Live trading is off unless explicitly enabled here AND the user is approved. */
+  LIVE_TRADING: z.enum(['0', '1']).default('0'),
+  QE_LIVE_REST_URL: z.string().url().default('https://fapi.binance.com'),
+  QE_LIVE_WS_URL: z.string().default('wss://fstream.binance.com'),
+  QE_LIVE_APPROVED_USERS: list.default([]),
+  QE_ADMIN_IDS: list.default(['operator']),
+  QE_SIGNAL_SOURCES: list.default(['signals']),
+  QE_SYMBOLS: list.default(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']),
+  QE_STALE_FEED_MS: intMs.default(30_000),
+  QE_WATCHDOG_PERIOD_MS: intMs.default(1_000),
+  QE_MAX_DELIVERIES: intMs.default(5),
+  QE_REST_TIMEOUT_MS: intMs.default(3_000),
+  QE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  QE_SIM_SEED: z.coerce.number().int().default(42),
+  QE_SIGNAL_PERIOD_MS: intMs.default(5_000),
+  /** `all` starts a demo paper session for this user so a first run visibly trades; empty disables it. */
+  QE_DEMO_USER: z.string().default('demo'),
+  QE_DEMO_CAPITAL_USD: z.coerce.number().positive().default(10_000),
+  QE_RUN_SECONDS: z.coerce.number().nonnegative().default(0),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
+    throw new Error(`invalid configuration:\n  ${issues}`);
+  }
+  return parsed.data;
+}
+
+export function coreConfigFromEnv(env: Env): CoreConfig {
+  return {
+    ...defaultCoreConfig,
+    staleFeedMs: env.QE_STALE_FEED_MS,
+    maxDeliveries: env.QE_MAX_DELIVERIES,
+    liveTradingEnabled: env.LIVE_TRADING === '1',
+    liveApprovedUserIds: env.QE_LIVE_APPROVED_USERS,
+    adminUserIds: env.QE_ADMIN_IDS,
+    signalSourceIds: env.QE_SIGNAL_SOURCES,
+    symbols: env.QE_SYMBOLS,
+  };
+}

@@ -1,0 +1,38 @@
+import { runAll } from './services/all/run-all.js';
+import { runExecution } from './services/execution/run-execution.js';
+import { runSimulatorCli } from './simulator/main.js';
+
+// `quant-engine <service> [flags]`: one entry point for every service. `all` (what `npm start` runs)
+// starts the simulator, the execution service on embedded SQLite and the reference signals in one process.
+
+const usage = `usage: quant-engine <service> [flags]
+services:
+  all                       simulator + execution (SQLite, paper) + reference signals in one process
+  execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
+                            the execution service alone
+  simulator [--port N] [--seed N]
+                            the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
+configuration: environment variables, see README.md`;
+
+async function main(argv: string[]): Promise<void> {
+  const [service, ...rest] = argv;
+  switch (service) {
+    case 'all':
+      await runAll(rest);
+      return;
+    case 'execution':
+      await runExecution(rest);
+      return;
+    case 'simulator':
+      await runSimulatorCli(rest);
+      return;
+    default:
+      process.stderr.write(`${usage}\n`);
+      process.exitCode = service === undefined || service === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import type { OutboundEvent } from '../core/outputs.js';
+import type { EngineLog } from '../log/port.js';
+import type { Logger } from '../util/logger.js';
+
+// Prints replies and alerts from the outbound stream: what `npm start` shows a first-time user.
+
+export function describeOutbound(event: OutboundEvent): string {
+  if (event.type === 'alert') return `[alert ${event.kind}] ${event.userId}: ${event.message}`;
+  const why = event.reason ? `: ${event.reason}` : '';
+  return `[${event.status}] ${event.commandType ?? 'command'} ${event.commandId} (${event.userId ?? '?'})${why}`;
+}
+
+export function startConsolePrinter(log: EngineLog, group: string, logger: Logger, write: (line: string) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    await log.initOutboundGroup(group);
+    while (!stopped) {
+      try {
+        const records = await log.readOutbound(group, 'console-1', 100, 500);
+        for (const record of records) write(describeOutbound(JSON.parse(record.data) as OutboundEvent));
+        if (records.length > 0) await log.ackOutbound(group, records.map((r) => r.id));
+      } catch (error) {
+        if (!stopped) logger.error({ err: error }, 'outbound read failed');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}

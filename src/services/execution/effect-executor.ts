@@ -1,0 +1,136 @@
+import type { Input } from '../../core/decide.js';
+import type { Effect, Lane } from '../../core/outputs.js';
+import type { ExchangeAccount } from '../../exchange/port.js';
+import type { Logger } from '../../util/logger.js';
+
+// Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
+// burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back
+// as inputs for decide(); nothing here decides anything.
+
+export interface ExecutorLimits {
+  /** Concurrent requests per account for flatten/cancel (and queries about them). */
+  priorityConcurrencyPerAccount: number;
+  /** Concurrent requests per account for entries, reductions and their queries. */
+  normalConcurrencyPerAccount: number;
+  /** Normal-lane effects queued per account beyond which new ones are dropped (the core re-plans them). */
+  maxQueuedNormalEffectsPerAccount: number;
+}
+
+export const defaultExecutorLimits: ExecutorLimits = {
+  priorityConcurrencyPerAccount: 2,
+  normalConcurrencyPerAccount: 2,
+  maxQueuedNormalEffectsPerAccount: 500,
+};
+
+export type AccountResolver = (userId: string) => ExchangeAccount | null;
+
+interface LaneState {
+  running: number;
+  queue: Effect[];
+}
+
+function effectKey(effect: Effect): string {
+  return effect.kind === 'reconcile' ? `reconcile:${effect.userId}` : `${effect.kind}:${effect.kind === 'place' ? effect.order.clientOrderId : effect.clientOrderId}`;
+}
+
+export class EffectExecutor {
+  private readonly lanes = new Map<string, Record<Lane, LaneState>>();
+  /** Queries and reconciles already queued or in flight: asking twice adds load and no information. */
+  private readonly inFlight = new Set<string>();
+  private idleWaiters: (() => void)[] = [];
+  private active = 0;
+
+  constructor(
+    private readonly resolve: AccountResolver,
+    private readonly onResult: (input: Input) => void,
+    private readonly limits: ExecutorLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  submit(effect: Effect): void {
+    const key = effectKey(effect);
+    const idempotent = effect.kind === 'query' || effect.kind === 'reconcile';
+    if (idempotent && this.inFlight.has(key)) return;
+    const lanes = this.lanesFor(effect.userId);
+    const laneName: Lane = effect.kind === 'reconcile' ? 'priority' : effect.lane;
+    const lane = lanes[laneName];
+    if (laneName === 'normal' && lane.queue.length >= this.limits.maxQueuedNormalEffectsPerAccount) {
+      this.logger.warn({ effect: key }, 'normal lane full; effect dropped (the core re-plans or re-queries it)');
+      if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: -1, message: 'local queue full; not sent' } });
+      return;
+    }
+    if (idempotent) this.inFlight.add(key);
+    lane.queue.push(effect);
+    this.pump(effect.userId, laneName);
+  }
+
+  /** Resolves when no effect is queued or running (tests and orderly shutdown). */
+  async idle(): Promise<void> {
+    if (this.active === 0 && [...this.lanes.values()].every((l) => l.normal.queue.length === 0 && l.priority.queue.length === 0)) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private lanesFor(userId: string): Record<Lane, LaneState> {
+    let lanes = this.lanes.get(userId);
+    if (!lanes) {
+      lanes = { priority: { running: 0, queue: [] }, normal: { running: 0, queue: [] } };
+      this.lanes.set(userId, lanes);
+    }
+    return lanes;
+  }
+
+  private pump(userId: string, laneName: Lane): void {
+    const lane = this.lanesFor(userId)[laneName];
+    const limit = laneName === 'priority' ? this.limits.priorityConcurrencyPerAccount : this.limits.normalConcurrencyPerAccount;
+    while (lane.running < limit && lane.queue.length > 0) {
+      const effect = lane.queue.shift();
+      if (!effect) break;
+      lane.running += 1;
+      this.active += 1;
+      void this.perform(effect).finally(() => {
+        lane.running -= 1;
+        this.active -= 1;
+        this.inFlight.delete(effectKey(effect));
+        this.pump(userId, laneName);
+        this.notifyIdle();
+      });
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.active > 0) return;
+    if ([...this.lanes.values()].some((l) => l.normal.queue.length > 0 || l.priority.queue.length > 0)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async perform(effect: Effect): Promise<void> {
+    const account = this.resolve(effect.userId);
+    if (!account) {
+      this.logger.error({ userId: effect.userId, effect: effect.kind }, 'no exchange account for user');
+      if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: -1, message: 'no exchange account configured for this user' } });
+      return;
+    }
+    try {
+      switch (effect.kind) {
+        case 'place':
+          this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: await account.placeOrder(effect.order) });
+          return;
+        case 'cancel':
+          this.onResult({ kind: 'cancel_result', clientOrderId: effect.clientOrderId, outcome: await account.cancelOrder(effect.symbol, effect.clientOrderId) });
+          return;
+        case 'query':
+          this.onResult({ kind: 'query_result', clientOrderId: effect.clientOrderId, outcome: await account.queryOrder(effect.symbol, effect.clientOrderId) });
+          return;
+        case 'reconcile':
+          this.onResult({ kind: 'reconcile', userId: effect.userId, positions: await account.getPositions() });
+          return;
+      }
+    } catch (error) {
+      // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the
+      // watchdog's level-triggered rules will ask again.
+      this.logger.error({ err: error, effect: effectKey(effect) }, 'effect failed');
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import type { CoreConfig } from '../../core/config.js';
+import type { Decision, Input } from '../../core/decide.js';
+import { decide } from '../../core/decide.js';
+import type { WalEvent } from '../../core/events.js';
+import { foldEvents } from '../../core/events.js';
+import type { DurableState, EngineState } from '../../core/state.js';
+import { emptyDurableState } from '../../core/state.js';
+import type { EngineLog } from '../../log/port.js';
+import type { Logger } from '../../util/logger.js';
+import type { Clock } from './clock.js';
+
+// The imperative shell around decide(): one input at a time, in order. For each input it decides, commits
+// the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
+// hands effects to the executor. If the commit fails, the state is unchanged and the command stays
+// unacknowledged (it will be redelivered), so nothing is half-done.
+
+export interface EngineLimits {
+  /** A snapshot is written after this many WAL events, so boot time does not grow with history. */
+  snapshotEveryWalEvents: number;
+  /** WAL records read per batch during replay. */
+  replayBatchEntries: number;
+}
+
+export const defaultEngineLimits: EngineLimits = { snapshotEveryWalEvents: 1_000, replayBatchEntries: 1_000 };
+
+export interface ReplayResult {
+  durable: DurableState;
+  lastWalId: string | null;
+  replayedEvents: number;
+  fromSnapshot: boolean;
+}
+
+/** Snapshot + WAL replay: the state exactly as it was after the last committed decision. */
+export async function replayLog(log: EngineLog, config: CoreConfig, limits: EngineLimits = defaultEngineLimits): Promise<ReplayResult> {
+  const snapshot = await log.loadSnapshot();
+  let durable = snapshot ? (JSON.parse(snapshot.data) as DurableState) : emptyDurableState();
+  let lastWalId = snapshot?.walId ?? null;
+  let replayedEvents = 0;
+  for (;;) {
+    const records = await log.readWal(lastWalId, limits.replayBatchEntries);
+    if (records.length === 0) break;
+    durable = foldEvents(durable, records.map((r) => JSON.parse(r.data) as WalEvent), config);
+    replayedEvents += records.length;
+    lastWalId = records[records.length - 1]?.id ?? lastWalId;
+  }
+  return { durable, lastWalId, replayedEvents, fromSnapshot: snapshot !== null };
+}
+
+export type DecisionObserver = (input: Input, decision: Decision) => void;
+
+export class Engine {
+  private queue: Promise<void> = Promise.resolve();
+  private walEventsSinceSnapshot = 0;
+  private queuedInputs = 0;
+  private readonly observers: DecisionObserver[] = [];
+
+  constructor(
+    private state: EngineState,
+    private lastWalId: string | null,
+    private readonly log: EngineLog,
+    private readonly clock: Clock,
+    private readonly config: CoreConfig,
+    private readonly onEffects: (decision: Decision) => void,
+    private readonly onFatal: (error: unknown) => void,
+    private readonly logger: Logger,
+    private readonly limits: EngineLimits = defaultEngineLimits,
+  ) {}
+
+  get current(): EngineState {
+    return this.state;
+  }
+
+  get pendingInputs(): number {
+    return this.queuedInputs;
+  }
+
+  observe(observer: DecisionObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Queues an input; resolves once it is decided and committed (rejects if the commit failed). */
+  submit(input: Input): Promise<void> {
+    this.queuedInputs += 1;
+    const run = this.queue.then(() => this.step(input)).finally(() => {
+      this.queuedInputs -= 1;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async step(input: Input): Promise<void> {
+    let decision: Decision;
+    try {
+      decision = decide(this.state, input, this.clock.nowMs(), this.config);
+    } catch (error) {
+      // A throwing decision means corrupted state or a bug: stop trading rather than guess. The command
+      // (if any) stays unacked; after maxDeliveries restarts it is dead-lettered.
+      this.onFatal(error);
+      throw error;
+    }
+    const hasWrites = decision.wal.length + decision.outbound.length + decision.ack.length + decision.deadLetters.length > 0;
+    if (hasWrites) {
+      const ids = await this.log.commit({
+        wal: decision.wal.map((e) => JSON.stringify(e)),
+        outbound: decision.outbound.map((e) => JSON.stringify(e)),
+        ack: decision.ack,
+        deadLetters: decision.deadLetters,
+      });
+      if (ids.length !== decision.wal.length) throw new Error(`log returned ${ids.length} ids for ${decision.wal.length} WAL events`);
+      this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
+      this.walEventsSinceSnapshot += ids.length;
+    }
+    this.state = decision.state;
+    if (decision.wal.length > 0 || decision.effects.length > 0) {
+      this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
+    }
+    this.onEffects(decision);
+    for (const observer of this.observers) observer(input, decision);
+    if (this.walEventsSinceSnapshot >= this.limits.snapshotEveryWalEvents && this.lastWalId !== null) {
+      await this.log.saveSnapshot({ walId: this.lastWalId, data: JSON.stringify(this.state.durable) });
+      this.walEventsSinceSnapshot = 0;
+    }
+  }
+
+  /** Resolves when every input queued so far has been processed. */
+  async drain(): Promise<void> {
+    while (this.queuedInputs > 0) await this.queue;
+  }
+}

@@ -1,0 +1,44 @@
+import { coreConfigFromEnv, readEnv } from '../../config/env.js';
+import { createBinanceConnector } from '../../exchange/binance/connector.js';
+import { openLog } from '../../log/open.js';
+import { parseFlags, untilSignal } from '../../util/args.js';
+import { createLogger } from '../../util/logger.js';
+import { startExecutionService } from './service.js';
+
+/** `quant-engine execution`: the execution service alone, against Redis (or SQLite) and a given exchange. */
+export async function runExecution(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  const env = readEnv();
+  const logger = createLogger('execution');
+  const restBaseUrl = flags['exchange-url'] ?? env.QE_PAPER_REST_URL;
+  const wsBaseUrl = flags['exchange-ws-url'] ?? env.QE_PAPER_WS_URL;
+  if (!restBaseUrl || !wsBaseUrl) throw new Error('paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator`');
+  const config = coreConfigFromEnv(env);
+  if (flags['stale-feed-ms']) config.staleFeedMs = Number(flags['stale-feed-ms']);
+  const log = await openLog({
+    redisUrl: flags['redis-url'] ?? env.REDIS_URL,
+    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+    limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
+  });
+  const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger });
+  const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger }) : null;
+  const marketData = paper.marketData();
+  const service = await startExecutionService({
+    log,
+    paper,
+    live,
+    marketData,
+    config,
+    logger,
+    watchdogPeriodMs: Number(flags['watchdog-period-ms'] ?? env.QE_WATCHDOG_PERIOD_MS),
+    consumerName: flags['consumer'] ?? 'exec-1',
+  });
+  // Machine-readable readiness line for supervisors and tests.
+  process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents })}\n`);
+  const why = await untilSignal(env.QE_RUN_SECONDS);
+  logger.info({ why }, 'stopping');
+  await service.stop();
+  await marketData.close();
+  await log.close();
+}

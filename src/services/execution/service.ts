@@ -1,0 +1,215 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CoreConfig } from '../../core/config.js';
+import type { Input } from '../../core/decide.js';
+import { isTerminal } from '../../core/orders.js';
+import { emptyMarketState } from '../../core/state.js';
+import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
+import type { SymbolFilters } from '../../exchange/types.js';
+import type { EngineLog } from '../../log/port.js';
+import type { Logger } from '../../util/logger.js';
+import { AccountRegistry } from './accounts.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { ExecutorLimits } from './effect-executor.js';
+import { defaultExecutorLimits, EffectExecutor } from './effect-executor.js';
+import type { EngineLimits } from './engine.js';
+import { defaultEngineLimits, Engine, replayLog } from './engine.js';
+
+// The execution service: boot = snapshot + WAL replay → reconcile with the exchange → only then consume
+// commands. Commands, ticks, timer beats and exchange results all become inputs to one serialized engine;
+// exchange calls run in the executor's lanes and never block the event loop or the decision path.
+
+export interface ExecutionServiceOptions {
+  log: EngineLog;
+  paper: ExchangeConnector;
+  live?: ExchangeConnector | null;
+  liveCredentials?: (userId: string) => AccountCredentials | null;
+  marketData: MarketData;
+  config: CoreConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** 'manual': tests drive the watchdog with timerBeat() on a simulated clock. */
+  timer?: 'interval' | 'manual';
+  watchdogPeriodMs?: number;
+  consumerName?: string;
+  commandBatchEntries?: number;
+  commandBlockMs?: number;
+  /** How often pending commands of dead consumers are looked for. */
+  reclaimEveryMs?: number;
+  /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
+  bootReconcileAttempts?: number;
+  executorLimits?: ExecutorLimits;
+  engineLimits?: EngineLimits;
+  /** Called on corruption or a throwing decision; the default exits the process. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface ExecutionService {
+  engine: Engine;
+  executor: EffectExecutor;
+  /** One watchdog beat (manual timer mode); resolves when decided and committed. */
+  timerBeat(): Promise<void>;
+  /** Resolves when engine inputs and exchange effects have settled. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+  replayedEvents: number;
+}
+
+async function withAttempts<T>(attempts: number, delayMs: number, fn: () => Promise<T>): Promise<T> {
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      lastError = error;
+      await sleep(delayMs * (i + 1));
+    }
+  }
+  throw lastError;
+}
+
+export async function startExecutionService(opts: ExecutionServiceOptions): Promise<ExecutionService> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger;
+  const watchdogPeriodMs = opts.watchdogPeriodMs ?? 1_000;
+  const consumerName = opts.consumerName ?? 'exec-1';
+  const commandBatchEntries = opts.commandBatchEntries ?? 100;
+  const commandBlockMs = opts.commandBlockMs ?? 500;
+  const reclaimEveryMs = opts.reclaimEveryMs ?? 1_000;
+  const bootReconcileAttempts = opts.bootReconcileAttempts ?? 3;
+  const onFatal =
+    opts.onFatal ??
+    ((error: unknown) => {
+      logger.fatal({ err: error }, 'engine state cannot be trusted; exiting');
+      process.exit(1);
+    });
+
+  await opts.log.init();
+  const replay = await replayLog(opts.log, opts.config, opts.engineLimits ?? defaultEngineLimits);
+  logger.info({ replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length }, 'state rebuilt from the log');
+
+  const filters: Record<string, SymbolFilters> = await withAttempts(5, 500, () => opts.marketData.getSymbolFilters(opts.config.symbols));
+
+  // Late-bound so the registry and executor can feed results into the engine created below.
+  let submit: (input: Input) => void = () => undefined;
+  const accounts = new AccountRegistry({
+    paper: opts.paper,
+    live: opts.live ?? null,
+    liveCredentials: opts.liveCredentials ?? (() => null),
+    modeOf: (userId) => engine.current.durable.sessions[userId]?.mode ?? null,
+    onInput: (input) => submit(input),
+    logger,
+  });
+  const executor = new EffectExecutor((userId) => accounts.resolve(userId), (input) => submit(input), opts.executorLimits ?? defaultExecutorLimits, logger);
+  const engine: Engine = new Engine(
+    { durable: replay.durable, market: emptyMarketState(clock.nowMs(), filters) },
+    replay.lastWalId,
+    opts.log,
+    clock,
+    opts.config,
+    (decision) => {
+      for (const effect of decision.effects) executor.submit(effect);
+    },
+    onFatal,
+    logger,
+    opts.engineLimits,
+  );
+  submit = (input) => {
+    engine.submit(input).catch((error: unknown) => logger.error({ err: error, input: input.kind }, 'input not committed; will be retried by its source'));
+  };
+
+  await engine.submit({ kind: 'boot' });
+
+  // Reconcile before consuming commands: settle every order whose outcome we do not know, then positions.
+  const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
+  for (const order of unresolved) {
+    const account = accounts.resolve(order.userId);
+    if (!account) continue;
+    for (let attempt = 0; attempt < bootReconcileAttempts; attempt += 1) {
+      const outcome = await account.queryOrder(order.symbol, order.clientOrderId);
+      await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
+      if (outcome.kind !== 'unknown') break;
+    }
+  }
+  for (const session of Object.values(engine.current.durable.sessions)) {
+    if (session.status === 'closed') continue;
+    const account = accounts.resolve(session.userId);
+    if (!account) continue;
+    try {
+      const positions = await withAttempts(bootReconcileAttempts, 300, () => account.getPositions());
+      await engine.submit({ kind: 'reconcile', userId: session.userId, positions });
+    } catch (error) {
+      logger.error({ err: error, userId: session.userId }, 'could not read positions at boot; continuing with the replayed view');
+    }
+  }
+
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, (tick) => submit({ kind: 'tick', tick })));
+
+  let stopped = false;
+  let timerQueued = false;
+  const timerBeat = async (): Promise<void> => {
+    await engine.submit({ kind: 'timer' });
+  };
+  const interval =
+    (opts.timer ?? 'interval') === 'interval'
+      ? setInterval(() => {
+          if (timerQueued) return; // never pile up beats behind a slow commit
+          timerQueued = true;
+          timerBeat()
+            .catch((error: unknown) => logger.error({ err: error }, 'watchdog beat failed'))
+            .finally(() => {
+              timerQueued = false;
+            });
+        }, watchdogPeriodMs)
+      : null;
+
+  const commandLoop = (async () => {
+    let lastReclaimAtMs = 0;
+    while (!stopped) {
+      try {
+        const deliveries = [];
+        if (Date.now() - lastReclaimAtMs >= reclaimEveryMs) {
+          lastReclaimAtMs = Date.now();
+          deliveries.push(...(await opts.log.reclaimStaleCommands(consumerName, commandBatchEntries)));
+        }
+        deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
+        const results = await Promise.allSettled(deliveries.map((delivery) => engine.submit({ kind: 'command', delivery })));
+        const failed = results.filter((r) => r.status === 'rejected');
+        if (failed.length > 0) {
+          logger.error({ failed: failed.length }, 'commands not committed; they stay pending and will be redelivered');
+          await sleep(200);
+        }
+      } catch (error) {
+        if (stopped) break;
+        logger.error({ err: error }, 'command stream read failed; retrying');
+        await sleep(500);
+      }
+    }
+  })();
+
+  logger.info({ consumerName, symbols: opts.config.symbols, watchdogPeriodMs, staleFeedMs: opts.config.staleFeedMs }, 'execution service consuming commands');
+
+  return {
+    engine,
+    executor,
+    timerBeat,
+    replayedEvents: replay.replayedEvents,
+    async settle() {
+      for (let i = 0; i < 20; i += 1) {
+        await engine.drain();
+        await executor.idle();
+        if (engine.pendingInputs === 0) return;
+      }
+    },
+    async stop() {
+      stopped = true;
+      if (interval) clearInterval(interval);
+      await commandLoop;
+      for (const sub of subscriptions) await sub.close();
+      await engine.drain();
+      await executor.idle();
+      await accounts.close();
+    },
+  };
+}

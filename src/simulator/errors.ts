@@ -1,0 +1,63 @@
+// Binance-style API errors: HTTP status plus the {"code","msg"} body the SDK surfaces to the adapter.
+
+export class SimApiError extends Error {
+  readonly httpStatus: number;
+  readonly code: number;
+
+  constructor(httpStatus: number, code: number, msg: string) {
+    super(msg);
+    this.httpStatus = httpStatus;
+    this.code = code;
+  }
+
+  toBody(): { code: number; msg: string } {
+    return { code: this.code, msg: this.message };
+  }
+}
+
+const bad = (code: number, msg: string): SimApiError => new SimApiError(400, code, msg);
+
+export const apiErrors = {
+  unknown: () => new SimApiError(404, -1000, 'An unknown error occured while processing the request.'),
+  serviceUnavailable: () =>
+    new SimApiError(503, -1001, 'Internal error; unable to process your request. Please try again.'),
+  tooManyRequests: () =>
+    new SimApiError(
+      429,
+      -1003,
+      'Too many requests; current limit is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.',
+    ),
+  timestampOutside: () => bad(-1021, 'Timestamp for this request is outside of the recvWindow.'),
+  timestampAhead: () => bad(-1021, "Timestamp for this request was 1000ms ahead of the server's time."),
+  badSignature: () => bad(-1022, 'Signature for this request is not valid.'),
+  apiKeyFormat: () => new SimApiError(401, -2014, 'API-key format invalid.'),
+  rejectedKey: () => new SimApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
+  illegalChars: (param: string, legal: string) =>
+    bad(-1100, `Illegal characters found in parameter '${param}'; legal range is '${legal}'.`),
+  mandatory: (param: string) =>
+    bad(-1102, `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`),
+  orderRefMissing: () => bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"),
+  notRequired: (param: string) => bad(-1106, `Parameter '${param}' sent when not required.`),
+  precision: () => bad(-1111, 'Precision is over the maximum defined for this asset.'),
+  badTimeInForce: () => bad(-1115, 'Invalid timeInForce.'),
+  badOrderType: () => bad(-1116, 'Invalid orderType.'),
+  badSide: () => bad(-1117, 'Invalid side.'),
+  badSymbol: () => bad(-1121, 'Invalid symbol.'),
+  badParamValue: (param: string) => bad(-1130, `Data sent for parameter '${param}' is not valid.`),
+  unknownOrderCancel: () => bad(-2011, 'Unknown order sent.'),
+  orderDoesNotExist: () => bad(-2013, 'Order does not exist.'),
+  reduceOnlyRejected: () => bad(-2022, 'ReduceOnly Order is rejected.'),
+  priceTooLow: () => bad(-4001, 'Price less than 0.'),
+  priceTooHigh: () => bad(-4002, 'Price greater than max price.'),
+  qtyNotPositive: () => bad(-4003, 'Quantity less than or equal to zero.'),
+  qtyTooSmall: () => bad(-4004, 'Quantity less than min quantity.'),
+  qtyTooLarge: () => bad(-4005, 'Quantity greater than max quantity.'),
+  priceNotOnTick: () => bad(-4014, 'Price not increased by tick size.'),
+  qtyNotOnStep: () => bad(-4023, 'Quantity not increased by step size.'),
+  duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
+  minNotional: (notional: string) =>
+    bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
+  postOnlyRejected: () =>
+    bad(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.'),
+  listenKeyMissing: () => bad(-1125, 'This listenKey does not exist.'),
+};

@@ -1,0 +1,105 @@
+// Turns POST /fapi/v1/order params into a validated order, with Binance's error codes for each filter.
+// All filter arithmetic is on scaled integers (see decimal.ts).
+import { randomBytes } from 'node:crypto';
+import { formatUnits, parseDecimal } from './decimal.js';
+import { apiErrors } from './errors.js';
+import type { NewOrderInput, SimSide, SimTimeInForce } from './matching.js';
+import type { SymbolMarket } from './price-process.js';
+
+const clientOrderIdPattern = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+const clientOrderIdLegal = '^[\\.A-Z\\:/a-z0-9_-]{1,36}$';
+
+export type ResponseType = 'ACK' | 'RESULT';
+
+export function required(params: ReadonlyMap<string, string>, name: string): string {
+  const value = params.get(name);
+  if (value === undefined || value === '') throw apiErrors.mandatory(name);
+  return value;
+}
+
+export function parseBoolParam(params: ReadonlyMap<string, string>, name: string): boolean {
+  const value = params.get(name);
+  if (value === undefined) return false;
+  if (value === 'true' || value === 'TRUE') return true;
+  if (value === 'false' || value === 'FALSE') return false;
+  throw apiErrors.badParamValue(name);
+}
+
+export function parseNewOrder(
+  params: ReadonlyMap<string, string>,
+  market: SymbolMarket,
+): { input: NewOrderInput; respType: ResponseType } {
+  const rules = market.rules;
+  const sideText = required(params, 'side');
+  if (sideText !== 'BUY' && sideText !== 'SELL') throw apiErrors.badSide();
+  const side: SimSide = sideText;
+  const typeText = required(params, 'type');
+  if (typeText !== 'LIMIT' && typeText !== 'MARKET') throw apiErrors.badOrderType();
+
+  const positionSide = params.get('positionSide');
+  if (positionSide !== undefined && positionSide !== 'BOTH') throw apiErrors.badParamValue('positionSide');
+  const reduceOnly = parseBoolParam(params, 'reduceOnly');
+
+  const respText = params.get('newOrderRespType') ?? 'ACK';
+  if (respText !== 'ACK' && respText !== 'RESULT') throw apiErrors.badParamValue('newOrderRespType');
+
+  const clientOrderId = params.get('newClientOrderId') ?? generatedClientOrderId();
+  if (!clientOrderIdPattern.test(clientOrderId)) throw apiErrors.illegalChars('newClientOrderId', clientOrderIdLegal);
+
+  let timeInForce: SimTimeInForce | undefined;
+  let priceUnits: bigint | undefined;
+  if (typeText === 'LIMIT') {
+    const tif = required(params, 'timeInForce');
+    if (tif !== 'GTC' && tif !== 'IOC' && tif !== 'GTX') throw apiErrors.badTimeInForce();
+    timeInForce = tif;
+    const parsed = parseDecimal(required(params, 'price'), rules.priceScale);
+    if (!parsed.ok) throw parsed.reason === 'too_precise' ? apiErrors.precision() : apiErrors.mandatory('price');
+    priceUnits = parsed.units;
+    if (priceUnits <= 0n || priceUnits < rules.minPriceUnits) throw apiErrors.priceTooLow();
+    if (priceUnits > rules.maxPriceUnits) throw apiErrors.priceTooHigh();
+    if (priceUnits % rules.tickUnits !== 0n) throw apiErrors.priceNotOnTick();
+  } else if (params.has('price')) {
+    throw apiErrors.notRequired('price');
+  }
+
+  const parsedQty = parseDecimal(required(params, 'quantity'), rules.qtyScale);
+  if (!parsedQty.ok) throw parsedQty.reason === 'too_precise' ? apiErrors.precision() : apiErrors.mandatory('quantity');
+  const qtyUnits = parsedQty.units;
+  if (qtyUnits <= 0n) throw apiErrors.qtyNotPositive();
+  if (qtyUnits < rules.minQtyUnits) throw apiErrors.qtyTooSmall();
+  if (qtyUnits > rules.maxQtyUnits) throw apiErrors.qtyTooLarge();
+  if (qtyUnits % rules.stepUnits !== 0n) throw apiErrors.qtyNotOnStep();
+
+  if (!reduceOnly) {
+    // MARKET orders are checked at the price they would take (Binance uses mark price; close enough).
+    const refPrice = priceUnits ?? (side === 'BUY' ? market.top.askUnits : market.top.bidUnits);
+    if (refPrice * qtyUnits < rules.minNotionalUnits) {
+      throw apiErrors.minNotional(trimZeros(formatUnits(rules.minNotionalUnits, rules.priceScale + rules.qtyScale)));
+    }
+  }
+
+  const input: NewOrderInput = { symbol: rules.symbol, side, type: typeText, qtyUnits, reduceOnly, clientOrderId };
+  if (timeInForce !== undefined) input.timeInForce = timeInForce;
+  if (priceUnits !== undefined) input.priceUnits = priceUnits;
+  return { input, respType: respText };
+}
+
+function generatedClientOrderId(): string {
+  return `sim${randomBytes(10).toString('hex')}`;
+}
+
+function trimZeros(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/** orderId (integer) or origClientOrderId; Binance demands one of them. */
+export function parseOrderRef(params: ReadonlyMap<string, string>): { orderId?: number; clientOrderId?: string } {
+  const orderIdText = params.get('orderId');
+  if (orderIdText !== undefined && orderIdText !== '') {
+    if (!/^\d+$/.test(orderIdText)) throw apiErrors.badParamValue('orderId');
+    return { orderId: Number(orderIdText) };
+  }
+  const clientOrderId = params.get('origClientOrderId');
+  if (clientOrderId !== undefined && clientOrderId !== '') return { clientOrderId };
+  throw apiErrors.orderRefMissing();
+}

@@ -1,0 +1,53 @@
+// Symbol catalogue and the exact-integer filter rules derived from it.
+import { decimalPlaces, mustParseDecimal } from './decimal.js';
+import type { SimSymbolSpec } from './types.js';
+
+// Values mirror Binance's real USDⓈ-M filters closely enough that adapter rounding code is exercised.
+export const defaultSimSymbols: SimSymbolSpec[] = [
+  { symbol: 'BTCUSDT', startPrice: 60_000, tickSize: '0.10', stepSize: '0.001', minQty: '0.001', maxQty: '1000', minNotional: '100', spreadTicks: 1, volatilityBpsPerStep: 0.5 },
+  { symbol: 'ETHUSDT', startPrice: 3_000, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', maxQty: '10000', minNotional: '20', spreadTicks: 1, volatilityBpsPerStep: 0.7 },
+  { symbol: 'SOLUSDT', startPrice: 150, tickSize: '0.0100', stepSize: '0.01', minQty: '0.01', maxQty: '1000000', minNotional: '5', spreadTicks: 1, volatilityBpsPerStep: 1 },
+];
+
+/** A symbol's filters as integers: prices at 10^-priceScale, quantities at 10^-qtyScale, notional at 10^-(both). */
+export interface SymbolRules {
+  spec: SimSymbolSpec;
+  symbol: string;
+  baseAsset: string;
+  priceScale: number;
+  qtyScale: number;
+  tickUnits: bigint;
+  stepUnits: bigint;
+  minPriceUnits: bigint;
+  maxPriceUnits: bigint;
+  minQtyUnits: bigint;
+  maxQtyUnits: bigint;
+  minNotionalUnits: bigint;
+}
+
+// Binance's PRICE_FILTER has a maxPrice; we put it far enough away that price gaps never hit it.
+const maxPriceMultiple = 1000;
+
+export function deriveRules(spec: SimSymbolSpec): SymbolRules {
+  const priceScale = decimalPlaces(spec.tickSize);
+  const qtyScale = decimalPlaces(spec.stepSize);
+  const tickUnits = mustParseDecimal(spec.tickSize, priceScale);
+  const stepUnits = mustParseDecimal(spec.stepSize, qtyScale);
+  if (tickUnits <= 0n || stepUnits <= 0n) throw new Error(`${spec.symbol}: tick and step must be positive`);
+  const tickValue = Number(spec.tickSize);
+  const maxTicks = BigInt(Math.max(1, Math.round((spec.startPrice * maxPriceMultiple) / tickValue)));
+  return {
+    spec,
+    symbol: spec.symbol,
+    baseAsset: spec.symbol.endsWith('USDT') ? spec.symbol.slice(0, -4) : spec.symbol,
+    priceScale,
+    qtyScale,
+    tickUnits,
+    stepUnits,
+    minPriceUnits: tickUnits,
+    maxPriceUnits: maxTicks * tickUnits,
+    minQtyUnits: mustParseDecimal(spec.minQty, qtyScale),
+    maxQtyUnits: mustParseDecimal(spec.maxQty, qtyScale),
+    minNotionalUnits: mustParseDecimal(spec.minNotional, priceScale + qtyScale),
+  };
+}

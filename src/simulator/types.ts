@@ -1,0 +1,74 @@
+// Public types of the exchange simulator (re-exported from server.ts).
+
+export interface SimSymbolSpec {
+  symbol: string;
+  startPrice: number;
+  tickSize: string;
+  stepSize: string;
+  minQty: string;
+  maxQty: string;
+  minNotional: string;
+  spreadTicks: number;
+  volatilityBpsPerStep: number;
+}
+
+export interface SimulatorOptions {
+  port?: number; // 0 = random
+  host?: string; // default 127.0.0.1
+  symbols?: SimSymbolSpec[];
+  seed?: number;
+  priceStepMs?: number; // price process period, default 250
+  startingBalanceUsd?: number;
+  /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
+  credentials?: Record<string, string>;
+}
+
+export interface SimFaults {
+  /** delay before answering every REST call */
+  latencyMs: number;
+  /** next N order placements are accepted+executed but the HTTP response is never sent (socket destroyed after latency) */
+  timeoutAfterAcceptCount: number;
+  /** next N REST calls answer 503 without doing anything */
+  http5xxCount: number;
+  /** next N calls answer 429 {code:-1003} with Retry-After */
+  rateLimit429Count: number;
+  /** every GTX order rejected -5022 */
+  forcePostOnlyReject: boolean;
+  /** market-data streams stop sending (connections stay open) */
+  wsSilent: boolean;
+  /** closes every WS connection now */
+  dropWsConnections(): void;
+}
+
+export interface SimOrderRecord {
+  accountKey: string;
+  clientOrderId: string;
+  orderId: number;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: string;
+  timeInForce?: string;
+  price?: string;
+  origQty: string;
+  reduceOnly: boolean;
+  status: string;
+  executedQty: string;
+  avgPrice: string;
+  /** ms, server wall clock when the request arrived */
+  receivedAt: number;
+  respondedAt?: number;
+}
+
+export interface SimulatorHandle {
+  restBaseUrl: string; // http://127.0.0.1:port
+  wsBaseUrl: string; // ws://127.0.0.1:port
+  faults: SimFaults;
+  /** every order request ever accepted, in arrival order */
+  orders(): SimOrderRecord[];
+  requests(): { method: string; path: string; receivedAt: number }[];
+  /** jump the price (e.g. 20% gap); fills resting orders that now cross */
+  setMid(symbol: string, price: number): void;
+  position(accountKey: string, symbol: string): number;
+  pausePriceProcess(paused: boolean): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+// CLI entry: `tsx src/simulator/main.ts --port 9100 --seed 7` runs the simulator until SIGINT/SIGTERM.
+import { pathToFileURL } from 'node:url';
+import { startSimulator } from './server.js';
+
+const defaultCliPort = 9100;
+
+function parseArgs(argv: readonly string[]): { port: number; seed?: number } {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    if (eq > 0) values.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else values.set(arg.slice(2), argv[++i] ?? '');
+  }
+  const intArg = (name: string): number | undefined => {
+    const text = values.get(name);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
+    return n;
+  };
+  const seed = intArg('seed');
+  return { port: intArg('port') ?? defaultCliPort, ...(seed !== undefined ? { seed } : {}) };
+}
+
+export async function runSimulatorCli(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const sim = await startSimulator(args);
+  console.log(`exchange simulator REST ${sim.restBaseUrl}`);
+  console.log(`exchange simulator WS   ${sim.wsBaseUrl}`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await sim.close();
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  runSimulatorCli(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,206 @@
+// The REST endpoint table: path, security type, request weight and handler for each supported call.
+import { apiErrors } from './errors.js';
+import type { ListenKeys } from './listen-keys.js';
+import type { MatchingEngine, SimOrder } from './matching.js';
+import { parseNewOrder, parseOrderRef, required } from './order-validation.js';
+import type { SymbolMarket } from './price-process.js';
+import type { SecurityType } from './signing.js';
+import type { SymbolRules } from './symbols.js';
+import {
+  accountJson,
+  accountTotals,
+  balanceEntry,
+  bookTickerRest,
+  depthJson,
+  exchangeInfoJson,
+  orderJson,
+  positionRiskV2,
+  positionRiskV3,
+} from './wire-format.js';
+
+export interface RestDeps {
+  engine: MatchingEngine;
+  markets: ReadonlyMap<string, SymbolMarket>;
+  rulesList: readonly SymbolRules[];
+  listenKeys: ListenKeys;
+  isPostOnlyForcedReject(): boolean;
+  onListenKeyRevoked(listenKey: string): void;
+}
+
+export interface RouteContext {
+  params: ReadonlyMap<string, string>;
+  accountKey: string; // '' for public endpoints
+  nowMs: number;
+  receivedAt: number;
+}
+
+export interface RouteResult {
+  body: unknown;
+  /** Set by order placement so the server can stamp respondedAt and apply the timeout fault. */
+  placedOrder?: SimOrder;
+}
+
+export interface Route {
+  security: SecurityType;
+  /** Binance request weight, counted into X-MBX-USED-WEIGHT-1M. */
+  weight(params: ReadonlyMap<string, string>): number;
+  /** Counts towards X-MBX-ORDER-COUNT-1M. */
+  countsAsOrder?: boolean;
+  handle(ctx: RouteContext): RouteResult;
+}
+
+const fixed = (w: number) => (): number => w;
+
+export function buildRoutes(deps: RestDeps): Map<string, Route> {
+  const { engine, markets } = deps;
+
+  const marketOf = (params: ReadonlyMap<string, string>): SymbolMarket => {
+    const market = markets.get(required(params, 'symbol').toUpperCase());
+    if (!market) throw apiErrors.badSymbol();
+    return market;
+  };
+  const optionalMarket = (params: ReadonlyMap<string, string>): SymbolMarket | undefined =>
+    params.has('symbol') ? marketOf(params) : undefined;
+  const rulesOf = (symbol: string): SymbolRules => engine.rules(symbol);
+  const orderBody = (order: SimOrder): Record<string, unknown> => orderJson(order, rulesOf(order.symbol));
+
+  const positionRisk = (version: 2 | 3) => (ctx: RouteContext): RouteResult => {
+    const only = optionalMarket(ctx.params);
+    const out: Record<string, unknown>[] = [];
+    for (const [symbol, market] of markets) {
+      if (only && only !== market) continue;
+      const pos = engine.position(ctx.accountKey, symbol);
+      // v3 lists only symbols with a position (or open orders); v2 lists every symbol.
+      if (version === 3 && pos.qtyUnits === 0n && engine.openOrders(ctx.accountKey, symbol).length === 0) continue;
+      out.push(version === 2 ? positionRiskV2(symbol, pos, market) : positionRiskV3(symbol, pos, market));
+    }
+    return { body: out };
+  };
+  const balance = (ctx: RouteContext): RouteResult => {
+    const acct = engine.account(ctx.accountKey);
+    return { body: [balanceEntry(acct, accountTotals(acct, markets), ctx.nowMs)] };
+  };
+  const account = (version: 2 | 3) => (ctx: RouteContext): RouteResult => ({
+    body: accountJson(engine.account(ctx.accountKey), markets, version, ctx.nowMs),
+  });
+
+  const routes = new Map<string, Route>();
+  const add = (method: string, path: string, route: Route): void => {
+    routes.set(`${method} ${path}`, route);
+  };
+
+  add('GET', '/fapi/v1/ping', { security: 'NONE', weight: fixed(1), handle: () => ({ body: {} }) });
+  add('GET', '/fapi/v1/time', { security: 'NONE', weight: fixed(1), handle: (ctx) => ({ body: { serverTime: ctx.nowMs } }) });
+  add('GET', '/fapi/v1/exchangeInfo', {
+    security: 'NONE',
+    weight: fixed(1),
+    handle: (ctx) => ({ body: exchangeInfoJson(deps.rulesList, ctx.nowMs) }),
+  });
+  add('GET', '/fapi/v1/ticker/bookTicker', {
+    security: 'NONE',
+    weight: (p) => (p.has('symbol') ? 2 : 5),
+    handle: (ctx) => {
+      const only = optionalMarket(ctx.params);
+      return { body: only ? bookTickerRest(only) : [...markets.values()].map(bookTickerRest) };
+    },
+  });
+  add('GET', '/fapi/v1/depth', {
+    security: 'NONE',
+    weight: (p) => depthWeight(Number(p.get('limit') ?? '500')),
+    handle: (ctx) => {
+      const limitText = ctx.params.get('limit') ?? '500';
+      const limit = Number(limitText);
+      if (!validDepthLimits.includes(limit)) throw apiErrors.badParamValue('limit');
+      return { body: depthJson(marketOf(ctx.params), limit, ctx.nowMs) };
+    },
+  });
+
+  add('POST', '/fapi/v1/order', {
+    security: 'SIGNED',
+    weight: fixed(0), // Binance charges order placement to the order-count limit, not IP weight
+    countsAsOrder: true,
+    handle: (ctx) => {
+      const market = marketOf(ctx.params);
+      const { input, respType } = parseNewOrder(ctx.params, market);
+      const { accepted, order } = engine.place(ctx.accountKey, input, {
+        forcePostOnlyReject: deps.isPostOnlyForcedReject(),
+        receivedAt: ctx.receivedAt,
+        nowMs: ctx.nowMs,
+      });
+      return { body: orderBody(respType === 'ACK' ? accepted : order), placedOrder: order };
+    },
+  });
+  add('GET', '/fapi/v1/order', {
+    security: 'SIGNED',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const market = marketOf(ctx.params);
+      const order = engine.find(ctx.accountKey, market.rules.symbol, parseOrderRef(ctx.params));
+      if (!order) throw apiErrors.orderDoesNotExist();
+      return { body: orderBody(order) };
+    },
+  });
+  add('DELETE', '/fapi/v1/order', {
+    security: 'SIGNED',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const market = marketOf(ctx.params);
+      return { body: orderBody(engine.cancel(ctx.accountKey, market.rules.symbol, parseOrderRef(ctx.params), ctx.nowMs)) };
+    },
+  });
+  add('GET', '/fapi/v1/openOrders', {
+    security: 'SIGNED',
+    weight: (p) => (p.has('symbol') ? 1 : 40),
+    handle: (ctx) => {
+      const only = optionalMarket(ctx.params);
+      return { body: engine.openOrders(ctx.accountKey, only?.rules.symbol).map(orderBody) };
+    },
+  });
+  add('DELETE', '/fapi/v1/allOpenOrders', {
+    security: 'SIGNED',
+    weight: fixed(1),
+    handle: (ctx) => {
+      engine.cancelAll(ctx.accountKey, marketOf(ctx.params).rules.symbol, ctx.nowMs);
+      return { body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
+    },
+  });
+  for (const v of [2, 3] as const) {
+    add('GET', `/fapi/v${v}/positionRisk`, { security: 'SIGNED', weight: fixed(5), handle: positionRisk(v) });
+    add('GET', `/fapi/v${v}/balance`, { security: 'SIGNED', weight: fixed(5), handle: balance });
+    add('GET', `/fapi/v${v}/account`, { security: 'SIGNED', weight: fixed(5), handle: account(v) });
+  }
+
+  add('POST', '/fapi/v1/listenKey', {
+    security: 'USER_STREAM',
+    weight: fixed(1),
+    handle: (ctx) => ({ body: { listenKey: deps.listenKeys.obtain(ctx.accountKey) } }),
+  });
+  add('PUT', '/fapi/v1/listenKey', {
+    security: 'USER_STREAM',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const listenKey = deps.listenKeys.active(ctx.accountKey);
+      if (!listenKey) throw apiErrors.listenKeyMissing();
+      return { body: { listenKey } };
+    },
+  });
+  add('DELETE', '/fapi/v1/listenKey', {
+    security: 'USER_STREAM',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const revoked = deps.listenKeys.revoke(ctx.accountKey);
+      if (revoked) deps.onListenKeyRevoked(revoked);
+      return { body: {} };
+    },
+  });
+  return routes;
+}
+
+const validDepthLimits = [5, 10, 20, 50, 100, 500, 1000];
+
+function depthWeight(limit: number): number {
+  if (limit <= 50) return 2;
+  if (limit <= 100) return 5;
+  if (limit <= 500) return 10;
+  return 20;
+}

@@ -1,0 +1,177 @@
+// WebSocket market and user-data streams on the REST port.
+//
+// URL schemes accepted (the binance SDK v3 WebsocketClient uses the split ones, with `wsUrl` as base):
+//   /public/stream, /market/stream  then {"method":"SUBSCRIBE","params":["btcusdt@bookTicker"],"id":1}
+//   /private/stream?listenKey=<key> (SDK user data) and /private/ws?listenKey=<key>
+//   legacy: /ws/<stream>, /ws/<listenKey>, /ws (+SUBSCRIBE), /stream?streams=a/b
+// "/stream" connections get the combined {stream, data} wrapper; "/ws" connections get raw events.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+
+interface Client {
+  ws: WebSocket;
+  combined: boolean;
+  /** Canonical market stream names ("btcusdt@bookTicker", "!bookTicker"). */
+  marketStreams: Set<string>;
+  listenKeys: Set<string>;
+}
+
+export interface WsHubDeps {
+  accountOfListenKey(listenKey: string): string | undefined;
+  isMarketSilent(): boolean;
+}
+
+const categoryPrefixes = ['/public', '/market', '/private'];
+
+export class WsHub {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly clients = new Set<Client>();
+
+  constructor(
+    server: Server,
+    private readonly deps: WsHubDeps,
+  ) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  publishMarket(stream: string, data: unknown): void {
+    if (this.deps.isMarketSilent()) return;
+    const allStream = `!${stream.slice(stream.indexOf('@') + 1)}`;
+    for (const client of this.clients) {
+      if (client.marketStreams.has(stream)) this.send(client, stream, data);
+      else if (client.marketStreams.has(allStream)) this.send(client, allStream, data);
+    }
+  }
+
+  publishUser(accountKey: string, data: unknown): void {
+    for (const client of this.clients) {
+      for (const key of client.listenKeys) {
+        if (this.deps.accountOfListenKey(key) === accountKey) this.send(client, key, data);
+      }
+    }
+  }
+
+  /** Closes the sockets of a revoked listen key, like Binance does when the key is deleted. */
+  closeListenKey(listenKey: string): void {
+    for (const client of this.clients) {
+      if (client.listenKeys.delete(listenKey) && client.listenKeys.size === 0 && client.marketStreams.size === 0) {
+        client.ws.close(1000, 'listenKey deleted');
+      }
+    }
+  }
+
+  /** Abrupt drop (no close frame), so clients see what a network failure looks like. */
+  dropAll(): void {
+    for (const client of this.clients) client.ws.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    let path = url.pathname;
+    for (const prefix of categoryPrefixes) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) {
+        path = path.slice(prefix.length);
+        break;
+      }
+    }
+    let combined: boolean;
+    let names: string[];
+    if (path === '/ws' || path === '/ws/') {
+      combined = false;
+      names = [];
+    } else if (path.startsWith('/ws/')) {
+      combined = false;
+      names = path.slice(4).split('/');
+    } else if (path === '/stream' || path === '/stream/') {
+      combined = true;
+      names = (url.searchParams.get('streams') ?? '').split('/');
+    } else {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const listenKeyParam = url.searchParams.get('listenKey');
+    if (listenKeyParam !== null) {
+      if (this.deps.accountOfListenKey(listenKeyParam) === undefined) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      names.push(listenKeyParam);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const client: Client = { ws, combined, marketStreams: new Set(), listenKeys: new Set() };
+      this.addStreams(client, names);
+      this.clients.add(client);
+      ws.on('message', (raw, isBinary) => {
+        if (!isBinary) this.onMessage(client, rawToString(raw));
+      });
+      ws.on('close', () => this.clients.delete(client));
+      ws.on('error', () => this.clients.delete(client));
+      // `ws` answers ping frames with pongs by itself (autoPong), which is what the SDK heartbeat needs.
+    });
+  }
+
+  private onMessage(client: Client, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      client.ws.send(JSON.stringify({ error: { code: 3, msg: 'Invalid JSON' } }));
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null) return;
+    const { method, params, id } = msg as { method?: unknown; params?: unknown; id?: unknown };
+    const names = Array.isArray(params) ? params.filter((p): p is string => typeof p === 'string') : [];
+    switch (method) {
+      case 'SUBSCRIBE':
+        this.addStreams(client, names);
+        client.ws.send(JSON.stringify({ result: null, id }));
+        return;
+      case 'UNSUBSCRIBE':
+        for (const name of names) {
+          client.marketStreams.delete(canonicalStream(name));
+          client.listenKeys.delete(name);
+        }
+        client.ws.send(JSON.stringify({ result: null, id }));
+        return;
+      case 'LIST_SUBSCRIPTIONS':
+        client.ws.send(JSON.stringify({ result: [...client.marketStreams, ...client.listenKeys], id }));
+        return;
+      default:
+        client.ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown method` }, id }));
+    }
+  }
+
+  private addStreams(client: Client, names: readonly string[]): void {
+    for (const name of names) {
+      if (name === '') continue;
+      if (this.deps.accountOfListenKey(name) !== undefined) client.listenKeys.add(name);
+      else client.marketStreams.add(canonicalStream(name));
+    }
+  }
+
+  private send(client: Client, stream: string, data: unknown): void {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    client.ws.send(JSON.stringify(client.combined ? { stream, data } : data));
+  }
+}
+
+/** "BTCUSDT@bookticker" -> "btcusdt@bookTicker": symbols are lowercase, stream types case-insensitive here. */
+export function canonicalStream(name: string): string {
+  const at = name.indexOf('@');
+  if (at < 0) return name.startsWith('!') ? name.replace(/^!bookticker$/i, '!bookTicker') : name.toLowerCase();
+  const symbol = name.slice(0, at).toLowerCase();
+  const type = name.slice(at + 1);
+  return `${symbol}@${type.toLowerCase() === 'bookticker' ? 'bookTicker' : type}`;
+}
+
+function rawToString(raw: WebSocket.RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
+  return raw.toString('utf8');
+}

@@ -1,0 +1,90 @@
+// Test client for the simulator: signs like the binance SDK (params in the query string, HMAC hex).
+import { createHmac } from 'node:crypto';
+import { WebSocket } from 'ws';
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+export interface ApiClient {
+  publicGet(path: string, params?: Record<string, string>): Promise<ApiResponse>;
+  signed(method: string, path: string, params?: Record<string, string>): Promise<ApiResponse>;
+  apiKeyCall(method: string, path: string): Promise<ApiResponse>;
+}
+
+export function apiClient(baseUrl: string, apiKey: string, secret = 'any-secret'): ApiClient {
+  const send = async (method: string, url: string): Promise<ApiResponse> => {
+    const res = await fetch(url, { method, headers: { 'X-MBX-APIKEY': apiKey } });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown), headers: res.headers };
+  };
+  return {
+    publicGet: (path, params = {}) => send('GET', `${baseUrl}${path}?${new URLSearchParams(params).toString()}`),
+    signed: (method, path, params = {}) => {
+      const query = new URLSearchParams({ ...params, timestamp: String(Date.now()), recvWindow: '5000' }).toString();
+      const signature = createHmac('sha256', secret).update(query).digest('hex');
+      return send(method, `${baseUrl}${path}?${query}&signature=${signature}`);
+    },
+    apiKeyCall: (method, path) => send(method, `${baseUrl}${path}`),
+  };
+}
+
+export function errorCode(res: ApiResponse): number | undefined {
+  const body = res.body as { code?: unknown } | undefined;
+  return typeof body?.code === 'number' ? body.code : undefined;
+}
+
+export function field(res: ApiResponse, name: string): unknown {
+  return (res.body as Record<string, unknown>)[name];
+}
+
+/** Collects every JSON message a socket receives, with a helper to wait for one matching a predicate. */
+export interface WsProbe {
+  ws: WebSocket;
+  messages: unknown[];
+  waitFor(predicate: (msg: unknown) => boolean, timeoutMs?: number): Promise<unknown>;
+  close(): void;
+}
+
+export async function openWs(url: string): Promise<WsProbe> {
+  const ws = new WebSocket(url);
+  const messages: unknown[] = [];
+  const waiters: { predicate: (msg: unknown) => boolean; resolve: (msg: unknown) => void }[] = [];
+  ws.on('message', (raw) => {
+    const msg = JSON.parse(String(raw)) as unknown;
+    messages.push(msg);
+    for (const w of [...waiters]) {
+      if (w.predicate(msg)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(msg);
+      }
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    messages,
+    waitFor(predicate, timeoutMs = 3_000) {
+      const existing = messages.find(predicate);
+      if (existing !== undefined) return Promise.resolve(existing);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out waiting for WS message')), timeoutMs);
+        waiters.push({
+          predicate,
+          resolve: (msg) => {
+            clearTimeout(timer);
+            resolve(msg);
+          },
+        });
+      });
+    },
+    close: () => ws.terminate(),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

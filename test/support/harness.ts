@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { CoreConfig } from '../../src/core/config.js';
+import { defaultCoreConfig } from '../../src/core/config.js';
+import type { OutboundEvent } from '../../src/core/outputs.js';
+import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
+import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
+import type { EngineLog } from '../../src/log/port.js';
+import { openRedisLog } from '../../src/log/redis-log.js';
+import type { Clock } from '../../src/services/execution/clock.js';
+import type { ExecutionService } from '../../src/services/execution/service.js';
+import { startExecutionService } from '../../src/services/execution/service.js';
+import type { SimulatorHandle } from '../../src/simulator/server.js';
+import { startSimulator } from '../../src/simulator/server.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { allOutbound } from './outbound.js';
+import { deletePrefix, redisUrl, uniquePrefix } from './redis.js';
+import { waitFor } from './wait.js';
+
+// An engine wired for real: Redis Streams log, the simulator over HTTP/WS, the binance SDK adapter.
+
+export interface HarnessOptions {
+  label: string;
+  clock?: Clock;
+  timer?: 'interval' | 'manual';
+  watchdogPeriodMs?: number;
+  config?: Partial<CoreConfig>;
+  sim?: SimulatorHandle;
+  restTimeoutMs?: number;
+}
+
+export interface Harness {
+  sim: SimulatorHandle;
+  log: EngineLog;
+  prefix: string;
+  connector: ExchangeConnector;
+  marketData: MarketData;
+  service: ExecutionService;
+  config: CoreConfig;
+  send(command: Record<string, unknown>): Promise<string>;
+  reply(commandId: string, status?: 'accepted' | 'rejected' | 'done'): Promise<Extract<OutboundEvent, { type: 'reply' }>>;
+  close(): Promise<void>;
+}
+
+export function commandId(label: string): string {
+  return `${label}-${randomBytes(5).toString('hex')}`;
+}
+
+export async function startHarness(opts: HarnessOptions): Promise<Harness> {
+  const sim = opts.sim ?? (await startSimulator({ port: 0, seed: 11, priceStepMs: 50 }));
+  const prefix = uniquePrefix(opts.label);
+  const log = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
+  const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: opts.restTimeoutMs ?? 5_000 });
+  const marketData = connector.marketData();
+  const config: CoreConfig = { ...defaultCoreConfig, ...opts.config };
+  const logger = silentLogger();
+  const service = await startExecutionService({
+    log,
+    paper: connector,
+    marketData,
+    config,
+    logger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    timer: opts.timer ?? 'interval',
+    watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
+    commandBlockMs: 100,
+    onFatal: (error) => {
+      throw error;
+    },
+  });
+  const harness: Harness = {
+    sim,
+    log,
+    prefix,
+    connector,
+    marketData,
+    service,
+    config,
+    async send(command) {
+      await log.appendCommand(JSON.stringify(command));
+      return String(command.id);
+    },
+    async reply(id, status) {
+      return waitFor(`reply ${status ?? 'any'} to ${id}`, async () =>
+        (await allOutbound(log)).find(
+          (e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply' && e.commandId === id && (status === undefined || e.status === status),
+        ),
+      );
+    },
+    async close() {
+      await service.stop();
+      await marketData.close();
+      await log.close();
+      if (!opts.sim) await sim.close();
+      await deletePrefix(prefix);
+    },
+  };
+  return harness;
+}

@@ -29,7 +29,15 @@ export function placeOrder(ctx: DecisionContext, userId: string, planned: Planne
   const order: Order = {
     clientOrderId: nextClientOrderId(ctx),
     userId,
-    ...planned,
+    // Field by field: `planned` may be a whole earlier Order (fallback), whose id must not leak in.
+    symbol: planned.symbol,
+    side: planned.side,
+    type: planned.type,
+    quantity: planned.quantity,
+    price: planned.price,
+    timeInForce: planned.timeInForce,
+    reduceOnly: planned.reduceOnly,
+    purpose: planned.purpose,
     fallbackOf,
     status: 'pending',
     exchangeOrderId: null,

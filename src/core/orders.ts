@@ -92,7 +92,7 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
     const price = (executed * Number(snapshot.avgPrice) - known * Number(order.avgPrice)) / delta;
     if (!(price > 0)) throw new StateCorruption(`fill price ${price} for ${order.clientOrderId}`);
     ctx.emit({ type: 'fill', clientOrderId: order.clientOrderId, userId: order.userId, symbol: order.symbol, side: order.side, qty: delta, price, atMs: ctx.nowMs });
-    ctx.alert(order.userId, 'fill', `${order.side} ${delta} ${order.symbol} @ ${price} (${order.purpose}, ${order.clientOrderId})`);
+    ctx.alert(order.userId, 'fill', `${order.side} ${Number(delta.toPrecision(12))} ${order.symbol} @ ${Number(price.toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`);
   }
   if (snapshot.status !== order.status || delta > 1e-12 || order.exchangeOrderId !== snapshot.exchangeOrderId) {
     ctx.emit({

@@ -1,0 +1,173 @@
+import type { USDMClient } from 'binance';
+import type { Logger } from '../../util/logger.js';
+import type { AccountCredentials, ExchangeAccount, Subscription } from '../port.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../types.js';
+import type { Classified } from './errors.js';
+import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
+import { toOrderSnapshot, toOrderUpdate, toPositions } from './mapping.js';
+import { createRestClient, syncClock, usedWeight1m } from './rest-client.js';
+import { openStream } from './ws-stream.js';
+
+export interface AccountOptions {
+  restBaseUrl: string;
+  wsBaseUrl: string;
+  restTimeoutMs: number;
+  recvWindowMs: number;
+  wsReconnectDelayMs: number;
+  /** Binance expires a listen key after 60 min without a keep-alive. */
+  listenKeyKeepAliveMs: number;
+  onUsedWeight?: ((weight1m: number) => void) | undefined;
+  logger?: Logger | undefined;
+}
+
+export class BinanceAccount implements ExchangeAccount {
+  private readonly client: USDMClient;
+  private clockSynced: Promise<void> | null = null;
+
+  constructor(
+    credentials: AccountCredentials,
+    private readonly opts: AccountOptions,
+  ) {
+    this.client = createRestClient({ ...opts, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret });
+  }
+
+  private ensureClock(): Promise<void> {
+    this.clockSynced ??= syncClock(this.client).then(
+      () => undefined,
+      (error: unknown) => {
+        this.clockSynced = null; // try again next call
+        this.opts.logger?.warn({ err: error }, 'clock sync failed');
+      },
+    );
+    return this.clockSynced;
+  }
+
+  /**
+   * Runs a signed call. -1021 (timestamp outside recvWindow) means the request was refused before any
+   * processing, so resyncing the clock and sending the identical request once more is safe.
+   */
+  private async call<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Classified }> {
+    await this.ensureClock();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const value = await fn();
+        this.reportWeight();
+        return { ok: true, value };
+      } catch (error) {
+        this.reportWeight();
+        const classified = classifyError(error);
+        if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
+          this.clockSynced = null;
+          await this.ensureClock();
+          continue;
+        }
+        return { ok: false, error: classified };
+      }
+    }
+  }
+
+  private reportWeight(): void {
+    const weight = usedWeight1m(this.client);
+    if (weight !== null) this.opts.onUsedWeight?.(weight);
+  }
+
+  async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
+    const result = await this.call(() =>
+      this.client.submitNewOrder({
+        symbol: req.symbol,
+        side: req.side,
+        type: req.type,
+        quantity: req.quantity as unknown as number, // sent verbatim: exact decimal string
+        ...(req.price !== undefined ? { price: req.price as unknown as number } : {}),
+        ...(req.timeInForce !== undefined ? { timeInForce: req.timeInForce } : {}),
+        reduceOnly: req.reduceOnly ? 'true' : 'false',
+        newClientOrderId: req.clientOrderId,
+        newOrderRespType: 'RESULT',
+      }),
+    );
+    if (result.ok) {
+      try {
+        return { kind: 'accepted', order: toOrderSnapshot(result.value) };
+      } catch (error) {
+        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
+      }
+    }
+    if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    if (result.error.code === duplicateClientOrderIdCode) {
+      // Our earlier attempt with this id got through: adopt that order instead of failing.
+      const found = await this.queryOrder(req.symbol, req.clientOrderId);
+      if (found.kind === 'found') return { kind: 'accepted', order: found.order };
+      return { kind: 'unknown', reason: 'duplicate client order id, but the order could not be read' };
+    }
+    return { kind: 'rejected', code: result.error.code, message: result.error.message };
+  }
+
+  async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+    const result = await this.call(() => this.client.cancelOrder({ symbol, origClientOrderId: clientOrderId }));
+    if (result.ok) {
+      try {
+        return { kind: 'canceled', order: toOrderSnapshot(result.value) };
+      } catch (error) {
+        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
+      }
+    }
+    if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    return { kind: 'rejected', code: result.error.code, message: result.error.message };
+  }
+
+  async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
+    const result = await this.call(() => this.client.getOrder({ symbol, origClientOrderId: clientOrderId }));
+    if (result.ok) {
+      try {
+        return { kind: 'found', order: toOrderSnapshot(result.value) };
+      } catch (error) {
+        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
+      }
+    }
+    if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
+    return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
+  }
+
+  async getPositions() {
+    const result = await this.call(() => this.client.getPositionsV3());
+    if (!result.ok) throw new Error(`positions unavailable: ${JSON.stringify(result.error)}`);
+    return toPositions(result.value);
+  }
+
+  async getOpenOrders(): Promise<OrderSnapshot[]> {
+    const result = await this.call(() => this.client.getAllOpenOrders());
+    if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
+    return (result.value as unknown[]).map(toOrderSnapshot);
+  }
+
+  async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
+    const keepAlive = setInterval(() => {
+      this.client.keepAliveFuturesUserDataListenKey().catch((error: unknown) => this.opts.logger?.warn({ err: error }, 'listen key keep-alive failed'));
+    }, this.opts.listenKeyKeepAliveMs);
+    const stream = await openStream({
+      url: async () => {
+        const result = await this.call(() => this.client.getFuturesUserDataListenKey());
+        if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
+        return `${this.opts.wsBaseUrl}/ws/${result.value.listenKey}`;
+      },
+      onMessage: (message) => {
+        const update = toOrderUpdate(message);
+        if (update) onUpdate(update);
+      },
+      logger: this.opts.logger,
+      reconnectDelayMs: this.opts.wsReconnectDelayMs,
+      maxReconnectDelayMs: 30_000,
+      idleTimeoutMs: 10 * 60_000,
+    });
+    return {
+      async close() {
+        clearInterval(keepAlive);
+        await stream.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    // REST is stateless; streams are closed through their subscriptions.
+  }
+}

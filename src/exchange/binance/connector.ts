@@ -1,0 +1,71 @@
+import type { Logger } from '../../util/logger.js';
+import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData, Subscription } from '../port.js';
+import type { BookTicker, SymbolFilters } from '../types.js';
+import { BinanceAccount } from './account.js';
+import { toBookTicker, toSymbolFilters } from './mapping.js';
+import { createRestClient } from './rest-client.js';
+import { openStream } from './ws-stream.js';
+
+// The Binance USDⓈ-M adapter: REST through the `binance` SDK, streams over plain WebSockets. Pointed at
+// the simulator for paper trading and tests, at Binance for live: the same code either way.
+
+export interface BinanceConnectorOptions {
+  restBaseUrl?: string;
+  wsBaseUrl?: string;
+  restTimeoutMs?: number;
+  recvWindowMs?: number;
+  wsReconnectDelayMs?: number;
+  listenKeyKeepAliveMs?: number;
+  /** A market stream with no message for this long is presumed dead and reconnected. */
+  marketIdleTimeoutMs?: number;
+  onUsedWeight?: (weight1m: number) => void;
+  logger?: Logger;
+}
+
+export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeConnector {
+  const restBaseUrl = opts.restBaseUrl ?? 'https://fapi.binance.com';
+  const wsBaseUrl = opts.wsBaseUrl ?? 'wss://fstream.binance.com';
+  const restTimeoutMs = opts.restTimeoutMs ?? 3_000;
+  const recvWindowMs = opts.recvWindowMs ?? 5_000;
+  const wsReconnectDelayMs = opts.wsReconnectDelayMs ?? 250;
+
+  const marketData = (): MarketData => {
+    const client = createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs });
+    return {
+      async getSymbolFilters(symbols: readonly string[]): Promise<Record<string, SymbolFilters>> {
+        return toSymbolFilters(await client.getExchangeInfo(), symbols);
+      },
+      async subscribeBookTicker(symbols: readonly string[], onTick: (tick: BookTicker) => void): Promise<Subscription> {
+        const streams = symbols.map((s) => `${s.toLowerCase()}@bookTicker`).join('/');
+        return openStream({
+          url: () => Promise.resolve(`${wsBaseUrl}/stream?streams=${streams}`),
+          onMessage: (message) => {
+            const tick = toBookTicker(message);
+            if (tick) onTick(tick);
+          },
+          logger: opts.logger,
+          reconnectDelayMs: wsReconnectDelayMs,
+          maxReconnectDelayMs: 10_000,
+          idleTimeoutMs: opts.marketIdleTimeoutMs ?? 15_000,
+        });
+      },
+      async close() {},
+    };
+  };
+
+  return {
+    marketData,
+    account(credentials: AccountCredentials): ExchangeAccount {
+      return new BinanceAccount(credentials, {
+        restBaseUrl,
+        wsBaseUrl,
+        restTimeoutMs,
+        recvWindowMs,
+        wsReconnectDelayMs,
+        listenKeyKeepAliveMs: opts.listenKeyKeepAliveMs ?? 30 * 60_000,
+        onUsedWeight: opts.onUsedWeight,
+        logger: opts.logger,
+      });
+    },
+  };
+}

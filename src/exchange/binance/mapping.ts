@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { OrderSnapshot, OrderStatus, PositionSnapshot, SymbolFilters } from '../types.js';
+
+// Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
+
+const decimal = z.union([z.string(), z.number()]).transform((v) => String(v));
+const orderStatus = z.enum(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH']).transform((s): OrderStatus => (s === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : s));
+
+export const orderJson = z.object({
+  clientOrderId: z.string(),
+  orderId: z.union([z.number(), z.string()]),
+  symbol: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  status: orderStatus,
+  origQty: decimal,
+  executedQty: decimal,
+  avgPrice: decimal.optional(),
+  updateTime: z.number().optional(),
+});
+
+export function toOrderSnapshot(raw: unknown): OrderSnapshot {
+  const o = orderJson.parse(raw);
+  return {
+    clientOrderId: o.clientOrderId,
+    exchangeOrderId: String(o.orderId),
+    symbol: o.symbol,
+    side: o.side,
+    status: o.status,
+    origQty: o.origQty,
+    executedQty: o.executedQty,
+    avgPrice: o.avgPrice ?? '0',
+    updateTime: o.updateTime ?? 0,
+  };
+}
+
+const positionJson = z.object({ symbol: z.string(), positionAmt: decimal, entryPrice: decimal });
+
+export function toPositions(raw: unknown): PositionSnapshot[] {
+  return z
+    .array(positionJson)
+    .parse(raw)
+    .filter((p) => Number(p.positionAmt) !== 0)
+    .map((p) => ({ symbol: p.symbol, positionAmt: p.positionAmt, entryPrice: p.entryPrice }));
+}
+
+const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());
+const symbolJson = z.object({ symbol: z.string(), filters: z.array(filterJson) });
+
+export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record<string, SymbolFilters> {
+  const info = z.object({ symbols: z.array(symbolJson) }).parse(raw);
+  const out: Record<string, SymbolFilters> = {};
+  for (const s of info.symbols) {
+    if (!wanted.includes(s.symbol)) continue;
+    const f = (type: string): Record<string, unknown> => {
+      const found = s.filters.find((x) => x.filterType === type);
+      if (!found) throw new Error(`${s.symbol} has no ${type} filter`);
+      return found;
+    };
+    const str = (v: unknown): string => z.union([z.string(), z.number()]).transform(String).parse(v);
+    const price = f('PRICE_FILTER');
+    const lot = f('LOT_SIZE');
+    const market = f('MARKET_LOT_SIZE');
+    const notional = f('MIN_NOTIONAL');
+    out[s.symbol] = {
+      symbol: s.symbol,
+      tickSize: str(price.tickSize),
+      minPrice: str(price.minPrice),
+      maxPrice: str(price.maxPrice),
+      stepSize: str(lot.stepSize),
+      minQty: str(lot.minQty),
+      maxQty: str(lot.maxQty),
+      marketStepSize: str(market.stepSize),
+      marketMaxQty: str(market.maxQty),
+      minNotional: str(notional.notional),
+    };
+  }
+  const missing = wanted.filter((w) => !out[w]);
+  if (missing.length > 0) throw new Error(`exchange does not list ${missing.join(', ')}`);
+  return out;
+}
+
+const userOrderUpdate = z.object({
+  e: z.literal('ORDER_TRADE_UPDATE'),
+  T: z.number().optional(),
+  o: z.object({ s: z.string(), c: z.string(), S: z.enum(['BUY', 'SELL']), X: orderStatus, q: decimal, z: decimal, ap: decimal, i: z.union([z.number(), z.string()]), T: z.number().optional() }),
+});
+
+/** A user-data message → order snapshot, or null for other event types and malformed messages. */
+export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
+  const body = raw !== null && typeof raw === 'object' && 'data' in raw && 'stream' in raw ? (raw as { data: unknown }).data : raw;
+  const parsed = userOrderUpdate.safeParse(body);
+  if (!parsed.success) return null;
+  const o = parsed.data.o;
+  return { clientOrderId: o.c, exchangeOrderId: String(o.i), symbol: o.s, side: o.S, status: o.X, origQty: o.q, executedQty: o.z, avgPrice: o.ap, updateTime: o.T ?? parsed.data.T ?? 0 };
+}
+
+const bookTickerJson = z.object({ e: z.literal('bookTicker').optional(), s: z.string(), b: z.coerce.number().positive(), a: z.coerce.number().positive(), E: z.number().optional(), T: z.number().optional() });
+
+export function toBookTicker(raw: unknown): { symbol: string; bid: number; ask: number; time: number } | null {
+  const body = raw !== null && typeof raw === 'object' && 'data' in raw ? (raw as { data: unknown }).data : raw;
+  const parsed = bookTickerJson.safeParse(body);
+  if (!parsed.success) return null;
+  return { symbol: parsed.data.s, bid: parsed.data.b, ask: parsed.data.a, time: parsed.data.T ?? parsed.data.E ?? 0 };
+}

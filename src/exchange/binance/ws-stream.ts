@@ -1,0 +1,88 @@
+import WebSocket from 'ws';
+import type { Logger } from '../../util/logger.js';
+import type { Subscription } from '../port.js';
+
+// A WebSocket that reconnects with capped backoff until closed. Each message is parsed as JSON and handed
+// on; a bad message or a throwing handler is logged and dropped, never allowed to end the stream.
+
+export interface StreamOptions {
+  /** Resolved on every (re)connect: user-data streams need a fresh listen key each time. */
+  url: () => Promise<string>;
+  onMessage: (message: unknown) => void;
+  logger: Logger | undefined;
+  reconnectDelayMs: number;
+  maxReconnectDelayMs: number;
+  /** No message for this long = a dead connection (silent TCP): terminate and reconnect. */
+  idleTimeoutMs: number;
+}
+
+export async function openStream(opts: StreamOptions): Promise<Subscription> {
+  let closed = false;
+  let socket: WebSocket | null = null;
+  let attempt = 0;
+  let idleTimer: NodeJS.Timeout | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  const armIdle = (ws: WebSocket): void => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => ws.terminate(), opts.idleTimeoutMs);
+  };
+
+  const scheduleReconnect = (): void => {
+    if (closed) return;
+    const delay = Math.min(opts.maxReconnectDelayMs, opts.reconnectDelayMs * 2 ** Math.min(attempt, 8));
+    attempt += 1;
+    retryTimer = setTimeout(() => void connect(), delay);
+  };
+
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    let url: string;
+    try {
+      url = await opts.url();
+    } catch (error) {
+      opts.logger?.warn({ err: error }, 'stream url unavailable; retrying');
+      scheduleReconnect();
+      return;
+    }
+    if (closed) return;
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.on('open', () => {
+      attempt = 0;
+      armIdle(ws);
+    });
+    ws.on('message', (data: WebSocket.RawData) => {
+      armIdle(ws);
+      try {
+        opts.onMessage(JSON.parse(data.toString()) as unknown);
+      } catch (error) {
+        opts.logger?.warn({ err: error }, 'dropped a bad stream message');
+      }
+    });
+    ws.on('ping', () => armIdle(ws));
+    ws.on('error', (error) => opts.logger?.debug({ err: error }, 'stream error'));
+    ws.on('close', () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      if (socket === ws) socket = null;
+      scheduleReconnect();
+    });
+  };
+
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      if (idleTimer) clearTimeout(idleTimer);
+      const ws = socket;
+      socket = null;
+      if (ws && ws.readyState !== WebSocket.CLOSED) {
+        await new Promise<void>((resolve) => {
+          ws.once('close', () => resolve());
+          ws.terminate();
+        });
+      }
+    },
+  };
+}

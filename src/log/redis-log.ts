@@ -1,0 +1,184 @@
+import { createClient } from '@redis/client';
+import type { CommandDelivery, CommitBatch, DeadLetter, EngineLog, LogLimits, LogRecord, Snapshot } from './port.js';
+import { defaultLogLimits, streamNames } from './port.js';
+
+// The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
+// XACK inside the same MULTI/EXEC that appends the WAL and the outbound events, so "decided" and
+// "acknowledged" cannot come apart. A consumer that dies leaves its entries pending; XAUTOCLAIM hands them
+// to a live consumer and XPENDING tells how often each was delivered.
+// The client is node-redis with disableOfflineQueue: a write issued while disconnected fails at once
+// instead of being replayed later behind our back (which could duplicate it).
+
+type Client = ReturnType<typeof createClient>;
+
+interface StreamMessage {
+  id: string;
+  message: Record<string, string>;
+}
+
+function asMessages(reply: unknown): StreamMessage[] {
+  if (!Array.isArray(reply)) return [];
+  const out: StreamMessage[] = [];
+  for (const stream of reply as { messages?: (StreamMessage | null)[] }[]) {
+    for (const m of stream.messages ?? []) if (m) out.push(m);
+  }
+  return out;
+}
+
+/** The smallest stream id strictly greater than `id` (for exclusive ranges and MINID trims). */
+function nextId(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-');
+  return `${ms}-${BigInt(seq) + 1n}`;
+}
+
+export interface RedisLogOptions {
+  url: string;
+  prefix?: string;
+  limits?: Partial<LogLimits>;
+}
+
+export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
+  const prefix = opts.prefix ?? '';
+  const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
+  const key = {
+    commands: `${prefix}${streamNames.commands}`,
+    wal: `${prefix}${streamNames.wal}`,
+    outbound: `${prefix}${streamNames.outbound}`,
+    deadLetters: `${prefix}${streamNames.deadLetters}`,
+    snapshot: `${prefix}${streamNames.snapshot}`,
+  };
+  const group = streamNames.commandGroup;
+  const client: Client = createClient({ url: opts.url, disableOfflineQueue: true });
+  client.on('error', () => undefined); // surfaced through rejected commands; reconnects on its own
+  await client.connect();
+  // Blocking reads hold their connection; a second one keeps writes flowing meanwhile.
+  const blocking: Client = client.duplicate();
+  blocking.on('error', () => undefined);
+  await blocking.connect();
+
+  async function createGroup(stream: string, name: string, from: string): Promise<void> {
+    try {
+      await client.xGroupCreate(stream, name, from, { MKSTREAM: true });
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  async function deliveryCounts(ids: string[], consumer: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (ids.length === 0) return counts;
+    const sorted = [...ids].sort((a, b) => compareIds(a, b));
+    const pending = await client.xPendingRange(key.commands, group, sorted[0] ?? '-', sorted[sorted.length - 1] ?? '+', ids.length + 100, { consumer });
+    for (const p of pending as { id: string; deliveriesCounter: number }[]) counts.set(p.id, p.deliveriesCounter);
+    return counts;
+  }
+
+  const log: EngineLog = {
+    async init() {
+      await createGroup(key.commands, group, '0');
+    },
+
+    async appendCommand(data) {
+      return client.xAdd(key.commands, '*', { data });
+    },
+
+    async readCommands(consumer, maxEntries, blockMs) {
+      const reply = await blocking.xReadGroup(group, consumer, { key: key.commands, id: '>' }, { COUNT: maxEntries, BLOCK: blockMs });
+      return asMessages(reply).map((m): CommandDelivery => ({ entryId: m.id, raw: m.message.data ?? '', deliveryCount: 1 }));
+    },
+
+    async reclaimStaleCommands(consumer, maxEntries) {
+      const reply = (await client.xAutoClaim(key.commands, group, consumer, limits.reclaimIdleMs, '0-0', { COUNT: maxEntries })) as {
+        messages: (StreamMessage | null)[];
+        deletedMessages: string[];
+      };
+      // Entries trimmed away while pending can never be processed: drop them from the pending list.
+      if (reply.deletedMessages.length > 0) await client.xAck(key.commands, group, reply.deletedMessages);
+      const messages = reply.messages.filter((m): m is StreamMessage => m !== null);
+      const counts = await deliveryCounts(messages.map((m) => m.id), consumer);
+      return messages.map((m): CommandDelivery => ({ entryId: m.id, raw: m.message.data ?? '', deliveryCount: counts.get(m.id) ?? 2 }));
+    },
+
+    async commit(batch: CommitBatch) {
+      const multi = client.multi();
+      for (const data of batch.wal) multi.xAdd(key.wal, '*', { data });
+      for (const data of batch.outbound) {
+        multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: limits.maxOutboundEntries } });
+      }
+      for (const dl of batch.deadLetters) multi.xAdd(key.deadLetters, '*', { entryId: dl.entryId, data: dl.raw, reason: dl.reason });
+      const acks = [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)];
+      if (acks.length > 0) multi.xAck(key.commands, group, acks);
+      const results = (await multi.exec()) as unknown[];
+      return results.slice(0, batch.wal.length).map((r) => String(r));
+    },
+
+    async readWal(afterId, maxEntries) {
+      const start = afterId === null ? '-' : `(${afterId}`;
+      const entries = (await client.xRange(key.wal, start, '+', { COUNT: maxEntries })) as StreamMessage[];
+      return entries.map((m): LogRecord => ({ id: m.id, data: m.message.data ?? '' }));
+    },
+
+    async loadSnapshot() {
+      const fields = await client.hGetAll(key.snapshot);
+      if (!fields.walId || fields.data === undefined) return null;
+      return { walId: fields.walId, data: fields.data };
+    },
+
+    async saveSnapshot(snapshot: Snapshot) {
+      await client.hSet(key.snapshot, { walId: snapshot.walId, data: snapshot.data });
+      // Only after the snapshot is stored may the history it covers go.
+      await client.xTrim(key.wal, 'MINID', nextId(snapshot.walId));
+    },
+
+    async initOutboundGroup(name) {
+      await createGroup(key.outbound, name, '0');
+    },
+
+    async readOutbound(name, consumer, maxEntries, blockMs) {
+      const reply = await blocking.xReadGroup(name, consumer, { key: key.outbound, id: '>' }, { COUNT: maxEntries, BLOCK: blockMs });
+      return asMessages(reply).map((m) => ({ id: m.id, data: m.message.data ?? '' }));
+    },
+
+    async readOutboundPending(name, consumer, maxEntries) {
+      const reply = await client.xReadGroup(name, consumer, { key: key.outbound, id: '0' }, { COUNT: maxEntries });
+      return asMessages(reply).map((m) => ({ id: m.id, data: m.message.data ?? '' }));
+    },
+
+    async ackOutbound(name, ids) {
+      if (ids.length > 0) await client.xAck(key.outbound, name, ids);
+    },
+
+    async tailOutbound(afterId, maxEntries, blockMs) {
+      const reply = await blocking.xRead({ key: key.outbound, id: afterId }, { COUNT: maxEntries, BLOCK: blockMs });
+      return asMessages(reply).map((m) => ({ id: m.id, data: m.message.data ?? '' }));
+    },
+
+    async lastOutboundId() {
+      const last = (await client.xRevRange(key.outbound, '+', '-', { COUNT: 1 })) as StreamMessage[];
+      return last[0]?.id ?? '0-0';
+    },
+
+    async readDeadLetters(maxEntries) {
+      const entries = (await client.xRange(key.deadLetters, '-', '+', { COUNT: maxEntries })) as StreamMessage[];
+      return entries.map((m): DeadLetter & { id: string } => ({ id: m.id, entryId: m.message.entryId ?? '', raw: m.message.data ?? '', reason: m.message.reason ?? '' }));
+    },
+
+    async pendingCommandCount() {
+      const summary = (await client.xPending(key.commands, group)) as { pending: number };
+      return Number(summary.pending);
+    },
+
+    async close() {
+      blocking.destroy();
+      await client.close();
+    },
+  };
+  return log;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const d = BigInt(am) - BigInt(bm) || BigInt(as) - BigInt(bs);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}

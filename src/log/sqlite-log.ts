@@ -1,0 +1,166 @@
+import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
+import { defaultLogLimits } from './port.js';
+
+// The log in one SQLite file: the embedded single-process default, same semantics as the Redis adapter.
+// journal_mode=WAL lets the CLI append while the engine reads; synchronous=FULL makes every commit durable
+// before it returns (a power cut cannot lose an acknowledged command or a WAL event). Ids are row ids.
+
+export interface SqliteLogOptions {
+  path: string;
+  limits?: Partial<LogLimits>;
+  /** How often a blocked read looks for new rows. */
+  pollIntervalMs?: number;
+  nowMs?: () => number;
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 0,
+  consumer TEXT, delivered_at_ms INTEGER, acked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS commands_pending ON commands (acked, delivery_count);
+CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbound (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbound_groups (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbound_pending (grp TEXT NOT NULL, id INTEGER NOT NULL, consumer TEXT NOT NULL, PRIMARY KEY (grp, id));
+CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, data TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (one INTEGER PRIMARY KEY CHECK (one = 1), wal_id TEXT NOT NULL, data TEXT NOT NULL);
+`;
+
+interface Row {
+  id: number;
+  data: string;
+}
+
+export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
+  const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
+  const pollIntervalMs = opts.pollIntervalMs ?? 20;
+  const now = opts.nowMs ?? (() => Date.now());
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(schema);
+
+  const claimNew = db.transaction((consumer: string, max: number): CommandDelivery[] => {
+    const rows = db.prepare('SELECT id, data FROM commands WHERE delivery_count = 0 ORDER BY id LIMIT ?').all(max) as Row[];
+    const mark = db.prepare('UPDATE commands SET delivery_count = 1, consumer = ?, delivered_at_ms = ? WHERE id = ?');
+    for (const r of rows) mark.run(consumer, now(), r.id);
+    return rows.map((r) => ({ entryId: String(r.id), raw: r.data, deliveryCount: 1 }));
+  });
+
+  const reclaim = db.transaction((consumer: string, max: number): CommandDelivery[] => {
+    const rows = db
+      .prepare('SELECT id, data, delivery_count AS n FROM commands WHERE acked = 0 AND delivery_count > 0 AND delivered_at_ms <= ? ORDER BY id LIMIT ?')
+      .all(now() - limits.reclaimIdleMs, max) as (Row & { n: number })[];
+    const mark = db.prepare('UPDATE commands SET delivery_count = delivery_count + 1, consumer = ?, delivered_at_ms = ? WHERE id = ?');
+    for (const r of rows) mark.run(consumer, now(), r.id);
+    return rows.map((r) => ({ entryId: String(r.id), raw: r.data, deliveryCount: r.n + 1 }));
+  });
+
+  const commit = db.transaction((batch: CommitBatch): string[] => {
+    const addWal = db.prepare('INSERT INTO wal (data) VALUES (?)');
+    const ids = batch.wal.map((d) => String(addWal.run(d).lastInsertRowid));
+    const addOut = db.prepare('INSERT INTO outbound (data) VALUES (?)');
+    for (const d of batch.outbound) addOut.run(d);
+    if (batch.outbound.length > 0) {
+      db.prepare('DELETE FROM outbound WHERE id <= (SELECT MAX(id) FROM outbound) - ?').run(limits.maxOutboundEntries);
+    }
+    const addDl = db.prepare('INSERT INTO dead_letters (entry_id, data, reason) VALUES (?, ?, ?)');
+    for (const dl of batch.deadLetters) addDl.run(dl.entryId, dl.raw, dl.reason);
+    const ack = db.prepare('UPDATE commands SET acked = 1 WHERE id = ?');
+    for (const id of [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]) ack.run(Number(id));
+    return ids;
+  });
+
+  const readGroup = db.transaction((group: string, consumer: string, max: number): LogRecord[] => {
+    const g = db.prepare('SELECT last_id FROM outbound_groups WHERE name = ?').get(group) as { last_id: number } | undefined;
+    if (!g) throw new Error(`NOGROUP ${group}`);
+    const rows = db.prepare('SELECT id, data FROM outbound WHERE id > ? ORDER BY id LIMIT ?').all(g.last_id, max) as Row[];
+    const last = rows[rows.length - 1];
+    if (last) {
+      db.prepare('UPDATE outbound_groups SET last_id = ? WHERE name = ?').run(last.id, group);
+      const pend = db.prepare('INSERT OR REPLACE INTO outbound_pending (grp, id, consumer) VALUES (?, ?, ?)');
+      for (const r of rows) pend.run(group, r.id, consumer);
+    }
+    return rows.map((r) => ({ id: String(r.id), data: r.data }));
+  });
+
+  async function poll<T>(blockMs: number, attempt: () => T[]): Promise<T[]> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const got = attempt();
+      if (got.length > 0 || Date.now() >= deadline) return got;
+      await sleep(Math.min(pollIntervalMs, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  return {
+    async init() {},
+    async appendCommand(data) {
+      return String(db.prepare('INSERT INTO commands (data) VALUES (?)').run(data).lastInsertRowid);
+    },
+    async readCommands(consumer, maxEntries, blockMs) {
+      return poll(blockMs, () => claimNew(consumer, maxEntries));
+    },
+    async reclaimStaleCommands(consumer, maxEntries) {
+      return reclaim(consumer, maxEntries);
+    },
+    async commit(batch) {
+      return commit(batch);
+    },
+    async readWal(afterId, maxEntries) {
+      const rows = db.prepare('SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?').all(afterId === null ? 0 : Number(afterId), maxEntries) as Row[];
+      return rows.map((r) => ({ id: String(r.id), data: r.data }));
+    },
+    async loadSnapshot() {
+      const row = db.prepare('SELECT wal_id AS walId, data FROM snapshot WHERE one = 1').get() as { walId: string; data: string } | undefined;
+      return row ?? null;
+    },
+    async saveSnapshot(snapshot) {
+      db.transaction(() => {
+        db.prepare('INSERT OR REPLACE INTO snapshot (one, wal_id, data) VALUES (1, ?, ?)').run(snapshot.walId, snapshot.data);
+        db.prepare('DELETE FROM wal WHERE id <= ?').run(Number(snapshot.walId));
+      })();
+    },
+    async initOutboundGroup(group) {
+      db.prepare('INSERT OR IGNORE INTO outbound_groups (name, last_id) VALUES (?, 0)').run(group);
+    },
+    async readOutbound(group, consumer, maxEntries, blockMs) {
+      return poll(blockMs, () => readGroup(group, consumer, maxEntries));
+    },
+    async readOutboundPending(group, consumer, maxEntries) {
+      const rows = db
+        .prepare('SELECT o.id, o.data FROM outbound_pending p JOIN outbound o ON o.id = p.id WHERE p.grp = ? AND p.consumer = ? ORDER BY o.id LIMIT ?')
+        .all(group, consumer, maxEntries) as Row[];
+      return rows.map((r) => ({ id: String(r.id), data: r.data }));
+    },
+    async ackOutbound(group, ids) {
+      const del = db.prepare('DELETE FROM outbound_pending WHERE grp = ? AND id = ?');
+      db.transaction(() => {
+        for (const id of ids) del.run(group, Number(id));
+      })();
+    },
+    async tailOutbound(afterId, maxEntries, blockMs) {
+      return poll(blockMs, () => {
+        const rows = db.prepare('SELECT id, data FROM outbound WHERE id > ? ORDER BY id LIMIT ?').all(Number(afterId.split('-')[0]), maxEntries) as Row[];
+        return rows.map((r) => ({ id: String(r.id), data: r.data }));
+      });
+    },
+    async lastOutboundId() {
+      const row = db.prepare('SELECT MAX(id) AS id FROM outbound').get() as { id: number | null };
+      return String(row.id ?? 0);
+    },
+    async readDeadLetters(maxEntries) {
+      const rows = db.prepare('SELECT id, entry_id AS entryId, data AS raw, reason FROM dead_letters ORDER BY id LIMIT ?').all(maxEntries) as { id: number; entryId: string; raw: string; reason: string }[];
+      return rows.map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async pendingCommandCount() {
+      const row = db.prepare('SELECT COUNT(*) AS n FROM commands WHERE acked = 0 AND delivery_count > 0').get() as { n: number };
+      return row.n;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -18,7 +18,7 @@ const axiosLikeError = z.object({
     .object({
       status: z.number(),
       data: z.unknown(),
-      headers: z.record(z.string(), z.unknown()).optional(),
+      headers: z.unknown().optional(),
     })
     .optional(),
 });

@@ -81,8 +81,8 @@ async function engineRun(): Promise<Record<string, number>> {
 
   // 1. Throughput: commands appended to Redis → decided → WAL + reply committed → acked.
   const users = 50;
-  for (let u = 0; u < users; u += 1) await log.appendCommand(JSON.stringify({ id: `start-${u}`, userId: `u${u}`, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
   let cursor = await log.lastOutboundId();
+  for (let u = 0; u < users; u += 1) await log.appendCommand(JSON.stringify({ id: `start-${u}`, userId: `u${u}`, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
   let seen = 0;
   while (seen < users) {
     const r = await countFinalReplies(log, cursor);

@@ -2,7 +2,8 @@ import type { Side } from '../exchange/types.js';
 import { terminalOrderStatuses } from '../exchange/types.js';
 import { roundQty } from './decimal.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
-import { processedIdsPerGeneration, wasProcessed } from './state.js';
+import { wasProcessed } from './state.js';
+import { rememberId } from './processed-ids.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
 // each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
@@ -91,16 +92,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      const generations = [...state.processedCommandIds];
-      const newest = generations.at(-1);
-      if (newest && Object.keys(newest).length < processedIdsPerGeneration) {
-        generations[generations.length - 1] = { ...newest, [event.commandId]: true };
-      } else {
-        generations.push({ [event.commandId]: true });
-      }
-      const maxGenerations = Math.max(1, Math.ceil(limits.maxRememberedCommandIds / processedIdsPerGeneration));
-      while (generations.length > maxGenerations) generations.shift();
-      return { ...state, processedCommandIds: generations };
+      return { ...state, processedCommandIds: rememberId(state.processedCommandIds, event.commandId, limits.maxRememberedCommandIds) };
     }
 
     case 'session.started': {

@@ -1,5 +1,10 @@
 import type { BookTicker, OrderStatus, Side, SymbolFilters } from '../exchange/types.js';
 
+export interface ProcessedGeneration {
+  size: number;
+  ids: Record<string, true>;
+}
+
 export type Mode = 'paper' | 'live';
 
 export interface Position {
@@ -78,11 +83,11 @@ export interface DurableState {
   /** Client ids of terminal orders, oldest first, for bounded retention. */
   terminalOrderIds: string[];
   /**
-   * Processed command ids for de-duplication, in generations of at most `processedIdsPerGeneration`,
-   * newest last. Adding an id copies only the newest generation, so state stays immutable without an
-   * O(history) copy per command; the oldest generation is dropped when the bound is reached.
+   * Processed command ids for de-duplication, as immutable generations, oldest (largest) first, merged like a
+   * binary counter: adding an id copies only small generations, so each id is copied O(log n) times over
+   * its life and state stays immutable without an O(history) copy per command. See processed-ids.ts.
    */
-  processedCommandIds: Record<string, true>[];
+  processedCommandIds: ProcessedGeneration[];
 }
 
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
@@ -115,8 +120,6 @@ export function emptyMarketState(bootAtMs: number, filters: Record<string, Symbo
   return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {} };
 }
 
-export const processedIdsPerGeneration = 1_000;
-
 export function wasProcessed(state: DurableState, commandId: string): boolean {
-  return state.processedCommandIds.some((generation) => generation[commandId] === true);
+  return state.processedCommandIds.some((generation) => generation.ids[commandId] === true);
 }

@@ -5,7 +5,7 @@ import type { SimulatorHandle } from '../../src/simulator/server.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import type { ChildService } from '../support/child.js';
 import { spawnExecution } from '../support/child.js';
-import { allOutbound } from '../support/outbound.js';
+import type { OutboundEvent } from '../../src/core/outputs.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
@@ -52,12 +52,19 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
 
   const start = (): Promise<ChildService> => spawnExecution({ redisUrl, prefix, restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl });
 
+  // Incremental reader of the outbound stream: final replies (done / rejected) counted per command id.
+  const counts = new Map<string, number>();
+  let cursor = '0';
   async function finalReplies(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const e of await allOutbound(log)) {
-      if (e.type === 'reply' && e.status !== 'accepted') counts.set(e.commandId, (counts.get(e.commandId) ?? 0) + 1);
+    for (;;) {
+      const batch = await log.tailOutbound(cursor, 1000, 1);
+      if (batch.length === 0) return counts;
+      for (const record of batch) {
+        const e = JSON.parse(record.data) as OutboundEvent;
+        if (e.type === 'reply' && e.status !== 'accepted') counts.set(e.commandId, (counts.get(e.commandId) ?? 0) + 1);
+      }
+      cursor = batch[batch.length - 1]?.id ?? cursor;
     }
-    return counts;
   }
 
   it('processes every command appended while the service was down, exactly once, and survives SIGKILL mid-stream', async () => {
@@ -70,15 +77,15 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
       return whileDown.every((c) => r.has(String(c.id)));
     }, 60_000);
 
-    const midStream = commandsBatch('mid', 400);
-    for (const c of midStream) await log.appendCommand(JSON.stringify(c));
+    const midStream = commandsBatch('mid', 3000);
+    await Promise.all(midStream.map((c) => log.appendCommand(JSON.stringify(c))));
     // Kill as soon as the service is visibly part-way through the batch.
     await waitFor('part of the batch to be processed', async () => {
       const r = await finalReplies();
-      return midStream.filter((c) => r.has(String(c.id))).length >= 20;
-    }, 60_000, 2);
+      return midStream.some((c) => r.has(String(c.id)));
+    }, 60_000, 1);
     await service.kill('SIGKILL');
-    const atKill = await finalReplies();
+    const atKill = new Map(await finalReplies());
     const answeredAtKill = midStream.filter((c) => atKill.has(String(c.id))).length;
     // The kill must really land mid-stream, or this test would prove nothing about it.
     expect(answeredAtKill).toBeLessThan(midStream.length);

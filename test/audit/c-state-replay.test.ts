@@ -53,6 +53,16 @@ describe('audit C: state survives SIGKILL', () => {
   const state = async (): Promise<DurableState> => (await replayLog(log, defaultCoreConfig)).durable;
 
   it('rebuilds sessions, stop-losses, horizons, kill switches and positions, and sends no order twice', async () => {
+    try {
+      await scenario();
+    } catch (error) {
+      // Leave the evidence next to the failure: what the engine answered and what reached the exchange.
+      console.log(JSON.stringify({ outbound: await allOutbound(log), exchange: sim.orders(), output: service?.output() }));
+      throw error;
+    }
+  });
+
+  async function scenario(): Promise<void> {
     service = await start();
     await send({ id: 'c-start-1', userId: 'c1', type: 'session.start', mode: 'paper', capitalUsd: 20_000, stopLossPct: 10 });
     await send({ id: 'c-start-2', userId: 'c2', type: 'session.start', mode: 'paper', capitalUsd: 15_000, horizonHours: 48 });
@@ -77,6 +87,7 @@ describe('audit C: state survives SIGKILL', () => {
 
     // Orders in flight at the moment of the kill: a slow exchange holds them open.
     sim.faults.forcePostOnlyReject = false;
+    sim.pausePriceProcess(true); // the post-only order rests instead of filling
     sim.faults.latencyMs = 1_500;
     await send({ id: 'c-sig-2', userId: 'signals', type: 'signals.route', userIds: ['c1'], signals: [{ symbol: 'ETHUSDT', weight: 0.3 }] });
     await waitFor('ETH order planned', async () => Object.values((await state()).orders).some((o) => o.symbol === 'ETHUSDT' && !isTerminal(o)));
@@ -84,6 +95,7 @@ describe('audit C: state survives SIGKILL', () => {
     const before = await state();
 
     sim.faults.latencyMs = 0;
+    sim.pausePriceProcess(false);
     service = await start();
     const after = await waitFor('unknown orders resolved after restart', async () => {
       const s = await state();
@@ -104,5 +116,5 @@ describe('audit C: state survives SIGKILL', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const planned = new Set(Object.keys(after.orders));
     expect(ids.filter((id) => !planned.has(id))).toEqual([]);
-  });
+  }
 });

@@ -80,42 +80,63 @@ export class Engine {
 
   /** Queues an input; resolves once it is decided and committed (rejects if the commit failed). */
   submit(input: Input): Promise<void> {
-    this.queuedInputs += 1;
-    const run = this.queue.then(() => this.step(input)).finally(() => {
-      this.queuedInputs -= 1;
+    return this.submitBatch([input]);
+  }
+
+  /**
+   * Queues inputs decided one after another and committed together in one log write (group commit): the
+   * batch is applied entirely or, if the write fails, not at all.
+   */
+  submitBatch(inputs: Input[]): Promise<void> {
+    if (inputs.length === 0) return Promise.resolve();
+    this.queuedInputs += inputs.length;
+    const run = this.queue.then(() => this.step(inputs)).finally(() => {
+      this.queuedInputs -= inputs.length;
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async step(input: Input): Promise<void> {
-    let decision: Decision;
-    try {
-      decision = decide(this.state, input, this.clock.nowMs(), this.config);
-    } catch (error) {
-      // A throwing decision means corrupted state or a bug: stop trading rather than guess. The command
-      // (if any) stays unacked; after maxDeliveries restarts it is dead-lettered.
-      this.onFatal(error);
-      throw error;
+  private async step(inputs: Input[]): Promise<void> {
+    let state = this.state;
+    const decisions: Decision[] = [];
+    for (const input of inputs) {
+      try {
+        const decision = decide(state, input, this.clock.nowMs(), this.config);
+        decisions.push(decision);
+        state = decision.state;
+      } catch (error) {
+        // A throwing decision means corrupted state or a bug: stop trading rather than guess. The command
+        // (if any) stays unacked; after maxDeliveries restarts it is dead-lettered.
+        this.onFatal(error);
+        throw error;
+      }
     }
-    const hasWrites = decision.wal.length + decision.outbound.length + decision.ack.length + decision.deadLetters.length > 0;
-    if (hasWrites) {
+    const wal = decisions.flatMap((d) => d.wal);
+    const outbound = decisions.flatMap((d) => d.outbound);
+    const ack = decisions.flatMap((d) => d.ack);
+    const deadLetters = decisions.flatMap((d) => d.deadLetters);
+    if (wal.length + outbound.length + ack.length + deadLetters.length > 0) {
       const ids = await this.log.commit({
-        wal: decision.wal.map((e) => JSON.stringify(e)),
-        outbound: decision.outbound.map((e) => JSON.stringify(e)),
-        ack: decision.ack,
-        deadLetters: decision.deadLetters,
+        wal: wal.map((e) => JSON.stringify(e)),
+        outbound: outbound.map((e) => JSON.stringify(e)),
+        ack,
+        deadLetters,
       });
-      if (ids.length !== decision.wal.length) throw new Error(`log returned ${ids.length} ids for ${decision.wal.length} WAL events`);
+      if (ids.length !== wal.length) throw new Error(`log returned ${ids.length} ids for ${wal.length} WAL events`);
       this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
       this.walEventsSinceSnapshot += ids.length;
     }
-    this.state = decision.state;
-    if (decision.wal.length > 0 || decision.effects.length > 0) {
-      this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
-    }
-    this.onEffects(decision);
-    for (const observer of this.observers) observer(input, decision);
+    this.state = state;
+    decisions.forEach((decision, i) => {
+      const input = inputs[i];
+      if (!input) return;
+      if (decision.wal.length > 0 || decision.effects.length > 0) {
+        this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
+      }
+      this.onEffects(decision);
+      for (const observer of this.observers) observer(input, decision);
+    });
     if (this.walEventsSinceSnapshot >= this.limits.snapshotEveryWalEvents && this.lastWalId !== null) {
       await this.log.saveSnapshot({ walId: this.lastWalId, data: JSON.stringify(this.state.durable) });
       this.walEventsSinceSnapshot = 0;

@@ -174,10 +174,10 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
           deliveries.push(...(await opts.log.reclaimStaleCommands(consumerName, commandBatchEntries)));
         }
         deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
-        const results = await Promise.allSettled(deliveries.map((delivery) => engine.submit({ kind: 'command', delivery })));
-        const failed = results.filter((r) => r.status === 'rejected');
-        if (failed.length > 0) {
-          logger.error({ failed: failed.length }, 'commands not committed; they stay pending and will be redelivered');
+        try {
+          await engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+        } catch (error) {
+          logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
           await sleep(200);
         }
       } catch (error) {

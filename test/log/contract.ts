@@ -1,0 +1,168 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineLog } from '../../src/log/port.js';
+
+// One contract, two adapters: every behaviour the engine relies on, checked against Redis and SQLite alike.
+
+export interface LogUnderTest {
+  log: EngineLog;
+  /** A second, independent handle on the same log (another process, or the same one after a restart). */
+  reopen: () => Promise<EngineLog>;
+  cleanup: () => Promise<void>;
+}
+
+/** Each adapter is opened with reclaimIdleMs = this, so tests can wait past it. */
+export const contractReclaimIdleMs = 50;
+
+export function logContract(name: string, open: () => Promise<LogUnderTest>): void {
+  describe(`log contract: ${name}`, () => {
+    const opened: LogUnderTest[] = [];
+    const handles: EngineLog[] = [];
+    async function setup(): Promise<LogUnderTest> {
+      const t = await open();
+      opened.push(t);
+      await t.log.init();
+      return t;
+    }
+    async function second(t: LogUnderTest): Promise<EngineLog> {
+      const h = await t.reopen();
+      handles.push(h);
+      await h.init();
+      return h;
+    }
+    afterEach(async () => {
+      for (const h of handles.splice(0)) await h.close();
+      for (const t of opened.splice(0)) {
+        await t.log.close();
+        await t.cleanup();
+      }
+    });
+
+    it('delivers appended commands once, and an acked command is no longer pending', async () => {
+      const { log } = await setup();
+      const a = await log.appendCommand('{"n":1}');
+      const b = await log.appendCommand('{"n":2}');
+      const got = await log.readCommands('c1', 10, 10);
+      expect(got.map((d) => [d.entryId, d.raw, d.deliveryCount])).toEqual([
+        [a, '{"n":1}', 1],
+        [b, '{"n":2}', 1],
+      ]);
+      expect(await log.readCommands('c2', 10, 10)).toEqual([]);
+      expect(await log.pendingCommandCount()).toBe(2);
+      await log.commit({ wal: [], outbound: [], ack: [a, b], deadLetters: [] });
+      expect(await log.pendingCommandCount()).toBe(0);
+      await sleep(contractReclaimIdleMs * 2);
+      expect(await log.reclaimStaleCommands('c2', 10)).toEqual([]);
+    });
+
+    it('hands an unacked command to another consumer with a growing delivery count', async () => {
+      const { log } = await setup();
+      const id = await log.appendCommand('x');
+      await log.readCommands('dead', 10, 10);
+      await sleep(contractReclaimIdleMs * 2);
+      const first = await log.reclaimStaleCommands('alive', 10);
+      expect(first.map((d) => [d.entryId, d.deliveryCount])).toEqual([[id, 2]]);
+      await sleep(contractReclaimIdleMs * 2);
+      const again = await log.reclaimStaleCommands('alive', 10);
+      expect(again.map((d) => [d.entryId, d.deliveryCount])).toEqual([[id, 3]]);
+    });
+
+    it('does not reclaim a command before it has been idle for reclaimIdleMs', async () => {
+      const { log } = await setup();
+      await log.appendCommand('x');
+      await log.readCommands('busy', 10, 10);
+      expect(await log.reclaimStaleCommands('other', 10)).toEqual([]);
+    });
+
+    it('commits WAL, outbound, acks and dead letters together and returns WAL ids in order', async () => {
+      const { log } = await setup();
+      const a = await log.appendCommand('ok');
+      const b = await log.appendCommand('{bad');
+      await log.readCommands('c', 10, 10);
+      const ids = await log.commit({ wal: ['{"e":1}', '{"e":2}', '{"e":3}'], outbound: ['{"o":1}'], ack: [a], deadLetters: [{ entryId: b, raw: '{bad', reason: 'not JSON' }] });
+      expect(ids).toHaveLength(3);
+      const wal = await log.readWal(null, 10);
+      expect(wal.map((r) => r.id)).toEqual(ids);
+      expect(wal.map((r) => r.data)).toEqual(['{"e":1}', '{"e":2}', '{"e":3}']);
+      expect(await log.pendingCommandCount()).toBe(0);
+      const dead = await log.readDeadLetters(10);
+      expect(dead.map((d) => [d.entryId, d.raw, d.reason])).toEqual([[b, '{bad', 'not JSON']]);
+      expect((await log.tailOutbound('0', 10, 1)).map((r) => r.data)).toEqual(['{"o":1}']);
+    });
+
+    it('reads the WAL after an id exclusively, in order, in batches', async () => {
+      const { log } = await setup();
+      const ids = await log.commit({ wal: Array.from({ length: 7 }, (_, i) => `{"i":${i}}`), outbound: [], ack: [], deadLetters: [] });
+      expect((await log.readWal(ids[2] ?? null, 3)).map((r) => r.id)).toEqual(ids.slice(3, 6));
+      expect((await log.readWal(ids[6] ?? null, 3)).map((r) => r.id)).toEqual([]);
+    });
+
+    it('keeps the snapshot and drops the WAL up to it, not after it', async () => {
+      const { log } = await setup();
+      expect(await log.loadSnapshot()).toBeNull();
+      const ids = await log.commit({ wal: ['{"a":1}', '{"a":2}', '{"a":3}'], outbound: [], ack: [], deadLetters: [] });
+      await log.saveSnapshot({ walId: ids[1] ?? '', data: '{"state":2}' });
+      expect(await log.loadSnapshot()).toEqual({ walId: ids[1], data: '{"state":2}' });
+      expect((await log.readWal(null, 10)).map((r) => r.id)).toEqual([ids[2]]);
+      expect((await log.readWal(ids[1] ?? null, 10)).map((r) => r.data)).toEqual(['{"a":3}']);
+    });
+
+    it('shows a second handle everything committed by the first', async () => {
+      const t = await setup();
+      const id = await t.log.appendCommand('{"k":1}');
+      const walIds = await t.log.commit({ wal: ['{"w":1}'], outbound: ['{"o":1}'], ack: [], deadLetters: [] });
+      await t.log.saveSnapshot({ walId: walIds[0] ?? '', data: 'S' });
+      const other = await second(t);
+      expect((await other.readCommands('c', 10, 10)).map((d) => d.entryId)).toEqual([id]);
+      expect(await other.loadSnapshot()).toEqual({ walId: walIds[0], data: 'S' });
+      expect((await other.tailOutbound('0', 10, 1)).map((r) => r.data)).toEqual(['{"o":1}']);
+    });
+
+    it('round-trips a 1 MB entry and non-JSON bytes untouched', async () => {
+      const { log } = await setup();
+      const big = 'x'.repeat(1024 * 1024);
+      const odd = 'not json \u0000 \u00e9 \ud83d\ude00';
+      await log.appendCommand(big);
+      await log.appendCommand(odd);
+      const got = await log.readCommands('c', 10, 10);
+      expect(got[0]?.raw.length).toBe(big.length);
+      expect(got[1]?.raw).toBe(odd);
+    });
+
+    it('gives each outbound group every event, redelivers pending ones until acked', async () => {
+      const { log } = await setup();
+      await log.commit({ wal: [], outbound: ['{"e":1}', '{"e":2}'], ack: [], deadLetters: [] });
+      await log.initOutboundGroup('telegram');
+      await log.initOutboundGroup('dashboard');
+      const tg = await log.readOutbound('telegram', 'bot-1', 10, 10);
+      const db = await log.readOutbound('dashboard', 'web-1', 10, 10);
+      expect(tg.map((r) => r.data)).toEqual(['{"e":1}', '{"e":2}']);
+      expect(db.map((r) => r.data)).toEqual(['{"e":1}', '{"e":2}']);
+      expect(await log.readOutbound('telegram', 'bot-1', 10, 10)).toEqual([]);
+      // "Restart": the unacked events are still this consumer's until acked.
+      expect((await log.readOutboundPending('telegram', 'bot-1', 10)).map((r) => r.data)).toEqual(['{"e":1}', '{"e":2}']);
+      await log.ackOutbound('telegram', [tg[0]?.id ?? '']);
+      expect((await log.readOutboundPending('telegram', 'bot-1', 10)).map((r) => r.data)).toEqual(['{"e":2}']);
+      await log.initOutboundGroup('telegram'); // idempotent: keeps its position
+      expect(await log.readOutbound('telegram', 'bot-1', 10, 10)).toEqual([]);
+    });
+
+    it('tails only entries newer than lastOutboundId', async () => {
+      const { log } = await setup();
+      await log.commit({ wal: [], outbound: ['{"old":1}'], ack: [], deadLetters: [] });
+      const from = await log.lastOutboundId();
+      await log.commit({ wal: [], outbound: ['{"new":1}'], ack: [], deadLetters: [] });
+      expect((await log.tailOutbound(from, 10, 1)).map((r) => r.data)).toEqual(['{"new":1}']);
+    });
+
+    it('wakes a blocked command read when another handle appends', async () => {
+      const t = await setup();
+      const other = await second(t);
+      const pending = t.log.readCommands('waiter', 10, 10_000);
+      await sleep(50);
+      const id = await other.appendCommand('{"late":true}');
+      const got = await pending;
+      expect(got.map((d) => d.entryId)).toEqual([id]);
+    });
+  });
+}

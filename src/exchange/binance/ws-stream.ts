@@ -35,6 +35,10 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
     retryTimer = setTimeout(() => void connect(), delay);
   };
 
+  // Resolves once the first connection attempt has opened or failed, so a subscriber knows it is live.
+  let firstAttemptSettled: () => void = () => undefined;
+  const firstAttempt = new Promise<void>((resolve) => (firstAttemptSettled = resolve));
+
   const connect = async (): Promise<void> => {
     if (closed) return;
     let url: string;
@@ -42,6 +46,7 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
       url = await opts.url();
     } catch (error) {
       opts.logger?.warn({ err: error }, 'stream url unavailable; retrying');
+      firstAttemptSettled();
       scheduleReconnect();
       return;
     }
@@ -49,6 +54,7 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
     const ws = new WebSocket(url);
     socket = ws;
     ws.on('open', () => {
+      firstAttemptSettled();
       attempt = 0;
       armIdle(ws);
     });
@@ -63,6 +69,7 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
     ws.on('ping', () => armIdle(ws));
     ws.on('error', (error) => opts.logger?.debug({ err: error }, 'stream error'));
     ws.on('close', () => {
+      firstAttemptSettled();
       if (idleTimer) clearTimeout(idleTimer);
       if (socket === ws) socket = null;
       scheduleReconnect();
@@ -70,6 +77,7 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
   };
 
   await connect();
+  await firstAttempt;
   return {
     async close() {
       closed = true;

@@ -31,23 +31,24 @@ function fromScaled(scaled: bigint, decimals: number): string {
 function numberToPlain(value: number, decimals: number): string {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
   // toFixed with a few guard digits then truncation keeps 0.1+0.2 style noise out of the grid snap.
-  return value.toFixed(Math.min(decimals + 6, 20));
+  return value.toFixed(Math.min(decimals + 9, 100));
 }
 
 export type Rounding = 'down' | 'up';
 
 /**
  * Snaps a non-negative value to a multiple of `step`, rounding toward zero ('down') or away ('up').
- * Values within 1e-9 of a grid point snap to it so float noise never costs a whole step.
+ * Values within 1e-(decimals+8) of a grid point snap to it so float noise never costs a whole step.
  */
 export function snapToStep(value: number, step: string, rounding: Rounding): string {
   if (value < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
   const decimals = Math.max(decimalsOf(step), 0);
-  const guard = decimals + 6;
+  const guard = decimals + 9;
   const stepScaled = toScaled(step, guard);
   if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
   const valueScaled = toScaled(numberToPlain(value, decimals), guard);
-  const tolerance = 10n ** 3n; // 1e-3 of the guard digits = 1e-(decimals+3) absolute
+  // Float noise is ~1e-16 relative; 10 guard units = 1e-(decimals+8) absolute, far below half a step.
+  const tolerance = 10n;
   let units = valueScaled / stepScaled;
   const remainder = valueScaled - units * stepScaled;
   if (remainder > 0n) {

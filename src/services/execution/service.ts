@@ -36,6 +36,8 @@ export interface ExecutionServiceOptions {
   commandBlockMs?: number;
   /** How often pending commands of dead consumers are looked for. */
   reclaimEveryMs?: number;
+  /** Longest wait at boot for the first quote of every symbol before consuming commands. */
+  firstQuotesWaitMs?: number;
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
   executorLimits?: ExecutorLimits;
@@ -145,6 +147,12 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
 
   const subscriptions: Subscription[] = [];
   subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, (tick) => submit({ kind: 'tick', tick })));
+  // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
+  // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
+  const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);
+  while (Date.now() < firstQuotesDeadlineMs && !opts.config.symbols.every((s) => engine.current.market.quotes[s] !== undefined)) {
+    await sleep(10);
+  }
 
   let stopped = false;
   let timerQueued = false;

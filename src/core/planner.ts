@@ -1,20 +1,12 @@
 import type { Side, SymbolFilters } from '../exchange/types.js';
 import { compareDecimal, snapToStep } from './decimal.js';
-import type { OrderPurpose } from './state.js';
+import type { Order } from './state.js';
 
 // Signals → target position → order plan. Every price and quantity leaving here is a decimal string on
 // the symbol's grid and inside its filters; a plan that cannot satisfy the filters is skipped with a reason.
 
-export interface PlannedOrder {
-  symbol: string;
-  side: Side;
-  type: 'LIMIT' | 'MARKET';
-  quantity: string;
-  price: string | null;
-  timeInForce: 'GTX' | 'GTC' | 'IOC' | null;
-  reduceOnly: boolean;
-  purpose: OrderPurpose;
-}
+/** What the planner decides; placeOrder() adds the id and lifecycle fields to make an Order. */
+export type PlannedOrder = Pick<Order, 'symbol' | 'side' | 'type' | 'quantity' | 'price' | 'timeInForce' | 'reduceOnly' | 'purpose'>;
 
 export type PlanResult = { kind: 'order'; order: PlannedOrder; targetQty: string } | { kind: 'skip'; reason: string; targetQty: string | null };
 

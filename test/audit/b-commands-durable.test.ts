@@ -1,12 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineLog } from '../../src/log/port.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import { describe, expect, it } from 'vitest';
 import type { ChildService } from '../support/child.js';
-import { spawnExecution } from '../support/child.js';
 import type { OutboundEvent } from '../../src/core/outputs.js';
-import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
+import { useChildFixture } from '../support/child-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 // Audit failure B: commands over fire-and-forget Pub/Sub are lost while the executor is down or restarting.
@@ -31,33 +26,15 @@ function commandsBatch(tag: string, count: number): Record<string, unknown>[] {
 }
 
 describe('audit B: no command lost or applied twice across downtime and SIGKILL', () => {
-  let sim: SimulatorHandle;
-  let log: EngineLog;
-  let prefix: string;
-  let service: ChildService | null = null;
-
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 3, priceStepMs: 100 });
-    prefix = uniquePrefix('audit-b');
-    log = await openRedisLog({ url: redisUrl, prefix });
-    await log.init();
-  });
-
-  afterAll(async () => {
-    await service?.kill();
-    await log.close();
-    await sim.close();
-    await deletePrefix(prefix);
-  });
-
-  const start = (): Promise<ChildService> => spawnExecution({ redisUrl, prefix, restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl });
+  const f = useChildFixture('audit-b', { seed: 3, priceStepMs: 100 });
+  const start = (): Promise<ChildService> => f.start();
 
   // Incremental reader of the outbound stream: final replies (done / rejected) counted per command id.
   const counts = new Map<string, number>();
   let cursor = '0';
   async function finalReplies(): Promise<Map<string, number>> {
     for (;;) {
-      const batch = await log.tailOutbound(cursor, 1000, 1);
+      const batch = await f.log.tailOutbound(cursor, 1000, 1);
       if (batch.length === 0) return counts;
       for (const record of batch) {
         const e = JSON.parse(record.data) as OutboundEvent;
@@ -69,30 +46,30 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
 
   it('processes every command appended while the service was down, exactly once, and survives SIGKILL mid-stream', async () => {
     const whileDown = commandsBatch('down', 120);
-    for (const c of whileDown) await log.appendCommand(JSON.stringify(c));
+    for (const c of whileDown) await f.log.appendCommand(JSON.stringify(c));
 
-    service = await start();
+    await start();
     await waitFor('all commands sent while down to be answered', async () => {
       const r = await finalReplies();
       return whileDown.every((c) => r.has(String(c.id)));
     }, 60_000);
 
     const midStream = commandsBatch('mid', 3000);
-    await Promise.all(midStream.map((c) => log.appendCommand(JSON.stringify(c))));
+    await Promise.all(midStream.map((c) => f.log.appendCommand(JSON.stringify(c))));
     // Kill as soon as the service is visibly part-way through the batch.
     await waitFor('part of the batch to be processed', async () => {
       const r = await finalReplies();
       return midStream.some((c) => r.has(String(c.id)));
     }, 60_000, 1);
-    await service.kill('SIGKILL');
+    await f.service?.kill('SIGKILL');
     const atKill = new Map(await finalReplies());
     const answeredAtKill = midStream.filter((c) => atKill.has(String(c.id))).length;
     // The kill must really land mid-stream, or this test would prove nothing about it.
     expect(answeredAtKill).toBeLessThan(midStream.length);
 
     const afterKill = commandsBatch('after', 80);
-    for (const c of afterKill) await log.appendCommand(JSON.stringify(c));
-    service = await start();
+    for (const c of afterKill) await f.log.appendCommand(JSON.stringify(c));
+    await start();
 
     const everything = [...whileDown, ...midStream, ...afterKill];
     const replies = await waitFor('every command to be answered after the restart', async () => {
@@ -104,6 +81,6 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
     const twice = [...replies.entries()].filter(([, n]) => n !== 1);
     expect(lost).toEqual([]);
     expect(twice).toEqual([]);
-    expect(await log.pendingCommandCount()).toBe(0);
+    expect(await f.log.pendingCommandCount()).toBe(0);
   });
 });

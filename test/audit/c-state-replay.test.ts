@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import { isTerminal } from '../../src/core/orders.js';
 import type { DurableState } from '../../src/core/state.js';
-import type { EngineLog } from '../../src/log/port.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
 import { paperCredentials } from '../../src/services/execution/accounts.js';
 import { replayLog } from '../../src/services/execution/engine.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
 import type { ChildService } from '../support/child.js';
-import { spawnExecution } from '../support/child.js';
 import { allOutbound } from '../support/outbound.js';
-import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
+import { useChildFixture } from '../support/child-fixture.js';
 import { waitFor } from '../support/wait.js';
 
 // Audit failure C: the audited engine never replayed its WAL and booted blank. Here the execution service
@@ -28,42 +23,24 @@ function sessionView(state: DurableState): unknown {
 }
 
 describe('audit C: state survives SIGKILL', () => {
-  let sim: SimulatorHandle;
-  let log: EngineLog;
-  let prefix: string;
-  let service: ChildService | null = null;
-
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 5, priceStepMs: 50 });
-    prefix = uniquePrefix('audit-c');
-    log = await openRedisLog({ url: redisUrl, prefix });
-    await log.init();
-  });
-
-  afterAll(async () => {
-    await service?.kill();
-    await log.close();
-    await sim.close();
-    await deletePrefix(prefix);
-  });
-
-  const start = (): Promise<ChildService> => spawnExecution({ redisUrl, prefix, restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl });
-  const send = (c: Record<string, unknown>): Promise<string> => log.appendCommand(JSON.stringify(c));
-  const answered = async (id: string): Promise<boolean> => (await allOutbound(log)).some((e) => e.type === 'reply' && e.commandId === id && e.status !== 'accepted');
-  const state = async (): Promise<DurableState> => (await replayLog(log, defaultCoreConfig)).durable;
+  const f = useChildFixture('audit-c', { seed: 5, priceStepMs: 50 });
+  const start = (): Promise<ChildService> => f.start();
+  const send = (c: Record<string, unknown>): Promise<string> => f.log.appendCommand(JSON.stringify(c));
+  const answered = async (id: string): Promise<boolean> => (await allOutbound(f.log)).some((e) => e.type === 'reply' && e.commandId === id && e.status !== 'accepted');
+  const state = async (): Promise<DurableState> => (await replayLog(f.log, defaultCoreConfig)).durable;
 
   it('rebuilds sessions, stop-losses, horizons, kill switches and positions, and sends no order twice', async () => {
     try {
       await scenario();
     } catch (error) {
       // Leave the evidence next to the failure: what the engine answered and what reached the exchange.
-      console.log(JSON.stringify({ outbound: await allOutbound(log), exchange: sim.orders(), output: service?.output() }));
+      console.log(JSON.stringify({ outbound: await allOutbound(f.log), exchange: f.sim.orders(), output: f.service?.output() }));
       throw error;
     }
   });
 
   async function scenario(): Promise<void> {
-    service = await start();
+    await start();
     await send({ id: 'c-start-1', userId: 'c1', type: 'session.start', mode: 'paper', capitalUsd: 20_000, stopLossPct: 10 });
     await send({ id: 'c-start-2', userId: 'c2', type: 'session.start', mode: 'paper', capitalUsd: 15_000, horizonHours: 48 });
     await send({ id: 'c-start-3', userId: 'c3', type: 'session.start', mode: 'paper', capitalUsd: 5_000 });
@@ -72,9 +49,9 @@ describe('audit C: state survives SIGKILL', () => {
     await waitFor('sessions', () => answered('c-pause-2'));
 
     // Fills straight away: the post-only order is refused (-5022) and the bounded fallback takes.
-    sim.faults.forcePostOnlyReject = true;
+    f.sim.faults.forcePostOnlyReject = true;
     await send({ id: 'c-sig-1', userId: 'signals', type: 'signals.route', userIds: ['c1', 'c3'], signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
-    await waitFor('positions on the exchange', () => sim.position(paperCredentials('c1').apiKey, 'BTCUSDT') !== 0 && sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') !== 0);
+    await waitFor('positions on the exchange', () => f.sim.position(paperCredentials('c1').apiKey, 'BTCUSDT') !== 0 && f.sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') !== 0);
     await waitFor('positions in the engine', async () => {
       const s = await state();
       return (s.sessions.c1?.positions.BTCUSDT?.qty ?? 0) !== 0 && (s.sessions.c3?.positions.BTCUSDT?.qty ?? 0) !== 0;
@@ -83,20 +60,20 @@ describe('audit C: state survives SIGKILL', () => {
     // c3's horizon passes: kill switch engaged, flattened.
     await send({ id: 'c-hz-3', userId: 'c3', type: 'session.set_horizon', hours: 0.0002 });
     await waitFor('c3 kill switch', async () => (await state()).sessions.c3?.killSwitch.engaged === true);
-    await waitFor('c3 flat', () => sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') === 0);
+    await waitFor('c3 flat', () => f.sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') === 0);
 
     // Orders in flight at the moment of the kill: a slow exchange holds them open.
-    sim.faults.forcePostOnlyReject = false;
-    sim.pausePriceProcess(true); // the post-only order rests instead of filling
-    sim.faults.latencyMs = 1_500;
+    f.sim.faults.forcePostOnlyReject = false;
+    f.sim.pausePriceProcess(true); // the post-only order rests instead of filling
+    f.sim.faults.latencyMs = 1_500;
     await send({ id: 'c-sig-2', userId: 'signals', type: 'signals.route', userIds: ['c1'], signals: [{ symbol: 'ETHUSDT', weight: 0.3 }] });
     await waitFor('ETH order planned', async () => Object.values((await state()).orders).some((o) => o.symbol === 'ETHUSDT' && !isTerminal(o)));
-    await service.kill('SIGKILL');
+    await f.service?.kill('SIGKILL');
     const before = await state();
 
-    sim.faults.latencyMs = 0;
-    sim.pausePriceProcess(false);
-    service = await start();
+    f.sim.faults.latencyMs = 0;
+    f.sim.pausePriceProcess(false);
+    await start();
     const after = await waitFor('unknown orders resolved after restart', async () => {
       const s = await state();
       return Object.values(s.orders).every((o) => o.status !== 'pending' && o.status !== 'unknown') ? s : undefined;
@@ -107,12 +84,12 @@ describe('audit C: state survives SIGKILL', () => {
     expect(after.sessions.c3?.killSwitch.engaged).toBe(true);
     for (const userId of ['c1', 'c2', 'c3']) {
       for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
-        const exchangeQty = sim.position(paperCredentials(userId).apiKey, symbol);
+        const exchangeQty = f.sim.position(paperCredentials(userId).apiKey, symbol);
         expect(after.sessions[userId]?.positions[symbol]?.qty ?? 0, `${userId} ${symbol}`).toBeCloseTo(exchangeQty, 9);
       }
     }
     expect(after.sessions.c1?.positions.BTCUSDT?.qty).toBe(before.sessions.c1?.positions.BTCUSDT?.qty);
-    const ids = sim.orders().map((o) => o.clientOrderId);
+    const ids = f.sim.orders().map((o) => o.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
     const planned = new Set(Object.keys(after.orders));
     expect(ids.filter((id) => !planned.has(id))).toEqual([]);

@@ -20,6 +20,15 @@ export interface AccountOptions {
   logger?: Logger | undefined;
 }
 
+/** An answer we cannot read may still describe an executed order: unknown, to be queried, never rejected. */
+function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { kind: 'unknown'; reason: string } {
+  try {
+    return wrap(toOrderSnapshot(raw));
+  } catch (error) {
+    return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
+  }
+}
+
 export class BinanceAccount implements ExchangeAccount {
   private readonly client: USDMClient;
   private clockSynced: Promise<void> | null = null;
@@ -85,13 +94,7 @@ export class BinanceAccount implements ExchangeAccount {
         newOrderRespType: 'RESULT',
       }),
     );
-    if (result.ok) {
-      try {
-        return { kind: 'accepted', order: toOrderSnapshot(result.value) };
-      } catch (error) {
-        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
-      }
-    }
+    if (result.ok) return readOrder(result.value, (order) => ({ kind: 'accepted', order }));
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
     if (result.error.code === duplicateClientOrderIdCode) {
       // Our earlier attempt with this id got through: adopt that order instead of failing.
@@ -104,26 +107,14 @@ export class BinanceAccount implements ExchangeAccount {
 
   async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
     const result = await this.call(() => this.client.cancelOrder({ symbol, origClientOrderId: clientOrderId }));
-    if (result.ok) {
-      try {
-        return { kind: 'canceled', order: toOrderSnapshot(result.value) };
-      } catch (error) {
-        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
-      }
-    }
+    if (result.ok) return readOrder(result.value, (order) => ({ kind: 'canceled', order }));
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
     return { kind: 'rejected', code: result.error.code, message: result.error.message };
   }
 
   async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
     const result = await this.call(() => this.client.getOrder({ symbol, origClientOrderId: clientOrderId }));
-    if (result.ok) {
-      try {
-        return { kind: 'found', order: toOrderSnapshot(result.value) };
-      } catch (error) {
-        return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
-      }
-    }
+    if (result.ok) return readOrder(result.value, (order) => ({ kind: 'found', order }));
     if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
     return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
   }

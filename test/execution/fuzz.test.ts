@@ -1,0 +1,79 @@
+import { createClient } from '@redis/client';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboundEvent } from '../../src/core/outputs.js';
+import { streamNames } from '../../src/log/port.js';
+import type { Harness } from '../support/harness.js';
+import { startHarness } from '../support/harness.js';
+import { allOutbound } from '../support/outbound.js';
+import { redisUrl } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+// Fuzzing the command stream: malformed entries appended straight to Redis, interleaved with valid ones.
+// The engine stays up, every bad entry is answered with a rejection and parked in the dead-letter stream
+// with its reason, and every valid command is processed.
+
+const junkValue = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e400', '', null, true, [], {}),
+  fc.constantFrom(-1, 0, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2),
+);
+
+const badCommand = fc.oneof(
+  // Right envelope, wrong or missing fields.
+  fc.record({ id: fc.string({ minLength: 1, maxLength: 10 }).map((s) => `fz-${s.replace(/[^A-Za-z0-9]/g, 'x')}`), userId: fc.constant('fuzz'), type: fc.constantFrom('session.start', 'session.set_stoploss', 'session.set_horizon', 'signals.route'), capitalUsd: junkValue, pct: junkValue, hours: junkValue, signals: junkValue }),
+  // Unknown types and missing ids.
+  fc.record({ type: fc.string(), userId: junkValue }),
+  // Not an object at all.
+  junkValue,
+);
+
+describe('command stream fuzzing', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ label: 'fuzz' });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('rejects and dead-letters every bad entry and processes every valid one', async () => {
+    const raw = createClient({ url: redisUrl, disableOfflineQueue: true });
+    await raw.connect();
+    const commandsKey = `${h.prefix}${streamNames.commands}`;
+    const samples = fc.sample(badCommand, { numRuns: 150, seed: 7 });
+    const bad: (string | Buffer)[] = samples.map((s) => (s === undefined ? 'undefined' : JSON.stringify(s)));
+    bad.push('x'.repeat(1024 * 1024), Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0xc3, 0x28]), '{"id":"trunc', '');
+    const valid: string[] = [];
+    let i = 0;
+    for (const entry of bad) {
+      await raw.xAdd(commandsKey, '*', { data: entry });
+      i += 1;
+      if (i % 10 === 0) {
+        const id = `fuzz-valid-${i}`;
+        valid.push(id);
+        await raw.xAdd(commandsKey, '*', { data: JSON.stringify({ id, userId: `fuzz-user-${i}`, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }) });
+      }
+    }
+    raw.destroy();
+
+    const replies = await waitFor('every valid command answered', async () => {
+      const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
+      return valid.every((id) => out.some((r) => r.commandId === id && r.status === 'done')) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
+    }, 60_000);
+
+    const dead = await h.log.readDeadLetters(10_000);
+    // Entries that happen to be valid commands by chance are processed, not dead-lettered; everything
+    // else is in the dead-letter stream with a reason, and got a rejection reply.
+    const rejected = replies.filter((r) => r.status === 'rejected');
+    expect(dead.length).toBeGreaterThan(bad.length * 0.9);
+    expect(dead.every((d) => d.reason.length > 0)).toBe(true);
+    expect(rejected.length).toBeGreaterThanOrEqual(dead.length);
+    expect(dead.some((d) => /bytes; the limit is/.test(d.reason))).toBe(true);
+    // The engine is still up and deciding.
+    const after = await h.send({ id: 'fuzz-after', userId: 'fuzz-final', type: 'status' });
+    await h.reply(after, 'done');
+  });
+});

@@ -1,4 +1,5 @@
 import { runAll } from './services/all/run-all.js';
+import { runCli } from './services/cli/run-cli.js';
 import { runExecution } from './services/execution/run-execution.js';
 import { runSimulatorCli } from './simulator/main.js';
 
@@ -12,6 +13,7 @@ services:
                             the execution service alone
   simulator [--port N] [--seed N]
                             the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
+  cli <command> ...         operator commands and log inspection (quant-engine cli help)
 configuration: environment variables, see README.md`;
 
 async function main(argv: string[]): Promise<void> {
@@ -25,6 +27,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'simulator':
       await runSimulatorCli(rest);
+      return;
+    case 'cli':
+      process.exitCode = await runCli(rest);
       return;
     default:
       process.stderr.write(`${usage}\n`);

@@ -32,7 +32,7 @@ export const envSchema = z.object({
   QE_REST_TIMEOUT_MS: intMs.default(3_000),
   QE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   QE_SIM_SEED: z.coerce.number().int().default(42),
-  QE_SIGNAL_PERIOD_MS: intMs.default(5_000),
+  QE_SIGNAL_PERIOD_MS: intMs.default(2_000),
   /** `all` starts a demo paper session for this user so a first run visibly trades; empty disables it. */
   QE_DEMO_USER: z.string().default('demo'),
   QE_DEMO_CAPITAL_USD: z.coerce.number().positive().default(10_000),

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+
+// `quant-engine cli ...` arguments → what to do. Pure; the command it builds is validated again by the
+// engine (the same zod schema), so the CLI only has to be helpful, not authoritative.
+
+export type CliAction =
+  | { kind: 'command'; command: Record<string, unknown>; waitFor: 'result' | 'done' }
+  | { kind: 'inspect-wal'; last: number }
+  | { kind: 'inspect-dlq'; last: number }
+  | { kind: 'replay-dry-run' }
+  | { kind: 'help' };
+
+export interface CliArgs {
+  flags: Record<string, string>;
+  positionals: string[];
+}
+
+export const cliUsage = `usage: quant-engine cli [--redis-url U | --sqlite-path P] [--redis-prefix X] [--user ID] [--timeout-ms N] <command>
+commands (appended to the command stream; prints the engine's answer; exit 1 if rejected):
+  start <paper|live> <capitalUsd> [--stoploss PCT] [--horizon HOURS]
+  stop | status | pause | resume
+  set-stoploss <PCT> | set-horizon <HOURS>
+  route SYMBOL=WEIGHT [SYMBOL=WEIGHT ...] [--users a,b]     (as the signal source)
+  halt [REASON] | resume-all                                (admin)
+inspection (reads the log, changes nothing):
+  inspect wal [--last N] | inspect dlq [--last N] | replay --dry-run`;
+
+export function splitArgs(argv: readonly string[]): CliArgs {
+  const flags: Record<string, string> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+      const next = argv[i + 1];
+      if (inline !== undefined) flags[name] = inline;
+      else if (next !== undefined && !next.startsWith('--') && name !== 'dry-run') {
+        flags[name] = next;
+        i += 1;
+      } else flags[name] = 'true';
+    } else positionals.push(arg);
+  }
+  return { flags, positionals };
+}
+
+function newId(): string {
+  return `cli-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+function num(text: string | undefined, what: string): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) throw new Error(`${what} must be a number, got ${JSON.stringify(text ?? '')}`);
+  return value;
+}
+
+export function parseCli(args: CliArgs): CliAction {
+  const [verb, ...rest] = args.positionals;
+  const user = args.flags.user ?? 'operator';
+  const base = (type: string): Record<string, unknown> => ({ id: newId(), userId: user, type, source: 'cli' });
+  const command = (c: Record<string, unknown>, waitFor: 'result' | 'done' = 'result'): CliAction => ({ kind: 'command', command: c, waitFor });
+  switch (verb) {
+    case undefined:
+    case 'help':
+      return { kind: 'help' };
+    case 'start': {
+      const [mode, capital] = rest;
+      if (mode !== 'paper' && mode !== 'live') throw new Error('start needs a mode: paper or live');
+      return command({
+        ...base('session.start'),
+        mode,
+        capitalUsd: num(capital, 'capitalUsd'),
+        ...(args.flags.stoploss !== undefined ? { stopLossPct: num(args.flags.stoploss, 'stoploss') } : {}),
+        ...(args.flags.horizon !== undefined ? { horizonHours: num(args.flags.horizon, 'horizon') } : {}),
+      });
+    }
+    case 'stop':
+      return command(base('session.stop'), 'done');
+    case 'status':
+    case 'pause':
+    case 'resume':
+      return command(base(verb === 'status' ? 'status' : `session.${verb}`));
+    case 'set-stoploss':
+      return command({ ...base('session.set_stoploss'), pct: num(rest[0], 'pct') });
+    case 'set-horizon':
+      return command({ ...base('session.set_horizon'), hours: num(rest[0], 'hours') });
+    case 'halt':
+      return command({ ...base('admin.halt_all'), ...(rest.length > 0 ? { reason: rest.join(' ') } : {}) });
+    case 'resume-all':
+      return command(base('admin.resume_all'));
+    case 'route': {
+      if (rest.length === 0) throw new Error('route needs SYMBOL=WEIGHT pairs');
+      const signals = rest.map((pair) => {
+        const [symbol, weight] = pair.split('=');
+        if (!symbol) throw new Error(`bad pair ${pair}`);
+        return { symbol: symbol.toUpperCase(), weight: num(weight, `weight of ${symbol}`) };
+      });
+      return command({ ...base('signals.route'), userId: args.flags.user ?? 'signals', signals, ...(args.flags.users ? { userIds: args.flags.users.split(',') } : {}) });
+    }
+    case 'inspect': {
+      const last = args.flags.last === undefined ? 50 : num(args.flags.last, 'last');
+      if (rest[0] === 'wal') return { kind: 'inspect-wal', last };
+      if (rest[0] === 'dlq') return { kind: 'inspect-dlq', last };
+      throw new Error('inspect what? wal or dlq');
+    }
+    case 'replay':
+      if (args.flags['dry-run'] !== 'true') throw new Error('replay only runs as --dry-run (it prints the state the WAL rebuilds)');
+      return { kind: 'replay-dry-run' };
+    default:
+      throw new Error(`unknown command ${verb}`);
+  }
+}

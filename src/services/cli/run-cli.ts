@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultCoreConfig } from '../../core/config.js';
+import type { OutboundEvent } from '../../core/outputs.js';
+import { openLog } from '../../log/open.js';
+import type { EngineLog } from '../../log/port.js';
+import { replayLog } from '../execution/engine.js';
+import type { CliAction } from './parse.js';
+import { cliUsage, parseCli, splitArgs } from './parse.js';
+
+// The operator CLI: appends a command, waits for the engine's answer on the outbound stream, prints it.
+// Exit codes: 0 done, 1 rejected, 2 bad usage, 3 no answer within the timeout.
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo, timeoutMs: number): Promise<number> {
+  switch (action.kind) {
+    case 'help':
+      io.out(cliUsage);
+      return 0;
+    case 'inspect-wal': {
+      const all = [];
+      for (let after: string | null = null; ; ) {
+        const batch = await log.readWal(after, 1000);
+        if (batch.length === 0) break;
+        all.push(...batch);
+        after = batch[batch.length - 1]?.id ?? after;
+      }
+      for (const r of all.slice(-action.last)) io.out(`${r.id} ${r.data}`);
+      return 0;
+    }
+    case 'inspect-dlq': {
+      const dead = await log.readDeadLetters(100_000);
+      for (const d of dead.slice(-action.last)) io.out(JSON.stringify(d));
+      return 0;
+    }
+    case 'replay-dry-run': {
+      const result = await replayLog(log, defaultCoreConfig);
+      io.out(JSON.stringify({ replayedEvents: result.replayedEvents, fromSnapshot: result.fromSnapshot, lastWalId: result.lastWalId, state: result.durable }, null, 2));
+      return 0;
+    }
+    case 'command': {
+      const commandId = String(action.command.id);
+      let cursor = await log.lastOutboundId(); // before appending: the answer cannot slip past us
+      await log.appendCommand(JSON.stringify(action.command));
+      io.err(`received: ${commandId} appended`);
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const batch = await log.tailOutbound(cursor, 100, Math.max(1, Math.min(500, deadline - Date.now())));
+        for (const record of batch) {
+          cursor = record.id;
+          const event = JSON.parse(record.data) as OutboundEvent;
+          if (event.type !== 'reply' || event.commandId !== commandId) continue;
+          io.out(JSON.stringify(event));
+          if (event.status === 'rejected') return 1;
+          if (event.status === 'done' || action.waitFor === 'result') return 0;
+        }
+        if (batch.length === 0) await sleep(1);
+      }
+      io.err(`no answer to ${commandId} within ${timeoutMs} ms (is the execution service running?); the command stays queued`);
+      return 3;
+    }
+  }
+}
+
+export async function runCli(argv: string[], io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) }): Promise<number> {
+  let action: CliAction;
+  const args = splitArgs(argv);
+  try {
+    action = parseCli(args);
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n${cliUsage}`);
+    return 2;
+  }
+  const log = await openLog({
+    redisUrl: args.flags['redis-url'] ?? process.env.REDIS_URL,
+    redisPrefix: args.flags['redis-prefix'] ?? process.env.QE_REDIS_PREFIX ?? '',
+    sqlitePath: args.flags['sqlite-path'] ?? process.env.QE_SQLITE_PATH ?? 'data/quant-engine.db',
+  });
+  try {
+    await log.init();
+    return await runCliAction(action, log, io, Number(args.flags['timeout-ms'] ?? 10_000));
+  } finally {
+    await log.close();
+  }
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
+import { runCli } from '../../src/services/cli/run-cli.js';
+import type { Harness } from '../support/harness.js';
+import { startHarness } from '../support/harness.js';
+import { redisUrl } from '../support/redis.js';
+
+describe('cli arguments', () => {
+  it('builds documented commands', () => {
+    const start = parseCli(splitArgs(['start', 'paper', '1000', '--stoploss', '5', '--user', 'alice']));
+    expect(start).toMatchObject({ kind: 'command', command: { type: 'session.start', mode: 'paper', capitalUsd: 1000, stopLossPct: 5, userId: 'alice' } });
+    expect(parseCli(splitArgs(['stop']))).toMatchObject({ kind: 'command', waitFor: 'done', command: { type: 'session.stop' } });
+    expect(parseCli(splitArgs(['route', 'btcusdt=0.5', 'ETHUSDT=-0.2']))).toMatchObject({ command: { type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }, { symbol: 'ETHUSDT', weight: -0.2 }] } });
+    expect(parseCli(splitArgs(['replay', '--dry-run']))).toEqual({ kind: 'replay-dry-run' });
+  });
+
+  it('refuses a non-numeric stop-loss with a clear message', () => {
+    expect(() => parseCli(splitArgs(['set-stoploss', 'abc']))).toThrow(/pct must be a number, got "abc"/);
+    expect(() => parseCli(splitArgs(['start', 'moon', '5']))).toThrow(/paper or live/);
+  });
+});
+
+describe('cli round trip against Redis', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ label: 'cli' });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err };
+  }
+
+  it('starts a session, is told when something is rejected, and inspects the log', async () => {
+    const started = await cli('--user', 'cli-user', 'start', 'paper', '2500', '--stoploss', '4');
+    expect(started.code).toBe(0);
+    expect(started.err[0]).toMatch(/received/);
+    expect(JSON.parse(started.out[0] ?? '{}')).toMatchObject({ type: 'reply', status: 'done', commandType: 'session.start' });
+
+    const again = await cli('--user', 'cli-user', 'start', 'paper', '2500');
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.out[0] ?? '{}').reason).toMatch(/already active/);
+
+    const stopped = await cli('--user', 'cli-user', 'stop');
+    expect(stopped.code).toBe(0);
+    expect(stopped.out.map((l) => JSON.parse(l).status)).toEqual(['accepted', 'done']);
+
+    const wal = await cli('inspect', 'wal', '--last', '100');
+    expect(wal.out.some((l) => l.includes('"session.started"') && l.includes('cli-user'))).toBe(true);
+    const replay = await cli('replay', '--dry-run');
+    expect(JSON.parse(replay.out.join('\n')).state.sessions['cli-user'].status).toBe('closed');
+  });
+
+  it('exits 2 on bad usage without touching the log', async () => {
+    const bad = await cli('set-stoploss', 'abc');
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toMatch(/must be a number/);
+  });
+});

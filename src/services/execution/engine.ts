@@ -89,9 +89,24 @@ export class Engine {
    */
   submitBatch(inputs: Input[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve();
-    this.queuedInputs += inputs.length;
-    const run = this.queue.then(() => this.step(inputs)).finally(() => {
-      this.queuedInputs -= inputs.length;
+    return this.enqueue(inputs.length, () => this.step(inputs));
+  }
+
+  /**
+   * Queues an input built only when its turn comes (null = nothing to do). Market data uses it to keep at
+   * most one tick per symbol waiting, always the newest, however far the feed runs ahead of the engine.
+   */
+  submitDeferred(make: () => Input | null): Promise<void> {
+    return this.enqueue(1, async () => {
+      const input = make();
+      if (input) await this.step([input]);
+    });
+  }
+
+  private enqueue(count: number, work: () => Promise<void>): Promise<void> {
+    this.queuedInputs += count;
+    const run = this.queue.then(work).finally(() => {
+      this.queuedInputs -= count;
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -4,7 +4,7 @@ import type { Input } from '../../core/decide.js';
 import { isTerminal } from '../../core/orders.js';
 import { emptyMarketState } from '../../core/state.js';
 import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
-import type { SymbolFilters } from '../../exchange/types.js';
+import type { BookTicker, SymbolFilters } from '../../exchange/types.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from './accounts.js';
@@ -146,7 +146,21 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
   }
 
   const subscriptions: Subscription[] = [];
-  subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, (tick) => submit({ kind: 'tick', tick })));
+  // At most one tick per symbol waits in the engine's queue (bound: 1 per symbol); a newer one replaces it.
+  const waitingTicks = new Map<string, BookTicker>();
+  const onTick = (tick: BookTicker): void => {
+    const queued = waitingTicks.has(tick.symbol);
+    waitingTicks.set(tick.symbol, tick);
+    if (queued) return;
+    engine
+      .submitDeferred(() => {
+        const latest = waitingTicks.get(tick.symbol);
+        waitingTicks.delete(tick.symbol);
+        return latest ? { kind: 'tick', tick: latest } : null;
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'tick not committed'));
+  };
+  subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, onTick));
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);

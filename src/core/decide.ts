@@ -25,8 +25,8 @@ export type Input =
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
   | { kind: 'order_update'; order: OrderSnapshot }
-  /** Positions as the exchange reports them for one user's account. */
-  | { kind: 'reconcile'; userId: string; positions: PositionSnapshot[] };
+  /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
+  | { kind: 'reconcile'; userId: string; positions: PositionSnapshot[]; openOrders?: OrderSnapshot[] };
 
 export interface Decision {
   state: EngineState;
@@ -82,7 +82,12 @@ function onBoot(ctx: DecisionContext): void {
   }
 }
 
-function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[]): void {
+function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[]): void {
+  for (const snapshot of openOrders) {
+    const order = ctx.durable.orders[snapshot.clientOrderId];
+    if (order && order.userId === userId) applySnapshot(ctx, order, snapshot);
+    else ctx.alert(userId, 'reconcile', `open order ${snapshot.clientOrderId} (${snapshot.side} ${snapshot.origQty} ${snapshot.symbol}) is not in the engine's log; left untouched`);
+  }
   const session = ctx.durable.sessions[userId];
   const exchange = new Map(positions.map((p) => [p.symbol, p]));
   if (!session || session.status === 'closed') {
@@ -140,7 +145,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     }
     case 'reconcile':
-      onReconcile(ctx, input.userId, input.positions);
+      onReconcile(ctx, input.userId, input.positions, input.openOrders ?? []);
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.

@@ -136,3 +136,20 @@ describe('orders with unknown outcomes', () => {
     expect(d.state.durable.orders[id]?.status).toBe('unknown');
   });
 });
+
+describe('boot reconciliation', () => {
+  it('adopts the exchange position, syncs known open orders and reports foreign ones', () => {
+    const { d, user } = withPosition('long', 10_000, 50, 60_000);
+    const qty = d.state.durable.sessions[user]?.positions.BTCUSDT?.qty ?? 0;
+    const decision = d.step({
+      kind: 'reconcile',
+      userId: user,
+      positions: [{ symbol: 'BTCUSDT', positionAmt: String(qty / 2), entryPrice: '60000' }],
+      openOrders: [{ clientOrderId: 'someone-else', exchangeOrderId: '9', symbol: 'BTCUSDT', side: 'SELL', status: 'NEW', origQty: '1', executedQty: '0', avgPrice: '0', updateTime: 0 }],
+    });
+    expect(d.state.durable.sessions[user]?.positions.BTCUSDT?.qty).toBeCloseTo(qty / 2, 9);
+    const alerts = decision.outbound.filter((o) => o.type === 'alert').map((o) => (o.type === 'alert' ? o.message : ''));
+    expect(alerts.some((m) => m.includes('someone-else'))).toBe(true);
+    expect(alerts.some((m) => m.includes('corrected'))).toBe(true);
+  });
+});

@@ -138,10 +138,11 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     const account = accounts.resolve(session.userId);
     if (!account) continue;
     try {
+      const openOrders = await withAttempts(bootReconcileAttempts, 300, () => account.getOpenOrders());
       const positions = await withAttempts(bootReconcileAttempts, 300, () => account.getPositions());
-      await engine.submit({ kind: 'reconcile', userId: session.userId, positions });
+      await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
-      logger.error({ err: error, userId: session.userId }, 'could not read positions at boot; continuing with the replayed view');
+      logger.error({ err: error, userId: session.userId }, 'could not read positions or open orders at boot; continuing with the replayed view');
     }
   }
 

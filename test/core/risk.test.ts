@@ -153,3 +153,19 @@ describe('boot reconciliation', () => {
     expect(alerts.some((m) => m.includes('corrected'))).toBe(true);
   });
 });
+
+describe('exposure limit', () => {
+  it('holds across symbols routed by separate signals', () => {
+    const d = new CoreDriver();
+    d.tick('BTCUSDT', 60_000, 60_000.1);
+    d.tick('ETHUSDT', 3_000, 3_000.01);
+    d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+    const btc = d.placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.8 }] }))[0];
+    d.fill(btc?.order.clientOrderId ?? '', 60_000);
+    const eth = d.placed(d.command({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.8 }] }))[0];
+    const btcUsd = Number(btc?.order.quantity) * 60_000.1;
+    const ethUsd = Number(eth?.order.quantity) * 3_000.01;
+    expect(btcUsd + ethUsd).toBeLessThanOrEqual(10_000);
+    expect(ethUsd).toBeGreaterThan(10_000 - btcUsd - 3_000 * 0.001 * 2); // cut to what is left, not to zero
+  });
+});

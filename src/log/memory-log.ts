@@ -1,0 +1,135 @@
+import type { CommandDelivery, CommitBatch, DeadLetter, EngineLog, LogLimits, LogRecord, Snapshot } from './port.js';
+import { defaultLogLimits } from './port.js';
+
+// The log in memory, with the same semantics as the Redis and SQLite adapters (same contract suite).
+// For the deterministic simulation: no I/O, no timers, time from the injected clock, so a run is a pure
+// function of its seed. `crash()`-free by design: the simulation "crashes" the engine, never the log.
+
+interface CommandEntry {
+  id: number;
+  data: string;
+  deliveries: number;
+  deliveredAtMs: number | null;
+  acked: boolean;
+}
+
+export interface MemoryLogOptions {
+  limits?: Partial<LogLimits>;
+  nowMs?: () => number;
+}
+
+export interface MemoryLog extends EngineLog {
+  /** Every command ever appended, in order (for invariant checks). */
+  commands(): readonly { id: string; data: string }[];
+}
+
+export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
+  const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
+  const now = opts.nowMs ?? (() => Date.now());
+  let nextId = 1;
+  const commands: CommandEntry[] = [];
+  let wal: LogRecord[] = [];
+  const outbound: LogRecord[] = [];
+  const deadLetters: (DeadLetter & { id: string })[] = [];
+  const groups = new Map<string, { lastId: number; pending: Map<string, string> }>();
+  let snapshot: Snapshot | null = null;
+  const id = (): string => String(nextId++);
+  // Blocked readers wake on the next append; with blockMs = 0 (the simulation) nothing ever waits.
+  let wakeReaders: (() => void)[] = [];
+  const waitForAppend = (blockMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, blockMs);
+      wakeReaders.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  const log: MemoryLog = {
+    commands: () => commands.map((c) => ({ id: String(c.id), data: c.data })),
+    async init() {},
+    async appendCommand(data) {
+      const entry = { id: nextId++, data, deliveries: 0, deliveredAtMs: null, acked: false };
+      commands.push(entry);
+      const waiting = wakeReaders;
+      wakeReaders = [];
+      for (const wake of waiting) wake();
+      return String(entry.id);
+    },
+    async readCommands(_consumer, maxEntries, blockMs) {
+      if (blockMs > 0 && !commands.some((c) => c.deliveries === 0)) await waitForAppend(blockMs);
+      const fresh = commands.filter((c) => c.deliveries === 0).slice(0, maxEntries);
+      for (const c of fresh) {
+        c.deliveries = 1;
+        c.deliveredAtMs = now();
+      }
+      return fresh.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: 1 }));
+    },
+    async reclaimStaleCommands(_consumer, maxEntries) {
+      const stale = commands.filter((c) => !c.acked && c.deliveries > 0 && c.deliveredAtMs !== null && now() - c.deliveredAtMs >= limits.reclaimIdleMs).slice(0, maxEntries);
+      for (const c of stale) {
+        c.deliveries += 1;
+        c.deliveredAtMs = now();
+      }
+      return stale.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: c.deliveries }));
+    },
+    async commit(batch: CommitBatch) {
+      const ids = batch.wal.map((data) => {
+        const record = { id: id(), data };
+        wal.push(record);
+        return record.id;
+      });
+      for (const data of batch.outbound) outbound.push({ id: id(), data });
+      while (outbound.length > limits.maxOutboundEntries) outbound.shift();
+      for (const dl of batch.deadLetters) deadLetters.push({ ...dl, id: id() });
+      const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);
+      for (const c of commands) if (acked.has(String(c.id))) c.acked = true;
+      return ids;
+    },
+    async readWal(afterId, maxEntries) {
+      const after = afterId === null ? 0 : Number(afterId);
+      return wal.filter((r) => Number(r.id) > after).slice(0, maxEntries);
+    },
+    async loadSnapshot() {
+      return snapshot;
+    },
+    async saveSnapshot(s) {
+      snapshot = s;
+      wal = wal.filter((r) => Number(r.id) > Number(s.walId));
+    },
+    async initOutboundGroup(group) {
+      if (!groups.has(group)) groups.set(group, { lastId: 0, pending: new Map() });
+    },
+    async readOutbound(group, _consumer, maxEntries) {
+      const g = groups.get(group);
+      if (!g) throw new Error(`NOGROUP ${group}`);
+      const fresh = outbound.filter((r) => Number(r.id) > g.lastId).slice(0, maxEntries);
+      for (const r of fresh) g.pending.set(r.id, r.data);
+      const last = fresh[fresh.length - 1];
+      if (last) g.lastId = Number(last.id);
+      return fresh;
+    },
+    async readOutboundPending(group, _consumer, maxEntries) {
+      const g = groups.get(group);
+      return g ? [...g.pending.entries()].slice(0, maxEntries).map(([rid, data]) => ({ id: rid, data })) : [];
+    },
+    async ackOutbound(group, ids) {
+      const g = groups.get(group);
+      for (const i of ids) g?.pending.delete(i);
+    },
+    async tailOutbound(afterId, maxEntries) {
+      return outbound.filter((r) => Number(r.id) > Number(afterId.split('-')[0])).slice(0, maxEntries);
+    },
+    async lastOutboundId() {
+      return outbound[outbound.length - 1]?.id ?? '0';
+    },
+    async readDeadLetters(maxEntries) {
+      return deadLetters.slice(0, maxEntries);
+    },
+    async pendingCommandCount() {
+      return commands.filter((c) => c.deliveries > 0 && !c.acked).length;
+    },
+    async close() {},
+  };
+  return log;
+}

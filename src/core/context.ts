@@ -45,6 +45,10 @@ export class DecisionContext {
     this.effects.push(effect);
   }
 
+  noteCancel(clientOrderId: string): void {
+    this.market = { ...this.market, lastCancelAtMs: { ...this.market.lastCancelAtMs, [clientOrderId]: this.nowMs } };
+  }
+
   noteQuery(clientOrderId: string): void {
     this.market = { ...this.market, lastQueryAtMs: { ...this.market.lastQueryAtMs, [clientOrderId]: this.nowMs } };
   }

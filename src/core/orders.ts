@@ -1,10 +1,12 @@
-import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../exchange/types.js';
+import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome, SymbolFilters } from '../exchange/types.js';
 import { terminalOrderStatuses } from '../exchange/types.js';
 import type { DecisionContext } from './context.js';
 import { StateCorruption } from './events.js';
 import type { Lane } from './outputs.js';
 import type { PlannedOrder } from './planner.js';
 import { planFallback } from './planner.js';
+import { capToExposureLimit } from './exposure.js';
+import { compareDecimal, snapToStep } from './decimal.js';
 import type { Order } from './state.js';
 
 export const postOnlyWouldTakeCode = -5022;
@@ -72,8 +74,17 @@ export function requestQuery(ctx: DecisionContext, order: Order): void {
   ctx.effect({ kind: 'query', userId: order.userId, lane: laneFor(order), symbol: order.symbol, clientOrderId: order.clientOrderId });
 }
 
+/**
+ * Asks the exchange to cancel a resting order. Cancelling by client id is idempotent, so a cancel whose
+ * answer never came (timeout, crash) is simply sent again once orderQueryIntervalMs has passed.
+ */
 export function requestCancel(ctx: DecisionContext, order: Order, lane: Lane): void {
-  ctx.emit({ type: 'order.cancel_requested', clientOrderId: order.clientOrderId });
+  const resting = order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
+  if (!resting) return;
+  const lastSent = ctx.market.lastCancelAtMs[order.clientOrderId];
+  if (lastSent !== undefined && ctx.nowMs - lastSent < ctx.config.orderQueryIntervalMs) return;
+  if (!order.cancelRequested) ctx.emit({ type: 'order.cancel_requested', clientOrderId: order.clientOrderId });
+  ctx.noteCancel(order.clientOrderId);
   ctx.effect({ kind: 'cancel', userId: order.userId, lane, symbol: order.symbol, clientOrderId: order.clientOrderId });
 }
 
@@ -123,6 +134,20 @@ function mayEnter(ctx: DecisionContext, userId: string): boolean {
   return !!session && session.status === 'active' && !session.paused && !session.killSwitch.engaged && !ctx.durable.halted;
 }
 
+/**
+ * The market may have moved since the post-only order was planned: an entry fallback is re-sized so the
+ * session's exposure limit still holds at today's prices, and dropped if what is left is below the filters.
+ */
+function sizeFallback(ctx: DecisionContext, rejected: Order, fallback: PlannedOrder, quote: { bid: number; ask: number }, filters: SymbolFilters): PlannedOrder | null {
+  if (rejected.purpose !== 'entry') return fallback;
+  const current = ctx.durable.sessions[rejected.userId]?.positions[rejected.symbol]?.qty ?? 0;
+  const signed = rejected.side === 'BUY' ? Number(rejected.quantity) : -Number(rejected.quantity);
+  const capped = capToExposureLimit(ctx, rejected.userId, rejected.symbol, current + signed, quote, filters);
+  const quantity = snapToStep(Math.abs(capped - current), filters.stepSize, 'down');
+  if (compareDecimal(quantity, filters.minQty) < 0 || Number(quantity) * Number(fallback.price) < Number(filters.minNotional)) return null;
+  return { ...fallback, quantity: compareDecimal(quantity, fallback.quantity) < 0 ? quantity : fallback.quantity };
+}
+
 export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outcome: PlaceOutcome): void {
   const order = ctx.durable.orders[clientOrderId];
   if (!order) return; // pruned long ago: nothing to update
@@ -143,8 +168,11 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
       if (outcome.code === postOnlyWouldTakeCode && order.timeInForce === 'GTX' && order.fallbackOf === null && fresh && filters) {
         // The audited system's best idea, kept: post-only first, then a limit bounded 15 bps from mark.
         if (order.purpose === 'reduce' || mayEnter(ctx, order.userId)) {
-          placeOrder(ctx, order.userId, planFallback(order, quote, filters, ctx.config.fallbackBoundBps), order.clientOrderId);
-          return;
+          const fallback = sizeFallback(ctx, order, planFallback(order, quote, filters, ctx.config.fallbackBoundBps), quote, filters);
+          if (fallback) {
+            placeOrder(ctx, order.userId, fallback, order.clientOrderId);
+            return;
+          }
         }
       }
       ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}`);

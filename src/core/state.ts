@@ -97,6 +97,8 @@ export interface MarketState {
   quotes: Record<string, BookTicker & { receivedAtMs: number }>;
   /** When each order was last queried by client id; volatile so routine polling does not bloat the WAL. */
   lastQueryAtMs: Record<string, number>;
+  /** When a cancel was last sent per order: a cancel lost in a crash or timeout is sent again. */
+  lastCancelAtMs: Record<string, number>;
 }
 
 export interface EngineState {
@@ -117,7 +119,7 @@ export function emptyDurableState(): DurableState {
 }
 
 export function emptyMarketState(bootAtMs: number, filters: Record<string, SymbolFilters> = {}): MarketState {
-  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {} };
+  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {} };
 }
 
 export function wasProcessed(state: DurableState, commandId: string): boolean {

@@ -69,8 +69,7 @@ export function enforceFlat(ctx: DecisionContext): void {
     if (session.status === 'closed' || !mustBeFlat(ctx, session)) continue;
     const open = byUser.get(session.userId) ?? [];
     for (const order of open) {
-      const cancellable = order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
-      if (order.purpose !== 'flatten' && cancellable && !order.cancelRequested) requestCancel(ctx, order, 'priority');
+      if (order.purpose !== 'flatten') requestCancel(ctx, order, 'priority');
     }
     for (const [symbol, position] of Object.entries(session.positions)) {
       if (position.qty === 0) continue;
@@ -104,17 +103,18 @@ export function maintainOrders(ctx: DecisionContext): void {
     if (current.status === 'pending') continue;
     const lastQuery = ctx.market.lastQueryAtMs[current.clientOrderId] ?? current.updatedAtMs;
     if (ctx.nowMs - lastQuery >= ctx.config.orderQueryIntervalMs) requestQuery(ctx, current);
-    const resting = current.status === 'NEW' || current.status === 'PARTIALLY_FILLED';
-    if (resting && current.purpose !== 'flatten' && !current.cancelRequested && ctx.nowMs - current.createdAtMs >= ctx.config.entryOrderTtlMs) {
-      requestCancel(ctx, current, laneFor(current));
-    }
+    const expired = current.purpose !== 'flatten' && ctx.nowMs - current.createdAtMs >= ctx.config.entryOrderTtlMs;
+    if (expired || current.cancelRequested) requestCancel(ctx, current, laneFor(current));
   }
-  // Forget query times of orders that reached a final state.
-  const live = Object.keys(ctx.market.lastQueryAtMs).filter((id) => {
-    const o = ctx.durable.orders[id];
-    return o !== undefined && !isTerminal(o);
-  });
-  if (live.length !== Object.keys(ctx.market.lastQueryAtMs).length) {
-    ctx.market = { ...ctx.market, lastQueryAtMs: Object.fromEntries(live.map((id) => [id, ctx.market.lastQueryAtMs[id] ?? 0])) };
-  }
+  // Forget query and cancel times of orders that reached a final state.
+  const liveOnly = (times: Record<string, number>): Record<string, number> | null => {
+    const live = Object.entries(times).filter(([id]) => {
+      const o = ctx.durable.orders[id];
+      return o !== undefined && !isTerminal(o);
+    });
+    return live.length === Object.keys(times).length ? null : Object.fromEntries(live);
+  };
+  const queries = liveOnly(ctx.market.lastQueryAtMs);
+  const cancels = liveOnly(ctx.market.lastCancelAtMs);
+  if (queries || cancels) ctx.market = { ...ctx.market, lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs };
 }

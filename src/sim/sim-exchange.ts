@@ -1,0 +1,153 @@
+import { toOrderSnapshot } from '../exchange/binance/mapping.js';
+import type { ExchangeAccount, Subscription } from '../exchange/port.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, QueryOutcome, SymbolFilters } from '../exchange/types.js';
+import { formatUnits } from '../simulator/decimal.js';
+import { SimApiError } from '../simulator/errors.js';
+import type { ExchangeListener, SimOrder } from '../simulator/matching.js';
+import { isOpen, MatchingEngine } from '../simulator/matching.js';
+import { parseNewOrder } from '../simulator/order-validation.js';
+import { SymbolMarket } from '../simulator/price-process.js';
+import type { SymbolRules } from '../simulator/symbols.js';
+import { defaultSimSymbols, deriveRules } from '../simulator/symbols.js';
+import { orderJson } from '../simulator/wire-format.js';
+
+// The simulator's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
+// simulation's seeded PRNG instead of HTTP: the same order book rules, no sockets, no wall clock.
+
+export interface SimFaultRates {
+  /** Order executed, answer lost (timeout after accept). */
+  timeoutAfterAccept: number;
+  /** Request lost before execution (5xx / reset): outcome unknown, nothing done. */
+  lostBeforeExecution: number;
+  /** 429 / 418 / -1021: refused before execution. */
+  refused: number;
+  /** Post-only order refused although it would not take. */
+  postOnlyRefused: number;
+}
+
+export class SimExchange {
+  readonly markets = new Map<string, SymbolMarket>();
+  readonly rules = new Map<string, SymbolRules>();
+  readonly matching: MatchingEngine;
+  readonly updateListeners = new Map<string, (order: OrderSnapshot) => void>();
+
+  constructor(
+    readonly random: () => number,
+    readonly nowMs: () => number,
+    public faults: SimFaultRates,
+  ) {
+    for (const spec of defaultSimSymbols) {
+      const rules = deriveRules(spec);
+      this.rules.set(spec.symbol, rules);
+      this.markets.set(spec.symbol, new SymbolMarket(rules, random, nowMs()));
+    }
+    const listener: ExchangeListener = {
+      orderUpdate: (order) => this.updateListeners.get(order.accountKey)?.(this.snapshot(order)),
+      positionUpdate: () => undefined,
+    };
+    this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
+  }
+
+  filters(): Record<string, SymbolFilters> {
+    const out: Record<string, SymbolFilters> = {};
+    for (const [symbol, r] of this.rules) {
+      const s = r.spec;
+      out[symbol] = { symbol, tickSize: s.tickSize, minPrice: s.tickSize, maxPrice: formatUnits(r.maxPriceUnits, r.priceScale), stepSize: s.stepSize, minQty: s.minQty, maxQty: s.maxQty, marketStepSize: s.stepSize, marketMaxQty: s.maxQty, minNotional: s.minNotional };
+    }
+    return out;
+  }
+
+  snapshot(order: SimOrder): OrderSnapshot {
+    const rules = this.rules.get(order.symbol);
+    if (!rules) throw new Error(`no rules for ${order.symbol}`);
+    return toOrderSnapshot(orderJson(order, rules));
+  }
+
+  step(symbol: string): void {
+    this.markets.get(symbol)?.step(this.nowMs());
+    this.matching.onBookChange(symbol, this.nowMs());
+  }
+
+  gap(symbol: string, factor: number): void {
+    const market = this.markets.get(symbol);
+    if (!market) return;
+    market.setMid(market.midPrice * factor, this.nowMs());
+    this.matching.onBookChange(symbol, this.nowMs());
+  }
+
+  position(accountKey: string, symbol: string): number {
+    const rules = this.rules.get(symbol);
+    const pos = this.matching.account(accountKey).positions.get(symbol);
+    return rules && pos ? Number(formatUnits(pos.qtyUnits, rules.qtyScale)) : 0;
+  }
+
+  account(accountKey: string): ExchangeAccount {
+    return simAccount(this, accountKey);
+  }
+}
+
+/** One account on the in-process exchange, behind the same port as the Binance adapter. */
+function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount {
+  const roll = (p: number): boolean => exchange.random() < p;
+  return {
+      async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
+        if (roll(exchange.faults.refused)) return { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' };
+        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503 before execution' };
+        const market = exchange.markets.get(req.symbol);
+        if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
+        const params = new Map<string, string>([
+          ['symbol', req.symbol],
+          ['side', req.side],
+          ['type', req.type],
+          ['quantity', req.quantity],
+          ['reduceOnly', String(req.reduceOnly)],
+          ['newClientOrderId', req.clientOrderId],
+          ['newOrderRespType', 'RESULT'],
+          ...(req.price !== undefined ? ([['price', req.price]] as [string, string][]) : []),
+          ...(req.timeInForce !== undefined ? ([['timeInForce', req.timeInForce]] as [string, string][]) : []),
+        ]);
+        try {
+          const { input } = parseNewOrder(params, market);
+          const { order } = exchange.matching.place(accountKey, input, { forcePostOnlyReject: roll(exchange.faults.postOnlyRefused), receivedAt: exchange.nowMs(), nowMs: exchange.nowMs() });
+          if (roll(exchange.faults.timeoutAfterAccept)) return { kind: 'unknown', reason: 'simulated timeout after accept' };
+          return { kind: 'accepted', order: exchange.snapshot(order) };
+        } catch (error) {
+          if (error instanceof SimApiError) {
+            if (error.code === -4116) {
+              const existing = exchange.matching.find(accountKey, req.symbol, { clientOrderId: req.clientOrderId });
+              if (existing) return { kind: 'accepted', order: exchange.snapshot(existing) };
+            }
+            return { kind: 'rejected', code: error.code, message: error.message };
+          }
+          throw error;
+        }
+      },
+      async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+        try {
+          return { kind: 'canceled', order: exchange.snapshot(exchange.matching.cancel(accountKey, symbol, { clientOrderId }, exchange.nowMs())) };
+        } catch (error) {
+          if (error instanceof SimApiError) return { kind: 'rejected', code: error.code, message: error.message };
+          throw error;
+        }
+      },
+      async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
+        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+        const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
+        return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+      },
+      async getPositions(): Promise<PositionSnapshot[]> {
+        return [...exchange.rules.keys()]
+          .map((symbol) => ({ symbol, positionAmt: String(exchange.position(accountKey, symbol)), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
+          .filter((p) => Number(p.positionAmt) !== 0);
+      },
+      async getOpenOrders(): Promise<OrderSnapshot[]> {
+        return exchange.matching.openOrders(accountKey).filter(isOpen).map((o) => exchange.snapshot(o));
+      },
+      async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
+        exchange.updateListeners.set(accountKey, onUpdate);
+        return { close: async () => void exchange.updateListeners.delete(accountKey) };
+      },
+      async close() {},
+    };
+}

@@ -9,6 +9,7 @@ import { openRedisLog } from '../src/log/redis-log.js';
 import { paperCredentials } from '../src/services/execution/accounts.js';
 import { replayLog } from '../src/services/execution/engine.js';
 import { startExecutionService } from '../src/services/execution/service.js';
+import { runSeed } from '../src/sim/run-seed.js';
 import { startSimulator } from '../src/simulator/server.js';
 import { silentLogger } from '../src/util/logger.js';
 
@@ -19,6 +20,7 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const commandCount = Number(process.env.BENCH_COMMANDS ?? 5_000);
 const stopSamples = Number(process.env.BENCH_STOPS ?? 20);
 const replayEvents = Number(process.env.BENCH_WAL_EVENTS ?? 50_000);
+const simSeeds = Number(process.env.BENCH_SIM_SEEDS ?? 2_000);
 const slowExchangeMs = 1_000;
 
 function prefix(label: string): string {
@@ -166,14 +168,23 @@ async function replayRun(): Promise<Record<string, number>> {
   return { walReplayEventsPerSecond: Math.round(result.replayedEvents / seconds), walReplayedEvents: result.replayedEvents };
 }
 
+async function simulationRun(): Promise<Record<string, number>> {
+  const t = performance.now();
+  let failed = 0;
+  for (let seed = 1; seed <= simSeeds; seed += 1) if (!(await runSeed(seed)).ok) failed += 1;
+  return { simulationSeeds: simSeeds, simulationFailedSeeds: failed, simulationSeedsPerSecond: Math.round((simSeeds / ((performance.now() - t) / 1000)) * 10) / 10 };
+}
+
 const ceiling = await xaddCeiling();
 const engine = await engineRun();
 const replay = await replayRun();
+const simulation = await simulationRun();
 process.stdout.write(
   `${JSON.stringify({
     commands: commandCount,
     ...engine,
     ...replay,
+    ...simulation,
     redisXaddSequentialPerSecond: ceiling.sequentialPerSecond,
     redisXaddPipelinedPerSecond: ceiling.pipelinedPerSecond,
     slowExchangeMs,

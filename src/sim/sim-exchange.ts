@@ -91,7 +91,10 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
   const roll = (p: number): boolean => exchange.random() < p;
   return {
       async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
-        if (roll(exchange.faults.refused)) return { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' };
+        if (roll(exchange.faults.refused)) {
+        // Refused before execution: rate limit, or margin insufficient (-2019).
+        return roll(0.5) ? { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' } : { kind: 'rejected', code: -2019, message: 'Margin is insufficient (simulated)' };
+      }
         if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503 before execution' };
         const market = exchange.markets.get(req.symbol);
         if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };

@@ -5,6 +5,7 @@ import type { WalEvent } from '../src/core/events.js';
 import type { OutboundEvent } from '../src/core/outputs.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
 import type { EngineLog } from '../src/log/port.js';
+import { deleteKeysWithPrefix } from '../src/log/redis-keys.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { paperCredentials } from '../src/services/execution/accounts.js';
 import { replayLog } from '../src/services/execution/engine.js';
@@ -27,14 +28,8 @@ function prefix(label: string): string {
   return `bench:${label}:${Date.now().toString(36)}:`;
 }
 
-async function deletePrefix(p: string): Promise<void> {
-  const client = createClient({ url: redisUrl, disableOfflineQueue: true });
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${p}*`, COUNT: 500 })) {
-    const list = Array.isArray(keys) ? keys : [keys];
-    if (list.length > 0) await client.del(list);
-  }
-  client.destroy();
+function deletePrefix(p: string): Promise<void> {
+  return deleteKeysWithPrefix(redisUrl, p);
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -12,6 +12,7 @@ import { openMemoryLog } from '../log/memory-log.js';
 import { paperCredentials } from '../services/execution/accounts.js';
 import { ManualClock } from '../services/execution/clock.js';
 import { Engine, replayLog } from '../services/execution/engine.js';
+import { performEffect } from '../services/execution/perform-effect.js';
 import { createPrng } from '../simulator/price-process.js';
 import { silentLogger } from '../util/logger.js';
 import { SimExchange } from './sim-exchange.js';
@@ -118,21 +119,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
   };
 
   const perform = async (effect: Effect): Promise<void> => {
-    const account = accountOf(effect.userId);
-    switch (effect.kind) {
-      case 'place':
-        pendingInputs.push({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: await account.placeOrder(effect.order) });
-        return;
-      case 'cancel':
-        pendingInputs.push({ kind: 'cancel_result', clientOrderId: effect.clientOrderId, outcome: await account.cancelOrder(effect.symbol, effect.clientOrderId) });
-        return;
-      case 'query':
-        pendingInputs.push({ kind: 'query_result', clientOrderId: effect.clientOrderId, outcome: await account.queryOrder(effect.symbol, effect.clientOrderId) });
-        return;
-      case 'reconcile':
-        pendingInputs.push({ kind: 'reconcile', userId: effect.userId, positions: await account.getPositions() });
-        return;
-    }
+    pendingInputs.push(await performEffect(accountOf(effect.userId), effect));
   };
 
   const ticks = async (): Promise<void> => {

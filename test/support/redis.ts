@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createClient } from '@redis/client';
+import { deleteKeysWithPrefix } from '../../src/log/redis-keys.js';
 
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -8,15 +8,6 @@ export function uniquePrefix(label: string): string {
 }
 
 /** Deletes every key under the prefix (never FLUSHALL: the Redis is shared with other tests). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const client = createClient({ url: redisUrl, disableOfflineQueue: true });
-  await client.connect();
-  try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-      const list = Array.isArray(keys) ? keys : [keys];
-      if (list.length > 0) await client.del(list);
-    }
-  } finally {
-    client.destroy();
-  }
+export function deletePrefix(prefix: string): Promise<void> {
+  return deleteKeysWithPrefix(redisUrl, prefix);
 }

@@ -2,6 +2,7 @@ import type { Input } from '../../core/decide.js';
 import type { Effect, Lane } from '../../core/outputs.js';
 import type { ExchangeAccount } from '../../exchange/port.js';
 import type { Logger } from '../../util/logger.js';
+import { performEffect } from './perform-effect.js';
 
 // Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
 // burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back
@@ -113,20 +114,7 @@ export class EffectExecutor {
       return;
     }
     try {
-      switch (effect.kind) {
-        case 'place':
-          this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: await account.placeOrder(effect.order) });
-          return;
-        case 'cancel':
-          this.onResult({ kind: 'cancel_result', clientOrderId: effect.clientOrderId, outcome: await account.cancelOrder(effect.symbol, effect.clientOrderId) });
-          return;
-        case 'query':
-          this.onResult({ kind: 'query_result', clientOrderId: effect.clientOrderId, outcome: await account.queryOrder(effect.symbol, effect.clientOrderId) });
-          return;
-        case 'reconcile':
-          this.onResult({ kind: 'reconcile', userId: effect.userId, positions: await account.getPositions() });
-          return;
-      }
+      this.onResult(await performEffect(account, effect));
     } catch (error) {
       // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the
       // watchdog's level-triggered rules will ask again.

@@ -48,7 +48,8 @@ export interface OrderSnapshot {
 
 export type PlaceOutcome =
   | { kind: 'accepted'; order: OrderSnapshot }
-  | { kind: 'rejected'; code: number; message: string }
+  /** retryAfterMs: the exchange asked us to back off (429/418 Retry-After). */
+  | { kind: 'rejected'; code: number; message: string; retryAfterMs?: number }
   // Timeout, 5xx, connection reset after send: the order may or may not exist. Resolve by querying the id.
   | { kind: 'unknown'; reason: string };
 

@@ -25,7 +25,14 @@ const axiosLikeError = z.object({
 
 const binanceErrorBody = z.object({ code: z.number(), msg: z.string().optional() });
 
-export type Classified = { kind: 'rejected'; code: number; message: string; httpStatus: number } | { kind: 'unknown'; reason: string };
+export type Classified = { kind: 'rejected'; code: number; message: string; httpStatus: number; retryAfterMs?: number } | { kind: 'unknown'; reason: string };
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const record = headers as Record<string, unknown>;
+  const value = record[name] ?? record[name.toLowerCase()];
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
 
 export function classifyError(error: unknown): Classified {
   if (typeof error === 'string') return { kind: 'unknown', reason: error };
@@ -37,5 +44,12 @@ export function classifyError(error: unknown): Classified {
   const body = binanceErrorBody.safeParse(response.data);
   if (!body.success) return { kind: 'unknown', reason: `HTTP ${response.status} without an error code` };
   if (executionUnknownCodes.has(body.data.code)) return { kind: 'unknown', reason: `${body.data.code} ${body.data.msg ?? ''}` };
-  return { kind: 'rejected', code: body.data.code, message: body.data.msg ?? '', httpStatus: response.status };
+  const retryAfterSeconds = Number(headerValue(response.headers, 'retry-after'));
+  return {
+    kind: 'rejected',
+    code: body.data.code,
+    message: body.data.msg ?? '',
+    httpStatus: response.status,
+    ...(Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? { retryAfterMs: retryAfterSeconds * 1000 } : {}),
+  };
 }

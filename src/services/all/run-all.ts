@@ -1,5 +1,6 @@
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
+import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import { startSimulator } from '../../simulator/server.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -23,10 +24,17 @@ export async function runAll(argv: string[]): Promise<void> {
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}`);
   const log = await openLog({ redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH });
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
-  const paper = createBinanceConnector({ restBaseUrl: simulator.restBaseUrl, wsBaseUrl: simulator.wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger });
+  const rateBudget = memoryRateBudget();
+  const paper = createBinanceConnector({
+    restBaseUrl: simulator.restBaseUrl,
+    wsBaseUrl: simulator.wsBaseUrl,
+    restTimeoutMs: env.QE_REST_TIMEOUT_MS,
+    logger,
+    onUsedWeight: (weight1m) => void rateBudget.recordUsedWeight(weight1m, Date.now()),
+  });
   const marketData = paper.marketData();
   const printer = startConsolePrinter(log, 'console', logger, print);
-  const execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS });
+  const execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget });
   print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode; live trading ${config.liveTradingEnabled ? 'ENABLED' : 'disabled'}`);
   const signals = await startSignalsService({ log, marketData, symbols: config.symbols, sourceId: config.signalSourceIds[0] ?? 'signals', signalPeriodMs: env.QE_SIGNAL_PERIOD_MS, logger });
 

@@ -3,6 +3,8 @@ import type { Effect, Lane } from '../../core/outputs.js';
 import type { ExchangeAccount } from '../../exchange/port.js';
 import type { Logger } from '../../util/logger.js';
 import { performEffect } from './perform-effect.js';
+import type { RateBudget } from '../../exchange/rate-budget.js';
+import { defaultRateBudgetLimits, memoryRateBudget } from '../../exchange/rate-budget.js';
 
 // Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
 // burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back
@@ -22,6 +24,11 @@ export const defaultExecutorLimits: ExecutorLimits = {
   normalConcurrencyPerAccount: 2,
   maxQueuedNormalEffectsPerAccount: 500,
 };
+
+/** Binance's code for "too many requests" (with HTTP 429, or 418 once banned). */
+const rateLimitedCode = -1003;
+/** Our own code for an order the local rate budget did not let out: it never reached the exchange. */
+export const localRateBudgetCode = -1;
 
 export type AccountResolver = (userId: string) => ExchangeAccount | null;
 
@@ -46,6 +53,8 @@ export class EffectExecutor {
     private readonly onResult: (input: Input) => void,
     private readonly limits: ExecutorLimits,
     private readonly logger: Logger,
+    private readonly budget: RateBudget = memoryRateBudget(),
+    private readonly nowMs: () => number = () => Date.now(),
   ) {}
 
   submit(effect: Effect): void {
@@ -114,7 +123,20 @@ export class EffectExecutor {
       return;
     }
     try {
-      this.onResult(await performEffect(account, effect));
+      const lane: Lane = effect.kind === 'reconcile' ? 'priority' : effect.lane;
+      const admission = await this.budget.admit(lane, this.nowMs());
+      if (!admission.ok) {
+        // Not sent. A refused entry is reported so the core can re-plan; queries and cancels are re-issued
+        // by the watchdog's level-triggered rules.
+        this.logger.warn({ effect: effectKey(effect), reason: admission.reason }, 'held back by the rate budget');
+        if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: localRateBudgetCode, message: `not sent: ${admission.reason}` } });
+        return;
+      }
+      const result = await performEffect(account, effect);
+      if (result.kind === 'place_result' && result.outcome.kind === 'rejected' && (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)) {
+        await this.budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
+      }
+      this.onResult(result);
     } catch (error) {
       // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the
       // watchdog's level-triggered rules will ask again.

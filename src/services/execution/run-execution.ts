@@ -1,5 +1,6 @@
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
+import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
@@ -14,15 +15,21 @@ export async function runExecution(argv: string[]): Promise<void> {
   const wsBaseUrl = flags['exchange-ws-url'] ?? env.QE_PAPER_WS_URL;
   if (!restBaseUrl || !wsBaseUrl) throw new Error('paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator`');
   const config = coreConfigFromEnv(env);
+  const redisUrl = flags['redis-url'] ?? env.REDIS_URL;
   if (flags['stale-feed-ms']) config.staleFeedMs = Number(flags['stale-feed-ms']);
   const log = await openLog({
-    redisUrl: flags['redis-url'] ?? env.REDIS_URL,
+    redisUrl,
     redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
     limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
   });
-  const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger });
-  const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger }) : null;
+  // Every process trading through this IP shares one weight budget when Redis is there to hold it.
+  const rateBudget = redisUrl ? await redisRateBudget({ url: redisUrl, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX }) : memoryRateBudget();
+  const onUsedWeight = (weight1m: number): void => {
+    rateBudget.recordUsedWeight(weight1m, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate budget not updated'));
+  };
+  const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight });
+  const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight }) : null;
   const marketData = paper.marketData();
   const service = await startExecutionService({
     log,
@@ -33,6 +40,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     logger,
     watchdogPeriodMs: Number(flags['watchdog-period-ms'] ?? env.QE_WATCHDOG_PERIOD_MS),
     consumerName: flags['consumer'] ?? 'exec-1',
+    rateBudget,
   });
   // Machine-readable readiness line for supervisors and tests.
   process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents })}\n`);
@@ -40,5 +48,6 @@ export async function runExecution(argv: string[]): Promise<void> {
   logger.info({ why }, 'stopping');
   await service.stop();
   await marketData.close();
+  await rateBudget.close();
   await log.close();
 }

@@ -6,6 +6,8 @@ import { emptyMarketState } from '../../core/state.js';
 import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
 import type { BookTicker, SymbolFilters } from '../../exchange/types.js';
 import type { EngineLog } from '../../log/port.js';
+import type { RateBudget } from '../../exchange/rate-budget.js';
+import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from './accounts.js';
 import type { Clock } from './clock.js';
@@ -41,6 +43,8 @@ export interface ExecutionServiceOptions {
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
   executorLimits?: ExecutorLimits;
+  /** Request-weight budget shared with other processes trading through the same IP (memory if absent). */
+  rateBudget?: RateBudget;
   engineLimits?: EngineLimits;
   /** Called on corruption or a throwing decision; the default exits the process. */
   onFatal?: (error: unknown) => void;
@@ -102,7 +106,14 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     onInput: (input) => submit(input),
     logger,
   });
-  const executor = new EffectExecutor((userId) => accounts.resolve(userId), (input) => submit(input), opts.executorLimits ?? defaultExecutorLimits, logger);
+  const executor = new EffectExecutor(
+    (userId) => accounts.resolve(userId),
+    (input) => submit(input),
+    opts.executorLimits ?? defaultExecutorLimits,
+    logger,
+    opts.rateBudget ?? memoryRateBudget(),
+    () => clock.nowMs(),
+  );
   const engine: Engine = new Engine(
     { durable: replay.durable, market: emptyMarketState(clock.nowMs(), filters) },
     replay.lastWalId,

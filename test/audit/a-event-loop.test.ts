@@ -1,8 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { paperCredentials } from '../../src/services/execution/accounts.js';
-import type { Harness } from '../support/harness.js';
-import { startHarness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // Audit failure A: a synchronous exchange client froze the event loop for as long as Binance took to answer,
@@ -14,15 +13,10 @@ const slowExchangeMs = 2_000;
 const maxEventLoopDelayP99Ms = 50;
 
 describe('audit A: a slow exchange does not block other users', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ label: 'audit-a', restTimeoutMs: 10_000 });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const harness = useHarness({ label: 'audit-a', restTimeoutMs: 10_000 });
 
   it("handles B's stop and sends its flatten while A's order is in flight", async () => {
+    const h = harness();
     const a = 'a-user';
     const b = 'b-user';
     await h.reply(await h.send({ id: 'a-start', userId: a, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { paperCredentials } from '../../src/services/execution/accounts.js';
 import { ManualClock } from '../../src/services/execution/clock.js';
-import type { Harness } from '../support/harness.js';
-import { startHarness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // Audit failure D: when market data stopped, the audited engine only logged a warning while the stop-loss,
@@ -15,16 +14,10 @@ const watchdogPeriodMs = 1_000;
 
 describe('audit D: stale market data flattens and blocks entries', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 24, 12, 0, 0));
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness({ label: 'audit-d', clock, timer: 'manual', config: { staleFeedMs } });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const harness = useHarness({ label: 'audit-d', clock, timer: 'manual', config: { staleFeedMs } });
 
   it('flattens on a silent feed and refuses new entries', async () => {
+    const h = harness();
     const user = 'd-user';
     await h.reply(await h.send({ id: 'd-start', userId: user, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
     h.sim.faults.forcePostOnlyReject = true;

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
-import type { Harness } from '../support/harness.js';
-import { startHarness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { redisUrl } from '../support/redis.js';
 
 describe('cli arguments', () => {
@@ -21,15 +20,10 @@ describe('cli arguments', () => {
 });
 
 describe('cli round trip against Redis', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ label: 'cli' });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const harness = useHarness({ label: 'cli' });
 
   async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const h = harness();
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WalEvent } from '../../src/core/events.js';
 import { paperCredentials } from '../../src/services/execution/accounts.js';
 import type { Harness } from '../support/harness.js';
-import { startHarness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';
 import { waitFor } from '../support/wait.js';
 
@@ -14,15 +14,10 @@ async function walEvents(h: Harness): Promise<WalEvent[]> {
 }
 
 describe('execution service: commands', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ label: 'exec-commands' });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const harness = useHarness({ label: 'exec-commands' });
 
   it('applies a command delivered twice only once', async () => {
+    const h = harness();
     const start = { id: 'dup-start', userId: 'dup-user', type: 'session.start', mode: 'paper', capitalUsd: 10_000 };
     await h.send(start);
     await h.send(start);
@@ -51,6 +46,7 @@ describe('execution service: commands', () => {
   });
 
   it('answers bad input with a clear reason, keeps it in the dead-letter stream, and carries on', async () => {
+    const h = harness();
     const bad = [
       '{"id":"bad-sl","userId":"u-bad","type":"session.set_stoploss","pct":"abc"}',
       'this is not JSON',
@@ -77,11 +73,13 @@ describe('execution service: commands', () => {
   });
 
   it('rejects live mode unless it is enabled and the user approved', async () => {
+    const h = harness();
     await h.send({ id: 'live-try', userId: 'u-live', type: 'session.start', mode: 'live', capitalUsd: 1_000 });
     expect((await h.reply('live-try', 'rejected')).reason).toMatch(/live trading is disabled/);
   });
 
   it('stops a session: flatten, then done', async () => {
+    const h = harness();
     await h.send({ id: 'stop-start', userId: 'stopper', type: 'session.start', mode: 'paper', capitalUsd: 10_000, stopLossPct: 50 });
     await h.reply('stop-start', 'done');
     h.sim.faults.forcePostOnlyReject = true;

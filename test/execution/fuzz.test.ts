@@ -1,10 +1,9 @@
 import { createClient } from '@redis/client';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../src/core/outputs.js';
 import { streamNames } from '../../src/log/port.js';
-import type { Harness } from '../support/harness.js';
-import { startHarness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';
 import { redisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -31,15 +30,10 @@ const badCommand = fc.oneof(
 );
 
 describe('command stream fuzzing', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ label: 'fuzz' });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const harness = useHarness({ label: 'fuzz' });
 
   it('rejects and dead-letters every bad entry and processes every valid one', async () => {
+    const h = harness();
     const raw = createClient({ url: redisUrl, disableOfflineQueue: true });
     await raw.connect();
     const commandsKey = `${h.prefix}${streamNames.commands}`;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { OutboundEvent } from '../../src/core/outputs.js';
@@ -95,4 +96,19 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
   };
   return harness;
+}
+
+/** Starts a harness before the suite and closes it after; call the accessor inside tests. */
+export function useHarness(opts: HarnessOptions): () => Harness {
+  let harness: Harness | null = null;
+  beforeAll(async () => {
+    harness = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return () => {
+    if (!harness) throw new Error('harness not started');
+    return harness;
+  };
 }

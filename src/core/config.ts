@@ -21,6 +21,12 @@ export interface CoreConfig {
   orderNotFoundGraceMs: number;
   /** After a rejected flatten order, wait this long before sending the next one for that symbol. */
   flattenRetryMs: number;
+  /** How often each user's protective stops are checked to still rest on the exchange (and re-tried). */
+  protectiveStopCheckMs: number;
+  /** Same check for a session with nothing to protect (sweeps orphaned stops of ours). */
+  protectiveStopIdleCheckMs: number;
+  /** A protective stop is moved when its ideal trigger drifts this far (basis points) from the resting one. */
+  protectiveStopMoveBps: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
@@ -48,6 +54,9 @@ export const defaultCoreConfig: CoreConfig = {
   orderQueryIntervalMs: 5_000,
   orderNotFoundGraceMs: 10_000,
   flattenRetryMs: 2_000,
+  protectiveStopCheckMs: 5_000,
+  protectiveStopIdleCheckMs: 60_000,
+  protectiveStopMoveBps: 20,
   maxLeverage: 1,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,

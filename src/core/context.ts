@@ -49,6 +49,14 @@ export class DecisionContext {
     this.market = { ...this.market, lastCancelAtMs: { ...this.market.lastCancelAtMs, [clientOrderId]: this.nowMs } };
   }
 
+  noteStopCheck(userId: string): void {
+    this.market = { ...this.market, lastStopCheckAtMs: { ...this.market.lastStopCheckAtMs, [userId]: this.nowMs } };
+  }
+
+  noteStopAttempt(key: string): void {
+    this.market = { ...this.market, lastStopAttemptAtMs: { ...this.market.lastStopAttemptAtMs, [key]: this.nowMs } };
+  }
+
   noteQuery(clientOrderId: string): void {
     this.market = { ...this.market, lastQueryAtMs: { ...this.market.lastQueryAtMs, [clientOrderId]: this.nowMs } };
   }

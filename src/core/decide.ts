@@ -1,4 +1,5 @@
-import type { BookTicker, CancelOutcome, OrderSnapshot, PlaceOutcome, PositionSnapshot, QueryOutcome, SymbolFilters } from '../exchange/types.js';
+import type { BookTicker, CancelOutcome, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
+import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../log/port.js';
 import { handleCommand } from './command-handlers.js';
 import { parseCommand } from './commands.js';
@@ -25,8 +26,17 @@ export type Input =
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
   | { kind: 'order_update'; order: OrderSnapshot }
+  | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
+  | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
-  | { kind: 'reconcile'; userId: string; positions: PositionSnapshot[]; openOrders?: OrderSnapshot[] };
+  | {
+      kind: 'reconcile';
+      userId: string;
+      positions: PositionSnapshot[];
+      openOrders?: OrderSnapshot[];
+      /** When the read was asked for; fills the engine learnt since may be missing from it. */
+      requestedAtMs?: number;
+    };
 
 export interface Decision {
   state: EngineState;
@@ -82,7 +92,7 @@ function onBoot(ctx: DecisionContext): void {
   }
 }
 
-function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[]): void {
+function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[], requestedAtMs: number | null): void {
   for (const snapshot of openOrders) {
     const order = ctx.durable.orders[snapshot.clientOrderId];
     if (order && order.userId === userId) applySnapshot(ctx, order, snapshot);
@@ -99,7 +109,10 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   const symbols = new Set([...Object.keys(session.positions), ...exchange.keys()]);
   for (const symbol of symbols) {
     // An order still open or unresolved may change the position; reconcile that symbol once it settles.
-    const unsettled = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === symbol && !isTerminal(o));
+    // So may an order whose news reached us after the read was asked for: the read may predate it.
+    const unsettled = Object.values(ctx.durable.orders).some(
+      (o) => o.userId === userId && o.symbol === symbol && (!isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs)),
+    );
     if (unsettled) continue;
     const ours = session.positions[symbol]?.qty ?? 0;
     const theirs = exchange.get(symbol);
@@ -145,11 +158,18 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     }
     case 'reconcile':
-      onReconcile(ctx, input.userId, input.positions, input.openOrders ?? []);
+      onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
+      break;
+    case 'stop_placed':
+      onStopPlaced(ctx, input.userId, input.symbol, input.clientAlgoId, input.outcome);
+      break;
+    case 'stops_listed':
+      onStopsListed(ctx, input.userId, input.stops);
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.
   if (input.kind !== 'filters') enforceFlat(ctx);
+  if (input.kind !== 'filters' && input.kind !== 'tick') maintainProtectiveStops(ctx);
   return {
     state: { durable: ctx.durable, market: ctx.market },
     wal: ctx.wal,

@@ -24,6 +24,9 @@ export type WalEvent =
   | { type: 'order.status'; clientOrderId: string; status: CoreOrderStatus; exchangeOrderId: string | null; filledQty: string; avgPrice: string; reason: string | null; atMs: number }
   | { type: 'order.cancel_requested'; clientOrderId: string }
   | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: number; price: number; atMs: number }
+  | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
+  | { type: 'stop.status'; userId: string; symbol: string; clientAlgoId: string; status: 'active' | 'unknown' }
+  | { type: 'stop.removed'; userId: string; symbol: string; clientAlgoId: string; reason: string }
   | { type: 'position.adopted'; userId: string; symbol: string; qty: number; entryPrice: number; reason: string };
 
 export class StateCorruption extends Error {
@@ -112,6 +115,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         // A closed session is flat by construction; carry nothing over.
         positions: {},
         intents: {},
+        protectiveStops: {},
         stopCommandId: null,
       };
       return withSession(state, session);
@@ -184,6 +188,28 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
       const positions = { ...session.positions, [event.symbol]: { qty: result.qty, entryPrice: result.entryPrice } };
       return withSession(state, { ...session, positions, realizedPnlUsd: session.realizedPnlUsd + result.realizedPnlUsd });
+    }
+
+    case 'stop.planned': {
+      const session = requireSession(state, event.userId);
+      const stop = { clientAlgoId: event.clientAlgoId, side: event.side, triggerPrice: event.triggerPrice, status: 'pending' as const, plannedAtMs: event.atMs };
+      return { ...withSession(state, { ...session, protectiveStops: { ...session.protectiveStops, [event.symbol]: stop } }), orderSeq: state.orderSeq + 1 };
+    }
+
+    case 'stop.status': {
+      const session = requireSession(state, event.userId);
+      const stop = session.protectiveStops[event.symbol];
+      if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
+      return withSession(state, { ...session, protectiveStops: { ...session.protectiveStops, [event.symbol]: { ...stop, status: event.status } } });
+    }
+
+    case 'stop.removed': {
+      const session = requireSession(state, event.userId);
+      const stop = session.protectiveStops[event.symbol];
+      if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
+      const protectiveStops = { ...session.protectiveStops };
+      delete protectiveStops[event.symbol];
+      return withSession(state, { ...session, protectiveStops });
     }
 
     case 'position.adopted': {

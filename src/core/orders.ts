@@ -178,7 +178,7 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
       ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}`);
       if (outcome.code === reduceOnlyRejectedCode) {
         // The exchange says there is nothing to reduce: our position view is wrong. Re-read it.
-        ctx.effect({ kind: 'reconcile', userId: order.userId });
+        ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
       }
       return;
     }

@@ -1,4 +1,4 @@
-import type { OrderRequest } from '../exchange/types.js';
+import type { OrderRequest, ProtectiveStopRequest } from '../exchange/types.js';
 
 // What decide() hands back to the shell besides the new state: events for the outbound stream (replies
 // to whoever sent a command, alerts for users) and effects for the exchange executor.
@@ -13,7 +13,8 @@ export type AlertKind =
   | 'fill'
   | 'order_rejected'
   | 'reconcile'
-  | 'halt';
+  | 'halt'
+  | 'protective_stop';
 
 export type OutboundEvent =
   | { type: 'reply'; commandId: string; userId: string | null; commandType: string | null; status: ReplyStatus; reason: string | null; result: unknown; atMs: number }
@@ -26,5 +27,8 @@ export type Effect =
   | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest }
   | { kind: 'cancel'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
   | { kind: 'query'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
+  | { kind: 'place_stop'; userId: string; lane: Lane; request: ProtectiveStopRequest }
+  | { kind: 'cancel_stop'; userId: string; lane: Lane; symbol: string; clientAlgoId: string }
+  | { kind: 'list_stops'; userId: string; lane: Lane }
   /** Re-read the account's positions and feed them back as a reconcile input. */
-  | { kind: 'reconcile'; userId: string };
+  | { kind: 'reconcile'; userId: string; requestedAtMs: number };

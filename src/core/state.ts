@@ -13,6 +13,15 @@ export interface Position {
   entryPrice: number;
 }
 
+export interface ProtectiveStop {
+  clientAlgoId: string;
+  side: Side;
+  triggerPrice: string;
+  /** pending: sent, no answer yet; unknown: the answer was lost; active: the exchange confirmed it. */
+  status: 'pending' | 'active' | 'unknown';
+  plannedAtMs: number;
+}
+
 export interface KillSwitch {
   engaged: boolean;
   reason: string | null;
@@ -35,6 +44,8 @@ export interface Session {
   positions: Record<string, Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Record<string, string>;
+  /** Protective stops resting on the exchange, per symbol (one per held symbol while a stop-loss is set). */
+  protectiveStops: Record<string, ProtectiveStop>;
   /** Command to answer "done" once a stop has flattened everything. */
   stopCommandId: string | null;
 }
@@ -99,6 +110,9 @@ export interface MarketState {
   lastQueryAtMs: Record<string, number>;
   /** When a cancel was last sent per order: a cancel lost in a crash or timeout is sent again. */
   lastCancelAtMs: Record<string, number>;
+  /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
+  lastStopCheckAtMs: Record<string, number>;
+  lastStopAttemptAtMs: Record<string, number>;
 }
 
 export interface EngineState {
@@ -119,7 +133,7 @@ export function emptyDurableState(): DurableState {
 }
 
 export function emptyMarketState(bootAtMs: number, filters: Record<string, SymbolFilters> = {}): MarketState {
-  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {} };
+  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {}, lastStopCheckAtMs: {}, lastStopAttemptAtMs: {} };
 }
 
 export function wasProcessed(state: DurableState, commandId: string): boolean {

@@ -5,6 +5,9 @@ import type {
   OrderSnapshot,
   PlaceOutcome,
   PositionSnapshot,
+  ProtectiveStopRequest,
+  ProtectiveStopSnapshot,
+  StopOutcome,
   QueryOutcome,
   SymbolFilters,
 } from './types.js';
@@ -25,6 +28,11 @@ export interface ExchangeAccount {
   getPositions(): Promise<PositionSnapshot[]>;
   /** Throws on failure. */
   getOpenOrders(): Promise<OrderSnapshot[]>;
+  /** Places a protective stop (algo order, closePosition). */
+  placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome>;
+  cancelProtectiveStop(symbol: string, clientAlgoId: string): Promise<StopOutcome>;
+  /** Open protective stops; throws on failure (absence must be certain before re-placing). */
+  listProtectiveStops(): Promise<ProtectiveStopSnapshot[]>;
   /** User-data stream: order updates pushed by the exchange. */
   subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription>;
   close(): Promise<void>;

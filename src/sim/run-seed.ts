@@ -50,6 +50,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
   const trace: string[] = [];
   const stats = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0 };
   const plannedIds = new Set<string>();
+  const plannedStopIds = new Set<string>();
   const appended: string[] = [];
   let pendingEffects: Effect[] = [];
   let pendingInputs: Input[] = [];
@@ -70,6 +71,10 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     for (const e of d.wal) {
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
+      if (e.type === 'stop.planned') {
+        check(!plannedStopIds.has(e.clientAlgoId), `protective stop id planned twice: ${e.clientAlgoId}`);
+        plannedStopIds.add(e.clientAlgoId);
+      }
       if (e.type !== 'order.planned') continue;
       stats.orders += 1;
       check(!plannedIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
@@ -114,12 +119,14 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     for (const session of Object.values(engine.current.durable.sessions)) {
       if (session.status === 'closed') continue;
       const account = accountOf(session.userId);
+      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops: await account.listProtectiveStops() });
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions: await account.getPositions(), openOrders: await account.getOpenOrders() });
     }
   };
 
   const perform = async (effect: Effect): Promise<void> => {
-    pendingInputs.push(await performEffect(accountOf(effect.userId), effect));
+    const input = await performEffect(accountOf(effect.userId), effect);
+    if (input) pendingInputs.push(input);
   };
 
   const ticks = async (): Promise<void> => {
@@ -213,7 +220,16 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
         consumed > 0 ||
         (await log.pendingCommandCount()) > 0 ||
         Object.values(durable.orders).some((o) => !isTerminal(o)) ||
-        Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => p.qty !== 0)));
+        Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => p.qty !== 0))) ||
+        // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
+        Object.values(durable.sessions).some(
+          (s) =>
+            s.status !== 'closed' &&
+            JSON.stringify(exchange.algo.open(paperCredentials(s.userId).apiKey).map((o) => o.clientAlgoId).sort()) !==
+              JSON.stringify(Object.values(s.protectiveStops).map((p) => p.clientAlgoId).sort()),
+        ) ||
+        // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
+        Object.values(durable.sessions).some((s) => symbols.some((sym) => Math.abs((s.positions[sym]?.qty ?? 0) - exchange.position(paperCredentials(s.userId).apiKey, sym)) > 1e-9));
       if (!busy && round > 2) return;
       clock.advance(1_000);
       await ticks();
@@ -253,9 +269,18 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     check((await log.pendingCommandCount()) === 0, 'commands left unacknowledged');
 
     // No order reached the exchange that the WAL did not plan first, and none twice.
-    const exchangeIds = exchange.matching.allOrders().map((o) => o.clientOrderId);
+    // Orders fired by protective stops carry the exchange's own ids (algo-…); their stops must be planned.
+    const exchangeIds = exchange.matching.allOrders().map((o) => o.clientOrderId).filter((id) => !id.startsWith('algo-'));
     check(new Set(exchangeIds).size === exchangeIds.length, 'a client order id executed twice');
     for (const id of exchangeIds) check(plannedIds.has(id), `order ${id} on the exchange was never planned`);
+    for (const stop of exchange.algo.all()) check(plannedStopIds.has(stop.clientAlgoId), `protective stop ${stop.clientAlgoId} was never planned`);
+    // Every session that still needs protection has exactly its stops resting on the exchange.
+    // (A closed session's stop whose cancel died in a crash may linger: with no position it can only expire.)
+    for (const session of Object.values(engine.current.durable.sessions).filter((s) => s.status !== 'closed')) {
+      const open = exchange.algo.open(paperCredentials(session.userId).apiKey).map((o) => o.clientAlgoId).sort();
+      const tracked = Object.values(session.protectiveStops).map((s) => s.clientAlgoId).sort();
+      check(JSON.stringify(open) === JSON.stringify(tracked), `${session.userId}: stops on the exchange ${open.join(',')} vs engine ${tracked.join(',')}`);
+    }
 
     const durable = engine.current.durable;
     for (const session of Object.values(durable.sessions)) {

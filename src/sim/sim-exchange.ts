@@ -1,6 +1,7 @@
 import { toOrderSnapshot } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
-import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, QueryOutcome, SymbolFilters } from '../exchange/types.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
+import { AlgoBook } from '../simulator/algo-orders.js';
 import { formatUnits } from '../simulator/decimal.js';
 import { SimApiError } from '../simulator/errors.js';
 import type { ExchangeListener, SimOrder } from '../simulator/matching.js';
@@ -29,6 +30,7 @@ export class SimExchange {
   readonly markets = new Map<string, SymbolMarket>();
   readonly rules = new Map<string, SymbolRules>();
   readonly matching: MatchingEngine;
+  readonly algo: AlgoBook;
   readonly updateListeners = new Map<string, (order: OrderSnapshot) => void>();
 
   constructor(
@@ -46,6 +48,7 @@ export class SimExchange {
       positionUpdate: () => undefined,
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
+    this.algo = new AlgoBook(this.matching);
   }
 
   filters(): Record<string, SymbolFilters> {
@@ -64,8 +67,11 @@ export class SimExchange {
   }
 
   step(symbol: string): void {
-    this.markets.get(symbol)?.step(this.nowMs());
+    const market = this.markets.get(symbol);
+    if (!market) return;
+    market.step(this.nowMs());
     this.matching.onBookChange(symbol, this.nowMs());
+    this.algo.onBookChange(market, this.nowMs());
   }
 
   gap(symbol: string, factor: number): void {
@@ -73,6 +79,7 @@ export class SimExchange {
     if (!market) return;
     market.setMid(market.midPrice * factor, this.nowMs());
     this.matching.onBookChange(symbol, this.nowMs());
+    this.algo.onBookChange(market, this.nowMs());
   }
 
   position(accountKey: string, symbol: string): number {
@@ -139,7 +146,42 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
         return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
       },
-      async getPositions(): Promise<PositionSnapshot[]> {
+      async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+      const market = exchange.markets.get(req.symbol);
+      if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
+      const params = new Map([
+        ['algoType', 'CONDITIONAL'],
+        ['type', 'STOP_MARKET'],
+        ['side', req.side],
+        ['triggerPrice', req.triggerPrice],
+        ['closePosition', 'true'],
+        ['clientAlgoId', req.clientAlgoId],
+      ]);
+      try {
+        exchange.algo.place(accountKey, params, market, exchange.nowMs());
+        return { kind: 'accepted' };
+      } catch (error) {
+        if (error instanceof SimApiError) return { kind: 'rejected', code: error.code, message: error.message };
+        throw error;
+      }
+    },
+    async cancelProtectiveStop(_symbol: string, clientAlgoId: string): Promise<StopOutcome> {
+      try {
+        exchange.algo.cancel(accountKey, { clientAlgoId }, exchange.nowMs());
+        return { kind: 'accepted' };
+      } catch (error) {
+        if (error instanceof SimApiError) return { kind: 'rejected', code: error.code, message: error.message };
+        throw error;
+      }
+    },
+    async listProtectiveStops(): Promise<ProtectiveStopSnapshot[]> {
+      return exchange.algo.open(accountKey).map((o) => {
+        const rules = exchange.rules.get(o.symbol);
+        return { clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: rules ? formatUnits(o.triggerUnits, rules.priceScale) : '0' };
+      });
+    },
+    async getPositions(): Promise<PositionSnapshot[]> {
         return [...exchange.rules.keys()]
           .map((symbol) => ({ symbol, positionAmt: String(exchange.position(accountKey, symbol)), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
           .filter((p) => Number(p.positionAmt) !== 0);

@@ -55,6 +55,7 @@ export const apiErrors = {
   priceNotOnTick: () => bad(-4014, 'Price not increased by tick size.'),
   qtyNotOnStep: () => bad(-4023, 'Quantity not increased by step size.'),
   duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
+  wouldTriggerImmediately: () => bad(-2021, 'Order would immediately trigger.'),
   minNotional: (notional: string) =>
     bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
   postOnlyRejected: () =>

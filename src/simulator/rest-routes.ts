@@ -1,4 +1,5 @@
 // The REST endpoint table: path, security type, request weight and handler for each supported call.
+import type { AlgoBook } from './algo-orders.js';
 import { apiErrors } from './errors.js';
 import type { ListenKeys } from './listen-keys.js';
 import type { MatchingEngine, SimOrder } from './matching.js';
@@ -20,6 +21,7 @@ import {
 
 export interface RestDeps {
   engine: MatchingEngine;
+  algo: AlgoBook;
   markets: ReadonlyMap<string, SymbolMarket>;
   rulesList: readonly SymbolRules[];
   listenKeys: ListenKeys;
@@ -129,6 +131,32 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
       });
       return { body: orderBody(respType === 'ACK' ? accepted : order), placedOrder: order };
     },
+  });
+  const algoBody = (o: Parameters<AlgoBook['json']>[0]): Record<string, unknown> => {
+    const rules = rulesOf(o.symbol);
+    return deps.algo.json(o, rules.priceScale, rules.qtyScale);
+  };
+  add('POST', '/fapi/v1/algoOrder', {
+    security: 'SIGNED',
+    weight: fixed(0),
+    countsAsOrder: true,
+    handle: (ctx) => ({ body: algoBody(deps.algo.place(ctx.accountKey, ctx.params, marketOf(ctx.params), ctx.nowMs)) }),
+  });
+  add('DELETE', '/fapi/v1/algoOrder', {
+    security: 'SIGNED',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const algoId = ctx.params.get('algoId');
+      const clientAlgoId = ctx.params.get('clientAlgoId');
+      if (algoId === undefined && clientAlgoId === undefined) throw apiErrors.mandatory('algoId');
+      const order = deps.algo.cancel(ctx.accountKey, algoId !== undefined ? { algoId: Number(algoId) } : { clientAlgoId: clientAlgoId ?? '' }, ctx.nowMs);
+      return { body: { algoId: order.algoId, clientAlgoId: order.clientAlgoId, code: '200', msg: 'success' } };
+    },
+  });
+  add('GET', '/fapi/v1/openAlgoOrders', {
+    security: 'SIGNED',
+    weight: fixed(1),
+    handle: (ctx) => ({ body: deps.algo.open(ctx.accountKey, ctx.params.get('symbol')?.toUpperCase()).map(algoBody) }),
   });
   add('GET', '/fapi/v1/order', {
     security: 'SIGNED',

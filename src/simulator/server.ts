@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { formatUnits } from './decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { ListenKeys } from './listen-keys.js';
+import { AlgoBook } from './algo-orders.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
@@ -81,8 +82,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
+  const algo = new AlgoBook(engine);
   const routes = buildRoutes({
     engine,
+    algo,
     markets,
     rulesList,
     listenKeys,
@@ -92,6 +95,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const publishBook = (market: SymbolMarket, nowMs: number): void => {
     engine.onBookChange(market.rules.symbol, nowMs);
+    algo.onBookChange(market, nowMs);
     hub.publishMarket(`${market.rules.symbol.toLowerCase()}@bookTicker`, bookTickerEvent(market, nowMs));
   };
 
@@ -219,6 +223,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     orders: () => engine.allOrders().map(toRecord),
     requests: () => requestLog.map((r) => ({ ...r })),
+    openAlgoOrders: (accountKey) =>
+      algo.open(accountKey).map((o) => ({ clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: Number(o.triggerUnits) / 10 ** engine.rules(o.symbol).priceScale })),
+    cancelAlgoOrdersBehindOurBack: (accountKey) => {
+      for (const o of algo.open(accountKey)) algo.cancel(accountKey, { algoId: o.algoId }, Date.now());
+    },
     setMid(symbol, price) {
       const market = markets.get(symbol);
       if (!market) throw new Error(`unknown symbol ${symbol}`);

@@ -60,6 +60,10 @@ export interface SimOrderRecord {
 }
 
 export interface SimulatorHandle {
+  /** Open conditional (algo) orders of an account: protective stops resting on the exchange. */
+  openAlgoOrders(accountKey: string): { clientAlgoId: string; symbol: string; side: 'BUY' | 'SELL'; triggerPrice: number }[];
+  /** Fault: the exchange drops an account's conditional orders (as after a liquidation or an operator). */
+  cancelAlgoOrdersBehindOurBack(accountKey: string): void;
   restBaseUrl: string; // http://127.0.0.1:port
   wsBaseUrl: string; // ws://127.0.0.1:port
   faults: SimFaults;

@@ -1,10 +1,10 @@
 import type { USDMClient } from 'binance';
 import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, Subscription } from '../port.js';
-import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../types.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome } from '../types.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toOrderSnapshot, toOrderUpdate, toPositions } from './mapping.js';
+import { toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
 import { createRestClient, syncClock, usedWeight1m } from './rest-client.js';
 import { openStream } from './ws-stream.js';
 
@@ -117,6 +117,37 @@ export class BinanceAccount implements ExchangeAccount {
     if (result.ok) return readOrder(result.value, (order) => ({ kind: 'found', order }));
     if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
     return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
+  }
+
+  async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
+    const result = await this.call(() =>
+      this.client.submitNewAlgoOrder({
+        algoType: 'CONDITIONAL',
+        symbol: req.symbol,
+        side: req.side,
+        type: 'STOP_MARKET',
+        triggerPrice: req.triggerPrice,
+        closePosition: 'true',
+        workingType: 'CONTRACT_PRICE',
+        clientAlgoId: req.clientAlgoId,
+      }),
+    );
+    if (result.ok) return { kind: 'accepted' };
+    if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    return { kind: 'rejected', code: result.error.code, message: result.error.message };
+  }
+
+  async cancelProtectiveStop(_symbol: string, clientAlgoId: string): Promise<StopOutcome> {
+    const result = await this.call(() => this.client.cancelAlgoOrder({ clientAlgoId }));
+    if (result.ok) return { kind: 'accepted' };
+    if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    return { kind: 'rejected', code: result.error.code, message: result.error.message };
+  }
+
+  async listProtectiveStops(): Promise<ProtectiveStopSnapshot[]> {
+    const result = await this.call(() => this.client.getOpenAlgoOrders());
+    if (!result.ok) throw new Error(`open algo orders unavailable: ${JSON.stringify(result.error)}`);
+    return toProtectiveStops(result.value);
   }
 
   async getPositions() {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OrderSnapshot, OrderStatus, PositionSnapshot, SymbolFilters } from '../types.js';
+import type { OrderSnapshot, OrderStatus, PositionSnapshot, ProtectiveStopSnapshot, SymbolFilters } from '../types.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
@@ -101,4 +101,14 @@ export function toBookTicker(raw: unknown): { symbol: string; bid: number; ask: 
   const parsed = bookTickerJson.safeParse(body);
   if (!parsed.success) return null;
   return { symbol: parsed.data.s, bid: parsed.data.b, ask: parsed.data.a, time: parsed.data.T ?? parsed.data.E ?? 0 };
+}
+
+const algoOrderJson = z.object({ clientAlgoId: z.string(), symbol: z.string(), side: z.enum(['BUY', 'SELL']), triggerPrice: decimal.optional(), orderType: z.string().optional() });
+
+export function toProtectiveStops(raw: unknown): ProtectiveStopSnapshot[] {
+  return z
+    .array(algoOrderJson)
+    .parse(raw)
+    .filter((o) => o.orderType === undefined || o.orderType === 'STOP_MARKET')
+    .map((o) => ({ clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: o.triggerPrice ?? '0' }));
 }

@@ -38,7 +38,19 @@ interface LaneState {
 }
 
 function effectKey(effect: Effect): string {
-  return effect.kind === 'reconcile' ? `reconcile:${effect.userId}` : `${effect.kind}:${effect.kind === 'place' ? effect.order.clientOrderId : effect.clientOrderId}`;
+  switch (effect.kind) {
+    case 'reconcile':
+    case 'list_stops':
+      return `${effect.kind}:${effect.userId}`;
+    case 'place':
+      return `place:${effect.order.clientOrderId}`;
+    case 'place_stop':
+      return `place_stop:${effect.request.clientAlgoId}`;
+    case 'cancel_stop':
+      return `cancel_stop:${effect.clientAlgoId}`;
+    default:
+      return `${effect.kind}:${effect.clientOrderId}`;
+  }
 }
 
 export class EffectExecutor {
@@ -59,7 +71,7 @@ export class EffectExecutor {
 
   submit(effect: Effect): void {
     const key = effectKey(effect);
-    const idempotent = effect.kind === 'query' || effect.kind === 'reconcile';
+    const idempotent = effect.kind === 'query' || effect.kind === 'reconcile' || effect.kind === 'list_stops';
     if (idempotent && this.inFlight.has(key)) return;
     const lanes = this.lanesFor(effect.userId);
     const laneName: Lane = effect.kind === 'reconcile' ? 'priority' : effect.lane;
@@ -133,10 +145,10 @@ export class EffectExecutor {
         return;
       }
       const result = await performEffect(account, effect);
-      if (result.kind === 'place_result' && result.outcome.kind === 'rejected' && (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)) {
+      if (result?.kind === 'place_result' && result.outcome.kind === 'rejected' && (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)) {
         await this.budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
       }
-      this.onResult(result);
+      if (result) this.onResult(result);
     } catch (error) {
       // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the
       // watchdog's level-triggered rules will ask again.

@@ -149,11 +149,13 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     const account = accounts.resolve(session.userId);
     if (!account) continue;
     try {
+      const stops = await withAttempts(bootReconcileAttempts, 300, () => account.listProtectiveStops());
+      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
       const openOrders = await withAttempts(bootReconcileAttempts, 300, () => account.getOpenOrders());
       const positions = await withAttempts(bootReconcileAttempts, 300, () => account.getPositions());
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
-      logger.error({ err: error, userId: session.userId }, 'could not read positions or open orders at boot; continuing with the replayed view');
+      logger.error({ err: error, userId: session.userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
     }
   }
 

@@ -1,0 +1,122 @@
+import type { ProtectiveStopSnapshot, StopOutcome } from '../exchange/types.js';
+import type { DecisionContext } from './context.js';
+import { snapToStep } from './decimal.js';
+import type { Session } from './state.js';
+
+// Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
+// STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
+// share of the session's loss budget. If the engine dies for good, the exchange still closes the position.
+// Stops move when the position or the stop-loss changes, and are checked every protectiveStopCheckMs to
+// still exist: a missing one is reported, the position re-read (the stop may have fired) and re-placed.
+
+const stopKey = (userId: string, symbol: string): string => `${userId}:${symbol}`;
+
+function wantsStops(ctx: DecisionContext, session: Session): boolean {
+  return session.status === 'active' && !session.killSwitch.engaged && session.stopLossPct !== null && !ctx.durable.halted;
+}
+
+/** Trigger for one held symbol, or null when no finite loss on it can breach the session's stop. */
+function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): { side: 'BUY' | 'SELL'; triggerPrice: string } | null {
+  const position = session.positions[symbol];
+  const filters = ctx.market.filters[symbol];
+  if (!position || position.qty === 0 || !filters || session.stopLossPct === null) return null;
+  const lossBudgetUsd = (session.capitalUsd * session.stopLossPct) / 100 + session.realizedPnlUsd;
+  if (lossBudgetUsd <= 0) return null; // already breached: the MTM rule flattens
+  const perSymbolUsd = lossBudgetUsd / heldCount;
+  if (position.qty > 0) {
+    const trigger = position.entryPrice - perSymbolUsd / position.qty;
+    if (trigger <= Number(filters.tickSize)) return null;
+    return { side: 'SELL', triggerPrice: snapToStep(trigger, filters.tickSize, 'up') }; // rounded toward safety
+  }
+  const trigger = position.entryPrice + perSymbolUsd / -position.qty;
+  return { side: 'BUY', triggerPrice: snapToStep(trigger, filters.tickSize, 'down') };
+}
+
+function removeStop(ctx: DecisionContext, session: Session, symbol: string, reason: string): void {
+  const stop = session.protectiveStops[symbol];
+  if (!stop) return;
+  ctx.emit({ type: 'stop.removed', userId: session.userId, symbol, clientAlgoId: stop.clientAlgoId, reason });
+  ctx.effect({ kind: 'cancel_stop', userId: session.userId, lane: 'priority', symbol, clientAlgoId: stop.clientAlgoId });
+  // Keep checking for a while: if this cancel is lost, the listing finds the orphan and cancels it again.
+  ctx.noteStopAttempt(sweepKey(session.userId));
+}
+
+const sweepKey = (userId: string): string => `${userId}:sweep`;
+
+export function maintainProtectiveStops(ctx: DecisionContext): void {
+  for (const original of Object.values(ctx.durable.sessions)) {
+    if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
+    const held = Object.keys(original.positions).filter((s) => original.positions[s]?.qty !== 0);
+    for (const symbol of Object.keys(original.protectiveStops)) {
+      const session = ctx.durable.sessions[original.userId] ?? original;
+      if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
+    }
+    const session = ctx.durable.sessions[original.userId] ?? original;
+    if (wantsStops(ctx, session)) {
+      for (const symbol of held) {
+        const ideal = idealTrigger(ctx, session, symbol, held.length);
+        const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
+        if (!ideal) continue;
+        if (current) {
+          const drift = Math.abs(Number(current.triggerPrice) - Number(ideal.triggerPrice)) / Number(ideal.triggerPrice);
+          if (current.side === ideal.side && drift * 10_000 < ctx.config.protectiveStopMoveBps) continue;
+          removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
+        }
+        const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];
+        if (lastAttempt !== undefined && ctx.nowMs - lastAttempt < ctx.config.protectiveStopCheckMs) continue;
+        if (ctx.durable.epoch === null) continue;
+        const clientAlgoId = `qs${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
+        ctx.emit({ type: 'stop.planned', userId: session.userId, symbol, clientAlgoId, side: ideal.side, triggerPrice: ideal.triggerPrice, atMs: ctx.nowMs });
+        ctx.noteStopAttempt(stopKey(session.userId, symbol));
+        ctx.effect({ kind: 'place_stop', userId: session.userId, lane: 'priority', request: { clientAlgoId, symbol, side: ideal.side, triggerPrice: ideal.triggerPrice } });
+      }
+    }
+    // Periodic check while there is anything to protect or clean up: the stops still rest (and no orphan of
+    // ours does), and the positions still match (a stop may have fired while we were not looking).
+    const now = ctx.durable.sessions[original.userId] ?? original;
+    const lastCheck = ctx.market.lastStopCheckAtMs[original.userId];
+    const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(original.userId)];
+    const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
+    const exposed = sweeping || Object.keys(now.protectiveStops).length > 0 || Object.values(now.positions).some((p) => p.qty !== 0);
+    // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
+    const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
+    if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {
+      ctx.noteStopCheck(original.userId);
+      ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'priority' });
+      ctx.effect({ kind: 'reconcile', userId: original.userId, requestedAtMs: ctx.nowMs });
+    }
+  }
+}
+
+export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: string, clientAlgoId: string, outcome: StopOutcome): void {
+  const stop = ctx.durable.sessions[userId]?.protectiveStops[symbol];
+  if (!stop || stop.clientAlgoId !== clientAlgoId) return;
+  if (outcome.kind === 'accepted') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId, status: 'active' });
+  else if (outcome.kind === 'unknown') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId, status: 'unknown' });
+  else {
+    ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId, reason: `rejected: ${outcome.code} ${outcome.message}` });
+    ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} at ${stop.triggerPrice} rejected (${outcome.code} ${outcome.message}); the engine's own stop-loss still applies`);
+  }
+}
+
+export function onStopsListed(ctx: DecisionContext, userId: string, listed: ProtectiveStopSnapshot[]): void {
+  const session = ctx.durable.sessions[userId];
+  if (!session) return;
+  const present = new Set(listed.map((s) => s.clientAlgoId));
+  for (const [symbol, stop] of Object.entries(session.protectiveStops)) {
+    if (present.has(stop.clientAlgoId)) {
+      if (stop.status !== 'active') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId: stop.clientAlgoId, status: 'active' });
+      continue;
+    }
+    // A just-sent stop may not be listed yet; anything older is gone (fired, cancelled, or never placed).
+    if (stop.status === 'pending' && ctx.nowMs - stop.plannedAtMs < ctx.config.protectiveStopCheckMs) continue;
+    ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId: stop.clientAlgoId, reason: 'missing on the exchange' });
+    if (stop.status === 'active') ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} is no longer on the exchange; re-reading the position and re-placing it`);
+  }
+  // Our own stops that the state no longer tracks (a cancel that was lost): cancel them again.
+  const ours = `qs${ctx.durable.epoch ?? ''}-`;
+  const tracked = new Set(Object.values(ctx.durable.sessions[userId]?.protectiveStops ?? {}).map((s) => s.clientAlgoId));
+  for (const s of listed) {
+    if (s.clientAlgoId.startsWith(ours) && !tracked.has(s.clientAlgoId)) ctx.effect({ kind: 'cancel_stop', userId, lane: 'priority', symbol: s.symbol, clientAlgoId: s.clientAlgoId });
+  }
+}

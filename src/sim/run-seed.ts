@@ -20,7 +20,8 @@ import { SimExchange } from './sim-exchange.js';
 // One deterministic simulation run: the real core and engine shell, the in-memory log and the in-process
 // exchange, all driven by one seeded PRNG and a simulated clock. Faults — crashes between any two steps,
 // duplicate and reordered deliveries, lost answers, refusals, price gaps, a silent feed — are chosen by the
-// seed; invariants are checked after every decision and once everything has settled. Same seed, same run.
+// seed, and partial fills are delivered as such; invariants are checked after every decision and once
+// everything has settled. Same seed, same run.
 
 export interface SeedResult {
   seed: number;
@@ -60,7 +61,16 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     let account = accounts.get(userId);
     if (!account) {
       account = exchange.account(paperCredentials(userId).apiKey);
-      void account.subscribeOrderUpdates((order) => pendingInputs.push({ kind: 'order_update', order }));
+      void account.subscribeOrderUpdates((order) => {
+        // Partial fills as the engine sees them: sometimes a fill arrives first as a partial execution
+        // (cumulative quantity and average price), then the rest; deliveries may also come out of order.
+        const executed = Number(order.executedQty);
+        if (order.status === 'FILLED' && executed > 0 && chance(0.3)) {
+          const part = (Math.floor((executed / 2) * 1000) / 1000).toFixed(3);
+          if (Number(part) > 0) pendingInputs.push({ kind: 'order_update', order: { ...order, status: 'PARTIALLY_FILLED', executedQty: part } });
+        }
+        pendingInputs.push({ kind: 'order_update', order });
+      });
       accounts.set(userId, account);
     }
     return account;

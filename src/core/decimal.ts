@@ -38,7 +38,7 @@ export type Rounding = 'down' | 'up';
 
 /**
  * Snaps a non-negative value to a multiple of `step`, rounding toward zero ('down') or away ('up').
- * Values within 1e-(decimals+8) of a grid point snap to it so float noise never costs a whole step.
+ * Values within float noise of a grid point (see tolerance) snap to it so noise never costs a whole step.
  */
 export function snapToStep(value: number, step: string, rounding: Rounding): string {
   if (value < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
@@ -47,8 +47,10 @@ export function snapToStep(value: number, step: string, rounding: Rounding): str
   const stepScaled = toScaled(step, guard);
   if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
   const valueScaled = toScaled(numberToPlain(value, decimals), guard);
-  // Float noise is ~1e-16 relative; 10 guard units = 1e-(decimals+8) absolute, far below half a step.
-  const tolerance = 10n;
+  // Float noise is a few ulps of the value (~2.2e-16 relative): allow 10 guard units or 2e-14 of the value,
+  // whichever is larger, still far below half a step for any realistic price or quantity.
+  const relativeUnits = BigInt(Math.ceil(value * 2e-14 * 10 ** guard));
+  const tolerance = relativeUnits > 10n ? relativeUnits : 10n;
   let units = valueScaled / stepScaled;
   const remainder = valueScaled - units * stepScaled;
   if (remainder > 0n) {

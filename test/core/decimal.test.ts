@@ -26,6 +26,11 @@ describe('snapToStep', () => {
     expect(snapToStep(2.9999999999, '0.01', 'down')).toBe('3.00');
     expect(snapToStep(60000.05 * 1.0015, '0.10', 'down')).toBe('60090.0');
     expect(snapToStep(1.23456, '0.001', 'up')).toBe('1.235');
+    // Large values carry more absolute float noise (found by a property probe): still exact.
+    expect(snapToStep(131074.156, '0.001', 'down')).toBe('131074.156');
+    expect(snapToStep(Number('38018.9396'), '0.0001', 'down')).toBe('38018.9396');
+    // ...and the tolerance never rounds a bounded price up by a tick.
+    expect(snapToStep(9.995 * 1.0015, '0.01', 'down')).toBe('10.00');
   });
 
   it('compares decimals exactly', () => {

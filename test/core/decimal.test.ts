@@ -1,41 +1,138 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareDecimal, isMultipleOf, snapToStep } from '../../src/core/decimal.js';
+import { compareDecimal, isMultipleOf, roundQty, snapToStep } from '../../src/core/decimal.js';
 
-const steps = ['1', '0.1', '0.10', '0.01', '0.001', '0.0001', '0.5', '0.25', '5', '0.00001'];
+// Exact decimal snapping: every price and quantity sent to the exchange is an exact multiple of its grid.
+
+const steps = ['1', '0.1', '0.10', '0.01', '0.001', '0.0001', '0.00001', '0.00000001', '0.5', '0.25', '0.005', '2.5', '5', '10'];
+
+function decimalsOf(step: string): number {
+  return (step.split('.')[1] ?? '').replace(/0+$/, '').length;
+}
+
+/** Documented snapping slack: 1e-9 relative, or within 1e-(decimals+8) of a grid point (float noise), plus half a digit of printing. */
+function slack(value: number, step: string): number {
+  return Math.max(value * 1e-9, 1.5 * 10 ** -(decimalsOf(step) + 8));
+}
+
+const valueArb = fc.oneof(
+  fc.double({ min: 0, max: 1e9, noNaN: true }),
+  fc.double({ min: 0, max: 10, noNaN: true }),
+  // Values on or next to a grid point, where float noise matters most.
+  fc.tuple(fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(...steps)).map(([n, step]) => n * Number(step)),
+  fc.tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(0.1, 0.01, 0.001), fc.constantFrom(-1e-12, 1e-12, 3e-10)).map(([n, s, e]) => Math.max(0, n * s + e)),
+);
 
 describe('snapToStep', () => {
-  it('always lands on the grid, down never above and up never below the value', () => {
+  it('always lands exactly on the grid; down never above the value, up never below (within float slack)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...steps), fc.double({ min: 0, max: 1e6, noNaN: true }), (step, value) => {
+      fc.property(fc.constantFrom(...steps), valueArb, (step, value) => {
         const down = snapToStep(value, step, 'down');
         const up = snapToStep(value, step, 'up');
         expect(isMultipleOf(down, step)).toBe(true);
         expect(isMultipleOf(up, step)).toBe(true);
-        const tolerance = Number(step) * 1e-3;
+        // Plain decimal text, never exponent notation, with no more places than the step.
+        expect(down).toMatch(/^\d+(\.\d+)?$/);
+        expect(up).toMatch(/^\d+(\.\d+)?$/);
+        expect((down.split('.')[1] ?? '').length).toBe(decimalsOf(step));
+        const tolerance = slack(value, step);
         expect(Number(down)).toBeLessThanOrEqual(value + tolerance);
         expect(Number(up)).toBeGreaterThanOrEqual(value - tolerance);
-        expect(Number(up) - Number(down)).toBeLessThanOrEqual(Number(step) * 1.000001 + value * 1e-12); // float subtraction noise
+        // At most one step apart, and never more than a step away from the value.
+        expect(compareDecimal(down, up)).toBeLessThanOrEqual(0);
+        expect(Number(down)).toBeGreaterThan(value - Number(step) - tolerance);
+        expect(Number(up)).toBeLessThan(value + Number(step) + tolerance);
       }),
       { numRuns: 200 },
     );
   });
 
-  it('does not lose a step to float noise', () => {
+  it('is the identity on grid points given as exact decimals', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...steps), fc.integer({ min: 0, max: 10_000_000 }), (step, n) => {
+        // n × step computed exactly in integers, printed with the step's places.
+        const raw = (step.split('.')[1] ?? '').length;
+        const product = (BigInt(n) * BigInt(step.replace('.', ''))).toString().padStart(raw + 1, '0');
+        const exact = raw > 0 ? `${product.slice(0, -raw)}.${product.slice(-raw)}` : product;
+        const text = Number(exact).toFixed(decimalsOf(step));
+        expect(snapToStep(Number(exact), step, 'down')).toBe(text);
+        expect(snapToStep(Number(exact), step, 'up')).toBe(text);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('known cases', () => {
     expect(snapToStep(0.1 + 0.2, '0.1', 'down')).toBe('0.3');
+    expect(snapToStep(0.1 + 0.2, '0.1', 'up')).toBe('0.3');
     expect(snapToStep(2.9999999999, '0.01', 'down')).toBe('3.00');
     expect(snapToStep(60000.05 * 1.0015, '0.10', 'down')).toBe('60090.0');
     expect(snapToStep(1.23456, '0.001', 'up')).toBe('1.235');
-    // Large values carry more absolute float noise (found by a property probe): still exact.
-    expect(snapToStep(131074.156, '0.001', 'down')).toBe('131074.156');
-    expect(snapToStep(Number('38018.9396'), '0.0001', 'down')).toBe('38018.9396');
-    // ...and the tolerance never rounds a bounded price up by a tick.
-    expect(snapToStep(9.995 * 1.0015, '0.01', 'down')).toBe('10.00');
+    expect(snapToStep(1.23456, '0.001', 'down')).toBe('1.234');
+    expect(snapToStep(0.0009, '0.001', 'down')).toBe('0.000');
+    expect(snapToStep(0.0009, '0.001', 'up')).toBe('0.001');
+    expect(snapToStep(7, '5', 'down')).toBe('5');
+    expect(snapToStep(7, '5', 'up')).toBe('10');
+    expect(snapToStep(1.3, '0.25', 'down')).toBe('1.25');
+    expect(snapToStep(1.3, '0.25', 'up')).toBe('1.50');
+    expect(snapToStep(0, '0.01', 'up')).toBe('0.00');
+    expect(snapToStep(123456.789, '0.001', 'down')).toBe('123456.789');
+    expect(snapToStep(0.12345678, '0.00000001', 'down')).toBe('0.12345678');
   });
 
-  it('compares decimals exactly', () => {
+  // Regression (fixed in 054b5e9): the float-noise guard was an absolute 1e-(decimals+8), but float noise is
+  // relative (~1e-16 × value), so beyond ~5e7 grid units a value exactly on the grid lost a whole step on 'down'.
+  it('does not lose a step to float noise on large grid counts', () => {
+    expect(snapToStep(131074.156, '0.001', 'down')).toBe('131074.156');
+    expect(snapToStep(Number('38018.9396'), '0.0001', 'down')).toBe('38018.9396');
+    expect(snapToStep(16779455.9, '0.1', 'down')).toBe('16779455.9');
+    expect(snapToStep(1026.37027, '0.00001', 'down')).toBe('1026.37027');
+    // ...and the wider tolerance never rounds a bounded price up by a tick.
+    expect(snapToStep(9.995 * 1.0015, '0.01', 'down')).toBe('10.00');
+    expect(snapToStep(131074.1559, '0.001', 'down')).toBe('131074.155');
+    expect(snapToStep(131074.1561, '0.001', 'up')).toBe('131074.157');
+  });
+
+  it('rejects negative values and non-positive steps', () => {
+    expect(() => snapToStep(-1, '0.1', 'down')).toThrow(/non-negative/);
+    expect(() => snapToStep(1, '0', 'down')).toThrow(/invalid step/);
+  });
+});
+
+describe('isMultipleOf / compareDecimal / roundQty', () => {
+  it('isMultipleOf is exact', () => {
+    expect(isMultipleOf('0.003', '0.001')).toBe(true);
+    expect(isMultipleOf('0.0035', '0.001')).toBe(false);
+    expect(isMultipleOf('60090.0', '0.10')).toBe(true);
+    expect(isMultipleOf('60090.05', '0.10')).toBe(false);
+    expect(isMultipleOf('10', '5')).toBe(true);
+    expect(isMultipleOf('12', '5')).toBe(false);
+    expect(isMultipleOf('1.50', '0.25')).toBe(true);
+  });
+
+  it('compareDecimal agrees with exact integer comparison', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 }), (a, b, da, db) => {
+        const text = (v: bigint, d: number): string => {
+          const abs = (v < 0n ? -v : v).toString().padStart(d + 1, '0');
+          const body = d > 0 ? `${abs.slice(0, abs.length - d)}.${abs.slice(abs.length - d)}` : abs;
+          return v < 0n ? `-${body}` : body;
+        };
+        // Compare a / 10^da with b / 10^db exactly.
+        const x = a * 10n ** BigInt(db);
+        const y = b * 10n ** BigInt(da);
+        expect(compareDecimal(text(a, da), text(b, db))).toBe(x < y ? -1 : x > y ? 1 : 0);
+      }),
+      { numRuns: 200 },
+    );
     expect(compareDecimal('0.001', '0.0010')).toBe(0);
     expect(compareDecimal('5', '4.99')).toBe(1);
     expect(compareDecimal('-1', '0')).toBe(-1);
+  });
+
+  it('roundQty removes float drift and negative zero', () => {
+    expect(roundQty(0.1 + 0.2)).toBe(0.3);
+    expect(roundQty(0.3 - 0.1 - 0.2)).toBe(0);
+    expect(Object.is(roundQty(-1e-12), 0)).toBe(true);
   });
 });

@@ -3,40 +3,84 @@ import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Decision, Input } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
 import type { WalEvent } from '../../src/core/events.js';
-import type { EngineState } from '../../src/core/state.js';
+import { foldEvents } from '../../src/core/events.js';
+import type { Effect, OutboundEvent } from '../../src/core/outputs.js';
+import type { DurableState, EngineState, Order } from '../../src/core/state.js';
 import { emptyDurableState, emptyMarketState } from '../../src/core/state.js';
-import type { SymbolFilters } from '../../src/exchange/types.js';
+import type { OrderSnapshot, OrderStatus, SymbolFilters } from '../../src/exchange/types.js';
 
-export const btcFilters: SymbolFilters = {
-  symbol: 'BTCUSDT',
-  tickSize: '0.10',
-  minPrice: '0.10',
-  maxPrice: '1000000',
-  stepSize: '0.001',
-  minQty: '0.001',
-  maxQty: '1000',
-  marketStepSize: '0.001',
-  marketMaxQty: '120',
-  minNotional: '100',
-};
+// Shared helpers for the pure-core tests: filters, a config, a driver that feeds decide() the way the shell
+// does (boot, then filters, then inputs on a simulated clock) and builders for states with given positions.
 
-export const ethFilters: SymbolFilters = { ...btcFilters, symbol: 'ETHUSDT', tickSize: '0.01', minPrice: '0.01', minNotional: '20' };
+export const T0 = 1_700_000_000_000;
+
+/** Binance-like filters; override any field. */
+export function makeFilters(symbol: string, overrides: Partial<SymbolFilters> = {}): SymbolFilters {
+  return {
+    symbol,
+    tickSize: '0.10',
+    minPrice: '0.10',
+    maxPrice: '1000000',
+    stepSize: '0.001',
+    minQty: '0.001',
+    maxQty: '1000',
+    marketStepSize: '0.001',
+    marketMaxQty: '120',
+    minNotional: '100',
+    ...overrides,
+  };
+}
+
+export const btcFilters: SymbolFilters = makeFilters('BTCUSDT');
+export const ethFilters: SymbolFilters = makeFilters('ETHUSDT', { tickSize: '0.01', minPrice: '0.01', minNotional: '20', marketMaxQty: '10000' });
+export const testFilters: Record<string, SymbolFilters> = { BTCUSDT: btcFilters, ETHUSDT: ethFilters };
 
 export const testConfig: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT', 'ETHUSDT'] };
 
-/** Drives decide() like the shell does, keeping every WAL event and output for inspection. */
+export function withConfig(overrides: Partial<CoreConfig>): CoreConfig {
+  return { ...testConfig, ...overrides };
+}
+
+export type PlaceEffect = Extract<Effect, { kind: 'place' }>;
+export type Reply = Extract<OutboundEvent, { type: 'reply' }>;
+
+export function placed(d: Pick<Decision, 'effects'>): PlaceEffect[] {
+  return d.effects.filter((e): e is PlaceEffect => e.kind === 'place');
+}
+
+export function replies(d: Pick<Decision, 'outbound'>): Reply[] {
+  return d.outbound.filter((o): o is Reply => o.type === 'reply');
+}
+
+export function eventsOf<K extends WalEvent['type']>(events: readonly WalEvent[], type: K): Extract<WalEvent, { type: K }>[] {
+  return events.filter((e): e is Extract<WalEvent, { type: K }> => e.type === type);
+}
+
+/** What the WAL stores and replays: JSON text. */
+export function viaJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** An exchange snapshot of `order` with the given cumulative execution. */
+export function snapshotOf(order: Pick<Order, 'clientOrderId' | 'symbol' | 'side' | 'quantity'>, status: OrderStatus, executedQty: string, avgPrice: string, updateTime = 0): OrderSnapshot {
+  return { clientOrderId: order.clientOrderId, exchangeOrderId: `x-${order.clientOrderId}`, symbol: order.symbol, side: order.side, status, origQty: order.quantity, executedQty, avgPrice, updateTime };
+}
+
+/** Drives decide() like the shell does, keeping every WAL event and decision for inspection. */
 export class CoreDriver {
   state: EngineState;
   readonly wal: WalEvent[] = [];
   readonly decisions: Decision[] = [];
+  nowMs: number;
+  readonly config: CoreConfig;
   private entry = 0;
 
-  constructor(
-    public nowMs = 1_700_000_000_000,
-    readonly config: CoreConfig = testConfig,
-  ) {
-    this.state = { durable: emptyDurableState(), market: emptyMarketState(nowMs, { BTCUSDT: btcFilters, ETHUSDT: ethFilters }) };
+  constructor(options: { nowMs?: number; config?: CoreConfig; filters?: Record<string, SymbolFilters> } = {}) {
+    this.nowMs = options.nowMs ?? T0;
+    this.config = options.config ?? testConfig;
+    this.state = { durable: emptyDurableState(), market: emptyMarketState(this.nowMs) };
     this.step({ kind: 'boot' });
+    this.step({ kind: 'filters', filters: options.filters ?? testFilters });
   }
 
   step(input: Input): Decision {
@@ -47,27 +91,84 @@ export class CoreDriver {
     return d;
   }
 
-  command(body: Record<string, unknown> | string, deliveryCount = 1): Decision {
+  /** Decides without keeping the result (to compare what an input would do). */
+  peek(input: Input): Decision {
+    return decide(this.state, input, this.nowMs, this.config);
+  }
+
+  nextEntryId(): string {
     this.entry += 1;
+    return `${this.nowMs}-${this.entry}`;
+  }
+
+  command(body: Record<string, unknown> | string, deliveryCount = 1, entryId = this.nextEntryId()): Decision {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
-    return this.step({ kind: 'command', delivery: { entryId: `${this.entry}-0`, raw, deliveryCount } });
+    return this.step({ kind: 'command', delivery: { entryId, raw, deliveryCount } });
   }
 
   tick(symbol: string, bid: number, ask: number): Decision {
     return this.step({ kind: 'tick', tick: { symbol, bid, ask, time: this.nowMs } });
   }
 
-  /** Reports a placed order as filled at `price`. */
-  fill(clientOrderId: string, price: number, status: 'FILLED' | 'PARTIALLY_FILLED' = 'FILLED', executedQty?: string): Decision {
-    const order = this.state.durable.orders[clientOrderId];
-    if (!order) throw new Error(`no order ${clientOrderId}`);
-    return this.step({
-      kind: 'order_update',
-      order: { clientOrderId, exchangeOrderId: `x-${clientOrderId}`, symbol: order.symbol, side: order.side, status, origQty: order.quantity, executedQty: executedQty ?? order.quantity, avgPrice: String(price), updateTime: this.nowMs },
-    });
+  timer(advanceMs = 0): Decision {
+    this.nowMs += advanceMs;
+    return this.step({ kind: 'timer' });
   }
 
-  placed(d: Decision): Extract<Decision['effects'][number], { kind: 'place' }>[] {
-    return d.effects.filter((e): e is Extract<Decision['effects'][number], { kind: 'place' }> => e.kind === 'place');
+  order(clientOrderId: string): Order {
+    const order = this.state.durable.orders[clientOrderId];
+    if (!order) throw new Error(`no order ${clientOrderId}`);
+    return order;
   }
+
+  /** Reports an order as (partially) filled at `price` through the user-data stream. */
+  fill(clientOrderId: string, price: number, status: 'FILLED' | 'PARTIALLY_FILLED' = 'FILLED', executedQty?: string): Decision {
+    const order = this.order(clientOrderId);
+    return this.step({ kind: 'order_update', order: snapshotOf(order, status, executedQty ?? order.quantity, String(price), this.nowMs) });
+  }
+
+  /** Crash and restart: durable state rebuilt from the JSON WAL, market state lost, then boot + filters. */
+  restart(filters: Record<string, SymbolFilters> = testFilters): void {
+    const durable = foldEvents(emptyDurableState(), viaJson(this.wal), this.config);
+    this.state = { durable, market: emptyMarketState(this.nowMs) };
+    this.step({ kind: 'boot' });
+    this.step({ kind: 'filters', filters });
+  }
+}
+
+export interface PositionSpec {
+  symbol: string;
+  /** Signed quantity. */
+  qty: number;
+  entryPrice: number;
+}
+
+/**
+ * A state with one running session holding the given positions, built only from WAL events (so it is a state
+ * the engine can really be in), with the given filters and no quotes.
+ */
+export function stateWithPositions(opts: {
+  userId?: string;
+  capitalUsd: number;
+  stopLossPct?: number | null;
+  horizonDeadlineMs?: number | null;
+  positions: PositionSpec[];
+  nowMs?: number;
+  filters?: Record<string, SymbolFilters>;
+  config?: CoreConfig;
+}): EngineState {
+  const userId = opts.userId ?? 'u';
+  const nowMs = opts.nowMs ?? T0;
+  const events: WalEvent[] = [
+    { type: 'engine.initialized', epoch: nowMs.toString(36) },
+    { type: 'session.started', userId, mode: 'paper', capitalUsd: opts.capitalUsd, stopLossPct: opts.stopLossPct ?? null, horizonDeadlineMs: opts.horizonDeadlineMs ?? null, atMs: nowMs },
+    ...opts.positions.map((p): WalEvent => ({ type: 'position.adopted', userId, symbol: p.symbol, qty: p.qty, entryPrice: p.entryPrice, reason: 'test' })),
+  ];
+  const durable: DurableState = foldEvents(emptyDurableState(), events, opts.config ?? testConfig);
+  return { durable, market: emptyMarketState(nowMs, opts.filters ?? testFilters) };
+}
+
+/** Adds a quote to a state's market view as if the tick arrived at `receivedAtMs`. */
+export function withQuote(state: EngineState, symbol: string, bid: number, ask: number, receivedAtMs: number): EngineState {
+  return { ...state, market: { ...state.market, quotes: { ...state.market.quotes, [symbol]: { symbol, bid, ask, time: receivedAtMs, receivedAtMs } } } };
 }

@@ -1,10 +1,12 @@
 import type { Command } from './commands.js';
 import type { DecisionContext } from './context.js';
-import { valueSession } from './mtm.js';
 import { isTerminal, placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';
 import { planTowardTarget, targetQuantity } from './planner.js';
 import type { Session } from './state.js';
+import { isLiveApproved } from './state.js';
+import { sessionSummary } from './summary.js';
+import { valueSession } from './mtm.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
 // emits its events and returns the reply status and result.
@@ -19,34 +21,13 @@ function runningSession(ctx: DecisionContext, userId: string): Session | string 
   return session;
 }
 
-export function sessionSummary(ctx: DecisionContext, session: Session): unknown {
-  const valuation = valueSession(session, ctx.market);
-  const openOrders = Object.values(ctx.durable.orders)
-    .filter((o) => o.userId === session.userId && !isTerminal(o))
-    .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity, price: o.price, status: o.status, purpose: o.purpose }));
-  return {
-    userId: session.userId,
-    mode: session.mode,
-    status: session.status,
-    capitalUsd: session.capitalUsd,
-    stopLossPct: session.stopLossPct,
-    horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
-    paused: session.paused,
-    killSwitch: session.killSwitch,
-    positions: session.positions,
-    realizedPnlUsd: session.realizedPnlUsd,
-    ...valuation,
-    openOrders,
-  };
-}
-
 function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.start' }>): HandlerResult {
   const existing = ctx.durable.sessions[cmd.userId];
   if (existing && existing.status !== 'closed') return { ok: false, reason: `a session is already ${existing.status}; stop it first` };
   if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
   if (cmd.mode === 'live') {
     if (!ctx.config.liveTradingEnabled) return { ok: false, reason: 'live trading is disabled on this engine (LIVE_TRADING=1 is not set)' };
-    if (!ctx.config.liveApprovedUserIds.includes(cmd.userId)) return { ok: false, reason: 'live trading needs an admin approval for this user' };
+    if (!isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.userId)) return { ok: false, reason: 'live trading needs an admin approval for this user' };
   }
   ctx.emit({
     type: 'session.started',
@@ -167,6 +148,40 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         }
       }
       return { ok: true, status: 'done', result: { halted } };
+    }
+    case 'admin.approve_live': {
+      if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
+      if (cmd.approved && !ctx.config.liveTradingEnabled) {
+        // Recorded anyway: the approval takes effect once the engine runs with LIVE_TRADING=1.
+        ctx.alert(cmd.userId, 'halt', `live approval for ${cmd.targetUserId} recorded, but live trading is disabled on this engine (LIVE_TRADING=1 is not set)`);
+      }
+      if ((ctx.durable.liveApprovedUserIds[cmd.targetUserId] === true) !== cmd.approved) {
+        ctx.emit({ type: 'live.approval_set', userId: cmd.targetUserId, approved: cmd.approved });
+      }
+      return { ok: true, status: 'done', result: { userId: cmd.targetUserId, liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.targetUserId), liveTradingEnabled: ctx.config.liveTradingEnabled } };
+    }
+    case 'admin.users': {
+      if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
+      const users = Object.values(ctx.durable.sessions).map((s) => ({
+        userId: s.userId,
+        mode: s.mode,
+        status: s.status,
+        capitalUsd: s.capitalUsd,
+        equityUsd: valueSession(s, ctx.market).equityUsd,
+        paused: s.paused,
+        killSwitch: s.killSwitch,
+        liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, s.userId),
+      }));
+      const liveApproved = [...new Set([...ctx.config.liveApprovedUserIds, ...Object.keys(ctx.durable.liveApprovedUserIds)])].sort();
+      return { ok: true, status: 'done', result: { halted: ctx.durable.halted, liveTradingEnabled: ctx.config.liveTradingEnabled, liveApproved, users } };
+    }
+    case 'trades': {
+      const trades = Object.values(ctx.durable.orders)
+        .filter((o) => o.userId === cmd.userId && Number(o.filledQty) > 0)
+        .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
+        .slice(0, cmd.limit)
+        .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.filledQty, avgPrice: o.avgPrice, purpose: o.purpose, status: o.status, atMs: o.updatedAtMs }));
+      return { ok: true, status: 'done', result: { trades } };
     }
     case 'status': {
       const session = ctx.durable.sessions[cmd.userId];

@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'id may hold letters, digits and . _ : -');
 const finite = z.number().finite();
+/** Most trades one `trades` command lists. */
+export const maxTradesListed = 100;
 
 const base = {
   id: idSchema,
@@ -44,7 +46,17 @@ export const commandSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('admin.halt_all'), reason: z.string().max(200).optional() }),
   z.object({ ...base, type: z.literal('admin.resume_all') }),
+  z.object({
+    ...base,
+    type: z.literal('admin.approve_live'),
+    /** The user whose live trading is approved (true) or withdrawn (false). */
+    targetUserId: idSchema,
+    approved: z.boolean().default(true),
+  }),
+  z.object({ ...base, type: z.literal('admin.users') }),
   z.object({ ...base, type: z.literal('status') }),
+  /** The user's most recent fills (orders with a filled quantity), newest first. */
+  z.object({ ...base, type: z.literal('trades'), limit: z.number().int().min(1).max(maxTradesListed).default(10) }),
 ]);
 
 export type Command = z.infer<typeof commandSchema>;

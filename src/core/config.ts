@@ -27,6 +27,8 @@ export interface CoreConfig {
   protectiveStopIdleCheckMs: number;
   /** A protective stop is moved when its ideal trigger drifts this far (basis points) from the resting one. */
   protectiveStopMoveBps: number;
+  /** Each open session's valuation is published (an `equity` outbound event) at most this often. */
+  equitySampleMs: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
@@ -57,6 +59,7 @@ export const defaultCoreConfig: CoreConfig = {
   protectiveStopCheckMs: 5_000,
   protectiveStopIdleCheckMs: 60_000,
   protectiveStopMoveBps: 20,
+  equitySampleMs: 5_000,
   maxLeverage: 1,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,

@@ -10,6 +10,7 @@ import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, 
 import type { Effect, OutboundEvent } from './outputs.js';
 import type { EngineState } from './state.js';
 import { wasProcessed } from './state.js';
+import { sampleEquity } from './summary.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './watchdog.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
@@ -142,6 +143,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'timer':
       checkRiskRules(ctx, null);
       maintainOrders(ctx);
+      sampleEquity(ctx);
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);

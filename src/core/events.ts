@@ -19,6 +19,7 @@ export type WalEvent =
   | { type: 'session.closed'; userId: string; atMs: number }
   | { type: 'kill_switch.engaged'; userId: string; reason: string; atMs: number }
   | { type: 'halt.set'; halted: boolean; reason: string | null }
+  | { type: 'live.approval_set'; userId: string; approved: boolean }
   | { type: 'intent.set'; userId: string; symbol: string; targetQty: string }
   | { type: 'order.planned'; order: Order }
   | { type: 'order.status'; clientOrderId: string; status: CoreOrderStatus; exchangeOrderId: string | null; filledQty: string; avgPrice: string; reason: string | null; atMs: number }
@@ -147,6 +148,13 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'halt.set':
       return { ...state, halted: event.halted };
+
+    case 'live.approval_set': {
+      const liveApprovedUserIds = { ...state.liveApprovedUserIds };
+      if (event.approved) liveApprovedUserIds[event.userId] = true;
+      else delete liveApprovedUserIds[event.userId];
+      return { ...state, liveApprovedUserIds };
+    }
 
     case 'intent.set': {
       const session = requireSession(state, event.userId);

@@ -18,7 +18,9 @@ export type AlertKind =
 
 export type OutboundEvent =
   | { type: 'reply'; commandId: string; userId: string | null; commandType: string | null; status: ReplyStatus; reason: string | null; result: unknown; atMs: number }
-  | { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number };
+  | { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number }
+  /** A session's valuation at bid/ask (see sessionSummary): sampled on the watchdog and once at close. */
+  | { type: 'equity'; userId: string; summary: unknown; atMs: number };
 
 /** Flatten and cancel go through the priority lane so slow entries can never starve them. */
 export type Lane = 'priority' | 'normal';

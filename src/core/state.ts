@@ -89,6 +89,8 @@ export interface DurableState {
   epoch: string | null;
   orderSeq: number;
   halted: boolean;
+  /** Users an admin approved for live trading (besides the configured list); LIVE_TRADING=1 is still required. */
+  liveApprovedUserIds: Record<string, true>;
   sessions: Record<string, Session>;
   orders: Record<string, Order>;
   /** Client ids of terminal orders, oldest first, for bounded retention. */
@@ -113,6 +115,8 @@ export interface MarketState {
   /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
   lastStopCheckAtMs: Record<string, number>;
   lastStopAttemptAtMs: Record<string, number>;
+  /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
+  lastEquitySampleAtMs: Record<string, number>;
 }
 
 export interface EngineState {
@@ -125,6 +129,7 @@ export function emptyDurableState(): DurableState {
     epoch: null,
     orderSeq: 0,
     halted: false,
+    liveApprovedUserIds: {},
     sessions: {},
     orders: {},
     terminalOrderIds: [],
@@ -133,7 +138,16 @@ export function emptyDurableState(): DurableState {
 }
 
 export function emptyMarketState(bootAtMs: number, filters: Record<string, SymbolFilters> = {}): MarketState {
-  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {}, lastStopCheckAtMs: {}, lastStopAttemptAtMs: {} };
+  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {}, lastStopCheckAtMs: {}, lastStopAttemptAtMs: {}, lastEquitySampleAtMs: {} };
+}
+
+/** Snapshots written before a field existed lack it: fill in the defaults, never guess at trading state. */
+export function withDurableDefaults(parsed: Partial<DurableState>): DurableState {
+  return { ...emptyDurableState(), ...parsed };
+}
+
+export function isLiveApproved(state: DurableState, configured: readonly string[], userId: string): boolean {
+  return configured.includes(userId) || state.liveApprovedUserIds[userId] === true;
 }
 
 export function wasProcessed(state: DurableState, commandId: string): boolean {

@@ -3,6 +3,7 @@ import { stopLossBreached } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
 import type { Order, Session } from './state.js';
+import { publishEquity } from './summary.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -84,6 +85,8 @@ export function enforceFlat(ctx: DecisionContext): void {
     const stillOpen = Object.values(ctx.durable.orders).some((o) => o.userId === session.userId && !isTerminal(o));
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
+      const closed = ctx.durable.sessions[session.userId];
+      if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
         ctx.reply(current.stopCommandId, session.userId, 'session.stop', 'done', null, { realizedPnlUsd: current.realizedPnlUsd });
       }

@@ -4,7 +4,9 @@ import type { Logger } from '../util/logger.js';
 
 // Prints replies and alerts from the outbound stream: what `npm start` shows a first-time user.
 
-export function describeOutbound(event: OutboundEvent): string {
+/** One line per reply or alert; null for equity samples (they feed the dashboard's curves, not the console). */
+export function describeOutbound(event: OutboundEvent): string | null {
+  if (event.type === 'equity') return null;
   if (event.type === 'alert') return `[alert ${event.kind}] ${event.userId}: ${event.message}`;
   const why = event.reason ? `: ${event.reason}` : '';
   return `[${event.status}] ${event.commandType ?? 'command'} ${event.commandId} (${event.userId ?? '?'})${why}`;
@@ -17,7 +19,10 @@ export function startConsolePrinter(log: EngineLog, group: string, logger: Logge
     while (!stopped) {
       try {
         const records = await log.readOutbound(group, 'console-1', 100, 500);
-        for (const record of records) write(describeOutbound(JSON.parse(record.data) as OutboundEvent));
+        for (const record of records) {
+          const line = describeOutbound(JSON.parse(record.data) as OutboundEvent);
+          if (line !== null) write(line);
+        }
         if (records.length > 0) await log.ackOutbound(group, records.map((r) => r.id));
       } catch (error) {
         if (!stopped) logger.error({ err: error }, 'outbound read failed');

@@ -4,7 +4,7 @@ import { decide } from '../../core/decide.js';
 import type { WalEvent } from '../../core/events.js';
 import { foldEvents } from '../../core/events.js';
 import type { DurableState, EngineState } from '../../core/state.js';
-import { emptyDurableState } from '../../core/state.js';
+import { emptyDurableState, withDurableDefaults } from '../../core/state.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock } from './clock.js';
@@ -33,7 +33,7 @@ export interface ReplayResult {
 /** Snapshot + WAL replay: the state exactly as it was after the last committed decision. */
 export async function replayLog(log: EngineLog, config: CoreConfig, limits: EngineLimits = defaultEngineLimits): Promise<ReplayResult> {
   const snapshot = await log.loadSnapshot();
-  let durable = snapshot ? (JSON.parse(snapshot.data) as DurableState) : emptyDurableState();
+  let durable = snapshot ? withDurableDefaults(JSON.parse(snapshot.data) as Partial<DurableState>) : emptyDurableState();
   let lastWalId = snapshot?.walId ?? null;
   let replayedEvents = 0;
   for (;;) {

@@ -1,0 +1,43 @@
+import type { DecisionContext } from './context.js';
+import { valueSession } from './mtm.js';
+import { isTerminal } from './orders.js';
+import type { Session } from './state.js';
+
+// The read view of a session, shared by replies (status, session.start) and the periodic equity samples.
+
+/** What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at bid/ask. */
+export function sessionSummary(ctx: DecisionContext, session: Session): unknown {
+  const valuation = valueSession(session, ctx.market);
+  const openOrders = Object.values(ctx.durable.orders)
+    .filter((o) => o.userId === session.userId && !isTerminal(o))
+    .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity, price: o.price, status: o.status, purpose: o.purpose }));
+  return {
+    userId: session.userId,
+    mode: session.mode,
+    status: session.status,
+    capitalUsd: session.capitalUsd,
+    stopLossPct: session.stopLossPct,
+    horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
+    paused: session.paused,
+    killSwitch: session.killSwitch,
+    positions: session.positions,
+    realizedPnlUsd: session.realizedPnlUsd,
+    ...valuation,
+    openOrders,
+  };
+}
+
+/** Publishes one equity sample of the session (an outbound event) and notes when. */
+export function publishEquity(ctx: DecisionContext, session: Session): void {
+  ctx.outbound.push({ type: 'equity', userId: session.userId, summary: sessionSummary(ctx, session), atMs: ctx.nowMs });
+  ctx.market = { ...ctx.market, lastEquitySampleAtMs: { ...ctx.market.lastEquitySampleAtMs, [session.userId]: ctx.nowMs } };
+}
+
+/** Every open session's equity, at most once per equitySampleMs (wall clock, so a silent feed still shows). */
+export function sampleEquity(ctx: DecisionContext): void {
+  for (const session of Object.values(ctx.durable.sessions)) {
+    if (session.status === 'closed') continue;
+    const last = ctx.market.lastEquitySampleAtMs[session.userId];
+    if (last === undefined || ctx.nowMs - last >= ctx.config.equitySampleMs) publishEquity(ctx, session);
+  }
+}

@@ -37,6 +37,10 @@ export const envSchema = z.object({
   QE_DEMO_USER: z.string().default('demo'),
   QE_DEMO_CAPITAL_USD: z.coerce.number().positive().default(10_000),
   QE_RUN_SECONDS: z.coerce.number().nonnegative().default(0),
+  /** Telegram user ids (numbers) allowed to use the bot; their engine user id is `tg<id>`. */
+  QE_TELEGRAM_USER_IDS: list.default([]),
+  /** Telegram admins: allowed too, and engine admins as `tg<id>`. */
+  QE_TELEGRAM_ADMIN_IDS: list.default([]),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -50,6 +54,11 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return parsed.data;
 }
 
+/** The engine user id of a Telegram user: private chats have the user's id as chat id, so replies route back. */
+export function telegramUserId(telegramId: string | number): string {
+  return `tg${telegramId}`;
+}
+
 export function coreConfigFromEnv(env: Env): CoreConfig {
   return {
     ...defaultCoreConfig,
@@ -57,7 +66,7 @@ export function coreConfigFromEnv(env: Env): CoreConfig {
     maxDeliveries: env.QE_MAX_DELIVERIES,
     liveTradingEnabled: env.LIVE_TRADING === '1',
     liveApprovedUserIds: env.QE_LIVE_APPROVED_USERS,
-    adminUserIds: env.QE_ADMIN_IDS,
+    adminUserIds: [...env.QE_ADMIN_IDS, ...env.QE_TELEGRAM_ADMIN_IDS.map(telegramUserId)],
     signalSourceIds: env.QE_SIGNAL_SOURCES,
     symbols: env.QE_SYMBOLS,
   };

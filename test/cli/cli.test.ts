@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
+import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
+import { redisKeyStore } from '../../src/secrets/key-store.js';
+import { createKeyVault, masterKeysFromEnv } from '../../src/secrets/key-vault.js';
 import { useHarness } from '../support/harness.js';
 import { redisUrl } from '../support/redis.js';
 
@@ -48,6 +51,43 @@ describe('cli round trip against Redis', () => {
     expect(wal.out.some((l) => l.includes('"session.started"') && l.includes('cli-user'))).toBe(true);
     const replay = await cli('replay', '--dry-run');
     expect(JSON.parse(replay.out.join('\n')).state.sessions['cli-user'].status).toBe('closed');
+  });
+
+  it('approves live trading, lists users and trades as an admin', async () => {
+    await cli('--user', 'cli-trader', 'start', 'paper', '1000');
+    const approved = await cli('approve-live', 'cli-trader');
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.out[0] ?? '{}').result).toMatchObject({ userId: 'cli-trader', liveApproved: true });
+    const users = await cli('users');
+    expect(JSON.parse(users.out[0] ?? '{}').result.liveApproved).toContain('cli-trader');
+    const notAdmin = await cli('--user', 'cli-trader', 'users');
+    expect(notAdmin.code).toBe(1);
+    const trades = await cli('--user', 'cli-trader', 'trades', '5');
+    expect(JSON.parse(trades.out[0] ?? '{}').result).toEqual({ trades: [] });
+  });
+
+  it('rotates the stored exchange keys to a new master key', async () => {
+    const h = harness();
+    const oldKey = generateMasterKey();
+    const newKey = generateMasterKey();
+    const store = await redisKeyStore(redisUrl, h.prefix);
+    try {
+      await createKeyVault(store, masterKeysFromEnv({}, masterKeyFrom(oldKey))).connect('cli-trader', 'the-api-key', 'the-api-secret');
+      process.env.QE_MASTER_KEY = newKey;
+      process.env.QE_MASTER_KEYS_PREVIOUS = oldKey;
+      const rotated = await cli('keys', 'rotate');
+      expect(rotated.code).toBe(0);
+      expect(JSON.parse(rotated.out[0] ?? '{}')).toEqual({ resealed: 1 });
+      const onlyNew = createKeyVault(store, masterKeysFromEnv({}, masterKeyFrom(newKey)));
+      expect(await onlyNew.credentials('cli-trader')).toEqual({ apiKey: 'the-api-key', apiSecret: 'the-api-secret' });
+    } finally {
+      delete process.env.QE_MASTER_KEY;
+      delete process.env.QE_MASTER_KEYS_PREVIOUS;
+      await store.close();
+    }
+    const noKey = await cli('keys', 'rotate');
+    expect(noKey.code).toBe(1);
+    expect(noKey.err.join('\n')).toMatch(/no master key configured/);
   });
 
   it('exits 2 on bad usage without touching the log', async () => {

@@ -10,6 +10,8 @@ import { openRedisLog } from '../../src/log/redis-log.js';
 import type { Clock } from '../../src/services/execution/clock.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
+import type { EngineMetrics } from '../../src/metrics/engine-metrics.js';
+import { createEngineMetrics } from '../../src/metrics/engine-metrics.js';
 import type { SimulatorHandle } from '../../src/simulator/server.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -27,6 +29,8 @@ export interface HarnessOptions {
   config?: Partial<CoreConfig>;
   sim?: SimulatorHandle;
   restTimeoutMs?: number;
+  /** Feed Prometheus metrics (harness.metrics). */
+  metrics?: boolean;
 }
 
 export interface Harness {
@@ -37,6 +41,7 @@ export interface Harness {
   marketData: MarketData;
   service: ExecutionService;
   config: CoreConfig;
+  metrics: EngineMetrics | null;
   send(command: Record<string, unknown>): Promise<string>;
   reply(commandId: string, status?: 'accepted' | 'rejected' | 'done'): Promise<Extract<OutboundEvent, { type: 'reply' }>>;
   close(): Promise<void>;
@@ -54,7 +59,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const marketData = connector.marketData();
   const config: CoreConfig = { ...defaultCoreConfig, ...opts.config };
   const logger = silentLogger();
-  const service = await startExecutionService({
+  let service: ExecutionService | null = null;
+  const metrics = opts.metrics ? createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() }) : null;
+  service = await startExecutionService({
     log,
     paper: connector,
     marketData,
@@ -64,6 +71,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     timer: opts.timer ?? 'interval',
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
+    ...(metrics ? { metrics } : {}),
     onFatal: (error) => {
       throw error;
     },
@@ -76,6 +84,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     marketData,
     service,
     config,
+    metrics,
     async send(command) {
       await log.appendCommand(JSON.stringify(command));
       return String(command.id);
@@ -89,6 +98,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
     async close() {
       await service.stop();
+      metrics?.stop();
       await marketData.close();
       await log.close();
       if (!opts.sim) await sim.close();

@@ -8,6 +8,8 @@ export type CliAction =
   | { kind: 'inspect-wal'; last: number }
   | { kind: 'inspect-dlq'; last: number }
   | { kind: 'replay-dry-run' }
+  | { kind: 'keys-rotate' }
+  | { kind: 'keys-generate' }
   | { kind: 'help' };
 
 export interface CliArgs {
@@ -21,7 +23,11 @@ commands (appended to the command stream; prints the engine's answer; exit 1 if 
   stop | status | pause | resume
   set-stoploss <PCT> | set-horizon <HOURS>
   route SYMBOL=WEIGHT [SYMBOL=WEIGHT ...] [--users a,b]     (as the signal source)
-  halt [REASON] | resume-all                                (admin)
+  trades [N]
+  halt [REASON] | resume-all | users | approve-live USER [--revoke]   (admin)
+exchange keys (sealed with AES-256-GCM under QE_MASTER_KEY):
+  keys generate-master       prints a new random master key (base64)
+  keys rotate                re-seals every stored key under QE_MASTER_KEY; old keys in QE_MASTER_KEYS_PREVIOUS
 inspection (reads the log, changes nothing):
   inspect wal [--last N] | inspect dlq [--last N] | replay --dry-run`;
 
@@ -34,7 +40,7 @@ export function splitArgs(argv: readonly string[]): CliArgs {
       const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
       const next = argv[i + 1];
       if (inline !== undefined) flags[name] = inline;
-      else if (next !== undefined && !next.startsWith('--') && name !== 'dry-run') {
+      else if (next !== undefined && !next.startsWith('--') && name !== 'dry-run' && name !== 'revoke') {
         flags[name] = next;
         i += 1;
       } else flags[name] = 'true';
@@ -87,6 +93,18 @@ export function parseCli(args: CliArgs): CliAction {
       return command({ ...base('admin.halt_all'), ...(rest.length > 0 ? { reason: rest.join(' ') } : {}) });
     case 'resume-all':
       return command(base('admin.resume_all'));
+    case 'users':
+      return command(base('admin.users'));
+    case 'approve-live': {
+      if (!rest[0]) throw new Error('approve-live needs the user to approve');
+      return command({ ...base('admin.approve_live'), targetUserId: rest[0], approved: args.flags.revoke !== 'true' });
+    }
+    case 'trades':
+      return command({ ...base('trades'), ...(rest[0] !== undefined ? { limit: num(rest[0], 'N') } : {}) });
+    case 'keys':
+      if (rest[0] === 'rotate') return { kind: 'keys-rotate' };
+      if (rest[0] === 'generate-master') return { kind: 'keys-generate' };
+      throw new Error('keys what? rotate or generate-master');
     case 'route': {
       if (rest.length === 0) throw new Error('route needs SYMBOL=WEIGHT pairs');
       const signals = rest.map((pair) => {

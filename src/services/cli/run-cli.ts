@@ -3,6 +3,11 @@ import { defaultCoreConfig } from '../../core/config.js';
 import type { OutboundEvent } from '../../core/outputs.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
+import { generateMasterKey, masterKeyFromEnv } from '../../secrets/key-box.js';
+import type { KeyStore } from '../../secrets/key-store.js';
+import { openKeyStore } from '../../secrets/key-store.js';
+import type { KeyVault } from '../../secrets/key-vault.js';
+import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
 import { replayLog } from '../execution/engine.js';
 import type { CliAction } from './parse.js';
 import { cliUsage, parseCli, splitArgs } from './parse.js';
@@ -15,8 +20,16 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo, timeoutMs: number): Promise<number> {
+export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo, timeoutMs: number, vault: () => Promise<KeyVault> = noVault): Promise<number> {
   switch (action.kind) {
+    case 'keys-generate':
+      io.out(generateMasterKey());
+      return 0;
+    case 'keys-rotate': {
+      const count = await (await vault()).rotate();
+      io.out(JSON.stringify({ resealed: count }));
+      return 0;
+    }
     case 'help':
       io.out(cliUsage);
       return 0;
@@ -65,6 +78,10 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
   }
 }
 
+async function noVault(): Promise<KeyVault> {
+  throw new Error('no key store here');
+}
+
 export async function runCli(argv: string[], io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) }): Promise<number> {
   let action: CliAction;
   const args = splitArgs(argv);
@@ -74,15 +91,25 @@ export async function runCli(argv: string[], io: CliIo = { out: (l) => void proc
     io.err(`${error instanceof Error ? error.message : String(error)}\n${cliUsage}`);
     return 2;
   }
-  const log = await openLog({
+  const where = {
     redisUrl: args.flags['redis-url'] ?? process.env.REDIS_URL,
     redisPrefix: args.flags['redis-prefix'] ?? process.env.QE_REDIS_PREFIX ?? '',
     sqlitePath: args.flags['sqlite-path'] ?? process.env.QE_SQLITE_PATH ?? 'data/quant-engine.db',
-  });
+  };
+  const log = await openLog(where);
+  let keyStore: KeyStore | null = null;
+  const vault = async (): Promise<KeyVault> => {
+    keyStore = await openKeyStore(where);
+    return createKeyVault(keyStore, masterKeysFromEnv(process.env, masterKeyFromEnv()));
+  };
   try {
     await log.init();
-    return await runCliAction(action, log, io, Number(args.flags['timeout-ms'] ?? 10_000));
+    return await runCliAction(action, log, io, Number(args.flags['timeout-ms'] ?? 10_000), vault);
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return 1;
   } finally {
     await log.close();
+    await (keyStore as KeyStore | null)?.close();
   }
 }

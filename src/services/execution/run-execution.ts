@@ -4,6 +4,13 @@ import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js
 import { openLog } from '../../log/open.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
+import { createEngineMetrics } from '../../metrics/engine-metrics.js';
+import { serveMetrics } from '../../metrics/serve-metrics.js';
+import { masterKeyFromEnv } from '../../secrets/key-box.js';
+import { openKeyStore } from '../../secrets/key-store.js';
+import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { startCredentialCache } from './live-credentials.js';
+import type { ExecutionService } from './service.js';
 import { startExecutionService } from './service.js';
 
 /** `quant-engine execution`: the execution service alone, against Redis (or SQLite) and a given exchange. */
@@ -31,22 +38,33 @@ export async function runExecution(argv: string[]): Promise<void> {
   const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight });
   const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight }) : null;
   const marketData = paper.marketData();
-  const service = await startExecutionService({
+  const keyStore = await openKeyStore({ redisUrl, redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH });
+  const credentials = await startCredentialCache(createKeyVault(keyStore, masterKeysFromEnv(process.env, masterKeyFromEnv())), logger);
+  const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
+  let service: ExecutionService | null = null;
+  service = await startExecutionService({
     log,
     paper,
     live,
+    liveCredentials: (userId) => credentials.get(userId),
     marketData,
+    metrics,
     config,
     logger,
     watchdogPeriodMs: Number(flags['watchdog-period-ms'] ?? env.QE_WATCHDOG_PERIOD_MS),
     consumerName: flags['consumer'] ?? 'exec-1',
     rateBudget,
   });
+  const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
   // Machine-readable readiness line for supervisors and tests.
-  process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents })}\n`);
+  process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents, metricsPort: metricsServer?.port ?? null })}\n`);
   const why = await untilSignal(env.QE_RUN_SECONDS);
   logger.info({ why }, 'stopping');
   await service.stop();
+  await metricsServer?.close();
+  metrics.stop();
+  credentials.stop();
+  await keyStore.close();
   await marketData.close();
   await rateBudget.close();
   await log.close();

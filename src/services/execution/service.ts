@@ -8,6 +8,7 @@ import type { BookTicker, SymbolFilters } from '../../exchange/types.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
+import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from './accounts.js';
 import type { Clock } from './clock.js';
@@ -46,6 +47,8 @@ export interface ExecutionServiceOptions {
   /** Request-weight budget shared with other processes trading through the same IP (memory if absent). */
   rateBudget?: RateBudget;
   engineLimits?: EngineLimits;
+  /** Prometheus metrics to feed (command latency, orders by outcome); none when absent. */
+  metrics?: EngineMetrics;
   /** Called on corruption or a throwing decision; the default exits the process. */
   onFatal?: (error: unknown) => void;
 }
@@ -127,6 +130,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     logger,
     opts.engineLimits,
   );
+  const metrics = opts.metrics;
+  if (metrics) engine.observe((input, decision) => metrics.decided(input, decision));
   submit = (input) => {
     engine.submit(input).catch((error: unknown) => logger.error({ err: error, input: input.kind }, 'input not committed; will be retried by its source'));
   };
@@ -210,8 +215,10 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
           deliveries.push(...(await opts.log.reclaimStaleCommands(consumerName, commandBatchEntries)));
         }
         deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
+        const readAtMs = Date.now();
         try {
           await engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+          metrics?.commandsCommitted(deliveries.map((d) => d.entryId), readAtMs, Date.now());
         } catch (error) {
           logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
           await sleep(200);

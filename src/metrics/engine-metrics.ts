@@ -1,0 +1,110 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Decision, Input } from '../core/decide.js';
+import type { EngineState } from '../core/state.js';
+import type { EngineLog } from '../log/port.js';
+
+// Prometheus metrics of the execution service, served at /metrics by the dashboard (or by the execution
+// service's own --metrics-port). Gauges that need a read (feed age, DLQ depth) are computed when scraped,
+// so nothing here runs on the decision path but two counter increments.
+
+/** DLQ depth counts at most this many entries per scrape (the gauge saturates there). */
+export const maxDeadLettersCounted = 10_000;
+/** Event-loop delay histogram resolution. */
+const eventLoopResolutionMs = 10;
+
+export interface EngineMetrics {
+  registry: Registry;
+  /** A command batch is committed: `entryIds` were read at `readAtMs`. */
+  commandsCommitted(entryIds: readonly string[], readAtMs: number, nowMs: number): void;
+  /** Every decision, for orders by outcome. */
+  decided(input: Input, decision: Decision): void;
+  stop(): void;
+}
+
+export interface EngineMetricsSources {
+  log: EngineLog;
+  state: () => EngineState | null;
+  nowMs: () => number;
+}
+
+/** Redis stream ids start with the append time in ms: append → commit then. Others (SQLite row ids): read → commit. */
+function appendedAtMs(entryId: string, readAtMs: number): number {
+  const match = /^(\d+)-\d+$/.exec(entryId);
+  return match ? Number(match[1]) : readAtMs;
+}
+
+export function createEngineMetrics(sources: EngineMetricsSources): EngineMetrics {
+  const registry = new Registry();
+  const loopDelay = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
+  loopDelay.enable();
+
+  const commandLatency = new Histogram({
+    name: 'qe_command_latency_seconds',
+    help: 'Command appended (or read, for SQLite) to decided and committed with its reply',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const orders = new Counter({ name: 'qe_orders_total', help: 'Order state changes by outcome (NEW, FILLED, REJECTED, CANCELED, EXPIRED, unknown, ...)', labelNames: ['outcome'], registers: [registry] });
+  const commands = new Counter({ name: 'qe_commands_total', help: 'Commands decided, by outcome', labelNames: ['outcome'], registers: [registry] });
+  new Gauge({
+    name: 'qe_feed_age_seconds',
+    help: 'Time since the last quote, per symbol',
+    labelNames: ['symbol'],
+    registers: [registry],
+    collect() {
+      const state = sources.state();
+      if (!state) return;
+      const now = sources.nowMs();
+      for (const [symbol, quote] of Object.entries(state.market.quotes)) this.set({ symbol }, (now - quote.receivedAtMs) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'qe_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      this.set({ quantile: '0.5' }, loopDelay.percentile(50) / 1e9);
+      this.set({ quantile: '0.99' }, loopDelay.percentile(99) / 1e9);
+      this.set({ quantile: '1' }, loopDelay.max / 1e9);
+      loopDelay.reset();
+    },
+  });
+  new Gauge({
+    name: 'qe_dlq_depth',
+    help: `Entries in the dead-letter stream (counted up to ${maxDeadLettersCounted})`,
+    registers: [registry],
+    async collect() {
+      this.set((await sources.log.readDeadLetters(maxDeadLettersCounted)).length);
+    },
+  });
+  new Gauge({
+    name: 'qe_sessions',
+    help: 'Sessions by status',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      const state = sources.state();
+      if (!state) return;
+      const counts: Record<string, number> = { active: 0, stopping: 0, closed: 0 };
+      for (const s of Object.values(state.durable.sessions)) counts[s.status] = (counts[s.status] ?? 0) + 1;
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+
+  return {
+    registry,
+    commandsCommitted(entryIds, readAtMs, nowMs) {
+      for (const id of entryIds) commandLatency.observe(Math.max(0, nowMs - appendedAtMs(id, readAtMs)) / 1000);
+    },
+    decided(input, decision) {
+      for (const event of decision.wal) if (event.type === 'order.status') orders.inc({ outcome: event.status });
+      if (input.kind !== 'command') return;
+      for (const event of decision.outbound) if (event.type === 'reply') commands.inc({ outcome: event.status });
+    },
+    stop() {
+      loopDelay.disable();
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { MarketState, Session } from './state.js';
+import type { MarketState, Position, Session } from './state.js';
 
 // Conservative mark-to-market: a long can only be sold at the bid, a short only bought back at the ask.
 // Valuing at mid or last trade would show profit that a wide or illiquid book cannot pay.
@@ -11,20 +11,33 @@ export interface Valuation {
   grossExposureUsd: number;
 }
 
+export interface PositionValue {
+  /** Where the position could be closed now: the bid for a long, the ask for a short. */
+  exitPrice: number;
+  unrealizedPnlUsd: number;
+  notionalUsd: number;
+}
+
+/** One position at its conservative exit price; null without a quote. */
+export function valuePosition(position: Position, quote: { bid: number; ask: number } | undefined): PositionValue | null {
+  if (!quote) return null;
+  const exitPrice = position.qty > 0 ? quote.bid : quote.ask;
+  return { exitPrice, unrealizedPnlUsd: position.qty * (exitPrice - position.entryPrice), notionalUsd: Math.abs(position.qty) * exitPrice };
+}
+
 export function valueSession(session: Session, market: MarketState): Valuation {
   let unrealizedPnlUsd = 0;
   let grossExposureUsd = 0;
   const unpricedSymbols: string[] = [];
   for (const [symbol, position] of Object.entries(session.positions)) {
     if (position.qty === 0) continue;
-    const quote = market.quotes[symbol];
-    if (!quote) {
+    const value = valuePosition(position, market.quotes[symbol]);
+    if (!value) {
       unpricedSymbols.push(symbol);
       continue;
     }
-    const exit = position.qty > 0 ? quote.bid : quote.ask;
-    unrealizedPnlUsd += position.qty * (exit - position.entryPrice);
-    grossExposureUsd += Math.abs(position.qty) * exit;
+    unrealizedPnlUsd += value.unrealizedPnlUsd;
+    grossExposureUsd += value.notionalUsd;
   }
   return {
     equityUsd: session.capitalUsd + session.realizedPnlUsd + unrealizedPnlUsd,

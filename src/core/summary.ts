@@ -1,5 +1,5 @@
 import type { DecisionContext } from './context.js';
-import { valueSession } from './mtm.js';
+import { valuePosition, valueSession } from './mtm.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
 
@@ -20,7 +20,12 @@ export function sessionSummary(ctx: DecisionContext, session: Session): unknown 
     horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
     paused: session.paused,
     killSwitch: session.killSwitch,
-    positions: session.positions,
+    // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
+    positions: Object.fromEntries(
+      Object.entries(session.positions)
+        .filter(([, p]) => p.qty !== 0)
+        .map(([symbol, p]) => [symbol, { ...p, ...(valuePosition(p, ctx.market.quotes[symbol]) ?? { exitPrice: null, unrealizedPnlUsd: null, notionalUsd: null }) }]),
+    ),
     realizedPnlUsd: session.realizedPnlUsd,
     ...valuation,
     openOrders,

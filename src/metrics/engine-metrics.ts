@@ -34,10 +34,41 @@ function appendedAtMs(entryId: string, readAtMs: number): number {
   return match ? Number(match[1]) : readAtMs;
 }
 
-export function createEngineMetrics(sources: EngineMetricsSources): EngineMetrics {
-  const registry = new Registry();
+/** A gauge of a process's event-loop delay (p50, p99, max) since the previous scrape; stop() when done. */
+export function registerEventLoopDelay(registry: Registry, name: string, help: string): { stop(): void } {
   const loopDelay = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
   loopDelay.enable();
+  // The histogram reports nanoseconds; NaN until the loop has been sampled once.
+  const seconds = (ns: number): number => (Number.isFinite(ns) ? ns / 1e9 : 0);
+  new Gauge({
+    name,
+    help,
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      this.set({ quantile: '0.5' }, seconds(loopDelay.percentile(50)));
+      this.set({ quantile: '0.99' }, seconds(loopDelay.percentile(99)));
+      this.set({ quantile: '1' }, seconds(loopDelay.max));
+      loopDelay.reset();
+    },
+  });
+  return { stop: () => loopDelay.disable() };
+}
+
+/** Entries in the dead-letter stream, read when scraped. */
+export function registerDlqDepth(registry: Registry, log: EngineLog): void {
+  new Gauge({
+    name: 'qe_dlq_depth',
+    help: `Entries in the command dead-letter stream (counted up to ${maxDeadLettersCounted})`,
+    registers: [registry],
+    async collect() {
+      this.set((await log.readDeadLetters(maxDeadLettersCounted)).length);
+    },
+  });
+}
+
+export function createEngineMetrics(sources: EngineMetricsSources): EngineMetrics {
+  const registry = new Registry();
 
   const commandLatency = new Histogram({
     name: 'qe_command_latency_seconds',
@@ -59,26 +90,8 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
       for (const [symbol, quote] of Object.entries(state.market.quotes)) this.set({ symbol }, (now - quote.receivedAtMs) / 1000);
     },
   });
-  new Gauge({
-    name: 'qe_event_loop_delay_seconds',
-    help: 'Event-loop delay since the previous scrape',
-    labelNames: ['quantile'],
-    registers: [registry],
-    collect() {
-      this.set({ quantile: '0.5' }, loopDelay.percentile(50) / 1e9);
-      this.set({ quantile: '0.99' }, loopDelay.percentile(99) / 1e9);
-      this.set({ quantile: '1' }, loopDelay.max / 1e9);
-      loopDelay.reset();
-    },
-  });
-  new Gauge({
-    name: 'qe_dlq_depth',
-    help: `Entries in the dead-letter stream (counted up to ${maxDeadLettersCounted})`,
-    registers: [registry],
-    async collect() {
-      this.set((await sources.log.readDeadLetters(maxDeadLettersCounted)).length);
-    },
-  });
+  const loopDelay = registerEventLoopDelay(registry, 'qe_event_loop_delay_seconds', 'Event-loop delay of the engine process since the previous scrape, by quantile');
+  registerDlqDepth(registry, sources.log);
   new Gauge({
     name: 'qe_sessions',
     help: 'Sessions by status',
@@ -104,7 +117,7 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
       for (const event of decision.outbound) if (event.type === 'reply') commands.inc({ outcome: event.status });
     },
     stop() {
-      loopDelay.disable();
+      loopDelay.stop();
     },
   };
 }

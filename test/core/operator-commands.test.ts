@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../src/core/outputs.js';
-import { CoreDriver, placed, replies, withConfig } from './fixtures.js';
+import { decide } from '../../src/core/decide.js';
+import { CoreDriver, placed, replies, stateWithPositions, T0, testConfig, withConfig, withQuote } from './fixtures.js';
 
 // Commands behind the operator surfaces: live approval by an admin, the user list, trades, and the equity
 // samples dashboards draw their curves from.
@@ -83,5 +84,17 @@ describe('equity samples', () => {
     const stop = d.command({ id: 'stop', userId: 'alice', type: 'session.stop' });
     expect(equityOf(stop.outbound)).toEqual([expect.objectContaining({ summary: expect.objectContaining({ status: 'closed', positions: {} }) })]);
     expect(equityOf(d.timer(10_000).outbound)).toEqual([]);
+  });
+});
+
+describe('session summary', () => {
+  it('values each position where it could be closed: longs at the bid, shorts at the ask', () => {
+    const state = withQuote(withQuote(stateWithPositions({ capitalUsd: 10_000, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 50_000 }, { symbol: 'ETHUSDT', qty: -1, entryPrice: 3_000 }] }), 'BTCUSDT', 50_100, 50_200, T0), 'ETHUSDT', 2_900, 2_950, T0);
+    const d = decide(state, { kind: 'command', delivery: { entryId: '1-0', raw: JSON.stringify({ id: 'st', userId: 'u', type: 'status' }), deliveryCount: 1 } }, T0, testConfig);
+    const summary = (replies(d)[0]?.result as { session: { positions: Record<string, unknown>; unrealizedPnlUsd: number } }).session;
+    expect(summary.positions.BTCUSDT).toMatchObject({ qty: 0.1, exitPrice: 50_100, notionalUsd: 5_010 });
+    expect((summary.positions.BTCUSDT as { unrealizedPnlUsd: number }).unrealizedPnlUsd).toBeCloseTo(10, 6);
+    expect(summary.positions.ETHUSDT).toMatchObject({ qty: -1, exitPrice: 2_950, unrealizedPnlUsd: 50, notionalUsd: 2_950 });
+    expect(summary.unrealizedPnlUsd).toBeCloseTo(60, 6);
   });
 });

@@ -1,0 +1,112 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineLog } from '../../log/port.js';
+import type { Logger } from '../../util/logger.js';
+import type { ReadModel, ReplyView } from './read-model.js';
+import { emptyReadModel, foldOutbound, parseReply } from './read-model.js';
+
+// Follows the outbound stream from its beginning (a non-group tail: the dashboard acknowledges nothing and
+// takes nothing away from other consumers) and folds every record into the read model. It is also where a
+// command's reply is awaited: the waiter registers before the command is appended, so the reply cannot be
+// missed, and one tail serves every waiting request (the Redis adapter has a single blocking connection,
+// so concurrent blocking tails would only queue behind each other).
+
+export interface FollowerLimits {
+  /** Records read per tail call. */
+  batchEntries: number;
+  /** How long one tail call may block waiting for new records, ms. */
+  blockMs: number;
+  /** Pause after an empty read (adapters that do not block return at once), ms. */
+  idleMs: number;
+  /** Pause after a failed read before trying again, ms. */
+  retryMs: number;
+}
+
+export const defaultFollowerLimits: FollowerLimits = { batchEntries: 1_000, blockMs: 250, idleMs: 20, retryMs: 1_000 };
+
+export interface ReplyWaiter {
+  /** The first reply to the command, or null when none came within timeoutMs. */
+  first(timeoutMs: number): Promise<ReplyView | null>;
+  cancel(): void;
+}
+
+export interface FollowerStatus {
+  /** True once a read returned fewer records than asked for: the model has caught up with the stream. */
+  caughtUp: boolean;
+  lastError: string | null;
+  lastErrorAtMs: number | null;
+}
+
+export interface OutboundFollower {
+  model(): ReadModel;
+  status(): FollowerStatus;
+  /** Call before appending the command. */
+  expectReply(commandId: string): ReplyWaiter;
+  stop(): Promise<void>;
+}
+
+export function startOutboundFollower(log: EngineLog, logger: Logger, limits: FollowerLimits = defaultFollowerLimits): OutboundFollower {
+  const model = emptyReadModel();
+  const status: FollowerStatus = { caughtUp: false, lastError: null, lastErrorAtMs: null };
+  const waiters = new Map<string, (reply: ReplyView | null) => void>();
+  let stopped = false;
+
+  const notify = (data: string): void => {
+    if (waiters.size === 0) return;
+    const reply = parseReply(data);
+    const resolve = reply ? waiters.get(reply.commandId) : undefined;
+    if (!reply || !resolve) return;
+    waiters.delete(reply.commandId);
+    resolve(reply);
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const batch = await log.tailOutbound(model.lastId, limits.batchEntries, limits.blockMs);
+        for (const record of batch) {
+          foldOutbound(model, record.id, record.data);
+          notify(record.data);
+        }
+        if (batch.length < limits.batchEntries) status.caughtUp = true;
+        if (batch.length === 0 && !stopped) await sleep(limits.idleMs);
+      } catch (error) {
+        if (stopped) break;
+        status.lastError = error instanceof Error ? error.message : String(error);
+        status.lastErrorAtMs = Date.now();
+        logger.warn({ err: error }, 'dashboard: outbound read failed; retrying');
+        await sleep(limits.retryMs);
+      }
+    }
+  })();
+
+  return {
+    model: () => model,
+    status: () => ({ ...status }),
+    expectReply(commandId) {
+      let resolveReply: (reply: ReplyView | null) => void = () => undefined;
+      const replied = new Promise<ReplyView | null>((resolve) => (resolveReply = resolve));
+      waiters.set(commandId, resolveReply);
+      const cancel = (): void => {
+        waiters.delete(commandId);
+        resolveReply(null);
+      };
+      return {
+        async first(timeoutMs) {
+          const timer = setTimeout(cancel, timeoutMs);
+          try {
+            return await replied;
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+        cancel,
+      };
+    },
+    async stop() {
+      stopped = true;
+      for (const resolve of waiters.values()) resolve(null);
+      waiters.clear();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,288 @@
+import { z } from 'zod';
+
+// The dashboard's read model: a fold over the outbound stream (replies, alerts, equity events). It never
+// reads trading state directly, so what the page shows is exactly what the engine has committed.
+//
+// `foldOutbound` is deterministic (no I/O, no clock: every time comes from the events themselves). It
+// updates the model in place so that catching up on a long stream costs O(1) per event; every collection it
+// keeps is bounded by a named constant below.
+
+/** Equity points kept per session (oldest dropped first); at one point every ~5 s, about 5 hours. */
+export const maxEquityPointsPerSession = 3_600;
+/** Alerts kept, all users together, newest last. */
+export const maxRecentAlerts = 200;
+/** Replies kept, all users together, newest last (accepted `signals.route` replies are not kept: noise). */
+export const maxRecentReplies = 200;
+/** Sessions tracked; beyond it the closed session seen longest ago is forgotten. */
+export const maxTrackedSessions = 1_000;
+
+const finite = z.number().finite();
+
+const openOrderSchema = z.looseObject({
+  clientOrderId: z.string(),
+  symbol: z.string(),
+  side: z.string(),
+  quantity: z.union([z.string(), finite]),
+  price: z.union([z.string(), finite]).nullable().optional(),
+  status: z.string(),
+  purpose: z.string(),
+});
+
+/** The engine's session summary (src/core/command-handlers.ts `sessionSummary`); unknown fields are kept. */
+export const sessionSummarySchema = z.looseObject({
+  userId: z.string(),
+  mode: z.string(),
+  status: z.enum(['active', 'stopping', 'closed']),
+  capitalUsd: finite,
+  stopLossPct: finite.nullable(),
+  horizonDeadline: z.string().nullable(),
+  paused: z.boolean(),
+  killSwitch: z.looseObject({ engaged: z.boolean(), reason: z.string().nullable() }),
+  positions: z.record(z.string(), z.looseObject({ qty: finite, entryPrice: finite })),
+  realizedPnlUsd: finite,
+  equityUsd: finite,
+  unrealizedPnlUsd: finite,
+  grossExposureUsd: finite,
+  unpricedSymbols: z.array(z.string()),
+  openOrders: z.array(openOrderSchema),
+});
+
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+
+const replySchema = z.object({
+  type: z.literal('reply'),
+  commandId: z.string(),
+  userId: z.string().nullable(),
+  commandType: z.string().nullable(),
+  status: z.enum(['accepted', 'rejected', 'done']),
+  reason: z.string().nullable(),
+  result: z.unknown(),
+  atMs: finite,
+});
+
+const alertSchema = z.object({ type: z.literal('alert'), userId: z.string(), kind: z.string(), message: z.string(), atMs: finite });
+const equitySchema = z.object({ type: z.literal('equity'), userId: z.string(), atMs: finite, summary: z.unknown() });
+
+export type ReplyView = z.infer<typeof replySchema>;
+
+/** The reply in an outbound record, or null when the record is something else. */
+export function parseReply(data: string): ReplyView | null {
+  try {
+    const parsed = replySchema.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+export type AlertView = z.infer<typeof alertSchema>;
+
+export interface EquityPoint {
+  atMs: number;
+  equityUsd: number;
+}
+
+export interface SessionView {
+  userId: string;
+  summary: SessionSummary;
+  /** Time of the event the summary comes from (engine clock). */
+  summaryAtMs: number;
+  /** Where the summary comes from: an equity event, a reply (start/status), or patched by a later reply/alert. */
+  source: string;
+  equity: EquityPoint[];
+}
+
+export interface ReadModel {
+  /** Id of the last outbound record folded: where the follower resumes. */
+  lastId: string;
+  foldedEvents: number;
+  /** Records that were not JSON or not a known event shape. */
+  ignoredEvents: number;
+  /** Global halt as last answered by the engine; null = not seen yet. */
+  halted: boolean | null;
+  sessions: Map<string, SessionView>;
+  alerts: AlertView[];
+  replies: ReplyView[];
+}
+
+export function emptyReadModel(): ReadModel {
+  return { lastId: '0', foldedEvents: 0, ignoredEvents: 0, halted: null, sessions: new Map(), alerts: [], replies: [] };
+}
+
+const killSwitchAlertKinds = new Set(['stop_loss', 'horizon', 'stale_feed', 'kill_switch']);
+
+function pushBounded<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+function addEquityPoint(view: SessionView, point: EquityPoint): void {
+  const last = view.equity[view.equity.length - 1];
+  if (last && point.atMs < last.atMs) return; // the chart's x axis must only grow
+  if (last && point.atMs === last.atMs) view.equity[view.equity.length - 1] = point;
+  else pushBounded(view.equity, point, maxEquityPointsPerSession);
+}
+
+function forgetOldSessions(model: ReadModel): void {
+  if (model.sessions.size <= maxTrackedSessions) return;
+  let oldest: SessionView | null = null;
+  for (const view of model.sessions.values()) {
+    if (view.summary.status !== 'closed') continue;
+    if (!oldest || view.summaryAtMs < oldest.summaryAtMs) oldest = view;
+  }
+  if (oldest) model.sessions.delete(oldest.userId);
+}
+
+/** A full summary from the engine (start/status reply, equity event) replaces what we knew. */
+function setSummary(model: ReadModel, raw: unknown, atMs: number, source: string, newSession: boolean): void {
+  const parsed = sessionSummarySchema.safeParse(raw);
+  if (!parsed.success) return;
+  const summary = parsed.data;
+  const existing = model.sessions.get(summary.userId);
+  if (!existing || newSession) {
+    model.sessions.set(summary.userId, { userId: summary.userId, summary, summaryAtMs: atMs, source, equity: [] });
+    forgetOldSessions(model);
+  } else {
+    existing.summary = summary;
+    existing.summaryAtMs = atMs;
+    existing.source = source;
+  }
+  const view = model.sessions.get(summary.userId);
+  if (view) addEquityPoint(view, { atMs, equityUsd: summary.equityUsd });
+}
+
+/** A partial change learnt from a reply or an alert, applied on top of the last full summary. */
+function patchSummary(model: ReadModel, userId: string | null, atMs: number, source: string, patch: (s: SessionSummary) => SessionSummary): SessionView | null {
+  const view = userId === null ? undefined : model.sessions.get(userId);
+  if (!view) return null;
+  view.summary = patch(view.summary);
+  view.summaryAtMs = Math.max(view.summaryAtMs, atMs);
+  view.source = source;
+  return view;
+}
+
+function record(result: unknown): Record<string, unknown> {
+  return typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {};
+}
+
+function foldReply(model: ReadModel, reply: ReplyView): void {
+  if (!(reply.commandType === 'signals.route' && reply.status !== 'rejected')) pushBounded(model.replies, reply, maxRecentReplies);
+  if (reply.status === 'rejected') return;
+  const result = record(reply.result);
+  const source = `reply ${reply.commandType ?? '?'} ${reply.status}`;
+  switch (reply.commandType) {
+    case 'session.start':
+      setSummary(model, reply.result, reply.atMs, source, true);
+      return;
+    case 'status':
+      if (typeof result.halted === 'boolean') model.halted = result.halted;
+      if (result.session) setSummary(model, result.session, reply.atMs, source, false);
+      return;
+    case 'session.stop': {
+      if (reply.status === 'accepted') {
+        patchSummary(model, reply.userId, reply.atMs, source, (s) => (s.status === 'closed' ? s : { ...s, status: 'stopping' }));
+        return;
+      }
+      // "done": the engine answers it only once the session is flat with no open order, and closed.
+      const realized = typeof result.realizedPnlUsd === 'number' && Number.isFinite(result.realizedPnlUsd) ? result.realizedPnlUsd : null;
+      const view = patchSummary(model, reply.userId, reply.atMs, source, (s) => {
+        const realizedPnlUsd = realized ?? s.realizedPnlUsd;
+        return { ...s, status: 'closed', positions: {}, openOrders: [], unrealizedPnlUsd: 0, grossExposureUsd: 0, unpricedSymbols: [], realizedPnlUsd, equityUsd: s.capitalUsd + realizedPnlUsd };
+      });
+      if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd });
+      return;
+    }
+    case 'session.pause':
+    case 'session.resume':
+      if (typeof result.paused === 'boolean') {
+        const paused = result.paused;
+        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, paused }));
+      }
+      return;
+    case 'session.set_stoploss':
+      if (typeof result.stopLossPct === 'number') {
+        const stopLossPct = result.stopLossPct;
+        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, stopLossPct }));
+      }
+      return;
+    case 'session.set_horizon':
+      if (typeof result.horizonDeadline === 'string') {
+        const horizonDeadline = result.horizonDeadline;
+        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, horizonDeadline }));
+      }
+      return;
+    case 'admin.halt_all':
+    case 'admin.resume_all':
+      if (typeof result.halted === 'boolean') model.halted = result.halted;
+      return;
+    default:
+      return;
+  }
+}
+
+function foldAlert(model: ReadModel, alert: AlertView): void {
+  pushBounded(model.alerts, alert, maxRecentAlerts);
+  if (killSwitchAlertKinds.has(alert.kind)) {
+    patchSummary(model, alert.userId, alert.atMs, `alert ${alert.kind}`, (s) =>
+      s.status === 'closed' || s.killSwitch.engaged ? s : { ...s, killSwitch: { ...s.killSwitch, engaged: true, reason: alert.kind } },
+    );
+  }
+}
+
+/** Folds one outbound record (its id and its JSON text) into the model. Unknown or malformed events are counted and skipped. */
+export function foldOutbound(model: ReadModel, recordId: string, data: string): ReadModel {
+  model.lastId = recordId;
+  let event: unknown;
+  try {
+    event = JSON.parse(data);
+  } catch {
+    model.ignoredEvents += 1;
+    return model;
+  }
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  if (type === 'reply') {
+    const reply = replySchema.safeParse(event);
+    if (reply.success) {
+      foldReply(model, reply.data);
+      model.foldedEvents += 1;
+      return model;
+    }
+  } else if (type === 'alert') {
+    const alert = alertSchema.safeParse(event);
+    if (alert.success) {
+      foldAlert(model, alert.data);
+      model.foldedEvents += 1;
+      return model;
+    }
+  } else if (type === 'equity') {
+    const equity = equitySchema.safeParse(event);
+    if (equity.success) {
+      const known = model.sessions.get(equity.data.userId);
+      // A new session for a user whose last one closed starts a new curve.
+      const parsed = sessionSummarySchema.safeParse(equity.data.summary);
+      const newSession = known !== undefined && known.summary.status === 'closed' && parsed.success && parsed.data.status !== 'closed';
+      setSummary(model, equity.data.summary, equity.data.atMs, 'equity', newSession);
+      model.foldedEvents += 1;
+      return model;
+    }
+  }
+  model.ignoredEvents += 1;
+  return model;
+}
+
+/** The JSON shape served at /api/state. */
+export interface StateView {
+  lastId: string;
+  foldedEvents: number;
+  ignoredEvents: number;
+  halted: boolean | null;
+  sessions: (Omit<SessionView, 'equity'> & { equity: [number, number][] })[];
+  alerts: AlertView[];
+  replies: ReplyView[];
+}
+
+export function stateView(model: ReadModel): StateView {
+  const sessions = [...model.sessions.values()]
+    .sort((a, b) => a.userId.localeCompare(b.userId))
+    .map((s) => ({ userId: s.userId, summary: s.summary, summaryAtMs: s.summaryAtMs, source: s.source, equity: s.equity.map((p): [number, number] => [p.atMs, p.equityUsd]) }));
+  return { lastId: model.lastId, foldedEvents: model.foldedEvents, ignoredEvents: model.ignoredEvents, halted: model.halted, sessions, alerts: [...model.alerts], replies: [...model.replies] };
+}

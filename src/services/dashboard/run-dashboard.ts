@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { openLog } from '../../log/open.js';
+import { parseFlags, untilSignal } from '../../util/args.js';
+import { createLogger } from '../../util/logger.js';
+import { startDashboard } from './server.js';
+
+// `quant-engine dashboard`: the web dashboard against the same log as the engine (Redis with REDIS_URL,
+// else the SQLite file of a running `npm start`). The token is read from the environment only: a flag
+// would show it in `ps`.
+
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+export const dashboardEnvSchema = z.object({
+  QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+  QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  QE_DASHBOARD_TOKEN: z
+    .string()
+    .optional()
+    .transform((t) => (t === undefined || t === '' ? null : t)),
+  REDIS_URL: z.string().url().optional(),
+  QE_REDIS_PREFIX: z.string().default(''),
+  QE_SQLITE_PATH: z.string().default('data/quant-engine.db'),
+  QE_ADMIN_IDS: list.default(['operator']),
+  QE_RUN_SECONDS: z.coerce.number().nonnegative().default(0),
+});
+
+export type DashboardEnv = z.infer<typeof dashboardEnvSchema>;
+
+export function readDashboardEnv(source: NodeJS.ProcessEnv = process.env): DashboardEnv {
+  const parsed = dashboardEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
+    throw new Error(`invalid configuration:\n  ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Flags: --host, --port, --redis-url, --redis-prefix, --sqlite-path override the environment. */
+export async function runDashboard(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  const env = readDashboardEnv({
+    ...process.env,
+    ...(flags.host ? { QE_DASHBOARD_HOST: flags.host } : {}),
+    ...(flags.port ? { QE_DASHBOARD_PORT: flags.port } : {}),
+  });
+  const logger = createLogger('dashboard');
+  const log = await openLog({
+    redisUrl: flags['redis-url'] ?? env.REDIS_URL,
+    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+  });
+  try {
+    await log.init();
+    const dashboard = await startDashboard({
+      log,
+      host: env.QE_DASHBOARD_HOST,
+      port: env.QE_DASHBOARD_PORT,
+      token: env.QE_DASHBOARD_TOKEN,
+      adminUserId: env.QE_ADMIN_IDS[0] ?? 'operator',
+      logger,
+    });
+    // Machine-readable line for supervisors and tests; the token is never printed.
+    process.stdout.write(`${JSON.stringify({ dashboard: dashboard.url, auth: env.QE_DASHBOARD_TOKEN !== null })}\n`);
+    const why = await untilSignal(env.QE_RUN_SECONDS);
+    logger.info({ why }, 'stopping');
+    await dashboard.close();
+  } finally {
+    await log.close();
+  }
+}

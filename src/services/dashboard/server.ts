@@ -1,0 +1,271 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { serve } from '@hono/node-server';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { EngineLog } from '../../log/port.js';
+import type { Logger } from '../../util/logger.js';
+import type { FollowerLimits, OutboundFollower } from './follower.js';
+import { defaultFollowerLimits, startOutboundFollower } from './follower.js';
+import type { DashboardMetrics, MetricsSource } from './metrics.js';
+import { maxDeadLettersCounted } from '../../metrics/engine-metrics.js';
+import { createDashboardMetrics } from './metrics.js';
+import { renderPage } from './page.js';
+import { stateView } from './read-model.js';
+
+// `quant-engine dashboard`: one local web page, a JSON API and Prometheus metrics. It reads only the
+// outbound stream (through the follower's read model) and the dead-letter stream, and acts only by
+// appending commands, exactly like the CLI: the engine stays the single writer of trading state.
+
+/** Request bodies larger than this are refused with 413 before they are parsed. */
+export const maxCommandBodyBytes = 16 * 1024;
+/** How long POST /api/commands waits for the engine's first reply before answering 504, ms. */
+export const commandReplyTimeoutMs = 10_000;
+/** Dead letters returned by /api/dlq (the newest). */
+export const dlqShownEntries = 100;
+
+const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'userId may hold letters, digits and . _ : -');
+const userAction = (action: 'stop' | 'pause' | 'resume' | 'status') => z.strictObject({ action: z.literal(action), userId: idSchema });
+
+/** Body of POST /api/commands. */
+export const dashboardCommandSchema = z.discriminatedUnion('action', [
+  userAction('stop'),
+  userAction('pause'),
+  userAction('resume'),
+  userAction('status'),
+  z.strictObject({ action: z.literal('set_stoploss'), userId: idSchema, pct: z.number().finite().gt(0).lt(100) }),
+  z.strictObject({ action: z.literal('halt_all'), reason: z.string().max(200).optional() }),
+  z.strictObject({ action: z.literal('resume_all') }),
+]);
+
+export type DashboardCommand = z.infer<typeof dashboardCommandSchema>;
+
+const commandTypeOf = {
+  stop: 'session.stop',
+  pause: 'session.pause',
+  resume: 'session.resume',
+  status: 'status',
+  set_stoploss: 'session.set_stoploss',
+  halt_all: 'admin.halt_all',
+  resume_all: 'admin.resume_all',
+} as const;
+
+export function newCommandId(): string {
+  return `dash-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** The engine command (src/core/commands.ts schema) for a dashboard action. */
+export function engineCommand(action: DashboardCommand, adminUserId: string, id: string, nowMs: number): Record<string, unknown> {
+  const base = { id, type: commandTypeOf[action.action], source: 'dashboard', issuedAtMs: nowMs };
+  switch (action.action) {
+    case 'halt_all':
+      return { ...base, userId: adminUserId, ...(action.reason ? { reason: action.reason } : {}) };
+    case 'resume_all':
+      return { ...base, userId: adminUserId };
+    case 'set_stoploss':
+      return { ...base, userId: action.userId, pct: action.pct };
+    default:
+      return { ...base, userId: action.userId };
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function tokenMatches(given: string | null | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function presentedToken(c: Context): string | null {
+  const header = c.req.header('authorization');
+  const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1];
+  return bearer ?? c.req.query('token') ?? null;
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
+}
+
+const require = createRequire(import.meta.url);
+let assetCache: { js: string; css: string } | null = null;
+function uplotAssets(): { js: string; css: string } {
+  assetCache ??= {
+    js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+  };
+  return assetCache;
+}
+
+export interface DashboardAppDeps {
+  log: EngineLog;
+  follower: OutboundFollower;
+  metrics: DashboardMetrics;
+  token: string | null;
+  adminUserId: string;
+  logger: Logger;
+  replyTimeoutMs?: number;
+}
+
+/** The HTTP app alone (tests drive it with `app.request`). */
+export function createDashboardApp(deps: DashboardAppDeps): Hono {
+  const app = new Hono();
+  const replyTimeoutMs = deps.replyTimeoutMs ?? commandReplyTimeoutMs;
+  const token = deps.token;
+
+  app.use('*', async (c, next) => {
+    if (token !== null) {
+      if (!tokenMatches(presentedToken(c), token)) {
+        c.header('WWW-Authenticate', 'Bearer realm="quant-engine dashboard"');
+        return c.json({ error: 'unauthorized: send Authorization: Bearer <token> or ?token=<token>' }, 401);
+      }
+    } else if (!isLoopbackHost(new URL(c.req.url).hostname)) {
+      // Without a token the dashboard only listens on loopback; a foreign Host name means DNS rebinding.
+      return c.json({ error: 'forbidden: unexpected Host for a dashboard without a token' }, 403);
+    }
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cache-Control', 'no-store');
+  });
+
+  app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null })));
+
+  app.get('/assets/uPlot.iife.min.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(uplotAssets().js);
+  });
+  app.get('/assets/uPlot.min.css', (c) => {
+    c.header('Content-Type', 'text/css; charset=utf-8');
+    return c.body(uplotAssets().css);
+  });
+
+  app.get('/api/state', (c) => c.json({ ...stateView(deps.follower.model()), follower: deps.follower.status(), nowMs: Date.now() }));
+
+  app.get('/api/dlq', async (c) => {
+    const all = await deps.log.readDeadLetters(maxDeadLettersCounted);
+    return c.json({ depth: all.length, depthCappedAt: maxDeadLettersCounted, entries: all.slice(-dlqShownEntries) });
+  });
+
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await deps.metrics.text();
+    c.header('Content-Type', contentType);
+    return c.body(body);
+  });
+
+  app.post(
+    '/api/commands',
+    bodyLimit({ maxSize: maxCommandBodyBytes, onError: (c) => c.json({ error: `request body over the ${maxCommandBodyBytes}-byte limit` }, 413) }),
+    async (c) => {
+      const origin = c.req.header('origin');
+      if (origin !== undefined && origin !== new URL(c.req.url).origin) return c.json({ error: `forbidden: cross-origin request from ${origin}` }, 403);
+      if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+        return c.json({ error: 'send the command as Content-Type: application/json' }, 415);
+      }
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: 'request body is not valid JSON' }, 400);
+      }
+      const parsed = dashboardCommandSchema.safeParse(body);
+      if (!parsed.success) return c.json({ error: `invalid command: ${issuesText(parsed.error)}` }, 400);
+      const commandId = newCommandId();
+      const command = engineCommand(parsed.data, deps.adminUserId, commandId, Date.now());
+      const waiter = deps.follower.expectReply(commandId); // before the append: the reply cannot slip past
+      try {
+        await deps.log.appendCommand(JSON.stringify(command));
+      } catch (error) {
+        waiter.cancel();
+        deps.logger.error({ err: error, commandId }, 'dashboard: command not appended');
+        return c.json({ commandId, error: 'the command could not be appended to the log' }, 503);
+      }
+      deps.logger.info({ commandId, type: command.type, userId: command.userId }, 'dashboard: command appended');
+      const reply = await waiter.first(replyTimeoutMs);
+      if (!reply) return c.json({ commandId, command, error: `no answer within ${replyTimeoutMs} ms (is the execution service running?); the command stays queued` }, 504);
+      return c.json({ commandId, command, reply });
+    },
+  );
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((error, c) => {
+    deps.logger.error({ err: error }, 'dashboard: request failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
+  return app;
+}
+
+export interface DashboardOptions {
+  log: EngineLog;
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Required when host is not loopback. */
+  token: string | null;
+  /** `admin.halt_all` / `admin.resume_all` are sent as this user (must be in QE_ADMIN_IDS). */
+  adminUserId: string;
+  /** The engine's prom-client Registry, served after the dashboard's own metrics. */
+  metrics?: MetricsSource;
+  logger: Logger;
+  replyTimeoutMs?: number;
+  followerLimits?: FollowerLimits;
+}
+
+export interface DashboardHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startDashboard(opts: DashboardOptions): Promise<DashboardHandle> {
+  const token = opts.token === null || opts.token === '' ? null : opts.token;
+  if (token === null && !isLoopbackHost(opts.host)) {
+    throw new Error(`dashboard: refusing to listen on ${opts.host} without a token; set QE_DASHBOARD_TOKEN or use 127.0.0.1`);
+  }
+  const follower = startOutboundFollower(opts.log, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
+  const metrics = createDashboardMetrics(opts.log, opts.metrics);
+  const app = createDashboardApp({ log: opts.log, follower, metrics, token, adminUserId: opts.adminUserId, logger: opts.logger, ...(opts.replyTimeoutMs ? { replyTimeoutMs: opts.replyTimeoutMs } : {}) });
+  let server: ReturnType<typeof serve>;
+  let address: AddressInfo;
+  try {
+    address = await new Promise<AddressInfo>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    metrics.close();
+    await follower.stop();
+    throw error;
+  }
+  const urlHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  const url = `http://${isLoopbackHost(opts.host) && opts.host === 'localhost' ? 'localhost' : urlHost}:${address.port}`;
+  opts.logger.info({ url, auth: token !== null }, 'dashboard listening');
+  return {
+    url,
+    port: address.port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections (an open page polling) would otherwise hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      metrics.close();
+      await follower.stop();
+    },
+  };
+}

@@ -1,0 +1,247 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MemoryLog } from '../../src/log/memory-log.js';
+import { openMemoryLog } from '../../src/log/memory-log.js';
+import type { OutboundFollower } from '../../src/services/dashboard/follower.js';
+import { startOutboundFollower } from '../../src/services/dashboard/follower.js';
+import type { MetricsSource } from '../../src/services/dashboard/metrics.js';
+import { createDashboardMetrics } from '../../src/services/dashboard/metrics.js';
+import { createDashboardApp, maxCommandBodyBytes, startDashboard } from '../../src/services/dashboard/server.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { waitFor } from '../support/wait.js';
+
+// The HTTP API against an in-memory log: what the page reads, what it may send, and who may ask.
+
+const followerLimits = { batchEntries: 100, blockMs: 0, idleMs: 5, retryMs: 50 };
+
+interface Rig {
+  log: MemoryLog;
+  follower: OutboundFollower;
+  app: ReturnType<typeof createDashboardApp>;
+  close(): Promise<void>;
+}
+
+const open: Rig[] = [];
+afterEach(async () => {
+  for (const rig of open.splice(0)) await rig.close();
+});
+
+function rig(opts: { token?: string | null; replyTimeoutMs?: number; metrics?: MetricsSource } = {}): Rig {
+  const log = openMemoryLog();
+  const follower = startOutboundFollower(log, silentLogger(), followerLimits);
+  const metrics = createDashboardMetrics(log, opts.metrics);
+  const app = createDashboardApp({ log, follower, metrics, token: opts.token ?? null, adminUserId: 'root-admin', logger: silentLogger(), replyTimeoutMs: opts.replyTimeoutMs ?? 20_000 });
+  const r: Rig = {
+    log,
+    follower,
+    app,
+    async close() {
+      metrics.close();
+      await follower.stop();
+    },
+  };
+  open.push(r);
+  return r;
+}
+
+async function commitOutbound(log: MemoryLog, events: unknown[]): Promise<void> {
+  await log.commit({ wal: [], outbound: events.map((e) => JSON.stringify(e)), ack: [], deadLetters: [] });
+}
+
+/** Stands in for the execution service: reads each command and commits the replies `answer` gives. */
+function fakeEngine(log: MemoryLog, answer: (command: Record<string, unknown>) => unknown[]): { seen: Record<string, unknown>[]; stop(): Promise<void> } {
+  const seen: Record<string, unknown>[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const d of await log.readCommands('fake', 10, 0)) {
+        const command = JSON.parse(d.raw) as Record<string, unknown>;
+        seen.push(command);
+        await log.commit({ wal: [], outbound: answer(command).map((e) => JSON.stringify(e)), ack: [d.entryId], deadLetters: [] });
+      }
+      await sleep(5);
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+const summary = {
+  userId: 'alice',
+  mode: 'paper',
+  status: 'active',
+  capitalUsd: 1000,
+  stopLossPct: 5,
+  horizonDeadline: null,
+  paused: false,
+  killSwitch: { engaged: false, reason: null, atMs: null },
+  positions: { BTCUSDT: { qty: 0.01, entryPrice: 50_000 } },
+  realizedPnlUsd: 0,
+  equityUsd: 995,
+  unrealizedPnlUsd: -5,
+  grossExposureUsd: 495,
+  unpricedSymbols: [],
+  openOrders: [],
+};
+
+function post(app: Rig['app'], body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return Promise.resolve(app.request('/api/commands', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+}
+
+describe('dashboard API', () => {
+  it('serves the read model folded from the outbound stream', async () => {
+    const { log, app } = rig();
+    await commitOutbound(log, [
+      { type: 'reply', commandId: 'c1', userId: 'alice', commandType: 'session.start', status: 'done', reason: null, result: summary, atMs: 1_000 },
+      { type: 'alert', userId: 'alice', kind: 'fill', message: 'BUY 0.01 BTCUSDT', atMs: 1_500 },
+      { type: 'mystery', atMs: 1 },
+    ]);
+    const state = await waitFor('state with alice', async () => {
+      const body = (await (await app.request('/api/state')).json()) as { sessions: { userId: string }[]; alerts: unknown[] };
+      return body.sessions.length > 0 && body.alerts.length > 0 ? body : undefined;
+    });
+    expect(state).toMatchObject({
+      foldedEvents: 2,
+      ignoredEvents: 1,
+      sessions: [{ userId: 'alice', summary: { status: 'active', positions: { BTCUSDT: { qty: 0.01 } }, equityUsd: 995 }, equity: [[1_000, 995]] }],
+      alerts: [{ userId: 'alice', kind: 'fill' }],
+      follower: { caughtUp: true, lastError: null },
+    });
+  });
+
+  it('appends the engine command for an action and returns the engine reply', async () => {
+    const { log, app } = rig();
+    const engine = fakeEngine(log, (cmd) => [{ type: 'reply', commandId: cmd.id, userId: cmd.userId, commandType: cmd.type, status: cmd.type === 'session.stop' ? 'accepted' : 'done', reason: null, result: null, atMs: 1 }]);
+    try {
+      const res = await post(app, { action: 'stop', userId: 'alice' });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { commandId: string; reply: Record<string, unknown> };
+      expect(body.reply).toMatchObject({ type: 'reply', commandId: body.commandId, commandType: 'session.stop', status: 'accepted', userId: 'alice' });
+      expect(body.commandId).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
+      expect(engine.seen[0]).toMatchObject({ id: body.commandId, type: 'session.stop', userId: 'alice', source: 'dashboard' });
+
+      const sl = (await (await post(app, { action: 'set_stoploss', userId: 'alice', pct: 2.5 })).json()) as { reply: { status: string } };
+      expect(sl.reply.status).toBe('done');
+      expect(engine.seen[1]).toMatchObject({ type: 'session.set_stoploss', userId: 'alice', pct: 2.5, source: 'dashboard' });
+
+      // Global actions go out as the configured admin, whatever the page sends.
+      expect((await post(app, { action: 'halt_all', reason: 'incident' })).status).toBe(200);
+      expect((await post(app, { action: 'resume_all' })).status).toBe(200);
+      expect(engine.seen.slice(2)).toMatchObject([
+        { type: 'admin.halt_all', userId: 'root-admin', reason: 'incident', source: 'dashboard' },
+        { type: 'admin.resume_all', userId: 'root-admin', source: 'dashboard' },
+      ]);
+      expect(new Set(engine.seen.map((c) => c.id)).size).toBe(4);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('answers 504 and keeps the command queued when the engine does not answer', async () => {
+    const { log, app } = rig({ replyTimeoutMs: 50 });
+    const res = await post(app, { action: 'pause', userId: 'alice' });
+    expect(res.status).toBe(504);
+    const body = (await res.json()) as { commandId: string; error: string };
+    expect(body.error).toMatch(/no answer within 50 ms/);
+    expect(log.commands().map((c) => JSON.parse(c.data).id)).toEqual([body.commandId]);
+  });
+
+  it('refuses bad bodies with 400 and a reason, big ones with 413, and nothing reaches the log', async () => {
+    const { log, app } = rig();
+    const cases: [unknown, RegExp][] = [
+      ['{not json', /not valid JSON/],
+      [{ action: 'liquidate', userId: 'alice' }, /action/],
+      [{ action: 'stop' }, /userId/],
+      [{ action: 'stop', userId: 'al ice' }, /userId may hold/],
+      [{ action: 'set_stoploss', userId: 'alice', pct: 150 }, /pct/],
+      [{ action: 'set_stoploss', userId: 'alice', pct: '5' }, /pct/],
+      [{ action: 'stop', userId: 'alice', type: 'admin.halt_all' }, /type|unrecognized/i],
+    ];
+    for (const [body, reason] of cases) {
+      const res = await post(app, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(reason);
+    }
+    const big = await post(app, { action: 'halt_all', reason: 'x'.repeat(maxCommandBodyBytes) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: string }).error).toMatch(/limit/);
+    const form = await app.request('/api/commands', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ action: 'resume_all' }) });
+    expect(form.status).toBe(415);
+    const crossSite = await post(app, { action: 'resume_all' }, { Origin: 'https://evil.example' });
+    expect(crossSite.status).toBe(403);
+    expect(log.commands()).toHaveLength(0);
+  });
+
+  it('needs the token on every route when one is set, compared exactly', async () => {
+    const { app } = rig({ token: 's3cret-token' });
+    for (const path of ['/', '/api/state', '/api/dlq', '/metrics', '/assets/uPlot.iife.min.js']) {
+      expect((await app.request(path)).status, path).toBe(401);
+      expect((await app.request(path, { headers: { Authorization: 'Bearer s3cret-tokeN' } })).status, path).toBe(401);
+      expect((await app.request(`${path}?token=s3cret-toke`)).status, path).toBe(401);
+      expect((await app.request(path, { headers: { Authorization: 'Bearer s3cret-token' } })).status, path).toBe(200);
+      expect((await app.request(`${path}?token=s3cret-token`)).status, path).toBe(200);
+    }
+    expect((await post(app, { action: 'resume_all' })).status).toBe(401);
+    // The page carries the token it was opened with into its asset URLs (its fetches add the header).
+    const page = await (await app.request('/?token=s3cret-token')).text();
+    expect(page).toContain('/assets/uPlot.iife.min.js?token=s3cret-token');
+  });
+
+  it('without a token only answers loopback Host names', async () => {
+    const { app } = rig();
+    expect((await app.request('http://127.0.0.1:8080/api/state')).status).toBe(200);
+    expect((await app.request('http://localhost:8080/api/state')).status).toBe(200);
+    expect((await app.request('http://rebound.example:8080/api/state')).status).toBe(403);
+  });
+
+  it('serves its DLQ depth and the engine registry on /metrics, and the DLQ on /api/dlq', async () => {
+    const engineRegistry = new Registry();
+    new Counter({ name: 'qe_test_engine_commands_total', help: 'test', registers: [engineRegistry] }).inc(3);
+    const { log, app } = rig({ metrics: engineRegistry });
+    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: '9', raw: 'garbage', reason: 'command is not valid JSON' }, { entryId: '10', raw: '{}', reason: 'invalid command' }] });
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/^qe_dlq_depth 2$/m);
+    expect(text).toMatch(/^qe_dashboard_event_loop_delay_seconds\{quantile="0.99"\} /m);
+    expect(text).toMatch(/^qe_test_engine_commands_total 3$/m);
+    // When the engine registry defines a name too (qe_dlq_depth in-process), the family appears once: the engine's.
+    const inProcess = new Registry();
+    new Gauge({ name: 'qe_dlq_depth', help: 'engine', registers: [inProcess] }).set(7);
+    const merged = await (await rig({ metrics: inProcess }).app.request('/metrics')).text();
+    expect(merged.match(/^# TYPE qe_dlq_depth /gm)).toHaveLength(1);
+    expect(merged).toMatch(/^qe_dlq_depth 7$/m);
+    expect(merged).toMatch(/^# TYPE qe_dashboard_event_loop_delay_seconds gauge$/m);
+    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { raw: string; reason: string }[] };
+    expect(dlq.depth).toBe(2);
+    expect(dlq.entries.map((e) => e.raw)).toEqual(['garbage', '{}']);
+  });
+});
+
+describe('startDashboard', () => {
+  it('refuses a non-loopback host without a token', async () => {
+    const log = openMemoryLog();
+    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: null, adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(/without a token/);
+    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: '', adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(/without a token/);
+  });
+
+  it('listens on a free port and serves the page over HTTP', async () => {
+    const log = openMemoryLog();
+    const dashboard = await startDashboard({ log, host: '127.0.0.1', port: 0, token: null, adminUserId: 'operator', logger: silentLogger(), followerLimits });
+    try {
+      expect(dashboard.port).toBeGreaterThan(0);
+      const res = await fetch(`${dashboard.url}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<title>Quant Engine dashboard</title>');
+      const js = await fetch(`${dashboard.url}/assets/uPlot.iife.min.js`);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect(await js.text()).toContain('uPlot');
+    } finally {
+      await dashboard.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { runAll } from './services/all/run-all.js';
 import { runCli } from './services/cli/run-cli.js';
+import { runDashboard } from './services/dashboard/run-dashboard.js';
+import { runTelegram } from './services/telegram/run-telegram.js';
 import { runExecution } from './services/execution/run-execution.js';
 import { runSimulatorCli } from './simulator/main.js';
 
@@ -8,11 +10,14 @@ import { runSimulatorCli } from './simulator/main.js';
 
 const usage = `usage: quant-engine <service> [flags]
 services:
-  all                       simulator + execution (SQLite, paper) + reference signals in one process
+  all                       simulator + execution (SQLite, paper) + reference signals + dashboard in one process
+                            (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
                             the execution service alone
   simulator [--port N] [--seed N]
                             the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
+  telegram                  the Telegram bot (TELEGRAM_BOT_TOKEN, QE_TELEGRAM_USER_IDS, QE_TELEGRAM_ADMIN_IDS)
+  dashboard                 the local web dashboard, JSON API and /metrics (QE_DASHBOARD_HOST/PORT/TOKEN)
   cli <command> ...         operator commands and log inspection (quant-engine cli help)
 configuration: environment variables, see README.md`;
 
@@ -27,6 +32,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'simulator':
       await runSimulatorCli(rest);
+      return;
+    case 'telegram':
+      await runTelegram(rest);
+      return;
+    case 'dashboard':
+      await runDashboard(rest);
       return;
     case 'cli':
       process.exitCode = await runCli(rest);

@@ -9,6 +9,8 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
 const intMs = z.coerce.number().int().positive();
+/** Telegram user ids: decimal numbers, comma-separated. */
+export const telegramIdList = list.pipe(z.array(z.string().regex(/^\d{1,20}$/, 'Telegram user ids are numbers')));
 
 export const envSchema = z.object({
   /** Redis URL: use Redis Streams for the log. Absent: embedded SQLite. */
@@ -38,9 +40,9 @@ export const envSchema = z.object({
   QE_DEMO_CAPITAL_USD: z.coerce.number().positive().default(10_000),
   QE_RUN_SECONDS: z.coerce.number().nonnegative().default(0),
   /** Telegram user ids (numbers) allowed to use the bot; their engine user id is `tg<id>`. */
-  QE_TELEGRAM_USER_IDS: list.default([]),
+  QE_TELEGRAM_USER_IDS: telegramIdList.default([]),
   /** Telegram admins: allowed too, and engine admins as `tg<id>`. */
-  QE_TELEGRAM_ADMIN_IDS: list.default([]),
+  QE_TELEGRAM_ADMIN_IDS: telegramIdList.default([]),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
 import type { OrderRequest, ProtectiveStopRequest } from '../exchange/types.js';
+import type { SessionSummary } from './summary.js';
 
 // What decide() hands back to the shell besides the new state: events for the outbound stream (replies
 // to whoever sent a command, alerts for users) and effects for the exchange executor.
@@ -20,7 +21,7 @@ export type OutboundEvent =
   | { type: 'reply'; commandId: string; userId: string | null; commandType: string | null; status: ReplyStatus; reason: string | null; result: unknown; atMs: number }
   | { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number }
   /** A session's valuation at bid/ask (see sessionSummary): sampled on the watchdog and once at close. */
-  | { type: 'equity'; userId: string; summary: unknown; atMs: number };
+  | { type: 'equity'; userId: string; summary: SessionSummary; atMs: number };
 
 /** Flatten and cancel go through the priority lane so slow entries can never starve them. */
 export type Lane = 'priority' | 'normal';

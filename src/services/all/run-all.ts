@@ -2,11 +2,17 @@ import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
+import type { EngineLog } from '../../log/port.js';
 import { startSimulator } from '../../simulator/server.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startConsolePrinter } from '../console-printer.js';
+import { createEngineMetrics } from '../../metrics/engine-metrics.js';
+import { readDashboardEnv } from '../dashboard/run-dashboard.js';
+import { startDashboard } from '../dashboard/server.js';
+import type { ExecutionService } from '../execution/service.js';
 import { startExecutionService } from '../execution/service.js';
+import { startTelegramInProcess } from './telegram-in-process.js';
 import { startSignalsService } from '../signals/service.js';
 
 /**
@@ -18,7 +24,9 @@ export async function runAll(argv: string[]): Promise<void> {
   const env = readEnv();
   const logger = createLogger('quant-engine', process.env.LOG_LEVEL ?? 'warn');
   const print = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  const config = coreConfigFromEnv(env);
+  // `all` trades on its own simulator only: live sessions need the `execution` service with a live exchange.
+  const config = { ...coreConfigFromEnv(env), liveTradingEnabled: false };
+  if (env.LIVE_TRADING === '1') print('LIVE_TRADING=1 is ignored by `all` (paper only); run the execution service for live trading');
 
   const simulator = await startSimulator({ port: env.QE_SIM_PORT, seed: env.QE_SIM_SEED, symbols: undefined });
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}`);
@@ -34,9 +42,35 @@ export async function runAll(argv: string[]): Promise<void> {
   });
   const marketData = paper.marketData();
   const printer = startConsolePrinter(log, 'console', logger, print);
-  const execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget });
-  print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode; live trading ${config.liveTradingEnabled ? 'ENABLED' : 'disabled'}`);
+  let execution: ExecutionService | null = null;
+  const metrics = createEngineMetrics({ log, state: () => execution?.engine.current ?? null, nowMs: () => Date.now() });
+  execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget, metrics });
+  print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode only`);
   const signals = await startSignalsService({ log, marketData, symbols: config.symbols, sourceId: config.signalSourceIds[0] ?? 'signals', signalPeriodMs: env.QE_SIGNAL_PERIOD_MS, logger });
+
+  // On Redis each reader of the outbound stream gets its own connection: a blocking read would otherwise
+  // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
+  const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
+  const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
+  const dashboardLog = await readerLog();
+  const dashboardEnv = readDashboardEnv();
+  // The engine matters more than its window: a taken port is reported, not fatal.
+  const dashboard = await startDashboard({
+    log: dashboardLog,
+    host: dashboardEnv.QE_DASHBOARD_HOST,
+    port: dashboardEnv.QE_DASHBOARD_PORT,
+    token: dashboardEnv.QE_DASHBOARD_TOKEN,
+    adminUserId: config.adminUserIds[0] ?? 'operator',
+    metrics: metrics.registry,
+    logger,
+  }).catch((error: unknown) => {
+    print(`dashboard NOT started: ${error instanceof Error ? error.message : String(error)} (set QE_DASHBOARD_PORT)`);
+    return null;
+  });
+  if (dashboard) print(`dashboard: ${dashboard.url} (metrics at ${dashboard.url}/metrics)`);
+  const telegramLog = process.env.TELEGRAM_BOT_TOKEN ? await readerLog() : null;
+  const telegram = telegramLog ? await startTelegramInProcess(telegramLog, whereLog, logger) : null;
+  if (telegram) print('telegram: bot started');
 
   const demo = env.QE_DEMO_USER;
   const existing = demo ? execution.engine.current.durable.sessions[demo] : undefined;
@@ -50,9 +84,13 @@ export async function runAll(argv: string[]): Promise<void> {
   const why = await untilSignal(env.QE_RUN_SECONDS);
   print(`stopping (${why})`);
   await signals.stop();
+  await telegram?.stop();
+  await dashboard?.close();
   await execution.stop();
+  metrics.stop();
   await printer.stop();
   await marketData.close();
+  for (const reader of new Set([dashboardLog, telegramLog])) if (reader && reader !== log) await reader.close();
   await log.close();
   await simulator.close();
 }

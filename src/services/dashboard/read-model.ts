@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { SessionSummary } from '../../core/summary.js';
+import { sessionSummarySchema } from '../../core/summary.js';
 
 // The dashboard's read model: a fold over the outbound stream (replies, alerts, equity events). It never
 // reads trading state directly, so what the page shows is exactly what the engine has committed.
@@ -18,36 +20,8 @@ export const maxTrackedSessions = 1_000;
 
 const finite = z.number().finite();
 
-const openOrderSchema = z.looseObject({
-  clientOrderId: z.string(),
-  symbol: z.string(),
-  side: z.string(),
-  quantity: z.union([z.string(), finite]),
-  price: z.union([z.string(), finite]).nullable().optional(),
-  status: z.string(),
-  purpose: z.string(),
-});
-
-/** The engine's session summary (src/core/command-handlers.ts `sessionSummary`); unknown fields are kept. */
-export const sessionSummarySchema = z.looseObject({
-  userId: z.string(),
-  mode: z.string(),
-  status: z.enum(['active', 'stopping', 'closed']),
-  capitalUsd: finite,
-  stopLossPct: finite.nullable(),
-  horizonDeadline: z.string().nullable(),
-  paused: z.boolean(),
-  killSwitch: z.looseObject({ engaged: z.boolean(), reason: z.string().nullable() }),
-  positions: z.record(z.string(), z.looseObject({ qty: finite, entryPrice: finite })),
-  realizedPnlUsd: finite,
-  equityUsd: finite,
-  unrealizedPnlUsd: finite,
-  grossExposureUsd: finite,
-  unpricedSymbols: z.array(z.string()),
-  openOrders: z.array(openOrderSchema),
-});
-
-export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+export { sessionSummarySchema };
+export type { SessionSummary };
 
 const replySchema = z.object({
   type: z.literal('reply'),

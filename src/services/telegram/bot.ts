@@ -1,0 +1,181 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
+import type { Context } from 'grammy';
+import { Bot } from 'grammy';
+import type { EngineLog } from '../../log/port.js';
+import type { KeyVault } from '../../secrets/key-vault.js';
+import type { Logger } from '../../util/logger.js';
+import type { TelegramAccess } from './config.js';
+import { engineUserId, isAdmin, isAllowed } from './config.js';
+import { helpText, notACommandText, receivedText, refusalText, slowDownText } from './format.js';
+import type { BotAction } from './parse-command.js';
+import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { ViewMemory } from './relay.js';
+import { safeError } from './safe-error.js';
+
+// The grammY bot: Telegram messages → commands on the command stream. It never touches trading state; the
+// engine's answers come back through the outbound relay (relay.ts).
+
+/**
+ * auto-retry handles 429s only: it waits for Telegram's retry_after up to this long, else the call fails. Network
+ * errors and 5xx fail at once (auto-retry would otherwise back off for minutes, blocking stop()); the relay
+ * retries those itself, every relayRetryMs, without acknowledging.
+ */
+export const maxTelegramRetryDelaySeconds = 60;
+/** auto-retry: attempts after a 429 before the call fails. */
+export const maxTelegramRetryAttempts = 3;
+
+/** What the bot needs of the keys vault (src/secrets/key-vault.ts). */
+export type BotKeyVault = Pick<KeyVault, 'enabled' | 'connect' | 'disconnect'>;
+
+export interface BotDeps {
+  token: string;
+  apiRoot: string;
+  access: TelegramAccess;
+  log: Pick<EngineLog, 'appendCommand'>;
+  vault: BotKeyVault | null;
+  logger: Logger;
+  limiter: RateLimiter;
+  views: ViewMemory;
+  clock: () => number;
+}
+
+export interface TelegramBot {
+  bot: Bot;
+  /** Resolves once every update handed to the bot so far has been handled. */
+  settle(): Promise<void>;
+  /** Highest update id fully handled (confirmed to Telegram on stop), or null. */
+  lastHandledUpdateId(): number | null;
+}
+
+export function createTelegramBot(deps: BotDeps): TelegramBot {
+  const { logger, access } = deps;
+  const secrets = [deps.token];
+  const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot } });
+  bot.api.config.use(autoRetry({ maxDelaySeconds: maxTelegramRetryDelaySeconds, maxRetryAttempts: maxTelegramRetryAttempts, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
+
+  const inFlight = new Set<Promise<unknown>>();
+  let lastHandled: number | null = null;
+
+  bot.use(async (ctx, next) => {
+    const handling = next();
+    inFlight.add(handling);
+    try {
+      await handling;
+    } finally {
+      inFlight.delete(handling);
+      lastHandled = Math.max(lastHandled ?? 0, ctx.update.update_id);
+    }
+  });
+  // One chat's messages are handled in order; different chats in parallel.
+  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
+
+  bot.on('message:text', async (ctx) => {
+    const from = ctx.from;
+    const text = ctx.message.text;
+    const telegramUserId = from.id;
+    // Never log the text: a /connect message carries credentials.
+    const commandName = splitCommand(text)?.name ?? null;
+    logger.debug({ telegramUserId, chatId: ctx.chat.id, command: commandName }, 'message');
+
+    if (isConnectCommand(text)) {
+      // First of all: the credentials must not stay in the chat history, whoever sent them.
+      try {
+        await ctx.deleteMessage();
+      } catch (error) {
+        logger.warn({ telegramUserId, err: safeError(error, secrets) }, 'could not delete a /connect message');
+        await ctx.reply('⚠️ I could not delete your message with the keys: delete it yourself, and consider revoking those keys.');
+      }
+    }
+    if (ctx.chat.type !== 'private') {
+      await ctx.reply('Please talk to me in a private chat.');
+      return;
+    }
+    if (!isAllowed(access, telegramUserId)) {
+      logger.info({ telegramUserId }, 'refused a user who is not on the allow-list');
+      await ctx.reply(refusalText);
+      return;
+    }
+    const rate = deps.limiter.take(String(telegramUserId));
+    if (!rate.allowed) {
+      logger.info({ telegramUserId }, 'rate limited');
+      await ctx.reply(slowDownText(rate.retryInMs));
+      return;
+    }
+    const admin = isAdmin(access, telegramUserId);
+    const action = parseBotCommand({ text, sender: { telegramUserId, chatId: ctx.chat.id, messageId: ctx.message.message_id, isAdmin: admin }, botId: ctx.me.id, nowMs: deps.clock() });
+    await perform(ctx, action, telegramUserId, admin);
+  });
+
+  async function perform(ctx: Context, action: BotAction, telegramUserId: number, admin: boolean): Promise<void> {
+    const userId = engineUserId(telegramUserId);
+    switch (action.kind) {
+      case 'help':
+        await ctx.reply(helpText(admin));
+        return;
+      case 'not_a_command':
+        await ctx.reply(notACommandText);
+        return;
+      case 'error':
+        await ctx.reply(`⚠️ ${action.message}`);
+        return;
+      case 'engine': {
+        const { command } = action;
+        // Remembered before appending: the engine's answer may come back before appendCommand resolves.
+        if (action.view !== null) deps.views.remember(command.id, action.view);
+        try {
+          await deps.log.appendCommand(JSON.stringify(command));
+        } catch (error) {
+          deps.views.forget(command.id);
+          logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');
+          await ctx.reply('⚠️ The engine could not be reached; the command may not have been queued. Check with /status before retrying.');
+          return;
+        }
+        logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
+        await ctx.reply(receivedText(command));
+        return;
+      }
+      case 'connect': {
+        if (!deps.vault?.enabled) {
+          await ctx.reply('🔒 Key storage is not configured on this engine (no master key), so nothing was stored. Your message was deleted.');
+          return;
+        }
+        const credentials = [action.apiKey, action.apiSecret];
+        try {
+          await deps.vault.connect(userId, action.apiKey, action.apiSecret);
+        } catch (error) {
+          logger.error({ telegramUserId, err: safeError(error, [...secrets, ...credentials]) }, 'storing exchange keys failed');
+          await ctx.reply('⚠️ Your keys could not be stored; nothing was saved. Your message was deleted.');
+          return;
+        }
+        logger.info({ telegramUserId }, 'exchange keys stored');
+        await ctx.reply('🔐 Keys stored, encrypted. Your message was deleted.');
+        return;
+      }
+      case 'disconnect': {
+        if (!deps.vault?.enabled) {
+          await ctx.reply('🔒 Key storage is not configured on this engine; no keys are stored.');
+          return;
+        }
+        const removed = await deps.vault.disconnect(userId);
+        logger.info({ telegramUserId, removed }, 'exchange keys disconnected');
+        await ctx.reply(removed ? '🔓 Your stored keys were deleted.' : 'No keys were stored for you.');
+        return;
+      }
+    }
+  }
+
+  // A bad update (or a failed reply) is logged and dropped; it never stops the bot.
+  bot.catch((error) => {
+    logger.error({ updateId: error.ctx.update.update_id, err: safeError(error.error, secrets) }, 'handling an update failed');
+  });
+
+  return {
+    bot,
+    async settle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    lastHandledUpdateId: () => lastHandled,
+  };
+}

@@ -1,0 +1,280 @@
+import { z } from 'zod';
+import type { SessionSummary } from '../../core/summary.js';
+import { sessionSummarySchema } from '../../core/summary.js';
+import type { OutboundEvent } from '../../core/outputs.js';
+import type { BotCommandSpec, EngineCommand, StatusView } from './parse-command.js';
+import { botCommandSpecs } from './parse-command.js';
+
+// Engine answers → chat text. Pure. Plain text (no parse_mode), so nothing from the engine can break the
+// markup; long texts are cut to fit one Telegram message.
+
+/** Telegram refuses messages over 4096 characters; keep a margin for the truncation note. */
+export const maxMessageChars = 4_000;
+/** Open orders listed in a status before "… and N more". */
+const maxOrdersListed = 10;
+/** Users listed by /users before "… and N more". */
+const maxUsersListed = 50;
+
+const truncationNote = '\n… (truncated)';
+
+export function truncate(text: string, max = maxMessageChars): string {
+  return text.length <= max ? text : `${text.slice(0, max - truncationNote.length)}${truncationNote}`;
+}
+
+export function helpText(isAdmin: boolean): string {
+  const line = (s: BotCommandSpec): string => `${s.usage} — ${s.description}`;
+  const user = botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map(line);
+  const admin = botCommandSpecs.filter((s) => s.admin).map(line);
+  return [
+    'Quant Engine bot. Every command goes to the engine; you get "received ✓" when it is queued, then the engine\'s answer.',
+    '',
+    ...user,
+    ...(isAdmin ? ['', 'Admin:', ...admin] : []),
+  ].join('\n');
+}
+
+/** The commands shown in Telegram's menu (setMyCommands): everyone's, without /start. */
+export function menuCommands(): { command: string; description: string }[] {
+  return botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
+}
+
+export function receivedText(command: EngineCommand): string {
+  return `received ✓ ${command.type}`;
+}
+
+export const refusalText = 'Sorry, this bot is private and you are not on its list of users. Nothing was sent to the engine.';
+export const notACommandText = 'I only understand commands. Send /help for the list.';
+export function slowDownText(retryInMs: number): string {
+  return `Slow down: too many commands. Try again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s. Nothing was sent to the engine.`;
+}
+
+// --- numbers ---
+
+const num = z.union([z.number(), z.string()]).transform((v) => Number(v));
+
+export function usd(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const sign = value < 0 ? '-' : '';
+  return `${sign}$${Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+function signedUsd(value: number): string {
+  return value > 0 ? `+${usd(value)}` : usd(value);
+}
+
+function pct(value: number): string {
+  return `${Number(value.toFixed(4))}%`;
+}
+
+function qty(value: number): string {
+  return String(Number(value.toPrecision(10)));
+}
+
+// --- result shapes (validated loosely: anything unexpected falls back to a generic rendering) ---
+
+// The engine's own summary schema (src/core/summary.ts): one contract for every reader.
+const sessionSchema = sessionSummarySchema;
+type SessionView = SessionSummary;
+
+const statusSchema = z.object({ halted: z.boolean(), session: sessionSchema.nullable() });
+
+const tradesSchema = z.object({
+  trades: z.array(z.object({ symbol: z.string(), side: z.string(), quantity: num, avgPrice: num, purpose: z.string(), status: z.string(), atMs: z.number() })),
+});
+
+const usersSchema = z.object({
+  halted: z.boolean(),
+  liveApproved: z.array(z.string()),
+  users: z.array(
+    z.object({
+      userId: z.string(),
+      mode: z.string(),
+      status: z.string(),
+      capitalUsd: num,
+      equityUsd: num,
+      paused: z.boolean(),
+      killSwitch: z.object({ engaged: z.boolean() }),
+      liveApproved: z.boolean(),
+    }),
+  ),
+});
+
+function generic(label: string, result: unknown): string {
+  if (result === null || result === undefined) return `✅ ${label} done`;
+  let json: string;
+  try {
+    json = JSON.stringify(result, null, 1);
+  } catch {
+    json = String(result);
+  }
+  return `✅ ${label} done\n${json}`;
+}
+
+function sessionHeader(s: SessionView): string {
+  const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? `kill switch ON (${s.killSwitch.reason ?? 'no reason'})` : null].filter((x) => x !== null);
+  return `${s.mode} session, ${s.status}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
+}
+
+function positionLines(s: SessionView): string[] {
+  const held = Object.entries(s.positions).filter(([, p]) => p.qty !== 0);
+  if (held.length === 0) return ['Positions: none (flat)'];
+  return ['Positions:', ...held.map(([symbol, p]) => `  ${symbol} ${p.qty > 0 ? 'long' : 'short'} ${qty(Math.abs(p.qty))} @ ${p.entryPrice}`)];
+}
+
+function orderLines(s: SessionView): string[] {
+  if (s.openOrders.length === 0) return ['Open orders: none'];
+  const shown = s.openOrders.slice(0, maxOrdersListed).map((o) => `  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`);
+  const more = s.openOrders.length > maxOrdersListed ? [`  … and ${s.openOrders.length - maxOrdersListed} more`] : [];
+  return ['Open orders:', ...shown, ...more];
+}
+
+function pnlLines(s: SessionView): string[] {
+  const total = s.equityUsd - s.capitalUsd;
+  const totalPct = s.capitalUsd > 0 ? (total / s.capitalUsd) * 100 : 0;
+  return [
+    `Equity: ${usd(s.equityUsd)} (capital ${usd(s.capitalUsd)}, ${signedUsd(total)}, ${totalPct >= 0 ? '+' : ''}${pct(totalPct)})`,
+    `Realized: ${signedUsd(s.realizedPnlUsd)}  Unrealized (at bid/ask): ${signedUsd(s.unrealizedPnlUsd)}`,
+  ];
+}
+
+/** `/status`, `/positions` and `/pnl` all ask the engine for `status`; the view picks what is shown. */
+export function formatStatus(result: unknown, view: StatusView): string {
+  const parsed = statusSchema.safeParse(result);
+  if (!parsed.success) return generic('status', result);
+  const { halted, session } = parsed.data;
+  const haltLine = halted ? ['⛔ Trading is halted by an operator.'] : [];
+  if (session === null) return [...haltLine, 'No session. Start one with /session paper <capitalUsd>.'].join('\n');
+  const s = session;
+  switch (view) {
+    case 'positions':
+      return ['📂 Positions', ...haltLine, ...positionLines(s), ...orderLines(s), `Gross exposure: ${usd(s.grossExposureUsd)}`].join('\n');
+    case 'pnl':
+      return ['💰 PnL', ...haltLine, ...pnlLines(s)].join('\n');
+    case 'status':
+      return [
+        `📊 Status: ${sessionHeader(s)}`,
+        ...haltLine,
+        `Capital: ${usd(s.capitalUsd)}`,
+        ...pnlLines(s),
+        `Stop-loss: ${s.stopLossPct === null ? 'none' : pct(s.stopLossPct)}  Horizon: ${s.horizonDeadline ?? 'none'}`,
+        ...positionLines(s),
+        `Gross exposure: ${usd(s.grossExposureUsd)}`,
+        ...orderLines(s),
+      ].join('\n');
+  }
+}
+
+function formatTrades(result: unknown): string {
+  const parsed = tradesSchema.safeParse(result);
+  if (!parsed.success) return generic('trades', result);
+  const { trades } = parsed.data;
+  if (trades.length === 0) return 'No trades yet.';
+  return [
+    `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
+    ...trades.map((t) => `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(t.quantity)} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`),
+  ].join('\n');
+}
+
+function formatUsers(result: unknown): string {
+  const parsed = usersSchema.safeParse(result);
+  if (!parsed.success) return generic('users', result);
+  const { halted, liveApproved, users } = parsed.data;
+  const lines = users.slice(0, maxUsersListed).map((u) => {
+    const flags = [u.paused ? 'paused' : null, u.killSwitch.engaged ? 'kill switch' : null, u.liveApproved ? 'live approved' : null].filter((x) => x !== null);
+    return `  ${u.userId}: ${u.mode} ${u.status}, capital ${usd(u.capitalUsd)}, equity ${usd(u.equityUsd)}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`;
+  });
+  return [
+    `👥 Users (${users.length})${halted ? ' — ⛔ trading halted' : ''}`,
+    ...(lines.length > 0 ? lines : ['  no sessions']),
+    ...(users.length > maxUsersListed ? [`  … and ${users.length - maxUsersListed} more`] : []),
+    `Live approved: ${liveApproved.length > 0 ? liveApproved.join(', ') : 'nobody'}`,
+  ].join('\n');
+}
+
+function record(result: unknown): Record<string, unknown> {
+  return typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {};
+}
+
+function formatDone(commandType: string | null, result: unknown, view: StatusView | null): string {
+  const r = record(result);
+  switch (commandType) {
+    case 'session.start': {
+      const s = sessionSchema.safeParse(result);
+      if (!s.success) return '✅ Session started.';
+      const v = s.data;
+      return [
+        `✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`,
+        `Stop-loss: ${v.stopLossPct === null ? 'none' : pct(v.stopLossPct)}  Horizon: ${v.horizonDeadline ?? 'none'}`,
+      ].join('\n');
+    }
+    case 'session.stop':
+      return `✅ Session closed, flat.${typeof r.realizedPnlUsd === 'number' ? ` Realized PnL: ${signedUsd(r.realizedPnlUsd)}` : ''}`;
+    case 'session.set_stoploss':
+      return typeof r.stopLossPct === 'number' ? `✅ Stop-loss set to ${pct(r.stopLossPct)} of capital.` : generic('set_stoploss', result);
+    case 'session.set_horizon':
+      return typeof r.horizonDeadline === 'string' ? `✅ Horizon set: positions are flattened at ${r.horizonDeadline} (UTC).` : generic('set_horizon', result);
+    case 'session.pause':
+    case 'session.resume': {
+      const note = typeof r.note === 'string' && r.note.length > 0 ? ` ${r.note}` : '';
+      return `✅ ${r.paused === true ? 'Paused: no new entries; risk rules still apply.' : 'Resumed: entries allowed.'}${note}`;
+    }
+    case 'status':
+      // After a restart the view is forgotten: the full status is the generic rendering.
+      return formatStatus(result, view ?? 'status');
+    case 'trades':
+      return formatTrades(result);
+    case 'admin.users':
+      return formatUsers(result);
+    case 'admin.halt_all':
+    case 'admin.resume_all':
+      return r.halted === true ? '⛔ All trading halted; every session is being flattened.' : '✅ Global halt lifted.';
+    case 'admin.approve_live': {
+      if (typeof r.userId !== 'string') return generic('approve_live', result);
+      const disabled = r.liveTradingEnabled === false ? ' (note: live trading is disabled on this engine)' : '';
+      return `✅ ${r.userId}: live trading ${r.liveApproved === true ? 'approved' : 'not approved'}${disabled}.`;
+    }
+    default:
+      return generic(commandType ?? 'command', result);
+  }
+}
+
+function label(commandType: string | null): string {
+  return commandType ?? 'command';
+}
+
+const alertIcons: Record<string, string> = {
+  stop_loss: '🛑',
+  horizon: '⏰',
+  stale_feed: '📡',
+  kill_switch: '🛑',
+  fill: '✅',
+  order_rejected: '⚠️',
+  reconcile: '🔄',
+  halt: '⛔',
+  protective_stop: '🛡',
+};
+
+/**
+ * The chat text for an outbound event, or null when it is not for the chat (equity samples, unknown types).
+ * `view` is the status view remembered for the reply's command, if any.
+ */
+export function formatOutbound(event: OutboundEvent | { type: string }, view: StatusView | null = null): string | null {
+  const e = event as OutboundEvent;
+  switch (e.type) {
+    case 'reply':
+      switch (e.status) {
+        case 'rejected':
+          return truncate(`❌ ${label(e.commandType)} rejected: ${e.reason ?? 'no reason given'}`);
+        case 'accepted':
+          return truncate(e.commandType === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(e.commandType)} accepted`);
+        case 'done':
+          return truncate(formatDone(e.commandType, e.result, view));
+        default:
+          return null;
+      }
+    case 'alert':
+      return truncate(`${alertIcons[e.kind] ?? '🔔'} Alert (${e.kind}): ${e.message}`);
+    default:
+      return null;
+  }
+}

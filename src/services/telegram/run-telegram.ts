@@ -1,0 +1,161 @@
+import { run } from '@grammyjs/runner';
+import type { RunnerHandle } from '@grammyjs/runner';
+import { readEnv } from '../../config/env.js';
+import { openLog } from '../../log/open.js';
+import type { EngineLog } from '../../log/port.js';
+import { masterKeyFromEnv } from '../../secrets/key-box.js';
+import { openKeyStore } from '../../secrets/key-store.js';
+import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { parseFlags, untilSignal } from '../../util/args.js';
+import type { Logger } from '../../util/logger.js';
+import { createLogger } from '../../util/logger.js';
+import type { BotKeyVault } from './bot.js';
+import { createTelegramBot } from './bot.js';
+import type { TelegramAccess } from './config.js';
+import { telegramConfigFromEnv } from './config.js';
+import { menuCommands } from './format.js';
+import { botCommandSpecs } from './parse-command.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { RelayOptions } from './relay.js';
+import { createViewMemory, startOutboundRelay } from './relay.js';
+import { safeError } from './safe-error.js';
+
+// `quant-engine telegram`: the bot (commands in) and the outbound relay (replies and alerts out), sharing
+// nothing with the engine but the log.
+
+/** getUpdates long-poll timeout: Telegram holds the request this long when there is nothing to deliver. */
+export const pollTimeoutSeconds = 30;
+/** The runner keeps retrying a failing getUpdates this long before giving up (and the bot stops). */
+export const maxPollRetryMs = 15 * 60 * 60 * 1_000;
+
+export interface TelegramBotOptions {
+  log: EngineLog;
+  token: string;
+  apiRoot: string;
+  access: TelegramAccess;
+  vault: BotKeyVault | null;
+  logger: Logger;
+  clock?: () => number;
+  pollTimeoutSeconds?: number;
+  relay?: Pick<RelayOptions, 'batchEntries' | 'blockMs' | 'retryMs'>;
+  /** The update runner died (e.g. the token was revoked): the process should exit. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface TelegramBotHandle {
+  stop(): Promise<void>;
+}
+
+export async function startTelegramBot(opts: TelegramBotOptions): Promise<TelegramBotHandle> {
+  const { logger } = opts;
+  const secrets = [opts.token];
+  const clock = opts.clock ?? Date.now;
+  const views = createViewMemory();
+  const tg = createTelegramBot({
+    token: opts.token,
+    apiRoot: opts.apiRoot,
+    access: opts.access,
+    log: opts.log,
+    vault: opts.vault,
+    logger,
+    limiter: createRateLimiter(opts.access.ratePerMin, clock),
+    views,
+    clock,
+  });
+  const { bot } = tg;
+  try {
+    await bot.init();
+    await bot.api.deleteWebhook(); // long polling and a webhook exclude each other
+    await bot.api.setMyCommands(menuCommands());
+  } catch (error) {
+    // eslint-disable-next-line preserve-caught-error -- the cause may hold the token (a network error's URL)
+    throw new Error(`telegram start-up failed: ${safeError(error, secrets).message}`);
+  }
+  // Admins see the admin commands in their menu too (best effort: needs a chat with the bot).
+  const adminMenu = botCommandSpecs.filter((s) => s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
+  for (const adminId of opts.access.adminIds) {
+    await bot.api.setMyCommands(adminMenu, { scope: { type: 'chat', chat_id: Number(adminId) } }).catch((error: unknown) => {
+      logger.debug({ adminId, err: safeError(error, secrets) }, 'admin command menu not set');
+    });
+  }
+  logger.info({ bot: bot.botInfo.username, users: opts.access.userIds.length, admins: opts.access.adminIds.length }, 'telegram bot started');
+
+  const runner: RunnerHandle = run(bot, {
+    runner: { fetch: { timeout: opts.pollTimeoutSeconds ?? pollTimeoutSeconds, allowed_updates: ['message'] }, silent: true, maxRetryTime: maxPollRetryMs },
+  });
+  let stopping = false;
+  runner.task()?.catch((error: unknown) => {
+    if (stopping) return;
+    logger.error({ err: safeError(error, secrets) }, 'telegram update runner stopped');
+    opts.onFatal?.(error);
+  });
+
+  const relay = startOutboundRelay({
+    log: opts.log,
+    views,
+    logger,
+    secrets,
+    async send(chatId, text, signal) {
+      // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
+      await bot.api.sendMessage(chatId, text, {}, signal as unknown as Parameters<typeof bot.api.sendMessage>[3]);
+    },
+    ...opts.relay,
+  });
+
+  return {
+    async stop() {
+      stopping = true;
+      if (runner.isRunning()) await runner.stop();
+      await tg.settle();
+      // Confirm what was handled, so the next start does not get those updates again.
+      const last = tg.lastHandledUpdateId();
+      if (last !== null) {
+        await bot.api.getUpdates({ offset: last + 1, limit: 1, timeout: 0 }).catch((error: unknown) => {
+          logger.warn({ err: safeError(error, secrets) }, 'could not confirm the last updates; they may be handled again');
+        });
+      }
+      await relay.stop();
+      logger.info('telegram bot stopped');
+    },
+  };
+}
+
+/** `quant-engine telegram [--redis-url U] [--redis-prefix P] [--sqlite-path F]`. */
+export async function runTelegram(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  const env = readEnv();
+  const config = telegramConfigFromEnv(process.env);
+  const logger = createLogger('telegram');
+  if (config.access.userIds.length === 0 && config.access.adminIds.length === 0) {
+    logger.warn('QE_TELEGRAM_USER_IDS and QE_TELEGRAM_ADMIN_IDS are empty: the bot will refuse everyone');
+  }
+  const choice = {
+    redisUrl: flags['redis-url'] ?? env.REDIS_URL,
+    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+  };
+  const log = await openLog(choice);
+  await log.init();
+  const keyStore = await openKeyStore(choice);
+  const masterKeys = masterKeysFromEnv(process.env, masterKeyFromEnv());
+  if (!masterKeys) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
+  const vault = createKeyVault(keyStore, masterKeys);
+  let fatal: ((why: string) => void) | null = null;
+  const died = new Promise<string>((resolve) => (fatal = resolve));
+  const handle = await startTelegramBot({
+    log,
+    token: config.token,
+    apiRoot: config.apiRoot,
+    access: config.access,
+    vault,
+    logger,
+    onFatal: () => fatal?.('update runner died'),
+  });
+  process.stdout.write(`${JSON.stringify({ ready: true, service: 'telegram' })}\n`);
+  const why = await Promise.race([untilSignal(env.QE_RUN_SECONDS), died]);
+  logger.info({ why }, 'stopping');
+  await handle.stop();
+  await keyStore.close();
+  await log.close();
+  if (why === 'update runner died') process.exitCode = 1;
+}

@@ -1,0 +1,224 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// A local stand-in for the Telegram Bot API, speaking the subset grammY and @grammyjs/runner use:
+// getMe, getUpdates (long polling with offset confirmation), sendMessage, deleteMessage, setMyCommands,
+// deleteWebhook; anything else answers ok. grammY posts JSON (form bodies are accepted too). Requests for
+// any other token get 401, like the real API.
+
+export interface SentMessage {
+  chat_id: number;
+  text: string;
+  message_id: number;
+}
+
+export interface ApiCall {
+  method: string;
+  params: Record<string, unknown>;
+}
+
+interface Update {
+  update_id: number;
+  message: Record<string, unknown>;
+}
+
+interface Waiter {
+  offset: number;
+  limit: number;
+  answer: (updates: Update[]) => void;
+}
+
+/** Failures for the next `times` sendMessage calls (only those to `chatId` when given). */
+export type SendFailure = ({ kind: 'rate_limit'; retryAfterSeconds: number } | { kind: 'server_error' }) & { times: number; chatId?: number };
+
+export interface FakeTelegram {
+  apiRoot: string;
+  token: string;
+  botId: number;
+  /** Queues a private-chat text message from this user (chat id = user id); returns its ids. */
+  pushText(fromUserId: number, text: string): { updateId: number; messageId: number };
+  /** Texts sent to this chat, in order. */
+  messages(chatId: number): string[];
+  readonly sent: SentMessage[];
+  readonly deletedMessages: { chat_id: number; message_id: number }[];
+  /** Every API call received (method and parameters), in order. */
+  readonly calls: ApiCall[];
+  /** Updates queued and not yet confirmed by an offset. */
+  unconfirmedUpdates(): number;
+  /** Makes the next `times` sendMessage calls fail (429 with retry_after, or 500); null clears. */
+  failSendMessage(failure: SendFailure | null): void;
+  /** sendMessage calls refused by failSendMessage so far (to one chat, or to any). */
+  refusedSends(chatId?: number): number;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  if (raw.length === 0) return {};
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  if (type.includes('application/x-www-form-urlencoded')) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(raw)) {
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        out[k] = v;
+      }
+    }
+    return out;
+  }
+  throw new Error(`unsupported content type ${type}`);
+}
+
+export async function startFakeTelegram(opts: { token: string; botId?: number; botUsername?: string }): Promise<FakeTelegram> {
+  const botId = opts.botId ?? 7_000_001;
+  const bot = { id: botId, is_bot: true, first_name: 'Quant Engine', username: opts.botUsername ?? 'quant_engine_test_bot' };
+  let updates: Update[] = [];
+  let nextUpdateId = 1;
+  let nextMessageId = 1;
+  let closing = false;
+  let failure: SendFailure | null = null;
+  const refused: number[] = [];
+  const waiters = new Set<Waiter>();
+  const sent: SentMessage[] = [];
+  const deletedMessages: { chat_id: number; message_id: number }[] = [];
+  const calls: ApiCall[] = [];
+
+  const available = (offset: number, limit: number): Update[] => updates.filter((u) => u.update_id >= offset).slice(0, limit);
+
+  function wake(): void {
+    for (const waiter of [...waiters]) {
+      const batch = available(waiter.offset, waiter.limit);
+      if (batch.length > 0 || closing) waiter.answer(batch);
+    }
+  }
+
+  function reply(res: ServerResponse, status: number, body: unknown): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+  const ok = (res: ServerResponse, result: unknown): void => reply(res, 200, { ok: true, result });
+
+  function getUpdates(params: Record<string, unknown>, res: ServerResponse): void {
+    const offset = Number(params.offset ?? 0);
+    const limit = Math.max(1, Math.min(100, Number(params.limit ?? 100)));
+    const timeoutSeconds = Number(params.timeout ?? 0);
+    // An offset confirms every update before it: they are never delivered again.
+    if (offset > 0) updates = updates.filter((u) => u.update_id >= offset);
+    const batch = available(offset, limit);
+    if (batch.length > 0 || closing || timeoutSeconds <= 0) return ok(res, batch);
+    const waiter: Waiter = {
+      offset,
+      limit,
+      answer: (result) => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        ok(res, result);
+      },
+    };
+    const timer = setTimeout(() => waiter.answer([]), timeoutSeconds * 1000);
+    waiters.add(waiter);
+    // The client gave up (the runner was stopped): forget the waiter.
+    res.on('close', () => {
+      clearTimeout(timer);
+      waiters.delete(waiter);
+    });
+  }
+
+  function sendMessage(params: Record<string, unknown>, res: ServerResponse): void {
+    if (failure && failure.times > 0 && (failure.chatId === undefined || failure.chatId === Number(params.chat_id))) {
+      failure.times -= 1;
+      refused.push(Number(params.chat_id));
+      const f = failure;
+      if (failure.times === 0) failure = null;
+      if (f.kind === 'rate_limit') {
+        return reply(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${f.retryAfterSeconds}`, parameters: { retry_after: f.retryAfterSeconds } });
+      }
+      return reply(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+    }
+    const chatId = Number(params.chat_id);
+    const text = String(params.text ?? '');
+    if (!Number.isFinite(chatId) || text.length === 0) return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: chat_id and text are required' });
+    if (text.length > 4096) return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
+    const messageId = nextMessageId++;
+    sent.push({ chat_id: chatId, text, message_id: messageId });
+    ok(res, { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: 'private' }, from: bot, text });
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+      let params: Record<string, unknown>;
+      try {
+        params = await readBody(req);
+      } catch (error) {
+        return reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${String(error)}` });
+      }
+      if (!match) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+      const [, token, method = ''] = match;
+      if (token !== opts.token) return reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+      calls.push({ method, params });
+      switch (method) {
+        case 'getMe':
+          return ok(res, bot);
+        case 'getUpdates':
+          return getUpdates(params, res);
+        case 'sendMessage':
+          return sendMessage(params, res);
+        case 'deleteMessage':
+          deletedMessages.push({ chat_id: Number(params.chat_id), message_id: Number(params.message_id) });
+          return ok(res, true);
+        case 'setMyCommands':
+        case 'deleteWebhook':
+        default:
+          return ok(res, true);
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    token: opts.token,
+    botId,
+    pushText(fromUserId, text) {
+      const updateId = nextUpdateId++;
+      const messageId = nextMessageId++;
+      const command = /^\/\S+/.exec(text);
+      updates.push({
+        update_id: updateId,
+        message: {
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: fromUserId, type: 'private', first_name: `user${fromUserId}` },
+          from: { id: fromUserId, is_bot: false, first_name: `user${fromUserId}` },
+          text,
+          ...(command ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] } : {}),
+        },
+      });
+      wake();
+      return { updateId, messageId };
+    },
+    messages: (chatId) => sent.filter((m) => m.chat_id === chatId).map((m) => m.text),
+    sent,
+    deletedMessages,
+    calls,
+    unconfirmedUpdates: () => updates.length,
+    failSendMessage(next) {
+      failure = next === null ? null : { ...next };
+    },
+    refusedSends: (chatId) => (chatId === undefined ? refused.length : refused.filter((c) => c === chatId).length),
+    async close() {
+      closing = true;
+      wake(); // pending long polls answer [] at once
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EngineLog } from '../../src/log/port.js';
+import { openRedisLog } from '../../src/log/redis-log.js';
+import type { TelegramBotHandle } from '../../src/services/telegram/run-telegram.js';
+import { startTelegramBot } from '../../src/services/telegram/run-telegram.js';
+import { silentLogger } from '../../src/util/logger.js';
+import type { FakeTelegram } from '../support/fake-telegram-api.js';
+import { startFakeTelegram } from '../support/fake-telegram-api.js';
+import { commandId, useHarness } from '../support/harness.js';
+import { allOutbound } from '../support/outbound.js';
+import { redisUrl } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+import { allWal, commandsInStream, converse, count, telegramPendingCount } from './helpers.js';
+
+// The real grammY bot (runner, sequentialize, auto-retry) against a fake Bot API server and the real engine
+// (Redis Streams, simulator, execution service).
+
+const token = '424242:telegram-bot-test-token-xyz';
+const trader = 111;
+const adminUser = 222;
+const stranger = 999;
+const pendingUser = 444;
+const retryUser = 555;
+const chattyUser = 666;
+const ratePerMin = 20;
+
+describe('telegram bot against the engine', () => {
+  const harness = useHarness({ label: 'telegram', config: { adminUserIds: ['operator', `tg${adminUser}`] } });
+  let fake: FakeTelegram;
+  let botLog: EngineLog;
+  let bot: TelegramBotHandle | null = null;
+  let nowMs = Date.UTC(2030, 0, 1);
+
+  async function startBot(): Promise<void> {
+    bot = await startTelegramBot({
+      log: botLog,
+      token,
+      apiRoot: fake.apiRoot,
+      access: { userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser)], adminIds: [String(adminUser)], ratePerMin },
+      vault: null,
+      logger: silentLogger(),
+      clock: () => nowMs,
+      relay: { retryMs: 100 },
+    });
+  }
+
+  async function stopBot(): Promise<void> {
+    await bot?.stop();
+    bot = null;
+  }
+
+  beforeAll(async () => {
+    fake = await startFakeTelegram({ token });
+    // The bot is its own process in production: its own connections to Redis, sharing only the prefix.
+    botLog = await openRedisLog({ url: redisUrl, prefix: harness().prefix });
+    await startBot();
+  });
+  afterAll(async () => {
+    await stopBot();
+    await botLog?.close();
+    await fake?.close();
+  });
+  beforeEach(() => {
+    nowMs += 3_600_000; // every test starts with full rate-limit buckets
+  });
+  afterEach(async () => {
+    // A failed test must not leave the next one without a bot or with a failing Telegram.
+    fake.failSendMessage(null);
+    if (bot === null) await startBot();
+  });
+
+  it('refuses a user who is not on the allow-list, and nothing reaches the engine', async () => {
+    await converse(fake, stranger, '/session paper 1000', /not on its list of users/);
+    await converse(fake, stranger, '/halt_all', /not on its list of users/);
+    const fromStranger = (await commandsInStream(harness().prefix)).filter((c) => JSON.stringify(c).includes(`tg${stranger}`));
+    expect(fromStranger).toEqual([]);
+    expect((await allWal(harness().log)).filter((w) => w.includes(`tg${stranger}`))).toEqual([]);
+  });
+
+  it('runs a session conversation: received, done, argument errors, status views, stop accepted then done', async () => {
+    const prefix = harness().prefix;
+    await converse(fake, trader, '/start', /\/session paper\|live <capitalUsd>/);
+    await converse(fake, trader, '/session paper 1000', /^received ✓ session\.start$/);
+    await waitFor('session started', () => fake.messages(trader).find((m) => m.startsWith('✅ Session started: paper, capital $1,000.00')));
+    const started = (await commandsInStream(prefix)).find((c) => c.type === 'session.start' && c.userId === `tg${trader}`);
+    expect(started).toMatchObject({ mode: 'paper', capitalUsd: 1000, source: 'telegram' });
+    expect(String(started?.id)).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
+
+    const appendedBefore = (await commandsInStream(prefix)).length;
+    await converse(fake, trader, '/set_stoploss abc', /⚠️ Stop-loss % must be a number, got "abc"/);
+    await converse(fake, trader, '/session paper', /⚠️ Capital \(USD\) is missing/);
+    await converse(fake, trader, '/halt_all', /admins only/);
+    expect((await commandsInStream(prefix)).length).toBe(appendedBefore);
+
+    await converse(fake, trader, '/set_stoploss 5', /^✅ Stop-loss set to 5% of capital\.$/);
+    const status = await converse(fake, trader, '/status', /^📊 Status/);
+    expect(status).toContain('paper session, active');
+    expect(status).toContain('Capital: $1,000.00');
+    expect(status).toContain('Stop-loss: 5%');
+    const pnl = await converse(fake, trader, '/pnl', /^💰 PnL/);
+    expect(pnl).toMatch(/Equity: \$[\d,.]+ \(capital \$1,000.00/);
+    await converse(fake, trader, '/positions', /^📂 Positions/);
+
+    await converse(fake, trader, '/session paper 2000', /^❌ session\.start rejected: a session is already active/);
+
+    const beforeStop = fake.messages(trader).length;
+    fake.pushText(trader, '/stop');
+    await waitFor('stop done', () => fake.messages(trader).slice(beforeStop).find((m) => m.startsWith('✅ Session closed, flat.')));
+    const afterStop = fake.messages(trader).slice(beforeStop);
+    expect(afterStop).toContain('received ✓ session.stop');
+    // accepted first, then done (both relayed in stream order)
+    const accepted = afterStop.findIndex((m) => m.startsWith('⏳ Stopping'));
+    const done = afterStop.findIndex((m) => m.startsWith('✅ Session closed'));
+    expect(accepted).toBeGreaterThanOrEqual(0);
+    expect(accepted).toBeLessThan(done);
+    expect(fake.calls.some((c) => c.method === 'setMyCommands')).toBe(true);
+  });
+
+  it('lets admins use admin commands', async () => {
+    await converse(fake, adminUser, '/users', /^👥 Users/);
+    const approved = await converse(fake, adminUser, '/approve_live 777', /live trading approved/);
+    expect(approved).toContain('tg777');
+    expect((await commandsInStream(harness().prefix)).find((c) => c.type === 'admin.approve_live')).toMatchObject({ userId: `tg${adminUser}`, targetUserId: 'tg777', approved: true });
+  });
+
+  it('delivers an alert produced while the bot was down after it restarts, exactly once', async () => {
+    const h = harness();
+    await converse(fake, trader, '/session paper 500', /^✅ Session started: paper, capital \$500.00/);
+    const receivedBefore = count(fake, trader, /^received ✓/);
+    await stopBot();
+    expect(fake.unconfirmedUpdates()).toBe(0); // handled updates are confirmed: a restart does not redo them
+
+    const reason = `maintenance-${commandId('r')}`;
+    const haltId = await h.send({ id: commandId('halt'), userId: 'operator', type: 'admin.halt_all', reason });
+    await h.reply(haltId, 'done');
+    expect((await allOutbound(h.log)).some((e) => e.type === 'alert' && e.userId === `tg${trader}` && e.message.includes(reason))).toBe(true);
+    const alertText = new RegExp(`⛔ Alert \\(halt\\): trading halted by an operator \\(${reason}\\)`);
+    expect(count(fake, trader, alertText)).toBe(0);
+
+    await startBot();
+    await waitFor('the halt alert after the restart', () => count(fake, trader, alertText) === 1);
+    // Everything before a fresh reply has been relayed once the reply arrives: no second copy may follow.
+    await converse(fake, trader, '/pnl', /^💰 PnL/);
+    expect(count(fake, trader, alertText)).toBe(1);
+    expect(count(fake, trader, /^received ✓/)).toBe(receivedBefore + 1); // only the /pnl: nothing handled twice
+
+    // A second restart must not deliver it again (it was acknowledged).
+    await stopBot();
+    await startBot();
+    await converse(fake, trader, '/pnl', /^💰 PnL/);
+    expect(count(fake, trader, alertText)).toBe(1);
+
+    const resumeId = await h.send({ id: commandId('resume'), userId: 'operator', type: 'admin.resume_all' });
+    await h.reply(resumeId, 'done');
+    await converse(fake, trader, '/stop', /^✅ Session closed, flat\./);
+  });
+
+  it('keeps a message Telegram failed to accept pending and delivers it after a restart', async () => {
+    const h = harness();
+    fake.failSendMessage({ kind: 'server_error', times: 1_000_000, chatId: pendingUser });
+    // Straight to the engine (not through the bot): the only send attempts to this chat are the relay's.
+    const statusId = await h.send({ id: commandId('st'), userId: `tg${pendingUser}`, type: 'status' });
+    await h.reply(statusId, 'done');
+    await waitFor('the relay tried and failed', () => fake.refusedSends(pendingUser) > 0);
+    await stopBot();
+    expect(await telegramPendingCount(h.prefix)).toBeGreaterThan(0);
+    expect(fake.messages(pendingUser)).toEqual([]);
+
+    fake.failSendMessage(null);
+    await startBot();
+    await waitFor('the pending reply', () => fake.messages(pendingUser).length === 1);
+    await converse(fake, pendingUser, '/help', /^Quant Engine bot/);
+    expect(fake.messages(pendingUser).filter((m) => m.includes('No session'))).toHaveLength(1);
+    await waitFor('nothing pending', async () => (await telegramPendingCount(h.prefix)) === 0);
+  });
+
+  it('retries a send Telegram rate-limited (429 retry_after)', async () => {
+    fake.failSendMessage({ kind: 'rate_limit', retryAfterSeconds: 1, times: 1, chatId: retryUser });
+    await converse(fake, retryUser, '/help', /^Quant Engine bot/);
+    expect(fake.refusedSends(retryUser)).toBe(1);
+    expect(fake.messages(retryUser)).toHaveLength(1);
+  });
+
+  it('tells a user to slow down past the rate limit and appends nothing more', async () => {
+    for (let i = 0; i < ratePerMin; i += 1) fake.pushText(chattyUser, '/help');
+    await waitFor('every help answered', () => fake.messages(chattyUser).length === ratePerMin);
+    await converse(fake, chattyUser, '/session paper 100', /^Slow down: too many commands/);
+    expect((await commandsInStream(harness().prefix)).filter((c) => c.userId === `tg${chattyUser}`)).toEqual([]);
+    nowMs += 60_000; // a minute later the bucket is full again
+    await converse(fake, chattyUser, '/status', /^received ✓ status$/);
+  });
+
+  it('deletes a /connect message first and refuses when no master key is configured', async () => {
+    const { messageId } = fake.pushText(trader, '/connect SOMEKEYVALUE SOMESECRETVALUE');
+    await waitFor('refusal', () => fake.messages(trader).find((m) => /Key storage is not configured/.test(m)));
+    expect(fake.deletedMessages).toContainEqual({ chat_id: trader, message_id: messageId });
+    const deleteAt = fake.calls.findIndex((c) => c.method === 'deleteMessage' && c.params.message_id === messageId);
+    const replyAt = fake.calls.findIndex((c) => c.method === 'sendMessage' && String(c.params.text).includes('Key storage is not configured'));
+    expect(deleteAt).toBeGreaterThanOrEqual(0);
+    expect(deleteAt).toBeLessThan(replyAt);
+    expect(JSON.stringify(await commandsInStream(harness().prefix))).not.toContain('SOMEKEYVALUE');
+  });
+});

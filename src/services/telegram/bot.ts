@@ -118,6 +118,8 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         await ctx.reply(notACommandText);
         return;
       case 'error':
+        // Kept for inspection in the bot's log (the reason never quotes /connect arguments); nothing is appended.
+        logger.warn({ telegramUserId, reason: action.message }, 'refused a malformed command');
         await ctx.reply(`⚠️ ${action.message}`);
         return;
       case 'engine': {

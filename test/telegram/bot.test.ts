@@ -22,6 +22,7 @@ const stranger = 999;
 const pendingUser = 444;
 const retryUser = 555;
 const chattyUser = 666;
+const neighbour = 333;
 const ratePerMin = 20;
 
 describe('telegram bot against the engine', () => {
@@ -36,7 +37,7 @@ describe('telegram bot against the engine', () => {
       log: botLog,
       token,
       apiRoot: fake.apiRoot,
-      access: { userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser)], adminIds: [String(adminUser)], ratePerMin },
+      access: { userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour)], adminIds: [String(adminUser)], ratePerMin },
       vault: null,
       logger: silentLogger(),
       clock: () => nowMs,
@@ -114,6 +115,17 @@ describe('telegram bot against the engine', () => {
     expect(accepted).toBeGreaterThanOrEqual(0);
     expect(accepted).toBeLessThan(done);
     expect(fake.calls.some((c) => c.method === 'setMyCommands')).toBe(true);
+  });
+
+  it("acts only on the sender's own session: another user's /stop and /pause cannot reach it", async () => {
+    const h = harness();
+    await converse(fake, trader, '/session paper 700', /^✅ Session started: paper, capital \$700.00/);
+    await converse(fake, neighbour, '/stop', /^❌ session\.stop rejected: no running session/);
+    await converse(fake, neighbour, '/pause', /^❌ session\.pause rejected: no running session/);
+    const mine = h.service.engine.current.durable.sessions[`tg${trader}`];
+    expect(mine).toMatchObject({ status: 'active', paused: false });
+    expect((await commandsInStream(h.prefix)).filter((c) => c.userId === `tg${neighbour}`).map((c) => c.type)).toEqual(['session.stop', 'session.pause']);
+    await converse(fake, trader, '/stop', /^✅ Session closed, flat\./);
   });
 
   it('lets admins use admin commands', async () => {

@@ -27,8 +27,10 @@ export interface CoreConfig {
   protectiveStopIdleCheckMs: number;
   /** A protective stop is moved when its ideal trigger drifts this far (basis points) from the resting one. */
   protectiveStopMoveBps: number;
-  /** Each open session's valuation is published (an `equity` outbound event) at most this often. */
+  /** Each open session holding a position has its valuation published (an `equity` outbound event) this often. */
   equitySampleMs: number;
+  /** Same for a flat session (its equity does not move). */
+  equityIdleSampleMs: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
@@ -60,6 +62,7 @@ export const defaultCoreConfig: CoreConfig = {
   protectiveStopIdleCheckMs: 60_000,
   protectiveStopMoveBps: 20,
   equitySampleMs: 5_000,
+  equityIdleSampleMs: 60_000,
   maxLeverage: 1,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,

@@ -77,11 +77,17 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
   ctx.market = { ...ctx.market, lastEquitySampleAtMs: { ...ctx.market.lastEquitySampleAtMs, [session.userId]: ctx.nowMs } };
 }
 
-/** Every open session's equity, at most once per equitySampleMs (wall clock, so a silent feed still shows). */
+/**
+ * Every open session's equity, at most once per equitySampleMs while it holds a position (wall clock, so a
+ * silent feed still shows), and once per equityIdleSampleMs while flat: a flat session's equity does not
+ * move, and the outbound stream (bounded) should hold alerts, not repeats.
+ */
 export function sampleEquity(ctx: DecisionContext): void {
   for (const session of Object.values(ctx.durable.sessions)) {
     if (session.status === 'closed') continue;
+    const holding = Object.values(session.positions).some((p) => p.qty !== 0);
+    const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs[session.userId];
-    if (last === undefined || ctx.nowMs - last >= ctx.config.equitySampleMs) publishEquity(ctx, session);
+    if (last === undefined || ctx.nowMs - last >= periodMs) publishEquity(ctx, session);
   }
 }

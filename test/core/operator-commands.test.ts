@@ -73,16 +73,27 @@ describe('admin.users and trades', () => {
 });
 
 describe('equity samples', () => {
-  it('publishes each open session at most once per equitySampleMs on the watchdog, and once more when it closes', () => {
-    const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000 }) });
+  it('publishes each open session once per equitySampleMs while it holds a position, once per equityIdleSampleMs while flat, and once more when it closes', () => {
+    const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000 }) });
     d.tick('BTCUSDT', 50_000, 50_001);
-    d.command({ id: 's1', userId: 'alice', type: 'session.start', capitalUsd: 1_000 });
-    expect(equityOf(d.timer(0).outbound)).toEqual([expect.objectContaining({ userId: 'alice', summary: expect.objectContaining({ equityUsd: 1_000, status: 'active' }) })]);
-    expect(equityOf(d.timer(4_999).outbound)).toEqual([]);
+    d.command({ id: 's1', userId: 'alice', type: 'session.start', capitalUsd: 10_000 });
+    expect(equityOf(d.timer(0).outbound)).toEqual([expect.objectContaining({ userId: 'alice', summary: expect.objectContaining({ equityUsd: 10_000, status: 'active' }) })]);
+    expect(equityOf(d.timer(5_000).outbound)).toEqual([]); // flat: the idle period applies
+    expect(equityOf(d.timer(54_999).outbound)).toEqual([]);
     expect(equityOf(d.timer(1).outbound)).toHaveLength(1);
 
-    const stop = d.command({ id: 'stop', userId: 'alice', type: 'session.stop' });
-    expect(equityOf(stop.outbound)).toEqual([expect.objectContaining({ summary: expect.objectContaining({ status: 'closed', positions: {} }) })]);
+    d.tick('BTCUSDT', 50_000, 50_001);
+    const entry = placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] }))[0];
+    if (!entry) throw new Error('no entry');
+    d.fill(entry.order.clientOrderId, 50_000);
+    expect(equityOf(d.timer(4_999).outbound)).toEqual([]);
+    expect(equityOf(d.timer(1).outbound)).toEqual([expect.objectContaining({ summary: expect.objectContaining({ positions: { BTCUSDT: expect.objectContaining({ exitPrice: 50_000 }) } }) })]);
+    expect(equityOf(d.timer(5_000).outbound)).toHaveLength(1);
+
+    const flatten = placed(d.command({ id: 'stop', userId: 'alice', type: 'session.stop' }))[0];
+    if (!flatten) throw new Error('no flatten');
+    const closed = d.fill(flatten.order.clientOrderId, 50_000);
+    expect(equityOf(closed.outbound)).toEqual([expect.objectContaining({ summary: expect.objectContaining({ status: 'closed', positions: {} }) })]);
     expect(equityOf(d.timer(10_000).outbound)).toEqual([]);
   });
 });

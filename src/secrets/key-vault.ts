@@ -32,6 +32,8 @@ export interface KeyVault {
   readonly enabled: boolean;
   connect(userId: string, apiKey: string, apiSecret: string): Promise<void>;
   disconnect(userId: string): Promise<boolean>;
+  /** True when keys are stored for the user (without opening them). */
+  has(userId: string): Promise<boolean>;
   credentials(userId: string): Promise<AccountCredentials | null>;
   /** Every stored user's credentials (the execution service's cache of live accounts). */
   allCredentials(): Promise<Map<string, AccountCredentials>>;
@@ -53,6 +55,7 @@ export function createKeyVault(store: KeyStore, keys: MasterKeys | null): KeyVau
       await store.put(userId, seal(requireKeys(keys).current, JSON.stringify(credentials), userId));
     },
     disconnect: (userId) => store.delete(userId),
+    has: async (userId) => (await store.get(userId)) !== null,
     async credentials(userId) {
       const blob = await store.get(userId);
       return blob === null ? null : unseal(userId, blob);

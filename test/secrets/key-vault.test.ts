@@ -40,6 +40,8 @@ describe.each(stores)('key vault on the %s store', (_name, openStore) => {
       expect(raw).not.toContain(apiSecret);
       expect(await vault.credentials('alice')).toEqual({ apiKey, apiSecret });
       expect(await vault.credentials('nobody')).toBeNull();
+      expect(await vault.has('alice')).toBe(true);
+      expect(await vault.has('nobody')).toBe(false);
 
       // A blob moved to another user does not open.
       await store.put('mallory', (await store.get('alice')) ?? '');

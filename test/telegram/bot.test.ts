@@ -91,6 +91,7 @@ describe('telegram bot against the engine', () => {
     await converse(fake, trader, '/set_stoploss abc', /⚠️ Stop-loss % must be a number, got "abc"/);
     await converse(fake, trader, '/session paper', /⚠️ Capital \(USD\) is missing/);
     await converse(fake, trader, '/halt_all', /admins only/);
+    await converse(fake, trader, '/session live 1000', /store them first with \/connect/); // no keys stored
     expect((await commandsInStream(prefix)).length).toBe(appendedBefore);
 
     await converse(fake, trader, '/set_stoploss 5', /^✅ Stop-loss set to 5% of capital\.$/);

@@ -125,6 +125,8 @@ describe('no secret reaches a log line, the log streams or the chat', () => {
     fake.failSendMessage({ kind: 'server_error', times: 2 });
     await converse(fake, trader, '/pnl', /^💰 PnL/);
     await converse(fake, trader, '/stop', /^✅ Session closed/);
+    // With keys stored, a live start reaches the engine (which refuses it here: LIVE_TRADING is off).
+    await converse(fake, trader, '/session live 100', /rejected: live trading is disabled/);
     await converse(fake, trader, '/disconnect', /stored keys were deleted/);
     await converse(fake, trader, `/connect ${apiKey} ${apiSecret}`, /^🔐 Keys stored/); // stored again: sealed in Redis at the end
     await fake.close();

@@ -27,7 +27,7 @@ export const maxTelegramRetryDelaySeconds = 60;
 export const maxTelegramRetryAttempts = 3;
 
 /** What the bot needs of the keys vault (src/secrets/key-vault.ts). */
-export type BotKeyVault = Pick<KeyVault, 'enabled' | 'connect' | 'disconnect'>;
+export type BotKeyVault = Pick<KeyVault, 'enabled' | 'connect' | 'disconnect' | 'has'>;
 
 export interface BotDeps {
   token: string;
@@ -124,6 +124,12 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         return;
       case 'engine': {
         const { command } = action;
+        // The engine decides whether live trading is allowed; the bot only spares a user a live session whose
+        // every order would be refused for want of keys.
+        if (command.type === 'session.start' && command.mode === 'live' && !(deps.vault?.enabled && (await deps.vault.has(userId)))) {
+          await ctx.reply('⚠️ A live session trades with your own Binance keys: store them first with /connect <apiKey> <apiSecret>. Nothing was sent.');
+          return;
+        }
         // Remembered before appending: the engine's answer may come back before appendCommand resolves.
         if (action.view !== null) deps.views.remember(command.id, action.view);
         try {

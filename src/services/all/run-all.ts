@@ -30,7 +30,11 @@ export async function runAll(argv: string[]): Promise<void> {
 
   const simulator = await startSimulator({ port: env.QE_SIM_PORT, seed: env.QE_SIM_SEED, symbols: undefined });
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}`);
-  const log = await openLog({ redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH });
+  const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
+  const log = await openLog(whereLog);
+  // On Redis each reader of the outbound stream gets its own connection: a blocking read would otherwise
+  // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
+  const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
   const rateBudget = memoryRateBudget();
   const paper = createBinanceConnector({
@@ -41,17 +45,14 @@ export async function runAll(argv: string[]): Promise<void> {
     onUsedWeight: (weight1m) => void rateBudget.recordUsedWeight(weight1m, Date.now()),
   });
   const marketData = paper.marketData();
-  const printer = startConsolePrinter(log, 'console', logger, print);
+  const printerLog = await readerLog();
+  const printer = startConsolePrinter(printerLog, 'console', logger, print);
   let execution: ExecutionService | null = null;
   const metrics = createEngineMetrics({ log, state: () => execution?.engine.current ?? null, nowMs: () => Date.now() });
   execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget, metrics });
   print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode only`);
   const signals = await startSignalsService({ log, marketData, symbols: config.symbols, sourceId: config.signalSourceIds[0] ?? 'signals', signalPeriodMs: env.QE_SIGNAL_PERIOD_MS, logger });
 
-  // On Redis each reader of the outbound stream gets its own connection: a blocking read would otherwise
-  // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
-  const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
-  const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   const dashboardLog = await readerLog();
   const dashboardEnv = readDashboardEnv();
   // The engine matters more than its window: a taken port is reported, not fatal.
@@ -90,7 +91,7 @@ export async function runAll(argv: string[]): Promise<void> {
   metrics.stop();
   await printer.stop();
   await marketData.close();
-  for (const reader of new Set([dashboardLog, telegramLog])) if (reader && reader !== log) await reader.close();
+  for (const reader of new Set([printerLog, dashboardLog, telegramLog])) if (reader && reader !== log) await reader.close();
   await log.close();
   await simulator.close();
 }

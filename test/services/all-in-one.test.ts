@@ -31,6 +31,8 @@ async function runAll(): Promise<{ output: () => string; dashboardUrl: string; s
     if (exited) throw new Error(`quant-engine all exited early:\n${out}`);
     return /dashboard: (http:\/\/\S+)/.exec(out)?.[1];
   }, 60_000);
+  // Signals are handled (clean shutdown) from the "running" line on.
+  await waitFor('the running line', () => out.includes('running; Ctrl-C to stop'), 60_000);
   return {
     output: () => out,
     dashboardUrl,

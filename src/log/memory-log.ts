@@ -45,6 +45,22 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       });
     });
 
+  /** Retention (see LogLimits): the newest maxOutboundEntries, plus what a durable group still needs, up to the hard cap. */
+  const trimOutbound = (): void => {
+    let floor = Number.POSITIVE_INFINITY;
+    for (const name of limits.durableOutboundGroups) {
+      const g = groups.get(name);
+      if (!g) continue;
+      floor = Math.min(floor, g.lastId + 1);
+      for (const pendingId of g.pending.keys()) floor = Math.min(floor, Number(pendingId));
+    }
+    while (outbound.length > limits.maxOutboundEntriesHard) outbound.shift();
+    while (outbound.length > limits.maxOutboundEntries && Number(outbound[0]?.id) < floor) outbound.shift();
+    // Pending entries the hard cap took are gone for their group too, as in the other adapters.
+    const oldest = Number(outbound[0]?.id ?? Number.POSITIVE_INFINITY);
+    for (const g of groups.values()) for (const pendingId of [...g.pending.keys()]) if (Number(pendingId) < oldest) g.pending.delete(pendingId);
+  };
+
   const log: MemoryLog = {
     commands: () => commands.map((c) => ({ id: String(c.id), data: c.data })),
     async init() {},
@@ -80,7 +96,7 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
         return record.id;
       });
       for (const data of batch.outbound) outbound.push({ id: id(), data });
-      while (outbound.length > limits.maxOutboundEntries) outbound.shift();
+      if (batch.outbound.length > 0) trimOutbound();
       for (const dl of batch.deadLetters) deadLetters.push({ ...dl, id: id() });
       const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);
       for (const c of commands) if (acked.has(String(c.id))) c.acked = true;

@@ -11,6 +11,8 @@ export const streamNames = {
   outbound: 'evt:exec',
   deadLetters: 'dlq:cmd:exec',
   snapshot: 'snap:exec',
+  /** The Telegram relay's group on the outbound stream: entries it has not acknowledged are retained. */
+  telegramGroup: 'telegram',
 } as const;
 
 export interface CommandDelivery {
@@ -53,11 +55,26 @@ export interface Snapshot {
 export interface LogLimits {
   /** A pending command idle this long is presumed orphaned by a dead consumer and reclaimed. */
   reclaimIdleMs: number;
-  /** Outbound stream is capped (approximately) at this many entries. */
+  /** The newest outbound entries kept in any case: history for tails (dashboards, the CLI). */
   maxOutboundEntries: number;
+  /**
+   * Older entries are kept too while a durable group has not acknowledged them (alerts wait for a bot that
+   * is down), but never more than this many entries in all.
+   */
+  maxOutboundEntriesHard: number;
+  /** Groups whose unacknowledged entries are retained; other groups (a console printer) hold nothing back. */
+  durableOutboundGroups: readonly string[];
+  /** Redis applies that retention once per this many appended outbound entries (SQLite on every commit). */
+  outboundTrimEveryEntries: number;
 }
 
-export const defaultLogLimits: LogLimits = { reclaimIdleMs: 5_000, maxOutboundEntries: 100_000 };
+export const defaultLogLimits: LogLimits = {
+  reclaimIdleMs: 5_000,
+  maxOutboundEntries: 100_000,
+  maxOutboundEntriesHard: 500_000,
+  durableOutboundGroups: [streamNames.telegramGroup],
+  outboundTrimEveryEntries: 1_000,
+};
 
 export interface EngineLog {
   /** Creates streams and the `exec` consumer group if missing. Idempotent. */

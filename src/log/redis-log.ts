@@ -31,6 +31,9 @@ function nextId(id: string): string {
   return `${ms}-${BigInt(seq) + 1n}`;
 }
 
+/** One retention pass reads at most this many of the oldest outbound entries (it runs every outboundTrimEveryEntries). */
+const maxOutboundTrimScanEntries = 2_000;
+
 export interface RedisLogOptions {
   url: string;
   prefix?: string;
@@ -73,6 +76,27 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     return counts;
   }
 
+  let outboundSinceTrim = 0;
+  /** Retention (see LogLimits): the newest maxOutboundEntries, plus what a durable group still needs. */
+  async function trimOutbound(): Promise<void> {
+    const length = await client.xLen(key.outbound);
+    if (length <= limits.maxOutboundEntries) return;
+    let floor: string | null = null; // entries from here on are still needed by a durable group
+    const groups = (await client.xInfoGroups(key.outbound)) as unknown as { name: string; pending: number; 'last-delivered-id': string }[];
+    for (const g of groups) {
+      if (!limits.durableOutboundGroups.includes(g.name)) continue;
+      const needed = g.pending > 0 ? ((await client.xPending(key.outbound, g.name)) as { firstId: string | null }).firstId : null;
+      const candidate = needed ?? nextId(g['last-delivered-id']);
+      if (floor === null || compareIds(candidate, floor) < 0) floor = candidate;
+    }
+    // Streams have no offsets: the boundary of the newest maxOutboundEntries is found by reading the excess.
+    const excess = (await client.xRange(key.outbound, '-', '+', { COUNT: Math.min(length - limits.maxOutboundEntries, maxOutboundTrimScanEntries) })) as StreamMessage[];
+    const last = excess[excess.length - 1];
+    if (!last) return;
+    const cutoff = floor !== null && compareIds(floor, nextId(last.id)) < 0 ? floor : nextId(last.id);
+    await client.xTrim(key.outbound, 'MINID', cutoff);
+  }
+
   const log: EngineLog = {
     async init() {
       await createGroup(key.commands, group, '0');
@@ -102,13 +126,18 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     async commit(batch: CommitBatch) {
       const multi = client.multi();
       for (const data of batch.wal) multi.xAdd(key.wal, '*', { data });
-      for (const data of batch.outbound) {
-        multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: limits.maxOutboundEntries } });
-      }
+      // The hard cap holds atomically with every append; the softer retention runs now and then (below).
+      for (const data of batch.outbound) multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxOutboundEntriesHard } });
       for (const dl of batch.deadLetters) multi.xAdd(key.deadLetters, '*', { entryId: dl.entryId, data: dl.raw, reason: dl.reason });
       const acks = [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)];
       if (acks.length > 0) multi.xAck(key.commands, group, acks);
       const results = (await multi.exec()) as unknown[];
+      outboundSinceTrim += batch.outbound.length;
+      if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {
+        outboundSinceTrim = 0;
+        // Best effort: the commit has happened; a failed trim is retried after the next batch of appends.
+        await trimOutbound().catch(() => undefined);
+      }
       return results.slice(0, batch.wal.length).map((r) => String(r));
     },
 
@@ -140,8 +169,13 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async readOutboundPending(name, consumer, maxEntries) {
-      const reply = await client.xReadGroup(name, consumer, { key: key.outbound, id: '0' }, { COUNT: maxEntries });
-      return asMessages(reply).map((m) => ({ id: m.id, data: m.message.data ?? '' }));
+      // Not XREADGROUP from 0: an entry trimmed while pending comes back as nil there, which the client cannot
+      // parse. List the pending ids, fetch each, and drop the ones trimmed away (the hard cap) from the list.
+      const pending = (await client.xPendingRange(key.outbound, name, '-', '+', maxEntries, { consumer })) as { id: string }[];
+      const found = await Promise.all(pending.map(async (p) => ((await client.xRange(key.outbound, p.id, p.id)) as StreamMessage[])[0] ?? null));
+      const gone = pending.filter((_, i) => found[i] === null).map((p) => p.id);
+      if (gone.length > 0) await client.xAck(key.outbound, name, gone);
+      return found.filter((m): m is StreamMessage => m !== null).map((m) => ({ id: m.id, data: m.message.data ?? '' }));
     },
 
     async ackOutbound(name, ids) {

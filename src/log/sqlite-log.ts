@@ -58,14 +58,27 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     return rows.map((r) => ({ entryId: String(r.id), raw: r.data, deliveryCount: r.n + 1 }));
   });
 
+  /** Retention (see LogLimits): the newest maxOutboundEntries, plus what a durable group still needs, up to the hard cap. */
+  function trimOutbound(): void {
+    const max = (db.prepare('SELECT MAX(id) AS id FROM outbound').get() as { id: number | null }).id ?? 0;
+    db.prepare('DELETE FROM outbound WHERE id <= ?').run(max - limits.maxOutboundEntriesHard);
+    let floor = Number.POSITIVE_INFINITY; // entries from here on are still needed by a durable group
+    for (const group of limits.durableOutboundGroups) {
+      const g = db.prepare('SELECT last_id AS lastId, (SELECT MIN(id) FROM outbound_pending WHERE grp = name) AS firstPending FROM outbound_groups WHERE name = ?').get(group) as
+        | { lastId: number; firstPending: number | null }
+        | undefined;
+      if (g) floor = Math.min(floor, g.firstPending ?? g.lastId + 1);
+    }
+    db.prepare('DELETE FROM outbound WHERE id <= ? AND id < ?').run(max - limits.maxOutboundEntries, Number.isFinite(floor) ? floor : max + 1);
+    db.prepare('DELETE FROM outbound_pending WHERE id < (SELECT MIN(id) FROM outbound)').run();
+  }
+
   const commit = db.transaction((batch: CommitBatch): string[] => {
     const addWal = db.prepare('INSERT INTO wal (data) VALUES (?)');
     const ids = batch.wal.map((d) => String(addWal.run(d).lastInsertRowid));
     const addOut = db.prepare('INSERT INTO outbound (data) VALUES (?)');
     for (const d of batch.outbound) addOut.run(d);
-    if (batch.outbound.length > 0) {
-      db.prepare('DELETE FROM outbound WHERE id <= (SELECT MAX(id) FROM outbound) - ?').run(limits.maxOutboundEntries);
-    }
+    if (batch.outbound.length > 0) trimOutbound();
     const addDl = db.prepare('INSERT INTO dead_letters (entry_id, data, reason) VALUES (?, ?, ?)');
     for (const dl of batch.deadLetters) addDl.run(dl.entryId, dl.raw, dl.reason);
     const ack = db.prepare('UPDATE commands SET acked = 1 WHERE id = ?');

@@ -14,6 +14,15 @@ export interface LogUnderTest {
 /** Each adapter is opened with reclaimIdleMs = this, so tests can wait past it. */
 export const contractReclaimIdleMs = 50;
 
+/** Small retention bounds, so the contract can see them act (a trim pass after every append). */
+export const contractLimits = {
+  reclaimIdleMs: contractReclaimIdleMs,
+  maxOutboundEntries: 3,
+  maxOutboundEntriesHard: 8,
+  durableOutboundGroups: ['telegram'],
+  outboundTrimEveryEntries: 1,
+};
+
 export function logContract(name: string, open: () => Promise<LogUnderTest>): void {
   describe(`log contract: ${name}`, () => {
     const opened: LogUnderTest[] = [];
@@ -145,6 +154,41 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect((await log.readOutboundPending('telegram', 'bot-1', 10)).map((r) => r.data)).toEqual(['{"e":2}']);
       await log.initOutboundGroup('telegram'); // idempotent: keeps its position
       expect(await log.readOutbound('telegram', 'bot-1', 10, 10)).toEqual([]);
+    });
+
+    it('keeps the newest outbound entries, and older ones a durable group has not acknowledged, up to the hard cap', async () => {
+      const { log } = await setup();
+      const commitOne = async (n: number): Promise<void> => void (await log.commit({ wal: [], outbound: [`{"n":${n}}`], ack: [], deadLetters: [] }));
+      const kept = async (): Promise<number[]> => (await log.tailOutbound('0', 100, 1)).map((r) => (JSON.parse(r.data) as { n: number }).n);
+      for (let n = 1; n <= 5; n += 1) await commitOne(n);
+      expect(await kept()).toEqual([3, 4, 5]); // no durable group yet: the newest 3
+
+      await log.initOutboundGroup('telegram'); // created at the oldest entry still there (3)
+      await log.initOutboundGroup('console'); // not durable: holds nothing back
+      for (let n = 6; n <= 7; n += 1) await commitOne(n);
+      expect(await kept()).toEqual([3, 4, 5, 6, 7]); // telegram has read nothing
+
+      const read = await log.readOutbound('telegram', 'bot', 3, 10); // 3, 4, 5 delivered
+      await log.ackOutbound('telegram', [read[0]?.id ?? '']); // 3 acknowledged; 4 and 5 pending
+      await commitOne(8);
+      expect(await kept()).toEqual([4, 5, 6, 7, 8]); // 3 goes; the oldest pending (4) stays
+      expect((await log.readOutboundPending('telegram', 'bot', 10)).map((r) => r.data)).toEqual(['{"n":4}', '{"n":5}']);
+
+      await log.ackOutbound('telegram', read.slice(1).map((r) => r.id));
+      const rest = await log.readOutbound('telegram', 'bot', 10, 10);
+      await log.ackOutbound('telegram', rest.map((r) => r.id));
+      await commitOne(9);
+      expect(await kept()).toEqual([7, 8, 9]); // all acknowledged: back to the newest 3
+
+      await log.readOutbound('console', 'printer', 100, 10); // a reader that is not durable changes nothing
+      for (let n = 10; n <= 12; n += 1) await commitOne(n);
+      const late = await log.readOutbound('telegram', 'bot', 2, 10); // 9 and 10 pending
+      expect(late.map((r) => r.data)).toEqual(['{"n":9}', '{"n":10}']);
+      for (let n = 13; n <= 25; n += 1) await commitOne(n); // telegram reads none of these
+      expect(await kept()).toEqual([18, 19, 20, 21, 22, 23, 24, 25]); // the hard cap (8) wins, even over pending ones
+      // The pending entries the cap took are gone from the group's list too; the relay is not stuck on them.
+      expect(await log.readOutboundPending('telegram', 'bot', 10)).toEqual([]);
+      expect((await log.readOutbound('telegram', 'bot', 100, 10)).map((r) => r.data)).toEqual(['{"n":18}', '{"n":19}', '{"n":20}', '{"n":21}', '{"n":22}', '{"n":23}', '{"n":24}', '{"n":25}']);
     });
 
     it('tails only entries newer than lastOutboundId', async () => {

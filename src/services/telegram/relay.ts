@@ -1,5 +1,6 @@
 import { GrammyError } from 'grammy';
 import type { OutboundEvent } from '../../core/outputs.js';
+import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import { chatIdForEngineUser } from './config.js';
@@ -12,7 +13,7 @@ import { safeError } from './safe-error.js';
 // for Telegram at all), so whatever was produced while the bot was down, or failed to send, is delivered
 // after a restart: the relay starts with its own pending entries, then reads new ones.
 
-export const relayGroup = 'telegram';
+export const relayGroup = streamNames.telegramGroup;
 /** One fixed consumer name: a restarted bot finds its predecessor's pending (delivered, unsent) entries. */
 export const relayConsumer = 'telegram-1';
 /** Entries read per round trip. */

@@ -47,13 +47,18 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = envSchema.safeParse(source);
+/** Parses the environment with `schema`; the error names each variable and rule, never a value (tokens). */
+export function parseEnvWith<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv, what = 'configuration'): z.infer<S> {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
-    throw new Error(`invalid configuration:\n  ${issues}`);
+    throw new Error(`invalid ${what}:\n  ${issues}`);
   }
   return parsed.data;
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseEnvWith(envSchema, source);
 }
 
 /** The engine user id of a Telegram user: private chats have the user's id as chat id, so replies route back. */

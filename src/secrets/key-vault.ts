@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AccountCredentials } from '../exchange/port.js';
 import type { MasterKey } from './key-box.js';
-import { masterKeyFrom, open, reseal, seal } from './key-box.js';
+import { masterKeyFrom, masterKeyFromEnv, open, reseal, seal } from './key-box.js';
 import type { KeyStore } from './key-store.js';
 
 // Exchange credentials per user, sealed with AES-256-GCM (key-box.ts) before they reach the store. The user
@@ -75,4 +75,9 @@ export function createKeyVault(store: KeyStore, keys: MasterKeys | null): KeyVau
       return count;
     },
   };
+}
+
+/** The vault every service opens: master keys from the environment (none = storing keys is refused). */
+export function keyVaultFromEnv(store: KeyStore, env: NodeJS.ProcessEnv = process.env): KeyVault {
+  return createKeyVault(store, masterKeysFromEnv(env, masterKeyFromEnv(env)));
 }

@@ -1,8 +1,7 @@
 import type { EngineLog } from '../../log/port.js';
-import { masterKeyFromEnv } from '../../secrets/key-box.js';
 import type { KeyStore } from '../../secrets/key-store.js';
 import { openKeyStore } from '../../secrets/key-store.js';
-import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import type { Logger } from '../../util/logger.js';
 import { telegramConfigFromEnv } from '../telegram/config.js';
 import { startTelegramBot } from '../telegram/run-telegram.js';
@@ -16,7 +15,7 @@ export async function startTelegramInProcess(log: EngineLog, where: { redisUrl?:
     token: config.token,
     apiRoot: config.apiRoot,
     access: config.access,
-    vault: createKeyVault(keyStore, masterKeysFromEnv(process.env, masterKeyFromEnv())),
+    vault: keyVaultFromEnv(keyStore),
     logger,
   });
   return {

@@ -3,11 +3,11 @@ import { defaultCoreConfig } from '../../core/config.js';
 import type { OutboundEvent } from '../../core/outputs.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
-import { generateMasterKey, masterKeyFromEnv } from '../../secrets/key-box.js';
+import { generateMasterKey } from '../../secrets/key-box.js';
 import type { KeyStore } from '../../secrets/key-store.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
-import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { replayLog } from '../execution/engine.js';
 import type { CliAction } from './parse.js';
 import { cliUsage, parseCli, splitArgs } from './parse.js';
@@ -100,7 +100,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (l) => void proc
   let keyStore: KeyStore | null = null;
   const vault = async (): Promise<KeyVault> => {
     keyStore = await openKeyStore(where);
-    return createKeyVault(keyStore, masterKeysFromEnv(process.env, masterKeyFromEnv()));
+    return keyVaultFromEnv(keyStore);
   };
   try {
     await log.init();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envSchema, parseEnvWith } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
@@ -8,31 +9,19 @@ import { startDashboard } from './server.js';
 // else the SQLite file of a running `npm start`). The token is read from the environment only: a flag
 // would show it in `ps`.
 
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
-
-export const dashboardEnvSchema = z.object({
+export const dashboardEnvSchema = envSchema.pick({ REDIS_URL: true, QE_REDIS_PREFIX: true, QE_SQLITE_PATH: true, QE_ADMIN_IDS: true, QE_RUN_SECONDS: true }).extend({
   QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
   QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   QE_DASHBOARD_TOKEN: z
     .string()
     .optional()
     .transform((t) => (t === undefined || t === '' ? null : t)),
-  REDIS_URL: z.string().url().optional(),
-  QE_REDIS_PREFIX: z.string().default(''),
-  QE_SQLITE_PATH: z.string().default('data/quant-engine.db'),
-  QE_ADMIN_IDS: list.default(['operator']),
-  QE_RUN_SECONDS: z.coerce.number().nonnegative().default(0),
 });
 
 export type DashboardEnv = z.infer<typeof dashboardEnvSchema>;
 
 export function readDashboardEnv(source: NodeJS.ProcessEnv = process.env): DashboardEnv {
-  const parsed = dashboardEnvSchema.safeParse(source);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
-    throw new Error(`invalid configuration:\n  ${issues}`);
-  }
-  return parsed.data;
+  return parseEnvWith(dashboardEnvSchema, source);
 }
 
 /** Flags: --host, --port, --redis-url, --redis-prefix, --sqlite-path override the environment. */

@@ -6,9 +6,8 @@ import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { serveMetrics } from '../../metrics/serve-metrics.js';
-import { masterKeyFromEnv } from '../../secrets/key-box.js';
 import { openKeyStore } from '../../secrets/key-store.js';
-import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { startCredentialCache } from './live-credentials.js';
 import type { ExecutionService } from './service.js';
 import { startExecutionService } from './service.js';
@@ -39,7 +38,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight }) : null;
   const marketData = paper.marketData();
   const keyStore = await openKeyStore({ redisUrl, redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH });
-  const credentials = await startCredentialCache(createKeyVault(keyStore, masterKeysFromEnv(process.env, masterKeyFromEnv())), logger);
+  const credentials = await startCredentialCache(keyVaultFromEnv(keyStore), logger);
   const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
   let service: ExecutionService | null = null;
   service = await startExecutionService({

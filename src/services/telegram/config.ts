@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { telegramIdList, telegramUserId } from '../../config/env.js';
+import { parseEnvWith, telegramIdList, telegramUserId } from '../../config/env.js';
 
 // The Telegram bot's configuration, parsed from the environment with zod so a typo fails at start-up.
 // The token is a secret: it is kept out of every log line and error message.
@@ -33,13 +33,8 @@ export interface TelegramConfig {
 }
 
 export function telegramConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TelegramConfig {
-  const parsed = telegramEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    // Issues name the variable and the rule, never the value (the token must not end up in a message).
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ');
-    throw new Error(`invalid telegram configuration:\n  ${issues}`);
-  }
-  const e = parsed.data;
+  // Issues name the variable and the rule, never the value (the token must not end up in a message).
+  const e = parseEnvWith(telegramEnvSchema, env, 'telegram configuration');
   return {
     token: e.TELEGRAM_BOT_TOKEN,
     apiRoot: e.QE_TELEGRAM_API_ROOT.replace(/\/+$/, ''),

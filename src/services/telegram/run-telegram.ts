@@ -3,9 +3,8 @@ import type { RunnerHandle } from '@grammyjs/runner';
 import { readEnv } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
-import { masterKeyFromEnv } from '../../secrets/key-box.js';
 import { openKeyStore } from '../../secrets/key-store.js';
-import { createKeyVault, masterKeysFromEnv } from '../../secrets/key-vault.js';
+import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import type { Logger } from '../../util/logger.js';
 import { createLogger } from '../../util/logger.js';
@@ -137,9 +136,8 @@ export async function runTelegram(argv: string[]): Promise<void> {
   const log = await openLog(choice);
   await log.init();
   const keyStore = await openKeyStore(choice);
-  const masterKeys = masterKeysFromEnv(process.env, masterKeyFromEnv());
-  if (!masterKeys) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
-  const vault = createKeyVault(keyStore, masterKeys);
+  const vault = keyVaultFromEnv(keyStore);
+  if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
   let fatal: ((why: string) => void) | null = null;
   const died = new Promise<string>((resolve) => (fatal = resolve));
   const handle = await startTelegramBot({

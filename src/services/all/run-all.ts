@@ -12,7 +12,7 @@ import { readDashboardEnv } from '../dashboard/run-dashboard.js';
 import { startDashboard } from '../dashboard/server.js';
 import type { ExecutionService } from '../execution/service.js';
 import { startExecutionService } from '../execution/service.js';
-import { startTelegramInProcess } from './telegram-in-process.js';
+import { startTelegramService } from '../telegram/run-telegram.js';
 import { startSignalsService } from '../signals/service.js';
 
 /**
@@ -70,7 +70,7 @@ export async function runAll(argv: string[]): Promise<void> {
   });
   if (dashboard) print(`dashboard: ${dashboard.url} (metrics at ${dashboard.url}/metrics)`);
   const telegramLog = process.env.TELEGRAM_BOT_TOKEN ? await readerLog() : null;
-  const telegram = telegramLog ? await startTelegramInProcess(telegramLog, whereLog, logger) : null;
+  const telegram = telegramLog ? await startTelegramService(telegramLog, whereLog, logger) : null;
   if (telegram) print('telegram: bot started');
 
   const demo = env.QE_DEMO_USER;

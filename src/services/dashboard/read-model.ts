@@ -107,8 +107,8 @@ function forgetOldSessions(model: ReadModel): void {
 }
 
 /** A full summary from the engine (start/status reply, equity event) replaces what we knew. */
-function setSummary(model: ReadModel, raw: unknown, atMs: number, source: string, newSession: boolean): void {
-  const parsed = sessionSummarySchema.safeParse(raw);
+/** `parsed` is sessionSummarySchema.safeParse of what the event carried; an invalid summary changes nothing. */
+function setSummary(model: ReadModel, parsed: ReturnType<typeof sessionSummarySchema.safeParse>, atMs: number, source: string, newSession: boolean): void {
   if (!parsed.success) return;
   const summary = parsed.data;
   const existing = model.sessions.get(summary.userId);
@@ -145,11 +145,11 @@ function foldReply(model: ReadModel, reply: ReplyView): void {
   const source = `reply ${reply.commandType ?? '?'} ${reply.status}`;
   switch (reply.commandType) {
     case 'session.start':
-      setSummary(model, reply.result, reply.atMs, source, true);
+      setSummary(model, sessionSummarySchema.safeParse(reply.result), reply.atMs, source, true);
       return;
     case 'status':
       if (typeof result.halted === 'boolean') model.halted = result.halted;
-      if (result.session) setSummary(model, result.session, reply.atMs, source, false);
+      if (result.session) setSummary(model, sessionSummarySchema.safeParse(result.session), reply.atMs, source, false);
       return;
     case 'session.stop': {
       if (reply.status === 'accepted') {
@@ -234,7 +234,7 @@ export function foldOutbound(model: ReadModel, recordId: string, data: string): 
       // A new session for a user whose last one closed starts a new curve.
       const parsed = sessionSummarySchema.safeParse(equity.data.summary);
       const newSession = known !== undefined && known.summary.status === 'closed' && parsed.success && parsed.data.status !== 'closed';
-      setSummary(model, equity.data.summary, equity.data.atMs, 'equity', newSession);
+      setSummary(model, parsed, equity.data.atMs, 'equity', newSession);
       model.foldedEvents += 1;
       return model;
     }

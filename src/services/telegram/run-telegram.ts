@@ -119,41 +119,51 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   };
 }
 
+/**
+ * The bot as a service on a log: configuration from the environment, its own key store beside the log.
+ * `quant-engine telegram` runs it alone; `all` runs it in process when TELEGRAM_BOT_TOKEN is set.
+ */
+export async function startTelegramService(
+  log: EngineLog,
+  where: { redisUrl?: string | undefined; redisPrefix: string; sqlitePath: string },
+  logger: Logger,
+  onFatal?: (error: unknown) => void,
+): Promise<TelegramBotHandle> {
+  const config = telegramConfigFromEnv(process.env);
+  if (config.access.userIds.length === 0 && config.access.adminIds.length === 0) {
+    logger.warn('QE_TELEGRAM_USER_IDS and QE_TELEGRAM_ADMIN_IDS are empty: the bot will refuse everyone');
+  }
+  const keyStore = await openKeyStore(where);
+  const vault = keyVaultFromEnv(keyStore);
+  if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
+  const bot = await startTelegramBot({ log, token: config.token, apiRoot: config.apiRoot, access: config.access, vault, logger, ...(onFatal ? { onFatal } : {}) });
+  return {
+    async stop() {
+      await bot.stop();
+      await keyStore.close();
+    },
+  };
+}
+
 /** `quant-engine telegram [--redis-url U] [--redis-prefix P] [--sqlite-path F]`. */
 export async function runTelegram(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const env = readEnv();
-  const config = telegramConfigFromEnv(process.env);
   const logger = createLogger('telegram');
-  if (config.access.userIds.length === 0 && config.access.adminIds.length === 0) {
-    logger.warn('QE_TELEGRAM_USER_IDS and QE_TELEGRAM_ADMIN_IDS are empty: the bot will refuse everyone');
-  }
-  const choice = {
+  const where = {
     redisUrl: flags['redis-url'] ?? env.REDIS_URL,
     redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
   };
-  const log = await openLog(choice);
+  const log = await openLog(where);
   await log.init();
-  const keyStore = await openKeyStore(choice);
-  const vault = keyVaultFromEnv(keyStore);
-  if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
   let fatal: ((why: string) => void) | null = null;
   const died = new Promise<string>((resolve) => (fatal = resolve));
-  const handle = await startTelegramBot({
-    log,
-    token: config.token,
-    apiRoot: config.apiRoot,
-    access: config.access,
-    vault,
-    logger,
-    onFatal: () => fatal?.('update runner died'),
-  });
+  const handle = await startTelegramService(log, where, logger, () => fatal?.('update runner died'));
   process.stdout.write(`${JSON.stringify({ ready: true, service: 'telegram' })}\n`);
   const why = await Promise.race([untilSignal(env.QE_RUN_SECONDS), died]);
   logger.info({ why }, 'stopping');
   await handle.stop();
-  await keyStore.close();
   await log.close();
   if (why === 'update runner died') process.exitCode = 1;
 }

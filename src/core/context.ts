@@ -3,6 +3,7 @@ import type { CoreConfig } from './config.js';
 import type { WalEvent } from './events.js';
 import { applyEvent } from './events.js';
 import type { AlertKind, Effect, OutboundEvent, ReplyStatus } from './outputs.js';
+import { dictWith } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 
 /**
@@ -46,18 +47,18 @@ export class DecisionContext {
   }
 
   noteCancel(clientOrderId: string): void {
-    this.market = { ...this.market, lastCancelAtMs: { ...this.market.lastCancelAtMs, [clientOrderId]: this.nowMs } };
+    this.market = { ...this.market, lastCancelAtMs: dictWith(this.market.lastCancelAtMs, clientOrderId, this.nowMs) };
   }
 
   noteStopCheck(userId: string): void {
-    this.market = { ...this.market, lastStopCheckAtMs: { ...this.market.lastStopCheckAtMs, [userId]: this.nowMs } };
+    this.market = { ...this.market, lastStopCheckAtMs: dictWith(this.market.lastStopCheckAtMs, userId, this.nowMs) };
   }
 
   noteStopAttempt(key: string): void {
-    this.market = { ...this.market, lastStopAttemptAtMs: { ...this.market.lastStopAttemptAtMs, [key]: this.nowMs } };
+    this.market = { ...this.market, lastStopAttemptAtMs: dictWith(this.market.lastStopAttemptAtMs, key, this.nowMs) };
   }
 
   noteQuery(clientOrderId: string): void {
-    this.market = { ...this.market, lastQueryAtMs: { ...this.market.lastQueryAtMs, [clientOrderId]: this.nowMs } };
+    this.market = { ...this.market, lastQueryAtMs: dictWith(this.market.lastQueryAtMs, clientOrderId, this.nowMs) };
   }
 }

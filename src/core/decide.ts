@@ -5,6 +5,7 @@ import { handleCommand } from './command-handlers.js';
 import { parseCommand } from './commands.js';
 import type { CoreConfig } from './config.js';
 import { DecisionContext } from './context.js';
+import { dictMerge, dictWith } from './dict.js';
 import type { WalEvent } from './events.js';
 import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot } from './orders.js';
 import type { Effect, OutboundEvent } from './outputs.js';
@@ -60,10 +61,17 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
     const commandId = parsed.ok ? parsed.command.id : (parsed.commandId ?? entryCommandId(delivery.entryId));
     const userId = parsed.ok ? parsed.command.userId : parsed.userId;
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
+    if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
     ctx.reply(commandId, userId, parsed.ok ? parsed.command.type : null, 'rejected', reason);
     return;
   }
   if (!parsed.ok) {
+    // The id is checked before anything else where it can be read: a malformed entry reusing the id of a
+    // processed command is kept for inspection but not answered, so one id never gets two answers.
+    if (parsed.commandId !== null && wasProcessed(ctx.durable, parsed.commandId)) {
+      ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: `reuses the id of processed command ${parsed.commandId} (not answered again): ${parsed.reason}` });
+      return;
+    }
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
     ctx.reply(parsed.commandId ?? entryCommandId(delivery.entryId), parsed.userId, null, 'rejected', parsed.reason);
     return;
@@ -131,13 +139,13 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       onBoot(ctx);
       break;
     case 'filters':
-      ctx.market = { ...ctx.market, filters: { ...ctx.market.filters, ...input.filters } };
+      ctx.market = { ...ctx.market, filters: dictMerge(ctx.market.filters, input.filters) };
       break;
     case 'command':
       onCommand(ctx, input.delivery);
       break;
     case 'tick':
-      ctx.market = { ...ctx.market, quotes: { ...ctx.market.quotes, [input.tick.symbol]: { ...input.tick, receivedAtMs: nowMs } } };
+      ctx.market = { ...ctx.market, quotes: dictWith(ctx.market.quotes, input.tick.symbol, { ...input.tick, receivedAtMs: nowMs }) };
       checkRiskRules(ctx, input.tick.symbol);
       break;
     case 'timer':

@@ -1,6 +1,7 @@
 import type { Side } from '../exchange/types.js';
 import { terminalOrderStatuses } from '../exchange/types.js';
 import { roundQty } from './decimal.js';
+import { dictWith, dictWithout, emptyDict } from './dict.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
 import { wasProcessed } from './state.js';
 import { rememberId } from './processed-ids.js';
@@ -50,7 +51,7 @@ function requireOrder(state: DurableState, clientOrderId: string): Order {
 }
 
 function withSession(state: DurableState, session: Session): DurableState {
-  return { ...state, sessions: { ...state.sessions, [session.userId]: session } };
+  return { ...state, sessions: dictWith(state.sessions, session.userId, session) };
 }
 
 /** New position after a fill; realized PnL of the part that closed. */
@@ -75,12 +76,8 @@ export function applyFillToPosition(
 
 function retainTerminal(state: DurableState, clientOrderId: string, maxKept: number): DurableState {
   const terminalOrderIds = [...state.terminalOrderIds, clientOrderId];
-  const orders = { ...state.orders };
-  while (terminalOrderIds.length > maxKept) {
-    const dropped = terminalOrderIds.shift();
-    if (dropped !== undefined) delete orders[dropped];
-  }
-  return { ...state, terminalOrderIds, orders };
+  const dropped = terminalOrderIds.length > maxKept ? terminalOrderIds.splice(0, terminalOrderIds.length - maxKept) : [];
+  return { ...state, terminalOrderIds, orders: dictWithout(state.orders, ...dropped) };
 }
 
 export interface FoldLimits {
@@ -114,9 +111,9 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         startedAtMs: event.atMs,
         realizedPnlUsd: 0,
         // A closed session is flat by construction; carry nothing over.
-        positions: {},
-        intents: {},
-        protectiveStops: {},
+        positions: emptyDict(),
+        intents: emptyDict(),
+        protectiveStops: emptyDict(),
         stopCommandId: null,
       };
       return withSession(state, session);
@@ -132,39 +129,37 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       return withSession(state, { ...requireSession(state, event.userId), paused: event.paused });
 
     case 'session.stopping':
-      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: {} });
+      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() });
 
     case 'session.closed': {
       const session = requireSession(state, event.userId);
       const open = Object.values(session.positions).filter((p) => p.qty !== 0);
       if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
-      return withSession(state, { ...session, status: 'closed', positions: {} });
+      return withSession(state, { ...session, status: 'closed', positions: emptyDict() });
     }
 
     case 'kill_switch.engaged': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: {}, killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } });
+      return withSession(state, { ...session, intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } });
     }
 
     case 'halt.set':
       return { ...state, halted: event.halted };
 
     case 'live.approval_set': {
-      const liveApprovedUserIds = { ...state.liveApprovedUserIds };
-      if (event.approved) liveApprovedUserIds[event.userId] = true;
-      else delete liveApprovedUserIds[event.userId];
+      const liveApprovedUserIds = event.approved ? dictWith(state.liveApprovedUserIds, event.userId, true as const) : dictWithout(state.liveApprovedUserIds, event.userId);
       return { ...state, liveApprovedUserIds };
     }
 
     case 'intent.set': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: { ...session.intents, [event.symbol]: event.targetQty } });
+      return withSession(state, { ...session, intents: dictWith(session.intents, event.symbol, event.targetQty) });
     }
 
     case 'order.planned': {
       if (state.orders[event.order.clientOrderId]) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
       requireSession(state, event.order.userId);
-      return { ...state, orderSeq: state.orderSeq + 1, orders: { ...state.orders, [event.order.clientOrderId]: event.order } };
+      return { ...state, orderSeq: state.orderSeq + 1, orders: dictWith(state.orders, event.order.clientOrderId, event.order) };
     }
 
     case 'order.status': {
@@ -179,14 +174,14 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         rejectReason: event.reason ?? order.rejectReason,
         updatedAtMs: event.atMs,
       };
-      const next = { ...state, orders: { ...state.orders, [order.clientOrderId]: updated } };
+      const next = { ...state, orders: dictWith(state.orders, order.clientOrderId, updated) };
       const isTerminal = terminalOrderStatuses.has(event.status as never);
       return isTerminal && !wasTerminal ? retainTerminal(next, order.clientOrderId, limits.maxTerminalOrdersKept) : next;
     }
 
     case 'order.cancel_requested': {
       const order = requireOrder(state, event.clientOrderId);
-      return { ...state, orders: { ...state.orders, [order.clientOrderId]: { ...order, cancelRequested: true } } };
+      return { ...state, orders: dictWith(state.orders, order.clientOrderId, { ...order, cancelRequested: true }) };
     }
 
     case 'fill': {
@@ -194,35 +189,33 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       if (!(event.qty > 0) || !(event.price > 0)) throw new StateCorruption(`bad fill ${event.qty}@${event.price}`);
       const signed = event.side === 'BUY' ? event.qty : -event.qty;
       const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
-      const positions = { ...session.positions, [event.symbol]: { qty: result.qty, entryPrice: result.entryPrice } };
+      const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(state, { ...session, positions, realizedPnlUsd: session.realizedPnlUsd + result.realizedPnlUsd });
     }
 
     case 'stop.planned': {
       const session = requireSession(state, event.userId);
       const stop = { clientAlgoId: event.clientAlgoId, side: event.side, triggerPrice: event.triggerPrice, status: 'pending' as const, plannedAtMs: event.atMs };
-      return { ...withSession(state, { ...session, protectiveStops: { ...session.protectiveStops, [event.symbol]: stop } }), orderSeq: state.orderSeq + 1 };
+      return { ...withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }), orderSeq: state.orderSeq + 1 };
     }
 
     case 'stop.status': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, { ...session, protectiveStops: { ...session.protectiveStops, [event.symbol]: { ...stop, status: event.status } } });
+      return withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) });
     }
 
     case 'stop.removed': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      const protectiveStops = { ...session.protectiveStops };
-      delete protectiveStops[event.symbol];
-      return withSession(state, { ...session, protectiveStops });
+      return withSession(state, { ...session, protectiveStops: dictWithout(session.protectiveStops, event.symbol) });
     }
 
     case 'position.adopted': {
       const session = requireSession(state, event.userId);
-      const positions = { ...session.positions, [event.symbol]: { qty: event.qty, entryPrice: event.entryPrice } };
+      const positions = dictWith(session.positions, event.symbol, { qty: event.qty, entryPrice: event.entryPrice });
       return withSession(state, { ...session, positions });
     }
   }

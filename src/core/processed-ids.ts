@@ -1,3 +1,4 @@
+import { dictFrom, dictMerge } from './dict.js';
 import type { ProcessedGeneration } from './state.js';
 
 // Remembered command ids, immutable and cheap to extend. A new id goes into a one-id generation; while the
@@ -7,12 +8,12 @@ import type { ProcessedGeneration } from './state.js';
 // maxIds / 2 and maxIds of the most recent ids are always remembered.
 
 export function rememberId(generations: readonly ProcessedGeneration[], id: string, maxIds: number): ProcessedGeneration[] {
-  const next: ProcessedGeneration[] = [...generations, { size: 1, ids: { [id]: true } }];
+  const next: ProcessedGeneration[] = [...generations, { size: 1, ids: dictFrom<true>([[id, true]]) }];
   for (;;) {
     const last = next[next.length - 1];
     const before = next[next.length - 2];
     if (!last || !before || last.size < before.size) break;
-    next.splice(next.length - 2, 2, { size: before.size + last.size, ids: { ...before.ids, ...last.ids } });
+    next.splice(next.length - 2, 2, { size: before.size + last.size, ids: dictMerge(before.ids, last.ids) });
   }
   let total = next.reduce((sum, g) => sum + g.size, 0);
   while (total > maxIds && next.length > 1) {

@@ -1,8 +1,10 @@
 import type { BookTicker, OrderStatus, Side, SymbolFilters } from '../exchange/types.js';
+import type { Dict } from './dict.js';
+import { dictFrom, dictGet, emptyDict } from './dict.js';
 
 export interface ProcessedGeneration {
   size: number;
-  ids: Record<string, true>;
+  ids: Dict<true>;
 }
 
 export type Mode = 'paper' | 'live';
@@ -41,11 +43,11 @@ export interface Session {
   killSwitch: KillSwitch;
   startedAtMs: number;
   realizedPnlUsd: number;
-  positions: Record<string, Position>;
+  positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
-  intents: Record<string, string>;
+  intents: Dict<string>;
   /** Protective stops resting on the exchange, per symbol (one per held symbol while a stop-loss is set). */
-  protectiveStops: Record<string, ProtectiveStop>;
+  protectiveStops: Dict<ProtectiveStop>;
   /** Command to answer "done" once a stop has flattened everything. */
   stopCommandId: string | null;
 }
@@ -90,9 +92,9 @@ export interface DurableState {
   orderSeq: number;
   halted: boolean;
   /** Users an admin approved for live trading (besides the configured list); LIVE_TRADING=1 is still required. */
-  liveApprovedUserIds: Record<string, true>;
-  sessions: Record<string, Session>;
-  orders: Record<string, Order>;
+  liveApprovedUserIds: Dict<true>;
+  sessions: Dict<Session>;
+  orders: Dict<Order>;
   /** Client ids of terminal orders, oldest first, for bounded retention. */
   terminalOrderIds: string[];
   /**
@@ -106,17 +108,17 @@ export interface DurableState {
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
 export interface MarketState {
   bootAtMs: number;
-  filters: Record<string, SymbolFilters>;
-  quotes: Record<string, BookTicker & { receivedAtMs: number }>;
+  filters: Dict<SymbolFilters>;
+  quotes: Dict<BookTicker & { receivedAtMs: number }>;
   /** When each order was last queried by client id; volatile so routine polling does not bloat the WAL. */
-  lastQueryAtMs: Record<string, number>;
+  lastQueryAtMs: Dict<number>;
   /** When a cancel was last sent per order: a cancel lost in a crash or timeout is sent again. */
-  lastCancelAtMs: Record<string, number>;
+  lastCancelAtMs: Dict<number>;
   /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
-  lastStopCheckAtMs: Record<string, number>;
-  lastStopAttemptAtMs: Record<string, number>;
+  lastStopCheckAtMs: Dict<number>;
+  lastStopAttemptAtMs: Dict<number>;
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
-  lastEquitySampleAtMs: Record<string, number>;
+  lastEquitySampleAtMs: Dict<number>;
 }
 
 export interface EngineState {
@@ -129,27 +131,53 @@ export function emptyDurableState(): DurableState {
     epoch: null,
     orderSeq: 0,
     halted: false,
-    liveApprovedUserIds: {},
-    sessions: {},
-    orders: {},
+    liveApprovedUserIds: emptyDict(),
+    sessions: emptyDict(),
+    orders: emptyDict(),
     terminalOrderIds: [],
     processedCommandIds: [],
   };
 }
 
-export function emptyMarketState(bootAtMs: number, filters: Record<string, SymbolFilters> = {}): MarketState {
-  return { bootAtMs, filters, quotes: {}, lastQueryAtMs: {}, lastCancelAtMs: {}, lastStopCheckAtMs: {}, lastStopAttemptAtMs: {}, lastEquitySampleAtMs: {} };
+export function emptyMarketState(bootAtMs: number, filters: Readonly<Record<string, SymbolFilters>> = {}): MarketState {
+  return {
+    bootAtMs,
+    filters: dictFrom(filters),
+    quotes: emptyDict(),
+    lastQueryAtMs: emptyDict(),
+    lastCancelAtMs: emptyDict(),
+    lastStopCheckAtMs: emptyDict(),
+    lastStopAttemptAtMs: emptyDict(),
+    lastEquitySampleAtMs: emptyDict(),
+  };
 }
 
-/** Snapshots written before a field existed lack it: fill in the defaults, never guess at trading state. */
+/** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts. */
+function reviveSession(session: Session): Session {
+  return { ...session, positions: dictFrom(session.positions), intents: dictFrom(session.intents), protectiveStops: dictFrom(session.protectiveStops) };
+}
+
+/**
+ * Durable state read back from a snapshot: JSON gives plain objects, whose prototype would answer lookups of
+ * names like "constructor", so every keyed record is rebuilt as a Dict. Snapshots written before a field
+ * existed lack it: fill in the defaults, never guess at trading state.
+ */
 export function withDurableDefaults(parsed: Partial<DurableState>): DurableState {
-  return { ...emptyDurableState(), ...parsed };
+  const state = { ...emptyDurableState(), ...parsed };
+  const sessions = Object.entries(state.sessions).map(([userId, session]): [string, Session] => [userId, reviveSession(session)]);
+  return {
+    ...state,
+    liveApprovedUserIds: dictFrom(state.liveApprovedUserIds),
+    sessions: dictFrom(sessions),
+    orders: dictFrom(state.orders),
+    processedCommandIds: state.processedCommandIds.map((g) => ({ size: g.size, ids: dictFrom(g.ids) })),
+  };
 }
 
 export function isLiveApproved(state: DurableState, configured: readonly string[], userId: string): boolean {
-  return configured.includes(userId) || state.liveApprovedUserIds[userId] === true;
+  return configured.includes(userId) || dictGet(state.liveApprovedUserIds, userId) === true;
 }
 
 export function wasProcessed(state: DurableState, commandId: string): boolean {
-  return state.processedCommandIds.some((generation) => generation.ids[commandId] === true);
+  return state.processedCommandIds.some((generation) => dictGet(generation.ids, commandId) === true);
 }

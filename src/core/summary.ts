@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DecisionContext } from './context.js';
+import { dictWith } from './dict.js';
 import { valuePosition, valueSession } from './mtm.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
@@ -74,7 +75,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
 /** Publishes one equity sample of the session (an outbound event) and notes when. */
 export function publishEquity(ctx: DecisionContext, session: Session): void {
   ctx.outbound.push({ type: 'equity', userId: session.userId, summary: sessionSummary(ctx, session), atMs: ctx.nowMs });
-  ctx.market = { ...ctx.market, lastEquitySampleAtMs: { ...ctx.market.lastEquitySampleAtMs, [session.userId]: ctx.nowMs } };
+  ctx.market = { ...ctx.market, lastEquitySampleAtMs: dictWith(ctx.market.lastEquitySampleAtMs, session.userId, ctx.nowMs) };
 }
 
 /**

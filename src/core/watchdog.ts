@@ -1,4 +1,6 @@
 import type { DecisionContext } from './context.js';
+import type { Dict } from './dict.js';
+import { dictFrom } from './dict.js';
 import { stopLossBreached } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
@@ -110,12 +112,12 @@ export function maintainOrders(ctx: DecisionContext): void {
     if (expired || current.cancelRequested) requestCancel(ctx, current, laneFor(current));
   }
   // Forget query and cancel times of orders that reached a final state.
-  const liveOnly = (times: Record<string, number>): Record<string, number> | null => {
+  const liveOnly = (times: Dict<number>): Dict<number> | null => {
     const live = Object.entries(times).filter(([id]) => {
       const o = ctx.durable.orders[id];
       return o !== undefined && !isTerminal(o);
     });
-    return live.length === Object.keys(times).length ? null : Object.fromEntries(live);
+    return live.length === Object.keys(times).length ? null : dictFrom(live);
   };
   const queries = liveOnly(ctx.market.lastQueryAtMs);
   const cancels = liveOnly(ctx.market.lastCancelAtMs);

@@ -39,7 +39,8 @@ export function authenticate(
   if (security === 'NONE') return undefined;
   const apiKey = parts.apiKeyHeader?.trim();
   if (!apiKey) throw apiErrors.apiKeyFormat();
-  const secret = credentials ? credentials[apiKey] : undefined;
+  // Own keys only: an API key named "constructor" must not find Object's constructor as its secret.
+  const secret = credentials && Object.hasOwn(credentials, apiKey) ? credentials[apiKey] : undefined;
   if (credentials && secret === undefined) throw apiErrors.rejectedKey();
   if (security === 'USER_STREAM') return apiKey;
 

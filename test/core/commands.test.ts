@@ -113,6 +113,18 @@ describe('decide on bad deliveries', () => {
     expect(d.state.durable.sessions.alice?.status).toBe('active');
   });
 
+  it('a malformed entry reusing the id of a processed command is dead-lettered without a second answer', () => {
+    const d = new CoreDriver();
+    expect(replies(d.command({ id: 'c-1', userId: 'alice', type: 'status' }))).toMatchObject([{ commandId: 'c-1', status: 'done' }]);
+    const reuse = d.command('{"id":"c-1","userId":"alice","type":"session.set_stoploss","pct":"abc"}', 1, '8-0');
+    expect(replies(reuse)).toEqual([]);
+    expect(reuse.deadLetters).toEqual([expect.objectContaining({ entryId: '8-0', reason: expect.stringMatching(/reuses the id of processed command c-1/) })]);
+    // Same for a redelivered poison entry under a processed id.
+    const poison = d.command('{"id":"c-1","userId":"alice","type":"status"}', d.config.maxDeliveries + 1, '8-1');
+    expect(replies(poison)).toEqual([]);
+    expect(poison.deadLetters).toHaveLength(1);
+  });
+
   it('answers an unreadable entry under its entry id', () => {
     const d = new CoreDriver();
     const decision = d.command('\u0000garbage', 1, '9-1');

@@ -7,6 +7,7 @@ import { foldEvents } from '../../src/core/events.js';
 import type { Effect, OutboundEvent } from '../../src/core/outputs.js';
 import type { DurableState, EngineState, Order } from '../../src/core/state.js';
 import { emptyDurableState, emptyMarketState } from '../../src/core/state.js';
+import { dictWith } from '../../src/core/dict.js';
 import type { OrderSnapshot, OrderStatus, SymbolFilters } from '../../src/exchange/types.js';
 
 // Shared helpers for the pure-core tests: filters, a config, a driver that feeds decide() the way the shell
@@ -170,5 +171,5 @@ export function stateWithPositions(opts: {
 
 /** Adds a quote to a state's market view as if the tick arrived at `receivedAtMs`. */
 export function withQuote(state: EngineState, symbol: string, bid: number, ask: number, receivedAtMs: number): EngineState {
-  return { ...state, market: { ...state.market, quotes: { ...state.market.quotes, [symbol]: { symbol, bid, ask, time: receivedAtMs, receivedAtMs } } } };
+  return { ...state, market: { ...state.market, quotes: dictWith(state.market.quotes, symbol, { symbol, bid, ask, time: receivedAtMs, receivedAtMs }) } };
 }

@@ -274,6 +274,11 @@ describe('authentication', () => {
       const rejected = await unknownKey.signed('GET', '/fapi/v3/balance');
       expect(rejected.status).toBe(401);
       expect(errorCode(rejected)).toBe(-2015);
+      // A key named like an Object.prototype member is just an unknown key, not a 500.
+      for (const name of ['constructor', 'toString', '__proto__']) {
+        const hostile = await apiClient(authSim.restBaseUrl, name, 'goodSecret').signed('GET', '/fapi/v3/balance');
+        expect(errorCode(hostile)).toBe(-2015);
+      }
       const stale = await fetch(`${authSim.restBaseUrl}/fapi/v3/balance?timestamp=${Date.now() - 10_000}&signature=00`, {
         headers: { 'X-MBX-APIKEY': 'goodKey' },
       });

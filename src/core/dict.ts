@@ -1,0 +1,49 @@
+// String-keyed records without a prototype. Keys come from outside (user ids, symbols, order ids): in a plain
+// object, `sessions['constructor']` is Object's constructor and `x['__proto__'] = v` replaces the prototype,
+// so one command with userId "toString" crashed the engine. A Dict has no prototype, so a missing key is
+// always `undefined` and every key is an ordinary own property. Dicts are immutable: writes return a copy.
+
+declare const dictBrand: unique symbol;
+
+/** An immutable string-keyed record with a null prototype; build it only with the functions below. */
+export type Dict<V> = Readonly<Record<string, V>> & { readonly [dictBrand]: true };
+
+function blank<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+export function emptyDict<V>(): Dict<V> {
+  return blank<V>() as Dict<V>;
+}
+
+/** A Dict holding the own enumerable entries of `source` (a parsed snapshot, a plain object, entries). */
+export function dictFrom<V>(source: Readonly<Record<string, V>> | Iterable<readonly [string, V]>): Dict<V> {
+  const out = blank<V>();
+  const entries = Symbol.iterator in source ? (source as Iterable<readonly [string, V]>) : Object.entries(source as Readonly<Record<string, V>>);
+  for (const [key, value] of entries) out[key] = value;
+  return out as Dict<V>;
+}
+
+/** Own-property lookup that is safe for any Dict or plain record (prototype names give undefined). */
+export function dictGet<V>(dict: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(dict, key) ? dict[key] : undefined;
+}
+
+export function dictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
+  const out = Object.assign(blank<V>(), dict);
+  out[key] = value;
+  return out as Dict<V>;
+}
+
+export function dictMerge<V>(dict: Dict<V>, more: Readonly<Record<string, V>>): Dict<V> {
+  const out = Object.assign(blank<V>(), dict);
+  for (const [key, value] of Object.entries(more)) out[key] = value;
+  return out as Dict<V>;
+}
+
+export function dictWithout<V>(dict: Dict<V>, ...keys: readonly string[]): Dict<V> {
+  if (!keys.some((key) => Object.hasOwn(dict, key))) return dict;
+  const out = Object.assign(blank<V>(), dict);
+  for (const key of keys) delete out[key];
+  return out as Dict<V>;
+}

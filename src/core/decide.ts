@@ -132,6 +132,26 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   }
 }
 
+/** Longest error text kept with a dead-lettered command (the stack stays in the service's log). */
+export const maxDecisionErrorChars = 500;
+
+/**
+ * The decision for a command whose decide() threw. decide() is pure, so the state is untouched: the command
+ * alone is dead-lettered with the error and answered (unless its id was already answered), its user is
+ * alerted, and the commands decided with it go on as if it had never arrived.
+ */
+export function rejectUndecidable(state: EngineState, delivery: CommandDelivery, error: string, nowMs: number, config: CoreConfig): Decision {
+  const ctx = new DecisionContext(state, nowMs, config);
+  const parsed = parseCommand(delivery.raw, config.maxCommandBytes);
+  const commandId = parsed.ok ? parsed.command.id : (parsed.commandId ?? entryCommandId(delivery.entryId));
+  const userId = parsed.ok ? parsed.command.userId : parsed.userId;
+  const reason = `the engine could not decide this command (${error.slice(0, maxDecisionErrorChars)}); it was set aside and nothing else was affected`;
+  ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
+  if (!wasProcessed(state.durable, commandId)) ctx.reply(commandId, userId, parsed.ok ? parsed.command.type : null, 'rejected', reason);
+  if (userId !== null) ctx.alert(userId, 'engine_error', `command ${commandId} was set aside: ${reason}`);
+  return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
+}
+
 export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig): Decision {
   const ctx = new DecisionContext(state, nowMs, config);
   switch (input.kind) {

@@ -15,7 +15,9 @@ export type AlertKind =
   | 'order_rejected'
   | 'reconcile'
   | 'halt'
-  | 'protective_stop';
+  | 'protective_stop'
+  /** A command the engine could not decide (a bug): it was dead-lettered and nothing else was affected. */
+  | 'engine_error';
 
 export type OutboundEvent =
   | { type: 'reply'; commandId: string; userId: string | null; commandType: string | null; status: ReplyStatus; reason: string | null; result: unknown; atMs: number }

@@ -1,6 +1,6 @@
 import type { CoreConfig } from '../../core/config.js';
 import type { Decision, Input } from '../../core/decide.js';
-import { decide } from '../../core/decide.js';
+import { decide, rejectUndecidable } from '../../core/decide.js';
 import type { WalEvent } from '../../core/events.js';
 import { foldEvents } from '../../core/events.js';
 import type { DurableState, EngineState } from '../../core/state.js';
@@ -116,13 +116,23 @@ export class Engine {
     let state = this.state;
     const decisions: Decision[] = [];
     for (const input of inputs) {
+      const nowMs = this.clock.nowMs();
       try {
-        const decision = decide(state, input, this.clock.nowMs(), this.config);
+        const decision = decide(state, input, nowMs, this.config);
         decisions.push(decision);
         state = decision.state;
       } catch (error) {
-        // A throwing decision means corrupted state or a bug: stop trading rather than guess. The command
-        // (if any) stays unacked; after maxDeliveries restarts it is dead-lettered.
+        if (input.kind === 'command') {
+          // decide() is pure: a command that makes it throw changed nothing. Set that command aside (dead
+          // letter, rejection, alert) and go on with the rest of the batch; restarting would only crash again
+          // on its redelivery and take the innocent commands read with it.
+          this.logger.error({ err: error, entryId: input.delivery.entryId }, 'command could not be decided; dead-lettered');
+          const decision = rejectUndecidable(state, input.delivery, error instanceof Error ? `${error.name}: ${error.message}` : String(error), nowMs, this.config);
+          decisions.push(decision);
+          continue;
+        }
+        // Anything else that throws (a tick, a timer beat, exchange news) means the engine's own state or
+        // logic cannot be trusted: stop trading rather than guess.
         this.onFatal(error);
         throw error;
       }

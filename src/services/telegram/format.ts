@@ -252,6 +252,7 @@ const alertIcons: Record<string, string> = {
   reconcile: '🔄',
   halt: '⛔',
   protective_stop: '🛡',
+  engine_error: '🐞',
 };
 
 /**
@@ -273,7 +274,7 @@ export function formatOutbound(event: OutboundEvent | { type: string }, view: St
           return null;
       }
     case 'alert':
-      return truncate(`${alertIcons[e.kind] ?? '🔔'} Alert (${e.kind}): ${e.message}`);
+      return truncate(`${(Object.hasOwn(alertIcons, e.kind) ? alertIcons[e.kind] : undefined) ?? '🔔'} Alert (${e.kind}): ${e.message}`);
     default:
       return null;
   }

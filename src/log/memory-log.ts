@@ -1,4 +1,5 @@
-import type { CommandDelivery, CommitBatch, DeadLetter, EngineLog, LogLimits, LogRecord, Snapshot } from './port.js';
+import { boundDeadLetter } from './dead-letter.js';
+import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits } from './port.js';
 
 // The log in memory, with the same semantics as the Redis and SQLite adapters (same contract suite).
@@ -10,7 +11,6 @@ interface CommandEntry {
   data: string;
   deliveries: number;
   deliveredAtMs: number | null;
-  acked: boolean;
 }
 
 export interface MemoryLogOptions {
@@ -19,7 +19,7 @@ export interface MemoryLogOptions {
 }
 
 export interface MemoryLog extends EngineLog {
-  /** Every command ever appended, in order (for invariant checks). */
+  /** The command entries still held, in order: undelivered or pending (acknowledged ones are dropped). */
   commands(): readonly { id: string; data: string }[];
 }
 
@@ -27,10 +27,10 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
   const now = opts.nowMs ?? (() => Date.now());
   let nextId = 1;
-  const commands: CommandEntry[] = [];
+  let commands: CommandEntry[] = [];
   let wal: LogRecord[] = [];
   const outbound: LogRecord[] = [];
-  const deadLetters: (DeadLetter & { id: string })[] = [];
+  const deadLetters: StoredDeadLetter[] = [];
   const groups = new Map<string, { lastId: number; pending: Map<string, string> }>();
   let snapshot: Snapshot | null = null;
   const id = (): string => String(nextId++);
@@ -65,7 +65,7 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
     commands: () => commands.map((c) => ({ id: String(c.id), data: c.data })),
     async init() {},
     async appendCommand(data) {
-      const entry = { id: nextId++, data, deliveries: 0, deliveredAtMs: null, acked: false };
+      const entry = { id: nextId++, data, deliveries: 0, deliveredAtMs: null };
       commands.push(entry);
       const waiting = wakeReaders;
       wakeReaders = [];
@@ -82,7 +82,7 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       return fresh.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: 1 }));
     },
     async reclaimStaleCommands(_consumer, maxEntries) {
-      const stale = commands.filter((c) => !c.acked && c.deliveries > 0 && c.deliveredAtMs !== null && now() - c.deliveredAtMs >= limits.reclaimIdleMs).slice(0, maxEntries);
+      const stale = commands.filter((c) => c.deliveries > 0 && c.deliveredAtMs !== null && now() - c.deliveredAtMs >= limits.reclaimIdleMs).slice(0, maxEntries);
       for (const c of stale) {
         c.deliveries += 1;
         c.deliveredAtMs = now();
@@ -97,9 +97,11 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       });
       for (const data of batch.outbound) outbound.push({ id: id(), data });
       if (batch.outbound.length > 0) trimOutbound();
-      for (const dl of batch.deadLetters) deadLetters.push({ ...dl, id: id() });
+      for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
+      if (deadLetters.length > limits.maxDeadLetterEntries) deadLetters.splice(0, deadLetters.length - limits.maxDeadLetterEntries);
       const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);
-      for (const c of commands) if (acked.has(String(c.id))) c.acked = true;
+      // An acknowledged (or dead-lettered) command is done with: dropped at once, as in SQLite.
+      if (acked.size > 0) commands = commands.filter((c) => !acked.has(String(c.id)));
       return ids;
     },
     async readWal(afterId, maxEntries) {
@@ -140,10 +142,16 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       return outbound[outbound.length - 1]?.id ?? '0';
     },
     async readDeadLetters(maxEntries) {
-      return deadLetters.slice(0, maxEntries);
+      return maxEntries >= 1 ? deadLetters.slice(-Math.floor(maxEntries)) : [];
+    },
+    async deadLetterCount() {
+      return deadLetters.length;
     },
     async pendingCommandCount() {
-      return commands.filter((c) => c.deliveries > 0 && !c.acked).length;
+      return commands.filter((c) => c.deliveries > 0).length;
+    },
+    async commandEntryCount() {
+      return commands.length;
     },
     async close() {},
   };

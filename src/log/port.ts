@@ -29,10 +29,24 @@ export interface LogRecord {
   data: string;
 }
 
+/** A command refused for good, as the engine hands it to commit: `raw` is the whole payload. */
 export interface DeadLetter {
   entryId: string;
   raw: string;
   reason: string;
+}
+
+/** A dead letter as stored and read back (see boundDeadLetter in dead-letter.ts). */
+export interface StoredDeadLetter extends DeadLetter {
+  id: string;
+  /** At most maxDeadLetterPayloadBytes of the payload (a whole-character UTF-8 prefix). */
+  raw: string;
+  /** Size of the whole payload in bytes (UTF-8). */
+  rawBytes: number;
+  /** sha256 (hex) of the whole payload (UTF-8). */
+  rawSha256: string;
+  /** `raw` is a prefix: the payload was longer than maxDeadLetterPayloadBytes. */
+  rawTruncated: boolean;
 }
 
 export interface CommitBatch {
@@ -66,6 +80,15 @@ export interface LogLimits {
   durableOutboundGroups: readonly string[];
   /** Redis applies that retention once per this many appended outbound entries (SQLite on every commit). */
   outboundTrimEveryEntries: number;
+  /**
+   * Redis trims acknowledged (or dead-lettered) command entries once per this many acknowledged entries: up to
+   * the oldest entry still pending or not yet delivered, never past it. SQLite and memory drop an entry when
+   * it is acknowledged. Between passes at most this many acknowledged entries linger (plus any acknowledged
+   * after a pending one, until that one is acknowledged or reclaimed).
+   */
+  commandTrimEveryAckedEntries: number;
+  /** The dead-letter stream keeps the newest this many entries (each at most maxDeadLetterPayloadBytes of payload). */
+  maxDeadLetterEntries: number;
 }
 
 export const defaultLogLimits: LogLimits = {
@@ -74,6 +97,8 @@ export const defaultLogLimits: LogLimits = {
   maxOutboundEntriesHard: 500_000,
   durableOutboundGroups: [streamNames.telegramGroup],
   outboundTrimEveryEntries: 1_000,
+  commandTrimEveryAckedEntries: 100,
+  maxDeadLetterEntries: 10_000,
 };
 
 export interface EngineLog {
@@ -111,9 +136,14 @@ export interface EngineLog {
   lastOutboundId(): Promise<string>;
 
   // --- inspection ---
-  readDeadLetters(maxEntries: number): Promise<(DeadLetter & { id: string })[]>;
+  /** The newest maxEntries dead letters, oldest first (payloads bounded: see StoredDeadLetter). */
+  readDeadLetters(maxEntries: number): Promise<StoredDeadLetter[]>;
+  /** Number of dead letters stored, counted without reading them. */
+  deadLetterCount(): Promise<number>;
   /** Number of command entries delivered but not yet acknowledged. */
   pendingCommandCount(): Promise<number>;
+  /** Number of command entries still stored: undelivered, pending, or acknowledged but not trimmed yet. */
+  commandEntryCount(): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createClient } from '@redis/client';
-import type { CommandDelivery, CommitBatch, DeadLetter, EngineLog, LogLimits, LogRecord, Snapshot } from './port.js';
+import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
+import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits, streamNames } from './port.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
@@ -97,9 +98,32 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     await client.xTrim(key.outbound, 'MINID', cutoff);
   }
 
+  let ackedSinceCommandTrim = 0;
+  /**
+   * Drops acknowledged command entries: every entry older than both the oldest pending entry of the `exec`
+   * group and the first one it has not delivered yet. Why this is safe without a lock: the group's
+   * last-delivered id (L) is read first, the pending summary (oldest pending P) after. Every entry up to L that
+   * is not pending at that second read has been acknowledged and can never become pending again (`>` reads
+   * only deliver entries after the then last-delivered id, which is at least L; XAUTOCLAIM takes only pending
+   * ones). The cut, min(P, L + 1), therefore never removes an undelivered or pending entry, even while other
+   * consumers read and acknowledge concurrently.
+   */
+  async function trimCommands(): Promise<void> {
+    const groups = (await client.xInfoGroups(key.commands)) as unknown as { name: string; 'last-delivered-id': string }[];
+    const exec = groups.find((g) => g.name === group);
+    if (!exec) return; // no group yet: nothing has been delivered, so nothing acknowledged
+    const pending = (await client.xPending(key.commands, group)) as { pending: number; firstId: string | null };
+    let cutoff = nextId(exec['last-delivered-id']);
+    if (Number(pending.pending) > 0 && pending.firstId !== null && compareIds(pending.firstId, cutoff) < 0) cutoff = pending.firstId;
+    // Exact (not `~`) so what is left is exactly what is still needed; a pass runs once per many acks.
+    await client.xTrim(key.commands, 'MINID', cutoff);
+  }
+
   const log: EngineLog = {
     async init() {
       await createGroup(key.commands, group, '0');
+      // Best effort: a stream left untrimmed by an earlier version (or a crash before a pass) shrinks now.
+      await trimCommands().catch(() => undefined);
     },
 
     async appendCommand(data) {
@@ -128,7 +152,11 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
       for (const data of batch.wal) multi.xAdd(key.wal, '*', { data });
       // The hard cap holds atomically with every append; the softer retention runs now and then (below).
       for (const data of batch.outbound) multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxOutboundEntriesHard } });
-      for (const dl of batch.deadLetters) multi.xAdd(key.deadLetters, '*', { entryId: dl.entryId, data: dl.raw, reason: dl.reason });
+      for (const dl of batch.deadLetters.map(boundDeadLetter)) {
+        const fields = { entryId: dl.entryId, data: dl.raw, reason: dl.reason, rawBytes: String(dl.rawBytes), rawSha256: dl.rawSha256 };
+        // Exact MAXLEN: the cap holds atomically with the append (it drops one old entry per new one).
+        multi.xAdd(key.deadLetters, '*', fields, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxDeadLetterEntries } });
+      }
       const acks = [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)];
       if (acks.length > 0) multi.xAck(key.commands, group, acks);
       const results = (await multi.exec()) as unknown[];
@@ -137,6 +165,12 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
         outboundSinceTrim = 0;
         // Best effort: the commit has happened; a failed trim is retried after the next batch of appends.
         await trimOutbound().catch(() => undefined);
+      }
+      ackedSinceCommandTrim += acks.length;
+      if (ackedSinceCommandTrim >= limits.commandTrimEveryAckedEntries) {
+        ackedSinceCommandTrim = 0;
+        // Best effort as well: the acknowledged entries stay until the next pass.
+        await trimCommands().catch(() => undefined);
       }
       return results.slice(0, batch.wal.length).map((r) => String(r));
     },
@@ -193,13 +227,25 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async readDeadLetters(maxEntries) {
-      const entries = (await client.xRange(key.deadLetters, '-', '+', { COUNT: maxEntries })) as StreamMessage[];
-      return entries.map((m): DeadLetter & { id: string } => ({ id: m.id, entryId: m.message.entryId ?? '', raw: m.message.data ?? '', reason: m.message.reason ?? '' }));
+      if (!(maxEntries >= 1)) return []; // COUNT 0 or less would not mean "none"
+      const entries = (await client.xRevRange(key.deadLetters, '+', '-', { COUNT: maxEntries })) as StreamMessage[];
+      return entries.reverse().map((m): StoredDeadLetter => {
+        const f = m.message;
+        return readStoredDeadLetter(m.id, f.entryId ?? '', f.data ?? '', f.reason ?? '', f.rawBytes === undefined ? null : Number(f.rawBytes), f.rawSha256 ?? null);
+      });
+    },
+
+    async deadLetterCount() {
+      return client.xLen(key.deadLetters);
     },
 
     async pendingCommandCount() {
       const summary = (await client.xPending(key.commands, group)) as { pending: number };
       return Number(summary.pending);
+    },
+
+    async commandEntryCount() {
+      return client.xLen(key.commands);
     },
 
     async close() {

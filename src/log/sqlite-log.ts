@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
 import { defaultLogLimits } from './port.js';
 
@@ -23,9 +24,22 @@ CREATE TABLE IF NOT EXISTS wal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT 
 CREATE TABLE IF NOT EXISTS outbound (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbound_groups (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbound_pending (grp TEXT NOT NULL, id INTEGER NOT NULL, consumer TEXT NOT NULL, PRIMARY KEY (grp, id));
-CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, data TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, data TEXT NOT NULL, reason TEXT NOT NULL,
+  raw_bytes INTEGER, raw_sha256 TEXT);
 CREATE TABLE IF NOT EXISTS snapshot (one INTEGER PRIMARY KEY CHECK (one = 1), wal_id TEXT NOT NULL, data TEXT NOT NULL);
 `;
+
+/**
+ * Brings a file written by an earlier version up to the current schema. Dead letters gained the payload's size
+ * and hash (NULL on old rows: those are bounded when read); acknowledged commands used to be kept (acked = 1),
+ * now an acknowledged command is deleted, so the ones left over go.
+ */
+function migrate(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(dead_letters)').all() as { name: string }[]).map((c) => c.name));
+  if (!columns.has('raw_bytes')) db.exec('ALTER TABLE dead_letters ADD COLUMN raw_bytes INTEGER');
+  if (!columns.has('raw_sha256')) db.exec('ALTER TABLE dead_letters ADD COLUMN raw_sha256 TEXT');
+  db.prepare('DELETE FROM commands WHERE acked = 1').run();
+}
 
 interface Row {
   id: number;
@@ -41,6 +55,8 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(schema);
+  // IMMEDIATE: two processes opening an old file at once migrate one after the other, not both.
+  db.transaction(() => migrate(db)).immediate();
 
   const claimNew = db.transaction((consumer: string, max: number): CommandDelivery[] => {
     const rows = db.prepare('SELECT id, data FROM commands WHERE delivery_count = 0 ORDER BY id LIMIT ?').all(max) as Row[];
@@ -79,9 +95,14 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     const addOut = db.prepare('INSERT INTO outbound (data) VALUES (?)');
     for (const d of batch.outbound) addOut.run(d);
     if (batch.outbound.length > 0) trimOutbound();
-    const addDl = db.prepare('INSERT INTO dead_letters (entry_id, data, reason) VALUES (?, ?, ?)');
-    for (const dl of batch.deadLetters) addDl.run(dl.entryId, dl.raw, dl.reason);
-    const ack = db.prepare('UPDATE commands SET acked = 1 WHERE id = ?');
+    const addDl = db.prepare('INSERT INTO dead_letters (entry_id, data, reason, raw_bytes, raw_sha256) VALUES (?, ?, ?, ?, ?)');
+    let lastDl = 0;
+    for (const dl of batch.deadLetters.map(boundDeadLetter)) lastDl = Number(addDl.run(dl.entryId, dl.raw, dl.reason, dl.rawBytes, dl.rawSha256).lastInsertRowid);
+    // Row ids of dead letters are consecutive (AUTOINCREMENT, rows only ever appended): this keeps the newest
+    // maxDeadLetterEntries (a gap could only make it keep fewer, never more).
+    if (lastDl > 0) db.prepare('DELETE FROM dead_letters WHERE id <= ?').run(lastDl - limits.maxDeadLetterEntries);
+    // An acknowledged (or dead-lettered) command is done with: it is deleted in the same transaction.
+    const ack = db.prepare('DELETE FROM commands WHERE id = ?');
     for (const id of [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]) ack.run(Number(id));
     return ids;
   });
@@ -165,12 +186,21 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
       return String(row.id ?? 0);
     },
     async readDeadLetters(maxEntries) {
-      const rows = db.prepare('SELECT id, entry_id AS entryId, data AS raw, reason FROM dead_letters ORDER BY id LIMIT ?').all(maxEntries) as { id: number; entryId: string; raw: string; reason: string }[];
-      return rows.map((r) => ({ ...r, id: String(r.id) }));
+      if (!(maxEntries >= 1)) return []; // LIMIT -1 would mean "all"
+      const rows = db
+        .prepare('SELECT id, entry_id AS entryId, data AS raw, reason, raw_bytes AS rawBytes, raw_sha256 AS rawSha256 FROM dead_letters ORDER BY id DESC LIMIT ?')
+        .all(maxEntries) as { id: number; entryId: string; raw: string; reason: string; rawBytes: number | null; rawSha256: string | null }[];
+      return rows.reverse().map((r) => readStoredDeadLetter(String(r.id), r.entryId, r.raw, r.reason, r.rawBytes, r.rawSha256));
+    },
+    async deadLetterCount() {
+      return (db.prepare('SELECT COUNT(*) AS n FROM dead_letters').get() as { n: number }).n;
     },
     async pendingCommandCount() {
       const row = db.prepare('SELECT COUNT(*) AS n FROM commands WHERE acked = 0 AND delivery_count > 0').get() as { n: number };
       return row.n;
+    },
+    async commandEntryCount() {
+      return (db.prepare('SELECT COUNT(*) AS n FROM commands').get() as { n: number }).n;
     },
     async close() {
       db.close();

@@ -8,8 +8,6 @@ import type { EngineLog } from '../log/port.js';
 // service's own --metrics-port). Gauges that need a read (feed age, DLQ depth) are computed when scraped,
 // so nothing here runs on the decision path but two counter increments.
 
-/** DLQ depth counts at most this many entries per scrape (the gauge saturates there). */
-export const maxDeadLettersCounted = 10_000;
 /** Event-loop delay histogram resolution. */
 const eventLoopResolutionMs = 10;
 
@@ -55,14 +53,14 @@ export function registerEventLoopDelay(registry: Registry, name: string, help: s
   return { stop: () => loopDelay.disable() };
 }
 
-/** Entries in the dead-letter stream, read when scraped. */
+/** Entries in the dead-letter stream, counted when scraped (XLEN / COUNT(*): no entry is read). */
 export function registerDlqDepth(registry: Registry, log: EngineLog): void {
   new Gauge({
     name: 'qe_dlq_depth',
-    help: `Entries in the command dead-letter stream (counted up to ${maxDeadLettersCounted})`,
+    help: 'Entries in the command dead-letter stream',
     registers: [registry],
     async collect() {
-      this.set((await log.readDeadLetters(maxDeadLettersCounted)).length);
+      this.set(await log.deadLetterCount());
     },
   });
 }

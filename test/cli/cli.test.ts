@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
+import { openMemoryLog } from '../../src/log/memory-log.js';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
-import { runCli } from '../../src/services/cli/run-cli.js';
+import { runCli, runCliAction } from '../../src/services/cli/run-cli.js';
 import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
 import { redisKeyStore } from '../../src/secrets/key-store.js';
 import { createKeyVault, masterKeysFromEnv } from '../../src/secrets/key-vault.js';
@@ -94,5 +97,24 @@ describe('cli round trip against Redis', () => {
     const bad = await cli('set-stoploss', 'abc');
     expect(bad.code).toBe(2);
     expect(bad.err[0]).toMatch(/must be a number/);
+  });
+});
+
+describe('cli inspect dlq', () => {
+  it('prints the newest dead letters with their size and hash, a bounded prefix of each payload', async () => {
+    const log = openMemoryLog();
+    const big = 'q'.repeat(1024 * 1024);
+    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: '1', raw: 'old junk', reason: 'not JSON' }, { entryId: '2', raw: big, reason: 'too big' }, { entryId: '3', raw: 'junk', reason: 'not JSON' }] });
+    const reads = vi.spyOn(log, 'readDeadLetters');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCliAction({ kind: 'inspect-dlq', last: 2 }, log, { out: (l) => out.push(l), err: (l) => err.push(l) }, 1_000);
+    expect(code).toBe(0);
+    expect(reads.mock.calls).toEqual([[2]]);
+    expect(err).toEqual(['3 dead letters; the newest 2:']);
+    const shown = out.map((l) => JSON.parse(l) as { entryId: string; raw: string; rawBytes: number; rawSha256: string; rawTruncated: boolean });
+    expect(shown.map((d) => d.entryId)).toEqual(['2', '3']);
+    expect(shown[0]).toMatchObject({ raw: big.slice(0, maxDeadLetterPayloadBytes), rawBytes: big.length, rawSha256: createHash('sha256').update(big).digest('hex'), rawTruncated: true });
+    expect(shown[1]).toMatchObject({ raw: 'junk', rawBytes: 4, rawTruncated: false });
   });
 });

@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import type { OutboundFollower } from '../../src/services/dashboard/follower.js';
 import { startOutboundFollower } from '../../src/services/dashboard/follower.js';
 import type { MetricsSource } from '../../src/services/dashboard/metrics.js';
 import { createDashboardMetrics } from '../../src/services/dashboard/metrics.js';
-import { createDashboardApp, maxCommandBodyBytes, startDashboard } from '../../src/services/dashboard/server.js';
+import { createDashboardApp, dlqShownEntries, maxCommandBodyBytes, startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { waitFor } from '../support/wait.js';
 
@@ -216,9 +218,30 @@ describe('dashboard API', () => {
     expect(merged.match(/^# TYPE qe_dlq_depth /gm)).toHaveLength(1);
     expect(merged).toMatch(/^qe_dlq_depth 7$/m);
     expect(merged).toMatch(/^# TYPE qe_dashboard_event_loop_delay_seconds gauge$/m);
-    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { raw: string; reason: string }[] };
+    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { raw: string; reason: string; rawBytes: number; rawSha256: string }[] };
     expect(dlq.depth).toBe(2);
     expect(dlq.entries.map((e) => e.raw)).toEqual(['garbage', '{}']);
+    expect(dlq.entries.map((e) => [e.rawBytes, e.rawSha256])).toEqual([
+      [7, createHash('sha256').update('garbage').digest('hex')],
+      [2, createHash('sha256').update('{}').digest('hex')],
+    ]);
+  });
+
+  it('counts the DLQ and reads only its newest dlqShownEntries entries, their payloads bounded', async () => {
+    const { log, app } = rig();
+    const total = dlqShownEntries + 20;
+    const big = 'z'.repeat(1024 * 1024);
+    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: Array.from({ length: total }, (_, n) => ({ entryId: String(n), raw: n === total - 1 ? big : `bad ${n}`, reason: 'refused' })) });
+    const reads = vi.spyOn(log, 'readDeadLetters');
+    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { entryId: string; raw: string; rawBytes: number; rawTruncated: boolean }[] };
+    expect(reads.mock.calls.every(([n]) => n <= dlqShownEntries)).toBe(true);
+    expect(dlq.depth).toBe(total);
+    expect(dlq.entries).toHaveLength(dlqShownEntries);
+    expect(dlq.entries[0]?.entryId).toBe(String(total - dlqShownEntries));
+    expect(dlq.entries.at(-1)).toMatchObject({ entryId: String(total - 1), raw: big.slice(0, maxDeadLetterPayloadBytes), rawBytes: big.length, rawTruncated: true });
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(new RegExp(`^qe_dlq_depth ${total}$`, 'm'));
+    expect(reads.mock.calls.every(([n]) => n <= dlqShownEntries)).toBe(true); // the scrape counted, it did not read
   });
 });
 

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { WalEvent } from '../../src/core/events.js';
+import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { paperCredentials } from '../../src/services/execution/accounts.js';
 import type { Harness } from '../support/harness.js';
 import { useHarness } from '../support/harness.js';
@@ -68,7 +70,11 @@ describe('execution service: commands', () => {
 
     const dead = await h.log.readDeadLetters(100);
     expect(dead).toHaveLength(bad.length);
-    expect(dead.map((d) => d.raw)).toEqual(bad);
+    // Each payload is kept whole up to maxDeadLetterPayloadBytes (the 1 MB one as a prefix), sized and hashed in full.
+    expect(dead.map((d) => d.raw)).toEqual(bad.map((raw) => raw.slice(0, maxDeadLetterPayloadBytes)));
+    expect(dead.map((d) => [d.rawBytes, d.rawSha256, d.rawTruncated])).toEqual(
+      bad.map((raw) => [Buffer.byteLength(raw), createHash('sha256').update(raw).digest('hex'), Buffer.byteLength(raw) > maxDeadLetterPayloadBytes]),
+    );
     expect(await h.log.pendingCommandCount()).toBe(0);
   });
 

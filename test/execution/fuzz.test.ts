@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../src/core/outputs.js';
+import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { streamNames } from '../../src/log/port.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';
@@ -69,5 +71,18 @@ describe('command stream fuzzing', () => {
     // The engine is still up and deciding.
     const after = await h.send({ id: 'fuzz-after', userId: 'fuzz-final', type: 'status' });
     await h.reply(after, 'done');
+
+    // Nothing is kept whole, nothing forever: each dead letter holds a bounded prefix (the 1 MB entry is sized
+    // and hashed, not stored again), and handled entries leave the command stream (a trim pass, as every
+    // commandTrimEveryAckedEntries acknowledged entries and at init, leaves none: nothing is pending now).
+    expect(dead.every((d) => Buffer.byteLength(d.raw) <= maxDeadLetterPayloadBytes)).toBe(true);
+    expect(dead.find((d) => d.rawBytes === 1024 * 1024)).toMatchObject({ rawTruncated: true, rawSha256: createHash('sha256').update('x'.repeat(1024 * 1024)).digest('hex') });
+    const probe = createClient({ url: redisUrl, disableOfflineQueue: true });
+    await probe.connect();
+    const dlqBytes = await probe.memoryUsage(`${h.prefix}${streamNames.deadLetters}`, { SAMPLES: 0 }).finally(() => probe.destroy());
+    expect(dlqBytes).toBeLessThan(1024 * 1024);
+    expect(await h.log.commandEntryCount()).toBeLessThan(bad.length + valid.length + 1);
+    await h.log.init();
+    expect(await h.log.commandEntryCount()).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import type { EngineLog } from '../../src/log/port.js';
 
-// One contract, two adapters: every behaviour the engine relies on, checked against Redis and SQLite alike.
+// One contract, three adapters: every behaviour the engine relies on, checked against Redis, SQLite and memory alike.
 
 export interface LogUnderTest {
   log: EngineLog;
@@ -14,13 +16,15 @@ export interface LogUnderTest {
 /** Each adapter is opened with reclaimIdleMs = this, so tests can wait past it. */
 export const contractReclaimIdleMs = 50;
 
-/** Small retention bounds, so the contract can see them act (a trim pass after every append). */
+/** Small retention bounds, so the contract can see them act (a trim pass after every append or ack). */
 export const contractLimits = {
   reclaimIdleMs: contractReclaimIdleMs,
   maxOutboundEntries: 3,
   maxOutboundEntriesHard: 8,
   durableOutboundGroups: ['telegram'],
   outboundTrimEveryEntries: 1,
+  commandTrimEveryAckedEntries: 1,
+  maxDeadLetterEntries: 3,
 };
 
 export function logContract(name: string, open: () => Promise<LogUnderTest>): void {
@@ -189,6 +193,81 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       // The pending entries the cap took are gone from the group's list too; the relay is not stuck on them.
       expect(await log.readOutboundPending('telegram', 'bot', 10)).toEqual([]);
       expect((await log.readOutbound('telegram', 'bot', 100, 10)).map((r) => r.data)).toEqual(['{"n":18}', '{"n":19}', '{"n":20}', '{"n":21}', '{"n":22}', '{"n":23}', '{"n":24}', '{"n":25}']);
+    });
+
+    it('drops acknowledged and dead-lettered command entries, never an undelivered or pending one', async () => {
+      const { log } = await setup();
+      for (let n = 0; n < 30; n += 1) {
+        const id = await log.appendCommand(`{"n":${n}}`);
+        expect((await log.readCommands('c', 10, 10)).map((d) => d.entryId)).toEqual([id]);
+        const dead = n % 3 === 0 ? [{ entryId: id, raw: 'bad', reason: 'refused' }] : [];
+        await log.commit({ wal: [], outbound: [], ack: dead.length > 0 ? [] : [id], deadLetters: dead });
+      }
+      expect(await log.commandEntryCount()).toBe(0); // 30 commands handled, none kept
+
+      const appended: string[] = [];
+      for (const x of ['a', 'b', 'c', 'd', 'e']) appended.push(await log.appendCommand(`{"x":"${x}"}`));
+      const [a = '', b = '', c = '', d = '', e = ''] = appended;
+      expect((await log.readCommands('dead', 3, 10)).map((x) => x.entryId)).toEqual([a, b, c]);
+      await log.commit({ wal: [], outbound: [], ack: [a, c], deadLetters: [] }); // b stays pending; d, e undelivered
+      const held = await log.commandEntryCount();
+      expect(held).toBeGreaterThanOrEqual(3); // b, d, e (and c may linger behind pending b)
+      expect(held).toBeLessThanOrEqual(4);
+      await sleep(contractReclaimIdleMs * 2);
+      const reclaimed = await log.reclaimStaleCommands('alive', 10);
+      expect(reclaimed.map((x) => [x.entryId, x.raw, x.deliveryCount])).toEqual([[b, '{"x":"b"}', 2]]);
+      expect((await log.readCommands('alive', 10, 10)).map((x) => [x.entryId, x.raw])).toEqual([
+        [d, '{"x":"d"}'],
+        [e, '{"x":"e"}'],
+      ]);
+      await log.commit({ wal: [], outbound: [], ack: [b, d, e], deadLetters: [] });
+      expect(await log.pendingCommandCount()).toBe(0);
+      expect(await log.commandEntryCount()).toBe(0);
+    });
+
+    it('keeps the newest maxDeadLetterEntries dead letters and counts them without reading them', async () => {
+      const { log } = await setup();
+      expect(await log.deadLetterCount()).toBe(0);
+      const kill = async (...ns: number[]): Promise<void> => {
+        const deadLetters = [];
+        for (const n of ns) deadLetters.push({ entryId: await log.appendCommand(`bad ${n}`), raw: `bad ${n}`, reason: `reason ${n}` });
+        await log.readCommands('c', 10, 10);
+        await log.commit({ wal: [], outbound: [], ack: [], deadLetters });
+      };
+      await kill(1);
+      await kill(2, 3);
+      expect(await log.deadLetterCount()).toBe(3);
+      await kill(4, 5);
+      expect(await log.deadLetterCount()).toBe(3); // the cap (3) holds
+      expect((await log.readDeadLetters(10)).map((x) => [x.raw, x.reason])).toEqual([
+        ['bad 3', 'reason 3'],
+        ['bad 4', 'reason 4'],
+        ['bad 5', 'reason 5'],
+      ]);
+      expect((await log.readDeadLetters(2)).map((x) => x.raw)).toEqual(['bad 4', 'bad 5']); // the newest, oldest first
+      expect(await log.readDeadLetters(0)).toEqual([]);
+    });
+
+    it("keeps a bounded prefix of a dead letter's payload, with the whole payload's size and sha256", async () => {
+      const { log } = await setup();
+      // About 1 MB of 3-byte characters: the byte bound falls inside one, and the prefix must not split it.
+      const big = `{"pad":"${'\u20ac'.repeat(350_000)}"}`;
+      const small = 'not json \u00e9';
+      const bigId = await log.appendCommand('{"pad":"…"}');
+      const smallId = await log.appendCommand(small);
+      await log.readCommands('c', 10, 10);
+      await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: bigId, raw: big, reason: 'too big' }, { entryId: smallId, raw: small, reason: 'not JSON' }] });
+      const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+      const [kept, whole] = await log.readDeadLetters(10);
+      expect(kept?.entryId).toBe(bigId);
+      const keptBytes = Buffer.byteLength(kept?.raw ?? '', 'utf8');
+      expect(keptBytes).toBeLessThanOrEqual(maxDeadLetterPayloadBytes);
+      expect(keptBytes).toBeGreaterThan(maxDeadLetterPayloadBytes - 3);
+      expect(big.startsWith(kept?.raw ?? 'x')).toBe(true);
+      expect(kept?.raw.endsWith('\u20ac')).toBe(true);
+      expect(kept).toMatchObject({ reason: 'too big', rawBytes: Buffer.byteLength(big, 'utf8'), rawSha256: sha256(big), rawTruncated: true });
+      expect(whole).toMatchObject({ entryId: smallId, raw: small, reason: 'not JSON', rawBytes: Buffer.byteLength(small, 'utf8'), rawSha256: sha256(small), rawTruncated: false });
+      expect(await log.deadLetterCount()).toBe(2);
     });
 
     it('tails only entries newer than lastOutboundId', async () => {

@@ -45,8 +45,10 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       return 0;
     }
     case 'inspect-dlq': {
-      const dead = await log.readDeadLetters(100_000);
-      for (const d of dead.slice(-action.last)) io.out(JSON.stringify(d));
+      // Only the newest `last` are read; each keeps a bounded prefix of its payload plus rawBytes and rawSha256.
+      const [count, dead] = await Promise.all([log.deadLetterCount(), log.readDeadLetters(action.last)]);
+      io.err(`${count} dead letters; the newest ${dead.length}:`);
+      for (const d of dead) io.out(JSON.stringify(d));
       return 0;
     }
     case 'replay-dry-run': {

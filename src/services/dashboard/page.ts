@@ -299,10 +299,11 @@ const script = `
   }
 
   function renderDlq(d) {
-    $('#dlq-depth').textContent = String(d.depth) + (d.depth >= d.depthCappedAt ? '+' : '');
+    $('#dlq-depth').textContent = String(d.depth);
     fillRows($('#dlq tbody'), d.entries.slice().reverse().map(function (x) {
-      return el('tr', null, [td(x.id, 'mono'), td(x.reason), td(x.raw.length > 200 ? x.raw.slice(0, 200) + '…' : x.raw, 'mono')]);
-    }), 'empty', 3);
+      var shown = x.raw.length > 200 ? x.raw.slice(0, 200) + '…' : x.raw;
+      return el('tr', null, [td(x.id, 'mono'), td(x.reason), td(shown, 'mono'), td(String(x.rawBytes), 'num'), td(String(x.rawSha256).slice(0, 16), 'mono')]);
+    }), 'empty', 5);
   }
 
   var polling = null;
@@ -354,7 +355,7 @@ export function renderPage(opts: { token: string | null }): string {
   <section><h2>Sessions</h2><div id="sessions"><p id="sessions-empty" class="empty">No sessions seen on the outbound stream yet.</p></div></section>
   <section class="card"><h2>Alerts</h2><table id="alerts"><thead><tr><th>time</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></section>
   <section class="card"><h2>Recent replies</h2><table id="replies"><thead><tr><th>time</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></section>
-  <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2><table id="dlq"><thead><tr><th>id</th><th>reason</th><th>entry</th></tr></thead><tbody></tbody></table></section>
+  <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2><table id="dlq"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script src="/assets/uPlot.iife.min.js${escapeHtml(q)}"></script>
 <script>${script}</script>

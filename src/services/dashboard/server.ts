@@ -12,7 +12,6 @@ import type { Logger } from '../../util/logger.js';
 import type { FollowerLimits, OutboundFollower } from './follower.js';
 import { defaultFollowerLimits, startOutboundFollower } from './follower.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
-import { maxDeadLettersCounted } from '../../metrics/engine-metrics.js';
 import { createDashboardMetrics } from './metrics.js';
 import { renderPage } from './page.js';
 import { stateView } from './read-model.js';
@@ -158,8 +157,9 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   app.get('/api/state', (c) => c.json({ ...stateView(deps.follower.model()), follower: deps.follower.status(), nowMs: Date.now() }));
 
   app.get('/api/dlq', async (c) => {
-    const all = await deps.log.readDeadLetters(maxDeadLettersCounted);
-    return c.json({ depth: all.length, depthCappedAt: maxDeadLettersCounted, entries: all.slice(-dlqShownEntries) });
+    // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read.
+    const [depth, entries] = await Promise.all([deps.log.deadLetterCount(), deps.log.readDeadLetters(dlqShownEntries)]);
+    return c.json({ depth, entries });
   });
 
   app.get('/metrics', async (c) => {

@@ -43,6 +43,9 @@ describe('command stream fuzzing', () => {
     const bad: (string | Buffer)[] = samples.map((s) => (s === undefined ? 'undefined' : JSON.stringify(s)));
     bad.push('x'.repeat(1024 * 1024), Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0xc3, 0x28]), '{"id":"trunc', '');
     const valid: string[] = [];
+    // Valid commands for users named like Object.prototype members, which once crashed the engine.
+    const prototypeNames = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
+    const heapBeforeBytes = process.memoryUsage().heapUsed;
     let i = 0;
     for (const entry of bad) {
       await raw.xAdd(commandsKey, '*', { data: entry });
@@ -52,12 +55,20 @@ describe('command stream fuzzing', () => {
         valid.push(id);
         await raw.xAdd(commandsKey, '*', { data: JSON.stringify({ id, userId: `fuzz-user-${i}`, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }) });
       }
+      if (i % 25 === 0) {
+        const userId = prototypeNames[(i / 25) % prototypeNames.length] ?? 'constructor';
+        for (const type of ['status', 'session.pause', 'session.stop']) {
+          const id = `fuzz-proto-${i}-${type}`;
+          valid.push(id);
+          await raw.xAdd(commandsKey, '*', { data: JSON.stringify({ id, userId, type }) });
+        }
+      }
     }
     raw.destroy();
 
     const replies = await waitFor('every valid command answered', async () => {
       const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
-      return valid.every((id) => out.some((r) => r.commandId === id && r.status === 'done')) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
+      return valid.every((id) => out.some((r) => r.commandId === id && r.status !== 'accepted')) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
     }, 60_000);
 
     const dead = await h.log.readDeadLetters(10_000);
@@ -84,5 +95,10 @@ describe('command stream fuzzing', () => {
     expect(await h.log.commandEntryCount()).toBeLessThan(bad.length + valid.length + 1);
     await h.log.init();
     expect(await h.log.commandEntryCount()).toBe(0);
+    // Every valid command got exactly one final answer, and the process did not balloon on the 1 MB entry.
+    for (const id of valid) expect(replies.filter((r) => r.commandId === id && r.status !== 'accepted'), id).toHaveLength(1);
+    expect(replies.filter((r) => r.commandId.startsWith('fuzz-valid-')).every((r) => r.status === 'done')).toBe(true);
+    const heapGrowthBytes = process.memoryUsage().heapUsed - heapBeforeBytes;
+    expect(heapGrowthBytes).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// For every file tsc checks: the .ts files and the dashboard's JSDoc-typed browser client.
+const typedRules = {
+  '@typescript-eslint/no-floating-promises': 'error',
+  '@typescript-eslint/no-misused-promises': 'error',
+  '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'artifacts/**', 'data/**', 'bin/**'] },
   js.configs.recommended,
@@ -10,10 +17,21 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    rules: typedRules,
+  },
+  {
+    // The dashboard's browser client: plain JS, type-checked by tsc through JSDoc (its own tsconfig.json, found
+    // by projectService), so it gets the type-aware rules of the TypeScript files. Names are checked by tsc
+    // against the DOM library and uplot-global.d.ts, as for the .ts files, hence no-undef is off here too.
+    files: ['src/services/dashboard/client/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { uPlot: 'readonly' },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      ...typedRules,
+      'no-undef': 'off',
     },
   },
   {

@@ -182,7 +182,7 @@ describe('dashboard API', () => {
 
   it('needs the token on every route when one is set, compared exactly', async () => {
     const { app } = rig({ token: 's3cret-token' });
-    for (const path of ['/', '/api/state', '/api/dlq', '/metrics', '/assets/uPlot.iife.min.js']) {
+    for (const path of ['/', '/api/state', '/api/dlq', '/metrics', '/assets/uPlot.iife.min.js', '/assets/dashboard.js']) {
       expect((await app.request(path)).status, path).toBe(401);
       expect((await app.request(path, { headers: { Authorization: 'Bearer s3cret-tokeN' } })).status, path).toBe(401);
       expect((await app.request(`${path}?token=s3cret-toke`)).status, path).toBe(401);
@@ -193,6 +193,7 @@ describe('dashboard API', () => {
     // The page carries the token it was opened with into its asset URLs (its fetches add the header).
     const page = await (await app.request('/?token=s3cret-token')).text();
     expect(page).toContain('/assets/uPlot.iife.min.js?token=s3cret-token');
+    expect(page).toContain('<script type="module" src="/assets/dashboard.js?token=s3cret-token"></script>');
   });
 
   it('without a token only answers loopback Host names', async () => {
@@ -263,6 +264,10 @@ describe('startDashboard', () => {
       const js = await fetch(`${dashboard.url}/assets/uPlot.iife.min.js`);
       expect(js.headers.get('content-type')).toMatch(/javascript/);
       expect(await js.text()).toContain('uPlot');
+      // The page's own client, served from its source file whatever the working directory.
+      const client = await fetch(`${dashboard.url}/assets/dashboard.js`);
+      expect(client.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await client.text()).toMatch(/^\/\/ @ts-check\n/);
     } finally {
       await dashboard.close();
     }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
+import type { FollowerStatus } from './api-types.js';
 import type { ReadModel, ReplyView } from './read-model.js';
 import { emptyReadModel, foldOutbound, parseReply } from './read-model.js';
 
@@ -21,19 +22,14 @@ export interface FollowerLimits {
   retryMs: number;
 }
 
+export type { FollowerStatus };
+
 export const defaultFollowerLimits: FollowerLimits = { batchEntries: 1_000, blockMs: 250, idleMs: 20, retryMs: 1_000 };
 
 export interface ReplyWaiter {
   /** The first reply to the command, or null when none came within timeoutMs. */
   first(timeoutMs: number): Promise<ReplyView | null>;
   cancel(): void;
-}
-
-export interface FollowerStatus {
-  /** True once a read returned fewer records than asked for: the model has caught up with the stream. */
-  caughtUp: boolean;
-  lastError: string | null;
-  lastErrorAtMs: number | null;
 }
 
 export interface OutboundFollower {

@@ -1,20 +1,22 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { serve } from '@hono/node-server';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
+import type { CommandResponse, DlqResponse, StateResponse } from './api-types.js';
+import type { DashboardCommand } from './command-schema.js';
+import { dashboardCommandSchema } from './command-schema.js';
 import type { FollowerLimits, OutboundFollower } from './follower.js';
 import { defaultFollowerLimits, startOutboundFollower } from './follower.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { createDashboardMetrics } from './metrics.js';
 import { renderPage } from './page.js';
 import { stateView } from './read-model.js';
+import { staticAssets } from './static-assets.js';
 
 // `quant-engine dashboard`: one local web page, a JSON API and Prometheus metrics. It reads only the
 // outbound stream (through the follower's read model) and the dead-letter stream, and acts only by
@@ -27,21 +29,8 @@ export const commandReplyTimeoutMs = 10_000;
 /** Dead letters returned by /api/dlq (the newest). */
 export const dlqShownEntries = 100;
 
-const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'userId may hold letters, digits and . _ : -');
-const userAction = (action: 'stop' | 'pause' | 'resume' | 'status') => z.strictObject({ action: z.literal(action), userId: idSchema });
-
-/** Body of POST /api/commands. */
-export const dashboardCommandSchema = z.discriminatedUnion('action', [
-  userAction('stop'),
-  userAction('pause'),
-  userAction('resume'),
-  userAction('status'),
-  z.strictObject({ action: z.literal('set_stoploss'), userId: idSchema, pct: z.number().finite().gt(0).lt(100) }),
-  z.strictObject({ action: z.literal('halt_all'), reason: z.string().max(200).optional() }),
-  z.strictObject({ action: z.literal('resume_all') }),
-]);
-
-export type DashboardCommand = z.infer<typeof dashboardCommandSchema>;
+export { dashboardCommandSchema };
+export type { DashboardCommand };
 
 const commandTypeOf = {
   stop: 'session.stop',
@@ -100,16 +89,6 @@ function issuesText(error: z.ZodError): string {
     .join('; ');
 }
 
-const require = createRequire(import.meta.url);
-let assetCache: { js: string; css: string } | null = null;
-function uplotAssets(): { js: string; css: string } {
-  assetCache ??= {
-    js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
-    css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-  };
-  return assetCache;
-}
-
 export interface DashboardAppDeps {
   log: EngineLog;
   follower: OutboundFollower;
@@ -145,21 +124,19 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
 
   app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null })));
 
-  app.get('/assets/uPlot.iife.min.js', (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    return c.body(uplotAssets().js);
-  });
-  app.get('/assets/uPlot.min.css', (c) => {
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    return c.body(uplotAssets().css);
-  });
+  for (const [path, asset] of Object.entries(staticAssets)) {
+    app.get(path, (c) => {
+      c.header('Content-Type', asset.contentType);
+      return c.body(asset.body);
+    });
+  }
 
-  app.get('/api/state', (c) => c.json({ ...stateView(deps.follower.model()), follower: deps.follower.status(), nowMs: Date.now() }));
+  app.get('/api/state', (c) => c.json({ ...stateView(deps.follower.model()), follower: deps.follower.status(), nowMs: Date.now() } satisfies StateResponse));
 
   app.get('/api/dlq', async (c) => {
     // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read.
     const [depth, entries] = await Promise.all([deps.log.deadLetterCount(), deps.log.readDeadLetters(dlqShownEntries)]);
-    return c.json({ depth, entries });
+    return c.json({ depth, entries } satisfies DlqResponse);
   });
 
   app.get('/metrics', async (c) => {
@@ -193,12 +170,12 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       } catch (error) {
         waiter.cancel();
         deps.logger.error({ err: error, commandId }, 'dashboard: command not appended');
-        return c.json({ commandId, error: 'the command could not be appended to the log' }, 503);
+        return c.json({ commandId, error: 'the command could not be appended to the log' } satisfies CommandResponse, 503);
       }
       deps.logger.info({ commandId, type: command.type, userId: command.userId }, 'dashboard: command appended');
       const reply = await waiter.first(replyTimeoutMs);
-      if (!reply) return c.json({ commandId, command, error: `no answer within ${replyTimeoutMs} ms (is the execution service running?); the command stays queued` }, 504);
-      return c.json({ commandId, command, reply });
+      if (!reply) return c.json({ commandId, command, error: `no answer within ${replyTimeoutMs} ms (is the execution service running?); the command stays queued` } satisfies CommandResponse, 504);
+      return c.json({ commandId, command, reply } satisfies CommandResponse);
     },
   );
 

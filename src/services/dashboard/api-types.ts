@@ -1,0 +1,41 @@
+import type { StoredDeadLetter } from '../../log/port.js';
+import type { DashboardCommand } from './command-schema.js';
+import type { ReplyView, StateView } from './read-model.js';
+
+// The JSON the dashboard's HTTP API answers with. The server builds its answers against these types and the
+// browser client (client/dashboard.js) reads them through JSDoc imports, so a change of shape on one side
+// fails the typecheck of the other. Keep this file and what it imports free of Node APIs: the client is
+// checked with the DOM library and no Node types.
+
+export type { DashboardCommand };
+
+export interface FollowerStatus {
+  /** True once a read returned fewer records than asked for: the model has caught up with the stream. */
+  caughtUp: boolean;
+  lastError: string | null;
+  lastErrorAtMs: number | null;
+}
+
+/** Any refusal or failure: 4xx/5xx with a human-readable reason. */
+export interface ErrorResponse {
+  error: string;
+}
+
+/** GET /api/state. */
+export interface StateResponse extends StateView {
+  follower: FollowerStatus;
+  /** The dashboard's clock when it answered (the page shows ages against it). */
+  nowMs: number;
+}
+
+/** GET /api/dlq: the depth (counted, never read) and the newest entries (payloads bounded), oldest first. */
+export interface DlqResponse {
+  depth: number;
+  entries: StoredDeadLetter[];
+}
+
+/** POST /api/commands: the engine's first reply; or, once appended, the command id with why no reply came. */
+export type CommandResponse =
+  | { commandId: string; command: Record<string, unknown>; reply: ReplyView }
+  | { commandId: string; command?: Record<string, unknown>; error: string }
+  | ErrorResponse;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WalEvent } from '../../src/core/events.js';
-import { paperCredentials } from '../../src/services/execution/accounts.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
 import type { Harness } from '../support/harness.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';

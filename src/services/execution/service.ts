@@ -10,13 +10,13 @@ import type { RateBudget } from '../../exchange/rate-budget.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
-import { AccountRegistry } from './accounts.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
-import type { ExecutorLimits } from './effect-executor.js';
-import { defaultExecutorLimits, EffectExecutor } from './effect-executor.js';
-import type { EngineLimits } from './engine.js';
-import { defaultEngineLimits, Engine, replayLog } from './engine.js';
+import { AccountRegistry } from '../../engine/accounts.js';
+import type { Clock } from '../../engine/clock.js';
+import { systemClock } from '../../engine/clock.js';
+import type { ExecutorLimits } from '../../engine/effect-executor.js';
+import { defaultExecutorLimits, EffectExecutor } from '../../engine/effect-executor.js';
+import type { EngineLimits } from '../../engine/engine.js';
+import { defaultEngineLimits, Engine, replayLog } from '../../engine/engine.js';
 
 // The execution service: boot = snapshot + WAL replay → reconcile with the exchange → only then consume
 // commands. Commands, ticks, timer beats and exchange results all become inputs to one serialized engine;

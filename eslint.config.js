@@ -46,4 +46,11 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The engine kernel sits below the services: they build on it, it never reaches up into them.
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/services/**'], message: 'the engine kernel must not import services' }] }],
+    },
+  },
 );

@@ -10,7 +10,7 @@ import { createClient } from '@redis/client';
 import { defaultCoreConfig } from '../src/core/config.js';
 import type { OutboundEvent } from '../src/core/outputs.js';
 import { openRedisLog } from '../src/log/redis-log.js';
-import { replayLog } from '../src/services/execution/engine.js';
+import { replayLog } from '../src/engine/engine.js';
 import { startSimulator } from '../src/simulator/server.js';
 
 // `npm run chaos`: real processes, real faults. A Redis of our own (AOF, fsync always), the simulator, and

@@ -5,14 +5,15 @@ import { commandSchema } from '../core/commands.js';
 import { valueSession } from '../core/mtm.js';
 import { isTerminal } from '../core/orders.js';
 import type { Effect, OutboundEvent } from '../core/outputs.js';
-import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
 import { openMemoryLog } from '../log/memory-log.js';
-import { paperCredentials } from '../services/execution/accounts.js';
-import { ManualClock } from '../services/execution/clock.js';
-import { Engine, replayLog } from '../services/execution/engine.js';
-import { performEffect } from '../services/execution/perform-effect.js';
+import { paperCredentials } from '../engine/accounts.js';
+import { ManualClock } from '../engine/clock.js';
+import { boot } from '../engine/boot.js';
+import type { Engine } from '../engine/engine.js';
+import { replayLog } from '../engine/engine.js';
+import { performEffect } from '../engine/perform-effect.js';
 import { createPrng } from '../simulator/price-process.js';
 import { silentLogger } from '../util/logger.js';
 import { SimExchange } from './sim-exchange.js';
@@ -106,32 +107,24 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
   };
 
   let engine!: Engine;
-  const boot = async (): Promise<void> => {
-    const replay = await replayLog(log, config);
-    engine = new Engine(
-      { durable: replay.durable, market: emptyMarketState(clock.nowMs(), exchange.filters()) },
-      replay.lastWalId,
+  // The service's own start-up path, on the simulated clock and the in-process accounts.
+  const restart = async (): Promise<void> => {
+    ({ engine } = await boot({
       log,
-      clock,
       config,
-      (d) => pendingEffects.push(...d.effects),
-      (error) => {
+      clock,
+      logger: silentLogger(),
+      limits: { snapshotEveryWalEvents: 150, replayBatchEntries: 500 },
+      loadFilters: async () => exchange.filters(),
+      accountOf,
+      onEffects: (d) => pendingEffects.push(...d.effects),
+      onFatal: (error) => {
         throw error;
       },
-      silentLogger(),
-      { snapshotEveryWalEvents: 150, replayBatchEntries: 500 },
-    );
-    engine.observe(observe);
-    await engine.submit({ kind: 'boot' });
-    for (const order of Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o))) {
-      await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome: await accountOf(order.userId).queryOrder(order.symbol, order.clientOrderId) });
-    }
-    for (const session of Object.values(engine.current.durable.sessions)) {
-      if (session.status === 'closed') continue;
-      const account = accountOf(session.userId);
-      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops: await account.listProtectiveStops() });
-      await engine.submit({ kind: 'reconcile', userId: session.userId, positions: await account.getPositions(), openOrders: await account.getOpenOrders() });
-    }
+      onEngine: (created) => created.observe(observe),
+      // One query per unknown order (the watchdog re-queries), and nothing to wait for in process.
+      retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
+    }));
   };
 
   const perform = async (effect: Effect): Promise<void> => {
@@ -212,7 +205,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
       pendingEffects = [];
       pendingInputs = [];
       trace.push(`${n} CRASH`);
-      await boot();
+      await restart();
     }
   };
 
@@ -252,7 +245,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
   };
 
   try {
-    await boot();
+    await restart();
     await ticks();
     for (let n = 0; n < steps; n += 1) {
       stats.steps += 1;

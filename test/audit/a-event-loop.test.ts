@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { paperCredentials } from '../../src/services/execution/accounts.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { paperCredentials } from '../../src/services/execution/accounts.js';
-import { ManualClock } from '../../src/services/execution/clock.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
+import { ManualClock } from '../../src/engine/clock.js';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 

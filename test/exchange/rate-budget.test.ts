@@ -3,7 +3,7 @@ import type { Input } from '../../src/core/decide.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget, redisRateBudget } from '../../src/exchange/rate-budget.js';
-import { EffectExecutor, defaultExecutorLimits, localRateBudgetCode } from '../../src/services/execution/effect-executor.js';
+import { EffectExecutor, defaultExecutorLimits, localRateBudgetCode } from '../../src/engine/effect-executor.js';
 import type { SimulatorHandle } from '../../src/simulator/server.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { silentLogger } from '../../src/util/logger.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { WalEvent } from '../../src/core/events.js';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
-import { paperCredentials } from '../../src/services/execution/accounts.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
 import type { Harness } from '../support/harness.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paperCredentials } from '../../src/services/execution/accounts.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
 import { useChildFixture } from '../support/child-fixture.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';

@@ -7,7 +7,7 @@ import { createBinanceConnector } from '../../src/exchange/binance/connector.js'
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
-import type { Clock } from '../../src/services/execution/clock.js';
+import type { Clock } from '../../src/engine/clock.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
 import type { EngineMetrics } from '../../src/metrics/engine-metrics.js';

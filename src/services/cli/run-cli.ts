@@ -8,7 +8,7 @@ import type { KeyStore } from '../../secrets/key-store.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
-import { replayLog } from '../execution/engine.js';
+import { replayLog } from '../../engine/engine.js';
 import type { CliAction } from './parse.js';
 import { cliUsage, parseCli, splitArgs } from './parse.js';
 

@@ -1,26 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
-import { isTerminal } from '../../core/orders.js';
-import { emptyMarketState } from '../../core/state.js';
 import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
-import type { BookTicker, SymbolFilters } from '../../exchange/types.js';
+import type { BookTicker } from '../../exchange/types.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
-import { AccountRegistry } from './accounts.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
-import type { ExecutorLimits } from './effect-executor.js';
-import { defaultExecutorLimits, EffectExecutor } from './effect-executor.js';
-import type { EngineLimits } from './engine.js';
-import { defaultEngineLimits, Engine, replayLog } from './engine.js';
+import { AccountRegistry } from '../../engine/accounts.js';
+import { withAttempts } from '../../engine/attempts.js';
+import { boot } from '../../engine/boot.js';
+import type { Clock } from '../../engine/clock.js';
+import { systemClock } from '../../engine/clock.js';
+import type { ExecutorLimits } from '../../engine/effect-executor.js';
+import { defaultExecutorLimits, EffectExecutor } from '../../engine/effect-executor.js';
+import type { Engine, EngineLimits } from '../../engine/engine.js';
 
-// The execution service: boot = snapshot + WAL replay → reconcile with the exchange → only then consume
-// commands. Commands, ticks, timer beats and exchange results all become inputs to one serialized engine;
-// exchange calls run in the executor's lanes and never block the event loop or the decision path.
+// The execution service: the kernel's boot() (snapshot + WAL replay → reconcile with the exchange), and
+// only then market data and commands. Commands, ticks, timer beats and exchange results all become inputs to
+// one serialized engine; exchange calls run in the executor's lanes and never block the event loop or the
+// decision path.
 
 export interface ExecutionServiceOptions {
   log: EngineLog;
@@ -64,18 +64,12 @@ export interface ExecutionService {
   replayedEvents: number;
 }
 
-async function withAttempts<T>(attempts: number, delayMs: number, fn: () => Promise<T>): Promise<T> {
-  let lastError: unknown;
-  for (let i = 0; i < attempts; i += 1) {
-    try {
-      return await fn();
-    } catch (error) {
-      lastError = error;
-      await sleep(delayMs * (i + 1));
-    }
-  }
-  throw lastError;
-}
+/** Attempts at reading the symbols' trading rules before boot gives up (a service without them cannot trade). */
+const filterReadAttempts = 5;
+/** Wait after a failed trading-rules read, times the attempt's number (ms). */
+const filterReadDelayMs = 500;
+/** Wait after a failed account read during boot reconciliation, times the attempt's number (ms). */
+const bootReadDelayMs = 300;
 
 export async function startExecutionService(opts: ExecutionServiceOptions): Promise<ExecutionService> {
   const clock = opts.clock ?? systemClock;
@@ -94,12 +88,9 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     });
 
   await opts.log.init();
-  const replay = await replayLog(opts.log, opts.config, opts.engineLimits ?? defaultEngineLimits);
-  logger.info({ replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length }, 'state rebuilt from the log');
 
-  const filters: Record<string, SymbolFilters> = await withAttempts(5, 500, () => opts.marketData.getSymbolFilters(opts.config.symbols));
-
-  // Late-bound so the registry and executor can feed results into the engine created below.
+  // Late-bound so the registry and executor can feed results into the engine boot() creates.
+  let engine!: Engine;
   let submit: (input: Input) => void = () => undefined;
   const accounts = new AccountRegistry({
     paper: opts.paper,
@@ -117,52 +108,29 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     opts.rateBudget ?? memoryRateBudget(),
     () => clock.nowMs(),
   );
-  const engine: Engine = new Engine(
-    { durable: replay.durable, market: emptyMarketState(clock.nowMs(), filters) },
-    replay.lastWalId,
-    opts.log,
+  const metrics = opts.metrics;
+  // Reconciles before consuming commands: every order whose outcome we do not know, then positions.
+  const { replay } = await boot({
+    log: opts.log,
+    config: opts.config,
     clock,
-    opts.config,
-    (decision) => {
+    logger,
+    limits: opts.engineLimits,
+    loadFilters: () => withAttempts(filterReadAttempts, filterReadDelayMs, () => opts.marketData.getSymbolFilters(opts.config.symbols), sleep),
+    accountOf: (userId) => accounts.resolve(userId),
+    onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
     },
     onFatal,
-    logger,
-    opts.engineLimits,
-  );
-  const metrics = opts.metrics;
-  if (metrics) engine.observe((input, decision) => metrics.decided(input, decision));
-  submit = (input) => {
-    engine.submit(input).catch((error: unknown) => logger.error({ err: error, input: input.kind }, 'input not committed; will be retried by its source'));
-  };
-
-  await engine.submit({ kind: 'boot' });
-
-  // Reconcile before consuming commands: settle every order whose outcome we do not know, then positions.
-  const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
-  for (const order of unresolved) {
-    const account = accounts.resolve(order.userId);
-    if (!account) continue;
-    for (let attempt = 0; attempt < bootReconcileAttempts; attempt += 1) {
-      const outcome = await account.queryOrder(order.symbol, order.clientOrderId);
-      await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
-      if (outcome.kind !== 'unknown') break;
-    }
-  }
-  for (const session of Object.values(engine.current.durable.sessions)) {
-    if (session.status === 'closed') continue;
-    const account = accounts.resolve(session.userId);
-    if (!account) continue;
-    try {
-      const stops = await withAttempts(bootReconcileAttempts, 300, () => account.listProtectiveStops());
-      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
-      const openOrders = await withAttempts(bootReconcileAttempts, 300, () => account.getOpenOrders());
-      const positions = await withAttempts(bootReconcileAttempts, 300, () => account.getPositions());
-      await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
-    } catch (error) {
-      logger.error({ err: error, userId: session.userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
-    }
-  }
+    onEngine: (created) => {
+      engine = created;
+      if (metrics) engine.observe((input, decision) => metrics.decided(input, decision));
+      submit = (input) => {
+        engine.submit(input).catch((error: unknown) => logger.error({ err: error, input: input.kind }, 'input not committed; will be retried by its source'));
+      };
+    },
+    retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
+  });
 
   const subscriptions: Subscription[] = [];
   // At most one tick per symbol waits in the engine's queue (bound: 1 per symbol); a newer one replaces it.

@@ -1,7 +1,7 @@
-import type { Input } from '../../core/decide.js';
-import type { Mode } from '../../core/state.js';
-import type { AccountCredentials, ExchangeAccount, ExchangeConnector, Subscription } from '../../exchange/port.js';
-import type { Logger } from '../../util/logger.js';
+import type { Input } from '../core/decide.js';
+import type { Mode } from '../core/state.js';
+import type { AccountCredentials, ExchangeAccount, ExchangeConnector, Subscription } from '../exchange/port.js';
+import type { Logger } from '../util/logger.js';
 
 // Maps a user to the exchange account their session trades on. Paper sessions trade on the simulator
 // through the very same adapter code as live, each user on an account of their own. Live sessions need

@@ -1,10 +1,10 @@
-import type { Input } from '../../core/decide.js';
-import type { Effect, Lane } from '../../core/outputs.js';
-import type { ExchangeAccount } from '../../exchange/port.js';
-import type { Logger } from '../../util/logger.js';
+import type { Input } from '../core/decide.js';
+import type { Effect, Lane } from '../core/outputs.js';
+import type { ExchangeAccount } from '../exchange/port.js';
+import type { Logger } from '../util/logger.js';
 import { performEffect } from './perform-effect.js';
-import type { RateBudget } from '../../exchange/rate-budget.js';
-import { defaultRateBudgetLimits, memoryRateBudget } from '../../exchange/rate-budget.js';
+import type { RateBudget } from '../exchange/rate-budget.js';
+import { defaultRateBudgetLimits, memoryRateBudget } from '../exchange/rate-budget.js';
 
 // Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
 // burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back

@@ -1,6 +1,6 @@
-import type { Input } from '../../core/decide.js';
-import type { Effect } from '../../core/outputs.js';
-import type { ExchangeAccount } from '../../exchange/port.js';
+import type { Input } from '../core/decide.js';
+import type { Effect } from '../core/outputs.js';
+import type { ExchangeAccount } from '../exchange/port.js';
 
 /**
  * Carries out one effect on an exchange account and returns its outcome as the input for decide().

@@ -1,12 +1,12 @@
-import type { CoreConfig } from '../../core/config.js';
-import type { Decision, Input } from '../../core/decide.js';
-import { decide, rejectUndecidable } from '../../core/decide.js';
-import type { WalEvent } from '../../core/events.js';
-import { foldEvents } from '../../core/events.js';
-import type { DurableState, EngineState } from '../../core/state.js';
-import { emptyDurableState, withDurableDefaults } from '../../core/state.js';
-import type { EngineLog } from '../../log/port.js';
-import type { Logger } from '../../util/logger.js';
+import type { CoreConfig } from '../core/config.js';
+import type { Decision, Input } from '../core/decide.js';
+import { decide, rejectUndecidable } from '../core/decide.js';
+import type { WalEvent } from '../core/events.js';
+import { foldEvents } from '../core/events.js';
+import type { DurableState, EngineState } from '../core/state.js';
+import { emptyDurableState, withDurableDefaults } from '../core/state.js';
+import type { EngineLog } from '../log/port.js';
+import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 
 // The imperative shell around decide(): one input at a time, in order. For each input it decides, commits

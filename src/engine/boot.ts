@@ -1,0 +1,111 @@
+import type { CoreConfig } from '../core/config.js';
+import type { Decision } from '../core/decide.js';
+import { isTerminal } from '../core/orders.js';
+import { emptyMarketState } from '../core/state.js';
+import type { ExchangeAccount } from '../exchange/port.js';
+import type { SymbolFilters } from '../exchange/types.js';
+import type { EngineLog } from '../log/port.js';
+import type { Logger } from '../util/logger.js';
+import type { Sleep } from './attempts.js';
+import { withAttempts } from './attempts.js';
+import type { Clock } from './clock.js';
+import type { EngineLimits, ReplayResult } from './engine.js';
+import { defaultEngineLimits, Engine, replayLog } from './engine.js';
+
+// The one start-up path, shared by the execution service and the deterministic simulation's crash-restart:
+// snapshot + WAL replay → the engine → its `boot` input → every order whose outcome we do not know is
+// queried by its client order id → each open session's protective stops, open orders and positions are read
+// and fed back. Only then may the caller consume commands, so no command is decided on a stale view.
+
+export interface BootRetry {
+  /** Queries per unresolved order (while the answer stays unknown) and attempts per account read. */
+  attempts: number;
+  /** Wait after a failed account read, times the attempt's number (ms). */
+  readDelayMs: number;
+  sleep: Sleep;
+}
+
+export interface BootOptions {
+  /** An opened, initialised log. */
+  log: EngineLog;
+  config: CoreConfig;
+  clock: Clock;
+  logger: Logger;
+  limits?: EngineLimits;
+  /** The exchange's trading rules per symbol; read once the log has been replayed. */
+  loadFilters: () => Promise<Record<string, SymbolFilters>>;
+  /** The account a user trades on; null when none is configured (that user is not reconciled). */
+  accountOf: (userId: string) => ExchangeAccount | null;
+  /** Receives every committed decision, in order: where its effects go. */
+  onEffects: (decision: Decision) => void;
+  /** Called on a throwing decision: the state can no longer be trusted. */
+  onFatal: (error: unknown) => void;
+  /** Wires the engine before its first input (observers, late-bound routing of exchange results). */
+  onEngine?: (engine: Engine) => void;
+  retry: BootRetry;
+}
+
+export interface BootResult {
+  engine: Engine;
+  replay: ReplayResult;
+}
+
+export async function boot(opts: BootOptions): Promise<BootResult> {
+  const limits = opts.limits ?? defaultEngineLimits;
+  const replay = await replayLog(opts.log, opts.config, limits);
+  opts.logger.info({ replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length }, 'state rebuilt from the log');
+  const filters = await opts.loadFilters();
+  const engine = new Engine(
+    { durable: replay.durable, market: emptyMarketState(opts.clock.nowMs(), filters) },
+    replay.lastWalId,
+    opts.log,
+    opts.clock,
+    opts.config,
+    opts.onEffects,
+    opts.onFatal,
+    opts.logger,
+    limits,
+  );
+  opts.onEngine?.(engine);
+  await engine.submit({ kind: 'boot' });
+  await resolveUnknownOrders(engine, opts);
+  await reconcileSessions(engine, opts);
+  return { engine, replay };
+}
+
+/** Settles every order whose outcome the log does not know, by asking the exchange about its client order id. */
+async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<void> {
+  const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
+  for (const order of unresolved) {
+    const account = opts.accountOf(order.userId);
+    if (!account) continue;
+    for (let attempt = 0; attempt < opts.retry.attempts; attempt += 1) {
+      const outcome = await account.queryOrder(order.symbol, order.clientOrderId);
+      await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
+      if (outcome.kind !== 'unknown') break;
+    }
+  }
+}
+
+/**
+ * Feeds each open session's protective stops, open orders and positions to the engine. An account that
+ * cannot be read is logged and skipped: the engine carries on with the replayed view, and the periodic stop
+ * check reads it again.
+ */
+async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<void> {
+  const { attempts, readDelayMs, sleep } = opts.retry;
+  for (const session of Object.values(engine.current.durable.sessions)) {
+    if (session.status === 'closed') continue;
+    const account = opts.accountOf(session.userId);
+    if (!account) continue;
+    try {
+      const stops = await withAttempts(attempts, readDelayMs, () => account.listProtectiveStops(), sleep);
+      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
+      const openOrders = await withAttempts(attempts, readDelayMs, () => account.getOpenOrders(), sleep);
+      const positions = await withAttempts(attempts, readDelayMs, () => account.getPositions(), sleep);
+      await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
+    } catch (error) {
+      opts.logger.error({ err: error, userId: session.userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
+    }
+  }
+}

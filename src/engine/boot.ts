@@ -3,6 +3,7 @@ import type { Decision } from '../core/decide.js';
 import { isTerminal } from '../core/orders.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
+import type { RateBudget } from '../exchange/rate-budget.js';
 import type { SymbolFilters } from '../exchange/types.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
@@ -23,7 +24,12 @@ export interface BootRetry {
   /** Wait after a failed account read, times the attempt's number (ms). */
   readDelayMs: number;
   sleep: Sleep;
+  /** Wait before asking the request-weight budget again after it refused a boot read (ms). */
+  budgetRecheckMs?: number;
 }
+
+/** Default wait between asks to a refusing request-weight budget (ms). */
+export const defaultBudgetRecheckMs = 1_000;
 
 export interface BootOptions {
   /** An opened, initialised log. */
@@ -43,6 +49,12 @@ export interface BootOptions {
   /** Wires the engine before its first input (observers, late-bound routing of exchange results). */
   onEngine?: (engine: Engine) => void;
   retry: BootRetry;
+  /**
+   * The request-weight budget every other request draws from (per exchange IP, shared through Redis). Boot's
+   * reads draw from it too: restarts in a row once pushed a minute's weight to 3 155–4 588 of Binance's 2 400.
+   * None = unbounded (the deterministic simulation, which has no exchange limit to respect).
+   */
+  budget?: Pick<RateBudget, 'admit'>;
 }
 
 export interface BootResult {
@@ -74,13 +86,31 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
 }
 
 /** Settles every order whose outcome the log does not know, by asking the exchange about its client order id. */
+/**
+ * Runs one boot read once the budget admits it, waiting while it refuses. The wait is bounded by the budget
+ * itself: a used-up minute frees at the next minute, a 429/418 pause ends at its Retry-After. Reads go on the
+ * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet.
+ */
+async function withinBudget<T>(opts: BootOptions, read: () => Promise<T>): Promise<T> {
+  const budget = opts.budget;
+  if (!budget) return read();
+  let refusals = 0;
+  for (;;) {
+    const admission = await budget.admit('normal', opts.clock.nowMs());
+    if (admission.ok) return read();
+    if (refusals === 0) opts.logger.warn({ reason: admission.reason }, 'boot reconciliation waits for the request-weight budget');
+    refusals += 1;
+    await opts.retry.sleep(opts.retry.budgetRecheckMs ?? defaultBudgetRecheckMs);
+  }
+}
+
 async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<void> {
   const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
   for (const order of unresolved) {
     const account = opts.accountOf(order.userId);
     if (!account) continue;
     for (let attempt = 0; attempt < opts.retry.attempts; attempt += 1) {
-      const outcome = await account.queryOrder(order.symbol, order.clientOrderId);
+      const outcome = await withinBudget(opts, () => account.queryOrder(order.symbol, order.clientOrderId));
       await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
       if (outcome.kind !== 'unknown') break;
     }
@@ -99,10 +129,10 @@ async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<voi
     const account = opts.accountOf(session.userId);
     if (!account) continue;
     try {
-      const stops = await withAttempts(attempts, readDelayMs, () => account.listProtectiveStops(), sleep);
+      const stops = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.listProtectiveStops()), sleep);
       await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
-      const openOrders = await withAttempts(attempts, readDelayMs, () => account.getOpenOrders(), sleep);
-      const positions = await withAttempts(attempts, readDelayMs, () => account.getPositions(), sleep);
+      const openOrders = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.getOpenOrders()), sleep);
+      const positions = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.getPositions()), sleep);
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
       opts.logger.error({ err: error, userId: session.userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');

@@ -100,12 +100,13 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     onInput: (input) => submit(input),
     logger,
   });
+  const rateBudget = opts.rateBudget ?? memoryRateBudget();
   const executor = new EffectExecutor(
     (userId) => accounts.resolve(userId),
     (input) => submit(input),
     opts.executorLimits ?? defaultExecutorLimits,
     logger,
-    opts.rateBudget ?? memoryRateBudget(),
+    rateBudget,
     () => clock.nowMs(),
   );
   const metrics = opts.metrics;
@@ -130,6 +131,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       };
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
+    budget: rateBudget,
   });
 
   const subscriptions: Subscription[] = [];

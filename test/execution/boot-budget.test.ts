@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCoreConfig } from '../../src/core/config.js';
+import type { WalEvent } from '../../src/core/events.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
+import { boot } from '../../src/engine/boot.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
+import type { ExchangeAccount, ExchangeConnector } from '../../src/exchange/port.js';
+import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
+import { openMemoryLog } from '../../src/log/memory-log.js';
+import type { SimulatorHandle } from '../../src/simulator/server.js';
+import { startSimulator } from '../../src/simulator/server.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+// Boot reconciliation draws from the same request-weight budget as every other request. A probe restarting
+// the service again and again pushed a minute's weight to 3 155–4 588 against Binance's 2 400, because boot
+// read every open session's stops, open orders and positions outside the budget. Here a budget of 60 a
+// minute (10 kept for risk-reducing orders) meets a log with 40 open sessions (120 reads) on the simulator:
+// no simulated minute may see more than 50 of boot's requests, and every session is still reconciled.
+
+const minuteMs = 60_000;
+const sessions = 40;
+
+describe('boot reconciliation under the request-weight budget', () => {
+  let sim: SimulatorHandle;
+  let connector: ExchangeConnector;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, seed: 5, priceStepMs: 50 });
+    connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('waits for the budget instead of exceeding it, and still reconciles every session', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 30));
+    const log = openMemoryLog({ nowMs: () => clock.nowMs() });
+    await log.init();
+    const events: WalEvent[] = [{ type: 'engine.initialized', epoch: 'b1' }];
+    for (let i = 0; i < sessions; i += 1) {
+      events.push({ type: 'session.started', userId: `bb${i}`, mode: 'paper', capitalUsd: 1_000, stopLossPct: null, horizonDeadlineMs: null, atMs: clock.nowMs() });
+    }
+    await log.commit({ wal: events.map((e) => JSON.stringify(e)), outbound: [], ack: [], deadLetters: [] });
+
+    const requestsPerMinute = new Map<number, number>();
+    const count = <T>(call: () => Promise<T>): Promise<T> => {
+      const minute = Math.floor(clock.nowMs() / minuteMs);
+      requestsPerMinute.set(minute, (requestsPerMinute.get(minute) ?? 0) + 1);
+      return call();
+    };
+    const counted = (account: ExchangeAccount): ExchangeAccount => ({
+      ...account,
+      queryOrder: (symbol, id) => count(() => account.queryOrder(symbol, id)),
+      listProtectiveStops: () => count(() => account.listProtectiveStops()),
+      getOpenOrders: () => count(() => account.getOpenOrders()),
+      getPositions: () => count(() => account.getPositions()),
+    });
+    const accounts = new Map<string, ExchangeAccount>();
+    const accountOf = (userId: string): ExchangeAccount => {
+      const account = accounts.get(userId) ?? counted(connector.account(paperCredentials(userId)));
+      accounts.set(userId, account);
+      return account;
+    };
+    const reconciled = new Set<string>();
+    const { engine } = await boot({
+      log,
+      config: { ...defaultCoreConfig, symbols: ['BTCUSDT'] },
+      clock,
+      logger: silentLogger(),
+      loadFilters: () => connector.marketData().getSymbolFilters(['BTCUSDT']),
+      accountOf,
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      onEngine: (e) => e.observe((input) => void (input.kind === 'reconcile' && reconciled.add(input.userId))),
+      // Simulated time: waiting for the budget moves the clock, never the test's wall time.
+      retry: { attempts: 3, readDelayMs: 0, sleep: async (ms) => clock.advance(ms) },
+      budget: memoryRateBudget({ weightPerMinute: 60, reservedForRiskReducingWeight: 10, defaultBackoffMs: 30_000 }),
+    });
+    expect(reconciled.size).toBe(sessions);
+    expect(engine.current.durable.sessions.bb0?.status).toBe('active');
+    const total = [...requestsPerMinute.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBe(sessions * 3);
+    expect(Math.max(...requestsPerMinute.values())).toBeLessThanOrEqual(50);
+    expect(requestsPerMinute.size).toBeGreaterThanOrEqual(3);
+  });
+});

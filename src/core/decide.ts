@@ -7,7 +7,7 @@ import type { CoreConfig } from './config.js';
 import { DecisionContext } from './context.js';
 import { dictMerge, dictWith } from './dict.js';
 import type { WalEvent } from './events.js';
-import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot } from './orders.js';
+import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot, requestQuery } from './orders.js';
 import type { Effect, OutboundEvent } from './outputs.js';
 import type { EngineState } from './state.js';
 import { wasProcessed } from './state.js';
@@ -24,6 +24,11 @@ export type Input =
   | { kind: 'command'; delivery: CommandDelivery }
   | { kind: 'tick'; tick: BookTicker }
   | { kind: 'timer' }
+  /**
+   * The log was unavailable for a while (commits failed): exchange news may have been lost on the way. Ask the
+   * exchange about every order not known to be final and re-read every open session's positions.
+   */
+  | { kind: 'resync' }
   | { kind: 'place_result'; clientOrderId: string; outcome: PlaceOutcome }
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
@@ -101,6 +106,15 @@ function onBoot(ctx: DecisionContext): void {
   }
 }
 
+function onResync(ctx: DecisionContext): void {
+  for (const order of Object.values(ctx.durable.orders)) {
+    if (!isTerminal(order)) requestQuery(ctx, order);
+  }
+  for (const session of Object.values(ctx.durable.sessions)) {
+    if (session.status !== 'closed') ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+  }
+}
+
 function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[], requestedAtMs: number | null): void {
   for (const snapshot of openOrders) {
     const order = ctx.durable.orders[snapshot.clientOrderId];
@@ -172,6 +186,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       checkRiskRules(ctx, null);
       maintainOrders(ctx);
       sampleEquity(ctx);
+      break;
+    case 'resync':
+      onResync(ctx);
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);

@@ -219,6 +219,15 @@ describe('orders with unknown outcomes', () => {
     return { d, id };
   }
 
+  it('after a log outage (resync) every order not known to be final is queried and every open session re-read', () => {
+    const { d, id } = withEntry();
+    const resync = d.step({ kind: 'resync' });
+    expect(resync.wal).toEqual([]);
+    expect(resync.effects).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'query', clientOrderId: id }), expect.objectContaining({ kind: 'reconcile', userId: 'u' })]),
+    );
+  });
+
   it('a place that timed out is queried by the same client id; not_found inside the grace keeps it unknown', () => {
     const { d, id } = withEntry();
     const unknown = d.step({ kind: 'place_result', clientOrderId: id, outcome: { kind: 'unknown', reason: 'timeout' } });

@@ -31,6 +31,8 @@ export interface HarnessOptions {
   restTimeoutMs?: number;
   /** Feed Prometheus metrics (harness.metrics). */
   metrics?: boolean;
+  /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
+  wrapLog?: (log: EngineLog) => EngineLog;
 }
 
 export interface Harness {
@@ -62,7 +64,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   let service: ExecutionService | null = null;
   const metrics = opts.metrics ? createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() }) : null;
   service = await startExecutionService({
-    log,
+    log: opts.wrapLog ? opts.wrapLog(log) : log,
     paper: connector,
     marketData,
     config,

@@ -11,6 +11,8 @@ import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from '../../engine/accounts.js';
 import { withAttempts } from '../../engine/attempts.js';
 import { boot } from '../../engine/boot.js';
+import type { UncommittedInputLimits } from './uncommitted-inputs.js';
+import { UncommittedInputs } from './uncommitted-inputs.js';
 import type { Clock } from '../../engine/clock.js';
 import { systemClock } from '../../engine/clock.js';
 import type { ExecutorLimits } from '../../engine/effect-executor.js';
@@ -49,6 +51,8 @@ export interface ExecutionServiceOptions {
   engineLimits?: EngineLimits;
   /** Prometheus metrics to feed (command latency, orders by outcome); none when absent. */
   metrics?: EngineMetrics;
+  /** Bounds of the queue that keeps exchange news while the log refuses commits. */
+  uncommittedInputLimits?: UncommittedInputLimits;
   /** Called on corruption or a throwing decision; the default exits the process. */
   onFatal?: (error: unknown) => void;
 }
@@ -91,6 +95,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
 
   // Late-bound so the registry and executor can feed results into the engine boot() creates.
   let engine!: Engine;
+  // Exchange news is sent once: if the log refuses it, it waits here until the log is back.
+  const uncommitted = new UncommittedInputs(() => engine, logger, sleep, opts.uncommittedInputLimits);
   let submit: (input: Input) => void = () => undefined;
   const accounts = new AccountRegistry({
     paper: opts.paper,
@@ -126,9 +132,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     onEngine: (created) => {
       engine = created;
       if (metrics) engine.observe((input, decision) => metrics.decided(input, decision));
-      submit = (input) => {
-        engine.submit(input).catch((error: unknown) => logger.error({ err: error, input: input.kind }, 'input not committed; will be retried by its source'));
-      };
+      submit = (input) => uncommitted.submit(input);
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
     budget: rateBudget,
@@ -222,6 +226,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       for (const sub of subscriptions) await sub.close();
       await engine.drain();
       await executor.idle();
+      await uncommitted.stop();
       await accounts.close();
     },
   };

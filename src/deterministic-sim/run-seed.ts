@@ -14,7 +14,7 @@ import { boot } from '../engine/boot.js';
 import type { Engine } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
 import { performEffect } from '../engine/perform-effect.js';
-import { createPrng } from '../simulator/price-process.js';
+import { createPrng } from '../paper-exchange/price-process.js';
 import { silentLogger } from '../util/logger.js';
 import { SimExchange } from './sim-exchange.js';
 

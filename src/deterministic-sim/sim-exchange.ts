@@ -12,7 +12,7 @@ import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import { orderJson } from '../paper-exchange/wire-format.js';
 
-// The simulator's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
+// The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
 // simulation's seeded PRNG instead of HTTP: the same order book rules, no sockets, no wall clock.
 
 export interface SimFaultRates {

@@ -10,8 +10,8 @@ import { openRedisLog } from '../src/log/redis-log.js';
 import { paperCredentials } from '../src/engine/accounts.js';
 import { replayLog } from '../src/engine/engine.js';
 import { startExecutionService } from '../src/services/execution/service.js';
-import { runSeed } from '../src/sim/run-seed.js';
-import { startSimulator } from '../src/simulator/server.js';
+import { runSeed } from '../src/deterministic-sim/run-seed.js';
+import { startSimulator } from '../src/paper-exchange/server.js';
 import { silentLogger } from '../src/util/logger.js';
 
 // `npm run bench`: one JSON object with the engine's throughput and latency figures, measured against the

@@ -11,7 +11,7 @@ import { defaultCoreConfig } from '../src/core/config.js';
 import type { OutboundEvent } from '../src/core/outputs.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { replayLog } from '../src/engine/engine.js';
-import { startSimulator } from '../src/simulator/server.js';
+import { startSimulator } from '../src/paper-exchange/server.js';
 
 // `npm run chaos`: real processes, real faults. A Redis of our own (AOF, fsync always), the simulator, and
 // the execution service as a child process. A driver appends thousands of commands and signals while the

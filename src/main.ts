@@ -3,7 +3,7 @@ import { runCli } from './services/cli/run-cli.js';
 import { runDashboard } from './services/dashboard/run-dashboard.js';
 import { runTelegram } from './services/telegram/run-telegram.js';
 import { runExecution } from './services/execution/run-execution.js';
-import { runSimulatorCli } from './simulator/main.js';
+import { runSimulatorCli } from './paper-exchange/main.js';
 
 // `quant-engine <service> [flags]`: one entry point for every service. `all` (what `npm start` runs)
 // starts the simulator, the execution service on embedded SQLite and the reference signals in one process.

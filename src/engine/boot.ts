@@ -85,7 +85,6 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   return { engine, replay };
 }
 
-/** Settles every order whose outcome the log does not know, by asking the exchange about its client order id. */
 /**
  * Runs one boot read once the budget admits it, waiting while it refuses. The wait is bounded by the budget
  * itself: a used-up minute frees at the next minute, a 429/418 pause ends at its Retry-After. Reads go on the
@@ -104,6 +103,7 @@ async function withinBudget<T>(opts: BootOptions, read: () => Promise<T>): Promi
   }
 }
 
+/** Settles every order whose outcome the log does not know, by asking the exchange about its client order id. */
 async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<void> {
   const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
   for (const order of unresolved) {

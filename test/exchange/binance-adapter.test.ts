@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeAccount, ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { BookTicker, OrderSnapshot } from '../../src/exchange/types.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
 import { waitFor } from '../support/wait.js';
 
 // The Binance adapter, through the real `binance` SDK, against the simulator over HTTP and WebSocket.

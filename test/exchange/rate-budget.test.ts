@@ -4,8 +4,8 @@ import { createBinanceConnector } from '../../src/exchange/binance/connector.js'
 import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget, redisRateBudget } from '../../src/exchange/rate-budget.js';
 import { EffectExecutor, defaultExecutorLimits, localRateBudgetCode } from '../../src/engine/effect-executor.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
 

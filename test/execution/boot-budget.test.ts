@@ -8,8 +8,8 @@ import { createBinanceConnector } from '../../src/exchange/binance/connector.js'
 import type { ExchangeAccount, ExchangeConnector } from '../../src/exchange/port.js';
 import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 // Boot reconciliation draws from the same request-weight budget as every other request. A probe restarting

@@ -12,8 +12,8 @@ import type { CredentialCache } from '../../src/services/execution/live-credenti
 import { startCredentialCache } from '../../src/services/execution/live-credentials.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { allOutbound } from '../support/outbound.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';

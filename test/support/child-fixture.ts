@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
-import type { SimulatorHandle } from '../../src/simulator/server.js';
-import { startSimulator } from '../../src/simulator/server.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { ChildService } from './child.js';
 import { spawnExecution } from './child.js';
 import { deletePrefix, redisUrl, uniquePrefix } from './redis.js';

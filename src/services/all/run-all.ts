@@ -3,7 +3,7 @@ import { createBinanceConnector } from '../../exchange/binance/connector.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
-import { startSimulator } from '../../simulator/server.js';
+import { startSimulator } from '../../paper-exchange/server.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startConsolePrinter } from '../console-printer.js';

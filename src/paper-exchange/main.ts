@@ -1,4 +1,4 @@
-// CLI entry: `tsx src/simulator/main.ts --port 9100 --seed 7` runs the simulator until SIGINT/SIGTERM.
+// CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7` runs the simulator until SIGINT/SIGTERM.
 import { pathToFileURL } from 'node:url';
 import { startSimulator } from './server.js';
 

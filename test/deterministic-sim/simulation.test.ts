@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../../src/sim/run-seed.js';
+import { runSeed } from '../../src/deterministic-sim/run-seed.js';
 
 // CI slice of the deterministic simulation (`npm run sim -- --seeds N` runs more). Each seed crashes the
 // engine at random points, duplicates and reorders deliveries, loses answers and gaps prices, then checks

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const mainPath = fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url));
+const mainPath = fileURLToPath(new URL('../../src/paper-exchange/main.ts', import.meta.url));
 
 describe('simulator CLI', () => {
   it('prints its URLs, serves REST, and exits cleanly on SIGTERM', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/server.js';
+import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { apiClient, errorCode, field, type ApiClient } from './helpers.js';
 
 let sim: SimulatorHandle;

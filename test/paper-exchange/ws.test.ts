@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/server.js';
+import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { apiClient, field, openWs, sleep, type WsProbe } from './helpers.js';
 
 let sim: SimulatorHandle;

@@ -1,18 +1,18 @@
 import { toOrderSnapshot } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
-import { AlgoBook } from '../simulator/algo-orders.js';
-import { formatUnits } from '../simulator/decimal.js';
-import { SimApiError } from '../simulator/errors.js';
-import type { ExchangeListener, SimOrder } from '../simulator/matching.js';
-import { isOpen, MatchingEngine } from '../simulator/matching.js';
-import { parseNewOrder } from '../simulator/order-validation.js';
-import { SymbolMarket } from '../simulator/price-process.js';
-import type { SymbolRules } from '../simulator/symbols.js';
-import { defaultSimSymbols, deriveRules } from '../simulator/symbols.js';
-import { orderJson } from '../simulator/wire-format.js';
+import { AlgoBook } from '../paper-exchange/algo-orders.js';
+import { formatUnits } from '../paper-exchange/decimal.js';
+import { SimApiError } from '../paper-exchange/errors.js';
+import type { ExchangeListener, SimOrder } from '../paper-exchange/matching.js';
+import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
+import { parseNewOrder } from '../paper-exchange/order-validation.js';
+import { SymbolMarket } from '../paper-exchange/price-process.js';
+import type { SymbolRules } from '../paper-exchange/symbols.js';
+import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
+import { orderJson } from '../paper-exchange/wire-format.js';
 
-// The simulator's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
+// The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
 // simulation's seeded PRNG instead of HTTP: the same order book rules, no sockets, no wall clock.
 
 export interface SimFaultRates {

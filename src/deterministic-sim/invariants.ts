@@ -1,0 +1,136 @@
+import { commandSchema } from '../core/commands.js';
+import type { Decision, Input } from '../core/decide.js';
+import { valueSession } from '../core/mtm.js';
+import { isTerminal } from '../core/orders.js';
+import type { OutboundEvent } from '../core/outputs.js';
+import { paperCredentials } from '../engine/accounts.js';
+import type { DecisionObserver } from '../engine/engine.js';
+import { replayLog } from '../engine/engine.js';
+import type { World } from './world.js';
+
+// What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds), and
+// once the run has settled (every command answered once, every exchange order planned first, engine and
+// exchange agree on positions and stops, stopped sessions flat, replay equals the live state).
+
+export class InvariantViolation extends Error {}
+
+export function check(condition: boolean, message: string): void {
+  if (!condition) throw new InvariantViolation(message);
+}
+
+/** Everything the WAL planned so far: the final checks hold the exchange's orders and stops against it. */
+export interface Planned {
+  orderIds: Set<string>;
+  stopIds: Set<string>;
+}
+
+export function nothingPlanned(): Planned {
+  return { orderIds: new Set(), stopIds: new Set() };
+}
+
+/** Slack on the exposure bound for price moves between a plan and the quote it is valued at (factor). */
+const exposureTolerance = 1.05;
+
+/** The per-decision checks; they also count orders, fills and kill switches for the run's stats. */
+export function decisionChecks(world: World, planned: Planned): DecisionObserver {
+  const { stats, config } = world;
+  return (_input: Input, d: Decision): void => {
+    for (const e of d.wal) {
+      if (e.type === 'fill') stats.fills += 1;
+      if (e.type === 'kill_switch.engaged') stats.kills += 1;
+      if (e.type === 'stop.planned') {
+        check(!planned.stopIds.has(e.clientAlgoId), `protective stop id planned twice: ${e.clientAlgoId}`);
+        planned.stopIds.add(e.clientAlgoId);
+      }
+      if (e.type !== 'order.planned') continue;
+      stats.orders += 1;
+      check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
+      planned.orderIds.add(e.order.clientOrderId);
+      if (e.order.reduceOnly) continue;
+      const session = d.state.durable.sessions[e.order.userId];
+      check(session?.status === 'active' && !session.killSwitch.engaged && !session.paused && !d.state.durable.halted, `entry ${e.order.clientOrderId} planned for a session that may not enter`);
+      if (!session) continue;
+      // Exposure: every open entry plus every position, at the touch, within capital × leverage.
+      let gross = 0;
+      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(p.qty) * (d.state.market.quotes[s]?.ask ?? p.entryPrice);
+      for (const o of Object.values(d.state.durable.orders)) {
+        if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)) gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
+      }
+      const detail = (): string =>
+        JSON.stringify({ positions: session.positions, entries: Object.values(d.state.durable.orders).filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)).map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]), asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])) });
+      check(gross <= session.capitalUsd * config.maxLeverage * exposureTolerance, `exposure ${gross.toFixed(2)} above ${session.capitalUsd * config.maxLeverage} for ${session.userId}: ${detail()}`);
+    }
+  };
+}
+
+/** The checks once the run has settled; counts the valid commands for the run's stats. */
+export async function settledChecks(world: World, planned: Planned): Promise<void> {
+  await everyCommandAnsweredOnce(world);
+  everyExchangeOrderPlanned(world, planned);
+  stopsMatch(world);
+  positionsMatch(world);
+  // What the log rebuilds is what the engine holds.
+  const replayed = await replayLog(world.log, world.config);
+  check(JSON.stringify(replayed.durable) === JSON.stringify(world.engine.current.durable), 'replayed state differs from the live state');
+}
+
+/** Every valid command answered exactly once with a final reply; everything consumed and acked. */
+async function everyCommandAnsweredOnce(world: World): Promise<void> {
+  const outbound = (await world.log.tailOutbound('0', 1_000_000, 0)).map((r) => JSON.parse(r.data) as OutboundEvent);
+  const finals = new Map<string, number>();
+  for (const e of outbound) if (e.type === 'reply' && e.status !== 'accepted') finals.set(e.commandId, (finals.get(e.commandId) ?? 0) + 1);
+  const validIds = new Set<string>();
+  for (const raw of world.appended) {
+    try {
+      const parsed = commandSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) validIds.add(parsed.data.id);
+    } catch {
+      // not JSON: dead-lettered, checked below
+    }
+  }
+  world.stats.commands = validIds.size;
+  for (const id of validIds) check(finals.get(id) === 1, `command ${id} has ${finals.get(id) ?? 0} final replies`);
+  check((await world.log.pendingCommandCount()) === 0, 'commands left unacknowledged');
+}
+
+/**
+ * No order reached the exchange that the WAL did not plan first, and none twice. Orders fired by protective
+ * stops carry the exchange's own ids (algo-…); their stops must have been planned.
+ */
+function everyExchangeOrderPlanned(world: World, planned: Planned): void {
+  const { exchange } = world;
+  const exchangeIds = exchange.matching.allOrders().map((o) => o.clientOrderId).filter((id) => !id.startsWith('algo-'));
+  check(new Set(exchangeIds).size === exchangeIds.length, 'a client order id executed twice');
+  for (const id of exchangeIds) check(planned.orderIds.has(id), `order ${id} on the exchange was never planned`);
+  for (const stop of exchange.algo.all()) check(planned.stopIds.has(stop.clientAlgoId), `protective stop ${stop.clientAlgoId} was never planned`);
+}
+
+/**
+ * Every session that still needs protection has exactly its stops resting on the exchange. (A closed
+ * session's stop whose cancel died in a crash may linger: with no position it can only expire.)
+ */
+function stopsMatch(world: World): void {
+  for (const session of Object.values(world.engine.current.durable.sessions).filter((s) => s.status !== 'closed')) {
+    const open = world.exchange.algo.open(paperCredentials(session.userId).apiKey).map((o) => o.clientAlgoId).sort();
+    const tracked = Object.values(session.protectiveStops).map((s) => s.clientAlgoId).sort();
+    check(JSON.stringify(open) === JSON.stringify(tracked), `${session.userId}: stops on the exchange ${open.join(',')} vs engine ${tracked.join(',')}`);
+  }
+}
+
+/** Engine positions equal exchange positions; stopped sessions are flat; no breached stop-loss left standing. */
+function positionsMatch(world: World): void {
+  const durable = world.engine.current.durable;
+  for (const session of Object.values(durable.sessions)) {
+    const key = paperCredentials(session.userId).apiKey;
+    for (const symbol of world.symbols) {
+      const ours = session.positions[symbol]?.qty ?? 0;
+      const theirs = world.exchange.position(key, symbol);
+      check(Math.abs(ours - theirs) < 1e-9, `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
+      if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(theirs === 0, `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
+    }
+    if (session.status !== 'closed' && !session.killSwitch.engaged && session.stopLossPct !== null) {
+      const { equityUsd } = valueSession(session, world.engine.current.market);
+      check(equityUsd > session.capitalUsd * (1 - session.stopLossPct / 100), `${session.userId} breached its stop-loss without a flatten`);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { boot } from '../engine/boot.js';
+import type { DecisionObserver, EngineLimits } from '../engine/engine.js';
+import { silentLogger } from '../util/logger.js';
+import type { World } from './world.js';
+
+// (Re)starts the world's engine through the kernel's boot(), the execution service's own start-up path, on
+// the simulated clock and the in-process accounts.
+
+/** Small enough that crashes often restart from a snapshot plus a WAL tail, not from the WAL alone. */
+const simEngineLimits: EngineLimits = { snapshotEveryWalEvents: 150, replayBatchEntries: 500 };
+
+export async function restart(world: World, observe: DecisionObserver): Promise<void> {
+  ({ engine: world.engine } = await boot({
+    log: world.log,
+    config: world.config,
+    clock: world.clock,
+    logger: silentLogger(),
+    limits: simEngineLimits,
+    loadFilters: async () => world.exchange.filters(),
+    accountOf: (userId) => world.accountOf(userId),
+    onEffects: (d) => world.pendingEffects.push(...d.effects),
+    onFatal: (error) => {
+      throw error;
+    },
+    onEngine: (created) => created.observe(observe),
+    // One query per unknown order (the watchdog re-queries), and nothing to wait for in process.
+    retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
+  }));
+}

@@ -1,0 +1,40 @@
+import { decisionChecks, nothingPlanned, settledChecks } from './invariants.js';
+import { restart } from './restart.js';
+import { settle, step, ticks } from './steps.js';
+import type { SeedStats } from './world.js';
+import { World } from './world.js';
+
+// One deterministic simulation run: the real core and engine kernel, the in-memory log and the in-process
+// exchange, all driven by one seeded PRNG and a simulated clock. Faults — crashes between any two steps,
+// duplicate and reordered deliveries, lost answers, refusals, price gaps, a silent feed — are chosen by the
+// seed, and partial fills are delivered as such; invariants are checked after every decision and once
+// everything has settled. Same seed, same run.
+
+export interface SeedResult {
+  seed: number;
+  ok: boolean;
+  error?: string;
+  trace: string[];
+  stats: SeedStats;
+}
+
+export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
+  const world = new World(seed);
+  const planned = nothingPlanned();
+  const checks = decisionChecks(world, planned);
+  const restartEngine = (): Promise<void> => restart(world, checks);
+  try {
+    await restartEngine();
+    await ticks(world);
+    for (let n = 0; n < steps; n += 1) {
+      world.stats.steps += 1;
+      await step(world, n, restartEngine);
+    }
+    world.trace.push('settle');
+    await settle(world);
+    await settledChecks(world, planned);
+    return { seed, ok: true, trace: world.trace, stats: world.stats };
+  } catch (error) {
+    return { seed, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), trace: world.trace, stats: world.stats };
+  }
+}

@@ -1,0 +1,176 @@
+import type { Input } from '../core/decide.js';
+import { isTerminal } from '../core/orders.js';
+import type { Effect } from '../core/outputs.js';
+import { paperCredentials } from '../engine/accounts.js';
+import { performEffect } from '../engine/perform-effect.js';
+import { chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
+import { InvariantViolation } from './invariants.js';
+import type { World } from './world.js';
+
+// The moves of a seed's run: append a command, consume commands, tick the markets, beat the watchdog,
+// perform an effect, deliver an answer, gap a price, silence the feed, crash. One step is one move, chosen by
+// the PRNG; settle() then lets everything converge on a well-behaved exchange.
+
+/** Consumer name the simulated engine reads commands under. */
+const simConsumer = 'sim';
+/** Stale commands reclaimed per consume (entries). */
+const reclaimBatchEntries = 20;
+/** Commands read per consume: 1 up to this many (entries). */
+const maxReadBatchEntries = 10;
+/** Longest clock advance before a watchdog beat (simulated ms). */
+const maxTimerAdvanceMs = 4_000;
+/** settle() advances the clock by this much per round (simulated ms)... */
+const settleRoundMs = 1_000;
+/** ...for at most this many rounds before the run counts as stuck. */
+const maxSettleRounds = 300;
+/** Rounds settle() always runs, so late answers and periodic checks get their turn. */
+const minSettleRounds = 4;
+
+export async function consume(world: World): Promise<number> {
+  const deliveries = [...(await world.log.reclaimStaleCommands(simConsumer, reclaimBatchEntries)), ...(await world.log.readCommands(simConsumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0))];
+  await world.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+  return deliveries.length;
+}
+
+/** Moves every market one step and, unless the feed is silent, hands the engine each top of book. */
+export async function ticks(world: World): Promise<void> {
+  const { exchange, clock } = world;
+  for (const symbol of world.symbols) {
+    exchange.step(symbol);
+    const top = exchange.markets.get(symbol)?.top;
+    const rules = exchange.rules.get(symbol);
+    if (!top || !rules || clock.nowMs() < world.feedSilentUntilMs) continue;
+    const scale = 10 ** rules.priceScale;
+    await world.engine.submit({ kind: 'tick', tick: { symbol, bid: Number(top.bidUnits) / scale, ask: Number(top.askUnits) / scale, time: clock.nowMs() } });
+  }
+}
+
+async function perform(world: World, effect: Effect): Promise<void> {
+  const input = await performEffect(world.accountOf(effect.userId), effect);
+  if (input) world.pendingInputs.push(input);
+}
+
+type Move = (world: World, n: number, restart: () => Promise<void>) => Promise<void>;
+
+const append: Move = async (world, n) => {
+  const raw = randomCommand(world, n);
+  world.appended.push(raw);
+  await world.log.appendCommand(raw);
+  world.trace.push(`${n} append ${raw.slice(0, 160)}`);
+};
+
+const consumeMove: Move = async (world, n) => {
+  await consume(world);
+  world.trace.push(`${n} consume`);
+};
+
+const ticksMove: Move = async (world, n) => {
+  await ticks(world);
+  world.trace.push(`${n} ticks`);
+};
+
+const timer: Move = async (world, n) => {
+  world.clock.advance(Math.floor(world.random() * maxTimerAdvanceMs));
+  await world.engine.submit({ kind: 'timer' });
+  world.trace.push(`${n} timer @${world.clock.nowMs()}`);
+};
+
+const performMove: Move = async (world, n) => {
+  const effect = world.pendingEffects.splice(Math.floor(world.random() * world.pendingEffects.length), 1)[0];
+  if (effect) await perform(world, effect);
+  world.trace.push(`${n} perform ${effect ? JSON.stringify(effect).slice(0, 160) : '-'}`);
+};
+
+/** Delivers a pending answer or push, in any order, sometimes twice. */
+const deliver: Move = async (world, n) => {
+  const i = Math.floor(world.random() * world.pendingInputs.length);
+  const input = world.pendingInputs[i];
+  if (input && !deliveredTwice(world)) world.pendingInputs.splice(i, 1);
+  if (input) await world.engine.submit(input);
+  world.trace.push(`${n} deliver ${input ? JSON.stringify(input).slice(0, 160) : '-'}`);
+};
+
+const gap: Move = async (world, n) => {
+  const { symbol, factor } = chooseGap(world);
+  world.exchange.gap(symbol, factor);
+  world.trace.push(`${n} gap ${symbol} x${factor}`);
+};
+
+const silenceFeed: Move = async (world, n) => {
+  world.feedSilentUntilMs = world.clock.nowMs() + silentFeedMs;
+  world.trace.push(`${n} feed silent until ${world.feedSilentUntilMs}`);
+};
+
+/** Crash between two steps: in-flight effects and undelivered answers die with the process. */
+const crash: Move = async (world, n, restart) => {
+  world.stats.crashes += 1;
+  world.pendingEffects = [];
+  world.pendingInputs = [];
+  world.trace.push(`${n} CRASH`);
+  await restart();
+};
+
+/** Each move with the roll it is taken below (cumulative odds; the last takes the rest). */
+const moves: readonly { below: number; move: Move }[] = [
+  { below: 0.2, move: append },
+  { below: 0.35, move: consumeMove },
+  { below: 0.5, move: ticksMove },
+  { below: 0.6, move: timer },
+  { below: 0.78, move: performMove },
+  { below: 0.94, move: deliver },
+  { below: 0.96, move: gap },
+  { below: 0.975, move: silenceFeed },
+  { below: Infinity, move: crash },
+];
+
+/** Step n: one move, chosen by the PRNG; a crash restarts the engine through `restart`. */
+export async function step(world: World, n: number, restart: () => Promise<void>): Promise<void> {
+  const roll = world.random();
+  const chosen = moves.find((m) => roll < m.below) ?? moves[moves.length - 1];
+  await chosen?.move(world, n, restart);
+}
+
+/**
+ * Turns the faults off and runs rounds (commands, effects, answers, then a second of clock, ticks and a
+ * watchdog beat) until nothing is left in flight and the engine and the exchange agree.
+ */
+export async function settle(world: World): Promise<void> {
+  const { exchange } = world;
+  exchange.faults = { ...noFaults };
+  world.feedSilentUntilMs = 0;
+  for (let round = 0; round < maxSettleRounds; round += 1) {
+    const consumed = await consume(world);
+    while (world.pendingEffects.length > 0 || world.pendingInputs.length > 0) {
+      for (const effect of world.pendingEffects.splice(0)) await perform(world, effect);
+      for (const input of world.pendingInputs.splice(0)) await world.engine.submit(input);
+    }
+    if (!(consumed > 0 || (await stillBusy(world))) && round >= minSettleRounds - 1) return;
+    world.clock.advance(settleRoundMs);
+    await ticks(world);
+    await world.engine.submit({ kind: 'timer' });
+  }
+  const durable = world.engine.current.durable;
+  const open = Object.values(durable.orders).filter((o) => !isTerminal(o)).map((o) => `${o.clientOrderId}:${o.status}:${o.purpose}:${o.symbol}`);
+  const sessions = Object.values(durable.sessions).map((s) => `${s.userId}:${s.status}:${s.killSwitch.reason}:${JSON.stringify(s.positions)}`);
+  throw new InvariantViolation(`did not settle within ${(maxSettleRounds * settleRoundMs) / 1_000} simulated seconds; open orders ${open.join(' ')}; halted ${durable.halted}; sessions ${sessions.join(' ')}`);
+}
+
+/** Whether anything is still in flight, or the engine and the exchange still disagree. */
+async function stillBusy(world: World): Promise<boolean> {
+  const { exchange } = world;
+  const durable = world.engine.current.durable;
+  return (
+    (await world.log.pendingCommandCount()) > 0 ||
+    Object.values(durable.orders).some((o) => !isTerminal(o)) ||
+    Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => p.qty !== 0))) ||
+    // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
+    Object.values(durable.sessions).some(
+      (s) =>
+        s.status !== 'closed' &&
+        JSON.stringify(exchange.algo.open(paperCredentials(s.userId).apiKey).map((o) => o.clientAlgoId).sort()) !==
+          JSON.stringify(Object.values(s.protectiveStops).map((p) => p.clientAlgoId).sort()),
+    ) ||
+    // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
+    Object.values(durable.sessions).some((s) => world.symbols.some((sym) => Math.abs((s.positions[sym]?.qty ?? 0) - exchange.position(paperCredentials(s.userId).apiKey, sym)) > 1e-9))
+  );
+}

@@ -1,0 +1,83 @@
+import type { CoreConfig } from '../core/config.js';
+import { defaultCoreConfig } from '../core/config.js';
+import type { Input } from '../core/decide.js';
+import type { Effect } from '../core/outputs.js';
+import { paperCredentials } from '../engine/accounts.js';
+import { ManualClock } from '../engine/clock.js';
+import type { Engine } from '../engine/engine.js';
+import type { ExchangeAccount } from '../exchange/port.js';
+import type { MemoryLog } from '../log/memory-log.js';
+import { openMemoryLog } from '../log/memory-log.js';
+import { createPrng } from '../paper-exchange/price-process.js';
+import { asDelivered, seedFaultRates } from './faults.js';
+import { SimExchange } from './sim-exchange.js';
+
+// Everything one seed's run acts on: the seeded PRNG, the simulated clock, the in-process exchange, the
+// in-memory log, each user's account, and what is in flight between them. All randomness comes from one
+// PRNG, drawn in a fixed order, so the same seed gives the same run.
+
+const simUsers = ['u1', 'u2', 'u3', 'u4'];
+const simSymbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+
+/** Where every run's simulated clock starts (epoch ms). */
+const simStartMs = Date.UTC(2026, 0, 1);
+/** Commands pending this long (simulated ms) are reclaimable, as if their consumer had died. */
+const simReclaimIdleMs = 5_000;
+
+export interface SeedStats {
+  steps: number;
+  crashes: number;
+  orders: number;
+  fills: number;
+  kills: number;
+  commands: number;
+}
+
+export class World {
+  readonly users: readonly string[] = simUsers;
+  readonly symbols: readonly string[] = simSymbols;
+  readonly random: () => number;
+  readonly clock = new ManualClock(simStartMs);
+  readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols] };
+  readonly exchange: SimExchange;
+  readonly log: MemoryLog;
+  readonly trace: string[] = [];
+  readonly stats: SeedStats = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0 };
+  /** Every raw command appended, valid or not; duplicate deliveries re-send one of them. */
+  readonly appended: string[] = [];
+  /** Effects decided but not yet performed: they die with the process in a crash. */
+  pendingEffects: Effect[] = [];
+  /** Exchange answers and pushes not yet delivered to the engine: they die in a crash too. */
+  pendingInputs: Input[] = [];
+  /** Market data is withheld until this simulated time (a silent feed). */
+  feedSilentUntilMs = 0;
+  /** The running engine; set by restart() at boot and after every crash. */
+  engine!: Engine;
+  private readonly accounts = new Map<string, ExchangeAccount>();
+
+  constructor(readonly seed: number) {
+    this.random = createPrng(seed);
+    this.exchange = new SimExchange(this.random, () => this.clock.nowMs(), { ...seedFaultRates });
+    this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), limits: { reclaimIdleMs: simReclaimIdleMs } });
+    for (const u of simUsers) this.accountOf(u);
+  }
+
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.random() * xs.length)] as T;
+  }
+
+  chance(p: number): boolean {
+    return this.random() < p;
+  }
+
+  /** The user's account on the in-process exchange; its pushes wait in pendingInputs like any answer. */
+  accountOf(userId: string): ExchangeAccount {
+    let account = this.accounts.get(userId);
+    if (!account) {
+      account = this.exchange.account(paperCredentials(userId).apiKey);
+      void account.subscribeOrderUpdates((order) => this.pendingInputs.push(...asDelivered(this, order)));
+      this.accounts.set(userId, account);
+    }
+    return account;
+  }
+}

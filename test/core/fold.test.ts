@@ -8,7 +8,7 @@ import { valueSession } from '../../src/core/mtm.js';
 import { isTerminal } from '../../src/core/orders.js';
 import type { DurableState, Order } from '../../src/core/state.js';
 import { emptyDurableState, wasProcessed } from '../../src/core/state.js';
-import type { OrderStatus } from '../../src/exchange/types.js';
+import type { OrderStatus } from '../../src/model/orders.js';
 import { CoreDriver, placed, replies, snapshotOf, testConfig, viaJson } from './fixtures.js';
 
 // Property: the durable state decide() returns is exactly the fold of the WAL events it emitted (as the WAL

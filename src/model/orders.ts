@@ -1,0 +1,51 @@
+// Order values as the engine and the exchange adapters both see them. Quantities and prices crossing this
+// boundary are decimal strings that are exact multiples of the symbol's step/tick size; the core produces
+// them, the adapters pass them through untouched.
+
+export type Side = 'BUY' | 'SELL';
+
+export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
+
+export const terminalOrderStatuses: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED']);
+
+/** What the core asks an adapter to send. All fields are final: the adapter adds nothing but signing. */
+export interface OrderRequest {
+  clientOrderId: string; // <= 36 chars, [A-Za-z0-9._:/-]
+  symbol: string;
+  side: Side;
+  type: 'LIMIT' | 'MARKET';
+  quantity: string;
+  price?: string; // LIMIT only
+  timeInForce?: 'GTX' | 'GTC' | 'IOC'; // LIMIT only; GTX = post-only
+  reduceOnly: boolean;
+}
+
+/** The exchange's view of one order, as returned by place/query/user-data stream; fills show as executedQty/avgPrice. */
+export interface OrderSnapshot {
+  clientOrderId: string;
+  exchangeOrderId: string;
+  symbol: string;
+  side: Side;
+  status: OrderStatus;
+  origQty: string;
+  executedQty: string;
+  avgPrice: string; // "0" when nothing filled
+  updateTime: number; // exchange ms
+}
+
+export type PlaceOutcome =
+  | { kind: 'accepted'; order: OrderSnapshot }
+  /** retryAfterMs: the exchange asked us to back off (429/418 Retry-After). */
+  | { kind: 'rejected'; code: number; message: string; retryAfterMs?: number }
+  // Timeout, 5xx, connection reset after send: the order may or may not exist. Resolve by querying the id.
+  | { kind: 'unknown'; reason: string };
+
+export type CancelOutcome =
+  | { kind: 'canceled'; order: OrderSnapshot }
+  | { kind: 'rejected'; code: number; message: string } // e.g. -2011 unknown order (already filled/canceled)
+  | { kind: 'unknown'; reason: string };
+
+export type QueryOutcome =
+  | { kind: 'found'; order: OrderSnapshot }
+  | { kind: 'not_found' } // -2013: the exchange never accepted this id
+  | { kind: 'unknown'; reason: string };

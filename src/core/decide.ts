@@ -5,7 +5,7 @@ import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-st
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
-import { parseCommand } from './commands.js';
+import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { DecisionContext } from './context.js';
 import { dictMerge, dictWith } from './dict.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/core/commands.js';
+import { parseCommand } from '../../src/contract/commands.js';
 import type { Decision } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
 import { foldEvents } from '../../src/core/events.js';

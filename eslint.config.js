@@ -35,6 +35,26 @@ export default tseslint.config(
     },
   },
   {
+    // The fence: the core and the domain model depend on nothing but themselves, the cross-process contract
+    // and zod. Adapters (exchange, log), services and Node depend on them, never the other way round.
+    files: ['src/core/**/*.ts', 'src/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // An allow-list: anything but zod, a sibling file, or a file of src/core, src/model or src/contract
+              // (so exchange/, log/, services/, engine/, sim/, simulator/, util/, node: and npm packages are out).
+              regex: '^(?!(zod|\\./[\\w.-]+|\\.\\./(core|model|contract)/[\\w.-]+)$)',
+              message: 'core and model may import only from src/core, src/model, src/contract and zod',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The pure core must not read the wall clock: time is an input.
     files: ['src/core/**/*.ts'],
     rules: {

@@ -1,4 +1,4 @@
-import type { Command } from './commands.js';
+import type { Command } from '../contract/commands.js';
 import type { DecisionContext } from './context.js';
 import { isTerminal, placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../log/port.js';
+import type { DeadLetter } from '../model/command-delivery.js';
 import type { CoreConfig } from './config.js';
 import type { WalEvent } from './events.js';
 import { applyEvent } from './events.js';

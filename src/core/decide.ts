@@ -1,8 +1,11 @@
-import type { BookTicker, CancelOutcome, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
+import type { BookTicker, SymbolFilters } from '../model/market.js';
+import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
+import type { PositionSnapshot } from '../model/positions.js';
+import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
-import type { CommandDelivery, DeadLetter } from '../log/port.js';
+import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
-import { parseCommand } from './commands.js';
+import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { DecisionContext } from './context.js';
 import { dictMerge, dictWith } from './dict.js';

@@ -1,5 +1,5 @@
-import type { Side } from '../exchange/types.js';
-import { terminalOrderStatuses } from '../exchange/types.js';
+import type { Side } from '../model/orders.js';
+import { terminalOrderStatuses } from '../model/orders.js';
 import { roundQty } from './decimal.js';
 import { dictWith, dictWithout, emptyDict } from './dict.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';

@@ -1,6 +1,6 @@
 import type { DecisionContext } from './context.js';
 import { snapToStep } from './decimal.js';
-import { terminalOrderStatuses } from '../exchange/types.js';
+import { terminalOrderStatuses } from '../model/orders.js';
 
 /** Exposure of the user's other symbols: positions plus open entry orders, valued at the touch. */
 function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): number {

@@ -1,8 +1,9 @@
-import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome, SymbolFilters } from '../exchange/types.js';
-import { terminalOrderStatuses } from '../exchange/types.js';
+import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
+import type { SymbolFilters } from '../model/market.js';
+import { terminalOrderStatuses } from '../model/orders.js';
 import type { DecisionContext } from './context.js';
 import { StateCorruption } from './events.js';
-import type { Lane } from './outputs.js';
+import type { Lane } from '../model/lane.js';
 import type { PlannedOrder } from './planner.js';
 import { planFallback } from './planner.js';
 import { capToExposureLimit } from './exposure.js';

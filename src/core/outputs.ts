@@ -1,5 +1,7 @@
-import type { OrderRequest, ProtectiveStopRequest } from '../exchange/types.js';
-import type { SessionSummary } from './summary.js';
+import type { OrderRequest } from '../model/orders.js';
+import type { ProtectiveStopRequest } from '../model/protective-stops.js';
+import type { SessionSummary } from '../contract/session-summary.js';
+import type { Lane } from '../model/lane.js';
 
 // What decide() hands back to the shell besides the new state: events for the outbound stream (replies
 // to whoever sent a command, alerts for users) and effects for the exchange executor.
@@ -25,8 +27,8 @@ export type OutboundEvent =
   /** A session's valuation at bid/ask (see sessionSummary): sampled on the watchdog and once at close. */
   | { type: 'equity'; userId: string; summary: SessionSummary; atMs: number };
 
-/** Flatten and cancel go through the priority lane so slow entries can never starve them. */
-export type Lane = 'priority' | 'normal';
+// Transitional re-export for src/services/execution/ (being moved); everything else imports src/model/lane.ts.
+export type { Lane };
 
 export type Effect =
   | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest }

@@ -1,4 +1,5 @@
-import type { Side, SymbolFilters } from '../exchange/types.js';
+import type { Side } from '../model/orders.js';
+import type { SymbolFilters } from '../model/market.js';
 import { compareDecimal, snapToStep } from './decimal.js';
 import type { Order } from './state.js';
 

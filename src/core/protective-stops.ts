@@ -1,4 +1,4 @@
-import type { ProtectiveStopSnapshot, StopOutcome } from '../exchange/types.js';
+import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import type { DecisionContext } from './context.js';
 import { snapToStep } from './decimal.js';
 import type { Session } from './state.js';

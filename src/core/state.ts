@@ -1,4 +1,5 @@
-import type { BookTicker, OrderStatus, Side, SymbolFilters } from '../exchange/types.js';
+import type { BookTicker, SymbolFilters } from '../model/market.js';
+import type { OrderStatus, Side } from '../model/orders.js';
 import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
 

@@ -1,49 +1,9 @@
-import { z } from 'zod';
 import type { DecisionContext } from './context.js';
 import { dictWith } from './dict.js';
 import { valuePosition, valueSession } from './mtm.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
-
-// The read view of a session, shared by replies (status, session.start) and the periodic equity samples.
-// Its schema is the contract with every reader in another process (dashboard, bot): they parse what they
-// read from the outbound stream with it; unknown fields are kept so readers can lag behind the engine.
-
-const finite = z.number().finite();
-
-export const openOrderViewSchema = z.looseObject({
-  clientOrderId: z.string(),
-  symbol: z.string(),
-  side: z.string(),
-  quantity: z.union([z.string(), finite]),
-  price: z.union([z.string(), finite]).nullable().optional(),
-  status: z.string(),
-  purpose: z.string(),
-});
-
-export const sessionSummarySchema = z.looseObject({
-  userId: z.string(),
-  mode: z.string(),
-  status: z.enum(['active', 'stopping', 'closed']),
-  capitalUsd: finite,
-  stopLossPct: finite.nullable(),
-  horizonDeadline: z.string().nullable(),
-  paused: z.boolean(),
-  killSwitch: z.looseObject({ engaged: z.boolean(), reason: z.string().nullable() }),
-  /** Held positions; exit price, notional and unrealized PnL at bid/ask are null without a quote. */
-  positions: z.record(
-    z.string(),
-    z.looseObject({ qty: finite, entryPrice: finite, exitPrice: finite.nullable().optional(), notionalUsd: finite.nullable().optional(), unrealizedPnlUsd: finite.nullable().optional() }),
-  ),
-  realizedPnlUsd: finite,
-  equityUsd: finite,
-  unrealizedPnlUsd: finite,
-  grossExposureUsd: finite,
-  unpricedSymbols: z.array(z.string()),
-  openOrders: z.array(openOrderViewSchema),
-});
-
-export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+import type { SessionSummary } from '../contract/session-summary.js';
 
 /** What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at bid/ask. */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {

@@ -1,5 +1,5 @@
 import type { Input } from '../core/decide.js';
-import type { OrderSnapshot } from '../exchange/types.js';
+import type { OrderSnapshot } from '../model/orders.js';
 import type { SimFaultRates } from './sim-exchange.js';
 import type { World } from './world.js';
 

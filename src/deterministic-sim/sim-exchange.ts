@@ -1,6 +1,9 @@
 import { toOrderSnapshot } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
-import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
+import type { SymbolFilters } from '../model/market.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
+import type { PositionSnapshot } from '../model/positions.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../paper-exchange/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';

@@ -4,7 +4,7 @@ import { isTerminal } from '../core/orders.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { RateBudget } from '../exchange/rate-budget.js';
-import type { SymbolFilters } from '../exchange/types.js';
+import type { SymbolFilters } from '../model/market.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Sleep } from './attempts.js';

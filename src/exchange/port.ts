@@ -1,16 +1,7 @@
-import type {
-  BookTicker,
-  CancelOutcome,
-  OrderRequest,
-  OrderSnapshot,
-  PlaceOutcome,
-  PositionSnapshot,
-  ProtectiveStopRequest,
-  ProtectiveStopSnapshot,
-  StopOutcome,
-  QueryOutcome,
-  SymbolFilters,
-} from './types.js';
+import type { BookTicker, SymbolFilters } from '../model/market.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
+import type { PositionSnapshot } from '../model/positions.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
   close(): Promise<void>;

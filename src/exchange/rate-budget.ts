@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import type { Lane } from '../core/outputs.js';
+import type { Lane } from '../model/lane.js';
 
 // One request-weight budget per exchange IP, shared by every process through Redis (or in memory for the
 // single-process mode). Binance counts weight per IP per minute and answers 429, then 418 (a ban), when it

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DeadLetter, StoredDeadLetter } from './port.js';
+import type { DeadLetter } from '../model/command-delivery.js';
+import type { StoredDeadLetter } from './port.js';
 
 // What a dead letter keeps of its payload, in one place for every adapter. A dead letter is evidence for an
 // operator (what came in, why it was refused), not a copy of the input: a fuzz of 1 MB malformed commands

@@ -1,5 +1,6 @@
 import { boundDeadLetter } from './dead-letter.js';
-import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
+import type { CommandDelivery } from '../model/command-delivery.js';
+import type { CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits } from './port.js';
 
 // The log in memory, with the same semantics as the Redis and SQLite adapters (same contract suite).

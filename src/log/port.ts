@@ -3,6 +3,8 @@
 // (test/log/contract.ts) runs against both. Entries carry JSON strings; parsing and validation are the
 // caller's job so a malformed entry can never crash the adapter.
 
+import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
+
 /** Stream and group names; every name gets the adapter's key prefix (tests isolate themselves with it). */
 export const streamNames = {
   commands: 'cmd:exec',
@@ -15,25 +17,10 @@ export const streamNames = {
   telegramGroup: 'telegram',
 } as const;
 
-export interface CommandDelivery {
-  entryId: string;
-  /** The entry's `data` field as stored; may be missing, huge or not JSON. */
-  raw: string;
-  /** 1 on first delivery; grows each time the entry is reclaimed after its consumer died. */
-  deliveryCount: number;
-}
-
 export interface LogRecord {
   id: string;
   /** JSON string as committed. */
   data: string;
-}
-
-/** A command refused for good, as the engine hands it to commit: `raw` is the whole payload. */
-export interface DeadLetter {
-  entryId: string;
-  raw: string;
-  reason: string;
 }
 
 /** A dead letter as stored and read back (see boundDeadLetter in dead-letter.ts). */

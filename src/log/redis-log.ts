@@ -1,6 +1,7 @@
 import { createClient } from '@redis/client';
 import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
-import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
+import type { CommandDelivery } from '../model/command-delivery.js';
+import type { CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits, streamNames } from './port.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
-import type { CommandDelivery, CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
+import type { CommandDelivery } from '../model/command-delivery.js';
+import type { CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
 import { defaultLogLimits } from './port.js';
 
 // The log in one SQLite file: the embedded single-process default, same semantics as the Redis adapter.

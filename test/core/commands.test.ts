@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandSchema, commandTypes, parseCommand } from '../../src/core/commands.js';
+import { commandSchema, commandTypes, parseCommand } from '../../src/contract/commands.js';
 import { wasProcessed } from '../../src/core/state.js';
 import { CoreDriver, eventsOf, placed, replies, snapshotOf, testConfig, withConfig } from './fixtures.js';
 

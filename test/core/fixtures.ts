@@ -8,7 +8,8 @@ import type { Effect, OutboundEvent } from '../../src/core/outputs.js';
 import type { DurableState, EngineState, Order } from '../../src/core/state.js';
 import { emptyDurableState, emptyMarketState } from '../../src/core/state.js';
 import { dictWith } from '../../src/core/dict.js';
-import type { OrderSnapshot, OrderStatus, SymbolFilters } from '../../src/exchange/types.js';
+import type { SymbolFilters } from '../../src/model/market.js';
+import type { OrderSnapshot, OrderStatus } from '../../src/model/orders.js';
 
 // Shared helpers for the pure-core tests: filters, a config, a driver that feeds decide() the way the shell
 // does (boot, then filters, then inputs on a simulated clock) and builders for states with given positions.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/core/commands.js';
+import { parseCommand } from '../../src/contract/commands.js';
 import type { Decision } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
 import { foldEvents } from '../../src/core/events.js';
@@ -8,7 +8,7 @@ import { valueSession } from '../../src/core/mtm.js';
 import { isTerminal } from '../../src/core/orders.js';
 import type { DurableState, Order } from '../../src/core/state.js';
 import { emptyDurableState, wasProcessed } from '../../src/core/state.js';
-import type { OrderStatus } from '../../src/exchange/types.js';
+import type { OrderStatus } from '../../src/model/orders.js';
 import { CoreDriver, placed, replies, snapshotOf, testConfig, viaJson } from './fixtures.js';
 
 // Property: the durable state decide() returns is exactly the fold of the WAL events it emitted (as the WAL

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandTypes } from '../../src/core/commands.js';
+import { commandTypes } from '../../src/contract/commands.js';
 import type { Input } from '../../src/core/decide.js';
 import { foldEvents } from '../../src/core/events.js';
 import { emptyDurableState, withDurableDefaults } from '../../src/core/state.js';

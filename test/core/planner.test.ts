@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compareDecimal, isMultipleOf, snapToStep } from '../../src/core/decimal.js';
 import type { PlannedOrder } from '../../src/core/planner.js';
 import { planFallback, planFlatten, planTowardTarget, targetQuantity } from '../../src/core/planner.js';
-import type { SymbolFilters } from '../../src/exchange/types.js';
+import type { SymbolFilters } from '../../src/model/market.js';
 import { makeFilters } from './fixtures.js';
 
 // Planner: rounding never exceeds a filter. Every price and quantity leaving it is on the symbol's grid and

@@ -160,7 +160,7 @@ describe('dashboard API', () => {
       ['{not json', /not valid JSON/],
       [{ action: 'liquidate', userId: 'alice' }, /action/],
       [{ action: 'stop' }, /userId/],
-      [{ action: 'stop', userId: 'al ice' }, /userId may hold/],
+      [{ action: 'stop', userId: 'al ice' }, /userId: id may hold/],
       [{ action: 'set_stoploss', userId: 'alice', pct: 150 }, /pct/],
       [{ action: 'set_stoploss', userId: 'alice', pct: '5' }, /pct/],
       [{ action: 'stop', userId: 'alice', type: 'admin.halt_all' }, /type|unrecognized/i],

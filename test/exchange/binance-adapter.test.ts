@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeAccount, ExchangeConnector, MarketData } from '../../src/exchange/port.js';
-import type { BookTicker, OrderSnapshot } from '../../src/exchange/types.js';
+import type { BookTicker } from '../../src/model/market.js';
+import type { OrderSnapshot } from '../../src/model/orders.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { waitFor } from '../support/wait.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../src/core/outputs.js';
-import { sessionSummarySchema } from '../../src/core/summary.js';
+import { sessionSummarySchema } from '../../src/contract/session-summary.js';
 import { chatIdForEngineUser, telegramConfigFromEnv } from '../../src/services/telegram/config.js';
 import { formatOutbound, formatStatus, helpText, maxMessageChars, usd } from '../../src/services/telegram/format.js';
 import { createViewMemory, planDelivery } from '../../src/services/telegram/relay.js';

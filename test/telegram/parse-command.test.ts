@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandSchema } from '../../src/core/commands.js';
+import { commandSchema } from '../../src/contract/commands.js';
 import type { BotAction, Sender } from '../../src/services/telegram/parse-command.js';
 import { isConnectCommand, parseBotCommand, splitCommand } from '../../src/services/telegram/parse-command.js';
 

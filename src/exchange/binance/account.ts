@@ -1,7 +1,8 @@
 import type { USDMClient } from 'binance';
 import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, Subscription } from '../port.js';
-import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome } from '../types.js';
+import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../../model/orders.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
 import { toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';

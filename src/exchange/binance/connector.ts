@@ -1,6 +1,6 @@
 import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData, Subscription } from '../port.js';
-import type { BookTicker, SymbolFilters } from '../types.js';
+import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
 import { createRestClient } from './rest-client.js';

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { OrderSnapshot, OrderStatus, PositionSnapshot, ProtectiveStopSnapshot, SymbolFilters } from '../types.js';
+import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
+import type { PositionSnapshot } from '../../model/positions.js';
+import type { ProtectiveStopSnapshot } from '../../model/protective-stops.js';
+import type { SymbolFilters } from '../../model/market.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 

@@ -1,3 +1,4 @@
+import { buildCommand } from '../../contract/commands.js';
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
@@ -76,8 +77,9 @@ export async function runAll(argv: string[]): Promise<void> {
   const demo = env.QE_DEMO_USER;
   const existing = demo ? execution.engine.current.durable.sessions[demo] : undefined;
   if (demo && (!existing || existing.status === 'closed')) {
-    const command = { id: `demo-start-${Date.now().toString(36)}`, userId: demo, type: 'session.start', mode: 'paper', capitalUsd: env.QE_DEMO_CAPITAL_USD, stopLossPct: 5, horizonHours: 24 };
-    await log.appendCommand(JSON.stringify(command));
+    const built = buildCommand('session.start', { id: `demo-start-${Date.now().toString(36)}`, userId: demo, mode: 'paper', capitalUsd: env.QE_DEMO_CAPITAL_USD, stopLossPct: 5, horizonHours: 24 });
+    if (!built.ok) throw new Error(`demo session: ${built.reason}`);
+    await log.appendCommand(built.json);
     print(`demo: started a paper session for "${demo}" with ${env.QE_DEMO_CAPITAL_USD} USD, 5% stop-loss, 24 h horizon`);
   }
   print('running; Ctrl-C to stop');

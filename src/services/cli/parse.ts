@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Command, CommandFields, CommandType } from '../../contract/commands.js';
+import { buildCommand } from '../../contract/commands.js';
 
-// `quant-engine cli ...` arguments → what to do. Pure; the command it builds is validated again by the
-// engine (the same zod schema), so the CLI only has to be helpful, not authoritative.
+// `quant-engine cli ...` arguments → what to do. Pure; the command is built by the contract's buildCommand,
+// so a value the engine would refuse is refused here, before anything is appended.
 
 export type CliAction =
-  | { kind: 'command'; command: Record<string, unknown>; waitFor: 'result' | 'done' }
+  | { kind: 'command'; command: Command; waitFor: 'result' | 'done' }
   | { kind: 'inspect-wal'; last: number }
   | { kind: 'inspect-dlq'; last: number }
   | { kind: 'replay-dry-run' }
@@ -62,8 +64,12 @@ function num(text: string | undefined, what: string): number {
 export function parseCli(args: CliArgs): CliAction {
   const [verb, ...rest] = args.positionals;
   const user = args.flags.user ?? 'operator';
-  const base = (type: string): Record<string, unknown> => ({ id: newId(), userId: user, type, source: 'cli' });
-  const command = (c: Record<string, unknown>, waitFor: 'result' | 'done' = 'result'): CliAction => ({ kind: 'command', command: c, waitFor });
+  type OwnFields<T extends CommandType> = Omit<CommandFields<T>, 'id' | 'userId' | 'source'> & { userId?: string };
+  const command = <T extends CommandType>(type: T, fields: OwnFields<T>, waitFor: 'result' | 'done' = 'result'): CliAction => {
+    const built = buildCommand(type, { id: newId(), userId: user, source: 'cli', ...fields } as CommandFields<T>);
+    if (!built.ok) throw new Error(built.reason);
+    return { kind: 'command', command: built.command, waitFor };
+  };
   switch (verb) {
     case undefined:
     case 'help':
@@ -71,8 +77,7 @@ export function parseCli(args: CliArgs): CliAction {
     case 'start': {
       const [mode, capital] = rest;
       if (mode !== 'paper' && mode !== 'live') throw new Error('start needs a mode: paper or live');
-      return command({
-        ...base('session.start'),
+      return command('session.start', {
         mode,
         capitalUsd: num(capital, 'capitalUsd'),
         ...(args.flags.stoploss !== undefined ? { stopLossPct: num(args.flags.stoploss, 'stoploss') } : {}),
@@ -80,27 +85,27 @@ export function parseCli(args: CliArgs): CliAction {
       });
     }
     case 'stop':
-      return command(base('session.stop'), 'done');
+      return command('session.stop', {}, 'done');
     case 'status':
     case 'pause':
     case 'resume':
-      return command(base(verb === 'status' ? 'status' : `session.${verb}`));
+      return command(verb === 'status' ? 'status' : `session.${verb}`, {});
     case 'set-stoploss':
-      return command({ ...base('session.set_stoploss'), pct: num(rest[0], 'pct') });
+      return command('session.set_stoploss', { pct: num(rest[0], 'pct') });
     case 'set-horizon':
-      return command({ ...base('session.set_horizon'), hours: num(rest[0], 'hours') });
+      return command('session.set_horizon', { hours: num(rest[0], 'hours') });
     case 'halt':
-      return command({ ...base('admin.halt_all'), ...(rest.length > 0 ? { reason: rest.join(' ') } : {}) });
+      return command('admin.halt_all', rest.length > 0 ? { reason: rest.join(' ') } : {});
     case 'resume-all':
-      return command(base('admin.resume_all'));
+      return command('admin.resume_all', {});
     case 'users':
-      return command(base('admin.users'));
+      return command('admin.users', {});
     case 'approve-live': {
       if (!rest[0]) throw new Error('approve-live needs the user to approve');
-      return command({ ...base('admin.approve_live'), targetUserId: rest[0], approved: args.flags.revoke !== 'true' });
+      return command('admin.approve_live', { targetUserId: rest[0], approved: args.flags.revoke !== 'true' });
     }
     case 'trades':
-      return command({ ...base('trades'), ...(rest[0] !== undefined ? { limit: num(rest[0], 'N') } : {}) });
+      return command('trades', rest[0] !== undefined ? { limit: num(rest[0], 'N') } : {});
     case 'keys':
       if (rest[0] === 'rotate') return { kind: 'keys-rotate' };
       if (rest[0] === 'generate-master') return { kind: 'keys-generate' };
@@ -112,7 +117,7 @@ export function parseCli(args: CliArgs): CliAction {
         if (!symbol) throw new Error(`bad pair ${pair}`);
         return { symbol: symbol.toUpperCase(), weight: num(weight, `weight of ${symbol}`) };
       });
-      return command({ ...base('signals.route'), userId: args.flags.user ?? 'signals', signals, ...(args.flags.users ? { userIds: args.flags.users.split(',') } : {}) });
+      return command('signals.route', { userId: args.flags.user ?? 'signals', signals, ...(args.flags.users ? { userIds: args.flags.users.split(',') } : {}) });
     }
     case 'inspect': {
       const last = args.flags.last === undefined ? 50 : num(args.flags.last, 'last');

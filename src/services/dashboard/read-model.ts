@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SessionSummary } from '../../core/summary.js';
-import { sessionSummarySchema } from '../../core/summary.js';
+import type { SessionSummary } from '../../contract/session-summary.js';
+import { sessionSummarySchema } from '../../contract/session-summary.js';
 
 // The dashboard's read model: a fold over the outbound stream (replies, alerts, equity events). It never
 // reads trading state directly, so what the page shows is exactly what the engine has committed.

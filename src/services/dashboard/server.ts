@@ -5,6 +5,8 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
+import type { BuiltCommand } from '../../contract/commands.js';
+import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import type { CommandResponse, DlqResponse, StateResponse } from './api-types.js';
@@ -32,32 +34,28 @@ export const dlqShownEntries = 100;
 export { dashboardCommandSchema };
 export type { DashboardCommand };
 
-const commandTypeOf = {
-  stop: 'session.stop',
-  pause: 'session.pause',
-  resume: 'session.resume',
-  status: 'status',
-  set_stoploss: 'session.set_stoploss',
-  halt_all: 'admin.halt_all',
-  resume_all: 'admin.resume_all',
-} as const;
-
 export function newCommandId(): string {
   return `dash-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
 }
 
-/** The engine command (src/core/commands.ts schema) for a dashboard action. */
-export function engineCommand(action: DashboardCommand, adminUserId: string, id: string, nowMs: number): Record<string, unknown> {
-  const base = { id, type: commandTypeOf[action.action], source: 'dashboard', issuedAtMs: nowMs };
+/** The engine command (built by the contract) for a dashboard action. */
+export function engineCommand(action: DashboardCommand, adminUserId: string, id: string, nowMs: number): BuiltCommand {
+  const base = { id, source: 'dashboard', issuedAtMs: nowMs };
   switch (action.action) {
     case 'halt_all':
-      return { ...base, userId: adminUserId, ...(action.reason ? { reason: action.reason } : {}) };
+      return buildCommand('admin.halt_all', { ...base, userId: adminUserId, ...(action.reason ? { reason: action.reason } : {}) });
     case 'resume_all':
-      return { ...base, userId: adminUserId };
+      return buildCommand('admin.resume_all', { ...base, userId: adminUserId });
     case 'set_stoploss':
-      return { ...base, userId: action.userId, pct: action.pct };
-    default:
-      return { ...base, userId: action.userId };
+      return buildCommand('session.set_stoploss', { ...base, userId: action.userId, pct: action.pct });
+    case 'stop':
+      return buildCommand('session.stop', { ...base, userId: action.userId });
+    case 'pause':
+      return buildCommand('session.pause', { ...base, userId: action.userId });
+    case 'resume':
+      return buildCommand('session.resume', { ...base, userId: action.userId });
+    case 'status':
+      return buildCommand('status', { ...base, userId: action.userId });
   }
 }
 
@@ -163,10 +161,12 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       const parsed = dashboardCommandSchema.safeParse(body);
       if (!parsed.success) return c.json({ error: `invalid command: ${issuesText(parsed.error)}` }, 400);
       const commandId = newCommandId();
-      const command = engineCommand(parsed.data, deps.adminUserId, commandId, Date.now());
+      const built = engineCommand(parsed.data, deps.adminUserId, commandId, Date.now());
+      if (!built.ok) return c.json({ error: built.reason }, 400);
+      const command = built.command;
       const waiter = deps.follower.expectReply(commandId); // before the append: the reply cannot slip past
       try {
-        await deps.log.appendCommand(JSON.stringify(command));
+        await deps.log.appendCommand(built.json);
       } catch (error) {
         waiter.cancel();
         deps.logger.error({ err: error, commandId }, 'dashboard: command not appended');

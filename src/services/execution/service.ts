@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
 import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
-import type { BookTicker } from '../../exchange/types.js';
+import type { BookTicker } from '../../model/market.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';

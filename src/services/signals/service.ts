@@ -1,3 +1,4 @@
+import { buildCommand } from '../../contract/commands.js';
 import type { MarketData, Subscription } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
@@ -44,9 +45,13 @@ export async function startSignalsService(opts: SignalsServiceOptions): Promise<
       .filter((s): s is { symbol: string; weight: number } => s.weight !== null);
     if (signals.length === 0) return;
     seq += 1;
-    const command = { id: `sig-${Date.now().toString(36)}-${seq}`, userId: opts.sourceId, type: 'signals.route', source: 'signals', signals };
+    const built = buildCommand('signals.route', { id: `sig-${Date.now().toString(36)}-${seq}`, userId: opts.sourceId, source: 'signals', signals });
+    if (!built.ok) {
+      opts.logger.error({ reason: built.reason }, 'signals not published: the command is invalid');
+      return;
+    }
     opts.log
-      .appendCommand(JSON.stringify(command))
+      .appendCommand(built.json)
       .then(() => opts.logger.info({ signals }, 'signals published'))
       .catch((error: unknown) => opts.logger.error({ err: error }, 'could not publish signals'));
   }, opts.signalPeriodMs);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SessionSummary } from '../../core/summary.js';
-import { sessionSummarySchema } from '../../core/summary.js';
+import type { SessionSummary } from '../../contract/session-summary.js';
+import { sessionSummarySchema } from '../../contract/session-summary.js';
 import type { OutboundEvent } from '../../core/outputs.js';
 import type { BotCommandSpec, EngineCommand, StatusView } from './parse-command.js';
 import { botCommandSpecs } from './parse-command.js';

@@ -1,4 +1,5 @@
-import { maxTradesListed } from '../../core/commands.js';
+import type { Command, CommandFields, CommandType } from '../../contract/commands.js';
+import { buildCommand, defaultTradesListed, idPattern, maxCapitalUsd, maxHorizonHours, maxIdChars, maxReasonChars, maxTradesListed } from '../../contract/commands.js';
 import { engineUserId } from './config.js';
 
 // Telegram text + sender → what the bot should do. Pure: the clock is an argument. The engine validates every
@@ -14,14 +15,8 @@ export interface Sender {
   isAdmin: boolean;
 }
 
-export interface EngineCommand {
-  id: string;
-  userId: string;
-  type: string;
-  source: 'telegram';
-  issuedAtMs: number;
-  [field: string]: unknown;
-}
+/** A command the bot appends: built (and checked) by the contract's buildCommand. */
+export type EngineCommand = Command;
 
 export type BotAction =
   | { kind: 'help' }
@@ -60,12 +55,7 @@ export const botCommandSpecs: readonly BotCommandSpec[] = [
   { command: 'approve_live', usage: '/approve_live <user>', description: 'approve live trading for a user (admin)', admin: true },
 ];
 
-const maxCapitalUsd = 1e9;
-const maxHorizonHours = 24 * 366;
-const maxReasonChars = 200;
 const maxCredentialChars = 256;
-const defaultTradesListed = 10;
-const engineIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** `/name@botname args` → name (lower case) and args; null when the text is not a command. */
 export function splitCommand(text: string): { name: string; args: string[]; rest: string } | null {
@@ -130,12 +120,12 @@ export function parseBotCommand(input: ParseInput): BotAction {
 
   const userId = engineUserId(sender.telegramUserId);
   const id = `tg-${input.botId}-${sender.chatId}-${sender.messageId}`;
-  const engine = (type: string, fields: Record<string, unknown> = {}, view: StatusView | null = null): BotAction => ({
-    kind: 'engine',
-    command: { id, userId, type, source: 'telegram', issuedAtMs: input.nowMs, ...fields },
-    view,
-  });
-  const noArgs = (type: string): BotAction => (args.length === 0 ? engine(type) : { kind: 'error', message: `/${name} takes no arguments. Usage: ${spec.usage}` });
+  type OwnFields<T extends CommandType> = Omit<CommandFields<T>, 'id' | 'userId' | 'source' | 'issuedAtMs'>;
+  const engine = <T extends CommandType>(type: T, fields: OwnFields<T>, view: StatusView | null = null): BotAction => {
+    const built = buildCommand(type, { id, userId, source: 'telegram', issuedAtMs: input.nowMs, ...fields } as CommandFields<T>);
+    return built.ok ? { kind: 'engine', command: built.command, view } : { kind: 'error', message: built.reason };
+  };
+  const noArgs = (type: 'session.stop' | 'session.pause' | 'session.resume' | 'admin.resume_all' | 'admin.users'): BotAction => (args.length === 0 ? engine(type, {}) : { kind: 'error', message: `/${name} takes no arguments. Usage: ${spec.usage}` });
 
   switch (name) {
     case 'start':
@@ -148,18 +138,16 @@ export function parseBotCommand(input: ParseInput): BotAction {
       if (extra.length > 0) return { kind: 'error', message: `Too many arguments. Usage: ${usage}` };
       const capital = number(capitalText, 'Capital (USD)', usage, capitalCheck);
       if (!capital.ok) return { kind: 'error', message: capital.message };
-      const fields: Record<string, unknown> = { mode, capitalUsd: capital.value };
-      if (stopText !== undefined) {
-        const stop = number(stopText, 'Stop-loss %', usage, pctCheck);
-        if (!stop.ok) return { kind: 'error', message: stop.message };
-        fields.stopLossPct = stop.value;
-      }
-      if (horizonText !== undefined) {
-        const horizon = number(horizonText, 'Horizon (hours)', usage, hoursCheck);
-        if (!horizon.ok) return { kind: 'error', message: horizon.message };
-        fields.horizonHours = horizon.value;
-      }
-      return engine('session.start', fields);
+      const stop = stopText === undefined ? null : number(stopText, 'Stop-loss %', usage, pctCheck);
+      if (stop && !stop.ok) return { kind: 'error', message: stop.message };
+      const horizon = horizonText === undefined ? null : number(horizonText, 'Horizon (hours)', usage, hoursCheck);
+      if (horizon && !horizon.ok) return { kind: 'error', message: horizon.message };
+      return engine('session.start', {
+        mode,
+        capitalUsd: capital.value,
+        ...(stop?.ok ? { stopLossPct: stop.value } : {}),
+        ...(horizon?.ok ? { horizonHours: horizon.value } : {}),
+      });
     }
     case 'stop':
       return noArgs('session.stop');
@@ -215,7 +203,7 @@ export function parseBotCommand(input: ParseInput): BotAction {
       const [target, ...extra] = args;
       if (target === undefined || extra.length > 0) return { kind: 'error', message: `Name exactly one user. Usage: ${usageOf('approve_live')}` };
       const targetUserId = /^\d{1,20}$/.test(target) ? engineUserId(target) : target;
-      if (!engineIdPattern.test(targetUserId)) return { kind: 'error', message: 'A user is a Telegram user id (a number) or an engine user id (letters, digits and . _ : -).' };
+      if (targetUserId.length > maxIdChars || !idPattern.test(targetUserId)) return { kind: 'error', message: 'A user is a Telegram user id (a number) or an engine user id (letters, digits and . _ : -).' };
       return engine('admin.approve_live', { targetUserId, approved: true });
     }
     default:

@@ -1,25 +1,12 @@
-// Exchange-facing value types shared by the core (which plans orders) and the adapters (which send them).
-// Quantities and prices crossing this boundary are decimal strings that are exact multiples of the
-// symbol's step/tick size; the core produces them, the adapters pass them through untouched.
+// Order values as the engine and the exchange adapters both see them. Quantities and prices crossing this
+// boundary are decimal strings that are exact multiples of the symbol's step/tick size; the core produces
+// them, the adapters pass them through untouched.
 
 export type Side = 'BUY' | 'SELL';
 
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
 
 export const terminalOrderStatuses: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED']);
-
-export interface SymbolFilters {
-  symbol: string;
-  tickSize: string; // PRICE_FILTER.tickSize
-  minPrice: string;
-  maxPrice: string;
-  stepSize: string; // LOT_SIZE.stepSize
-  minQty: string;
-  maxQty: string;
-  marketStepSize: string; // MARKET_LOT_SIZE.stepSize
-  marketMaxQty: string;
-  minNotional: string; // MIN_NOTIONAL.notional
-}
 
 /** What the core asks an adapter to send. All fields are final: the adapter adds nothing but signing. */
 export interface OrderRequest {
@@ -33,7 +20,7 @@ export interface OrderRequest {
   reduceOnly: boolean;
 }
 
-/** The exchange's view of one order, as returned by place/query/user-data stream. */
+/** The exchange's view of one order, as returned by place/query/user-data stream; fills show as executedQty/avgPrice. */
 export interface OrderSnapshot {
   clientOrderId: string;
   exchangeOrderId: string;
@@ -61,37 +48,4 @@ export type CancelOutcome =
 export type QueryOutcome =
   | { kind: 'found'; order: OrderSnapshot }
   | { kind: 'not_found' } // -2013: the exchange never accepted this id
-  | { kind: 'unknown'; reason: string };
-
-export interface PositionSnapshot {
-  symbol: string;
-  positionAmt: string; // signed, one-way mode
-  entryPrice: string;
-}
-
-export interface BookTicker {
-  symbol: string;
-  bid: number;
-  ask: number;
-  time: number; // exchange event time, ms
-}
-
-/** A reduce-only STOP_MARKET resting on the exchange (Binance algo order), closing the whole position. */
-export interface ProtectiveStopRequest {
-  clientAlgoId: string;
-  symbol: string;
-  side: Side;
-  triggerPrice: string;
-}
-
-export interface ProtectiveStopSnapshot {
-  clientAlgoId: string;
-  symbol: string;
-  side: Side;
-  triggerPrice: string;
-}
-
-export type StopOutcome =
-  | { kind: 'accepted' }
-  | { kind: 'rejected'; code: number; message: string }
   | { kind: 'unknown'; reason: string };

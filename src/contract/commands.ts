@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+// The command contract: every producer (telegram, cli, dashboard, signals, external models) appends exactly
+// this JSON to the command stream, built with buildCommand so that a mistake is caught where it is made.
+// The engine validates every entry again with parseCommand, so that a malformed entry becomes a rejection
+// event, never an exception in the shell. The id rules and size limits below exist only here.
+
+/** Ids (command ids, user ids) are 1..maxIdChars of these characters: safe in stream keys, logs and chat. */
+export const idPattern = /^[A-Za-z0-9._:-]+$/;
+export const maxIdChars = 64;
+export const maxCapitalUsd = 1e9;
+export const maxHorizonHours = 24 * 366;
+/** Free-text reasons (halt) are at most this many characters. */
+export const maxReasonChars = 200;
+export const maxSourceChars = 32;
+/** Most trades one `trades` command lists, and how many when the command does not say. */
+export const maxTradesListed = 100;
+export const defaultTradesListed = 10;
+export const maxSignalsPerRoute = 50;
+export const maxRouteUserIds = 1000;
+
+export const idSchema = z.string().min(1).max(maxIdChars).regex(idPattern, 'id may hold letters, digits and . _ : -');
+const finite = z.number().finite();
+/** A stop-loss, in percent of capital. */
+export const stopLossPctSchema = finite.gt(0).lt(100);
+export const horizonHoursSchema = finite.gt(0).max(maxHorizonHours);
+export const haltReasonSchema = z.string().max(maxReasonChars);
+
+const base = {
+  id: idSchema,
+  userId: idSchema,
+  /** Producer's wall clock, ms; informational only. */
+  issuedAtMs: finite.optional(),
+  source: z.string().max(maxSourceChars).optional(),
+};
+
+export const signalSchema = z.object({
+  symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'symbol must be like BTCUSDT'),
+  /** Target exposure as a fraction of session capital × max leverage, -1 (full short) … 1 (full long). */
+  weight: finite.min(-1).max(1),
+});
+
+export const commandSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...base,
+    type: z.literal('session.start'),
+    mode: z.enum(['paper', 'live']).default('paper'),
+    capitalUsd: finite.positive().max(maxCapitalUsd),
+    stopLossPct: stopLossPctSchema.optional(),
+    horizonHours: horizonHoursSchema.optional(),
+  }),
+  z.object({ ...base, type: z.literal('session.stop') }),
+  z.object({ ...base, type: z.literal('session.set_stoploss'), pct: stopLossPctSchema }),
+  z.object({ ...base, type: z.literal('session.set_horizon'), hours: horizonHoursSchema }),
+  z.object({ ...base, type: z.literal('session.pause') }),
+  z.object({ ...base, type: z.literal('session.resume') }),
+  z.object({
+    ...base,
+    type: z.literal('signals.route'),
+    signals: z.array(signalSchema).min(1).max(maxSignalsPerRoute),
+    /** Sessions to route to; all active sessions when absent. */
+    userIds: z.array(idSchema).max(maxRouteUserIds).optional(),
+  }),
+  z.object({ ...base, type: z.literal('admin.halt_all'), reason: haltReasonSchema.optional() }),
+  z.object({ ...base, type: z.literal('admin.resume_all') }),
+  z.object({
+    ...base,
+    type: z.literal('admin.approve_live'),
+    /** The user whose live trading is approved (true) or withdrawn (false). */
+    targetUserId: idSchema,
+    approved: z.boolean().default(true),
+  }),
+  z.object({ ...base, type: z.literal('admin.users') }),
+  z.object({ ...base, type: z.literal('status') }),
+  /** The user's most recent fills (orders with a filled quantity), newest first. */
+  z.object({ ...base, type: z.literal('trades'), limit: z.number().int().min(1).max(maxTradesListed).default(defaultTradesListed) }),
+]);
+
+export type Command = z.infer<typeof commandSchema>;
+export type CommandType = Command['type'];
+export const commandTypes: readonly CommandType[] = commandSchema.options.map((o) => o.shape.type.value);
+
+/** What a producer writes for one command type: its fields as the schema takes them in (defaults may be left out). */
+export type CommandFields<T extends CommandType> = Omit<z.input<Extract<(typeof commandSchema)['options'][number], { shape: { type: z.ZodLiteral<T> } }>>, 'type'>;
+
+export type BuiltCommand = { ok: true; command: Command; json: string } | { ok: false; reason: string };
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * The one way to make a command: checks the fields against the schema the engine will apply and gives the
+ * JSON to append. A refusal here means the engine would have refused it too.
+ */
+export function buildCommand<T extends CommandType>(type: T, fields: CommandFields<T>): BuiltCommand {
+  const result = commandSchema.safeParse({ ...fields, type });
+  if (!result.success) return { ok: false, reason: `invalid ${type} command: ${describeIssues(result.error)}` };
+  return { ok: true, command: result.data, json: JSON.stringify(result.data) };
+}
+
+export type ParsedCommand =
+  | { ok: true; command: Command }
+  | { ok: false; reason: string; commandId: string | null; userId: string | null };
+
+const utf8 = new TextEncoder();
+
+/** Pure: bytes → validated command or a human-readable reason. Never throws. */
+export function parseCommand(raw: string, maxCommandBytes: number): ParsedCommand {
+  const bytes = utf8.encode(raw).length;
+  if (bytes > maxCommandBytes) {
+    return { ok: false, reason: `command is ${bytes} bytes; the limit is ${maxCommandBytes}`, commandId: null, userId: null };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, reason: 'command is not valid JSON', commandId: null, userId: null };
+  }
+  const result = commandSchema.safeParse(json);
+  if (result.success) return { ok: true, command: result.data };
+  const loose = z.object({ id: idSchema, userId: idSchema }).partial().safeParse(json);
+  return {
+    ok: false,
+    reason: `invalid command: ${describeIssues(result.error)}`,
+    commandId: loose.success ? (loose.data.id ?? null) : null,
+    userId: loose.success ? (loose.data.userId ?? null) : null,
+  };
+}

@@ -1,0 +1,2 @@
+/** Flatten and cancel go through the priority lane so slow entries can never starve them. */
+export type Lane = 'priority' | 'normal';

@@ -1,3 +1,4 @@
+import type { ReplyAnswer } from '../contract/command-results.js';
 import type { Command } from '../contract/commands.js';
 import type { DecisionContext } from './context.js';
 import { isTerminal, placeOrder } from './orders.js';
@@ -9,9 +10,9 @@ import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
-// emits its events and returns the reply status and result.
+// emits its events and returns its answer: the reply status and the result the contract gives that command.
 
-export type HandlerResult = { ok: true; status: 'accepted' | 'done'; result: unknown } | { ok: false; reason: string };
+export type HandlerResult = { ok: true; answer: ReplyAnswer } | { ok: false; reason: string };
 
 const hourMs = 3_600_000;
 
@@ -39,7 +40,7 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     atMs: ctx.nowMs,
   });
   const session = ctx.durable.sessions[cmd.userId];
-  return { ok: true, status: 'done', result: session ? sessionSummary(ctx, session) : null };
+  return { ok: true, answer: { commandType: cmd.type, status: 'done', result: session ? sessionSummary(ctx, session) : null } };
 }
 
 function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
@@ -48,7 +49,7 @@ function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
   if (session.status === 'stopping') return { ok: false, reason: 'the session is already stopping' };
   ctx.emit({ type: 'session.stopping', userId: cmd.userId, commandId: cmd.id });
   // "done" follows from enforceFlat once every position is flat and no order is open.
-  return { ok: true, status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => session.positions[s]?.qty !== 0) } };
+  return { ok: true, answer: { commandType: 'session.stop', status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => session.positions[s]?.qty !== 0) } } };
 }
 
 function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>): HandlerResult {
@@ -57,28 +58,28 @@ function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'sess
   switch (cmd.type) {
     case 'session.set_stoploss':
       ctx.emit({ type: 'session.stoploss_set', userId: cmd.userId, pct: cmd.pct });
-      return { ok: true, status: 'done', result: { stopLossPct: cmd.pct } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { stopLossPct: cmd.pct } } };
     case 'session.set_horizon': {
       const deadlineMs = ctx.nowMs + cmd.hours * hourMs;
       ctx.emit({ type: 'session.horizon_set', userId: cmd.userId, deadlineMs });
-      return { ok: true, status: 'done', result: { horizonDeadline: new Date(deadlineMs).toISOString() } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { horizonDeadline: new Date(deadlineMs).toISOString() } } };
     }
     case 'session.pause':
     case 'session.resume': {
       const paused = cmd.type === 'session.pause';
       if (session.paused !== paused) ctx.emit({ type: 'session.paused', userId: cmd.userId, paused });
       const note = !paused && session.killSwitch.engaged ? `kill switch still engaged (${session.killSwitch.reason}); stop and start a new session to trade again` : null;
-      return { ok: true, status: 'done', result: { paused, note } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { paused, note } } };
     }
   }
 }
 
-interface RouteOutcome {
+type RouteOutcome = {
   userId: string;
   symbol: string;
   clientOrderId?: string;
   skipped?: string;
-}
+};
 
 function entryBlock(ctx: DecisionContext, session: Session): string | null {
   if (session.status !== 'active') return `session is ${session.status}`;
@@ -120,7 +121,7 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
       outcomes.push({ userId, symbol: signal.symbol, clientOrderId: order.clientOrderId });
     }
   }
-  return { ok: true, status: 'done', result: { routed: outcomes } };
+  return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { routed: outcomes } } };
 }
 
 export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult {
@@ -147,7 +148,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
           if (s.status !== 'closed') ctx.alert(s.userId, 'halt', `trading halted by an operator (${reason}); flattening`);
         }
       }
-      return { ok: true, status: 'done', result: { halted } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { halted } } };
     }
     case 'admin.approve_live': {
       if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
@@ -158,7 +159,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
       if ((ctx.durable.liveApprovedUserIds[cmd.targetUserId] === true) !== cmd.approved) {
         ctx.emit({ type: 'live.approval_set', userId: cmd.targetUserId, approved: cmd.approved });
       }
-      return { ok: true, status: 'done', result: { userId: cmd.targetUserId, liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.targetUserId), liveTradingEnabled: ctx.config.liveTradingEnabled } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { userId: cmd.targetUserId, liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.targetUserId), liveTradingEnabled: ctx.config.liveTradingEnabled } } };
     }
     case 'admin.users': {
       if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
@@ -169,11 +170,11 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         capitalUsd: s.capitalUsd,
         equityUsd: valueSession(s, ctx.market).equityUsd,
         paused: s.paused,
-        killSwitch: s.killSwitch,
+        killSwitch: { ...s.killSwitch },
         liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, s.userId),
       }));
       const liveApproved = [...new Set([...ctx.config.liveApprovedUserIds, ...Object.keys(ctx.durable.liveApprovedUserIds)])].sort();
-      return { ok: true, status: 'done', result: { halted: ctx.durable.halted, liveTradingEnabled: ctx.config.liveTradingEnabled, liveApproved, users } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, liveTradingEnabled: ctx.config.liveTradingEnabled, liveApproved, users } } };
     }
     case 'trades': {
       const trades = Object.values(ctx.durable.orders)
@@ -181,11 +182,11 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
         .slice(0, cmd.limit)
         .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.filledQty, avgPrice: o.avgPrice, purpose: o.purpose, status: o.status, atMs: o.updatedAtMs }));
-      return { ok: true, status: 'done', result: { trades } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { trades } } };
     }
     case 'status': {
       const session = ctx.durable.sessions[cmd.userId];
-      return { ok: true, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } };
+      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } } };
     }
   }
 }

@@ -2,7 +2,9 @@ import type { DeadLetter } from '../model/command-delivery.js';
 import type { CoreConfig } from './config.js';
 import type { WalEvent } from './events.js';
 import { applyEvent } from './events.js';
-import type { AlertKind, Effect, OutboundEvent, ReplyStatus } from './outputs.js';
+import type { ReplyAnswer } from '../contract/command-results.js';
+import type { AlertKind, OutboundEvent } from '../contract/outbound.js';
+import type { Effect } from './outputs.js';
 import { dictWith } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 
@@ -34,8 +36,14 @@ export class DecisionContext {
     this.wal.push(event);
   }
 
-  reply(commandId: string, userId: string | null, commandType: string | null, status: ReplyStatus, reason: string | null, result: unknown = null): void {
-    this.outbound.push({ type: 'reply', commandId, userId, commandType, status, reason, result, atMs: this.nowMs });
+  /** Answers a command that was refused: nothing changed for it. */
+  reject(commandId: string, userId: string | null, commandType: string | null, reason: string): void {
+    this.outbound.push({ type: 'reply', commandId, userId, commandType, status: 'rejected', reason, result: null, atMs: this.nowMs });
+  }
+
+  /** Answers a command with the result its type and status carry (see the contract's replyResultSchemas). */
+  answer(commandId: string, userId: string | null, answer: ReplyAnswer): void {
+    this.outbound.push({ type: 'reply', commandId, userId, reason: null, ...answer, atMs: this.nowMs });
   }
 
   alert(userId: string, kind: AlertKind, message: string): void {

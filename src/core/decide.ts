@@ -70,7 +70,7 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
     const userId = parsed.ok ? parsed.command.userId : parsed.userId;
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
     if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
-    ctx.reply(commandId, userId, parsed.ok ? parsed.command.type : null, 'rejected', reason);
+    ctx.reject(commandId, userId, parsed.ok ? parsed.command.type : null, reason);
     return;
   }
   if (!parsed.ok) {
@@ -81,7 +81,7 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
       return;
     }
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
-    ctx.reply(parsed.commandId ?? entryCommandId(delivery.entryId), parsed.userId, null, 'rejected', parsed.reason);
+    ctx.reject(parsed.commandId ?? entryCommandId(delivery.entryId), parsed.userId, null, parsed.reason);
     return;
   }
   const command = parsed.command;
@@ -97,8 +97,8 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
     reason: result.ok ? null : result.reason,
     atMs: ctx.nowMs,
   });
-  if (result.ok) ctx.reply(command.id, command.userId, command.type, result.status, null, result.result);
-  else ctx.reply(command.id, command.userId, command.type, 'rejected', result.reason);
+  if (result.ok) ctx.answer(command.id, command.userId, result.answer);
+  else ctx.reject(command.id, command.userId, command.type, result.reason);
 }
 
 function onBoot(ctx: DecisionContext): void {
@@ -164,7 +164,7 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
   const userId = parsed.ok ? parsed.command.userId : parsed.userId;
   const reason = `the engine could not decide this command (${error.slice(0, maxDecisionErrorChars)}); it was set aside and nothing else was affected`;
   ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
-  if (!wasProcessed(state.durable, commandId)) ctx.reply(commandId, userId, parsed.ok ? parsed.command.type : null, 'rejected', reason);
+  if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, parsed.ok ? parsed.command.type : null, reason);
   if (userId !== null) ctx.alert(userId, 'engine_error', `command ${commandId} was set aside: ${reason}`);
   return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
 }

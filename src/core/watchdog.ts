@@ -90,7 +90,7 @@ export function enforceFlat(ctx: DecisionContext): void {
       const closed = ctx.durable.sessions[session.userId];
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
-        ctx.reply(current.stopCommandId, session.userId, 'session.stop', 'done', null, { realizedPnlUsd: current.realizedPnlUsd });
+        ctx.answer(current.stopCommandId, session.userId, { commandType: 'session.stop', status: 'done', result: { realizedPnlUsd: current.realizedPnlUsd } });
       }
     }
   }

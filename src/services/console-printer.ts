@@ -1,4 +1,5 @@
-import type { OutboundEvent } from '../core/outputs.js';
+import type { OutboundEvent } from '../contract/outbound.js';
+import { parseOutboundEvent } from '../contract/outbound.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 
@@ -20,7 +21,12 @@ export function startConsolePrinter(log: EngineLog, group: string, logger: Logge
       try {
         const records = await log.readOutbound(group, 'console-1', 100, 500);
         for (const record of records) {
-          const line = describeOutbound(JSON.parse(record.data) as OutboundEvent);
+          const parsed = parseOutboundEvent(record.data);
+          if (!parsed.ok) {
+            logger.warn({ entryId: record.id, reason: parsed.reason }, 'outbound entry skipped');
+            continue;
+          }
+          const line = describeOutbound(parsed.event);
           if (line !== null) write(line);
         }
         if (records.length > 0) await log.ackOutbound(group, records.map((r) => r.id));

@@ -119,7 +119,9 @@ describe('dashboard API', () => {
 
   it('appends the engine command for an action and returns the engine reply', async () => {
     const { log, app } = rig();
-    const engine = fakeEngine(log, (cmd) => [{ type: 'reply', commandId: cmd.id, userId: cmd.userId, commandType: cmd.type, status: cmd.type === 'session.stop' ? 'accepted' : 'done', reason: null, result: null, atMs: 1 }]);
+    // Results as the contract has them for each command type (the follower skips replies it cannot parse).
+    const results: Record<string, unknown> = { 'session.stop': { flattening: [] }, 'session.set_stoploss': { stopLossPct: 2.5 }, 'admin.halt_all': { halted: true }, 'admin.resume_all': { halted: false } };
+    const engine = fakeEngine(log, (cmd) => [{ type: 'reply', commandId: cmd.id, userId: cmd.userId, commandType: cmd.type, status: cmd.type === 'session.stop' ? 'accepted' : 'done', reason: null, result: results[String(cmd.type)] ?? null, atMs: 1 }]);
     try {
       const res = await post(app, { action: 'stop', userId: 'alice' });
       expect(res.status).toBe(200);

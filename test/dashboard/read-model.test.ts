@@ -127,7 +127,7 @@ describe('dashboard read model', () => {
     const before = JSON.stringify(stateView(m).sessions);
     fold(['not json', { type: 'telemetry', x: 1 }, { type: 'reply', commandId: 5 }, { type: 'equity', userId: 'fay', atMs: 2_000, summary: { broken: true } }, null, 42], m);
     expect(JSON.stringify(stateView(m).sessions)).toBe(before);
-    expect(m.ignoredEvents).toBe(5);
+    expect(m.ignoredEvents).toBe(6); // the equity event with a broken summary is invalid as a whole
     expect(m.lastId).toBe('7');
   });
 });

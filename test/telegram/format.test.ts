@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import { statusResultSchema } from '../../src/contract/command-results.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
+import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import { sessionSummarySchema } from '../../src/contract/session-summary.js';
 import { chatIdForEngineUser, telegramConfigFromEnv } from '../../src/services/telegram/config.js';
 import { formatOutbound, formatStatus, helpText, maxMessageChars, usd } from '../../src/services/telegram/format.js';
@@ -24,13 +26,20 @@ const session = {
   openOrders: [{ clientOrderId: 'qe1-1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.002', price: '49990.0', status: 'NEW', purpose: 'entry' }],
 };
 
-function reply(commandType: string | null, status: 'accepted' | 'rejected' | 'done', result: unknown = null, reason: string | null = null): OutboundEvent {
+function rawReply(commandType: string | null, status: 'accepted' | 'rejected' | 'done', result: unknown = null, reason: string | null = null): Record<string, unknown> {
   return { type: 'reply', commandId: 'c1', userId: 'tg111', commandType, status, reason, result, atMs: 0 };
+}
+
+/** A reply as the relay hands it over: parsed by the contract. */
+function reply(...args: Parameters<typeof rawReply>): OutboundEvent {
+  const parsed = parseOutboundEvent(rawReply(...args));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.event;
 }
 
 describe('telegram formatting', () => {
   it('renders the three status views from one status result', () => {
-    const result = { halted: false, session };
+    const result = statusResultSchema.parse({ halted: false, session });
     const status = formatStatus(result, 'status');
     expect(status).toContain('paper session, active');
     expect(status).toContain('Capital: $1,000.00');
@@ -50,10 +59,11 @@ describe('telegram formatting', () => {
     expect(formatStatus({ halted: true, session: null }, 'status')).toMatch(/halted[\s\S]*No session/);
   });
 
-  it('falls back to a generic rendering when the view is forgotten or the shape is unexpected', () => {
+  it('renders the full status when the view is forgotten; a result of an unexpected shape or command is refused by the contract', () => {
     expect(formatOutbound(reply('status', 'done', { halted: false, session }))).toContain('📊 Status');
-    expect(formatOutbound(reply('status', 'done', { surprise: 1 }))).toContain('"surprise": 1');
-    expect(formatOutbound(reply('future.command', 'done', { x: 1 }))).toMatch(/future.command done/);
+    expect(parseOutboundEvent(rawReply('status', 'done', { surprise: 1 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid status result/) });
+    expect(parseOutboundEvent(rawReply('future.command', 'done', { x: 1 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown reply/) });
+    expect(planDelivery(JSON.stringify(rawReply('status', 'done', { surprise: 1 })), { get: () => null })).toMatchObject({ kind: 'skip' });
   });
 
   it('relays answers: rejected with the reason, accepted, done per command', () => {
@@ -78,7 +88,7 @@ describe('telegram formatting', () => {
   it('relays alerts and ignores equity samples and unknown event types', () => {
     expect(formatOutbound({ type: 'alert', userId: 'tg1', kind: 'stop_loss', message: 'equity below stop', atMs: 0 })).toBe('🛑 Alert (stop_loss): equity below stop');
     expect(formatOutbound({ type: 'equity', userId: 'tg1', summary: sessionSummarySchema.parse(session), atMs: 0 })).toBeNull();
-    expect(formatOutbound({ type: 'mystery' })).toBeNull();
+    expect(parseOutboundEvent({ type: 'mystery' }).ok).toBe(false);
   });
 
   it('keeps every message within Telegram limits', () => {
@@ -107,7 +117,7 @@ describe('outbound relay routing', () => {
     expect(planDelivery(JSON.stringify({ type: 'equity', userId: 'tg9', summary: {}, atMs: 0 }), views).kind).toBe('skip');
     expect(planDelivery(JSON.stringify({ type: 'brand_new', userId: 'tg9' }), views).kind).toBe('skip');
     expect(planDelivery('not json', views).kind).toBe('skip');
-    expect(planDelivery(JSON.stringify({ ...reply('x', 'done'), userId: null }), views).kind).toBe('skip');
+    expect(planDelivery(JSON.stringify({ ...rawReply('x', 'done'), userId: null }), views).kind).toBe('skip');
   });
 
   it('renders a status reply in the view that asked, and forgets the view after the final answer', () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultCoreConfig } from '../../core/config.js';
-import type { OutboundEvent } from '../../core/outputs.js';
+import { parseOutboundEvent } from '../../contract/outbound.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
 import { generateMasterKey } from '../../secrets/key-box.js';
@@ -57,7 +57,7 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       return 0;
     }
     case 'command': {
-      const commandId = String(action.command.id);
+      const commandId = action.command.id;
       let cursor = await log.lastOutboundId(); // before appending: the answer cannot slip past us
       await log.appendCommand(JSON.stringify(action.command));
       io.err(`received: ${commandId} appended`);
@@ -66,7 +66,13 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
         const batch = await log.tailOutbound(cursor, 100, Math.max(1, Math.min(500, deadline - Date.now())));
         for (const record of batch) {
           cursor = record.id;
-          const event = JSON.parse(record.data) as OutboundEvent;
+          const parsed = parseOutboundEvent(record.data);
+          if (!parsed.ok) {
+            // Someone else's event we cannot read is not our concern; our own reply unreadable is worth a word.
+            if (record.data.includes(commandId)) io.err(`skipped outbound entry ${record.id}: ${parsed.reason}`);
+            continue;
+          }
+          const event = parsed.event;
           if (event.type !== 'reply' || event.commandId !== commandId) continue;
           io.out(JSON.stringify(event));
           if (event.status === 'rejected') return 1;

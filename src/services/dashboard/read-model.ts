@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { AlertEvent, ReplyEvent } from '../../contract/outbound.js';
+import { parseOutboundEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import { sessionSummarySchema } from '../../contract/session-summary.js';
 
@@ -18,37 +19,18 @@ export const maxRecentReplies = 200;
 /** Sessions tracked; beyond it the closed session seen longest ago is forgotten. */
 export const maxTrackedSessions = 1_000;
 
-const finite = z.number().finite();
-
 export { sessionSummarySchema };
 export type { SessionSummary };
 
-const replySchema = z.object({
-  type: z.literal('reply'),
-  commandId: z.string(),
-  userId: z.string().nullable(),
-  commandType: z.string().nullable(),
-  status: z.enum(['accepted', 'rejected', 'done']),
-  reason: z.string().nullable(),
-  result: z.unknown(),
-  atMs: finite,
-});
-
-const alertSchema = z.object({ type: z.literal('alert'), userId: z.string(), kind: z.string(), message: z.string(), atMs: finite });
-const equitySchema = z.object({ type: z.literal('equity'), userId: z.string(), atMs: finite, summary: z.unknown() });
-
-export type ReplyView = z.infer<typeof replySchema>;
+/** A reply as the contract parses it (its result typed by command type and status). */
+export type ReplyView = ReplyEvent;
 
 /** The reply in an outbound record, or null when the record is something else. */
 export function parseReply(data: string): ReplyView | null {
-  try {
-    const parsed = replySchema.safeParse(JSON.parse(data));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseOutboundEvent(data);
+  return parsed.ok && parsed.event.type === 'reply' ? parsed.event : null;
 }
-export type AlertView = z.infer<typeof alertSchema>;
+export type AlertView = AlertEvent;
 
 export interface EquityPoint {
   atMs: number;
@@ -107,10 +89,7 @@ function forgetOldSessions(model: ReadModel): void {
 }
 
 /** A full summary from the engine (start/status reply, equity event) replaces what we knew. */
-/** `parsed` is sessionSummarySchema.safeParse of what the event carried; an invalid summary changes nothing. */
-function setSummary(model: ReadModel, parsed: ReturnType<typeof sessionSummarySchema.safeParse>, atMs: number, source: string, newSession: boolean): void {
-  if (!parsed.success) return;
-  const summary = parsed.data;
+function setSummary(model: ReadModel, summary: SessionSummary, atMs: number, source: string, newSession: boolean): void {
   const existing = model.sessions.get(summary.userId);
   if (!existing || newSession) {
     model.sessions.set(summary.userId, { userId: summary.userId, summary, summaryAtMs: atMs, source, equity: [] });
@@ -134,22 +113,17 @@ function patchSummary(model: ReadModel, userId: string | null, atMs: number, sou
   return view;
 }
 
-function record(result: unknown): Record<string, unknown> {
-  return typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {};
-}
-
 function foldReply(model: ReadModel, reply: ReplyView): void {
   if (!(reply.commandType === 'signals.route' && reply.status !== 'rejected')) pushBounded(model.replies, reply, maxRecentReplies);
   if (reply.status === 'rejected') return;
-  const result = record(reply.result);
-  const source = `reply ${reply.commandType ?? '?'} ${reply.status}`;
+  const source = `reply ${reply.commandType} ${reply.status}`;
   switch (reply.commandType) {
     case 'session.start':
-      setSummary(model, sessionSummarySchema.safeParse(reply.result), reply.atMs, source, true);
+      if (reply.result !== null) setSummary(model, reply.result, reply.atMs, source, true);
       return;
     case 'status':
-      if (typeof result.halted === 'boolean') model.halted = result.halted;
-      if (result.session) setSummary(model, sessionSummarySchema.safeParse(result.session), reply.atMs, source, false);
+      model.halted = reply.result.halted;
+      if (reply.result.session) setSummary(model, reply.result.session, reply.atMs, source, false);
       return;
     case 'session.stop': {
       if (reply.status === 'accepted') {
@@ -157,36 +131,32 @@ function foldReply(model: ReadModel, reply: ReplyView): void {
         return;
       }
       // "done": the engine answers it only once the session is flat with no open order, and closed.
-      const realized = typeof result.realizedPnlUsd === 'number' && Number.isFinite(result.realizedPnlUsd) ? result.realizedPnlUsd : null;
+      const realizedPnlUsd = reply.result.realizedPnlUsd;
       const view = patchSummary(model, reply.userId, reply.atMs, source, (s) => {
-        const realizedPnlUsd = realized ?? s.realizedPnlUsd;
         return { ...s, status: 'closed', positions: {}, openOrders: [], unrealizedPnlUsd: 0, grossExposureUsd: 0, unpricedSymbols: [], realizedPnlUsd, equityUsd: s.capitalUsd + realizedPnlUsd };
       });
       if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd });
       return;
     }
     case 'session.pause':
-    case 'session.resume':
-      if (typeof result.paused === 'boolean') {
-        const paused = result.paused;
-        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, paused }));
-      }
+    case 'session.resume': {
+      const paused = reply.result.paused;
+      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, paused }));
       return;
-    case 'session.set_stoploss':
-      if (typeof result.stopLossPct === 'number') {
-        const stopLossPct = result.stopLossPct;
-        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, stopLossPct }));
-      }
+    }
+    case 'session.set_stoploss': {
+      const stopLossPct = reply.result.stopLossPct;
+      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, stopLossPct }));
       return;
-    case 'session.set_horizon':
-      if (typeof result.horizonDeadline === 'string') {
-        const horizonDeadline = result.horizonDeadline;
-        patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, horizonDeadline }));
-      }
+    }
+    case 'session.set_horizon': {
+      const horizonDeadline = reply.result.horizonDeadline;
+      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, horizonDeadline }));
       return;
+    }
     case 'admin.halt_all':
     case 'admin.resume_all':
-      if (typeof result.halted === 'boolean') model.halted = result.halted;
+      model.halted = reply.result.halted;
       return;
     default:
       return;
@@ -205,41 +175,28 @@ function foldAlert(model: ReadModel, alert: AlertView): void {
 /** Folds one outbound record (its id and its JSON text) into the model. Unknown or malformed events are counted and skipped. */
 export function foldOutbound(model: ReadModel, recordId: string, data: string): ReadModel {
   model.lastId = recordId;
-  let event: unknown;
-  try {
-    event = JSON.parse(data);
-  } catch {
+  const parsed = parseOutboundEvent(data);
+  if (!parsed.ok) {
     model.ignoredEvents += 1;
     return model;
   }
-  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
-  if (type === 'reply') {
-    const reply = replySchema.safeParse(event);
-    if (reply.success) {
-      foldReply(model, reply.data);
-      model.foldedEvents += 1;
-      return model;
-    }
-  } else if (type === 'alert') {
-    const alert = alertSchema.safeParse(event);
-    if (alert.success) {
-      foldAlert(model, alert.data);
-      model.foldedEvents += 1;
-      return model;
-    }
-  } else if (type === 'equity') {
-    const equity = equitySchema.safeParse(event);
-    if (equity.success) {
-      const known = model.sessions.get(equity.data.userId);
+  const event = parsed.event;
+  switch (event.type) {
+    case 'reply':
+      foldReply(model, event);
+      break;
+    case 'alert':
+      foldAlert(model, event);
+      break;
+    case 'equity': {
+      const known = model.sessions.get(event.userId);
       // A new session for a user whose last one closed starts a new curve.
-      const parsed = sessionSummarySchema.safeParse(equity.data.summary);
-      const newSession = known !== undefined && known.summary.status === 'closed' && parsed.success && parsed.data.status !== 'closed';
-      setSummary(model, parsed, equity.data.atMs, 'equity', newSession);
-      model.foldedEvents += 1;
-      return model;
+      const newSession = known !== undefined && known.summary.status === 'closed' && event.summary.status !== 'closed';
+      setSummary(model, event.summary, event.atMs, 'equity', newSession);
+      break;
     }
   }
-  model.ignoredEvents += 1;
+  model.foldedEvents += 1;
   return model;
 }
 

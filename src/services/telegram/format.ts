@@ -1,11 +1,10 @@
-import { z } from 'zod';
+import type { StatusResult, TradesResult, UsersResult } from '../../contract/command-results.js';
+import type { AnsweredReply, OutboundEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
-import { sessionSummarySchema } from '../../contract/session-summary.js';
-import type { OutboundEvent } from '../../core/outputs.js';
 import type { BotCommandSpec, EngineCommand, StatusView } from './parse-command.js';
 import { botCommandSpecs } from './parse-command.js';
 
-// Engine answers → chat text. Pure. Plain text (no parse_mode), so nothing from the engine can break the
+// Engine answers (parsed by the contract's parseOutboundEvent) → chat text. Pure. Plain text (no parse_mode), so nothing from the engine can break the
 // markup; long texts are cut to fit one Telegram message.
 
 /** Telegram refuses messages over 4096 characters; keep a margin for the truncation note. */
@@ -50,8 +49,6 @@ export function slowDownText(retryInMs: number): string {
 
 // --- numbers ---
 
-const num = z.union([z.number(), z.string()]).transform((v) => Number(v));
-
 export function usd(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const sign = value < 0 ? '-' : '';
@@ -70,34 +67,7 @@ function qty(value: number): string {
   return String(Number(value.toPrecision(10)));
 }
 
-// --- result shapes (validated loosely: anything unexpected falls back to a generic rendering) ---
-
-// The engine's own summary schema (src/core/summary.ts): one contract for every reader.
-const sessionSchema = sessionSummarySchema;
 type SessionView = SessionSummary;
-
-const statusSchema = z.object({ halted: z.boolean(), session: sessionSchema.nullable() });
-
-const tradesSchema = z.object({
-  trades: z.array(z.object({ symbol: z.string(), side: z.string(), quantity: num, avgPrice: num, purpose: z.string(), status: z.string(), atMs: z.number() })),
-});
-
-const usersSchema = z.object({
-  halted: z.boolean(),
-  liveApproved: z.array(z.string()),
-  users: z.array(
-    z.object({
-      userId: z.string(),
-      mode: z.string(),
-      status: z.string(),
-      capitalUsd: num,
-      equityUsd: num,
-      paused: z.boolean(),
-      killSwitch: z.object({ engaged: z.boolean() }),
-      liveApproved: z.boolean(),
-    }),
-  ),
-});
 
 function generic(label: string, result: unknown): string {
   if (result === null || result === undefined) return `✅ ${label} done`;
@@ -138,10 +108,8 @@ function pnlLines(s: SessionView): string[] {
 }
 
 /** `/status`, `/positions` and `/pnl` all ask the engine for `status`; the view picks what is shown. */
-export function formatStatus(result: unknown, view: StatusView): string {
-  const parsed = statusSchema.safeParse(result);
-  if (!parsed.success) return generic('status', result);
-  const { halted, session } = parsed.data;
+export function formatStatus(result: StatusResult, view: StatusView): string {
+  const { halted, session } = result;
   const haltLine = halted ? ['⛔ Trading is halted by an operator.'] : [];
   if (session === null) return [...haltLine, 'No session. Start one with /session paper <capitalUsd>.'].join('\n');
   const s = session;
@@ -164,21 +132,17 @@ export function formatStatus(result: unknown, view: StatusView): string {
   }
 }
 
-function formatTrades(result: unknown): string {
-  const parsed = tradesSchema.safeParse(result);
-  if (!parsed.success) return generic('trades', result);
-  const { trades } = parsed.data;
+function formatTrades(result: TradesResult): string {
+  const { trades } = result;
   if (trades.length === 0) return 'No trades yet.';
   return [
     `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
-    ...trades.map((t) => `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(t.quantity)} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`),
+    ...trades.map((t) => `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`),
   ].join('\n');
 }
 
-function formatUsers(result: unknown): string {
-  const parsed = usersSchema.safeParse(result);
-  if (!parsed.success) return generic('users', result);
-  const { halted, liveApproved, users } = parsed.data;
+function formatUsers(result: UsersResult): string {
+  const { halted, liveApproved, users } = result;
   const lines = users.slice(0, maxUsersListed).map((u) => {
     const flags = [u.paused ? 'paused' : null, u.killSwitch.engaged ? 'kill switch' : null, u.liveApproved ? 'live approved' : null].filter((x) => x !== null);
     return `  ${u.userId}: ${u.mode} ${u.status}, capital ${usd(u.capitalUsd)}, equity ${usd(u.equityUsd)}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`;
@@ -191,50 +155,44 @@ function formatUsers(result: unknown): string {
   ].join('\n');
 }
 
-function record(result: unknown): Record<string, unknown> {
-  return typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {};
-}
-
-function formatDone(commandType: string | null, result: unknown, view: StatusView | null): string {
-  const r = record(result);
-  switch (commandType) {
+function formatDone(reply: AnsweredReply, view: StatusView | null): string {
+  switch (reply.commandType) {
     case 'session.start': {
-      const s = sessionSchema.safeParse(result);
-      if (!s.success) return '✅ Session started.';
-      const v = s.data;
+      const v = reply.result;
+      if (v === null) return '✅ Session started.';
       return [
         `✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`,
         `Stop-loss: ${v.stopLossPct === null ? 'none' : pct(v.stopLossPct)}  Horizon: ${v.horizonDeadline ?? 'none'}`,
       ].join('\n');
     }
     case 'session.stop':
-      return `✅ Session closed, flat.${typeof r.realizedPnlUsd === 'number' ? ` Realized PnL: ${signedUsd(r.realizedPnlUsd)}` : ''}`;
+      return reply.status === 'done' ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}` : generic('session.stop', reply.result);
     case 'session.set_stoploss':
-      return typeof r.stopLossPct === 'number' ? `✅ Stop-loss set to ${pct(r.stopLossPct)} of capital.` : generic('set_stoploss', result);
+      return `✅ Stop-loss set to ${pct(reply.result.stopLossPct)} of capital.`;
     case 'session.set_horizon':
-      return typeof r.horizonDeadline === 'string' ? `✅ Horizon set: positions are flattened at ${r.horizonDeadline} (UTC).` : generic('set_horizon', result);
+      return `✅ Horizon set: positions are flattened at ${reply.result.horizonDeadline} (UTC).`;
     case 'session.pause':
     case 'session.resume': {
-      const note = typeof r.note === 'string' && r.note.length > 0 ? ` ${r.note}` : '';
-      return `✅ ${r.paused === true ? 'Paused: no new entries; risk rules still apply.' : 'Resumed: entries allowed.'}${note}`;
+      const note = reply.result.note !== null && reply.result.note.length > 0 ? ` ${reply.result.note}` : '';
+      return `✅ ${reply.result.paused ? 'Paused: no new entries; risk rules still apply.' : 'Resumed: entries allowed.'}${note}`;
     }
     case 'status':
       // After a restart the view is forgotten: the full status is the generic rendering.
-      return formatStatus(result, view ?? 'status');
+      return formatStatus(reply.result, view ?? 'status');
     case 'trades':
-      return formatTrades(result);
+      return formatTrades(reply.result);
     case 'admin.users':
-      return formatUsers(result);
+      return formatUsers(reply.result);
     case 'admin.halt_all':
     case 'admin.resume_all':
-      return r.halted === true ? '⛔ All trading halted; every session is being flattened.' : '✅ Global halt lifted.';
+      return reply.result.halted ? '⛔ All trading halted; every session is being flattened.' : '✅ Global halt lifted.';
     case 'admin.approve_live': {
-      if (typeof r.userId !== 'string') return generic('approve_live', result);
-      const disabled = r.liveTradingEnabled === false ? ' (note: live trading is disabled on this engine)' : '';
-      return `✅ ${r.userId}: live trading ${r.liveApproved === true ? 'approved' : 'not approved'}${disabled}.`;
+      const r = reply.result;
+      const disabled = r.liveTradingEnabled ? '' : ' (note: live trading is disabled on this engine)';
+      return `✅ ${r.userId}: live trading ${r.liveApproved ? 'approved' : 'not approved'}${disabled}.`;
     }
-    default:
-      return generic(commandType ?? 'command', result);
+    case 'signals.route':
+      return generic(reply.commandType, reply.result);
   }
 }
 
@@ -259,20 +217,22 @@ const alertIcons: Record<string, string> = {
  * The chat text for an outbound event, or null when it is not for the chat (equity samples, unknown types).
  * `view` is the status view remembered for the reply's command, if any.
  */
-export function formatOutbound(event: OutboundEvent | { type: string }, view: StatusView | null = null): string | null {
-  const e = event as OutboundEvent;
+export function formatOutbound(event: OutboundEvent, view: StatusView | null = null): string | null {
+  const e = event;
   switch (e.type) {
     case 'reply':
       switch (e.status) {
         case 'rejected':
           return truncate(`❌ ${label(e.commandType)} rejected: ${e.reason ?? 'no reason given'}`);
-        case 'accepted':
-          return truncate(e.commandType === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(e.commandType)} accepted`);
+        case 'accepted': {
+          // Only session.stop is answered "accepted" today; a later engine may accept others first.
+          const type: string = e.commandType;
+          return truncate(type === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(type)} accepted`);
+        }
         case 'done':
-          return truncate(formatDone(e.commandType, e.result, view));
-        default:
-          return null;
+          return truncate(formatDone(e, view));
       }
+      return null;
     case 'alert':
       return truncate(`${(Object.hasOwn(alertIcons, e.kind) ? alertIcons[e.kind] : undefined) ?? '🔔'} Alert (${e.kind}): ${e.message}`);
     default:

@@ -1,5 +1,5 @@
 import { GrammyError } from 'grammy';
-import type { OutboundEvent } from '../../core/outputs.js';
+import { parseOutboundEvent } from '../../contract/outbound.js';
 import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
@@ -58,16 +58,11 @@ export type Delivery =
 
 /** Pure: what to do with one outbound entry. Not for a Telegram user, unknown type, unreadable: skip (ack). */
 export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Delivery {
-  let event: OutboundEvent | { type?: unknown };
-  try {
-    event = JSON.parse(raw) as OutboundEvent | { type?: unknown };
-  } catch {
-    return { kind: 'skip', why: 'not JSON' };
-  }
-  if (typeof event !== 'object' || event === null) return { kind: 'skip', why: 'not an object' };
-  if (event.type !== 'reply' && event.type !== 'alert') return { kind: 'skip', why: `type ${String(event.type)} is not relayed` };
-  const e = event as Extract<OutboundEvent, { type: 'reply' | 'alert' }>;
-  const chatId = chatIdForEngineUser(typeof e.userId === 'string' ? e.userId : null);
+  const parsed = parseOutboundEvent(raw);
+  if (!parsed.ok) return { kind: 'skip', why: parsed.reason };
+  const e = parsed.event;
+  if (e.type !== 'reply' && e.type !== 'alert') return { kind: 'skip', why: `type ${e.type} is not relayed` };
+  const chatId = chatIdForEngineUser(e.userId);
   if (chatId === null) return { kind: 'skip', why: 'not a telegram user' };
   const view = e.type === 'reply' ? views.get(e.commandId) : null;
   const text = formatOutbound(e, view);

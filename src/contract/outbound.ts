@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { ReplyAnswer } from './command-results.js';
+import { replyResultSchema } from './command-results.js';
+import type { SessionSummary } from './session-summary.js';
+import { sessionSummarySchema } from './session-summary.js';
+
+// The outbound stream's events (replies to commands, alerts for users, equity samples), as the engine writes
+// them and every reader in another process parses them: parseOutboundEvent is the only way in.
+
+export type ReplyStatus = 'accepted' | 'rejected' | 'done';
+
+export const alertKinds = [
+  'stop_loss',
+  'horizon',
+  'stale_feed',
+  'kill_switch',
+  'fill',
+  'order_rejected',
+  'reconcile',
+  'halt',
+  'protective_stop',
+  /** A command the engine could not decide (a bug): it was dead-lettered and nothing else was affected. */
+  'engine_error',
+] as const;
+export type AlertKind = (typeof alertKinds)[number];
+
+interface ReplyEnvelope {
+  type: 'reply';
+  commandId: string;
+  userId: string | null;
+  reason: string | null;
+  atMs: number;
+}
+
+/** A refused command: the reason says why; there is no result. The command type is null when it could not be read. */
+export type RejectedReply = ReplyEnvelope & { commandType: string | null; status: 'rejected'; result: null };
+export type AnsweredReply = ReplyEnvelope & ReplyAnswer;
+export type ReplyEvent = RejectedReply | AnsweredReply;
+export type AlertEvent = { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number };
+/** A session's valuation at bid/ask (see sessionSummary): sampled on the watchdog and once at close. */
+export type EquityEvent = { type: 'equity'; userId: string; summary: SessionSummary; atMs: number };
+export type OutboundEvent = ReplyEvent | AlertEvent | EquityEvent;
+
+const finite = z.number().finite();
+
+const replyEnvelopeSchema = z.object({
+  type: z.literal('reply'),
+  commandId: z.string(),
+  userId: z.string().nullable(),
+  commandType: z.string().nullable(),
+  status: z.enum(['accepted', 'rejected', 'done']),
+  reason: z.string().nullable(),
+  result: z.unknown(),
+  atMs: finite,
+});
+
+const alertSchema = z.object({ type: z.literal('alert'), userId: z.string(), kind: z.enum(alertKinds), message: z.string(), atMs: finite });
+const equitySchema = z.object({ type: z.literal('equity'), userId: z.string(), summary: sessionSummarySchema, atMs: finite });
+
+export type ParsedOutbound = { ok: true; event: OutboundEvent } | { ok: false; reason: string };
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+function parseReply(json: unknown): ParsedOutbound {
+  const envelope = replyEnvelopeSchema.safeParse(json);
+  if (!envelope.success) return { ok: false, reason: `invalid reply: ${issuesText(envelope.error)}` };
+  const reply = envelope.data;
+  if (reply.status === 'rejected') {
+    if (reply.result !== null && reply.result !== undefined) return { ok: false, reason: 'invalid reply: a rejection carries no result' };
+    return { ok: true, event: { ...reply, status: 'rejected', result: null } };
+  }
+  if (reply.commandType === null) return { ok: false, reason: `invalid reply: ${reply.status} without a command type` };
+  const schema = replyResultSchema(reply.commandType, reply.status);
+  if (schema === null) return { ok: false, reason: `unknown reply: ${reply.commandType} is never answered "${reply.status}"` };
+  const result = schema.safeParse(reply.result);
+  if (!result.success) return { ok: false, reason: `invalid ${reply.commandType} result: ${issuesText(result.error)}` };
+  // The schema was picked by commandType and status, so the result belongs to them (what ReplyAnswer pairs).
+  return { ok: true, event: { ...reply, result: result.data } as AnsweredReply };
+}
+
+/** An outbound event from its JSON value (already parsed) or text. Never throws. */
+export function parseOutboundEvent(json: unknown): ParsedOutbound {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
+  }
+  const type = typeof value === 'object' && value !== null && 'type' in value ? value.type : undefined;
+  switch (type) {
+    case 'reply':
+      return parseReply(value);
+    case 'alert': {
+      const alert = alertSchema.safeParse(value);
+      return alert.success ? { ok: true, event: alert.data } : { ok: false, reason: `invalid alert: ${issuesText(alert.error)}` };
+    }
+    case 'equity': {
+      const equity = equitySchema.safeParse(value);
+      return equity.success ? { ok: true, event: equity.data } : { ok: false, reason: `invalid equity: ${issuesText(equity.error)}` };
+    }
+    default:
+      return { ok: false, reason: `unknown event type ${JSON.stringify(type ?? null)}` };
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { WalEvent } from '../core/events.js';
+
+// WAL records: every event is written with schemaVersion (1 today) and read back through parseWalRecord, which
+// names the entry and the reason when a record is unreadable. Records without schemaVersion are version 0 (the
+// format before it existed): the same fields, migrated by defaulting the version.
+
+export const walSchemaVersion = 1;
+
+const finite = z.number().finite();
+const side = z.enum(['BUY', 'SELL']);
+const mode = z.enum(['paper', 'live']);
+const orderStatus = z.enum(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED']);
+export const coreOrderStatusSchema = z.union([z.enum(['pending', 'unknown']), orderStatus]);
+
+export const orderSchema = z.object({
+  clientOrderId: z.string(),
+  userId: z.string(),
+  symbol: z.string(),
+  side,
+  type: z.enum(['LIMIT', 'MARKET']),
+  quantity: z.string(),
+  price: z.string().nullable(),
+  timeInForce: z.enum(['GTX', 'GTC', 'IOC']).nullable(),
+  reduceOnly: z.boolean(),
+  purpose: z.enum(['entry', 'reduce', 'flatten']),
+  fallbackOf: z.string().nullable(),
+  status: coreOrderStatusSchema,
+  exchangeOrderId: z.string().nullable(),
+  filledQty: z.string(),
+  avgPrice: z.string(),
+  createdAtMs: finite,
+  updatedAtMs: finite,
+  cancelRequested: z.boolean(),
+  rejectReason: z.string().nullable(),
+});
+
+const walEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('engine.initialized'), epoch: z.string() }),
+  z.object({ type: z.literal('command.processed'), commandId: z.string(), userId: z.string().nullable(), commandType: z.string().nullable(), outcome: z.enum(['accepted', 'rejected']), reason: z.string().nullable(), atMs: finite }),
+  z.object({ type: z.literal('session.started'), userId: z.string(), mode, capitalUsd: finite, stopLossPct: finite.nullable(), horizonDeadlineMs: finite.nullable(), atMs: finite }),
+  z.object({ type: z.literal('session.stoploss_set'), userId: z.string(), pct: finite }),
+  z.object({ type: z.literal('session.horizon_set'), userId: z.string(), deadlineMs: finite }),
+  z.object({ type: z.literal('session.paused'), userId: z.string(), paused: z.boolean() }),
+  z.object({ type: z.literal('session.stopping'), userId: z.string(), commandId: z.string().nullable() }),
+  z.object({ type: z.literal('session.closed'), userId: z.string(), atMs: finite }),
+  z.object({ type: z.literal('kill_switch.engaged'), userId: z.string(), reason: z.string(), atMs: finite }),
+  z.object({ type: z.literal('halt.set'), halted: z.boolean(), reason: z.string().nullable() }),
+  z.object({ type: z.literal('live.approval_set'), userId: z.string(), approved: z.boolean() }),
+  z.object({ type: z.literal('intent.set'), userId: z.string(), symbol: z.string(), targetQty: z.string() }),
+  z.object({ type: z.literal('order.planned'), order: orderSchema }),
+  z.object({ type: z.literal('order.status'), clientOrderId: z.string(), status: coreOrderStatusSchema, exchangeOrderId: z.string().nullable(), filledQty: z.string(), avgPrice: z.string(), reason: z.string().nullable(), atMs: finite }),
+  z.object({ type: z.literal('order.cancel_requested'), clientOrderId: z.string() }),
+  z.object({ type: z.literal('fill'), clientOrderId: z.string(), userId: z.string(), symbol: z.string(), side, qty: finite, price: finite, atMs: finite }),
+  z.object({ type: z.literal('stop.planned'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), side, triggerPrice: z.string(), atMs: finite }),
+  z.object({ type: z.literal('stop.status'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), status: z.enum(['active', 'unknown']) }),
+  z.object({ type: z.literal('stop.removed'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('position.adopted'), userId: z.string(), symbol: z.string(), qty: finite, entryPrice: finite, reason: z.string() }),
+]);
+
+// Every WalEvent type has a schema (compile-time): a new event type without one fails the typecheck here.
+type MissingSchemas = Exclude<WalEvent['type'], z.output<typeof walEventSchema>['type']>;
+const everyEventHasASchema: [MissingSchemas] extends [never] ? true : MissingSchemas = true;
+void everyEventHasASchema;
+
+const versionSchema = z.object({ schemaVersion: z.union([z.literal(0), z.literal(walSchemaVersion)]).default(0) });
+
+/** The JSON of one WAL event as it is written: the event plus schemaVersion. */
+export function serializeWalEvent(event: WalEvent): string {
+  return JSON.stringify({ ...event, schemaVersion: walSchemaVersion });
+}
+
+/** One WAL record read back, or an error naming the entry and the reason. Never returns an unchecked value. */
+export function parseWalRecord(id: string, data: string): WalEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    throw new Error(`WAL entry ${id}: not JSON`);
+  }
+  const version = versionSchema.safeParse(json);
+  if (!version.success) throw new Error(`WAL entry ${id}: unsupported schemaVersion (this engine reads 0..${walSchemaVersion})`);
+  const event = walEventSchema.safeParse(json);
+  if (!event.success) {
+    const issue = event.error.issues[0];
+    throw new Error(`WAL entry ${id}: invalid event: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown reason'}`);
+  }
+  return event.data;
+}

@@ -2,7 +2,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient } from '@redis/client';
 import { defaultCoreConfig } from '../src/core/config.js';
 import type { WalEvent } from '../src/core/events.js';
-import type { OutboundEvent } from '../src/core/outputs.js';
+import type { OutboundEvent } from '../src/contract/outbound.js';
+import { parseOutboundEvent } from '../src/contract/outbound.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
 import type { EngineLog } from '../src/log/port.js';
 import { deleteKeysWithPrefix } from '../src/log/redis-keys.js';
@@ -60,7 +61,10 @@ async function countFinalReplies(log: EngineLog, after: string): Promise<{ count
   for (;;) {
     const batch = await log.tailOutbound(cursor, 1000, 1);
     if (batch.length === 0) break;
-    for (const r of batch) events.push(JSON.parse(r.data) as OutboundEvent);
+    for (const r of batch) {
+      const parsed = parseOutboundEvent(r.data);
+      if (parsed.ok) events.push(parsed.event);
+    }
     cursor = batch[batch.length - 1]?.id ?? cursor;
   }
   return { count: events.filter((e) => e.type === 'reply' && e.status !== 'accepted').length, last: cursor, events };

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { defaultCoreConfig } from '../src/core/config.js';
-import type { OutboundEvent } from '../src/core/outputs.js';
+import { parseOutboundEvent } from '../src/contract/outbound.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { replayLog } from '../src/engine/engine.js';
 import { startSimulator } from '../src/paper-exchange/server.js';
@@ -136,7 +136,9 @@ async function main(): Promise<void> {
     finals = new Map();
     try {
       for (const r of await log.tailOutbound('0', 1_000_000, 1)) {
-        const e = JSON.parse(r.data) as OutboundEvent;
+        const parsed = parseOutboundEvent(r.data);
+        if (!parsed.ok) continue;
+        const e = parsed.event;
         if (e.type === 'reply' && e.status !== 'accepted') finals.set(e.commandId, (finals.get(e.commandId) ?? 0) + 1);
         if (process.env.CHAOS_DEBUG && e.type === 'reply' && e.commandType === 'signals.route') process.stderr.write(`${JSON.stringify(e.result ?? e.reason)}\n`);
       }

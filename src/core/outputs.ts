@@ -6,11 +6,7 @@ import type { Lane } from '../model/lane.js';
 // to whoever sent a command, alerts for users; their format is the contract's) and effects for the exchange
 // executor.
 
-// The outbound events are the contract's (src/contract/outbound.ts); re-exported for the shell's files.
-export type { AlertKind, OutboundEvent, ReplyStatus } from '../contract/outbound.js';
-
-// Transitional re-export for src/services/execution/ (being moved); everything else imports src/model/lane.ts.
-export type { Lane };
+// The outbound events' format is the contract's: src/contract/outbound.ts.
 
 export type Effect =
   | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest }

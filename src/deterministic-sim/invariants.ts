@@ -1,8 +1,9 @@
-import { commandSchema } from '../core/commands.js';
+import { commandSchema } from '../contract/commands.js';
+import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
 import { valueSession } from '../core/mtm.js';
 import { isTerminal } from '../core/orders.js';
-import type { OutboundEvent } from '../core/outputs.js';
+import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
@@ -76,7 +77,12 @@ export async function settledChecks(world: World, planned: Planned): Promise<voi
 
 /** Every valid command answered exactly once with a final reply; everything consumed and acked. */
 async function everyCommandAnsweredOnce(world: World): Promise<void> {
-  const outbound = (await world.log.tailOutbound('0', 1_000_000, 0)).map((r) => JSON.parse(r.data) as OutboundEvent);
+  // Everything the engine publishes must read back through the contract.
+  const outbound = (await world.log.tailOutbound('0', 1_000_000, 0)).map((r): OutboundEvent => {
+    const parsed = parseOutboundEvent(r.data);
+    check(parsed.ok, `outbound entry ${r.id} does not match the contract: ${parsed.ok ? '' : parsed.reason}`);
+    return (parsed as { ok: true; event: OutboundEvent }).event;
+  });
   const finals = new Map<string, number>();
   for (const e of outbound) if (e.type === 'reply' && e.status !== 'accepted') finals.set(e.commandId, (finals.get(e.commandId) ?? 0) + 1);
   const validIds = new Set<string>();

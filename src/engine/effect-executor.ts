@@ -1,5 +1,6 @@
 import type { Input } from '../core/decide.js';
-import type { Effect, Lane } from '../core/outputs.js';
+import type { Effect } from '../core/outputs.js';
+import type { Lane } from '../model/lane.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { Logger } from '../util/logger.js';
 import { performEffect } from './perform-effect.js';

@@ -1,10 +1,11 @@
 import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
-import type { WalEvent } from '../core/events.js';
 import { foldEvents } from '../core/events.js';
 import type { DurableState, EngineState } from '../core/state.js';
-import { emptyDurableState, withDurableDefaults } from '../core/state.js';
+import { emptyDurableState } from '../core/state.js';
+import { parseSnapshot, serializeSnapshot } from '../contract/snapshot.js';
+import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
@@ -33,13 +34,14 @@ export interface ReplayResult {
 /** Snapshot + WAL replay: the state exactly as it was after the last committed decision. */
 export async function replayLog(log: EngineLog, config: CoreConfig, limits: EngineLimits = defaultEngineLimits): Promise<ReplayResult> {
   const snapshot = await log.loadSnapshot();
-  let durable = snapshot ? withDurableDefaults(JSON.parse(snapshot.data) as Partial<DurableState>) : emptyDurableState();
+  // Every record is checked on the way in: replay stops with the entry id and the reason on one it cannot read.
+  let durable = snapshot ? parseSnapshot(snapshot.walId, snapshot.data) : emptyDurableState();
   let lastWalId = snapshot?.walId ?? null;
   let replayedEvents = 0;
   for (;;) {
     const records = await log.readWal(lastWalId, limits.replayBatchEntries);
     if (records.length === 0) break;
-    durable = foldEvents(durable, records.map((r) => JSON.parse(r.data) as WalEvent), config);
+    durable = foldEvents(durable, records.map((r) => parseWalRecord(r.id, r.data)), config);
     replayedEvents += records.length;
     lastWalId = records[records.length - 1]?.id ?? lastWalId;
   }
@@ -143,7 +145,7 @@ export class Engine {
     const deadLetters = decisions.flatMap((d) => d.deadLetters);
     if (wal.length + outbound.length + ack.length + deadLetters.length > 0) {
       const ids = await this.log.commit({
-        wal: wal.map((e) => JSON.stringify(e)),
+        wal: wal.map(serializeWalEvent),
         outbound: outbound.map((e) => JSON.stringify(e)),
         ack,
         deadLetters,
@@ -163,7 +165,7 @@ export class Engine {
       for (const observer of this.observers) observer(input, decision);
     });
     if (this.walEventsSinceSnapshot >= this.limits.snapshotEveryWalEvents && this.lastWalId !== null) {
-      await this.log.saveSnapshot({ walId: this.lastWalId, data: JSON.stringify(this.state.durable) });
+      await this.log.saveSnapshot({ walId: this.lastWalId, data: serializeSnapshot(this.state.durable) });
       this.walEventsSinceSnapshot = 0;
     }
   }

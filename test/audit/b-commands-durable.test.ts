@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChildService } from '../support/child.js';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { useChildFixture } from '../support/child-fixture.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { decide } from '../../src/core/decide.js';
 import { CoreDriver, placed, replies, stateWithPositions, T0, testConfig, withConfig, withQuote } from './fixtures.js';
 

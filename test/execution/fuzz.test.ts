@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createClient } from '@redis/client';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { streamNames } from '../../src/log/port.js';
 import { useHarness } from '../support/harness.js';

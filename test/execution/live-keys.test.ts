@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { EngineLog } from '../../src/log/port.js';

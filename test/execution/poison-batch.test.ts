@@ -1,6 +1,6 @@
 import { createClient } from '@redis/client';
 import { describe, expect, it } from 'vitest';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { streamNames } from '../../src/log/port.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
-import type { OutboundEvent } from '../../src/core/outputs.js';
+import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { EngineLog } from '../../src/log/port.js';

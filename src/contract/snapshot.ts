@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { Dict } from '../core/dict.js';
+import { dictFrom } from '../core/dict.js';
+import type { DurableState } from '../core/state.js';
+import { withDurableDefaults } from '../core/state.js';
+import { orderSchema } from './wal.js';
+
+// Snapshots: the durable state at one WAL id, written with schemaVersion and read back through parseSnapshot,
+// which checks every field and names the snapshot and the reason when it cannot be read. Keyed records are
+// checked entry by entry into prototype-free Dicts: zod's own z.record drops a "__proto__" key, and a user
+// may really be called that (see core/dict.ts), so it must survive a snapshot like any other name.
+
+export const snapshotSchemaVersion = 1;
+
+/** A record of `value`s keyed by any string (own keys only), checked entry by entry into a Dict. */
+function dictSchema<T extends z.ZodType>(value: T) {
+  return z.unknown().transform((input, ctx): Dict<z.output<T>> => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an object keyed by id' });
+      return z.NEVER;
+    }
+    const entries: [string, z.output<T>][] = [];
+    for (const [key, raw] of Object.entries(input)) {
+      const parsed = value.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        ctx.addIssue({ code: 'custom', path: [key, ...(issue?.path ?? [])], message: issue?.message ?? 'invalid entry' });
+        return z.NEVER;
+      }
+      entries.push([key, parsed.data]);
+    }
+    return dictFrom(entries);
+  });
+}
+
+const finite = z.number().finite();
+
+const positionSchema = z.object({ qty: finite, entryPrice: finite });
+
+const protectiveStopSchema = z.object({
+  clientAlgoId: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  triggerPrice: z.string(),
+  status: z.enum(['pending', 'active', 'unknown']),
+  plannedAtMs: finite,
+});
+
+const sessionSchema = z.object({
+  userId: z.string(),
+  mode: z.enum(['paper', 'live']),
+  status: z.enum(['active', 'stopping', 'closed']),
+  capitalUsd: finite,
+  stopLossPct: finite.nullable(),
+  horizonDeadlineMs: finite.nullable(),
+  paused: z.boolean(),
+  killSwitch: z.object({ engaged: z.boolean(), reason: z.string().nullable(), atMs: finite.nullable() }),
+  startedAtMs: finite,
+  realizedPnlUsd: finite,
+  positions: dictSchema(positionSchema),
+  intents: dictSchema(z.string()),
+  protectiveStops: dictSchema(protectiveStopSchema),
+  stopCommandId: z.string().nullable(),
+});
+
+/** Fields added after the first snapshots are optional here; withDurableDefaults fills them in. */
+const durableStateSchema = z.object({
+  schemaVersion: z.union([z.literal(0), z.literal(snapshotSchemaVersion)]).default(0),
+  epoch: z.string().nullable().optional(),
+  orderSeq: z.number().int().nonnegative().optional(),
+  halted: z.boolean().optional(),
+  liveApprovedUserIds: dictSchema(z.literal(true)).optional(),
+  sessions: dictSchema(sessionSchema).optional(),
+  orders: dictSchema(orderSchema).optional(),
+  terminalOrderIds: z.array(z.string()).optional(),
+  processedCommandIds: z.array(z.object({ size: z.number().int().positive(), ids: dictSchema(z.literal(true)) })).optional(),
+});
+
+/** The snapshot's JSON as it is written: the durable state plus schemaVersion. */
+export function serializeSnapshot(state: DurableState): string {
+  return JSON.stringify({ schemaVersion: snapshotSchemaVersion, ...state });
+}
+
+/** The durable state of a snapshot, or an error naming the snapshot's WAL id and the reason. */
+export function parseSnapshot(walId: string, data: string): DurableState {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    throw new Error(`snapshot at WAL entry ${walId}: not JSON`);
+  }
+  const parsed = durableStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`snapshot at WAL entry ${walId}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
+  const { schemaVersion: _version, ...fields } = parsed.data;
+  // Optional fields that are absent are left out, so the defaults (and not undefined) fill them.
+  const present = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<DurableState>;
+  return withDurableDefaults(present);
+}

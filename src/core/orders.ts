@@ -12,6 +12,12 @@ import type { Order } from './state.js';
 
 export const postOnlyWouldTakeCode = -5022;
 export const reduceOnlyRejectedCode = -2022;
+/**
+ * The exchange refused the API key itself: -2015 "Invalid API-key, IP, or permissions for action", -2014
+ * "API-key format invalid" (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code).
+ * Nothing this user sends will pass, flattens included, until the keys are replaced: say so and how.
+ */
+export const apiKeyRefusedCodes: ReadonlySet<number> = new Set([-2015, -2014]);
 
 export function isTerminal(order: Order): boolean {
   return terminalOrderStatuses.has(order.status as never);
@@ -176,7 +182,10 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
           }
         }
       }
-      ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}`);
+      const nextStep = apiKeyRefusedCodes.has(outcome.code)
+        ? '; the exchange refused this account\'s API key, so no order (flattens included) can pass until it is replaced: check the key is valid, futures trading is enabled and this server\'s IP is allowed, then /connect the new key'
+        : '';
+      ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}${nextStep}`);
       if (outcome.code === reduceOnlyRejectedCode) {
         // The exchange says there is nothing to reduce: our position view is wrong. Re-read it.
         ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });

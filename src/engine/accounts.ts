@@ -20,22 +20,39 @@ export interface AccountRegistryOptions {
   logger: Logger;
 }
 
+interface OpenAccount {
+  account: ExchangeAccount;
+  stream: Promise<Subscription | null>;
+  /** The keys it was opened with: live keys change (rotation, /disconnect) and the account must follow. */
+  credentials: AccountCredentials;
+}
+
+const sameCredentials = (a: AccountCredentials, b: AccountCredentials): boolean => a.apiKey === b.apiKey && a.apiSecret === b.apiSecret;
+
 export class AccountRegistry {
-  private readonly accounts = new Map<string, { account: ExchangeAccount; stream: Promise<Subscription | null> }>();
+  private readonly accounts = new Map<string, OpenAccount>();
 
   constructor(private readonly opts: AccountRegistryOptions) {}
 
   resolve(userId: string): ExchangeAccount | null {
     const mode = this.opts.modeOf(userId) ?? 'paper';
     const key = `${mode}:${userId}`;
+    const credentials = mode === 'paper' ? paperCredentials(userId) : this.opts.liveCredentials(userId);
     const existing = this.accounts.get(key);
-    if (existing) return existing.account;
+    if (existing && credentials && sameCredentials(existing.credentials, credentials)) return existing.account;
+    if (existing) {
+      // Rotated or removed keys: the old account must not sign another request (a revoked key answers
+      // -2015 to everything, flattens included). Its stream and connections are closed in the background.
+      this.accounts.delete(key);
+      this.opts.logger.warn({ userId, mode }, credentials ? 'exchange keys changed; account re-opened with the new keys' : 'exchange keys removed; account closed');
+      void this.retire(existing);
+    }
+    if (!credentials) return null;
     let account: ExchangeAccount;
     if (mode === 'paper') {
-      account = this.opts.paper.account(paperCredentials(userId));
+      account = this.opts.paper.account(credentials);
     } else {
-      const credentials = this.opts.liveCredentials(userId);
-      if (!this.opts.live || !credentials) return null;
+      if (!this.opts.live) return null;
       account = this.opts.live.account(credentials);
     }
     // The user-data stream pushes fills as they happen; polling by id in the watchdog is the backstop.
@@ -45,8 +62,18 @@ export class AccountRegistry {
         this.opts.logger.warn({ err: error, userId }, 'user-data stream unavailable; relying on order polling');
         return null;
       });
-    this.accounts.set(key, { account, stream });
+    this.accounts.set(key, { account, stream, credentials });
     return account;
+  }
+
+  private async retire(open: OpenAccount): Promise<void> {
+    try {
+      const sub = await open.stream;
+      await sub?.close();
+      await open.account.close();
+    } catch (error) {
+      this.opts.logger.warn({ err: error }, 'closing a retired exchange account failed');
+    }
   }
 
   async close(): Promise<void> {

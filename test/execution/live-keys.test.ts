@@ -7,6 +7,7 @@ import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
 import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
 import { memoryKeyStore } from '../../src/secrets/key-store.js';
+import type { KeyVault } from '../../src/secrets/key-vault.js';
 import { createKeyVault } from '../../src/secrets/key-vault.js';
 import type { CredentialCache } from '../../src/services/execution/live-credentials.js';
 import { startCredentialCache } from '../../src/services/execution/live-credentials.js';
@@ -24,6 +25,10 @@ import { waitFor } from '../support/wait.js';
 
 const apiKey = 'LIVEKEYEXAMPLE0001';
 const apiSecret = 'LIVESECRETEXAMPLE-0001-abcdef';
+const rotatedKey = 'LIVEKEYEXAMPLE0002';
+const rotatedSecret = 'LIVESECRETEXAMPLE-0002-abcdef';
+/** The key pairs the live exchange accepts; the test rotates and revokes keys by changing it. */
+const liveKeyTable: Record<string, string> = { [apiKey]: apiSecret };
 
 describe('live accounts use the stored, sealed exchange keys', () => {
   let paperSim: SimulatorHandle;
@@ -33,19 +38,20 @@ describe('live accounts use the stored, sealed exchange keys', () => {
   let live: ExchangeConnector;
   let marketData: MarketData;
   let credentials: CredentialCache;
+  let vault: KeyVault;
   let service: ExecutionService;
   const prefix = uniquePrefix('live-keys');
 
   beforeAll(async () => {
     paperSim = await startSimulator({ port: 0, seed: 3, priceStepMs: 50 });
-    liveSim = await startSimulator({ port: 0, seed: 4, priceStepMs: 50, credentials: { [apiKey]: apiSecret } });
+    liveSim = await startSimulator({ port: 0, seed: 4, priceStepMs: 50, credentials: liveKeyTable });
     log = await openRedisLog({ url: redisUrl, prefix });
     paper = createBinanceConnector({ restBaseUrl: paperSim.restBaseUrl, wsBaseUrl: paperSim.wsBaseUrl, restTimeoutMs: 5_000 });
     live = createBinanceConnector({ restBaseUrl: liveSim.restBaseUrl, wsBaseUrl: liveSim.wsBaseUrl, restTimeoutMs: 5_000 });
     const master = masterKeyFrom(generateMasterKey());
-    const vault = createKeyVault(memoryKeyStore(), { current: master, all: [master] });
+    vault = createKeyVault(memoryKeyStore(), { current: master, all: [master] });
     await vault.connect('keyed', apiKey, apiSecret);
-    credentials = await startCredentialCache(vault, silentLogger());
+    credentials = await startCredentialCache(vault, silentLogger(), 100);
     marketData = paper.marketData();
     service = await startExecutionService({
       log,
@@ -99,5 +105,23 @@ describe('live accounts use the stored, sealed exchange keys', () => {
     // Nothing of either live user went to the paper exchange, and the live exchange saw only the stored key.
     expect(paperSim.orders()).toEqual([]);
     expect(new Set(liveSim.orders().map((o) => o.accountKey))).toEqual(new Set([apiKey]));
+  });
+
+  it('trades with rotated keys once they are stored, and says what to do when the exchange refuses a key', async () => {
+    // Rotation: the user stores a new key pair (/connect again); the old account must not be kept forever.
+    liveKeyTable[rotatedKey] = rotatedSecret;
+    await vault.connect('keyed', rotatedKey, rotatedSecret);
+    await waitFor('the new keys opened', () => (credentials.get('keyed')?.apiKey === rotatedKey ? true : undefined));
+    await reply(await send({ id: 'rt-2', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'ETHUSDT', weight: 0.2 }] }), 'done');
+    await waitFor('an order signed with the rotated key', () => liveSim.orders().some((o) => o.accountKey === rotatedKey && o.symbol === 'ETHUSDT'));
+    expect(liveSim.orders().filter((o) => o.symbol === 'ETHUSDT').map((o) => o.accountKey)).not.toContain(apiKey);
+
+    // Revocation: the exchange now refuses the key (-2015); the alert names the cause and the next step.
+    delete liveKeyTable[rotatedKey];
+    await reply(await send({ id: 'rt-3', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'SOLUSDT', weight: 0.2 }] }), 'done');
+    const alert = await waitFor('an alert about the refused key', async () =>
+      (await allOutbound(log)).find((e) => e.type === 'alert' && e.userId === 'keyed' && /-2015/.test(e.message)),
+    );
+    expect(alert).toMatchObject({ kind: 'order_rejected', message: expect.stringMatching(/refused this account's API key.*\/connect/) });
   });
 });

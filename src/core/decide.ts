@@ -28,6 +28,8 @@ export type Input =
   | { kind: 'command'; delivery: CommandDelivery }
   | { kind: 'tick'; tick: BookTicker }
   | { kind: 'timer' }
+  /** Market data for these symbols is now subscribed: their stale-feed clocks start now. */
+  | { kind: 'feed_started'; symbols: string[] }
   /**
    * The log was unavailable for a while (commits failed): exchange news may have been lost on the way. Ask the
    * exchange about every order not known to be final and re-read every open session's positions.
@@ -194,6 +196,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'resync':
       onResync(ctx);
       break;
+    case 'feed_started':
+      for (const symbol of input.symbols) ctx.market = { ...ctx.market, feedStartedAtMs: dictWith(ctx.market.feedStartedAtMs, symbol, nowMs) };
+      break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);
       break;
@@ -219,8 +224,10 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.
-  if (input.kind !== 'filters') enforceFlat(ctx);
-  if (input.kind !== 'filters' && input.kind !== 'tick') maintainProtectiveStops(ctx);
+  // Market-view inputs (filters, the feed starting) change no position; ticks re-check the stops' drift later.
+  const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
+  if (!marketViewOnly) enforceFlat(ctx);
+  if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
   return {
     state: { durable: ctx.durable, market: ctx.market },
     wal: ctx.wal,

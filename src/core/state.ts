@@ -120,6 +120,12 @@ export interface MarketState {
   lastStopAttemptAtMs: Dict<number>;
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: Dict<number>;
+  /**
+   * Per symbol: when its market-data subscription started. The stale-feed clock of a symbol with no quote yet
+   * runs from here, not from boot: a slow boot reconciliation is not a silent feed (a 31 s reconcile once
+   * flattened every session). A held symbol with no subscription is never called stale by this rule.
+   */
+  feedStartedAtMs: Dict<number>;
 }
 
 export interface EngineState {
@@ -150,6 +156,7 @@ export function emptyMarketState(bootAtMs: number, filters: Readonly<Record<stri
     lastStopCheckAtMs: emptyDict(),
     lastStopAttemptAtMs: emptyDict(),
     lastEquitySampleAtMs: emptyDict(),
+    feedStartedAtMs: emptyDict(),
   };
 }
 

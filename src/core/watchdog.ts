@@ -44,7 +44,10 @@ export function checkRiskRules(ctx: DecisionContext, symbol: string | null): voi
       engageKillSwitch(ctx, session.userId, 'horizon', 'horizon', `horizon ${new Date(session.horizonDeadlineMs).toISOString()} reached`);
       continue;
     }
-    const stale = [...held].filter((s) => ctx.nowMs - (ctx.market.quotes[s]?.receivedAtMs ?? ctx.market.bootAtMs) > ctx.config.staleFeedMs);
+    const stale = [...held].filter((s) => {
+      const lastHeardMs = ctx.market.quotes[s]?.receivedAtMs ?? ctx.market.feedStartedAtMs[s];
+      return lastHeardMs !== undefined && ctx.nowMs - lastHeardMs > ctx.config.staleFeedMs;
+    });
     if (stale.length > 0) {
       engageKillSwitch(ctx, session.userId, `stale_feed:${stale.join(',')}`, 'stale_feed', `no market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`);
       continue;

@@ -26,4 +26,6 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     // One query per unknown order (the watchdog re-queries), and nothing to wait for in process.
     retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
   }));
+  // As the service does once its market data is subscribed: the stale-feed clocks start here.
+  await world.engine.submit({ kind: 'feed_started', symbols: [...world.config.symbols] });
 }

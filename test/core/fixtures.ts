@@ -84,6 +84,7 @@ export class CoreDriver {
     this.state = { durable: emptyDurableState(), market: emptyMarketState(this.nowMs) };
     this.step({ kind: 'boot' });
     this.step({ kind: 'filters', filters: options.filters ?? testFilters });
+    this.step({ kind: 'feed_started', symbols: [...this.config.symbols] }); // as the shell does at subscription
   }
 
   step(input: Input): Decision {
@@ -136,6 +137,7 @@ export class CoreDriver {
     this.state = { durable, market: emptyMarketState(this.nowMs) };
     this.step({ kind: 'boot' });
     this.step({ kind: 'filters', filters });
+    this.step({ kind: 'feed_started', symbols: [...this.config.symbols] });
   }
 }
 

@@ -142,8 +142,10 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
       // After a watchdog beat no rule is left breached: horizon, feed and stop-loss at bid/ask.
       if (session.horizonDeadlineMs !== null) expect(d.nowMs).toBeLessThan(session.horizonDeadlineMs);
       const valuation = valueSession(session, market);
-      // A held symbol without a quote is tolerated only until the feed bound has passed since boot.
-      if (valuation.unpricedSymbols.length > 0) expect(d.nowMs - market.bootAtMs).toBeLessThanOrEqual(d.config.staleFeedMs);
+      // A held symbol without a quote is tolerated only until the feed bound has passed since its feed started.
+      if (valuation.unpricedSymbols.length > 0) {
+        for (const s of valuation.unpricedSymbols) expect(d.nowMs - (market.feedStartedAtMs[s] ?? Number.NaN)).toBeLessThanOrEqual(d.config.staleFeedMs);
+      }
       else if (session.stopLossPct !== null) expect(valuation.equityUsd).toBeGreaterThan(session.capitalUsd * (1 - session.stopLossPct / 100));
     }
   }

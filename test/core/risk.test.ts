@@ -226,10 +226,14 @@ describe('stale feed', () => {
     expect(placed(d.command({ id: 'route-3', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))).toHaveLength(0);
   });
 
-  it('a held symbol never quoted since boot is stale once staleFeedMs has passed since boot', () => {
-    const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'ETHUSDT', qty: 2, entryPrice: 3_000 }] });
-    expect(decide(state, { kind: 'timer' }, T0 + testConfig.staleFeedMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
-    const decision = decide(state, { kind: 'timer' }, T0 + testConfig.staleFeedMs + 1, testConfig);
+  it('a held symbol never quoted is stale once staleFeedMs has passed since its feed started, not since boot', () => {
+    const booted = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'ETHUSDT', qty: 2, entryPrice: 3_000 }] });
+    // A slow boot (reconciliation reads taking 31 s and more) is not a silent feed: nothing is subscribed yet.
+    const slowBootMs = T0 + testConfig.staleFeedMs + 31_000;
+    expect(decide(booted, { kind: 'timer' }, slowBootMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    const subscribed = decide(booted, { kind: 'feed_started', symbols: ['BTCUSDT', 'ETHUSDT'] }, slowBootMs, testConfig).state;
+    expect(decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    const decision = decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs + 1, testConfig);
     expect(decision.state.durable.sessions.u?.killSwitch.reason).toBe('stale_feed:ETHUSDT');
     expect(placed(decision)[0]?.order).toMatchObject({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', reduceOnly: true, quantity: '2.000' });
   });

@@ -154,6 +154,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       .catch((error: unknown) => logger.error({ err: error }, 'tick not committed'));
   };
   subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, onTick));
+  // The stale-feed clocks start now that the feed is subscribed, not when boot began (reconciliation may be slow).
+  await engine.submit({ kind: 'feed_started', symbols: [...opts.config.symbols] });
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);

@@ -11,6 +11,7 @@ import { defaultCoreConfig } from '../src/core/config.js';
 import type { OutboundEvent } from '../src/core/outputs.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { replayLog } from '../src/services/execution/engine.js';
+import { eq, toQty, zero } from '../src/model/decimal.js';
 import { startSimulator } from '../src/simulator/server.js';
 
 // `npm run chaos`: real processes, real faults. A Redis of our own (AOF, fsync always), the simulator, and
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
   const unplanned = exchangeIds.filter((id) => !planned.has(id)).length;
   const positionsMismatch = users.filter((u) => {
     const s = replay.durable.sessions[u];
-    return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => Math.abs((s?.positions[sym]?.qty ?? 0) - sim.position(`paper-${u}`, sym)) > 1e-9);
+    return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => !eq(s?.positions[sym]?.qty ?? zero, toQty(sim.position(`paper-${u}`, sym)))); // the simulator's number is its exact decimal's shortest form
   });
   const summary = {
     commands: commandCount,

@@ -7,6 +7,7 @@ import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
+import { isZero, toNumber, toUsd, zero } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
 // emits its events and returns the reply status and result.
@@ -33,7 +34,7 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     type: 'session.started',
     userId: cmd.userId,
     mode: cmd.mode,
-    capitalUsd: cmd.capitalUsd,
+    capitalUsd: toUsd(cmd.capitalUsd),
     stopLossPct: cmd.stopLossPct ?? null,
     horizonDeadlineMs: cmd.horizonHours === undefined ? null : ctx.nowMs + cmd.horizonHours * hourMs,
     atMs: ctx.nowMs,
@@ -48,7 +49,7 @@ function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
   if (session.status === 'stopping') return { ok: false, reason: 'the session is already stopping' };
   ctx.emit({ type: 'session.stopping', userId: cmd.userId, commandId: cmd.id });
   // "done" follows from enforceFlat once every position is flat and no order is open.
-  return { ok: true, status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => session.positions[s]?.qty !== 0) } };
+  return { ok: true, status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => { const p = session.positions[s]; return p !== undefined && !isZero(p.qty); }) } };
 }
 
 function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>): HandlerResult {
@@ -108,7 +109,7 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
       if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) { skip('no fresh quote'); continue; }
       const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === signal.symbol && !isTerminal(o));
       if (inFlight) { skip('an order for this symbol is still open'); continue; }
-      const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? 0;
+      const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;
       const wanted = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
       const target = capToExposureLimit(ctx, userId, signal.symbol, wanted, quote, filters);
       const plan = planTowardTarget(signal.symbol, current, target, quote, filters);
@@ -166,8 +167,8 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         userId: s.userId,
         mode: s.mode,
         status: s.status,
-        capitalUsd: s.capitalUsd,
-        equityUsd: valueSession(s, ctx.market).equityUsd,
+        capitalUsd: toNumber(s.capitalUsd),
+        equityUsd: toNumber(valueSession(s, ctx.market).equityUsd),
         paused: s.paused,
         killSwitch: s.killSwitch,
         liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, s.userId),

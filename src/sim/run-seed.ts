@@ -2,7 +2,8 @@ import type { CoreConfig } from '../core/config.js';
 import { defaultCoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { commandSchema } from '../core/commands.js';
-import { valueSession } from '../core/mtm.js';
+import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
+import { eq, gt, isZero, toNumber, toQty, zero } from '../model/decimal.js';
 import { isTerminal } from '../core/orders.js';
 import type { Effect, OutboundEvent } from '../core/outputs.js';
 import { emptyMarketState } from '../core/state.js';
@@ -95,13 +96,13 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
       if (!session) continue;
       // Exposure: every open entry plus every position, at the touch, within capital × leverage.
       let gross = 0;
-      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(p.qty) * (d.state.market.quotes[s]?.ask ?? p.entryPrice);
+      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(toNumber(p.qty)) * (d.state.market.quotes[s]?.ask ?? toNumber(p.entryPrice));
       for (const o of Object.values(d.state.durable.orders)) {
         if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)) gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
       }
       const detail = (): string =>
         JSON.stringify({ positions: session.positions, entries: Object.values(d.state.durable.orders).filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)).map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]), asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])) });
-      check(gross <= session.capitalUsd * config.maxLeverage * 1.05, `exposure ${gross.toFixed(2)} above ${session.capitalUsd * config.maxLeverage} for ${session.userId}: ${detail()}`);
+      check(gross <= toNumber(session.capitalUsd) * config.maxLeverage * 1.05, `exposure ${gross.toFixed(2)} above ${toNumber(session.capitalUsd) * config.maxLeverage} for ${session.userId}: ${detail()}`);
     }
   };
 
@@ -230,7 +231,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
         consumed > 0 ||
         (await log.pendingCommandCount()) > 0 ||
         Object.values(durable.orders).some((o) => !isTerminal(o)) ||
-        Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => p.qty !== 0))) ||
+        Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty)))) ||
         // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
         Object.values(durable.sessions).some(
           (s) =>
@@ -239,7 +240,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
               JSON.stringify(Object.values(s.protectiveStops).map((p) => p.clientAlgoId).sort()),
         ) ||
         // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
-        Object.values(durable.sessions).some((s) => symbols.some((sym) => Math.abs((s.positions[sym]?.qty ?? 0) - exchange.position(paperCredentials(s.userId).apiKey, sym)) > 1e-9));
+        Object.values(durable.sessions).some((s) => symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))));
       if (!busy && round > 2) return;
       clock.advance(1_000);
       await ticks();
@@ -296,14 +297,14 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     for (const session of Object.values(durable.sessions)) {
       const key = paperCredentials(session.userId).apiKey;
       for (const symbol of symbols) {
-        const ours = session.positions[symbol]?.qty ?? 0;
-        const theirs = exchange.position(key, symbol);
-        check(Math.abs(ours - theirs) < 1e-9, `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
-        if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(theirs === 0, `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
+        const ours = session.positions[symbol]?.qty ?? zero;
+        const theirs = toQty(exchange.positionAmt(key, symbol));
+        check(eq(ours, theirs), `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
+        if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(isZero(theirs), `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
       }
       if (session.status !== 'closed' && !session.killSwitch.engaged && session.stopLossPct !== null) {
         const { equityUsd } = valueSession(session, engine.current.market);
-        check(equityUsd > session.capitalUsd * (1 - session.stopLossPct / 100), `${session.userId} breached its stop-loss without a flatten`);
+        check(gt(equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `${session.userId} breached its stop-loss without a flatten`);
       }
     }
     // What the log rebuilds is what the engine holds.

@@ -2,7 +2,7 @@ import { toOrderSnapshot } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, PositionSnapshot, ProtectiveStopRequest, ProtectiveStopSnapshot, QueryOutcome, StopOutcome, SymbolFilters } from '../exchange/types.js';
 import { AlgoBook } from '../simulator/algo-orders.js';
-import { formatUnits } from '../simulator/decimal.js';
+import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../simulator/errors.js';
 import type { ExchangeListener, SimOrder } from '../simulator/matching.js';
 import { isOpen, MatchingEngine } from '../simulator/matching.js';
@@ -83,9 +83,14 @@ export class SimExchange {
   }
 
   position(accountKey: string, symbol: string): number {
+    return Number(this.positionAmt(accountKey, symbol));
+  }
+
+  /** The signed position as the exchange writes it: an exact decimal string. */
+  positionAmt(accountKey: string, symbol: string): string {
     const rules = this.rules.get(symbol);
     const pos = this.matching.account(accountKey).positions.get(symbol);
-    return rules && pos ? Number(formatUnits(pos.qtyUnits, rules.qtyScale)) : 0;
+    return rules && pos ? formatUnits(pos.qtyUnits, rules.qtyScale) : '0';
   }
 
   account(accountKey: string): ExchangeAccount {
@@ -183,7 +188,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
     },
     async getPositions(): Promise<PositionSnapshot[]> {
         return [...exchange.rules.keys()]
-          .map((symbol) => ({ symbol, positionAmt: String(exchange.position(accountKey, symbol)), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
+          .map((symbol) => ({ symbol, positionAmt: exchange.positionAmt(accountKey, symbol), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
           .filter((p) => Number(p.positionAmt) !== 0);
       },
       async getOpenOrders(): Promise<OrderSnapshot[]> {

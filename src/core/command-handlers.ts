@@ -7,7 +7,7 @@ import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
-import { isZero, toNumber, toUsd, zero } from '../model/decimal.js';
+import { isZero, sign, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
 // emits its events and returns the reply status and result.
@@ -178,7 +178,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
     }
     case 'trades': {
       const trades = Object.values(ctx.durable.orders)
-        .filter((o) => o.userId === cmd.userId && Number(o.filledQty) > 0)
+        .filter((o) => o.userId === cmd.userId && sign(toQty(o.filledQty)) > 0)
         .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
         .slice(0, cmd.limit)
         .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.filledQty, avgPrice: o.avgPrice, purpose: o.purpose, status: o.status, atMs: o.updatedAtMs }));

@@ -91,7 +91,8 @@ export function enforceFlat(ctx: DecisionContext): void {
       const closed = ctx.durable.sessions[session.userId];
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
-        ctx.reply(current.stopCommandId, session.userId, 'session.stop', 'done', null, { realizedPnlUsd: toNumber(current.realizedPnlUsd) } /* a number for display: the bot and dashboard read it so */);
+        // A number for display, as in the session summary: the bot and the dashboard read it so.
+        ctx.reply(current.stopCommandId, session.userId, 'session.stop', 'done', null, { realizedPnlUsd: toNumber(current.realizedPnlUsd) });
       }
     }
   }

@@ -12,6 +12,7 @@ import { parseOutboundEvent } from '../src/contract/outbound.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { replayLog } from '../src/engine/engine.js';
 import { startSimulator } from '../src/paper-exchange/server.js';
+import { eq, toQty, zero } from '../src/model/decimal.js';
 
 // `npm run chaos`: real processes, real faults. A Redis of our own (AOF, fsync always), the simulator, and
 // the execution service as a child process. A driver appends thousands of commands and signals while the
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   const unplanned = exchangeIds.filter((id) => !planned.has(id)).length;
   const positionsMismatch = users.filter((u) => {
     const s = replay.durable.sessions[u];
-    return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => Math.abs((s?.positions[sym]?.qty ?? 0) - sim.position(`paper-${u}`, sym)) > 1e-9);
+    return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => !eq(s?.positions[sym]?.qty ?? zero, toQty(sim.position(`paper-${u}`, sym)))); // the simulator's number is its exact decimal's shortest form
   });
   const summary = {
     commands: commandCount,

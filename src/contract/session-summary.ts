@@ -3,6 +3,8 @@ import { z } from 'zod';
 // The read view of a session, shared by replies (status, session.start) and the periodic equity samples.
 // Its schema is the contract with every reader in another process (dashboard, bot): they parse what they
 // read from the outbound stream with it; unknown fields are kept so readers can lag behind the engine.
+// Amounts here are numbers for display: the engine computes them exactly (src/model/decimal.ts) and converts
+// at this edge (toNumber), so readers need no change. Nothing read back from a summary drives trading.
 
 const finite = z.number().finite();
 

@@ -3,7 +3,7 @@ import type { Dict } from '../core/dict.js';
 import { dictFrom } from '../core/dict.js';
 import type { DurableState } from '../core/state.js';
 import { withDurableDefaults } from '../core/state.js';
-import { orderSchema } from './wal.js';
+import { orderSchema, priceSchema, qtySchema, usdSchema } from './wal.js';
 
 // Snapshots: the durable state at one WAL id, written with schemaVersion and read back through parseSnapshot,
 // which checks every field and names the snapshot and the reason when it cannot be read. Keyed records are
@@ -35,7 +35,7 @@ function dictSchema<T extends z.ZodType>(value: T) {
 
 const finite = z.number().finite();
 
-const positionSchema = z.object({ qty: finite, entryPrice: finite });
+const positionSchema = z.object({ qty: qtySchema, entryPrice: priceSchema });
 
 const protectiveStopSchema = z.object({
   clientAlgoId: z.string(),
@@ -49,13 +49,13 @@ const sessionSchema = z.object({
   userId: z.string(),
   mode: z.enum(['paper', 'live']),
   status: z.enum(['active', 'stopping', 'closed']),
-  capitalUsd: finite,
+  capitalUsd: usdSchema,
   stopLossPct: finite.nullable(),
   horizonDeadlineMs: finite.nullable(),
   paused: z.boolean(),
   killSwitch: z.object({ engaged: z.boolean(), reason: z.string().nullable(), atMs: finite.nullable() }),
   startedAtMs: finite,
-  realizedPnlUsd: finite,
+  realizedPnlUsd: usdSchema,
   positions: dictSchema(positionSchema),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { WalEvent } from '../core/events.js';
+import { isDecimal, toPrice, toQty, toUsd } from '../model/decimal.js';
 
 // WAL records: every event is written with schemaVersion (1 today) and read back through parseWalRecord, which
 // names the entry and the reason when a record is unreadable. Records without schemaVersion are version 0 (the
@@ -8,6 +9,22 @@ import type { WalEvent } from '../core/events.js';
 export const walSchemaVersion = 1;
 
 const finite = z.number().finite();
+/**
+ * An amount (quantity, price, USD), read as its exact decimal: a decimal string since amounts became exact,
+ * or a number in logs written before (read as the exact decimal of its shortest form, as the fold does).
+ */
+function amountSchema<T>(exact: (value: string | number) => T) {
+  return z.union([z.string(), finite]).transform((value, ctx): T => {
+    if (typeof value === 'string' && !isDecimal(value)) {
+      ctx.addIssue({ code: 'custom', message: `not a decimal number: ${value.slice(0, 40)}` });
+      return z.NEVER;
+    }
+    return exact(value);
+  });
+}
+export const qtySchema = amountSchema(toQty);
+export const priceSchema = amountSchema(toPrice);
+export const usdSchema = amountSchema(toUsd);
 const side = z.enum(['BUY', 'SELL']);
 const mode = z.enum(['paper', 'live']);
 const orderStatus = z.enum(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED']);
@@ -38,7 +55,7 @@ export const orderSchema = z.object({
 const walEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('engine.initialized'), epoch: z.string() }),
   z.object({ type: z.literal('command.processed'), commandId: z.string(), userId: z.string().nullable(), commandType: z.string().nullable(), outcome: z.enum(['accepted', 'rejected']), reason: z.string().nullable(), atMs: finite }),
-  z.object({ type: z.literal('session.started'), userId: z.string(), mode, capitalUsd: finite, stopLossPct: finite.nullable(), horizonDeadlineMs: finite.nullable(), atMs: finite }),
+  z.object({ type: z.literal('session.started'), userId: z.string(), mode, capitalUsd: usdSchema, stopLossPct: finite.nullable(), horizonDeadlineMs: finite.nullable(), atMs: finite }),
   z.object({ type: z.literal('session.stoploss_set'), userId: z.string(), pct: finite }),
   z.object({ type: z.literal('session.horizon_set'), userId: z.string(), deadlineMs: finite }),
   z.object({ type: z.literal('session.paused'), userId: z.string(), paused: z.boolean() }),
@@ -51,11 +68,11 @@ const walEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('order.planned'), order: orderSchema }),
   z.object({ type: z.literal('order.status'), clientOrderId: z.string(), status: coreOrderStatusSchema, exchangeOrderId: z.string().nullable(), filledQty: z.string(), avgPrice: z.string(), reason: z.string().nullable(), atMs: finite }),
   z.object({ type: z.literal('order.cancel_requested'), clientOrderId: z.string() }),
-  z.object({ type: z.literal('fill'), clientOrderId: z.string(), userId: z.string(), symbol: z.string(), side, qty: finite, price: finite, atMs: finite }),
+  z.object({ type: z.literal('fill'), clientOrderId: z.string(), userId: z.string(), symbol: z.string(), side, qty: qtySchema, price: priceSchema, atMs: finite }),
   z.object({ type: z.literal('stop.planned'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), side, triggerPrice: z.string(), atMs: finite }),
   z.object({ type: z.literal('stop.status'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), status: z.enum(['active', 'unknown']) }),
   z.object({ type: z.literal('stop.removed'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), reason: z.string() }),
-  z.object({ type: z.literal('position.adopted'), userId: z.string(), symbol: z.string(), qty: finite, entryPrice: finite, reason: z.string() }),
+  z.object({ type: z.literal('position.adopted'), userId: z.string(), symbol: z.string(), qty: qtySchema, entryPrice: priceSchema, reason: z.string() }),
 ]);
 
 // Every WalEvent type has a schema (compile-time): a new event type without one fails the typecheck here.

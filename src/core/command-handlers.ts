@@ -8,6 +8,7 @@ import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
+import { isZero, sign, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
 // emits its events and returns its answer: the reply status and the result the contract gives that command.
@@ -34,7 +35,7 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     type: 'session.started',
     userId: cmd.userId,
     mode: cmd.mode,
-    capitalUsd: cmd.capitalUsd,
+    capitalUsd: toUsd(cmd.capitalUsd),
     stopLossPct: cmd.stopLossPct ?? null,
     horizonDeadlineMs: cmd.horizonHours === undefined ? null : ctx.nowMs + cmd.horizonHours * hourMs,
     atMs: ctx.nowMs,
@@ -49,7 +50,7 @@ function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
   if (session.status === 'stopping') return { ok: false, reason: 'the session is already stopping' };
   ctx.emit({ type: 'session.stopping', userId: cmd.userId, commandId: cmd.id });
   // "done" follows from enforceFlat once every position is flat and no order is open.
-  return { ok: true, answer: { commandType: 'session.stop', status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => session.positions[s]?.qty !== 0) } } };
+  return { ok: true, answer: { commandType: 'session.stop', status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => { const p = session.positions[s]; return p !== undefined && !isZero(p.qty); }) } } };
 }
 
 function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>): HandlerResult {
@@ -109,7 +110,7 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
       if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) { skip('no fresh quote'); continue; }
       const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === signal.symbol && !isTerminal(o));
       if (inFlight) { skip('an order for this symbol is still open'); continue; }
-      const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? 0;
+      const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;
       const wanted = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
       const target = capToExposureLimit(ctx, userId, signal.symbol, wanted, quote, filters);
       const plan = planTowardTarget(signal.symbol, current, target, quote, filters);
@@ -167,8 +168,8 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         userId: s.userId,
         mode: s.mode,
         status: s.status,
-        capitalUsd: s.capitalUsd,
-        equityUsd: valueSession(s, ctx.market).equityUsd,
+        capitalUsd: toNumber(s.capitalUsd),
+        equityUsd: toNumber(valueSession(s, ctx.market).equityUsd),
         paused: s.paused,
         killSwitch: { ...s.killSwitch },
         liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, s.userId),
@@ -178,7 +179,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
     }
     case 'trades': {
       const trades = Object.values(ctx.durable.orders)
-        .filter((o) => o.userId === cmd.userId && Number(o.filledQty) > 0)
+        .filter((o) => o.userId === cmd.userId && sign(toQty(o.filledQty)) > 0)
         .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
         .slice(0, cmd.limit)
         .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.filledQty, avgPrice: o.avgPrice, purpose: o.purpose, status: o.status, atMs: o.updatedAtMs }));

@@ -7,6 +7,7 @@ import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
 import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
+import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
 import { dictMerge, dictWith } from './dict.js';
 import type { WalEvent } from './events.js';
@@ -131,7 +132,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   const exchange = new Map(positions.map((p) => [p.symbol, p]));
   if (!session || session.status === 'closed') {
     for (const p of positions) {
-      if (Number(p.positionAmt) !== 0) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
+      if (!isDecimal(p.positionAmt) || !isZero(toDecimal(p.positionAmt))) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
     }
     return;
   }
@@ -143,11 +144,16 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       (o) => o.userId === userId && o.symbol === symbol && (!isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs)),
     );
     if (unsettled) continue;
-    const ours = session.positions[symbol]?.qty ?? 0;
+    const ours = session.positions[symbol]?.qty ?? zero;
     const theirs = exchange.get(symbol);
-    const theirsQty = theirs ? Number(theirs.positionAmt) : 0;
-    if (Math.abs(ours - theirsQty) < 1e-12) continue;
-    ctx.emit({ type: 'position.adopted', userId, symbol, qty: theirsQty, entryPrice: theirs ? Number(theirs.entryPrice) : 0, reason: `engine had ${ours}` });
+    if (theirs && (!isDecimal(theirs.positionAmt) || !isDecimal(theirs.entryPrice))) {
+      ctx.alert(userId, 'reconcile', `exchange reported ${symbol} position ${JSON.stringify(theirs.positionAmt)} @ ${JSON.stringify(theirs.entryPrice)}, not decimals; left untouched`);
+      continue;
+    }
+    // Exact: a position equal to the exchange's is never "corrected" by float noise, nor a real difference missed.
+    const theirsQty = theirs ? toQty(theirs.positionAmt) : zero;
+    if (eq(ours, theirsQty)) continue;
+    ctx.emit({ type: 'position.adopted', userId, symbol, qty: theirsQty, entryPrice: theirs ? toPrice(theirs.entryPrice) : zero, reason: `engine had ${ours}` });
     ctx.alert(userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirsQty} to match the exchange`);
   }
 }

@@ -1,6 +1,7 @@
 import type { Side } from '../model/orders.js';
 import { terminalOrderStatuses } from '../model/orders.js';
-import { roundQty } from './decimal.js';
+import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
+import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import { dictWith, dictWithout, emptyDict } from './dict.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
 import { wasProcessed } from './state.js';
@@ -8,11 +9,16 @@ import { rememberId } from './processed-ids.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
 // each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
+// Amounts are exact decimal strings. Logs written before exact money types hold JSON numbers there
+// (`| LegacyNumber`): the fold reads either as the exact decimal of its shortest form, so old logs replay.
+
+/** A JSON number in an amount field of an event written before exact money types; never written now. */
+export type LegacyNumber = number;
 
 export type WalEvent =
   | { type: 'engine.initialized'; epoch: string }
   | { type: 'command.processed'; commandId: string; userId: string | null; commandType: string | null; outcome: 'accepted' | 'rejected'; reason: string | null; atMs: number }
-  | { type: 'session.started'; userId: string; mode: Mode; capitalUsd: number; stopLossPct: number | null; horizonDeadlineMs: number | null; atMs: number }
+  | { type: 'session.started'; userId: string; mode: Mode; capitalUsd: Usd | LegacyNumber; stopLossPct: number | null; horizonDeadlineMs: number | null; atMs: number }
   | { type: 'session.stoploss_set'; userId: string; pct: number }
   | { type: 'session.horizon_set'; userId: string; deadlineMs: number }
   | { type: 'session.paused'; userId: string; paused: boolean }
@@ -25,11 +31,11 @@ export type WalEvent =
   | { type: 'order.planned'; order: Order }
   | { type: 'order.status'; clientOrderId: string; status: CoreOrderStatus; exchangeOrderId: string | null; filledQty: string; avgPrice: string; reason: string | null; atMs: number }
   | { type: 'order.cancel_requested'; clientOrderId: string }
-  | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: number; price: number; atMs: number }
+  | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: Qty | LegacyNumber; price: Price | LegacyNumber; atMs: number }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
   | { type: 'stop.status'; userId: string; symbol: string; clientAlgoId: string; status: 'active' | 'unknown' }
   | { type: 'stop.removed'; userId: string; symbol: string; clientAlgoId: string; reason: string }
-  | { type: 'position.adopted'; userId: string; symbol: string; qty: number; entryPrice: number; reason: string };
+  | { type: 'position.adopted'; userId: string; symbol: string; qty: Qty | LegacyNumber; entryPrice: Price | LegacyNumber; reason: string };
 
 export class StateCorruption extends Error {
   constructor(message: string) {
@@ -54,24 +60,39 @@ function withSession(state: DurableState, session: Session): DurableState {
   return { ...state, sessions: dictWith(state.sessions, session.userId, session) };
 }
 
-/** New position after a fill; realized PnL of the part that closed. */
+/**
+ * New position after a fill; realized PnL of the part that closed. Exact: quantities and PnL are sums and
+ * products of decimals; only the average entry price of a position added to is a quotient, kept at
+ * entryPriceScale decimals (half-even).
+ */
 export function applyFillToPosition(
-  position: { qty: number; entryPrice: number } | undefined,
-  signedQty: number,
-  price: number,
-): { qty: number; entryPrice: number; realizedPnlUsd: number } {
-  const qty = position?.qty ?? 0;
-  const entry = position?.entryPrice ?? 0;
-  const next = roundQty(qty + signedQty);
-  if (qty === 0 || Math.sign(qty) === Math.sign(signedQty)) {
-    const entryPrice = next === 0 ? 0 : (Math.abs(qty) * entry + Math.abs(signedQty) * price) / Math.abs(next);
-    return { qty: next, entryPrice, realizedPnlUsd: 0 };
+  position: { qty: Qty; entryPrice: Price } | undefined,
+  signedQty: Qty,
+  price: Price,
+): { qty: Qty; entryPrice: Price; realizedPnlUsd: Usd } {
+  const qty = position?.qty ?? zero;
+  const entry = position?.entryPrice ?? zero;
+  const next = add(qty, signedQty);
+  if (isZero(qty) || sign(qty) === sign(signedQty)) {
+    const cost = add(mul(abs(qty), entry), mul(abs(signedQty), price));
+    const entryPrice = isZero(next) ? zero : (div(cost, abs(next), entryPriceScale, 'half-even') as Price);
+    return { qty: next, entryPrice, realizedPnlUsd: zero };
   }
-  const closed = Math.min(Math.abs(qty), Math.abs(signedQty));
-  const realizedPnlUsd = closed * (price - entry) * Math.sign(qty);
-  if (next === 0) return { qty: 0, entryPrice: 0, realizedPnlUsd };
+  const closed = min(abs(qty), abs(signedQty));
+  const pnl = mul(closed, sub<Decimal>(price, entry)) as Usd;
+  const realizedPnlUsd = sign(qty) > 0 ? pnl : neg(pnl);
+  if (isZero(next)) return { qty: zero, entryPrice: zero, realizedPnlUsd };
   // Reduced but same side keeps the entry; flipped opens at the fill price.
-  return { qty: next, entryPrice: Math.sign(next) === Math.sign(qty) ? entry : price, realizedPnlUsd };
+  return { qty: next, entryPrice: sign(next) === sign(qty) ? entry : price, realizedPnlUsd };
+}
+
+/** An amount as logged (decimal string, or a number in old logs) as an exact decimal; null if it is neither. */
+function exactAmount<T extends Decimal>(value: T | LegacyNumber, parse: (v: string | number) => T): T | null {
+  try {
+    return parse(value);
+  } catch {
+    return null;
+  }
 }
 
 function retainTerminal(state: DurableState, clientOrderId: string, maxKept: number): DurableState {
@@ -103,13 +124,13 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         userId: event.userId,
         mode: event.mode,
         status: 'active',
-        capitalUsd: event.capitalUsd,
+        capitalUsd: toUsd(event.capitalUsd),
         stopLossPct: event.stopLossPct,
         horizonDeadlineMs: event.horizonDeadlineMs,
         paused: false,
         killSwitch: { engaged: false, reason: null, atMs: null },
         startedAtMs: event.atMs,
-        realizedPnlUsd: 0,
+        realizedPnlUsd: zero,
         // A closed session is flat by construction; carry nothing over.
         positions: emptyDict(),
         intents: emptyDict(),
@@ -133,7 +154,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'session.closed': {
       const session = requireSession(state, event.userId);
-      const open = Object.values(session.positions).filter((p) => p.qty !== 0);
+      const open = Object.values(session.positions).filter((p) => !isZero(p.qty));
       if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
       return withSession(state, { ...session, status: 'closed', positions: emptyDict() });
     }
@@ -186,11 +207,13 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'fill': {
       const session = requireSession(state, event.userId);
-      if (!(event.qty > 0) || !(event.price > 0)) throw new StateCorruption(`bad fill ${event.qty}@${event.price}`);
-      const signed = event.side === 'BUY' ? event.qty : -event.qty;
-      const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
+      const qty = exactAmount(event.qty, toQty);
+      const price = exactAmount(event.price, toPrice);
+      if (qty === null || price === null || sign(qty) <= 0 || sign(price) <= 0) throw new StateCorruption(`bad fill ${event.qty}@${event.price}`);
+      const signed = event.side === 'BUY' ? qty : neg(qty);
+      const result = applyFillToPosition(session.positions[event.symbol], signed, price);
       const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
-      return withSession(state, { ...session, positions, realizedPnlUsd: session.realizedPnlUsd + result.realizedPnlUsd });
+      return withSession(state, { ...session, positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) });
     }
 
     case 'stop.planned': {
@@ -215,7 +238,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'position.adopted': {
       const session = requireSession(state, event.userId);
-      const positions = dictWith(session.positions, event.symbol, { qty: event.qty, entryPrice: event.entryPrice });
+      const positions = dictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
       return withSession(state, { ...session, positions });
     }
   }

@@ -1,21 +1,31 @@
 import type { DecisionContext } from './context.js';
-import { snapToStep } from './decimal.js';
+import type { Price, Qty, Usd } from '../model/decimal.js';
+import { abs, add, div, entryPriceScale, isZero, lte, max, mul, neg, sign, snapToStep, sub, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { terminalOrderStatuses } from '../model/orders.js';
 
+// Exposure sums and the limit check are exact decimals: a target exactly at the limit is allowed, one a
+// hair above it is cut, whatever float noise the quotes' arithmetic would have had.
+
+/** The price a quantity is valued at for the limit: the higher of bid and ask (quotes arrive as numbers; their shortest form is the exchange's decimal). */
+export function limitPrice(quote: { bid: number; ask: number }): Price {
+  return toPrice(Math.max(quote.bid, quote.ask));
+}
+
 /** Exposure of the user's other symbols: positions plus open entry orders, valued at the touch. */
-function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): number {
+function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): Usd {
   const session = ctx.durable.sessions[userId];
-  let total = 0;
-  const price = (s: string, fallback: number): number => {
+  let total: Usd = zero;
+  const price = (s: string, fallback: Price): Price => {
     const q = ctx.market.quotes[s];
-    return q ? Math.max(q.bid, q.ask) : fallback;
+    return q ? limitPrice(q) : fallback;
   };
   for (const [s, p] of Object.entries(session?.positions ?? {})) {
-    if (s !== symbol && p.qty !== 0) total += Math.abs(p.qty) * price(s, p.entryPrice);
+    if (s !== symbol && !isZero(p.qty)) total = add(total, mul(abs(p.qty), price(s, p.entryPrice)) as Usd);
   }
   for (const o of Object.values(ctx.durable.orders)) {
     if (o.userId !== userId || o.symbol === symbol || o.purpose !== 'entry' || terminalOrderStatuses.has(o.status as never)) continue;
-    total += (Number(o.quantity) - Number(o.filledQty)) * price(o.symbol, Number(o.price ?? 0));
+    const remaining = sub(toQty(o.quantity), toQty(o.filledQty));
+    total = add(total, mul(remaining, price(o.symbol, o.price === null ? zero : toPrice(o.price))) as Usd);
   }
   return total;
 }
@@ -24,13 +34,14 @@ function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string):
  * The session's gross exposure limit (capital × maxLeverage) holds across symbols: a target that would take
  * the total above it is cut to what is left, toward zero on the step grid.
  */
-export function capToExposureLimit(ctx: DecisionContext, userId: string, symbol: string, target: number, quote: { bid: number; ask: number }, filters: { stepSize: string }): number {
+export function capToExposureLimit(ctx: DecisionContext, userId: string, symbol: string, target: Qty, quote: { bid: number; ask: number }, filters: { stepSize: string }): Qty {
   const session = ctx.durable.sessions[userId];
-  if (!session || target === 0) return target;
-  const available = Math.max(0, session.capitalUsd * ctx.config.maxLeverage - otherExposureUsd(ctx, userId, symbol));
-  const price = Math.max(quote.bid, quote.ask);
-  if (Math.abs(target) * price <= available) return target;
-  const capped = Number(snapToStep(available / price, filters.stepSize, 'down'));
-  return target < 0 ? -capped : capped;
+  if (!session || isZero(target)) return target;
+  const limit = mul(session.capitalUsd, toDecimal(ctx.config.maxLeverage)) as Usd;
+  const available = max<Usd>(zero, sub(limit, otherExposureUsd(ctx, userId, symbol)));
+  const price = limitPrice(quote);
+  if (lte(mul(abs(target), price), available)) return target;
+  // Truncated quotient then snapped down: the capped quantity is never worth more than what is available.
+  const capped = toQty(snapToStep(div(available, price, entryPriceScale, 'toward-zero'), filters.stepSize, 'down'));
+  return sign(target) < 0 ? neg(capped) : capped;
 }
-

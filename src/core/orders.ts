@@ -7,7 +7,8 @@ import type { Lane } from '../model/lane.js';
 import type { PlannedOrder } from './planner.js';
 import { planFallback } from './planner.js';
 import { capToExposureLimit } from './exposure.js';
-import { compareDecimal, snapToStep } from './decimal.js';
+import type { Decimal, Price, Qty } from '../model/decimal.js';
+import { abs, add, compareDecimal, div, entryPriceScale, isDecimal, lt, mul, neg, sign, snapToStep, sub, toDecimal, toNumber, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Order } from './state.js';
 
 export const postOnlyWouldTakeCode = -5022;
@@ -101,18 +102,20 @@ export function requestCancel(ctx: DecisionContext, order: Order, lane: Lane): v
  * than we already know, or non-final after final) are ignored, so duplicate and reordered updates are safe.
  */
 export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: OrderSnapshot): void {
-  const known = Number(order.filledQty);
-  const executed = Number(snapshot.executedQty);
-  if (!Number.isFinite(executed) || executed < known - 1e-12) return;
+  if (!isDecimal(snapshot.executedQty)) return;
+  const known = toQty(order.filledQty);
+  const executed = toQty(snapshot.executedQty);
+  if (lt(executed, known)) return;
   if (isTerminal(order) && !terminalOrderStatuses.has(snapshot.status)) return;
-  const delta = executed - known;
-  if (delta > 1e-12) {
-    const price = (executed * Number(snapshot.avgPrice) - known * Number(order.avgPrice)) / delta;
-    if (!(price > 0)) throw new StateCorruption(`fill price ${price} for ${order.clientOrderId}`);
+  const delta = sub(executed, known);
+  const filled = sign(delta) > 0;
+  if (filled) {
+    const price = marginalPrice(order, snapshot, known, executed, delta);
+    if (price === null) throw new StateCorruption(`fill price ${snapshot.avgPrice} (was ${order.avgPrice}) for ${order.clientOrderId}`);
     ctx.emit({ type: 'fill', clientOrderId: order.clientOrderId, userId: order.userId, symbol: order.symbol, side: order.side, qty: delta, price, atMs: ctx.nowMs });
-    ctx.alert(order.userId, 'fill', `${order.side} ${Number(delta.toPrecision(12))} ${order.symbol} @ ${Number(price.toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`);
+    ctx.alert(order.userId, 'fill', `${order.side} ${delta} ${order.symbol} @ ${Number(toNumber(price).toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`);
   }
-  if (snapshot.status !== order.status || delta > 1e-12 || order.exchangeOrderId !== snapshot.exchangeOrderId) {
+  if (snapshot.status !== order.status || filled || order.exchangeOrderId !== snapshot.exchangeOrderId) {
     ctx.emit({
       type: 'order.status',
       clientOrderId: order.clientOrderId,
@@ -124,6 +127,17 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
       atMs: ctx.nowMs,
     });
   }
+}
+
+/**
+ * Price of the newly executed part, from cumulative averages: (executed × avg − known × knownAvg) / delta, at
+ * entryPriceScale decimals. Null when an average is not a decimal or the result is not positive.
+ */
+function marginalPrice(order: Order, snapshot: OrderSnapshot, known: Qty, executed: Qty, delta: Qty): Price | null {
+  if (!isDecimal(snapshot.avgPrice) || !isDecimal(order.avgPrice)) return null;
+  const cost = sub<Decimal>(mul(executed, toDecimal(snapshot.avgPrice)), mul(known, toDecimal(order.avgPrice)));
+  const price = div(cost, delta, entryPriceScale, 'half-even') as Price;
+  return sign(price) > 0 ? price : null;
 }
 
 function markRejected(ctx: DecisionContext, order: Order, reason: string): void {
@@ -147,11 +161,12 @@ function mayEnter(ctx: DecisionContext, userId: string): boolean {
  */
 function sizeFallback(ctx: DecisionContext, rejected: Order, fallback: PlannedOrder, quote: { bid: number; ask: number }, filters: SymbolFilters): PlannedOrder | null {
   if (rejected.purpose !== 'entry') return fallback;
-  const current = ctx.durable.sessions[rejected.userId]?.positions[rejected.symbol]?.qty ?? 0;
-  const signed = rejected.side === 'BUY' ? Number(rejected.quantity) : -Number(rejected.quantity);
-  const capped = capToExposureLimit(ctx, rejected.userId, rejected.symbol, current + signed, quote, filters);
-  const quantity = snapToStep(Math.abs(capped - current), filters.stepSize, 'down');
-  if (compareDecimal(quantity, filters.minQty) < 0 || Number(quantity) * Number(fallback.price) < Number(filters.minNotional)) return null;
+  const current = ctx.durable.sessions[rejected.userId]?.positions[rejected.symbol]?.qty ?? zero;
+  const signed = rejected.side === 'BUY' ? toQty(rejected.quantity) : neg(toQty(rejected.quantity));
+  const capped = capToExposureLimit(ctx, rejected.userId, rejected.symbol, add(current, signed), quote, filters);
+  const quantity = snapToStep(abs(sub(capped, current)), filters.stepSize, 'down');
+  const notional = fallback.price === null ? zero : mul(toQty(quantity), toPrice(fallback.price));
+  if (compareDecimal(quantity, filters.minQty) < 0 || lt(notional, toUsd(filters.minNotional))) return null;
   return { ...fallback, quantity: compareDecimal(quantity, fallback.quantity) < 0 ? quantity : fallback.quantity };
 }
 

@@ -1,6 +1,7 @@
 import type { Side } from '../model/orders.js';
 import type { SymbolFilters } from '../model/market.js';
-import { compareDecimal, snapToStep } from './decimal.js';
+import type { Qty, Usd } from '../model/decimal.js';
+import { abs, compareDecimal, isZero, lt, mul, neg, sign, snapToStep, sub, toDecimal, toNumber, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Order } from './state.js';
 
 // Signals → target position → order plan. Every price and quantity leaving here is a decimal string on
@@ -16,17 +17,20 @@ export interface Touch {
   ask: number;
 }
 
-/** Target quantity for a weight: |weight| × capital × leverage at mid, snapped toward zero. */
-export function targetQuantity(weight: number, capitalUsd: number, maxLeverage: number, touch: Touch, filters: SymbolFilters): number {
+/**
+ * Target quantity for a weight: |weight| × capital × leverage at mid, snapped toward zero. The ratio is a float
+ * estimate (weights are floats); the step grid makes the result an exact Qty.
+ */
+export function targetQuantity(weight: number, capitalUsd: Usd, maxLeverage: number, touch: Touch, filters: SymbolFilters): Qty {
   const mid = (touch.bid + touch.ask) / 2;
-  const qty = Number(snapToStep((Math.abs(weight) * capitalUsd * maxLeverage) / mid, filters.stepSize, 'down'));
-  return weight < 0 ? -qty : qty;
+  const qty = toQty(snapToStep((Math.abs(weight) * toNumber(capitalUsd) * maxLeverage) / mid, filters.stepSize, 'down'));
+  return weight < 0 ? neg(qty) : qty;
 }
 
-function qtyWithinFilters(qty: number, filters: SymbolFilters, maxQty: string, step: string): string | null {
+function qtyWithinFilters(qty: Qty, filters: SymbolFilters, maxQty: string, step: string): string | null {
   let text = snapToStep(qty, step, 'down');
-  if (compareDecimal(text, maxQty) > 0) text = snapToStep(Number(maxQty), step, 'down');
-  if (compareDecimal(text, filters.minQty) < 0 || Number(text) === 0) return null;
+  if (compareDecimal(text, maxQty) > 0) text = snapToStep(toDecimal(maxQty), step, 'down');
+  if (compareDecimal(text, filters.minQty) < 0 || compareDecimal(text, '0') === 0) return null;
   return text;
 }
 
@@ -34,22 +38,22 @@ function qtyWithinFilters(qty: number, filters: SymbolFilters, maxQty: string, s
  * Post-only (GTX) order at the touch that moves `currentQty` toward `targetQty`. A flip (long → short) first
  * closes the position with a reduce-only order; the next signal opens the other side.
  */
-export function planTowardTarget(symbol: string, currentQty: number, targetQty: number, touch: Touch, filters: SymbolFilters): PlanResult {
-  const target = snapToStep(Math.abs(targetQty), filters.stepSize, 'down');
-  const targetText = targetQty < 0 && Number(target) !== 0 ? `-${target}` : target;
-  const flips = currentQty !== 0 && targetQty !== 0 && Math.sign(currentQty) !== Math.sign(targetQty);
-  const goal = flips ? 0 : targetQty;
-  const delta = goal - currentQty;
-  if (Math.abs(delta) < 1e-12) return { kind: 'skip', reason: 'already at target', targetQty: targetText };
-  const reducing = Math.abs(goal) < Math.abs(currentQty) && (goal === 0 || Math.sign(goal) === Math.sign(currentQty));
-  const side: Side = delta > 0 ? 'BUY' : 'SELL';
+export function planTowardTarget(symbol: string, currentQty: Qty, targetQty: Qty, touch: Touch, filters: SymbolFilters): PlanResult {
+  const target = snapToStep(abs(targetQty), filters.stepSize, 'down');
+  const targetText = sign(targetQty) < 0 && compareDecimal(target, '0') !== 0 ? `-${target}` : target;
+  const flips = !isZero(currentQty) && !isZero(targetQty) && sign(currentQty) !== sign(targetQty);
+  const goal: Qty = flips ? zero : targetQty;
+  const delta = sub(goal, currentQty);
+  if (isZero(delta)) return { kind: 'skip', reason: 'already at target', targetQty: targetText };
+  const reducing = lt(abs(goal), abs(currentQty)) && (isZero(goal) || sign(goal) === sign(currentQty));
+  const side: Side = sign(delta) > 0 ? 'BUY' : 'SELL';
   const price = side === 'BUY' ? snapToStep(touch.bid, filters.tickSize, 'down') : snapToStep(touch.ask, filters.tickSize, 'up');
-  const quantity = qtyWithinFilters(Math.abs(delta), filters, filters.maxQty, filters.stepSize);
-  if (quantity === null) return { kind: 'skip', reason: `change ${Math.abs(delta)} below minimum quantity ${filters.minQty}`, targetQty: targetText };
+  const quantity = qtyWithinFilters(abs(delta), filters, filters.maxQty, filters.stepSize);
+  if (quantity === null) return { kind: 'skip', reason: `change ${abs(delta)} below minimum quantity ${filters.minQty}`, targetQty: targetText };
   // Reduce-only orders are exempt from MIN_NOTIONAL on Binance; entries are not.
-  const notional = Number(quantity) * Number(price);
-  if (!reducing && notional < Number(filters.minNotional)) {
-    return { kind: 'skip', reason: `notional ${notional.toFixed(2)} below minimum ${filters.minNotional}`, targetQty: targetText };
+  const notional = mul(toQty(quantity), toPrice(price));
+  if (!reducing && lt(notional, toUsd(filters.minNotional))) {
+    return { kind: 'skip', reason: `notional ${toNumber(notional).toFixed(2)} below minimum ${filters.minNotional}`, targetQty: targetText };
   }
   return {
     kind: 'order',
@@ -67,13 +71,13 @@ export function planFallback(rejected: PlannedOrder, touch: Touch, filters: Symb
 }
 
 /** Market reduce-only order closing a position; sized up so no dust is left (reduce-only caps it). */
-export function planFlatten(symbol: string, positionQty: number, filters: SymbolFilters): PlannedOrder | null {
-  if (positionQty === 0) return null;
-  let quantity = snapToStep(Math.abs(positionQty), filters.marketStepSize, 'up');
-  if (compareDecimal(quantity, filters.marketMaxQty) > 0) quantity = snapToStep(Number(filters.marketMaxQty), filters.marketStepSize, 'down');
+export function planFlatten(symbol: string, positionQty: Qty, filters: SymbolFilters): PlannedOrder | null {
+  if (isZero(positionQty)) return null;
+  let quantity = snapToStep(abs(positionQty), filters.marketStepSize, 'up');
+  if (compareDecimal(quantity, filters.marketMaxQty) > 0) quantity = snapToStep(toDecimal(filters.marketMaxQty), filters.marketStepSize, 'down');
   return {
     symbol,
-    side: positionQty > 0 ? 'SELL' : 'BUY',
+    side: sign(positionQty) > 0 ? 'SELL' : 'BUY',
     type: 'MARKET',
     quantity,
     price: null,

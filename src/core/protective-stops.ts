@@ -1,6 +1,7 @@
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import type { DecisionContext } from './context.js';
-import { snapToStep } from './decimal.js';
+import type { Decimal, Price, Usd } from '../model/decimal.js';
+import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { Session } from './state.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
@@ -19,16 +20,18 @@ function wantsStops(ctx: DecisionContext, session: Session): boolean {
 function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): { side: 'BUY' | 'SELL'; triggerPrice: string } | null {
   const position = session.positions[symbol];
   const filters = ctx.market.filters[symbol];
-  if (!position || position.qty === 0 || !filters || session.stopLossPct === null) return null;
-  const lossBudgetUsd = (session.capitalUsd * session.stopLossPct) / 100 + session.realizedPnlUsd;
-  if (lossBudgetUsd <= 0) return null; // already breached: the MTM rule flattens
-  const perSymbolUsd = lossBudgetUsd / heldCount;
-  if (position.qty > 0) {
-    const trigger = position.entryPrice - perSymbolUsd / position.qty;
-    if (trigger <= Number(filters.tickSize)) return null;
+  if (!position || isZero(position.qty) || !filters || session.stopLossPct === null) return null;
+  const lossBudgetUsd = add(movePoint(mul(session.capitalUsd, toDecimal(session.stopLossPct)) as Usd, -2), session.realizedPnlUsd);
+  if (sign(lossBudgetUsd) <= 0) return null; // already breached: the MTM rule flattens
+  // How far the price may move against this position: its share of the budget per unit held. Truncated, so
+  // the trigger lands nearer the entry (toward safety), as does the snap to the tick grid below.
+  const distance = div(lossBudgetUsd, mul(toDecimal(heldCount), abs(position.qty)), entryPriceScale, 'toward-zero') as Price;
+  if (sign(position.qty) > 0) {
+    const trigger = sub(position.entryPrice, distance);
+    if (lte(trigger, toPrice(filters.tickSize))) return null;
     return { side: 'SELL', triggerPrice: snapToStep(trigger, filters.tickSize, 'up') }; // rounded toward safety
   }
-  const trigger = position.entryPrice + perSymbolUsd / -position.qty;
+  const trigger = add(position.entryPrice, distance);
   return { side: 'BUY', triggerPrice: snapToStep(trigger, filters.tickSize, 'down') };
 }
 
@@ -46,7 +49,7 @@ const sweepKey = (userId: string): string => `${userId}:sweep`;
 export function maintainProtectiveStops(ctx: DecisionContext): void {
   for (const original of Object.values(ctx.durable.sessions)) {
     if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
-    const held = Object.keys(original.positions).filter((s) => original.positions[s]?.qty !== 0);
+    const held = Object.keys(original.positions).filter((s) => { const p = original.positions[s]; return p !== undefined && !isZero(p.qty); });
     for (const symbol of Object.keys(original.protectiveStops)) {
       const session = ctx.durable.sessions[original.userId] ?? original;
       if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
@@ -58,8 +61,9 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
         const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
         if (!ideal) continue;
         if (current) {
-          const drift = Math.abs(Number(current.triggerPrice) - Number(ideal.triggerPrice)) / Number(ideal.triggerPrice);
-          if (current.side === ideal.side && drift * 10_000 < ctx.config.protectiveStopMoveBps) continue;
+          // Exact: |current − ideal| / ideal < moveBps / 10 000.
+          const drift = movePoint(abs(sub<Decimal>(toDecimal(current.triggerPrice), toDecimal(ideal.triggerPrice))), 4);
+          if (current.side === ideal.side && lt(drift, mul(toDecimal(ctx.config.protectiveStopMoveBps), toDecimal(ideal.triggerPrice)))) continue;
           removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
         }
         const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];
@@ -77,7 +81,7 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
     const lastCheck = ctx.market.lastStopCheckAtMs[original.userId];
     const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(original.userId)];
     const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
-    const exposed = sweeping || Object.keys(now.protectiveStops).length > 0 || Object.values(now.positions).some((p) => p.qty !== 0);
+    const exposed = sweeping || Object.keys(now.protectiveStops).length > 0 || Object.values(now.positions).some((p) => !isZero(p.qty));
     // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
     const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
     if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {

@@ -1,5 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { OrderStatus, Side } from '../model/orders.js';
+import type { Price, Qty, Usd } from '../model/decimal.js';
+import { toPrice, toQty, toUsd } from '../model/decimal.js';
 import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
 
@@ -11,9 +13,9 @@ export interface ProcessedGeneration {
 export type Mode = 'paper' | 'live';
 
 export interface Position {
-  /** Signed quantity: > 0 long, < 0 short. */
-  qty: number;
-  entryPrice: number;
+  /** Signed quantity: > 0 long, < 0 short. Exact (a decimal string), as are all amounts of durable state. */
+  qty: Qty;
+  entryPrice: Price;
 }
 
 export interface ProtectiveStop {
@@ -35,7 +37,7 @@ export interface Session {
   userId: string;
   mode: Mode;
   status: 'active' | 'stopping' | 'closed';
-  capitalUsd: number;
+  capitalUsd: Usd;
   /** Loss from capital, in percent, that triggers flatten + kill switch; null = none. */
   stopLossPct: number | null;
   /** UTC wall-clock ms after which the session is flattened; null = none. */
@@ -43,7 +45,7 @@ export interface Session {
   paused: boolean;
   killSwitch: KillSwitch;
   startedAtMs: number;
-  realizedPnlUsd: number;
+  realizedPnlUsd: Usd;
   positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;
@@ -160,9 +162,24 @@ export function emptyMarketState(bootAtMs: number, filters: Readonly<Record<stri
   };
 }
 
-/** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts. */
-function reviveSession(session: Session): Session {
-  return { ...session, positions: dictFrom(session.positions), intents: dictFrom(session.intents), protectiveStops: dictFrom(session.protectiveStops) };
+/** Snapshots written before exact money types hold amounts as JSON numbers; either form reads back exact. */
+type LegacyAmounts<T> = { [K in keyof T]: T[K] extends Qty | Price | Usd ? T[K] | number : T[K] };
+
+function revivePosition(position: LegacyAmounts<Position>): Position {
+  return { qty: toQty(position.qty), entryPrice: toPrice(position.entryPrice) };
+}
+
+/** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts and its amounts as exact decimals. */
+function reviveSession(session: LegacyAmounts<Omit<Session, 'positions'>> & { positions: Record<string, LegacyAmounts<Position>> }): Session {
+  const positions = Object.entries(session.positions).map(([symbol, p]): [string, Position] => [symbol, revivePosition(p)]);
+  return {
+    ...session,
+    capitalUsd: toUsd(session.capitalUsd),
+    realizedPnlUsd: toUsd(session.realizedPnlUsd),
+    positions: dictFrom(positions),
+    intents: dictFrom(session.intents),
+    protectiveStops: dictFrom(session.protectiveStops),
+  };
 }
 
 /**

@@ -4,8 +4,13 @@ import { valuePosition, valueSession } from './mtm.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
 import type { SessionSummary } from '../contract/session-summary.js';
+import { isZero, toNumber } from '../model/decimal.js';
 
-/** What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at bid/ask. */
+/**
+ * What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at
+ * bid/ask. Computed exactly, then shown as numbers (toNumber at this edge): the summary is for display, and its
+ * readers (dashboard, bot) keep the number contract of src/contract/session-summary.ts unchanged.
+ */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {
   const valuation = valueSession(session, ctx.market);
   const openOrders = Object.values(ctx.durable.orders)
@@ -15,7 +20,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     userId: session.userId,
     mode: session.mode,
     status: session.status,
-    capitalUsd: session.capitalUsd,
+    capitalUsd: toNumber(session.capitalUsd),
     stopLossPct: session.stopLossPct,
     horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
     paused: session.paused,
@@ -23,11 +28,26 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
     positions: Object.fromEntries(
       Object.entries(session.positions)
-        .filter(([, p]) => p.qty !== 0)
-        .map(([symbol, p]) => [symbol, { ...p, ...(valuePosition(p, ctx.market.quotes[symbol]) ?? { exitPrice: null, unrealizedPnlUsd: null, notionalUsd: null }) }]),
+        .filter(([, p]) => !isZero(p.qty))
+        .map(([symbol, p]) => {
+          const value = valuePosition(p, ctx.market.quotes[symbol]);
+          return [
+            symbol,
+            {
+              qty: toNumber(p.qty),
+              entryPrice: toNumber(p.entryPrice),
+              exitPrice: value ? toNumber(value.exitPrice) : null,
+              unrealizedPnlUsd: value ? toNumber(value.unrealizedPnlUsd) : null,
+              notionalUsd: value ? toNumber(value.notionalUsd) : null,
+            },
+          ];
+        }),
     ),
-    realizedPnlUsd: session.realizedPnlUsd,
-    ...valuation,
+    realizedPnlUsd: toNumber(session.realizedPnlUsd),
+    equityUsd: toNumber(valuation.equityUsd),
+    unrealizedPnlUsd: toNumber(valuation.unrealizedPnlUsd),
+    unpricedSymbols: valuation.unpricedSymbols,
+    grossExposureUsd: toNumber(valuation.grossExposureUsd),
     openOrders,
   };
 }
@@ -46,7 +66,7 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
 export function sampleEquity(ctx: DecisionContext): void {
   for (const session of Object.values(ctx.durable.sessions)) {
     if (session.status === 'closed') continue;
-    const holding = Object.values(session.positions).some((p) => p.qty !== 0);
+    const holding = Object.values(session.positions).some((p) => !isZero(p.qty));
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs[session.userId];
     if (last === undefined || ctx.nowMs - last >= periodMs) publishEquity(ctx, session);

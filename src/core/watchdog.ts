@@ -6,6 +6,7 @@ import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQue
 import { planFlatten } from './planner.js';
 import type { Order, Session } from './state.js';
 import { publishEquity } from './summary.js';
+import { isZero, toNumber } from '../model/decimal.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -23,7 +24,7 @@ function openOrdersByUser(ctx: DecisionContext): Map<string, Order[]> {
 }
 
 function heldSymbols(session: Session, orders: readonly Order[]): Set<string> {
-  const symbols = new Set(Object.entries(session.positions).filter(([, p]) => p.qty !== 0).map(([s]) => s));
+  const symbols = new Set(Object.entries(session.positions).filter(([, p]) => !isZero(p.qty)).map(([s]) => s));
   for (const order of orders) symbols.add(order.symbol);
   return symbols;
 }
@@ -78,7 +79,7 @@ export function enforceFlat(ctx: DecisionContext): void {
       if (order.purpose !== 'flatten') requestCancel(ctx, order, 'priority');
     }
     for (const [symbol, position] of Object.entries(session.positions)) {
-      if (position.qty === 0) continue;
+      if (isZero(position.qty)) continue;
       if (open.some((o) => o.symbol === symbol && o.purpose === 'flatten')) continue;
       if (recentlyRejectedFlatten(ctx, session.userId, symbol)) continue;
       const filters = ctx.market.filters[symbol];
@@ -86,14 +87,15 @@ export function enforceFlat(ctx: DecisionContext): void {
       if (planned) placeOrder(ctx, session.userId, planned);
     }
     const current = ctx.durable.sessions[session.userId];
-    const flat = current !== undefined && Object.values(current.positions).every((p) => p.qty === 0);
+    const flat = current !== undefined && Object.values(current.positions).every((p) => isZero(p.qty));
     const stillOpen = Object.values(ctx.durable.orders).some((o) => o.userId === session.userId && !isTerminal(o));
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
       const closed = ctx.durable.sessions[session.userId];
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
-        ctx.answer(current.stopCommandId, session.userId, { commandType: 'session.stop', status: 'done', result: { realizedPnlUsd: current.realizedPnlUsd } });
+        // A number for display, as in the session summary: the bot and the dashboard read it so.
+        ctx.answer(current.stopCommandId, session.userId, { commandType: 'session.stop', status: 'done', result: { realizedPnlUsd: toNumber(current.realizedPnlUsd) } });
       }
     }
   }

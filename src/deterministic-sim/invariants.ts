@@ -1,7 +1,8 @@
 import { commandSchema } from '../contract/commands.js';
 import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
-import { valueSession } from '../core/mtm.js';
+import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
+import { eq, gt, isZero, toNumber, toQty, zero } from '../model/decimal.js';
 import { isTerminal } from '../core/orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
@@ -53,13 +54,13 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       if (!session) continue;
       // Exposure: every open entry plus every position, at the touch, within capital × leverage.
       let gross = 0;
-      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(p.qty) * (d.state.market.quotes[s]?.ask ?? p.entryPrice);
+      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(toNumber(p.qty)) * (d.state.market.quotes[s]?.ask ?? toNumber(p.entryPrice));
       for (const o of Object.values(d.state.durable.orders)) {
         if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)) gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
       }
       const detail = (): string =>
         JSON.stringify({ positions: session.positions, entries: Object.values(d.state.durable.orders).filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)).map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]), asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])) });
-      check(gross <= session.capitalUsd * config.maxLeverage * exposureTolerance, `exposure ${gross.toFixed(2)} above ${session.capitalUsd * config.maxLeverage} for ${session.userId}: ${detail()}`);
+      check(gross <= toNumber(session.capitalUsd) * config.maxLeverage * exposureTolerance, `exposure ${gross.toFixed(2)} above ${toNumber(session.capitalUsd) * config.maxLeverage} for ${session.userId}: ${detail()}`);
     }
   };
 }
@@ -129,14 +130,14 @@ function positionsMatch(world: World): void {
   for (const session of Object.values(durable.sessions)) {
     const key = paperCredentials(session.userId).apiKey;
     for (const symbol of world.symbols) {
-      const ours = session.positions[symbol]?.qty ?? 0;
-      const theirs = world.exchange.position(key, symbol);
-      check(Math.abs(ours - theirs) < 1e-9, `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
-      if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(theirs === 0, `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
+      const ours = session.positions[symbol]?.qty ?? zero;
+      const theirs = toQty(world.exchange.positionAmt(key, symbol));
+      check(eq(ours, theirs), `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
+      if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(isZero(theirs), `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
     }
     if (session.status !== 'closed' && !session.killSwitch.engaged && session.stopLossPct !== null) {
       const { equityUsd } = valueSession(session, world.engine.current.market);
-      check(equityUsd > session.capitalUsd * (1 - session.stopLossPct / 100), `${session.userId} breached its stop-loss without a flatten`);
+      check(gt(equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `${session.userId} breached its stop-loss without a flatten`);
     }
   }
 }

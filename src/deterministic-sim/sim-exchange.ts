@@ -5,7 +5,7 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { PositionSnapshot } from '../model/positions.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
-import { formatUnits } from '../paper-exchange/decimal.js';
+import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';
 import type { ExchangeListener, SimOrder } from '../paper-exchange/matching.js';
 import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
@@ -86,9 +86,14 @@ export class SimExchange {
   }
 
   position(accountKey: string, symbol: string): number {
+    return Number(this.positionAmt(accountKey, symbol));
+  }
+
+  /** The signed position as the exchange writes it: an exact decimal string. */
+  positionAmt(accountKey: string, symbol: string): string {
     const rules = this.rules.get(symbol);
     const pos = this.matching.account(accountKey).positions.get(symbol);
-    return rules && pos ? Number(formatUnits(pos.qtyUnits, rules.qtyScale)) : 0;
+    return rules && pos ? formatUnits(pos.qtyUnits, rules.qtyScale) : '0';
   }
 
   account(accountKey: string): ExchangeAccount {
@@ -186,7 +191,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
     },
     async getPositions(): Promise<PositionSnapshot[]> {
         return [...exchange.rules.keys()]
-          .map((symbol) => ({ symbol, positionAmt: String(exchange.position(accountKey, symbol)), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
+          .map((symbol) => ({ symbol, positionAmt: exchange.positionAmt(accountKey, symbol), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
           .filter((p) => Number(p.positionAmt) !== 0);
       },
       async getOpenOrders(): Promise<OrderSnapshot[]> {

@@ -1,5 +1,6 @@
 import type { Input } from '../core/decide.js';
 import { isTerminal } from '../core/orders.js';
+import { eq, isZero, toQty, zero } from '../model/decimal.js';
 import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
 import { performEffect } from '../engine/perform-effect.js';
@@ -162,7 +163,7 @@ async function stillBusy(world: World): Promise<boolean> {
   return (
     (await world.log.pendingCommandCount()) > 0 ||
     Object.values(durable.orders).some((o) => !isTerminal(o)) ||
-    Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => p.qty !== 0))) ||
+    Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty)))) ||
     // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
     Object.values(durable.sessions).some(
       (s) =>
@@ -171,6 +172,6 @@ async function stillBusy(world: World): Promise<boolean> {
           JSON.stringify(Object.values(s.protectiveStops).map((p) => p.clientAlgoId).sort()),
     ) ||
     // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
-    Object.values(durable.sessions).some((s) => world.symbols.some((sym) => Math.abs((s.positions[sym]?.qty ?? 0) - exchange.position(paperCredentials(s.userId).apiKey, sym)) > 1e-9))
+    Object.values(durable.sessions).some((s) => world.symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))))
   );
 }

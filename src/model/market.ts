@@ -13,7 +13,11 @@ export interface SymbolFilters {
   minNotional: string; // MIN_NOTIONAL.notional
 }
 
-/** The best bid/ask of one symbol (the bookTicker stream). */
+/**
+ * The best bid/ask of one symbol (the bookTicker stream). Numbers, as the adapters parse them from Binance's
+ * decimal strings; the core reads each as the exact decimal of its shortest form (toPrice), which is that
+ * string for any price with up to 15 significant digits.
+ */
 export interface BookTicker {
   symbol: string;
   bid: number;

@@ -1,7 +1,7 @@
 // Conditional orders through Binance's Algo Service (since 2025-12, STOP_MARKET & co. are placed with
 // POST /fapi/v1/algoOrder, not /fapi/v1/order). Only what a protective stop needs: CONDITIONAL STOP_MARKET,
 // closePosition or a reduce-only quantity, triggered on the contract price (here: the touch).
-import { formatUnits, parseDecimal } from './decimal.js';
+import { formatUnits, parseDecimal } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import type { MatchingEngine, SimSide } from './matching.js';
 import type { SymbolMarket } from './price-process.js';

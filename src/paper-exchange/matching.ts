@@ -1,6 +1,6 @@
 // Matching and accounting: one-way position mode, one account per API key, fills against the
 // synthetic touch (any size fills at the touch; resting orders fill in full at their limit).
-import { absBigint, minBigint, unitsToNumber } from './decimal.js';
+import { absBigint, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';

@@ -1,7 +1,7 @@
 // Turns POST /fapi/v1/order params into a validated order, with Binance's error codes for each filter.
 // All filter arithmetic is on scaled integers (see decimal.ts).
 import { randomBytes } from 'node:crypto';
-import { formatUnits, parseDecimal } from './decimal.js';
+import { formatUnits, parseDecimal } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import type { NewOrderInput, SimSide, SimTimeInForce } from './matching.js';
 import type { SymbolMarket } from './price-process.js';

@@ -1,7 +1,7 @@
 // Binance USDⓈ-M futures exchange simulator: REST + WebSocket on one port, with injectable faults.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatUnits } from './decimal.js';
+import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';

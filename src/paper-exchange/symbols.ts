@@ -1,5 +1,5 @@
 // Symbol catalogue and the exact-integer filter rules derived from it.
-import { decimalPlaces, mustParseDecimal } from './decimal.js';
+import { decimalPlaces, mustParseDecimal } from '../model/decimal.js';
 import type { SimSymbolSpec } from './types.js';
 
 // Values mirror Binance's real USDⓈ-M filters closely enough that adapter rounding code is exercised.

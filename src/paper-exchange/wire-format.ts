@@ -1,5 +1,5 @@
 // Binance USDⓈ-M JSON shapes: decimals as strings, field names as the real API spells them.
-import { formatUnits } from './decimal.js';
+import { formatUnits } from '../model/decimal.js';
 import type { ExecutionType, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import { isTerminal } from '../../src/core/orders.js';
+import { toQty } from '../../src/model/decimal.js';
 import type { DurableState } from '../../src/core/state.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { replayLog } from '../../src/engine/engine.js';
@@ -85,7 +86,7 @@ describe('audit C: state survives SIGKILL', () => {
     for (const userId of ['c1', 'c2', 'c3']) {
       for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
         const exchangeQty = f.sim.position(paperCredentials(userId).apiKey, symbol);
-        expect(after.sessions[userId]?.positions[symbol]?.qty ?? 0, `${userId} ${symbol}`).toBeCloseTo(exchangeQty, 9);
+        expect(after.sessions[userId]?.positions[symbol]?.qty ?? '0', `${userId} ${symbol}`).toBe(toQty(exchangeQty)); // exact: the simulator's number is its decimal's shortest form
       }
     }
     expect(after.sessions.c1?.positions.BTCUSDT?.qty).toBe(before.sessions.c1?.positions.BTCUSDT?.qty);

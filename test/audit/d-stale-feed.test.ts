@@ -40,7 +40,7 @@ describe('audit D: stale market data flattens and blocks entries', () => {
     expect(session?.killSwitch.engaged).toBe(true);
     expect(session?.killSwitch.reason).toContain('stale_feed');
     await waitFor('flat on the exchange', () => h.sim.position(paperCredentials(user).apiKey, 'BTCUSDT') === 0);
-    await waitFor('flat in the engine', () => h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty === 0);
+    await waitFor('flat in the engine', () => h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty === '0'); // canonical decimal: exactly zero
     const flatten = h.sim.orders().filter((o) => o.accountKey === paperCredentials(user).apiKey && o.reduceOnly && o.type === 'MARKET');
     expect(flatten.length).toBe(1);
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandSchema, commandTypes, parseCommand } from '../../src/contract/commands.js';
 import { wasProcessed } from '../../src/core/state.js';
+import { toQty } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, replies, snapshotOf, testConfig, withConfig } from './fixtures.js';
 
 // Commands: validation at the edge of the core, dead letters, permissions, and the unknown-outcome protocol.
@@ -166,7 +167,7 @@ describe('decide on bad deliveries', () => {
     const retry = d.command({ id: 'start-1', userId: 'u', type: 'session.start', capitalUsd: 5_000 }, 1, '2-0');
     expect(retry.ack).toEqual(['2-0']);
     expect(retry.wal).toEqual([]);
-    expect(d.state.durable.sessions.u?.capitalUsd).toBe(1_000);
+    expect(d.state.durable.sessions.u?.capitalUsd).toBe('1000');
   });
 });
 
@@ -270,7 +271,7 @@ describe('orders with unknown outcomes', () => {
     const order = d.order(id);
     d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'found', order: snapshotOf(order, 'FILLED', order.quantity, '3000') } });
     expect(d.order(id).status).toBe('FILLED');
-    expect(d.state.durable.sessions.u?.positions.ETHUSDT?.qty).toBe(Number(order.quantity));
+    expect(d.state.durable.sessions.u?.positions.ETHUSDT?.qty).toBe(toQty(order.quantity));
   });
 
   it('a -5022 post-only reject falls back once, under a new id, to a bounded IOC', () => {

@@ -7,6 +7,7 @@ import { foldEvents } from '../../src/core/events.js';
 import type { Effect } from '../../src/core/outputs.js';
 import type { OutboundEvent } from '../../src/contract/outbound.js';
 import type { DurableState, EngineState, Order } from '../../src/core/state.js';
+import { toPrice, toQty, toUsd } from '../../src/model/decimal.js';
 import { emptyDurableState, emptyMarketState } from '../../src/core/state.js';
 import { dictWith } from '../../src/core/dict.js';
 import type { SymbolFilters } from '../../src/model/market.js';
@@ -166,8 +167,8 @@ export function stateWithPositions(opts: {
   const nowMs = opts.nowMs ?? T0;
   const events: WalEvent[] = [
     { type: 'engine.initialized', epoch: nowMs.toString(36) },
-    { type: 'session.started', userId, mode: 'paper', capitalUsd: opts.capitalUsd, stopLossPct: opts.stopLossPct ?? null, horizonDeadlineMs: opts.horizonDeadlineMs ?? null, atMs: nowMs },
-    ...opts.positions.map((p): WalEvent => ({ type: 'position.adopted', userId, symbol: p.symbol, qty: p.qty, entryPrice: p.entryPrice, reason: 'test' })),
+    { type: 'session.started', userId, mode: 'paper', capitalUsd: toUsd(opts.capitalUsd), stopLossPct: opts.stopLossPct ?? null, horizonDeadlineMs: opts.horizonDeadlineMs ?? null, atMs: nowMs },
+    ...opts.positions.map((p): WalEvent => ({ type: 'position.adopted', userId, symbol: p.symbol, qty: toQty(p.qty), entryPrice: toPrice(p.entryPrice), reason: 'test' })),
   ];
   const durable: DurableState = foldEvents(emptyDurableState(), events, opts.config ?? testConfig);
   return { durable, market: emptyMarketState(nowMs, opts.filters ?? testFilters) };

@@ -4,7 +4,8 @@ import { parseCommand } from '../../src/contract/commands.js';
 import type { Decision } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
 import { foldEvents } from '../../src/core/events.js';
-import { valueSession } from '../../src/core/mtm.js';
+import { stopLossLevelUsd, valueSession } from '../../src/core/mtm.js';
+import { gt, isZero } from '../../src/model/decimal.js';
 import { isTerminal } from '../../src/core/orders.js';
 import type { DurableState, Order } from '../../src/core/state.js';
 import { emptyDurableState, wasProcessed } from '../../src/core/state.js';
@@ -113,7 +114,7 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
     const mine = open.filter((o) => o.userId === session.userId);
     if (session.status === 'closed') {
       // A closed session is flat and has nothing working.
-      expect(Object.values(session.positions).filter((p) => p.qty !== 0)).toEqual([]);
+      expect(Object.values(session.positions).filter((p) => !isZero(p.qty))).toEqual([]);
       expect(mine).toEqual([]);
       continue;
     }
@@ -129,7 +130,7 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
         if (order.purpose !== 'flatten' && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) expect(order.cancelRequested).toBe(true);
       }
       for (const [symbol, position] of Object.entries(session.positions)) {
-        if (position.qty === 0) continue;
+        if (isZero(position.qty)) continue;
         // ...and every held symbol has a flatten working, unless one was just rejected (retried after a pause).
         const flattening = mine.some((o) => o.symbol === symbol && o.purpose === 'flatten');
         const backingOff = Object.values(durable.orders).some(
@@ -146,7 +147,7 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
       if (valuation.unpricedSymbols.length > 0) {
         for (const s of valuation.unpricedSymbols) expect(d.nowMs - (market.feedStartedAtMs[s] ?? Number.NaN)).toBeLessThanOrEqual(d.config.staleFeedMs);
       }
-      else if (session.stopLossPct !== null) expect(valuation.equityUsd).toBeGreaterThan(session.capitalUsd * (1 - session.stopLossPct / 100));
+      else if (session.stopLossPct !== null) expect(gt(valuation.equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `equity ${valuation.equityUsd}`).toBe(true);
     }
   }
 }
@@ -211,7 +212,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
     const snap = (e: ExchangeOrder) => snapshotOf(order, e.status as OrderStatus, e.qty.toFixed(decimalsOf(step)), e.qty > 0 ? String(e.notional / e.qty) : '0', d.nowMs);
     /** Executes up to `qty` in total; a reduce-only order cannot execute beyond the position it reduces. */
     const execute = (from: ExchangeOrder, qty: number, final: 'keep' | 'fill'): ExchangeOrder => {
-      const position = d.state.durable.sessions[order.userId]?.positions[order.symbol]?.qty ?? 0;
+      const position = Number(d.state.durable.sessions[order.userId]?.positions[order.symbol]?.qty ?? 0);
       const reducible = order.side === 'BUY' ? Math.max(0, -position) : Math.max(0, position);
       const cap = order.reduceOnly ? Math.min(total, from.qty + reducible) : total;
       const target = Math.max(from.qty, Math.min(cap, qty));
@@ -366,8 +367,8 @@ function run(steps: Step[], seen: Record<string, number>): void {
       case 'reconcile': {
         const session = d.state.durable.sessions[s.u];
         const positions = Object.entries(session?.positions ?? {})
-          .filter(([, p]) => p.qty !== 0)
-          .map(([symbol, p]) => ({ symbol, positionAmt: String(s.agree ? p.qty : 0), entryPrice: String(p.entryPrice) }));
+          .filter(([, p]) => !isZero(p.qty))
+          .map(([symbol, p]) => ({ symbol, positionAmt: s.agree ? p.qty : '0', entryPrice: p.entryPrice }));
         d.step({ kind: 'reconcile', userId: s.u, positions, requestedAtMs: d.nowMs });
         break;
       }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareDecimal, isMultipleOf, snapToStep } from '../../src/core/decimal.js';
+import { abs, compareDecimal, isMultipleOf, snapToStep, sub, toQty, toUsd } from '../../src/model/decimal.js';
 import type { PlannedOrder } from '../../src/core/planner.js';
 import { planFallback, planFlatten, planTowardTarget, targetQuantity } from '../../src/core/planner.js';
 import type { SymbolFilters } from '../../src/model/market.js';
@@ -90,13 +90,15 @@ describe('planner: rounding never exceeds a filter', () => {
           // Positions are on the step grid, or (adopted from the exchange) any 1e-9-rounded amount.
           const magnitude = Math.abs(rawCurrent);
           const current = onGrid ? Math.sign(rawCurrent) * Number(snapToStep(magnitude, filters.stepSize, 'down')) : magnitude < 1e-6 ? 0 : Math.round(rawCurrent * 1e9) / 1e9;
-          const target = targetQuantity(weight, capital, 1, touch, filters);
+          const targetQty = targetQuantity(weight, toUsd(capital), 1, touch, filters);
+          const target = Number(targetQty);
           // The target is on the grid, has the weight's sign, and never exceeds capital × |weight| at mid.
           expect(isMultipleOf(snapToStep(Math.abs(target), filters.stepSize, 'down'), filters.stepSize)).toBe(true);
           expect(target === 0 || Math.sign(target) === Math.sign(weight)).toBe(true);
           expect(Math.abs(target) * ((touch.bid + touch.ask) / 2)).toBeLessThanOrEqual(Math.abs(weight) * capital * (1 + 1e-9));
 
-          const plan = planTowardTarget('XUSDT', current, target, touch, filters);
+          const currentQty = toQty(current);
+          const plan = planTowardTarget('XUSDT', currentQty, targetQty, touch, filters);
           if (plan.kind === 'skip') return;
           orders += 1;
           const o = plan.order;
@@ -106,13 +108,14 @@ describe('planner: rounding never exceeds a filter', () => {
           expect(o.price).toBe(o.side === 'BUY' ? snapToStep(touch.bid, filters.tickSize, 'down') : snapToStep(touch.ask, filters.tickSize, 'up'));
           expect(Math.abs(Number(o.price) - (o.side === 'BUY' ? touch.bid : touch.ask))).toBeLessThan(Number(filters.tickSize) / 1_000);
           // Moves toward the target and never past it (a flip stops at flat).
-          const goal = current !== 0 && target !== 0 && Math.sign(current) !== Math.sign(target) ? 0 : target;
+          const flips = current !== 0 && target !== 0 && Math.sign(current) !== Math.sign(target);
+          const goal = flips ? 0 : target;
           expect(o.side).toBe(goal > current ? 'BUY' : 'SELL');
-          expect(Number(o.quantity)).toBeLessThanOrEqual(Math.abs(goal - current) + 1e-9);
+          expect(compareDecimal(o.quantity, abs(sub(flips ? toQty(0) : targetQty, currentQty)))).toBeLessThanOrEqual(0);
           if (o.reduceOnly) {
             reduces += 1;
             expect(o.purpose).toBe('reduce');
-            expect(Number(o.quantity)).toBeLessThanOrEqual(Math.abs(current) + 1e-9);
+            expect(compareDecimal(o.quantity, abs(currentQty))).toBeLessThanOrEqual(0);
             expect(o.side).toBe(current > 0 ? 'SELL' : 'BUY');
           } else {
             expect(o.purpose).toBe('entry');
@@ -127,20 +130,20 @@ describe('planner: rounding never exceeds a filter', () => {
 
   it('closes first, reduce-only, when the target flips sides', () => {
     const filters = makeFilters('XUSDT', { tickSize: '0.1', minNotional: '5' });
-    const long = planTowardTarget('XUSDT', 0.5, -0.3, { bid: 100, ask: 100.1 }, filters);
+    const long = planTowardTarget('XUSDT', toQty('0.5'), toQty('-0.3'), { bid: 100, ask: 100.1 }, filters);
     expect(long).toMatchObject({ kind: 'order', targetQty: '-0.300', order: { side: 'SELL', quantity: '0.500', reduceOnly: true, purpose: 'reduce', price: '100.1', timeInForce: 'GTX' } });
-    const short = planTowardTarget('XUSDT', -0.5, 0.3, { bid: 100, ask: 100.1 }, filters);
+    const short = planTowardTarget('XUSDT', toQty('-0.5'), toQty('0.3'), { bid: 100, ask: 100.1 }, filters);
     expect(short).toMatchObject({ kind: 'order', order: { side: 'BUY', quantity: '0.500', reduceOnly: true, purpose: 'reduce', price: '100.0' } });
     // A reduce below MIN_NOTIONAL is still sent (reduce-only is exempt); the same size as an entry is not.
-    expect(planTowardTarget('XUSDT', 0.01, 0, { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '0.010', reduceOnly: true } });
-    expect(planTowardTarget('XUSDT', 0, 0.01, { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/notional/) });
+    expect(planTowardTarget('XUSDT', toQty('0.01'), toQty('0'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '0.010', reduceOnly: true } });
+    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.01'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/notional/) });
   });
 
   it('caps at maxQty and skips below minQty', () => {
     const filters = makeFilters('XUSDT', { tickSize: '0.1', minQty: '0.010', maxQty: '2.000', minNotional: '5' });
-    expect(planTowardTarget('XUSDT', 0, 5, { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '2.000' } });
-    expect(planTowardTarget('XUSDT', 0, 0.009, { bid: 1_000, ask: 1_000.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/minimum quantity/) });
-    expect(planTowardTarget('XUSDT', 1, 1, { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: 'already at target' });
+    expect(planTowardTarget('XUSDT', toQty('0'), toQty('5'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '2.000' } });
+    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.009'), { bid: 1_000, ask: 1_000.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/minimum quantity/) });
+    expect(planTowardTarget('XUSDT', toQty('1'), toQty('1'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: 'already at target' });
   });
 });
 
@@ -194,14 +197,14 @@ describe('flatten', () => {
       fc.property(filtersArb, fc.integer({ min: 1, max: 10_000_000 }), fc.constantFrom(1, -1), fc.boolean(), (filters, units, sign, offGrid) => {
         const step = Number(filters.stepSize);
         const qty = sign * (offGrid ? Math.round(units * step * 1.37 * 1e9) / 1e9 : Number(snapToStep(units * step, filters.stepSize, 'down')));
-        const plan = planFlatten('XUSDT', qty, filters);
+        const plan = planFlatten('XUSDT', toQty(qty), filters);
         expect(plan).toMatchObject({ symbol: 'XUSDT', side: qty > 0 ? 'SELL' : 'BUY', type: 'MARKET', price: null, timeInForce: null, reduceOnly: true, purpose: 'flatten' });
         const quantity = plan?.quantity ?? '';
         expect(isMultipleOf(quantity, filters.marketStepSize)).toBe(true);
         expect(compareDecimal(quantity, filters.marketMaxQty)).toBeLessThanOrEqual(0);
         if (Math.abs(qty) <= Number(filters.marketMaxQty)) {
           // The whole position, no dust: at least its size and less than one step more.
-          expect(Number(quantity)).toBeGreaterThanOrEqual(Math.abs(qty) - 1e-9);
+          expect(compareDecimal(quantity, abs(toQty(qty)))).toBeGreaterThanOrEqual(0);
           expect(Number(quantity)).toBeLessThan(Math.abs(qty) + step);
         } else {
           expect(quantity).toBe(filters.marketMaxQty);
@@ -213,9 +216,9 @@ describe('flatten', () => {
 
   it('known cases', () => {
     const filters = makeFilters('XUSDT', { marketMaxQty: '100' });
-    expect(planFlatten('XUSDT', -0.25, filters)).toMatchObject({ side: 'BUY', type: 'MARKET', quantity: '0.250', reduceOnly: true, purpose: 'flatten' });
-    expect(planFlatten('XUSDT', 0.0015, filters)).toMatchObject({ side: 'SELL', quantity: '0.002' });
-    expect(planFlatten('XUSDT', 250, filters)).toMatchObject({ side: 'SELL', quantity: '100.000' });
-    expect(planFlatten('XUSDT', 0, filters)).toBeNull();
+    expect(planFlatten('XUSDT', toQty('-0.25'), filters)).toMatchObject({ side: 'BUY', type: 'MARKET', quantity: '0.250', reduceOnly: true, purpose: 'flatten' });
+    expect(planFlatten('XUSDT', toQty('0.0015'), filters)).toMatchObject({ side: 'SELL', quantity: '0.002' });
+    expect(planFlatten('XUSDT', toQty('250'), filters)).toMatchObject({ side: 'SELL', quantity: '100.000' });
+    expect(planFlatten('XUSDT', toQty('0'), filters)).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Input } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
-import { isMultipleOf, snapToStep } from '../../src/core/decimal.js';
+import { isMultipleOf, snapToStep, toQty } from '../../src/model/decimal.js';
 import type { EngineState } from '../../src/core/state.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import { CoreDriver, T0, eventsOf, placed, replies, stateWithPositions, testConfig, testFilters, withQuote } from './fixtures.js';
@@ -156,7 +156,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
 
   it('counts realized losses: a flat-ish book with realized PnL below the stop still breaches', () => {
     const d = withPosition('long', 10_000, 5, 60_000);
-    const qty = d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0;
+    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
     expect(qty).toBeGreaterThan(0);
     // Realize a 6% loss on a reduce, then hold the rest at a price with no further loss.
     d.tick('BTCUSDT', 60_000, 60_000.1);
@@ -165,7 +165,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     expect(reduce).toBeDefined();
     const lossPrice = 60_000 - 600 / Number(reduce?.quantity);
     d.fill(reduce?.clientOrderId ?? '', lossPrice);
-    expect(d.state.durable.sessions.u?.realizedPnlUsd).toBeCloseTo(-600, 6);
+    expect(Number(d.state.durable.sessions.u?.realizedPnlUsd)).toBeCloseTo(-600, 6); // the loss price itself is a float estimate
     const decision = d.timer(1_000);
     expect(d.state.durable.sessions.u?.killSwitch.reason).toBe('stop_loss');
     expect(placed(decision)[0]?.order).toMatchObject({ type: 'MARKET', reduceOnly: true, side: 'SELL' });
@@ -215,7 +215,7 @@ describe('stale feed', () => {
     expect(decision.outbound.some((o) => o.type === 'alert' && o.kind === 'stale_feed')).toBe(true);
 
     d.fill(flatten[0]?.order.clientOrderId ?? '', 60_000);
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe(0);
+    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0');
     // The feed is back, but the kill switch stays: no entry order for this user.
     d.tick('BTCUSDT', 60_000, 60_000.1);
     const again = d.command({ id: 'route-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
@@ -242,7 +242,7 @@ describe('stale feed', () => {
 describe('session.stop', () => {
   it('replies accepted, flattens on the priority lane, and closes with done once the fills are in', () => {
     const d = withPosition('long', 10_000, 50, 60_000);
-    const qty = d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0;
+    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(replies(stop).map((r) => [r.commandId, r.status])).toEqual([['stop', 'accepted']]);
     expect(d.state.durable.sessions.u?.status).toBe('stopping');
@@ -334,14 +334,14 @@ describe('exposure limit', () => {
 describe('boot reconciliation', () => {
   it('adopts the exchange position, and reports an open order the log does not know', () => {
     const d = withPosition('long', 10_000, 50, 60_000);
-    const qty = d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0;
+    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
     const decision = d.step({
       kind: 'reconcile',
       userId: 'u',
-      positions: [{ symbol: 'BTCUSDT', positionAmt: String(qty / 2), entryPrice: '60000' }],
+      positions: [{ symbol: 'BTCUSDT', positionAmt: toQty(qty / 2), entryPrice: '60000' }],
       openOrders: [{ clientOrderId: 'someone-else', exchangeOrderId: '9', symbol: 'BTCUSDT', side: 'SELL', status: 'NEW', origQty: '1', executedQty: '0', avgPrice: '0', updateTime: 0 }],
     });
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBeCloseTo(qty / 2, 9);
+    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe(toQty(qty / 2));
     const alerts = decision.outbound.flatMap((o) => (o.type === 'alert' ? [o.message] : []));
     expect(alerts.some((m) => m.includes('someone-else'))).toBe(true);
     expect(alerts.some((m) => m.includes('corrected'))).toBe(true);

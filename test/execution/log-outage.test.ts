@@ -63,8 +63,8 @@ describe('a log outage', () => {
     await waitFor('engine position equals the exchange', async () => {
       await h.service.settle();
       const theirs = h.sim.position(key, 'SOLUSDT');
-      const ours = sessions['outage-user']?.positions.SOLUSDT?.qty ?? 0;
-      return Math.abs(theirs - (h.service.engine.current.durable.sessions['outage-user']?.positions.SOLUSDT?.qty ?? ours)) < 1e-9 ? true : undefined;
+      const ours = Number(sessions['outage-user']?.positions.SOLUSDT?.qty ?? 0);
+      return Number(h.service.engine.current.durable.sessions['outage-user']?.positions.SOLUSDT?.qty ?? ours) === theirs ? true : undefined;
     }, 10_000);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimalPlaces, formatUnits, parseDecimal } from '../../src/paper-exchange/decimal.js';
+import { decimalPlaces, formatUnits, parseDecimal } from '../../src/model/decimal.js';
 
 describe('simulator decimal helpers', () => {
   it('parses exactly at a scale, allowing only zero digits beyond it', () => {

@@ -1,0 +1,353 @@
+// The project's one decimal module. Money (prices, quantities, fees, PnL) is exact: a canonical decimal
+// string (branded Qty / Price / Usd) computed with bigint fixed-point arithmetic, never a float compared with
+// an epsilon. Strings keep WAL events and snapshots plain JSON and make replay exact. The same module holds
+// the grid snapping for what goes to the exchange and the paper exchange's integer-unit helpers.
+
+declare const decimalBrand: unique symbol;
+declare const unitBrand: unique symbol;
+
+/** A canonical decimal string: no exponent, no leading zeros, no trailing fractional zeros, no "-0". */
+export type Decimal = string & { readonly [decimalBrand]: true };
+/** A quantity of the base asset (signed for positions: > 0 long, < 0 short). */
+export type Qty = Decimal & { readonly [unitBrand]: 'Qty' };
+/** A price in the quote asset (USDT) per unit. */
+export type Price = Decimal & { readonly [unitBrand]: 'Price' };
+/** An amount of USD(T): capital, PnL, fees, notional, equity. */
+export type Usd = Decimal & { readonly [unitBrand]: 'Usd' };
+
+/**
+ * Decimals kept by a division whose result is stored (average entry prices, a fill's marginal price). 12 is
+ * far finer than any tick (Binance ticks are >= 1e-8), so the error it adds to PnL is below 1e-12 × quantity,
+ * far below a cent, while stored strings stay bounded in length over any number of fills.
+ */
+export const entryPriceScale = 12;
+
+/** toward-zero truncates; half-even (banker's rounding) is unbiased over many averages; floor/ceil are directed. */
+export type DivRounding = 'half-even' | 'toward-zero' | 'floor' | 'ceil';
+
+interface Fixed {
+  units: bigint;
+  scale: number;
+}
+
+const decimalSyntax = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-]?)\.(\d+)(?:[eE]([+-]?\d+))?$/;
+/** Exponents beyond this are not amounts but garbage; refusing them bounds the work and the string length. */
+const maxExponent = 400;
+
+function parseFixed(text: string): Fixed {
+  const m = decimalSyntax.exec(text);
+  if (!m) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
+  const sign = m[1] ?? m[5] ?? '';
+  const whole = m[2] ?? '0';
+  const frac = m[3] ?? m[6] ?? '';
+  const exponent = Number(m[4] ?? m[7] ?? '0');
+  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > maxExponent) throw new Error(`decimal exponent out of range: ${text}`);
+  let units = BigInt(whole + frac);
+  let scale = frac.length - exponent;
+  if (scale < 0) {
+    units *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { units: sign === '-' ? -units : units, scale };
+}
+
+function formatFixed({ units, scale }: Fixed): Decimal {
+  let u = units;
+  let s = scale;
+  while (s > 0 && u % 10n === 0n) {
+    u /= 10n;
+    s -= 1;
+  }
+  const negative = u < 0n;
+  const digits = (negative ? -u : u).toString().padStart(s + 1, '0');
+  const whole = digits.slice(0, digits.length - s);
+  const text = s > 0 ? `${whole}.${digits.slice(digits.length - s)}` : whole;
+  return (negative ? `-${text}` : text) as Decimal;
+}
+
+function rescale(x: Fixed, scale: number): bigint {
+  return x.units * 10n ** BigInt(scale - x.scale);
+}
+
+function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
+  const x = parseFixed(a);
+  const y = parseFixed(b);
+  const scale = Math.max(x.scale, y.scale);
+  return [rescale(x, scale), rescale(y, scale), scale];
+}
+
+/**
+ * The exact decimal of `value`: a decimal string (plain or exponent notation, as Binance or an old log wrote
+ * it) or a finite number, taken as its shortest round-trip form (0.1 → "0.1", 1e-7 → "0.0000001"). Throws on
+ * anything else (NaN, Infinity, "", "abc", "0x10").
+ */
+export function toDecimal(value: string | number): Decimal {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    return formatFixed(parseFixed(String(value)));
+  }
+  return formatFixed(parseFixed(value));
+}
+
+export const toQty = (value: string | number): Qty => toDecimal(value) as Qty;
+export const toPrice = (value: string | number): Price => toDecimal(value) as Price;
+export const toUsd = (value: string | number): Usd => toDecimal(value) as Usd;
+
+/** True when `text` parses as a decimal (see toDecimal). */
+export function isDecimal(text: string): boolean {
+  try {
+    parseFixed(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const zero = '0' as Qty & Price & Usd;
+
+export function add<T extends Decimal>(a: T, b: T): T {
+  const [x, y, scale] = aligned(a, b);
+  return formatFixed({ units: x + y, scale }) as T;
+}
+
+export function sub<T extends Decimal>(a: T, b: T): T {
+  const [x, y, scale] = aligned(a, b);
+  return formatFixed({ units: x - y, scale }) as T;
+}
+
+export function sum<T extends Decimal>(values: readonly T[]): T {
+  return values.reduce((total, v) => add(total, v), zero as unknown as T);
+}
+
+export function neg<T extends Decimal>(a: T): T {
+  const x = parseFixed(a);
+  return formatFixed({ units: -x.units, scale: x.scale }) as T;
+}
+
+export function abs<T extends Decimal>(a: T): T {
+  return (a.startsWith('-') ? a.slice(1) : a) as T;
+}
+
+/** Exact product; the result's unit is the caller's to name (e.g. Qty × Price → Usd: `mul(q, p) as Usd`). */
+export function mul(a: Decimal, b: Decimal): Decimal {
+  const x = parseFixed(a);
+  const y = parseFixed(b);
+  return formatFixed({ units: x.units * y.units, scale: x.scale + y.scale });
+}
+
+function divRound(n: bigint, d: bigint, rounding: DivRounding): bigint {
+  const q = n / d; // truncates toward zero
+  const r = n - q * d;
+  if (r === 0n) return q;
+  const negative = n < 0n !== d < 0n;
+  switch (rounding) {
+    case 'toward-zero':
+      return q;
+    case 'floor':
+      return negative ? q - 1n : q;
+    case 'ceil':
+      return negative ? q : q + 1n;
+    case 'half-even': {
+      const twice = 2n * (r < 0n ? -r : r);
+      const dAbs = d < 0n ? -d : d;
+      const away = twice > dAbs || (twice === dAbs && q % 2n !== 0n);
+      return away ? (negative ? q - 1n : q + 1n) : q;
+    }
+  }
+}
+
+/** a / b with `scale` decimals, rounded as asked (an exact quotient is returned as is). Throws on b = 0. */
+export function div(a: Decimal, b: Decimal, scale: number, rounding: DivRounding): Decimal {
+  const x = parseFixed(a);
+  const y = parseFixed(b);
+  if (y.units === 0n) throw new Error(`division by zero: ${a} / ${b}`);
+  // a/b = (xu / 10^xs) / (yu / 10^ys); scaled by 10^scale: xu × 10^(scale + ys − xs) / yu.
+  const shift = scale + y.scale - x.scale;
+  const n = shift >= 0 ? x.units * 10n ** BigInt(shift) : x.units;
+  const d = shift >= 0 ? y.units : y.units * 10n ** BigInt(-shift);
+  return formatFixed({ units: divRound(n, d, rounding), scale });
+}
+
+/** a × 10^places, exact (movePoint(x, -2) divides by 100 for percentages). */
+export function movePoint<T extends Decimal>(a: T, places: number): T {
+  const x = parseFixed(a);
+  return places >= 0 ? (formatFixed({ units: x.units * 10n ** BigInt(places), scale: x.scale }) as T) : (formatFixed({ units: x.units, scale: x.scale - places }) as T);
+}
+
+/** Rounds to `scale` decimals (for display-free storage bounds); exact values with fewer decimals are unchanged. */
+export function round<T extends Decimal>(a: T, scale: number, rounding: DivRounding): T {
+  return div(a, '1' as Decimal, scale, rounding) as T;
+}
+
+export function cmp(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  const [x, y] = aligned(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export const eq = (a: Decimal, b: Decimal): boolean => cmp(a, b) === 0;
+export const lt = (a: Decimal, b: Decimal): boolean => cmp(a, b) < 0;
+export const lte = (a: Decimal, b: Decimal): boolean => cmp(a, b) <= 0;
+export const gt = (a: Decimal, b: Decimal): boolean => cmp(a, b) > 0;
+export const gte = (a: Decimal, b: Decimal): boolean => cmp(a, b) >= 0;
+
+/** Canonical strings make zero exactly "0". */
+export const isZero = (a: Decimal): boolean => parseFixed(a).units === 0n;
+
+export function sign(a: Decimal): -1 | 0 | 1 {
+  const u = parseFixed(a).units;
+  return u < 0n ? -1 : u > 0n ? 1 : 0;
+}
+
+export const min = <T extends Decimal>(a: T, b: T): T => (cmp(a, b) <= 0 ? a : b);
+export const max = <T extends Decimal>(a: T, b: T): T => (cmp(a, b) >= 0 ? a : b);
+
+/** Lossy: for display, and for ratios that become orders only after snapping to the grid. */
+export function toNumber(a: Decimal): number {
+  return Number(a);
+}
+
+// ---- The symbol grid: what goes to the exchange is an exact multiple of tick/step size ----
+
+function decimalsOf(step: string): number {
+  const dot = step.indexOf('.');
+  if (dot < 0) return 0;
+  return step.length - dot - 1 - (/0*$/.exec(step.slice(dot + 1))?.[0].length ?? 0);
+}
+
+function toScaled(value: string, decimals: number): bigint {
+  const negative = value.startsWith('-');
+  const body = negative ? value.slice(1) : value;
+  const [whole = '0', frac = ''] = body.split('.');
+  const padded = (frac + '0'.repeat(decimals)).slice(0, decimals);
+  const scaled = BigInt(whole + padded);
+  return negative ? -scaled : scaled;
+}
+
+function fromScaled(scaled: bigint, decimals: number): string {
+  const negative = scaled < 0n;
+  const abs = negative ? -scaled : scaled;
+  const digits = abs.toString().padStart(decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - decimals);
+  const frac = decimals > 0 ? digits.slice(digits.length - decimals) : '';
+  const text = frac.length > 0 ? `${whole}.${frac}` : whole;
+  return negative && abs !== 0n ? `-${text}` : text;
+}
+
+/** Number → exact decimal string with at most `decimals` places (no exponent notation). */
+function numberToPlain(value: number, decimals: number): string {
+  if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+  // toFixed with a few guard digits then truncation keeps 0.1+0.2 style noise out of the grid snap.
+  return value.toFixed(Math.min(decimals + 9, 100));
+}
+
+export type Rounding = 'down' | 'up';
+
+/**
+ * Snaps a non-negative value to a multiple of `step`, rounding toward zero ('down') or away ('up'), as a
+ * decimal string with the step's decimals. A Decimal is snapped exactly. A number is an estimate (a ratio such
+ * as capital × weight / price): values within float noise of a grid point (see tolerance) snap to it, so noise
+ * never costs a whole step; the grid makes the result exact.
+ */
+export function snapToStep(value: number | Decimal, step: string, rounding: Rounding): string {
+  if (typeof value === 'string') return snapDecimal(value, step, rounding);
+  if (value < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
+  const decimals = Math.max(decimalsOf(step), 0);
+  const guard = decimals + 9;
+  const stepScaled = toScaled(step, guard);
+  if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
+  const valueScaled = toScaled(numberToPlain(value, decimals), guard);
+  // Float noise is a few ulps of the value (~2.2e-16 relative): allow 10 guard units or 2e-14 of the value,
+  // whichever is larger, still far below half a step for any realistic price or quantity.
+  const relativeUnits = BigInt(Math.ceil(value * 2e-14 * 10 ** guard));
+  const tolerance = relativeUnits > 10n ? relativeUnits : 10n;
+  let units = valueScaled / stepScaled;
+  const remainder = valueScaled - units * stepScaled;
+  if (remainder > 0n) {
+    if (stepScaled - remainder <= tolerance) units += 1n; // just under a grid point: float noise
+    else if (rounding === 'up' && remainder > tolerance) units += 1n;
+  }
+  return fromScaled(units * stepScaled / 10n ** BigInt(guard - decimals), decimals);
+}
+
+function snapDecimal(value: Decimal, step: string, rounding: Rounding): string {
+  if (sign(value) < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
+  const x = parseFixed(value);
+  const decimals = Math.max(decimalsOf(step), x.scale);
+  const stepScaled = toScaled(step, decimals);
+  if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
+  const valueScaled = rescale(x, decimals);
+  let units = valueScaled / stepScaled;
+  if (rounding === 'up' && units * stepScaled !== valueScaled) units += 1n;
+  const stepDecimals = decimalsOf(step);
+  return fromScaled(units * stepScaled / 10n ** BigInt(decimals - stepDecimals), stepDecimals);
+}
+
+/** True when `value` (decimal string) is an exact multiple of `step`. */
+export function isMultipleOf(value: string, step: string): boolean {
+  const decimals = Math.max(decimalsOf(step), decimalsOf(value.includes('.') ? value : `${value}.0`));
+  const stepScaled = toScaled(step, decimals);
+  return stepScaled > 0n && toScaled(value, decimals) % stepScaled === 0n;
+}
+
+/** Compares two plain decimal strings (exchange filters, order quantities) exactly. */
+export function compareDecimal(a: string, b: string): number {
+  return cmp(toDecimal(a), toDecimal(b));
+}
+
+// ---- Integer units at a fixed scale (the paper exchange keeps prices and quantities as bigint counts of
+// 10^-scale so tick/step/notional checks never suffer float rounding) ----
+
+const plainDecimalPattern = /^-?\d+(\.\d+)?$/;
+
+/** Number of digits after the point in a decimal string ("0.10" -> 2, "1" -> 0). */
+export function decimalPlaces(text: string): number {
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+export type ParsedDecimal = { ok: true; units: bigint } | { ok: false; reason: 'malformed' | 'too_precise' };
+
+/**
+ * Parses `text` into integer units of 10^-scale. Extra fractional digits are allowed only if they
+ * are zeros ("1.500" at scale 2 is fine, "1.505" is too precise), matching how Binance treats them.
+ */
+export function parseDecimal(text: string, scale: number): ParsedDecimal {
+  if (!plainDecimalPattern.test(text)) return { ok: false, reason: 'malformed' };
+  const negative = text.startsWith('-');
+  const body = negative ? text.slice(1) : text;
+  const [intPart = '0', fracPart = ''] = body.split('.');
+  if (fracPart.length > scale && /[1-9]/.test(fracPart.slice(scale))) return { ok: false, reason: 'too_precise' };
+  const frac = fracPart.slice(0, scale).padEnd(scale, '0');
+  const units = BigInt(intPart + frac);
+  return { ok: true, units: negative ? -units : units };
+}
+
+/** Parses a decimal we control (config values); throws on anything that is not exact at `scale`. */
+export function mustParseDecimal(text: string, scale: number): bigint {
+  const parsed = parseDecimal(text, scale);
+  if (!parsed.ok) throw new Error(`invalid decimal "${text}" at scale ${scale}: ${parsed.reason}`);
+  return parsed.units;
+}
+
+/** Formats integer units of 10^-scale as a fixed-point string with exactly `scale` decimals. */
+export function formatUnits(units: bigint, scale: number): string {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+  const intPart = digits.slice(0, digits.length - scale);
+  const fracPart = digits.slice(digits.length - scale);
+  const sign = negative ? '-' : '';
+  return scale === 0 ? `${sign}${intPart}` : `${sign}${intPart}.${fracPart}`;
+}
+
+/** Lossy conversion for PnL/fee estimates only (never for validation). */
+export function unitsToNumber(units: bigint, scale: number): number {
+  return Number(units) / 10 ** scale;
+}
+
+export function minBigint(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+export function absBigint(a: bigint): bigint {
+  return a < 0n ? -a : a;
+}

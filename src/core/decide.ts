@@ -17,7 +17,7 @@ import type { Effect } from './outputs.js';
 import type { EngineState } from './state.js';
 import { wasProcessed } from './state.js';
 import { sampleEquity } from './summary.js';
-import { checkRiskRules, enforceFlat, maintainOrders } from './watchdog.js';
+import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
 // exchange effects and stream acknowledgements. No I/O, no clock, no randomness.

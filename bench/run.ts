@@ -76,14 +76,23 @@ async function engineRun(): Promise<Record<string, number>> {
   const log = await openRedisLog({ url: redisUrl, prefix: p });
   const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 10_000 });
   const marketData = connector.marketData();
-  const service = await startExecutionService({ log, paper: connector, marketData, config: defaultCoreConfig, logger: silentLogger(), watchdogPeriodMs: 1_000, commandBlockMs: 50 });
+  const service = await startExecutionService({
+    log,
+    paper: connector,
+    marketData,
+    config: defaultCoreConfig,
+    logger: silentLogger(),
+    watchdogPeriodMs: 1_000,
+    commandBlockMs: 50,
+  });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
 
   // 1. Throughput: commands appended to Redis → decided → WAL + reply committed → acked.
   const users = 50;
   let cursor = await log.lastOutboundId();
-  for (let u = 0; u < users; u += 1) await log.appendCommand(JSON.stringify({ id: `start-${u}`, userId: `u${u}`, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
+  for (let u = 0; u < users; u += 1)
+    await log.appendCommand(JSON.stringify({ id: `start-${u}`, userId: `u${u}`, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
   let seen = 0;
   while (seen < users) {
     const r = await countFinalReplies(log, cursor);
@@ -92,7 +101,11 @@ async function engineRun(): Promise<Record<string, number>> {
     await new Promise((res) => setTimeout(res, 20));
   }
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: commandCount }, (_, i) => log.appendCommand(JSON.stringify({ id: `sl-${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }))));
+  await Promise.all(
+    Array.from({ length: commandCount }, (_, i) =>
+      log.appendCommand(JSON.stringify({ id: `sl-${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) })),
+    ),
+  );
   seen = 0;
   while (seen < commandCount) {
     const r = await countFinalReplies(log, cursor);
@@ -106,15 +119,32 @@ async function engineRun(): Promise<Record<string, number>> {
   //    stuck in flight for slowExchangeMs. Latency = append of session.stop → flatten order at the exchange.
   sim.faults.forcePostOnlyReject = true;
   const stoppers = Array.from({ length: stopSamples }, (_, i) => `u${i}`);
-  await log.appendCommand(JSON.stringify({ id: 'sig-fill', userId: 'signals', type: 'signals.route', userIds: stoppers, signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] }));
+  await log.appendCommand(
+    JSON.stringify({ id: 'sig-fill', userId: 'signals', type: 'signals.route', userIds: stoppers, signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] }),
+  );
   for (;;) {
-    if (stoppers.every((u) => sim.position(paperCredentials(u).apiKey, 'BTCUSDT') !== 0) && stoppers.every((u) => (service.engine.current.durable.sessions[u]?.positions.BTCUSDT?.qty ?? 0) !== 0)) break;
+    if (
+      stoppers.every((u) => sim.position(paperCredentials(u).apiKey, 'BTCUSDT') !== 0) &&
+      stoppers.every((u) => (service.engine.current.durable.sessions[u]?.positions.BTCUSDT?.qty ?? 0) !== 0)
+    )
+      break;
     await new Promise((res) => setTimeout(res, 20));
   }
   sim.faults.forcePostOnlyReject = false;
   sim.faults.latencyMs = slowExchangeMs;
   const busy = Array.from({ length: users - stopSamples }, (_, i) => `u${i + stopSamples}`);
-  await log.appendCommand(JSON.stringify({ id: 'sig-slow', userId: 'signals', type: 'signals.route', userIds: busy, signals: [{ symbol: 'ETHUSDT', weight: 0.3 }, { symbol: 'SOLUSDT', weight: 0.3 }] }));
+  await log.appendCommand(
+    JSON.stringify({
+      id: 'sig-slow',
+      userId: 'signals',
+      type: 'signals.route',
+      userIds: busy,
+      signals: [
+        { symbol: 'ETHUSDT', weight: 0.3 },
+        { symbol: 'SOLUSDT', weight: 0.3 },
+      ],
+    }),
+  );
   await new Promise((res) => setTimeout(res, 200));
   const latencies: number[] = [];
   for (const u of stoppers) {
@@ -154,7 +184,15 @@ async function replayRun(): Promise<Record<string, number>> {
   for (let i = 0; i < replayEvents; i += batch) {
     const wal: string[] = [];
     for (let j = 0; j < batch; j += 1) {
-      const e: WalEvent = { type: 'command.processed', commandId: `c-${i + j}`, userId: 'u', commandType: 'status', outcome: 'accepted', reason: null, atMs: i + j };
+      const e: WalEvent = {
+        type: 'command.processed',
+        commandId: `c-${i + j}`,
+        userId: 'u',
+        commandType: 'status',
+        outcome: 'accepted',
+        reason: null,
+        atMs: i + j,
+      };
       wal.push(JSON.stringify(e));
     }
     await log.commit({ wal, outbound: [], ack: [], deadLetters: [] });
@@ -171,7 +209,11 @@ async function simulationRun(): Promise<Record<string, number>> {
   const t = performance.now();
   let failed = 0;
   for (let seed = 1; seed <= simSeeds; seed += 1) if (!(await runSeed(seed)).ok) failed += 1;
-  return { simulationSeeds: simSeeds, simulationFailedSeeds: failed, simulationSeedsPerSecond: Math.round((simSeeds / ((performance.now() - t) / 1000)) * 10) / 10 };
+  return {
+    simulationSeeds: simSeeds,
+    simulationFailedSeeds: failed,
+    simulationSeedsPerSecond: Math.round((simSeeds / ((performance.now() - t) / 1000)) * 10) / 10,
+  };
 }
 
 const ceiling = await xaddCeiling();

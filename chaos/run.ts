@@ -34,7 +34,11 @@ const random = (): number => {
 
 const redisDir = mkdtempSync(join(tmpdir(), 'qe-chaos-redis-'));
 async function startRedis(): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', redisDir], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', redisDir],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 100; i += 1) {
     const c = createClient({ url: redisUrl, disableOfflineQueue: true });
     c.on('error', () => undefined);
@@ -54,8 +58,27 @@ async function startRedis(): Promise<ChildProcess> {
 function startExecution(sim: { restBaseUrl: string; wsBaseUrl: string }): ChildProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', 'execution', '--redis-url', redisUrl, '--exchange-url', sim.restBaseUrl, '--exchange-ws-url', sim.wsBaseUrl, '--reclaim-idle-ms', '1000', '--watchdog-period-ms', '250'],
-    { cwd: root, env: { ...process.env, LOG_LEVEL: process.env.CHAOS_DEBUG ? 'warn' : 'fatal' }, stdio: ['ignore', 'pipe', process.env.CHAOS_DEBUG ? 'inherit' : 'ignore'] },
+    [
+      '--import',
+      'tsx',
+      'src/main.ts',
+      'execution',
+      '--redis-url',
+      redisUrl,
+      '--exchange-url',
+      sim.restBaseUrl,
+      '--exchange-ws-url',
+      sim.wsBaseUrl,
+      '--reclaim-idle-ms',
+      '1000',
+      '--watchdog-period-ms',
+      '250',
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: process.env.CHAOS_DEBUG ? 'warn' : 'fatal' },
+      stdio: ['ignore', 'pipe', process.env.CHAOS_DEBUG ? 'inherit' : 'ignore'],
+    },
   );
   child.stdout?.on('data', () => undefined); // keep the pipe drained so the child never blocks on stdout
   return child;
@@ -85,7 +108,13 @@ function command(i: number): Record<string, unknown> {
   const id = `chaos-${i}`;
   const r = random();
   if (i < users.length) return { id, userId, type: 'session.start', mode: 'paper', capitalUsd: 20_000, stopLossPct: 20 };
-  if (r < 0.5) return { id, userId: 'signals', type: 'signals.route', signals: [{ symbol: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'][Math.floor(random() * 3)], weight: Math.round((random() * 2 - 1) * 50) / 100 }] };
+  if (r < 0.5)
+    return {
+      id,
+      userId: 'signals',
+      type: 'signals.route',
+      signals: [{ symbol: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'][Math.floor(random() * 3)], weight: Math.round((random() * 2 - 1) * 50) / 100 }],
+    };
   if (r < 0.7) return { id, userId, type: 'session.set_stoploss', pct: 10 + Math.floor(random() * 20) };
   if (r < 0.8) return { id, userId, type: random() < 0.5 ? 'session.pause' : 'session.resume' };
   return { id, userId, type: 'status' };
@@ -141,7 +170,8 @@ async function main(): Promise<void> {
         if (!parsed.ok) continue;
         const e = parsed.event;
         if (e.type === 'reply' && e.status !== 'accepted') finals.set(e.commandId, (finals.get(e.commandId) ?? 0) + 1);
-        if (process.env.CHAOS_DEBUG && e.type === 'reply' && e.commandType === 'signals.route') process.stderr.write(`${JSON.stringify(e.result ?? e.reason)}\n`);
+        if (process.env.CHAOS_DEBUG && e.type === 'reply' && e.commandType === 'signals.route')
+          process.stderr.write(`${JSON.stringify(e.result ?? e.reason)}\n`);
       }
     } catch {
       // Redis reconnecting

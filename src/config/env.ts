@@ -5,9 +5,12 @@ import { defaultCoreConfig } from '../core/config.js';
 // Configuration comes from the environment (and CLI flags layered on top), parsed once with zod so a typo
 // fails at start-up with a clear message instead of trading on a default nobody chose.
 
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 const intMs = z.coerce.number().int().positive();
 /** Telegram user ids: decimal numbers, comma-separated. */
 export const telegramIdList = list.pipe(z.array(z.string().regex(/^\d{1,20}$/, 'Telegram user ids are numbers')));

@@ -15,7 +15,16 @@ export const statusResultSchema = z.looseObject({ halted: z.boolean(), session: 
 
 export const tradesResultSchema = z.looseObject({
   trades: z.array(
-    z.looseObject({ clientOrderId: z.string(), symbol: z.string(), side: z.string(), quantity: decimal, avgPrice: decimal, purpose: z.string(), status: z.string(), atMs: finite }),
+    z.looseObject({
+      clientOrderId: z.string(),
+      symbol: z.string(),
+      side: z.string(),
+      quantity: decimal,
+      avgPrice: decimal,
+      purpose: z.string(),
+      status: z.string(),
+      atMs: finite,
+    }),
   ),
 });
 
@@ -65,11 +74,15 @@ export const replyResultSchemas = {
 type ResultSchemas = typeof replyResultSchemas;
 
 /** The result of one command type's reply with one status. */
-export type ReplyResult<T extends CommandType, S extends keyof ResultSchemas[T]> = ResultSchemas[T][S] extends z.ZodType ? z.output<ResultSchemas[T][S]> : never;
+export type ReplyResult<T extends CommandType, S extends keyof ResultSchemas[T]> = ResultSchemas[T][S] extends z.ZodType
+  ? z.output<ResultSchemas[T][S]>
+  : never;
 
 /** A successful answer: command type, status and the result that goes with them. */
 export type ReplyAnswer = {
-  [T in CommandType]: { [S in keyof ResultSchemas[T] & ('accepted' | 'done')]: { commandType: T; status: S; result: ReplyResult<T, S> } }[keyof ResultSchemas[T] & ('accepted' | 'done')];
+  [T in CommandType]: {
+    [S in keyof ResultSchemas[T] & ('accepted' | 'done')]: { commandType: T; status: S; result: ReplyResult<T, S> };
+  }[keyof ResultSchemas[T] & ('accepted' | 'done')];
 }[CommandType];
 
 export type StatusResult = z.output<typeof statusResultSchema>;

@@ -81,7 +81,10 @@ export type CommandType = Command['type'];
 export const commandTypes: readonly CommandType[] = commandSchema.options.map((o) => o.shape.type.value);
 
 /** What a producer writes for one command type: its fields as the schema takes them in (defaults may be left out). */
-export type CommandFields<T extends CommandType> = Omit<z.input<Extract<(typeof commandSchema)['options'][number], { shape: { type: z.ZodLiteral<T> } }>>, 'type'>;
+export type CommandFields<T extends CommandType> = Omit<
+  z.input<Extract<(typeof commandSchema)['options'][number], { shape: { type: z.ZodLiteral<T> } }>>,
+  'type'
+>;
 
 export type BuiltCommand = { ok: true; command: Command; json: string } | { ok: false; reason: string };
 
@@ -102,9 +105,7 @@ export function buildCommand<T extends CommandType>(type: T, fields: CommandFiel
   return { ok: true, command: result.data, json: JSON.stringify(result.data) };
 }
 
-export type ParsedCommand =
-  | { ok: true; command: Command }
-  | { ok: false; reason: string; commandId: string | null; userId: string | null };
+export type ParsedCommand = { ok: true; command: Command } | { ok: false; reason: string; commandId: string | null; userId: string | null };
 
 const utf8 = new TextEncoder();
 

@@ -30,7 +30,13 @@ export const sessionSummarySchema = z.looseObject({
   /** Held positions; exit price, notional and unrealized PnL at bid/ask are null without a quote. */
   positions: z.record(
     z.string(),
-    z.looseObject({ qty: finite, entryPrice: finite, exitPrice: finite.nullable().optional(), notionalUsd: finite.nullable().optional(), unrealizedPnlUsd: finite.nullable().optional() }),
+    z.looseObject({
+      qty: finite,
+      entryPrice: finite,
+      exitPrice: finite.nullable().optional(),
+      notionalUsd: finite.nullable().optional(),
+      unrealizedPnlUsd: finite.nullable().optional(),
+    }),
   ),
   realizedPnlUsd: finite,
   equityUsd: finite,

@@ -29,7 +29,8 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
   if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
   if (cmd.mode === 'live') {
     if (!ctx.config.liveTradingEnabled) return { ok: false, reason: 'live trading is disabled on this engine (LIVE_TRADING=1 is not set)' };
-    if (!isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.userId)) return { ok: false, reason: 'live trading needs an admin approval for this user' };
+    if (!isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.userId))
+      return { ok: false, reason: 'live trading needs an admin approval for this user' };
   }
   ctx.emit({
     type: 'session.started',
@@ -50,10 +51,25 @@ function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
   if (session.status === 'stopping') return { ok: false, reason: 'the session is already stopping' };
   ctx.emit({ type: 'session.stopping', userId: cmd.userId, commandId: cmd.id });
   // "done" follows from enforceFlat once every position is flat and no order is open.
-  return { ok: true, answer: { commandType: 'session.stop', status: 'accepted', result: { flattening: Object.keys(session.positions).filter((s) => { const p = session.positions[s]; return p !== undefined && !isZero(p.qty); }) } } };
+  return {
+    ok: true,
+    answer: {
+      commandType: 'session.stop',
+      status: 'accepted',
+      result: {
+        flattening: Object.keys(session.positions).filter((s) => {
+          const p = session.positions[s];
+          return p !== undefined && !isZero(p.qty);
+        }),
+      },
+    },
+  };
 }
 
-function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>): HandlerResult {
+function handleSetting(
+  ctx: DecisionContext,
+  cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>,
+): HandlerResult {
   const session = runningSession(ctx, cmd.userId);
   if (typeof session === 'string') return { ok: false, reason: session };
   switch (cmd.type) {
@@ -69,7 +85,8 @@ function handleSetting(ctx: DecisionContext, cmd: Extract<Command, { type: 'sess
     case 'session.resume': {
       const paused = cmd.type === 'session.pause';
       if (session.paused !== paused) ctx.emit({ type: 'session.paused', userId: cmd.userId, paused });
-      const note = !paused && session.killSwitch.engaged ? `kill switch still engaged (${session.killSwitch.reason}); stop and start a new session to trade again` : null;
+      const note =
+        !paused && session.killSwitch.engaged ? `kill switch still engaged (${session.killSwitch.reason}); stop and start a new session to trade again` : null;
       return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { paused, note } } };
     }
   }
@@ -92,7 +109,11 @@ function entryBlock(ctx: DecisionContext, session: Session): string | null {
 function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signals.route' }>): HandlerResult {
   if (!ctx.config.signalSourceIds.includes(cmd.userId)) return { ok: false, reason: `${cmd.userId} may not publish signals` };
   if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
-  const targets = cmd.userIds ?? Object.values(ctx.durable.sessions).filter((s) => s.status === 'active').map((s) => s.userId);
+  const targets =
+    cmd.userIds ??
+    Object.values(ctx.durable.sessions)
+      .filter((s) => s.status === 'active')
+      .map((s) => s.userId);
   // Gross exposure limit: weights whose absolute sum exceeds 1 are scaled down together.
   const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);
   const scale = totalWeight > 1 ? 1 / totalWeight : 1;
@@ -101,15 +122,30 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
     const session = ctx.durable.sessions[userId];
     for (const signal of cmd.signals) {
       const skip = (skipped: string): void => void outcomes.push({ userId, symbol: signal.symbol, skipped });
-      if (!session) { skip('no session'); continue; }
+      if (!session) {
+        skip('no session');
+        continue;
+      }
       const blocked = entryBlock(ctx, session);
-      if (blocked) { skip(blocked); continue; }
+      if (blocked) {
+        skip(blocked);
+        continue;
+      }
       const filters = ctx.market.filters[signal.symbol];
-      if (!ctx.config.symbols.includes(signal.symbol) || !filters) { skip(`symbol ${signal.symbol} is not traded`); continue; }
+      if (!ctx.config.symbols.includes(signal.symbol) || !filters) {
+        skip(`symbol ${signal.symbol} is not traded`);
+        continue;
+      }
       const quote = ctx.market.quotes[signal.symbol];
-      if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) { skip('no fresh quote'); continue; }
+      if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) {
+        skip('no fresh quote');
+        continue;
+      }
       const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === signal.symbol && !isTerminal(o));
-      if (inFlight) { skip('an order for this symbol is still open'); continue; }
+      if (inFlight) {
+        skip('an order for this symbol is still open');
+        continue;
+      }
       const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;
       const wanted = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
       const target = capToExposureLimit(ctx, userId, signal.symbol, wanted, quote, filters);
@@ -117,7 +153,10 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
       if (plan.targetQty !== null && ctx.durable.sessions[userId]?.intents[signal.symbol] !== plan.targetQty) {
         ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
       }
-      if (plan.kind === 'skip') { skip(plan.reason); continue; }
+      if (plan.kind === 'skip') {
+        skip(plan.reason);
+        continue;
+      }
       const order = placeOrder(ctx, userId, plan.order);
       outcomes.push({ userId, symbol: signal.symbol, clientOrderId: order.clientOrderId });
     }
@@ -155,12 +194,27 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
       if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
       if (cmd.approved && !ctx.config.liveTradingEnabled) {
         // Recorded anyway: the approval takes effect once the engine runs with LIVE_TRADING=1.
-        ctx.alert(cmd.userId, 'halt', `live approval for ${cmd.targetUserId} recorded, but live trading is disabled on this engine (LIVE_TRADING=1 is not set)`);
+        ctx.alert(
+          cmd.userId,
+          'halt',
+          `live approval for ${cmd.targetUserId} recorded, but live trading is disabled on this engine (LIVE_TRADING=1 is not set)`,
+        );
       }
       if ((ctx.durable.liveApprovedUserIds[cmd.targetUserId] === true) !== cmd.approved) {
         ctx.emit({ type: 'live.approval_set', userId: cmd.targetUserId, approved: cmd.approved });
       }
-      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { userId: cmd.targetUserId, liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.targetUserId), liveTradingEnabled: ctx.config.liveTradingEnabled } } };
+      return {
+        ok: true,
+        answer: {
+          commandType: cmd.type,
+          status: 'done',
+          result: {
+            userId: cmd.targetUserId,
+            liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.targetUserId),
+            liveTradingEnabled: ctx.config.liveTradingEnabled,
+          },
+        },
+      };
     }
     case 'admin.users': {
       if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
@@ -175,19 +229,38 @@ export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult
         liveApproved: isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, s.userId),
       }));
       const liveApproved = [...new Set([...ctx.config.liveApprovedUserIds, ...Object.keys(ctx.durable.liveApprovedUserIds)])].sort();
-      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, liveTradingEnabled: ctx.config.liveTradingEnabled, liveApproved, users } } };
+      return {
+        ok: true,
+        answer: {
+          commandType: cmd.type,
+          status: 'done',
+          result: { halted: ctx.durable.halted, liveTradingEnabled: ctx.config.liveTradingEnabled, liveApproved, users },
+        },
+      };
     }
     case 'trades': {
       const trades = Object.values(ctx.durable.orders)
         .filter((o) => o.userId === cmd.userId && sign(toQty(o.filledQty)) > 0)
         .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
         .slice(0, cmd.limit)
-        .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.filledQty, avgPrice: o.avgPrice, purpose: o.purpose, status: o.status, atMs: o.updatedAtMs }));
+        .map((o) => ({
+          clientOrderId: o.clientOrderId,
+          symbol: o.symbol,
+          side: o.side,
+          quantity: o.filledQty,
+          avgPrice: o.avgPrice,
+          purpose: o.purpose,
+          status: o.status,
+          atMs: o.updatedAtMs,
+        }));
       return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { trades } } };
     }
     case 'status': {
       const session = ctx.durable.sessions[cmd.userId];
-      return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } } };
+      return {
+        ok: true,
+        answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } },
+      };
     }
   }
 }

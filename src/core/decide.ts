@@ -81,7 +81,11 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
     // The id is checked before anything else where it can be read: a malformed entry reusing the id of a
     // processed command is kept for inspection but not answered, so one id never gets two answers.
     if (parsed.commandId !== null && wasProcessed(ctx.durable, parsed.commandId)) {
-      ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: `reuses the id of processed command ${parsed.commandId} (not answered again): ${parsed.reason}` });
+      ctx.deadLetters.push({
+        entryId: delivery.entryId,
+        raw: delivery.raw,
+        reason: `reuses the id of processed command ${parsed.commandId} (not answered again): ${parsed.reason}`,
+      });
       return;
     }
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
@@ -126,13 +130,19 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   for (const snapshot of openOrders) {
     const order = ctx.durable.orders[snapshot.clientOrderId];
     if (order && order.userId === userId) applySnapshot(ctx, order, snapshot);
-    else ctx.alert(userId, 'reconcile', `open order ${snapshot.clientOrderId} (${snapshot.side} ${snapshot.origQty} ${snapshot.symbol}) is not in the engine's log; left untouched`);
+    else
+      ctx.alert(
+        userId,
+        'reconcile',
+        `open order ${snapshot.clientOrderId} (${snapshot.side} ${snapshot.origQty} ${snapshot.symbol}) is not in the engine's log; left untouched`,
+      );
   }
   const session = ctx.durable.sessions[userId];
   const exchange = new Map(positions.map((p) => [p.symbol, p]));
   if (!session || session.status === 'closed') {
     for (const p of positions) {
-      if (!isDecimal(p.positionAmt) || !isZero(toDecimal(p.positionAmt))) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
+      if (!isDecimal(p.positionAmt) || !isZero(toDecimal(p.positionAmt)))
+        ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
     }
     return;
   }
@@ -147,13 +157,24 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     const ours = session.positions[symbol]?.qty ?? zero;
     const theirs = exchange.get(symbol);
     if (theirs && (!isDecimal(theirs.positionAmt) || !isDecimal(theirs.entryPrice))) {
-      ctx.alert(userId, 'reconcile', `exchange reported ${symbol} position ${JSON.stringify(theirs.positionAmt)} @ ${JSON.stringify(theirs.entryPrice)}, not decimals; left untouched`);
+      ctx.alert(
+        userId,
+        'reconcile',
+        `exchange reported ${symbol} position ${JSON.stringify(theirs.positionAmt)} @ ${JSON.stringify(theirs.entryPrice)}, not decimals; left untouched`,
+      );
       continue;
     }
     // Exact: a position equal to the exchange's is never "corrected" by float noise, nor a real difference missed.
     const theirsQty = theirs ? toQty(theirs.positionAmt) : zero;
     if (eq(ours, theirsQty)) continue;
-    ctx.emit({ type: 'position.adopted', userId, symbol, qty: theirsQty, entryPrice: theirs ? toPrice(theirs.entryPrice) : zero, reason: `engine had ${ours}` });
+    ctx.emit({
+      type: 'position.adopted',
+      userId,
+      symbol,
+      qty: theirsQty,
+      entryPrice: theirs ? toPrice(theirs.entryPrice) : zero,
+      reason: `engine had ${ours}`,
+    });
     ctx.alert(userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirsQty} to match the exchange`);
   }
 }

@@ -17,8 +17,24 @@ export type LegacyNumber = number;
 
 export type WalEvent =
   | { type: 'engine.initialized'; epoch: string }
-  | { type: 'command.processed'; commandId: string; userId: string | null; commandType: string | null; outcome: 'accepted' | 'rejected'; reason: string | null; atMs: number }
-  | { type: 'session.started'; userId: string; mode: Mode; capitalUsd: Usd | LegacyNumber; stopLossPct: number | null; horizonDeadlineMs: number | null; atMs: number }
+  | {
+      type: 'command.processed';
+      commandId: string;
+      userId: string | null;
+      commandType: string | null;
+      outcome: 'accepted' | 'rejected';
+      reason: string | null;
+      atMs: number;
+    }
+  | {
+      type: 'session.started';
+      userId: string;
+      mode: Mode;
+      capitalUsd: Usd | LegacyNumber;
+      stopLossPct: number | null;
+      horizonDeadlineMs: number | null;
+      atMs: number;
+    }
   | { type: 'session.stoploss_set'; userId: string; pct: number }
   | { type: 'session.horizon_set'; userId: string; deadlineMs: number }
   | { type: 'session.paused'; userId: string; paused: boolean }
@@ -29,7 +45,16 @@ export type WalEvent =
   | { type: 'live.approval_set'; userId: string; approved: boolean }
   | { type: 'intent.set'; userId: string; symbol: string; targetQty: string }
   | { type: 'order.planned'; order: Order }
-  | { type: 'order.status'; clientOrderId: string; status: CoreOrderStatus; exchangeOrderId: string | null; filledQty: string; avgPrice: string; reason: string | null; atMs: number }
+  | {
+      type: 'order.status';
+      clientOrderId: string;
+      status: CoreOrderStatus;
+      exchangeOrderId: string | null;
+      filledQty: string;
+      avgPrice: string;
+      reason: string | null;
+      atMs: number;
+    }
   | { type: 'order.cancel_requested'; clientOrderId: string }
   | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: Qty | LegacyNumber; price: Price | LegacyNumber; atMs: number }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
@@ -168,7 +193,9 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       return { ...state, halted: event.halted };
 
     case 'live.approval_set': {
-      const liveApprovedUserIds = event.approved ? dictWith(state.liveApprovedUserIds, event.userId, true as const) : dictWithout(state.liveApprovedUserIds, event.userId);
+      const liveApprovedUserIds = event.approved
+        ? dictWith(state.liveApprovedUserIds, event.userId, true as const)
+        : dictWithout(state.liveApprovedUserIds, event.userId);
       return { ...state, liveApprovedUserIds };
     }
 
@@ -218,7 +245,13 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'stop.planned': {
       const session = requireSession(state, event.userId);
-      const stop = { clientAlgoId: event.clientAlgoId, side: event.side, triggerPrice: event.triggerPrice, status: 'pending' as const, plannedAtMs: event.atMs };
+      const stop = {
+        clientAlgoId: event.clientAlgoId,
+        side: event.side,
+        triggerPrice: event.triggerPrice,
+        status: 'pending' as const,
+        plannedAtMs: event.atMs,
+      };
       return { ...withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }), orderSeq: state.orderSeq + 1 };
     }
 

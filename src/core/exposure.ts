@@ -34,7 +34,14 @@ function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string):
  * The session's gross exposure limit (capital × maxLeverage) holds across symbols: a target that would take
  * the total above it is cut to what is left, toward zero on the step grid.
  */
-export function capToExposureLimit(ctx: DecisionContext, userId: string, symbol: string, target: Qty, quote: { bid: number; ask: number }, filters: { stepSize: string }): Qty {
+export function capToExposureLimit(
+  ctx: DecisionContext,
+  userId: string,
+  symbol: string,
+  target: Qty,
+  quote: { bid: number; ask: number },
+  filters: { stepSize: string },
+): Qty {
   const session = ctx.durable.sessions[userId];
   if (!session || isZero(target)) return target;
   const limit = mul(session.capitalUsd, toDecimal(ctx.config.maxLeverage)) as Usd;

@@ -8,7 +8,26 @@ import type { PlannedOrder } from './planner.js';
 import { planFallback } from './planner.js';
 import { capToExposureLimit } from './exposure.js';
 import type { Decimal, Price, Qty } from '../model/decimal.js';
-import { abs, add, compareDecimal, div, entryPriceScale, isDecimal, lt, mul, neg, sign, snapToStep, sub, toDecimal, toNumber, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
+import {
+  abs,
+  add,
+  compareDecimal,
+  div,
+  entryPriceScale,
+  isDecimal,
+  lt,
+  mul,
+  neg,
+  sign,
+  snapToStep,
+  sub,
+  toDecimal,
+  toNumber,
+  toPrice,
+  toQty,
+  toUsd,
+  zero,
+} from '../model/decimal.js';
 import type { Order } from './state.js';
 
 export const postOnlyWouldTakeCode = -5022;
@@ -112,8 +131,21 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
   if (filled) {
     const price = marginalPrice(order, snapshot, known, executed, delta);
     if (price === null) throw new StateCorruption(`fill price ${snapshot.avgPrice} (was ${order.avgPrice}) for ${order.clientOrderId}`);
-    ctx.emit({ type: 'fill', clientOrderId: order.clientOrderId, userId: order.userId, symbol: order.symbol, side: order.side, qty: delta, price, atMs: ctx.nowMs });
-    ctx.alert(order.userId, 'fill', `${order.side} ${delta} ${order.symbol} @ ${Number(toNumber(price).toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`);
+    ctx.emit({
+      type: 'fill',
+      clientOrderId: order.clientOrderId,
+      userId: order.userId,
+      symbol: order.symbol,
+      side: order.side,
+      qty: delta,
+      price,
+      atMs: ctx.nowMs,
+    });
+    ctx.alert(
+      order.userId,
+      'fill',
+      `${order.side} ${delta} ${order.symbol} @ ${Number(toNumber(price).toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`,
+    );
   }
   if (snapshot.status !== order.status || filled || order.exchangeOrderId !== snapshot.exchangeOrderId) {
     ctx.emit({
@@ -141,11 +173,29 @@ function marginalPrice(order: Order, snapshot: OrderSnapshot, known: Qty, execut
 }
 
 function markRejected(ctx: DecisionContext, order: Order, reason: string): void {
-  ctx.emit({ type: 'order.status', clientOrderId: order.clientOrderId, status: 'REJECTED', exchangeOrderId: order.exchangeOrderId, filledQty: order.filledQty, avgPrice: order.avgPrice, reason, atMs: ctx.nowMs });
+  ctx.emit({
+    type: 'order.status',
+    clientOrderId: order.clientOrderId,
+    status: 'REJECTED',
+    exchangeOrderId: order.exchangeOrderId,
+    filledQty: order.filledQty,
+    avgPrice: order.avgPrice,
+    reason,
+    atMs: ctx.nowMs,
+  });
 }
 
 function markUnknown(ctx: DecisionContext, order: Order, reason: string): void {
-  ctx.emit({ type: 'order.status', clientOrderId: order.clientOrderId, status: 'unknown', exchangeOrderId: order.exchangeOrderId, filledQty: order.filledQty, avgPrice: order.avgPrice, reason, atMs: ctx.nowMs });
+  ctx.emit({
+    type: 'order.status',
+    clientOrderId: order.clientOrderId,
+    status: 'unknown',
+    exchangeOrderId: order.exchangeOrderId,
+    filledQty: order.filledQty,
+    avgPrice: order.avgPrice,
+    reason,
+    atMs: ctx.nowMs,
+  });
 }
 
 export { markUnknown };
@@ -159,7 +209,13 @@ function mayEnter(ctx: DecisionContext, userId: string): boolean {
  * The market may have moved since the post-only order was planned: an entry fallback is re-sized so the
  * session's exposure limit still holds at today's prices, and dropped if what is left is below the filters.
  */
-function sizeFallback(ctx: DecisionContext, rejected: Order, fallback: PlannedOrder, quote: { bid: number; ask: number }, filters: SymbolFilters): PlannedOrder | null {
+function sizeFallback(
+  ctx: DecisionContext,
+  rejected: Order,
+  fallback: PlannedOrder,
+  quote: { bid: number; ask: number },
+  filters: SymbolFilters,
+): PlannedOrder | null {
   if (rejected.purpose !== 'entry') return fallback;
   const current = ctx.durable.sessions[rejected.userId]?.positions[rejected.symbol]?.qty ?? zero;
   const signed = rejected.side === 'BUY' ? toQty(rejected.quantity) : neg(toQty(rejected.quantity));
@@ -198,9 +254,13 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
         }
       }
       const nextStep = apiKeyRefusedCodes.has(outcome.code)
-        ? '; the exchange refused this account\'s API key, so no order (flattens included) can pass until it is replaced: check the key is valid, futures trading is enabled and this server\'s IP is allowed, then /connect the new key'
+        ? "; the exchange refused this account's API key, so no order (flattens included) can pass until it is replaced: check the key is valid, futures trading is enabled and this server's IP is allowed, then /connect the new key"
         : '';
-      ctx.alert(order.userId, 'order_rejected', `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}${nextStep}`);
+      ctx.alert(
+        order.userId,
+        'order_rejected',
+        `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}${nextStep}`,
+      );
       if (outcome.code === reduceOnlyRejectedCode) {
         // The exchange says there is nothing to reduce: our position view is wrong. Re-read it.
         ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });

@@ -49,7 +49,10 @@ const sweepKey = (userId: string): string => `${userId}:sweep`;
 export function maintainProtectiveStops(ctx: DecisionContext): void {
   for (const original of Object.values(ctx.durable.sessions)) {
     if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
-    const held = Object.keys(original.positions).filter((s) => { const p = original.positions[s]; return p !== undefined && !isZero(p.qty); });
+    const held = Object.keys(original.positions).filter((s) => {
+      const p = original.positions[s];
+      return p !== undefined && !isZero(p.qty);
+    });
     for (const symbol of Object.keys(original.protectiveStops)) {
       const session = ctx.durable.sessions[original.userId] ?? original;
       if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
@@ -72,7 +75,12 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
         const clientAlgoId = `qs${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
         ctx.emit({ type: 'stop.planned', userId: session.userId, symbol, clientAlgoId, side: ideal.side, triggerPrice: ideal.triggerPrice, atMs: ctx.nowMs });
         ctx.noteStopAttempt(stopKey(session.userId, symbol));
-        ctx.effect({ kind: 'place_stop', userId: session.userId, lane: 'priority', request: { clientAlgoId, symbol, side: ideal.side, triggerPrice: ideal.triggerPrice } });
+        ctx.effect({
+          kind: 'place_stop',
+          userId: session.userId,
+          lane: 'priority',
+          request: { clientAlgoId, symbol, side: ideal.side, triggerPrice: ideal.triggerPrice },
+        });
       }
     }
     // Periodic check while there is anything to protect or clean up: the stops still rest (and no orphan of
@@ -99,7 +107,11 @@ export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: strin
   else if (outcome.kind === 'unknown') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId, status: 'unknown' });
   else {
     ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId, reason: `rejected: ${outcome.code} ${outcome.message}` });
-    ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} at ${stop.triggerPrice} rejected (${outcome.code} ${outcome.message}); the engine's own stop-loss still applies`);
+    ctx.alert(
+      userId,
+      'protective_stop',
+      `protective stop for ${symbol} at ${stop.triggerPrice} rejected (${outcome.code} ${outcome.message}); the engine's own stop-loss still applies`,
+    );
   }
 }
 
@@ -115,12 +127,14 @@ export function onStopsListed(ctx: DecisionContext, userId: string, listed: Prot
     // A just-sent stop may not be listed yet; anything older is gone (fired, cancelled, or never placed).
     if (stop.status === 'pending' && ctx.nowMs - stop.plannedAtMs < ctx.config.protectiveStopCheckMs) continue;
     ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId: stop.clientAlgoId, reason: 'missing on the exchange' });
-    if (stop.status === 'active') ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} is no longer on the exchange; re-reading the position and re-placing it`);
+    if (stop.status === 'active')
+      ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} is no longer on the exchange; re-reading the position and re-placing it`);
   }
   // Our own stops that the state no longer tracks (a cancel that was lost): cancel them again.
   const ours = `qs${ctx.durable.epoch ?? ''}-`;
   const tracked = new Set(Object.values(ctx.durable.sessions[userId]?.protectiveStops ?? {}).map((s) => s.clientAlgoId));
   for (const s of listed) {
-    if (s.clientAlgoId.startsWith(ours) && !tracked.has(s.clientAlgoId)) ctx.effect({ kind: 'cancel_stop', userId, lane: 'priority', symbol: s.symbol, clientAlgoId: s.clientAlgoId });
+    if (s.clientAlgoId.startsWith(ours) && !tracked.has(s.clientAlgoId))
+      ctx.effect({ kind: 'cancel_stop', userId, lane: 'priority', symbol: s.symbol, clientAlgoId: s.clientAlgoId });
   }
 }

@@ -24,12 +24,22 @@ function openOrdersByUser(ctx: DecisionContext): Map<string, Order[]> {
 }
 
 function heldSymbols(session: Session, orders: readonly Order[]): Set<string> {
-  const symbols = new Set(Object.entries(session.positions).filter(([, p]) => !isZero(p.qty)).map(([s]) => s));
+  const symbols = new Set(
+    Object.entries(session.positions)
+      .filter(([, p]) => !isZero(p.qty))
+      .map(([s]) => s),
+  );
   for (const order of orders) symbols.add(order.symbol);
   return symbols;
 }
 
-export function engageKillSwitch(ctx: DecisionContext, userId: string, reason: string, kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch', message: string): void {
+export function engageKillSwitch(
+  ctx: DecisionContext,
+  userId: string,
+  reason: string,
+  kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch',
+  message: string,
+): void {
   ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });
   ctx.alert(userId, kind, `${message}; flattening and blocking new entries`);
 }
@@ -50,7 +60,13 @@ export function checkRiskRules(ctx: DecisionContext, symbol: string | null): voi
       return lastHeardMs !== undefined && ctx.nowMs - lastHeardMs > ctx.config.staleFeedMs;
     });
     if (stale.length > 0) {
-      engageKillSwitch(ctx, session.userId, `stale_feed:${stale.join(',')}`, 'stale_feed', `no market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`);
+      engageKillSwitch(
+        ctx,
+        session.userId,
+        `stale_feed:${stale.join(',')}`,
+        'stale_feed',
+        `no market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`,
+      );
       continue;
     }
     if (stopLossBreached(session, ctx.market)) {
@@ -65,7 +81,8 @@ function mustBeFlat(ctx: DecisionContext, session: Session): boolean {
 
 function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: string): boolean {
   return Object.values(ctx.durable.orders).some(
-    (o) => o.userId === userId && o.symbol === symbol && o.purpose === 'flatten' && o.status === 'REJECTED' && ctx.nowMs - o.updatedAtMs < ctx.config.flattenRetryMs,
+    (o) =>
+      o.userId === userId && o.symbol === symbol && o.purpose === 'flatten' && o.status === 'REJECTED' && ctx.nowMs - o.updatedAtMs < ctx.config.flattenRetryMs,
   );
 }
 
@@ -95,7 +112,11 @@ export function enforceFlat(ctx: DecisionContext): void {
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
         // A number for display, as in the session summary: the bot and the dashboard read it so.
-        ctx.answer(current.stopCommandId, session.userId, { commandType: 'session.stop', status: 'done', result: { realizedPnlUsd: toNumber(current.realizedPnlUsd) } });
+        ctx.answer(current.stopCommandId, session.userId, {
+          commandType: 'session.stop',
+          status: 'done',
+          result: { realizedPnlUsd: toNumber(current.realizedPnlUsd) },
+        });
       }
     }
   }
@@ -126,5 +147,6 @@ export function maintainOrders(ctx: DecisionContext): void {
   };
   const queries = liveOnly(ctx.market.lastQueryAtMs);
   const cancels = liveOnly(ctx.market.lastCancelAtMs);
-  if (queries || cancels) ctx.market = { ...ctx.market, lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs };
+  if (queries || cancels)
+    ctx.market = { ...ctx.market, lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs };
 }

@@ -15,7 +15,15 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
   const valuation = valueSession(session, ctx.market);
   const openOrders = Object.values(ctx.durable.orders)
     .filter((o) => o.userId === session.userId && !isTerminal(o))
-    .map((o) => ({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity, price: o.price, status: o.status, purpose: o.purpose }));
+    .map((o) => ({
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      quantity: o.quantity,
+      price: o.price,
+      status: o.status,
+      purpose: o.purpose,
+    }));
   return {
     userId: session.userId,
     mode: session.mode,

@@ -55,8 +55,26 @@ export function randomCommand(world: World, n: number): string {
   const user = pick(world.users);
   const id = `s${world.seed}-c${n}`;
   const roll = random();
-  if (roll < 0.15) return JSON.stringify({ id, userId: user, type: 'session.start', mode: 'paper', capitalUsd: pick([2_000, 10_000, 50_000]), stopLossPct: pick([1, 3, 10]), ...(chance(0.3) ? { horizonHours: pick([0.01, 0.02, 1]) } : {}) });
-  if (roll < 0.55) return JSON.stringify({ id, userId: 'signals', type: 'signals.route', signals: [{ symbol: pick(world.symbols), weight: Math.round((random() * 2 - 1) * 100) / 100 }, ...(chance(0.3) ? [{ symbol: pick(world.symbols), weight: Math.round((random() * 2 - 1) * 100) / 100 }] : [])] });
+  if (roll < 0.15)
+    return JSON.stringify({
+      id,
+      userId: user,
+      type: 'session.start',
+      mode: 'paper',
+      capitalUsd: pick([2_000, 10_000, 50_000]),
+      stopLossPct: pick([1, 3, 10]),
+      ...(chance(0.3) ? { horizonHours: pick([0.01, 0.02, 1]) } : {}),
+    });
+  if (roll < 0.55)
+    return JSON.stringify({
+      id,
+      userId: 'signals',
+      type: 'signals.route',
+      signals: [
+        { symbol: pick(world.symbols), weight: Math.round((random() * 2 - 1) * 100) / 100 },
+        ...(chance(0.3) ? [{ symbol: pick(world.symbols), weight: Math.round((random() * 2 - 1) * 100) / 100 }] : []),
+      ],
+    });
   if (roll < 0.62) return JSON.stringify({ id, userId: user, type: 'session.stop' });
   if (roll < 0.68) return JSON.stringify({ id, userId: user, type: 'session.set_stoploss', pct: pick([0.5, 2, 20]) });
   if (roll < 0.72) return JSON.stringify({ id, userId: user, type: pick(['session.pause', 'session.resume', 'status']) });

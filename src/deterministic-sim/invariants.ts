@@ -50,17 +50,30 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       planned.orderIds.add(e.order.clientOrderId);
       if (e.order.reduceOnly) continue;
       const session = d.state.durable.sessions[e.order.userId];
-      check(session?.status === 'active' && !session.killSwitch.engaged && !session.paused && !d.state.durable.halted, `entry ${e.order.clientOrderId} planned for a session that may not enter`);
+      check(
+        session?.status === 'active' && !session.killSwitch.engaged && !session.paused && !d.state.durable.halted,
+        `entry ${e.order.clientOrderId} planned for a session that may not enter`,
+      );
       if (!session) continue;
       // Exposure: every open entry plus every position, at the touch, within capital × leverage.
       let gross = 0;
       for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(toNumber(p.qty)) * (d.state.market.quotes[s]?.ask ?? toNumber(p.entryPrice));
       for (const o of Object.values(d.state.durable.orders)) {
-        if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)) gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
+        if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
+          gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
       }
       const detail = (): string =>
-        JSON.stringify({ positions: session.positions, entries: Object.values(d.state.durable.orders).filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o)).map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]), asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])) });
-      check(gross <= toNumber(session.capitalUsd) * config.maxLeverage * exposureTolerance, `exposure ${gross.toFixed(2)} above ${toNumber(session.capitalUsd) * config.maxLeverage} for ${session.userId}: ${detail()}`);
+        JSON.stringify({
+          positions: session.positions,
+          entries: Object.values(d.state.durable.orders)
+            .filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
+            .map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]),
+          asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])),
+        });
+      check(
+        gross <= toNumber(session.capitalUsd) * config.maxLeverage * exposureTolerance,
+        `exposure ${gross.toFixed(2)} above ${toNumber(session.capitalUsd) * config.maxLeverage} for ${session.userId}: ${detail()}`,
+      );
     }
   };
 }
@@ -106,7 +119,10 @@ async function everyCommandAnsweredOnce(world: World): Promise<void> {
  */
 function everyExchangeOrderPlanned(world: World, planned: Planned): void {
   const { exchange } = world;
-  const exchangeIds = exchange.matching.allOrders().map((o) => o.clientOrderId).filter((id) => !id.startsWith('algo-'));
+  const exchangeIds = exchange.matching
+    .allOrders()
+    .map((o) => o.clientOrderId)
+    .filter((id) => !id.startsWith('algo-'));
   check(new Set(exchangeIds).size === exchangeIds.length, 'a client order id executed twice');
   for (const id of exchangeIds) check(planned.orderIds.has(id), `order ${id} on the exchange was never planned`);
   for (const stop of exchange.algo.all()) check(planned.stopIds.has(stop.clientAlgoId), `protective stop ${stop.clientAlgoId} was never planned`);
@@ -118,8 +134,13 @@ function everyExchangeOrderPlanned(world: World, planned: Planned): void {
  */
 function stopsMatch(world: World): void {
   for (const session of Object.values(world.engine.current.durable.sessions).filter((s) => s.status !== 'closed')) {
-    const open = world.exchange.algo.open(paperCredentials(session.userId).apiKey).map((o) => o.clientAlgoId).sort();
-    const tracked = Object.values(session.protectiveStops).map((s) => s.clientAlgoId).sort();
+    const open = world.exchange.algo
+      .open(paperCredentials(session.userId).apiKey)
+      .map((o) => o.clientAlgoId)
+      .sort();
+    const tracked = Object.values(session.protectiveStops)
+      .map((s) => s.clientAlgoId)
+      .sort();
     check(JSON.stringify(open) === JSON.stringify(tracked), `${session.userId}: stops on the exchange ${open.join(',')} vs engine ${tracked.join(',')}`);
   }
 }
@@ -133,7 +154,8 @@ function positionsMatch(world: World): void {
       const ours = session.positions[symbol]?.qty ?? zero;
       const theirs = toQty(world.exchange.positionAmt(key, symbol));
       check(eq(ours, theirs), `${session.userId} ${symbol}: engine ${ours} vs exchange ${theirs}`);
-      if (session.killSwitch.engaged || session.status === 'closed' || durable.halted) check(isZero(theirs), `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
+      if (session.killSwitch.engaged || session.status === 'closed' || durable.halted)
+        check(isZero(theirs), `${session.userId} must be flat (${session.killSwitch.reason ?? session.status}) but holds ${theirs} ${symbol}`);
     }
     if (session.status !== 'closed' && !session.killSwitch.engaged && session.stopLossPct !== null) {
       const { equityUsd } = valueSession(session, world.engine.current.market);

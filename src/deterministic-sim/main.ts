@@ -16,11 +16,18 @@ for (let seed = from; seed < from + seeds; seed += 1) {
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += result.stats[k];
   if (!result.ok) {
     failures.push({ seed, error: result.error ?? 'unknown' });
-    process.stderr.write(`seed ${seed} FAILED: ${result.error}\n  replay: npm run sim -- --seeds 1 --from ${seed} --steps ${steps}\n${result.trace.slice(-40).map((l) => `  ${l}`).join('\n')}\n`);
+    process.stderr.write(
+      `seed ${seed} FAILED: ${result.error}\n  replay: npm run sim -- --seeds 1 --from ${seed} --steps ${steps}\n${result.trace
+        .slice(-40)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
   } else if (flags.trace === 'true') {
     process.stderr.write(`${result.trace.join('\n')}\n`);
   }
 }
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ seeds, from, stepsPerSeed: steps, failed: failures.length, seedsPerSecond: Math.round((seeds / seconds) * 10) / 10, ...totals, failures: failures.slice(0, 20) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seeds, from, stepsPerSeed: steps, failed: failures.length, seedsPerSecond: Math.round((seeds / seconds) * 10) / 10, ...totals, failures: failures.slice(0, 20) })}\n`,
+);
 process.exitCode = failures.length > 0 ? 1 : 0;

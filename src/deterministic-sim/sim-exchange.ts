@@ -58,7 +58,18 @@ export class SimExchange {
     const out: Record<string, SymbolFilters> = {};
     for (const [symbol, r] of this.rules) {
       const s = r.spec;
-      out[symbol] = { symbol, tickSize: s.tickSize, minPrice: s.tickSize, maxPrice: formatUnits(r.maxPriceUnits, r.priceScale), stepSize: s.stepSize, minQty: s.minQty, maxQty: s.maxQty, marketStepSize: s.stepSize, marketMaxQty: s.maxQty, minNotional: s.minNotional };
+      out[symbol] = {
+        symbol,
+        tickSize: s.tickSize,
+        minPrice: s.tickSize,
+        maxPrice: formatUnits(r.maxPriceUnits, r.priceScale),
+        stepSize: s.stepSize,
+        minQty: s.minQty,
+        maxQty: s.maxQty,
+        marketStepSize: s.stepSize,
+        marketMaxQty: s.maxQty,
+        minNotional: s.minNotional,
+      };
     }
     return out;
   }
@@ -105,56 +116,62 @@ export class SimExchange {
 function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount {
   const roll = (p: number): boolean => exchange.random() < p;
   return {
-      async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
-        if (roll(exchange.faults.refused)) {
+    async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
+      if (roll(exchange.faults.refused)) {
         // Refused before execution: rate limit, or margin insufficient (-2019).
-        return roll(0.5) ? { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' } : { kind: 'rejected', code: -2019, message: 'Margin is insufficient (simulated)' };
+        return roll(0.5)
+          ? { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' }
+          : { kind: 'rejected', code: -2019, message: 'Margin is insufficient (simulated)' };
       }
-        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503 before execution' };
-        const market = exchange.markets.get(req.symbol);
-        if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
-        const params = new Map<string, string>([
-          ['symbol', req.symbol],
-          ['side', req.side],
-          ['type', req.type],
-          ['quantity', req.quantity],
-          ['reduceOnly', String(req.reduceOnly)],
-          ['newClientOrderId', req.clientOrderId],
-          ['newOrderRespType', 'RESULT'],
-          ...(req.price !== undefined ? ([['price', req.price]] as [string, string][]) : []),
-          ...(req.timeInForce !== undefined ? ([['timeInForce', req.timeInForce]] as [string, string][]) : []),
-        ]);
-        try {
-          const { input } = parseNewOrder(params, market);
-          const { order } = exchange.matching.place(accountKey, input, { forcePostOnlyReject: roll(exchange.faults.postOnlyRefused), receivedAt: exchange.nowMs(), nowMs: exchange.nowMs() });
-          if (roll(exchange.faults.timeoutAfterAccept)) return { kind: 'unknown', reason: 'simulated timeout after accept' };
-          return { kind: 'accepted', order: exchange.snapshot(order) };
-        } catch (error) {
-          if (error instanceof SimApiError) {
-            if (error.code === -4116) {
-              const existing = exchange.matching.find(accountKey, req.symbol, { clientOrderId: req.clientOrderId });
-              if (existing) return { kind: 'accepted', order: exchange.snapshot(existing) };
-            }
-            return { kind: 'rejected', code: error.code, message: error.message };
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503 before execution' };
+      const market = exchange.markets.get(req.symbol);
+      if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
+      const params = new Map<string, string>([
+        ['symbol', req.symbol],
+        ['side', req.side],
+        ['type', req.type],
+        ['quantity', req.quantity],
+        ['reduceOnly', String(req.reduceOnly)],
+        ['newClientOrderId', req.clientOrderId],
+        ['newOrderRespType', 'RESULT'],
+        ...(req.price !== undefined ? ([['price', req.price]] as [string, string][]) : []),
+        ...(req.timeInForce !== undefined ? ([['timeInForce', req.timeInForce]] as [string, string][]) : []),
+      ]);
+      try {
+        const { input } = parseNewOrder(params, market);
+        const { order } = exchange.matching.place(accountKey, input, {
+          forcePostOnlyReject: roll(exchange.faults.postOnlyRefused),
+          receivedAt: exchange.nowMs(),
+          nowMs: exchange.nowMs(),
+        });
+        if (roll(exchange.faults.timeoutAfterAccept)) return { kind: 'unknown', reason: 'simulated timeout after accept' };
+        return { kind: 'accepted', order: exchange.snapshot(order) };
+      } catch (error) {
+        if (error instanceof SimApiError) {
+          if (error.code === -4116) {
+            const existing = exchange.matching.find(accountKey, req.symbol, { clientOrderId: req.clientOrderId });
+            if (existing) return { kind: 'accepted', order: exchange.snapshot(existing) };
           }
-          throw error;
+          return { kind: 'rejected', code: error.code, message: error.message };
         }
-      },
-      async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
-        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
-        try {
-          return { kind: 'canceled', order: exchange.snapshot(exchange.matching.cancel(accountKey, symbol, { clientOrderId }, exchange.nowMs())) };
-        } catch (error) {
-          if (error instanceof SimApiError) return { kind: 'rejected', code: error.code, message: error.message };
-          throw error;
-        }
-      },
-      async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
-        if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
-        const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
-        return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
-      },
-      async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
+        throw error;
+      }
+    },
+    async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+      try {
+        return { kind: 'canceled', order: exchange.snapshot(exchange.matching.cancel(accountKey, symbol, { clientOrderId }, exchange.nowMs())) };
+      } catch (error) {
+        if (error instanceof SimApiError) return { kind: 'rejected', code: error.code, message: error.message };
+        throw error;
+      }
+    },
+    async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+      const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
+      return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+    },
+    async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const market = exchange.markets.get(req.symbol);
       if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
@@ -190,17 +207,24 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       });
     },
     async getPositions(): Promise<PositionSnapshot[]> {
-        return [...exchange.rules.keys()]
-          .map((symbol) => ({ symbol, positionAmt: exchange.positionAmt(accountKey, symbol), entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0) }))
-          .filter((p) => Number(p.positionAmt) !== 0);
-      },
-      async getOpenOrders(): Promise<OrderSnapshot[]> {
-        return exchange.matching.openOrders(accountKey).filter(isOpen).map((o) => exchange.snapshot(o));
-      },
-      async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
-        exchange.updateListeners.set(accountKey, onUpdate);
-        return { close: async () => void exchange.updateListeners.delete(accountKey) };
-      },
-      async close() {},
-    };
+      return [...exchange.rules.keys()]
+        .map((symbol) => ({
+          symbol,
+          positionAmt: exchange.positionAmt(accountKey, symbol),
+          entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0),
+        }))
+        .filter((p) => Number(p.positionAmt) !== 0);
+    },
+    async getOpenOrders(): Promise<OrderSnapshot[]> {
+      return exchange.matching
+        .openOrders(accountKey)
+        .filter(isOpen)
+        .map((o) => exchange.snapshot(o));
+    },
+    async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
+      exchange.updateListeners.set(accountKey, onUpdate);
+      return { close: async () => void exchange.updateListeners.delete(accountKey) };
+    },
+    async close() {},
+  };
 }

@@ -28,7 +28,10 @@ const maxSettleRounds = 300;
 const minSettleRounds = 4;
 
 export async function consume(world: World): Promise<number> {
-  const deliveries = [...(await world.log.reclaimStaleCommands(simConsumer, reclaimBatchEntries)), ...(await world.log.readCommands(simConsumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0))];
+  const deliveries = [
+    ...(await world.log.reclaimStaleCommands(simConsumer, reclaimBatchEntries)),
+    ...(await world.log.readCommands(simConsumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
+  ];
   await world.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
   return deliveries.length;
 }
@@ -151,9 +154,13 @@ export async function settle(world: World): Promise<void> {
     await world.engine.submit({ kind: 'timer' });
   }
   const durable = world.engine.current.durable;
-  const open = Object.values(durable.orders).filter((o) => !isTerminal(o)).map((o) => `${o.clientOrderId}:${o.status}:${o.purpose}:${o.symbol}`);
+  const open = Object.values(durable.orders)
+    .filter((o) => !isTerminal(o))
+    .map((o) => `${o.clientOrderId}:${o.status}:${o.purpose}:${o.symbol}`);
   const sessions = Object.values(durable.sessions).map((s) => `${s.userId}:${s.status}:${s.killSwitch.reason}:${JSON.stringify(s.positions)}`);
-  throw new InvariantViolation(`did not settle within ${(maxSettleRounds * settleRoundMs) / 1_000} simulated seconds; open orders ${open.join(' ')}; halted ${durable.halted}; sessions ${sessions.join(' ')}`);
+  throw new InvariantViolation(
+    `did not settle within ${(maxSettleRounds * settleRoundMs) / 1_000} simulated seconds; open orders ${open.join(' ')}; halted ${durable.halted}; sessions ${sessions.join(' ')}`,
+  );
 }
 
 /** Whether anything is still in flight, or the engine and the exchange still disagree. */
@@ -163,15 +170,28 @@ async function stillBusy(world: World): Promise<boolean> {
   return (
     (await world.log.pendingCommandCount()) > 0 ||
     Object.values(durable.orders).some((o) => !isTerminal(o)) ||
-    Object.values(durable.sessions).some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty)))) ||
+    Object.values(durable.sessions).some(
+      (s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty))),
+    ) ||
     // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
     Object.values(durable.sessions).some(
       (s) =>
         s.status !== 'closed' &&
-        JSON.stringify(exchange.algo.open(paperCredentials(s.userId).apiKey).map((o) => o.clientAlgoId).sort()) !==
-          JSON.stringify(Object.values(s.protectiveStops).map((p) => p.clientAlgoId).sort()),
+        JSON.stringify(
+          exchange.algo
+            .open(paperCredentials(s.userId).apiKey)
+            .map((o) => o.clientAlgoId)
+            .sort(),
+        ) !==
+          JSON.stringify(
+            Object.values(s.protectiveStops)
+              .map((p) => p.clientAlgoId)
+              .sort(),
+          ),
     ) ||
     // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
-    Object.values(durable.sessions).some((s) => world.symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))))
+    Object.values(durable.sessions).some((s) =>
+      world.symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))),
+    )
   );
 }

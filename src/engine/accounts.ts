@@ -44,7 +44,10 @@ export class AccountRegistry {
       // Rotated or removed keys: the old account must not sign another request (a revoked key answers
       // -2015 to everything, flattens included). Its stream and connections are closed in the background.
       this.accounts.delete(key);
-      this.opts.logger.warn({ userId, mode }, credentials ? 'exchange keys changed; account re-opened with the new keys' : 'exchange keys removed; account closed');
+      this.opts.logger.warn(
+        { userId, mode },
+        credentials ? 'exchange keys changed; account re-opened with the new keys' : 'exchange keys removed; account closed',
+      );
       void this.retire(existing);
     }
     if (!credentials) return null;

@@ -65,7 +65,10 @@ export interface BootResult {
 export async function boot(opts: BootOptions): Promise<BootResult> {
   const limits = opts.limits ?? defaultEngineLimits;
   const replay = await replayLog(opts.log, opts.config, limits);
-  opts.logger.info({ replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length }, 'state rebuilt from the log');
+  opts.logger.info(
+    { replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length },
+    'state rebuilt from the log',
+  );
   const filters = await opts.loadFilters();
   const engine = new Engine(
     { durable: replay.durable, market: emptyMarketState(opts.clock.nowMs(), filters) },
@@ -135,7 +138,10 @@ async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<voi
       const positions = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.getPositions()), sleep);
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
-      opts.logger.error({ err: error, userId: session.userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
+      opts.logger.error(
+        { err: error, userId: session.userId },
+        'could not read positions, open orders or protective stops at boot; continuing with the replayed view',
+      );
     }
   }
 }

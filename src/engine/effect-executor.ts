@@ -79,7 +79,12 @@ export class EffectExecutor {
     const lane = lanes[laneName];
     if (laneName === 'normal' && lane.queue.length >= this.limits.maxQueuedNormalEffectsPerAccount) {
       this.logger.warn({ effect: key }, 'normal lane full; effect dropped (the core re-plans or re-queries it)');
-      if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: -1, message: 'local queue full; not sent' } });
+      if (effect.kind === 'place')
+        this.onResult({
+          kind: 'place_result',
+          clientOrderId: effect.order.clientOrderId,
+          outcome: { kind: 'rejected', code: -1, message: 'local queue full; not sent' },
+        });
       return;
     }
     if (idempotent) this.inFlight.add(key);
@@ -132,7 +137,12 @@ export class EffectExecutor {
     const account = this.resolve(effect.userId);
     if (!account) {
       this.logger.error({ userId: effect.userId, effect: effect.kind }, 'no exchange account for user');
-      if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: -1, message: 'no exchange account configured for this user' } });
+      if (effect.kind === 'place')
+        this.onResult({
+          kind: 'place_result',
+          clientOrderId: effect.order.clientOrderId,
+          outcome: { kind: 'rejected', code: -1, message: 'no exchange account configured for this user' },
+        });
       return;
     }
     try {
@@ -142,11 +152,20 @@ export class EffectExecutor {
         // Not sent. A refused entry is reported so the core can re-plan; queries and cancels are re-issued
         // by the watchdog's level-triggered rules.
         this.logger.warn({ effect: effectKey(effect), reason: admission.reason }, 'held back by the rate budget');
-        if (effect.kind === 'place') this.onResult({ kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: { kind: 'rejected', code: localRateBudgetCode, message: `not sent: ${admission.reason}` } });
+        if (effect.kind === 'place')
+          this.onResult({
+            kind: 'place_result',
+            clientOrderId: effect.order.clientOrderId,
+            outcome: { kind: 'rejected', code: localRateBudgetCode, message: `not sent: ${admission.reason}` },
+          });
         return;
       }
       const result = await performEffect(account, effect);
-      if (result?.kind === 'place_result' && result.outcome.kind === 'rejected' && (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)) {
+      if (
+        result?.kind === 'place_result' &&
+        result.outcome.kind === 'rejected' &&
+        (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)
+      ) {
         await this.budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
       }
       if (result) this.onResult(result);

@@ -41,7 +41,11 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
   for (;;) {
     const records = await log.readWal(lastWalId, limits.replayBatchEntries);
     if (records.length === 0) break;
-    durable = foldEvents(durable, records.map((r) => parseWalRecord(r.id, r.data)), config);
+    durable = foldEvents(
+      durable,
+      records.map((r) => parseWalRecord(r.id, r.data)),
+      config,
+    );
     replayedEvents += records.length;
     lastWalId = records[records.length - 1]?.id ?? lastWalId;
   }
@@ -129,7 +133,13 @@ export class Engine {
           // letter, rejection, alert) and go on with the rest of the batch; restarting would only crash again
           // on its redelivery and take the innocent commands read with it.
           this.logger.error({ err: error, entryId: input.delivery.entryId }, 'command could not be decided; dead-lettered');
-          const decision = rejectUndecidable(state, input.delivery, error instanceof Error ? `${error.name}: ${error.message}` : String(error), nowMs, this.config);
+          const decision = rejectUndecidable(
+            state,
+            input.delivery,
+            error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+            nowMs,
+            this.config,
+          );
           decisions.push(decision);
           continue;
         }

@@ -18,7 +18,13 @@ export async function performEffect(account: ExchangeAccount, effect: Effect): P
     case 'reconcile':
       return { kind: 'reconcile', userId: effect.userId, positions: await account.getPositions(), requestedAtMs: effect.requestedAtMs };
     case 'place_stop':
-      return { kind: 'stop_placed', userId: effect.userId, symbol: effect.request.symbol, clientAlgoId: effect.request.clientAlgoId, outcome: await account.placeProtectiveStop(effect.request) };
+      return {
+        kind: 'stop_placed',
+        userId: effect.userId,
+        symbol: effect.request.symbol,
+        clientAlgoId: effect.request.clientAlgoId,
+        outcome: await account.placeProtectiveStop(effect.request),
+      };
     case 'cancel_stop':
       // Cancelling is best effort: a stop that is still there is found by the next listing and cancelled again.
       await account.cancelProtectiveStop(effect.symbol, effect.clientAlgoId);

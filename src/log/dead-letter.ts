@@ -20,7 +20,8 @@ export type BoundedDeadLetter = Omit<StoredDeadLetter, 'id'>;
 export function boundDeadLetter(dl: DeadLetter): BoundedDeadLetter {
   const bytes = Buffer.from(dl.raw, 'utf8');
   const rawSha256 = createHash('sha256').update(bytes).digest('hex');
-  if (bytes.length <= maxDeadLetterPayloadBytes) return { entryId: dl.entryId, raw: dl.raw, reason: dl.reason, rawBytes: bytes.length, rawSha256, rawTruncated: false };
+  if (bytes.length <= maxDeadLetterPayloadBytes)
+    return { entryId: dl.entryId, raw: dl.raw, reason: dl.reason, rawBytes: bytes.length, rawSha256, rawTruncated: false };
   let cut = maxDeadLetterPayloadBytes;
   // Back off over UTF-8 continuation bytes (10xxxxxx) so the prefix ends on a whole character.
   while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut -= 1;
@@ -31,7 +32,14 @@ export function boundDeadLetter(dl: DeadLetter): BoundedDeadLetter {
  * A stored dead letter as read back. Entries written before payloads were bounded have no size or hash: they
  * are bounded on read, so a reader never gets a whole payload either way.
  */
-export function readStoredDeadLetter(id: string, entryId: string, raw: string, reason: string, rawBytes: number | null, rawSha256: string | null): StoredDeadLetter {
+export function readStoredDeadLetter(
+  id: string,
+  entryId: string,
+  raw: string,
+  reason: string,
+  rawBytes: number | null,
+  rawSha256: string | null,
+): StoredDeadLetter {
   if (rawBytes === null || rawSha256 === null || !Number.isFinite(rawBytes)) return { id, ...boundDeadLetter({ entryId, raw, reason }) };
   return { id, entryId, raw, reason, rawBytes, rawSha256, rawTruncated: Buffer.byteLength(raw, 'utf8') < rawBytes };
 }

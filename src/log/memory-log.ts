@@ -83,7 +83,9 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       return fresh.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: 1 }));
     },
     async reclaimStaleCommands(_consumer, maxEntries) {
-      const stale = commands.filter((c) => c.deliveries > 0 && c.deliveredAtMs !== null && now() - c.deliveredAtMs >= limits.reclaimIdleMs).slice(0, maxEntries);
+      const stale = commands
+        .filter((c) => c.deliveries > 0 && c.deliveredAtMs !== null && now() - c.deliveredAtMs >= limits.reclaimIdleMs)
+        .slice(0, maxEntries);
       for (const c of stale) {
         c.deliveries += 1;
         c.deliveredAtMs = now();

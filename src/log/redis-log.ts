@@ -92,7 +92,9 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
       if (floor === null || compareIds(candidate, floor) < 0) floor = candidate;
     }
     // Streams have no offsets: the boundary of the newest maxOutboundEntries is found by reading the excess.
-    const excess = (await client.xRange(key.outbound, '-', '+', { COUNT: Math.min(length - limits.maxOutboundEntries, maxOutboundTrimScanEntries) })) as StreamMessage[];
+    const excess = (await client.xRange(key.outbound, '-', '+', {
+      COUNT: Math.min(length - limits.maxOutboundEntries, maxOutboundTrimScanEntries),
+    })) as StreamMessage[];
     const last = excess[excess.length - 1];
     if (!last) return;
     const cutoff = floor !== null && compareIds(floor, nextId(last.id)) < 0 ? floor : nextId(last.id);
@@ -144,7 +146,10 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
       // Entries trimmed away while pending can never be processed: drop them from the pending list.
       if (reply.deletedMessages.length > 0) await client.xAck(key.commands, group, reply.deletedMessages);
       const messages = reply.messages.filter((m): m is StreamMessage => m !== null);
-      const counts = await deliveryCounts(messages.map((m) => m.id), consumer);
+      const counts = await deliveryCounts(
+        messages.map((m) => m.id),
+        consumer,
+      );
       return messages.map((m): CommandDelivery => ({ entryId: m.id, raw: m.message.data ?? '', deliveryCount: counts.get(m.id) ?? 2 }));
     },
 
@@ -232,7 +237,14 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
       const entries = (await client.xRevRange(key.deadLetters, '+', '-', { COUNT: maxEntries })) as StreamMessage[];
       return entries.reverse().map((m): StoredDeadLetter => {
         const f = m.message;
-        return readStoredDeadLetter(m.id, f.entryId ?? '', f.data ?? '', f.reason ?? '', f.rawBytes === undefined ? null : Number(f.rawBytes), f.rawSha256 ?? null);
+        return readStoredDeadLetter(
+          m.id,
+          f.entryId ?? '',
+          f.data ?? '',
+          f.reason ?? '',
+          f.rawBytes === undefined ? null : Number(f.rawBytes),
+          f.rawSha256 ?? null,
+        );
       });
     },
 

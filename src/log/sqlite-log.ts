@@ -81,9 +81,9 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     db.prepare('DELETE FROM outbound WHERE id <= ?').run(max - limits.maxOutboundEntriesHard);
     let floor = Number.POSITIVE_INFINITY; // entries from here on are still needed by a durable group
     for (const group of limits.durableOutboundGroups) {
-      const g = db.prepare('SELECT last_id AS lastId, (SELECT MIN(id) FROM outbound_pending WHERE grp = name) AS firstPending FROM outbound_groups WHERE name = ?').get(group) as
-        | { lastId: number; firstPending: number | null }
-        | undefined;
+      const g = db
+        .prepare('SELECT last_id AS lastId, (SELECT MIN(id) FROM outbound_pending WHERE grp = name) AS firstPending FROM outbound_groups WHERE name = ?')
+        .get(group) as { lastId: number; firstPending: number | null } | undefined;
       if (g) floor = Math.min(floor, g.firstPending ?? g.lastId + 1);
     }
     db.prepare('DELETE FROM outbound WHERE id <= ? AND id < ?').run(max - limits.maxOutboundEntries, Number.isFinite(floor) ? floor : max + 1);
@@ -98,7 +98,8 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     if (batch.outbound.length > 0) trimOutbound();
     const addDl = db.prepare('INSERT INTO dead_letters (entry_id, data, reason, raw_bytes, raw_sha256) VALUES (?, ?, ?, ?, ?)');
     let lastDl = 0;
-    for (const dl of batch.deadLetters.map(boundDeadLetter)) lastDl = Number(addDl.run(dl.entryId, dl.raw, dl.reason, dl.rawBytes, dl.rawSha256).lastInsertRowid);
+    for (const dl of batch.deadLetters.map(boundDeadLetter))
+      lastDl = Number(addDl.run(dl.entryId, dl.raw, dl.reason, dl.rawBytes, dl.rawSha256).lastInsertRowid);
     // Row ids of dead letters are consecutive (AUTOINCREMENT, rows only ever appended): this keeps the newest
     // maxDeadLetterEntries (a gap could only make it keep fewer, never more).
     if (lastDl > 0) db.prepare('DELETE FROM dead_letters WHERE id <= ?').run(lastDl - limits.maxDeadLetterEntries);
@@ -189,7 +190,9 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     async readDeadLetters(maxEntries) {
       if (!(maxEntries >= 1)) return []; // LIMIT -1 would mean "all"
       const rows = db
-        .prepare('SELECT id, entry_id AS entryId, data AS raw, reason, raw_bytes AS rawBytes, raw_sha256 AS rawSha256 FROM dead_letters ORDER BY id DESC LIMIT ?')
+        .prepare(
+          'SELECT id, entry_id AS entryId, data AS raw, reason, raw_bytes AS rawBytes, raw_sha256 AS rawSha256 FROM dead_letters ORDER BY id DESC LIMIT ?',
+        )
         .all(maxEntries) as { id: number; entryId: string; raw: string; reason: string; rawBytes: number | null; rawSha256: string | null }[];
       return rows.reverse().map((r) => readStoredDeadLetter(String(r.id), r.entryId, r.raw, r.reason, r.rawBytes, r.rawSha256));
     },

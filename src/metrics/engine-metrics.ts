@@ -74,7 +74,12 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const orders = new Counter({ name: 'qe_orders_total', help: 'Order state changes by outcome (NEW, FILLED, REJECTED, CANCELED, EXPIRED, unknown, ...)', labelNames: ['outcome'], registers: [registry] });
+  const orders = new Counter({
+    name: 'qe_orders_total',
+    help: 'Order state changes by outcome (NEW, FILLED, REJECTED, CANCELED, EXPIRED, unknown, ...)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const commands = new Counter({ name: 'qe_commands_total', help: 'Commands decided, by outcome', labelNames: ['outcome'], registers: [registry] });
   new Gauge({
     name: 'qe_feed_age_seconds',
@@ -88,7 +93,11 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
       for (const [symbol, quote] of Object.entries(state.market.quotes)) this.set({ symbol }, (now - quote.receivedAtMs) / 1000);
     },
   });
-  const loopDelay = registerEventLoopDelay(registry, 'qe_event_loop_delay_seconds', 'Event-loop delay of the engine process since the previous scrape, by quantile');
+  const loopDelay = registerEventLoopDelay(
+    registry,
+    'qe_event_loop_delay_seconds',
+    'Event-loop delay of the engine process since the previous scrape, by quantile',
+  );
   registerDlqDepth(registry, sources.log);
   new Gauge({
     name: 'qe_sessions',

@@ -171,7 +171,9 @@ export function div(a: Decimal, b: Decimal, scale: number, rounding: DivRounding
 /** a × 10^places, exact (movePoint(x, -2) divides by 100 for percentages). */
 export function movePoint<T extends Decimal>(a: T, places: number): T {
   const x = parseFixed(a);
-  return places >= 0 ? (formatFixed({ units: x.units * 10n ** BigInt(places), scale: x.scale }) as T) : (formatFixed({ units: x.units, scale: x.scale - places }) as T);
+  return places >= 0
+    ? (formatFixed({ units: x.units * 10n ** BigInt(places), scale: x.scale }) as T)
+    : (formatFixed({ units: x.units, scale: x.scale - places }) as T);
 }
 
 /** Rounds to `scale` decimals (for display-free storage bounds); exact values with fewer decimals are unchanged. */
@@ -263,10 +265,11 @@ export function snapToStep(value: number | Decimal, step: string, rounding: Roun
   let units = valueScaled / stepScaled;
   const remainder = valueScaled - units * stepScaled;
   if (remainder > 0n) {
-    if (stepScaled - remainder <= tolerance) units += 1n; // just under a grid point: float noise
+    if (stepScaled - remainder <= tolerance)
+      units += 1n; // just under a grid point: float noise
     else if (rounding === 'up' && remainder > tolerance) units += 1n;
   }
-  return fromScaled(units * stepScaled / 10n ** BigInt(guard - decimals), decimals);
+  return fromScaled((units * stepScaled) / 10n ** BigInt(guard - decimals), decimals);
 }
 
 function snapDecimal(value: Decimal, step: string, rounding: Rounding): string {
@@ -279,7 +282,7 @@ function snapDecimal(value: Decimal, step: string, rounding: Rounding): string {
   let units = valueScaled / stepScaled;
   if (rounding === 'up' && units * stepScaled !== valueScaled) units += 1n;
   const stepDecimals = decimalsOf(step);
-  return fromScaled(units * stepScaled / 10n ** BigInt(decimals - stepDecimals), stepDecimals);
+  return fromScaled((units * stepScaled) / 10n ** BigInt(decimals - stepDecimals), stepDecimals);
 }
 
 /** True when `value` (decimal string) is an exact multiple of `step`. */

@@ -15,7 +15,4 @@ export interface ProtectiveStopSnapshot {
   triggerPrice: string;
 }
 
-export type StopOutcome =
-  | { kind: 'accepted' }
-  | { kind: 'rejected'; code: number; message: string }
-  | { kind: 'unknown'; reason: string };
+export type StopOutcome = { kind: 'accepted' } | { kind: 'rejected'; code: number; message: string } | { kind: 'unknown'; reason: string };

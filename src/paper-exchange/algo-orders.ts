@@ -52,13 +52,27 @@ export class AlgoBook {
     // A stop that would trigger at once is refused, as Binance does (-2021 "Order would immediately trigger").
     const { bidUnits, askUnits } = market.top;
     if (side === 'SELL' ? bidUnits <= trigger.units : askUnits >= trigger.units) throw apiErrors.wouldTriggerImmediately();
-    const order: AlgoOrder = { algoId: this.nextAlgoId++, clientAlgoId, accountKey, symbol: rules.symbol, side, triggerUnits: trigger.units, closePosition, qtyUnits, status: 'NEW', createTime: nowMs, updateTime: nowMs };
+    const order: AlgoOrder = {
+      algoId: this.nextAlgoId++,
+      clientAlgoId,
+      accountKey,
+      symbol: rules.symbol,
+      side,
+      triggerUnits: trigger.units,
+      closePosition,
+      qtyUnits,
+      status: 'NEW',
+      createTime: nowMs,
+      updateTime: nowMs,
+    };
     this.orders.push(order);
     return order;
   }
 
   cancel(accountKey: string, ref: { algoId?: number; clientAlgoId?: string }, nowMs: number): AlgoOrder {
-    const order = this.orders.find((o) => o.accountKey === accountKey && (ref.algoId !== undefined ? o.algoId === ref.algoId : o.clientAlgoId === ref.clientAlgoId));
+    const order = this.orders.find(
+      (o) => o.accountKey === accountKey && (ref.algoId !== undefined ? o.algoId === ref.algoId : o.clientAlgoId === ref.clientAlgoId),
+    );
     if (!order || order.status !== 'NEW') throw apiErrors.unknownOrderCancel();
     order.status = 'CANCELED';
     order.updateTime = nowMs;
@@ -90,7 +104,11 @@ export class AlgoBook {
         continue;
       }
       order.status = 'FINISHED';
-      this.engine.place(order.accountKey, { symbol: order.symbol, side: order.side, type: 'MARKET', qtyUnits, reduceOnly: true, clientOrderId: `algo-${order.algoId}` }, { forcePostOnlyReject: false, receivedAt: nowMs, nowMs });
+      this.engine.place(
+        order.accountKey,
+        { symbol: order.symbol, side: order.side, type: 'MARKET', qtyUnits, reduceOnly: true, clientOrderId: `algo-${order.algoId}` },
+        { forcePostOnlyReject: false, receivedAt: nowMs, nowMs },
+      );
     }
   }
 

@@ -19,8 +19,7 @@ const bad = (code: number, msg: string): SimApiError => new SimApiError(400, cod
 
 export const apiErrors = {
   unknown: () => new SimApiError(404, -1000, 'An unknown error occured while processing the request.'),
-  serviceUnavailable: () =>
-    new SimApiError(503, -1001, 'Internal error; unable to process your request. Please try again.'),
+  serviceUnavailable: () => new SimApiError(503, -1001, 'Internal error; unable to process your request. Please try again.'),
   tooManyRequests: () =>
     new SimApiError(
       429,
@@ -32,10 +31,8 @@ export const apiErrors = {
   badSignature: () => bad(-1022, 'Signature for this request is not valid.'),
   apiKeyFormat: () => new SimApiError(401, -2014, 'API-key format invalid.'),
   rejectedKey: () => new SimApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
-  illegalChars: (param: string, legal: string) =>
-    bad(-1100, `Illegal characters found in parameter '${param}'; legal range is '${legal}'.`),
-  mandatory: (param: string) =>
-    bad(-1102, `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`),
+  illegalChars: (param: string, legal: string) => bad(-1100, `Illegal characters found in parameter '${param}'; legal range is '${legal}'.`),
+  mandatory: (param: string) => bad(-1102, `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`),
   orderRefMissing: () => bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"),
   notRequired: (param: string) => bad(-1106, `Parameter '${param}' sent when not required.`),
   precision: () => bad(-1111, 'Precision is over the maximum defined for this asset.'),
@@ -56,9 +53,7 @@ export const apiErrors = {
   qtyNotOnStep: () => bad(-4023, 'Quantity not increased by step size.'),
   duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
   wouldTriggerImmediately: () => bad(-2021, 'Order would immediately trigger.'),
-  minNotional: (notional: string) =>
-    bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
-  postOnlyRejected: () =>
-    bad(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.'),
+  minNotional: (notional: string) => bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
+  postOnlyRejected: () => bad(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.'),
   listenKeyMissing: () => bad(-1125, 'This listenKey does not exist.'),
 };

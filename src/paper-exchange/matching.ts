@@ -147,8 +147,7 @@ export class MatchingEngine {
 
     const { bidUnits, askUnits } = market.top;
     const limit = input.priceUnits ?? 0n;
-    const crosses =
-      input.type === 'MARKET' || (input.side === 'BUY' ? limit >= askUnits : limit <= bidUnits);
+    const crosses = input.type === 'MARKET' || (input.side === 'BUY' ? limit >= askUnits : limit <= bidUnits);
     if (input.type === 'LIMIT' && input.timeInForce === 'GTX' && (opts.forcePostOnlyReject || crosses)) {
       throw apiErrors.postOnlyRejected();
     }
@@ -199,11 +198,7 @@ export class MatchingEngine {
     const acct = this.accounts.get(accountKey);
     if (!acct) return undefined;
     const order =
-      ref.orderId !== undefined
-        ? acct.orders.get(ref.orderId)
-        : ref.clientOrderId !== undefined
-          ? acct.byClientId.get(ref.clientOrderId)
-          : undefined;
+      ref.orderId !== undefined ? acct.orders.get(ref.orderId) : ref.clientOrderId !== undefined ? acct.byClientId.get(ref.clientOrderId) : undefined;
     return order && order.symbol === symbol ? order : undefined;
   }
 
@@ -301,7 +296,7 @@ export function isOpen(order: SimOrder): boolean {
 function applyToPosition(pos: SimPosition, signedDeltaUnits: bigint, qty: number, price: number, qtyScale: number): number {
   const before = pos.qtyUnits;
   const after = before + signedDeltaUnits;
-  const sameDirection = before === 0n || (before > 0n) === (signedDeltaUnits > 0n);
+  const sameDirection = before === 0n || before > 0n === signedDeltaUnits > 0n;
   let realized = 0;
   if (sameDirection) {
     const oldQty = unitsToNumber(absBigint(before), qtyScale);
@@ -311,7 +306,7 @@ function applyToPosition(pos: SimPosition, signedDeltaUnits: bigint, qty: number
     const closedQty = unitsToNumber(closedUnits, qtyScale);
     realized = (price - pos.entryPrice) * closedQty * (before > 0n ? 1 : -1);
     if (after === 0n) pos.entryPrice = 0;
-    else if ((after > 0n) !== (before > 0n)) pos.entryPrice = price; // flipped: remainder opened here
+    else if (after > 0n !== before > 0n) pos.entryPrice = price; // flipped: remainder opened here
   }
   pos.qtyUnits = after;
   pos.realizedPnl += realized;

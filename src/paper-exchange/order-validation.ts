@@ -25,10 +25,7 @@ export function parseBoolParam(params: ReadonlyMap<string, string>, name: string
   throw apiErrors.badParamValue(name);
 }
 
-export function parseNewOrder(
-  params: ReadonlyMap<string, string>,
-  market: SymbolMarket,
-): { input: NewOrderInput; respType: ResponseType } {
+export function parseNewOrder(params: ReadonlyMap<string, string>, market: SymbolMarket): { input: NewOrderInput; respType: ResponseType } {
   const rules = market.rules;
   const sideText = required(params, 'side');
   if (sideText !== 'BUY' && sideText !== 'SELL') throw apiErrors.badSide();

@@ -75,8 +75,7 @@ export class SymbolMarket {
     const bidTicks = BigInt(Math.max(1, Math.floor(this.mid / this.tickValue + 1e-9)));
     const bidUnits = bidTicks * this.rules.tickUnits;
     const askUnits = bidUnits + BigInt(Math.max(1, this.rules.spec.spreadTicks)) * this.rules.tickUnits;
-    const drawQty = (): bigint =>
-      BigInt(minDisplayedSteps + Math.floor(this.random() * displayedStepsRange)) * this.rules.stepUnits;
+    const drawQty = (): bigint => BigInt(minDisplayedSteps + Math.floor(this.random() * displayedStepsRange)) * this.rules.stepUnits;
     this.book = {
       bidUnits,
       askUnits,

@@ -61,30 +61,33 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     if (!market) throw apiErrors.badSymbol();
     return market;
   };
-  const optionalMarket = (params: ReadonlyMap<string, string>): SymbolMarket | undefined =>
-    params.has('symbol') ? marketOf(params) : undefined;
+  const optionalMarket = (params: ReadonlyMap<string, string>): SymbolMarket | undefined => (params.has('symbol') ? marketOf(params) : undefined);
   const rulesOf = (symbol: string): SymbolRules => engine.rules(symbol);
   const orderBody = (order: SimOrder): Record<string, unknown> => orderJson(order, rulesOf(order.symbol));
 
-  const positionRisk = (version: 2 | 3) => (ctx: RouteContext): RouteResult => {
-    const only = optionalMarket(ctx.params);
-    const out: Record<string, unknown>[] = [];
-    for (const [symbol, market] of markets) {
-      if (only && only !== market) continue;
-      const pos = engine.position(ctx.accountKey, symbol);
-      // v3 lists only symbols with a position (or open orders); v2 lists every symbol.
-      if (version === 3 && pos.qtyUnits === 0n && engine.openOrders(ctx.accountKey, symbol).length === 0) continue;
-      out.push(version === 2 ? positionRiskV2(symbol, pos, market) : positionRiskV3(symbol, pos, market));
-    }
-    return { body: out };
-  };
+  const positionRisk =
+    (version: 2 | 3) =>
+    (ctx: RouteContext): RouteResult => {
+      const only = optionalMarket(ctx.params);
+      const out: Record<string, unknown>[] = [];
+      for (const [symbol, market] of markets) {
+        if (only && only !== market) continue;
+        const pos = engine.position(ctx.accountKey, symbol);
+        // v3 lists only symbols with a position (or open orders); v2 lists every symbol.
+        if (version === 3 && pos.qtyUnits === 0n && engine.openOrders(ctx.accountKey, symbol).length === 0) continue;
+        out.push(version === 2 ? positionRiskV2(symbol, pos, market) : positionRiskV3(symbol, pos, market));
+      }
+      return { body: out };
+    };
   const balance = (ctx: RouteContext): RouteResult => {
     const acct = engine.account(ctx.accountKey);
     return { body: [balanceEntry(acct, accountTotals(acct, markets), ctx.nowMs)] };
   };
-  const account = (version: 2 | 3) => (ctx: RouteContext): RouteResult => ({
-    body: accountJson(engine.account(ctx.accountKey), markets, version, ctx.nowMs),
-  });
+  const account =
+    (version: 2 | 3) =>
+    (ctx: RouteContext): RouteResult => ({
+      body: accountJson(engine.account(ctx.accountKey), markets, version, ctx.nowMs),
+    });
 
   const routes = new Map<string, Route>();
   const add = (method: string, path: string, route: Route): void => {

@@ -4,9 +4,39 @@ import type { SimSymbolSpec } from './types.js';
 
 // Values mirror Binance's real USDⓈ-M filters closely enough that adapter rounding code is exercised.
 export const defaultSimSymbols: SimSymbolSpec[] = [
-  { symbol: 'BTCUSDT', startPrice: 60_000, tickSize: '0.10', stepSize: '0.001', minQty: '0.001', maxQty: '1000', minNotional: '100', spreadTicks: 1, volatilityBpsPerStep: 0.5 },
-  { symbol: 'ETHUSDT', startPrice: 3_000, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', maxQty: '10000', minNotional: '20', spreadTicks: 1, volatilityBpsPerStep: 0.7 },
-  { symbol: 'SOLUSDT', startPrice: 150, tickSize: '0.0100', stepSize: '0.01', minQty: '0.01', maxQty: '1000000', minNotional: '5', spreadTicks: 1, volatilityBpsPerStep: 1 },
+  {
+    symbol: 'BTCUSDT',
+    startPrice: 60_000,
+    tickSize: '0.10',
+    stepSize: '0.001',
+    minQty: '0.001',
+    maxQty: '1000',
+    minNotional: '100',
+    spreadTicks: 1,
+    volatilityBpsPerStep: 0.5,
+  },
+  {
+    symbol: 'ETHUSDT',
+    startPrice: 3_000,
+    tickSize: '0.01',
+    stepSize: '0.001',
+    minQty: '0.001',
+    maxQty: '10000',
+    minNotional: '20',
+    spreadTicks: 1,
+    volatilityBpsPerStep: 0.7,
+  },
+  {
+    symbol: 'SOLUSDT',
+    startPrice: 150,
+    tickSize: '0.0100',
+    stepSize: '0.01',
+    minQty: '0.01',
+    maxQty: '1000000',
+    minNotional: '5',
+    spreadTicks: 1,
+    volatilityBpsPerStep: 1,
+  },
 ];
 
 /** A symbol's filters as integers: prices at 10^-priceScale, quantities at 10^-qtyScale, notional at 10^-(both). */

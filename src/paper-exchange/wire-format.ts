@@ -104,13 +104,7 @@ function unrealized(pos: SimPosition, rules: SymbolRules, markPrice: number): nu
   return qty === 0 ? 0 : (markPrice - pos.entryPrice) * qty;
 }
 
-export function accountUpdate(
-  account: SimAccount,
-  symbol: string,
-  pos: SimPosition,
-  market: SymbolMarket,
-  nowMs: number,
-): Record<string, unknown> {
+export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosition, market: SymbolMarket, nowMs: number): Record<string, unknown> {
   const rules = market.rules;
   return {
     e: 'ACCOUNT_UPDATE',
@@ -247,12 +241,7 @@ export function balanceEntry(account: SimAccount, totals: AccountTotals, nowMs: 
   };
 }
 
-export function accountJson(
-  account: SimAccount,
-  markets: ReadonlyMap<string, SymbolMarket>,
-  version: 2 | 3,
-  nowMs: number,
-): Record<string, unknown> {
+export function accountJson(account: SimAccount, markets: ReadonlyMap<string, SymbolMarket>, version: 2 | 3, nowMs: number): Record<string, unknown> {
   const t = accountTotals(account, markets);
   const margin = t.wallet + t.unrealized;
   const available = margin - t.initialMargin;
@@ -274,7 +263,16 @@ export function accountJson(
         maintMargin: f.maintMargin,
         updateTime: pos.updateTimeMs,
         ...(version === 2
-          ? { entryPrice: f.entryPrice, leverage: String(leverage), isolated: false, openOrderInitialMargin: '0', positionInitialMargin: f.initialMargin, maxNotional: '10000000', bidNotional: '0', askNotional: '0' }
+          ? {
+              entryPrice: f.entryPrice,
+              leverage: String(leverage),
+              isolated: false,
+              openOrderInitialMargin: '0',
+              positionInitialMargin: f.initialMargin,
+              maxNotional: '10000000',
+              bidNotional: '0',
+              askNotional: '0',
+            }
           : {}),
       };
     });

@@ -29,7 +29,11 @@ export function startConsolePrinter(log: EngineLog, group: string, logger: Logge
           const line = describeOutbound(parsed.event);
           if (line !== null) write(line);
         }
-        if (records.length > 0) await log.ackOutbound(group, records.map((r) => r.id));
+        if (records.length > 0)
+          await log.ackOutbound(
+            group,
+            records.map((r) => r.id),
+          );
       } catch (error) {
         if (!stopped) logger.error({ err: error }, 'outbound read failed');
         await new Promise((r) => setTimeout(r, 500));

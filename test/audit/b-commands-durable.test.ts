@@ -49,18 +49,27 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
     for (const c of whileDown) await f.log.appendCommand(JSON.stringify(c));
 
     await start();
-    await waitFor('all commands sent while down to be answered', async () => {
-      const r = await finalReplies();
-      return whileDown.every((c) => r.has(String(c.id)));
-    }, 60_000);
+    await waitFor(
+      'all commands sent while down to be answered',
+      async () => {
+        const r = await finalReplies();
+        return whileDown.every((c) => r.has(String(c.id)));
+      },
+      60_000,
+    );
 
     const midStream = commandsBatch('mid', 3000);
     await Promise.all(midStream.map((c) => f.log.appendCommand(JSON.stringify(c))));
     // Kill as soon as the service is visibly part-way through the batch.
-    await waitFor('part of the batch to be processed', async () => {
-      const r = await finalReplies();
-      return midStream.some((c) => r.has(String(c.id)));
-    }, 60_000, 1);
+    await waitFor(
+      'part of the batch to be processed',
+      async () => {
+        const r = await finalReplies();
+        return midStream.some((c) => r.has(String(c.id)));
+      },
+      60_000,
+      1,
+    );
     await f.service?.kill('SIGKILL');
     const atKill = new Map(await finalReplies());
     const answeredAtKill = midStream.filter((c) => atKill.has(String(c.id))).length;
@@ -72,10 +81,14 @@ describe('audit B: no command lost or applied twice across downtime and SIGKILL'
     await start();
 
     const everything = [...whileDown, ...midStream, ...afterKill];
-    const replies = await waitFor('every command to be answered after the restart', async () => {
-      const r = await finalReplies();
-      return everything.every((c) => r.has(String(c.id))) ? r : undefined;
-    }, 90_000);
+    const replies = await waitFor(
+      'every command to be answered after the restart',
+      async () => {
+        const r = await finalReplies();
+        return everything.every((c) => r.has(String(c.id))) ? r : undefined;
+      },
+      90_000,
+    );
 
     const lost = everything.filter((c) => !replies.has(String(c.id)));
     const twice = [...replies.entries()].filter(([, n]) => n !== 1);

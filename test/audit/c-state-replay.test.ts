@@ -18,7 +18,15 @@ function sessionView(state: DurableState): unknown {
   return Object.fromEntries(
     Object.values(state.sessions).map((s) => [
       s.userId,
-      { mode: s.mode, status: s.status, capitalUsd: s.capitalUsd, stopLossPct: s.stopLossPct, horizonDeadlineMs: s.horizonDeadlineMs, paused: s.paused, killSwitch: s.killSwitch },
+      {
+        mode: s.mode,
+        status: s.status,
+        capitalUsd: s.capitalUsd,
+        stopLossPct: s.stopLossPct,
+        horizonDeadlineMs: s.horizonDeadlineMs,
+        paused: s.paused,
+        killSwitch: s.killSwitch,
+      },
     ]),
   );
 }
@@ -27,7 +35,8 @@ describe('audit C: state survives SIGKILL', () => {
   const f = useChildFixture('audit-c', { seed: 5, priceStepMs: 50 });
   const start = (): Promise<ChildService> => f.start();
   const send = (c: Record<string, unknown>): Promise<string> => f.log.appendCommand(JSON.stringify(c));
-  const answered = async (id: string): Promise<boolean> => (await allOutbound(f.log)).some((e) => e.type === 'reply' && e.commandId === id && e.status !== 'accepted');
+  const answered = async (id: string): Promise<boolean> =>
+    (await allOutbound(f.log)).some((e) => e.type === 'reply' && e.commandId === id && e.status !== 'accepted');
   const state = async (): Promise<DurableState> => (await replayLog(f.log, defaultCoreConfig)).durable;
 
   it('rebuilds sessions, stop-losses, horizons, kill switches and positions, and sends no order twice', async () => {
@@ -52,7 +61,10 @@ describe('audit C: state survives SIGKILL', () => {
     // Fills straight away: the post-only order is refused (-5022) and the bounded fallback takes.
     f.sim.faults.forcePostOnlyReject = true;
     await send({ id: 'c-sig-1', userId: 'signals', type: 'signals.route', userIds: ['c1', 'c3'], signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
-    await waitFor('positions on the exchange', () => f.sim.position(paperCredentials('c1').apiKey, 'BTCUSDT') !== 0 && f.sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') !== 0);
+    await waitFor(
+      'positions on the exchange',
+      () => f.sim.position(paperCredentials('c1').apiKey, 'BTCUSDT') !== 0 && f.sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') !== 0,
+    );
     await waitFor('positions in the engine', async () => {
       const s = await state();
       return (s.sessions.c1?.positions.BTCUSDT?.qty ?? 0) !== 0 && (s.sessions.c3?.positions.BTCUSDT?.qty ?? 0) !== 0;

@@ -51,7 +51,10 @@ describe('audit D: stale market data flattens and blocks entries', () => {
       const q = h.service.engine.current.market.quotes.BTCUSDT;
       return q !== undefined && q.receivedAtMs === clock.nowMs();
     });
-    const reply = await h.reply(await h.send({ id: 'd-sig-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }), 'done');
+    const reply = await h.reply(
+      await h.send({ id: 'd-sig-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }),
+      'done',
+    );
     expect(JSON.stringify(reply.result)).toContain('kill switch engaged');
     await h.service.settle();
     expect(h.sim.orders().length).toBe(ordersBefore);

@@ -15,7 +15,16 @@ describe('cli arguments', () => {
     const start = parseCli(splitArgs(['start', 'paper', '1000', '--stoploss', '5', '--user', 'alice']));
     expect(start).toMatchObject({ kind: 'command', command: { type: 'session.start', mode: 'paper', capitalUsd: 1000, stopLossPct: 5, userId: 'alice' } });
     expect(parseCli(splitArgs(['stop']))).toMatchObject({ kind: 'command', waitFor: 'done', command: { type: 'session.stop' } });
-    expect(parseCli(splitArgs(['route', 'btcusdt=0.5', 'ETHUSDT=-0.2']))).toMatchObject({ command: { type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }, { symbol: 'ETHUSDT', weight: -0.2 }] } });
+    expect(parseCli(splitArgs(['route', 'btcusdt=0.5', 'ETHUSDT=-0.2']))).toMatchObject({
+      command: {
+        type: 'signals.route',
+        userId: 'signals',
+        signals: [
+          { symbol: 'BTCUSDT', weight: 0.5 },
+          { symbol: 'ETHUSDT', weight: -0.2 },
+        ],
+      },
+    });
     expect(parseCli(splitArgs(['replay', '--dry-run']))).toEqual({ kind: 'replay-dry-run' });
   });
 
@@ -32,7 +41,10 @@ describe('cli round trip against Redis', () => {
     const h = harness();
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', ...argv], {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
     return { code, out, err };
   }
 
@@ -104,7 +116,16 @@ describe('cli inspect dlq', () => {
   it('prints the newest dead letters with their size and hash, a bounded prefix of each payload', async () => {
     const log = openMemoryLog();
     const big = 'q'.repeat(1024 * 1024);
-    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: '1', raw: 'old junk', reason: 'not JSON' }, { entryId: '2', raw: big, reason: 'too big' }, { entryId: '3', raw: 'junk', reason: 'not JSON' }] });
+    await log.commit({
+      wal: [],
+      outbound: [],
+      ack: [],
+      deadLetters: [
+        { entryId: '1', raw: 'old junk', reason: 'not JSON' },
+        { entryId: '2', raw: big, reason: 'too big' },
+        { entryId: '3', raw: 'junk', reason: 'not JSON' },
+      ],
+    });
     const reads = vi.spyOn(log, 'readDeadLetters');
     const out: string[] = [];
     const err: string[] = [];
@@ -114,7 +135,12 @@ describe('cli inspect dlq', () => {
     expect(err).toEqual(['3 dead letters; the newest 2:']);
     const shown = out.map((l) => JSON.parse(l) as { entryId: string; raw: string; rawBytes: number; rawSha256: string; rawTruncated: boolean });
     expect(shown.map((d) => d.entryId)).toEqual(['2', '3']);
-    expect(shown[0]).toMatchObject({ raw: big.slice(0, maxDeadLetterPayloadBytes), rawBytes: big.length, rawSha256: createHash('sha256').update(big).digest('hex'), rawTruncated: true });
+    expect(shown[0]).toMatchObject({
+      raw: big.slice(0, maxDeadLetterPayloadBytes),
+      rawBytes: big.length,
+      rawSha256: createHash('sha256').update(big).digest('hex'),
+      rawTruncated: true,
+    });
     expect(shown[1]).toMatchObject({ raw: 'junk', rawBytes: 4, rawTruncated: false });
   });
 });

@@ -59,6 +59,8 @@ describe('contract round trips', () => {
     expect(parseWalRecord('7-0', JSON.stringify({ type: 'engine.initialized', epoch: 'e1' }))).toEqual({ type: 'engine.initialized', epoch: 'e1' });
     expect(() => parseWalRecord('7-1', '{"type":"session.paused","userId":"a"}')).toThrow(/WAL entry 7-1: invalid event: paused/);
     expect(() => parseWalRecord('7-2', 'nope')).toThrow(/WAL entry 7-2: not JSON/);
-    expect(() => parseWalRecord('7-3', JSON.stringify({ type: 'engine.initialized', epoch: 'e', schemaVersion: 9 }))).toThrow(/WAL entry 7-3: unsupported schemaVersion/);
+    expect(() => parseWalRecord('7-3', JSON.stringify({ type: 'engine.initialized', epoch: 'e', schemaVersion: 9 }))).toThrow(
+      /WAL entry 7-3: unsupported schemaVersion/,
+    );
   });
 });

@@ -52,12 +52,19 @@ describe('parseCommand', () => {
   });
 
   it('keeps the id and user of a rejected command when they are readable', () => {
-    expect(parseCommand('{"id":"c-1","userId":"alice","type":"session.set_stoploss","pct":"abc"}', max)).toMatchObject({ ok: false, commandId: 'c-1', userId: 'alice' });
+    expect(parseCommand('{"id":"c-1","userId":"alice","type":"session.set_stoploss","pct":"abc"}', max)).toMatchObject({
+      ok: false,
+      commandId: 'c-1',
+      userId: 'alice',
+    });
     expect(parseCommand('{not json', max)).toMatchObject({ ok: false, commandId: null, userId: null });
   });
 
   it('accepts the documented shapes, defaulting mode to paper', () => {
-    expect(parseCommand('{"id":"a","userId":"u","type":"session.start","capitalUsd":1000}', max)).toMatchObject({ ok: true, command: { mode: 'paper', capitalUsd: 1000 } });
+    expect(parseCommand('{"id":"a","userId":"u","type":"session.start","capitalUsd":1000}', max)).toMatchObject({
+      ok: true,
+      command: { mode: 'paper', capitalUsd: 1000 },
+    });
     expect(parseCommand('{"id":"a","userId":"u","type":"session.set_stoploss","pct":2.5}', max)).toMatchObject({ ok: true, command: { pct: 2.5 } });
     expect(parseCommand('{"id":"a.b:c-d_e","userId":"u","type":"status"}', max)).toMatchObject({ ok: true });
   });
@@ -76,25 +83,35 @@ describe('parseCommand', () => {
   });
 
   it('never throws, and whatever it accepts satisfies the schema', () => {
-    const known = fc.record({
-      id: fc.oneof(fc.constant('a'), fc.string()),
-      userId: fc.oneof(fc.constant('u'), fc.string()),
-      type: fc.constantFrom(...commandTypes, 'nope'),
-      pct: fc.oneof(fc.double(), fc.string(), fc.constant(null)),
-      capitalUsd: fc.oneof(fc.double(), fc.integer()),
-      hours: fc.double(),
-      signals: fc.array(fc.record({ symbol: fc.constantFrom('BTCUSDT', 'x'), weight: fc.double() }), { maxLength: 3 }),
-    }, { requiredKeys: [] });
+    const known = fc.record(
+      {
+        id: fc.oneof(fc.constant('a'), fc.string()),
+        userId: fc.oneof(fc.constant('u'), fc.string()),
+        type: fc.constantFrom(...commandTypes, 'nope'),
+        pct: fc.oneof(fc.double(), fc.string(), fc.constant(null)),
+        capitalUsd: fc.oneof(fc.double(), fc.integer()),
+        hours: fc.double(),
+        signals: fc.array(fc.record({ symbol: fc.constantFrom('BTCUSDT', 'x'), weight: fc.double() }), { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), known.map((v) => JSON.stringify(v))), (raw) => {
-        const parsed = parseCommand(raw, 512);
-        if (parsed.ok) {
-          expect(commandSchema.safeParse(parsed.command).success).toBe(true);
-          expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(512);
-        } else {
-          expect(parsed.reason.length).toBeGreaterThan(0);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          known.map((v) => JSON.stringify(v)),
+        ),
+        (raw) => {
+          const parsed = parseCommand(raw, 512);
+          if (parsed.ok) {
+            expect(commandSchema.safeParse(parsed.command).success).toBe(true);
+            expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(512);
+          } else {
+            expect(parsed.reason.length).toBeGreaterThan(0);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -107,7 +124,9 @@ describe('decide on bad deliveries', () => {
     expect(decision.deadLetters).toEqual([expect.objectContaining({ entryId: '5-0', reason: expect.stringMatching(/pct/) })]);
     expect(decision.ack).toEqual([]);
     expect(decision.wal).toEqual([]);
-    expect(replies(decision)).toEqual([expect.objectContaining({ commandId: 'bad', userId: 'alice', status: 'rejected', reason: expect.stringMatching(/pct/) })]);
+    expect(replies(decision)).toEqual([
+      expect.objectContaining({ commandId: 'bad', userId: 'alice', status: 'rejected', reason: expect.stringMatching(/pct/) }),
+    ]);
     expect(wasProcessed(d.state.durable, 'bad')).toBe(false);
     // The id was not used up: a corrected command under the same id is processed.
     d.command({ id: 'bad', userId: 'alice', type: 'session.start', capitalUsd: 1_000 });
@@ -174,15 +193,23 @@ describe('decide on bad deliveries', () => {
 describe('permissions', () => {
   it('keeps live trading behind the engine switch and an approval', () => {
     const off = new CoreDriver();
-    expect(replies(off.command({ id: 'l', userId: 'u', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/disabled/) });
+    expect(replies(off.command({ id: 'l', userId: 'u', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/disabled/),
+    });
     expect(off.state.durable.sessions.u).toBeUndefined();
 
     const unapproved = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, liveApprovedUserIds: ['ok'] }) });
-    expect(replies(unapproved.command({ id: 'l1', userId: 'u', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/approval/) });
+    expect(replies(unapproved.command({ id: 'l1', userId: 'u', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/approval/),
+    });
     expect(unapproved.state.durable.sessions.u).toBeUndefined();
 
     const approvedButOff = new CoreDriver({ config: withConfig({ liveTradingEnabled: false, liveApprovedUserIds: ['ok'] }) });
-    expect(replies(approvedButOff.command({ id: 'l2', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected' });
+    expect(replies(approvedButOff.command({ id: 'l2', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+    });
 
     const both = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, liveApprovedUserIds: ['ok'] }) });
     expect(replies(both.command({ id: 'l3', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'done' });
@@ -195,14 +222,20 @@ describe('permissions', () => {
     expect(replies(denied)[0]).toMatchObject({ status: 'rejected', reason: 'admin only' });
     expect(eventsOf(denied.wal, 'halt.set')).toEqual([]);
     expect(d.state.durable.halted).toBe(false);
-    expect(replies(d.command({ id: 's1', userId: 'mallory', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/may not publish/) });
+    expect(replies(d.command({ id: 's1', userId: 'mallory', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/may not publish/),
+    });
 
     expect(replies(d.command({ id: 'h2', userId: 'operator', type: 'admin.halt_all' }))[0]).toMatchObject({ status: 'done' });
     expect(d.state.durable.halted).toBe(true);
     expect(replies(d.command({ id: 'h3', userId: 'mallory', type: 'admin.resume_all' }))[0]).toMatchObject({ status: 'rejected', reason: 'admin only' });
     expect(d.state.durable.halted).toBe(true);
     // New sessions cannot start while halted.
-    expect(replies(d.command({ id: 'st', userId: 'u', type: 'session.start', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/halted/) });
+    expect(replies(d.command({ id: 'st', userId: 'u', type: 'session.start', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/halted/),
+    });
     d.command({ id: 'h4', userId: 'operator', type: 'admin.resume_all' });
     expect(d.state.durable.halted).toBe(false);
   });
@@ -284,7 +317,11 @@ describe('orders with unknown outcomes', () => {
     const mid = (3_000 + 3_000.01) / 2;
     expect(Number(fallback[0]?.order.price)).toBeLessThanOrEqual(mid * 1.0015);
     // A -5022 on the fallback itself does not cascade.
-    const again = d.step({ kind: 'place_result', clientOrderId: fallback[0]?.order.clientOrderId ?? '', outcome: { kind: 'rejected', code: -5022, message: 'post only' } });
+    const again = d.step({
+      kind: 'place_result',
+      clientOrderId: fallback[0]?.order.clientOrderId ?? '',
+      outcome: { kind: 'rejected', code: -5022, message: 'post only' },
+    });
     expect(placed(again)).toEqual([]);
   });
 });

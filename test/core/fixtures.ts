@@ -66,8 +66,24 @@ export function viaJson<T>(value: T): T {
 }
 
 /** An exchange snapshot of `order` with the given cumulative execution. */
-export function snapshotOf(order: Pick<Order, 'clientOrderId' | 'symbol' | 'side' | 'quantity'>, status: OrderStatus, executedQty: string, avgPrice: string, updateTime = 0): OrderSnapshot {
-  return { clientOrderId: order.clientOrderId, exchangeOrderId: `x-${order.clientOrderId}`, symbol: order.symbol, side: order.side, status, origQty: order.quantity, executedQty, avgPrice, updateTime };
+export function snapshotOf(
+  order: Pick<Order, 'clientOrderId' | 'symbol' | 'side' | 'quantity'>,
+  status: OrderStatus,
+  executedQty: string,
+  avgPrice: string,
+  updateTime = 0,
+): OrderSnapshot {
+  return {
+    clientOrderId: order.clientOrderId,
+    exchangeOrderId: `x-${order.clientOrderId}`,
+    symbol: order.symbol,
+    side: order.side,
+    status,
+    origQty: order.quantity,
+    executedQty,
+    avgPrice,
+    updateTime,
+  };
 }
 
 /** Drives decide() like the shell does, keeping every WAL event and decision for inspection. */
@@ -167,8 +183,23 @@ export function stateWithPositions(opts: {
   const nowMs = opts.nowMs ?? T0;
   const events: WalEvent[] = [
     { type: 'engine.initialized', epoch: nowMs.toString(36) },
-    { type: 'session.started', userId, mode: 'paper', capitalUsd: toUsd(opts.capitalUsd), stopLossPct: opts.stopLossPct ?? null, horizonDeadlineMs: opts.horizonDeadlineMs ?? null, atMs: nowMs },
-    ...opts.positions.map((p): WalEvent => ({ type: 'position.adopted', userId, symbol: p.symbol, qty: toQty(p.qty), entryPrice: toPrice(p.entryPrice), reason: 'test' })),
+    {
+      type: 'session.started',
+      userId,
+      mode: 'paper',
+      capitalUsd: toUsd(opts.capitalUsd),
+      stopLossPct: opts.stopLossPct ?? null,
+      horizonDeadlineMs: opts.horizonDeadlineMs ?? null,
+      atMs: nowMs,
+    },
+    ...opts.positions.map((p): WalEvent => ({
+      type: 'position.adopted',
+      userId,
+      symbol: p.symbol,
+      qty: toQty(p.qty),
+      entryPrice: toPrice(p.entryPrice),
+      reason: 'test',
+    })),
   ];
   const durable: DurableState = foldEvents(emptyDurableState(), events, opts.config ?? testConfig);
   return { durable, market: emptyMarketState(nowMs, opts.filters ?? testFilters) };

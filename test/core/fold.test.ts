@@ -28,57 +28,91 @@ const sym = fc.constantFrom(...symbols);
 const weightArb = fc.integer({ min: -100, max: 100 }).map((x) => x / 100);
 
 const commandArb = fc.oneof(
-  w(3, fc.record({
-    k: fc.constant('start' as const),
-    u: user,
-    capital: fc.integer({ min: 500, max: 200_000 }),
-    sl: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
-    horizon: fc.option(fc.constantFrom(0.001, 0.01, 1), { nil: undefined }),
-    live: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
-  })),
+  w(
+    3,
+    fc.record({
+      k: fc.constant('start' as const),
+      u: user,
+      capital: fc.integer({ min: 500, max: 200_000 }),
+      sl: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+      horizon: fc.option(fc.constantFrom(0.001, 0.01, 1), { nil: undefined }),
+      live: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+    }),
+  ),
   w(2, fc.record({ k: fc.constant('simple' as const), u: user, type: fc.constantFrom('session.stop', 'session.pause', 'session.resume', 'status') })),
   w(1, fc.record({ k: fc.constant('stoploss' as const), u: user, pct: fc.integer({ min: 1, max: 99 }) })),
   w(1, fc.record({ k: fc.constant('horizon' as const), u: user, hours: fc.constantFrom(0.001, 0.005, 2) })),
-  w(5, fc.record({
-    k: fc.constant('route' as const),
-    signals: fc.uniqueArray(fc.record({ symbol: sym, weight: weightArb }), { minLength: 1, maxLength: 2, selector: (s) => s.symbol }),
-    to: fc.option(fc.subarray(users, { minLength: 1 }), { nil: undefined }),
-    from: fc.constantFrom('signals', 'signals', 'signals', 'u1'),
-  })),
+  w(
+    5,
+    fc.record({
+      k: fc.constant('route' as const),
+      signals: fc.uniqueArray(fc.record({ symbol: sym, weight: weightArb }), { minLength: 1, maxLength: 2, selector: (s) => s.symbol }),
+      to: fc.option(fc.subarray(users, { minLength: 1 }), { nil: undefined }),
+      from: fc.constantFrom('signals', 'signals', 'signals', 'u1'),
+    }),
+  ),
   w(1, fc.record({ k: fc.constant('halt' as const), on: fc.boolean(), from: fc.constantFrom('operator', 'operator', 'u2') })),
-  w(1, fc.record({
-    k: fc.constant('garbage' as const),
-    raw: fc.constantFrom(
-      '{not json',
-      '{"id":"g1","userId":"u1","type":"session.set_stoploss","pct":"abc"}',
-      '{"id":"g2","userId":"u1","type":"session.start","capitalUsd":-5}',
-      '{"id":"g3","userId":"u1","type":"teleport"}',
-      '{"id":"bad id!","userId":"u1","type":"status"}',
-      '[]',
-      '',
-    ),
-  })),
+  w(
+    1,
+    fc.record({
+      k: fc.constant('garbage' as const),
+      raw: fc.constantFrom(
+        '{not json',
+        '{"id":"g1","userId":"u1","type":"session.set_stoploss","pct":"abc"}',
+        '{"id":"g2","userId":"u1","type":"session.start","capitalUsd":-5}',
+        '{"id":"g3","userId":"u1","type":"teleport"}',
+        '{"id":"bad id!","userId":"u1","type":"status"}',
+        '[]',
+        '',
+      ),
+    }),
+  ),
 );
 
 const stepArb = fc.oneof(
   w(8, fc.record({ k: fc.constant('command' as const), c: commandArb, poison: fc.integer({ min: 0, max: 30 }).map((x) => x === 0) })),
   w(2, fc.record({ k: fc.constant('dup' as const), pick: fc.nat(), sameEntry: fc.boolean() })),
-  w(5, fc.record({
-    k: fc.constant('tick' as const),
-    s: sym,
-    move: fc.oneof(fc.integer({ min: -50, max: 50 }).map((x) => x / 10_000), fc.integer({ min: -15, max: 15 }).map((x) => x / 100)),
-    spread: fc.integer({ min: 1, max: 30 }),
-  })),
+  w(
+    5,
+    fc.record({
+      k: fc.constant('tick' as const),
+      s: sym,
+      move: fc.oneof(
+        fc.integer({ min: -50, max: 50 }).map((x) => x / 10_000),
+        fc.integer({ min: -15, max: 15 }).map((x) => x / 100),
+      ),
+      spread: fc.integer({ min: 1, max: 30 }),
+    }),
+  ),
   w(3, fc.record({ k: fc.constant('timer' as const), ms: fc.oneof(w(6, fc.integer({ min: 0, max: 3_000 })), w(1, fc.integer({ min: 5_000, max: 40_000 }))) })),
-  w(10, fc.record({
-    k: fc.constant('exchange' as const),
-    pick: fc.nat(),
-    anyOrder: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
-    outcome: fc.constantFrom(
-      'accept_new', 'accept_filled', 'partial', 'fill', 'fill', 'reject5022', 'reject5022', 'reject_margin', 'reject_reduce_only',
-      'place_unknown', 'query_found', 'query_not_found', 'query_unknown', 'canceled', 'cancel_rejected', 'cancel_unknown', 'expired', 'replay',
-    ),
-  })),
+  w(
+    10,
+    fc.record({
+      k: fc.constant('exchange' as const),
+      pick: fc.nat(),
+      anyOrder: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
+      outcome: fc.constantFrom(
+        'accept_new',
+        'accept_filled',
+        'partial',
+        'fill',
+        'fill',
+        'reject5022',
+        'reject5022',
+        'reject_margin',
+        'reject_reduce_only',
+        'place_unknown',
+        'query_found',
+        'query_not_found',
+        'query_unknown',
+        'canceled',
+        'cancel_rejected',
+        'cancel_unknown',
+        'expired',
+        'replay',
+      ),
+    }),
+  ),
   w(2, fc.record({ k: fc.constant('stops' as const), u: user, outcome: fc.constantFrom('accepted', 'rejected', 'unknown', 'list_all', 'list_none') })),
   w(1, fc.record({ k: fc.constant('reconcile' as const), u: user, agree: fc.boolean() })),
   w(1, fc.record({ k: fc.constant('restart' as const) })),
@@ -134,7 +168,12 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
         // ...and every held symbol has a flatten working, unless one was just rejected (retried after a pause).
         const flattening = mine.some((o) => o.symbol === symbol && o.purpose === 'flatten');
         const backingOff = Object.values(durable.orders).some(
-          (o) => o.userId === session.userId && o.symbol === symbol && o.purpose === 'flatten' && o.status === 'REJECTED' && d.nowMs - o.updatedAtMs < d.config.flattenRetryMs,
+          (o) =>
+            o.userId === session.userId &&
+            o.symbol === symbol &&
+            o.purpose === 'flatten' &&
+            o.status === 'REJECTED' &&
+            d.nowMs - o.updatedAtMs < d.config.flattenRetryMs,
         );
         expect(flattening || backingOff, `${session.userId} ${symbol} flatten`).toBe(true);
       }
@@ -146,8 +185,8 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
       // A held symbol without a quote is tolerated only until the feed bound has passed since its feed started.
       if (valuation.unpricedSymbols.length > 0) {
         for (const s of valuation.unpricedSymbols) expect(d.nowMs - (market.feedStartedAtMs[s] ?? Number.NaN)).toBeLessThanOrEqual(d.config.staleFeedMs);
-      }
-      else if (session.stopLossPct !== null) expect(gt(valuation.equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `equity ${valuation.equityUsd}`).toBe(true);
+      } else if (session.stopLossPct !== null)
+        expect(gt(valuation.equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `equity ${valuation.equityUsd}`).toBe(true);
     }
   }
 }
@@ -163,7 +202,9 @@ function run(steps: Step[], seen: Record<string, number>): void {
 
   for (const s of symbols) d.tick(s, prices[s] ?? 1, (prices[s] ?? 1) + (tickOf[s] ?? 0.1));
   // Every run starts with running sessions so that most sequences reach orders, fills and risk rules.
-  users.forEach((u, i) => d.command({ id: `init-${u}`, userId: u, type: 'session.start', mode: 'paper', capitalUsd: 20_000 * (i + 1), ...(i < 2 ? { stopLossPct: 5 + i } : {}) }));
+  users.forEach((u, i) =>
+    d.command({ id: `init-${u}`, userId: u, type: 'session.start', mode: 'paper', capitalUsd: 20_000 * (i + 1), ...(i < 2 ? { stopLossPct: 5 + i } : {}) }),
+  );
 
   const deliver = (raw: string, deliveryCount: number, entryId = d.nextEntryId()): Decision => {
     const parsed = parseCommand(raw, config.maxCommandBytes);
@@ -185,7 +226,9 @@ function run(steps: Step[], seen: Record<string, number>): void {
         expect(replies(decision)).toEqual([]);
         seen.dups = (seen.dups ?? 0) + 1;
       } else {
-        expect(decision.wal.filter((e) => e.type === 'command.processed').map((e) => (e.type === 'command.processed' ? e.commandId : ''))).toEqual([parsed.command.id]);
+        expect(decision.wal.filter((e) => e.type === 'command.processed').map((e) => (e.type === 'command.processed' ? e.commandId : ''))).toEqual([
+          parsed.command.id,
+        ]);
       }
     } else {
       // Malformed or poison: dead-lettered with a rejection reply, nothing acknowledged as processed.
@@ -209,7 +252,8 @@ function run(steps: Step[], seen: Record<string, number>): void {
     const total = Number(order.quantity);
     const ex = exchange.get(id);
     const live = ex?.status === 'NEW' || ex?.status === 'PARTIALLY_FILLED';
-    const snap = (e: ExchangeOrder) => snapshotOf(order, e.status as OrderStatus, e.qty.toFixed(decimalsOf(step)), e.qty > 0 ? String(e.notional / e.qty) : '0', d.nowMs);
+    const snap = (e: ExchangeOrder) =>
+      snapshotOf(order, e.status as OrderStatus, e.qty.toFixed(decimalsOf(step)), e.qty > 0 ? String(e.notional / e.qty) : '0', d.nowMs);
     /** Executes up to `qty` in total; a reduce-only order cannot execute beyond the position it reduces. */
     const execute = (from: ExchangeOrder, qty: number, final: 'keep' | 'fill'): ExchangeOrder => {
       const position = Number(d.state.durable.sessions[order.userId]?.positions[order.symbol]?.qty ?? 0);
@@ -218,7 +262,8 @@ function run(steps: Step[], seen: Record<string, number>): void {
       const target = Math.max(from.qty, Math.min(cap, qty));
       const next: ExchangeOrder = { status: from.status, qty: target, notional: from.notional + (target - from.qty) * price };
       if (target >= total - 1e-12) next.status = 'FILLED';
-      else if (final === 'fill' || order.type === 'MARKET' || order.timeInForce === 'IOC') next.status = 'EXPIRED'; // the rest could not execute
+      else if (final === 'fill' || order.type === 'MARKET' || order.timeInForce === 'IOC')
+        next.status = 'EXPIRED'; // the rest could not execute
       else next.status = target > 0 ? 'PARTIALLY_FILLED' : 'NEW';
       exchange.set(id, next);
       return next;
@@ -229,7 +274,12 @@ function run(steps: Step[], seen: Record<string, number>): void {
       case 'accept_new':
       case 'accept_filled': {
         if (ex) return;
-        const e = s.outcome === 'accept_filled' ? execute(fresh, total, 'fill') : order.type === 'MARKET' || order.timeInForce === 'IOC' ? execute(fresh, 0, 'fill') : (exchange.set(id, fresh), fresh);
+        const e =
+          s.outcome === 'accept_filled'
+            ? execute(fresh, total, 'fill')
+            : order.type === 'MARKET' || order.timeInForce === 'IOC'
+              ? execute(fresh, 0, 'fill')
+              : (exchange.set(id, fresh), fresh);
         d.step({ kind: 'place_result', clientOrderId: id, outcome: { kind: 'accepted', order: snap(e) } });
         return;
       }
@@ -238,7 +288,12 @@ function run(steps: Step[], seen: Record<string, number>): void {
       case 'reject_reduce_only': {
         if (ex) return;
         exchange.set(id, { status: 'never', qty: 0, notional: 0 });
-        const [code, message] = s.outcome === 'reject5022' ? [-5022, 'post only would take'] : s.outcome === 'reject_margin' ? [-2019, 'margin is insufficient'] : [-2022, 'reduce only rejected'];
+        const [code, message] =
+          s.outcome === 'reject5022'
+            ? [-5022, 'post only would take']
+            : s.outcome === 'reject_margin'
+              ? [-2019, 'margin is insufficient']
+              : [-2022, 'reduce only rejected'];
         d.step({ kind: 'place_result', clientOrderId: id, outcome: { kind: 'rejected', code, message } });
         return;
       }
@@ -254,7 +309,10 @@ function run(steps: Step[], seen: Record<string, number>): void {
       case 'expired': {
         if (!ex || !live) return;
         const half = Math.floor(total / 2 / Number(step)) * Number(step);
-        const e = s.outcome === 'expired' ? (exchange.set(id, { ...ex, status: 'EXPIRED' }), { ...ex, status: 'EXPIRED' as const }) : execute(ex, s.outcome === 'partial' ? Math.max(ex.qty, half) : total, 'keep');
+        const e =
+          s.outcome === 'expired'
+            ? (exchange.set(id, { ...ex, status: 'EXPIRED' }), { ...ex, status: 'EXPIRED' as const })
+            : execute(ex, s.outcome === 'partial' ? Math.max(ex.qty, half) : total, 'keep');
         d.step({ kind: 'order_update', order: snap(e) });
         return;
       }
@@ -303,7 +361,15 @@ function run(steps: Step[], seen: Record<string, number>): void {
         let body: Record<string, unknown> | string;
         switch (c.k) {
           case 'start':
-            body = { id, userId: c.u, type: 'session.start', mode: c.live ? 'live' : 'paper', capitalUsd: c.capital, ...(c.sl ? { stopLossPct: c.sl } : {}), ...(c.horizon ? { horizonHours: c.horizon } : {}) };
+            body = {
+              id,
+              userId: c.u,
+              type: 'session.start',
+              mode: c.live ? 'live' : 'paper',
+              capitalUsd: c.capital,
+              ...(c.sl ? { stopLossPct: c.sl } : {}),
+              ...(c.horizon ? { horizonHours: c.horizon } : {}),
+            };
             break;
           case 'simple':
             body = { id, userId: c.u, type: c.type };
@@ -354,13 +420,21 @@ function run(steps: Step[], seen: Record<string, number>): void {
         if (!session) break;
         const stops = Object.entries(session.protectiveStops);
         if (s.outcome === 'list_all' || s.outcome === 'list_none') {
-          const listed = s.outcome === 'list_all' ? stops.map(([symbol, st]) => ({ clientAlgoId: st.clientAlgoId, symbol, side: st.side, triggerPrice: st.triggerPrice })) : [];
+          const listed =
+            s.outcome === 'list_all'
+              ? stops.map(([symbol, st]) => ({ clientAlgoId: st.clientAlgoId, symbol, side: st.side, triggerPrice: st.triggerPrice }))
+              : [];
           d.step({ kind: 'stops_listed', userId: s.u, stops: listed });
           break;
         }
         const first = stops[0];
         if (!first) break;
-        const outcome = s.outcome === 'accepted' ? { kind: 'accepted' as const } : s.outcome === 'rejected' ? { kind: 'rejected' as const, code: -2021, message: 'would trigger' } : { kind: 'unknown' as const, reason: 'timeout' };
+        const outcome =
+          s.outcome === 'accepted'
+            ? { kind: 'accepted' as const }
+            : s.outcome === 'rejected'
+              ? { kind: 'rejected' as const, code: -2021, message: 'would trigger' }
+              : { kind: 'unknown' as const, reason: 'timeout' };
         d.step({ kind: 'stop_placed', userId: s.u, symbol: first[0], clientAlgoId: first[1].clientAlgoId, outcome });
         break;
       }

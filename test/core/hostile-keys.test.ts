@@ -11,7 +11,11 @@ import { CoreDriver, replies, viaJson } from './fixtures.js';
 // "constructor" answered "a session is already undefined". Every name Object.prototype has is a valid id.
 
 const prototypeNames = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype'];
-const hostile = fc.oneof(fc.constantFrom(...prototypeNames), fc.constantFrom('alice', 'bob', 'signals', 'operator'), fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/));
+const hostile = fc.oneof(
+  fc.constantFrom(...prototypeNames),
+  fc.constantFrom('alice', 'bob', 'signals', 'operator'),
+  fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/),
+);
 const symbol = fc.oneof(fc.constantFrom('BTCUSDT', 'ETHUSDT'), fc.constantFrom(...prototypeNames));
 
 const command = fc.record({
@@ -25,7 +29,10 @@ const command = fc.record({
   hours: fc.constantFrom(1, 2),
   targetUserId: hostile,
   userIds: fc.option(fc.array(hostile, { maxLength: 3 }), { nil: undefined }),
-  signals: fc.array(fc.record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT'), weight: fc.double({ min: -1, max: 1, noNaN: true }) }), { minLength: 1, maxLength: 2 }),
+  signals: fc.array(fc.record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT'), weight: fc.double({ min: -1, max: 1, noNaN: true }) }), {
+    minLength: 1,
+    maxLength: 2,
+  }),
 });
 
 /** Exchange news carrying hostile names (the exchange and the feed are outside too). */
@@ -34,12 +41,20 @@ const exchangeInput = fc.oneof(
     kind: 'order_update',
     order: { clientOrderId, exchangeOrderId: 'x', symbol: s, side: 'BUY', status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: '100', updateTime: 0 },
   })),
-  fc.record({ userId: hostile, s: symbol }).map(({ userId, s }): Input => ({ kind: 'reconcile', userId, positions: [{ symbol: s, positionAmt: '0.5', entryPrice: '100' }], openOrders: [] })),
-  fc.record({ userId: hostile, s: symbol, id: hostile }).map(({ userId, s, id }): Input => ({ kind: 'stops_listed', userId, stops: [{ clientAlgoId: id, symbol: s, side: 'SELL', triggerPrice: '1' }] })),
-  fc.record({ userId: hostile, s: symbol, id: hostile }).map(({ userId, s, id }): Input => ({ kind: 'stop_placed', userId, symbol: s, clientAlgoId: id, outcome: { kind: 'accepted' } })),
+  fc
+    .record({ userId: hostile, s: symbol })
+    .map(({ userId, s }): Input => ({ kind: 'reconcile', userId, positions: [{ symbol: s, positionAmt: '0.5', entryPrice: '100' }], openOrders: [] })),
+  fc
+    .record({ userId: hostile, s: symbol, id: hostile })
+    .map(({ userId, s, id }): Input => ({ kind: 'stops_listed', userId, stops: [{ clientAlgoId: id, symbol: s, side: 'SELL', triggerPrice: '1' }] })),
+  fc
+    .record({ userId: hostile, s: symbol, id: hostile })
+    .map(({ userId, s, id }): Input => ({ kind: 'stop_placed', userId, symbol: s, clientAlgoId: id, outcome: { kind: 'accepted' } })),
   fc.record({ id: hostile }).map(({ id }): Input => ({ kind: 'place_result', clientOrderId: id, outcome: { kind: 'unknown', reason: 'timeout' } })),
   fc.record({ id: hostile }).map(({ id }): Input => ({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'not_found' } })),
-  fc.record({ id: hostile }).map(({ id }): Input => ({ kind: 'cancel_result', clientOrderId: id, outcome: { kind: 'rejected', code: -2011, message: 'Unknown order sent.' } })),
+  fc
+    .record({ id: hostile })
+    .map(({ id }): Input => ({ kind: 'cancel_result', clientOrderId: id, outcome: { kind: 'rejected', code: -2011, message: 'Unknown order sent.' } })),
 );
 
 const step = fc.oneof(
@@ -53,11 +68,15 @@ describe('hostile keys', () => {
     const d = new CoreDriver();
     d.tick('BTCUSDT', 50_000, 50_001);
     expect(replies(d.command({ id: `${userId}-s0`, userId, type: 'status' }))).toMatchObject([{ status: 'done', result: { session: null } }]);
-    expect(replies(d.command({ id: 'c1', userId, type: 'session.pause' }))).toMatchObject([{ status: 'rejected', reason: expect.stringMatching(/no running session/) }]);
+    expect(replies(d.command({ id: 'c1', userId, type: 'session.pause' }))).toMatchObject([
+      { status: 'rejected', reason: expect.stringMatching(/no running session/) },
+    ]);
     expect(replies(d.command({ id: 'c2', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).toMatchObject([{ status: 'done' }]);
     expect(replies(d.command({ id: 'c3', userId, type: 'session.set_stoploss', pct: 5 }))).toMatchObject([{ status: 'done' }]);
     expect(replies(d.command({ id: 'c4', userId, type: 'session.pause' }))).toMatchObject([{ status: 'done' }]);
-    expect(replies(d.command({ id: 'c5', userId, type: 'status' }))).toMatchObject([{ status: 'done', result: { session: { userId, status: 'active', paused: true } } }]);
+    expect(replies(d.command({ id: 'c5', userId, type: 'status' }))).toMatchObject([
+      { status: 'done', result: { session: { userId, status: 'active', paused: true } } },
+    ]);
     expect(replies(d.command({ id: 'c6', userId, type: 'session.stop' })).map((r) => r.status)).toEqual(['accepted', 'done']);
     expect(d.state.durable.sessions[userId]?.status).toBe('closed');
     expect(Object.getPrototypeOf(d.state.durable.sessions)).toBeNull();
@@ -69,9 +88,13 @@ describe('hostile keys', () => {
 
   it('an approval for a user named __proto__ is an ordinary entry', () => {
     const d = new CoreDriver();
-    expect(replies(d.command({ id: 'a1', userId: 'operator', type: 'admin.approve_live', targetUserId: '__proto__' }))).toMatchObject([{ status: 'done', result: { liveApproved: true } }]);
+    expect(replies(d.command({ id: 'a1', userId: 'operator', type: 'admin.approve_live', targetUserId: '__proto__' }))).toMatchObject([
+      { status: 'done', result: { liveApproved: true } },
+    ]);
     expect(Object.keys(d.state.durable.liveApprovedUserIds)).toEqual(['__proto__']);
-    expect(replies(d.command({ id: 'a2', userId: 'operator', type: 'admin.approve_live', targetUserId: 'constructor' }))).toMatchObject([{ status: 'done', result: { liveApproved: true } }]);
+    expect(replies(d.command({ id: 'a2', userId: 'operator', type: 'admin.approve_live', targetUserId: 'constructor' }))).toMatchObject([
+      { status: 'done', result: { liveApproved: true } },
+    ]);
   });
 
   it('a snapshot read back from JSON has no prototype in its keyed records', () => {

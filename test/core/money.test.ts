@@ -83,7 +83,16 @@ describe('exact money: no float drift', () => {
 
   it('reconcile leaves a large position that equals the exchange exactly alone, and corrects one a step off', () => {
     // A low-priced symbol: tens of millions of units with 3 decimals, beyond what a double holds exactly.
-    const meme: SymbolFilters = makeFilters('MEMEUSDT', { tickSize: '0.0000001', minPrice: '0.0000001', stepSize: '0.001', minQty: '0.001', maxQty: '1000000000', marketStepSize: '0.001', marketMaxQty: '1000000000', minNotional: '5' });
+    const meme: SymbolFilters = makeFilters('MEMEUSDT', {
+      tickSize: '0.0000001',
+      minPrice: '0.0000001',
+      stepSize: '0.001',
+      minQty: '0.001',
+      maxQty: '1000000000',
+      marketStepSize: '0.001',
+      marketMaxQty: '1000000000',
+      minNotional: '5',
+    });
     const d = new CoreDriver({ config: { ...testConfig, symbols: [...testConfig.symbols, 'MEMEUSDT'] }, filters: { ...testFilters, MEMEUSDT: meme } });
     const id = startAndEnter(d, 'MEMEUSDT', 0.0123456, 0.0123457, 1_000_000);
     partialFills(d, id, [
@@ -137,10 +146,20 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
       epoch: 'old',
       sessions: {
         u: {
-          userId: 'u', mode: 'paper', status: 'active', capitalUsd: 10_000, stopLossPct: null, horizonDeadlineMs: null, paused: false,
-          killSwitch: { engaged: false, reason: null, atMs: null }, startedAtMs: 1, realizedPnlUsd: 0.030000000000654836,
+          userId: 'u',
+          mode: 'paper',
+          status: 'active',
+          capitalUsd: 10_000,
+          stopLossPct: null,
+          horizonDeadlineMs: null,
+          paused: false,
+          killSwitch: { engaged: false, reason: null, atMs: null },
+          startedAtMs: 1,
+          realizedPnlUsd: 0.030000000000654836,
           positions: { BTCUSDT: { qty: 0.30000000000000004, entryPrice: 33_333.3 }, ETHUSDT: { qty: 1e-7, entryPrice: 2_000.5 } },
-          intents: {}, protectiveStops: {}, stopCommandId: null,
+          intents: {},
+          protectiveStops: {},
+          stopCommandId: null,
         },
       },
     }) as unknown as Partial<DurableState>;
@@ -150,13 +169,20 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
     expect(session?.realizedPnlUsd).toBe('0.030000000000654836');
     expect(session?.positions.BTCUSDT).toEqual({ qty: '0.30000000000000004', entryPrice: '33333.3' });
     expect(session?.positions.ETHUSDT).toEqual({ qty: '0.0000001', entryPrice: '2000.5' });
-    const next = foldEvents(state, [{ type: 'fill', clientOrderId: 'd', userId: 'u', symbol: 'ETHUSDT', side: 'SELL', qty: '0.0000001' as never, price: '2001' as never, atMs: 6 }], testConfig);
+    const next = foldEvents(
+      state,
+      [{ type: 'fill', clientOrderId: 'd', userId: 'u', symbol: 'ETHUSDT', side: 'SELL', qty: '0.0000001' as never, price: '2001' as never, atMs: 6 }],
+      testConfig,
+    );
     expect(next.sessions.u?.positions.ETHUSDT?.qty).toBe('0');
     expect(next.sessions.u?.realizedPnlUsd).toBe('0.030000050000654836');
   });
 
   it('refuses a fill whose amounts are not decimals', () => {
-    const bad = [...oldLog.slice(0, 2), { type: 'fill', clientOrderId: 'x', userId: 'u', symbol: 'BTCUSDT', side: 'BUY', qty: 'NaN', price: 1, atMs: 2 } as unknown as WalEvent];
+    const bad = [
+      ...oldLog.slice(0, 2),
+      { type: 'fill', clientOrderId: 'x', userId: 'u', symbol: 'BTCUSDT', side: 'BUY', qty: 'NaN', price: 1, atMs: 2 } as unknown as WalEvent,
+    ];
     expect(() => foldEvents(emptyDurableState(), bad, testConfig)).toThrow(/bad fill/);
   });
 });

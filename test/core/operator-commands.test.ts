@@ -15,8 +15,14 @@ describe('admin.approve_live', () => {
     const live = { userId: 'tg7', type: 'session.start', mode: 'live', capitalUsd: 100 };
     expect(replies(d.command({ id: 'l1', ...live }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/approval/) });
 
-    expect(replies(d.command({ id: 'a0', userId: 'tg7', type: 'admin.approve_live', targetUserId: 'tg7' }))[0]).toMatchObject({ status: 'rejected', reason: 'admin only' });
-    expect(replies(d.command({ id: 'a1', userId: 'boss', type: 'admin.approve_live', targetUserId: 'tg7' }))[0]).toMatchObject({ status: 'done', result: { userId: 'tg7', liveApproved: true } });
+    expect(replies(d.command({ id: 'a0', userId: 'tg7', type: 'admin.approve_live', targetUserId: 'tg7' }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: 'admin only',
+    });
+    expect(replies(d.command({ id: 'a1', userId: 'boss', type: 'admin.approve_live', targetUserId: 'tg7' }))[0]).toMatchObject({
+      status: 'done',
+      result: { userId: 'tg7', liveApproved: true },
+    });
 
     d.restart();
     expect(replies(d.command({ id: 'l2', ...live }))[0]).toMatchObject({ status: 'done' });
@@ -26,15 +32,23 @@ describe('admin.approve_live', () => {
   it('withdraws an approval', () => {
     const d = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, adminUserIds: ['boss'] }) });
     d.command({ id: 'a1', userId: 'boss', type: 'admin.approve_live', targetUserId: 'x' });
-    expect(replies(d.command({ id: 'a2', userId: 'boss', type: 'admin.approve_live', targetUserId: 'x', approved: false }))[0]).toMatchObject({ result: { liveApproved: false } });
-    expect(replies(d.command({ id: 'l', userId: 'x', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/approval/) });
+    expect(replies(d.command({ id: 'a2', userId: 'boss', type: 'admin.approve_live', targetUserId: 'x', approved: false }))[0]).toMatchObject({
+      result: { liveApproved: false },
+    });
+    expect(replies(d.command({ id: 'l', userId: 'x', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/approval/),
+    });
   });
 
   it('records an approval on an engine without LIVE_TRADING but still refuses live sessions', () => {
     const d = new CoreDriver({ config: withConfig({ liveTradingEnabled: false, adminUserIds: ['boss'] }) });
     const approval = d.command({ id: 'a1', userId: 'boss', type: 'admin.approve_live', targetUserId: 'x' });
     expect(approval.outbound.some((e) => e.type === 'alert' && /LIVE_TRADING=1 is not set/.test(e.message))).toBe(true);
-    expect(replies(d.command({ id: 'l', userId: 'x', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/disabled/) });
+    expect(replies(d.command({ id: 'l', userId: 'x', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/disabled/),
+    });
   });
 });
 
@@ -44,7 +58,10 @@ describe('admin.users and trades', () => {
     d.command({ id: 's1', userId: 'alice', type: 'session.start', capitalUsd: 1_000 });
     expect(replies(d.command({ id: 'u0', userId: 'alice', type: 'admin.users' }))[0]).toMatchObject({ status: 'rejected' });
     const listed = replies(d.command({ id: 'u1', userId: 'boss', type: 'admin.users' }))[0];
-    expect(listed).toMatchObject({ status: 'done', result: { halted: false, users: [{ userId: 'alice', mode: 'paper', status: 'active', capitalUsd: 1_000, equityUsd: 1_000, liveApproved: false }] } });
+    expect(listed).toMatchObject({
+      status: 'done',
+      result: { halted: false, users: [{ userId: 'alice', mode: 'paper', status: 'active', capitalUsd: 1_000, equityUsd: 1_000, liveApproved: false }] },
+    });
   });
 
   it("lists only the user's own filled orders, newest first, up to the limit", () => {
@@ -52,23 +69,32 @@ describe('admin.users and trades', () => {
     d.tick('BTCUSDT', 50_000, 50_001);
     d.tick('ETHUSDT', 3_000, 3_000.5);
     for (const user of ['alice', 'bob']) d.command({ id: `s-${user}`, userId: user, type: 'session.start', capitalUsd: 10_000 });
-    const first = placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }], userIds: ['alice'] }))[0];
+    const first = placed(
+      d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }], userIds: ['alice'] }),
+    )[0];
     const other = placed(d.command({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }], userIds: ['bob'] }))[0];
     if (!first || !other) throw new Error('no entries placed');
     d.nowMs += 1_000;
     d.fill(first.order.clientOrderId, 50_000);
     d.fill(other.order.clientOrderId, 50_000);
-    const second = placed(d.command({ id: 'r3', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.2 }], userIds: ['alice'] }))[0];
+    const second = placed(
+      d.command({ id: 'r3', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.2 }], userIds: ['alice'] }),
+    )[0];
     if (!second) throw new Error('no second entry');
     d.nowMs += 1_000;
     d.fill(second.order.clientOrderId, 3_000);
 
-    const all = replies(d.command({ id: 't1', userId: 'alice', type: 'trades' }))[0]?.result as { trades: { clientOrderId: string; symbol: string; quantity: string }[] };
+    const all = replies(d.command({ id: 't1', userId: 'alice', type: 'trades' }))[0]?.result as {
+      trades: { clientOrderId: string; symbol: string; quantity: string }[];
+    };
     expect(all.trades.map((t) => t.clientOrderId)).toEqual([second.order.clientOrderId, first.order.clientOrderId]);
     expect(all.trades[0]).toMatchObject({ symbol: 'ETHUSDT', quantity: second.order.quantity });
     const one = replies(d.command({ id: 't2', userId: 'alice', type: 'trades', limit: 1 }))[0]?.result as { trades: unknown[] };
     expect(one.trades).toHaveLength(1);
-    expect(replies(d.command({ id: 't3', userId: 'alice', type: 'trades', limit: 0 }))[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/limit/) });
+    expect(replies(d.command({ id: 't3', userId: 'alice', type: 'trades', limit: 0 }))[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/limit/),
+    });
   });
 });
 
@@ -77,7 +103,9 @@ describe('equity samples', () => {
     const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000 }) });
     d.tick('BTCUSDT', 50_000, 50_001);
     d.command({ id: 's1', userId: 'alice', type: 'session.start', capitalUsd: 10_000 });
-    expect(equityOf(d.timer(0).outbound)).toEqual([expect.objectContaining({ userId: 'alice', summary: expect.objectContaining({ equityUsd: 10_000, status: 'active' }) })]);
+    expect(equityOf(d.timer(0).outbound)).toEqual([
+      expect.objectContaining({ userId: 'alice', summary: expect.objectContaining({ equityUsd: 10_000, status: 'active' }) }),
+    ]);
     expect(equityOf(d.timer(5_000).outbound)).toEqual([]); // flat: the idle period applies
     expect(equityOf(d.timer(54_999).outbound)).toEqual([]);
     expect(equityOf(d.timer(1).outbound)).toHaveLength(1);
@@ -87,7 +115,9 @@ describe('equity samples', () => {
     if (!entry) throw new Error('no entry');
     d.fill(entry.order.clientOrderId, 50_000);
     expect(equityOf(d.timer(4_999).outbound)).toEqual([]);
-    expect(equityOf(d.timer(1).outbound)).toEqual([expect.objectContaining({ summary: expect.objectContaining({ positions: { BTCUSDT: expect.objectContaining({ exitPrice: 50_000 }) } }) })]);
+    expect(equityOf(d.timer(1).outbound)).toEqual([
+      expect.objectContaining({ summary: expect.objectContaining({ positions: { BTCUSDT: expect.objectContaining({ exitPrice: 50_000 }) } }) }),
+    ]);
     expect(equityOf(d.timer(5_000).outbound)).toHaveLength(1);
 
     const flatten = placed(d.command({ id: 'stop', userId: 'alice', type: 'session.stop' }))[0];
@@ -100,8 +130,31 @@ describe('equity samples', () => {
 
 describe('session summary', () => {
   it('values each position where it could be closed: longs at the bid, shorts at the ask', () => {
-    const state = withQuote(withQuote(stateWithPositions({ capitalUsd: 10_000, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 50_000 }, { symbol: 'ETHUSDT', qty: -1, entryPrice: 3_000 }] }), 'BTCUSDT', 50_100, 50_200, T0), 'ETHUSDT', 2_900, 2_950, T0);
-    const d = decide(state, { kind: 'command', delivery: { entryId: '1-0', raw: JSON.stringify({ id: 'st', userId: 'u', type: 'status' }), deliveryCount: 1 } }, T0, testConfig);
+    const state = withQuote(
+      withQuote(
+        stateWithPositions({
+          capitalUsd: 10_000,
+          positions: [
+            { symbol: 'BTCUSDT', qty: 0.1, entryPrice: 50_000 },
+            { symbol: 'ETHUSDT', qty: -1, entryPrice: 3_000 },
+          ],
+        }),
+        'BTCUSDT',
+        50_100,
+        50_200,
+        T0,
+      ),
+      'ETHUSDT',
+      2_900,
+      2_950,
+      T0,
+    );
+    const d = decide(
+      state,
+      { kind: 'command', delivery: { entryId: '1-0', raw: JSON.stringify({ id: 'st', userId: 'u', type: 'status' }), deliveryCount: 1 } },
+      T0,
+      testConfig,
+    );
     const summary = (replies(d)[0]?.result as { session: { positions: Record<string, unknown>; unrealizedPnlUsd: number } }).session;
     expect(summary.positions.BTCUSDT).toMatchObject({ qty: 0.1, exitPrice: 50_100, notionalUsd: 5_010 });
     expect((summary.positions.BTCUSDT as { unrealizedPnlUsd: number }).unrealizedPnlUsd).toBeCloseTo(10, 6);

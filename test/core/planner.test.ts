@@ -31,26 +31,27 @@ const filtersArb = fc
     marketMaxSteps: fc.integer({ min: 1, max: 1_000_000 }),
     minNotional: fc.constantFrom('0', '5', '20', '100'),
   })
-  .map(
-    (f): SymbolFilters => {
-      const step = Number(f.stepSize);
-      return makeFilters('XUSDT', {
-        tickSize: f.tickSize,
-        minPrice: f.tickSize,
-        maxPrice: '10000000',
-        stepSize: f.stepSize,
-        minQty: snapToStep(f.minSteps * step, f.stepSize, 'down'),
-        maxQty: snapToStep(Math.max(f.minSteps, f.maxSteps) * step, f.stepSize, 'down'),
-        marketStepSize: f.stepSize,
-        marketMaxQty: snapToStep(f.marketMaxSteps * step, f.stepSize, 'down'),
-        minNotional: f.minNotional,
-      });
-    },
-  );
+  .map((f): SymbolFilters => {
+    const step = Number(f.stepSize);
+    return makeFilters('XUSDT', {
+      tickSize: f.tickSize,
+      minPrice: f.tickSize,
+      maxPrice: '10000000',
+      stepSize: f.stepSize,
+      minQty: snapToStep(f.minSteps * step, f.stepSize, 'down'),
+      maxQty: snapToStep(Math.max(f.minSteps, f.maxSteps) * step, f.stepSize, 'down'),
+      marketStepSize: f.stepSize,
+      marketMaxQty: snapToStep(f.marketMaxSteps * step, f.stepSize, 'down'),
+      minNotional: f.minNotional,
+    });
+  });
 
 // fc.double clusters at the ends of its range; prices spread log-uniformly over 0.01 … 200_000 instead.
 const priceArb = fc.tuple(fc.integer({ min: -200, max: 530 }), fc.integer({ min: 0, max: 999 })).map(([e, jitter]) => 10 ** (e / 100) * (1 + jitter / 10_000));
-const weightArb = fc.oneof(fc.integer({ min: -1_000, max: 1_000 }).map((x) => x / 1_000), fc.double({ min: -1, max: 1, noNaN: true }));
+const weightArb = fc.oneof(
+  fc.integer({ min: -1_000, max: 1_000 }).map((x) => x / 1_000),
+  fc.double({ min: -1, max: 1, noNaN: true }),
+);
 
 /** A touch on the tick grid: bid >= one tick, ask = bid + spread ticks. */
 function touchFor(filters: SymbolFilters, price: number, spreadTicks: number): { bid: number; ask: number } {
@@ -83,13 +84,22 @@ describe('planner: rounding never exceeds a filter', () => {
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 10, max: 10_000_000 }),
         weightArb,
-        fc.oneof(fc.constant(0), fc.integer({ min: -1_000_000, max: 1_000_000 }).map((x) => x / 1_000), fc.integer({ min: -1_000_000, max: 1_000_000 }).map((x) => x / 1_000_000), fc.double({ min: -1_000, max: 1_000, noNaN: true })),
+        fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: -1_000_000, max: 1_000_000 }).map((x) => x / 1_000),
+          fc.integer({ min: -1_000_000, max: 1_000_000 }).map((x) => x / 1_000_000),
+          fc.double({ min: -1_000, max: 1_000, noNaN: true }),
+        ),
         fc.boolean(),
         (filters, price, spreadTicks, capital, weight, rawCurrent, onGrid) => {
           const touch = touchFor(filters, price, spreadTicks);
           // Positions are on the step grid, or (adopted from the exchange) any 1e-9-rounded amount.
           const magnitude = Math.abs(rawCurrent);
-          const current = onGrid ? Math.sign(rawCurrent) * Number(snapToStep(magnitude, filters.stepSize, 'down')) : magnitude < 1e-6 ? 0 : Math.round(rawCurrent * 1e9) / 1e9;
+          const current = onGrid
+            ? Math.sign(rawCurrent) * Number(snapToStep(magnitude, filters.stepSize, 'down'))
+            : magnitude < 1e-6
+              ? 0
+              : Math.round(rawCurrent * 1e9) / 1e9;
           const targetQty = targetQuantity(weight, toUsd(capital), 1, touch, filters);
           const target = Number(targetQty);
           // The target is on the grid, has the weight's sign, and never exceeds capital × |weight| at mid.
@@ -131,18 +141,31 @@ describe('planner: rounding never exceeds a filter', () => {
   it('closes first, reduce-only, when the target flips sides', () => {
     const filters = makeFilters('XUSDT', { tickSize: '0.1', minNotional: '5' });
     const long = planTowardTarget('XUSDT', toQty('0.5'), toQty('-0.3'), { bid: 100, ask: 100.1 }, filters);
-    expect(long).toMatchObject({ kind: 'order', targetQty: '-0.300', order: { side: 'SELL', quantity: '0.500', reduceOnly: true, purpose: 'reduce', price: '100.1', timeInForce: 'GTX' } });
+    expect(long).toMatchObject({
+      kind: 'order',
+      targetQty: '-0.300',
+      order: { side: 'SELL', quantity: '0.500', reduceOnly: true, purpose: 'reduce', price: '100.1', timeInForce: 'GTX' },
+    });
     const short = planTowardTarget('XUSDT', toQty('-0.5'), toQty('0.3'), { bid: 100, ask: 100.1 }, filters);
     expect(short).toMatchObject({ kind: 'order', order: { side: 'BUY', quantity: '0.500', reduceOnly: true, purpose: 'reduce', price: '100.0' } });
     // A reduce below MIN_NOTIONAL is still sent (reduce-only is exempt); the same size as an entry is not.
-    expect(planTowardTarget('XUSDT', toQty('0.01'), toQty('0'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '0.010', reduceOnly: true } });
-    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.01'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/notional/) });
+    expect(planTowardTarget('XUSDT', toQty('0.01'), toQty('0'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({
+      kind: 'order',
+      order: { quantity: '0.010', reduceOnly: true },
+    });
+    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.01'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/notional/),
+    });
   });
 
   it('caps at maxQty and skips below minQty', () => {
     const filters = makeFilters('XUSDT', { tickSize: '0.1', minQty: '0.010', maxQty: '2.000', minNotional: '5' });
     expect(planTowardTarget('XUSDT', toQty('0'), toQty('5'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'order', order: { quantity: '2.000' } });
-    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.009'), { bid: 1_000, ask: 1_000.1 }, filters)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/minimum quantity/) });
+    expect(planTowardTarget('XUSDT', toQty('0'), toQty('0.009'), { bid: 1_000, ask: 1_000.1 }, filters)).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/minimum quantity/),
+    });
     expect(planTowardTarget('XUSDT', toQty('1'), toQty('1'), { bid: 100, ask: 100.1 }, filters)).toMatchObject({ kind: 'skip', reason: 'already at target' });
   });
 });
@@ -159,11 +182,28 @@ describe('post-only fallback', () => {
         fc.integer({ min: 1, max: 100 }),
         (filters, price, spreadTicks, side, purpose, bps) => {
           const touch = touchFor(filters, price, spreadTicks);
-          const rejected: PlannedOrder = { symbol: 'XUSDT', side, type: 'LIMIT', quantity: filters.minQty, price: '1', timeInForce: 'GTX', reduceOnly: purpose === 'reduce', purpose };
+          const rejected: PlannedOrder = {
+            symbol: 'XUSDT',
+            side,
+            type: 'LIMIT',
+            quantity: filters.minQty,
+            price: '1',
+            timeInForce: 'GTX',
+            reduceOnly: purpose === 'reduce',
+            purpose,
+          };
           const fb = planFallback(rejected, touch, filters, bps);
           const mid = (touch.bid + touch.ask) / 2;
           const bound = bps / 10_000;
-          expect(fb).toMatchObject({ symbol: 'XUSDT', side, type: 'LIMIT', timeInForce: 'IOC', quantity: filters.minQty, reduceOnly: purpose === 'reduce', purpose });
+          expect(fb).toMatchObject({
+            symbol: 'XUSDT',
+            side,
+            type: 'LIMIT',
+            timeInForce: 'IOC',
+            quantity: filters.minQty,
+            reduceOnly: purpose === 'reduce',
+            purpose,
+          });
           expect(isMultipleOf(fb.price ?? '', filters.tickSize)).toBe(true);
           const p = Number(fb.price);
           const tick = Number(filters.tickSize);
@@ -185,7 +225,16 @@ describe('post-only fallback', () => {
 
   it('known case: 15 bps around a 60_000 mid', () => {
     const filters = makeFilters('BTCUSDT');
-    const base: PlannedOrder = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.010', price: '59999.9', timeInForce: 'GTX', reduceOnly: false, purpose: 'entry' };
+    const base: PlannedOrder = {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.010',
+      price: '59999.9',
+      timeInForce: 'GTX',
+      reduceOnly: false,
+      purpose: 'entry',
+    };
     expect(planFallback(base, { bid: 59_999.9, ask: 60_000.1 }, filters, 15).price).toBe('60090.0');
     expect(planFallback({ ...base, side: 'SELL' }, { bid: 59_999.9, ask: 60_000.1 }, filters, 15).price).toBe('59910.0');
   });
@@ -198,7 +247,15 @@ describe('flatten', () => {
         const step = Number(filters.stepSize);
         const qty = sign * (offGrid ? Math.round(units * step * 1.37 * 1e9) / 1e9 : Number(snapToStep(units * step, filters.stepSize, 'down')));
         const plan = planFlatten('XUSDT', toQty(qty), filters);
-        expect(plan).toMatchObject({ symbol: 'XUSDT', side: qty > 0 ? 'SELL' : 'BUY', type: 'MARKET', price: null, timeInForce: null, reduceOnly: true, purpose: 'flatten' });
+        expect(plan).toMatchObject({
+          symbol: 'XUSDT',
+          side: qty > 0 ? 'SELL' : 'BUY',
+          type: 'MARKET',
+          price: null,
+          timeInForce: null,
+          reduceOnly: true,
+          purpose: 'flatten',
+        });
         const quantity = plan?.quantity ?? '';
         expect(isMultipleOf(quantity, filters.marketStepSize)).toBe(true);
         expect(compareDecimal(quantity, filters.marketMaxQty)).toBeLessThanOrEqual(0);
@@ -216,7 +273,13 @@ describe('flatten', () => {
 
   it('known cases', () => {
     const filters = makeFilters('XUSDT', { marketMaxQty: '100' });
-    expect(planFlatten('XUSDT', toQty('-0.25'), filters)).toMatchObject({ side: 'BUY', type: 'MARKET', quantity: '0.250', reduceOnly: true, purpose: 'flatten' });
+    expect(planFlatten('XUSDT', toQty('-0.25'), filters)).toMatchObject({
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.250',
+      reduceOnly: true,
+      purpose: 'flatten',
+    });
     expect(planFlatten('XUSDT', toQty('0.0015'), filters)).toMatchObject({ side: 'SELL', quantity: '0.002' });
     expect(planFlatten('XUSDT', toQty('250'), filters)).toMatchObject({ side: 'SELL', quantity: '100.000' });
     expect(planFlatten('XUSDT', toQty('0'), filters)).toBeNull();

@@ -46,7 +46,10 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
           // capital relative to the capital that this loss would exactly breach: < 1 breaches, > 1 does not
           capitalFactor: fc.double({ min: 0.05, max: 1.5, noNaN: true }),
           spreadTicks: fc.integer({ min: 1, max: 200 }),
-          other: fc.option(fc.record({ side: fc.constantFrom(1, -1), units: fc.integer({ min: 1, max: 1_000 }), spreadTicks: fc.integer({ min: 1, max: 50 }) }), { nil: undefined }),
+          other: fc.option(
+            fc.record({ side: fc.constantFrom(1, -1), units: fc.integer({ min: 1, max: 1_000 }), spreadTicks: fc.integer({ min: 1, max: 50 }) }),
+            { nil: undefined },
+          ),
           via: fc.constantFrom('tick' as const, 'timer' as const),
         }),
         (g) => {
@@ -150,7 +153,9 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     expect(placed(d.timer(d.config.flattenRetryMs - 1))).toEqual([]);
     // ...then sends a new flatten under a new id.
     const retry = placed(d.timer(1));
-    expect(retry).toEqual([expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL', quantity: '1.000' }) })]);
+    expect(retry).toEqual([
+      expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL', quantity: '1.000' }) }),
+    ]);
     expect(retry[0]?.order.clientOrderId).not.toBe(first?.order.clientOrderId);
   });
 
@@ -178,14 +183,25 @@ describe('horizon (wall clock, not ticks)', () => {
       fc.property(fc.integer({ min: 1, max: 48 * hourMs }), fc.integer({ min: 0, max: 10 * hourMs }), fc.constantFrom(1, -1), (horizonMs, lateMs, side) => {
         const deadline = T0 + horizonMs;
         // A fresh boot just before the deadline and not a single quote: only the horizon can fire.
-        const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, horizonDeadlineMs: deadline, positions: [{ symbol: 'BTCUSDT', qty: side * 0.25, entryPrice: 60_000 }], nowMs: deadline - 1 });
+        const state = stateWithPositions({
+          capitalUsd: 10_000,
+          stopLossPct: 5,
+          horizonDeadlineMs: deadline,
+          positions: [{ symbol: 'BTCUSDT', qty: side * 0.25, entryPrice: 60_000 }],
+          nowMs: deadline - 1,
+        });
         expect(state.market.quotes).toEqual({});
         const before = decide(state, { kind: 'timer' }, deadline - 1, testConfig);
         expect(before.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
         expect(placed(before)).toEqual([]);
         const at = decide(before.state, { kind: 'timer' }, deadline + lateMs, testConfig);
         expect(at.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'horizon' });
-        expect(placed(at)).toEqual([expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ symbol: 'BTCUSDT', type: 'MARKET', reduceOnly: true, quantity: '0.250', side: side > 0 ? 'SELL' : 'BUY' }) })]);
+        expect(placed(at)).toEqual([
+          expect.objectContaining({
+            lane: 'priority',
+            order: expect.objectContaining({ symbol: 'BTCUSDT', type: 'MARKET', reduceOnly: true, quantity: '0.250', side: side > 0 ? 'SELL' : 'BUY' }),
+          }),
+        ]);
       }),
       { numRuns: 100 },
     );
@@ -211,7 +227,9 @@ describe('stale feed', () => {
     const decision = d.timer(1);
     expect(d.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stale_feed:BTCUSDT' });
     const flatten = placed(decision);
-    expect(flatten).toEqual([expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'BUY', symbol: 'BTCUSDT' }) })]);
+    expect(flatten).toEqual([
+      expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'BUY', symbol: 'BTCUSDT' }) }),
+    ]);
     expect(decision.outbound.some((o) => o.type === 'alert' && o.kind === 'stale_feed')).toBe(true);
 
     d.fill(flatten[0]?.order.clientOrderId ?? '', 60_000);
@@ -220,7 +238,10 @@ describe('stale feed', () => {
     d.tick('BTCUSDT', 60_000, 60_000.1);
     const again = d.command({ id: 'route-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
     expect(placed(again)).toHaveLength(0);
-    expect(replies(again)[0]).toMatchObject({ status: 'done', result: { routed: [{ userId: 'u', symbol: 'BTCUSDT', skipped: 'kill switch engaged (stale_feed:BTCUSDT)' }] } });
+    expect(replies(again)[0]).toMatchObject({
+      status: 'done',
+      result: { routed: [{ userId: 'u', symbol: 'BTCUSDT', skipped: 'kill switch engaged (stale_feed:BTCUSDT)' }] },
+    });
     // Resuming does not lift it either.
     d.command({ id: 'resume', userId: 'u', type: 'session.resume' });
     expect(placed(d.command({ id: 'route-3', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))).toHaveLength(0);
@@ -247,7 +268,12 @@ describe('session.stop', () => {
     expect(replies(stop).map((r) => [r.commandId, r.status])).toEqual([['stop', 'accepted']]);
     expect(d.state.durable.sessions.u?.status).toBe('stopping');
     const flatten = placed(stop);
-    expect(flatten).toEqual([expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL', quantity: qty.toFixed(3) }) })]);
+    expect(flatten).toEqual([
+      expect.objectContaining({
+        lane: 'priority',
+        order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL', quantity: qty.toFixed(3) }),
+      }),
+    ]);
     const id = flatten[0]?.order.clientOrderId ?? '';
 
     // A partial fill is not enough: still stopping, no done.
@@ -271,11 +297,45 @@ describe('session.stop', () => {
     const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.5 }] }))[0];
     const id = entry?.order.clientOrderId ?? '';
     const order = d.order(id);
-    d.step({ kind: 'place_result', clientOrderId: id, outcome: { kind: 'accepted', order: { clientOrderId: id, exchangeOrderId: '1', symbol: 'ETHUSDT', side: 'BUY', status: 'NEW', origQty: order.quantity, executedQty: '0', avgPrice: '0', updateTime: 0 } } });
+    d.step({
+      kind: 'place_result',
+      clientOrderId: id,
+      outcome: {
+        kind: 'accepted',
+        order: {
+          clientOrderId: id,
+          exchangeOrderId: '1',
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          status: 'NEW',
+          origQty: order.quantity,
+          executedQty: '0',
+          avgPrice: '0',
+          updateTime: 0,
+        },
+      },
+    });
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(stop.effects).toContainEqual(expect.objectContaining({ kind: 'cancel', clientOrderId: id, lane: 'priority' }));
     expect(d.state.durable.sessions.u?.status).toBe('stopping');
-    const canceled = d.step({ kind: 'cancel_result', clientOrderId: id, outcome: { kind: 'canceled', order: { clientOrderId: id, exchangeOrderId: '1', symbol: 'ETHUSDT', side: 'BUY', status: 'CANCELED', origQty: order.quantity, executedQty: '0', avgPrice: '0', updateTime: 0 } } });
+    const canceled = d.step({
+      kind: 'cancel_result',
+      clientOrderId: id,
+      outcome: {
+        kind: 'canceled',
+        order: {
+          clientOrderId: id,
+          exchangeOrderId: '1',
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          status: 'CANCELED',
+          origQty: order.quantity,
+          executedQty: '0',
+          avgPrice: '0',
+          updateTime: 0,
+        },
+      },
+    });
     expect(d.state.durable.sessions.u?.status).toBe('closed');
     expect(replies(canceled)).toEqual([expect.objectContaining({ commandId: 'stop', status: 'done' })]);
   });
@@ -293,7 +353,9 @@ describe('operator halt', () => {
   it('flattens every running session and blocks new entries until resumed', () => {
     const d = withPosition('long', 10_000, 50, 60_000);
     const halt = d.command({ id: 'halt', userId: 'operator', type: 'admin.halt_all', reason: 'drill' });
-    expect(placed(halt)).toEqual([expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL' }) })]);
+    expect(placed(halt)).toEqual([
+      expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'SELL' }) }),
+    ]);
     d.fill(placed(halt)[0]?.order.clientOrderId ?? '', 60_000);
     const route = d.command({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
     expect(replies(route)[0]).toMatchObject({ status: 'rejected', reason: 'trading is halted by an operator' });
@@ -321,7 +383,17 @@ describe('exposure limit', () => {
     d.tick('BTCUSDT', 60_000, 60_000.1);
     d.tick('ETHUSDT', 3_000, 3_000.01);
     d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
-    const routed = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.8 }, { symbol: 'ETHUSDT', weight: -0.8 }] }));
+    const routed = placed(
+      d.command({
+        id: 'r',
+        userId: 'signals',
+        type: 'signals.route',
+        signals: [
+          { symbol: 'BTCUSDT', weight: 0.8 },
+          { symbol: 'ETHUSDT', weight: -0.8 },
+        ],
+      }),
+    );
     const usd = (symbol: string, price: number): number => Number(routed.find((p) => p.order.symbol === symbol)?.order.quantity) * price;
     // Each gets half the capital, not 80% then the remaining 20%.
     expect(usd('BTCUSDT', 60_000.05)).toBeGreaterThan(5_000 - 60);
@@ -339,7 +411,19 @@ describe('boot reconciliation', () => {
       kind: 'reconcile',
       userId: 'u',
       positions: [{ symbol: 'BTCUSDT', positionAmt: toQty(qty / 2), entryPrice: '60000' }],
-      openOrders: [{ clientOrderId: 'someone-else', exchangeOrderId: '9', symbol: 'BTCUSDT', side: 'SELL', status: 'NEW', origQty: '1', executedQty: '0', avgPrice: '0', updateTime: 0 }],
+      openOrders: [
+        {
+          clientOrderId: 'someone-else',
+          exchangeOrderId: '9',
+          symbol: 'BTCUSDT',
+          side: 'SELL',
+          status: 'NEW',
+          origQty: '1',
+          executedQty: '0',
+          avgPrice: '0',
+          updateTime: 0,
+        },
+      ],
     });
     expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe(toQty(qty / 2));
     const alerts = decision.outbound.flatMap((o) => (o.type === 'alert' ? [o.message] : []));

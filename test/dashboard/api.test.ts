@@ -33,7 +33,15 @@ function rig(opts: { token?: string | null; replyTimeoutMs?: number; metrics?: M
   const log = openMemoryLog();
   const follower = startOutboundFollower(log, silentLogger(), followerLimits);
   const metrics = createDashboardMetrics(log, opts.metrics);
-  const app = createDashboardApp({ log, follower, metrics, token: opts.token ?? null, adminUserId: 'root-admin', logger: silentLogger(), replyTimeoutMs: opts.replyTimeoutMs ?? 20_000 });
+  const app = createDashboardApp({
+    log,
+    follower,
+    metrics,
+    token: opts.token ?? null,
+    adminUserId: 'root-admin',
+    logger: silentLogger(),
+    replyTimeoutMs: opts.replyTimeoutMs ?? 20_000,
+  });
   const r: Rig = {
     log,
     follower,
@@ -93,7 +101,13 @@ const summary = {
 };
 
 function post(app: Rig['app'], body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return Promise.resolve(app.request('/api/commands', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }));
+  return Promise.resolve(
+    app.request('/api/commands', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
 }
 
 describe('dashboard API', () => {
@@ -120,8 +134,24 @@ describe('dashboard API', () => {
   it('appends the engine command for an action and returns the engine reply', async () => {
     const { log, app } = rig();
     // Results as the contract has them for each command type (the follower skips replies it cannot parse).
-    const results: Record<string, unknown> = { 'session.stop': { flattening: [] }, 'session.set_stoploss': { stopLossPct: 2.5 }, 'admin.halt_all': { halted: true }, 'admin.resume_all': { halted: false } };
-    const engine = fakeEngine(log, (cmd) => [{ type: 'reply', commandId: cmd.id, userId: cmd.userId, commandType: cmd.type, status: cmd.type === 'session.stop' ? 'accepted' : 'done', reason: null, result: results[String(cmd.type)] ?? null, atMs: 1 }]);
+    const results: Record<string, unknown> = {
+      'session.stop': { flattening: [] },
+      'session.set_stoploss': { stopLossPct: 2.5 },
+      'admin.halt_all': { halted: true },
+      'admin.resume_all': { halted: false },
+    };
+    const engine = fakeEngine(log, (cmd) => [
+      {
+        type: 'reply',
+        commandId: cmd.id,
+        userId: cmd.userId,
+        commandType: cmd.type,
+        status: cmd.type === 'session.stop' ? 'accepted' : 'done',
+        reason: null,
+        result: results[String(cmd.type)] ?? null,
+        atMs: 1,
+      },
+    ]);
     try {
       const res = await post(app, { action: 'stop', userId: 'alice' });
       expect(res.status).toBe(200);
@@ -175,7 +205,11 @@ describe('dashboard API', () => {
     const big = await post(app, { action: 'halt_all', reason: 'x'.repeat(maxCommandBodyBytes) });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: string }).error).toMatch(/limit/);
-    const form = await app.request('/api/commands', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ action: 'resume_all' }) });
+    const form = await app.request('/api/commands', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: JSON.stringify({ action: 'resume_all' }),
+    });
     expect(form.status).toBe(415);
     const crossSite = await post(app, { action: 'resume_all' }, { Origin: 'https://evil.example' });
     expect(crossSite.status).toBe(403);
@@ -209,7 +243,15 @@ describe('dashboard API', () => {
     const engineRegistry = new Registry();
     new Counter({ name: 'qe_test_engine_commands_total', help: 'test', registers: [engineRegistry] }).inc(3);
     const { log, app } = rig({ metrics: engineRegistry });
-    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: '9', raw: 'garbage', reason: 'command is not valid JSON' }, { entryId: '10', raw: '{}', reason: 'invalid command' }] });
+    await log.commit({
+      wal: [],
+      outbound: [],
+      ack: [],
+      deadLetters: [
+        { entryId: '9', raw: 'garbage', reason: 'command is not valid JSON' },
+        { entryId: '10', raw: '{}', reason: 'invalid command' },
+      ],
+    });
     const text = await (await app.request('/metrics')).text();
     expect(text).toMatch(/^qe_dlq_depth 2$/m);
     expect(text).toMatch(/^qe_dashboard_event_loop_delay_seconds\{quantile="0.99"\} /m);
@@ -221,7 +263,10 @@ describe('dashboard API', () => {
     expect(merged.match(/^# TYPE qe_dlq_depth /gm)).toHaveLength(1);
     expect(merged).toMatch(/^qe_dlq_depth 7$/m);
     expect(merged).toMatch(/^# TYPE qe_dashboard_event_loop_delay_seconds gauge$/m);
-    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { raw: string; reason: string; rawBytes: number; rawSha256: string }[] };
+    const dlq = (await (await app.request('/api/dlq')).json()) as {
+      depth: number;
+      entries: { raw: string; reason: string; rawBytes: number; rawSha256: string }[];
+    };
     expect(dlq.depth).toBe(2);
     expect(dlq.entries.map((e) => e.raw)).toEqual(['garbage', '{}']);
     expect(dlq.entries.map((e) => [e.rawBytes, e.rawSha256])).toEqual([
@@ -234,14 +279,27 @@ describe('dashboard API', () => {
     const { log, app } = rig();
     const total = dlqShownEntries + 20;
     const big = 'z'.repeat(1024 * 1024);
-    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: Array.from({ length: total }, (_, n) => ({ entryId: String(n), raw: n === total - 1 ? big : `bad ${n}`, reason: 'refused' })) });
+    await log.commit({
+      wal: [],
+      outbound: [],
+      ack: [],
+      deadLetters: Array.from({ length: total }, (_, n) => ({ entryId: String(n), raw: n === total - 1 ? big : `bad ${n}`, reason: 'refused' })),
+    });
     const reads = vi.spyOn(log, 'readDeadLetters');
-    const dlq = (await (await app.request('/api/dlq')).json()) as { depth: number; entries: { entryId: string; raw: string; rawBytes: number; rawTruncated: boolean }[] };
+    const dlq = (await (await app.request('/api/dlq')).json()) as {
+      depth: number;
+      entries: { entryId: string; raw: string; rawBytes: number; rawTruncated: boolean }[];
+    };
     expect(reads.mock.calls.every(([n]) => n <= dlqShownEntries)).toBe(true);
     expect(dlq.depth).toBe(total);
     expect(dlq.entries).toHaveLength(dlqShownEntries);
     expect(dlq.entries[0]?.entryId).toBe(String(total - dlqShownEntries));
-    expect(dlq.entries.at(-1)).toMatchObject({ entryId: String(total - 1), raw: big.slice(0, maxDeadLetterPayloadBytes), rawBytes: big.length, rawTruncated: true });
+    expect(dlq.entries.at(-1)).toMatchObject({
+      entryId: String(total - 1),
+      raw: big.slice(0, maxDeadLetterPayloadBytes),
+      rawBytes: big.length,
+      rawTruncated: true,
+    });
     const metrics = await (await app.request('/metrics')).text();
     expect(metrics).toMatch(new RegExp(`^qe_dlq_depth ${total}$`, 'm'));
     expect(reads.mock.calls.every(([n]) => n <= dlqShownEntries)).toBe(true); // the scrape counted, it did not read
@@ -251,8 +309,12 @@ describe('dashboard API', () => {
 describe('startDashboard', () => {
   it('refuses a non-loopback host without a token', async () => {
     const log = openMemoryLog();
-    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: null, adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(/without a token/);
-    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: '', adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(/without a token/);
+    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: null, adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(
+      /without a token/,
+    );
+    await expect(startDashboard({ log, host: '0.0.0.0', port: 0, token: '', adminUserId: 'operator', logger: silentLogger() })).rejects.toThrow(
+      /without a token/,
+    );
   });
 
   it('listens on a free port and serves the page over HTTP', async () => {

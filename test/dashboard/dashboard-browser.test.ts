@@ -31,7 +31,16 @@ describe('dashboard in a browser', () => {
     dashboard = await startDashboard({ log: dashboardLog, host: '127.0.0.1', port: 0, token, adminUserId: 'operator', logger: silentLogger() });
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -89,7 +98,11 @@ describe('dashboard in a browser', () => {
     expect(session?.status).toBe('closed');
     expect(Object.values(session?.positions ?? {}).every((p) => p.qty === '0')).toBe(true);
 
-    await waitFor('the dead letter in the DLQ table', async () => ((await page.locator('#dlq tbody').textContent()) ?? '').includes('session.explode'), pageWaitMs);
+    await waitFor(
+      'the dead letter in the DLQ table',
+      async () => ((await page.locator('#dlq tbody').textContent()) ?? '').includes('session.explode'),
+      pageWaitMs,
+    );
     await page.screenshot({ path: 'artifacts/dashboard.png', fullPage: true });
     expect(pageErrors).toEqual([]);
   });

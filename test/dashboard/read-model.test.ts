@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadModel } from '../../src/services/dashboard/read-model.js';
-import { emptyReadModel, foldOutbound, maxEquityPointsPerSession, maxRecentAlerts, maxRecentReplies, stateView } from '../../src/services/dashboard/read-model.js';
+import {
+  emptyReadModel,
+  foldOutbound,
+  maxEquityPointsPerSession,
+  maxRecentAlerts,
+  maxRecentReplies,
+  stateView,
+} from '../../src/services/dashboard/read-model.js';
 
 // The read model is a fold over outbound events; these feed it event sequences the engine commits and
 // check what the dashboard would show.
@@ -26,7 +33,14 @@ function summary(userId: string, over: Record<string, unknown> = {}): Record<str
   };
 }
 
-function reply(commandType: string, userId: string, status: 'accepted' | 'rejected' | 'done', result: unknown, atMs: number, commandId = `${commandType}-${atMs}`): Record<string, unknown> {
+function reply(
+  commandType: string,
+  userId: string,
+  status: 'accepted' | 'rejected' | 'done',
+  result: unknown,
+  atMs: number,
+  commandId = `${commandType}-${atMs}`,
+): Record<string, unknown> {
   return { type: 'reply', commandId, userId, commandType, status, reason: status === 'rejected' ? 'nope' : null, result, atMs };
 }
 
@@ -42,8 +56,19 @@ describe('dashboard read model', () => {
   it('builds a session from the start reply, then follows status replies and equity events', () => {
     const m = fold([
       reply('session.start', 'alice', 'done', summary('alice', { stopLossPct: 5 }), 1_000),
-      reply('status', 'alice', 'done', { halted: false, session: summary('alice', { stopLossPct: 5, positions: held, equityUsd: 990, unrealizedPnlUsd: -10, grossExposureUsd: 490 }) }, 2_000),
-      { type: 'equity', userId: 'alice', atMs: 3_000, summary: summary('alice', { stopLossPct: 5, positions: held, equityUsd: 1_020, unrealizedPnlUsd: 20, grossExposureUsd: 520 }) },
+      reply(
+        'status',
+        'alice',
+        'done',
+        { halted: false, session: summary('alice', { stopLossPct: 5, positions: held, equityUsd: 990, unrealizedPnlUsd: -10, grossExposureUsd: 490 }) },
+        2_000,
+      ),
+      {
+        type: 'equity',
+        userId: 'alice',
+        atMs: 3_000,
+        summary: summary('alice', { stopLossPct: 5, positions: held, equityUsd: 1_020, unrealizedPnlUsd: 20, grossExposureUsd: 520 }),
+      },
     ]);
     const alice = m.sessions.get('alice');
     expect(alice?.summary).toMatchObject({ status: 'active', stopLossPct: 5, positions: held, equityUsd: 1_020, grossExposureUsd: 520 });
@@ -65,7 +90,17 @@ describe('dashboard read model', () => {
   it('marks a session stopping on the accepted stop and closed and flat on the done stop', () => {
     const m = fold([
       reply('session.start', 'bob', 'done', summary('bob'), 1_000),
-      { type: 'equity', userId: 'bob', atMs: 2_000, summary: summary('bob', { positions: held, equityUsd: 1_005, unrealizedPnlUsd: 5, openOrders: [{ clientOrderId: 'qe1-1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.001', price: '50000', status: 'NEW', purpose: 'entry' }] }) },
+      {
+        type: 'equity',
+        userId: 'bob',
+        atMs: 2_000,
+        summary: summary('bob', {
+          positions: held,
+          equityUsd: 1_005,
+          unrealizedPnlUsd: 5,
+          openOrders: [{ clientOrderId: 'qe1-1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.001', price: '50000', status: 'NEW', purpose: 'entry' }],
+        }),
+      },
       reply('session.stop', 'bob', 'accepted', { flattening: ['BTCUSDT'] }, 3_000, 'stop-1'),
     ]);
     expect(m.sessions.get('bob')?.summary.status).toBe('stopping');
@@ -89,18 +124,30 @@ describe('dashboard read model', () => {
     ]);
     expect(m.sessions.get('carol')?.summary).toMatchObject({ paused: true, stopLossPct: 3.5, horizonDeadline: '2030-01-01T00:00:00.000Z' });
     expect(m.halted).toBe(true);
-    fold([reply('session.resume', 'carol', 'done', { paused: false, note: null }, 6_000), reply('admin.resume_all', 'operator', 'done', { halted: false }, 7_000)], m);
+    fold(
+      [reply('session.resume', 'carol', 'done', { paused: false, note: null }, 6_000), reply('admin.resume_all', 'operator', 'done', { halted: false }, 7_000)],
+      m,
+    );
     expect(m.sessions.get('carol')?.summary.paused).toBe(false);
     expect(m.halted).toBe(false);
   });
 
   it('shows a kill switch from its alert and keeps alerts and replies bounded', () => {
-    const m = fold([reply('session.start', 'dave', 'done', summary('dave'), 1_000), { type: 'alert', userId: 'dave', kind: 'stop_loss', message: 'breached', atMs: 2_000 }]);
+    const m = fold([
+      reply('session.start', 'dave', 'done', summary('dave'), 1_000),
+      { type: 'alert', userId: 'dave', kind: 'stop_loss', message: 'breached', atMs: 2_000 },
+    ]);
     expect(m.sessions.get('dave')?.summary.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
-    fold(Array.from({ length: maxRecentAlerts + 5 }, (_, i) => ({ type: 'alert', userId: 'dave', kind: 'fill', message: `fill ${i}`, atMs: 3_000 + i })), m);
+    fold(
+      Array.from({ length: maxRecentAlerts + 5 }, (_, i) => ({ type: 'alert', userId: 'dave', kind: 'fill', message: `fill ${i}`, atMs: 3_000 + i })),
+      m,
+    );
     expect(m.alerts).toHaveLength(maxRecentAlerts);
     expect(m.alerts.at(-1)?.message).toBe(`fill ${maxRecentAlerts + 4}`);
-    fold(Array.from({ length: maxRecentReplies + 5 }, (_, i) => reply('status', 'dave', 'done', { halted: false, session: null }, 10_000 + i)), m);
+    fold(
+      Array.from({ length: maxRecentReplies + 5 }, (_, i) => reply('status', 'dave', 'done', { halted: false, session: null }, 10_000 + i)),
+      m,
+    );
     expect(m.replies).toHaveLength(maxRecentReplies);
     // Accepted signal routes are noise on the page; rejected ones are kept.
     fold([reply('signals.route', 'signals', 'done', { routed: [] }, 20_000), reply('signals.route', 'signals', 'rejected', null, 20_001)], m);
@@ -110,14 +157,29 @@ describe('dashboard read model', () => {
 
   it('bounds the equity series per session and starts a new curve for a new session', () => {
     const m = fold([reply('session.start', 'erin', 'done', summary('erin'), 0)]);
-    fold(Array.from({ length: maxEquityPointsPerSession + 10 }, (_, i) => ({ type: 'equity', userId: 'erin', atMs: 1_000 + i, summary: summary('erin', { equityUsd: 1_000 + i }) })), m);
+    fold(
+      Array.from({ length: maxEquityPointsPerSession + 10 }, (_, i) => ({
+        type: 'equity',
+        userId: 'erin',
+        atMs: 1_000 + i,
+        summary: summary('erin', { equityUsd: 1_000 + i }),
+      })),
+      m,
+    );
     const series = m.sessions.get('erin')?.equity ?? [];
     expect(series).toHaveLength(maxEquityPointsPerSession);
     expect(series.at(-1)).toEqual({ atMs: 1_000 + maxEquityPointsPerSession + 9, equityUsd: 1_000 + maxEquityPointsPerSession + 9 });
     // A point older than the last one would make the chart's x axis go back: dropped.
     fold([{ type: 'equity', userId: 'erin', atMs: 5, summary: summary('erin', { equityUsd: 1 }) }], m);
     expect(m.sessions.get('erin')?.equity.at(-1)?.equityUsd).not.toBe(1);
-    fold([reply('session.stop', 'erin', 'accepted', {}, 1e7, 's'), reply('session.stop', 'erin', 'done', { realizedPnlUsd: 0 }, 1e7 + 1, 's'), reply('session.start', 'erin', 'done', summary('erin', { capitalUsd: 500, equityUsd: 500 }), 1e7 + 2)], m);
+    fold(
+      [
+        reply('session.stop', 'erin', 'accepted', {}, 1e7, 's'),
+        reply('session.stop', 'erin', 'done', { realizedPnlUsd: 0 }, 1e7 + 1, 's'),
+        reply('session.start', 'erin', 'done', summary('erin', { capitalUsd: 500, equityUsd: 500 }), 1e7 + 2),
+      ],
+      m,
+    );
     expect(m.sessions.get('erin')?.equity).toEqual([{ atMs: 1e7 + 2, equityUsd: 500 }]);
     expect(m.sessions.get('erin')?.summary.capitalUsd).toBe(500);
   });
@@ -125,7 +187,17 @@ describe('dashboard read model', () => {
   it('skips unknown event types and malformed records without changing the model', () => {
     const m = fold([reply('session.start', 'fay', 'done', summary('fay'), 1_000)]);
     const before = JSON.stringify(stateView(m).sessions);
-    fold(['not json', { type: 'telemetry', x: 1 }, { type: 'reply', commandId: 5 }, { type: 'equity', userId: 'fay', atMs: 2_000, summary: { broken: true } }, null, 42], m);
+    fold(
+      [
+        'not json',
+        { type: 'telemetry', x: 1 },
+        { type: 'reply', commandId: 5 },
+        { type: 'equity', userId: 'fay', atMs: 2_000, summary: { broken: true } },
+        null,
+        42,
+      ],
+      m,
+    );
     expect(JSON.stringify(stateView(m).sessions)).toBe(before);
     expect(m.ignoredEvents).toBe(6); // the equity event with a broken summary is invalid as a whole
     expect(m.lastId).toBe('7');

@@ -40,7 +40,12 @@ interface Booted {
   errors: string[];
 }
 
-async function bootWith(log: MemoryLog, clock: ManualClock, accountOf: BootOptions['accountOf'], attempts = 3): Promise<Booted & Awaited<ReturnType<typeof boot>>> {
+async function bootWith(
+  log: MemoryLog,
+  clock: ManualClock,
+  accountOf: BootOptions['accountOf'],
+  attempts = 3,
+): Promise<Booted & Awaited<ReturnType<typeof boot>>> {
   const seen: Booted = { inputs: [], sleeps: [], effects: [], errors: [] };
   const logger = pino({ level: 'error' }, { write: (line: string) => void seen.errors.push((JSON.parse(line) as { msg: string }).msg) });
   const result = await boot({
@@ -68,7 +73,8 @@ async function logWithSession(withOrder: boolean): Promise<{ log: MemoryLog; clo
   const { engine } = await bootWith(log, clock, () => account());
   await engine.submit({ kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 50_000, ask: 50_010, time: clock.nowMs() } });
   await log.appendCommand(JSON.stringify({ id: 'start-1', userId: 'u1', type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
-  if (withOrder) await log.appendCommand(JSON.stringify({ id: 'sig-1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }));
+  if (withOrder)
+    await log.appendCommand(JSON.stringify({ id: 'sig-1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }));
   const deliveries = await log.readCommands('boot-test', 10, 0);
   await engine.submitBatch(deliveries.map((delivery) => ({ kind: 'command', delivery })));
   await engine.drain();
@@ -139,4 +145,3 @@ describe('kernel boot()', () => {
     expect(again.inputs.filter((k) => k === 'query_result')).toHaveLength(2);
   });
 });
-

@@ -51,10 +51,28 @@ describe('Binance adapter against the simulator', () => {
 
   it('rests a passive post-only order and rejects a crossing one with -5022', async () => {
     const t = await touch('BTCUSDT');
-    const passive = await account.placeOrder({ clientOrderId: cid(), symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: (Math.floor(t.bid * 0.99 * 10) / 10).toFixed(1), timeInForce: 'GTX', reduceOnly: false });
+    const passive = await account.placeOrder({
+      clientOrderId: cid(),
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.002',
+      price: (Math.floor(t.bid * 0.99 * 10) / 10).toFixed(1),
+      timeInForce: 'GTX',
+      reduceOnly: false,
+    });
     expect(passive.kind).toBe('accepted');
     expect(passive.kind === 'accepted' && passive.order.status).toBe('NEW');
-    const crossing = await account.placeOrder({ clientOrderId: cid(), symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: (Math.ceil(t.ask * 1.01 * 10) / 10).toFixed(1), timeInForce: 'GTX', reduceOnly: false });
+    const crossing = await account.placeOrder({
+      clientOrderId: cid(),
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.002',
+      price: (Math.ceil(t.ask * 1.01 * 10) / 10).toFixed(1),
+      timeInForce: 'GTX',
+      reduceOnly: false,
+    });
     expect(crossing).toMatchObject({ kind: 'rejected', code: -5022 });
   });
 
@@ -83,9 +101,13 @@ describe('Binance adapter against the simulator', () => {
 
   it('treats 5xx as unknown and 429 as rejected', async () => {
     sim.faults.http5xxCount = 1;
-    expect((await account.placeOrder({ clientOrderId: cid(), symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1.00', reduceOnly: false })).kind).toBe('unknown');
+    expect((await account.placeOrder({ clientOrderId: cid(), symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1.00', reduceOnly: false })).kind).toBe(
+      'unknown',
+    );
     sim.faults.rateLimit429Count = 1;
-    expect(await account.placeOrder({ clientOrderId: cid(), symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1.00', reduceOnly: false })).toMatchObject({ kind: 'rejected', code: -1003 });
+    expect(
+      await account.placeOrder({ clientOrderId: cid(), symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1.00', reduceOnly: false }),
+    ).toMatchObject({ kind: 'rejected', code: -1003 });
   });
 
   it('adopts an order whose id already exists (-4116) instead of failing', async () => {
@@ -101,7 +123,16 @@ describe('Binance adapter against the simulator', () => {
     expect(await account.queryOrder('BTCUSDT', 'never-sent')).toEqual({ kind: 'not_found' });
     const t = await touch('BTCUSDT');
     const id = cid();
-    await account.placeOrder({ clientOrderId: id, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: (Math.floor(t.bid * 0.98 * 10) / 10).toFixed(1), timeInForce: 'GTX', reduceOnly: false });
+    await account.placeOrder({
+      clientOrderId: id,
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.002',
+      price: (Math.floor(t.bid * 0.98 * 10) / 10).toFixed(1),
+      timeInForce: 'GTX',
+      reduceOnly: false,
+    });
     expect((await account.getOpenOrders()).some((o) => o.clientOrderId === id)).toBe(true);
     const cancel = await account.cancelOrder('BTCUSDT', id);
     expect(cancel.kind === 'canceled' && cancel.order.status).toBe('CANCELED');

@@ -68,8 +68,21 @@ describe('executor with the budget, against the simulator', () => {
     const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 2_000 });
     const account = connector.account({ apiKey: 'budget-user', apiSecret: 's' });
     const results: Input[] = [];
-    const executor = new EffectExecutor(() => account, (i) => results.push(i), defaultExecutorLimits, silentLogger(), memoryRateBudget());
-    const order = (id: string, reduceOnly: boolean) => ({ clientOrderId: id, symbol: 'SOLUSDT', side: reduceOnly ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, quantity: '1.00', reduceOnly });
+    const executor = new EffectExecutor(
+      () => account,
+      (i) => results.push(i),
+      defaultExecutorLimits,
+      silentLogger(),
+      memoryRateBudget(),
+    );
+    const order = (id: string, reduceOnly: boolean) => ({
+      clientOrderId: id,
+      symbol: 'SOLUSDT',
+      side: reduceOnly ? ('SELL' as const) : ('BUY' as const),
+      type: 'MARKET' as const,
+      quantity: '1.00',
+      reduceOnly,
+    });
 
     await account.queryOrder('SOLUSDT', 'warm-up'); // first call syncs the clock; the 429 is for the order
     sim.faults.rateLimit429Count = 1;

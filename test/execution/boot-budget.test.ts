@@ -38,7 +38,15 @@ describe('boot reconciliation under the request-weight budget', () => {
     await log.init();
     const events: WalEvent[] = [{ type: 'engine.initialized', epoch: 'b1' }];
     for (let i = 0; i < sessions; i += 1) {
-      events.push({ type: 'session.started', userId: `bb${i}`, mode: 'paper', capitalUsd: 1_000, stopLossPct: null, horizonDeadlineMs: null, atMs: clock.nowMs() });
+      events.push({
+        type: 'session.started',
+        userId: `bb${i}`,
+        mode: 'paper',
+        capitalUsd: 1_000,
+        stopLossPct: null,
+        horizonDeadlineMs: null,
+        atMs: clock.nowMs(),
+      });
     }
     await log.commit({ wal: events.map((e) => JSON.stringify(e)), outbound: [], ack: [], deadLetters: [] });
 

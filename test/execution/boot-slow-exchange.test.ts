@@ -35,7 +35,10 @@ describe('a slow exchange at boot', () => {
   it('starts the stale-feed clocks at subscription, so a slow reconciliation flattens nobody', async () => {
     const userId = 'slow-boot';
     const real = connector.account(paperCredentials(userId));
-    for (const [symbol, quantity] of [['BTCUSDT', '0.010'], ['ETHUSDT', '0.100']] as const) {
+    for (const [symbol, quantity] of [
+      ['BTCUSDT', '0.010'],
+      ['ETHUSDT', '0.100'],
+    ] as const) {
       const placed = await real.placeOrder({ clientOrderId: `manual-${symbol}`, symbol, side: 'BUY', type: 'MARKET', quantity, reduceOnly: false });
       expect(placed.kind).toBe('accepted');
     }
@@ -53,7 +56,12 @@ describe('a slow exchange at boot', () => {
         clock.advance(readMs);
         return result;
       };
-      return { ...account, listProtectiveStops: () => later(() => account.listProtectiveStops()), getOpenOrders: () => later(() => account.getOpenOrders()), getPositions: () => later(() => account.getPositions()) };
+      return {
+        ...account,
+        listProtectiveStops: () => later(() => account.listProtectiveStops()),
+        getOpenOrders: () => later(() => account.getOpenOrders()),
+        getPositions: () => later(() => account.getPositions()),
+      };
     };
     const config = { ...defaultCoreConfig, symbols: ['BTCUSDT', 'ETHUSDT'], staleFeedMs };
     const { engine } = await boot({

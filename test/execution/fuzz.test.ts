@@ -24,7 +24,15 @@ const junkValue = fc.oneof(
 
 const badCommand = fc.oneof(
   // Right envelope, wrong or missing fields.
-  fc.record({ id: fc.string({ minLength: 1, maxLength: 10 }).map((s) => `fz-${s.replace(/[^A-Za-z0-9]/g, 'x')}`), userId: fc.constant('fuzz'), type: fc.constantFrom('session.start', 'session.set_stoploss', 'session.set_horizon', 'signals.route'), capitalUsd: junkValue, pct: junkValue, hours: junkValue, signals: junkValue }),
+  fc.record({
+    id: fc.string({ minLength: 1, maxLength: 10 }).map((s) => `fz-${s.replace(/[^A-Za-z0-9]/g, 'x')}`),
+    userId: fc.constant('fuzz'),
+    type: fc.constantFrom('session.start', 'session.set_stoploss', 'session.set_horizon', 'signals.route'),
+    capitalUsd: junkValue,
+    pct: junkValue,
+    hours: junkValue,
+    signals: junkValue,
+  }),
   // Unknown types and missing ids.
   fc.record({ type: fc.string(), userId: junkValue }),
   // Not an object at all.
@@ -66,10 +74,16 @@ describe('command stream fuzzing', () => {
     }
     raw.destroy();
 
-    const replies = await waitFor('every valid command answered', async () => {
-      const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
-      return valid.every((id) => out.some((r) => r.commandId === id && r.status !== 'accepted')) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
-    }, 60_000);
+    const replies = await waitFor(
+      'every valid command answered',
+      async () => {
+        const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
+        return valid.every((id) => out.some((r) => r.commandId === id && r.status !== 'accepted')) && (await h.log.pendingCommandCount()) === 0
+          ? out
+          : undefined;
+      },
+      60_000,
+    );
 
     const dead = await h.log.readDeadLetters(10_000);
     // Entries that happen to be valid commands by chance are processed, not dead-lettered; everything
@@ -87,7 +101,12 @@ describe('command stream fuzzing', () => {
     // and hashed, not stored again), and handled entries leave the command stream (a trim pass, as every
     // commandTrimEveryAckedEntries acknowledged entries and at init, leaves none: nothing is pending now).
     expect(dead.every((d) => Buffer.byteLength(d.raw) <= maxDeadLetterPayloadBytes)).toBe(true);
-    expect(dead.find((d) => d.rawBytes === 1024 * 1024)).toMatchObject({ rawTruncated: true, rawSha256: createHash('sha256').update('x'.repeat(1024 * 1024)).digest('hex') });
+    expect(dead.find((d) => d.rawBytes === 1024 * 1024)).toMatchObject({
+      rawTruncated: true,
+      rawSha256: createHash('sha256')
+        .update('x'.repeat(1024 * 1024))
+        .digest('hex'),
+    });
     const probe = createClient({ url: redisUrl, disableOfflineQueue: true });
     await probe.connect();
     const dlqBytes = await probe.memoryUsage(`${h.prefix}${streamNames.deadLetters}`, { SAMPLES: 0 }).finally(() => probe.destroy());
@@ -96,7 +115,11 @@ describe('command stream fuzzing', () => {
     await h.log.init();
     expect(await h.log.commandEntryCount()).toBe(0);
     // Every valid command got exactly one final answer, and the process did not balloon on the 1 MB entry.
-    for (const id of valid) expect(replies.filter((r) => r.commandId === id && r.status !== 'accepted'), id).toHaveLength(1);
+    for (const id of valid)
+      expect(
+        replies.filter((r) => r.commandId === id && r.status !== 'accepted'),
+        id,
+      ).toHaveLength(1);
     expect(replies.filter((r) => r.commandId.startsWith('fuzz-valid-')).every((r) => r.status === 'done')).toBe(true);
     const heapGrowthBytes = process.memoryUsage().heapUsed - heapBeforeBytes;
     expect(heapGrowthBytes).toBeLessThan(64 * 1024 * 1024);

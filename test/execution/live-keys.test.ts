@@ -112,13 +112,24 @@ describe('live accounts use the stored, sealed exchange keys', () => {
     liveKeyTable[rotatedKey] = rotatedSecret;
     await vault.connect('keyed', rotatedKey, rotatedSecret);
     await waitFor('the new keys opened', () => (credentials.get('keyed')?.apiKey === rotatedKey ? true : undefined));
-    await reply(await send({ id: 'rt-2', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'ETHUSDT', weight: 0.2 }] }), 'done');
+    await reply(
+      await send({ id: 'rt-2', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'ETHUSDT', weight: 0.2 }] }),
+      'done',
+    );
     await waitFor('an order signed with the rotated key', () => liveSim.orders().some((o) => o.accountKey === rotatedKey && o.symbol === 'ETHUSDT'));
-    expect(liveSim.orders().filter((o) => o.symbol === 'ETHUSDT').map((o) => o.accountKey)).not.toContain(apiKey);
+    expect(
+      liveSim
+        .orders()
+        .filter((o) => o.symbol === 'ETHUSDT')
+        .map((o) => o.accountKey),
+    ).not.toContain(apiKey);
 
     // Revocation: the exchange now refuses the key (-2015); the alert names the cause and the next step.
     delete liveKeyTable[rotatedKey];
-    await reply(await send({ id: 'rt-3', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'SOLUSDT', weight: 0.2 }] }), 'done');
+    await reply(
+      await send({ id: 'rt-3', userId: 'signals', type: 'signals.route', userIds: ['keyed'], signals: [{ symbol: 'SOLUSDT', weight: 0.2 }] }),
+      'done',
+    );
     const alert = await waitFor('an alert about the refused key', async () =>
       (await allOutbound(log)).find((e) => e.type === 'alert' && e.userId === 'keyed' && /-2015/.test(e.message)),
     );

@@ -55,16 +55,22 @@ describe('a poison command inside a batch', () => {
     await multi.exec();
     raw.destroy();
 
-    const replies = await waitFor('every command answered', async () => {
-      const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
-      return [...innocent, 'poison-1'].every((id) => out.some((r) => r.commandId === id)) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
-    }, 30_000);
+    const replies = await waitFor(
+      'every command answered',
+      async () => {
+        const out = (await allOutbound(h.log)).filter((e): e is Extract<OutboundEvent, { type: 'reply' }> => e.type === 'reply');
+        return [...innocent, 'poison-1'].every((id) => out.some((r) => r.commandId === id)) && (await h.log.pendingCommandCount()) === 0 ? out : undefined;
+      },
+      30_000,
+    );
     for (const id of innocent) {
       const answers = replies.filter((r) => r.commandId === id);
       expect(answers, id).toHaveLength(1);
       expect(answers[0]?.reason ?? '', id).not.toMatch(/could not decide|delivered \d+ times/);
     }
-    expect(replies.filter((r) => r.commandId === 'poison-1')).toEqual([expect.objectContaining({ status: 'rejected', reason: expect.stringMatching(/could not decide.*planted bug/) })]);
+    expect(replies.filter((r) => r.commandId === 'poison-1')).toEqual([
+      expect.objectContaining({ status: 'rejected', reason: expect.stringMatching(/could not decide.*planted bug/) }),
+    ]);
     const dead = await h.log.readDeadLetters(100);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.reason).toMatch(/planted bug/);

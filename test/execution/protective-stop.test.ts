@@ -50,7 +50,9 @@ describe('protective stop maintenance', () => {
     h.sim.cancelAlgoOrdersBehindOurBack(key);
     const second = await waitFor('the stop re-placed', () => h.sim.openAlgoOrders(key).find((s) => s.clientAlgoId !== first.clientAlgoId));
     expect(second.triggerPrice).toBeCloseTo(first.triggerPrice, 6);
-    await waitFor('an alert about it', async () => (await allOutbound(h.log)).some((e) => e.type === 'alert' && e.kind === 'protective_stop' && e.userId === 'kept'));
+    await waitFor('an alert about it', async () =>
+      (await allOutbound(h.log)).some((e) => e.type === 'alert' && e.kind === 'protective_stop' && e.userId === 'kept'),
+    );
 
     await h.reply(await h.send({ id: 'k-sl', userId: 'kept', type: 'session.set_stoploss', pct: 2 }), 'done');
     const moved = await waitFor('the stop moved closer', () => {

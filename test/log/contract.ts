@@ -92,7 +92,12 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       const a = await log.appendCommand('ok');
       const b = await log.appendCommand('{bad');
       await log.readCommands('c', 10, 10);
-      const ids = await log.commit({ wal: ['{"e":1}', '{"e":2}', '{"e":3}'], outbound: ['{"o":1}'], ack: [a], deadLetters: [{ entryId: b, raw: '{bad', reason: 'not JSON' }] });
+      const ids = await log.commit({
+        wal: ['{"e":1}', '{"e":2}', '{"e":3}'],
+        outbound: ['{"o":1}'],
+        ack: [a],
+        deadLetters: [{ entryId: b, raw: '{bad', reason: 'not JSON' }],
+      });
       expect(ids).toHaveLength(3);
       const wal = await log.readWal(null, 10);
       expect(wal.map((r) => r.id)).toEqual(ids);
@@ -178,9 +183,15 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect(await kept()).toEqual([4, 5, 6, 7, 8]); // 3 goes; the oldest pending (4) stays
       expect((await log.readOutboundPending('telegram', 'bot', 10)).map((r) => r.data)).toEqual(['{"n":4}', '{"n":5}']);
 
-      await log.ackOutbound('telegram', read.slice(1).map((r) => r.id));
+      await log.ackOutbound(
+        'telegram',
+        read.slice(1).map((r) => r.id),
+      );
       const rest = await log.readOutbound('telegram', 'bot', 10, 10);
-      await log.ackOutbound('telegram', rest.map((r) => r.id));
+      await log.ackOutbound(
+        'telegram',
+        rest.map((r) => r.id),
+      );
       await commitOne(9);
       expect(await kept()).toEqual([7, 8, 9]); // all acknowledged: back to the newest 3
 
@@ -192,7 +203,16 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect(await kept()).toEqual([18, 19, 20, 21, 22, 23, 24, 25]); // the hard cap (8) wins, even over pending ones
       // The pending entries the cap took are gone from the group's list too; the relay is not stuck on them.
       expect(await log.readOutboundPending('telegram', 'bot', 10)).toEqual([]);
-      expect((await log.readOutbound('telegram', 'bot', 100, 10)).map((r) => r.data)).toEqual(['{"n":18}', '{"n":19}', '{"n":20}', '{"n":21}', '{"n":22}', '{"n":23}', '{"n":24}', '{"n":25}']);
+      expect((await log.readOutbound('telegram', 'bot', 100, 10)).map((r) => r.data)).toEqual([
+        '{"n":18}',
+        '{"n":19}',
+        '{"n":20}',
+        '{"n":21}',
+        '{"n":22}',
+        '{"n":23}',
+        '{"n":24}',
+        '{"n":25}',
+      ]);
     });
 
     it('drops acknowledged and dead-lettered command entries, never an undelivered or pending one', async () => {
@@ -256,7 +276,15 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       const bigId = await log.appendCommand('{"pad":"…"}');
       const smallId = await log.appendCommand(small);
       await log.readCommands('c', 10, 10);
-      await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [{ entryId: bigId, raw: big, reason: 'too big' }, { entryId: smallId, raw: small, reason: 'not JSON' }] });
+      await log.commit({
+        wal: [],
+        outbound: [],
+        ack: [],
+        deadLetters: [
+          { entryId: bigId, raw: big, reason: 'too big' },
+          { entryId: smallId, raw: small, reason: 'not JSON' },
+        ],
+      });
       const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
       const [kept, whole] = await log.readDeadLetters(10);
       expect(kept?.entryId).toBe(bigId);
@@ -266,7 +294,14 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect(big.startsWith(kept?.raw ?? 'x')).toBe(true);
       expect(kept?.raw.endsWith('\u20ac')).toBe(true);
       expect(kept).toMatchObject({ reason: 'too big', rawBytes: Buffer.byteLength(big, 'utf8'), rawSha256: sha256(big), rawTruncated: true });
-      expect(whole).toMatchObject({ entryId: smallId, raw: small, reason: 'not JSON', rawBytes: Buffer.byteLength(small, 'utf8'), rawSha256: sha256(small), rawTruncated: false });
+      expect(whole).toMatchObject({
+        entryId: smallId,
+        raw: small,
+        reason: 'not JSON',
+        rawBytes: Buffer.byteLength(small, 'utf8'),
+        rawSha256: sha256(small),
+        rawTruncated: false,
+      });
       expect(await log.deadLetterCount()).toBe(2);
     });
 

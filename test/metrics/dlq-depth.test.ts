@@ -14,7 +14,12 @@ async function depth(registry: Registry): Promise<number | undefined> {
 describe('qe_dlq_depth', () => {
   it('counts dead letters without reading any', async () => {
     const log = openMemoryLog();
-    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: [1, 2, 3].map((n) => ({ entryId: String(n), raw: 'x'.repeat(300_000), reason: 'too big' })) });
+    await log.commit({
+      wal: [],
+      outbound: [],
+      ack: [],
+      deadLetters: [1, 2, 3].map((n) => ({ entryId: String(n), raw: 'x'.repeat(300_000), reason: 'too big' })),
+    });
     const counted = { ...log, readDeadLetters: () => Promise.reject(new Error('the depth must not read dead letters')) };
     const registry = new Registry();
     registerDlqDepth(registry, counted);
@@ -23,7 +28,12 @@ describe('qe_dlq_depth', () => {
 
   it('counts past 10 000 (it no longer saturates at a read limit)', async () => {
     const log = openMemoryLog({ limits: { maxDeadLetterEntries: 20_000 } });
-    await log.commit({ wal: [], outbound: [], ack: [], deadLetters: Array.from({ length: 10_050 }, (_, n) => ({ entryId: String(n), raw: 'bad', reason: 'not JSON' })) });
+    await log.commit({
+      wal: [],
+      outbound: [],
+      ack: [],
+      deadLetters: Array.from({ length: 10_050 }, (_, n) => ({ entryId: String(n), raw: 'bad', reason: 'not JSON' })),
+    });
     const registry = new Registry();
     registerDlqDepth(registry, log);
     expect(await depth(registry)).toBe(10_050);

@@ -20,7 +20,13 @@ describe('engine metrics', () => {
     if (!registry) throw new Error('no metrics');
     const start = await h.send({ id: commandId('m'), userId: 'metrics-user', type: 'session.start', capitalUsd: 10_000 });
     await h.reply(start, 'done');
-    const route = await h.send({ id: commandId('r'), userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }], userIds: ['metrics-user'] });
+    const route = await h.send({
+      id: commandId('r'),
+      userId: 'signals',
+      type: 'signals.route',
+      signals: [{ symbol: 'BTCUSDT', weight: 0.3 }],
+      userIds: ['metrics-user'],
+    });
     await h.reply(route, 'done');
     await h.log.appendCommand('{"id":"bad-1","userId":"metrics-user","type":"session.set_stoploss","pct":"abc"}');
     await h.reply('bad-1', 'rejected');

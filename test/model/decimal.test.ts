@@ -1,7 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DivRounding } from '../../src/model/decimal.js';
-import { abs, add, cmp, compareDecimal, div, eq, isDecimal, isMultipleOf, isZero, lt, lte, max, min, movePoint, mul, neg, sign, snapToStep, sub, toDecimal, toQty } from '../../src/model/decimal.js';
+import {
+  abs,
+  add,
+  cmp,
+  compareDecimal,
+  div,
+  eq,
+  isDecimal,
+  isMultipleOf,
+  isZero,
+  lt,
+  lte,
+  max,
+  min,
+  movePoint,
+  mul,
+  neg,
+  sign,
+  snapToStep,
+  sub,
+  toDecimal,
+  toQty,
+} from '../../src/model/decimal.js';
 
 // Exact decimal snapping: every price and quantity sent to the exchange is an exact multiple of its grid.
 
@@ -21,7 +43,9 @@ const valueArb = fc.oneof(
   fc.double({ min: 0, max: 10, noNaN: true }),
   // Values on or next to a grid point, where float noise matters most.
   fc.tuple(fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(...steps)).map(([n, step]) => n * Number(step)),
-  fc.tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(0.1, 0.01, 0.001), fc.constantFrom(-1e-12, 1e-12, 3e-10)).map(([n, s, e]) => Math.max(0, n * s + e)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(0.1, 0.01, 0.001), fc.constantFrom(-1e-12, 1e-12, 3e-10))
+    .map(([n, s, e]) => Math.max(0, n * s + e)),
 );
 
 describe('snapToStep', () => {
@@ -113,17 +137,23 @@ describe('isMultipleOf / compareDecimal', () => {
 
   it('compareDecimal agrees with exact integer comparison', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 }), (a, b, da, db) => {
-        const text = (v: bigint, d: number): string => {
-          const abs = (v < 0n ? -v : v).toString().padStart(d + 1, '0');
-          const body = d > 0 ? `${abs.slice(0, abs.length - d)}.${abs.slice(abs.length - d)}` : abs;
-          return v < 0n ? `-${body}` : body;
-        };
-        // Compare a / 10^da with b / 10^db exactly.
-        const x = a * 10n ** BigInt(db);
-        const y = b * 10n ** BigInt(da);
-        expect(compareDecimal(text(a, da), text(b, db))).toBe(x < y ? -1 : x > y ? 1 : 0);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 0, max: 8 }),
+        (a, b, da, db) => {
+          const text = (v: bigint, d: number): string => {
+            const abs = (v < 0n ? -v : v).toString().padStart(d + 1, '0');
+            const body = d > 0 ? `${abs.slice(0, abs.length - d)}.${abs.slice(abs.length - d)}` : abs;
+            return v < 0n ? `-${body}` : body;
+          };
+          // Compare a / 10^da with b / 10^db exactly.
+          const x = a * 10n ** BigInt(db);
+          const y = b * 10n ** BigInt(da);
+          expect(compareDecimal(text(a, da), text(b, db))).toBe(x < y ? -1 : x > y ? 1 : 0);
+        },
+      ),
       { numRuns: 200 },
     );
     expect(compareDecimal('0.001', '0.0010')).toBe(0);
@@ -218,20 +248,26 @@ describe('exact decimals (Qty / Price / Usd)', () => {
 
   it('mul is exact; div then mul comes back within the rounding bound, in the rounding direction', () => {
     fc.assert(
-      fc.property(decimalArb, nonZeroArb, fc.integer({ min: 0, max: 14 }), fc.constantFrom<DivRounding>('half-even', 'toward-zero', 'floor', 'ceil'), (a, b, s, rounding) => {
-        expect(mul(a, b)).toBe(mul(b, a));
-        expect(units(mul(a, b), 24)).toBe(units(a, 12) * units(b, 12));
-        const q = div(a, b, s, rounding);
-        // error = q × b − a, exactly; bounded by one unit of 10^-s times |b| (half a unit for half-even).
-        const error = sub(mul(q, b), a);
-        const unit = mul(abs(b), toDecimal(`1e-${s}`));
-        expect(lte(abs(error), rounding === 'half-even' ? mul(unit, toDecimal('0.5')) : unit)).toBe(true);
-        // Direction: floor never above a/b, ceil never below, toward-zero never farther from zero.
-        const above = sign(b) > 0 ? sign(error) > 0 : sign(error) < 0; // q > a/b
-        if (rounding === 'floor') expect(above).toBe(false);
-        if (rounding === 'ceil') expect(sign(error) === 0 || above).toBe(true);
-        if (rounding === 'toward-zero') expect(lte(abs(q), abs(div(a, b, s + 2, 'ceil'))) || isZero(q)).toBe(true);
-      }),
+      fc.property(
+        decimalArb,
+        nonZeroArb,
+        fc.integer({ min: 0, max: 14 }),
+        fc.constantFrom<DivRounding>('half-even', 'toward-zero', 'floor', 'ceil'),
+        (a, b, s, rounding) => {
+          expect(mul(a, b)).toBe(mul(b, a));
+          expect(units(mul(a, b), 24)).toBe(units(a, 12) * units(b, 12));
+          const q = div(a, b, s, rounding);
+          // error = q × b − a, exactly; bounded by one unit of 10^-s times |b| (half a unit for half-even).
+          const error = sub(mul(q, b), a);
+          const unit = mul(abs(b), toDecimal(`1e-${s}`));
+          expect(lte(abs(error), rounding === 'half-even' ? mul(unit, toDecimal('0.5')) : unit)).toBe(true);
+          // Direction: floor never above a/b, ceil never below, toward-zero never farther from zero.
+          const above = sign(b) > 0 ? sign(error) > 0 : sign(error) < 0; // q > a/b
+          if (rounding === 'floor') expect(above).toBe(false);
+          if (rounding === 'ceil') expect(sign(error) === 0 || above).toBe(true);
+          if (rounding === 'toward-zero') expect(lte(abs(q), abs(div(a, b, s + 2, 'ceil'))) || isZero(q)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
     expect(div(toDecimal(1), toDecimal(8), 2, 'half-even')).toBe('0.12');

@@ -20,7 +20,11 @@ beforeEach(() => {
 });
 
 const marketBuy = (clientOrderId: string) => ({
-  symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1', newClientOrderId: clientOrderId,
+  symbol: 'SOLUSDT',
+  side: 'BUY',
+  type: 'MARKET',
+  quantity: '1',
+  newClientOrderId: clientOrderId,
 });
 
 describe('fault injection', () => {

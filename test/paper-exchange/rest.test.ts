@@ -96,19 +96,34 @@ describe('matching', () => {
     sim.pausePriceProcess(true);
     const { askText, bidText, bid } = await touch('ETHUSDT');
     const buy = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: askText, quantity: '0.1',
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTX',
+      price: askText,
+      quantity: '0.1',
     });
     expect(buy.status).toBe(400);
     expect(errorCode(buy)).toBe(-5022);
     const sell = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTX', price: bidText, quantity: '0.1',
+      symbol: 'ETHUSDT',
+      side: 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTX',
+      price: bidText,
+      quantity: '0.1',
     });
     expect(errorCode(sell)).toBe(-5022);
 
     sim.faults.forcePostOnlyReject = true;
     try {
       const passive = await api.signed('POST', '/fapi/v1/order', {
-        symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: (bid - 10).toFixed(2), quantity: '0.1',
+        symbol: 'ETHUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTX',
+        price: (bid - 10).toFixed(2),
+        quantity: '0.1',
       });
       expect(errorCode(passive)).toBe(-5022);
     } finally {
@@ -121,8 +136,14 @@ describe('matching', () => {
     const { bid } = await touch('ETHUSDT');
     const price = (bid - 5).toFixed(2);
     const placed = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price, quantity: '0.100',
-      newClientOrderId: 'gtx-rest-1', newOrderRespType: 'RESULT',
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTX',
+      price,
+      quantity: '0.100',
+      newClientOrderId: 'gtx-rest-1',
+      newOrderRespType: 'RESULT',
     });
     expect(placed.status).toBe(200);
     expect(field(placed, 'status')).toBe('NEW');
@@ -140,7 +161,11 @@ describe('matching', () => {
     sim.pausePriceProcess(true);
     const { ask } = await touch('BTCUSDT');
     const res = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010', newOrderRespType: 'RESULT',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.010',
+      newOrderRespType: 'RESULT',
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-mbx-order-count-1m')).toBe('1');
@@ -173,13 +198,23 @@ describe('matching', () => {
     sim.pausePriceProcess(true);
     const { ask, bid } = await touch('ETHUSDT');
     const gtc = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: (ask + 20).toFixed(2), quantity: '0.05',
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: (ask + 20).toFixed(2),
+      quantity: '0.05',
       newOrderRespType: 'RESULT',
     });
     expect(field(gtc, 'status')).toBe('FILLED');
     expect(Number(field(gtc, 'avgPrice'))).toBe(ask);
     const ioc = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: (bid - 20).toFixed(2), quantity: '0.05',
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'IOC',
+      price: (bid - 20).toFixed(2),
+      quantity: '0.05',
       newOrderRespType: 'RESULT',
     });
     expect(field(ioc, 'status')).toBe('EXPIRED');
@@ -188,19 +223,32 @@ describe('matching', () => {
 
   it('reduceOnly is capped at the position and rejected -2022 when it would increase it', async () => {
     const none = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.010', reduceOnly: 'true',
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'MARKET',
+      quantity: '0.010',
+      reduceOnly: 'true',
     });
     expect(errorCode(none)).toBe(-2022);
 
     await api.signed('POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.004' });
     const adding = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001', reduceOnly: 'true',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.001',
+      reduceOnly: 'true',
     });
     expect(errorCode(adding)).toBe(-2022);
 
     // 0.002 BTC is below min notional, but reduce-only orders are exempt.
     const capped = await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.010', reduceOnly: 'true', newOrderRespType: 'RESULT',
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      type: 'MARKET',
+      quantity: '0.010',
+      reduceOnly: 'true',
+      newOrderRespType: 'RESULT',
     });
     expect(capped.body).toMatchObject({ status: 'FILLED', origQty: '0.004', executedQty: '0.004', reduceOnly: true });
     expect(sim.position(`rest-key-${keySeq}`, 'BTCUSDT')).toBe(0);
@@ -210,7 +258,12 @@ describe('matching', () => {
     sim.pausePriceProcess(true);
     const { bid } = await touch('SOLUSDT');
     const params = {
-      symbol: 'SOLUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: (bid - 1).toFixed(2), quantity: '1',
+      symbol: 'SOLUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: (bid - 1).toFixed(2),
+      quantity: '1',
       newClientOrderId: 'dup-1',
     };
     expect((await api.signed('POST', '/fapi/v1/order', params)).status).toBe(200);
@@ -235,7 +288,12 @@ describe('matching', () => {
     sim.pausePriceProcess(true);
     const { bid } = await touch('BTCUSDT');
     await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: (bid - 100).toFixed(1), quantity: '0.01',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: (bid - 100).toFixed(1),
+      quantity: '0.01',
       newClientOrderId: 'to-cancel',
     });
     const canceled = await api.signed('DELETE', '/fapi/v1/order', { symbol: 'BTCUSDT', origClientOrderId: 'to-cancel' });
@@ -251,7 +309,12 @@ describe('matching', () => {
     const { bid } = await touch('ETHUSDT');
     for (const id of ['all-1', 'all-2']) {
       await api.signed('POST', '/fapi/v1/order', {
-        symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: (bid - 50).toFixed(2), quantity: '0.01',
+        symbol: 'ETHUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: (bid - 50).toFixed(2),
+        quantity: '0.01',
         newClientOrderId: id,
       });
     }

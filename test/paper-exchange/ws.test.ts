@@ -35,8 +35,7 @@ describe('market streams', () => {
 
   it('/stream?streams=a/b wraps events as {stream, data}', async () => {
     const p = await probe('/stream?streams=ethusdt@bookTicker/solusdt@bookTicker');
-    const wrapped = (m: unknown, symbol: string) =>
-      (m as Rec).stream === `${symbol.toLowerCase()}@bookTicker` && isBookTicker(symbol)((m as Rec).data);
+    const wrapped = (m: unknown, symbol: string) => (m as Rec).stream === `${symbol.toLowerCase()}@bookTicker` && isBookTicker(symbol)((m as Rec).data);
     await p.waitFor((m) => wrapped(m, 'ETHUSDT'));
     await p.waitFor((m) => wrapped(m, 'SOLUSDT'));
     expect(p.messages.some((m) => wrapped(m, 'BTCUSDT'))).toBe(false);
@@ -89,11 +88,15 @@ describe('user data stream', () => {
 
     const p = await probe(`/private/stream?listenKey=${listenKey}`);
     await api.signed('POST', '/fapi/v1/order', {
-      symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: 'ws-mkt-1',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.002',
+      newClientOrderId: 'ws-mkt-1',
     });
-    const trade = (await p.waitFor(
-      (m) => (m as Rec).stream === listenKey && ((m as { data: { o?: Rec } }).data.o?.x === 'TRADE'),
-    )) as { data: { e: string; o: Rec } };
+    const trade = (await p.waitFor((m) => (m as Rec).stream === listenKey && (m as { data: { o?: Rec } }).data.o?.x === 'TRADE')) as {
+      data: { e: string; o: Rec };
+    };
     expect(trade.data.e).toBe('ORDER_TRADE_UPDATE');
     expect(trade.data.o).toMatchObject({ s: 'BTCUSDT', c: 'ws-mkt-1', S: 'BUY', o: 'MARKET', X: 'FILLED', l: '0.002', z: '0.002', R: false });
     expect(Number(trade.data.o.L)).toBeGreaterThan(0);
@@ -116,7 +119,13 @@ describe('user data stream', () => {
       const ask = Number(field(book, 'askPrice'));
       const price = (ask + 3).toFixed(2);
       await api.signed('POST', '/fapi/v1/order', {
-        symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTX', price, quantity: '0.010', newClientOrderId: 'ws-gtx-1',
+        symbol: 'ETHUSDT',
+        side: 'SELL',
+        type: 'LIMIT',
+        timeInForce: 'GTX',
+        price,
+        quantity: '0.010',
+        newClientOrderId: 'ws-gtx-1',
       });
       await p.waitFor((m) => (m as { o?: Rec }).o?.x === 'NEW');
       expect(p.messages.some((m) => (m as { o?: Rec }).o?.x === 'TRADE')).toBe(false);

@@ -27,10 +27,14 @@ async function runAll(): Promise<{ output: () => string; dashboardUrl: string; s
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   let exited = false;
   child.once('exit', () => (exited = true));
-  const dashboardUrl = await waitFor('the dashboard line', () => {
-    if (exited) throw new Error(`quant-engine all exited early:\n${out}`);
-    return /dashboard: (http:\/\/\S+)/.exec(out)?.[1];
-  }, 60_000);
+  const dashboardUrl = await waitFor(
+    'the dashboard line',
+    () => {
+      if (exited) throw new Error(`quant-engine all exited early:\n${out}`);
+      return /dashboard: (http:\/\/\S+)/.exec(out)?.[1];
+    },
+    60_000,
+  );
   // Signals are handled (clean shutdown) from the "running" line on.
   await waitFor('the running line', () => out.includes('running; Ctrl-C to stop'), 60_000);
   return {

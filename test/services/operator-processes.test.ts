@@ -22,7 +22,11 @@ interface Proc {
 }
 
 function spawnService(service: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', service], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', service], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -62,7 +66,10 @@ describe('operator services as processes', () => {
     procs.push(bot);
     await waitFor('telegram ready', () => bot.output().includes('"ready":true'), 60_000);
     fake.pushText(4242, '/status');
-    await waitFor('received and the engine answer', () => fake.messages(4242).some((m) => /No session/i.test(m)) && fake.messages(4242).includes('received ✓ status'));
+    await waitFor(
+      'received and the engine answer',
+      () => fake.messages(4242).some((m) => /No session/i.test(m)) && fake.messages(4242).includes('received ✓ status'),
+    );
     expect(await bot.stop()).toBe(0);
     expect(bot.output()).not.toContain(token);
   });
@@ -77,11 +84,22 @@ describe('operator services as processes', () => {
     const dash = spawnService('dashboard', { REDIS_URL: redisUrl, QE_REDIS_PREFIX: harness().prefix, QE_DASHBOARD_PORT: '0', QE_DASHBOARD_TOKEN: '' });
     procs.push(dash);
     const url = await waitFor('dashboard url', () => /"dashboard":"(http:[^"]+)"/.exec(dash.output())?.[1], 60_000);
-    const answer = await fetch(`${url}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'halt_all' }) });
+    const answer = await fetch(`${url}/api/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'halt_all' }),
+    });
     expect(answer.status).toBe(200);
-    expect(await answer.json()).toMatchObject({ command: { type: 'admin.halt_all', source: 'dashboard' }, reply: { status: 'done', commandType: 'admin.halt_all' } });
+    expect(await answer.json()).toMatchObject({
+      command: { type: 'admin.halt_all', source: 'dashboard' },
+      reply: { status: 'done', commandType: 'admin.halt_all' },
+    });
     await waitFor('the engine halted', () => harness().service.engine.current.durable.halted);
-    const resumed = await fetch(`${url}/api/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'resume_all' }) });
+    const resumed = await fetch(`${url}/api/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'resume_all' }),
+    });
     expect(await resumed.json()).toMatchObject({ reply: { status: 'done' } });
     expect(await dash.stop()).toBe(0);
   });

@@ -12,7 +12,14 @@ export interface ChildService {
 }
 
 /** Starts `quant-engine execution` as a real child process and resolves once it reports ready. */
-export async function spawnExecution(args: { redisUrl: string; prefix: string; restBaseUrl: string; wsBaseUrl: string; extra?: string[]; env?: Record<string, string> }): Promise<ChildService> {
+export async function spawnExecution(args: {
+  redisUrl: string;
+  prefix: string;
+  restBaseUrl: string;
+  wsBaseUrl: string;
+  extra?: string[];
+  env?: Record<string, string>;
+}): Promise<ChildService> {
   const child = spawn(
     process.execPath,
     [

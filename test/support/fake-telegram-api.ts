@@ -137,13 +137,19 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
       const f = failure;
       if (failure.times === 0) failure = null;
       if (f.kind === 'rate_limit') {
-        return reply(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${f.retryAfterSeconds}`, parameters: { retry_after: f.retryAfterSeconds } });
+        return reply(res, 429, {
+          ok: false,
+          error_code: 429,
+          description: `Too Many Requests: retry after ${f.retryAfterSeconds}`,
+          parameters: { retry_after: f.retryAfterSeconds },
+        });
       }
       return reply(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
     }
     const chatId = Number(params.chat_id);
     const text = String(params.text ?? '');
-    if (!Number.isFinite(chatId) || text.length === 0) return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: chat_id and text are required' });
+    if (!Number.isFinite(chatId) || text.length === 0)
+      return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: chat_id and text are required' });
     if (text.length > 4096) return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
     const messageId = nextMessageId++;
     sent.push({ chat_id: chatId, text, message_id: messageId });

@@ -37,7 +37,11 @@ describe('telegram bot against the engine', () => {
       log: botLog,
       token,
       apiRoot: fake.apiRoot,
-      access: { userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour)], adminIds: [String(adminUser)], ratePerMin },
+      access: {
+        userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour)],
+        adminIds: [String(adminUser)],
+        ratePerMin,
+      },
       vault: null,
       logger: silentLogger(),
       clock: () => nowMs,
@@ -107,7 +111,12 @@ describe('telegram bot against the engine', () => {
 
     const beforeStop = fake.messages(trader).length;
     fake.pushText(trader, '/stop');
-    await waitFor('stop done', () => fake.messages(trader).slice(beforeStop).find((m) => m.startsWith('✅ Session closed, flat.')));
+    await waitFor('stop done', () =>
+      fake
+        .messages(trader)
+        .slice(beforeStop)
+        .find((m) => m.startsWith('✅ Session closed, flat.')),
+    );
     const afterStop = fake.messages(trader).slice(beforeStop);
     expect(afterStop).toContain('received ✓ session.stop');
     // accepted first, then done (both relayed in stream order)
@@ -133,7 +142,11 @@ describe('telegram bot against the engine', () => {
     await converse(fake, adminUser, '/users', /^👥 Users/);
     const approved = await converse(fake, adminUser, '/approve_live 777', /live trading approved/);
     expect(approved).toContain('tg777');
-    expect((await commandsInStream(harness().prefix)).find((c) => c.type === 'admin.approve_live')).toMatchObject({ userId: `tg${adminUser}`, targetUserId: 'tg777', approved: true });
+    expect((await commandsInStream(harness().prefix)).find((c) => c.type === 'admin.approve_live')).toMatchObject({
+      userId: `tg${adminUser}`,
+      targetUserId: 'tg777',
+      approved: true,
+    });
   });
 
   it('delivers an alert produced while the bot was down after it restarts, exactly once', async () => {

@@ -26,7 +26,12 @@ const session = {
   openOrders: [{ clientOrderId: 'qe1-1', symbol: 'BTCUSDT', side: 'BUY', quantity: '0.002', price: '49990.0', status: 'NEW', purpose: 'entry' }],
 };
 
-function rawReply(commandType: string | null, status: 'accepted' | 'rejected' | 'done', result: unknown = null, reason: string | null = null): Record<string, unknown> {
+function rawReply(
+  commandType: string | null,
+  status: 'accepted' | 'rejected' | 'done',
+  result: unknown = null,
+  reason: string | null = null,
+): Record<string, unknown> {
   return { type: 'reply', commandId: 'c1', userId: 'tg111', commandType, status, reason, result, atMs: 0 };
 }
 
@@ -61,32 +66,72 @@ describe('telegram formatting', () => {
 
   it('renders the full status when the view is forgotten; a result of an unexpected shape or command is refused by the contract', () => {
     expect(formatOutbound(reply('status', 'done', { halted: false, session }))).toContain('📊 Status');
-    expect(parseOutboundEvent(rawReply('status', 'done', { surprise: 1 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/invalid status result/) });
+    expect(parseOutboundEvent(rawReply('status', 'done', { surprise: 1 }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/invalid status result/),
+    });
     expect(parseOutboundEvent(rawReply('future.command', 'done', { x: 1 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/unknown reply/) });
     expect(planDelivery(JSON.stringify(rawReply('status', 'done', { surprise: 1 })), { get: () => null })).toMatchObject({ kind: 'skip' });
   });
 
   it('relays answers: rejected with the reason, accepted, done per command', () => {
-    expect(formatOutbound(reply('session.start', 'rejected', null, 'a session is already active; stop it first'))).toBe('❌ session.start rejected: a session is already active; stop it first');
+    expect(formatOutbound(reply('session.start', 'rejected', null, 'a session is already active; stop it first'))).toBe(
+      '❌ session.start rejected: a session is already active; stop it first',
+    );
     expect(formatOutbound(reply('session.stop', 'accepted', { flattening: [] }))).toMatch(/Stopping/);
     expect(formatOutbound(reply('session.stop', 'done', { realizedPnlUsd: -3 }))).toBe('✅ Session closed, flat. Realized PnL: -$3.00');
     expect(formatOutbound(reply('session.start', 'done', session))).toMatch(/Session started: paper, capital \$1,000.00/);
     expect(formatOutbound(reply('session.set_stoploss', 'done', { stopLossPct: 2.5 }))).toBe('✅ Stop-loss set to 2.5% of capital.');
     expect(formatOutbound(reply('session.pause', 'done', { paused: true, note: '' }))).toMatch(/Paused/);
     expect(formatOutbound(reply('trades', 'done', { trades: [] }))).toBe('No trades yet.');
-    expect(formatOutbound(reply('trades', 'done', { trades: [{ clientOrderId: 'q', symbol: 'BTCUSDT', side: 'SELL', quantity: '0.5', avgPrice: '50000.1', purpose: 'flatten', status: 'FILLED', atMs: Date.UTC(2030, 0, 2, 3, 4, 5) }] }))).toContain(
-      '2030-01-02 03:04:05 SELL 0.5 BTCUSDT @ 50000.1 (flatten, FILLED)',
-    );
+    expect(
+      formatOutbound(
+        reply('trades', 'done', {
+          trades: [
+            {
+              clientOrderId: 'q',
+              symbol: 'BTCUSDT',
+              side: 'SELL',
+              quantity: '0.5',
+              avgPrice: '50000.1',
+              purpose: 'flatten',
+              status: 'FILLED',
+              atMs: Date.UTC(2030, 0, 2, 3, 4, 5),
+            },
+          ],
+        }),
+      ),
+    ).toContain('2030-01-02 03:04:05 SELL 0.5 BTCUSDT @ 50000.1 (flatten, FILLED)');
     const users = formatOutbound(
-      reply('admin.users', 'done', { halted: true, liveTradingEnabled: false, liveApproved: ['tg5'], users: [{ userId: 'tg5', mode: 'paper', status: 'active', capitalUsd: 100, equityUsd: 99, paused: true, killSwitch: { engaged: false, reason: null, atMs: null }, liveApproved: true }] }),
+      reply('admin.users', 'done', {
+        halted: true,
+        liveTradingEnabled: false,
+        liveApproved: ['tg5'],
+        users: [
+          {
+            userId: 'tg5',
+            mode: 'paper',
+            status: 'active',
+            capitalUsd: 100,
+            equityUsd: 99,
+            paused: true,
+            killSwitch: { engaged: false, reason: null, atMs: null },
+            liveApproved: true,
+          },
+        ],
+      }),
     );
     expect(users).toContain('tg5: paper active, capital $100.00, equity $99.00 [paused, live approved]');
     expect(users).toContain('trading halted');
-    expect(formatOutbound(reply('admin.approve_live', 'done', { userId: 'tg5', liveApproved: true, liveTradingEnabled: true }))).toBe('✅ tg5: live trading approved.');
+    expect(formatOutbound(reply('admin.approve_live', 'done', { userId: 'tg5', liveApproved: true, liveTradingEnabled: true }))).toBe(
+      '✅ tg5: live trading approved.',
+    );
   });
 
   it('relays alerts and ignores equity samples and unknown event types', () => {
-    expect(formatOutbound({ type: 'alert', userId: 'tg1', kind: 'stop_loss', message: 'equity below stop', atMs: 0 })).toBe('🛑 Alert (stop_loss): equity below stop');
+    expect(formatOutbound({ type: 'alert', userId: 'tg1', kind: 'stop_loss', message: 'equity below stop', atMs: 0 })).toBe(
+      '🛑 Alert (stop_loss): equity below stop',
+    );
     expect(formatOutbound({ type: 'equity', userId: 'tg1', summary: sessionSummarySchema.parse(session), atMs: 0 })).toBeNull();
     expect(parseOutboundEvent({ type: 'mystery' }).ok).toBe(false);
   });
@@ -112,7 +157,10 @@ describe('outbound relay routing', () => {
     expect(chatIdForEngineUser('alice')).toBeNull();
     expect(chatIdForEngineUser('tg12x')).toBeNull();
     expect(chatIdForEngineUser(null)).toBeNull();
-    expect(planDelivery(JSON.stringify({ type: 'alert', userId: 'tg9', kind: 'halt', message: 'm', atMs: 0 }), views)).toMatchObject({ kind: 'send', chatId: 9 });
+    expect(planDelivery(JSON.stringify({ type: 'alert', userId: 'tg9', kind: 'halt', message: 'm', atMs: 0 }), views)).toMatchObject({
+      kind: 'send',
+      chatId: 9,
+    });
     expect(planDelivery(JSON.stringify({ type: 'alert', userId: 'alice', kind: 'halt', message: 'm', atMs: 0 }), views).kind).toBe('skip');
     expect(planDelivery(JSON.stringify({ type: 'equity', userId: 'tg9', summary: {}, atMs: 0 }), views).kind).toBe('skip');
     expect(planDelivery(JSON.stringify({ type: 'brand_new', userId: 'tg9' }), views).kind).toBe('skip');

@@ -37,7 +37,7 @@ export async function telegramPendingCount(prefix: string): Promise<number> {
 
 export async function allWal(log: EngineLog): Promise<string[]> {
   const out: string[] = [];
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const batch = await log.readWal(after, 1000);
     if (batch.length === 0) return out;
     out.push(...batch.map((r) => r.data));
@@ -49,7 +49,12 @@ export async function allWal(log: EngineLog): Promise<string[]> {
 export async function converse(fake: FakeTelegram, userId: number, text: string, expected: RegExp): Promise<string> {
   const before = fake.messages(userId).length;
   fake.pushText(userId, text);
-  return waitFor(`a message matching ${expected} after "${text.split(' ')[0]}"`, () => fake.messages(userId).slice(before).find((m) => expected.test(m)));
+  return waitFor(`a message matching ${expected} after "${text.split(' ')[0]}"`, () =>
+    fake
+      .messages(userId)
+      .slice(before)
+      .find((m) => expected.test(m)),
+  );
 }
 
 export function count(fake: FakeTelegram, chatId: number, pattern: RegExp): number {

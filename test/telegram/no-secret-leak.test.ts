@@ -67,12 +67,28 @@ describe('no secret reaches a log line, the log streams or the chat', () => {
     engineLog = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
     const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000, logger });
     marketData = connector.marketData();
-    service = await startExecutionService({ log: engineLog, paper: connector, marketData, config: defaultCoreConfig, logger, watchdogPeriodMs: 200, commandBlockMs: 100 });
+    service = await startExecutionService({
+      log: engineLog,
+      paper: connector,
+      marketData,
+      config: defaultCoreConfig,
+      logger,
+      watchdogPeriodMs: 200,
+      commandBlockMs: 100,
+    });
     fake = await startFakeTelegram({ token });
     botLog = await openRedisLog({ url: redisUrl, prefix });
     keyStore = await redisKeyStore(redisUrl, prefix);
     vault = createKeyVault(keyStore, { current: masterKey, all: [masterKey] });
-    bot = await startTelegramBot({ log: botLog, token, apiRoot: fake.apiRoot, access: { userIds: [String(trader)], adminIds: [], ratePerMin: 100 }, vault, logger, relay: { retryMs: 100 } });
+    bot = await startTelegramBot({
+      log: botLog,
+      token,
+      apiRoot: fake.apiRoot,
+      access: { userIds: [String(trader)], adminIds: [], ratePerMin: 100 },
+      vault,
+      logger,
+      relay: { retryMs: 100 },
+    });
   });
 
   afterAll(async () => {

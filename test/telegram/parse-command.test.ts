@@ -28,7 +28,16 @@ function errorOf(text: string, sender: Sender = user): string {
 describe('telegram command parsing', () => {
   it('builds session.start with identity, source and a valid unique id', () => {
     const cmd = engineCommand('/session paper 1000 5 24');
-    expect(cmd).toMatchObject({ type: 'session.start', userId: 'tg111', source: 'telegram', mode: 'paper', capitalUsd: 1000, stopLossPct: 5, horizonHours: 24, issuedAtMs: 1_700_000_000_000 });
+    expect(cmd).toMatchObject({
+      type: 'session.start',
+      userId: 'tg111',
+      source: 'telegram',
+      mode: 'paper',
+      capitalUsd: 1000,
+      stopLossPct: 5,
+      horizonHours: 24,
+      issuedAtMs: 1_700_000_000_000,
+    });
     expect(cmd.id).toBe('tg-7001-111-42');
     expect(String(cmd.id)).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
     expect(engineCommand('/session live 250.5')).toMatchObject({ mode: 'live', capitalUsd: 250.5 });
@@ -102,7 +111,12 @@ describe('telegram command parsing', () => {
   });
 
   it('keeps ids within the engine limit for long chat and message ids', () => {
-    const action = parseBotCommand({ text: '/stop', sender: { telegramUserId: 9_999_999_999, chatId: -1_009_999_999_999, messageId: 2_147_483_647, isAdmin: false }, botId: 9_999_999_999, nowMs: 0 });
+    const action = parseBotCommand({
+      text: '/stop',
+      sender: { telegramUserId: 9_999_999_999, chatId: -1_009_999_999_999, messageId: 2_147_483_647, isAdmin: false },
+      botId: 9_999_999_999,
+      nowMs: 0,
+    });
     expect(action.kind).toBe('engine');
     if (action.kind === 'engine') expect(action.command.id).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
   });

@@ -103,7 +103,12 @@ export class BinanceAccount implements ExchangeAccount {
       if (found.kind === 'found') return { kind: 'accepted', order: found.order };
       return { kind: 'unknown', reason: 'duplicate client order id, but the order could not be read' };
     }
-    return { kind: 'rejected', code: result.error.code, message: result.error.message, ...(result.error.retryAfterMs !== undefined ? { retryAfterMs: result.error.retryAfterMs } : {}) };
+    return {
+      kind: 'rejected',
+      code: result.error.code,
+      message: result.error.message,
+      ...(result.error.retryAfterMs !== undefined ? { retryAfterMs: result.error.retryAfterMs } : {}),
+    };
   }
 
   async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {

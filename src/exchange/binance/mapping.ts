@@ -7,7 +7,9 @@ import type { SymbolFilters } from '../../model/market.js';
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
 const decimal = z.union([z.string(), z.number()]).transform((v) => String(v));
-const orderStatus = z.enum(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH']).transform((s): OrderStatus => (s === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : s));
+const orderStatus = z
+  .enum(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'EXPIRED_IN_MATCH'])
+  .transform((s): OrderStatus => (s === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : s));
 
 export const orderJson = z.object({
   clientOrderId: z.string(),
@@ -85,7 +87,17 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
 const userOrderUpdate = z.object({
   e: z.literal('ORDER_TRADE_UPDATE'),
   T: z.number().optional(),
-  o: z.object({ s: z.string(), c: z.string(), S: z.enum(['BUY', 'SELL']), X: orderStatus, q: decimal, z: decimal, ap: decimal, i: z.union([z.number(), z.string()]), T: z.number().optional() }),
+  o: z.object({
+    s: z.string(),
+    c: z.string(),
+    S: z.enum(['BUY', 'SELL']),
+    X: orderStatus,
+    q: decimal,
+    z: decimal,
+    ap: decimal,
+    i: z.union([z.number(), z.string()]),
+    T: z.number().optional(),
+  }),
 });
 
 /** A user-data message → order snapshot, or null for other event types and malformed messages. */
@@ -94,10 +106,27 @@ export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
   const parsed = userOrderUpdate.safeParse(body);
   if (!parsed.success) return null;
   const o = parsed.data.o;
-  return { clientOrderId: o.c, exchangeOrderId: String(o.i), symbol: o.s, side: o.S, status: o.X, origQty: o.q, executedQty: o.z, avgPrice: o.ap, updateTime: o.T ?? parsed.data.T ?? 0 };
+  return {
+    clientOrderId: o.c,
+    exchangeOrderId: String(o.i),
+    symbol: o.s,
+    side: o.S,
+    status: o.X,
+    origQty: o.q,
+    executedQty: o.z,
+    avgPrice: o.ap,
+    updateTime: o.T ?? parsed.data.T ?? 0,
+  };
 }
 
-const bookTickerJson = z.object({ e: z.literal('bookTicker').optional(), s: z.string(), b: z.coerce.number().positive(), a: z.coerce.number().positive(), E: z.number().optional(), T: z.number().optional() });
+const bookTickerJson = z.object({
+  e: z.literal('bookTicker').optional(),
+  s: z.string(),
+  b: z.coerce.number().positive(),
+  a: z.coerce.number().positive(),
+  E: z.number().optional(),
+  T: z.number().optional(),
+});
 
 export function toBookTicker(raw: unknown): { symbol: string; bid: number; ask: number; time: number } | null {
   const body = raw !== null && typeof raw === 'object' && 'data' in raw ? (raw as { data: unknown }).data : raw;
@@ -106,7 +135,13 @@ export function toBookTicker(raw: unknown): { symbol: string; bid: number; ask: 
   return { symbol: parsed.data.s, bid: parsed.data.b, ask: parsed.data.a, time: parsed.data.T ?? parsed.data.E ?? 0 };
 }
 
-const algoOrderJson = z.object({ clientAlgoId: z.string(), symbol: z.string(), side: z.enum(['BUY', 'SELL']), triggerPrice: decimal.optional(), orderType: z.string().optional() });
+const algoOrderJson = z.object({
+  clientAlgoId: z.string(),
+  symbol: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  triggerPrice: decimal.optional(),
+  orderType: z.string().optional(),
+});
 
 export function toProtectiveStops(raw: unknown): ProtectiveStopSnapshot[] {
   return z

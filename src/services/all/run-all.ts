@@ -52,7 +52,14 @@ export async function runAll(argv: string[]): Promise<void> {
   const metrics = createEngineMetrics({ log, state: () => execution?.engine.current ?? null, nowMs: () => Date.now() });
   execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget, metrics });
   print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode only`);
-  const signals = await startSignalsService({ log, marketData, symbols: config.symbols, sourceId: config.signalSourceIds[0] ?? 'signals', signalPeriodMs: env.QE_SIGNAL_PERIOD_MS, logger });
+  const signals = await startSignalsService({
+    log,
+    marketData,
+    symbols: config.symbols,
+    sourceId: config.signalSourceIds[0] ?? 'signals',
+    signalPeriodMs: env.QE_SIGNAL_PERIOD_MS,
+    logger,
+  });
 
   const dashboardLog = await readerLog();
   const dashboardEnv = readDashboardEnv();
@@ -77,7 +84,14 @@ export async function runAll(argv: string[]): Promise<void> {
   const demo = env.QE_DEMO_USER;
   const existing = demo ? execution.engine.current.durable.sessions[demo] : undefined;
   if (demo && (!existing || existing.status === 'closed')) {
-    const built = buildCommand('session.start', { id: `demo-start-${Date.now().toString(36)}`, userId: demo, mode: 'paper', capitalUsd: env.QE_DEMO_CAPITAL_USD, stopLossPct: 5, horizonHours: 24 });
+    const built = buildCommand('session.start', {
+      id: `demo-start-${Date.now().toString(36)}`,
+      userId: demo,
+      mode: 'paper',
+      capitalUsd: env.QE_DEMO_CAPITAL_USD,
+      stopLossPct: 5,
+      horizonHours: 24,
+    });
     if (!built.ok) throw new Error(`demo session: ${built.reason}`);
     await log.appendCommand(built.json);
     print(`demo: started a paper session for "${demo}" with ${env.QE_DEMO_CAPITAL_USD} USD, 5% stop-loss, 24 h horizon`);

@@ -35,7 +35,7 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       return 0;
     case 'inspect-wal': {
       const all = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const batch = await log.readWal(after, 1000);
         if (batch.length === 0) break;
         all.push(...batch);
@@ -53,7 +53,13 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
     }
     case 'replay-dry-run': {
       const result = await replayLog(log, defaultCoreConfig);
-      io.out(JSON.stringify({ replayedEvents: result.replayedEvents, fromSnapshot: result.fromSnapshot, lastWalId: result.lastWalId, state: result.durable }, null, 2));
+      io.out(
+        JSON.stringify(
+          { replayedEvents: result.replayedEvents, fromSnapshot: result.fromSnapshot, lastWalId: result.lastWalId, state: result.durable },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     case 'command': {
@@ -90,7 +96,10 @@ async function noVault(): Promise<KeyVault> {
   throw new Error('no key store here');
 }
 
-export async function runCli(argv: string[], io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) },
+): Promise<number> {
   let action: CliAction;
   const args = splitArgs(argv);
   try {

@@ -6,7 +6,6 @@ import type { EngineLog } from '../../log/port.js';
 // dashboards in one process, e.g. in tests, never clash). /metrics serves this text followed by the text of
 // the registry handed in by the engine (engine-metrics), so neither has to know the other's metric names.
 
-
 /** What /metrics needs from a prom-client Registry (the engine's). */
 export interface MetricsSource {
   contentType: string;
@@ -37,7 +36,11 @@ export function mergeMetricTexts(own: string, other: string): string {
 export function createDashboardMetrics(log: EngineLog, engine?: MetricsSource): DashboardMetrics {
   const registry = new Registry();
   registerDlqDepth(registry, log);
-  const loopDelay = registerEventLoopDelay(registry, 'qe_dashboard_event_loop_delay_seconds', 'Event-loop delay of the dashboard process since the previous scrape, by quantile');
+  const loopDelay = registerEventLoopDelay(
+    registry,
+    'qe_dashboard_event_loop_delay_seconds',
+    'Event-loop delay of the dashboard process since the previous scrape, by quantile',
+  );
   return {
     registry,
     async text() {

@@ -133,7 +133,17 @@ function foldReply(model: ReadModel, reply: ReplyView): void {
       // "done": the engine answers it only once the session is flat with no open order, and closed.
       const realizedPnlUsd = reply.result.realizedPnlUsd;
       const view = patchSummary(model, reply.userId, reply.atMs, source, (s) => {
-        return { ...s, status: 'closed', positions: {}, openOrders: [], unrealizedPnlUsd: 0, grossExposureUsd: 0, unpricedSymbols: [], realizedPnlUsd, equityUsd: s.capitalUsd + realizedPnlUsd };
+        return {
+          ...s,
+          status: 'closed',
+          positions: {},
+          openOrders: [],
+          unrealizedPnlUsd: 0,
+          grossExposureUsd: 0,
+          unpricedSymbols: [],
+          realizedPnlUsd,
+          equityUsd: s.capitalUsd + realizedPnlUsd,
+        };
       });
       if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd });
       return;
@@ -214,6 +224,20 @@ export interface StateView {
 export function stateView(model: ReadModel): StateView {
   const sessions = [...model.sessions.values()]
     .sort((a, b) => a.userId.localeCompare(b.userId))
-    .map((s) => ({ userId: s.userId, summary: s.summary, summaryAtMs: s.summaryAtMs, source: s.source, equity: s.equity.map((p): [number, number] => [p.atMs, p.equityUsd]) }));
-  return { lastId: model.lastId, foldedEvents: model.foldedEvents, ignoredEvents: model.ignoredEvents, halted: model.halted, sessions, alerts: [...model.alerts], replies: [...model.replies] };
+    .map((s) => ({
+      userId: s.userId,
+      summary: s.summary,
+      summaryAtMs: s.summaryAtMs,
+      source: s.source,
+      equity: s.equity.map((p): [number, number] => [p.atMs, p.equityUsd]),
+    }));
+  return {
+    lastId: model.lastId,
+    foldedEvents: model.foldedEvents,
+    ignoredEvents: model.ignoredEvents,
+    halted: model.halted,
+    sessions,
+    alerts: [...model.alerts],
+    replies: [...model.replies],
+  };
 }

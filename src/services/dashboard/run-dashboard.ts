@@ -9,14 +9,16 @@ import { startDashboard } from './server.js';
 // else the SQLite file of a running `npm start`). The token is read from the environment only: a flag
 // would show it in `ps`.
 
-export const dashboardEnvSchema = envSchema.pick({ REDIS_URL: true, QE_REDIS_PREFIX: true, QE_SQLITE_PATH: true, QE_ADMIN_IDS: true, QE_RUN_SECONDS: true }).extend({
-  QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
-  QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  QE_DASHBOARD_TOKEN: z
-    .string()
-    .optional()
-    .transform((t) => (t === undefined || t === '' ? null : t)),
-});
+export const dashboardEnvSchema = envSchema
+  .pick({ REDIS_URL: true, QE_REDIS_PREFIX: true, QE_SQLITE_PATH: true, QE_ADMIN_IDS: true, QE_RUN_SECONDS: true })
+  .extend({
+    QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
+    QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    QE_DASHBOARD_TOKEN: z
+      .string()
+      .optional()
+      .transform((t) => (t === undefined || t === '' ? null : t)),
+  });
 
 export type DashboardEnv = z.infer<typeof dashboardEnvSchema>;
 

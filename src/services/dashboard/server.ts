@@ -174,7 +174,15 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       }
       deps.logger.info({ commandId, type: command.type, userId: command.userId }, 'dashboard: command appended');
       const reply = await waiter.first(replyTimeoutMs);
-      if (!reply) return c.json({ commandId, command, error: `no answer within ${replyTimeoutMs} ms (is the execution service running?); the command stays queued` } satisfies CommandResponse, 504);
+      if (!reply)
+        return c.json(
+          {
+            commandId,
+            command,
+            error: `no answer within ${replyTimeoutMs} ms (is the execution service running?); the command stays queued`,
+          } satisfies CommandResponse,
+          504,
+        );
       return c.json({ commandId, command, reply } satisfies CommandResponse);
     },
   );
@@ -216,7 +224,15 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
   }
   const follower = startOutboundFollower(opts.log, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
   const metrics = createDashboardMetrics(opts.log, opts.metrics);
-  const app = createDashboardApp({ log: opts.log, follower, metrics, token, adminUserId: opts.adminUserId, logger: opts.logger, ...(opts.replyTimeoutMs ? { replyTimeoutMs: opts.replyTimeoutMs } : {}) });
+  const app = createDashboardApp({
+    log: opts.log,
+    follower,
+    metrics,
+    token,
+    adminUserId: opts.adminUserId,
+    logger: opts.logger,
+    ...(opts.replyTimeoutMs ? { replyTimeoutMs: opts.replyTimeoutMs } : {}),
+  });
   let server: ReturnType<typeof serve>;
   let address: AddressInfo;
   try {

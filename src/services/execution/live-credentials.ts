@@ -21,7 +21,10 @@ export async function startCredentialCache(vault: KeyVault, logger: Logger, refr
       cached = await vault.allCredentials();
     } catch (error) {
       // Never log the error object: a parse failure could quote what it failed on.
-      logger.error({ reason: error instanceof Error ? error.name : 'unknown' }, 'stored exchange keys could not be opened; live accounts keep the previous keys');
+      logger.error(
+        { reason: error instanceof Error ? error.name : 'unknown' },
+        'stored exchange keys could not be opened; live accounts keep the previous keys',
+      );
     }
   };
   if (vault.enabled) await refresh();

@@ -19,7 +19,10 @@ export async function runExecution(argv: string[]): Promise<void> {
   const logger = createLogger('execution');
   const restBaseUrl = flags['exchange-url'] ?? env.QE_PAPER_REST_URL;
   const wsBaseUrl = flags['exchange-ws-url'] ?? env.QE_PAPER_WS_URL;
-  if (!restBaseUrl || !wsBaseUrl) throw new Error('paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator`');
+  if (!restBaseUrl || !wsBaseUrl)
+    throw new Error(
+      'paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator`',
+    );
   const config = coreConfigFromEnv(env);
   const redisUrl = flags['redis-url'] ?? env.REDIS_URL;
   if (flags['stale-feed-ms']) config.staleFeedMs = Number(flags['stale-feed-ms']);
@@ -35,9 +38,15 @@ export async function runExecution(argv: string[]): Promise<void> {
     rateBudget.recordUsedWeight(weight1m, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate budget not updated'));
   };
   const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight });
-  const live = config.liveTradingEnabled ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight }) : null;
+  const live = config.liveTradingEnabled
+    ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight })
+    : null;
   const marketData = paper.marketData();
-  const keyStore = await openKeyStore({ redisUrl, redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH });
+  const keyStore = await openKeyStore({
+    redisUrl,
+    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+  });
   const credentials = await startCredentialCache(keyVaultFromEnv(keyStore), logger);
   const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
   let service: ExecutionService | null = null;

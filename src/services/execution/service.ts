@@ -194,7 +194,11 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         const readAtMs = Date.now();
         try {
           await engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
-          metrics?.commandsCommitted(deliveries.map((d) => d.entryId), readAtMs, Date.now());
+          metrics?.commandsCommitted(
+            deliveries.map((d) => d.entryId),
+            readAtMs,
+            Date.now(),
+          );
         } catch (error) {
           logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
           await sleep(200);

@@ -83,7 +83,8 @@ export class UncommittedInputs {
       if (this.stopped) return;
       try {
         await this.engine().submit({ kind: 'resync' });
-        if (this.droppedInputs > 0) this.logger.warn({ droppedInputs: this.droppedInputs }, 'exchange inputs dropped past the bound during the outage; recovered by the resync');
+        if (this.droppedInputs > 0)
+          this.logger.warn({ droppedInputs: this.droppedInputs }, 'exchange inputs dropped past the bound during the outage; recovered by the resync');
         this.droppedInputs = 0;
         if (this.queue.length === 0) return;
       } catch {

@@ -53,7 +53,14 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   const { logger, access } = deps;
   const secrets = [deps.token];
   const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot } });
-  bot.api.config.use(autoRetry({ maxDelaySeconds: maxTelegramRetryDelaySeconds, maxRetryAttempts: maxTelegramRetryAttempts, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
+  bot.api.config.use(
+    autoRetry({
+      maxDelaySeconds: maxTelegramRetryDelaySeconds,
+      maxRetryAttempts: maxTelegramRetryAttempts,
+      rethrowHttpErrors: true,
+      rethrowInternalServerErrors: true,
+    }),
+  );
 
   const inFlight = new Set<Promise<unknown>>();
   let lastHandled: number | null = null;
@@ -104,7 +111,12 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       return;
     }
     const admin = isAdmin(access, telegramUserId);
-    const action = parseBotCommand({ text, sender: { telegramUserId, chatId: ctx.chat.id, messageId: ctx.message.message_id, isAdmin: admin }, botId: ctx.me.id, nowMs: deps.clock() });
+    const action = parseBotCommand({
+      text,
+      sender: { telegramUserId, chatId: ctx.chat.id, messageId: ctx.message.message_id, isAdmin: admin },
+      botId: ctx.me.id,
+      nowMs: deps.clock(),
+    });
     await perform(ctx, action, telegramUserId, admin);
   });
 

@@ -4,7 +4,6 @@ import { parseEnvWith, telegramIdList, telegramUserId } from '../../config/env.j
 // The Telegram bot's configuration, parsed from the environment with zod so a typo fails at start-up.
 // The token is a secret: it is kept out of every log line and error message.
 
-
 /** Default per-user command budget (commands per minute). */
 export const defaultRatePerMin = 20;
 

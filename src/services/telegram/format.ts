@@ -93,7 +93,9 @@ function positionLines(s: SessionView): string[] {
 
 function orderLines(s: SessionView): string[] {
   if (s.openOrders.length === 0) return ['Open orders: none'];
-  const shown = s.openOrders.slice(0, maxOrdersListed).map((o) => `  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`);
+  const shown = s.openOrders
+    .slice(0, maxOrdersListed)
+    .map((o) => `  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`);
   const more = s.openOrders.length > maxOrdersListed ? [`  … and ${s.openOrders.length - maxOrdersListed} more`] : [];
   return ['Open orders:', ...shown, ...more];
 }
@@ -137,7 +139,10 @@ function formatTrades(result: TradesResult): string {
   if (trades.length === 0) return 'No trades yet.';
   return [
     `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
-    ...trades.map((t) => `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`),
+    ...trades.map(
+      (t) =>
+        `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`,
+    ),
   ].join('\n');
 }
 
@@ -166,7 +171,9 @@ function formatDone(reply: AnsweredReply, view: StatusView | null): string {
       ].join('\n');
     }
     case 'session.stop':
-      return reply.status === 'done' ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}` : generic('session.stop', reply.result);
+      return reply.status === 'done'
+        ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}`
+        : generic('session.stop', reply.result);
     case 'session.set_stoploss':
       return `✅ Stop-loss set to ${pct(reply.result.stopLossPct)} of capital.`;
     case 'session.set_horizon':
@@ -227,7 +234,9 @@ export function formatOutbound(event: OutboundEvent, view: StatusView | null = n
         case 'accepted': {
           // Only session.stop is answered "accepted" today; a later engine may accept others first.
           const type: string = e.commandType;
-          return truncate(type === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(type)} accepted`);
+          return truncate(
+            type === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(type)} accepted`,
+          );
         }
         case 'done':
           return truncate(formatDone(e, view));

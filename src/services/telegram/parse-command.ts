@@ -1,5 +1,14 @@
 import type { Command, CommandFields, CommandType } from '../../contract/commands.js';
-import { buildCommand, defaultTradesListed, idPattern, maxCapitalUsd, maxHorizonHours, maxIdChars, maxReasonChars, maxTradesListed } from '../../contract/commands.js';
+import {
+  buildCommand,
+  defaultTradesListed,
+  idPattern,
+  maxCapitalUsd,
+  maxHorizonHours,
+  maxIdChars,
+  maxReasonChars,
+  maxTradesListed,
+} from '../../contract/commands.js';
 import { engineUserId } from './config.js';
 
 // Telegram text + sender → what the bot should do. Pure: the clock is an argument. The engine validates every
@@ -125,7 +134,8 @@ export function parseBotCommand(input: ParseInput): BotAction {
     const built = buildCommand(type, { id, userId, source: 'telegram', issuedAtMs: input.nowMs, ...fields } as CommandFields<T>);
     return built.ok ? { kind: 'engine', command: built.command, view } : { kind: 'error', message: built.reason };
   };
-  const noArgs = (type: 'session.stop' | 'session.pause' | 'session.resume' | 'admin.resume_all' | 'admin.users'): BotAction => (args.length === 0 ? engine(type, {}) : { kind: 'error', message: `/${name} takes no arguments. Usage: ${spec.usage}` });
+  const noArgs = (type: 'session.stop' | 'session.pause' | 'session.resume' | 'admin.resume_all' | 'admin.users'): BotAction =>
+    args.length === 0 ? engine(type, {}) : { kind: 'error', message: `/${name} takes no arguments. Usage: ${spec.usage}` };
 
   switch (name) {
     case 'start':
@@ -203,7 +213,8 @@ export function parseBotCommand(input: ParseInput): BotAction {
       const [target, ...extra] = args;
       if (target === undefined || extra.length > 0) return { kind: 'error', message: `Name exactly one user. Usage: ${usageOf('approve_live')}` };
       const targetUserId = /^\d{1,20}$/.test(target) ? engineUserId(target) : target;
-      if (targetUserId.length > maxIdChars || !idPattern.test(targetUserId)) return { kind: 'error', message: 'A user is a Telegram user id (a number) or an engine user id (letters, digits and . _ : -).' };
+      if (targetUserId.length > maxIdChars || !idPattern.test(targetUserId))
+        return { kind: 'error', message: 'A user is a Telegram user id (a number) or an engine user id (letters, digits and . _ : -).' };
       return engine('admin.approve_live', { targetUserId, approved: true });
     }
     default:

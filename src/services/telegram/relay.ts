@@ -136,7 +136,9 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     while (!stopping.signal.aborted) {
       try {
         if (pending === true) await log.initOutboundGroup(relayGroup);
-        const records = pending ? await log.readOutboundPending(relayGroup, relayConsumer, batchEntries) : await log.readOutbound(relayGroup, relayConsumer, batchEntries, blockMs);
+        const records = pending
+          ? await log.readOutboundPending(relayGroup, relayConsumer, batchEntries)
+          : await log.readOutbound(relayGroup, relayConsumer, batchEntries, blockMs);
         if (pending && records.length === 0) {
           pending = false;
           continue;

@@ -136,7 +136,15 @@ export async function startTelegramService(
   const keyStore = await openKeyStore(where);
   const vault = keyVaultFromEnv(keyStore);
   if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
-  const bot = await startTelegramBot({ log, token: config.token, apiRoot: config.apiRoot, access: config.access, vault, logger, ...(onFatal ? { onFatal } : {}) });
+  const bot = await startTelegramBot({
+    log,
+    token: config.token,
+    apiRoot: config.apiRoot,
+    access: config.access,
+    vault,
+    logger,
+    ...(onFatal ? { onFatal } : {}),
+  });
   return {
     async stop() {
       await bot.stop();

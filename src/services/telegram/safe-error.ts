@@ -20,7 +20,13 @@ export function scrub(text: string, secrets: readonly string[]): string {
 
 export function safeError(error: unknown, secrets: readonly string[]): SafeError {
   if (error instanceof GrammyError) {
-    return { name: 'GrammyError', message: scrub(error.message, secrets), method: error.method, errorCode: error.error_code, description: scrub(error.description, secrets) };
+    return {
+      name: 'GrammyError',
+      message: scrub(error.message, secrets),
+      method: error.method,
+      errorCode: error.error_code,
+      description: scrub(error.description, secrets),
+    };
   }
   // HttpError's own message is already free of the token; its `error` (the network error) is not: left out.
   if (error instanceof HttpError) return { name: 'HttpError', message: scrub(error.message, secrets) };

@@ -273,15 +273,32 @@ function createCard(userId) {
   const stats = el(
     'div',
     { className: 'stats' },
-    statDefs.map(([field, label]) => el('div', { className: 'stat' }, [el('div', { className: 'k', text: label }), el('div', { className: 'v', 'data-field': field })])),
+    statDefs.map(([field, label]) =>
+      el('div', { className: 'stat' }, [el('div', { className: 'k', text: label }), el('div', { className: 'v', 'data-field': field })]),
+    ),
   );
   const posHeads = ['symbol', 'side', 'qty', 'entry', 'exit (bid/ask)', 'notional (bid/ask)', 'unrealized'];
   const posTable = el('table', { 'data-table': 'positions' }, [
-    el('thead', null, [el('tr', null, posHeads.map((h, i) => el('th', { text: h, className: i > 1 ? 'num' : '' })))]),
+    el('thead', null, [
+      el(
+        'tr',
+        null,
+        posHeads.map((h, i) => el('th', { text: h, className: i > 1 ? 'num' : '' })),
+      ),
+    ]),
     el('tbody'),
   ]);
   const ordHeads = ['symbol', 'side', 'qty', 'price', 'status', 'purpose', 'client id'];
-  const ordTable = el('table', { 'data-table': 'orders' }, [el('thead', null, [el('tr', null, ordHeads.map((h) => el('th', { text: h })))]), el('tbody')]);
+  const ordTable = el('table', { 'data-table': 'orders' }, [
+    el('thead', null, [
+      el(
+        'tr',
+        null,
+        ordHeads.map((h) => el('th', { text: h })),
+      ),
+    ]),
+    el('tbody'),
+  ]);
   const chartBox = el('div', { className: 'chart', 'data-chart': userId });
   const slInput = el('input', { type: 'number', min: '0.1', max: '99', step: '0.1', placeholder: 'pct', 'data-input': 'stoploss' });
   const stopBtn = el('button', { className: 'danger', 'data-action': 'stop', text: 'Stop' });
@@ -446,7 +463,8 @@ function renderSession(s, now) {
   entry.pauseBtn.textContent = m.paused ? 'Resume' : 'Pause';
   // A closed session takes no command but status (Refresh); Stop follows the status itself, above.
   card.querySelectorAll('.controls button, .controls input').forEach((b) => {
-    if ((b instanceof HTMLButtonElement || b instanceof HTMLInputElement) && b !== entry.stopBtn && b.getAttribute('data-action') !== 'status') b.disabled = closed;
+    if ((b instanceof HTMLButtonElement || b instanceof HTMLInputElement) && b !== entry.stopBtn && b.getAttribute('data-action') !== 'status')
+      b.disabled = closed;
   });
   updateChart(entry, s.equity);
 }

@@ -224,14 +224,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     orders: () => engine.allOrders().map(toRecord),
     requests: () => requestLog.map((r) => ({ ...r })),
     openAlgoOrders: (accountKey) =>
-      algo
-        .open(accountKey)
-        .map((o) => ({
-          clientAlgoId: o.clientAlgoId,
-          symbol: o.symbol,
-          side: o.side,
-          triggerPrice: Number(o.triggerUnits) / 10 ** engine.rules(o.symbol).priceScale,
-        })),
+      algo.open(accountKey).map((o) => ({
+        clientAlgoId: o.clientAlgoId,
+        symbol: o.symbol,
+        side: o.side,
+        triggerPrice: Number(o.triggerUnits) / 10 ** engine.rules(o.symbol).priceScale,
+      })),
     cancelAlgoOrdersBehindOurBack: (accountKey) => {
       for (const o of algo.open(accountKey)) algo.cancel(accountKey, { algoId: o.algoId }, Date.now());
     },

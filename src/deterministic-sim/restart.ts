@@ -6,6 +6,9 @@ import type { World } from './world.js';
 // (Re)starts the world's engine through the kernel's boot(), the execution service's own start-up path, on
 // the simulated clock and the in-process accounts.
 
+/** One silent logger for every restart: building a pino logger per crash was a visible share of a run. */
+const logger = silentLogger();
+
 /** Small enough that crashes often restart from a snapshot plus a WAL tail, not from the WAL alone. */
 const simEngineLimits: EngineLimits = { snapshotEveryWalEvents: 150, replayBatchEntries: 500 };
 
@@ -14,7 +17,7 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     log: world.log,
     config: world.config,
     clock: world.clock,
-    logger: silentLogger(),
+    logger,
     limits: simEngineLimits,
     loadFilters: async () => world.exchange.filters(),
     accountOf: (userId) => world.accountOf(userId),

@@ -3,6 +3,7 @@ import type { Command } from '../contract/commands.js';
 import type { DecisionContext } from './context.js';
 import { isTerminal, placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';
+import { backingOff } from './rejections.js';
 import { planTowardTarget, targetQuantity } from './planner.js';
 import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
@@ -155,6 +156,10 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
       }
       if (plan.kind === 'skip') {
         skip(plan.reason);
+        continue;
+      }
+      if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose)) {
+        skip(`the exchange keeps rejecting ${plan.order.purpose} orders for ${signal.symbol}; backing off`);
         continue;
       }
       const order = placeOrder(ctx, userId, plan.order);

@@ -19,8 +19,13 @@ export interface CoreConfig {
    * request's recvWindow has passed, a delayed copy could still arrive and be accepted.
    */
   orderNotFoundGraceMs: number;
-  /** After a rejected flatten order, wait this long before sending the next one for that symbol. */
+  /**
+   * After a rejected order, wait this long before sending the next one of its kind for that symbol; each
+   * further rejection with the same code doubles the wait (see rejections.ts).
+   */
   flattenRetryMs: number;
+  /** The longest wait between attempts while the same rejection keeps recurring. */
+  maxRejectionBackoffMs: number;
   /** How often each user's protective stops are checked to still rest on the exchange (and re-tried). */
   protectiveStopCheckMs: number;
   /** Same check for a session with nothing to protect (sweeps orphaned stops of ours). */
@@ -58,6 +63,7 @@ export const defaultCoreConfig: CoreConfig = {
   orderQueryIntervalMs: 5_000,
   orderNotFoundGraceMs: 10_000,
   flattenRetryMs: 2_000,
+  maxRejectionBackoffMs: 60_000,
   protectiveStopCheckMs: 5_000,
   protectiveStopIdleCheckMs: 60_000,
   protectiveStopMoveBps: 20,

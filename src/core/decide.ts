@@ -146,12 +146,28 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     }
     return;
   }
-  const symbols = new Set([...Object.keys(session.positions), ...exchange.keys()]);
+  // Only the symbols this engine trades (and any the session already holds) are the session's. Anything else in
+  // the account (a manual DOGE position) is not adopted: adopting it once made the stale-feed rule flatten the
+  // real positions (no DOGE quotes), and /stop could never finish (no DOGE filters). It is reported once.
+  const traded = new Set(ctx.config.symbols);
+  for (const symbol of exchange.keys()) {
+    const key = `${userId}:${symbol}`;
+    const amount = exchange.get(symbol)?.positionAmt ?? '0';
+    if (isDecimal(amount) && isZero(toDecimal(amount))) continue;
+    if (traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported[key]) continue;
+    ctx.market = { ...ctx.market, foreignPositionsReported: dictWith(ctx.market.foreignPositionsReported, key, true as const) };
+    ctx.alert(userId, 'reconcile', `the account also holds ${amount} ${symbol}, which this engine does not trade; left untouched`);
+  }
+  const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
   for (const symbol of symbols) {
     // An order still open or unresolved may change the position; reconcile that symbol once it settles.
-    // So may an order whose news reached us after the read was asked for: the read may predate it.
+    // So may an order that filled after the read was asked for: the read may predate the fill. An order that
+    // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
     const unsettled = Object.values(ctx.durable.orders).some(
-      (o) => o.userId === userId && o.symbol === symbol && (!isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs)),
+      (o) =>
+        o.userId === userId &&
+        o.symbol === symbol &&
+        (!isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs && !isZero(toDecimal(o.filledQty)))),
     );
     if (unsettled) continue;
     const ours = session.positions[symbol]?.qty ?? zero;

@@ -28,6 +28,7 @@ import {
   toUsd,
   zero,
 } from '../model/decimal.js';
+import { rejectionBackoffMs, rejectionStreak } from './rejections.js';
 import type { Order } from './state.js';
 
 export const postOnlyWouldTakeCode = -5022;
@@ -172,6 +173,26 @@ function marginalPrice(order: Order, snapshot: OrderSnapshot, known: Qty, execut
   return sign(price) > 0 ? price : null;
 }
 
+/** Alerts a rejection once, and once more when it recurs (with the back-off); repeats after that stay quiet. */
+function alertRejection(ctx: DecisionContext, order: Order, code: number, message: string): void {
+  const streak = rejectionStreak(ctx.durable, order.userId, order.symbol, order.purpose);
+  const what = `${order.purpose} ${order.side} ${order.quantity} ${order.symbol}`;
+  if (streak.count >= 2) {
+    if (streak.count > 2) return;
+    const backoffS = rejectionBackoffMs(streak, ctx.config) / 1000;
+    ctx.alert(
+      order.userId,
+      'order_rejected',
+      `${what} rejected again: ${code} ${message}; it keeps recurring, so the engine backs off (next attempt in ${backoffS} s, doubling up to ${ctx.config.maxRejectionBackoffMs / 1000} s) and stays quiet about repeats`,
+    );
+    return;
+  }
+  const nextStep = apiKeyRefusedCodes.has(code)
+    ? "; the exchange refused this account's API key, so no order (flattens included) can pass until it is replaced: check the key is valid, futures trading is enabled and this server's IP is allowed, then /connect the new key"
+    : '';
+  ctx.alert(order.userId, 'order_rejected', `${what} rejected: ${code} ${message}${nextStep}`);
+}
+
 function markRejected(ctx: DecisionContext, order: Order, reason: string): void {
   ctx.emit({
     type: 'order.status',
@@ -253,14 +274,7 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
           }
         }
       }
-      const nextStep = apiKeyRefusedCodes.has(outcome.code)
-        ? "; the exchange refused this account's API key, so no order (flattens included) can pass until it is replaced: check the key is valid, futures trading is enabled and this server's IP is allowed, then /connect the new key"
-        : '';
-      ctx.alert(
-        order.userId,
-        'order_rejected',
-        `${order.purpose} ${order.side} ${order.quantity} ${order.symbol} rejected: ${outcome.code} ${outcome.message}${nextStep}`,
-      );
+      alertRejection(ctx, order, outcome.code, outcome.message);
       if (outcome.code === reduceOnlyRejectedCode) {
         // The exchange says there is nothing to reduce: our position view is wrong. Re-read it.
         ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });

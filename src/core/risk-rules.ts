@@ -5,6 +5,7 @@ import { stopLossBreached } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
 import type { Order, Session } from './state.js';
+import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
 import { isZero, toNumber } from '../model/decimal.js';
 
@@ -80,10 +81,7 @@ function mustBeFlat(ctx: DecisionContext, session: Session): boolean {
 }
 
 function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: string): boolean {
-  return Object.values(ctx.durable.orders).some(
-    (o) =>
-      o.userId === userId && o.symbol === symbol && o.purpose === 'flatten' && o.status === 'REJECTED' && ctx.nowMs - o.updatedAtMs < ctx.config.flattenRetryMs,
-  );
+  return backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, symbol, 'flatten');
 }
 
 /** Brings every session that must be flat toward flat; closes stopping sessions once flat. */

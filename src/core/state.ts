@@ -128,6 +128,8 @@ export interface MarketState {
    * flattened every session). A held symbol with no subscription is never called stale by this rule.
    */
   feedStartedAtMs: Dict<number>;
+  /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
+  foreignPositionsReported: Dict<true>;
 }
 
 export interface EngineState {
@@ -159,6 +161,7 @@ export function emptyMarketState(bootAtMs: number, filters: Readonly<Record<stri
     lastStopAttemptAtMs: emptyDict(),
     lastEquitySampleAtMs: emptyDict(),
     feedStartedAtMs: emptyDict(),
+    foreignPositionsReported: emptyDict(),
   };
 }
 

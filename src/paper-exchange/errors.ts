@@ -44,6 +44,8 @@ export const apiErrors = {
   unknownOrderCancel: () => bad(-2011, 'Unknown order sent.'),
   orderDoesNotExist: () => bad(-2013, 'Order does not exist.'),
   reduceOnlyRejected: () => bad(-2022, 'ReduceOnly Order is rejected.'),
+  // https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code (-4131 MARKET_ORDER_REJECT)
+  marketOrderRejected: () => bad(-4131, "The counterparty's best price does not meet the PERCENT_PRICE filter limit."),
   priceTooLow: () => bad(-4001, 'Price less than 0.'),
   priceTooHigh: () => bad(-4002, 'Price greater than max price.'),
   qtyNotPositive: () => bad(-4003, 'Quantity less than or equal to zero.'),

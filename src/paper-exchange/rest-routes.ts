@@ -26,6 +26,7 @@ export interface RestDeps {
   rulesList: readonly SymbolRules[];
   listenKeys: ListenKeys;
   isPostOnlyForcedReject(): boolean;
+  areMarketOrdersRejected(): boolean;
   onListenKeyRevoked(listenKey: string): void;
 }
 
@@ -127,6 +128,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     handle: (ctx) => {
       const market = marketOf(ctx.params);
       const { input, respType } = parseNewOrder(ctx.params, market);
+      if (input.type === 'MARKET' && deps.areMarketOrdersRejected()) throw apiErrors.marketOrderRejected();
       const { accepted, order } = engine.place(ctx.accountKey, input, {
         forcePostOnlyReject: deps.isPostOnlyForcedReject(),
         receivedAt: ctx.receivedAt,

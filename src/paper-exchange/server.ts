@@ -67,6 +67,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     http5xxCount: 0,
     rateLimit429Count: 0,
     forcePostOnlyReject: false,
+    rejectMarketOrders: false,
     wsSilent: false,
     dropWsConnections: () => hub.dropAll(),
   };
@@ -90,6 +91,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     rulesList,
     listenKeys,
     isPostOnlyForcedReject: () => faults.forcePostOnlyReject,
+    areMarketOrdersRejected: () => faults.rejectMarketOrders,
     onListenKeyRevoked: (key) => hub.closeListenKey(key),
   });
 

@@ -34,6 +34,11 @@ export interface SimFaults {
   rateLimit429Count: number;
   /** every GTX order rejected -5022 */
   forcePostOnlyReject: boolean;
+  /**
+   * While set, every MARKET order is refused with -4131 "The counterparty's best price does not meet the
+   * PERCENT_PRICE filter limit." (a thin or runaway book; Binance answers this to market orders then).
+   */
+  rejectMarketOrders: boolean;
   /** market-data streams stop sending (connections stay open) */
   wsSilent: boolean;
   /** closes every WS connection now */

@@ -1,3 +1,4 @@
+import { backingOff } from '../../src/core/rejections.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/contract/commands.js';
@@ -167,15 +168,8 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
         if (isZero(position.qty)) continue;
         // ...and every held symbol has a flatten working, unless one was just rejected (retried after a pause).
         const flattening = mine.some((o) => o.symbol === symbol && o.purpose === 'flatten');
-        const backingOff = Object.values(durable.orders).some(
-          (o) =>
-            o.userId === session.userId &&
-            o.symbol === symbol &&
-            o.purpose === 'flatten' &&
-            o.status === 'REJECTED' &&
-            d.nowMs - o.updatedAtMs < d.config.flattenRetryMs,
-        );
-        expect(flattening || backingOff, `${session.userId} ${symbol} flatten`).toBe(true);
+        const waiting = backingOff(durable, d.config, d.nowMs, session.userId, symbol, 'flatten');
+        expect(flattening || waiting, `${session.userId} ${symbol} flatten`).toBe(true);
       }
     }
     if (afterTimer && !session.killSwitch.engaged) {

@@ -16,7 +16,7 @@ afterAll(async () => {
 beforeEach(() => {
   accountKey = `fault-key-${++seq}`;
   api = apiClient(sim.restBaseUrl, accountKey);
-  Object.assign(sim.faults, { latencyMs: 0, timeoutAfterAcceptCount: 0, http5xxCount: 0, rateLimit429Count: 0 });
+  Object.assign(sim.faults, { latencyMs: 0, timeoutAfterAcceptCount: 0, http5xxCount: 0, rateLimit429Count: 0, rejectMarketOrders: false });
 });
 
 const marketBuy = (clientOrderId: string) => ({
@@ -40,6 +40,16 @@ describe('fault injection', () => {
     await api.signed('POST', '/fapi/v1/order', marketBuy('lat-2'));
     const fast = sim.orders().find((o) => o.accountKey === accountKey && o.clientOrderId === 'lat-2');
     expect((fast?.respondedAt ?? Infinity) - (fast?.receivedAt ?? 0)).toBeLessThan(120);
+  });
+
+  it('rejectMarketOrders refuses every MARKET order with -4131 and leaves limit orders alone', async () => {
+    sim.faults.rejectMarketOrders = true;
+    const refused = await api.signed('POST', '/fapi/v1/order', marketBuy('mkt-refused'));
+    expect(refused.status).toBe(400);
+    expect(errorCode(refused)).toBe(-4131);
+    expect(sim.orders().some((o) => o.clientOrderId === 'mkt-refused')).toBe(false);
+    sim.faults.rejectMarketOrders = false;
+    expect((await api.signed('POST', '/fapi/v1/order', marketBuy('mkt-ok'))).status).toBe(200);
   });
 
   it('timeoutAfterAccept executes the order but kills the socket; the order is then queryable', async () => {

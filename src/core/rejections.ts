@@ -1,0 +1,57 @@
+import type { CoreConfig } from './config.js';
+import type { DurableState, Order, OrderPurpose } from './state.js';
+
+// Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
+// margin, a revoked key) must not be re-sent and re-alerted every retry period: the user hears it once, then
+// once more that it recurs and that the engine backs off, and retries come at doubling intervals up to a bound.
+
+/** Rejections that are part of normal routing, not failures: a post-only that would take goes to the bounded fallback. */
+const routineRejectionCodes: ReadonlySet<number> = new Set([-5022]);
+
+export interface RejectionStreak {
+  /** How many of the newest orders in a row were rejected with the same code (0 = the newest was not). */
+  count: number;
+  code: number | null;
+  /** When the newest of them was rejected. */
+  lastAtMs: number;
+}
+
+/** The exchange code a rejected order was refused with (its reason starts with it), or null. */
+export function rejectionCode(order: Order): number | null {
+  const match = order.rejectReason === null ? null : /^(-?\d+) /.exec(order.rejectReason);
+  return match ? Number(match[1]) : null;
+}
+
+/** Client order ids end in the engine's sequence number: the order in which orders were planned. */
+function planSeq(order: Order): number {
+  const dash = order.clientOrderId.lastIndexOf('-');
+  return Number(order.clientOrderId.slice(dash + 1));
+}
+
+/** The streak of same-code rejections among the user's newest orders for this symbol and purpose. */
+export function rejectionStreak(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): RejectionStreak {
+  const orders = Object.values(state.orders)
+    .filter((o) => o.userId === userId && o.symbol === symbol && o.purpose === purpose)
+    .sort((a, b) => planSeq(b) - planSeq(a));
+  const streak: RejectionStreak = { count: 0, code: null, lastAtMs: 0 };
+  for (const order of orders) {
+    const code = order.status === 'REJECTED' ? rejectionCode(order) : null;
+    if (code === null || routineRejectionCodes.has(code)) break;
+    if (streak.code === null) Object.assign(streak, { code, lastAtMs: order.updatedAtMs });
+    else if (code !== streak.code) break;
+    streak.count += 1;
+  }
+  return streak;
+}
+
+/** How long after the newest rejection of a streak the next attempt waits: doubling from the retry period, bounded. */
+export function rejectionBackoffMs(streak: RejectionStreak, config: Pick<CoreConfig, 'flattenRetryMs' | 'maxRejectionBackoffMs'>): number {
+  if (streak.count === 0) return 0;
+  return Math.min(config.flattenRetryMs * 2 ** Math.min(streak.count - 1, 30), config.maxRejectionBackoffMs);
+}
+
+/** True while the streak's back-off has not run out: no new order of that kind for that symbol yet. */
+export function backingOff(state: DurableState, config: CoreConfig, nowMs: number, userId: string, symbol: string, purpose: OrderPurpose): boolean {
+  const streak = rejectionStreak(state, userId, symbol, purpose);
+  return streak.count > 0 && nowMs - streak.lastAtMs < rejectionBackoffMs(streak, config);
+}

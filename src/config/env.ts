@@ -27,6 +27,8 @@ export const envSchema = z.object({
   LIVE_TRADING: z.enum(['0', '1']).default('0'),
   QE_LIVE_REST_URL: z.string().url().default('https://fapi.binance.com'),
   QE_LIVE_WS_URL: z.string().default('wss://fstream.binance.com'),
+  /** WebSocket stream routes: Binance's current split ones, or the retired legacy paths for a venue that still has them. */
+  QE_STREAM_ROUTES: z.enum(['split', 'legacy']).default('split'),
   QE_LIVE_APPROVED_USERS: list.default([]),
   QE_ADMIN_IDS: list.default(['operator']),
   QE_SIGNAL_SOURCES: list.default(['signals']),

@@ -59,6 +59,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const hub = new WsHub(server, {
     accountOfListenKey: (key) => listenKeys.accountOf(key),
     isMarketSilent: () => faults.wsSilent,
+    legacyRoutes: opts.legacyStreamRoutes ?? false,
   });
 
   const faults: SimFaults = {

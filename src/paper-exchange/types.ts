@@ -19,6 +19,11 @@ export interface SimulatorOptions {
   seed?: number;
   priceStepMs?: number; // price process period, default 250
   startingBalanceUsd?: number;
+  /**
+   * Also serve the retired legacy stream paths (`/ws/...`, `/stream?streams=...` without a route prefix).
+   * Off by default, as on Binance since 2026-04-23: a client must use `/public`, `/market` and `/private`.
+   */
+  legacyStreamRoutes?: boolean;
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }

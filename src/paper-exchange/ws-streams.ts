@@ -1,16 +1,25 @@
 // WebSocket market and user-data streams on the REST port.
 //
-// URL schemes accepted (the binance SDK v3 WebsocketClient uses the split ones, with `wsUrl` as base):
+// URL schemes accepted (the binance SDK v3 WebsocketClient uses the split ones, with `wsUrl` as base). As on
+// Binance since its split of USDⓈ-M streams (announced 2026-03-06, legacy paths retired 2026-04-23), each route
+// serves its own kind only: `/public` the high-frequency book streams (bookTicker, depth), `/market` the other
+// market streams, `/private` user data (listenKey as a query parameter). A stream asked on the wrong route is
+// refused (404 at connect, an error to a SUBSCRIBE).
 //   /public/stream, /market/stream  then {"method":"SUBSCRIBE","params":["btcusdt@bookTicker"],"id":1}
+//   /public/stream?streams=a/b, /public/ws/<stream>
 //   /private/stream?listenKey=<key> (SDK user data) and /private/ws?listenKey=<key>
-//   legacy: /ws/<stream>, /ws/<listenKey>, /ws (+SUBSCRIBE), /stream?streams=a/b
+//   legacy, only with legacyStreamRoutes: /ws/<stream>, /ws/<listenKey>, /ws (+SUBSCRIBE), /stream?streams=a/b
 // "/stream" connections get the combined {stream, data} wrapper; "/ws" connections get raw events.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 
+/** The route a connection came in on; `legacy` serves every kind (only when legacy routes are on). */
+type Route = 'public' | 'market' | 'private' | 'legacy';
+
 interface Client {
   ws: WebSocket;
+  route: Route;
   combined: boolean;
   /** Canonical market stream names ("btcusdt@bookTicker", "!bookTicker"). */
   marketStreams: Set<string>;
@@ -20,6 +29,13 @@ interface Client {
 export interface WsHubDeps {
   accountOfListenKey(listenKey: string): string | undefined;
   isMarketSilent(): boolean;
+  /** Serve the retired unprefixed paths too. */
+  legacyRoutes: boolean;
+}
+
+/** High-frequency book streams: served on /public only. */
+function isBookStream(name: string): boolean {
+  return /@(bookticker|depth)/i.test(name) || /^!bookticker$/i.test(name);
 }
 
 const categoryPrefixes = ['/public', '/market', '/private'];
@@ -74,11 +90,17 @@ export class WsHub {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
     let path = url.pathname;
+    let route: Route = 'legacy';
     for (const prefix of categoryPrefixes) {
       if (path === prefix || path.startsWith(`${prefix}/`)) {
         path = path.slice(prefix.length);
+        route = prefix.slice(1) as Route;
         break;
       }
+    }
+    if (route === 'legacy' && !this.deps.legacyRoutes) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
     }
     let combined: boolean;
     let names: string[];
@@ -103,8 +125,12 @@ export class WsHub {
       }
       names.push(listenKeyParam);
     }
+    if (!names.every((name) => this.servesOn(route, name))) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = { ws, combined, marketStreams: new Set(), listenKeys: new Set() };
+      const client: Client = { ws, route, combined, marketStreams: new Set(), listenKeys: new Set() };
       this.addStreams(client, names);
       this.clients.add(client);
       ws.on('message', (raw, isBinary) => {
@@ -129,6 +155,10 @@ export class WsHub {
     const names = Array.isArray(params) ? params.filter((p): p is string => typeof p === 'string') : [];
     switch (method) {
       case 'SUBSCRIBE':
+        if (!names.every((name) => this.servesOn(client.route, name))) {
+          client.ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: stream not served on /${client.route}` }, id }));
+          return;
+        }
         this.addStreams(client, names);
         client.ws.send(JSON.stringify({ result: null, id }));
         return;
@@ -145,6 +175,15 @@ export class WsHub {
       default:
         client.ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown method` }, id }));
     }
+  }
+
+  /** Whether a route serves a stream (a listen key or a market stream name). */
+  private servesOn(route: Route, name: string): boolean {
+    if (route === 'legacy' || name === '') return true;
+    const isUser = this.deps.accountOfListenKey(name) !== undefined;
+    if (route === 'private') return isUser;
+    if (isUser) return false;
+    return route === 'public' ? isBookStream(name) : !isBookStream(name);
   }
 
   private addStreams(client: Client, names: readonly string[]): void {

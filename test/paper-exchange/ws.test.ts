@@ -6,7 +6,7 @@ let sim: SimulatorHandle;
 const probes: WsProbe[] = [];
 
 beforeAll(async () => {
-  sim = await startSimulator({ priceStepMs: 20, seed: 3 });
+  sim = await startSimulator({ priceStepMs: 20, seed: 3, legacyStreamRoutes: true });
 });
 afterAll(async () => {
   for (const p of probes) p.close();

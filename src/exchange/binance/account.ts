@@ -7,11 +7,14 @@ import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
 import { toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
 import { createRestClient, syncClock, usedWeight1m } from './rest-client.js';
+import type { StreamRoutes } from './stream-routes.js';
+import { userStreamUrl } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
 
 export interface AccountOptions {
   restBaseUrl: string;
   wsBaseUrl: string;
+  streamRoutes: StreamRoutes;
   restTimeoutMs: number;
   recvWindowMs: number;
   wsReconnectDelayMs: number;
@@ -176,7 +179,7 @@ export class BinanceAccount implements ExchangeAccount {
       url: async () => {
         const result = await this.call(() => this.client.getFuturesUserDataListenKey());
         if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
-        return `${this.opts.wsBaseUrl}/ws/${result.value.listenKey}`;
+        return userStreamUrl(this.opts.wsBaseUrl, result.value.listenKey, this.opts.streamRoutes);
       },
       onMessage: (message) => {
         const update = toOrderUpdate(message);

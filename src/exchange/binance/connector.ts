@@ -4,6 +4,8 @@ import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
 import { createRestClient } from './rest-client.js';
+import type { StreamRoutes } from './stream-routes.js';
+import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
 
 // The Binance USDⓈ-M adapter: REST through the `binance` SDK, streams over plain WebSockets. Pointed at
@@ -20,6 +22,8 @@ export interface BinanceConnectorOptions {
   marketIdleTimeoutMs?: number;
   onUsedWeight?: (weight1m: number) => void;
   logger?: Logger;
+  /** The current split stream routes (default) or the retired legacy ones. */
+  streamRoutes?: StreamRoutes;
 }
 
 export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeConnector {
@@ -28,6 +32,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
   const restTimeoutMs = opts.restTimeoutMs ?? 3_000;
   const recvWindowMs = opts.recvWindowMs ?? 5_000;
   const wsReconnectDelayMs = opts.wsReconnectDelayMs ?? 250;
+  const streamRoutes = opts.streamRoutes ?? defaultStreamRoutes;
 
   const marketData = (): MarketData => {
     const client = createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs });
@@ -36,9 +41,9 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         return toSymbolFilters(await client.getExchangeInfo(), symbols);
       },
       async subscribeBookTicker(symbols: readonly string[], onTick: (tick: BookTicker) => void): Promise<Subscription> {
-        const streams = symbols.map((s) => `${s.toLowerCase()}@bookTicker`).join('/');
+        const streams = symbols.map((s) => `${s.toLowerCase()}@bookTicker`);
         return openStream({
-          url: () => Promise.resolve(`${wsBaseUrl}/stream?streams=${streams}`),
+          url: () => Promise.resolve(bookStreamUrl(wsBaseUrl, streams, streamRoutes)),
           onMessage: (message) => {
             const tick = toBookTicker(message);
             if (tick) onTick(tick);
@@ -59,6 +64,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
       return new BinanceAccount(credentials, {
         restBaseUrl,
         wsBaseUrl,
+        streamRoutes,
         restTimeoutMs,
         recvWindowMs,
         wsReconnectDelayMs,

@@ -37,9 +37,23 @@ export async function runExecution(argv: string[]): Promise<void> {
   const onUsedWeight = (weight1m: number): void => {
     rateBudget.recordUsedWeight(weight1m, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate budget not updated'));
   };
-  const paper = createBinanceConnector({ restBaseUrl, wsBaseUrl, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight });
+  const paper = createBinanceConnector({
+    restBaseUrl,
+    wsBaseUrl,
+    restTimeoutMs: env.QE_REST_TIMEOUT_MS,
+    logger,
+    onUsedWeight,
+    streamRoutes: env.QE_STREAM_ROUTES,
+  });
   const live = config.liveTradingEnabled
-    ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight })
+    ? createBinanceConnector({
+        restBaseUrl: env.QE_LIVE_REST_URL,
+        wsBaseUrl: env.QE_LIVE_WS_URL,
+        restTimeoutMs: env.QE_REST_TIMEOUT_MS,
+        logger,
+        onUsedWeight,
+        streamRoutes: env.QE_STREAM_ROUTES,
+      })
     : null;
   const marketData = paper.marketData();
   const keyStore = await openKeyStore({

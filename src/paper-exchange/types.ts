@@ -19,6 +19,10 @@ export interface SimulatorOptions {
   seed?: number;
   priceStepMs?: number; // price process period, default 250
   startingBalanceUsd?: number;
+  /** Funding rate per funding interval, in basis points (positive: longs pay shorts); default 0 = no funding. */
+  fundingRateBps?: number;
+  /** Time between funding times, in ms; default 8 h as on Binance. */
+  fundingIntervalMs?: number;
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }
@@ -74,5 +78,8 @@ export interface SimulatorHandle {
   setMid(symbol: string, price: number): void;
   position(accountKey: string, symbol: string): number;
   pausePriceProcess(paused: boolean): void;
+  /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
+  setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
+  funding(): { rateBps: number; intervalMs: number };
   close(): Promise<void>;
 }

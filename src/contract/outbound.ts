@@ -19,6 +19,10 @@ export const alertKinds = [
   'reconcile',
   'halt',
   'protective_stop',
+  /** A funding payment booked to the session (or one that could not be booked). */
+  'funding',
+  /** A trade's commission that could not be booked (not in USDT). */
+  'fee',
   /** A command the engine could not decide (a bug): it was dead-lettered and nothing else was affected. */
   'engine_error',
 ] as const;

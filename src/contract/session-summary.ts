@@ -39,6 +39,9 @@ export const sessionSummarySchema = z.looseObject({
     }),
   ),
   realizedPnlUsd: finite,
+  /** Commission paid (positive = charged) and funding (received positive); equity = capital + realized − fees + funding + unrealized. Absent from older engines. */
+  feesUsd: finite.optional(),
+  fundingUsd: finite.optional(),
   equityUsd: finite,
   unrealizedPnlUsd: finite,
   grossExposureUsd: finite,

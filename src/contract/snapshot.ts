@@ -56,6 +56,10 @@ const sessionSchema = z.object({
   killSwitch: z.object({ engaged: z.boolean(), reason: z.string().nullable(), atMs: finite.nullable() }),
   startedAtMs: finite,
   realizedPnlUsd: usdSchema,
+  // Written since fees and funding are booked; older snapshots lack them and read as zero (withDurableDefaults).
+  feesUsd: usdSchema.optional(),
+  fundingUsd: usdSchema.optional(),
+  fundingIds: z.array(z.string()).optional(),
   positions: dictSchema(positionSchema),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),

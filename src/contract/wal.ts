@@ -50,6 +50,7 @@ export const orderSchema = z.object({
   updatedAtMs: finite,
   cancelRequested: z.boolean(),
   rejectReason: z.string().nullable(),
+  feeBookedQty: z.string().optional(),
 });
 
 const walEventSchema = z.discriminatedUnion('type', [
@@ -101,6 +102,25 @@ const walEventSchema = z.discriminatedUnion('type', [
     side,
     qty: qtySchema,
     price: priceSchema,
+    atMs: finite,
+  }),
+  z.object({
+    type: z.literal('fee'),
+    userId: z.string(),
+    clientOrderId: z.string(),
+    symbol: z.string(),
+    feeUsd: usdSchema,
+    cumQty: qtySchema,
+    exchangeRealizedPnlUsd: usdSchema,
+    atMs: finite,
+  }),
+  z.object({
+    type: z.literal('funding'),
+    userId: z.string(),
+    symbol: z.string().nullable(),
+    amountUsd: usdSchema,
+    exchangeId: z.string(),
+    exchangeTimeMs: finite,
     atMs: finite,
   }),
   z.object({ type: z.literal('stop.planned'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), side, triggerPrice: z.string(), atMs: finite }),

@@ -1,6 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
-import type { PositionSnapshot } from '../model/positions.js';
+import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import { bookCommission, bookFunding } from './fees.js';
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
@@ -40,6 +41,8 @@ export type Input =
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
   | { kind: 'order_update'; order: OrderSnapshot }
+  /** A funding payment on the user's account, from the user-data stream. */
+  | { kind: 'funding'; userId: string; payment: FundingPayment }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
@@ -253,9 +256,16 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'order_update': {
       const order = ctx.durable.orders[input.order.clientOrderId];
-      if (order) applySnapshot(ctx, order, input.order);
+      if (order) {
+        applySnapshot(ctx, order, input.order);
+        bookCommission(ctx, ctx.durable.orders[order.clientOrderId] ?? order, input.order);
+      }
       break;
     }
+    case 'funding':
+      bookFunding(ctx, input.userId, input.payment);
+      checkRiskRules(ctx, null); // funding moves equity without a tick: the stop-loss must see it now
+      break;
     case 'reconcile':
       onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
       break;

@@ -57,10 +57,33 @@ export type WalEvent =
     }
   | { type: 'order.cancel_requested'; clientOrderId: string }
   | { type: 'fill'; clientOrderId: string; userId: string; symbol: string; side: Side; qty: Qty | LegacyNumber; price: Price | LegacyNumber; atMs: number }
+  /**
+   * Commission of one trade (positive = charged), booked apart from the fill: REST answers that may report the
+   * fill first carry no commission, only the user stream's trade does. `cumQty` (the order's filled quantity
+   * after that trade) makes it idempotent. `exchangeRealizedPnlUsd` is the exchange's `rp`, kept for audit.
+   */
+  | {
+      type: 'fee';
+      userId: string;
+      clientOrderId: string;
+      symbol: string;
+      feeUsd: Usd;
+      cumQty: Qty;
+      exchangeRealizedPnlUsd: Usd;
+      atMs: number;
+    }
+  /** A funding payment (signed: received positive) booked to the session; exchangeId de-duplicates. */
+  | { type: 'funding'; userId: string; symbol: string | null; amountUsd: Usd; exchangeId: string; exchangeTimeMs: number; atMs: number }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
   | { type: 'stop.status'; userId: string; symbol: string; clientAlgoId: string; status: 'active' | 'unknown' }
   | { type: 'stop.removed'; userId: string; symbol: string; clientAlgoId: string; reason: string }
   | { type: 'position.adopted'; userId: string; symbol: string; qty: Qty | LegacyNumber; entryPrice: Price | LegacyNumber; reason: string };
+
+/**
+ * Funding ids remembered per session. Binance funds every 8 h, so this covers months; a repeat of an older event
+ * is refused anyway when it predates the session (see fees.ts).
+ */
+export const maxFundingIdsKept = 256;
 
 export class StateCorruption extends Error {
   constructor(message: string) {
@@ -156,6 +179,9 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         killSwitch: { engaged: false, reason: null, atMs: null },
         startedAtMs: event.atMs,
         realizedPnlUsd: zero,
+        feesUsd: zero,
+        fundingUsd: zero,
+        fundingIds: [],
         // A closed session is flat by construction; carry nothing over.
         positions: emptyDict(),
         intents: emptyDict(),
@@ -241,6 +267,20 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       const result = applyFillToPosition(session.positions[event.symbol], signed, price);
       const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(state, { ...session, positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) });
+    }
+
+    case 'fee': {
+      const session = requireSession(state, event.userId);
+      const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) });
+      const order = next.orders[event.clientOrderId];
+      // The order may be pruned already (terminal retention); the fee still counts.
+      return order ? { ...next, orders: dictWith(next.orders, order.clientOrderId, { ...order, feeBookedQty: event.cumQty }) } : next;
+    }
+
+    case 'funding': {
+      const session = requireSession(state, event.userId);
+      const fundingIds = [...session.fundingIds, event.exchangeId].slice(-maxFundingIdsKept);
+      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds });
     }
 
     case 'stop.planned': {

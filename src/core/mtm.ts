@@ -33,6 +33,14 @@ export function valuePosition(position: Position, quote: { bid: number; ask: num
   };
 }
 
+/**
+ * What the session has booked, signed: realized PnL − commission + funding (received positive). Equity is
+ * capital + this + unrealized at bid/ask; the stop-loss and the protective stops' loss budget use it.
+ */
+export function bookedPnlUsd(session: Session): Usd {
+  return add(sub(session.realizedPnlUsd, session.feesUsd), session.fundingUsd);
+}
+
 export function valueSession(session: Session, market: MarketState): Valuation {
   let unrealizedPnlUsd: Usd = zero;
   let grossExposureUsd: Usd = zero;
@@ -48,7 +56,7 @@ export function valueSession(session: Session, market: MarketState): Valuation {
     grossExposureUsd = add(grossExposureUsd, value.notionalUsd);
   }
   return {
-    equityUsd: add(add(session.capitalUsd, session.realizedPnlUsd), unrealizedPnlUsd),
+    equityUsd: add(add(session.capitalUsd, bookedPnlUsd(session)), unrealizedPnlUsd),
     unrealizedPnlUsd,
     unpricedSymbols,
     grossExposureUsd,

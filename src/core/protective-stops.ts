@@ -3,6 +3,7 @@ import type { DecisionContext } from './context.js';
 import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { Session } from './state.js';
+import { bookedPnlUsd } from './mtm.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
 // STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
@@ -21,7 +22,7 @@ function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, he
   const position = session.positions[symbol];
   const filters = ctx.market.filters[symbol];
   if (!position || isZero(position.qty) || !filters || session.stopLossPct === null) return null;
-  const lossBudgetUsd = add(movePoint(mul(session.capitalUsd, toDecimal(session.stopLossPct)) as Usd, -2), session.realizedPnlUsd);
+  const lossBudgetUsd = add(movePoint(mul(session.capitalUsd, toDecimal(session.stopLossPct)) as Usd, -2), bookedPnlUsd(session));
   if (sign(lossBudgetUsd) <= 0) return null; // already breached: the MTM rule flattens
   // How far the price may move against this position: its share of the budget per unit held. Truncated, so
   // the trigger lands nearer the entry (toward safety), as does the snap to the tick grid below.

@@ -46,6 +46,12 @@ export interface Session {
   killSwitch: KillSwitch;
   startedAtMs: number;
   realizedPnlUsd: Usd;
+  /** Commission charged on this session's trades (positive = paid), as the exchange reported it. */
+  feesUsd: Usd;
+  /** Funding booked to this session, signed: received positive, paid negative. */
+  fundingUsd: Usd;
+  /** Exchange ids of the latest funding payments booked (bounded), so a repeated event is booked once. */
+  fundingIds: string[];
   positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;
@@ -86,6 +92,8 @@ export interface Order {
   updatedAtMs: number;
   cancelRequested: boolean;
   rejectReason: string | null;
+  /** Cumulative filled quantity whose commission is booked (absent: none yet); a trade at or below it is not booked again. */
+  feeBookedQty?: string;
 }
 
 /** Everything that must survive a crash. Changed only by folding WAL events (see events.ts). */
@@ -173,12 +181,23 @@ function revivePosition(position: LegacyAmounts<Position>): Position {
 }
 
 /** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts and its amounts as exact decimals. */
-function reviveSession(session: LegacyAmounts<Omit<Session, 'positions'>> & { positions: Record<string, LegacyAmounts<Position>> }): Session {
+type SessionJson = LegacyAmounts<Omit<Session, 'positions' | 'feesUsd' | 'fundingUsd' | 'fundingIds'>> & {
+  positions: Record<string, LegacyAmounts<Position>>;
+  // Absent from snapshots written before fees and funding were booked: they read as zero.
+  feesUsd?: Usd | number;
+  fundingUsd?: Usd | number;
+  fundingIds?: string[];
+};
+
+function reviveSession(session: SessionJson): Session {
   const positions = Object.entries(session.positions).map(([symbol, p]): [string, Position] => [symbol, revivePosition(p)]);
   return {
     ...session,
     capitalUsd: toUsd(session.capitalUsd),
     realizedPnlUsd: toUsd(session.realizedPnlUsd),
+    feesUsd: toUsd(session.feesUsd ?? 0),
+    fundingUsd: toUsd(session.fundingUsd ?? 0),
+    fundingIds: session.fundingIds ?? [],
     positions: dictFrom(positions),
     intents: dictFrom(session.intents),
     protectiveStops: dictFrom(session.protectiveStops),

@@ -52,6 +52,8 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
         }),
     ),
     realizedPnlUsd: toNumber(session.realizedPnlUsd),
+    feesUsd: toNumber(session.feesUsd),
+    fundingUsd: toNumber(session.fundingUsd),
     equityUsd: toNumber(valuation.equityUsd),
     unrealizedPnlUsd: toNumber(valuation.unrealizedPnlUsd),
     unpricedSymbols: valuation.unpricedSymbols,

@@ -49,6 +49,8 @@ export class SimExchange {
     const listener: ExchangeListener = {
       orderUpdate: (order) => this.updateListeners.get(order.accountKey)?.(this.snapshot(order)),
       positionUpdate: () => undefined,
+      // The deterministic simulation runs without funding (rate 0): it never pays any.
+      fundingUpdate: () => undefined,
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
     this.algo = new AlgoBook(this.matching);

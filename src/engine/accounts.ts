@@ -60,7 +60,10 @@ export class AccountRegistry {
     }
     // The user-data stream pushes fills as they happen; polling by id in the watchdog is the backstop.
     const stream = account
-      .subscribeOrderUpdates((order) => this.opts.onInput({ kind: 'order_update', order }))
+      .subscribeOrderUpdates(
+        (order) => this.opts.onInput({ kind: 'order_update', order }),
+        (payment) => this.opts.onInput({ kind: 'funding', userId, payment }),
+      )
       .catch((error: unknown) => {
         this.opts.logger.warn({ err: error, userId }, 'user-data stream unavailable; relying on order polling');
         return null;

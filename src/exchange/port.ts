@@ -1,6 +1,6 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
-import type { PositionSnapshot } from '../model/positions.js';
+import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
@@ -24,8 +24,8 @@ export interface ExchangeAccount {
   cancelProtectiveStop(symbol: string, clientAlgoId: string): Promise<StopOutcome>;
   /** Open protective stops; throws on failure (absence must be certain before re-placing). */
   listProtectiveStops(): Promise<ProtectiveStopSnapshot[]>;
-  /** User-data stream: order updates pushed by the exchange. */
-  subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription>;
+  /** User-data stream: order updates (with the trade's commission) and funding payments pushed by the exchange. */
+  subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,21 @@ export interface OrderSnapshot {
   executedQty: string;
   avgPrice: string; // "0" when nothing filled
   updateTime: number; // exchange ms
+  /** The trade this update reports (user stream, execution type TRADE only): REST answers carry no commission. */
+  trade?: TradeReport;
+}
+
+/**
+ * One trade of an order as ORDER_TRADE_UPDATE reports it
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update):
+ * `n` commission in asset `N` (positive = charged), `rp` the realized profit of this trade, `z` the order's
+ * cumulative filled quantity after it (which identifies the trade within its order). Decimal strings, verbatim.
+ */
+export interface TradeReport {
+  cumQty: string;
+  commission: string;
+  commissionAsset: string;
+  realizedProfit: string;
 }
 
 export type PlaceOutcome =

@@ -4,13 +4,23 @@ import { startSimulator } from './server.js';
 
 const defaultCliPort = 9100;
 
-function parseArgs(argv: readonly string[]): { port: number; seed?: number } {
+interface CliArgs {
+  port: number;
+  seed?: number;
+  fundingRateBps?: number;
+  fundingIntervalMs?: number;
+  legacyStreamRoutes?: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (!arg.startsWith('--')) continue;
     const eq = arg.indexOf('=');
     if (eq > 0) values.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))
+      values.set(arg.slice(2), 'true'); // a switch
     else values.set(arg.slice(2), argv[++i] ?? '');
   }
   const intArg = (name: string): number | undefined => {
@@ -20,8 +30,26 @@ function parseArgs(argv: readonly string[]): { port: number; seed?: number } {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
     return n;
   };
+  const numberArg = (name: string): number | undefined => {
+    const text = values.get(name);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${text}"`);
+    return n;
+  };
   const seed = intArg('seed');
-  return { port: intArg('port') ?? defaultCliPort, ...(seed !== undefined ? { seed } : {}) };
+  // --funding-rate-bps: funding per interval in basis points (negative: shorts pay longs); --funding-interval-ms.
+  const fundingRateBps = numberArg('funding-rate-bps');
+  const fundingIntervalMs = intArg('funding-interval-ms');
+  if (fundingIntervalMs === 0) throw new Error('--funding-interval-ms must be positive');
+  return {
+    port: intArg('port') ?? defaultCliPort,
+    ...(seed !== undefined ? { seed } : {}),
+    ...(fundingRateBps !== undefined ? { fundingRateBps } : {}),
+    ...(fundingIntervalMs !== undefined ? { fundingIntervalMs } : {}),
+    // --legacy-stream-routes: also serve the retired /stream and /ws/<listenKey> paths.
+    ...(values.get('legacy-stream-routes') === 'true' ? { legacyStreamRoutes: true } : {}),
+  };
 }
 
 export async function runSimulatorCli(argv: string[]): Promise<void> {

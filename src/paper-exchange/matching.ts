@@ -55,6 +55,23 @@ export interface SimAccount {
   orders: Map<number, SimOrder>;
   /** Every client id ever used by this account -> its latest order. */
   byClientId: Map<string, SimOrder>;
+  /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first. */
+  income: IncomeRecord[];
+}
+
+/**
+ * One entry of the income history (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History):
+ * `income` is signed (positive in, negative out), a decimal string in `asset`; tranId is unique per incomeType.
+ */
+export interface IncomeRecord {
+  symbol: string;
+  incomeType: 'COMMISSION' | 'REALIZED_PNL' | 'FUNDING_FEE';
+  income: string;
+  asset: 'USDT';
+  info: string;
+  time: number;
+  tranId: number;
+  tradeId: string;
 }
 
 export interface TradeInfo {
@@ -69,6 +86,8 @@ export interface TradeInfo {
 export interface ExchangeListener {
   orderUpdate(order: SimOrder, execType: ExecutionType, trade: TradeInfo | undefined, nowMs: number): void;
   positionUpdate(account: SimAccount, symbol: string, nowMs: number): void;
+  /** A funding payment booked into the wallet (`amountUsd` signed: received positive). */
+  fundingUpdate(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void;
 }
 
 // Binance's default VIP0 USDⓈ-M fee rates; only used to make wallet balance move plausibly.
@@ -81,6 +100,7 @@ export class MatchingEngine {
   private readonly log: SimOrder[] = [];
   private nextOrderId = 4_000_000_001; // Binance ids are large; makes "small id" bugs visible
   private nextTradeId = 100_001;
+  private nextTranId = 9_000_000_001;
 
   constructor(
     private readonly markets: ReadonlyMap<string, SymbolMarket>,
@@ -99,6 +119,7 @@ export class MatchingEngine {
         positions: new Map(),
         orders: new Map(),
         byClientId: new Map(),
+        income: [],
       };
       this.accounts.set(key, acct);
     }
@@ -107,6 +128,27 @@ export class MatchingEngine {
 
   hasAccount(key: string): boolean {
     return this.accounts.has(key);
+  }
+
+  /** Every account with a position in `symbol` (signed quantity units at the symbol's qtyScale), for funding. */
+  holders(symbol: string): { account: SimAccount; qtyUnits: bigint }[] {
+    const out: { account: SimAccount; qtyUnits: bigint }[] = [];
+    for (const account of this.accounts.values()) {
+      const qtyUnits = account.positions.get(symbol)?.qtyUnits ?? 0n;
+      if (qtyUnits !== 0n) out.push({ account, qtyUnits });
+    }
+    return out;
+  }
+
+  /** Books one funding payment (signed decimal USDT, received positive) into the wallet and the income history. */
+  bookFunding(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void {
+    account.walletBalance += Number(amountUsd);
+    this.recordIncome(account, { symbol, incomeType: 'FUNDING_FEE', income: amountUsd, info: 'FUNDING_FEE', time: nowMs, tradeId: '' });
+    this.listener.fundingUpdate(account, symbol, amountUsd, nowMs);
+  }
+
+  private recordIncome(account: SimAccount, entry: Omit<IncomeRecord, 'tranId' | 'asset'>): void {
+    account.income.push({ ...entry, asset: 'USDT', tranId: this.nextTranId++ });
   }
 
   /** Every accepted order, in arrival order. */
@@ -268,6 +310,13 @@ export class MatchingEngine {
     if (complete) this.resting.get(order.symbol)?.delete(order);
 
     const trade: TradeInfo = { tradeId: this.nextTradeId++, qtyUnits, priceUnits, maker, fee, realizedPnl };
+    // Income history as Binance books a trade: the commission as a negative COMMISSION entry, a closing
+    // trade's PnL as REALIZED_PNL (amounts at 8 decimals, as the user stream prints them).
+    const tradeId = String(trade.tradeId);
+    this.recordIncome(acct, { symbol: order.symbol, incomeType: 'COMMISSION', income: (-fee).toFixed(8), info: 'COMMISSION', time: nowMs, tradeId });
+    if (realizedPnl !== 0) {
+      this.recordIncome(acct, { symbol: order.symbol, incomeType: 'REALIZED_PNL', income: realizedPnl.toFixed(8), info: 'REALIZED_PNL', time: nowMs, tradeId });
+    }
     this.listener.orderUpdate(order, 'TRADE', trade, nowMs);
     this.listener.positionUpdate(acct, order.symbol, nowMs);
     // Only reduce-only orders can be left partially filled here (capped by the position).

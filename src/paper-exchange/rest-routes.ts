@@ -14,6 +14,7 @@ import {
   bookTickerRest,
   depthJson,
   exchangeInfoJson,
+  incomeJson,
   orderJson,
   positionRiskV2,
   positionRiskV3,
@@ -28,6 +29,8 @@ export interface RestDeps {
   isPostOnlyForcedReject(): boolean;
   areMarketOrdersRejected(): boolean;
   onListenKeyRevoked(listenKey: string): void;
+  /** Control API: funding settings now (and after a change). */
+  setFunding(settings: { rateBps?: number; intervalMs?: number }): { rateBps: number; intervalMs: number };
 }
 
 export interface RouteContext {
@@ -203,6 +206,47 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     add('GET', `/fapi/v${v}/account`, { security: 'SIGNED', weight: fixed(5), handle: account(v) });
   }
 
+  // Income history, newest 100 by default (max 1000), filtered by symbol, incomeType and an inclusive time
+  // range (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History).
+  add('GET', '/fapi/v1/income', {
+    security: 'SIGNED',
+    weight: fixed(30),
+    handle: (ctx) => {
+      const only = optionalMarket(ctx.params);
+      const type = ctx.params.get('incomeType');
+      const start = Number(ctx.params.get('startTime') ?? '0');
+      const end = Number(ctx.params.get('endTime') ?? String(Number.MAX_SAFE_INTEGER));
+      const limit = Math.min(maxIncomeLimit, Number(ctx.params.get('limit') ?? String(defaultIncomeLimit)));
+      const records = engine.hasAccount(ctx.accountKey) ? engine.account(ctx.accountKey).income : [];
+      const matching = records.filter(
+        (r) => (only === undefined || r.symbol === only.rules.symbol) && (type === undefined || r.incomeType === type) && r.time >= start && r.time <= end,
+      );
+      return { body: matching.slice(-limit).map(incomeJson) };
+    },
+  });
+
+  // Simulator control (not a Binance endpoint): POST /sim/v1/funding?rateBps=&intervalMs= sets either; answers both.
+  add('POST', '/sim/v1/funding', {
+    security: 'NONE',
+    weight: fixed(1),
+    handle: (ctx) => {
+      const number = (name: string): number | undefined => {
+        const text = ctx.params.get(name);
+        if (text === undefined) return undefined;
+        const n = Number(text);
+        if (text.trim() === '' || !Number.isFinite(n)) throw apiErrors.badParamValue(name);
+        return n;
+      };
+      const rateBps = number('rateBps');
+      const intervalMs = number('intervalMs');
+      try {
+        return { body: deps.setFunding({ ...(rateBps !== undefined ? { rateBps } : {}), ...(intervalMs !== undefined ? { intervalMs } : {}) }) };
+      } catch {
+        throw apiErrors.badParamValue('intervalMs');
+      }
+    },
+  });
+
   add('POST', '/fapi/v1/listenKey', {
     security: 'USER_STREAM',
     weight: fixed(1),
@@ -228,6 +272,9 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   return routes;
 }
+
+const defaultIncomeLimit = 100;
+const maxIncomeLimit = 1000;
 
 const validDepthLimits = [5, 10, 20, 50, 100, 500, 1000];
 

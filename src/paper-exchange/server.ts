@@ -11,7 +11,8 @@ import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
 import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } from './types.js';
-import { accountUpdate, avgPriceOf, bookTickerEvent, orderTradeUpdate, priceOf } from './wire-format.js';
+import { accountUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, priceOf } from './wire-format.js';
+import { defaultFundingIntervalMs, FundingClock, payFunding } from './funding.js';
 import { WsHub } from './ws-streams.js';
 
 export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimulatorHandle, SimulatorOptions } from './types.js';
@@ -82,9 +83,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (!market) return;
       hub.publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
     },
+    fundingUpdate(account, _symbol, amountUsd, nowMs) {
+      hub.publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
+    },
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
   const algo = new AlgoBook(engine);
+  const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
+    payFunding(engine, markets, rateBps, Date.now()),
+  );
+
   const routes = buildRoutes({
     engine,
     algo,
@@ -94,6 +102,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     isPostOnlyForcedReject: () => faults.forcePostOnlyReject,
     areMarketOrdersRejected: () => faults.rejectMarketOrders,
     onListenKeyRevoked: (key) => hub.closeListenKey(key),
+    setFunding: (settings) => {
+      fundingClock.set(settings);
+      return fundingClock.settings;
+    },
   });
 
   const publishBook = (market: SymbolMarket, nowMs: number): void => {
@@ -251,10 +263,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     pausePriceProcess(paused) {
       pricePaused = paused;
     },
+    setFunding(settings) {
+      fundingClock.set(settings);
+    },
+    funding: () => fundingClock.settings,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(priceTimer);
+      fundingClock.stop();
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

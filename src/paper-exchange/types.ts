@@ -24,6 +24,10 @@ export interface SimulatorOptions {
    * Off by default, as on Binance since 2026-04-23: a client must use `/public`, `/market` and `/private`.
    */
   legacyStreamRoutes?: boolean;
+  /** Funding rate per funding interval, in basis points (positive: longs pay shorts); default 0 = no funding. */
+  fundingRateBps?: number;
+  /** Time between funding times, in ms; default 8 h as on Binance. */
+  fundingIntervalMs?: number;
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }
@@ -84,5 +88,8 @@ export interface SimulatorHandle {
   setMid(symbol: string, price: number): void;
   position(accountKey: string, symbol: string): number;
   pausePriceProcess(paused: boolean): void;
+  /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
+  setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
+  funding(): { rateBps: number; intervalMs: number };
   close(): Promise<void>;
 }

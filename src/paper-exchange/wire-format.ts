@@ -1,6 +1,6 @@
 // Binance USDⓈ-M JSON shapes: decimals as strings, field names as the real API spells them.
 import { formatUnits } from '../model/decimal.js';
-import type { ExecutionType, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
+import type { ExecutionType, IncomeRecord, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';
 
@@ -128,6 +128,21 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
       ],
     },
   };
+}
+
+/**
+ * The user-stream ACCOUNT_UPDATE Binance pushes for funding on a cross position: reason `m` FUNDING_FEE, only
+ * the balance (no position entry), `bc` the balance change
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update).
+ */
+export function fundingAccountUpdate(account: SimAccount, amountUsd: string, nowMs: number): Record<string, unknown> {
+  const wallet = account.walletBalance.toFixed(usdScale);
+  return { e: 'ACCOUNT_UPDATE', E: nowMs, T: nowMs, a: { m: 'FUNDING_FEE', B: [{ a: 'USDT', wb: wallet, cw: wallet, bc: amountUsd }], P: [] } };
+}
+
+/** GET /fapi/v1/income entries (see IncomeRecord). */
+export function incomeJson(record: IncomeRecord): Record<string, unknown> {
+  return { ...record };
 }
 
 // Leverage is fixed: the simulator does not model margin, only positions and a wallet balance.

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { BookTicker } from '../../src/model/market.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { parseArgs } from '../../src/paper-exchange/main.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -41,6 +42,9 @@ describe('stream routes', () => {
     expect(await connects(`${sim.wsBaseUrl}/market/stream?streams=btcusdt@bookTicker`)).toBe(false);
     expect(await connects(`${sim.wsBaseUrl}/market/stream?streams=btcusdt@markPrice`)).toBe(true);
     expect(await connects(`${legacySim.wsBaseUrl}/stream?streams=btcusdt@bookTicker`)).toBe(true);
+    // `quant-engine simulator --legacy-stream-routes` turns them on.
+    expect(parseArgs(['--legacy-stream-routes', '--port', '0'])).toMatchObject({ legacyStreamRoutes: true, port: 0 });
+    expect(parseArgs(['--port', '0'])).not.toHaveProperty('legacyStreamRoutes');
   });
 
   it('the adapter uses the split routes for book tickers and user data', async () => {

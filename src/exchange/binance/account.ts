@@ -5,7 +5,8 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
+import { toFundingPayments, toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
+import type { FundingPayment } from '../../model/positions.js';
 import { createRestClient, syncClock, usedWeight1m } from './rest-client.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
@@ -171,7 +172,7 @@ export class BinanceAccount implements ExchangeAccount {
     return (result.value as unknown[]).map(toOrderSnapshot);
   }
 
-  async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
+  async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {
     const keepAlive = setInterval(() => {
       this.client.keepAliveFuturesUserDataListenKey().catch((error: unknown) => this.opts.logger?.warn({ err: error }, 'listen key keep-alive failed'));
     }, this.opts.listenKeyKeepAliveMs);
@@ -184,6 +185,7 @@ export class BinanceAccount implements ExchangeAccount {
       onMessage: (message) => {
         const update = toOrderUpdate(message);
         if (update) onUpdate(update);
+        if (onFunding) for (const payment of toFundingPayments(message)) onFunding(payment);
       },
       logger: this.opts.logger,
       reconnectDelayMs: this.opts.wsReconnectDelayMs,

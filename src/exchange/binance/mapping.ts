@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
-import type { PositionSnapshot } from '../../model/positions.js';
+import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
 
@@ -97,6 +97,10 @@ const userOrderUpdate = z.object({
     ap: decimal,
     i: z.union([z.number(), z.string()]),
     T: z.number().optional(),
+    x: z.string().optional(),
+    n: decimal.optional(),
+    N: z.string().nullable().optional(),
+    rp: decimal.optional(),
   }),
 });
 
@@ -116,7 +120,35 @@ export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
     executedQty: o.z,
     avgPrice: o.ap,
     updateTime: o.T ?? parsed.data.T ?? 0,
+    // Commission comes with TRADE executions only ("will not push if no commission": absent reads as 0).
+    ...(o.x === 'TRADE' ? { trade: { cumQty: o.z, commission: o.n ?? '0', commissionAsset: o.N ?? 'USDT', realizedProfit: o.rp ?? '0' } } : {}),
   };
+}
+
+const fundingUpdate = z.object({
+  e: z.literal('ACCOUNT_UPDATE'),
+  T: z.number(),
+  a: z.object({
+    m: z.literal('FUNDING_FEE'),
+    B: z.array(z.object({ a: z.string(), wb: decimal, bc: decimal })),
+    P: z.array(z.object({ s: z.string() })).optional(),
+  }),
+});
+
+/** A user-data message → the funding payments it reports (ACCOUNT_UPDATE, reason FUNDING_FEE); [] otherwise. */
+export function toFundingPayments(raw: unknown): FundingPayment[] {
+  const body = raw !== null && typeof raw === 'object' && 'data' in raw && 'stream' in raw ? (raw as { data: unknown }).data : raw;
+  const parsed = fundingUpdate.safeParse(body);
+  if (!parsed.success) return [];
+  const { T, a } = parsed.data;
+  const symbol = a.P?.length === 1 ? (a.P[0]?.s ?? null) : null;
+  return a.B.filter((b) => Number(b.bc) !== 0).map((b) => ({
+    asset: b.a,
+    amount: b.bc,
+    symbol,
+    exchangeTimeMs: T,
+    exchangeId: `funding:${T}:${b.a}:${b.wb}`,
+  }));
 }
 
 const bookTickerJson = z.object({

@@ -142,7 +142,8 @@ function foldReply(model: ReadModel, reply: ReplyView): void {
           grossExposureUsd: 0,
           unpricedSymbols: [],
           realizedPnlUsd,
-          equityUsd: s.capitalUsd + realizedPnlUsd,
+          // Flat: equity is capital + realized − fees + funding (as the engine values it).
+          equityUsd: s.capitalUsd + realizedPnlUsd - (s.feesUsd ?? 0) + (s.fundingUsd ?? 0),
         };
       });
       if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd });

@@ -106,6 +106,8 @@ function pnlLines(s: SessionView): string[] {
   return [
     `Equity: ${usd(s.equityUsd)} (capital ${usd(s.capitalUsd)}, ${signedUsd(total)}, ${totalPct >= 0 ? '+' : ''}${pct(totalPct)})`,
     `Realized: ${signedUsd(s.realizedPnlUsd)}  Unrealized (at bid/ask): ${signedUsd(s.unrealizedPnlUsd)}`,
+    // Fees are a cost (shown negative); funding is signed as booked (received positive).
+    `Fees: ${signedUsd(-(s.feesUsd ?? 0))}  Funding: ${signedUsd(s.fundingUsd ?? 0)}`,
   ];
 }
 

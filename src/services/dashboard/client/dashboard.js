@@ -258,6 +258,8 @@ const statDefs = [
   ['pnl', 'PnL'],
   ['unrealized', 'unrealized (bid/ask)'],
   ['realized', 'realized'],
+  ['fees', 'fees'],
+  ['funding', 'funding'],
   ['exposure', 'gross exposure (bid/ask)'],
   ['stoploss', 'stop-loss'],
   ['horizon', 'horizon'],
@@ -425,6 +427,8 @@ function renderSession(s, now) {
   f('pnl', `${signedUsd(pnl)} (${num((100 * pnl) / m.capitalUsd, 2)}%)`, signClass(pnl));
   f('unrealized', signedUsd(m.unrealizedPnlUsd), signClass(m.unrealizedPnlUsd));
   f('realized', signedUsd(m.realizedPnlUsd), signClass(m.realizedPnlUsd));
+  f('fees', signedUsd(-(m.feesUsd ?? 0)), signClass(-(m.feesUsd ?? 0)));
+  f('funding', signedUsd(m.fundingUsd ?? 0), signClass(m.fundingUsd ?? 0));
   f('exposure', usd(m.grossExposureUsd));
   f('stoploss', m.stopLossPct === null ? 'none' : `${m.stopLossPct}%`);
   f('horizon', m.horizonDeadline === null ? 'none' : `${m.horizonDeadline.replace('T', ' ').slice(0, 16)}Z`);

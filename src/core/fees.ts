@@ -1,0 +1,68 @@
+import type { FundingPayment } from '../model/positions.js';
+import type { OrderSnapshot } from '../model/orders.js';
+import { isDecimal, isZero, lte, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
+import type { DecisionContext } from './context.js';
+import type { Order } from './state.js';
+
+// Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
+// exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
+// another asset (BNB fee discount, multi-asset mode) needs a price the engine does not have.
+
+/** The only asset fees and funding are booked in; anything else is alerted, not guessed at. */
+export const bookedAsset = 'USDT';
+
+/**
+ * Books the commission of the trade an order update reports, once: a trade whose cumulative quantity is at or
+ * below what is already booked for the order (a repeat, or an older update arriving late) is skipped.
+ */
+export function bookCommission(ctx: DecisionContext, order: Order, snapshot: OrderSnapshot): void {
+  const trade = snapshot.trade;
+  if (!trade || !isDecimal(trade.cumQty) || !isDecimal(trade.commission)) return;
+  const cumQty = toQty(trade.cumQty);
+  if (order.feeBookedQty !== undefined && lte(cumQty, toQty(order.feeBookedQty))) return;
+  if (trade.commissionAsset !== bookedAsset) {
+    // TODO(fees): convert non-USDT commission (e.g. BNB) at its USDT price once the engine has one.
+    ctx.alert(order.userId, 'fee', `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is`);
+    return;
+  }
+  ctx.emit({
+    type: 'fee',
+    userId: order.userId,
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    feeUsd: toUsd(trade.commission),
+    cumQty,
+    exchangeRealizedPnlUsd: isDecimal(trade.realizedProfit) ? toUsd(trade.realizedProfit) : zero,
+    atMs: ctx.nowMs,
+  });
+}
+
+/**
+ * Books a funding payment to the user's open session, once per exchange id. Payments from before the session
+ * started belong to an earlier one (a stream replay after a restart), and a closed session holds nothing to fund.
+ */
+export function bookFunding(ctx: DecisionContext, userId: string, payment: FundingPayment): void {
+  const session = ctx.durable.sessions[userId];
+  if (!session || session.status === 'closed') return;
+  if (payment.exchangeTimeMs < session.startedAtMs || session.fundingIds.includes(payment.exchangeId)) return;
+  if (!isDecimal(payment.amount) || isZero(toUsd(payment.amount))) return;
+  if (payment.asset !== bookedAsset) {
+    ctx.alert(userId, 'funding', `funding ${payment.amount} ${payment.asset} is not booked: only ${bookedAsset} is`);
+    return;
+  }
+  const amountUsd = toUsd(payment.amount);
+  ctx.emit({
+    type: 'funding',
+    userId,
+    symbol: payment.symbol,
+    amountUsd,
+    exchangeId: payment.exchangeId,
+    exchangeTimeMs: payment.exchangeTimeMs,
+    atMs: ctx.nowMs,
+  });
+  ctx.alert(
+    userId,
+    'funding',
+    `funding ${toNumber(amountUsd) >= 0 ? 'received' : 'paid'}: ${amountUsd} ${bookedAsset}${payment.symbol ? ` (${payment.symbol})` : ''}`,
+  );
+}

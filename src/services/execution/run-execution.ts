@@ -42,6 +42,8 @@ export async function runExecution(argv: string[]): Promise<void> {
     ? createBinanceConnector({ restBaseUrl: env.QE_LIVE_REST_URL, wsBaseUrl: env.QE_LIVE_WS_URL, restTimeoutMs: env.QE_REST_TIMEOUT_MS, logger, onUsedWeight })
     : null;
   const marketData = paper.marketData();
+  // Live sessions are sized, priced and guarded on the live exchange's own book, never on the simulator's.
+  const liveMarketData = live?.marketData() ?? null;
   const keyStore = await openKeyStore({
     redisUrl,
     redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
@@ -55,7 +57,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     paper,
     live,
     liveCredentials: (userId) => credentials.get(userId),
-    marketData,
+    marketData: { paper: marketData, live: liveMarketData },
     metrics,
     config,
     logger,
@@ -74,6 +76,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   credentials.stop();
   await keyStore.close();
   await marketData.close();
+  await liveMarketData?.close();
   await rateBudget.close();
   await log.close();
 }

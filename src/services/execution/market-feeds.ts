@@ -51,14 +51,20 @@ export async function loadVenueFilters(marketData: VenueMarketData, symbols: rea
 }
 
 /** Reads the live trading rules until they arrive, when boot could not; stop() ends the loop. */
-export function retryMissingFilters(engine: Engine, marketData: VenueMarketData, symbols: readonly string[], logger: Logger): { stop(): Promise<void> } {
+export function retryMissingFilters(
+  engine: Engine,
+  marketData: VenueMarketData,
+  symbols: readonly string[],
+  logger: Logger,
+  retryMs = liveFilterRetryMs,
+): { stop(): Promise<void> } {
   const live = marketData.live;
   const missing = live && symbols.some((s) => engine.current.market.venues.live.filters[s] === undefined);
   if (!live || !missing) return { stop: async () => undefined };
   const abort = new AbortController();
   const loop = (async () => {
     while (!abort.signal.aborted) {
-      await sleep(liveFilterRetryMs, undefined, { signal: abort.signal }).catch(() => undefined);
+      await sleep(retryMs, undefined, { signal: abort.signal }).catch(() => undefined);
       if (abort.signal.aborted) return;
       try {
         await engine.submit({ kind: 'filters', venue: 'live', filters: await live.getSymbolFilters(symbols) });

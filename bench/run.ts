@@ -85,7 +85,7 @@ async function engineRun(): Promise<Record<string, number>> {
   const service = await startExecutionService({
     log,
     paper: connector,
-    marketData,
+    marketData: { paper: marketData },
     config: defaultCoreConfig,
     logger: silentLogger(),
     watchdogPeriodMs: 1_000,

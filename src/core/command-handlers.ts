@@ -9,6 +9,7 @@ import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
+import { feedProblem, filtersOf, quoteOf } from './venues.js';
 import { isZero, sign, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
@@ -32,6 +33,9 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     if (!ctx.config.liveTradingEnabled) return { ok: false, reason: 'live trading is disabled on this engine (LIVE_TRADING=1 is not set)' };
     if (!isLiveApproved(ctx.durable, ctx.config.liveApprovedUserIds, cmd.userId))
       return { ok: false, reason: 'live trading needs an admin approval for this user' };
+    // A live session is sized, priced and guarded on the live book: without it, it could only trade blind.
+    const problem = feedProblem(ctx.market.venues, 'live', ctx.nowMs, ctx.config);
+    if (problem !== null) return { ok: false, reason: `the live exchange's market data is not healthy (${problem}); try again once it is` };
   }
   ctx.emit({
     type: 'session.started',
@@ -132,12 +136,12 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
         skip(blocked);
         continue;
       }
-      const filters = ctx.market.filters[signal.symbol];
+      const filters = filtersOf(ctx.market.venues, session.mode, signal.symbol);
       if (!ctx.config.symbols.includes(signal.symbol) || !filters) {
         skip(`symbol ${signal.symbol} is not traded`);
         continue;
       }
-      const quote = ctx.market.quotes[signal.symbol];
+      const quote = quoteOf(ctx.market.venues, session.mode, signal.symbol);
       if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) {
         skip('no fresh quote');
         continue;

@@ -10,7 +10,9 @@ import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
-import { dictMerge, dictWith } from './dict.js';
+import { dictWith } from './dict.js';
+import type { Venue } from './venues.js';
+import { withFeedStarted, withFilters, withQuote } from './venues.js';
 import type { WalEvent } from './events.js';
 import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot, requestQuery } from './orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
@@ -26,12 +28,13 @@ import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 export type Input =
   /** After WAL replay, before anything else: fix the id epoch, turn unanswered sends into unknowns. */
   | { kind: 'boot' }
-  | { kind: 'filters'; filters: Record<string, SymbolFilters> }
+  /** Market-data inputs name their venue: a session reads only its own venue's filters, quotes and feed clocks. */
+  | { kind: 'filters'; venue: Venue; filters: Record<string, SymbolFilters> }
   | { kind: 'command'; delivery: CommandDelivery }
-  | { kind: 'tick'; tick: BookTicker }
+  | { kind: 'tick'; venue: Venue; tick: BookTicker }
   | { kind: 'timer' }
-  /** Market data for these symbols is now subscribed: their stale-feed clocks start now. */
-  | { kind: 'feed_started'; symbols: string[] }
+  /** Market data for these symbols is now subscribed on this venue: their stale-feed clocks start now. */
+  | { kind: 'feed_started'; venue: Venue; symbols: string[] }
   /**
    * The log was unavailable for a while (commits failed): exchange news may have been lost on the way. Ask the
    * exchange about every order not known to be final and re-read every open session's positions.
@@ -225,14 +228,14 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       onBoot(ctx);
       break;
     case 'filters':
-      ctx.market = { ...ctx.market, filters: dictMerge(ctx.market.filters, input.filters) };
+      ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
       break;
     case 'command':
       onCommand(ctx, input.delivery);
       break;
     case 'tick':
-      ctx.market = { ...ctx.market, quotes: dictWith(ctx.market.quotes, input.tick.symbol, { ...input.tick, receivedAtMs: nowMs }) };
-      checkRiskRules(ctx, input.tick.symbol);
+      ctx.market = { ...ctx.market, venues: withQuote(ctx.market.venues, input.venue, input.tick, nowMs) };
+      checkRiskRules(ctx, { venue: input.venue, symbol: input.tick.symbol });
       break;
     case 'timer':
       checkRiskRules(ctx, null);
@@ -243,7 +246,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       onResync(ctx);
       break;
     case 'feed_started':
-      for (const symbol of input.symbols) ctx.market = { ...ctx.market, feedStartedAtMs: dictWith(ctx.market.feedStartedAtMs, symbol, nowMs) };
+      ctx.market = { ...ctx.market, venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) };
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);

@@ -2,6 +2,7 @@ import type { DecisionContext } from './context.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lte, max, mul, neg, sign, snapToStep, sub, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { terminalOrderStatuses } from '../model/orders.js';
+import { quoteOf, venueOfUser } from './venues.js';
 
 // Exposure sums and the limit check are exact decimals: a target exactly at the limit is allowed, one a
 // hair above it is cut, whatever float noise the quotes' arithmetic would have had.
@@ -15,8 +16,9 @@ export function limitPrice(quote: { bid: number; ask: number }): Price {
 function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): Usd {
   const session = ctx.durable.sessions[userId];
   let total: Usd = zero;
+  const venue = venueOfUser(ctx.durable, userId);
   const price = (s: string, fallback: Price): Price => {
-    const q = ctx.market.quotes[s];
+    const q = quoteOf(ctx.market.venues, venue, s);
     return q ? limitPrice(q) : fallback;
   };
   for (const [s, p] of Object.entries(session?.positions ?? {})) {

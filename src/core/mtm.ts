@@ -1,6 +1,7 @@
 import type { Price, Usd } from '../model/decimal.js';
 import { abs, add, isZero, lte, movePoint, mul, sign, sub, toDecimal, toPrice, zero } from '../model/decimal.js';
 import type { MarketState, Position, Session } from './state.js';
+import { quoteOf } from './venues.js';
 
 // Conservative mark-to-market: a long can only be sold at the bid, a short only bought back at the ask.
 // Valuing at mid or last trade would show profit that a wide or illiquid book cannot pay.
@@ -47,7 +48,7 @@ export function valueSession(session: Session, market: MarketState): Valuation {
   const unpricedSymbols: string[] = [];
   for (const [symbol, position] of Object.entries(session.positions)) {
     if (isZero(position.qty)) continue;
-    const value = valuePosition(position, market.quotes[symbol]);
+    const value = valuePosition(position, quoteOf(market.venues, session.mode, symbol));
     if (!value) {
       unpricedSymbols.push(symbol);
       continue;

@@ -30,6 +30,7 @@ import {
 } from '../model/decimal.js';
 import { rejectionBackoffMs, rejectionStreak } from './rejections.js';
 import type { Order } from './state.js';
+import { filtersOf, quoteOf, venueOfUser } from './venues.js';
 
 export const postOnlyWouldTakeCode = -5022;
 export const reduceOnlyRejectedCode = -2022;
@@ -261,8 +262,8 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
     case 'rejected': {
       if (order.status !== 'pending' && order.status !== 'unknown') return;
       markRejected(ctx, order, `${outcome.code} ${outcome.message}`);
-      const quote = ctx.market.quotes[order.symbol];
-      const filters = ctx.market.filters[order.symbol];
+      const quote = quoteOf(ctx.market.venues, venueOfUser(ctx.durable, order.userId), order.symbol);
+      const filters = filtersOf(ctx.market.venues, venueOfUser(ctx.durable, order.userId), order.symbol);
       const fresh = quote !== undefined && ctx.nowMs - quote.receivedAtMs <= ctx.config.staleFeedMs;
       if (outcome.code === postOnlyWouldTakeCode && order.timeInForce === 'GTX' && order.fallbackOf === null && fresh && filters) {
         // The audited system's best idea, kept: post-only first, then a limit bounded 15 bps from mark.

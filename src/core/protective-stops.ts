@@ -4,6 +4,7 @@ import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { Session } from './state.js';
 import { bookedPnlUsd } from './mtm.js';
+import { filtersOf } from './venues.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
 // STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
@@ -20,7 +21,7 @@ function wantsStops(ctx: DecisionContext, session: Session): boolean {
 /** Trigger for one held symbol, or null when no finite loss on it can breach the session's stop. */
 function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): { side: 'BUY' | 'SELL'; triggerPrice: string } | null {
   const position = session.positions[symbol];
-  const filters = ctx.market.filters[symbol];
+  const filters = filtersOf(ctx.market.venues, session.mode, symbol);
   if (!position || isZero(position.qty) || !filters || session.stopLossPct === null) return null;
   const lossBudgetUsd = add(movePoint(mul(session.capitalUsd, toDecimal(session.stopLossPct)) as Usd, -2), bookedPnlUsd(session));
   if (sign(lossBudgetUsd) <= 0) return null; // already breached: the MTM rule flattens

@@ -8,6 +8,8 @@ import type { Order, Session } from './state.js';
 import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
 import { isZero, toNumber } from '../model/decimal.js';
+import type { Venue } from './venues.js';
+import { filtersOf, lastHeardMs } from './venues.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -45,20 +47,20 @@ export function engageKillSwitch(
   ctx.alert(userId, kind, `${message}; flattening and blocking new entries`);
 }
 
-/** Stop-loss, horizon and stale-feed rules for every live session. `symbol` limits the check to one feed. */
-export function checkRiskRules(ctx: DecisionContext, symbol: string | null): void {
+/** Stop-loss, horizon and stale-feed rules for every live session. `feed` limits the check to one venue's symbol. */
+export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
   const byUser = openOrdersByUser(ctx);
   for (const session of Object.values(ctx.durable.sessions)) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
     const held = heldSymbols(session, byUser.get(session.userId) ?? []);
-    if (symbol !== null && !held.has(symbol)) continue;
+    if (feed !== null && (session.mode !== feed.venue || !held.has(feed.symbol))) continue;
     if (session.horizonDeadlineMs !== null && ctx.nowMs >= session.horizonDeadlineMs) {
       engageKillSwitch(ctx, session.userId, 'horizon', 'horizon', `horizon ${new Date(session.horizonDeadlineMs).toISOString()} reached`);
       continue;
     }
     const stale = [...held].filter((s) => {
-      const lastHeardMs = ctx.market.quotes[s]?.receivedAtMs ?? ctx.market.feedStartedAtMs[s];
-      return lastHeardMs !== undefined && ctx.nowMs - lastHeardMs > ctx.config.staleFeedMs;
+      const heardMs = lastHeardMs(ctx.market.venues, session.mode, s);
+      return heardMs !== undefined && ctx.nowMs - heardMs > ctx.config.staleFeedMs;
     });
     if (stale.length > 0) {
       engageKillSwitch(
@@ -66,7 +68,7 @@ export function checkRiskRules(ctx: DecisionContext, symbol: string | null): voi
         session.userId,
         `stale_feed:${stale.join(',')}`,
         'stale_feed',
-        `no market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`,
+        `no ${session.mode} market data for ${stale.join(', ')} in over ${ctx.config.staleFeedMs} ms`,
       );
       continue;
     }
@@ -97,7 +99,7 @@ export function enforceFlat(ctx: DecisionContext): void {
       if (isZero(position.qty)) continue;
       if (open.some((o) => o.symbol === symbol && o.purpose === 'flatten')) continue;
       if (recentlyRejectedFlatten(ctx, session.userId, symbol)) continue;
-      const filters = ctx.market.filters[symbol];
+      const filters = filtersOf(ctx.market.venues, session.mode, symbol);
       const planned = filters ? planFlatten(symbol, position.qty, filters) : null;
       if (planned) placeOrder(ctx, session.userId, planned);
     }

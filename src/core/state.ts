@@ -1,9 +1,10 @@
-import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { OrderStatus, Side } from '../model/orders.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
 import { toPrice, toQty, toUsd } from '../model/decimal.js';
 import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
+import type { VenueFilters, VenueMarkets } from './venues.js';
+import { emptyVenueMarkets } from './venues.js';
 
 export interface ProcessedGeneration {
   size: number;
@@ -119,8 +120,8 @@ export interface DurableState {
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
 export interface MarketState {
   bootAtMs: number;
-  filters: Dict<SymbolFilters>;
-  quotes: Dict<BookTicker & { receivedAtMs: number }>;
+  /** Filters, quotes and feed clocks per venue: a session reads only its own venue's (see venues.ts). */
+  venues: VenueMarkets;
   /** When each order was last queried by client id; volatile so routine polling does not bloat the WAL. */
   lastQueryAtMs: Dict<number>;
   /** When a cancel was last sent per order: a cancel lost in a crash or timeout is sent again. */
@@ -130,12 +131,6 @@ export interface MarketState {
   lastStopAttemptAtMs: Dict<number>;
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: Dict<number>;
-  /**
-   * Per symbol: when its market-data subscription started. The stale-feed clock of a symbol with no quote yet
-   * runs from here, not from boot: a slow boot reconciliation is not a silent feed (a 31 s reconcile once
-   * flattened every session). A held symbol with no subscription is never called stale by this rule.
-   */
-  feedStartedAtMs: Dict<number>;
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
   foreignPositionsReported: Dict<true>;
 }
@@ -158,17 +153,15 @@ export function emptyDurableState(): DurableState {
   };
 }
 
-export function emptyMarketState(bootAtMs: number, filters: Readonly<Record<string, SymbolFilters>> = {}): MarketState {
+export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): MarketState {
   return {
     bootAtMs,
-    filters: dictFrom(filters),
-    quotes: emptyDict(),
+    venues: emptyVenueMarkets(filters),
     lastQueryAtMs: emptyDict(),
     lastCancelAtMs: emptyDict(),
     lastStopCheckAtMs: emptyDict(),
     lastStopAttemptAtMs: emptyDict(),
     lastEquitySampleAtMs: emptyDict(),
-    feedStartedAtMs: emptyDict(),
     foreignPositionsReported: emptyDict(),
   };
 }

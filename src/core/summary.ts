@@ -3,6 +3,7 @@ import { dictWith } from './dict.js';
 import { valuePosition, valueSession } from './mtm.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
+import { quoteOf } from './venues.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import { isZero, toNumber } from '../model/decimal.js';
 
@@ -38,7 +39,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
       Object.entries(session.positions)
         .filter(([, p]) => !isZero(p.qty))
         .map(([symbol, p]) => {
-          const value = valuePosition(p, ctx.market.quotes[symbol]);
+          const value = valuePosition(p, quoteOf(ctx.market.venues, session.mode, symbol));
           return [
             symbol,
             {

@@ -57,10 +57,11 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       if (!session) continue;
       // Exposure: every open entry plus every position, at the touch, within capital × leverage.
       let gross = 0;
-      for (const [s, p] of Object.entries(session.positions)) gross += Math.abs(toNumber(p.qty)) * (d.state.market.quotes[s]?.ask ?? toNumber(p.entryPrice));
+      for (const [s, p] of Object.entries(session.positions))
+        gross += Math.abs(toNumber(p.qty)) * (d.state.market.venues.paper.quotes[s]?.ask ?? toNumber(p.entryPrice));
       for (const o of Object.values(d.state.durable.orders)) {
         if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
-          gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.quotes[o.symbol]?.ask ?? 0);
+          gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.venues.paper.quotes[o.symbol]?.ask ?? 0);
       }
       const detail = (): string =>
         JSON.stringify({
@@ -68,7 +69,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
           entries: Object.values(d.state.durable.orders)
             .filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
             .map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]),
-          asks: Object.fromEntries(Object.entries(d.state.market.quotes).map(([k, q]) => [k, q.ask])),
+          asks: Object.fromEntries(Object.entries(d.state.market.venues.paper.quotes).map(([k, q]) => [k, q.ask])),
         });
       check(
         gross <= toNumber(session.capitalUsd) * config.maxLeverage * exposureTolerance,

@@ -19,7 +19,7 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     clock: world.clock,
     logger,
     limits: simEngineLimits,
-    loadFilters: async () => world.exchange.filters(),
+    loadFilters: async () => ({ paper: world.exchange.filters() }), // the simulation trades paper only
     accountOf: (userId) => world.accountOf(userId),
     onEffects: (d) => world.pendingEffects.push(...d.effects),
     onFatal: (error) => {
@@ -30,5 +30,5 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
   }));
   // As the service does once its market data is subscribed: the stale-feed clocks start here.
-  await world.engine.submit({ kind: 'feed_started', symbols: [...world.config.symbols] });
+  await world.engine.submit({ kind: 'feed_started', venue: 'paper', symbols: [...world.config.symbols] });
 }

@@ -45,7 +45,11 @@ export async function ticks(world: World): Promise<void> {
     const rules = exchange.rules.get(symbol);
     if (!top || !rules || clock.nowMs() < world.feedSilentUntilMs) continue;
     const scale = 10 ** rules.priceScale;
-    await world.engine.submit({ kind: 'tick', tick: { symbol, bid: Number(top.bidUnits) / scale, ask: Number(top.askUnits) / scale, time: clock.nowMs() } });
+    await world.engine.submit({
+      kind: 'tick',
+      venue: 'paper',
+      tick: { symbol, bid: Number(top.bidUnits) / scale, ask: Number(top.askUnits) / scale, time: clock.nowMs() },
+    });
   }
 }
 

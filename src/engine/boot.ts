@@ -4,7 +4,7 @@ import { isTerminal } from '../core/orders.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { RateBudget } from '../exchange/rate-budget.js';
-import type { SymbolFilters } from '../model/market.js';
+import type { VenueFilters } from '../core/venues.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Sleep } from './attempts.js';
@@ -38,8 +38,8 @@ export interface BootOptions {
   clock: Clock;
   logger: Logger;
   limits?: EngineLimits;
-  /** The exchange's trading rules per symbol; read once the log has been replayed. */
-  loadFilters: () => Promise<Record<string, SymbolFilters>>;
+  /** Each venue's trading rules per symbol; read once the log has been replayed (a venue left out has none yet). */
+  loadFilters: () => Promise<VenueFilters>;
   /** The account a user trades on; null when none is configured (that user is not reconciled). */
   accountOf: (userId: string) => ExchangeAccount | null;
   /** Receives every committed decision, in order: where its effects go. */

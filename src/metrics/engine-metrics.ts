@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Decision, Input } from '../core/decide.js';
 import type { EngineState } from '../core/state.js';
+import { allVenues } from '../core/venues.js';
 import type { EngineLog } from '../log/port.js';
 
 // Prometheus metrics of the execution service, served at /metrics by the dashboard (or by the execution
@@ -83,14 +84,16 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
   const commands = new Counter({ name: 'qe_commands_total', help: 'Commands decided, by outcome', labelNames: ['outcome'], registers: [registry] });
   new Gauge({
     name: 'qe_feed_age_seconds',
-    help: 'Time since the last quote, per symbol',
-    labelNames: ['symbol'],
+    help: 'Time since the last quote, per venue and symbol',
+    labelNames: ['venue', 'symbol'],
     registers: [registry],
     collect() {
       const state = sources.state();
       if (!state) return;
       const now = sources.nowMs();
-      for (const [symbol, quote] of Object.entries(state.market.quotes)) this.set({ symbol }, (now - quote.receivedAtMs) / 1000);
+      for (const venue of allVenues) {
+        for (const [symbol, quote] of Object.entries(state.market.venues[venue].quotes)) this.set({ venue, symbol }, (now - quote.receivedAtMs) / 1000);
+      }
     },
   });
   const loopDelay = registerEventLoopDelay(

@@ -48,7 +48,7 @@ describe('audit D: stale market data flattens and blocks entries', () => {
     h.sim.faults.wsSilent = false;
     const ordersBefore = h.sim.orders().length;
     await waitFor('a fresh quote', () => {
-      const q = h.service.engine.current.market.quotes.BTCUSDT;
+      const q = h.service.engine.current.market.venues.paper.quotes.BTCUSDT;
       return q !== undefined && q.receivedAtMs === clock.nowMs();
     });
     const reply = await h.reply(

@@ -212,6 +212,7 @@ describe('permissions', () => {
     });
 
     const both = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, liveApprovedUserIds: ['ok'] }) });
+    both.liveFeed();
     expect(replies(both.command({ id: 'l3', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'done' });
     expect(both.state.durable.sessions.ok?.mode).toBe('live');
   });

@@ -9,7 +9,8 @@ import type { OutboundEvent } from '../../src/contract/outbound.js';
 import type { DurableState, EngineState, Order } from '../../src/core/state.js';
 import { toPrice, toQty, toUsd } from '../../src/model/decimal.js';
 import { emptyDurableState, emptyMarketState } from '../../src/core/state.js';
-import { dictWith } from '../../src/core/dict.js';
+import type { Venue } from '../../src/core/venues.js';
+import { allVenues, withQuote as withVenueQuote } from '../../src/core/venues.js';
 import type { SymbolFilters } from '../../src/model/market.js';
 import type { OrderSnapshot, OrderStatus } from '../../src/model/orders.js';
 
@@ -100,8 +101,15 @@ export class CoreDriver {
     this.config = options.config ?? testConfig;
     this.state = { durable: emptyDurableState(), market: emptyMarketState(this.nowMs) };
     this.step({ kind: 'boot' });
-    this.step({ kind: 'filters', filters: options.filters ?? testFilters });
-    this.step({ kind: 'feed_started', symbols: [...this.config.symbols] }); // as the shell does at subscription
+    this.marketView(options.filters ?? testFilters);
+  }
+
+  /** Both venues' filters and feed clocks, as the shell gives them at boot and subscription. */
+  private marketView(filters: Record<string, SymbolFilters>): void {
+    for (const venue of allVenues) {
+      this.step({ kind: 'filters', venue, filters });
+      this.step({ kind: 'feed_started', venue, symbols: [...this.config.symbols] });
+    }
   }
 
   step(input: Input): Decision {
@@ -127,8 +135,13 @@ export class CoreDriver {
     return this.step({ kind: 'command', delivery: { entryId, raw, deliveryCount } });
   }
 
-  tick(symbol: string, bid: number, ask: number): Decision {
-    return this.step({ kind: 'tick', tick: { symbol, bid, ask, time: this.nowMs } });
+  tick(symbol: string, bid: number, ask: number, venue: Venue = 'paper'): Decision {
+    return this.step({ kind: 'tick', venue, tick: { symbol, bid, ask, time: this.nowMs } });
+  }
+
+  /** A fresh live quote for every configured symbol: a live session may start only on a healthy live feed. */
+  liveFeed(bid = 60_000, ask = 60_000.1): void {
+    for (const symbol of this.config.symbols) this.tick(symbol, bid, ask, 'live');
   }
 
   timer(advanceMs = 0): Decision {
@@ -153,8 +166,7 @@ export class CoreDriver {
     const durable = foldEvents(emptyDurableState(), viaJson(this.wal), this.config);
     this.state = { durable, market: emptyMarketState(this.nowMs) };
     this.step({ kind: 'boot' });
-    this.step({ kind: 'filters', filters });
-    this.step({ kind: 'feed_started', symbols: [...this.config.symbols] });
+    this.marketView(filters);
   }
 }
 
@@ -202,10 +214,11 @@ export function stateWithPositions(opts: {
     })),
   ];
   const durable: DurableState = foldEvents(emptyDurableState(), events, opts.config ?? testConfig);
-  return { durable, market: emptyMarketState(nowMs, opts.filters ?? testFilters) };
+  const filters = opts.filters ?? testFilters;
+  return { durable, market: emptyMarketState(nowMs, { paper: filters, live: filters }) };
 }
 
-/** Adds a quote to a state's market view as if the tick arrived at `receivedAtMs`. */
-export function withQuote(state: EngineState, symbol: string, bid: number, ask: number, receivedAtMs: number): EngineState {
-  return { ...state, market: { ...state.market, quotes: dictWith(state.market.quotes, symbol, { symbol, bid, ask, time: receivedAtMs, receivedAtMs }) } };
+/** Adds a quote to a state's market view (of one venue) as if the tick arrived at `receivedAtMs`. */
+export function withQuote(state: EngineState, symbol: string, bid: number, ask: number, receivedAtMs: number, venue: Venue = 'paper'): EngineState {
+  return { ...state, market: { ...state.market, venues: withVenueQuote(state.market.venues, venue, { symbol, bid, ask, time: receivedAtMs }, receivedAtMs) } };
 }

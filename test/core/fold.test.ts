@@ -10,6 +10,7 @@ import { gt, isZero } from '../../src/model/decimal.js';
 import { isTerminal } from '../../src/core/orders.js';
 import type { DurableState, Order } from '../../src/core/state.js';
 import { emptyDurableState, wasProcessed } from '../../src/core/state.js';
+import { allVenues } from '../../src/core/venues.js';
 import type { OrderStatus } from '../../src/model/orders.js';
 import { CoreDriver, placed, replies, snapshotOf, testConfig, viaJson } from './fixtures.js';
 
@@ -159,7 +160,7 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
       expect(mine.filter((o) => o.symbol === symbol && o.purpose === 'flatten').length).toBeLessThanOrEqual(1);
     }
     const mustBeFlat = session.killSwitch.engaged || session.status === 'stopping' || durable.halted;
-    if (mustBeFlat && Object.keys(market.filters).length > 0) {
+    if (mustBeFlat && Object.keys(market.venues[session.mode].filters).length > 0) {
       for (const order of mine) {
         // Level-triggered: resting orders that are not flattening are being cancelled.
         if (order.purpose !== 'flatten' && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) expect(order.cancelRequested).toBe(true);
@@ -178,7 +179,8 @@ function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boo
       const valuation = valueSession(session, market);
       // A held symbol without a quote is tolerated only until the feed bound has passed since its feed started.
       if (valuation.unpricedSymbols.length > 0) {
-        for (const s of valuation.unpricedSymbols) expect(d.nowMs - (market.feedStartedAtMs[s] ?? Number.NaN)).toBeLessThanOrEqual(d.config.staleFeedMs);
+        for (const s of valuation.unpricedSymbols)
+          expect(d.nowMs - (market.venues[session.mode].feedStartedAtMs[s] ?? Number.NaN)).toBeLessThanOrEqual(d.config.staleFeedMs);
       } else if (session.stopLossPct !== null)
         expect(gt(valuation.equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `equity ${valuation.equityUsd}`).toBe(true);
     }
@@ -242,7 +244,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
     if (!order) return;
     const id = order.clientOrderId;
     const price = prices[order.symbol] ?? 1;
-    const step = (d.state.market.filters[order.symbol] ?? { stepSize: '0.001' }).stepSize;
+    const step = (d.state.market.venues.paper.filters[order.symbol] ?? { stepSize: '0.001' }).stepSize;
     const total = Number(order.quantity);
     const ex = exchange.get(id);
     const live = ex?.status === 'NEW' || ex?.status === 'PARTIALLY_FILLED';
@@ -400,7 +402,8 @@ function run(steps: Step[], seen: Record<string, number>): void {
         const tick = tickOf[s.s] ?? 0.1;
         const bid = Number((Math.round(p / tick) * tick).toFixed(2));
         prices[s.s] = bid;
-        d.tick(s.s, bid, Number((bid + s.spread * tick).toFixed(2)));
+        // Both venues quote alike here: live sessions are started and valued on the live venue's quotes.
+        for (const venue of allVenues) d.tick(s.s, bid, Number((bid + s.spread * tick).toFixed(2)), venue);
         break;
       }
       case 'timer':

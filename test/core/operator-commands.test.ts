@@ -25,6 +25,7 @@ describe('admin.approve_live', () => {
     });
 
     d.restart();
+    d.liveFeed();
     expect(replies(d.command({ id: 'l2', ...live }))[0]).toMatchObject({ status: 'done' });
     expect(d.state.durable.sessions.tg7?.mode).toBe('live');
   });

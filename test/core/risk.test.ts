@@ -70,7 +70,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
           const now = T0 + 1_000;
           let input: Input;
           if (g.via === 'tick') {
-            input = { kind: 'tick', tick: { symbol: 'BTCUSDT', bid, ask, time: now } };
+            input = { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid, ask, time: now } };
           } else {
             state = withQuote(state, 'BTCUSDT', bid, ask, T0 + 500);
             input = { kind: 'timer' };
@@ -120,14 +120,14 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     let state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 1, entryPrice: 60_000 }] });
     state = withQuote(state, 'BTCUSDT', 60_000, 60_000.1, T0);
     // Bid 59_400 = -600 (6% of capital); ask 60_700 puts mid at 60_050, above the entry.
-    const decision = decide(state, { kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 59_400, ask: 60_700, time: T0 } }, T0 + 1, testConfig);
+    const decision = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_400, ask: 60_700, time: T0 } }, T0 + 1, testConfig);
     expect(decision.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(decision)[0]).toMatchObject({ lane: 'priority', order: { side: 'SELL', type: 'MARKET', reduceOnly: true, quantity: '1.000' } });
   });
 
   it('values shorts at the ask: mid shows a profit, the ask a breach', () => {
     const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: -1, entryPrice: 60_000 }] });
-    const decision = decide(state, { kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 59_300, ask: 60_600, time: T0 } }, T0 + 1, testConfig);
+    const decision = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_300, ask: 60_600, time: T0 } }, T0 + 1, testConfig);
     expect(decision.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(decision)[0]).toMatchObject({ lane: 'priority', order: { side: 'BUY', type: 'MARKET', reduceOnly: true, quantity: '1.000' } });
   });
@@ -135,9 +135,9 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
   it('breaches at exactly the stop level (at or below)', () => {
     // 10_000 capital, 5% stop: level 9_500. Long 1 BTC from 60_000 with the bid at 59_500 = equity 9_500 exactly.
     const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 1, entryPrice: 60_000 }] });
-    const above = decide(state, { kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 59_500.1, ask: 59_500.2, time: T0 } }, T0 + 1, testConfig);
+    const above = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_500.1, ask: 59_500.2, time: T0 } }, T0 + 1, testConfig);
     expect(above.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
-    const at = decide(state, { kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 59_500, ask: 59_500.1, time: T0 } }, T0 + 1, testConfig);
+    const at = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_500, ask: 59_500.1, time: T0 } }, T0 + 1, testConfig);
     expect(at.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(at)).toHaveLength(1);
   });
@@ -190,7 +190,7 @@ describe('horizon (wall clock, not ticks)', () => {
           positions: [{ symbol: 'BTCUSDT', qty: side * 0.25, entryPrice: 60_000 }],
           nowMs: deadline - 1,
         });
-        expect(state.market.quotes).toEqual({});
+        expect(state.market.venues.paper.quotes).toEqual({});
         const before = decide(state, { kind: 'timer' }, deadline - 1, testConfig);
         expect(before.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
         expect(placed(before)).toEqual([]);
@@ -252,7 +252,7 @@ describe('stale feed', () => {
     // A slow boot (reconciliation reads taking 31 s and more) is not a silent feed: nothing is subscribed yet.
     const slowBootMs = T0 + testConfig.staleFeedMs + 31_000;
     expect(decide(booted, { kind: 'timer' }, slowBootMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
-    const subscribed = decide(booted, { kind: 'feed_started', symbols: ['BTCUSDT', 'ETHUSDT'] }, slowBootMs, testConfig).state;
+    const subscribed = decide(booted, { kind: 'feed_started', venue: 'paper', symbols: ['BTCUSDT', 'ETHUSDT'] }, slowBootMs, testConfig).state;
     expect(decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
     const decision = decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs + 1, testConfig);
     expect(decision.state.durable.sessions.u?.killSwitch.reason).toBe('stale_feed:ETHUSDT');

@@ -53,7 +53,7 @@ async function bootWith(
     config,
     clock,
     logger,
-    loadFilters: async () => ({ BTCUSDT: btcFilters }),
+    loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
     accountOf,
     onEffects: (d) => seen.effects.push(...d.effects),
     onFatal: (error) => {
@@ -71,7 +71,7 @@ async function logWithSession(withOrder: boolean): Promise<{ log: MemoryLog; clo
   const log = openMemoryLog({ nowMs: () => clock.nowMs() });
   await log.init();
   const { engine } = await bootWith(log, clock, () => account());
-  await engine.submit({ kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 50_000, ask: 50_010, time: clock.nowMs() } });
+  await engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 50_000, ask: 50_010, time: clock.nowMs() } });
   await log.appendCommand(JSON.stringify({ id: 'start-1', userId: 'u1', type: 'session.start', mode: 'paper', capitalUsd: 10_000 }));
   if (withOrder)
     await log.appendCommand(JSON.stringify({ id: 'sig-1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }));

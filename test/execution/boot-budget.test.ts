@@ -75,7 +75,7 @@ describe('boot reconciliation under the request-weight budget', () => {
       config: { ...defaultCoreConfig, symbols: ['BTCUSDT'] },
       clock,
       logger: silentLogger(),
-      loadFilters: () => connector.marketData().getSymbolFilters(['BTCUSDT']),
+      loadFilters: async () => ({ paper: await connector.marketData().getSymbolFilters(['BTCUSDT']) }),
       accountOf,
       onEffects: () => undefined,
       onFatal: (error) => {

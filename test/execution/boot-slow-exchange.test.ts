@@ -69,7 +69,7 @@ describe('a slow exchange at boot', () => {
       config,
       clock,
       logger: silentLogger(),
-      loadFilters: () => connector.marketData().getSymbolFilters(config.symbols),
+      loadFilters: async () => ({ paper: await connector.marketData().getSymbolFilters(config.symbols) }),
       accountOf: () => slow(real),
       onEffects: () => undefined,
       onFatal: (error) => {
@@ -81,14 +81,14 @@ describe('a slow exchange at boot', () => {
     expect(Object.keys(engine.current.durable.sessions[userId]?.positions ?? {}).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
 
     // The service subscribes, then the first tick (BTC only) arrives and a watchdog beat runs.
-    await engine.submit({ kind: 'feed_started', symbols: config.symbols });
-    await engine.submit({ kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
+    await engine.submit({ kind: 'feed_started', venue: 'paper', symbols: config.symbols });
+    await engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
     await engine.submit({ kind: 'timer' });
     expect(engine.current.durable.sessions[userId]?.killSwitch.engaged).toBe(false);
 
     // ETH stays silent: flagged once staleFeedMs has passed since the subscription, not before.
     clock.advance(staleFeedMs);
-    await engine.submit({ kind: 'tick', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
+    await engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
     expect(engine.current.durable.sessions[userId]?.killSwitch.engaged).toBe(false);
     clock.advance(1);
     await engine.submit({ kind: 'timer' });

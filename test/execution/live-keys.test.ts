@@ -37,6 +37,7 @@ describe('live accounts use the stored, sealed exchange keys', () => {
   let paper: ExchangeConnector;
   let live: ExchangeConnector;
   let marketData: MarketData;
+  let liveMarketData: MarketData;
   let credentials: CredentialCache;
   let vault: KeyVault;
   let service: ExecutionService;
@@ -53,12 +54,14 @@ describe('live accounts use the stored, sealed exchange keys', () => {
     await vault.connect('keyed', apiKey, apiSecret);
     credentials = await startCredentialCache(vault, silentLogger(), 100);
     marketData = paper.marketData();
+    liveMarketData = live.marketData();
     service = await startExecutionService({
       log,
       paper,
       live,
       liveCredentials: (userId) => credentials.get(userId),
-      marketData,
+      // Each venue's own feed: live sessions are sized and guarded on the live exchange's prices.
+      marketData: { paper: marketData, live: liveMarketData },
       config: { ...defaultCoreConfig, liveTradingEnabled: true, adminUserIds: ['boss'] },
       logger: silentLogger(),
       watchdogPeriodMs: 200,
@@ -73,6 +76,7 @@ describe('live accounts use the stored, sealed exchange keys', () => {
     await service.stop();
     credentials.stop();
     await marketData.close();
+    await liveMarketData.close();
     await log.close();
     await paperSim.close();
     await liveSim.close();

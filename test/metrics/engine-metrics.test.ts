@@ -41,7 +41,7 @@ describe('engine metrics', () => {
       expect(sample(text, 'qe_orders_total', '{outcome="FILLED"}')).toBeGreaterThanOrEqual(1);
       expect(sample(text, 'qe_commands_total', '{outcome="rejected"}')).toBe(1);
       expect(sample(text, 'qe_dlq_depth')).toBe(1);
-      const age = sample(text, 'qe_feed_age_seconds', '{symbol="BTCUSDT"}');
+      const age = sample(text, 'qe_feed_age_seconds', '{venue="paper",symbol="BTCUSDT"}');
       expect(age).toBeGreaterThanOrEqual(0);
       expect(sample(text, 'qe_event_loop_delay_seconds', '{quantile="0.99"}')).toBeGreaterThan(0);
       expect(sample(text, 'qe_sessions', '{status="active"}')).toBe(1);

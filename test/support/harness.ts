@@ -66,7 +66,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   service = await startExecutionService({
     log: opts.wrapLog ? opts.wrapLog(log) : log,
     paper: connector,
-    marketData,
+    marketData: { paper: marketData },
     config,
     logger,
     ...(opts.clock ? { clock: opts.clock } : {}),

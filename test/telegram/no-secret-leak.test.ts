@@ -70,7 +70,7 @@ describe('no secret reaches a log line, the log streams or the chat', () => {
     service = await startExecutionService({
       log: engineLog,
       paper: connector,
-      marketData,
+      marketData: { paper: marketData },
       config: defaultCoreConfig,
       logger,
       watchdogPeriodMs: 200,

@@ -50,7 +50,16 @@ export async function runAll(argv: string[]): Promise<void> {
   const printer = startConsolePrinter(printerLog, 'console', logger, print);
   let execution: ExecutionService | null = null;
   const metrics = createEngineMetrics({ log, state: () => execution?.engine.current ?? null, nowMs: () => Date.now() });
-  execution = await startExecutionService({ log, paper, marketData, config, logger, watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS, rateBudget, metrics });
+  execution = await startExecutionService({
+    log,
+    paper,
+    marketData: { paper: marketData },
+    config,
+    logger,
+    watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS,
+    rateBudget,
+    metrics,
+  });
   print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode only`);
   const signals = await startSignalsService({
     log,

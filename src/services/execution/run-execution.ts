@@ -56,6 +56,8 @@ export async function runExecution(argv: string[]): Promise<void> {
       })
     : null;
   const marketData = paper.marketData();
+  // Live sessions are sized, priced and guarded on the live exchange's own book, never on the simulator's.
+  const liveMarketData = live?.marketData() ?? null;
   const keyStore = await openKeyStore({
     redisUrl,
     redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
@@ -69,7 +71,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     paper,
     live,
     liveCredentials: (userId) => credentials.get(userId),
-    marketData,
+    marketData: { paper: marketData, live: liveMarketData },
     metrics,
     config,
     logger,
@@ -88,6 +90,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   credentials.stop();
   await keyStore.close();
   await marketData.close();
+  await liveMarketData?.close();
   await rateBudget.close();
   await log.close();
 }

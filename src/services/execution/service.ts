@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
-import type { AccountCredentials, ExchangeConnector, MarketData, Subscription } from '../../exchange/port.js';
-import type { BookTicker } from '../../model/market.js';
+import type { AccountCredentials, ExchangeConnector } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from '../../engine/accounts.js';
-import { withAttempts } from '../../engine/attempts.js';
+import type { VenueMarketData } from './market-feeds.js';
+import { loadVenueFilters, retryMissingFilters, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
 import { boot } from '../../engine/boot.js';
 import type { UncommittedInputLimits } from './uncommitted-inputs.js';
 import { UncommittedInputs } from './uncommitted-inputs.js';
@@ -29,7 +29,8 @@ export interface ExecutionServiceOptions {
   paper: ExchangeConnector;
   live?: ExchangeConnector | null;
   liveCredentials?: (userId: string) => AccountCredentials | null;
-  marketData: MarketData;
+  /** Market data per venue: a session is sized, priced and guarded on its own venue's feed. */
+  marketData: VenueMarketData;
   config: CoreConfig;
   logger: Logger;
   clock?: Clock;
@@ -41,7 +42,7 @@ export interface ExecutionServiceOptions {
   commandBlockMs?: number;
   /** How often pending commands of dead consumers are looked for. */
   reclaimEveryMs?: number;
-  /** Longest wait at boot for the first quote of every symbol before consuming commands. */
+  /** Longest wait at boot for the first quote of every symbol on every venue before consuming commands. */
   firstQuotesWaitMs?: number;
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
@@ -68,10 +69,6 @@ export interface ExecutionService {
   replayedEvents: number;
 }
 
-/** Attempts at reading the symbols' trading rules before boot gives up (a service without them cannot trade). */
-const filterReadAttempts = 5;
-/** Wait after a failed trading-rules read, times the attempt's number (ms). */
-const filterReadDelayMs = 500;
 /** Wait after a failed account read during boot reconciliation, times the attempt's number (ms). */
 const bootReadDelayMs = 300;
 
@@ -123,7 +120,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     clock,
     logger,
     limits: opts.engineLimits,
-    loadFilters: () => withAttempts(filterReadAttempts, filterReadDelayMs, () => opts.marketData.getSymbolFilters(opts.config.symbols), sleep),
+    loadFilters: () => loadVenueFilters(opts.marketData, opts.config.symbols, logger),
     accountOf: (userId) => accounts.resolve(userId),
     onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
@@ -138,28 +135,14 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     budget: rateBudget,
   });
 
-  const subscriptions: Subscription[] = [];
-  // At most one tick per symbol waits in the engine's queue (bound: 1 per symbol); a newer one replaces it.
-  const waitingTicks = new Map<string, BookTicker>();
-  const onTick = (tick: BookTicker): void => {
-    const queued = waitingTicks.has(tick.symbol);
-    waitingTicks.set(tick.symbol, tick);
-    if (queued) return;
-    engine
-      .submitDeferred(() => {
-        const latest = waitingTicks.get(tick.symbol);
-        waitingTicks.delete(tick.symbol);
-        return latest ? { kind: 'tick', tick: latest } : null;
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'tick not committed'));
-  };
-  subscriptions.push(await opts.marketData.subscribeBookTicker(opts.config.symbols, onTick));
-  // The stale-feed clocks start now that the feed is subscribed, not when boot began (reconciliation may be slow).
-  await engine.submit({ kind: 'feed_started', symbols: [...opts.config.symbols] });
+  const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
+  const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);
-  while (Date.now() < firstQuotesDeadlineMs && !opts.config.symbols.every((s) => engine.current.market.quotes[s] !== undefined)) {
+  const quoted = (): boolean =>
+    venueFeeds(opts.marketData).every(([venue]) => opts.config.symbols.every((s) => engine.current.market.venues[venue].quotes[s] !== undefined));
+  while (Date.now() < firstQuotesDeadlineMs && !quoted()) {
     await sleep(10);
   }
 
@@ -229,6 +212,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       stopped = true;
       if (interval) clearInterval(interval);
       await commandLoop;
+      await filterRetry.stop();
       for (const sub of subscriptions) await sub.close();
       await engine.drain();
       await executor.idle();

@@ -1,0 +1,90 @@
+import type { BookTicker, SymbolFilters } from '../model/market.js';
+import type { CoreConfig } from './config.js';
+import type { Dict } from './dict.js';
+import { dictFrom, dictGet, dictMerge, dictWith, emptyDict } from './dict.js';
+import type { DurableState, Mode } from './state.js';
+
+// Market data per venue. A live session must be sized, priced, valued and stop-checked on the live
+// exchange's book, never on the paper simulator's random walk: each venue keeps its own filters, quotes and
+// feed clocks, and every read for a session goes through its venue (the session's mode).
+
+/** Where market data comes from and orders go: the session's mode. */
+export type Venue = Mode;
+export const allVenues: readonly Venue[] = ['paper', 'live'];
+
+export type Quote = BookTicker & { receivedAtMs: number };
+
+/** One venue's volatile market view. */
+export interface VenueMarket {
+  filters: Dict<SymbolFilters>;
+  quotes: Dict<Quote>;
+  /**
+   * Per symbol: when its market-data subscription started. The stale-feed clock of a symbol with no quote yet
+   * runs from here, not from boot: a slow boot reconciliation is not a silent feed (a 31 s reconcile once
+   * flattened every session). A held symbol with no subscription is never called stale by this rule.
+   */
+  feedStartedAtMs: Dict<number>;
+}
+
+/** Both venues, always present: a lookup is one property read and one Dict read. */
+export type VenueMarkets = Readonly<Record<Venue, VenueMarket>>;
+
+/** Trading rules per venue, as the shell reads them at boot (a venue it cannot read is absent). */
+export type VenueFilters = Partial<Record<Venue, Readonly<Record<string, SymbolFilters>>>>;
+
+export function emptyVenueMarkets(filters: VenueFilters = {}): VenueMarkets {
+  const one = (venue: Venue): VenueMarket => ({ filters: dictFrom(filters[venue] ?? {}), quotes: emptyDict(), feedStartedAtMs: emptyDict() });
+  return { paper: one('paper'), live: one('live') };
+}
+
+export function quoteOf(markets: VenueMarkets, venue: Venue, symbol: string): Quote | undefined {
+  return dictGet(markets[venue].quotes, symbol);
+}
+
+export function filtersOf(markets: VenueMarkets, venue: Venue, symbol: string): SymbolFilters | undefined {
+  return dictGet(markets[venue].filters, symbol);
+}
+
+/** When the venue's feed for a symbol was last heard from: its last quote, else its subscription start. */
+export function lastHeardMs(markets: VenueMarkets, venue: Venue, symbol: string): number | undefined {
+  return quoteOf(markets, venue, symbol)?.receivedAtMs ?? dictGet(markets[venue].feedStartedAtMs, symbol);
+}
+
+function withVenue(markets: VenueMarkets, venue: Venue, change: (m: VenueMarket) => VenueMarket): VenueMarkets {
+  return { ...markets, [venue]: change(markets[venue]) };
+}
+
+export function withQuote(markets: VenueMarkets, venue: Venue, tick: BookTicker, nowMs: number): VenueMarkets {
+  return withVenue(markets, venue, (m) => ({ ...m, quotes: dictWith(m.quotes, tick.symbol, { ...tick, receivedAtMs: nowMs }) }));
+}
+
+export function withFilters(markets: VenueMarkets, venue: Venue, filters: Readonly<Record<string, SymbolFilters>>): VenueMarkets {
+  return withVenue(markets, venue, (m) => ({ ...m, filters: dictMerge(m.filters, filters) }));
+}
+
+export function withFeedStarted(markets: VenueMarkets, venue: Venue, symbols: readonly string[], nowMs: number): VenueMarkets {
+  return withVenue(markets, venue, (m) => ({ ...m, feedStartedAtMs: dictMerge(m.feedStartedAtMs, Object.fromEntries(symbols.map((s) => [s, nowMs]))) }));
+}
+
+/**
+ * The venue a user's orders go to: their session's mode. An order outlives nothing but its session (a new
+ * session starts only once the old one is closed, flat, with no open order), so this is the order's venue.
+ */
+export function venueOfUser(durable: DurableState, userId: string): Venue {
+  return dictGet(durable.sessions, userId)?.mode ?? 'paper';
+}
+
+/**
+ * Why the venue's market data cannot be traded on now, or null when it can: every configured symbol needs
+ * its trading rules and a quote younger than staleFeedMs.
+ */
+export function feedProblem(markets: VenueMarkets, venue: Venue, nowMs: number, config: Pick<CoreConfig, 'symbols' | 'staleFeedMs'>): string | null {
+  const noFilters = config.symbols.filter((s) => !filtersOf(markets, venue, s));
+  if (noFilters.length > 0) return `no trading rules from the ${venue} exchange for ${noFilters.join(', ')}`;
+  const stale = config.symbols.filter((s) => {
+    const quote = quoteOf(markets, venue, s);
+    return !quote || nowMs - quote.receivedAtMs > config.staleFeedMs;
+  });
+  if (stale.length > 0) return `no ${venue} market data for ${stale.join(', ')} in the last ${config.staleFeedMs} ms`;
+  return null;
+}

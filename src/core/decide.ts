@@ -18,7 +18,7 @@ import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, 
 import type { OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
 import type { EngineState, Mode } from './state.js';
-import { onExchangeFill } from './exchange-fills.js';
+import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { wasProcessed } from './state.js';
 import { sampleEquity } from './summary.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
@@ -210,7 +210,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       entryPrice: theirs ? toPrice(theirs.entryPrice) : zero,
       reason: `engine had ${ours}`,
     });
-    ctx.alert(userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirsQty} to match the exchange`);
+    reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
   }
 }
 

@@ -1,6 +1,6 @@
-import type { OrderSnapshot } from '../model/orders.js';
-import type { Usd } from '../model/decimal.js';
-import { isDecimal, sign, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
+import type { OrderSnapshot, Side } from '../model/orders.js';
+import type { Qty, Usd } from '../model/decimal.js';
+import { isDecimal, isZero, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { DecisionContext } from './context.js';
 import type { ExchangeFillCause } from './events.js';
 import { exchangeFillKey } from './events.js';
@@ -39,13 +39,20 @@ function causeOf(ctx: DecisionContext, session: Session, snapshot: OrderSnapshot
   if (snapshot.clientOrderId.startsWith(liquidationIdPrefix)) return 'liquidation';
   if (snapshot.clientOrderId.startsWith(adlIdPrefix)) return 'adl';
   const held = session.positions[snapshot.symbol]?.qty ?? zero;
-  const reduces = snapshot.side === 'BUY' ? sign(held) < 0 : sign(held) > 0;
-  if (!reduces) return 'manual';
-  if (session.protectiveStops[snapshot.symbol]?.side === snapshot.side) return 'protective_stop';
-  // A stop we just took off our books (the kill switch, a move) may have fired before its cancel arrived.
-  const retired = ctx.market.retiredStops[`${session.userId}:${snapshot.symbol}`];
-  const recent = retired !== undefined && ctx.nowMs - retired.atMs <= retiredStopRecognitionMs(ctx);
-  return recent && retired.side === snapshot.side ? 'protective_stop' : 'manual';
+  return isStopClose(ctx, session, snapshot.symbol, held, snapshot.side) ? 'protective_stop' : 'manual';
+}
+
+/**
+ * Whether a trade on `side` that reduces `held` is what the session's protective stop on `symbol` would do: the
+ * stop it holds there, or one we just took off our books (the kill switch, a move), which may have fired before
+ * its cancel arrived.
+ */
+function isStopClose(ctx: DecisionContext, session: Session, symbol: string, held: Qty, side: Side): boolean {
+  const reduces = side === 'BUY' ? sign(held) < 0 : sign(held) > 0;
+  if (!reduces) return false;
+  if (session.protectiveStops[symbol]?.side === side) return true;
+  const retired = ctx.market.retiredStops[`${session.userId}:${symbol}`];
+  return retired !== undefined && retired.side === side && ctx.nowMs - retired.atMs <= retiredStopRecognitionMs(ctx);
 }
 
 /**
@@ -102,4 +109,23 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
     return;
   }
   engageKillSwitch(ctx, userId, cause, 'exchange_close', `${what}; kill switch engaged`);
+}
+
+/**
+ * Reports a position reconcile had to adopt (`session` as it was before): no trade explains it (the user stream
+ * missed it), so its realized PnL is not known here and nothing is booked, and the alert says so rather than
+ * passing the change off as a correction. A close to flat the session's protective stop would make is taken for
+ * the stop having fired: the kill switch is engaged, as for a reported stop.
+ */
+export function reportAdoption(ctx: DecisionContext, session: Session, symbol: string, ours: Qty, theirs: Qty): void {
+  const change = sub(theirs, ours);
+  const side: Side = sign(change) > 0 ? 'BUY' : 'SELL';
+  const unknownPnl = `no trade for it was reported, so its realized PnL is unknown and not booked (see the exchange's income history)`;
+  const what = `position ${symbol} went from ${ours} to ${theirs} on the exchange`;
+  // Our stops close the whole position (closePosition): a position merely reduced was something else.
+  if (!isZero(theirs) || !isStopClose(ctx, session, symbol, ours, side) || session.killSwitch.engaged) {
+    ctx.alert(session.userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirs} to match the exchange; ${unknownPnl}`);
+    return;
+  }
+  engageKillSwitch(ctx, session.userId, 'protective_stop', 'exchange_close', `protective stop probably fired: ${what}; ${unknownPnl}; kill switch engaged`);
 }

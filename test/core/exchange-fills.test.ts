@@ -85,3 +85,23 @@ describe('a trade the engine did not place', () => {
     expect(eventsOf(d.step({ kind: 'order_update', order: trade('x2', 'SELL', '0.1', '61000', '1') }).wal, 'exchange_fill')).toEqual([]);
   });
 });
+
+describe('a position change no reported trade explains', () => {
+  it('a reduction on the protective stop side is taken for the stop: kill switch, and the PnL is said to be unknown', () => {
+    const d = holding();
+    d.timer(1_000);
+    expect(d.state.durable.sessions.u?.protectiveStops.BTCUSDT?.side).toBe('SELL');
+    const read = d.step({ kind: 'reconcile', userId: 'u', positions: [] });
+    expect(eventsOf(read.wal, 'position.adopted')).toEqual([expect.objectContaining({ symbol: 'BTCUSDT', qty: '0' })]);
+    expect(eventsOf(read.wal, 'kill_switch.engaged')).toEqual([expect.objectContaining({ reason: 'protective_stop' })]);
+    expect(alertsOf(read).find((a) => a.kind === 'exchange_close')?.message).toMatch(/from 0.5 to 0 .*realized PnL is unknown and not booked/);
+  });
+
+  it('any other change is adopted with an alert saying its PnL is unknown, without the kill switch', () => {
+    const d = new CoreDriver();
+    d.state = stateWithPositions({ capitalUsd: 10_000, positions: [{ symbol: 'BTCUSDT', qty: 0.5, entryPrice: 60_000 }] });
+    const read = d.step({ kind: 'reconcile', userId: 'u', positions: [{ symbol: 'BTCUSDT', positionAmt: '0.2', entryPrice: '60000' }] });
+    expect(alertsOf(read).find((a) => a.kind === 'reconcile')?.message).toMatch(/from 0.5 to 0.2 .*realized PnL is unknown and not booked/);
+    expect(eventsOf(read.wal, 'kill_switch.engaged')).toEqual([]);
+  });
+});

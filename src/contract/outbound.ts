@@ -25,6 +25,10 @@ export const alertKinds = [
   'fee',
   /** A command the engine could not decide (a bug): it was dead-lettered and nothing else was affected. */
   'engine_error',
+  /** The exchange closed (part of) a position itself: a fired protective stop, a liquidation, an ADL; kill switch engaged. */
+  'exchange_close',
+  /** A trade on the account the engine did not place (a manual trade): booked, no kill switch. */
+  'manual_trade',
 ] as const;
 export type AlertKind = (typeof alertKinds)[number];
 

@@ -60,6 +60,7 @@ const sessionSchema = z.object({
   feesUsd: usdSchema.optional(),
   fundingUsd: usdSchema.optional(),
   fundingIds: z.array(z.string()).optional(),
+  exchangeFillKeys: z.array(z.string()).optional(),
   positions: dictSchema(positionSchema),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),

@@ -1,3 +1,4 @@
+import type { Side } from '../model/orders.js';
 import type { DeadLetter } from '../model/command-delivery.js';
 import type { CoreConfig } from './config.js';
 import type { WalEvent } from './events.js';
@@ -64,6 +65,10 @@ export class DecisionContext {
 
   noteStopAttempt(key: string): void {
     this.market = { ...this.market, lastStopAttemptAtMs: dictWith(this.market.lastStopAttemptAtMs, key, this.nowMs) };
+  }
+
+  noteStopRetired(userId: string, symbol: string, side: Side): void {
+    this.market = { ...this.market, retiredStops: dictWith(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }) };
   }
 
   noteQuery(clientOrderId: string): void {

@@ -17,7 +17,8 @@ import type { WalEvent } from './events.js';
 import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot, requestQuery } from './orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
-import type { EngineState } from './state.js';
+import type { EngineState, Mode } from './state.js';
+import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { wasProcessed } from './state.js';
 import { sampleEquity } from './summary.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
@@ -43,7 +44,11 @@ export type Input =
   | { kind: 'place_result'; clientOrderId: string; outcome: PlaceOutcome }
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
-  | { kind: 'order_update'; order: OrderSnapshot }
+  /**
+   * An order update from the user-data stream of one user's account (`userId`, `mode`; absent from callers that
+   * report only the engine's own orders). A trade of an order the engine did not place is booked (exchange-fills.ts).
+   */
+  | { kind: 'order_update'; order: OrderSnapshot; userId?: string; mode?: Mode }
   /** A funding payment on the user's account, from the user-data stream. */
   | { kind: 'funding'; userId: string; payment: FundingPayment }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
@@ -65,6 +70,14 @@ export interface Decision {
   effects: Effect[];
   ack: string[];
   deadLetters: DeadLetter[];
+}
+
+/**
+ * An id the engine itself gave out (`qe<epoch>-<n>`): an update for one that is no longer in the state is an
+ * order pruned after it ended, already booked, never a stranger's trade.
+ */
+function isOurs(ctx: DecisionContext, clientOrderId: string): boolean {
+  return ctx.durable.epoch !== null && clientOrderId.startsWith(`qe${ctx.durable.epoch}-`);
 }
 
 function entryCommandId(entryId: string): string {
@@ -197,7 +210,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       entryPrice: theirs ? toPrice(theirs.entryPrice) : zero,
       reason: `engine had ${ours}`,
     });
-    ctx.alert(userId, 'reconcile', `position ${symbol} corrected from ${ours} to ${theirsQty} to match the exchange`);
+    reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
   }
 }
 
@@ -262,6 +275,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       if (order) {
         applySnapshot(ctx, order, input.order);
         bookCommission(ctx, ctx.durable.orders[order.clientOrderId] ?? order, input.order);
+      } else if (input.userId !== undefined && input.mode !== undefined && !isOurs(ctx, input.order.clientOrderId)) {
+        onExchangeFill(ctx, input.userId, input.mode, input.order);
+        checkRiskRules(ctx, null); // the booked loss may breach the stop-loss without a tick
       }
       break;
     }

@@ -12,6 +12,9 @@ import { rememberId } from './processed-ids.js';
 // Amounts are exact decimal strings. Logs written before exact money types hold JSON numbers there
 // (`| LegacyNumber`): the fold reads either as the exact decimal of its shortest form, so old logs replay.
 
+/** Why the exchange traded on a session's account without an order from the engine (see exchange-fills.ts). */
+export type ExchangeFillCause = 'protective_stop' | 'liquidation' | 'adl' | 'manual';
+
 /** A JSON number in an amount field of an event written before exact money types; never written now. */
 export type LegacyNumber = number;
 
@@ -74,6 +77,26 @@ export type WalEvent =
     }
   /** A funding payment (signed: received positive) booked to the session; exchangeId de-duplicates. */
   | { type: 'funding'; userId: string; symbol: string | null; amountUsd: Usd; exchangeId: string; exchangeTimeMs: number; atMs: number }
+  /**
+   * A trade of an order the engine did not place (a fired protective stop, a liquidation, an ADL close, a manual
+   * trade): it moves the position by the trade and books the exchange's own realized PnL (`rp`) and commission.
+   * Booked once per `exchangeOrderId` + `cumQty` (the order's filled quantity after this trade).
+   */
+  | {
+      type: 'exchange_fill';
+      userId: string;
+      symbol: string;
+      side: Side;
+      qty: Qty;
+      price: Price;
+      realizedPnlUsd: Usd;
+      feeUsd: Usd;
+      exchangeOrderId: string;
+      clientOrderId: string;
+      cumQty: Qty;
+      cause: ExchangeFillCause;
+      atMs: number;
+    }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
   | { type: 'stop.status'; userId: string; symbol: string; clientAlgoId: string; status: 'active' | 'unknown' }
   | { type: 'stop.removed'; userId: string; symbol: string; clientAlgoId: string; reason: string }
@@ -84,6 +107,14 @@ export type WalEvent =
  * is refused anyway when it predates the session (see fees.ts).
  */
 export const maxFundingIdsKept = 256;
+
+/** Exchange-side trades remembered per session for de-duplication (each is a rare event: a stop, a liquidation). */
+export const maxExchangeFillKeysKept = 256;
+
+/** What de-duplicates an exchange-side trade: the exchange's order id and the order's filled quantity after it. */
+export function exchangeFillKey(exchangeOrderId: string, cumQty: Qty): string {
+  return `${exchangeOrderId}:${cumQty}`;
+}
 
 export class StateCorruption extends Error {
   constructor(message: string) {
@@ -182,6 +213,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         feesUsd: zero,
         fundingUsd: zero,
         fundingIds: [],
+        exchangeFillKeys: [],
         // A closed session is flat by construction; carry nothing over.
         positions: emptyDict(),
         intents: emptyDict(),
@@ -281,6 +313,23 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       const session = requireSession(state, event.userId);
       const fundingIds = [...session.fundingIds, event.exchangeId].slice(-maxFundingIdsKept);
       return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds });
+    }
+
+    case 'exchange_fill': {
+      const session = requireSession(state, event.userId);
+      const key = exchangeFillKey(event.exchangeOrderId, event.cumQty);
+      if (session.exchangeFillKeys.includes(key)) return state;
+      if (sign(event.qty) <= 0 || sign(event.price) <= 0) throw new StateCorruption(`bad exchange fill ${event.qty}@${event.price}`);
+      const signed = event.side === 'BUY' ? event.qty : neg(event.qty);
+      // The exchange's realized PnL, not our own estimate: it is what the wallet actually got or lost.
+      const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
+      return withSession(state, {
+        ...session,
+        positions: dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
+        realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
+        feesUsd: add(session.feesUsd, event.feeUsd),
+        exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
+      });
     }
 
     case 'stop.planned': {

@@ -41,6 +41,7 @@ function removeStop(ctx: DecisionContext, session: Session, symbol: string, reas
   const stop = session.protectiveStops[symbol];
   if (!stop) return;
   ctx.emit({ type: 'stop.removed', userId: session.userId, symbol, clientAlgoId: stop.clientAlgoId, reason });
+  ctx.noteStopRetired(session.userId, symbol, stop.side);
   ctx.effect({ kind: 'cancel_stop', userId: session.userId, lane: 'priority', symbol, clientAlgoId: stop.clientAlgoId });
   // Keep checking for a while: if this cancel is lost, the listing finds the orphan and cancels it again.
   ctx.noteStopAttempt(sweepKey(session.userId));
@@ -129,6 +130,7 @@ export function onStopsListed(ctx: DecisionContext, userId: string, listed: Prot
     // A just-sent stop may not be listed yet; anything older is gone (fired, cancelled, or never placed).
     if (stop.status === 'pending' && ctx.nowMs - stop.plannedAtMs < ctx.config.protectiveStopCheckMs) continue;
     ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId: stop.clientAlgoId, reason: 'missing on the exchange' });
+    ctx.noteStopRetired(userId, symbol, stop.side); // it may have fired, its trade not reported yet
     if (stop.status === 'active')
       ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} is no longer on the exchange; re-reading the position and re-placing it`);
   }

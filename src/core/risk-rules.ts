@@ -40,7 +40,7 @@ export function engageKillSwitch(
   ctx: DecisionContext,
   userId: string,
   reason: string,
-  kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch',
+  kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch' | 'exchange_close',
   message: string,
 ): void {
   ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });

@@ -53,6 +53,8 @@ export interface Session {
   fundingUsd: Usd;
   /** Exchange ids of the latest funding payments booked (bounded), so a repeated event is booked once. */
   fundingIds: string[];
+  /** Keys of the latest exchange-side trades booked (bounded; see exchangeFillKey), so a repeat is booked once. */
+  exchangeFillKeys: string[];
   positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;
@@ -133,6 +135,11 @@ export interface MarketState {
   lastEquitySampleAtMs: Dict<number>;
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
   foreignPositionsReported: Dict<true>;
+  /**
+   * Per user:symbol, the side of the protective stop last taken off our books and when: its cancel may lose the
+   * race with its trigger, so a trade it makes shortly after is still recognised as the stop's (exchange-fills.ts).
+   */
+  retiredStops: Dict<{ side: Side; atMs: number }>;
 }
 
 export interface EngineState {
@@ -163,6 +170,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastStopAttemptAtMs: emptyDict(),
     lastEquitySampleAtMs: emptyDict(),
     foreignPositionsReported: emptyDict(),
+    retiredStops: emptyDict(),
   };
 }
 
@@ -174,12 +182,14 @@ function revivePosition(position: LegacyAmounts<Position>): Position {
 }
 
 /** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts and its amounts as exact decimals. */
-type SessionJson = LegacyAmounts<Omit<Session, 'positions' | 'feesUsd' | 'fundingUsd' | 'fundingIds'>> & {
+type SessionJson = LegacyAmounts<Omit<Session, 'positions' | 'feesUsd' | 'fundingUsd' | 'fundingIds' | 'exchangeFillKeys'>> & {
   positions: Record<string, LegacyAmounts<Position>>;
   // Absent from snapshots written before fees and funding were booked: they read as zero.
   feesUsd?: Usd | number;
   fundingUsd?: Usd | number;
   fundingIds?: string[];
+  // Absent from snapshots written before exchange-side trades were booked.
+  exchangeFillKeys?: string[];
 };
 
 function reviveSession(session: SessionJson): Session {
@@ -191,6 +201,7 @@ function reviveSession(session: SessionJson): Session {
     feesUsd: toUsd(session.feesUsd ?? 0),
     fundingUsd: toUsd(session.fundingUsd ?? 0),
     fundingIds: session.fundingIds ?? [],
+    exchangeFillKeys: session.exchangeFillKeys ?? [],
     positions: dictFrom(positions),
     intents: dictFrom(session.intents),
     protectiveStops: dictFrom(session.protectiveStops),

@@ -61,7 +61,7 @@ export class AccountRegistry {
     // The user-data stream pushes fills as they happen; polling by id in the watchdog is the backstop.
     const stream = account
       .subscribeOrderUpdates(
-        (order) => this.opts.onInput({ kind: 'order_update', order }),
+        (order) => this.opts.onInput({ kind: 'order_update', order, userId, mode }),
         (payment) => this.opts.onInput({ kind: 'funding', userId, payment }),
       )
       .catch((error: unknown) => {

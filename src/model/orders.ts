@@ -39,13 +39,17 @@ export interface OrderSnapshot {
  * One trade of an order as ORDER_TRADE_UPDATE reports it
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update):
  * `n` commission in asset `N` (positive = charged), `rp` the realized profit of this trade, `z` the order's
- * cumulative filled quantity after it (which identifies the trade within its order). Decimal strings, verbatim.
+ * cumulative filled quantity after it (which identifies the trade within its order), `l`/`L` the trade's own
+ * quantity and price. Decimal strings, verbatim.
  */
 export interface TradeReport {
   cumQty: string;
   commission: string;
   commissionAsset: string;
   realizedProfit: string;
+  /** `l` and `L`: this trade's own quantity and price (absent from adapters that predate them). */
+  lastQty?: string;
+  lastPrice?: string;
 }
 
 export type PlaceOutcome =

@@ -101,6 +101,8 @@ const userOrderUpdate = z.object({
     n: decimal.optional(),
     N: z.string().nullable().optional(),
     rp: decimal.optional(),
+    l: decimal.optional(),
+    L: decimal.optional(),
   }),
 });
 
@@ -121,7 +123,17 @@ export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
     avgPrice: o.ap,
     updateTime: o.T ?? parsed.data.T ?? 0,
     // Commission comes with TRADE executions only ("will not push if no commission": absent reads as 0).
-    ...(o.x === 'TRADE' ? { trade: { cumQty: o.z, commission: o.n ?? '0', commissionAsset: o.N ?? 'USDT', realizedProfit: o.rp ?? '0' } } : {}),
+    ...(o.x === 'TRADE'
+      ? {
+          trade: {
+            cumQty: o.z,
+            commission: o.n ?? '0',
+            commissionAsset: o.N ?? 'USDT',
+            realizedProfit: o.rp ?? '0',
+            ...(o.l !== undefined && o.L !== undefined ? { lastQty: o.l, lastPrice: o.L } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -64,7 +64,7 @@ export function emptyReadModel(): ReadModel {
   return { lastId: '0', foldedEvents: 0, ignoredEvents: 0, halted: null, sessions: new Map(), alerts: [], replies: [] };
 }
 
-const killSwitchAlertKinds = new Set(['stop_loss', 'horizon', 'stale_feed', 'kill_switch']);
+const killSwitchAlertKinds = new Set(['stop_loss', 'horizon', 'stale_feed', 'kill_switch', 'exchange_close']);
 
 function pushBounded<T>(list: T[], item: T, max: number): void {
   list.push(item);

@@ -6,6 +6,7 @@ import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-st
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
+import type { ParsedCommand } from '../contract/commands.js';
 import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
@@ -84,16 +85,26 @@ function entryCommandId(entryId: string): string {
   return `entry:${entryId}`;
 }
 
+/** Who a delivery is from, as far as it can be read: answers go to its id (or its entry's), its user and type. */
+function senderOf(parsed: ParsedCommand, delivery: CommandDelivery): { commandId: string; userId: string | null; commandType: string | null } {
+  if (parsed.ok) return { commandId: parsed.command.id, userId: parsed.command.userId, commandType: parsed.command.type };
+  return { commandId: parsed.commandId ?? entryCommandId(delivery.entryId), userId: parsed.userId, commandType: null };
+}
+
+/** True for an exchange amount that reads as exactly zero (an unreadable one is not flat: it is reported). */
+function isFlatAmount(amount: string): boolean {
+  return isDecimal(amount) && isZero(toDecimal(amount));
+}
+
 function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
   const parsed = parseCommand(delivery.raw, ctx.config.maxCommandBytes);
   if (delivery.deliveryCount > ctx.config.maxDeliveries) {
     // A command whose processing keeps dying (it was delivered, never acked) is parked for inspection.
     const reason = `delivered ${delivery.deliveryCount} times without completing (limit ${ctx.config.maxDeliveries})`;
-    const commandId = parsed.ok ? parsed.command.id : (parsed.commandId ?? entryCommandId(delivery.entryId));
-    const userId = parsed.ok ? parsed.command.userId : parsed.userId;
+    const { commandId, userId, commandType } = senderOf(parsed, delivery);
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
     if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
-    ctx.reject(commandId, userId, parsed.ok ? parsed.command.type : null, reason);
+    ctx.reject(commandId, userId, commandType, reason);
     return;
   }
   if (!parsed.ok) {
@@ -160,8 +171,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   const exchange = new Map(positions.map((p) => [p.symbol, p]));
   if (!session || session.status === 'closed') {
     for (const p of positions) {
-      if (!isDecimal(p.positionAmt) || !isZero(toDecimal(p.positionAmt)))
-        ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
+      if (!isFlatAmount(p.positionAmt)) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
     }
     return;
   }
@@ -169,13 +179,11 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   // the account (a manual DOGE position) is not adopted: adopting it once made the stale-feed rule flatten the
   // real positions (no DOGE quotes), and /stop could never finish (no DOGE filters). It is reported once.
   const traded = new Set(ctx.config.symbols);
-  for (const symbol of exchange.keys()) {
+  for (const { symbol, positionAmt } of positions) {
     const key = `${userId}:${symbol}`;
-    const amount = exchange.get(symbol)?.positionAmt ?? '0';
-    if (isDecimal(amount) && isZero(toDecimal(amount))) continue;
-    if (traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported[key]) continue;
+    if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported[key]) continue;
     ctx.market = { ...ctx.market, foreignPositionsReported: dictWith(ctx.market.foreignPositionsReported, key, true as const) };
-    ctx.alert(userId, 'reconcile', `the account also holds ${amount} ${symbol}, which this engine does not trade; left untouched`);
+    ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }
   const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
   for (const symbol of symbols) {
@@ -224,12 +232,10 @@ export const maxDecisionErrorChars = 500;
  */
 export function rejectUndecidable(state: EngineState, delivery: CommandDelivery, error: string, nowMs: number, config: CoreConfig): Decision {
   const ctx = new DecisionContext(state, nowMs, config);
-  const parsed = parseCommand(delivery.raw, config.maxCommandBytes);
-  const commandId = parsed.ok ? parsed.command.id : (parsed.commandId ?? entryCommandId(delivery.entryId));
-  const userId = parsed.ok ? parsed.command.userId : parsed.userId;
+  const { commandId, userId, commandType } = senderOf(parseCommand(delivery.raw, config.maxCommandBytes), delivery);
   const reason = `the engine could not decide this command (${error.slice(0, maxDecisionErrorChars)}); it was set aside and nothing else was affected`;
   ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
-  if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, parsed.ok ? parsed.command.type : null, reason);
+  if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, commandType, reason);
   if (userId !== null) ctx.alert(userId, 'engine_error', `command ${commandId} was set aside: ${reason}`);
   return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
 }

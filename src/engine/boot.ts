@@ -127,15 +127,17 @@ async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<
  */
 async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<void> {
   const { attempts, readDelayMs, sleep } = opts.retry;
+  // Each read is retried on failure and waits for the request-weight budget first.
+  const read = <T>(call: () => Promise<T>): Promise<T> => withAttempts(attempts, readDelayMs, () => withinBudget(opts, call), sleep);
   for (const session of Object.values(engine.current.durable.sessions)) {
     if (session.status === 'closed') continue;
     const account = opts.accountOf(session.userId);
     if (!account) continue;
     try {
-      const stops = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.listProtectiveStops()), sleep);
+      const stops = await read(() => account.listProtectiveStops());
       await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
-      const openOrders = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.getOpenOrders()), sleep);
-      const positions = await withAttempts(attempts, readDelayMs, () => withinBudget(opts, () => account.getPositions()), sleep);
+      const openOrders = await read(() => account.getOpenOrders());
+      const positions = await read(() => account.getPositions());
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
       opts.logger.error(

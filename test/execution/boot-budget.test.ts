@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { WalEvent } from '../../src/core/events.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { boot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
-import type { ExchangeAccount, ExchangeConnector } from '../../src/exchange/port.js';
+import type { ExchangeAccount } from '../../src/exchange/port.js';
 import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
-import { openMemoryLog } from '../../src/log/memory-log.js';
-import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { startSimulator } from '../../src/paper-exchange/server.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { logHolding, usePaperExchange } from '../support/paper-exchange.js';
 
 // Boot reconciliation draws from the same request-weight budget as every other request. A probe restarting
 // the service again and again pushed a minute's weight to 3 155–4 588 against Binance's 2 400, because boot
@@ -22,20 +19,11 @@ const minuteMs = 60_000;
 const sessions = 40;
 
 describe('boot reconciliation under the request-weight budget', () => {
-  let sim: SimulatorHandle;
-  let connector: ExchangeConnector;
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 5, priceStepMs: 50 });
-    connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
+  const paperExchange = usePaperExchange(5);
 
   it('waits for the budget instead of exceeding it, and still reconciles every session', async () => {
+    const { connector } = paperExchange();
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 30));
-    const log = openMemoryLog({ nowMs: () => clock.nowMs() });
-    await log.init();
     const events: WalEvent[] = [{ type: 'engine.initialized', epoch: 'b1' }];
     for (let i = 0; i < sessions; i += 1) {
       events.push({
@@ -48,7 +36,7 @@ describe('boot reconciliation under the request-weight budget', () => {
         atMs: clock.nowMs(),
       });
     }
-    await log.commit({ wal: events.map((e) => JSON.stringify(e)), outbound: [], ack: [], deadLetters: [] });
+    const log = await logHolding(clock, events);
 
     const requestsPerMinute = new Map<number, number>();
     const count = <T>(call: () => Promise<T>): Promise<T> => {

@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { WalEvent } from '../../src/core/events.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { boot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
-import type { ExchangeAccount, ExchangeConnector } from '../../src/exchange/port.js';
-import { openMemoryLog } from '../../src/log/memory-log.js';
-import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { startSimulator } from '../../src/paper-exchange/server.js';
+import type { ExchangeAccount } from '../../src/exchange/port.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { logHolding, usePaperExchange } from '../support/paper-exchange.js';
 
 // Boot must not flatten everyone. The stale-feed clock of a symbol without a quote used to run from when the
 // engine object was created, before reconciliation and subscription: in a probe a 31 s reconciliation made
@@ -22,17 +19,10 @@ const staleFeedMs = 30_000;
 const readMs = 12_000;
 
 describe('a slow exchange at boot', () => {
-  let sim: SimulatorHandle;
-  let connector: ExchangeConnector;
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 6, priceStepMs: 50 });
-    connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
+  const paperExchange = usePaperExchange(6);
 
   it('starts the stale-feed clocks at subscription, so a slow reconciliation flattens nobody', async () => {
+    const { connector } = paperExchange();
     const userId = 'slow-boot';
     const real = connector.account(paperCredentials(userId));
     for (const [symbol, quantity] of [
@@ -43,13 +33,11 @@ describe('a slow exchange at boot', () => {
       expect(placed.kind).toBe('accepted');
     }
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const log = openMemoryLog({ nowMs: () => clock.nowMs() });
-    await log.init();
     const events: WalEvent[] = [
       { type: 'engine.initialized', epoch: 'sb1' },
       { type: 'session.started', userId, mode: 'paper', capitalUsd: 10_000, stopLossPct: null, horizonDeadlineMs: null, atMs: clock.nowMs() },
     ];
-    await log.commit({ wal: events.map((e) => JSON.stringify(e)), outbound: [], ack: [], deadLetters: [] });
+    const log = await logHolding(clock, events);
     const slow = (account: ExchangeAccount): ExchangeAccount => {
       const later = async <T>(read: () => Promise<T>): Promise<T> => {
         const result = await read();

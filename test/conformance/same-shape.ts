@@ -1,13 +1,14 @@
 // Compares a payload the paper exchange produced with the one Binance documents: the same field set, and the same
 // JSON type per field. Values are not compared (the sim's orders are not the docs' example orders).
 import { readFileSync } from 'node:fs';
+import { isDecimal } from '../../src/model/decimal.js';
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 
 export interface ShapeDifference {
   path: string;
   kind: 'missing' | 'extra' | 'type';
-  expected?: JsonType;
+  expected?: JsonType | 'decimal string';
   actual?: JsonType;
 }
 
@@ -28,13 +29,18 @@ export function jsonType(value: unknown): JsonType {
 }
 
 /**
- * Every difference between the shape of `fixture` and of `actual`, by path ("o.AP", "a.P[].bep", "[].adl").
+ * Every difference between the shape of `fixture` and of `actual`, by path ("o.AP", "a.P[].bep", "[].adl"): a field
+ * missing or extra, or of another JSON type (a decimal string where the docs show one counts as its own type).
  * Arrays: every element of `actual` is compared with the fixture's first element (an empty side is not compared).
  */
 export function sameShape(fixture: unknown, actual: unknown, path = ''): ShapeDifference[] {
   const expected = jsonType(fixture);
   const got = jsonType(actual);
   if (expected !== got) return [{ path: path || '(root)', kind: 'type', expected, actual: got }];
+  // Binance writes decimals as strings: where the docs show one, a string that is no decimal ("NaN", "") is wrong too.
+  if (expected === 'string' && isDecimal(fixture as string) && !isDecimal(actual as string)) {
+    return [{ path: path || '(root)', kind: 'type', expected: 'decimal string', actual: 'string' }];
+  }
   if (expected === 'array') {
     const [model] = fixture as unknown[];
     if (model === undefined) return [];

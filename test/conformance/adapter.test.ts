@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/exchange/binance/errors.js';
-import { toFundingPayments, toIncomeRecords, toOrderUpdate, toPositions, toProtectiveStops } from '../../src/exchange/binance/mapping.js';
+import {
+  toBookTicker,
+  toFundingPayments,
+  toIncomeRecords,
+  toOrderSnapshot,
+  toOrderUpdate,
+  toPositions,
+  toProtectiveStops,
+} from '../../src/exchange/binance/mapping.js';
 import { loadFixture } from './same-shape.js';
 
 // The adapter's parsers against the payloads Binance documents (fixtures/SOURCES.md): each documented payload
@@ -83,6 +91,13 @@ describe('events the adapter does not map yet', () => {
   });
 });
 
+describe('<symbol>@bookTicker', () => {
+  it('the documented event maps to symbol, touch and transaction time', () => {
+    // BookTicker carries numbers (src/model/market.ts): the touch is for decisions, never booked as money.
+    expect(toBookTicker(loadFixture('book-ticker'))).toEqual({ symbol: 'BNBUSDT', bid: 25.3519, ask: 25.3652, time: 1568014460891 });
+  });
+});
+
 describe('REST answers', () => {
   it('the documented error body is a rejection with its code and message', () => {
     const body = loadFixture('error-body');
@@ -91,6 +106,20 @@ describe('REST answers', () => {
       code: -1121,
       message: 'Invalid symbol.',
       httpStatus: 400,
+    });
+  });
+
+  it('GET /fapi/v1/order (Query Order) maps to an order snapshot with the exact decimals', () => {
+    expect(toOrderSnapshot(loadFixture('query-order'))).toEqual({
+      clientOrderId: 'abc',
+      exchangeOrderId: '1917641',
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      status: 'NEW',
+      origQty: '0.40',
+      executedQty: '0',
+      avgPrice: '0.00000',
+      updateTime: 1579276756075,
     });
   });
 

@@ -78,6 +78,23 @@ describe('user data stream, as documented', () => {
     expectShape('order-trade-update', await userEvent((e) => (e.o as Rec | undefined)?.x === 'TRADE'));
   });
 
+  it('ORDER_TRADE_UPDATE: an IOC that does not cross expires with expiry reason "2"', async () => {
+    const book = await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'BTCUSDT' });
+    const price = (Math.floor(Number(field(book, 'bidPrice')) * 9) / 10).toFixed(1); // 10 % under the bid: never crosses
+    await api.signed('POST', '/fapi/v1/order', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'IOC',
+      price,
+      quantity: '0.002',
+      newClientOrderId: 'conf-ioc',
+    });
+    const expired = await userEvent((e) => (e.o as Rec | undefined)?.c === 'conf-ioc' && (e.o as Rec).x === 'EXPIRED');
+    expectShape('order-trade-update', expired);
+    expect((expired.o as Rec).er).toBe('2');
+  });
+
   it('ACCOUNT_UPDATE: the ORDER update of that fill, and a FUNDING_FEE update', async () => {
     expectShape('account-update', await userEvent((e) => e.e === 'ACCOUNT_UPDATE' && (e.a as Rec).m === 'ORDER'));
     sim.setFunding({ rateBps: 1, intervalMs: 50 });

@@ -95,8 +95,21 @@ export function orderTradeUpdate(
       V: 'EXPIRE_MAKER',
       pm: 'NONE',
       gtd: 0,
+      er: expiryReason(order, execType),
     },
   };
+}
+
+/**
+ * ORDER_TRADE_UPDATE `er`, why an order expired, as the codes listed on
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update:
+ * "0" none; "2" an IOC order could not be filled completely; "4" a reduce-only order knocked out, as it would
+ * reverse the position (the paper exchange's two ways to expire an order).
+ */
+function expiryReason(order: SimOrder, execType: ExecutionType): string {
+  if (execType !== 'EXPIRED') return '0';
+  if (order.timeInForce === 'IOC') return '2';
+  return order.reduceOnly ? '4' : '0';
 }
 
 function unrealized(pos: SimPosition, rules: SymbolRules, markPrice: number): number {

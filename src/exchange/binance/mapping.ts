@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDecimal, toUsd, type Usd } from '../../model/decimal.js';
 import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot } from '../../model/protective-stops.js';
@@ -193,4 +194,57 @@ export function toProtectiveStops(raw: unknown): ProtectiveStopSnapshot[] {
     .parse(raw)
     .filter((o) => o.orderType === undefined || o.orderType === 'STOP_MARKET')
     .map((o) => ({ clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: o.triggerPrice ?? '0' }));
+}
+
+/**
+ * One GET /fapi/v1/income record
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History):
+ * `income` signed (positive in, negative out), exact; `tranId` unique per incomeType (a number on USDⓈ-M,
+ * kept as its decimal text so a 64-bit id is never rounded); `symbol` and `tradeId` are "" when not applicable.
+ */
+export interface IncomeRecord {
+  symbol: string;
+  incomeType: string;
+  income: Usd;
+  asset: string;
+  info: string;
+  time: number;
+  tranId: string;
+  tradeId: string;
+}
+
+/** A record that could not be read: where it was in the batch and why, for an alert. */
+export interface IncomeRejection {
+  index: number;
+  reason: string;
+}
+
+const incomeRecordJson = z.object({
+  symbol: z.string(),
+  incomeType: z.string().min(1),
+  income: z.string().refine(isDecimal, 'income is not a decimal string'),
+  asset: z.string().min(1),
+  info: z.string(),
+  time: z.number().int().nonnegative(),
+  tranId: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String),
+  tradeId: z.union([z.string(), z.number().int()]).transform(String),
+});
+
+/**
+ * GET /fapi/v1/income → the records it holds, each malformed one set aside with its reason; never throws, so one
+ * bad record cannot hide the others (issue 10). A body that is not an array is one rejection at index -1.
+ */
+export function toIncomeRecords(raw: unknown): { records: IncomeRecord[]; rejected: IncomeRejection[] } {
+  if (!Array.isArray(raw)) return { records: [], rejected: [{ index: -1, reason: 'income history is not an array' }] };
+  const records: IncomeRecord[] = [];
+  const rejected: IncomeRejection[] = [];
+  raw.forEach((entry: unknown, index) => {
+    const parsed = incomeRecordJson.safeParse(entry);
+    if (!parsed.success) {
+      rejected.push({ index, reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ') });
+      return;
+    }
+    records.push({ ...parsed.data, income: toUsd(parsed.data.income) });
+  });
+  return { records, rejected };
 }

@@ -20,6 +20,12 @@ export interface CoreConfig {
    */
   orderNotFoundGraceMs: number;
   /**
+   * An order is sent within this long of being planned, or not at all (a queue or a rate-limit wait can hold it):
+   * sent later, it could reach the exchange after the grace above had declared it never sent, and trade
+   * untracked. The shell checks that this plus the request's recvWindow fits within orderNotFoundGraceMs.
+   */
+  orderSendWindowMs: number;
+  /**
    * After a rejected order, wait this long before sending the next one of its kind for that symbol; each
    * further rejection with the same code doubles the wait (see rejections.ts).
    */
@@ -62,6 +68,7 @@ export const defaultCoreConfig: CoreConfig = {
   orderResultTimeoutMs: 15_000,
   orderQueryIntervalMs: 5_000,
   orderNotFoundGraceMs: 10_000,
+  orderSendWindowMs: 5_000,
   flattenRetryMs: 2_000,
   maxRejectionBackoffMs: 60_000,
   protectiveStopCheckMs: 5_000,

@@ -20,6 +20,17 @@ export function bookCommission(ctx: DecisionContext, order: Order, snapshot: Ord
   if (!trade || !isDecimal(trade.cumQty) || !isDecimal(trade.commission)) return;
   const cumQty = toQty(trade.cumQty);
   if (order.feeBookedQty !== undefined && lte(cumQty, toQty(order.feeBookedQty))) return;
+  const session = ctx.durable.sessions[order.userId];
+  if (!session || order.createdAtMs < session.startedAtMs) {
+    // The trade's push came after its session had closed (it learnt the fill by a query): the fee is that
+    // session's, not the running one's, so it is reported rather than charged to the wrong session.
+    ctx.alert(
+      order.userId,
+      'fee',
+      `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} arrived after its session closed; not booked`,
+    );
+    return;
+  }
   if (trade.commissionAsset !== bookedAsset) {
     // TODO(fees): convert non-USDT commission (e.g. BNB) at its USDT price once the engine has one.
     ctx.alert(order.userId, 'fee', `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is`);
@@ -38,12 +49,13 @@ export function bookCommission(ctx: DecisionContext, order: Order, snapshot: Ord
 }
 
 /**
- * Books a funding payment to the user's open session, once per exchange id. Payments from before the session
- * started belong to an earlier one (a stream replay after a restart), and a closed session holds nothing to fund.
+ * Books a funding payment to the user's session, once per exchange id. Payments from before the session started
+ * belong to an earlier one (a stream replay after a restart). A payment may arrive after its session closed
+ * (pushes are late and out of order): it is still that session's money and is booked to it.
  */
 export function bookFunding(ctx: DecisionContext, userId: string, payment: FundingPayment): void {
   const session = ctx.durable.sessions[userId];
-  if (!session || session.status === 'closed') return;
+  if (!session) return;
   if (payment.exchangeTimeMs < session.startedAtMs || session.fundingIds.includes(payment.exchangeId)) return;
   if (!isDecimal(payment.amount) || isZero(toUsd(payment.amount))) return;
   if (payment.asset !== bookedAsset) {

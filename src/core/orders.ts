@@ -84,6 +84,7 @@ export function placeOrder(ctx: DecisionContext, userId: string, planned: Planne
     kind: 'place',
     userId,
     lane: laneFor(order),
+    notAfterMs: order.createdAtMs + ctx.config.orderSendWindowMs,
     order: {
       clientOrderId: order.clientOrderId,
       symbol: order.symbol,

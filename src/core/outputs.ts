@@ -9,7 +9,8 @@ import type { Lane } from '../model/lane.js';
 // The outbound events' format is the contract's: src/contract/outbound.ts.
 
 export type Effect =
-  | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest }
+  /** `notAfterMs`: past this (engine clock) the order is not sent at all (see CoreConfig.orderSendWindowMs). */
+  | { kind: 'place'; userId: string; lane: Lane; order: OrderRequest; notAfterMs: number }
   | { kind: 'cancel'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
   | { kind: 'query'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
   | { kind: 'place_stop'; userId: string; lane: Lane; request: ProtectiveStopRequest }

@@ -22,18 +22,47 @@ const gapFactors = [0.8, 1.2, 0.97, 1.03];
 export const silentFeedMs = 45_000;
 
 /**
- * The order updates the engine gets for one exchange update: sometimes a fill arrives first as a partial
- * execution (cumulative quantity and average price), then the rest. Deliveries may also come out of order.
+ * The order updates the engine gets for one exchange update on `userId`'s account: sometimes a fill arrives
+ * first as a partial execution (cumulative quantity and average price, no trade of its own), then the rest.
+ * Deliveries may also come out of order.
  */
-export function asDelivered(world: World, order: OrderSnapshot): Input[] {
+export function asDelivered(world: World, userId: string, order: OrderSnapshot): Input[] {
   const inputs: Input[] = [];
   const executed = Number(order.executedQty);
   if (order.status === 'FILLED' && executed > 0 && world.chance(partialFillChance)) {
     const part = (Math.floor((executed / 2) * 1000) / 1000).toFixed(3);
-    if (Number(part) > 0) inputs.push({ kind: 'order_update', order: { ...order, status: 'PARTIALLY_FILLED', executedQty: part } });
+    const { trade: _tradeOfTheWhole, ...withoutTrade } = order;
+    if (Number(part) > 0)
+      inputs.push({ kind: 'order_update', order: { ...withoutTrade, status: 'PARTIALLY_FILLED', executedQty: part }, userId, mode: 'paper' });
   }
-  inputs.push({ kind: 'order_update', order });
+  inputs.push({ kind: 'order_update', order, userId, mode: 'paper' });
   return inputs;
+}
+
+/** Funding rates a funding time may pay at (bps per interval): large enough to matter against small capital. */
+const fundingRatesBps = [-30, 5, 50];
+
+export function chooseFundingRateBps(world: World): number {
+  return world.pick(fundingRatesBps);
+}
+
+/**
+ * Trades the exchange makes on an account without the engine: a liquidation (client id `autoclose-…`), an ADL
+ * close (`adl_autoclose`), or a manual trade that closes part of the position.
+ */
+export type ExchangeCloseCause = 'liquidation' | 'adl' | 'manual';
+const exchangeCloseCauses: readonly ExchangeCloseCause[] = ['liquidation', 'adl', 'manual'];
+
+export function chooseExchangeClose(
+  world: World,
+  n: number,
+  holdings: readonly { userId: string; symbol: string }[],
+): { userId: string; symbol: string; cause: ExchangeCloseCause; clientOrderId: string } | null {
+  if (holdings.length === 0) return null;
+  const { userId, symbol } = world.pick(holdings);
+  const cause = world.pick(exchangeCloseCauses);
+  const clientOrderId = cause === 'liquidation' ? `autoclose-${world.seed}-${n}` : cause === 'adl' ? 'adl_autoclose' : `manual-${world.seed}-${n}`;
+  return { userId, symbol, cause, clientOrderId };
 }
 
 /** Whether a delivered input is delivered again later (a duplicate push). */

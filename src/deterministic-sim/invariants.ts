@@ -2,7 +2,8 @@ import { commandSchema } from '../contract/commands.js';
 import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
-import { eq, gt, isZero, toNumber, toQty, zero } from '../model/decimal.js';
+import type { Usd } from '../model/decimal.js';
+import { add, eq, gt, isZero, neg, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import { isTerminal } from '../core/orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
@@ -36,8 +37,15 @@ const exposureTolerance = 1.05;
 /** The per-decision checks; they also count orders, fills and kill switches for the run's stats. */
 export function decisionChecks(world: World, planned: Planned): DecisionObserver {
   const { stats, config } = world;
+  // Users whose account the exchange liquidated or ADL-closed: no entry for them until a new session starts.
+  const forcedClosed = new Set<string>();
   return (_input: Input, d: Decision): void => {
     for (const e of d.wal) {
+      if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl')) forcedClosed.add(e.userId);
+      if (e.type === 'session.started') forcedClosed.delete(e.userId);
+      if (e.type === 'position.adopted') world.moneyGapAtMs.set(e.userId, world.clock.nowMs());
+      if (e.type === 'order.planned' && !e.order.reduceOnly)
+        check(!forcedClosed.has(e.order.userId), `entry ${e.order.clientOrderId} planned after a ${e.order.userId} liquidation without a new start`);
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
       if (e.type === 'stop.planned') {
@@ -85,6 +93,7 @@ export async function settledChecks(world: World, planned: Planned): Promise<voi
   everyExchangeOrderPlanned(world, planned);
   stopsMatch(world);
   positionsMatch(world);
+  moneyMatchesExchange(world);
   // What the log rebuilds is what the engine holds.
   const replayed = await replayLog(world.log, world.config);
   check(JSON.stringify(replayed.durable) === JSON.stringify(world.engine.current.durable), 'replayed state differs from the live state');
@@ -114,6 +123,9 @@ async function everyCommandAnsweredOnce(world: World): Promise<void> {
   check((await world.log.pendingCommandCount()) === 0, 'commands left unacknowledged');
 }
 
+/** Client ids of orders the exchange places itself: triggered stops, liquidations, ADL closes, the sim's manual trades. */
+const exchangesOwnIdPrefixes = ['algo-', 'autoclose-', 'adl_autoclose', 'manual-'];
+
 /**
  * No order reached the exchange that the WAL did not plan first, and none twice. Orders fired by protective
  * stops carry the exchange's own ids (algo-…); their stops must have been planned.
@@ -123,7 +135,7 @@ function everyExchangeOrderPlanned(world: World, planned: Planned): void {
   const exchangeIds = exchange.matching
     .allOrders()
     .map((o) => o.clientOrderId)
-    .filter((id) => !id.startsWith('algo-'));
+    .filter((id) => !exchangesOwnIdPrefixes.some((prefix) => id.startsWith(prefix)));
   check(new Set(exchangeIds).size === exchangeIds.length, 'a client order id executed twice');
   for (const id of exchangeIds) check(planned.orderIds.has(id), `order ${id} on the exchange was never planned`);
   for (const stop of exchange.algo.all()) check(planned.stopIds.has(stop.clientAlgoId), `protective stop ${stop.clientAlgoId} was never planned`);
@@ -162,5 +174,23 @@ function positionsMatch(world: World): void {
       const { equityUsd } = valueSession(session, world.engine.current.market);
       check(gt(equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct)), `${session.userId} breached its stop-loss without a flatten`);
     }
+  }
+}
+
+/**
+ * Every dollar the exchange pushed for a session's account since the session started is booked to it exactly
+ * once, through duplicate and reordered deliveries, crashes and replays: commissions (the income history's
+ * COMMISSION, negative) as fees, funding (FUNDING_FEE) as funding. A session that had a money gap (see
+ * World.moneyGapAtMs) is not checked: the engine does not yet read the trade and income history to cover it.
+ */
+function moneyMatchesExchange(world: World): void {
+  for (const session of Object.values(world.engine.current.durable.sessions)) {
+    if ((world.moneyGapAtMs.get(session.userId) ?? -1) >= session.startedAtMs) continue;
+    const income = world.exchange.matching.account(paperCredentials(session.userId).apiKey).income.filter((r) => r.time >= session.startedAtMs);
+    const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
+    const fees = neg(total('COMMISSION'));
+    const funding = total('FUNDING_FEE');
+    check(eq(session.feesUsd, fees), `${session.userId}: fees booked ${session.feesUsd} vs charged by the exchange ${fees}`);
+    check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
   }
 }

@@ -1,19 +1,20 @@
-import { toOrderSnapshot } from '../exchange/binance/mapping.js';
+import { toFundingPayments, toOrderSnapshot, toOrderUpdate } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
-import type { PositionSnapshot } from '../model/positions.js';
+import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';
-import type { ExchangeListener, SimOrder } from '../paper-exchange/matching.js';
+import type { ExchangeListener, ExecutionType, SimOrder, TradeInfo } from '../paper-exchange/matching.js';
 import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
 import { parseNewOrder } from '../paper-exchange/order-validation.js';
+import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
-import { orderJson } from '../paper-exchange/wire-format.js';
+import { fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
 
 // The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
 // simulation's seeded PRNG instead of HTTP: the same order book rules, no sockets, no wall clock.
@@ -34,7 +35,8 @@ export class SimExchange {
   readonly rules = new Map<string, SymbolRules>();
   readonly matching: MatchingEngine;
   readonly algo: AlgoBook;
-  readonly updateListeners = new Map<string, (order: OrderSnapshot) => void>();
+  /** Per account: where its user-stream pushes go (order updates, funding payments). */
+  readonly updateListeners = new Map<string, { onUpdate: (order: OrderSnapshot) => void; onFunding?: (payment: FundingPayment) => void }>();
 
   constructor(
     readonly random: () => number,
@@ -47,10 +49,14 @@ export class SimExchange {
       this.markets.set(spec.symbol, new SymbolMarket(rules, random, nowMs()));
     }
     const listener: ExchangeListener = {
-      orderUpdate: (order) => this.updateListeners.get(order.accountKey)?.(this.snapshot(order)),
+      // Pushed as the live adapter reads them: the paper exchange's ORDER_TRADE_UPDATE and ACCOUNT_UPDATE
+      // through the adapter's own parsers, so trades carry their commission and realized PnL.
+      orderUpdate: (order, execType, trade, nowMs) => this.updateListeners.get(order.accountKey)?.onUpdate(this.pushed(order, execType, trade, nowMs)),
       positionUpdate: () => undefined,
-      // The deterministic simulation runs without funding (rate 0): it never pays any.
-      fundingUpdate: () => undefined,
+      fundingUpdate: (account, _symbol, amountUsd, nowMs) => {
+        const onFunding = this.updateListeners.get(account.key)?.onFunding;
+        if (onFunding) for (const payment of toFundingPayments(fundingAccountUpdate(account, amountUsd, nowMs))) onFunding(payment);
+      },
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
     this.algo = new AlgoBook(this.matching);
@@ -82,6 +88,15 @@ export class SimExchange {
     return toOrderSnapshot(orderJson(order, rules));
   }
 
+  /** One user-stream order update, as the adapter parses the paper exchange's wire event. */
+  private pushed(order: SimOrder, execType: ExecutionType, trade: TradeInfo | undefined, nowMs: number): OrderSnapshot {
+    const rules = this.rules.get(order.symbol);
+    if (!rules) throw new Error(`no rules for ${order.symbol}`);
+    const parsed = toOrderUpdate(orderTradeUpdate(order, rules, execType, trade, nowMs));
+    if (!parsed) throw new Error(`the adapter cannot read the paper exchange's ORDER_TRADE_UPDATE for ${order.clientOrderId}`);
+    return parsed;
+  }
+
   step(symbol: string): void {
     const market = this.markets.get(symbol);
     if (!market) return;
@@ -96,6 +111,33 @@ export class SimExchange {
     market.setMid(market.midPrice * factor, this.nowMs());
     this.matching.onBookChange(symbol, this.nowMs());
     this.algo.onBookChange(market, this.nowMs());
+  }
+
+  /** A funding time at `rateBps`: every open position pays or receives, and each account's stream says so. */
+  fund(rateBps: number): void {
+    payFunding(this.matching, this.markets, rateBps, this.nowMs());
+  }
+
+  /**
+   * The exchange trades on an account by itself (a liquidation, an ADL close, a manual trade): a reduce-only
+   * MARKET order under its own client id, closing the whole position or, if `whole` is false, about half of it.
+   * What happened, for the trace.
+   */
+  tradeOnItsOwn(accountKey: string, symbol: string, clientOrderId: string, whole: boolean): string {
+    const rules = this.rules.get(symbol);
+    const held = this.matching.account(accountKey).positions.get(symbol)?.qtyUnits ?? 0n;
+    if (!rules || held === 0n) return 'nothing held';
+    const abs = held < 0n ? -held : held;
+    const half = (abs / 2n / rules.stepUnits) * rules.stepUnits;
+    const qtyUnits = whole || half < rules.minQtyUnits ? abs : half;
+    try {
+      const input = { symbol, side: held > 0n ? ('SELL' as const) : ('BUY' as const), type: 'MARKET' as const, qtyUnits, reduceOnly: true, clientOrderId };
+      this.matching.place(accountKey, input, { forcePostOnlyReject: false, receivedAt: this.nowMs(), nowMs: this.nowMs() });
+      return `${input.side} ${formatUnits(qtyUnits, rules.qtyScale)} as ${clientOrderId}`;
+    } catch (error) {
+      if (error instanceof SimApiError) return `refused ${error.code}`;
+      throw error;
+    }
   }
 
   position(accountKey: string, symbol: string): number {
@@ -223,8 +265,8 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         .filter(isOpen)
         .map((o) => exchange.snapshot(o));
     },
-    async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void): Promise<Subscription> {
-      exchange.updateListeners.set(accountKey, onUpdate);
+    async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {
+      exchange.updateListeners.set(accountKey, onFunding ? { onUpdate, onFunding } : { onUpdate });
       return { close: async () => void exchange.updateListeners.delete(accountKey) };
     },
     async close() {},

@@ -4,7 +4,7 @@ import { eq, isZero, toQty, zero } from '../model/decimal.js';
 import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
 import { performEffect } from '../engine/perform-effect.js';
-import { chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
+import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
 import { InvariantViolation } from './invariants.js';
 import type { World } from './world.js';
 
@@ -54,7 +54,7 @@ export async function ticks(world: World): Promise<void> {
 }
 
 async function perform(world: World, effect: Effect): Promise<void> {
-  const input = await performEffect(world.accountOf(effect.userId), effect);
+  const input = await performEffect(world.accountOf(effect.userId), effect, world.clock.nowMs());
   if (input) world.pendingInputs.push(input);
 }
 
@@ -109,9 +109,35 @@ const silenceFeed: Move = async (world, n) => {
   world.trace.push(`${n} feed silent until ${world.feedSilentUntilMs}`);
 };
 
+/** A funding time: every open position pays or receives; the payments reach the engine as pushes. */
+const funding: Move = async (world, n) => {
+  const rateBps = chooseFundingRateBps(world);
+  world.exchange.fund(rateBps);
+  world.trace.push(`${n} funding ${rateBps} bps`);
+};
+
+/** The exchange closes (part of) a held position by itself: a liquidation, an ADL close or a manual trade. */
+const exchangeClose: Move = async (world, n) => {
+  const holdings = world.users.flatMap((userId) =>
+    world.symbols.filter((symbol) => !isZero(toQty(world.exchange.positionAmt(paperCredentials(userId).apiKey, symbol)))).map((symbol) => ({ userId, symbol })),
+  );
+  const chosen = chooseExchangeClose(world, n, holdings);
+  if (!chosen) {
+    world.trace.push(`${n} exchange close: nothing held`);
+    return;
+  }
+  const { userId, symbol, cause, clientOrderId } = chosen;
+  const what = world.exchange.tradeOnItsOwn(paperCredentials(userId).apiKey, symbol, clientOrderId, cause !== 'manual');
+  world.trace.push(`${n} exchange ${cause} ${userId} ${symbol}: ${what}`);
+};
+
 /** Crash between two steps: in-flight effects and undelivered answers die with the process. */
 const crash: Move = async (world, n, restart) => {
   world.stats.crashes += 1;
+  for (const input of world.pendingInputs) {
+    const movesMoney = input.kind === 'funding' || (input.kind === 'order_update' && input.order.trade !== undefined);
+    if (movesMoney && input.userId !== undefined) world.moneyGapAtMs.set(input.userId, world.clock.nowMs());
+  }
   world.pendingEffects = [];
   world.pendingInputs = [];
   world.trace.push(`${n} CRASH`);
@@ -128,6 +154,8 @@ const moves: readonly { below: number; move: Move }[] = [
   { below: 0.94, move: deliver },
   { below: 0.96, move: gap },
   { below: 0.975, move: silenceFeed },
+  { below: 0.985, move: funding },
+  { below: 0.99, move: exchangeClose },
   { below: Infinity, move: crash },
 ];
 

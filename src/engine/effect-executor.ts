@@ -160,7 +160,7 @@ export class EffectExecutor {
           });
         return;
       }
-      const result = await performEffect(account, effect);
+      const result = await performEffect(account, effect, this.nowMs());
       if (
         result?.kind === 'place_result' &&
         result.outcome.kind === 'rejected' &&

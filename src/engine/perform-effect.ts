@@ -1,15 +1,17 @@
 import type { Input } from '../core/decide.js';
 import type { Effect } from '../core/outputs.js';
 import type { ExchangeAccount } from '../exchange/port.js';
+import type { PlaceOutcome } from '../model/orders.js';
 
 /**
  * Carries out one effect on an exchange account and returns its outcome as the input for decide().
  * Shared by the live executor and the deterministic simulation so both exercise the same mapping.
  * Rejects only where the port does (getPositions); every order call resolves with an outcome.
  */
-export async function performEffect(account: ExchangeAccount, effect: Effect): Promise<Input | null> {
+export async function performEffect(account: ExchangeAccount, effect: Effect, nowMs: number): Promise<Input | null> {
   switch (effect.kind) {
     case 'place':
+      if (nowMs > effect.notAfterMs) return { kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: tooLateToSend(effect, nowMs) };
       return { kind: 'place_result', clientOrderId: effect.order.clientOrderId, outcome: await account.placeOrder(effect.order) };
     case 'cancel':
       return { kind: 'cancel_result', clientOrderId: effect.clientOrderId, outcome: await account.cancelOrder(effect.symbol, effect.clientOrderId) };
@@ -32,4 +34,15 @@ export async function performEffect(account: ExchangeAccount, effect: Effect): P
     case 'list_stops':
       return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops() };
   }
+}
+
+/** Code of an order the engine refused to send itself (not an exchange code). */
+const notSentCode = -1;
+
+/**
+ * An order held past its send window (a queue, a rate-limit wait) is not sent: the engine may already have
+ * declared it never sent, and a late copy would trade untracked. Reported as rejected, so the core re-plans.
+ */
+function tooLateToSend(effect: Extract<Effect, { kind: 'place' }>, nowMs: number): PlaceOutcome {
+  return { kind: 'rejected', code: notSentCode, message: `not sent: held ${nowMs - effect.notAfterMs} ms past its send window` };
 }

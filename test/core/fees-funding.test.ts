@@ -46,6 +46,30 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.u?.feesUsd).toBe('2.5');
   });
 
+  it('does not charge the running session a commission that arrives after its own session closed', () => {
+    const d = started();
+    const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;
+    if (!entry) throw new Error('no entry');
+    const order = d.order(entry.clientOrderId);
+    // The fill is learnt without its trade (a query answer), so its commission is not known yet.
+    d.step({ kind: 'order_update', order: snapshotOf(order, 'FILLED', order.quantity, '50000', d.nowMs) });
+    const flatten = placed(d.command({ id: 'stop', userId: 'u', type: 'session.stop' }))[0]?.order;
+    if (!flatten) throw new Error('no flatten');
+    d.step({ kind: 'order_update', order: snapshotOf(d.order(flatten.clientOrderId), 'FILLED', flatten.quantity, '50000', d.nowMs) });
+    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    d.nowMs += 1;
+    d.command({ id: 'start2', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+    d.step({
+      kind: 'order_update',
+      order: {
+        ...snapshotOf(order, 'FILLED', order.quantity, '50000', d.nowMs),
+        trade: { cumQty: order.quantity, commission: '1.25', commissionAsset: 'USDT', realizedProfit: '0' },
+      },
+    });
+    expect(eventsOf(d.wal, 'fee')).toEqual([]);
+    expect(d.state.durable.sessions.u?.feesUsd).toBe('0');
+  });
+
   it('books a funding payment once per exchange id, and none from before the session started', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;

@@ -86,18 +86,18 @@ describe('executor with the budget, against the simulator', () => {
 
     await account.queryOrder('SOLUSDT', 'warm-up'); // first call syncs the clock; the 429 is for the order
     sim.faults.rateLimit429Count = 1;
-    executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order('b-1', false) });
+    executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order('b-1', false), notAfterMs: Date.now() + 60_000 });
     await executor.idle();
     expect(results[0]).toMatchObject({ kind: 'place_result', outcome: { kind: 'rejected', code: -1003 } });
 
     const requestsBefore = sim.requests().filter((r) => r.path === '/fapi/v1/order').length;
-    executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order('b-2', false) });
+    executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order('b-2', false), notAfterMs: Date.now() + 60_000 });
     await executor.idle();
     expect(results[1]).toMatchObject({ kind: 'place_result', outcome: { kind: 'rejected', code: localRateBudgetCode } });
     expect(sim.requests().filter((r) => r.path === '/fapi/v1/order').length).toBe(requestsBefore);
 
     // A risk-reducing order goes out regardless (here it finds nothing to reduce, which is the exchange's say).
-    executor.submit({ kind: 'place', userId: 'u', lane: 'priority', order: order('b-3', true) });
+    executor.submit({ kind: 'place', userId: 'u', lane: 'priority', order: order('b-3', true), notAfterMs: Date.now() + 60_000 });
     await executor.idle();
     expect(sim.requests().filter((r) => r.path === '/fapi/v1/order').length).toBe(requestsBefore + 1);
     expect(results[2]).toMatchObject({ kind: 'place_result', outcome: { kind: 'rejected', code: -2022 } });

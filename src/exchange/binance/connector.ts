@@ -26,11 +26,17 @@ export interface BinanceConnectorOptions {
   streamRoutes?: StreamRoutes;
 }
 
+/**
+ * How long after its timestamp a signed request may still be accepted: Binance's default recvWindow, 5 000 ms
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info#timing-security).
+ */
+export const defaultRecvWindowMs = 5_000;
+
 export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeConnector {
   const restBaseUrl = opts.restBaseUrl ?? 'https://fapi.binance.com';
   const wsBaseUrl = opts.wsBaseUrl ?? 'wss://fstream.binance.com';
   const restTimeoutMs = opts.restTimeoutMs ?? 3_000;
-  const recvWindowMs = opts.recvWindowMs ?? 5_000;
+  const recvWindowMs = opts.recvWindowMs ?? defaultRecvWindowMs;
   const wsReconnectDelayMs = opts.wsReconnectDelayMs ?? 250;
   const streamRoutes = opts.streamRoutes ?? defaultStreamRoutes;
 

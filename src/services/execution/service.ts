@@ -1,3 +1,4 @@
+import { defaultRecvWindowMs } from '../../exchange/binance/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
@@ -81,6 +82,10 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
   const commandBlockMs = opts.commandBlockMs ?? 500;
   const reclaimEveryMs = opts.reclaimEveryMs ?? 1_000;
   const bootReconcileAttempts = opts.bootReconcileAttempts ?? 3;
+  const { orderSendWindowMs, orderNotFoundGraceMs } = opts.config;
+  if (orderSendWindowMs + defaultRecvWindowMs > orderNotFoundGraceMs)
+    // An order sent late in its window must be refused by the exchange (recvWindow) before the core may call it never sent.
+    throw new Error(`orderSendWindowMs ${orderSendWindowMs} + recvWindow ${defaultRecvWindowMs} must not exceed orderNotFoundGraceMs ${orderNotFoundGraceMs}`);
   const onFatal =
     opts.onFatal ??
     ((error: unknown) => {

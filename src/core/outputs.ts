@@ -15,6 +15,7 @@ export type Effect =
   | { kind: 'query'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
   | { kind: 'place_stop'; userId: string; lane: Lane; request: ProtectiveStopRequest }
   | { kind: 'cancel_stop'; userId: string; lane: Lane; symbol: string; clientAlgoId: string }
-  | { kind: 'list_stops'; userId: string; lane: Lane }
+  /** Lists the protective stops resting on these symbols (all symbols when absent). */
+  | { kind: 'list_stops'; userId: string; lane: Lane; symbols?: readonly string[] }
   /** Re-read the account's positions and feed them back as a reconcile input. */
   | { kind: 'reconcile'; userId: string; requestedAtMs: number };

@@ -97,7 +97,10 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
     const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
     if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {
       ctx.noteStopCheck(original.userId);
-      ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'priority' });
+      // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
+      // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
+      const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(now.positions), ...Object.keys(now.protectiveStops)])];
+      ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'normal', symbols });
       ctx.effect({ kind: 'reconcile', userId: original.userId, requestedAtMs: ctx.nowMs });
     }
   }

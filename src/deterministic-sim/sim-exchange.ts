@@ -244,11 +244,15 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         throw error;
       }
     },
-    async listProtectiveStops(): Promise<ProtectiveStopSnapshot[]> {
-      return exchange.algo.open(accountKey).map((o) => {
-        const rules = exchange.rules.get(o.symbol);
-        return { clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: rules ? formatUnits(o.triggerUnits, rules.priceScale) : '0' };
-      });
+    async listProtectiveStops(symbols?: readonly string[]): Promise<ProtectiveStopSnapshot[]> {
+      const wanted = symbols === undefined ? null : new Set(symbols);
+      return exchange.algo
+        .open(accountKey)
+        .filter((o) => wanted === null || wanted.has(o.symbol))
+        .map((o) => {
+          const rules = exchange.rules.get(o.symbol);
+          return { clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: rules ? formatUnits(o.triggerUnits, rules.priceScale) : '0' };
+        });
     },
     async getPositions(): Promise<PositionSnapshot[]> {
       return [...exchange.rules.keys()]

@@ -3,7 +3,8 @@ import type { Decision } from '../core/decide.js';
 import { isTerminal } from '../core/orders.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
-import type { RateBudget } from '../exchange/rate-budget.js';
+import type { RateBudget, RequestCost } from '../exchange/rate-budget.js';
+import { requestWeights } from './request-costs.js';
 import type { VenueFilters } from '../core/venues.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
@@ -54,7 +55,7 @@ export interface BootOptions {
    * reads draw from it too: restarts in a row once pushed a minute's weight to 3 155–4 588 of Binance's 2 400.
    * None = unbounded (the deterministic simulation, which has no exchange limit to respect).
    */
-  budget?: Pick<RateBudget, 'admit'>;
+  budget?: Pick<RateBudget, 'admit'> | ((userId: string) => Pick<RateBudget, 'admit'>);
 }
 
 export interface BootResult {
@@ -93,12 +94,12 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
  * itself: a used-up minute frees at the next minute, a 429/418 pause ends at its Retry-After. Reads go on the
  * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet.
  */
-async function withinBudget<T>(opts: BootOptions, read: () => Promise<T>): Promise<T> {
-  const budget = opts.budget;
+async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestCost, read: () => Promise<T>): Promise<T> {
+  const budget = typeof opts.budget === 'function' ? opts.budget(userId) : opts.budget;
   if (!budget) return read();
   let refusals = 0;
   for (;;) {
-    const admission = await budget.admit('normal', opts.clock.nowMs());
+    const admission = await budget.admit('normal', opts.clock.nowMs(), cost);
     if (admission.ok) return read();
     if (refusals === 0) opts.logger.warn({ reason: admission.reason }, 'boot reconciliation waits for the request-weight budget');
     refusals += 1;
@@ -113,7 +114,9 @@ async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<
     const account = opts.accountOf(order.userId);
     if (!account) continue;
     for (let attempt = 0; attempt < opts.retry.attempts; attempt += 1) {
-      const outcome = await withinBudget(opts, () => account.queryOrder(order.symbol, order.clientOrderId));
+      const outcome = await withinBudget(opts, order.userId, { weight: requestWeights.queryOrder, orders: 0 }, () =>
+        account.queryOrder(order.symbol, order.clientOrderId),
+      );
       await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
       if (outcome.kind !== 'unknown') break;
     }
@@ -128,16 +131,17 @@ async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<
 async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<void> {
   const { attempts, readDelayMs, sleep } = opts.retry;
   // Each read is retried on failure and waits for the request-weight budget first.
-  const read = <T>(call: () => Promise<T>): Promise<T> => withAttempts(attempts, readDelayMs, () => withinBudget(opts, call), sleep);
+  const read = <T>(userId: string, weight: number, call: () => Promise<T>): Promise<T> =>
+    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call), sleep);
   for (const session of Object.values(engine.current.durable.sessions)) {
     if (session.status === 'closed') continue;
     const account = opts.accountOf(session.userId);
     if (!account) continue;
     try {
-      const stops = await read(() => account.listProtectiveStops());
+      const stops = await read(session.userId, requestWeights.openAlgoOrdersAllSymbols, () => account.listProtectiveStops());
       await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
-      const openOrders = await read(() => account.getOpenOrders());
-      const positions = await read(() => account.getPositions());
+      const openOrders = await read(session.userId, requestWeights.openOrdersAllSymbols, () => account.getOpenOrders());
+      const positions = await read(session.userId, requestWeights.positionRisk, () => account.getPositions());
       await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
     } catch (error) {
       opts.logger.error(

@@ -6,10 +6,13 @@ import type { Logger } from '../util/logger.js';
 import { performEffect } from './perform-effect.js';
 import type { RateBudget } from '../exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget } from '../exchange/rate-budget.js';
+import { requestCostOf } from './request-costs.js';
 
 // Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
 // burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back
-// as inputs for decide(); nothing here decides anything.
+// as inputs for decide(); nothing here decides anything. Every request, on either lane, asks its venue's
+// budget first: the priority lane may use the reserve, never more, and waits out a ban like everything else
+// (a refused flatten comes back to the core as a rejection, which re-plans it after its back-off).
 
 export interface ExecutorLimits {
   /** Concurrent requests per account for flatten/cancel (and queries about them). */
@@ -32,6 +35,13 @@ const rateLimitedCode = -1003;
 export const localRateBudgetCode = -1;
 
 export type AccountResolver = (userId: string) => ExchangeAccount | null;
+/** The request budget of the venue a user trades on (one per venue and IP). */
+export type BudgetResolver = (userId: string) => RateBudget;
+
+/** Reads are never exits: only flatten, cancel and the protective stops' placement use the priority lane. */
+function laneOf(effect: Effect): Lane {
+  return effect.kind === 'reconcile' ? 'normal' : effect.lane;
+}
 
 interface LaneState {
   running: number;
@@ -66,16 +76,20 @@ export class EffectExecutor {
     private readonly onResult: (input: Input) => void,
     private readonly limits: ExecutorLimits,
     private readonly logger: Logger,
-    private readonly budget: RateBudget = memoryRateBudget(),
+    budget: RateBudget | BudgetResolver = memoryRateBudget(),
     private readonly nowMs: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.budgetOf = typeof budget === 'function' ? budget : () => budget;
+  }
+
+  private readonly budgetOf: BudgetResolver;
 
   submit(effect: Effect): void {
     const key = effectKey(effect);
     const idempotent = effect.kind === 'query' || effect.kind === 'reconcile' || effect.kind === 'list_stops';
     if (idempotent && this.inFlight.has(key)) return;
     const lanes = this.lanesFor(effect.userId);
-    const laneName: Lane = effect.kind === 'reconcile' ? 'priority' : effect.lane;
+    const laneName = laneOf(effect);
     const lane = lanes[laneName];
     if (laneName === 'normal' && lane.queue.length >= this.limits.maxQueuedNormalEffectsPerAccount) {
       this.logger.warn({ effect: key }, 'normal lane full; effect dropped (the core re-plans or re-queries it)');
@@ -146,8 +160,8 @@ export class EffectExecutor {
       return;
     }
     try {
-      const lane: Lane = effect.kind === 'reconcile' ? 'priority' : effect.lane;
-      const admission = await this.budget.admit(lane, this.nowMs());
+      const budget = this.budgetOf(effect.userId);
+      const admission = await budget.admit(laneOf(effect), this.nowMs(), requestCostOf(effect, account.rateKey ?? effect.userId));
       if (!admission.ok) {
         // Not sent. A refused entry is reported so the core can re-plan; queries and cancels are re-issued
         // by the watchdog's level-triggered rules.
@@ -166,7 +180,7 @@ export class EffectExecutor {
         result.outcome.kind === 'rejected' &&
         (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)
       ) {
-        await this.budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
+        await budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
       }
       if (result) this.onResult(result);
     } catch (error) {

@@ -32,7 +32,7 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
       await account.cancelProtectiveStop(effect.symbol, effect.clientAlgoId);
       return null;
     case 'list_stops':
-      return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops() };
+      return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };
   }
 }
 

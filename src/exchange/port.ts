@@ -22,8 +22,10 @@ export interface ExchangeAccount {
   /** Places a protective stop (algo order, closePosition). */
   placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome>;
   cancelProtectiveStop(symbol: string, clientAlgoId: string): Promise<StopOutcome>;
-  /** Open protective stops; throws on failure (absence must be certain before re-placing). */
-  listProtectiveStops(): Promise<ProtectiveStopSnapshot[]>;
+  /** Open protective stops, of the given symbols or all; throws on failure (absence must be certain before re-placing). */
+  listProtectiveStops(symbols?: readonly string[]): Promise<ProtectiveStopSnapshot[]>;
+  /** This account's key in the venue's request budget (order counts are per account). */
+  readonly rateKey?: string;
   /** User-data stream: order updates (with the trade's commission) and funding payments pushed by the exchange. */
   subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription>;
   close(): Promise<void>;

@@ -98,6 +98,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     routes.set(`${method} ${path}`, route);
   };
 
+  // 1 each: https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Test-Connectivity, .../Check-Server-Time, .../Exchange-Information.
   add('GET', '/fapi/v1/ping', { security: 'NONE', weight: fixed(1), handle: () => ({ body: {} }) });
   add('GET', '/fapi/v1/time', { security: 'NONE', weight: fixed(1), handle: (ctx) => ({ body: { serverTime: ctx.nowMs } }) });
   add('GET', '/fapi/v1/exchangeInfo', {
@@ -107,12 +108,14 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   add('GET', '/fapi/v1/ticker/bookTicker', {
     security: 'NONE',
+    // 2 for a single symbol; 5 when the symbol parameter is omitted (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Symbol-Order-Book-Ticker)
     weight: (p) => (p.has('symbol') ? 2 : 5),
     handle: (ctx) => {
       const only = optionalMarket(ctx.params);
       return { body: only ? bookTickerRest(only) : [...markets.values()].map(bookTickerRest) };
     },
   });
+  // limit 5, 10, 20, 50: 2; 100: 5; 500: 10; 1000: 20 (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Order-Book)
   add('GET', '/fapi/v1/depth', {
     security: 'NONE',
     weight: (p) => depthWeight(Number(p.get('limit') ?? '500')),
@@ -126,7 +129,8 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
 
   add('POST', '/fapi/v1/order', {
     security: 'SIGNED',
-    weight: fixed(0), // Binance charges order placement to the order-count limit, not IP weight
+    // 0 on the IP limit; 1 on the 10 s and 1 min order-count limits (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Order)
+    weight: fixed(0),
     countsAsOrder: true,
     handle: (ctx) => {
       const market = marketOf(ctx.params);
@@ -146,13 +150,14 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   };
   add('POST', '/fapi/v1/algoOrder', {
     security: 'SIGNED',
+    // 0 on the IP limit; 1 on the order-count limits (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order)
     weight: fixed(0),
     countsAsOrder: true,
     handle: (ctx) => ({ body: algoBody(deps.algo.place(ctx.accountKey, ctx.params, marketOf(ctx.params), ctx.nowMs)) }),
   });
   add('DELETE', '/fapi/v1/algoOrder', {
     security: 'SIGNED',
-    weight: fixed(1),
+    weight: fixed(1), // https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Cancel-Algo-Order
     handle: (ctx) => {
       const algoId = ctx.params.get('algoId');
       const clientAlgoId = ctx.params.get('clientAlgoId');
@@ -163,12 +168,13 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   add('GET', '/fapi/v1/openAlgoOrders', {
     security: 'SIGNED',
-    weight: fixed(1),
+    // 1 for a single symbol; 40 when the symbol parameter is omitted (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Algo-Open-Orders)
+    weight: (p) => (p.has('symbol') ? 1 : 40),
     handle: (ctx) => ({ body: deps.algo.open(ctx.accountKey, ctx.params.get('symbol')?.toUpperCase()).map(algoBody) }),
   });
   add('GET', '/fapi/v1/order', {
     security: 'SIGNED',
-    weight: fixed(1),
+    weight: fixed(1), // https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order
     handle: (ctx) => {
       const market = marketOf(ctx.params);
       const order = engine.find(ctx.accountKey, market.rules.symbol, parseOrderRef(ctx.params));
@@ -178,7 +184,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   add('DELETE', '/fapi/v1/order', {
     security: 'SIGNED',
-    weight: fixed(1),
+    weight: fixed(1), // https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Cancel-Order
     handle: (ctx) => {
       const market = marketOf(ctx.params);
       return { body: orderBody(engine.cancel(ctx.accountKey, market.rules.symbol, parseOrderRef(ctx.params), ctx.nowMs)) };
@@ -186,6 +192,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   add('GET', '/fapi/v1/openOrders', {
     security: 'SIGNED',
+    // 1 for a single symbol; 40 when the symbol parameter is omitted (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders)
     weight: (p) => (p.has('symbol') ? 1 : 40),
     handle: (ctx) => {
       const only = optionalMarket(ctx.params);
@@ -194,12 +201,14 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   add('DELETE', '/fapi/v1/allOpenOrders', {
     security: 'SIGNED',
-    weight: fixed(1),
+    weight: fixed(1), // https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Cancel-All-Open-Orders
     handle: (ctx) => {
       engine.cancelAll(ctx.accountKey, marketOf(ctx.params).rules.symbol, ctx.nowMs);
       return { body: { code: 200, msg: 'The operation of cancel all open order is done.' } };
     },
   });
+  // 5 each, with or without a symbol: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V3 (and -V2),
+  // https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Futures-Account-Balance-V3, https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Account-Information-V3.
   for (const v of [2, 3] as const) {
     add('GET', `/fapi/v${v}/positionRisk`, { security: 'SIGNED', weight: fixed(5), handle: positionRisk(v) });
     add('GET', `/fapi/v${v}/balance`, { security: 'SIGNED', weight: fixed(5), handle: balance });
@@ -210,7 +219,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   // range (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History).
   add('GET', '/fapi/v1/income', {
     security: 'SIGNED',
-    weight: fixed(30),
+    weight: fixed(30), // the page cited above
     handle: (ctx) => {
       const only = optionalMarket(ctx.params);
       const type = ctx.params.get('incomeType');
@@ -247,6 +256,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     },
   });
 
+  // 1 each: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Start-User-Data-Stream (Keepalive, Close likewise).
   add('POST', '/fapi/v1/listenKey', {
     security: 'USER_STREAM',
     weight: fixed(1),

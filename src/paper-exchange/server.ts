@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
+import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
 import { ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
@@ -21,24 +22,6 @@ export { defaultSimSymbols };
 const defaultPriceStepMs = 250;
 const defaultStartingBalanceUsd = 100_000;
 const defaultSeed = 42;
-const retryAfterSeconds = 1;
-const minuteMs = 60_000;
-
-/** Per-minute counters behind X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-1M (fixed windows, like Binance). */
-class MinuteCounter {
-  private minute = -1;
-  private count = 0;
-  add(nowMs: number, n: number): number {
-    const minute = Math.floor(nowMs / minuteMs);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.count = 0;
-    }
-    this.count += n;
-    return this.count;
-  }
-}
-
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const host = opts.host ?? '127.0.0.1';
   const priceStepMs = opts.priceStepMs ?? defaultPriceStepMs;
@@ -46,9 +29,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const random = createPrng(opts.seed ?? defaultSeed);
   const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now())]));
   const listenKeys = new ListenKeys();
-  const requestLog: { method: string; path: string; receivedAt: number }[] = [];
-  const usedWeight = new MinuteCounter();
-  const orderCounts = new Map<string, MinuteCounter>();
+  const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
   let pricePaused = false;
   let closed = false;
 
@@ -68,11 +49,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     timeoutAfterAcceptCount: 0,
     http5xxCount: 0,
     rateLimit429Count: 0,
+    ban418Count: 0,
+    banMs: defaultBanMs,
+    latencyByPathMs: {},
     forcePostOnlyReject: false,
     rejectMarketOrders: false,
     wsSilent: false,
     dropWsConnections: () => hub.dropAll(),
   };
+
+  const gateway = new Gateway(faults);
 
   const listener: ExchangeListener = {
     orderUpdate(order, execType, trade, nowMs) {
@@ -128,7 +114,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
     const rawBody = await readBody(req);
-    requestLog.push({ method, path: url.pathname, receivedAt });
 
     const route = routes.get(`${method} ${url.pathname}`);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -136,48 +121,39 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let body: unknown;
     let result: RouteResult | undefined;
     let weight = 1;
-    let accountKey: string | undefined;
     let dropResponse = false;
 
     try {
-      // Injected faults come first: they model the gateway failing before the matching engine sees anything.
-      if (faults.rateLimit429Count > 0) {
-        faults.rateLimit429Count -= 1;
-        headers['Retry-After'] = String(retryAfterSeconds);
-        throw apiErrors.tooManyRequests();
-      }
-      if (faults.http5xxCount > 0) {
-        faults.http5xxCount -= 1;
-        throw apiErrors.serviceUnavailable();
-      }
-      if (!route) throw apiErrors.unknown();
       const parts: RawRequestParts = {
         rawQuery: url.search.startsWith('?') ? url.search.slice(1) : url.search,
         rawBody,
         apiKeyHeader: headerValue(req.headers['x-mbx-apikey']),
       };
       const params = mergeParams(parts);
-      weight = route.weight(params);
-      accountKey = authenticate(route.security, parts, params, opts.credentials, Date.now());
-      if (route.countsAsOrder && accountKey !== undefined) countOrder(accountKey, receivedAt);
-      result = route.handle({ params, accountKey: accountKey ?? '', nowMs: Date.now(), receivedAt });
-      body = result.body;
-      if (result.placedOrder && faults.timeoutAfterAcceptCount > 0) {
-        faults.timeoutAfterAcceptCount -= 1;
-        dropResponse = true;
+      weight = route?.weight(params) ?? 1;
+      if (method === 'POST' && url.pathname === faultControlPath) {
+        body = applyFaultControl(faults, params); // the operator's lever, not a venue request
+      } else {
+        // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
+        gateway.admit(receivedAt, weight, headers);
+        if (!route) throw apiErrors.unknown();
+        const accountKey = authenticate(route.security, parts, params, opts.credentials, Date.now());
+        if (route.countsAsOrder && accountKey !== undefined) gateway.countOrder(receivedAt, accountKey, headers);
+        result = route.handle({ params, accountKey: accountKey ?? '', nowMs: Date.now(), receivedAt });
+        body = result.body;
+        if (result.placedOrder && faults.timeoutAfterAcceptCount > 0) {
+          faults.timeoutAfterAcceptCount -= 1;
+          dropResponse = true;
+        }
       }
     } catch (err) {
       const apiErr = err instanceof SimApiError ? err : new SimApiError(500, -1000, String(err));
       status = apiErr.httpStatus;
       body = apiErr.toBody();
     }
+    requestLog.push({ method, path: url.pathname, receivedAt, weight, status });
 
-    headers['X-MBX-USED-WEIGHT-1M'] = String(usedWeight.add(receivedAt, weight));
-    if (route?.countsAsOrder && accountKey !== undefined) {
-      headers['X-MBX-ORDER-COUNT-1M'] = String(countOrder(accountKey, receivedAt, 0));
-    }
-
-    await sleepUntil(receivedAt + faults.latencyMs);
+    await sleepUntil(receivedAt + gateway.latencyMs(url.pathname));
     if (closed || res.destroyed) return;
     if (dropResponse) {
       // The order is live on the "exchange" but the client never learns it: exactly the ambiguous case.
@@ -188,15 +164,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (result?.placedOrder) result.placedOrder.respondedAt = Date.now();
     res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(payload)) });
     res.end(payload);
-  }
-
-  function countOrder(accountKey: string, nowMs: number, n = 1): number {
-    let counter = orderCounts.get(accountKey);
-    if (!counter) {
-      counter = new MinuteCounter();
-      orderCounts.set(accountKey, counter);
-    }
-    return counter.add(nowMs, n);
   }
 
   await new Promise<void>((resolve, reject) => {

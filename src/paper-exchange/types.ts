@@ -41,6 +41,12 @@ export interface SimFaults {
   http5xxCount: number;
   /** next N calls answer 429 {code:-1003} with Retry-After */
   rateLimit429Count: number;
+  /** next N calls each start an IP ban of `banMs`: every request until it ends answers 418 {code:-1003} with Retry-After */
+  ban418Count: number;
+  /** length of a ban, injected or earned by repeated 429s (ms; Binance's shortest is 2 min) */
+  banMs: number;
+  /** extra delay per REST path (e.g. {"/fapi/v1/order": 500}), on top of latencyMs */
+  latencyByPathMs: Record<string, number>;
   /** every GTX order rejected -5022 */
   forcePostOnlyReject: boolean;
   /**
@@ -83,7 +89,8 @@ export interface SimulatorHandle {
   faults: SimFaults;
   /** every order request ever accepted, in arrival order */
   orders(): SimOrderRecord[];
-  requests(): { method: string; path: string; receivedAt: number }[];
+  /** every REST request, with the weight charged to the IP and the HTTP status answered */
+  requests(): { method: string; path: string; receivedAt: number; weight: number; status: number }[];
   /** jump the price (e.g. 20% gap); fills resting orders that now cross */
   setMid(symbol: string, price: number): void;
   position(accountKey: string, symbol: string): number;

@@ -93,12 +93,12 @@ describe('fault injection', () => {
     expect(field(ok, 'clientOrderId')).toBe('rl-1');
   });
 
-  it('requests() logs every REST call with method, path and arrival time', async () => {
+  it('requests() logs every REST call with method, path, arrival time, weight and status', async () => {
     const before = sim.requests().length;
     const t0 = Date.now();
     await api.publicGet('/fapi/v1/ping');
     const log = sim.requests().slice(before);
-    expect(log).toEqual([{ method: 'GET', path: '/fapi/v1/ping', receivedAt: expect.any(Number) as number }]);
+    expect(log).toEqual([{ method: 'GET', path: '/fapi/v1/ping', receivedAt: expect.any(Number) as number, weight: 1, status: 200 }]);
     expect(log[0]?.receivedAt).toBeGreaterThanOrEqual(t0);
   });
 });

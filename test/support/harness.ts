@@ -5,6 +5,7 @@ import { defaultCoreConfig } from '../../src/core/config.js';
 import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
+import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
 import type { Clock } from '../../src/engine/clock.js';
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   metrics?: boolean;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
   wrapLog?: (log: EngineLog) => EngineLog;
+  /** The paper venue's request budget, given to both the connector (headers) and the service (admission). */
+  rateBudget?: RateBudget;
 }
 
 export interface Harness {
@@ -57,7 +60,12 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const sim = opts.sim ?? (await startSimulator({ port: 0, seed: 11, priceStepMs: 50 }));
   const prefix = uniquePrefix(opts.label);
   const log = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
-  const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: opts.restTimeoutMs ?? 5_000 });
+  const connector = createBinanceConnector({
+    restBaseUrl: sim.restBaseUrl,
+    wsBaseUrl: sim.wsBaseUrl,
+    restTimeoutMs: opts.restTimeoutMs ?? 5_000,
+    ...(opts.rateBudget ? { rateBudget: opts.rateBudget } : {}),
+  });
   const marketData = connector.marketData();
   const config: CoreConfig = { ...defaultCoreConfig, ...opts.config };
   const logger = silentLogger();
@@ -74,6 +82,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
     ...(metrics ? { metrics } : {}),
+    ...(opts.rateBudget ? { rateBudgets: { paper: opts.rateBudget } } : {}),
     onFatal: (error) => {
       throw error;
     },

@@ -7,7 +7,10 @@ import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
 import { toFundingPayments, toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
 import type { FundingPayment } from '../../model/positions.js';
-import { createRestClient, syncClock, usedWeight1m } from './rest-client.js';
+import { createHash } from 'node:crypto';
+import { createRestClient, syncClock } from './rest-client.js';
+import type { RateBudget } from '../rate-budget.js';
+import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
@@ -21,8 +24,18 @@ export interface AccountOptions {
   wsReconnectDelayMs: number;
   /** Binance expires a listen key after 60 min without a keep-alive. */
   listenKeyKeepAliveMs: number;
-  onUsedWeight?: ((weight1m: number) => void) | undefined;
+  /** This venue's budget: every response's rate headers and every 429/418 go into it. */
+  rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
+}
+
+/** HTTP statuses of Binance's rate limiting (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). */
+const rateLimitedStatus = 429;
+const bannedStatus = 418;
+
+/** The account's key in the shared budget (order counts are per account): a digest, never the API key itself. */
+export function rateAccountKeyOf(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
 }
 
 /** An answer we cannot read may still describe an executed order: unknown, to be queried, never rejected. */
@@ -37,12 +50,33 @@ function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { ki
 export class BinanceAccount implements ExchangeAccount {
   private readonly client: USDMClient;
   private clockSynced: Promise<void> | null = null;
+  readonly rateKey: string;
 
   constructor(
     credentials: AccountCredentials,
     private readonly opts: AccountOptions,
   ) {
-    this.client = createRestClient({ ...opts, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret });
+    this.rateKey = rateAccountKeyOf(credentials.apiKey);
+    this.client = createRestClient({ ...opts, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret }, (headers) => this.recordHeaders(headers));
+  }
+
+  /** The exchange's counts from every response, success or error, replace the budget's estimates. */
+  private recordHeaders(headers: unknown): void {
+    const budget = this.opts.rateBudget;
+    if (!budget) return;
+    budget
+      .recordHeaders(this.rateKey, rateHeadersOf(headers), Date.now())
+      .catch((error: unknown) => this.opts.logger?.warn({ err: error }, 'rate budget not updated'));
+  }
+
+  /** A 429 pauses the normal lane, a 418 (ban) every lane, for Retry-After. */
+  private recordBackoff(error: Classified): void {
+    const budget = this.opts.rateBudget;
+    if (!budget || error.kind !== 'rejected' || (error.httpStatus !== rateLimitedStatus && error.httpStatus !== bannedStatus)) return;
+    const kind = error.httpStatus === bannedStatus ? 'banned' : 'rate_limited';
+    budget
+      .recordBackoff(error.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, Date.now(), kind)
+      .catch((err: unknown) => this.opts.logger?.warn({ err }, 'rate budget back-off not recorded'));
   }
 
   private ensureClock(): Promise<void> {
@@ -65,11 +99,10 @@ export class BinanceAccount implements ExchangeAccount {
     for (let attempt = 0; ; attempt += 1) {
       try {
         const value = await fn();
-        this.reportWeight();
         return { ok: true, value };
       } catch (error) {
-        this.reportWeight();
         const classified = classifyError(error);
+        this.recordBackoff(classified);
         if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
           this.clockSynced = null;
           await this.ensureClock();
@@ -78,11 +111,6 @@ export class BinanceAccount implements ExchangeAccount {
         return { ok: false, error: classified };
       }
     }
-  }
-
-  private reportWeight(): void {
-    const weight = usedWeight1m(this.client);
-    if (weight !== null) this.opts.onUsedWeight?.(weight);
   }
 
   async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
@@ -154,10 +182,23 @@ export class BinanceAccount implements ExchangeAccount {
     return { kind: 'rejected', code: result.error.code, message: result.error.message };
   }
 
-  async listProtectiveStops(): Promise<ProtectiveStopSnapshot[]> {
-    const result = await this.call(() => this.client.getOpenAlgoOrders());
-    if (!result.ok) throw new Error(`open algo orders unavailable: ${JSON.stringify(result.error)}`);
-    return toProtectiveStops(result.value);
+  /**
+   * Per symbol when symbols are given: openAlgoOrders weighs 1 with a symbol and 40 without
+   * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Algo-Open-Orders).
+   */
+  async listProtectiveStops(symbols?: readonly string[]): Promise<ProtectiveStopSnapshot[]> {
+    if (symbols === undefined) {
+      const result = await this.call(() => this.client.getOpenAlgoOrders());
+      if (!result.ok) throw new Error(`open algo orders unavailable: ${JSON.stringify(result.error)}`);
+      return toProtectiveStops(result.value);
+    }
+    const out: ProtectiveStopSnapshot[] = [];
+    for (const symbol of symbols) {
+      const result = await this.call(() => this.client.getOpenAlgoOrders({ symbol }));
+      if (!result.ok) throw new Error(`open algo orders of ${symbol} unavailable: ${JSON.stringify(result.error)}`);
+      out.push(...toProtectiveStops(result.value));
+    }
+    return out;
   }
 
   async getPositions() {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData, Subscription } from '../port.js';
 import type { BookTicker, SymbolFilters } from '../../model/market.js';
+import type { RateBudget } from '../rate-budget.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
 import { createRestClient } from './rest-client.js';
@@ -20,7 +21,8 @@ export interface BinanceConnectorOptions {
   listenKeyKeepAliveMs?: number;
   /** A market stream with no message for this long is presumed dead and reconnected. */
   marketIdleTimeoutMs?: number;
-  onUsedWeight?: (weight1m: number) => void;
+  /** This venue's request budget (one per venue and IP): every response's rate headers and 429/418 go into it. */
+  rateBudget?: RateBudget;
   logger?: Logger;
   /** The current split stream routes (default) or the retired legacy ones. */
   streamRoutes?: StreamRoutes;
@@ -75,7 +77,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         recvWindowMs,
         wsReconnectDelayMs,
         listenKeyKeepAliveMs: opts.listenKeyKeepAliveMs ?? 30 * 60_000,
-        onUsedWeight: opts.onUsedWeight,
+        rateBudget: opts.rateBudget,
         logger: opts.logger,
       });
     },

@@ -37,13 +37,14 @@ export async function runAll(argv: string[]): Promise<void> {
   // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
   const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
+  // The simulator's own budget: `all` trades paper only (one venue, one IP).
   const rateBudget = memoryRateBudget();
   const paper = createBinanceConnector({
     restBaseUrl: simulator.restBaseUrl,
     wsBaseUrl: simulator.wsBaseUrl,
     restTimeoutMs: env.QE_REST_TIMEOUT_MS,
     logger,
-    onUsedWeight: (weight1m) => void rateBudget.recordUsedWeight(weight1m, Date.now()),
+    rateBudget,
   });
   const marketData = paper.marketData();
   const printerLog = await readerLog();
@@ -57,7 +58,7 @@ export async function runAll(argv: string[]): Promise<void> {
     config,
     logger,
     watchdogPeriodMs: env.QE_WATCHDOG_PERIOD_MS,
-    rateBudget,
+    rateBudgets: { paper: rateBudget },
     metrics,
   });
   print(`execution: ${execution.replayedEvents} WAL events replayed; paper mode only`);

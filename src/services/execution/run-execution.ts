@@ -32,17 +32,20 @@ export async function runExecution(argv: string[]): Promise<void> {
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
     limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
   });
-  // Every process trading through this IP shares one weight budget when Redis is there to hold it.
-  const rateBudget = redisUrl ? await redisRateBudget({ url: redisUrl, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX }) : memoryRateBudget();
-  const onUsedWeight = (weight1m: number): void => {
-    rateBudget.recordUsedWeight(weight1m, Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'rate budget not updated'));
-  };
+  // Every process trading through this IP shares one budget per venue when Redis is there to hold it; paper and
+  // live never share one (their limits are counted by different servers). Scope: venue and the REST host.
+  const budgetFor = async (venue: 'paper' | 'live', restUrl: string) =>
+    redisUrl
+      ? redisRateBudget({ url: redisUrl, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, scope: `${venue}:${new URL(restUrl).host}` })
+      : memoryRateBudget();
+  const paperBudget = await budgetFor('paper', restBaseUrl);
+  const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
   const paper = createBinanceConnector({
     restBaseUrl,
     wsBaseUrl,
     restTimeoutMs: env.QE_REST_TIMEOUT_MS,
     logger,
-    onUsedWeight,
+    rateBudget: paperBudget,
     streamRoutes: env.QE_STREAM_ROUTES,
   });
   const live = config.liveTradingEnabled
@@ -51,7 +54,7 @@ export async function runExecution(argv: string[]): Promise<void> {
         wsBaseUrl: env.QE_LIVE_WS_URL,
         restTimeoutMs: env.QE_REST_TIMEOUT_MS,
         logger,
-        onUsedWeight,
+        rateBudget: liveBudget,
         streamRoutes: env.QE_STREAM_ROUTES,
       })
     : null;
@@ -77,7 +80,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     logger,
     watchdogPeriodMs: Number(flags['watchdog-period-ms'] ?? env.QE_WATCHDOG_PERIOD_MS),
     consumerName: flags['consumer'] ?? 'exec-1',
-    rateBudget,
+    rateBudgets: { paper: paperBudget, ...(liveBudget ? { live: liveBudget } : {}) },
   });
   const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
   // Machine-readable readiness line for supervisors and tests.
@@ -91,6 +94,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   await keyStore.close();
   await marketData.close();
   await liveMarketData?.close();
-  await rateBudget.close();
+  await paperBudget.close();
+  await liveBudget?.close();
   await log.close();
 }

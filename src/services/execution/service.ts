@@ -48,8 +48,12 @@ export interface ExecutionServiceOptions {
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
   executorLimits?: ExecutorLimits;
-  /** Request-weight budget shared with other processes trading through the same IP (memory if absent). */
-  rateBudget?: RateBudget;
+  /**
+   * Request budgets, one per venue (and IP), shared with other processes trading through the same IP (memory if
+   * absent). Paper and live never share one: the paper exchange's limits say nothing about Binance's. The same
+   * budget must be given to that venue's connector, which feeds it every response's rate headers.
+   */
+  rateBudgets?: VenueRateBudgets;
   engineLimits?: EngineLimits;
   /** Prometheus metrics to feed (command latency, orders by outcome); none when absent. */
   metrics?: EngineMetrics;
@@ -57,6 +61,11 @@ export interface ExecutionServiceOptions {
   uncommittedInputLimits?: UncommittedInputLimits;
   /** Called on corruption or a throwing decision; the default exits the process. */
   onFatal?: (error: unknown) => void;
+}
+
+export interface VenueRateBudgets {
+  paper: RateBudget;
+  live?: RateBudget;
 }
 
 export interface ExecutionService {
@@ -108,13 +117,15 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     onInput: (input) => submit(input),
     logger,
   });
-  const rateBudget = opts.rateBudget ?? memoryRateBudget();
+  const paperBudget = opts.rateBudgets?.paper ?? memoryRateBudget();
+  const liveBudget = opts.rateBudgets?.live ?? memoryRateBudget();
+  const budgetOf = (userId: string): RateBudget => ((engine.current.durable.sessions[userId]?.mode ?? 'paper') === 'live' ? liveBudget : paperBudget);
   const executor = new EffectExecutor(
     (userId) => accounts.resolve(userId),
     (input) => submit(input),
     opts.executorLimits ?? defaultExecutorLimits,
     logger,
-    rateBudget,
+    budgetOf,
     () => clock.nowMs(),
   );
   const metrics = opts.metrics;
@@ -137,7 +148,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       submit = (input) => uncommitted.submit(input);
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
-    budget: rateBudget,
+    budget: budgetOf,
   });
 
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);

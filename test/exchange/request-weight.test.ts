@@ -133,9 +133,10 @@ describe('budget against the paper exchange', () => {
       });
       await waitUntilEarlyInTenSeconds();
       const entries = 400;
-      for (let i = 0; i < entries; i += 1) executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order(`oc-${i}`) });
+      for (let i = 0; i < entries; i += 1)
+        executor.submit({ kind: 'place', userId: 'u', lane: 'normal', order: order(`oc-${i}`), notAfterMs: Date.now() + 600_000 });
       await executor.idle();
-      executor.submit({ kind: 'place', userId: 'u', lane: 'priority', order: order('oc-exit') });
+      executor.submit({ kind: 'place', userId: 'u', lane: 'priority', order: order('oc-exit'), notAfterMs: Date.now() + 600_000 });
       await executor.idle();
 
       const sent = sim.requests().filter((r) => r.path === '/fapi/v1/order' && r.method === 'POST');

@@ -119,7 +119,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const name = market.rules.symbol.toLowerCase();
     hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs));
     const previous = lastDepthUpdateId.get(name) ?? 0;
-    for (const levels of partialDepthLevels) hub.publishMarket(`${name}@depth${levels}`, partialDepthEvent(market, levels, previous, nowMs));
+    for (const levels of partialDepthLevels) {
+      const stream = `${name}@depth${levels}`;
+      if (hub.wants(stream)) hub.publishMarket(stream, partialDepthEvent(market, levels, previous, nowMs));
+    }
     lastDepthUpdateId.set(name, market.top.updateId);
   };
   const lastDepthUpdateId = new Map<string, number>();

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { formatUnits } from '../../src/model/decimal.js';
+import { MatchingEngine } from '../../src/paper-exchange/matching.js';
+import { parseNewOrder } from '../../src/paper-exchange/order-validation.js';
+import { createPrng, SymbolMarket } from '../../src/paper-exchange/price-process.js';
+import { defaultSimSymbols, startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { deriveRules } from '../../src/paper-exchange/symbols.js';
 import { apiClient, errorCode, field, openWs, type ApiClient } from './helpers.js';
 
 // The paper exchange's depth (issue 11 item 5): finite levels that takers walk and slip through, resting orders
@@ -53,6 +58,11 @@ function order(params: Record<string, string>): Promise<{ status: number; body: 
   return api
     .signed('POST', '/fapi/v1/order', { newOrderRespType: 'RESULT', ...params })
     .then((r) => ({ status: r.status, body: r.body as OrderBody, code: errorCode(r) }));
+}
+
+/** A LIMIT order with its time in force, price and quantity (and any other parameter). */
+function limit(symbol: string, side: string, timeInForce: string, price: string, quantity: string, extra: Record<string, string> = {}) {
+  return order({ symbol, side, type: 'LIMIT', timeInForce, price, quantity, ...extra });
 }
 
 describe('depth', () => {
@@ -120,34 +130,13 @@ describe('takers walk the book', () => {
   it('IOC takes what its limit reaches and expires the rest; FOK fills whole or is refused (-5021)', async () => {
     const { asks } = await depth('ETHUSDT');
     const twoLevels = Number(asks[0]?.[1]) + Number(asks[1]?.[1]);
-    const ioc = await order({
-      symbol: 'ETHUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'IOC',
-      price: String(asks[1]?.[0]),
-      quantity: (twoLevels * 2).toFixed(3),
-    });
+    const ioc = await limit('ETHUSDT', 'BUY', 'IOC', String(asks[1]?.[0]), (twoLevels * 2).toFixed(3));
     expect(ioc.body).toMatchObject({ status: 'EXPIRED', executedQty: twoLevels.toFixed(3) });
 
     const after = await depth('ETHUSDT');
-    const fokTooBig = await order({
-      symbol: 'ETHUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'FOK',
-      price: String(after.asks[0]?.[0]),
-      quantity: (Number(after.asks[0]?.[1]) + 0.001).toFixed(3),
-    });
+    const fokTooBig = await limit('ETHUSDT', 'BUY', 'FOK', String(after.asks[0]?.[0]), (Number(after.asks[0]?.[1]) + 0.001).toFixed(3));
     expect(fokTooBig.code).toBe(-5021);
-    const fok = await order({
-      symbol: 'ETHUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'FOK',
-      price: String(after.asks[0]?.[0]),
-      quantity: String(after.asks[0]?.[1]),
-    });
+    const fok = await limit('ETHUSDT', 'BUY', 'FOK', String(after.asks[0]?.[0]), String(after.asks[0]?.[1]));
     expect(fok.body).toMatchObject({ status: 'FILLED', executedQty: after.asks[0]?.[1] });
   });
 
@@ -168,15 +157,7 @@ describe('resting orders', () => {
   it('a resting order queues behind the size at its price and fills partially from the tape', async () => {
     const { bids } = await depth('BTCUSDT');
     const bid = String(bids[0]?.[0]);
-    const placed = await order({
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: bid,
-      quantity: '0.500',
-      newClientOrderId: 'queue-1',
-    });
+    const placed = await limit('BTCUSDT', 'BUY', 'GTC', bid, '0.500', { newClientOrderId: 'queue-1' });
     expect(placed.body.status).toBe('NEW');
     const executed: number[] = [];
     for (let step = 0; step < 60 && executed.at(-1) !== 0.5; step++) {
@@ -193,51 +174,27 @@ describe('resting orders', () => {
     const { bids } = await depth('ETHUSDT');
     const price = (Number(bids[0]?.[0]) - 5).toFixed(2);
     const goodTill = Date.now() + 3_600_000 + 123;
-    const gtd = await order({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTD', price, quantity: '0.010', goodTillDate: String(goodTill) });
+    const gtd = await limit('ETHUSDT', 'BUY', 'GTD', price, '0.010', { goodTillDate: String(goodTill) });
     expect(gtd.body).toMatchObject({ status: 'NEW', goodTillDate: Math.floor(goodTill / 1000) * 1000 });
-    const tooSoon = await order({
-      symbol: 'ETHUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTD',
-      price,
-      quantity: '0.010',
-      goodTillDate: String(Date.now() + 60_000),
-    });
+    const tooSoon = await limit('ETHUSDT', 'BUY', 'GTD', price, '0.010', { goodTillDate: String(Date.now() + 60_000) });
     expect(tooSoon.code).toBe(-5040);
-    const missing = await order({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTD', price, quantity: '0.010' });
+    const missing = await limit('ETHUSDT', 'BUY', 'GTD', price, '0.010');
     expect(missing.code).toBe(-1102);
   });
 
   it('a client order id is unique among open orders only: reusable once its order is cancelled', async () => {
     const { bids } = await depth('ETHUSDT');
-    const params = {
-      symbol: 'ETHUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: (Number(bids[0]?.[0]) - 5).toFixed(2),
-      quantity: '0.010',
-      newClientOrderId: 'reuse-1',
-    };
-    expect((await order(params)).status).toBe(200);
-    expect((await order(params)).code).toBe(-4116);
+    const place = () => limit('ETHUSDT', 'BUY', 'GTC', (Number(bids[0]?.[0]) - 5).toFixed(2), '0.010', { newClientOrderId: 'reuse-1' });
+    expect((await place()).status).toBe(200);
+    expect((await place()).code).toBe(-4116);
     expect((await api.signed('DELETE', '/fapi/v1/order', { symbol: 'ETHUSDT', origClientOrderId: 'reuse-1' })).status).toBe(200);
-    const again = await order(params);
+    const again = await place();
     expect(again.body.status).toBe('NEW');
   });
 
   it('self-trade prevention: a taker meeting its own resting order expires that order EXPIRED_IN_MATCH', async () => {
     const { asks } = await depth('ETHUSDT');
-    const sell = await order({
-      symbol: 'ETHUSDT',
-      side: 'SELL',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: String(asks[0]?.[0]),
-      quantity: '0.010',
-      newClientOrderId: 'stp-maker',
-    });
+    const sell = await limit('ETHUSDT', 'SELL', 'GTC', String(asks[0]?.[0]), '0.010', { newClientOrderId: 'stp-maker' });
     expect(sell.body.status).toBe('NEW');
     await order({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010' });
     const maker = await api.signed('GET', '/fapi/v1/order', { symbol: 'ETHUSDT', origClientOrderId: 'stp-maker' });
@@ -260,12 +217,45 @@ describe('PERCENT_PRICE', () => {
     expect(eth?.timeInForce).toEqual(['GTC', 'IOC', 'FOK', 'GTX', 'GTD']);
     const ticker = (await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'ETHUSDT' })).body as Record<string, string>;
     const mark = (Number(ticker.bidPrice) + Number(ticker.askPrice)) / 2;
-    const limit = (side: string, price: number) =>
-      order({ symbol: 'ETHUSDT', side, type: 'LIMIT', timeInForce: 'GTC', price: price.toFixed(2), quantity: '0.100' });
-    expect((await limit('BUY', mark * 1.06)).code).toBe(-4016);
-    expect((await limit('SELL', mark * 0.94)).code).toBe(-4024);
+    const at = (side: string, price: number) => limit('ETHUSDT', side, 'GTC', price.toFixed(2), '0.100');
+    expect((await at('BUY', mark * 1.06)).code).toBe(-4016);
+    expect((await at('SELL', mark * 0.94)).code).toBe(-4024);
     // One bound per side on USDⓈ-M (common-definition): a buy far below the market rests.
-    expect((await limit('BUY', Number(ticker.bidPrice) * 0.5)).body.status).toBe('NEW');
-    expect((await limit('SELL', mark * 1.5)).body.status).toBe('NEW');
+    expect((await at('BUY', Number(ticker.bidPrice) * 0.5)).body.status).toBe('NEW');
+    expect((await at('SELL', mark * 1.5)).body.status).toBe('NEW');
   });
 });
+
+describe('GTD expiry (in process, on a simulated clock: goodTillDate must lie more than 600 s ahead)', () => {
+  it('a GTD order rests until its goodTillDate, then expires', () => {
+    const rules = deriveRules(defaultSimSymbols[1] ?? fail('no ETHUSDT'));
+    const market = new SymbolMarket(rules, createPrng(3), 0);
+    const updates: string[] = [];
+    const engine = new MatchingEngine(new Map([[rules.symbol, market]]), 100_000, {
+      orderUpdate: (o, x) => updates.push(`${x}/${o.status}`),
+      positionUpdate: () => undefined,
+      fundingUpdate: () => undefined,
+    });
+    const bid = market.top.bidUnits;
+    const params = new Map([
+      ['symbol', rules.symbol],
+      ['side', 'BUY'],
+      ['type', 'LIMIT'],
+      ['timeInForce', 'GTD'],
+      ['price', formatUnits(bid - 500n * rules.tickUnits, rules.priceScale)],
+      ['quantity', '0.100'],
+      ['goodTillDate', '700000'],
+    ]);
+    const { input } = parseNewOrder(params, market, 0);
+    const { order } = engine.place('gtd-key', input, { forcePostOnlyReject: false, receivedAt: 0, nowMs: 0 });
+    engine.onBookChange(rules.symbol, 699_999);
+    expect(order.status).toBe('NEW');
+    engine.onBookChange(rules.symbol, 700_000);
+    expect(order.status).toBe('EXPIRED');
+    expect(updates).toEqual(['NEW/NEW', 'EXPIRED/EXPIRED']);
+  });
+});
+
+function fail(message: string): never {
+  throw new Error(message);
+}

@@ -132,7 +132,7 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
   const delta = sub(executed, known);
   const filled = sign(delta) > 0;
   if (filled) {
-    const price = marginalPrice(order, snapshot, known, executed, delta);
+    const price = tradePrice(snapshot, delta) ?? marginalPrice(order, snapshot, known, executed, delta);
     if (price === null) throw new StateCorruption(`fill price ${snapshot.avgPrice} (was ${order.avgPrice}) for ${order.clientOrderId}`);
     ctx.emit({
       type: 'fill',
@@ -162,6 +162,18 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
       atMs: ctx.nowMs,
     });
   }
+}
+
+/**
+ * The exact price of the newly executed part when the update reports exactly that one trade (`l` equal to the
+ * new quantity, `L` its price): an order walking several levels sends one update per trade, and the average
+ * price is printed to 5 decimals only, so the trade's own price is the better figure.
+ */
+function tradePrice(snapshot: OrderSnapshot, delta: Qty): Price | null {
+  const { lastQty, lastPrice } = snapshot.trade ?? {};
+  if (lastQty === undefined || lastPrice === undefined || !isDecimal(lastQty) || !isDecimal(lastPrice)) return null;
+  if (compareDecimal(lastQty, delta) !== 0 || sign(toDecimal(lastPrice)) <= 0) return null;
+  return toPrice(lastPrice);
 }
 
 /**

@@ -182,7 +182,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         ...(req.timeInForce !== undefined ? ([['timeInForce', req.timeInForce]] as [string, string][]) : []),
       ]);
       try {
-        const { input } = parseNewOrder(params, market);
+        const { input } = parseNewOrder(params, market, exchange.nowMs());
         const { order } = exchange.matching.place(accountKey, input, {
           forcePostOnlyReject: roll(exchange.faults.postOnlyRefused),
           receivedAt: exchange.nowMs(),

@@ -52,10 +52,17 @@ export const apiErrors = {
   qtyTooSmall: () => bad(-4004, 'Quantity less than min quantity.'),
   qtyTooLarge: () => bad(-4005, 'Quantity greater than max quantity.'),
   priceNotOnTick: () => bad(-4014, 'Price not increased by tick size.'),
+  // PERCENT_PRICE, https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code
+  priceAboveMultiplierUp: () => bad(-4016, 'Price is higher than mark price multiplier cap.'),
+  priceBelowMultiplierDown: () => bad(-4024, 'Price is lower than mark price multiplier floor.'),
   qtyNotOnStep: () => bad(-4023, 'Quantity not increased by step size.'),
   duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
   wouldTriggerImmediately: () => bad(-2021, 'Order would immediately trigger.'),
   minNotional: (notional: string) => bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
+  // https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code (-5021 FOK_ORDER_REJECT, -5040 FUTURE_GOOD_TILL_DATE)
+  fokRejected: () => bad(-5021, 'Due to the order could not be filled immediately, the FOK order has been rejected.'),
+  badGoodTillDate: () =>
+    bad(-5040, 'The goodTillDate timestamp must be greater than the current time plus 600 seconds and smaller than 253402300799000 (UTC 9999-12-31 23:59:59)'),
   postOnlyRejected: () => bad(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.'),
   listenKeyMissing: () => bad(-1125, 'This listenKey does not exist.'),
 };

@@ -1,13 +1,17 @@
-// Matching and accounting: one-way position mode, one account per API key, fills against the
-// synthetic touch (any size fills at the touch; resting orders fill in full at their limit).
+// Matching and accounting: one-way position mode, one account per API key, fills against the depth of
+// order-book.ts: takers walk its levels (one trade per level), resting orders queue behind the size that was
+// at their price and fill from the tape at the touch, or in full once the market trades through them.
 import { absBigint, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
+import { withinLimit } from './order-book.js';
+import { percentPriceBound } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';
 
 export type SimSide = 'BUY' | 'SELL';
-export type SimTimeInForce = 'GTC' | 'IOC' | 'GTX';
-export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED';
+export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
+/** EXPIRED_IN_MATCH: expired by self-trade prevention (https://developers.binance.com/docs/derivatives/usds-margined-futures/faq/stp-faq). */
+export type SimOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
 
 export interface NewOrderInput {
@@ -19,6 +23,8 @@ export interface NewOrderInput {
   qtyUnits: bigint; // at rules.qtyScale
   reduceOnly: boolean;
   clientOrderId: string;
+  /** GTD only: when the order expires, ms (whole seconds). */
+  goodTillDateMs?: number;
 }
 
 export interface SimOrder {
@@ -35,6 +41,10 @@ export interface SimOrder {
   cumQuoteUnits: bigint; // at priceScale + qtyScale
   reduceOnly: boolean;
   status: SimOrderStatus;
+  /** GTD: expiry time in ms; 0 for every other time in force. */
+  goodTillDateMs: number;
+  /** Resting only: book size still ahead of this order at its price (it fills after the tape has eaten that). */
+  queueAheadUnits: bigint;
   timeMs: number;
   updateTimeMs: number;
   receivedAt: number;
@@ -53,7 +63,7 @@ export interface SimAccount {
   walletBalance: number; // USDT
   positions: Map<string, SimPosition>;
   orders: Map<number, SimOrder>;
-  /** Every client id ever used by this account -> its latest order. */
+  /** Every client id used by this account -> its latest order (an id is unique among open orders only). */
   byClientId: Map<string, SimOrder>;
   /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first. */
   income: IncomeRecord[];
@@ -183,13 +193,16 @@ export class MatchingEngine {
   ): { accepted: SimOrder; order: SimOrder } {
     const market = this.mustMarket(input.symbol);
     const acct = this.account(accountKey);
-    // Any id this account has used is a duplicate: the engine retries by client id after
-    // ambiguous failures, and must never get a second execution out of it.
-    if (acct.byClientId.has(input.clientOrderId)) throw apiErrors.duplicateClientId();
+    // newClientOrderId is "a unique id among open orders"
+    // (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api): an id whose order
+    // has ended may be used again, and a query by it then finds the newest order.
+    const sameId = acct.byClientId.get(input.clientOrderId);
+    if (sameId && isOpen(sameId)) throw apiErrors.duplicateClientId();
 
-    const { bidUnits, askUnits } = market.top;
     const limit = input.priceUnits ?? 0n;
-    const crosses = input.type === 'MARKET' || (input.side === 'BUY' ? limit >= askUnits : limit <= bidUnits);
+    // A MARKET order walks the book no further than the PERCENT_PRICE bound on its side.
+    const reach = input.type === 'MARKET' ? percentPriceBound(market, input.side) : limit;
+    const crosses = market.depth.bestFor(input.side, reach) !== undefined;
     if (input.type === 'LIMIT' && input.timeInForce === 'GTX' && (opts.forcePostOnlyReject || crosses)) {
       throw apiErrors.postOnlyRejected();
     }
@@ -200,6 +213,8 @@ export class MatchingEngine {
       if (reducible === 0n) throw apiErrors.reduceOnlyRejected();
       qtyUnits = minBigint(qtyUnits, reducible);
     }
+    // FOK: all of it now or nothing; Binance refuses the order (-5021) rather than accepting and expiring it.
+    if (input.timeInForce === 'FOK' && market.depth.available(input.side, reach) < qtyUnits) throw apiErrors.fokRejected();
 
     const order: SimOrder = {
       accountKey,
@@ -215,6 +230,8 @@ export class MatchingEngine {
       cumQuoteUnits: 0n,
       reduceOnly: input.reduceOnly,
       status: 'NEW',
+      goodTillDateMs: input.goodTillDateMs ?? 0,
+      queueAheadUnits: 0n,
       timeMs: opts.nowMs,
       updateTimeMs: opts.nowMs,
       receivedAt: opts.receivedAt,
@@ -225,15 +242,42 @@ export class MatchingEngine {
     const accepted = { ...order };
     this.listener.orderUpdate(order, 'NEW', undefined, opts.nowMs);
 
-    if (crosses) {
-      // Taker: the synthetic touch has unlimited size, so the whole order fills at the touch.
-      this.fill(order, input.side === 'BUY' ? askUnits : bidUnits, false, opts.nowMs);
-    } else if (order.timeInForce === 'IOC') {
+    if (crosses) this.take(order, market, reach, opts.nowMs);
+    if (!isOpen(order)) return { accepted, order };
+    if (order.type === 'MARKET' || order.timeInForce === 'IOC' || order.timeInForce === 'FOK') {
+      // What the book could not give within the limit (or the PERCENT_PRICE bound) expires.
       this.finish(order, 'EXPIRED', opts.nowMs);
     } else {
+      // Rests: behind the size already at its price; inside the spread, or after taking, nothing is ahead.
+      order.queueAheadUnits = market.depth.sizeAt(order.side, order.priceUnits);
       this.resting.get(order.symbol)?.add(order);
     }
     return { accepted, order };
+  }
+
+  /**
+   * Taker: walks the opposite levels best first while they are within `reach`, one trade per level (each an
+   * ORDER_TRADE_UPDATE, PARTIALLY_FILLED until the last). Own resting orders it would meet are expired first
+   * (self-trade prevention, EXPIRE_MAKER: the default on Binance).
+   */
+  private take(order: SimOrder, market: SymbolMarket, reach: bigint, nowMs: number): void {
+    for (let level = market.depth.bestFor(order.side, reach); level && isOpen(order); level = market.depth.bestFor(order.side, reach)) {
+      this.expireOwnMakers(order, level.priceUnits, nowMs);
+      const before = order.executedQtyUnits;
+      this.fill(order, level.priceUnits, false, nowMs, level.qtyUnits);
+      const took = order.executedQtyUnits - before;
+      if (took === 0n) break;
+      market.depth.consume(order.side, took);
+    }
+    market.depthChanged(nowMs);
+  }
+
+  /** Expires this account's resting orders on the other side that a taker reaching `priceUnits` would trade with. */
+  private expireOwnMakers(taker: SimOrder, priceUnits: bigint, nowMs: number): void {
+    for (const maker of this.resting.get(taker.symbol) ?? []) {
+      if (maker.accountKey !== taker.accountKey || maker.side === taker.side) continue;
+      if (withinLimit(taker.side, maker.priceUnits, priceUnits)) this.finish(maker, 'EXPIRED_IN_MATCH', nowMs);
+    }
   }
 
   find(accountKey: string, symbol: string, ref: { orderId?: number; clientOrderId?: string }): SimOrder | undefined {
@@ -261,15 +305,37 @@ export class MatchingEngine {
     for (const order of this.openOrders(accountKey, symbol)) this.finish(order, 'CANCELED', nowMs);
   }
 
-  /** Fills resting orders the new touch crosses; called after every price step and setMid. */
+  /**
+   * After every price step and setMid: GTD orders past their time expire; an order the new touch has traded
+   * through (a buy at or above the ask) fills in full at its limit; an order at (or inside) its own touch
+   * fills from this step's tape once the size queued ahead of it is gone, oldest order first.
+   */
   onBookChange(symbol: string, nowMs: number): void {
     const market = this.mustMarket(symbol);
     const book = this.resting.get(symbol);
     if (!book) return;
     const { bidUnits, askUnits } = market.top;
+    const tape = { BUY: market.depth.tradedAgainst('BUY'), SELL: market.depth.tradedAgainst('SELL') };
     for (const order of [...book]) {
-      const touched = order.side === 'BUY' ? askUnits <= order.priceUnits : bidUnits >= order.priceUnits;
-      if (touched) this.fill(order, order.priceUnits, true, nowMs);
+      if (order.goodTillDateMs !== 0 && nowMs >= order.goodTillDateMs) {
+        this.finish(order, 'EXPIRED', nowMs);
+        continue;
+      }
+      const tradedThrough = order.side === 'BUY' ? askUnits <= order.priceUnits : bidUnits >= order.priceUnits;
+      if (tradedThrough) {
+        this.fill(order, order.priceUnits, true, nowMs);
+        continue;
+      }
+      const touch = order.side === 'BUY' ? bidUnits : askUnits;
+      if (!withinLimit(order.side, touch, order.priceUnits)) continue; // behind the touch: nothing trades here
+      if (touch !== order.priceUnits) order.queueAheadUnits = 0n; // better than the touch: first in line
+      const queueEaten = minBigint(order.queueAheadUnits, tape[order.side]);
+      order.queueAheadUnits -= queueEaten;
+      tape[order.side] -= queueEaten;
+      const share = minBigint(tape[order.side], order.origQtyUnits - order.executedQtyUnits);
+      if (share === 0n) continue;
+      tape[order.side] -= share;
+      this.fill(order, order.priceUnits, true, nowMs, share);
     }
   }
 
@@ -280,11 +346,16 @@ export class MatchingEngine {
     return pos < 0n ? -pos : 0n;
   }
 
-  private fill(order: SimOrder, priceUnits: bigint, maker: boolean, nowMs: number): void {
-    let qtyUnits = order.origQtyUnits - order.executedQtyUnits;
+  /** One trade of `order` at `priceUnits`: its remaining quantity, or at most `upToUnits` of it. */
+  private fill(order: SimOrder, priceUnits: bigint, maker: boolean, nowMs: number, upToUnits?: bigint): void {
+    const remaining = order.origQtyUnits - order.executedQtyUnits;
+    let qtyUnits = upToUnits === undefined ? remaining : minBigint(remaining, upToUnits);
+    let cappedByPosition = false;
     if (order.reduceOnly) {
       // The position may have shrunk since placement; a reduce-only order never flips it.
-      qtyUnits = minBigint(qtyUnits, this.reducibleQty(order.accountKey, order.symbol, order.side));
+      const reducible = this.reducibleQty(order.accountKey, order.symbol, order.side);
+      cappedByPosition = reducible < qtyUnits;
+      qtyUnits = minBigint(qtyUnits, reducible);
       if (qtyUnits === 0n) {
         this.finish(order, 'EXPIRED', nowMs);
         return;
@@ -319,15 +390,16 @@ export class MatchingEngine {
     }
     this.listener.orderUpdate(order, 'TRADE', trade, nowMs);
     this.listener.positionUpdate(acct, order.symbol, nowMs);
-    // Only reduce-only orders can be left partially filled here (capped by the position).
-    if (!complete) this.finish(order, 'EXPIRED', nowMs);
+    // A reduce-only order capped by the position has nothing left to do.
+    if (!complete && cappedByPosition) this.finish(order, 'EXPIRED', nowMs);
   }
 
-  private finish(order: SimOrder, status: 'CANCELED' | 'EXPIRED', nowMs: number): void {
+  private finish(order: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH', nowMs: number): void {
     order.status = status;
     order.updateTimeMs = nowMs;
     this.resting.get(order.symbol)?.delete(order);
-    this.listener.orderUpdate(order, status, undefined, nowMs);
+    // An STP expiry reports execution type EXPIRED with status EXPIRED_IN_MATCH.
+    this.listener.orderUpdate(order, status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : status, undefined, nowMs);
   }
 
   private mustMarket(symbol: string): SymbolMarket {

@@ -4,12 +4,30 @@ import { randomBytes } from 'node:crypto';
 import { formatUnits, parseDecimal } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import type { NewOrderInput, SimSide, SimTimeInForce } from './matching.js';
+import { checkLimitPrice, checkMarketCounterparty } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
 
 const clientOrderIdPattern = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const clientOrderIdLegal = '^[\\.A-Z\\:/a-z0-9_-]{1,36}$';
 
 export type ResponseType = 'ACK' | 'RESULT';
+
+const timesInForce: readonly SimTimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'];
+
+/**
+ * goodTillDate of a GTD order: mandatory with GTD, kept to the second, more than 600 s ahead and before
+ * 253402300799000 (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api, -5040).
+ */
+const goodTillDateMinLeadMs = 600_000;
+const goodTillDateMaxMs = 253_402_300_799_000;
+
+function parseGoodTillDate(params: ReadonlyMap<string, string>, nowMs: number): number {
+  const text = required(params, 'goodTillDate');
+  if (!/^\d+$/.test(text)) throw apiErrors.badParamValue('goodTillDate');
+  const ms = Math.floor(Number(text) / 1000) * 1000;
+  if (ms <= nowMs + goodTillDateMinLeadMs || ms >= goodTillDateMaxMs) throw apiErrors.badGoodTillDate();
+  return ms;
+}
 
 export function required(params: ReadonlyMap<string, string>, name: string): string {
   const value = params.get(name);
@@ -25,7 +43,7 @@ export function parseBoolParam(params: ReadonlyMap<string, string>, name: string
   throw apiErrors.badParamValue(name);
 }
 
-export function parseNewOrder(params: ReadonlyMap<string, string>, market: SymbolMarket): { input: NewOrderInput; respType: ResponseType } {
+export function parseNewOrder(params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): { input: NewOrderInput; respType: ResponseType } {
   const rules = market.rules;
   const sideText = required(params, 'side');
   if (sideText !== 'BUY' && sideText !== 'SELL') throw apiErrors.badSide();
@@ -45,18 +63,23 @@ export function parseNewOrder(params: ReadonlyMap<string, string>, market: Symbo
 
   let timeInForce: SimTimeInForce | undefined;
   let priceUnits: bigint | undefined;
+  let goodTillDateMs: number | undefined;
   if (typeText === 'LIMIT') {
-    const tif = required(params, 'timeInForce');
-    if (tif !== 'GTC' && tif !== 'IOC' && tif !== 'GTX') throw apiErrors.badTimeInForce();
+    const tif = timesInForce.find((t) => t === required(params, 'timeInForce'));
+    if (tif === undefined) throw apiErrors.badTimeInForce();
     timeInForce = tif;
+    if (tif === 'GTD') goodTillDateMs = parseGoodTillDate(params, nowMs);
     const parsed = parseDecimal(required(params, 'price'), rules.priceScale);
     if (!parsed.ok) throw parsed.reason === 'too_precise' ? apiErrors.precision() : apiErrors.mandatory('price');
     priceUnits = parsed.units;
     if (priceUnits <= 0n || priceUnits < rules.minPriceUnits) throw apiErrors.priceTooLow();
     if (priceUnits > rules.maxPriceUnits) throw apiErrors.priceTooHigh();
     if (priceUnits % rules.tickUnits !== 0n) throw apiErrors.priceNotOnTick();
+    checkLimitPrice(market, side, priceUnits);
   } else if (params.has('price')) {
     throw apiErrors.notRequired('price');
+  } else {
+    checkMarketCounterparty(market, side);
   }
 
   const parsedQty = parseDecimal(required(params, 'quantity'), rules.qtyScale);
@@ -78,6 +101,7 @@ export function parseNewOrder(params: ReadonlyMap<string, string>, market: Symbo
   const input: NewOrderInput = { symbol: rules.symbol, side, type: typeText, qtyUnits, reduceOnly, clientOrderId };
   if (timeInForce !== undefined) input.timeInForce = timeInForce;
   if (priceUnits !== undefined) input.priceUnits = priceUnits;
+  if (goodTillDateMs !== undefined) input.goodTillDateMs = goodTillDateMs;
   return { input, respType: respText };
 }
 

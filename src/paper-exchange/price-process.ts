@@ -1,4 +1,5 @@
 // Synthetic top of book: a seeded random walk of the mid, quantised to the tick grid.
+import { type BookSettings, defaultBookSettings, OrderBook } from './order-book.js';
 import type { SymbolRules } from './symbols.js';
 
 /** mulberry32: tiny, fast, good enough for test price paths, and reproducible from a seed. */
@@ -29,20 +30,27 @@ export interface TopOfBook {
   timeMs: number;
 }
 
-// Displayed size at the touch, in steps. Purely cosmetic: the simulator fills any size at the touch.
-const minDisplayedSteps = 10;
-const displayedStepsRange = 990;
+/** The book's own PRNG (so depth draws do not shift the price path) and its settings. */
+export interface DepthOptions {
+  random?: () => number;
+  settings?: Partial<BookSettings>;
+}
 
 export class SymbolMarket {
   readonly rules: SymbolRules;
+  /** Levels with finite size around the touch, redrawn at every requote (order-book.ts). */
+  readonly depth: OrderBook;
   private mid: number;
   private book: TopOfBook;
+  /** bid + ask of the price process's touch at the last requote: twice the mark price, exact. */
+  private markTwiceUnits = 0n;
   private readonly random: () => number;
   private readonly tickValue: number;
 
-  constructor(rules: SymbolRules, random: () => number, nowMs: number) {
+  constructor(rules: SymbolRules, random: () => number, nowMs: number, depth: DepthOptions = {}) {
     this.rules = rules;
     this.random = random;
+    this.depth = new OrderBook(rules, depth.random ?? random, { ...defaultBookSettings, ...depth.settings });
     this.mid = rules.spec.startPrice;
     this.tickValue = Number(rules.spec.tickSize);
     this.book = { bidUnits: 0n, askUnits: 0n, bidQtyUnits: 0n, askQtyUnits: 0n, updateId: 0, timeMs: nowMs };
@@ -53,8 +61,28 @@ export class SymbolMarket {
     return this.mid;
   }
 
+  /** Twice the mark price (the touch mid) in price units: exact, for the PERCENT_PRICE filter. */
+  get markTwice(): bigint {
+    return this.markTwiceUnits;
+  }
+
+  /** Best bid and ask with their sizes, as the depth stands (takers move it until the next step). */
   get top(): TopOfBook {
     return this.book;
+  }
+
+  /** Takers changed the depth: the touch follows its best levels (an emptied side keeps its last price, size 0). */
+  depthChanged(nowMs: number): void {
+    const bid = this.depth.levelsOf('bids', 1)[0];
+    const ask = this.depth.levelsOf('asks', 1)[0];
+    this.book = {
+      bidUnits: bid?.priceUnits ?? this.book.bidUnits,
+      askUnits: ask?.priceUnits ?? this.book.askUnits,
+      bidQtyUnits: bid?.qtyUnits ?? 0n,
+      askQtyUnits: ask?.qtyUnits ?? 0n,
+      updateId: this.book.updateId + 1,
+      timeMs: nowMs,
+    };
   }
 
   /** One step of the walk: mid *= exp(N(0,1) * vol). */
@@ -75,14 +103,8 @@ export class SymbolMarket {
     const bidTicks = BigInt(Math.max(1, Math.floor(this.mid / this.tickValue + 1e-9)));
     const bidUnits = bidTicks * this.rules.tickUnits;
     const askUnits = bidUnits + BigInt(Math.max(1, this.rules.spec.spreadTicks)) * this.rules.tickUnits;
-    const drawQty = (): bigint => BigInt(minDisplayedSteps + Math.floor(this.random() * displayedStepsRange)) * this.rules.stepUnits;
-    this.book = {
-      bidUnits,
-      askUnits,
-      bidQtyUnits: drawQty(),
-      askQtyUnits: drawQty(),
-      updateId: this.book.updateId + 1,
-      timeMs: nowMs,
-    };
+    this.markTwiceUnits = bidUnits + askUnits;
+    this.depth.redraw(bidUnits, askUnits);
+    this.depthChanged(nowMs);
   }
 }

@@ -134,7 +134,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     countsAsOrder: true,
     handle: (ctx) => {
       const market = marketOf(ctx.params);
-      const { input, respType } = parseNewOrder(ctx.params, market);
+      const { input, respType } = parseNewOrder(ctx.params, market, ctx.nowMs);
       if (input.type === 'MARKET' && deps.areMarketOrdersRejected()) throw apiErrors.marketOrderRejected();
       const { accepted, order } = engine.place(ctx.accountKey, input, {
         forcePostOnlyReject: deps.isPostOnlyForcedReject(),

@@ -12,7 +12,7 @@ import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
 import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } from './types.js';
-import { accountUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, priceOf } from './wire-format.js';
+import { accountUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, payFunding } from './funding.js';
 import { WsHub } from './ws-streams.js';
 
@@ -22,12 +22,18 @@ export { defaultSimSymbols };
 const defaultPriceStepMs = 250;
 const defaultStartingBalanceUsd = 100_000;
 const defaultSeed = 42;
+const bookSeedSalt = 0x9e3779b9;
+/** Partial book depth streams served: `<symbol>@depth5`, `@depth10`, `@depth20`, as on Binance. */
+const partialDepthLevels = [5, 10, 20] as const;
+
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const host = opts.host ?? '127.0.0.1';
   const priceStepMs = opts.priceStepMs ?? defaultPriceStepMs;
   const rulesList = (opts.symbols ?? defaultSimSymbols).map(deriveRules);
   const random = createPrng(opts.seed ?? defaultSeed);
-  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now())]));
+  // The depth draws from its own PRNG, so the price path of a seed does not depend on the book settings.
+  const depth = { random: createPrng(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0), settings: opts.book ?? {} };
+  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now(), depth)]));
   const listenKeys = new ListenKeys();
   const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
   let pricePaused = false;
@@ -97,8 +103,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const publishBook = (market: SymbolMarket, nowMs: number): void => {
     engine.onBookChange(market.rules.symbol, nowMs);
     algo.onBookChange(market, nowMs);
-    hub.publishMarket(`${market.rules.symbol.toLowerCase()}@bookTicker`, bookTickerEvent(market, nowMs));
+    const name = market.rules.symbol.toLowerCase();
+    hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs));
+    const previous = lastDepthUpdateId.get(name) ?? 0;
+    for (const levels of partialDepthLevels) {
+      const stream = `${name}@depth${levels}`;
+      if (hub.wants(stream)) hub.publishMarket(stream, partialDepthEvent(market, levels, previous, nowMs));
+    }
+    lastDepthUpdateId.set(name, market.top.updateId);
   };
+  const lastDepthUpdateId = new Map<string, number>();
 
   const priceTimer = setInterval(() => {
     if (pricePaused) return;

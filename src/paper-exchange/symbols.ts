@@ -53,7 +53,20 @@ export interface SymbolRules {
   minQtyUnits: bigint;
   maxQtyUnits: bigint;
   minNotionalUnits: bigint;
+  /** PERCENT_PRICE multipliers at percentPriceDecimal decimals (1.0500 -> 10500n). */
+  multiplierUpUnits: bigint;
+  multiplierDownUnits: bigint;
 }
+
+/**
+ * PERCENT_PRICE as USDⓈ-M exchangeInfo publishes it (multiplierDecimal 4), BUY: price <= markPrice × multiplierUp,
+ * SELL: price >= markPrice × multiplierDown
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/common-definition). One bound per side:
+ * a buy far below the market is accepted.
+ */
+export const percentPriceDecimal = 4;
+const defaultMultiplierUp = '1.0500';
+const defaultMultiplierDown = '0.9500';
 
 // Binance's PRICE_FILTER has a maxPrice; we put it far enough away that price gaps never hit it.
 const maxPriceMultiple = 1000;
@@ -79,5 +92,7 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
     minQtyUnits: mustParseDecimal(spec.minQty, qtyScale),
     maxQtyUnits: mustParseDecimal(spec.maxQty, qtyScale),
     minNotionalUnits: mustParseDecimal(spec.minNotional, priceScale + qtyScale),
+    multiplierUpUnits: mustParseDecimal(spec.multiplierUp ?? defaultMultiplierUp, percentPriceDecimal),
+    multiplierDownUnits: mustParseDecimal(spec.multiplierDown ?? defaultMultiplierDown, percentPriceDecimal),
   };
 }

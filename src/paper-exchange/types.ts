@@ -1,4 +1,5 @@
 // Public types of the exchange simulator (re-exported from server.ts).
+import type { BookSettings } from './order-book.js';
 
 export interface SimSymbolSpec {
   symbol: string;
@@ -10,6 +11,9 @@ export interface SimSymbolSpec {
   minNotional: string;
   spreadTicks: number;
   volatilityBpsPerStep: number;
+  /** PERCENT_PRICE filter (4 decimals): a BUY's price at most mark × up, a SELL's at least mark × down; default 1.0500 / 0.9500. */
+  multiplierUp?: string;
+  multiplierDown?: string;
 }
 
 export interface SimulatorOptions {
@@ -28,6 +32,11 @@ export interface SimulatorOptions {
   fundingRateBps?: number;
   /** Time between funding times, in ms; default 8 h as on Binance. */
   fundingIntervalMs?: number;
+  /**
+   * The depth model (order-book.ts): `levels` per side (default 10), level notional range, gap between levels,
+   * tape volume per step. Defaults are deep enough that the engine's test orders fill within the first levels.
+   */
+  book?: Partial<BookSettings>;
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }

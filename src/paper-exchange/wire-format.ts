@@ -2,7 +2,7 @@
 import { formatUnits } from '../model/decimal.js';
 import type { ExecutionType, IncomeRecord, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
-import type { SymbolRules } from './symbols.js';
+import { percentPriceDecimal, type SymbolRules } from './symbols.js';
 
 // Binance prints avgPrice with 5 decimals regardless of the symbol ("0.00000" before any fill).
 const avgPriceScale = 5;
@@ -43,7 +43,7 @@ export function orderJson(order: SimOrder, rules: SymbolRules): Record<string, u
     origType: order.type,
     priceMatch: 'NONE',
     selfTradePreventionMode: 'EXPIRE_MAKER',
-    goodTillDate: 0,
+    goodTillDate: order.goodTillDateMs,
     time: order.timeMs,
     updateTime: order.updateTimeMs,
   };
@@ -94,7 +94,7 @@ export function orderTradeUpdate(
       ss: 0,
       V: 'EXPIRE_MAKER',
       pm: 'NONE',
-      gtd: 0,
+      gtd: order.goodTillDateMs,
       er: expiryReason(order, execType),
     },
   };
@@ -369,25 +369,40 @@ export function bookTickerEvent(market: SymbolMarket, nowMs: number): Record<str
   };
 }
 
-export function depthJson(market: SymbolMarket, levels: number, nowMs: number): Record<string, unknown> {
+function levelsJson(market: SymbolMarket, side: 'bids' | 'asks', levels: number): [string, string][] {
   const r = market.rules;
+  return market.depth.levelsOf(side, levels).map((l) => [formatUnits(l.priceUnits, r.priceScale), formatUnits(l.qtyUnits, r.qtyScale)]);
+}
+
+/** GET /fapi/v1/depth: the book's levels, at most `levels` a side (the book has bookLevels of them). */
+export function depthJson(market: SymbolMarket, levels: number, nowMs: number): Record<string, unknown> {
   const top = market.top;
-  const side = (start: bigint, dir: 1n | -1n, qty: bigint): [string, string][] => {
-    const out: [string, string][] = [];
-    for (let i = 0n; i < BigInt(levels); i++) {
-      const price = start + dir * i * r.tickUnits;
-      if (price <= 0n) break;
-      // Deeper levels show more size so the book looks roughly like a real one.
-      out.push([formatUnits(price, r.priceScale), formatUnits(qty * (i + 1n), r.qtyScale)]);
-    }
-    return out;
-  };
   return {
     lastUpdateId: top.updateId,
     E: nowMs,
     T: top.timeMs,
-    bids: side(top.bidUnits, -1n, top.bidQtyUnits),
-    asks: side(top.askUnits, 1n, top.askQtyUnits),
+    bids: levelsJson(market, 'bids', levels),
+    asks: levelsJson(market, 'asks', levels),
+  };
+}
+
+/**
+ * `<symbol>@depth<levels>` partial book depth event
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Partial-Book-Depth-Streams):
+ * the top `levels` of each side; U/u the first and last update id in the event, pu the previous event's u.
+ */
+export function partialDepthEvent(market: SymbolMarket, levels: number, previousUpdateId: number, nowMs: number): Record<string, unknown> {
+  const top = market.top;
+  return {
+    e: 'depthUpdate',
+    E: nowMs,
+    T: top.timeMs,
+    s: market.rules.symbol,
+    U: previousUpdateId + 1,
+    u: top.updateId,
+    pu: previousUpdateId,
+    b: levelsJson(market, 'bids', levels),
+    a: levelsJson(market, 'asks', levels),
   };
 }
 
@@ -437,9 +452,15 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
         { filterType: 'MAX_NUM_ORDERS', limit: 200 },
         { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
         { filterType: 'MIN_NOTIONAL', notional: r.spec.minNotional },
+        {
+          filterType: 'PERCENT_PRICE',
+          multiplierUp: formatUnits(r.multiplierUpUnits, percentPriceDecimal),
+          multiplierDown: formatUnits(r.multiplierDownUnits, percentPriceDecimal),
+          multiplierDecimal: String(percentPriceDecimal),
+        },
       ],
       orderTypes: ['LIMIT', 'MARKET'],
-      timeInForce: ['GTC', 'IOC', 'GTX'],
+      timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
     })),
   };
 }

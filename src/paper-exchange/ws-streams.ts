@@ -60,6 +60,14 @@ export class WsHub {
     }
   }
 
+  /** Whether any client would receive `stream` now: lets a publisher skip building an event nobody reads. */
+  wants(stream: string): boolean {
+    if (this.deps.isMarketSilent()) return false;
+    const allStream = `!${stream.slice(stream.indexOf('@') + 1)}`;
+    for (const client of this.clients) if (client.marketStreams.has(stream) || client.marketStreams.has(allStream)) return true;
+    return false;
+  }
+
   publishUser(accountKey: string, data: unknown): void {
     for (const client of this.clients) {
       for (const key of client.listenKeys) {

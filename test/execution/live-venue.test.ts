@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { OutboundEvent } from '../../src/contract/outbound.js';
+import { snapToStep } from '../../src/model/decimal.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { EngineLog } from '../../src/log/port.js';
@@ -119,8 +120,10 @@ describe('a live session uses its own venue: the live exchange’s market data',
       ['IOC', 'FILLED'],
     ]);
     for (const o of entries) expect(Math.abs(Number(o.price) - mid) / mid).toBeLessThanOrEqual(fallbackBoundBps / 10_000);
-    // 30 % of 10 000 USD at ~100 000, not at ~60 000 (0.05).
-    expect(entries.map((o) => o.quantity)).toEqual(['0.030', '0.030']);
+    // 30 % of 10 000 USD at the live mid (~100 000: 0.030 or a step under it), not at ~60 000 (0.05).
+    const liveQty = snapToStep((0.3 * 10_000) / mid, '0.001', 'down');
+    expect(['0.029', '0.030']).toContain(liveQty);
+    expect(entries.map((o) => o.quantity)).toEqual([liveQty, liveQty]);
     expect(liveSim.orders().map((o) => [o.symbol, o.timeInForce, Number(o.price)])).toEqual([['BTCUSDT', 'IOC', Number(entries[1]?.price)]]);
     // The paper session's entry rests at the paper touch, on the paper exchange.
     const paperOrder = await waitFor('the paper entry', () => paperSim.orders().find((o) => o.symbol === 'BTCUSDT'));

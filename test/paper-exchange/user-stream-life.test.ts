@@ -35,9 +35,9 @@ const isOrderUpdate = (m: unknown): boolean => (m as Rec).e === 'ORDER_TRADE_UPD
 
 describe('paper exchange user stream life', () => {
   it('a key not kept alive expires: listenKeyExpired, then silence on the open socket, and PUT answers -1125', async () => {
-    const s = await start({ listenKeyValidityMs: 300 });
+    const s = await start({ listenKeyValidityMs: 1_000 });
     const { api, listenKey, stream } = await userStream(s, 'expiring');
-    const expired = (await stream.waitFor((m) => (m as Rec).e === 'listenKeyExpired', 2_000)) as Rec;
+    const expired = (await stream.waitFor((m) => (m as Rec).e === 'listenKeyExpired', 5_000)) as Rec;
     expect(expired.listenKey).toBe(listenKey);
     expect(stream.ws.readyState).toBe(stream.ws.OPEN); // open, and silent from now on
 
@@ -56,10 +56,10 @@ describe('paper exchange user stream life', () => {
   });
 
   it('keep-alives extend the key past its validity', async () => {
-    const s = await start({ listenKeyValidityMs: 400 });
+    const s = await start({ listenKeyValidityMs: 1_500 });
     const { api, stream } = await userStream(s, 'kept');
     for (let i = 0; i < 5; i += 1) {
-      await sleep(150);
+      await sleep(400); // 2 s in all: past the validity, well inside it between keep-alives
       expect((await api.apiKeyCall('PUT', '/fapi/v1/listenKey')).status).toBe(200);
     }
     expect(stream.messages.some((m) => (m as Rec).e === 'listenKeyExpired')).toBe(false);
@@ -68,7 +68,7 @@ describe('paper exchange user stream life', () => {
   });
 
   it('closes a user-data connection at its lifetime cap; the key stays valid', async () => {
-    const s = await start({ userStreamMaxLifetimeMs: 300 });
+    const s = await start({ userStreamMaxLifetimeMs: 1_000 });
     const { api, stream } = await userStream(s, 'lifetime');
     const closed = await new Promise<number>((resolve) => stream.ws.once('close', (code) => resolve(code)));
     expect(closed).toBe(1001);

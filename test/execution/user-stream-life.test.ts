@@ -80,6 +80,20 @@ describe('user stream life', () => {
     );
   });
 
+  it('reconnects after the server closes the connection at its lifetime cap (24 h on Binance) and reconciles the gap', async () => {
+    await withEngine(
+      'us-lifetime',
+      { userStreamMaxLifetimeMs: 1_500 },
+      { connector: { listenKeyKeepaliveIntervalMs: hour, userStreamSilenceProbeMs: hour } },
+      async (h) => {
+        await startSession(h, 'lifetime');
+        await waitFor('a listen key', () => listenKeyPosts(h.sim)[0]);
+        const reconnected = await waitFor('a reconnect after the cap', () => listenKeyPosts(h.sim)[1], 10_000);
+        await waitFor('positions read again after the reconnect', () => positionReadsSince(h.sim, reconnected.receivedAt) > 0, 10_000);
+      },
+    );
+  });
+
   it('detects a silent stream on a key that died without notice, renews it and adopts what it missed', async () => {
     await withEngine(
       'us-silent',

@@ -136,6 +136,7 @@ const walEventSchema = z.discriminatedUnion('type', [
     clientOrderId: z.string(),
     cumQty: qtySchema,
     cause: z.enum(['protective_stop', 'liquidation', 'adl', 'manual']),
+    clientAlgoId: z.string().optional(),
     atMs: finite,
   }),
   z.object({ type: z.literal('stop.planned'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), side, triggerPrice: z.string(), atMs: finite }),

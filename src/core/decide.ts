@@ -20,6 +20,7 @@ import type { OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
 import type { EngineState, Mode } from './state.js';
 import { onExchangeFill, reportAdoption } from './exchange-fills.js';
+import { onPositionNews } from './position-news.js';
 import { wasProcessed } from './state.js';
 import { sampleEquity } from './summary.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
@@ -38,10 +39,13 @@ export type Input =
   /** Market data for these symbols is now subscribed on this venue: their stale-feed clocks start now. */
   | { kind: 'feed_started'; venue: Venue; symbols: string[] }
   /**
-   * The log was unavailable for a while (commits failed): exchange news may have been lost on the way. Ask the
-   * exchange about every order not known to be final and re-read every open session's positions.
+   * Exchange news may have been lost on the way: the log was unavailable for a while (commits failed), or one user's
+   * user-data stream was down or deaf (`userId`). Ask the exchange about every order not known to be final and
+   * re-read the open sessions' positions (of that user only, when one is named).
    */
-  | { kind: 'resync' }
+  | { kind: 'resync'; userId?: string }
+  /** Positions that changed on one user's account, as the user stream reported them (ACCOUNT_UPDATE). */
+  | { kind: 'position_news'; userId: string; mode: Mode; positions: PositionSnapshot[] }
   | { kind: 'place_result'; clientOrderId: string; outcome: PlaceOutcome }
   | { kind: 'cancel_result'; clientOrderId: string; outcome: CancelOutcome }
   | { kind: 'query_result'; clientOrderId: string; outcome: QueryOutcome }
@@ -147,12 +151,13 @@ function onBoot(ctx: DecisionContext): void {
   }
 }
 
-function onResync(ctx: DecisionContext): void {
+function onResync(ctx: DecisionContext, userId: string | null): void {
   for (const order of Object.values(ctx.durable.orders)) {
-    if (!isTerminal(order)) requestQuery(ctx, order);
+    if (!isTerminal(order) && (userId === null || order.userId === userId)) requestQuery(ctx, order);
   }
-  for (const session of Object.values(ctx.durable.sessions)) {
-    if (session.status !== 'closed') ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+  const sessions = userId === null ? Object.values(ctx.durable.sessions) : [ctx.durable.sessions[userId]];
+  for (const session of sessions) {
+    if (session && session.status !== 'closed') ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
   }
 }
 
@@ -262,7 +267,10 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       sampleEquity(ctx);
       break;
     case 'resync':
-      onResync(ctx);
+      onResync(ctx, input.userId ?? null);
+      break;
+    case 'position_news':
+      onPositionNews(ctx, input.userId, input.mode, input.positions);
       break;
     case 'feed_started':
       ctx.market = { ...ctx.market, venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) };

@@ -95,6 +95,8 @@ export type WalEvent =
       clientOrderId: string;
       cumQty: Qty;
       cause: ExchangeFillCause;
+      /** The protective stop (client algo id) whose trigger placed the order, when the user stream linked them. */
+      clientAlgoId?: string;
       atMs: number;
     }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }

@@ -30,14 +30,23 @@ const causeText: Record<ExchangeFillCause, string> = {
 };
 
 /**
+ * Client algo ids the engine gives its protective stops: `qs<epoch>-<n>` (protective-stops.ts), of any epoch (a
+ * stop placed before a restart is still ours).
+ */
+const ourStopIdPattern = /^qs[0-9a-z]+-\d+$/;
+
+/**
  * Why the exchange traded. A triggered algo order reaches the matching engine as a new order whose client id is
- * not ours (the ALGO_UPDATE links them only through `ai`, the actual order id), so a stop's trade is recognised
- * by what it does: it trades on the side of the protective stop the session holds on that symbol and reduces
- * the position.
+ * not ours; the user stream's ALGO_UPDATE links the two through `ai`, the actual order id
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update),
+ * and the adapter hands that link on as `triggeredBy`. With it, a stop's trade is known by id. Without it (the
+ * ALGO_UPDATE came late or was lost) a stop's trade is recognised by what it does: it trades on the side of the
+ * protective stop the session holds on that symbol and reduces the position.
  */
 function causeOf(ctx: DecisionContext, session: Session, snapshot: OrderSnapshot): ExchangeFillCause {
   if (snapshot.clientOrderId.startsWith(liquidationIdPrefix)) return 'liquidation';
   if (snapshot.clientOrderId.startsWith(adlIdPrefix)) return 'adl';
+  if (snapshot.triggeredBy !== undefined) return ourStopIdPattern.test(snapshot.triggeredBy) ? 'protective_stop' : 'manual';
   const held = session.positions[snapshot.symbol]?.qty ?? zero;
   return isStopClose(ctx, session, snapshot.symbol, held, snapshot.side) ? 'protective_stop' : 'manual';
 }
@@ -96,10 +105,12 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
     clientOrderId: snapshot.clientOrderId,
     cumQty: toQty(cumQty),
     cause,
+    ...(snapshot.triggeredBy !== undefined ? { clientAlgoId: snapshot.triggeredBy } : {}),
     atMs: ctx.nowMs,
   });
   const feeText = usdtFee ? `fee ${feeUsd} ${bookedAsset}` : `fee ${commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
-  const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}`;
+  const byStop = snapshot.triggeredBy !== undefined ? `, triggered by ${snapshot.triggeredBy}` : '';
+  const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}${byStop}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}`;
   if (cause === 'manual') {
     ctx.alert(userId, 'manual_trade', `${what}; booked to the session`);
     return;

@@ -1,4 +1,4 @@
-import { toFundingPayments, toOrderSnapshot, toOrderUpdate } from '../exchange/binance/mapping.js';
+import { toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
@@ -55,7 +55,9 @@ export class SimExchange {
       positionUpdate: () => undefined,
       fundingUpdate: (account, _symbol, amountUsd, nowMs) => {
         const onFunding = this.updateListeners.get(account.key)?.onFunding;
-        if (onFunding) for (const payment of toFundingPayments(fundingAccountUpdate(account, amountUsd, nowMs))) onFunding(payment);
+        const event = toUserDataEvent(fundingAccountUpdate(account, amountUsd, nowMs));
+        if (event.kind !== 'account') throw new Error(`the adapter cannot read the paper exchange's funding ACCOUNT_UPDATE: ${JSON.stringify(event)}`);
+        if (onFunding) for (const payment of event.funding) onFunding(payment);
       },
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
@@ -92,9 +94,10 @@ export class SimExchange {
   private pushed(order: SimOrder, execType: ExecutionType, trade: TradeInfo | undefined, nowMs: number): OrderSnapshot {
     const rules = this.rules.get(order.symbol);
     if (!rules) throw new Error(`no rules for ${order.symbol}`);
-    const parsed = toOrderUpdate(orderTradeUpdate(order, rules, execType, trade, nowMs));
-    if (!parsed) throw new Error(`the adapter cannot read the paper exchange's ORDER_TRADE_UPDATE for ${order.clientOrderId}`);
-    return parsed;
+    const event = toUserDataEvent(orderTradeUpdate(order, rules, execType, trade, nowMs));
+    if (event.kind !== 'order')
+      throw new Error(`the adapter cannot read the paper exchange's ORDER_TRADE_UPDATE for ${order.clientOrderId}: ${JSON.stringify(event)}`);
+    return event.order;
   }
 
   step(symbol: string): void {

@@ -18,7 +18,14 @@ export interface AccountRegistryOptions {
   modeOf: (userId: string) => Mode | null;
   onInput: (input: Input) => void;
   logger: Logger;
+  /**
+   * How long (ms) a pushed position change waits before the engine compares it: Binance does not order events of
+   * different types, so the trade that explains it may arrive just after the ACCOUNT_UPDATE.
+   */
+  positionNewsSettleMs?: number;
 }
+
+const defaultPositionNewsSettleMs = 1_000;
 
 interface OpenAccount {
   account: ExchangeAccount;
@@ -58,11 +65,22 @@ export class AccountRegistry {
       if (!this.opts.live) return null;
       account = this.opts.live.account(credentials);
     }
-    // The user-data stream pushes fills as they happen; polling by id in the watchdog is the backstop.
+    // The user-data stream pushes fills as they happen; polling by id in the watchdog is the backstop. After a gap in
+    // the stream (expired key, lost or deaf connection) the user's orders and positions are read again (resync).
+    const settleMs = this.opts.positionNewsSettleMs ?? defaultPositionNewsSettleMs;
     const stream = account
       .subscribeOrderUpdates(
         (order) => this.opts.onInput({ kind: 'order_update', order, userId, mode }),
         (payment) => this.opts.onInput({ kind: 'funding', userId, payment }),
+        {
+          onGap: (reason) => {
+            this.opts.logger.warn({ userId, mode, reason }, 'user-data stream gap; reconciling orders and positions');
+            this.opts.onInput({ kind: 'resync', userId });
+          },
+          onPositions: (positions) => {
+            setTimeout(() => this.opts.onInput({ kind: 'position_news', userId, mode, positions }), settleMs).unref();
+          },
+        },
       )
       .catch((error: unknown) => {
         this.opts.logger.warn({ err: error, userId }, 'user-data stream unavailable; relying on order polling');

@@ -1,10 +1,23 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
-import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
   close(): Promise<void>;
+}
+
+/** What the user-data stream tells besides order updates and funding. */
+export interface UserStreamNews {
+  /**
+   * The stream was down, deaf or on a dead listen key for a while, and is listening again: anything it would have
+   * pushed meanwhile must be read by REST (open orders, positions).
+   */
+  onGap?(reason: string): void;
+  /** Positions that changed (ACCOUNT_UPDATE `P`), as the exchange now holds them. */
+  onPositions?(positions: PositionSnapshot[]): void;
+  /** A conditional order's status change (ALGO_UPDATE). */
+  onStopUpdate?(update: ProtectiveStopUpdate): void;
 }
 
 /**
@@ -27,7 +40,7 @@ export interface ExchangeAccount {
   /** This account's key in the venue's request budget (order counts are per account). */
   readonly rateKey?: string;
   /** User-data stream: order updates (with the trade's commission) and funding payments pushed by the exchange. */
-  subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription>;
+  subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void, news?: UserStreamNews): Promise<Subscription>;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,11 @@ export interface OrderSnapshot {
   updateTime: number; // exchange ms
   /** The trade this update reports (user stream, execution type TRADE only): REST answers carry no commission. */
   trade?: TradeReport;
+  /**
+   * The client algo id of the conditional order whose trigger placed this order, when the user stream's ALGO_UPDATE
+   * linked them (its `ai` is this order's id): a fired protective stop is then known by id, not guessed.
+   */
+  triggeredBy?: string;
 }
 
 /**

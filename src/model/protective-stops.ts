@@ -15,4 +15,18 @@ export interface ProtectiveStopSnapshot {
   triggerPrice: string;
 }
 
+/**
+ * A status change of a conditional order, as the user stream's ALGO_UPDATE reports it: `actualOrderId` is the id
+ * of the order its trigger placed in the matching engine (null before it triggered).
+ */
+export interface ProtectiveStopUpdate {
+  clientAlgoId: string;
+  algoId: string;
+  symbol: string;
+  side: Side;
+  status: 'NEW' | 'CANCELED' | 'TRIGGERING' | 'TRIGGERED' | 'FINISHED' | 'REJECTED' | 'EXPIRED';
+  actualOrderId: string | null;
+  updateTime: number;
+}
+
 export type StopOutcome = { kind: 'accepted' } | { kind: 'rejected'; code: number; message: string } | { kind: 'unknown'; reason: string };

@@ -7,7 +7,17 @@ import type { MatchingEngine, SimSide } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import { required } from './order-validation.js';
 
-export type AlgoStatus = 'NEW' | 'CANCELED' | 'FINISHED' | 'EXPIRED';
+/**
+ * Algo statuses as ALGO_UPDATE reports them
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update):
+ * NEW (resting in the Algo Service), CANCELED, TRIGGERED (its order is placed in the matching engine; `ai` names
+ * that order), FINISHED (the triggered order filled or was canceled), EXPIRED (canceled by the system: here, a
+ * closePosition stop with no position left to close).
+ */
+export type AlgoStatus = 'NEW' | 'CANCELED' | 'TRIGGERED' | 'FINISHED' | 'EXPIRED';
+
+/** Told of every status change of a conditional order, to push it as ALGO_UPDATE. */
+export type AlgoListener = (order: AlgoOrder, nowMs: number) => void;
 
 export interface AlgoOrder {
   algoId: number;
@@ -19,8 +29,15 @@ export interface AlgoOrder {
   closePosition: boolean;
   qtyUnits: bigint;
   status: AlgoStatus;
+  /** The order id of the order its trigger placed in the matching engine (ALGO_UPDATE `ai`). */
+  actualOrderId?: number;
   createTime: number;
   updateTime: number;
+}
+
+/** Client order id of the order a triggered algo order places in the matching engine. */
+function triggeredClientOrderId(algoId: number): string {
+  return `algo-${algoId}`;
 }
 
 const clientAlgoIdPattern = /^[.A-Z:/a-z0-9_-]{1,36}$/;
@@ -28,8 +45,27 @@ const clientAlgoIdPattern = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 export class AlgoBook {
   private readonly orders: AlgoOrder[] = [];
   private nextAlgoId = 7_000_000_001;
+  /** Triggered algo orders whose market order is being placed, by that order's client id. */
+  private readonly triggering = new Map<string, AlgoOrder>();
 
-  constructor(private readonly engine: MatchingEngine) {}
+  constructor(
+    private readonly engine: MatchingEngine,
+    private readonly onUpdate: AlgoListener = () => undefined,
+  ) {}
+
+  /**
+   * Called by the exchange before it publishes an order's NEW: the order a trigger placed is now in the matching
+   * engine, so its algo order turns TRIGGERED with `ai` = that order's id, pushed before the order's own updates.
+   */
+  onOrderAccepted(clientOrderId: string, orderId: number, nowMs: number): void {
+    const order = this.triggering.get(clientOrderId);
+    if (!order) return;
+    this.triggering.delete(clientOrderId);
+    order.status = 'TRIGGERED';
+    order.actualOrderId = orderId;
+    order.updateTime = nowMs;
+    this.onUpdate(order, nowMs);
+  }
 
   place(accountKey: string, params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): AlgoOrder {
     if (required(params, 'algoType') !== 'CONDITIONAL') throw apiErrors.badParamValue('algoType');
@@ -66,6 +102,7 @@ export class AlgoBook {
       updateTime: nowMs,
     };
     this.orders.push(order);
+    this.onUpdate(order, nowMs);
     return order;
   }
 
@@ -76,6 +113,7 @@ export class AlgoBook {
     if (!order || order.status !== 'NEW') throw apiErrors.unknownOrderCancel();
     order.status = 'CANCELED';
     order.updateTime = nowMs;
+    this.onUpdate(order, nowMs);
     return order;
   }
 
@@ -101,14 +139,29 @@ export class AlgoBook {
       const qtyUnits = order.closePosition ? reducible : order.qtyUnits < reducible ? order.qtyUnits : reducible;
       if (qtyUnits === 0n) {
         order.status = 'EXPIRED';
+        this.onUpdate(order, nowMs);
         continue;
       }
+      const clientOrderId = triggeredClientOrderId(order.algoId);
+      this.triggering.set(clientOrderId, order);
+      try {
+        this.engine.place(
+          order.accountKey,
+          { symbol: order.symbol, side: order.side, type: 'MARKET', qtyUnits, reduceOnly: true, clientOrderId },
+          { forcePostOnlyReject: false, receivedAt: nowMs, nowMs },
+        );
+      } catch (error) {
+        // Refused by the matching engine (Binance: REJECTED): never left NEW to fire again on the next tick.
+        order.status = 'EXPIRED';
+        this.onUpdate(order, nowMs);
+        throw error;
+      } finally {
+        this.triggering.delete(clientOrderId);
+      }
+      // A market order fills at once against the synthetic touch: the triggered order is done.
       order.status = 'FINISHED';
-      this.engine.place(
-        order.accountKey,
-        { symbol: order.symbol, side: order.side, type: 'MARKET', qtyUnits, reduceOnly: true, clientOrderId: `algo-${order.algoId}` },
-        { forcePostOnlyReject: false, receivedAt: nowMs, nowMs },
-      );
+      order.updateTime = nowMs;
+      this.onUpdate(order, nowMs);
     }
   }
 
@@ -135,7 +188,8 @@ export class AlgoBook {
       reduceOnly: true,
       createTime: order.createTime,
       updateTime: order.updateTime,
-      triggerTime: order.status === 'FINISHED' ? order.updateTime : 0,
+      triggerTime: order.status === 'FINISHED' || order.status === 'TRIGGERED' ? order.updateTime : 0,
+      ...(order.actualOrderId !== undefined ? { actualOrderId: String(order.actualOrderId) } : {}),
       goodTillDate: 0,
     };
   }

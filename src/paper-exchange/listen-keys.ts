@@ -1,22 +1,44 @@
 // User-data listen keys: one active key per account, as Binance returns the existing key on re-POST.
+//
+// A key lives `validityMs` (60 min on Binance) after its creation or its last keep-alive; POST on an account with
+// an active key returns that key and extends it; PUT on a key that does not exist (never made, deleted or expired)
+// answers -1125 "This listenKey does not exist." and the client must POST a new one
+// (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams).
 import { randomBytes } from 'node:crypto';
 
+/** Binance: "A User Data Stream listenKey is valid for 60 minutes after creation" (page above). */
+export const defaultListenKeyValidityMs = 60 * 60_000;
+
+interface KeyEntry {
+  accountKey: string;
+  expiresAtMs: number;
+}
+
 export class ListenKeys {
-  private readonly byKey = new Map<string, string>();
+  private readonly byKey = new Map<string, KeyEntry>();
   private readonly byAccount = new Map<string, string>();
 
-  /** POST: returns the account's active key, creating one if needed. */
-  obtain(accountKey: string): string {
-    const existing = this.byAccount.get(accountKey);
-    if (existing) return existing;
+  constructor(private readonly validityMs: number = defaultListenKeyValidityMs) {}
+
+  /** POST: returns the account's active key (extending it), creating one if there is none or it expired. */
+  obtain(accountKey: string, nowMs: number): string {
+    const existing = this.live(this.byAccount.get(accountKey), nowMs);
+    if (existing) {
+      existing.entry.expiresAtMs = nowMs + this.validityMs;
+      return existing.listenKey;
+    }
     const listenKey = randomBytes(32).toString('hex');
-    this.byKey.set(listenKey, accountKey);
+    this.byKey.set(listenKey, { accountKey, expiresAtMs: nowMs + this.validityMs });
     this.byAccount.set(accountKey, listenKey);
     return listenKey;
   }
 
-  active(accountKey: string): string | undefined {
-    return this.byAccount.get(accountKey);
+  /** PUT: extends the account's key by another validity period; undefined (→ -1125) when it has none or it expired. */
+  keepAlive(accountKey: string, nowMs: number): string | undefined {
+    const found = this.live(this.byAccount.get(accountKey), nowMs);
+    if (!found) return undefined;
+    found.entry.expiresAtMs = nowMs + this.validityMs;
+    return found.listenKey;
   }
 
   /** DELETE: invalidates the account's key; returns it so its sockets can be closed. */
@@ -28,7 +50,26 @@ export class ListenKeys {
     return key;
   }
 
-  accountOf(listenKey: string): string | undefined {
-    return this.byKey.get(listenKey);
+  /** The account a key belongs to while it is valid; an expired key belongs to no one (nothing is delivered on it). */
+  accountOf(listenKey: string, nowMs: number = Date.now()): string | undefined {
+    return this.live(listenKey, nowMs)?.entry.accountKey;
+  }
+
+  /** Removes the keys whose validity ran out by `nowMs` and returns them (their sockets get `listenKeyExpired`). */
+  sweepExpired(nowMs: number): string[] {
+    const expired: string[] = [];
+    for (const [listenKey, entry] of this.byKey) {
+      if (entry.expiresAtMs > nowMs) continue;
+      expired.push(listenKey);
+      this.byKey.delete(listenKey);
+      if (this.byAccount.get(entry.accountKey) === listenKey) this.byAccount.delete(entry.accountKey);
+    }
+    return expired;
+  }
+
+  private live(listenKey: string | undefined, nowMs: number): { listenKey: string; entry: KeyEntry } | undefined {
+    if (listenKey === undefined) return undefined;
+    const entry = this.byKey.get(listenKey);
+    return entry && entry.expiresAtMs > nowMs ? { listenKey, entry } : undefined;
   }
 }

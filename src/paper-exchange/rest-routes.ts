@@ -260,13 +260,13 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   add('POST', '/fapi/v1/listenKey', {
     security: 'USER_STREAM',
     weight: fixed(1),
-    handle: (ctx) => ({ body: { listenKey: deps.listenKeys.obtain(ctx.accountKey) } }),
+    handle: (ctx) => ({ body: { listenKey: deps.listenKeys.obtain(ctx.accountKey, ctx.nowMs) } }),
   });
   add('PUT', '/fapi/v1/listenKey', {
     security: 'USER_STREAM',
     weight: fixed(1),
     handle: (ctx) => {
-      const listenKey = deps.listenKeys.active(ctx.accountKey);
+      const listenKey = deps.listenKeys.keepAlive(ctx.accountKey, ctx.nowMs);
       if (!listenKey) throw apiErrors.listenKeyMissing();
       return { body: { listenKey } };
     },

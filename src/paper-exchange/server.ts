@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
-import { ListenKeys } from './listen-keys.js';
+import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
@@ -12,9 +12,9 @@ import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
 import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } from './types.js';
-import { accountUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
+import { accountUpdate, algoUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, payFunding } from './funding.js';
-import { WsHub } from './ws-streams.js';
+import { defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
 
 export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimulatorHandle, SimulatorOptions } from './types.js';
 export { defaultSimSymbols };
@@ -34,7 +34,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   // The depth draws from its own PRNG, so the price path of a seed does not depend on the book settings.
   const depth = { random: createPrng(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0), settings: opts.book ?? {} };
   const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now(), depth)]));
-  const listenKeys = new ListenKeys();
+  const listenKeyValidityMs = opts.listenKeyValidityMs ?? defaultListenKeyValidityMs;
+  const listenKeys = new ListenKeys(listenKeyValidityMs);
   const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
   let pricePaused = false;
   let closed = false;
@@ -44,11 +45,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (!res.headersSent && !res.destroyed) res.destroy();
     });
   });
-  const hub = new WsHub(server, {
-    accountOfListenKey: (key) => listenKeys.accountOf(key),
-    isMarketSilent: () => faults.wsSilent,
-    legacyRoutes: opts.legacyStreamRoutes ?? false,
-  });
+  const userStream = {
+    maxLifetimeMs: opts.userStreamMaxLifetimeMs ?? defaultUserStreamMaxLifetimeMs,
+    pushListenKeyExpired: opts.listenKeyExpiry?.pushEvent ?? true,
+    closeOnListenKeyExpiry: opts.listenKeyExpiry?.closeSocket ?? false,
+  };
+  const hub = new WsHub(
+    server,
+    {
+      accountOfListenKey: (key) => listenKeys.accountOf(key, Date.now()),
+      isMarketSilent: () => faults.wsSilent,
+      isUserSilent: () => faults.userStreamSilent,
+      sweepExpiredListenKeys: (nowMs) => listenKeys.sweepExpired(nowMs),
+      legacyRoutes: opts.legacyStreamRoutes ?? false,
+      userStream,
+    },
+    listenKeyValidityMs,
+  );
 
   const faults: SimFaults = {
     latencyMs: 0,
@@ -61,6 +74,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     forcePostOnlyReject: false,
     rejectMarketOrders: false,
     wsSilent: false,
+    userStreamSilent: false,
     dropWsConnections: () => hub.dropAll(),
   };
 
@@ -68,6 +82,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const listener: ExchangeListener = {
     orderUpdate(order, execType, trade, nowMs) {
+      if (execType === 'NEW') algo.onOrderAccepted(order.clientOrderId, order.orderId, nowMs);
       hub.publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
     },
     positionUpdate(account, symbol, nowMs) {
@@ -80,7 +95,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
-  const algo = new AlgoBook(engine);
+  const algo = new AlgoBook(engine, (order, nowMs) => hub.publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs)));
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
     payFunding(engine, markets, rateBps, Date.now()),
   );

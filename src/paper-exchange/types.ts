@@ -37,6 +37,12 @@ export interface SimulatorOptions {
    * tape volume per step. Defaults are deep enough that the engine's test orders fill within the first levels.
    */
   book?: Partial<BookSettings>;
+  /** User-data listen key life after creation or keep-alive, ms (Binance: 60 min); scale it down in tests. */
+  listenKeyValidityMs?: number;
+  /** A user-data connection is closed by the server this long after it opened (Binance: 24 h). */
+  userStreamMaxLifetimeMs?: number;
+  /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
+  listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }
@@ -65,6 +71,8 @@ export interface SimFaults {
   rejectMarketOrders: boolean;
   /** market-data streams stop sending (connections stay open) */
   wsSilent: boolean;
+  /** user-data streams stop sending (connections stay open, pings answered, listen keys still valid) */
+  userStreamSilent: boolean;
   /** closes every WS connection now */
   dropWsConnections(): void;
 }

@@ -2,6 +2,7 @@
 import { formatUnits } from '../model/decimal.js';
 import type { ExecutionType, IncomeRecord, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
+import type { AlgoOrder } from './algo-orders.js';
 import { percentPriceDecimal, type SymbolRules } from './symbols.js';
 
 // Binance prints avgPrice with 5 decimals regardless of the symbol ("0.00000" before any fill).
@@ -151,6 +152,43 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
 export function fundingAccountUpdate(account: SimAccount, amountUsd: string, nowMs: number): Record<string, unknown> {
   const wallet = account.walletBalance.toFixed(usdScale);
   return { e: 'ACCOUNT_UPDATE', E: nowMs, T: nowMs, a: { m: 'FUNDING_FEE', B: [{ a: 'USDT', wb: wallet, cw: wallet, bc: amountUsd }], P: [] } };
+}
+
+/**
+ * The user-stream ALGO_UPDATE for a conditional order's status change
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update):
+ * `caid` client algo id, `aid` algo id, `X` algo status, `ai` the id of the order the trigger placed in the matching
+ * engine (empty until TRIGGERED), `tp` trigger price, `tt` trigger time.
+ */
+export function algoUpdate(order: AlgoOrder, rules: SymbolRules, nowMs: number): Record<string, unknown> {
+  return {
+    e: 'ALGO_UPDATE',
+    T: order.updateTime,
+    E: nowMs,
+    o: {
+      caid: order.clientAlgoId,
+      aid: order.algoId,
+      at: 'CONDITIONAL',
+      o: 'STOP_MARKET',
+      s: order.symbol,
+      S: order.side,
+      ps: 'BOTH',
+      f: 'GTC',
+      q: formatUnits(order.qtyUnits, rules.qtyScale),
+      X: order.status,
+      ai: order.actualOrderId !== undefined ? String(order.actualOrderId) : '',
+      tp: formatUnits(order.triggerUnits, rules.priceScale),
+      p: '0',
+      V: 'EXPIRE_MAKER',
+      wt: 'CONTRACT_PRICE',
+      pm: 'NONE',
+      cp: order.closePosition,
+      pP: false,
+      R: true,
+      tt: order.status === 'TRIGGERED' || order.status === 'FINISHED' ? order.updateTime : 0,
+      gtd: 0,
+    },
+  };
 }
 
 /** GET /fapi/v1/income entries (see IncomeRecord). */

@@ -24,13 +24,41 @@ interface Client {
   /** Canonical market stream names ("btcusdt@bookTicker", "!bookTicker"). */
   marketStreams: Set<string>;
   listenKeys: Set<string>;
+  openedAtMs: number;
 }
 
 export interface WsHubDeps {
   accountOfListenKey(listenKey: string): string | undefined;
   isMarketSilent(): boolean;
+  /** Fault: user-data sockets stay open (pings answered) but nothing is delivered on them. */
+  isUserSilent(): boolean;
+  /** Removes the listen keys that expired by now and returns them. */
+  sweepExpiredListenKeys(nowMs: number): string[];
   /** Serve the retired unprefixed paths too. */
   legacyRoutes: boolean;
+  userStream: UserStreamLimits;
+}
+
+/**
+ * The life limits of user-data connections on Binance
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams): "A single connection is
+ * only valid for 24 hours; expect to be disconnected at the 24 hour mark", and a key that expires while connected
+ * pushes `listenKeyExpired`, after which "no more user data event will be updated ... until a new valid listenKey
+ * used" (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-User-Data-Stream-Expired).
+ * The event says nothing of the socket: here it stays open and silent unless `closeOnListenKeyExpiry`.
+ */
+export interface UserStreamLimits {
+  maxLifetimeMs: number;
+  closeOnListenKeyExpiry: boolean;
+  /** Whether `listenKeyExpired` is pushed at all (false: the key dies silently, the harshest case). */
+  pushListenKeyExpired: boolean;
+}
+
+export const defaultUserStreamMaxLifetimeMs = 24 * 60 * 60_000;
+
+/** How often (ms) expiries and connection lifetimes are checked: fine enough for scaled-time tests, cheap otherwise. */
+function sweepPeriodMs(limits: UserStreamLimits, listenKeyValidityMs: number): number {
+  return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.maxLifetimeMs, listenKeyValidityMs) / 20)));
 }
 
 /** High-frequency book streams: served on /public only. */
@@ -43,12 +71,31 @@ const categoryPrefixes = ['/public', '/market', '/private'];
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly clients = new Set<Client>();
+  private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(
     server: Server,
     private readonly deps: WsHubDeps,
+    listenKeyValidityMs: number,
   ) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepPeriodMs(deps.userStream, listenKeyValidityMs));
+    this.sweepTimer.unref();
+  }
+
+  /** Pushes `listenKeyExpired` for keys that ran out and closes user-data connections past their lifetime. */
+  private sweep(nowMs: number): void {
+    const limits = this.deps.userStream;
+    for (const listenKey of this.deps.sweepExpiredListenKeys(nowMs)) {
+      for (const client of this.clients) {
+        if (!client.listenKeys.delete(listenKey)) continue;
+        if (limits.pushListenKeyExpired) this.send(client, listenKey, { e: 'listenKeyExpired', E: String(nowMs), listenKey });
+        if (limits.closeOnListenKeyExpiry) client.ws.close(1000, 'listenKey expired');
+      }
+    }
+    for (const client of this.clients) {
+      if (client.route === 'private' && nowMs - client.openedAtMs >= limits.maxLifetimeMs) client.ws.close(1001, 'connection lifetime reached');
+    }
   }
 
   publishMarket(stream: string, data: unknown): void {
@@ -69,6 +116,7 @@ export class WsHub {
   }
 
   publishUser(accountKey: string, data: unknown): void {
+    if (this.deps.isUserSilent()) return;
     for (const client of this.clients) {
       for (const key of client.listenKeys) {
         if (this.deps.accountOfListenKey(key) === accountKey) this.send(client, key, data);
@@ -91,6 +139,7 @@ export class WsHub {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     this.dropAll();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -138,7 +187,7 @@ export class WsHub {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: Client = { ws, route, combined, marketStreams: new Set(), listenKeys: new Set() };
+      const client: Client = { ws, route, combined, marketStreams: new Set(), listenKeys: new Set(), openedAtMs: Date.now() };
       this.addStreams(client, names);
       this.clients.add(client);
       ws.on('message', (raw, isBinary) => {

@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/exchange/binance/errors.js';
-import {
-  toBookTicker,
-  toFundingPayments,
-  toIncomeRecords,
-  toOrderSnapshot,
-  toOrderUpdate,
-  toPositions,
-  toProtectiveStops,
-} from '../../src/exchange/binance/mapping.js';
+import { toBookTicker, toIncomeRecords, toOrderSnapshot, toPositions, toProtectiveStops, toUserDataEvent } from '../../src/exchange/binance/mapping.js';
+import type { OrderSnapshot } from '../../src/model/orders.js';
+import type { FundingPayment } from '../../src/model/positions.js';
 import { loadFixture } from './same-shape.js';
+
+/** The order snapshot a user-data message carries, or null: what the adapter hands the engine. */
+const orderOf = (raw: unknown): OrderSnapshot | null => {
+  const event = toUserDataEvent(raw);
+  return event.kind === 'order' ? event.order : null;
+};
+
+/** The funding payments a user-data message carries ([] for anything but a FUNDING_FEE ACCOUNT_UPDATE). */
+const fundingOf = (raw: unknown): FundingPayment[] => {
+  const event = toUserDataEvent(raw);
+  return event.kind === 'account' ? event.funding : [];
+};
 
 // The adapter's parsers against the payloads Binance documents (fixtures/SOURCES.md): each documented payload
 // must be accepted and read to the exact model values. Where a test needs a payload the docs do not print (a
@@ -23,7 +29,7 @@ describe('ORDER_TRADE_UPDATE (Event Order Update)', () => {
   const doc = loadFixture('order-trade-update') as { o: Rec };
 
   it('the documented NEW event maps to an order snapshot with the exact decimals and no trade', () => {
-    expect(toOrderUpdate(doc)).toEqual({
+    expect(orderOf(doc)).toEqual({
       clientOrderId: 'TEST',
       exchangeOrderId: '8886774',
       symbol: 'BTCUSDT',
@@ -39,7 +45,7 @@ describe('ORDER_TRADE_UPDATE (Event Order Update)', () => {
   it('the same event as a TRADE execution carries the fill: last qty/price, commission, realized PnL, verbatim', () => {
     const trade = clone(doc);
     Object.assign(trade.o, { x: 'TRADE', X: 'PARTIALLY_FILLED', l: '0.0005', z: '0.0005', L: '7103.04', ap: '7103.04000', n: '0.00142060', rp: '-0.12345678' });
-    expect(toOrderUpdate(trade)).toMatchObject({
+    expect(orderOf(trade)).toMatchObject({
       status: 'PARTIALLY_FILLED',
       executedQty: '0.0005',
       avgPrice: '7103.04000',
@@ -48,13 +54,13 @@ describe('ORDER_TRADE_UPDATE (Event Order Update)', () => {
   });
 
   it('is read inside a combined-stream envelope too', () => {
-    expect(toOrderUpdate({ stream: 'listen-key', data: doc })?.clientOrderId).toBe('TEST');
+    expect(orderOf({ stream: 'listen-key', data: doc })?.clientOrderId).toBe('TEST');
   });
 
   it('EXPIRED_IN_MATCH (documented order status) reads as EXPIRED', () => {
     const expired = clone(doc);
     Object.assign(expired.o, { x: 'EXPIRED', X: 'EXPIRED_IN_MATCH' });
-    expect(toOrderUpdate(expired)?.status).toBe('EXPIRED');
+    expect(orderOf(expired)?.status).toBe('EXPIRED');
   });
 });
 
@@ -62,14 +68,14 @@ describe('ACCOUNT_UPDATE (Event Balance and Position Update)', () => {
   const doc = loadFixture('account-update') as { a: Rec };
 
   it('the documented ORDER update is no funding payment (the adapter reads positions over REST)', () => {
-    expect(toFundingPayments(doc)).toEqual([]);
+    expect(fundingOf(doc)).toEqual([]);
   });
 
   it('a FUNDING_FEE update (cross: balance only, no P, as the page describes) is one payment per asset with the exact amount', () => {
     const funding = clone(doc);
     funding.a.m = 'FUNDING_FEE';
     delete funding.a.P;
-    expect(toFundingPayments(funding)).toEqual([
+    expect(fundingOf(funding)).toEqual([
       { asset: 'USDT', amount: '50.12345678', symbol: null, exchangeTimeMs: 1564745798938, exchangeId: 'funding:1564745798938:USDT:122624.12345678' },
       { asset: 'BUSD', amount: '-49.12345678', symbol: null, exchangeTimeMs: 1564745798938, exchangeId: 'funding:1564745798938:BUSD:1.00000000' },
     ]);
@@ -79,15 +85,15 @@ describe('ACCOUNT_UPDATE (Event Balance and Position Update)', () => {
 describe('events the adapter does not map yet', () => {
   it('ALGO_UPDATE is neither an order update nor a funding payment (its parser comes with the user-stream work)', () => {
     const doc = loadFixture('algo-update');
-    expect(toOrderUpdate(doc)).toBeNull();
-    expect(toFundingPayments(doc)).toEqual([]);
+    expect(orderOf(doc)).toBeNull();
+    expect(fundingOf(doc)).toEqual([]);
   });
 
   it('listenKeyExpired, with its string "E", is ignored by the order and funding parsers without throwing', () => {
     const doc = loadFixture('listen-key-expired') as Rec;
     expect(typeof doc.E).toBe('string'); // the documented type: a reader must not insist on a number
-    expect(toOrderUpdate(doc)).toBeNull();
-    expect(toFundingPayments(doc)).toEqual([]);
+    expect(orderOf(doc)).toBeNull();
+    expect(fundingOf(doc)).toEqual([]);
   });
 });
 

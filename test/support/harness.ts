@@ -4,6 +4,7 @@ import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
+import type { BinanceConnectorOptions } from '../../src/exchange/binance/connector.js';
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import type { EngineLog } from '../../src/log/port.js';
@@ -30,6 +31,8 @@ export interface HarnessOptions {
   config?: Partial<CoreConfig>;
   sim?: SimulatorHandle;
   restTimeoutMs?: number;
+  /** Adapter options beyond the venue URLs (user-stream timings, say). */
+  connector?: Partial<BinanceConnectorOptions>;
   /** Feed Prometheus metrics (harness.metrics). */
   metrics?: boolean;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
@@ -61,6 +64,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const prefix = uniquePrefix(opts.label);
   const log = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
   const connector = createBinanceConnector({
+    ...opts.connector,
     restBaseUrl: sim.restBaseUrl,
     wsBaseUrl: sim.wsBaseUrl,
     restTimeoutMs: opts.restTimeoutMs ?? 5_000,

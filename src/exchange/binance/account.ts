@@ -1,11 +1,11 @@
 import type { USDMClient } from 'binance';
 import type { Logger } from '../../util/logger.js';
-import type { AccountCredentials, ExchangeAccount, Subscription } from '../port.js';
+import type { AccountCredentials, ExchangeAccount, Subscription, UserStreamNews } from '../port.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../../model/orders.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toFundingPayments, toOrderSnapshot, toOrderUpdate, toPositions, toProtectiveStops } from './mapping.js';
+import { toOrderSnapshot, toPositions, toProtectiveStops } from './mapping.js';
 import type { FundingPayment } from '../../model/positions.js';
 import { createHash } from 'node:crypto';
 import { createRestClient, syncClock } from './rest-client.js';
@@ -13,7 +13,11 @@ import type { RateBudget } from '../rate-budget.js';
 import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
-import { openStream } from './ws-stream.js';
+import type { KeepAliveResult, UserStream, UserStreamTimings } from './user-stream.js';
+import { openUserStream } from './user-stream.js';
+
+/** PUT /fapi/v1/listenKey on a key that does not exist (expired, deleted): POST a new one (user-stream.ts). */
+const listenKeyDoesNotExistCode = -1125;
 
 export interface AccountOptions {
   restBaseUrl: string;
@@ -22,8 +26,8 @@ export interface AccountOptions {
   restTimeoutMs: number;
   recvWindowMs: number;
   wsReconnectDelayMs: number;
-  /** Binance expires a listen key after 60 min without a keep-alive. */
-  listenKeyKeepAliveMs: number;
+  /** Keep-alive period, retry, silence probe and echo timeout of the user-data stream (user-stream.ts). */
+  userStream: UserStreamTimings;
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
@@ -51,6 +55,7 @@ export class BinanceAccount implements ExchangeAccount {
   private readonly client: USDMClient;
   private clockSynced: Promise<void> | null = null;
   readonly rateKey: string;
+  private readonly userStreams = new Set<UserStream>();
 
   constructor(
     credentials: AccountCredentials,
@@ -127,7 +132,10 @@ export class BinanceAccount implements ExchangeAccount {
         newOrderRespType: 'RESULT',
       }),
     );
-    if (result.ok) return readOrder(result.value, (order) => ({ kind: 'accepted', order }));
+    if (result.ok) {
+      for (const stream of this.userStreams) stream.expectEcho(req.clientOrderId);
+      return readOrder(result.value, (order) => ({ kind: 'accepted', order }));
+    }
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
     if (result.error.code === duplicateClientOrderIdCode) {
       // Our earlier attempt with this id got through: adopt that order instead of failing.
@@ -213,29 +221,37 @@ export class BinanceAccount implements ExchangeAccount {
     return (result.value as unknown[]).map(toOrderSnapshot);
   }
 
-  async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {
-    const keepAlive = setInterval(() => {
-      this.client.keepAliveFuturesUserDataListenKey().catch((error: unknown) => this.opts.logger?.warn({ err: error }, 'listen key keep-alive failed'));
-    }, this.opts.listenKeyKeepAliveMs);
-    const stream = await openStream({
+  private async keepAliveListenKey(): Promise<KeepAliveResult> {
+    const result = await this.call(() => this.client.keepAliveFuturesUserDataListenKey());
+    if (result.ok) return 'ok';
+    if (result.error.kind === 'rejected' && result.error.code === listenKeyDoesNotExistCode) return 'expired';
+    return { failed: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
+  }
+
+  async subscribeOrderUpdates(
+    onUpdate: (order: OrderSnapshot) => void,
+    onFunding?: (payment: FundingPayment) => void,
+    news?: UserStreamNews,
+  ): Promise<Subscription> {
+    const stream = await openUserStream({
       url: async () => {
         const result = await this.call(() => this.client.getFuturesUserDataListenKey());
         if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
         return userStreamUrl(this.opts.wsBaseUrl, result.value.listenKey, this.opts.streamRoutes);
       },
-      onMessage: (message) => {
-        const update = toOrderUpdate(message);
-        if (update) onUpdate(update);
-        if (onFunding) for (const payment of toFundingPayments(message)) onFunding(payment);
-      },
-      logger: this.opts.logger,
+      keepAlive: () => this.keepAliveListenKey(),
+      timings: this.opts.userStream,
       reconnectDelayMs: this.opts.wsReconnectDelayMs,
-      maxReconnectDelayMs: 30_000,
-      idleTimeoutMs: 10 * 60_000,
+      nowMs: () => Date.now(),
+      logger: this.opts.logger,
+      onUpdate,
+      onFunding,
+      news,
     });
+    this.userStreams.add(stream);
     return {
-      async close() {
-        clearInterval(keepAlive);
+      close: async () => {
+        this.userStreams.delete(stream);
         await stream.close();
       },
     };

@@ -8,6 +8,7 @@ import { createRestClient } from './rest-client.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
+import { defaultUserStreamTimings } from './user-stream.js';
 
 // The Binance USDⓈ-M adapter: REST through the `binance` SDK, streams over plain WebSockets. Pointed at
 // the simulator for paper trading and tests, at Binance for live: the same code either way.
@@ -18,7 +19,11 @@ export interface BinanceConnectorOptions {
   restTimeoutMs?: number;
   recvWindowMs?: number;
   wsReconnectDelayMs?: number;
-  listenKeyKeepAliveMs?: number;
+  /** User-data stream: keep-alive period (default 30 min), retry after a failed one, silence probe, echo timeout. */
+  listenKeyKeepaliveIntervalMs?: number;
+  listenKeyKeepaliveRetryMs?: number;
+  userStreamSilenceProbeMs?: number;
+  userStreamEchoTimeoutMs?: number;
   /** A market stream with no message for this long is presumed dead and reconnected. */
   marketIdleTimeoutMs?: number;
   /** This venue's request budget (one per venue and IP): every response's rate headers and 429/418 go into it. */
@@ -76,7 +81,12 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         restTimeoutMs,
         recvWindowMs,
         wsReconnectDelayMs,
-        listenKeyKeepAliveMs: opts.listenKeyKeepAliveMs ?? 30 * 60_000,
+        userStream: {
+          keepaliveIntervalMs: opts.listenKeyKeepaliveIntervalMs ?? defaultUserStreamTimings.keepaliveIntervalMs,
+          keepaliveRetryMs: opts.listenKeyKeepaliveRetryMs ?? defaultUserStreamTimings.keepaliveRetryMs,
+          silenceProbeMs: opts.userStreamSilenceProbeMs ?? defaultUserStreamTimings.silenceProbeMs,
+          echoTimeoutMs: opts.userStreamEchoTimeoutMs ?? defaultUserStreamTimings.echoTimeoutMs,
+        },
         rateBudget: opts.rateBudget,
         logger: opts.logger,
       });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isDecimal, toUsd, type Usd } from '../../model/decimal.js';
 import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
-import type { ProtectiveStopSnapshot } from '../../model/protective-stops.js';
+import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
@@ -85,6 +85,11 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
   return out;
 }
 
+// User-data stream events (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams).
+// Each schema is strict about the fields we act on and tolerant of any others (zod strips unknown keys): Binance
+// adds fields without notice. A message of a known type that fails its schema is reported `malformed` (the
+// caller logs and drops it); it never throws.
+
 const userOrderUpdate = z.object({
   e: z.literal('ORDER_TRADE_UPDATE'),
   T: z.number().optional(),
@@ -107,12 +112,7 @@ const userOrderUpdate = z.object({
   }),
 });
 
-/** A user-data message → order snapshot, or null for other event types and malformed messages. */
-export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
-  const body = raw !== null && typeof raw === 'object' && 'data' in raw && 'stream' in raw ? (raw as { data: unknown }).data : raw;
-  const parsed = userOrderUpdate.safeParse(body);
-  if (!parsed.success) return null;
-  const o = parsed.data.o;
+function toOrderUpdate(o: z.infer<typeof userOrderUpdate>['o'], eventT: number | undefined): OrderSnapshot {
   return {
     clientOrderId: o.c,
     exchangeOrderId: String(o.i),
@@ -122,7 +122,7 @@ export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
     origQty: o.q,
     executedQty: o.z,
     avgPrice: o.ap,
-    updateTime: o.T ?? parsed.data.T ?? 0,
+    updateTime: o.T ?? eventT ?? 0,
     // Commission comes with TRADE executions only ("will not push if no commission": absent reads as 0).
     ...(o.x === 'TRADE'
       ? {
@@ -138,22 +138,25 @@ export function toOrderUpdate(raw: unknown): OrderSnapshot | null {
   };
 }
 
-const fundingUpdate = z.object({
+/**
+ * ACCOUNT_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update):
+ * `a.m` the reason (ORDER, FUNDING_FEE, ADJUSTMENT, INSURANCE_CLEAR, ...), `a.B` balances with `bc` the balance
+ * change except PnL and commission, `a.P` only the positions that changed (`pa` signed amount, `ep` entry price).
+ * A funding fee on a cross position comes with balances only, no `P`.
+ */
+const accountUpdate = z.object({
   e: z.literal('ACCOUNT_UPDATE'),
   T: z.number(),
   a: z.object({
-    m: z.literal('FUNDING_FEE'),
+    m: z.string(),
     B: z.array(z.object({ a: z.string(), wb: decimal, bc: decimal })),
-    P: z.array(z.object({ s: z.string() })).optional(),
+    P: z.array(z.object({ s: z.string(), pa: decimal, ep: decimal, ps: z.string().optional() })).optional(),
   }),
 });
 
-/** A user-data message → the funding payments it reports (ACCOUNT_UPDATE, reason FUNDING_FEE); [] otherwise. */
-export function toFundingPayments(raw: unknown): FundingPayment[] {
-  const body = raw !== null && typeof raw === 'object' && 'data' in raw && 'stream' in raw ? (raw as { data: unknown }).data : raw;
-  const parsed = fundingUpdate.safeParse(body);
-  if (!parsed.success) return [];
-  const { T, a } = parsed.data;
+function toFundingPayments(update: z.infer<typeof accountUpdate>): FundingPayment[] {
+  const { T, a } = update;
+  if (a.m !== 'FUNDING_FEE') return [];
   const symbol = a.P?.length === 1 ? (a.P[0]?.s ?? null) : null;
   return a.B.filter((b) => Number(b.bc) !== 0).map((b) => ({
     asset: b.a,
@@ -162,6 +165,89 @@ export function toFundingPayments(raw: unknown): FundingPayment[] {
     exchangeTimeMs: T,
     exchangeId: `funding:${T}:${b.a}:${b.wb}`,
   }));
+}
+
+/**
+ * ALGO_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update):
+ * `caid` client algo id, `aid` algo id, `X` algo status, `ai` the id of the order a trigger placed in the matching
+ * engine (empty before the trigger).
+ */
+const algoStatus = z.enum(['NEW', 'CANCELED', 'TRIGGERING', 'TRIGGERED', 'FINISHED', 'REJECTED', 'EXPIRED']);
+const algoUpdate = z.object({
+  e: z.literal('ALGO_UPDATE'),
+  T: z.number().optional(),
+  E: z.number().optional(),
+  o: z.object({
+    caid: z.string(),
+    aid: z.union([z.number(), z.string()]),
+    s: z.string(),
+    S: z.enum(['BUY', 'SELL']),
+    X: algoStatus,
+    ai: z.union([z.string(), z.number()]).optional(),
+  }),
+});
+
+/** listenKeyExpired (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-User-Data-Stream-Expired): `E` is sometimes a string. */
+const listenKeyExpired = z.object({ e: z.literal('listenKeyExpired'), listenKey: z.string().optional() });
+
+export type UserDataEvent =
+  | { kind: 'order'; order: OrderSnapshot }
+  | { kind: 'account'; reason: string; funding: FundingPayment[]; positions: PositionSnapshot[]; exchangeTimeMs: number }
+  | { kind: 'algo'; update: ProtectiveStopUpdate }
+  | { kind: 'listen_key_expired'; listenKey: string | null }
+  /** A type we do not act on (TRADE_LITE, ACCOUNT_CONFIG_UPDATE, MARGIN_CALL, ...). */
+  | { kind: 'ignored'; type: string }
+  | { kind: 'malformed'; type: string | null; reason: string };
+
+/** One user-data message (raw or in a combined-stream `{stream, data}` wrapper) → what it tells us. Never throws. */
+export function toUserDataEvent(raw: unknown): UserDataEvent {
+  const body = raw !== null && typeof raw === 'object' && 'data' in raw && 'stream' in raw ? (raw as { data: unknown }).data : raw;
+  const type = body !== null && typeof body === 'object' && 'e' in body && typeof body.e === 'string' ? body.e : null;
+  const malformed = (error: z.ZodError): UserDataEvent => ({
+    kind: 'malformed',
+    type,
+    reason: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+  });
+  switch (type) {
+    case 'ORDER_TRADE_UPDATE': {
+      const parsed = userOrderUpdate.safeParse(body);
+      return parsed.success ? { kind: 'order', order: toOrderUpdate(parsed.data.o, parsed.data.T) } : malformed(parsed.error);
+    }
+    case 'ACCOUNT_UPDATE': {
+      const parsed = accountUpdate.safeParse(body);
+      if (!parsed.success) return malformed(parsed.error);
+      const positions = (parsed.data.a.P ?? [])
+        .filter((p) => p.ps === undefined || p.ps === 'BOTH')
+        .map((p) => ({ symbol: p.s, positionAmt: p.pa, entryPrice: p.ep }));
+      return { kind: 'account', reason: parsed.data.a.m, funding: toFundingPayments(parsed.data), positions, exchangeTimeMs: parsed.data.T };
+    }
+    case 'ALGO_UPDATE': {
+      const parsed = algoUpdate.safeParse(body);
+      if (!parsed.success) return malformed(parsed.error);
+      const o = parsed.data.o;
+      const actual = o.ai === undefined ? '' : String(o.ai);
+      return {
+        kind: 'algo',
+        update: {
+          clientAlgoId: o.caid,
+          algoId: String(o.aid),
+          symbol: o.s,
+          side: o.S,
+          status: o.X,
+          actualOrderId: actual === '' || actual === '0' ? null : actual,
+          updateTime: parsed.data.T ?? parsed.data.E ?? 0,
+        },
+      };
+    }
+    case 'listenKeyExpired': {
+      const parsed = listenKeyExpired.safeParse(body);
+      return parsed.success ? { kind: 'listen_key_expired', listenKey: parsed.data.listenKey ?? null } : malformed(parsed.error);
+    }
+    case null:
+      return { kind: 'malformed', type: null, reason: 'no event type' };
+    default:
+      return { kind: 'ignored', type };
+  }
 }
 
 const bookTickerJson = z.object({

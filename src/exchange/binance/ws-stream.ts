@@ -14,9 +14,17 @@ export interface StreamOptions {
   maxReconnectDelayMs: number;
   /** No message for this long = a dead connection (silent TCP): terminate and reconnect. */
   idleTimeoutMs: number;
+  /** Told of every opened connection; `reopened` is false for the first one only. */
+  onOpen?: (reopened: boolean) => void;
 }
 
-export async function openStream(opts: StreamOptions): Promise<Subscription> {
+export interface Stream extends Subscription {
+  /** Drops the current connection (if any) and connects again through `url()`: a fresh listen key for user data. */
+  restart(): void;
+}
+
+export async function openStream(opts: StreamOptions): Promise<Stream> {
+  let opened = false;
   let closed = false;
   let socket: WebSocket | null = null;
   let attempt = 0;
@@ -57,6 +65,9 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
       firstAttemptSettled();
       attempt = 0;
       armIdle(ws);
+      const reopened = opened;
+      opened = true;
+      opts.onOpen?.(reopened);
     });
     ws.on('message', (data: WebSocket.RawData) => {
       armIdle(ws);
@@ -79,6 +90,10 @@ export async function openStream(opts: StreamOptions): Promise<Subscription> {
   await connect();
   await firstAttempt;
   return {
+    restart() {
+      if (closed) return;
+      socket?.terminate();
+    },
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);

@@ -1,0 +1,198 @@
+import type { FundingPayment } from '../../model/positions.js';
+import type { OrderSnapshot } from '../../model/orders.js';
+import type { Logger } from '../../util/logger.js';
+import type { Subscription, UserStreamNews } from '../port.js';
+import { toUserDataEvent } from './mapping.js';
+import type { Stream } from './ws-stream.js';
+import { openStream } from './ws-stream.js';
+
+// The user-data stream's whole life (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams):
+// - a listen key lives 60 min after creation or its last keep-alive (PUT /fapi/v1/listenKey); a PUT answered -1125
+//   "This listenKey does not exist." means it is gone and a new one must be POSTed;
+// - a key that expires while connected pushes `listenKeyExpired`, after which nothing more is delivered on it
+//   (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-User-Data-Stream-Expired);
+// - "A single connection is only valid for 24 hours; expect to be disconnected at the 24 hour mark".
+// Each of these ends in the same recovery: a new key (the reconnect POSTs one), a new connection, and a gap reported
+// once it is listening again, so the engine reads by REST what the stream may have missed.
+//
+// A socket can stay open, answering pings, on a key that died without notice, or be deaf for another reason: pings
+// prove the TCP connection, not the stream. So silence is probed: after `silenceProbeMs` without a user-data message
+// the key is kept alive out of turn (-1125 = dead key = renew), and an order we placed that the stream has not
+// echoed within `echoTimeoutMs` proves the stream deaf (Binance pushes ORDER_TRADE_UPDATE for every new order).
+
+export type KeepAliveResult = 'ok' | 'expired' | { failed: string };
+
+export interface UserStreamTimings {
+  /** Keep-alive period (Binance: the key lives 60 min; keep it alive every 30–50 min). */
+  keepaliveIntervalMs: number;
+  /** After a failed keep-alive (timeout, 5xx), try again this much later, until one is answered. */
+  keepaliveRetryMs: number;
+  /** No user-data message for this long: probe the key with an out-of-turn keep-alive. */
+  silenceProbeMs: number;
+  /** An order we placed must show on the stream within this long, or the stream is deaf. */
+  echoTimeoutMs: number;
+}
+
+export const defaultUserStreamTimings: UserStreamTimings = {
+  keepaliveIntervalMs: 30 * 60_000,
+  keepaliveRetryMs: 30_000,
+  silenceProbeMs: 5 * 60_000,
+  echoTimeoutMs: 30_000,
+};
+
+/** Orders awaiting their echo, at most; past it the oldest are forgotten (the silence probe still covers them). */
+const maxPendingEchoes = 1_000;
+/** Triggered algo orders remembered (actual order id → client algo id) until their order's updates arrive. */
+const maxAlgoLinks = 1_000;
+
+export interface UserStreamDeps {
+  /** POSTs a listen key and returns the stream URL for it. */
+  url: () => Promise<string>;
+  keepAlive: () => Promise<KeepAliveResult>;
+  timings: UserStreamTimings;
+  reconnectDelayMs: number;
+  nowMs: () => number;
+  logger: Logger | undefined;
+  onUpdate: (order: OrderSnapshot) => void;
+  onFunding: ((payment: FundingPayment) => void) | undefined;
+  news: UserStreamNews | undefined;
+}
+
+export interface UserStream extends Subscription {
+  /** An order the exchange accepted: its ORDER_TRADE_UPDATE must follow within `echoTimeoutMs`. */
+  expectEcho(clientOrderId: string): void;
+}
+
+function putBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}
+
+export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> {
+  const { timings, logger, news } = deps;
+  let closed = false;
+  let lastMessageAtMs = deps.nowMs();
+  let gapReason = 'connection lost';
+  let probing = false;
+  const pendingEchoes = new Map<string, number>();
+  /** Orders the stream already reported: on a fast venue the push can beat the REST answer that asks for it. */
+  const echoed = new Map<string, true>();
+  const algoLinks = new Map<string, string>();
+  let stream: Stream | null = null;
+
+  const renew = (reason: string): void => {
+    if (closed) return;
+    logger?.warn({ reason }, 'user-data stream renewed');
+    gapReason = reason;
+    pendingEchoes.clear(); // the gap's reconcile covers them
+    lastMessageAtMs = deps.nowMs();
+    stream?.restart();
+  };
+
+  const onMessage = (message: unknown): void => {
+    lastMessageAtMs = deps.nowMs();
+    const event = toUserDataEvent(message);
+    switch (event.kind) {
+      case 'order': {
+        pendingEchoes.delete(event.order.clientOrderId);
+        putBounded(echoed, event.order.clientOrderId, true, maxPendingEchoes);
+        const triggeredBy = algoLinks.get(event.order.exchangeOrderId);
+        deps.onUpdate(triggeredBy !== undefined ? { ...event.order, triggeredBy } : event.order);
+        return;
+      }
+      case 'account':
+        if (deps.onFunding) for (const payment of event.funding) deps.onFunding(payment);
+        if (event.positions.length > 0) news?.onPositions?.(event.positions);
+        return;
+      case 'algo':
+        if (event.update.actualOrderId !== null) putBounded(algoLinks, event.update.actualOrderId, event.update.clientAlgoId, maxAlgoLinks);
+        news?.onStopUpdate?.(event.update);
+        return;
+      case 'listen_key_expired':
+        renew('listenKeyExpired');
+        return;
+      case 'malformed':
+        logger?.warn({ type: event.type, reason: event.reason }, 'dropped a malformed user-data message');
+        return;
+      case 'ignored':
+        return;
+    }
+  };
+
+  // Keep-alive on its period; a failure is retried sooner; -1125 means the key is gone: renew.
+  let keepaliveTimer: NodeJS.Timeout | null = null;
+  const scheduleKeepalive = (delayMs: number): void => {
+    if (closed) return;
+    keepaliveTimer = setTimeout(() => void keepalive(), delayMs);
+  };
+  const keepalive = async (): Promise<void> => {
+    const result = await deps.keepAlive();
+    if (closed) return;
+    if (result === 'ok') {
+      scheduleKeepalive(timings.keepaliveIntervalMs);
+    } else if (result === 'expired') {
+      renew('listen key expired (keep-alive answered -1125)');
+      scheduleKeepalive(timings.keepaliveIntervalMs);
+    } else {
+      logger?.warn({ reason: result.failed }, 'listen key keep-alive failed; retrying');
+      scheduleKeepalive(timings.keepaliveRetryMs);
+    }
+  };
+
+  // Silence and echo checks: server pings are not proof that the stream delivers.
+  const probe = async (): Promise<void> => {
+    probing = true;
+    try {
+      const result = await deps.keepAlive();
+      if (closed) return;
+      if (result === 'expired') renew('silent stream on an expired listen key');
+      else if (result === 'ok') lastMessageAtMs = deps.nowMs(); // the key is alive: a quiet account, not a dead stream
+    } finally {
+      probing = false;
+    }
+  };
+  const check = (): void => {
+    const now = deps.nowMs();
+    for (const [clientOrderId, sinceMs] of pendingEchoes) {
+      if (now - sinceMs < timings.echoTimeoutMs) break; // insertion order: the rest are younger
+      renew(`deaf stream: order ${clientOrderId} not pushed within ${timings.echoTimeoutMs} ms`);
+      return;
+    }
+    if (!probing && now - lastMessageAtMs >= timings.silenceProbeMs) void probe();
+  };
+  const checkTimer = setInterval(check, Math.max(10, Math.floor(Math.min(timings.silenceProbeMs, timings.echoTimeoutMs) / 4)));
+
+  stream = await openStream({
+    url: deps.url,
+    onMessage,
+    onOpen: (reopened) => {
+      lastMessageAtMs = deps.nowMs();
+      if (!reopened) return;
+      const reason = gapReason;
+      gapReason = 'connection lost';
+      news?.onGap?.(reason);
+    },
+    logger,
+    reconnectDelayMs: deps.reconnectDelayMs,
+    maxReconnectDelayMs: 30_000,
+    // The TCP-level backstop; the silence probe above is the stream-level one.
+    idleTimeoutMs: 10 * 60_000,
+  });
+  scheduleKeepalive(timings.keepaliveIntervalMs);
+
+  return {
+    expectEcho(clientOrderId) {
+      if (!closed && !echoed.has(clientOrderId)) putBounded(pendingEchoes, clientOrderId, deps.nowMs(), maxPendingEchoes);
+    },
+    async close() {
+      closed = true;
+      clearInterval(checkTimer);
+      if (keepaliveTimer) clearTimeout(keepaliveTimer);
+      await stream?.close();
+    },
+  };
+}

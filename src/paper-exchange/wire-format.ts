@@ -177,6 +177,11 @@ export function algoUpdate(order: AlgoOrder, rules: SymbolRules, nowMs: number):
       q: formatUnits(order.qtyUnits, rules.qtyScale),
       X: order.status,
       ai: order.actualOrderId !== undefined ? String(order.actualOrderId) : '',
+      // Average price and quantity executed by the triggered order, and the "act" field the page shows as "0":
+      // not tracked on the algo order here (the triggered order's own ORDER_TRADE_UPDATEs carry its fills).
+      ap: '0',
+      aq: '0',
+      act: '0',
       tp: formatUnits(order.triggerUnits, rules.priceScale),
       p: '0',
       V: 'EXPIRE_MAKER',
@@ -187,6 +192,8 @@ export function algoUpdate(order: AlgoOrder, rules: SymbolRules, nowMs: number):
       R: true,
       tt: order.status === 'TRIGGERED' || order.status === 'FINISHED' ? order.updateTime : 0,
       gtd: 0,
+      // Why the exchange rejected or expired it; empty while nothing went wrong.
+      rm: '',
     },
   };
 }

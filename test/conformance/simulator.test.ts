@@ -107,9 +107,7 @@ describe('user data stream, as documented', () => {
     }
   });
 
-  // The paper exchange does not push ALGO_UPDATE yet (issue 11: the user-stream work adds it). `it.fails` keeps this
-  // check honest meanwhile: once ALGO_UPDATE arrives in the documented shape this test reports itself, and `.fails` goes.
-  it.fails('ALGO_UPDATE: placing a protective stop pushes NEW (not emitted yet)', async () => {
+  it('ALGO_UPDATE: placing a protective stop pushes NEW', async () => {
     await placeStop('conf-stop-algo');
     expectShape('algo-update', await userEvent((e) => e.e === 'ALGO_UPDATE', 1_000));
   });

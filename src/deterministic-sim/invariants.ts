@@ -2,7 +2,11 @@ import { commandSchema } from '../contract/commands.js';
 import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
-import { eq, gt, isZero, toNumber, toQty, zero } from '../model/decimal.js';
+import { add, eq, gt, isZero, sub, toNumber, toQty, zero } from '../model/decimal.js';
+import type { Usd } from '../model/decimal.js';
+import { parseLedgerRecord } from '../contract/ledger.js';
+import { sessionIdOf } from '../core/ledger.js';
+import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
@@ -85,6 +89,7 @@ export async function settledChecks(world: World, planned: Planned): Promise<voi
   everyExchangeOrderPlanned(world, planned);
   stopsMatch(world);
   positionsMatch(world);
+  await ledgerMatchesSessions(world);
   // What the log rebuilds is what the engine holds.
   const replayed = await replayLog(world.log, world.config);
   check(JSON.stringify(replayed.durable) === JSON.stringify(world.engine.current.durable), 'replayed state differs from the live state');
@@ -143,6 +148,21 @@ function stopsMatch(world: World): void {
       .map((s) => s.clientAlgoId)
       .sort();
     check(JSON.stringify(open) === JSON.stringify(tracked), `${session.userId}: stops on the exchange ${open.join(',')} vs engine ${tracked.join(',')}`);
+  }
+}
+
+/** The fill ledger (never trimmed by snapshots) explains every dollar: per session, its sum is realized − fees + funding. */
+async function ledgerMatchesSessions(world: World): Promise<void> {
+  const net = new Map<string, Usd>();
+  for await (const r of ledgerRecords(world.log, {})) {
+    const parsed = parseLedgerRecord(r.id, r.walId, r.data);
+    check(parsed.ok, parsed.ok ? '' : parsed.reason);
+    if (parsed.ok) net.set(parsed.entry.sessionId, add(net.get(parsed.entry.sessionId) ?? zero, parsed.entry.netUsd));
+  }
+  for (const s of Object.values(world.engine.current.durable.sessions)) {
+    const booked = add(sub(s.realizedPnlUsd, s.feesUsd), s.fundingUsd);
+    const ledger = net.get(sessionIdOf(s)) ?? zero;
+    check(eq(ledger, booked), `${s.userId}: the ledger sums to ${ledger}, the session booked ${booked}`);
   }
 }
 

@@ -7,6 +7,8 @@ import { createBinanceConnector } from '../../src/exchange/binance/connector.js'
 import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
+import { openSqliteLog } from '../../src/log/sqlite-log.js';
+import type { EngineLimits } from '../../src/engine/engine.js';
 import type { Clock } from '../../src/engine/clock.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
@@ -31,6 +33,10 @@ export interface HarnessOptions {
   restTimeoutMs?: number;
   /** Feed Prometheus metrics (harness.metrics). */
   metrics?: boolean;
+  /** The log in this SQLite file instead of Redis (the embedded default). */
+  sqlitePath?: string;
+  /** How often the engine snapshots (and so trims the WAL). */
+  engineLimits?: EngineLimits;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
   wrapLog?: (log: EngineLog) => EngineLog;
 }
@@ -56,7 +62,9 @@ export function commandId(label: string): string {
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const sim = opts.sim ?? (await startSimulator({ port: 0, seed: 11, priceStepMs: 50 }));
   const prefix = uniquePrefix(opts.label);
-  const log = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
+  const log = opts.sqlitePath
+    ? openSqliteLog({ path: opts.sqlitePath, limits: { reclaimIdleMs: 1_000 } })
+    : await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
   const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: opts.restTimeoutMs ?? 5_000 });
   const marketData = connector.marketData();
   const config: CoreConfig = { ...defaultCoreConfig, ...opts.config };
@@ -73,6 +81,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     timer: opts.timer ?? 'interval',
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
+    ...(opts.engineLimits ? { engineLimits: opts.engineLimits } : {}),
     ...(metrics ? { metrics } : {}),
     onFatal: (error) => {
       throw error;

@@ -12,6 +12,7 @@ import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
+import type { Session } from '../core/state.js';
 import type { World } from './world.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds), and
@@ -28,10 +29,17 @@ export function check(condition: boolean, message: string): void {
 export interface Planned {
   orderIds: Set<string>;
   stopIds: Set<string>;
+  /**
+   * What earlier sessions booked under a session id still in use: a user's sessions started in the same millisecond
+   * share an id (`user:startedAtMs`), and the ledger sums them together.
+   */
+  earlierSessionNet: Map<string, Usd>;
+  /** Each user's session id and what it had booked as of the last decision. */
+  lastSessionNet: Map<string, { id: string; net: Usd }>;
 }
 
 export function nothingPlanned(): Planned {
-  return { orderIds: new Set(), stopIds: new Set() };
+  return { orderIds: new Set(), stopIds: new Set(), earlierSessionNet: new Map(), lastSessionNet: new Map() };
 }
 
 /** Slack on the exposure bound for price moves between a plan and the quote it is valued at (factor). */
@@ -41,6 +49,12 @@ const exposureTolerance = 1.05;
 export function decisionChecks(world: World, planned: Planned): DecisionObserver {
   const { stats, config } = world;
   return (_input: Input, d: Decision): void => {
+    for (const e of d.wal) {
+      const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
+      if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))
+        planned.earlierSessionNet.set(last.id, add(planned.earlierSessionNet.get(last.id) ?? zero, last.net));
+    }
+    for (const s of Object.values(d.state.durable.sessions)) planned.lastSessionNet.set(s.userId, { id: sessionIdOf(s), net: bookedNet(s) });
     for (const e of d.wal) {
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
@@ -89,7 +103,7 @@ export async function settledChecks(world: World, planned: Planned): Promise<voi
   everyExchangeOrderPlanned(world, planned);
   stopsMatch(world);
   positionsMatch(world);
-  await ledgerMatchesSessions(world);
+  await ledgerMatchesSessions(world, planned);
   // What the log rebuilds is what the engine holds.
   const replayed = await replayLog(world.log, world.config);
   check(JSON.stringify(replayed.durable) === JSON.stringify(world.engine.current.durable), 'replayed state differs from the live state');
@@ -151,8 +165,12 @@ function stopsMatch(world: World): void {
   }
 }
 
+function bookedNet(s: Session): Usd {
+  return add(sub(s.realizedPnlUsd, s.feesUsd), s.fundingUsd);
+}
+
 /** The fill ledger (never trimmed by snapshots) explains every dollar: per session, its sum is realized − fees + funding. */
-async function ledgerMatchesSessions(world: World): Promise<void> {
+async function ledgerMatchesSessions(world: World, planned: Planned): Promise<void> {
   const net = new Map<string, Usd>();
   for await (const r of ledgerRecords(world.log, {})) {
     const parsed = parseLedgerRecord(r.id, r.walId, r.data);
@@ -160,7 +178,7 @@ async function ledgerMatchesSessions(world: World): Promise<void> {
     if (parsed.ok) net.set(parsed.entry.sessionId, add(net.get(parsed.entry.sessionId) ?? zero, parsed.entry.netUsd));
   }
   for (const s of Object.values(world.engine.current.durable.sessions)) {
-    const booked = add(sub(s.realizedPnlUsd, s.feesUsd), s.fundingUsd);
+    const booked = add(planned.earlierSessionNet.get(sessionIdOf(s)) ?? zero, bookedNet(s));
     const ledger = net.get(sessionIdOf(s)) ?? zero;
     check(eq(ledger, booked), `${s.userId}: the ledger sums to ${ledger}, the session booked ${booked}`);
   }

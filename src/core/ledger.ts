@@ -31,6 +31,9 @@ export interface LedgerItem {
   entry: LedgerEntry;
 }
 
+/** The trade fields of an entry that is no trade (a commission, a funding payment). */
+const noTrade = { exchangeOrderId: null, side: null, qty: null, price: null, cause: null } as const;
+
 function money(realizedPnlUsd: Usd, feeUsd: Usd, fundingUsd: Usd): Pick<LedgerEntry, 'realizedPnlUsd' | 'feeUsd' | 'fundingUsd' | 'netUsd'> {
   return { realizedPnlUsd, feeUsd, fundingUsd, netUsd: add(sub(realizedPnlUsd, feeUsd), fundingUsd) };
 }
@@ -109,14 +112,10 @@ export function ledgerEntriesOf(before: DurableState, events: readonly WalEvent[
           userId: event.userId,
           symbol: event.symbol,
           clientOrderId: event.clientOrderId,
-          exchangeOrderId: null,
-          side: null,
-          qty: null,
-          price: null,
+          ...noTrade,
           ...money(zero, toUsd(event.feeUsd), zero),
           // The order's filled quantity after the trade whose commission this is: which trade it was.
           tradeId: `${event.clientOrderId}:${event.cumQty}`,
-          cause: null,
           timeMs: event.atMs,
         });
         return;
@@ -129,13 +128,9 @@ export function ledgerEntriesOf(before: DurableState, events: readonly WalEvent[
           userId: event.userId,
           symbol: event.symbol,
           clientOrderId: null,
-          exchangeOrderId: null,
-          side: null,
-          qty: null,
-          price: null,
+          ...noTrade,
           ...money(zero, zero, toUsd(event.amountUsd)),
           tradeId: event.exchangeId,
-          cause: null,
           timeMs: event.atMs,
         });
         return;

@@ -2,13 +2,17 @@ import { commandSchema } from '../contract/commands.js';
 import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
+import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
-import { add, eq, gt, isZero, neg, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
+import { parseLedgerRecord } from '../contract/ledger.js';
+import { sessionIdOf } from '../core/ledger.js';
+import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
+import type { Session } from '../core/state.js';
 import type { World } from './world.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds), and
@@ -25,10 +29,17 @@ export function check(condition: boolean, message: string): void {
 export interface Planned {
   orderIds: Set<string>;
   stopIds: Set<string>;
+  /**
+   * What earlier sessions booked under a session id still in use: a user's sessions started in the same millisecond
+   * share an id (`user:startedAtMs`), and the ledger sums them together.
+   */
+  earlierSessionNet: Map<string, Usd>;
+  /** Each user's session id and what it had booked as of the last decision. */
+  lastSessionNet: Map<string, { id: string; net: Usd }>;
 }
 
 export function nothingPlanned(): Planned {
-  return { orderIds: new Set(), stopIds: new Set() };
+  return { orderIds: new Set(), stopIds: new Set(), earlierSessionNet: new Map(), lastSessionNet: new Map() };
 }
 
 /** Slack on the exposure bound for price moves between a plan and the quote it is valued at (factor). */
@@ -40,6 +51,12 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
   // Users whose account the exchange liquidated or ADL-closed: no entry for them until a new session starts.
   const forcedClosed = new Set<string>();
   return (_input: Input, d: Decision): void => {
+    for (const e of d.wal) {
+      const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
+      if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))
+        planned.earlierSessionNet.set(last.id, add(planned.earlierSessionNet.get(last.id) ?? zero, last.net));
+    }
+    for (const s of Object.values(d.state.durable.sessions)) planned.lastSessionNet.set(s.userId, { id: sessionIdOf(s), net: bookedNet(s) });
     for (const e of d.wal) {
       if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl')) forcedClosed.add(e.userId);
       if (e.type === 'session.started') forcedClosed.delete(e.userId);
@@ -94,6 +111,7 @@ export async function settledChecks(world: World, planned: Planned): Promise<voi
   stopsMatch(world);
   positionsMatch(world);
   moneyMatchesExchange(world);
+  await ledgerMatchesSessions(world, planned);
   // What the log rebuilds is what the engine holds.
   const replayed = await replayLog(world.log, world.config);
   check(JSON.stringify(replayed.durable) === JSON.stringify(world.engine.current.durable), 'replayed state differs from the live state');
@@ -155,6 +173,25 @@ function stopsMatch(world: World): void {
       .map((s) => s.clientAlgoId)
       .sort();
     check(JSON.stringify(open) === JSON.stringify(tracked), `${session.userId}: stops on the exchange ${open.join(',')} vs engine ${tracked.join(',')}`);
+  }
+}
+
+function bookedNet(s: Session): Usd {
+  return add(sub(s.realizedPnlUsd, s.feesUsd), s.fundingUsd);
+}
+
+/** The fill ledger (never trimmed by snapshots) explains every dollar: per session, its sum is realized − fees + funding. */
+async function ledgerMatchesSessions(world: World, planned: Planned): Promise<void> {
+  const net = new Map<string, Usd>();
+  for await (const r of ledgerRecords(world.log, {})) {
+    const parsed = parseLedgerRecord(r.id, r.walId, r.data);
+    check(parsed.ok, parsed.ok ? '' : parsed.reason);
+    if (parsed.ok) net.set(parsed.entry.sessionId, add(net.get(parsed.entry.sessionId) ?? zero, parsed.entry.netUsd));
+  }
+  for (const s of Object.values(world.engine.current.durable.sessions)) {
+    const booked = add(planned.earlierSessionNet.get(sessionIdOf(s)) ?? zero, bookedNet(s));
+    const ledger = net.get(sessionIdOf(s)) ?? zero;
+    check(eq(ledger, booked), `${s.userId}: the ledger sums to ${ledger}, the session booked ${booked}`);
   }
 }
 

@@ -2,6 +2,8 @@ import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
 import { foldEvents } from '../core/events.js';
+import { ledgerEntriesOf } from '../core/ledger.js';
+import { serializeLedgerEntry } from '../contract/ledger.js';
 import type { DurableState, EngineState } from '../core/state.js';
 import { emptyDurableState } from '../core/state.js';
 import { parseSnapshot, serializeSnapshot } from '../contract/snapshot.js';
@@ -154,11 +156,20 @@ export class Engine {
     const ack = decisions.flatMap((d) => d.ack);
     const deadLetters = decisions.flatMap((d) => d.deadLetters);
     if (wal.length + outbound.length + ack.length + deadLetters.length > 0) {
+      // The fill ledger's entries, from the same events and the state they were decided on: written in the same
+      // atomic step, so the ledger and the WAL cannot disagree.
+      const ledger = ledgerEntriesOf(this.state.durable, wal).map(({ walIndex, entry }) => ({
+        walIndex,
+        userId: entry.userId,
+        sessionId: entry.sessionId,
+        data: serializeLedgerEntry(entry),
+      }));
       const ids = await this.log.commit({
         wal: wal.map(serializeWalEvent),
         outbound: outbound.map((e) => JSON.stringify(e)),
         ack,
         deadLetters,
+        ...(ledger.length > 0 ? { ledger } : {}),
       });
       if (ids.length !== wal.length) throw new Error(`log returned ${ids.length} ids for ${wal.length} WAL events`);
       this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;

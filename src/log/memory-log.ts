@@ -1,7 +1,7 @@
 import { boundDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
-import type { CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
-import { defaultLogLimits } from './port.js';
+import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
+import { defaultLogLimits, walIdAt } from './port.js';
 
 // The log in memory, with the same semantics as the Redis and SQLite adapters (same contract suite).
 // For the deterministic simulation: no I/O, no timers, time from the injected clock, so a run is a pure
@@ -30,6 +30,8 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
   let nextId = 1;
   let commands: CommandEntry[] = [];
   let wal: LogRecord[] = [];
+  /** The fill ledger: appended with the WAL, never trimmed. */
+  const ledger: (LedgerRecord & { userId: string; sessionId: string })[] = [];
   const outbound: LogRecord[] = [];
   const deadLetters: StoredDeadLetter[] = [];
   const groups = new Map<string, { lastId: number; pending: Map<string, string> }>();
@@ -93,11 +95,14 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       return stale.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: c.deliveries }));
     },
     async commit(batch: CommitBatch) {
+      // All or nothing, as in the other adapters: a ledger entry without its WAL event is refused before any write.
+      for (const l of batch.ledger ?? []) walIdAt(batch.wal, l.walIndex);
       const ids = batch.wal.map((data) => {
         const record = { id: id(), data };
         wal.push(record);
         return record.id;
       });
+      for (const l of batch.ledger ?? []) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
       for (const data of batch.outbound) outbound.push({ id: id(), data });
       if (batch.outbound.length > 0) trimOutbound();
       for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
@@ -117,6 +122,17 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
     async saveSnapshot(s) {
       snapshot = s;
       wal = wal.filter((r) => Number(r.id) > Number(s.walId));
+    },
+    async readLedger(query) {
+      const after = query.afterId === null ? 0 : Number(query.afterId);
+      const max = Math.floor(query.maxEntries);
+      if (!(max >= 1)) return { records: [], nextAfterId: query.afterId };
+      const records = ledger
+        .filter((r) => Number(r.id) > after && (query.userId === undefined || r.userId === query.userId))
+        .filter((r) => query.sessionId === undefined || r.sessionId === query.sessionId)
+        .slice(0, max)
+        .map((r) => ({ id: r.id, walId: r.walId, data: r.data }));
+      return { records, nextAfterId: records.length < max ? null : (records[records.length - 1]?.id ?? null) };
     },
     async initOutboundGroup(group) {
       if (!groups.has(group)) groups.set(group, { lastId: 0, pending: new Map() });

@@ -13,6 +13,8 @@ export const streamNames = {
   outbound: 'evt:exec',
   deadLetters: 'dlq:cmd:exec',
   snapshot: 'snap:exec',
+  /** The fill ledger (see src/contract/ledger.ts): appended with the WAL, never trimmed by a snapshot. */
+  ledger: 'ledger:exec',
   /** The Telegram relay's group on the outbound stream: entries it has not acknowledged are retained. */
   telegramGroup: 'telegram',
 } as const;
@@ -45,7 +47,54 @@ export interface CommitBatch {
   ack: string[];
   /** Command entries to move to the dead-letter stream (and acknowledge) in the same atomic step. */
   deadLetters: DeadLetter[];
+  /** Fill-ledger entries carried by WAL events of this batch, appended in the same atomic step (none if absent). */
+  ledger?: LedgerAppend[];
 }
+
+/** One fill-ledger entry to append: the JSON of the entry and which WAL event of the batch carries it. */
+export interface LedgerAppend {
+  /** Index into CommitBatch.wal; the stored record gets that event's WAL id. */
+  walIndex: number;
+  /** Kept apart from the JSON so the adapter can select by them without parsing. */
+  userId: string;
+  sessionId: string;
+  data: string;
+}
+
+/** A fill-ledger record as stored: its own id (ledger order), the WAL id of the event that carries it, the JSON. */
+export interface LedgerRecord {
+  id: string;
+  walId: string;
+  data: string;
+}
+
+export interface LedgerQuery {
+  /** Records with id strictly after this one (null = from the start). */
+  afterId: string | null;
+  maxEntries: number;
+  userId?: string;
+  sessionId?: string;
+}
+
+export interface LedgerPage {
+  records: LedgerRecord[];
+  /**
+   * Where the next page starts (pass it as afterId), or null once the end is reached. A page may hold fewer than
+   * maxEntries records (even none) and still have a next one: an adapter that filters by scanning stops after
+   * maxLedgerScanEntries records.
+   */
+  nextAfterId: string | null;
+}
+
+/** The WAL id of the batch's event at `walIndex` (a ledger entry without its event is a bug of the caller). */
+export function walIdAt(ids: readonly string[], walIndex: number): string {
+  const id = ids[walIndex];
+  if (id === undefined) throw new Error(`ledger entry refers to WAL event ${walIndex} of a batch of ${ids.length}`);
+  return id;
+}
+
+/** A filtered ledger read looks at most this many records per page (Redis filters by scanning). */
+export const maxLedgerScanEntries = 10_000;
 
 export interface Snapshot {
   /** Id of the last WAL record folded into `data`. */
@@ -106,8 +155,10 @@ export interface EngineLog {
   /** WAL records with id strictly after `afterId` (null = from the start), oldest first. */
   readWal(afterId: string | null, maxEntries: number): Promise<LogRecord[]>;
   loadSnapshot(): Promise<Snapshot | null>;
-  /** Stores the snapshot, then drops WAL records up to and including snapshot.walId. */
+  /** Stores the snapshot, then drops WAL records up to and including snapshot.walId (never ledger records). */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** Fill-ledger records in ledger order, optionally of one user and/or session; paged (see LedgerPage). */
+  readLedger(query: LedgerQuery): Promise<LedgerPage>;
 
   // --- outbound consumers (telegram, dashboard) ---
   /** Creates the consumer group on the outbound stream from its beginning if missing. */

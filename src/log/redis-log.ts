@@ -1,8 +1,8 @@
 import { createClient } from '@redis/client';
 import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
-import type { CommitBatch, EngineLog, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
-import { defaultLogLimits, streamNames } from './port.js';
+import type { CommitBatch, EngineLog, LedgerAppend, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
+import { defaultLogLimits, maxLedgerScanEntries, streamNames, walIdAt } from './port.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
 // XACK inside the same MULTI/EXEC that appends the WAL and the outbound events, so "decided" and
@@ -33,6 +33,17 @@ function nextId(id: string): string {
   return `${ms}-${BigInt(seq) + 1n}`;
 }
 
+/**
+ * Appends one WAL event and the fill-ledger entries it carries (ARGV: the event, then userId, sessionId, data per
+ * entry); returns the WAL id. A script because each ledger entry names the WAL id, which exists only once the
+ * XADD has run; it runs inside the commit's MULTI, so event and entries are written in one atomic step.
+ */
+const appendWalWithLedgerScript = `local walId = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1])
+for i = 2, #ARGV, 3 do
+  redis.call('XADD', KEYS[2], '*', 'walId', walId, 'userId', ARGV[i], 'sessionId', ARGV[i + 1], 'data', ARGV[i + 2])
+end
+return walId`;
+
 /** One retention pass reads at most this many of the oldest outbound entries (it runs every outboundTrimEveryEntries). */
 const maxOutboundTrimScanEntries = 2_000;
 
@@ -51,6 +62,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     outbound: `${prefix}${streamNames.outbound}`,
     deadLetters: `${prefix}${streamNames.deadLetters}`,
     snapshot: `${prefix}${streamNames.snapshot}`,
+    ledger: `${prefix}${streamNames.ledger}`,
   };
   const group = streamNames.commandGroup;
   const client: Client = createClient({ url: opts.url, disableOfflineQueue: true });
@@ -171,8 +183,18 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
+      const ledgerOf = new Map<number, LedgerAppend[]>();
+      for (const l of batch.ledger ?? []) {
+        walIdAt(batch.wal, l.walIndex); // all or nothing: a ledger entry without its WAL event is refused before any write
+        ledgerOf.set(l.walIndex, [...(ledgerOf.get(l.walIndex) ?? []), l]);
+      }
       const multi = client.multi();
-      for (const data of batch.wal) multi.xAdd(key.wal, '*', { data });
+      batch.wal.forEach((data, i) => {
+        const ledger = ledgerOf.get(i);
+        if (!ledger) multi.xAdd(key.wal, '*', { data });
+        else
+          multi.eval(appendWalWithLedgerScript, { keys: [key.wal, key.ledger], arguments: [data, ...ledger.flatMap((l) => [l.userId, l.sessionId, l.data])] });
+      });
       // The hard cap holds atomically with every append; the softer retention runs now and then (below).
       for (const data of batch.outbound) multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxOutboundEntriesHard } });
       for (const dl of batch.deadLetters.map(boundDeadLetter)) {
@@ -215,6 +237,30 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
       await client.hSet(key.snapshot, { walId: snapshot.walId, data: snapshot.data });
       // Only after the snapshot is stored may the history it covers go.
       await client.xTrim(key.wal, 'MINID', nextId(snapshot.walId));
+    },
+
+    async readLedger(query) {
+      const max = Math.floor(query.maxEntries);
+      if (!(max >= 1)) return { records: [], nextAfterId: query.afterId };
+      const filtered = query.userId !== undefined || query.sessionId !== undefined;
+      const records: LedgerRecord[] = [];
+      let cursor = query.afterId;
+      let scanned = 0;
+      // Streams have no secondary index: a filtered read scans forward, at most maxLedgerScanEntries per page.
+      for (;;) {
+        const count = filtered ? Math.min(maxLedgerScanEntries - scanned, Math.max(max, 500)) : max - records.length;
+        const entries = (await client.xRange(key.ledger, cursor === null ? '-' : `(${cursor}`, '+', { COUNT: count })) as StreamMessage[];
+        for (const m of entries) {
+          scanned += 1;
+          cursor = m.id;
+          const f = m.message;
+          if ((query.userId !== undefined && f.userId !== query.userId) || (query.sessionId !== undefined && f.sessionId !== query.sessionId)) continue;
+          records.push({ id: m.id, walId: f.walId ?? '', data: f.data ?? '' });
+          if (records.length === max) return { records, nextAfterId: m.id };
+        }
+        if (entries.length < count) return { records, nextAfterId: null };
+        if (scanned >= maxLedgerScanEntries) return { records, nextAfterId: cursor };
+      }
     },
 
     async initOutboundGroup(name) {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
-import { defaultLogLimits } from './port.js';
+import { defaultLogLimits, walIdAt } from './port.js';
 
 // The log in one SQLite file: the embedded single-process default, same semantics as the Redis adapter.
 // journal_mode=WAL lets the CLI append while the engine reads; synchronous=FULL makes every commit durable
@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS outbound_pending (grp TEXT NOT NULL, id INTEGER NOT N
 CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL, data TEXT NOT NULL, reason TEXT NOT NULL,
   raw_bytes INTEGER, raw_sha256 TEXT);
 CREATE TABLE IF NOT EXISTS snapshot (one INTEGER PRIMARY KEY CHECK (one = 1), wal_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, wal_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL,
+  data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_user ON ledger (user_id, id);
+CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session_id, id);
 `;
 
 /**
@@ -93,6 +97,9 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
   const commit = db.transaction((batch: CommitBatch): string[] => {
     const addWal = db.prepare('INSERT INTO wal (data) VALUES (?)');
     const ids = batch.wal.map((d) => String(addWal.run(d).lastInsertRowid));
+    // The fill ledger: its own table, in the same transaction as the WAL rows that carry it; no snapshot trims it.
+    const addLedger = db.prepare('INSERT INTO ledger (wal_id, user_id, session_id, data) VALUES (?, ?, ?, ?)');
+    for (const l of batch.ledger ?? []) addLedger.run(walIdAt(ids, l.walIndex), l.userId, l.sessionId, l.data);
     const addOut = db.prepare('INSERT INTO outbound (data) VALUES (?)');
     for (const d of batch.outbound) addOut.run(d);
     if (batch.outbound.length > 0) trimOutbound();
@@ -158,6 +165,24 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
         db.prepare('INSERT OR REPLACE INTO snapshot (one, wal_id, data) VALUES (1, ?, ?)').run(snapshot.walId, snapshot.data);
         db.prepare('DELETE FROM wal WHERE id <= ?').run(Number(snapshot.walId));
       })();
+    },
+    async readLedger(query) {
+      const where = ['id > ?'];
+      const args: (string | number)[] = [query.afterId === null ? 0 : Number(query.afterId)];
+      if (query.userId !== undefined) {
+        where.push('user_id = ?');
+        args.push(query.userId);
+      }
+      if (query.sessionId !== undefined) {
+        where.push('session_id = ?');
+        args.push(query.sessionId);
+      }
+      if (!(query.maxEntries >= 1)) return { records: [], nextAfterId: query.afterId }; // LIMIT -1 would mean "all"
+      const rows = db
+        .prepare(`SELECT id, wal_id AS walId, data FROM ledger WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+        .all(...args, Math.floor(query.maxEntries)) as (Row & { walId: string })[];
+      const records = rows.map((r) => ({ id: String(r.id), walId: r.walId, data: r.data }));
+      return { records, nextAfterId: records.length < query.maxEntries ? null : (records[records.length - 1]?.id ?? null) };
     },
     async initOutboundGroup(group) {
       db.prepare('INSERT OR IGNORE INTO outbound_groups (name, last_id) VALUES (?, 0)').run(group);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
+import { ledgerCsvColumns, serializeLedgerEntry } from '../../src/contract/ledger.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
+import { toUsd, zero } from '../../src/model/decimal.js';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
 import { runCli, runCliAction } from '../../src/services/cli/run-cli.js';
 import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
@@ -26,6 +28,46 @@ describe('cli arguments', () => {
       },
     });
     expect(parseCli(splitArgs(['replay', '--dry-run']))).toEqual({ kind: 'replay-dry-run' });
+    expect(parseCli(splitArgs(['trades', '--csv', '5', '--session', 'al:1']))).toEqual({ kind: 'trades', sessionId: 'al:1', csv: true, last: 5 });
+    expect(parseCli(splitArgs(['trades', '--user', 'al']))).toEqual({ kind: 'trades', userId: 'al', csv: false, last: null });
+    expect(() => parseCli(splitArgs(['trades', '0']))).toThrow(/at least 1/);
+  });
+
+  it('lists the fill ledger, the newest N, and names an unreadable record on stderr with exit 1', async () => {
+    const log = openMemoryLog();
+    const entry = (n: number): string =>
+      serializeLedgerEntry({
+        kind: 'funding',
+        userId: 'al',
+        sessionId: 'al:1',
+        venue: 'paper',
+        symbol: 'BTCUSDT',
+        clientOrderId: null,
+        exchangeOrderId: null,
+        side: null,
+        qty: null,
+        price: null,
+        feeUsd: zero,
+        realizedPnlUsd: zero,
+        fundingUsd: toUsd(`-0.00000${n}`),
+        netUsd: toUsd(`-0.00000${n}`),
+        tradeId: `f${n}`,
+        cause: null,
+        timeMs: n,
+      });
+    const ledger = [entry(1), entry(2), '{"kind":"fill"}', entry(3)].map((data) => ({ walIndex: 0, userId: 'al', sessionId: 'al:1', data }));
+    await log.commit({ wal: ['{}'], outbound: [], ack: [], deadLetters: [], ledger });
+    const run = async (last: number | null) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCliAction({ kind: 'trades', userId: 'al', csv: false, last }, log, { out: (l) => out.push(l), err: (l) => err.push(l) }, 1_000);
+      return { code, funding: out.map((l) => JSON.parse(l).fundingUsd), err };
+    };
+    const all = await run(null);
+    expect(all.funding).toEqual(['-0.000001', '-0.000002', '-0.000003']);
+    expect(all.code).toBe(1);
+    expect(all.err[0]).toMatch(/^skipped: ledger entry \d+: /);
+    expect((await run(2)).funding).toEqual(['-0.000002', '-0.000003']);
   });
 
   it('refuses a non-numeric stop-loss with a clear message', () => {
@@ -77,8 +119,9 @@ describe('cli round trip against Redis', () => {
     expect(JSON.parse(users.out[0] ?? '{}').result.liveApproved).toContain('cli-trader');
     const notAdmin = await cli('--user', 'cli-trader', 'users');
     expect(notAdmin.code).toBe(1);
-    const trades = await cli('--user', 'cli-trader', 'trades', '5');
-    expect(JSON.parse(trades.out[0] ?? '{}').result).toEqual({ trades: [] });
+    // `trades` reads the fill ledger from the log (no engine round trip): nothing traded yet.
+    const trades = await cli('--user', 'cli-trader', 'trades', '5', '--csv');
+    expect(trades).toMatchObject({ code: 0, out: [ledgerCsvColumns.join(',')] });
   });
 
   it('rotates the stored exchange keys to a new master key', async () => {

@@ -9,7 +9,8 @@ import type { OutboundFollower } from '../../src/services/dashboard/follower.js'
 import { startOutboundFollower } from '../../src/services/dashboard/follower.js';
 import type { MetricsSource } from '../../src/services/dashboard/metrics.js';
 import { createDashboardMetrics } from '../../src/services/dashboard/metrics.js';
-import { createDashboardApp, dlqShownEntries, maxCommandBodyBytes, startDashboard } from '../../src/services/dashboard/server.js';
+import type { TradesResponse } from '../../src/services/dashboard/api-types.js';
+import { createDashboardApp, dlqShownEntries, maxCommandBodyBytes, maxTradesPerPage, startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { waitFor } from '../support/wait.js';
 
@@ -218,7 +219,7 @@ describe('dashboard API', () => {
 
   it('needs the token on every route when one is set, compared exactly', async () => {
     const { app } = rig({ token: 's3cret-token' });
-    for (const path of ['/', '/api/state', '/api/dlq', '/metrics', '/assets/uPlot.iife.min.js', '/assets/dashboard.js']) {
+    for (const path of ['/', '/api/state', '/api/dlq', '/api/trades', '/metrics', '/assets/uPlot.iife.min.js', '/assets/dashboard.js']) {
       expect((await app.request(path)).status, path).toBe(401);
       expect((await app.request(path, { headers: { Authorization: 'Bearer s3cret-tokeN' } })).status, path).toBe(401);
       expect((await app.request(`${path}?token=s3cret-toke`)).status, path).toBe(401);
@@ -303,6 +304,26 @@ describe('dashboard API', () => {
     const metrics = await (await app.request('/metrics')).text();
     expect(metrics).toMatch(new RegExp(`^qe_dlq_depth ${total}$`, 'm'));
     expect(reads.mock.calls.every(([n]) => n <= dlqShownEntries)).toBe(true); // the scrape counted, it did not read
+  });
+
+  it('pages the fill ledger on /api/trades within maxTradesPerPage, listing an unreadable record instead of failing', async () => {
+    const { app, log } = rig();
+    const good =
+      '{"schemaVersion":1,"kind":"funding","userId":"al","sessionId":"al:1","venue":"paper","symbol":null,"clientOrderId":null,"exchangeOrderId":null,"side":null,"qty":null,"price":null,"feeUsd":"0","realizedPnlUsd":"0","fundingUsd":"0.25","netUsd":"0.25","tradeId":"f1","cause":null,"timeMs":1}';
+    const ledger = [good, '{"kind":"fill","feeUsd":"NaN"}', good].map((data) => ({ walIndex: 0, userId: 'al', sessionId: 'al:1', data }));
+    await log.commit({ wal: ['{}'], outbound: [], ack: [], deadLetters: [], ledger });
+    const get = async (query: string): Promise<TradesResponse> => (await (await app.request(`/api/trades?${query}`)).json()) as TradesResponse;
+    const first = await get('limit=2');
+    expect(first.trades.map((t) => t.fundingUsd)).toEqual(['0.25']);
+    expect(first.unreadable).toEqual([{ seq: expect.any(String), reason: expect.stringMatching(/^ledger entry \d+: /) }]);
+    const second = await get(`limit=2&after=${first.nextAfter ?? ''}`);
+    expect([second.trades.length, second.nextAfter]).toEqual([1, null]);
+    expect((await get('user=bo')).trades).toEqual([]);
+    const csv = await app.request('/api/trades?session=al:1&format=csv');
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\r\n').filter((l) => l.includes(',funding,'))).toHaveLength(2);
+    for (const bad of [`limit=${maxTradesPerPage + 1}`, 'limit=0', 'limit=1.5', 'after=x;y'])
+      expect((await app.request(`/api/trades?${bad}`)).status, bad).toBe(400);
   });
 });
 

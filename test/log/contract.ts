@@ -125,6 +125,60 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect((await log.readWal(ids[1] ?? null, 10)).map((r) => r.data)).toEqual(['{"a":3}']);
     });
 
+    it('appends fill-ledger entries with the WAL events that carry them; a snapshot never trims them', async () => {
+      const t = await setup();
+      const { log } = t;
+      const entry = (userId: string, sessionId: string, n: number) => ({ userId, sessionId, data: `{"n":${n}}` });
+      const ids = await log.commit({
+        wal: ['{"w":0}', '{"w":1}', '{"w":2}'],
+        outbound: [],
+        ack: [],
+        deadLetters: [],
+        ledger: [
+          { walIndex: 1, ...entry('alice', 'alice:1', 1) },
+          { walIndex: 2, ...entry('bob', 'bob:1', 2) },
+          { walIndex: 2, ...entry('alice', 'alice:1', 3) },
+        ],
+      });
+      const more = await log.commit({ wal: ['{"w":3}'], outbound: [], ack: [], deadLetters: [], ledger: [{ walIndex: 0, ...entry('alice', 'alice:2', 4) }] });
+      await log.saveSnapshot({ walId: more[0] ?? '', data: 'S' });
+      expect(await log.readWal(null, 10)).toEqual([]);
+      const all = await log.readLedger({ afterId: null, maxEntries: 10 });
+      expect(all.records.map((r) => [r.walId, r.data])).toEqual([
+        [ids[1], '{"n":1}'],
+        [ids[2], '{"n":2}'],
+        [ids[2], '{"n":3}'],
+        [more[0], '{"n":4}'],
+      ]);
+      expect(all.nextAfterId).toBeNull();
+      // Selected by user, by session; paged.
+      const data = async (q: { userId?: string; sessionId?: string }) =>
+        (await log.readLedger({ afterId: null, maxEntries: 10, ...q })).records.map((r) => r.data);
+      expect(await data({ userId: 'alice' })).toEqual(['{"n":1}', '{"n":3}', '{"n":4}']);
+      expect(await data({ sessionId: 'alice:1' })).toEqual(['{"n":1}', '{"n":3}']);
+      expect(await data({ userId: 'carol' })).toEqual([]);
+      const walked: string[] = [];
+      for (let afterId: string | null = null, pages = 0; pages < 10; pages += 1) {
+        const page = await log.readLedger({ afterId, maxEntries: 2, userId: 'alice' });
+        walked.push(...page.records.map((r) => r.data));
+        if (page.nextAfterId === null) break;
+        afterId = page.nextAfterId;
+      }
+      expect(walked).toEqual(['{"n":1}', '{"n":3}', '{"n":4}']);
+      // Another handle (another process, a restart) reads the same ledger.
+      expect((await (await second(t)).readLedger({ afterId: null, maxEntries: 10 })).records).toEqual(all.records);
+    });
+
+    it('refuses a ledger entry without its WAL event, and writes nothing of that batch', async () => {
+      const { log } = await setup();
+      await expect(
+        log.commit({ wal: ['{"w":1}'], outbound: ['{"o":1}'], ack: [], deadLetters: [], ledger: [{ walIndex: 1, userId: 'u', sessionId: 's', data: '{}' }] }),
+      ).rejects.toThrow(/WAL event 1/);
+      expect(await log.readWal(null, 10)).toEqual([]);
+      expect(await log.tailOutbound('0', 10, 1)).toEqual([]);
+      expect((await log.readLedger({ afterId: null, maxEntries: 10 })).records).toEqual([]);
+    });
+
     it('shows a second handle everything committed by the first', async () => {
       const t = await setup();
       const id = await t.log.appendCommand('{"k":1}');

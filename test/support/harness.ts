@@ -9,6 +9,8 @@ import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
 import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
+import { openSqliteLog } from '../../src/log/sqlite-log.js';
+import type { EngineLimits } from '../../src/engine/engine.js';
 import type { Clock } from '../../src/engine/clock.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
@@ -35,6 +37,10 @@ export interface HarnessOptions {
   connector?: Partial<BinanceConnectorOptions>;
   /** Feed Prometheus metrics (harness.metrics). */
   metrics?: boolean;
+  /** The log in this SQLite file instead of Redis (the embedded default). */
+  sqlitePath?: string;
+  /** How often the engine snapshots (and so trims the WAL). */
+  engineLimits?: EngineLimits;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
   wrapLog?: (log: EngineLog) => EngineLog;
   /** The paper venue's request budget, given to both the connector (headers) and the service (admission). */
@@ -62,7 +68,9 @@ export function commandId(label: string): string {
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const sim = opts.sim ?? (await startSimulator({ port: 0, seed: 11, priceStepMs: 50 }));
   const prefix = uniquePrefix(opts.label);
-  const log = await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
+  const log = opts.sqlitePath
+    ? openSqliteLog({ path: opts.sqlitePath, limits: { reclaimIdleMs: 1_000 } })
+    : await openRedisLog({ url: redisUrl, prefix, limits: { reclaimIdleMs: 1_000 } });
   const connector = createBinanceConnector({
     ...opts.connector,
     restBaseUrl: sim.restBaseUrl,
@@ -85,6 +93,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     timer: opts.timer ?? 'interval',
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
+    ...(opts.engineLimits ? { engineLimits: opts.engineLimits } : {}),
     ...(metrics ? { metrics } : {}),
     ...(opts.rateBudget ? { rateBudgets: { paper: opts.rateBudget } } : {}),
     onFatal: (error) => {

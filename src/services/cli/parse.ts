@@ -7,6 +7,7 @@ import { buildCommand } from '../../contract/commands.js';
 
 export type CliAction =
   | { kind: 'command'; command: Command; waitFor: 'result' | 'done' }
+  | { kind: 'trades'; userId?: string; sessionId?: string; csv: boolean; last: number | null }
   | { kind: 'inspect-wal'; last: number }
   | { kind: 'inspect-dlq'; last: number }
   | { kind: 'replay-dry-run' }
@@ -25,13 +26,17 @@ commands (appended to the command stream; prints the engine's answer; exit 1 if 
   stop | status | pause | resume
   set-stoploss <PCT> | set-horizon <HOURS>
   route SYMBOL=WEIGHT [SYMBOL=WEIGHT ...] [--users a,b]     (as the signal source)
-  trades [N]
+  trades [N] [--user U] [--session S] [--csv]   the fill ledger (reads the log): every fill, fee and funding payment,
+                                                 exact decimals; N = only the newest N; all users without --user
   halt [REASON] | resume-all | users | approve-live USER [--revoke]   (admin)
 exchange keys (sealed with AES-256-GCM under QE_MASTER_KEY):
   keys generate-master       prints a new random master key (base64)
   keys rotate                re-seals every stored key under QE_MASTER_KEY; old keys in QE_MASTER_KEYS_PREVIOUS
 inspection (reads the log, changes nothing):
   inspect wal [--last N] | inspect dlq [--last N] | replay --dry-run`;
+
+/** Flags that take no value: the argument after one is never its value. */
+const booleanFlags = new Set(['dry-run', 'revoke', 'csv']);
 
 export function splitArgs(argv: readonly string[]): CliArgs {
   const flags: Record<string, string> = {};
@@ -42,7 +47,7 @@ export function splitArgs(argv: readonly string[]): CliArgs {
       const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
       const next = argv[i + 1];
       if (inline !== undefined) flags[name] = inline;
-      else if (next !== undefined && !next.startsWith('--') && name !== 'dry-run' && name !== 'revoke') {
+      else if (next !== undefined && !next.startsWith('--') && !booleanFlags.has(name)) {
         flags[name] = next;
         i += 1;
       } else flags[name] = 'true';
@@ -104,8 +109,17 @@ export function parseCli(args: CliArgs): CliAction {
       if (!rest[0]) throw new Error('approve-live needs the user to approve');
       return command('admin.approve_live', { targetUserId: rest[0], approved: args.flags.revoke !== 'true' });
     }
-    case 'trades':
-      return command('trades', rest[0] !== undefined ? { limit: num(rest[0], 'N') } : {});
+    case 'trades': {
+      const last = rest[0] === undefined ? null : num(rest[0], 'N');
+      if (last !== null && !(Number.isInteger(last) && last >= 1)) throw new Error(`N must be a whole number of at least 1, got ${rest[0]}`);
+      return {
+        kind: 'trades',
+        ...(args.flags.user !== undefined ? { userId: args.flags.user } : {}),
+        ...(args.flags.session !== undefined ? { sessionId: args.flags.session } : {}),
+        csv: args.flags.csv === 'true',
+        last,
+      };
+    }
     case 'keys':
       if (rest[0] === 'rotate') return { kind: 'keys-rotate' };
       if (rest[0] === 'generate-master') return { kind: 'keys-generate' };

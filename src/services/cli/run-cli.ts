@@ -9,6 +9,9 @@ import { openKeyStore } from '../../secrets/key-store.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { replayLog } from '../../engine/engine.js';
+import type { LedgerView } from '../../contract/ledger.js';
+import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
+import { ledgerRecords } from '../../log/ledger-pages.js';
 import type { CliAction } from './parse.js';
 import { cliUsage, parseCli, splitArgs } from './parse.js';
 
@@ -33,6 +36,8 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
     case 'help':
       io.out(cliUsage);
       return 0;
+    case 'trades':
+      return printTrades(action, log, io);
     case 'inspect-wal': {
       const all = [];
       for (let after: string | null = null; ;) {
@@ -90,6 +95,33 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       return 3;
     }
   }
+}
+
+/**
+ * The fill ledger, oldest first: CSV (a header, then one row per entry) or one JSON object per line. The ledger is
+ * read page by page; with N only the newest N entries are held. A record that cannot be read is named on stderr
+ * and skipped, and the exit code is 1: an export with a hole must not look complete.
+ */
+async function printTrades(action: Extract<CliAction, { kind: 'trades' }>, log: EngineLog, io: CliIo): Promise<number> {
+  const filter = {
+    ...(action.userId !== undefined ? { userId: action.userId } : {}),
+    ...(action.sessionId !== undefined ? { sessionId: action.sessionId } : {}),
+  };
+  const print = (entry: LedgerView): void => io.out(action.csv ? ledgerCsvRow(entry) : JSON.stringify(entry));
+  if (action.csv) io.out(ledgerCsvColumns.join(','));
+  const newest: LedgerView[] = [];
+  let unreadable = 0;
+  for await (const r of ledgerRecords(log, filter)) {
+    const parsed = parseLedgerRecord(r.id, r.walId, r.data);
+    if (!parsed.ok) {
+      unreadable += 1;
+      io.err(`skipped: ${parsed.reason}`);
+    } else if (action.last === null) print(parsed.entry);
+    else if (newest.push(parsed.entry) > action.last) newest.shift();
+  }
+  for (const entry of newest) print(entry);
+  if (unreadable > 0) io.err(`${unreadable} ledger entries could not be read (see above)`);
+  return unreadable > 0 ? 1 : 0;
 }
 
 async function noVault(): Promise<KeyVault> {

@@ -1,3 +1,4 @@
+import type { LedgerView } from '../../contract/ledger.js';
 import type { StoredDeadLetter } from '../../log/port.js';
 import type { DashboardCommand } from './command-schema.js';
 import type { ReplyView, StateView } from './read-model.js';
@@ -32,6 +33,17 @@ export interface StateResponse extends StateView {
 export interface DlqResponse {
   depth: number;
   entries: StoredDeadLetter[];
+}
+
+/**
+ * GET /api/trades: one page of the fill ledger, oldest first, exact decimal strings. `nextAfter` continues
+ * (?after=), null once the end is reached; a page may be short and still have a next one. Entries that cannot be
+ * read are listed with the reason, never dropped silently.
+ */
+export interface TradesResponse {
+  trades: LedgerView[];
+  unreadable: { seq: string; reason: string }[];
+  nextAfter: string | null;
 }
 
 /** POST /api/commands: the engine's first reply; or, once appended, the command id with why no reply came. */

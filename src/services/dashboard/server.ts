@@ -9,7 +9,8 @@ import type { BuiltCommand } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
-import type { CommandResponse, DlqResponse, StateResponse } from './api-types.js';
+import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
+import type { CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
 import type { DashboardCommand } from './command-schema.js';
 import { dashboardCommandSchema } from './command-schema.js';
 import type { FollowerLimits, OutboundFollower } from './follower.js';
@@ -30,6 +31,9 @@ export const maxCommandBodyBytes = 16 * 1024;
 export const commandReplyTimeoutMs = 10_000;
 /** Dead letters returned by /api/dlq (the newest). */
 export const dlqShownEntries = 100;
+
+/** Ledger entries per page of GET /api/trades at most (and when `limit` is not given, this many). */
+export const maxTradesPerPage = 500;
 
 export { dashboardCommandSchema };
 export type { DashboardCommand };
@@ -135,6 +139,36 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read.
     const [depth, entries] = await Promise.all([deps.log.deadLetterCount(), deps.log.readDeadLetters(dlqShownEntries)]);
     return c.json({ depth, entries } satisfies DlqResponse);
+  });
+
+  // The fill ledger, a page at a time: ?user=&session= select, ?after=<nextAfter of the previous page> continues,
+  // ?limit= (1..maxTradesPerPage) sizes the page, ?format=csv answers the page as CSV (exact decimals either way).
+  app.get('/api/trades', async (c) => {
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? maxTradesPerPage : Number(limitText);
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= maxTradesPerPage))
+      return c.json({ error: `limit must be a whole number from 1 to ${maxTradesPerPage}` }, 400);
+    const after = c.req.query('after');
+    if (after !== undefined && !/^\d+(-\d+)?$/.test(after)) return c.json({ error: 'after must be the nextAfter of a previous page' }, 400);
+    const user = c.req.query('user');
+    const session = c.req.query('session');
+    const page = await deps.log.readLedger({
+      afterId: after ?? null,
+      maxEntries: limit,
+      ...(user !== undefined ? { userId: user } : {}),
+      ...(session !== undefined ? { sessionId: session } : {}),
+    });
+    const body: TradesResponse = { trades: [], unreadable: [], nextAfter: page.nextAfterId };
+    for (const r of page.records) {
+      const parsed = parseLedgerRecord(r.id, r.walId, r.data);
+      if (parsed.ok) body.trades.push(parsed.entry);
+      else body.unreadable.push({ seq: r.id, reason: parsed.reason });
+    }
+    if (body.unreadable.length > 0) deps.logger.error({ unreadable: body.unreadable }, 'dashboard: unreadable ledger entries');
+    if (c.req.query('format') !== 'csv') return c.json(body);
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    if (body.nextAfter !== null) c.header('X-Next-After', body.nextAfter);
+    return c.body([ledgerCsvColumns.join(','), ...body.trades.map(ledgerCsvRow)].join('\r\n') + '\r\n');
   });
 
   app.get('/metrics', async (c) => {

@@ -5,6 +5,7 @@ import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
+import { MarginBook } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
@@ -89,6 +90,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
   const algo = new AlgoBook(engine);
+  const margin = new MarginBook(engine, markets);
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
     payFunding(engine, markets, rateBps, Date.now()),
   );
@@ -96,6 +98,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const routes = buildRoutes({
     engine,
     algo,
+    margin,
     markets,
     rulesList,
     listenKeys,
@@ -111,6 +114,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const publishBook = (market: SymbolMarket, nowMs: number): void => {
     engine.onBookChange(market.rules.symbol, nowMs);
     algo.onBookChange(market, nowMs);
+    margin.liquidateBreached(market.rules.symbol, nowMs);
     hub.publishMarket(`${market.rules.symbol.toLowerCase()}@bookTicker`, bookTickerEvent(market, nowMs));
   };
 

@@ -31,6 +31,8 @@ export interface HarnessOptions {
   restTimeoutMs?: number;
   /** Feed Prometheus metrics (harness.metrics). */
   metrics?: boolean;
+  /** Run the account preflight for paper sessions too (service option paperPreflight). */
+  paperPreflight?: boolean;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
   wrapLog?: (log: EngineLog) => EngineLog;
 }
@@ -73,6 +75,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     timer: opts.timer ?? 'interval',
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
+    ...(opts.paperPreflight ? { paperPreflight: true } : {}),
     ...(metrics ? { metrics } : {}),
     onFatal: (error) => {
       throw error;

@@ -7,6 +7,7 @@ import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protecti
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
 import type { PreflightResult } from './preflight.js';
+import { watchLiquidation } from './liquidation-watch.js';
 import type { ParsedCommand } from '../contract/commands.js';
 import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
@@ -295,6 +296,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'reconcile':
       onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
+      watchLiquidation(ctx, input.userId, input.positions);
       break;
     case 'stop_placed':
       onStopPlaced(ctx, input.userId, input.symbol, input.clientAlgoId, input.outcome);

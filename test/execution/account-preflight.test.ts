@@ -115,4 +115,29 @@ describe('liquidation', () => {
       await sim.close();
     }
   });
+
+  it('alerts and flattens a position that drifts within liquidationAlertDistanceBps of its liquidation price', async () => {
+    // ~10x on a 1 000 USDT wallet: liquidation ~9.6 % below entry, inside a 20 % alert distance.
+    const sim = await startSimulator({ port: 0, seed: 17, priceStepMs: 50, startingBalanceUsd: 1_000 });
+    const h = await startHarness({ label: 'liq-watch', sim, config: { liquidationAlertDistanceBps: 2_000, protectiveStopCheckMs: 300 } });
+    try {
+      const userId = 'drifter';
+      const key = paperCredentials(userId).apiKey;
+      await h.reply(await h.send({ id: 'lw-start', userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
+      h.sim.faults.forcePostOnlyReject = true;
+      await h.send({ id: 'lw-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
+      await waitFor('a long', () => (h.sim.position(key, 'BTCUSDT') > 0 ? true : undefined));
+      h.sim.faults.forcePostOnlyReject = false;
+      await waitFor('flattened by the engine', () => h.sim.position(key, 'BTCUSDT') === 0);
+      const alert = await waitFor('the alert', async () =>
+        (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'kill_switch'),
+      );
+      expect(alert.type === 'alert' ? alert.message : '').toMatch(/BTCUSDT is [\d.]+ bps from its liquidation price/);
+      // The engine closed it, not the exchange.
+      expect(h.sim.orders().some((o) => o.accountKey === key && o.clientOrderId.startsWith('autoclose-'))).toBe(false);
+    } finally {
+      await h.close();
+      await sim.close();
+    }
+  });
 });

@@ -39,14 +39,25 @@ export function toOrderSnapshot(raw: unknown): OrderSnapshot {
   };
 }
 
-const positionJson = z.object({ symbol: z.string(), positionAmt: decimal, entryPrice: decimal });
+const positionJson = z.object({
+  symbol: z.string(),
+  positionAmt: decimal,
+  entryPrice: decimal,
+  liquidationPrice: decimal.optional(),
+  markPrice: decimal.optional(),
+});
 
 export function toPositions(raw: unknown): PositionSnapshot[] {
   return z
     .array(positionJson)
     .parse(raw)
     .filter((p) => Number(p.positionAmt) !== 0)
-    .map((p) => ({ symbol: p.symbol, positionAmt: p.positionAmt, entryPrice: p.entryPrice }));
+    .map((p) => ({
+      symbol: p.symbol,
+      positionAmt: p.positionAmt,
+      entryPrice: p.entryPrice,
+      ...(p.liquidationPrice !== undefined && p.markPrice !== undefined ? { liquidationPrice: p.liquidationPrice, markPrice: p.markPrice } : {}),
+    }));
 }
 
 const positionRiskJson = z.object({ symbol: z.string(), positionAmt: decimal, liquidationPrice: decimal, markPrice: decimal });

@@ -78,6 +78,17 @@ describe('account preflight', () => {
   });
 });
 
+/** Starts a 10 000 USDT paper session and takes it to a full long BTC at market; returns its paper account key. */
+async function openFullLong(h: Harness, userId: string, tag: string): Promise<string> {
+  const key = paperCredentials(userId).apiKey;
+  await h.reply(await h.send({ id: `${tag}-start`, userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
+  h.sim.faults.forcePostOnlyReject = true;
+  await h.send({ id: `${tag}-route`, userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
+  await waitFor('a long', () => (h.sim.position(key, 'BTCUSDT') > 0 ? true : undefined));
+  h.sim.faults.forcePostOnlyReject = false;
+  return key;
+}
+
 describe('liquidation', () => {
   it('books an autoclose- liquidation as a loss and engages the kill switch', async () => {
     // A thin wallet: a 10 000 USDT session on 1 000 USDT is liquidated by a ~10 % fall.
@@ -85,12 +96,7 @@ describe('liquidation', () => {
     const h = await startHarness({ label: 'liquidation', sim });
     try {
       const userId = 'liquidated';
-      const key = paperCredentials(userId).apiKey;
-      await h.reply(await h.send({ id: 'lq-start', userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
-      h.sim.faults.forcePostOnlyReject = true;
-      await h.send({ id: 'lq-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
-      await waitFor('a long', () => (h.sim.position(key, 'BTCUSDT') > 0 ? true : undefined));
-      h.sim.faults.forcePostOnlyReject = false;
+      const key = await openFullLong(h, userId, 'lq');
       h.sim.pausePriceProcess(true);
       const [risk] = (await apiClient(h.sim.restBaseUrl, key).signed('GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).body as {
         liquidationPrice: string;
@@ -122,12 +128,7 @@ describe('liquidation', () => {
     const h = await startHarness({ label: 'liq-watch', sim, config: { liquidationAlertDistanceBps: 2_000, protectiveStopCheckMs: 300 } });
     try {
       const userId = 'drifter';
-      const key = paperCredentials(userId).apiKey;
-      await h.reply(await h.send({ id: 'lw-start', userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
-      h.sim.faults.forcePostOnlyReject = true;
-      await h.send({ id: 'lw-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
-      await waitFor('a long', () => (h.sim.position(key, 'BTCUSDT') > 0 ? true : undefined));
-      h.sim.faults.forcePostOnlyReject = false;
+      const key = await openFullLong(h, userId, 'lw');
       await waitFor('flattened by the engine', () => h.sim.position(key, 'BTCUSDT') === 0);
       const alert = await waitFor('the alert', async () =>
         (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'kill_switch'),

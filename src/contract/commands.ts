@@ -10,6 +10,8 @@ export const idPattern = /^[A-Za-z0-9._:-]+$/;
 export const maxIdChars = 64;
 export const maxCapitalUsd = 1e9;
 export const maxHorizonHours = 24 * 366;
+/** Binance USDⓈ-M's highest leverage (BTCUSDT's first bracket); the exchange may allow less for a symbol or size. */
+export const maxSessionLeverage = 125;
 /** Free-text reasons (halt) are at most this many characters. */
 export const maxReasonChars = 200;
 export const maxSourceChars = 32;
@@ -48,6 +50,13 @@ export const commandSchema = z.discriminatedUnion('type', [
     capitalUsd: finite.positive().max(maxCapitalUsd),
     stopLossPct: stopLossPctSchema.optional(),
     horizonHours: horizonHoursSchema.optional(),
+    /** Exchange leverage for the session's symbols (set by the account preflight); default: the engine's, maybe lowered. */
+    leverage: z
+      .number()
+      .int('leverage must be a whole number')
+      .min(1, 'leverage must be at least 1')
+      .max(maxSessionLeverage, `leverage must be at most ${maxSessionLeverage}`)
+      .optional(),
   }),
   z.object({ ...base, type: z.literal('session.stop') }),
   z.object({ ...base, type: z.literal('session.set_stoploss'), pct: stopLossPctSchema }),

@@ -52,6 +52,8 @@ const sessionSchema = z.object({
   capitalUsd: usdSchema,
   stopLossPct: finite.nullable(),
   horizonDeadlineMs: finite.nullable(),
+  // Written since the account preflight; older snapshots lack it (read as null).
+  leverage: finite.nullable().optional(),
   paused: z.boolean(),
   killSwitch: z.object({ engaged: z.boolean(), reason: z.string().nullable(), atMs: finite.nullable() }),
   startedAtMs: finite,

@@ -72,6 +72,8 @@ const walEventSchema = z.discriminatedUnion('type', [
     stopLossPct: finite.nullable(),
     horizonDeadlineMs: finite.nullable(),
     atMs: finite,
+    /** Exchange leverage the preflight set; absent in records written before the preflight existed. */
+    leverage: finite.nullable().optional(),
   }),
   z.object({ type: z.literal('session.stoploss_set'), userId: z.string(), pct: finite }),
   z.object({ type: z.literal('session.horizon_set'), userId: z.string(), deadlineMs: finite }),

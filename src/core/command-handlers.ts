@@ -5,6 +5,7 @@ import { isTerminal, placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';
 import { backingOff } from './rejections.js';
 import { planTowardTarget, targetQuantity } from './planner.js';
+import type { PreflightResult } from './preflight.js';
 import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
@@ -25,7 +26,7 @@ function runningSession(ctx: DecisionContext, userId: string): Session | string 
   return session;
 }
 
-function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.start' }>): HandlerResult {
+function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.start' }>, preflight: PreflightResult | undefined): HandlerResult {
   const existing = ctx.durable.sessions[cmd.userId];
   if (existing && existing.status !== 'closed') return { ok: false, reason: `a session is already ${existing.status}; stop it first` };
   if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
@@ -36,7 +37,10 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     // A live session is sized, priced and guarded on the live book: without it, it could only trade blind.
     const problem = feedProblem(ctx.market.venues, 'live', ctx.nowMs, ctx.config);
     if (problem !== null) return { ok: false, reason: `the live exchange's market data is not healthy (${problem}); try again once it is` };
+    // Real money never trades on an account nobody checked (hedge mode, margin, leverage, liquidation).
+    if (!preflight) return { ok: false, reason: 'the account preflight did not run for this live session; try again' };
   }
+  if (preflight && !preflight.ok) return { ok: false, reason: `account preflight: ${preflight.reason}` };
   ctx.emit({
     type: 'session.started',
     userId: cmd.userId,
@@ -45,6 +49,7 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     stopLossPct: cmd.stopLossPct ?? null,
     horizonDeadlineMs: cmd.horizonHours === undefined ? null : ctx.nowMs + cmd.horizonHours * hourMs,
     atMs: ctx.nowMs,
+    leverage: preflight?.ok ? preflight.leverage : null,
   });
   const session = ctx.durable.sessions[cmd.userId];
   return { ok: true, answer: { commandType: cmd.type, status: 'done', result: session ? sessionSummary(ctx, session) : null } };
@@ -173,10 +178,10 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
   return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { routed: outcomes } } };
 }
 
-export function handleCommand(ctx: DecisionContext, cmd: Command): HandlerResult {
+export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: PreflightResult): HandlerResult {
   switch (cmd.type) {
     case 'session.start':
-      return handleStart(ctx, cmd);
+      return handleStart(ctx, cmd, preflight);
     case 'session.stop':
       return handleStop(ctx, cmd);
     case 'session.set_stoploss':

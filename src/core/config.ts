@@ -44,6 +44,13 @@ export interface CoreConfig {
   equityIdleSampleMs: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
+  /**
+   * Exchange leverage a session's symbols are set to when its start command names none; the account preflight
+   * lowers it when the stop-loss would otherwise lie beyond the liquidation price (src/core/preflight.ts).
+   */
+  defaultSessionLeverage: number;
+  /** A held position whose mark comes this close (basis points of the mark) to its liquidation price is alerted and reduced. */
+  liquidationAlertDistanceBps: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
   maxRememberedCommandIds: number;
   /** Terminal orders kept in state for inspection (oldest dropped first). */
@@ -77,6 +84,8 @@ export const defaultCoreConfig: CoreConfig = {
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
   maxLeverage: 1,
+  defaultSessionLeverage: 5,
+  liquidationAlertDistanceBps: 100,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,
   liveTradingEnabled: false,

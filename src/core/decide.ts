@@ -6,6 +6,8 @@ import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-st
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
+import type { PreflightResult } from './preflight.js';
+import { watchLiquidation } from './liquidation-watch.js';
 import type { ParsedCommand } from '../contract/commands.js';
 import { parseCommand } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
@@ -33,7 +35,8 @@ export type Input =
   | { kind: 'boot' }
   /** Market-data inputs name their venue: a session reads only its own venue's filters, quotes and feed clocks. */
   | { kind: 'filters'; venue: Venue; filters: Record<string, SymbolFilters> }
-  | { kind: 'command'; delivery: CommandDelivery }
+  /** `preflight`: the account preflight's verdict for a session.start (src/core/preflight.ts), when one ran. */
+  | { kind: 'command'; delivery: CommandDelivery; preflight?: PreflightResult }
   | { kind: 'tick'; venue: Venue; tick: BookTicker }
   | { kind: 'timer' }
   /** Market data for these symbols is now subscribed on this venue: their stale-feed clocks start now. */
@@ -100,7 +103,7 @@ function isFlatAmount(amount: string): boolean {
   return isDecimal(amount) && isZero(toDecimal(amount));
 }
 
-function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
+function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: PreflightResult | undefined): void {
   const parsed = parseCommand(delivery.raw, ctx.config.maxCommandBytes);
   if (delivery.deliveryCount > ctx.config.maxDeliveries) {
     // A command whose processing keeps dying (it was delivered, never acked) is parked for inspection.
@@ -129,7 +132,7 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery): void {
   const command = parsed.command;
   ctx.ack.push(delivery.entryId);
   if (wasProcessed(ctx.durable, command.id)) return; // duplicate delivery or producer retry: one effect only
-  const result = handleCommand(ctx, command);
+  const result = handleCommand(ctx, command, preflight);
   ctx.emit({
     type: 'command.processed',
     commandId: command.id,
@@ -255,7 +258,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
       break;
     case 'command':
-      onCommand(ctx, input.delivery);
+      onCommand(ctx, input.delivery, input.preflight);
       break;
     case 'tick':
       ctx.market = { ...ctx.market, venues: withQuote(ctx.market.venues, input.venue, input.tick, nowMs) };
@@ -301,6 +304,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'reconcile':
       onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
+      watchLiquidation(ctx, input.userId, input.positions);
       break;
     case 'stop_placed':
       onStopPlaced(ctx, input.userId, input.symbol, input.clientAlgoId, input.outcome);

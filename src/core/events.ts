@@ -37,6 +37,8 @@ export type WalEvent =
       stopLossPct: number | null;
       horizonDeadlineMs: number | null;
       atMs: number;
+      /** Exchange leverage the account preflight set (null: not checked, e.g. the deterministic simulation). */
+      leverage?: number | null | undefined;
     }
   | { type: 'session.stoploss_set'; userId: string; pct: number }
   | { type: 'session.horizon_set'; userId: string; deadlineMs: number }
@@ -208,6 +210,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         capitalUsd: toUsd(event.capitalUsd),
         stopLossPct: event.stopLossPct,
         horizonDeadlineMs: event.horizonDeadlineMs,
+        leverage: event.leverage ?? null,
         paused: false,
         killSwitch: { engaged: false, reason: null, atMs: null },
         startedAtMs: event.atMs,

@@ -43,6 +43,8 @@ export interface Session {
   stopLossPct: number | null;
   /** UTC wall-clock ms after which the session is flattened; null = none. */
   horizonDeadlineMs: number | null;
+  /** Exchange leverage set by the account preflight; null when none ran. */
+  leverage: number | null;
   paused: boolean;
   killSwitch: KillSwitch;
   startedAtMs: number;
@@ -182,7 +184,9 @@ function revivePosition(position: LegacyAmounts<Position>): Position {
 }
 
 /** A parsed session (snapshot JSON) with its keyed records rebuilt as Dicts and its amounts as exact decimals. */
-type SessionJson = LegacyAmounts<Omit<Session, 'positions' | 'feesUsd' | 'fundingUsd' | 'fundingIds' | 'exchangeFillKeys'>> & {
+type SessionJson = LegacyAmounts<Omit<Session, 'positions' | 'feesUsd' | 'fundingUsd' | 'fundingIds' | 'exchangeFillKeys' | 'leverage'>> & {
+  // Absent from snapshots written before the account preflight.
+  leverage?: number | null;
   positions: Record<string, LegacyAmounts<Position>>;
   // Absent from snapshots written before fees and funding were booked: they read as zero.
   feesUsd?: Usd | number;
@@ -202,6 +206,7 @@ function reviveSession(session: SessionJson): Session {
     fundingUsd: toUsd(session.fundingUsd ?? 0),
     fundingIds: session.fundingIds ?? [],
     exchangeFillKeys: session.exchangeFillKeys ?? [],
+    leverage: session.leverage ?? null,
     positions: dictFrom(positions),
     intents: dictFrom(session.intents),
     protectiveStops: dictFrom(session.protectiveStops),

@@ -41,8 +41,8 @@ export class AccountRegistry {
 
   constructor(private readonly opts: AccountRegistryOptions) {}
 
-  resolve(userId: string): ExchangeAccount | null {
-    const mode = this.opts.modeOf(userId) ?? 'paper';
+  /** The account of the user's session (its mode), or of `mode` when given (a session about to start). */
+  resolve(userId: string, mode: Mode = this.opts.modeOf(userId) ?? 'paper'): ExchangeAccount | null {
     const key = `${mode}:${userId}`;
     const credentials = mode === 'paper' ? paperCredentials(userId) : this.opts.liveCredentials(userId);
     const existing = this.accounts.get(key);

@@ -1,6 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import type { AccountMarginState, MarginType, SettingOutcome } from '../model/margin.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
@@ -41,6 +42,16 @@ export interface ExchangeAccount {
   readonly rateKey?: string;
   /** User-data stream: order updates (with the trade's commission) and funding payments pushed by the exchange. */
   subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void, news?: UserStreamNews): Promise<Subscription>;
+  /**
+   * Account preflight (optional: an in-process test account may not model margin). Reads position mode,
+   * multi-assets mode, available balance, the symbols' leverage brackets and the open positions' liquidation
+   * prices; throws on failure (a preflight must not pass on a guess).
+   */
+  readMarginState?(symbols: readonly string[]): Promise<AccountMarginState>;
+  /** POST /fapi/v1/leverage. */
+  setLeverage?(symbol: string, leverage: number): Promise<SettingOutcome>;
+  /** POST /fapi/v1/marginType; "no need to change" (-4046) is success. */
+  setMarginType?(symbol: string, marginType: MarginType): Promise<SettingOutcome>;
   close(): Promise<void>;
 }
 

@@ -18,4 +18,7 @@ export interface PositionSnapshot {
   symbol: string;
   positionAmt: string; // signed, one-way mode
   entryPrice: string;
+  /** Where the exchange would liquidate it ("0": it cannot be), and its mark, when the read gives them. */
+  liquidationPrice?: string;
+  markPrice?: string;
 }

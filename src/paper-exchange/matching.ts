@@ -101,8 +101,8 @@ export interface ExchangeListener {
 }
 
 // Binance's default VIP0 USDⓈ-M fee rates; only used to make wallet balance move plausibly.
-const makerFeeRate = 0.0002;
-const takerFeeRate = 0.0005;
+export const makerFeeRate = 0.0002;
+export const takerFeeRate = 0.0005;
 
 export class MatchingEngine {
   private readonly accounts = new Map<string, SimAccount>();

@@ -7,9 +7,10 @@ import { parseNewOrder, parseOrderRef, required } from './order-validation.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SecurityType } from './signing.js';
 import type { SymbolRules } from './symbols.js';
+import type { MarginBook } from './margin.js';
+import { accountConfigRoutes } from './routes-account.js';
 import {
   accountJson,
-  accountTotals,
   balanceEntry,
   bookTickerRest,
   depthJson,
@@ -23,6 +24,8 @@ import {
 export interface RestDeps {
   engine: MatchingEngine;
   algo: AlgoBook;
+  /** Leverage, margin, liquidation (margin.ts). */
+  margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
   rulesList: readonly SymbolRules[];
   listenKeys: ListenKeys;
@@ -79,18 +82,19 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
         const pos = engine.position(ctx.accountKey, symbol);
         // v3 lists only symbols with a position (or open orders); v2 lists every symbol.
         if (version === 3 && pos.qtyUnits === 0n && engine.openOrders(ctx.accountKey, symbol).length === 0) continue;
-        out.push(version === 2 ? positionRiskV2(symbol, pos, market) : positionRiskV3(symbol, pos, market));
+        const m = deps.margin.positionMargin(ctx.accountKey, symbol);
+        out.push(version === 2 ? positionRiskV2(symbol, pos, market, m) : positionRiskV3(symbol, pos, market, m));
       }
       return { body: out };
     };
   const balance = (ctx: RouteContext): RouteResult => {
-    const acct = engine.account(ctx.accountKey);
-    return { body: [balanceEntry(acct, accountTotals(acct, markets), ctx.nowMs)] };
+    engine.account(ctx.accountKey);
+    return { body: [balanceEntry(deps.margin.totals(ctx.accountKey), ctx.nowMs)] };
   };
   const account =
     (version: 2 | 3) =>
     (ctx: RouteContext): RouteResult => ({
-      body: accountJson(engine.account(ctx.accountKey), markets, version, ctx.nowMs),
+      body: accountJson(engine.account(ctx.accountKey), markets, deps.margin, version, ctx.nowMs),
     });
 
   const routes = new Map<string, Route>();
@@ -136,6 +140,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
       const market = marketOf(ctx.params);
       const { input, respType } = parseNewOrder(ctx.params, market, ctx.nowMs);
       if (input.type === 'MARKET' && deps.areMarketOrdersRejected()) throw apiErrors.marketOrderRejected();
+      deps.margin.checkOrder(ctx.accountKey, input, market);
       const { accepted, order } = engine.place(ctx.accountKey, input, {
         forcePostOnlyReject: deps.isPostOnlyForcedReject(),
         receivedAt: ctx.receivedAt,
@@ -280,6 +285,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
       return { body: {} };
     },
   });
+  for (const [key, route] of accountConfigRoutes(deps.margin, markets)) routes.set(key, route);
   return routes;
 }
 

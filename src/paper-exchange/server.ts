@@ -6,6 +6,7 @@ import { apiErrors, SimApiError } from './errors.js';
 import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
 import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
+import { MarginBook } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
@@ -96,6 +97,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
   const algo = new AlgoBook(engine, (order, nowMs) => hub.publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs)));
+  const margin = new MarginBook(engine, markets);
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
     payFunding(engine, markets, rateBps, Date.now()),
   );
@@ -103,6 +105,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const routes = buildRoutes({
     engine,
     algo,
+    margin,
     markets,
     rulesList,
     listenKeys,
@@ -118,6 +121,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const publishBook = (market: SymbolMarket, nowMs: number): void => {
     engine.onBookChange(market.rules.symbol, nowMs);
     algo.onBookChange(market, nowMs);
+    margin.liquidateBreached(market.rules.symbol, nowMs);
     const name = market.rules.symbol.toLowerCase();
     hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs));
     const previous = lastDepthUpdateId.get(name) ?? 0;

@@ -4,6 +4,7 @@ import type { ExecutionType, IncomeRecord, SimAccount, SimOrder, SimPosition, Tr
 import type { SymbolMarket } from './price-process.js';
 import type { AlgoOrder } from './algo-orders.js';
 import { percentPriceDecimal, type SymbolRules } from './symbols.js';
+import type { MarginBook, MarginTotals, PositionMargin } from './margin.js';
 
 // Binance prints avgPrice with 5 decimals regardless of the symbol ("0.00000" before any fill).
 const avgPriceScale = 5;
@@ -203,9 +204,6 @@ export function incomeJson(record: IncomeRecord): Record<string, unknown> {
   return { ...record };
 }
 
-// Leverage is fixed: the simulator does not model margin, only positions and a wallet balance.
-const leverage = 20;
-
 interface PositionFigures {
   positionAmt: string;
   entryPrice: string;
@@ -214,26 +212,33 @@ interface PositionFigures {
   notional: string;
   initialMargin: string;
   maintMargin: string;
+  openOrderInitialMargin: string;
+  liquidationPrice: string;
+  leverage: string;
+  maxNotional: string;
 }
 
-function positionFigures(pos: SimPosition, market: SymbolMarket): PositionFigures {
-  const rules = market.rules;
-  const qty = Number(formatUnits(pos.qtyUnits, rules.qtyScale));
-  const mark = market.midPrice;
-  const notional = qty * mark;
+/** A position as the account endpoints print it, with its margin figures from the margin model (margin.ts). */
+function positionFigures(pos: SimPosition, market: SymbolMarket, m: PositionMargin): PositionFigures {
+  const money = (n: number): string => n.toFixed(usdScale);
   return {
-    positionAmt: formatUnits(pos.qtyUnits, rules.qtyScale),
+    positionAmt: formatUnits(pos.qtyUnits, market.rules.qtyScale),
     entryPrice: pos.entryPrice.toFixed(usdScale),
-    markPrice: mark.toFixed(usdScale),
-    unRealizedProfit: unrealized(pos, rules, mark).toFixed(usdScale),
-    notional: notional.toFixed(usdScale),
-    initialMargin: (Math.abs(notional) / leverage).toFixed(usdScale),
-    maintMargin: (Math.abs(notional) * 0.004).toFixed(usdScale),
+    markPrice: money(m.markPrice),
+    unRealizedProfit: money(m.unrealized),
+    notional: money(m.notional),
+    initialMargin: money(m.initialMargin),
+    maintMargin: money(m.maintMargin),
+    openOrderInitialMargin: money(m.openOrderInitialMargin),
+    // Binance prints "0" for a position that cannot be liquidated.
+    liquidationPrice: m.liquidationPrice === 0 ? '0' : m.liquidationPrice.toFixed(market.rules.priceScale),
+    leverage: String(m.leverage),
+    maxNotional: String(m.maxNotional),
   };
 }
 
-export function positionRiskV2(symbol: string, pos: SimPosition, market: SymbolMarket): Record<string, unknown> {
-  const f = positionFigures(pos, market);
+export function positionRiskV2(symbol: string, pos: SimPosition, market: SymbolMarket, m: PositionMargin): Record<string, unknown> {
+  const f = positionFigures(pos, market, m);
   return {
     symbol,
     positionAmt: f.positionAmt,
@@ -241,10 +246,10 @@ export function positionRiskV2(symbol: string, pos: SimPosition, market: SymbolM
     breakEvenPrice: f.entryPrice,
     markPrice: f.markPrice,
     unRealizedProfit: f.unRealizedProfit,
-    liquidationPrice: '0',
-    leverage: String(leverage),
-    maxNotionalValue: '10000000',
-    marginType: 'cross',
+    liquidationPrice: f.liquidationPrice,
+    leverage: f.leverage,
+    maxNotionalValue: f.maxNotional,
+    marginType: m.marginType === 'CROSSED' ? 'cross' : 'isolated',
     isolatedMargin: '0.00000000',
     isAutoAddMargin: 'false',
     positionSide: 'BOTH',
@@ -254,8 +259,8 @@ export function positionRiskV2(symbol: string, pos: SimPosition, market: SymbolM
   };
 }
 
-export function positionRiskV3(symbol: string, pos: SimPosition, market: SymbolMarket): Record<string, unknown> {
-  const f = positionFigures(pos, market);
+export function positionRiskV3(symbol: string, pos: SimPosition, market: SymbolMarket, m: PositionMargin): Record<string, unknown> {
+  const f = positionFigures(pos, market, m);
   return {
     symbol,
     positionSide: 'BOTH',
@@ -264,7 +269,7 @@ export function positionRiskV3(symbol: string, pos: SimPosition, market: SymbolM
     breakEvenPrice: f.entryPrice,
     markPrice: f.markPrice,
     unRealizedProfit: f.unRealizedProfit,
-    liquidationPrice: '0',
+    liquidationPrice: f.liquidationPrice,
     isolatedMargin: '0',
     notional: f.notional,
     marginAsset: 'USDT',
@@ -272,7 +277,7 @@ export function positionRiskV3(symbol: string, pos: SimPosition, market: SymbolM
     initialMargin: f.initialMargin,
     maintMargin: f.maintMargin,
     positionInitialMargin: f.initialMargin,
-    openOrderInitialMargin: '0',
+    openOrderInitialMargin: f.openOrderInitialMargin,
     adl: 0,
     bidNotional: '0',
     askNotional: '0',
@@ -280,50 +285,35 @@ export function positionRiskV3(symbol: string, pos: SimPosition, market: SymbolM
   };
 }
 
-export interface AccountTotals {
-  wallet: number;
-  unrealized: number;
-  initialMargin: number;
-}
-
-export function accountTotals(account: SimAccount, markets: ReadonlyMap<string, SymbolMarket>): AccountTotals {
-  let unrealizedSum = 0;
-  let initialMargin = 0;
-  for (const [symbol, pos] of account.positions) {
-    const market = markets.get(symbol);
-    if (!market || pos.qtyUnits === 0n) continue;
-    const f = positionFigures(pos, market);
-    unrealizedSum += Number(f.unRealizedProfit);
-    initialMargin += Number(f.initialMargin);
-  }
-  return { wallet: account.walletBalance, unrealized: unrealizedSum, initialMargin };
-}
-
-export function balanceEntry(account: SimAccount, totals: AccountTotals, nowMs: number): Record<string, unknown> {
-  const available = totals.wallet + totals.unrealized - totals.initialMargin;
+export function balanceEntry(totals: MarginTotals, nowMs: number): Record<string, unknown> {
   return {
     accountAlias: 'SgsR',
     asset: 'USDT',
     balance: totals.wallet.toFixed(usdScale),
     crossWalletBalance: totals.wallet.toFixed(usdScale),
     crossUnPnl: totals.unrealized.toFixed(usdScale),
-    availableBalance: available.toFixed(usdScale),
-    maxWithdrawAmount: Math.max(0, available).toFixed(usdScale),
+    availableBalance: totals.available.toFixed(usdScale),
+    maxWithdrawAmount: Math.max(0, totals.available).toFixed(usdScale),
     marginAvailable: true,
     updateTime: nowMs,
   };
 }
 
-export function accountJson(account: SimAccount, markets: ReadonlyMap<string, SymbolMarket>, version: 2 | 3, nowMs: number): Record<string, unknown> {
-  const t = accountTotals(account, markets);
-  const margin = t.wallet + t.unrealized;
-  const available = margin - t.initialMargin;
+export function accountJson(
+  account: SimAccount,
+  markets: ReadonlyMap<string, SymbolMarket>,
+  margin: Pick<MarginBook, 'positionMargin' | 'totals' | 'multiAssetsMargin'>,
+  version: 2 | 3,
+  nowMs: number,
+): Record<string, unknown> {
+  const t = margin.totals(account.key);
   const money = (n: number): string => n.toFixed(usdScale);
   const positions = [...account.positions]
     .filter(([symbol, pos]) => markets.has(symbol) && (version === 2 || pos.qtyUnits !== 0n))
     .map(([symbol, pos]) => {
       const market = markets.get(symbol) as SymbolMarket;
-      const f = positionFigures(pos, market);
+      const m = margin.positionMargin(account.key, symbol);
+      const f = positionFigures(pos, market, m);
       return {
         symbol,
         positionSide: 'BOTH',
@@ -338,11 +328,11 @@ export function accountJson(account: SimAccount, markets: ReadonlyMap<string, Sy
         ...(version === 2
           ? {
               entryPrice: f.entryPrice,
-              leverage: String(leverage),
-              isolated: false,
-              openOrderInitialMargin: '0',
+              leverage: f.leverage,
+              isolated: m.marginType === 'ISOLATED',
+              openOrderInitialMargin: f.openOrderInitialMargin,
               positionInitialMargin: f.initialMargin,
-              maxNotional: '10000000',
+              maxNotional: f.maxNotional,
               bidNotional: '0',
               askNotional: '0',
             }
@@ -350,32 +340,42 @@ export function accountJson(account: SimAccount, markets: ReadonlyMap<string, Sy
       };
     });
   return {
-    ...(version === 2 ? { feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, updateTime: 0, multiAssetsMargin: false, tradeGroupId: -1 } : {}),
+    ...(version === 2
+      ? {
+          feeTier: 0,
+          canTrade: true,
+          canDeposit: true,
+          canWithdraw: true,
+          updateTime: 0,
+          multiAssetsMargin: margin.multiAssetsMargin(account.key),
+          tradeGroupId: -1,
+        }
+      : {}),
     totalInitialMargin: money(t.initialMargin),
-    totalMaintMargin: '0.00000000',
+    totalMaintMargin: money(t.maintMargin),
     totalWalletBalance: money(t.wallet),
     totalUnrealizedProfit: money(t.unrealized),
-    totalMarginBalance: money(margin),
-    totalPositionInitialMargin: money(t.initialMargin),
-    totalOpenOrderInitialMargin: '0.00000000',
+    totalMarginBalance: money(t.marginBalance),
+    totalPositionInitialMargin: money(t.positionInitialMargin),
+    totalOpenOrderInitialMargin: money(t.openOrderInitialMargin),
     totalCrossWalletBalance: money(t.wallet),
     totalCrossUnPnl: money(t.unrealized),
-    availableBalance: money(available),
-    maxWithdrawAmount: money(Math.max(0, available)),
+    availableBalance: money(t.available),
+    maxWithdrawAmount: money(Math.max(0, t.available)),
     assets: [
       {
         asset: 'USDT',
         walletBalance: money(t.wallet),
         unrealizedProfit: money(t.unrealized),
-        marginBalance: money(margin),
-        maintMargin: '0.00000000',
+        marginBalance: money(t.marginBalance),
+        maintMargin: money(t.maintMargin),
         initialMargin: money(t.initialMargin),
-        positionInitialMargin: money(t.initialMargin),
-        openOrderInitialMargin: '0.00000000',
+        positionInitialMargin: money(t.positionInitialMargin),
+        openOrderInitialMargin: money(t.openOrderInitialMargin),
         crossWalletBalance: money(t.wallet),
         crossUnPnl: money(t.unrealized),
-        availableBalance: money(available),
-        maxWithdrawAmount: money(Math.max(0, available)),
+        availableBalance: money(t.available),
+        maxWithdrawAmount: money(Math.max(0, t.available)),
         ...(version === 2 ? { marginAvailable: true } : {}),
         updateTime: nowMs,
       },

@@ -1,3 +1,4 @@
+import type { PreflightResult } from '../../src/core/preflight.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Decision, Input } from '../../src/core/decide.js';
@@ -130,9 +131,19 @@ export class CoreDriver {
     return `${this.nowMs}-${this.entry}`;
   }
 
-  command(body: Record<string, unknown> | string, deliveryCount = 1, entryId = this.nextEntryId()): Decision {
+  /**
+   * A live session.start comes with a passed account preflight (the shell's, src/services/execution/account-preflight.ts)
+   * unless `preflight` says otherwise (null: none ran).
+   */
+  command(body: Record<string, unknown> | string, deliveryCount = 1, entryId = this.nextEntryId(), preflight?: PreflightResult | null): Decision {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
-    return this.step({ kind: 'command', delivery: { entryId, raw, deliveryCount } });
+    const liveStart = typeof body !== 'string' && body.type === 'session.start' && body.mode === 'live';
+    const verdict = preflight === undefined ? (liveStart ? { ok: true as const, leverage: 5 } : undefined) : (preflight ?? undefined);
+    return this.step(
+      verdict
+        ? { kind: 'command', delivery: { entryId, raw, deliveryCount }, preflight: verdict }
+        : { kind: 'command', delivery: { entryId, raw, deliveryCount } },
+    );
   }
 
   tick(symbol: string, bid: number, ask: number, venue: Venue = 'paper'): Decision {

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   sqlitePath?: string;
   /** How often the engine snapshots (and so trims the WAL). */
   engineLimits?: EngineLimits;
+  /** Run the account preflight for paper sessions too (service option paperPreflight). */
+  paperPreflight?: boolean;
   /** Wraps the Redis log the service uses (to inject an outage, say); cleanup still uses the real one. */
   wrapLog?: (log: EngineLog) => EngineLog;
   /** The paper venue's request budget, given to both the connector (headers) and the service (admission). */
@@ -94,6 +96,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
     ...(opts.engineLimits ? { engineLimits: opts.engineLimits } : {}),
+    ...(opts.paperPreflight ? { paperPreflight: true } : {}),
     ...(metrics ? { metrics } : {}),
     ...(opts.rateBudget ? { rateBudgets: { paper: opts.rateBudget } } : {}),
     onFatal: (error) => {

@@ -5,7 +5,8 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toOrderSnapshot, toPositions, toProtectiveStops } from './mapping.js';
+import { toAvailableUsdt, toBrackets, toOrderSnapshot, toPositionRisks, toPositions, toProtectiveStops } from './mapping.js';
+import type { AccountMarginState, MarginType, SettingOutcome } from '../../model/margin.js';
 import type { FundingPayment } from '../../model/positions.js';
 import { createHash } from 'node:crypto';
 import { createRestClient, syncClock } from './rest-client.js';
@@ -49,6 +50,15 @@ function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { ki
   } catch (error) {
     return { kind: 'unknown', reason: `unreadable answer: ${String(error)}` };
   }
+}
+
+/** https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code: -4046 NO_NEED_TO_CHANGE_MARGIN_TYPE. */
+const noNeedToChangeMarginTypeCode = -4046;
+
+function settingOutcome(result: { ok: true } | { ok: false; error: Classified }): SettingOutcome {
+  if (result.ok) return { kind: 'ok' };
+  if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+  return { kind: 'rejected', code: result.error.code, message: result.error.message };
 }
 
 export class BinanceAccount implements ExchangeAccount {
@@ -219,6 +229,37 @@ export class BinanceAccount implements ExchangeAccount {
     const result = await this.call(() => this.client.getAllOpenOrders());
     if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
     return (result.value as unknown[]).map(toOrderSnapshot);
+  }
+
+  async readMarginState(symbols: readonly string[]): Promise<AccountMarginState> {
+    const read = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      const result = await this.call(fn);
+      if (!result.ok) throw new Error(`${what} unavailable: ${JSON.stringify(result.error)}`);
+      return result.value;
+    };
+    // One after another, not in parallel: each draws from the same request-weight minute (71 weight in all).
+    const mode = await read('position mode', () => this.client.getCurrentPositionMode());
+    const multi = await read('multi-assets mode', () => this.client.getMultiAssetsMode());
+    const balance = await read('balance', () => this.client.getBalanceV3());
+    const brackets = await read('leverage brackets', () => this.client.getNotionalAndLeverageBrackets());
+    const positions = await read('positions', () => this.client.getPositionsV3());
+    return {
+      dualSidePosition: mode.dualSidePosition,
+      multiAssetsMargin: multi.multiAssetsMargin,
+      availableBalanceUsd: toAvailableUsdt(balance),
+      brackets: toBrackets(brackets, symbols),
+      positions: toPositionRisks(positions),
+    };
+  }
+
+  async setLeverage(symbol: string, leverage: number): Promise<SettingOutcome> {
+    return settingOutcome(await this.call(() => this.client.setLeverage({ symbol, leverage })));
+  }
+
+  async setMarginType(symbol: string, marginType: MarginType): Promise<SettingOutcome> {
+    const outcome = settingOutcome(await this.call(() => this.client.setMarginType({ symbol, marginType })));
+    // -4046 "No need to change margin type.": it already is what we want.
+    return outcome.kind === 'rejected' && outcome.code === noNeedToChangeMarginTypeCode ? { kind: 'ok' } : outcome;
   }
 
   private async keepAliveListenKey(): Promise<KeepAliveResult> {

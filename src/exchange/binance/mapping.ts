@@ -4,6 +4,7 @@ import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
+import type { LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
@@ -39,14 +40,61 @@ export function toOrderSnapshot(raw: unknown): OrderSnapshot {
   };
 }
 
-const positionJson = z.object({ symbol: z.string(), positionAmt: decimal, entryPrice: decimal });
+const positionJson = z.object({
+  symbol: z.string(),
+  positionAmt: decimal,
+  entryPrice: decimal,
+  liquidationPrice: decimal.optional(),
+  markPrice: decimal.optional(),
+});
 
 export function toPositions(raw: unknown): PositionSnapshot[] {
   return z
     .array(positionJson)
     .parse(raw)
     .filter((p) => Number(p.positionAmt) !== 0)
-    .map((p) => ({ symbol: p.symbol, positionAmt: p.positionAmt, entryPrice: p.entryPrice }));
+    .map((p) => ({
+      symbol: p.symbol,
+      positionAmt: p.positionAmt,
+      entryPrice: p.entryPrice,
+      ...(p.liquidationPrice !== undefined && p.markPrice !== undefined ? { liquidationPrice: p.liquidationPrice, markPrice: p.markPrice } : {}),
+    }));
+}
+
+const positionRiskJson = z.object({ symbol: z.string(), positionAmt: decimal, liquidationPrice: decimal, markPrice: decimal });
+
+/** GET /fapi/v3/positionRisk: open positions with their liquidation prices. */
+export function toPositionRisks(raw: unknown): PositionRisk[] {
+  return z
+    .array(positionRiskJson)
+    .parse(raw)
+    .filter((p) => Number(p.positionAmt) !== 0);
+}
+
+const bracketJson = z.object({
+  initialLeverage: z.number(),
+  notionalFloor: decimal,
+  notionalCap: decimal,
+  maintMarginRatio: decimal,
+  cum: decimal,
+});
+const symbolBracketsJson = z.object({ symbol: z.string(), brackets: z.array(bracketJson) });
+
+/** GET /fapi/v1/leverageBracket (a list, or one object when asked for one symbol), for the wanted symbols. */
+export function toBrackets(raw: unknown, wanted: readonly string[]): Record<string, LeverageBracketInfo[]> {
+  const list = z.union([z.array(symbolBracketsJson), symbolBracketsJson.transform((one) => [one])]).parse(raw);
+  const out: Record<string, LeverageBracketInfo[]> = {};
+  for (const s of list) if (wanted.includes(s.symbol)) out[s.symbol] = s.brackets;
+  return out;
+}
+
+/** USDT's available balance from GET /fapi/v3/balance. */
+export function toAvailableUsdt(raw: unknown): string {
+  const usdt = z
+    .array(z.object({ asset: z.string(), availableBalance: decimal }))
+    .parse(raw)
+    .find((b) => b.asset === 'USDT');
+  return usdt?.availableBalance ?? '0';
 }
 
 const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());

@@ -19,6 +19,7 @@ import { systemClock } from '../../engine/clock.js';
 import type { ExecutorLimits } from '../../engine/effect-executor.js';
 import { defaultExecutorLimits, EffectExecutor } from '../../engine/effect-executor.js';
 import type { Engine, EngineLimits } from '../../engine/engine.js';
+import { defaultPreflightTimeoutMs, withPreflight } from './account-preflight.js';
 
 // The execution service: the kernel's boot() (snapshot + WAL replay → reconcile with the exchange), and
 // only then market data and commands. Commands, ticks, timer beats and exchange results all become inputs to
@@ -59,6 +60,13 @@ export interface ExecutionServiceOptions {
   metrics?: EngineMetrics;
   /** Bounds of the queue that keeps exchange news while the log refuses commits. */
   uncommittedInputLimits?: UncommittedInputLimits;
+  /**
+   * Run the account preflight (hedge mode, margin, leverage, liquidation; account-preflight.ts) for paper
+   * sessions too, not only live ones (default false: it draws ~70 request weight per start).
+   */
+  paperPreflight?: boolean;
+  /** Longest wait for one session's account preflight (ms). */
+  preflightTimeoutMs?: number;
   /** Called on corruption or a throwing decision; the default exits the process. */
   onFatal?: (error: unknown) => void;
 }
@@ -162,6 +170,15 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     await sleep(10);
   }
 
+  const preflightDeps = {
+    config: opts.config,
+    accountFor: (userId: string, mode: 'paper' | 'live') => accounts.resolve(userId, mode),
+    budgetFor: (mode: 'paper' | 'live') => (mode === 'live' ? liveBudget : paperBudget),
+    nowMs: () => clock.nowMs(),
+    logger,
+    paper: opts.paperPreflight ?? false,
+    timeoutMs: opts.preflightTimeoutMs ?? defaultPreflightTimeoutMs,
+  };
   let stopped = false;
   let timerQueued = false;
   const timerBeat = async (): Promise<void> => {
@@ -192,7 +209,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
         const readAtMs = Date.now();
         try {
-          await engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+          await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
           metrics?.commandsCommitted(
             deliveries.map((d) => d.entryId),
             readAtMs,

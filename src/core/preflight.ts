@@ -1,0 +1,123 @@
+import type { AccountMarginState, LeverageBracketInfo, PositionRisk } from '../model/margin.js';
+import type { Decimal, Price, Usd } from '../model/decimal.js';
+import { abs, cmp, div, gte, isZero, lt, mul, sub, toDecimal } from '../model/decimal.js';
+import type { CoreConfig } from './config.js';
+
+// The account preflight's decisions, pure (the shell reads the account and sets leverage and margin type):
+//
+// * the account must be in one-way position mode and single-asset margin (the engine books one position per
+//   symbol, margined in USDT): otherwise refused, with the setting to change;
+// * exposure N = capital × maxLeverage (the most the session may hold, gross); at exchange leverage L its
+//   margin need is N / L, and the account's available USDT must cover it;
+// * L must be allowed by the symbol's bracket at notional N;
+// * the stop-loss must trigger before liquidation. Before entry the liquidation distance is estimated as if the
+//   position were margined by its own initial margin only: a move of 1/L − mmr against it (Binance's isolated
+//   formula without the maintenance amount; on a cross account the rest of the wallet only pushes liquidation
+//   further away, and leaving out `cum` also errs on the safe side). The stop triggers at a move of
+//   stopLossPct / 100 × capital / N. A stop at or beyond liquidation refuses a leverage the user asked for, and
+//   lowers the default one to the highest that keeps the stop inside;
+// * a held position whose mark lies within liquidationAlertDistanceBps of its liquidation price is alerted and
+//   reduced (see liquidationProximity).
+
+/**
+ * What the shell's account preflight concluded for a session.start, attached to the command input: started
+ * with this leverage (set on the exchange), or refused with the reason.
+ */
+export type PreflightResult = { ok: true; leverage: number } | { ok: false; reason: string };
+
+export type PreflightPlan = { ok: true; leverage: number; marginNeedUsd: Usd } | { ok: false; reason: string };
+
+export interface PreflightRequest {
+  capitalUsd: number;
+  stopLossPct: number | null;
+  /** The leverage the user asked for; null = the configured default (which the preflight may lower). */
+  leverage: number | null;
+}
+
+const scale = 12;
+const one = toDecimal(1);
+
+/** The band a position of notional `notional` falls in (the last band if beyond every cap). */
+function bracketAt(brackets: readonly LeverageBracketInfo[], notional: Decimal): LeverageBracketInfo | undefined {
+  return brackets.find((b) => cmp(notional, toDecimal(b.notionalCap)) <= 0) ?? brackets[brackets.length - 1];
+}
+
+/** How far the price may move against a position at leverage L before it is liquidated, as a fraction. */
+function liquidationFraction(leverage: number, maintMarginRatio: Decimal): Decimal {
+  return sub(div(one, toDecimal(leverage), scale, 'floor'), maintMarginRatio);
+}
+
+export function planPreflight(
+  req: PreflightRequest,
+  account: AccountMarginState,
+  symbols: readonly string[],
+  config: Pick<CoreConfig, 'maxLeverage' | 'defaultSessionLeverage'>,
+): PreflightPlan {
+  if (account.dualSidePosition) {
+    return {
+      ok: false,
+      reason: 'the account is in hedge mode (dual-side positions); switch it to one-way mode (POST /fapi/v1/positionSide/dual dualSidePosition=false)',
+    };
+  }
+  if (account.multiAssetsMargin) {
+    return {
+      ok: false,
+      reason: 'the account is in multi-assets margin mode; switch it to single-asset mode (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)',
+    };
+  }
+  const exposure = mul(toDecimal(req.capitalUsd), toDecimal(config.maxLeverage));
+  // The strictest symbol decides: the highest maintenance rate and the lowest leverage cap at this notional.
+  let mmr = toDecimal(0);
+  let maxLeverage = Number.POSITIVE_INFINITY;
+  for (const symbol of symbols) {
+    const band = bracketAt(account.brackets[symbol] ?? [], exposure);
+    if (!band) return { ok: false, reason: `the exchange gave no leverage brackets for ${symbol}` };
+    const ratio = toDecimal(band.maintMarginRatio);
+    if (cmp(ratio, mmr) > 0) mmr = ratio;
+    maxLeverage = Math.min(maxLeverage, band.initialLeverage);
+  }
+  const asked = req.leverage;
+  if (asked !== null && asked > maxLeverage) {
+    return { ok: false, reason: `leverage ${asked}x is above the exchange's ${maxLeverage}x for a position of ${exposure} USDT` };
+  }
+  let leverage = Math.min(asked ?? config.defaultSessionLeverage, maxLeverage);
+  if (req.stopLossPct !== null) {
+    const stopFraction = div(toDecimal(req.stopLossPct), mul(toDecimal(100), toDecimal(config.maxLeverage)), scale, 'ceil');
+    const inside = (l: number): boolean => lt(stopFraction, liquidationFraction(l, mmr));
+    if (!inside(leverage)) {
+      if (asked !== null) {
+        return {
+          ok: false,
+          reason: `the stop-loss (${req.stopLossPct} %) lies beyond the liquidation price at ${asked}x (about ${pct(liquidationFraction(asked, mmr))} % away); lower the leverage or tighten the stop`,
+        };
+      }
+      while (leverage > 1 && !inside(leverage)) leverage -= 1;
+      if (!inside(leverage)) return { ok: false, reason: `the stop-loss (${req.stopLossPct} %) lies beyond the liquidation price even at 1x` };
+    }
+  }
+  const marginNeed = div(exposure, toDecimal(leverage), 8, 'ceil') as Usd;
+  const available = toDecimal(account.availableBalanceUsd);
+  if (lt(available, marginNeed)) {
+    return {
+      ok: false,
+      reason: `the account's available balance (${account.availableBalanceUsd} USDT) is below the session's margin need (${marginNeed} USDT = capital × ${config.maxLeverage} / ${leverage}x)`,
+    };
+  }
+  return { ok: true, leverage, marginNeedUsd: marginNeed };
+}
+
+function pct(fraction: Decimal): string {
+  return div(mul(fraction, toDecimal(100)), one, 2, 'floor');
+}
+
+/**
+ * A held position whose mark price lies within `alertDistanceBps` of its liquidation price (a fraction of the
+ * mark), or null. A liquidation price of 0 means the position cannot be liquidated.
+ */
+export function liquidationProximity(risk: PositionRisk, alertDistanceBps: number): { distanceBps: Decimal } | null {
+  const liq = toDecimal(risk.liquidationPrice) as Price;
+  const mark = toDecimal(risk.markPrice) as Price;
+  if (isZero(liq) || isZero(mark) || isZero(toDecimal(risk.positionAmt))) return null;
+  const distanceBps = div(mul(abs(sub(mark, liq)), toDecimal(10_000)), mark, 2, 'floor');
+  return gte(toDecimal(alertDistanceBps), distanceBps) ? { distanceBps } : null;
+}

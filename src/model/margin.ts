@@ -1,0 +1,39 @@
+// An account's margin configuration and state as the exchange reports it, for the account preflight
+// (src/core/preflight.ts): position mode, multi-assets mode, available balance, leverage brackets and each
+// position's liquidation price. Decimal strings as the exchange prints them.
+
+/** One notional band of a symbol (GET /fapi/v1/leverageBracket). */
+export interface LeverageBracketInfo {
+  initialLeverage: number;
+  notionalFloor: string;
+  notionalCap: string;
+  maintMarginRatio: string;
+  /** Maintenance amount: maintMargin = notional × maintMarginRatio − cum. */
+  cum: string;
+}
+
+export interface PositionRisk {
+  symbol: string;
+  positionAmt: string;
+  /** "0" when the position cannot be liquidated. */
+  liquidationPrice: string;
+  markPrice: string;
+}
+
+export interface AccountMarginState {
+  /** Hedge mode (GET /fapi/v1/positionSide/dual); the engine trades one-way only. */
+  dualSidePosition: boolean;
+  /** Multi-assets margin (GET /fapi/v1/multiAssetsMargin); the engine margins in USDT only. */
+  multiAssetsMargin: boolean;
+  /** USDT available for new margin (GET /fapi/v3/balance). */
+  availableBalanceUsd: string;
+  /** Per symbol, its brackets lowest band first. */
+  brackets: Record<string, LeverageBracketInfo[]>;
+  /** Open positions with their liquidation prices (GET /fapi/v3/positionRisk). */
+  positions: PositionRisk[];
+}
+
+export type MarginType = 'CROSSED' | 'ISOLATED';
+
+/** Result of a configuration change: done (or already so), refused with Binance's code, or not known. */
+export type SettingOutcome = { kind: 'ok' } | { kind: 'rejected'; code: number; message: string } | { kind: 'unknown'; reason: string };

@@ -1,0 +1,118 @@
+import type { CoreConfig } from '../../core/config.js';
+import type { Input } from '../../core/decide.js';
+import type { PreflightResult } from '../../core/preflight.js';
+import { planPreflight } from '../../core/preflight.js';
+import type { EngineState, Mode } from '../../core/state.js';
+import { isLiveApproved, wasProcessed } from '../../core/state.js';
+import { parseCommand } from '../../contract/commands.js';
+import type { ExchangeAccount } from '../../exchange/port.js';
+import type { RateBudget } from '../../exchange/rate-budget.js';
+import type { CommandDelivery } from '../../model/command-delivery.js';
+import type { Logger } from '../../util/logger.js';
+
+// The account preflight's I/O (its decisions are src/core/preflight.ts): before a session.start reaches the
+// engine, read the account (position mode, multi-assets mode, available balance, brackets), plan, then set
+// margin type (cross) and leverage on every traded symbol. The verdict rides on the command input, so the
+// start is decided, logged and answered like any other command.
+
+/**
+ * The request weight of the preflight's reads: position mode 30, multi-assets mode 30, balance 5, leverage brackets 1,
+ * positionRisk 5 (the margin helper's figures from Binance's endpoint pages; see account.ts readMarginState).
+ */
+const preflightReadWeight = 71;
+
+export interface AccountPreflightDeps {
+  config: CoreConfig;
+  /** The account a user's session of this mode trades on (null: none, e.g. no stored live keys). */
+  accountFor(userId: string, mode: Mode): ExchangeAccount | null;
+  /** The request-weight budget of the venue a session of this mode trades on (one per venue and IP). */
+  budgetFor(mode: Mode): Pick<RateBudget, 'admit'>;
+  nowMs(): number;
+  logger: Logger;
+  /**
+   * Paper sessions too (default: live only). A preflight costs ~70 request weight (position and multi-assets
+   * mode are 30 each) from its venue's budget, so a paper engine opts in.
+   */
+  paper: boolean;
+  /** The whole preflight (reads and settings) must finish within this (ms), else the start is refused. */
+  timeoutMs: number;
+}
+
+export const defaultPreflightTimeoutMs = 15_000;
+
+/** Command inputs for a batch of deliveries, each session.start with its preflight verdict when one applies. */
+export async function withPreflight(deliveries: readonly CommandDelivery[], state: EngineState, deps: AccountPreflightDeps): Promise<Input[]> {
+  const inputs: Input[] = [];
+  for (const delivery of deliveries) {
+    const preflight = await preflightFor(delivery, state, deps);
+    inputs.push(preflight ? { kind: 'command', delivery, preflight } : { kind: 'command', delivery });
+  }
+  return inputs;
+}
+
+async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
+  const parsed = parseCommand(delivery.raw, deps.config.maxCommandBytes);
+  if (!parsed.ok || parsed.command.type !== 'session.start') return undefined;
+  const cmd = parsed.command;
+  const durable = state.durable;
+  // Only a start the engine could accept is worth exchange calls: not a duplicate, no running session, and a
+  // live one only for an approved user on an engine that trades live (the engine re-checks all of it).
+  if (wasProcessed(durable, cmd.id)) return undefined;
+  const existing = durable.sessions[cmd.userId];
+  if (existing && existing.status !== 'closed') return undefined;
+  if (cmd.mode === 'paper' && !deps.paper) return undefined;
+  if (cmd.mode === 'live' && !(deps.config.liveTradingEnabled && isLiveApproved(durable, deps.config.liveApprovedUserIds, cmd.userId))) return undefined;
+
+  const account = deps.accountFor(cmd.userId, cmd.mode);
+  if (!account) return { ok: false, reason: 'no exchange account for this user (store API keys with /connect)' };
+  if (!account.readMarginState || !account.setLeverage || !account.setMarginType) {
+    return cmd.mode === 'live' ? { ok: false, reason: 'this exchange account cannot be checked (no margin endpoints)' } : undefined;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<PreflightResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, reason: `the exchange did not answer the account checks within ${deps.timeoutMs} ms; try again` }),
+      deps.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([run(account, cmd, deps), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function run(
+  account: ExchangeAccount,
+  cmd: { userId: string; mode: Mode; capitalUsd: number; stopLossPct?: number | undefined; leverage?: number | undefined },
+  deps: AccountPreflightDeps,
+): Promise<PreflightResult> {
+  const admission = await deps.budgetFor(cmd.mode).admit('normal', deps.nowMs(), { weight: preflightReadWeight, orders: 0 });
+  if (!admission.ok) return { ok: false, reason: `the request-weight budget is spent (${admission.reason}); try again in a minute` };
+  const symbols = deps.config.symbols;
+  let state;
+  try {
+    state = await account.readMarginState?.(symbols);
+  } catch (error) {
+    deps.logger.warn({ err: error, userId: cmd.userId }, 'account preflight could not read the account');
+    return { ok: false, reason: `could not read the exchange account (${error instanceof Error ? error.message : String(error)}); try again` };
+  }
+  if (!state) return { ok: false, reason: 'could not read the exchange account' };
+  const plan = planPreflight({ capitalUsd: cmd.capitalUsd, stopLossPct: cmd.stopLossPct ?? null, leverage: cmd.leverage ?? null }, state, symbols, deps.config);
+  if (!plan.ok) return plan;
+  for (const symbol of symbols) {
+    const marginType = await account.setMarginType?.(symbol, 'CROSSED');
+    if (marginType?.kind !== 'ok') return { ok: false, reason: `could not set cross margin on ${symbol} (${describe(marginType)})` };
+    const leverage = await account.setLeverage?.(symbol, plan.leverage);
+    if (leverage?.kind !== 'ok') return { ok: false, reason: `could not set ${plan.leverage}x leverage on ${symbol} (${describe(leverage)})` };
+  }
+  deps.logger.info({ userId: cmd.userId, leverage: plan.leverage, marginNeedUsd: plan.marginNeedUsd }, 'account preflight passed');
+  return { ok: true, leverage: plan.leverage };
+}
+
+function describe(outcome: { kind: 'rejected'; code: number; message: string } | { kind: 'unknown'; reason: string } | { kind: 'ok' } | undefined): string {
+  if (!outcome) return 'not supported';
+  if (outcome.kind === 'rejected') return `${outcome.code} ${outcome.message}`;
+  if (outcome.kind === 'unknown') return `no answer: ${outcome.reason}`;
+  return 'ok';
+}

@@ -5,7 +5,6 @@ import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPri
 import { dictWith, dictWithout, emptyDict } from './dict.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
 import { wasProcessed } from './state.js';
-import { rememberId } from './processed-ids.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
 // each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
@@ -193,7 +192,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      return { ...state, processedCommandIds: rememberId(state.processedCommandIds, event.commandId, limits.maxRememberedCommandIds) };
+      return { ...state, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
     }
 
     case 'session.started': {

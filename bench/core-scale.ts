@@ -1,0 +1,121 @@
+import { performance } from 'node:perf_hooks';
+import type { CoreConfig } from '../src/core/config.js';
+import { defaultCoreConfig } from '../src/core/config.js';
+import type { Input } from '../src/core/decide.js';
+import { decide } from '../src/core/decide.js';
+import type { WalEvent } from '../src/core/events.js';
+import { foldEvents } from '../src/core/events.js';
+import type { EngineState } from '../src/core/state.js';
+import { emptyDurableState, emptyMarketState } from '../src/core/state.js';
+import type { SymbolFilters } from '../src/model/market.js';
+import { toPrice, toQty, toUsd } from '../src/model/decimal.js';
+
+// `npx tsx bench/core-scale.ts [--sessions 1000,10000] [--repeat 20]`: the pure core's cost per input at scale.
+// Builds N paper sessions (each holding one of three symbols with an active protective stop and a stop-loss),
+// then times decide() for one /stop command, one tick, one timer beat, and folds `--replay-ids` command ids (the
+// replay path). Each figure is the median of `repeat` runs, each on the same starting state.
+
+const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+const T0 = 1_700_000_000_000;
+const config: CoreConfig = { ...defaultCoreConfig, symbols };
+
+function filters(symbol: string): SymbolFilters {
+  return {
+    symbol,
+    tickSize: '0.10',
+    minPrice: '0.10',
+    maxPrice: '1000000',
+    stepSize: '0.001',
+    minQty: '0.001',
+    maxQty: '1000',
+    marketStepSize: '0.001',
+    marketMaxQty: '120',
+    minNotional: '5',
+  };
+}
+
+function build(sessions: number): EngineState {
+  const events: WalEvent[] = [{ type: 'engine.initialized', epoch: 'bench' }];
+  for (let i = 0; i < sessions; i += 1) {
+    const userId = `u${i}`;
+    const symbol = symbols[i % symbols.length] ?? 'BTCUSDT';
+    events.push({ type: 'session.started', userId, mode: 'paper', capitalUsd: toUsd(10_000), stopLossPct: 5, horizonDeadlineMs: T0 + 86_400_000, atMs: T0 });
+    events.push({ type: 'position.adopted', userId, symbol, qty: toQty('0.01'), entryPrice: toPrice(100), reason: 'bench' });
+  }
+  let durable = foldEvents(emptyDurableState(), events, config);
+  let state: EngineState = { durable, market: emptyMarketState(T0) };
+  const step = (input: Input, nowMs = T0): void => {
+    state = decide(state, input, nowMs, config).state;
+  };
+  step({ kind: 'filters', venue: 'paper', filters: Object.fromEntries(symbols.map((s) => [s, filters(s)])) });
+  step({ kind: 'feed_started', venue: 'paper', symbols });
+  for (const symbol of symbols) step({ kind: 'tick', venue: 'paper', tick: { symbol, bid: 100, ask: 100.1, time: T0 } });
+  // One timer beat places every session's protective stop; confirm them, as the exchange would.
+  const placing = decide(state, { kind: 'timer' }, T0, config);
+  state = placing.state;
+  const confirms: WalEvent[] = [];
+  for (const e of placing.wal)
+    if (e.type === 'stop.planned') confirms.push({ type: 'stop.status', userId: e.userId, symbol: e.symbol, clientAlgoId: e.clientAlgoId, status: 'active' });
+  durable = foldEvents(state.durable, confirms, config);
+  return { durable, market: state.market };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function time(state: EngineState, input: Input, nowMs: number, repeat: number): number {
+  const runs: number[] = [];
+  for (let r = 0; r < repeat; r += 1) {
+    const started = performance.now();
+    decide(state, input, nowMs, config);
+    runs.push(performance.now() - started);
+  }
+  return median(runs);
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? (args[at + 1] ?? fallback) : fallback;
+};
+const sizes = flag('sessions', '1000,10000').split(',').map(Number);
+const repeat = Number(flag('repeat', '20'));
+
+/** Replay's share of remembering command ids: folding `count` command.processed events. */
+function replayIds(count: number): number {
+  const events: WalEvent[] = [];
+  for (let i = 0; i < count; i += 1)
+    events.push({ type: 'command.processed', commandId: `c${i}`, userId: 'u', commandType: 'status', outcome: 'accepted', reason: null, atMs: T0 });
+  const started = performance.now();
+  foldEvents(emptyDurableState(), events, config);
+  return performance.now() - started;
+}
+
+const idsReplayed = Number(flag('replay-ids', '200000'));
+process.stdout.write(`${JSON.stringify({ replayedCommandIds: idsReplayed, foldMs: Math.round(replayIds(idsReplayed)) })}\n`);
+
+for (const n of sizes) {
+  const builtAt = performance.now();
+  const state = build(n);
+  const buildMs = performance.now() - builtAt;
+  const now = T0 + 1_000;
+  const stop: Input = {
+    kind: 'command',
+    delivery: { entryId: '1-1', raw: JSON.stringify({ id: 'stop-1', userId: 'u1', type: 'session.stop' }), deliveryCount: 1 },
+  };
+  const tick: Input = { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 100.05, ask: 100.15, time: now } };
+  const timer: Input = { kind: 'timer' };
+  // Warm the code paths (and any derived index) once before timing.
+  decide(state, stop, now, config);
+  decide(state, tick, now, config);
+  const figures = {
+    sessions: n,
+    buildMs: Math.round(buildMs),
+    stopMs: time(state, stop, now, repeat),
+    tickMs: time(state, tick, now, repeat),
+    timerMs: time(state, timer, now, repeat),
+  };
+  process.stdout.write(`${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}\n`);
+}

@@ -4,6 +4,7 @@ import type { Decision, Input } from '../core/decide.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
 import { eq, gt, isZero, toNumber, toQty, zero } from '../model/decimal.js';
 import { isTerminal } from '../core/orders.js';
+import { indexDifferences } from '../core/state-index.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
@@ -37,6 +38,9 @@ const exposureTolerance = 1.05;
 export function decisionChecks(world: World, planned: Planned): DecisionObserver {
   const { stats, config } = world;
   return (_input: Input, d: Decision): void => {
+    // The derived indexes the fold keeps (who holds what, open orders, who must be flattened) equal a full scan.
+    const differences = indexDifferences(d.state.durable);
+    check(differences.length === 0, `state index disagrees with a full scan: ${differences.join('; ')}`);
     for (const e of d.wal) {
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;

@@ -8,6 +8,7 @@ import { foldEvents } from '../src/core/events.js';
 import type { EngineState } from '../src/core/state.js';
 import { emptyDurableState, emptyMarketState } from '../src/core/state.js';
 import type { SymbolFilters } from '../src/model/market.js';
+import { makeFilters } from '../test/core/fixtures.js';
 import { toPrice, toQty, toUsd } from '../src/model/decimal.js';
 
 // `npx tsx bench/core-scale.ts [--sessions 1000,10000] [--repeat 20]`: the pure core's cost per input at scale.
@@ -20,18 +21,7 @@ const T0 = 1_700_000_000_000;
 const config: CoreConfig = { ...defaultCoreConfig, symbols };
 
 function filters(symbol: string): SymbolFilters {
-  return {
-    symbol,
-    tickSize: '0.10',
-    minPrice: '0.10',
-    maxPrice: '1000000',
-    stepSize: '0.001',
-    minQty: '0.001',
-    maxQty: '1000',
-    marketStepSize: '0.001',
-    marketMaxQty: '120',
-    minNotional: '5',
-  };
+  return makeFilters(symbol, { minNotional: '5' });
 }
 
 function build(sessions: number): EngineState {

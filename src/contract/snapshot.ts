@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Dict } from '../core/dict.js';
 import { dictFrom } from '../core/dict.js';
-import type { DurableState } from '../core/state.js';
+import type { DurableState, DurableStateJson } from '../core/state.js';
 import { withDurableDefaults } from '../core/state.js';
 import { orderSchema, priceSchema, qtySchema, usdSchema } from './wal.js';
 
@@ -102,6 +102,6 @@ export function parseSnapshot(walId: string, data: string): DurableState {
   }
   const { schemaVersion: _version, ...fields } = parsed.data;
   // Optional fields that are absent are left out, so the defaults (and not undefined) fill them.
-  const present = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<DurableState>;
+  const present = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as DurableStateJson;
   return withDurableDefaults(present);
 }

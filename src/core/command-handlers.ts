@@ -1,7 +1,7 @@
 import type { ReplyAnswer } from '../contract/command-results.js';
 import type { Command } from '../contract/commands.js';
 import type { DecisionContext } from './context.js';
-import { isTerminal, placeOrder } from './orders.js';
+import { placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';
 import { backingOff } from './rejections.js';
 import { planTowardTarget, targetQuantity } from './planner.js';
@@ -9,6 +9,7 @@ import type { PreflightResult } from './preflight.js';
 import type { Session } from './state.js';
 import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
+import { openOrdersOf } from './state-index.js';
 import { valueSession } from './mtm.js';
 import { feedProblem, filtersOf, quoteOf } from './venues.js';
 import { isZero, sign, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
@@ -151,7 +152,7 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
         skip('no fresh quote');
         continue;
       }
-      const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === signal.symbol && !isTerminal(o));
+      const inFlight = openOrdersOf(ctx.durable, userId).some((o) => o.symbol === signal.symbol);
       if (inFlight) {
         skip('an order for this symbol is still open');
         continue;

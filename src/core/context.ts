@@ -6,8 +6,12 @@ import { applyEvent } from './events.js';
 import type { ReplyAnswer } from '../contract/command-results.js';
 import type { AlertKind, OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
-import { dictWith } from './dict.js';
+import type { Dict } from './dict.js';
+import { dictSet, ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
+
+/** The market's maps of when something was last done, per key. */
+type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends Dict<number> ? K : never }[keyof MarketState];
 
 /**
  * Accumulates one decision. Local and short-lived: decide() creates it, handlers record into it, and it is
@@ -22,18 +26,22 @@ export class DecisionContext {
   readonly effects: Effect[] = [];
   readonly ack: string[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /** The maps this decision made (first write copies, later ones write in place): see dict.ts. */
+  private readonly owned = ownedDicts();
 
   constructor(
     state: EngineState,
     readonly nowMs: number,
     readonly config: CoreConfig,
+    /** False for a scratch decision (see decide's verifyIndexes): it must not take the state's index. */
+    private readonly keepsIndex = true,
   ) {
     this.durable = state.durable;
     this.market = state.market;
   }
 
   emit(event: WalEvent): void {
-    this.durable = applyEvent(this.durable, event, this.config);
+    this.durable = applyEvent(this.durable, event, this.config, { owned: this.owned, index: this.keepsIndex });
     this.wal.push(event);
   }
 
@@ -55,23 +63,32 @@ export class DecisionContext {
     this.effects.push(effect);
   }
 
+  /** Notes `atMs` under `key` in one of the market's time maps, in place once this decision owns the map. */
+  private noteTime(field: NotedTimes, key: string, value: number): void {
+    this.market = { ...this.market, [field]: dictSet(this.market[field], key, value, this.owned) };
+  }
+
   noteCancel(clientOrderId: string): void {
-    this.market = { ...this.market, lastCancelAtMs: dictWith(this.market.lastCancelAtMs, clientOrderId, this.nowMs) };
+    this.noteTime('lastCancelAtMs', clientOrderId, this.nowMs);
   }
 
   noteStopCheck(userId: string): void {
-    this.market = { ...this.market, lastStopCheckAtMs: dictWith(this.market.lastStopCheckAtMs, userId, this.nowMs) };
+    this.noteTime('lastStopCheckAtMs', userId, this.nowMs);
   }
 
   noteStopAttempt(key: string): void {
-    this.market = { ...this.market, lastStopAttemptAtMs: dictWith(this.market.lastStopAttemptAtMs, key, this.nowMs) };
+    this.noteTime('lastStopAttemptAtMs', key, this.nowMs);
   }
 
   noteStopRetired(userId: string, symbol: string, side: Side): void {
-    this.market = { ...this.market, retiredStops: dictWith(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }) };
+    this.market = { ...this.market, retiredStops: dictSet(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) };
   }
 
   noteQuery(clientOrderId: string): void {
-    this.market = { ...this.market, lastQueryAtMs: dictWith(this.market.lastQueryAtMs, clientOrderId, this.nowMs) };
+    this.noteTime('lastQueryAtMs', clientOrderId, this.nowMs);
+  }
+
+  noteEquitySample(userId: string): void {
+    this.noteTime('lastEquitySampleAtMs', userId, this.nowMs);
   }
 }

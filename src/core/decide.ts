@@ -24,6 +24,7 @@ import type { EngineState, Mode } from './state.js';
 import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { onPositionNews } from './position-news.js';
 import { wasProcessed } from './state.js';
+import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 
@@ -198,11 +199,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     // An order still open or unresolved may change the position; reconcile that symbol once it settles.
     // So may an order that filled after the read was asked for: the read may predate the fill. An order that
     // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
-    const unsettled = Object.values(ctx.durable.orders).some(
-      (o) =>
-        o.userId === userId &&
-        o.symbol === symbol &&
-        (!isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs && !isZero(toDecimal(o.filledQty)))),
+    const unsettled = ordersOf(ctx.durable, userId, symbol).some(
+      (o) => !isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs && !isZero(toDecimal(o.filledQty))),
     );
     if (unsettled) continue;
     const ours = session.positions[symbol]?.qty ?? zero;

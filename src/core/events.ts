@@ -2,10 +2,11 @@ import type { Side } from '../model/orders.js';
 import { terminalOrderStatuses } from '../model/orders.js';
 import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
-import { dictWith, dictWithout, emptyDict } from './dict.js';
+import type { OwnedDicts } from './dict.js';
+import { dictDelete, dictSet, dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
+import { advanceIndex } from './state-index.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
 import { wasProcessed } from './state.js';
-import { rememberId } from './processed-ids.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
 // each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
@@ -139,8 +140,18 @@ function requireOrder(state: DurableState, clientOrderId: string): Order {
   return order;
 }
 
-function withSession(state: DurableState, session: Session): DurableState {
-  return { ...state, sessions: dictWith(state.sessions, session.userId, session) };
+/** How one fold step may write: the Dicts it owns (written in place, see dict.ts) and the retention's drops. */
+interface FoldStep {
+  owned: OwnedDicts | null;
+  droppedOrderIds: string[];
+}
+
+function withSession(state: DurableState, session: Session, step: FoldStep): DurableState {
+  return { ...state, sessions: dictSet(state.sessions, session.userId, session, step.owned) };
+}
+
+function withOrder(state: DurableState, order: Order, step: FoldStep): DurableState {
+  return { ...state, orders: dictSet(state.orders, order.clientOrderId, order, step.owned) };
 }
 
 /**
@@ -178,10 +189,14 @@ function exactAmount<T extends Decimal>(value: T | LegacyNumber, parse: (v: stri
   }
 }
 
-function retainTerminal(state: DurableState, clientOrderId: string, maxKept: number): DurableState {
-  const terminalOrderIds = [...state.terminalOrderIds, clientOrderId];
+function retainTerminal(state: DurableState, clientOrderId: string, maxKept: number, step: FoldStep): DurableState {
+  const owned = step.owned?.has(state.terminalOrderIds) === true;
+  const terminalOrderIds = owned ? state.terminalOrderIds : [...state.terminalOrderIds];
+  if (!owned) step.owned?.add(terminalOrderIds);
+  terminalOrderIds.push(clientOrderId);
   const dropped = terminalOrderIds.length > maxKept ? terminalOrderIds.splice(0, terminalOrderIds.length - maxKept) : [];
-  return { ...state, terminalOrderIds, orders: dictWithout(state.orders, ...dropped) };
+  step.droppedOrderIds.push(...dropped);
+  return { ...state, terminalOrderIds, orders: dictDelete(state.orders, dropped, step.owned) };
 }
 
 export interface FoldLimits {
@@ -189,7 +204,19 @@ export interface FoldLimits {
   maxTerminalOrdersKept: number;
 }
 
-export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLimits): DurableState {
+/**
+ * fold(state, event). `owned` (one decision's or one replay's, see dict.ts) lets the Dicts this fold made be
+ * written in place instead of copied per event; `index: false` leaves the state's derived index where it is
+ * (a scratch fold that must not take it from the state it was made from). See state-index.ts.
+ */
+export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLimits, options: { owned?: OwnedDicts; index?: boolean } = {}): DurableState {
+  const step: FoldStep = { owned: options.owned ?? null, droppedOrderIds: [] };
+  const next = foldOne(state, event, limits, step);
+  if (options.index !== false) advanceIndex(state, next, event, step.droppedOrderIds);
+  return next;
+}
+
+function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step: FoldStep): DurableState {
   switch (event.type) {
     case 'engine.initialized':
       if (state.epoch !== null) throw new StateCorruption('engine initialized twice');
@@ -197,7 +224,7 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      return { ...state, processedCommandIds: rememberId(state.processedCommandIds, event.commandId, limits.maxRememberedCommandIds) };
+      return { ...state, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
     }
 
     case 'session.started': {
@@ -225,31 +252,31 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         protectiveStops: emptyDict(),
         stopCommandId: null,
       };
-      return withSession(state, session);
+      return withSession(state, session, step);
     }
 
     case 'session.stoploss_set':
-      return withSession(state, { ...requireSession(state, event.userId), stopLossPct: event.pct });
+      return withSession(state, { ...requireSession(state, event.userId), stopLossPct: event.pct }, step);
 
     case 'session.horizon_set':
-      return withSession(state, { ...requireSession(state, event.userId), horizonDeadlineMs: event.deadlineMs });
+      return withSession(state, { ...requireSession(state, event.userId), horizonDeadlineMs: event.deadlineMs }, step);
 
     case 'session.paused':
-      return withSession(state, { ...requireSession(state, event.userId), paused: event.paused });
+      return withSession(state, { ...requireSession(state, event.userId), paused: event.paused }, step);
 
     case 'session.stopping':
-      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() });
+      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() }, step);
 
     case 'session.closed': {
       const session = requireSession(state, event.userId);
       const open = Object.values(session.positions).filter((p) => !isZero(p.qty));
       if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
-      return withSession(state, { ...session, status: 'closed', positions: emptyDict() });
+      return withSession(state, { ...session, status: 'closed', positions: emptyDict() }, step);
     }
 
     case 'kill_switch.engaged': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } });
+      return withSession(state, { ...session, intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } }, step);
     }
 
     case 'halt.set':
@@ -264,13 +291,13 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
 
     case 'intent.set': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: dictWith(session.intents, event.symbol, event.targetQty) });
+      return withSession(state, { ...session, intents: dictWith(session.intents, event.symbol, event.targetQty) }, step);
     }
 
     case 'order.planned': {
       if (state.orders[event.order.clientOrderId]) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
       requireSession(state, event.order.userId);
-      return { ...state, orderSeq: state.orderSeq + 1, orders: dictWith(state.orders, event.order.clientOrderId, event.order) };
+      return { ...withOrder(state, event.order, step), orderSeq: state.orderSeq + 1 };
     }
 
     case 'order.status': {
@@ -285,14 +312,14 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         rejectReason: event.reason ?? order.rejectReason,
         updatedAtMs: event.atMs,
       };
-      const next = { ...state, orders: dictWith(state.orders, order.clientOrderId, updated) };
+      const next = withOrder(state, updated, step);
       const isTerminal = terminalOrderStatuses.has(event.status as never);
-      return isTerminal && !wasTerminal ? retainTerminal(next, order.clientOrderId, limits.maxTerminalOrdersKept) : next;
+      return isTerminal && !wasTerminal ? retainTerminal(next, order.clientOrderId, limits.maxTerminalOrdersKept, step) : next;
     }
 
     case 'order.cancel_requested': {
       const order = requireOrder(state, event.clientOrderId);
-      return { ...state, orders: dictWith(state.orders, order.clientOrderId, { ...order, cancelRequested: true }) };
+      return withOrder(state, { ...order, cancelRequested: true }, step);
     }
 
     case 'fill': {
@@ -303,21 +330,21 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       const signed = event.side === 'BUY' ? qty : neg(qty);
       const result = applyFillToPosition(session.positions[event.symbol], signed, price);
       const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
-      return withSession(state, { ...session, positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) });
+      return withSession(state, { ...session, positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) }, step);
     }
 
     case 'fee': {
       const session = requireSession(state, event.userId);
-      const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) });
+      const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }, step);
       const order = next.orders[event.clientOrderId];
       // The order may be pruned already (terminal retention); the fee still counts.
-      return order ? { ...next, orders: dictWith(next.orders, order.clientOrderId, { ...order, feeBookedQty: event.cumQty }) } : next;
+      return order ? withOrder(next, { ...order, feeBookedQty: event.cumQty }, step) : next;
     }
 
     case 'funding': {
       const session = requireSession(state, event.userId);
       const fundingIds = [...session.fundingIds, event.exchangeId].slice(-maxFundingIdsKept);
-      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds });
+      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds }, step);
     }
 
     case 'exchange_fill': {
@@ -328,13 +355,17 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
       const signed = event.side === 'BUY' ? event.qty : neg(event.qty);
       // The exchange's realized PnL, not our own estimate: it is what the wallet actually got or lost.
       const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
-      return withSession(state, {
-        ...session,
-        positions: dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
-        realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
-        feesUsd: add(session.feesUsd, event.feeUsd),
-        exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
-      });
+      return withSession(
+        state,
+        {
+          ...session,
+          positions: dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
+          realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
+          feesUsd: add(session.feesUsd, event.feeUsd),
+          exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
+        },
+        step,
+      );
     }
 
     case 'stop.planned': {
@@ -346,31 +377,36 @@ export function applyEvent(state: DurableState, event: WalEvent, limits: FoldLim
         status: 'pending' as const,
         plannedAtMs: event.atMs,
       };
-      return { ...withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }), orderSeq: state.orderSeq + 1 };
+      return {
+        ...withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }, step),
+        orderSeq: state.orderSeq + 1,
+      };
     }
 
     case 'stop.status': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) });
+      return withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) }, step);
     }
 
     case 'stop.removed': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, { ...session, protectiveStops: dictWithout(session.protectiveStops, event.symbol) });
+      return withSession(state, { ...session, protectiveStops: dictWithout(session.protectiveStops, event.symbol) }, step);
     }
 
     case 'position.adopted': {
       const session = requireSession(state, event.userId);
       const positions = dictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
-      return withSession(state, { ...session, positions });
+      return withSession(state, { ...session, positions }, step);
     }
   }
 }
 
 export function foldEvents(state: DurableState, events: readonly WalEvent[], limits: FoldLimits): DurableState {
-  return events.reduce((s, e) => applyEvent(s, e, limits), state);
+  // One replay owns what it folds: each session and order map is copied once, not once per event.
+  const owned = ownedDicts();
+  return events.reduce((s, e) => applyEvent(s, e, limits, { owned }), state);
 }

@@ -1,7 +1,7 @@
 import type { DecisionContext } from './context.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lte, max, mul, neg, sign, snapToStep, sub, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
-import { terminalOrderStatuses } from '../model/orders.js';
+import { openOrdersOf } from './state-index.js';
 import { quoteOf, venueOfUser } from './venues.js';
 
 // Exposure sums and the limit check are exact decimals: a target exactly at the limit is allowed, one a
@@ -24,8 +24,8 @@ function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string):
   for (const [s, p] of Object.entries(session?.positions ?? {})) {
     if (s !== symbol && !isZero(p.qty)) total = add(total, mul(abs(p.qty), price(s, p.entryPrice)) as Usd);
   }
-  for (const o of Object.values(ctx.durable.orders)) {
-    if (o.userId !== userId || o.symbol === symbol || o.purpose !== 'entry' || terminalOrderStatuses.has(o.status as never)) continue;
+  for (const o of openOrdersOf(ctx.durable, userId)) {
+    if (o.symbol === symbol || o.purpose !== 'entry') continue;
     const remaining = sub(toQty(o.quantity), toQty(o.filledQty));
     total = add(total, mul(remaining, price(o.symbol, o.price === null ? zero : toPrice(o.price))) as Usd);
   }

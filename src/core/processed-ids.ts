@@ -1,23 +1,102 @@
-import { dictFrom, dictMerge } from './dict.js';
-import type { ProcessedGeneration } from './state.js';
+import { dictFrom } from './dict.js';
 
-// Remembered command ids, immutable and cheap to extend. A new id goes into a one-id generation; while the
-// newest generation is at least as large as the one before it, the two merge (a binary counter), so there are
-// O(log n) generations, a lookup checks O(log n) objects and each id is copied O(log n) times in total.
-// When more than `maxIds` are held, the oldest generation (about half of them) is forgotten, so between
-// maxIds / 2 and maxIds of the most recent ids are always remembered.
+// Remembered command ids, O(1) to remember and to look up. The ids live in one log shared by successive states:
+// a Map from id to its sequence number, and the ids in sequence order (FIFO). A state holds a view of it, the
+// sequence numbers [from, count): later states' ids (count and above) and forgotten ones (below from) are not
+// its. Remembering an id appends to the log when the view is its newest; a view that is not (a state reused
+// after a later one was made from it: a decision that threw) first copies its own window, so no state ever
+// sees another's ids. The newest `maxIds` ids are remembered; older ones stay in the log for another `maxIds`
+// (so an older view reads right) and are then dropped.
+// In snapshots the view is written as the former format (a list of generations, here a single one, oldest id
+// first), which older engines read too; any list of generations reads back (see fromGenerations).
 
-export function rememberId(generations: readonly ProcessedGeneration[], id: string, maxIds: number): ProcessedGeneration[] {
-  const next: ProcessedGeneration[] = [...generations, { size: 1, ids: dictFrom<true>([[id, true]]) }];
-  for (;;) {
-    const last = next[next.length - 1];
-    const before = next[next.length - 2];
-    if (!last || !before || last.size < before.size) break;
-    next.splice(next.length - 2, 2, { size: before.size + last.size, ids: dictMerge(before.ids, last.ids) });
+/** The format of snapshots: generations of ids, oldest first (see state.ts). */
+export interface ProcessedGeneration {
+  size: number;
+  ids: Readonly<Record<string, true>>;
+}
+
+class ProcessedIdLog {
+  readonly seqOf = new Map<string, number>();
+  /** ids[i - dropped] has sequence number i (fronts are dropped in blocks, not one shift per id). */
+  ids: string[] = [];
+  dropped = 0;
+
+  get end(): number {
+    return this.dropped + this.ids.length;
   }
-  let total = next.reduce((sum, g) => sum + g.size, 0);
-  while (total > maxIds && next.length > 1) {
-    total -= next.shift()?.size ?? 0;
+
+  append(id: string): void {
+    this.seqOf.set(id, this.end);
+    this.ids.push(id);
   }
-  return next;
+
+  /** Drops ids below sequence number `below` (in blocks, so each id is moved O(1) times on average). */
+  dropBelow(below: number): void {
+    const count = below - this.dropped;
+    if (count < 1_024 || count < this.ids.length / 2) return;
+    for (let seq = this.dropped; seq < below; seq += 1) {
+      const id = this.ids[seq - this.dropped];
+      if (id !== undefined && this.seqOf.get(id) === seq) this.seqOf.delete(id);
+    }
+    this.ids = this.ids.slice(count);
+    this.dropped = below;
+  }
+}
+
+export class ProcessedIds {
+  private constructor(
+    private readonly log: ProcessedIdLog,
+    /** Sequence numbers [from, count) are this view's ids. */
+    private readonly from: number,
+    private readonly count: number,
+  ) {}
+
+  static empty(): ProcessedIds {
+    return new ProcessedIds(new ProcessedIdLog(), 0, 0);
+  }
+
+  /** A view of these ids, oldest first (a snapshot's generations flattened). */
+  static of(ids: Iterable<string>): ProcessedIds {
+    const log = new ProcessedIdLog();
+    for (const id of ids) if (!log.seqOf.has(id)) log.append(id);
+    return new ProcessedIds(log, 0, log.end);
+  }
+
+  /** A snapshot's generations, oldest first; each generation's ids in the order they were written. */
+  static fromGenerations(generations: readonly ProcessedGeneration[]): ProcessedIds {
+    return ProcessedIds.of(generations.flatMap((g) => Object.keys(g.ids)));
+  }
+
+  get size(): number {
+    return this.count - this.from;
+  }
+
+  has(id: string): boolean {
+    const seq = this.log.seqOf.get(id);
+    return seq !== undefined && seq >= this.from && seq < this.count;
+  }
+
+  /** This view's ids, oldest first. */
+  ids(): string[] {
+    const start = Math.max(this.from, this.log.dropped);
+    return this.log.ids.slice(start - this.log.dropped, this.count - this.log.dropped);
+  }
+
+  /** A new view that also remembers `id` (at most `maxIds` kept); this view is unchanged. */
+  with(id: string, maxIds: number): ProcessedIds {
+    const log = this.log.end === this.count ? this.log : ProcessedIds.of(this.ids()).log;
+    const from = log === this.log ? this.from : 0;
+    log.append(id);
+    const count = log.end;
+    const keptFrom = Math.max(from, count - maxIds);
+    log.dropBelow(keptFrom - maxIds);
+    return new ProcessedIds(log, keptFrom, count);
+  }
+
+  /** Snapshot form: one generation, oldest id first (none when empty). */
+  toJSON(): ProcessedGeneration[] {
+    const ids = this.ids();
+    return ids.length === 0 ? [] : [{ size: ids.length, ids: dictFrom(ids.map((id): [string, true] => [id, true])) }];
+  }
 }

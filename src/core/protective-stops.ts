@@ -2,7 +2,8 @@ import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-st
 import type { DecisionContext } from './context.js';
 import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
-import type { Session } from './state.js';
+import type { ProtectiveStop, Session } from './state.js';
+import type { SymbolFilters } from '../model/market.js';
 import { bookedPnlUsd } from './mtm.js';
 import { filtersOf } from './venues.js';
 
@@ -18,10 +19,29 @@ function wantsStops(ctx: DecisionContext, session: Session): boolean {
   return session.status === 'active' && !session.killSwitch.engaged && session.stopLossPct !== null && !ctx.durable.halted;
 }
 
-/** Trigger for one held symbol, or null when no finite loss on it can breach the session's stop. */
-function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): { side: 'BUY' | 'SELL'; triggerPrice: string } | null {
-  const position = session.positions[symbol];
+type Trigger = { side: 'BUY' | 'SELL'; triggerPrice: string } | null;
+
+/**
+ * Ideal triggers already worked out, per (immutable) session object: a function of the session, the symbol's
+ * filters and the held count only, so an untouched session is not recomputed (exact decimals are not cheap)
+ * on every input. Forgotten with the session object.
+ */
+const idealMemo = new WeakMap<Session, Map<string, { filters: SymbolFilters | undefined; heldCount: number; trigger: Trigger }>>();
+
+function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): Trigger {
   const filters = filtersOf(ctx.market.venues, session.mode, symbol);
+  let bySymbol = idealMemo.get(session);
+  const known = bySymbol?.get(symbol);
+  if (known && known.filters === filters && known.heldCount === heldCount) return known.trigger;
+  const trigger = computeIdealTrigger(session, filters, symbol, heldCount);
+  if (!bySymbol) idealMemo.set(session, (bySymbol = new Map()));
+  bySymbol.set(symbol, { filters, heldCount, trigger });
+  return trigger;
+}
+
+/** Trigger for one held symbol, or null when no finite loss on it can breach the session's stop. */
+function computeIdealTrigger(session: Session, filters: SymbolFilters | undefined, symbol: string, heldCount: number): Trigger {
+  const position = session.positions[symbol];
   if (!position || isZero(position.qty) || !filters || session.stopLossPct === null) return null;
   const lossBudgetUsd = add(movePoint(mul(session.capitalUsd, toDecimal(session.stopLossPct)) as Usd, -2), bookedPnlUsd(session));
   if (sign(lossBudgetUsd) <= 0) return null; // already breached: the MTM rule flattens
@@ -49,6 +69,19 @@ function removeStop(ctx: DecisionContext, session: Session, symbol: string, reas
 
 const sweepKey = (userId: string): string => `${userId}:sweep`;
 
+/** Drift checks already made, per (immutable) stop object: the same stop, ideal and bound give the same answer. */
+const driftMemo = new WeakMap<ProtectiveStop, { triggerPrice: string; moveBps: number; within: boolean }>();
+
+/** Exact: |current − ideal| / ideal < moveBps / 10 000. */
+function withinMove(current: ProtectiveStop, triggerPrice: string, moveBps: number): boolean {
+  const known = driftMemo.get(current);
+  if (known && known.triggerPrice === triggerPrice && known.moveBps === moveBps) return known.within;
+  const drift = movePoint(abs(sub<Decimal>(toDecimal(current.triggerPrice), toDecimal(triggerPrice))), 4);
+  const within = lt(drift, mul(toDecimal(moveBps), toDecimal(triggerPrice)));
+  driftMemo.set(current, { triggerPrice, moveBps, within });
+  return within;
+}
+
 export function maintainProtectiveStops(ctx: DecisionContext): void {
   for (const original of Object.values(ctx.durable.sessions)) {
     if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
@@ -67,9 +100,7 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
         const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
         if (!ideal) continue;
         if (current) {
-          // Exact: |current − ideal| / ideal < moveBps / 10 000.
-          const drift = movePoint(abs(sub<Decimal>(toDecimal(current.triggerPrice), toDecimal(ideal.triggerPrice))), 4);
-          if (current.side === ideal.side && lt(drift, mul(toDecimal(ctx.config.protectiveStopMoveBps), toDecimal(ideal.triggerPrice)))) continue;
+          if (current.side === ideal.side && withinMove(current, ideal.triggerPrice, ctx.config.protectiveStopMoveBps)) continue;
           removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
         }
         const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];

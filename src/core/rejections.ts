@@ -1,5 +1,6 @@
 import type { CoreConfig } from './config.js';
 import type { DurableState, Order, OrderPurpose } from './state.js';
+import { ordersOf } from './state-index.js';
 
 // Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
 // margin, a revoked key) must not be re-sent and re-alerted every retry period: the user hears it once, then
@@ -30,8 +31,8 @@ function planSeq(order: Order): number {
 
 /** The streak of same-code rejections among the user's newest orders for this symbol and purpose. */
 export function rejectionStreak(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): RejectionStreak {
-  const orders = Object.values(state.orders)
-    .filter((o) => o.userId === userId && o.symbol === symbol && o.purpose === purpose)
+  const orders = ordersOf(state, userId, symbol)
+    .filter((o) => o.purpose === purpose)
     .sort((a, b) => planSeq(b) - planSeq(a));
   const streak: RejectionStreak = { count: 0, code: null, lastAtMs: 0 };
   for (const order of orders) {

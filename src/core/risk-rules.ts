@@ -4,6 +4,7 @@ import { dictFrom } from './dict.js';
 import { stopLossBreached } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
+import { allOpenOrders, indexOf, inSessionOrder, openOrdersOf } from './state-index.js';
 import type { Order, Session } from './state.js';
 import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
@@ -14,17 +15,6 @@ import { filtersOf, lastHeardMs } from './venues.js';
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
 // level-triggered: as long as a session must be flat and is not, it keeps (re)issuing what is missing.
-
-function openOrdersByUser(ctx: DecisionContext): Map<string, Order[]> {
-  const byUser = new Map<string, Order[]>();
-  for (const order of Object.values(ctx.durable.orders)) {
-    if (isTerminal(order)) continue;
-    const list = byUser.get(order.userId) ?? [];
-    list.push(order);
-    byUser.set(order.userId, list);
-  }
-  return byUser;
-}
 
 function heldSymbols(session: Session, orders: readonly Order[]): Set<string> {
   const symbols = new Set(
@@ -47,12 +37,18 @@ export function engageKillSwitch(
   ctx.alert(userId, kind, `${message}; flattening and blocking new entries`);
 }
 
-/** Stop-loss, horizon and stale-feed rules for every live session. `feed` limits the check to one venue's symbol. */
+/**
+ * Stop-loss, horizon and stale-feed rules for every live session. `feed` limits the check to one venue's symbol:
+ * only the sessions holding it are looked at (the index's holders), not every session.
+ */
 export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
-  const byUser = openOrdersByUser(ctx);
-  for (const session of Object.values(ctx.durable.sessions)) {
+  const sessions =
+    feed === null
+      ? Object.values(ctx.durable.sessions)
+      : inSessionOrder(ctx.durable, indexOf(ctx.durable).holdersBySymbol.get(feed.symbol) ?? []).flatMap((u) => ctx.durable.sessions[u] ?? []);
+  for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
-    const held = heldSymbols(session, byUser.get(session.userId) ?? []);
+    const held = heldSymbols(session, openOrdersOf(ctx.durable, session.userId));
     if (feed !== null && (session.mode !== feed.venue || !held.has(feed.symbol))) continue;
     if (session.horizonDeadlineMs !== null && ctx.nowMs >= session.horizonDeadlineMs) {
       engageKillSwitch(ctx, session.userId, 'horizon', 'horizon', `horizon ${new Date(session.horizonDeadlineMs).toISOString()} reached`);
@@ -86,12 +82,16 @@ function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: s
   return backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, symbol, 'flatten');
 }
 
-/** Brings every session that must be flat toward flat; closes stopping sessions once flat. */
+/**
+ * Brings every session that must be flat toward flat; closes stopping sessions once flat. Looks only at the
+ * sessions it can act on (the index's flattening sessions, or while halted every busy one), in session order.
+ */
 export function enforceFlat(ctx: DecisionContext): void {
-  const byUser = openOrdersByUser(ctx);
-  for (const session of Object.values(ctx.durable.sessions)) {
+  const index = indexOf(ctx.durable);
+  const candidates = inSessionOrder(ctx.durable, ctx.durable.halted ? index.busy : index.flattening).flatMap((u) => ctx.durable.sessions[u] ?? []);
+  for (const session of candidates) {
     if (session.status === 'closed' || !mustBeFlat(ctx, session)) continue;
-    const open = byUser.get(session.userId) ?? [];
+    const open = openOrdersOf(ctx.durable, session.userId);
     for (const order of open) {
       if (order.purpose !== 'flatten') requestCancel(ctx, order, 'priority');
     }
@@ -105,7 +105,7 @@ export function enforceFlat(ctx: DecisionContext): void {
     }
     const current = ctx.durable.sessions[session.userId];
     const flat = current !== undefined && Object.values(current.positions).every((p) => isZero(p.qty));
-    const stillOpen = Object.values(ctx.durable.orders).some((o) => o.userId === session.userId && !isTerminal(o));
+    const stillOpen = openOrdersOf(ctx.durable, session.userId).length > 0;
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
       const closed = ctx.durable.sessions[session.userId];
@@ -124,8 +124,7 @@ export function enforceFlat(ctx: DecisionContext): void {
 
 /** Timer housekeeping for orders: silence → unknown, unknown/open → query by id, stale entries → cancel. */
 export function maintainOrders(ctx: DecisionContext): void {
-  for (const order of Object.values(ctx.durable.orders)) {
-    if (isTerminal(order)) continue;
+  for (const order of allOpenOrders(ctx.durable)) {
     let current = order;
     if (current.status === 'pending' && ctx.nowMs - current.createdAtMs >= ctx.config.orderResultTimeoutMs) {
       markUnknown(ctx, current, `no answer within ${ctx.config.orderResultTimeoutMs} ms`);

@@ -3,13 +3,10 @@ import type { Price, Qty, Usd } from '../model/decimal.js';
 import { toPrice, toQty, toUsd } from '../model/decimal.js';
 import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
+import type { ProcessedGeneration } from './processed-ids.js';
+import { ProcessedIds } from './processed-ids.js';
 import type { VenueFilters, VenueMarkets } from './venues.js';
 import { emptyVenueMarkets } from './venues.js';
-
-export interface ProcessedGeneration {
-  size: number;
-  ids: Dict<true>;
-}
 
 export type Mode = 'paper' | 'live';
 
@@ -114,11 +111,11 @@ export interface DurableState {
   /** Client ids of terminal orders, oldest first, for bounded retention. */
   terminalOrderIds: string[];
   /**
-   * Processed command ids for de-duplication, as immutable generations, oldest (largest) first, merged like a
-   * binary counter: adding an id copies only small generations, so each id is copied O(log n) times over
-   * its life and state stays immutable without an O(history) copy per command. See processed-ids.ts.
+   * Processed command ids for de-duplication (the newest maxRememberedCommandIds): O(1) to remember and look up,
+   * each state its own view of a log shared with the states before it. Written to snapshots as a list of
+   * generations of ids, oldest first (the format before). See processed-ids.ts.
    */
-  processedCommandIds: ProcessedGeneration[];
+  processedCommandIds: ProcessedIds;
 }
 
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
@@ -158,7 +155,7 @@ export function emptyDurableState(): DurableState {
     sessions: emptyDict(),
     orders: emptyDict(),
     terminalOrderIds: [],
-    processedCommandIds: [],
+    processedCommandIds: ProcessedIds.empty(),
   };
 }
 
@@ -218,15 +215,17 @@ function reviveSession(session: SessionJson): Session {
  * names like "constructor", so every keyed record is rebuilt as a Dict. Snapshots written before a field
  * existed lack it: fill in the defaults, never guess at trading state.
  */
-export function withDurableDefaults(parsed: Partial<DurableState>): DurableState {
-  const state = { ...emptyDurableState(), ...parsed };
+/** Durable state as a snapshot holds it: processed ids as generations (see processed-ids.ts). */
+export type DurableStateJson = Partial<Omit<DurableState, 'processedCommandIds'>> & { processedCommandIds?: readonly ProcessedGeneration[] };
+
+export function withDurableDefaults(parsed: DurableStateJson): DurableState {
+  const state = { ...emptyDurableState(), ...parsed, processedCommandIds: ProcessedIds.fromGenerations(parsed.processedCommandIds ?? []) };
   const sessions = Object.entries(state.sessions).map(([userId, session]): [string, Session] => [userId, reviveSession(session)]);
   return {
     ...state,
     liveApprovedUserIds: dictFrom(state.liveApprovedUserIds),
     sessions: dictFrom(sessions),
     orders: dictFrom(state.orders),
-    processedCommandIds: state.processedCommandIds.map((g) => ({ size: g.size, ids: dictFrom(g.ids) })),
   };
 }
 
@@ -235,5 +234,5 @@ export function isLiveApproved(state: DurableState, configured: readonly string[
 }
 
 export function wasProcessed(state: DurableState, commandId: string): boolean {
-  return state.processedCommandIds.some((generation) => dictGet(generation.ids, commandId) === true);
+  return state.processedCommandIds.has(commandId);
 }

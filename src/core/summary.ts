@@ -1,7 +1,6 @@
 import type { DecisionContext } from './context.js';
-import { dictWith } from './dict.js';
 import { valuePosition, valueSession } from './mtm.js';
-import { isTerminal } from './orders.js';
+import { openOrdersOf } from './state-index.js';
 import type { Session } from './state.js';
 import { quoteOf } from './venues.js';
 import type { SessionSummary } from '../contract/session-summary.js';
@@ -14,17 +13,15 @@ import { isZero, toNumber } from '../model/decimal.js';
  */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {
   const valuation = valueSession(session, ctx.market);
-  const openOrders = Object.values(ctx.durable.orders)
-    .filter((o) => o.userId === session.userId && !isTerminal(o))
-    .map((o) => ({
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      quantity: o.quantity,
-      price: o.price,
-      status: o.status,
-      purpose: o.purpose,
-    }));
+  const openOrders = openOrdersOf(ctx.durable, session.userId).map((o) => ({
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    quantity: o.quantity,
+    price: o.price,
+    status: o.status,
+    purpose: o.purpose,
+  }));
   return {
     userId: session.userId,
     mode: session.mode,
@@ -66,7 +63,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
 /** Publishes one equity sample of the session (an outbound event) and notes when. */
 export function publishEquity(ctx: DecisionContext, session: Session): void {
   ctx.outbound.push({ type: 'equity', userId: session.userId, summary: sessionSummary(ctx, session), atMs: ctx.nowMs });
-  ctx.market = { ...ctx.market, lastEquitySampleAtMs: dictWith(ctx.market.lastEquitySampleAtMs, session.userId, ctx.nowMs) };
+  ctx.noteEquitySample(session.userId);
 }
 
 /**

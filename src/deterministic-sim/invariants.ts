@@ -8,6 +8,7 @@ import { parseLedgerRecord } from '../contract/ledger.js';
 import { sessionIdOf } from '../core/ledger.js';
 import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
+import { indexDifferences } from '../core/state-index.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
@@ -51,6 +52,9 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
   // Users whose account the exchange liquidated or ADL-closed: no entry for them until a new session starts.
   const forcedClosed = new Set<string>();
   return (_input: Input, d: Decision): void => {
+    // The derived indexes the fold keeps (who holds what, open orders, who must be flattened) equal a full scan.
+    const differences = indexDifferences(d.state.durable);
+    check(differences.length === 0, `state index disagrees with a full scan: ${differences.join('; ')}`);
     for (const e of d.wal) {
       const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
       if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { foldEvents } from '../../src/core/events.js';
 import type { WalEvent } from '../../src/core/events.js';
 import { emptyDurableState, withDurableDefaults } from '../../src/core/state.js';
-import type { DurableState } from '../../src/core/state.js';
+import type { DurableStateJson } from '../../src/core/state.js';
 import type { SymbolFilters } from '../../src/model/market.js';
 import { CoreDriver, eventsOf, makeFilters, placed, replies, snapshotOf, testConfig, testFilters, viaJson } from './fixtures.js';
 
@@ -162,7 +162,7 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
           stopCommandId: null,
         },
       },
-    }) as unknown as Partial<DurableState>;
+    }) as unknown as DurableStateJson;
     const state = withDurableDefaults(snapshot);
     const session = state.sessions.u;
     expect(session?.capitalUsd).toBe('10000');

@@ -1,0 +1,249 @@
+import { terminalOrderStatuses } from '../model/orders.js';
+import { isZero } from '../model/decimal.js';
+import { dictGet } from './dict.js';
+import type { WalEvent } from './events.js';
+import type { DurableState, Order } from './state.js';
+
+// Derived indexes over the durable state, so an input costs what it touches and not the number of sessions:
+// who holds a symbol (ticks), who must be flattened (enforcement), each user's open orders and each
+// user+symbol's orders (rejection streaks, reconcile, exposure). Never persisted: built from the state on first
+// use (after a restart, after replay) and then kept up to date by the fold, event by event (advanceIndex).
+// An index belongs to one state object. The fold moves it to the state it makes, so a state that was reused
+// after a newer one was folded from it (a decision that threw) finds none and builds its own: always exact.
+// Sets hold ids in no particular order; `inSessionOrder` / `inOrderOrder` give the order in which the state's
+// own records enumerate them, so decisions come out exactly as a scan over the records would make them.
+
+interface OrderEntry {
+  userId: string;
+  symbol: string;
+  open: boolean;
+}
+
+/** Where keys enumerate in a Dict: canonical array indices first (ascending), then the rest as inserted. */
+class KeyOrder {
+  private readonly seq = new Map<string, number>();
+  private next = 0;
+
+  note(key: string): void {
+    if (!this.seq.has(key)) this.seq.set(key, (this.next += 1));
+  }
+
+  forget(key: string): void {
+    this.seq.delete(key);
+  }
+
+  sort(keys: Iterable<string>): string[] {
+    return [...keys].sort((a, b) => {
+      const ia = isArrayIndex(a);
+      const ib = isArrayIndex(b);
+      if (ia !== ib) return ia ? -1 : 1;
+      if (ia) return Number(a) - Number(b);
+      return (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0);
+    });
+  }
+}
+
+const maxArrayIndex = 2 ** 32 - 2;
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) <= maxArrayIndex;
+}
+
+export class StateIndex {
+  readonly sessionOrder = new KeyOrder();
+  readonly orderOrder = new KeyOrder();
+  readonly orders = new Map<string, OrderEntry>();
+  /** Non-terminal orders, all and per user. */
+  readonly openOrders = new Set<string>();
+  readonly openOrdersByUser = new Map<string, Set<string>>();
+  /** Every order in the state (terminal ones too, as long as they are retained), per user+symbol. */
+  readonly ordersByUserSymbol = new Map<string, Set<string>>();
+  /** Per non-closed session, the symbols it holds: a position that is not zero, or an open order. */
+  readonly heldByUser = new Map<string, ReadonlySet<string>>();
+  readonly holdersBySymbol = new Map<string, Set<string>>();
+  /** Non-closed sessions holding anything or stopping: what enforcement may act on while trading is halted. */
+  readonly busy = new Set<string>();
+  /** Busy sessions whose kill switch is engaged or that are stopping: what enforcement acts on otherwise. */
+  readonly flattening = new Set<string>();
+}
+
+const userSymbolKey = (userId: string, symbol: string): string => `${userId}\u0000${symbol}`;
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+function isOpen(order: Order): boolean {
+  return !terminalOrderStatuses.has(order.status as never);
+}
+
+/** Brings one order's entries up to date with the state; returns the user it belongs (or belonged) to. */
+function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: string): string | undefined {
+  const before = index.orders.get(clientOrderId);
+  const order = dictGet(state.orders, clientOrderId);
+  if (before) {
+    removeFrom(index.ordersByUserSymbol, userSymbolKey(before.userId, before.symbol), clientOrderId);
+    if (before.open) {
+      index.openOrders.delete(clientOrderId);
+      removeFrom(index.openOrdersByUser, before.userId, clientOrderId);
+    }
+  }
+  if (!order) {
+    index.orders.delete(clientOrderId);
+    index.orderOrder.forget(clientOrderId);
+    return before?.userId;
+  }
+  const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, open: isOpen(order) };
+  index.orders.set(clientOrderId, entry);
+  index.orderOrder.note(clientOrderId);
+  addTo(index.ordersByUserSymbol, userSymbolKey(entry.userId, entry.symbol), clientOrderId);
+  if (entry.open) {
+    index.openOrders.add(clientOrderId);
+    addTo(index.openOrdersByUser, entry.userId, clientOrderId);
+  }
+  return entry.userId;
+}
+
+/** Brings one session's entries up to date with the state (its orders must be indexed first). */
+function reindexSession(index: StateIndex, state: DurableState, userId: string): void {
+  const session = dictGet(state.sessions, userId);
+  if (session) index.sessionOrder.note(userId);
+  const held = new Set<string>();
+  if (session && session.status !== 'closed') {
+    for (const [symbol, position] of Object.entries(session.positions)) if (!isZero(position.qty)) held.add(symbol);
+    for (const id of index.openOrdersByUser.get(userId) ?? []) {
+      const entry = index.orders.get(id);
+      if (entry) held.add(entry.symbol);
+    }
+  }
+  const before = index.heldByUser.get(userId) ?? new Set<string>();
+  for (const symbol of before) if (!held.has(symbol)) removeFrom(index.holdersBySymbol, symbol, userId);
+  for (const symbol of held) if (!before.has(symbol)) addTo(index.holdersBySymbol, symbol, userId);
+  if (held.size > 0) index.heldByUser.set(userId, held);
+  else index.heldByUser.delete(userId);
+  const busy = session !== undefined && session.status !== 'closed' && (held.size > 0 || session.status === 'stopping');
+  const flattening = busy && (session.killSwitch.engaged || session.status === 'stopping');
+  if (busy) index.busy.add(userId);
+  else index.busy.delete(userId);
+  if (flattening) index.flattening.add(userId);
+  else index.flattening.delete(userId);
+}
+
+/** The index of a state built by a full scan (also what the simulation compares the kept one against). */
+export function buildIndex(state: DurableState): StateIndex {
+  const index = new StateIndex();
+  for (const id of Object.keys(state.orders)) reindexOrder(index, state, id);
+  for (const userId of Object.keys(state.sessions)) reindexSession(index, state, userId);
+  return index;
+}
+
+const indexes = new WeakMap<DurableState, StateIndex>();
+
+/** The state's index: the one the fold kept up to date, or a new one built by a scan. */
+export function indexOf(state: DurableState): StateIndex {
+  let index = indexes.get(state);
+  if (!index) {
+    index = buildIndex(state);
+    indexes.set(state, index);
+  }
+  return index;
+}
+
+/** True when the state already has an index (the simulation checks kept indexes, not freshly built ones). */
+export function hasIndex(state: DurableState): boolean {
+  return indexes.has(state);
+}
+
+/**
+ * Moves `previous`'s index (if it has one) to `next` = fold(previous, event), updating only what the event
+ * touched: its session and its order, plus the orders retention dropped.
+ */
+export function advanceIndex(previous: DurableState, next: DurableState, event: WalEvent, droppedOrderIds: readonly string[]): void {
+  if (previous === next) return;
+  const index = indexes.get(previous);
+  if (!index) return;
+  indexes.delete(previous);
+  const users = new Set<string>();
+  if ('userId' in event && typeof event.userId === 'string') users.add(event.userId);
+  const orderIds = new Set(droppedOrderIds);
+  if (event.type === 'order.planned') orderIds.add(event.order.clientOrderId);
+  else if ('clientOrderId' in event) orderIds.add(event.clientOrderId);
+  for (const id of orderIds) {
+    const userId = reindexOrder(index, next, id);
+    if (userId !== undefined) users.add(userId);
+  }
+  for (const userId of users) reindexSession(index, next, userId);
+  indexes.set(next, index);
+}
+
+/** The user's open orders, in the order the state's orders enumerate. */
+export function openOrdersOf(state: DurableState, userId: string): Order[] {
+  const index = indexOf(state);
+  return ordersIn(state, index.orderOrder.sort(index.openOrdersByUser.get(userId) ?? []));
+}
+
+/** Every open order, in the order the state's orders enumerate. */
+export function allOpenOrders(state: DurableState): Order[] {
+  const index = indexOf(state);
+  return ordersIn(state, index.orderOrder.sort(index.openOrders));
+}
+
+/** The user's orders for one symbol (terminal ones too, while retained), in the order the state's orders enumerate. */
+export function ordersOf(state: DurableState, userId: string, symbol: string): Order[] {
+  const index = indexOf(state);
+  return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
+}
+
+function ordersIn(state: DurableState, ids: readonly string[]): Order[] {
+  const out: Order[] = [];
+  for (const id of ids) {
+    const order = dictGet(state.orders, id);
+    if (order) out.push(order);
+  }
+  return out;
+}
+
+/** These users, in the order the state's sessions enumerate. */
+export function inSessionOrder(state: DurableState, userIds: Iterable<string>): string[] {
+  return indexOf(state).sessionOrder.sort(userIds);
+}
+
+/** Differences between the kept index and one built by a full scan (empty when they agree). */
+export function indexDifferences(state: DurableState): string[] {
+  const kept = indexes.get(state);
+  if (!kept) return [];
+  const fresh = buildIndex(state);
+  const out: string[] = [];
+  const same = (name: string, a: Map<string, Iterable<string>>, b: Map<string, Iterable<string>>): void => {
+    const norm = (m: Map<string, Iterable<string>>): string =>
+      JSON.stringify(
+        [...m.entries()]
+          .map(([k, v]) => [k, [...v].sort()] as const)
+          .filter(([, v]) => v.length > 0)
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+      );
+    if (norm(a) !== norm(b)) out.push(`${name}: kept ${norm(a)} but a scan gives ${norm(b)}`);
+  };
+  const setOf = (s: ReadonlySet<string>): Map<string, Iterable<string>> => new Map([['', s]]);
+  same('openOrders', setOf(kept.openOrders), setOf(fresh.openOrders));
+  same('openOrdersByUser', kept.openOrdersByUser, fresh.openOrdersByUser);
+  same('ordersByUserSymbol', kept.ordersByUserSymbol, fresh.ordersByUserSymbol);
+  same('heldByUser', kept.heldByUser, fresh.heldByUser);
+  same('holdersBySymbol', kept.holdersBySymbol, fresh.holdersBySymbol);
+  same('busy', setOf(kept.busy), setOf(fresh.busy));
+  same('flattening', setOf(kept.flattening), setOf(fresh.flattening));
+  const sessionKeys = Object.keys(state.sessions);
+  if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
+  const orderKeys = Object.keys(state.orders);
+  if (JSON.stringify(kept.orderOrder.sort(orderKeys)) !== JSON.stringify(orderKeys)) out.push('orders enumerate in another order');
+  return out;
+}

@@ -78,6 +78,7 @@ export async function measureBoot(): Promise<BootFigures> {
   const p = prefix('boot');
   const log = await openRedisLog({ url: redisUrl, prefix: p });
   const exchange = await startPaperExchangeProcess({ port: 0, seed: 11, priceStepMs: 100 });
+  let logOpen = true;
   try {
     await log.init();
     const folded: WalEvent[] = [];
@@ -96,6 +97,8 @@ export async function measureBoot(): Promise<BootFigures> {
       await log.saveSnapshot({ walId: snapshotWalId, data: serializeSnapshot(foldEvents(emptyDurableState(), folded, defaultCoreConfig)) });
     const bootFixtureWriteMs = Math.round(performance.now() - t);
 
+    // The restarted engine opens the log itself; this process lets go of it first.
+    logOpen = false;
     await log.close();
 
     const booted = await restart(p, exchange, capMs);
@@ -109,6 +112,7 @@ export async function measureBoot(): Promise<BootFigures> {
       bootCapped: booted === null,
     };
   } finally {
+    if (logOpen) await log.close().catch(() => undefined);
     await exchange.close();
     await deletePrefix(p);
   }

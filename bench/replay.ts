@@ -37,7 +37,7 @@ async function timedReplay(log: EngineLog, events: number): Promise<{ perSecond:
 }
 
 export async function measureReplay(): Promise<ReplayFigures> {
-  const events = knob('BENCH_WAL_EVENTS', 200_000);
+  const events = knob('BENCH_WAL_EVENTS', 100_000);
 
   const parsed = Array.from({ length: events }, (_, i) => walEventAt(i, foldSessions));
   const t = performance.now();

@@ -5,7 +5,8 @@ import { measureCeiling } from './ceiling.js';
 import { engineRun } from './engine-run.js';
 import { measureReplay } from './replay.js';
 import { simulationRun } from './simulation.js';
-import { runSweep } from './sweep.js';
+import type { SweepEntry } from './sweep.js';
+import { runSweepSize, sweepSizes } from './sweep.js';
 import { checkTargets } from './targets.js';
 
 // `npm run bench`: one JSON object of throughput and latency figures, measured against the local Redis and
@@ -16,13 +17,20 @@ import { checkTargets } from './targets.js';
 // BENCH_SETUP_CAP_MS, BENCH_PHASE_CAP_MS, BENCH_SIM_SEEDS.
 
 const startedAt = performance.now();
+/** Each part's figures on stderr as it completes: a long run shows where it is (stdout keeps the one object). */
+async function part<T>(name: string, measure: () => Promise<T>): Promise<T> {
+  const figures = await measure();
+  process.stderr.write(`${JSON.stringify({ part: name, atSeconds: Math.round((performance.now() - startedAt) / 1000), figures })}\n`);
+  return figures;
+}
 const loadAverageAtStart = round1(loadavg()[0] ?? 0);
-const ceiling = await measureCeiling();
-const engine = await engineRun();
-const replay = await measureReplay();
-const boot = await measureBoot();
-const sessionSweep = await runSweep();
-const simulation = await simulationRun();
+const ceiling = await part('ceiling', measureCeiling);
+const engine = await part('engine', engineRun);
+const replay = await part('replay', measureReplay);
+const boot = await part('boot', measureBoot);
+const sessionSweep: SweepEntry[] = [];
+for (const size of sweepSizes()) sessionSweep.push(await part(`sweep ${size}`, () => runSweepSize(size)));
+const simulation = await part('simulation', simulationRun);
 const targets = checkTargets({
   commandsPerSecond: engine.commandsPerSecond,
   redisXaddPipelinedPerSecond: ceiling.redisXaddPipelinedPerSecond,

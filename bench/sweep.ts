@@ -257,9 +257,3 @@ export function sweepSizes(): number[] {
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isInteger(n) && n > 0);
 }
-
-export async function runSweep(): Promise<SweepEntry[]> {
-  const entries: SweepEntry[] = [];
-  for (const size of sweepSizes()) entries.push(await runSweepSize(size));
-  return entries;
-}

@@ -1,0 +1,43 @@
+import { deleteKeysWithPrefix } from '../src/log/redis-keys.js';
+
+// What every bench module shares: the Redis under test, key prefixes of its own, knobs and percentiles.
+
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A numeric knob from the environment (BENCH_*), or its default. */
+export function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+  return value;
+}
+
+/** A fresh key prefix per measurement, so runs never see each other's streams. */
+export function prefix(label: string): string {
+  return `bench:${label}:${Date.now().toString(36)}:`;
+}
+
+export function deletePrefix(p: string): Promise<void> {
+  return deleteKeysWithPrefix(redisUrl, p);
+}
+
+/** Nearest-rank percentile of ascending values; null when there are none. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+/** Rounded to one decimal. */
+export function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+export function perSecond(count: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? Math.round(count / (elapsedMs / 1000)) : 0;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function rssMb(): number {
+  return Math.round(process.memoryUsage().rss / (1024 * 1024));
+}

@@ -1,0 +1,111 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { dictGet } from '../src/core/dict.js';
+import { paperCredentials } from '../src/engine/accounts.js';
+import { isZero } from '../src/model/decimal.js';
+import { deletePrefix, knob, percentile, perSecond, prefix, redisUrl, round1, sleep } from './common.js';
+import { startEngineUnderTest } from './engine-under-test.js';
+import { startPaperExchangeProcess } from './exchange-process.js';
+import { openHarness } from './harness.js';
+
+// The figures earlier benches printed, measured the same way but with the harness on its own connections:
+// commands/s with 50 users (appended → decided → WAL + reply + XACK committed), and session.stop → flatten
+// while the other users' orders hang on a slow exchange for slowExchangeMs.
+
+export const slowExchangeMs = 1_000;
+const users = 50;
+const phaseCapMs = 120_000;
+
+export interface EngineRunFigures {
+  commands: number;
+  commandsPerSecond: number;
+  stopToFlattenP50Ms: number | null;
+  stopToFlattenP99Ms: number | null;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  slowExchangeMs: number;
+}
+
+export async function engineRun(): Promise<EngineRunFigures> {
+  const commandCount = knob('BENCH_COMMANDS', 5_000);
+  const stopSamples = Math.min(knob('BENCH_STOPS', 20), users);
+  const p = prefix('engine');
+  const exchange = await startPaperExchangeProcess({ port: 0, seed: 9, priceStepMs: 100 });
+  const engine = await startEngineUnderTest(exchange, p, { stopsOutOfReach: false });
+  const harness = await openHarness(redisUrl, p);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  try {
+    const userIds = Array.from({ length: users }, (_, u) => `u${u}`);
+    await harness.appendAll(userIds.map((u) => JSON.stringify({ id: `start:${u}`, userId: u, type: 'session.start', mode: 'paper', capitalUsd: 10_000 })));
+    await harness.waitForFinalReplies('start', users, phaseCapMs);
+
+    // 1. Throughput.
+    const t0 = performance.now();
+    await harness.appendAll(
+      Array.from({ length: commandCount }, (_, i) =>
+        JSON.stringify({ id: `sl:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
+      ),
+    );
+    const answered = await harness.waitForFinalReplies('sl', commandCount, phaseCapMs);
+    const commandsPerSecond = perSecond(answered, performance.now() - t0);
+
+    // 2. Stop latency under a slow exchange.
+    await exchange.setFaults({ forcePostOnlyReject: true });
+    const stoppers = userIds.slice(0, stopSamples);
+    await harness.append(
+      JSON.stringify({ id: 'sig:fill', userId: 'signals', type: 'signals.route', userIds: stoppers, signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] }),
+    );
+    const holds = (u: string): boolean => {
+      const qty = dictGet(dictGet(engine.service.engine.current.durable.sessions, u)?.positions ?? {}, 'BTCUSDT')?.qty;
+      return qty !== undefined && !isZero(qty);
+    };
+    const deadline = Date.now() + phaseCapMs;
+    while (!stoppers.every(holds) && Date.now() < deadline) await sleep(20);
+    await exchange.setFaults({ forcePostOnlyReject: false, latencyMs: slowExchangeMs });
+    await harness.append(
+      JSON.stringify({
+        id: 'sig:slow',
+        userId: 'signals',
+        type: 'signals.route',
+        userIds: userIds.slice(stopSamples),
+        signals: [
+          { symbol: 'ETHUSDT', weight: 0.3 },
+          { symbol: 'SOLUSDT', weight: 0.3 },
+        ],
+      }),
+    );
+    await sleep(200);
+    const latencies: number[] = [];
+    for (const u of stoppers.filter(holds)) {
+      const key = paperCredentials(u).apiKey;
+      const sentAt = Date.now();
+      await harness.append(JSON.stringify({ id: `stop:${u}`, userId: u, type: 'session.stop' }));
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        const arrival = (await exchange.flattens([key], sentAt))[key];
+        if (typeof arrival === 'number') {
+          latencies.push(arrival - sentAt);
+          break;
+        }
+        await sleep(5);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    return {
+      commands: commandCount,
+      commandsPerSecond,
+      stopToFlattenP50Ms: percentile(latencies, 50),
+      stopToFlattenP99Ms: percentile(latencies, 99),
+      eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),
+      eventLoopDelayMaxMs: round1(loop.max / 1e6),
+      slowExchangeMs,
+    };
+  } finally {
+    loop.disable();
+    await exchange.setFaults({ latencyMs: 0 }).catch(() => undefined);
+    await harness.close();
+    await engine.stop();
+    await exchange.close();
+    await deletePrefix(p);
+  }
+}

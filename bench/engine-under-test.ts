@@ -1,0 +1,110 @@
+import { defaultCoreConfig } from '../src/core/config.js';
+import type { Input } from '../src/core/decide.js';
+import type { Engine } from '../src/engine/engine.js';
+import { createBinanceConnector } from '../src/exchange/binance/connector.js';
+import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
+import type { EngineLog } from '../src/log/port.js';
+import { openRedisLog } from '../src/log/redis-log.js';
+import { movePoint, toDecimal } from '../src/model/decimal.js';
+import { defaultSimSymbols } from '../src/paper-exchange/server.js';
+import type { ExecutionService } from '../src/services/execution/service.js';
+import { startExecutionService } from '../src/services/execution/service.js';
+import { silentLogger } from '../src/util/logger.js';
+import { redisUrl } from './common.js';
+import type { PaperExchangeProcess } from './exchange-process.js';
+
+// The execution service as `npm start` runs it, on a Redis log of its own (the harness never shares its
+// connections), trading on the paper exchange process. Two bench-only instruments: a wall-clock timer around
+// each engine step, and optionally exchange-side protective stops moved out of reach.
+
+export interface EngineUnderTest {
+  service: ExecutionService;
+  log: EngineLog;
+  steps: StepTimer;
+  stop(): Promise<void>;
+}
+
+export interface StepTimer {
+  /** Longest step (decide a batch of inputs + its one log commit + hand-off of effects) since reset, ms. */
+  maxMs(): number;
+  reset(): void;
+}
+
+/**
+ * Times every engine step by wrapping the Engine's private `step` on this instance (bench only: the engine
+ * has no step hook and this keeps src/ untouched). Fails loudly if the engine no longer has one.
+ */
+function timeSteps(engine: Engine): StepTimer {
+  const target = engine as unknown as { step?: (inputs: Input[]) => Promise<void> };
+  const original = target.step;
+  if (typeof original !== 'function') throw new Error('Engine.step is gone: update bench/engine-under-test.ts to time engine steps');
+  let maxMs = 0;
+  target.step = async (inputs: Input[]): Promise<void> => {
+    const t = performance.now();
+    try {
+      await original.call(engine, inputs);
+    } finally {
+      maxMs = Math.max(maxMs, performance.now() - t);
+    }
+  };
+  return {
+    maxMs: () => maxMs,
+    reset: () => {
+      maxMs = 0;
+    },
+  };
+}
+
+const tickSizeOf = new Map(defaultSimSymbols.map((s) => [s.symbol, s.tickSize]));
+
+/**
+ * Exchange-side protective stops placed far out of reach (a SELL at one tick, a BUY at ten times its trigger),
+ * so a price jump is closed by the engine's own stop-loss path and tick → flatten measures that path, not the
+ * exchange's algo book. Everything else goes through untouched.
+ */
+function withStopsOutOfReach(connector: ExchangeConnector): ExchangeConnector {
+  return {
+    marketData: () => connector.marketData(),
+    account(credentials) {
+      const account = connector.account(credentials);
+      const widened: ExchangeAccount = Object.create(account) as ExchangeAccount;
+      widened.placeProtectiveStop = (req) =>
+        account.placeProtectiveStop({
+          ...req,
+          triggerPrice: req.side === 'SELL' ? (tickSizeOf.get(req.symbol) ?? req.triggerPrice) : movePoint(toDecimal(req.triggerPrice), 1),
+        });
+      return widened;
+    },
+  };
+}
+
+export async function startEngineUnderTest(
+  exchange: Pick<PaperExchangeProcess, 'restBaseUrl' | 'wsBaseUrl'>,
+  keyPrefix: string,
+  opts: { stopsOutOfReach: boolean; log?: EngineLog },
+): Promise<EngineUnderTest> {
+  const log = opts.log ?? (await openRedisLog({ url: redisUrl, prefix: keyPrefix }));
+  const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000 });
+  const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
+  const marketData = paper.marketData();
+  const service = await startExecutionService({
+    log,
+    paper,
+    marketData: { paper: marketData },
+    config: defaultCoreConfig,
+    logger: silentLogger(),
+    watchdogPeriodMs: 1_000,
+    commandBlockMs: 50,
+  });
+  const steps = timeSteps(service.engine);
+  return {
+    service,
+    log,
+    steps,
+    async stop() {
+      await service.stop();
+      await marketData.close();
+      await log.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { SimulatorHandle, SimulatorOptions } from '../src/paper-exchange/server.js';
+import { startSimulator } from '../src/paper-exchange/server.js';
+import type { ExchangeReply, ExchangeRequest } from './exchange-process.js';
+
+// The paper exchange in a process of its own (forked by exchange-process.ts), so its matching, HTTP and
+// WebSocket work is not charged to the engine's event loop, CPU or RSS. Answers the bench over IPC.
+
+let sim: SimulatorHandle | null = null;
+
+function started(): SimulatorHandle {
+  if (!sim) throw new Error('paper exchange not started');
+  return sim;
+}
+
+/** Per account key: when the first reduce-only MARKET order (a flatten) at or after `afterMs` arrived. */
+function flattenArrivals(accountKeys: readonly string[], afterMs: number): Record<string, number | null> {
+  const wanted = new Set(accountKeys);
+  const found: Record<string, number | null> = Object.fromEntries(accountKeys.map((k) => [k, null]));
+  for (const o of started().orders()) {
+    if (!wanted.has(o.accountKey) || o.type !== 'MARKET' || !o.reduceOnly || o.receivedAt < afterMs) continue;
+    const seen = found[o.accountKey];
+    if (seen === null || seen === undefined || o.receivedAt < seen) found[o.accountKey] = o.receivedAt;
+  }
+  return found;
+}
+
+async function handle(request: ExchangeRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'start': {
+      sim = await startSimulator(request.options as SimulatorOptions);
+      return { restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl };
+    }
+    case 'faults':
+      Object.assign(started().faults, request.faults);
+      return null;
+    case 'setMid': {
+      const atMs = Date.now();
+      started().setMid(request.symbol, request.price);
+      return atMs;
+    }
+    case 'flattens':
+      return flattenArrivals(request.accountKeys, request.afterMs);
+    case 'orderCount':
+      return started().orders().length;
+    case 'close':
+      await sim?.close();
+      sim = null;
+      setImmediate(() => process.exit(0));
+      return null;
+  }
+}
+
+process.on('message', (message: { id: number; request: ExchangeRequest }) => {
+  handle(message.request).then(
+    (value) => process.send?.({ id: message.id, ok: true, value } satisfies ExchangeReply),
+    (error: unknown) => process.send?.({ id: message.id, ok: false, error: String(error) } satisfies ExchangeReply),
+  );
+});

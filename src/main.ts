@@ -14,7 +14,7 @@ services:
                             (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
                             the execution service alone
-  simulator [--port N] [--seed N]
+  simulator [--port N] [--seed N] [--api-key K --api-secret S | --paper-accounts | --no-auth]
                             the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
   telegram                  the Telegram bot (TELEGRAM_BOT_TOKEN, QE_TELEGRAM_USER_IDS, QE_TELEGRAM_ADMIN_IDS)
   dashboard                 the local web dashboard, JSON API and /metrics (QE_DASHBOARD_HOST/PORT/TOKEN)

@@ -43,9 +43,15 @@ export interface SimulatorOptions {
   userStreamMaxLifetimeMs?: number;
   /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
   listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
-  /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
-  credentials?: Record<string, string>;
+  /**
+   * apiKey -> secret (a table, or a function for key schemes such as the engine's paper accounts); when given, HMAC
+   * signatures are verified and unknown keys refused (-2015), else any key is accepted and a per-key account auto-created.
+   */
+  credentials?: SimCredentials;
 }
+
+/** apiKey -> secret: a fixed table, or a lookup answering undefined for a key it does not know. */
+export type SimCredentials = Readonly<Record<string, string>> | ((apiKey: string) => string | undefined);
 
 export interface SimFaults {
   /** delay before answering every REST call */

@@ -5,6 +5,7 @@ import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
 import { startSimulator } from '../../paper-exchange/server.js';
+import { paperSecretOf } from '../../engine/accounts.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startConsolePrinter } from '../console-printer.js';
@@ -29,7 +30,7 @@ export async function runAll(argv: string[]): Promise<void> {
   const config = { ...coreConfigFromEnv(env), liveTradingEnabled: false };
   if (env.LIVE_TRADING === '1') print('LIVE_TRADING=1 is ignored by `all` (paper only); run the execution service for live trading');
 
-  const simulator = await startSimulator({ port: env.QE_SIM_PORT, seed: env.QE_SIM_SEED, symbols: undefined });
+  const simulator = await startSimulator({ port: env.QE_SIM_PORT, seed: env.QE_SIM_SEED, symbols: undefined, credentials: paperSecretOf });
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}`);
   const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
   const log = await openLog(whereLog);

@@ -85,6 +85,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     orderUpdate(order, execType, trade, nowMs) {
       if (execType === 'NEW') algo.onOrderAccepted(order.clientOrderId, order.orderId, nowMs);
       hub.publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
+      algo.onOrderUpdate(order, nowMs);
     },
     positionUpdate(account, symbol, nowMs) {
       const market = markets.get(symbol);

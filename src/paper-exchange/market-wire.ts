@@ -1,5 +1,5 @@
 // Wire shapes of market data beyond the book (REST and streams), as the USDⓈ-M pages print them; cited per function.
-import { div, formatUnits, toDecimal } from '../model/decimal.js';
+import { div, formatUnits, mustParseDecimal, toDecimal } from '../model/decimal.js';
 import type { Candle, PublicTrade } from './market-tape.js';
 import { quoteText } from './market-tape.js';
 import type { SymbolMarket } from './price-process.js';
@@ -10,9 +10,14 @@ export function markText(market: SymbolMarket): string {
   return formatUnits(market.markTwice * 5n, market.rules.priceScale + 1);
 }
 
+/** A decimal printed with exactly `scale` decimals, as Binance prints rates and percentages ("0.00010000"). */
+function atScale(text: string, scale: number): string {
+  return formatUnits(mustParseDecimal(text, scale), scale);
+}
+
 /** A funding rate in bps as Binance prints rates: a fraction with 8 decimals ("0.00010000"). */
 export function fundingRateText(rateBps: number): string {
-  return div(toDecimal(rateBps), toDecimal(10_000), 8, 'half-even');
+  return atScale(div(toDecimal(rateBps), toDecimal(10_000), 8, 'half-even'), 8);
 }
 
 /**
@@ -114,7 +119,7 @@ export function ticker24hJson({ r, day, last, first, market, nowMs }: DayStats):
   return {
     symbol: r.symbol,
     priceChange: price(change, r),
-    priceChangePercent: openUnits === 0n ? '0.000' : div(toDecimal(price(change * 100n, r)), toDecimal(price(openUnits, r)), 3, 'half-even'),
+    priceChangePercent: openUnits === 0n ? '0.000' : atScale(div(toDecimal(price(change * 100n, r)), toDecimal(price(openUnits, r)), 3, 'half-even'), 3),
     weightedAvgPrice: volume === 0n ? price(lastUnits, r) : formatUnits(quote / volume, r.priceScale),
     lastPrice: price(lastUnits, r),
     lastQty: qty(last?.qtyUnits ?? 0n, r),

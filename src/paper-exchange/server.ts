@@ -6,7 +6,7 @@ import { apiErrors, SimApiError } from './errors.js';
 import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
 import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
-import { MarginBook } from './margin.js';
+import { MarginBook, marginErrors } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
@@ -57,6 +57,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       accountOfListenKey: (key) => listenKeys.accountOf(key, Date.now()),
       isMarketSilent: () => faults.wsSilent,
       isUserSilent: () => faults.userStreamSilent,
+      takeDroppedMessage: () => {
+        if (faults.wsDropNextMessages <= 0) return false;
+        faults.wsDropNextMessages -= 1;
+        return true;
+      },
+      messageDelayMs: () => faults.wsDelayMs,
       sweepExpiredListenKeys: (nowMs) => listenKeys.sweepExpired(nowMs),
       legacyRoutes: opts.legacyStreamRoutes ?? false,
       userStream,
@@ -76,6 +82,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     rejectMarketOrders: false,
     wsSilent: false,
     userStreamSilent: false,
+    clockSkewMs: 0,
+    marginInsufficientCount: 0,
+    wsDropNextMessages: 0,
+    wsDelayMs: 0,
     dropWsConnections: () => hub.dropAll(),
   };
 
@@ -170,9 +180,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
         gateway.admit(receivedAt, weight, headers);
         if (!route) throw apiErrors.unknown();
-        const accountKey = authenticate(route.security, parts, params, opts.credentials, Date.now());
+        const serverNowMs = Date.now() + faults.clockSkewMs;
+        const accountKey = authenticate(route.security, parts, params, opts.credentials, serverNowMs);
         if (route.countsAsOrder && accountKey !== undefined) gateway.countOrder(receivedAt, accountKey, headers);
-        result = route.handle({ params, accountKey: accountKey ?? '', nowMs: Date.now(), receivedAt });
+        if (route.countsAsOrder && faults.marginInsufficientCount > 0) {
+          faults.marginInsufficientCount -= 1;
+          throw marginErrors.insufficient();
+        }
+        result = route.handle({ params, accountKey: accountKey ?? '', nowMs: serverNowMs, receivedAt });
         body = result.body;
         if (result.placedOrder && faults.timeoutAfterAcceptCount > 0) {
           faults.timeoutAfterAcceptCount -= 1;

@@ -73,6 +73,15 @@ export interface SimFaults {
   wsSilent: boolean;
   /** user-data streams stop sending (connections stay open, pings answered, listen keys still valid) */
   userStreamSilent: boolean;
+  /** The server's clock runs this far ahead (positive) or behind of the wall clock, ms: a client that does not
+   * sync gets -1021 once the gap passes its recvWindow (GET /fapi/v1/time answers the skewed clock). */
+  clockSkewMs: number;
+  /** next N order placements are refused -2019 "Margin is insufficient." before the matching engine sees them */
+  marginInsufficientCount: number;
+  /** next N WebSocket messages (market and user data, to any client) are dropped, as a lossy network would */
+  wsDropNextMessages: number;
+  /** every WebSocket message is delivered this late, ms (order kept per connection) */
+  wsDelayMs: number;
   /** closes every WS connection now */
   dropWsConnections(): void;
 }

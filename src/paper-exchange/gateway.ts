@@ -141,7 +141,7 @@ export class Gateway {
  */
 export const faultControlPath = '/sim/v1/faults';
 
-const numericFaults = ['latencyMs', 'timeoutAfterAcceptCount', 'http5xxCount', 'rateLimit429Count', 'ban418Count', 'banMs'] as const;
+const numericFaults = ['latencyMs', 'timeoutAfterAcceptCount', 'http5xxCount', 'rateLimit429Count', 'ban418Count', 'banMs', 'marketDataLagMs'] as const;
 
 export function applyFaultControl(faults: SimFaults, params: ReadonlyMap<string, string>): Record<string, unknown> {
   for (const name of numericFaults) {

@@ -11,7 +11,7 @@ import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { openOrdersOf } from './state-index.js';
 import { valueSession } from './mtm.js';
-import { feedProblem, filtersOf, quoteOf } from './venues.js';
+import { entryQuoteOf, feedProblem, filtersOf } from './venues.js';
 import { isZero, sign, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
@@ -147,14 +147,14 @@ function handleRoute(ctx: DecisionContext, cmd: Extract<Command, { type: 'signal
         skip(`symbol ${signal.symbol} is not traded`);
         continue;
       }
-      const quote = quoteOf(ctx.market.venues, session.mode, signal.symbol);
-      if (!quote || ctx.nowMs - quote.receivedAtMs > ctx.config.staleFeedMs) {
-        skip('no fresh quote');
-        continue;
-      }
       const inFlight = openOrdersOf(ctx.durable, userId).some((o) => o.symbol === signal.symbol);
       if (inFlight) {
         skip('an order for this symbol is still open');
+        continue;
+      }
+      const quote = entryQuoteOf(ctx.market.venues, session.mode, signal.symbol, ctx.nowMs, ctx.config);
+      if (!quote) {
+        skip(`no quote younger than ${ctx.config.entryQuoteMaxAgeMs} ms`);
         continue;
       }
       const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;

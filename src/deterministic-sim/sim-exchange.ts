@@ -13,7 +13,7 @@ import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
-import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
+import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
 
 // The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
@@ -70,6 +70,7 @@ export class SimExchange {
       const s = r.spec;
       out[symbol] = {
         symbol,
+        status: r.status,
         tickSize: s.tickSize,
         minPrice: s.tickSize,
         maxPrice: formatUnits(r.maxPriceUnits, r.priceScale),
@@ -77,8 +78,11 @@ export class SimExchange {
         minQty: s.minQty,
         maxQty: s.maxQty,
         marketStepSize: s.stepSize,
+        marketMinQty: s.minQty,
         marketMaxQty: s.maxQty,
         minNotional: s.minNotional,
+        multiplierUp: formatUnits(r.multiplierUpUnits, percentPriceDecimal),
+        multiplierDown: formatUnits(r.multiplierDownUnits, percentPriceDecimal),
       };
     }
     return out;

@@ -151,6 +151,7 @@ const numericFaults = [
   'marginInsufficientCount',
   'wsDropNextMessages',
   'wsDelayMs',
+  'marketDataLagMs',
 ] as const;
 /** Faults that may also be negative (a clock behind the wall clock). */
 const signedFaults = ['clockSkewMs'] as const;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
+import { applySymbolControl, symbolControlPath } from './symbol-control.js';
 import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
 import { MarginBook, marginErrors } from './margin.js';
@@ -80,6 +81,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     latencyByPathMs: {},
     forcePostOnlyReject: false,
     rejectMarketOrders: false,
+    marketDataLagMs: 0,
     wsSilent: false,
     userStreamSilent: false,
     clockSkewMs: 0,
@@ -133,7 +135,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     algo.onBookChange(market, nowMs);
     margin.liquidateBreached(market.rules.symbol, nowMs);
     const name = market.rules.symbol.toLowerCase();
-    hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs));
+    hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs, faults.marketDataLagMs));
     const previous = lastDepthUpdateId.get(name) ?? 0;
     for (const levels of partialDepthLevels) {
       const stream = `${name}@depth${levels}`;
@@ -176,6 +178,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       weight = route?.weight(params) ?? 1;
       if (method === 'POST' && url.pathname === faultControlPath) {
         body = applyFaultControl(faults, params); // the operator's lever, not a venue request
+      } else if (method === 'POST' && url.pathname === symbolControlPath) {
+        body = applySymbolControl(markets, params); // a listing change: status, MIN_NOTIONAL, PERCENT_PRICE
       } else {
         // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
         gateway.admit(receivedAt, weight, headers);

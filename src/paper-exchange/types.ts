@@ -69,6 +69,11 @@ export interface SimFaults {
    * PERCENT_PRICE filter limit." (a thin or runaway book; Binance answers this to market orders then).
    */
   rejectMarketOrders: boolean;
+  /**
+   * bookTicker events carry a book state this old (T and E this far in the past) though sent now: a lagging venue,
+   * whose quotes look fresh by their arrival and are not. Default 0.
+   */
+  marketDataLagMs: number;
   /** market-data streams stop sending (connections stay open) */
   wsSilent: boolean;
   /** user-data streams stop sending (connections stay open, pings answered, listen keys still valid) */

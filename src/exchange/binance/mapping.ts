@@ -98,7 +98,7 @@ export function toAvailableUsdt(raw: unknown): string {
 }
 
 const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());
-const symbolJson = z.object({ symbol: z.string(), filters: z.array(filterJson) });
+const symbolJson = z.object({ symbol: z.string(), status: z.string().optional(), filters: z.array(filterJson) });
 
 export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record<string, SymbolFilters> {
   const info = z.object({ symbols: z.array(symbolJson) }).parse(raw);
@@ -115,8 +115,11 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
     const lot = f('LOT_SIZE');
     const market = f('MARKET_LOT_SIZE');
     const notional = f('MIN_NOTIONAL');
+    const percent = f('PERCENT_PRICE');
     out[s.symbol] = {
       symbol: s.symbol,
+      // A symbol without a status is not known to trade: no entries on it (exits are still tried).
+      status: s.status ?? 'UNKNOWN',
       tickSize: str(price.tickSize),
       minPrice: str(price.minPrice),
       maxPrice: str(price.maxPrice),
@@ -124,8 +127,11 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
       minQty: str(lot.minQty),
       maxQty: str(lot.maxQty),
       marketStepSize: str(market.stepSize),
+      marketMinQty: str(market.minQty),
       marketMaxQty: str(market.maxQty),
       minNotional: str(notional.notional),
+      multiplierUp: str(percent.multiplierUp),
+      multiplierDown: str(percent.multiplierDown),
     };
   }
   const missing = wanted.filter((w) => !out[w]);

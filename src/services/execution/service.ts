@@ -10,7 +10,10 @@ import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from '../../engine/accounts.js';
 import type { VenueMarketData } from './market-feeds.js';
-import { loadVenueFilters, retryMissingFilters, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
+import type { FilterRefreshTimings } from './market-feeds.js';
+import { defaultFilterRefreshTimings, loadVenueFilters, retryMissingFilters, startFilterRefresh, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
+import { filterRejectionCodes } from '../../core/rejections.js';
+import { venueOfUser } from '../../core/venues.js';
 import { boot } from '../../engine/boot.js';
 import type { UncommittedInputLimits } from './uncommitted-inputs.js';
 import { UncommittedInputs } from './uncommitted-inputs.js';
@@ -65,6 +68,8 @@ export interface ExecutionServiceOptions {
    * sessions too, not only live ones (default false: it draws ~70 request weight per start).
    */
   paperPreflight?: boolean;
+  /** Re-reading the venues' trading rules: hourly, and soon after a filter rejection (market-feeds.ts). */
+  filterRefresh?: FilterRefreshTimings;
   /** Longest wait for one session's account preflight (ms). */
   preflightTimeoutMs?: number;
   /** Called on corruption or a throwing decision; the default exits the process. */
@@ -161,6 +166,13 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
 
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
   const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
+  const filterRefresh = startFilterRefresh(engine, opts.marketData, opts.config.symbols, logger, opts.filterRefresh ?? defaultFilterRefreshTimings);
+  engine.observe((input, decision) => {
+    // An order refused for a filter: the rules the engine sized it on may be out of date; read them again now.
+    if (input.kind !== 'place_result' || input.outcome.kind !== 'rejected' || !filterRejectionCodes.has(input.outcome.code)) return;
+    const order = decision.state.durable.orders[input.clientOrderId];
+    if (order) filterRefresh.refreshSoon(venueOfUser(decision.state.durable, order.userId));
+  });
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);
@@ -246,6 +258,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       if (interval) clearInterval(interval);
       await commandLoop;
       await filterRetry.stop();
+      await filterRefresh.stop();
       for (const sub of subscriptions) await sub.close();
       await engine.drain();
       await executor.idle();

@@ -158,11 +158,6 @@ export function handOn(schedule: Schedule, state: EngineState, wal: readonly Wal
   schedules.set(state.market, schedule);
 }
 
-/** True when the state's schedule is the one decide handed on (not rebuilt by a scan). */
-export function hasSchedule(state: EngineState): boolean {
-  return schedules.get(state.market)?.durable === state.durable;
-}
-
 /** The user an event is about, if any (an order's events by the order's user). */
 function userOf(event: WalEvent, durable: DurableState): string | null {
   if ('userId' in event && typeof event.userId === 'string') return event.userId;

@@ -26,6 +26,7 @@ import { onPositionNews } from './position-news.js';
 import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
+import { handOn, scheduleFor } from './schedule.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
@@ -246,8 +247,17 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
   return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
 }
 
-export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig): Decision {
-  const ctx = new DecisionContext(state, nowMs, config);
+/**
+ * `scratch`: a decision whose state is thrown away (the simulation's checks): it leaves the starting state's index
+ * and schedule where they are. `fullScan`: the timer passes look at every session instead of the scheduled ones.
+ */
+export interface DecideOptions {
+  scratch?: boolean;
+  fullScan?: boolean;
+}
+
+export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig, options: DecideOptions = {}): Decision {
+  const ctx = new DecisionContext(state, nowMs, config, options.scratch !== true, options.fullScan === true);
   switch (input.kind) {
     case 'boot':
       onBoot(ctx);
@@ -316,8 +326,11 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
   if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
+  const next: EngineState = { durable: ctx.durable, market: ctx.market };
+  const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
+  if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);
   return {
-    state: { durable: ctx.durable, market: ctx.market },
+    state: next,
     wal: ctx.wal,
     outbound: ctx.outbound,
     effects: ctx.effects,

@@ -1,6 +1,9 @@
 import { commandSchema } from '../contract/commands.js';
 import { parseOutboundEvent } from '../contract/outbound.js';
 import type { Decision, Input } from '../core/decide.js';
+import { decide } from '../core/decide.js';
+import type { CoreConfig } from '../core/config.js';
+import type { EngineState } from '../core/state.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
 import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
@@ -21,6 +24,21 @@ import type { World } from './world.js';
 // exchange agree on positions and stops, stopped sessions flat, replay equals the live state).
 
 export class InvariantViolation extends Error {}
+
+/**
+ * Null when a timer beat at `nowMs` decides the same (WAL, outbound, effects) visiting the sessions the schedule
+ * names (dirty or due) as visiting every session; else both decisions. Both are scratch decisions: the state's
+ * schedule and index stay as they were.
+ */
+function scheduleMisses(state: EngineState, nowMs: number, config: CoreConfig): string | null {
+  const outputs = (fullScan: boolean): string => {
+    const d = decide(state, { kind: 'timer' }, nowMs, config, { scratch: true, fullScan });
+    return JSON.stringify({ wal: d.wal, outbound: d.outbound, effects: d.effects });
+  };
+  const scheduled = outputs(false);
+  const full = outputs(true);
+  return scheduled === full ? null : `scheduled ${scheduled.slice(0, 1500)} but a full scan ${full.slice(0, 1500)}`;
+}
 
 export function check(condition: boolean, message: string): void {
   if (!condition) throw new InvariantViolation(message);
@@ -55,6 +73,9 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     // The derived indexes the fold keeps (who holds what, open orders, who must be flattened) equal a full scan.
     const differences = indexDifferences(d.state.durable);
     check(differences.length === 0, `state index disagrees with a full scan: ${differences.join('; ')}`);
+    // No missed wake-up: a timer beat now, visiting only the scheduled sessions, decides exactly what a full scan would.
+    const missed = scheduleMisses(d.state, world.clock.nowMs(), config);
+    check(missed === null, `the schedule missed a wake-up: ${missed}`);
     for (const e of d.wal) {
       const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
       if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))

@@ -2,7 +2,7 @@ import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
-import { onTradesListed, requestSessionTrades, requestTrades } from './trade-backstop.js';
+import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { bookCommission, bookFunding } from './fees.js';
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
@@ -260,8 +260,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   switch (input.kind) {
     case 'boot':
       onBoot(ctx);
-      // A push the engine got but died before committing is gone: the trade list tells what it carried.
-      for (const session of Object.values(ctx.durable.sessions)) if (session.status !== 'closed') requestSessionTrades(ctx, session.userId);
+      requestTradesAtBoot(ctx);
       break;
     case 'filters':
       ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };

@@ -1,5 +1,5 @@
 import type { Qty } from '../model/decimal.js';
-import { abs, add, isDecimal, lte, toQty, zero } from '../model/decimal.js';
+import { abs, add, isDecimal, isZero, lte, toQty, zero } from '../model/decimal.js';
 import type { AccountTrade } from '../model/trades.js';
 import type { DecisionContext } from './context.js';
 import { chargeCommission, isTradeBooked } from './fees.js';
@@ -34,9 +34,30 @@ export function requestTrades(ctx: DecisionContext, userId: string, symbol: stri
 
 /** Asks for the trades of every symbol the session trades or holds (after a gap in what the exchange told). */
 export function requestSessionTrades(ctx: DecisionContext, userId: string): void {
-  const session = ctx.durable.sessions[userId];
-  if (!session) return;
-  for (const symbol of new Set([...ctx.config.symbols, ...Object.keys(session.positions)])) requestTrades(ctx, userId, symbol);
+  for (const symbol of sessionSymbols(ctx, userId)) requestTrades(ctx, userId, symbol);
+}
+
+/**
+ * At boot: a push the engine got but died before committing is gone, and so is a read it had asked for. The
+ * trade list is read for every open session, and for each symbol of a retained order that filled (a closed
+ * session's last flatten among them): work proportional to what the state holds, as boot's own scan.
+ */
+export function requestTradesAtBoot(ctx: DecisionContext): void {
+  const asked = new Set<string>();
+  const ask = (userId: string, symbol: string): void => {
+    const key = `${userId}:${symbol}`;
+    if (asked.has(key)) return;
+    asked.add(key);
+    requestTrades(ctx, userId, symbol);
+  };
+  for (const session of Object.values(ctx.durable.sessions)) {
+    if (session.status !== 'closed') for (const symbol of sessionSymbols(ctx, session.userId)) ask(session.userId, symbol);
+  }
+  for (const order of Object.values(ctx.durable.orders)) if (isDecimal(order.filledQty) && !isZero(toQty(order.filledQty))) ask(order.userId, order.symbol);
+}
+
+function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
+  return new Set([...ctx.config.symbols, ...Object.keys(ctx.durable.sessions[userId]?.positions ?? {})]);
 }
 
 /**

@@ -63,6 +63,8 @@ const sessionSchema = z.object({
   fundingUsd: usdSchema.optional(),
   fundingIds: z.array(z.string()).optional(),
   exchangeFillKeys: z.array(z.string()).optional(),
+  // Written since commissions are booked per trade id.
+  bookedTradeIds: z.array(z.string()).optional(),
   positions: dictSchema(positionSchema),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),

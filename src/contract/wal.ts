@@ -114,6 +114,8 @@ const walEventSchema = z.discriminatedUnion('type', [
     feeUsd: usdSchema,
     cumQty: qtySchema,
     exchangeRealizedPnlUsd: usdSchema,
+    // Absent from events written before fees were booked per trade id.
+    tradeId: z.string().optional(),
     atMs: finite,
   }),
   z.object({

@@ -1,6 +1,8 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import type { AccountTrade } from '../model/trades.js';
+import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { bookCommission, bookFunding } from './fees.js';
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
@@ -63,6 +65,8 @@ export type Input =
   | { kind: 'funding'; userId: string; payment: FundingPayment }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
+  /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
+  | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
   | {
       kind: 'reconcile';
@@ -162,7 +166,11 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
   }
   const sessions = userId === null ? Object.values(ctx.durable.sessions) : [ctx.durable.sessions[userId]];
   for (const session of sessions) {
-    if (session && session.status !== 'closed') ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+    if (session && session.status !== 'closed') {
+      ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+      // What the stream missed meanwhile includes trades: their commissions come from the trade list.
+      requestSessionTrades(ctx, session.userId);
+    }
   }
 }
 
@@ -226,6 +234,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       reason: `engine had ${ours}`,
     });
     reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
+    requestTrades(ctx, userId, symbol);
   }
 }
 
@@ -261,6 +270,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   switch (input.kind) {
     case 'boot':
       onBoot(ctx);
+      requestTradesAtBoot(ctx);
       break;
     case 'filters':
       ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
@@ -292,8 +302,16 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'cancel_result':
       onCancelResult(ctx, input.clientOrderId, input.outcome);
       break;
-    case 'query_result':
+    case 'query_result': {
+      const before = ctx.durable.orders[input.clientOrderId];
       onQueryResult(ctx, input.clientOrderId, input.outcome);
+      const after = ctx.durable.orders[input.clientOrderId];
+      // A fill learnt from a query answer has no commission: its trade is read from the trade list.
+      if (before && after && after.filledQty !== before.filledQty) requestTrades(ctx, after.userId, after.symbol);
+      break;
+    }
+    case 'trades_listed':
+      onTradesListed(ctx, input.userId, input.symbol, input.trades);
       break;
     case 'order_update': {
       const order = ctx.durable.orders[input.order.clientOrderId];

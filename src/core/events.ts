@@ -76,6 +76,11 @@ export type WalEvent =
       feeUsd: Usd;
       cumQty: Qty;
       exchangeRealizedPnlUsd: Usd;
+      /**
+       * The exchange's trade id (push `t`, trade list `id`): a fee with one is booked once per trade id, whether the
+       * push or the trade list told it, and leaves `cumQty` (the legacy key) as it was.
+       */
+      tradeId?: string;
       atMs: number;
     }
   /** A funding payment (signed: received positive) booked to the session; exchangeId de-duplicates. */
@@ -115,6 +120,18 @@ export const maxFundingIdsKept = 256;
 
 /** Exchange-side trades remembered per session for de-duplication (each is a rare event: a stop, a liquidation). */
 export const maxExchangeFillKeysKept = 256;
+
+/**
+ * Trade ids whose commission is booked, remembered per session (a session trades a few hundred times a day; a
+ * trade list read reaches back to the session start, so a trade older than the newest thousand read again is
+ * older than any gap the backstop covers).
+ */
+export const maxBookedTradeIdsKept = 1024;
+
+/** A booked trade's key: trade ids are unique per symbol. */
+export function bookedTradeKey(symbol: string, tradeId: string): string {
+  return `${symbol}:${tradeId}`;
+}
 
 /** What de-duplicates an exchange-side trade: the exchange's order id and the order's filled quantity after it. */
 export function exchangeFillKey(exchangeOrderId: string, cumQty: Qty): string {
@@ -246,6 +263,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         fundingUsd: zero,
         fundingIds: [],
         exchangeFillKeys: [],
+        bookedTradeIds: [],
         // A closed session is flat by construction; carry nothing over.
         positions: emptyDict(),
         intents: emptyDict(),
@@ -335,6 +353,12 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'fee': {
       const session = requireSession(state, event.userId);
+      if (event.tradeId !== undefined) {
+        const key = bookedTradeKey(event.symbol, event.tradeId);
+        if (session.bookedTradeIds?.includes(key)) return state;
+        const bookedTradeIds = [...(session.bookedTradeIds ?? []), key].slice(-maxBookedTradeIdsKept);
+        return withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }, step);
+      }
       const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }, step);
       const order = next.orders[event.clientOrderId];
       // The order may be pruned already (terminal retention); the fee still counts.

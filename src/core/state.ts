@@ -54,6 +54,8 @@ export interface Session {
   fundingIds: string[];
   /** Keys of the latest exchange-side trades booked (bounded; see exchangeFillKey), so a repeat is booked once. */
   exchangeFillKeys: string[];
+  /** Keys of the latest trades whose commission is booked (bounded; see bookedTradeKey); absent: none yet. */
+  bookedTradeIds?: string[];
   positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;

@@ -1,8 +1,10 @@
-import { toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
+import { toAccountTrades, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import type { AccountTrade, TradesFrom } from '../model/trades.js';
+import { selectTrades } from '../paper-exchange/trade-history.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
@@ -269,6 +271,11 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
           entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0),
         }))
         .filter((p) => Number(p.positionAmt) !== 0);
+    },
+    async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
+      const params = new Map([['limit', '1000'], 'fromId' in from ? ['fromId', from.fromId] : ['startTime', String(from.startTimeMs)]]);
+      // Through the adapter's own parser, as the live account reads the paper exchange's answer.
+      return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
     },
     async getOpenOrders(): Promise<OrderSnapshot[]> {
       return exchange.matching

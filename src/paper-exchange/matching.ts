@@ -1,12 +1,14 @@
 // Matching and accounting: one-way position mode, one account per API key, fills against the depth of
 // order-book.ts: takers walk its levels (one trade per level), resting orders queue behind the size that was
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
-import { absBigint, minBigint, unitsToNumber } from '../model/decimal.js';
+import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import { withinLimit } from './order-book.js';
 import { percentPriceBound } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';
+import type { SimTrade } from './trade-history.js';
+import { keepTrade } from './trade-history.js';
 
 export type SimSide = 'BUY' | 'SELL';
 export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
@@ -67,6 +69,8 @@ export interface SimAccount {
   byClientId: Map<string, SimOrder>;
   /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first. */
   income: IncomeRecord[];
+  /** What GET /fapi/v1/userTrades lists: this account's trades, oldest first (bounded: trade-history.ts). */
+  trades: SimTrade[];
 }
 
 /**
@@ -130,6 +134,7 @@ export class MatchingEngine {
         orders: new Map(),
         byClientId: new Map(),
         income: [],
+        trades: [],
       };
       this.accounts.set(key, acct);
     }
@@ -388,6 +393,22 @@ export class MatchingEngine {
     if (realizedPnl !== 0) {
       this.recordIncome(acct, { symbol: order.symbol, incomeType: 'REALIZED_PNL', income: realizedPnl.toFixed(8), info: 'REALIZED_PNL', time: nowMs, tradeId });
     }
+    keepTrade(acct.trades, {
+      id: trade.tradeId,
+      orderId: order.orderId,
+      symbol: order.symbol,
+      side: order.side,
+      price: formatUnits(priceUnits, rules.priceScale),
+      qty: formatUnits(qtyUnits, rules.qtyScale),
+      quoteQty: formatUnits(qtyUnits * priceUnits, rules.priceScale + rules.qtyScale),
+      realizedPnl: realizedPnl.toFixed(8),
+      commission: fee.toFixed(8),
+      commissionAsset: 'USDT',
+      time: nowMs,
+      buyer: order.side === 'BUY',
+      maker,
+      positionSide: 'BOTH',
+    });
     this.listener.orderUpdate(order, 'TRADE', trade, nowMs);
     this.listener.positionUpdate(acct, order.symbol, nowMs);
     // A reduce-only order capped by the position has nothing left to do.

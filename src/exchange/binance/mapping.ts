@@ -5,6 +5,7 @@ import type { FundingPayment, PositionSnapshot } from '../../model/positions.js'
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
 import type { LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
+import type { AccountTrade } from '../../model/trades.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
@@ -163,6 +164,7 @@ const userOrderUpdate = z.object({
     rp: decimal.optional(),
     l: decimal.optional(),
     L: decimal.optional(),
+    t: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).optional(),
   }),
 });
 
@@ -186,6 +188,8 @@ function toOrderUpdate(o: z.infer<typeof userOrderUpdate>['o'], eventT: number |
             commissionAsset: o.N ?? 'USDT',
             realizedProfit: o.rp ?? '0',
             ...(o.l !== undefined && o.L !== undefined ? { lastQty: o.l, lastPrice: o.L } : {}),
+            // 0 is what a push without a trade carries; a real trade id is positive.
+            ...(o.t !== undefined && String(o.t) !== '0' ? { tradeId: String(o.t) } : {}),
           },
         }
       : {}),
@@ -387,4 +391,39 @@ export function toIncomeRecords(raw: unknown): { records: IncomeRecord[]; reject
     records.push({ ...parsed.data, income: toUsd(parsed.data.income) });
   });
   return { records, rejected };
+}
+
+const accountTradeJson = z.object({
+  id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String),
+  orderId: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String),
+  symbol: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  price: decimal,
+  qty: decimal,
+  realizedPnl: decimal,
+  commission: decimal,
+  commissionAsset: z.string(),
+  time: z.number().int().nonnegative(),
+});
+
+/**
+ * GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List)
+ * → the account's trades; throws on a body it cannot read (a trade misread could be booked wrongly).
+ */
+export function toAccountTrades(raw: unknown): AccountTrade[] {
+  return z
+    .array(accountTradeJson)
+    .parse(raw)
+    .map((t) => ({
+      tradeId: t.id,
+      exchangeOrderId: t.orderId,
+      symbol: t.symbol,
+      side: t.side,
+      price: t.price,
+      qty: t.qty,
+      realizedPnl: t.realizedPnl,
+      commission: t.commission,
+      commissionAsset: t.commissionAsset,
+      timeMs: t.time,
+    }));
 }

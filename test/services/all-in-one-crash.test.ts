@@ -81,7 +81,6 @@ describe('npm start survives SIGKILL (issue 17)', () => {
 
     const second = await startAll();
     try {
-      expect(second.output()).toMatch(/state in .*\(continued\)/);
       // Boot reconciliation runs before "running"; give the first fills after it a moment too.
       await new Promise((r) => setTimeout(r, 2_000));
       const api = apiClient(second.simUrl, 'paper-demo');
@@ -107,7 +106,10 @@ describe('npm start survives SIGKILL (issue 17)', () => {
       ).catch(() => undefined);
       expect(Object.keys(last.exchange).length).toBeGreaterThan(0); // the demo's positions survived on the exchange
       expect(last.engine).toEqual(last.exchange);
+      // No reconcile correction, no position closed behind the engine's back, no stop found missing.
       expect(second.output()).not.toContain('corrected');
+      expect(second.output()).not.toMatch(/\[alert (reconcile|exchange_close|manual_trade|protective_stop)\]/);
+      expect(second.output()).toMatch(/state in .*\(continued\)/);
       // The protective stops the engine holds (as its log folds them after a clean stop) are the ones resting on
       // the exchange (as its state store holds them).
       const exited = once(second.child, 'exit');

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
+import { sigkill } from '../support/sigkill.js';
 import { apiClient, type ApiClient, openWs } from './helpers.js';
 
 // Issue 17: the paper exchange keeps its state. A standalone `simulator --state PATH` killed with SIGKILL and
@@ -33,13 +33,6 @@ async function startProcess(args: string[]): Promise<{ child: ChildProcess; rest
     });
   });
   return { child, restUrl, output: () => out };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }
 
 interface AccountView {
@@ -114,7 +107,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
         expect(before.stops).toHaveLength(1);
         await new Promise((r) => setTimeout(r, 2_500)); // past a few price checkpoints (priceCheckpointIntervalMs)
         const lastTick = await ticker(api);
-        await kill(first.child); // no clean shutdown: what was confirmed must already be on disk
+        await sigkill(first.child); // no clean shutdown: what was confirmed must already be on disk
 
         const second = await startProcess(['--state', statePath]);
         try {
@@ -131,10 +124,10 @@ describe('paper exchange state across restarts (issue 17)', () => {
           expect(next.body).toMatchObject({ status: expect.any(String) });
           expect((next.body as { orderId: number }).orderId).toBeGreaterThan(Math.max(...before.openOrders.map((o) => o.orderId)));
         } finally {
-          await kill(second.child);
+          await sigkill(second.child);
         }
       } finally {
-        await kill(first.child);
+        await sigkill(first.child);
       }
     },
   );

@@ -13,6 +13,7 @@ import { fromJson } from '../../src/paper-exchange/snapshot-of.js';
 import { openSqlitePaperState } from '../../src/paper-exchange/state-store.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
 import { apiClient } from '../paper-exchange/helpers.js';
+import { sigkill } from '../support/sigkill.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue 17 item 2: `npm start` SIGKILLed while the demo session trades, then started again on the same SQLite
@@ -49,13 +50,6 @@ async function startAll(): Promise<Running> {
   );
   await waitFor('the running line', () => out.includes('running; Ctrl-C to stop'), 30_000);
   return { child, output: () => out, simUrl };
-}
-
-async function sigkill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }
 
 interface SessionView {

@@ -14,8 +14,11 @@ services:
                             (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
                             the execution service alone
-  simulator [--port N] [--seed N]
-                            the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
+  simulator [--port N] [--seed N] [--state PATH]
+                            the exchange simulator (Binance USD-M subset over HTTP + WebSocket); with --state
+                            it keeps its accounts, orders and prices in that SQLite file across restarts
+  simulator reset --state PATH [--yes]
+                            a blank paper account: erases the accounts in that file (with the simulator stopped)
   telegram                  the Telegram bot (TELEGRAM_BOT_TOKEN, QE_TELEGRAM_USER_IDS, QE_TELEGRAM_ADMIN_IDS)
   dashboard                 the local web dashboard, JSON API and /metrics (QE_DASHBOARD_HOST/PORT/TOKEN)
   cli <command> ...         operator commands and log inspection (quant-engine cli help)

@@ -104,6 +104,12 @@ export interface ExchangeListener {
   fundingUpdate(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void;
 }
 
+export interface MatchingCounters {
+  nextOrderId: number;
+  nextTradeId: number;
+  nextTranId: number;
+}
+
 // Binance's default VIP0 USDⓈ-M fee rates; only used to make wallet balance move plausibly.
 export const makerFeeRate = 0.0002;
 export const takerFeeRate = 0.0005;
@@ -139,6 +145,42 @@ export class MatchingEngine {
       this.accounts.set(key, acct);
     }
     return acct;
+  }
+
+  /** The id counters (state-store persistence: restored so ids never repeat after a restart). */
+  counters(): MatchingCounters {
+    return { nextOrderId: this.nextOrderId, nextTradeId: this.nextTradeId, nextTranId: this.nextTranId };
+  }
+
+  restoreCounters(c: MatchingCounters): void {
+    this.nextOrderId = c.nextOrderId;
+    this.nextTradeId = c.nextTradeId;
+    this.nextTranId = c.nextTranId;
+  }
+
+  /** Restores one stored order, oldest first: into its account, as its client id's latest, the log, the book if open. */
+  restoreOrder(order: SimOrder): void {
+    const acct = this.account(order.accountKey);
+    acct.orders.set(order.orderId, order);
+    acct.byClientId.set(order.clientOrderId, order);
+    this.log.push(order);
+    if (isOpen(order) && order.type === 'LIMIT') this.resting.get(order.symbol)?.add(order);
+  }
+
+  /** A paper account reset: the account and its orders are forgotten (its next request starts a blank one). */
+  dropAccount(key: string): void {
+    const acct = this.accounts.get(key);
+    if (!acct) return;
+    for (const order of acct.orders.values()) this.resting.get(order.symbol)?.delete(order);
+    this.accounts.delete(key);
+    const kept = this.log.filter((o) => o.accountKey !== key);
+    this.log.length = 0;
+    this.log.push(...kept);
+  }
+
+  /** Every account key (a reset of the whole exchange). */
+  accountKeys(): string[] {
+    return [...this.accounts.keys()];
   }
 
   hasAccount(key: string): boolean {

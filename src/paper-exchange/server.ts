@@ -17,6 +17,8 @@ import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } fro
 import { accountUpdate, algoUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, payFunding } from './funding.js';
 import { defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
+import { PaperPersistence, priceCheckpointIntervalMs } from './paper-persistence.js';
+import { resetControlPath, applyResetControl } from './reset-control.js';
 
 export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimulatorHandle, SimulatorOptions } from './types.js';
 export { defaultSimSymbols };
@@ -93,26 +95,55 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const gateway = new Gateway(faults);
 
+  // A user-stream push confirms state: it leaves only once that state is in the store (paper-persistence.ts).
+  const publishUser = (accountKey: string, payload: Record<string, unknown>): void => persistence.afterCommit(() => hub.publishUser(accountKey, payload));
   const listener: ExchangeListener = {
     orderUpdate(order, execType, trade, nowMs) {
+      persistence.markOrder(order);
       if (execType === 'NEW') algo.onOrderAccepted(order.clientOrderId, order.orderId, nowMs);
-      hub.publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
+      publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
     },
     positionUpdate(account, symbol, nowMs) {
+      persistence.markAccount(account.key);
       const market = markets.get(symbol);
       if (!market) return;
-      hub.publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
+      publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
     },
     fundingUpdate(account, _symbol, amountUsd, nowMs) {
-      hub.publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
+      persistence.markAccount(account.key);
+      publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
     },
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
-  const algo = new AlgoBook(engine, (order, nowMs) => hub.publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs)));
+  const algo = new AlgoBook(engine, (order, nowMs) => {
+    persistence.markAlgo(order);
+    publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));
+  });
   const margin = new MarginBook(engine, markets);
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
     payFunding(engine, markets, rateBps, Date.now()),
   );
+  const persistence = new PaperPersistence(opts.state, {
+    engine,
+    algo,
+    margin,
+    markets,
+    funding: () => fundingClock.settings,
+    setFunding: (settings) => fundingClock.set(settings),
+  });
+  const restored = persistence.restore(Date.now());
+  /**
+   * A blank paper account: erased, then an ACCOUNT_UPDATE of each position it held (now flat) is pushed, as
+   * Binance pushes a position changed behind the client's back; the engine reconciles on it, with an alert.
+   */
+  const resetAccounts = (accountKey?: string): string[] => {
+    const held = (key: string): string[] => (engine.hasAccount(key) ? [...engine.account(key).positions.keys()] : []);
+    const before = new Map((accountKey === undefined ? engine.accountKeys() : [accountKey]).map((key) => [key, held(key)]));
+    const keys = persistence.resetAccounts(accountKey);
+    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, Date.now());
+    return keys;
+  };
+  const checkpointTimer = opts.state ? setInterval(() => persistence.checkpointPrices(), priceCheckpointIntervalMs) : undefined;
 
   const routes = buildRoutes({
     engine,
@@ -126,6 +157,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     onListenKeyRevoked: (key) => hub.closeListenKey(key),
     setFunding: (settings) => {
       fundingClock.set(settings);
+      persistence.checkpointPrices();
       return fundingClock.settings;
     },
   });
@@ -134,6 +166,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     engine.onBookChange(market.rules.symbol, nowMs);
     algo.onBookChange(market, nowMs);
     margin.liquidateBreached(market.rules.symbol, nowMs);
+    persistence.commit(); // fills, triggers and liquidations are durable before anyone hears of them
     const name = market.rules.symbol.toLowerCase();
     hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs, faults.marketDataLagMs));
     const previous = lastDepthUpdateId.get(name) ?? 0;
@@ -180,6 +213,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         body = applyFaultControl(faults, params); // the operator's lever, not a venue request
       } else if (method === 'POST' && url.pathname === symbolControlPath) {
         body = applySymbolControl(markets, params); // a listing change: status, MIN_NOTIONAL, PERCENT_PRICE
+      } else if (method === 'POST' && url.pathname === resetControlPath) {
+        body = applyResetControl(params, resetAccounts);
       } else {
         // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
         gateway.admit(receivedAt, weight, headers);
@@ -191,7 +226,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           faults.marginInsufficientCount -= 1;
           throw marginErrors.insufficient();
         }
-        result = route.handle({ params, accountKey: accountKey ?? '', nowMs: serverNowMs, receivedAt });
+        try {
+          result = route.handle({ params, accountKey: accountKey ?? '', nowMs: serverNowMs, receivedAt });
+        } finally {
+          // Settings (leverage, margin type) change without an update event: a changing call marks its account.
+          if (accountKey !== undefined && method !== 'GET' && engine.hasAccount(accountKey)) persistence.markAccount(accountKey);
+          persistence.commit(); // written before the answer (and before its pushes) leave
+        }
         body = result.body;
         if (result.placedOrder && faults.timeoutAfterAcceptCount > 0) {
           faults.timeoutAfterAcceptCount -= 1;
@@ -284,13 +325,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     setFunding(settings) {
       fundingClock.set(settings);
+      persistence.checkpointPrices();
     },
+    restored,
+    resetAccounts,
     funding: () => fundingClock.settings,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(priceTimer);
+      clearInterval(checkpointTimer);
       fundingClock.stop();
+      persistence.close();
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,6 @@
 // Public types of the exchange simulator (re-exported from server.ts).
 import type { BookSettings } from './order-book.js';
+import type { PaperStateStore } from './state-store.js';
 
 export interface SimSymbolSpec {
   symbol: string;
@@ -43,6 +44,11 @@ export interface SimulatorOptions {
   userStreamMaxLifetimeMs?: number;
   /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
   listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
+  /**
+   * Where the exchange keeps its state across restarts (state-store.ts): restored at start, written before each
+   * confirmation; closed by close(). None: in memory only, a blank exchange at every start.
+   */
+  state?: PaperStateStore;
   /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
   credentials?: Record<string, string>;
 }
@@ -129,5 +135,9 @@ export interface SimulatorHandle {
   /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
   setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
   funding(): { rateBps: number; intervalMs: number };
+  /** Whether the exchange started from stored state (options.state held an earlier run's). */
+  restored: boolean;
+  /** A blank paper account (one, or every account): erased in memory and in the state store; returns the keys reset. */
+  resetAccounts(accountKey?: string): string[];
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { SecurityType } from './signing.js';
 import type { SymbolRules } from './symbols.js';
 import type { MarginBook } from './margin.js';
 import { accountConfigRoutes } from './routes-account.js';
+import { apiKeyRoutes } from './routes-api-key.js';
 import {
   accountJson,
   balanceEntry,
@@ -286,6 +287,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     },
   });
   for (const [key, route] of accountConfigRoutes(deps.margin, markets)) routes.set(key, route);
+  for (const [key, route] of apiKeyRoutes()) routes.set(key, route);
   return routes;
 }
 

@@ -91,7 +91,7 @@ describe('quant-engine doctor', () => {
       expect(out).toContain(check);
     }
     expect(code, out).toBe(0);
-  }, 30_000);
+  }, 60_000); // loading the code in a child process takes seconds on a busy machine
 
   it('a misconfigured account: hedge mode, multi-assets, withdrawals on, futures off, leverage above the session, a skewed clock → fail lines with the fix, exit 1', async () => {
     const user = 'bob';

@@ -136,29 +136,29 @@ function keyLines(read: Read<KeyRestrictions>): CheckLine[] {
   ];
 }
 
-function positionModeLine(read: DoctorReads['positionMode']): CheckLine {
-  const check = 'position mode';
-  if (!read.ok) return line('fail', check, `GET /fapi/v1/positionSide/dual failed (${read.error})`);
-  return read.value.dualSidePosition
-    ? line(
-        'fail',
-        check,
-        'hedge mode (dual-side positions); the engine books one position per symbol: switch to one-way (POST /fapi/v1/positionSide/dual dualSidePosition=false, with no open position or order)',
-      )
-    : line('ok', check, 'one-way');
+/** An account-wide switch the engine needs off: fail with the fix when it is on. */
+function switchLine(check: string, path: string, read: Read<boolean>, whenOn: string, whenOff: string): CheckLine {
+  if (!read.ok) return line('fail', check, `GET ${path} failed (${read.error})`);
+  return read.value ? line('fail', check, whenOn) : line('ok', check, whenOff);
 }
 
-function multiAssetsLine(read: DoctorReads['multiAssets']): CheckLine {
-  const check = 'multi-assets mode';
-  if (!read.ok) return line('fail', check, `GET /fapi/v1/multiAssetsMargin failed (${read.error})`);
-  return read.value.multiAssetsMargin
-    ? line(
-        'fail',
-        check,
-        'multi-assets margin is on; the engine margins in USDT only: switch to single-asset (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)',
-      )
-    : line('ok', check, 'single-asset (USDT) margin');
-}
+const positionModeLine = (read: DoctorReads['positionMode']): CheckLine =>
+  switchLine(
+    'position mode',
+    '/fapi/v1/positionSide/dual',
+    read.ok ? { ok: true, value: read.value.dualSidePosition } : read,
+    'hedge mode (dual-side positions); the engine books one position per symbol: switch to one-way (POST /fapi/v1/positionSide/dual dualSidePosition=false, with no open position or order)',
+    'one-way',
+  );
+
+const multiAssetsLine = (read: DoctorReads['multiAssets']): CheckLine =>
+  switchLine(
+    'multi-assets mode',
+    '/fapi/v1/multiAssetsMargin',
+    read.ok ? { ok: true, value: read.value.multiAssetsMargin } : read,
+    'multi-assets margin is on; the engine margins in USDT only: switch to single-asset (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)',
+    'single-asset (USDT) margin',
+  );
 
 function symbolLines(read: Read<SymbolSetting[]>, limits: DoctorLimits): CheckLine[] {
   if (!read.ok) return [line('fail', 'leverage / margin', `GET /fapi/v1/symbolConfig failed (${read.error})`)];

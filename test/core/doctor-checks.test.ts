@@ -2,31 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorLimits, DoctorReads } from '../../src/core/doctor-checks.js';
 import { decideChecks, exitCodeOf, formatLine } from '../../src/core/doctor-checks.js';
+import { doctorTestLimits } from '../support/doctor-limits.js';
 
-const limits: DoctorLimits = {
-  symbols: ['BTCUSDT'],
-  sessionLeverage: 5,
-  maxLeverage: 1,
-  capitalUsd: null,
-  clockWarnOffsetMs: 1_000,
-  clockFailOffsetMs: 5_000,
-  weightPerMinute: 2_400,
-  reservedForRiskReducingWeight: 400,
-};
+const limits: DoctorLimits = doctorTestLimits(['BTCUSDT']);
+
+const noFundMoves = { enableWithdrawals: false, enableInternalTransfer: false, permitsUniversalTransfer: false };
 
 const healthy: DoctorReads = {
   clock: { ok: true, value: { offsetMs: 12, roundTripMs: 30 } },
-  keyRestrictions: {
-    ok: true,
-    value: {
-      ipRestrict: true,
-      enableReading: true,
-      enableFutures: true,
-      enableWithdrawals: false,
-      enableInternalTransfer: false,
-      permitsUniversalTransfer: false,
-    },
-  },
+  // Trading on, every way to move funds off.
+  keyRestrictions: { ok: true, value: { ...noFundMoves, ipRestrict: true, enableReading: true, enableFutures: true } },
   positionMode: { ok: true, value: { dualSidePosition: false } },
   multiAssets: { ok: true, value: { multiAssetsMargin: false } },
   symbolSettings: { ok: true, value: [{ symbol: 'BTCUSDT', marginType: 'CROSSED', leverage: 5 }] },

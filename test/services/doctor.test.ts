@@ -10,19 +10,11 @@ import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/s
 import type { DoctorTarget } from '../../src/services/doctor/doctor-reads.js';
 import { runDoctorChecks } from '../../src/services/doctor/run-doctor.js';
 import { apiClient } from '../paper-exchange/helpers.js';
+import { doctorTestLimits } from '../support/doctor-limits.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
-const limits: DoctorLimits = {
-  symbols,
-  sessionLeverage: 5,
-  maxLeverage: 1,
-  capitalUsd: null,
-  clockWarnOffsetMs: 1_000,
-  clockFailOffsetMs: 5_000,
-  weightPerMinute: 2_400,
-  reservedForRiskReducingWeight: 400,
-};
+const limits: DoctorLimits = doctorTestLimits(symbols);
 
 let sim: SimulatorHandle;
 

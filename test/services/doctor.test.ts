@@ -8,7 +8,7 @@ import type { CheckLine, DoctorLimits } from '../../src/core/doctor-checks.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
 import type { DoctorTarget } from '../../src/services/doctor/doctor-reads.js';
-import { runDoctorChecks } from '../../src/services/doctor/run-doctor.js';
+import { runDoctor, runDoctorChecks } from '../../src/services/doctor/run-doctor.js';
 import { apiClient } from '../paper-exchange/helpers.js';
 import { doctorTestLimits } from '../support/doctor-limits.js';
 
@@ -60,10 +60,16 @@ function runCommand(args: string[]): Promise<{ code: number | null; out: string 
 }
 
 describe('quant-engine doctor', () => {
-  it('a well-configured account: every check ok, exit 0 (the command, as a child process)', async () => {
+  it('a well-configured account: every check ok, exit 0', async () => {
     await lowerLeverage('alice');
-    const { code, out } = await runCommand(['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--user', 'alice', '--capital', '1000']);
-    const lines = out.split('\n').filter((l) => /^(ok|warn|fail) /.test(l));
+    const printed: string[] = [];
+    const code = await runDoctor(
+      ['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--user', 'alice', '--capital', '1000'],
+      { QE_SYMBOLS: symbols.join(',') },
+      (t) => printed.push(t),
+    );
+    const out = printed.join('\n');
+    const lines = printed.filter((l) => /^(ok|warn|fail) /.test(l));
     expect(lines.length, out).toBe(14);
     expect(
       lines.filter((l) => !l.startsWith('ok ')),
@@ -83,7 +89,14 @@ describe('quant-engine doctor', () => {
       expect(out).toContain(check);
     }
     expect(code, out).toBe(0);
-  }, 60_000); // loading the code in a child process takes seconds on a busy machine
+  });
+
+  it('`quant-engine doctor` is a command: the same run as a child process exits 0', async () => {
+    await lowerLeverage('dave');
+    const { code, out } = await runCommand(['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--user', 'dave']);
+    expect(out.split('\n').filter((l) => l.startsWith('ok ')).length, out).toBe(14);
+    expect(code, out).toBe(0);
+  }, 120_000); // loading the code in a child process takes seconds, a minute on a busy machine
 
   it('a misconfigured account: hedge mode, multi-assets, withdrawals on, futures off, leverage above the session, a skewed clock → fail lines with the fix, exit 1', async () => {
     const user = 'bob';
@@ -141,4 +154,19 @@ describe('quant-engine doctor', () => {
       .map((r) => `${r.method} ${r.path}`);
     expect(writes).toEqual(['POST /fapi/v1/listenKey', 'DELETE /fapi/v1/listenKey']);
   }, 30_000);
+
+  it('bad usage exits 2 with the reason: --live without keys, a bad number', async () => {
+    const printed: string[] = [];
+    const print = (text: string): void => void printed.push(text);
+    expect(await runDoctor(['--live'], { QE_SYMBOLS: 'BTCUSDT' }, print)).toBe(2);
+    expect(printed.join('\n')).toContain('--live needs --user U');
+    expect(await runDoctor(['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--capital', 'lots'], {}, print)).toBe(2);
+    expect(printed.join('\n')).toContain('--capital must be a positive number');
+  });
+
+  it("the simulator's key control refuses a flag that is not true or false", async () => {
+    const res = await fetch(`${sim.restBaseUrl}/sim/v1/apiRestrictions?apiKey=k&enableWithdrawals=yes`, { method: 'POST' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: number }).code).toBe(-1130);
+  });
 });

@@ -10,6 +10,7 @@ import type { SymbolRules } from './symbols.js';
 import type { MarginBook } from './margin.js';
 import { accountConfigRoutes } from './routes-account.js';
 import { tradeHistoryRoutes } from './trade-history.js';
+import { apiKeyRoutes } from './routes-api-key.js';
 import {
   accountJson,
   balanceEntry,
@@ -288,6 +289,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   });
   for (const [key, route] of accountConfigRoutes(deps.margin, markets)) routes.set(key, route);
   for (const [key, route] of tradeHistoryRoutes(engine, markets)) routes.set(key, route);
+  for (const [key, route] of apiKeyRoutes()) routes.set(key, route);
   return routes;
 }
 

@@ -266,10 +266,11 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         }))
         .filter((p) => Number(p.positionAmt) !== 0);
     },
-    async getOpenOrders(): Promise<OrderSnapshot[]> {
+    async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+      const wanted = symbols === undefined ? null : new Set(symbols);
       return exchange.matching
         .openOrders(accountKey)
-        .filter(isOpen)
+        .filter((o) => isOpen(o) && (wanted === null || wanted.has(o.symbol)))
         .map((o) => exchange.snapshot(o));
     },
     async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {

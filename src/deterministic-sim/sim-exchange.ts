@@ -277,10 +277,11 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       // Through the adapter's own parser, as the live account reads the paper exchange's answer.
       return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
     },
-    async getOpenOrders(): Promise<OrderSnapshot[]> {
+    async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+      const wanted = symbols === undefined ? null : new Set(symbols);
       return exchange.matching
         .openOrders(accountKey)
-        .filter(isOpen)
+        .filter((o) => isOpen(o) && (wanted === null || wanted.has(o.symbol)))
         .map((o) => exchange.snapshot(o));
     },
     async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {

@@ -22,9 +22,11 @@ export interface EngineLimits {
   snapshotEveryWalEvents: number;
   /** WAL records read per batch during replay. */
   replayBatchEntries: number;
+  /** A snapshot is also written once this long has passed since the last with WAL events since (ms; absent = by count only). */
+  snapshotEveryMs?: number;
 }
 
-export const defaultEngineLimits: EngineLimits = { snapshotEveryWalEvents: 1_000, replayBatchEntries: 1_000 };
+export const defaultEngineLimits: EngineLimits = { snapshotEveryWalEvents: 1_000, replayBatchEntries: 1_000, snapshotEveryMs: 60_000 };
 
 export interface ReplayResult {
   durable: DurableState;
@@ -59,6 +61,7 @@ export type DecisionObserver = (input: Input, decision: Decision) => void;
 export class Engine {
   private queue: Promise<void> = Promise.resolve();
   private walEventsSinceSnapshot = 0;
+  private lastSnapshotAtMs: number | null = null;
   private queuedInputs = 0;
   private readonly observers: DecisionObserver[] = [];
 
@@ -185,9 +188,14 @@ export class Engine {
       this.onEffects(decision);
       for (const observer of this.observers) observer(input, decision);
     });
-    if (this.walEventsSinceSnapshot >= this.limits.snapshotEveryWalEvents && this.lastWalId !== null) {
+    const nowMs = this.clock.nowMs();
+    this.lastSnapshotAtMs ??= nowMs;
+    const { snapshotEveryWalEvents, snapshotEveryMs } = this.limits;
+    const due = this.walEventsSinceSnapshot >= snapshotEveryWalEvents || (snapshotEveryMs !== undefined && nowMs - this.lastSnapshotAtMs >= snapshotEveryMs);
+    if (due && this.walEventsSinceSnapshot > 0 && this.lastWalId !== null) {
       await this.log.saveSnapshot({ walId: this.lastWalId, data: serializeSnapshot(this.state.durable) });
       this.walEventsSinceSnapshot = 0;
+      this.lastSnapshotAtMs = nowMs;
     }
   }
 

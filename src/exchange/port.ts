@@ -32,8 +32,8 @@ export interface ExchangeAccount {
   queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome>;
   /** Throws on failure: boot reconciliation must not proceed on a guess. */
   getPositions(): Promise<PositionSnapshot[]>;
-  /** Throws on failure. */
-  getOpenOrders(): Promise<OrderSnapshot[]>;
+  /** Open orders, of the given symbols or all; throws on failure. */
+  getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]>;
   /** Places a protective stop (algo order, closePosition). */
   placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome>;
   cancelProtectiveStop(symbol: string, clientAlgoId: string): Promise<StopOutcome>;

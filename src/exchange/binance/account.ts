@@ -235,10 +235,23 @@ export class BinanceAccount implements ExchangeAccount {
     return toPositions(result.value);
   }
 
-  async getOpenOrders(): Promise<OrderSnapshot[]> {
-    const result = await this.call(() => this.client.getAllOpenOrders());
-    if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
-    return (result.value as unknown[]).map(toOrderSnapshot);
+  /**
+   * Per symbol when symbols are given: openOrders weighs 1 with a symbol and 40 without
+   * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders).
+   */
+  async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+    if (symbols === undefined) {
+      const result = await this.call(() => this.client.getAllOpenOrders());
+      if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
+      return (result.value as unknown[]).map(toOrderSnapshot);
+    }
+    const out: OrderSnapshot[] = [];
+    for (const symbol of symbols) {
+      const result = await this.call(() => this.client.getAllOpenOrders({ symbol }));
+      if (!result.ok) throw new Error(`open orders of ${symbol} unavailable: ${JSON.stringify(result.error)}`);
+      out.push(...(result.value as unknown[]).map(toOrderSnapshot));
+    }
+    return out;
   }
 
   async readMarginState(symbols: readonly string[]): Promise<AccountMarginState> {

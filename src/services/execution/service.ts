@@ -2,6 +2,7 @@ import { defaultRecvWindowMs } from '../../exchange/binance/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
+import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { AccountCredentials, ExchangeConnector } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
@@ -14,7 +15,8 @@ import type { FilterRefreshTimings } from './market-feeds.js';
 import { defaultFilterRefreshTimings, loadVenueFilters, retryMissingFilters, startFilterRefresh, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
 import { filterRejectionCodes } from '../../core/rejections.js';
 import { venueOfUser } from '../../core/venues.js';
-import { boot } from '../../engine/boot.js';
+import { startBoot } from '../../engine/boot.js';
+import { CommandGate } from './command-gate.js';
 import type { UncommittedInputLimits } from './uncommitted-inputs.js';
 import { UncommittedInputs } from './uncommitted-inputs.js';
 import type { Clock } from '../../engine/clock.js';
@@ -51,6 +53,10 @@ export interface ExecutionServiceOptions {
   firstQuotesWaitMs?: number;
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
+  /** Sessions (and unresolved orders) reconciled at the same time at boot (default defaultBootReconcileConcurrency). */
+  bootReconcileConcurrency?: number;
+  /** Commands held for sessions still reconciling before the command loop stops reading (default defaultHeldCommandsMax). */
+  heldCommandsMax?: number;
   executorLimits?: ExecutorLimits;
   /**
    * Request budgets, one per venue (and IP), shared with other processes trading through the same IP (memory if
@@ -88,6 +94,8 @@ export interface ExecutionService {
   timerBeat(): Promise<void>;
   /** Resolves when engine inputs and exchange effects have settled. */
   settle(): Promise<void>;
+  /** Resolves once boot has reconciled every session (commands are taken before, per session as it is ready). */
+  reconciled: Promise<void>;
   stop(): Promise<void>;
   replayedEvents: number;
 }
@@ -142,8 +150,9 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     () => clock.nowMs(),
   );
   const metrics = opts.metrics;
-  // Reconciles before consuming commands: every order whose outcome we do not know, then positions.
-  const { replay } = await boot({
+  // Reconciles before consuming commands every order whose outcome we do not know and every busy session;
+  // idle sessions are reconciled in the background, and their commands wait for them (command-gate.ts).
+  const started = await startBoot({
     log: opts.log,
     config: opts.config,
     clock,
@@ -162,7 +171,10 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
     budget: budgetOf,
+    ...(opts.bootReconcileConcurrency !== undefined ? { reconcileConcurrency: opts.bootReconcileConcurrency } : {}),
   });
+  const { replay } = started;
+  const reconciled = started.reconciled.then(() => logger.info('boot reconciliation finished for every session'));
 
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
   const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
@@ -209,10 +221,21 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         }, watchdogPeriodMs)
       : null;
 
+  const decideCommands = async (deliveries: CommandDelivery[], readAtMs: number): Promise<void> => {
+    await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
+    metrics?.commandsCommitted(
+      deliveries.map((d) => d.entryId),
+      readAtMs,
+      Date.now(),
+    );
+  };
+  const gate = new CommandGate(started.readiness, decideCommands, opts.config.maxCommandBytes, logger, opts.heldCommandsMax);
+
   const commandLoop = (async () => {
     let lastReclaimAtMs = 0;
     while (!stopped) {
       try {
+        await gate.roomToRead();
         const deliveries = [];
         if (Date.now() - lastReclaimAtMs >= reclaimEveryMs) {
           lastReclaimAtMs = Date.now();
@@ -221,12 +244,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
         const readAtMs = Date.now();
         try {
-          await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
-          metrics?.commandsCommitted(
-            deliveries.map((d) => d.entryId),
-            readAtMs,
-            Date.now(),
-          );
+          await decideCommands(gate.route(deliveries, readAtMs), readAtMs);
         } catch (error) {
           logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
           await sleep(200);
@@ -246,6 +264,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     executor,
     timerBeat,
     replayedEvents: replay.replayedEvents,
+    reconciled,
     async settle() {
       for (let i = 0; i < 20; i += 1) {
         await engine.drain();
@@ -257,6 +276,9 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       stopped = true;
       if (interval) clearInterval(interval);
       await commandLoop;
+      gate.close();
+      started.cancel();
+      await reconciled;
       await filterRetry.stop();
       await filterRefresh.stop();
       for (const sub of subscriptions) await sub.close();

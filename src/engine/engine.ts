@@ -74,6 +74,7 @@ export class Engine {
   private queue: Promise<void> = Promise.resolve();
   private walEventsSinceSnapshot = 0;
   private queuedInputs = 0;
+  private waitingContinuations = 0;
   private readonly observers: DecisionObserver[] = [];
   private readonly times: StepTimes = { steps: 0, overBudget: 0, slowestMs: 0 };
 
@@ -129,6 +130,20 @@ export class Engine {
     return this.enqueue(1, async () => {
       const input = make();
       if (input) await this.step([input]);
+    });
+  }
+
+  /**
+   * Queues an input's continuation (Decision.continuation) after the event loop has had a turn: commands read
+   * meanwhile (a /stop) are queued before it even when the log commits without real I/O (memory, a fast disk).
+   */
+  submitContinuation(input: Input): Promise<void> {
+    this.queuedInputs += 1;
+    this.waitingContinuations += 1;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.queuedInputs -= 1;
+      this.waitingContinuations -= 1;
+      return this.submit(input);
     });
   }
 
@@ -236,6 +251,9 @@ export class Engine {
 
   /** Resolves when every input queued so far has been processed. */
   async drain(): Promise<void> {
-    while (this.queuedInputs > 0) await this.queue;
+    while (this.queuedInputs > 0) {
+      await this.queue;
+      if (this.waitingContinuations > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }

@@ -6,11 +6,11 @@ import type { Decision, Input } from '../../src/core/decide.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { boot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import type { ExchangeAccount } from '../../src/exchange/port.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import { btcFilters, T0 } from '../core/fixtures.js';
+import { quietAccount } from '../support/quiet-account.js';
 
 // Control first (issue 12 item 2): a signals.route to every user runs in bounded steps (maxUsersPerRouteStep),
 // a /stop read with it or arriving meanwhile is decided before the route reaches that user, and a crash between
@@ -20,18 +20,7 @@ const users = 300;
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'], maxUsersPerRouteStep: 50 };
 const userIds = Array.from({ length: users }, (_, i) => `u${String(i).padStart(4, '0')}`);
 
-const account: ExchangeAccount = {
-  placeOrder: async () => ({ kind: 'unknown', reason: 'not in this test' }),
-  cancelOrder: async () => ({ kind: 'unknown', reason: 'not in this test' }),
-  queryOrder: async () => ({ kind: 'not_found' }),
-  getPositions: async () => [],
-  getOpenOrders: async () => [],
-  placeProtectiveStop: async () => ({ kind: 'accepted' }),
-  cancelProtectiveStop: async () => ({ kind: 'accepted' }),
-  listProtectiveStops: async () => [],
-  subscribeOrderUpdates: async () => ({ close: async () => undefined }),
-  close: async () => undefined,
-};
+const account = quietAccount();
 
 interface Run {
   engine: Engine;
@@ -53,7 +42,7 @@ async function start(log: MemoryLog, clock: ManualClock, autoContinue: boolean):
     onEffects: (d) => {
       // As the execution service does: a route's next step queues behind whatever is waiting.
       if (d.continuation) {
-        if (autoContinue) void run.engine.submit(d.continuation);
+        if (autoContinue) void run.engine.submitContinuation(d.continuation);
         else run.held.push(d.continuation);
       }
     },

@@ -152,7 +152,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       // committed, the route's command stays unacknowledged and is delivered again (reclaimed) to go on.
       if (decision.continuation)
         engine
-          .submit(decision.continuation)
+          .submitContinuation(decision.continuation)
           .catch((error: unknown) => logger.warn({ err: error }, 'a signals.route step was not committed; it resumes on redelivery'));
     },
     onFatal,

@@ -69,6 +69,11 @@ export interface CoreConfig {
   adminUserIds: readonly string[];
   /** Users allowed to send signals.route (signal producers). */
   signalSourceIds: readonly string[];
+  /**
+   * Users one engine step of a signals.route handles (users): a route to more goes on in later steps, so a
+   * /stop or a halt arriving meanwhile is decided between them instead of waiting behind the whole fan-out.
+   */
+  maxUsersPerRouteStep: number;
   /** Symbols the engine trades (others are rejected). */
   symbols: readonly string[];
 }
@@ -100,5 +105,6 @@ export const defaultCoreConfig: CoreConfig = {
   liveApprovedUserIds: [],
   adminUserIds: ['operator'],
   signalSourceIds: ['signals'],
+  maxUsersPerRouteStep: 50,
   symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
 };

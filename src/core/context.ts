@@ -27,6 +27,8 @@ export class DecisionContext {
   readonly effects: Effect[] = [];
   readonly ack: string[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /** This input has more to do in a later step (see Decision.continuation). */
+  continues = false;
   /** The maps this decision made (first write copies, later ones write in place): see dict.ts. */
   private readonly owned = ownedDicts();
   private readonly start: EngineState;

@@ -84,6 +84,12 @@ export interface Decision {
   effects: Effect[];
   ack: string[];
   deadLetters: DeadLetter[];
+  /**
+   * Work this input left for a later step (a signals.route with users left, route-signals.ts): the shell queues it
+   * behind whatever is waiting, so control commands are decided in between. Lost in a crash, it comes back as
+   * the unacknowledged command's redelivery.
+   */
+  continuation?: Input;
 }
 
 /**
@@ -117,6 +123,10 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     const { commandId, userId, commandType } = senderOf(parsed, delivery);
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
     if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
+    if (ctx.durable.routes[commandId]) {
+      // A route part-way is over: recorded as processed, so a step of it still queued never answers it again.
+      ctx.emit({ type: 'command.processed', commandId, userId, commandType, outcome: 'rejected', reason, atMs: ctx.nowMs });
+    }
     ctx.reject(commandId, userId, commandType, reason);
     return;
   }
@@ -136,9 +146,14 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     return;
   }
   const command = parsed.command;
-  ctx.ack.push(delivery.entryId);
-  if (wasProcessed(ctx.durable, command.id)) return; // duplicate delivery or producer retry: one effect only
+  if (wasProcessed(ctx.durable, command.id)) {
+    ctx.ack.push(delivery.entryId);
+    return; // duplicate delivery or producer retry: one effect only
+  }
   const result = handleCommand(ctx, command, preflight);
+  // Part-way (a route with users left): neither acknowledged nor answered until its last step.
+  if (result.ok === 'partial') return void (ctx.continues = true);
+  ctx.ack.push(delivery.entryId);
   ctx.emit({
     type: 'command.processed',
     commandId: command.id,
@@ -354,5 +369,6 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     effects: ctx.effects,
     ack: ctx.ack,
     deadLetters: ctx.deadLetters,
+    ...(ctx.continues ? { continuation: input } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPri
 import type { OwnedDicts } from './dict.js';
 import { dictDelete, dictSet, dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
 import { advanceIndex } from './state-index.js';
-import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
+import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, Session } from './state.js';
 import { wasProcessed } from './state.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
@@ -21,6 +21,8 @@ export type LegacyNumber = number;
 
 export type WalEvent =
   | { type: 'engine.initialized'; epoch: string }
+  /** A signals.route step routed these users (up to afterUserId, in id order); the route goes on in a later step. */
+  | { type: 'route.progress'; commandId: string; afterUserId: string; routed: RouteOutcome[] }
   | {
       type: 'command.processed';
       commandId: string;
@@ -241,7 +243,13 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      return { ...state, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
+      const routes = state.routes[event.commandId] ? dictWithout(state.routes, event.commandId) : state.routes;
+      return { ...state, routes, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
+    }
+
+    case 'route.progress': {
+      const routed = [...(state.routes[event.commandId]?.routed ?? []), ...event.routed];
+      return { ...state, routes: dictWith(state.routes, event.commandId, { afterUserId: event.afterUserId, routed }) };
     }
 
     case 'session.started': {

@@ -38,7 +38,8 @@ export class World {
   readonly symbols: readonly string[] = simSymbols;
   readonly random: () => number;
   readonly clock = new ManualClock(simStartMs);
-  readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols] };
+  /** Routes of two users a step: every route to the simulation's users runs in several steps, crashes between them. */
+  readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols], maxUsersPerRouteStep: 2 };
   readonly exchange: SimExchange;
   readonly log: MemoryLog;
   readonly trace: string[] = [];

@@ -162,6 +162,12 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     accountOf: (userId) => accounts.resolve(userId),
     onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
+      // A route's next step, queued behind what arrived meanwhile (control commands go in between). If it cannot be
+      // committed, the route's command stays unacknowledged and is delivered again (reclaimed) to go on.
+      if (decision.continuation)
+        engine
+          .submitContinuation(decision.continuation)
+          .catch((error: unknown) => logger.warn({ err: error }, 'a signals.route step was not committed; it resumes on redelivery'));
     },
     onFatal,
     onEngine: (created) => {

@@ -4,6 +4,7 @@ import { runDashboard } from './services/dashboard/run-dashboard.js';
 import { runTelegram } from './services/telegram/run-telegram.js';
 import { runExecution } from './services/execution/run-execution.js';
 import { runSimulatorCli } from './paper-exchange/main.js';
+import { runDoctor } from './services/doctor/run-doctor.js';
 
 // `quant-engine <service> [flags]`: one entry point for every service. `all` (what `npm start` runs)
 // starts the simulator, the execution service on embedded SQLite and the reference signals in one process.
@@ -14,11 +15,16 @@ services:
                             (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
                             the execution service alone
-  simulator [--port N] [--seed N] [--api-key K --api-secret S | --paper-accounts | --no-auth]
-                            the exchange simulator (Binance USD-M subset over HTTP + WebSocket)
+  simulator [--port N] [--seed N] [--state PATH] [--api-key K --api-secret S | --paper-accounts | --no-auth]
+                            the exchange simulator (Binance USD-M subset over HTTP + WebSocket); with --state
+                            it keeps its accounts, orders and prices in that SQLite file across restarts
+  simulator reset --state PATH [--yes]
+                            a blank paper account: erases the accounts in that file (with the simulator stopped)
   telegram                  the Telegram bot (TELEGRAM_BOT_TOKEN, QE_TELEGRAM_USER_IDS, QE_TELEGRAM_ADMIN_IDS)
   dashboard                 the local web dashboard, JSON API and /metrics (QE_DASHBOARD_HOST/PORT/TOKEN)
   cli <command> ...         operator commands and log inspection (quant-engine cli help)
+  doctor [--live] [--rest U --ws U]
+                            read-only account checks before trading: ok | warn | fail, with what to fix
 configuration: environment variables, see README.md`;
 
 async function main(argv: string[]): Promise<void> {
@@ -41,6 +47,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'cli':
       process.exitCode = await runCli(rest);
+      return;
+    case 'doctor':
+      process.exitCode = await runDoctor(rest);
       return;
     default:
       process.stderr.write(`${usage}\n`);

@@ -3,7 +3,7 @@ import type { Dict } from '../core/dict.js';
 import { dictFrom } from '../core/dict.js';
 import type { DurableState, DurableStateJson } from '../core/state.js';
 import { withDurableDefaults } from '../core/state.js';
-import { orderSchema, priceSchema, qtySchema, usdSchema } from './wal.js';
+import { orderSchema, priceSchema, qtySchema, routeOutcomeSchema, usdSchema } from './wal.js';
 
 // Snapshots: the durable state at one WAL id, written with schemaVersion and read back through parseSnapshot,
 // which checks every field and names the snapshot and the reason when it cannot be read. Keyed records are
@@ -63,6 +63,8 @@ const sessionSchema = z.object({
   fundingUsd: usdSchema.optional(),
   fundingIds: z.array(z.string()).optional(),
   exchangeFillKeys: z.array(z.string()).optional(),
+  // Written since commissions are booked per trade id.
+  bookedTradeIds: z.array(z.string()).optional(),
   positions: dictSchema(positionSchema),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),
@@ -80,6 +82,8 @@ const durableStateSchema = z.object({
   orders: dictSchema(orderSchema).optional(),
   terminalOrderIds: z.array(z.string()).optional(),
   processedCommandIds: z.array(z.object({ size: z.number().int().positive(), ids: dictSchema(z.literal(true)) })).optional(),
+  // Written since signals.route runs in bounded steps; older snapshots lack it (no route part-way).
+  routes: dictSchema(z.object({ afterUserId: z.string(), routed: z.array(routeOutcomeSchema) })).optional(),
 });
 
 /** The snapshot's JSON as it is written: the durable state plus schemaVersion. */

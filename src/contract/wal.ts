@@ -53,8 +53,16 @@ export const orderSchema = z.object({
   feeBookedQty: z.string().optional(),
 });
 
+export const routeOutcomeSchema = z.object({
+  userId: z.string(),
+  symbol: z.string(),
+  clientOrderId: z.string().optional(),
+  skipped: z.string().optional(),
+});
+
 const walEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('engine.initialized'), epoch: z.string() }),
+  z.object({ type: z.literal('route.progress'), commandId: z.string(), afterUserId: z.string(), routed: z.array(routeOutcomeSchema) }),
   z.object({
     type: z.literal('command.processed'),
     commandId: z.string(),
@@ -114,6 +122,8 @@ const walEventSchema = z.discriminatedUnion('type', [
     feeUsd: usdSchema,
     cumQty: qtySchema,
     exchangeRealizedPnlUsd: usdSchema,
+    // Absent from events written before fees were booked per trade id.
+    tradeId: z.string().optional(),
     atMs: finite,
   }),
   z.object({

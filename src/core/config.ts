@@ -2,6 +2,13 @@
 export interface CoreConfig {
   /** No bookTicker for a symbol we hold for this long = stale feed: flatten and engage the kill switch. */
   staleFeedMs: number;
+  /**
+   * Entries, and the post-only fallback, are planned only on a quote younger than this: its age runs from the
+   * exchange's time of the book state (bookTicker `T`, else `E`) where the stream carries it, and never from later
+   * than its receipt. A quote this old is stale for pricing though not yet a dead feed (staleFeedMs): flattens still
+   * go out (MARKET, bounded by the exchange's own PERCENT_PRICE against its mark, -4131), protective stops still rest.
+   */
+  entryQuoteMaxAgeMs: number;
   /** A command delivered more than this many times goes to the dead-letter stream. */
   maxDeliveries: number;
   /** Largest command entry accepted, in bytes of its JSON text. */
@@ -62,12 +69,18 @@ export interface CoreConfig {
   adminUserIds: readonly string[];
   /** Users allowed to send signals.route (signal producers). */
   signalSourceIds: readonly string[];
+  /**
+   * Users one engine step of a signals.route handles (users): a route to more goes on in later steps, so a
+   * /stop or a halt arriving meanwhile is decided between them instead of waiting behind the whole fan-out.
+   */
+  maxUsersPerRouteStep: number;
   /** Symbols the engine trades (others are rejected). */
   symbols: readonly string[];
 }
 
 export const defaultCoreConfig: CoreConfig = {
   staleFeedMs: 30_000,
+  entryQuoteMaxAgeMs: 3_000,
   maxDeliveries: 5,
   maxCommandBytes: 64 * 1024,
   fallbackBoundBps: 15,
@@ -92,5 +105,6 @@ export const defaultCoreConfig: CoreConfig = {
   liveApprovedUserIds: [],
   adminUserIds: ['operator'],
   signalSourceIds: ['signals'],
+  maxUsersPerRouteStep: 50,
   symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
 };

@@ -9,6 +9,7 @@ import type { Effect } from './outputs.js';
 import type { Dict } from './dict.js';
 import { dictSet, ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
+import { Schedule, scheduleFor } from './schedule.js';
 
 /** The market's maps of when something was last done, per key. */
 type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends Dict<number> ? K : never }[keyof MarketState];
@@ -26,18 +27,36 @@ export class DecisionContext {
   readonly effects: Effect[] = [];
   readonly ack: string[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /** This input has more to do in a later step (see Decision.continuation). */
+  continues = false;
   /** The maps this decision made (first write copies, later ones write in place): see dict.ts. */
   private readonly owned = ownedDicts();
+  private readonly start: EngineState;
+  private taken: Schedule | null = null;
 
   constructor(
     state: EngineState,
     readonly nowMs: number,
     readonly config: CoreConfig,
-    /** False for a scratch decision (see decide's verifyIndexes): it must not take the state's index. */
-    private readonly keepsIndex = true,
+    /** False for a scratch decision (decide's `scratch`): it must not take the state's index or schedule. */
+    readonly keepsIndex = true,
+    /** True: the timer passes scan every session (decide's `fullScan`, the simulation's reference). */
+    private readonly fullScan = false,
   ) {
     this.durable = state.durable;
     this.market = state.market;
+    this.start = state;
+  }
+
+  /** Which sessions the timer passes must visit (schedule.ts): taken from the starting state on first use. */
+  get schedule(): Schedule {
+    this.taken ??= this.fullScan ? new Schedule(this.start.durable) : scheduleFor(this.start, this.keepsIndex);
+    return this.taken;
+  }
+
+  /** The schedule if a pass used it (decide hands it on to the state it makes). */
+  get usedSchedule(): Schedule | null {
+    return this.taken;
   }
 
   emit(event: WalEvent): void {

@@ -1,6 +1,8 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import type { AccountTrade } from '../model/trades.js';
+import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { bookCommission, bookFunding } from './fees.js';
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
@@ -26,6 +28,7 @@ import { onPositionNews } from './position-news.js';
 import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
+import { handOn, scheduleFor } from './schedule.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
@@ -62,6 +65,8 @@ export type Input =
   | { kind: 'funding'; userId: string; payment: FundingPayment }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
+  /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
+  | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
   | {
       kind: 'reconcile';
@@ -79,6 +84,12 @@ export interface Decision {
   effects: Effect[];
   ack: string[];
   deadLetters: DeadLetter[];
+  /**
+   * Work this input left for a later step (a signals.route with users left, route-signals.ts): the shell queues it
+   * behind whatever is waiting, so control commands are decided in between. Lost in a crash, it comes back as
+   * the unacknowledged command's redelivery.
+   */
+  continuation?: Input;
 }
 
 /**
@@ -112,6 +123,10 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     const { commandId, userId, commandType } = senderOf(parsed, delivery);
     ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
     if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
+    if (ctx.durable.routes[commandId]) {
+      // A route part-way is over: recorded as processed, so a step of it still queued never answers it again.
+      ctx.emit({ type: 'command.processed', commandId, userId, commandType, outcome: 'rejected', reason, atMs: ctx.nowMs });
+    }
     ctx.reject(commandId, userId, commandType, reason);
     return;
   }
@@ -131,9 +146,14 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     return;
   }
   const command = parsed.command;
-  ctx.ack.push(delivery.entryId);
-  if (wasProcessed(ctx.durable, command.id)) return; // duplicate delivery or producer retry: one effect only
+  if (wasProcessed(ctx.durable, command.id)) {
+    ctx.ack.push(delivery.entryId);
+    return; // duplicate delivery or producer retry: one effect only
+  }
   const result = handleCommand(ctx, command, preflight);
+  // Part-way (a route with users left): neither acknowledged nor answered until its last step.
+  if (result.ok === 'partial') return void (ctx.continues = true);
+  ctx.ack.push(delivery.entryId);
   ctx.emit({
     type: 'command.processed',
     commandId: command.id,
@@ -161,7 +181,11 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
   }
   const sessions = userId === null ? Object.values(ctx.durable.sessions) : [ctx.durable.sessions[userId]];
   for (const session of sessions) {
-    if (session && session.status !== 'closed') ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+    if (session && session.status !== 'closed') {
+      ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+      // What the stream missed meanwhile includes trades: their commissions come from the trade list.
+      requestSessionTrades(ctx, session.userId);
+    }
   }
 }
 
@@ -225,6 +249,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       reason: `engine had ${ours}`,
     });
     reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
+    requestTrades(ctx, userId, symbol);
   }
 }
 
@@ -246,11 +271,21 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
   return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
 }
 
-export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig): Decision {
-  const ctx = new DecisionContext(state, nowMs, config);
+/**
+ * `scratch`: a decision whose state is thrown away (the simulation's checks): it leaves the starting state's index
+ * and schedule where they are. `fullScan`: the timer passes look at every session instead of the scheduled ones.
+ */
+export interface DecideOptions {
+  scratch?: boolean;
+  fullScan?: boolean;
+}
+
+export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig, options: DecideOptions = {}): Decision {
+  const ctx = new DecisionContext(state, nowMs, config, options.scratch !== true, options.fullScan === true);
   switch (input.kind) {
     case 'boot':
       onBoot(ctx);
+      requestTradesAtBoot(ctx);
       break;
     case 'filters':
       ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
@@ -282,8 +317,16 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'cancel_result':
       onCancelResult(ctx, input.clientOrderId, input.outcome);
       break;
-    case 'query_result':
+    case 'query_result': {
+      const before = ctx.durable.orders[input.clientOrderId];
       onQueryResult(ctx, input.clientOrderId, input.outcome);
+      const after = ctx.durable.orders[input.clientOrderId];
+      // A fill learnt from a query answer has no commission: its trade is read from the trade list.
+      if (before && after && after.filledQty !== before.filledQty) requestTrades(ctx, after.userId, after.symbol);
+      break;
+    }
+    case 'trades_listed':
+      onTradesListed(ctx, input.userId, input.symbol, input.trades);
       break;
     case 'order_update': {
       const order = ctx.durable.orders[input.order.clientOrderId];
@@ -316,12 +359,16 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
   if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
+  const next: EngineState = { durable: ctx.durable, market: ctx.market };
+  const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
+  if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);
   return {
-    state: { durable: ctx.durable, market: ctx.market },
+    state: next,
     wal: ctx.wal,
     outbound: ctx.outbound,
     effects: ctx.effects,
     ack: ctx.ack,
     deadLetters: ctx.deadLetters,
+    ...(ctx.continues ? { continuation: input } : {}),
   };
 }

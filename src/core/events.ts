@@ -5,7 +5,7 @@ import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPri
 import type { OwnedDicts } from './dict.js';
 import { dictDelete, dictSet, dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
 import { advanceIndex } from './state-index.js';
-import type { CoreOrderStatus, DurableState, Mode, Order, Session } from './state.js';
+import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, Session } from './state.js';
 import { wasProcessed } from './state.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
@@ -21,6 +21,8 @@ export type LegacyNumber = number;
 
 export type WalEvent =
   | { type: 'engine.initialized'; epoch: string }
+  /** A signals.route step routed these users (up to afterUserId, in id order); the route goes on in a later step. */
+  | { type: 'route.progress'; commandId: string; afterUserId: string; routed: RouteOutcome[] }
   | {
       type: 'command.processed';
       commandId: string;
@@ -76,6 +78,11 @@ export type WalEvent =
       feeUsd: Usd;
       cumQty: Qty;
       exchangeRealizedPnlUsd: Usd;
+      /**
+       * The exchange's trade id (push `t`, trade list `id`): a fee with one is booked once per trade id, whether the
+       * push or the trade list told it, and leaves `cumQty` (the legacy key) as it was.
+       */
+      tradeId?: string;
       atMs: number;
     }
   /** A funding payment (signed: received positive) booked to the session; exchangeId de-duplicates. */
@@ -115,6 +122,18 @@ export const maxFundingIdsKept = 256;
 
 /** Exchange-side trades remembered per session for de-duplication (each is a rare event: a stop, a liquidation). */
 export const maxExchangeFillKeysKept = 256;
+
+/**
+ * Trade ids whose commission is booked, remembered per session (a session trades a few hundred times a day; a
+ * trade list read reaches back to the session start, so a trade older than the newest thousand read again is
+ * older than any gap the backstop covers).
+ */
+export const maxBookedTradeIdsKept = 1024;
+
+/** A booked trade's key: trade ids are unique per symbol. */
+export function bookedTradeKey(symbol: string, tradeId: string): string {
+  return `${symbol}:${tradeId}`;
+}
 
 /** What de-duplicates an exchange-side trade: the exchange's order id and the order's filled quantity after it. */
 export function exchangeFillKey(exchangeOrderId: string, cumQty: Qty): string {
@@ -224,7 +243,13 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      return { ...state, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
+      const routes = state.routes[event.commandId] ? dictWithout(state.routes, event.commandId) : state.routes;
+      return { ...state, routes, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
+    }
+
+    case 'route.progress': {
+      const routed = [...(state.routes[event.commandId]?.routed ?? []), ...event.routed];
+      return { ...state, routes: dictWith(state.routes, event.commandId, { afterUserId: event.afterUserId, routed }) };
     }
 
     case 'session.started': {
@@ -246,6 +271,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         fundingUsd: zero,
         fundingIds: [],
         exchangeFillKeys: [],
+        bookedTradeIds: [],
         // A closed session is flat by construction; carry nothing over.
         positions: emptyDict(),
         intents: emptyDict(),
@@ -335,6 +361,12 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'fee': {
       const session = requireSession(state, event.userId);
+      if (event.tradeId !== undefined) {
+        const key = bookedTradeKey(event.symbol, event.tradeId);
+        if (session.bookedTradeIds?.includes(key)) return state;
+        const bookedTradeIds = [...(session.bookedTradeIds ?? []), key].slice(-maxBookedTradeIdsKept);
+        return withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }, step);
+      }
       const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }, step);
       const order = next.orders[event.clientOrderId];
       // The order may be pruned already (terminal retention); the fee still counts.

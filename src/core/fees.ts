@@ -1,8 +1,10 @@
 import type { FundingPayment } from '../model/positions.js';
 import type { OrderSnapshot } from '../model/orders.js';
+import type { Qty } from '../model/decimal.js';
 import { isDecimal, isZero, lte, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import type { DecisionContext } from './context.js';
 import type { Order } from './state.js';
+import { bookedTradeKey } from './events.js';
 
 // Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
 // exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
@@ -12,14 +14,33 @@ import type { Order } from './state.js';
 export const bookedAsset = 'USDT';
 
 /**
- * Books the commission of the trade an order update reports, once: a trade whose cumulative quantity is at or
- * below what is already booked for the order (a repeat, or an older update arriving late) is skipped.
+ * Books the commission of the trade an order update reports, once: by its trade id when the push carries one
+ * (the trade list books by the same id: trade-backstop.ts), else by the order's cumulative quantity (a trade at or
+ * below what is already booked for the order, a repeat or an older update arriving late, is skipped).
  */
 export function bookCommission(ctx: DecisionContext, order: Order, snapshot: OrderSnapshot): void {
   const trade = snapshot.trade;
   if (!trade || !isDecimal(trade.cumQty) || !isDecimal(trade.commission)) return;
   const cumQty = toQty(trade.cumQty);
-  if (order.feeBookedQty !== undefined && lte(cumQty, toQty(order.feeBookedQty))) return;
+  if (trade.tradeId !== undefined ? isTradeBooked(ctx, order, trade.tradeId) : order.feeBookedQty !== undefined && lte(cumQty, toQty(order.feeBookedQty)))
+    return;
+  chargeCommission(ctx, order, { ...trade, cumQty });
+}
+
+/** Whether the commission of this trade (by its exchange id) is booked to the order's user's session. */
+export function isTradeBooked(ctx: DecisionContext, order: Order, tradeId: string): boolean {
+  return ctx.durable.sessions[order.userId]?.bookedTradeIds?.includes(bookedTradeKey(order.symbol, tradeId)) === true;
+}
+
+/**
+ * Books one trade's commission to the session the order belongs to. `cumQty` is the legacy key (the order's filled
+ * quantity after the trade); with a `tradeId` the trade id is the key instead.
+ */
+export function chargeCommission(
+  ctx: DecisionContext,
+  order: Order,
+  trade: { commission: string; commissionAsset: string; realizedProfit: string; cumQty: Qty; tradeId?: string },
+): void {
   const session = ctx.durable.sessions[order.userId];
   if (!session || order.createdAtMs < session.startedAtMs) {
     // The trade's push came after its session had closed (it learnt the fill by a query): the fee is that
@@ -42,8 +63,9 @@ export function bookCommission(ctx: DecisionContext, order: Order, snapshot: Ord
     clientOrderId: order.clientOrderId,
     symbol: order.symbol,
     feeUsd: toUsd(trade.commission),
-    cumQty,
+    cumQty: trade.cumQty,
     exchangeRealizedPnlUsd: isDecimal(trade.realizedProfit) ? toUsd(trade.realizedProfit) : zero,
+    ...(trade.tradeId !== undefined ? { tradeId: trade.tradeId } : {}),
     atMs: ctx.nowMs,
   });
 }

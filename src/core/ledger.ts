@@ -114,8 +114,8 @@ export function ledgerEntriesOf(before: DurableState, events: readonly WalEvent[
           clientOrderId: event.clientOrderId,
           ...noTrade,
           ...money(zero, toUsd(event.feeUsd), zero),
-          // The order's filled quantity after the trade whose commission this is: which trade it was.
-          tradeId: `${event.clientOrderId}:${event.cumQty}`,
+          // The exchange's trade id when known; else the order's filled quantity after the trade: which trade it was.
+          tradeId: event.tradeId ?? `${event.clientOrderId}:${event.cumQty}`,
           timeMs: event.atMs,
         });
         return;

@@ -1,5 +1,5 @@
-import type { Price, Usd } from '../model/decimal.js';
-import { abs, add, isZero, lte, movePoint, mul, sign, sub, toDecimal, toPrice, zero } from '../model/decimal.js';
+import type { Price, Qty, Usd } from '../model/decimal.js';
+import { abs, add, isZero, lte, movePoint, mul, sign, sub, toDecimal, toNumber, toPrice, zero } from '../model/decimal.js';
 import type { MarketState, Position, Session } from './state.js';
 import { quoteOf } from './venues.js';
 
@@ -69,9 +69,61 @@ export function stopLossLevelUsd(capitalUsd: Usd, stopLossPct: number): Usd {
   return mul(capitalUsd, sub(toDecimal(1), movePoint(toDecimal(stopLossPct), -2))) as Usd;
 }
 
+/**
+ * A session holding one position, reduced to what a quote changes: equity ≤ level ⇔ qty × exit ≤ `limitUsd`
+ * (= level − capital − booked + qty × entry), i.e. exit ≤ limit/qty for a long, ≥ for a short (`boundPrice`, a float
+ * used only to skip the exact test when the exit is clearly on one side). Per (immutable) session object.
+ */
+interface OnePositionTest {
+  symbol: string;
+  qty: Qty;
+  limitUsd: Usd;
+  long: boolean;
+  boundPrice: number;
+}
+
+const onePositionTests = new WeakMap<Session, OnePositionTest | null>();
+
+function onePositionTest(session: Session, stopLossPct: number): OnePositionTest | null {
+  if (onePositionTests.has(session)) return onePositionTests.get(session) ?? null;
+  const held = Object.entries(session.positions).filter(([, p]) => !isZero(p.qty));
+  let test: OnePositionTest | null = null;
+  const only = held.length === 1 ? held[0] : undefined;
+  if (only) {
+    const [symbol, position] = only;
+    const limitUsd = add(
+      sub(stopLossLevelUsd(session.capitalUsd, stopLossPct), add(session.capitalUsd, bookedPnlUsd(session))),
+      mul(position.qty, position.entryPrice) as Usd,
+    );
+    test = { symbol, qty: position.qty, limitUsd, long: sign(position.qty) > 0, boundPrice: toNumber(limitUsd) / toNumber(position.qty) };
+  }
+  onePositionTests.set(session, test);
+  return test;
+}
+
+/** Relative distance beyond which two finite floats of decimals compare as the decimals do (far above rounding). */
+const floatCompareMargin = 1e-9;
+
+/** -1/1 when float `a` is clearly below/above float `b`, 0 when too close to tell without exact decimals. */
+function clearSide(a: number, b: number): -1 | 0 | 1 {
+  const tolerance = floatCompareMargin * Math.max(Math.abs(a), Math.abs(b));
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return 0;
+  return a - b > tolerance ? 1 : b - a > tolerance ? -1 : 0;
+}
+
 /** True when equity at conservative marks is at or below the stop level. */
 export function stopLossBreached(session: Session, market: MarketState): boolean {
   if (session.stopLossPct === null) return false;
+  const test = onePositionTest(session, session.stopLossPct);
+  if (test) {
+    // The common case, on every tick for every holder: one float comparison, exact only near the bound.
+    const quote = quoteOf(market.venues, session.mode, test.symbol);
+    if (!quote) return false; // the stale-feed rule covers missing quotes
+    const exit = test.long ? quote.bid : quote.ask;
+    const side = clearSide(exit, test.boundPrice);
+    if (side !== 0) return test.long ? side < 0 : side > 0;
+    return lte(mul(test.qty, toPrice(exit)), test.limitUsd);
+  }
   const { equityUsd, unpricedSymbols } = valueSession(session, market);
   if (unpricedSymbols.length > 0) return false; // the stale-feed rule covers missing quotes
   return lte(equityUsd, stopLossLevelUsd(session.capitalUsd, session.stopLossPct));

@@ -5,7 +5,7 @@ import type { DecisionContext } from './context.js';
 import { StateCorruption } from './events.js';
 import type { Lane } from '../model/lane.js';
 import type { PlannedOrder } from './planner.js';
-import { planFallback } from './planner.js';
+import { opensPositions, planFallback } from './planner.js';
 import { capToExposureLimit } from './exposure.js';
 import type { Decimal, Price, Qty } from '../model/decimal.js';
 import {
@@ -30,7 +30,7 @@ import {
 } from '../model/decimal.js';
 import { rejectionBackoffMs, rejectionStreak } from './rejections.js';
 import type { Order } from './state.js';
-import { filtersOf, quoteOf, venueOfUser } from './venues.js';
+import { entryQuoteOf, filtersOf, venueOfUser } from './venues.js';
 
 export const postOnlyWouldTakeCode = -5022;
 export const reduceOnlyRejectedCode = -2022;
@@ -275,12 +275,13 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
     case 'rejected': {
       if (order.status !== 'pending' && order.status !== 'unknown') return;
       markRejected(ctx, order, `${outcome.code} ${outcome.message}`);
-      const quote = quoteOf(ctx.market.venues, venueOfUser(ctx.durable, order.userId), order.symbol);
-      const filters = filtersOf(ctx.market.venues, venueOfUser(ctx.durable, order.userId), order.symbol);
-      const fresh = quote !== undefined && ctx.nowMs - quote.receivedAtMs <= ctx.config.staleFeedMs;
-      if (outcome.code === postOnlyWouldTakeCode && order.timeInForce === 'GTX' && order.fallbackOf === null && fresh && filters) {
+      const venue = venueOfUser(ctx.durable, order.userId);
+      // The fallback takes liquidity at a price set from the quote: only on a young one (entryQuoteMaxAgeMs).
+      const quote = entryQuoteOf(ctx.market.venues, venue, order.symbol, ctx.nowMs, ctx.config);
+      const filters = filtersOf(ctx.market.venues, venue, order.symbol);
+      if (outcome.code === postOnlyWouldTakeCode && order.timeInForce === 'GTX' && order.fallbackOf === null && quote && filters) {
         // The audited system's best idea, kept: post-only first, then a limit bounded 15 bps from mark.
-        if (order.purpose === 'reduce' || mayEnter(ctx, order.userId)) {
+        if (order.purpose === 'reduce' || (mayEnter(ctx, order.userId) && opensPositions(filters))) {
           const fallback = sizeFallback(ctx, order, planFallback(order, quote, filters, ctx.config.fallbackBoundBps), quote, filters);
           if (fallback) {
             placeOrder(ctx, order.userId, fallback, order.clientOrderId);

@@ -1,6 +1,7 @@
 import type { OrderRequest } from '../model/orders.js';
 import type { ProtectiveStopRequest } from '../model/protective-stops.js';
 import type { Lane } from '../model/lane.js';
+import type { TradesFrom } from '../model/trades.js';
 
 // What decide() hands back to the shell besides the new state: events for the outbound stream (replies
 // to whoever sent a command, alerts for users; their format is the contract's) and effects for the exchange
@@ -18,4 +19,6 @@ export type Effect =
   /** Lists the protective stops resting on these symbols (all symbols when absent). */
   | { kind: 'list_stops'; userId: string; lane: Lane; symbols?: readonly string[] }
   /** Re-read the account's positions and feed them back as a reconcile input. */
-  | { kind: 'reconcile'; userId: string; requestedAtMs: number };
+  | { kind: 'reconcile'; userId: string; requestedAtMs: number }
+  /** Read the account's trade list of one symbol and feed it back as a trades_listed input (trade-backstop.ts). */
+  | { kind: 'read_trades'; userId: string; lane: Lane; symbol: string; from: TradesFrom };

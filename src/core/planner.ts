@@ -35,6 +35,35 @@ function qtyWithinFilters(qty: Qty, filters: SymbolFilters, maxQty: string, step
 }
 
 /**
+ * Whether the symbol takes new positions: only in contract status TRADING. In any other status the exchange
+ * refuses an opening order (-4140) and, on CLOSE, every order (-4141); exits are still tried.
+ */
+export function opensPositions(filters: SymbolFilters): boolean {
+  return filters.status === 'TRADING';
+}
+
+/**
+ * The PERCENT_PRICE bound on a `side` limit price, on the tick grid toward safety: a BUY at most mark × multiplierUp,
+ * a SELL at least mark × multiplierDown (one bound per side, as USDⓈ-M applies it:
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/common-definition). The engine reads no
+ * mark-price stream: the touch's mid stands for the mark. Null when the filter is disabled (a zero multiplier).
+ */
+export function percentPriceLimit(side: Side, touch: Touch, filters: SymbolFilters): string | null {
+  const multiplier = Number(side === 'BUY' ? filters.multiplierUp : filters.multiplierDown);
+  if (!(multiplier > 0)) return null;
+  const mid = (touch.bid + touch.ask) / 2;
+  return snapToStep(mid * multiplier, filters.tickSize, side === 'BUY' ? 'down' : 'up');
+}
+
+/** A limit price moved inside its side's PERCENT_PRICE bound (unchanged when already inside). */
+export function clipToPercentPrice(side: Side, price: string, touch: Touch, filters: SymbolFilters): string {
+  const bound = percentPriceLimit(side, touch, filters);
+  if (bound === null) return price;
+  const beyond = side === 'BUY' ? compareDecimal(price, bound) > 0 : compareDecimal(price, bound) < 0;
+  return beyond ? bound : price;
+}
+
+/**
  * Post-only (GTX) order at the touch that moves `currentQty` toward `targetQty`. A flip (long → short) first
  * closes the position with a reduce-only order; the next signal opens the other side.
  */
@@ -47,7 +76,11 @@ export function planTowardTarget(symbol: string, currentQty: Qty, targetQty: Qty
   if (isZero(delta)) return { kind: 'skip', reason: 'already at target', targetQty: targetText };
   const reducing = lt(abs(goal), abs(currentQty)) && (isZero(goal) || sign(goal) === sign(currentQty));
   const side: Side = sign(delta) > 0 ? 'BUY' : 'SELL';
-  const price = side === 'BUY' ? snapToStep(touch.bid, filters.tickSize, 'down') : snapToStep(touch.ask, filters.tickSize, 'up');
+  if (!reducing && !opensPositions(filters)) {
+    return { kind: 'skip', reason: `${symbol} is ${filters.status} on the exchange: no new positions (exits are still sent)`, targetQty: targetText };
+  }
+  const touchPrice = side === 'BUY' ? snapToStep(touch.bid, filters.tickSize, 'down') : snapToStep(touch.ask, filters.tickSize, 'up');
+  const price = clipToPercentPrice(side, touchPrice, touch, filters);
   const quantity = qtyWithinFilters(abs(delta), filters, filters.maxQty, filters.stepSize);
   if (quantity === null) return { kind: 'skip', reason: `change ${abs(delta)} below minimum quantity ${filters.minQty}`, targetQty: targetText };
   // Reduce-only orders are exempt from MIN_NOTIONAL on Binance; entries are not.
@@ -62,18 +95,26 @@ export function planTowardTarget(symbol: string, currentQty: Qty, targetQty: Qty
   };
 }
 
-/** After -5022 (post-only would take): a limit IOC bounded `boundBps` from mid, same side and size. */
+/**
+ * After -5022 (post-only would take): a limit IOC bounded `boundBps` from mid, same side and size, and never beyond
+ * the PERCENT_PRICE bound of its side.
+ */
 export function planFallback(rejected: PlannedOrder, touch: Touch, filters: SymbolFilters, boundBps: number): PlannedOrder {
   const mid = (touch.bid + touch.ask) / 2;
   const bound = boundBps / 10_000;
-  const price = rejected.side === 'BUY' ? snapToStep(mid * (1 + bound), filters.tickSize, 'down') : snapToStep(mid * (1 - bound), filters.tickSize, 'up');
-  return { ...rejected, price, timeInForce: 'IOC' };
+  const bpsPrice = rejected.side === 'BUY' ? snapToStep(mid * (1 + bound), filters.tickSize, 'down') : snapToStep(mid * (1 - bound), filters.tickSize, 'up');
+  return { ...rejected, price: clipToPercentPrice(rejected.side, bpsPrice, touch, filters), timeInForce: 'IOC' };
 }
 
-/** Market reduce-only order closing a position; sized up so no dust is left (reduce-only caps it). */
+/**
+ * Market reduce-only order closing a position, sized on MARKET_LOT_SIZE: up to its step and at least its minimum so
+ * no dust is left (reduce-only caps it), at most its maximum (the rest goes in the next). It carries no price: on
+ * any quote, old or new, its bound is the exchange's PERCENT_PRICE against its own mark (-4131 beyond it).
+ */
 export function planFlatten(symbol: string, positionQty: Qty, filters: SymbolFilters): PlannedOrder | null {
   if (isZero(positionQty)) return null;
   let quantity = snapToStep(abs(positionQty), filters.marketStepSize, 'up');
+  if (compareDecimal(quantity, filters.marketMinQty) < 0) quantity = snapToStep(toDecimal(filters.marketMinQty), filters.marketStepSize, 'up');
   if (compareDecimal(quantity, filters.marketMaxQty) > 0) quantity = snapToStep(toDecimal(filters.marketMaxQty), filters.marketStepSize, 'down');
   return {
     symbol,

@@ -6,6 +6,7 @@ import type { ProtectiveStop, Session } from './state.js';
 import type { SymbolFilters } from '../model/market.js';
 import { bookedPnlUsd } from './mtm.js';
 import { filtersOf } from './venues.js';
+import { dueAgain, sessionsToVisit, stopGlobalsChanged } from './schedule.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
 // STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
@@ -82,58 +83,92 @@ function withinMove(current: ProtectiveStop, triggerPrice: string, moveBps: numb
   return within;
 }
 
+/**
+ * Keeps each session's stops where they should be and checks them periodically. Visits the sessions whose
+ * records changed or whose check or placement retry is due (schedule.ts); a change of halt, epoch or filters
+ * visits every session.
+ */
 export function maintainProtectiveStops(ctx: DecisionContext): void {
-  for (const original of Object.values(ctx.durable.sessions)) {
+  const wakeAll = stopGlobalsChanged(ctx.schedule, ctx.durable, ctx.market);
+  for (const original of sessionsToVisit(ctx.schedule, 'stops', ctx.durable, ctx.wal, ctx.nowMs, wakeAll)) {
     if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
-    const held = Object.keys(original.positions).filter((s) => {
-      const p = original.positions[s];
-      return p !== undefined && !isZero(p.qty);
-    });
-    for (const symbol of Object.keys(original.protectiveStops)) {
-      const session = ctx.durable.sessions[original.userId] ?? original;
-      if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
-    }
+    visitSession(ctx, original);
+    queueNextVisit(ctx, original.userId);
+  }
+}
+
+/**
+ * When the stop pass must look at the session again although nothing about it changed: its next periodic check,
+ * or a placement retry. Early is harmless (a visit that finds nothing to do); late would be a missed check.
+ */
+function queueNextVisit(ctx: DecisionContext, userId: string): void {
+  const session = ctx.durable.sessions[userId];
+  if (!session || (session.status === 'closed' && Object.keys(session.protectiveStops).length === 0)) return;
+  const lastCheck = ctx.market.lastStopCheckAtMs[userId];
+  const periodMs = exposedNow(ctx, session) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
+  let dueMs = lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
+  for (const symbol of Object.keys(session.positions)) {
+    const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(userId, symbol)];
+    if (lastAttempt !== undefined && lastAttempt + ctx.config.protectiveStopCheckMs > ctx.nowMs)
+      dueMs = Math.min(dueMs, lastAttempt + ctx.config.protectiveStopCheckMs);
+  }
+  dueAgain(ctx.schedule, 'stops', userId, Math.max(dueMs, ctx.nowMs + 1));
+}
+
+/** Whether the periodic check runs at the short period: anything to protect or clean up. */
+function exposedNow(ctx: DecisionContext, session: Session): boolean {
+  const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(session.userId)];
+  const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
+  return sweeping || Object.keys(session.protectiveStops).length > 0 || Object.values(session.positions).some((p) => !isZero(p.qty));
+}
+
+function visitSession(ctx: DecisionContext, original: Session): void {
+  const held = Object.keys(original.positions).filter((s) => {
+    const p = original.positions[s];
+    return p !== undefined && !isZero(p.qty);
+  });
+  for (const symbol of Object.keys(original.protectiveStops)) {
     const session = ctx.durable.sessions[original.userId] ?? original;
-    if (wantsStops(ctx, session)) {
-      for (const symbol of held) {
-        const ideal = idealTrigger(ctx, session, symbol, held.length);
-        const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
-        if (!ideal) continue;
-        if (current) {
-          if (current.side === ideal.side && withinMove(current, ideal.triggerPrice, ctx.config.protectiveStopMoveBps)) continue;
-          removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
-        }
-        const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];
-        if (lastAttempt !== undefined && ctx.nowMs - lastAttempt < ctx.config.protectiveStopCheckMs) continue;
-        if (ctx.durable.epoch === null) continue;
-        const clientAlgoId = `qs${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
-        ctx.emit({ type: 'stop.planned', userId: session.userId, symbol, clientAlgoId, side: ideal.side, triggerPrice: ideal.triggerPrice, atMs: ctx.nowMs });
-        ctx.noteStopAttempt(stopKey(session.userId, symbol));
-        ctx.effect({
-          kind: 'place_stop',
-          userId: session.userId,
-          lane: 'priority',
-          request: { clientAlgoId, symbol, side: ideal.side, triggerPrice: ideal.triggerPrice },
-        });
+    if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
+  }
+  const session = ctx.durable.sessions[original.userId] ?? original;
+  if (wantsStops(ctx, session)) {
+    for (const symbol of held) {
+      const ideal = idealTrigger(ctx, session, symbol, held.length);
+      const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
+      if (!ideal) continue;
+      if (current) {
+        if (current.side === ideal.side && withinMove(current, ideal.triggerPrice, ctx.config.protectiveStopMoveBps)) continue;
+        removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
       }
+      const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];
+      if (lastAttempt !== undefined && ctx.nowMs - lastAttempt < ctx.config.protectiveStopCheckMs) continue;
+      if (ctx.durable.epoch === null) continue;
+      const clientAlgoId = `qs${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
+      ctx.emit({ type: 'stop.planned', userId: session.userId, symbol, clientAlgoId, side: ideal.side, triggerPrice: ideal.triggerPrice, atMs: ctx.nowMs });
+      ctx.noteStopAttempt(stopKey(session.userId, symbol));
+      ctx.effect({
+        kind: 'place_stop',
+        userId: session.userId,
+        lane: 'priority',
+        request: { clientAlgoId, symbol, side: ideal.side, triggerPrice: ideal.triggerPrice },
+      });
     }
-    // Periodic check while there is anything to protect or clean up: the stops still rest (and no orphan of
-    // ours does), and the positions still match (a stop may have fired while we were not looking).
-    const now = ctx.durable.sessions[original.userId] ?? original;
-    const lastCheck = ctx.market.lastStopCheckAtMs[original.userId];
-    const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(original.userId)];
-    const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
-    const exposed = sweeping || Object.keys(now.protectiveStops).length > 0 || Object.values(now.positions).some((p) => !isZero(p.qty));
-    // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
-    const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
-    if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {
-      ctx.noteStopCheck(original.userId);
-      // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
-      // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
-      const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(now.positions), ...Object.keys(now.protectiveStops)])];
-      ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'normal', symbols });
-      ctx.effect({ kind: 'reconcile', userId: original.userId, requestedAtMs: ctx.nowMs });
-    }
+  }
+  // Periodic check while there is anything to protect or clean up: the stops still rest (and no orphan of
+  // ours does), and the positions still match (a stop may have fired while we were not looking).
+  const now = ctx.durable.sessions[original.userId] ?? original;
+  const lastCheck = ctx.market.lastStopCheckAtMs[original.userId];
+  const exposed = exposedNow(ctx, now);
+  // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
+  const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
+  if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {
+    ctx.noteStopCheck(original.userId);
+    // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
+    // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
+    const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(now.positions), ...Object.keys(now.protectiveStops)])];
+    ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'normal', symbols });
+    ctx.effect({ kind: 'reconcile', userId: original.userId, requestedAtMs: ctx.nowMs });
   }
 }
 

@@ -56,3 +56,13 @@ export function backingOff(state: DurableState, config: CoreConfig, nowMs: numbe
   const streak = rejectionStreak(state, userId, symbol, purpose);
   return streak.count > 0 && nowMs - streak.lastAtMs < rejectionBackoffMs(streak, config);
 }
+
+/**
+ * Refusals that say the engine's copy of the symbol's trading rules may be out of date (a tick, step, minimum,
+ * PERCENT_PRICE multiplier or contract status changed): the shell reads the venue's exchangeInfo again at once
+ * rather than at the next hourly refresh. From https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code:
+ * -1111 precision, -1013 a filter failure, -4003/-4004/-4005 quantity ≤ 0 / below min / above max, -4014 price not on
+ * the tick, -4023 quantity not on the step, -4016 / -4024 beyond the multiplier cap / floor, -4131 a MARKET order
+ * beyond PERCENT_PRICE, -4140 symbol status does not allow opening, -4141 symbol closed, -4164 MIN_NOTIONAL.
+ */
+export const filterRejectionCodes: ReadonlySet<number> = new Set([-1111, -1013, -4003, -4004, -4005, -4014, -4016, -4023, -4024, -4131, -4140, -4141, -4164]);

@@ -10,7 +10,8 @@ import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
 import { isZero, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
-import { filtersOf, lastHeardMs } from './venues.js';
+import { allVenues, filtersOf, lastHeardMs } from './venues.js';
+import { dueAgain, sessionsToVisit } from './schedule.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -38,16 +39,21 @@ export function engageKillSwitch(
 }
 
 /**
- * Stop-loss, horizon and stale-feed rules for every live session. `feed` limits the check to one venue's symbol:
- * only the sessions holding it are looked at (the index's holders), not every session.
+ * Stop-loss, horizon and stale-feed rules. `feed` limits the check to one venue's symbol: only the sessions holding
+ * it are looked at (the index's holders). Without a feed (a timer beat, a booked trade or funding payment), the
+ * sessions whose records changed since the last such check, those whose horizon is due and the holders of a
+ * symbol whose feed went stale (schedule.ts): a session none of these is about cannot newly breach a rule (its
+ * quotes are checked on every tick).
  */
 export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
   const sessions =
     feed === null
-      ? Object.values(ctx.durable.sessions)
+      ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx))
       : inSessionOrder(ctx.durable, indexOf(ctx.durable).holdersBySymbol.get(feed.symbol) ?? []).flatMap((u) => ctx.durable.sessions[u] ?? []);
   for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
+    if (feed === null && session.horizonDeadlineMs !== null && ctx.nowMs < session.horizonDeadlineMs)
+      dueAgain(ctx.schedule, 'risk', session.userId, session.horizonDeadlineMs);
     const held = heldSymbols(session, openOrdersOf(ctx.durable, session.userId));
     if (feed !== null && (session.mode !== feed.venue || !held.has(feed.symbol))) continue;
     if (session.horizonDeadlineMs !== null && ctx.nowMs >= session.horizonDeadlineMs) {
@@ -72,6 +78,21 @@ export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbo
       engageKillSwitch(ctx, session.userId, 'stop_loss', 'stop_loss', `equity at bid/ask breached the ${session.stopLossPct}% stop-loss`);
     }
   }
+}
+
+/** Sessions holding a symbol whose feed is silent on some venue: the stale-feed rule may apply to them now. */
+function staleHolders(ctx: DecisionContext): Set<string> {
+  const out = new Set<string>();
+  const index = indexOf(ctx.durable);
+  for (const venue of allVenues) {
+    const market = ctx.market.venues[venue];
+    for (const symbol of new Set([...Object.keys(market.quotes), ...Object.keys(market.feedStartedAtMs)])) {
+      const heardMs = lastHeardMs(ctx.market.venues, venue, symbol);
+      if (heardMs === undefined || ctx.nowMs - heardMs <= ctx.config.staleFeedMs) continue;
+      for (const userId of index.holdersBySymbol.get(symbol) ?? []) out.add(userId);
+    }
+  }
+  return out;
 }
 
 function mustBeFlat(ctx: DecisionContext, session: Session): boolean {

@@ -33,17 +33,17 @@ class KeyOrder {
   }
 
   sort(keys: Iterable<string>): string[] {
-    return [...keys].sort((a, b) => {
-      const ia = isArrayIndex(a);
-      const ib = isArrayIndex(b);
-      if (ia !== ib) return ia ? -1 : 1;
-      if (ia) return Number(a) - Number(b);
-      return (this.seq.get(a) ?? 0) - (this.seq.get(b) ?? 0);
-    });
+    // One rank per key (array indices below every inserted key), not a regex test per comparison.
+    const ranked: Array<readonly [string, number]> = [];
+    for (const key of keys) ranked.push([key, isArrayIndex(key) ? Number(key) - arrayIndexOffset : (this.seq.get(key) ?? 0)]);
+    ranked.sort((a, b) => a[1] - b[1]);
+    return ranked.map(([key]) => key);
   }
 }
 
 const maxArrayIndex = 2 ** 32 - 2;
+/** Ranks array indices below 0, under every insertion rank (which start at 1). */
+const arrayIndexOffset = 2 ** 33;
 
 function isArrayIndex(key: string): boolean {
   return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) <= maxArrayIndex;

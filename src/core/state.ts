@@ -54,6 +54,8 @@ export interface Session {
   fundingIds: string[];
   /** Keys of the latest exchange-side trades booked (bounded; see exchangeFillKey), so a repeat is booked once. */
   exchangeFillKeys: string[];
+  /** Keys of the latest trades whose commission is booked (bounded; see bookedTradeKey); absent: none yet. */
+  bookedTradeIds?: string[];
   positions: Dict<Position>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;
@@ -116,7 +118,23 @@ export interface DurableState {
    * generations of ids, oldest first (the format before). See processed-ids.ts.
    */
   processedCommandIds: ProcessedIds;
+  /** signals.route commands part-way through their users, by command id (see route-signals.ts); gone once answered. */
+  routes: Dict<RouteProgress>;
 }
+
+/** What a route routed so far, and after which user (in id order) its next step starts. */
+export interface RouteProgress {
+  afterUserId: string;
+  routed: RouteOutcome[];
+}
+
+// A type, not an interface: the reply's schema reads it as an object with an index signature.
+export type RouteOutcome = {
+  userId: string;
+  symbol: string;
+  clientOrderId?: string;
+  skipped?: string;
+};
 
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
 export interface MarketState {
@@ -156,6 +174,7 @@ export function emptyDurableState(): DurableState {
     orders: emptyDict(),
     terminalOrderIds: [],
     processedCommandIds: ProcessedIds.empty(),
+    routes: emptyDict(),
   };
 }
 

@@ -3,6 +3,7 @@ import { valuePosition, valueSession } from './mtm.js';
 import { openOrdersOf } from './state-index.js';
 import type { Session } from './state.js';
 import { quoteOf } from './venues.js';
+import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import { isZero, toNumber } from '../model/decimal.js';
 
@@ -72,11 +73,13 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
  * move, and the outbound stream (bounded) should hold alerts, not repeats.
  */
 export function sampleEquity(ctx: DecisionContext): void {
-  for (const session of Object.values(ctx.durable.sessions)) {
+  // The sessions whose sample is due or whose records changed (schedule.ts), not every session.
+  for (const session of sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false)) {
     if (session.status === 'closed') continue;
     const holding = Object.values(session.positions).some((p) => !isZero(p.qty));
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs[session.userId];
     if (last === undefined || ctx.nowMs - last >= periodMs) publishEquity(ctx, session);
+    dueAgain(ctx.schedule, 'equity', session.userId, (ctx.market.lastEquitySampleAtMs[session.userId] ?? ctx.nowMs) + periodMs);
   }
 }

@@ -45,6 +45,27 @@ export function filtersOf(markets: VenueMarkets, venue: Venue, symbol: string): 
   return dictGet(markets[venue].filters, symbol);
 }
 
+/**
+ * How old a quote's information is: from the exchange's time of the book state when the stream gave one, else from
+ * its receipt, and never younger than its receipt says (a venue clock ahead of ours must not make a quote look fresh).
+ */
+export function quoteAgeMs(quote: Quote, nowMs: number): number {
+  const exchangeTimeMs = quote.time > 0 ? quote.time : quote.receivedAtMs;
+  return nowMs - Math.min(exchangeTimeMs, quote.receivedAtMs);
+}
+
+/** The venue's quote for a symbol if it is young enough to price an entry or the fallback on (entryQuoteMaxAgeMs). */
+export function entryQuoteOf(
+  markets: VenueMarkets,
+  venue: Venue,
+  symbol: string,
+  nowMs: number,
+  config: Pick<CoreConfig, 'entryQuoteMaxAgeMs'>,
+): Quote | undefined {
+  const quote = quoteOf(markets, venue, symbol);
+  return quote !== undefined && quoteAgeMs(quote, nowMs) <= config.entryQuoteMaxAgeMs ? quote : undefined;
+}
+
 /** When the venue's feed for a symbol was last heard from: its last quote, else its subscription start. */
 export function lastHeardMs(markets: VenueMarkets, venue: Venue, symbol: string): number | undefined {
   return quoteOf(markets, venue, symbol)?.receivedAtMs ?? dictGet(markets[venue].feedStartedAtMs, symbol);

@@ -21,7 +21,11 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     limits: simEngineLimits,
     loadFilters: async () => ({ paper: world.exchange.filters() }), // the simulation trades paper only
     accountOf: (userId) => world.accountOf(userId),
-    onEffects: (d) => world.pendingEffects.push(...d.effects),
+    onEffects: (d) => {
+      world.pendingEffects.push(...d.effects);
+      // A route's next step waits like any answer: delivered in any order, sometimes twice, lost in a crash.
+      if (d.continuation) world.pendingInputs.push(d.continuation);
+    },
     onFatal: (error) => {
       throw error;
     },

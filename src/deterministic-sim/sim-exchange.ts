@@ -1,8 +1,10 @@
-import { toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
+import { toAccountTrades, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
+import type { AccountTrade, TradesFrom } from '../model/trades.js';
+import { selectTrades } from '../paper-exchange/trade-history.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
@@ -13,7 +15,7 @@ import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
-import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
+import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
 
 // The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
@@ -70,6 +72,7 @@ export class SimExchange {
       const s = r.spec;
       out[symbol] = {
         symbol,
+        status: r.status,
         tickSize: s.tickSize,
         minPrice: s.tickSize,
         maxPrice: formatUnits(r.maxPriceUnits, r.priceScale),
@@ -77,8 +80,11 @@ export class SimExchange {
         minQty: s.minQty,
         maxQty: s.maxQty,
         marketStepSize: s.stepSize,
+        marketMinQty: s.minQty,
         marketMaxQty: s.maxQty,
         minNotional: s.minNotional,
+        multiplierUp: formatUnits(r.multiplierUpUnits, percentPriceDecimal),
+        multiplierDown: formatUnits(r.multiplierDownUnits, percentPriceDecimal),
       };
     }
     return out;
@@ -266,10 +272,16 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         }))
         .filter((p) => Number(p.positionAmt) !== 0);
     },
-    async getOpenOrders(): Promise<OrderSnapshot[]> {
+    async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
+      const params = new Map([['limit', '1000'], 'fromId' in from ? ['fromId', from.fromId] : ['startTime', String(from.startTimeMs)]]);
+      // Through the adapter's own parser, as the live account reads the paper exchange's answer.
+      return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
+    },
+    async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+      const wanted = symbols === undefined ? null : new Set(symbols);
       return exchange.matching
         .openOrders(accountKey)
-        .filter(isOpen)
+        .filter((o) => isOpen(o) && (wanted === null || wanted.has(o.symbol)))
         .map((o) => exchange.snapshot(o));
     },
     async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {

@@ -38,7 +38,8 @@ export class World {
   readonly symbols: readonly string[] = simSymbols;
   readonly random: () => number;
   readonly clock = new ManualClock(simStartMs);
-  readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols] };
+  /** Routes of two users a step: every route to the simulation's users runs in several steps, crashes between them. */
+  readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols], maxUsersPerRouteStep: 2 };
   readonly exchange: SimExchange;
   readonly log: MemoryLog;
   readonly trace: string[] = [];
@@ -50,12 +51,15 @@ export class World {
   /** Exchange answers and pushes not yet delivered to the engine: they die in a crash too. */
   pendingInputs: Input[] = [];
   /**
-   * Per user, the latest simulated time the engine could not know some money the exchange moved: a push with a
-   * trade's commission or a funding payment died undelivered in a crash, or reconcile adopted a position change
-   * no trade explained (it alerts that the PnL is unknown). Until the engine reads the exchange's trade and
-   * income history to cover such gaps, the money check holds only for sessions that had none.
+   * Per user, the latest simulated time the engine could not know a fee the exchange charged: a trade of an order
+   * the engine did not place (a stop, a liquidation) whose push died in a crash, or reconcile adopted a position
+   * change no trade explained. The engine's own orders have no such gap: their commissions are read back from the
+   * trade list (core/trade-backstop.ts). Until trades of other orders are booked from the trade list too, the fee
+   * check holds only for sessions without such a gap.
    */
-  readonly moneyGapAtMs = new Map<string, number>();
+  readonly feeGapAtMs = new Map<string, number>();
+  /** Per user, the latest simulated time a funding push died in a crash (funding is not read back from the income history yet). */
+  readonly fundingGapAtMs = new Map<string, number>();
   /** Market data is withheld until this simulated time (a silent feed). */
   feedSilentUntilMs = 0;
   /** The running engine; set by restart() at boot and after every crash. */

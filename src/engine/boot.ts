@@ -1,6 +1,7 @@
 import type { CoreConfig } from '../core/config.js';
 import type { Decision } from '../core/decide.js';
-import { isTerminal } from '../core/orders.js';
+import type { Order, Session } from '../core/state.js';
+import { allOpenOrders, openOrdersOf } from '../core/state-index.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { RateBudget, RequestCost } from '../exchange/rate-budget.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { Sleep } from './attempts.js';
 import { withAttempts } from './attempts.js';
 import type { Clock } from './clock.js';
+import { drainQueue, ReconcileQueue, SessionReadiness } from './session-readiness.js';
 import type { EngineLimits, ReplayResult } from './engine.js';
 import { defaultEngineLimits, Engine, replayLog } from './engine.js';
 
@@ -56,6 +58,8 @@ export interface BootOptions {
    * None = unbounded (the deterministic simulation, which has no exchange limit to respect).
    */
   budget?: Pick<RateBudget, 'admit'> | ((userId: string) => Pick<RateBudget, 'admit'>);
+  /** Sessions reconciled at the same time (bootReconcileConcurrency; default defaultBootReconcileConcurrency). */
+  reconcileConcurrency?: number;
 }
 
 export interface BootResult {
@@ -63,7 +67,26 @@ export interface BootResult {
   replay: ReplayResult;
 }
 
-export async function boot(opts: BootOptions): Promise<BootResult> {
+/** Sessions reconciled at the same time at boot, unless the caller names another bound. */
+export const defaultBootReconcileConcurrency = 16;
+
+export interface StartedBoot extends BootResult {
+  /** Which sessions are reconciled; a command for one that is not must wait for it (see SessionReadiness). */
+  readiness: SessionReadiness;
+  /** Resolves once every session is reconciled (or its reads were given up on). */
+  reconciled: Promise<void>;
+  /** Starts no further reconciliation (the service is stopping); `reconciled` resolves once those under way end. */
+  cancel(): void;
+}
+
+/**
+ * Boot up to the point where commands may be taken: replay, the `boot` input, every unresolved order queried,
+ * and every busy session (holding a position, an open or unresolved order or a protective stop) reconciled:
+ * ticks and watchdog beats act on those, so they must see the exchange's view before the feeds start. Idle
+ * sessions are reconciled afterwards, in the background; only their own commands act on them, and those wait
+ * for their session through `readiness`.
+ */
+export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
   const limits = opts.limits ?? defaultEngineLimits;
   const replay = await replayLog(opts.log, opts.config, limits);
   opts.logger.info(
@@ -84,9 +107,40 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   );
   opts.onEngine?.(engine);
   await engine.submit({ kind: 'boot' });
-  await resolveUnknownOrders(engine, opts);
-  await reconcileSessions(engine, opts);
-  return { engine, replay };
+  const concurrency = opts.reconcileConcurrency ?? defaultBootReconcileConcurrency;
+  await resolveUnknownOrders(engine, opts, concurrency);
+
+  const open = Object.values(engine.current.durable.sessions).filter((s) => s.status !== 'closed' && opts.accountOf(s.userId) !== null);
+  const busy = open.filter((s) => isBusy(engine, s)).map((s) => s.userId);
+  const idle = open.filter((s) => !isBusy(engine, s)).map((s) => s.userId);
+  await drainQueue(new ReconcileQueue(busy), concurrency, (userId) => reconcileSession(engine, opts, userId, false));
+
+  const queue = new ReconcileQueue(idle);
+  const readiness = new SessionReadiness(idle, (userId) => queue.want(userId));
+  const reconciled = drainQueue(queue, concurrency, async (userId) => {
+    try {
+      await reconcileSession(engine, opts, userId, true);
+    } finally {
+      readiness.markReady(userId);
+    }
+  });
+  return { engine, replay, readiness, reconciled, cancel: () => queue.cancel() };
+}
+
+/** The whole boot, every session reconciled before it resolves (the deterministic simulation's restart). */
+export async function boot(opts: BootOptions): Promise<BootResult> {
+  const started = await startBoot(opts);
+  await started.reconciled;
+  return { engine: started.engine, replay: started.replay };
+}
+
+/** A session the risk rules act on without a command of its own: it holds something, or has orders or stops. */
+function isBusy(engine: Engine, session: Session): boolean {
+  return (
+    Object.keys(session.positions).length > 0 ||
+    Object.keys(session.protectiveStops).length > 0 ||
+    openOrdersOf(engine.current.durable, session.userId).length > 0
+  );
 }
 
 /**
@@ -108,11 +162,11 @@ async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestC
 }
 
 /** Settles every order whose outcome the log does not know, by asking the exchange about its client order id. */
-async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<void> {
-  const unresolved = Object.values(engine.current.durable.orders).filter((o) => !isTerminal(o));
-  for (const order of unresolved) {
+async function resolveUnknownOrders(engine: Engine, opts: BootOptions, concurrency: number): Promise<void> {
+  const unresolved = allOpenOrders(engine.current.durable);
+  const resolveOne = async (order: Order): Promise<void> => {
     const account = opts.accountOf(order.userId);
-    if (!account) continue;
+    if (!account) return;
     for (let attempt = 0; attempt < opts.retry.attempts; attempt += 1) {
       const outcome = await withinBudget(opts, order.userId, { weight: requestWeights.queryOrder, orders: 0 }, () =>
         account.queryOrder(order.symbol, order.clientOrderId),
@@ -120,34 +174,54 @@ async function resolveUnknownOrders(engine: Engine, opts: BootOptions): Promise<
       await engine.submit({ kind: 'query_result', clientOrderId: order.clientOrderId, outcome });
       if (outcome.kind !== 'unknown') break;
     }
-  }
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let order = unresolved[next++]; order !== undefined; order = unresolved[next++]) await resolveOne(order);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
 /**
- * Feeds each open session's protective stops, open orders and positions to the engine. An account that
- * cannot be read is logged and skipped: the engine carries on with the replayed view, and the periodic stop
- * check reads it again.
+ * The symbols whose stops and open orders are read for a session: the traded ones and any the session still
+ * holds, has a stop or an order on. Per symbol, openAlgoOrders and openOrders weigh 1 each instead of 40 without
+ * a symbol (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders),
+ * so a session costs 2 × symbols + 5 (positionRisk) instead of 85.
  */
-async function reconcileSessions(engine: Engine, opts: BootOptions): Promise<void> {
+function symbolsToRead(engine: Engine, opts: BootOptions, session: Session): string[] {
+  return [
+    ...new Set([
+      ...opts.config.symbols,
+      ...Object.keys(session.positions),
+      ...Object.keys(session.protectiveStops),
+      ...openOrdersOf(engine.current.durable, session.userId).map((o) => o.symbol),
+    ]),
+  ];
+}
+
+/**
+ * Feeds one open session's protective stops, open orders and positions to the engine. An account that cannot
+ * be read is logged and skipped: the engine carries on with the replayed view, and the periodic stop check
+ * reads it again. When commands may already run (the background phase), the read carries when it was asked for,
+ * so an order one of them filled meanwhile is not taken for a difference (the read may predate the fill).
+ */
+async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, commandsMayRun: boolean): Promise<void> {
   const { attempts, readDelayMs, sleep } = opts.retry;
   // Each read is retried on failure and waits for the request-weight budget first.
-  const read = <T>(userId: string, weight: number, call: () => Promise<T>): Promise<T> =>
+  const read = <T>(weight: number, call: () => Promise<T>): Promise<T> =>
     withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call), sleep);
-  for (const session of Object.values(engine.current.durable.sessions)) {
-    if (session.status === 'closed') continue;
-    const account = opts.accountOf(session.userId);
-    if (!account) continue;
-    try {
-      const stops = await read(session.userId, requestWeights.openAlgoOrdersAllSymbols, () => account.listProtectiveStops());
-      await engine.submit({ kind: 'stops_listed', userId: session.userId, stops });
-      const openOrders = await read(session.userId, requestWeights.openOrdersAllSymbols, () => account.getOpenOrders());
-      const positions = await read(session.userId, requestWeights.positionRisk, () => account.getPositions());
-      await engine.submit({ kind: 'reconcile', userId: session.userId, positions, openOrders });
-    } catch (error) {
-      opts.logger.error(
-        { err: error, userId: session.userId },
-        'could not read positions, open orders or protective stops at boot; continuing with the replayed view',
-      );
-    }
+  const session = engine.current.durable.sessions[userId];
+  const account = opts.accountOf(userId);
+  if (!session || session.status === 'closed' || !account) return;
+  const symbols = symbolsToRead(engine, opts, session);
+  const requestedAtMs = opts.clock.nowMs();
+  try {
+    const stops = await read(symbols.length * requestWeights.openAlgoOrdersOfSymbol, () => account.listProtectiveStops(symbols));
+    await engine.submit({ kind: 'stops_listed', userId, stops });
+    const openOrders = await read(symbols.length * requestWeights.openOrdersOfSymbol, () => account.getOpenOrders(symbols));
+    const positions = await read(requestWeights.positionRisk, () => account.getPositions());
+    await engine.submit({ kind: 'reconcile', userId, positions, openOrders, ...(commandsMayRun ? { requestedAtMs } : {}) });
+  } catch (error) {
+    opts.logger.error({ err: error, userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
   }
 }

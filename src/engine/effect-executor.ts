@@ -59,6 +59,8 @@ function effectKey(effect: Effect): string {
       return `place_stop:${effect.request.clientAlgoId}`;
     case 'cancel_stop':
       return `cancel_stop:${effect.clientAlgoId}`;
+    case 'read_trades':
+      return `read_trades:${effect.userId}:${effect.symbol}:${'fromId' in effect.from ? `id${effect.from.fromId}` : `t${effect.from.startTimeMs}`}`;
     default:
       return `${effect.kind}:${effect.clientOrderId}`;
   }
@@ -86,7 +88,7 @@ export class EffectExecutor {
 
   submit(effect: Effect): void {
     const key = effectKey(effect);
-    const idempotent = effect.kind === 'query' || effect.kind === 'reconcile' || effect.kind === 'list_stops';
+    const idempotent = effect.kind === 'query' || effect.kind === 'reconcile' || effect.kind === 'list_stops' || effect.kind === 'read_trades';
     if (idempotent && this.inFlight.has(key)) return;
     const lanes = this.lanesFor(effect.userId);
     const laneName = laneOf(effect);

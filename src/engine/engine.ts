@@ -1,6 +1,7 @@
 import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
+import { controlFirst } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
 import { serializeLedgerEntry } from '../contract/ledger.js';
@@ -22,9 +23,29 @@ export interface EngineLimits {
   snapshotEveryWalEvents: number;
   /** WAL records read per batch during replay. */
   replayBatchEntries: number;
+  /** A snapshot is also written once this long has passed since the last with WAL events since (ms; absent = by count only). */
+  snapshotEveryMs?: number;
+  /**
+   * An engine step (decide a batch, commit it) that takes longer than this is logged as a warning (ms): every
+   * input queued behind it, a /stop included, waited that long. Fan-outs are cut into steps to stay under it.
+   */
+  stepBudgetMs?: number;
 }
 
-export const defaultEngineLimits: EngineLimits = { snapshotEveryWalEvents: 1_000, replayBatchEntries: 1_000 };
+export const defaultStepBudgetMs = 100;
+export const defaultEngineLimits: EngineLimits = {
+  snapshotEveryWalEvents: 1_000,
+  replayBatchEntries: 1_000,
+  snapshotEveryMs: 60_000,
+  stepBudgetMs: defaultStepBudgetMs,
+};
+
+/** How the engine's steps measured up against their budget since it started. */
+export interface StepTimes {
+  steps: number;
+  overBudget: number;
+  slowestMs: number;
+}
 
 export interface ReplayResult {
   durable: DurableState;
@@ -59,8 +80,11 @@ export type DecisionObserver = (input: Input, decision: Decision) => void;
 export class Engine {
   private queue: Promise<void> = Promise.resolve();
   private walEventsSinceSnapshot = 0;
+  private lastSnapshotAtMs: number | null = null;
   private queuedInputs = 0;
+  private waitingContinuations = 0;
   private readonly observers: DecisionObserver[] = [];
+  private readonly times: StepTimes = { steps: 0, overBudget: 0, slowestMs: 0 };
 
   constructor(
     private state: EngineState,
@@ -82,6 +106,10 @@ export class Engine {
     return this.queuedInputs;
   }
 
+  get stepTimes(): StepTimes {
+    return { ...this.times };
+  }
+
   observe(observer: DecisionObserver): void {
     this.observers.push(observer);
   }
@@ -93,11 +121,13 @@ export class Engine {
 
   /**
    * Queues inputs decided one after another and committed together in one log write (group commit): the
-   * batch is applied entirely or, if the write fails, not at all.
+   * batch is applied entirely or, if the write fails, not at all. Control commands are decided first
+   * (command-priority.ts), each user's own commands in their order.
    */
   submitBatch(inputs: Input[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve();
-    return this.enqueue(inputs.length, () => this.step(inputs));
+    const ordered = controlFirst(inputs);
+    return this.enqueue(ordered.length, () => this.step(ordered));
   }
 
   /**
@@ -111,6 +141,20 @@ export class Engine {
     });
   }
 
+  /**
+   * Queues an input's continuation (Decision.continuation) after the event loop has had a turn: commands read
+   * meanwhile (a /stop) are queued before it even when the log commits without real I/O (memory, a fast disk).
+   */
+  submitContinuation(input: Input): Promise<void> {
+    this.queuedInputs += 1;
+    this.waitingContinuations += 1;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.queuedInputs -= 1;
+      this.waitingContinuations -= 1;
+      return this.submit(input);
+    });
+  }
+
   private enqueue(count: number, work: () => Promise<void>): Promise<void> {
     this.queuedInputs += count;
     const run = this.queue.then(work).finally(() => {
@@ -121,6 +165,28 @@ export class Engine {
   }
 
   private async step(inputs: Input[]): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      await this.decideAndCommit(inputs);
+    } finally {
+      this.timeStep(inputs, performance.now() - startedAt);
+    }
+  }
+
+  private timeStep(inputs: Input[], elapsedMs: number): void {
+    const budgetMs = this.limits.stepBudgetMs ?? defaultStepBudgetMs;
+    this.times.steps += 1;
+    this.times.slowestMs = Math.max(this.times.slowestMs, elapsedMs);
+    if (elapsedMs <= budgetMs) return;
+    this.times.overBudget += 1;
+    const kinds = [...new Set(inputs.map((i) => i.kind))];
+    this.logger.warn(
+      { elapsedMs: Math.round(elapsedMs), budgetMs, inputs: inputs.length, kinds, queued: this.queuedInputs },
+      'engine step over its time budget',
+    );
+  }
+
+  private async decideAndCommit(inputs: Input[]): Promise<void> {
     let state = this.state;
     const decisions: Decision[] = [];
     for (const input of inputs) {
@@ -185,14 +251,22 @@ export class Engine {
       this.onEffects(decision);
       for (const observer of this.observers) observer(input, decision);
     });
-    if (this.walEventsSinceSnapshot >= this.limits.snapshotEveryWalEvents && this.lastWalId !== null) {
+    const nowMs = this.clock.nowMs();
+    this.lastSnapshotAtMs ??= nowMs;
+    const { snapshotEveryWalEvents, snapshotEveryMs } = this.limits;
+    const due = this.walEventsSinceSnapshot >= snapshotEveryWalEvents || (snapshotEveryMs !== undefined && nowMs - this.lastSnapshotAtMs >= snapshotEveryMs);
+    if (due && this.walEventsSinceSnapshot > 0 && this.lastWalId !== null) {
       await this.log.saveSnapshot({ walId: this.lastWalId, data: serializeSnapshot(this.state.durable) });
       this.walEventsSinceSnapshot = 0;
+      this.lastSnapshotAtMs = nowMs;
     }
   }
 
   /** Resolves when every input queued so far has been processed. */
   async drain(): Promise<void> {
-    while (this.queuedInputs > 0) await this.queue;
+    while (this.queuedInputs > 0) {
+      await this.queue;
+      if (this.waitingContinuations > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }

@@ -31,6 +31,10 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
       // Cancelling is best effort: a stop that is still there is found by the next listing and cancelled again.
       await account.cancelProtectiveStop(effect.symbol, effect.clientAlgoId);
       return null;
+    case 'read_trades':
+      // An account that cannot list its trades (an in-process test fake) books from its pushes alone.
+      if (!account.listTrades) return null;
+      return { kind: 'trades_listed', userId: effect.userId, symbol: effect.symbol, trades: await account.listTrades(effect.symbol, effect.from) };
     case 'list_stops':
       return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };
   }

@@ -17,10 +17,14 @@ export const requestWeights = {
   /** GET /fapi/v1/openAlgoOrders with a symbol; 40 without (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Algo-Open-Orders). */
   openAlgoOrdersOfSymbol: 1,
   openAlgoOrdersAllSymbols: 40,
+  /** GET /fapi/v1/openOrders with a symbol; 40 without (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders). */
+  openOrdersOfSymbol: 1,
   /** GET /fapi/v1/openOrders without a symbol (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders). */
   openOrdersAllSymbols: 40,
   /** GET /fapi/v3/positionRisk, 5 with or without a symbol (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V3). */
   positionRisk: 5,
+  /** GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List). */
+  userTrades: 5,
 } as const;
 
 export function requestCostOf(effect: Effect, account: string): RequestCost {
@@ -43,5 +47,7 @@ export function requestCostOf(effect: Effect, account: string): RequestCost {
       };
     case 'reconcile':
       return { weight: requestWeights.positionRisk, orders: 0, account };
+    case 'read_trades':
+      return { weight: requestWeights.userTrades, orders: 0, account };
   }
 }

@@ -2,6 +2,7 @@ import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountMarginState, MarginType, SettingOutcome } from '../model/margin.js';
+import type { AccountTrade, TradesFrom } from '../model/trades.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
@@ -31,8 +32,8 @@ export interface ExchangeAccount {
   queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome>;
   /** Throws on failure: boot reconciliation must not proceed on a guess. */
   getPositions(): Promise<PositionSnapshot[]>;
-  /** Throws on failure. */
-  getOpenOrders(): Promise<OrderSnapshot[]>;
+  /** Open orders, of the given symbols or all; throws on failure. */
+  getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]>;
   /** Places a protective stop (algo order, closePosition). */
   placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome>;
   cancelProtectiveStop(symbol: string, clientAlgoId: string): Promise<StopOutcome>;
@@ -48,6 +49,11 @@ export interface ExchangeAccount {
    * prices; throws on failure (a preflight must not pass on a guess).
    */
   readMarginState?(symbols: readonly string[]): Promise<AccountMarginState>;
+  /**
+   * The account's trades of one symbol, oldest first, at most one page (1000) from `from`: GET /fapi/v1/userTrades.
+   * Throws on failure. Optional: test fakes that push every trade need not list them.
+   */
+  listTrades?(symbol: string, from: TradesFrom): Promise<AccountTrade[]>;
   /** POST /fapi/v1/leverage. */
   setLeverage?(symbol: string, leverage: number): Promise<SettingOutcome>;
   /** POST /fapi/v1/marginType; "no need to change" (-4046) is success. */

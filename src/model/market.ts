@@ -1,16 +1,36 @@
 // What the engine knows of a symbol's market: its trading filters and its best bid/ask.
 
+/**
+ * A symbol's trading rules as USDⓈ-M exchangeInfo publishes them
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information,
+ * filters as in https://developers.binance.com/docs/derivatives/usds-margined-futures/common-definition).
+ */
 export interface SymbolFilters {
   symbol: string;
+  /**
+   * Contract status (common-definition: PENDING_TRADING, TRADING, PRE_DELIVERING, DELIVERING, DELIVERED,
+   * PRE_SETTLE, SETTLING, CLOSE). Only TRADING takes new positions: otherwise an opening order is refused with
+   * -4140 "Invalid symbol status for opening position", and on a CLOSE symbol every order with -4141 "Symbol is
+   * closed" (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code).
+   */
+  status: string;
   tickSize: string; // PRICE_FILTER.tickSize
   minPrice: string;
   maxPrice: string;
-  stepSize: string; // LOT_SIZE.stepSize
+  stepSize: string; // LOT_SIZE.stepSize (LIMIT orders)
   minQty: string;
   maxQty: string;
-  marketStepSize: string; // MARKET_LOT_SIZE.stepSize
+  marketStepSize: string; // MARKET_LOT_SIZE.stepSize (MARKET orders)
+  marketMinQty: string;
   marketMaxQty: string;
   minNotional: string; // MIN_NOTIONAL.notional
+  /**
+   * PERCENT_PRICE, one bound per side against the mark price: a BUY's price at most mark × multiplierUp (else
+   * -4016), a SELL's at least mark × multiplierDown (else -4024); a MARKET order whose counterparty's best price
+   * is beyond the bound is refused -4131. Decimal strings as published (multiplierDecimal places).
+   */
+  multiplierUp: string;
+  multiplierDown: string;
 }
 
 /**
@@ -22,5 +42,5 @@ export interface BookTicker {
   symbol: string;
   bid: number;
   ask: number;
-  time: number; // exchange event time, ms
+  time: number; // exchange time of the book state (T, else E), ms; 0 when the stream carries none
 }

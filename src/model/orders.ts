@@ -55,6 +55,8 @@ export interface TradeReport {
   /** `l` and `L`: this trade's own quantity and price (absent from adapters that predate them). */
   lastQty?: string;
   lastPrice?: string;
+  /** `t`: the trade id, the same as the trade list's `id` (absent from adapters that predate it). */
+  tradeId?: string;
 }
 
 export type PlaceOutcome =

@@ -117,6 +117,24 @@ export class AlgoBook {
     this.onUpdate(algo, nowMs);
   }
 
+  /** The next algo id (state-store persistence). */
+  get nextId(): number {
+    return this.nextAlgoId;
+  }
+
+  /** Restores the id counter and one stored conditional order, oldest first. */
+  restore(nextAlgoId: number, orders: readonly AlgoOrder[]): void {
+    this.nextAlgoId = nextAlgoId;
+    this.orders.push(...orders);
+  }
+
+  /** A paper account reset: its conditional orders are forgotten. */
+  dropAccount(accountKey: string): void {
+    const kept = this.orders.filter((o) => o.accountKey !== accountKey);
+    this.orders.length = 0;
+    this.orders.push(...kept);
+  }
+
   place(accountKey: string, params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): AlgoOrder {
     if (required(params, 'algoType') !== 'CONDITIONAL') throw apiErrors.badParamValue('algoType');
     const orderType = required(params, 'type');

@@ -64,6 +64,9 @@ export const apiErrors = {
   priceAboveMultiplierUp: () => bad(-4016, 'Price is higher than mark price multiplier cap.'),
   priceBelowMultiplierDown: () => bad(-4024, 'Price is lower than mark price multiplier floor.'),
   qtyNotOnStep: () => bad(-4023, 'Quantity not increased by step size.'),
+  // Contract status (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code, -4140 / -4141)
+  openingPositionStatus: () => bad(-4140, 'Invalid symbol status for opening position.'),
+  symbolClosed: () => bad(-4141, 'Symbol is closed.'),
   duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
   wouldTriggerImmediately: () => bad(-2021, 'Order would immediately trigger.'),
   minNotional: (notional: string) => bad(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),

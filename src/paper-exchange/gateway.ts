@@ -136,12 +136,26 @@ export class Gateway {
 }
 
 /**
- * Control API (not a Binance endpoint): POST /sim/v1/faults sets any of the numeric faults and
- * `latencyByPathMs` (JSON object path → ms); answers the faults now in force.
+ * Control API (not a Binance endpoint): POST /sim/v1/faults sets any of the numeric and on/off faults (see SimFaults)
+ * and `latencyByPathMs` (JSON object path → ms); answers the faults now in force.
  */
 export const faultControlPath = '/sim/v1/faults';
 
-const numericFaults = ['latencyMs', 'timeoutAfterAcceptCount', 'http5xxCount', 'rateLimit429Count', 'ban418Count', 'banMs'] as const;
+const numericFaults = [
+  'latencyMs',
+  'timeoutAfterAcceptCount',
+  'http5xxCount',
+  'rateLimit429Count',
+  'ban418Count',
+  'banMs',
+  'marginInsufficientCount',
+  'wsDropNextMessages',
+  'wsDelayMs',
+  'marketDataLagMs',
+] as const;
+/** Faults that may also be negative (a clock behind the wall clock). */
+const signedFaults = ['clockSkewMs'] as const;
+const onOffFaults = ['forcePostOnlyReject', 'rejectMarketOrders', 'wsSilent', 'userStreamSilent'] as const;
 
 export function applyFaultControl(faults: SimFaults, params: ReadonlyMap<string, string>): Record<string, unknown> {
   for (const name of numericFaults) {
@@ -150,6 +164,19 @@ export function applyFaultControl(faults: SimFaults, params: ReadonlyMap<string,
     const n = Number(text);
     if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw apiErrors.badParamValue(name);
     faults[name] = n;
+  }
+  for (const name of signedFaults) {
+    const text = params.get(name);
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isInteger(n)) throw apiErrors.badParamValue(name);
+    faults[name] = n;
+  }
+  for (const name of onOffFaults) {
+    const text = params.get(name);
+    if (text === undefined) continue;
+    if (text !== 'true' && text !== 'false') throw apiErrors.badParamValue(name);
+    faults[name] = text === 'true';
   }
   const byPath = params.get('latencyByPathMs');
   if (byPath !== undefined) {
@@ -165,6 +192,6 @@ export function applyFaultControl(faults: SimFaults, params: ReadonlyMap<string,
     faults.latencyByPathMs = { ...(parsed as Record<string, number>) };
   }
   const out: Record<string, unknown> = { latencyByPathMs: faults.latencyByPathMs };
-  for (const name of numericFaults) out[name] = faults[name];
+  for (const name of [...numericFaults, ...signedFaults, ...onOffFaults]) out[name] = faults[name];
   return out;
 }

@@ -1,9 +1,12 @@
-// CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7` runs the simulator until SIGINT/SIGTERM.
+// CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7 [--state PATH]` runs the simulator until
+// SIGINT/SIGTERM; with --state it continues from (and keeps its state in) that SQLite file.
+// `... reset --state PATH --yes` erases the paper accounts in that file (a blank paper account).
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { paperSecretOf } from '../engine/accounts.js';
 import { startSimulator } from './server.js';
 import type { SimCredentials } from './types.js';
+import { openSqlitePaperState } from './state-store.js';
 
 const defaultCliPort = 9100;
 
@@ -14,6 +17,10 @@ interface CliArgs {
   fundingIntervalMs?: number;
   legacyStreamRoutes?: boolean;
   auth: CliAuth;
+  /** SQLite file of the exchange's state; none = in memory, blank at every start. */
+  statePath?: string;
+  /** `reset`: confirmed with --yes. */
+  yes?: boolean;
 }
 
 /**
@@ -76,6 +83,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     return n;
   };
   const seed = intArg('seed');
+  const statePath = values.get('state');
+  if (statePath === 'true' || statePath === '') throw new Error('--state needs a file path');
   // --funding-rate-bps: funding per interval in basis points (negative: shorts pay longs); --funding-interval-ms.
   const fundingRateBps = numberArg('funding-rate-bps');
   const fundingIntervalMs = intArg('funding-interval-ms');
@@ -88,13 +97,47 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
     // --legacy-stream-routes: also serve the retired /stream and /ws/<listenKey> paths.
     ...(values.get('legacy-stream-routes') === 'true' ? { legacyStreamRoutes: true } : {}),
     auth: authOf(values, env),
+    ...(statePath !== undefined ? { statePath } : {}),
+    ...(values.get('yes') === 'true' ? { yes: true } : {}),
   };
 }
 
+/**
+ * `simulator reset --state PATH --yes`: erases every paper account in the file (ids and prices continue). Run it
+ * with the exchange stopped: a running one holds its state in memory and would write it back. An engine that
+ * traded on it sees the blank account at its next start as a reconciliation, with an alert.
+ */
+function resetCli(args: CliArgs): void {
+  if (args.statePath === undefined) throw new Error('reset needs --state PATH (an in-memory exchange is blank at every start)');
+  const store = openSqlitePaperState(args.statePath);
+  try {
+    const accounts = store.load()?.accounts.size ?? 0;
+    if (!args.yes) {
+      console.log(`this erases ${accounts} paper account(s) in ${args.statePath}: wallets, positions, orders and stops; run again with --yes`);
+      process.exitCode = 2;
+      return;
+    }
+    store.reset();
+    console.log(`reset ${accounts} paper account(s) in ${args.statePath}`);
+  } finally {
+    store.close();
+  }
+}
+
 export async function runSimulatorCli(argv: string[]): Promise<void> {
-  const { auth, ...args } = parseArgs(argv, process.env);
+  const parsed = parseArgs(argv, process.env);
+  if (argv[0] === 'reset') {
+    resetCli(parsed);
+    return;
+  }
+  const { auth, statePath, yes: _yes, ...simOpts } = parsed;
   const credentials = credentialsOf(auth);
-  const sim = await startSimulator({ ...args, ...(credentials !== undefined ? { credentials } : {}) });
+  const sim = await startSimulator({
+    ...simOpts,
+    ...(credentials !== undefined ? { credentials } : {}),
+    ...(statePath !== undefined ? { state: openSqlitePaperState(statePath) } : {}),
+  });
+  if (statePath !== undefined) console.log(`exchange simulator state ${statePath} (${sim.restored ? 'continued' : 'new'})`);
   console.log(`exchange simulator REST ${sim.restBaseUrl}`);
   console.log(`exchange simulator WS   ${sim.wsBaseUrl}`);
   if (auth.kind === 'pair') {

@@ -39,7 +39,7 @@ export const marginErrors = {
   badBool: (param: string) => bad(-1130, `Data sent for parameter '${param}' is not valid.`),
 };
 
-interface AccountSettings {
+export interface AccountSettings {
   dualSidePosition: boolean;
   multiAssetsMargin: boolean;
   leverage: Map<string, number>;
@@ -90,6 +90,29 @@ export class MarginBook {
       this.settings.set(accountKey, s);
     }
     return s;
+  }
+
+  /** One account's settings (state-store persistence); undefined when it never changed any. */
+  settingsOf(accountKey: string): AccountSettings | undefined {
+    return this.settings.get(accountKey);
+  }
+
+  restoreSettings(accountKey: string, s: AccountSettings): void {
+    this.settings.set(accountKey, s);
+  }
+
+  /** The counter in `autoclose-` client ids (state-store persistence). */
+  get autocloseCounter(): number {
+    return this.nextAutoclose;
+  }
+
+  set autocloseCounter(n: number) {
+    this.nextAutoclose = n;
+  }
+
+  /** A paper account reset: back to a new account's settings. */
+  dropAccount(accountKey: string): void {
+    this.settings.delete(accountKey);
   }
 
   leverageOf(accountKey: string, symbol: string): number {

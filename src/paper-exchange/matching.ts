@@ -1,12 +1,14 @@
 // Matching and accounting: one-way position mode, one account per API key, fills against the depth of
 // order-book.ts: takers walk its levels (one trade per level), resting orders queue behind the size that was
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
-import { absBigint, minBigint, unitsToNumber } from '../model/decimal.js';
+import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import { withinLimit } from './order-book.js';
 import { percentPriceBound } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';
+import type { SimTrade } from './trade-history.js';
+import { keepTrade } from './trade-history.js';
 
 export type SimSide = 'BUY' | 'SELL';
 export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
@@ -67,6 +69,8 @@ export interface SimAccount {
   byClientId: Map<string, SimOrder>;
   /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first. */
   income: IncomeRecord[];
+  /** What GET /fapi/v1/userTrades lists: this account's trades, oldest first (bounded: trade-history.ts). */
+  trades: SimTrade[];
 }
 
 /**
@@ -100,6 +104,12 @@ export interface ExchangeListener {
   fundingUpdate(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void;
 }
 
+export interface MatchingCounters {
+  nextOrderId: number;
+  nextTradeId: number;
+  nextTranId: number;
+}
+
 // Binance's default VIP0 USDⓈ-M fee rates; only used to make wallet balance move plausibly.
 export const makerFeeRate = 0.0002;
 export const takerFeeRate = 0.0005;
@@ -130,10 +140,47 @@ export class MatchingEngine {
         orders: new Map(),
         byClientId: new Map(),
         income: [],
+        trades: [],
       };
       this.accounts.set(key, acct);
     }
     return acct;
+  }
+
+  /** The id counters (state-store persistence: restored so ids never repeat after a restart). */
+  counters(): MatchingCounters {
+    return { nextOrderId: this.nextOrderId, nextTradeId: this.nextTradeId, nextTranId: this.nextTranId };
+  }
+
+  restoreCounters(c: MatchingCounters): void {
+    this.nextOrderId = c.nextOrderId;
+    this.nextTradeId = c.nextTradeId;
+    this.nextTranId = c.nextTranId;
+  }
+
+  /** Restores one stored order, oldest first: into its account, as its client id's latest, the log, the book if open. */
+  restoreOrder(order: SimOrder): void {
+    const acct = this.account(order.accountKey);
+    acct.orders.set(order.orderId, order);
+    acct.byClientId.set(order.clientOrderId, order);
+    this.log.push(order);
+    if (isOpen(order) && order.type === 'LIMIT') this.resting.get(order.symbol)?.add(order);
+  }
+
+  /** A paper account reset: the account and its orders are forgotten (its next request starts a blank one). */
+  dropAccount(key: string): void {
+    const acct = this.accounts.get(key);
+    if (!acct) return;
+    for (const order of acct.orders.values()) this.resting.get(order.symbol)?.delete(order);
+    this.accounts.delete(key);
+    const kept = this.log.filter((o) => o.accountKey !== key);
+    this.log.length = 0;
+    this.log.push(...kept);
+  }
+
+  /** Every account key (a reset of the whole exchange). */
+  accountKeys(): string[] {
+    return [...this.accounts.keys()];
   }
 
   hasAccount(key: string): boolean {
@@ -388,6 +435,22 @@ export class MatchingEngine {
     if (realizedPnl !== 0) {
       this.recordIncome(acct, { symbol: order.symbol, incomeType: 'REALIZED_PNL', income: realizedPnl.toFixed(8), info: 'REALIZED_PNL', time: nowMs, tradeId });
     }
+    keepTrade(acct.trades, {
+      id: trade.tradeId,
+      orderId: order.orderId,
+      symbol: order.symbol,
+      side: order.side,
+      price: formatUnits(priceUnits, rules.priceScale),
+      qty: formatUnits(qtyUnits, rules.qtyScale),
+      quoteQty: formatUnits(qtyUnits * priceUnits, rules.priceScale + rules.qtyScale),
+      realizedPnl: realizedPnl.toFixed(8),
+      commission: fee.toFixed(8),
+      commissionAsset: 'USDT',
+      time: nowMs,
+      buyer: order.side === 'BUY',
+      maker,
+      positionSide: 'BOTH',
+    });
     this.listener.orderUpdate(order, 'TRADE', trade, nowMs);
     this.listener.positionUpdate(acct, order.symbol, nowMs);
     // A reduce-only order capped by the position has nothing left to do.

@@ -54,6 +54,10 @@ export function parseNewOrder(params: ReadonlyMap<string, string>, market: Symbo
   const positionSide = params.get('positionSide');
   if (positionSide !== undefined && positionSide !== 'BOTH') throw apiErrors.badParamValue('positionSide');
   const reduceOnly = parseBoolParam(params, 'reduceOnly');
+  // Contract status: only TRADING opens positions; a CLOSE symbol takes no order at all. Simplification: every other
+  // status (SETTLING, PRE_SETTLE, ...) still takes reduce-only orders, so a holder can get out.
+  if (rules.status === 'CLOSE') throw apiErrors.symbolClosed();
+  if (rules.status !== 'TRADING' && !reduceOnly) throw apiErrors.openingPositionStatus();
 
   const respText = params.get('newOrderRespType') ?? 'ACK';
   if (respText !== 'ACK' && respText !== 'RESULT') throw apiErrors.badParamValue('newOrderRespType');

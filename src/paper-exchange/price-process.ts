@@ -30,6 +30,12 @@ export interface TopOfBook {
   timeMs: number;
 }
 
+export interface MarketCheckpoint {
+  mid: number;
+  updateId: number;
+  timeMs: number;
+}
+
 /** The book's own PRNG (so depth draws do not shift the price path) and its settings. */
 export interface DepthOptions {
   random?: () => number;
@@ -83,6 +89,19 @@ export class SymbolMarket {
       updateId: this.book.updateId + 1,
       timeMs: nowMs,
     };
+  }
+
+  /** Where the price process stands (state-store persistence, checkpointed about each second). */
+  checkpoint(): MarketCheckpoint {
+    return { mid: this.mid, updateId: this.book.updateId, timeMs: this.book.timeMs };
+  }
+
+  /** Continues from a checkpoint: the last mid, and book update ids that keep increasing. */
+  resume(cp: MarketCheckpoint, nowMs: number): void {
+    if (!Number.isFinite(cp.mid) || cp.mid <= 0) return;
+    this.mid = cp.mid;
+    this.book = { ...this.book, updateId: Math.max(this.book.updateId, cp.updateId) };
+    this.requote(Math.max(nowMs, cp.timeMs));
   }
 
   /** One step of the walk: mid *= exp(N(0,1) * vol). */

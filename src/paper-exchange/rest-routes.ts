@@ -13,6 +13,8 @@ import { algoQueryRoutes } from './routes-algo.js';
 import { historyRoutes, type FundingView } from './routes-history.js';
 import { marketDataRoutes } from './routes-market.js';
 import type { MarketTape } from './market-tape.js';
+import { tradeHistoryRoutes } from './trade-history.js';
+import { apiKeyRoutes } from './routes-api-key.js';
 import {
   accountJson,
   balanceEntry,
@@ -295,6 +297,8 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   for (const [key, route] of algoQueryRoutes(deps.algo, engine)) routes.set(key, route);
   for (const [key, route] of historyRoutes(engine, markets, deps.marketData.funding)) routes.set(key, route);
   for (const [key, route] of marketDataRoutes(markets, deps.marketData.tape)) routes.set(key, route);
+  for (const [key, route] of tradeHistoryRoutes(engine, markets)) routes.set(key, route);
+  for (const [key, route] of apiKeyRoutes()) routes.set(key, route);
   return routes;
 }
 

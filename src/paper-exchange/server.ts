@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
 import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
+import { applySymbolControl, symbolControlPath } from './symbol-control.js';
 import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
-import { MarginBook } from './margin.js';
+import { MarginBook, marginErrors } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
 import { createPrng, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
@@ -18,6 +19,8 @@ import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } fr
 import { MarketStreams } from './market-streams.js';
 import { MarketTape } from './market-tape.js';
 import { defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
+import { PaperPersistence, priceCheckpointIntervalMs } from './paper-persistence.js';
+import { resetControlPath, applyResetControl } from './reset-control.js';
 
 export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimulatorHandle, SimulatorOptions } from './types.js';
 export { defaultSimSymbols };
@@ -59,6 +62,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       accountOfListenKey: (key) => listenKeys.accountOf(key, Date.now()),
       isMarketSilent: () => faults.wsSilent,
       isUserSilent: () => faults.userStreamSilent,
+      takeDroppedMessage: () => {
+        if (faults.wsDropNextMessages <= 0) return false;
+        faults.wsDropNextMessages -= 1;
+        return true;
+      },
+      messageDelayMs: () => faults.wsDelayMs,
       sweepExpiredListenKeys: (nowMs) => listenKeys.sweepExpired(nowMs),
       legacyRoutes: opts.legacyStreamRoutes ?? false,
       userStream,
@@ -76,30 +85,43 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     latencyByPathMs: {},
     forcePostOnlyReject: false,
     rejectMarketOrders: false,
+    marketDataLagMs: 0,
     wsSilent: false,
     userStreamSilent: false,
+    clockSkewMs: 0,
+    marginInsufficientCount: 0,
+    wsDropNextMessages: 0,
+    wsDelayMs: 0,
     dropWsConnections: () => hub.dropAll(),
   };
 
   const gateway = new Gateway(faults);
 
+  // A user-stream push confirms state: it leaves only once that state is in the store (paper-persistence.ts).
+  const publishUser = (accountKey: string, payload: Record<string, unknown>): void => persistence.afterCommit(() => hub.publishUser(accountKey, payload));
   const listener: ExchangeListener = {
     orderUpdate(order, execType, trade, nowMs) {
+      persistence.markOrder(order);
       if (execType === 'NEW') algo.onOrderAccepted(order.clientOrderId, order.orderId, nowMs);
-      hub.publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
+      publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
       algo.onOrderUpdate(order, nowMs);
     },
     positionUpdate(account, symbol, nowMs) {
+      persistence.markAccount(account.key);
       const market = markets.get(symbol);
       if (!market) return;
-      hub.publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
+      publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
     },
     fundingUpdate(account, _symbol, amountUsd, nowMs) {
-      hub.publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
+      persistence.markAccount(account.key);
+      publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
     },
   };
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
-  const algo = new AlgoBook(engine, (order, nowMs) => hub.publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs)));
+  const algo = new AlgoBook(engine, (order, nowMs) => {
+    persistence.markAlgo(order);
+    publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));
+  });
   const margin = new MarginBook(engine, markets);
   const fundingHistory = new FundingHistory();
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) => {
@@ -113,6 +135,27 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const tape = new MarketTape();
   const marketStreams = new MarketStreams(hub, tape, fundingView);
+  const persistence = new PaperPersistence(opts.state, {
+    engine,
+    algo,
+    margin,
+    markets,
+    funding: () => fundingClock.settings,
+    setFunding: (settings) => fundingClock.set(settings),
+  });
+  const restored = persistence.restore(Date.now());
+  /**
+   * A blank paper account: erased, then an ACCOUNT_UPDATE of each position it held (now flat) is pushed, as
+   * Binance pushes a position changed behind the client's back; the engine reconciles on it, with an alert.
+   */
+  const resetAccounts = (accountKey?: string): string[] => {
+    const held = (key: string): string[] => (engine.hasAccount(key) ? [...engine.account(key).positions.keys()] : []);
+    const before = new Map((accountKey === undefined ? engine.accountKeys() : [accountKey]).map((key) => [key, held(key)]));
+    const keys = persistence.resetAccounts(accountKey);
+    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, Date.now());
+    return keys;
+  };
+  const checkpointTimer = opts.state ? setInterval(() => persistence.checkpointPrices(), priceCheckpointIntervalMs) : undefined;
 
   const routes = buildRoutes({
     engine,
@@ -127,6 +170,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     onListenKeyRevoked: (key) => hub.closeListenKey(key),
     setFunding: (settings) => {
       fundingClock.set(settings);
+      persistence.checkpointPrices();
       return fundingClock.settings;
     },
   });
@@ -135,8 +179,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     engine.onBookChange(market.rules.symbol, nowMs);
     algo.onBookChange(market, nowMs);
     margin.liquidateBreached(market.rules.symbol, nowMs);
+    persistence.commit(); // fills, triggers and liquidations are durable before anyone hears of them
     const name = market.rules.symbol.toLowerCase();
-    hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs));
+    hub.publishMarket(`${name}@bookTicker`, bookTickerEvent(market, nowMs, faults.marketDataLagMs));
     const previous = lastDepthUpdateId.get(name) ?? 0;
     for (const levels of partialDepthLevels) {
       const stream = `${name}@depth${levels}`;
@@ -180,13 +225,28 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       weight = route?.weight(params) ?? 1;
       if (method === 'POST' && url.pathname === faultControlPath) {
         body = applyFaultControl(faults, params); // the operator's lever, not a venue request
+      } else if (method === 'POST' && url.pathname === symbolControlPath) {
+        body = applySymbolControl(markets, params); // a listing change: status, MIN_NOTIONAL, PERCENT_PRICE
+      } else if (method === 'POST' && url.pathname === resetControlPath) {
+        body = applyResetControl(params, resetAccounts);
       } else {
         // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
         gateway.admit(receivedAt, weight, headers);
         if (!route) throw apiErrors.unknownPath(method, url.pathname);
-        const accountKey = authenticate(route.security, parts, params, opts.credentials, Date.now());
+        const serverNowMs = Date.now() + faults.clockSkewMs;
+        const accountKey = authenticate(route.security, parts, params, opts.credentials, serverNowMs);
         if (route.countsAsOrder && accountKey !== undefined) gateway.countOrder(receivedAt, accountKey, headers);
-        result = route.handle({ params, accountKey: accountKey ?? '', nowMs: Date.now(), receivedAt });
+        if (route.countsAsOrder && faults.marginInsufficientCount > 0) {
+          faults.marginInsufficientCount -= 1;
+          throw marginErrors.insufficient();
+        }
+        try {
+          result = route.handle({ params, accountKey: accountKey ?? '', nowMs: serverNowMs, receivedAt });
+        } finally {
+          // Settings (leverage, margin type) change without an update event: a changing call marks its account.
+          if (accountKey !== undefined && method !== 'GET' && engine.hasAccount(accountKey)) persistence.markAccount(accountKey);
+          persistence.commit(); // written before the answer (and before its pushes) leave
+        }
         body = result.body;
         if (result.placedOrder && faults.timeoutAfterAcceptCount > 0) {
           faults.timeoutAfterAcceptCount -= 1;
@@ -279,13 +339,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     setFunding(settings) {
       fundingClock.set(settings);
+      persistence.checkpointPrices();
     },
+    restored,
+    resetAccounts,
     funding: () => fundingClock.settings,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(priceTimer);
+      clearInterval(checkpointTimer);
       fundingClock.stop();
+      persistence.close();
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

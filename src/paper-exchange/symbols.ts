@@ -56,6 +56,8 @@ export interface SymbolRules {
   /** PERCENT_PRICE multipliers at percentPriceDecimal decimals (1.0500 -> 10500n). */
   multiplierUpUnits: bigint;
   multiplierDownUnits: bigint;
+  /** Contract status as exchangeInfo shows it; changed at run time by the symbol control (symbol-control.ts). */
+  status: string;
 }
 
 /**
@@ -94,5 +96,6 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
     minNotionalUnits: mustParseDecimal(spec.minNotional, priceScale + qtyScale),
     multiplierUpUnits: mustParseDecimal(spec.multiplierUp ?? defaultMultiplierUp, percentPriceDecimal),
     multiplierDownUnits: mustParseDecimal(spec.multiplierDown ?? defaultMultiplierDown, percentPriceDecimal),
+    status: 'TRADING',
   };
 }

@@ -1,5 +1,6 @@
 // Public types of the exchange simulator (re-exported from server.ts).
 import type { BookSettings } from './order-book.js';
+import type { PaperStateStore } from './state-store.js';
 
 export interface SimSymbolSpec {
   symbol: string;
@@ -44,6 +45,11 @@ export interface SimulatorOptions {
   /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
   listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
   /**
+   * Where the exchange keeps its state across restarts (state-store.ts): restored at start, written before each
+   * confirmation; closed by close(). None: in memory only, a blank exchange at every start.
+   */
+  state?: PaperStateStore;
+  /**
    * apiKey -> secret (a table, or a function for key schemes such as the engine's paper accounts); when given, HMAC
    * signatures are verified and unknown keys refused (-2015), else any key is accepted and a per-key account auto-created.
    */
@@ -75,10 +81,24 @@ export interface SimFaults {
    * PERCENT_PRICE filter limit." (a thin or runaway book; Binance answers this to market orders then).
    */
   rejectMarketOrders: boolean;
+  /**
+   * bookTicker events carry a book state this old (T and E this far in the past) though sent now: a lagging venue,
+   * whose quotes look fresh by their arrival and are not. Default 0.
+   */
+  marketDataLagMs: number;
   /** market-data streams stop sending (connections stay open) */
   wsSilent: boolean;
   /** user-data streams stop sending (connections stay open, pings answered, listen keys still valid) */
   userStreamSilent: boolean;
+  /** The server's clock runs this far ahead (positive) or behind of the wall clock, ms: a client that does not
+   * sync gets -1021 once the gap passes its recvWindow (GET /fapi/v1/time answers the skewed clock). */
+  clockSkewMs: number;
+  /** next N order placements are refused -2019 "Margin is insufficient." before the matching engine sees them */
+  marginInsufficientCount: number;
+  /** next N WebSocket messages (market and user data, to any client) are dropped, as a lossy network would */
+  wsDropNextMessages: number;
+  /** every WebSocket message is delivered this late, ms (order kept per connection) */
+  wsDelayMs: number;
   /** closes every WS connection now */
   dropWsConnections(): void;
 }
@@ -121,5 +141,9 @@ export interface SimulatorHandle {
   /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
   setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
   funding(): { rateBps: number; intervalMs: number };
+  /** Whether the exchange started from stored state (options.state held an earlier run's). */
+  restored: boolean;
+  /** A blank paper account (one, or every account): erased in memory and in the state store; returns the keys reset. */
+  resetAccounts(accountKey?: string): string[];
   close(): Promise<void>;
 }

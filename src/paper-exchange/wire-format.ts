@@ -398,7 +398,8 @@ export function bookTickerRest(market: SymbolMarket): Record<string, unknown> {
   };
 }
 
-export function bookTickerEvent(market: SymbolMarket, nowMs: number): Record<string, unknown> {
+/** `lagMs`: the event carries times this far in the past (the fault marketDataLagMs). */
+export function bookTickerEvent(market: SymbolMarket, nowMs: number, lagMs = 0): Record<string, unknown> {
   const r = market.rules;
   const top = market.top;
   return {
@@ -409,8 +410,8 @@ export function bookTickerEvent(market: SymbolMarket, nowMs: number): Record<str
     B: formatUnits(top.bidQtyUnits, r.qtyScale),
     a: formatUnits(top.askUnits, r.priceScale),
     A: formatUnits(top.askQtyUnits, r.qtyScale),
-    T: top.timeMs,
-    E: nowMs,
+    T: top.timeMs - lagMs,
+    E: nowMs - lagMs,
   };
 }
 
@@ -469,7 +470,7 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
       contractType: 'PERPETUAL',
       deliveryDate: 4133404800000,
       onboardDate: 1569398400000,
-      status: 'TRADING',
+      status: r.status,
       maintMarginPercent: '2.5000',
       requiredMarginPercent: '5.0000',
       baseAsset: r.baseAsset,

@@ -32,6 +32,10 @@ export interface WsHubDeps {
   isMarketSilent(): boolean;
   /** Fault: user-data sockets stay open (pings answered) but nothing is delivered on them. */
   isUserSilent(): boolean;
+  /** Fault: whether to drop this message (a lossy network); consumes one from the fault's count. */
+  takeDroppedMessage(): boolean;
+  /** Fault: how late (ms) every message is delivered. */
+  messageDelayMs(): number;
   /** Removes the listen keys that expired by now and returns them. */
   sweepExpiredListenKeys(nowMs: number): string[];
   /** Serve the retired unprefixed paths too. */
@@ -252,8 +256,17 @@ export class WsHub {
   }
 
   private send(client: Client, stream: string, data: unknown): void {
-    if (client.ws.readyState !== WebSocket.OPEN) return;
-    client.ws.send(JSON.stringify(client.combined ? { stream, data } : data));
+    if (client.ws.readyState !== WebSocket.OPEN || this.deps.takeDroppedMessage()) return;
+    const text = JSON.stringify(client.combined ? { stream, data } : data);
+    const delayMs = this.deps.messageDelayMs();
+    if (delayMs <= 0) {
+      client.ws.send(text);
+      return;
+    }
+    // Same delay for every message, so each connection still sees its messages in order.
+    setTimeout(() => {
+      if (client.ws.readyState === WebSocket.OPEN) client.ws.send(text);
+    }, delayMs).unref();
   }
 }
 

@@ -130,7 +130,7 @@ describe('REST answers', () => {
   });
 
   it('positionRisk v3 maps to the position with the exact amount and entry price', () => {
-    expect(toPositions(loadFixture('position-risk-v3'))).toEqual([{ symbol: 'ADAUSDT', positionAmt: '30', entryPrice: '0.385' }]);
+    expect(toPositions(loadFixture('position-risk-v3'))).toMatchObject([{ symbol: 'ADAUSDT', positionAmt: '30', entryPrice: '0.385' }]);
   });
 
   it('openAlgoOrders: the documented TAKE_PROFIT is not a protective stop; as STOP_MARKET it maps with the exact trigger', () => {

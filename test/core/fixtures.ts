@@ -24,6 +24,7 @@ export const T0 = 1_700_000_000_000;
 export function makeFilters(symbol: string, overrides: Partial<SymbolFilters> = {}): SymbolFilters {
   return {
     symbol,
+    status: 'TRADING',
     tickSize: '0.10',
     minPrice: '0.10',
     maxPrice: '1000000',
@@ -31,8 +32,11 @@ export function makeFilters(symbol: string, overrides: Partial<SymbolFilters> = 
     minQty: '0.001',
     maxQty: '1000',
     marketStepSize: '0.001',
+    marketMinQty: '0.001',
     marketMaxQty: '120',
     minNotional: '100',
+    multiplierUp: '1.0500',
+    multiplierDown: '0.9500',
     ...overrides,
   };
 }

@@ -6,10 +6,10 @@ import type { Effect } from '../../src/core/outputs.js';
 import type { BootOptions } from '../../src/engine/boot.js';
 import { boot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import type { ExchangeAccount } from '../../src/exchange/port.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { btcFilters, T0 } from '../core/fixtures.js';
+import { quietAccount } from '../support/quiet-account.js';
 
 // The kernel's boot(): the start-up path the execution service and the deterministic simulation share.
 // Exchange reads are retried with the injected sleep (never the wall clock), an unreadable account is logged
@@ -17,21 +17,7 @@ import { btcFilters, T0 } from '../core/fixtures.js';
 
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
 
-function account(overrides: Partial<ExchangeAccount> = {}): ExchangeAccount {
-  return {
-    placeOrder: async () => ({ kind: 'unknown', reason: 'not in this test' }),
-    cancelOrder: async () => ({ kind: 'unknown', reason: 'not in this test' }),
-    queryOrder: async () => ({ kind: 'not_found' }),
-    getPositions: async () => [],
-    getOpenOrders: async () => [],
-    placeProtectiveStop: async () => ({ kind: 'accepted' }),
-    cancelProtectiveStop: async () => ({ kind: 'accepted' }),
-    listProtectiveStops: async () => [],
-    subscribeOrderUpdates: async () => ({ close: async () => undefined }),
-    close: async () => undefined,
-    ...overrides,
-  };
-}
+const account = quietAccount;
 
 interface Booted {
   inputs: string[];

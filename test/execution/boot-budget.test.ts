@@ -13,13 +13,14 @@ import { logHolding, usePaperExchange } from '../support/paper-exchange.js';
 // Boot reconciliation draws from the same request-weight budget as every other request. A probe restarting
 // the service again and again pushed a minute's weight to 3 155–4 588 against Binance's 2 400, because boot
 // read every open session's stops, open orders and positions outside the budget. Here a budget of 1 000 weight
-// a minute (100 kept for risk-reducing orders) meets a log with 25 open sessions (75 reads, 85 weight each
-// session as documented) on the simulator: no simulated minute may see more than 900 of boot's weight, and
-// every session is still reconciled.
+// a minute (100 kept for risk-reducing orders) meets a log with 270 open sessions (810 reads; 7 weight each
+// session as documented: stops and open orders of its one symbol, 1 each, and positions, 5) on the simulator: no
+// simulated minute may see more than 900 of boot's weight, and every session is still reconciled.
 
 const minuteMs = 60_000;
-// 25 sessions: 2 125 weight, which the paper exchange (counting on the wall clock) takes within its 2 400 a minute.
-const sessions = 25;
+// 270 sessions: 1 890 weight (over two simulated minutes of the budget), which the paper exchange (counting on the
+// wall clock) takes within its 2 400 a minute.
+const sessions = 270;
 
 describe('boot reconciliation under the request-weight budget', () => {
   const paperExchange = usePaperExchange(5);
@@ -52,8 +53,12 @@ describe('boot reconciliation under the request-weight budget', () => {
     const counted = (account: ExchangeAccount): ExchangeAccount => ({
       ...account,
       queryOrder: (symbol, id) => count(requestWeights.queryOrder, () => account.queryOrder(symbol, id)),
-      listProtectiveStops: () => count(requestWeights.openAlgoOrdersAllSymbols, () => account.listProtectiveStops()),
-      getOpenOrders: () => count(requestWeights.openOrdersAllSymbols, () => account.getOpenOrders()),
+      listProtectiveStops: (symbols) =>
+        count(symbols ? symbols.length * requestWeights.openAlgoOrdersOfSymbol : requestWeights.openAlgoOrdersAllSymbols, () =>
+          account.listProtectiveStops(symbols),
+        ),
+      getOpenOrders: (symbols) =>
+        count(symbols ? symbols.length * requestWeights.openOrdersOfSymbol : requestWeights.openOrdersAllSymbols, () => account.getOpenOrders(symbols)),
       getPositions: () => count(requestWeights.positionRisk, () => account.getPositions()),
     });
     const accounts = new Map<string, ExchangeAccount>();

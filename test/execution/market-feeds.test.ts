@@ -3,7 +3,7 @@ import type { Input } from '../../src/core/decide.js';
 import { emptyMarketState } from '../../src/core/state.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { MarketData } from '../../src/exchange/port.js';
-import { retryMissingFilters } from '../../src/services/execution/market-feeds.js';
+import { retryMissingFilters, startFilterRefresh } from '../../src/services/execution/market-feeds.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { btcFilters } from '../core/fixtures.js';
 import { waitFor } from '../support/wait.js';
@@ -43,5 +43,34 @@ describe('live trading rules missing at boot', () => {
     await retryMissingFilters(engine as unknown as Engine, { paper: marketDataFailing(0), live }, ['BTCUSDT'], silentLogger(), 1).stop();
     await retryMissingFilters(engine as unknown as Engine, { paper: marketDataFailing(0) }, ['ETHUSDT'], silentLogger(), 1).stop();
     expect(live.reads).toBe(0);
+  });
+});
+
+describe('trading rules read again while running', () => {
+  it('every filterRefreshIntervalMs on every venue, and soon after a filter rejection but at most once per minimum gap', async () => {
+    const submitted: Input[] = [];
+    const engine = { submit: async (i: Input) => void submitted.push(i) };
+    const paper = marketDataFailing(0);
+    const live = marketDataFailing(0);
+    const periodic = startFilterRefresh(engine as unknown as Engine, { paper, live }, ['BTCUSDT'], silentLogger(), {
+      filterRefreshIntervalMs: 20,
+      filterRefreshMinGapMs: 60_000,
+    });
+    await waitFor('two periodic rounds', () => paper.reads >= 2 && live.reads >= 2);
+    await periodic.stop();
+    expect(submitted.filter((i) => i.kind === 'filters' && i.venue === 'live').length).toBeGreaterThanOrEqual(2);
+
+    const onDemand = startFilterRefresh(engine as unknown as Engine, { paper: marketDataFailing(0), live }, ['BTCUSDT'], silentLogger(), {
+      filterRefreshIntervalMs: 3_600_000,
+      filterRefreshMinGapMs: 60_000,
+    });
+    const before = live.reads;
+    onDemand.refreshSoon('live'); // at once: no read yet
+    await waitFor('the prompted read', () => live.reads === before + 1);
+    onDemand.refreshSoon('live'); // within the gap: waits (and a third call adds nothing)
+    onDemand.refreshSoon('live');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(live.reads).toBe(before + 1);
+    await onDemand.stop();
   });
 });

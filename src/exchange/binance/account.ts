@@ -5,9 +5,10 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toAvailableUsdt, toBrackets, toOrderSnapshot, toPositionRisks, toPositions, toProtectiveStops } from './mapping.js';
+import { toAccountTrades, toAvailableUsdt, toBrackets, toOrderSnapshot, toPositionRisks, toPositions, toProtectiveStops } from './mapping.js';
 import type { AccountMarginState, MarginType, SettingOutcome } from '../../model/margin.js';
 import type { FundingPayment } from '../../model/positions.js';
+import type { AccountTrade, TradesFrom } from '../../model/trades.js';
 import { createHash } from 'node:crypto';
 import { createRestClient, syncClock } from './rest-client.js';
 import type { RateBudget } from '../rate-budget.js';
@@ -54,6 +55,8 @@ function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { ki
 
 /** https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code: -4046 NO_NEED_TO_CHANGE_MARGIN_TYPE. */
 const noNeedToChangeMarginTypeCode = -4046;
+/** The largest page of GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List). */
+const tradesPageLimit = 1000;
 
 function settingOutcome(result: { ok: true } | { ok: false; error: Classified }): SettingOutcome {
   if (result.ok) return { kind: 'ok' };
@@ -219,16 +222,36 @@ export class BinanceAccount implements ExchangeAccount {
     return out;
   }
 
+  async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
+    const start = 'fromId' in from ? { fromId: Number(from.fromId) } : { startTime: from.startTimeMs };
+    const result = await this.call(() => this.client.getAccountTrades({ symbol, ...start, limit: tradesPageLimit }));
+    if (!result.ok) throw new Error(`trades of ${symbol} unavailable: ${JSON.stringify(result.error)}`);
+    return toAccountTrades(result.value);
+  }
+
   async getPositions() {
     const result = await this.call(() => this.client.getPositionsV3());
     if (!result.ok) throw new Error(`positions unavailable: ${JSON.stringify(result.error)}`);
     return toPositions(result.value);
   }
 
-  async getOpenOrders(): Promise<OrderSnapshot[]> {
-    const result = await this.call(() => this.client.getAllOpenOrders());
-    if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
-    return (result.value as unknown[]).map(toOrderSnapshot);
+  /**
+   * Per symbol when symbols are given: openOrders weighs 1 with a symbol and 40 without
+   * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Current-All-Open-Orders).
+   */
+  async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+    if (symbols === undefined) {
+      const result = await this.call(() => this.client.getAllOpenOrders());
+      if (!result.ok) throw new Error(`open orders unavailable: ${JSON.stringify(result.error)}`);
+      return (result.value as unknown[]).map(toOrderSnapshot);
+    }
+    const out: OrderSnapshot[] = [];
+    for (const symbol of symbols) {
+      const result = await this.call(() => this.client.getAllOpenOrders({ symbol }));
+      if (!result.ok) throw new Error(`open orders of ${symbol} unavailable: ${JSON.stringify(result.error)}`);
+      out.push(...(result.value as unknown[]).map(toOrderSnapshot));
+    }
+    return out;
   }
 
   async readMarginState(symbols: readonly string[]): Promise<AccountMarginState> {

@@ -5,6 +5,7 @@ import type { FundingPayment, PositionSnapshot } from '../../model/positions.js'
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
 import type { LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
+import type { AccountTrade } from '../../model/trades.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
@@ -98,7 +99,7 @@ export function toAvailableUsdt(raw: unknown): string {
 }
 
 const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());
-const symbolJson = z.object({ symbol: z.string(), filters: z.array(filterJson) });
+const symbolJson = z.object({ symbol: z.string(), status: z.string().optional(), filters: z.array(filterJson) });
 
 export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record<string, SymbolFilters> {
   const info = z.object({ symbols: z.array(symbolJson) }).parse(raw);
@@ -115,8 +116,11 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
     const lot = f('LOT_SIZE');
     const market = f('MARKET_LOT_SIZE');
     const notional = f('MIN_NOTIONAL');
+    const percent = f('PERCENT_PRICE');
     out[s.symbol] = {
       symbol: s.symbol,
+      // A symbol without a status is not known to trade: no entries on it (exits are still tried).
+      status: s.status ?? 'UNKNOWN',
       tickSize: str(price.tickSize),
       minPrice: str(price.minPrice),
       maxPrice: str(price.maxPrice),
@@ -124,8 +128,11 @@ export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record
       minQty: str(lot.minQty),
       maxQty: str(lot.maxQty),
       marketStepSize: str(market.stepSize),
+      marketMinQty: str(market.minQty),
       marketMaxQty: str(market.maxQty),
       minNotional: str(notional.notional),
+      multiplierUp: str(percent.multiplierUp),
+      multiplierDown: str(percent.multiplierDown),
     };
   }
   const missing = wanted.filter((w) => !out[w]);
@@ -157,6 +164,7 @@ const userOrderUpdate = z.object({
     rp: decimal.optional(),
     l: decimal.optional(),
     L: decimal.optional(),
+    t: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).optional(),
   }),
 });
 
@@ -180,6 +188,8 @@ function toOrderUpdate(o: z.infer<typeof userOrderUpdate>['o'], eventT: number |
             commissionAsset: o.N ?? 'USDT',
             realizedProfit: o.rp ?? '0',
             ...(o.l !== undefined && o.L !== undefined ? { lastQty: o.l, lastPrice: o.L } : {}),
+            // 0 is what a push without a trade carries; a real trade id is positive.
+            ...(o.t !== undefined && String(o.t) !== '0' ? { tradeId: String(o.t) } : {}),
           },
         }
       : {}),
@@ -381,4 +391,39 @@ export function toIncomeRecords(raw: unknown): { records: IncomeRecord[]; reject
     records.push({ ...parsed.data, income: toUsd(parsed.data.income) });
   });
   return { records, rejected };
+}
+
+const accountTradeJson = z.object({
+  id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String),
+  orderId: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String),
+  symbol: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  price: decimal,
+  qty: decimal,
+  realizedPnl: decimal,
+  commission: decimal,
+  commissionAsset: z.string(),
+  time: z.number().int().nonnegative(),
+});
+
+/**
+ * GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List)
+ * → the account's trades; throws on a body it cannot read (a trade misread could be booked wrongly).
+ */
+export function toAccountTrades(raw: unknown): AccountTrade[] {
+  return z
+    .array(accountTradeJson)
+    .parse(raw)
+    .map((t) => ({
+      tradeId: t.id,
+      exchangeOrderId: t.orderId,
+      symbol: t.symbol,
+      side: t.side,
+      price: t.price,
+      qty: t.qty,
+      realizedPnl: t.realizedPnl,
+      commission: t.commission,
+      commissionAsset: t.commissionAsset,
+      timeMs: t.time,
+    }));
 }

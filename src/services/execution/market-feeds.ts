@@ -23,6 +23,22 @@ const filterReadDelayMs = 500;
 /** Wait between background reads of the live trading rules after boot could not get them (ms). */
 const liveFilterRetryMs = 5_000;
 
+/**
+ * Trading rules change without notice (a tick or step size, a minimum, PERCENT_PRICE multipliers, a delisting's
+ * status): every venue's are read again this often, and at once after an order is refused for a filter.
+ */
+export interface FilterRefreshTimings {
+  /** Period of the routine re-read of every venue's trading rules (ms). */
+  filterRefreshIntervalMs: number;
+  /**
+   * Least time between two re-reads of one venue prompted by rejections (ms): a burst of refusals costs one
+   * exchangeInfo read (weight 1), and a refusal that persists with fresh rules does not poll the exchange.
+   */
+  filterRefreshMinGapMs: number;
+}
+
+export const defaultFilterRefreshTimings: FilterRefreshTimings = { filterRefreshIntervalMs: 3_600_000, filterRefreshMinGapMs: 10_000 };
+
 export function venueFeeds(marketData: VenueMarketData): [Venue, MarketData][] {
   return marketData.live
     ? [
@@ -109,4 +125,65 @@ export async function subscribeVenueFeeds(engine: Engine, marketData: VenueMarke
     await engine.submit({ kind: 'feed_started', venue, symbols: [...symbols] });
   }
   return subscriptions;
+}
+
+export interface FilterRefresher {
+  /** Reads the venue's trading rules again as soon as the minimum gap allows (at most one read waits per venue). */
+  refreshSoon(venue: Venue): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Re-reads each venue's trading rules every filterRefreshIntervalMs, and soon after refreshSoon() (a filter
+ * rejection), and hands them to the core as a `filters` input. A failed read is logged; the next one comes on schedule.
+ */
+export function startFilterRefresh(
+  engine: Engine,
+  marketData: VenueMarketData,
+  symbols: readonly string[],
+  logger: Logger,
+  timings: FilterRefreshTimings = defaultFilterRefreshTimings,
+): FilterRefresher {
+  const feeds = new Map(venueFeeds(marketData));
+  const lastReadAtMs = new Map<Venue, number>();
+  const waiting = new Map<Venue, NodeJS.Timeout>();
+  const reads = new Set<Promise<void>>();
+  let stopped = false;
+  const read = (venue: Venue): void => {
+    const md = feeds.get(venue);
+    if (!md || stopped) return;
+    lastReadAtMs.set(venue, Date.now());
+    const done = (async () => {
+      try {
+        await engine.submit({ kind: 'filters', venue, filters: await md.getSymbolFilters(symbols) });
+      } catch (error) {
+        logger.warn({ err: error, venue }, 'trading rules could not be read again; kept the previous ones');
+      }
+    })();
+    reads.add(done);
+    void done.finally(() => reads.delete(done));
+  };
+  const periodic = setInterval(() => {
+    for (const venue of feeds.keys()) read(venue);
+  }, timings.filterRefreshIntervalMs);
+  return {
+    refreshSoon(venue) {
+      if (stopped || waiting.has(venue) || !feeds.has(venue)) return;
+      const waitMs = Math.max(0, (lastReadAtMs.get(venue) ?? -Infinity) + timings.filterRefreshMinGapMs - Date.now());
+      waiting.set(
+        venue,
+        setTimeout(() => {
+          waiting.delete(venue);
+          read(venue);
+        }, waitMs),
+      );
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(periodic);
+      for (const timer of waiting.values()) clearTimeout(timer);
+      waiting.clear();
+      await Promise.all([...reads]);
+    },
+  };
 }

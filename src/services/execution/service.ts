@@ -2,6 +2,7 @@ import { defaultRecvWindowMs } from '../../exchange/binance/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
+import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { AccountCredentials, ExchangeConnector } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
@@ -10,8 +11,12 @@ import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { AccountRegistry } from '../../engine/accounts.js';
 import type { VenueMarketData } from './market-feeds.js';
-import { loadVenueFilters, retryMissingFilters, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
-import { boot } from '../../engine/boot.js';
+import type { FilterRefreshTimings } from './market-feeds.js';
+import { defaultFilterRefreshTimings, loadVenueFilters, retryMissingFilters, startFilterRefresh, subscribeVenueFeeds, venueFeeds } from './market-feeds.js';
+import { filterRejectionCodes } from '../../core/rejections.js';
+import { venueOfUser } from '../../core/venues.js';
+import { startBoot } from '../../engine/boot.js';
+import { CommandGate } from './command-gate.js';
 import type { UncommittedInputLimits } from './uncommitted-inputs.js';
 import { UncommittedInputs } from './uncommitted-inputs.js';
 import type { Clock } from '../../engine/clock.js';
@@ -48,6 +53,10 @@ export interface ExecutionServiceOptions {
   firstQuotesWaitMs?: number;
   /** Attempts per unresolved order / account during boot reconciliation before carrying on. */
   bootReconcileAttempts?: number;
+  /** Sessions (and unresolved orders) reconciled at the same time at boot (default defaultBootReconcileConcurrency). */
+  bootReconcileConcurrency?: number;
+  /** Commands held for sessions still reconciling before the command loop stops reading (default defaultHeldCommandsMax). */
+  heldCommandsMax?: number;
   executorLimits?: ExecutorLimits;
   /**
    * Request budgets, one per venue (and IP), shared with other processes trading through the same IP (memory if
@@ -65,6 +74,8 @@ export interface ExecutionServiceOptions {
    * sessions too, not only live ones (default false: it draws ~70 request weight per start).
    */
   paperPreflight?: boolean;
+  /** Re-reading the venues' trading rules: hourly, and soon after a filter rejection (market-feeds.ts). */
+  filterRefresh?: FilterRefreshTimings;
   /** Longest wait for one session's account preflight (ms). */
   preflightTimeoutMs?: number;
   /** Called on corruption or a throwing decision; the default exits the process. */
@@ -83,6 +94,8 @@ export interface ExecutionService {
   timerBeat(): Promise<void>;
   /** Resolves when engine inputs and exchange effects have settled. */
   settle(): Promise<void>;
+  /** Resolves once boot has reconciled every session (commands are taken before, per session as it is ready). */
+  reconciled: Promise<void>;
   stop(): Promise<void>;
   replayedEvents: number;
 }
@@ -137,8 +150,9 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     () => clock.nowMs(),
   );
   const metrics = opts.metrics;
-  // Reconciles before consuming commands: every order whose outcome we do not know, then positions.
-  const { replay } = await boot({
+  // Reconciles before consuming commands every order whose outcome we do not know and every busy session;
+  // idle sessions are reconciled in the background, and their commands wait for them (command-gate.ts).
+  const started = await startBoot({
     log: opts.log,
     config: opts.config,
     clock,
@@ -148,6 +162,12 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     accountOf: (userId) => accounts.resolve(userId),
     onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
+      // A route's next step, queued behind what arrived meanwhile (control commands go in between). If it cannot be
+      // committed, the route's command stays unacknowledged and is delivered again (reclaimed) to go on.
+      if (decision.continuation)
+        engine
+          .submitContinuation(decision.continuation)
+          .catch((error: unknown) => logger.warn({ err: error }, 'a signals.route step was not committed; it resumes on redelivery'));
     },
     onFatal,
     onEngine: (created) => {
@@ -157,10 +177,20 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
     budget: budgetOf,
+    ...(opts.bootReconcileConcurrency !== undefined ? { reconcileConcurrency: opts.bootReconcileConcurrency } : {}),
   });
+  const { replay } = started;
+  const reconciled = started.reconciled.then(() => logger.info('boot reconciliation finished for every session'));
 
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
   const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
+  const filterRefresh = startFilterRefresh(engine, opts.marketData, opts.config.symbols, logger, opts.filterRefresh ?? defaultFilterRefreshTimings);
+  engine.observe((input, decision) => {
+    // An order refused for a filter: the rules the engine sized it on may be out of date; read them again now.
+    if (input.kind !== 'place_result' || input.outcome.kind !== 'rejected' || !filterRejectionCodes.has(input.outcome.code)) return;
+    const order = decision.state.durable.orders[input.clientOrderId];
+    if (order) filterRefresh.refreshSoon(venueOfUser(decision.state.durable, order.userId));
+  });
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);
@@ -197,10 +227,21 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         }, watchdogPeriodMs)
       : null;
 
+  const decideCommands = async (deliveries: CommandDelivery[], readAtMs: number): Promise<void> => {
+    await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
+    metrics?.commandsCommitted(
+      deliveries.map((d) => d.entryId),
+      readAtMs,
+      Date.now(),
+    );
+  };
+  const gate = new CommandGate(started.readiness, decideCommands, opts.config.maxCommandBytes, logger, opts.heldCommandsMax);
+
   const commandLoop = (async () => {
     let lastReclaimAtMs = 0;
     while (!stopped) {
       try {
+        await gate.roomToRead();
         const deliveries = [];
         if (Date.now() - lastReclaimAtMs >= reclaimEveryMs) {
           lastReclaimAtMs = Date.now();
@@ -209,12 +250,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
         const readAtMs = Date.now();
         try {
-          await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
-          metrics?.commandsCommitted(
-            deliveries.map((d) => d.entryId),
-            readAtMs,
-            Date.now(),
-          );
+          await decideCommands(gate.route(deliveries, readAtMs), readAtMs);
         } catch (error) {
           logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
           await sleep(200);
@@ -234,6 +270,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     executor,
     timerBeat,
     replayedEvents: replay.replayedEvents,
+    reconciled,
     async settle() {
       for (let i = 0; i < 20; i += 1) {
         await engine.drain();
@@ -245,7 +282,11 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       stopped = true;
       if (interval) clearInterval(interval);
       await commandLoop;
+      gate.close();
+      started.cancel();
+      await reconciled;
       await filterRetry.stop();
+      await filterRefresh.stop();
       for (const sub of subscriptions) await sub.close();
       await engine.drain();
       await executor.idle();

@@ -1,0 +1,49 @@
+import type { CommandType } from '../contract/commands.js';
+import type { Input } from './decide.js';
+
+// Control first: in a batch of inputs decided together that holds a signals.route (a fan-out to many users), the
+// commands that make a session safer (stop, a tighter stop-loss, pause, an operator halt) are decided before the
+// rest, so a /stop read in the same batch as a fan-out to every user is never decided behind it. A batch without a
+// fan-out keeps its order.
+//
+// A user's own commands keep their order: a control command moves forward only past other users' commands,
+// never past an earlier command of its own user (a session.start then a session.stop of one user stay in that
+// order; the stop of a user still moves ahead of a signals.route the signal producer sent for that user, which is
+// the point). Everything that is not a command, or cannot be read, keeps its place among the rest.
+
+export const controlCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(['session.stop', 'session.set_stoploss', 'session.pause', 'admin.halt_all']);
+
+/** The sender and type of a command input, as far as its JSON can be read cheaply (decide validates it fully). */
+function senderAndType(input: Input): { userId: string; type: string } | null {
+  if (input.kind !== 'command') return null;
+  try {
+    const json: unknown = JSON.parse(input.delivery.raw);
+    if (typeof json !== 'object' || json === null) return null;
+    const { userId, type } = json as { userId?: unknown; type?: unknown };
+    return typeof userId === 'string' && typeof type === 'string' ? { userId, type } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The batch with control commands first, each user's own commands in their order (stable otherwise). */
+export function controlFirst(inputs: readonly Input[]): Input[] {
+  if (inputs.length < 2) return [...inputs];
+  const control: Input[] = [];
+  const rest: Input[] = [];
+  /** Users with a command already left among the rest: their later commands stay behind it. */
+  const usersInRest = new Set<string>();
+  let fanOut = false;
+  for (const input of inputs) {
+    const command = senderAndType(input);
+    if (command?.type === 'signals.route') fanOut = true;
+    if (command && controlCommandTypes.has(command.type as CommandType) && !usersInRest.has(command.userId)) {
+      control.push(input);
+      continue;
+    }
+    if (command) usersInRest.add(command.userId);
+    rest.push(input);
+  }
+  // Only a fan-out is worth jumping: a batch without a signals.route keeps its order (reads and starts are cheap).
+  return control.length === 0 || !fanOut ? [...inputs] : [...control, ...rest];
+}

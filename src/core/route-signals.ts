@@ -1,0 +1,115 @@
+import type { Command } from '../contract/commands.js';
+import type { ReplyAnswer } from '../contract/command-results.js';
+import type { DecisionContext } from './context.js';
+import { placeOrder } from './orders.js';
+import { capToExposureLimit } from './exposure.js';
+import { backingOff } from './rejections.js';
+import { planTowardTarget, targetQuantity } from './planner.js';
+import type { RouteOutcome, Session } from './state.js';
+import { openOrdersOf } from './state-index.js';
+import { entryQuoteOf, filtersOf } from './venues.js';
+import { zero } from '../model/decimal.js';
+
+// signals.route: the signals of one producer, turned into orders for every session it names (or every active
+// one). A fan-out to a thousand users is bounded work per engine step: each step routes at most
+// config.maxUsersPerRouteStep users, in user-id order, and records how far it got (route.progress, in the WAL
+// with that step's orders). The command is acknowledged and answered only by its last step; until then the same
+// delivery is decided again as the route's continuation (see decide's `continuation`), queued behind whatever
+// arrived meanwhile, so a /stop or a halt is decided between steps. After a crash the unacknowledged command is
+// delivered again and goes on from the recorded user: no user routed twice, none left out. A session started
+// while a route is under way is routed if its id sorts after the users already routed.
+
+export type RouteResult = { ok: true; answer: ReplyAnswer } | { ok: false; reason: string } | { ok: 'partial' };
+
+type RouteCommand = Extract<Command, { type: 'signals.route' }>;
+
+function entryBlock(ctx: DecisionContext, session: Session): string | null {
+  // A halt or a /stop decided between two steps of a route stops the rest of it for that session.
+  if (ctx.durable.halted) return 'trading is halted by an operator';
+  if (session.status !== 'active') return `session is ${session.status}`;
+  if (session.killSwitch.engaged) return `kill switch engaged (${session.killSwitch.reason})`;
+  if (session.paused) return 'session is paused';
+  return null;
+}
+
+/** The route's users in id order (each once), after `afterUserId` when the route is part-way. */
+function usersAfter(ctx: DecisionContext, cmd: RouteCommand, afterUserId: string | null): string[] {
+  const named =
+    cmd.userIds ??
+    Object.values(ctx.durable.sessions)
+      .filter((s) => s.status === 'active')
+      .map((s) => s.userId);
+  return [...new Set(named)].filter((u) => afterUserId === null || u > afterUserId).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, outcomes: RouteOutcome[]): void {
+  const session = ctx.durable.sessions[userId];
+  for (const signal of cmd.signals) {
+    const skip = (skipped: string): void => void outcomes.push({ userId, symbol: signal.symbol, skipped });
+    if (!session) {
+      skip('no session');
+      continue;
+    }
+    const blocked = entryBlock(ctx, session);
+    if (blocked) {
+      skip(blocked);
+      continue;
+    }
+    const filters = filtersOf(ctx.market.venues, session.mode, signal.symbol);
+    if (!ctx.config.symbols.includes(signal.symbol) || !filters) {
+      skip(`symbol ${signal.symbol} is not traded`);
+      continue;
+    }
+    const inFlight = openOrdersOf(ctx.durable, userId).some((o) => o.symbol === signal.symbol);
+    if (inFlight) {
+      skip('an order for this symbol is still open');
+      continue;
+    }
+    const quote = entryQuoteOf(ctx.market.venues, session.mode, signal.symbol, ctx.nowMs, ctx.config);
+    if (!quote) {
+      skip(`no quote younger than ${ctx.config.entryQuoteMaxAgeMs} ms`);
+      continue;
+    }
+    const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;
+    const wanted = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
+    const target = capToExposureLimit(ctx, userId, signal.symbol, wanted, quote, filters);
+    const plan = planTowardTarget(signal.symbol, current, target, quote, filters);
+    if (plan.targetQty !== null && ctx.durable.sessions[userId]?.intents[signal.symbol] !== plan.targetQty) {
+      ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
+    }
+    if (plan.kind === 'skip') {
+      skip(plan.reason);
+      continue;
+    }
+    if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose)) {
+      skip(`the exchange keeps rejecting ${plan.order.purpose} orders for ${signal.symbol}; backing off`);
+      continue;
+    }
+    const order = placeOrder(ctx, userId, plan.order);
+    outcomes.push({ userId, symbol: signal.symbol, clientOrderId: order.clientOrderId });
+  }
+}
+
+/** One step of a route: its next users (at most maxUsersPerRouteStep); the answer once none are left. */
+export function handleRoute(ctx: DecisionContext, cmd: RouteCommand): RouteResult {
+  const progress = ctx.durable.routes[cmd.id] ?? null;
+  if (progress === null) {
+    // Checked when the route begins; a halt decided part-way skips the remaining users instead (entryBlock).
+    if (!ctx.config.signalSourceIds.includes(cmd.userId)) return { ok: false, reason: `${cmd.userId} may not publish signals` };
+    if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
+  }
+  // Gross exposure limit: weights whose absolute sum exceeds 1 are scaled down together.
+  const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);
+  const scale = totalWeight > 1 ? 1 / totalWeight : 1;
+  const remaining = usersAfter(ctx, cmd, progress?.afterUserId ?? null);
+  const step = remaining.slice(0, Math.max(1, ctx.config.maxUsersPerRouteStep));
+  const outcomes: RouteOutcome[] = [];
+  for (const userId of step) routeUser(ctx, cmd, userId, scale, outcomes);
+  const last = step[step.length - 1];
+  if (remaining.length > step.length && last !== undefined) {
+    ctx.emit({ type: 'route.progress', commandId: cmd.id, afterUserId: last, routed: outcomes });
+    return { ok: 'partial' };
+  }
+  const routed = [...(progress?.routed ?? []), ...outcomes];
+  return { ok: true, answer: { commandType: 'signals.route', status: 'done', result: { routed } } };
+}

@@ -1,0 +1,236 @@
+import type { WalEvent } from './events.js';
+import { dictGet } from './dict.js';
+import type { DurableState, EngineState, MarketState, Session } from './state.js';
+import { inSessionOrder } from './state-index.js';
+
+// Which sessions the timer-driven passes must look at, so a timer beat, a funding payment or any input costs
+// what it touches and what is due, not the number of sessions. Three passes use it:
+// - `risk`: the stop-loss/horizon/stale-feed check outside ticks (checkRiskRules with no feed);
+// - `stops`: the protective-stop pass (maintainProtectiveStops) run after most inputs;
+// - `equity`: the equity samples of the timer beat (sampleEquity).
+// Each pass keeps the users whose records changed since it last ran (`dirty`, from the WAL events decided) and a
+// due-time queue of when it must look at a user again although nothing changed (a horizon deadline, a periodic
+// stop check, a placement retry, the next equity sample). A pass visits dirty ∪ due users, in session order,
+// exactly as a full scan would enumerate them; a full scan would act on no other session (the simulation checks
+// this after every step by deciding a timer both ways, see scheduleMisses).
+//
+// Not persisted and not part of the state's value: a side structure that belongs to one (durable, market) pair.
+// decide() takes it from the state it starts from and hands it to the state it makes, like the fold's index
+// (state-index.ts). A state without one (after a restart, a state reused after a decision threw, a market or
+// durable state put together outside decide) gets a full scan for each pass, which builds it again: a stale
+// schedule is never used. A change of halt, epoch or a venue's filters wakes every session for the stop pass.
+
+type Pass = 'risk' | 'stops' | 'equity';
+const passes: readonly Pass[] = ['risk', 'stops', 'equity'];
+
+/** A lazy-deletion binary min-heap of (dueMs, userId); `dueMs` holds each user's one live entry. */
+export class DueQueue {
+  private heap: Array<readonly [number, string]> = [];
+  private readonly dueMs = new Map<string, number>();
+
+  /** Stale entries (superseded by a later push) kept beyond this many per live entry trigger a rebuild. */
+  static readonly maxStaleEntriesPerLive = 2;
+
+  at(userId: string, dueMs: number): void {
+    this.dueMs.set(userId, dueMs);
+    this.heap.push([dueMs, userId]);
+    this.up(this.heap.length - 1);
+    if (this.heap.length > DueQueue.maxStaleEntriesPerLive * this.dueMs.size + 64) this.rebuild();
+  }
+
+  /** Removes and returns every user due at or before `nowMs`. */
+  takeDue(nowMs: number, into: Set<string>): void {
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined || top[0] > nowMs) return;
+      this.pop();
+      if (this.dueMs.get(top[1]) === top[0]) {
+        this.dueMs.delete(top[1]);
+        into.add(top[1]);
+      }
+    }
+  }
+
+  clone(): DueQueue {
+    const copy = new DueQueue();
+    copy.heap = [...this.heap];
+    for (const [k, v] of this.dueMs) copy.dueMs.set(k, v);
+    return copy;
+  }
+
+  private rebuild(): void {
+    this.heap = [];
+    for (const [userId, due] of this.dueMs) {
+      this.heap.push([due, userId]);
+      this.up(this.heap.length - 1);
+    }
+  }
+
+  private pop(): void {
+    const last = this.heap.pop();
+    if (last === undefined || this.heap.length === 0) return;
+    this.heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.heap.length && (this.heap[l]?.[0] ?? 0) < (this.heap[m]?.[0] ?? 0)) m = l;
+      if (r < this.heap.length && (this.heap[r]?.[0] ?? 0) < (this.heap[m]?.[0] ?? 0)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private up(start: number): void {
+    let i = start;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((this.heap[parent]?.[0] ?? 0) <= (this.heap[i]?.[0] ?? 0)) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const x = this.heap[a];
+    const y = this.heap[b];
+    if (x === undefined || y === undefined) return;
+    this.heap[a] = y;
+    this.heap[b] = x;
+  }
+}
+
+interface PassSchedule {
+  /** Users whose records changed since the pass last ran (WAL events up to `walMark` of the current decision). */
+  dirty: Set<string>;
+  due: DueQueue;
+}
+
+/** What the stop pass depends on besides each session: any change wakes every session. */
+interface StopGlobals {
+  halted: boolean;
+  epoch: string | null;
+  paperFilters: object;
+  liveFilters: object;
+}
+
+export class Schedule {
+  durable: DurableState;
+  /** Per pass; absent until the pass has run once as a full scan. */
+  readonly passes = new Map<Pass, PassSchedule>();
+  stopGlobals: StopGlobals | null = null;
+  /** Per pass, the first WAL event of the current decision not yet absorbed into its dirty set. */
+  readonly walMark = new Map<Pass, number>();
+
+  constructor(durable: DurableState) {
+    this.durable = durable;
+  }
+
+  clone(): Schedule {
+    const copy = new Schedule(this.durable);
+    for (const [pass, s] of this.passes) copy.passes.set(pass, { dirty: new Set(s.dirty), due: s.due.clone() });
+    copy.stopGlobals = this.stopGlobals;
+    return copy;
+  }
+}
+
+const schedules = new WeakMap<MarketState, Schedule>();
+
+/**
+ * The schedule of `state` for a decision starting from it. `take`: the decision will hand it on (the state
+ * loses it); otherwise a copy (a scratch decision must not disturb it).
+ */
+export function scheduleFor(state: EngineState, take: boolean): Schedule {
+  const kept = schedules.get(state.market);
+  if (!kept || kept.durable !== state.durable) return new Schedule(state.durable);
+  if (!take) return kept.clone();
+  schedules.delete(state.market);
+  return kept;
+}
+
+/** Hands the decision's schedule to the state it made, first absorbing the users its later events touched. */
+export function handOn(schedule: Schedule, state: EngineState, wal: readonly WalEvent[]): void {
+  for (const pass of passes) absorb(schedule, pass, state.durable, wal);
+  for (const pass of passes) schedule.walMark.set(pass, 0);
+  schedule.durable = state.durable;
+  schedules.set(state.market, schedule);
+}
+
+/** The user an event is about, if any (an order's events by the order's user). */
+function userOf(event: WalEvent, durable: DurableState): string | null {
+  if ('userId' in event && typeof event.userId === 'string') return event.userId;
+  if (event.type === 'order.planned') return event.order.userId;
+  if ('clientOrderId' in event) return dictGet(durable.orders, event.clientOrderId)?.userId ?? null;
+  return null;
+}
+
+function absorb(schedule: Schedule, pass: Pass, durable: DurableState, wal: readonly WalEvent[]): void {
+  const s = schedule.passes.get(pass);
+  const from = schedule.walMark.get(pass) ?? 0;
+  if (s) {
+    for (let i = from; i < wal.length; i += 1) {
+      const event = wal[i];
+      const userId = event === undefined ? null : userOf(event, durable);
+      if (userId !== null) s.dirty.add(userId);
+    }
+  }
+  schedule.walMark.set(pass, wal.length);
+}
+
+/**
+ * The sessions a pass must visit now, in the order the state's sessions enumerate: every session when the pass
+ * has no schedule yet (or `wakeAll`), else the dirty and the due ones plus `extra`. Clears what it returns:
+ * the pass must re-queue (`dueAgain`) each visited session that needs a later look.
+ */
+export function sessionsToVisit(
+  schedule: Schedule,
+  pass: Pass,
+  durable: DurableState,
+  wal: readonly WalEvent[],
+  nowMs: number,
+  wakeAll: boolean,
+  extra: Iterable<string> = [],
+): Session[] {
+  absorb(schedule, pass, durable, wal);
+  const s = schedule.passes.get(pass);
+  if (!s || wakeAll) {
+    schedule.passes.set(pass, { dirty: new Set(), due: new DueQueue() });
+    return Object.values(durable.sessions);
+  }
+  const users = s.dirty;
+  s.dirty = new Set();
+  s.due.takeDue(nowMs, users);
+  for (const u of extra) users.add(u);
+  const out: Session[] = [];
+  for (const userId of inSessionOrder(durable, users)) {
+    const session = dictGet(durable.sessions, userId);
+    if (session) out.push(session);
+  }
+  return out;
+}
+
+/** Queues a look at the user's session by `pass` at `dueMs` (replacing an earlier-queued one). */
+export function dueAgain(schedule: Schedule, pass: Pass, userId: string, dueMs: number): void {
+  schedule.passes.get(pass)?.due.at(userId, dueMs);
+}
+
+/** True when what the stop pass reads beyond each session changed since it last ran (then it wakes all). */
+export function stopGlobalsChanged(schedule: Schedule, durable: DurableState, market: MarketState): boolean {
+  const now: StopGlobals = {
+    halted: durable.halted,
+    epoch: durable.epoch,
+    paperFilters: market.venues.paper.filters,
+    liveFilters: market.venues.live.filters,
+  };
+  const before = schedule.stopGlobals;
+  schedule.stopGlobals = now;
+  return (
+    before === null ||
+    before.halted !== now.halted ||
+    before.epoch !== now.epoch ||
+    before.paperFilters !== now.paperFilters ||
+    before.liveFilters !== now.liveFilters
+  );
+}

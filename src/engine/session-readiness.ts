@@ -1,0 +1,103 @@
+// Per-session readiness after a restart. A session is ready once boot has read its stops, open orders and
+// positions from the exchange and fed them to the engine (or given up on the read after its attempts, as boot
+// always has). Until then a command for it waits: it is neither decided on the replayed view nor answered
+// "not ready" (a producer that does not retry would lose a session.stop). Asking for a session moves its
+// reconciliation to the front of the queue, so one waiting command never waits for the whole fleet.
+
+interface Waiting {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+export class SessionReadiness {
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly settled: Promise<void>;
+  private resolveSettled: () => void = () => undefined;
+
+  /** `onWanted` hears of a session someone waits for (boot reconciles it next). */
+  constructor(
+    userIds: Iterable<string>,
+    private readonly onWanted: (userId: string) => void = () => undefined,
+  ) {
+    for (const userId of userIds) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting.set(userId, { promise, resolve });
+    }
+    this.settled = new Promise<void>((r) => (this.resolveSettled = r));
+    if (this.waiting.size === 0) this.resolveSettled();
+  }
+
+  isReady(userId: string): boolean {
+    return !this.waiting.has(userId);
+  }
+
+  /** Sessions whose reconciliation has not finished yet. */
+  get unreadySessions(): number {
+    return this.waiting.size;
+  }
+
+  /** Resolves once this session is ready (at once for a session boot had nothing to reconcile for). */
+  whenReady(userId: string): Promise<void> {
+    const waiting = this.waiting.get(userId);
+    if (!waiting) return Promise.resolve();
+    this.onWanted(userId);
+    return waiting.promise;
+  }
+
+  /** Resolves once every session is ready. */
+  whenAllReady(): Promise<void> {
+    return this.settled;
+  }
+
+  markReady(userId: string): void {
+    const waiting = this.waiting.get(userId);
+    if (!waiting) return;
+    this.waiting.delete(userId);
+    waiting.resolve();
+    if (this.waiting.size === 0) this.resolveSettled();
+  }
+}
+
+/** Sessions to reconcile in order, each once; a wanted one jumps the queue. */
+export class ReconcileQueue {
+  private readonly order: string[];
+  private nextIndex = 0;
+  private readonly wanted: string[] = [];
+  private readonly started = new Set<string>();
+  private cancelled = false;
+
+  constructor(userIds: readonly string[]) {
+    this.order = [...userIds];
+  }
+
+  want(userId: string): void {
+    if (!this.cancelled && !this.started.has(userId)) this.wanted.push(userId);
+  }
+
+  /** Gives out no further session. */
+  cancel(): void {
+    this.cancelled = true;
+    this.nextIndex = this.order.length;
+    this.wanted.length = 0;
+  }
+
+  /** The next session to reconcile, or null when all have started. */
+  take(): string | null {
+    for (;;) {
+      const userId = this.wanted.shift() ?? this.order[this.nextIndex++];
+      if (userId === undefined) return null;
+      if (this.started.has(userId)) continue;
+      this.started.add(userId);
+      return userId;
+    }
+  }
+}
+
+/** Runs `work` on every session the queue gives out, at most `concurrency` at a time. */
+export async function drainQueue(queue: ReconcileQueue, concurrency: number, work: (userId: string) => Promise<void>): Promise<void> {
+  const worker = async (): Promise<void> => {
+    for (let userId = queue.take(); userId !== null; userId = queue.take()) await work(userId);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}

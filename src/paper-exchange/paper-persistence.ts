@@ -1,0 +1,148 @@
+// Write-ahead for the paper exchange (issue 17): every change the exchange confirms to a client (an order
+// accepted, a fill, a cancel, an algo trigger, a funding payment, a liquidation) is written to the state store
+// BEFORE the HTTP answer or the user-stream push that confirms it. The exchange marks what it changed; pushes wait
+// in `afterCommit` until `commit` has written the changed rows in one synchronous transaction. The server commits
+// after each request's handler and after each price step's matching; a microtask commits whatever else changed
+// (a timer's funding, a test handle's call), before any I/O can run.
+//
+// Prices are not confirmed state (nothing a client was told depends on the exact last mid), so they are
+// checkpointed every `priceCheckpointIntervalMs`: a crash loses at most that much of the price path.
+import type { AlgoBook, AlgoOrder } from './algo-orders.js';
+import type { FundingSettings } from './funding.js';
+import type { MarginBook } from './margin.js';
+import type { MatchingEngine, SimOrder } from './matching.js';
+import type { SymbolMarket } from './price-process.js';
+import { accountRow, algoRow, countersRow, incomeRow, marketRow, metaNames, orderRow, restoreExchange, toJson } from './snapshot-of.js';
+import { emptyChanges, type PaperStateStore } from './state-store.js';
+
+/** How often the price process's last prices and clock are written, ms. */
+export const priceCheckpointIntervalMs = 1_000;
+
+export interface PersistedParts {
+  engine: MatchingEngine;
+  algo: AlgoBook;
+  margin: MarginBook;
+  markets: ReadonlyMap<string, SymbolMarket>;
+  funding: () => FundingSettings;
+  setFunding: (settings: FundingSettings) => void;
+}
+
+export class PaperPersistence {
+  private readonly dirtyAccounts = new Set<string>();
+  private readonly dirtyOrders = new Set<SimOrder>();
+  private readonly dirtyAlgos = new Set<AlgoOrder>();
+  private pushes: (() => void)[] = [];
+  private scheduled = false;
+  /** Income entries of each account already stored (income is append only). */
+  private incomeStored = new Map<string, number>();
+
+  constructor(
+    private readonly store: PaperStateStore | undefined,
+    private readonly parts: PersistedParts,
+  ) {}
+
+  /** Loads what the store holds into the (blank) exchange; false when it held nothing. */
+  restore(nowMs: number): boolean {
+    const rows = this.store?.load();
+    if (!rows) return false;
+    this.incomeStored = restoreExchange(rows, this.parts, nowMs);
+    return true;
+  }
+
+  markOrder(order: SimOrder): void {
+    if (!this.store) return;
+    this.dirtyOrders.add(order);
+    this.markAccount(order.accountKey);
+  }
+
+  markAlgo(order: AlgoOrder): void {
+    if (!this.store) return;
+    this.dirtyAlgos.add(order);
+    this.markAccount(order.accountKey);
+  }
+
+  markAccount(accountKey: string): void {
+    if (!this.store) return;
+    this.dirtyAccounts.add(accountKey);
+    this.schedule();
+  }
+
+  /** Runs `push` once everything changed so far is durable (at once without a store). */
+  afterCommit(push: () => void): void {
+    if (!this.store) {
+      push();
+      return;
+    }
+    this.pushes.push(push);
+    this.schedule();
+  }
+
+  /** Writes every changed row in one transaction, then lets the pushes that confirm them out. */
+  commit(): void {
+    const store = this.store;
+    if (!store) return;
+    if (this.dirtyAccounts.size > 0) {
+      const { engine, margin, algo } = this.parts;
+      const changes = emptyChanges();
+      for (const key of this.dirtyAccounts) {
+        if (!engine.hasAccount(key)) continue;
+        const account = engine.account(key);
+        changes.accounts.set(key, accountRow(account, margin.settingsOf(key)));
+        const stored = this.incomeStored.get(key) ?? 0;
+        for (const entry of account.income.slice(stored)) changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
+        this.incomeStored.set(key, account.income.length);
+      }
+      for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
+      for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
+      changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
+      store.commit(changes);
+      this.dirtyAccounts.clear();
+      this.dirtyOrders.clear();
+      this.dirtyAlgos.clear();
+    }
+    const pushes = this.pushes;
+    this.pushes = [];
+    for (const push of pushes) push();
+  }
+
+  /** The price process's last prices and clock, and the funding settings (not confirmed state: periodic). */
+  checkpointPrices(): void {
+    if (!this.store) return;
+    const changes = emptyChanges();
+    for (const [symbol, market] of this.parts.markets) changes.meta.set(metaNames.market(symbol), marketRow(market));
+    changes.meta.set(metaNames.funding, toJson(this.parts.funding()));
+    this.store.commit(changes);
+  }
+
+  /**
+   * A blank paper account (one, or every account): forgotten in memory and erased from the store. Ids keep
+   * increasing and prices continue; the client learns of it as of a real account changed behind its back.
+   */
+  resetAccounts(accountKey?: string): string[] {
+    const keys = accountKey === undefined ? this.parts.engine.accountKeys() : [accountKey];
+    this.commit();
+    for (const key of keys) {
+      this.parts.engine.dropAccount(key);
+      this.parts.algo.dropAccount(key);
+      this.parts.margin.dropAccount(key);
+      this.incomeStored.delete(key);
+      this.store?.reset(key);
+    }
+    return keys;
+  }
+
+  close(): void {
+    this.commit();
+    this.checkpointPrices();
+    this.store?.close();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.commit();
+    });
+  }
+}

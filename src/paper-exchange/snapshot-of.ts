@@ -1,0 +1,128 @@
+// The paper exchange's state as rows of JSON (state-store.ts), and back. One serialize/restore pair per thing
+// kept; a new field of an order or an account is carried as it is (bigints tagged, Maps as entry lists), so
+// adding one needs no change here unless it is a Map or a Set.
+import type { AlgoBook, AlgoOrder } from './algo-orders.js';
+import type { AccountSettings, MarginBook } from './margin.js';
+import type { IncomeRecord, MatchingCounters, MatchingEngine, SimAccount, SimOrder, SimPosition } from './matching.js';
+import type { MarketCheckpoint, SymbolMarket } from './price-process.js';
+import type { FundingSettings } from './funding.js';
+import type { PaperStateRows } from './state-store.js';
+
+const bigintTag = '$bigint';
+
+/** JSON with exact bigints: `{"$bigint":"-166"}`, never a float. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { [bigintTag]: v.toString() } : v));
+}
+
+export function fromJson<T>(text: string): T {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const tagged = (v as Record<string, unknown>)[bigintTag];
+      if (typeof tagged === 'string' && Object.keys(v).length === 1) return BigInt(tagged);
+    }
+    return v;
+  }) as T;
+}
+
+/** An account row: the wallet, positions and margin settings (orders and income have rows of their own). */
+interface StoredAccount {
+  walletBalance: number;
+  positions: [string, SimPosition][];
+  margin?: { dualSidePosition: boolean; multiAssetsMargin: boolean; leverage: [string, number][]; marginType: [string, string][] };
+}
+
+export function accountRow(account: SimAccount, margin: AccountSettings | undefined): string {
+  const stored: StoredAccount = { walletBalance: account.walletBalance, positions: [...account.positions.entries()] };
+  if (margin) {
+    stored.margin = {
+      dualSidePosition: margin.dualSidePosition,
+      multiAssetsMargin: margin.multiAssetsMargin,
+      leverage: [...margin.leverage.entries()],
+      marginType: [...margin.marginType.entries()],
+    };
+  }
+  return toJson(stored);
+}
+
+export function orderRow(order: SimOrder): string {
+  return toJson(order);
+}
+
+export function algoRow(order: AlgoOrder): string {
+  return toJson(order);
+}
+
+export function incomeRow(entry: IncomeRecord): string {
+  return toJson(entry);
+}
+
+/** Everything that is one per exchange: the id counters of each book. */
+export interface StoredCounters {
+  matching: MatchingCounters;
+  nextAlgoId: number;
+  autoclose: number;
+}
+
+export function countersRow(engine: MatchingEngine, algo: AlgoBook, margin: MarginBook): string {
+  return toJson({ matching: engine.counters(), nextAlgoId: algo.nextId, autoclose: margin.autocloseCounter } satisfies StoredCounters);
+}
+
+export const metaNames = {
+  counters: 'counters',
+  funding: 'funding',
+  market: (symbol: string) => `market:${symbol}`,
+};
+
+export function marketRow(market: SymbolMarket): string {
+  return toJson(market.checkpoint());
+}
+
+export interface RestoreTargets {
+  engine: MatchingEngine;
+  algo: AlgoBook;
+  margin: MarginBook;
+  markets: ReadonlyMap<string, SymbolMarket>;
+  setFunding: (settings: FundingSettings) => void;
+}
+
+/** Rebuilds the exchange from stored rows; returns how many income entries each account has stored. */
+export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: number): Map<string, number> {
+  const counters = rows.meta.get(metaNames.counters);
+  const stored = counters === undefined ? undefined : fromJson<StoredCounters>(counters);
+  for (const [key, text] of rows.accounts) {
+    const a = fromJson<StoredAccount>(text);
+    const account = t.engine.account(key);
+    account.walletBalance = a.walletBalance;
+    account.positions = new Map(a.positions);
+    if (a.margin) {
+      t.margin.restoreSettings(key, {
+        dualSidePosition: a.margin.dualSidePosition,
+        multiAssetsMargin: a.margin.multiAssetsMargin,
+        leverage: new Map(a.margin.leverage),
+        marginType: new Map(a.margin.marginType) as AccountSettings['marginType'],
+      });
+    }
+  }
+  for (const text of rows.orders) t.engine.restoreOrder(fromJson<SimOrder>(text));
+  t.algo.restore(
+    stored?.nextAlgoId ?? t.algo.nextId,
+    rows.algoOrders.map((text) => fromJson<AlgoOrder>(text)),
+  );
+  const incomeCounts = new Map<string, number>();
+  for (const row of rows.income) {
+    t.engine.account(row.accountKey).income.push(fromJson<IncomeRecord>(row.data));
+    incomeCounts.set(row.accountKey, (incomeCounts.get(row.accountKey) ?? 0) + 1);
+  }
+  if (stored) {
+    t.engine.restoreCounters(stored.matching);
+    t.margin.autocloseCounter = stored.autoclose;
+  }
+  for (const [symbol, market] of t.markets) {
+    const cp = rows.meta.get(metaNames.market(symbol));
+    if (cp !== undefined) market.resume(fromJson<MarketCheckpoint>(cp), nowMs);
+  }
+  const funding = rows.meta.get(metaNames.funding);
+  if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));
+  return incomeCounts;
+}

@@ -1,0 +1,128 @@
+import { parseCommand } from '../../contract/commands.js';
+import type { CommandDelivery } from '../../model/command-delivery.js';
+import type { SessionReadiness } from '../../engine/session-readiness.js';
+import type { Logger } from '../../util/logger.js';
+
+// Commands for sessions boot has not reconciled yet wait here, while every other command is decided at once.
+// Waiting rather than answering "not ready, retry": a held command stays pending (unacknowledged) in the
+// stream, so a crash loses nothing (it is redelivered), and nothing is answered on the replayed view or
+// answered wrongly — a session.stop is decided, exactly once, on the reconciled state. Per session, commands
+// keep their order: once one is held, later ones for that session queue behind it even if it becomes ready.
+
+/** Commands held for sessions still reconciling; at this many the command loop stops reading until one is decided. */
+export const defaultHeldCommandsMax = 10_000;
+
+export type DecideCommands = (deliveries: CommandDelivery[], readAtMs: number) => Promise<void>;
+
+/** What a command acts on: one session (its own commands), or the fleet (routes, admin), which orders against all. */
+type Scope = { kind: 'session'; userId: string } | { kind: 'fleet' };
+
+const sessionScoped = new Set([
+  'session.start',
+  'session.stop',
+  'session.set_stoploss',
+  'session.set_horizon',
+  'session.pause',
+  'session.resume',
+  'status',
+  'trades',
+]);
+
+export class CommandGate {
+  /** Per session, the last held command's turn: the next one for that session waits for it. */
+  private readonly tails = new Map<string, Promise<void>>();
+  /** The last held fleet command's turn: every command read after it waits for it. */
+  private barrier: Promise<void> | null = null;
+  /** Entries held now: the stream's reclaim of one (it stays pending while it waits) is not a second command. */
+  private readonly held = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly readiness: SessionReadiness,
+    private readonly decideCommands: DecideCommands,
+    private readonly maxCommandBytes: number,
+    private readonly logger: Logger,
+    private readonly heldCommandsMax: number = defaultHeldCommandsMax,
+  ) {}
+
+  get heldCommands(): number {
+    return this.held.size;
+  }
+
+  /**
+   * The deliveries that may be decided now; the others are held and decided once their session is ready. A fleet
+   * command (signals.route, admin.*) waits only for the commands held before it, never for every session's
+   * reconciliation: an idle session is reconciled with `requestedAtMs`, so orders a route sends it meanwhile
+   * are not mistaken for a difference.
+   */
+  route(deliveries: readonly CommandDelivery[], readAtMs: number): CommandDelivery[] {
+    const now: CommandDelivery[] = [];
+    for (const delivery of deliveries) {
+      if (this.held.has(delivery.entryId)) continue;
+      const scope = this.scopeOf(delivery);
+      if (scope === null) {
+        now.push(delivery); // unreadable: rejected at once, it acts on nothing
+      } else if (scope.kind === 'fleet') {
+        if (this.barrier === null && this.tails.size === 0) now.push(delivery);
+        else {
+          const before = Promise.all([this.barrier, ...this.tails.values()]).then(() => undefined);
+          this.tails.clear();
+          const turn = this.hold(before, delivery, readAtMs, () => {
+            if (this.barrier === turn) this.barrier = null;
+          });
+          this.barrier = turn;
+        }
+      } else {
+        const { userId } = scope;
+        const before = this.tails.get(userId) ?? this.barrier;
+        if (before === null && this.readiness.isReady(userId)) now.push(delivery);
+        else {
+          const turn = this.hold(
+            (before ?? Promise.resolve()).then(() => this.readiness.whenReady(userId)),
+            delivery,
+            readAtMs,
+            () => {
+              if (this.tails.get(userId) === turn) this.tails.delete(userId);
+            },
+          );
+          this.tails.set(userId, turn);
+        }
+      }
+    }
+    return now;
+  }
+
+  /** Resolves when fewer than heldCommandsMax commands are held. */
+  async roomToRead(): Promise<void> {
+    while (this.held.size >= this.heldCommandsMax) {
+      const turns = [...this.tails.values(), ...(this.barrier ? [this.barrier] : [])];
+      if (turns.length === 0) return;
+      await Promise.race(turns);
+    }
+  }
+
+  /** Held commands are no longer decided (they stay pending in the stream and are redelivered after a restart). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private scopeOf(delivery: CommandDelivery): Scope | null {
+    const parsed = parseCommand(delivery.raw, this.maxCommandBytes);
+    if (!parsed.ok) return null;
+    return sessionScoped.has(parsed.command.type) ? { kind: 'session', userId: parsed.command.userId } : { kind: 'fleet' };
+  }
+
+  private hold(before: Promise<void>, delivery: CommandDelivery, readAtMs: number, done: () => void): Promise<void> {
+    this.held.add(delivery.entryId);
+    return before
+      .then(() => (this.closed ? undefined : this.decideCommands([delivery], readAtMs)))
+      .catch((error: unknown) => {
+        // Not acknowledged: it stays pending and the stream's reclaim delivers it again.
+        this.logger.error({ err: error, entryId: delivery.entryId }, 'held command not committed; it stays pending and will be redelivered');
+      })
+      .finally(() => {
+        this.held.delete(delivery.entryId);
+        done();
+      });
+  }
+}

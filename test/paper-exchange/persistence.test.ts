@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../src/paper-exchange/server.js';
+import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
+import { sigkill } from '../support/sigkill.js';
+import { apiClient, type ApiClient, openWs } from './helpers.js';
+
+// Issue 17: the paper exchange keeps its state. A standalone `simulator --state PATH` killed with SIGKILL and
+// started again on the same file has the same wallet, positions, resting orders and stops, and its prices and
+// book clock continue; a reset (control API) gives a blank account and pushes the flat position.
+
+const mainPath = fileURLToPath(new URL('../../src/paper-exchange/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'qe-sim-state-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function startProcess(args: string[]): Promise<{ child: ChildProcess; restUrl: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainPath, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const restUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /REST (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return { child, restUrl, output: () => out };
+}
+
+interface AccountView {
+  wallet: string;
+  position: { positionAmt: string; entryPrice: string } | undefined;
+  openOrders: { orderId: number; clientOrderId: string; price: string; origQty: string }[];
+  stops: { algoId: number; clientAlgoId: string; triggerPrice: string }[];
+  incomeCount: number;
+}
+
+async function view(api: ApiClient): Promise<AccountView> {
+  const balance = (await api.signed('GET', '/fapi/v2/balance')).body as { asset: string; balance: string }[];
+  const positions = (await api.signed('GET', '/fapi/v2/positionRisk', { symbol: 'ETHUSDT' })).body as { positionAmt: string; entryPrice: string }[];
+  const orders = (await api.signed('GET', '/fapi/v1/openOrders')).body as AccountView['openOrders'];
+  const stops = (await api.signed('GET', '/fapi/v1/openAlgoOrders')).body as AccountView['stops'];
+  const income = (await api.signed('GET', '/fapi/v1/income', { limit: '1000' })).body as unknown[];
+  const first = positions[0];
+  return {
+    wallet: balance.find((b) => b.asset === 'USDT')?.balance ?? '',
+    position: first ? { positionAmt: first.positionAmt, entryPrice: first.entryPrice } : undefined,
+    openOrders: orders.map((o) => ({ orderId: o.orderId, clientOrderId: o.clientOrderId, price: o.price, origQty: o.origQty })),
+    stops: stops.map((s) => ({ algoId: s.algoId, clientAlgoId: s.clientAlgoId, triggerPrice: s.triggerPrice })),
+    incomeCount: income.length,
+  };
+}
+
+async function ticker(api: ApiClient): Promise<{ bid: number; updateId: number }> {
+  const t = (await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'ETHUSDT' })).body as { bidPrice: string; lastUpdateId: number };
+  return { bid: Number(t.bidPrice), updateId: t.lastUpdateId };
+}
+
+/** A position, a resting limit order below the market and a protective stop below that. */
+async function trade(api: ApiClient): Promise<void> {
+  const bid = (await ticker(api)).bid;
+  const buy = await api.signed('POST', '/fapi/v1/order', { symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.166', newClientOrderId: 'open-1' });
+  expect(buy.status).toBe(200);
+  const limit = await api.signed('POST', '/fapi/v1/order', {
+    symbol: 'ETHUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    quantity: '0.010',
+    price: (bid * 0.8).toFixed(2),
+    newClientOrderId: 'rest-1',
+  });
+  expect(limit.status).toBe(200);
+  const stop = await api.signed('POST', '/fapi/v1/algoOrder', {
+    algoType: 'CONDITIONAL',
+    type: 'STOP_MARKET',
+    symbol: 'ETHUSDT',
+    side: 'SELL',
+    triggerPrice: (bid * 0.7).toFixed(2),
+    closePosition: 'true',
+    clientAlgoId: 'stop-1',
+  });
+  expect(stop.status).toBe(200);
+}
+
+describe('paper exchange state across restarts (issue 17)', () => {
+  it(
+    'a standalone simulator with --state, SIGKILLed and restarted, keeps wallet, positions, orders and stops; prices continue',
+    { timeout: 60_000 },
+    async () => {
+      const statePath = join(dir, 'sim.db');
+      const first = await startProcess(['--state', statePath]);
+      try {
+        const api = apiClient(first.restUrl, 'user-a');
+        await trade(api);
+        const before = await view(api);
+        expect(before.position?.positionAmt).toBe('0.166');
+        expect(before.openOrders).toHaveLength(1);
+        expect(before.stops).toHaveLength(1);
+        await new Promise((r) => setTimeout(r, 2_500)); // past a few price checkpoints (priceCheckpointIntervalMs)
+        const lastTick = await ticker(api);
+        await sigkill(first.child); // no clean shutdown: what was confirmed must already be on disk
+
+        const second = await startProcess(['--state', statePath]);
+        try {
+          expect(second.output()).toContain('(continued)');
+          const api2 = apiClient(second.restUrl, 'user-a');
+          expect(await view(api2)).toEqual(before);
+          const tick = await ticker(api2);
+          // The book clock continues from its last checkpoint (at most one interval, 4 price steps, before the kill)
+          // rather than from 1, and so does the price.
+          expect(tick.updateId).toBeGreaterThanOrEqual(lastTick.updateId - 6);
+          expect(Math.abs(tick.bid - lastTick.bid) / lastTick.bid).toBeLessThan(0.005);
+          // New ids never repeat an old one.
+          const next = await api2.signed('POST', '/fapi/v1/order', { symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', reduceOnly: 'true' });
+          expect(next.body).toMatchObject({ status: expect.any(String) });
+          expect((next.body as { orderId: number }).orderId).toBeGreaterThan(Math.max(...before.openOrders.map((o) => o.orderId)));
+        } finally {
+          await sigkill(second.child);
+        }
+      } finally {
+        await sigkill(first.child);
+      }
+    },
+  );
+
+  it('prices continue from the last checkpoint, not from the seed (in process, memory store)', async () => {
+    const state = memoryPaperState();
+    const first = await startSimulator({ state });
+    first.setMid('ETHUSDT', 4_321);
+    await first.close();
+    const second = await startSimulator({ state });
+    try {
+      expect(second.restored).toBe(true);
+      const bid = (await ticker(apiClient(second.restBaseUrl, 'x'))).bid;
+      expect(Math.abs(bid - 4_321) / 4_321).toBeLessThan(0.005);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a reset needs its confirmation, blanks the account, and pushes the flat position', async () => {
+    const state = memoryPaperState();
+    const sim = await startSimulator({ state });
+    try {
+      const api = apiClient(sim.restBaseUrl, 'user-b');
+      await trade(api);
+      const listenKey = (await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string };
+      const ws = await openWs(`${sim.wsBaseUrl}/private/ws/${listenKey.listenKey}`);
+      const refused = await fetch(`${sim.restBaseUrl}/sim/v1/reset?account=user-b`, { method: 'POST' });
+      expect(refused.status).toBe(400);
+      expect((await view(api)).position?.positionAmt).toBe('0.166');
+      const reset = await fetch(`${sim.restBaseUrl}/sim/v1/reset?account=user-b&confirm=RESET`, { method: 'POST' });
+      expect(await reset.json()).toEqual({ reset: ['user-b'] });
+      const flat = (await ws.waitFor((m) => (m as { e?: string }).e === 'ACCOUNT_UPDATE')) as { a: { P: { s: string; pa: string }[] } };
+      expect(Number(flat.a.P.find((p) => p.s === 'ETHUSDT')?.pa)).toBe(0);
+      ws.close();
+      const after = await view(api);
+      expect(after).toMatchObject({ wallet: '100000.00000000', openOrders: [], stops: [], incomeCount: 0 });
+      expect(Number(after.position?.positionAmt ?? 0)).toBe(0);
+      await sim.close();
+      // The reset is in the store too.
+      const again = await startSimulator({ state });
+      try {
+        expect(Number((await view(apiClient(again.restBaseUrl, 'user-b'))).position?.positionAmt ?? 0)).toBe(0);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await sim.close();
+    }
+  });
+});

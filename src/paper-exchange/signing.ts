@@ -2,7 +2,6 @@
 // HMAC-SHA256 (hex) over "query string + body" without the signature, plus a timestamp/recvWindow check.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { apiErrors } from './errors.js';
-import type { SimCredentials } from './types.js';
 
 export interface RawRequestParts {
   rawQuery: string; // without the leading '?'
@@ -34,13 +33,14 @@ export function authenticate(
   security: SecurityType,
   parts: RawRequestParts,
   params: ReadonlyMap<string, string>,
-  credentials: SimCredentials | undefined,
+  credentials: Readonly<Record<string, string>> | undefined,
   nowMs: number,
 ): string | undefined {
   if (security === 'NONE') return undefined;
   const apiKey = parts.apiKeyHeader?.trim();
   if (!apiKey) throw apiErrors.apiKeyFormat();
-  const secret = secretOf(credentials, apiKey);
+  // Own keys only: an API key named "constructor" must not find Object's constructor as its secret.
+  const secret = credentials && Object.hasOwn(credentials, apiKey) ? credentials[apiKey] : undefined;
   if (credentials && secret === undefined) throw apiErrors.rejectedKey();
   if (security === 'USER_STREAM') return apiKey;
 
@@ -62,13 +62,6 @@ export function authenticate(
     if (!hexEqual(sign(payload, secret), signature)) throw apiErrors.badSignature();
   }
   return apiKey;
-}
-
-function secretOf(credentials: SimCredentials | undefined, apiKey: string): string | undefined {
-  if (credentials === undefined) return undefined;
-  if (typeof credentials === 'function') return credentials(apiKey);
-  // Own keys only: an API key named "constructor" must not find Object's constructor as its secret.
-  return Object.hasOwn(credentials, apiKey) ? credentials[apiKey] : undefined;
 }
 
 export function sign(payload: string, secret: string): string {

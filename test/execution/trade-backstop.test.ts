@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WalEvent } from '../../src/core/events.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
+import type { SimTrade } from '../../src/paper-exchange/trade-history.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { add, eq, neg, toUsd, zero } from '../../src/model/decimal.js';
 import type { Usd } from '../../src/model/decimal.js';
@@ -20,16 +21,8 @@ async function fees(h: Harness, userId: string): Promise<Fee[]> {
   return (await h.log.readWal(null, 100_000)).map((r) => JSON.parse(r.data) as WalEvent).filter((e): e is Fee => e.type === 'fee' && e.userId === userId);
 }
 
-interface ListedTrade {
-  id: number;
-  orderId: number;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  price: string;
-  qty: string;
-  commission: string;
-  realizedPnl: string;
-}
+/** One entry of GET /fapi/v1/userTrades, as the paper exchange answers it. */
+type ListedTrade = SimTrade;
 
 describe('trade list backstop', () => {
   it('books the commission of a fill whose push was lost from userTrades, once, even when the push comes later', async () => {

@@ -55,7 +55,20 @@ describe('dashboard in a browser', () => {
     const user = `dash-${commandId('u').slice(-6)}`;
     await h.reply(await h.send({ id: commandId('start'), type: 'session.start', userId: user, mode: 'paper', capitalUsd: 10_000, stopLossPct: 20 }), 'done');
     await h.send({ id: commandId('route'), type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: [user] });
-    await waitFor('the session to hold BTCUSDT', () => (h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty ?? 0) !== 0);
+    // The post-only entry rests at the touch, and the paper exchange fills a resting order only when the market
+    // trades through it: whether the random walk comes back within the wait is luck, so once the entry rests the
+    // test moves the price through it.
+    let movedThrough = false;
+    await waitFor('the session to hold BTCUSDT', () => {
+      const engine = h.service.engine.current.durable;
+      if (Number(engine.sessions[user]?.positions.BTCUSDT?.qty ?? 0) !== 0) return true;
+      const resting = Object.values(engine.orders).find((o) => o.userId === user && o.purpose === 'entry' && o.status === 'NEW' && o.exchangeOrderId !== null);
+      if (resting && !movedThrough) {
+        movedThrough = true;
+        h.sim.setMid('BTCUSDT', Number(resting.price) * (resting.side === 'BUY' ? 0.999 : 1.001));
+      }
+      return false;
+    });
     // Something for the dead-letter table: a command the engine cannot parse.
     await h.log.appendCommand('{"id":"dash-broken-1","type":"session.explode"');
 

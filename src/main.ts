@@ -15,7 +15,7 @@ services:
                             (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
                             the execution service alone
-  simulator [--port N] [--seed N] [--state PATH]
+  simulator [--port N] [--seed N] [--state PATH] [--api-key K --api-secret S | --paper-accounts | --no-auth]
                             the exchange simulator (Binance USD-M subset over HTTP + WebSocket); with --state
                             it keeps its accounts, orders and prices in that SQLite file across restarts
   simulator reset --state PATH [--yes]

@@ -7,8 +7,20 @@ import type { Logger } from '../util/logger.js';
 // through the very same adapter code as live, each user on an account of their own. Live sessions need
 // credentials (stored encrypted; see the operator-surfaces work) and an explicitly configured live connector.
 
+const paperKeyPrefix = 'paper-';
+
 export function paperCredentials(userId: string): AccountCredentials {
-  return { apiKey: `paper-${userId}`, apiSecret: `paper-secret-${userId}` };
+  return { apiKey: `${paperKeyPrefix}${userId}`, apiSecret: `paper-secret-${userId}` };
+}
+
+/**
+ * The secret of a paper API key, for the paper exchange to check signatures against (undefined: not a paper key,
+ * refused with -2015). The paper exchange of `all` (and `simulator --paper-accounts`) is configured with it.
+ */
+export function paperSecretOf(apiKey: string): string | undefined {
+  return apiKey.startsWith(paperKeyPrefix) && apiKey.length > paperKeyPrefix.length
+    ? paperCredentials(apiKey.slice(paperKeyPrefix.length)).apiSecret
+    : undefined;
 }
 
 export interface AccountRegistryOptions {

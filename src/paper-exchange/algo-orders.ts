@@ -1,9 +1,11 @@
 // Conditional orders through Binance's Algo Service (since 2025-12, STOP_MARKET & co. are placed with
-// POST /fapi/v1/algoOrder, not /fapi/v1/order). Only what a protective stop needs: CONDITIONAL STOP_MARKET,
-// closePosition or a reduce-only quantity, triggered on the contract price (here: the touch).
+// POST /fapi/v1/algoOrder, not /fapi/v1/order): CONDITIONAL STOP_MARKET, TAKE_PROFIT_MARKET, STOP and TAKE_PROFIT
+// (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order), closePosition,
+// reduce-only or plain quantity, triggered on the contract price (here: the touch). Not modelled: TRAILING_STOP_MARKET,
+// workingType MARK_PRICE, priceProtect, priceMatch, hedge-mode position sides.
 import { formatUnits, parseDecimal } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
-import type { MatchingEngine, SimSide } from './matching.js';
+import type { MatchingEngine, SimOrder, SimSide, SimTimeInForce } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import { required } from './order-validation.js';
 
@@ -19,14 +21,25 @@ export type AlgoStatus = 'NEW' | 'CANCELED' | 'TRIGGERED' | 'FINISHED' | 'EXPIRE
 /** Told of every status change of a conditional order, to push it as ALGO_UPDATE. */
 export type AlgoListener = (order: AlgoOrder, nowMs: number) => void;
 
+/** The conditional types served; the *_MARKET ones place a MARKET order when triggered, STOP and TAKE_PROFIT a LIMIT. */
+export type AlgoOrderType = 'STOP_MARKET' | 'TAKE_PROFIT_MARKET' | 'STOP' | 'TAKE_PROFIT';
+const algoOrderTypes: readonly string[] = ['STOP_MARKET', 'TAKE_PROFIT_MARKET', 'STOP', 'TAKE_PROFIT'];
+/** timeInForce of a STOP / TAKE_PROFIT's limit order: "IOC or GTC or FOK, default GTC" (page above; GTX as on /fapi/v1/order). */
+const algoTimesInForce: readonly string[] = ['GTC', 'IOC', 'FOK', 'GTX'];
+
 export interface AlgoOrder {
   algoId: number;
   clientAlgoId: string;
   accountKey: string;
   symbol: string;
   side: SimSide;
+  orderType: AlgoOrderType;
   triggerUnits: bigint;
+  /** Limit price of STOP / TAKE_PROFIT; 0 for the market types. */
+  priceUnits: bigint;
+  timeInForce: SimTimeInForce;
   closePosition: boolean;
+  reduceOnly: boolean;
   qtyUnits: bigint;
   status: AlgoStatus;
   /** The order id of the order its trigger placed in the matching engine (ALGO_UPDATE `ai`). */
@@ -42,11 +55,38 @@ function triggeredClientOrderId(algoId: number): string {
 
 const clientAlgoIdPattern = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
+/**
+ * Stops trigger when the price moves against the position they protect, take-profits when it moves for it: a SELL
+ * STOP fires at or below its trigger, a SELL TAKE_PROFIT at or above; BUY the other way round.
+ */
+function triggersAtOrBelow(order: Pick<AlgoOrder, 'orderType' | 'side'>): boolean {
+  return order.orderType.startsWith('STOP') === (order.side === 'SELL');
+}
+
+/** Whether the touch has reached the trigger: a sell is judged on the bid, a buy on the ask. */
+function crossed(order: Pick<AlgoOrder, 'orderType' | 'side' | 'triggerUnits'>, market: SymbolMarket): boolean {
+  const price = order.side === 'SELL' ? market.top.bidUnits : market.top.askUnits;
+  return triggersAtOrBelow(order) ? price <= order.triggerUnits : price >= order.triggerUnits;
+}
+
+const isDone = (order: SimOrder): boolean => order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED';
+
+/** Filters of GET /fapi/v1/allAlgoOrders. */
+export interface AlgoHistoryQuery {
+  symbol: string;
+  algoId?: number;
+  startTime?: number;
+  endTime?: number;
+  limit: number;
+}
+
 export class AlgoBook {
   private readonly orders: AlgoOrder[] = [];
   private nextAlgoId = 7_000_000_001;
   /** Triggered algo orders whose market order is being placed, by that order's client id. */
   private readonly triggering = new Map<string, AlgoOrder>();
+  /** TRIGGERED algo orders whose limit order rests in the book, by that order's id: FINISHED when it is done. */
+  private readonly working = new Map<number, AlgoOrder>();
 
   constructor(
     private readonly engine: MatchingEngine,
@@ -65,6 +105,16 @@ export class AlgoBook {
     order.actualOrderId = orderId;
     order.updateTime = nowMs;
     this.onUpdate(order, nowMs);
+  }
+
+  /** Told of every order update: a triggered limit order that is done finishes its algo order. */
+  onOrderUpdate(order: SimOrder, nowMs: number): void {
+    const algo = this.working.get(order.orderId);
+    if (!algo || !isDone(order)) return;
+    this.working.delete(order.orderId);
+    algo.status = 'FINISHED';
+    algo.updateTime = nowMs;
+    this.onUpdate(algo, nowMs);
   }
 
   /** The next algo id (state-store persistence). */
@@ -87,13 +137,27 @@ export class AlgoBook {
 
   place(accountKey: string, params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): AlgoOrder {
     if (required(params, 'algoType') !== 'CONDITIONAL') throw apiErrors.badParamValue('algoType');
-    if (required(params, 'type') !== 'STOP_MARKET') throw apiErrors.badParamValue('type');
+    const orderType = required(params, 'type');
+    if (!algoOrderTypes.includes(orderType)) throw apiErrors.badParamValue('type'); // TRAILING_STOP_MARKET: not modelled
+    const type = orderType as AlgoOrderType;
+    const isLimit = type === 'STOP' || type === 'TAKE_PROFIT';
     const side = required(params, 'side');
     if (side !== 'BUY' && side !== 'SELL') throw apiErrors.badSide();
     const rules = market.rules;
-    const trigger = parseDecimal(required(params, 'triggerPrice'), rules.priceScale);
-    if (!trigger.ok || trigger.units <= 0n || trigger.units % rules.tickUnits !== 0n) throw apiErrors.badParamValue('triggerPrice');
+    const onTick = (name: string): bigint => {
+      const price = parseDecimal(required(params, name), rules.priceScale);
+      if (!price.ok || price.units <= 0n || price.units % rules.tickUnits !== 0n) throw apiErrors.badParamValue(name);
+      return price.units;
+    };
+    const trigger = { units: onTick('triggerPrice') };
+    const priceUnits = isLimit ? onTick('price') : 0n;
+    const timeInForce = params.get('timeInForce') ?? 'GTC';
+    if (!algoTimesInForce.includes(timeInForce)) throw apiErrors.badTimeInForce();
+    // closePosition: "only STOP_MARKET and TAKE_PROFIT_MARKET; not with quantity; closes by itself, not with reduceOnly" (page above).
     const closePosition = params.get('closePosition') === 'true';
+    if (closePosition && isLimit) throw apiErrors.badParamValue('closePosition');
+    if (closePosition && params.has('reduceOnly')) throw apiErrors.notRequired('reduceOnly');
+    const reduceOnly = closePosition || params.get('reduceOnly') === 'true';
     let qtyUnits = 0n;
     if (!closePosition) {
       const qty = parseDecimal(required(params, 'quantity'), rules.qtyScale);
@@ -104,16 +168,19 @@ export class AlgoBook {
     if (!clientAlgoIdPattern.test(clientAlgoId)) throw apiErrors.badParamValue('clientAlgoId');
     if (this.orders.some((o) => o.accountKey === accountKey && o.clientAlgoId === clientAlgoId)) throw apiErrors.duplicateClientId();
     // A stop that would trigger at once is refused, as Binance does (-2021 "Order would immediately trigger").
-    const { bidUnits, askUnits } = market.top;
-    if (side === 'SELL' ? bidUnits <= trigger.units : askUnits >= trigger.units) throw apiErrors.wouldTriggerImmediately();
+    if (crossed({ orderType: type, side, triggerUnits: trigger.units }, market)) throw apiErrors.wouldTriggerImmediately();
     const order: AlgoOrder = {
       algoId: this.nextAlgoId++,
       clientAlgoId,
       accountKey,
       symbol: rules.symbol,
       side,
+      orderType: type,
       triggerUnits: trigger.units,
+      priceUnits,
+      timeInForce: timeInForce as SimTimeInForce,
       closePosition,
+      reduceOnly,
       qtyUnits,
       status: 'NEW',
       createTime: nowMs,
@@ -139,22 +206,45 @@ export class AlgoBook {
     return this.orders.filter((o) => o.accountKey === accountKey && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol));
   }
 
+  /** GET /fapi/v1/algoOrder: one order of this account, open or not. */
+  find(accountKey: string, ref: { algoId?: number; clientAlgoId?: string }): AlgoOrder | undefined {
+    return this.orders.find((o) => o.accountKey === accountKey && (ref.algoId !== undefined ? o.algoId === ref.algoId : o.clientAlgoId === ref.clientAlgoId));
+  }
+
+  /** GET /fapi/v1/allAlgoOrders: a symbol's orders, oldest first; from `algoId` on if given, else the newest `limit`. */
+  history(accountKey: string, q: AlgoHistoryQuery): AlgoOrder[] {
+    const matching = this.orders.filter(
+      (o) =>
+        o.accountKey === accountKey &&
+        o.symbol === q.symbol &&
+        (q.algoId === undefined || o.algoId >= q.algoId) &&
+        (q.startTime === undefined || o.createTime >= q.startTime) &&
+        (q.endTime === undefined || o.createTime <= q.endTime),
+    );
+    return q.algoId !== undefined ? matching.slice(0, q.limit) : matching.slice(-q.limit);
+  }
+
+  /** DELETE /fapi/v1/algoOpenOrders: cancels every open conditional order of a symbol. */
+  cancelAll(accountKey: string, symbol: string, nowMs: number): void {
+    for (const order of this.open(accountKey, symbol)) this.cancel(accountKey, { algoId: order.algoId }, nowMs);
+  }
+
   /** Every conditional order ever placed (tests). */
   all(): readonly AlgoOrder[] {
     return this.orders;
   }
 
-  /** Fires the stops the new touch has crossed: a reduce-only market order closing (part of) the position. */
+  /**
+   * Fires the conditional orders the new touch has crossed: a MARKET (the *_MARKET types) or LIMIT order (STOP,
+   * TAKE_PROFIT) for the quantity, or for what is left of the position when closePosition / reduce-only.
+   */
   onBookChange(market: SymbolMarket, nowMs: number): void {
-    const { bidUnits, askUnits } = market.top;
     for (const order of this.orders) {
-      if (order.status !== 'NEW' || order.symbol !== market.rules.symbol) continue;
-      const crossed = order.side === 'SELL' ? bidUnits <= order.triggerUnits : askUnits >= order.triggerUnits;
-      if (!crossed) continue;
+      if (order.status !== 'NEW' || order.symbol !== market.rules.symbol || !crossed(order, market)) continue;
       order.updateTime = nowMs;
       const position = this.engine.position(order.accountKey, order.symbol).qtyUnits;
       const reducible = order.side === 'SELL' ? (position > 0n ? position : 0n) : position < 0n ? -position : 0n;
-      const qtyUnits = order.closePosition ? reducible : order.qtyUnits < reducible ? order.qtyUnits : reducible;
+      const qtyUnits = order.closePosition ? reducible : order.reduceOnly && reducible < order.qtyUnits ? reducible : order.qtyUnits;
       if (qtyUnits === 0n) {
         order.status = 'EXPIRED';
         this.onUpdate(order, nowMs);
@@ -162,21 +252,35 @@ export class AlgoBook {
       }
       const clientOrderId = triggeredClientOrderId(order.algoId);
       this.triggering.set(clientOrderId, order);
+      const isLimit = order.priceUnits > 0n;
+      let placed: SimOrder;
       try {
-        this.engine.place(
+        placed = this.engine.place(
           order.accountKey,
-          { symbol: order.symbol, side: order.side, type: 'MARKET', qtyUnits, reduceOnly: true, clientOrderId },
+          {
+            symbol: order.symbol,
+            side: order.side,
+            type: isLimit ? 'LIMIT' : 'MARKET',
+            ...(isLimit ? { priceUnits: order.priceUnits, timeInForce: order.timeInForce } : {}),
+            qtyUnits,
+            reduceOnly: order.reduceOnly,
+            clientOrderId,
+          },
           { forcePostOnlyReject: false, receivedAt: nowMs, nowMs },
-        );
+        ).order;
       } catch (error) {
         // Refused by the matching engine (Binance: REJECTED): never left NEW to fire again on the next tick.
         order.status = 'EXPIRED';
         this.onUpdate(order, nowMs);
+        if (isLimit) continue; // a limit price the filters refuse now (PERCENT_PRICE, post-only): the venue rejects it too
         throw error;
       } finally {
         this.triggering.delete(clientOrderId);
       }
-      // A market order fills at once against the synthetic touch: the triggered order is done.
+      if (!isDone(placed)) {
+        this.working.set(placed.orderId, order); // a resting limit order: FINISHED when it is done (onOrderUpdate)
+        continue;
+      }
       order.status = 'FINISHED';
       order.updateTime = nowMs;
       this.onUpdate(order, nowMs);
@@ -188,22 +292,22 @@ export class AlgoBook {
       algoId: order.algoId,
       clientAlgoId: order.clientAlgoId,
       algoType: 'CONDITIONAL',
-      orderType: 'STOP_MARKET',
+      orderType: order.orderType,
       symbol: order.symbol,
       side: order.side,
       positionSide: 'BOTH',
-      timeInForce: 'GTC',
+      timeInForce: order.timeInForce,
       quantity: formatUnits(order.qtyUnits, qtyScale),
       algoStatus: order.status,
       triggerPrice: formatUnits(order.triggerUnits, priceScale),
-      price: '0',
+      price: formatUnits(order.priceUnits, priceScale),
       icebergQuantity: null,
       selfTradePreventionMode: 'EXPIRE_MAKER',
       workingType: 'CONTRACT_PRICE',
       priceMatch: 'NONE',
       closePosition: order.closePosition,
       priceProtect: false,
-      reduceOnly: true,
+      reduceOnly: order.reduceOnly,
       createTime: order.createTime,
       updateTime: order.updateTime,
       triggerTime: order.status === 'FINISHED' || order.status === 'TRIGGERED' ? order.updateTime : 0,

@@ -3,11 +3,14 @@
 export class SimApiError extends Error {
   readonly httpStatus: number;
   readonly code: number;
+  /** Answered with an empty body (no {code,msg}): how Binance answers a path it does not serve. */
+  readonly bodyless: boolean;
 
-  constructor(httpStatus: number, code: number, msg: string) {
+  constructor(httpStatus: number, code: number, msg: string, bodyless = false) {
     super(msg);
     this.httpStatus = httpStatus;
     this.code = code;
+    this.bodyless = bodyless;
   }
 
   toBody(): { code: number; msg: string } {
@@ -18,7 +21,12 @@ export class SimApiError extends Error {
 const bad = (code: number, msg: string): SimApiError => new SimApiError(400, code, msg);
 
 export const apiErrors = {
-  unknown: () => new SimApiError(404, -1000, 'An unknown error occured while processing the request.'),
+  /**
+   * A path Binance does not serve: HTTP 404 with no Binance error body ("HTTP status code: 404, error code: no code
+   * found and error message: no message found", https://github.com/rotki/rotki/issues/3664; plain 404s in
+   * https://github.com/binance/binance-api-postman/issues/154). The message (method and path) goes to the request log only.
+   */
+  unknownPath: (method: string, path: string) => new SimApiError(404, 0, `no such endpoint: ${method} ${path}`, true),
   serviceUnavailable: () => new SimApiError(503, -1001, 'Internal error; unable to process your request. Please try again.'),
   tooManyRequests: () =>
     new SimApiError(

@@ -47,10 +47,46 @@ export function payFunding(engine: MatchingEngine, markets: ReadonlyMap<string, 
   }
 }
 
+/** One funding time of one symbol, as GET /fapi/v1/fundingRate lists it. */
+export interface FundingRecord {
+  symbol: string;
+  rateBps: number;
+  timeMs: number;
+  /** The mark price funded at (decimal string). */
+  mark: string;
+}
+
+/** Funding times kept per symbol: Binance answers at most 1000 a call (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Get-Funding-Rate-History). */
+export const maxFundingRecordsPerSymbol = 1000;
+
+/** The funding times that happened, per symbol, oldest first. */
+export class FundingHistory {
+  private readonly bySymbol = new Map<string, FundingRecord[]>();
+
+  record(markets: ReadonlyMap<string, SymbolMarket>, rateBps: number, nowMs: number): void {
+    for (const [symbol, market] of markets) {
+      const list = this.bySymbol.get(symbol) ?? [];
+      list.push({ symbol, rateBps, timeMs: nowMs, mark: markPrice(market) });
+      if (list.length > maxFundingRecordsPerSymbol) list.shift();
+      this.bySymbol.set(symbol, list);
+    }
+  }
+
+  of(symbol: string): readonly FundingRecord[] {
+    return this.bySymbol.get(symbol) ?? [];
+  }
+
+  symbols(): string[] {
+    return [...this.bySymbol.keys()];
+  }
+}
+
 /** Runs payFunding every intervalMs while the rate is not zero; settings can change at run time. */
 export class FundingClock {
   private timer: NodeJS.Timeout | null = null;
   private current: FundingSettings;
+  /** When the current interval grid started (the last restart): funding times are start + k × interval. */
+  private startedAtMs = Date.now();
 
   constructor(
     initial: FundingSettings,
@@ -73,6 +109,12 @@ export class FundingClock {
     this.restart();
   }
 
+  /** The next funding time after `nowMs` on the current grid (premiumIndex, markPrice stream `T`). */
+  nextFundingTimeMs(nowMs: number): number {
+    const { intervalMs } = this.current;
+    return this.startedAtMs + (Math.floor(Math.max(0, nowMs - this.startedAtMs) / intervalMs) + 1) * intervalMs;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -80,6 +122,7 @@ export class FundingClock {
 
   private restart(): void {
     this.stop();
+    this.startedAtMs = Date.now();
     if (this.current.rateBps === 0) return;
     const rateBps = this.current.rateBps;
     this.timer = setInterval(() => this.pay(rateBps), this.current.intervalMs);

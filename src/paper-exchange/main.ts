@@ -1,8 +1,11 @@
 // CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7 [--state PATH]` runs the simulator until
 // SIGINT/SIGTERM; with --state it continues from (and keeps its state in) that SQLite file.
 // `... reset --state PATH --yes` erases the paper accounts in that file (a blank paper account).
+import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { paperSecretOf } from '../engine/accounts.js';
 import { startSimulator } from './server.js';
+import type { SimCredentials } from './types.js';
 import { openSqlitePaperState } from './state-store.js';
 
 const defaultCliPort = 9100;
@@ -13,13 +16,48 @@ interface CliArgs {
   fundingRateBps?: number;
   fundingIntervalMs?: number;
   legacyStreamRoutes?: boolean;
+  auth: CliAuth;
   /** SQLite file of the exchange's state; none = in memory, blank at every start. */
   statePath?: string;
   /** `reset`: confirmed with --yes. */
   yes?: boolean;
 }
 
-export function parseArgs(argv: readonly string[]): CliArgs {
+/**
+ * Who may trade: one key pair (given by --api-key/--api-secret or QE_SIM_API_KEY/QE_SIM_API_SECRET, else generated
+ * at start and printed), or the engine's paper accounts (--paper-accounts, for `execution` against this simulator),
+ * or anyone (--no-auth, signatures unchecked: the old behaviour, never what a venue does).
+ */
+export type CliAuth = { kind: 'pair'; apiKey: string; apiSecret: string; generated: boolean } | { kind: 'paper-accounts' } | { kind: 'none' };
+
+/** Bytes of randomness in a generated key and secret (Binance's are 64 characters: 32 bytes in hex). */
+const generatedCredentialBytes = 32;
+
+function authOf(values: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): CliAuth {
+  if (values.get('no-auth') === 'true') return { kind: 'none' };
+  if (values.get('paper-accounts') === 'true') return { kind: 'paper-accounts' };
+  const apiKey = values.get('api-key') ?? env.QE_SIM_API_KEY;
+  const apiSecret = values.get('api-secret') ?? env.QE_SIM_API_SECRET;
+  if ((apiKey === undefined) !== (apiSecret === undefined)) throw new Error('--api-key and --api-secret go together');
+  if (apiKey !== undefined && apiSecret !== undefined) {
+    if (apiKey === '' || apiSecret === '' || apiKey === 'true' || apiSecret === 'true') throw new Error('--api-key and --api-secret need values');
+    return { kind: 'pair', apiKey, apiSecret, generated: false };
+  }
+  return {
+    kind: 'pair',
+    apiKey: randomBytes(generatedCredentialBytes).toString('hex'),
+    apiSecret: randomBytes(generatedCredentialBytes).toString('hex'),
+    generated: true,
+  };
+}
+
+export function credentialsOf(auth: CliAuth): SimCredentials | undefined {
+  if (auth.kind === 'none') return undefined;
+  if (auth.kind === 'paper-accounts') return paperSecretOf;
+  return { [auth.apiKey]: auth.apiSecret };
+}
+
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliArgs {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -58,6 +96,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     ...(fundingIntervalMs !== undefined ? { fundingIntervalMs } : {}),
     // --legacy-stream-routes: also serve the retired /stream and /ws/<listenKey> paths.
     ...(values.get('legacy-stream-routes') === 'true' ? { legacyStreamRoutes: true } : {}),
+    auth: authOf(values, env),
     ...(statePath !== undefined ? { statePath } : {}),
     ...(values.get('yes') === 'true' ? { yes: true } : {}),
   };
@@ -86,16 +125,27 @@ function resetCli(args: CliArgs): void {
 }
 
 export async function runSimulatorCli(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+  const parsed = parseArgs(argv, process.env);
   if (argv[0] === 'reset') {
-    resetCli(args);
+    resetCli(parsed);
     return;
   }
-  const { statePath, yes: _yes, ...simOpts } = args;
-  const sim = await startSimulator({ ...simOpts, ...(statePath !== undefined ? { state: openSqlitePaperState(statePath) } : {}) });
+  const { auth, statePath, yes: _yes, ...simOpts } = parsed;
+  const credentials = credentialsOf(auth);
+  const sim = await startSimulator({
+    ...simOpts,
+    ...(credentials !== undefined ? { credentials } : {}),
+    ...(statePath !== undefined ? { state: openSqlitePaperState(statePath) } : {}),
+  });
   if (statePath !== undefined) console.log(`exchange simulator state ${statePath} (${sim.restored ? 'continued' : 'new'})`);
   console.log(`exchange simulator REST ${sim.restBaseUrl}`);
   console.log(`exchange simulator WS   ${sim.wsBaseUrl}`);
+  if (auth.kind === 'pair') {
+    // A generated pair is printed once so a client can be pointed at it; a configured one is never echoed.
+    console.log(auth.generated ? `API key    ${auth.apiKey}\nAPI secret ${auth.apiSecret}` : `API key    ${auth.apiKey} (secret as configured)`);
+  } else {
+    console.log(auth.kind === 'paper-accounts' ? 'accepting the engine paper accounts (paper-<user>)' : 'no authentication (--no-auth)');
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

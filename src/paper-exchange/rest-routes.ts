@@ -9,6 +9,10 @@ import type { SecurityType } from './signing.js';
 import type { SymbolRules } from './symbols.js';
 import type { MarginBook } from './margin.js';
 import { accountConfigRoutes } from './routes-account.js';
+import { algoQueryRoutes } from './routes-algo.js';
+import { historyRoutes, type FundingView } from './routes-history.js';
+import { marketDataRoutes } from './routes-market.js';
+import type { MarketTape } from './market-tape.js';
 import { tradeHistoryRoutes } from './trade-history.js';
 import { apiKeyRoutes } from './routes-api-key.js';
 import {
@@ -31,6 +35,8 @@ export interface RestDeps {
   markets: ReadonlyMap<string, SymbolMarket>;
   rulesList: readonly SymbolRules[];
   listenKeys: ListenKeys;
+  /** The public tape and funding, for market data and history routes. */
+  marketData: { tape: MarketTape; funding: FundingView };
   isPostOnlyForcedReject(): boolean;
   areMarketOrdersRejected(): boolean;
   onListenKeyRevoked(listenKey: string): void;
@@ -288,6 +294,9 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     },
   });
   for (const [key, route] of accountConfigRoutes(deps.margin, markets)) routes.set(key, route);
+  for (const [key, route] of algoQueryRoutes(deps.algo, engine)) routes.set(key, route);
+  for (const [key, route] of historyRoutes(engine, markets, deps.marketData.funding)) routes.set(key, route);
+  for (const [key, route] of marketDataRoutes(markets, deps.marketData.tape)) routes.set(key, route);
   for (const [key, route] of tradeHistoryRoutes(engine, markets)) routes.set(key, route);
   for (const [key, route] of apiKeyRoutes()) routes.set(key, route);
   return routes;

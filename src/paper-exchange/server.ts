@@ -15,7 +15,9 @@ import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
 import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } from './types.js';
 import { accountUpdate, algoUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
-import { defaultFundingIntervalMs, FundingClock, payFunding } from './funding.js';
+import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } from './funding.js';
+import { MarketStreams } from './market-streams.js';
+import { MarketTape } from './market-tape.js';
 import { defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
 import { PaperPersistence, priceCheckpointIntervalMs } from './paper-persistence.js';
 import { resetControlPath, applyResetControl } from './reset-control.js';
@@ -102,6 +104,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       persistence.markOrder(order);
       if (execType === 'NEW') algo.onOrderAccepted(order.clientOrderId, order.orderId, nowMs);
       publishUser(order.accountKey, orderTradeUpdate(order, engine.rules(order.symbol), execType, trade, nowMs));
+      algo.onOrderUpdate(order, nowMs);
     },
     positionUpdate(account, symbol, nowMs) {
       persistence.markAccount(account.key);
@@ -120,9 +123,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));
   });
   const margin = new MarginBook(engine, markets);
-  const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) =>
-    payFunding(engine, markets, rateBps, Date.now()),
-  );
+  const fundingHistory = new FundingHistory();
+  const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) => {
+    payFunding(engine, markets, rateBps, Date.now());
+    fundingHistory.record(markets, rateBps, Date.now());
+  });
+  const fundingView = {
+    history: fundingHistory,
+    settings: () => fundingClock.settings,
+    nextFundingTimeMs: (nowMs: number) => fundingClock.nextFundingTimeMs(nowMs),
+  };
+  const tape = new MarketTape();
+  const marketStreams = new MarketStreams(hub, tape, fundingView);
   const persistence = new PaperPersistence(opts.state, {
     engine,
     algo,
@@ -152,6 +164,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     markets,
     rulesList,
     listenKeys,
+    marketData: { tape, funding: fundingView },
     isPostOnlyForcedReject: () => faults.forcePostOnlyReject,
     areMarketOrdersRejected: () => faults.rejectMarketOrders,
     onListenKeyRevoked: (key) => hub.closeListenKey(key),
@@ -175,6 +188,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (hub.wants(stream)) hub.publishMarket(stream, partialDepthEvent(market, levels, previous, nowMs));
     }
     lastDepthUpdateId.set(name, market.top.updateId);
+    marketStreams.onBookChange(market, nowMs);
   };
   const lastDepthUpdateId = new Map<string, number>();
 
@@ -218,7 +232,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       } else {
         // The gateway comes first: bans, rate limits and injected faults, before the matching engine sees anything.
         gateway.admit(receivedAt, weight, headers);
-        if (!route) throw apiErrors.unknown();
+        if (!route) throw apiErrors.unknownPath(method, url.pathname);
         const serverNowMs = Date.now() + faults.clockSkewMs;
         const accountKey = authenticate(route.security, parts, params, opts.credentials, serverNowMs);
         if (route.countsAsOrder && accountKey !== undefined) gateway.countOrder(receivedAt, accountKey, headers);
@@ -242,7 +256,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     } catch (err) {
       const apiErr = err instanceof SimApiError ? err : new SimApiError(500, -1000, String(err));
       status = apiErr.httpStatus;
-      body = apiErr.toBody();
+      body = apiErr.bodyless ? undefined : apiErr.toBody();
     }
     requestLog.push({ method, path: url.pathname, receivedAt, weight, status });
 
@@ -253,7 +267,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       req.socket.destroy();
       return;
     }
-    const payload = JSON.stringify(body);
+    const payload = body === undefined ? '' : JSON.stringify(body);
     if (result?.placedOrder) result.placedOrder.respondedAt = Date.now();
     res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(payload)) });
     res.end(payload);

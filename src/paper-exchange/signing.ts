@@ -2,6 +2,7 @@
 // HMAC-SHA256 (hex) over "query string + body" without the signature, plus a timestamp/recvWindow check.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { apiErrors } from './errors.js';
+import type { SimCredentials } from './types.js';
 
 export interface RawRequestParts {
   rawQuery: string; // without the leading '?'
@@ -33,14 +34,13 @@ export function authenticate(
   security: SecurityType,
   parts: RawRequestParts,
   params: ReadonlyMap<string, string>,
-  credentials: Readonly<Record<string, string>> | undefined,
+  credentials: SimCredentials | undefined,
   nowMs: number,
 ): string | undefined {
   if (security === 'NONE') return undefined;
   const apiKey = parts.apiKeyHeader?.trim();
   if (!apiKey) throw apiErrors.apiKeyFormat();
-  // Own keys only: an API key named "constructor" must not find Object's constructor as its secret.
-  const secret = credentials && Object.hasOwn(credentials, apiKey) ? credentials[apiKey] : undefined;
+  const secret = secretOf(credentials, apiKey);
   if (credentials && secret === undefined) throw apiErrors.rejectedKey();
   if (security === 'USER_STREAM') return apiKey;
 
@@ -62,6 +62,13 @@ export function authenticate(
     if (!hexEqual(sign(payload, secret), signature)) throw apiErrors.badSignature();
   }
   return apiKey;
+}
+
+function secretOf(credentials: SimCredentials | undefined, apiKey: string): string | undefined {
+  if (credentials === undefined) return undefined;
+  if (typeof credentials === 'function') return credentials(apiKey);
+  // Own keys only: an API key named "constructor" must not find Object's constructor as its secret.
+  return Object.hasOwn(credentials, apiKey) ? credentials[apiKey] : undefined;
 }
 
 export function sign(payload: string, secret: string): string {

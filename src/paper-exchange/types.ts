@@ -49,9 +49,15 @@ export interface SimulatorOptions {
    * confirmation; closed by close(). None: in memory only, a blank exchange at every start.
    */
   state?: PaperStateStore;
-  /** apiKey -> secret; when given, HMAC signatures are verified, else any key is accepted and a per-key account auto-created */
-  credentials?: Record<string, string>;
+  /**
+   * apiKey -> secret (a table, or a function for key schemes such as the engine's paper accounts); when given, HMAC
+   * signatures are verified and unknown keys refused (-2015), else any key is accepted and a per-key account auto-created.
+   */
+  credentials?: SimCredentials;
 }
+
+/** apiKey -> secret: a fixed table, or a lookup answering undefined for a key it does not know. */
+export type SimCredentials = Readonly<Record<string, string>> | ((apiKey: string) => string | undefined);
 
 export interface SimFaults {
   /** delay before answering every REST call */

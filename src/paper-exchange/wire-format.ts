@@ -170,11 +170,11 @@ export function algoUpdate(order: AlgoOrder, rules: SymbolRules, nowMs: number):
       caid: order.clientAlgoId,
       aid: order.algoId,
       at: 'CONDITIONAL',
-      o: 'STOP_MARKET',
+      o: order.orderType,
       s: order.symbol,
       S: order.side,
       ps: 'BOTH',
-      f: 'GTC',
+      f: order.timeInForce,
       q: formatUnits(order.qtyUnits, rules.qtyScale),
       X: order.status,
       ai: order.actualOrderId !== undefined ? String(order.actualOrderId) : '',
@@ -184,13 +184,13 @@ export function algoUpdate(order: AlgoOrder, rules: SymbolRules, nowMs: number):
       aq: '0',
       act: '0',
       tp: formatUnits(order.triggerUnits, rules.priceScale),
-      p: '0',
+      p: formatUnits(order.priceUnits, rules.priceScale),
       V: 'EXPIRE_MAKER',
       wt: 'CONTRACT_PRICE',
       pm: 'NONE',
       cp: order.closePosition,
       pP: false,
-      R: true,
+      R: order.reduceOnly,
       tt: order.status === 'TRIGGERED' || order.status === 'FINISHED' ? order.updateTime : 0,
       gtd: 0,
       // Why the exchange rejected or expired it; empty while nothing went wrong.
@@ -505,7 +505,10 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
           multiplierDecimal: String(percentPriceDecimal),
         },
       ],
-      orderTypes: ['LIMIT', 'MARKET'],
+      // Binance lists LIMIT, MARKET, STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET
+      // (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information);
+      // the conditional ones go through POST /fapi/v1/algoOrder (algo-orders.ts). Trailing stops are not modelled: not listed.
+      orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET'],
       timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
     })),
   };

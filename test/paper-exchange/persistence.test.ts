@@ -97,7 +97,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
     { timeout: 60_000 },
     async () => {
       const statePath = join(dir, 'sim.db');
-      const first = await startProcess(['--state', statePath]);
+      const first = await startProcess(['--state', statePath, '--no-auth']);
       try {
         const api = apiClient(first.restUrl, 'user-a');
         await trade(api);
@@ -109,7 +109,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
         const lastTick = await ticker(api);
         await sigkill(first.child); // no clean shutdown: what was confirmed must already be on disk
 
-        const second = await startProcess(['--state', statePath]);
+        const second = await startProcess(['--state', statePath, '--no-auth']);
         try {
           expect(second.output()).toContain('(continued)');
           const api2 = apiClient(second.restUrl, 'user-a');

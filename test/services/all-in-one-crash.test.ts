@@ -13,6 +13,7 @@ import { fromJson } from '../../src/paper-exchange/snapshot-of.js';
 import { openSqlitePaperState } from '../../src/paper-exchange/state-store.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
 import { apiClient } from '../paper-exchange/helpers.js';
+import { paperCredentials } from '../../src/engine/accounts.js';
 import { sigkill } from '../support/sigkill.js';
 import { waitFor } from '../support/wait.js';
 
@@ -77,7 +78,8 @@ describe('npm start survives SIGKILL (issue 17)', () => {
     try {
       // Boot reconciliation runs before "running"; give the first fills after it a moment too.
       await new Promise((r) => setTimeout(r, 2_000));
-      const api = apiClient(second.simUrl, 'paper-demo');
+      const demo = paperCredentials('demo');
+      const api = apiClient(second.simUrl, demo.apiKey, demo.apiSecret); // npm start checks the engine's paper keys
       const nonZero = (entries: [string, string][]): Record<string, number> =>
         Object.fromEntries(entries.filter(([, qty]) => Number(qty) !== 0).map(([symbol, qty]) => [symbol, Number(qty)]));
       const read = async (): Promise<{ engine: Record<string, number>; exchange: Record<string, number> }> => {

@@ -5,6 +5,7 @@ import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
 import { startSimulator } from '../../paper-exchange/server.js';
+import { paperSecretOf } from '../../engine/accounts.js';
 import { openSqlitePaperState } from '../../paper-exchange/state-store.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
@@ -33,7 +34,13 @@ export async function runAll(argv: string[]): Promise<void> {
   // Embedded: the paper exchange keeps its state in the engine's SQLite file (its own tables and connection), so a
   // restart continues its positions, orders and stops (issue 17). On Redis it stays in memory, as before.
   const simState = env.REDIS_URL ? undefined : openSqlitePaperState(env.QE_SQLITE_PATH);
-  const simulator = await startSimulator({ port: env.QE_SIM_PORT, seed: env.QE_SIM_SEED, symbols: undefined, ...(simState ? { state: simState } : {}) });
+  const simulator = await startSimulator({
+    port: env.QE_SIM_PORT,
+    seed: env.QE_SIM_SEED,
+    symbols: undefined,
+    credentials: paperSecretOf,
+    ...(simState ? { state: simState } : {}),
+  });
   const simStateLine = simState ? `; state in ${env.QE_SQLITE_PATH} (${simulator.restored ? 'continued' : 'new'})` : '; state in memory';
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}${simStateLine}`);
   const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };

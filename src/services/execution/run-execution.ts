@@ -21,7 +21,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   const wsBaseUrl = flags['exchange-ws-url'] ?? env.QE_PAPER_WS_URL;
   if (!restBaseUrl || !wsBaseUrl)
     throw new Error(
-      'paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator`',
+      'paper exchange needed: --exchange-url and --exchange-ws-url (or QE_PAPER_REST_URL / QE_PAPER_WS_URL), e.g. a running `quant-engine simulator --paper-accounts`',
     );
   const config = coreConfigFromEnv(env);
   const redisUrl = flags['redis-url'] ?? env.REDIS_URL;

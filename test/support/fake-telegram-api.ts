@@ -74,7 +74,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   throw new Error(`unsupported content type ${type}`);
 }
 
-export async function startFakeTelegram(opts: { token: string; botId?: number; botUsername?: string }): Promise<FakeTelegram> {
+export async function startFakeTelegram(opts: { token: string; botId?: number; botUsername?: string; port?: number }): Promise<FakeTelegram> {
   const botId = opts.botId ?? 7_000_001;
   const bot = { id: botId, is_bot: true, first_name: 'Quant Engine', username: opts.botUsername ?? 'quant_engine_test_bot' };
   let updates: Update[] = [];
@@ -186,7 +186,7 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {

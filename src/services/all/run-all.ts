@@ -8,7 +8,7 @@ import { startSimulator } from '../../paper-exchange/server.js';
 import { paperSecretOf } from '../../engine/accounts.js';
 import { openSqlitePaperState } from '../../paper-exchange/state-store.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
-import { createLogger } from '../../util/logger.js';
+import { createConsoleLogger } from '../../util/logger.js';
 import { startConsolePrinter } from '../console-printer.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { readDashboardEnv } from '../dashboard/run-dashboard.js';
@@ -16,6 +16,7 @@ import { startDashboard } from '../dashboard/server.js';
 import type { ExecutionService } from '../execution/service.js';
 import { startExecutionService } from '../execution/service.js';
 import { startTelegramService } from '../telegram/run-telegram.js';
+import { startTelegramInBackground } from './background-telegram.js';
 import { startSignalsService } from '../signals/service.js';
 
 /**
@@ -25,8 +26,9 @@ import { startSignalsService } from '../signals/service.js';
 export async function runAll(argv: string[]): Promise<void> {
   parseFlags(argv);
   const env = readEnv();
-  const logger = createLogger('quant-engine', process.env.LOG_LEVEL ?? 'warn');
   const print = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  // Warnings and errors as readable lines among the replies and alerts (no JSON, no stack unless LOG_LEVEL=debug).
+  const logger = createConsoleLogger('quant-engine', process.env.LOG_LEVEL ?? 'warn', (line) => void process.stdout.write(`${line}\n`));
   // `all` trades on its own simulator only: live sessions need the `execution` service with a live exchange.
   const config = { ...coreConfigFromEnv(env), liveTradingEnabled: false };
   if (env.LIVE_TRADING === '1') print('LIVE_TRADING=1 is ignored by `all` (paper only); run the execution service for live trading');
@@ -100,8 +102,9 @@ export async function runAll(argv: string[]): Promise<void> {
   });
   if (dashboard) print(`dashboard: ${dashboard.url} (metrics at ${dashboard.url}/metrics)`);
   const telegramLog = process.env.TELEGRAM_BOT_TOKEN ? await readerLog() : null;
-  const telegram = telegramLog ? await startTelegramService(telegramLog, whereLog, logger) : null;
-  if (telegram) print('telegram: bot started');
+  // In the background: an unreachable or refusing Bot API never holds up or takes down the engine.
+  const telegram = telegramLog ? startTelegramInBackground({ start: (onFatal) => startTelegramService(telegramLog, whereLog, logger, onFatal), print }) : null;
+  if (telegram) print('telegram: starting the bot in the background');
 
   const demo = env.QE_DEMO_USER;
   const existing = demo ? execution.engine.current.durable.sessions[demo] : undefined;

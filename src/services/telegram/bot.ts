@@ -41,6 +41,9 @@ export interface BotDeps {
   clock: () => number;
 }
 
+/** Longest a Bot API call may take: a getUpdates long poll (30 s) plus a margin for a slow network. */
+export const apiCallTimeoutSeconds = 60;
+
 export interface TelegramBot {
   bot: Bot;
   /** Resolves once every update handed to the bot so far has been handled. */
@@ -52,7 +55,9 @@ export interface TelegramBot {
 export function createTelegramBot(deps: BotDeps): TelegramBot {
   const { logger, access } = deps;
   const secrets = [deps.token];
-  const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot } });
+  // grammY's default is 500 s a call: an unreachable API would hold start-up that long. Long polls take
+  // pollTimeoutSeconds, so a call gets that plus a margin.
+  const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot, timeoutSeconds: apiCallTimeoutSeconds } });
   bot.api.config.use(
     autoRetry({
       maxDelaySeconds: maxTelegramRetryDelaySeconds,

@@ -41,6 +41,17 @@ export interface TelegramBotOptions {
   onFatal?: (error: unknown) => void;
 }
 
+/** Start-up failed; `refused` when the Bot API refused the token (retrying cannot help), else a reachability problem. */
+export class TelegramStartError extends Error {
+  constructor(
+    message: string,
+    readonly refused: boolean,
+  ) {
+    super(message);
+    this.name = 'TelegramStartError';
+  }
+}
+
 export interface TelegramBotHandle {
   stop(): Promise<void>;
 }
@@ -63,12 +74,16 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   });
   const { bot } = tg;
   try {
-    await bot.init();
+    // One getMe of our own rather than bot.init(), which retries a network error with backoff for ever: an
+    // unreachable API must come back to the caller (who decides when to retry and says so), not hang start-up.
+    bot.botInfo = await bot.api.getMe();
     await bot.api.deleteWebhook(); // long polling and a webhook exclude each other
     await bot.api.setMyCommands(menuCommands());
   } catch (error) {
-    // eslint-disable-next-line preserve-caught-error -- the cause may hold the token (a network error's URL)
-    throw new Error(`telegram start-up failed: ${safeError(error, secrets).message}`);
+    const safe = safeError(error, secrets);
+    // 401: the token was refused; 404: not a token's shape (the Bot API answers Not Found). Retrying cannot help.
+    const refused = safe.errorCode === 401 || safe.errorCode === 404;
+    throw new TelegramStartError(`telegram start-up failed: ${safe.message}`, refused);
   }
   // Admins see the admin commands in their menu too (best effort: needs a chat with the bot).
   const adminMenu = botCommandSpecs.filter((s) => s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
@@ -144,6 +159,9 @@ export async function startTelegramService(
     vault,
     logger,
     ...(onFatal ? { onFatal } : {}),
+  }).catch(async (error: unknown) => {
+    await keyStore.close();
+    throw error;
   });
   return {
     async stop() {

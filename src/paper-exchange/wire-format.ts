@@ -482,6 +482,7 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
       quotePrecision: 8,
       underlyingType: 'COIN',
       underlyingSubType: [],
+      settlePlan: 0, // printed by the Exchange-Information example; 0 for a perpetual
       triggerProtect: '0.0500',
       liquidationFee: '0.012500',
       marketTakeBound: '0.05',

@@ -495,7 +495,12 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
           tickSize: r.spec.tickSize,
         },
         { filterType: 'LOT_SIZE', minQty: r.spec.minQty, maxQty: r.spec.maxQty, stepSize: r.spec.stepSize },
-        { filterType: 'MARKET_LOT_SIZE', minQty: r.spec.minQty, maxQty: r.spec.maxQty, stepSize: r.spec.stepSize },
+        {
+          filterType: 'MARKET_LOT_SIZE',
+          minQty: r.spec.marketMinQty ?? r.spec.minQty,
+          maxQty: r.spec.marketMaxQty ?? r.spec.maxQty,
+          stepSize: r.spec.marketStepSize ?? r.spec.stepSize,
+        },
         { filterType: 'MAX_NUM_ORDERS', limit: 200 },
         { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
         { filterType: 'MIN_NOTIONAL', notional: r.spec.minNotional },

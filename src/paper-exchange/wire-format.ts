@@ -343,6 +343,7 @@ export function accountJson(
     ...(version === 2
       ? {
           feeTier: 0,
+          feeBurn: false, // BNB fee discount: paper fees are paid in USDT (the Account-Information-V2 example prints it)
           canTrade: true,
           canDeposit: true,
           canWithdraw: true,

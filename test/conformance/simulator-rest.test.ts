@@ -25,6 +25,13 @@ const known: Record<string, readonly KnownDifference[]> = {
   'new-order': orderAnswerExtras('avgPrice', 'cumQuote', 'time'),
   'all-orders': [...trailingOnly('[].'), ...orderAnswerExtras('[].cumQty')],
   'open-order': [...trailingOnly(''), ...orderAnswerExtras('cumQty')],
+  'open-orders': [...trailingOnly('[].'), ...orderAnswerExtras('[].cumQty')],
+  'cancel-order': [...trailingOnly(''), ...orderAnswerExtras('avgPrice', 'cumQuote', 'time')],
+  'account-v2': ['isolatedMargin', 'notional', 'isolatedWallet'].map((f): KnownDifference => ({
+    path: `positions[].${f}`,
+    kind: 'extra',
+    reason: 'the V3 position fields, printed in V2 too; readers ignore them',
+  })),
   'new-algo-order': [
     // The New Algo Order example prints both as "" (not a trailing stop); the paper exchange models no trailing stops.
     { path: 'activatePrice', kind: 'missing', reason: 'trailing stops only; not modelled' },
@@ -48,6 +55,7 @@ const known: Record<string, readonly KnownDifference[]> = {
     // "user symbol bracket multiplier, only appears when user's symbol bracket is adjusted" (the page's comment).
     { path: 'notionalCoef', kind: 'missing', reason: 'printed only for an adjusted bracket; paper brackets are the defaults' },
   ],
+  'book-ticker-rest': [{ path: 'lastUpdateId', kind: 'extra', reason: 'the book update id, not in the example; clients ignore it' }],
   'exchange-info': [
     { path: 'futuresType', kind: 'extra', reason: 'not in the example; clients ignore it' },
     { path: 'symbols[].maxMoveOrderLimit', kind: 'extra', reason: 'not in the example; clients ignore it' },
@@ -68,6 +76,10 @@ const ok = (res: ApiResponse): unknown => {
   return res.body;
 };
 
+/** A BUY LIMIT 10 % under the bid: rests on the book. */
+const placeResting = async (): Promise<ApiResponse> =>
+  api.signed('POST', '/fapi/v1/order', { symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: await tenPercentUnderBid(), quantity: '0.002' });
+
 async function tenPercentUnderBid(): Promise<string> {
   const book = await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol });
   return (Math.floor(Number(field(book, 'bidPrice')) * 9) / 10).toFixed(1); // on the 0.1 tick
@@ -77,14 +89,7 @@ beforeAll(async () => {
   sim = await startSimulator({ priceStepMs: 20, seed: 12 });
   api = apiClient(sim.restBaseUrl, 'conformance-rest');
   placed = await api.signed('POST', '/fapi/v1/order', { symbol, side: 'BUY', type: 'MARKET', quantity: '0.002', newClientOrderId: 'rest-1' });
-  const resting = await api.signed('POST', '/fapi/v1/order', {
-    symbol,
-    side: 'BUY',
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    price: await tenPercentUnderBid(),
-    quantity: '0.002',
-  });
+  const resting = await placeResting();
   restingOrderId = Number(field(resting, 'orderId'));
 });
 afterAll(async () => {
@@ -228,5 +233,44 @@ describe('account, as documented', () => {
     expectShape('leverage-bracket', ok(await api.signed('GET', '/fapi/v1/leverageBracket', { symbol })));
     expectShape('commission-rate', ok(await api.signed('GET', '/fapi/v1/commissionRate', { symbol })));
     expectShape('symbol-config', ok(await api.signed('GET', '/fapi/v1/symbolConfig', { symbol })));
+  });
+});
+
+describe('more answers, as documented', () => {
+  it('DELETE /fapi/v1/order, GET /fapi/v1/openOrders and DELETE /fapi/v1/allOpenOrders', async () => {
+    const resting = await placeResting();
+    expectShape('open-orders', ok(await api.signed('GET', '/fapi/v1/openOrders', { symbol })));
+    expectShape('cancel-order', ok(await api.signed('DELETE', '/fapi/v1/order', { symbol, orderId: String(field(resting, 'orderId')) })));
+    expectShape('cancel-all-open-orders', ok(await api.signed('DELETE', '/fapi/v1/allOpenOrders', { symbol })));
+  });
+
+  it('DELETE /fapi/v1/algoOrder', async () => {
+    const placedAlgo = ok(
+      await api.signed('POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol,
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        triggerPrice: await tenPercentUnderBid(),
+        closePosition: 'true',
+        clientAlgoId: 'rest-algo-cancel',
+      }),
+    ) as Rec;
+    expectShape('cancel-algo-order', ok(await api.signed('DELETE', '/fapi/v1/algoOrder', { algoId: String(placedAlgo.algoId) })));
+  });
+
+  it('GET /fapi/v2/positionRisk, /fapi/v2/balance and /fapi/v2/account', async () => {
+    expectShape('position-risk-v2', ok(await api.signed('GET', '/fapi/v2/positionRisk', { symbol })));
+    expectShape('balance-v2', ok(await api.signed('GET', '/fapi/v2/balance', {})));
+    expectShape('account-v2', ok(await api.signed('GET', '/fapi/v2/account', {})));
+  });
+
+  it('GET /fapi/v1/multiAssetsMargin, POST /fapi/v1/positionSide/dual, GET /fapi/v1/ticker/bookTicker and /fapi/v1/time', async () => {
+    expectShape('multi-assets-margin', ok(await api.signed('GET', '/fapi/v1/multiAssetsMargin', {})));
+    // A fresh account (no position, no order): a change of mode is refused while either exists, and to the same mode.
+    const fresh = apiClient(sim.restBaseUrl, 'conformance-rest-mode');
+    expectShape('change-position-mode', ok(await fresh.signed('POST', '/fapi/v1/positionSide/dual', { dualSidePosition: 'true' })));
+    expectShape('book-ticker-rest', ok(await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol })));
+    expectShape('server-time', ok(await api.publicGet('/fapi/v1/time')));
   });
 });

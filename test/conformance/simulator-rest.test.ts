@@ -22,7 +22,7 @@ const notTriggeredYet = (prefix: string): KnownDifference[] => [
 ];
 
 const known: Record<string, readonly KnownDifference[]> = {
-  'new-order': orderAnswerExtras('avgPrice', 'cumQuote', 'time'),
+  'new-order': [...trailingOnly(''), ...orderAnswerExtras('time')],
   'all-orders': [...trailingOnly('[].'), ...orderAnswerExtras('[].cumQty')],
   'open-order': [...trailingOnly(''), ...orderAnswerExtras('cumQty')],
   'open-orders': [...trailingOnly('[].'), ...orderAnswerExtras('[].cumQty')],

@@ -1,12 +1,13 @@
 // CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7 [--state PATH]` runs the simulator until
-// SIGINT/SIGTERM; with --state it continues from (and keeps its state in) that SQLite file.
+// SIGINT/SIGTERM; with --state it continues from (and keeps its state in) that SQLite file, the generated key pair too.
 // `... reset --state PATH --yes` erases the paper accounts in that file (a blank paper account).
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { paperSecretOf } from '../engine/accounts.js';
 import { startSimulator } from './server.js';
 import type { SimCredentials } from './types.js';
-import { openSqlitePaperState } from './state-store.js';
+import { keepCredentials, keptCredentials } from './kept-credentials.js';
+import { openSqlitePaperState, type PaperStateStore } from './state-store.js';
 
 const defaultCliPort = 9100;
 
@@ -28,7 +29,14 @@ interface CliArgs {
  * at start and printed), or the engine's paper accounts (--paper-accounts, for `execution` against this simulator),
  * or anyone (--no-auth, signatures unchecked: the old behaviour, never what a venue does).
  */
-export type CliAuth = { kind: 'pair'; apiKey: string; apiSecret: string; generated: boolean } | { kind: 'paper-accounts' } | { kind: 'none' };
+export type CliAuth = { kind: 'pair'; apiKey: string; apiSecret: string; generated: boolean; kept?: boolean } | { kind: 'paper-accounts' } | { kind: 'none' };
+
+/** A generated pair is replaced by the one the state file kept from an earlier start (kept-credentials.ts). */
+function withKeptPair(auth: CliAuth, store: PaperStateStore | undefined): CliAuth {
+  if (auth.kind !== 'pair' || !auth.generated || store === undefined) return auth;
+  const kept = keptCredentials(store);
+  return kept ? { ...auth, ...kept, kept: true } : auth;
+}
 
 /** Bytes of randomness in a generated key and secret (Binance's are 64 characters: 32 bytes in hex). */
 const generatedCredentialBytes = 32;
@@ -130,19 +138,24 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
     resetCli(parsed);
     return;
   }
-  const { auth, statePath, yes: _yes, ...simOpts } = parsed;
+  const { auth: asked, statePath, yes: _yes, ...simOpts } = parsed;
+  const state = statePath !== undefined ? openSqlitePaperState(statePath) : undefined;
+  const auth = withKeptPair(asked, state);
   const credentials = credentialsOf(auth);
   const sim = await startSimulator({
     ...simOpts,
     ...(credentials !== undefined ? { credentials } : {}),
-    ...(statePath !== undefined ? { state: openSqlitePaperState(statePath) } : {}),
+    ...(state !== undefined ? { state } : {}),
   });
+  // Kept after the start, so a new state file still starts as a new exchange (the restore sees no rows).
+  if (state !== undefined && auth.kind === 'pair' && auth.generated && !auth.kept) keepCredentials(state, auth);
   if (statePath !== undefined) console.log(`exchange simulator state ${statePath} (${sim.restored ? 'continued' : 'new'})`);
   console.log(`exchange simulator REST ${sim.restBaseUrl}`);
   console.log(`exchange simulator WS   ${sim.wsBaseUrl}`);
   if (auth.kind === 'pair') {
-    // A generated pair is printed once so a client can be pointed at it; a configured one is never echoed.
-    console.log(auth.generated ? `API key    ${auth.apiKey}\nAPI secret ${auth.apiSecret}` : `API key    ${auth.apiKey} (secret as configured)`);
+    // A generated (or kept) pair is printed so a client can be pointed at it; a configured one is never echoed.
+    const kept = auth.kept ? ' (kept in the state file)' : '';
+    console.log(auth.generated ? `API key    ${auth.apiKey}${kept}\nAPI secret ${auth.apiSecret}` : `API key    ${auth.apiKey} (secret as configured)`);
   } else {
     console.log(auth.kind === 'paper-accounts' ? 'accepting the engine paper accounts (paper-<user>)' : 'no authentication (--no-auth)');
   }

@@ -42,7 +42,8 @@ export function premiumIndexJson(market: SymbolMarket, rateBps: number, nextFund
 /** `<symbol>@markPrice[@1s]` (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream). */
 export function markPriceEvent(market: SymbolMarket, rateBps: number, nextFundingTimeMs: number, nowMs: number): Record<string, unknown> {
   const mark = markText(market);
-  return { e: 'markPriceUpdate', E: nowMs, s: market.rules.symbol, p: mark, i: mark, P: mark, r: fundingRateText(rateBps), T: nextFundingTimeMs };
+  // ap, the mark price moving average: no average is modelled, so the mark itself.
+  return { e: 'markPriceUpdate', E: nowMs, s: market.rules.symbol, p: mark, ap: mark, i: mark, P: mark, r: fundingRateText(rateBps), T: nextFundingTimeMs };
 }
 
 const price = (units: bigint, r: SymbolRules): string => formatUnits(units, r.priceScale);
@@ -57,8 +58,12 @@ export function tradeJson(t: PublicTrade, r: SymbolRules): Record<string, unknow
     quoteQty: quoteText(t.priceUnits * t.qtyUnits, r.priceScale, r.qtyScale),
     time: t.timeMs,
     isBuyerMaker: t.isBuyerMaker,
+    isRPITrade: false, // the paper exchange takes no RPI (Retail Price Improvement) orders
   };
 }
+
+/** `nq`, the quantity without trades against RPI orders: all of it, as the paper exchange takes no RPI orders. */
+const normalQty = (t: PublicTrade, r: SymbolRules): string => qty(t.qtyUnits, r);
 
 /**
  * GET /fapi/v1/aggTrades entry
@@ -66,12 +71,24 @@ export function tradeJson(t: PublicTrade, r: SymbolRules): Record<string, unknow
  * each tape trade is its own aggregate (first = last = its id).
  */
 export function aggTradeJson(t: PublicTrade, r: SymbolRules): Record<string, unknown> {
-  return { a: t.id, p: price(t.priceUnits, r), q: qty(t.qtyUnits, r), f: t.id, l: t.id, T: t.timeMs, m: t.isBuyerMaker };
+  return { a: t.id, p: price(t.priceUnits, r), q: qty(t.qtyUnits, r), nq: normalQty(t, r), f: t.id, l: t.id, T: t.timeMs, m: t.isBuyerMaker };
 }
 
 /** `<symbol>@aggTrade` (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Aggregate-Trade-Streams). */
 export function aggTradeEvent(t: PublicTrade, r: SymbolRules, nowMs: number): Record<string, unknown> {
-  return { e: 'aggTrade', E: nowMs, s: r.symbol, a: t.id, p: price(t.priceUnits, r), q: qty(t.qtyUnits, r), f: t.id, l: t.id, T: t.timeMs, m: t.isBuyerMaker };
+  return {
+    e: 'aggTrade',
+    E: nowMs,
+    s: r.symbol,
+    a: t.id,
+    p: price(t.priceUnits, r),
+    q: qty(t.qtyUnits, r),
+    nq: normalQty(t, r),
+    f: t.id,
+    l: t.id,
+    T: t.timeMs,
+    m: t.isBuyerMaker,
+  };
 }
 
 /** `<symbol>@trade`: the aggTrade stream's fields per single trade, X the trade type (MARKET). */

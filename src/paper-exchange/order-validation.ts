@@ -93,6 +93,15 @@ export function parseNewOrder(params: ReadonlyMap<string, string>, market: Symbo
   if (qtyUnits < rules.minQtyUnits) throw apiErrors.qtyTooSmall();
   if (qtyUnits > rules.maxQtyUnits) throw apiErrors.qtyTooLarge();
   if (qtyUnits % rules.stepUnits !== 0n) throw apiErrors.qtyNotOnStep();
+  // A MARKET order meets MARKET_LOT_SIZE too, the quantity rules of MARKET orders (Filters,
+  // https://developers.binance.com/docs/derivatives/usds-margined-futures/common-definition), same codes as LOT_SIZE
+  // (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code: -4004, -4005, -4023).
+  if (typeText === 'MARKET') {
+    const lot = rules.marketLot;
+    if (qtyUnits < lot.minQtyUnits) throw apiErrors.qtyTooSmall();
+    if (qtyUnits > lot.maxQtyUnits) throw apiErrors.qtyTooLarge();
+    if (qtyUnits % lot.stepUnits !== 0n) throw apiErrors.qtyNotOnStep();
+  }
 
   if (!reduceOnly) {
     // MARKET orders are checked at the price they would take (Binance uses mark price; close enough).

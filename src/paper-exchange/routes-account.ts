@@ -97,7 +97,15 @@ export function accountConfigRoutes(margin: MarginBook, markets: ReadonlyMap<str
       {
         security: 'SIGNED',
         weight: fixed(20),
-        handle: (ctx) => ({ body: { symbol: symbolOf(ctx.params), makerCommissionRate: String(makerFeeRate), takerCommissionRate: String(takerFeeRate) } }),
+        handle: (ctx) => ({
+          body: {
+            symbol: symbolOf(ctx.params),
+            makerCommissionRate: String(makerFeeRate),
+            takerCommissionRate: String(takerFeeRate),
+            // The rate of RPI (Retail Price Improvement) orders, which the paper exchange does not take: the maker rate stands in.
+            rpiCommissionRate: String(makerFeeRate),
+          },
+        }),
       },
     ],
     [

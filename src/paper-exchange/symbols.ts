@@ -53,6 +53,8 @@ export interface SymbolRules {
   minQtyUnits: bigint;
   maxQtyUnits: bigint;
   minNotionalUnits: bigint;
+  /** MARKET_LOT_SIZE at qtyScale: what a MARKET order's quantity must also meet. */
+  marketLot: { minQtyUnits: bigint; maxQtyUnits: bigint; stepUnits: bigint };
   /** PERCENT_PRICE multipliers at percentPriceDecimal decimals (1.0500 -> 10500n). */
   multiplierUpUnits: bigint;
   multiplierDownUnits: bigint;
@@ -94,8 +96,20 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
     minQtyUnits: mustParseDecimal(spec.minQty, qtyScale),
     maxQtyUnits: mustParseDecimal(spec.maxQty, qtyScale),
     minNotionalUnits: mustParseDecimal(spec.minNotional, priceScale + qtyScale),
+    marketLot: marketLotOf(spec, qtyScale),
     multiplierUpUnits: mustParseDecimal(spec.multiplierUp ?? defaultMultiplierUp, percentPriceDecimal),
     multiplierDownUnits: mustParseDecimal(spec.multiplierDown ?? defaultMultiplierDown, percentPriceDecimal),
     status: 'TRADING',
+  };
+}
+
+/** MARKET_LOT_SIZE in units of the LOT_SIZE step's scale (a market step finer than LOT_SIZE's could never be met). */
+function marketLotOf(spec: SimSymbolSpec, qtyScale: number): SymbolRules['marketLot'] {
+  const stepUnits = mustParseDecimal(spec.marketStepSize ?? spec.stepSize, qtyScale);
+  if (stepUnits <= 0n) throw new Error(`${spec.symbol}: market step must be positive`);
+  return {
+    minQtyUnits: mustParseDecimal(spec.marketMinQty ?? spec.minQty, qtyScale),
+    maxQtyUnits: mustParseDecimal(spec.marketMaxQty ?? spec.maxQty, qtyScale),
+    stepUnits,
   };
 }

@@ -12,6 +12,13 @@ export interface SimSymbolSpec {
   minNotional: string;
   spreadTicks: number;
   volatilityBpsPerStep: number;
+  /**
+   * MARKET_LOT_SIZE, the quantity rules of MARKET orders (checked on top of LOT_SIZE's); each defaults to LOT_SIZE's.
+   * Binance publishes both filters per symbol, the market one usually with a lower maxQty.
+   */
+  marketMinQty?: string;
+  marketMaxQty?: string;
+  marketStepSize?: string;
   /** PERCENT_PRICE filter (4 decimals): a BUY's price at most mark × up, a SELL's at least mark × down; default 1.0500 / 0.9500. */
   multiplierUp?: string;
   multiplierDown?: string;

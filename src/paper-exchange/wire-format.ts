@@ -343,6 +343,7 @@ export function accountJson(
     ...(version === 2
       ? {
           feeTier: 0,
+          feeBurn: false, // BNB fee discount: paper fees are paid in USDT (the Account-Information-V2 example prints it)
           canTrade: true,
           canDeposit: true,
           canWithdraw: true,
@@ -482,6 +483,7 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
       quotePrecision: 8,
       underlyingType: 'COIN',
       underlyingSubType: [],
+      settlePlan: 0, // printed by the Exchange-Information example; 0 for a perpetual
       triggerProtect: '0.0500',
       liquidationFee: '0.012500',
       marketTakeBound: '0.05',
@@ -494,7 +496,12 @@ export function exchangeInfoJson(rulesList: readonly SymbolRules[], nowMs: numbe
           tickSize: r.spec.tickSize,
         },
         { filterType: 'LOT_SIZE', minQty: r.spec.minQty, maxQty: r.spec.maxQty, stepSize: r.spec.stepSize },
-        { filterType: 'MARKET_LOT_SIZE', minQty: r.spec.minQty, maxQty: r.spec.maxQty, stepSize: r.spec.stepSize },
+        {
+          filterType: 'MARKET_LOT_SIZE',
+          minQty: r.spec.marketMinQty ?? r.spec.minQty,
+          maxQty: r.spec.marketMaxQty ?? r.spec.maxQty,
+          stepSize: r.spec.marketStepSize ?? r.spec.stepSize,
+        },
         { filterType: 'MAX_NUM_ORDERS', limit: 200 },
         { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
         { filterType: 'MIN_NOTIONAL', notional: r.spec.minNotional },

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { apiClient, field, openWs, type ApiClient, type WsProbe } from '../paper-exchange/helpers.js';
-import { loadFixture, unexpectedDifferences, type KnownDifference } from './same-shape.js';
+import { expectShapeOf } from './expect-shape.js';
+import type { KnownDifference } from './same-shape.js';
 
 // The paper exchange, driven over HTTP/WS, must put on the wire what Binance documents: for each payload kind,
 // the field set and the JSON type of every field of the documented example (fixtures/SOURCES.md). Values differ
@@ -40,9 +41,7 @@ let user: WsProbe;
 const data = (m: unknown): Rec => (m as { data: Rec }).data;
 const userEvent = (predicate: (event: Rec) => boolean, timeoutMs?: number): Promise<Rec> => user.waitFor((m) => predicate(data(m)), timeoutMs).then(data);
 
-const expectShape = (fixture: string, actual: unknown): void => {
-  expect(unexpectedDifferences(loadFixture(fixture), actual, known[fixture] ?? [])).toEqual([]);
-};
+const expectShape = expectShapeOf(known);
 
 beforeAll(async () => {
   sim = await startSimulator({ priceStepMs: 20, seed: 11 });

@@ -84,7 +84,7 @@ describe('a standard Binance client against the paper exchange', () => {
     expect(klines[0]?.length).toBe(12);
     const agg = (await client.getAggregateTrades({ symbol: 'BTCUSDT', limit: 3 })) as unknown as Rec[];
     expect(agg).toHaveLength(3);
-    expect(Object.keys(agg[0] ?? {}).sort()).toEqual(['T', 'a', 'f', 'l', 'm', 'p', 'q']);
+    expect(Object.keys(agg[0] ?? {}).sort()).toEqual(['T', 'a', 'f', 'l', 'm', 'nq', 'p', 'q']); // nq: the page's normal quantity (no RPI)
     expect(((await client.getRecentTrades({ symbol: 'BTCUSDT', limit: 2 })) as unknown as Rec[]).length).toBe(2);
     const day = (await client.get24hrChangeStatistics({ symbol: 'BTCUSDT' })) as unknown as Rec;
     expect(Number(day.count)).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { apiClient, field, openWs, type ApiClient, type WsProbe } from '../paper-exchange/helpers.js';
+import { apiClient, field, openWs, placeTestStop, type ApiClient, type WsProbe } from '../paper-exchange/helpers.js';
 import { expectShapeOf } from './expect-shape.js';
 import type { KnownDifference } from './same-shape.js';
 
@@ -57,18 +57,7 @@ afterAll(async () => {
 });
 
 async function placeStop(clientAlgoId: string): Promise<void> {
-  const book = await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'BTCUSDT' });
-  const trigger = (Math.floor(Number(field(book, 'bidPrice')) * 9) / 10).toFixed(1); // 10 % under the bid, on the 0.1 tick
-  const res = await api.signed('POST', '/fapi/v1/algoOrder', {
-    algoType: 'CONDITIONAL',
-    symbol: 'BTCUSDT',
-    side: 'SELL',
-    type: 'STOP_MARKET',
-    triggerPrice: trigger,
-    closePosition: 'true',
-    clientAlgoId,
-  });
-  expect(res.status).toBe(200);
+  expect((await placeTestStop(api, clientAlgoId)).res.status).toBe(200);
 }
 
 describe('user data stream, as documented', () => {

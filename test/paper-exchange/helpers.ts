@@ -87,4 +87,23 @@ export async function openWs(url: string): Promise<WsProbe> {
   };
 }
 
+/**
+ * Places a closing STOP_MARKET for a long through the algo endpoint, its trigger 10 % under the bid on BTCUSDT's
+ * 0.1 tick; answers the HTTP response (the caller checks it) and the trigger price sent.
+ */
+export async function placeTestStop(api: ApiClient, clientAlgoId: string): Promise<{ res: ApiResponse; trigger: string }> {
+  const book = await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'BTCUSDT' });
+  const trigger = (Math.floor(Number(field(book, 'bidPrice')) * 9) / 10).toFixed(1);
+  const res = await api.signed('POST', '/fapi/v1/algoOrder', {
+    algoType: 'CONDITIONAL',
+    symbol: 'BTCUSDT',
+    side: 'SELL',
+    type: 'STOP_MARKET',
+    triggerPrice: trigger,
+    closePosition: 'true',
+    clientAlgoId,
+  });
+  return { res, trigger };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

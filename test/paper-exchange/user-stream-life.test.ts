@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/paper-exchange/server.js';
-import { apiClient, errorCode, field, openWs, sleep, type WsProbe } from './helpers.js';
+import { apiClient, errorCode, field, openWs, placeTestStop, sleep, type WsProbe } from './helpers.js';
 
 // The user stream's life on the paper exchange, scaled down in time: a listen key lives `listenKeyValidityMs` after
 // its creation or last keep-alive, then `listenKeyExpired` is pushed and nothing more is delivered on it (the socket
@@ -93,18 +93,7 @@ describe('paper exchange user stream life', () => {
     s.pausePriceProcess(true);
     const { api, stream } = await userStream(s, 'algo');
     await api.signed('POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
-    const book = (await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'BTCUSDT' })).body as Rec;
-    const bid = Number(book.bidPrice);
-    const trigger = (Math.floor((bid * 0.9) / 0.1) * 0.1).toFixed(1);
-    const placed = await api.signed('POST', '/fapi/v1/algoOrder', {
-      algoType: 'CONDITIONAL',
-      symbol: 'BTCUSDT',
-      side: 'SELL',
-      type: 'STOP_MARKET',
-      triggerPrice: trigger,
-      closePosition: 'true',
-      clientAlgoId: 'qs-test-1',
-    });
+    const { res: placed, trigger } = await placeTestStop(api, 'qs-test-1');
     expect(placed.status).toBe(200);
     const algoOf = (m: unknown): Rec | null => ((m as Rec).e === 'ALGO_UPDATE' ? ((m as Rec).o as Rec) : null);
     const isAlgo = (status: string) => (m: unknown) => algoOf(m)?.caid === 'qs-test-1' && algoOf(m)?.X === status;

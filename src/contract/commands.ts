@@ -88,6 +88,8 @@ export const commandSchema = z.discriminatedUnion('type', [
 export type Command = z.infer<typeof commandSchema>;
 export type CommandType = Command['type'];
 export const commandTypes: readonly CommandType[] = commandSchema.options.map((o) => o.shape.type.value);
+/** Commands that only read: their answer is the acknowledgement (a chat gets no separate "received"). */
+export const readOnlyCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(['status', 'trades', 'admin.users']);
 
 /** What a producer writes for one command type: its fields as the schema takes them in (defaults may be left out). */
 export type CommandFields<T extends CommandType> = Omit<

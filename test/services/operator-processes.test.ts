@@ -65,11 +65,10 @@ describe('operator services as processes', () => {
     });
     procs.push(bot);
     await waitFor('telegram ready', () => bot.output().includes('"ready":true'), 60_000);
-    fake.pushText(4242, '/status');
-    await waitFor(
-      'received and the engine answer',
-      () => fake.messages(4242).some((m) => /No session/i.test(m)) && fake.messages(4242).includes('received ✓ status'),
-    );
+    fake.pushText(4242, '/pause');
+    await waitFor('received and the engine answer', () => fake.messages(4242).includes('received ✓ session.pause') && fake.messages(4242).length >= 2);
+    fake.pushText(4242, '/status'); // a read: the engine's answer, no "received"
+    await waitFor('the status answer', () => fake.messages(4242).some((m) => m.startsWith('No session. Start one with')));
     expect(await bot.stop()).toBe(0);
     expect(bot.output()).not.toContain(token);
   });

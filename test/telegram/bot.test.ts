@@ -153,6 +153,7 @@ describe('telegram bot against the engine', () => {
     const h = harness();
     await converse(fake, trader, '/session paper 500', /^✅ Session started: paper, capital \$500.00/);
     const receivedBefore = count(fake, trader, /^received ✓/);
+    const pnlBefore = count(fake, trader, /^💰 PnL/);
     await stopBot();
     expect(fake.unconfirmedUpdates()).toBe(0); // handled updates are confirmed: a restart does not redo them
 
@@ -168,7 +169,9 @@ describe('telegram bot against the engine', () => {
     // Everything before a fresh reply has been relayed once the reply arrives: no second copy may follow.
     await converse(fake, trader, '/pnl', /^💰 PnL/);
     expect(count(fake, trader, alertText)).toBe(1);
-    expect(count(fake, trader, /^received ✓/)).toBe(receivedBefore + 1); // only the /pnl: nothing handled twice
+    // Only the /pnl was handled since (a read: answered, with no "received"): nothing handled twice.
+    expect(count(fake, trader, /^received ✓/)).toBe(receivedBefore);
+    expect(count(fake, trader, /^💰 PnL/)).toBe(pnlBefore + 1);
 
     // A second restart must not deliver it again (it was acknowledged).
     await stopBot();
@@ -211,9 +214,19 @@ describe('telegram bot against the engine', () => {
     for (let i = 0; i < ratePerMin; i += 1) fake.pushText(chattyUser, '/help');
     await waitFor('every help answered', () => fake.messages(chattyUser).length === ratePerMin);
     await converse(fake, chattyUser, '/session paper 100', /^Slow down: too many commands/);
-    expect((await commandsInStream(harness().prefix)).filter((c) => c.userId === `tg${chattyUser}`)).toEqual([]);
+    // One notice per burst: more commands while refused get no answer at all (and are not sent).
+    for (let i = 0; i < 5; i += 1) fake.pushText(chattyUser, '/session paper 100');
+    // A /connect is deleted before the limit is checked: once its message is deleted, the five before it (one
+    // chat, handled in order) were refused.
+    const { messageId } = fake.pushText(chattyUser, '/connect SOMEKEYVALUE SOMESECRETVALUE');
+    await waitFor('the /connect deleted', () => fake.deletedMessages.some((d) => d.message_id === messageId));
     nowMs += 60_000; // a minute later the bucket is full again
-    await converse(fake, chattyUser, '/status', /^received ✓ status$/);
+    await converse(fake, chattyUser, '/help', /^Quant Engine bot/); // handled after the five (one chat, in order)
+    expect(count(fake, chattyUser, /^Slow down/)).toBe(1);
+    expect((await commandsInStream(harness().prefix)).filter((c) => c.userId === `tg${chattyUser}`)).toEqual([]);
+    // A read is answered by the engine directly: no "received" before it.
+    await converse(fake, chattyUser, '/status', /^(📊 Status|No session)/);
+    expect(count(fake, chattyUser, /^received ✓/)).toBe(0);
   });
 
   it('deletes a /connect message first and refuses when no master key is configured', async () => {

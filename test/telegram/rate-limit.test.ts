@@ -17,11 +17,23 @@ describe('token bucket', () => {
   });
 
   it('never holds more than ratePerMin tokens and mints nothing when the clock steps back', () => {
-    const idle = takeToken({ tokens: 0, updatedAtMs: 0 }, 10 * 60_000, 5);
+    const idle = takeToken({ tokens: 0, updatedAtMs: 0, refusing: false }, 10 * 60_000, 5);
     expect(idle.bucket.tokens).toBe(4); // refilled to 5 (capped), one taken
-    const back = takeToken({ tokens: 0.5, updatedAtMs: 50_000 }, 10_000, 5);
+    const back = takeToken({ tokens: 0.5, updatedAtMs: 50_000, refusing: false }, 10_000, 5);
     expect(back.allowed).toBe(false);
     expect(back.bucket.tokens).toBe(0.5);
+  });
+
+  it('marks only the first refusal of a burst, and again after a command was allowed', () => {
+    let now = 0;
+    const limiter = createRateLimiter(1, () => now);
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: true });
+    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: false });
+    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: false });
+    now += 60_000;
+    expect(limiter.take('a')).toMatchObject({ allowed: true, firstRefusal: false });
+    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: true });
   });
 
   it('limits each user separately, on the injected clock', () => {

@@ -7,6 +7,7 @@ import type { KeyVault } from '../../secrets/key-vault.js';
 import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
 import { engineUserId, isAdmin, isAllowed } from './config.js';
+import { readOnlyCommandTypes } from '../../contract/commands.js';
 import { helpText, notACommandText, receivedText, refusalText, slowDownText } from './format.js';
 import type { BotAction } from './parse-command.js';
 import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command.js';
@@ -112,7 +113,8 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     const rate = deps.limiter.take(String(telegramUserId));
     if (!rate.allowed) {
       logger.info({ telegramUserId }, 'rate limited');
-      await ctx.reply(slowDownText(rate.retryInMs));
+      // One notice per burst: a user who keeps typing through it is not answered 30 times.
+      if (rate.firstRefusal) await ctx.reply(slowDownText(rate.retryInMs));
       return;
     }
     const admin = isAdmin(access, telegramUserId);
@@ -158,7 +160,8 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           return;
         }
         logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
-        await ctx.reply(receivedText(command));
+        // A read's answer comes at once and is its own acknowledgement; a change is acknowledged when queued.
+        if (!readOnlyCommandTypes.has(command.type)) await ctx.reply(receivedText(command));
         return;
       }
       case 'connect': {

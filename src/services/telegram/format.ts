@@ -25,7 +25,7 @@ export function helpText(isAdmin: boolean): string {
   const user = botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map(line);
   const admin = botCommandSpecs.filter((s) => s.admin).map(line);
   return [
-    'Quant Engine bot. Every command goes to the engine; you get "received ✓" when it is queued, then the engine\'s answer.',
+    'Quant Engine bot. Every command goes to the engine; a change gets "received ✓" when it is queued, then the engine\'s answer; a read gets the answer.',
     '',
     ...user,
     ...(isAdmin ? ['', 'Admin:', ...admin] : []),

@@ -7,6 +7,8 @@ const msPerMinute = 60_000;
 export interface Bucket {
   tokens: number;
   updatedAtMs: number;
+  /** A command was refused since the last one allowed: the user has had the slow-down notice for this burst. */
+  refusing: boolean;
 }
 
 export interface TakeResult {
@@ -14,19 +16,26 @@ export interface TakeResult {
   bucket: Bucket;
   /** When not allowed: how long until one token is back. 0 when allowed. */
   retryInMs: number;
+  /** Refused, and the first refusal since the last command allowed (the one that gets the notice). */
+  firstRefusal: boolean;
 }
 
 /** Pure: refills `bucket` up to `nowMs`, then takes one token if there is one. A missing bucket is full. */
 export function takeToken(bucket: Bucket | undefined, nowMs: number, ratePerMin: number): TakeResult {
   const capacity = ratePerMin;
   const refillPerMs = ratePerMin / msPerMinute;
-  const current = bucket ?? { tokens: capacity, updatedAtMs: nowMs };
+  const current = bucket ?? { tokens: capacity, updatedAtMs: nowMs, refusing: false };
   // A clock stepping back never mints tokens.
   const elapsedMs = Math.max(0, nowMs - current.updatedAtMs);
   const tokens = Math.min(capacity, current.tokens + elapsedMs * refillPerMs);
   const updatedAtMs = Math.max(nowMs, current.updatedAtMs);
-  if (tokens >= 1) return { allowed: true, bucket: { tokens: tokens - 1, updatedAtMs }, retryInMs: 0 };
-  return { allowed: false, bucket: { tokens, updatedAtMs }, retryInMs: Math.ceil((1 - tokens) / refillPerMs) };
+  if (tokens >= 1) return { allowed: true, bucket: { tokens: tokens - 1, updatedAtMs, refusing: false }, retryInMs: 0, firstRefusal: false };
+  return {
+    allowed: false,
+    bucket: { tokens, updatedAtMs, refusing: true },
+    retryInMs: Math.ceil((1 - tokens) / refillPerMs),
+    firstRefusal: !current.refusing,
+  };
 }
 
 /** Users whose buckets are kept; beyond this the least recently seen is dropped (it comes back full). */

@@ -12,7 +12,19 @@ import type { FundingSettings } from './funding.js';
 import type { MarginBook } from './margin.js';
 import type { MatchingEngine, SimOrder } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
-import { accountRow, algoRow, countersRow, incomeRow, marketRow, metaNames, orderRow, restoreExchange, toJson } from './snapshot-of.js';
+import {
+  accountRow,
+  algoRow,
+  countersRow,
+  incomeRow,
+  marketRow,
+  metaNames,
+  orderRow,
+  prngRow,
+  restoreExchange,
+  type ExchangePrngs,
+  toJson,
+} from './snapshot-of.js';
 import { emptyChanges, type PaperStateStore } from './state-store.js';
 
 /** How often the price process's last prices and clock are written, ms. */
@@ -23,6 +35,7 @@ export interface PersistedParts {
   algo: AlgoBook;
   margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
+  prngs: ExchangePrngs;
   funding: () => FundingSettings;
   setFunding: (settings: FundingSettings) => void;
 }
@@ -105,11 +118,15 @@ export class PaperPersistence {
     for (const push of pushes) push();
   }
 
-  /** The price process's last prices and clock, and the funding settings (not confirmed state: periodic). */
+  /**
+   * The price process's last prices and clock, its PRNGs' states (in the same transaction, so a restart continues
+   * the draws from the prices they led to), and the funding settings (not confirmed state: periodic).
+   */
   checkpointPrices(): void {
     if (!this.store) return;
     const changes = emptyChanges();
     for (const [symbol, market] of this.parts.markets) changes.meta.set(metaNames.market(symbol), marketRow(market));
+    changes.meta.set(metaNames.prngs, prngRow(this.parts.prngs));
     changes.meta.set(metaNames.funding, toJson(this.parts.funding()));
     this.store.commit(changes);
   }

@@ -9,7 +9,7 @@ import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
 import { MarginBook, marginErrors } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
-import { createPrng, SymbolMarket } from './price-process.js';
+import { Mulberry32, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
@@ -36,10 +36,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const host = opts.host ?? '127.0.0.1';
   const priceStepMs = opts.priceStepMs ?? defaultPriceStepMs;
   const rulesList = (opts.symbols ?? defaultSimSymbols).map(deriveRules);
-  const random = createPrng(opts.seed ?? defaultSeed);
+  const prngs = { price: new Mulberry32(opts.seed ?? defaultSeed), book: new Mulberry32(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0) };
   // The depth draws from its own PRNG, so the price path of a seed does not depend on the book settings.
-  const depth = { random: createPrng(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0), settings: opts.book ?? {} };
-  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now(), depth)]));
+  const depth = { prng: prngs.book, settings: opts.book ?? {} };
+  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, prngs.price.next, Date.now(), depth)]));
   const listenKeyValidityMs = opts.listenKeyValidityMs ?? defaultListenKeyValidityMs;
   const listenKeys = new ListenKeys(listenKeyValidityMs);
   const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
@@ -140,6 +140,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     algo,
     margin,
     markets,
+    prngs,
     funding: () => fundingClock.settings,
     setFunding: (settings) => fundingClock.set(settings),
   });
@@ -192,13 +193,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const lastDepthUpdateId = new Map<string, number>();
 
-  const priceTimer = setInterval(() => {
-    if (pricePaused) return;
+  const stepPrices = (): void => {
     const nowMs = Date.now();
     for (const market of markets.values()) {
       market.step(nowMs);
       publishBook(market, nowMs);
     }
+  };
+  const priceTimer = setInterval(() => {
+    if (!pricePaused) stepPrices();
   }, priceStepMs);
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,6 +340,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     pausePriceProcess(paused) {
       pricePaused = paused;
     },
+    stepPriceProcess: stepPrices,
     setFunding(settings) {
       fundingClock.set(settings);
       persistence.checkpointPrices();

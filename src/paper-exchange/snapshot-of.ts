@@ -4,7 +4,7 @@
 import type { AlgoBook, AlgoOrder } from './algo-orders.js';
 import type { AccountSettings, MarginBook } from './margin.js';
 import type { IncomeRecord, MatchingCounters, MatchingEngine, SimAccount, SimOrder, SimPosition } from './matching.js';
-import type { MarketCheckpoint, SymbolMarket } from './price-process.js';
+import type { MarketCheckpoint, Mulberry32, SymbolMarket } from './price-process.js';
 import type { FundingSettings } from './funding.js';
 import type { PaperStateRows } from './state-store.js';
 
@@ -72,10 +72,26 @@ export const metaNames = {
   counters: 'counters',
   funding: 'funding',
   market: (symbol: string) => `market:${symbol}`,
+  prngs: 'prngs',
 };
 
 export function marketRow(market: SymbolMarket): string {
   return toJson(market.checkpoint());
+}
+
+/** The exchange's two PRNGs: the price walk's (shared by every symbol) and the depth's (shared likewise). */
+export interface ExchangePrngs {
+  price: Mulberry32;
+  book: Mulberry32;
+}
+
+interface StoredPrngs {
+  price: number;
+  book: number;
+}
+
+export function prngRow(prngs: ExchangePrngs): string {
+  return toJson({ price: prngs.price.state, book: prngs.book.state } satisfies StoredPrngs);
 }
 
 export interface RestoreTargets {
@@ -83,6 +99,7 @@ export interface RestoreTargets {
   algo: AlgoBook;
   margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
+  prngs: ExchangePrngs;
   setFunding: (settings: FundingSettings) => void;
 }
 
@@ -121,6 +138,14 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
   for (const [symbol, market] of t.markets) {
     const cp = rows.meta.get(metaNames.market(symbol));
     if (cp !== undefined) market.resume(fromJson<MarketCheckpoint>(cp), nowMs);
+  }
+  // After the markets' redraws (which move the depth PRNG): the draws continue where the checkpoint left them. A
+  // state stored before the PRNGs were kept has none: those draws start from the seed again.
+  const prngs = rows.meta.get(metaNames.prngs);
+  if (prngs !== undefined) {
+    const states = fromJson<StoredPrngs>(prngs);
+    t.prngs.price.state = states.price;
+    t.prngs.book.state = states.book;
   }
   const funding = rows.meta.get(metaNames.funding);
   if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/paper-exchange/server.js';
+import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../src/paper-exchange/server.js';
 import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
 import { sigkill } from '../support/sigkill.js';
 import { apiClient, type ApiClient, openWs } from './helpers.js';
@@ -91,6 +91,37 @@ async function trade(api: ApiClient): Promise<void> {
   expect(stop.status).toBe(200);
 }
 
+/** Longer than any test here: the price timer never fires, so only the steps a test takes by hand move prices. */
+const priceTimerBeyondTestMs = 3_600_000;
+
+/** Every symbol's depth levels (prices from the price walk, sizes from the book's own PRNG). */
+type BookView = Record<string, { bids: string[][]; asks: string[][] }>;
+
+async function books(sim: SimulatorHandle): Promise<BookView> {
+  const api = apiClient(sim.restBaseUrl, 'x');
+  const view: BookView = {};
+  for (const { symbol } of defaultSimSymbols) {
+    const depth = (await api.publicGet('/fapi/v1/depth', { symbol, limit: '10' })).body as { bids: string[][]; asks: string[][] };
+    view[symbol] = { bids: depth.bids, asks: depth.asks };
+  }
+  return view;
+}
+
+/** Pauses the walk, takes `steps` steps by hand recording the books after each, and closes the exchange. */
+async function runFor(sim: SimulatorHandle, steps: number): Promise<BookView[]> {
+  const seen: BookView[] = [];
+  try {
+    sim.pausePriceProcess(true);
+    for (let i = 0; i < steps; i++) {
+      sim.stepPriceProcess();
+      seen.push(await books(sim));
+    }
+  } finally {
+    await sim.close();
+  }
+  return seen;
+}
+
 describe('paper exchange state across restarts (issue 17)', () => {
   it(
     'a standalone simulator with --state, SIGKILLed and restarted, keeps wallet, positions, orders and stops; prices continue',
@@ -145,6 +176,23 @@ describe('paper exchange state across restarts (issue 17)', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('a restarted exchange continues the draws of its price walk and its book where an uninterrupted one would', async () => {
+    // The timer never steps within the test (the walk is paused too): every step is taken by hand, so both runs
+    // take exactly the same steps.
+    const handStepped = { seed: 23, priceStepMs: priceTimerBeyondTestMs };
+    const steps = 8;
+    const restartAfter = 3;
+    const expected = await runFor(await startSimulator(handStepped), steps);
+
+    const state = memoryPaperState();
+    const seen = await runFor(await startSimulator({ ...handStepped, state }), restartAfter);
+    const second = await startSimulator({ ...handStepped, state });
+    const atRestart = await books(second);
+    seen.push(...(await runFor(second, steps - restartAfter)));
+    expect(atRestart).toEqual(expected[restartAfter - 1]); // the same book as where it stopped
+    expect(seen).toEqual(expected);
   });
 
   it('a reset needs its confirmation, blanks the account, and pushes the flat position', async () => {

@@ -41,7 +41,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const depth = { prng: prngs.book, settings: opts.book ?? {} };
   const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, prngs.price.next, Date.now(), depth)]));
   const listenKeyValidityMs = opts.listenKeyValidityMs ?? defaultListenKeyValidityMs;
-  const listenKeys = new ListenKeys(listenKeyValidityMs);
+  const listenKeys = new ListenKeys(listenKeyValidityMs, () => persistence.markListenKeys());
   const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
   let pricePaused = false;
   let closed = false;
@@ -141,6 +141,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     margin,
     markets,
     prngs,
+    listenKeys,
     funding: () => fundingClock.settings,
     setFunding: (settings) => fundingClock.set(settings),
   });

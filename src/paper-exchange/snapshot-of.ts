@@ -6,6 +6,7 @@ import type { AccountSettings, MarginBook } from './margin.js';
 import type { IncomeRecord, MatchingCounters, MatchingEngine, SimAccount, SimOrder, SimPosition } from './matching.js';
 import type { MarketCheckpoint, Mulberry32, SymbolMarket } from './price-process.js';
 import type { FundingSettings } from './funding.js';
+import type { ListenKeys, StoredListenKey } from './listen-keys.js';
 import type { PaperStateRows } from './state-store.js';
 
 const bigintTag = '$bigint';
@@ -73,6 +74,7 @@ export const metaNames = {
   funding: 'funding',
   market: (symbol: string) => `market:${symbol}`,
   prngs: 'prngs',
+  listenKeys: 'listenKeys',
 };
 
 export function marketRow(market: SymbolMarket): string {
@@ -94,12 +96,17 @@ export function prngRow(prngs: ExchangePrngs): string {
   return toJson({ price: prngs.price.state, book: prngs.book.state } satisfies StoredPrngs);
 }
 
+export function listenKeysRow(keys: ListenKeys): string {
+  return toJson(keys.stored());
+}
+
 export interface RestoreTargets {
   engine: MatchingEngine;
   algo: AlgoBook;
   margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
   prngs: ExchangePrngs;
+  listenKeys: ListenKeys;
   setFunding: (settings: FundingSettings) => void;
 }
 
@@ -149,5 +156,7 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
   }
   const funding = rows.meta.get(metaNames.funding);
   if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));
+  const listenKeys = rows.meta.get(metaNames.listenKeys);
+  if (listenKeys !== undefined) t.listenKeys.restore(fromJson<StoredListenKey[]>(listenKeys), nowMs);
   return incomeCounts;
 }

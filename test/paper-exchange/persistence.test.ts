@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../src/paper-exchange/server.js';
+import { ListenKeys } from '../../src/paper-exchange/listen-keys.js';
 import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
 import { sigkill } from '../support/sigkill.js';
 import { apiClient, type ApiClient, openWs } from './helpers.js';
@@ -132,6 +133,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
       try {
         const api = apiClient(first.restUrl, 'user-a');
         await trade(api);
+        const listenKey = ((await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string }).listenKey;
         const before = await view(api);
         expect(before.position?.positionAmt).toBe('0.166');
         expect(before.openOrders).toHaveLength(1);
@@ -145,6 +147,8 @@ describe('paper exchange state across restarts (issue 17)', () => {
           expect(second.output()).toContain('(continued)');
           const api2 = apiClient(second.restUrl, 'user-a');
           expect(await view(api2)).toEqual(before);
+          // The listen key too: a keep-alive extends it rather than answering -1125.
+          expect((await api2.apiKeyCall('PUT', '/fapi/v1/listenKey')).body).toEqual({ listenKey });
           const tick = await ticker(api2);
           // The book clock continues from its last checkpoint (at most one interval, 4 price steps, before the kill)
           // rather than from 1, and so does the price.
@@ -193,6 +197,55 @@ describe('paper exchange state across restarts (issue 17)', () => {
     seen.push(...(await runFor(second, steps - restartAfter)));
     expect(atRestart).toEqual(expected[restartAfter - 1]); // the same book as where it stopped
     expect(seen).toEqual(expected);
+  });
+
+  it('a client that reconnects with its listen key after a restart keeps receiving its user data', async () => {
+    const state = memoryPaperState();
+    const first = await startSimulator({ state });
+    let listenKey: string;
+    try {
+      listenKey = ((await apiClient(first.restBaseUrl, 'user-c').apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string }).listenKey;
+    } finally {
+      await first.close();
+    }
+    const second = await startSimulator({ state });
+    try {
+      const api = apiClient(second.restBaseUrl, 'user-c');
+      const ws = await openWs(`${second.wsBaseUrl}/private/ws/${listenKey}`);
+      try {
+        const buy = await api.signed('POST', '/fapi/v1/order', {
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          type: 'MARKET',
+          quantity: '0.010',
+          newClientOrderId: 'after-restart',
+        });
+        expect(buy.status).toBe(200);
+        const update = (await ws.waitFor((m) => (m as { e?: string }).e === 'ORDER_TRADE_UPDATE')) as { o: { c: string } };
+        expect(update.o.c).toBe('after-restart');
+      } finally {
+        ws.close();
+      }
+      // Binance returns the account's active key on a new POST: the same one.
+      expect((await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body).toEqual({ listenKey });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a stored listen key is valid until its stored expiry, not a fresh 60 min from the restart', () => {
+    const validityMs = 60 * 60_000;
+    const before = new ListenKeys(validityMs);
+    const listenKey = before.obtain('user-d', 0);
+    const restoredAt = (nowMs: number): ListenKeys => {
+      const keys = new ListenKeys(validityMs);
+      keys.restore(before.stored(), nowMs);
+      return keys;
+    };
+    expect(restoredAt(validityMs - 1).accountOf(listenKey, validityMs - 1)).toBe('user-d');
+    expect(restoredAt(validityMs - 1).keepAlive('user-d', validityMs - 1)).toBe(listenKey);
+    expect(restoredAt(validityMs).accountOf(listenKey, validityMs)).toBeUndefined();
+    expect(restoredAt(validityMs).keepAlive('user-d', validityMs)).toBeUndefined();
   });
 
   it('a reset needs its confirmation, blanks the account, and pushes the flat position', async () => {

@@ -147,14 +147,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const restored = persistence.restore(Date.now());
   /**
-   * A blank paper account: erased, then an ACCOUNT_UPDATE of each position it held (now flat) is pushed, as
-   * Binance pushes a position changed behind the client's back; the engine reconciles on it, with an alert.
+   * A blank paper account: its open orders and stops are cancelled first, each with its update pushed, as Binance
+   * pushes an order cancelled behind the client's back; then the account is erased, keeping those cancelled orders
+   * queryable (Binance keeps a cancelled order 3 days, so a client that missed the push finds it CANCELED, not
+   * unknown); then an ACCOUNT_UPDATE of each position it held (now flat) is pushed. The engine reconciles on it.
    */
   const resetAccounts = (accountKey?: string): string[] => {
+    const nowMs = Date.now();
     const held = (key: string): string[] => (engine.hasAccount(key) ? [...engine.account(key).positions.keys()] : []);
     const before = new Map((accountKey === undefined ? engine.accountKeys() : [accountKey]).map((key) => [key, held(key)]));
+    const cancelled: SimOrder[] = [];
+    for (const key of before.keys()) {
+      for (const stop of algo.open(key)) algo.cancel(key, { algoId: stop.algoId }, nowMs);
+      for (const order of engine.openOrders(key)) cancelled.push(engine.cancel(key, order.symbol, { orderId: order.orderId }, nowMs));
+    }
     const keys = persistence.resetAccounts(accountKey);
-    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, Date.now());
+    for (const order of cancelled) {
+      engine.restoreOrder(order);
+      persistence.markOrder(order);
+    }
+    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, nowMs);
     return keys;
   };
   const checkpointTimer = opts.state ? setInterval(() => persistence.checkpointPrices(), priceCheckpointIntervalMs) : undefined;

@@ -8,7 +8,7 @@ import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../s
 import { ListenKeys } from '../../src/paper-exchange/listen-keys.js';
 import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
 import { sigkill } from '../support/sigkill.js';
-import { apiClient, type ApiClient, openWs } from './helpers.js';
+import { apiClient, type ApiClient, field, openWs } from './helpers.js';
 
 // Issue 17: the paper exchange keeps its state. A standalone `simulator --state PATH` killed with SIGKILL and
 // started again on the same file has the same wallet, positions, resting orders and stops, and its prices and
@@ -267,11 +267,17 @@ describe('paper exchange state across restarts (issue 17)', () => {
       const after = await view(api);
       expect(after).toMatchObject({ wallet: '100000.00000000', openOrders: [], stops: [], incomeCount: 0 });
       expect(Number(after.position?.positionAmt ?? 0)).toBe(0);
+      // The resting order was cancelled, not made unknown: a client that missed the push finds it CANCELED.
+      const restingStatus = async (a: ApiClient): Promise<unknown> =>
+        field(await a.signed('GET', '/fapi/v1/order', { symbol: 'ETHUSDT', origClientOrderId: 'rest-1' }), 'status');
+      expect(await restingStatus(api)).toBe('CANCELED');
       await sim.close();
       // The reset is in the store too.
       const again = await startSimulator({ state });
       try {
-        expect(Number((await view(apiClient(again.restBaseUrl, 'user-b'))).position?.positionAmt ?? 0)).toBe(0);
+        const api2 = apiClient(again.restBaseUrl, 'user-b');
+        expect(Number((await view(api2)).position?.positionAmt ?? 0)).toBe(0);
+        expect(await restingStatus(api2)).toBe('CANCELED');
       } finally {
         await again.close();
       }

@@ -149,8 +149,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   /**
    * A blank paper account: its open orders and stops are cancelled first, each with its update pushed, as Binance
    * pushes an order cancelled behind the client's back; then the account is erased, keeping those cancelled orders
-   * queryable (Binance keeps a cancelled order 3 days, so a client that missed the push finds it CANCELED, not
-   * unknown); then an ACCOUNT_UPDATE of each position it held (now flat) is pushed. The engine reconciles on it.
+   * queryable (Binance keeps a cancelled order without trades 3 days,
+   * https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order, so a client
+   * that missed the push finds it CANCELED, not unknown); then an ACCOUNT_UPDATE of each position it held (now
+   * flat) is pushed. The engine reconciles on it.
    */
   const resetAccounts = (accountKey?: string): string[] => {
     const nowMs = Date.now();

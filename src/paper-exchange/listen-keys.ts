@@ -14,15 +14,28 @@ interface KeyEntry {
   expiresAtMs: number;
 }
 
+/**
+ * A key as the paper exchange's state store keeps it (issue 17): a client that reconnects with its key after the
+ * exchange restarted keeps receiving its user data until the key expires, as the key's 60 min run on Binance.
+ */
+export interface StoredListenKey extends KeyEntry {
+  listenKey: string;
+}
+
 export class ListenKeys {
   private readonly byKey = new Map<string, KeyEntry>();
   private readonly byAccount = new Map<string, string>();
 
-  constructor(private readonly validityMs: number = defaultListenKeyValidityMs) {}
+  /** `onChange`: a key was made, extended or removed (the state store writes the keys before the answer). */
+  constructor(
+    private readonly validityMs: number = defaultListenKeyValidityMs,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
   /** POST: returns the account's active key (extending it), creating one if there is none or it expired. */
   obtain(accountKey: string, nowMs: number): string {
     const existing = this.live(this.byAccount.get(accountKey), nowMs);
+    this.onChange();
     if (existing) {
       existing.entry.expiresAtMs = nowMs + this.validityMs;
       return existing.listenKey;
@@ -38,6 +51,7 @@ export class ListenKeys {
     const found = this.live(this.byAccount.get(accountKey), nowMs);
     if (!found) return undefined;
     found.entry.expiresAtMs = nowMs + this.validityMs;
+    this.onChange();
     return found.listenKey;
   }
 
@@ -47,6 +61,7 @@ export class ListenKeys {
     if (key === undefined) return undefined;
     this.byAccount.delete(accountKey);
     this.byKey.delete(key);
+    this.onChange();
     return key;
   }
 
@@ -64,7 +79,22 @@ export class ListenKeys {
       this.byKey.delete(listenKey);
       if (this.byAccount.get(entry.accountKey) === listenKey) this.byAccount.delete(entry.accountKey);
     }
+    if (expired.length > 0) this.onChange();
     return expired;
+  }
+
+  /** Every key with its expiry, for the state store. */
+  stored(): StoredListenKey[] {
+    return [...this.byKey].map(([listenKey, entry]) => ({ listenKey, ...entry }));
+  }
+
+  /** The keys of a restarted exchange: each valid until its stored expiry; one that ran out meanwhile is gone. */
+  restore(keys: readonly StoredListenKey[], nowMs: number): void {
+    for (const { listenKey, accountKey, expiresAtMs } of keys) {
+      if (expiresAtMs <= nowMs) continue;
+      this.byKey.set(listenKey, { accountKey, expiresAtMs });
+      this.byAccount.set(accountKey, listenKey);
+    }
   }
 
   private live(listenKey: string | undefined, nowMs: number): { listenKey: string; entry: KeyEntry } | undefined {

@@ -9,11 +9,25 @@
 // checkpointed every `priceCheckpointIntervalMs`: a crash loses at most that much of the price path.
 import type { AlgoBook, AlgoOrder } from './algo-orders.js';
 import type { FundingSettings } from './funding.js';
+import type { ListenKeys } from './listen-keys.js';
 import type { MarginBook } from './margin.js';
 import type { MatchingEngine, SimOrder } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
-import { accountRow, algoRow, countersRow, incomeRow, marketRow, metaNames, orderRow, restoreExchange, toJson } from './snapshot-of.js';
-import { emptyChanges, type PaperStateStore } from './state-store.js';
+import {
+  accountRow,
+  algoRow,
+  countersRow,
+  incomeRow,
+  listenKeysRow,
+  marketRow,
+  metaNames,
+  orderRow,
+  prngRow,
+  restoreExchange,
+  type ExchangePrngs,
+  toJson,
+} from './snapshot-of.js';
+import { emptyChanges, type PaperStateChanges, type PaperStateStore } from './state-store.js';
 
 /** How often the price process's last prices and clock are written, ms. */
 export const priceCheckpointIntervalMs = 1_000;
@@ -23,6 +37,8 @@ export interface PersistedParts {
   algo: AlgoBook;
   margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
+  prngs: ExchangePrngs;
+  listenKeys: ListenKeys;
   funding: () => FundingSettings;
   setFunding: (settings: FundingSettings) => void;
 }
@@ -31,6 +47,7 @@ export class PaperPersistence {
   private readonly dirtyAccounts = new Set<string>();
   private readonly dirtyOrders = new Set<SimOrder>();
   private readonly dirtyAlgos = new Set<AlgoOrder>();
+  private listenKeysChanged = false;
   private pushes: (() => void)[] = [];
   private scheduled = false;
   /** Income entries of each account already stored (income is append only). */
@@ -67,6 +84,13 @@ export class PaperPersistence {
     this.schedule();
   }
 
+  /** A listen key was made, extended or removed: the keys are written before the answer that hands one out. */
+  markListenKeys(): void {
+    if (!this.store) return;
+    this.listenKeysChanged = true;
+    this.schedule();
+  }
+
   /** Runs `push` once everything changed so far is durable (at once without a store). */
   afterCommit(push: () => void): void {
     if (!this.store) {
@@ -81,35 +105,46 @@ export class PaperPersistence {
   commit(): void {
     const store = this.store;
     if (!store) return;
-    if (this.dirtyAccounts.size > 0) {
-      const { engine, margin, algo } = this.parts;
+    if (this.dirtyAccounts.size > 0 || this.listenKeysChanged) {
       const changes = emptyChanges();
-      for (const key of this.dirtyAccounts) {
-        if (!engine.hasAccount(key)) continue;
-        const account = engine.account(key);
-        changes.accounts.set(key, accountRow(account, margin.settingsOf(key)));
-        const stored = this.incomeStored.get(key) ?? 0;
-        for (const entry of account.income.slice(stored)) changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
-        this.incomeStored.set(key, account.income.length);
-      }
-      for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
-      for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
-      changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
+      if (this.dirtyAccounts.size > 0) this.addAccountChanges(changes);
+      if (this.listenKeysChanged) changes.meta.set(metaNames.listenKeys, listenKeysRow(this.parts.listenKeys));
       store.commit(changes);
       this.dirtyAccounts.clear();
       this.dirtyOrders.clear();
       this.dirtyAlgos.clear();
+      this.listenKeysChanged = false;
     }
     const pushes = this.pushes;
     this.pushes = [];
     for (const push of pushes) push();
   }
 
-  /** The price process's last prices and clock, and the funding settings (not confirmed state: periodic). */
+  /** The rows of the changed accounts: the account, its new income entries, its changed orders, the id counters. */
+  private addAccountChanges(changes: PaperStateChanges): void {
+    const { engine, margin, algo } = this.parts;
+    for (const key of this.dirtyAccounts) {
+      if (!engine.hasAccount(key)) continue;
+      const account = engine.account(key);
+      changes.accounts.set(key, accountRow(account, margin.settingsOf(key)));
+      const stored = this.incomeStored.get(key) ?? 0;
+      for (const entry of account.income.slice(stored)) changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
+      this.incomeStored.set(key, account.income.length);
+    }
+    for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
+    for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
+    changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
+  }
+
+  /**
+   * The price process's last prices and clock, its PRNGs' states (in the same transaction, so a restart continues
+   * the draws from the prices they led to), and the funding settings (not confirmed state: periodic).
+   */
   checkpointPrices(): void {
     if (!this.store) return;
     const changes = emptyChanges();
     for (const [symbol, market] of this.parts.markets) changes.meta.set(metaNames.market(symbol), marketRow(market));
+    changes.meta.set(metaNames.prngs, prngRow(this.parts.prngs));
     changes.meta.set(metaNames.funding, toJson(this.parts.funding()));
     this.store.commit(changes);
   }

@@ -2,16 +2,38 @@
 import { type BookSettings, defaultBookSettings, OrderBook } from './order-book.js';
 import type { SymbolRules } from './symbols.js';
 
-/** mulberry32: tiny, fast, good enough for test price paths, and reproducible from a seed. */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+/**
+ * mulberry32: tiny, fast, good enough for test price paths, and reproducible from a seed. Its whole state is one
+ * 32-bit integer, readable and settable, so a paper exchange restarted from its state store continues the draws
+ * where they stood instead of replaying the seed's from the start (issue 17).
+ */
+export class Mulberry32 {
+  private current: number;
+
+  constructor(seed: number) {
+    this.current = seed >>> 0;
+  }
+
+  /** The next draw in [0, 1): a bound function, so it can be handed on as a plain `() => number`. */
+  readonly next = (): number => {
+    this.current = (this.current + 0x6d2b79f5) >>> 0;
+    let t = this.current;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+
+  get state(): number {
+    return this.current;
+  }
+
+  set state(value: number) {
+    this.current = value >>> 0;
+  }
+}
+
+export function createPrng(seed: number): () => number {
+  return new Mulberry32(seed).next;
 }
 
 /** Standard normal draw (Box-Muller) so steps have a stable volatility rather than a fixed size. */
@@ -34,11 +56,13 @@ export interface MarketCheckpoint {
   mid: number;
   updateId: number;
   timeMs: number;
+  /** The depth PRNG's state before the book's last redraw: a restore redraws the same levels from it. */
+  depthDrawState?: number;
 }
 
 /** The book's own PRNG (so depth draws do not shift the price path) and its settings. */
 export interface DepthOptions {
-  random?: () => number;
+  prng?: Mulberry32;
   settings?: Partial<BookSettings>;
 }
 
@@ -52,11 +76,14 @@ export class SymbolMarket {
   private markTwiceUnits = 0n;
   private readonly random: () => number;
   private readonly tickValue: number;
+  private readonly depthPrng: Mulberry32 | undefined;
+  private depthDrawState: number | undefined;
 
   constructor(rules: SymbolRules, random: () => number, nowMs: number, depth: DepthOptions = {}) {
     this.rules = rules;
     this.random = random;
-    this.depth = new OrderBook(rules, depth.random ?? random, { ...defaultBookSettings, ...depth.settings });
+    this.depthPrng = depth.prng;
+    this.depth = new OrderBook(rules, depth.prng?.next ?? random, { ...defaultBookSettings, ...depth.settings });
     this.mid = rules.spec.startPrice;
     this.tickValue = Number(rules.spec.tickSize);
     this.book = { bidUnits: 0n, askUnits: 0n, bidQtyUnits: 0n, askQtyUnits: 0n, updateId: 0, timeMs: nowMs };
@@ -93,14 +120,21 @@ export class SymbolMarket {
 
   /** Where the price process stands (state-store persistence, checkpointed about each second). */
   checkpoint(): MarketCheckpoint {
-    return { mid: this.mid, updateId: this.book.updateId, timeMs: this.book.timeMs };
+    const cp: MarketCheckpoint = { mid: this.mid, updateId: this.book.updateId, timeMs: this.book.timeMs };
+    if (this.depthDrawState !== undefined) cp.depthDrawState = this.depthDrawState;
+    return cp;
   }
 
-  /** Continues from a checkpoint: the last mid, and book update ids that keep increasing. */
+  /**
+   * Continues from a checkpoint: the last mid, book update ids that keep increasing, and (with its draw state)
+   * the same levels as at the checkpoint, before takers took from them. The caller sets the PRNGs' own states
+   * after every market has resumed: the redraw here moves the shared depth PRNG.
+   */
   resume(cp: MarketCheckpoint, nowMs: number): void {
     if (!Number.isFinite(cp.mid) || cp.mid <= 0) return;
     this.mid = cp.mid;
     this.book = { ...this.book, updateId: Math.max(this.book.updateId, cp.updateId) };
+    if (this.depthPrng && cp.depthDrawState !== undefined) this.depthPrng.state = cp.depthDrawState;
     this.requote(Math.max(nowMs, cp.timeMs));
   }
 
@@ -123,6 +157,7 @@ export class SymbolMarket {
     const bidUnits = bidTicks * this.rules.tickUnits;
     const askUnits = bidUnits + BigInt(Math.max(1, this.rules.spec.spreadTicks)) * this.rules.tickUnits;
     this.markTwiceUnits = bidUnits + askUnits;
+    this.depthDrawState = this.depthPrng?.state;
     this.depth.redraw(bidUnits, askUnits);
     this.depthChanged(nowMs);
   }

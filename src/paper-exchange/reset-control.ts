@@ -1,6 +1,7 @@
 // The operator's lever for a blank paper account (issue 17 item 3), next to the fault control: POST
 // /sim/v1/reset?confirm=RESET[&account=KEY]. Without the confirmation nothing happens. The client (the engine)
-// is not told: it finds out as it would on a real account changed behind its back, at its next reconciliation.
+// learns of it as of a real account changed behind its back: its open orders and stops cancelled (pushed), then
+// an ACCOUNT_UPDATE of each position now flat (server.ts), on which it reconciles (test/execution/paper-reset.test.ts).
 import { apiErrors } from './errors.js';
 
 export const resetControlPath = '/sim/v1/reset';

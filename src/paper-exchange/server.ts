@@ -9,7 +9,7 @@ import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
 import { MarginBook, marginErrors } from './margin.js';
 import { type ExchangeListener, MatchingEngine, type SimOrder } from './matching.js';
-import { createPrng, SymbolMarket } from './price-process.js';
+import { Mulberry32, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
@@ -36,12 +36,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const host = opts.host ?? '127.0.0.1';
   const priceStepMs = opts.priceStepMs ?? defaultPriceStepMs;
   const rulesList = (opts.symbols ?? defaultSimSymbols).map(deriveRules);
-  const random = createPrng(opts.seed ?? defaultSeed);
+  const prngs = { price: new Mulberry32(opts.seed ?? defaultSeed), book: new Mulberry32(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0) };
   // The depth draws from its own PRNG, so the price path of a seed does not depend on the book settings.
-  const depth = { random: createPrng(((opts.seed ?? defaultSeed) ^ bookSeedSalt) >>> 0), settings: opts.book ?? {} };
-  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, random, Date.now(), depth)]));
+  const depth = { prng: prngs.book, settings: opts.book ?? {} };
+  const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, prngs.price.next, Date.now(), depth)]));
   const listenKeyValidityMs = opts.listenKeyValidityMs ?? defaultListenKeyValidityMs;
-  const listenKeys = new ListenKeys(listenKeyValidityMs);
+  const listenKeys = new ListenKeys(listenKeyValidityMs, () => persistence.markListenKeys());
   const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
   let pricePaused = false;
   let closed = false;
@@ -140,19 +140,35 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     algo,
     margin,
     markets,
+    prngs,
+    listenKeys,
     funding: () => fundingClock.settings,
     setFunding: (settings) => fundingClock.set(settings),
   });
   const restored = persistence.restore(Date.now());
   /**
-   * A blank paper account: erased, then an ACCOUNT_UPDATE of each position it held (now flat) is pushed, as
-   * Binance pushes a position changed behind the client's back; the engine reconciles on it, with an alert.
+   * A blank paper account: its open orders and stops are cancelled first, each with its update pushed, as Binance
+   * pushes an order cancelled behind the client's back; then the account is erased, keeping those cancelled orders
+   * queryable (Binance keeps a cancelled order without trades 3 days,
+   * https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order, so a client
+   * that missed the push finds it CANCELED, not unknown); then an ACCOUNT_UPDATE of each position it held (now
+   * flat) is pushed. The engine reconciles on it.
    */
   const resetAccounts = (accountKey?: string): string[] => {
+    const nowMs = Date.now();
     const held = (key: string): string[] => (engine.hasAccount(key) ? [...engine.account(key).positions.keys()] : []);
     const before = new Map((accountKey === undefined ? engine.accountKeys() : [accountKey]).map((key) => [key, held(key)]));
+    const cancelled: SimOrder[] = [];
+    for (const key of before.keys()) {
+      for (const stop of algo.open(key)) algo.cancel(key, { algoId: stop.algoId }, nowMs);
+      for (const order of engine.openOrders(key)) cancelled.push(engine.cancel(key, order.symbol, { orderId: order.orderId }, nowMs));
+    }
     const keys = persistence.resetAccounts(accountKey);
-    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, Date.now());
+    for (const order of cancelled) {
+      engine.restoreOrder(order);
+      persistence.markOrder(order);
+    }
+    for (const [key, symbols] of before) for (const symbol of symbols) listener.positionUpdate(engine.account(key), symbol, nowMs);
     return keys;
   };
   const checkpointTimer = opts.state ? setInterval(() => persistence.checkpointPrices(), priceCheckpointIntervalMs) : undefined;
@@ -192,13 +208,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const lastDepthUpdateId = new Map<string, number>();
 
-  const priceTimer = setInterval(() => {
-    if (pricePaused) return;
+  const stepPrices = (): void => {
     const nowMs = Date.now();
     for (const market of markets.values()) {
       market.step(nowMs);
       publishBook(market, nowMs);
     }
+  };
+  const priceTimer = setInterval(() => {
+    if (!pricePaused) stepPrices();
   }, priceStepMs);
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,6 +355,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     pausePriceProcess(paused) {
       pricePaused = paused;
     },
+    stepPriceProcess: stepPrices,
     setFunding(settings) {
       fundingClock.set(settings);
       persistence.checkpointPrices();

@@ -4,8 +4,9 @@
 import type { AlgoBook, AlgoOrder } from './algo-orders.js';
 import type { AccountSettings, MarginBook } from './margin.js';
 import type { IncomeRecord, MatchingCounters, MatchingEngine, SimAccount, SimOrder, SimPosition } from './matching.js';
-import type { MarketCheckpoint, SymbolMarket } from './price-process.js';
+import type { MarketCheckpoint, Mulberry32, SymbolMarket } from './price-process.js';
 import type { FundingSettings } from './funding.js';
+import type { ListenKeys, StoredListenKey } from './listen-keys.js';
 import type { PaperStateRows } from './state-store.js';
 
 const bigintTag = '$bigint';
@@ -72,10 +73,31 @@ export const metaNames = {
   counters: 'counters',
   funding: 'funding',
   market: (symbol: string) => `market:${symbol}`,
+  prngs: 'prngs',
+  listenKeys: 'listenKeys',
 };
 
 export function marketRow(market: SymbolMarket): string {
   return toJson(market.checkpoint());
+}
+
+/** The exchange's two PRNGs: the price walk's (shared by every symbol) and the depth's (shared likewise). */
+export interface ExchangePrngs {
+  price: Mulberry32;
+  book: Mulberry32;
+}
+
+interface StoredPrngs {
+  price: number;
+  book: number;
+}
+
+export function prngRow(prngs: ExchangePrngs): string {
+  return toJson({ price: prngs.price.state, book: prngs.book.state } satisfies StoredPrngs);
+}
+
+export function listenKeysRow(keys: ListenKeys): string {
+  return toJson(keys.stored());
 }
 
 export interface RestoreTargets {
@@ -83,6 +105,8 @@ export interface RestoreTargets {
   algo: AlgoBook;
   margin: MarginBook;
   markets: ReadonlyMap<string, SymbolMarket>;
+  prngs: ExchangePrngs;
+  listenKeys: ListenKeys;
   setFunding: (settings: FundingSettings) => void;
 }
 
@@ -122,7 +146,17 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
     const cp = rows.meta.get(metaNames.market(symbol));
     if (cp !== undefined) market.resume(fromJson<MarketCheckpoint>(cp), nowMs);
   }
+  // After the markets' redraws (which move the depth PRNG): the draws continue where the checkpoint left them. A
+  // state stored before the PRNGs were kept has none: those draws start from the seed again.
+  const prngs = rows.meta.get(metaNames.prngs);
+  if (prngs !== undefined) {
+    const states = fromJson<StoredPrngs>(prngs);
+    t.prngs.price.state = states.price;
+    t.prngs.book.state = states.book;
+  }
   const funding = rows.meta.get(metaNames.funding);
   if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));
+  const listenKeys = rows.meta.get(metaNames.listenKeys);
+  if (listenKeys !== undefined) t.listenKeys.restore(fromJson<StoredListenKey[]>(listenKeys), nowMs);
   return incomeCounts;
 }

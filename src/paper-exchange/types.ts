@@ -145,6 +145,8 @@ export interface SimulatorHandle {
   setMid(symbol: string, price: number): void;
   position(accountKey: string, symbol: string): number;
   pausePriceProcess(paused: boolean): void;
+  /** One step of every symbol's price walk now, as the timer makes (a test steps a paused walk by hand). */
+  stepPriceProcess(): void;
   /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
   setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
   funding(): { rateBps: number; intervalMs: number };

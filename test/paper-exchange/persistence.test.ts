@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/paper-exchange/server.js';
+import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../src/paper-exchange/server.js';
+import { ListenKeys } from '../../src/paper-exchange/listen-keys.js';
 import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
 import { sigkill } from '../support/sigkill.js';
-import { apiClient, type ApiClient, openWs } from './helpers.js';
+import { apiClient, type ApiClient, field, openWs } from './helpers.js';
 
 // Issue 17: the paper exchange keeps its state. A standalone `simulator --state PATH` killed with SIGKILL and
 // started again on the same file has the same wallet, positions, resting orders and stops, and its prices and
@@ -91,6 +92,37 @@ async function trade(api: ApiClient): Promise<void> {
   expect(stop.status).toBe(200);
 }
 
+/** Longer than any test here: the price timer never fires, so only the steps a test takes by hand move prices. */
+const priceTimerBeyondTestMs = 3_600_000;
+
+/** Every symbol's depth levels (prices from the price walk, sizes from the book's own PRNG). */
+type BookView = Record<string, { bids: string[][]; asks: string[][] }>;
+
+async function books(sim: SimulatorHandle): Promise<BookView> {
+  const api = apiClient(sim.restBaseUrl, 'x');
+  const view: BookView = {};
+  for (const { symbol } of defaultSimSymbols) {
+    const depth = (await api.publicGet('/fapi/v1/depth', { symbol, limit: '10' })).body as { bids: string[][]; asks: string[][] };
+    view[symbol] = { bids: depth.bids, asks: depth.asks };
+  }
+  return view;
+}
+
+/** Pauses the walk, takes `steps` steps by hand recording the books after each, and closes the exchange. */
+async function runFor(sim: SimulatorHandle, steps: number): Promise<BookView[]> {
+  const seen: BookView[] = [];
+  try {
+    sim.pausePriceProcess(true);
+    for (let i = 0; i < steps; i++) {
+      sim.stepPriceProcess();
+      seen.push(await books(sim));
+    }
+  } finally {
+    await sim.close();
+  }
+  return seen;
+}
+
 describe('paper exchange state across restarts (issue 17)', () => {
   it(
     'a standalone simulator with --state, SIGKILLed and restarted, keeps wallet, positions, orders and stops; prices continue',
@@ -101,6 +133,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
       try {
         const api = apiClient(first.restUrl, 'user-a');
         await trade(api);
+        const listenKey = ((await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string }).listenKey;
         const before = await view(api);
         expect(before.position?.positionAmt).toBe('0.166');
         expect(before.openOrders).toHaveLength(1);
@@ -114,6 +147,8 @@ describe('paper exchange state across restarts (issue 17)', () => {
           expect(second.output()).toContain('(continued)');
           const api2 = apiClient(second.restUrl, 'user-a');
           expect(await view(api2)).toEqual(before);
+          // The listen key too: a keep-alive extends it rather than answering -1125.
+          expect((await api2.apiKeyCall('PUT', '/fapi/v1/listenKey')).body).toEqual({ listenKey });
           const tick = await ticker(api2);
           // The book clock continues from its last checkpoint (at most one interval, 4 price steps, before the kill)
           // rather than from 1, and so does the price.
@@ -147,6 +182,72 @@ describe('paper exchange state across restarts (issue 17)', () => {
     }
   });
 
+  it('a restarted exchange continues the draws of its price walk and its book where an uninterrupted one would', async () => {
+    // The timer never steps within the test (the walk is paused too): every step is taken by hand, so both runs
+    // take exactly the same steps.
+    const handStepped = { seed: 23, priceStepMs: priceTimerBeyondTestMs };
+    const steps = 8;
+    const restartAfter = 3;
+    const expected = await runFor(await startSimulator(handStepped), steps);
+
+    const state = memoryPaperState();
+    const seen = await runFor(await startSimulator({ ...handStepped, state }), restartAfter);
+    const second = await startSimulator({ ...handStepped, state });
+    const atRestart = await books(second);
+    seen.push(...(await runFor(second, steps - restartAfter)));
+    expect(atRestart).toEqual(expected[restartAfter - 1]); // the same book as where it stopped
+    expect(seen).toEqual(expected);
+  });
+
+  it('a client that reconnects with its listen key after a restart keeps receiving its user data', async () => {
+    const state = memoryPaperState();
+    const first = await startSimulator({ state });
+    let listenKey: string;
+    try {
+      listenKey = ((await apiClient(first.restBaseUrl, 'user-c').apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string }).listenKey;
+    } finally {
+      await first.close();
+    }
+    const second = await startSimulator({ state });
+    try {
+      const api = apiClient(second.restBaseUrl, 'user-c');
+      const ws = await openWs(`${second.wsBaseUrl}/private/ws/${listenKey}`);
+      try {
+        const buy = await api.signed('POST', '/fapi/v1/order', {
+          symbol: 'ETHUSDT',
+          side: 'BUY',
+          type: 'MARKET',
+          quantity: '0.010',
+          newClientOrderId: 'after-restart',
+        });
+        expect(buy.status).toBe(200);
+        const update = (await ws.waitFor((m) => (m as { e?: string }).e === 'ORDER_TRADE_UPDATE')) as { o: { c: string } };
+        expect(update.o.c).toBe('after-restart');
+      } finally {
+        ws.close();
+      }
+      // Binance returns the account's active key on a new POST: the same one.
+      expect((await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body).toEqual({ listenKey });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a stored listen key is valid until its stored expiry, not a fresh 60 min from the restart', () => {
+    const validityMs = 60 * 60_000;
+    const before = new ListenKeys(validityMs);
+    const listenKey = before.obtain('user-d', 0);
+    const restoredAt = (nowMs: number): ListenKeys => {
+      const keys = new ListenKeys(validityMs);
+      keys.restore(before.stored(), nowMs);
+      return keys;
+    };
+    expect(restoredAt(validityMs - 1).accountOf(listenKey, validityMs - 1)).toBe('user-d');
+    expect(restoredAt(validityMs - 1).keepAlive('user-d', validityMs - 1)).toBe(listenKey);
+    expect(restoredAt(validityMs).accountOf(listenKey, validityMs)).toBeUndefined();
+    expect(restoredAt(validityMs).keepAlive('user-d', validityMs)).toBeUndefined();
+  });
+
   it('a reset needs its confirmation, blanks the account, and pushes the flat position', async () => {
     const state = memoryPaperState();
     const sim = await startSimulator({ state });
@@ -166,11 +267,17 @@ describe('paper exchange state across restarts (issue 17)', () => {
       const after = await view(api);
       expect(after).toMatchObject({ wallet: '100000.00000000', openOrders: [], stops: [], incomeCount: 0 });
       expect(Number(after.position?.positionAmt ?? 0)).toBe(0);
+      // The resting order was cancelled, not made unknown: a client that missed the push finds it CANCELED.
+      const restingStatus = async (a: ApiClient): Promise<unknown> =>
+        field(await a.signed('GET', '/fapi/v1/order', { symbol: 'ETHUSDT', origClientOrderId: 'rest-1' }), 'status');
+      expect(await restingStatus(api)).toBe('CANCELED');
       await sim.close();
       // The reset is in the store too.
       const again = await startSimulator({ state });
       try {
-        expect(Number((await view(apiClient(again.restBaseUrl, 'user-b'))).position?.positionAmt ?? 0)).toBe(0);
+        const api2 = apiClient(again.restBaseUrl, 'user-b');
+        expect(Number((await view(api2)).position?.positionAmt ?? 0)).toBe(0);
+        expect(await restingStatus(api2)).toBe('CANCELED');
       } finally {
         await again.close();
       }

@@ -254,7 +254,6 @@ function moneyMatchesExchange(world: World): void {
     const funding = total('FUNDING_FEE');
     if ((world.feeGapAtMs.get(session.userId) ?? -1) < session.startedAtMs)
       check(eq(session.feesUsd, fees), `${session.userId}: fees booked ${session.feesUsd} vs charged by the exchange ${fees}`);
-    if ((world.fundingGapAtMs.get(session.userId) ?? -1) < session.startedAtMs)
-      check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
+    check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
   }
 }

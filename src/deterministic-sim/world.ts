@@ -58,8 +58,6 @@ export class World {
    * check holds only for sessions without such a gap.
    */
   readonly feeGapAtMs = new Map<string, number>();
-  /** Per user, the latest simulated time a funding push died in a crash (funding is not read back from the income history yet). */
-  readonly fundingGapAtMs = new Map<string, number>();
   /** Market data is withheld until this simulated time (a silent feed). */
   feedSilentUntilMs = 0;
   /** The running engine; set by restart() at boot and after every crash. */

@@ -61,6 +61,8 @@ function effectKey(effect: Effect): string {
       return `cancel_stop:${effect.clientAlgoId}`;
     case 'read_trades':
       return `read_trades:${effect.userId}:${effect.symbol}:${'fromId' in effect.from ? `id${effect.from.fromId}` : `t${effect.from.startTimeMs}`}`;
+    case 'read_income':
+      return `read_income:${effect.userId}:${effect.incomeType}:t${effect.startTimeMs}`;
     default:
       return `${effect.kind}:${effect.clientOrderId}`;
   }

@@ -3,6 +3,7 @@ import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '.
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
+import { retryDeferredTradeRead } from './foreign-trades.js';
 import { bookCommission } from './fees.js';
 import type { IncomeRead } from '../model/income.js';
 import { onIncomeListed, requestFundingRead, requestFundingReadsAtBoot } from './funding-income.js';
@@ -262,6 +263,12 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   }
 }
 
+/** An order of ours changed: a trade list read set aside until its exchange id was known may be asked for again. */
+function afterOrderNews(ctx: DecisionContext, clientOrderId: string): void {
+  const order = ctx.durable.orders[clientOrderId];
+  if (order) retryDeferredTradeRead(ctx, order.userId, order.symbol, () => requestTrades(ctx, order.userId, order.symbol));
+}
+
 /** Longest error text kept with a dead-lettered command (the stack stays in the service's log). */
 export const maxDecisionErrorChars = 500;
 
@@ -323,9 +330,11 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);
+      afterOrderNews(ctx, input.clientOrderId);
       break;
     case 'cancel_result':
       onCancelResult(ctx, input.clientOrderId, input.outcome);
+      afterOrderNews(ctx, input.clientOrderId);
       break;
     case 'query_result': {
       const before = ctx.durable.orders[input.clientOrderId];
@@ -333,6 +342,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       const after = ctx.durable.orders[input.clientOrderId];
       // A fill learnt from a query answer has no commission: its trade is read from the trade list.
       if (before && after && after.filledQty !== before.filledQty) requestTrades(ctx, after.userId, after.symbol);
+      else afterOrderNews(ctx, input.clientOrderId);
       break;
     }
     case 'trades_listed':
@@ -343,6 +353,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       if (order) {
         applySnapshot(ctx, order, input.order);
         bookCommission(ctx, ctx.durable.orders[order.clientOrderId] ?? order, input.order);
+        afterOrderNews(ctx, order.clientOrderId);
       } else if (input.userId !== undefined && input.mode !== undefined && !isOurs(ctx, input.order.clientOrderId)) {
         onExchangeFill(ctx, input.userId, input.mode, input.order);
         checkRiskRules(ctx, null); // the booked loss may breach the stop-loss without a tick

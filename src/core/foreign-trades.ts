@@ -28,6 +28,7 @@ export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: 
     return;
   }
   const oldestRemembered = oldestRememberedTradeId(session, symbol);
+  const forgottenBeforeMs = ordersForgottenBeforeMs(ctx);
   // Each order's filled quantity after each of its trades: the key a push booked before trade ids were kept.
   const cumByOrder = new Map<string, Qty>();
   for (const trade of trades) {
@@ -36,7 +37,7 @@ export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: 
     const cumQty = add(cumByOrder.get(trade.exchangeOrderId) ?? zero, qty);
     cumByOrder.set(trade.exchangeOrderId, cumQty);
     const current = ctx.durable.sessions[userId] ?? session;
-    if (trade.timeMs < current.startedAtMs || sign(qty) <= 0) continue;
+    if (trade.timeMs < current.startedAtMs || trade.timeMs < forgottenBeforeMs || sign(qty) <= 0) continue;
     if (current.bookedTradeIds?.includes(bookedTradeKey(symbol, trade.tradeId))) continue;
     if (current.exchangeFillKeys.includes(exchangeFillKey(trade.exchangeOrderId, cumQty))) continue;
     if (oldestRemembered !== null && BigInt(trade.tradeId) < oldestRemembered) continue;
@@ -92,6 +93,17 @@ function oldestRememberedTradeId(session: Session, symbol: string): bigint | nul
     if (oldest === null || id < oldest) oldest = id;
   }
   return oldest;
+}
+
+/**
+ * Once terminal orders are pruned (maxTerminalOrdersKept), a trade older than the oldest order still held may be one
+ * of ours the engine forgot (its own fill realized its PnL already): only younger trades are taken for strangers'.
+ */
+function ordersForgottenBeforeMs(ctx: DecisionContext): number {
+  const { terminalOrderIds, orders } = ctx.durable;
+  const oldestId = terminalOrderIds[0];
+  if (terminalOrderIds.length < ctx.config.maxTerminalOrdersKept || oldestId === undefined) return -Infinity;
+  return orders[oldestId]?.createdAtMs ?? -Infinity;
 }
 
 function deferKey(userId: string, symbol: string): string {

@@ -115,4 +115,23 @@ describe('trades of orders not ours, from the trade list', () => {
     // Read again: now known to be ours, it is no stranger's trade.
     expect(eventsOf(d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [ourTrade] }).wal, 'exchange_trade')).toEqual([]);
   });
+
+  it('once ended orders are pruned, takes only trades younger than the oldest order held for strangers', () => {
+    const d = new CoreDriver({ config: { ...testConfig, maxTerminalOrdersKept: 1 } });
+    d.state = stateWithPositions({
+      capitalUsd: 10_000,
+      positions: [{ symbol: 'BTCUSDT', qty: 0.5, entryPrice: 60_000 }],
+      config: { ...testConfig, maxTerminalOrdersKept: 1 },
+    });
+    d.tick('BTCUSDT', 59_990, 60_000);
+    d.nowMs += 1_000;
+    const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.9 }] }))[0]?.order;
+    if (!entry) throw new Error('no order');
+    d.step({ kind: 'place_result', clientOrderId: entry.clientOrderId, outcome: { kind: 'rejected', code: -2010, message: 'no' } });
+    expect(d.state.durable.terminalOrderIds).toHaveLength(1); // as many as are kept: older ones would be pruned
+    const older = { ...listed, timeMs: d.nowMs - 500 };
+    const younger = { ...listed, tradeId: '5003', timeMs: d.nowMs + 1 };
+    const read = d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [older, younger] });
+    expect(eventsOf(read.wal, 'exchange_trade').map((e) => e.tradeId)).toEqual(['5003']);
+  });
 });

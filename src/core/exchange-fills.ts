@@ -88,6 +88,16 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
   const price = toPrice(lastPrice);
   if (sign(qty) <= 0 || sign(price) <= 0) return;
   if (session.exchangeFillKeys.includes(exchangeFillKey(snapshot.exchangeOrderId, toQty(cumQty)))) return;
+  if (snapshot.updateTime > 0 && snapshot.updateTime < session.startedAtMs) {
+    // A late push of a trade made before this session started (0: the adapter had no time): an earlier session's,
+    // which reconcile already settled; booking it here would move this session's position and charge it the money.
+    ctx.alert(
+      userId,
+      'reconcile',
+      `a trade on ${snapshot.symbol} (order ${snapshot.clientOrderId}) from before this session started arrived late; not booked to this session`,
+    );
+    return;
+  }
   const cause = causeOf(ctx, session, snapshot);
   // The trade list may have told this trade's money already (its push came late: foreign-trades.ts): the position
   // still moves by it, its money is not booked again.

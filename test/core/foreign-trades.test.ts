@@ -134,4 +134,12 @@ describe('trades of orders not ours, from the trade list', () => {
     const read = d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [older, younger] });
     expect(eventsOf(read.wal, 'exchange_trade').map((e) => e.tradeId)).toEqual(['5003']);
   });
+
+  it('a late push of a trade from before the session started is not booked to it (found by the simulation, seed 781)', () => {
+    const d = holding();
+    const late = d.step({ kind: 'order_update', order: { ...pushed, updateTime: T0 - 1 }, userId: 'u', mode: 'paper' });
+    expect(eventsOf(late.wal, 'exchange_fill')).toEqual([]);
+    const session = d.state.durable.sessions.u;
+    expect([session?.realizedPnlUsd, session?.feesUsd, session?.positions.BTCUSDT?.qty, session?.killSwitch.engaged]).toEqual(['0', '0', '0.5', false]);
+  });
 });

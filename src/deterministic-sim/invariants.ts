@@ -9,6 +9,8 @@ import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../
 import type { Usd } from '../model/decimal.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import { sessionIdOf } from '../core/ledger.js';
+import { bookedTradeKey } from '../core/events.js';
+import { fundingIncomeId } from '../core/funding-income.js';
 import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import { indexDifferences } from '../core/state-index.js';
@@ -247,7 +249,15 @@ function positionsMatch(world: World): void {
  */
 function moneyMatchesExchange(world: World): void {
   for (const session of Object.values(world.engine.current.durable.sessions)) {
-    const income = world.exchange.matching.account(paperCredentials(session.userId).apiKey).income.filter((r) => r.time >= session.startedAtMs);
+    // A record in the very millisecond the session started may be the previous session's last (its closing trade,
+    // then a start in the same simulated ms): it is this session's only if this session booked it.
+    const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>
+      r.incomeType === 'FUNDING_FEE'
+        ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
+        : (session.bookedTradeIds ?? []).includes(bookedTradeKey(r.symbol, r.tradeId));
+    const income = world.exchange.matching
+      .account(paperCredentials(session.userId).apiKey)
+      .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
     const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
     const fees = neg(total('COMMISSION'));
     const funding = total('FUNDING_FEE');

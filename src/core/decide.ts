@@ -3,7 +3,10 @@ import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '.
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
-import { bookCommission, bookFunding } from './fees.js';
+import { retryDeferredTradeRead } from './foreign-trades.js';
+import { bookCommission } from './fees.js';
+import type { IncomeRead } from '../model/income.js';
+import { onIncomeListed, requestFundingRead, requestFundingReadsAtBoot } from './funding-income.js';
 import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
@@ -61,8 +64,13 @@ export type Input =
    * report only the engine's own orders). A trade of an order the engine did not place is booked (exchange-fills.ts).
    */
   | { kind: 'order_update'; order: OrderSnapshot; userId?: string; mode?: Mode }
-  /** A funding payment on the user's account, from the user-data stream. */
+  /**
+   * A funding payment on the user's account, from the user-data stream: it asks for the income history, which is
+   * what is booked (funding-income.ts).
+   */
   | { kind: 'funding'; userId: string; payment: FundingPayment }
+  /** One user's income history of one type, as the exchange answered it (funding-income.ts). */
+  | { kind: 'income_listed'; userId: string; incomeType: string; read: IncomeRead }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
@@ -185,6 +193,8 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
       ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
       // What the stream missed meanwhile includes trades: their commissions come from the trade list.
       requestSessionTrades(ctx, session.userId);
+      // And funding payments: they are read from the income history.
+      requestFundingRead(ctx, session.userId);
     }
   }
 }
@@ -253,6 +263,12 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   }
 }
 
+/** An order of ours changed: a trade list read set aside until its exchange id was known may be asked for again. */
+function afterOrderNews(ctx: DecisionContext, clientOrderId: string): void {
+  const order = ctx.durable.orders[clientOrderId];
+  if (order) retryDeferredTradeRead(ctx, order.userId, order.symbol, () => requestTrades(ctx, order.userId, order.symbol));
+}
+
 /** Longest error text kept with a dead-lettered command (the stack stays in the service's log). */
 export const maxDecisionErrorChars = 500;
 
@@ -286,6 +302,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'boot':
       onBoot(ctx);
       requestTradesAtBoot(ctx);
+      requestFundingReadsAtBoot(ctx);
       break;
     case 'filters':
       ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
@@ -313,9 +330,11 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);
+      afterOrderNews(ctx, input.clientOrderId);
       break;
     case 'cancel_result':
       onCancelResult(ctx, input.clientOrderId, input.outcome);
+      afterOrderNews(ctx, input.clientOrderId);
       break;
     case 'query_result': {
       const before = ctx.durable.orders[input.clientOrderId];
@@ -323,6 +342,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       const after = ctx.durable.orders[input.clientOrderId];
       // A fill learnt from a query answer has no commission: its trade is read from the trade list.
       if (before && after && after.filledQty !== before.filledQty) requestTrades(ctx, after.userId, after.symbol);
+      else afterOrderNews(ctx, input.clientOrderId);
       break;
     }
     case 'trades_listed':
@@ -333,6 +353,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       if (order) {
         applySnapshot(ctx, order, input.order);
         bookCommission(ctx, ctx.durable.orders[order.clientOrderId] ?? order, input.order);
+        afterOrderNews(ctx, order.clientOrderId);
       } else if (input.userId !== undefined && input.mode !== undefined && !isOurs(ctx, input.order.clientOrderId)) {
         onExchangeFill(ctx, input.userId, input.mode, input.order);
         checkRiskRules(ctx, null); // the booked loss may breach the stop-loss without a tick
@@ -340,7 +361,10 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     }
     case 'funding':
-      bookFunding(ctx, input.userId, input.payment);
+      requestFundingRead(ctx, input.userId);
+      break;
+    case 'income_listed':
+      onIncomeListed(ctx, input.userId, input.incomeType, input.read);
       checkRiskRules(ctx, null); // funding moves equity without a tick: the stop-loss must see it now
       break;
     case 'reconcile':

@@ -107,6 +107,29 @@ export type WalEvent =
       cause: ExchangeFillCause;
       /** The protective stop (client algo id) whose trigger placed the order, when the user stream linked them. */
       clientAlgoId?: string;
+      /**
+       * The exchange's trade id (push `t`), when the push carried one: the trade's money is booked once per trade id,
+       * whether this push or the trade list told it first (foreign-trades.ts). Absent from events written before.
+       */
+      tradeId?: string;
+      atMs: number;
+    }
+  /**
+   * The money of a trade of an order the engine did not place, read from the trade list because its push never
+   * came (foreign-trades.ts): the exchange's realized PnL (`realizedPnl`) and commission, booked once per trade id.
+   * The position is not moved: without the push, the position is reconcile's to adopt (it reads the exchange's).
+   */
+  | {
+      type: 'exchange_trade';
+      userId: string;
+      symbol: string;
+      tradeId: string;
+      exchangeOrderId: string;
+      side: Side;
+      qty: Qty;
+      price: Price;
+      realizedPnlUsd: Usd;
+      feeUsd: Usd;
       atMs: number;
     }
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
@@ -133,6 +156,13 @@ export const maxBookedTradeIdsKept = 1024;
 /** A booked trade's key: trade ids are unique per symbol. */
 export function bookedTradeKey(symbol: string, tradeId: string): string {
   return `${symbol}:${tradeId}`;
+}
+
+/** The session's booked trade keys with this trade's added (bounded: maxBookedTradeIdsKept). */
+function withBookedTrade(session: Session, symbol: string, tradeId: string): string[] {
+  const key = bookedTradeKey(symbol, tradeId);
+  const booked = session.bookedTradeIds ?? [];
+  return booked.includes(key) ? booked : [...booked, key].slice(-maxBookedTradeIdsKept);
 }
 
 /** What de-duplicates an exchange-side trade: the exchange's order id and the order's filled quantity after it. */
@@ -395,6 +425,22 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
           realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
           feesUsd: add(session.feesUsd, event.feeUsd),
           exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
+          ...(event.tradeId !== undefined ? { bookedTradeIds: withBookedTrade(session, event.symbol, event.tradeId) } : {}),
+        },
+        step,
+      );
+    }
+
+    case 'exchange_trade': {
+      const session = requireSession(state, event.userId);
+      if (session.bookedTradeIds?.includes(bookedTradeKey(event.symbol, event.tradeId))) return state;
+      return withSession(
+        state,
+        {
+          ...session,
+          realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
+          feesUsd: add(session.feesUsd, event.feeUsd),
+          bookedTradeIds: withBookedTrade(session, event.symbol, event.tradeId),
         },
         step,
       );

@@ -3,7 +3,7 @@ import type { Qty, Usd } from '../model/decimal.js';
 import { isDecimal, isZero, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { DecisionContext } from './context.js';
 import type { ExchangeFillCause } from './events.js';
-import { exchangeFillKey } from './events.js';
+import { bookedTradeKey, exchangeFillKey } from './events.js';
 import { bookedAsset } from './fees.js';
 import { engageKillSwitch } from './risk-rules.js';
 import type { Mode, Session } from './state.js';
@@ -88,10 +88,23 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
   const price = toPrice(lastPrice);
   if (sign(qty) <= 0 || sign(price) <= 0) return;
   if (session.exchangeFillKeys.includes(exchangeFillKey(snapshot.exchangeOrderId, toQty(cumQty)))) return;
+  if (snapshot.updateTime > 0 && snapshot.updateTime < session.startedAtMs) {
+    // A late push of a trade made before this session started (0: the adapter had no time): an earlier session's,
+    // which reconcile already settled; booking it here would move this session's position and charge it the money.
+    ctx.alert(
+      userId,
+      'reconcile',
+      `a trade on ${snapshot.symbol} (order ${snapshot.clientOrderId}) from before this session started arrived late; not booked to this session`,
+    );
+    return;
+  }
   const cause = causeOf(ctx, session, snapshot);
+  // The trade list may have told this trade's money already (its push came late: foreign-trades.ts): the position
+  // still moves by it, its money is not booked again.
+  const moneyBooked = trade.tradeId !== undefined && session.bookedTradeIds?.includes(bookedTradeKey(snapshot.symbol, trade.tradeId)) === true;
   const usdtFee = trade.commissionAsset === bookedAsset;
-  const feeUsd: Usd = usdtFee ? toUsd(commission) : zero;
-  const realizedPnlUsd = toUsd(realizedProfit);
+  const feeUsd: Usd = usdtFee && !moneyBooked ? toUsd(commission) : zero;
+  const realizedPnlUsd = moneyBooked ? zero : toUsd(realizedProfit);
   ctx.emit({
     type: 'exchange_fill',
     userId,
@@ -106,9 +119,14 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
     cumQty: toQty(cumQty),
     cause,
     ...(snapshot.triggeredBy !== undefined ? { clientAlgoId: snapshot.triggeredBy } : {}),
+    ...(trade.tradeId !== undefined ? { tradeId: trade.tradeId } : {}),
     atMs: ctx.nowMs,
   });
-  const feeText = usdtFee ? `fee ${feeUsd} ${bookedAsset}` : `fee ${commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
+  const feeText = moneyBooked
+    ? 'its realized PnL and fee were booked from the trade list already'
+    : usdtFee
+      ? `fee ${feeUsd} ${bookedAsset}`
+      : `fee ${commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
   const byStop = snapshot.triggeredBy !== undefined ? `, triggered by ${snapshot.triggeredBy}` : '';
   const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}${byStop}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}`;
   if (cause === 'manual') {

@@ -2,7 +2,7 @@ import type { LedgerEntry } from '../contract/ledger.js';
 import type { Usd } from '../model/decimal.js';
 import { add, neg, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { WalEvent } from './events.js';
-import { applyFillToPosition, exchangeFillKey } from './events.js';
+import { applyFillToPosition, bookedTradeKey, exchangeFillKey } from './events.js';
 import type { Dict } from './dict.js';
 import { dictWith, emptyDict } from './dict.js';
 import type { DurableState, Mode, Position, Session } from './state.js';
@@ -158,6 +158,26 @@ export function ledgerEntriesOf(before: DurableState, events: readonly WalEvent[
           ...money(event.realizedPnlUsd, event.feeUsd, zero),
           tradeId: key,
           cause: event.cause,
+          timeMs: event.atMs,
+        });
+        return;
+      }
+      case 'exchange_trade': {
+        const book = bookOf(event.userId);
+        if (!book) return;
+        // The money of a trade whose push never came; the position it moved is reconcile's (no position here).
+        push(book, {
+          kind: 'exchange_fill',
+          userId: event.userId,
+          symbol: event.symbol,
+          clientOrderId: null,
+          exchangeOrderId: event.exchangeOrderId,
+          side: event.side,
+          qty: event.qty,
+          price: event.price,
+          ...money(event.realizedPnlUsd, event.feeUsd, zero),
+          tradeId: bookedTradeKey(event.symbol, event.tradeId),
+          cause: null,
           timeMs: event.atMs,
         });
         return;

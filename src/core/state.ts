@@ -157,6 +157,11 @@ export interface MarketState {
    * race with its trigger, so a trade it makes shortly after is still recognised as the stop's (exchange-fills.ts).
    */
   retiredStops: Dict<{ side: Side; atMs: number }>;
+  /**
+   * Per user:symbol, a trade list read whose trades of other orders were set aside while an order of ours had no
+   * exchange id yet (foreign-trades.ts).
+   */
+  deferredTradeReads: Dict<true>;
 }
 
 export interface EngineState {
@@ -189,6 +194,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastEquitySampleAtMs: emptyDict(),
     foreignPositionsReported: emptyDict(),
     retiredStops: emptyDict(),
+    deferredTradeReads: emptyDict(),
   };
 }
 

@@ -5,6 +5,7 @@ import type { DecisionContext } from './context.js';
 import { chargeCommission, isTradeBooked } from './fees.js';
 import type { Order } from './state.js';
 import { ordersOf } from './state-index.js';
+import { bookForeignTrades } from './foreign-trades.js';
 
 // The backstop for commissions whose push never arrived: a fill learnt by a query answer, by reconcile or at
 // boot, or while the user stream was deaf, has no trade (REST order answers carry no commission). The engine
@@ -62,8 +63,8 @@ function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
 
 /**
  * Books the commission of every trade in `trades` (one symbol's, oldest first) of an order of this user's that
- * is not booked yet, to the session the order belongs to. Trades of orders the engine does not know (not ours,
- * or pruned after they ended) are left to the user stream and reconcile.
+ * is not booked yet, to the session the order belongs to. The money of trades of orders the engine does not know
+ * (not ours: a liquidation, an ADL close, a fired stop, a manual order) is booked by foreign-trades.ts.
  */
 export function onTradesListed(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[]): void {
   const session = ctx.durable.sessions[userId];
@@ -88,6 +89,7 @@ export function onTradesListed(ctx: DecisionContext, userId: string, symbol: str
       tradeId: trade.tradeId,
     });
   }
+  bookForeignTrades(ctx, userId, symbol, trades, new Set(byExchangeId.keys()));
   const last = trades[trades.length - 1];
   if (trades.length >= tradesPageSize && last) {
     ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { fromId: (BigInt(last.tradeId) + 1n).toString() } });

@@ -9,6 +9,8 @@ import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../
 import type { Usd } from '../model/decimal.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import { sessionIdOf } from '../core/ledger.js';
+import { bookedTradeKey } from '../core/events.js';
+import { fundingIncomeId } from '../core/funding-income.js';
 import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import { indexDifferences } from '../core/state-index.js';
@@ -85,7 +87,6 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     for (const e of d.wal) {
       if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl')) forcedClosed.add(e.userId);
       if (e.type === 'session.started') forcedClosed.delete(e.userId);
-      if (e.type === 'position.adopted') world.feeGapAtMs.set(e.userId, world.clock.nowMs());
       if (e.type === 'order.planned' && !e.order.reduceOnly)
         check(!forcedClosed.has(e.order.userId), `entry ${e.order.clientOrderId} planned after a ${e.order.userId} liquidation without a new start`);
       if (e.type === 'fill') stats.fills += 1;
@@ -243,18 +244,24 @@ function positionsMatch(world: World): void {
  * Every dollar the exchange charged or paid a session's account since the session started is booked to it
  * exactly once, through lost, duplicate and reordered deliveries, crashes and replays: commissions (the income
  * history's COMMISSION, negative) as fees, funding (FUNDING_FEE) as funding. A lost push of our own order's trade
- * is no exception (the trade list covers it); a fee gap (World.feeGapAtMs) or a funding gap (World.fundingGapAtMs)
- * still exempts that session from that one check.
+ * is no exception, nor one of an order the engine did not place (the trade list covers both), nor a lost funding
+ * push (the income history covers it): no session is exempt.
  */
 function moneyMatchesExchange(world: World): void {
   for (const session of Object.values(world.engine.current.durable.sessions)) {
-    const income = world.exchange.matching.account(paperCredentials(session.userId).apiKey).income.filter((r) => r.time >= session.startedAtMs);
+    // A record in the very millisecond the session started may be the previous session's last (its closing trade,
+    // then a start in the same simulated ms): it is this session's only if this session booked it.
+    const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>
+      r.incomeType === 'FUNDING_FEE'
+        ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
+        : (session.bookedTradeIds ?? []).includes(bookedTradeKey(r.symbol, r.tradeId));
+    const income = world.exchange.matching
+      .account(paperCredentials(session.userId).apiKey)
+      .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
     const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
     const fees = neg(total('COMMISSION'));
     const funding = total('FUNDING_FEE');
-    if ((world.feeGapAtMs.get(session.userId) ?? -1) < session.startedAtMs)
-      check(eq(session.feesUsd, fees), `${session.userId}: fees booked ${session.feesUsd} vs charged by the exchange ${fees}`);
-    if ((world.fundingGapAtMs.get(session.userId) ?? -1) < session.startedAtMs)
-      check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
+    check(eq(session.feesUsd, fees), `${session.userId}: fees booked ${session.feesUsd} vs charged by the exchange ${fees}`);
+    check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
   }
 }

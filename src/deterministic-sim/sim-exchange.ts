@@ -1,4 +1,6 @@
-import { toAccountTrades, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
+import { toAccountTrades, toIncomeRecords, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
+import type { IncomeRead } from '../model/income.js';
+import { maxIncomeLimit, selectIncome } from '../paper-exchange/income-history.js';
 import type { ExchangeAccount, Subscription } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
@@ -276,6 +278,10 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       const params = new Map([['limit', '1000'], 'fromId' in from ? ['fromId', from.fromId] : ['startTime', String(from.startTimeMs)]]);
       // Through the adapter's own parser, as the live account reads the paper exchange's answer.
       return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
+    },
+    async listIncome(incomeType: string, startTimeMs: number): Promise<IncomeRead> {
+      const query = { incomeType, startTimeMs, endTimeMs: exchange.nowMs(), limit: maxIncomeLimit };
+      return toIncomeRecords(selectIncome(exchange.matching.account(accountKey).income, query));
     },
     async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
       const wanted = symbols === undefined ? null : new Set(symbols);

@@ -134,12 +134,6 @@ const exchangeClose: Move = async (world, n) => {
 /** Crash between two steps: in-flight effects and undelivered answers die with the process. */
 const crash: Move = async (world, n, restart) => {
   world.stats.crashes += 1;
-  for (const input of world.pendingInputs) {
-    if (input.kind === 'funding') world.fundingGapAtMs.set(input.userId, world.clock.nowMs());
-    // Our own orders' trades are read back from the trade list; another order's trade is not (yet).
-    const notOurs = input.kind === 'order_update' && input.order.trade !== undefined && !input.order.clientOrderId.startsWith('qe');
-    if (notOurs && input.userId !== undefined) world.feeGapAtMs.set(input.userId, world.clock.nowMs());
-  }
   world.pendingEffects = [];
   world.pendingInputs = [];
   world.trace.push(`${n} CRASH`);

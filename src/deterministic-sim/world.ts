@@ -50,16 +50,6 @@ export class World {
   pendingEffects: Effect[] = [];
   /** Exchange answers and pushes not yet delivered to the engine: they die in a crash too. */
   pendingInputs: Input[] = [];
-  /**
-   * Per user, the latest simulated time the engine could not know a fee the exchange charged: a trade of an order
-   * the engine did not place (a stop, a liquidation) whose push died in a crash, or reconcile adopted a position
-   * change no trade explained. The engine's own orders have no such gap: their commissions are read back from the
-   * trade list (core/trade-backstop.ts). Until trades of other orders are booked from the trade list too, the fee
-   * check holds only for sessions without such a gap.
-   */
-  readonly feeGapAtMs = new Map<string, number>();
-  /** Per user, the latest simulated time a funding push died in a crash (funding is not read back from the income history yet). */
-  readonly fundingGapAtMs = new Map<string, number>();
   /** Market data is withheld until this simulated time (a silent feed). */
   feedSilentUntilMs = 0;
   /** The running engine; set by restart() at boot and after every crash. */

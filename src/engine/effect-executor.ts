@@ -61,6 +61,8 @@ function effectKey(effect: Effect): string {
       return `cancel_stop:${effect.clientAlgoId}`;
     case 'read_trades':
       return `read_trades:${effect.userId}:${effect.symbol}:${'fromId' in effect.from ? `id${effect.from.fromId}` : `t${effect.from.startTimeMs}`}`;
+    case 'read_income':
+      return `read_income:${effect.userId}:${effect.incomeType}:t${effect.startTimeMs}`;
     default:
       return `${effect.kind}:${effect.clientOrderId}`;
   }
@@ -93,6 +95,10 @@ export class EffectExecutor {
     const lanes = this.lanesFor(effect.userId);
     const laneName = laneOf(effect);
     const lane = lanes[laneName];
+    // A read of the income history already queued (not yet sent) will see whatever this one would: funding pushes
+    // of several symbols arrive together and each asks. One already sent may have been answered before the newest
+    // payment, so it does not stand in for this one.
+    if (effect.kind === 'read_income' && lane.queue.some((queued) => effectKey(queued) === key)) return;
     if (laneName === 'normal' && lane.queue.length >= this.limits.maxQueuedNormalEffectsPerAccount) {
       this.logger.warn({ effect: key }, 'normal lane full; effect dropped (the core re-plans or re-queries it)');
       if (effect.kind === 'place')

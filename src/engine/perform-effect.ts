@@ -35,6 +35,15 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
       // An account that cannot list its trades (an in-process test fake) books from its pushes alone.
       if (!account.listTrades) return null;
       return { kind: 'trades_listed', userId: effect.userId, symbol: effect.symbol, trades: await account.listTrades(effect.symbol, effect.from) };
+    case 'read_income':
+      // An account that cannot list its income (an in-process test fake) books no funding.
+      if (!account.listIncome) return null;
+      return {
+        kind: 'income_listed',
+        userId: effect.userId,
+        incomeType: effect.incomeType,
+        read: await account.listIncome(effect.incomeType, effect.startTimeMs),
+      };
     case 'list_stops':
       return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };
   }

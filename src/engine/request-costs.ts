@@ -25,6 +25,8 @@ export const requestWeights = {
   positionRisk: 5,
   /** GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List). */
   userTrades: 5,
+  /** GET /fapi/v1/income (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History). */
+  incomeHistory: 30,
 } as const;
 
 export function requestCostOf(effect: Effect, account: string): RequestCost {
@@ -49,5 +51,7 @@ export function requestCostOf(effect: Effect, account: string): RequestCost {
       return { weight: requestWeights.positionRisk, orders: 0, account };
     case 'read_trades':
       return { weight: requestWeights.userTrades, orders: 0, account };
+    case 'read_income':
+      return { weight: requestWeights.incomeHistory, orders: 0, account };
   }
 }

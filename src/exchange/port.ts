@@ -3,6 +3,7 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountMarginState, MarginType, SettingOutcome } from '../model/margin.js';
 import type { AccountTrade, TradesFrom } from '../model/trades.js';
+import type { IncomeRead } from '../model/income.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 
 export interface Subscription {
@@ -54,6 +55,12 @@ export interface ExchangeAccount {
    * Throws on failure. Optional: test fakes that push every trade need not list them.
    */
   listTrades?(symbol: string, from: TradesFrom): Promise<AccountTrade[]>;
+  /**
+   * The account's income records of one type from `startTimeMs` (inclusive), oldest first, at most one page (1000):
+   * GET /fapi/v1/income. Throws when the read fails; a malformed record is set aside in `rejected`, never guessed
+   * at. Optional: test fakes that push every payment need not list them.
+   */
+  listIncome?(incomeType: string, startTimeMs: number): Promise<IncomeRead>;
   /** POST /fapi/v1/leverage. */
   setLeverage?(symbol: string, leverage: number): Promise<SettingOutcome>;
   /** POST /fapi/v1/marginType; "no need to change" (-4046) is success. */

@@ -15,17 +15,8 @@ import { marketDataRoutes } from './routes-market.js';
 import type { MarketTape } from './market-tape.js';
 import { tradeHistoryRoutes } from './trade-history.js';
 import { apiKeyRoutes } from './routes-api-key.js';
-import {
-  accountJson,
-  balanceEntry,
-  bookTickerRest,
-  depthJson,
-  exchangeInfoJson,
-  incomeJson,
-  orderJson,
-  positionRiskV2,
-  positionRiskV3,
-} from './wire-format.js';
+import { accountJson, balanceEntry, bookTickerRest, depthJson, exchangeInfoJson, orderJson, positionRiskV2, positionRiskV3 } from './wire-format.js';
+import { defaultIncomeLimit, selectIncome } from './income-history.js';
 
 export interface RestDeps {
   engine: MatchingEngine;
@@ -236,14 +227,15 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     handle: (ctx) => {
       const only = optionalMarket(ctx.params);
       const type = ctx.params.get('incomeType');
-      const start = Number(ctx.params.get('startTime') ?? '0');
-      const end = Number(ctx.params.get('endTime') ?? String(Number.MAX_SAFE_INTEGER));
-      const limit = Math.min(maxIncomeLimit, Number(ctx.params.get('limit') ?? String(defaultIncomeLimit)));
       const records = engine.hasAccount(ctx.accountKey) ? engine.account(ctx.accountKey).income : [];
-      const matching = records.filter(
-        (r) => (only === undefined || r.symbol === only.rules.symbol) && (type === undefined || r.incomeType === type) && r.time >= start && r.time <= end,
-      );
-      return { body: matching.slice(-limit).map(incomeJson) };
+      const body = selectIncome(records, {
+        ...(only !== undefined ? { symbol: only.rules.symbol } : {}),
+        ...(type !== undefined ? { incomeType: type } : {}),
+        startTimeMs: Number(ctx.params.get('startTime') ?? '0'),
+        endTimeMs: Number(ctx.params.get('endTime') ?? String(Number.MAX_SAFE_INTEGER)),
+        limit: Number(ctx.params.get('limit') ?? String(defaultIncomeLimit)),
+      });
+      return { body };
     },
   });
 
@@ -301,9 +293,6 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
   for (const [key, route] of apiKeyRoutes()) routes.set(key, route);
   return routes;
 }
-
-const defaultIncomeLimit = 100;
-const maxIncomeLimit = 1000;
 
 const validDepthLimits = [5, 10, 20, 50, 100, 500, 1000];
 

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { valueSession } from '../../src/core/mtm.js';
 import { withDurableDefaults } from '../../src/core/state.js';
 import type { FundingPayment } from '../../src/model/positions.js';
+import type { IncomeRecord } from '../../src/model/income.js';
+import type { Input } from '../../src/core/decide.js';
+import { applyEvent } from '../../src/core/events.js';
+import { toUsd as usd } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, snapshotOf } from './fixtures.js';
 
 // Fees and funding are booked exactly and once: a trade's commission once however often (or late) its update
@@ -21,6 +25,24 @@ const payment = (exchangeId: string, amount: string, exchangeTimeMs: number): Fu
   symbol: 'BTCUSDT',
   exchangeTimeMs,
   exchangeId,
+});
+
+const fundingRecord = (tranId: string, income: string, time: number): IncomeRecord => ({
+  symbol: 'BTCUSDT',
+  incomeType: 'FUNDING_FEE',
+  income: usd(income),
+  asset: 'USDT',
+  info: 'FUNDING_FEE',
+  time,
+  tranId,
+  tradeId: '',
+});
+
+const fundingListed = (userId: string, records: IncomeRecord[]): Input => ({
+  kind: 'income_listed',
+  userId,
+  incomeType: 'FUNDING_FEE',
+  read: { records, rejected: [] },
 });
 
 describe('fees and funding', () => {
@@ -70,22 +92,50 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.u?.feesUsd).toBe('0');
   });
 
-  it('books a funding payment once per exchange id, and none from before the session started', () => {
+  it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f1', '-3.1', startedAtMs + 1) });
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f1', '-3.1', startedAtMs + 1) });
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f0', '-99', startedAtMs - 1) });
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f2', '0.6', startedAtMs + 2) });
-    expect(eventsOf(d.wal, 'funding').map((e) => String(e.amountUsd))).toEqual(['-3.1', '0.6']);
+    const push = d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-3.1', startedAtMs + 1) });
+    expect(eventsOf(push.wal, 'funding')).toEqual([]); // the push is no record: it has no id the history shares
+    expect(push.effects).toEqual([{ kind: 'read_income', userId: 'u', lane: 'normal', incomeType: 'FUNDING_FEE', startTimeMs: startedAtMs }]);
+    const first = [fundingRecord('7', '-3.1', startedAtMs + 1), fundingRecord('3', '-99', startedAtMs - 1)];
+    d.step(fundingListed('u', first));
+    d.step(fundingListed('u', first)); // a second read of the same history (boot, a stream gap)
+    d.step(fundingListed('u', [...first, fundingRecord('8', '0.6', startedAtMs + 2)]));
+    expect(eventsOf(d.wal, 'funding').map((e) => [e.exchangeId, String(e.amountUsd)])).toEqual([
+      ['income:7', '-3.1'],
+      ['income:8', '0.6'],
+    ]);
     expect(d.state.durable.sessions.u?.fundingUsd).toBe('-2.5');
+  });
+
+  it('alerts a funding record it cannot read instead of booking a guess', () => {
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const listed = d.step({
+      kind: 'income_listed',
+      userId: 'u',
+      incomeType: 'FUNDING_FEE',
+      read: { records: [fundingRecord('7', '-3.1', startedAtMs + 1)], rejected: [{ index: 1, reason: 'income: income is not a decimal string' }] },
+    });
+    expect(eventsOf(listed.wal, 'funding').map((e) => e.exchangeId)).toEqual(['income:7']);
+    expect(JSON.stringify(listed.outbound)).toContain('could not be read and are not booked');
+  });
+
+  it('a session that booked funding from pushes before the upgrade is not paid twice by the history', () => {
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const legacy = { type: 'funding' as const, userId: 'u', symbol: 'BTCUSDT', amountUsd: usd('-3.1'), exchangeTimeMs: startedAtMs + 5, atMs: startedAtMs + 5 };
+    // Booked from a push before funding was read from the history: under the push's id.
+    d.state = { ...d.state, durable: applyEvent(d.state.durable, { ...legacy, exchangeId: `funding:${startedAtMs + 5}:USDT:996.9` }, d.config) };
+    d.step(fundingListed('u', [fundingRecord('7', '-3.1', startedAtMs + 5), fundingRecord('8', '-1', startedAtMs + 9)]));
+    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-4.1');
   });
 
   it('equity is capital + realized − fees + funding + unrealized at bid/ask, exactly', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f1', '-0.1', startedAtMs + 1) });
-    d.step({ kind: 'funding', userId: 'u', payment: payment('f2', '-0.2', startedAtMs + 2) });
+    d.step(fundingListed('u', [fundingRecord('1', '-0.1', startedAtMs + 1), fundingRecord('2', '-0.2', startedAtMs + 2)]));
     const session = d.state.durable.sessions.u;
     if (!session) throw new Error('no session');
     expect(String(valueSession(session, d.state.market).equityUsd)).toBe('9999.7');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/decide.js';
 import type { Decision, Input } from '../../src/core/decide.js';
 import { CoreDriver, eventsOf, placed, testFilters } from './fixtures.js';
+import { toUsd } from '../../src/model/decimal.js';
 
 // The timer passes visit the scheduled sessions (changed or due, src/core/schedule.ts), not every session; they
 // must decide exactly what a full scan would, at any time: horizons, stale feeds, periodic stop checks, placement
@@ -86,11 +87,8 @@ describe('due-time schedule of the timer passes', () => {
     const d = sessions();
     d.nowMs += 1_000;
     d.step({ kind: 'timer' });
-    const funding = d.step({
-      kind: 'funding',
-      userId: 'e',
-      payment: { asset: 'USDT', amount: '-500', symbol: 'BTCUSDT', exchangeTimeMs: d.nowMs, exchangeId: 'f1' },
-    });
+    const record = { symbol: 'BTCUSDT', incomeType: 'FUNDING_FEE', income: toUsd('-500'), asset: 'USDT', info: '', time: d.nowMs, tranId: '1', tradeId: '' };
+    const funding = d.step({ kind: 'income_listed', userId: 'e', incomeType: 'FUNDING_FEE', read: { records: [record], rejected: [] } });
     expect(eventsOf(funding.wal, 'kill_switch.engaged').map((e) => e.userId)).toEqual(['e']);
     expectSame(d);
   });

@@ -5,10 +5,12 @@ import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOut
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../../model/protective-stops.js';
 import type { Classified } from './errors.js';
 import { classifyError, duplicateClientOrderIdCode, orderDoesNotExistCode, timestampOutsideRecvWindowCode } from './errors.js';
-import { toAccountTrades, toAvailableUsdt, toBrackets, toOrderSnapshot, toPositionRisks, toPositions, toProtectiveStops } from './mapping.js';
+import { toAccountTrades, toIncomeRecords, toAvailableUsdt, toBrackets, toOrderSnapshot, toPositionRisks, toPositions, toProtectiveStops } from './mapping.js';
 import type { AccountMarginState, MarginType, SettingOutcome } from '../../model/margin.js';
 import type { FundingPayment } from '../../model/positions.js';
 import type { AccountTrade, TradesFrom } from '../../model/trades.js';
+import type { IncomeRead } from '../../model/income.js';
+import type { IncomeType } from 'binance';
 import { createHash } from 'node:crypto';
 import { createRestClient, syncClock } from './rest-client.js';
 import type { RateBudget } from '../rate-budget.js';
@@ -57,6 +59,8 @@ function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { ki
 const noNeedToChangeMarginTypeCode = -4046;
 /** The largest page of GET /fapi/v1/userTrades (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List). */
 const tradesPageLimit = 1000;
+/** The largest page of GET /fapi/v1/income ("Default 100; max 1000", https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History). */
+export const incomePageLimit = 1000;
 
 function settingOutcome(result: { ok: true } | { ok: false; error: Classified }): SettingOutcome {
   if (result.ok) return { kind: 'ok' };
@@ -227,6 +231,14 @@ export class BinanceAccount implements ExchangeAccount {
     const result = await this.call(() => this.client.getAccountTrades({ symbol, ...start, limit: tradesPageLimit }));
     if (!result.ok) throw new Error(`trades of ${symbol} unavailable: ${JSON.stringify(result.error)}`);
     return toAccountTrades(result.value);
+  }
+
+  async listIncome(incomeType: string, startTimeMs: number): Promise<IncomeRead> {
+    // The client's types name the documented income types; the string is passed through as the exchange spells it.
+    const params = { incomeType: incomeType as IncomeType, startTime: startTimeMs, limit: incomePageLimit };
+    const result = await this.call(() => this.client.getIncomeHistory(params));
+    if (!result.ok) throw new Error(`income history unavailable: ${JSON.stringify(result.error)}`);
+    return toIncomeRecords(result.value);
   }
 
   async getPositions() {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { isDecimal, toUsd, type Usd } from '../../model/decimal.js';
+import { isDecimal, toUsd } from '../../model/decimal.js';
 import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
 import type { LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
 import type { AccountTrade } from '../../model/trades.js';
+import type { IncomeRead, IncomeRecord, IncomeRejection } from '../../model/income.js';
 
 // Wire JSON → our types, validated with zod: a malformed answer is an error, never a guess.
 
@@ -340,28 +341,8 @@ export function toProtectiveStops(raw: unknown): ProtectiveStopSnapshot[] {
     .map((o) => ({ clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: o.triggerPrice ?? '0' }));
 }
 
-/**
- * One GET /fapi/v1/income record
- * (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History):
- * `income` signed (positive in, negative out), exact; `tranId` unique per incomeType (a number on USDⓈ-M,
- * kept as its decimal text so a 64-bit id is never rounded); `symbol` and `tradeId` are "" when not applicable.
- */
-export interface IncomeRecord {
-  symbol: string;
-  incomeType: string;
-  income: Usd;
-  asset: string;
-  info: string;
-  time: number;
-  tranId: string;
-  tradeId: string;
-}
-
-/** A record that could not be read: where it was in the batch and why, for an alert. */
-export interface IncomeRejection {
-  index: number;
-  reason: string;
-}
+// One GET /fapi/v1/income record: src/model/income.ts (the core books funding from it).
+export type { IncomeRecord, IncomeRejection } from '../../model/income.js';
 
 const incomeRecordJson = z.object({
   symbol: z.string(),
@@ -378,7 +359,7 @@ const incomeRecordJson = z.object({
  * GET /fapi/v1/income → the records it holds, each malformed one set aside with its reason; never throws, so one
  * bad record cannot hide the others (issue 10). A body that is not an array is one rejection at index -1.
  */
-export function toIncomeRecords(raw: unknown): { records: IncomeRecord[]; rejected: IncomeRejection[] } {
+export function toIncomeRecords(raw: unknown): IncomeRead {
   if (!Array.isArray(raw)) return { records: [], rejected: [{ index: -1, reason: 'income history is not an array' }] };
   const records: IncomeRecord[] = [];
   const rejected: IncomeRejection[] = [];

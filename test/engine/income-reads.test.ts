@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Input } from '../../src/core/decide.js';
+import { EffectExecutor, defaultExecutorLimits } from '../../src/engine/effect-executor.js';
+import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
+import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
+import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+// Funding pushes of several symbols arrive together and each asks for the income history: a read still queued
+// stands in for the next ones (it is sent later and sees as much), but one already sent does not (it may have been
+// answered before the newest payment).
+
+describe('income history reads', () => {
+  let sim: SimulatorHandle;
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, seed: 9, priceStepMs: 50 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('a read already queued absorbs the same read; one in flight does not', async () => {
+    const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
+    const account = connector.account({ apiKey: 'income-reader', apiSecret: 's' });
+    const results: Input[] = [];
+    const executor = new EffectExecutor(
+      () => account,
+      (i) => results.push(i),
+      { ...defaultExecutorLimits, normalConcurrencyPerAccount: 1 },
+      silentLogger(),
+      memoryRateBudget(),
+    );
+    await account.queryOrder('SOLUSDT', 'warm-up'); // the first call syncs the clock
+    const fromMs = Date.now();
+    const read = { kind: 'read_income' as const, userId: 'u', lane: 'normal' as const, incomeType: 'FUNDING_FEE', startTimeMs: 0 };
+    sim.faults.latencyMs = 300;
+    executor.submit(read); // sent at once
+    while (!sim.requests().some((r) => r.path === '/fapi/v1/income' && r.receivedAt >= fromMs)) await new Promise((r) => setTimeout(r, 10));
+    executor.submit(read); // queued behind it
+    executor.submit(read); // absorbed by the queued one
+    await executor.idle();
+    sim.faults.latencyMs = 0;
+    expect(sim.requests().filter((r) => r.path === '/fapi/v1/income' && r.receivedAt >= fromMs)).toHaveLength(2);
+    expect(results.map((r) => r.kind)).toEqual(['income_listed', 'income_listed']);
+    await account.close();
+  });
+});

@@ -1,13 +1,7 @@
-import { runAll } from './services/all/run-all.js';
-import { runCli } from './services/cli/run-cli.js';
-import { runDashboard } from './services/dashboard/run-dashboard.js';
-import { runTelegram } from './services/telegram/run-telegram.js';
-import { runExecution } from './services/execution/run-execution.js';
-import { runSimulatorCli } from './paper-exchange/main.js';
-import { runDoctor } from './services/doctor/run-doctor.js';
-
 // `quant-engine <service> [flags]`: one entry point for every service. `all` (what `npm start` runs)
 // starts the simulator, the execution service on embedded SQLite and the reference signals in one process.
+// Each service is imported only when asked for: a `cli` call must not load (and compile) the bot, the dashboard
+// and the simulator, which took seconds per call.
 
 const usage = `usage: quant-engine <service> [flags]
 services:
@@ -31,25 +25,25 @@ async function main(argv: string[]): Promise<void> {
   const [service, ...rest] = argv;
   switch (service) {
     case 'all':
-      await runAll(rest);
+      await (await import('./services/all/run-all.js')).runAll(rest);
       return;
     case 'execution':
-      await runExecution(rest);
+      await (await import('./services/execution/run-execution.js')).runExecution(rest);
       return;
     case 'simulator':
-      await runSimulatorCli(rest);
+      await (await import('./paper-exchange/main.js')).runSimulatorCli(rest);
       return;
     case 'telegram':
-      await runTelegram(rest);
+      await (await import('./services/telegram/run-telegram.js')).runTelegram(rest);
       return;
     case 'dashboard':
-      await runDashboard(rest);
+      await (await import('./services/dashboard/run-dashboard.js')).runDashboard(rest);
       return;
     case 'cli':
-      process.exitCode = await runCli(rest);
+      process.exitCode = await (await import('./services/cli/run-cli.js')).runCli(rest);
       return;
     case 'doctor':
-      process.exitCode = await runDoctor(rest);
+      process.exitCode = await (await import('./services/doctor/run-doctor.js')).runDoctor(rest);
       return;
     default:
       process.stderr.write(`${usage}\n`);

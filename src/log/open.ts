@@ -2,8 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLimits } from './port.js';
 import type { EngineLog } from './port.js';
-import { openRedisLog } from './redis-log.js';
-import { openSqliteLog } from './sqlite-log.js';
 
 export interface LogChoice {
   redisUrl?: string | undefined;
@@ -12,9 +10,17 @@ export interface LogChoice {
   limits?: Partial<LogLimits>;
 }
 
-/** Redis Streams when a URL is given, else the embedded SQLite file (the single-process default). */
+/**
+ * Redis Streams when a URL is given, else the embedded SQLite file (the single-process default). Each backend is
+ * imported only when chosen: the Redis client alone takes a good part of a second to load, which a CLI call on
+ * SQLite should not pay.
+ */
 export async function openLog(choice: LogChoice): Promise<EngineLog> {
-  if (choice.redisUrl) return openRedisLog({ url: choice.redisUrl, prefix: choice.redisPrefix ?? '', limits: choice.limits ?? {} });
+  if (choice.redisUrl) {
+    const { openRedisLog } = await import('./redis-log.js');
+    return openRedisLog({ url: choice.redisUrl, prefix: choice.redisPrefix ?? '', limits: choice.limits ?? {} });
+  }
   mkdirSync(dirname(choice.sqlitePath), { recursive: true });
+  const { openSqliteLog } = await import('./sqlite-log.js');
   return openSqliteLog({ path: choice.sqlitePath, limits: choice.limits ?? {} });
 }

@@ -16,7 +16,7 @@ describe('cli arguments', () => {
   it('builds documented commands', () => {
     const start = parseCli(splitArgs(['start', 'paper', '1000', '--stoploss', '5', '--user', 'alice']));
     expect(start).toMatchObject({ kind: 'command', command: { type: 'session.start', mode: 'paper', capitalUsd: 1000, stopLossPct: 5, userId: 'alice' } });
-    expect(parseCli(splitArgs(['stop']))).toMatchObject({ kind: 'command', waitFor: 'done', command: { type: 'session.stop' } });
+    expect(parseCli(splitArgs(['--user', 'al', 'stop']))).toMatchObject({ kind: 'command', waitFor: 'done', command: { type: 'session.stop' } });
     expect(parseCli(splitArgs(['route', 'btcusdt=0.5', 'ETHUSDT=-0.2']))).toMatchObject({
       command: {
         type: 'signals.route',
@@ -28,8 +28,8 @@ describe('cli arguments', () => {
       },
     });
     expect(parseCli(splitArgs(['replay', '--dry-run']))).toEqual({ kind: 'replay-dry-run' });
-    expect(parseCli(splitArgs(['trades', '--csv', '5', '--session', 'al:1']))).toEqual({ kind: 'trades', sessionId: 'al:1', csv: true, last: 5 });
-    expect(parseCli(splitArgs(['trades', '--user', 'al']))).toEqual({ kind: 'trades', userId: 'al', csv: false, last: null });
+    expect(parseCli(splitArgs(['trades', '--csv', '5', '--session', 'al:1']))).toEqual({ kind: 'trades', sessionId: 'al:1', csv: true, last: 5, json: false });
+    expect(parseCli(splitArgs(['trades', '--user', 'al']))).toEqual({ kind: 'trades', userId: 'al', csv: false, last: null, json: false });
     expect(() => parseCli(splitArgs(['trades', '0']))).toThrow(/at least 1/);
   });
 
@@ -60,7 +60,12 @@ describe('cli arguments', () => {
     const run = async (last: number | null) => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runCliAction({ kind: 'trades', userId: 'al', csv: false, last }, log, { out: (l) => out.push(l), err: (l) => err.push(l) }, 1_000);
+      const code = await runCliAction(
+        { kind: 'trades', userId: 'al', csv: false, last, json: true },
+        log,
+        { out: (l) => out.push(l), err: (l) => err.push(l) },
+        1_000,
+      );
       return { code, funding: out.map((l) => JSON.parse(l).fundingUsd), err };
     };
     const all = await run(null);
@@ -71,8 +76,8 @@ describe('cli arguments', () => {
   });
 
   it('refuses a non-numeric stop-loss with a clear message', () => {
-    expect(() => parseCli(splitArgs(['set-stoploss', 'abc']))).toThrow(/pct must be a number, got "abc"/);
-    expect(() => parseCli(splitArgs(['start', 'moon', '5']))).toThrow(/paper or live/);
+    expect(() => parseCli(splitArgs(['--user', 'al', 'set-stoploss', 'abc']))).toThrow(/stop-loss percent must be a number, got "abc"/);
+    expect(() => parseCli(splitArgs(['--user', 'al', 'start', 'moon', '5']))).toThrow(/paper or live/);
   });
 });
 
@@ -83,7 +88,7 @@ describe('cli round trip against Redis', () => {
     const h = harness();
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', ...argv], {
+    const code = await runCli(['--redis-url', redisUrl, '--redis-prefix', h.prefix, '--timeout-ms', '20000', '--json', ...argv], {
       out: (l) => out.push(l),
       err: (l) => err.push(l),
     });
@@ -112,10 +117,10 @@ describe('cli round trip against Redis', () => {
 
   it('approves live trading, lists users and trades as an admin', async () => {
     await cli('--user', 'cli-trader', 'start', 'paper', '1000');
-    const approved = await cli('approve-live', 'cli-trader');
+    const approved = await cli('--user', 'operator', 'approve-live', 'cli-trader');
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.out[0] ?? '{}').result).toMatchObject({ userId: 'cli-trader', liveApproved: true });
-    const users = await cli('users');
+    const users = await cli('--user', 'operator', 'users');
     expect(JSON.parse(users.out[0] ?? '{}').result.liveApproved).toContain('cli-trader');
     const notAdmin = await cli('--user', 'cli-trader', 'users');
     expect(notAdmin.code).toBe(1);
@@ -149,7 +154,7 @@ describe('cli round trip against Redis', () => {
   });
 
   it('exits 2 on bad usage without touching the log', async () => {
-    const bad = await cli('set-stoploss', 'abc');
+    const bad = await cli('--user', 'al', 'set-stoploss', 'abc');
     expect(bad.code).toBe(2);
     expect(bad.err[0]).toMatch(/must be a number/);
   });

@@ -59,7 +59,7 @@ interface SessionView {
 
 async function sessionOf(): Promise<SessionView> {
   const out: string[] = [];
-  const code = await runCli(['--sqlite-path', sqlitePath, '--user', 'demo', 'status'], { out: (l) => out.push(l), err: () => undefined });
+  const code = await runCli(['--sqlite-path', sqlitePath, '--user', 'demo', 'status', '--json'], { out: (l) => out.push(l), err: () => undefined });
   expect(code).toBe(0);
   return (JSON.parse(out[0] ?? '{}') as { result: { session: SessionView } }).result.session;
 }

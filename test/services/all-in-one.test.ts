@@ -59,7 +59,7 @@ describe('quant-engine all (npm start)', () => {
     expect(await (await fetch(`${first.dashboardUrl}/metrics`)).text()).toMatch(/qe_command_latency_seconds_count \d+/);
 
     const out: string[] = [];
-    const code = await runCli(['--sqlite-path', sqlitePath, '--user', 'demo', 'status'], { out: (l) => out.push(l), err: () => undefined });
+    const code = await runCli(['--sqlite-path', sqlitePath, '--user', 'demo', 'status', '--json'], { out: (l) => out.push(l), err: () => undefined });
     expect(code).toBe(0);
     expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ status: 'done', result: { session: { userId: 'demo', status: 'active' } } });
     expect(await first.stop()).toBe(0);

@@ -1,22 +1,20 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultCoreConfig } from '../../core/config.js';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
-import { generateMasterKey } from '../../secrets/key-box.js';
-import type { KeyStore } from '../../secrets/key-store.js';
-import { openKeyStore } from '../../secrets/key-store.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
-import { keyVaultFromEnv } from '../../secrets/key-vault.js';
-import { replayLog } from '../../engine/engine.js';
 import type { LedgerView } from '../../contract/ledger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
 import { ledgerRecords } from '../../log/ledger-pages.js';
 import type { CliAction } from './parse.js';
-import { cliUsage, parseCli, splitArgs } from './parse.js';
+import { CliUsageError, cliUsage, parseCli, splitArgs, wholeAtLeastOne } from './parse.js';
+import { ledgerTable, replyLines } from './format.js';
 
 // The operator CLI: appends a command, waits for the engine's answer on the outbound stream, prints it.
 // Exit codes: 0 done, 1 rejected, 2 bad usage, 3 no answer within the timeout.
+// The engine, the key store and the key box are imported only by the actions that use them: every module
+// loaded is paid for (tsx compiles it) on each call, and a call should take well under a second.
 
 export interface CliIo {
   out: (line: string) => void;
@@ -26,11 +24,11 @@ export interface CliIo {
 export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo, timeoutMs: number, vault: () => Promise<KeyVault> = noVault): Promise<number> {
   switch (action.kind) {
     case 'keys-generate':
-      io.out(generateMasterKey());
+      io.out((await import('../../secrets/key-box.js')).generateMasterKey());
       return 0;
     case 'keys-rotate': {
       const count = await (await vault()).rotate();
-      io.out(JSON.stringify({ resealed: count }));
+      io.out(action.json ? JSON.stringify({ resealed: count }) : `re-sealed ${count} stored key${count === 1 ? '' : 's'} under QE_MASTER_KEY`);
       return 0;
     }
     case 'help':
@@ -57,6 +55,7 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       return 0;
     }
     case 'replay-dry-run': {
+      const [{ replayLog }, { defaultCoreConfig }] = await Promise.all([import('../../engine/engine.js'), import('../../core/config.js')]);
       const result = await replayLog(log, defaultCoreConfig);
       io.out(
         JSON.stringify(
@@ -71,7 +70,7 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       const commandId = action.command.id;
       let cursor = await log.lastOutboundId(); // before appending: the answer cannot slip past us
       await log.appendCommand(JSON.stringify(action.command));
-      io.err(`received: ${commandId} appended`);
+      if (action.json) io.err(`received: ${commandId} appended`);
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const batch = await log.tailOutbound(cursor, 100, Math.max(1, Math.min(500, deadline - Date.now())));
@@ -85,7 +84,8 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
           }
           const event = parsed.event;
           if (event.type !== 'reply' || event.commandId !== commandId) continue;
-          io.out(JSON.stringify(event));
+          if (action.json) io.out(JSON.stringify(event));
+          else for (const line of replyLines(event)) (event.status === 'rejected' ? io.err : io.out)(line);
           if (event.status === 'rejected') return 1;
           if (event.status === 'done' || action.waitFor === 'result') return 0;
         }
@@ -107,7 +107,12 @@ async function printTrades(action: Extract<CliAction, { kind: 'trades' }>, log: 
     ...(action.userId !== undefined ? { userId: action.userId } : {}),
     ...(action.sessionId !== undefined ? { sessionId: action.sessionId } : {}),
   };
-  const print = (entry: LedgerView): void => io.out(action.csv ? ledgerCsvRow(entry) : JSON.stringify(entry));
+  const asTable = !action.csv && action.json !== true;
+  const shown: LedgerView[] = [];
+  const print = (entry: LedgerView): void => {
+    if (asTable) shown.push(entry);
+    else io.out(action.csv ? ledgerCsvRow(entry) : JSON.stringify(entry));
+  };
   if (action.csv) io.out(ledgerCsvColumns.join(','));
   const newest: LedgerView[] = [];
   let unreadable = 0;
@@ -120,6 +125,7 @@ async function printTrades(action: Extract<CliAction, { kind: 'trades' }>, log: 
     else if (newest.push(parsed.entry) > action.last) newest.shift();
   }
   for (const entry of newest) print(entry);
+  if (asTable) for (const line of ledgerTable(shown)) io.out(line);
   if (unreadable > 0) io.err(`${unreadable} ledger entries could not be read (see above)`);
   return unreadable > 0 ? 1 : 0;
 }
@@ -128,37 +134,56 @@ async function noVault(): Promise<KeyVault> {
   throw new Error('no key store here');
 }
 
+const defaultTimeoutMs = 10_000;
+
 export async function runCli(
   argv: string[],
   io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) },
 ): Promise<number> {
   let action: CliAction;
+  let timeoutMs: number;
   const args = splitArgs(argv);
   try {
     action = parseCli(args);
+    timeoutMs = args.flags['timeout-ms'] === undefined ? defaultTimeoutMs : wholeAtLeastOne(args.flags['timeout-ms'], '--timeout-ms');
   } catch (error) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n${cliUsage}`);
+    if (!(error instanceof CliUsageError)) throw error;
+    // No command at all: the usage. A mistake: one line saying what is wrong and what is accepted.
+    io.err(args.positionals.length === 0 ? `${error.message}\n${cliUsage}` : `${error.message} (quant-engine cli help: usage)`);
     return 2;
+  }
+  if (action.kind === 'help' || action.kind === 'keys-generate') {
+    // Neither reads the log: no database needed.
+    io.out(action.kind === 'help' ? cliUsage : (await import('../../secrets/key-box.js')).generateMasterKey());
+    return 0;
   }
   const where = {
     redisUrl: args.flags['redis-url'] ?? process.env.REDIS_URL,
     redisPrefix: args.flags['redis-prefix'] ?? process.env.QE_REDIS_PREFIX ?? '',
     sqlitePath: args.flags['sqlite-path'] ?? process.env.QE_SQLITE_PATH ?? 'data/quant-engine.db',
   };
+  // Opening a SQLite path creates the file: a mistyped path would get a fresh, empty log holding our command,
+  // which no engine reads. Only the engine creates its database.
+  if (!where.redisUrl && !existsSync(where.sqlitePath)) {
+    io.err(`no engine database at ${where.sqlitePath}; is npm start running here? (or pass --sqlite-path / --redis-url)`);
+    return 2;
+  }
   const log = await openLog(where);
-  let keyStore: KeyStore | null = null;
+  let keyStore: { close(): Promise<void> } | null = null;
   const vault = async (): Promise<KeyVault> => {
-    keyStore = await openKeyStore(where);
-    return keyVaultFromEnv(keyStore);
+    const [{ openKeyStore }, { keyVaultFromEnv }] = await Promise.all([import('../../secrets/key-store.js'), import('../../secrets/key-vault.js')]);
+    const store = await openKeyStore(where);
+    keyStore = store;
+    return keyVaultFromEnv(store);
   };
   try {
     await log.init();
-    return await runCliAction(action, log, io, Number(args.flags['timeout-ms'] ?? 10_000), vault);
+    return await runCliAction(action, log, io, timeoutMs, vault);
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
     return 1;
   } finally {
     await log.close();
-    await (keyStore as KeyStore | null)?.close();
+    await (keyStore as { close(): Promise<void> } | null)?.close();
   }
 }

@@ -260,6 +260,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     });
     reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
     requestTrades(ctx, userId, symbol);
+    // A position the engine did not see may have been paid funding on meanwhile.
+    requestFundingRead(ctx, userId);
   }
 }
 

@@ -39,8 +39,17 @@ export function requestFundingRead(ctx: DecisionContext, userId: string): void {
  * asked for. One read per such session: work proportional to the sessions, as boot's own scan.
  */
 export function requestFundingReadsAtBoot(ctx: DecisionContext): void {
+  // Funding is paid on positions only. An open session flat in the log, with no order kept, had none to be paid on
+  // unless one was opened behind its back, which reconcile adopts (and reads the funding of then: decide.ts). A read
+  // costs 30 weight of the IP's budget: a thousand idle sessions must not spend twelve minutes of it at every boot.
+  const withOrders = new Set<string>();
+  for (const order of Object.values(ctx.durable.orders)) withOrders.add(order.userId);
   for (const session of Object.values(ctx.durable.sessions)) {
-    if (session.status !== 'closed' || session.startedAtMs >= ctx.nowMs - incomeReadWindowMs) requestFundingRead(ctx, session.userId);
+    const mayHaveBeenPaid =
+      session.status === 'closed'
+        ? session.startedAtMs >= ctx.nowMs - incomeReadWindowMs
+        : Object.keys(session.positions).length > 0 || withOrders.has(session.userId);
+    if (mayHaveBeenPaid) requestFundingRead(ctx, session.userId);
   }
 }
 

@@ -92,6 +92,18 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.u?.feesUsd).toBe('0');
   });
 
+  it('at boot, reads the funding history of sessions that may have been paid: holding a position or with an order kept, not idle ones', () => {
+    const d = started();
+    d.command({ id: 'start-idle', userId: 'idle', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+    const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: ['u'] }))[0]
+      ?.order;
+    if (!entry) throw new Error('no entry');
+    d.step({ kind: 'order_update', order: snapshotOf(d.order(entry.clientOrderId), 'FILLED', entry.quantity, '50000', d.nowMs) });
+    d.restart();
+    const reads = d.peek({ kind: 'boot' }).effects.filter((e) => e.kind === 'read_income');
+    expect(reads.map((e) => e.userId)).toEqual(['u']);
+  });
+
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;

@@ -4,7 +4,7 @@ import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { bookCommission, bookFunding } from './fees.js';
-import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
+import type { ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
@@ -25,6 +25,7 @@ import type { Effect } from './outputs.js';
 import type { EngineState, Mode } from './state.js';
 import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { onPositionNews } from './position-news.js';
+import { onStopNews } from './stop-news.js';
 import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
@@ -65,6 +66,8 @@ export type Input =
   | { kind: 'funding'; userId: string; payment: FundingPayment }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
+  /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
+  | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
@@ -352,6 +355,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'stops_listed':
       onStopsListed(ctx, input.userId, input.stops);
+      break;
+    case 'stop_news':
+      onStopNews(ctx, input.userId, input.mode, input.update);
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.

@@ -104,6 +104,19 @@ export class DecisionContext {
     this.market = { ...this.market, lastStopAttemptAtMs: dictDelete(this.market.lastStopAttemptAtMs, [key], this.owned) };
   }
 
+  noteTradeReadAsked(key: string): void {
+    this.noteTime('tradeReadsAskedAtMs', key, this.nowMs);
+  }
+
+  forgetTradeRead(key: string): void {
+    this.market = { ...this.market, tradeReadsAskedAtMs: dictDelete(this.market.tradeReadsAskedAtMs, [key], this.owned) };
+  }
+
+  /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
+  noteRetryAt(key: string, clientOrderId: string, retryAtMs: number): void {
+    this.market = { ...this.market, retryAt: dictSet(this.market.retryAt, key, { clientOrderId, retryAtMs }, this.owned) };
+  }
+
   noteStopRetired(userId: string, symbol: string, side: Side): void {
     this.market = { ...this.market, retiredStops: dictSet(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) };
   }

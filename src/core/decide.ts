@@ -26,6 +26,7 @@ import type { EngineState, Mode } from './state.js';
 import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { onPositionNews } from './position-news.js';
 import { onStopNews } from './stop-news.js';
+import { reaskOwedTradeReads, requestTradesOfFilledOrders } from './trade-reads-owed.js';
 import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
@@ -190,6 +191,7 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
       requestSessionTrades(ctx, session.userId);
     }
   }
+  requestTradesOfFilledOrders(ctx, userId);
 }
 
 function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[], requestedAtMs: number | null): void {
@@ -303,6 +305,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'timer':
       checkRiskRules(ctx, null);
       maintainOrders(ctx);
+      reaskOwedTradeReads(ctx);
       sampleEquity(ctx);
       break;
     case 'resync':

@@ -157,6 +157,13 @@ export interface MarketState {
    * race with its trigger, so a trade it makes shortly after is still recognised as the stop's (exchange-fills.ts).
    */
   retiredStops: Dict<{ side: Side; atMs: number }>;
+  /**
+   * Per user:symbol:purpose, when to try again after the newest rejected order, where its rejection said
+   * (Retry-After of a 429/418, or the local budget's own wait): only while that order is still the newest.
+   */
+  retryAt: Dict<{ clientOrderId: string; retryAtMs: number }>;
+  /** Per user:symbol, when a trade-list read was asked for that has not been answered yet (trade-reads-owed.ts). */
+  tradeReadsAskedAtMs: Dict<number>;
 }
 
 export interface EngineState {
@@ -189,6 +196,8 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastEquitySampleAtMs: emptyDict(),
     foreignPositionsReported: emptyDict(),
     retiredStops: emptyDict(),
+    retryAt: emptyDict(),
+    tradeReadsAskedAtMs: emptyDict(),
   };
 }
 

@@ -248,7 +248,18 @@ function positionsMatch(world: World): void {
  */
 function moneyMatchesExchange(world: World): void {
   for (const session of Object.values(world.engine.current.durable.sessions)) {
-    const income = world.exchange.matching.account(paperCredentials(session.userId).apiKey).income.filter((r) => r.time >= session.startedAtMs);
+    const account = world.exchange.matching.account(paperCredentials(session.userId).apiKey);
+    // A trade in the very millisecond the session started may still be the previous session's (its last flatten):
+    // such a commission belongs to the session of the order that traded.
+    const orderOfTrade = new Map(account.trades.map((t) => [String(t.id), String(t.orderId)]));
+    const earlierOrders = new Set(
+      Object.values(world.engine.current.durable.orders)
+        .filter((o) => o.userId === session.userId && o.createdAtMs < session.startedAtMs && o.exchangeOrderId !== null)
+        .map((o) => o.exchangeOrderId),
+    );
+    const income = account.income.filter(
+      (r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && !earlierOrders.has(orderOfTrade.get(String(r.tradeId)) ?? '')),
+    );
     const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
     const fees = neg(total('COMMISSION'));
     const funding = total('FUNDING_FEE');

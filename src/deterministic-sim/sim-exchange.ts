@@ -1,11 +1,11 @@
 import { toAccountTrades, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
-import type { ExchangeAccount, Subscription } from '../exchange/port.js';
+import type { ExchangeAccount, Subscription, UserStreamNews } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade, TradesFrom } from '../model/trades.js';
 import { selectTrades } from '../paper-exchange/trade-history.js';
-import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';
@@ -16,7 +16,7 @@ import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
-import { fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
+import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
 import { requestWeights } from '../engine/request-costs.js';
 
 // The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
@@ -59,6 +59,8 @@ export class SimExchange {
   readonly algo: AlgoBook;
   /** Per account: where its user-stream pushes go (order updates, funding payments). */
   readonly updateListeners = new Map<string, { onUpdate: (order: OrderSnapshot) => void; onFunding?: (payment: FundingPayment) => void }>();
+  /** Per account: where its conditional orders' status changes go (ALGO_UPDATE). */
+  readonly stopListeners = new Map<string, (update: ProtectiveStopUpdate) => void>();
 
   constructor(
     readonly random: () => number,
@@ -83,7 +85,14 @@ export class SimExchange {
       },
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
-    this.algo = new AlgoBook(this.matching);
+    // ALGO_UPDATE as the adapter reads the paper exchange's wire event.
+    this.algo = new AlgoBook(this.matching, (order, nowMs) => {
+      const onStopUpdate = this.stopListeners.get(order.accountKey);
+      if (!onStopUpdate) return;
+      const event = toUserDataEvent(algoUpdate(order, this.matching.rules(order.symbol), nowMs));
+      if (event.kind !== 'algo') throw new Error(`the adapter cannot read the paper exchange's ALGO_UPDATE: ${JSON.stringify(event)}`);
+      onStopUpdate(event.update);
+    });
   }
 
   filters(): Record<string, SymbolFilters> {
@@ -340,9 +349,19 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         .filter((o) => isOpen(o) && (wanted === null || wanted.has(o.symbol)))
         .map((o) => exchange.snapshot(o));
     },
-    async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {
+    async subscribeOrderUpdates(
+      onUpdate: (order: OrderSnapshot) => void,
+      onFunding?: (payment: FundingPayment) => void,
+      news?: UserStreamNews,
+    ): Promise<Subscription> {
       exchange.updateListeners.set(accountKey, onFunding ? { onUpdate, onFunding } : { onUpdate });
-      return { close: async () => void exchange.updateListeners.delete(accountKey) };
+      if (news?.onStopUpdate) exchange.stopListeners.set(accountKey, news.onStopUpdate);
+      return {
+        close: async () => {
+          exchange.updateListeners.delete(accountKey);
+          exchange.stopListeners.delete(accountKey);
+        },
+      };
     },
     async close() {},
   };

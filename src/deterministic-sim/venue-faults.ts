@@ -2,6 +2,7 @@ import type { Decision, Input } from '../core/decide.js';
 import { isTerminal } from '../core/orders.js';
 import type { Effect } from '../core/outputs.js';
 import type { DurableState, Session } from '../core/state.js';
+import { paperCredentials } from '../engine/accounts.js';
 import { performWithinBudget } from '../engine/budgeted-effect.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import type { RateBudget, RateBudgetLimits } from '../exchange/rate-budget.js';
@@ -12,8 +13,8 @@ import type { SimRefusal, SimRequestCost } from './sim-exchange.js';
 import type { World } from './world.js';
 
 // The venue's harsh side, as seeded faults of the deterministic simulation (issue 11): a user stream that goes
-// silent while its socket looks open, 429 storms, a 418 IP ban with Retry-After, and thin books on which resting
-// orders fill in several parts over steps. Every request the engine sends passes the same budget as in production
+// silent while its socket looks open, 429 storms, a 418 IP ban with Retry-After, thin books on which resting
+// orders fill in several parts over steps, and a protective stop the exchange cancels by itself (ALGO_UPDATE). Every request the engine sends passes the same budget as in production
 // (engine/budgeted-effect.ts) and then the venue's gate below, which counts weight and orders as Binance does
 // (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info, "LIMITS": IP weight per
 // minute, orders per 10 s per account; 429 over a limit, 418 for an IP that keeps going, both with Retry-After).
@@ -43,7 +44,10 @@ const stormRetryAfterMs = 2_000;
 const banMsChoices = [15_000, 45_000];
 /** How long a user stream stays silent (simulated ms). */
 const silentStreamMsChoices = [10_000, 30_000];
-/** Chance that the adapter notices the silence (an order not echoed) and reports a gap; else it just resumes. */
+/**
+ * Chance that the adapter notices a silence on a quiet account anyway (its out-of-turn keep-alive finds the key dead)
+ * and reports a gap; else the stream just resumes. Where an order of ours went unechoed, the gap is always reported.
+ */
 const silenceDetectedChance = 0.5;
 /** A thin book: levels this small (USD), so resting orders queue behind little and fill from a thin tape, in parts. */
 const thinBook = { minLevelNotionalUsd: 1_000, maxLevelNotionalUsd: 5_000 };
@@ -58,8 +62,8 @@ const retradeChance = 0.5;
  */
 export const flattenAfterBanBoundMs = 2_000 + 4_000 + 1_000;
 
-export type VenueFault = 'storm' | 'ban' | 'silent_stream' | 'thin_book';
-const venueFaultChoices: readonly VenueFault[] = ['storm', 'ban', 'silent_stream', 'thin_book'];
+export type VenueFault = 'storm' | 'ban' | 'silent_stream' | 'thin_book' | 'stop_cancelled';
+const venueFaultChoices: readonly VenueFault[] = ['storm', 'ban', 'silent_stream', 'thin_book', 'stop_cancelled'];
 
 interface Silence {
   userId: string;
@@ -187,11 +191,14 @@ function assertVenueHeld(world: World): void {
 export function pushFromExchange(world: World, userId: string, inputs: Input[]): void {
   for (const input of inputs)
     if (input.kind === 'order_update' && input.order.status === 'PARTIALLY_FILLED' && input.order.trade) world.venue.partialFills += 1;
-  if (!world.venue.silences.some((s) => s.userId === userId && world.clock.nowMs() < s.untilMs)) {
+  const silence = world.venue.silences.find((s) => s.userId === userId && world.clock.nowMs() < s.untilMs);
+  if (!silence) {
     world.pendingInputs.push(...inputs);
     return;
   }
   for (const input of inputs) {
+    // An order of ours the stream does not echo proves it deaf (exchange/binance/user-stream.ts): the gap is reported.
+    if (input.kind === 'order_update' && input.order.clientOrderId.startsWith('qe')) silence.detected = true;
     // As in a crash: funding is not read back yet, nor are trades of orders the engine did not place.
     if (input.kind === 'funding') world.fundingGapAtMs.set(userId, world.clock.nowMs());
     if (input.kind === 'order_update' && input.order.trade !== undefined && !input.order.clientOrderId.startsWith('qe'))
@@ -236,6 +243,16 @@ export async function venueFault(world: World, n: number): Promise<void> {
       const silence = { userId, untilMs: now + world.pick(silentStreamMsChoices), detected: world.chance(silenceDetectedChance) };
       venue.silences.push(silence);
       world.trace.push(`${n} venue: ${userId}'s stream silent until ${silence.untilMs}${silence.detected ? ', then a gap' : ''}`);
+      return;
+    }
+    case 'stop_cancelled': {
+      // The exchange cancels a resting stop by itself; its ALGO_UPDATE CANCELED is pushed (core/stop-news.ts).
+      const userId = world.pick(world.users);
+      const key = paperCredentials(userId).apiKey;
+      const open = world.exchange.algo.open(key);
+      const stop = open.length > 0 ? world.pick(open) : undefined;
+      if (stop) world.exchange.algo.cancel(key, { algoId: stop.algoId }, now);
+      world.trace.push(`${n} venue: ${stop ? `${userId}'s stop ${stop.clientAlgoId} cancelled by the exchange` : `no stop of ${userId} to cancel`}`);
       return;
     }
     case 'thin_book': {

@@ -98,6 +98,7 @@ export class World {
       void account.subscribeOrderUpdates(
         (order) => pushFromExchange(this, userId, asDelivered(this, userId, order)),
         (payment) => pushFromExchange(this, userId, [{ kind: 'funding', userId, payment }]),
+        { onStopUpdate: (update) => pushFromExchange(this, userId, [{ kind: 'stop_news', userId, mode: 'paper', update }]) },
       );
       this.accounts.set(userId, account);
     }

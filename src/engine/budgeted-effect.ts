@@ -45,7 +45,7 @@ export async function performWithinBudget(
         kind: 'rejected',
         code: localRateBudgetCode,
         message: `not sent: ${admission.reason}`,
-        ...(admission.retryAfterMs !== undefined ? { retryAfterMs: admission.retryAfterMs } : {}),
+        ...(admission.retryAfterMs !== undefined ? { retryAfterMs: admission.retryAfterMs, retryAtMs: nowMs() + admission.retryAfterMs } : {}),
       },
     };
   }
@@ -56,6 +56,7 @@ export async function performWithinBudget(
     (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)
   ) {
     await budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, nowMs());
+    if (result.outcome.retryAfterMs !== undefined) return { ...result, outcome: { ...result.outcome, retryAtMs: nowMs() + result.outcome.retryAfterMs } };
   }
   return result;
 }

@@ -7,7 +7,7 @@ import type { ReplyAnswer } from '../contract/command-results.js';
 import type { AlertKind, OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
 import type { Dict } from './dict.js';
-import { dictSet, ownedDicts } from './dict.js';
+import { dictDelete, dictSet, ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 import { Schedule, scheduleFor } from './schedule.js';
 
@@ -97,6 +97,24 @@ export class DecisionContext {
 
   noteStopAttempt(key: string): void {
     this.noteTime('lastStopAttemptAtMs', key, this.nowMs);
+  }
+
+  /** Lifts the placement throttle under `key`: the next stop pass may place at once. */
+  forgetStopAttempt(key: string): void {
+    this.market = { ...this.market, lastStopAttemptAtMs: dictDelete(this.market.lastStopAttemptAtMs, [key], this.owned) };
+  }
+
+  noteTradeReadAsked(key: string): void {
+    this.noteTime('tradeReadsAskedAtMs', key, this.nowMs);
+  }
+
+  forgetTradeRead(key: string): void {
+    this.market = { ...this.market, tradeReadsAskedAtMs: dictDelete(this.market.tradeReadsAskedAtMs, [key], this.owned) };
+  }
+
+  /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
+  noteRetryAt(key: string, clientOrderId: string, retryAtMs: number): void {
+    this.market = { ...this.market, retryAt: dictSet(this.market.retryAt, key, { clientOrderId, retryAtMs }, this.owned) };
   }
 
   noteStopRetired(userId: string, symbol: string, side: Side): void {

@@ -7,7 +7,7 @@ import { retryDeferredTradeRead } from './foreign-trades.js';
 import { bookCommission } from './fees.js';
 import type { IncomeRead } from '../model/income.js';
 import { onIncomeListed, requestFundingRead, requestFundingReadsAtBoot } from './funding-income.js';
-import type { ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
+import type { ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
 import { handleCommand } from './command-handlers.js';
@@ -28,6 +28,8 @@ import type { Effect } from './outputs.js';
 import type { EngineState, Mode } from './state.js';
 import { onExchangeFill, reportAdoption } from './exchange-fills.js';
 import { onPositionNews } from './position-news.js';
+import { onStopNews } from './stop-news.js';
+import { reaskOwedTradeReads, requestTradesOfFilledOrders } from './trade-reads-owed.js';
 import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
@@ -73,6 +75,8 @@ export type Input =
   | { kind: 'income_listed'; userId: string; incomeType: string; read: IncomeRead }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
+  /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
+  | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
@@ -197,6 +201,7 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
       requestFundingRead(ctx, session.userId);
     }
   }
+  requestTradesOfFilledOrders(ctx, userId);
 }
 
 function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[], requestedAtMs: number | null): void {
@@ -319,6 +324,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'timer':
       checkRiskRules(ctx, null);
       maintainOrders(ctx);
+      reaskOwedTradeReads(ctx);
       sampleEquity(ctx);
       break;
     case 'resync':
@@ -378,6 +384,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'stops_listed':
       onStopsListed(ctx, input.userId, input.stops);
+      break;
+    case 'stop_news':
+      onStopNews(ctx, input.userId, input.mode, input.update);
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.

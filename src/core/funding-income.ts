@@ -2,6 +2,7 @@ import type { IncomeRead, IncomeRecord } from '../model/income.js';
 import { fundingIncomeType } from '../model/income.js';
 import type { DecisionContext } from './context.js';
 import { bookFunding } from './fees.js';
+import { noteFundingReadAnswered, noteFundingReadAsked } from './trade-reads-owed.js';
 
 // Funding as the exchange records it: every payment is an entry of the account's income history (GET /fapi/v1/income,
 // https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History) with an
@@ -31,6 +32,7 @@ export function requestFundingRead(ctx: DecisionContext, userId: string): void {
   if (!session) return;
   const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs);
   ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs });
+  noteFundingReadAsked(ctx, userId); // asked again until answered (trade-reads-owed.ts)
 }
 
 /**
@@ -60,6 +62,7 @@ export function requestFundingReadsAtBoot(ctx: DecisionContext): void {
 export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType: string, read: IncomeRead): void {
   const session = ctx.durable.sessions[userId];
   if (!session || incomeType !== fundingIncomeType) return;
+  noteFundingReadAnswered(ctx, userId);
   if (read.rejected.length > 0) {
     const reasons = read.rejected.map((r) => `#${r.index}: ${r.reason}`).join('; ');
     ctx.alert(

@@ -28,7 +28,7 @@ import {
   toUsd,
   zero,
 } from '../model/decimal.js';
-import { rejectionBackoffMs, rejectionStreak } from './rejections.js';
+import { rejectionBackoffMs, rejectionStreak, retryKey } from './rejections.js';
 import type { Order } from './state.js';
 import { entryQuoteOf, filtersOf, venueOfUser } from './venues.js';
 
@@ -275,6 +275,8 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
     case 'rejected': {
       if (order.status !== 'pending' && order.status !== 'unknown') return;
       markRejected(ctx, order, `${outcome.code} ${outcome.message}`);
+      const retryAtMs = outcome.retryAtMs ?? (outcome.retryAfterMs !== undefined ? ctx.nowMs + outcome.retryAfterMs : undefined);
+      if (retryAtMs !== undefined) ctx.noteRetryAt(retryKey(order.userId, order.symbol, order.purpose), order.clientOrderId, retryAtMs);
       const venue = venueOfUser(ctx.durable, order.userId);
       // The fallback takes liquidity at a price set from the quote: only on a young one (entryQuoteMaxAgeMs).
       const quote = entryQuoteOf(ctx.market.venues, venue, order.symbol, ctx.nowMs, ctx.config);

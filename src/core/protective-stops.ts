@@ -14,7 +14,8 @@ import { dueAgain, sessionsToVisit, stopGlobalsChanged } from './schedule.js';
 // Stops move when the position or the stop-loss changes, and are checked every protectiveStopCheckMs to
 // still exist: a missing one is reported, the position re-read (the stop may have fired) and re-placed.
 
-const stopKey = (userId: string, symbol: string): string => `${userId}:${symbol}`;
+/** Key of a session's stop on one symbol in the market's stop-attempt times. */
+export const stopKey = (userId: string, symbol: string): string => `${userId}:${symbol}`;
 
 function wantsStops(ctx: DecisionContext, session: Session): boolean {
   return session.status === 'active' && !session.killSwitch.engaged && session.stopLossPct !== null && !ctx.durable.halted;

@@ -13,8 +13,14 @@ export interface RejectionStreak {
   /** How many of the newest orders in a row were rejected with the same code (0 = the newest was not). */
   count: number;
   code: number | null;
-  /** When the newest of them was rejected. */
+  /** When the newest of them was rejected, and its id. */
   lastAtMs: number;
+  newestId: string | null;
+}
+
+/** Key of MarketState.retryAt. */
+export function retryKey(userId: string, symbol: string, purpose: OrderPurpose): string {
+  return `${userId}:${symbol}:${purpose}`;
 }
 
 /** The exchange code a rejected order was refused with (its reason starts with it), or null. */
@@ -34,11 +40,11 @@ export function rejectionStreak(state: DurableState, userId: string, symbol: str
   const orders = ordersOf(state, userId, symbol)
     .filter((o) => o.purpose === purpose)
     .sort((a, b) => planSeq(b) - planSeq(a));
-  const streak: RejectionStreak = { count: 0, code: null, lastAtMs: 0 };
+  const streak: RejectionStreak = { count: 0, code: null, lastAtMs: 0, newestId: null };
   for (const order of orders) {
     const code = order.status === 'REJECTED' ? rejectionCode(order) : null;
     if (code === null || routineRejectionCodes.has(code)) break;
-    if (streak.code === null) Object.assign(streak, { code, lastAtMs: order.updatedAtMs });
+    if (streak.code === null) Object.assign(streak, { code, lastAtMs: order.updatedAtMs, newestId: order.clientOrderId });
     else if (code !== streak.code) break;
     streak.count += 1;
   }
@@ -51,10 +57,26 @@ export function rejectionBackoffMs(streak: RejectionStreak, config: Pick<CoreCon
   return Math.min(config.flattenRetryMs * 2 ** Math.min(streak.count - 1, 30), config.maxRejectionBackoffMs);
 }
 
-/** True while the streak's back-off has not run out: no new order of that kind for that symbol yet. */
-export function backingOff(state: DurableState, config: CoreConfig, nowMs: number, userId: string, symbol: string, purpose: OrderPurpose): boolean {
+/**
+ * True while the streak's back-off has not run out: no new order of that kind for that symbol yet. Where the newest
+ * rejection said when to try again (`retryAt`, a 429/418's Retry-After or the local budget's wait), that time
+ * replaces the doubling: an order refused all through a ban goes out when the ban ends, not up to
+ * maxRejectionBackoffMs later. Never sooner than flattenRetryMs after the rejection.
+ */
+export function backingOff(
+  state: DurableState,
+  config: CoreConfig,
+  nowMs: number,
+  userId: string,
+  symbol: string,
+  purpose: OrderPurpose,
+  retryAt?: Readonly<Record<string, { clientOrderId: string; retryAtMs: number }>>,
+): boolean {
   const streak = rejectionStreak(state, userId, symbol, purpose);
-  return streak.count > 0 && nowMs - streak.lastAtMs < rejectionBackoffMs(streak, config);
+  if (streak.count === 0) return false;
+  const said = retryAt?.[retryKey(userId, symbol, purpose)];
+  if (said !== undefined && said.clientOrderId === streak.newestId) return nowMs < Math.max(said.retryAtMs, streak.lastAtMs + config.flattenRetryMs);
+  return nowMs - streak.lastAtMs < rejectionBackoffMs(streak, config);
 }
 
 /**

@@ -100,7 +100,7 @@ function mustBeFlat(ctx: DecisionContext, session: Session): boolean {
 }
 
 function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: string): boolean {
-  return backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, symbol, 'flatten');
+  return backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, symbol, 'flatten', ctx.market.retryAt);
 }
 
 /**

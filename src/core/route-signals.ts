@@ -81,7 +81,7 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       skip(plan.reason);
       continue;
     }
-    if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose)) {
+    if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose, ctx.market.retryAt)) {
       skip(`the exchange keeps rejecting ${plan.order.purpose} orders for ${signal.symbol}; backing off`);
       continue;
     }

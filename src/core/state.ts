@@ -162,6 +162,13 @@ export interface MarketState {
    * exchange id yet (foreign-trades.ts).
    */
   deferredTradeReads: Dict<true>;
+  /**
+   * Per user:symbol:purpose, when to try again after the newest rejected order, where its rejection said
+   * (Retry-After of a 429/418, or the local budget's own wait): only while that order is still the newest.
+   */
+  retryAt: Dict<{ clientOrderId: string; retryAtMs: number }>;
+  /** Per user:symbol, when a trade-list read was asked for that has not been answered yet (trade-reads-owed.ts). */
+  tradeReadsAskedAtMs: Dict<number>;
 }
 
 export interface EngineState {
@@ -195,6 +202,8 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     foreignPositionsReported: emptyDict(),
     retiredStops: emptyDict(),
     deferredTradeReads: emptyDict(),
+    retryAt: emptyDict(),
+    tradeReadsAskedAtMs: emptyDict(),
   };
 }
 

@@ -6,6 +6,7 @@ import { chargeCommission, isTradeBooked } from './fees.js';
 import type { Order } from './state.js';
 import { ordersOf } from './state-index.js';
 import { bookForeignTrades } from './foreign-trades.js';
+import { noteTradeReadAnswered, noteTradeReadAsked } from './trade-reads-owed.js';
 
 // The backstop for commissions whose push never arrived: a fill learnt by a query answer, by reconcile or at
 // boot, or while the user stream was deaf, has no trade (REST order answers carry no commission). The engine
@@ -31,6 +32,7 @@ export function requestTrades(ctx: DecisionContext, userId: string, symbol: stri
   if (!session || !ctx.config.symbols.includes(symbol)) return;
   const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - tradeReadWindowMs);
   ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { startTimeMs } });
+  noteTradeReadAsked(ctx, userId, symbol); // asked again until answered (trade-reads-owed.ts)
 }
 
 /** Asks for the trades of every symbol the session trades or holds (after a gap in what the exchange told). */
@@ -67,6 +69,7 @@ function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
  * (not ours: a liquidation, an ADL close, a fired stop, a manual order) is booked by foreign-trades.ts.
  */
 export function onTradesListed(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[]): void {
+  noteTradeReadAnswered(ctx, userId, symbol);
   const session = ctx.durable.sessions[userId];
   if (!session) return;
   const byExchangeId = new Map<string, Order>();
@@ -93,5 +96,6 @@ export function onTradesListed(ctx: DecisionContext, userId: string, symbol: str
   const last = trades[trades.length - 1];
   if (trades.length >= tradesPageSize && last) {
     ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { fromId: (BigInt(last.tradeId) + 1n).toString() } });
+    noteTradeReadAsked(ctx, userId, symbol);
   }
 }

@@ -10,7 +10,7 @@ const from = Number(flags.from ?? 1);
 const steps = Number(flags.steps ?? 300);
 const started = performance.now();
 const failures: { seed: number; error: string }[] = [];
-const totals = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0 };
+const totals = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0, venueRefusals: 0, partialFills: 0 };
 for (let seed = from; seed < from + seeds; seed += 1) {
   const result = await runSeed(seed, steps);
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += result.stats[k];

@@ -30,8 +30,10 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
       throw error;
     },
     onEngine: (created) => created.observe(observe),
-    // One query per unknown order (the watchdog re-queries), and nothing to wait for in process.
-    retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
+    // One query per unknown order (the watchdog re-queries). Boot's reads wait for the venue's budget, as in
+    // production: a wait passes simulated time (a restart during a ban waits it out).
+    retry: { attempts: 1, readDelayMs: 0, sleep: async (ms) => world.clock.advance(ms) },
+    budget: world.venue.budget,
   }));
   // As the service does once its market data is subscribed: the stale-feed clocks start here.
   await world.engine.submit({ kind: 'feed_started', venue: 'paper', symbols: [...world.config.symbols] });

@@ -3,6 +3,20 @@ import { restart } from './restart.js';
 import { settle, step, ticks } from './steps.js';
 import type { SeedStats } from './world.js';
 import { World } from './world.js';
+import type { DecisionObserver } from '../engine/engine.js';
+import { venueDecisionChecks } from './venue-faults.js';
+
+const bothChecks =
+  (a: DecisionObserver, b: DecisionObserver): DecisionObserver =>
+  (input, d) => {
+    a(input, d);
+    b(input, d);
+  };
+
+function collectVenueStats(world: World): void {
+  world.stats.venueRefusals = world.venue.refusals;
+  world.stats.partialFills = world.venue.partialFills;
+}
 
 // One deterministic simulation run: the real core and engine kernel, the in-memory log and the in-process
 // exchange, all driven by one seeded PRNG and a simulated clock. Faults — crashes between any two steps,
@@ -21,7 +35,7 @@ export interface SeedResult {
 export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
   const world = new World(seed);
   const planned = nothingPlanned();
-  const checks = decisionChecks(world, planned);
+  const checks = bothChecks(decisionChecks(world, planned), venueDecisionChecks(world));
   const restartEngine = (): Promise<void> => restart(world, checks);
   try {
     await restartEngine();
@@ -33,6 +47,7 @@ export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
     world.trace.push('settle');
     await settle(world);
     await settledChecks(world, planned);
+    collectVenueStats(world);
     return { seed, ok: true, trace: world.trace, stats: world.stats };
   } catch (error) {
     return { seed, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), trace: world.trace, stats: world.stats };

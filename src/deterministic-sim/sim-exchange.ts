@@ -1,13 +1,13 @@
 import { toAccountTrades, toIncomeRecords, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
 import type { IncomeRead } from '../model/income.js';
 import { maxIncomeLimit, selectIncome } from '../paper-exchange/income-history.js';
-import type { ExchangeAccount, Subscription } from '../exchange/port.js';
+import type { ExchangeAccount, Subscription, UserStreamNews } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade, TradesFrom } from '../model/trades.js';
 import { selectTrades } from '../paper-exchange/trade-history.js';
-import type { ProtectiveStopRequest, ProtectiveStopSnapshot, StopOutcome } from '../model/protective-stops.js';
+import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';
@@ -18,7 +18,8 @@ import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
-import { fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
+import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
+import { requestWeights } from '../engine/request-costs.js';
 
 // The paper exchange's matching engine in process, behind our ExchangeAccount port, with faults chosen by the
 // simulation's seeded PRNG instead of HTTP: the same order book rules, no sockets, no wall clock.
@@ -34,13 +35,34 @@ export interface SimFaultRates {
   postOnlyRefused: number;
 }
 
+/** What one request costs against the venue's limits: its IP weight and the orders it counts (per account). */
+export interface SimRequestCost {
+  weight: number;
+  orders: number;
+}
+
+/** A request the venue refused before doing anything: 429 (slow down) or 418 (the IP is banned), with Retry-After. */
+export interface SimRefusal {
+  status: 429 | 418;
+  retryAfterMs: number;
+}
+
+/** Decides, as a request arrives, whether the venue serves it (null) or refuses it (deterministic-sim/venue-faults.ts). */
+export type RequestGate = (accountKey: string, cost: SimRequestCost, nowMs: number) => SimRefusal | null;
+
 export class SimExchange {
+  /** Every request passes here first; none by default. */
+  gate: RequestGate | null = null;
+  /** Told of every refusal, as the live adapter tells its budget (exchange/binance/account.ts). */
+  onRefused: ((refusal: SimRefusal) => Promise<void>) | null = null;
   readonly markets = new Map<string, SymbolMarket>();
   readonly rules = new Map<string, SymbolRules>();
   readonly matching: MatchingEngine;
   readonly algo: AlgoBook;
   /** Per account: where its user-stream pushes go (order updates, funding payments). */
   readonly updateListeners = new Map<string, { onUpdate: (order: OrderSnapshot) => void; onFunding?: (payment: FundingPayment) => void }>();
+  /** Per account: where its conditional orders' status changes go (ALGO_UPDATE). */
+  readonly stopListeners = new Map<string, (update: ProtectiveStopUpdate) => void>();
 
   constructor(
     readonly random: () => number,
@@ -65,7 +87,14 @@ export class SimExchange {
       },
     };
     this.matching = new MatchingEngine(this.markets, 1_000_000, listener);
-    this.algo = new AlgoBook(this.matching);
+    // ALGO_UPDATE as the adapter reads the paper exchange's wire event.
+    this.algo = new AlgoBook(this.matching, (order, nowMs) => {
+      const onStopUpdate = this.stopListeners.get(order.accountKey);
+      if (!onStopUpdate) return;
+      const event = toUserDataEvent(algoUpdate(order, this.matching.rules(order.symbol), nowMs));
+      if (event.kind !== 'algo') throw new Error(`the adapter cannot read the paper exchange's ALGO_UPDATE: ${JSON.stringify(event)}`);
+      onStopUpdate(event.update);
+    });
   }
 
   filters(): Record<string, SymbolFilters> {
@@ -167,16 +196,34 @@ export class SimExchange {
   }
 }
 
+/** Retry-After of a stray 429 (the `refused` fault), simulated ms. */
+const strayRetryAfterMs = 1_000;
+
 /** One account on the in-process exchange, behind the same port as the Binance adapter. */
 function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount {
   const roll = (p: number): boolean => exchange.random() < p;
+  /** The venue's answer before doing anything: a 429/418 refusal (already told to the budget), or null. */
+  const refusedAt = async (cost: SimRequestCost): Promise<{ code: number; message: string; retryAfterMs: number } | null> => {
+    const refusal = exchange.gate?.(accountKey, cost, exchange.nowMs()) ?? null;
+    if (!refusal) return null;
+    await exchange.onRefused?.(refusal);
+    const message = refusal.status === 418 ? 'Way too many requests; IP banned (simulated 418)' : 'Too many requests (simulated 429)';
+    return { code: -1003, message, retryAfterMs: refusal.retryAfterMs };
+  };
+  const readRefused = async (cost: SimRequestCost): Promise<void> => {
+    const refusal = await refusedAt(cost);
+    if (refusal) throw new Error(`${refusal.code} ${refusal.message}`);
+  };
   return {
+    rateKey: accountKey,
     async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.placeOrder, orders: 1 });
+      if (refusal) return { kind: 'rejected', ...refusal };
       if (roll(exchange.faults.refused)) {
-        // Refused before execution: rate limit, or margin insufficient (-2019).
-        return roll(0.5)
-          ? { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)' }
-          : { kind: 'rejected', code: -2019, message: 'Margin is insufficient (simulated)' };
+        // Refused before execution: rate limit (a 429 carries Retry-After), or margin insufficient (-2019).
+        if (!roll(0.5)) return { kind: 'rejected', code: -2019, message: 'Margin is insufficient (simulated)' };
+        await exchange.onRefused?.({ status: 429, retryAfterMs: strayRetryAfterMs });
+        return { kind: 'rejected', code: -1003, message: 'Too many requests (simulated)', retryAfterMs: strayRetryAfterMs };
       }
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503 before execution' };
       const market = exchange.markets.get(req.symbol);
@@ -213,6 +260,8 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       }
     },
     async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.cancelOrder, orders: 0 });
+      if (refusal) return { kind: 'rejected', code: refusal.code, message: refusal.message };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       try {
         return { kind: 'canceled', order: exchange.snapshot(exchange.matching.cancel(accountKey, symbol, { clientOrderId }, exchange.nowMs())) };
@@ -222,11 +271,15 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       }
     },
     async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.queryOrder, orders: 0 });
+      if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
       return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
     },
     async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.placeAlgoOrder, orders: 1 });
+      if (refusal) return { kind: 'rejected', code: refusal.code, message: refusal.message };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const market = exchange.markets.get(req.symbol);
       if (!market) return { kind: 'rejected', code: -1121, message: 'Invalid symbol.' };
@@ -247,6 +300,8 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       }
     },
     async cancelProtectiveStop(_symbol: string, clientAlgoId: string): Promise<StopOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.cancelAlgoOrder, orders: 0 });
+      if (refusal) return { kind: 'rejected', code: refusal.code, message: refusal.message };
       try {
         exchange.algo.cancel(accountKey, { clientAlgoId }, exchange.nowMs());
         return { kind: 'accepted' };
@@ -256,6 +311,10 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       }
     },
     async listProtectiveStops(symbols?: readonly string[]): Promise<ProtectiveStopSnapshot[]> {
+      await readRefused({
+        weight: symbols === undefined ? requestWeights.openAlgoOrdersAllSymbols : symbols.length * requestWeights.openAlgoOrdersOfSymbol,
+        orders: 0,
+      });
       const wanted = symbols === undefined ? null : new Set(symbols);
       return exchange.algo
         .open(accountKey)
@@ -266,6 +325,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         });
     },
     async getPositions(): Promise<PositionSnapshot[]> {
+      await readRefused({ weight: requestWeights.positionRisk, orders: 0 });
       return [...exchange.rules.keys()]
         .map((symbol) => ({
           symbol,
@@ -275,6 +335,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         .filter((p) => Number(p.positionAmt) !== 0);
     },
     async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
+      await readRefused({ weight: requestWeights.userTrades, orders: 0 });
       const params = new Map([['limit', '1000'], 'fromId' in from ? ['fromId', from.fromId] : ['startTime', String(from.startTimeMs)]]);
       // Through the adapter's own parser, as the live account reads the paper exchange's answer.
       return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
@@ -284,15 +345,29 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       return toIncomeRecords(selectIncome(exchange.matching.account(accountKey).income, query));
     },
     async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {
+      await readRefused({
+        weight: symbols === undefined ? requestWeights.openOrdersAllSymbols : symbols.length * requestWeights.openOrdersOfSymbol,
+        orders: 0,
+      });
       const wanted = symbols === undefined ? null : new Set(symbols);
       return exchange.matching
         .openOrders(accountKey)
         .filter((o) => isOpen(o) && (wanted === null || wanted.has(o.symbol)))
         .map((o) => exchange.snapshot(o));
     },
-    async subscribeOrderUpdates(onUpdate: (order: OrderSnapshot) => void, onFunding?: (payment: FundingPayment) => void): Promise<Subscription> {
+    async subscribeOrderUpdates(
+      onUpdate: (order: OrderSnapshot) => void,
+      onFunding?: (payment: FundingPayment) => void,
+      news?: UserStreamNews,
+    ): Promise<Subscription> {
       exchange.updateListeners.set(accountKey, onFunding ? { onUpdate, onFunding } : { onUpdate });
-      return { close: async () => void exchange.updateListeners.delete(accountKey) };
+      if (news?.onStopUpdate) exchange.stopListeners.set(accountKey, news.onStopUpdate);
+      return {
+        close: async () => {
+          exchange.updateListeners.delete(accountKey);
+          exchange.stopListeners.delete(accountKey);
+        },
+      };
     },
     async close() {},
   };

@@ -3,9 +3,9 @@ import { isTerminal } from '../core/orders.js';
 import { eq, isZero, toQty, zero } from '../model/decimal.js';
 import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
-import { performEffect } from '../engine/perform-effect.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
 import { InvariantViolation } from './invariants.js';
+import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
 import type { World } from './world.js';
 
 // The moves of a seed's run: append a command, consume commands, tick the markets, beat the watchdog,
@@ -53,8 +53,9 @@ export async function ticks(world: World): Promise<void> {
   }
 }
 
+/** As the executor performs it: through the venue's budget, then the venue (venue-faults.ts). */
 async function perform(world: World, effect: Effect): Promise<void> {
-  const input = await performEffect(world.accountOf(effect.userId), effect, world.clock.nowMs());
+  const input = await performThroughVenue(world, effect);
   if (input) world.pendingInputs.push(input);
 }
 
@@ -143,7 +144,8 @@ const crash: Move = async (world, n, restart) => {
 /** Each move with the roll it is taken below (cumulative odds; the last takes the rest). */
 const moves: readonly { below: number; move: Move }[] = [
   { below: 0.2, move: append },
-  { below: 0.35, move: consumeMove },
+  { below: 0.34, move: consumeMove },
+  { below: 0.35, move: venueFault },
   { below: 0.5, move: ticksMove },
   { below: 0.6, move: timer },
   { below: 0.78, move: performMove },
@@ -157,6 +159,7 @@ const moves: readonly { below: number; move: Move }[] = [
 
 /** Step n: one move, chosen by the PRNG; a crash restarts the engine through `restart`. */
 export async function step(world: World, n: number, restart: () => Promise<void>): Promise<void> {
+  venueTick(world);
   const roll = world.random();
   const chosen = moves.find((m) => roll < m.below) ?? moves[moves.length - 1];
   await chosen?.move(world, n, restart);
@@ -170,6 +173,7 @@ export async function settle(world: World): Promise<void> {
   const { exchange } = world;
   exchange.faults = { ...noFaults };
   world.feedSilentUntilMs = 0;
+  calmVenue(world);
   for (let round = 0; round < maxSettleRounds; round += 1) {
     const consumed = await consume(world);
     while (world.pendingEffects.length > 0 || world.pendingInputs.length > 0) {
@@ -197,6 +201,8 @@ async function stillBusy(world: World): Promise<boolean> {
   const durable = world.engine.current.durable;
   return (
     (await world.log.pendingCommandCount()) > 0 ||
+    // A trade-list read held back or refused is asked again until answered (core/trade-reads-owed.ts).
+    Object.keys(world.engine.current.market.tradeReadsAskedAtMs).length > 0 ||
     Object.values(durable.orders).some((o) => !isTerminal(o)) ||
     Object.values(durable.sessions).some(
       (s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty))),

@@ -11,6 +11,8 @@ import { openMemoryLog } from '../log/memory-log.js';
 import { createPrng } from '../paper-exchange/price-process.js';
 import { asDelivered, seedFaultRates } from './faults.js';
 import { SimExchange } from './sim-exchange.js';
+import type { VenueState } from './venue-faults.js';
+import { openVenue, pushFromExchange } from './venue-faults.js';
 
 // Everything one seed's run acts on: the seeded PRNG, the simulated clock, the in-process exchange, the
 // in-memory log, each user's account, and what is in flight between them. All randomness comes from one
@@ -31,6 +33,10 @@ export interface SeedStats {
   fills: number;
   kills: number;
   commands: number;
+  /** Requests the venue refused with 429 or 418 (venue-faults.ts). */
+  venueRefusals: number;
+  /** Trades of orders that left them partly filled, as pushed. */
+  partialFills: number;
 }
 
 export class World {
@@ -41,9 +47,11 @@ export class World {
   /** Routes of two users a step: every route to the simulation's users runs in several steps, crashes between them. */
   readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols], maxUsersPerRouteStep: 2 };
   readonly exchange: SimExchange;
+  /** The venue's limits, bans, storms and silent streams (venue-faults.ts). */
+  readonly venue: VenueState;
   readonly log: MemoryLog;
   readonly trace: string[] = [];
-  readonly stats: SeedStats = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0 };
+  readonly stats: SeedStats = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0, venueRefusals: 0, partialFills: 0 };
   /** Every raw command appended, valid or not; duplicate deliveries re-send one of them. */
   readonly appended: string[] = [];
   /** Effects decided but not yet performed: they die with the process in a crash. */
@@ -59,6 +67,7 @@ export class World {
   constructor(readonly seed: number) {
     this.random = createPrng(seed);
     this.exchange = new SimExchange(this.random, () => this.clock.nowMs(), { ...seedFaultRates });
+    this.venue = openVenue(this);
     this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), limits: { reclaimIdleMs: simReclaimIdleMs } });
     for (const u of simUsers) this.accountOf(u);
   }
@@ -77,8 +86,9 @@ export class World {
     if (!account) {
       account = this.exchange.account(paperCredentials(userId).apiKey);
       void account.subscribeOrderUpdates(
-        (order) => this.pendingInputs.push(...asDelivered(this, userId, order)),
-        (payment) => this.pendingInputs.push({ kind: 'funding', userId, payment }),
+        (order) => pushFromExchange(this, userId, asDelivered(this, userId, order)),
+        (payment) => pushFromExchange(this, userId, [{ kind: 'funding', userId, payment }]),
+        { onStopUpdate: (update) => pushFromExchange(this, userId, [{ kind: 'stop_news', userId, mode: 'paper', update }]) },
       );
       this.accounts.set(userId, account);
     }

@@ -92,6 +92,8 @@ export class AccountRegistry {
           onPositions: (positions) => {
             setTimeout(() => this.opts.onInput({ kind: 'position_news', userId, mode, positions }), settleMs).unref();
           },
+          // A stop cancelled on the exchange's side is re-placed at once (core/stop-news.ts), not at the next check.
+          onStopUpdate: (update) => this.opts.onInput({ kind: 'stop_news', userId, mode, update }),
         },
       )
       .catch((error: unknown) => {

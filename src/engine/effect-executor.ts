@@ -3,10 +3,9 @@ import type { Effect } from '../core/outputs.js';
 import type { Lane } from '../model/lane.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { Logger } from '../util/logger.js';
-import { performEffect } from './perform-effect.js';
+import { laneOf, performWithinBudget } from './budgeted-effect.js';
 import type { RateBudget } from '../exchange/rate-budget.js';
-import { defaultRateBudgetLimits, memoryRateBudget } from '../exchange/rate-budget.js';
-import { requestCostOf } from './request-costs.js';
+import { memoryRateBudget } from '../exchange/rate-budget.js';
 
 // Runs exchange effects off the decision path. Each account has two lanes with their own concurrency, so a
 // burst of slow entry orders can never hold up a flatten or a cancel (the priority lane). Results come back
@@ -29,19 +28,11 @@ export const defaultExecutorLimits: ExecutorLimits = {
   maxQueuedNormalEffectsPerAccount: 500,
 };
 
-/** Binance's code for "too many requests" (with HTTP 429, or 418 once banned). */
-const rateLimitedCode = -1003;
-/** Our own code for an order the local rate budget did not let out: it never reached the exchange. */
-export const localRateBudgetCode = -1;
+export { localRateBudgetCode } from './budgeted-effect.js';
 
 export type AccountResolver = (userId: string) => ExchangeAccount | null;
 /** The request budget of the venue a user trades on (one per venue and IP). */
 export type BudgetResolver = (userId: string) => RateBudget;
-
-/** Reads are never exits: only flatten, cancel and the protective stops' placement use the priority lane. */
-function laneOf(effect: Effect): Lane {
-  return effect.kind === 'reconcile' ? 'normal' : effect.lane;
-}
 
 interface LaneState {
   running: number;
@@ -168,28 +159,9 @@ export class EffectExecutor {
       return;
     }
     try {
-      const budget = this.budgetOf(effect.userId);
-      const admission = await budget.admit(laneOf(effect), this.nowMs(), requestCostOf(effect, account.rateKey ?? effect.userId));
-      if (!admission.ok) {
-        // Not sent. A refused entry is reported so the core can re-plan; queries and cancels are re-issued
-        // by the watchdog's level-triggered rules.
-        this.logger.warn({ effect: effectKey(effect), reason: admission.reason }, 'held back by the rate budget');
-        if (effect.kind === 'place')
-          this.onResult({
-            kind: 'place_result',
-            clientOrderId: effect.order.clientOrderId,
-            outcome: { kind: 'rejected', code: localRateBudgetCode, message: `not sent: ${admission.reason}` },
-          });
-        return;
-      }
-      const result = await performEffect(account, effect, this.nowMs());
-      if (
-        result?.kind === 'place_result' &&
-        result.outcome.kind === 'rejected' &&
-        (result.outcome.code === rateLimitedCode || result.outcome.retryAfterMs !== undefined)
-      ) {
-        await budget.recordBackoff(result.outcome.retryAfterMs ?? defaultRateBudgetLimits.defaultBackoffMs, this.nowMs());
-      }
+      const result = await performWithinBudget(account, this.budgetOf(effect.userId), effect, this.nowMs, (reason) =>
+        this.logger.warn({ effect: effectKey(effect), reason }, 'held back by the rate budget'),
+      );
       if (result) this.onResult(result);
     } catch (error) {
       // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the

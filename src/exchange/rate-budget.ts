@@ -59,7 +59,8 @@ export interface RateHeaders {
 /** 429: slow down (normal lane waits); 418: the IP is banned (every lane waits). */
 export type BackoffKind = 'rate_limited' | 'banned';
 
-export type Admission = { ok: true } | { ok: false; reason: string };
+/** retryAfterMs: when the budget will let the same request out again, if nothing else is spent meanwhile. */
+export type Admission = { ok: true } | { ok: false; reason: string; retryAfterMs?: number };
 
 export interface RateBudget {
   admit(lane: Lane, nowMs: number, cost?: RequestCost): Promise<Admission>;
@@ -103,8 +104,15 @@ export function decideAdmission(
 ): Admission {
   const l = { ...defaultRateBudgetLimits, ...limits };
   const priority = lane === 'priority';
-  if (nowMs < state.bannedUntilMs) return { ok: false, reason: `the exchange banned this IP until ${iso(state.bannedUntilMs)} (418); every request waits` };
-  if (!priority && nowMs < state.pausedUntilMs) return { ok: false, reason: `exchange asked to back off until ${iso(state.pausedUntilMs)}` };
+  if (nowMs < state.bannedUntilMs)
+    return {
+      ok: false,
+      reason: `the exchange banned this IP until ${iso(state.bannedUntilMs)} (418); every request waits`,
+      retryAfterMs: state.bannedUntilMs - nowMs,
+    };
+  if (!priority && nowMs < state.pausedUntilMs)
+    return { ok: false, reason: `exchange asked to back off until ${iso(state.pausedUntilMs)}`, retryAfterMs: state.pausedUntilMs - nowMs };
+  const nextMinuteInMs = (minuteOf(nowMs) + 1) * 60_000 - nowMs;
   const used = state.minute === minuteOf(nowMs) ? state.used : 0;
   const weightCap = priority ? l.weightPerMinute : l.weightPerMinute - l.reservedForRiskReducingWeight;
   if (used + cost.weight > weightCap) {
@@ -113,6 +121,7 @@ export function decideAdmission(
       reason: priority
         ? `request weight ${used}/${l.weightPerMinute} this minute; the exchange's limit is reached`
         : `request weight ${used}/${l.weightPerMinute} this minute; the rest is kept for risk-reducing orders`,
+      retryAfterMs: nextMinuteInMs,
     };
   }
   if (cost.orders > 0) {
@@ -121,9 +130,17 @@ export function decideAdmission(
     const cap10s = priority ? l.ordersPer10s : l.ordersPer10s - l.reservedForRiskReducingOrders10s;
     const cap1m = priority ? l.ordersPerMinute : l.ordersPerMinute - l.reservedForRiskReducingOrders1m;
     if (count10s + cost.orders > cap10s)
-      return { ok: false, reason: `order count ${count10s}/${l.ordersPer10s} in these 10 s for this account${priority ? '' : '; the rest is kept for exits'}` };
+      return {
+        ok: false,
+        reason: `order count ${count10s}/${l.ordersPer10s} in these 10 s for this account${priority ? '' : '; the rest is kept for exits'}`,
+        retryAfterMs: (tenSecondsOf(nowMs) + 1) * 10_000 - nowMs,
+      };
     if (count1m + cost.orders > cap1m)
-      return { ok: false, reason: `order count ${count1m}/${l.ordersPerMinute} this minute for this account${priority ? '' : '; the rest is kept for exits'}` };
+      return {
+        ok: false,
+        reason: `order count ${count1m}/${l.ordersPerMinute} this minute for this account${priority ? '' : '; the rest is kept for exits'}`,
+        retryAfterMs: nextMinuteInMs,
+      };
   }
   return { ok: true };
 }

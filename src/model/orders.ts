@@ -61,8 +61,12 @@ export interface TradeReport {
 
 export type PlaceOutcome =
   | { kind: 'accepted'; order: OrderSnapshot }
-  /** retryAfterMs: the exchange asked us to back off (429/418 Retry-After). */
-  | { kind: 'rejected'; code: number; message: string; retryAfterMs?: number }
+  /**
+   * retryAfterMs: the exchange asked us to back off (429/418 Retry-After), or the local budget said how long it
+   * holds requests back; retryAtMs: that wait as a time, stamped by the shell when the answer came (the core may
+   * decide on it later).
+   */
+  | { kind: 'rejected'; code: number; message: string; retryAfterMs?: number; retryAtMs?: number }
   // Timeout, 5xx, connection reset after send: the order may or may not exist. Resolve by querying the id.
   | { kind: 'unknown'; reason: string };
 

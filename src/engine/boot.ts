@@ -4,6 +4,7 @@ import type { Order, Session } from '../core/state.js';
 import { allOpenOrders, openOrdersOf } from '../core/state-index.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
+import type { Lane } from '../model/lane.js';
 import type { RateBudget, RequestCost } from '../exchange/rate-budget.js';
 import { requestWeights } from './request-costs.js';
 import type { VenueFilters } from '../core/venues.js';
@@ -121,10 +122,10 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
     (isBusy(engine, session) ? busy : idle).push(session.userId);
   }
   const queue = new ReconcileQueue([...busy, ...idle]);
-  const readiness = new SessionReadiness([...busy, ...idle], (userId) => queue.want(userId));
+  const readiness = new SessionReadiness([...busy, ...idle], (userId, urgent) => queue.want(userId, urgent));
   const reconciled = drainQueue(queue, concurrency, async (userId) => {
     try {
-      await reconcileSession(engine, opts, userId);
+      await reconcileSession(engine, opts, userId, () => queue.laneOf(userId));
     } finally {
       readiness.markReady(userId);
     }
@@ -151,14 +152,15 @@ function isBusy(engine: Engine, session: Session): boolean {
 /**
  * Runs one boot read once the budget admits it, waiting while it refuses. The wait is bounded by the budget
  * itself: a used-up minute frees at the next minute, a 429/418 pause ends at its Retry-After. Reads go on the
- * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet.
+ * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet, unless a control
+ * command waits for this session's reads (`lane`, asked again at each try: the command may come while it waits).
  */
-async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestCost, read: () => Promise<T>): Promise<T> {
+async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestCost, read: () => Promise<T>, lane: () => Lane = () => 'normal'): Promise<T> {
   const budget = typeof opts.budget === 'function' ? opts.budget(userId) : opts.budget;
   if (!budget) return read();
   let refusals = 0;
   for (;;) {
-    const admission = await budget.admit('normal', opts.clock.nowMs(), cost);
+    const admission = await budget.admit(lane(), opts.clock.nowMs(), cost);
     if (admission.ok) return read();
     if (refusals === 0) opts.logger.warn({ reason: admission.reason }, 'boot reconciliation waits for the request-weight budget');
     refusals += 1;
@@ -210,11 +212,11 @@ function symbolsToRead(engine: Engine, opts: BootOptions, session: Session): str
  * reads it again. Commands, ticks and beats run meanwhile, so the read carries when it was asked for: an order
  * one of them filled meanwhile is not taken for a difference (the read may predate the fill).
  */
-async function reconcileSession(engine: Engine, opts: BootOptions, userId: string): Promise<void> {
+async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, lane: () => Lane): Promise<void> {
   const { attempts, readDelayMs, sleep } = opts.retry;
   // Each read is retried on failure and waits for the request-weight budget first.
   const read = <T>(weight: number, call: () => Promise<T>): Promise<T> =>
-    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call), sleep);
+    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call, lane), sleep);
   const session = engine.current.durable.sessions[userId];
   const account = opts.accountOf(userId);
   if (!session || session.status === 'closed' || !account) return;

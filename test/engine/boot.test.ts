@@ -4,7 +4,7 @@ import { defaultCoreConfig } from '../../src/core/config.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import type { Effect } from '../../src/core/outputs.js';
 import type { BootOptions } from '../../src/engine/boot.js';
-import { boot } from '../../src/engine/boot.js';
+import { boot, startBoot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
@@ -129,5 +129,39 @@ describe('kernel boot()', () => {
     const again = await bootWith(log2, clock2, () => answersSecondTime, 3);
     expect(answers).toBe(2);
     expect(again.inputs.filter((k) => k === 'query_result')).toHaveLength(2);
+  });
+
+  it('reads a session a control command waits for on the priority lane while the normal lane is spent', async () => {
+    const { log, clock } = await logWithSession(false);
+    const lanes: string[] = [];
+    // The normal lane stays refused (a fleet's periodic checks spent it); the priority lane admits.
+    const budget = {
+      admit: async (lane: 'priority' | 'normal') => {
+        lanes.push(lane);
+        return lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' };
+      },
+    };
+    const logger = pino({ level: 'silent' });
+    const started = await startBoot({
+      log,
+      config,
+      clock,
+      logger,
+      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+      accountOf: () => account(),
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      budget,
+    });
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await started.readiness.whenReady('u1', true);
+    expect(lanes).toContain('priority');
+    started.cancel();
+    await started.reconciled;
   });
 });

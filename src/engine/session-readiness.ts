@@ -74,18 +74,28 @@ export class ReconcileQueue {
   private readonly order: string[];
   private nextIndex = 0;
   private readonly wanted: string[] = [];
+  /** Wanted by a control command and not started yet, oldest first. */
+  private readonly urgentWaiting: string[] = [];
   private readonly started = new Set<string>();
   private readonly urgent = new Set<string>();
   private cancelled = false;
+  /** Hears of a session newly wanted by a control command (drainQueue starts it without waiting for a worker). */
+  onUrgent: () => void = () => undefined;
 
   constructor(userIds: readonly string[]) {
     this.order = [...userIds];
   }
 
   want(userId: string, urgent = false): void {
-    if (this.cancelled) return;
-    if (urgent) this.urgent.add(userId);
-    if (!this.started.has(userId)) this.wanted.push(userId);
+    if (this.cancelled || this.started.has(userId)) {
+      if (urgent && !this.cancelled) this.urgent.add(userId); // already being read: its remaining reads hurry
+      return;
+    }
+    if (urgent && !this.urgent.has(userId)) {
+      this.urgent.add(userId);
+      this.urgentWaiting.push(userId);
+      this.onUrgent();
+    } else this.wanted.push(userId);
   }
 
   /** The lane the session's reads ask the request-weight budget on (asked again before each admission). */
@@ -98,24 +108,55 @@ export class ReconcileQueue {
     this.cancelled = true;
     this.nextIndex = this.order.length;
     this.wanted.length = 0;
+    this.urgentWaiting.length = 0;
   }
 
   /** The next session to reconcile, or null when all have started. */
   take(): string | null {
     for (;;) {
-      const userId = this.wanted.shift() ?? this.order[this.nextIndex++];
+      const userId = this.urgentWaiting.shift() ?? this.wanted.shift() ?? this.order[this.nextIndex++];
       if (userId === undefined) return null;
       if (this.started.has(userId)) continue;
       this.started.add(userId);
       return userId;
     }
   }
+
+  /** The next session a control command waits for, or null when none waits unstarted. */
+  takeUrgent(): string | null {
+    for (let userId = this.urgentWaiting.shift(); userId !== undefined; userId = this.urgentWaiting.shift()) {
+      if (this.started.has(userId)) continue;
+      this.started.add(userId);
+      return userId;
+    }
+    return null;
+  }
 }
 
-/** Runs `work` on every session the queue gives out, at most `concurrency` at a time. */
+/**
+ * Extra reconciliations run at once for sessions control commands wait for, beside the `concurrency` workers:
+ * those may all be waiting for the normal lane's weight, and a stop must not wait for one of them to finish.
+ */
+export const maxUrgentReconciles = 4;
+
+/**
+ * Runs `work` on every session the queue gives out, at most `concurrency` at a time, plus up to
+ * maxUrgentReconciles for sessions a control command waits for.
+ */
 export async function drainQueue(queue: ReconcileQueue, concurrency: number, work: (userId: string) => Promise<void>): Promise<void> {
   const worker = async (): Promise<void> => {
     for (let userId = queue.take(); userId !== null; userId = queue.take()) await work(userId);
   };
+  const urgentRuns = new Set<Promise<void>>();
+  const urgentWorker = async (): Promise<void> => {
+    for (let userId = queue.takeUrgent(); userId !== null; userId = queue.takeUrgent()) await work(userId);
+  };
+  queue.onUrgent = () => {
+    if (urgentRuns.size >= maxUrgentReconciles) return;
+    const run: Promise<void> = urgentWorker().finally(() => urgentRuns.delete(run));
+    urgentRuns.add(run);
+  };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  while (urgentRuns.size > 0) await Promise.all([...urgentRuns]);
+  queue.onUrgent = () => undefined;
 }

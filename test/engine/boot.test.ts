@@ -10,6 +10,9 @@ import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { btcFilters, T0 } from '../core/fixtures.js';
 import { quietAccount } from '../support/quiet-account.js';
+import { logHolding } from '../support/paper-exchange.js';
+import type { WalEvent } from '../../src/core/events.js';
+import { toUsd } from '../../src/model/decimal.js';
 
 // The kernel's boot(): the start-up path the execution service and the deterministic simulation share.
 // Exchange reads are retried with the injected sleep (never the wall clock), an unreadable account is logged
@@ -162,6 +165,44 @@ describe('kernel boot()', () => {
     await started.readiness.whenReady('u1', true);
     expect(lanes).toContain('priority');
     started.cancel();
+    await started.reconciled;
+  });
+
+  it('starts the reads of a session a control command waits for while every worker waits for the normal lane', async () => {
+    const clock = new ManualClock(T0);
+    const session = (userId: string): WalEvent => ({
+      type: 'session.started',
+      userId,
+      mode: 'paper',
+      capitalUsd: toUsd(1_000),
+      stopLossPct: null,
+      horizonDeadlineMs: null,
+      atMs: T0,
+    });
+    const log = await logHolding(clock, [{ type: 'engine.initialized', epoch: 'urgent' }, session('u1'), session('u2')]);
+    const budget = {
+      admit: async (lane: 'priority' | 'normal') => (lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' }),
+    };
+    const started = await startBoot({
+      log,
+      config,
+      clock,
+      logger: pino({ level: 'silent' }),
+      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+      accountOf: () => account(),
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      budget,
+      reconcileConcurrency: 1,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The one worker holds u1, waiting for the normal lane; a stop for u2 must not wait for it.
+    await started.readiness.whenReady('u2', true);
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await started.readiness.whenReady('u1', true);
     await started.reconciled;
   });
 });

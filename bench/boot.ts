@@ -9,12 +9,16 @@ import { deletePrefix, knob, prefix, redisUrl } from './common.js';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startPaperExchangeProcess } from './exchange-process.js';
-import { writeWal } from './wal-fixture.js';
+import { openHarness } from './harness.js';
+import { fixtureHeaderEvents, fixtureUserId, writeWal } from './wal-fixture.js';
 
 // Restart time: a Redis log holding a WAL of BENCH_BOOT_EVENTS events (default 1 000 000) for
-// BENCH_BOOT_SESSIONS sessions (default 1 000), with the snapshot the engine would have left behind (it writes
-// one every snapshotEveryWalEvents), then the execution service started against the paper exchange until
-// it is ready: snapshot + replay, boot reconciliation of every open session, feeds subscribed, first quotes.
+// BENCH_BOOT_SESSIONS sessions (default 1 000), BENCH_BOOT_BUSY_SESSIONS of them (default all) holding a position
+// under an active protective stop, with the snapshot the engine would have left behind (it writes one every
+// snapshotEveryWalEvents), then the execution service started against the paper exchange until it is ready,
+// taking commands: snapshot + replay, the boot decision, feeds subscribed, first quotes. Sessions are reconciled
+// in the background from then on (busy ones first; 11 weight each against the 2 400-a-minute budget), each one's
+// commands waiting for it: bootFirstStopMs is what that wait costs a stop for the session reconciled last.
 
 /**
  * The fixture's snapshot is the fold of the session events and of this many events before the snapshot
@@ -26,24 +30,35 @@ const snapshotFoldTailEvents = defaultCoreConfig.maxRememberedCommandIds + 20_00
 export interface BootFigures {
   bootWalEvents: number;
   bootSessions: number;
+  /** Of bootSessions, those holding a position under a protective stop (reconciled first). */
+  bootBusySessions: number;
   /** Writing the fixture WAL through the log's own commit (ms; not part of the boot). */
   bootFixtureWriteMs: number;
   /** startExecutionService called → ready (consuming commands), ms; null when not ready within BENCH_BOOT_CAP_MS. */
   bootReadyMs: number | null;
   /** The restarted process forked → ready (adds loading the code), ms. */
   bootProcessReadyMs: number | null;
+  /**
+   * A session.stop for the session reconciled last, appended once ready → its final reply (ms): a command waits for
+   * its own session only. Null when not answered within BENCH_BOOT_CAP_MS.
+   */
+  bootFirstStopMs: number | null;
   /** Events replayed after the snapshot during that boot. */
   bootReplayedEvents: number | null;
   /** The boot was given up after BENCH_BOOT_CAP_MS (and its process killed). */
   bootCapped: boolean;
 }
 
-/** Restarts the execution service in a process of its own: a cold start, killed if it outlasts capMs. */
+/**
+ * Restarts the execution service in a process of its own: a cold start, killed if it outlasts capMs. Once it
+ * is ready, `whileReady` runs against it before it is stopped.
+ */
 async function restart(
   keyPrefix: string,
   exchange: { restBaseUrl: string; wsBaseUrl: string },
   capMs: number,
-): Promise<{ readyMs: number; processReadyMs: number; replayedEvents: number } | null> {
+  whileReady: () => Promise<number | null>,
+): Promise<{ readyMs: number; processReadyMs: number; replayedEvents: number; whileReady: number | null } | null> {
   const forkedAt = performance.now();
   const child = fork(fileURLToPath(new URL('./boot-child.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
@@ -63,17 +78,36 @@ async function restart(
     });
   });
   const processReadyMs = Math.round(performance.now() - forkedAt);
+  const measured = ready ? await whileReady() : null;
   if (ready) child.send('stop');
   else child.kill('SIGKILL');
   await exited;
-  return ready ? { ...ready, processReadyMs } : null;
+  return ready ? { ...ready, processReadyMs, whileReady: measured } : null;
+}
+
+/**
+ * A session.stop for the session boot reconciles last, appended as soon as the engine is ready: ms until its final
+ * reply (null if none within capMs). It waits for that session's reconciliation only (moved to the front).
+ */
+async function firstStop(keyPrefix: string, userId: string, capMs: number): Promise<number | null> {
+  const harness = await openHarness(redisUrl, keyPrefix);
+  try {
+    const t = performance.now();
+    await harness.append(JSON.stringify({ id: 'bootstop:1', userId, type: 'session.stop' }));
+    const status = await harness.waitForReply('bootstop:1', capMs);
+    return status === undefined ? null : Math.round(performance.now() - t);
+  } finally {
+    await harness.close();
+  }
 }
 
 export async function measureBoot(): Promise<BootFigures> {
   const total = knob('BENCH_BOOT_EVENTS', 1_000_000);
   const sessions = Math.min(knob('BENCH_BOOT_SESSIONS', 1_000), Math.max(0, total - 1));
+  const busy = Math.min(knob('BENCH_BOOT_BUSY_SESSIONS', sessions), sessions);
+  const header = fixtureHeaderEvents(sessions, busy);
   // Where the engine's last snapshot would sit: fewer than snapshotEveryWalEvents events before the end.
-  const snapshotAt = Math.max(sessions, total - Math.floor(defaultEngineLimits.snapshotEveryWalEvents / 2) - 1);
+  const snapshotAt = Math.max(header - 1, total - Math.floor(defaultEngineLimits.snapshotEveryWalEvents / 2) - 1);
   const capMs = knob('BENCH_BOOT_CAP_MS', 120_000);
   const p = prefix('boot');
   const log = await openRedisLog({ url: redisUrl, prefix: p });
@@ -85,14 +119,20 @@ export async function measureBoot(): Promise<BootFigures> {
     let snapshotWalId: string | null = null;
     let index = 0;
     const t = performance.now();
-    await writeWal(log, total, sessions, (events, ids) => {
-      events.forEach((event, j) => {
-        const at = index + j;
-        if (at <= sessions || (at <= snapshotAt && at > snapshotAt - snapshotFoldTailEvents)) folded.push(event);
-        if (at === snapshotAt) snapshotWalId = ids[j] ?? null;
-      });
-      index += events.length;
-    });
+    await writeWal(
+      log,
+      total,
+      sessions,
+      (events, ids) => {
+        events.forEach((event, j) => {
+          const at = index + j;
+          if (at < header || (at <= snapshotAt && at > snapshotAt - snapshotFoldTailEvents)) folded.push(event);
+          if (at === snapshotAt) snapshotWalId = ids[j] ?? null;
+        });
+        index += events.length;
+      },
+      busy,
+    );
     if (snapshotWalId !== null)
       await log.saveSnapshot({ walId: snapshotWalId, data: serializeSnapshot(foldEvents(emptyDurableState(), folded, defaultCoreConfig)) });
     const bootFixtureWriteMs = Math.round(performance.now() - t);
@@ -101,14 +141,16 @@ export async function measureBoot(): Promise<BootFigures> {
     logOpen = false;
     await log.close();
 
-    const booted = await restart(p, exchange, capMs);
+    const booted = await restart(p, exchange, capMs, () => firstStop(p, fixtureUserId(sessions - 1), capMs));
     return {
       bootWalEvents: total,
       bootSessions: sessions,
+      bootBusySessions: busy,
       bootFixtureWriteMs,
       bootReadyMs: booted?.readyMs ?? null,
       bootProcessReadyMs: booted?.processReadyMs ?? null,
       bootReplayedEvents: booted?.replayedEvents ?? null,
+      bootFirstStopMs: booted?.whileReady ?? null,
       bootCapped: booted === null,
     };
   } finally {

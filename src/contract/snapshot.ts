@@ -33,6 +33,27 @@ function dictSchema<T extends z.ZodType>(value: T) {
   });
 }
 
+/**
+ * A set of ids written as an object of `true`s (the remembered command ids: up to maxRememberedCommandIds, 100 000),
+ * checked with one loop and handed on as parsed: a zod parse and a Dict entry per id made this field most of
+ * a snapshot's load time. Its keys are only enumerated (ProcessedIds.fromGenerations), never looked up, so the
+ * parsed object's prototype does no harm; JSON.parse makes a "__proto__" key an own key like any other.
+ */
+const idSetSchema = z.unknown().transform((input, ctx): Readonly<Record<string, true>> => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an object keyed by id' });
+    return z.NEVER;
+  }
+  const set = input as Record<string, unknown>;
+  for (const key of Object.keys(set)) {
+    if (set[key] !== true) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'expected true' });
+      return z.NEVER;
+    }
+  }
+  return set as Readonly<Record<string, true>>;
+});
+
 const finite = z.number().finite();
 
 const positionSchema = z.object({ qty: qtySchema, entryPrice: priceSchema });
@@ -81,7 +102,7 @@ const durableStateSchema = z.object({
   sessions: dictSchema(sessionSchema).optional(),
   orders: dictSchema(orderSchema).optional(),
   terminalOrderIds: z.array(z.string()).optional(),
-  processedCommandIds: z.array(z.object({ size: z.number().int().positive(), ids: dictSchema(z.literal(true)) })).optional(),
+  processedCommandIds: z.array(z.object({ size: z.number().int().positive(), ids: idSetSchema })).optional(),
   // Written since signals.route runs in bounded steps; older snapshots lack it (no route part-way).
   routes: dictSchema(z.object({ afterUserId: z.string(), routed: z.array(routeOutcomeSchema) })).optional(),
 });

@@ -181,6 +181,9 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
 
 function onBoot(ctx: DecisionContext): void {
   if (ctx.durable.epoch === null) ctx.emit({ type: 'engine.initialized', epoch: ctx.nowMs.toString(36) });
+  // Boot reads every open session's stops, open orders and positions (engine/boot.ts): that is the protective-stop
+  // pass's periodic check, not to be asked for again by this decision's pass (twice the weight at every restart).
+  for (const session of Object.values(ctx.durable.sessions)) if (session.status !== 'closed') ctx.noteStopCheck(session.userId);
   for (const order of Object.values(ctx.durable.orders)) {
     // Written to the WAL, maybe sent, answer never recorded: only the exchange knows.
     if (order.status === 'pending') markUnknown(ctx, order, 'engine restarted before the send was answered');

@@ -12,6 +12,21 @@ function blank<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;
 }
 
+/**
+ * A writable copy of a record. One assignment a key over Object.keys: V8's Object.assign takes a generic path for
+ * a large prototype-free source (dictionary mode), 2–4× slower at 1 000–10 000 keys, and the fold copies the
+ * sessions and orders records once per decision. Keys enumerate in the same order as in the source.
+ */
+function copyOf<V>(dict: Readonly<Record<string, V>>): Record<string, V> {
+  const out = blank<V>();
+  const keys = Object.keys(dict);
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    out[key] = dict[key] as V;
+  }
+  return out;
+}
+
 export function emptyDict<V>(): Dict<V> {
   return blank<V>() as Dict<V>;
 }
@@ -30,20 +45,20 @@ export function dictGet<V>(dict: Readonly<Record<string, V>>, key: string): V | 
 }
 
 export function dictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
-  const out = Object.assign(blank<V>(), dict);
+  const out = copyOf(dict);
   out[key] = value;
   return out as Dict<V>;
 }
 
 export function dictMerge<V>(dict: Dict<V>, more: Readonly<Record<string, V>>): Dict<V> {
-  const out = Object.assign(blank<V>(), dict);
+  const out = copyOf(dict);
   for (const [key, value] of Object.entries(more)) out[key] = value;
   return out as Dict<V>;
 }
 
 export function dictWithout<V>(dict: Dict<V>, ...keys: readonly string[]): Dict<V> {
   if (!keys.some((key) => Object.hasOwn(dict, key))) return dict;
-  const out = Object.assign(blank<V>(), dict);
+  const out = copyOf(dict);
   for (const key of keys) delete out[key];
   return out as Dict<V>;
 }
@@ -61,7 +76,7 @@ export function ownedDicts(): OwnedDicts {
 
 function writable<V>(dict: Dict<V>, owned: OwnedDicts | null): Record<string, V> {
   if (owned?.has(dict)) return dict as unknown as Record<string, V>;
-  const out = Object.assign(blank<V>(), dict);
+  const out = copyOf(dict);
   owned?.add(out);
   return out;
 }

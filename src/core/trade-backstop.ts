@@ -42,8 +42,11 @@ export function requestSessionTrades(ctx: DecisionContext, userId: string): void
 
 /**
  * At boot: a push the engine got but died before committing is gone, and so is a read it had asked for. The
- * trade list is read for every open session, and for each symbol of a retained order that filled (a closed
- * session's last flatten among them): work proportional to what the state holds, as boot's own scan.
+ * trade list is read for each user+symbol of an open session that has a retained order, and for each symbol of
+ * a retained order that filled (a closed session's last flatten among them). Only there can a lost commission be
+ * booked (onTradesListed books trades of the state's own orders only): reading every open session's every symbol
+ * cost 5 weight × symbols × sessions, a minute's request weight with 1 000 idle sessions before boot's first
+ * reconciliation read. Work proportional to the retained orders.
  */
 export function requestTradesAtBoot(ctx: DecisionContext): void {
   const asked = new Set<string>();
@@ -53,10 +56,10 @@ export function requestTradesAtBoot(ctx: DecisionContext): void {
     asked.add(key);
     requestTrades(ctx, userId, symbol);
   };
-  for (const session of Object.values(ctx.durable.sessions)) {
-    if (session.status !== 'closed') for (const symbol of sessionSymbols(ctx, session.userId)) ask(session.userId, symbol);
+  for (const order of Object.values(ctx.durable.orders)) {
+    const filled = isDecimal(order.filledQty) && !isZero(toQty(order.filledQty));
+    if (filled || ctx.durable.sessions[order.userId]?.status !== 'closed') ask(order.userId, order.symbol);
   }
-  for (const order of Object.values(ctx.durable.orders)) if (isDecimal(order.filledQty) && !isZero(toQty(order.filledQty))) ask(order.userId, order.symbol);
 }
 
 function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {

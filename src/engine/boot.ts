@@ -4,6 +4,7 @@ import type { Order, Session } from '../core/state.js';
 import { allOpenOrders, openOrdersOf } from '../core/state-index.js';
 import { emptyMarketState } from '../core/state.js';
 import type { ExchangeAccount } from '../exchange/port.js';
+import type { Lane } from '../model/lane.js';
 import type { RateBudget, RequestCost } from '../exchange/rate-budget.js';
 import { requestWeights } from './request-costs.js';
 import type { VenueFilters } from '../core/venues.js';
@@ -18,8 +19,9 @@ import { defaultEngineLimits, Engine, replayLog } from './engine.js';
 
 // The one start-up path, shared by the execution service and the deterministic simulation's crash-restart:
 // snapshot + WAL replay → the engine → its `boot` input → every order whose outcome we do not know is
-// queried by its client order id → each open session's protective stops, open orders and positions are read
-// and fed back. Only then may the caller consume commands, so no command is decided on a stale view.
+// queried by its client order id → the caller may consume commands → each open session's protective stops, open
+// orders and positions are read and fed back, busy sessions first; a session's commands wait for its own read,
+// so no command is decided on its stale view.
 
 export interface BootRetry {
   /** Queries per unresolved order (while the answer stays unknown) and attempts per account read. */
@@ -80,11 +82,14 @@ export interface StartedBoot extends BootResult {
 }
 
 /**
- * Boot up to the point where commands may be taken: replay, the `boot` input, every unresolved order queried,
- * and every busy session (holding a position, an open or unresolved order or a protective stop) reconciled:
- * ticks and watchdog beats act on those, so they must see the exchange's view before the feeds start. Idle
- * sessions are reconciled afterwards, in the background; only their own commands act on them, and those wait
- * for their session through `readiness`.
+ * Boot up to the point where commands may be taken: replay, the `boot` input and every unresolved order queried.
+ * Every open session is then reconciled in the background, busy ones (holding a position, an open order or a
+ * protective stop) first, and its commands wait for it through `readiness`. Reconciling them before taking
+ * commands made the restart wait for the request-weight budget: 11 weight a session is ~4.5 min for 1 000 busy
+ * sessions at 2 400 a minute, and a session.stop for any of them waited as long. Meanwhile ticks and watchdog
+ * beats act on a busy session's replayed view, as they would between two periodic checks: its stop-loss still
+ * flattens what the log says it holds (the exchange-side stops rest too), and its reconciliation, read with
+ * `requestedAtMs`, does not take what they did meanwhile for a difference.
  */
 export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
   const limits = opts.limits ?? defaultEngineLimits;
@@ -110,16 +115,17 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
   const concurrency = opts.reconcileConcurrency ?? defaultBootReconcileConcurrency;
   await resolveUnknownOrders(engine, opts, concurrency);
 
-  const open = Object.values(engine.current.durable.sessions).filter((s) => s.status !== 'closed' && opts.accountOf(s.userId) !== null);
-  const busy = open.filter((s) => isBusy(engine, s)).map((s) => s.userId);
-  const idle = open.filter((s) => !isBusy(engine, s)).map((s) => s.userId);
-  await drainQueue(new ReconcileQueue(busy), concurrency, (userId) => reconcileSession(engine, opts, userId, false));
-
-  const queue = new ReconcileQueue(idle);
-  const readiness = new SessionReadiness(idle, (userId) => queue.want(userId));
+  const busy: string[] = [];
+  const idle: string[] = [];
+  for (const session of Object.values(engine.current.durable.sessions)) {
+    if (session.status === 'closed' || opts.accountOf(session.userId) === null) continue;
+    (isBusy(engine, session) ? busy : idle).push(session.userId);
+  }
+  const queue = new ReconcileQueue([...busy, ...idle]);
+  const readiness = new SessionReadiness([...busy, ...idle], (userId, urgent) => queue.want(userId, urgent));
   const reconciled = drainQueue(queue, concurrency, async (userId) => {
     try {
-      await reconcileSession(engine, opts, userId, true);
+      await reconcileSession(engine, opts, userId, () => queue.laneOf(userId));
     } finally {
       readiness.markReady(userId);
     }
@@ -146,14 +152,15 @@ function isBusy(engine: Engine, session: Session): boolean {
 /**
  * Runs one boot read once the budget admits it, waiting while it refuses. The wait is bounded by the budget
  * itself: a used-up minute frees at the next minute, a 429/418 pause ends at its Retry-After. Reads go on the
- * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet.
+ * normal lane, so the weight kept for risk-reducing orders stays free for the rest of the fleet, unless a control
+ * command waits for this session's reads (`lane`, asked again at each try: the command may come while it waits).
  */
-async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestCost, read: () => Promise<T>): Promise<T> {
+async function withinBudget<T>(opts: BootOptions, userId: string, cost: RequestCost, read: () => Promise<T>, lane: () => Lane = () => 'normal'): Promise<T> {
   const budget = typeof opts.budget === 'function' ? opts.budget(userId) : opts.budget;
   if (!budget) return read();
   let refusals = 0;
   for (;;) {
-    const admission = await budget.admit('normal', opts.clock.nowMs(), cost);
+    const admission = await budget.admit(lane(), opts.clock.nowMs(), cost);
     if (admission.ok) return read();
     if (refusals === 0) opts.logger.warn({ reason: admission.reason }, 'boot reconciliation waits for the request-weight budget');
     refusals += 1;
@@ -202,14 +209,14 @@ function symbolsToRead(engine: Engine, opts: BootOptions, session: Session): str
 /**
  * Feeds one open session's protective stops, open orders and positions to the engine. An account that cannot
  * be read is logged and skipped: the engine carries on with the replayed view, and the periodic stop check
- * reads it again. When commands may already run (the background phase), the read carries when it was asked for,
- * so an order one of them filled meanwhile is not taken for a difference (the read may predate the fill).
+ * reads it again. Commands, ticks and beats run meanwhile, so the read carries when it was asked for: an order
+ * one of them filled meanwhile is not taken for a difference (the read may predate the fill).
  */
-async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, commandsMayRun: boolean): Promise<void> {
+async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, lane: () => Lane): Promise<void> {
   const { attempts, readDelayMs, sleep } = opts.retry;
   // Each read is retried on failure and waits for the request-weight budget first.
   const read = <T>(weight: number, call: () => Promise<T>): Promise<T> =>
-    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call), sleep);
+    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call, lane), sleep);
   const session = engine.current.durable.sessions[userId];
   const account = opts.accountOf(userId);
   if (!session || session.status === 'closed' || !account) return;
@@ -220,7 +227,7 @@ async function reconcileSession(engine: Engine, opts: BootOptions, userId: strin
     await engine.submit({ kind: 'stops_listed', userId, stops });
     const openOrders = await read(symbols.length * requestWeights.openOrdersOfSymbol, () => account.getOpenOrders(symbols));
     const positions = await read(requestWeights.positionRisk, () => account.getPositions());
-    await engine.submit({ kind: 'reconcile', userId, positions, openOrders, ...(commandsMayRun ? { requestedAtMs } : {}) });
+    await engine.submit({ kind: 'reconcile', userId, positions, openOrders, requestedAtMs });
   } catch (error) {
     opts.logger.error({ err: error, userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
   }

@@ -40,6 +40,18 @@ describe('snapshot contract', () => {
     expect(Object.keys(back.sessions)).toHaveLength(3);
   });
 
+  it('remembers every processed command id, "__proto__" included, and refuses an id set that is not all true', () => {
+    const d = busyDriver();
+    d.command({ id: '__proto__', userId: 'alice', type: 'status' });
+    const back = parseSnapshot('9-0', serializeSnapshot(d.state.durable));
+    expect(back.processedCommandIds.ids()).toEqual(d.state.durable.processedCommandIds.ids());
+    expect(back.processedCommandIds.has('__proto__')).toBe(true);
+    const bad = JSON.parse(serializeSnapshot(d.state.durable)) as { processedCommandIds: { ids: Record<string, unknown> }[] };
+    const generation = bad.processedCommandIds[0];
+    if (generation) generation.ids.r1 = 1;
+    expect(() => parseSnapshot('12-6', JSON.stringify(bad))).toThrow(/12-6: processedCommandIds\.0\.ids\.r1/);
+  });
+
   it('names the snapshot and the field it cannot read', () => {
     const d = busyDriver();
     const bad = JSON.parse(serializeSnapshot(d.state.durable)) as { sessions: Record<string, { capitalUsd: unknown }> };

@@ -4,12 +4,15 @@ import { defaultCoreConfig } from '../../src/core/config.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import type { Effect } from '../../src/core/outputs.js';
 import type { BootOptions } from '../../src/engine/boot.js';
-import { boot } from '../../src/engine/boot.js';
+import { boot, startBoot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { btcFilters, T0 } from '../core/fixtures.js';
 import { quietAccount } from '../support/quiet-account.js';
+import { logHolding } from '../support/paper-exchange.js';
+import type { WalEvent } from '../../src/core/events.js';
+import { toUsd } from '../../src/model/decimal.js';
 
 // The kernel's boot(): the start-up path the execution service and the deterministic simulation share.
 // Exchange reads are retried with the injected sleep (never the wall clock), an unreadable account is logged
@@ -129,5 +132,77 @@ describe('kernel boot()', () => {
     const again = await bootWith(log2, clock2, () => answersSecondTime, 3);
     expect(answers).toBe(2);
     expect(again.inputs.filter((k) => k === 'query_result')).toHaveLength(2);
+  });
+
+  it('reads a session a control command waits for on the priority lane while the normal lane is spent', async () => {
+    const { log, clock } = await logWithSession(false);
+    const lanes: string[] = [];
+    // The normal lane stays refused (a fleet's periodic checks spent it); the priority lane admits.
+    const budget = {
+      admit: async (lane: 'priority' | 'normal') => {
+        lanes.push(lane);
+        return lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' };
+      },
+    };
+    const logger = pino({ level: 'silent' });
+    const started = await startBoot({
+      log,
+      config,
+      clock,
+      logger,
+      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+      accountOf: () => account(),
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      budget,
+    });
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await started.readiness.whenReady('u1', true);
+    expect(lanes).toContain('priority');
+    started.cancel();
+    await started.reconciled;
+  });
+
+  it('starts the reads of a session a control command waits for while every worker waits for the normal lane', async () => {
+    const clock = new ManualClock(T0);
+    const session = (userId: string): WalEvent => ({
+      type: 'session.started',
+      userId,
+      mode: 'paper',
+      capitalUsd: toUsd(1_000),
+      stopLossPct: null,
+      horizonDeadlineMs: null,
+      atMs: T0,
+    });
+    const log = await logHolding(clock, [{ type: 'engine.initialized', epoch: 'urgent' }, session('u1'), session('u2')]);
+    const budget = {
+      admit: async (lane: 'priority' | 'normal') => (lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' }),
+    };
+    const started = await startBoot({
+      log,
+      config,
+      clock,
+      logger: pino({ level: 'silent' }),
+      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+      accountOf: () => account(),
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      budget,
+      reconcileConcurrency: 1,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The one worker holds u1, waiting for the normal lane; a stop for u2 must not wait for it.
+    await started.readiness.whenReady('u2', true);
+    expect(started.readiness.isReady('u1')).toBe(false);
+    await started.readiness.whenReady('u1', true);
+    await started.reconciled;
   });
 });

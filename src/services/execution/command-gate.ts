@@ -1,6 +1,7 @@
 import { parseCommand } from '../../contract/commands.js';
 import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { SessionReadiness } from '../../engine/session-readiness.js';
+import { controlCommandTypes } from '../../core/command-priority.js';
 import type { Logger } from '../../util/logger.js';
 
 // Commands for sessions boot has not reconciled yet wait here, while every other command is decided at once.
@@ -15,7 +16,7 @@ export const defaultHeldCommandsMax = 10_000;
 export type DecideCommands = (deliveries: CommandDelivery[], readAtMs: number) => Promise<void>;
 
 /** What a command acts on: one session (its own commands), or the fleet (routes, admin), which orders against all. */
-type Scope = { kind: 'session'; userId: string } | { kind: 'fleet' };
+type Scope = { kind: 'session'; userId: string; control: boolean } | { kind: 'fleet' };
 
 const sessionScoped = new Set([
   'session.start',
@@ -77,6 +78,8 @@ export class CommandGate {
         const before = this.tails.get(userId) ?? this.barrier;
         if (before === null && this.readiness.isReady(userId)) now.push(delivery);
         else {
+          // A control command hurries its session's reconciliation now, even while it queues behind earlier ones.
+          if (scope.control) void this.readiness.whenReady(userId, true);
           const turn = this.hold(
             (before ?? Promise.resolve()).then(() => this.readiness.whenReady(userId)),
             delivery,
@@ -109,7 +112,8 @@ export class CommandGate {
   private scopeOf(delivery: CommandDelivery): Scope | null {
     const parsed = parseCommand(delivery.raw, this.maxCommandBytes);
     if (!parsed.ok) return null;
-    return sessionScoped.has(parsed.command.type) ? { kind: 'session', userId: parsed.command.userId } : { kind: 'fleet' };
+    const { type, userId } = parsed.command;
+    return sessionScoped.has(type) ? { kind: 'session', userId, control: controlCommandTypes.has(type) } : { kind: 'fleet' };
   }
 
   private hold(before: Promise<void>, delivery: CommandDelivery, readAtMs: number, done: () => void): Promise<void> {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { hasIndex, indexDifferences, indexOf } from '../../src/core/state-index.js';
+import { CoreDriver, placed } from './fixtures.js';
+
+// The simulation's check that the indexes the fold keeps agree with a full scan (deterministic-sim/invariants.ts)
+// must be able to fail: a kept index that drifted from the state is reported, one kept by the fold is not.
+
+function tradingDriver(): CoreDriver {
+  const d = new CoreDriver();
+  d.tick('BTCUSDT', 50_000, 50_001);
+  for (const userId of ['a', 'b']) d.command({ id: `s-${userId}`, userId, type: 'session.start', mode: 'paper', capitalUsd: 20_000, stopLossPct: 5 });
+  const routed = d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.4 }] });
+  const first = placed(routed)[0];
+  if (first) d.fill(first.order.clientOrderId, 50_000);
+  d.command({ id: 'stop-b', userId: 'b', type: 'session.stop' });
+  return d;
+}
+
+describe('state index check', () => {
+  it('finds no difference in the index the fold kept decision after decision', () => {
+    const d = tradingDriver();
+    expect(hasIndex(d.state.durable)).toBe(true);
+    expect(indexDifferences(d.state.durable)).toEqual([]);
+  });
+
+  it('reports a kept index that drifted from the state', () => {
+    const d = tradingDriver();
+    const index = indexOf(d.state.durable);
+    index.busy.add('ghost');
+    index.holdersBySymbol.get('BTCUSDT')?.clear();
+    const differences = indexDifferences(d.state.durable);
+    expect(differences.some((m) => m.startsWith('busy:'))).toBe(true);
+    expect(differences.some((m) => m.startsWith('holdersBySymbol:'))).toBe(true);
+  });
+});

@@ -72,7 +72,8 @@ export type Input =
    */
   | { kind: 'funding'; userId: string; payment: FundingPayment }
   /** One user's income history of one type, as the exchange answered it (funding-income.ts). */
-  | { kind: 'income_listed'; userId: string; incomeType: string; read: IncomeRead }
+  /** askedAtMs: when the read was asked for (echoed from read_income), so a late answer to an older read is known as such. */
+  | { kind: 'income_listed'; userId: string; incomeType: string; read: IncomeRead; askedAtMs?: number }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
   /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
@@ -375,7 +376,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       requestFundingRead(ctx, input.userId);
       break;
     case 'income_listed':
-      onIncomeListed(ctx, input.userId, input.incomeType, input.read);
+      onIncomeListed(ctx, input.userId, input.incomeType, input.read, input.askedAtMs);
       checkRiskRules(ctx, null); // funding moves equity without a tick: the stop-loss must see it now
       break;
     case 'reconcile':

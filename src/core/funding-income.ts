@@ -31,7 +31,7 @@ export function requestFundingRead(ctx: DecisionContext, userId: string): void {
   const session = ctx.durable.sessions[userId];
   if (!session) return;
   const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs);
-  ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs });
+  ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs, askedAtMs: ctx.nowMs });
   noteFundingReadAsked(ctx, userId); // asked again until answered (trade-reads-owed.ts)
 }
 
@@ -59,10 +59,10 @@ export function requestFundingReadsAtBoot(ctx: DecisionContext): void {
  * Books every funding payment in `read` not booked yet to the session of `userId`, oldest first; a malformed record is
  * alerted, never guessed at. Payments from before the session started belong to an earlier one (bookFunding).
  */
-export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType: string, read: IncomeRead): void {
+export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType: string, read: IncomeRead, askedAtMs?: number): void {
   const session = ctx.durable.sessions[userId];
   if (!session || incomeType !== fundingIncomeType) return;
-  noteFundingReadAnswered(ctx, userId);
+  noteFundingReadAnswered(ctx, userId, askedAtMs);
   if (read.rejected.length > 0) {
     const reasons = read.rejected.map((r) => `#${r.index}: ${r.reason}`).join('; ');
     ctx.alert(

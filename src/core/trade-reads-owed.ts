@@ -20,8 +20,15 @@ export function noteFundingReadAsked(ctx: DecisionContext, userId: string): void
   ctx.noteTradeReadAsked(readKey(userId, fundingReadMarker));
 }
 
-export function noteFundingReadAnswered(ctx: DecisionContext, userId: string): void {
-  ctx.forgetTradeRead(readKey(userId, fundingReadMarker));
+/**
+ * An answer to a read asked at `askedAtMs`: it settles what is owed only if it was asked no earlier than the read
+ * owed now. A late answer (or a second delivery) of an older read predates the payment that asked again.
+ */
+export function noteFundingReadAnswered(ctx: DecisionContext, userId: string, askedAtMs: number | undefined): void {
+  const key = readKey(userId, fundingReadMarker);
+  const owedSinceMs = ctx.market.tradeReadsAskedAtMs[key];
+  if (askedAtMs !== undefined && owedSinceMs !== undefined && askedAtMs < owedSinceMs) return;
+  ctx.forgetTradeRead(key);
 }
 
 /** A read of `symbol`'s trades on `userId`'s account was asked for now. */

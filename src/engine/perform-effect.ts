@@ -43,6 +43,7 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
         userId: effect.userId,
         incomeType: effect.incomeType,
         read: await account.listIncome(effect.incomeType, effect.startTimeMs),
+        askedAtMs: effect.askedAtMs,
       };
     case 'list_stops':
       return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };

@@ -104,12 +104,35 @@ describe('fees and funding', () => {
     expect(reads.map((e) => e.userId)).toEqual(['u']);
   });
 
+  it('a funding read is owed until an answer to it (not to an older read) arrives, and asked again meanwhile', () => {
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const firstAskAtMs = d.nowMs;
+    d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-1', startedAtMs + 1) });
+    d.nowMs += 1_000;
+    d.step({ kind: 'funding', userId: 'u', payment: payment('funding:2:USDT:9', '-2', d.nowMs) });
+    // The first read's answer comes late (or a second time): it predates the second payment.
+    d.step({ ...fundingListed('u', [fundingRecord('1', '-1', startedAtMs + 1)]), askedAtMs: firstAskAtMs } as Input);
+    const reads = (decision: { effects: readonly { kind: string }[] }): number => decision.effects.filter((e) => e.kind === 'read_income').length;
+    expect(reads(d.timer(d.config.orderQueryIntervalMs))).toBe(1);
+    // An answer to the read owed now settles it: nothing more is asked.
+    const owedAskAtMs = d.nowMs;
+    d.step({
+      ...fundingListed('u', [fundingRecord('1', '-1', startedAtMs + 1), fundingRecord('2', '-2', startedAtMs + 1_001)]),
+      askedAtMs: owedAskAtMs,
+    } as Input);
+    expect(reads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
+    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-3');
+  });
+
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
     const push = d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-3.1', startedAtMs + 1) });
     expect(eventsOf(push.wal, 'funding')).toEqual([]); // the push is no record: it has no id the history shares
-    expect(push.effects).toEqual([{ kind: 'read_income', userId: 'u', lane: 'normal', incomeType: 'FUNDING_FEE', startTimeMs: startedAtMs }]);
+    expect(push.effects).toEqual([
+      { kind: 'read_income', userId: 'u', lane: 'normal', incomeType: 'FUNDING_FEE', startTimeMs: startedAtMs, askedAtMs: d.nowMs },
+    ]);
     const first = [fundingRecord('7', '-3.1', startedAtMs + 1), fundingRecord('3', '-99', startedAtMs - 1)];
     d.step(fundingListed('u', first));
     d.step(fundingListed('u', first)); // a second read of the same history (boot, a stream gap)

@@ -33,7 +33,7 @@ describe('income history reads', () => {
     );
     await account.queryOrder('SOLUSDT', 'warm-up'); // the first call syncs the clock
     const fromMs = Date.now();
-    const read = { kind: 'read_income' as const, userId: 'u', lane: 'normal' as const, incomeType: 'FUNDING_FEE', startTimeMs: 0 };
+    const read = { kind: 'read_income' as const, userId: 'u', lane: 'normal' as const, incomeType: 'FUNDING_FEE', startTimeMs: 0, askedAtMs: 0 };
     sim.faults.latencyMs = 300;
     executor.submit(read); // sent at once
     while (!sim.requests().some((r) => r.path === '/fapi/v1/income' && r.receivedAt >= fromMs)) await new Promise((r) => setTimeout(r, 10));

@@ -359,6 +359,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     }
     case 'trades_listed':
       onTradesListed(ctx, input.userId, input.symbol, input.trades);
+      // A trade booked from the list (a fee, a stranger's trade with its realized PnL) moves equity without a tick,
+      // and a flat session gets no ticks: the stop-loss must see it now.
+      checkRiskRules(ctx, null);
       break;
     case 'order_update': {
       const order = ctx.durable.orders[input.order.clientOrderId];

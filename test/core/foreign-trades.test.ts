@@ -55,6 +55,15 @@ const pushed: OrderSnapshot = {
 };
 
 describe('trades of orders not ours, from the trade list', () => {
+  it('a loss booked from the list that breaches the stop-loss engages the kill switch at once, with no tick', () => {
+    const d = new CoreDriver();
+    // Flat (so no tick of any symbol reaches it): a stop fired while the stream was deaf, its trade only in the list.
+    d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [] });
+    d.tick('BTCUSDT', 59_990, 60_000);
+    d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [{ ...listed, realizedPnl: '-600.00000000' }] });
+    expect(d.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+  });
+
   it('books the money once from the list; the late push moves the position and books nothing more', () => {
     const d = holding();
     const before = d.state.durable;

@@ -203,6 +203,9 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
       requestSessionTrades(ctx, session.userId);
       // And funding payments: they are read from the income history.
       requestFundingRead(ctx, session.userId);
+    } else if (session && userId !== null) {
+      // Closed during this user's gap: a payment made before its last flatten may be what the stream swallowed.
+      requestFundingRead(ctx, session.userId);
     }
   }
   requestTradesOfFilledOrders(ctx, userId);

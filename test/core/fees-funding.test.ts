@@ -104,6 +104,14 @@ describe('fees and funding', () => {
     expect(reads.map((e) => e.userId)).toEqual(['u']);
   });
 
+  it("a user's stream gap reads the funding history of a session that closed meanwhile", () => {
+    const d = started();
+    d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
+    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    const reads = d.step({ kind: 'resync', userId: 'u' }).effects.filter((e) => e.kind === 'read_income');
+    expect(reads.map((e) => e.userId)).toEqual(['u']);
+  });
+
   it('a funding read is owed until an answer to it (not to an older read) arrives, and asked again meanwhile', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;

@@ -53,6 +53,11 @@ async function startAll(): Promise<Running> {
   return { child, output: () => out, simUrl };
 }
 
+async function postOnlyRefused(simUrl: string): Promise<void> {
+  const res = await fetch(`${simUrl}/sim/v1/faults?forcePostOnlyReject=true`, { method: 'POST' });
+  expect(res.status).toBe(200);
+}
+
 interface SessionView {
   positions: Record<string, { qty: string }>;
 }
@@ -65,9 +70,12 @@ async function sessionOf(): Promise<SessionView> {
 }
 
 describe('npm start survives SIGKILL (issue 17)', () => {
-  it('after a SIGKILL while the demo trades, a restart finds engine and paper exchange in agreement', { timeout: 120_000 }, async () => {
+  it('after a SIGKILL while the demo trades, a restart finds engine and paper exchange in agreement', { timeout: 180_000 }, async () => {
     const first = await startAll();
     try {
+      // The demo's post-only entries rest until the market trades through them (luck, under a loaded CI): refused
+      // post-only, they take the bounded IOC fallback at once.
+      await postOnlyRefused(first.simUrl);
       await waitFor('a demo fill', () => first.output().includes('[alert fill] demo'), 45_000);
       await new Promise((r) => setTimeout(r, 2_000)); // keep trading, then die mid-flight
     } finally {

@@ -52,6 +52,10 @@ async function runAll(): Promise<{ output: () => string; dashboardUrl: string; s
 describe('quant-engine all (npm start)', () => {
   it('trades the demo session on SQLite, serves the dashboard, answers the CLI, and restarts from its log', { timeout: 180_000 }, async () => {
     const first = await runAll();
+    // The demo's post-only entries rest until the market trades through them (luck, under a loaded CI): refused
+    // post-only, they take the bounded IOC fallback at once.
+    const simUrl = /simulator \(paper exchange\) at (http:\/\/\S+)/.exec(first.output())?.[1];
+    expect((await fetch(`${simUrl ?? ''}/sim/v1/faults?forcePostOnlyReject=true`, { method: 'POST' })).status).toBe(200);
     await waitFor('the demo session started', () => first.output().includes('[done] session.start'), 60_000);
     await waitFor('a demo fill', () => first.output().includes('[alert fill] demo'), 60_000);
     const state = (await (await fetch(`${first.dashboardUrl}/api/state`)).json()) as { sessions: { userId: string }[] };

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { buildCommand } from '../../contract/commands.js';
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
@@ -35,6 +37,8 @@ export async function runAll(argv: string[]): Promise<void> {
 
   // Embedded: the paper exchange keeps its state in the engine's SQLite file (its own tables and connection), so a
   // restart continues its positions, orders and stops (issue 17). On Redis it stays in memory, as before.
+  // On a fresh checkout the database's directory (data/) does not exist yet: the paper state opens the file first.
+  if (!env.REDIS_URL) mkdirSync(dirname(env.QE_SQLITE_PATH), { recursive: true });
   const simState = env.REDIS_URL ? undefined : openSqlitePaperState(env.QE_SQLITE_PATH);
   const simulator = await startSimulator({
     port: env.QE_SIM_PORT,

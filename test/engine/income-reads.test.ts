@@ -1,36 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/decide.js';
-import { EffectExecutor, defaultExecutorLimits } from '../../src/engine/effect-executor.js';
-import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
-import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
-import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { startSimulator } from '../../src/paper-exchange/server.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { describe, expect, it } from 'vitest';
+import { executorOn } from '../support/executor.js';
+import { usePaperExchange } from '../support/paper-exchange.js';
 
 // Funding pushes of several symbols arrive together and each asks for the income history: a read still queued
 // stands in for the next ones (it is sent later and sees as much), but one already sent does not (it may have been
 // answered before the newest payment).
 
 describe('income history reads', () => {
-  let sim: SimulatorHandle;
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 9, priceStepMs: 50 });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
+  const paperExchange = usePaperExchange(9);
 
   it('a read already queued absorbs the same read; one in flight does not', async () => {
-    const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
+    const { sim, connector } = paperExchange();
     const account = connector.account({ apiKey: 'income-reader', apiSecret: 's' });
-    const results: Input[] = [];
-    const executor = new EffectExecutor(
-      () => account,
-      (i) => results.push(i),
-      { ...defaultExecutorLimits, normalConcurrencyPerAccount: 1 },
-      silentLogger(),
-      memoryRateBudget(),
-    );
+    const { executor, results } = executorOn(account, { limits: { normalConcurrencyPerAccount: 1 } });
     await account.queryOrder('SOLUSDT', 'warm-up'); // the first call syncs the clock
     const fromMs = Date.now();
     const read = { kind: 'read_income' as const, userId: 'u', lane: 'normal' as const, incomeType: 'FUNDING_FEE', startTimeMs: 0, askedAtMs: 0 };

@@ -1,38 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/decide.js';
-import { EffectExecutor, defaultExecutorLimits } from '../../src/engine/effect-executor.js';
-import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
-import { memoryRateBudget } from '../../src/exchange/rate-budget.js';
-import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { startSimulator } from '../../src/paper-exchange/server.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { describe, expect, it } from 'vitest';
+import { executorOn } from '../support/executor.js';
+import { usePaperExchange } from '../support/paper-exchange.js';
 
 // An order is sent within its send window or not at all. The core declares an order the exchange does not know
 // "never sent" once the not-found grace has passed; an order held in a queue past that point and sent anyway
 // would trade while the engine no longer tracks it (found by the deterministic simulation, seed 642).
 
 describe('the send window of an order', () => {
-  let sim: SimulatorHandle;
-  beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 7, priceStepMs: 50 });
-  });
-  afterAll(async () => {
-    await sim.close();
-  });
+  const paperExchange = usePaperExchange(7);
 
   it('is not sent once held in the queue past its window, and is reported back as not sent', async () => {
-    const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 5_000 });
+    const { sim, connector } = paperExchange();
     const account = connector.account({ apiKey: 'window-user', apiSecret: 's' });
     let engineNowMs = 1_000_000;
-    const results: Input[] = [];
-    const executor = new EffectExecutor(
-      () => account,
-      (i) => results.push(i),
-      { ...defaultExecutorLimits, normalConcurrencyPerAccount: 1 },
-      silentLogger(),
-      memoryRateBudget(),
-      () => engineNowMs,
-    );
+    const { executor, results } = executorOn(account, { limits: { normalConcurrencyPerAccount: 1 }, nowMs: () => engineNowMs });
     const order = (clientOrderId: string) => ({
       clientOrderId,
       symbol: 'SOLUSDT',

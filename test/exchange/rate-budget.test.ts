@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/decide.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { RateBudget } from '../../src/exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget, redisRateBudget } from '../../src/exchange/rate-budget.js';
-import { EffectExecutor, defaultExecutorLimits, localRateBudgetCode } from '../../src/engine/effect-executor.js';
+import { localRateBudgetCode } from '../../src/engine/effect-executor.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { executorOn } from '../support/executor.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
 
 const t0 = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -67,14 +66,7 @@ describe('executor with the budget, against the simulator', () => {
   it('after a 429, holds entries back locally but still sends a flatten', async () => {
     const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 2_000 });
     const account = connector.account({ apiKey: 'budget-user', apiSecret: 's' });
-    const results: Input[] = [];
-    const executor = new EffectExecutor(
-      () => account,
-      (i) => results.push(i),
-      defaultExecutorLimits,
-      silentLogger(),
-      memoryRateBudget(),
-    );
+    const { executor, results } = executorOn(account);
     const order = (id: string, reduceOnly: boolean) => ({
       clientOrderId: id,
       symbol: 'SOLUSDT',

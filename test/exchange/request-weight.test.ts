@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/decide.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
-import { EffectExecutor, defaultExecutorLimits } from '../../src/engine/effect-executor.js';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import { defaultRateBudgetLimits, memoryRateBudget } from '../../src/exchange/rate-budget.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { executorOn } from '../support/executor.js';
 import { startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,14 +111,7 @@ describe('budget against the paper exchange', () => {
       const budget = memoryRateBudget();
       const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, restTimeoutMs: 2_000, rateBudget: budget });
       const account = connector.account({ apiKey: 'orders-user', apiSecret: 's' });
-      const results: Input[] = [];
-      const executor = new EffectExecutor(
-        () => account,
-        (i) => results.push(i),
-        { ...defaultExecutorLimits, normalConcurrencyPerAccount: 50 },
-        silentLogger(),
-        budget,
-      );
+      const { executor, results } = executorOn(account, { limits: { normalConcurrencyPerAccount: 50 }, budget });
       await account.queryOrder('SOLUSDT', 'warm-up'); // clock sync
       // Reduce-only sells on a flat account: refused (-2022) by the exchange, but each counts as an order.
       const order = (id: string) => ({

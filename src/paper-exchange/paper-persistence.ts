@@ -7,12 +7,9 @@
 //
 // Prices are not confirmed state (nothing a client was told depends on the exact last mid), so they are
 // checkpointed every `priceCheckpointIntervalMs`: a crash loses at most that much of the price path.
-import type { AlgoBook, AlgoOrder } from './algo-orders.js';
+import type { AlgoOrder } from './algo-orders.js';
 import type { FundingSettings } from './funding.js';
-import type { ListenKeys } from './listen-keys.js';
-import type { MarginBook } from './margin.js';
-import type { MatchingEngine, SimOrder } from './matching.js';
-import type { SymbolMarket } from './price-process.js';
+import type { SimOrder } from './matching.js';
 import {
   accountRow,
   algoRow,
@@ -24,7 +21,7 @@ import {
   orderRow,
   prngRow,
   restoreExchange,
-  type ExchangePrngs,
+  type RestoreTargets,
   toJson,
 } from './snapshot-of.js';
 import { emptyChanges, type PaperStateChanges, type PaperStateStore } from './state-store.js';
@@ -32,15 +29,9 @@ import { emptyChanges, type PaperStateChanges, type PaperStateStore } from './st
 /** How often the price process's last prices and clock are written, ms. */
 export const priceCheckpointIntervalMs = 1_000;
 
-export interface PersistedParts {
-  engine: MatchingEngine;
-  algo: AlgoBook;
-  margin: MarginBook;
-  markets: ReadonlyMap<string, SymbolMarket>;
-  prngs: ExchangePrngs;
-  listenKeys: ListenKeys;
+/** What is restored (snapshot-of.ts), and the funding settings read back for each write. */
+export interface PersistedParts extends RestoreTargets {
   funding: () => FundingSettings;
-  setFunding: (settings: FundingSettings) => void;
 }
 
 export class PaperPersistence {

@@ -70,6 +70,25 @@ async function logWithSession(withOrder: boolean): Promise<{ log: MemoryLog; clo
   return { log, clock };
 }
 
+/** startBoot on quiet accounts with the given request budget (and reconcile concurrency), retries 1 ms apart. */
+function startBootOnBudget(log: MemoryLog, clock: ManualClock, budget: Parameters<typeof startBoot>[0]['budget'], reconcileConcurrency?: number) {
+  return startBoot({
+    log,
+    config,
+    clock,
+    logger: pino({ level: 'silent' }),
+    loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+    accountOf: () => account(),
+    onEffects: () => undefined,
+    onFatal: (error) => {
+      throw error;
+    },
+    retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
+    budget,
+    ...(reconcileConcurrency !== undefined ? { reconcileConcurrency } : {}),
+  });
+}
+
 describe('kernel boot()', () => {
   it('replays the log, then reads each open session with the injected retries', async () => {
     const { log, clock } = await logWithSession(false);
@@ -144,21 +163,7 @@ describe('kernel boot()', () => {
         return lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' };
       },
     };
-    const logger = pino({ level: 'silent' });
-    const started = await startBoot({
-      log,
-      config,
-      clock,
-      logger,
-      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
-      accountOf: () => account(),
-      onEffects: () => undefined,
-      onFatal: (error) => {
-        throw error;
-      },
-      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
-      budget,
-    });
+    const started = await startBootOnBudget(log, clock, budget);
     expect(started.readiness.isReady('u1')).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(started.readiness.isReady('u1')).toBe(false);
@@ -183,21 +188,7 @@ describe('kernel boot()', () => {
     const budget = {
       admit: async (lane: 'priority' | 'normal') => (lane === 'priority' ? { ok: true as const } : { ok: false as const, reason: 'normal lane spent' }),
     };
-    const started = await startBoot({
-      log,
-      config,
-      clock,
-      logger: pino({ level: 'silent' }),
-      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
-      accountOf: () => account(),
-      onEffects: () => undefined,
-      onFatal: (error) => {
-        throw error;
-      },
-      retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
-      budget,
-      reconcileConcurrency: 1,
-    });
+    const started = await startBootOnBudget(log, clock, budget, 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     // The one worker holds u1, waiting for the normal lane; a stop for u2 must not wait for it.
     await started.readiness.whenReady('u2', true);

@@ -79,7 +79,8 @@ export type Input =
   /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
   | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
-  | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[] }
+  /** askedAtMs: when the read was asked for (echoed from read_trades), so a late answer to an older read is known as such. */
+  | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[]; askedAtMs?: number }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
   | {
       kind: 'reconcile';
@@ -361,7 +362,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     }
     case 'trades_listed':
-      onTradesListed(ctx, input.userId, input.symbol, input.trades);
+      onTradesListed(ctx, input.userId, input.symbol, input.trades, input.askedAtMs);
       // A trade booked from the list (a fee, a stranger's trade with its realized PnL) moves equity without a tick,
       // and a flat session gets no ticks: the stop-loss must see it now.
       checkRiskRules(ctx, null);

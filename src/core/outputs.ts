@@ -21,6 +21,6 @@ export type Effect =
   /** Re-read the account's positions and feed them back as a reconcile input. */
   | { kind: 'reconcile'; userId: string; requestedAtMs: number }
   /** Read the account's trade list of one symbol and feed it back as a trades_listed input (trade-backstop.ts). */
-  | { kind: 'read_trades'; userId: string; lane: Lane; symbol: string; from: TradesFrom }
+  | { kind: 'read_trades'; userId: string; lane: Lane; symbol: string; from: TradesFrom; askedAtMs: number }
   /** Read the account's income history of one type from a time and feed it back as an income_listed input (funding-income.ts). */
   | { kind: 'read_income'; userId: string; lane: Lane; incomeType: string; startTimeMs: number; askedAtMs: number };

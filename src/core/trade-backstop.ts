@@ -31,7 +31,7 @@ export function requestTrades(ctx: DecisionContext, userId: string, symbol: stri
   const session = ctx.durable.sessions[userId];
   if (!session || !ctx.config.symbols.includes(symbol)) return;
   const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - tradeReadWindowMs);
-  ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { startTimeMs } });
+  ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { startTimeMs }, askedAtMs: ctx.nowMs });
   noteTradeReadAsked(ctx, userId, symbol); // asked again until answered (trade-reads-owed.ts)
 }
 
@@ -71,8 +71,8 @@ function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
  * is not booked yet, to the session the order belongs to. The money of trades of orders the engine does not know
  * (not ours: a liquidation, an ADL close, a fired stop, a manual order) is booked by foreign-trades.ts.
  */
-export function onTradesListed(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[]): void {
-  noteTradeReadAnswered(ctx, userId, symbol);
+export function onTradesListed(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[], askedAtMs?: number): void {
+  noteTradeReadAnswered(ctx, userId, symbol, askedAtMs);
   const session = ctx.durable.sessions[userId];
   if (!session) return;
   const byExchangeId = new Map<string, Order>();
@@ -98,7 +98,7 @@ export function onTradesListed(ctx: DecisionContext, userId: string, symbol: str
   bookForeignTrades(ctx, userId, symbol, trades, new Set(byExchangeId.keys()));
   const last = trades[trades.length - 1];
   if (trades.length >= tradesPageSize && last) {
-    ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { fromId: (BigInt(last.tradeId) + 1n).toString() } });
+    ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { fromId: (BigInt(last.tradeId) + 1n).toString() }, askedAtMs: ctx.nowMs });
     noteTradeReadAsked(ctx, userId, symbol);
   }
 }

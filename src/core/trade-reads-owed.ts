@@ -20,15 +20,8 @@ export function noteFundingReadAsked(ctx: DecisionContext, userId: string): void
   ctx.noteTradeReadAsked(readKey(userId, fundingReadMarker));
 }
 
-/**
- * An answer to a read asked at `askedAtMs`: it settles what is owed only if it was asked no earlier than the read
- * owed now. A late answer (or a second delivery) of an older read predates the payment that asked again.
- */
 export function noteFundingReadAnswered(ctx: DecisionContext, userId: string, askedAtMs: number | undefined): void {
-  const key = readKey(userId, fundingReadMarker);
-  const owedSinceMs = ctx.market.tradeReadsAskedAtMs[key];
-  if (askedAtMs !== undefined && owedSinceMs !== undefined && askedAtMs < owedSinceMs) return;
-  ctx.forgetTradeRead(key);
+  settleRead(ctx, readKey(userId, fundingReadMarker), askedAtMs);
 }
 
 /** A read of `symbol`'s trades on `userId`'s account was asked for now. */
@@ -37,8 +30,18 @@ export function noteTradeReadAsked(ctx: DecisionContext, userId: string, symbol:
 }
 
 /** Its answer arrived (a full page asks again for the next, and notes that). */
-export function noteTradeReadAnswered(ctx: DecisionContext, userId: string, symbol: string): void {
-  ctx.forgetTradeRead(readKey(userId, symbol));
+export function noteTradeReadAnswered(ctx: DecisionContext, userId: string, symbol: string, askedAtMs: number | undefined): void {
+  settleRead(ctx, readKey(userId, symbol), askedAtMs);
+}
+
+/**
+ * An answer to a read asked at `askedAtMs` settles what is owed under `key` only if it was asked no earlier than the
+ * read owed now: a late answer (or a second delivery) of an older read predates what asked again.
+ */
+function settleRead(ctx: DecisionContext, key: string, askedAtMs: number | undefined): void {
+  const owedSinceMs = ctx.market.tradeReadsAskedAtMs[key];
+  if (askedAtMs !== undefined && owedSinceMs !== undefined && askedAtMs < owedSinceMs) return;
+  ctx.forgetTradeRead(key);
 }
 
 /** On the timer: every read unanswered for orderQueryIntervalMs is asked again (dropped when its session is gone). */

@@ -34,7 +34,13 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
     case 'read_trades':
       // An account that cannot list its trades (an in-process test fake) books from its pushes alone.
       if (!account.listTrades) return null;
-      return { kind: 'trades_listed', userId: effect.userId, symbol: effect.symbol, trades: await account.listTrades(effect.symbol, effect.from) };
+      return {
+        kind: 'trades_listed',
+        userId: effect.userId,
+        symbol: effect.symbol,
+        trades: await account.listTrades(effect.symbol, effect.from),
+        askedAtMs: effect.askedAtMs,
+      };
     case 'read_income':
       // An account that cannot list its income (an in-process test fake) books no funding.
       if (!account.listIncome) return null;

@@ -4,6 +4,7 @@ import { withDurableDefaults } from '../../src/core/state.js';
 import type { FundingPayment } from '../../src/model/positions.js';
 import type { IncomeRecord } from '../../src/model/income.js';
 import type { Input } from '../../src/core/decide.js';
+import type { Effect } from '../../src/core/outputs.js';
 import { applyEvent } from '../../src/core/events.js';
 import { toUsd as usd } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, snapshotOf } from './fixtures.js';
@@ -110,6 +111,21 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.u?.status).toBe('closed');
     const reads = d.step({ kind: 'resync', userId: 'u' }).effects.filter((e) => e.kind === 'read_income');
     expect(reads.map((e) => e.userId)).toEqual(['u']);
+  });
+
+  it('a trade-list read is owed until an answer to it (not to an older read) arrives, and asked again meanwhile', () => {
+    const d = started();
+    const firstAskAtMs = d.nowMs;
+    d.step({ kind: 'resync', userId: 'u' });
+    d.nowMs += 1_000;
+    d.step({ kind: 'resync', userId: 'u' });
+    const btcReads = (decision: { effects: readonly Effect[] }): number =>
+      decision.effects.filter((e) => e.kind === 'read_trades' && e.symbol === 'BTCUSDT').length;
+    // The first read's answer comes late (or a second time): it predates the second gap.
+    d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [], askedAtMs: firstAskAtMs });
+    expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(1);
+    d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [], askedAtMs: d.nowMs });
+    expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
   });
 
   it('a funding read is owed until an answer to it (not to an older read) arrives, and asked again meanwhile', () => {

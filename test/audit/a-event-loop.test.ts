@@ -7,10 +7,14 @@ import { waitFor } from '../support/wait.js';
 // Audit failure A: a synchronous exchange client froze the event loop for as long as Binance took to answer,
 // so a /stop waited behind a slow order. Here the exchange answers after 2 s; while user A's order is still
 // in flight, user B's stop is handled and its flatten order reaches the exchange, and the event loop never
-// stalls (a blocking client would show a 2 000 ms delay).
+// stalls for the exchange's answer (a blocking client would show one delay of the whole 2 000 ms).
+// The bound is on the longest single stall, at half the exchange's latency: that separates "waited for the
+// exchange" from "was busy". A tight percentile bound (it was p99 < 50 ms) measures the CI machine's load
+// instead: with other test files on the same two cores it read 52.9 ms and failed a correct engine. How fast
+// the loop is lives in `npm run bench`, not here.
 
 const slowExchangeMs = 2_000;
-const maxEventLoopDelayP99Ms = 50;
+const maxEventLoopStallMs = slowExchangeMs / 2;
 
 describe('audit A: a slow exchange does not block other users', () => {
   const harness = useHarness({ label: 'audit-a', restTimeoutMs: 10_000 });
@@ -45,8 +49,8 @@ describe('audit A: a slow exchange does not block other users', () => {
 
     await h.reply('b-stop', 'done');
     histogram.disable();
-    const p99Ms = histogram.percentile(99) / 1e6;
-    expect(p99Ms).toBeLessThan(maxEventLoopDelayP99Ms);
+    const longestStallMs = histogram.max / 1e6;
+    expect(longestStallMs).toBeLessThan(maxEventLoopStallMs);
     h.sim.faults.latencyMs = 0;
   });
 });

@@ -29,6 +29,8 @@ export const alertKinds = [
   'exchange_close',
   /** A trade on the account the engine did not place (a manual trade): booked, no kill switch. */
   'manual_trade',
+  /** The account's settings no longer fit a running session (found at boot): new entries paused, with the fix. */
+  'account',
 ] as const;
 export type AlertKind = (typeof alertKinds)[number];
 

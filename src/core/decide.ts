@@ -2,6 +2,7 @@ import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
+import { onAccountRechecked } from './account-recheck.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { retryDeferredTradeRead } from './foreign-trades.js';
 import { bookCommission } from './fees.js';
@@ -81,6 +82,8 @@ export type Input =
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   /** askedAtMs: when the read was asked for (echoed from read_trades), so a late answer to an older read is known as such. */
   | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[]; askedAtMs?: number }
+  /** The account preflight run again at boot for a running session: what no longer fits (empty: nothing). */
+  | { kind: 'account_rechecked'; userId: string; problems: string[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
   | {
       kind: 'reconcile';
@@ -389,6 +392,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'reconcile':
       onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
       watchLiquidation(ctx, input.userId, input.positions);
+      break;
+    case 'account_rechecked':
+      onAccountRechecked(ctx, input.userId, input.problems);
       break;
     case 'stop_placed':
       onStopPlaced(ctx, input.userId, input.symbol, input.clientAlgoId, input.outcome);

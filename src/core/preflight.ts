@@ -47,24 +47,25 @@ function liquidationFraction(leverage: number, maintMarginRatio: Decimal): Decim
   return sub(div(one, toDecimal(leverage), scale, 'floor'), maintMarginRatio);
 }
 
+/** The account settings the engine cannot trade under, with the setting to change; null when there is none. */
+export function accountModeProblem(account: Pick<AccountMarginState, 'dualSidePosition' | 'multiAssetsMargin'>): string | null {
+  if (account.dualSidePosition) {
+    return 'the account is in hedge mode (dual-side positions); switch it to one-way mode (POST /fapi/v1/positionSide/dual dualSidePosition=false)';
+  }
+  if (account.multiAssetsMargin) {
+    return 'the account is in multi-assets margin mode; switch it to single-asset mode (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)';
+  }
+  return null;
+}
+
 export function planPreflight(
   req: PreflightRequest,
   account: AccountMarginState,
   symbols: readonly string[],
   config: Pick<CoreConfig, 'maxLeverage' | 'defaultSessionLeverage'>,
 ): PreflightPlan {
-  if (account.dualSidePosition) {
-    return {
-      ok: false,
-      reason: 'the account is in hedge mode (dual-side positions); switch it to one-way mode (POST /fapi/v1/positionSide/dual dualSidePosition=false)',
-    };
-  }
-  if (account.multiAssetsMargin) {
-    return {
-      ok: false,
-      reason: 'the account is in multi-assets margin mode; switch it to single-asset mode (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)',
-    };
-  }
+  const modeProblem = accountModeProblem(account);
+  if (modeProblem !== null) return { ok: false, reason: modeProblem };
   const exposure = mul(toDecimal(req.capitalUsd), toDecimal(config.maxLeverage));
   // The strictest symbol decides: the highest maintenance rate and the lowest leverage cap at this notional.
   let mmr = toDecimal(0);
@@ -120,4 +121,35 @@ export function liquidationProximity(risk: PositionRisk, alertDistanceBps: numbe
   if (isZero(liq) || isZero(mark) || isZero(toDecimal(risk.positionAmt))) return null;
   const distanceBps = div(mul(abs(sub(mark, liq)), toDecimal(10_000)), mark, 2, 'floor');
   return gte(toDecimal(alertDistanceBps), distanceBps) ? { distanceBps } : null;
+}
+
+/** What a session already running asks of its account when the engine boots again (see recheckHeldAccount). */
+export interface HeldSessionTerms {
+  capitalUsd: number;
+  stopLossPct: number | null;
+  /** The leverage its start's preflight set; null when none ran (then only the account's modes are checked). */
+  leverage: number | null;
+  /** Whether it holds any position (its margin is then in use, and the available balance no longer covers it). */
+  holdsPosition: boolean;
+}
+
+/**
+ * The account preflight again, for a session that was running when the engine stopped (issue 10 item 5: "at
+ * every boot"). The account may have been changed by hand meanwhile: hedge mode or multi-assets margin make the
+ * engine's orders and its booking wrong, so they are problems whatever the session holds. A session holding
+ * nothing must still fit its margin need and keep its stop inside liquidation at its leverage, as at its start;
+ * one holding positions has its margin in use, so the balance is not compared (the liquidation watch reads its
+ * liquidation prices). Returns the problems, each with the setting to change; none = the account is as started.
+ */
+export function recheckHeldAccount(
+  terms: HeldSessionTerms,
+  account: AccountMarginState,
+  symbols: readonly string[],
+  config: Pick<CoreConfig, 'maxLeverage' | 'defaultSessionLeverage'>,
+): string[] {
+  const modeProblem = accountModeProblem(account);
+  if (modeProblem !== null) return [modeProblem];
+  if (terms.holdsPosition || terms.leverage === null) return [];
+  const plan = planPreflight({ capitalUsd: terms.capitalUsd, stopLossPct: terms.stopLossPct, leverage: terms.leverage }, account, symbols, config);
+  return plan.ok ? [] : [plan.reason];
 }

@@ -62,6 +62,17 @@ export interface BootOptions {
   budget?: Pick<RateBudget, 'admit'> | ((userId: string) => Pick<RateBudget, 'admit'>);
   /** Sessions reconciled at the same time (bootReconcileConcurrency; default defaultBootReconcileConcurrency). */
   reconcileConcurrency?: number;
+  /**
+   * The account preflight run again for a session that was running (services/execution/account-preflight.ts):
+   * its request weight and the run that returns what no longer fits; null when it does not apply to the session.
+   */
+  recheckAccount?: (session: Session, account: ExchangeAccount) => AccountRecheck | null;
+}
+
+/** One session's account check at boot: what it weighs against the request budget, and the check itself. */
+export interface AccountRecheck {
+  weight: number;
+  run: () => Promise<string[]>;
 }
 
 export interface BootResult {
@@ -230,5 +241,13 @@ async function reconcileSession(engine: Engine, opts: BootOptions, userId: strin
     await engine.submit({ kind: 'reconcile', userId, positions, openOrders, requestedAtMs });
   } catch (error) {
     opts.logger.error({ err: error, userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
+  }
+  const current = engine.current.durable.sessions[userId];
+  const recheck = current && current.status !== 'closed' ? (opts.recheckAccount?.(current, account) ?? null) : null;
+  if (!recheck) return;
+  try {
+    await engine.submit({ kind: 'account_rechecked', userId, problems: await read(recheck.weight, recheck.run) });
+  } catch (error) {
+    opts.logger.error({ err: error, userId }, 'could not check the account settings at boot; the session trades on as started');
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
-import { liquidationProximity, planPreflight } from '../../src/core/preflight.js';
+import { liquidationProximity, planPreflight, recheckHeldAccount } from '../../src/core/preflight.js';
 import type { AccountMarginState, LeverageBracketInfo } from '../../src/model/margin.js';
 import { CoreDriver, replies, withConfig } from './fixtures.js';
 
@@ -23,6 +23,23 @@ const account = (over: Partial<AccountMarginState> = {}): AccountMarginState => 
 const config = { maxLeverage: 1, defaultSessionLeverage: 5 };
 const plan = (req: Partial<Parameters<typeof planPreflight>[0]>, acct = account()) =>
   planPreflight({ capitalUsd: 10_000, stopLossPct: null, leverage: null, ...req }, acct, ['BTCUSDT'], config);
+
+describe('recheckHeldAccount (the preflight again at boot)', () => {
+  const terms = { capitalUsd: 10_000, stopLossPct: null, leverage: 5, holdsPosition: false };
+  const recheck = (over: Partial<typeof terms>, acct = account()) => recheckHeldAccount({ ...terms, ...over }, acct, ['BTCUSDT'], config);
+
+  it('finds a changed position or margin mode whatever the session holds', () => {
+    expect(recheck({ holdsPosition: true }, account({ dualSidePosition: true }))).toEqual([expect.stringMatching(/hedge mode.*one-way/)]);
+    expect(recheck({}, account({ multiAssetsMargin: true }))).toEqual([expect.stringMatching(/multi-assets/)]);
+  });
+
+  it('compares the margin need with the balance only for a session holding nothing (a holder has its margin in use)', () => {
+    const thin = account({ availableBalanceUsd: '100' });
+    expect(recheck({}, thin)).toEqual([expect.stringMatching(/available balance \(100 USDT\)/)]);
+    expect(recheck({ holdsPosition: true }, thin)).toEqual([]);
+    expect(recheck({}, account())).toEqual([]);
+  });
+});
 
 describe('planPreflight', () => {
   it('refuses hedge mode and multi-assets mode with the setting to change', () => {

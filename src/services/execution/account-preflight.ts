@@ -1,7 +1,10 @@
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
 import type { PreflightResult } from '../../core/preflight.js';
-import { planPreflight } from '../../core/preflight.js';
+import { planPreflight, recheckHeldAccount } from '../../core/preflight.js';
+import type { Session } from '../../core/state.js';
+import type { AccountRecheck } from '../../engine/boot.js';
+import { isZero } from '../../model/decimal.js';
 import type { EngineState, Mode } from '../../core/state.js';
 import { isLiveApproved, wasProcessed } from '../../core/state.js';
 import { parseCommand } from '../../contract/commands.js';
@@ -20,6 +23,12 @@ import type { Logger } from '../../util/logger.js';
  * positionRisk 5 (the margin helper's figures from Binance's endpoint pages; see account.ts readMarginState).
  */
 const preflightReadWeight = 71;
+
+/**
+ * POST /fapi/v1/marginType and POST /fapi/v1/leverage weigh 1 each
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Change-Initial-Leverage).
+ */
+const settingWeightPerSymbol = 2;
 
 export interface AccountPreflightDeps {
   config: CoreConfig;
@@ -100,14 +109,52 @@ async function run(
   if (!state) return { ok: false, reason: 'could not read the exchange account' };
   const plan = planPreflight({ capitalUsd: cmd.capitalUsd, stopLossPct: cmd.stopLossPct ?? null, leverage: cmd.leverage ?? null }, state, symbols, deps.config);
   if (!plan.ok) return plan;
-  for (const symbol of symbols) {
-    const marginType = await account.setMarginType?.(symbol, 'CROSSED');
-    if (marginType?.kind !== 'ok') return { ok: false, reason: `could not set cross margin on ${symbol} (${describe(marginType)})` };
-    const leverage = await account.setLeverage?.(symbol, plan.leverage);
-    if (leverage?.kind !== 'ok') return { ok: false, reason: `could not set ${plan.leverage}x leverage on ${symbol} (${describe(leverage)})` };
-  }
+  const settingProblem = await applySettings(account, symbols, plan.leverage);
+  if (settingProblem !== null) return { ok: false, reason: settingProblem };
   deps.logger.info({ userId: cmd.userId, leverage: plan.leverage, marginNeedUsd: plan.marginNeedUsd }, 'account preflight passed');
   return { ok: true, leverage: plan.leverage };
+}
+
+/** Cross margin and the session's leverage on every traded symbol; the first refusal, or null when all took. */
+async function applySettings(account: ExchangeAccount, symbols: readonly string[], leverage: number): Promise<string | null> {
+  for (const symbol of symbols) {
+    const marginType = await account.setMarginType?.(symbol, 'CROSSED');
+    if (marginType?.kind !== 'ok') return `could not set cross margin on ${symbol} (${describe(marginType)})`;
+    const set = await account.setLeverage?.(symbol, leverage);
+    if (set?.kind !== 'ok') return `could not set ${leverage}x leverage on ${symbol} (${describe(set)})`;
+  }
+  return null;
+}
+
+/**
+ * The account preflight again for a session that was running when the engine stopped (the boot's
+ * recheckAccount): the account is read and checked (recheckHeldAccount), then cross margin and the session's
+ * leverage are set again, as its start set them. The same sessions as at the start: live ones, paper ones when
+ * the engine runs the paper preflight.
+ */
+export function recheckAtBoot(deps: Pick<AccountPreflightDeps, 'config' | 'paper'>): (session: Session, account: ExchangeAccount) => AccountRecheck | null {
+  return (session, account) => {
+    if (session.mode === 'paper' && !deps.paper) return null;
+    const read = account.readMarginState?.bind(account);
+    if (!read || !account.setLeverage || !account.setMarginType) return null;
+    const symbols = deps.config.symbols;
+    const leverage = session.leverage;
+    return {
+      weight: preflightReadWeight + symbols.length * settingWeightPerSymbol,
+      run: async () => {
+        const terms = {
+          capitalUsd: Number(session.capitalUsd),
+          stopLossPct: session.stopLossPct,
+          leverage,
+          holdsPosition: Object.values(session.positions).some((p) => !isZero(p.qty)),
+        };
+        const problems = recheckHeldAccount(terms, await read(symbols), symbols, deps.config);
+        if (problems.length > 0 || leverage === null) return problems;
+        const settingProblem = await applySettings(account, symbols, leverage);
+        return settingProblem === null ? [] : [settingProblem];
+      },
+    };
+  };
 }
 
 function describe(outcome: { kind: 'rejected'; code: number; message: string } | { kind: 'unknown'; reason: string } | { kind: 'ok' } | undefined): string {

@@ -24,7 +24,7 @@ import { systemClock } from '../../engine/clock.js';
 import type { ExecutorLimits } from '../../engine/effect-executor.js';
 import { defaultExecutorLimits, EffectExecutor } from '../../engine/effect-executor.js';
 import type { Engine, EngineLimits } from '../../engine/engine.js';
-import { defaultPreflightTimeoutMs, withPreflight } from './account-preflight.js';
+import { defaultPreflightTimeoutMs, recheckAtBoot, withPreflight } from './account-preflight.js';
 
 // The execution service: the kernel's boot() (snapshot + WAL replay → reconcile with the exchange), and
 // only then market data and commands. Commands, ticks, timer beats and exchange results all become inputs to
@@ -177,6 +177,9 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
     budget: budgetOf,
+    // Someone may have changed the account while the engine was down: each running session's account is checked
+    // again, as at its start (issue 10 item 5, "at every boot").
+    recheckAccount: recheckAtBoot({ config: opts.config, paper: opts.paperPreflight ?? false }),
     ...(opts.bootReconcileConcurrency !== undefined ? { reconcileConcurrency: opts.bootReconcileConcurrency } : {}),
   });
   const { replay } = started;

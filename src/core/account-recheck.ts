@@ -1,0 +1,20 @@
+import type { DecisionContext } from './context.js';
+
+// The account preflight's verdict on a session that was already running when the engine booted (the shell reads
+// the account again and sets its leverage and margin type; the check is recheckHeldAccount in preflight.ts).
+// Someone may have changed the account by hand while the engine was down. The engine does not flatten for it —
+// a flatten under hedge mode is refused by the exchange anyway, and positions keep their protective stops — but
+// it takes no new risk on an account it cannot trade correctly: new entries are paused and the user is told
+// what changed and what to do.
+
+export function onAccountRechecked(ctx: DecisionContext, userId: string, problems: readonly string[]): void {
+  const session = ctx.durable.sessions[userId];
+  if (!session || session.status === 'closed' || problems.length === 0) return;
+  if (!session.paused) ctx.emit({ type: 'session.paused', userId, paused: true });
+  ctx.alert(
+    userId,
+    'account',
+    `the exchange account no longer fits this session (checked at the engine's restart): ${problems.join('; ')}. ` +
+      'New entries are paused; open positions keep their protective stops. Fix the setting, then /resume (or /stop to close the session).',
+  );
+}

@@ -83,6 +83,8 @@ const sessionSchema = z.object({
   feesUsd: usdSchema.optional(),
   fundingUsd: usdSchema.optional(),
   fundingIds: z.array(z.string()).optional(),
+  // Written since funding reads page forward from the newest payment booked.
+  fundingBookedThroughMs: finite.optional(),
   exchangeFillKeys: z.array(z.string()).optional(),
   // Written since commissions are booked per trade id.
   bookedTradeIds: z.array(z.string()).optional(),

@@ -58,6 +58,12 @@ export interface CoreConfig {
   defaultSessionLeverage: number;
   /** A held position whose mark comes this close (basis points of the mark) to its liquidation price is alerted and reduced. */
   liquidationAlertDistanceBps: number;
+  /**
+   * A funding read starts this long before the newest payment booked (ms), in case the exchange writes a payment
+   * after a later one (funding-income.ts). It must hold fewer payments than a session remembers ids of (256): an
+   * hour holds one a symbol at Binance's shortest funding interval; a simulator funding every millisecond needs less.
+   */
+  fundingLateRecordMarginMs: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
   maxRememberedCommandIds: number;
   /** Terminal orders kept in state for inspection (oldest dropped first). */
@@ -99,6 +105,7 @@ export const defaultCoreConfig: CoreConfig = {
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,
+  fundingLateRecordMarginMs: 60 * 60 * 1000,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,
   liveTradingEnabled: false,

@@ -406,7 +406,8 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     case 'funding': {
       const session = requireSession(state, event.userId);
       const fundingIds = [...session.fundingIds, event.exchangeId].slice(-maxFundingIdsKept);
-      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds }, step);
+      const fundingBookedThroughMs = Math.max(session.fundingBookedThroughMs ?? event.exchangeTimeMs, event.exchangeTimeMs);
+      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds, fundingBookedThroughMs }, step);
     }
 
     case 'exchange_fill': {

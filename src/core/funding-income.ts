@@ -1,6 +1,7 @@
 import type { IncomeRead, IncomeRecord } from '../model/income.js';
 import { fundingIncomeType } from '../model/income.js';
 import type { DecisionContext } from './context.js';
+import type { Session } from './state.js';
 import { bookFunding } from './fees.js';
 import { noteFundingReadAnswered, noteFundingReadAsked } from './trade-reads-owed.js';
 
@@ -21,16 +22,24 @@ export const incomeReadWindowMs = 7 * 24 * 60 * 60 * 1000;
 /** The income history's largest page ("Default 100; max 1000", the page cited above). */
 export const incomePageSize = 1000;
 
+// A read starts shortly (config.fundingLateRecordMarginMs) before the newest payment already booked
+// (Session.fundingBookedThroughMs), in case the exchange writes a payment after a later one. Reading from the
+// session's start instead returned again payments whose ids the session no longer remembers (it keeps
+// maxFundingIdsKept = 256; a week of 1 h funding on two symbols is 336): they would have been booked twice.
+
 /** What a funding payment read from the income history is booked under (Session.fundingIds). */
 export function fundingIncomeId(tranId: string): string {
   return `income:${tranId}`;
 }
 
-/** Asks for the funding history of the account of `userId` since its session (open or closed) started. */
-export function requestFundingRead(ctx: DecisionContext, userId: string): void {
+/**
+ * Asks for the funding history of the account of `userId`: from `fromMs` (the next page), else from shortly before
+ * the newest payment booked, and never before its session (open or closed) started or the read window.
+ */
+export function requestFundingRead(ctx: DecisionContext, userId: string, fromMs?: number): void {
   const session = ctx.durable.sessions[userId];
   if (!session) return;
-  const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs);
+  const startTimeMs = fromMs ?? Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs, bookedFloorMs(ctx, session));
   ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs, askedAtMs: ctx.nowMs });
   noteFundingReadAsked(ctx, userId); // asked again until answered (trade-reads-owed.ts)
 }
@@ -72,9 +81,11 @@ export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType:
     );
   }
   const bookedByPush = newestPushBookedMs(session.fundingIds);
+  // Older than this, a record's id may be forgotten already: it was booked by an earlier read (requestFundingRead).
+  const floorMs = bookedFloorMs(ctx, session);
   const records = read.records.filter((r) => r.incomeType === fundingIncomeType).sort(byTimeThenId);
   for (const record of records) {
-    if (record.time <= bookedByPush) continue;
+    if (record.time <= bookedByPush || record.time < floorMs) continue;
     bookFunding(ctx, userId, {
       asset: record.asset,
       amount: record.income,
@@ -83,10 +94,33 @@ export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType:
       exchangeId: fundingIncomeId(record.tranId),
     });
   }
-  if (read.records.length >= incomePageSize) {
-    // More than a page of funding within the window is more than the session remembers ids of: reported, not guessed.
-    ctx.alert(userId, 'funding', `the income history answered a full page (${incomePageSize}) of funding; older payments may be unbooked`);
+  if (read.records.length + read.rejected.length >= incomePageSize) readNextPage(ctx, userId, read);
+}
+
+/**
+ * A full page may have more behind it: the history answers from the asked startTime forward, `limit` records at most
+ * (selectIncome in paper-exchange/income-history.ts), so the next page starts at the newest record's time. Records
+ * of that millisecond come again and are found booked by id. A page that is one millisecond throughout cannot be
+ * paged past by time: reported, not guessed.
+ */
+function readNextPage(ctx: DecisionContext, userId: string, read: IncomeRead): void {
+  let oldestMs = Number.POSITIVE_INFINITY;
+  let newestMs = Number.NEGATIVE_INFINITY;
+  for (const record of read.records) {
+    oldestMs = Math.min(oldestMs, record.time);
+    newestMs = Math.max(newestMs, record.time);
   }
+  if (newestMs > oldestMs) {
+    requestFundingRead(ctx, userId, newestMs);
+    return;
+  }
+  ctx.alert(userId, 'funding', `the income history answered a full page (${incomePageSize}) of one millisecond; later payments of it may be unbooked`);
+}
+
+/** Where reads of a session's funding start at the earliest: shortly before its newest payment booked. */
+function bookedFloorMs(ctx: DecisionContext, session: Session): number {
+  const through = session.fundingBookedThroughMs;
+  return through === undefined ? Number.NEGATIVE_INFINITY : through - ctx.config.fundingLateRecordMarginMs;
 }
 
 /**

@@ -52,6 +52,11 @@ export interface Session {
   fundingUsd: Usd;
   /** Exchange ids of the latest funding payments booked (bounded), so a repeated event is booked once. */
   fundingIds: string[];
+  /**
+   * Exchange time of the newest funding payment booked; absent: none yet. Funding reads start shortly before it
+   * (funding-income.ts), so the bounded fundingIds cover every record a read can return again.
+   */
+  fundingBookedThroughMs?: number;
   /** Keys of the latest exchange-side trades booked (bounded; see exchangeFillKey), so a repeat is booked once. */
   exchangeFillKeys: string[];
   /** Keys of the latest trades whose commission is booked (bounded; see bookedTradeKey); absent: none yet. */

@@ -341,7 +341,7 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       return toAccountTrades(selectTrades(exchange.matching.account(accountKey).trades, params, symbol, exchange.nowMs()));
     },
     async listIncome(incomeType: string, startTimeMs: number): Promise<IncomeRead> {
-      const query = { incomeType, startTimeMs, endTimeMs: exchange.nowMs(), limit: maxIncomeLimit };
+      const query = { incomeType, startTimeMs, nowMs: exchange.nowMs(), limit: maxIncomeLimit };
       return toIncomeRecords(selectIncome(exchange.matching.account(accountKey).income, query));
     },
     async getOpenOrders(symbols?: readonly string[]): Promise<OrderSnapshot[]> {

@@ -9,24 +9,40 @@ import { incomeJson } from './wire-format.js';
 export const defaultIncomeLimit = 100;
 export const maxIncomeLimit = 1000;
 
-/** What a read asks for: one symbol or all, one income type or all, an inclusive time range, a page size. */
+/** "If neither startTime nor endTime is sent, the recent 7-day data will be returned" (the page cited above). */
+export const defaultIncomeWindowMs = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * What a read asks for: one symbol or all, one income type or all, an inclusive time range (either end may be
+ * left out), a page size, and the exchange's clock (the default range ends now).
+ */
 export interface IncomeQuery {
   symbol?: string;
   incomeType?: string;
-  startTimeMs: number;
-  endTimeMs: number;
+  startTimeMs?: number;
+  endTimeMs?: number;
+  nowMs: number;
   limit: number;
 }
 
-/** The newest `limit` records the query matches, oldest first, as the wire answers them. */
+/**
+ * The records the query matches, oldest first, as the wire answers them: with a startTime, the first `limit` from
+ * it on ("If the number of data between startTime and endTime is larger than limit, response will be return as
+ * startTime+limit", https://developers.binance.com/docs/binance_link/link-and-trade/futures/Get-Income-History, the
+ * same GET /fapi/v1/income), so a reader pages forward from its last record's time; without one, the newest
+ * `limit` (of the last 7 days when no endTime is sent either).
+ */
 export function selectIncome(records: readonly IncomeRecord[], query: IncomeQuery): Record<string, unknown>[] {
   const limit = Math.min(maxIncomeLimit, query.limit);
+  const endTimeMs = query.endTimeMs ?? query.nowMs;
+  const startTimeMs = query.startTimeMs ?? (query.endTimeMs === undefined ? query.nowMs - defaultIncomeWindowMs : Number.NEGATIVE_INFINITY);
   const matching = records.filter(
     (r) =>
       (query.symbol === undefined || r.symbol === query.symbol) &&
       (query.incomeType === undefined || r.incomeType === query.incomeType) &&
-      r.time >= query.startTimeMs &&
-      r.time <= query.endTimeMs,
+      r.time >= startTimeMs &&
+      r.time <= endTimeMs,
   );
-  return matching.slice(-limit).map(incomeJson);
+  const page = query.startTimeMs !== undefined ? matching.slice(0, limit) : matching.slice(-limit);
+  return page.map(incomeJson);
 }

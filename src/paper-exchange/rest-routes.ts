@@ -219,8 +219,9 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     add('GET', `/fapi/v${v}/account`, { security: 'SIGNED', weight: fixed(5), handle: account(v) });
   }
 
-  // Income history, newest 100 by default (max 1000), filtered by symbol, incomeType and an inclusive time
-  // range (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History).
+  // Income history, 100 by default (max 1000), filtered by symbol, incomeType and an inclusive time range: from
+  // startTime forward when it is sent, else the newest (selectIncome;
+  // https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History).
   add('GET', '/fapi/v1/income', {
     security: 'SIGNED',
     weight: fixed(30), // the page cited above
@@ -231,8 +232,9 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
       const body = selectIncome(records, {
         ...(only !== undefined ? { symbol: only.rules.symbol } : {}),
         ...(type !== undefined ? { incomeType: type } : {}),
-        startTimeMs: Number(ctx.params.get('startTime') ?? '0'),
-        endTimeMs: Number(ctx.params.get('endTime') ?? String(Number.MAX_SAFE_INTEGER)),
+        ...(ctx.params.get('startTime') !== undefined ? { startTimeMs: Number(ctx.params.get('startTime')) } : {}),
+        ...(ctx.params.get('endTime') !== undefined ? { endTimeMs: Number(ctx.params.get('endTime')) } : {}),
+        nowMs: ctx.nowMs,
         limit: Number(ctx.params.get('limit') ?? String(defaultIncomeLimit)),
       });
       return { body };

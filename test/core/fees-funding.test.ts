@@ -168,6 +168,35 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.u?.fundingUsd).toBe('-2.5');
   });
 
+  it('pages forward through a full page of the income history instead of leaving the rest unbooked', () => {
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const records = Array.from({ length: 1_500 }, (_, i) => fundingRecord(String(i + 1), '-0.01', startedAtMs + 1 + i));
+    const first = d.step(fundingListed('u', records.slice(0, 1_000)));
+    const next = first.effects.find((e): e is Extract<Effect, { kind: 'read_income' }> => e.kind === 'read_income');
+    // The history answers from startTime forward: the next page starts at the newest record's millisecond.
+    expect(next?.startTimeMs).toBe(startedAtMs + 1_000);
+    d.step(fundingListed('u', records.slice(999, 1_999))); // repeats the boundary record: booked once
+    expect(eventsOf(d.wal, 'funding')).toHaveLength(1_500);
+    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-15');
+  });
+
+  it('reads from shortly before the newest payment booked, so a payment whose id is forgotten is not booked again', () => {
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const hourMs = 60 * 60 * 1000;
+    // 300 hourly payments: more than the 256 ids a session remembers.
+    const records = Array.from({ length: 300 }, (_, i) => fundingRecord(String(i + 1), '-1', startedAtMs + (i + 1) * hourMs));
+    d.nowMs = startedAtMs + 301 * hourMs;
+    d.step(fundingListed('u', records));
+    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-300');
+    const asked = d.step({ kind: 'funding', userId: 'u', payment: payment('funding:x', '-1', d.nowMs) });
+    const read = asked.effects.find((e): e is Extract<Effect, { kind: 'read_income' }> => e.kind === 'read_income');
+    expect(read?.startTimeMs).toBe(startedAtMs + 299 * hourMs);
+    d.step(fundingListed('u', records)); // an answer reaching back further still books nothing twice
+    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-300');
+  });
+
   it('alerts a funding record it cannot read instead of booking a guess', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;

@@ -44,7 +44,7 @@ describe('the account preflight at boot', () => {
     const hedged = apiClient(sim.restBaseUrl, paperCredentials('hedged-later').apiKey);
     expect((await hedged.signed('POST', '/fapi/v1/positionSide/dual', { dualSidePosition: 'true' })).status).toBe(200);
     const relevered = apiClient(sim.restBaseUrl, paperCredentials('relevered').apiKey);
-    for (const symbol of before.config.symbols) expect((await relevered.signed('POST', '/fapi/v1/leverage', { symbol, leverage: 20 })).status).toBe(200);
+    for (const symbol of before.config.symbols) expect((await relevered.signed('POST', '/fapi/v1/leverage', { symbol, leverage: '20' })).status).toBe(200);
 
     const after = await start();
     try {

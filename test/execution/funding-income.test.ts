@@ -6,9 +6,14 @@ import type { Usd } from '../../src/model/decimal.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startHarness } from '../support/harness.js';
+import type { CoreConfig } from '../../src/core/config.js';
 import type { Harness } from '../support/harness.js';
 import { apiClient } from '../paper-exchange/helpers.js';
 import { waitFor } from '../support/wait.js';
+import type { LedgerView } from '../../src/contract/ledger.js';
+import { parseLedgerRecord } from '../../src/contract/ledger.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Funding is booked from the exchange's income history (GET /fapi/v1/income, incomeType FUNDING_FEE), once per
 // tranId: a payment whose user-stream push was lost (the stream deaf while funding is paid) is booked when the
@@ -36,25 +41,34 @@ async function control(sim: SimulatorHandle, path: string, params: Record<string
 
 const total = (entries: readonly IncomeEntry[]): Usd => entries.reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
 
+/**
+ * A simulator and an engine whose user holds a BTC long, taken at market; the stream's silence is noticed only
+ * through an order it does not echo (no keepalive or silence probe within the test).
+ */
+async function longOnSimulator(label: string, seed: number, userId: string, config: Partial<CoreConfig> = {}) {
+  const sim = await startSimulator({ port: 0, seed, priceStepMs: 50 });
+  const h = await startHarness({
+    label,
+    sim,
+    connector: { listenKeyKeepaliveIntervalMs: hour, userStreamSilenceProbeMs: hour, userStreamEchoTimeoutMs: 1_000 },
+    config,
+  });
+  const key = paperCredentials(userId).apiKey;
+  await h.reply(await h.send({ id: `${label}-start`, userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
+  await control(sim, '/sim/v1/faults', { forcePostOnlyReject: 'true' }); // a taker entry: filled at once
+  await h.send({ id: `${label}-route`, userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] });
+  await waitFor('a long', () => sim.position(key, 'BTCUSDT') > 0);
+  await control(sim, '/sim/v1/faults', { forcePostOnlyReject: 'false' });
+  return { sim, h, api: apiClient(sim.restBaseUrl, key) };
+}
+
 describe('funding from the income history', () => {
   it('books a payment whose push was lost once the gap is noticed, and every later one once, by tranId', async () => {
-    const sim = await startSimulator({ port: 0, seed: 23, priceStepMs: 50 });
-    const h = await startHarness({
-      label: 'funding-income',
-      sim,
-      connector: { listenKeyKeepaliveIntervalMs: hour, userStreamSilenceProbeMs: hour, userStreamEchoTimeoutMs: 1_000 },
-    });
+    const userId = 'funded';
+    const { sim, h, api } = await longOnSimulator('funding-income', 23, userId);
     try {
-      const userId = 'funded';
-      const key = paperCredentials(userId).apiKey;
-      const api = apiClient(sim.restBaseUrl, key);
       const fundingHistory = async (): Promise<IncomeEntry[]> =>
         (await api.signed('GET', '/fapi/v1/income', { incomeType: 'FUNDING_FEE', limit: '1000' })).body as IncomeEntry[];
-      await h.reply(await h.send({ id: 'fi-start', userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
-      await control(sim, '/sim/v1/faults', { forcePostOnlyReject: 'true' }); // a taker entry: filled at once
-      await h.send({ id: 'fi-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] });
-      await waitFor('a long', () => sim.position(key, 'BTCUSDT') > 0);
-      await control(sim, '/sim/v1/faults', { forcePostOnlyReject: 'false' });
 
       // Deaf stream: funding is paid, and its pushes are lost.
       await control(sim, '/sim/v1/faults', { userStreamSilent: 'true' });
@@ -96,4 +110,68 @@ describe('funding from the income history', () => {
       await sim.close();
     }
   });
+
+  it('books more than a page of payments (1 000 a read) by paging the history forward, each once', async () => {
+    const userId = 'paged';
+    // The simulator funds every millisecond here; the margin a read re-reads must hold fewer payments than the 256
+    // ids a session remembers (an hour at Binance's shortest interval holds one a symbol).
+    const { sim, h, api } = await longOnSimulator('funding-pages', 29, userId, { fundingLateRecordMarginMs: 20 });
+    try {
+      // The whole history, paged as the exchange answers it: startTime + limit, forward.
+      const fundingHistory = async (): Promise<IncomeEntry[]> => {
+        const all = new Map<number, IncomeEntry>();
+        for (let from = 0; ;) {
+          const page = (await api.signed('GET', '/fapi/v1/income', { incomeType: 'FUNDING_FEE', startTime: String(from), limit: '1000' }))
+            .body as (IncomeEntry & { time: number })[];
+          if (!Array.isArray(page)) throw new Error(`income history: ${JSON.stringify(page)}`);
+          for (const r of page) all.set(r.tranId, r);
+          const last = page[page.length - 1];
+          if (page.length < 1_000 || !last || last.time === from) return [...all.values()].sort((a, b) => a.tranId - b.tranId);
+          from = last.time;
+        }
+      };
+      await control(sim, '/sim/v1/faults', { userStreamSilent: 'true' });
+      await control(sim, '/sim/v1/funding', { rateBps: '1', intervalMs: '1' });
+      // Looked at once a second, one page a look: a look weighs 30 of the 2 400 a minute this IP (the engine's too) may use.
+      const firstPageFull = async (): Promise<boolean> =>
+        ((await api.signed('GET', '/fapi/v1/income', { incomeType: 'FUNDING_FEE', startTime: '0', limit: '1000' })).body as unknown[]).length >= 1_000;
+      for (let look = 0; look < 30 && !(await firstPageFull()); look += 1) await sleep(1_000);
+      await sleep(300); // a few hundred more
+      await control(sim, '/sim/v1/funding', { rateBps: '0' });
+      const paid = (await fundingHistory()).filter((r) => !eq(toUsd(r.income), zero));
+      expect(paid.length).toBeGreaterThan(1_000);
+
+      // The gap is noticed (an order of ours not echoed) and the history read: every page of it.
+      await h.send({ id: 'fp-route-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] });
+      const booked = await waitFor(
+        'every payment booked',
+        async () => {
+          const all = await fundingLedger(h, userId);
+          return all.length >= paid.length ? all : undefined;
+        },
+        20_000,
+      );
+      await control(sim, '/sim/v1/faults', { userStreamSilent: 'false' });
+      expect(booked.map((e) => e.tradeId)).toEqual(paid.map((r) => `income:${r.tranId}`));
+      expect(eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid))).toBe(true);
+    } finally {
+      await h.close();
+      await sim.close();
+    }
+  });
 });
+
+/** The funding entries of the fill ledger (a snapshot trims the WAL, never the ledger), oldest first. */
+async function fundingLedger(h: Harness, userId: string): Promise<LedgerView[]> {
+  const entries: LedgerView[] = [];
+  for (let afterId: string | null = null; ;) {
+    const page = await h.log.readLedger({ afterId, maxEntries: 1_000, userId });
+    for (const record of page.records) {
+      const parsed = parseLedgerRecord(record.id, record.walId, record.data);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      if (parsed.entry.kind === 'funding') entries.push(parsed.entry);
+    }
+    if (page.nextAfterId === null) return entries;
+    afterId = page.nextAfterId;
+  }
+}

@@ -89,6 +89,8 @@ const sessionSchema = z.object({
   // Written since commissions are booked per trade id.
   bookedTradeIds: z.array(z.string()).optional(),
   positions: dictSchema(positionSchema),
+  // Written since adoptions remember when their read was asked for.
+  adoptedAsOfMs: dictSchema(finite).optional(),
   intents: dictSchema(z.string()),
   protectiveStops: dictSchema(protectiveStopSchema),
   stopCommandId: z.string().nullable(),

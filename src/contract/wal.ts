@@ -151,6 +151,8 @@ const walEventSchema = z.discriminatedUnion('type', [
     clientAlgoId: z.string().optional(),
     // Absent from events written before exchange trades were booked per trade id.
     tradeId: z.string().optional(),
+    // Absent (false) from events written before a trade already in an adopted position was told apart.
+    inAdoptedPosition: z.boolean().optional(),
     atMs: finite,
   }),
   z.object({
@@ -169,7 +171,16 @@ const walEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop.planned'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), side, triggerPrice: z.string(), atMs: finite }),
   z.object({ type: z.literal('stop.status'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), status: z.enum(['active', 'unknown']) }),
   z.object({ type: z.literal('stop.removed'), userId: z.string(), symbol: z.string(), clientAlgoId: z.string(), reason: z.string() }),
-  z.object({ type: z.literal('position.adopted'), userId: z.string(), symbol: z.string(), qty: qtySchema, entryPrice: priceSchema, reason: z.string() }),
+  z.object({
+    type: z.literal('position.adopted'),
+    userId: z.string(),
+    symbol: z.string(),
+    qty: qtySchema,
+    entryPrice: priceSchema,
+    reason: z.string(),
+    // Absent from events written before an adoption remembered when its read was asked for.
+    asOfMs: finite.optional(),
+  }),
 ]);
 
 // Every WalEvent type has a schema (compile-time): a new event type without one fails the typecheck here.

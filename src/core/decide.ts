@@ -273,6 +273,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       qty: theirsQty,
       entryPrice: theirs ? toPrice(theirs.entryPrice) : zero,
       reason: `engine had ${ours}`,
+      ...(requestedAtMs !== null ? { asOfMs: requestedAtMs } : {}),
     });
     reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
     requestTrades(ctx, userId, symbol);

@@ -112,6 +112,11 @@ export type WalEvent =
        * whether this push or the trade list told it first (foreign-trades.ts). Absent from events written before.
        */
       tradeId?: string;
+      /**
+       * The trade happened before the exchange's view a position was adopted from (Session.adoptedAsOfMs): the
+       * position holds it already, so only its money is booked. Absent: false.
+       */
+      inAdoptedPosition?: boolean;
       atMs: number;
     }
   /**
@@ -135,7 +140,8 @@ export type WalEvent =
   | { type: 'stop.planned'; userId: string; symbol: string; clientAlgoId: string; side: Side; triggerPrice: string; atMs: number }
   | { type: 'stop.status'; userId: string; symbol: string; clientAlgoId: string; status: 'active' | 'unknown' }
   | { type: 'stop.removed'; userId: string; symbol: string; clientAlgoId: string; reason: string }
-  | { type: 'position.adopted'; userId: string; symbol: string; qty: Qty | LegacyNumber; entryPrice: Price | LegacyNumber; reason: string };
+  /** asOfMs: when the exchange's view it was adopted from was asked for (trades before it are in it); absent in older logs. */
+  | { type: 'position.adopted'; userId: string; symbol: string; qty: Qty | LegacyNumber; entryPrice: Price | LegacyNumber; reason: string; asOfMs?: number };
 
 /**
  * Funding ids remembered per session. Binance funds every 8 h, so this covers months; a repeat of an older event
@@ -418,11 +424,13 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const signed = event.side === 'BUY' ? event.qty : neg(event.qty);
       // The exchange's realized PnL, not our own estimate: it is what the wallet actually got or lost.
       const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
+      const positions =
+        event.inAdoptedPosition === true ? session.positions : dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(
         state,
         {
           ...session,
-          positions: dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
+          positions,
           realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
           feesUsd: add(session.feesUsd, event.feeUsd),
           exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
@@ -479,7 +487,9 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     case 'position.adopted': {
       const session = requireSession(state, event.userId);
       const positions = dictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
-      return withSession(state, { ...session, positions }, step);
+      const adoptedAsOfMs =
+        event.asOfMs === undefined ? session.adoptedAsOfMs : dictWith(session.adoptedAsOfMs ?? emptyDict<number>(), event.symbol, event.asOfMs);
+      return withSession(state, { ...session, positions, ...(adoptedAsOfMs !== undefined ? { adoptedAsOfMs } : {}) }, step);
     }
   }
 }

@@ -99,6 +99,10 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
     return;
   }
   const cause = causeOf(ctx, session, snapshot);
+  // A position adopted from a read asked for after this trade holds it already (its push came late): moved again, the
+  // position would count the trade twice. Trade times are the exchange's clock, the read's the engine's.
+  const adoptedAsOfMs = session.adoptedAsOfMs?.[snapshot.symbol];
+  const inAdoptedPosition = adoptedAsOfMs !== undefined && snapshot.updateTime > 0 && snapshot.updateTime <= adoptedAsOfMs;
   // The trade list may have told this trade's money already (its push came late: foreign-trades.ts): the position
   // still moves by it, its money is not booked again.
   const moneyBooked = trade.tradeId !== undefined && session.bookedTradeIds?.includes(bookedTradeKey(snapshot.symbol, trade.tradeId)) === true;
@@ -120,6 +124,7 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
     cause,
     ...(snapshot.triggeredBy !== undefined ? { clientAlgoId: snapshot.triggeredBy } : {}),
     ...(trade.tradeId !== undefined ? { tradeId: trade.tradeId } : {}),
+    ...(inAdoptedPosition ? { inAdoptedPosition } : {}),
     atMs: ctx.nowMs,
   });
   const feeText = moneyBooked
@@ -128,7 +133,8 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
       ? `fee ${feeUsd} ${bookedAsset}`
       : `fee ${commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
   const byStop = snapshot.triggeredBy !== undefined ? `, triggered by ${snapshot.triggeredBy}` : '';
-  const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}${byStop}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}`;
+  const adopted = inAdoptedPosition ? '; the position adopted from the exchange holds it already' : '';
+  const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}${byStop}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}${adopted}`;
   if (cause === 'manual') {
     ctx.alert(userId, 'manual_trade', `${what}; booked to the session`);
     return;

@@ -62,6 +62,11 @@ export interface Session {
   /** Keys of the latest trades whose commission is booked (bounded; see bookedTradeKey); absent: none yet. */
   bookedTradeIds?: string[];
   positions: Dict<Position>;
+  /**
+   * Per symbol, when the exchange's view its position was last adopted from was asked for (decide.ts onReconcile):
+   * a trade before it is in that position already, so its push arriving late moves nothing (exchange-fills.ts).
+   */
+  adoptedAsOfMs?: Dict<number>;
   /** Latest target quantity per symbol from the signals, as a decimal string. */
   intents: Dict<string>;
   /** Protective stops resting on the exchange, per symbol (one per held symbol while a stop-loss is set). */

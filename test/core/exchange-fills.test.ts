@@ -57,6 +57,40 @@ describe('a trade the engine did not place', () => {
     expect(durable.sessions.u).toEqual(d.state.durable.sessions.u);
   });
 
+  it('a late push of a trade the adopted position holds already books its money and moves nothing', () => {
+    const d = holding();
+    d.nowMs += 10_000;
+    d.tick('BTCUSDT', 59_990, 60_000);
+    // A manual sell of 0.2; its push is lost. A reconcile read asked for after it adopts 0.3.
+    const tradeAtMs = d.nowMs - 1_000;
+    d.step({
+      kind: 'reconcile',
+      userId: 'u',
+      positions: [{ symbol: 'BTCUSDT', positionAmt: '0.3', entryPrice: '60000' }],
+      requestedAtMs: d.nowMs - 500,
+    });
+    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.3');
+    // Then the push arrives after all.
+    const late = d.step({
+      kind: 'order_update',
+      order: { ...trade('web_manual', 'SELL', '0.2', '59000', '-200'), updateTime: tradeAtMs },
+      userId: 'u',
+      mode: 'paper',
+    });
+    expect(eventsOf(late.wal, 'exchange_fill')).toEqual([expect.objectContaining({ inAdoptedPosition: true, realizedPnlUsd: '-200' })]);
+    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.3');
+    expect(d.state.durable.sessions.u?.realizedPnlUsd).toBe('-200');
+    expect(alertsOf(late)[0]?.message).toContain('holds it already');
+    // A trade after the read does move it.
+    d.step({
+      kind: 'order_update',
+      order: { ...trade('web_manual_2', 'SELL', '0.1', '59000', '-100'), exchangeOrderId: '992', updateTime: d.nowMs },
+      userId: 'u',
+      mode: 'paper',
+    });
+    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.2');
+  });
+
   it('an ADL close is recognised by its client id', () => {
     const d = holding();
     const decision = d.step({ kind: 'order_update', order: trade('adl_autoclose', 'SELL', '0.5', '59000', '-500'), userId: 'u', mode: 'paper' });

@@ -52,6 +52,16 @@ section > h2 { font-size:15px; margin:0 0 8px; }
 @media (max-width: 900px) { .grid2 { grid-template-columns:minmax(0, 1fr); } }
 @media (max-width: 600px) { header, main { padding-left:10px; padding-right:10px; } .card { padding:10px; } }
 .table-wrap { overflow-x:auto; max-width:100%; }
+.table-wrap td.mono { word-break:normal; white-space:nowrap; }
+/* On a phone the log tables become one block per row: time, user and kind on a line, the text under them. */
+@media (max-width: 600px) {
+  table.stack thead { display:none; }
+  table.stack tr { display:block; padding:4px 0; border-bottom:1px solid var(--line); }
+  table.stack td { display:inline; border:0; padding:0 8px 0 0; }
+  table.stack td.msg, table.stack td.mono { display:block; white-space:normal; word-break:break-all; }
+  table.stack td.msg:empty { display:none; }
+  table.stack td.time { color:var(--muted); }
+}
 table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { text-align:left; padding:3px 8px 3px 0; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:500; font-size:12px; white-space:nowrap; }
@@ -79,7 +89,7 @@ input[type=text] { width:140px; }
 .chart .uplot { font-size:12px; }
 .chart .u-legend { font-size:12px; }
 .chart .u-legend .u-series > * { padding:1px 3px; }
-.chart-tip { position:absolute; pointer-events:none; background:rgba(15,23,42,.92); color:#f8fafc; font-size:12px; padding:4px 8px; border-radius:6px; white-space:nowrap; display:none; z-index:5; }
+.chart-tip { position:absolute; pointer-events:none; background:rgba(15,23,42,.92); color:#f8fafc; font-size:12px; padding:4px 8px; border-radius:6px; max-width:calc(100% - 8px); display:none; z-index:5; }
 .muted { color:var(--muted); font-size:12px; }
 .pager { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-top:8px; font-size:13px; }
 .pager .spacer { flex:1; }
@@ -132,15 +142,15 @@ export function renderPage(opts: { token: string | null; allowLiveStart: boolean
     <div class="section-head"><h2>Alerts and fills</h2>
       <select id="alerts-filter" aria-label="show"><option value="all">all</option><option value="alerts">alerts (no fills)</option><option value="fills">fills</option></select>
     </div>
-    <div class="table-wrap"><table id="alerts"><thead><tr><th>time (UTC)</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-wrap"><table id="alerts" class="stack"><thead><tr><th>time (UTC)</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></div>
     <div class="pager" data-pager="alerts"></div>
   </section>
   <section class="card"><h2>Recent replies</h2>
-    <div class="table-wrap"><table id="replies"><thead><tr><th>time (UTC)</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-wrap"><table id="replies" class="stack"><thead><tr><th>time (UTC)</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></div>
     <div class="pager" data-pager="replies"></div>
   </section>
   <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2>
-    <div class="table-wrap"><table id="dlq"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-wrap"><table id="dlq" class="stack"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></div>
     <div class="pager" data-pager="dlq"></div>
   </section>
 </main>

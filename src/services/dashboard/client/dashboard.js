@@ -351,17 +351,22 @@ function send(command, label) {
       const body = /** @type {CommandResponse | Record<string, never>} */ (res.body);
       if ('reply' in body) {
         showReply(li, label, body.reply);
-        if (body.reply.status === 'accepted') pendingCommands.set(body.commandId, { li, label });
+        if (body.reply.status === 'accepted') {
+          pendingCommands.set(body.commandId, { li, label });
+          // The final reply may have come over the event stream before this answer did.
+          model.replies.forEach(followPending);
+        }
         return body.reply;
       }
       li.setAttribute('data-status', 'error');
       // Appended but not answered in time (504): the reply may still come and is followed like an accepted one.
+      const error = ('error' in body && body.error) || `HTTP ${res.status}`;
+      li.textContent = `${label}: ${error}`;
       if ('commandId' in body) {
         li.setAttribute('data-command-id', body.commandId);
         pendingCommands.set(body.commandId, { li, label });
+        model.replies.forEach(followPending);
       }
-      const error = ('error' in body && body.error) || `HTTP ${res.status}`;
-      li.textContent = `${label}: ${error}`;
       return error;
     })
     .catch((/** @type {unknown} */ err) => {
@@ -557,6 +562,9 @@ const chartHeight = 170;
 function chartWidth(entry) {
   return Math.max(200, Math.floor(entry.chartBox.clientWidth));
 }
+/** Tick spacings for the time axis, s: whole seconds and round minutes/hours, so no two ticks read the same. */
+const timeIncrsS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
+
 /**
  * Time-axis tick labels in UTC (the axis says so): seconds only when the ticks are under a minute apart, the
  * date only when they are a day or more apart.
@@ -583,6 +591,7 @@ function updateChart(entry, s) {
   const data = [s.xs, s.ys, s.xs.map(() => m.capitalUsd), s.xs.map(() => floor)];
   if (entry.chart) {
     entry.chart.setData(data);
+    showLatest(entry.chart);
     return;
   }
   /** @param {number | null | undefined} v */
@@ -602,7 +611,7 @@ function updateChart(entry, s) {
         { label: 'stop-loss floor', stroke: '#b91c1c', width: 1.5, dash: [8, 4], points: { show: false }, value: (_u, v) => money(v) },
       ],
       axes: [
-        { label: 'time (UTC)', labelSize: 18, size: 30, values: (_u, splits) => axisTimes(splits) },
+        { label: 'time (UTC)', labelSize: 18, size: 30, incrs: timeIncrsS, values: (_u, splits) => axisTimes(splits) },
         {
           size: 70,
           values: (_u, vals) => {
@@ -617,6 +626,25 @@ function updateChart(entry, s) {
     data,
     entry.chartBox,
   );
+  showLatest(entry.chart);
+}
+
+/**
+ * With the cursor off the chart, the legend shows the latest values instead of dashes.
+ * @param {UPlot} u
+ */
+function showLatest(u) {
+  if (u.cursor.idx !== null && u.cursor.idx !== undefined) return;
+  const last = u.data[0].length - 1;
+  if (last >= 0) u.setLegend({ idx: last }, false);
+}
+
+/**
+ * @param {number} equity
+ * @param {number} floor
+ */
+function floorDistance(equity, floor) {
+  return equity >= floor ? `${usd(equity - floor)} above floor` : `${usd(floor - equity)} below floor`;
 }
 
 /**
@@ -631,10 +659,11 @@ function showTip(entry, u) {
   const eq = idx === null || idx === undefined ? undefined : u.data[1]?.[idx];
   if (x === undefined || typeof eq !== 'number' || left < 0) {
     entry.tip.style.display = 'none';
+    showLatest(u);
     return;
   }
   const floor = idx === null || idx === undefined ? null : u.data[3]?.[idx];
-  entry.tip.textContent = `${utc(x * 1000)} · equity ${usd(eq)}${typeof floor === 'number' ? ` · ${usd(eq - floor)} above floor` : ''}`;
+  entry.tip.textContent = `${utc(x * 1000)} · equity ${usd(eq)}${typeof floor === 'number' ? ` · ${floorDistance(eq, floor)}` : ''}`;
   entry.tip.style.display = 'block';
   const box = entry.chartBox.clientWidth;
   const tipWidth = entry.tip.offsetWidth;
@@ -669,7 +698,7 @@ function renderSession(s) {
   if (m.stopLossPct === null) f('stoploss', 'none');
   else {
     const floor = m.capitalUsd * (1 - m.stopLossPct / 100);
-    f('stoploss', `${usd(floor)} (${m.stopLossPct}%), ${usd(m.equityUsd - floor)} away`);
+    f('stoploss', `${usd(floor)} (${m.stopLossPct}%), ${floorDistance(m.equityUsd, floor)}`);
   }
   renderTimes(s);
   f('unpriced', m.unpricedSymbols.length ? `no quote for ${m.unpricedSymbols.join(', ')} (not in equity)` : '');

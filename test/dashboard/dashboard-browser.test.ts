@@ -1,14 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineLog } from '../../src/log/port.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
-import type { DashboardHandle } from '../../src/services/dashboard/server.js';
-import { startDashboard } from '../../src/services/dashboard/server.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { awaitPosition, launchChromium } from '../support/browser.js';
-import { commandId, useHarness } from '../support/harness.js';
-import { redisUrl } from '../support/redis.js';
+import { describe, expect, it } from 'vitest';
+import { awaitPosition, useBrowserDashboard } from '../support/browser.js';
+import { commandId } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // The dashboard end to end in a real headless Chromium: a real engine (Redis log, simulator over HTTP/WS),
@@ -20,25 +13,10 @@ const token = 'browser-test-token';
 const pageWaitMs = 30_000;
 
 describe('dashboard in a browser', () => {
-  const harness = useHarness({ label: 'dashboard-browser' });
-  let dashboardLog: EngineLog;
-  let dashboard: DashboardHandle;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    dashboardLog = await openRedisLog({ url: redisUrl, prefix: harness().prefix });
-    dashboard = await startDashboard({ log: dashboardLog, host: '127.0.0.1', port: 0, token, adminUserId: 'operator', logger: silentLogger() });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await dashboardLog?.close();
-  });
+  const rig = useBrowserDashboard({ label: 'dashboard-browser' }, token);
 
   it('shows a session and its position, stops it with a click and shows it closed and flat', async () => {
-    const h = harness();
+    const { harness: h, dashboard, browser } = rig();
     const user = `dash-${commandId('u').slice(-6)}`;
     await h.reply(await h.send({ id: commandId('start'), type: 'session.start', userId: user, mode: 'paper', capitalUsd: 10_000, stopLossPct: 20 }), 'done');
     await h.send({ id: commandId('route'), type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: [user] });

@@ -1,16 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineLog } from '../../src/log/port.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
 import { tableRowsPerPage } from '../../src/services/dashboard/page.js';
-import type { DashboardHandle } from '../../src/services/dashboard/server.js';
 import { startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { awaitPosition, launchChromium, layoutProblems } from '../support/browser.js';
+import { awaitPosition, layoutProblems, useBrowserDashboard } from '../support/browser.js';
 import { commitOutbound, followerLimits, sampleSummary } from '../support/dashboard-rig.js';
-import { commandId, useHarness } from '../support/harness.js';
-import { redisUrl } from '../support/redis.js';
+import { commandId } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // The dashboard as a trader uses it, in real headless Chromium at phone (390 px) and desktop width: a session
@@ -32,25 +28,10 @@ async function expectFits(page: Page, viewport: { width: number; height: number 
 }
 
 describe('dashboard for a trader, in a browser', () => {
-  const harness = useHarness({ label: 'dashboard-trader', config: { equitySampleMs: 250, equityIdleSampleMs: 250 } });
-  let dashboardLog: EngineLog;
-  let dashboard: DashboardHandle;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    dashboardLog = await openRedisLog({ url: redisUrl, prefix: harness().prefix });
-    dashboard = await startDashboard({ log: dashboardLog, host: '127.0.0.1', port: 0, token, adminUserId: 'operator', logger: silentLogger() });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await dashboardLog?.close();
-  });
+  const rig = useBrowserDashboard({ label: 'dashboard-trader', config: { equitySampleMs: 250, equityIdleSampleMs: 250 } }, token);
 
   it('starts a session from the form, streams equity without polling, and shows a kill switch with only Stop enabled', async () => {
-    const h = harness();
+    const { harness: h, dashboard, browser } = rig();
     const user = `trader-${commandId('u').slice(-6)}`;
     const page = await browser.newPage({ viewport: phone });
     const pageErrors: string[] = [];
@@ -132,6 +113,7 @@ describe('dashboard for a trader, in a browser', () => {
   });
 
   it('keeps 200 fills to one page of the alerts table, paged, at a reasonable page height', async () => {
+    const { browser } = rig();
     const log = openMemoryLog();
     const quiet = await startDashboard({ log, host: '127.0.0.1', port: 0, token: null, adminUserId: 'operator', logger: silentLogger(), followerLimits });
     try {

@@ -1,6 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import type { Harness } from './harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { EngineLog } from '../../src/log/port.js';
+import { openRedisLog } from '../../src/log/redis-log.js';
+import type { DashboardHandle } from '../../src/services/dashboard/server.js';
+import { startDashboard } from '../../src/services/dashboard/server.js';
+import { silentLogger } from '../../src/util/logger.js';
+import type { Harness, HarnessOptions } from './harness.js';
+import { useHarness } from './harness.js';
+import { redisUrl } from './redis.js';
 import { waitFor } from './wait.js';
 
 // Real headless Chromium for the dashboard tests, and the moves those tests share: getting a session to hold a
@@ -22,6 +30,36 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+export interface BrowserDashboard {
+  harness: Harness;
+  dashboard: DashboardHandle;
+  browser: Browser;
+}
+
+/**
+ * A real engine (Redis log, simulator over HTTP/WS), the dashboard on its own connection to the same log (as a
+ * separate process would be) with `token`, and Chromium: started before the suite, closed after it.
+ */
+export function useBrowserDashboard(harnessOptions: HarnessOptions, token: string): () => BrowserDashboard {
+  const harness = useHarness(harnessOptions);
+  let dashboardLog: EngineLog | undefined;
+  let parts: BrowserDashboard | undefined;
+  beforeAll(async () => {
+    dashboardLog = await openRedisLog({ url: redisUrl, prefix: harness().prefix });
+    const dashboard = await startDashboard({ log: dashboardLog, host: '127.0.0.1', port: 0, token, adminUserId: 'operator', logger: silentLogger() });
+    parts = { harness: harness(), dashboard, browser: await launchChromium() };
+  });
+  afterAll(async () => {
+    await parts?.browser.close();
+    await parts?.dashboard.close();
+    await dashboardLog?.close();
+  });
+  return () => {
+    if (!parts) throw new Error('useBrowserDashboard: used outside a test');
+    return parts;
+  };
 }
 
 /**

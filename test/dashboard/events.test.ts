@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangesMessage, StateResponse } from '../../src/services/dashboard/api-types.js';
-import { maxQueuedSseMessagesPerClient } from '../../src/services/dashboard/event-stream.js';
+import { maxQueuedSseMessagesPerClient, maxSseClients } from '../../src/services/dashboard/event-stream.js';
 import { liveStartRefusal } from '../../src/services/dashboard/server.js';
 import type { Rig } from '../support/dashboard-rig.js';
 import { commitOutbound, fakeEngine, sampleSummary, useDashboardRigs } from '../support/dashboard-rig.js';
@@ -120,6 +120,22 @@ describe('dashboard event stream', () => {
     } finally {
       await fresh.cancel();
     }
+  });
+
+  it('refuses a stream beyond maxSseClients with 503, and takes one again once a stream closes', async () => {
+    const r = rig();
+    const streams = await Promise.all(Array.from({ length: maxSseClients }, async () => sseReader(await r.app.request('/api/events'))));
+    for (const s of streams) expect((await s.next('a snapshot')).event).toBe('snapshot');
+    const refused = await r.app.request('/api/events');
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/too many event streams/);
+    await streams.pop()?.cancel();
+    const again = await waitFor('a stream to be taken again', async () => {
+      const res = await r.app.request('/api/events');
+      return res.status === 200 ? sseReader(res) : undefined;
+    });
+    expect((await again.next('a snapshot')).event).toBe('snapshot');
+    for (const s of [...streams, again]) await s.cancel();
   });
 
   it('needs the token like every other route', async () => {

@@ -512,7 +512,8 @@ function createCard(userId) {
       el('div', null, [el('div', { className: 'muted', text: 'Equity at bid/ask, capital and stop-loss floor (UTC)' }), chartBox]),
       el('div', null, [
         el('div', { className: 'muted', text: 'Positions, valued where they could be closed now (longs at the bid, shorts at the ask)' }),
-        dataTable('positions', ['symbol', 'side', 'qty', 'entry', 'exit (bid/ask)', 'notional', 'unrealized'], 2),
+        // Unrealized PnL right after the size: on a phone the table scrolls sideways and this stays in view.
+        dataTable('positions', ['symbol', 'side', 'qty', 'unrealized', 'entry', 'exit (bid/ask)', 'notional'], 2),
         el('div', { className: 'muted', 'data-field': 'unpriced' }),
         el('div', { className: 'muted', text: 'Open orders', style: 'margin-top:8px' }),
         dataTable('orders', ['symbol', 'side', 'qty', 'price', 'status', 'purpose', 'client id'], 99),
@@ -710,10 +711,10 @@ function renderSession(s) {
         td(sym),
         td(p.qty > 0 ? 'long' : 'short', p.qty > 0 ? 'pos' : 'neg'),
         td(num(Math.abs(p.qty), 6), 'num'),
+        td(typeof p.unrealizedPnlUsd === 'number' ? signedUsd(p.unrealizedPnlUsd) : '?', `num ${signClass(p.unrealizedPnlUsd)}`),
         td(num(p.entryPrice, 2), 'num'),
         td(typeof p.exitPrice === 'number' ? num(p.exitPrice, 2) : 'no quote', 'num'),
         td(typeof p.notionalUsd === 'number' ? usd(p.notionalUsd) : '?', 'num'),
-        td(typeof p.unrealizedPnlUsd === 'number' ? signedUsd(p.unrealizedPnlUsd) : '?', `num ${signClass(p.unrealizedPnlUsd)}`),
       ]),
     );
   fillRows(required('[data-table=positions] tbody', HTMLTableSectionElement, card), posRows, 'flat', 7);

@@ -1,105 +1,19 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
-import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import type { OutboundFollower } from '../../src/services/dashboard/follower.js';
-import { startOutboundFollower } from '../../src/services/dashboard/follower.js';
-import type { MetricsSource } from '../../src/services/dashboard/metrics.js';
-import { createDashboardMetrics } from '../../src/services/dashboard/metrics.js';
 import type { TradesResponse } from '../../src/services/dashboard/api-types.js';
-import { createDashboardApp, dlqShownEntries, maxCommandBodyBytes, maxTradesPerPage, startDashboard } from '../../src/services/dashboard/server.js';
+import { dlqShownEntries, maxCommandBodyBytes, maxTradesPerPage, startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
+import type { Rig } from '../support/dashboard-rig.js';
+import { commitOutbound, fakeEngine, followerLimits, sampleSummary, useDashboardRigs } from '../support/dashboard-rig.js';
 import { waitFor } from '../support/wait.js';
 
 // The HTTP API against an in-memory log: what the page reads, what it may send, and who may ask.
 
-const followerLimits = { batchEntries: 100, blockMs: 0, idleMs: 5, retryMs: 50 };
-
-interface Rig {
-  log: MemoryLog;
-  follower: OutboundFollower;
-  app: ReturnType<typeof createDashboardApp>;
-  close(): Promise<void>;
-}
-
-const open: Rig[] = [];
-afterEach(async () => {
-  for (const rig of open.splice(0)) await rig.close();
-});
-
-function rig(opts: { token?: string | null; replyTimeoutMs?: number; metrics?: MetricsSource } = {}): Rig {
-  const log = openMemoryLog();
-  const follower = startOutboundFollower(log, silentLogger(), followerLimits);
-  const metrics = createDashboardMetrics(log, opts.metrics);
-  const app = createDashboardApp({
-    log,
-    follower,
-    metrics,
-    token: opts.token ?? null,
-    adminUserId: 'root-admin',
-    logger: silentLogger(),
-    replyTimeoutMs: opts.replyTimeoutMs ?? 20_000,
-  });
-  const r: Rig = {
-    log,
-    follower,
-    app,
-    async close() {
-      metrics.close();
-      await follower.stop();
-    },
-  };
-  open.push(r);
-  return r;
-}
-
-async function commitOutbound(log: MemoryLog, events: unknown[]): Promise<void> {
-  await log.commit({ wal: [], outbound: events.map((e) => JSON.stringify(e)), ack: [], deadLetters: [] });
-}
-
-/** Stands in for the execution service: reads each command and commits the replies `answer` gives. */
-function fakeEngine(log: MemoryLog, answer: (command: Record<string, unknown>) => unknown[]): { seen: Record<string, unknown>[]; stop(): Promise<void> } {
-  const seen: Record<string, unknown>[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      for (const d of await log.readCommands('fake', 10, 0)) {
-        const command = JSON.parse(d.raw) as Record<string, unknown>;
-        seen.push(command);
-        await log.commit({ wal: [], outbound: answer(command).map((e) => JSON.stringify(e)), ack: [d.entryId], deadLetters: [] });
-      }
-      await sleep(5);
-    }
-  })();
-  return {
-    seen,
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
-const summary = {
-  userId: 'alice',
-  mode: 'paper',
-  status: 'active',
-  capitalUsd: 1000,
-  stopLossPct: 5,
-  horizonDeadline: null,
-  paused: false,
-  killSwitch: { engaged: false, reason: null, atMs: null },
-  positions: { BTCUSDT: { qty: 0.01, entryPrice: 50_000 } },
-  realizedPnlUsd: 0,
-  equityUsd: 995,
-  unrealizedPnlUsd: -5,
-  grossExposureUsd: 495,
-  unpricedSymbols: [],
-  openOrders: [],
-};
+const rig = useDashboardRigs();
+const summary = sampleSummary;
 
 function post(app: Rig['app'], body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(

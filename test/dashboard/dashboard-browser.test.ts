@@ -1,74 +1,26 @@
 import { mkdirSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineLog } from '../../src/log/port.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
-import type { DashboardHandle } from '../../src/services/dashboard/server.js';
-import { startDashboard } from '../../src/services/dashboard/server.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { commandId, useHarness } from '../support/harness.js';
-import { redisUrl } from '../support/redis.js';
+import { describe, expect, it } from 'vitest';
+import { awaitPosition, useBrowserDashboard } from '../support/browser.js';
+import { commandId } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // The dashboard end to end in a real headless Chromium: a real engine (Redis log, simulator over HTTP/WS),
 // the dashboard on its own connection to the same log (as a separate process would be), and the page
 // driven by clicks. Screenshots are kept in artifacts/ for a human look.
 
-const chromiumPath = process.env.QE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const token = 'browser-test-token';
 /** Safety net for page-side waits; never an assertion about speed. */
 const pageWaitMs = 30_000;
 
 describe('dashboard in a browser', () => {
-  const harness = useHarness({ label: 'dashboard-browser' });
-  let dashboardLog: EngineLog;
-  let dashboard: DashboardHandle;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    dashboardLog = await openRedisLog({ url: redisUrl, prefix: harness().prefix });
-    dashboard = await startDashboard({ log: dashboardLog, host: '127.0.0.1', port: 0, token, adminUserId: 'operator', logger: silentLogger() });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await dashboardLog?.close();
-  });
+  const rig = useBrowserDashboard({ label: 'dashboard-browser' }, token);
 
   it('shows a session and its position, stops it with a click and shows it closed and flat', async () => {
-    const h = harness();
+    const { harness: h, dashboard, browser } = rig();
     const user = `dash-${commandId('u').slice(-6)}`;
     await h.reply(await h.send({ id: commandId('start'), type: 'session.start', userId: user, mode: 'paper', capitalUsd: 10_000, stopLossPct: 20 }), 'done');
     await h.send({ id: commandId('route'), type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: [user] });
-    // The post-only entry rests at the touch, and the paper exchange fills a resting order only when the market
-    // trades through it: whether the random walk comes back within the wait is luck, so once the entry rests the
-    // test moves the price through it.
-    let movedThrough = false;
-    await waitFor('the session to hold BTCUSDT', () => {
-      const engine = h.service.engine.current.durable;
-      if (Number(engine.sessions[user]?.positions.BTCUSDT?.qty ?? 0) !== 0) return true;
-      const resting = Object.values(engine.orders).find((o) => o.userId === user && o.purpose === 'entry' && o.status === 'NEW' && o.exchangeOrderId !== null);
-      if (resting && !movedThrough) {
-        movedThrough = true;
-        h.sim.setMid('BTCUSDT', Number(resting.price) * (resting.side === 'BUY' ? 0.999 : 1.001));
-      }
-      return false;
-    });
+    await awaitPosition(h, user, 'BTCUSDT');
     // Something for the dead-letter table: a command the engine cannot parse.
     await h.log.appendCommand('{"id":"dash-broken-1","type":"session.explode"');
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ReadModel } from '../../src/services/dashboard/read-model.js';
+import type { ModelChange, ReadModel } from '../../src/services/dashboard/read-model.js';
 import {
   emptyReadModel,
   foldOutbound,
   maxEquityPointsPerSession,
   maxRecentAlerts,
   maxRecentReplies,
+  maxTrackedSessions,
   stateView,
 } from '../../src/services/dashboard/read-model.js';
 
@@ -182,6 +183,44 @@ describe('dashboard read model', () => {
     );
     expect(m.sessions.get('erin')?.equity).toEqual([{ atMs: 1e7 + 2, equityUsd: 500 }]);
     expect(m.sessions.get('erin')?.summary.capitalUsd).toBe(500);
+  });
+
+  it('lists what each record changed: the new point, not the series; a new curve; the halt; a forgotten session', () => {
+    const m = fold([reply('session.start', 'gus', 'done', summary('gus'), 1_000), { type: 'equity', userId: 'gus', atMs: 2_000, summary: summary('gus') }]);
+    const changesOf = (event: unknown): ModelChange[] => {
+      const changes: ModelChange[] = [];
+      foldOutbound(m, String(Number(m.lastId) + 1), JSON.stringify(event), changes);
+      return changes;
+    };
+    const sample = changesOf({ type: 'equity', userId: 'gus', atMs: 3_000, summary: summary('gus', { equityUsd: 990 }) });
+    expect(sample).toEqual([
+      {
+        kind: 'session',
+        session: { userId: 'gus', summary: expect.objectContaining({ equityUsd: 990 }), summaryAtMs: 3_000, source: 'equity' },
+        resetEquity: false,
+      },
+      { kind: 'equity', userId: 'gus', point: [3_000, 990] },
+    ]);
+    expect(changesOf({ type: 'alert', userId: 'gus', kind: 'horizon', message: 'horizon reached', atMs: 4_000 })).toMatchObject([
+      { kind: 'alert', alert: { kind: 'horizon' } },
+      { kind: 'session', session: { summary: { killSwitch: { engaged: true, reason: 'horizon' } } }, resetEquity: false },
+    ]);
+    expect(changesOf(reply('admin.halt_all', 'operator', 'done', { halted: true }, 5_000)).map((c) => c.kind)).toEqual(['reply', 'halted']);
+    // Halted again: nothing new to say about the halt.
+    expect(changesOf(reply('admin.halt_all', 'operator', 'done', { halted: true }, 5_500)).map((c) => c.kind)).toEqual(['reply']);
+    changesOf(reply('session.stop', 'gus', 'done', { realizedPnlUsd: 0 }, 6_000, 's'));
+    expect(changesOf(reply('session.start', 'gus', 'done', summary('gus', { capitalUsd: 500, equityUsd: 500 }), 7_000))).toMatchObject([
+      { kind: 'reply' },
+      { kind: 'session', resetEquity: true },
+      { kind: 'equity', point: [7_000, 500] },
+    ]);
+    // Past maxTrackedSessions the closed session seen longest ago goes, and readers are told.
+    const many = fold([reply('session.start', 'old', 'done', summary('old', { status: 'closed' }), 1)]);
+    for (let i = 0; i < maxTrackedSessions - 1; i += 1) fold([reply('session.start', `u${i}`, 'done', summary(`u${i}`), 10 + i)], many);
+    const changes: ModelChange[] = [];
+    foldOutbound(many, String(Number(many.lastId) + 1), JSON.stringify(reply('session.start', 'newest', 'done', summary('newest'), 1e6)), changes);
+    expect(changes.at(-1)).toEqual({ kind: 'session_forgotten', userId: 'old' });
+    expect(many.sessions.has('old')).toBe(false);
   });
 
   it('skips unknown event types and malformed records without changing the model', () => {

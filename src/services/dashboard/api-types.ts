@@ -1,14 +1,14 @@
 import type { LedgerView } from '../../contract/ledger.js';
 import type { StoredDeadLetter } from '../../log/port.js';
 import type { DashboardCommand } from './command-schema.js';
-import type { ReplyView, StateView } from './read-model.js';
+import type { ModelChange, ReplyView, StateView } from './read-model.js';
 
 // The JSON the dashboard's HTTP API answers with. The server builds its answers against these types and the
 // browser client (client/dashboard.js) reads them through JSDoc imports, so a change of shape on one side
 // fails the typecheck of the other. Keep this file and what it imports free of Node APIs: the client is
 // checked with the DOM library and no Node types.
 
-export type { DashboardCommand };
+export type { DashboardCommand, ModelChange };
 
 export interface FollowerStatus {
   /** True once a read returned fewer records than asked for: the model has caught up with the stream. */
@@ -27,6 +27,16 @@ export interface StateResponse extends StateView {
   follower: FollowerStatus;
   /** The dashboard's clock when it answered (the page shows ages against it). */
   nowMs: number;
+}
+
+/**
+ * GET /api/events (server-sent events): first `snapshot` (a StateResponse), then one `changes` per folded batch,
+ * and a `ping` (data: the server's clock, ms) when idle. Apply the changes in order.
+ */
+export interface ChangesMessage {
+  changes: ModelChange[];
+  foldedEvents: number;
+  follower: FollowerStatus;
 }
 
 /** GET /api/dlq: the depth (counted, never read) and the newest entries (payloads bounded), oldest first. */

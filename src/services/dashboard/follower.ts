@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import type { FollowerStatus } from './api-types.js';
-import type { ReadModel, ReplyView } from './read-model.js';
+import type { ModelChange, ReadModel, ReplyView } from './read-model.js';
 import { emptyReadModel, foldOutbound, parseReply } from './read-model.js';
 
 // Follows the outbound stream from its beginning (a non-group tail: the dashboard acknowledges nothing and
@@ -32,9 +32,14 @@ export interface ReplyWaiter {
   cancel(): void;
 }
 
+/** Called after each folded batch that changed something, with what it changed (in fold order). */
+export type ChangeListener = (changes: ModelChange[]) => void;
+
 export interface OutboundFollower {
   model(): ReadModel;
   status(): FollowerStatus;
+  /** Follows the model's changes from now on (synchronously after model(): nothing falls between); returns the unsubscribe. */
+  subscribe(listener: ChangeListener): () => void;
   /** Call before appending the command. */
   expectReply(commandId: string): ReplyWaiter;
   stop(): Promise<void>;
@@ -44,7 +49,19 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
   const model = emptyReadModel();
   const status: FollowerStatus = { caughtUp: false, lastError: null, lastErrorAtMs: null };
   const waiters = new Map<string, (reply: ReplyView | null) => void>();
+  const listeners = new Set<ChangeListener>();
   let stopped = false;
+
+  const publish = (changes: ModelChange[]): void => {
+    for (const listener of listeners) {
+      try {
+        listener(changes);
+      } catch (error) {
+        // One broken reader must not stop the fold every other reader (and the command replies) depend on.
+        logger.warn({ err: error }, 'dashboard: a change listener failed');
+      }
+    }
+  };
 
   const notify = (data: string): void => {
     if (waiters.size === 0) return;
@@ -59,10 +76,12 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
     while (!stopped) {
       try {
         const batch = await log.tailOutbound(model.lastId, limits.batchEntries, limits.blockMs);
+        const changes: ModelChange[] | null = listeners.size > 0 ? [] : null;
         for (const record of batch) {
-          foldOutbound(model, record.id, record.data);
+          foldOutbound(model, record.id, record.data, changes);
           notify(record.data);
         }
+        if (changes && changes.length > 0) publish(changes);
         if (batch.length < limits.batchEntries) status.caughtUp = true;
         if (batch.length === 0 && !stopped) await sleep(limits.idleMs);
       } catch (error) {
@@ -78,6 +97,10 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
   return {
     model: () => model,
     status: () => ({ ...status }),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     expectReply(commandId) {
       let resolveReply: (reply: ReplyView | null) => void = () => undefined;
       const replied = new Promise<ReplyView | null>((resolve) => (resolveReply = resolve));
@@ -100,6 +123,7 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
     },
     async stop() {
       stopped = true;
+      listeners.clear();
       for (const resolve of waiters.values()) resolve(null);
       waiters.clear();
       await loop;

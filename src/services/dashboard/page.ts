@@ -1,12 +1,15 @@
+import { maxEquityPointsPerSession, maxRecentAlerts, maxRecentReplies } from './read-model.js';
+
 // The dashboard's one page: its markup and inline CSS. Its behaviour is client/dashboard.js, a plain ES module
 // checked by tsc (JSDoc types) and served as a file, no build step; uPlot comes from /assets (node_modules).
-// The client polls /api/state every `pagePollMs` and /api/dlq every `dlqEveryPolls` polls (both handed to it
-// as data attributes of <body>), updates the DOM in place and POSTs actions to /api/commands.
+// The client follows /api/events (server-sent events: a snapshot, then what changed) and reads /api/dlq every
+// `dlqPollMs`; the bounds it needs come as data attributes of <body>. It updates the DOM in place and POSTs
+// actions to /api/commands.
 
-/** How often the page polls /api/state, ms. */
-export const pagePollMs = 1_000;
-/** The dead-letter table is refreshed every this many polls. */
-export const dlqEveryPolls = 5;
+/** How often the page reads the dead-letter table (small and bounded: depth + newest entries), ms. */
+export const dlqPollMs = 5_000;
+/** Rows a page of the alerts/fills, replies and dead-letter tables shows: the page keeps a steady height. */
+export const tableRowsPerPage = 10;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
@@ -15,56 +18,91 @@ function escapeHtml(text: string): string {
 const css = `
 :root { --fg:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f8fafc; --card:#fff; --good:#047857; --bad:#b91c1c; --warn:#b45309; --accent:#2563eb; }
 * { box-sizing: border-box; }
+html, body { max-width:100%; }
 body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:var(--bg); }
-header { display:flex; align-items:center; gap:12px; padding:10px 20px; background:#0f172a; color:#e2e8f0; flex-wrap:wrap; }
+header { display:flex; align-items:center; gap:8px 12px; padding:10px 20px; background:#0f172a; color:#e2e8f0; flex-wrap:wrap; }
 header h1 { font-size:17px; margin:0 12px 0 0; font-weight:600; }
 header .spacer { flex:1; }
-#conn { font-size:12px; color:#94a3b8; }
+#conn { font-size:12px; color:#94a3b8; min-width:0; overflow-wrap:anywhere; }
 #halted-banner { display:none; background:var(--bad); color:#fff; padding:8px 20px; font-weight:600; }
-main { padding:16px 20px; display:grid; gap:16px; }
+main { padding:16px 20px; display:grid; grid-template-columns:minmax(0, 1fr); gap:16px; }
+section { min-width:0; }
 section > h2 { font-size:15px; margin:0 0 8px; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
-#sessions { display:grid; gap:12px; }
-.card.closed { opacity:.75; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; min-width:0; }
+#sessions { display:grid; grid-template-columns:minmax(0, 1fr); gap:12px; }
+.card.closed { opacity:.8; }
 .card-head { display:flex; align-items:center; gap:8px; flex-wrap:wrap; }
-.card-head h3 { margin:0; font-size:16px; }
-.badge { font-size:12px; padding:1px 8px; border-radius:10px; background:#e2e8f0; }
+.card-head h3 { margin:0; font-size:16px; overflow-wrap:anywhere; }
+.next-step { margin:6px 0 0; font-size:13px; padding:6px 10px; border-radius:6px; background:#f1f5f9; }
+.next-step.danger { background:#fee2e2; color:var(--bad); }
+.next-step.warn { background:#fef3c7; color:var(--warn); }
+.badge { font-size:12px; padding:1px 8px; border-radius:10px; background:#e2e8f0; white-space:nowrap; }
 .badge.active { background:#d1fae5; color:var(--good); }
-.badge.stopping { background:#fef3c7; color:var(--warn); }
+.badge.stopping, .badge.paused { background:#fef3c7; color:var(--warn); }
 .badge.closed { background:#e5e7eb; color:var(--muted); }
 .badge.danger { background:#fee2e2; color:var(--bad); }
 .badge.live { background:#fee2e2; color:var(--bad); font-weight:600; }
-.stats { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:6px 16px; margin:10px 0; }
+.stats { display:grid; grid-template-columns:repeat(auto-fill, minmax(140px, 1fr)); gap:6px 16px; margin:10px 0; }
+.stat { min-width:0; }
 .stat .k { color:var(--muted); font-size:12px; }
-.stat .v { font-variant-numeric:tabular-nums; font-weight:600; }
+.stat .v { font-variant-numeric:tabular-nums; font-weight:600; overflow-wrap:anywhere; }
 .stat .v.small { font-weight:400; font-size:12px; }
 .pos { color:var(--good); } .neg { color:var(--bad); }
-.grid2 { display:grid; grid-template-columns:minmax(460px, 1fr) minmax(320px, 1fr); gap:14px; }
-@media (max-width: 900px) { .grid2 { grid-template-columns:1fr; } }
+.grid2 { display:grid; grid-template-columns:minmax(0, 1fr) minmax(0, 1fr); gap:14px; }
+@media (max-width: 900px) { .grid2 { grid-template-columns:minmax(0, 1fr); } }
+@media (max-width: 600px) { header, main { padding-left:10px; padding-right:10px; } .card { padding:10px; } }
+.table-wrap { overflow-x:auto; max-width:100%; }
+.table-wrap td.mono { word-break:normal; white-space:nowrap; }
+/* On a phone the log tables become one block per row: time, user and kind on a line, the text under them. */
+@media (max-width: 600px) {
+  table.stack thead { display:none; }
+  table.stack tr { display:block; padding:4px 0; border-bottom:1px solid var(--line); }
+  table.stack td { display:inline; border:0; padding:0 8px 0 0; }
+  table.stack td.msg, table.stack td.mono { display:block; white-space:normal; word-break:break-all; }
+  table.stack td.msg:empty { display:none; }
+  table.stack td.time { color:var(--muted); }
+}
 table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { text-align:left; padding:3px 8px 3px 0; border-bottom:1px solid var(--line); vertical-align:top; }
-th { color:var(--muted); font-weight:500; font-size:12px; }
-td.num { font-variant-numeric:tabular-nums; text-align:right; }
+th { color:var(--muted); font-weight:500; font-size:12px; white-space:nowrap; }
+td.num { font-variant-numeric:tabular-nums; text-align:right; white-space:nowrap; }
+td.time { white-space:nowrap; font-variant-numeric:tabular-nums; }
+td.msg { overflow-wrap:anywhere; min-width:160px; }
 th.num { text-align:right; }
 .empty { color:var(--muted); font-style:italic; }
 .controls { display:flex; gap:6px; align-items:center; flex-wrap:wrap; margin-top:10px; }
-button { font:inherit; padding:4px 10px; border-radius:6px; border:1px solid #cbd5e1; background:#fff; cursor:pointer; }
+.controls .group { display:flex; gap:6px; align-items:center; }
+button, select { font:inherit; padding:4px 10px; border-radius:6px; border:1px solid #cbd5e1; background:#fff; cursor:pointer; white-space:nowrap; }
 button:hover { background:#f1f5f9; }
 button.danger { border-color:#fca5a5; color:var(--bad); }
-button:disabled { opacity:.5; cursor:default; }
+button.primary { background:var(--accent); border-color:var(--accent); color:#fff; }
+button:disabled { opacity:.45; cursor:not-allowed; }
 header button { background:#1e293b; color:#e2e8f0; border-color:#334155; }
+header button:hover { background:#334155; }
 header button.danger { color:#fecaca; border-color:#7f1d1d; }
-input[type=number] { width:80px; font:inherit; padding:3px 6px; border:1px solid #cbd5e1; border-radius:6px; }
-.chart { min-height:170px; }
+input[type=number], input[type=text] { width:90px; font:inherit; padding:3px 6px; border:1px solid #cbd5e1; border-radius:6px; }
+input[type=text] { width:140px; }
+#start-form { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:flex-end; }
+#start-form label { display:flex; flex-direction:column; font-size:12px; color:var(--muted); gap:2px; }
+#start-error { color:var(--bad); font-size:13px; margin:6px 0 0; min-height:1em; }
+.chart { position:relative; min-height:210px; min-width:0; overflow:hidden; }
+.chart .uplot { font-size:12px; }
+.chart .u-legend { font-size:12px; }
+.chart .u-legend .u-series > * { padding:1px 3px; }
+.chart-tip { position:absolute; pointer-events:none; background:rgba(15,23,42,.92); color:#f8fafc; font-size:12px; padding:4px 8px; border-radius:6px; max-width:calc(100% - 8px); display:none; z-index:5; }
 .muted { color:var(--muted); font-size:12px; }
+.pager { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-top:8px; font-size:13px; }
+.pager .spacer { flex:1; }
+.section-head { display:flex; gap:8px; align-items:center; flex-wrap:wrap; margin-bottom:8px; }
+.section-head h2 { font-size:15px; margin:0; }
 #command-log { list-style:none; margin:0; padding:0; font-size:13px; max-height:150px; overflow:auto; }
-#command-log li { padding:2px 0; border-bottom:1px dashed var(--line); }
+#command-log li { padding:2px 0; border-bottom:1px dashed var(--line); overflow-wrap:anywhere; }
 #command-log li[data-status=rejected], #command-log li[data-status=error] { color:var(--bad); }
 #command-log li[data-status=done] { color:var(--good); }
 .mono { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; word-break:break-all; }
 `;
 
-export function renderPage(opts: { token: string | null }): string {
+export function renderPage(opts: { token: string | null; allowLiveStart: boolean }): string {
   const q = opts.token ? `?token=${encodeURIComponent(opts.token)}` : '';
   return `<!doctype html>
 <html lang="en">
@@ -76,7 +114,7 @@ export function renderPage(opts: { token: string | null }): string {
 <link rel="stylesheet" href="/assets/uPlot.min.css${escapeHtml(q)}">
 <style>${css}</style>
 </head>
-<body data-poll-ms="${pagePollMs}" data-dlq-every-polls="${dlqEveryPolls}">
+<body data-dlq-poll-ms="${dlqPollMs}" data-rows-per-page="${tableRowsPerPage}" data-max-points="${maxEquityPointsPerSession}" data-max-alerts="${maxRecentAlerts}" data-max-replies="${maxRecentReplies}" data-live-start="${opts.allowLiveStart ? '1' : '0'}">
 <header>
   <h1>Quant Engine</h1>
   <span id="conn">connecting…</span>
@@ -84,13 +122,37 @@ export function renderPage(opts: { token: string | null }): string {
   <button id="halt-all" class="danger" data-action="halt_all">Halt all</button>
   <button id="resume-all" data-action="resume_all">Resume all</button>
 </header>
-<div id="halted-banner">Trading is HALTED by an operator: every session is being flattened and no entries are placed.</div>
+<div id="halted-banner">Trading is HALTED by an operator: every session is being flattened and no entries are placed. Next: Resume all once it is safe.</div>
 <main>
-  <section class="card"><h2>Commands</h2><ul id="command-log"></ul></section>
   <section><h2>Sessions</h2><div id="sessions"><p id="sessions-empty" class="empty">No sessions seen on the outbound stream yet.</p></div></section>
-  <section class="card"><h2>Alerts</h2><table id="alerts"><thead><tr><th>time</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></section>
-  <section class="card"><h2>Recent replies</h2><table id="replies"><thead><tr><th>time</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></section>
-  <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2><table id="dlq"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></section>
+  <section class="card"><h2>Start a session</h2>
+    <form id="start-form" novalidate>
+      <label>user<input type="text" name="userId" required maxlength="64" placeholder="e.g. alice" autocomplete="off"></label>
+      <label>mode<select name="mode"><option value="paper">paper</option>${opts.allowLiveStart ? '<option value="live">live (real money)</option>' : ''}</select></label>
+      <label>capital, USD<input type="number" name="capitalUsd" min="0" step="any" placeholder="1000" inputmode="decimal"></label>
+      <label>stop-loss, %<input type="number" name="stopLossPct" min="0" max="99.9" step="any" placeholder="optional" inputmode="decimal"></label>
+      <label>horizon, hours<input type="number" name="horizonHours" min="0" step="any" placeholder="optional" inputmode="decimal"></label>
+      <button type="submit" class="primary" data-action="start">Start</button>
+    </form>
+    <p id="start-error" role="alert"></p>
+    <p class="muted">${opts.allowLiveStart ? 'Live sessions trade real money; the engine also needs LIVE_TRADING=1 and an approval.' : 'Paper only: this dashboard does not start live sessions.'}</p>
+  </section>
+  <section class="card"><h2>Commands</h2><ul id="command-log"></ul></section>
+  <section class="card" id="alerts-section">
+    <div class="section-head"><h2>Alerts and fills</h2>
+      <select id="alerts-filter" aria-label="show"><option value="all">all</option><option value="alerts">alerts (no fills)</option><option value="fills">fills</option></select>
+    </div>
+    <div class="table-wrap"><table id="alerts" class="stack"><thead><tr><th>time (UTC)</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></div>
+    <div class="pager" data-pager="alerts"></div>
+  </section>
+  <section class="card"><h2>Recent replies</h2>
+    <div class="table-wrap"><table id="replies" class="stack"><thead><tr><th>time (UTC)</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></div>
+    <div class="pager" data-pager="replies"></div>
+  </section>
+  <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2>
+    <div class="table-wrap"><table id="dlq" class="stack"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></div>
+    <div class="pager" data-pager="dlq"></div>
+  </section>
 </main>
 <script src="/assets/uPlot.iife.min.js${escapeHtml(q)}"></script>
 <script type="module" src="/assets/dashboard.js${escapeHtml(q)}"></script>

@@ -60,6 +60,28 @@ export interface ReadModel {
   replies: ReplyView[];
 }
 
+/**
+ * What one folded record changed, for readers that follow the model as it moves (the page's event stream)
+ * instead of reading all of it: work per record is proportional to what the record touched.
+ */
+export type ModelChange =
+  | { kind: 'session'; session: SessionHead; resetEquity: boolean }
+  | { kind: 'session_forgotten'; userId: string }
+  | { kind: 'equity'; userId: string; point: [atMs: number, equityUsd: number] }
+  | { kind: 'alert'; alert: AlertView }
+  | { kind: 'reply'; reply: ReplyView }
+  | { kind: 'halted'; halted: boolean };
+
+/** A session without its equity curve (that travels as `equity` changes). */
+export type SessionHead = Omit<SessionView, 'equity'>;
+
+function head(view: SessionView): SessionHead {
+  return { userId: view.userId, summary: view.summary, summaryAtMs: view.summaryAtMs, source: view.source };
+}
+
+/** Collects changes when a sink is given; a fold without one (catching up, tests) pays nothing for it. */
+type ChangeSink = ModelChange[] | null;
+
 export function emptyReadModel(): ReadModel {
   return { lastId: '0', foldedEvents: 0, ignoredEvents: 0, halted: null, sessions: new Map(), alerts: [], replies: [] };
 }
@@ -71,68 +93,91 @@ function pushBounded<T>(list: T[], item: T, max: number): void {
   if (list.length > max) list.splice(0, list.length - max);
 }
 
-function addEquityPoint(view: SessionView, point: EquityPoint): void {
+function addEquityPoint(view: SessionView, point: EquityPoint, changes: ChangeSink): void {
   const last = view.equity[view.equity.length - 1];
   if (last && point.atMs < last.atMs) return; // the chart's x axis must only grow
   if (last && point.atMs === last.atMs) view.equity[view.equity.length - 1] = point;
   else pushBounded(view.equity, point, maxEquityPointsPerSession);
+  changes?.push({ kind: 'equity', userId: view.userId, point: [point.atMs, point.equityUsd] });
 }
 
-function forgetOldSessions(model: ReadModel): void {
+function forgetOldSessions(model: ReadModel, changes: ChangeSink): void {
   if (model.sessions.size <= maxTrackedSessions) return;
   let oldest: SessionView | null = null;
   for (const view of model.sessions.values()) {
     if (view.summary.status !== 'closed') continue;
     if (!oldest || view.summaryAtMs < oldest.summaryAtMs) oldest = view;
   }
-  if (oldest) model.sessions.delete(oldest.userId);
+  if (!oldest) return;
+  model.sessions.delete(oldest.userId);
+  changes?.push({ kind: 'session_forgotten', userId: oldest.userId });
 }
 
 /** A full summary from the engine (start/status reply, equity event) replaces what we knew. */
-function setSummary(model: ReadModel, summary: SessionSummary, atMs: number, source: string, newSession: boolean): void {
+function setSummary(model: ReadModel, summary: SessionSummary, atMs: number, source: string, newSession: boolean, changes: ChangeSink): void {
   const existing = model.sessions.get(summary.userId);
-  if (!existing || newSession) {
+  const fresh = !existing || newSession;
+  if (fresh) {
     model.sessions.set(summary.userId, { userId: summary.userId, summary, summaryAtMs: atMs, source, equity: [] });
-    forgetOldSessions(model);
   } else {
     existing.summary = summary;
     existing.summaryAtMs = atMs;
     existing.source = source;
   }
   const view = model.sessions.get(summary.userId);
-  if (view) addEquityPoint(view, { atMs, equityUsd: summary.equityUsd });
+  if (view) {
+    changes?.push({ kind: 'session', session: head(view), resetEquity: fresh });
+    addEquityPoint(view, { atMs, equityUsd: summary.equityUsd }, changes);
+  }
+  if (fresh) forgetOldSessions(model, changes);
 }
 
 /** A partial change learnt from a reply or an alert, applied on top of the last full summary. */
-function patchSummary(model: ReadModel, userId: string | null, atMs: number, source: string, patch: (s: SessionSummary) => SessionSummary): SessionView | null {
+function patchSummary(
+  model: ReadModel,
+  userId: string | null,
+  atMs: number,
+  source: string,
+  changes: ChangeSink,
+  patch: (s: SessionSummary) => SessionSummary,
+): SessionView | null {
   const view = userId === null ? undefined : model.sessions.get(userId);
   if (!view) return null;
   view.summary = patch(view.summary);
   view.summaryAtMs = Math.max(view.summaryAtMs, atMs);
   view.source = source;
+  changes?.push({ kind: 'session', session: head(view), resetEquity: false });
   return view;
 }
 
-function foldReply(model: ReadModel, reply: ReplyView): void {
-  if (!(reply.commandType === 'signals.route' && reply.status !== 'rejected')) pushBounded(model.replies, reply, maxRecentReplies);
+function setHalted(model: ReadModel, halted: boolean, changes: ChangeSink): void {
+  if (model.halted !== halted) changes?.push({ kind: 'halted', halted });
+  model.halted = halted;
+}
+
+function foldReply(model: ReadModel, reply: ReplyView, changes: ChangeSink): void {
+  if (!(reply.commandType === 'signals.route' && reply.status !== 'rejected')) {
+    pushBounded(model.replies, reply, maxRecentReplies);
+    changes?.push({ kind: 'reply', reply });
+  }
   if (reply.status === 'rejected') return;
   const source = `reply ${reply.commandType} ${reply.status}`;
   switch (reply.commandType) {
     case 'session.start':
-      if (reply.result !== null) setSummary(model, reply.result, reply.atMs, source, true);
+      if (reply.result !== null) setSummary(model, reply.result, reply.atMs, source, true, changes);
       return;
     case 'status':
-      model.halted = reply.result.halted;
-      if (reply.result.session) setSummary(model, reply.result.session, reply.atMs, source, false);
+      setHalted(model, reply.result.halted, changes);
+      if (reply.result.session) setSummary(model, reply.result.session, reply.atMs, source, false, changes);
       return;
     case 'session.stop': {
       if (reply.status === 'accepted') {
-        patchSummary(model, reply.userId, reply.atMs, source, (s) => (s.status === 'closed' ? s : { ...s, status: 'stopping' }));
+        patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => (s.status === 'closed' ? s : { ...s, status: 'stopping' }));
         return;
       }
       // "done": the engine answers it only once the session is flat with no open order, and closed.
       const realizedPnlUsd = reply.result.realizedPnlUsd;
-      const view = patchSummary(model, reply.userId, reply.atMs, source, (s) => {
+      const view = patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => {
         return {
           ...s,
           status: 'closed',
@@ -146,45 +191,49 @@ function foldReply(model: ReadModel, reply: ReplyView): void {
           equityUsd: s.capitalUsd + realizedPnlUsd - (s.feesUsd ?? 0) + (s.fundingUsd ?? 0),
         };
       });
-      if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd });
+      if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd }, changes);
       return;
     }
     case 'session.pause':
     case 'session.resume': {
       const paused = reply.result.paused;
-      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, paused }));
+      patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => ({ ...s, paused }));
       return;
     }
     case 'session.set_stoploss': {
       const stopLossPct = reply.result.stopLossPct;
-      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, stopLossPct }));
+      patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => ({ ...s, stopLossPct }));
       return;
     }
     case 'session.set_horizon': {
       const horizonDeadline = reply.result.horizonDeadline;
-      patchSummary(model, reply.userId, reply.atMs, source, (s) => ({ ...s, horizonDeadline }));
+      patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => ({ ...s, horizonDeadline }));
       return;
     }
     case 'admin.halt_all':
     case 'admin.resume_all':
-      model.halted = reply.result.halted;
+      setHalted(model, reply.result.halted, changes);
       return;
     default:
       return;
   }
 }
 
-function foldAlert(model: ReadModel, alert: AlertView): void {
+function foldAlert(model: ReadModel, alert: AlertView, changes: ChangeSink): void {
   pushBounded(model.alerts, alert, maxRecentAlerts);
+  changes?.push({ kind: 'alert', alert });
   if (killSwitchAlertKinds.has(alert.kind)) {
-    patchSummary(model, alert.userId, alert.atMs, `alert ${alert.kind}`, (s) =>
+    patchSummary(model, alert.userId, alert.atMs, `alert ${alert.kind}`, changes, (s) =>
       s.status === 'closed' || s.killSwitch.engaged ? s : { ...s, killSwitch: { ...s.killSwitch, engaged: true, reason: alert.kind } },
     );
   }
 }
 
-/** Folds one outbound record (its id and its JSON text) into the model. Unknown or malformed events are counted and skipped. */
-export function foldOutbound(model: ReadModel, recordId: string, data: string): ReadModel {
+/**
+ * Folds one outbound record (its id and its JSON text) into the model. Unknown or malformed events are counted
+ * and skipped. With `changes`, what the record changed is appended to it.
+ */
+export function foldOutbound(model: ReadModel, recordId: string, data: string, changes: ChangeSink = null): ReadModel {
   model.lastId = recordId;
   const parsed = parseOutboundEvent(data);
   if (!parsed.ok) {
@@ -194,16 +243,16 @@ export function foldOutbound(model: ReadModel, recordId: string, data: string): 
   const event = parsed.event;
   switch (event.type) {
     case 'reply':
-      foldReply(model, event);
+      foldReply(model, event, changes);
       break;
     case 'alert':
-      foldAlert(model, event);
+      foldAlert(model, event, changes);
       break;
     case 'equity': {
       const known = model.sessions.get(event.userId);
       // A new session for a user whose last one closed starts a new curve.
       const newSession = known !== undefined && known.summary.status === 'closed' && event.summary.status !== 'closed';
-      setSummary(model, event.summary, event.atMs, 'equity', newSession);
+      setSummary(model, event.summary, event.atMs, 'equity', newSession, changes);
       break;
     }
   }

@@ -14,6 +14,8 @@ export const dashboardEnvSchema = envSchema
   .extend({
     QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
     QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** 1 lets the page start live sessions; default paper only (the engine still needs LIVE_TRADING=1 and an approval). */
+    QE_DASHBOARD_LIVE_START: z.enum(['0', '1']).default('0'),
     QE_DASHBOARD_TOKEN: z
       .string()
       .optional()
@@ -48,6 +50,7 @@ export async function runDashboard(argv: string[]): Promise<void> {
       port: env.QE_DASHBOARD_PORT,
       token: env.QE_DASHBOARD_TOKEN,
       adminUserId: env.QE_ADMIN_IDS[0] ?? 'operator',
+      allowLiveStart: env.QE_DASHBOARD_LIVE_START === '1',
       logger,
     });
     // Machine-readable line for supervisors and tests; the token is never printed.

@@ -17,6 +17,7 @@ import type { FollowerLimits, OutboundFollower } from './follower.js';
 import { defaultFollowerLimits, startOutboundFollower } from './follower.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { createDashboardMetrics } from './metrics.js';
+import { createEventStreamHub } from './event-stream.js';
 import { renderPage } from './page.js';
 import { stateView } from './read-model.js';
 import { staticAssets } from './static-assets.js';
@@ -60,6 +61,15 @@ export function engineCommand(action: DashboardCommand, adminUserId: string, id:
       return buildCommand('session.resume', { ...base, userId: action.userId });
     case 'status':
       return buildCommand('status', { ...base, userId: action.userId });
+    case 'start':
+      return buildCommand('session.start', {
+        ...base,
+        userId: action.userId,
+        mode: action.mode,
+        capitalUsd: action.capitalUsd,
+        ...(action.stopLossPct !== undefined ? { stopLossPct: action.stopLossPct } : {}),
+        ...(action.horizonHours !== undefined ? { horizonHours: action.horizonHours } : {}),
+      });
   }
 }
 
@@ -99,13 +109,25 @@ export interface DashboardAppDeps {
   adminUserId: string;
   logger: Logger;
   replyTimeoutMs?: number;
+  /** Whether the page may start live sessions (default false: paper only). */
+  allowLiveStart?: boolean;
 }
+
+/** Why a live start from the page is refused when live starts are not configured. */
+export const liveStartRefusal =
+  'live sessions cannot be started from this dashboard (it runs with live starts off: QE_DASHBOARD_LIVE_START=1 turns them on); start a paper session';
 
 /** The HTTP app alone (tests drive it with `app.request`). */
 export function createDashboardApp(deps: DashboardAppDeps): Hono {
   const app = new Hono();
   const replyTimeoutMs = deps.replyTimeoutMs ?? commandReplyTimeoutMs;
   const token = deps.token;
+  const allowLiveStart = deps.allowLiveStart ?? false;
+  const events = createEventStreamHub({
+    follower: deps.follower,
+    nowMs: () => Date.now(),
+    onDropped: (queued) => deps.logger.warn({ queued }, 'dashboard: event-stream client too slow; dropped (it reconnects from a snapshot)'),
+  });
 
   app.use('*', async (c, next) => {
     if (token !== null) {
@@ -124,7 +146,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     c.header('Cache-Control', 'no-store');
   });
 
-  app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null })));
+  app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null, allowLiveStart })));
 
   for (const [path, asset] of Object.entries(staticAssets)) {
     app.get(path, (c) => {
@@ -134,6 +156,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   }
 
   app.get('/api/state', (c) => c.json({ ...stateView(deps.follower.model()), follower: deps.follower.status(), nowMs: Date.now() } satisfies StateResponse));
+
+  // The page's live feed (server-sent events): a snapshot, then what changed. EventSource cannot send headers,
+  // so the page passes ?token= like its assets; the middleware above checks it exactly as for every route.
+  app.get('/api/events', (c) => events.handle(c));
 
   app.get('/api/dlq', async (c) => {
     // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read.
@@ -194,6 +220,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       }
       const parsed = dashboardCommandSchema.safeParse(body);
       if (!parsed.success) return c.json({ error: `invalid command: ${issuesText(parsed.error)}` }, 400);
+      if (parsed.data.action === 'start' && parsed.data.mode === 'live' && !allowLiveStart) return c.json({ error: liveStartRefusal }, 403);
       const commandId = newCommandId();
       const built = engineCommand(parsed.data, deps.adminUserId, commandId, Date.now());
       if (!built.ok) return c.json({ error: built.reason }, 400);
@@ -243,6 +270,8 @@ export interface DashboardOptions {
   logger: Logger;
   replyTimeoutMs?: number;
   followerLimits?: FollowerLimits;
+  /** Let the page start live sessions (default false: paper only; the engine still needs LIVE_TRADING=1 and an approval). */
+  allowLiveStart?: boolean;
 }
 
 export interface DashboardHandle {
@@ -266,6 +295,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     adminUserId: opts.adminUserId,
     logger: opts.logger,
     ...(opts.replyTimeoutMs ? { replyTimeoutMs: opts.replyTimeoutMs } : {}),
+    allowLiveStart: opts.allowLiveStart ?? false,
   });
   let server: ReturnType<typeof serve>;
   let address: AddressInfo;
@@ -288,7 +318,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Keep-alive connections (an open page polling) would otherwise hold close() open.
+        // Keep-alive connections and open event streams would otherwise hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       metrics.close();

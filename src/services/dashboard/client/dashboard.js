@@ -3,17 +3,31 @@
 // build step). tsc checks it through the JSDoc types below, against the DOM library and the server's own types
 // for the JSON it reads (../api-types.ts), so a change of shape on the server fails the typecheck here.
 //
-// It polls /api/state and, every few polls, /api/dlq; updates the DOM in place (inputs keep their focus and
-// charts keep their canvas) and POSTs actions to /api/commands. Everything from the engine is put into the DOM
-// with textContent, never as HTML.
+// It follows /api/events (server-sent events): a `snapshot` of the whole state, then `changes` (new equity
+// points, session changes, alerts, replies) that it applies to its own copy; it reads /api/dlq every few
+// seconds; it updates the DOM in place (inputs keep their focus and charts keep their canvas) and POSTs
+// actions to /api/commands. Everything from the engine is put into the DOM with textContent, never as HTML.
+// Every time is shown one way: `2026-12-02 01:44 UTC`.
 
 /** @typedef {import('../api-types.js').StateResponse} StateResponse */
+/** @typedef {import('../api-types.js').ChangesMessage} ChangesMessage */
+/** @typedef {import('../api-types.js').ModelChange} ModelChange */
 /** @typedef {import('../api-types.js').DlqResponse} DlqResponse */
 /** @typedef {import('../api-types.js').CommandResponse} CommandResponse */
 /** @typedef {import('../api-types.js').DashboardCommand} DashboardCommand */
-/** @typedef {StateResponse['sessions'][number]} SessionState */
+/** @typedef {Omit<StateResponse['sessions'][number], 'equity'>} SessionHead */
+/** @typedef {SessionHead['summary']} Summary */
 /** @typedef {StateResponse['replies'][number]} Reply */
+/** @typedef {StateResponse['alerts'][number]} Alert */
 /** @typedef {import('uplot')} UPlot */
+
+/**
+ * One session as the page knows it: the last head from the server and its equity curve (appended to).
+ * @typedef {object} SessionState
+ * @property {SessionHead} head
+ * @property {number[]} xs equity point times, s (uPlot's unit)
+ * @property {number[]} ys equity at bid/ask, USD
+ */
 
 /**
  * What is kept of one session's card to update it in place.
@@ -21,10 +35,12 @@
  * @property {HTMLDivElement} card
  * @property {UPlot | null} chart
  * @property {HTMLDivElement} chartBox
+ * @property {HTMLDivElement} tip
  * @property {HTMLButtonElement} pauseBtn
  * @property {HTMLButtonElement} stopBtn
- * @property {number} lastPoints how many points the chart was last drawn with (-1: never)
- * @property {number | null} lastX time of the last point drawn, s
+ * @property {HTMLButtonElement} slBtn
+ * @property {HTMLInputElement} slInput
+ * @property {HTMLButtonElement} newBtn
  */
 
 /**
@@ -44,7 +60,7 @@ function required(selector, type, root = document) {
 
 /**
  * A positive integer the server handed over as a data attribute of <body> (see page.ts).
- * @param {string} name the attribute's dataset name (data-poll-ms → pollMs)
+ * @param {string} name the attribute's dataset name (data-dlq-poll-ms → dlqPollMs)
  */
 function bodySetting(name) {
   const value = Number(document.body.dataset[name]);
@@ -52,9 +68,14 @@ function bodySetting(name) {
   return value;
 }
 
-const pollMs = bodySetting('pollMs');
-const dlqEveryPolls = bodySetting('dlqEveryPolls');
-// The page was opened with ?token= when the dashboard has one; every fetch carries it as a header.
+const dlqPollMs = bodySetting('dlqPollMs');
+const rowsPerPage = bodySetting('rowsPerPage');
+const maxPoints = bodySetting('maxPoints');
+const maxAlerts = bodySetting('maxAlerts');
+const maxReplies = bodySetting('maxReplies');
+const liveStartAllowed = document.body.dataset.liveStart === '1';
+// The page was opened with ?token= when the dashboard has one; every fetch carries it as a header, the event
+// stream (EventSource cannot send headers) as the query parameter.
 const token = new URLSearchParams(location.search).get('token');
 /** @type {Record<string, string>} */
 const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
@@ -66,11 +87,31 @@ const page = {
   sessionsEmpty: required('#sessions-empty', HTMLElement),
   commandLog: required('#command-log', HTMLUListElement),
   alertRows: required('#alerts tbody', HTMLTableSectionElement),
+  alertsFilter: required('#alerts-filter', HTMLSelectElement),
   replyRows: required('#replies tbody', HTMLTableSectionElement),
   dlqDepth: required('#dlq-depth', HTMLElement),
   dlqRows: required('#dlq tbody', HTMLTableSectionElement),
   haltAll: required('#halt-all', HTMLButtonElement),
   resumeAll: required('#resume-all', HTMLButtonElement),
+  startForm: required('#start-form', HTMLFormElement),
+  startError: required('#start-error', HTMLElement),
+};
+
+/** The page's copy of the server's read model, kept by applying the event stream. */
+const model = {
+  /** @type {Map<string, SessionState>} */
+  sessions: new Map(),
+  /** @type {Alert[]} oldest first, at most maxAlerts */
+  alerts: [],
+  /** @type {Reply[]} oldest first, at most maxReplies */
+  replies: [],
+  /** @type {boolean | null} */
+  halted: null,
+  foldedEvents: 0,
+  /** @type {StateResponse['follower'] | null} */
+  follower: null,
+  /** server clock − browser clock, ms (ages are shown against the server's clock) */
+  clockOffsetMs: 0,
 };
 
 /** @type {Map<string, Card>} */
@@ -78,7 +119,6 @@ const cards = new Map();
 /** Commands accepted but not finished: their log line is updated when a later reply (done/rejected) shows up. */
 /** @type {Map<string, { li: HTMLLIElement, label: string }>} */
 const pendingCommands = new Map();
-let polls = 0;
 
 // --- DOM and formatting helpers ---------------------------------------------------------------------------
 
@@ -116,17 +156,23 @@ function usd(n) {
 function signedUsd(n) {
   return (n > 0 ? '+' : '') + usd(n);
 }
-/** @param {number} ms */
-function time(ms) {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
-}
 /**
+ * The page's one time format: `2026-12-02 01:44 UTC`.
  * @param {number} ms
- * @param {number} now
  */
-function ago(ms, now) {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  return s < 60 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
+function utc(ms) {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+/** @param {number} ms a duration */
+function span(ms) {
+  const min = Math.round(Math.abs(ms) / 60_000);
+  if (min < 1) return `${Math.round(Math.abs(ms) / 1000)} s`;
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+function serverNow() {
+  return Date.now() + model.clockOffsetMs;
 }
 /** @param {number | null | undefined} n */
 function signClass(n) {
@@ -144,7 +190,7 @@ function setField(root, name, text, cls) {
   const f = root.querySelector(`[data-field="${name}"]`);
   if (!f) return;
   if (f.textContent !== text) f.textContent = text;
-  if (cls !== undefined) f.className = `v ${cls}`;
+  if (cls !== undefined) f.className = cls;
 }
 /**
  * @param {HTMLTableSectionElement} tbody
@@ -167,6 +213,16 @@ function fillRows(tbody, rows, emptyText, cols) {
 function td(text, cls) {
   return el('td', { text, className: cls ?? '' });
 }
+/**
+ * @template T
+ * @param {T[]} list
+ * @param {T} item
+ * @param {number} max
+ */
+function pushBounded(list, item, max) {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
 
 /**
  * A request with the page's token. The body is the answer's JSON, or {} when it is not JSON (a proxy's error
@@ -183,10 +239,86 @@ function api(path, init = {}) {
       .then((/** @type {unknown} */ body) => ({ status: res.status, body })),
   );
 }
-/** @param {unknown} body */
-function errorOf(body) {
-  return typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'string' ? body.error : '';
+
+// --- paged tables -----------------------------------------------------------------------------------------
+
+/**
+ * A table shown `rowsPerPage` rows at a time, newest first, with Newer/Older buttons under it.
+ * @template T
+ * @param {string} name the `data-pager` of its pager element
+ * @param {HTMLTableSectionElement} tbody
+ * @param {number} cols
+ * @param {string} emptyText
+ * @param {(item: T) => HTMLTableRowElement} row
+ */
+function pagedTable(name, tbody, cols, emptyText, row) {
+  const pager = required(`[data-pager="${name}"]`, HTMLElement);
+  const newer = el('button', { type: 'button', 'data-page': 'newer', text: '‹ Newer' });
+  const older = el('button', { type: 'button', 'data-page': 'older', text: 'Older ›' });
+  const info = el('span', { className: 'muted', 'data-field': 'page-info' });
+  pager.append(newer, info, older);
+  let pageIndex = 0;
+  /** @type {T[]} newest first */
+  let items = [];
+  const draw = () => {
+    const pages = Math.max(1, Math.ceil(items.length / rowsPerPage));
+    pageIndex = Math.min(pageIndex, pages - 1);
+    const from = pageIndex * rowsPerPage;
+    const shown = items.slice(from, from + rowsPerPage);
+    fillRows(tbody, shown.map(row), emptyText, cols);
+    info.textContent = items.length ? `${from + 1}–${from + shown.length} of ${items.length}` : '';
+    newer.disabled = pageIndex === 0;
+    older.disabled = pageIndex >= pages - 1;
+  };
+  newer.addEventListener('click', () => {
+    pageIndex = Math.max(0, pageIndex - 1);
+    draw();
+  });
+  older.addEventListener('click', () => {
+    pageIndex += 1;
+    draw();
+  });
+  return {
+    /** @param {T[]} newestFirst */
+    show(newestFirst) {
+      items = newestFirst;
+      draw();
+    },
+    /** Back to the newest page (a filter changed). */
+    first() {
+      pageIndex = 0;
+    },
+  };
 }
+
+/** @type {ReturnType<typeof pagedTable<Alert>>} */
+const alertsTable = pagedTable('alerts', page.alertRows, 4, 'none', (a) =>
+  el('tr', { 'data-kind': a.kind }, [td(utc(a.atMs), 'time'), td(a.userId), td(a.kind), td(a.message, 'msg')]),
+);
+/** @type {ReturnType<typeof pagedTable<Reply>>} */
+const repliesTable = pagedTable('replies', page.replyRows, 6, 'no replies yet', (r) =>
+  el('tr', null, [td(utc(r.atMs), 'time'), td(r.commandType || '?'), td(r.userId || '?'), td(r.status), td(r.reason || '', 'msg'), td(r.commandId, 'mono')]),
+);
+/** @type {ReturnType<typeof pagedTable<DlqResponse['entries'][number]>>} */
+const dlqTable = pagedTable('dlq', page.dlqRows, 5, 'empty', (x) =>
+  el('tr', null, [
+    td(x.id, 'mono'),
+    td(x.reason, 'msg'),
+    td(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw, 'mono'),
+    td(String(x.rawBytes), 'num'),
+    td(x.rawSha256.slice(0, 16), 'mono'),
+  ]),
+);
+
+function drawAlerts() {
+  const filter = page.alertsFilter.value;
+  const shown = model.alerts.filter((a) => filter === 'all' || (filter === 'fills') === (a.kind === 'fill'));
+  alertsTable.show(shown.reverse());
+}
+page.alertsFilter.addEventListener('change', () => {
+  alertsTable.first();
+  drawAlerts();
+});
 
 // --- commands ---------------------------------------------------------------------------------------------
 
@@ -207,9 +339,10 @@ function showReply(li, label, reply) {
   li.textContent = `${label}: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}`;
 }
 /**
- * Posts a command, shows its first answer in the command log, then polls at once so the page shows its effect.
+ * Posts a command and shows its first answer in the command log; its effect arrives on the event stream.
  * @param {DashboardCommand} command
  * @param {string} label
+ * @returns {Promise<Reply | string>} the first reply, or why there was none
  */
 function send(command, label) {
   const li = logCommand(label);
@@ -218,35 +351,85 @@ function send(command, label) {
       const body = /** @type {CommandResponse | Record<string, never>} */ (res.body);
       if ('reply' in body) {
         showReply(li, label, body.reply);
-        if (body.reply.status === 'accepted') pendingCommands.set(body.commandId, { li, label });
-      } else {
-        li.setAttribute('data-status', 'error');
-        // Appended but not answered in time (504): the reply may still come and is followed like an accepted one.
-        if ('commandId' in body) {
-          li.setAttribute('data-command-id', body.commandId);
+        if (body.reply.status === 'accepted') {
           pendingCommands.set(body.commandId, { li, label });
+          // The final reply may have come over the event stream before this answer did.
+          model.replies.forEach(followPending);
         }
-        li.textContent = `${label}: ${('error' in body && body.error) || `HTTP ${res.status}`}`;
+        return body.reply;
       }
-      return poll();
+      li.setAttribute('data-status', 'error');
+      // Appended but not answered in time (504): the reply may still come and is followed like an accepted one.
+      const error = ('error' in body && body.error) || `HTTP ${res.status}`;
+      li.textContent = `${label}: ${error}`;
+      if ('commandId' in body) {
+        li.setAttribute('data-command-id', body.commandId);
+        pendingCommands.set(body.commandId, { li, label });
+        model.replies.forEach(followPending);
+      }
+      return error;
     })
     .catch((/** @type {unknown} */ err) => {
       li.setAttribute('data-status', 'error');
       li.textContent = `${label}: ${String(err)}`;
+      return String(err);
     });
 }
-/** @param {Reply[]} replies oldest first */
-function followPending(replies) {
-  pendingCommands.forEach((p, id) => {
-    for (let i = replies.length - 1; i >= 0; i--) {
-      const r = replies[i];
-      if (r && r.commandId === id && r.status !== 'accepted') {
-        showReply(p.li, p.label, r);
-        pendingCommands.delete(id);
-        return;
-      }
-    }
-  });
+/** @param {Reply} reply a reply that just arrived */
+function followPending(reply) {
+  const p = pendingCommands.get(reply.commandId);
+  if (!p || reply.status === 'accepted') return;
+  showReply(p.li, p.label, reply);
+  pendingCommands.delete(reply.commandId);
+}
+
+// --- what a session may do next -----------------------------------------------------------------------------
+
+/**
+ * The session's real state, the next step in words, and which actions are valid now (the engine's rules:
+ * src/core/command-handlers.ts). A kill-switched session stays `active` in the engine but trades no more:
+ * pausing or resuming it changes nothing, so only Stop (then a new session) is offered.
+ * @param {Summary} m
+ * @param {boolean | null} halted
+ */
+function sessionState(m, halted) {
+  const none = { stop: false, pause: false, resume: false, stoploss: false, startNew: false };
+  if (m.status === 'closed')
+    return { label: 'closed', cls: 'closed', tone: '', next: 'Closed. Start a new session to trade again.', can: { ...none, startNew: true } };
+  if (m.status === 'stopping')
+    return {
+      label: 'stopping',
+      cls: 'stopping',
+      tone: 'warn',
+      next: 'Stopping: open orders are cancelled and positions flattened; it closes once flat.',
+      can: none,
+    };
+  if (m.killSwitch.engaged) {
+    const why = m.killSwitch.reason || 'engaged';
+    return {
+      label: `kill switch: ${why}`,
+      cls: 'danger',
+      tone: 'danger',
+      next: `Kill switch (${why}): positions are flattened and no new entries are placed. Next: Stop to close this session, then start a new one.`,
+      can: { ...none, stop: true },
+    };
+  }
+  const haltNote = halted ? ' Trading is halted by an operator: no entries until Resume all.' : '';
+  if (m.paused)
+    return {
+      label: 'paused',
+      cls: 'paused',
+      tone: 'warn',
+      next: `Paused: no new entries; the stop-loss and horizon still apply. Resume to trade again.${haltNote}`,
+      can: { ...none, stop: true, resume: true, stoploss: true },
+    };
+  return {
+    label: 'active',
+    cls: 'active',
+    tone: halted ? 'danger' : '',
+    next: `Trading. Pause holds new entries; Stop cancels orders, flattens and closes.${haltNote}`,
+    can: { ...none, stop: true, pause: true, stoploss: true },
+  };
 }
 
 // --- sessions ---------------------------------------------------------------------------------------------
@@ -261,13 +444,34 @@ const statDefs = [
   ['fees', 'fees'],
   ['funding', 'funding'],
   ['exposure', 'gross exposure (bid/ask)'],
-  ['stoploss', 'stop-loss'],
+  ['stoploss', 'stop-loss floor'],
   ['horizon', 'horizon'],
   ['asof', 'as of'],
 ];
 
 /**
- * Builds a session's card (once; later polls update it in place) and wires its buttons.
+ * A table with a header row, in a box that scrolls sideways on its own (the page never does).
+ * @param {string} name
+ * @param {string[]} heads
+ * @param {number} firstNum columns from this index on are numbers
+ */
+function dataTable(name, heads, firstNum) {
+  return el('div', { className: 'table-wrap' }, [
+    el('table', { 'data-table': name }, [
+      el('thead', null, [
+        el(
+          'tr',
+          null,
+          heads.map((h, i) => el('th', { text: h, className: i >= firstNum ? 'num' : '' })),
+        ),
+      ]),
+      el('tbody'),
+    ]),
+  ]);
+}
+
+/**
+ * Builds a session's card (once; later changes update it in place) and wires its buttons.
  * @param {string} userId
  * @returns {Card}
  */
@@ -279,54 +483,43 @@ function createCard(userId) {
       el('div', { className: 'stat' }, [el('div', { className: 'k', text: label }), el('div', { className: 'v', 'data-field': field })]),
     ),
   );
-  const posHeads = ['symbol', 'side', 'qty', 'entry', 'exit (bid/ask)', 'notional (bid/ask)', 'unrealized'];
-  const posTable = el('table', { 'data-table': 'positions' }, [
-    el('thead', null, [
-      el(
-        'tr',
-        null,
-        posHeads.map((h, i) => el('th', { text: h, className: i > 1 ? 'num' : '' })),
-      ),
-    ]),
-    el('tbody'),
-  ]);
-  const ordHeads = ['symbol', 'side', 'qty', 'price', 'status', 'purpose', 'client id'];
-  const ordTable = el('table', { 'data-table': 'orders' }, [
-    el('thead', null, [
-      el(
-        'tr',
-        null,
-        ordHeads.map((h) => el('th', { text: h })),
-      ),
-    ]),
-    el('tbody'),
-  ]);
-  const chartBox = el('div', { className: 'chart', 'data-chart': userId });
-  const slInput = el('input', { type: 'number', min: '0.1', max: '99', step: '0.1', placeholder: 'pct', 'data-input': 'stoploss' });
+  const chartBox = el('div', { className: 'chart', 'data-chart': userId, 'data-points': '0' });
+  const tip = el('div', { className: 'chart-tip' });
+  chartBox.appendChild(tip);
+  const slInput = el('input', {
+    type: 'number',
+    min: '0.1',
+    max: '99',
+    step: '0.1',
+    placeholder: 'pct',
+    'data-input': 'stoploss',
+    'aria-label': 'stop-loss %',
+  });
   const stopBtn = el('button', { className: 'danger', 'data-action': 'stop', text: 'Stop' });
   const pauseBtn = el('button', { 'data-action': 'pause', text: 'Pause' });
   const refreshBtn = el('button', { 'data-action': 'status', text: 'Refresh' });
   const slBtn = el('button', { 'data-action': 'set_stoploss', text: 'Set stop-loss %' });
+  const newBtn = el('button', { 'data-action': 'start-new', text: 'New session…' });
   const card = el('div', { className: 'card', 'data-user': userId }, [
     el('div', { className: 'card-head' }, [
       el('h3', { text: userId }),
       el('span', { className: 'badge', 'data-field': 'mode' }),
       el('span', { className: 'badge', 'data-field': 'status' }),
-      el('span', { className: 'badge', 'data-field': 'paused' }),
-      el('span', { className: 'badge danger', 'data-field': 'killswitch' }),
     ]),
+    el('p', { className: 'next-step', 'data-field': 'next' }),
     stats,
     el('div', { className: 'grid2' }, [
+      el('div', null, [el('div', { className: 'muted', text: 'Equity at bid/ask, capital and stop-loss floor (UTC)' }), chartBox]),
       el('div', null, [
         el('div', { className: 'muted', text: 'Positions, valued where they could be closed now (longs at the bid, shorts at the ask)' }),
-        posTable,
+        // Unrealized PnL right after the size: on a phone the table scrolls sideways and this stays in view.
+        dataTable('positions', ['symbol', 'side', 'qty', 'unrealized', 'entry', 'exit (bid/ask)', 'notional'], 2),
         el('div', { className: 'muted', 'data-field': 'unpriced' }),
         el('div', { className: 'muted', text: 'Open orders', style: 'margin-top:8px' }),
-        ordTable,
+        dataTable('orders', ['symbol', 'side', 'qty', 'price', 'status', 'purpose', 'client id'], 99),
       ]),
-      el('div', null, [el('div', { className: 'muted', text: 'Equity at bid/ask' }), chartBox]),
     ]),
-    el('div', { className: 'controls' }, [stopBtn, pauseBtn, refreshBtn, slInput, slBtn]),
+    el('div', { className: 'controls' }, [stopBtn, pauseBtn, refreshBtn, el('span', { className: 'group' }, [slInput, slBtn]), newBtn]),
   ]);
   stopBtn.addEventListener('click', () => {
     if (!confirm(`Stop the session of ${userId}? Open orders are cancelled and positions flattened.`)) return;
@@ -340,87 +533,160 @@ function createCard(userId) {
   refreshBtn.addEventListener('click', () => void send({ action: 'status', userId }, `status ${userId}`));
   slBtn.addEventListener('click', () => {
     const pct = Number(slInput.value);
-    if (!slInput.value || !isFinite(pct)) {
+    if (!slInput.value || !isFinite(pct) || pct <= 0 || pct >= 100) {
       const li = logCommand(`set_stoploss ${userId}`);
       li.setAttribute('data-status', 'error');
-      li.textContent = `set_stoploss ${userId}: enter a percentage`;
+      li.textContent = `set_stoploss ${userId}: enter a percentage above 0 and below 100`;
       return;
     }
     void send({ action: 'set_stoploss', userId, pct }, `set_stoploss ${pct}% ${userId}`);
   });
+  newBtn.addEventListener('click', () => {
+    const s = model.sessions.get(userId);
+    setStartField('userId', userId);
+    if (s) setStartField('capitalUsd', String(s.head.summary.capitalUsd));
+    page.startForm.scrollIntoView({ behavior: 'smooth', block: 'center' });
+    startInput('capitalUsd').focus();
+  });
   page.sessions.appendChild(card);
   /** @type {Card} */
-  const entry = { card, chart: null, chartBox, pauseBtn, stopBtn, lastPoints: -1, lastX: null };
+  const entry = { card, chart: null, chartBox, tip, pauseBtn, stopBtn, slBtn, slInput, newBtn };
   cards.set(userId, entry);
+  new ResizeObserver(() => {
+    if (entry.chart) entry.chart.setSize({ width: chartWidth(entry), height: chartHeight });
+  }).observe(chartBox);
   return entry;
 }
 
+const chartHeight = 170;
+/** @param {Card} entry */
+function chartWidth(entry) {
+  return Math.max(200, Math.floor(entry.chartBox.clientWidth));
+}
+/** Tick spacings for the time axis, s: whole seconds and round minutes/hours, so no two ticks read the same. */
+const timeIncrsS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
+
 /**
- * Draws the equity curve, or feeds the existing chart new data; nothing when the points did not change.
- * @param {Card} entry
- * @param {SessionState['equity']} points [time ms, equity USD], oldest first
+ * Time-axis tick labels in UTC (the axis says so): seconds only when the ticks are under a minute apart, the
+ * date only when they are a day or more apart.
+ * @param {number[]} splits seconds
  */
-function updateChart(entry, points) {
+function axisTimes(splits) {
+  const step = splits.length > 1 ? Math.abs((splits[1] ?? 0) - (splits[0] ?? 0)) : 60;
+  const [from, to] = step < 60 ? [11, 19] : step < 86_400 ? [11, 16] : [5, 16];
+  return splits.map((s) => new Date(s * 1000).toISOString().slice(from, to).replace('T', ' '));
+}
+
+/**
+ * The equity curve with the capital line and the stop-loss floor (capital × (1 − stop-loss)), a legend that
+ * shows the values under the cursor and a tooltip beside it; nothing drawn when uPlot did not load.
+ * @param {Card} entry
+ * @param {SessionState} s
+ */
+function updateChart(entry, s) {
+  entry.chartBox.setAttribute('data-points', String(s.xs.length));
   if (typeof uPlot === 'undefined') return; // its script failed to load: the rest of the page still works
-  const last = points[points.length - 1];
-  const lastX = last ? last[0] : null;
-  if (entry.chart && points.length === entry.lastPoints && lastX === entry.lastX) return;
-  entry.lastPoints = points.length;
-  entry.lastX = lastX;
-  /** @type {[number[], number[]]} */
-  const data = [points.map((p) => p[0] / 1000), points.map((p) => p[1])];
-  const width = Math.max(280, entry.chartBox.clientWidth || 400);
-  if (!entry.chart) {
-    entry.chart = new uPlot(
-      {
-        width,
-        height: 160,
-        legend: { show: false },
-        cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
-        series: [{}, { label: 'equity', stroke: '#2563eb', width: 2, fill: 'rgba(37,99,235,0.08)', points: { show: points.length < 40, size: 5 } }],
-        axes: [
-          {},
-          {
-            size: 80,
-            values: (_u, vals) => {
-              const step = vals.length > 1 ? Math.abs((vals[1] ?? 0) - (vals[0] ?? 0)) : 1;
-              const d = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
-              return vals.map((v) => `$${num(v, d)}`);
-            },
-          },
-        ],
-      },
-      data,
-      entry.chartBox,
-    );
-  } else {
+  const m = s.head.summary;
+  const floor = m.stopLossPct === null ? null : m.capitalUsd * (1 - m.stopLossPct / 100);
+  /** @type {import('uplot').AlignedData} */
+  const data = [s.xs, s.ys, s.xs.map(() => m.capitalUsd), s.xs.map(() => floor)];
+  if (entry.chart) {
     entry.chart.setData(data);
+    showLatest(entry.chart);
+    return;
   }
+  /** @param {number | null | undefined} v */
+  const money = (v) => (typeof v === 'number' ? usd(v) : '–');
+  entry.chart = new uPlot(
+    {
+      width: chartWidth(entry),
+      height: chartHeight,
+      tzDate: (ts) => uPlot?.tzDate(new Date(ts * 1000), 'Etc/UTC') ?? new Date(ts * 1000),
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true } },
+      series: [
+        { label: 'time', value: (_u, v) => (v === null ? '–' : utc(v * 1000)) },
+        { label: 'equity', stroke: '#2563eb', width: 2, fill: 'rgba(37,99,235,0.08)', value: (_u, v) => money(v) },
+        { label: 'capital', stroke: '#64748b', width: 1, dash: [4, 4], points: { show: false }, value: (_u, v) => money(v) },
+        { label: 'stop-loss floor', stroke: '#b91c1c', width: 1.5, dash: [8, 4], points: { show: false }, value: (_u, v) => money(v) },
+      ],
+      axes: [
+        { label: 'time (UTC)', labelSize: 18, size: 30, incrs: timeIncrsS, values: (_u, splits) => axisTimes(splits) },
+        {
+          size: 70,
+          values: (_u, vals) => {
+            const step = vals.length > 1 ? Math.abs((vals[1] ?? 0) - (vals[0] ?? 0)) : 1;
+            const d = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+            return vals.map((v) => `$${num(v, d)}`);
+          },
+        },
+      ],
+      hooks: { setCursor: [(u) => showTip(entry, u)] },
+    },
+    data,
+    entry.chartBox,
+  );
+  showLatest(entry.chart);
+}
+
+/**
+ * With the cursor off the chart, the legend shows the latest values instead of dashes.
+ * @param {UPlot} u
+ */
+function showLatest(u) {
+  if (u.cursor.idx !== null && u.cursor.idx !== undefined) return;
+  const last = u.data[0].length - 1;
+  if (last >= 0) u.setLegend({ idx: last }, false);
+}
+
+/**
+ * @param {number} equity
+ * @param {number} floor
+ */
+function floorDistance(equity, floor) {
+  return equity >= floor ? `${usd(equity - floor)} above floor` : `${usd(floor - equity)} below floor`;
+}
+
+/**
+ * The tooltip at the cursor: the point's time and equity, and how far it is above the floor.
+ * @param {Card} entry
+ * @param {UPlot} u
+ */
+function showTip(entry, u) {
+  const idx = u.cursor.idx;
+  const left = u.cursor.left ?? -1;
+  const x = idx === null || idx === undefined ? undefined : u.data[0][idx];
+  const eq = idx === null || idx === undefined ? undefined : u.data[1]?.[idx];
+  if (x === undefined || typeof eq !== 'number' || left < 0) {
+    entry.tip.style.display = 'none';
+    showLatest(u);
+    return;
+  }
+  const floor = idx === null || idx === undefined ? null : u.data[3]?.[idx];
+  entry.tip.textContent = `${utc(x * 1000)} · equity ${usd(eq)}${typeof floor === 'number' ? ` · ${floorDistance(eq, floor)}` : ''}`;
+  entry.tip.style.display = 'block';
+  const box = entry.chartBox.clientWidth;
+  const tipWidth = entry.tip.offsetWidth;
+  const at = u.over.offsetLeft + left + 12;
+  entry.tip.style.left = `${Math.max(0, Math.min(at, box - tipWidth))}px`;
+  entry.tip.style.top = `${u.over.offsetTop + 4}px`;
 }
 
 /**
  * @param {SessionState} s
- * @param {number} now the server's clock, ms
  */
-function renderSession(s, now) {
-  const entry = cards.get(s.userId) ?? createCard(s.userId);
-  const m = s.summary;
+function renderSession(s) {
+  const entry = cards.get(s.head.userId) ?? createCard(s.head.userId);
+  const m = s.head.summary;
   const card = entry.card;
+  const state = sessionState(m, model.halted);
   card.className = `card ${m.status}`;
   /** @type {(name: string, text: string, cls?: string) => void} */
-  const f = (name, text, cls) => setField(card, name, text, cls);
-  /** @type {(name: string, text: string, cls: string) => void} */
-  const badge = (name, text, cls) => {
-    const b = required(`[data-field="${name}"]`, HTMLElement, card);
-    b.textContent = text;
-    b.className = `badge ${cls}`;
-    b.style.display = text ? '' : 'none';
-  };
-  badge('mode', m.mode, m.mode === 'live' ? 'live' : '');
-  badge('status', m.status, m.status);
-  badge('paused', m.paused ? 'paused' : '', 'stopping');
-  badge('killswitch', m.killSwitch.engaged ? `kill switch: ${m.killSwitch.reason || 'engaged'}` : '', 'danger');
+  const f = (name, text, cls) => setField(card, name, text, cls === undefined ? undefined : `v ${cls}`);
+  setField(card, 'mode', m.mode, `badge ${m.mode === 'live' ? 'live' : ''}`);
+  setField(card, 'status', state.label, `badge ${state.cls}`);
+  setField(card, 'next', state.next, `next-step ${state.tone}`);
   const pnl = m.equityUsd - m.capitalUsd;
   f('capital', usd(m.capitalUsd));
   f('equity', usd(m.equityUsd));
@@ -430,9 +696,12 @@ function renderSession(s, now) {
   f('fees', signedUsd(-(m.feesUsd ?? 0)), signClass(-(m.feesUsd ?? 0)));
   f('funding', signedUsd(m.fundingUsd ?? 0), signClass(m.fundingUsd ?? 0));
   f('exposure', usd(m.grossExposureUsd));
-  f('stoploss', m.stopLossPct === null ? 'none' : `${m.stopLossPct}%`);
-  f('horizon', m.horizonDeadline === null ? 'none' : `${m.horizonDeadline.replace('T', ' ').slice(0, 16)}Z`);
-  f('asof', `${ago(s.summaryAtMs, now)} (${s.source})`, 'small');
+  if (m.stopLossPct === null) f('stoploss', 'none');
+  else {
+    const floor = m.capitalUsd * (1 - m.stopLossPct / 100);
+    f('stoploss', `${usd(floor)} (${m.stopLossPct}%), ${floorDistance(m.equityUsd, floor)}`);
+  }
+  renderTimes(s);
   f('unpriced', m.unpricedSymbols.length ? `no quote for ${m.unpricedSymbols.join(', ')} (not in equity)` : '');
   const posRows = Object.entries(m.positions)
     .filter(([, p]) => p.qty !== 0)
@@ -442,10 +711,10 @@ function renderSession(s, now) {
         td(sym),
         td(p.qty > 0 ? 'long' : 'short', p.qty > 0 ? 'pos' : 'neg'),
         td(num(Math.abs(p.qty), 6), 'num'),
+        td(typeof p.unrealizedPnlUsd === 'number' ? signedUsd(p.unrealizedPnlUsd) : '?', `num ${signClass(p.unrealizedPnlUsd)}`),
         td(num(p.entryPrice, 2), 'num'),
         td(typeof p.exitPrice === 'number' ? num(p.exitPrice, 2) : 'no quote', 'num'),
         td(typeof p.notionalUsd === 'number' ? usd(p.notionalUsd) : '?', 'num'),
-        td(typeof p.unrealizedPnlUsd === 'number' ? signedUsd(p.unrealizedPnlUsd) : '?', `num ${signClass(p.unrealizedPnlUsd)}`),
       ]),
     );
   fillRows(required('[data-table=positions] tbody', HTMLTableSectionElement, card), posRows, 'flat', 7);
@@ -453,106 +722,269 @@ function renderSession(s, now) {
     el('tr', null, [
       td(o.symbol),
       td(o.side),
-      td(String(o.quantity), 'num'),
-      td(o.price === null || o.price === undefined ? 'market' : String(o.price), 'num'),
+      td(String(o.quantity)),
+      td(o.price === null || o.price === undefined ? 'market' : String(o.price)),
       td(o.status),
       td(o.purpose),
       td(o.clientOrderId, 'mono'),
     ]),
   );
   fillRows(required('[data-table=orders] tbody', HTMLTableSectionElement, card), ordRows, 'none', 7);
-  const closed = m.status === 'closed';
-  entry.stopBtn.disabled = m.status !== 'active';
-  entry.pauseBtn.setAttribute('data-action', m.paused ? 'resume' : 'pause');
-  entry.pauseBtn.textContent = m.paused ? 'Resume' : 'Pause';
-  // A closed session takes no command but status (Refresh); Stop follows the status itself, above.
-  card.querySelectorAll('.controls button, .controls input').forEach((b) => {
-    if ((b instanceof HTMLButtonElement || b instanceof HTMLInputElement) && b !== entry.stopBtn && b.getAttribute('data-action') !== 'status')
-      b.disabled = closed;
-  });
-  updateChart(entry, s.equity);
+  // Only what the engine would act on is enabled; Refresh (status) is always valid.
+  entry.stopBtn.disabled = !state.can.stop;
+  entry.pauseBtn.setAttribute('data-action', state.can.resume ? 'resume' : 'pause');
+  entry.pauseBtn.textContent = state.can.resume ? 'Resume' : 'Pause';
+  entry.pauseBtn.disabled = !(state.can.pause || state.can.resume);
+  entry.slBtn.disabled = !state.can.stoploss;
+  entry.slInput.disabled = !state.can.stoploss;
+  entry.newBtn.style.display = state.can.startNew ? '' : 'none';
+  updateChart(entry, s);
 }
 
-// --- the whole page ---------------------------------------------------------------------------------------
+/**
+ * The fields that move with the clock: as of (age) and the time left to the horizon.
+ * @param {SessionState} s
+ */
+function renderTimes(s) {
+  const card = cards.get(s.head.userId)?.card;
+  if (!card) return;
+  const now = serverNow();
+  const m = s.head.summary;
+  setField(card, 'asof', `${utc(s.head.summaryAtMs)}, ${span(now - s.head.summaryAtMs)} ago (${s.head.source})`, 'v small');
+  if (m.horizonDeadline === null) setField(card, 'horizon', 'none', 'v');
+  else {
+    const at = Date.parse(m.horizonDeadline);
+    setField(card, 'horizon', `${utc(at)} (${at > now ? `in ${span(at - now)}` : 'passed'})`, 'v');
+  }
+}
+
+// --- applying the event stream ----------------------------------------------------------------------------
 
 /** @param {StateResponse} st */
-function renderState(st) {
-  const now = st.nowMs || Date.now();
-  page.haltedBanner.style.display = st.halted ? 'block' : 'none';
-  page.sessionsEmpty.style.display = st.sessions.length ? 'none' : '';
-  for (const s of st.sessions) renderSession(s, now);
-  fillRows(
-    page.alertRows,
-    st.alerts
-      .slice()
-      .reverse()
-      .map((a) => el('tr', null, [td(time(a.atMs)), td(a.userId), td(a.kind), td(a.message)])),
-    'no alerts',
-    4,
-  );
-  fillRows(
-    page.replyRows,
-    st.replies
-      .slice()
-      .reverse()
-      .slice(0, 50)
-      .map((r) => el('tr', null, [td(time(r.atMs)), td(r.commandType || '?'), td(r.userId || '?'), td(r.status), td(r.reason || ''), td(r.commandId, 'mono')])),
-    'no replies yet',
-    6,
-  );
-  followPending(st.replies);
-  const fs = st.follower;
-  page.conn.textContent = `${fs.caughtUp ? 'live' : 'catching up'} · ${st.foldedEvents} events${fs.lastError ? ` · read error: ${fs.lastError}` : ''} · updated ${new Date().toLocaleTimeString()}`;
+function applySnapshot(st) {
+  model.clockOffsetMs = st.nowMs - Date.now();
+  model.halted = st.halted;
+  model.foldedEvents = st.foldedEvents;
+  model.follower = st.follower;
+  model.alerts = st.alerts.slice(-maxAlerts);
+  model.replies = st.replies.slice(-maxReplies);
+  const seen = new Set();
+  for (const s of st.sessions) {
+    seen.add(s.userId);
+    const { equity, ...head } = s;
+    const state = { head, xs: equity.map((p) => p[0] / 1000), ys: equity.map((p) => p[1]) };
+    model.sessions.set(s.userId, state);
+  }
+  for (const userId of [...model.sessions.keys()]) if (!seen.has(userId)) forget(userId);
+  for (const r of model.replies) followPending(r);
+  renderAll();
 }
 
-/** @param {DlqResponse} d */
-function renderDlq(d) {
-  page.dlqDepth.textContent = String(d.depth);
-  fillRows(
-    page.dlqRows,
-    d.entries
-      .slice()
-      .reverse()
-      .map((x) =>
-        el('tr', null, [
-          td(x.id, 'mono'),
-          td(x.reason),
-          td(x.raw.length > 200 ? `${x.raw.slice(0, 200)}…` : x.raw, 'mono'),
-          td(String(x.rawBytes), 'num'),
-          td(x.rawSha256.slice(0, 16), 'mono'),
-        ]),
-      ),
-    'empty',
-    5,
-  );
+/** @param {string} userId */
+function forget(userId) {
+  model.sessions.delete(userId);
+  const entry = cards.get(userId);
+  entry?.chart?.destroy();
+  entry?.card.remove();
+  cards.delete(userId);
 }
 
-/** The poll in flight: a command's poll joins it rather than starting a second one. */
-/** @type {Promise<void> | null} */
-let polling = null;
-function poll() {
-  if (polling) return polling;
-  polling = api('/api/state')
-    .then((res) => {
-      if (res.status !== 200) {
-        page.conn.textContent = `state: HTTP ${res.status} ${errorOf(res.body)}`;
-        return;
+/**
+ * Applies one batch of changes; redraws only the sessions and tables they touched.
+ * @param {ChangesMessage} msg
+ */
+function applyChanges(msg) {
+  model.foldedEvents = msg.foldedEvents;
+  model.follower = msg.follower;
+  /** @type {Set<string>} */
+  const dirty = new Set();
+  let alerts = false;
+  let replies = false;
+  let halted = false;
+  for (const c of msg.changes) {
+    switch (c.kind) {
+      case 'session': {
+        const known = model.sessions.get(c.session.userId);
+        if (known && !c.resetEquity) known.head = c.session;
+        else model.sessions.set(c.session.userId, { head: c.session, xs: [], ys: [] });
+        dirty.add(c.session.userId);
+        break;
       }
-      renderState(/** @type {StateResponse} */ (res.body));
-      if (polls++ % dlqEveryPolls === 0) {
-        return api('/api/dlq').then((d) => {
-          if (d.status === 200) renderDlq(/** @type {DlqResponse} */ (d.body));
-        });
+      case 'equity': {
+        const s = model.sessions.get(c.userId);
+        if (!s) break;
+        const x = c.point[0] / 1000;
+        const last = s.xs[s.xs.length - 1];
+        if (last !== undefined && x < last) break;
+        if (last === x) s.ys[s.ys.length - 1] = c.point[1];
+        else {
+          pushBounded(s.xs, x, maxPoints);
+          pushBounded(s.ys, c.point[1], maxPoints);
+        }
+        dirty.add(c.userId);
+        break;
       }
-    })
-    .catch((/** @type {unknown} */ err) => {
-      page.conn.textContent = `offline: ${String(err)}`;
-    })
-    .then(() => {
-      polling = null;
-    });
-  return polling;
+      case 'session_forgotten':
+        forget(c.userId);
+        dirty.delete(c.userId);
+        break;
+      case 'alert':
+        pushBounded(model.alerts, c.alert, maxAlerts);
+        alerts = true;
+        break;
+      case 'reply':
+        pushBounded(model.replies, c.reply, maxReplies);
+        followPending(c.reply);
+        replies = true;
+        break;
+      case 'halted':
+        model.halted = c.halted;
+        halted = true;
+        break;
+    }
+  }
+  if (halted) renderAll();
+  else {
+    for (const userId of dirty) {
+      const s = model.sessions.get(userId);
+      if (s) renderSession(s);
+    }
+    if (alerts) drawAlerts();
+    if (replies) repliesTable.show(model.replies.slice().reverse());
+  }
+  renderConn();
 }
+
+function renderAll() {
+  page.haltedBanner.style.display = model.halted ? 'block' : 'none';
+  page.haltAll.disabled = model.halted === true;
+  page.resumeAll.disabled = model.halted === false;
+  page.sessionsEmpty.style.display = model.sessions.size ? 'none' : '';
+  [...model.sessions.values()].sort((a, b) => a.head.userId.localeCompare(b.head.userId)).forEach(renderSession);
+  drawAlerts();
+  repliesTable.show(model.replies.slice().reverse());
+  renderConn();
+}
+
+/** @type {number | null} */
+let lastMessageAtMs = null;
+let streamOpen = false;
+function renderConn() {
+  page.sessionsEmpty.style.display = model.sessions.size ? 'none' : '';
+  const fs = model.follower;
+  const state = !streamOpen ? 'reconnecting' : fs && fs.caughtUp ? 'live' : 'catching up';
+  const last = lastMessageAtMs === null ? '' : ` · last update ${utc(lastMessageAtMs)}`;
+  page.conn.textContent = `${state} · ${model.foldedEvents} events${fs && fs.lastError ? ` · read error: ${fs.lastError}` : ''}${last}`;
+  page.conn.setAttribute('data-state', state);
+}
+
+// --- the event stream and the DLQ -------------------------------------------------------------------------
+
+function connect() {
+  const source = new EventSource(`/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  source.addEventListener('open', () => {
+    streamOpen = true;
+    renderConn();
+  });
+  source.addEventListener('error', () => {
+    // EventSource reconnects by itself (the server's `retry`) and the server starts it over with a snapshot.
+    streamOpen = false;
+    renderConn();
+  });
+  source.addEventListener('snapshot', (e) => {
+    lastMessageAtMs = Date.now();
+    applySnapshot(/** @type {StateResponse} */ (JSON.parse(e.data)));
+  });
+  source.addEventListener('changes', (e) => {
+    lastMessageAtMs = Date.now();
+    applyChanges(/** @type {ChangesMessage} */ (JSON.parse(e.data)));
+  });
+  source.addEventListener('ping', (e) => {
+    lastMessageAtMs = Date.now();
+    const serverMs = Number(e.data);
+    if (isFinite(serverMs)) model.clockOffsetMs = serverMs - Date.now();
+    renderConn();
+  });
+}
+
+function readDlq() {
+  return api('/api/dlq')
+    .then((d) => {
+      if (d.status !== 200) return;
+      const body = /** @type {DlqResponse} */ (d.body);
+      page.dlqDepth.textContent = String(body.depth);
+      dlqTable.show(body.entries.slice().reverse());
+    })
+    .catch(() => undefined);
+}
+
+// --- start form -------------------------------------------------------------------------------------------
+
+/** @param {string} name */
+function startInput(name) {
+  const found = page.startForm.elements.namedItem(name);
+  if (!(found instanceof HTMLInputElement || found instanceof HTMLSelectElement)) throw new Error(`dashboard: no start field ${name}`);
+  return found;
+}
+/**
+ * @param {string} name
+ * @param {string} value
+ */
+function setStartField(name, value) {
+  startInput(name).value = value;
+}
+
+/**
+ * The start form's command, or the first thing wrong with it in words (the server checks again).
+ * @returns {DashboardCommand | string}
+ */
+function startCommand() {
+  const userId = startInput('userId').value.trim();
+  const mode = startInput('mode').value === 'live' && liveStartAllowed ? 'live' : 'paper';
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(userId)) return 'user: 1 to 64 letters, digits or . _ : -';
+  const capitalText = startInput('capitalUsd').value.trim();
+  const capitalUsd = Number(capitalText);
+  if (capitalText === '' || !isFinite(capitalUsd)) return 'capital: enter an amount in USD, e.g. 1000';
+  if (capitalUsd <= 0) return 'capital: must be more than $0';
+  /** @type {{ stopLossPct?: number, horizonHours?: number }} */
+  const optional = {};
+  const slText = startInput('stopLossPct').value.trim();
+  if (slText !== '') {
+    const pct = Number(slText);
+    if (!isFinite(pct) || pct <= 0 || pct >= 100) return 'stop-loss: a percentage above 0 and below 100, or empty for none';
+    optional.stopLossPct = pct;
+  }
+  const hText = startInput('horizonHours').value.trim();
+  if (hText !== '') {
+    const hours = Number(hText);
+    if (!isFinite(hours) || hours <= 0) return 'horizon: a number of hours above 0, or empty for none';
+    optional.horizonHours = hours;
+  }
+  return { action: 'start', userId, mode, capitalUsd, ...optional };
+}
+
+page.startForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const command = startCommand();
+  if (typeof command === 'string') {
+    page.startError.textContent = command;
+    return;
+  }
+  page.startError.textContent = '';
+  if (
+    command.action === 'start' &&
+    command.mode === 'live' &&
+    !confirm(`Start a LIVE session for ${command.userId} with ${usd(command.capitalUsd)} of real money?`)
+  )
+    return;
+  const label = command.action === 'start' ? `start ${command.mode} ${command.userId} ${usd(command.capitalUsd)}` : 'start';
+  void send(command, label).then((answer) => {
+    if (typeof answer === 'string') page.startError.textContent = answer;
+    else if (answer.status === 'rejected') page.startError.textContent = `refused: ${answer.reason ?? 'no reason given'}`;
+  });
+});
+
+// --- header -----------------------------------------------------------------------------------------------
 
 page.haltAll.addEventListener('click', () => {
   const reason = prompt('Halt ALL trading (every session is flattened)? Reason:', 'operator halt from dashboard');
@@ -560,5 +992,9 @@ page.haltAll.addEventListener('click', () => {
   void send(reason ? { action: 'halt_all', reason: reason.slice(0, 200) } : { action: 'halt_all' }, 'halt_all');
 });
 page.resumeAll.addEventListener('click', () => void send({ action: 'resume_all' }, 'resume_all'));
-void poll();
-setInterval(() => void poll(), pollMs);
+
+connect();
+void readDlq();
+setInterval(() => void readDlq(), dlqPollMs);
+// Ages and time left move with the clock: redrawn locally, nothing fetched.
+setInterval(() => model.sessions.forEach(renderTimes), 1_000);

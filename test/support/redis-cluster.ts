@@ -105,7 +105,16 @@ function readFileSafe(path: string): string {
   }
 }
 
+/** A Redis on one of our ports that this harness did not start (another project's, a helper's) is never shut down. */
+async function assertOurs(port: number): Promise<void> {
+  const dir = (await cli(port, 'config', 'get', 'dir').catch(() => '')).split('\n')[1]?.trim() ?? '';
+  if (dir !== join(stateDir, String(port))) {
+    throw new Error(`redis cluster: port ${port} is taken by a Redis this harness did not start (dir ${dir}); set QE_TEST_CLUSTER_PORT`);
+  }
+}
+
 async function shutdownNodes(): Promise<void> {
+  for (const port of ports) if (await answers(port)) await assertOurs(port);
   for (const port of ports) await cli(port, 'shutdown', 'nosave').catch(() => undefined);
   await until('the nodes to stop', async () => !(await Promise.all(ports.map(answers))).some(Boolean));
 }

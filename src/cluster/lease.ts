@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../engine/clock.js';
 import type { PartitionKeys } from '../log/partition.js';
-import type { LogFence, StaleLeaseError } from '../log/redis-commit.js';
-import { runScript } from '../log/redis-commit.js';
+import type { LogFence, StaleLeaseError } from '../log/redis-fence.js';
+import { runScript, script } from '../log/redis-fence.js';
 import type { RedisConnection } from '../log/redis-connection.js';
 import type { LeaseBounds } from './lease-rules.js';
 import { assertLeaseBounds, defaultLeaseBounds, leaseHeldUntilMs, leaseRemainingMs, leaseValue, parseLeaseValue } from './lease-rules.js';
@@ -18,34 +17,23 @@ import { assertLeaseBounds, defaultLeaseBounds, leaseHeldUntilMs, leaseRemaining
 /** A clock that never jumps: leases measure durations, and a wall-clock step must not extend one. */
 export const monotonicClock: Clock = { nowMs: () => performance.now() };
 
-const claimScript = `if redis.call('EXISTS', KEYS[1]) == 1 then
+const claimScript = script(`if redis.call('EXISTS', KEYS[1]) == 1 then
   return false
 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token .. '|' .. ARGV[1], 'NX', 'PX', ARGV[2])
-return token`;
+return token`);
 
-const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+const renewScript = script(`if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
-return 0`;
+return 0`);
 
-const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+const releaseScript = script(`if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
-return 0`;
-
-const sha = (script: string) => createHash('sha1').update(script).digest('hex');
-const scripts = {
-  claim: { text: claimScript, sha: sha(claimScript) },
-  renew: { text: renewScript, sha: sha(renewScript) },
-  release: { text: releaseScript, sha: sha(releaseScript) },
-};
-
-function call(conn: RedisConnection, script: { text: string; sha: string }, keys: string[], args: string[]): Promise<unknown> {
-  return runScript(conn, script.text, script.sha, { keys, arguments: args });
-}
+return 0`);
 
 /** Who holds a partition's lease now, as stored (for inspection and tests). */
 export async function readLease(conn: RedisConnection, keys: PartitionKeys): Promise<{ token: number; owner: string; ttlMs: number } | null> {
@@ -90,7 +78,7 @@ export async function claimLease(opts: LeaseOptions): Promise<(PartitionLease & 
   const clock = opts.clock ?? monotonicClock;
   const { conn, keys } = opts;
   const askedAtMs = clock.nowMs();
-  const reply = await call(conn, scripts.claim, [keys.lease, keys.leaseToken], [opts.owner, String(bounds.leaseTtlMs)]);
+  const reply = await runScript(conn, claimScript, [keys.lease, keys.leaseToken], [opts.owner, String(bounds.leaseTtlMs)]);
   if (reply === null || reply === false) return null;
   const token = Number(reply);
   const value = leaseValue(token, opts.owner);
@@ -114,7 +102,7 @@ export async function claimLease(opts: LeaseOptions): Promise<(PartitionLease & 
   async function renew(): Promise<boolean> {
     if (!held()) return false;
     const sentAtMs = clock.nowMs();
-    const renewed = await call(conn, scripts.renew, [keys.lease], [value, String(bounds.leaseTtlMs)]).then(
+    const renewed = await runScript(conn, renewScript, [keys.lease], [value, String(bounds.leaseTtlMs)]).then(
       (r) => Number(r) === 1,
       () => null, // Redis unreachable: try again next beat, until the local view ends
     );
@@ -142,7 +130,7 @@ export async function claimLease(opts: LeaseOptions): Promise<(PartitionLease & 
     async release() {
       const wasHeld = lost === null;
       lose('released', false); // given up, not lost: no onLost
-      if (wasHeld) await call(conn, scripts.release, [keys.lease], [value]).catch(() => undefined); // else it expires
+      if (wasHeld) await runScript(conn, releaseScript, [keys.lease], [value]).catch(() => undefined); // else it expires
     },
   };
 }

@@ -1,45 +1,28 @@
-import { createHash } from 'node:crypto';
 import { boundDeadLetter } from './dead-letter.js';
-import type { CommitBatch, LedgerAppend, LogLimits } from './port.js';
+import type { CommitBatch, LedgerAppend, LogLimits, Snapshot } from './port.js';
 import { walIdAt } from './port.js';
 import type { PartitionKeys } from './partition.js';
+import type { ScriptRunner, WriteFence } from './redis-fence.js';
+import { fencedScript, runFenced } from './redis-fence.js';
 
 // The Redis commit as one Lua script: WAL events (with the fill-ledger entries each carries), outbound events,
 // dead letters and the XACK of the commands, in one atomic step (a script runs alone, like MULTI/EXEC did).
-// A script rather than MULTI because a fenced commit (src/cluster/lease.ts) must first check that the writer's
+// A script rather than MULTI because a fenced commit (src/log/redis-fence.ts) must first check that the writer's
 // lease is still current, and refuse everything if not: inside MULTI a failing check cannot stop the commands
 // queued after it. Every key carries the partition's hash tag, so on a cluster the script runs on one node.
+// The snapshot's save is fenced the same way: a stale writer must not replace a successor's snapshot or trim the
+// WAL under it.
 
-/** Thrown when Redis refuses a commit because the writer's lease is gone or someone else's: nothing was written. */
-export class StaleLeaseError extends Error {
-  override name = 'StaleLeaseError';
-  constructor(
-    readonly leaseKey: string,
-    detail: string,
-  ) {
-    super(`stale lease on ${leaseKey}: ${detail}`);
-  }
-}
-
-/** The marker of the script's refusal (an error reply starting with it). */
-const staleLeaseMarker = 'STALE_LEASE';
-
-// KEYS: commands, wal, ledger, outbound, deadLetters[, lease]. ARGV: the lease value expected ('' when KEYS has no
-// lease), the command group, the outbound hard cap, the dead-letter cap, then counted sections (see commitArguments).
-// Redis does not roll a script back: every refusal it can foresee comes before the first write. The `#!lua`
-// line makes Redis refuse the whole script up front when out of memory (not at a write halfway through); the
-// key types are checked here; the entry ids to acknowledge were checked by the caller.
-const commitScript = `#!lua
-for k = 1, 5 do
+// KEYS: commands, wal, ledger, outbound, deadLetters[, lease]. ARGV: the lease value expected, the command group,
+// the outbound hard cap, the dead-letter cap, then counted sections (see commitArguments).
+// Redis does not roll a script back: every refusal it can foresee comes before the first write: the lease and
+// out-of-memory (fencedScript), the key types (here), the entry ids to acknowledge (checked by the caller).
+const commitScript = fencedScript(
+  5,
+  `for k = 1, 5 do
   local t = redis.call('TYPE', KEYS[k])['ok']
   if t ~= 'stream' and t ~= 'none' then
     return redis.error_reply('WRONGTYPE commit key ' .. KEYS[k] .. ' holds a ' .. t)
-  end
-end
-if #KEYS == 6 then
-  local current = redis.call('GET', KEYS[6])
-  if current ~= ARGV[1] then
-    return redis.error_reply('${staleLeaseMarker} held by ' .. tostring(current))
   end
 end
 local at = 5
@@ -65,20 +48,28 @@ end
 for _ = 1, tonumber(take()) do
   redis.call('XACK', KEYS[1], ARGV[2], take())
 end
-return walIds`;
+return walIds`,
+);
+
+// KEYS: snapshot, wal[, lease]. ARGV: the lease value expected, the snapshot's WAL id, its data, the trim's MINID.
+// Only after the snapshot is stored may the history it covers go (in the same script now).
+const snapshotScript = fencedScript(
+  2,
+  `redis.call('HSET', KEYS[1], 'walId', ARGV[2], 'data', ARGV[3])
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[4])
+return 1`,
+);
 
 const streamIdPattern = /^\d+-\d+$/;
 
-const commitScriptSha = createHash('sha1').update(commitScript).digest('hex');
-
 /** The script's arguments for one batch; the ledger is checked first (all or nothing, before any write). */
-function commitArguments(batch: CommitBatch, fenceValue: string, group: string, limits: LogLimits): string[] {
+function commitArguments(batch: CommitBatch, group: string, limits: LogLimits): string[] {
   const ledgerOf = new Map<number, LedgerAppend[]>();
   for (const l of batch.ledger ?? []) {
     walIdAt(batch.wal, l.walIndex); // a ledger entry without its WAL event is refused before any write
     ledgerOf.set(l.walIndex, [...(ledgerOf.get(l.walIndex) ?? []), l]);
   }
-  const args = [fenceValue, group, String(limits.maxOutboundEntriesHard), String(limits.maxDeadLetterEntries), String(batch.wal.length)];
+  const args = [group, String(limits.maxOutboundEntriesHard), String(limits.maxDeadLetterEntries), String(batch.wal.length)];
   batch.wal.forEach((data, i) => {
     const ledger = ledgerOf.get(i) ?? [];
     args.push(data, String(ledger.length), ...ledger.flatMap((l) => [l.userId, l.sessionId, l.data]));
@@ -92,25 +83,9 @@ function commitArguments(batch: CommitBatch, fenceValue: string, group: string, 
   return args;
 }
 
-/** What runs a script on the right node: a client or a cluster client (both route by the first key). */
-export interface ScriptRunner {
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-}
-
-/** EVALSHA, loading the script on a node that does not have it yet (a fresh node, or after SCRIPT FLUSH). */
-export async function runScript(client: ScriptRunner, script: string, sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
-  try {
-    return await client.evalSha(sha, options);
-  } catch (error) {
-    if (!String(error).includes('NOSCRIPT')) throw error;
-    return client.eval(script, options);
-  }
-}
-
 /**
- * Commits one batch; returns the WAL ids in order. With `fenceValue` (the writer's lease value), the commit
- * happens only if the lease key holds exactly that value; else StaleLeaseError and nothing is written.
+ * Commits one batch; returns the WAL ids in order. With a fence (the writer's lease), the commit happens only if
+ * the lease key holds exactly the writer's value; else StaleLeaseError and nothing is written.
  */
 export async function commitBatch(
   client: ScriptRunner,
@@ -118,25 +93,20 @@ export async function commitBatch(
   group: string,
   limits: LogLimits,
   batch: CommitBatch,
-  fenceValue: string | null,
+  fence: WriteFence | null,
 ): Promise<string[]> {
-  const scriptKeys = [keys.commands, keys.wal, keys.ledger, keys.outbound, keys.deadLetters];
-  if (fenceValue !== null) scriptKeys.push(keys.lease);
-  const options = { keys: scriptKeys, arguments: commitArguments(batch, fenceValue ?? '', group, limits) };
-  try {
-    const ids = (await runScript(client, commitScript, commitScriptSha, options)) as unknown[];
-    return ids.map(String);
-  } catch (error) {
-    const message = String((error as Error).message ?? error);
-    if (message.includes(staleLeaseMarker)) throw new StaleLeaseError(keys.lease, message);
-    throw error;
-  }
+  const dataKeys = [keys.commands, keys.wal, keys.ledger, keys.outbound, keys.deadLetters];
+  const ids = (await runFenced(client, commitScript, dataKeys, commitArguments(batch, group, limits), fence)) as unknown[];
+  return ids.map(String);
 }
 
-/** The writer's side of a lease, as a fenced log sees it (src/cluster/lease.ts implements it). */
-export interface LogFence {
-  /** The lease value to check in the commit, or null when the writer knows it no longer holds the lease. */
-  current(): string | null;
-  /** Redis refused a commit: the lease is stale, the writer must stop writing this partition at once. */
-  refused(error: StaleLeaseError): void;
+/** Stores the snapshot and drops the WAL before `trimMinId`, in one step; fenced like a commit. */
+export async function saveSnapshotFenced(
+  client: ScriptRunner,
+  keys: PartitionKeys,
+  snapshot: Snapshot,
+  trimMinId: string,
+  fence: WriteFence | null,
+): Promise<void> {
+  await runFenced(client, snapshotScript, [keys.snapshot, keys.wal], [snapshot.walId, snapshot.data, trimMinId], fence);
 }

@@ -3,8 +3,9 @@ import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
 import { partitionKeys } from './partition.js';
-import type { LogFence } from './redis-commit.js';
-import { commitBatch, StaleLeaseError } from './redis-commit.js';
+import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
+import type { LogFence, WriteFence } from './redis-fence.js';
+import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { connectRedis } from './redis-connection.js';
 
@@ -142,6 +143,19 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     })();
   }
 
+  /** Runs a write of the partition under the writer's lease (if the log is fenced); a refusal revokes the lease. */
+  async function fenced<T>(write: (fence: WriteFence | null) => Promise<T>): Promise<T> {
+    if (!opts.fence) return write(null);
+    const value = opts.fence.current();
+    if (value === null) throw new StaleLeaseError(key.lease, 'the lease is not held');
+    try {
+      return await write({ leaseKey: key.lease, value });
+    } catch (error) {
+      if (error instanceof StaleLeaseError) opts.fence.refused(error);
+      throw error;
+    }
+  }
+
   const log: EngineLog = {
     async init() {
       await createGroup(key.commands, group, '0');
@@ -174,12 +188,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
-      const fenceValue = opts.fence ? opts.fence.current() : null;
-      if (opts.fence && fenceValue === null) throw new StaleLeaseError(key.lease, 'the lease is not held');
-      const walIds = await commitBatch(client, key, group, limits, batch, fenceValue).catch((error: unknown) => {
-        if (error instanceof StaleLeaseError) opts.fence?.refused(error);
-        throw error;
-      });
+      const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence));
       outboundSinceTrim += batch.outbound.length;
       if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {
         outboundSinceTrim = 0;
@@ -209,9 +218,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async saveSnapshot(snapshot: Snapshot) {
-      await client.hSet(key.snapshot, { walId: snapshot.walId, data: snapshot.data });
-      // Only after the snapshot is stored may the history it covers go.
-      await client.xTrim(key.wal, 'MINID', nextId(snapshot.walId));
+      await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence));
     },
 
     async readLedger(query) {

@@ -5,7 +5,7 @@ import { openPartitionWriter } from '../../src/cluster/partition-writer.js';
 import { lastLeaseToken, readLease } from '../../src/cluster/lease.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { partitionKeys } from '../../src/log/partition.js';
-import { StaleLeaseError } from '../../src/log/redis-commit.js';
+import { StaleLeaseError } from '../../src/log/redis-fence.js';
 import type { RedisConnection } from '../../src/log/redis-connection.js';
 import { connectRedis } from '../../src/log/redis-connection.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
@@ -16,8 +16,12 @@ import { waitFor } from '../support/wait.js';
 // Leases with fencing (issue 13), on the real three-master cluster: a writer whose lease expired and was taken
 // over cannot commit anything, drops the partition, and tokens only grow.
 
-/** A short real TTL, so a test waits for a real expiry in Redis; renewals well inside it. */
+/** A short real TTL for a writer that is to lose its lease: a test waits for a real expiry in Redis. */
 const shortLease = { leaseTtlMs: 300, leaseRenewEveryMs: 60, leaseSafetyMarginMs: 30 };
+/** A writer kept alive by renewals across several TTLs; roomy enough for late timers on a loaded machine. */
+const renewingLease = { leaseTtlMs: 1_000, leaseRenewEveryMs: 200, leaseSafetyMarginMs: 100 };
+// Every other writer (the successors) has the default bounds: a late timer on a loaded machine must not cost it
+// its lease in the middle of a test.
 const partition = 2;
 
 let cluster: ClusterUse | undefined;
@@ -44,7 +48,7 @@ describe('partition leases on the Redis Cluster', () => {
   async function writer(owner: string, extra: Partial<PartitionWriterOptions> = {}) {
     let onDropped: (reason: string) => void = () => undefined;
     const dropped = new Promise<string>((resolve) => (onDropped = resolve));
-    const w = await openPartitionWriter({ clusterUrls, prefix, partition, owner, leaseBounds: shortLease, onDropped, ...extra });
+    const w = await openPartitionWriter({ clusterUrls, prefix, partition, owner, onDropped, ...extra });
     if (w) {
       writers.push(w);
       await w.log.init();
@@ -52,15 +56,17 @@ describe('partition leases on the Redis Cluster', () => {
     return { w, dropped };
   }
 
+  /** A writer paused past its lease: its clock does not move and it does not renew, so it believes it still holds it. */
+  const paused = (owner: string) => writer(owner, { clock: new ManualClock(0), autoRenew: false, leaseBounds: shortLease });
   const keys = () => partitionKeys(prefix, partition);
   const leaseGone = () => waitFor('the lease to expire in Redis', async () => (await readLease(conn, keys())) === null, 10_000, 10);
 
   it('lets one writer hold a partition: a second claim is refused while the first renews, for many TTLs', async () => {
     prefix = uniquePrefix('lease');
-    const { w: a } = await writer('a');
+    const { w: a } = await writer('a', { leaseBounds: renewingLease });
     if (!a) throw new Error('a could not claim a free partition');
     for (let i = 0; i < 5; i += 1) {
-      await sleep(shortLease.leaseTtlMs / 2);
+      await sleep(renewingLease.leaseTtlMs / 2);
       expect((await writer(`b${i}`)).w).toBeNull();
     }
     expect(await readLease(conn, keys())).toMatchObject({ token: a.lease.token, owner: 'a' });
@@ -71,8 +77,7 @@ describe('partition leases on the Redis Cluster', () => {
 
   it("refuses a stale writer's commit after a successor claimed: nothing of it lands, and it drops the partition", async () => {
     prefix = uniquePrefix('lease');
-    // A is paused past its lease: its clock does not move and it does not renew, so it still believes it holds it.
-    const { w: a, dropped } = await writer('a', { clock: new ManualClock(0), autoRenew: false });
+    const { w: a, dropped } = await paused('a');
     if (!a) throw new Error('a could not claim');
     const cmd = await a.log.appendCommand('{"cmd":1}');
     await a.log.readCommands('a', 10, 10);
@@ -96,9 +101,25 @@ describe('partition leases on the Redis Cluster', () => {
     expect(await b.log.deadLetterCount()).toBe(0);
   });
 
+  it("refuses a stale writer's snapshot: the successor's snapshot and WAL stay as they are", async () => {
+    prefix = uniquePrefix('lease');
+    const { w: a, dropped } = await paused('a');
+    if (!a) throw new Error('a could not claim');
+    const [first] = await a.log.commit({ wal: ['a1'], outbound: [], ack: [], deadLetters: [] });
+    await leaseGone();
+    const { w: b } = await writer('b');
+    if (!b) throw new Error('b could not claim');
+    const [second] = await b.log.commit({ wal: ['b1'], outbound: [], ack: [], deadLetters: [] });
+    await b.log.saveSnapshot({ walId: first ?? '', data: 'b-snapshot' });
+    await expect(a.log.saveSnapshot({ walId: second ?? '', data: 'a-stale-snapshot' })).rejects.toBeInstanceOf(StaleLeaseError);
+    await dropped;
+    expect(await b.log.loadSnapshot()).toEqual({ walId: first, data: 'b-snapshot' });
+    expect((await b.log.readWal(null, 10)).map((r) => r.data)).toEqual(['b1']);
+  });
+
   it('refuses the commit of a writer whose lease expired even when nobody claimed it since', async () => {
     prefix = uniquePrefix('lease');
-    const { w: a, dropped } = await writer('a', { clock: new ManualClock(0), autoRenew: false });
+    const { w: a, dropped } = await paused('a');
     if (!a) throw new Error('a could not claim');
     await leaseGone();
     await expect(a.log.commit({ wal: ['late'], outbound: [], ack: [], deadLetters: [] })).rejects.toBeInstanceOf(StaleLeaseError);
@@ -109,8 +130,8 @@ describe('partition leases on the Redis Cluster', () => {
 
   it('drops the partition when a renewal finds the lease taken over', async () => {
     prefix = uniquePrefix('lease');
-    // Paused (a still clock) so its own view has not ended: the renewal itself must find out.
-    const { w: a, dropped } = await writer('a', { clock: new ManualClock(0), autoRenew: false });
+    // Paused, so its own view has not ended: the renewal itself must find out.
+    const { w: a, dropped } = await paused('a');
     if (!a) throw new Error('a could not claim');
     await leaseGone();
     expect((await writer('b')).w).not.toBeNull();
@@ -121,7 +142,7 @@ describe('partition leases on the Redis Cluster', () => {
   it('stops on its own once its local view of the lease ends, without asking Redis', async () => {
     prefix = uniquePrefix('lease');
     const clock = new ManualClock(0);
-    const { w: a, dropped } = await writer('a', { clock, autoRenew: false });
+    const { w: a, dropped } = await writer('a', { clock, autoRenew: false, leaseBounds: shortLease });
     if (!a) throw new Error('a could not claim');
     expect(a.lease.remainingMs()).toBe(shortLease.leaseTtlMs - shortLease.leaseSafetyMarginMs);
     clock.advance(shortLease.leaseTtlMs - shortLease.leaseSafetyMarginMs);
@@ -135,7 +156,7 @@ describe('partition leases on the Redis Cluster', () => {
     prefix = uniquePrefix('lease');
     const tokens: number[] = [];
     for (let i = 0; i < 4; i += 1) {
-      const { w } = await writer(`w${i}`, { autoRenew: false });
+      const { w } = await writer(`w${i}`, { autoRenew: false, leaseBounds: shortLease });
       if (!w) throw new Error(`w${i} could not claim`);
       tokens.push(w.lease.token);
       if (i % 2 === 0)
@@ -159,10 +180,9 @@ describe('a fenced partition on a single Redis (P = 1)', () => {
           prefix,
           partition: 0,
           owner,
-          leaseBounds: shortLease,
           autoRenew: false,
           onDropped: () => undefined,
-          ...(clock && { clock }),
+          ...(clock && { clock, leaseBounds: shortLease }), // a paused writer; the successor has the default bounds
         });
         if (w) opened.push(w);
         return w;

@@ -17,6 +17,8 @@ import { fencedScript, runFenced } from './redis-fence.js';
 // the outbound hard cap, the dead-letter cap, then counted sections (see commitArguments).
 // Redis does not roll a script back: every refusal it can foresee comes before the first write: the lease and
 // out-of-memory (fencedScript), the key types (here), the entry ids to acknowledge (checked by the caller).
+// Outbound and dead-letter appends trim with an exact MAXLEN: the cap holds atomically with every append (the
+// outbound's softer retention runs now and then, in redis-log.ts).
 const commitScript = fencedScript(
   5,
   `for k = 1, 5 do

@@ -10,8 +10,8 @@ import type { RedisConnection } from './redis-connection.js';
 import { connectRedis } from './redis-connection.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
-// XACK inside the same MULTI/EXEC that appends the WAL and the outbound events, so "decided" and
-// "acknowledged" cannot come apart. A consumer that dies leaves its entries pending; XAUTOCLAIM hands them
+// XACK inside the same script that appends the WAL and the outbound events (src/log/redis-commit.ts), so
+// "decided" and "acknowledged" cannot come apart. A consumer that dies leaves its entries pending; XAUTOCLAIM hands them
 // to a live consumer and XPENDING tells how often each was delivered.
 // The client is node-redis with disableOfflineQueue: a write issued while disconnected fails at once
 // instead of being replayed later behind our back (which could duplicate it).

@@ -1,17 +1,24 @@
-import { createClient } from '@redis/client';
-import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
+import { readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
-import type { CommitBatch, EngineLog, LedgerAppend, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
-import { defaultLogLimits, maxLedgerScanEntries, streamNames, walIdAt } from './port.js';
+import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
+import { defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
+import { partitionKeys } from './partition.js';
+import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
+import type { LogFence, WriteFence } from './redis-fence.js';
+import { StaleLeaseError } from './redis-fence.js';
+import type { RedisConnection } from './redis-connection.js';
+import { connectRedis } from './redis-connection.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
-// XACK inside the same MULTI/EXEC that appends the WAL and the outbound events, so "decided" and
-// "acknowledged" cannot come apart. A consumer that dies leaves its entries pending; XAUTOCLAIM hands them
+// XACK inside the same script that appends the WAL and the outbound events (src/log/redis-commit.ts), so
+// "decided" and "acknowledged" cannot come apart. A consumer that dies leaves its entries pending; XAUTOCLAIM hands them
 // to a live consumer and XPENDING tells how often each was delivered.
 // The client is node-redis with disableOfflineQueue: a write issued while disconnected fails at once
 // instead of being replayed later behind our back (which could duplicate it).
+// One log is one partition (src/log/partition.ts) of a single Redis or of a Redis Cluster; with a fence, every
+// commit is refused unless the writer's lease is still current (src/cluster/lease.ts).
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisConnection;
 
 interface StreamMessage {
   id: string;
@@ -33,45 +40,30 @@ function nextId(id: string): string {
   return `${ms}-${BigInt(seq) + 1n}`;
 }
 
-/**
- * Appends one WAL event and the fill-ledger entries it carries (ARGV: the event, then userId, sessionId, data per
- * entry); returns the WAL id. A script because each ledger entry names the WAL id, which exists only once the
- * XADD has run; it runs inside the commit's MULTI, so event and entries are written in one atomic step.
- */
-const appendWalWithLedgerScript = `local walId = redis.call('XADD', KEYS[1], '*', 'data', ARGV[1])
-for i = 2, #ARGV, 3 do
-  redis.call('XADD', KEYS[2], '*', 'walId', walId, 'userId', ARGV[i], 'sessionId', ARGV[i + 1], 'data', ARGV[i + 2])
-end
-return walId`;
-
 /** One retention pass reads at most this many of the oldest outbound entries (it runs every outboundTrimEveryEntries). */
 const maxOutboundTrimScanEntries = 2_000;
 
 export interface RedisLogOptions {
-  url: string;
+  /** A single Redis; or, instead, `clusterUrls`: root nodes of a Redis Cluster (then `partition` is required). */
+  url?: string;
+  clusterUrls?: string[];
   prefix?: string;
+  /** The partition this log is (keys tagged `{p<n>}`); undefined = today's untagged keys (single Redis only). */
+  partition?: number;
+  /** The writer's lease: every commit checks it atomically and is refused (StaleLeaseError) once it is stale. */
+  fence?: LogFence;
   limits?: Partial<LogLimits>;
 }
 
 export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   const prefix = opts.prefix ?? '';
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
-  const key = {
-    commands: `${prefix}${streamNames.commands}`,
-    wal: `${prefix}${streamNames.wal}`,
-    outbound: `${prefix}${streamNames.outbound}`,
-    deadLetters: `${prefix}${streamNames.deadLetters}`,
-    snapshot: `${prefix}${streamNames.snapshot}`,
-    ledger: `${prefix}${streamNames.ledger}`,
-  };
+  if (opts.clusterUrls && opts.partition === undefined) throw new Error('a log on a Redis Cluster needs a partition (its keys must share a slot)');
+  const key = partitionKeys(prefix, opts.partition);
   const group = streamNames.commandGroup;
-  const client: Client = createClient({ url: opts.url, disableOfflineQueue: true });
-  client.on('error', () => undefined); // surfaced through rejected commands; reconnects on its own
-  await client.connect();
+  const client: Client = await connectRedis(opts);
   // Blocking reads hold their connection; a second one keeps writes flowing meanwhile.
-  const blocking: Client = client.duplicate();
-  blocking.on('error', () => undefined);
-  await blocking.connect();
+  const blocking: Client = await connectRedis(opts);
 
   async function createGroup(stream: string, name: string, from: string): Promise<void> {
     try {
@@ -151,6 +143,19 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     })();
   }
 
+  /** Runs a write of the partition under the writer's lease (if the log is fenced); a refusal revokes the lease. */
+  async function fenced<T>(write: (fence: WriteFence | null) => Promise<T>): Promise<T> {
+    if (!opts.fence) return write(null);
+    const value = opts.fence.current();
+    if (value === null) throw new StaleLeaseError(key.lease, 'the lease is not held');
+    try {
+      return await write({ leaseKey: key.lease, value });
+    } catch (error) {
+      if (error instanceof StaleLeaseError) opts.fence.refused(error);
+      throw error;
+    }
+  }
+
   const log: EngineLog = {
     async init() {
       await createGroup(key.commands, group, '0');
@@ -183,42 +188,21 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
-      const ledgerOf = new Map<number, LedgerAppend[]>();
-      for (const l of batch.ledger ?? []) {
-        walIdAt(batch.wal, l.walIndex); // all or nothing: a ledger entry without its WAL event is refused before any write
-        ledgerOf.set(l.walIndex, [...(ledgerOf.get(l.walIndex) ?? []), l]);
-      }
-      const multi = client.multi();
-      batch.wal.forEach((data, i) => {
-        const ledger = ledgerOf.get(i);
-        if (!ledger) multi.xAdd(key.wal, '*', { data });
-        else
-          multi.eval(appendWalWithLedgerScript, { keys: [key.wal, key.ledger], arguments: [data, ...ledger.flatMap((l) => [l.userId, l.sessionId, l.data])] });
-      });
-      // The hard cap holds atomically with every append; the softer retention runs now and then (below).
-      for (const data of batch.outbound) multi.xAdd(key.outbound, '*', { data }, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxOutboundEntriesHard } });
-      for (const dl of batch.deadLetters.map(boundDeadLetter)) {
-        const fields = { entryId: dl.entryId, data: dl.raw, reason: dl.reason, rawBytes: String(dl.rawBytes), rawSha256: dl.rawSha256 };
-        // Exact MAXLEN: the cap holds atomically with the append (it drops one old entry per new one).
-        multi.xAdd(key.deadLetters, '*', fields, { TRIM: { strategy: 'MAXLEN', threshold: limits.maxDeadLetterEntries } });
-      }
-      const acks = [...batch.ack, ...batch.deadLetters.map((d) => d.entryId)];
-      if (acks.length > 0) multi.xAck(key.commands, group, acks);
-      const results = (await multi.exec()) as unknown[];
+      const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence));
       outboundSinceTrim += batch.outbound.length;
       if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {
         outboundSinceTrim = 0;
         // Best effort: the commit has happened; a failed trim is retried after the next batch of appends.
         await trimOutbound().catch(() => undefined);
       }
-      ackedSinceCommandTrim += acks.length;
+      ackedSinceCommandTrim += batch.ack.length + batch.deadLetters.length;
       if (ackedSinceCommandTrim >= limits.commandTrimEveryAckedEntries) {
         ackedSinceCommandTrim = 0;
         // Best effort, and off the commit path: the decision loop never waits for a trim (awaiting it here cost
         // a third of the command throughput). Acknowledged entries stay until the pass.
         requestCommandTrim();
       }
-      return results.slice(0, batch.wal.length).map((r) => String(r));
+      return walIds;
     },
 
     async readWal(afterId, maxEntries) {
@@ -234,9 +218,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async saveSnapshot(snapshot: Snapshot) {
-      await client.hSet(key.snapshot, { walId: snapshot.walId, data: snapshot.data });
-      // Only after the snapshot is stored may the history it covers go.
-      await client.xTrim(key.wal, 'MINID', nextId(snapshot.walId));
+      await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence));
     },
 
     async readLedger(query) {

@@ -1,0 +1,48 @@
+// The pure rules of a partition lease (issue 13): how long a writer may consider itself the owner, and when it
+// renews. The lease lives in Redis with a TTL; the writer measures its own view of it from *before* it sent the
+// claim or renewal, and ends it a safety margin before the TTL would, so its local view always ends first.
+// What makes a stale writer harmless is not this view but the fence in every commit (src/log/redis-commit.ts);
+// the view lets a writer stop on its own, and later bounds the recvWindow of what it signs.
+
+export interface LeaseBounds {
+  /** The lease's TTL in Redis: a dead writer's partition becomes free this long after its last renewal. */
+  leaseTtlMs: number;
+  /** A holder renews this often, so several renewals can fail before the lease ends (well before expiry). */
+  leaseRenewEveryMs: number;
+  /** The local view ends this long before the TTL (clock-rate drift between this host and Redis). */
+  leaseSafetyMarginMs: number;
+}
+
+export const defaultLeaseBounds: LeaseBounds = { leaseTtlMs: 3_000, leaseRenewEveryMs: 1_000, leaseSafetyMarginMs: 300 };
+
+/** Renewals that may fail in a row before the local view ends (the bounds must allow at least these). */
+export const minLeaseRenewalsPerTtl = 2;
+
+export function assertLeaseBounds(b: LeaseBounds): void {
+  if (!(b.leaseTtlMs > 0 && b.leaseRenewEveryMs > 0 && b.leaseSafetyMarginMs >= 0)) throw new Error(`bad lease bounds ${JSON.stringify(b)}`);
+  if (b.leaseRenewEveryMs * minLeaseRenewalsPerTtl > b.leaseTtlMs - b.leaseSafetyMarginMs) {
+    throw new Error(`lease renewal every ${b.leaseRenewEveryMs} ms leaves fewer than ${minLeaseRenewalsPerTtl} tries in a ${b.leaseTtlMs} ms lease`);
+  }
+}
+
+/** The value stored under the lease key: the fencing token, then the owner (unique per process run). */
+export function leaseValue(token: number, owner: string): string {
+  return `${token}|${owner}`;
+}
+
+export function parseLeaseValue(value: string): { token: number; owner: string } | null {
+  const bar = value.indexOf('|');
+  const token = Number(value.slice(0, bar));
+  if (bar < 1 || !Number.isSafeInteger(token)) return null;
+  return { token, owner: value.slice(bar + 1) };
+}
+
+/** Until when the writer may consider a lease claimed or renewed by a request sent at `askedAtMs` its own. */
+export function leaseHeldUntilMs(askedAtMs: number, b: LeaseBounds): number {
+  return askedAtMs + b.leaseTtlMs - b.leaseSafetyMarginMs;
+}
+
+/** Milliseconds the writer may still act as the owner (0 once its view ended). */
+export function leaseRemainingMs(heldUntilMs: number, nowMs: number): number {
+  return Math.max(0, heldUntilMs - nowMs);
+}

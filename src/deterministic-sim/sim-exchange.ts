@@ -277,6 +277,13 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
       return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
     },
+    async queryOrderByExchangeId(symbol: string, exchangeOrderId: string): Promise<QueryOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.queryOrder, orders: 0 });
+      if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+      const order = exchange.matching.find(accountKey, symbol, { orderId: Number(exchangeOrderId) });
+      return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+    },
     async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
       const refusal = await refusedAt({ weight: requestWeights.placeAlgoOrder, orders: 1 });
       if (refusal) return { kind: 'rejected', code: refusal.code, message: refusal.message };

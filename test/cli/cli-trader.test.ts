@@ -6,6 +6,7 @@ import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
 import { commandId, useHarness } from '../support/harness.js';
 import { redisUrl } from '../support/redis.js';
+import { asOfMs, hourMs, traderSummary } from '../support/trader-summary.js';
 import { waitFor } from '../support/wait.js';
 
 // Issue 15 items 2 and 3 in the CLI: a trader's status, `exit --symbol`, and closed trades (profit, daily,
@@ -17,9 +18,6 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
   const code = await runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
-
-const hourMs = 3_600_000;
-const asOfMs = Date.UTC(2030, 0, 1, 12);
 
 describe("cli: a trader's status", () => {
   const status = (session: Record<string, unknown>): ReplyEvent =>
@@ -33,41 +31,13 @@ describe("cli: a trader's status", () => {
       result: { halted: false, session },
       atMs: asOfMs,
     }) as ReplyEvent;
-  const session = {
-    userId: 'al',
-    mode: 'paper',
-    status: 'active',
-    capitalUsd: 1000,
-    stopLossPct: 5,
-    horizonDeadline: new Date(asOfMs + 5 * hourMs + 12 * 60_000).toISOString(),
-    paused: false,
+  const session = traderSummary({
     killSwitch: { engaged: true, reason: 'horizon', atMs: asOfMs - 3 * 60_000 },
-    positions: {
-      SOLUSDT: {
-        qty: 0.30000000000000004,
-        entryPrice: 149.9036956521739,
-        exitPrice: 149.87,
-        notionalUsd: 44.961,
-        unrealizedPnlUsd: -0.0101,
-        qtyExact: '0.3',
-        entryAtTick: '149.904',
-        mark: '149.87',
-      },
-    },
-    realizedPnlUsd: 0,
-    feesUsd: 0,
-    fundingUsd: 0,
-    equityUsd: 999.99,
-    unrealizedPnlUsd: -0.01,
-    grossExposureUsd: 44.96,
-    unpricedSymbols: [],
-    openOrders: [],
-    startedAtMs: asOfMs - 26 * hourMs,
-    asOfMs,
-    stopLossFloorUsd: 950,
-    stopLossDistanceUsd: 49.99,
     horizonDeadlineMs: asOfMs + 5 * hourMs + 12 * 60_000,
-  };
+    equityUsd: 999.99,
+    stopLossDistanceUsd: 49.99,
+    startedAtMs: asOfMs - 26 * hourMs,
+  });
 
   it('shows mark, notional, entry on the tick, floor and distance, time left, age and the kill switch with the next step', () => {
     expect(replyLines(status(session))).toEqual([

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { controlFirst } from '../../src/core/command-priority.js';
-import { CoreDriver, placed, replies, snapshotOf } from './fixtures.js';
+import { CoreDriver, placed, replies, snapshotOf, startedSession } from './fixtures.js';
 
 // session.exit (`/exit BTCUSDT`): one symbol of a running session is closed through the stop's own flatten plan
 // (reduce-only MARKET, priority lane) and its open orders cancelled; the other symbols keep trading.
 
 function holdingBoth(): { d: CoreDriver; btcQty: string; ethQty: string } {
-  const d = new CoreDriver();
-  d.tick('BTCUSDT', 50_000, 50_000.1);
-  d.tick('ETHUSDT', 3_000, 3_000.01);
-  d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+  const d = startedSession({ BTCUSDT: [50_000, 50_000.1], ETHUSDT: [3_000, 3_000.01] });
   const route = d.command({
     id: 'r',
     userId: 'signals',
@@ -60,9 +57,7 @@ describe('session.exit', () => {
   });
 
   it('cancels the open entry orders of the symbol, and does not plan a second flatten while one is open', () => {
-    const d = new CoreDriver();
-    d.tick('BTCUSDT', 50_000, 50_000.1);
-    d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+    const d = startedSession({ BTCUSDT: [50_000, 50_000.1] });
     const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] }))[0]?.order;
     if (!entry) throw new Error('no entry');
     const half = (Number(entry.quantity) / 2).toFixed(3);

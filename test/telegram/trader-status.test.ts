@@ -8,36 +8,17 @@ import type { ClosedTradesRead } from '../../src/services/closed-trades.js';
 import { formatOutbound, formatStatus } from '../../src/services/telegram/format.js';
 import { dailyHtml, performanceHtml, profitHtml, receivedText } from '../../src/services/telegram/messages.js';
 import { htmlProblem } from '../support/fake-telegram-api.js';
+import { ledgerEntry } from '../support/ledger-entry.js';
+import { asOfMs, traderSummary } from '../support/trader-summary.js';
 
 // Issue 15 items 2, 3 and 7 in the chat: a trader's status (mark, uPnL, notional, entry on the tick, stop-loss floor
 // and distance, time left, session age, kill switch with the next step), closed trades, replies in the user's words,
 // all in Telegram HTML that Telegram's parser accepts whatever the engine's texts hold.
 
-const hourMs = 3_600_000;
-const asOfMs = Date.UTC(2030, 0, 1, 12);
-
-const summary = {
+const summary = traderSummary({
   userId: 'tg111',
-  mode: 'paper',
-  status: 'active',
-  capitalUsd: 1000,
-  stopLossPct: 5,
-  horizonDeadline: new Date(asOfMs + 5 * hourMs + 12 * 60_000 + 30_000).toISOString(),
-  paused: false,
-  killSwitch: { engaged: false, reason: null, atMs: null },
   positions: {
-    SOLUSDT: {
-      qty: 0.30000000000000004,
-      entryPrice: 149.9036956521739,
-      exitPrice: 149.87,
-      notionalUsd: 44.961,
-      unrealizedPnlUsd: -0.0101087,
-      qtyExact: '0.3',
-      entryAtTick: '149.904',
-      mark: '149.87',
-      tickSize: '0.001',
-      stepSize: '0.1',
-    },
+    ...(traderSummary().positions as Record<string, unknown>),
     BTCUSDT: {
       qty: -0.006,
       entryPrice: 59973.6,
@@ -49,20 +30,8 @@ const summary = {
       mark: null,
     },
   },
-  realizedPnlUsd: -0.02479,
-  feesUsd: 1.19081199,
-  fundingUsd: 0.005,
-  equityUsd: 998.78,
-  unrealizedPnlUsd: -0.01,
-  grossExposureUsd: 44.96,
   unpricedSymbols: ['BTCUSDT'],
-  openOrders: [],
-  startedAtMs: asOfMs - 2 * hourMs - 3 * 60_000,
-  asOfMs,
-  stopLossFloorUsd: 950,
-  stopLossDistanceUsd: 48.78,
-  horizonDeadlineMs: asOfMs + 5 * hourMs + 12 * 60_000 + 30_000,
-};
+});
 
 function reply(commandType: string, status: 'done' | 'rejected', result: unknown, reason: string | null = null): OutboundEvent {
   const parsed = parseOutboundEvent({ type: 'reply', commandId: 'c', userId: 'tg111', commandType, status, reason, result, atMs: asOfMs });
@@ -92,7 +61,7 @@ describe("a trader's status in the chat", () => {
   });
 
   it('still reads a summary from an engine without the new fields', () => {
-    const { startedAtMs: _s, asOfMs: _a, stopLossFloorUsd: _f, stopLossDistanceUsd: _d, horizonDeadlineMs: _h, ...old } = summary;
+    const { startedAtMs: _s, asOfMs: _a, stopLossFloorUsd: _f, stopLossDistanceUsd: _d, horizonDeadlineMs: _h, ...old } = summary as Record<string, unknown>;
     const text = formatStatus(
       statusResultSchema.parse({ halted: false, session: { ...old, positions: { BTCUSDT: { qty: 0.01, entryPrice: 50000 } } } }),
       'status',
@@ -127,25 +96,7 @@ describe('replies in the user words, as valid Telegram HTML', () => {
 
 describe('closed trades in the chat', () => {
   const T = Date.UTC(2030, 0, 10);
-  const entry = (e: Partial<LedgerEntry> & Pick<LedgerEntry, 'kind'>): LedgerEntry => ({
-    userId: 'tg111',
-    sessionId: 'tg111:1',
-    venue: 'paper',
-    symbol: 'BTCUSDT',
-    clientOrderId: null,
-    exchangeOrderId: null,
-    side: null,
-    qty: null,
-    price: null,
-    feeUsd: '0' as LedgerEntry['feeUsd'],
-    realizedPnlUsd: '0' as LedgerEntry['realizedPnlUsd'],
-    fundingUsd: '0' as LedgerEntry['fundingUsd'],
-    netUsd: '0' as LedgerEntry['netUsd'],
-    tradeId: null,
-    cause: null,
-    timeMs: T,
-    ...e,
-  });
+  const entry = (e: Partial<LedgerEntry> & Pick<LedgerEntry, 'kind'>): LedgerEntry => ledgerEntry({ userId: 'tg111', sessionId: 'tg111:1', timeMs: T, ...e });
   const d = (v: string) => v as LedgerEntry['qty'] & LedgerEntry['price'] & LedgerEntry['feeUsd'];
   const entries = [
     entry({ kind: 'fill', side: 'BUY', qty: d('1'), price: d('100'), clientOrderId: 'o1', timeMs: T }),

@@ -108,7 +108,7 @@ export function horizonHtml(s: SessionSummary): string {
   const left = horizonLeft(s);
   return left === null
     ? `Horizon: ${escapeHtml(s.horizonDeadline.replace(/\.\d+Z$/, 'Z'))}`
-    : `Horizon: ${left === 'reached' ? 'reached' : `flattens ${left}`}`;
+    : `Horizon: ${left === 'reached' ? 'reached' : `flattens ${escapeHtml(left)}`}`;
 }
 
 /** One held position: side, size and entry on the grid, then where it could be closed now and what that is worth. */
@@ -126,7 +126,7 @@ export function positionHtml(symbol: string, p: SessionSummary['positions'][stri
 export function sessionHeaderHtml(s: SessionSummary): string {
   const age = sessionAge(s);
   const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? 'kill switch ON' : null].filter((x) => x !== null);
-  return `${escapeHtml(s.mode)} session, ${escapeHtml(s.status)}${age === null ? '' : `, running ${age}`}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
+  return `${escapeHtml(s.mode)} session, ${escapeHtml(s.status)}${age === null ? '' : `, running ${escapeHtml(age)}`}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
 }
 
 export function killSwitchHtml(s: SessionSummary): string | null {

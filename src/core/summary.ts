@@ -6,11 +6,17 @@ import { filtersOf, quoteOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price } from '../model/decimal.js';
-import { decimalPlaces, isZero, round, sub, toNumber } from '../model/decimal.js';
+import { div, isDecimal, isZero, mul, sign, sub, toDecimal, toNumber } from '../model/decimal.js';
 
-/** The entry price on the symbol's tick grid (half-even): an average of fills is finer than any price the book shows. */
+/**
+ * The entry price on the symbol's tick grid (the nearest multiple of the tick, half-even): an average of fills is
+ * finer than any price the book shows. Ticks come as the exchange writes them ("0.10"), so the grid is the tick's
+ * multiples, not its number of decimals.
+ */
 function atTick(price: Price, tickSize: string | undefined): Price {
-  return tickSize === undefined ? price : round(price, decimalPlaces(tickSize), 'half-even');
+  if (tickSize === undefined || !isDecimal(tickSize) || sign(toDecimal(tickSize)) <= 0) return price;
+  const tick = toDecimal(tickSize);
+  return mul(div(price, tick, 0, 'half-even'), tick) as Price;
 }
 
 /**

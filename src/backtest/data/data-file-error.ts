@@ -4,8 +4,9 @@ export class DataFileError extends Error {
     readonly file: string,
     readonly line: number,
     readonly reason: string,
+    options?: ErrorOptions,
   ) {
-    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`, options);
     this.name = 'DataFileError';
   }
 }

@@ -66,6 +66,8 @@ export interface BacktestResult {
     from: string;
     to: string;
     quotes: number;
+    /** Quotes with the touch unchanged that the engine was not handed (unchangedTouchRefreshMs). */
+    quotesUnchanged: number;
     ordersSent: number;
     trades: number;
     makerTrades: number;
@@ -94,6 +96,11 @@ const backtestUser = 'backtest';
 const hourMs = 3_600_000;
 /** Watchdog beats (TTL cancels, stop checks, horizon exits, equity samples) at most this often (simulated ms). */
 const timerEveryMs = 1_000;
+/**
+ * A quote with the same bid and ask as the last one sent for its symbol goes to the engine only once this long has
+ * passed (ms), to keep the quote's age fresh for entries (entryQuoteMaxAgeMs, 3 s) and the stale-feed clock.
+ */
+const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
@@ -203,6 +210,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   let barIndex = Math.floor(startMs / opts.barMs);
   let lastTimerMs = startMs;
   let quoteCount = 0;
+  /** Quotes that changed neither price of the touch, within unchangedTouchRefreshMs of the last one sent. */
+  let skippedQuotes = 0;
+  const lastTouch = new Map<string, { bidUnits: bigint; askUnits: bigint; sentAtMs: number }>();
   const fundingApplied: FundingApplied[] = [];
   let nextFunding = await funding.next();
 
@@ -245,6 +255,14 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     lastQuoteAtMs = q.timeMs;
     await payFundingDue(q.timeMs);
     await venue.advanceTo(q.timeMs);
+    const last = lastTouch.get(q.symbol);
+    if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
+      // Only the sizes moved (most bookTicker updates): nothing for the book or the engine to decide on.
+      skippedQuotes += 1;
+      await afterQuote(q, Number(q.bidUnits + q.askUnits) / 2 / 10 ** (grids.get(q.symbol) as TickGrid).priceScale);
+      return;
+    }
+    lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
     } catch (error) {
@@ -255,11 +273,17 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;
     await venue.engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } });
+    await venue.settle();
+    await afterQuote(q, (bid + ask) / 2);
+  };
+
+  /** The quote's part in the strategy's bars (every quote, sent to the engine or not). */
+  const afterQuote = async (q: Quote, mid: number): Promise<void> => {
     if (q.timeMs - lastTimerMs >= timerEveryMs) {
       lastTimerMs = q.timeMs;
       await venue.engine.submit({ kind: 'timer' });
+      await venue.settle();
     }
-    await venue.settle();
     const index = Math.floor(q.timeMs / opts.barMs);
     if (index > barIndex) {
       // A new bar period began (this quote is its first): every symbol's bar of the last one closes, and the
@@ -269,7 +293,6 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       barIndex = index;
       routeDue = true;
     }
-    const mid = (bid + ask) / 2;
     const bar = openBars.get(q.symbol);
     if (!bar) openBars.set(q.symbol, { openTimeMs: index * opts.barMs, open: mid, high: mid, low: mid, close: mid });
     else {
@@ -321,6 +344,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       from: new Date(startMs).toISOString(),
       to: new Date(lastQuoteMs).toISOString(),
       quotes: quoteCount,
+      quotesUnchanged: skippedQuotes,
       ordersSent: venue.ordersSent,
       trades: trades.length,
       makerTrades,
@@ -370,6 +394,7 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
     'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',
     `fees: maker ${makerFeeRate * 100} %, taker ${takerFeeRate * 100} % of notional (Binance USD-M VIP 0)`,
     'funding: at each fundingRate calc_time, position × mid of the touch × rate (Binance funds at the mark price; the mid stands in for it)',
+    `a quote whose bid and ask equal the last one's (only sizes moved) reaches neither the book nor the engine unless ${unchangedTouchRefreshMs} ms passed since the last one sent`,
     `latency: every order, cancel and read reaches the exchange ${opts.latencyMs} ms after the decision; answers return at once`,
     `strategy: ${opts.strategy.name}, one bar of mids every ${opts.barMs / 1000} s per symbol, targets routed as signals.route at each bar close`,
     `stale feed: no quote for ${config.staleFeedMs / 1000} s on a held symbol flattens and kills the session, as live`,

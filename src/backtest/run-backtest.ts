@@ -7,6 +7,7 @@ import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { markPrice, payFunding } from '../paper-exchange/funding.js';
 import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
+import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
 import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
@@ -156,8 +157,8 @@ interface OpenBar {
 export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
   if (opts.symbols.length === 0) throw new Error('no symbols');
   const files = await catalog(opts.dataDir);
-  const probe = new BacktestVenue(backtestUser, defaultCoreConfig, 0, 0, opts.seed);
-  const grids = new Map(opts.symbols.map((s) => [s, gridOf(probe.exchange.rules.get(s), s)]));
+  const rules = new Map(defaultSimSymbols.map((spec) => [spec.symbol, deriveRules(spec)]));
+  const grids = new Map(opts.symbols.map((s) => [s, gridOf(rules.get(s), s)]));
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
   const { streams, maxGapMs, used } = quoteStreams(files, opts, grids, fromMs, toMs);

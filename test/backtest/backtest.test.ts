@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { catalog } from '../../src/backtest/data/catalog.js';
+import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import type { BacktestResult } from '../../src/backtest/run-backtest.js';
 import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
 import { add, mul, neg, round, sub, toDecimal, toUsd, zero } from '../../src/model/decimal.js';
@@ -89,6 +91,29 @@ describe('backtest through the engine', () => {
     // After the horizon the session is flat: no fill after 18:00 plus the flatten's few seconds.
     const lastFill = Math.max(...result.ledger.filter((e) => e.kind === 'fill').map((e) => e.timeMs));
     expect(lastFill).toBeLessThan(Date.parse('2026-01-01T18:01:00Z'));
+  }, 120_000);
+
+  it('gives the same run from the zipped files as from the same files unzipped', async () => {
+    const plainDir = mkdtempSync(join(tmpdir(), 'qe-backtest-plain-'));
+    for (const file of await catalog(sample)) {
+      if (file.symbol !== 'ETHUSDT' || file.kind === 'bookTicker') continue;
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await openSingleEntryZip(file.path)).stream) chunks.push(chunk as Buffer);
+      writeFileSync(join(plainDir, basename(file.path).replace(/\.zip$/, '.csv')), Buffer.concat(chunks));
+    }
+    const options = {
+      ...defaultBacktestOptions,
+      symbols: ['ETHUSDT'],
+      fromMs: Date.parse('2026-01-01T14:00:00Z'),
+      toMs: Date.parse('2026-01-01T17:00:00Z'),
+      quotes: 'klines' as const,
+      capitalUsd: 10_000,
+    };
+    const zipped = await runBacktest({ ...options, dataDir: sample, strategy: crossoverStrategy() });
+    const plain = await runBacktest({ ...options, dataDir: plainDir, strategy: crossoverStrategy() });
+    expect(zipped.summary.trades).toBeGreaterThan(0);
+    expect(plain.summary).toEqual(zipped.summary);
+    expect(plain.venueTrades).toEqual(zipped.venueTrades);
   }, 120_000);
 
   it('the CLI runs end to end on the shipped sample and prints a one-line JSON summary', async () => {

@@ -3,6 +3,7 @@ import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
 import { controlFirst } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
+import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
 import { serializeLedgerEntry } from '../contract/ledger.js';
 import type { DurableState, EngineState } from '../core/state.js';
@@ -61,6 +62,8 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
   let durable = snapshot ? parseSnapshot(snapshot.walId, snapshot.data) : emptyDurableState();
   let lastWalId = snapshot?.walId ?? null;
   let replayedEvents = 0;
+  // Nobody sees the state between batches: the whole replay owns what it folds (each map is copied once).
+  const owned = ownedDicts();
   for (;;) {
     const records = await log.readWal(lastWalId, limits.replayBatchEntries);
     if (records.length === 0) break;
@@ -68,6 +71,7 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
       durable,
       records.map((r) => parseWalRecord(r.id, r.data)),
       config,
+      owned,
     );
     replayedEvents += records.length;
     lastWalId = records[records.length - 1]?.id ?? lastWalId;

@@ -64,9 +64,14 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
   let replayedEvents = 0;
   // Nobody sees the state between batches: the whole replay owns what it folds (each map is copied once).
   const owned = ownedDicts();
+  let reading = log.readWal(lastWalId, limits.replayBatchEntries);
   for (;;) {
-    const records = await log.readWal(lastWalId, limits.replayBatchEntries);
+    const records = await reading;
     if (records.length === 0) break;
+    // The next batch is read while this one is parsed and folded: the log's round trip overlaps the work here.
+    // (If this batch cannot be read, replay stops with its error and that read's outcome is dropped.)
+    reading = log.readWal(records[records.length - 1]?.id ?? lastWalId, limits.replayBatchEntries);
+    reading.catch(() => undefined);
     durable = foldEvents(
       durable,
       records.map((r) => parseWalRecord(r.id, r.data)),

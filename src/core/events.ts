@@ -4,6 +4,7 @@ import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { OwnedDicts } from './dict.js';
 import { dictDelete, dictSet, dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
+import { copyOrder, copySession, copyState } from './record-copies.js';
 import { advanceIndex } from './state-index.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, Session } from './state.js';
 import { wasProcessed } from './state.js';
@@ -202,11 +203,15 @@ interface FoldStep {
 }
 
 function withSession(state: DurableState, session: Session, step: FoldStep): DurableState {
-  return { ...state, sessions: dictSet(state.sessions, session.userId, session, step.owned) };
+  const next = copyState(state);
+  next.sessions = dictSet(state.sessions, session.userId, session, step.owned);
+  return next;
 }
 
 function withOrder(state: DurableState, order: Order, step: FoldStep): DurableState {
-  return { ...state, orders: dictSet(state.orders, order.clientOrderId, order, step.owned) };
+  const next = copyState(state);
+  next.orders = dictSet(state.orders, order.clientOrderId, order, step.owned);
+  return next;
 }
 
 /**
@@ -251,7 +256,7 @@ function retainTerminal(state: DurableState, clientOrderId: string, maxKept: num
   terminalOrderIds.push(clientOrderId);
   const dropped = terminalOrderIds.length > maxKept ? terminalOrderIds.splice(0, terminalOrderIds.length - maxKept) : [];
   step.droppedOrderIds.push(...dropped);
-  return { ...state, terminalOrderIds, orders: dictDelete(state.orders, dropped, step.owned) };
+  return copyState(state, { terminalOrderIds, orders: dictDelete(state.orders, dropped, step.owned) });
 }
 
 export interface FoldLimits {
@@ -275,17 +280,19 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
   switch (event.type) {
     case 'engine.initialized':
       if (state.epoch !== null) throw new StateCorruption('engine initialized twice');
-      return { ...state, epoch: event.epoch };
+      return copyState(state, { epoch: event.epoch });
 
     case 'command.processed': {
       if (wasProcessed(state, event.commandId)) return state;
-      const routes = state.routes[event.commandId] ? dictWithout(state.routes, event.commandId) : state.routes;
-      return { ...state, routes, processedCommandIds: state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds) };
+      const next = copyState(state);
+      if (state.routes[event.commandId]) next.routes = dictWithout(state.routes, event.commandId);
+      next.processedCommandIds = state.processedCommandIds.with(event.commandId, limits.maxRememberedCommandIds);
+      return next;
     }
 
     case 'route.progress': {
       const routed = [...(state.routes[event.commandId]?.routed ?? []), ...event.routed];
-      return { ...state, routes: dictWith(state.routes, event.commandId, { afterUserId: event.afterUserId, routed }) };
+      return copyState(state, { routes: dictWith(state.routes, event.commandId, { afterUserId: event.afterUserId, routed }) });
     }
 
     case 'session.started': {
@@ -318,62 +325,67 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     }
 
     case 'session.stoploss_set':
-      return withSession(state, { ...requireSession(state, event.userId), stopLossPct: event.pct }, step);
+      return withSession(state, copySession(requireSession(state, event.userId), { stopLossPct: event.pct }), step);
 
     case 'session.horizon_set':
-      return withSession(state, { ...requireSession(state, event.userId), horizonDeadlineMs: event.deadlineMs }, step);
+      return withSession(state, copySession(requireSession(state, event.userId), { horizonDeadlineMs: event.deadlineMs }), step);
 
     case 'session.paused':
-      return withSession(state, { ...requireSession(state, event.userId), paused: event.paused }, step);
+      return withSession(state, copySession(requireSession(state, event.userId), { paused: event.paused }), step);
 
     case 'session.stopping':
-      return withSession(state, { ...requireSession(state, event.userId), status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() }, step);
+      return withSession(
+        state,
+        copySession(requireSession(state, event.userId), { status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() }),
+        step,
+      );
 
     case 'session.closed': {
       const session = requireSession(state, event.userId);
       const open = Object.values(session.positions).filter((p) => !isZero(p.qty));
       if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
-      return withSession(state, { ...session, status: 'closed', positions: emptyDict() }, step);
+      return withSession(state, copySession(session, { status: 'closed', positions: emptyDict() }), step);
     }
 
     case 'kill_switch.engaged': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } }, step);
+      return withSession(state, copySession(session, { intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } }), step);
     }
 
     case 'halt.set':
-      return { ...state, halted: event.halted };
+      return copyState(state, { halted: event.halted });
 
     case 'live.approval_set': {
       const liveApprovedUserIds = event.approved
         ? dictWith(state.liveApprovedUserIds, event.userId, true as const)
         : dictWithout(state.liveApprovedUserIds, event.userId);
-      return { ...state, liveApprovedUserIds };
+      return copyState(state, { liveApprovedUserIds });
     }
 
     case 'intent.set': {
       const session = requireSession(state, event.userId);
-      return withSession(state, { ...session, intents: dictWith(session.intents, event.symbol, event.targetQty) }, step);
+      return withSession(state, copySession(session, { intents: dictWith(session.intents, event.symbol, event.targetQty) }), step);
     }
 
     case 'order.planned': {
       if (state.orders[event.order.clientOrderId]) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
       requireSession(state, event.order.userId);
-      return { ...withOrder(state, event.order, step), orderSeq: state.orderSeq + 1 };
+      const next = withOrder(state, event.order, step);
+      next.orderSeq = state.orderSeq + 1;
+      return next;
     }
 
     case 'order.status': {
       const order = requireOrder(state, event.clientOrderId);
       const wasTerminal = terminalOrderStatuses.has(order.status as never);
-      const updated: Order = {
-        ...order,
+      const updated = copyOrder(order, {
         status: event.status,
         exchangeOrderId: event.exchangeOrderId ?? order.exchangeOrderId,
         filledQty: event.filledQty,
         avgPrice: event.avgPrice,
         rejectReason: event.reason ?? order.rejectReason,
         updatedAtMs: event.atMs,
-      };
+      });
       const next = withOrder(state, updated, step);
       const isTerminal = terminalOrderStatuses.has(event.status as never);
       return isTerminal && !wasTerminal ? retainTerminal(next, order.clientOrderId, limits.maxTerminalOrdersKept, step) : next;
@@ -381,7 +393,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'order.cancel_requested': {
       const order = requireOrder(state, event.clientOrderId);
-      return withOrder(state, { ...order, cancelRequested: true }, step);
+      return withOrder(state, copyOrder(order, { cancelRequested: true }), step);
     }
 
     case 'fill': {
@@ -392,7 +404,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const signed = event.side === 'BUY' ? qty : neg(qty);
       const result = applyFillToPosition(session.positions[event.symbol], signed, price);
       const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
-      return withSession(state, { ...session, positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) }, step);
+      return withSession(state, copySession(session, { positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) }), step);
     }
 
     case 'fee': {
@@ -401,19 +413,23 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         const key = bookedTradeKey(event.symbol, event.tradeId);
         if (session.bookedTradeIds?.includes(key)) return state;
         const bookedTradeIds = [...(session.bookedTradeIds ?? []), key].slice(-maxBookedTradeIdsKept);
-        return withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }, step);
+        return withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }), step);
       }
-      const next = withSession(state, { ...session, feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }, step);
+      const next = withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }), step);
       const order = next.orders[event.clientOrderId];
       // The order may be pruned already (terminal retention); the fee still counts.
-      return order ? withOrder(next, { ...order, feeBookedQty: event.cumQty }, step) : next;
+      return order ? withOrder(next, copyOrder(order, { feeBookedQty: event.cumQty }), step) : next;
     }
 
     case 'funding': {
       const session = requireSession(state, event.userId);
       const fundingIds = [...session.fundingIds, event.exchangeId].slice(-maxFundingIdsKept);
       const fundingBookedThroughMs = Math.max(session.fundingBookedThroughMs ?? event.exchangeTimeMs, event.exchangeTimeMs);
-      return withSession(state, { ...session, fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds, fundingBookedThroughMs }, step);
+      return withSession(
+        state,
+        copySession(session, { fundingUsd: add(session.fundingUsd, toUsd(event.amountUsd)), fundingIds, fundingBookedThroughMs }),
+        step,
+      );
     }
 
     case 'exchange_fill': {
@@ -428,14 +444,13 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         event.inAdoptedPosition === true ? session.positions : dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(
         state,
-        {
-          ...session,
+        copySession(session, {
           positions,
           realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
           feesUsd: add(session.feesUsd, event.feeUsd),
           exchangeFillKeys: [...session.exchangeFillKeys, key].slice(-maxExchangeFillKeysKept),
           ...(event.tradeId !== undefined ? { bookedTradeIds: withBookedTrade(session, event.symbol, event.tradeId) } : {}),
-        },
+        }),
         step,
       );
     }
@@ -445,12 +460,11 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       if (session.bookedTradeIds?.includes(bookedTradeKey(event.symbol, event.tradeId))) return state;
       return withSession(
         state,
-        {
-          ...session,
+        copySession(session, {
           realizedPnlUsd: add(session.realizedPnlUsd, event.realizedPnlUsd),
           feesUsd: add(session.feesUsd, event.feeUsd),
           bookedTradeIds: withBookedTrade(session, event.symbol, event.tradeId),
-        },
+        }),
         step,
       );
     }
@@ -464,24 +478,27 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         status: 'pending' as const,
         plannedAtMs: event.atMs,
       };
-      return {
-        ...withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }, step),
-        orderSeq: state.orderSeq + 1,
-      };
+      const next = withSession(state, copySession(session, { protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }), step);
+      next.orderSeq = state.orderSeq + 1;
+      return next;
     }
 
     case 'stop.status': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, { ...session, protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) }, step);
+      return withSession(
+        state,
+        copySession(session, { protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) }),
+        step,
+      );
     }
 
     case 'stop.removed': {
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, { ...session, protectiveStops: dictWithout(session.protectiveStops, event.symbol) }, step);
+      return withSession(state, copySession(session, { protectiveStops: dictWithout(session.protectiveStops, event.symbol) }), step);
     }
 
     case 'position.adopted': {
@@ -489,13 +506,18 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const positions = dictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
       const adoptedAsOfMs =
         event.asOfMs === undefined ? session.adoptedAsOfMs : dictWith(session.adoptedAsOfMs ?? emptyDict<number>(), event.symbol, event.asOfMs);
-      return withSession(state, { ...session, positions, ...(adoptedAsOfMs !== undefined ? { adoptedAsOfMs } : {}) }, step);
+      return withSession(state, copySession(session, { positions, ...(adoptedAsOfMs !== undefined ? { adoptedAsOfMs } : {}) }), step);
     }
   }
 }
 
-export function foldEvents(state: DurableState, events: readonly WalEvent[], limits: FoldLimits): DurableState {
-  // One replay owns what it folds: each session and order map is copied once, not once per event.
-  const owned = ownedDicts();
-  return events.reduce((s, e) => applyEvent(s, e, limits, { owned }), state);
+/**
+ * fold(state, events). One replay owns what it folds: each session and order map is copied once, not once per
+ * event; a replay that folds in batches passes the same `owned` to every batch, so not once per batch either.
+ */
+export function foldEvents(state: DurableState, events: readonly WalEvent[], limits: FoldLimits, owned: OwnedDicts = ownedDicts()): DurableState {
+  const options = { owned };
+  let next = state;
+  for (const event of events) next = applyEvent(next, event, limits, options);
+  return next;
 }

@@ -3,6 +3,7 @@ import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
 import { controlFirst } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
+import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
 import { serializeLedgerEntry } from '../contract/ledger.js';
 import type { DurableState, EngineState } from '../core/state.js';
@@ -61,13 +62,21 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
   let durable = snapshot ? parseSnapshot(snapshot.walId, snapshot.data) : emptyDurableState();
   let lastWalId = snapshot?.walId ?? null;
   let replayedEvents = 0;
+  // Nobody sees the state between batches: the whole replay owns what it folds (each map is copied once).
+  const owned = ownedDicts();
+  let reading = log.readWal(lastWalId, limits.replayBatchEntries);
   for (;;) {
-    const records = await log.readWal(lastWalId, limits.replayBatchEntries);
+    const records = await reading;
     if (records.length === 0) break;
+    // The next batch is read while this one is parsed and folded: the log's round trip overlaps the work here.
+    // (If this batch cannot be read, replay stops with its error and that read's outcome is dropped.)
+    reading = log.readWal(records[records.length - 1]?.id ?? lastWalId, limits.replayBatchEntries);
+    reading.catch(() => undefined);
     durable = foldEvents(
       durable,
       records.map((r) => parseWalRecord(r.id, r.data)),
       config,
+      owned,
     );
     replayedEvents += records.length;
     lastWalId = records[records.length - 1]?.id ?? lastWalId;

@@ -114,7 +114,15 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
     },
     async readWal(afterId, maxEntries) {
       const after = afterId === null ? 0 : Number(afterId);
-      return wal.filter((r) => Number(r.id) > after).slice(0, maxEntries);
+      // Ids ascend: the first record after `after` by binary search, so a replay in batches is not quadratic.
+      let lo = 0;
+      let hi = wal.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (Number(wal[mid]?.id) > after) hi = mid;
+        else lo = mid + 1;
+      }
+      return wal.slice(lo, lo + Math.max(0, maxEntries));
     },
     async loadSnapshot() {
       return snapshot;

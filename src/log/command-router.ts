@@ -42,14 +42,17 @@ export function routeCommand(command: Command, partitionCount: number): RoutedCo
 /** What a producer needs of one partition's log. */
 export type ProducerLog = Pick<EngineLog, 'appendCommand' | 'lastOutboundId' | 'tailOutbound'>;
 
+/** What appending a command needs of one partition's log. */
+export type AppendLog = Pick<EngineLog, 'appendCommand'>;
+
 /** The logs of every partition as a producer sees them: opened when first used. */
-export interface PartitionLogs {
+export interface PartitionLogs<L extends AppendLog = ProducerLog> {
   count: number;
-  log(partition: number): Promise<ProducerLog>;
+  log(partition: number): Promise<L>;
 }
 
 /** The one way producers append a command: to each partition routeCommand names. Resolves once every copy is stored. */
-export async function appendRoutedCommand(logs: PartitionLogs, command: Command): Promise<{ partition: number; entryId: string }[]> {
+export async function appendRoutedCommand(logs: PartitionLogs<AppendLog>, command: Command): Promise<{ partition: number; entryId: string }[]> {
   return Promise.all(
     routeCommand(command, logs.count).map(async ({ partition, command: copy }) => ({
       partition,
@@ -59,6 +62,6 @@ export async function appendRoutedCommand(logs: PartitionLogs, command: Command)
 }
 
 /** One log as the single partition of a deployment without partitions (SQLite, or one Redis with today's keys). */
-export function singlePartition(log: ProducerLog): PartitionLogs {
+export function singlePartition<L extends AppendLog>(log: L): PartitionLogs<L> {
   return { count: 1, log: async () => log };
 }

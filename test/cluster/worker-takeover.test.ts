@@ -10,6 +10,7 @@ import type { ClusterPartitionLogs } from '../../src/log/partition-logs.js';
 import { openPartitionLogs } from '../../src/log/partition-logs.js';
 import { partitionOfUser } from '../../src/log/partition.js';
 import { toQty } from '../../src/model/decimal.js';
+import { runCli } from '../../src/services/cli/run-cli.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { ChildService } from '../support/child.js';
@@ -187,5 +188,22 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
       30_000,
       200,
     );
+
+    // The CLI on the cluster: a user's command is answered by that user's partition; a fan-out (resume-all) only
+    // once every partition has answered, one JSON reply per partition.
+    const cli = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const base = ['--cluster-urls', clusterUrls.join(','), '--partitions', String(partitionCount), '--redis-prefix', prefix, '--timeout-ms', '30000'];
+      const code = await runCli([...base, '--json', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, replies: out.map((l) => JSON.parse(l) as { commandId: string; status: string }), err };
+    };
+    const status = await cli('--user', 'tk-user-5', 'status');
+    expect(status.code, status.err.join('\n')).toBe(0);
+    expect(status.replies.map((r) => r.status)).toEqual(['done']);
+    const resumed = await cli('--user', 'operator', 'resume-all');
+    expect(resumed.code, resumed.err.join('\n')).toBe(0);
+    expect(resumed.replies).toHaveLength(partitionCount);
+    expect(new Set(resumed.replies.map((r) => r.commandId)).size).toBe(1);
   });
 });

@@ -1,14 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readLease } from '../../src/cluster/lease.js';
 import type { PartitionServiceStart, Worker, WorkerOptions } from '../../src/cluster/worker.js';
 import { startWorker } from '../../src/cluster/worker.js';
 import { partitionKeys } from '../../src/log/partition.js';
-import type { RedisConnection } from '../../src/log/redis-connection.js';
-import { connectRedis } from '../../src/log/redis-connection.js';
 import { createLogger } from '../../src/util/logger.js';
 import { uniquePrefix } from '../support/redis.js';
-import type { ClusterUse } from '../support/redis-cluster.js';
-import { clusterUrls, deleteClusterKeys, useRedisCluster } from '../support/redis-cluster.js';
+import { clusterUrls, deleteClusterKeys } from '../support/redis-cluster.js';
+import { useClusterConnection } from '../support/cluster-connection.js';
 import { waitFor } from '../support/wait.js';
 
 // Execution workers on the real three-master cluster (issue 13): how partitions spread over workers, move when one
@@ -19,16 +17,7 @@ import { waitFor } from '../support/wait.js';
 const leaseBounds = { leaseTtlMs: 1_200, leaseRenewEveryMs: 300, leaseSafetyMarginMs: 100 };
 const partitionCount = 4;
 
-let cluster: ClusterUse | undefined;
-let conn: RedisConnection;
-beforeAll(async () => {
-  cluster = await useRedisCluster();
-  conn = await connectRedis({ clusterUrls });
-});
-afterAll(async () => {
-  conn?.destroy();
-  await cluster?.release();
-});
+const cluster = useClusterConnection();
 
 interface Run {
   worker: string;
@@ -94,14 +83,14 @@ describe('execution workers on the Redis Cluster', () => {
     prefix = uniquePrefix('worker');
     const a = await worker('a');
     await waitFor('a to run all partitions', () => a.running().length === partitionCount);
-    const before = await readLease(conn, partitionKeys(prefix, 1));
+    const before = await readLease(cluster(), partitionKeys(prefix, 1));
     // Someone else took the lease (what a successor does after an expiry): a's next renewal finds it gone.
-    await conn.set(partitionKeys(prefix, 1).lease, '999999|intruder', { PX: 800 });
+    await cluster().set(partitionKeys(prefix, 1).lease, '999999|intruder', { PX: 800 });
     await waitFor('the service of partition 1 to stop', () => liveRuns(1).length === 0, 10_000, 5);
     expect(runs.filter((r) => r.partition === 1)).toHaveLength(1);
     // Once the intruder's lease expires, a claims the partition again, with a token no earlier claim had.
     await waitFor('partition 1 to run again', () => liveRuns(1).length === 1, 10_000);
-    const after = await readLease(conn, partitionKeys(prefix, 1));
+    const after = await readLease(cluster(), partitionKeys(prefix, 1));
     expect(after?.owner).toBe('a');
     expect(after!.token).toBeGreaterThan(before!.token);
   });

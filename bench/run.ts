@@ -5,6 +5,7 @@ import { measureCeiling } from './ceiling.js';
 import { engineRun } from './engine-run.js';
 import { measureReplay } from './replay.js';
 import { simulationRun } from './simulation.js';
+import { backtestRun } from './backtest.js';
 import type { SweepEntry } from './sweep.js';
 import { runSweepSize, sweepSizes } from './sweep.js';
 import { checkTargets } from './targets.js';
@@ -31,6 +32,7 @@ const boot = await part('boot', measureBoot);
 const sessionSweep: SweepEntry[] = [];
 for (const size of sweepSizes()) sessionSweep.push(await part(`sweep ${size}`, () => runSweepSize(size)));
 const simulation = await part('simulation', simulationRun);
+const backtest = await part('backtest', backtestRun);
 const targets = checkTargets({
   commandsPerSecond: engine.commandsPerSecond,
   redisXaddPipelinedPerSecond: ceiling.redisXaddPipelinedPerSecond,
@@ -39,12 +41,14 @@ const targets = checkTargets({
   walReplayRedisEventsPerSecond: replay.walReplayRedisEventsPerSecond,
   bootReadyMs: boot.bootReadyMs,
   sessionSweep,
+  backtestQuotesPerSecond: backtest.backtestQuotesPerSecond,
 });
 process.stdout.write(
   `${JSON.stringify({
     ...engine,
     ...replay,
     ...simulation,
+    ...backtest,
     ...ceiling,
     ...boot,
     sessionSweep,

@@ -20,6 +20,8 @@ export interface TargetInputs {
   walReplayRedisEventsPerSecond: number;
   bootReadyMs: number | null;
   sessionSweep: SweepEntry[];
+  /** Issue 14: one symbol, one session through the backtest. */
+  backtestQuotesPerSecond?: number;
 }
 
 /** With 1 000 sessions; 10 000 sessions get the same within this factor. */
@@ -53,6 +55,7 @@ export function checkTargets(f: TargetInputs): TargetCheck[] {
     check('walReplaySqliteEventsPerSecond', f.walReplaySqliteEventsPerSecond, 'min', 300_000),
     check('walReplayRedisEventsPerSecond', f.walReplayRedisEventsPerSecond, 'min', 150_000),
     check('bootReadyMs (see bootWalEvents, bootSessions)', f.bootReadyMs, 'max', 2_000),
+    check('backtestQuotesPerSecond (one symbol, one session)', f.backtestQuotesPerSecond, 'min', 200_000),
   );
   return checks;
 }

@@ -20,6 +20,8 @@ services:
   cli <command> ...         operator commands and log inspection (quant-engine cli help)
   doctor [--live] [--rest U --ws U]
                             read-only account checks before trading: ok | warn | fail, with what to fix
+  backtest [--data DIR] [--symbols S,S] [--from D --to D] [--strategy NAME] [--capital USD] [--out DIR]
+                            a strategy over Binance archive data through the same engine (default: the shipped sample)
 configuration: environment variables, see README.md`;
 
 async function main(argv: string[]): Promise<void> {
@@ -45,6 +47,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'doctor':
       process.exitCode = await (await import('./services/doctor/run-doctor.js')).runDoctor(rest);
+      return;
+    case 'backtest':
+      process.exitCode = await (await import('./backtest/cli.js')).runBacktestCli(rest);
       return;
     default:
       process.stderr.write(`${usage}\n`);

@@ -58,6 +58,10 @@ export const replyResultSchemas = {
   'session.start': { done: sessionSummarySchema.nullable() },
   /** "accepted" when flattening starts; "done" once the session is flat and closed. */
   'session.stop': { accepted: z.looseObject({ flattening: z.array(z.string()) }), done: z.looseObject({ realizedPnlUsd: finite }) },
+  /** "done" once the flatten order is planned (its fill comes as any fill does); `flattenOrderId` null: nothing left to close. */
+  'session.exit': {
+    done: z.looseObject({ symbol: z.string(), qty: decimal, flattenOrderId: z.string().nullable(), cancelledOrderIds: z.array(z.string()) }),
+  },
   'session.set_stoploss': { done: z.looseObject({ stopLossPct: finite }) },
   'session.set_horizon': { done: z.looseObject({ horizonDeadline: z.string() }) },
   'session.pause': { done: pauseResultSchema },

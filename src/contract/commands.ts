@@ -36,8 +36,11 @@ const base = {
   source: z.string().max(maxSourceChars).optional(),
 };
 
+/** A traded symbol's name, as Binance spells it. */
+export const symbolSchema = z.string().regex(/^[A-Z0-9]{2,20}$/, 'symbol must be like BTCUSDT');
+
 export const signalSchema = z.object({
-  symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'symbol must be like BTCUSDT'),
+  symbol: symbolSchema,
   /** Target exposure as a fraction of session capital × max leverage, -1 (full short) … 1 (full long). */
   weight: finite.min(-1).max(1),
 });
@@ -59,6 +62,8 @@ export const commandSchema = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ ...base, type: z.literal('session.stop') }),
+  /** Flattens one symbol of the session (reduce-only market, as a stop does) and cancels its open orders; the session goes on. */
+  z.object({ ...base, type: z.literal('session.exit'), symbol: symbolSchema }),
   z.object({ ...base, type: z.literal('session.set_stoploss'), pct: stopLossPctSchema }),
   z.object({ ...base, type: z.literal('session.set_horizon'), hours: horizonHoursSchema }),
   z.object({ ...base, type: z.literal('session.pause') }),

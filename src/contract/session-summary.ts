@@ -26,7 +26,8 @@ export const sessionSummarySchema = z.looseObject({
   stopLossPct: finite.nullable(),
   horizonDeadline: z.string().nullable(),
   paused: z.boolean(),
-  killSwitch: z.looseObject({ engaged: z.boolean(), reason: z.string().nullable() }),
+  /** `atMs`: when it engaged (absent from older engines). */
+  killSwitch: z.looseObject({ engaged: z.boolean(), reason: z.string().nullable(), atMs: finite.nullable().optional() }),
   /** Held positions; exit price, notional and unrealized PnL at bid/ask are null without a quote. */
   positions: z.record(
     z.string(),
@@ -36,6 +37,13 @@ export const sessionSummarySchema = z.looseObject({
       exitPrice: finite.nullable().optional(),
       notionalUsd: finite.nullable().optional(),
       unrealizedPnlUsd: finite.nullable().optional(),
+      /** Exact decimals for a trader's view (absent from older engines): the quantity, the entry rounded to the symbol's
+       * tick, the mark it could be closed at (bid for a long, ask for a short; null without a quote), the tick and step. */
+      qtyExact: z.string().optional(),
+      entryAtTick: z.string().optional(),
+      mark: z.string().nullable().optional(),
+      tickSize: z.string().nullable().optional(),
+      stepSize: z.string().nullable().optional(),
     }),
   ),
   realizedPnlUsd: finite,
@@ -47,6 +55,13 @@ export const sessionSummarySchema = z.looseObject({
   grossExposureUsd: finite,
   unpricedSymbols: z.array(z.string()),
   openOrders: z.array(openOrderViewSchema),
+  /** A trader's view (absent from older engines): when the session started and when this view was taken (engine clock, ms). */
+  startedAtMs: finite.optional(),
+  asOfMs: finite.optional(),
+  /** Equity at or below which the stop-loss flattens (capital × (1 − pct/100)), and equity minus it; null without a stop-loss. */
+  stopLossFloorUsd: finite.nullable().optional(),
+  stopLossDistanceUsd: finite.nullable().optional(),
+  horizonDeadlineMs: finite.nullable().optional(),
 });
 
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;

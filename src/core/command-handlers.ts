@@ -8,6 +8,7 @@ import { isLiveApproved } from './state.js';
 import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
 import { feedProblem } from './venues.js';
+import { handleExit } from './exit-symbol.js';
 import { isZero, sign, toNumber, toQty, toUsd } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
@@ -20,7 +21,7 @@ const hourMs = 3_600_000;
 
 function runningSession(ctx: DecisionContext, userId: string): Session | string {
   const session = ctx.durable.sessions[userId];
-  if (!session || session.status === 'closed') return 'no running session; start one with session.start';
+  if (!session || session.status === 'closed') return 'no running session; start one first';
   return session;
 }
 
@@ -106,6 +107,10 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
       return handleStart(ctx, cmd, preflight);
     case 'session.stop':
       return handleStop(ctx, cmd);
+    case 'session.exit': {
+      const session = runningSession(ctx, cmd.userId);
+      return typeof session === 'string' ? { ok: false, reason: session } : handleExit(ctx, cmd, session);
+    }
     case 'session.set_stoploss':
     case 'session.set_horizon':
     case 'session.pause':

@@ -11,7 +11,13 @@ import type { Input } from './decide.js';
 // order; the stop of a user still moves ahead of a signals.route the signal producer sent for that user, which is
 // the point). Everything that is not a command, or cannot be read, keeps its place among the rest.
 
-export const controlCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(['session.stop', 'session.set_stoploss', 'session.pause', 'admin.halt_all']);
+export const controlCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
+  'session.stop',
+  'session.exit',
+  'session.set_stoploss',
+  'session.pause',
+  'admin.halt_all',
+]);
 
 /** The sender and type of a command input, as far as its JSON can be read cheaply (decide validates it fully). */
 function senderAndType(input: Input): { userId: string; type: string } | null {

@@ -3,6 +3,7 @@ import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '.
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
 import { onAccountRechecked } from './account-recheck.js';
+import { onTradeOrigin } from './trade-origin.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { retryDeferredTradeRead } from './foreign-trades.js';
 import { bookCommission } from './fees.js';
@@ -82,6 +83,8 @@ export type Input =
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   /** askedAtMs: when the read was asked for (echoed from read_trades), so a late answer to an older read is known as such. */
   | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[]; askedAtMs?: number }
+  /** Which order made a trade learnt from the trade list alone: its client id, or null when the exchange has none. */
+  | { kind: 'trade_origin'; userId: string; symbol: string; exchangeOrderId: string; clientOrderId: string | null; realizedPnlUsd: string }
   /** The account preflight run again at boot for a running session: what no longer fits (empty: nothing). */
   | { kind: 'account_rechecked'; userId: string; problems: string[] }
   /** Positions (and, at boot, open orders) as the exchange reports them for one user's account. */
@@ -393,6 +396,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'reconcile':
       onReconcile(ctx, input.userId, input.positions, input.openOrders ?? [], input.requestedAtMs ?? null);
       watchLiquidation(ctx, input.userId, input.positions);
+      break;
+    case 'trade_origin':
+      onTradeOrigin(ctx, input.userId, input.symbol, input.exchangeOrderId, input.clientOrderId, input.realizedPnlUsd);
       break;
     case 'account_rechecked':
       onAccountRechecked(ctx, input.userId, input.problems);

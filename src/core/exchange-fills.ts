@@ -22,7 +22,14 @@ import type { Mode, Session } from './state.js';
 const liquidationIdPrefix = 'autoclose-';
 const adlIdPrefix = 'adl_autoclose';
 
-const causeText: Record<ExchangeFillCause, string> = {
+/** A close the exchange forced, known by the client id it gave the order; null for any other order. */
+export function forcedCloseCause(clientOrderId: string): 'liquidation' | 'adl' | null {
+  if (clientOrderId.startsWith(liquidationIdPrefix)) return 'liquidation';
+  if (clientOrderId.startsWith(adlIdPrefix)) return 'adl';
+  return null;
+}
+
+export const causeText: Record<ExchangeFillCause, string> = {
   protective_stop: 'protective stop fired',
   liquidation: 'liquidation',
   adl: 'ADL (auto-deleveraging) close',
@@ -44,8 +51,8 @@ const ourStopIdPattern = /^qs[0-9a-z]+-\d+$/;
  * protective stop the session holds on that symbol and reduces the position.
  */
 function causeOf(ctx: DecisionContext, session: Session, snapshot: OrderSnapshot): ExchangeFillCause {
-  if (snapshot.clientOrderId.startsWith(liquidationIdPrefix)) return 'liquidation';
-  if (snapshot.clientOrderId.startsWith(adlIdPrefix)) return 'adl';
+  const forced = forcedCloseCause(snapshot.clientOrderId);
+  if (forced !== null) return forced;
   if (snapshot.triggeredBy !== undefined) return ourStopIdPattern.test(snapshot.triggeredBy) ? 'protective_stop' : 'manual';
   const held = session.positions[snapshot.symbol]?.qty ?? zero;
   return isStopClose(ctx, session, snapshot.symbol, held, snapshot.side) ? 'protective_stop' : 'manual';

@@ -63,6 +63,17 @@ function bookForeignTrade(ctx: DecisionContext, userId: string, trade: AccountTr
     feeUsd,
     atMs: ctx.nowMs,
   });
+  // A trade that realized PnL closed something: which order made it decides whether the exchange forced it (trade-origin.ts).
+  if (!isZero(realizedPnlUsd)) {
+    ctx.effect({
+      kind: 'read_trade_origin',
+      userId,
+      lane: 'normal',
+      symbol: trade.symbol,
+      exchangeOrderId: trade.exchangeOrderId,
+      realizedPnlUsd,
+    });
+  }
   const feeText = usdtFee ? `fee ${feeUsd} ${bookedAsset}` : `fee ${trade.commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
   ctx.alert(
     userId,

@@ -23,4 +23,6 @@ export type Effect =
   /** Read the account's trade list of one symbol and feed it back as a trades_listed input (trade-backstop.ts). */
   | { kind: 'read_trades'; userId: string; lane: Lane; symbol: string; from: TradesFrom; askedAtMs: number }
   /** Read the account's income history of one type from a time and feed it back as an income_listed input (funding-income.ts). */
-  | { kind: 'read_income'; userId: string; lane: Lane; incomeType: string; startTimeMs: number; askedAtMs: number };
+  | { kind: 'read_income'; userId: string; lane: Lane; incomeType: string; startTimeMs: number; askedAtMs: number }
+  /** Ask the exchange which order (client id) made a trade learnt from the trade list alone (foreign-trades.ts). */
+  | { kind: 'read_trade_origin'; userId: string; lane: Lane; symbol: string; exchangeOrderId: string; realizedPnlUsd: string };

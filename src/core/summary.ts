@@ -1,11 +1,23 @@
 import type { DecisionContext } from './context.js';
-import { valuePosition, valueSession } from './mtm.js';
+import { stopLossLevelUsd, valuePosition, valueSession } from './mtm.js';
 import { openOrdersOf } from './state-index.js';
 import type { Session } from './state.js';
-import { quoteOf } from './venues.js';
+import { filtersOf, quoteOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
-import { isZero, toNumber } from '../model/decimal.js';
+import type { Price } from '../model/decimal.js';
+import { div, isDecimal, isZero, mul, sign, sub, toDecimal, toNumber } from '../model/decimal.js';
+
+/**
+ * The entry price on the symbol's tick grid (the nearest multiple of the tick, half-even): an average of fills is
+ * finer than any price the book shows. Ticks come as the exchange writes them ("0.10"), so the grid is the tick's
+ * multiples, not its number of decimals.
+ */
+function atTick(price: Price, tickSize: string | undefined): Price {
+  if (tickSize === undefined || !isDecimal(tickSize) || sign(toDecimal(tickSize)) <= 0) return price;
+  const tick = toDecimal(tickSize);
+  return mul(div(price, tick, 0, 'half-even'), tick) as Price;
+}
 
 /**
  * What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at
@@ -14,6 +26,7 @@ import { isZero, toNumber } from '../model/decimal.js';
  */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {
   const valuation = valueSession(session, ctx.market);
+  const floor = session.stopLossPct === null ? null : stopLossLevelUsd(session.capitalUsd, session.stopLossPct);
   const openOrders = openOrdersOf(ctx.durable, session.userId).map((o) => ({
     clientOrderId: o.clientOrderId,
     symbol: o.symbol,
@@ -38,6 +51,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
         .filter(([, p]) => !isZero(p.qty))
         .map(([symbol, p]) => {
           const value = valuePosition(p, quoteOf(ctx.market.venues, session.mode, symbol));
+          const filters = filtersOf(ctx.market.venues, session.mode, symbol);
           return [
             symbol,
             {
@@ -46,6 +60,11 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
               exitPrice: value ? toNumber(value.exitPrice) : null,
               unrealizedPnlUsd: value ? toNumber(value.unrealizedPnlUsd) : null,
               notionalUsd: value ? toNumber(value.notionalUsd) : null,
+              qtyExact: p.qty,
+              entryAtTick: atTick(p.entryPrice, filters?.tickSize),
+              mark: value ? value.exitPrice : null,
+              tickSize: filters?.tickSize ?? null,
+              stepSize: filters?.stepSize ?? null,
             },
           ];
         }),
@@ -58,6 +77,11 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     unpricedSymbols: valuation.unpricedSymbols,
     grossExposureUsd: toNumber(valuation.grossExposureUsd),
     openOrders,
+    startedAtMs: session.startedAtMs,
+    asOfMs: ctx.nowMs,
+    stopLossFloorUsd: floor === null ? null : toNumber(floor),
+    stopLossDistanceUsd: floor === null ? null : toNumber(sub(valuation.equityUsd, floor)),
+    horizonDeadlineMs: session.horizonDeadlineMs,
   };
 }
 

@@ -106,7 +106,11 @@ export function randomCommand(world: World, n: number): string {
     });
   if (roll < 0.62) return JSON.stringify({ id, userId: user, type: 'session.stop' });
   if (roll < 0.68) return JSON.stringify({ id, userId: user, type: 'session.set_stoploss', pct: pick([0.5, 2, 20]) });
-  if (roll < 0.72) return JSON.stringify({ id, userId: user, type: pick(['session.pause', 'session.resume', 'status']) });
+  if (roll < 0.72) {
+    const type = pick(['session.pause', 'session.resume', 'status', 'session.exit']);
+    // session.exit closes one symbol through the stop's flatten plan while the session goes on.
+    return JSON.stringify({ id, userId: user, type, ...(type === 'session.exit' ? { symbol: pick(world.symbols) } : {}) });
+  }
   if (roll < 0.75) return JSON.stringify({ id, userId: 'operator', type: pick(['admin.halt_all', 'admin.resume_all', 'admin.resume_all']) });
   if (roll < 0.8) return pick(['{"id":"junk"', JSON.stringify({ id, userId: user, type: 'session.set_stoploss', pct: 'abc' }), '']);
   return world.appended.length > 0 ? pick(world.appended) : JSON.stringify({ id, userId: user, type: 'status' }); // duplicate delivery

@@ -16,6 +16,7 @@ import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
 import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
+import type { BookSettings } from '../paper-exchange/order-book.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
@@ -68,11 +69,13 @@ export class SimExchange {
     readonly random: () => number,
     readonly nowMs: () => number,
     public faults: SimFaultRates,
+    /** The book's depth and tape (order-book.ts); a backtest turns the tape off so resting orders fill only when traded through. */
+    book: Partial<BookSettings> = {},
   ) {
     for (const spec of defaultSimSymbols) {
       const rules = deriveRules(spec);
       this.rules.set(spec.symbol, rules);
-      this.markets.set(spec.symbol, new SymbolMarket(rules, random, nowMs()));
+      this.markets.set(spec.symbol, new SymbolMarket(rules, random, nowMs(), { settings: book }));
     }
     const listener: ExchangeListener = {
       // Pushed as the live adapter reads them: the paper exchange's ORDER_TRADE_UPDATE and ACCOUNT_UPDATE
@@ -141,6 +144,15 @@ export class SimExchange {
     const market = this.markets.get(symbol);
     if (!market) return;
     market.step(this.nowMs());
+    this.matching.onBookChange(symbol, this.nowMs());
+    this.algo.onBookChange(market, this.nowMs());
+  }
+
+  /** A touch from outside (a backtest's historical quote) instead of a step of the walk; resting orders it trades through fill. */
+  quote(symbol: string, bidUnits: bigint, askUnits: bigint): void {
+    const market = this.markets.get(symbol);
+    if (!market) throw new Error(`no market for ${symbol}`);
+    market.setTouch(bidUnits, askUnits, this.nowMs());
     this.matching.onBookChange(symbol, this.nowMs());
     this.algo.onBookChange(market, this.nowMs());
   }
@@ -275,6 +287,13 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
+      return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+    },
+    async queryOrderByExchangeId(symbol: string, exchangeOrderId: string): Promise<QueryOutcome> {
+      const refusal = await refusedAt({ weight: requestWeights.queryOrder, orders: 0 });
+      if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
+      if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
+      const order = exchange.matching.find(accountKey, symbol, { orderId: Number(exchangeOrderId) });
       return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
     },
     async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {

@@ -54,6 +54,8 @@ function effectKey(effect: Effect): string {
       return `read_trades:${effect.userId}:${effect.symbol}:${'fromId' in effect.from ? `id${effect.from.fromId}` : `t${effect.from.startTimeMs}`}`;
     case 'read_income':
       return `read_income:${effect.userId}:${effect.incomeType}:t${effect.startTimeMs}`;
+    case 'read_trade_origin':
+      return `read_trade_origin:${effect.userId}:${effect.symbol}:${effect.exchangeOrderId}`;
     default:
       return `${effect.kind}:${effect.clientOrderId}`;
   }

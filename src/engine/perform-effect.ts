@@ -53,6 +53,20 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
       };
     case 'list_stops':
       return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };
+    case 'read_trade_origin': {
+      if (!account.queryOrderByExchangeId) return null;
+      const outcome = await account.queryOrderByExchangeId(effect.symbol, effect.exchangeOrderId);
+      // Not known (lost, refused): the trade stays booked as it is, with its alert; nothing to decide.
+      if (outcome.kind === 'unknown') return null;
+      return {
+        kind: 'trade_origin',
+        userId: effect.userId,
+        symbol: effect.symbol,
+        exchangeOrderId: effect.exchangeOrderId,
+        clientOrderId: outcome.kind === 'found' ? outcome.order.clientOrderId : null,
+        realizedPnlUsd: effect.realizedPnlUsd,
+      };
+    }
   }
 }
 

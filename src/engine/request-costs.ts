@@ -38,6 +38,7 @@ export function requestCostOf(effect: Effect, account: string): RequestCost {
     case 'cancel':
       return { weight: requestWeights.cancelOrder, orders: 0, account };
     case 'query':
+    case 'read_trade_origin':
       return { weight: requestWeights.queryOrder, orders: 0, account };
     case 'cancel_stop':
       return { weight: requestWeights.cancelAlgoOrder, orders: 0, account };

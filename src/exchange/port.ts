@@ -31,6 +31,11 @@ export interface ExchangeAccount {
   placeOrder(req: OrderRequest): Promise<PlaceOutcome>;
   cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome>;
   queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome>;
+  /**
+   * An order by the exchange's id (GET /fapi/v1/order with orderId): how the engine learns the client id of an order it
+   * did not place (a liquidation's `autoclose-…`) when only the trade list told of it. Optional: test fakes need not.
+   */
+  queryOrderByExchangeId?(symbol: string, exchangeOrderId: string): Promise<QueryOutcome>;
   /** Throws on failure: boot reconciliation must not proceed on a guess. */
   getPositions(): Promise<PositionSnapshot[]>;
   /** Open orders, of the given symbols or all; throws on failure. */

@@ -23,7 +23,7 @@ export interface FundingSettings {
 }
 
 /** The mark price the simulator funds at: the mid of its synthetic touch, exact. */
-function markPrice(market: SymbolMarket): Decimal {
+export function markPrice(market: SymbolMarket): Decimal {
   const { bidUnits, askUnits } = market.top;
   return div(toDecimal(formatUnits(bidUnits + askUnits, market.rules.priceScale)), toDecimal(2), market.rules.priceScale + 1, 'half-even');
 }

@@ -151,11 +151,26 @@ export class SymbolMarket {
     this.requote(nowMs);
   }
 
+  /**
+   * A touch given from outside (a backtest's historical quote) instead of the walk: bid and ask on the tick grid,
+   * bid below ask. The depth is redrawn around it as at every step; the walk goes on from its mid.
+   */
+  setTouch(bidUnits: bigint, askUnits: bigint, nowMs: number): void {
+    if (bidUnits <= 0n || askUnits <= bidUnits) throw new Error(`invalid touch ${bidUnits}/${askUnits}`);
+    if (bidUnits % this.rules.tickUnits !== 0n || askUnits % this.rules.tickUnits !== 0n) throw new Error(`touch ${bidUnits}/${askUnits} is off the tick grid`);
+    this.mid = Number(bidUnits + askUnits) / 2 / 10 ** this.rules.priceScale;
+    this.touch(bidUnits, askUnits, nowMs);
+  }
+
   private requote(nowMs: number): void {
     // The small epsilon keeps e.g. 60000.1 / 0.1 from landing on 600000.9999 and losing a tick.
     const bidTicks = BigInt(Math.max(1, Math.floor(this.mid / this.tickValue + 1e-9)));
     const bidUnits = bidTicks * this.rules.tickUnits;
     const askUnits = bidUnits + BigInt(Math.max(1, this.rules.spec.spreadTicks)) * this.rules.tickUnits;
+    this.touch(bidUnits, askUnits, nowMs);
+  }
+
+  private touch(bidUnits: bigint, askUnits: bigint, nowMs: number): void {
     this.markTwiceUnits = bidUnits + askUnits;
     this.depthDrawState = this.depthPrng?.state;
     this.depth.redraw(bidUnits, askUnits);

@@ -53,7 +53,7 @@ describe('cli arguments are checked before anything is sent', () => {
   };
 
   it('names the valid commands and flags for a typo', () => {
-    expect(refusal('--user', 'al', 'stat')).toMatch(/unknown command "stat"; the commands are: .*start, stop, status/);
+    expect(refusal('--user', 'al', 'stat')).toMatch(/unknown command "stat"; the commands are: .*start, stop, exit, .*status/);
     expect(refusal('--user', 'al', 'status', '--jsn')).toMatch(/unknown flag --jsn for status; it takes: .*--json/);
     expect(refusal('--user', 'al', 'start', 'paper', '100', '--stop-loss', '5')).toMatch(/unknown flag --stop-loss for start; it takes: .*--stoploss/);
     expect(refusal('--user', 'al', 'stop', 'now')).toMatch(/stop takes 0 arguments, got 1: unexpected "now"/);
@@ -139,9 +139,9 @@ describe('cli answers for people', () => {
     );
     expect(lines).toEqual([
       'al: paper session active · capital $1,000.00 · stop-loss 5% · horizon 2026-12-02T10:00:00Z',
-      'symbol   side   qty    entry    uPnL',
-      'BTCUSDT  short  0.006  59973.6  no quote',
-      'SOLUSDT  long   0.3    149.904  -$0.02',
+      'symbol   side   qty    entry    mark      notional  uPnL',
+      'BTCUSDT  short  0.006  59973.6  no quote  -         no quote',
+      'SOLUSDT  long   0.3    149.904  no quote  -         -$0.02',
       'realized -$0.02 · fees $1.19 · funding $0.01 · equity $9,998.78',
     ]);
   });
@@ -173,7 +173,9 @@ describe('cli against a running engine', () => {
     const started = await cli('--user', 'cli-human', 'start', 'paper', '1500', '--stoploss', '4');
     expect(started.code).toBe(0);
     expect(started.out[0]).toBe('started');
-    expect(started.out[1]).toMatch(/^cli-human: paper session active · capital \$1,500\.00 · stop-loss 4%/);
+    expect(started.out[1]).toMatch(
+      /^cli-human: paper session active for < 1m · capital \$1,500\.00 · stop-loss 4%: floor \$1,440\.00, equity \$60\.00 above it/,
+    );
 
     const human = await cli('--user', 'cli-human', 'status');
     expect(human.code).toBe(0);

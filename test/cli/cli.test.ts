@@ -3,13 +3,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { ledgerCsvColumns, serializeLedgerEntry } from '../../src/contract/ledger.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import { toUsd, zero } from '../../src/model/decimal.js';
+import { toUsd } from '../../src/model/decimal.js';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
 import { runCli, runCliAction } from '../../src/services/cli/run-cli.js';
 import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
 import { redisKeyStore } from '../../src/secrets/key-store.js';
 import { createKeyVault, masterKeysFromEnv } from '../../src/secrets/key-vault.js';
 import { useHarness } from '../support/harness.js';
+import { ledgerEntry } from '../support/ledger-entry.js';
 import { redisUrl } from '../support/redis.js';
 
 describe('cli arguments', () => {
@@ -36,25 +37,7 @@ describe('cli arguments', () => {
   it('lists the fill ledger, the newest N, and names an unreadable record on stderr with exit 1', async () => {
     const log = openMemoryLog();
     const entry = (n: number): string =>
-      serializeLedgerEntry({
-        kind: 'funding',
-        userId: 'al',
-        sessionId: 'al:1',
-        venue: 'paper',
-        symbol: 'BTCUSDT',
-        clientOrderId: null,
-        exchangeOrderId: null,
-        side: null,
-        qty: null,
-        price: null,
-        feeUsd: zero,
-        realizedPnlUsd: zero,
-        fundingUsd: toUsd(`-0.00000${n}`),
-        netUsd: toUsd(`-0.00000${n}`),
-        tradeId: `f${n}`,
-        cause: null,
-        timeMs: n,
-      });
+      serializeLedgerEntry(ledgerEntry({ kind: 'funding', fundingUsd: toUsd(`-0.00000${n}`), netUsd: toUsd(`-0.00000${n}`), tradeId: `f${n}`, timeMs: n }));
     const ledger = [entry(1), entry(2), '{"kind":"fill"}', entry(3)].map((data) => ({ walIndex: 0, userId: 'al', sessionId: 'al:1', data }));
     await log.commit({ wal: ['{}'], outbound: [], ack: [], deadLetters: [], ledger });
     const run = async (last: number | null) => {

@@ -9,6 +9,7 @@ import { CoreDriver } from '../core/fixtures.js';
 const examples: { [T in CommandType]: Parameters<typeof buildCommand<T>>[1] } = {
   'session.start': { id: 'c1', userId: 'alice', mode: 'paper', capitalUsd: 10_000, stopLossPct: 5, horizonHours: 1 },
   'session.stop': { id: 'c2', userId: 'alice' },
+  'session.exit': { id: 'c2x', userId: 'alice', symbol: 'BTCUSDT' },
   'session.set_stoploss': { id: 'c3', userId: 'alice', pct: 2 },
   'session.set_horizon': { id: 'c4', userId: 'alice', hours: 2 },
   'session.pause': { id: 'c5', userId: 'alice' },

@@ -237,3 +237,11 @@ export function stateWithPositions(opts: {
 export function withQuote(state: EngineState, symbol: string, bid: number, ask: number, receivedAtMs: number, venue: Venue = 'paper'): EngineState {
   return { ...state, market: { ...state.market, venues: withVenueQuote(state.market.venues, venue, { symbol, bid, ask, time: receivedAtMs }, receivedAtMs) } };
 }
+
+/** A driver with these quotes (bid, ask per symbol) and one paper session of user `u` started on them. */
+export function startedSession(quotes: Record<string, readonly [number, number]>, capitalUsd = 10_000): CoreDriver {
+  const d = new CoreDriver();
+  for (const [symbol, [bid, ask]] of Object.entries(quotes)) d.tick(symbol, bid, ask);
+  d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd });
+  return d;
+}

@@ -122,6 +122,41 @@ describe('liquidation', () => {
     }
   });
 
+  it('learns a liquidation its push never told from the trade list and the order behind it, and engages the kill switch', async () => {
+    const sim = await startSimulator({ port: 0, seed: 19, priceStepMs: 50, startingBalanceUsd: 1_000 });
+    const h = await startHarness({
+      label: 'liq-deaf',
+      sim,
+      // The stream's silence is not probed: the liquidation is learnt from the periodic position read alone.
+      connector: { listenKeyKeepaliveIntervalMs: 3_600_000, userStreamSilenceProbeMs: 3_600_000 },
+      config: { protectiveStopCheckMs: 300 },
+    });
+    try {
+      const userId = 'liquidated-unheard';
+      const key = await openFullLong(h, userId, 'ld');
+      h.sim.pausePriceProcess(true);
+      h.sim.faults.userStreamSilent = true;
+      const [risk] = (await apiClient(h.sim.restBaseUrl, key).signed('GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).body as {
+        liquidationPrice: string;
+      }[];
+      h.sim.setMid('BTCUSDT', Number(risk?.liquidationPrice) * 0.999);
+      await waitFor('flat on the exchange', () => h.sim.position(key, 'BTCUSDT') === 0);
+      expect(h.sim.orders().some((o) => o.accountKey === key && o.clientOrderId.startsWith('autoclose-'))).toBe(true);
+
+      const wal = async (): Promise<WalEvent[]> => (await h.log.readWal(null, 100_000)).map((r) => JSON.parse(r.data) as WalEvent);
+      const engaged = await waitFor('the kill switch', async () =>
+        (await wal()).find((e): e is Extract<WalEvent, { type: 'kill_switch.engaged' }> => e.type === 'kill_switch.engaged' && e.userId === userId),
+      );
+      expect(engaged.reason).toBe('liquidation');
+      const alert = (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'exchange_close');
+      expect(alert?.type === 'alert' ? alert.message : '').toMatch(/liquidation on BTCUSDT \(order autoclose-.*learnt from the trade list: realized -/);
+    } finally {
+      h.sim.faults.userStreamSilent = false;
+      await h.close();
+      await sim.close();
+    }
+  });
+
   it('alerts and flattens a position that drifts within liquidationAlertDistanceBps of its liquidation price', async () => {
     // ~10x on a 1 000 USDT wallet: liquidation ~9.6 % below entry, inside a 20 % alert distance.
     const sim = await startSimulator({ port: 0, seed: 17, priceStepMs: 50, startingBalanceUsd: 1_000 });

@@ -104,7 +104,8 @@ describe('funding from the income history', () => {
       });
       expect(new Set(booked.map((e) => e.exchangeId)).size).toBe(booked.length);
       expect(booked.map((e) => e.exchangeId)).toEqual(paid.map((r) => `income:${r.tranId}`));
-      expect(eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid))).toBe(true);
+      // The engine's state follows its commit: the WAL can be read a moment before the state is swapped in.
+      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid)));
     } finally {
       await h.close();
       await sim.close();
@@ -153,7 +154,8 @@ describe('funding from the income history', () => {
       );
       await control(sim, '/sim/v1/faults', { userStreamSilent: 'false' });
       expect(booked.map((e) => e.tradeId)).toEqual(paid.map((r) => `income:${r.tranId}`));
-      expect(eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid))).toBe(true);
+      // The engine's state follows its commit: the WAL can be read a moment before the state is swapped in.
+      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid)));
     } finally {
       await h.close();
       await sim.close();

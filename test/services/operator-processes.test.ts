@@ -66,7 +66,7 @@ describe('operator services as processes', () => {
     procs.push(bot);
     await waitFor('telegram ready', () => bot.output().includes('"ready":true'), 60_000);
     fake.pushText(4242, '/pause');
-    await waitFor('received and the engine answer', () => fake.messages(4242).includes('received ✓ session.pause') && fake.messages(4242).length >= 2);
+    await waitFor('received and the engine answer', () => fake.messages(4242).includes('received ✓ /pause') && fake.messages(4242).length >= 2);
     fake.pushText(4242, '/status'); // a read: the engine's answer, no "received"
     await waitFor('the status answer', () => fake.messages(4242).some((m) => m.startsWith('No session. Start one with')));
     expect(await bot.stop()).toBe(0);

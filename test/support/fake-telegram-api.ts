@@ -11,6 +11,30 @@ export interface SentMessage {
   chat_id: number;
   text: string;
   message_id: number;
+  parse_mode?: string;
+}
+
+/** Tags Telegram's HTML parse mode knows (https://core.telegram.org/bots/api#html-style). */
+const telegramHtmlTags = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'a', 'code', 'pre', 'tg-spoiler', 'span', 'blockquote']);
+
+/**
+ * Why Telegram would refuse this text in HTML parse mode, or null: every `<` opens a known tag and tags nest and
+ * close, every `&` is an entity (&lt; &gt; &amp; &quot; or numeric), as the Bot API requires.
+ */
+export function htmlProblem(text: string): string | null {
+  const open: string[] = [];
+  const token = /<\/?([a-zA-Z-]*)[^>]*>|<|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|&/g;
+  for (let m = token.exec(text); m !== null; m = token.exec(text)) {
+    const [whole, tag] = m;
+    if (whole === '&') return `can't parse entities: unexpected "&" at byte offset ${m.index}`;
+    if (whole.startsWith('&')) continue;
+    if (whole === '<' || tag === undefined || !telegramHtmlTags.has(tag.toLowerCase()))
+      return `can't parse entities: unsupported start tag "${whole.slice(0, 20)}" at byte offset ${m.index}`;
+    if (whole.startsWith('</')) {
+      if (open.pop() !== tag.toLowerCase()) return `can't parse entities: unmatched end tag at byte offset ${m.index}`;
+    } else open.push(tag.toLowerCase());
+  }
+  return open.length > 0 ? `can't parse entities: can't find end tag corresponding to start tag "${open[open.length - 1]}"` : null;
 }
 
 export interface ApiCall {
@@ -151,8 +175,11 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
     if (!Number.isFinite(chatId) || text.length === 0)
       return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: chat_id and text are required' });
     if (text.length > 4096) return reply(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
+    const parseMode = typeof params.parse_mode === 'string' ? params.parse_mode : undefined;
+    const problem = parseMode === 'HTML' ? htmlProblem(text) : null;
+    if (problem !== null) return reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${problem}` });
     const messageId = nextMessageId++;
-    sent.push({ chat_id: chatId, text, message_id: messageId });
+    sent.push({ chat_id: chatId, text, message_id: messageId, ...(parseMode !== undefined ? { parse_mode: parseMode } : {}) });
     ok(res, { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: 'private' }, from: bot, text });
   }
 

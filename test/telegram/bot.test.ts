@@ -23,6 +23,7 @@ const pendingUser = 444;
 const retryUser = 555;
 const chattyUser = 666;
 const neighbour = 333;
+const holder = 777;
 const ratePerMin = 20;
 
 describe('telegram bot against the engine', () => {
@@ -38,7 +39,7 @@ describe('telegram bot against the engine', () => {
       token,
       apiRoot: fake.apiRoot,
       access: {
-        userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour)],
+        userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour), String(holder)],
         adminIds: [String(adminUser)],
         ratePerMin,
       },
@@ -85,7 +86,7 @@ describe('telegram bot against the engine', () => {
   it('runs a session conversation: received, done, argument errors, status views, stop accepted then done', async () => {
     const prefix = harness().prefix;
     await converse(fake, trader, '/start', /\/session paper\|live <capitalUsd>/);
-    await converse(fake, trader, '/session paper 1000', /^received ✓ session\.start$/);
+    await converse(fake, trader, '/session paper 1000', /^received ✓ \/session$/);
     await waitFor('session started', () => fake.messages(trader).find((m) => m.startsWith('✅ Session started: paper, capital $1,000.00')));
     const started = (await commandsInStream(prefix)).find((c) => c.type === 'session.start' && c.userId === `tg${trader}`);
     expect(started).toMatchObject({ mode: 'paper', capitalUsd: 1000, source: 'telegram' });
@@ -93,13 +94,13 @@ describe('telegram bot against the engine', () => {
 
     const appendedBefore = (await commandsInStream(prefix)).length;
     await converse(fake, trader, '/set_stoploss abc', /⚠️ Stop-loss % must be a number, got "abc"/);
-    await converse(fake, trader, '/session paper', /⚠️ Capital \(USD\) is missing/);
+    await converse(fake, trader, '/session paper', /⚠️ Capital is missing/);
     await converse(fake, trader, '/halt_all', /admins only/);
     await converse(fake, trader, '/session live 1000', /store them first with \/connect/); // no keys stored
     expect((await commandsInStream(prefix)).length).toBe(appendedBefore);
 
     await converse(fake, trader, '/set_stoploss 5', /^✅ Stop-loss set to 5% of capital\.$/);
-    const status = await converse(fake, trader, '/status', /^📊 Status/);
+    const status = await converse(fake, trader, '/status', /^📊 <b>Status<\/b>/);
     expect(status).toContain('paper session, active');
     expect(status).toContain('Capital: $1,000.00');
     expect(status).toContain('Stop-loss: 5%');
@@ -107,7 +108,7 @@ describe('telegram bot against the engine', () => {
     expect(pnl).toMatch(/Equity: \$[\d,.]+ \(capital \$1,000.00/);
     await converse(fake, trader, '/positions', /^📂 Positions/);
 
-    await converse(fake, trader, '/session paper 2000', /^❌ session\.start rejected: a session is already active/);
+    await converse(fake, trader, '/session paper 2000', /^❌ <b>\/session<\/b> refused: a session is already active/);
 
     const beforeStop = fake.messages(trader).length;
     fake.pushText(trader, '/stop');
@@ -118,7 +119,7 @@ describe('telegram bot against the engine', () => {
         .find((m) => m.startsWith('✅ Session closed, flat.')),
     );
     const afterStop = fake.messages(trader).slice(beforeStop);
-    expect(afterStop).toContain('received ✓ session.stop');
+    expect(afterStop).toContain('received ✓ /stop');
     // accepted first, then done (both relayed in stream order)
     const accepted = afterStop.findIndex((m) => m.startsWith('⏳ Stopping'));
     const done = afterStop.findIndex((m) => m.startsWith('✅ Session closed'));
@@ -127,11 +128,62 @@ describe('telegram bot against the engine', () => {
     expect(fake.calls.some((c) => c.method === 'setMyCommands')).toBe(true);
   });
 
+  it("shows a trader's status, exits one symbol, and answers /profit, /performance and /daily from the ledger, in HTML", async () => {
+    const h = harness();
+    await converse(fake, holder, '/session paper -5', /^⚠️ Capital must be a positive number, got "-5"/);
+    await converse(fake, holder, '/session paper 10000 5 8', /^✅ Session started: paper, capital \$10,000\.00/);
+    h.sim.faults.forcePostOnlyReject = true; // the bounded IOC fallback fills at once
+    await h.send({
+      id: commandId('route'),
+      userId: 'signals',
+      type: 'signals.route',
+      userIds: [`tg${holder}`],
+      signals: [
+        { symbol: 'BTCUSDT', weight: 0.2 },
+        { symbol: 'ETHUSDT', weight: 0.2 },
+      ],
+    });
+    const held = (symbol: string): string | undefined => h.service.engine.current.durable.sessions[`tg${holder}`]?.positions[symbol]?.qty;
+    await waitFor('both positions', () => Number(held('BTCUSDT') ?? 0) > 0 && Number(held('ETHUSDT') ?? 0) > 0);
+    h.sim.faults.forcePostOnlyReject = false;
+
+    const status = await converse(fake, holder, '/status', /^📊 <b>Status<\/b>/);
+    expect(status).toMatch(/^📊 <b>Status<\/b>: paper session, active, running (&lt; 1m|1m)$/m);
+    expect(status).toMatch(/^Stop-loss: 5% — floor \$9,500\.00, equity \$[\d,.]+ above it$/m);
+    expect(status).toMatch(/^Horizon: flattens in 7h 59m$/m);
+    expect(status).toMatch(/^ {2}<b>BTCUSDT<\/b> long [\d.]+ @ [\d.]+ · mark [\d.]+ \(bid\) · \$[\d,.]+ · uPnL [+-]?\$[\d.]+$/m);
+    expect(fake.sent.find((m) => m.text === status)?.parse_mode).toBe('HTML');
+
+    await converse(fake, holder, '/exit btcusdt', /^received ✓ \/exit$/);
+    await waitFor('the exit answered', () => fake.messages(holder).find((m) => /^✅ Closing <b>BTCUSDT<\/b>: [\d.]+ at market \(reduce-only\)/.test(m)));
+    await waitFor('BTCUSDT flat', () => held('BTCUSDT') === '0');
+    expect(Number(held('ETHUSDT'))).toBeGreaterThan(0);
+    await converse(fake, holder, '/exit BTCUSDT', /^❌ <b>\/exit<\/b> refused: you hold no BTCUSDT position and have no open BTCUSDT order\.$/);
+
+    const profit = await waitFor('the closed trade in /profit', async () => {
+      const text = await converse(fake, holder, '/profit', /^💹 <b>Profit<\/b>/);
+      return /^Trades: 1 · /m.test(text) ? text : undefined;
+    });
+    expect(profit).toMatch(/^Best: BTCUSDT [+-]?\$[\d.]+ \(1 trade\)$/m);
+    expect(profit).toMatch(/^Open trades: 1$/m);
+    await converse(fake, holder, '/performance', /^🏁 <b>Performance<\/b> per symbol[\s\S]*\n1\. <b>BTCUSDT<\/b>/);
+    await converse(fake, holder, '/daily 3', /^📅 <b>Daily profit<\/b> \(UTC, last 3 days\)\n<pre>/);
+    // Reads computed by the bot get no "received"; the changes (/session, /exit twice) did.
+    expect(count(fake, holder, /^received ✓/)).toBe(3);
+    expect(fake.calls.filter((c) => c.method === 'sendMessage' && c.params.parse_mode === 'HTML').length).toBeGreaterThan(5);
+    await converse(fake, holder, '/stop', /^✅ Session closed, flat\./);
+  });
+
   it("acts only on the sender's own session: another user's /stop and /pause cannot reach it", async () => {
     const h = harness();
     await converse(fake, trader, '/session paper 700', /^✅ Session started: paper, capital \$700.00/);
-    await converse(fake, neighbour, '/stop', /^❌ session\.stop rejected: no running session/);
-    await converse(fake, neighbour, '/pause', /^❌ session\.pause rejected: no running session/);
+    await converse(
+      fake,
+      neighbour,
+      '/stop',
+      /^❌ <b>\/stop<\/b> refused: no running session; start one first\. Start one with \/session paper &lt;capitalUsd&gt;\.$/,
+    );
+    await converse(fake, neighbour, '/pause', /^❌ <b>\/pause<\/b> refused: no running session/);
     const mine = h.service.engine.current.durable.sessions[`tg${trader}`];
     expect(mine).toMatchObject({ status: 'active', paused: false });
     expect((await commandsInStream(h.prefix)).filter((c) => c.userId === `tg${neighbour}`).map((c) => c.type)).toEqual(['session.stop', 'session.pause']);
@@ -225,7 +277,7 @@ describe('telegram bot against the engine', () => {
     expect(count(fake, chattyUser, /^Slow down/)).toBe(1);
     expect((await commandsInStream(harness().prefix)).filter((c) => c.userId === `tg${chattyUser}`)).toEqual([]);
     // A read is answered by the engine directly: no "received" before it.
-    await converse(fake, chattyUser, '/status', /^(📊 Status|No session)/);
+    await converse(fake, chattyUser, '/status', /^(📊 <b>Status<\/b>|No session)/);
     expect(count(fake, chattyUser, /^received ✓/)).toBe(0);
   });
 

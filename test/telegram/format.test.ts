@@ -50,8 +50,8 @@ describe('telegram formatting', () => {
     expect(status).toContain('Capital: $1,000.00');
     expect(status).toContain('Equity: $1,010.25');
     expect(status).toContain('Stop-loss: 5%');
-    expect(status).toContain('BTCUSDT long 0.01 @ 50000');
-    expect(status).toContain('SOLUSDT short 2 @ 100');
+    expect(status).toContain('<b>BTCUSDT</b> long 0.01 @ 50000');
+    expect(status).toContain('<b>SOLUSDT</b> short 2 @ 100');
     expect(status).not.toContain('ETHUSDT'); // flat symbols are not positions
     const positions = formatStatus(result, 'positions');
     expect(positions).toContain('BUY 0.002 BTCUSDT @ 49990.0 (entry)');
@@ -65,7 +65,7 @@ describe('telegram formatting', () => {
   });
 
   it('renders the full status when the view is forgotten; a result of an unexpected shape or command is refused by the contract', () => {
-    expect(formatOutbound(reply('status', 'done', { halted: false, session }))).toContain('📊 Status');
+    expect(formatOutbound(reply('status', 'done', { halted: false, session }))).toContain('📊 <b>Status</b>');
     expect(parseOutboundEvent(rawReply('status', 'done', { surprise: 1 }))).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/invalid status result/),
@@ -76,7 +76,7 @@ describe('telegram formatting', () => {
 
   it('relays answers: rejected with the reason, accepted, done per command', () => {
     expect(formatOutbound(reply('session.start', 'rejected', null, 'a session is already active; stop it first'))).toBe(
-      '❌ session.start rejected: a session is already active; stop it first',
+      '❌ <b>/session</b> refused: a session is already active; stop it first.',
     );
     expect(formatOutbound(reply('session.stop', 'accepted', { flattening: [] }))).toMatch(/Stopping/);
     expect(formatOutbound(reply('session.stop', 'done', { realizedPnlUsd: -3 }))).toBe('✅ Session closed, flat. Realized PnL: -$3.00');
@@ -175,7 +175,7 @@ describe('outbound relay routing', () => {
     if (plan.kind === 'send') expect(plan.text).toMatch(/^💰 PnL/);
     views.forget('c1');
     const again = planDelivery(JSON.stringify(reply('status', 'done', { halted: false, session })), views);
-    if (again.kind === 'send') expect(again.text).toMatch(/^📊 Status/);
+    if (again.kind === 'send') expect(again.text).toMatch(/^📊 <b>Status<\/b>/);
   });
 
   it('remembers a bounded number of views', () => {

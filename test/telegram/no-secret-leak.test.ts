@@ -135,14 +135,14 @@ describe('no secret reaches a log line, the log streams or the chat', () => {
     expect(fake.deletedMessages).toContainEqual({ chat_id: trader, message_id: messageId });
     expect(await vault.credentials(`tg${trader}`)).toEqual({ apiKey, apiSecret });
     await converse(fake, trader, '/connect onlyOneValue', /Send exactly two values/);
-    await converse(fake, trader, '/status', /^📊 Status/);
+    await converse(fake, trader, '/status', /^📊 <b>Status<\/b>/);
 
     // Error paths log too: a send Telegram refuses (relay retries), then a network failure (Telegram gone).
     fake.failSendMessage({ kind: 'server_error', times: 2 });
     await converse(fake, trader, '/pnl', /^💰 PnL/);
     await converse(fake, trader, '/stop', /^✅ Session closed/);
     // With keys stored, a live start reaches the engine (which refuses it here: LIVE_TRADING is off).
-    await converse(fake, trader, '/session live 100', /rejected: live trading is disabled/);
+    await converse(fake, trader, '/session live 100', /refused: live trading is disabled/);
     await converse(fake, trader, '/disconnect', /stored keys were deleted/);
     await converse(fake, trader, `/connect ${apiKey} ${apiSecret}`, /^🔐 Keys stored/); // stored again: sealed in Redis at the end
     await fake.close();

@@ -53,6 +53,11 @@ describe('telegram command parsing', () => {
     expect(engineCommand('/set_horizon 12')).toMatchObject({ type: 'session.set_horizon', hours: 12 });
     expect(engineCommand('/trades')).toMatchObject({ type: 'trades', limit: 10 });
     expect(engineCommand('/trades 5')).toMatchObject({ type: 'trades', limit: 5 });
+    expect(engineCommand('/exit btcusdt')).toMatchObject({ type: 'session.exit', symbol: 'BTCUSDT' });
+    expect(parse('/profit')).toEqual({ kind: 'history', what: 'profit', days: 0 });
+    expect(parse('/performance')).toEqual({ kind: 'history', what: 'performance', days: 0 });
+    expect(parse('/daily')).toEqual({ kind: 'history', what: 'daily', days: 7 });
+    expect(parse('/daily 30')).toEqual({ kind: 'history', what: 'daily', days: 30 });
   });
 
   it('sends status for /status, /positions and /pnl, remembering which view asked', () => {
@@ -69,9 +74,14 @@ describe('telegram command parsing', () => {
     expect(errorOf('/set_stoploss 0')).toMatch(/above 0 and below 100/);
     expect(errorOf('/set_stoploss 100')).toMatch(/above 0 and below 100/);
     expect(errorOf('/set_stoploss 0x10')).toMatch(/must be a number/);
-    expect(errorOf('/session paper')).toMatch(/Capital \(USD\) is missing/);
+    expect(errorOf('/session paper')).toMatch(/Capital is missing/);
     expect(errorOf('/session moon 100')).toMatch(/paper or live/);
-    expect(errorOf('/session paper -5')).toMatch(/must be a number/);
+    expect(errorOf('/session paper -5')).toMatch(/^Capital must be a positive number, got "-5"\. Usage: \/session paper\|live/);
+    expect(errorOf('/session paper 0')).toMatch(/^Capital must be a positive number\. Usage/);
+    expect(errorOf('/exit')).toMatch(/Name one symbol\. Usage: \/exit <SYMBOL>/);
+    expect(errorOf('/exit BTC/USDT')).toMatch(/like BTCUSDT/);
+    expect(errorOf('/daily 0')).toMatch(/days must be a whole number from 1 to 90/);
+    expect(errorOf('/profit now')).toMatch(/takes no arguments/);
     expect(errorOf('/session paper 1000 5 24 extra')).toMatch(/Too many arguments/);
     expect(errorOf('/set_horizon 99999')).toMatch(/at most 8784/);
     expect(errorOf('/trades 0')).toMatch(/1 to 100/);

@@ -182,6 +182,15 @@ export class BinanceAccount implements ExchangeAccount {
     return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
   }
 
+  async queryOrderByExchangeId(symbol: string, exchangeOrderId: string): Promise<QueryOutcome> {
+    // "Either orderId or origClientOrderId must be sent"
+    // (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order).
+    const result = await this.call(() => this.client.getOrder({ symbol, orderId: Number(exchangeOrderId) }));
+    if (result.ok) return readOrder(result.value, (order) => ({ kind: 'found', order }));
+    if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
+    return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
+  }
+
   async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
     const result = await this.call(() =>
       this.client.submitNewAlgoOrder({

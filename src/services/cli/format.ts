@@ -2,6 +2,7 @@ import type { ReplyEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import type { StatusResult, UsersResult } from '../../contract/command-results.js';
 import type { LedgerView } from '../../contract/ledger.js';
+import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
 
 // The CLI's answers for people: a line or a small table per reply. Pure. Summaries carry display numbers
 // (src/contract/session-summary.ts), so they are rounded here: dollars to cents, prices to significant digits
@@ -37,15 +38,40 @@ export function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
 }
 
+const cliWords = { stop: 'stop', start: 'start' };
+
+/** A price as the engine gave it exactly (on the tick), else the display number to significant digits. */
+function exactOr(exact: string | null | undefined, fallback: number | null | undefined): string {
+  if (typeof exact === 'string') return exact.replace(/^-/, '');
+  return fallback === null || fallback === undefined ? 'no quote' : price(fallback);
+}
+
+function stopLossText(s: SessionSummary): string {
+  if (s.stopLossPct === null) return 'no stop-loss';
+  const floor = s.stopLossFloorUsd;
+  const distance = s.stopLossDistanceUsd;
+  if (floor === undefined || floor === null) return `stop-loss ${s.stopLossPct}%`;
+  const where = distance === undefined || distance === null ? '' : `, equity ${usd(Math.abs(distance))} ${distance >= 0 ? 'above' : 'below'} it`;
+  return `stop-loss ${s.stopLossPct}%: floor ${usd(floor)}${where}`;
+}
+
+function horizonText(s: SessionSummary): string {
+  if (s.horizonDeadline === null) return 'no horizon';
+  const left = horizonLeft(s);
+  return left === null ? `horizon ${s.horizonDeadline.replace(/\.\d+Z$/, 'Z')}` : `horizon ${left}`;
+}
+
 function sessionLines(s: SessionSummary): string[] {
+  const age = sessionAge(s);
   const head = [
-    `${s.userId}: ${s.mode} session ${s.status}${s.paused ? ' (paused)' : ''}`,
+    `${s.userId}: ${s.mode} session ${s.status}${s.paused ? ' (paused)' : ''}${age === null ? '' : ` for ${age}`}`,
     `capital ${usd(s.capitalUsd)}`,
-    s.stopLossPct === null ? 'no stop-loss' : `stop-loss ${s.stopLossPct}%`,
-    s.horizonDeadline === null ? 'no horizon' : `horizon ${s.horizonDeadline.replace(/\.\d+Z$/, 'Z')}`,
+    stopLossText(s),
+    horizonText(s),
   ].join(' · ');
   const lines = [head];
-  if (s.killSwitch.engaged) lines.push(`kill switch engaged: ${s.killSwitch.reason ?? 'no reason given'}; trading stopped, see the alerts`);
+  const kill = killSwitchLine(s, cliWords);
+  if (kill !== null) lines.push(kill);
   const symbols = Object.keys(s.positions).sort();
   if (symbols.length === 0) lines.push('no open positions');
   else {
@@ -53,9 +79,18 @@ function sessionLines(s: SessionSummary): string[] {
       const p = s.positions[symbol];
       if (p === undefined) return [];
       const unrealized = p.unrealizedPnlUsd ?? null;
-      return [symbol, p.qty >= 0 ? 'long' : 'short', qty(Math.abs(p.qty)), price(p.entryPrice), unrealized === null ? 'no quote' : usd(unrealized)];
+      const notional = p.notionalUsd ?? null;
+      return [
+        symbol,
+        p.qty >= 0 ? 'long' : 'short',
+        typeof p.qtyExact === 'string' ? p.qtyExact.replace(/^-/, '') : qty(Math.abs(p.qty)),
+        exactOr(p.entryAtTick, p.entryPrice),
+        exactOr(p.mark, p.exitPrice),
+        notional === null ? '-' : usd(notional),
+        unrealized === null ? 'no quote' : usd(unrealized),
+      ];
     });
-    lines.push(...table([['symbol', 'side', 'qty', 'entry', 'uPnL'], ...rows]));
+    lines.push(...table([['symbol', 'side', 'qty', 'entry', 'mark', 'notional', 'uPnL'], ...rows]));
   }
   const money = [`realized ${usd(s.realizedPnlUsd)}`, `fees ${usd(s.feesUsd ?? 0)}`, `funding ${usd(s.fundingUsd ?? 0)}`, `equity ${usd(s.equityUsd)}`];
   lines.push(money.join(' · '));
@@ -91,6 +126,16 @@ export function replyLines(event: ReplyEvent): string[] {
       return statusLines(event.result, event.userId);
     case 'session.start':
       return event.result === null ? ['started'] : ['started', ...sessionLines(event.result)];
+    case 'session.exit': {
+      const r = event.result;
+      const cancelled =
+        r.cancelledOrderIds.length > 0 ? `; cancelled ${r.cancelledOrderIds.length} open order${r.cancelledOrderIds.length === 1 ? '' : 's'}` : '';
+      return [
+        r.flattenOrderId === null
+          ? `exit ${r.symbol}: nothing held${cancelled}`
+          : `exit ${r.symbol}: closing ${r.qty.replace(/^-/, '')} (order ${r.flattenOrderId})${cancelled}`,
+      ];
+    }
     case 'session.stop':
       if (event.status === 'accepted') {
         const flattening = event.result.flattening;

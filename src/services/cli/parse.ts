@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Command, CommandFields, CommandType } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
+import { maxDailyDays } from '../../core/round-trips.js';
+
+/** Days `daily` shows, and closed trades `closed` lists, when not told. */
+export const defaultDailyDays = 7;
+export const defaultClosedListed = 20;
 
 // `quant-engine cli ...` arguments → what to do. Pure; the command is built by the contract's buildCommand,
 // so a value the engine would refuse is refused here, before anything is appended. A word the CLI does not
@@ -10,6 +15,8 @@ export type CliAction =
   | { kind: 'command'; command: Command; waitFor: 'result' | 'done'; json: boolean }
   /** `json` absent: a table for people (csv wins over both). */
   | { kind: 'trades'; userId?: string; sessionId?: string; csv: boolean; last: number | null; json?: boolean }
+  /** Closed trades from the fill ledger, computed here (src/services/closed-trades.ts); `count`: days for daily, newest N for closed. */
+  | { kind: 'history'; what: 'profit' | 'daily' | 'performance' | 'closed'; userId: string; count: number; json: boolean }
   | { kind: 'inspect-wal'; last: number }
   | { kind: 'inspect-dlq'; last: number }
   | { kind: 'replay-dry-run' }
@@ -29,10 +36,13 @@ export const cliUsage = `usage: quant-engine cli [--sqlite-path P | --redis-url 
 commands (appended to the command stream; prints the engine's answer):
   start <paper|live> <capitalUsd> [--stoploss PCT] [--horizon HOURS] [--leverage N]
   stop | status | pause | resume
+  exit --symbol SYMBOL                                    close one symbol (reduce-only market); the rest keeps trading
   set-stoploss <PCT> | set-horizon <HOURS>
   route SYMBOL=WEIGHT [SYMBOL=WEIGHT ...] [--users a,b]     (as the signal source; --user defaults to "signals")
   trades [N] [--user U] [--session S] [--csv]   the fill ledger (reads the log): every fill, fee and funding payment,
                                                  exact decimals; N = only the newest N; all users without --user
+  profit | daily [DAYS] | performance | closed [N]   closed trades (round trips from the fill ledger, net of fees
+                                                 and funding): totals and drawdown, per UTC day (7), per symbol, the newest N (20)
   halt [REASON] | resume-all | users | approve-live USER [--revoke]   (admin: --user must be in QE_ADMIN_IDS)
 exchange keys (sealed with AES-256-GCM under QE_MASTER_KEY):
   keys generate-master       prints a new random master key (base64)
@@ -53,6 +63,11 @@ const verbs: Record<string, { flags: readonly string[]; args: readonly [number, 
   help: { flags: [], args: [0, 0] },
   start: { flags: ['stoploss', 'horizon', 'leverage'], args: [2, 2] },
   stop: { flags: [], args: [0, 0] },
+  exit: { flags: ['symbol'], args: [0, 0] },
+  profit: { flags: [], args: [0, 0] },
+  daily: { flags: [], args: [0, 1] },
+  performance: { flags: [], args: [0, 0] },
+  closed: { flags: [], args: [0, 1] },
   status: { flags: [], args: [0, 0] },
   pause: { flags: [], args: [0, 0] },
   resume: { flags: [], args: [0, 0] },
@@ -81,6 +96,7 @@ const fieldWords: Record<string, string> = {
   leverage: '--leverage',
   pct: 'stop-loss percent',
   hours: 'horizon hours',
+  symbol: '--symbol',
   userId: '--user',
   targetUserId: 'user to approve',
   reason: 'halt reason',
@@ -175,6 +191,20 @@ export function parseCli(args: CliArgs): CliAction {
     }
     case 'stop':
       return command('session.stop', {}, 'done');
+    case 'exit':
+      if (args.flags.symbol === undefined) throw new CliUsageError('exit needs --symbol SYMBOL (e.g. --symbol BTCUSDT)');
+      return command('session.exit', { symbol: args.flags.symbol.toUpperCase() });
+    case 'profit':
+    case 'daily':
+    case 'performance':
+    case 'closed': {
+      const userId = args.flags.user;
+      if (userId === undefined) throw new CliUsageError(`${verb} needs --user ID (whose closed trades)`);
+      const fallback = verb === 'daily' ? defaultDailyDays : defaultClosedListed;
+      const count = rest[0] === undefined ? fallback : wholeAtLeastOne(rest[0], verb === 'daily' ? 'DAYS' : 'N');
+      if (verb === 'daily' && count > maxDailyDays) throw new CliUsageError(`DAYS must be at most ${maxDailyDays}, got ${count}`);
+      return { kind: 'history', what: verb, userId, count, json };
+    }
     case 'status':
     case 'pause':
     case 'resume':

@@ -12,6 +12,8 @@ import { ledgerRecords } from '../../log/ledger-pages.js';
 import type { CliAction } from './parse.js';
 import { CliUsageError, cliUsage, parseCli, splitArgs, wholeAtLeastOne } from './parse.js';
 import { ledgerTable, replyLines } from './format.js';
+import { historyJson, historyLines } from './history-format.js';
+import { readClosedTrades } from '../closed-trades.js';
 
 // The operator CLI: appends a command, waits for the engine's answer on the outbound stream, prints it.
 // Exit codes: 0 done, 1 rejected, 2 bad usage, 3 no answer within the timeout.
@@ -46,6 +48,13 @@ export async function runCliAction(
       return 0;
     case 'trades':
       return printTrades(action, log, io);
+    case 'history': {
+      const read = await readClosedTrades(log, action.userId);
+      const nowMs = Date.now();
+      if (action.json) io.out(JSON.stringify(historyJson(action.what, read, action.count, nowMs)));
+      else for (const line of historyLines(action.what, read, action.count, nowMs)) io.out(line);
+      return read.unreadable > 0 ? 1 : 0;
+    }
     case 'inspect-wal': {
       const all = [];
       for (let after: string | null = null; ;) {

@@ -3,12 +3,13 @@ import type { MarketData, Subscription } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
 import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
+import { crossoverStrategy } from '../../strategies/crossover.js';
+import type { Strategy } from '../../strategies/strategy.js';
 import type { Logger } from '../../util/logger.js';
-import type { StrategyParams } from './reference-strategy.js';
-import { crossoverWeight, defaultStrategyParams } from './reference-strategy.js';
 
-// Publishes signals.route commands from the reference strategy. Samples the mid of each symbol every
-// sampling period and appends one command per signal period.
+// Publishes signals.route commands from a strategy (src/strategies, the reference crossover unless told otherwise):
+// samples the mid of each symbol every sampling period as a bar, and appends one command per signal period with the
+// strategy's target weights. The backtest runs the same strategy objects over history.
 
 export interface SignalsServiceOptions {
   log: EngineLog;
@@ -18,9 +19,7 @@ export interface SignalsServiceOptions {
   symbols: readonly string[];
   sourceId: string;
   signalPeriodMs: number;
-  /** Mid samples kept per symbol. */
-  maxSamplesPerSymbol?: number;
-  params?: StrategyParams;
+  strategy?: Strategy;
   logger: Logger;
 }
 
@@ -28,25 +27,24 @@ export interface SignalsService {
   stop(): Promise<void>;
 }
 
+/** Shortest sampling period (ms): a fifth of the signal period, but no faster than this. */
+const minSampleMs = 50;
+
 export async function startSignalsService(opts: SignalsServiceOptions): Promise<SignalsService> {
-  const maxSamples = opts.maxSamplesPerSymbol ?? 200;
-  const mids = new Map<string, number[]>();
+  const strategy = opts.strategy ?? crossoverStrategy();
   const latest = new Map<string, number>();
   const sub: Subscription = await opts.marketData.subscribeBookTicker(opts.symbols, (tick) => latest.set(tick.symbol, (tick.bid + tick.ask) / 2));
   let seq = 0;
-  const sampleMs = Math.max(50, Math.floor(opts.signalPeriodMs / 5));
+  const sampleMs = Math.max(minSampleMs, Math.floor(opts.signalPeriodMs / 5));
   const sampler = setInterval(() => {
-    for (const [symbol, mid] of latest) {
-      const series = mids.get(symbol) ?? [];
-      series.push(mid);
-      if (series.length > maxSamples) series.shift();
-      mids.set(symbol, series);
-    }
+    const nowMs = Date.now();
+    // One sample is a bar whose four prices are the mid at the sampling time.
+    for (const [symbol, mid] of latest)
+      strategy.onBar({ symbol, openTimeMs: nowMs - sampleMs, closeTimeMs: nowMs, open: mid, high: mid, low: mid, close: mid });
   }, sampleMs);
   const publisher = setInterval(() => {
-    const signals = opts.symbols
-      .map((symbol) => ({ symbol, weight: crossoverWeight(mids.get(symbol) ?? [], opts.params ?? defaultStrategyParams) }))
-      .filter((s): s is { symbol: string; weight: number } => s.weight !== null);
+    const targets = strategy.targets(Date.now());
+    const signals = opts.symbols.flatMap((symbol) => targets.filter((t) => t.symbol === symbol));
     if (signals.length === 0) return;
     seq += 1;
     const built = buildCommand('signals.route', { id: `sig-${Date.now().toString(36)}-${seq}`, userId: opts.sourceId, source: 'signals', signals });

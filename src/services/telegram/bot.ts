@@ -16,6 +16,9 @@ import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command
 import type { RateLimiter } from './rate-limit.js';
 import type { ViewMemory } from './relay.js';
 import { safeError } from './safe-error.js';
+import type { ClosedTradesRead } from '../closed-trades.js';
+import { readClosedTrades } from '../closed-trades.js';
+import { dailyHtml, performanceHtml, profitHtml, truncateHtml } from './messages.js';
 
 // The grammY bot: Telegram messages → commands on the command stream. It never touches trading state; the
 // engine's answers come back through the outbound relay (relay.ts).
@@ -36,7 +39,8 @@ export interface BotDeps {
   token: string;
   apiRoot: string;
   access: TelegramAccess;
-  log: Pick<EngineLog, 'appendCommand'>;
+  /** Commands are appended; closed trades are read from the fill ledger (bounded: src/services/closed-trades.ts). */
+  log: Pick<EngineLog, 'appendCommand' | 'readLedger'>;
   /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
   partitions?: PartitionLogs<AppendLog>;
   vault: BotKeyVault | null;
@@ -166,6 +170,19 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
         // A read's answer comes at once and is its own acknowledgement; a change is acknowledged when queued.
         if (!readOnlyCommandTypes.has(command.type)) await ctx.reply(receivedText(command));
+        return;
+      }
+      case 'history': {
+        let read: ClosedTradesRead;
+        try {
+          read = await readClosedTrades(deps.log, userId);
+        } catch (error) {
+          logger.error({ telegramUserId, err: safeError(error, secrets) }, 'reading the fill ledger failed');
+          await ctx.reply('⚠️ Your trade history could not be read just now; try again in a moment.');
+          return;
+        }
+        const html = action.what === 'profit' ? profitHtml(read) : action.what === 'daily' ? dailyHtml(read, action.days, deps.clock()) : performanceHtml(read);
+        await ctx.reply(truncateHtml(html), { parse_mode: 'HTML' });
         return;
       }
       case 'connect': {

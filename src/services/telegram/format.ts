@@ -3,9 +3,29 @@ import type { AnsweredReply, OutboundEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import type { BotCommandSpec, EngineCommand, StatusView } from './parse-command.js';
 import { botCommandSpecs } from './parse-command.js';
+import {
+  escapeHtml,
+  exitDoneHtml,
+  horizonHtml,
+  killSwitchHtml,
+  pct,
+  positionHtml,
+  qty,
+  receivedText as receivedWords,
+  chatWord,
+  rejectedHtml,
+  sessionHeaderHtml,
+  signedUsd,
+  stopLossHtml,
+  truncateHtml,
+  usd,
+} from './messages.js';
 
-// Engine answers (parsed by the contract's parseOutboundEvent) → chat text. Pure. Plain text (no parse_mode), so nothing from the engine can break the
-// markup; long texts are cut to fit one Telegram message.
+export { usd } from './messages.js';
+
+// Engine answers (parsed by the contract's parseOutboundEvent) → chat text. Pure. What formatOutbound gives is
+// Telegram HTML (the relay sends it with parse_mode HTML): every text from the engine is escaped (messages.ts), so
+// nothing can break the markup; long texts are cut to fit one Telegram message.
 
 /** Telegram refuses messages over 4096 characters; keep a margin for the truncation note. */
 export const maxMessageChars = 4_000;
@@ -38,7 +58,7 @@ export function menuCommands(): { command: string; description: string }[] {
 }
 
 export function receivedText(command: EngineCommand): string {
-  return `received ✓ ${command.type}`;
+  return receivedWords(command.type);
 }
 
 export const refusalText = 'Sorry, this bot is private and you are not on its list of users. Nothing was sent to the engine.';
@@ -47,55 +67,30 @@ export function slowDownText(retryInMs: number): string {
   return `Slow down: too many commands. Try again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s. Nothing was sent to the engine.`;
 }
 
-// --- numbers ---
-
-export function usd(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const sign = value < 0 ? '-' : '';
-  return `${sign}$${Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
-
-function signedUsd(value: number): string {
-  return value > 0 ? `+${usd(value)}` : usd(value);
-}
-
-function pct(value: number): string {
-  return `${Number(value.toFixed(4))}%`;
-}
-
-function qty(value: number): string {
-  return String(Number(value.toPrecision(10)));
-}
-
 type SessionView = SessionSummary;
 
 function generic(label: string, result: unknown): string {
-  if (result === null || result === undefined) return `✅ ${label} done`;
+  if (result === null || result === undefined) return `✅ ${escapeHtml(label)} done`;
   let json: string;
   try {
     json = JSON.stringify(result, null, 1);
   } catch {
     json = String(result);
   }
-  return `✅ ${label} done\n${json}`;
-}
-
-function sessionHeader(s: SessionView): string {
-  const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? `kill switch ON (${s.killSwitch.reason ?? 'no reason'})` : null].filter((x) => x !== null);
-  return `${s.mode} session, ${s.status}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
+  return `✅ ${escapeHtml(label)} done\n${escapeHtml(json)}`;
 }
 
 function positionLines(s: SessionView): string[] {
   const held = Object.entries(s.positions).filter(([, p]) => p.qty !== 0);
   if (held.length === 0) return ['Positions: none (flat)'];
-  return ['Positions:', ...held.map(([symbol, p]) => `  ${symbol} ${p.qty > 0 ? 'long' : 'short'} ${qty(Math.abs(p.qty))} @ ${p.entryPrice}`)];
+  return ['Positions:', ...held.map(([symbol, p]) => positionHtml(symbol, p))];
 }
 
 function orderLines(s: SessionView): string[] {
   if (s.openOrders.length === 0) return ['Open orders: none'];
   const shown = s.openOrders
     .slice(0, maxOrdersListed)
-    .map((o) => `  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`);
+    .map((o) => escapeHtml(`  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`));
   const more = s.openOrders.length > maxOrdersListed ? [`  … and ${s.openOrders.length - maxOrdersListed} more`] : [];
   return ['Open orders:', ...shown, ...more];
 }
@@ -115,7 +110,7 @@ function pnlLines(s: SessionView): string[] {
 export function formatStatus(result: StatusResult, view: StatusView): string {
   const { halted, session } = result;
   const haltLine = halted ? ['⛔ Trading is halted by an operator.'] : [];
-  if (session === null) return [...haltLine, 'No session. Start one with /session paper <capitalUsd>.'].join('\n');
+  if (session === null) return [...haltLine, 'No session. Start one with /session paper &lt;capitalUsd&gt;.'].join('\n');
   const s = session;
   switch (view) {
     case 'positions':
@@ -124,11 +119,13 @@ export function formatStatus(result: StatusResult, view: StatusView): string {
       return ['💰 PnL', ...haltLine, ...pnlLines(s)].join('\n');
     case 'status':
       return [
-        `📊 Status: ${sessionHeader(s)}`,
+        `📊 <b>Status</b>: ${sessionHeaderHtml(s)}`,
         ...haltLine,
+        ...(killSwitchHtml(s) === null ? [] : [killSwitchHtml(s) ?? '']),
         `Capital: ${usd(s.capitalUsd)}`,
         ...pnlLines(s),
-        `Stop-loss: ${s.stopLossPct === null ? 'none' : pct(s.stopLossPct)}  Horizon: ${s.horizonDeadline ?? 'none'}`,
+        stopLossHtml(s),
+        horizonHtml(s),
         ...positionLines(s),
         `Gross exposure: ${usd(s.grossExposureUsd)}`,
         ...orderLines(s),
@@ -141,9 +138,10 @@ function formatTrades(result: TradesResult): string {
   if (trades.length === 0) return 'No trades yet.';
   return [
     `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
-    ...trades.map(
-      (t) =>
+    ...trades.map((t) =>
+      escapeHtml(
         `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`,
+      ),
     ),
   ].join('\n');
 }
@@ -152,13 +150,15 @@ function formatUsers(result: UsersResult): string {
   const { halted, liveApproved, users } = result;
   const lines = users.slice(0, maxUsersListed).map((u) => {
     const flags = [u.paused ? 'paused' : null, u.killSwitch.engaged ? 'kill switch' : null, u.liveApproved ? 'live approved' : null].filter((x) => x !== null);
-    return `  ${u.userId}: ${u.mode} ${u.status}, capital ${usd(u.capitalUsd)}, equity ${usd(u.equityUsd)}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`;
+    return escapeHtml(
+      `  ${u.userId}: ${u.mode} ${u.status}, capital ${usd(u.capitalUsd)}, equity ${usd(u.equityUsd)}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`,
+    );
   });
   return [
     `👥 Users (${users.length})${halted ? ' — ⛔ trading halted' : ''}`,
     ...(lines.length > 0 ? lines : ['  no sessions']),
     ...(users.length > maxUsersListed ? [`  … and ${users.length - maxUsersListed} more`] : []),
-    `Live approved: ${liveApproved.length > 0 ? liveApproved.join(', ') : 'nobody'}`,
+    `Live approved: ${liveApproved.length > 0 ? escapeHtml(liveApproved.join(', ')) : 'nobody'}`,
   ].join('\n');
 }
 
@@ -167,22 +167,19 @@ function formatDone(reply: AnsweredReply, view: StatusView | null): string {
     case 'session.start': {
       const v = reply.result;
       if (v === null) return '✅ Session started.';
-      return [
-        `✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`,
-        `Stop-loss: ${v.stopLossPct === null ? 'none' : pct(v.stopLossPct)}  Horizon: ${v.horizonDeadline ?? 'none'}`,
-      ].join('\n');
+      return [`✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`, `${stopLossHtml(v)}  ${horizonHtml(v)}`].join('\n');
     }
+    case 'session.exit':
+      return exitDoneHtml(reply.result);
     case 'session.stop':
-      return reply.status === 'done'
-        ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}`
-        : generic('session.stop', reply.result);
+      return reply.status === 'done' ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}` : generic('/stop', reply.result);
     case 'session.set_stoploss':
       return `✅ Stop-loss set to ${pct(reply.result.stopLossPct)} of capital.`;
     case 'session.set_horizon':
-      return `✅ Horizon set: positions are flattened at ${reply.result.horizonDeadline} (UTC).`;
+      return `✅ Horizon set: positions are flattened at ${escapeHtml(reply.result.horizonDeadline.replace(/\.\d+Z$/, '').replace('T', ' '))} UTC.`;
     case 'session.pause':
     case 'session.resume': {
-      const note = reply.result.note !== null && reply.result.note.length > 0 ? ` ${reply.result.note}` : '';
+      const note = reply.result.note !== null && reply.result.note.length > 0 ? ` ${escapeHtml(reply.result.note)}` : '';
       return `✅ ${reply.result.paused ? 'Paused: no new entries; risk rules still apply.' : 'Resumed: entries allowed.'}${note}`;
     }
     case 'status':
@@ -198,15 +195,11 @@ function formatDone(reply: AnsweredReply, view: StatusView | null): string {
     case 'admin.approve_live': {
       const r = reply.result;
       const disabled = r.liveTradingEnabled ? '' : ' (note: live trading is disabled on this engine)';
-      return `✅ ${r.userId}: live trading ${r.liveApproved ? 'approved' : 'not approved'}${disabled}.`;
+      return `✅ ${escapeHtml(r.userId)}: live trading ${r.liveApproved ? 'approved' : 'not approved'}${disabled}.`;
     }
     case 'signals.route':
       return generic(reply.commandType, reply.result);
   }
-}
-
-function label(commandType: string | null): string {
-  return commandType ?? 'command';
 }
 
 const alertIcons: Record<string, string> = {
@@ -232,20 +225,22 @@ export function formatOutbound(event: OutboundEvent, view: StatusView | null = n
     case 'reply':
       switch (e.status) {
         case 'rejected':
-          return truncate(`❌ ${label(e.commandType)} rejected: ${e.reason ?? 'no reason given'}`);
+          return truncateHtml(rejectedHtml(e.commandType, e.reason));
         case 'accepted': {
           // Only session.stop is answered "accepted" today; a later engine may accept others first.
           const type: string = e.commandType;
-          return truncate(
-            type === 'session.stop' ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.' : `⏳ ${label(type)} accepted`,
+          return truncateHtml(
+            type === 'session.stop'
+              ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.'
+              : `⏳ ${escapeHtml(chatWord(type))} accepted`,
           );
         }
         case 'done':
-          return truncate(formatDone(e, view));
+          return truncateHtml(formatDone(e, view));
       }
       return null;
     case 'alert':
-      return truncate(`${(Object.hasOwn(alertIcons, e.kind) ? alertIcons[e.kind] : undefined) ?? '🔔'} Alert (${e.kind}): ${e.message}`);
+      return truncateHtml(escapeHtml(`${(Object.hasOwn(alertIcons, e.kind) ? alertIcons[e.kind] : undefined) ?? '🔔'} Alert (${e.kind}): ${e.message}`));
     default:
       return null;
   }

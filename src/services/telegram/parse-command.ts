@@ -10,6 +10,10 @@ import {
   maxTradesListed,
 } from '../../contract/commands.js';
 import { engineUserId } from './config.js';
+import { maxDailyDays } from '../../core/round-trips.js';
+
+/** Days /daily shows when not told. */
+export const defaultDailyDays = 7;
 
 // Telegram text + sender → what the bot should do. Pure: the clock is an argument. The engine validates every
 // command again with its own schema; this parser is there to answer mistakes in the chat right away, so
@@ -32,6 +36,8 @@ export type BotAction =
   | { kind: 'engine'; command: EngineCommand; view: StatusView | null }
   | { kind: 'connect'; apiKey: string; apiSecret: string }
   | { kind: 'disconnect' }
+  /** Closed trades, computed by the bot from the fill ledger (src/services/closed-trades.ts); `days` for /daily. */
+  | { kind: 'history'; what: 'profit' | 'daily' | 'performance'; days: number }
   | { kind: 'error'; message: string }
   | { kind: 'not_a_command' };
 
@@ -52,6 +58,10 @@ export const botCommandSpecs: readonly BotCommandSpec[] = [
   { command: 'positions', usage: '/positions', description: 'open positions and orders', admin: false },
   { command: 'pnl', usage: '/pnl', description: 'profit and loss', admin: false },
   { command: 'trades', usage: '/trades [n]', description: 'your latest fills', admin: false },
+  { command: 'profit', usage: '/profit', description: 'closed trades: net profit, win rate, drawdown', admin: false },
+  { command: 'daily', usage: '/daily [days]', description: 'profit per UTC day', admin: false },
+  { command: 'performance', usage: '/performance', description: 'profit per symbol', admin: false },
+  { command: 'exit', usage: '/exit <SYMBOL>', description: 'close one symbol (e.g. /exit BTCUSDT)', admin: false },
   { command: 'set_stoploss', usage: '/set_stoploss <pct>', description: 'stop-loss, % of capital', admin: false },
   { command: 'set_horizon', usage: '/set_horizon <hours>', description: 'flatten after this many hours', admin: false },
   { command: 'pause', usage: '/pause', description: 'no new entries', admin: false },
@@ -84,6 +94,8 @@ export function isConnectCommand(text: string): boolean {
 function parseNumber(text: string | undefined, what: string, usage: string): number | string {
   if (text === undefined) return `${what} is missing. Usage: ${usage}`;
   const cleaned = text.replace(/%$/, '');
+  // A number, but not above zero: say what is wrong with it, not that it is no number.
+  if (/^-(\d+(\.\d*)?|\.\d+)$/.test(cleaned)) return `${what} must be a positive number, got "${text.slice(0, 20)}". Usage: ${usage}`;
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(cleaned)) return `${what} must be a number, got "${text.slice(0, 20)}". Usage: ${usage}`;
   return Number(cleaned);
 }
@@ -99,7 +111,8 @@ function number(text: string | undefined, what: string, usage: string, check: (n
 
 const pctCheck = (n: number): string | null => (n > 0 && n < 100 ? null : 'must be above 0 and below 100');
 const hoursCheck = (n: number): string | null => (n > 0 && n <= maxHorizonHours ? null : `must be above 0 and at most ${maxHorizonHours}`);
-const capitalCheck = (n: number): string | null => (n > 0 && n <= maxCapitalUsd ? null : `must be above 0 and at most ${maxCapitalUsd}`);
+const capitalCheck = (n: number): string | null =>
+  n <= 0 ? 'must be a positive number' : n <= maxCapitalUsd ? null : `must be at most ${maxCapitalUsd.toLocaleString('en-US')} USD`;
 
 function usageOf(name: string): string {
   return botCommandSpecs.find((s) => s.command === name)?.usage ?? `/${name}`;
@@ -146,7 +159,7 @@ export function parseBotCommand(input: ParseInput): BotAction {
       const [mode, capitalText, stopText, horizonText, ...extra] = args;
       if (mode !== 'paper' && mode !== 'live') return { kind: 'error', message: `Mode must be paper or live. Usage: ${usage}` };
       if (extra.length > 0) return { kind: 'error', message: `Too many arguments. Usage: ${usage}` };
-      const capital = number(capitalText, 'Capital (USD)', usage, capitalCheck);
+      const capital = number(capitalText, 'Capital', usage, capitalCheck);
       if (!capital.ok) return { kind: 'error', message: capital.message };
       const stop = stopText === undefined ? null : number(stopText, 'Stop-loss %', usage, pctCheck);
       if (stop && !stop.ok) return { kind: 'error', message: stop.message };
@@ -177,6 +190,22 @@ export function parseBotCommand(input: ParseInput): BotAction {
         return { kind: 'error', message: `n must be a whole number from 1 to ${maxTradesListed}, got "${n.slice(0, 20)}". Usage: ${spec.usage}` };
       }
       return engine('trades', { limit: Number(n) });
+    }
+    case 'exit': {
+      const [symbol, ...extra] = args;
+      if (symbol === undefined || extra.length > 0) return { kind: 'error', message: `Name one symbol. Usage: ${spec.usage}` };
+      if (!/^[A-Za-z0-9]{2,20}$/.test(symbol)) return { kind: 'error', message: `A symbol is letters and digits, like BTCUSDT. Usage: ${spec.usage}` };
+      return engine('session.exit', { symbol: symbol.toUpperCase() });
+    }
+    case 'profit':
+    case 'performance':
+      return args.length === 0 ? { kind: 'history', what: name, days: 0 } : { kind: 'error', message: `/${name} takes no arguments.` };
+    case 'daily': {
+      if (args.length > 1) return { kind: 'error', message: `Too many arguments. Usage: ${spec.usage}` };
+      const n = args[0] ?? String(defaultDailyDays);
+      if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > maxDailyDays)
+        return { kind: 'error', message: `days must be a whole number from 1 to ${maxDailyDays}, got "${n.slice(0, 20)}". Usage: ${spec.usage}` };
+      return { kind: 'history', what: 'daily', days: Number(n) };
     }
     case 'set_stoploss': {
       if (args.length > 1) return { kind: 'error', message: `Too many arguments. Usage: ${spec.usage}` };

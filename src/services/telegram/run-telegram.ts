@@ -111,7 +111,8 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     secrets,
     async send(chatId, text, signal) {
       // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
-      await bot.api.sendMessage(chatId, text, {}, signal as unknown as Parameters<typeof bot.api.sendMessage>[3]);
+      // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
+      await bot.api.sendMessage(chatId, text, { parse_mode: 'HTML' }, signal as unknown as Parameters<typeof bot.api.sendMessage>[3]);
     },
     ...opts.relay,
   });

@@ -1,0 +1,216 @@
+import { DataFileError } from './data-file-error.js';
+import { readLines } from './lines.js';
+
+// The CSV formats of Binance's public data archive (https://data.binance.vision, documented in
+// https://github.com/binance/binance-public-data/blob/master/README.md), USDⓈ-M futures (data/futures/um/...):
+// - klines: open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,
+//   taker_buy_quote_volume,ignore — "same as /fapi/v1/klines" (README, "FUTURES > Klines"); files since 2022 carry
+//   this header row, older ones none, so both are read.
+// - aggTrades: agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker — "same as
+//   /fapi/v1/aggTrades" (README, "FUTURES > AggTrades").
+// - bookTicker: update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time — the
+//   bookTicker stream's u,b,B,a,A,T,E (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Individual-Symbol-Book-Ticker-Streams).
+// - fundingRate (monthly only): calc_time,funding_interval_hours,last_funding_rate — the rate as a fraction per
+//   interval (0.00010000 = 0.01 %), as /fapi/v1/fundingRate's fundingRate.
+// Times are milliseconds since the epoch. A row that does not parse, or comes before the row above it, is an error
+// naming the file and the line.
+
+export interface BookTickerRow {
+  updateId: number;
+  bid: string;
+  bidQty: string;
+  ask: string;
+  askQty: string;
+  transactionTimeMs: number;
+  eventTimeMs: number;
+}
+
+export interface KlineRow {
+  openTimeMs: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  closeTimeMs: number;
+}
+
+export interface FundingRow {
+  calcTimeMs: number;
+  intervalHours: number;
+  /** Fraction per interval, as published (decimal string). */
+  rate: string;
+}
+
+export interface AggTradeRow {
+  aggTradeId: number;
+  price: string;
+  qty: string;
+  timeMs: number;
+  buyerIsMaker: boolean;
+}
+
+/** Where a row came from: for errors found later (a price off the tick grid). */
+export interface RowOrigin {
+  file: string;
+  line: number;
+}
+
+export interface CsvFormat<T> {
+  name: string;
+  columns: readonly string[];
+  /** The row; throws a RowError saying why it is not one. */
+  parse(fields: readonly string[]): T;
+  timeOf(row: T): number;
+  /** Whether two rows may share a time (book updates in one ms) or must strictly increase (bars, funding times). */
+  sameTimeAllowed: boolean;
+}
+
+/** Earliest and latest plausible millisecond timestamps: a seconds or microseconds column is refused, not misread. */
+const minTimestampMs = Date.UTC(2015, 0, 1);
+const maxTimestampMs = Date.UTC(2100, 0, 1);
+
+/** Why one row is not a row of its format; readRows adds the file and the line. */
+class RowError extends Error {}
+
+function timestamp(text: string | undefined, column: string): number {
+  const ms = integer(text, column);
+  if (ms < minTimestampMs || ms >= maxTimestampMs) throw new RowError(`${column} ${text} is not a millisecond timestamp between 2015 and 2100`);
+  return ms;
+}
+
+function integer(text: string | undefined, column: string): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new RowError(`${column} is not an integer: ${JSON.stringify(text ?? '')}`);
+  return Number(text);
+}
+
+/** A plain decimal as Binance prints it (no exponent, no sign but minus); cheaper than isDecimal's full parse. */
+const plainDecimal = /^-?\d+(\.\d+)?$/;
+
+function decimal(text: string | undefined, column: string): string {
+  if (text === undefined || !plainDecimal.test(text)) throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
+  return text;
+}
+
+function positive(text: string | undefined, column: string): string {
+  const value = decimal(text, column);
+  if (!(Number(value) > 0)) throw new RowError(`${column} must be above zero: ${value}`);
+  return value;
+}
+
+function nonNegative(text: string | undefined, column: string): string {
+  const value = decimal(text, column);
+  if (Number(value) < 0) throw new RowError(`${column} must not be negative: ${value}`);
+  return value;
+}
+
+function check(ok: boolean, reason: () => string): void {
+  if (!ok) throw new RowError(reason());
+}
+
+export const bookTickerFormat: CsvFormat<BookTickerRow> = {
+  name: 'bookTicker',
+  columns: ['update_id', 'best_bid_price', 'best_bid_qty', 'best_ask_price', 'best_ask_qty', 'transaction_time', 'event_time'],
+  parse(f) {
+    const row: BookTickerRow = {
+      updateId: integer(f[0], 'update_id'),
+      bid: positive(f[1], 'best_bid_price'),
+      bidQty: nonNegative(f[2], 'best_bid_qty'),
+      ask: positive(f[3], 'best_ask_price'),
+      askQty: nonNegative(f[4], 'best_ask_qty'),
+      transactionTimeMs: timestamp(f[5], 'transaction_time'),
+      eventTimeMs: timestamp(f[6], 'event_time'),
+    };
+    check(Number(row.bid) < Number(row.ask), () => `best_bid_price ${row.bid} is not below best_ask_price ${row.ask} (a crossed or locked book)`);
+    return row;
+  },
+  timeOf: (row) => row.transactionTimeMs,
+  sameTimeAllowed: true,
+};
+
+export const klineFormat: CsvFormat<KlineRow> = {
+  name: 'klines',
+  columns: ['open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_volume', 'count', 'taker_buy_volume', 'taker_buy_quote_volume', 'ignore'],
+  parse(f) {
+    const row: KlineRow = {
+      openTimeMs: timestamp(f[0], 'open_time'),
+      open: positive(f[1], 'open'),
+      high: positive(f[2], 'high'),
+      low: positive(f[3], 'low'),
+      close: positive(f[4], 'close'),
+      volume: nonNegative(f[5], 'volume'),
+      closeTimeMs: timestamp(f[6], 'close_time'),
+    };
+    check(row.closeTimeMs > row.openTimeMs, () => `close_time ${row.closeTimeMs} is not after open_time ${row.openTimeMs}`);
+    const [o, h, l, c] = [row.open, row.high, row.low, row.close].map(Number) as [number, number, number, number];
+    check(h >= Math.max(o, c, l) && l <= Math.min(o, c), () => `high ${row.high} and low ${row.low} do not bound open ${row.open} and close ${row.close}`);
+    return row;
+  },
+  timeOf: (row) => row.openTimeMs,
+  sameTimeAllowed: false,
+};
+
+export const fundingRateFormat: CsvFormat<FundingRow> = {
+  name: 'fundingRate',
+  columns: ['calc_time', 'funding_interval_hours', 'last_funding_rate'],
+  parse(f) {
+    const row: FundingRow = { calcTimeMs: timestamp(f[0], 'calc_time'), intervalHours: integer(f[1], 'funding_interval_hours'), rate: decimal(f[2], 'last_funding_rate') };
+    check(Math.abs(Number(row.rate)) < 1, () => `last_funding_rate ${row.rate} is not a fraction per interval`);
+    return row;
+  },
+  timeOf: (row) => row.calcTimeMs,
+  sameTimeAllowed: false,
+};
+
+export const aggTradeFormat: CsvFormat<AggTradeRow> = {
+  name: 'aggTrades',
+  columns: ['agg_trade_id', 'price', 'quantity', 'first_trade_id', 'last_trade_id', 'transact_time', 'is_buyer_maker'],
+  parse(f) {
+    const maker = (f[6] ?? '').toLowerCase();
+    check(maker === 'true' || maker === 'false', () => `is_buyer_maker is not true or false: ${JSON.stringify(f[6] ?? '')}`);
+    return {
+      aggTradeId: integer(f[0], 'agg_trade_id'),
+      price: positive(f[1], 'price'),
+      qty: positive(f[2], 'quantity'),
+      timeMs: timestamp(f[5], 'transact_time'),
+      buyerIsMaker: maker === 'true',
+    };
+  },
+  timeOf: (row) => row.timeMs,
+  sameTimeAllowed: true,
+};
+
+/**
+ * The rows of one file, in order, each with where it came from. A first line that does not start with a digit is
+ * the header and must name the format's columns; a line with the wrong number of fields, a field that does not
+ * parse, or a time before the previous row's is a DataFileError naming the file and the line.
+ */
+export async function* readRows<T>(path: string, format: CsvFormat<T>): AsyncGenerator<T & RowOrigin> {
+  let lastTimeMs = -Infinity;
+  for await (const { line, text } of readLines(path)) {
+    const trimmed = text.trim();
+    if (trimmed === '') continue;
+    const fields = trimmed.split(',').map((f) => f.trim());
+    if (line === 1 && !/^\d/.test(fields[0] ?? '')) {
+      const expected = format.columns.join(',');
+      if (fields.join(',').toLowerCase() !== expected) throw new DataFileError(path, line, `header is not Binance's ${format.name} header ${expected}: ${trimmed.slice(0, 200)}`);
+      continue;
+    }
+    if (fields.length !== format.columns.length) {
+      throw new DataFileError(path, line, `${fields.length} fields where ${format.name} has ${format.columns.length} (${format.columns.join(',')})`);
+    }
+    let row: T;
+    try {
+      row = format.parse(fields);
+    } catch (error) {
+      if (error instanceof RowError) throw new DataFileError(path, line, error.message);
+      throw error;
+    }
+    const timeMs = format.timeOf(row);
+    if (timeMs < lastTimeMs || (timeMs === lastTimeMs && !format.sameTimeAllowed)) {
+      throw new DataFileError(path, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) after ${lastTimeMs} (${new Date(lastTimeMs).toISOString()})`);
+    }
+    lastTimeMs = timeMs;
+    yield { ...row, file: path, line };
+  }
+}

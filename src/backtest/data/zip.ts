@@ -1,0 +1,72 @@
+import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
+import { DataFileError } from './data-file-error.js';
+
+// A single-entry zip (what data.binance.vision publishes: one CSV per archive) streamed through Node's zlib, with
+// no dependency: the sizes and offset come from the central directory at the end of the file (a local header may
+// leave them zero and put them in a data descriptor after the data), the entry's data is read as a byte range and
+// inflated as it streams. Layout: PKWARE APPNOTE.TXT §4.3 (https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT).
+
+const endOfCentralDirSignature = 0x06054b50;
+const centralEntrySignature = 0x02014b50;
+const localHeaderSignature = 0x04034b50;
+/** The end-of-central-directory record: 22 bytes plus a comment of at most 65 535. */
+const endRecordBytes = 22;
+const maxCommentBytes = 0xffff;
+const localHeaderBytes = 30;
+const centralEntryBytes = 46;
+const methodStored = 0;
+const methodDeflate = 8;
+
+export interface ZipEntry {
+  name: string;
+  /** The entry's uncompressed bytes, streamed. */
+  stream: Readable;
+}
+
+export async function openSingleEntryZip(path: string): Promise<ZipEntry> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const tailBytes = Math.min(size, endRecordBytes + maxCommentBytes);
+    const tail = Buffer.alloc(tailBytes);
+    await handle.read(tail, 0, tailBytes, size - tailBytes);
+    let end = -1;
+    for (let i = tailBytes - endRecordBytes; i >= 0; i -= 1) {
+      if (tail.readUInt32LE(i) === endOfCentralDirSignature) {
+        end = i;
+        break;
+      }
+    }
+    if (end < 0) throw new DataFileError(path, 0, 'not a zip archive (no end-of-central-directory record)');
+    const entries = tail.readUInt16LE(end + 10);
+    if (entries !== 1) throw new DataFileError(path, 0, `zip holds ${entries} entries; one CSV per archive expected`);
+    const centralOffset = tail.readUInt32LE(end + 16);
+    const central = Buffer.alloc(centralEntryBytes);
+    await handle.read(central, 0, centralEntryBytes, centralOffset);
+    if (central.readUInt32LE(0) !== centralEntrySignature) throw new DataFileError(path, 0, 'zip central directory is damaged');
+    const method = central.readUInt16LE(10);
+    const compressedSize = central.readUInt32LE(20);
+    const nameLength = central.readUInt16LE(28);
+    const localOffset = central.readUInt32LE(42);
+    if (compressedSize === 0xffffffff || localOffset === 0xffffffff) throw new DataFileError(path, 0, 'zip64 archives are not supported');
+    const nameBytes = Buffer.alloc(nameLength);
+    await handle.read(nameBytes, 0, nameLength, centralOffset + centralEntryBytes);
+    const local = Buffer.alloc(localHeaderBytes);
+    await handle.read(local, 0, localHeaderBytes, localOffset);
+    if (local.readUInt32LE(0) !== localHeaderSignature) throw new DataFileError(path, 0, 'zip local header is damaged');
+    const dataStart = localOffset + localHeaderBytes + local.readUInt16LE(26) + local.readUInt16LE(28);
+    if (method !== methodStored && method !== methodDeflate) throw new DataFileError(path, 0, `zip compression method ${method} is not supported (stored or deflate)`);
+    const name = nameBytes.toString('utf8');
+    if (compressedSize === 0) return { name, stream: Readable.from([]) };
+    const raw = createReadStream(path, { start: dataStart, end: dataStart + compressedSize - 1 });
+    if (method === methodStored) return { name, stream: raw };
+    const inflate = createInflateRaw();
+    raw.on('error', (error) => inflate.destroy(error));
+    return { name, stream: raw.pipe(inflate) };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,162 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Mulberry32 } from '../../paper-exchange/price-process.js';
+import { singleEntryZip } from '../data/zip-writer.js';
+
+// Generates the shipped sample (samples/binance-data): synthetic prices written in exactly the formats and folder
+// layout of Binance's public data archive (data.binance.vision, see data/binance-csv.ts), zipped as published, so the
+// backtest and its tests run offline. Same seed, same bytes.
+//   npx tsx src/backtest/sample/generate-sample.ts [OUT_DIR]
+// - 1m klines for two days (2026-01-01 and 02) of BTCUSDT and ETHUSDT, one daily file each, with a header row;
+// - bookTicker of 2026-01-01 06:00 to 10:00 UTC (a funding time inside), about one update a second;
+// - fundingRate for January 2026 (every 8 h), monthly files as the archive has them;
+// - model-signals.csv (at the top of the sample): an external model's signals for the replay strategy (strategies/signal-replay.ts).
+// The path is a random walk with slow drifting trends (so a crossover has something to follow), from one PRNG.
+
+const seed = 20260101;
+const dayMs = 86_400_000;
+const startMs = Date.UTC(2026, 0, 1);
+const days = 2;
+const bookFromMs = startMs + 6 * 3_600_000;
+const bookToMs = startMs + 10 * 3_600_000;
+
+interface SampleSymbol {
+  symbol: string;
+  startPrice: number;
+  tick: number;
+  decimals: number;
+  /** Per-second volatility as a fraction. */
+  volPerSecond: number;
+}
+
+const symbols: SampleSymbol[] = [
+  { symbol: 'BTCUSDT', startPrice: 87_000, tick: 0.1, decimals: 1, volPerSecond: 0.00004 },
+  { symbol: 'ETHUSDT', startPrice: 2_950, tick: 0.01, decimals: 2, volPerSecond: 0.00006 },
+];
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** One mid a second over the whole sample, on the tick grid (integer ticks). */
+function secondTicks(spec: SampleSymbol, random: () => number): Float64Array {
+  const seconds = (days * dayMs) / 1000;
+  const out = new Float64Array(seconds);
+  let mid = spec.startPrice;
+  let drift = 0;
+  for (let s = 0; s < seconds; s += 1) {
+    // A trend that changes every 20 minutes or so: the crossover's food.
+    if (s % 1200 === 0) drift = gaussian(random) * spec.volPerSecond * 0.03;
+    mid *= Math.exp(drift + gaussian(random) * spec.volPerSecond);
+    out[s] = Math.round(mid / spec.tick);
+  }
+  return out;
+}
+
+const fmt = (ticks: number, spec: SampleSymbol): string => (ticks * spec.tick).toFixed(spec.decimals);
+
+function write(root: string, relative: string, csvName: string, csv: string): void {
+  const path = join(root, relative);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, singleEntryZip(csvName, Buffer.from(csv, 'utf8')));
+}
+
+function klines(spec: SampleSymbol, ticks: ArrayLike<number>, dayStartMs: number, random: () => number): string {
+  const lines = ['open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore'];
+  const firstSecond = (dayStartMs - startMs) / 1000;
+  for (let m = 0; m < 1440; m += 1) {
+    const from = firstSecond + m * 60;
+    let high = -Infinity;
+    let low = Infinity;
+    for (let s = from; s < from + 60; s += 1) {
+      high = Math.max(high, ticks[s] as number);
+      low = Math.min(low, ticks[s] as number);
+    }
+    const open = ticks[from] as number;
+    const close = ticks[from + 59] as number;
+    const volume = Math.round((50 + random() * 400) * (spec.symbol === 'BTCUSDT' ? 1 : 20) * 1000) / 1000;
+    const mid = ((open + close) / 2) * spec.tick;
+    const count = 500 + Math.floor(random() * 3000);
+    const takerBuy = Math.round(volume * (0.3 + random() * 0.4) * 1000) / 1000;
+    const openTime = dayStartMs + m * 60_000;
+    lines.push(
+      [
+        openTime,
+        fmt(open, spec),
+        fmt(high, spec),
+        fmt(low, spec),
+        fmt(close, spec),
+        volume.toFixed(3),
+        openTime + 59_999,
+        (volume * mid).toFixed(5),
+        count,
+        takerBuy.toFixed(3),
+        (takerBuy * mid).toFixed(5),
+        0,
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function bookTicker(spec: SampleSymbol, ticks: ArrayLike<number>, random: () => number): string {
+  const lines = ['update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time'];
+  let updateId = 5_000_000_000 + Math.floor(random() * 1_000_000);
+  for (let t = bookFromMs; t < bookToMs; t += 200 + Math.floor(random() * 1600)) {
+    const mid = ticks[Math.floor((t - startMs) / 1000)] as number;
+    const spreadTicks = random() < 0.85 ? 1 : 2 + Math.floor(random() * 3);
+    const bid = mid - Math.floor(spreadTicks / 2);
+    const qty = (): string => (random() * (spec.symbol === 'BTCUSDT' ? 8 : 120) + 0.001).toFixed(3);
+    updateId += 1 + Math.floor(random() * 40);
+    lines.push([updateId, fmt(bid, spec), qty(), fmt(bid + spreadTicks, spec), qty(), t, t + 1 + Math.floor(random() * 5)].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function fundingRate(random: () => number): string {
+  const lines = ['calc_time,funding_interval_hours,last_funding_rate'];
+  const monthEnd = Date.UTC(2026, 1, 1);
+  for (let t = startMs; t < monthEnd; t += 8 * 3_600_000) {
+    // Mostly the 0.01 % floor-ish rate, sometimes higher or negative.
+    const rate = random() < 0.7 ? 0.0001 : (random() - 0.3) * 0.0006;
+    lines.push([t, 8, rate.toFixed(8)].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function modelSignals(random: () => number): string {
+  const lines = ['timestamp,symbol,signal,confidence,horizon_hours'];
+  for (let t = startMs + 15 * 60_000; t < startMs + days * dayMs; t += 45 * 60_000) {
+    for (const { symbol } of symbols) {
+      const roll = random();
+      const action = roll < 0.4 ? 'BUY' : roll < 0.8 ? 'SELL' : 'HOLD';
+      lines.push([new Date(t).toISOString().replace('.000Z', 'Z'), symbol, action, (0.4 + random() * 0.6).toFixed(2), 1 + Math.floor(random() * 4)].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function generateSample(root: string): void {
+  const random = new Mulberry32(seed).next;
+  for (const spec of symbols) {
+    const ticks = secondTicks(spec, random);
+    for (let d = 0; d < days; d += 1) {
+      const dayStartMs = startMs + d * dayMs;
+      const date = new Date(dayStartMs).toISOString().slice(0, 10);
+      const name = `${spec.symbol}-1m-${date}`;
+      write(root, `data/futures/um/daily/klines/${spec.symbol}/1m/${name}.zip`, `${name}.csv`, klines(spec, ticks, dayStartMs, random));
+    }
+    const bookName = `${spec.symbol}-bookTicker-2026-01-01`;
+    write(root, `data/futures/um/daily/bookTicker/${spec.symbol}/${bookName}.zip`, `${bookName}.csv`, bookTicker(spec, ticks, random));
+    const fundingName = `${spec.symbol}-fundingRate-2026-01`;
+    write(root, `data/futures/um/monthly/fundingRate/${spec.symbol}/${fundingName}.zip`, `${fundingName}.csv`, fundingRate(random));
+  }
+  writeFileSync(join(root, 'model-signals.csv'), modelSignals(random));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = process.argv[2] ?? 'samples/binance-data';
+  generateSample(root);
+  process.stdout.write(`sample written to ${root}\n`);
+}

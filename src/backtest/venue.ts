@@ -1,0 +1,149 @@
+import type { CoreConfig } from '../core/config.js';
+import type { Input } from '../core/decide.js';
+import type { Effect } from '../core/outputs.js';
+import { noFaults } from '../deterministic-sim/faults.js';
+import { SimExchange } from '../deterministic-sim/sim-exchange.js';
+import { paperCredentials } from '../engine/accounts.js';
+import { boot } from '../engine/boot.js';
+import { ManualClock } from '../engine/clock.js';
+import type { DecisionObserver, Engine, EngineLimits } from '../engine/engine.js';
+import { performEffect } from '../engine/perform-effect.js';
+import type { ExchangeAccount } from '../exchange/port.js';
+import type { MemoryLog } from '../log/memory-log.js';
+import { openMemoryLog } from '../log/memory-log.js';
+import { createPrng } from '../paper-exchange/price-process.js';
+import { silentLogger } from '../util/logger.js';
+
+// The backtest's world: the engine kernel (boot(), the Engine, decide()) on a manual clock and the in-memory log,
+// trading on the paper exchange's matching engine in process (deterministic-sim/sim-exchange.ts) with no faults, its
+// touch set from historical quotes. The same pieces the deterministic simulation and the live service run; only
+// where prices and fills come from differs. Effects reach the exchange `latencyMs` after they were decided.
+
+/** Memory log retention for a run (entries): the engine's outbound events are read from decisions, not the log. */
+const backtestOutboundEntries = 1_000;
+/** Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped). */
+const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, replayBatchEntries: 1_000, stepBudgetMs: 60_000 };
+/** Settling rounds at one instant before the run counts as stuck (each round delivers everything due). */
+const maxSettleRounds = 10_000;
+
+export interface VenueTrade {
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  price: string;
+  qty: string;
+  commission: string;
+  maker: boolean;
+  timeMs: number;
+}
+
+export class BacktestVenue {
+  readonly clock: ManualClock;
+  readonly exchange: SimExchange;
+  readonly log: MemoryLog;
+  readonly accountKey: string;
+  engine!: Engine;
+  /** Orders the engine sent (place effects performed). */
+  ordersSent = 0;
+  /** Every trade of the account on the exchange, as the venue booked it (maker or taker, commission). */
+  readonly trades: VenueTrade[] = [];
+  private readonly account: ExchangeAccount;
+  private readonly inputs: Input[] = [];
+  /** Effects decided, waiting for their latency to pass: in decision order, so due times never decrease. */
+  private readonly effects: { dueMs: number; effect: Effect }[] = [];
+  private lastTradeId = 0;
+
+  constructor(
+    readonly userId: string,
+    readonly config: CoreConfig,
+    startMs: number,
+    readonly latencyMs: number,
+    seed: number,
+  ) {
+    this.clock = new ManualClock(startMs);
+    // The book's tape off: a resting order fills only when a quote trades through it (no queue model without aggTrades).
+    this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 });
+    this.log = openMemoryLog({
+      nowMs: () => this.clock.nowMs(),
+      limits: { maxOutboundEntries: backtestOutboundEntries, maxOutboundEntriesHard: backtestOutboundEntries },
+    });
+    this.accountKey = paperCredentials(userId).apiKey;
+    this.account = this.exchange.account(this.accountKey);
+  }
+
+  async start(observe: DecisionObserver): Promise<void> {
+    await this.account.subscribeOrderUpdates(
+      (order) => this.inputs.push({ kind: 'order_update', order, userId: this.userId, mode: 'paper' }),
+      (payment) => this.inputs.push({ kind: 'funding', userId: this.userId, payment }),
+      { onStopUpdate: (update) => this.inputs.push({ kind: 'stop_news', userId: this.userId, mode: 'paper', update }) },
+    );
+    ({ engine: this.engine } = await boot({
+      log: this.log,
+      config: this.config,
+      clock: this.clock,
+      logger: silentLogger(),
+      limits: backtestEngineLimits,
+      loadFilters: async () => ({ paper: this.exchange.filters() }),
+      accountOf: (userId) => (userId === this.userId ? this.account : null),
+      onEffects: (d) => {
+        for (const effect of d.effects) this.effects.push({ dueMs: this.clock.nowMs() + this.latencyMs, effect });
+        if (d.continuation) this.inputs.push(d.continuation);
+      },
+      onFatal: (error) => {
+        throw error;
+      },
+      onEngine: (created) => created.observe(observe),
+      retry: { attempts: 1, readDelayMs: 0, sleep: async (ms) => this.clock.advance(ms) },
+    }));
+    await this.engine.submit({ kind: 'feed_started', venue: 'paper', symbols: [...this.config.symbols] });
+    await this.settle();
+  }
+
+  /** Appends a command and has the engine decide it (as the execution service's command loop does). */
+  async command(json: string): Promise<void> {
+    await this.log.appendCommand(json);
+    const deliveries = await this.log.readCommands('backtest', 100, 0);
+    await this.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+    await this.settle();
+  }
+
+  /** Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time. */
+  async advanceTo(timeMs: number): Promise<void> {
+    for (let next = this.effects[0]; next && next.dueMs <= timeMs; next = this.effects[0]) {
+      if (next.dueMs > this.clock.nowMs()) this.clock.set(next.dueMs);
+      await this.settle();
+    }
+    if (timeMs > this.clock.nowMs()) this.clock.set(timeMs);
+  }
+
+  /** Delivers everything due now: exchange answers and pushes, effects whose latency has passed, until quiet. */
+  async settle(): Promise<void> {
+    for (let round = 0; round < maxSettleRounds; round += 1) {
+      const now = this.clock.nowMs();
+      if (this.inputs.length > 0) {
+        for (const input of this.inputs.splice(0)) await this.engine.submit(input);
+        continue;
+      }
+      const next = this.effects[0];
+      if (!next || next.dueMs > now) {
+        this.collectTrades();
+        return;
+      }
+      this.effects.shift();
+      if (next.effect.kind === 'place') this.ordersSent += 1;
+      const result = await performEffect(this.account, next.effect, now);
+      if (result) this.inputs.push(result);
+    }
+    throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
+  }
+
+  /** The account's trades the venue booked since the last look (its list is bounded; read after every settle). */
+  private collectTrades(): void {
+    const list = this.exchange.matching.account(this.accountKey).trades;
+    let i = list.length;
+    while (i > 0 && (list[i - 1]?.id ?? 0) > this.lastTradeId) i -= 1;
+    for (const t of list.slice(i)) {
+      this.trades.push({ symbol: t.symbol, side: t.side, price: t.price, qty: t.qty, commission: t.commission, maker: t.maker, timeMs: t.time });
+      this.lastTradeId = t.id;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { catalog } from '../../src/backtest/data/catalog.js';
+import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
+import type { BacktestResult } from '../../src/backtest/run-backtest.js';
+import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
+import { add, mul, neg, round, sub, toDecimal, toUsd, zero } from '../../src/model/decimal.js';
+import type { Decimal, Usd } from '../../src/model/decimal.js';
+import { makerFeeRate, takerFeeRate } from '../../src/paper-exchange/matching.js';
+import { crossoverStrategy } from '../../src/strategies/crossover.js';
+
+const sample = 'samples/binance-data';
+const run = promisify(execFile);
+
+/** Every figure of a run checked against its own trades, ledger and funding times: nothing here is a remembered number. */
+function checkConsistent(result: BacktestResult): void {
+  const { summary, ledger, venueTrades, funding } = result;
+  expect(summary.ordersSent).toBeGreaterThan(0);
+  expect(summary.trades).toBeGreaterThan(0);
+  // The engine booked every trade the exchange made, and nothing else.
+  expect(ledger.filter((e) => e.kind === 'fill').length).toBe(venueTrades.length);
+  expect(summary.makerTrades + summary.takerTrades).toBe(venueTrades.length);
+  // Fees: each trade's commission is its notional at the maker or taker rate; the summary is their sum.
+  let fees: Usd = zero;
+  for (const t of venueTrades) {
+    const notional = mul(toDecimal(t.price), toDecimal(t.qty));
+    const expected = round(mul(notional, toDecimal(t.maker ? makerFeeRate : takerFeeRate)), 8, 'half-even');
+    expect(Math.abs(Number(sub(toDecimal(t.commission), expected)))).toBeLessThanOrEqual(1e-8);
+    fees = add(fees, toUsd(t.commission));
+  }
+  expect(summary.feesUsd).toBe(Number(fees));
+  // Funding: at each funding time, what was held × the mark × the rate, paid by longs at a positive rate.
+  let fundingUsd: Decimal = zero;
+  for (const f of funding) {
+    const rate = round(toDecimal(f.rate), 12, 'half-even');
+    fundingUsd = add(fundingUsd, round(neg(mul(mul(toDecimal(f.positionQty), toDecimal(f.markPrice)), rate)), 8, 'half-even'));
+  }
+  expect(summary.fundingUsd).toBe(Number(fundingUsd));
+  // The session ends flat: every symbol's fills net to zero.
+  const held = new Map<string, Decimal>();
+  for (const e of ledger) {
+    if (e.kind !== 'fill' || !e.symbol || !e.qty) continue;
+    held.set(e.symbol, add(held.get(e.symbol) ?? zero, e.side === 'BUY' ? e.qty : neg(e.qty)));
+  }
+  for (const [symbol, qty] of held) expect(`${symbol} ${Number(qty)}`).toBe(`${symbol} 0`);
+  // Equity = capital + realized − fees + funding, and the return is that equity over capital.
+  const equity = summary.capitalUsd + summary.realizedPnlUsd - summary.feesUsd + summary.fundingUsd;
+  expect(summary.finalEquityUsd).toBeCloseTo(equity, 6);
+  expect(summary.totalReturnPct).toBeCloseTo(((summary.finalEquityUsd - summary.capitalUsd) / summary.capitalUsd) * 100, 4);
+  expect(summary.maxDrawdownPct).toBeGreaterThanOrEqual(0);
+  expect(Number.isFinite(summary.sharpe)).toBe(true);
+}
+
+describe('backtest through the engine', () => {
+  it('over bookTicker quotes: orders and fills consistent with fees and funding', async () => {
+    const result = await runBacktest({
+      ...defaultBacktestOptions,
+      dataDir: sample,
+      symbols: ['BTCUSDT', 'ETHUSDT'],
+      fromMs: Date.parse('2026-01-01T07:00:00Z'),
+      toMs: Date.parse('2026-01-01T09:00:00Z'),
+      strategy: crossoverStrategy(),
+      capitalUsd: 10_000,
+    });
+    checkConsistent(result);
+    expect(result.summary.makerTrades).toBeGreaterThan(0);
+    // The 08:00 funding time fell inside, with something held.
+    expect(result.funding.some((f) => f.timeMs === Date.parse('2026-01-01T08:00:00Z') && Number(f.positionQty) !== 0)).toBe(true);
+    expect(result.summary.fundingUsd).not.toBe(0);
+  }, 120_000);
+
+  it('over klines with a stop-loss and a horizon: the horizon closes the session and the figures still add up', async () => {
+    const result = await runBacktest({
+      ...defaultBacktestOptions,
+      dataDir: sample,
+      symbols: ['ETHUSDT'],
+      fromMs: Date.parse('2026-01-01T12:00:00Z'),
+      toMs: Date.parse('2026-01-01T20:00:00Z'),
+      quotes: 'klines',
+      strategy: crossoverStrategy(),
+      capitalUsd: 5_000,
+      stopLossPct: 5,
+      horizonHours: 6,
+    });
+    checkConsistent(result);
+    expect(result.assumptions.join('\n')).toMatch(/ETHUSDT: 1m klines/);
+    // After the horizon the session is flat: no fill after 18:00 plus the flatten's few seconds.
+    const lastFill = Math.max(...result.ledger.filter((e) => e.kind === 'fill').map((e) => e.timeMs));
+    expect(lastFill).toBeLessThan(Date.parse('2026-01-01T18:01:00Z'));
+  }, 120_000);
+
+  it('gives the same run from the zipped files as from the same files unzipped', async () => {
+    const plainDir = mkdtempSync(join(tmpdir(), 'qe-backtest-plain-'));
+    for (const file of await catalog(sample)) {
+      if (file.symbol !== 'ETHUSDT' || file.kind === 'bookTicker') continue;
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await openSingleEntryZip(file.path)).stream) chunks.push(chunk as Buffer);
+      writeFileSync(join(plainDir, basename(file.path).replace(/\.zip$/, '.csv')), Buffer.concat(chunks));
+    }
+    const options = {
+      ...defaultBacktestOptions,
+      symbols: ['ETHUSDT'],
+      fromMs: Date.parse('2026-01-01T14:00:00Z'),
+      toMs: Date.parse('2026-01-01T17:00:00Z'),
+      quotes: 'klines' as const,
+      capitalUsd: 10_000,
+    };
+    const zipped = await runBacktest({ ...options, dataDir: sample, strategy: crossoverStrategy() });
+    const plain = await runBacktest({ ...options, dataDir: plainDir, strategy: crossoverStrategy() });
+    expect(zipped.summary.trades).toBeGreaterThan(0);
+    expect(plain.summary).toEqual(zipped.summary);
+    expect(plain.venueTrades).toEqual(zipped.venueTrades);
+  }, 120_000);
+
+  it('the CLI runs end to end on the shipped sample and prints a one-line JSON summary', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qe-backtest-'));
+    const { stdout } = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--from', '2026-01-01T07:30:00Z', '--to', '2026-01-01T08:30:00Z', '--out', out], {
+      timeout: 120_000,
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    for (const field of ['trades', 'totalReturnPct', 'maxDrawdownPct', 'sharpe', 'feesUsd', 'fundingUsd', 'reportPath'])
+      expect(summary, field).toHaveProperty(field);
+    expect(summary.reportPath).toBe(join(out, 'backtest-report.json'));
+    const report = JSON.parse(readFileSync(summary.reportPath as string, 'utf8')) as BacktestResult;
+    const { reportPath: _path, ...figures } = summary;
+    expect(report.summary).toEqual(figures);
+    expect(report.assumptions.length).toBeGreaterThan(5);
+    checkConsistent(report);
+  }, 150_000);
+
+  it('the CLI names the file and the line of bad data, and refuses bad flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qe-backtest-bad-'));
+    mkdirSync(join(dir, 'x'));
+    const bad = join(dir, 'x', 'BTCUSDT-1m-2026-01-01.csv');
+    writeFileSync(
+      bad,
+      `${Date.UTC(2026, 0, 1)},10.0,11.0,9.0,10.5,1,${Date.UTC(2026, 0, 1) + 59_999},1,1,1,1,0\n${Date.UTC(2026, 0, 1) + 60_000},10.5,x,9.0,10.5,1,${Date.UTC(2026, 0, 1) + 119_999},1,1,1,1,0\n`,
+    );
+    const failed = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--data', dir, '--symbols', 'BTCUSDT', '--out', dir], { timeout: 60_000 }).catch(
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stderr: string }).stderr).toContain(`${bad}:2: high is not a decimal number`);
+    const usage = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--capital', 'lots'], { timeout: 60_000 }).catch(
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect((usage as { code: number }).code).toBe(2);
+    expect((usage as { stderr: string }).stderr).toMatch(/--capital "lots" is not valid/);
+  }, 150_000);
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bookTickerFormat, fundingRateFormat, klineFormat, readRows } from '../../src/backtest/data/binance-csv.js';
+import type { CsvFormat } from '../../src/backtest/data/binance-csv.js';
+import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
+import { DataFileError } from '../../src/backtest/data/data-file-error.js';
+import { klineQuotes } from '../../src/backtest/data/quotes.js';
+import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
+import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
+
+const sample = 'samples/binance-data';
+const dir = mkdtempSync(join(tmpdir(), 'qe-loaders-'));
+
+async function all<T>(rows: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const row of rows) out.push(row);
+  return out;
+}
+
+async function unzipped(zipPath: string, to: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of (await openSingleEntryZip(zipPath)).stream) chunks.push(chunk as Buffer);
+  writeFileSync(to, Buffer.concat(chunks));
+}
+
+async function errorOf(path: string, format: CsvFormat<unknown>): Promise<DataFileError> {
+  try {
+    await all(readRows(path, format));
+  } catch (error) {
+    if (error instanceof DataFileError) return error;
+    throw error;
+  }
+  throw new Error(`${path} was read without an error`);
+}
+
+const klineHeader = 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore';
+const bar = (openMs: number, o: string, h: string, l: string, c: string): string => `${openMs},${o},${h},${l},${c},1.000,${openMs + 59_999},1,1,0.5,0.5,0`;
+const t0 = Date.UTC(2026, 0, 1);
+
+describe('Binance archive loaders', () => {
+  it('reads every shipped format the same zipped or plain', async () => {
+    const files = await catalog(sample);
+    const kinds = new Set(files.map((f) => f.kind));
+    expect([...kinds].sort()).toEqual(['bookTicker', 'fundingRate', 'klines']);
+    const formats = { bookTicker: bookTickerFormat, klines: klineFormat, fundingRate: fundingRateFormat } as const;
+    for (const kind of ['bookTicker', 'klines', 'fundingRate'] as const) {
+      const zipped = filesOf(files, 'ETHUSDT', kind, 0, Infinity)[0];
+      if (!zipped) throw new Error(`no ${kind} file in the sample`);
+      const plain = join(dir, `plain-${kind}.csv`);
+      await unzipped(zipped.path, plain);
+      const format = formats[kind] as CsvFormat<object>;
+      const fromZip = (await all(readRows(zipped.path, format))).map(({ file: _f, ...row }) => row);
+      const fromCsv = (await all(readRows(plain, format))).map(({ file: _f, ...row }) => row);
+      expect(fromZip.length).toBeGreaterThan(10);
+      expect(fromCsv).toEqual(fromZip);
+    }
+  });
+
+  it('reads a zip written by another tool the same as our own', async () => {
+    const csv = `${klineHeader}\n${bar(t0, '10.0', '11.0', '9.0', '10.5')}\n`;
+    const ours = join(dir, 'ours.zip');
+    writeFileSync(ours, singleEntryZip('x.csv', Buffer.from(csv)));
+    const chunks: Buffer[] = [];
+    for await (const c of (await openSingleEntryZip(ours)).stream) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe(csv);
+    expect((await readFile(ours)).readUInt32LE(0)).toBe(0x04034b50);
+  });
+
+  it('reads klines with or without a header row', async () => {
+    const withHeader = join(dir, 'with.csv');
+    const without = join(dir, 'without.csv');
+    writeFileSync(withHeader, `${klineHeader}\n${bar(t0, '10.0', '11.0', '9.0', '10.5')}\n`);
+    writeFileSync(without, `${bar(t0, '10.0', '11.0', '9.0', '10.5')}\n`);
+    const a = (await all(readRows(withHeader, klineFormat)))[0];
+    const b = (await all(readRows(without, klineFormat)))[0];
+    expect(a?.close).toBe('10.5');
+    expect(b?.close).toBe('10.5');
+    expect(a?.line).toBe(2);
+    expect(b?.line).toBe(1);
+  });
+
+  it('names the file and the line of a malformed or out-of-order row', async () => {
+    const cases: { name: string; text: string; format: CsvFormat<unknown>; line: number; says: RegExp }[] = [
+      {
+        name: 'bad-price.csv',
+        text: `${klineHeader}\n${bar(t0, '10', '11', '9', '10')}\n${bar(t0 + 60_000, '10', 'abc', '9', '10')}\n`,
+        format: klineFormat,
+        line: 3,
+        says: /high is not a decimal/,
+      },
+      {
+        name: 'order.csv',
+        text: `${bar(t0 + 60_000, '10', '11', '9', '10')}\n${bar(t0, '10', '11', '9', '10')}\n`,
+        format: klineFormat,
+        line: 2,
+        says: /out of order/,
+      },
+      {
+        name: 'same-bar.csv',
+        text: `${bar(t0, '10', '11', '9', '10')}\n${bar(t0, '10', '11', '9', '10')}\n`,
+        format: klineFormat,
+        line: 2,
+        says: /out of order/,
+      },
+      { name: 'fields.csv', text: `${bar(t0, '10', '11', '9', '10')}\n${t0},10,11\n`, format: klineFormat, line: 2, says: /3 fields where klines has 12/ },
+      { name: 'bounds.csv', text: `${bar(t0, '10', '9.5', '9', '10')}\n`, format: klineFormat, line: 1, says: /do not bound/ },
+      { name: 'header.csv', text: 'a,b,c\n', format: fundingRateFormat, line: 1, says: /header is not Binance's fundingRate header/ },
+      {
+        name: 'seconds.csv',
+        text: 'calc_time,funding_interval_hours,last_funding_rate\n1767225600,8,0.0001\n',
+        format: fundingRateFormat,
+        line: 2,
+        says: /not a millisecond timestamp/,
+      },
+      {
+        name: 'crossed.csv',
+        text: `update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time\n1,10.0,1,10.1,1,${t0},${t0}\n2,10.2,1,10.1,1,${t0 + 5},${t0 + 5}\n`,
+        format: bookTickerFormat,
+        line: 3,
+        says: /crossed/,
+      },
+    ];
+    for (const c of cases) {
+      const path = join(dir, c.name);
+      writeFileSync(path, c.text);
+      const error = await errorOf(path, c.format);
+      expect(error.file, c.name).toBe(path);
+      expect(error.line, c.name).toBe(c.line);
+      expect(error.message, c.name).toMatch(c.says);
+      expect(error.message.startsWith(`${path}:${c.line}: `), c.name).toBe(true);
+    }
+    // Zipped, the error names the archive and the line inside it.
+    const zipped = join(dir, 'bad.zip');
+    writeFileSync(
+      zipped,
+      singleEntryZip('bad.csv', Buffer.from(`${klineHeader}\n${bar(t0, '10', '11', '9', '10')}\n${bar(t0 + 60_000, '-1', '11', '9', '10')}\n`)),
+    );
+    const error = await errorOf(zipped, klineFormat);
+    expect([error.file, error.line]).toEqual([zipped, 3]);
+  });
+
+  it('synthesises four quotes a bar with the stated spread: open, the nearer extreme, the other, close', async () => {
+    const path = join(dir, 'BTCUSDT-1m-2026-01-01.csv');
+    writeFileSync(path, `${bar(t0, '100.0', '103.0', '99.0', '102.0')}\n${bar(t0 + 60_000, '102.0', '102.5', '100.0', '100.5')}\n`);
+    const files = [{ path, symbol: 'BTCUSDT', kind: 'klines' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
+    const quotes = await all(klineQuotes(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2 }, 0, Infinity));
+    expect(quotes.map((q) => [q.timeMs - t0, Number(q.bidUnits), Number(q.askUnits - q.bidUnits)])).toEqual([
+      [0, 1000, 2],
+      [15_000, 990, 2],
+      [30_000, 1030, 2],
+      [45_000, 1020, 2],
+      [60_000, 1020, 2],
+      [75_000, 1025, 2],
+      [90_000, 1000, 2],
+      [105_000, 1005, 2],
+    ]);
+  });
+});

@@ -8,7 +8,8 @@ services:
   all                       simulator + execution (SQLite, paper) + reference signals + dashboard in one process
                             (+ the Telegram bot when TELEGRAM_BOT_TOKEN is set)
   execution [--redis-url U] [--exchange-url U --exchange-ws-url U]
-                            the execution service alone
+                            the execution service alone; with --cluster-urls U,U.. --partitions P a worker
+                            of a partitioned log on a Redis Cluster (claims partitions through leases)
   simulator [--port N] [--seed N] [--state PATH] [--api-key K --api-secret S | --paper-accounts | --no-auth]
                             the exchange simulator (Binance USD-M subset over HTTP + WebSocket); with --state
                             it keeps its accounts, orders and prices in that SQLite file across restarts

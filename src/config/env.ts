@@ -19,6 +19,10 @@ export const envSchema = z.object({
   /** Redis URL: use Redis Streams for the log. Absent: embedded SQLite. */
   REDIS_URL: z.string().url().optional(),
   QE_REDIS_PREFIX: z.string().default(''),
+  /** Root nodes of a Redis Cluster holding a partitioned log (issue 13); absent: REDIS_URL or SQLite, one partition. */
+  QE_REDIS_CLUSTER_URLS: list.pipe(z.array(z.string().url())).optional(),
+  /** Partitions of the log on the cluster (fixed at deployment: changing it moves users between partitions). */
+  QE_PARTITIONS: z.coerce.number().int().min(1).max(1_024).default(1),
   QE_SQLITE_PATH: z.string().default('data/quant-engine.db'),
   /** Exchange the paper sessions trade on (the simulator). */
   QE_PAPER_REST_URL: z.string().url().optional(),

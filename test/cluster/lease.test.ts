@@ -1,16 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { PartitionWriter, PartitionWriterOptions } from '../../src/cluster/partition-writer.js';
 import { openPartitionWriter } from '../../src/cluster/partition-writer.js';
 import { lastLeaseToken, readLease } from '../../src/cluster/lease.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { partitionKeys } from '../../src/log/partition.js';
 import { StaleLeaseError } from '../../src/log/redis-fence.js';
-import type { RedisConnection } from '../../src/log/redis-connection.js';
 import { connectRedis } from '../../src/log/redis-connection.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
-import type { ClusterUse } from '../support/redis-cluster.js';
-import { clusterUrls, deleteClusterKeys, useRedisCluster } from '../support/redis-cluster.js';
+import { clusterUrls, deleteClusterKeys } from '../support/redis-cluster.js';
+import { useClusterConnection } from '../support/cluster-connection.js';
 import { waitFor } from '../support/wait.js';
 
 // Leases with fencing (issue 13), on the real three-master cluster: a writer whose lease expired and was taken
@@ -24,16 +23,7 @@ const renewingLease = { leaseTtlMs: 1_000, leaseRenewEveryMs: 200, leaseSafetyMa
 // its lease in the middle of a test.
 const partition = 2;
 
-let cluster: ClusterUse | undefined;
-let conn: RedisConnection;
-beforeAll(async () => {
-  cluster = await useRedisCluster();
-  conn = await connectRedis({ clusterUrls });
-});
-afterAll(async () => {
-  conn?.destroy();
-  await cluster?.release();
-});
+const cluster = useClusterConnection();
 
 describe('partition leases on the Redis Cluster', () => {
   let prefix = '';
@@ -59,7 +49,7 @@ describe('partition leases on the Redis Cluster', () => {
   /** A writer paused past its lease: its clock does not move and it does not renew, so it believes it still holds it. */
   const paused = (owner: string) => writer(owner, { clock: new ManualClock(0), autoRenew: false, leaseBounds: shortLease });
   const keys = () => partitionKeys(prefix, partition);
-  const leaseGone = () => waitFor('the lease to expire in Redis', async () => (await readLease(conn, keys())) === null, 10_000, 10);
+  const leaseGone = () => waitFor('the lease to expire in Redis', async () => (await readLease(cluster(), keys())) === null, 10_000, 10);
 
   it('lets one writer hold a partition: a second claim is refused while the first renews, for many TTLs', async () => {
     prefix = uniquePrefix('lease');
@@ -69,7 +59,7 @@ describe('partition leases on the Redis Cluster', () => {
       await sleep(renewingLease.leaseTtlMs / 2);
       expect((await writer(`b${i}`)).w).toBeNull();
     }
-    expect(await readLease(conn, keys())).toMatchObject({ token: a.lease.token, owner: 'a' });
+    expect(await readLease(cluster(), keys())).toMatchObject({ token: a.lease.token, owner: 'a' });
     expect(a.lease.isLost()).toBe(false);
     await a.log.commit({ wal: ['still mine'], outbound: [], ack: [], deadLetters: [] });
     expect((await a.log.readWal(null, 10)).map((r) => r.data)).toEqual(['still mine']);
@@ -149,7 +139,7 @@ describe('partition leases on the Redis Cluster', () => {
     expect(a.lease.remainingMs()).toBe(0);
     await expect(a.log.commit({ wal: ['late'], outbound: [], ack: [], deadLetters: [] })).rejects.toThrow(/not held/);
     expect(await dropped).toMatch(/ran out/);
-    expect(await lastLeaseToken(conn, keys())).toBe(a.lease.token);
+    expect(await lastLeaseToken(cluster(), keys())).toBe(a.lease.token);
   });
 
   it('hands out tokens that only grow, across expiries and releases', async () => {
@@ -165,7 +155,7 @@ describe('partition leases on the Redis Cluster', () => {
     }
     expect(tokens).toEqual([...tokens].sort((x, y) => x - y));
     expect(new Set(tokens).size).toBe(tokens.length);
-    expect(await lastLeaseToken(conn, keys())).toBe(tokens[tokens.length - 1]);
+    expect(await lastLeaseToken(cluster(), keys())).toBe(tokens[tokens.length - 1]);
   });
 });
 

@@ -49,11 +49,14 @@ exchange keys (sealed with AES-256-GCM under QE_MASTER_KEY):
   keys rotate                re-seals every stored key under QE_MASTER_KEY; old keys in QE_MASTER_KEYS_PREVIOUS
 inspection (reads the log, changes nothing):
   inspect wal [--last N] | inspect dlq [--last N] | replay --dry-run
+a partitioned log on a Redis Cluster: --cluster-urls U,U,.. --partitions P (or QE_REDIS_CLUSTER_URLS, QE_PARTITIONS);
+  commands go to their user's partition (halt, resume-all, users and route without --users to every one, answered
+  once all have); inspection and trades read one partition (--partition N, default 0)
 output: a short readable answer; --json prints the engine's reply as JSON (one object per line) for scripts.
 exit codes: 0 done, 1 refused by the engine (or a read failed), 2 bad usage, 3 no answer within --timeout-ms.`;
 
 /** Flags every command takes. */
-export const globalFlags = ['sqlite-path', 'redis-url', 'redis-prefix', 'user', 'json', 'timeout-ms'] as const;
+export const globalFlags = ['sqlite-path', 'redis-url', 'cluster-urls', 'partitions', 'partition', 'redis-prefix', 'user', 'json', 'timeout-ms'] as const;
 
 /** Each command: the flags it takes besides the global ones, and how many positional arguments (min, max). */
 const verbs: Record<string, { flags: readonly string[]; args: readonly [number, number] }> = {

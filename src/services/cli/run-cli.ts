@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
+import type { PartitionLogs } from '../../log/command-router.js';
+import { appendRoutedCommand, routeCommand, singlePartition } from '../../log/command-router.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import type { LedgerView } from '../../contract/ledger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
@@ -23,7 +25,15 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo, timeoutMs: number, vault: () => Promise<KeyVault> = noVault): Promise<number> {
+export async function runCliAction(
+  action: CliAction,
+  log: EngineLog,
+  io: CliIo,
+  timeoutMs: number,
+  vault: () => Promise<KeyVault> = noVault,
+  /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
+  partitions?: PartitionLogs,
+): Promise<number> {
   switch (action.kind) {
     case 'keys-generate':
       io.out((await import('../../secrets/key-box.js')).generateMasterKey());
@@ -75,35 +85,58 @@ export async function runCliAction(action: CliAction, log: EngineLog, io: CliIo,
       );
       return 0;
     }
-    case 'command': {
-      const commandId = action.command.id;
-      let cursor = await log.lastOutboundId(); // before appending: the answer cannot slip past us
-      await log.appendCommand(JSON.stringify(action.command));
-      if (action.json) io.err(`received: ${commandId} appended`);
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const batch = await log.tailOutbound(cursor, 100, Math.max(1, Math.min(500, deadline - Date.now())));
-        for (const record of batch) {
-          cursor = record.id;
-          const parsed = parseOutboundEvent(record.data);
-          if (!parsed.ok) {
-            // Someone else's event we cannot read is not our concern; our own reply unreadable is worth a word.
-            if (record.data.includes(commandId)) io.err(`skipped outbound entry ${record.id}: ${parsed.reason}`);
-            continue;
-          }
-          const event = parsed.event;
-          if (event.type !== 'reply' || event.commandId !== commandId) continue;
-          if (action.json) io.out(JSON.stringify(event));
-          else for (const line of replyLines(event)) (event.status === 'rejected' ? io.err : io.out)(line);
-          if (event.status === 'rejected') return 1;
-          if (event.status === 'done' || action.waitFor === 'result') return 0;
-        }
-        if (batch.length === 0) await sleep(1);
-      }
-      io.err(`no answer to ${commandId} within ${timeoutMs} ms (is the execution service running?); the command stays queued`);
-      return 3;
-    }
+    case 'command':
+      return sendCommand(action, partitions ?? singlePartition(log), io, timeoutMs);
   }
+}
+
+/**
+ * Appends the command to its partition(s) and waits for the answer of each: one partition answers a user's
+ * command; a fan-out (halt, resume-all, users, a route to everyone) is answered once every partition has.
+ */
+async function sendCommand(action: Extract<CliAction, { kind: 'command' }>, logs: PartitionLogs, io: CliIo, timeoutMs: number): Promise<number> {
+  const commandId = action.command.id;
+  // Cursors before appending: an answer cannot slip past us.
+  const targets = await Promise.all(
+    routeCommand(action.command, logs.count).map(async ({ partition }) => {
+      const log = await logs.log(partition);
+      return { partition, log, cursor: await log.lastOutboundId(), answered: false };
+    }),
+  );
+  await appendRoutedCommand(logs, action.command);
+  if (action.json) io.err(`received: ${commandId} appended`);
+  let rejected = false;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const waiting = targets.filter((t) => !t.answered);
+    if (waiting.length === 0) return rejected ? 1 : 0;
+    const blockMs = Math.max(1, Math.min(waiting.length === 1 ? 500 : 100, deadline - Date.now()));
+    const batches = await Promise.all(waiting.map((t) => t.log.tailOutbound(t.cursor, 100, blockMs)));
+    waiting.forEach((target, i) => {
+      for (const record of batches[i] ?? []) {
+        target.cursor = record.id;
+        const parsed = parseOutboundEvent(record.data);
+        if (!parsed.ok) {
+          // Someone else's event we cannot read is not our concern; our own reply unreadable is worth a word.
+          if (record.data.includes(commandId)) io.err(`skipped outbound entry ${record.id}: ${parsed.reason}`);
+          continue;
+        }
+        const event = parsed.event;
+        if (event.type !== 'reply' || event.commandId !== commandId || target.answered) continue;
+        if (action.json) io.out(JSON.stringify(event));
+        else for (const line of replyLines(event)) (event.status === 'rejected' ? io.err : io.out)(line);
+        if (event.status === 'rejected') rejected = true;
+        if (event.status !== 'accepted' || action.waitFor === 'result') target.answered = true;
+      }
+    });
+    // One partition that refused: the answer is known (as before partitions, the CLI does not wait for more).
+    if (rejected && targets.length === 1) return 1;
+    if (batches.every((b) => b.length === 0)) await sleep(1);
+  }
+  const silent = targets.filter((t) => !t.answered).map((t) => t.partition);
+  const where = targets.length === 1 ? '' : ` from partition${silent.length === 1 ? '' : 's'} ${silent.join(', ')}`;
+  io.err(`no answer to ${commandId}${where} within ${timeoutMs} ms (is the execution service running?); the command stays queued`);
+  return 3;
 }
 
 /**
@@ -173,6 +206,8 @@ export async function runCli(
   };
   // Opening a SQLite path creates the file: a mistyped path would get a fresh, empty log holding our command,
   // which no engine reads. Only the engine creates its database.
+  const clusterUrls = (args.flags['cluster-urls'] ?? process.env.QE_REDIS_CLUSTER_URLS ?? '').split(',').filter((u) => u.trim().length > 0);
+  if (clusterUrls.length > 0) return runOnCluster(action, args.flags, clusterUrls, where.redisPrefix, io, timeoutMs);
   if (!where.redisUrl && !existsSync(where.sqlitePath)) {
     io.err(`no engine database at ${where.sqlitePath}; is npm start running here? (or pass --sqlite-path / --redis-url)`);
     return 2;
@@ -194,5 +229,38 @@ export async function runCli(
   } finally {
     await log.close();
     await (keyStore as { close(): Promise<void> } | null)?.close();
+  }
+}
+
+/** The CLI against a partitioned log on a Redis Cluster (issue 13): commands routed, inspection of one partition. */
+async function runOnCluster(
+  action: CliAction,
+  flags: Record<string, string>,
+  clusterUrls: string[],
+  prefix: string,
+  io: CliIo,
+  timeoutMs: number,
+): Promise<number> {
+  let partitionCount: number;
+  let partition: number;
+  try {
+    partitionCount = wholeAtLeastOne(flags['partitions'] ?? process.env.QE_PARTITIONS ?? '1', '--partitions');
+    partition = Number(flags['partition'] ?? 0);
+    if (!(Number.isInteger(partition) && partition >= 0 && partition < partitionCount))
+      throw new CliUsageError(`--partition must be a whole number in 0..${partitionCount - 1}, got ${flags['partition']}`);
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error;
+    io.err(error.message);
+    return 2;
+  }
+  const { openPartitionLogs } = await import('../../log/partition-logs.js');
+  const partitions = openPartitionLogs({ clusterUrls, prefix, partitionCount });
+  try {
+    return await runCliAction(action, await partitions.log(partition), io, timeoutMs, noVault, partitions);
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return 1;
+  } finally {
+    await partitions.close();
   }
 }

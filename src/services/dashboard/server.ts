@@ -8,6 +8,8 @@ import type { z } from 'zod';
 import type { BuiltCommand } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
+import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
+import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
 import type { Logger } from '../../util/logger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
 import type { CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
@@ -103,6 +105,8 @@ function issuesText(error: z.ZodError): string {
 
 export interface DashboardAppDeps {
   log: EngineLog;
+  /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
+  partitions?: PartitionLogs<AppendLog>;
   follower: OutboundFollower;
   metrics: DashboardMetrics;
   token: string | null;
@@ -227,7 +231,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       const command = built.command;
       const waiter = deps.follower.expectReply(commandId); // before the append: the reply cannot slip past
       try {
-        await deps.log.appendCommand(built.json);
+        await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
       } catch (error) {
         waiter.cancel();
         deps.logger.error({ err: error, commandId }, 'dashboard: command not appended');

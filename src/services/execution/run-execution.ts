@@ -9,7 +9,9 @@ import { serveMetrics } from '../../metrics/serve-metrics.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { startCredentialCache } from './live-credentials.js';
-import type { ExecutionService } from './service.js';
+import type { EngineLog } from '../../log/port.js';
+import type { EngineMetrics } from '../../metrics/engine-metrics.js';
+import type { ExecutionService, ExecutionServiceOptions } from './service.js';
 import { startExecutionService } from './service.js';
 
 /** `quant-engine execution`: the execution service alone, against Redis (or SQLite) and a given exchange. */
@@ -25,19 +27,15 @@ export async function runExecution(argv: string[]): Promise<void> {
     );
   const config = coreConfigFromEnv(env);
   const redisUrl = flags['redis-url'] ?? env.REDIS_URL;
+  const clusterList = flags['cluster-urls']?.split(',').filter((u) => u.length > 0);
+  const clusterUrls = clusterList ?? env.QE_REDIS_CLUSTER_URLS;
+  const partitionCount = Number(flags['partitions'] ?? env.QE_PARTITIONS);
+  const redisPrefix = flags['redis-prefix'] ?? env.QE_REDIS_PREFIX;
   if (flags['stale-feed-ms']) config.staleFeedMs = Number(flags['stale-feed-ms']);
-  const log = await openLog({
-    redisUrl,
-    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
-    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
-    limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
-  });
   // Every process trading through this IP shares one budget per venue when Redis is there to hold it; paper and
   // live never share one (their limits are counted by different servers). Scope: venue and the REST host.
   const budgetFor = async (venue: 'paper' | 'live', restUrl: string) =>
-    redisUrl
-      ? redisRateBudget({ url: redisUrl, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, scope: `${venue}:${new URL(restUrl).host}` })
-      : memoryRateBudget();
+    redisUrl ? redisRateBudget({ url: redisUrl, prefix: redisPrefix, scope: `${venue}:${new URL(restUrl).host}` }) : memoryRateBudget();
   const paperBudget = await budgetFor('paper', restBaseUrl);
   const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
   const paper = createBinanceConnector({
@@ -63,38 +61,76 @@ export async function runExecution(argv: string[]): Promise<void> {
   const liveMarketData = live?.marketData() ?? null;
   const keyStore = await openKeyStore({
     redisUrl,
-    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+    redisPrefix,
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
   });
   const credentials = await startCredentialCache(keyVaultFromEnv(keyStore), logger);
-  const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
-  let service: ExecutionService | null = null;
-  service = await startExecutionService({
+  const serviceOptions = (log: EngineLog, consumerName: string, metrics?: EngineMetrics): ExecutionServiceOptions => ({
     log,
     paper,
     live,
     liveCredentials: (userId) => credentials.get(userId),
     marketData: { paper: marketData, live: liveMarketData },
-    metrics,
+    ...(metrics ? { metrics } : {}),
     config,
     logger,
     watchdogPeriodMs: Number(flags['watchdog-period-ms'] ?? env.QE_WATCHDOG_PERIOD_MS),
-    consumerName: flags['consumer'] ?? 'exec-1',
+    consumerName,
     rateBudgets: { paper: paperBudget, ...(liveBudget ? { live: liveBudget } : {}) },
   });
-  const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
-  // Machine-readable readiness line for supervisors and tests.
-  process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents, metricsPort: metricsServer?.port ?? null })}\n`);
+  const running = clusterUrls ? await runWorker(clusterUrls, serviceOptions) : await runSingle(serviceOptions);
   const why = await untilSignal(env.QE_RUN_SECONDS);
   logger.info({ why }, 'stopping');
-  await service.stop();
-  await metricsServer?.close();
-  metrics.stop();
+  await running.stop();
   credentials.stop();
   await keyStore.close();
   await marketData.close();
   await liveMarketData?.close();
   await paperBudget.close();
   await liveBudget?.close();
-  await log.close();
+
+  /** One execution service on one log: REDIS_URL or SQLite, every user (today's deployment). */
+  async function runSingle(options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
+    const log = await openLog({
+      redisUrl,
+      redisPrefix,
+      sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+      limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
+    });
+    let service: ExecutionService | null = null;
+    const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
+    service = await startExecutionService(options(log, flags['consumer'] ?? 'exec-1', metrics));
+    const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
+    // Machine-readable readiness line for supervisors and tests.
+    process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents, metricsPort: metricsServer?.port ?? null })}\n`);
+    const started = service;
+    return {
+      async stop() {
+        await started.stop();
+        await metricsServer?.close();
+        metrics.stop();
+        await log.close();
+      },
+    };
+  }
+
+  /** A worker of a partitioned log on a Redis Cluster: one service per partition it holds (src/cluster/worker.ts). */
+  async function runWorker(urls: string[], options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
+    const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
+    const workerId = flags['worker-id'] ?? defaultWorkerId();
+    const worker = await startWorker({
+      clusterUrls: urls,
+      prefix: redisPrefix,
+      partitionCount,
+      workerId,
+      ...(flags['reclaim-idle-ms'] ? { limits: { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } } : {}),
+      logger,
+      // A partition's fatal error exits the worker (the default onFatal): its partitions move to the others.
+      startService: ({ log, consumerName }) => startExecutionService(options(log, consumerName)),
+      // Machine-readable lines for supervisors and tests: what this worker holds and runs, on every change.
+      onChange: (view) => process.stdout.write(`${JSON.stringify({ workerId, ...view })}\n`),
+    });
+    process.stdout.write(`${JSON.stringify({ ready: true, workerId, partitions: partitionCount })}\n`);
+    return worker;
+  }
 }

@@ -1,6 +1,8 @@
 import { buildCommand } from '../../contract/commands.js';
 import type { MarketData, Subscription } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
+import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
+import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
 import { crossoverStrategy } from '../../strategies/crossover.js';
 import type { Strategy } from '../../strategies/strategy.js';
 import type { Logger } from '../../util/logger.js';
@@ -11,6 +13,8 @@ import type { Logger } from '../../util/logger.js';
 
 export interface SignalsServiceOptions {
   log: EngineLog;
+  /** The partitions routes are fanned out to (a cluster deployment); absent: `log` is the only one. */
+  partitions?: PartitionLogs<AppendLog>;
   marketData: MarketData;
   symbols: readonly string[];
   sourceId: string;
@@ -48,8 +52,7 @@ export async function startSignalsService(opts: SignalsServiceOptions): Promise<
       opts.logger.error({ reason: built.reason }, 'signals not published: the command is invalid');
       return;
     }
-    opts.log
-      .appendCommand(built.json)
+    appendRoutedCommand(opts.partitions ?? singlePartition(opts.log), built.command)
       .then(() => opts.logger.info({ signals }, 'signals published'))
       .catch((error: unknown) => opts.logger.error({ err: error }, 'could not publish signals'));
   }, opts.signalPeriodMs);

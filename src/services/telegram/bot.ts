@@ -3,6 +3,8 @@ import { sequentialize } from '@grammyjs/runner';
 import type { Context } from 'grammy';
 import { Bot } from 'grammy';
 import type { EngineLog } from '../../log/port.js';
+import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
+import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
@@ -39,6 +41,8 @@ export interface BotDeps {
   access: TelegramAccess;
   /** Commands are appended; closed trades are read from the fill ledger (bounded: src/services/closed-trades.ts). */
   log: Pick<EngineLog, 'appendCommand' | 'readLedger'>;
+  /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
+  partitions?: PartitionLogs<AppendLog>;
   vault: BotKeyVault | null;
   logger: Logger;
   limiter: RateLimiter;
@@ -156,7 +160,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         // Remembered before appending: the engine's answer may come back before appendCommand resolves.
         if (action.view !== null) deps.views.remember(command.id, action.view);
         try {
-          await deps.log.appendCommand(JSON.stringify(command));
+          await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
         } catch (error) {
           deps.views.forget(command.id);
           logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');

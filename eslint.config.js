@@ -9,7 +9,7 @@ const typedRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'artifacts/**', 'data/**', 'bin/**'] },
+  { ignores: ['node_modules/**', 'artifacts/**', 'data/**', 'bin/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

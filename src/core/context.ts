@@ -105,11 +105,11 @@ export class DecisionContext {
   }
 
   noteTradeReadAsked(key: string): void {
-    this.noteTime('tradeReadsAskedAtMs', key, this.nowMs);
+    this.noteTime('owedReadsAskedAtMs', key, this.nowMs);
   }
 
   forgetTradeRead(key: string): void {
-    this.market = { ...this.market, tradeReadsAskedAtMs: dictDelete(this.market.tradeReadsAskedAtMs, [key], this.owned) };
+    this.market = { ...this.market, owedReadsAskedAtMs: dictDelete(this.market.owedReadsAskedAtMs, [key], this.owned) };
   }
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */

@@ -177,8 +177,8 @@ export interface MarketState {
    * (Retry-After of a 429/418, or the local budget's own wait): only while that order is still the newest.
    */
   retryAt: Dict<{ clientOrderId: string; retryAtMs: number }>;
-  /** Per user:symbol, when a trade-list read was asked for that has not been answered yet (trade-reads-owed.ts). */
-  tradeReadsAskedAtMs: Dict<number>;
+  /** Per user:symbol (or user:#funding), when a trade-list or funding read was asked for and not answered yet (trade-reads-owed.ts). */
+  owedReadsAskedAtMs: Dict<number>;
 }
 
 export interface EngineState {
@@ -213,7 +213,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     retiredStops: emptyDict(),
     deferredTradeReads: emptyDict(),
     retryAt: emptyDict(),
-    tradeReadsAskedAtMs: emptyDict(),
+    owedReadsAskedAtMs: emptyDict(),
   };
 }
 

@@ -39,14 +39,14 @@ export function noteTradeReadAnswered(ctx: DecisionContext, userId: string, symb
  * read owed now: a late answer (or a second delivery) of an older read predates what asked again.
  */
 function settleRead(ctx: DecisionContext, key: string, askedAtMs: number | undefined): void {
-  const owedSinceMs = ctx.market.tradeReadsAskedAtMs[key];
+  const owedSinceMs = ctx.market.owedReadsAskedAtMs[key];
   if (askedAtMs !== undefined && owedSinceMs !== undefined && askedAtMs < owedSinceMs) return;
   ctx.forgetTradeRead(key);
 }
 
 /** On the timer: every read unanswered for orderQueryIntervalMs is asked again (dropped when its session is gone). */
 export function reaskOwedTradeReads(ctx: DecisionContext): void {
-  for (const [key, askedAtMs] of Object.entries(ctx.market.tradeReadsAskedAtMs)) {
+  for (const [key, askedAtMs] of Object.entries(ctx.market.owedReadsAskedAtMs)) {
     if (ctx.nowMs - askedAtMs < ctx.config.orderQueryIntervalMs) continue;
     const colon = key.lastIndexOf(':');
     const [userId, symbol] = [key.slice(0, colon), key.slice(colon + 1)];

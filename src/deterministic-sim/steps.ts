@@ -202,7 +202,7 @@ async function stillBusy(world: World): Promise<boolean> {
   return (
     (await world.log.pendingCommandCount()) > 0 ||
     // A trade-list read held back or refused is asked again until answered (core/trade-reads-owed.ts).
-    Object.keys(world.engine.current.market.tradeReadsAskedAtMs).length > 0 ||
+    Object.keys(world.engine.current.market.owedReadsAskedAtMs).length > 0 ||
     Object.values(durable.orders).some((o) => !isTerminal(o)) ||
     Object.values(durable.sessions).some(
       (s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty))),

@@ -29,8 +29,9 @@ export function memoryKeyStore(): KeyStore {
   };
 }
 
-export async function redisKeyStore(url: string, prefix: string): Promise<KeyStore> {
-  const key = `${prefix}${keyStoreName}`;
+/** `name`: the hash under the prefix (other small per-user stores of the bot reuse this one's shape). */
+export async function redisKeyStore(url: string, prefix: string, name = keyStoreName): Promise<KeyStore> {
+  const key = `${prefix}${name}`;
   const client = createClient({ url, disableOfflineQueue: true });
   client.on('error', () => undefined); // surfaced through rejected commands
   await client.connect();
@@ -43,22 +44,31 @@ export async function redisKeyStore(url: string, prefix: string): Promise<KeySto
   };
 }
 
-export function sqliteKeyStore(path: string): KeyStore {
+/** A per-user text table in a SQLite file: which table, and what its text column holds. */
+export interface SqliteUserTable {
+  table: string;
+  column: string;
+}
+const exchangeKeysTable: SqliteUserTable = { table: 'exchange_keys', column: 'sealed' };
+
+export function sqliteKeyStore(path: string, where: SqliteUserTable = exchangeKeysTable): KeyStore {
+  const { table, column } = where;
+  if (!/^[a-z_]+$/.test(table) || !/^[a-z_]+$/.test(column)) throw new Error(`not a plain SQL name: ${table}.${column}`);
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS exchange_keys (user_id TEXT PRIMARY KEY, sealed TEXT NOT NULL)');
-  const upsert = db.prepare('INSERT INTO exchange_keys (user_id, sealed) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed');
-  const select = db.prepare('SELECT sealed FROM exchange_keys WHERE user_id = ?');
-  const remove = db.prepare('DELETE FROM exchange_keys WHERE user_id = ?');
-  const list = db.prepare('SELECT user_id AS userId, sealed FROM exchange_keys');
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (user_id TEXT PRIMARY KEY, ${column} TEXT NOT NULL)`);
+  const upsert = db.prepare(`INSERT INTO ${table} (user_id, ${column}) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET ${column} = excluded.${column}`);
+  const select = db.prepare(`SELECT ${column} AS blob FROM ${table} WHERE user_id = ?`);
+  const remove = db.prepare(`DELETE FROM ${table} WHERE user_id = ?`);
+  const list = db.prepare(`SELECT user_id AS userId, ${column} AS blob FROM ${table}`);
   return {
     put: async (userId, blob) => void upsert.run(userId, blob),
-    get: async (userId) => (select.get(userId) as { sealed: string } | undefined)?.sealed ?? null,
+    get: async (userId) => (select.get(userId) as { blob: string } | undefined)?.blob ?? null,
     delete: async (userId) => remove.run(userId).changes > 0,
-    all: async () => Object.fromEntries((list.all() as { userId: string; sealed: string }[]).map((r) => [r.userId, r.sealed])),
+    all: async () => Object.fromEntries((list.all() as { userId: string; blob: string }[]).map((r) => [r.userId, r.blob])),
     close: async () => void db.close(),
   };
 }

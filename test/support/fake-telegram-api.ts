@@ -3,8 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A local stand-in for the Telegram Bot API, speaking the subset grammY and @grammyjs/runner use:
-// getMe, getUpdates (long polling with offset confirmation), sendMessage, deleteMessage, setMyCommands,
-// deleteWebhook; anything else answers ok. grammY posts JSON (form bodies are accepted too). Requests for
+// getMe, getUpdates (long polling with offset confirmation; messages and inline-button presses),
+// sendMessage (with reply_markup), deleteMessage, answerCallbackQuery, setMyCommands, deleteWebhook; anything
+// else answers ok. grammY posts JSON (form bodies are accepted too). Requests for
 // any other token get 401, like the real API.
 
 export interface SentMessage {
@@ -12,6 +13,9 @@ export interface SentMessage {
   text: string;
   message_id: number;
   parse_mode?: string;
+  /** The inline keyboard sent with the message, if any. */
+  reply_markup?: { inline_keyboard?: { text: string; callback_data?: string }[][] };
+  disable_notification?: boolean;
 }
 
 /** Tags Telegram's HTML parse mode knows (https://core.telegram.org/bots/api#html-style). */
@@ -44,7 +48,8 @@ export interface ApiCall {
 
 interface Update {
   update_id: number;
-  message: Record<string, unknown>;
+  message?: Record<string, unknown>;
+  callback_query?: Record<string, unknown>;
 }
 
 interface Waiter {
@@ -62,6 +67,10 @@ export interface FakeTelegram {
   botId: number;
   /** Queues a private-chat text message from this user (chat id = user id); returns its ids. */
   pushText(fromUserId: number, text: string): { updateId: number; messageId: number };
+  /** Queues a press on an inline button with this callback data, on the bot's message `messageId` in `chatId`. */
+  pushCallback(fromUserId: number, data: string, message: { chatId: number; messageId: number }): { updateId: number; callbackId: string };
+  /** Texts shown for button presses (answerCallbackQuery), in order. */
+  readonly callbackAnswers: { callback_query_id: string; text?: string }[];
   /** Texts sent to this chat, in order. */
   messages(chatId: number): string[];
   readonly sent: SentMessage[];
@@ -111,6 +120,7 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
   const sent: SentMessage[] = [];
   const deletedMessages: { chat_id: number; message_id: number }[] = [];
   const calls: ApiCall[] = [];
+  const callbackAnswers: { callback_query_id: string; text?: string }[] = [];
 
   const available = (offset: number, limit: number): Update[] => updates.filter((u) => u.update_id >= offset).slice(0, limit);
 
@@ -179,7 +189,14 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
     const problem = parseMode === 'HTML' ? htmlProblem(text) : null;
     if (problem !== null) return reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${problem}` });
     const messageId = nextMessageId++;
-    sent.push({ chat_id: chatId, text, message_id: messageId, ...(parseMode !== undefined ? { parse_mode: parseMode } : {}) });
+    sent.push({
+      chat_id: chatId,
+      text,
+      message_id: messageId,
+      ...(parseMode !== undefined ? { parse_mode: parseMode } : {}),
+      ...(params.reply_markup !== undefined ? { reply_markup: params.reply_markup as SentMessage['reply_markup'] } : {}),
+      ...(params.disable_notification === true ? { disable_notification: true } : {}),
+    });
     ok(res, { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: 'private' }, from: bot, text });
   }
 
@@ -205,6 +222,12 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
           return sendMessage(params, res);
         case 'deleteMessage':
           deletedMessages.push({ chat_id: Number(params.chat_id), message_id: Number(params.message_id) });
+          return ok(res, true);
+        case 'answerCallbackQuery':
+          callbackAnswers.push({
+            callback_query_id: String(params.callback_query_id),
+            ...(typeof params.text === 'string' ? { text: params.text } : {}),
+          });
           return ok(res, true);
         case 'setMyCommands':
         case 'deleteWebhook':
@@ -238,6 +261,30 @@ export async function startFakeTelegram(opts: { token: string; botId?: number; b
       wake();
       return { updateId, messageId };
     },
+    pushCallback(fromUserId, data, message) {
+      const updateId = nextUpdateId++;
+      const callbackId = `cb-${updateId}`;
+      const original = sent.find((m) => m.chat_id === message.chatId && m.message_id === message.messageId);
+      updates.push({
+        update_id: updateId,
+        callback_query: {
+          id: callbackId,
+          from: { id: fromUserId, is_bot: false, first_name: `user${fromUserId}` },
+          chat_instance: `ci-${message.chatId}`,
+          data,
+          message: {
+            message_id: message.messageId,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: message.chatId, type: 'private', first_name: `user${message.chatId}` },
+            from: bot,
+            text: original?.text ?? '',
+          },
+        },
+      });
+      wake();
+      return { updateId, callbackId };
+    },
+    callbackAnswers,
     messages: (chatId) => sent.filter((m) => m.chat_id === chatId).map((m) => m.text),
     sent,
     deletedMessages,

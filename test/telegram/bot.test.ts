@@ -3,6 +3,7 @@ import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
 import type { TelegramBotHandle } from '../../src/services/telegram/run-telegram.js';
 import { startTelegramBot } from '../../src/services/telegram/run-telegram.js';
+import { confirmationTtlMs } from '../../src/services/telegram/confirm.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { FakeTelegram } from '../support/fake-telegram-api.js';
 import { startFakeTelegram } from '../support/fake-telegram-api.js';
@@ -24,6 +25,7 @@ const retryUser = 555;
 const chattyUser = 666;
 const neighbour = 333;
 const holder = 777;
+const confirmUser = 888;
 const ratePerMin = 20;
 
 describe('telegram bot against the engine', () => {
@@ -39,7 +41,7 @@ describe('telegram bot against the engine', () => {
       token,
       apiRoot: fake.apiRoot,
       access: {
-        userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour), String(holder)],
+        userIds: [String(trader), String(pendingUser), String(retryUser), String(chattyUser), String(neighbour), String(holder), String(confirmUser)],
         adminIds: [String(adminUser)],
         ratePerMin,
       },
@@ -111,7 +113,7 @@ describe('telegram bot against the engine', () => {
     await converse(fake, trader, '/session paper 2000', /^❌ <b>\/session<\/b> refused: a session is already active/);
 
     const beforeStop = fake.messages(trader).length;
-    fake.pushText(trader, '/stop');
+    fake.pushText(trader, '/stop confirm');
     await waitFor('stop done', () =>
       fake
         .messages(trader)
@@ -171,7 +173,66 @@ describe('telegram bot against the engine', () => {
     // Reads computed by the bot get no "received"; the changes (/session, /exit twice) did.
     expect(count(fake, holder, /^received ✓/)).toBe(3);
     expect(fake.calls.filter((c) => c.method === 'sendMessage' && c.params.parse_mode === 'HTML').length).toBeGreaterThan(5);
-    await converse(fake, holder, '/stop', /^✅ Session closed, flat\./);
+    await converse(fake, holder, '/stop confirm', /^✅ Session closed, flat\./);
+  });
+
+  it("asks before /stop and /halt_all: only the asker's Confirm within the bound sends it; Cancel, stale and foreign presses send nothing", async () => {
+    const prefix = harness().prefix;
+    const sentStops = async (userId: number, type: string): Promise<number> =>
+      (await commandsInStream(prefix)).filter((c) => c.userId === `tg${userId}` && c.type === type).length;
+    /** Asks with `text`; returns the question's message id and its Confirm / Cancel callback data. */
+    async function ask(userId: number, text: string, question: RegExp): Promise<{ messageId: number; confirm: string; cancel: string }> {
+      const shown = await converse(fake, userId, text, question);
+      const message = [...fake.sent].reverse().find((m) => m.chat_id === userId && m.text === shown); // every question reads the same: the newest
+      const [confirm, cancel] = message?.reply_markup?.inline_keyboard?.[0] ?? [];
+      expect(message?.parse_mode).toBe('HTML');
+      expect(confirm?.text).toBe('✅ Confirm');
+      expect(cancel?.text).toBe('✖️ Cancel');
+      return { messageId: message?.message_id ?? -1, confirm: confirm?.callback_data ?? '', cancel: cancel?.callback_data ?? '' };
+    }
+    async function press(userId: number, data: string, chatId: number, messageId: number, expected: RegExp): Promise<string> {
+      const before = fake.messages(chatId).length;
+      fake.pushCallback(userId, data, { chatId, messageId });
+      return waitFor(`a message matching ${expected} after a press`, () =>
+        fake
+          .messages(chatId)
+          .slice(before)
+          .find((m) => expected.test(m)),
+      );
+    }
+
+    await converse(fake, confirmUser, '/session paper 800', /^✅ Session started: paper, capital \$800\.00/);
+    const first = await ask(confirmUser, '/stop', /^🛑 <b>Stop your session\?<\/b>[\s\S]*within 60 s \(or send \/stop confirm\)/);
+    expect(first.confirm).toMatch(/^cf:[0-9a-f]{16}$/);
+    expect(await sentStops(confirmUser, 'session.stop')).toBe(0); // asking sends nothing
+
+    // Cancel: nothing sent; the same question's Confirm is used up.
+    await press(confirmUser, first.cancel, confirmUser, first.messageId, /^✖️ \/stop cancelled: nothing was sent/);
+    await press(confirmUser, first.confirm, confirmUser, first.messageId, /^⌛ That confirmation has expired or was already used/);
+
+    // Past the bound: refused.
+    const late = await ask(confirmUser, '/stop', /^🛑 <b>Stop your session\?/);
+    nowMs += confirmationTtlMs + 1;
+    await press(confirmUser, late.confirm, confirmUser, late.messageId, /^⌛ That confirmation has expired/);
+
+    // Another user pressing the owner's button: refused, and the owner's token stays good.
+    const third = await ask(confirmUser, '/stop', /^🛑 <b>Stop your session\?/);
+    await press(neighbour, third.confirm, confirmUser, third.messageId, /^This button is not yours\.$/);
+    expect(await sentStops(confirmUser, 'session.stop')).toBe(0);
+    expect(await sentStops(neighbour, 'session.stop')).toBe(0);
+    expect(fake.callbackAnswers.map((a) => a.text)).toContain('This button is not yours.');
+
+    // The owner within the bound: sent, received, done.
+    nowMs += confirmationTtlMs - 1_000;
+    await press(confirmUser, third.confirm, confirmUser, third.messageId, /^received ✓ \/stop$/);
+    await waitFor('the session closed', () => fake.messages(confirmUser).find((m) => m.startsWith('✅ Session closed, flat.')));
+    expect(await sentStops(confirmUser, 'session.stop')).toBe(1);
+    expect(fake.calls.some((c) => c.method === 'editMessageReplyMarkup')).toBe(true); // the buttons go after a press
+
+    // /halt_all asks the admin the same way; Cancel sends nothing.
+    const halt = await ask(adminUser, '/halt_all drill', /^⛔ <b>Halt all trading\?<\/b>/);
+    await press(adminUser, halt.cancel, adminUser, halt.messageId, /^✖️ \/halt_all cancelled/);
+    expect(await sentStops(adminUser, 'admin.halt_all')).toBe(0);
   });
 
   it("acts only on the sender's own session: another user's /stop and /pause cannot reach it", async () => {
@@ -180,14 +241,14 @@ describe('telegram bot against the engine', () => {
     await converse(
       fake,
       neighbour,
-      '/stop',
+      '/stop confirm',
       /^❌ <b>\/stop<\/b> refused: no running session; start one first\. Start one with \/session paper &lt;capitalUsd&gt;\.$/,
     );
     await converse(fake, neighbour, '/pause', /^❌ <b>\/pause<\/b> refused: no running session/);
     const mine = h.service.engine.current.durable.sessions[`tg${trader}`];
     expect(mine).toMatchObject({ status: 'active', paused: false });
     expect((await commandsInStream(h.prefix)).filter((c) => c.userId === `tg${neighbour}`).map((c) => c.type)).toEqual(['session.stop', 'session.pause']);
-    await converse(fake, trader, '/stop', /^✅ Session closed, flat\./);
+    await converse(fake, trader, '/stop confirm', /^✅ Session closed, flat\./);
   });
 
   it('lets admins use admin commands', async () => {
@@ -233,7 +294,7 @@ describe('telegram bot against the engine', () => {
 
     const resumeId = await h.send({ id: commandId('resume'), userId: 'operator', type: 'admin.resume_all' });
     await h.reply(resumeId, 'done');
-    await converse(fake, trader, '/stop', /^✅ Session closed, flat\./);
+    await converse(fake, trader, '/stop confirm', /^✅ Session closed, flat\./);
   });
 
   it('keeps a message Telegram failed to accept pending and delivers it after a restart', async () => {

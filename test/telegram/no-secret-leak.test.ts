@@ -140,7 +140,7 @@ describe('no secret reaches a log line, the log streams or the chat', () => {
     // Error paths log too: a send Telegram refuses (relay retries), then a network failure (Telegram gone).
     fake.failSendMessage({ kind: 'server_error', times: 2 });
     await converse(fake, trader, '/pnl', /^💰 PnL/);
-    await converse(fake, trader, '/stop', /^✅ Session closed/);
+    await converse(fake, trader, '/stop confirm', /^✅ Session closed/);
     // With keys stored, a live start reaches the engine (which refuses it here: LIVE_TRADING is off).
     await converse(fake, trader, '/session live 100', /refused: live trading is disabled/);
     await converse(fake, trader, '/disconnect', /stored keys were deleted/);

@@ -130,4 +130,22 @@ describe('telegram command parsing', () => {
     expect(action.kind).toBe('engine');
     if (action.kind === 'engine') expect(action.command.id).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
   });
+
+  it('marks /stop confirm and /halt_all confirm [reason] as already confirmed; plain ones are asked first', () => {
+    expect(parse('/stop')).toMatchObject({ kind: 'engine', command: { type: 'session.stop' } });
+    expect(parse('/stop')).not.toHaveProperty('confirmed');
+    expect(parse('/stop confirm')).toMatchObject({ kind: 'engine', confirmed: true, command: { type: 'session.stop' } });
+    expect(parse('/stop CONFIRM')).toMatchObject({ confirmed: true });
+    expect(errorOf('/stop now')).toMatch(/takes no arguments/);
+    expect(parse('/halt_all maintenance', admin)).not.toHaveProperty('confirmed');
+    expect(parse('/halt_all maintenance', admin)).toMatchObject({ command: { type: 'admin.halt_all', reason: 'maintenance' } });
+    expect(parse('/halt_all confirm exchange down', admin)).toMatchObject({
+      kind: 'engine',
+      confirmed: true,
+      command: { type: 'admin.halt_all', reason: 'exchange down' },
+    });
+    const bare = parse('/halt_all confirm', admin);
+    expect(bare).toMatchObject({ kind: 'engine', confirmed: true });
+    if (bare.kind === 'engine') expect(bare.command).not.toHaveProperty('reason');
+  });
 });

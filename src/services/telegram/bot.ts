@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import type { Context } from 'grammy';
@@ -11,14 +12,36 @@ import type { TelegramAccess } from './config.js';
 import { engineUserId, isAdmin, isAllowed } from './config.js';
 import { readOnlyCommandTypes } from '../../contract/commands.js';
 import { helpText, notACommandText, receivedText, refusalText, slowDownText } from './format.js';
-import type { BotAction } from './parse-command.js';
 import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ViewMemory } from './relay.js';
 import { safeError } from './safe-error.js';
 import type { ClosedTradesRead } from '../closed-trades.js';
 import { readClosedTrades } from '../closed-trades.js';
-import { dailyHtml, performanceHtml, profitHtml, truncateHtml } from './messages.js';
+import {
+  cancelButtonText,
+  cancelledHtml,
+  confirmButtonText,
+  confirmQuestionHtml,
+  confirmToasts,
+  dailyHtml,
+  performanceHtml,
+  profitHtml,
+  staleConfirmationHtml,
+  truncateHtml,
+  alwaysOnHtml,
+  digestHtml,
+  emptyDigestText,
+  notifySaveFailedText,
+  notifySetHtml,
+  notifyShowHtml,
+} from './messages.js';
+import type { ConfirmationBook } from './confirm.js';
+import type { Digests } from './notify.js';
+import { applyNotify, switchableAlertKinds } from './notify.js';
+import type { NotifySettings } from './notify-store.js';
+import { cancelPrefix, confirmationTtlMs, confirmedCommandTypes, confirmPrefix, createConfirmationBook } from './confirm.js';
+import type { BotAction, EngineCommand, StatusView } from './parse-command.js';
 
 // The grammY bot: Telegram messages → commands on the command stream. It never touches trading state; the
 // engine's answers come back through the outbound relay (relay.ts).
@@ -48,6 +71,14 @@ export interface BotDeps {
   limiter: RateLimiter;
   views: ViewMemory;
   clock: () => number;
+  /** Pending /stop and /halt_all confirmations; absent: the bot keeps its own. */
+  confirmations?: ConfirmationBook;
+  /** A fresh confirmation token (16 hex characters); absent: 8 random bytes. */
+  newToken?: () => string;
+  /** /notify settings (shared with the relay, which applies them). */
+  notify: NotifySettings;
+  /** Alerts collected for digests (shared with the relay, which fills them and sends them hourly). */
+  digests: Digests;
 }
 
 /** Longest a Bot API call may take: a getUpdates long poll (30 s) plus a margin for a slow network. */
@@ -75,6 +106,9 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       rethrowInternalServerErrors: true,
     }),
   );
+
+  const confirmations = deps.confirmations ?? createConfirmationBook();
+  const newToken = deps.newToken ?? ((): string => randomBytes(8).toString('hex'));
 
   const inFlight = new Set<Promise<unknown>>();
   let lastHandled: number | null = null;
@@ -157,19 +191,23 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           await ctx.reply('⚠️ A live session trades with your own Binance keys: store them first with /connect <apiKey> <apiSecret>. Nothing was sent.');
           return;
         }
-        // Remembered before appending: the engine's answer may come back before appendCommand resolves.
-        if (action.view !== null) deps.views.remember(command.id, action.view);
-        try {
-          await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
-        } catch (error) {
-          deps.views.forget(command.id);
-          logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');
-          await ctx.reply('⚠️ The engine could not be reached; the command may not have been queued. Check with /status before retrying.');
+        if (confirmedCommandTypes.has(command.type) && action.confirmed !== true) {
+          const token = newToken();
+          confirmations.ask(token, telegramUserId, command, deps.clock());
+          await ctx.reply(confirmQuestionHtml(command.type, confirmationTtlMs), {
+            parse_mode: 'HTML',
+            reply_markup: {
+              inline_keyboard: [
+                [
+                  { text: confirmButtonText, callback_data: `${confirmPrefix}${token}` },
+                  { text: cancelButtonText, callback_data: `${cancelPrefix}${token}` },
+                ],
+              ],
+            },
+          });
           return;
         }
-        logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
-        // A read's answer comes at once and is its own acknowledgement; a change is acknowledged when queued.
-        if (!readOnlyCommandTypes.has(command.type)) await ctx.reply(receivedText(command));
+        await sendToEngine(ctx, command, action.view, telegramUserId);
         return;
       }
       case 'history': {
@@ -183,6 +221,33 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         }
         const html = action.what === 'profit' ? profitHtml(read) : action.what === 'daily' ? dailyHtml(read, action.days, deps.clock()) : performanceHtml(read);
         await ctx.reply(truncateHtml(html), { parse_mode: 'HTML' });
+        return;
+      }
+      case 'notify': {
+        const { request } = action;
+        if (request.kind === 'always_on') {
+          await ctx.reply(alwaysOnHtml(request.alertKind), { parse_mode: 'HTML' });
+          return;
+        }
+        try {
+          const prefs = await deps.notify.get(userId);
+          if (request.kind === 'show') {
+            await ctx.reply(notifyShowHtml(prefs), { parse_mode: 'HTML' });
+            return;
+          }
+          await deps.notify.set(userId, applyNotify(prefs, request.kinds, request.mode));
+        } catch (error) {
+          logger.error({ telegramUserId, err: safeError(error, secrets) }, 'notification settings failed');
+          await ctx.reply(notifySaveFailedText);
+          return;
+        }
+        await ctx.reply(notifySetHtml(request.kinds, request.mode, request.kinds.length === switchableAlertKinds.length), { parse_mode: 'HTML' });
+        return;
+      }
+      case 'digest': {
+        const digest = deps.digests.take(telegramUserId);
+        if (digest === null) await ctx.reply(emptyDigestText, { parse_mode: 'HTML' });
+        else await ctx.reply(truncateHtml(digestHtml(digest.lines, digest.dropped)), { parse_mode: 'HTML' });
         return;
       }
       case 'connect': {
@@ -214,6 +279,49 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       }
     }
   }
+
+  async function sendToEngine(ctx: Context, command: EngineCommand, view: StatusView | null, telegramUserId: number): Promise<void> {
+    // Remembered before appending: the engine's answer may come back before appendCommand resolves.
+    if (view !== null) deps.views.remember(command.id, view);
+    try {
+      await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
+    } catch (error) {
+      deps.views.forget(command.id);
+      logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');
+      await ctx.reply('⚠️ The engine could not be reached; the command may not have been queued. Check with /status before retrying.');
+      return;
+    }
+    logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
+    // A read's answer comes at once and is its own acknowledgement; a change is acknowledged when queued.
+    if (!readOnlyCommandTypes.has(command.type)) await ctx.reply(receivedText(command));
+  }
+
+  // A Confirm / Cancel press on a /stop or /halt_all question (confirm.ts).
+  bot.on('callback_query:data', async (ctx) => {
+    const telegramUserId = ctx.from.id;
+    if (!isAllowed(access, telegramUserId)) {
+      await ctx.answerCallbackQuery({ text: refusalText });
+      return;
+    }
+    const answer = confirmations.answer(ctx.callbackQuery.data, telegramUserId, deps.clock());
+    logger.debug({ telegramUserId, answer: answer.kind }, 'confirmation button');
+    if (answer.kind === 'not_ours') {
+      await ctx.answerCallbackQuery();
+      return;
+    }
+    await ctx.answerCallbackQuery({ text: confirmToasts[answer.kind] });
+    if (answer.kind === 'foreign') {
+      await ctx.reply(confirmToasts.foreign);
+      return;
+    }
+    // The question's buttons go, whatever the answer (best effort: the message may be too old to edit).
+    await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch((error: unknown) => {
+      logger.debug({ telegramUserId, err: safeError(error, secrets) }, 'could not remove the confirmation buttons');
+    });
+    if (answer.kind === 'stale') await ctx.reply(staleConfirmationHtml(), { parse_mode: 'HTML' });
+    else if (answer.kind === 'cancelled') await ctx.reply(cancelledHtml(answer.command.type), { parse_mode: 'HTML' });
+    else await sendToEngine(ctx, answer.command, null, telegramUserId);
+  });
 
   // A bad update (or a failed reply) is logged and dropped; it never stops the bot.
   bot.catch((error) => {

@@ -6,6 +6,10 @@ import type { SymbolResult } from '../../core/round-trips.js';
 import type { ClosedTradesRead } from '../closed-trades.js';
 import { maxRoundTripLedgerEntries } from '../closed-trades.js';
 import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
+import type { FillGroup } from './fill-groups.js';
+import { averagePrice } from './fill-groups.js';
+import type { NotifyMode, NotifyPrefs } from './notify.js';
+import { modeFor, riskAlertKinds, switchableAlertKinds } from './notify.js';
 
 // The bot's message catalogue (issue 15 item 7, started): texts in the user's words (`/session`, not
 // `session.start`), in Telegram's HTML parse mode. Everything that comes from elsewhere (an engine reason, a
@@ -190,3 +194,87 @@ export function performanceHtml(read: ClosedTradesRead): string {
     ...readNotes(read),
   ].join('\n');
 }
+
+// --- confirmation of /stop and /halt_all (confirm.ts) ---
+
+/** The question asked before a command that cannot be taken back; answered with the Confirm / Cancel buttons. */
+export function confirmQuestionHtml(commandType: CommandType, ttlMs: number): string {
+  const what =
+    commandType === 'admin.halt_all'
+      ? '⛔ <b>Halt all trading?</b> Every session on this engine is flattened and no new orders are placed until /resume_all.'
+      : '🛑 <b>Stop your session?</b> Open orders are cancelled and every position is closed at market.';
+  const seconds = Math.round(ttlMs / 1000);
+  return `${what}\nPress Confirm within ${seconds} s (or send ${escapeHtml(chatWords[commandType])} confirm).`;
+}
+
+export const confirmButtonText = '✅ Confirm';
+export const cancelButtonText = '✖️ Cancel';
+
+/** Short texts for the button press itself (answerCallbackQuery shows them as a toast; plain text). */
+export const confirmToasts = {
+  confirmed: 'Confirmed: sent to the engine.',
+  cancelled: 'Cancelled: nothing was sent.',
+  stale: 'This button has expired or was already used.',
+  foreign: 'This button is not yours.',
+} as const;
+
+/** Chat lines after a press (plain words, HTML-safe). */
+export function cancelledHtml(commandType: CommandType): string {
+  return `✖️ ${escapeHtml(chatWords[commandType])} cancelled: nothing was sent to the engine.`;
+}
+
+export function staleConfirmationHtml(): string {
+  return '⌛ That confirmation has expired or was already used; nothing was sent. Send the command again to get a fresh one.';
+}
+
+// --- grouped fills (fill-groups.ts) ---
+
+/** One order's fills of one window: how many, how much in all, at what average price. */
+export function fillGroupHtml(g: FillGroup): string {
+  const head = `✅ <b>${escapeHtml(g.side)} ${escapeHtml(g.totalQty)} ${escapeHtml(g.symbol)}</b>`;
+  const what = `(${escapeHtml(g.purpose)}, order ${escapeHtml(g.orderId)})`;
+  return g.count === 1
+    ? `${head} filled @ ${escapeHtml(averagePrice(g))} ${what}`
+    : `${head} filled in ${g.count} fills, avg price ${escapeHtml(averagePrice(g))} ${what}`;
+}
+
+// --- /notify and /digest (notify.ts) ---
+
+const modeWords: Record<NotifyMode, string> = {
+  on: 'on',
+  silent: 'silent (no sound)',
+  off: 'off',
+  digest: 'digest (collected, sent hourly or on /digest)',
+};
+
+const alwaysOnNote = `Always on, with sound: ${[...riskAlertKinds].join(', ')} (money at risk or trading stopped; liquidations come as exchange_close).`;
+
+export function notifyShowHtml(prefs: NotifyPrefs): string {
+  return [
+    '🔔 <b>Notifications</b>',
+    ...switchableAlertKinds.map(
+      (k) => `${escapeHtml(k)}: ${modeWords[modeFor(prefs, k)]}${k === 'fill' && modeFor(prefs, k) !== 'off' ? ', grouped per order per minute' : ''}`,
+    ),
+    alwaysOnNote,
+    'Change with /notify &lt;type|all&gt; on|silent|off|digest, e.g. /notify fills digest.',
+  ].join('\n');
+}
+
+export function notifySetHtml(kinds: readonly string[], mode: NotifyMode, allSwitchable: boolean): string {
+  const what = allSwitchable ? 'every switchable alert' : kinds.map((k) => escapeHtml(k)).join(', ');
+  return `🔔 ${what}: ${modeWords[mode]}.${allSwitchable ? ` ${alwaysOnNote}` : ''}`;
+}
+
+export function alwaysOnHtml(kind: string): string {
+  return `⚠️ ${escapeHtml(kind)} alerts are always on and cannot be silenced or switched off. ${alwaysOnNote}`;
+}
+
+export const notifySaveFailedText = '⚠️ Your notification settings could not be saved just now; nothing changed. Try again in a moment.';
+
+/** The collected alerts of one user (lines are HTML already, escaped where they were made). */
+export function digestHtml(lines: readonly string[], dropped: number): string {
+  const more = dropped > 0 ? [`… and ${dropped} more`] : [];
+  return [`🗞 <b>Digest</b> (${lines.length + dropped} notification${lines.length + dropped === 1 ? '' : 's'})`, ...lines, ...more].join('\n');
+}
+
+export const emptyDigestText = '🗞 Nothing collected for your digest. Choose what goes there with /notify &lt;type&gt; digest.';

@@ -11,6 +11,8 @@ import {
 } from '../../contract/commands.js';
 import { engineUserId } from './config.js';
 import { maxDailyDays } from '../../core/round-trips.js';
+import type { NotifyRequest } from './notify.js';
+import { parseNotifyArgs } from './notify.js';
 
 /** Days /daily shows when not told. */
 export const defaultDailyDays = 7;
@@ -33,11 +35,16 @@ export type EngineCommand = Command;
 
 export type BotAction =
   | { kind: 'help' }
-  | { kind: 'engine'; command: EngineCommand; view: StatusView | null }
+  /** confirmed: the user already confirmed (`/stop confirm`); a /stop or /halt_all without it is asked first (confirm.ts). */
+  | { kind: 'engine'; command: EngineCommand; view: StatusView | null; confirmed?: true }
   | { kind: 'connect'; apiKey: string; apiSecret: string }
   | { kind: 'disconnect' }
   /** Closed trades, computed by the bot from the fill ledger (src/services/closed-trades.ts); `days` for /daily. */
   | { kind: 'history'; what: 'profit' | 'daily' | 'performance'; days: number }
+  /** Notification settings, kept by the bot itself (notify.ts, notify-store.ts). */
+  | { kind: 'notify'; request: Exclude<NotifyRequest, { kind: 'error' }> }
+  /** The collected digest, sent now. */
+  | { kind: 'digest' }
   | { kind: 'error'; message: string }
   | { kind: 'not_a_command' };
 
@@ -53,7 +60,7 @@ export const botCommandSpecs: readonly BotCommandSpec[] = [
   { command: 'start', usage: '/start', description: 'show this help', admin: false },
   { command: 'help', usage: '/help', description: 'show this help', admin: false },
   { command: 'session', usage: '/session paper|live <capitalUsd> [stoplossPct] [horizonHours]', description: 'start a trading session', admin: false },
-  { command: 'stop', usage: '/stop', description: 'flatten and close the session', admin: false },
+  { command: 'stop', usage: '/stop [confirm]', description: 'flatten and close the session (asks to confirm)', admin: false },
   { command: 'status', usage: '/status', description: 'session, positions and equity', admin: false },
   { command: 'positions', usage: '/positions', description: 'open positions and orders', admin: false },
   { command: 'pnl', usage: '/pnl', description: 'profit and loss', admin: false },
@@ -66,9 +73,11 @@ export const botCommandSpecs: readonly BotCommandSpec[] = [
   { command: 'set_horizon', usage: '/set_horizon <hours>', description: 'flatten after this many hours', admin: false },
   { command: 'pause', usage: '/pause', description: 'no new entries', admin: false },
   { command: 'resume', usage: '/resume', description: 'allow entries again', admin: false },
+  { command: 'notify', usage: '/notify [<type|all> on|silent|off|digest]', description: 'which alerts reach you, and how', admin: false },
+  { command: 'digest', usage: '/digest', description: 'send the alerts collected for your digest now', admin: false },
   { command: 'connect', usage: '/connect <apiKey> <apiSecret>', description: 'store your Binance API keys (message is deleted)', admin: false },
   { command: 'disconnect', usage: '/disconnect', description: 'delete your stored API keys', admin: false },
-  { command: 'halt_all', usage: '/halt_all [reason]', description: 'halt all trading (admin)', admin: true },
+  { command: 'halt_all', usage: '/halt_all [confirm] [reason]', description: 'halt all trading (admin; asks to confirm)', admin: true },
   { command: 'resume_all', usage: '/resume_all', description: 'lift the global halt (admin)', admin: true },
   { command: 'users', usage: '/users', description: 'all sessions (admin)', admin: true },
   { command: 'approve_live', usage: '/approve_live <user>', description: 'approve live trading for a user (admin)', admin: true },
@@ -130,6 +139,8 @@ export interface ParseInput {
   nowMs: number;
 }
 
+const confirmed = (action: BotAction): BotAction => (action.kind === 'engine' ? { ...action, confirmed: true } : action);
+
 /** Pure: the bot action for one message. */
 export function parseBotCommand(input: ParseInput): BotAction {
   const split = splitCommand(input.text);
@@ -173,6 +184,8 @@ export function parseBotCommand(input: ParseInput): BotAction {
       });
     }
     case 'stop':
+      // `/stop confirm`: the text alternative to the Confirm button, for clients that show no inline keyboards.
+      if (args.length === 1 && args[0]?.toLowerCase() === 'confirm') return confirmed(engine('session.stop', {}));
       return noArgs('session.stop');
     case 'pause':
       return noArgs('session.pause');
@@ -228,11 +241,21 @@ export function parseBotCommand(input: ParseInput): BotAction {
       }
       return { kind: 'connect', apiKey, apiSecret };
     }
+    case 'notify': {
+      const request = parseNotifyArgs(args, spec.usage);
+      return request.kind === 'error' ? { kind: 'error', message: request.message } : { kind: 'notify', request };
+    }
+    case 'digest':
+      return args.length === 0 ? { kind: 'digest' } : { kind: 'error', message: `/digest takes no arguments.` };
     case 'disconnect':
       return args.length === 0 ? { kind: 'disconnect' } : { kind: 'error', message: `/disconnect takes no arguments.` };
     case 'halt_all': {
-      if (rest.length > maxReasonChars) return { kind: 'error', message: `The reason may be at most ${maxReasonChars} characters.` };
-      return engine('admin.halt_all', rest.length > 0 ? { reason: rest } : {});
+      // `/halt_all confirm [reason]` skips the question (a reason that starts with the word "confirm" needs the buttons).
+      const direct = args[0]?.toLowerCase() === 'confirm';
+      const reason = direct ? rest.slice(args[0]?.length ?? 0).trim() : rest;
+      if (reason.length > maxReasonChars) return { kind: 'error', message: `The reason may be at most ${maxReasonChars} characters.` };
+      const halt = engine('admin.halt_all', reason.length > 0 ? { reason } : {});
+      return direct ? confirmed(halt) : halt;
     }
     case 'resume_all':
       return noArgs('admin.resume_all');

@@ -1,10 +1,18 @@
 import { GrammyError } from 'grammy';
+import type { AlertKind } from '../../contract/outbound.js';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import { chatIdForEngineUser } from './config.js';
 import { formatOutbound } from './format.js';
+import type { FillAlert, FillGroups } from './fill-groups.js';
+import { addFill, dueFillChats, parseFillAlert } from './fill-groups.js';
+import { digestHtml, fillGroupHtml, truncateHtml } from './messages.js';
+import type { Digests, NotifyMode } from './notify.js';
+import { modeFor } from './notify.js';
+import type { NotifySettings } from './notify-store.js';
+import { engineUserId } from './config.js';
 import type { StatusView } from './parse-command.js';
 import { safeError } from './safe-error.js';
 
@@ -24,6 +32,8 @@ export const relayBlockMs = 500;
 export const relayRetryMs = 1_000;
 /** Status views remembered (commandId → view); beyond this the oldest is forgotten (generic rendering). */
 export const maxRememberedViews = 1_000;
+/** On stop, how long the relay may spend sending the fill groups it still holds before it gives up on them. */
+export const stopFlushTimeoutMs = 2_000;
 
 /** Bounded commandId → status view map: which of /status, /positions, /pnl asked. */
 export interface ViewMemory {
@@ -54,7 +64,9 @@ export function createViewMemory(max = maxRememberedViews): ViewMemory {
 export type Delivery =
   | { kind: 'skip'; why: string }
   /** forgetView: the command whose remembered view is no longer needed once this is sent. */
-  | { kind: 'send'; chatId: number; text: string; forgetView: string | null };
+  | { kind: 'send'; chatId: number; text: string; forgetView: string | null; alertKind: AlertKind | null }
+  /** A fill alert: collected into the user's fill groups (fill-groups.ts), sent grouped. */
+  | { kind: 'fill'; chatId: number; fill: FillAlert };
 
 /** Pure: what to do with one outbound entry. Not for a Telegram user, unknown type, unreadable: skip (ack). */
 export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Delivery {
@@ -64,10 +76,20 @@ export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Deliv
   if (e.type !== 'reply' && e.type !== 'alert') return { kind: 'skip', why: `type ${e.type} is not relayed` };
   const chatId = chatIdForEngineUser(e.userId);
   if (chatId === null) return { kind: 'skip', why: 'not a telegram user' };
+  if (e.type === 'alert' && e.kind === 'fill') {
+    const fill = parseFillAlert(e.message);
+    if (fill !== null) return { kind: 'fill', chatId, fill };
+  }
   const view = e.type === 'reply' ? views.get(e.commandId) : null;
   const text = formatOutbound(e, view);
   if (text === null) return { kind: 'skip', why: 'nothing to say' };
-  return { kind: 'send', chatId, text, forgetView: e.type === 'reply' && e.status !== 'accepted' ? e.commandId : null };
+  return {
+    kind: 'send',
+    chatId,
+    text,
+    forgetView: e.type === 'reply' && e.status !== 'accepted' ? e.commandId : null,
+    alertKind: e.type === 'alert' ? e.kind : null,
+  };
 }
 
 /** Telegram answers that will never change on a retry (chat gone, bot blocked, bad request): drop the message. */
@@ -77,8 +99,12 @@ export function isPermanentSendError(error: unknown): boolean {
 
 export interface RelayOptions {
   log: EngineLog;
-  /** Sends one message; resolves once Telegram accepted it. Aborted by stop(). */
-  send(chatId: number, text: string, signal: AbortSignal): Promise<void>;
+  /** Sends one message (silent: without a sound); resolves once Telegram accepted it. Aborted by stop(). */
+  send(chatId: number, text: string, signal: AbortSignal, silent: boolean): Promise<void>;
+  /** The users' /notify settings: which alerts go out, silent, into the digest, or not at all. */
+  notify: NotifySettings;
+  /** Alerts collected for digests (the bot's /digest takes them too). */
+  digests: Digests;
   views: ViewMemory;
   logger: Logger;
   /** Strings never to log (the bot token). */
@@ -86,6 +112,8 @@ export interface RelayOptions {
   batchEntries?: number;
   blockMs?: number;
   retryMs?: number;
+  /** For the fill groups' window; absent: the wall clock. */
+  clock?: () => number;
 }
 
 export interface Relay {
@@ -97,7 +125,69 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
   const batchEntries = opts.batchEntries ?? relayBatchEntries;
   const blockMs = opts.blockMs ?? relayBlockMs;
   const retryMs = opts.retryMs ?? relayRetryMs;
+  const clock = opts.clock ?? Date.now;
   const stopping = new AbortController();
+  // Held in memory, and their outbound entries acknowledged when collected: a crash loses at most one window of
+  // fill *notifications* (the fills themselves are in the ledger: /trades), and the digests collected so far. Keeping them pending instead would
+  // have the relay's pending re-read (after any failure) find them again and again.
+  const fillGroups: FillGroups = new Map();
+
+  /** Sends a chat's fill groups, one message per order; false when Telegram failed (the rest is kept). */
+  async function flushFills(chatId: number, signal: AbortSignal): Promise<boolean> {
+    const user = fillGroups.get(chatId);
+    if (user === undefined) return true;
+    let mode: NotifyMode;
+    try {
+      mode = modeFor(await opts.notify.get(engineUserId(String(chatId))), 'fill');
+    } catch (error) {
+      logger.warn({ chatId, err: safeError(error, opts.secrets) }, 'reading notification settings failed; will retry');
+      return false;
+    }
+    for (const [orderId, group] of user.groups) {
+      try {
+        if (mode === 'digest') await collect(chatId, fillGroupHtml(group), signal);
+        else if (mode !== 'off') await opts.send(chatId, fillGroupHtml(group), signal, mode === 'silent');
+      } catch (error) {
+        if (!isPermanentSendError(error)) {
+          if (!signal.aborted) logger.warn({ chatId, err: safeError(error, opts.secrets) }, 'sending grouped fills failed; will retry');
+          return false;
+        }
+        logger.warn({ chatId, err: safeError(error, opts.secrets) }, 'telegram refused grouped fills for good; dropped');
+      }
+      user.groups.delete(orderId);
+    }
+    fillGroups.delete(chatId);
+    return true;
+  }
+
+  /** Adds a line to a chat's digest; a digest pushed out by the bounds is sent at once (best effort). */
+  async function collect(chatId: number, html: string, signal: AbortSignal): Promise<void> {
+    const early = opts.digests.add(chatId, html, clock());
+    if (early !== null) await sendDigest(early, signal);
+  }
+
+  /** Sends a chat's digest; on failure it is put back (false). */
+  async function sendDigest(chatId: number, signal: AbortSignal): Promise<boolean> {
+    const digest = opts.digests.take(chatId);
+    if (digest === null) return true;
+    try {
+      await opts.send(chatId, truncateHtml(digestHtml(digest.lines, digest.dropped)), signal, false);
+      return true;
+    } catch (error) {
+      if (isPermanentSendError(error)) return true;
+      if (!signal.aborted) logger.warn({ chatId, err: safeError(error, opts.secrets) }, 'sending a digest failed; will retry');
+      opts.digests.putBack(chatId, digest);
+      return false;
+    }
+  }
+
+  /** Sends every fill group whose window has passed; false when one failed. */
+  async function flushDueFills(): Promise<boolean> {
+    for (const chatId of dueFillChats(fillGroups, clock())) if (!(await flushFills(chatId, stopping.signal))) return false;
+    for (const chatId of opts.digests.due(clock())) if (!(await sendDigest(chatId, stopping.signal))) return false;
+    return true;
+  }
+
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(done, ms);
@@ -116,8 +206,25 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
       logger.trace({ entryId: id, why: plan.why }, 'outbound entry skipped');
       return true;
     }
+    if (plan.kind === 'fill') {
+      // A bound reached flushes early; a failure there keeps the groups for the next round (the fill is held).
+      for (const chatId of addFill(fillGroups, plan.chatId, plan.fill, clock())) await flushFills(chatId, stopping.signal);
+      return true;
+    }
+    // The user's earlier fills go first, so this message never overtakes them.
+    if (!(await flushFills(plan.chatId, stopping.signal))) return false;
+    // Replies always go out; an alert as the user chose (risk alerts are always on: notify.ts).
+    let mode: NotifyMode = 'on';
     try {
-      await opts.send(plan.chatId, plan.text, stopping.signal);
+      if (plan.alertKind !== null) mode = modeFor(await opts.notify.get(engineUserId(String(plan.chatId))), plan.alertKind);
+    } catch (error) {
+      logger.warn({ entryId: id, err: safeError(error, opts.secrets) }, 'reading notification settings failed; will retry');
+      return false;
+    }
+    if (mode === 'off') return true;
+    try {
+      if (mode === 'digest') await collect(plan.chatId, plan.text, stopping.signal);
+      else await opts.send(plan.chatId, plan.text, stopping.signal, mode === 'silent');
       if (plan.forgetView !== null) opts.views.forget(plan.forgetView);
       logger.debug({ entryId: id, chatId: plan.chatId }, 'outbound entry relayed');
       return true;
@@ -135,6 +242,10 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     let pending = true; // after a (re)start or a failure: our own unacknowledged entries come first
     while (!stopping.signal.aborted) {
       try {
+        if (!(await flushDueFills())) {
+          await pause(retryMs);
+          continue;
+        }
         if (pending === true) await log.initOutboundGroup(relayGroup);
         const records = pending
           ? await log.readOutboundPending(relayGroup, relayConsumer, batchEntries)
@@ -165,6 +276,9 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     async stop() {
       stopping.abort();
       await loop;
+      // Best effort: what is still collected goes out now, within a bound (Telegram may be the reason we stop).
+      const flushing = AbortSignal.timeout(stopFlushTimeoutMs);
+      for (const chatId of [...fillGroups.keys()]) if (!(await flushFills(chatId, flushing))) break;
     },
   };
 }

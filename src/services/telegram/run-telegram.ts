@@ -18,6 +18,9 @@ import { createRateLimiter } from './rate-limit.js';
 import type { RelayOptions } from './relay.js';
 import { createViewMemory, startOutboundRelay } from './relay.js';
 import { safeError } from './safe-error.js';
+import { createDigests } from './notify.js';
+import type { NotifyStore } from './notify-store.js';
+import { createNotifySettings, memoryNotifyStore, openNotifyStore } from './notify-store.js';
 
 // `quant-engine telegram`: the bot (commands in) and the outbound relay (replies and alerts out), sharing
 // nothing with the engine but the log.
@@ -37,6 +40,8 @@ export interface TelegramBotOptions {
   clock?: () => number;
   pollTimeoutSeconds?: number;
   relay?: Pick<RelayOptions, 'batchEntries' | 'blockMs' | 'retryMs'>;
+  /** Where /notify settings rest (notify-store.ts); absent: memory (tests, a bot without a store). */
+  notifyStore?: NotifyStore;
   /** The update runner died (e.g. the token was revoked): the process should exit. */
   onFatal?: (error: unknown) => void;
 }
@@ -61,7 +66,11 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   const secrets = [opts.token];
   const clock = opts.clock ?? Date.now;
   const views = createViewMemory();
+  const notify = createNotifySettings(opts.notifyStore ?? memoryNotifyStore());
+  const digests = createDigests();
   const tg = createTelegramBot({
+    notify,
+    digests,
     token: opts.token,
     apiRoot: opts.apiRoot,
     access: opts.access,
@@ -95,7 +104,11 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   logger.info({ bot: bot.botInfo.username, users: opts.access.userIds.length, admins: opts.access.adminIds.length }, 'telegram bot started');
 
   const runner: RunnerHandle = run(bot, {
-    runner: { fetch: { timeout: opts.pollTimeoutSeconds ?? pollTimeoutSeconds, allowed_updates: ['message'] }, silent: true, maxRetryTime: maxPollRetryMs },
+    runner: {
+      fetch: { timeout: opts.pollTimeoutSeconds ?? pollTimeoutSeconds, allowed_updates: ['message', 'callback_query'] },
+      silent: true,
+      maxRetryTime: maxPollRetryMs,
+    },
   });
   let stopping = false;
   runner.task()?.catch((error: unknown) => {
@@ -109,10 +122,18 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     views,
     logger,
     secrets,
-    async send(chatId, text, signal) {
+    clock,
+    notify,
+    digests,
+    async send(chatId, text, signal, silent) {
       // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
       // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
-      await bot.api.sendMessage(chatId, text, { parse_mode: 'HTML' }, signal as unknown as Parameters<typeof bot.api.sendMessage>[3]);
+      await bot.api.sendMessage(
+        chatId,
+        text,
+        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}) },
+        signal as unknown as Parameters<typeof bot.api.sendMessage>[3],
+      );
     },
     ...opts.relay,
   });
@@ -150,6 +171,10 @@ export async function startTelegramService(
     logger.warn('QE_TELEGRAM_USER_IDS and QE_TELEGRAM_ADMIN_IDS are empty: the bot will refuse everyone');
   }
   const keyStore = await openKeyStore(where);
+  const notifyStore = await openNotifyStore(where).catch(async (error: unknown) => {
+    await keyStore.close();
+    throw error;
+  });
   const vault = keyVaultFromEnv(keyStore);
   if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
   const bot = await startTelegramBot({
@@ -159,15 +184,18 @@ export async function startTelegramService(
     access: config.access,
     vault,
     logger,
+    notifyStore,
     ...(onFatal ? { onFatal } : {}),
   }).catch(async (error: unknown) => {
     await keyStore.close();
+    await notifyStore.close();
     throw error;
   });
   return {
     async stop() {
       await bot.stop();
       await keyStore.close();
+      await notifyStore.close();
     },
   };
 }

@@ -1,14 +1,15 @@
 import type { DecisionContext } from './context.js';
 import type { Dict } from './dict.js';
 import { dictFrom } from './dict.js';
-import { stopLossBreached } from './mtm.js';
+import { stopLossBreached, stopLossLevelUsd, valueSession } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
 import { allOpenOrders, indexOf, inSessionOrder, openOrdersOf } from './state-index.js';
 import type { Order, Session } from './state.js';
 import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
-import { isZero, toNumber } from '../model/decimal.js';
+import type { Usd } from '../model/decimal.js';
+import { isZero, round, sub, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
 import { allVenues, filtersOf, lastHeardMs } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
@@ -35,7 +36,8 @@ export function engageKillSwitch(
   message: string,
 ): void {
   ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });
-  ctx.alert(userId, kind, `${message}; flattening and blocking new entries`);
+  // What happens and what to do next, in the user's words (issue 15: an alert that gives no amount or next step).
+  ctx.alert(userId, kind, `${message}; flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat`);
 }
 
 /**
@@ -75,9 +77,18 @@ export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbo
       continue;
     }
     if (stopLossBreached(session, ctx.market)) {
-      engageKillSwitch(ctx, session.userId, 'stop_loss', 'stop_loss', `equity at bid/ask breached the ${session.stopLossPct}% stop-loss`);
+      engageKillSwitch(ctx, session.userId, 'stop_loss', 'stop_loss', stopLossText(ctx, session));
     }
   }
+}
+
+/** The stop-loss alert: the equity it fired at, the floor it crossed, and the loss, in dollars. */
+function stopLossText(ctx: DecisionContext, session: Session): string {
+  const pct = session.stopLossPct ?? 0;
+  const floor = stopLossLevelUsd(session.capitalUsd, pct);
+  const { equityUsd } = valueSession(session, ctx.market);
+  const cents = (usd: Usd): string => round(usd, 2, 'half-even');
+  return `stop-loss: equity ${cents(equityUsd)} USDT at bid/ask reached the floor ${cents(floor)} USDT (${pct}% below the ${cents(session.capitalUsd)} USDT capital), a loss of ${cents(sub(session.capitalUsd, equityUsd) as Usd)} USDT`;
 }
 
 /** Sessions holding a symbol whose feed is silent on some venue: the stale-feed rule may apply to them now. */

@@ -123,6 +123,12 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     const decision = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_400, ask: 60_700, time: T0 } }, T0 + 1, testConfig);
     expect(decision.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(decision)[0]).toMatchObject({ lane: 'priority', order: { side: 'SELL', type: 'MARKET', reduceOnly: true, quantity: '1.000' } });
+    // The alert gives the amounts and the next step, not only "breached".
+    const alert = decision.outbound.find((o) => o.type === 'alert' && o.kind === 'stop_loss');
+    expect(alert?.type === 'alert' ? alert.message : '').toBe(
+      'stop-loss: equity 9400 USDT at bid/ask reached the floor 9500 USDT (5% below the 10000 USDT capital), a loss of 600 USDT; ' +
+        'flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat',
+    );
   });
 
   it('values shorts at the ask: mid shows a profit, the ask a breach', () => {

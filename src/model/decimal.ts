@@ -300,7 +300,8 @@ export function compareDecimal(a: string, b: string): number {
 // ---- Integer units at a fixed scale (the paper exchange keeps prices and quantities as bigint counts of
 // 10^-scale so tick/step/notional checks never suffer float rounding) ----
 
-const plainDecimalPattern = /^-?\d+(\.\d+)?$/;
+/** A plain decimal string: digits, an optional fraction, a leading minus at most (no exponent, no plus sign). */
+export const plainDecimalPattern = /^-?\d+(\.\d+)?$/;
 
 /** Number of digits after the point in a decimal string ("0.10" -> 2, "1" -> 0). */
 export function decimalPlaces(text: string): number {

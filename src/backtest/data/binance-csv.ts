@@ -1,3 +1,4 @@
+import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../model/decimal.js';
 import { DataFileError } from './data-file-error.js';
 import { readLines } from './lines.js';
 
@@ -84,23 +85,21 @@ function integer(text: string | undefined, column: string): number {
   return Number(text);
 }
 
-/** A plain decimal as Binance prints it (no exponent, no sign but minus); cheaper than isDecimal's full parse. */
-const plainDecimal = /^-?\d+(\.\d+)?$/;
-
+/** A plain decimal as Binance prints it (no exponent, no sign but minus): the pattern alone is cheaper than isDecimal's full parse. */
 function decimal(text: string | undefined, column: string): string {
-  if (text === undefined || !plainDecimal.test(text)) throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
+  if (text === undefined || !plainDecimalPattern.test(text)) throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
   return text;
 }
 
 function positive(text: string | undefined, column: string): string {
   const value = decimal(text, column);
-  if (!(Number(value) > 0)) throw new RowError(`${column} must be above zero: ${value}`);
+  if (!(sign(toDecimal(value)) > 0)) throw new RowError(`${column} must be above zero: ${value}`);
   return value;
 }
 
 function nonNegative(text: string | undefined, column: string): string {
   const value = decimal(text, column);
-  if (Number(value) < 0) throw new RowError(`${column} must not be negative: ${value}`);
+  if (sign(toDecimal(value)) < 0) throw new RowError(`${column} must not be negative: ${value}`);
   return value;
 }
 
@@ -121,7 +120,7 @@ export const bookTickerFormat: CsvFormat<BookTickerRow> = {
       transactionTimeMs: timestamp(f[5], 'transaction_time'),
       eventTimeMs: timestamp(f[6], 'event_time'),
     };
-    check(Number(row.bid) < Number(row.ask), () => `best_bid_price ${row.bid} is not below best_ask_price ${row.ask} (a crossed or locked book)`);
+    check(compareDecimal(row.bid, row.ask) < 0, () => `best_bid_price ${row.bid} is not below best_ask_price ${row.ask} (a crossed or locked book)`);
     return row;
   },
   timeOf: (row) => row.transactionTimeMs,
@@ -142,8 +141,8 @@ export const klineFormat: CsvFormat<KlineRow> = {
       closeTimeMs: timestamp(f[6], 'close_time'),
     };
     check(row.closeTimeMs > row.openTimeMs, () => `close_time ${row.closeTimeMs} is not after open_time ${row.openTimeMs}`);
-    const [o, h, l, c] = [row.open, row.high, row.low, row.close].map(Number) as [number, number, number, number];
-    check(h >= Math.max(o, c, l) && l <= Math.min(o, c), () => `high ${row.high} and low ${row.low} do not bound open ${row.open} and close ${row.close}`);
+    const bounds = [row.open, row.close, row.low].every((p) => compareDecimal(row.high, p) >= 0) && [row.open, row.close].every((p) => compareDecimal(row.low, p) <= 0);
+    check(bounds, () => `high ${row.high} and low ${row.low} do not bound open ${row.open} and close ${row.close}`);
     return row;
   },
   timeOf: (row) => row.openTimeMs,

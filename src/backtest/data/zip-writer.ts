@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync } from 'node:zlib';
+import { centralEntryBytes, centralEntrySignature, endOfCentralDirSignature, endRecordBytes, localHeaderBytes, localHeaderSignature, methodDeflate } from './zip.js';
 
 // Writes a single-entry deflate zip, as data.binance.vision publishes its CSVs (the sample generator's output; the
 // reader is zip.ts). Sizes and CRC in the local header, no data descriptor; PKWARE APPNOTE.TXT §4.3.
@@ -6,14 +7,13 @@ import { crc32, deflateRawSync } from 'node:zlib';
 /** DOS date of 1980-01-01 00:00 (zip times are local DOS times; a fixed one keeps the sample byte-identical). */
 const fixedDosDate = (0 << 9) | (1 << 5) | 1;
 const versionNeeded = 20;
-const methodDeflate = 8;
 
 export function singleEntryZip(name: string, content: Buffer): Buffer {
   const nameBytes = Buffer.from(name, 'utf8');
   const data = deflateRawSync(content);
   const crc = crc32(content);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
+  const local = Buffer.alloc(localHeaderBytes);
+  local.writeUInt32LE(localHeaderSignature, 0);
   local.writeUInt16LE(versionNeeded, 4);
   local.writeUInt16LE(0, 6);
   local.writeUInt16LE(methodDeflate, 8);
@@ -24,8 +24,8 @@ export function singleEntryZip(name: string, content: Buffer): Buffer {
   local.writeUInt32LE(content.length, 22);
   local.writeUInt16LE(nameBytes.length, 26);
   local.writeUInt16LE(0, 28);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
+  const central = Buffer.alloc(centralEntryBytes);
+  central.writeUInt32LE(centralEntrySignature, 0);
   central.writeUInt16LE(versionNeeded, 4);
   central.writeUInt16LE(versionNeeded, 6);
   central.writeUInt16LE(0, 8);
@@ -38,8 +38,8 @@ export function singleEntryZip(name: string, content: Buffer): Buffer {
   central.writeUInt16LE(nameBytes.length, 28);
   central.writeUInt32LE(0, 42);
   const centralOffset = local.length + nameBytes.length + data.length;
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
+  const end = Buffer.alloc(endRecordBytes);
+  end.writeUInt32LE(endOfCentralDirSignature, 0);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
   end.writeUInt32LE(central.length + nameBytes.length, 12);

@@ -9,16 +9,16 @@ import { DataFileError } from './data-file-error.js';
 // leave them zero and put them in a data descriptor after the data), the entry's data is read as a byte range and
 // inflated as it streams. Layout: PKWARE APPNOTE.TXT §4.3 (https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT).
 
-const endOfCentralDirSignature = 0x06054b50;
-const centralEntrySignature = 0x02014b50;
-const localHeaderSignature = 0x04034b50;
+export const endOfCentralDirSignature = 0x06054b50;
+export const centralEntrySignature = 0x02014b50;
+export const localHeaderSignature = 0x04034b50;
 /** The end-of-central-directory record: 22 bytes plus a comment of at most 65 535. */
-const endRecordBytes = 22;
+export const endRecordBytes = 22;
 const maxCommentBytes = 0xffff;
-const localHeaderBytes = 30;
-const centralEntryBytes = 46;
+export const localHeaderBytes = 30;
+export const centralEntryBytes = 46;
 const methodStored = 0;
-const methodDeflate = 8;
+export const methodDeflate = 8;
 
 export interface ZipEntry {
   name: string;

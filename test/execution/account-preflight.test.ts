@@ -89,6 +89,21 @@ async function openFullLong(h: Harness, userId: string, tag: string): Promise<st
   return key;
 }
 
+/** Holds the price still, then moves it just past the long's liquidation price: the exchange closes it (autoclose-). */
+async function liquidate(h: Harness, key: string): Promise<void> {
+  h.sim.pausePriceProcess(true);
+  const [risk] = (await apiClient(h.sim.restBaseUrl, key).signed('GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).body as {
+    liquidationPrice: string;
+  }[];
+  const liquidationPrice = Number(risk?.liquidationPrice);
+  expect(liquidationPrice).toBeGreaterThan(0);
+  h.sim.setMid('BTCUSDT', liquidationPrice * 0.999);
+  await waitFor('flat on the exchange', () => h.sim.position(key, 'BTCUSDT') === 0);
+  expect(h.sim.orders().some((o) => o.accountKey === key && o.clientOrderId.startsWith('autoclose-'))).toBe(true);
+}
+
+const walOf = async (h: Harness): Promise<WalEvent[]> => (await h.log.readWal(null, 100_000)).map((r) => JSON.parse(r.data) as WalEvent);
+
 describe('liquidation', () => {
   it('books an autoclose- liquidation as a loss and engages the kill switch', async () => {
     // A thin wallet: a 10 000 USDT session on 1 000 USDT is liquidated by a ~10 % fall.
@@ -97,23 +112,14 @@ describe('liquidation', () => {
     try {
       const userId = 'liquidated';
       const key = await openFullLong(h, userId, 'lq');
-      h.sim.pausePriceProcess(true);
-      const [risk] = (await apiClient(h.sim.restBaseUrl, key).signed('GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).body as {
-        liquidationPrice: string;
-      }[];
-      const liquidationPrice = Number(risk?.liquidationPrice);
-      expect(liquidationPrice).toBeGreaterThan(0);
-      h.sim.setMid('BTCUSDT', liquidationPrice * 0.999);
-      await waitFor('flat on the exchange', () => h.sim.position(key, 'BTCUSDT') === 0);
-      expect(h.sim.orders().some((o) => o.accountKey === key && o.clientOrderId.startsWith('autoclose-'))).toBe(true);
+      await liquidate(h, key);
 
-      const wal = async (): Promise<WalEvent[]> => (await h.log.readWal(null, 100_000)).map((r) => JSON.parse(r.data) as WalEvent);
       const fill = await waitFor('the liquidation booked', async () =>
-        (await wal()).find((e): e is Extract<WalEvent, { type: 'exchange_fill' }> => e.type === 'exchange_fill' && e.userId === userId),
+        (await walOf(h)).find((e): e is Extract<WalEvent, { type: 'exchange_fill' }> => e.type === 'exchange_fill' && e.userId === userId),
       );
       expect(fill.cause).toBe('liquidation');
       expect(Number(fill.realizedPnlUsd)).toBeLessThan(0);
-      await waitFor('the kill switch', async () => ((await wal()).some((e) => e.type === 'kill_switch.engaged' && e.userId === userId) ? true : undefined));
+      await waitFor('the kill switch', async () => ((await walOf(h)).some((e) => e.type === 'kill_switch.engaged' && e.userId === userId) ? true : undefined));
       const alert = (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'exchange_close');
       expect(alert?.type === 'alert' ? alert.message : '').toContain('liquidation');
     } finally {
@@ -134,18 +140,11 @@ describe('liquidation', () => {
     try {
       const userId = 'liquidated-unheard';
       const key = await openFullLong(h, userId, 'ld');
-      h.sim.pausePriceProcess(true);
       h.sim.faults.userStreamSilent = true;
-      const [risk] = (await apiClient(h.sim.restBaseUrl, key).signed('GET', '/fapi/v3/positionRisk', { symbol: 'BTCUSDT' })).body as {
-        liquidationPrice: string;
-      }[];
-      h.sim.setMid('BTCUSDT', Number(risk?.liquidationPrice) * 0.999);
-      await waitFor('flat on the exchange', () => h.sim.position(key, 'BTCUSDT') === 0);
-      expect(h.sim.orders().some((o) => o.accountKey === key && o.clientOrderId.startsWith('autoclose-'))).toBe(true);
+      await liquidate(h, key);
 
-      const wal = async (): Promise<WalEvent[]> => (await h.log.readWal(null, 100_000)).map((r) => JSON.parse(r.data) as WalEvent);
       const engaged = await waitFor('the kill switch', async () =>
-        (await wal()).find((e): e is Extract<WalEvent, { type: 'kill_switch.engaged' }> => e.type === 'kill_switch.engaged' && e.userId === userId),
+        (await walOf(h)).find((e): e is Extract<WalEvent, { type: 'kill_switch.engaged' }> => e.type === 'kill_switch.engaged' && e.userId === userId),
       );
       expect(engaged.reason).toBe('liquidation');
       const alert = (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'exchange_close');

@@ -88,7 +88,7 @@ function stopLossText(ctx: DecisionContext, session: Session): string {
   const floor = stopLossLevelUsd(session.capitalUsd, pct);
   const { equityUsd } = valueSession(session, ctx.market);
   const cents = (usd: Usd): string => round(usd, 2, 'half-even');
-  return `stop-loss: equity ${cents(equityUsd)} USDT at bid/ask reached the floor ${cents(floor)} USDT (${pct}% below the ${cents(session.capitalUsd)} USDT capital), a loss of ${cents(sub(session.capitalUsd, equityUsd) as Usd)} USDT`;
+  return `stop-loss: equity ${cents(equityUsd)} USDT at bid/ask reached the floor ${cents(floor)} USDT (${pct}% below the ${cents(session.capitalUsd)} USDT capital), a loss of ${cents(sub(session.capitalUsd, equityUsd))} USDT`;
 }
 
 /** Sessions holding a symbol whose feed is silent on some venue: the stale-feed rule may apply to them now. */

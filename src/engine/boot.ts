@@ -140,6 +140,8 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
     } finally {
       readiness.markReady(userId);
     }
+    // After readiness: a command for the session does not wait behind its account check (~77 weight a session).
+    await recheckAccount(engine, opts, userId);
   });
   return { engine, replay, readiness, reconciled, cancel: () => queue.cancel() };
 }
@@ -224,10 +226,7 @@ function symbolsToRead(engine: Engine, opts: BootOptions, session: Session): str
  * one of them filled meanwhile is not taken for a difference (the read may predate the fill).
  */
 async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, lane: () => Lane): Promise<void> {
-  const { attempts, readDelayMs, sleep } = opts.retry;
-  // Each read is retried on failure and waits for the request-weight budget first.
-  const read = <T>(weight: number, call: () => Promise<T>): Promise<T> =>
-    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call, lane), sleep);
+  const read = budgetedRead(opts, userId, lane);
   const session = engine.current.durable.sessions[userId];
   const account = opts.accountOf(userId);
   if (!session || session.status === 'closed' || !account) return;
@@ -242,11 +241,23 @@ async function reconcileSession(engine: Engine, opts: BootOptions, userId: strin
   } catch (error) {
     opts.logger.error({ err: error, userId }, 'could not read positions, open orders or protective stops at boot; continuing with the replayed view');
   }
-  const current = engine.current.durable.sessions[userId];
-  const recheck = current && current.status !== 'closed' ? (opts.recheckAccount?.(current, account) ?? null) : null;
+}
+
+/** A boot read of `userId`'s account: retried on failure, each try waiting for the request-weight budget first. */
+function budgetedRead(opts: BootOptions, userId: string, lane: () => Lane = () => 'normal') {
+  const { attempts, readDelayMs, sleep } = opts.retry;
+  return <T>(weight: number, call: () => Promise<T>): Promise<T> =>
+    withAttempts(attempts, readDelayMs, () => withinBudget(opts, userId, { weight, orders: 0 }, call, lane), sleep);
+}
+
+/** The account preflight again for a session that was running (opts.recheckAccount), its verdict fed to the engine. */
+async function recheckAccount(engine: Engine, opts: BootOptions, userId: string): Promise<void> {
+  const session = engine.current.durable.sessions[userId];
+  const account = opts.accountOf(userId);
+  const recheck = session && session.status !== 'closed' && account ? (opts.recheckAccount?.(session, account) ?? null) : null;
   if (!recheck) return;
   try {
-    await engine.submit({ kind: 'account_rechecked', userId, problems: await read(recheck.weight, recheck.run) });
+    await engine.submit({ kind: 'account_rechecked', userId, problems: await budgetedRead(opts, userId)(recheck.weight, recheck.run) });
   } catch (error) {
     opts.logger.error({ err: error, userId }, 'could not check the account settings at boot; the session trades on as started');
   }

@@ -123,6 +123,37 @@ describe('kernel boot()', () => {
     expect(booted.engine.current.durable.sessions.u1?.status).toBe('active');
   });
 
+  it('marks a session ready before its account check at boot, which may wait for the budget (~77 weight a session)', async () => {
+    const { log, clock } = await logWithSession(false);
+    let release: (problems: string[]) => void = () => undefined;
+    const checked = new Promise<string[]>((resolve) => {
+      release = resolve;
+    });
+    const inputs: string[] = [];
+    const started = await startBoot({
+      log,
+      config,
+      clock,
+      logger: pino({ level: 'silent' }),
+      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+      accountOf: () => account(),
+      onEffects: () => undefined,
+      onFatal: (error) => {
+        throw error;
+      },
+      onEngine: (engine) => engine.observe((input) => inputs.push(input.kind)),
+      retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
+      recheckAccount: () => ({ weight: 77, run: () => checked }),
+    });
+    // The check hangs; a command for the session need not wait for it.
+    await started.readiness.whenReady('u1', false);
+    expect(inputs).not.toContain('account_rechecked');
+    release(['the account is in hedge mode']);
+    await started.reconciled;
+    expect(inputs.at(-1)).toBe('account_rechecked');
+    expect(started.engine.current.durable.sessions.u1?.paused).toBe(true);
+  });
+
   it('skips users without an account', async () => {
     const { log, clock } = await logWithSession(true);
     const booted = await bootWith(log, clock, () => null);

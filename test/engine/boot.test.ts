@@ -70,8 +70,8 @@ async function logWithSession(withOrder: boolean): Promise<{ log: MemoryLog; clo
   return { log, clock };
 }
 
-/** startBoot on quiet accounts with the given request budget (and reconcile concurrency), retries 1 ms apart. */
-function startBootOnBudget(log: MemoryLog, clock: ManualClock, budget: Parameters<typeof startBoot>[0]['budget'], reconcileConcurrency?: number) {
+/** startBoot on quiet accounts, retries 1 ms apart, with `extra` options on top. */
+function startBootWith(log: MemoryLog, clock: ManualClock, extra: Partial<BootOptions> = {}) {
   return startBoot({
     log,
     config,
@@ -84,9 +84,13 @@ function startBootOnBudget(log: MemoryLog, clock: ManualClock, budget: Parameter
       throw error;
     },
     retry: { attempts: 3, readDelayMs: 300, sleep: async () => new Promise((resolve) => setTimeout(resolve, 1)) },
-    budget,
-    ...(reconcileConcurrency !== undefined ? { reconcileConcurrency } : {}),
+    ...extra,
   });
+}
+
+/** startBoot on quiet accounts with the given request budget (and reconcile concurrency). */
+function startBootOnBudget(log: MemoryLog, clock: ManualClock, budget: BootOptions['budget'], reconcileConcurrency?: number) {
+  return startBootWith(log, clock, { budget, ...(reconcileConcurrency !== undefined ? { reconcileConcurrency } : {}) });
 }
 
 describe('kernel boot()', () => {
@@ -130,19 +134,8 @@ describe('kernel boot()', () => {
       release = resolve;
     });
     const inputs: string[] = [];
-    const started = await startBoot({
-      log,
-      config,
-      clock,
-      logger: pino({ level: 'silent' }),
-      loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
-      accountOf: () => account(),
-      onEffects: () => undefined,
-      onFatal: (error) => {
-        throw error;
-      },
+    const started = await startBootWith(log, clock, {
       onEngine: (engine) => engine.observe((input) => inputs.push(input.kind)),
-      retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
       recheckAccount: () => ({ weight: 77, run: () => checked }),
     });
     // The check hangs; a command for the session need not wait for it.

@@ -4,6 +4,7 @@ import type { EngineLog, LogLimits } from '../log/port.js';
 import type { RedisConnection, RedisTarget } from '../log/redis-connection.js';
 import { connectRedis } from '../log/redis-connection.js';
 import { openRedisLog } from '../log/redis-log.js';
+import type { ReplicaAckPolicy } from '../log/replica-acks.js';
 import type { LeaseBounds } from './lease-rules.js';
 import type { PartitionLease } from './lease.js';
 import { claimLease } from './lease.js';
@@ -20,6 +21,8 @@ export interface PartitionWriterOptions extends RedisTarget {
   leaseBounds?: Partial<LeaseBounds>;
   limits?: Partial<LogLimits>;
   clock?: Clock;
+  /** Acknowledged commits: a commit whose replicas did not confirm it drops the partition (it boots again from the log). */
+  replicaAcks?: ReplicaAckPolicy;
   /** false: no renewal timer (tests play a worker paused past its lease). */
   autoRenew?: boolean;
   onDropped: (reason: string) => void;
@@ -62,7 +65,17 @@ export async function openPartitionWriter(opts: PartitionWriterOptions): Promise
     conn.destroy();
     return null;
   }
-  log = await openRedisLog({ url: opts.url, clusterUrls: opts.clusterUrls, prefix, partition: opts.partition, fence: lease, limits: opts.limits ?? {} });
+  log = await openRedisLog({
+    url: opts.url,
+    clusterUrls: opts.clusterUrls,
+    prefix,
+    partition: opts.partition,
+    fence: lease,
+    limits: opts.limits ?? {},
+    // An unconfirmed commit may or may not survive a failover: the service must not go on from its memory, so the
+    // partition is dropped like a lost lease and booted again (here or elsewhere) from what the log holds.
+    ...(opts.replicaAcks && { replicaAcks: { ...opts.replicaAcks, onUnconfirmed: (error) => drop(error.message) } }),
+  });
   return {
     partition: opts.partition,
     lease,

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { EngineLog, LogLimits } from '../log/port.js';
 import { partitionKeys, assertPartitionCount } from '../log/partition.js';
 import type { RedisConnection } from '../log/redis-connection.js';
+import type { ReplicaAckPolicy } from '../log/replica-acks.js';
 import { connectRedis } from '../log/redis-connection.js';
 import type { Logger } from '../util/logger.js';
 import type { LeaseBounds } from './lease-rules.js';
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   /** A worker counts as live this long after its last heartbeat (ms); default the lease TTL. */
   heartbeatTtlMs?: number;
   limits?: Partial<LogLimits>;
+  /** Acknowledged commits on a cluster with replicas (src/log/replica-acks.ts). */
+  replicaAcks?: ReplicaAckPolicy;
   startService: (start: PartitionServiceStart) => Promise<PartitionService>;
   logger: Logger;
   /** Told whenever the partitions this worker holds or runs change (supervisors, tests). */
@@ -146,7 +149,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       owner: workerId,
       leaseBounds: bounds,
       limits: opts.limits ?? {},
-      onDropped: (reason) => void stopPartition(partition, `lease lost: ${reason}`),
+      ...(opts.replicaAcks && { replicaAcks: opts.replicaAcks }),
+      onDropped: (reason) => void stopPartition(partition, `dropped: ${reason}`),
     }).catch((error: unknown) => {
       logger.warn({ err: error, partition }, 'claim failed');
       return null;

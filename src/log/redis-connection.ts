@@ -33,3 +33,8 @@ export async function connectRedis(target: RedisTarget): Promise<RedisConnection
   await client.connect();
   return client;
 }
+
+/** Sends a raw command to the node serving `key` (a cluster routes by it; a single Redis is that node). */
+export function sendToNodeOf(conn: RedisConnection, key: string, args: string[]): Promise<unknown> {
+  return 'masters' in conn ? conn.sendCommand(key, false, args) : conn.sendCommand(args);
+}

@@ -8,6 +8,8 @@ import type { LogFence, WriteFence } from './redis-fence.js';
 import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { connectRedis } from './redis-connection.js';
+import type { ReplicaAcks } from './replica-acks.js';
+import { assertReplicaAcks, awaitReplicas } from './replica-acks.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
 // XACK inside the same script that appends the WAL and the outbound events (src/log/redis-commit.ts), so
@@ -53,6 +55,8 @@ export interface RedisLogOptions {
   /** The writer's lease: every commit checks it atomically and is refused (StaleLeaseError) once it is stale. */
   fence?: LogFence;
   limits?: Partial<LogLimits>;
+  /** Each commit and snapshot counts only once this many replicas hold it (src/log/replica-acks.ts). */
+  replicaAcks?: ReplicaAcks;
 }
 
 export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
@@ -60,6 +64,9 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
   if (opts.clusterUrls && opts.partition === undefined) throw new Error('a log on a Redis Cluster needs a partition (its keys must share a slot)');
   const key = partitionKeys(prefix, opts.partition);
+  if (opts.replicaAcks) assertReplicaAcks(opts.replicaAcks);
+  /** After a write on `client`: waits for the replicas when acknowledged commits are asked for. */
+  const replicated = (): Promise<void> => (opts.replicaAcks ? awaitReplicas(client, key.wal, opts.replicaAcks) : Promise.resolve());
   const group = streamNames.commandGroup;
   const client: Client = await connectRedis(opts);
   // Blocking reads hold their connection; a second one keeps writes flowing meanwhile.
@@ -189,6 +196,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
 
     async commit(batch: CommitBatch) {
       const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence));
+      await replicated();
       outboundSinceTrim += batch.outbound.length;
       if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {
         outboundSinceTrim = 0;
@@ -219,6 +227,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
 
     async saveSnapshot(snapshot: Snapshot) {
       await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence));
+      await replicated();
     },
 
     async readLedger(query) {

@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '../../src/contract/commands.js';
-import { buildCommand } from '../../src/contract/commands.js';
-import { parseOutboundEvent } from '../../src/contract/outbound.js';
-import { defaultCoreConfig } from '../../src/core/config.js';
-import { paperCredentials } from '../../src/engine/accounts.js';
-import { replayLog } from '../../src/engine/engine.js';
 import { appendRoutedCommand, routeCommand } from '../../src/log/command-router.js';
 import type { ClusterPartitionLogs } from '../../src/log/partition-logs.js';
 import { openPartitionLogs } from '../../src/log/partition-logs.js';
 import { partitionOfUser } from '../../src/log/partition.js';
-import { toQty } from '../../src/model/decimal.js';
 import { runCli } from '../../src/services/cli/run-cli.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { ChildService } from '../support/child.js';
 import { spawnExecution } from '../support/child.js';
+import { answerReader, command, owedAnswers, positionsEqualSimulator, runningOf } from '../support/partition-answers.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
 import type { ClusterUse } from '../support/redis-cluster.js';
 import { clusterUrls, deleteClusterKeys, useRedisCluster } from '../support/redis-cluster.js';
@@ -41,6 +36,7 @@ beforeAll(async () => {
   sim = await startSimulator({ port: 0, seed: 13, priceStepMs: 100 });
   prefix = uniquePrefix('takeover');
   logs = openPartitionLogs({ clusterUrls, prefix, partitionCount });
+  reader = answerReader(logs, partitionCount);
 });
 afterAll(async () => {
   for (const w of workers) await w.kill();
@@ -53,12 +49,8 @@ afterAll(async () => {
   await cluster?.release();
 });
 
-function command(fields: { type: Command['type'] } & Record<string, unknown>): Command {
-  const { type, ...rest } = fields;
-  const built = buildCommand(type, rest as never);
-  if (!built.ok) throw new Error(built.reason);
-  return built.command;
-}
+let reader: ReturnType<typeof answerReader>;
+const readAnswers = () => reader.read();
 
 /** A worker as a child process on the cluster (the single Redis holds only its rate budget and key store). */
 async function startWorkerProcess(workerId: string): Promise<ChildService> {
@@ -74,48 +66,13 @@ async function startWorkerProcess(workerId: string): Promise<ChildService> {
   return w;
 }
 
-/** The partitions a worker runs, from the last line it printed about them. */
-function runningOf(w: ChildService): number[] {
-  const lines = w
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{"workerId"'));
-  const last = lines[lines.length - 1];
-  return last ? (JSON.parse(last) as { running: number[] }).running : [];
-}
-
-/** Final answers (done / rejected) per partition and command id, read incrementally from every partition. */
-const answers = new Map<string, number>();
-const cursors = new Map<number, string>();
-async function readAnswers(): Promise<Map<string, number>> {
-  for (let p = 0; p < partitionCount; p += 1) {
-    const log = await logs.log(p);
-    for (;;) {
-      const batch = await log.tailOutbound(cursors.get(p) ?? '0', 1000, 1);
-      if (batch.length === 0) break;
-      for (const record of batch) {
-        const parsed = parseOutboundEvent(record.data);
-        if (!parsed.ok) throw new Error(`partition ${p}: ${parsed.reason}`);
-        const e = parsed.event;
-        if (e.type === 'reply' && e.status !== 'accepted') answers.set(`${p}/${e.commandId}`, (answers.get(`${p}/${e.commandId}`) ?? 0) + 1);
-      }
-      cursors.set(p, batch[batch.length - 1]?.id ?? '0');
-    }
-  }
-  return answers;
-}
-
 const sent: Command[] = [];
 async function send(c: Command): Promise<void> {
   sent.push(c);
   await appendRoutedCommand(logs, c);
 }
-/** Every (partition, command id) an answer is owed for. */
-const owed = (cs: Command[]): string[] => cs.flatMap((c) => routeCommand(c, partitionCount).map((r) => `${r.partition}/${c.id}`));
-const allAnswered = async (cs: Command[]) => {
-  const a = await readAnswers();
-  return owed(cs).every((k) => a.has(k));
-};
+const owed = (cs: Command[]): string[] => owedAnswers(cs, partitionCount);
+const allAnswered = (cs: Command[]) => reader.allAnswered(cs);
 
 describe('execution workers on a Redis Cluster: kill -9 one, the other takes over', () => {
   it('answers every command exactly once and sends no order twice across the takeover', async () => {
@@ -148,7 +105,7 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
       return owed(someOfA).some((k) => a2.has(k));
     }, 60_000, 1); // prettier-ignore
     await a.kill('SIGKILL');
-    const answeredAtKill = owed(someOfA).filter((k) => answers.has(k)).length;
+    const answeredAtKill = owed(someOfA).filter((k) => reader.answers.has(k)).length;
     // The kill must land mid-stream, or this test would prove nothing about a takeover.
     expect(answeredAtKill).toBeLessThan(owed(someOfA).length);
 
@@ -171,23 +128,7 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
     expect(new Set(ids).size).toBe(ids.length);
 
     // Positions: every partition's engine (its WAL, replayed here) equals the simulator, user by user.
-    await waitFor(
-      'engine positions to equal the simulator',
-      async () => {
-        for (let p = 0; p < partitionCount; p += 1) {
-          const { durable } = await replayLog(await logs.log(p), defaultCoreConfig);
-          for (const userId of users.filter((u) => partitionOfUser(u, partitionCount) === p)) {
-            for (const symbol of symbols) {
-              const engineQty = durable.sessions[userId]?.positions[symbol]?.qty ?? '0';
-              if (engineQty !== toQty(sim.position(paperCredentials(userId).apiKey, symbol))) return false;
-            }
-          }
-        }
-        return true;
-      },
-      30_000,
-      200,
-    );
+    await waitFor('engine positions to equal the simulator', () => positionsEqualSimulator(logs, partitionCount, users, symbols, sim), 30_000, 200);
 
     // The CLI on the cluster: a user's command is answered by that user's partition; a fan-out (resume-all) only
     // once every partition has answered, one JSON reply per partition.

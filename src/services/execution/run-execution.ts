@@ -10,6 +10,7 @@ import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { startCredentialCache } from './live-credentials.js';
 import type { EngineLog } from '../../log/port.js';
+import { defaultReplicaAckTimeoutMs } from '../../log/replica-acks.js';
 import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { ExecutionService, ExecutionServiceOptions } from './service.js';
 import { startExecutionService } from './service.js';
@@ -124,6 +125,9 @@ export async function runExecution(argv: string[]): Promise<void> {
       partitionCount,
       workerId,
       ...(flags['reclaim-idle-ms'] ? { limits: { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } } : {}),
+      ...(flags['replica-acks'] && {
+        replicaAcks: { replicas: Number(flags['replica-acks']), timeoutMs: Number(flags['replica-ack-timeout-ms'] ?? defaultReplicaAckTimeoutMs) },
+      }),
       logger,
       // A partition's fatal error exits the worker (the default onFatal): its partitions move to the others.
       startService: ({ log, consumerName }) => startExecutionService(options(log, consumerName)),

@@ -232,7 +232,9 @@ export function staleConfirmationHtml(): string {
 /** One order's fills of one window: how many, how much in all, at what average price. */
 export function fillGroupHtml(g: FillGroup): string {
   const head = `✅ <b>${escapeHtml(g.side)} ${escapeHtml(g.totalQty)} ${escapeHtml(g.symbol)}</b>`;
-  const what = `(${escapeHtml(g.purpose)}, order ${escapeHtml(g.orderId)})`;
+  const liquidity = g.liquidity === null ? '' : `, ${g.liquidity}`;
+  const fee = g.fee === null ? '' : `, fee ${escapeHtml(g.fee.amount)} ${escapeHtml(g.fee.asset)}`;
+  const what = `(${escapeHtml(g.purpose)}${liquidity}${fee}, order ${escapeHtml(g.orderId)})`;
   return g.count === 1
     ? `${head} filled @ ${escapeHtml(averagePrice(g))} ${what}`
     : `${head} filled in ${g.count} fills, avg price ${escapeHtml(averagePrice(g))} ${what}`;

@@ -1,13 +1,13 @@
 import { GrammyError } from 'grammy';
-import type { AlertKind } from '../../contract/outbound.js';
+import type { AlertKind, FillNotice } from '../../contract/outbound.js';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import { chatIdForEngineUser } from './config.js';
 import { formatOutbound } from './format.js';
-import type { FillAlert, FillGroups } from './fill-groups.js';
-import { addFill, dueFillChats, parseFillAlert } from './fill-groups.js';
+import type { FillGroups } from './fill-groups.js';
+import { addFill, dueFillChats } from './fill-groups.js';
 import { digestHtml, fillGroupHtml, truncateHtml } from './messages.js';
 import type { Digests, NotifyMode } from './notify.js';
 import { modeFor } from './notify.js';
@@ -66,7 +66,7 @@ export type Delivery =
   /** forgetView: the command whose remembered view is no longer needed once this is sent. */
   | { kind: 'send'; chatId: number; text: string; forgetView: string | null; alertKind: AlertKind | null }
   /** A fill alert: collected into the user's fill groups (fill-groups.ts), sent grouped. */
-  | { kind: 'fill'; chatId: number; fill: FillAlert };
+  | { kind: 'fill'; chatId: number; fill: FillNotice };
 
 /** Pure: what to do with one outbound entry. Not for a Telegram user, unknown type, unreadable: skip (ack). */
 export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Delivery {
@@ -76,10 +76,8 @@ export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Deliv
   if (e.type !== 'reply' && e.type !== 'alert') return { kind: 'skip', why: `type ${e.type} is not relayed` };
   const chatId = chatIdForEngineUser(e.userId);
   if (chatId === null) return { kind: 'skip', why: 'not a telegram user' };
-  if (e.type === 'alert' && e.kind === 'fill') {
-    const fill = parseFillAlert(e.message);
-    if (fill !== null) return { kind: 'fill', chatId, fill };
-  }
+  // A fill alert from an engine before typed notices has none: it is sent on its own, as worded.
+  if (e.type === 'alert' && e.kind === 'fill' && e.fill !== undefined) return { kind: 'fill', chatId, fill: e.fill };
   const view = e.type === 'reply' ? views.get(e.commandId) : null;
   const text = formatOutbound(e, view);
   if (text === null) return { kind: 'skip', why: 'nothing to say' };

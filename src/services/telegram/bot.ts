@@ -21,6 +21,7 @@ import { readClosedTrades } from '../closed-trades.js';
 import {
   cancelButtonText,
   cancelledHtml,
+  foreignKeyboardToast,
   confirmButtonText,
   confirmQuestionHtml,
   confirmToasts,
@@ -42,6 +43,8 @@ import { applyNotify, switchableAlertKinds } from './notify.js';
 import type { NotifySettings } from './notify-store.js';
 import { cancelPrefix, confirmationTtlMs, confirmedCommandTypes, confirmPrefix, createConfirmationBook } from './confirm.js';
 import type { BotAction, EngineCommand, StatusView } from './parse-command.js';
+import type { ActionKeyboard, KeyboardAction } from './keyboard.js';
+import { keyboardCommandText } from './keyboard.js';
 
 // The grammY bot: Telegram messages → commands on the command stream. It never touches trading state; the
 // engine's answers come back through the outbound relay (relay.ts).
@@ -75,6 +78,8 @@ export interface BotDeps {
   confirmations?: ConfirmationBook;
   /** A fresh confirmation token (16 hex characters); absent: 8 random bytes. */
   newToken?: () => string;
+  /** The action keyboard under /help and /status (shared with the relay, which puts it under status replies). */
+  keyboard: ActionKeyboard;
   /** /notify settings (shared with the relay, which applies them). */
   notify: NotifySettings;
   /** Alerts collected for digests (shared with the relay, which fills them and sends them hourly). */
@@ -173,7 +178,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     const userId = engineUserId(telegramUserId);
     switch (action.kind) {
       case 'help':
-        await ctx.reply(helpText(admin));
+        await ctx.reply(helpText(admin), { reply_markup: deps.keyboard.markup(telegramUserId) });
         return;
       case 'not_a_command':
         await ctx.reply(notACommandText);
@@ -303,7 +308,19 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       await ctx.answerCallbackQuery({ text: refusalText });
       return;
     }
-    const answer = confirmations.answer(ctx.callbackQuery.data, telegramUserId, deps.clock());
+    const data = ctx.callbackQuery.data;
+    const press = deps.keyboard.read(data, telegramUserId);
+    if (press.kind === 'foreign') {
+      logger.info({ telegramUserId }, 'refused a keyboard press not bound to this user');
+      await ctx.answerCallbackQuery({ text: foreignKeyboardToast });
+      return;
+    }
+    if (press.kind === 'action') {
+      await ctx.answerCallbackQuery();
+      await pressKey(ctx, press.action, telegramUserId);
+      return;
+    }
+    const answer = confirmations.answer(data, telegramUserId, deps.clock());
     logger.debug({ telegramUserId, answer: answer.kind }, 'confirmation button');
     if (answer.kind === 'not_ours') {
       await ctx.answerCallbackQuery();
@@ -322,6 +339,28 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     else if (answer.kind === 'cancelled') await ctx.reply(cancelledHtml(answer.command.type), { parse_mode: 'HTML' });
     else await sendToEngine(ctx, answer.command, null, telegramUserId);
   });
+
+  /** A keyboard press: what typing its command would do, within the same rate limit (Stop still asks to confirm). */
+  async function pressKey(ctx: Context, key: KeyboardAction, telegramUserId: number): Promise<void> {
+    const chatId = ctx.chat?.id;
+    const messageId = ctx.callbackQuery?.message?.message_id;
+    if (chatId === undefined || messageId === undefined || ctx.callbackQuery === undefined) return;
+    const rate = deps.limiter.take(String(telegramUserId));
+    if (!rate.allowed) {
+      if (rate.firstRefusal) await ctx.reply(slowDownText(rate.retryInMs));
+      return;
+    }
+    const admin = isAdmin(access, telegramUserId);
+    const action = parseBotCommand({
+      text: keyboardCommandText[key],
+      sender: { telegramUserId, chatId, messageId, isAdmin: admin },
+      botId: ctx.me.id,
+      nowMs: deps.clock(),
+      callbackQueryId: ctx.callbackQuery.id,
+    });
+    logger.debug({ telegramUserId, key }, 'keyboard press');
+    await perform(ctx, action, telegramUserId, admin);
+  }
 
   // A bad update (or a failed reply) is logged and dropped; it never stops the bot.
   bot.catch((error) => {

@@ -210,6 +210,19 @@ export function confirmQuestionHtml(commandType: CommandType, ttlMs: number): st
 export const confirmButtonText = '✅ Confirm';
 export const cancelButtonText = '✖️ Cancel';
 
+/** The action keyboard's buttons (keyboard.ts), in the words of the commands they type. */
+export const keyboardButtonTexts = {
+  status: '📊 Status',
+  profit: '💰 Profit',
+  daily: '📅 Daily',
+  stop: '🛑 Stop',
+  pause: '⏸ Pause',
+  resume: '▶️ Resume',
+} as const;
+
+/** Toast for a press on a keyboard button that is not the presser's (or data made up). */
+export const foreignKeyboardToast = 'This button is not yours: send /help for your own.';
+
 /** Short texts for the button press itself (answerCallbackQuery shows them as a toast; plain text). */
 export const confirmToasts = {
   confirmed: 'Confirmed: sent to the engine.',

@@ -137,6 +137,11 @@ export interface ParseInput {
    */
   botId: number;
   nowMs: number;
+  /**
+   * A keyboard press (keyboard.ts) has no message of its own: its command id is tg-<bot>-<chat>-cb<callback query
+   * id> instead (a press Telegram delivers twice is the same command again).
+   */
+  callbackQueryId?: string;
 }
 
 const confirmed = (action: BotAction): BotAction => (action.kind === 'engine' ? { ...action, confirmed: true } : action);
@@ -152,7 +157,10 @@ export function parseBotCommand(input: ParseInput): BotAction {
   if (spec.admin && !sender.isAdmin) return { kind: 'error', message: `/${name} is for admins only.` };
 
   const userId = engineUserId(sender.telegramUserId);
-  const id = `tg-${input.botId}-${sender.chatId}-${sender.messageId}`;
+  const id =
+    input.callbackQueryId === undefined
+      ? `tg-${input.botId}-${sender.chatId}-${sender.messageId}`
+      : `tg-${input.botId}-${sender.chatId}-cb${input.callbackQueryId.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, maxIdChars);
   type OwnFields<T extends CommandType> = Omit<CommandFields<T>, 'id' | 'userId' | 'source' | 'issuedAtMs'>;
   const engine = <T extends CommandType>(type: T, fields: OwnFields<T>, view: StatusView | null = null): BotAction => {
     const built = buildCommand(type, { id, userId, source: 'telegram', issuedAtMs: input.nowMs, ...fields } as CommandFields<T>);

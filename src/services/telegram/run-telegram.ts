@@ -10,6 +10,7 @@ import type { Logger } from '../../util/logger.js';
 import { createLogger } from '../../util/logger.js';
 import type { BotKeyVault } from './bot.js';
 import { createTelegramBot } from './bot.js';
+import { createActionKeyboard } from './keyboard.js';
 import type { TelegramAccess } from './config.js';
 import { telegramConfigFromEnv } from './config.js';
 import { menuCommands } from './format.js';
@@ -68,7 +69,9 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   const views = createViewMemory();
   const notify = createNotifySettings(opts.notifyStore ?? memoryNotifyStore());
   const digests = createDigests();
+  const keyboard = createActionKeyboard(opts.token);
   const tg = createTelegramBot({
+    keyboard,
     notify,
     digests,
     token: opts.token,
@@ -125,13 +128,14 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     clock,
     notify,
     digests,
-    async send(chatId, text, signal, silent) {
+    keyboard,
+    async send(chatId, text, signal, silent, markup) {
       // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
       // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
       await bot.api.sendMessage(
         chatId,
         text,
-        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}) },
+        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}), ...(markup !== undefined ? { reply_markup: markup } : {}) },
         signal as unknown as Parameters<typeof bot.api.sendMessage>[3],
       );
     },

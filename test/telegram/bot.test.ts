@@ -98,7 +98,7 @@ describe('telegram bot against the engine', () => {
     await converse(fake, trader, '/set_stoploss abc', /⚠️ Stop-loss % must be a number, got "abc"/);
     await converse(fake, trader, '/session paper', /⚠️ Capital is missing/);
     await converse(fake, trader, '/halt_all', /admins only/);
-    await converse(fake, trader, '/session live 1000', /store them first with \/connect/); // no keys stored
+    await converse(fake, trader, '/session live 1000', /none are stored for you: send \/connect <apiKey> <apiSecret> first/); // no keys stored
     expect((await commandsInStream(prefix)).length).toBe(appendedBefore);
 
     await converse(fake, trader, '/set_stoploss 5', /^✅ Stop-loss set to 5% of capital\.$/);

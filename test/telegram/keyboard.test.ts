@@ -146,4 +146,13 @@ describe('action keyboard in the chat, against the engine', () => {
     expect(await appended('session.resume')).toBe(pausesBefore);
     expect((await commandsInStream(harness().prefix)).filter((c) => c.userId === `tg${neighbour}`)).toEqual([]);
   });
+
+  it('words refusals from the catalogue in the chat: a typo gets a suggestion, key storage off says so; nothing appended', async () => {
+    const before = (await commandsInStream(harness().prefix)).length;
+    await converse(fake, neighbour, '/stauts', /^⚠️ Unknown command \/stauts\. Did you mean \/status\? Send \/help for the list\.$/);
+    await converse(fake, neighbour, '/daily 0', /^⚠️ days must be a whole number from 1 to 90, got "0"\. Usage: \/daily \[days\]$/);
+    await converse(fake, neighbour, '/disconnect', /^🔒 Key storage is not configured on this engine; no keys are stored\.$/);
+    await converse(fake, neighbour, '/session live 100', /^⚠️ A live session trades with your own Binance keys, and none are stored for you/);
+    expect((await commandsInStream(harness().prefix)).length).toBe(before);
+  });
 });

@@ -11,7 +11,7 @@ import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
 import { engineUserId, isAdmin, isAllowed } from './config.js';
 import { readOnlyCommandTypes } from '../../contract/commands.js';
-import { helpText, notACommandText, receivedText, refusalText, slowDownText } from './format.js';
+import { receivedText } from './format.js';
 import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ViewMemory } from './relay.js';
@@ -20,8 +20,18 @@ import type { ClosedTradesRead } from '../closed-trades.js';
 import { readClosedTrades } from '../closed-trades.js';
 import {
   cancelButtonText,
+  badCommandText,
   cancelledHtml,
+  engineUnreachableText,
   foreignKeyboardToast,
+  helpText,
+  historyUnreadableText,
+  keyTexts,
+  notACommandText,
+  notAllowedText,
+  notConnectedText,
+  privateChatOnlyText,
+  slowDownText,
   confirmButtonText,
   confirmQuestionHtml,
   confirmToasts,
@@ -145,16 +155,16 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         await ctx.deleteMessage();
       } catch (error) {
         logger.warn({ telegramUserId, err: safeError(error, secrets) }, 'could not delete a /connect message');
-        await ctx.reply('⚠️ I could not delete your message with the keys: delete it yourself, and consider revoking those keys.');
+        await ctx.reply(keyTexts.deleteFailed);
       }
     }
     if (ctx.chat.type !== 'private') {
-      await ctx.reply('Please talk to me in a private chat.');
+      await ctx.reply(privateChatOnlyText);
       return;
     }
     if (!isAllowed(access, telegramUserId)) {
       logger.info({ telegramUserId }, 'refused a user who is not on the allow-list');
-      await ctx.reply(refusalText);
+      await ctx.reply(notAllowedText);
       return;
     }
     const rate = deps.limiter.take(String(telegramUserId));
@@ -186,14 +196,14 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       case 'error':
         // Kept for inspection in the bot's log (the reason never quotes /connect arguments); nothing is appended.
         logger.warn({ telegramUserId, reason: action.message }, 'refused a malformed command');
-        await ctx.reply(`⚠️ ${action.message}`);
+        await ctx.reply(badCommandText(action.message));
         return;
       case 'engine': {
         const { command } = action;
         // The engine decides whether live trading is allowed; the bot only spares a user a live session whose
         // every order would be refused for want of keys.
         if (command.type === 'session.start' && command.mode === 'live' && !(deps.vault?.enabled && (await deps.vault.has(userId)))) {
-          await ctx.reply('⚠️ A live session trades with your own Binance keys: store them first with /connect <apiKey> <apiSecret>. Nothing was sent.');
+          await ctx.reply(notConnectedText);
           return;
         }
         if (confirmedCommandTypes.has(command.type) && action.confirmed !== true) {
@@ -221,7 +231,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           read = await readClosedTrades(deps.log, userId);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, secrets) }, 'reading the fill ledger failed');
-          await ctx.reply('⚠️ Your trade history could not be read just now; try again in a moment.');
+          await ctx.reply(historyUnreadableText);
           return;
         }
         const html = action.what === 'profit' ? profitHtml(read) : action.what === 'daily' ? dailyHtml(read, action.days, deps.clock()) : performanceHtml(read);
@@ -257,7 +267,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       }
       case 'connect': {
         if (!deps.vault?.enabled) {
-          await ctx.reply('🔒 Key storage is not configured on this engine (no master key), so nothing was stored. Your message was deleted.');
+          await ctx.reply(keyTexts.storageOff);
           return;
         }
         const credentials = [action.apiKey, action.apiSecret];
@@ -265,21 +275,21 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           await deps.vault.connect(userId, action.apiKey, action.apiSecret);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, [...secrets, ...credentials]) }, 'storing exchange keys failed');
-          await ctx.reply('⚠️ Your keys could not be stored; nothing was saved. Your message was deleted.');
+          await ctx.reply(keyTexts.storeFailed);
           return;
         }
         logger.info({ telegramUserId }, 'exchange keys stored');
-        await ctx.reply('🔐 Keys stored, encrypted. Your message was deleted.');
+        await ctx.reply(keyTexts.stored);
         return;
       }
       case 'disconnect': {
         if (!deps.vault?.enabled) {
-          await ctx.reply('🔒 Key storage is not configured on this engine; no keys are stored.');
+          await ctx.reply(keyTexts.storageOffDisconnect);
           return;
         }
         const removed = await deps.vault.disconnect(userId);
         logger.info({ telegramUserId, removed }, 'exchange keys disconnected');
-        await ctx.reply(removed ? '🔓 Your stored keys were deleted.' : 'No keys were stored for you.');
+        await ctx.reply(removed ? keyTexts.deleted : keyTexts.noneStored);
         return;
       }
     }
@@ -293,7 +303,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     } catch (error) {
       deps.views.forget(command.id);
       logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');
-      await ctx.reply('⚠️ The engine could not be reached; the command may not have been queued. Check with /status before retrying.');
+      await ctx.reply(engineUnreachableText);
       return;
     }
     logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
@@ -305,7 +315,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.on('callback_query:data', async (ctx) => {
     const telegramUserId = ctx.from.id;
     if (!isAllowed(access, telegramUserId)) {
-      await ctx.answerCallbackQuery({ text: refusalText });
+      await ctx.answerCallbackQuery({ text: notAllowedText });
       return;
     }
     const data = ctx.callbackQuery.data;

@@ -13,8 +13,7 @@ import { createTelegramBot } from './bot.js';
 import { createActionKeyboard } from './keyboard.js';
 import type { TelegramAccess } from './config.js';
 import { telegramConfigFromEnv } from './config.js';
-import { menuCommands } from './format.js';
-import { botCommandSpecs } from './parse-command.js';
+import { menuCommands } from './messages.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RelayOptions } from './relay.js';
 import { createViewMemory, startOutboundRelay } from './relay.js';
@@ -98,7 +97,7 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     throw new TelegramStartError(`telegram start-up failed: ${safe.message}`, refused);
   }
   // Admins see the admin commands in their menu too (best effort: needs a chat with the bot).
-  const adminMenu = botCommandSpecs.filter((s) => s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
+  const adminMenu = menuCommands(true);
   for (const adminId of opts.access.adminIds) {
     await bot.api.setMyCommands(adminMenu, { scope: { type: 'chat', chat_id: Number(adminId) } }).catch((error: unknown) => {
       logger.debug({ adminId, err: safeError(error, secrets) }, 'admin command menu not set');

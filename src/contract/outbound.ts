@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDecimal } from '../model/decimal.js';
 import type { ReplyAnswer } from './command-results.js';
 import { replyResultSchema } from './command-results.js';
 import type { SessionSummary } from './session-summary.js';
@@ -46,7 +47,29 @@ interface ReplyEnvelope {
 export type RejectedReply = ReplyEnvelope & { commandType: string | null; status: 'rejected'; result: null };
 export type AnsweredReply = ReplyEnvelope & ReplyAnswer;
 export type ReplyEvent = RejectedReply | AnsweredReply;
-export type AlertEvent = { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number };
+/**
+ * One fill as the engine booked it, typed, so readers need not parse an alert's wording. It rides on the alert
+ * that reports the fill (kind `fill` for the engine's own orders; `exchange_close` and `manual_trade` for trades
+ * the exchange or the user made), as the optional field `fill`: a reader from before it strips the field and
+ * still has the message; a reader of an alert from an older engine finds no `fill` and falls back to the message.
+ */
+export interface FillNotice {
+  /** The session the fill belongs to, known by when it started (one session per user at a time); null: none (it had closed). */
+  sessionStartedAtMs: number | null;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  clientOrderId: string;
+  /** Why the order was placed: entry, reduce, flatten; for a trade the engine did not place, why it happened. */
+  purpose: string;
+  /** Exact decimal strings, as booked. */
+  qty: string;
+  price: string;
+  /** The commission the exchange reported with this fill (positive = charged); null: not reported with it (a fill learnt from a query). */
+  fee: { amount: string; asset: string } | null;
+  /** Whether the fill added liquidity (maker) or took it (taker); null: the exchange did not say. */
+  liquidity: 'maker' | 'taker' | null;
+}
+export type AlertEvent = { type: 'alert'; userId: string; kind: AlertKind; message: string; atMs: number; fill?: FillNotice };
 /** A session's valuation at bid/ask (see sessionSummary): sampled on the watchdog and once at close. */
 export type EquityEvent = { type: 'equity'; userId: string; summary: SessionSummary; atMs: number };
 export type OutboundEvent = ReplyEvent | AlertEvent | EquityEvent;
@@ -64,7 +87,21 @@ const replyEnvelopeSchema = z.object({
   atMs: finite,
 });
 
-const alertSchema = z.object({ type: z.literal('alert'), userId: z.string(), kind: z.enum(alertKinds), message: z.string(), atMs: finite });
+const decimalString = z.string().refine(isDecimal, 'not a decimal number');
+/** Unknown fields are kept, so a reader can lag behind the engine. */
+export const fillNoticeSchema = z.looseObject({
+  sessionStartedAtMs: finite.nullable(),
+  symbol: z.string(),
+  side: z.enum(['BUY', 'SELL']),
+  clientOrderId: z.string(),
+  purpose: z.string(),
+  qty: decimalString,
+  price: decimalString,
+  fee: z.looseObject({ amount: decimalString, asset: z.string() }).nullable(),
+  liquidity: z.enum(['maker', 'taker']).nullable(),
+});
+/** An alert's own fields: what every reader since alerts existed reads (unknown fields, `fill` among them, are stripped). */
+export const alertSchema = z.object({ type: z.literal('alert'), userId: z.string(), kind: z.enum(alertKinds), message: z.string(), atMs: finite });
 const equitySchema = z.object({ type: z.literal('equity'), userId: z.string(), summary: sessionSummarySchema, atMs: finite });
 
 export type ParsedOutbound = { ok: true; event: OutboundEvent } | { ok: false; reason: string };
@@ -93,6 +130,14 @@ function parseReply(json: unknown): ParsedOutbound {
   return { ok: true, event: { ...reply, result: result.data } as AnsweredReply };
 }
 
+/** An alert, with its fill notice when it carries a readable one: a notice that is not is dropped, the alert kept (its message says it all). */
+function parseAlert(value: unknown): ParsedOutbound {
+  const alert = alertSchema.safeParse(value);
+  if (!alert.success) return { ok: false, reason: `invalid alert: ${issuesText(alert.error)}` };
+  const fill = typeof value === 'object' && value !== null && 'fill' in value ? fillNoticeSchema.safeParse(value.fill) : null;
+  return { ok: true, event: fill?.success === true ? { ...alert.data, fill: fill.data } : alert.data };
+}
+
 /** An outbound event from its JSON value (already parsed) or text. Never throws. */
 export function parseOutboundEvent(json: unknown): ParsedOutbound {
   let value = json;
@@ -107,10 +152,8 @@ export function parseOutboundEvent(json: unknown): ParsedOutbound {
   switch (type) {
     case 'reply':
       return parseReply(value);
-    case 'alert': {
-      const alert = alertSchema.safeParse(value);
-      return alert.success ? { ok: true, event: alert.data } : { ok: false, reason: `invalid alert: ${issuesText(alert.error)}` };
-    }
+    case 'alert':
+      return parseAlert(value);
     case 'equity': {
       const equity = equitySchema.safeParse(value);
       return equity.success ? { ok: true, event: equity.data } : { ok: false, reason: `invalid equity: ${issuesText(equity.error)}` };

@@ -4,7 +4,7 @@ import type { CoreConfig } from './config.js';
 import type { WalEvent } from './events.js';
 import { applyEvent } from './events.js';
 import type { ReplyAnswer } from '../contract/command-results.js';
-import type { AlertKind, OutboundEvent } from '../contract/outbound.js';
+import type { AlertKind, FillNotice, OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
 import type { Dict } from './dict.js';
 import { dictDelete, dictSet, ownedDicts } from './dict.js';
@@ -74,8 +74,9 @@ export class DecisionContext {
     this.outbound.push({ type: 'reply', commandId, userId, reason: null, ...answer, atMs: this.nowMs });
   }
 
-  alert(userId: string, kind: AlertKind, message: string): void {
-    this.outbound.push({ type: 'alert', userId, kind, message, atMs: this.nowMs });
+  /** `fill`: the typed notice of the fill this alert reports (the contract's FillNotice), for readers that group or tabulate fills. */
+  alert(userId: string, kind: AlertKind, message: string, fill?: FillNotice): void {
+    this.outbound.push({ type: 'alert', userId, kind, message, atMs: this.nowMs, ...(fill !== undefined ? { fill } : {}) });
   }
 
   effect(effect: Effect): void {

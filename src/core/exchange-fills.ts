@@ -5,6 +5,7 @@ import type { DecisionContext } from './context.js';
 import type { ExchangeFillCause } from './events.js';
 import { bookedTradeKey, exchangeFillKey } from './events.js';
 import { bookedAsset } from './fees.js';
+import { fillNotice } from './fill-notice.js';
 import { engageKillSwitch } from './risk-rules.js';
 import type { Mode, Session } from './state.js';
 
@@ -141,16 +142,28 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
       : `fee ${commission} ${trade.commissionAsset} not booked (only ${bookedAsset} is)`;
   const byStop = snapshot.triggeredBy !== undefined ? `, triggered by ${snapshot.triggeredBy}` : '';
   const adopted = inAdoptedPosition ? '; the position adopted from the exchange holds it already' : '';
+  const notice = fillNotice(
+    {
+      sessionStartedAtMs: session.startedAtMs,
+      symbol: snapshot.symbol,
+      side: snapshot.side,
+      clientOrderId: snapshot.clientOrderId,
+      purpose: cause,
+      qty,
+      price,
+    },
+    trade,
+  );
   const what = `${causeText[cause]} on ${snapshot.symbol}: ${snapshot.side} ${qty} at ${price} (order ${snapshot.clientOrderId}${byStop}), realized ${realizedPnlUsd} ${bookedAsset}, ${feeText}${adopted}`;
   if (cause === 'manual') {
-    ctx.alert(userId, 'manual_trade', `${what}; booked to the session`);
+    ctx.alert(userId, 'manual_trade', `${what}; booked to the session`, notice);
     return;
   }
   if (session.killSwitch.engaged) {
-    ctx.alert(userId, 'exchange_close', `${what}; kill switch already engaged`);
+    ctx.alert(userId, 'exchange_close', `${what}; kill switch already engaged`, notice);
     return;
   }
-  engageKillSwitch(ctx, userId, cause, 'exchange_close', `${what}; kill switch engaged`);
+  engageKillSwitch(ctx, userId, cause, 'exchange_close', `${what}; kill switch engaged`, notice);
 }
 
 /**

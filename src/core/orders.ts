@@ -30,6 +30,7 @@ import {
 } from '../model/decimal.js';
 import { rejectionBackoffMs, rejectionStreak, retryKey } from './rejections.js';
 import type { Order } from './state.js';
+import { fillNotice } from './fill-notice.js';
 import { entryQuoteOf, filtersOf, venueOfUser } from './venues.js';
 
 export const postOnlyWouldTakeCode = -5022;
@@ -144,10 +145,15 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
       price,
       atMs: ctx.nowMs,
     });
+    // The session the order was placed in (an order from before it, learnt late, belongs to none that is open).
+    const session = ctx.durable.sessions[order.userId];
+    const sessionStartedAtMs = session !== undefined && order.createdAtMs >= session.startedAtMs ? session.startedAtMs : null;
+    const { symbol, side, clientOrderId, purpose } = order;
     ctx.alert(
       order.userId,
       'fill',
       `${order.side} ${delta} ${order.symbol} @ ${Number(toNumber(price).toPrecision(12))} (${order.purpose}, ${order.clientOrderId})`,
+      fillNotice({ sessionStartedAtMs, symbol, side, clientOrderId, purpose, qty: delta, price }, snapshot.trade),
     );
   }
   if (snapshot.status !== order.status || filled || order.exchangeOrderId !== snapshot.exchangeOrderId) {

@@ -1,3 +1,4 @@
+import type { FillNotice } from '../contract/outbound.js';
 import type { DecisionContext } from './context.js';
 import type { Dict } from './dict.js';
 import { dictFrom } from './dict.js';
@@ -34,10 +35,16 @@ export function engageKillSwitch(
   reason: string,
   kind: 'stop_loss' | 'horizon' | 'stale_feed' | 'kill_switch' | 'exchange_close',
   message: string,
+  fill?: FillNotice,
 ): void {
   ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });
   // What happens and what to do next, in the user's words (issue 15: an alert that gives no amount or next step).
-  ctx.alert(userId, kind, `${message}; flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat`);
+  ctx.alert(
+    userId,
+    kind,
+    `${message}; flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat`,
+    fill,
+  );
 }
 
 /**

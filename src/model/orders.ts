@@ -57,6 +57,8 @@ export interface TradeReport {
   lastPrice?: string;
   /** `t`: the trade id, the same as the trade list's `id` (absent from adapters that predate it). */
   tradeId?: string;
+  /** `m`: "Is this trade the maker side?" (absent from adapters that predate it). */
+  maker?: boolean;
 }
 
 export type PlaceOutcome =

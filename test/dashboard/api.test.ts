@@ -3,11 +3,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import type { TradesResponse } from '../../src/services/dashboard/api-types.js';
+import type { ClosedResponse, TradesResponse } from '../../src/services/dashboard/api-types.js';
+import { defaultDashboardDailyDays, maxClosedTradesPerPage } from '../../src/services/dashboard/closed-view.js';
 import { dlqShownEntries, maxCommandBodyBytes, maxTradesPerPage, startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { Rig } from '../support/dashboard-rig.js';
-import { commitOutbound, fakeEngine, followerLimits, sampleSummary, useDashboardRigs } from '../support/dashboard-rig.js';
+import { commitClosedTrips, commitOutbound, fakeEngine, followerLimits, sampleSummary, useDashboardRigs } from '../support/dashboard-rig.js';
 import { waitFor } from '../support/wait.js';
 
 // The HTTP API against an in-memory log: what the page reads, what it may send, and who may ask.
@@ -30,7 +31,7 @@ describe('dashboard API', () => {
     const { log, app } = rig();
     await commitOutbound(log, [
       { type: 'reply', commandId: 'c1', userId: 'alice', commandType: 'session.start', status: 'done', reason: null, result: summary, atMs: 1_000 },
-      { type: 'alert', userId: 'alice', kind: 'fill', message: 'BUY 0.01 BTCUSDT', atMs: 1_500 },
+      { type: 'alert', userId: 'alice', kind: 'reconcile', message: 'the account also holds 1 BNBUSDT', atMs: 1_500 },
       { type: 'mystery', atMs: 1 },
     ]);
     const state = await waitFor('state with alice', async () => {
@@ -41,7 +42,7 @@ describe('dashboard API', () => {
       foldedEvents: 2,
       ignoredEvents: 1,
       sessions: [{ userId: 'alice', summary: { status: 'active', positions: { BTCUSDT: { qty: 0.01 } }, equityUsd: 995 }, equity: [[1_000, 995]] }],
-      alerts: [{ userId: 'alice', kind: 'fill' }],
+      alerts: [{ userId: 'alice', kind: 'reconcile' }],
       follower: { caughtUp: true, lastError: null },
     });
   });
@@ -238,6 +239,73 @@ describe('dashboard API', () => {
     expect((await csv.text()).split('\r\n').filter((l) => l.includes(',funding,'))).toHaveLength(2);
     for (const bad of [`limit=${maxTradesPerPage + 1}`, 'limit=0', 'limit=1.5', 'after=x;y'])
       expect((await app.request(`/api/trades?${bad}`)).status, bad).toBe(400);
+  });
+
+  it('answers one user’s closed trades from the fill ledger: a page newest first, daily profit and per-symbol results, exact', async () => {
+    const { app, log } = rig();
+    const day = 86_400_000;
+    const now = Date.now();
+    // 25 trips, one closing each day back from today: BTCUSDT gains 0.1 × 10 = 1, ETHUSDT loses 0.5 × 2 = 1 (both before fees).
+    const trips = Array.from({ length: 25 }, (_, i) =>
+      i % 5 === 0
+        ? { symbol: 'ETHUSDT', qty: '0.5', entry: '3000.1', exit: '2998.1', closedAtMs: now - (24 - i) * day }
+        : { symbol: 'BTCUSDT', qty: '0.1', entry: '50000.3', exit: '50010.3', closedAtMs: now - (24 - i) * day },
+    );
+    await commitClosedTrips(log, 'alice', trips);
+    await commitClosedTrips(log, 'bob', trips.slice(0, 1));
+    const get = async (query: string): Promise<ClosedResponse> => (await (await app.request(`/api/closed?${query}`)).json()) as ClosedResponse;
+
+    const first = await get('user=alice&limit=10');
+    expect([first.total, first.trades.length, first.offset, first.limit]).toEqual([25, 10, 0, 10]);
+    expect(first.trades[0]).toEqual({
+      symbol: 'BTCUSDT',
+      side: 'long',
+      openedAtMs: (trips[24]?.closedAtMs ?? 0) - 60_000,
+      closedAtMs: trips[24]?.closedAtMs,
+      qty: '0.1',
+      avgEntryPrice: '50000.3',
+      avgExitPrice: '50010.3',
+      realizedPnlUsd: '1',
+      feesUsd: '0.02',
+      fundingUsd: '0',
+      netPnlUsd: '0.98',
+      fills: 2,
+    });
+    const closes = first.trades.map((t) => t.closedAtMs);
+    expect(closes).toEqual([...closes].sort((a, b) => b - a));
+    const last = await get('user=alice&limit=10&offset=20');
+    expect(last.trades.map((t) => t.closedAtMs)).toEqual(
+      trips
+        .slice(0, 5)
+        .map((t) => t.closedAtMs)
+        .reverse(),
+    );
+    expect((await get('user=alice&offset=25')).trades).toEqual([]);
+
+    // 20 BTCUSDT wins of 0.98, 5 ETHUSDT losses of 1.02: exact sums, best symbol first.
+    expect(first.summary).toEqual({ closedTrades: 25, wins: 20, losses: 5, winRatePct: 80, netPnlUsd: '14.5', feesUsd: '0.5', maxDrawdownUsd: '1.02' });
+    expect(first.performance).toEqual([
+      { symbol: 'BTCUSDT', trades: 20, wins: 20, netPnlUsd: '19.6' },
+      { symbol: 'ETHUSDT', trades: 5, wins: 0, netPnlUsd: '-5.1' },
+    ]);
+    expect(first.daily).toHaveLength(defaultDashboardDailyDays);
+    expect(first.daily.at(-1)).toEqual({ day: new Date(now).toISOString().slice(0, 10), trades: 1, netPnlUsd: '0.98' });
+    expect(first.daily.map((d) => d.day)).toEqual([...first.daily.map((d) => d.day)].sort());
+    expect(first.daily.reduce((n, d) => n + d.trades, 0)).toBe(25);
+    expect((await get('user=alice&days=7')).daily).toHaveLength(7);
+
+    expect((await get('user=bob')).total).toBe(1);
+    expect((await get('user=carol')).total).toBe(0);
+    for (const bad of [
+      '',
+      'user=a%20b',
+      `user=alice&limit=${maxClosedTradesPerPage + 1}`,
+      'user=alice&limit=0',
+      'user=alice&offset=-1',
+      'user=alice&days=91',
+      'user=alice&days=1.5',
+    ])
+      expect((await app.request(`/api/closed?${bad}`)).status, bad).toBe(400);
   });
 });
 

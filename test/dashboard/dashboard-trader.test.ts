@@ -5,13 +5,14 @@ import { tableRowsPerPage } from '../../src/services/dashboard/page.js';
 import { startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { awaitPosition, layoutProblems, useBrowserDashboard } from '../support/browser.js';
-import { commitOutbound, followerLimits, sampleSummary } from '../support/dashboard-rig.js';
+import { commitClosedTrips, commitOutbound, followerLimits, sampleSummary } from '../support/dashboard-rig.js';
 import { commandId } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 // The dashboard as a trader uses it, in real headless Chromium at phone (390 px) and desktop width: a session
 // started from the page's form, live equity points over the event stream with no polling, a kill switch shown
-// as what it is with only the valid actions enabled, and a long alert history kept to a page. Screenshots go to
+// as what it is with only the valid actions enabled, and closed trades (paged, daily bars, per symbol) in place of
+// the raw fills. Screenshots go to
 // /tmp/dash-*.png for a human look.
 
 const token = 'trader-test-token';
@@ -112,14 +113,19 @@ describe('dashboard for a trader, in a browser', () => {
     await page.close();
   });
 
-  it('keeps 200 fills to one page of the alerts table, paged, at a reasonable page height', async () => {
+  it('shows closed trades in place of raw fills: a paged table, daily profit bars and a per-symbol table; alerts without fills; the engine’s own stop-loss floor', async () => {
     const { browser } = rig();
     const log = openMemoryLog();
     const quiet = await startDashboard({ log, host: '127.0.0.1', port: 0, token: null, adminUserId: 'operator', logger: silentLogger(), followerLimits });
     try {
-      const t0 = Date.UTC(2026, 11, 2, 1, 0);
+      const now = Date.now();
+      const t0 = now - 3_600_000;
+      const day = 86_400_000;
+      // The engine's floor and distance, deliberately not capital × (1 − 5 %) = $950: the page must draw what the engine says.
+      const summary = { ...sampleSummary, stopLossFloorUsd: 951.23, stopLossDistanceUsd: 43.77 };
       await commitOutbound(log, [
-        { type: 'reply', commandId: 'c1', userId: 'alice', commandType: 'session.start', status: 'done', reason: null, result: sampleSummary, atMs: t0 },
+        { type: 'reply', commandId: 'c1', userId: 'alice', commandType: 'session.start', status: 'done', reason: null, result: summary, atMs: t0 },
+        ...[0, 1, 2].map((i) => ({ type: 'equity', userId: 'alice', summary, atMs: t0 + i * 60_000 })),
         ...Array.from({ length: 200 }, (_, i) => ({
           type: 'alert',
           userId: 'alice',
@@ -128,24 +134,81 @@ describe('dashboard for a trader, in a browser', () => {
           atMs: t0 + i * 1_000,
         })),
       ]);
+      // 25 closed trips, one a day back from today: BTCUSDT wins 0.98 net, every fifth (ETHUSDT) loses 1.02.
+      await commitClosedTrips(
+        log,
+        'alice',
+        Array.from({ length: 25 }, (_, i) =>
+          i % 5 === 0
+            ? { symbol: 'ETHUSDT', qty: '0.5', entry: '3000.1', exit: '2998.1', closedAtMs: now - (24 - i) * day }
+            : { symbol: 'BTCUSDT', qty: '0.1', entry: '50000.3', exit: '50010.3', closedAtMs: now - (24 - i) * day },
+        ),
+      );
       const page = await browser.newPage({ viewport: desktop });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(`${quiet.url}/`);
-      const rows = page.locator('#alerts tbody tr');
-      await waitFor('the alerts table', async () => (await rows.count()) === tableRowsPerPage, pageWaitMs);
-      const info = page.locator('[data-pager=alerts] [data-field=page-info]');
-      expect(await info.textContent()).toBe(`1–${tableRowsPerPage} of 200`);
-      // Newest first, times in the page's one format.
-      expect(await rows.first().locator('td').first().textContent()).toBe('2026-12-02 01:03 UTC');
-      await page.locator('[data-pager=alerts] button[data-page=older]').click();
-      expect(await info.textContent()).toBe(`${tableRowsPerPage + 1}–${2 * tableRowsPerPage} of 200`);
-      await page.locator('#alerts-filter').selectOption('alerts');
-      expect(await info.textContent()).toBe('1–4 of 4');
-      expect(await rows.locator('td:nth-child(3)').allTextContents()).toEqual(['reconcile', 'reconcile', 'reconcile', 'reconcile']);
+
+      // Closed trades of the first user, newest first, a page at a time.
+      const closedRows = page.locator('#closed tbody tr');
+      const info = page.locator('[data-pager=closed] [data-field=page-info]');
+      await waitFor('the closed trades', async () => (await info.textContent()) === `1–${tableRowsPerPage} of 25`, pageWaitMs);
+      expect(await closedRows.count()).toBe(tableRowsPerPage);
+      expect(await page.locator('#closed-user').inputValue()).toBe('alice');
+      expect(await closedRows.first().locator('td').allTextContents()).toEqual([
+        `${new Date(now).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        'BTCUSDT',
+        'long',
+        '+$0.98',
+        '0.1',
+        '50000.3',
+        '50010.3',
+      ]);
+      expect(await page.locator('#closed-summary').textContent()).toBe(
+        '25 closed · won 20 · lost 5 · win rate 80% · net +$14.50 · fees $0.50 · max drawdown $1.02',
+      );
+      await page.locator('[data-pager=closed] button[data-page=older]').click();
+      await waitFor('the second page', async () => (await info.textContent()) === `${tableRowsPerPage + 1}–${2 * tableRowsPerPage} of 25`, pageWaitMs);
+      await page.locator('[data-pager=closed] button[data-page=older]').click();
+      await waitFor('the last page', async () => (await info.textContent()) === `${2 * tableRowsPerPage + 1}–25 of 25`, pageWaitMs);
+      expect(await page.locator('[data-pager=closed] button[data-page=older]').isDisabled()).toBe(true);
+      expect(await closedRows.last().locator('td:nth-child(2)').textContent()).toBe('ETHUSDT');
+
+      // Per symbol, best first; one bar a day, up for a gain, down for a loss.
+      expect(await page.locator('#performance tbody tr').evaluateAll((rows) => rows.map((r) => r.textContent))).toEqual([
+        'BTCUSDT2020+$19.60',
+        'ETHUSDT50-$5.10',
+      ]);
+      const bars = page.locator('#daily-bars .day');
+      expect(await bars.count()).toBe(30);
+      expect(await bars.last().getAttribute('title')).toBe(`${new Date(now).toISOString().slice(0, 10)}: +$0.98 (1 trade)`);
+      expect(await page.locator('#daily-bars .day.neg').count()).toBe(5);
+      expect(await page.locator('#daily-bars .day.pos').count()).toBe(20);
+      const barHeight = (sel: string) =>
+        page
+          .locator(sel)
+          .first()
+          .evaluate((e) => e.getBoundingClientRect().height);
+      const half = (await page.locator('#daily-bars').evaluate((e) => e.clientHeight)) / 2;
+      expect(await barHeight('#daily-bars .day.neg span')).toBeCloseTo(half, 0); // the largest day (-1.02) fills its half
+      expect((await barHeight('#daily-bars .day.pos span')) / half).toBeCloseTo(0.98 / 1.02, 2);
+
+      // Alerts hold no fills (200 fills no longer push them out): the four reconcile notes.
+      expect(await page.locator('[data-pager=alerts] [data-field=page-info]').textContent()).toBe('1–4 of 4');
+      expect(await page.locator('#alerts tbody tr td:nth-child(3)').allTextContents()).toEqual(['reconcile', 'reconcile', 'reconcile', 'reconcile']);
+
+      // The stop-loss floor is the engine's, in the stats, the legend and the tooltip.
+      const card = page.locator('[data-user="alice"].card');
+      expect((await card.locator('[data-field=stoploss]').textContent())?.trim()).toBe('$951.23 (5%), $43.77 above floor');
+      await card.locator('.uplot canvas').first().waitFor({ timeout: pageWaitMs });
+      expect(await card.locator('.u-legend').textContent()).toContain('$951.23');
 
       const height = await page.evaluate(() => document.scrollingElement?.scrollHeight ?? 0);
-      expect(height).toBeLessThan(2_000);
-      await expectFits(page, desktop, 'alerts');
-      await expectFits(page, phone, 'alerts');
+      expect(height).toBeLessThan(3_000);
+      await expectFits(page, desktop, 'closed-trades');
+      await expectFits(page, phone, 'closed-trades');
+      expect(await page.locator('#daily-bars').evaluate((e) => e.getBoundingClientRect().width)).toBeLessThanOrEqual(phone.width);
+      expect(pageErrors).toEqual([]);
       await page.close();
     } finally {
       await quiet.close();

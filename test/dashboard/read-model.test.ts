@@ -140,11 +140,16 @@ describe('dashboard read model', () => {
     ]);
     expect(m.sessions.get('dave')?.summary.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     fold(
-      Array.from({ length: maxRecentAlerts + 5 }, (_, i) => ({ type: 'alert', userId: 'dave', kind: 'fill', message: `fill ${i}`, atMs: 3_000 + i })),
+      Array.from({ length: maxRecentAlerts + 5 }, (_, i) => ({ type: 'alert', userId: 'dave', kind: 'reconcile', message: `note ${i}`, atMs: 3_000 + i })),
       m,
     );
     expect(m.alerts).toHaveLength(maxRecentAlerts);
-    expect(m.alerts.at(-1)?.message).toBe(`fill ${maxRecentAlerts + 4}`);
+    expect(m.alerts.at(-1)?.message).toBe(`note ${maxRecentAlerts + 4}`);
+    // Fills are not kept among the alerts (the page shows closed trades from the ledger): they only say one was booked.
+    const changes: ModelChange[] = [];
+    foldOutbound(m, '9-0', JSON.stringify({ type: 'alert', userId: 'dave', kind: 'fill', message: 'BUY 1 BTCUSDT @ 1 (entry, o)', atMs: 4_000 }), changes);
+    expect(changes).toEqual([{ kind: 'fill', userId: 'dave', atMs: 4_000 }]);
+    expect(m.alerts.at(-1)?.message).toBe(`note ${maxRecentAlerts + 4}`);
     fold(
       Array.from({ length: maxRecentReplies + 5 }, (_, i) => reply('status', 'dave', 'done', { halted: false, session: null }, 10_000 + i)),
       m,

@@ -1,4 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LedgerEntry } from '../../src/contract/ledger.js';
+import { serializeLedgerEntry } from '../../src/contract/ledger.js';
+import { mul, sub, toDecimal, toPrice, toQty, toUsd, zero } from '../../src/model/decimal.js';
 import { afterEach } from 'vitest';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
@@ -112,3 +115,51 @@ export const sampleSummary = {
   unpricedSymbols: [],
   openOrders: [],
 };
+
+/** One long round trip: bought `qty` at `entry`, sold at `exit`, closed at `closedAtMs` (a minute after it opened). */
+export interface SampleTrip {
+  symbol: string;
+  qty: string;
+  entry: string;
+  exit: string;
+  closedAtMs: number;
+}
+
+/**
+ * Commits the fill-ledger entries of `trips` for `userId` (one session): a buy at the entry, a sell at the exit
+ * realizing qty × (exit − entry), each with a 0.01 commission. Exact decimals, as the engine books them.
+ */
+export async function commitClosedTrips(log: MemoryLog, userId: string, trips: readonly SampleTrip[]): Promise<void> {
+  const sessionId = `${userId}:1`;
+  const entry = (t: SampleTrip, n: number, side: 'BUY' | 'SELL'): LedgerEntry => {
+    const realized = side === 'SELL' ? mul(toQty(t.qty), sub(toDecimal(t.exit), toDecimal(t.entry))) : zero;
+    const fee = toUsd('0.01');
+    return {
+      kind: 'fill',
+      userId,
+      sessionId,
+      venue: 'paper',
+      symbol: t.symbol,
+      clientOrderId: `qe-${n}-${side}`,
+      exchangeOrderId: null,
+      side,
+      qty: toQty(t.qty),
+      price: toPrice(side === 'BUY' ? t.entry : t.exit),
+      feeUsd: fee,
+      realizedPnlUsd: toUsd(realized),
+      fundingUsd: zero,
+      netUsd: toUsd(sub(realized, fee)),
+      tradeId: null,
+      cause: null,
+      timeMs: side === 'BUY' ? t.closedAtMs - 60_000 : t.closedAtMs,
+    };
+  };
+  const entries = trips.flatMap((t, n) => [entry(t, n, 'BUY'), entry(t, n, 'SELL')]);
+  await log.commit({
+    wal: ['{}'],
+    outbound: [],
+    ack: [],
+    deadLetters: [],
+    ledger: entries.map((e) => ({ walIndex: 0, userId, sessionId, data: serializeLedgerEntry(e) })),
+  });
+}

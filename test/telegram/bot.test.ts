@@ -11,7 +11,7 @@ import { commandId, useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';
 import { redisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { allWal, commandsInStream, converse, count, telegramPendingCount } from './helpers.js';
+import { allWal, commandsInStream, converse, count, telegramPendingCount, pressButton } from './helpers.js';
 
 // The real grammY bot (runner, sequentialize, auto-retry) against a fake Bot API server and the real engine
 // (Redis Streams, simulator, execution service).
@@ -98,7 +98,7 @@ describe('telegram bot against the engine', () => {
     await converse(fake, trader, '/set_stoploss abc', /⚠️ Stop-loss % must be a number, got "abc"/);
     await converse(fake, trader, '/session paper', /⚠️ Capital is missing/);
     await converse(fake, trader, '/halt_all', /admins only/);
-    await converse(fake, trader, '/session live 1000', /store them first with \/connect/); // no keys stored
+    await converse(fake, trader, '/session live 1000', /none are stored for you: send \/connect <apiKey> <apiSecret> first/); // no keys stored
     expect((await commandsInStream(prefix)).length).toBe(appendedBefore);
 
     await converse(fake, trader, '/set_stoploss 5', /^✅ Stop-loss set to 5% of capital\.$/);
@@ -190,16 +190,8 @@ describe('telegram bot against the engine', () => {
       expect(cancel?.text).toBe('✖️ Cancel');
       return { messageId: message?.message_id ?? -1, confirm: confirm?.callback_data ?? '', cancel: cancel?.callback_data ?? '' };
     }
-    async function press(userId: number, data: string, chatId: number, messageId: number, expected: RegExp): Promise<string> {
-      const before = fake.messages(chatId).length;
-      fake.pushCallback(userId, data, { chatId, messageId });
-      return waitFor(`a message matching ${expected} after a press`, () =>
-        fake
-          .messages(chatId)
-          .slice(before)
-          .find((m) => expected.test(m)),
-      );
-    }
+    const press = (userId: number, data: string, chatId: number, messageId: number, expected: RegExp): Promise<string> =>
+      pressButton(fake, userId, data, { chatId, messageId }, expected);
 
     await converse(fake, confirmUser, '/session paper 800', /^✅ Session started: paper, capital \$800\.00/);
     const first = await ask(confirmUser, '/stop', /^🛑 <b>Stop your session\?<\/b>[\s\S]*within 60 s \(or send \/stop confirm\)/);

@@ -4,7 +4,8 @@ import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import { sessionSummarySchema } from '../../src/contract/session-summary.js';
 import { chatIdForEngineUser, telegramConfigFromEnv } from '../../src/services/telegram/config.js';
-import { formatOutbound, formatStatus, helpText, maxMessageChars, usd } from '../../src/services/telegram/format.js';
+import { formatOutbound, formatStatus, maxMessageChars, usd } from '../../src/services/telegram/format.js';
+import { helpText } from '../../src/services/telegram/messages.js';
 import { createViewMemory, planDelivery } from '../../src/services/telegram/relay.js';
 import { scrub } from '../../src/services/telegram/safe-error.js';
 

@@ -60,3 +60,21 @@ export async function converse(fake: FakeTelegram, userId: number, text: string,
 export function count(fake: FakeTelegram, chatId: number, pattern: RegExp): number {
   return fake.messages(chatId).filter((m) => pattern.test(m)).length;
 }
+
+/** Presses an inline button (callback data) as `userId` on message `messageId` in `chatId`; waits for a matching message after it. */
+export async function pressButton(
+  fake: FakeTelegram,
+  userId: number,
+  data: string,
+  at: { chatId: number; messageId: number },
+  expected: RegExp,
+): Promise<string> {
+  const before = fake.messages(at.chatId).length;
+  fake.pushCallback(userId, data, at);
+  return waitFor(`a message matching ${expected} after a press`, () =>
+    fake
+      .messages(at.chatId)
+      .slice(before)
+      .find((m) => expected.test(m)),
+  );
+}

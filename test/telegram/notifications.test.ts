@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
 import type { FillGroups } from '../../src/services/telegram/fill-groups.js';
-import { addFill, averagePrice, dueFillChats, fillGroupWindowMs, parseFillAlert } from '../../src/services/telegram/fill-groups.js';
+import type { FillNotice } from '../../src/contract/outbound.js';
+import { addFill, averagePrice, dueFillChats, fillGroupWindowMs } from '../../src/services/telegram/fill-groups.js';
 import type { TelegramBotHandle } from '../../src/services/telegram/run-telegram.js';
 import { startTelegramBot } from '../../src/services/telegram/run-telegram.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -22,24 +23,28 @@ import { waitFor } from '../support/wait.js';
 // window, and /notify per alert type (on, silent, off, digest) stored durably in Redis. The pure parts first,
 // then the real bot and relay (Redis stream and hash, grammY, a Bot API stand-in) with a simulated clock.
 
-const fill = (message: string) => {
-  const parsed = parseFillAlert(message);
-  if (parsed === null) throw new Error(`not a fill: ${message}`);
-  return parsed;
+/** A typed fill notice (the contract's FillNotice), as `BUY 0.1 BTCUSDT @ 100.1 (entry, o1)` would say it; no fee or liquidity unless given. */
+const fill = (words: string, more: Partial<FillNotice> = {}): FillNotice => {
+  const [side, qty, symbol, , price, purpose, clientOrderId] = words.replace(/[(),]/g, '').split(' ');
+  if (side !== 'BUY' && side !== 'SELL') throw new Error(`not a fill: ${words}`);
+  if (!qty || !symbol || !price || !purpose || !clientOrderId) throw new Error(`not a fill: ${words}`);
+  return { sessionStartedAtMs: 1, symbol, side, clientOrderId, purpose, qty, price, fee: null, liquidity: null, ...more };
 };
 
 describe('fill groups (pure)', () => {
-  it('reads the engine’s fill wording and refuses anything else', () => {
-    expect(parseFillAlert('BUY 0.002 BTCUSDT @ 50000.1 (entry, qe-abc-1)')).toEqual({
-      side: 'BUY',
-      qty: '0.002',
-      symbol: 'BTCUSDT',
-      price: '50000.1',
-      purpose: 'entry',
-      orderId: 'qe-abc-1',
-    });
-    expect(parseFillAlert('BUY lots BTCUSDT @ 50000 (entry, x)')).toBeNull();
-    expect(parseFillAlert('exchange closed 0.1 BTCUSDT')).toBeNull();
+  it('sums the commission while every fill reports one in the same asset, and says maker, taker or mixed', () => {
+    const state: FillGroups = new Map();
+    const usdt = (amount: string) => ({ fee: { amount, asset: 'USDT' } });
+    addFill(state, 1, fill('BUY 0.1 BTCUSDT @ 100 (entry, o1)', { ...usdt('0.002'), liquidity: 'maker' }), 0);
+    addFill(state, 1, fill('BUY 0.1 BTCUSDT @ 100 (entry, o1)', { ...usdt('0.004'), liquidity: 'maker' }), 1);
+    addFill(state, 1, fill('BUY 0.1 ETHUSDT @ 10 (entry, o2)', { ...usdt('0.1'), liquidity: 'maker' }), 2);
+    addFill(state, 1, fill('BUY 0.1 ETHUSDT @ 10 (entry, o2)', { fee: { amount: '0.0001', asset: 'BNB' }, liquidity: 'taker' }), 3);
+    addFill(state, 1, fill('SELL 1 SOLUSDT @ 150 (exit, o3)', { ...usdt('0.06'), liquidity: 'taker' }), 4);
+    addFill(state, 1, fill('SELL 1 SOLUSDT @ 150 (exit, o3)'), 5);
+    const groups = state.get(1)?.groups;
+    expect(groups?.get('o1')).toMatchObject({ fee: { amount: '0.006', asset: 'USDT' }, liquidity: 'maker' });
+    expect(groups?.get('o2')).toMatchObject({ fee: null, liquidity: 'mixed' });
+    expect(groups?.get('o3')).toMatchObject({ fee: null, liquidity: null });
   });
 
   it('sums quantities exactly, averages by quantity, and is due once the window has passed', () => {
@@ -59,19 +64,16 @@ describe('fill groups (pure)', () => {
 });
 
 describe('notification settings (pure)', () => {
-  const usage = '/notify …';
   it('parses types and modes, keeps risk alerts on, and stores only what differs from on', () => {
-    expect(parseNotifyArgs([], usage)).toEqual({ kind: 'show' });
-    expect(parseNotifyArgs(['fills', 'digest'], usage)).toEqual({ kind: 'set', kinds: ['fill'], mode: 'digest' });
-    expect(parseNotifyArgs(['Horizon', 'SILENT'], usage)).toEqual({ kind: 'set', kinds: ['horizon'], mode: 'silent' });
-    expect(parseNotifyArgs(['stop_loss', 'off'], usage)).toEqual({ kind: 'always_on', alertKind: 'stop_loss' });
-    expect(parseNotifyArgs(['kill_switch', 'on'], usage)).toEqual({ kind: 'set', kinds: ['kill_switch'], mode: 'on' });
-    expect(parseNotifyArgs(['fills', 'loud'], usage)).toMatchObject({
-      kind: 'error',
-      message: expect.stringMatching(/Mode must be one of on, silent, off, digest/),
-    });
-    expect(parseNotifyArgs(['nonsense', 'off'], usage)).toMatchObject({ kind: 'error', message: expect.stringMatching(/Unknown type "nonsense"/) });
-    const all = parseNotifyArgs(['all', 'off'], usage);
+    expect(parseNotifyArgs([])).toEqual({ kind: 'show' });
+    expect(parseNotifyArgs(['fills', 'digest'])).toEqual({ kind: 'set', kinds: ['fill'], mode: 'digest' });
+    expect(parseNotifyArgs(['Horizon', 'SILENT'])).toEqual({ kind: 'set', kinds: ['horizon'], mode: 'silent' });
+    expect(parseNotifyArgs(['stop_loss', 'off'])).toEqual({ kind: 'always_on', alertKind: 'stop_loss' });
+    expect(parseNotifyArgs(['kill_switch', 'on'])).toEqual({ kind: 'set', kinds: ['kill_switch'], mode: 'on' });
+    expect(parseNotifyArgs(['fills', 'loud'])).toEqual({ kind: 'error', problem: 'mode', got: 'loud' });
+    expect(parseNotifyArgs(['nonsense', 'off'])).toEqual({ kind: 'error', problem: 'type', got: 'nonsense' });
+    expect(parseNotifyArgs(['fills'])).toEqual({ kind: 'error', problem: 'shape', got: '' });
+    const all = parseNotifyArgs(['all', 'off']);
     expect(all.kind === 'set' && all.kinds).not.toContain('halt');
     const prefs = applyNotify(applyNotify({}, ['fill', 'horizon'], 'digest'), ['horizon'], 'on');
     expect(prefs).toEqual({ fill: 'digest' });
@@ -122,6 +124,9 @@ describe('fills and alerts through the relay', () => {
   let nowMs = Date.UTC(2030, 5, 1);
 
   const alert = (userId: number, kind: string, message: string): string => JSON.stringify({ type: 'alert', userId: `tg${userId}`, kind, message, atMs: nowMs });
+  /** A fill alert as the engine writes it: worded, with the typed notice the relay groups by. */
+  const fillAlert = (userId: number, words: string, more: Partial<FillNotice> = {}): string =>
+    JSON.stringify({ type: 'alert', userId: `tg${userId}`, kind: 'fill', message: words, atMs: nowMs, fill: fill(words, more) });
   const publish = (...events: string[]): Promise<string[]> => log.commit({ wal: [], outbound: events, ack: [], deadLetters: [] });
 
   beforeAll(async () => {
@@ -154,15 +159,18 @@ describe('fills and alerts through the relay', () => {
 
   it('sends one message per order with count, total and average, before a later alert, or once the window has passed', async () => {
     await publish(
-      alert(alice, 'fill', 'BUY 0.001 BTCUSDT @ 50000 (entry, qe-a-1)'),
-      alert(alice, 'fill', 'BUY 0.002 BTCUSDT @ 50003 (entry, qe-a-1)'),
-      alert(bob, 'fill', 'SELL 0.5 ETHUSDT @ 3000.25 (exit, qe-b-1)'),
-      alert(alice, 'fill', 'BUY 0.003 BTCUSDT @ 50001 (entry, qe-a-1)'),
-      alert(alice, 'fill', 'SELL 1 SOLUSDT @ 150.5 (entry, qe-a-2)'),
+      fillAlert(alice, 'BUY 0.001 BTCUSDT @ 50000 (entry, qe-a-1)', { fee: { amount: '0.1', asset: 'USDT' }, liquidity: 'taker' }),
+      fillAlert(alice, 'BUY 0.002 BTCUSDT @ 50003 (entry, qe-a-1)', { fee: { amount: '0.2', asset: 'USDT' }, liquidity: 'taker' }),
+      fillAlert(bob, 'SELL 0.5 ETHUSDT @ 3000.25 (exit, qe-b-1)'),
+      fillAlert(alice, 'BUY 0.003 BTCUSDT @ 50001 (entry, qe-a-1)', { fee: { amount: '0.3', asset: 'USDT' }, liquidity: 'taker' }),
+      fillAlert(alice, 'SELL 1 SOLUSDT @ 150.5 (entry, qe-a-2)'),
+      // A fill alert from an engine before typed notices: its wording is not parsed, it goes out on its own.
+      alert(carol, 'fill', 'BUY 1 XRPUSDT @ 0.5 (entry, qe-c-1)'),
       // Entries are relayed in order: once carol has this, every fill above was collected.
       alert(carol, 'horizon', 'horizon reached; flattening'),
     );
-    await waitFor('carol’s alert', () => fake.messages(carol).length === 1);
+    await waitFor('carol’s alerts', () => fake.messages(carol).length === 2);
+    expect(fake.messages(carol)[0]).toMatch(/Alert \(fill\): BUY 1 XRPUSDT @ 0\.5 \(entry, qe-c-1\)$/);
     expect(fake.messages(alice)).toEqual([]);
     expect(fake.messages(bob)).toEqual([]);
 
@@ -171,7 +179,7 @@ describe('fills and alerts through the relay', () => {
     await waitFor('alice’s stop-loss alert', () => fake.messages(alice).length === 3);
     const [btc, sol, stop] = fake.messages(alice);
     // (0.001×50000 + 0.002×50003 + 0.003×50001) / 0.006 = 50001.5
-    expect(btc).toBe('✅ <b>BUY 0.006 BTCUSDT</b> filled in 3 fills, avg price 50001.5 (entry, order qe-a-1)');
+    expect(btc).toBe('✅ <b>BUY 0.006 BTCUSDT</b> filled in 3 fills, avg price 50001.5 (entry, taker, fee 0.6 USDT, order qe-a-1)');
     expect(sol).toBe('✅ <b>SELL 1 SOLUSDT</b> filled @ 150.5 (entry, order qe-a-2)');
     expect(stop).toMatch(/^🛑 Alert \(stop_loss\): stop-loss hit/);
     expect(fake.sent.filter((m) => m.chat_id === alice).every((m) => m.parse_mode === 'HTML')).toBe(true);
@@ -198,8 +206,8 @@ describe('fills and alerts through the relay', () => {
 
     const before = fake.messages(dave).length;
     await publish(
-      alert(dave, 'fill', 'BUY 2 XRPUSDT @ 0.5 (entry, qe-d-1)'),
-      alert(dave, 'fill', 'BUY 2 XRPUSDT @ 0.6 (entry, qe-d-1)'),
+      fillAlert(dave, 'BUY 2 XRPUSDT @ 0.5 (entry, qe-d-1)'),
+      fillAlert(dave, 'BUY 2 XRPUSDT @ 0.6 (entry, qe-d-1)'),
       alert(dave, 'reconcile', 'the account also holds 1 BNBUSDT'),
       alert(dave, 'horizon', 'horizon reached; flattening'),
       alert(dave, 'stop_loss', 'stop-loss hit; flattening'),
@@ -226,7 +234,7 @@ describe('fills and alerts through the relay', () => {
     expect(shown).toMatch(/^horizon: silent/m);
     expect(shown).toMatch(/^reconcile: off$/m);
     const beforeHour = fake.messages(dave).length;
-    await publish(alert(dave, 'fill', 'SELL 4 XRPUSDT @ 0.7 (exit, qe-d-2)'));
+    await publish(fillAlert(dave, 'SELL 4 XRPUSDT @ 0.7 (exit, qe-d-2)'));
     nowMs += fillGroupWindowMs; // the group closes into the digest…
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(fake.messages(dave).length).toBe(beforeHour);

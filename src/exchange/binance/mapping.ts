@@ -166,6 +166,7 @@ const userOrderUpdate = z.object({
     l: decimal.optional(),
     L: decimal.optional(),
     t: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).optional(),
+    m: z.boolean().optional(),
   }),
 });
 
@@ -191,6 +192,7 @@ function toOrderUpdate(o: z.infer<typeof userOrderUpdate>['o'], eventT: number |
             ...(o.l !== undefined && o.L !== undefined ? { lastQty: o.l, lastPrice: o.L } : {}),
             // 0 is what a push without a trade carries; a real trade id is positive.
             ...(o.t !== undefined && String(o.t) !== '0' ? { tradeId: String(o.t) } : {}),
+            ...(o.m !== undefined ? { maker: o.m } : {}),
           },
         }
       : {}),

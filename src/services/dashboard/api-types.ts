@@ -61,3 +61,38 @@ export type CommandResponse =
   | { commandId: string; command: Record<string, unknown>; reply: ReplyView }
   | { commandId: string; command?: Record<string, unknown>; error: string }
   | ErrorResponse;
+
+/** One closed round trip (src/core/round-trips.ts) as GET /api/closed lists it; amounts are exact decimal strings. */
+export interface ClosedTradeView {
+  symbol: string;
+  side: 'long' | 'short';
+  openedAtMs: number;
+  closedAtMs: number;
+  qty: string;
+  avgEntryPrice: string;
+  avgExitPrice: string | null;
+  realizedPnlUsd: string;
+  feesUsd: string;
+  fundingUsd: string;
+  netPnlUsd: string;
+  fills: number;
+}
+
+/**
+ * GET /api/closed?user=&offset=&limit=&days=: one user's closed trades from the fill ledger, a page of them
+ * newest first (`total` in all), with the summary, profit per UTC day (oldest first, days without a close
+ * included) and per symbol (best first). `partial`: the read bound stopped before the end of the ledger.
+ */
+export interface ClosedResponse {
+  userId: string;
+  trades: ClosedTradeView[];
+  total: number;
+  offset: number;
+  limit: number;
+  openTrades: number;
+  summary: { closedTrades: number; wins: number; losses: number; winRatePct: number | null; netPnlUsd: string; feesUsd: string; maxDrawdownUsd: string };
+  daily: { day: string; trades: number; netPnlUsd: string }[];
+  performance: { symbol: string; trades: number; wins: number; netPnlUsd: string }[];
+  partial: boolean;
+  unreadable: number;
+}

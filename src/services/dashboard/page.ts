@@ -1,4 +1,5 @@
 import { maxEquityPointsPerSession, maxRecentAlerts, maxRecentReplies } from './read-model.js';
+import { defaultDashboardDailyDays } from './closed-view.js';
 
 // The dashboard's one page: its markup and inline CSS. Its behaviour is client/dashboard.js, a plain ES module
 // checked by tsc (JSDoc types) and served as a file, no build step; uPlot comes from /assets (node_modules).
@@ -8,7 +9,7 @@ import { maxEquityPointsPerSession, maxRecentAlerts, maxRecentReplies } from './
 
 /** How often the page reads the dead-letter table (small and bounded: depth + newest entries), ms. */
 export const dlqPollMs = 5_000;
-/** Rows a page of the alerts/fills, replies and dead-letter tables shows: the page keeps a steady height. */
+/** Rows a page of the closed-trade, alerts, replies and dead-letter tables shows: the page keeps a steady height. */
 export const tableRowsPerPage = 10;
 
 function escapeHtml(text: string): string {
@@ -53,13 +54,15 @@ section > h2 { font-size:15px; margin:0 0 8px; }
 @media (max-width: 600px) { header, main { padding-left:10px; padding-right:10px; } .card { padding:10px; } }
 .table-wrap { overflow-x:auto; max-width:100%; }
 .table-wrap td.mono { word-break:normal; white-space:nowrap; }
-/* On a phone the log tables become one block per row: time, user and kind on a line, the text under them. */
+/* On a phone the log and trade tables become one block per row: its cells wrap as words do, a message on a line of its own. */
 @media (max-width: 600px) {
+  table.stack, table.stack tbody { display:block; }
   table.stack thead { display:none; }
-  table.stack tr { display:block; padding:4px 0; border-bottom:1px solid var(--line); }
-  table.stack td { display:inline; border:0; padding:0 8px 0 0; }
-  table.stack td.msg, table.stack td.mono { display:block; white-space:normal; word-break:break-all; }
+  table.stack tr { display:flex; flex-wrap:wrap; align-items:baseline; padding:4px 0; border-bottom:1px solid var(--line); }
+  table.stack td { display:block; border:0; padding:0 8px 0 0; }
+  table.stack td.msg, table.stack td.mono { flex-basis:100%; white-space:normal; word-break:break-all; }
   table.stack td.msg:empty { display:none; }
+  table.stack td[data-label]::before { content:attr(data-label) " "; color:var(--muted); }
   table.stack td.time { color:var(--muted); }
 }
 table { border-collapse:collapse; width:100%; font-size:13px; }
@@ -99,6 +102,17 @@ input[type=text] { width:140px; }
 #command-log li { padding:2px 0; border-bottom:1px dashed var(--line); overflow-wrap:anywhere; }
 #command-log li[data-status=rejected], #command-log li[data-status=error] { color:var(--bad); }
 #command-log li[data-status=done] { color:var(--good); }
+#closed-summary { flex-basis:100%; }
+h3.sub { font-size:13px; margin:10px 0 4px; color:var(--muted); font-weight:500; }
+/* Daily profit: one bar a UTC day, gains up from the middle line, losses down, scaled to the largest day. */
+.bars { display:flex; align-items:stretch; gap:2px; height:120px; border-bottom:1px solid var(--line); position:relative; }
+.bars::before { content:""; position:absolute; left:0; right:0; top:50%; border-top:1px solid #cbd5e1; }
+.bars .day { flex:1 1 0; min-width:0; position:relative; }
+.bars .day:hover { background:#f1f5f9; }
+.bars .day span { position:absolute; left:0; right:0; border-radius:2px; }
+.bars .day.pos span { bottom:50%; background:var(--good); }
+.bars .day.neg span { top:50%; background:var(--bad); }
+.bars-axis { display:flex; justify-content:space-between; font-size:12px; color:var(--muted); margin-top:2px; }
 .mono { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; word-break:break-all; }
 `;
 
@@ -138,10 +152,26 @@ export function renderPage(opts: { token: string | null; allowLiveStart: boolean
     <p class="muted">${opts.allowLiveStart ? 'Live sessions trade real money; the engine also needs LIVE_TRADING=1 and an approval.' : 'Paper only: this dashboard does not start live sessions.'}</p>
   </section>
   <section class="card"><h2>Commands</h2><ul id="command-log"></ul></section>
-  <section class="card" id="alerts-section">
-    <div class="section-head"><h2>Alerts and fills</h2>
-      <select id="alerts-filter" aria-label="show"><option value="all">all</option><option value="alerts">alerts (no fills)</option><option value="fills">fills</option></select>
+  <section class="card" id="closed-section">
+    <div class="section-head"><h2>Closed trades</h2>
+      <select id="closed-user" aria-label="user"></select>
+      <span id="closed-summary" class="muted">no sessions yet</span>
     </div>
+    <h3 class="sub">Daily profit, net of fees and funding (UTC, last ${defaultDashboardDailyDays} days)</h3>
+    <div id="daily-bars" class="bars" role="img" aria-label="daily profit"></div>
+    <div class="bars-axis"><span data-field="first-day"></span><span data-field="last-day"></span></div>
+    <div class="grid2">
+      <div><h3 class="sub">Per symbol</h3>
+        <div class="table-wrap"><table id="performance"><thead><tr><th>symbol</th><th class="num">trades</th><th class="num">won</th><th class="num">net</th></tr></thead><tbody></tbody></table></div>
+      </div>
+      <div><h3 class="sub">Trades, newest first</h3>
+        <div class="table-wrap"><table id="closed" class="stack"><thead><tr><th>closed (UTC)</th><th>symbol</th><th>side</th><th class="num">net</th><th class="num">qty</th><th class="num">entry</th><th class="num">exit</th></tr></thead><tbody></tbody></table></div>
+        <div class="pager" data-pager="closed"></div>
+      </div>
+    </div>
+  </section>
+  <section class="card" id="alerts-section">
+    <div class="section-head"><h2>Alerts</h2><span class="muted">fills are under Closed trades</span></div>
     <div class="table-wrap"><table id="alerts" class="stack"><thead><tr><th>time (UTC)</th><th>user</th><th>kind</th><th>message</th></tr></thead><tbody></tbody></table></div>
     <div class="pager" data-pager="alerts"></div>
   </section>

@@ -69,6 +69,8 @@ export type ModelChange =
   | { kind: 'session_forgotten'; userId: string }
   | { kind: 'equity'; userId: string; point: [atMs: number, equityUsd: number] }
   | { kind: 'alert'; alert: AlertView }
+  /** A fill was booked for this user (its alert is not kept: the page shows fills as closed trades, from the ledger). */
+  | { kind: 'fill'; userId: string; atMs: number }
   | { kind: 'reply'; reply: ReplyView }
   | { kind: 'halted'; halted: boolean };
 
@@ -220,6 +222,12 @@ function foldReply(model: ReadModel, reply: ReplyView, changes: ChangeSink): voi
 }
 
 function foldAlert(model: ReadModel, alert: AlertView, changes: ChangeSink): void {
+  // Fills are not alerts to a trader reading the page (a paper session fills ~26 times a minute and would push
+  // every other alert out of the bound): the page reads them as closed trades from the ledger when told of one.
+  if (alert.kind === 'fill') {
+    changes?.push({ kind: 'fill', userId: alert.userId, atMs: alert.atMs });
+    return;
+  }
   pushBounded(model.alerts, alert, maxRecentAlerts);
   changes?.push({ kind: 'alert', alert });
   if (killSwitchAlertKinds.has(alert.kind)) {

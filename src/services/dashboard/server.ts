@@ -13,6 +13,10 @@ import { appendRoutedCommand, singlePartition } from '../../log/command-router.j
 import type { Logger } from '../../util/logger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
 import type { CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
+import { idPattern, maxIdChars } from '../../contract/commands.js';
+import { maxDailyDays } from '../../core/round-trips.js';
+import { readClosedTrades } from '../closed-trades.js';
+import { closedTradesView, defaultDashboardDailyDays, maxClosedTradesPerPage } from './closed-view.js';
 import type { DashboardCommand } from './command-schema.js';
 import { dashboardCommandSchema } from './command-schema.js';
 import type { FollowerLimits, OutboundFollower } from './follower.js';
@@ -199,6 +203,26 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     c.header('Content-Type', 'text/csv; charset=utf-8');
     if (body.nextAfter !== null) c.header('X-Next-After', body.nextAfter);
     return c.body([ledgerCsvColumns.join(','), ...body.trades.map(ledgerCsvRow)].join('\r\n') + '\r\n');
+  });
+
+  // One user's closed trades (round trips from the fill ledger, the read model of the bot's /profit): a page newest
+  // first (?offset= trades back from the newest, ?limit= 1..maxClosedTradesPerPage), with the summary, ?days= of
+  // daily profit (1..maxDailyDays) and the per-symbol results. The ledger walk is bounded (closed-trades.ts).
+  app.get('/api/closed', async (c) => {
+    const user = c.req.query('user') ?? '';
+    if (user.length === 0 || user.length > maxIdChars || !idPattern.test(user)) return c.json({ error: 'user must be a user id' }, 400);
+    const whole = (name: string, fallback: number, min: number, max: number): number | string => {
+      const text = c.req.query(name);
+      const n = text === undefined ? fallback : Number(text);
+      return Number.isInteger(n) && n >= min && n <= max ? n : `${name} must be a whole number from ${min} to ${max}`;
+    };
+    const offset = whole('offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = whole('limit', maxClosedTradesPerPage, 1, maxClosedTradesPerPage);
+    const days = whole('days', defaultDashboardDailyDays, 1, maxDailyDays);
+    for (const v of [offset, limit, days]) if (typeof v === 'string') return c.json({ error: v }, 400);
+    const read = await readClosedTrades(deps.log, user);
+    if (read.unreadable > 0) deps.logger.error({ userId: user, problems: read.problems }, 'dashboard: unreadable ledger entries');
+    return c.json(closedTradesView(user, read, { offset: Number(offset), limit: Number(limit), days: Number(days), nowMs: Date.now() }));
   });
 
   app.get('/metrics', async (c) => {

@@ -11,7 +11,7 @@ import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
 import { engineUserId, isAdmin, isAllowed } from './config.js';
 import { readOnlyCommandTypes } from '../../contract/commands.js';
-import { helpText, notACommandText, receivedText, refusalText, slowDownText } from './format.js';
+import { receivedText } from './format.js';
 import { isConnectCommand, parseBotCommand, splitCommand } from './parse-command.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ViewMemory } from './relay.js';
@@ -20,7 +20,18 @@ import type { ClosedTradesRead } from '../closed-trades.js';
 import { readClosedTrades } from '../closed-trades.js';
 import {
   cancelButtonText,
+  badCommandText,
   cancelledHtml,
+  engineUnreachableText,
+  foreignKeyboardToast,
+  helpText,
+  historyUnreadableText,
+  keyTexts,
+  notACommandText,
+  notAllowedText,
+  notConnectedText,
+  privateChatOnlyText,
+  slowDownText,
   confirmButtonText,
   confirmQuestionHtml,
   confirmToasts,
@@ -42,6 +53,8 @@ import { applyNotify, switchableAlertKinds } from './notify.js';
 import type { NotifySettings } from './notify-store.js';
 import { cancelPrefix, confirmationTtlMs, confirmedCommandTypes, confirmPrefix, createConfirmationBook } from './confirm.js';
 import type { BotAction, EngineCommand, StatusView } from './parse-command.js';
+import type { ActionKeyboard, KeyboardAction } from './keyboard.js';
+import { keyboardCommandText } from './keyboard.js';
 
 // The grammY bot: Telegram messages → commands on the command stream. It never touches trading state; the
 // engine's answers come back through the outbound relay (relay.ts).
@@ -75,6 +88,8 @@ export interface BotDeps {
   confirmations?: ConfirmationBook;
   /** A fresh confirmation token (16 hex characters); absent: 8 random bytes. */
   newToken?: () => string;
+  /** The action keyboard under /help and /status (shared with the relay, which puts it under status replies). */
+  keyboard: ActionKeyboard;
   /** /notify settings (shared with the relay, which applies them). */
   notify: NotifySettings;
   /** Alerts collected for digests (shared with the relay, which fills them and sends them hourly). */
@@ -140,16 +155,16 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         await ctx.deleteMessage();
       } catch (error) {
         logger.warn({ telegramUserId, err: safeError(error, secrets) }, 'could not delete a /connect message');
-        await ctx.reply('⚠️ I could not delete your message with the keys: delete it yourself, and consider revoking those keys.');
+        await ctx.reply(keyTexts.deleteFailed);
       }
     }
     if (ctx.chat.type !== 'private') {
-      await ctx.reply('Please talk to me in a private chat.');
+      await ctx.reply(privateChatOnlyText);
       return;
     }
     if (!isAllowed(access, telegramUserId)) {
       logger.info({ telegramUserId }, 'refused a user who is not on the allow-list');
-      await ctx.reply(refusalText);
+      await ctx.reply(notAllowedText);
       return;
     }
     const rate = deps.limiter.take(String(telegramUserId));
@@ -173,7 +188,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     const userId = engineUserId(telegramUserId);
     switch (action.kind) {
       case 'help':
-        await ctx.reply(helpText(admin));
+        await ctx.reply(helpText(admin), { reply_markup: deps.keyboard.markup(telegramUserId) });
         return;
       case 'not_a_command':
         await ctx.reply(notACommandText);
@@ -181,14 +196,14 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       case 'error':
         // Kept for inspection in the bot's log (the reason never quotes /connect arguments); nothing is appended.
         logger.warn({ telegramUserId, reason: action.message }, 'refused a malformed command');
-        await ctx.reply(`⚠️ ${action.message}`);
+        await ctx.reply(badCommandText(action.message));
         return;
       case 'engine': {
         const { command } = action;
         // The engine decides whether live trading is allowed; the bot only spares a user a live session whose
         // every order would be refused for want of keys.
         if (command.type === 'session.start' && command.mode === 'live' && !(deps.vault?.enabled && (await deps.vault.has(userId)))) {
-          await ctx.reply('⚠️ A live session trades with your own Binance keys: store them first with /connect <apiKey> <apiSecret>. Nothing was sent.');
+          await ctx.reply(notConnectedText);
           return;
         }
         if (confirmedCommandTypes.has(command.type) && action.confirmed !== true) {
@@ -216,7 +231,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           read = await readClosedTrades(deps.log, userId);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, secrets) }, 'reading the fill ledger failed');
-          await ctx.reply('⚠️ Your trade history could not be read just now; try again in a moment.');
+          await ctx.reply(historyUnreadableText);
           return;
         }
         const html = action.what === 'profit' ? profitHtml(read) : action.what === 'daily' ? dailyHtml(read, action.days, deps.clock()) : performanceHtml(read);
@@ -252,7 +267,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       }
       case 'connect': {
         if (!deps.vault?.enabled) {
-          await ctx.reply('🔒 Key storage is not configured on this engine (no master key), so nothing was stored. Your message was deleted.');
+          await ctx.reply(keyTexts.storageOff);
           return;
         }
         const credentials = [action.apiKey, action.apiSecret];
@@ -260,21 +275,21 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
           await deps.vault.connect(userId, action.apiKey, action.apiSecret);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, [...secrets, ...credentials]) }, 'storing exchange keys failed');
-          await ctx.reply('⚠️ Your keys could not be stored; nothing was saved. Your message was deleted.');
+          await ctx.reply(keyTexts.storeFailed);
           return;
         }
         logger.info({ telegramUserId }, 'exchange keys stored');
-        await ctx.reply('🔐 Keys stored, encrypted. Your message was deleted.');
+        await ctx.reply(keyTexts.stored);
         return;
       }
       case 'disconnect': {
         if (!deps.vault?.enabled) {
-          await ctx.reply('🔒 Key storage is not configured on this engine; no keys are stored.');
+          await ctx.reply(keyTexts.storageOffDisconnect);
           return;
         }
         const removed = await deps.vault.disconnect(userId);
         logger.info({ telegramUserId, removed }, 'exchange keys disconnected');
-        await ctx.reply(removed ? '🔓 Your stored keys were deleted.' : 'No keys were stored for you.');
+        await ctx.reply(removed ? keyTexts.deleted : keyTexts.noneStored);
         return;
       }
     }
@@ -288,7 +303,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     } catch (error) {
       deps.views.forget(command.id);
       logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');
-      await ctx.reply('⚠️ The engine could not be reached; the command may not have been queued. Check with /status before retrying.');
+      await ctx.reply(engineUnreachableText);
       return;
     }
     logger.info({ telegramUserId, commandId: command.id, type: command.type }, 'command appended');
@@ -300,10 +315,22 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.on('callback_query:data', async (ctx) => {
     const telegramUserId = ctx.from.id;
     if (!isAllowed(access, telegramUserId)) {
-      await ctx.answerCallbackQuery({ text: refusalText });
+      await ctx.answerCallbackQuery({ text: notAllowedText });
       return;
     }
-    const answer = confirmations.answer(ctx.callbackQuery.data, telegramUserId, deps.clock());
+    const data = ctx.callbackQuery.data;
+    const press = deps.keyboard.read(data, telegramUserId);
+    if (press.kind === 'foreign') {
+      logger.info({ telegramUserId }, 'refused a keyboard press not bound to this user');
+      await ctx.answerCallbackQuery({ text: foreignKeyboardToast });
+      return;
+    }
+    if (press.kind === 'action') {
+      await ctx.answerCallbackQuery();
+      await pressKey(ctx, press.action, telegramUserId);
+      return;
+    }
+    const answer = confirmations.answer(data, telegramUserId, deps.clock());
     logger.debug({ telegramUserId, answer: answer.kind }, 'confirmation button');
     if (answer.kind === 'not_ours') {
       await ctx.answerCallbackQuery();
@@ -322,6 +349,28 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     else if (answer.kind === 'cancelled') await ctx.reply(cancelledHtml(answer.command.type), { parse_mode: 'HTML' });
     else await sendToEngine(ctx, answer.command, null, telegramUserId);
   });
+
+  /** A keyboard press: what typing its command would do, within the same rate limit (Stop still asks to confirm). */
+  async function pressKey(ctx: Context, key: KeyboardAction, telegramUserId: number): Promise<void> {
+    const chatId = ctx.chat?.id;
+    const messageId = ctx.callbackQuery?.message?.message_id;
+    if (chatId === undefined || messageId === undefined || ctx.callbackQuery === undefined) return;
+    const rate = deps.limiter.take(String(telegramUserId));
+    if (!rate.allowed) {
+      if (rate.firstRefusal) await ctx.reply(slowDownText(rate.retryInMs));
+      return;
+    }
+    const admin = isAdmin(access, telegramUserId);
+    const action = parseBotCommand({
+      text: keyboardCommandText[key],
+      sender: { telegramUserId, chatId, messageId, isAdmin: admin },
+      botId: ctx.me.id,
+      nowMs: deps.clock(),
+      callbackQueryId: ctx.callbackQuery.id,
+    });
+    logger.debug({ telegramUserId, key }, 'keyboard press');
+    await perform(ctx, action, telegramUserId, admin);
+  }
 
   // A bad update (or a failed reply) is logged and dropped; it never stops the bot.
   bot.catch((error) => {

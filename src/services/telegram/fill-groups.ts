@@ -1,7 +1,8 @@
+import type { FillNotice } from '../../contract/outbound.js';
 import type { Decimal } from '../../model/decimal.js';
-import { add, decimalPlaces, div, isDecimal, isZero, mul, toDecimal, zero } from '../../model/decimal.js';
+import { add, decimalPlaces, div, isZero, mul, toDecimal } from '../../model/decimal.js';
 
-// Fill alerts grouped per user: one Telegram message per order per window instead of one per fill (a paper
+// Fill alerts grouped per user, read from the typed notice they carry (the contract's FillNotice): one Telegram message per order per window instead of one per fill (a paper
 // session fills ~26 times a minute). A user's groups open with their first fill and are flushed when the window
 // has passed (the relay checks on every loop round), or before any other message for that user, so an alert
 // never overtakes the fills that came before it. Pure: time is an argument, the relay holds the state.
@@ -15,27 +16,6 @@ export const maxUsersWithFillGroups = 10_000;
 /** Digits kept after the finest price's own when averaging (the average is shown, never traded on). */
 const averageExtraDigits = 2;
 
-/** One fill alert as the engine words it (src/core/orders.ts applySnapshot): `BUY 0.002 BTCUSDT @ 50000.1 (entry, qe-…)`. */
-export interface FillAlert {
-  side: string;
-  qty: Decimal;
-  symbol: string;
-  price: Decimal;
-  purpose: string;
-  orderId: string;
-}
-
-const fillPattern = /^(BUY|SELL) (\S+) ([A-Z0-9]{2,20}) @ (\S+) \(([^,()]+), ([^,()\s]+)\)$/;
-
-/** The fill in an alert's message, or null when it is not worded as expected (then it is sent on its own). */
-export function parseFillAlert(message: string): FillAlert | null {
-  const m = fillPattern.exec(message);
-  if (!m) return null;
-  const [, side, qty, symbol, price, purpose, orderId] = m;
-  if (!side || !qty || !symbol || !price || !purpose || !orderId || !isDecimal(qty) || !isDecimal(price)) return null;
-  return { side, qty: toDecimal(qty), symbol, price: toDecimal(price), purpose, orderId };
-}
-
 /** The fills of one order within one window. */
 export interface FillGroup {
   orderId: string;
@@ -48,6 +28,10 @@ export interface FillGroup {
   notional: Decimal;
   /** Decimal places of the finest price seen (the average is shown a little finer). */
   priceDecimals: number;
+  /** Σ commission, while every fill reported one in the same asset; null once one did not (the sum would mislead). */
+  fee: { amount: Decimal; asset: string } | null;
+  /** maker or taker when every fill said the same; mixed when they differ; null when one did not say. */
+  liquidity: FillNotice['liquidity'] | 'mixed';
 }
 
 export interface UserFills {
@@ -60,10 +44,10 @@ export interface UserFills {
 export type FillGroups = Map<number, UserFills>;
 
 /** Adds one fill; returns the chats whose groups must be flushed now (bounds reached), oldest first. */
-export function addFill(state: FillGroups, chatId: number, fill: FillAlert, nowMs: number): number[] {
+export function addFill(state: FillGroups, chatId: number, fill: FillNotice, nowMs: number): number[] {
   const flushNow: number[] = [];
   let user = state.get(chatId);
-  if (user !== undefined && !user.groups.has(fill.orderId) && user.groups.size >= maxOrdersPerFillGroup) flushNow.push(chatId);
+  if (user !== undefined && !user.groups.has(fill.clientOrderId) && user.groups.size >= maxOrdersPerFillGroup) flushNow.push(chatId);
   if (user === undefined) {
     user = { openedAtMs: nowMs, groups: new Map() };
     state.set(chatId, user);
@@ -72,23 +56,35 @@ export function addFill(state: FillGroups, chatId: number, fill: FillAlert, nowM
       if (!oldest.done && oldest.value !== chatId) flushNow.push(oldest.value);
     }
   }
-  const group = user.groups.get(fill.orderId) ?? {
-    orderId: fill.orderId,
-    side: fill.side,
-    symbol: fill.symbol,
-    purpose: fill.purpose,
-    count: 0,
-    totalQty: zero as Decimal,
-    notional: zero as Decimal,
-    priceDecimals: 0,
-  };
-  user.groups.set(fill.orderId, {
-    ...group,
-    count: group.count + 1,
-    totalQty: add(group.totalQty, fill.qty),
-    notional: add(group.notional, mul(fill.qty, fill.price)),
-    priceDecimals: Math.max(group.priceDecimals, decimalPlaces(fill.price)),
-  });
+  const qty = toDecimal(fill.qty);
+  const price = toDecimal(fill.price);
+  const fee = fill.fee === null ? null : { amount: toDecimal(fill.fee.amount), asset: fill.fee.asset };
+  const group = user.groups.get(fill.clientOrderId);
+  user.groups.set(
+    fill.clientOrderId,
+    group === undefined
+      ? {
+          orderId: fill.clientOrderId,
+          side: fill.side,
+          symbol: fill.symbol,
+          purpose: fill.purpose,
+          count: 1,
+          totalQty: qty,
+          notional: mul(qty, price),
+          priceDecimals: decimalPlaces(price),
+          fee,
+          liquidity: fill.liquidity,
+        }
+      : {
+          ...group,
+          count: group.count + 1,
+          totalQty: add(group.totalQty, qty),
+          notional: add(group.notional, mul(qty, price)),
+          priceDecimals: Math.max(group.priceDecimals, decimalPlaces(price)),
+          fee: group.fee !== null && fee !== null && group.fee.asset === fee.asset ? { amount: add(group.fee.amount, fee.amount), asset: fee.asset } : null,
+          liquidity: group.liquidity === null || fill.liquidity === null ? null : group.liquidity === fill.liquidity ? group.liquidity : 'mixed',
+        },
+  );
   return flushNow;
 }
 

@@ -1,8 +1,7 @@
 import type { StatusResult, TradesResult, UsersResult } from '../../contract/command-results.js';
 import type { AnsweredReply, OutboundEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
-import type { BotCommandSpec, EngineCommand, StatusView } from './parse-command.js';
-import { botCommandSpecs } from './parse-command.js';
+import type { EngineCommand, StatusView } from './parse-command.js';
 import {
   escapeHtml,
   exitDoneHtml,
@@ -40,31 +39,8 @@ export function truncate(text: string, max = maxMessageChars): string {
   return text.length <= max ? text : `${text.slice(0, max - truncationNote.length)}${truncationNote}`;
 }
 
-export function helpText(isAdmin: boolean): string {
-  const line = (s: BotCommandSpec): string => `${s.usage} — ${s.description}`;
-  const user = botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map(line);
-  const admin = botCommandSpecs.filter((s) => s.admin).map(line);
-  return [
-    'Quant Engine bot. Every command goes to the engine; a change gets "received ✓" when it is queued, then the engine\'s answer; a read gets the answer.',
-    '',
-    ...user,
-    ...(isAdmin ? ['', 'Admin:', ...admin] : []),
-  ].join('\n');
-}
-
-/** The commands shown in Telegram's menu (setMyCommands): everyone's, without /start. */
-export function menuCommands(): { command: string; description: string }[] {
-  return botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
-}
-
 export function receivedText(command: EngineCommand): string {
   return receivedWords(command.type);
-}
-
-export const refusalText = 'Sorry, this bot is private and you are not on its list of users. Nothing was sent to the engine.';
-export const notACommandText = 'I only understand commands. Send /help for the list.';
-export function slowDownText(retryInMs: number): string {
-  return `Slow down: too many commands. Try again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s. Nothing was sent to the engine.`;
 }
 
 type SessionView = SessionSummary;

@@ -8,8 +8,8 @@ import { maxRoundTripLedgerEntries } from '../closed-trades.js';
 import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
 import type { FillGroup } from './fill-groups.js';
 import { averagePrice } from './fill-groups.js';
-import type { NotifyMode, NotifyPrefs } from './notify.js';
-import { modeFor, riskAlertKinds, switchableAlertKinds } from './notify.js';
+import type { NotifyMode, NotifyPrefs, NotifyProblem } from './notify.js';
+import { modeFor, notifyModes, riskAlertKinds, switchableAlertKinds } from './notify.js';
 
 // The bot's message catalogue (issue 15 item 7, started): texts in the user's words (`/session`, not
 // `session.start`), in Telegram's HTML parse mode. Everything that comes from elsewhere (an engine reason, a
@@ -210,6 +210,19 @@ export function confirmQuestionHtml(commandType: CommandType, ttlMs: number): st
 export const confirmButtonText = '✅ Confirm';
 export const cancelButtonText = '✖️ Cancel';
 
+/** The action keyboard's buttons (keyboard.ts), in the words of the commands they type. */
+export const keyboardButtonTexts = {
+  status: '📊 Status',
+  profit: '💰 Profit',
+  daily: '📅 Daily',
+  stop: '🛑 Stop',
+  pause: '⏸ Pause',
+  resume: '▶️ Resume',
+} as const;
+
+/** Toast for a press on a keyboard button that is not the presser's (or data made up). */
+export const foreignKeyboardToast = 'This button is not yours: send /help for your own.';
+
 /** Short texts for the button press itself (answerCallbackQuery shows them as a toast; plain text). */
 export const confirmToasts = {
   confirmed: 'Confirmed: sent to the engine.',
@@ -232,7 +245,9 @@ export function staleConfirmationHtml(): string {
 /** One order's fills of one window: how many, how much in all, at what average price. */
 export function fillGroupHtml(g: FillGroup): string {
   const head = `✅ <b>${escapeHtml(g.side)} ${escapeHtml(g.totalQty)} ${escapeHtml(g.symbol)}</b>`;
-  const what = `(${escapeHtml(g.purpose)}, order ${escapeHtml(g.orderId)})`;
+  const liquidity = g.liquidity === null ? '' : `, ${g.liquidity}`;
+  const fee = g.fee === null ? '' : `, fee ${escapeHtml(g.fee.amount)} ${escapeHtml(g.fee.asset)}`;
+  const what = `(${escapeHtml(g.purpose)}${liquidity}${fee}, order ${escapeHtml(g.orderId)})`;
   return g.count === 1
     ? `${head} filled @ ${escapeHtml(averagePrice(g))} ${what}`
     : `${head} filled in ${g.count} fills, avg price ${escapeHtml(averagePrice(g))} ${what}`;
@@ -278,3 +293,152 @@ export function digestHtml(lines: readonly string[], dropped: number): string {
 }
 
 export const emptyDigestText = '🗞 Nothing collected for your digest. Choose what goes there with /notify &lt;type&gt; digest.';
+
+// --- help, refusals and key storage (bot.ts, parse-command.ts) ---
+
+export interface BotCommandSpec {
+  command: string;
+  usage: string;
+  description: string;
+  admin: boolean;
+}
+
+export const botCommandSpecs: readonly BotCommandSpec[] = [
+  { command: 'start', usage: '/start', description: 'show this help', admin: false },
+  { command: 'help', usage: '/help', description: 'show this help', admin: false },
+  { command: 'session', usage: '/session paper|live <capitalUsd> [stoplossPct] [horizonHours]', description: 'start a trading session', admin: false },
+  { command: 'stop', usage: '/stop [confirm]', description: 'flatten and close the session (asks to confirm)', admin: false },
+  { command: 'status', usage: '/status', description: 'session, positions and equity', admin: false },
+  { command: 'positions', usage: '/positions', description: 'open positions and orders', admin: false },
+  { command: 'pnl', usage: '/pnl', description: 'profit and loss', admin: false },
+  { command: 'trades', usage: '/trades [n]', description: 'your latest fills', admin: false },
+  { command: 'profit', usage: '/profit', description: 'closed trades: net profit, win rate, drawdown', admin: false },
+  { command: 'daily', usage: '/daily [days]', description: 'profit per UTC day', admin: false },
+  { command: 'performance', usage: '/performance', description: 'profit per symbol', admin: false },
+  { command: 'exit', usage: '/exit <SYMBOL>', description: 'close one symbol (e.g. /exit BTCUSDT)', admin: false },
+  { command: 'set_stoploss', usage: '/set_stoploss <pct>', description: 'stop-loss, % of capital', admin: false },
+  { command: 'set_horizon', usage: '/set_horizon <hours>', description: 'flatten after this many hours', admin: false },
+  { command: 'pause', usage: '/pause', description: 'no new entries', admin: false },
+  { command: 'resume', usage: '/resume', description: 'allow entries again', admin: false },
+  { command: 'notify', usage: '/notify [<type|all> on|silent|off|digest]', description: 'which alerts reach you, and how', admin: false },
+  { command: 'digest', usage: '/digest', description: 'send the alerts collected for your digest now', admin: false },
+  { command: 'connect', usage: '/connect <apiKey> <apiSecret>', description: 'store your Binance API keys (message is deleted)', admin: false },
+  { command: 'disconnect', usage: '/disconnect', description: 'delete your stored API keys', admin: false },
+  { command: 'halt_all', usage: '/halt_all [confirm] [reason]', description: 'halt all trading (admin; asks to confirm)', admin: true },
+  { command: 'resume_all', usage: '/resume_all', description: 'lift the global halt (admin)', admin: true },
+  { command: 'users', usage: '/users', description: 'all sessions (admin)', admin: true },
+  { command: 'approve_live', usage: '/approve_live <user>', description: 'approve live trading for a user (admin)', admin: true },
+];
+
+/** `/help` (and `/start`): what the bot does, then every command the user may send, grouped as a trader uses them. */
+export function helpText(isAdmin: boolean): string {
+  const line = (s: BotCommandSpec): string => `${s.usage} — ${s.description}`;
+  const user = botCommandSpecs.filter((s) => !s.admin && s.command !== 'start').map(line);
+  const admin = botCommandSpecs.filter((s) => s.admin).map(line);
+  return [
+    'Quant Engine bot. Every command goes to the engine; a change gets "received ✓" when it is queued, then the engine\'s answer; a read gets the answer. The buttons below do the same as typing.',
+    '',
+    ...user,
+    ...(isAdmin ? ['', 'Admin:', ...admin] : []),
+  ].join('\n');
+}
+
+/** The commands shown in Telegram's menu (setMyCommands): everyone's, without /start; admins' own menu has theirs too. */
+export function menuCommands(isAdmin = false): { command: string; description: string }[] {
+  return botCommandSpecs.filter((s) => (isAdmin || !s.admin) && s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
+}
+
+export const notAllowedText = 'Sorry, this bot is private and you are not on its list of users. Nothing was sent to the engine.';
+export const privateChatOnlyText = 'Please talk to me in a private chat: nothing sent in a group reaches the engine.';
+export const notACommandText = 'I only understand commands. Send /help for the list.';
+
+/** One notice per burst (rate-limit.ts): the user is told when to try again. */
+export function slowDownText(retryInMs: number): string {
+  return `Slow down: too many commands. Try again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s. Nothing was sent to the engine.`;
+}
+
+/** A command refused before anything was sent (parse-command.ts): the reason, in the user's words. */
+export function badCommandText(reason: string): string {
+  return `⚠️ ${reason}`;
+}
+
+/**
+ * Edit distance with a swap of two neighbours as one edit (optimal string alignment: /stauts is one edit from
+ * /status), for "did you mean". Commands are short, so the table is a few hundred cells.
+ */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      const row = d[i];
+      if (row) row[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** Typos closer than this (edits) to a command get a "did you mean". */
+const maxSuggestionEdits = 2;
+
+/** An unknown command, with the nearest one the user may send when it is a likely typo (/stauts → /status). */
+export function unknownCommandText(name: string, isAdmin: boolean): string {
+  const shown = name.slice(0, 32) || '?';
+  const near = botCommandSpecs
+    .filter((s) => isAdmin || !s.admin)
+    .map((s) => ({ command: s.command, edits: editDistance(name.toLowerCase(), s.command) }))
+    .filter((c) => c.edits <= maxSuggestionEdits && name.length > 1)
+    .sort((x, y) => x.edits - y.edits)[0];
+  return `Unknown command /${shown}.${near !== undefined ? ` Did you mean /${near.command}?` : ''} Send /help for the list.`;
+}
+
+/** Why arguments were refused; every one ends with the usage. */
+export const argumentTexts = {
+  adminOnly: (name: string) => `/${name} is for admins only.`,
+  noArguments: (name: string, usage: string) => `/${name} takes no arguments. Usage: ${usage}`,
+  tooMany: (usage: string) => `Too many arguments. Usage: ${usage}`,
+  missing: (what: string, usage: string) => `${what} is missing. Usage: ${usage}`,
+  notPositive: (what: string, got: string, usage: string) => `${what} must be a positive number, got "${got.slice(0, 20)}". Usage: ${usage}`,
+  notANumber: (what: string, got: string, usage: string) => `${what} must be a number, got "${got.slice(0, 20)}". Usage: ${usage}`,
+  outOfRange: (what: string, problem: string, usage: string) => `${what} ${problem}. Usage: ${usage}`,
+  wholeNumber: (what: string, max: number, got: string, usage: string) =>
+    `${what} must be a whole number from 1 to ${max}, got "${got.slice(0, 20)}". Usage: ${usage}`,
+  mode: (usage: string) => `Mode must be paper or live. Usage: ${usage}`,
+  oneSymbol: (usage: string) => `Name one symbol. Usage: ${usage}`,
+  symbolShape: (usage: string) => `A symbol is letters and digits, like BTCUSDT. Usage: ${usage}`,
+  twoKeys: (usage: string) => `Send exactly two values, your API key and secret. Usage: ${usage}`,
+  keyLength: (max: number) => `API key and secret must be at most ${max} characters each.`,
+  reasonLength: (max: number) => `The reason may be at most ${max} characters.`,
+  oneUser: (usage: string) => `Name exactly one user. Usage: ${usage}`,
+  userShape: () => 'A user is a Telegram user id (a number) or an engine user id (letters, digits and . _ : -).',
+  notifyShape: (usage: string) => `Name a type and a mode. Usage: ${usage}`,
+  notifyMode: (got: string, usage: string) => `Mode must be one of ${notifyModes.join(', ')}, got "${got.slice(0, 20)}". Usage: ${usage}`,
+  notifyType: (got: string, usage: string) => `Unknown type "${got.slice(0, 20)}": one of all, ${switchableAlertKinds.join(', ')}. Usage: ${usage}`,
+} as const;
+
+/** Why `/notify` arguments were refused (notify.ts names the problem). */
+export function notifyRefusal(error: { problem: NotifyProblem; got: string }, usage: string): string {
+  if (error.problem === 'mode') return argumentTexts.notifyMode(error.got, usage);
+  if (error.problem === 'type') return argumentTexts.notifyType(error.got, usage);
+  return argumentTexts.notifyShape(usage);
+}
+
+/** A live /session without stored keys ("not connected"): nothing is sent, and the user is told how to connect. */
+export const notConnectedText =
+  '⚠️ A live session trades with your own Binance keys, and none are stored for you: send /connect <apiKey> <apiSecret> first (the message is deleted). Nothing was sent.';
+export const historyUnreadableText = '⚠️ Your trade history could not be read just now; try again in a moment.';
+export const engineUnreachableText = '⚠️ The engine could not be reached; the command may not have been queued. Check with /status before sending it again.';
+
+/** /connect and /disconnect replies: what happened to the keys and to the message that carried them. */
+export const keyTexts = {
+  deleteFailed: '⚠️ I could not delete your message with the keys: delete it yourself, and consider revoking those keys on Binance.',
+  storageOff: '🔒 Key storage is not configured on this engine (no master key), so nothing was stored. Your message was deleted.',
+  storeFailed: '⚠️ Your keys could not be stored; nothing was saved. Your message was deleted. Try /connect again in a moment.',
+  stored: '🔐 Keys stored, encrypted. Your message was deleted. You can now start a live session: /session live <capitalUsd>.',
+  storageOffDisconnect: '🔒 Key storage is not configured on this engine; no keys are stored.',
+  deleted: '🔓 Your stored keys were deleted. Live sessions need them again: /connect <apiKey> <apiSecret>.',
+  noneStored: 'No keys were stored for you; nothing to delete.',
+} as const;

@@ -21,21 +21,25 @@ export function modeFor(prefs: NotifyPrefs, kind: AlertKind): NotifyMode {
   return prefs[kind] ?? 'on';
 }
 
+/** What is wrong with `/notify` arguments (the words are the catalogue's: messages.ts notifyRefusal). */
+export type NotifyProblem = 'shape' | 'mode' | 'type';
+
 export type NotifyRequest =
-  { kind: 'show' } | { kind: 'set'; kinds: AlertKind[]; mode: NotifyMode } | { kind: 'error'; message: string } | { kind: 'always_on'; alertKind: AlertKind };
+  | { kind: 'show' }
+  | { kind: 'set'; kinds: AlertKind[]; mode: NotifyMode }
+  | { kind: 'error'; problem: NotifyProblem; got: string }
+  | { kind: 'always_on'; alertKind: AlertKind };
 
 /** `/notify` arguments: none (show), `<type|all> <mode>`. `fills` is accepted for `fill`. */
-export function parseNotifyArgs(args: readonly string[], usage: string): NotifyRequest {
+export function parseNotifyArgs(args: readonly string[]): NotifyRequest {
   if (args.length === 0) return { kind: 'show' };
   const [typeWord, modeWord, ...extra] = args.map((a) => a.toLowerCase());
-  if (typeWord === undefined || modeWord === undefined || extra.length > 0) return { kind: 'error', message: `Name a type and a mode. Usage: ${usage}` };
-  if (!(notifyModes as readonly string[]).includes(modeWord))
-    return { kind: 'error', message: `Mode must be one of ${notifyModes.join(', ')}, got "${modeWord.slice(0, 20)}". Usage: ${usage}` };
+  if (typeWord === undefined || modeWord === undefined || extra.length > 0) return { kind: 'error', problem: 'shape', got: '' };
+  if (!(notifyModes as readonly string[]).includes(modeWord)) return { kind: 'error', problem: 'mode', got: modeWord };
   const mode = modeWord as NotifyMode;
   if (typeWord === 'all') return { kind: 'set', kinds: [...switchableAlertKinds], mode };
   const kind = typeWord === 'fills' ? 'fill' : typeWord;
-  if (!(alertKinds as readonly string[]).includes(kind))
-    return { kind: 'error', message: `Unknown type "${typeWord.slice(0, 20)}": one of all, ${switchableAlertKinds.join(', ')}. Usage: ${usage}` };
+  if (!(alertKinds as readonly string[]).includes(kind)) return { kind: 'error', problem: 'type', got: typeWord };
   if (riskAlertKinds.has(kind as AlertKind) && mode !== 'on') return { kind: 'always_on', alertKind: kind as AlertKind };
   return { kind: 'set', kinds: [kind as AlertKind], mode };
 }

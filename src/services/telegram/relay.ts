@@ -1,13 +1,15 @@
 import { GrammyError } from 'grammy';
-import type { AlertKind } from '../../contract/outbound.js';
+import type { AlertKind, FillNotice } from '../../contract/outbound.js';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { Logger } from '../../util/logger.js';
 import { chatIdForEngineUser } from './config.js';
 import { formatOutbound } from './format.js';
-import type { FillAlert, FillGroups } from './fill-groups.js';
-import { addFill, dueFillChats, parseFillAlert } from './fill-groups.js';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { ActionKeyboard } from './keyboard.js';
+import type { FillGroups } from './fill-groups.js';
+import { addFill, dueFillChats } from './fill-groups.js';
 import { digestHtml, fillGroupHtml, truncateHtml } from './messages.js';
 import type { Digests, NotifyMode } from './notify.js';
 import { modeFor } from './notify.js';
@@ -64,31 +66,34 @@ export function createViewMemory(max = maxRememberedViews): ViewMemory {
 export type Delivery =
   | { kind: 'skip'; why: string }
   /** forgetView: the command whose remembered view is no longer needed once this is sent. */
-  | { kind: 'send'; chatId: number; text: string; forgetView: string | null; alertKind: AlertKind | null }
+  /** keyboard: the action keyboard under a status reply (keyboard.ts), for the session's state. */
+  | { kind: 'send'; chatId: number; text: string; forgetView: string | null; alertKind: AlertKind | null; keyboard: InlineKeyboardMarkup | null }
   /** A fill alert: collected into the user's fill groups (fill-groups.ts), sent grouped. */
-  | { kind: 'fill'; chatId: number; fill: FillAlert };
+  | { kind: 'fill'; chatId: number; fill: FillNotice };
 
 /** Pure: what to do with one outbound entry. Not for a Telegram user, unknown type, unreadable: skip (ack). */
-export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>): Delivery {
+export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>, keyboard?: Pick<ActionKeyboard, 'markup'>): Delivery {
   const parsed = parseOutboundEvent(raw);
   if (!parsed.ok) return { kind: 'skip', why: parsed.reason };
   const e = parsed.event;
   if (e.type !== 'reply' && e.type !== 'alert') return { kind: 'skip', why: `type ${e.type} is not relayed` };
   const chatId = chatIdForEngineUser(e.userId);
   if (chatId === null) return { kind: 'skip', why: 'not a telegram user' };
-  if (e.type === 'alert' && e.kind === 'fill') {
-    const fill = parseFillAlert(e.message);
-    if (fill !== null) return { kind: 'fill', chatId, fill };
-  }
+  // A fill alert from an engine before typed notices has none: it is sent on its own, as worded.
+  if (e.type === 'alert' && e.kind === 'fill' && e.fill !== undefined) return { kind: 'fill', chatId, fill: e.fill };
   const view = e.type === 'reply' ? views.get(e.commandId) : null;
   const text = formatOutbound(e, view);
   if (text === null) return { kind: 'skip', why: 'nothing to say' };
+  // A full status (not /positions or /pnl) gets the keyboard, with the actions its session's state allows.
+  const statusSession =
+    e.type === 'reply' && e.status === 'done' && e.commandType === 'status' && (view ?? 'status') === 'status' ? e.result.session : undefined;
   return {
     kind: 'send',
     chatId,
     text,
     forgetView: e.type === 'reply' && e.status !== 'accepted' ? e.commandId : null,
     alertKind: e.type === 'alert' ? e.kind : null,
+    keyboard: statusSession !== undefined && keyboard !== undefined ? keyboard.markup(chatId, statusSession) : null,
   };
 }
 
@@ -100,7 +105,9 @@ export function isPermanentSendError(error: unknown): boolean {
 export interface RelayOptions {
   log: EngineLog;
   /** Sends one message (silent: without a sound); resolves once Telegram accepted it. Aborted by stop(). */
-  send(chatId: number, text: string, signal: AbortSignal, silent: boolean): Promise<void>;
+  send(chatId: number, text: string, signal: AbortSignal, silent: boolean, keyboard?: InlineKeyboardMarkup): Promise<void>;
+  /** The action keyboard put under status replies; absent: none. */
+  keyboard?: Pick<ActionKeyboard, 'markup'>;
   /** The users' /notify settings: which alerts go out, silent, into the digest, or not at all. */
   notify: NotifySettings;
   /** Alerts collected for digests (the bot's /digest takes them too). */
@@ -201,7 +208,7 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
 
   /** true: acknowledge; false: keep pending and retry later. */
   async function deliver(id: string, raw: string): Promise<boolean> {
-    const plan = planDelivery(raw, opts.views);
+    const plan = planDelivery(raw, opts.views, opts.keyboard);
     if (plan.kind === 'skip') {
       logger.trace({ entryId: id, why: plan.why }, 'outbound entry skipped');
       return true;
@@ -224,7 +231,7 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     if (mode === 'off') return true;
     try {
       if (mode === 'digest') await collect(plan.chatId, plan.text, stopping.signal);
-      else await opts.send(plan.chatId, plan.text, stopping.signal, mode === 'silent');
+      else await opts.send(plan.chatId, plan.text, stopping.signal, mode === 'silent', plan.keyboard ?? undefined);
       if (plan.forgetView !== null) opts.views.forget(plan.forgetView);
       logger.debug({ entryId: id, chatId: plan.chatId }, 'outbound entry relayed');
       return true;

@@ -10,10 +10,10 @@ import type { Logger } from '../../util/logger.js';
 import { createLogger } from '../../util/logger.js';
 import type { BotKeyVault } from './bot.js';
 import { createTelegramBot } from './bot.js';
+import { createActionKeyboard } from './keyboard.js';
 import type { TelegramAccess } from './config.js';
 import { telegramConfigFromEnv } from './config.js';
-import { menuCommands } from './format.js';
-import { botCommandSpecs } from './parse-command.js';
+import { menuCommands } from './messages.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RelayOptions } from './relay.js';
 import { createViewMemory, startOutboundRelay } from './relay.js';
@@ -68,7 +68,9 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   const views = createViewMemory();
   const notify = createNotifySettings(opts.notifyStore ?? memoryNotifyStore());
   const digests = createDigests();
+  const keyboard = createActionKeyboard(opts.token);
   const tg = createTelegramBot({
+    keyboard,
     notify,
     digests,
     token: opts.token,
@@ -95,7 +97,7 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     throw new TelegramStartError(`telegram start-up failed: ${safe.message}`, refused);
   }
   // Admins see the admin commands in their menu too (best effort: needs a chat with the bot).
-  const adminMenu = botCommandSpecs.filter((s) => s.command !== 'start').map((s) => ({ command: s.command, description: s.description }));
+  const adminMenu = menuCommands(true);
   for (const adminId of opts.access.adminIds) {
     await bot.api.setMyCommands(adminMenu, { scope: { type: 'chat', chat_id: Number(adminId) } }).catch((error: unknown) => {
       logger.debug({ adminId, err: safeError(error, secrets) }, 'admin command menu not set');
@@ -125,13 +127,14 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     clock,
     notify,
     digests,
-    async send(chatId, text, signal, silent) {
+    keyboard,
+    async send(chatId, text, signal, silent, markup) {
       // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
       // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
       await bot.api.sendMessage(
         chatId,
         text,
-        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}) },
+        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}), ...(markup !== undefined ? { reply_markup: markup } : {}) },
         signal as unknown as Parameters<typeof bot.api.sendMessage>[3],
       );
     },

@@ -4,8 +4,9 @@
 // for the JSON it reads (../api-types.ts), so a change of shape on the server fails the typecheck here.
 //
 // It follows /api/events (server-sent events): a `snapshot` of the whole state, then `changes` (new equity
-// points, session changes, alerts, replies) that it applies to its own copy; it reads /api/dlq every few
-// seconds; it updates the DOM in place (inputs keep their focus and charts keep their canvas) and POSTs
+// points, session changes, alerts, replies, fills booked) that it applies to its own copy; it reads /api/dlq every
+// few seconds, and one user's closed trades from /api/closed when the user is picked, a page is turned, or a fill of
+// theirs was booked; it updates the DOM in place (inputs keep their focus and charts keep their canvas) and POSTs
 // actions to /api/commands. Everything from the engine is put into the DOM with textContent, never as HTML.
 // Every time is shown one way: `2026-12-02 01:44 UTC`.
 
@@ -14,6 +15,7 @@
 /** @typedef {import('../api-types.js').ModelChange} ModelChange */
 /** @typedef {import('../api-types.js').DlqResponse} DlqResponse */
 /** @typedef {import('../api-types.js').CommandResponse} CommandResponse */
+/** @typedef {import('../api-types.js').ClosedResponse} ClosedResponse */
 /** @typedef {import('../api-types.js').DashboardCommand} DashboardCommand */
 /** @typedef {Omit<StateResponse['sessions'][number], 'equity'>} SessionHead */
 /** @typedef {SessionHead['summary']} Summary */
@@ -87,7 +89,12 @@ const page = {
   sessionsEmpty: required('#sessions-empty', HTMLElement),
   commandLog: required('#command-log', HTMLUListElement),
   alertRows: required('#alerts tbody', HTMLTableSectionElement),
-  alertsFilter: required('#alerts-filter', HTMLSelectElement),
+  closedSection: required('#closed-section', HTMLElement),
+  closedUser: required('#closed-user', HTMLSelectElement),
+  closedSummary: required('#closed-summary', HTMLElement),
+  closedRows: required('#closed tbody', HTMLTableSectionElement),
+  performanceRows: required('#performance tbody', HTMLTableSectionElement),
+  dailyBars: required('#daily-bars', HTMLElement),
   replyRows: required('#replies tbody', HTMLTableSectionElement),
   dlqDepth: required('#dlq-depth', HTMLElement),
   dlqRows: required('#dlq tbody', HTMLTableSectionElement),
@@ -311,14 +318,195 @@ const dlqTable = pagedTable('dlq', page.dlqRows, 5, 'empty', (x) =>
 );
 
 function drawAlerts() {
-  const filter = page.alertsFilter.value;
-  const shown = model.alerts.filter((a) => filter === 'all' || (filter === 'fills') === (a.kind === 'fill'));
-  alertsTable.show(shown.reverse());
+  alertsTable.show(model.alerts.slice().reverse());
 }
-page.alertsFilter.addEventListener('change', () => {
-  alertsTable.first();
-  drawAlerts();
+
+// --- closed trades ----------------------------------------------------------------------------------------
+
+/** After a fill of the user shown, the closed trades are read again once this long has passed (fills come in bursts). */
+const closedRefreshDelayMs = 2_000;
+/** Alerts that mean the user's closed trades may have changed (the exchange traded on the account). */
+const tradeAlertKinds = new Set(['exchange_close', 'manual_trade']);
+
+const closedView = {
+  /** The user shown ('' before any session is known). */
+  userId: '',
+  /** Trades back from the newest, of the page shown. */
+  offset: 0,
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  refresh: null,
+  /** Answers to older requests are dropped: only the latest is drawn. */
+  requestSeq: 0,
+};
+
+const closedPager = (() => {
+  const pager = required('[data-pager="closed"]', HTMLElement);
+  const newer = el('button', { type: 'button', 'data-page': 'newer', text: '‹ Newer' });
+  const older = el('button', { type: 'button', 'data-page': 'older', text: 'Older ›' });
+  const info = el('span', { className: 'muted', 'data-field': 'page-info' });
+  pager.append(newer, info, older);
+  newer.addEventListener('click', () => void readClosed(Math.max(0, closedView.offset - rowsPerPage)));
+  older.addEventListener('click', () => void readClosed(closedView.offset + rowsPerPage));
+  return {
+    /** @param {ClosedResponse | null} r */
+    show(r) {
+      const shown = r?.trades.length ?? 0;
+      info.textContent = r && shown > 0 ? `${r.offset + 1}–${r.offset + shown} of ${r.total}` : '';
+      newer.disabled = !r || r.offset === 0;
+      older.disabled = !r || r.offset + shown >= r.total;
+    },
+  };
+})();
+
+/**
+ * A decimal string from the server as dollars (display only: the amounts are exact on the server).
+ * @param {string} amount
+ */
+function decimalUsd(amount) {
+  return signedUsd(Number(amount));
+}
+/** @param {string} amount */
+function decimalClass(amount) {
+  return signClass(Number(amount));
+}
+
+/** The select lists every user with a session, and keeps the one picked (the first user until one is). */
+function updateClosedUsers() {
+  const users = [...model.sessions.keys()].sort((a, b) => a.localeCompare(b));
+  const select = page.closedUser;
+  const listed = [...select.options].map((o) => o.value);
+  if (listed.join('\n') !== users.join('\n')) {
+    select.textContent = '';
+    for (const u of users) select.appendChild(el('option', { value: u, text: u }));
+  }
+  const keep = users.includes(closedView.userId) ? closedView.userId : (users[0] ?? '');
+  if (select.value !== keep) select.value = keep;
+  if (keep !== closedView.userId) {
+    closedView.userId = keep;
+    void readClosed(0);
+  }
+}
+page.closedUser.addEventListener('change', () => {
+  closedView.userId = page.closedUser.value;
+  void readClosed(0);
 });
+
+/** Reads the closed trades again soon (a fill of the user shown was booked), once per burst. */
+function scheduleClosedRefresh() {
+  if (closedView.refresh !== null) return;
+  closedView.refresh = setTimeout(() => {
+    closedView.refresh = null;
+    void readClosed(closedView.offset);
+  }, closedRefreshDelayMs);
+}
+
+/** @param {number} offset trades back from the newest */
+function readClosed(offset) {
+  const userId = closedView.userId;
+  const seq = ++closedView.requestSeq;
+  if (userId === '') {
+    drawClosed(null, 'no sessions yet');
+    return Promise.resolve();
+  }
+  return api(`/api/closed?user=${encodeURIComponent(userId)}&offset=${offset}&limit=${rowsPerPage}`)
+    .then((d) => {
+      if (seq !== closedView.requestSeq) return;
+      if (d.status !== 200) {
+        const why = /** @type {{ error?: string }} */ (d.body).error;
+        drawClosed(null, `closed trades could not be read: ${why ?? `HTTP ${d.status}`}`);
+        return;
+      }
+      const r = /** @type {ClosedResponse} */ (d.body);
+      closedView.offset = r.offset;
+      drawClosed(r, '');
+    })
+    .catch(() => {
+      if (seq === closedView.requestSeq) drawClosed(null, 'closed trades could not be read (connection)');
+    });
+}
+
+/**
+ * @param {ClosedResponse | null} r
+ * @param {string} problem shown instead of the summary when there is no answer
+ */
+function drawClosed(r, problem) {
+  page.closedSection.setAttribute('data-closed-user', r?.userId ?? '');
+  closedPager.show(r);
+  if (!r) {
+    page.closedSummary.textContent = problem;
+    fillRows(page.closedRows, [], '–', 7);
+    fillRows(page.performanceRows, [], '–', 4);
+    page.dailyBars.textContent = '';
+    return;
+  }
+  const s = r.summary;
+  const notes = [
+    r.openTrades > 0 ? `${r.openTrades} open` : '',
+    r.partial ? 'older history not read' : '',
+    r.unreadable > 0 ? `${r.unreadable} unreadable` : '',
+  ]
+    .filter((n) => n !== '')
+    .join(', ');
+  page.closedSummary.textContent =
+    s.closedTrades === 0
+      ? `no closed trades yet${notes ? ` (${notes})` : ''}`
+      : `${s.closedTrades} closed · won ${s.wins} · lost ${s.losses} · win rate ${num(s.winRatePct, 0)}% · net ${decimalUsd(s.netPnlUsd)} · fees ${usd(Number(s.feesUsd))} · max drawdown ${usd(Number(s.maxDrawdownUsd))}${notes ? ` · ${notes}` : ''}`;
+  fillRows(
+    page.closedRows,
+    r.trades.map((t) =>
+      el('tr', null, [
+        td(utc(t.closedAtMs), 'time'),
+        td(t.symbol),
+        td(t.side, t.side === 'long' ? 'pos' : 'neg'),
+        td(decimalUsd(t.netPnlUsd), `num ${decimalClass(t.netPnlUsd)}`),
+        // Labelled for the phone layout, where the header is hidden (page.ts).
+        el('td', { text: t.qty, className: 'num', 'data-label': 'qty' }),
+        el('td', { text: t.avgEntryPrice, className: 'num', 'data-label': 'entry' }),
+        el('td', { text: t.avgExitPrice ?? '–', className: 'num', 'data-label': 'exit' }),
+      ]),
+    ),
+    'no closed trades yet',
+    7,
+  );
+  fillRows(
+    page.performanceRows,
+    r.performance.map((p) =>
+      el('tr', { 'data-symbol': p.symbol }, [
+        td(p.symbol),
+        td(String(p.trades), 'num'),
+        td(String(p.wins), 'num'),
+        td(decimalUsd(p.netPnlUsd), `num ${decimalClass(p.netPnlUsd)}`),
+      ]),
+    ),
+    'none',
+    4,
+  );
+  drawDailyBars(r.daily);
+}
+
+/**
+ * One bar a UTC day, up for a gain and down for a loss, scaled to the largest day; each says its day, net and trades.
+ * @param {ClosedResponse['daily']} days oldest first
+ */
+function drawDailyBars(days) {
+  const largest = Math.max(0, ...days.map((d) => Math.abs(Number(d.netPnlUsd))));
+  page.dailyBars.textContent = '';
+  for (const d of days) {
+    const net = Number(d.netPnlUsd);
+    const label = `${d.day}: ${decimalUsd(d.netPnlUsd)} (${d.trades} trade${d.trades === 1 ? '' : 's'})`;
+    const bar = el(
+      'div',
+      { className: `day ${net > 0 ? 'pos' : net < 0 ? 'neg' : ''}`, title: label, 'aria-label': label, 'data-day': d.day, 'data-net': d.netPnlUsd },
+      [el('span')],
+    );
+    const fill = bar.firstElementChild;
+    // Half the box each way; a day with any result shows at least a sliver.
+    if (fill instanceof HTMLElement) fill.style.height = largest > 0 && net !== 0 ? `${Math.max(1, (Math.abs(net) / largest) * 50)}%` : '0';
+    page.dailyBars.appendChild(bar);
+  }
+  setField(page.closedSection, 'first-day', days[0]?.day ?? '');
+  setField(page.closedSection, 'last-day', days.at(-1)?.day ?? '');
+}
 
 // --- commands ---------------------------------------------------------------------------------------------
 
@@ -578,7 +766,8 @@ function axisTimes(splits) {
 }
 
 /**
- * The equity curve with the capital line and the stop-loss floor (capital × (1 − stop-loss)), a legend that
+ * The equity curve with the capital line and the stop-loss floor as the engine reports it (the summary's
+ * stopLossFloorUsd: the level its rule acts on, not one computed here; none from an engine that does not say), a legend that
  * shows the values under the cursor and a tooltip beside it; nothing drawn when uPlot did not load.
  * @param {Card} entry
  * @param {SessionState} s
@@ -587,7 +776,7 @@ function updateChart(entry, s) {
   entry.chartBox.setAttribute('data-points', String(s.xs.length));
   if (typeof uPlot === 'undefined') return; // its script failed to load: the rest of the page still works
   const m = s.head.summary;
-  const floor = m.stopLossPct === null ? null : m.capitalUsd * (1 - m.stopLossPct / 100);
+  const floor = m.stopLossFloorUsd ?? null;
   /** @type {import('uplot').AlignedData} */
   const data = [s.xs, s.ys, s.xs.map(() => m.capitalUsd), s.xs.map(() => floor)];
   if (entry.chart) {
@@ -645,7 +834,11 @@ function showLatest(u) {
  * @param {number} floor
  */
 function floorDistance(equity, floor) {
-  return equity >= floor ? `${usd(equity - floor)} above floor` : `${usd(floor - equity)} below floor`;
+  return distanceText(equity - floor);
+}
+/** @param {number} distance equity − floor */
+function distanceText(distance) {
+  return distance >= 0 ? `${usd(distance)} above floor` : `${usd(-distance)} below floor`;
 }
 
 /**
@@ -696,10 +889,12 @@ function renderSession(s) {
   f('fees', signedUsd(-(m.feesUsd ?? 0)), signClass(-(m.feesUsd ?? 0)));
   f('funding', signedUsd(m.fundingUsd ?? 0), signClass(m.fundingUsd ?? 0));
   f('exposure', usd(m.grossExposureUsd));
+  // The floor and the distance to it as the engine computed them (exactly, at bid/ask).
   if (m.stopLossPct === null) f('stoploss', 'none');
+  else if (typeof m.stopLossFloorUsd !== 'number') f('stoploss', `${m.stopLossPct}% (this engine does not report its floor)`);
   else {
-    const floor = m.capitalUsd * (1 - m.stopLossPct / 100);
-    f('stoploss', `${usd(floor)} (${m.stopLossPct}%), ${floorDistance(m.equityUsd, floor)}`);
+    const distance = typeof m.stopLossDistanceUsd === 'number' ? `, ${distanceText(m.stopLossDistanceUsd)}` : '';
+    f('stoploss', `${usd(m.stopLossFloorUsd)} (${m.stopLossPct}%)${distance}`);
   }
   renderTimes(s);
   f('unpriced', m.unpricedSymbols.length ? `no quote for ${m.unpricedSymbols.join(', ')} (not in equity)` : '');
@@ -801,6 +996,7 @@ function applyChanges(msg) {
   let alerts = false;
   let replies = false;
   let halted = false;
+  let users = false;
   for (const c of msg.changes) {
     switch (c.kind) {
       case 'session': {
@@ -808,6 +1004,7 @@ function applyChanges(msg) {
         if (known && !c.resetEquity) known.head = c.session;
         else model.sessions.set(c.session.userId, { head: c.session, xs: [], ys: [] });
         dirty.add(c.session.userId);
+        if (!known) users = true;
         break;
       }
       case 'equity': {
@@ -827,10 +1024,15 @@ function applyChanges(msg) {
       case 'session_forgotten':
         forget(c.userId);
         dirty.delete(c.userId);
+        users = true;
         break;
       case 'alert':
         pushBounded(model.alerts, c.alert, maxAlerts);
         alerts = true;
+        if (c.alert.userId === closedView.userId && tradeAlertKinds.has(c.alert.kind)) scheduleClosedRefresh();
+        break;
+      case 'fill':
+        if (c.userId === closedView.userId) scheduleClosedRefresh();
         break;
       case 'reply':
         pushBounded(model.replies, c.reply, maxReplies);
@@ -851,6 +1053,7 @@ function applyChanges(msg) {
     }
     if (alerts) drawAlerts();
     if (replies) repliesTable.show(model.replies.slice().reverse());
+    if (users) updateClosedUsers();
   }
   renderConn();
 }
@@ -863,6 +1066,7 @@ function renderAll() {
   [...model.sessions.values()].sort((a, b) => a.head.userId.localeCompare(b.head.userId)).forEach(renderSession);
   drawAlerts();
   repliesTable.show(model.replies.slice().reverse());
+  updateClosedUsers();
   renderConn();
 }
 

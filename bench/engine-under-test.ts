@@ -2,6 +2,7 @@ import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
+import { memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
 import type { EngineLog } from '../src/log/port.js';
 import { openRedisLog } from '../src/log/redis-log.js';
@@ -84,7 +85,10 @@ export async function startEngineUnderTest(
   opts: { stopsOutOfReach: boolean; log?: EngineLog },
 ): Promise<EngineUnderTest> {
   const log = opts.log ?? (await openRedisLog({ url: redisUrl, prefix: keyPrefix }));
-  const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000 });
+  // One request budget for the connector and the service, as `quant-engine execution` wires them: the adapter's own
+  // requests (clock sync, listen keys) and the effects' requests count against the same limit.
+  const rateBudget = memoryRateBudget();
+  const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000, rateBudget });
   const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
   const marketData = paper.marketData();
   const service = await startExecutionService({
@@ -95,6 +99,7 @@ export async function startEngineUnderTest(
     logger: silentLogger(),
     watchdogPeriodMs: 1_000,
     commandBlockMs: 50,
+    rateBudgets: { paper: rateBudget },
   });
   const steps = timeSteps(service.engine);
   return {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { formatUnits } from '../model/decimal.js';
 import { apiErrors, SimApiError } from './errors.js';
-import { applyFaultControl, defaultBanMs, faultControlPath, Gateway } from './gateway.js';
+import { applyFaultControl, defaultBanMs, defaultGatewayLimits, faultControlPath, Gateway } from './gateway.js';
 import { applySymbolControl, symbolControlPath } from './symbol-control.js';
 import { defaultListenKeyValidityMs, ListenKeys } from './listen-keys.js';
 import { AlgoBook } from './algo-orders.js';
@@ -95,7 +95,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     dropWsConnections: () => hub.dropAll(),
   };
 
-  const gateway = new Gateway(faults);
+  const gateway = new Gateway(faults, { ...defaultGatewayLimits, ...opts.gatewayLimits });
 
   // A user-stream push confirms state: it leaves only once that state is in the store (paper-persistence.ts).
   const publishUser = (accountKey: string, payload: Record<string, unknown>): void => persistence.afterCommit(() => hub.publishUser(accountKey, payload));

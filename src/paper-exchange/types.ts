@@ -1,6 +1,7 @@
 // Public types of the exchange simulator (re-exported from server.ts).
 import type { BookSettings } from './order-book.js';
 import type { PaperStateStore } from './state-store.js';
+import type { GatewayLimits } from './gateway.js';
 
 export interface SimSymbolSpec {
   symbol: string;
@@ -61,6 +62,8 @@ export interface SimulatorOptions {
    * signatures are verified and unknown keys refused (-2015), else any key is accepted and a per-key account auto-created.
    */
   credentials?: SimCredentials;
+  /** The IP and account limits (gateway.ts); default Binance's (2 400 weight a minute, …). Tests lower them. */
+  gatewayLimits?: Partial<GatewayLimits>;
 }
 
 /** apiKey -> secret: a fixed table, or a lookup answering undefined for a key it does not know. */

@@ -12,7 +12,9 @@ import type { AccountTrade, TradesFrom } from '../../model/trades.js';
 import type { IncomeRead } from '../../model/income.js';
 import type { IncomeType } from 'binance';
 import { createHash } from 'node:crypto';
-import { createRestClient, syncClock } from './rest-client.js';
+import { createRestClient } from './rest-client.js';
+import type { SharedClock } from './clock-sync.js';
+import { admitOwnRequest, BudgetRefusal } from './clock-sync.js';
 import type { RateBudget } from '../rate-budget.js';
 import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
@@ -35,7 +37,17 @@ export interface AccountOptions {
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
+  /** The venue's clock offset, measured once for every account of the connector (clock-sync.ts). */
+  clock: SharedClock;
 }
+
+/**
+ * POST and PUT /fapi/v1/listenKey: weight 1 each
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Start-User-Data-Stream).
+ * No effect stands behind them, so the adapter charges them to the budget itself: at boot every session opens its
+ * stream at once, and uncharged they pushed a thousand-session boot past the IP limit into a ban.
+ */
+const listenKeyCost = { weight: 1, orders: 0 } as const;
 
 /** HTTP statuses of Binance's rate limiting (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). */
 const rateLimitedStatus = 429;
@@ -70,7 +82,6 @@ function settingOutcome(result: { ok: true } | { ok: false; error: Classified })
 
 export class BinanceAccount implements ExchangeAccount {
   private readonly client: USDMClient;
-  private clockSynced: Promise<void> | null = null;
   readonly rateKey: string;
   private readonly userStreams = new Set<UserStream>();
 
@@ -101,15 +112,15 @@ export class BinanceAccount implements ExchangeAccount {
       .catch((err: unknown) => this.opts.logger?.warn({ err }, 'rate budget back-off not recorded'));
   }
 
-  private ensureClock(): Promise<void> {
-    this.clockSynced ??= syncClock(this.client).then(
-      () => undefined,
-      (error: unknown) => {
-        this.clockSynced = null; // try again next call
-        this.opts.logger?.warn({ err: error }, 'clock sync failed');
-      },
-    );
-    return this.clockSynced;
+  /** Applies the venue's clock offset to signing; a failed measurement is logged and measured again on the next call. */
+  private async ensureClock(): Promise<void> {
+    try {
+      this.client.setTimeOffset(await this.opts.clock.offsetMs());
+    } catch (error) {
+      // Refused by the budget (a ban, a full minute): nothing was sent, and every call would say so; stay quiet.
+      if (error instanceof BudgetRefusal) this.opts.logger?.debug({ err: error }, 'clock sync waits for the request budget');
+      else this.opts.logger?.warn({ err: error }, 'clock sync failed');
+    }
   }
 
   /**
@@ -126,7 +137,7 @@ export class BinanceAccount implements ExchangeAccount {
         const classified = classifyError(error);
         this.recordBackoff(classified);
         if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
-          this.clockSynced = null;
+          this.opts.clock.invalidate();
           await this.ensureClock();
           continue;
         }
@@ -307,6 +318,11 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   private async keepAliveListenKey(): Promise<KeepAliveResult> {
+    const admitted = await admitOwnRequest(this.opts.rateBudget, listenKeyCost).then(
+      () => null,
+      (error: unknown) => String(error),
+    );
+    if (admitted !== null) return { failed: admitted };
     const result = await this.call(() => this.client.keepAliveFuturesUserDataListenKey());
     if (result.ok) return 'ok';
     if (result.error.kind === 'rejected' && result.error.code === listenKeyDoesNotExistCode) return 'expired';
@@ -320,6 +336,7 @@ export class BinanceAccount implements ExchangeAccount {
   ): Promise<Subscription> {
     const stream = await openUserStream({
       url: async () => {
+        await admitOwnRequest(this.opts.rateBudget, listenKeyCost); // refused: thrown, and the stream retries after Retry-After
         const result = await this.call(() => this.client.getFuturesUserDataListenKey());
         if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
         return userStreamUrl(this.opts.wsBaseUrl, result.value.listenKey, this.opts.streamRoutes);

@@ -4,7 +4,8 @@ import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import type { RateBudget } from '../rate-budget.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
-import { createRestClient } from './rest-client.js';
+import { SharedClock } from './clock-sync.js';
+import { createRestClient, syncClock } from './rest-client.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
@@ -71,6 +72,10 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
     };
   };
 
+  // One clock offset for every account: a request's timestamp depends on the link to the venue, not on the account.
+  const timeClient = createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs });
+  const clock = new SharedClock(() => syncClock(timeClient), opts.rateBudget);
+
   return {
     marketData,
     account(credentials: AccountCredentials): ExchangeAccount {
@@ -89,6 +94,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         },
         rateBudget: opts.rateBudget,
         logger: opts.logger,
+        clock,
       });
     },
   };

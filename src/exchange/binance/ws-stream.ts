@@ -36,9 +36,10 @@ export async function openStream(opts: StreamOptions): Promise<Stream> {
     idleTimer = setTimeout(() => ws.terminate(), opts.idleTimeoutMs);
   };
 
-  const scheduleReconnect = (): void => {
+  /** `floorMs`: the request budget's word on when the URL's request may go (a ban, a full minute), at least. */
+  const scheduleReconnect = (floorMs = 0): void => {
     if (closed) return;
-    const delay = Math.min(opts.maxReconnectDelayMs, opts.reconnectDelayMs * 2 ** Math.min(attempt, 8));
+    const delay = Math.max(floorMs, Math.min(opts.maxReconnectDelayMs, opts.reconnectDelayMs * 2 ** Math.min(attempt, 8)));
     attempt += 1;
     retryTimer = setTimeout(() => void connect(), delay);
   };
@@ -53,9 +54,13 @@ export async function openStream(opts: StreamOptions): Promise<Stream> {
     try {
       url = await opts.url();
     } catch (error) {
-      opts.logger?.warn({ err: error }, 'stream url unavailable; retrying');
+      const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+      const floorMs = typeof retryAfterMs === 'number' ? retryAfterMs : 0;
+      // A budget refusal sent nothing and says when to come back: expected at a big boot, not worth a warning each.
+      if (floorMs > 0) opts.logger?.debug({ err: error, retryAfterMs: floorMs }, 'stream url waits for the request budget');
+      else opts.logger?.warn({ err: error }, 'stream url unavailable; retrying');
       firstAttemptSettled();
-      scheduleReconnect();
+      scheduleReconnect(floorMs);
       return;
     }
     if (closed) return;

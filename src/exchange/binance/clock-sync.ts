@@ -1,0 +1,53 @@
+import type { RateBudget, RequestCost } from '../rate-budget.js';
+
+// The exchange clock's offset, measured once for a whole venue connection and shared by every account on it.
+// Signing needs it (a timestamp outside recvWindow is refused, -1021), but it is a property of the link to the
+// venue, not of an account: measured per account, a thousand sessions sent a thousand GET /fapi/v1/time at boot,
+// outside the request budget, and retried each on every call while banned, which kept the IP banned.
+
+/** GET /fapi/v1/time: weight 1 (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Check-Server-Time). */
+export const serverTimeCost: RequestCost = { weight: 1, orders: 0 };
+
+/** The budget refused a request the adapter makes on its own: nothing was sent; try again after retryAfterMs. */
+export class BudgetRefusal extends Error {
+  override name = 'BudgetRefusal';
+  constructor(
+    reason: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`not sent, request budget: ${reason}`);
+  }
+}
+
+/** Charges a request the adapter makes on its own (no effect behind it) to the budget, or throws BudgetRefusal. */
+export async function admitOwnRequest(budget: RateBudget | undefined, cost: RequestCost): Promise<void> {
+  if (!budget) return;
+  const admission = await budget.admit('normal', Date.now(), cost);
+  if (!admission.ok) throw new BudgetRefusal(admission.reason, admission.retryAfterMs);
+}
+
+export class SharedClock {
+  private offset: Promise<number> | null = null;
+
+  /** `measure` asks the exchange for its time and returns the offset to add to ours (ms). */
+  constructor(
+    private readonly measure: () => Promise<number>,
+    private readonly budget: RateBudget | undefined,
+  ) {}
+
+  /** The offset, measured on first use (one measurement in flight however many ask); a failure is measured again next time. */
+  offsetMs(): Promise<number> {
+    this.offset ??= admitOwnRequest(this.budget, serverTimeCost)
+      .then(() => this.measure())
+      .catch((error: unknown) => {
+        this.offset = null;
+        throw error;
+      });
+    return this.offset;
+  }
+
+  /** The exchange said our timestamp was off (-1021): the next signer measures again. */
+  invalidate(): void {
+    this.offset = null;
+  }
+}

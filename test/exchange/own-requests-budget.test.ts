@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
+import type { Subscription } from '../../src/exchange/port.js';
+import { defaultRateBudgetLimits, memoryRateBudget } from '../../src/exchange/rate-budget.js';
+import { startSimulator } from '../../src/paper-exchange/server.js';
+import { waitFor } from '../support/wait.js';
+
+// Requests the adapter makes on its own, with no effect behind them: the clock sync (GET /fapi/v1/time) and the
+// user-data stream's listen keys (POST/PUT /fapi/v1/listenKey). At a boot every session opens its stream at once;
+// measured with 1 000 sessions, these uncharged requests (one clock sync per account, one listen key per stream)
+// pushed the IP past its limit into a 418 ban, and every stream retried on its own backoff all through the ban, so
+// a session.stop sent after the restart was never answered. They now go through the request budget, the clock is
+// measured once per venue connection, and a stream refused by the budget waits for what the budget says.
+// The limits here are scaled down (100 weight a minute) so that 60 accounts are a thousand-session boot.
+
+const weightPerMinute = 100;
+const accounts = 60;
+
+describe('the adapter’s own requests', () => {
+  it('stay within the request budget: one clock sync, listen keys only as the budget admits, no 429 and no 418', async () => {
+    const sim = await startSimulator({ port: 0, seed: 5, gatewayLimits: { weightPerMinute } });
+    const budget = memoryRateBudget({ ...defaultRateBudgetLimits, weightPerMinute, reservedForRiskReducingWeight: 20 });
+    const connector = createBinanceConnector({ restBaseUrl: sim.restBaseUrl, wsBaseUrl: sim.wsBaseUrl, rateBudget: budget, wsReconnectDelayMs: 50 });
+    const subscriptions: Subscription[] = [];
+    try {
+      for (let i = 0; i < accounts; i += 1) {
+        const account = connector.account({ apiKey: `own-${i}`, apiSecret: `secret-${i}` });
+        subscriptions.push(await account.subscribeOrderUpdates(() => undefined));
+      }
+      // Some streams are up (as many as the normal lane admits this minute); the rest wait for the next minute.
+      await waitFor('some user streams open', () => sim.requests().some((r) => r.path === '/fapi/v1/listenKey' && r.status === 200), 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // time for a retry storm, were there one
+      const log = sim.requests();
+      expect(log.filter((r) => r.status === 429 || r.status === 418)).toEqual([]);
+      expect(log.filter((r) => r.path === '/fapi/v1/time')).toHaveLength(1);
+      const keys = log.filter((r) => r.path === '/fapi/v1/listenKey');
+      expect(keys.length).toBeGreaterThan(0);
+      // Never more weight in a minute than the normal lane's share of the limit.
+      const byMinute = new Map<number, number>();
+      for (const r of log) byMinute.set(Math.floor(r.receivedAt / 60_000), (byMinute.get(Math.floor(r.receivedAt / 60_000)) ?? 0) + r.weight);
+      for (const weight of byMinute.values()) expect(weight).toBeLessThanOrEqual(weightPerMinute - 20);
+    } finally {
+      for (const s of subscriptions) await s.close();
+      await sim.close();
+    }
+  });
+});

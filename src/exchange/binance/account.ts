@@ -45,7 +45,9 @@ export interface AccountOptions {
  * POST and PUT /fapi/v1/listenKey: weight 1 each
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Start-User-Data-Stream).
  * No effect stands behind them, so the adapter charges them to the budget itself: at boot every session opens its
- * stream at once, and uncharged they pushed a thousand-session boot past the IP limit into a ban.
+ * stream at once, and uncharged they pushed a thousand-session boot past the IP limit into a ban. They go on the
+ * priority lane (never past the limit, never during a ban): the stream is how fills, liquidations and closes reach
+ * the engine, so it opens before bulk reads such as a boot's funding history (30 weight a session).
  */
 const listenKeyCost = { weight: 1, orders: 0 } as const;
 
@@ -318,7 +320,7 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   private async keepAliveListenKey(): Promise<KeepAliveResult> {
-    const admitted = await admitOwnRequest(this.opts.rateBudget, listenKeyCost).then(
+    const admitted = await admitOwnRequest(this.opts.rateBudget, listenKeyCost, 'priority').then(
       () => null,
       (error: unknown) => String(error),
     );
@@ -336,7 +338,7 @@ export class BinanceAccount implements ExchangeAccount {
   ): Promise<Subscription> {
     const stream = await openUserStream({
       url: async () => {
-        await admitOwnRequest(this.opts.rateBudget, listenKeyCost); // refused: thrown, and the stream retries after Retry-After
+        await admitOwnRequest(this.opts.rateBudget, listenKeyCost, 'priority'); // refused: thrown, and the stream retries after Retry-After
         const result = await this.call(() => this.client.getFuturesUserDataListenKey());
         if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
         return userStreamUrl(this.opts.wsBaseUrl, result.value.listenKey, this.opts.streamRoutes);

@@ -1,3 +1,4 @@
+import type { Lane } from '../../model/lane.js';
 import type { RateBudget, RequestCost } from '../rate-budget.js';
 
 // The exchange clock's offset, measured once for a whole venue connection and shared by every account on it.
@@ -20,9 +21,9 @@ export class BudgetRefusal extends Error {
 }
 
 /** Charges a request the adapter makes on its own (no effect behind it) to the budget, or throws BudgetRefusal. */
-export async function admitOwnRequest(budget: RateBudget | undefined, cost: RequestCost): Promise<void> {
+export async function admitOwnRequest(budget: RateBudget | undefined, cost: RequestCost, lane: Lane): Promise<void> {
   if (!budget) return;
-  const admission = await budget.admit('normal', Date.now(), cost);
+  const admission = await budget.admit(lane, Date.now(), cost);
   if (!admission.ok) throw new BudgetRefusal(admission.reason, admission.retryAfterMs);
 }
 
@@ -37,7 +38,8 @@ export class SharedClock {
 
   /** The offset, measured on first use (one measurement in flight however many ask); a failure is measured again next time. */
   offsetMs(): Promise<number> {
-    this.offset ??= admitOwnRequest(this.budget, serverTimeCost)
+    // Priority lane: no signed request, a flatten included, can go without it.
+    this.offset ??= admitOwnRequest(this.budget, serverTimeCost, 'priority')
       .then(() => this.measure())
       .catch((error: unknown) => {
         this.offset = null;

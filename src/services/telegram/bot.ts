@@ -4,8 +4,9 @@ import { sequentialize } from '@grammyjs/runner';
 import type { Context } from 'grammy';
 import { Bot } from 'grammy';
 import type { EngineLog } from '../../log/port.js';
-import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
+import type { PartitionLogs } from '../../log/command-router.js';
 import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
+import { partitionOfUser } from '../../log/partition.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
@@ -77,8 +78,8 @@ export interface BotDeps {
   access: TelegramAccess;
   /** Commands are appended; closed trades are read from the fill ledger (bounded: src/services/closed-trades.ts). */
   log: Pick<EngineLog, 'appendCommand' | 'readLedger'>;
-  /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
-  partitions?: PartitionLogs<AppendLog>;
+  /** The partitions commands are routed to and a user's fills are read from (a cluster); absent: `log` is the only one. */
+  partitions?: PartitionLogs<Pick<EngineLog, 'appendCommand' | 'readLedger'>>;
   vault: BotKeyVault | null;
   logger: Logger;
   limiter: RateLimiter;
@@ -110,6 +111,9 @@ export interface TelegramBot {
 export function createTelegramBot(deps: BotDeps): TelegramBot {
   const { logger, access } = deps;
   const secrets = [deps.token];
+  /** The log holding the user's session and fills: the user's partition on a cluster. */
+  const userLog = async (userId: string): Promise<Pick<EngineLog, 'readLedger'>> =>
+    deps.partitions ? deps.partitions.log(partitionOfUser(userId, deps.partitions.count)) : deps.log;
   // grammY's default is 500 s a call: an unreachable API would hold start-up that long. Long polls take
   // pollTimeoutSeconds, so a call gets that plus a margin.
   const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot, timeoutSeconds: apiCallTimeoutSeconds } });
@@ -228,7 +232,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       case 'history': {
         let read: ClosedTradesRead;
         try {
-          read = await readClosedTrades(deps.log, userId);
+          read = await readClosedTrades(await userLog(userId), userId);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, secrets) }, 'reading the fill ledger failed');
           await ctx.reply(historyUnreadableText);

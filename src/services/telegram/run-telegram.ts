@@ -2,7 +2,9 @@ import { run } from '@grammyjs/runner';
 import type { RunnerHandle } from '@grammyjs/runner';
 import { readEnv } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
+import { openPartitionLogs } from '../../log/partition-logs.js';
 import type { EngineLog } from '../../log/port.js';
+import type { PartitionLogs } from '../../log/command-router.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -31,7 +33,10 @@ export const pollTimeoutSeconds = 30;
 export const maxPollRetryMs = 15 * 60 * 60 * 1_000;
 
 export interface TelegramBotOptions {
+  /** The log (one partition: today's deployment); with `partitions`, any one of them (only `partitions` is used). */
   log: EngineLog;
+  /** Every partition of a cluster deployment: commands are routed, fills read, and every outbound stream relayed. */
+  partitions?: PartitionLogs<EngineLog>;
   token: string;
   apiRoot: string;
   access: TelegramAccess;
@@ -77,6 +82,7 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     apiRoot: opts.apiRoot,
     access: opts.access,
     log: opts.log,
+    ...(opts.partitions && { partitions: opts.partitions }),
     vault: opts.vault,
     logger,
     limiter: createRateLimiter(opts.access.ratePerMin, clock),
@@ -119,27 +125,34 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
     opts.onFatal?.(error);
   });
 
-  const relay = startOutboundRelay({
-    log: opts.log,
-    views,
-    logger,
-    secrets,
-    clock,
-    notify,
-    digests,
-    keyboard,
-    async send(chatId, text, signal, silent, markup) {
-      // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
-      // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
-      await bot.api.sendMessage(
-        chatId,
-        text,
-        { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}), ...(markup !== undefined ? { reply_markup: markup } : {}) },
-        signal as unknown as Parameters<typeof bot.api.sendMessage>[3],
-      );
-    },
-    ...opts.relay,
-  });
+  // One relay per partition: each partition's engine writes its own outbound stream (a user's replies and alerts all
+  // come from the user's partition; a fan-out's come from each).
+  const outboundLogs = opts.partitions
+    ? await Promise.all(Array.from({ length: opts.partitions.count }, (_, p) => (opts.partitions as PartitionLogs<EngineLog>).log(p)))
+    : [opts.log];
+  const relays = outboundLogs.map((log) =>
+    startOutboundRelay({
+      log,
+      views,
+      logger,
+      secrets,
+      clock,
+      notify,
+      digests,
+      keyboard,
+      async send(chatId, text, signal, silent, markup) {
+        // grammY types its signal as the abort-controller polyfill's; node-fetch takes the native one.
+        // Relayed texts are Telegram HTML, every engine text in them escaped (format.ts, messages.ts).
+        await bot.api.sendMessage(
+          chatId,
+          text,
+          { parse_mode: 'HTML', ...(silent ? { disable_notification: true } : {}), ...(markup !== undefined ? { reply_markup: markup } : {}) },
+          signal as unknown as Parameters<typeof bot.api.sendMessage>[3],
+        );
+      },
+      ...opts.relay,
+    }),
+  );
 
   return {
     async stop() {
@@ -153,7 +166,7 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
           logger.warn({ err: safeError(error, secrets) }, 'could not confirm the last updates; they may be handled again');
         });
       }
-      await relay.stop();
+      await Promise.all(relays.map((relay) => relay.stop()));
       logger.info('telegram bot stopped');
     },
   };
@@ -168,6 +181,7 @@ export async function startTelegramService(
   where: { redisUrl?: string | undefined; redisPrefix: string; sqlitePath: string },
   logger: Logger,
   onFatal?: (error: unknown) => void,
+  partitions?: PartitionLogs<EngineLog>,
 ): Promise<TelegramBotHandle> {
   const config = telegramConfigFromEnv(process.env);
   if (config.access.userIds.length === 0 && config.access.adminIds.length === 0) {
@@ -182,6 +196,7 @@ export async function startTelegramService(
   if (!vault.enabled) logger.warn('no master key (QE_MASTER_KEY): /connect will refuse to store keys');
   const bot = await startTelegramBot({
     log,
+    ...(partitions && { partitions }),
     token: config.token,
     apiRoot: config.apiRoot,
     access: config.access,
@@ -203,7 +218,7 @@ export async function startTelegramService(
   };
 }
 
-/** `quant-engine telegram [--redis-url U] [--redis-prefix P] [--sqlite-path F]`. */
+/** `quant-engine telegram [--redis-url U] [--redis-prefix P] [--sqlite-path F] [--cluster-urls U,… --partitions P]`. */
 export async function runTelegram(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const env = readEnv();
@@ -213,15 +228,22 @@ export async function runTelegram(argv: string[]): Promise<void> {
     redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
   };
-  const log = await openLog(where);
+  // On a Redis Cluster (`--cluster-urls`, `--partitions`) the bot reads and routes over every partition; its key and
+  // /notify stores stay on `--redis-url` (or the SQLite file), as the workers' rate budget does.
+  const clusterUrls = flags['cluster-urls']?.split(',').filter((u) => u.length > 0) ?? env.QE_REDIS_CLUSTER_URLS;
+  const partitions = clusterUrls
+    ? openPartitionLogs({ clusterUrls, prefix: where.redisPrefix, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) })
+    : null;
+  const log = partitions ? await partitions.log(0) : await openLog(where);
   await log.init();
   let fatal: ((why: string) => void) | null = null;
   const died = new Promise<string>((resolve) => (fatal = resolve));
-  const handle = await startTelegramService(log, where, logger, () => fatal?.('update runner died'));
+  const handle = await startTelegramService(log, where, logger, () => fatal?.('update runner died'), partitions ?? undefined);
   process.stdout.write(`${JSON.stringify({ ready: true, service: 'telegram' })}\n`);
   const why = await Promise.race([untilSignal(env.QE_RUN_SECONDS), died]);
   logger.info({ why }, 'stopping');
   await handle.stop();
-  await log.close();
+  if (partitions) await partitions.close();
+  else await log.close();
   if (why === 'update runner died') process.exitCode = 1;
 }

@@ -13,6 +13,9 @@ import type { IncomeRead } from '../../model/income.js';
 import type { IncomeType } from 'binance';
 import { createHash } from 'node:crypto';
 import { createRestClient, syncClock } from './rest-client.js';
+import type { SignGuard } from '../sign-guard.js';
+import { RequestNotSentError } from '../sign-guard.js';
+import { notSentCode } from '../../model/orders.js';
 import type { RateBudget } from '../rate-budget.js';
 import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
@@ -35,6 +38,10 @@ export interface AccountOptions {
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
+  /** Asked right before every signed request (a cluster worker's lease guard); none in one process. */
+  signGuard?: SignGuard | undefined;
+  /** Sent as X-QE-Client (the simulator's request log tells workers apart by it); paper venue only. */
+  clientId?: string | undefined;
 }
 
 /** HTTP statuses of Binance's rate limiting (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). */
@@ -79,7 +86,16 @@ export class BinanceAccount implements ExchangeAccount {
     private readonly opts: AccountOptions,
   ) {
     this.rateKey = rateAccountKeyOf(credentials.apiKey);
-    this.client = createRestClient({ ...opts, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret }, (headers) => this.recordHeaders(headers));
+    this.client = createRestClient(
+      {
+        ...opts,
+        apiKey: credentials.apiKey,
+        apiSecret: credentials.apiSecret,
+        ...(opts.signGuard && { signGuard: opts.signGuard }),
+        ...(opts.clientId !== undefined && { clientId: opts.clientId }),
+      },
+      (headers) => this.recordHeaders(headers),
+    );
   }
 
   /** The exchange's counts from every response, success or error, replace the budget's estimates. */
@@ -114,7 +130,8 @@ export class BinanceAccount implements ExchangeAccount {
 
   /**
    * Runs a signed call. -1021 (timestamp outside recvWindow) means the request was refused before any
-   * processing, so resyncing the clock and sending the identical request once more is safe.
+   * processing, so resyncing the clock and sending the identical request once more is safe (signed anew, so the
+   * sign guard is asked again). A request the sign guard refused was never sent: rejected with notSentCode.
    */
   private async call<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Classified }> {
     await this.ensureClock();
@@ -123,6 +140,8 @@ export class BinanceAccount implements ExchangeAccount {
         const value = await fn();
         return { ok: true, value };
       } catch (error) {
+        if (error instanceof RequestNotSentError)
+          return { ok: false, error: { kind: 'rejected', code: notSentCode, message: `not sent: ${error.message}`, httpStatus: 0 } };
         const classified = classifyError(error);
         this.recordBackoff(classified);
         if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
@@ -206,6 +225,8 @@ export class BinanceAccount implements ExchangeAccount {
     );
     if (result.ok) return { kind: 'accepted' };
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    // Not sent: the next listing finds it missing and the core places it again; a rejection would drop the stop.
+    if (result.error.code === notSentCode) return { kind: 'unknown', reason: result.error.message };
     return { kind: 'rejected', code: result.error.code, message: result.error.message };
   }
 

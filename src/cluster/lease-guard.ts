@@ -20,3 +20,13 @@ export function leaseSignGuard(lease: Pick<PartitionLease, 'remainingMs'>, bound
     },
   };
 }
+
+/** How a worker names itself to the simulator (X-QE-Client): worker, partition and lease token, e.g. `wA/p1/t7`. */
+export function workerClientId(workerId: string, partition: number, token: number): string {
+  return `${workerId}/p${partition}/t${token}`;
+}
+
+export function parseWorkerClientId(clientId: string): { workerId: string; partition: number; token: number } | null {
+  const m = /^(.+)\/p(\d+)\/t(\d+)$/.exec(clientId);
+  return m ? { workerId: m[1] ?? '', partition: Number(m[2]), token: Number(m[3]) } : null;
+}

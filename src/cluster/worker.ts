@@ -31,7 +31,7 @@ export interface PartitionServiceStart {
   /** The consumer name on the partition's command stream: this worker's id (a successor reclaims what it left pending). */
   consumerName: string;
   /** The partition's lease: the service guards every signed request with it (src/cluster/lease-guard.ts). */
-  lease: Pick<PartitionLease, 'remainingMs'>;
+  lease: Pick<PartitionLease, 'remainingMs' | 'token'>;
 }
 
 export interface WorkerOptions {

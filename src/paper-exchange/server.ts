@@ -232,6 +232,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let result: RouteResult | undefined;
     let weight = 1;
     let dropResponse = false;
+    let errorCode: number | undefined;
 
     try {
       const parts: RawRequestParts = {
@@ -273,11 +274,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
     } catch (err) {
       const apiErr = err instanceof SimApiError ? err : new SimApiError(500, -1000, String(err));
+      errorCode = apiErr.code;
       status = apiErr.httpStatus;
       body = apiErr.bodyless ? undefined : apiErr.toBody();
     }
     const client = headerValue(req.headers['x-qe-client']); // the sender's name, for tests (SimRequestRecord.client)
-    requestLog.push({ method, path: url.pathname, receivedAt, weight, status, ...(client !== undefined && { client }) });
+    requestLog.push({
+      method,
+      path: url.pathname,
+      receivedAt,
+      weight,
+      status,
+      ...(errorCode !== undefined && { code: errorCode }),
+      ...(client !== undefined && { client }),
+    });
 
     await sleepUntil(receivedAt + gateway.latencyMs(url.pathname));
     if (closed || res.destroyed) return;

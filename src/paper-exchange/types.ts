@@ -136,6 +136,8 @@ export interface SimRequestRecord {
   receivedAt: number;
   weight: number;
   status: number;
+  /** The Binance error code answered, if any (-1021: refused on its timestamp/recvWindow before any processing). */
+  code?: number;
   /**
    * Who sent it, from the X-QE-Client header (not a Binance header): a cluster worker's id, so a test can tell
    * which worker's request reached the exchange and when (src/exchange/binance/rest-client.ts sends it).

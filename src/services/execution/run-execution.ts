@@ -42,7 +42,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
   // The venues' adapters; a cluster worker makes one pair per partition, guarded by that partition's lease
   // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only).
-  const connectors = (cluster?: { signGuard: SignGuard; workerId: string }) => ({
+  const connectors = (cluster?: { signGuard: SignGuard; clientId: string }) => ({
     paper: createBinanceConnector({
       restBaseUrl,
       wsBaseUrl,
@@ -50,7 +50,7 @@ export async function runExecution(argv: string[]): Promise<void> {
       logger,
       rateBudget: paperBudget,
       streamRoutes: env.QE_STREAM_ROUTES,
-      ...(cluster && { signGuard: cluster.signGuard, clientId: cluster.workerId }),
+      ...(cluster && { signGuard: cluster.signGuard, clientId: cluster.clientId }),
     }),
     live: config.liveTradingEnabled
       ? createBinanceConnector({
@@ -130,7 +130,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   /** A worker of a partitioned log on a Redis Cluster: one service per partition it holds (src/cluster/worker.ts). */
   async function runWorker(urls: string[], options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
     const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
-    const { leaseSignGuard } = await import('../../cluster/lease-guard.js');
+    const { leaseSignGuard, workerClientId } = await import('../../cluster/lease-guard.js');
     const workerId = flags['worker-id'] ?? defaultWorkerId();
     const worker = await startWorker({
       clusterUrls: urls,
@@ -143,8 +143,11 @@ export async function runExecution(argv: string[]): Promise<void> {
       }),
       logger,
       // A partition's fatal error exits the worker (the default onFatal): its partitions move to the others.
-      startService: ({ log, consumerName, lease }) =>
-        startExecutionService(options(log, consumerName, undefined, connectors({ signGuard: leaseSignGuard(lease), workerId }))),
+      // The simulator's request log names the worker, partition and lease token that sent each request.
+      startService: ({ partition, log, consumerName, lease }) =>
+        startExecutionService(
+          options(log, consumerName, undefined, connectors({ signGuard: leaseSignGuard(lease), clientId: workerClientId(workerId, partition, lease.token) })),
+        ),
       // Machine-readable lines for supervisors and tests: what this worker holds and runs, on every change.
       onChange: (view) => process.stdout.write(`${JSON.stringify({ workerId, ...view })}\n`),
     });

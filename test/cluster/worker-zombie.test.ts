@@ -6,7 +6,8 @@ import { defaultLeaseBounds } from '../../src/cluster/lease-rules.js';
 import { timestampOutsideRecvWindowCode } from '../../src/exchange/binance/errors.js';
 import { partitionKeys } from '../../src/log/partition.js';
 import { partitionOfUser } from '../../src/log/partition.js';
-import { command, runningOf, useWorkerCluster } from '../support/cluster-workers.js';
+import { command, runningOf } from '../support/cluster-workers.js';
+import { useWorkerCluster } from '../support/worker-cluster.js';
 import { useClusterConnection } from '../support/cluster-connection.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from 'vitest';
 import type { Command } from '../../src/contract/commands.js';
 import { buildCommand } from '../../src/contract/commands.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
@@ -7,19 +6,17 @@ import { paperCredentials } from '../../src/engine/accounts.js';
 import { replayLog } from '../../src/engine/engine.js';
 import { appendRoutedCommand, routeCommand } from '../../src/log/command-router.js';
 import type { ClusterPartitionLogs } from '../../src/log/partition-logs.js';
-import { openPartitionLogs } from '../../src/log/partition-logs.js';
 import { partitionOfUser } from '../../src/log/partition.js';
 import { toQty } from '../../src/model/decimal.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { ChildService } from './child.js';
 import { spawnExecution } from './child.js';
-import { deletePrefix, redisUrl, uniquePrefix } from './redis.js';
-import type { ClusterUse } from './redis-cluster.js';
-import { clusterUrls, deleteClusterKeys, useRedisCluster } from './redis-cluster.js';
+import { redisUrl } from './redis.js';
+import { clusterUrls } from './redis-cluster.js';
 
 // What the cluster tests with worker processes share (issue 13): workers as child processes on the test cluster,
 // the commands they are sent, the answers they owe, and the check that every engine's positions equal the simulator.
+// No test-runner imports here: the cluster bench (bench/cluster.ts) uses it too.
 
 export function command(fields: { type: Command['type'] } & Record<string, unknown>): Command {
   const { type, ...rest } = fields;
@@ -31,7 +28,7 @@ export function command(fields: { type: Command['type'] } & Record<string, unkno
 /** A worker as a child process on the cluster (the single Redis holds only its rate budget and key store). */
 export function spawnWorker(opts: {
   prefix: string;
-  sim: SimulatorHandle;
+  sim: Pick<SimulatorHandle, 'restBaseUrl' | 'wsBaseUrl'>;
   partitionCount: number;
   workerId: string;
   symbols: string[];
@@ -114,54 +111,4 @@ export class ClusterTraffic {
     }
     return true;
   }
-}
-
-export interface WorkerCluster {
-  sim: SimulatorHandle;
-  logs: ClusterPartitionLogs;
-  traffic: ClusterTraffic;
-  prefix: string;
-  /** Starts a worker process, killed (SIGKILL, which ends a stopped process too) after the file's tests. */
-  startWorker(workerId: string): Promise<ChildService>;
-}
-
-/**
- * For a test file: the loopback Redis Cluster, a simulator, the partitions' logs under a fresh prefix, and worker
- * processes on them; everything stopped and deleted after the file's tests.
- */
-export function useWorkerCluster(opts: { label: string; seed: number; partitionCount: number; symbols: string[] }): () => WorkerCluster {
-  let cluster: ClusterUse | undefined;
-  let ctx: WorkerCluster | undefined;
-  const workers: ChildService[] = [];
-  beforeAll(async () => {
-    cluster = await useRedisCluster();
-    const sim = await startSimulator({ port: 0, seed: opts.seed, priceStepMs: 100 });
-    const prefix = uniquePrefix(opts.label);
-    const logs = openPartitionLogs({ clusterUrls, prefix, partitionCount: opts.partitionCount });
-    ctx = {
-      sim,
-      logs,
-      prefix,
-      traffic: new ClusterTraffic(logs, opts.partitionCount),
-      async startWorker(workerId) {
-        const w = await spawnWorker({ prefix, sim, partitionCount: opts.partitionCount, workerId, symbols: opts.symbols });
-        workers.push(w);
-        return w;
-      },
-    };
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.kill();
-    await ctx?.logs.close();
-    await ctx?.sim.close();
-    if (ctx) {
-      await deleteClusterKeys(ctx.prefix);
-      await deletePrefix(ctx.prefix); // the workers' rate budget and key store sit on the single Redis
-    }
-    await cluster?.release();
-  });
-  return () => {
-    if (!ctx) throw new Error('worker cluster not started yet');
-    return ctx;
-  };
 }

@@ -82,8 +82,6 @@ describe('a worker paused past its lease (SIGSTOP) and resumed', () => {
       return true;
     }, 60_000, 10); // prettier-ignore
     const takenOverAtMs = Date.now();
-    // Its last renewal came at most leaseRenewEveryMs before the stop: the lease outlived the stop by at least the rest.
-    expect(takenOverAtMs - stoppedAtMs).toBeGreaterThanOrEqual(defaultLeaseBounds.leaseTtlMs - defaultLeaseBounds.leaseRenewEveryMs);
     a.child.kill('SIGCONT');
     await waitFor('wA to drop its partitions', () => a.output().includes('lease lost'), 30_000, 20);
     await sleep(2_000); // wA awake while the load goes on

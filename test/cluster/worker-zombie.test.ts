@@ -6,7 +6,7 @@ import { defaultLeaseBounds } from '../../src/cluster/lease-rules.js';
 import { timestampOutsideRecvWindowCode } from '../../src/exchange/binance/errors.js';
 import { partitionKeys } from '../../src/log/partition.js';
 import { partitionOfUser } from '../../src/log/partition.js';
-import { command, runningOf } from '../support/cluster-workers.js';
+import { command, runningOf } from '../support/partition-answers.js';
 import { useWorkerCluster } from '../support/worker-cluster.js';
 import { useClusterConnection } from '../support/cluster-connection.js';
 import { waitFor } from '../support/wait.js';
@@ -83,7 +83,7 @@ describe('a worker paused past its lease (SIGSTOP) and resumed', () => {
     }, 60_000, 10); // prettier-ignore
     const takenOverAtMs = Date.now();
     a.child.kill('SIGCONT');
-    await waitFor('wA to drop its partitions', () => a.output().includes('lease lost'), 30_000, 20);
+    await waitFor('wA to drop its partitions', () => a.output().includes('"why":"dropped:'), 30_000, 20);
     await sleep(2_000); // wA awake while the load goes on
     loading = false;
     await load;

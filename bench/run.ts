@@ -6,6 +6,7 @@ import { engineRun } from './engine-run.js';
 import { measureReplay } from './replay.js';
 import { simulationRun } from './simulation.js';
 import { backtestRun } from './backtest.js';
+import { clusterRun } from './cluster.js';
 import type { SweepEntry } from './sweep.js';
 import { runSweepSize, sweepSizes } from './sweep.js';
 import { checkTargets } from './targets.js';
@@ -33,6 +34,7 @@ const sessionSweep: SweepEntry[] = [];
 for (const size of sweepSizes()) sessionSweep.push(await part(`sweep ${size}`, () => runSweepSize(size)));
 const simulation = await part('simulation', simulationRun);
 const backtest = await part('backtest', backtestRun);
+const cluster = await part('cluster', clusterRun);
 const targets = checkTargets({
   commandsPerSecond: engine.commandsPerSecond,
   redisXaddPipelinedPerSecond: ceiling.redisXaddPipelinedPerSecond,
@@ -51,6 +53,7 @@ process.stdout.write(
     ...backtest,
     ...ceiling,
     ...boot,
+    ...cluster,
     sessionSweep,
     targets,
     node: process.version,

@@ -46,3 +46,26 @@ export function leaseHeldUntilMs(askedAtMs: number, b: LeaseBounds): number {
 export function leaseRemainingMs(heldUntilMs: number, nowMs: number): number {
   return Math.max(0, heldUntilMs - nowMs);
 }
+
+/**
+ * What a lease holder may sign (issue 13): a signed request is accepted only until its timestamp + recvWindow
+ * (Binance's timing security: https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info#timing-security;
+ * recvWindow defaults to 5 000 ms and may not exceed 60 000 ms), so a window that ends before the lease's local
+ * view does keeps a worker paused after signing from getting the request accepted once a successor holds the
+ * partition. The margin covers what the lease view does not: the error of the clock offset to the exchange (half
+ * the sync's round trip) and the exchange's own delay between its window check and the order book.
+ */
+export interface LeaseSignBounds {
+  /** Kept between the end of a signed request's recvWindow and the end of the lease's local view. */
+  leaseSignMarginMs: number;
+  /** A shorter window would be refused by the network alone: below it the request is not sent at all. */
+  minSignedRecvWindowMs: number;
+}
+
+export const defaultLeaseSignBounds: LeaseSignBounds = { leaseSignMarginMs: 500, minSignedRecvWindowMs: 100 };
+
+/** The recvWindow to sign with while `remainingMs` of the lease is left, or null: do not send. */
+export function leaseRecvWindowMs(remainingMs: number, configuredMs: number, b: LeaseSignBounds): number | null {
+  const window = Math.floor(Math.min(configuredMs, remainingMs - b.leaseSignMarginMs));
+  return window >= b.minSignedRecvWindowMs ? window : null;
+}

@@ -8,6 +8,7 @@ import { connectRedis } from '../log/redis-connection.js';
 import type { Logger } from '../util/logger.js';
 import type { LeaseBounds } from './lease-rules.js';
 import { defaultLeaseBounds } from './lease-rules.js';
+import type { PartitionLease } from './lease.js';
 import type { PartitionWriter } from './partition-writer.js';
 import { openPartitionWriter } from './partition-writer.js';
 import { workerHeartbeat, workerLeave } from './worker-registry.js';
@@ -29,6 +30,8 @@ export interface PartitionServiceStart {
   log: EngineLog;
   /** The consumer name on the partition's command stream: this worker's id (a successor reclaims what it left pending). */
   consumerName: string;
+  /** The partition's lease: the service guards every signed request with it (src/cluster/lease-guard.ts). */
+  lease: Pick<PartitionLease, 'remainingMs' | 'token'>;
 }
 
 export interface WorkerOptions {
@@ -123,7 +126,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   async function boot(partition: number, h: Held, writer: PartitionWriter): Promise<void> {
     const startedAtMs = performance.now();
     try {
-      const service = await opts.startService({ partition, log: writer.log, consumerName: workerId });
+      const service = await opts.startService({ partition, log: writer.log, consumerName: workerId, lease: writer.lease });
       h.service = service;
       if (h.stopping) {
         await service.stop(); // lost or given back while booting

@@ -61,6 +61,12 @@ export interface TradeReport {
   maker?: boolean;
 }
 
+/**
+ * Our own code (no exchange uses it) for a request the engine refused to send: it never reached the exchange, so
+ * an order answered with it was not placed and the core plans it again.
+ */
+export const notSentCode = -1;
+
 export type PlaceOutcome =
   | { kind: 'accepted'; order: OrderSnapshot }
   /**

@@ -13,7 +13,7 @@ import { Mulberry32, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
-import type { SimFaults, SimOrderRecord, SimulatorHandle, SimulatorOptions } from './types.js';
+import type { SimFaults, SimOrderRecord, SimRequestRecord, SimulatorHandle, SimulatorOptions } from './types.js';
 import { accountUpdate, algoUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } from './funding.js';
 import { MarketStreams } from './market-streams.js';
@@ -42,7 +42,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const markets = new Map(rulesList.map((r) => [r.symbol, new SymbolMarket(r, prngs.price.next, Date.now(), depth)]));
   const listenKeyValidityMs = opts.listenKeyValidityMs ?? defaultListenKeyValidityMs;
   const listenKeys = new ListenKeys(listenKeyValidityMs, () => persistence.markListenKeys());
-  const requestLog: { method: string; path: string; receivedAt: number; weight: number; status: number }[] = [];
+  const requestLog: SimRequestRecord[] = [];
   let pricePaused = false;
   let closed = false;
 
@@ -232,6 +232,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let result: RouteResult | undefined;
     let weight = 1;
     let dropResponse = false;
+    let errorCode: number | undefined;
 
     try {
       const parts: RawRequestParts = {
@@ -273,10 +274,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
     } catch (err) {
       const apiErr = err instanceof SimApiError ? err : new SimApiError(500, -1000, String(err));
+      errorCode = apiErr.code;
       status = apiErr.httpStatus;
       body = apiErr.bodyless ? undefined : apiErr.toBody();
     }
-    requestLog.push({ method, path: url.pathname, receivedAt, weight, status });
+    const client = headerValue(req.headers['x-qe-client']); // the sender's name, for tests (SimRequestRecord.client)
+    requestLog.push({
+      method,
+      path: url.pathname,
+      receivedAt,
+      weight,
+      status,
+      ...(errorCode !== undefined && { code: errorCode }),
+      ...(client !== undefined && { client }),
+    });
 
     await sleepUntil(receivedAt + gateway.latencyMs(url.pathname));
     if (closed || res.destroyed) return;

@@ -19,7 +19,10 @@ export function mergeParams(parts: RawRequestParts): Map<string, string> {
   return out;
 }
 
-// Binance: recvWindow defaults to 5000 and may not exceed 60000; requests more than 1s in the future fail.
+// Binance: recvWindow defaults to 5000 and may not exceed 60000; requests more than 1s in the future fail
+// (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info#timing-security). Checked when
+// the request arrives: a cluster worker signs with a window that ends before its lease (src/cluster/lease-guard.ts),
+// so a request it signed before a pause is refused here once the pause outlasted the lease.
 const defaultRecvWindowMs = 5_000;
 const maxRecvWindowMs = 60_000;
 const maxClockAheadMs = 1_000;

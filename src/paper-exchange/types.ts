@@ -132,6 +132,22 @@ export interface SimOrderRecord {
   respondedAt?: number;
 }
 
+export interface SimRequestRecord {
+  method: string;
+  path: string;
+  /** ms, server wall clock when the request arrived */
+  receivedAt: number;
+  weight: number;
+  status: number;
+  /** The Binance error code answered, if any (-1021: refused on its timestamp/recvWindow before any processing). */
+  code?: number;
+  /**
+   * Who sent it, from the X-QE-Client header (not a Binance header): a cluster worker's id, so a test can tell
+   * which worker's request reached the exchange and when (src/exchange/binance/rest-client.ts sends it).
+   */
+  client?: string;
+}
+
 export interface SimulatorHandle {
   /** Open conditional (algo) orders of an account: protective stops resting on the exchange. */
   openAlgoOrders(accountKey: string): { clientAlgoId: string; symbol: string; side: 'BUY' | 'SELL'; triggerPrice: number }[];
@@ -143,7 +159,7 @@ export interface SimulatorHandle {
   /** every order request ever accepted, in arrival order */
   orders(): SimOrderRecord[];
   /** every REST request, with the weight charged to the IP and the HTTP status answered */
-  requests(): { method: string; path: string; receivedAt: number; weight: number; status: number }[];
+  requests(): SimRequestRecord[];
   /** jump the price (e.g. 20% gap); fills resting orders that now cross */
   setMid(symbol: string, price: number): void;
   position(accountKey: string, symbol: string): number;

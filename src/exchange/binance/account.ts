@@ -15,6 +15,9 @@ import { createHash } from 'node:crypto';
 import { createRestClient } from './rest-client.js';
 import type { SharedClock } from './clock-sync.js';
 import { admitOwnRequest, BudgetRefusal } from './clock-sync.js';
+import type { SignGuard } from '../sign-guard.js';
+import { RequestNotSentError } from '../sign-guard.js';
+import { notSentCode } from '../../model/orders.js';
 import type { RateBudget } from '../rate-budget.js';
 import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
@@ -39,6 +42,10 @@ export interface AccountOptions {
   logger?: Logger | undefined;
   /** The venue's clock offset, measured once for every account of the connector (clock-sync.ts). */
   clock: SharedClock;
+  /** Asked right before every signed request (a cluster worker's lease guard); none in one process. */
+  signGuard?: SignGuard | undefined;
+  /** Sent as X-QE-Client (the simulator's request log tells workers apart by it); paper venue only. */
+  clientId?: string | undefined;
 }
 
 /**
@@ -92,7 +99,16 @@ export class BinanceAccount implements ExchangeAccount {
     private readonly opts: AccountOptions,
   ) {
     this.rateKey = rateAccountKeyOf(credentials.apiKey);
-    this.client = createRestClient({ ...opts, apiKey: credentials.apiKey, apiSecret: credentials.apiSecret }, (headers) => this.recordHeaders(headers));
+    this.client = createRestClient(
+      {
+        ...opts,
+        apiKey: credentials.apiKey,
+        apiSecret: credentials.apiSecret,
+        ...(opts.signGuard && { signGuard: opts.signGuard }),
+        ...(opts.clientId !== undefined && { clientId: opts.clientId }),
+      },
+      (headers) => this.recordHeaders(headers),
+    );
   }
 
   /** The exchange's counts from every response, success or error, replace the budget's estimates. */
@@ -127,7 +143,8 @@ export class BinanceAccount implements ExchangeAccount {
 
   /**
    * Runs a signed call. -1021 (timestamp outside recvWindow) means the request was refused before any
-   * processing, so resyncing the clock and sending the identical request once more is safe.
+   * processing, so resyncing the clock and sending the identical request once more is safe (signed anew, so the
+   * sign guard is asked again). A request the sign guard refused was never sent: rejected with notSentCode.
    */
   private async call<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Classified }> {
     await this.ensureClock();
@@ -136,6 +153,8 @@ export class BinanceAccount implements ExchangeAccount {
         const value = await fn();
         return { ok: true, value };
       } catch (error) {
+        if (error instanceof RequestNotSentError)
+          return { ok: false, error: { kind: 'rejected', code: notSentCode, message: `not sent: ${error.message}`, httpStatus: 0 } };
         const classified = classifyError(error);
         this.recordBackoff(classified);
         if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
@@ -219,6 +238,8 @@ export class BinanceAccount implements ExchangeAccount {
     );
     if (result.ok) return { kind: 'accepted' };
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
+    // Not sent: the next listing finds it missing and the core places it again; a rejection would drop the stop.
+    if (result.error.code === notSentCode) return { kind: 'unknown', reason: result.error.message };
     return { kind: 'rejected', code: result.error.code, message: result.error.message };
   }
 

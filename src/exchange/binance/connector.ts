@@ -2,6 +2,7 @@ import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData, Subscription } from '../port.js';
 import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import type { RateBudget } from '../rate-budget.js';
+import type { SignGuard } from '../sign-guard.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
 import { SharedClock } from './clock-sync.js';
@@ -32,6 +33,10 @@ export interface BinanceConnectorOptions {
   logger?: Logger;
   /** The current split stream routes (default) or the retired legacy ones. */
   streamRoutes?: StreamRoutes;
+  /** Asked right before every signed request of its accounts: a cluster worker's lease guard (src/cluster/lease-guard.ts). */
+  signGuard?: SignGuard;
+  /** Sent as X-QE-Client with every REST request, for the simulator's request log (a worker's id); never to a live venue. */
+  clientId?: string;
 }
 
 /**
@@ -95,6 +100,8 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         rateBudget: opts.rateBudget,
         logger: opts.logger,
         clock,
+        signGuard: opts.signGuard,
+        clientId: opts.clientId,
       });
     },
   };

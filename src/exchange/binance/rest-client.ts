@@ -1,17 +1,27 @@
 import { USDMClient } from 'binance';
+import type { SignGuard } from '../sign-guard.js';
 
 // The SDK's REST client, configured the way we need it:
 // - raw axios errors (parseExceptions: false) so we can see the HTTP status and classify outcomes;
 // - our own clock sync (the SDK's built-in one runs on a timer we cannot stop);
 // - no order-id "validation": the SDK warns on every id without its broker prefix, and our ids are ours;
 // - every response's headers (success and error) handed to `onHeaders`: the SDK's own tracker keeps only some
-//   headers and overwrites them, and we need X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/-1M as sent.
+//   headers and overwrites them, and we need X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/-1M as sent;
+// - with a sign guard (a cluster worker's lease, src/cluster/lease-guard.ts), every signed request asks it right
+//   before the SDK stamps and signs it: the guard gives the recvWindow, or refuses and nothing is sent.
 
 /** Receives the raw headers of every REST response, success or error. */
 export type ResponseHeadersListener = (headers: unknown) => void;
 
+/** The header naming the sending process (a cluster worker's id) in the simulator's request log. */
+export const clientIdHeader = 'X-QE-Client';
+
 class QuietUsdmClient extends USDMClient {
-  constructor(onHeaders: ResponseHeadersListener | undefined, ...args: ConstructorParameters<typeof USDMClient>) {
+  constructor(
+    onHeaders: ResponseHeadersListener | undefined,
+    private readonly guard: { signGuard: SignGuard; recvWindowMs: number } | undefined,
+    ...args: ConstructorParameters<typeof USDMClient>
+  ) {
     super(...args);
     const self = this as unknown as { validateOrderId: () => void; updateApiLimitState: (headers: unknown) => void };
     self.validateOrderId = () => undefined;
@@ -22,6 +32,19 @@ class QuietUsdmClient extends USDMClient {
       onHeaders?.(headers);
     };
   }
+
+  // The SDK stamps the timestamp and signs inside _call, synchronously after this check: nothing runs between.
+  override _call(...args: Parameters<USDMClient['_call']>): ReturnType<USDMClient['_call']> {
+    const [method, endpoint, params, isPrivate, baseUrlOverride] = args;
+    if (!isPrivate || !this.guard) return super._call(...args);
+    let recvWindow: number;
+    try {
+      recvWindow = this.guard.signGuard.recvWindowMs(this.guard.recvWindowMs);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return super._call(method, endpoint, { ...(params as object | undefined), recvWindow }, isPrivate, baseUrlOverride);
+  }
 }
 
 export interface RestClientConfig {
@@ -30,11 +53,16 @@ export interface RestClientConfig {
   recvWindowMs: number;
   apiKey?: string;
   apiSecret?: string;
+  /** Asked before every signed request (a cluster worker's lease); none: signed as configured. */
+  signGuard?: SignGuard;
+  /** Sent as X-QE-Client so the simulator can tell which process sent what (cluster tests); never to a live venue. */
+  clientId?: string;
 }
 
 export function createRestClient(config: RestClientConfig, onHeaders?: ResponseHeadersListener): USDMClient {
   return new QuietUsdmClient(
     onHeaders,
+    config.signGuard && { signGuard: config.signGuard, recvWindowMs: config.recvWindowMs },
     {
       baseUrl: config.restBaseUrl,
       recvWindow: config.recvWindowMs,
@@ -43,7 +71,7 @@ export function createRestClient(config: RestClientConfig, onHeaders?: ResponseH
       beautifyResponses: false,
       ...(config.apiKey !== undefined ? { api_key: config.apiKey, api_secret: config.apiSecret } : {}),
     },
-    { timeout: config.restTimeoutMs },
+    { timeout: config.restTimeoutMs, ...(config.clientId !== undefined && { headers: { [clientIdHeader]: config.clientId } }) },
   );
 }
 

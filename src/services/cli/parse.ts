@@ -20,6 +20,8 @@ export type CliAction =
   | { kind: 'inspect-wal'; last: number }
   | { kind: 'inspect-dlq'; last: number }
   | { kind: 'replay-dry-run' }
+  /** Partitions, lease holders and lag of a cluster deployment (reads Redis, changes nothing). */
+  | { kind: 'cluster'; json: boolean }
   | { kind: 'keys-rotate'; json: boolean }
   | { kind: 'keys-generate' }
   | { kind: 'help' };
@@ -52,6 +54,8 @@ inspection (reads the log, changes nothing):
 a partitioned log on a Redis Cluster: --cluster-urls U,U,.. --partitions P (or QE_REDIS_CLUSTER_URLS, QE_PARTITIONS);
   commands go to their user's partition (halt, resume-all, users and route without --users to every one, answered
   once all have); inspection and trades read one partition (--partition N, default 0)
+  cluster                    every partition: owner worker, fencing token, lease age and remaining, lag (commands
+                             not yet read / read but unfinished)
 output: a short readable answer; --json prints the engine's reply as JSON (one object per line) for scripts.
 exit codes: 0 done, 1 refused by the engine (or a read failed), 2 bad usage, 3 no answer within --timeout-ms.`;
 
@@ -82,6 +86,7 @@ const verbs: Record<string, { flags: readonly string[]; args: readonly [number, 
   keys: { flags: [], args: [1, 1] },
   inspect: { flags: ['last'], args: [1, 1] },
   replay: { flags: ['dry-run'], args: [0, 0] },
+  cluster: { flags: [], args: [0, 0] },
 };
 export const cliVerbs = Object.keys(verbs);
 
@@ -248,6 +253,8 @@ export function parseCli(args: CliArgs): CliAction {
       if (rest[0] === 'dlq') return { kind: 'inspect-dlq', last };
       throw new CliUsageError('inspect what? wal or dlq');
     }
+    case 'cluster':
+      return { kind: 'cluster', json };
     default: // replay (checkWords refused every other word)
       if (args.flags['dry-run'] !== 'true') throw new CliUsageError('replay only runs as --dry-run (it prints the state the WAL rebuilds)');
       return { kind: 'replay-dry-run' };

@@ -87,6 +87,9 @@ export async function runCliAction(
     }
     case 'command':
       return sendCommand(action, partitions ?? singlePartition(log), io, timeoutMs);
+    case 'cluster':
+      io.err('cluster reads a partitioned log on a Redis Cluster: give --cluster-urls (or QE_REDIS_CLUSTER_URLS) and --partitions');
+      return 2;
   }
 }
 
@@ -253,6 +256,7 @@ async function runOnCluster(
     io.err(error.message);
     return 2;
   }
+  if (action.kind === 'cluster') return printClusterStatus(action.json, clusterUrls, prefix, partitionCount, io);
   const { openPartitionLogs } = await import('../../log/partition-logs.js');
   const partitions = openPartitionLogs({ clusterUrls, prefix, partitionCount });
   try {
@@ -262,5 +266,26 @@ async function runOnCluster(
     return 1;
   } finally {
     await partitions.close();
+  }
+}
+
+/** `cli cluster`: one row per partition (a table, or one JSON object per line with --json). */
+async function printClusterStatus(json: boolean, clusterUrls: string[], prefix: string, partitionCount: number, io: CliIo): Promise<number> {
+  const [{ connectRedis }, { readClusterStatus }, { clusterTable }] = await Promise.all([
+    import('../../log/redis-connection.js'),
+    import('../../cluster/cluster-status.js'),
+    import('./cluster-format.js'),
+  ]);
+  const conn = await connectRedis({ clusterUrls });
+  try {
+    const rows = await readClusterStatus(conn, prefix, partitionCount);
+    if (json) for (const row of rows) io.out(JSON.stringify(row));
+    else for (const line of clusterTable(rows)) io.out(line);
+    return 0;
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return 1;
+  } finally {
+    conn.destroy();
   }
 }

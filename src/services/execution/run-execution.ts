@@ -11,6 +11,7 @@ import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { startCredentialCache } from './live-credentials.js';
 import type { EngineLog } from '../../log/port.js';
 import { defaultReplicaAckTimeoutMs } from '../../log/replica-acks.js';
+import type { SignGuard } from '../../exchange/sign-guard.js';
 import type { EngineMetrics } from '../../metrics/engine-metrics.js';
 import type { ExecutionService, ExecutionServiceOptions } from './service.js';
 import { startExecutionService } from './service.js';
@@ -39,24 +40,31 @@ export async function runExecution(argv: string[]): Promise<void> {
     redisUrl ? redisRateBudget({ url: redisUrl, prefix: redisPrefix, scope: `${venue}:${new URL(restUrl).host}` }) : memoryRateBudget();
   const paperBudget = await budgetFor('paper', restBaseUrl);
   const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
-  const paper = createBinanceConnector({
-    restBaseUrl,
-    wsBaseUrl,
-    restTimeoutMs: env.QE_REST_TIMEOUT_MS,
-    logger,
-    rateBudget: paperBudget,
-    streamRoutes: env.QE_STREAM_ROUTES,
+  // The venues' adapters; a cluster worker makes one pair per partition, guarded by that partition's lease
+  // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only).
+  const connectors = (cluster?: { signGuard: SignGuard; clientId: string }) => ({
+    paper: createBinanceConnector({
+      restBaseUrl,
+      wsBaseUrl,
+      restTimeoutMs: env.QE_REST_TIMEOUT_MS,
+      logger,
+      rateBudget: paperBudget,
+      streamRoutes: env.QE_STREAM_ROUTES,
+      ...(cluster && { signGuard: cluster.signGuard, clientId: cluster.clientId }),
+    }),
+    live: config.liveTradingEnabled
+      ? createBinanceConnector({
+          restBaseUrl: env.QE_LIVE_REST_URL,
+          wsBaseUrl: env.QE_LIVE_WS_URL,
+          restTimeoutMs: env.QE_REST_TIMEOUT_MS,
+          logger,
+          rateBudget: liveBudget,
+          streamRoutes: env.QE_STREAM_ROUTES,
+          ...(cluster && { signGuard: cluster.signGuard }),
+        })
+      : null,
   });
-  const live = config.liveTradingEnabled
-    ? createBinanceConnector({
-        restBaseUrl: env.QE_LIVE_REST_URL,
-        wsBaseUrl: env.QE_LIVE_WS_URL,
-        restTimeoutMs: env.QE_REST_TIMEOUT_MS,
-        logger,
-        rateBudget: liveBudget,
-        streamRoutes: env.QE_STREAM_ROUTES,
-      })
-    : null;
+  const { paper, live } = connectors();
   const marketData = paper.marketData();
   // Live sessions are sized, priced and guarded on the live exchange's own book, never on the simulator's.
   const liveMarketData = live?.marketData() ?? null;
@@ -66,10 +74,14 @@ export async function runExecution(argv: string[]): Promise<void> {
     sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
   });
   const credentials = await startCredentialCache(keyVaultFromEnv(keyStore), logger);
-  const serviceOptions = (log: EngineLog, consumerName: string, metrics?: EngineMetrics): ExecutionServiceOptions => ({
+  const serviceOptions = (
+    log: EngineLog,
+    consumerName: string,
+    metrics?: EngineMetrics,
+    venues: ReturnType<typeof connectors> = { paper, live },
+  ): ExecutionServiceOptions => ({
     log,
-    paper,
-    live,
+    ...venues,
     liveCredentials: (userId) => credentials.get(userId),
     marketData: { paper: marketData, live: liveMarketData },
     ...(metrics ? { metrics } : {}),
@@ -118,6 +130,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   /** A worker of a partitioned log on a Redis Cluster: one service per partition it holds (src/cluster/worker.ts). */
   async function runWorker(urls: string[], options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
     const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
+    const { leaseSignGuard, workerClientId } = await import('../../cluster/lease-guard.js');
     const workerId = flags['worker-id'] ?? defaultWorkerId();
     const worker = await startWorker({
       clusterUrls: urls,
@@ -130,7 +143,11 @@ export async function runExecution(argv: string[]): Promise<void> {
       }),
       logger,
       // A partition's fatal error exits the worker (the default onFatal): its partitions move to the others.
-      startService: ({ log, consumerName }) => startExecutionService(options(log, consumerName)),
+      // The simulator's request log names the worker, partition and lease token that sent each request.
+      startService: ({ partition, log, consumerName, lease }) =>
+        startExecutionService(
+          options(log, consumerName, undefined, connectors({ signGuard: leaseSignGuard(lease), clientId: workerClientId(workerId, partition, lease.token) })),
+        ),
       // Machine-readable lines for supervisors and tests: what this worker holds and runs, on every change.
       onChange: (view) => process.stdout.write(`${JSON.stringify({ workerId, ...view })}\n`),
     });

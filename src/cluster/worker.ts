@@ -50,9 +50,19 @@ export interface WorkerOptions {
   replicaAcks?: ReplicaAckPolicy;
   startService: (start: PartitionServiceStart) => Promise<PartitionService>;
   logger: Logger;
+  /** Told of each lease change and boot (metrics: src/metrics/worker-metrics.ts). */
+  onLease?: (event: LeaseEvent) => void;
   /** Told whenever the partitions this worker holds or runs change (supervisors, tests). */
   onChange?: (view: { owned: number[]; running: number[] }) => void;
 }
+
+/** Why a worker stopped running a partition: its lease or a commit's replicas failed it, or it chose to let go. */
+export type PartitionStopCause = 'lost' | 'boot_failed' | 'rebalanced' | 'worker_stopping';
+
+export type LeaseEvent =
+  | { kind: 'claimed'; partition: number; token: number }
+  | { kind: 'running'; partition: number; token: number; bootMs: number }
+  | { kind: 'stopped'; partition: number; cause: PartitionStopCause };
 
 export interface Worker {
   workerId: string;
@@ -104,11 +114,12 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const changed = (): void => opts.onChange?.({ owned: owned(), running: running() });
 
   /** Stops the partition's service (at once when `lost`), then gives the lease back (or it is already gone). */
-  function stopPartition(partition: number, why: string): Promise<void> {
+  function stopPartition(partition: number, cause: PartitionStopCause, why: string): Promise<void> {
     const h = held.get(partition);
     if (!h) return Promise.resolve();
     h.stopping ??= (async () => {
       logger.warn({ partition, why }, 'stopping partition');
+      opts.onLease?.({ kind: 'stopped', partition, cause });
       changed(); // no longer running from this moment
       if (h.service) await h.service.stop().catch((error: unknown) => logger.error({ err: error, partition }, 'partition service did not stop cleanly'));
       else {
@@ -133,10 +144,12 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         return;
       }
       changed();
-      logger.info({ partition, bootMs: Math.round(performance.now() - startedAtMs), token: writer.lease.token }, 'partition running');
+      const bootMs = Math.round(performance.now() - startedAtMs);
+      opts.onLease?.({ kind: 'running', partition, token: writer.lease.token, bootMs });
+      logger.info({ partition, bootMs, token: writer.lease.token }, 'partition running');
     } catch (error) {
       logger.error({ err: error, partition }, 'partition service failed to start; giving the partition back');
-      if (!h.stopping) void stopPartition(partition, 'boot failed');
+      if (!h.stopping) void stopPartition(partition, 'boot_failed', 'boot failed');
     }
   }
 
@@ -153,7 +166,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       leaseBounds: bounds,
       limits: opts.limits ?? {},
       ...(opts.replicaAcks && { replicaAcks: opts.replicaAcks }),
-      onDropped: (reason) => void stopPartition(partition, `dropped: ${reason}`),
+      onDropped: (reason) => void stopPartition(partition, 'lost', `dropped: ${reason}`),
     }).catch((error: unknown) => {
       logger.warn({ err: error, partition }, 'claim failed');
       return null;
@@ -164,6 +177,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     }
     h.writer = writer;
     changed();
+    opts.onLease?.({ kind: 'claimed', partition, token: writer.lease.token });
     logger.info({ partition, token: writer.lease.token }, 'partition claimed');
     h.booting = boot(partition, h, writer);
     return true;
@@ -176,7 +190,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     const keeping = new Set([...held].filter(([, h]) => !h.stopping).map(([p]) => p));
     const step = rebalanceStep(workerId, opts.partitionCount, keeping, live);
     if (step.release !== null) {
-      await stopPartition(step.release, `rebalance: ${live} live workers, ${step.wanted} partitions each`);
+      await stopPartition(step.release, 'rebalanced', `rebalance: ${live} live workers, ${step.wanted} partitions each`);
       return;
     }
     let count = keeping.size;
@@ -207,7 +221,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       stopped = true;
       clearInterval(timer);
       await beating;
-      await Promise.all([...held.keys()].map((p) => stopPartition(p, 'worker stopping')));
+      await Promise.all([...held.keys()].map((p) => stopPartition(p, 'worker_stopping', 'worker stopping')));
       await workerLeave(conn, prefix, workerId).catch(() => undefined);
       conn.destroy();
     },

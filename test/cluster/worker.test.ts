@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readLease } from '../../src/cluster/lease.js';
 import type { PartitionServiceStart, Worker, WorkerOptions } from '../../src/cluster/worker.js';
 import { startWorker } from '../../src/cluster/worker.js';
+import type { WorkerMetrics } from '../../src/metrics/worker-metrics.js';
+import { createWorkerMetrics } from '../../src/metrics/worker-metrics.js';
 import { partitionKeys } from '../../src/log/partition.js';
 import { createLogger } from '../../src/util/logger.js';
 import { uniquePrefix } from '../support/redis.js';
@@ -93,5 +95,36 @@ describe('execution workers on the Redis Cluster', () => {
     const after = await readLease(cluster(), partitionKeys(prefix, 1));
     expect(after?.owner).toBe('a');
     expect(after!.token).toBeGreaterThan(before!.token);
+  });
+
+  it('counts lease changes by cause and times each partition’s boot, takeovers apart (qe_lease_changes_total, qe_partition_boot_seconds)', async () => {
+    prefix = uniquePrefix('worker');
+    const views: { owned(): number[]; running(): number[] }[] = [];
+    const metricsOf = (i: number) => createWorkerMetrics({ owned: () => views[i]?.owned() ?? [], running: () => views[i]?.running() ?? [] });
+    const [ma, mb] = [metricsOf(0), metricsOf(1)];
+    const scrape = async (m: WorkerMetrics, line: RegExp): Promise<number> => Number((await m.registry.metrics()).match(line)?.[1] ?? 0);
+    try {
+      const a = await worker('a', { onLease: (e) => ma.onLease(e) });
+      views[0] = a;
+      await waitFor('a to run all partitions', () => a.running().length === partitionCount);
+      expect(await scrape(ma, /^qe_lease_changes_total\{change="claimed"\} (\d+)$/m)).toBe(partitionCount);
+      expect(await scrape(ma, /^qe_worker_partitions\{state="running"\} (\d+)$/m)).toBe(partitionCount);
+      // First leases of a fresh prefix: booted, not taken over.
+      expect(await scrape(ma, /^qe_partition_boot_seconds_count\{takeover="false"\} (\d+)$/m)).toBe(partitionCount);
+
+      const b = await worker('b', { onLease: (e) => mb.onLease(e) });
+      views[1] = b;
+      await waitFor('two partitions each', () => a.running().length === 2 && b.running().length === 2);
+      expect(await scrape(ma, /^qe_lease_changes_total\{change="rebalanced"\} (\d+)$/m)).toBe(2);
+      expect(await scrape(mb, /^qe_partition_boot_seconds_count\{takeover="true"\} (\d+)$/m)).toBe(2);
+
+      // A lease taken from under a (as after a pause past its TTL): counted as lost.
+      const [lostPartition] = a.running();
+      await cluster().set(partitionKeys(prefix, lostPartition ?? 0).lease, '999999|intruder', { PX: 800 });
+      await waitFor('the loss counted', async () => (await scrape(ma, /^qe_lease_changes_total\{change="lost"\} (\d+)$/m)) === 1, 10_000);
+    } finally {
+      ma.stop();
+      mb.stop();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { serveMetrics } from '../../metrics/serve-metrics.js';
+import { createWorkerMetrics } from '../../metrics/worker-metrics.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { startCredentialCache } from './live-credentials.js';
@@ -132,6 +133,9 @@ export async function runExecution(argv: string[]): Promise<void> {
     const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
     const { leaseSignGuard, workerClientId } = await import('../../cluster/lease-guard.js');
     const workerId = flags['worker-id'] ?? defaultWorkerId();
+    // Lease and boot metrics (src/metrics/worker-metrics.ts); the view is bound once the worker exists.
+    let started: { owned(): number[]; running(): number[] } | null = null;
+    const metrics = createWorkerMetrics({ owned: () => started?.owned() ?? [], running: () => started?.running() ?? [] });
     const worker = await startWorker({
       clusterUrls: urls,
       prefix: redisPrefix,
@@ -150,8 +154,17 @@ export async function runExecution(argv: string[]): Promise<void> {
         ),
       // Machine-readable lines for supervisors and tests: what this worker holds and runs, on every change.
       onChange: (view) => process.stdout.write(`${JSON.stringify({ workerId, ...view })}\n`),
+      onLease: (event) => metrics.onLease(event),
     });
-    process.stdout.write(`${JSON.stringify({ ready: true, workerId, partitions: partitionCount })}\n`);
-    return worker;
+    started = worker;
+    const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
+    process.stdout.write(`${JSON.stringify({ ready: true, workerId, partitions: partitionCount, metricsPort: metricsServer?.port ?? null })}\n`);
+    return {
+      async stop() {
+        await worker.stop();
+        await metricsServer?.close();
+        metrics.stop();
+      },
+    };
   }
 }

@@ -45,8 +45,20 @@ export interface OutboundFollower {
   stop(): Promise<void>;
 }
 
-export function startOutboundFollower(log: EngineLog, logger: Logger, limits: FollowerLimits = defaultFollowerLimits): OutboundFollower {
+/**
+ * `logs`: the one log, or every partition's log on a cluster (one tail each, folded into the one model: a user's events
+ * all come from the user's partition, in order; a fan-out's replies come from each partition).
+ */
+export function startOutboundFollower(
+  logs: EngineLog | readonly EngineLog[],
+  logger: Logger,
+  limits: FollowerLimits = defaultFollowerLimits,
+): OutboundFollower {
   const model = emptyReadModel();
+  const followed = Array.isArray(logs) ? (logs as readonly EngineLog[]) : [logs as EngineLog];
+  if (followed.length === 0) throw new Error('the dashboard follows at least one log');
+  /** Each log's cursor, and whether its tail has caught up once. */
+  const cursors = followed.map(() => ({ lastId: model.lastId, caughtUp: false }));
   const status: FollowerStatus = { caughtUp: false, lastError: null, lastErrorAtMs: null };
   const waiters = new Map<string, (reply: ReplyView | null) => void>();
   const listeners = new Set<ChangeListener>();
@@ -72,17 +84,21 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
     resolve(reply);
   };
 
-  const loop = (async () => {
+  const follow = async (log: EngineLog, cursor: { lastId: string; caughtUp: boolean }): Promise<void> => {
     while (!stopped) {
       try {
-        const batch = await log.tailOutbound(model.lastId, limits.batchEntries, limits.blockMs);
+        const batch = await log.tailOutbound(cursor.lastId, limits.batchEntries, limits.blockMs);
         const changes: ModelChange[] | null = listeners.size > 0 ? [] : null;
         for (const record of batch) {
           foldOutbound(model, record.id, record.data, changes);
+          cursor.lastId = record.id;
           notify(record.data);
         }
         if (changes && changes.length > 0) publish(changes);
-        if (batch.length < limits.batchEntries) status.caughtUp = true;
+        if (batch.length < limits.batchEntries) {
+          cursor.caughtUp = true;
+          status.caughtUp = cursors.every((c) => c.caughtUp);
+        }
         if (batch.length === 0 && !stopped) await sleep(limits.idleMs);
       } catch (error) {
         if (stopped) break;
@@ -92,7 +108,8 @@ export function startOutboundFollower(log: EngineLog, logger: Logger, limits: Fo
         await sleep(limits.retryMs);
       }
     }
-  })();
+  };
+  const loop = Promise.all(followed.map((log, i) => follow(log, cursors[i] ?? { lastId: '0', caughtUp: false })));
 
   return {
     model: () => model,

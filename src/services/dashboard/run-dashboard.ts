@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envSchema, parseEnvWith } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
+import { openPartitionLogs } from '../../log/partition-logs.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startDashboard } from './server.js';
@@ -10,7 +11,15 @@ import { startDashboard } from './server.js';
 // would show it in `ps`.
 
 export const dashboardEnvSchema = envSchema
-  .pick({ REDIS_URL: true, QE_REDIS_PREFIX: true, QE_SQLITE_PATH: true, QE_ADMIN_IDS: true, QE_RUN_SECONDS: true })
+  .pick({
+    REDIS_URL: true,
+    QE_REDIS_PREFIX: true,
+    QE_SQLITE_PATH: true,
+    QE_ADMIN_IDS: true,
+    QE_RUN_SECONDS: true,
+    QE_REDIS_CLUSTER_URLS: true,
+    QE_PARTITIONS: true,
+  })
   .extend({
     QE_DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
     QE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -28,7 +37,7 @@ export function readDashboardEnv(source: NodeJS.ProcessEnv = process.env): Dashb
   return parseEnvWith(dashboardEnvSchema, source);
 }
 
-/** Flags: --host, --port, --redis-url, --redis-prefix, --sqlite-path override the environment. */
+/** Flags: --host, --port, --redis-url, --redis-prefix, --sqlite-path, --cluster-urls, --partitions override the environment. */
 export async function runDashboard(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
   const env = readDashboardEnv({
@@ -37,15 +46,24 @@ export async function runDashboard(argv: string[]): Promise<void> {
     ...(flags.port ? { QE_DASHBOARD_PORT: flags.port } : {}),
   });
   const logger = createLogger('dashboard');
-  const log = await openLog({
-    redisUrl: flags['redis-url'] ?? env.REDIS_URL,
-    redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
-    sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
-  });
+  // On a Redis Cluster (`--cluster-urls`, `--partitions`) the page follows every partition's outbound stream and
+  // routes each command to its user's partition.
+  const clusterUrls = flags['cluster-urls']?.split(',').filter((u) => u.length > 0) ?? env.QE_REDIS_CLUSTER_URLS;
+  const partitions = clusterUrls
+    ? openPartitionLogs({ clusterUrls, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) })
+    : null;
+  const log = partitions
+    ? await partitions.log(0)
+    : await openLog({
+        redisUrl: flags['redis-url'] ?? env.REDIS_URL,
+        redisPrefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX,
+        sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+      });
   try {
     await log.init();
     const dashboard = await startDashboard({
       log,
+      ...(partitions && { partitions }),
       host: env.QE_DASHBOARD_HOST,
       port: env.QE_DASHBOARD_PORT,
       token: env.QE_DASHBOARD_TOKEN,
@@ -59,6 +77,7 @@ export async function runDashboard(argv: string[]): Promise<void> {
     logger.info({ why }, 'stopping');
     await dashboard.close();
   } finally {
-    await log.close();
+    if (partitions) await partitions.close();
+    else await log.close();
   }
 }

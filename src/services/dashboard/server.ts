@@ -8,8 +8,9 @@ import type { z } from 'zod';
 import type { BuiltCommand } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
-import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
+import type { PartitionLogs } from '../../log/command-router.js';
 import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
+import { partitionOfUser } from '../../log/partition.js';
 import type { Logger } from '../../util/logger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
 import type { CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
@@ -109,8 +110,9 @@ function issuesText(error: z.ZodError): string {
 
 export interface DashboardAppDeps {
   log: EngineLog;
-  /** The partitions commands are routed to (a cluster deployment); absent: `log` is the only one. */
-  partitions?: PartitionLogs<AppendLog>;
+  /** Every partition of a cluster deployment (commands routed, a user's fills read on the user's partition, dead letters
+   * summed); absent: `log` is the only one. */
+  partitions?: PartitionLogs<EngineLog>;
   follower: OutboundFollower;
   metrics: DashboardMetrics;
   token: string | null;
@@ -131,6 +133,13 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   const replyTimeoutMs = deps.replyTimeoutMs ?? commandReplyTimeoutMs;
   const token = deps.token;
   const allowLiveStart = deps.allowLiveStart ?? false;
+  /** The log holding a user's session and fills: the user's partition on a cluster. */
+  const userLog = async (userId: string): Promise<EngineLog> =>
+    deps.partitions ? deps.partitions.log(partitionOfUser(userId, deps.partitions.count)) : deps.log;
+  const everyLog = async (): Promise<EngineLog[]> => {
+    const partitions = deps.partitions;
+    return partitions ? Promise.all(Array.from({ length: partitions.count }, (_, p) => partitions.log(p))) : [deps.log];
+  };
   const events = createEventStreamHub({
     follower: deps.follower,
     nowMs: () => Date.now(),
@@ -170,8 +179,12 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   app.get('/api/events', (c) => events.handle(c));
 
   app.get('/api/dlq', async (c) => {
-    // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read.
-    const [depth, entries] = await Promise.all([deps.log.deadLetterCount(), deps.log.readDeadLetters(dlqShownEntries)]);
+    // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read, of each
+    // partition on a cluster.
+    const logs = await everyLog();
+    const parts = await Promise.all(logs.map((l) => Promise.all([l.deadLetterCount(), l.readDeadLetters(dlqShownEntries)])));
+    const depth = parts.reduce((sum, [d]) => sum + d, 0);
+    const entries = parts.flatMap(([, e]) => e).slice(-dlqShownEntries);
     return c.json({ depth, entries } satisfies DlqResponse);
   });
 
@@ -186,7 +199,11 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     if (after !== undefined && !/^\d+(-\d+)?$/.test(after)) return c.json({ error: 'after must be the nextAfter of a previous page' }, 400);
     const user = c.req.query('user');
     const session = c.req.query('session');
-    const page = await deps.log.readLedger({
+    // On a cluster each partition has its own ledger: a page is one user's, from that user's partition.
+    if (deps.partitions && user === undefined) return c.json({ error: 'on a partitioned log, name the user: ?user=' }, 400);
+    const page = await (
+      await userLog(user ?? '')
+    ).readLedger({
       afterId: after ?? null,
       maxEntries: limit,
       ...(user !== undefined ? { userId: user } : {}),
@@ -220,7 +237,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     const limit = whole('limit', maxClosedTradesPerPage, 1, maxClosedTradesPerPage);
     const days = whole('days', defaultDashboardDailyDays, 1, maxDailyDays);
     for (const v of [offset, limit, days]) if (typeof v === 'string') return c.json({ error: v }, 400);
-    const read = await readClosedTrades(deps.log, user);
+    const read = await readClosedTrades(await userLog(user), user);
     if (read.unreadable > 0) deps.logger.error({ userId: user, problems: read.problems }, 'dashboard: unreadable ledger entries');
     return c.json(closedTradesView(user, read, { offset: Number(offset), limit: Number(limit), days: Number(days), nowMs: Date.now() }));
   });
@@ -285,7 +302,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
 }
 
 export interface DashboardOptions {
+  /** The log; on a cluster, any partition's (with `partitions`). */
   log: EngineLog;
+  /** Every partition of a cluster deployment (see DashboardAppDeps.partitions). */
+  partitions?: PartitionLogs<EngineLog>;
   host: string;
   /** 0 = any free port. */
   port: number;
@@ -313,10 +333,13 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
   if (token === null && !isLoopbackHost(opts.host)) {
     throw new Error(`dashboard: refusing to listen on ${opts.host} without a token; set QE_DASHBOARD_TOKEN or use 127.0.0.1`);
   }
-  const follower = startOutboundFollower(opts.log, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
+  const partitions = opts.partitions;
+  const followed = partitions ? await Promise.all(Array.from({ length: partitions.count }, (_, p) => partitions.log(p))) : opts.log;
+  const follower = startOutboundFollower(followed, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
   const metrics = createDashboardMetrics(opts.log, opts.metrics);
   const app = createDashboardApp({
     log: opts.log,
+    ...(partitions && { partitions }),
     follower,
     metrics,
     token,

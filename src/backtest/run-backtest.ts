@@ -13,7 +13,7 @@ import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { FundingTime, Quote, TickGrid } from './data/quotes.js';
-import { bookTickerQuotes, fundingTimes, klineQuotes, mergeByTime } from './data/quotes.js';
+import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime } from './data/quotes.js';
 import { DrawdownTracker, hourlySharpe } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 import { BacktestVenue } from './venue.js';
@@ -119,8 +119,8 @@ function quoteStreams(
   grids: ReadonlyMap<string, TickGrid>,
   fromMs: number,
   toMs: number,
-): { streams: AsyncGenerator<Quote>[]; maxGapMs: number; used: string[] } {
-  const streams: AsyncGenerator<Quote>[] = [];
+): { streams: AsyncGenerator<Quote[]>[]; maxGapMs: number; used: string[] } {
+  const streams: AsyncGenerator<Quote[]>[] = [];
   const used: string[] = [];
   let maxGapMs = 0;
   for (const symbol of opts.symbols) {
@@ -130,7 +130,7 @@ function quoteStreams(
     const useBooks = opts.quotes === 'bookTicker' || (opts.quotes === 'auto' && books.length > 0);
     if (useBooks) {
       if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} in ${opts.dataDir}`);
-      streams.push(bookTickerQuotes(books, symbol, grid, fromMs, toMs));
+      streams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs));
       used.push(`${symbol}: bookTicker (${books.length} files)`);
       continue;
     }
@@ -139,7 +139,7 @@ function quoteStreams(
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
     maxGapMs = Math.max(maxGapMs, intervalMs / 4);
-    streams.push(klineQuotes(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks }, fromMs, toMs));
+    streams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks }, fromMs, toMs));
     used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)`);
   }
   return { streams, maxGapMs, used };
@@ -162,15 +162,16 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
   const { streams, maxGapMs, used } = quoteStreams(files, opts, grids, fromMs, toMs);
-  const quotes = mergeByTime(streams);
+  const quotes = mergeBatchesByTime(streams);
   const funding = mergeByTime(opts.symbols.map((s) => fundingTimes(filesOf(files, s, 'fundingRate', fromMs, toMs), s, fromMs, toMs)));
 
-  const first = await quotes.next();
-  if (first.done)
+  const firstBatch = await quotes.next();
+  const first = firstBatch.done ? undefined : firstBatch.value[0];
+  if (!first)
     throw new Error(
       `no quotes for ${opts.symbols.join(', ')} in ${opts.dataDir} between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
     );
-  const startMs = first.value.timeMs;
+  const startMs = first.timeMs;
   // A feed of synthesised kline quotes is as fresh as its spacing: the stale-feed flatten waits three gaps.
   const config: CoreConfig = { ...defaultCoreConfig, symbols: [...opts.symbols], staleFeedMs: Math.max(defaultCoreConfig.staleFeedMs, 3 * maxGapMs) };
   const venue = new BacktestVenue(backtestUser, config, startMs, opts.latencyMs, opts.seed);
@@ -305,7 +306,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     if (quoteCount % progressEveryQuotes === 0) opts.onProgress?.(q.timeMs, startMs, Number.isFinite(toMs) ? toMs : q.timeMs);
   };
 
-  await onQuote(first.value);
+  await onQuote(first);
   await command('session.start', {
     userId: backtestUser,
     mode: 'paper',
@@ -314,9 +315,15 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     ...(opts.horizonHours !== undefined ? { horizonHours: opts.horizonHours } : {}),
   });
   let lastQuoteMs = startMs;
-  for (let q = await quotes.next(); !q.done; q = await quotes.next()) {
-    await onQuote(q.value);
-    lastQuoteMs = q.value.timeMs;
+  const rest = (firstBatch.value as Quote[]).slice(1);
+  for (let batch = rest; ;) {
+    for (const q of batch) {
+      await onQuote(q);
+      lastQuoteMs = q.timeMs;
+    }
+    const next = await quotes.next();
+    if (next.done) break;
+    batch = next.value;
   }
   if (routeDue) await route();
   await payFundingDue(lastQuoteMs);

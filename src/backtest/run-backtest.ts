@@ -255,37 +255,47 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       await route();
     }
     lastQuoteAtMs = q.timeMs;
-    await payFundingDue(q.timeMs);
-    await venue.advanceTo(q.timeMs);
+    // Most quotes find nothing due (no funding time, no effect whose latency passed, nothing pushed): those steps
+    // are skipped here rather than awaited, as each await of an async step costs promise turns on every quote.
+    if (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) await payFundingDue(q.timeMs);
+    if (venue.pendingBy(q.timeMs)) await venue.advanceTo(q.timeMs);
+    else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
     const last = lastTouch.get(q.symbol);
     if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
       // Only the sizes moved (most bookTicker updates): nothing for the book or the engine to decide on.
       skippedQuotes += 1;
-      await afterQuote(q, Number(q.bidUnits + q.askUnits) / 2 / 10 ** (grids.get(q.symbol) as TickGrid).priceScale);
+      if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+      addToBar(q, Number(q.bidUnits + q.askUnits) / 2 / scale);
       return;
     }
-    lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
+    if (last) {
+      last.bidUnits = q.bidUnits;
+      last.askUnits = q.askUnits;
+      last.sentAtMs = q.timeMs;
+    } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
     } catch (error) {
       throw new DataFileError(q.origin.file, q.origin.line, error instanceof Error ? error.message : String(error), { cause: error });
     }
-    const grid = grids.get(q.symbol) as TickGrid;
-    const scale = 10 ** grid.priceScale;
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;
     await venue.engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } });
-    await venue.settle();
-    await afterQuote(q, (bid + ask) / 2);
+    if (venue.pendingBy(q.timeMs)) await venue.settle();
+    if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    addToBar(q, (bid + ask) / 2);
+  };
+
+  /** The watchdog's beat (at most once per timerEveryMs of quotes). */
+  const beat = async (atMs: number): Promise<void> => {
+    lastTimerMs = atMs;
+    await venue.engine.submit({ kind: 'timer' });
+    if (venue.pendingBy(atMs)) await venue.settle();
   };
 
   /** The quote's part in the strategy's bars (every quote, sent to the engine or not). */
-  const afterQuote = async (q: Quote, mid: number): Promise<void> => {
-    if (q.timeMs - lastTimerMs >= timerEveryMs) {
-      lastTimerMs = q.timeMs;
-      await venue.engine.submit({ kind: 'timer' });
-      await venue.settle();
-    }
+  const addToBar = (q: Quote, mid: number): void => {
     const index = Math.floor(q.timeMs / opts.barMs);
     if (index > barIndex) {
       // A new bar period began (this quote is its first): every symbol's bar of the last one closes, and the

@@ -106,6 +106,15 @@ export class BacktestVenue {
     await this.settle();
   }
 
+  /**
+   * Whether anything waits to be delivered by `timeMs`: an exchange answer or push, or an effect whose latency has
+   * passed by then. When nothing does, advanceTo and settle have nothing to do and the run skips their promise turns
+   * (the exchange's trades come with pushes, so none are left unread either).
+   */
+  pendingBy(timeMs: number): boolean {
+    return this.inputs.length > 0 || (this.effects.length > 0 && (this.effects[0] as { dueMs: number }).dueMs <= timeMs);
+  }
+
   /** Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time. */
   async advanceTo(timeMs: number): Promise<void> {
     for (let next = this.effects[0]; next && next.dueMs <= timeMs; next = this.effects[0]) {

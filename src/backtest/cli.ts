@@ -7,6 +7,7 @@ import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../st
 import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { BacktestResult, QuoteSource } from './run-backtest.js';
+import { reportHtml } from './report-html.js';
 import { defaultBacktestOptions, runBacktest } from './run-backtest.js';
 
 // `quant-engine backtest`: flags in, a JSON report file out, a one-line JSON summary on stdout, progress on a
@@ -19,7 +20,7 @@ export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbo
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
-  --out DIR       where the JSON report goes (default artifacts/backtest)`;
+  --out DIR       where the reports go: backtest-report.html and backtest-report.json (default artifacts/backtest)`;
 
 /** The shipped sample, found from this file's place in the package (works from a checkout and an install). */
 export const sampleDataDir = fileURLToPath(new URL('../../samples/binance-data', import.meta.url));
@@ -133,9 +134,10 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
       onProgress: progress,
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const reportPath = await writeReport(resolve(values.out ?? 'artifacts/backtest'), result);
-    // The summary carries trades, totalReturnPct, maxDrawdownPct, sharpe, feesUsd and fundingUsd among its figures.
-    const line = { ...result.summary, reportPath };
+    const paths = await writeReport(resolve(values.out ?? 'artifacts/backtest'), result);
+    // The summary carries trades, totalReturnPct, maxDrawdownPct, sharpe, feesUsd and fundingUsd among its figures;
+    // reportPath is the HTML page, jsonReportPath the same figures as JSON.
+    const line = { ...result.summary, ...paths };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     return 0;
   } catch (error) {
@@ -151,9 +153,12 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function writeReport(outDir: string, result: BacktestResult): Promise<string> {
+/** The JSON report and the self-contained HTML page beside it. */
+export async function writeReport(outDir: string, result: BacktestResult): Promise<{ reportPath: string; jsonReportPath: string }> {
   await mkdir(outDir, { recursive: true });
-  const path = join(outDir, 'backtest-report.json');
-  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-  return path;
+  const jsonReportPath = join(outDir, 'backtest-report.json');
+  const reportPath = join(outDir, 'backtest-report.html');
+  await writeFile(jsonReportPath, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(reportPath, reportHtml(result));
+  return { reportPath, jsonReportPath };
 }

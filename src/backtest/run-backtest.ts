@@ -14,7 +14,10 @@ import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { FundingTime, Quote, TickGrid } from './data/quotes.js';
 import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime } from './data/quotes.js';
-import { DrawdownTracker, hourlySharpe } from './metrics.js';
+import type { BacktestMetrics, TradeRow } from './figures.js';
+import { metricsOf, tradeRows } from './figures.js';
+import type { CurvePoint } from './metrics.js';
+import { DrawdownTracker, thinCurve } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 import { BacktestVenue } from './venue.js';
 
@@ -82,8 +85,18 @@ export interface BacktestResult {
     feesUsd: number;
     fundingUsd: number;
     fundingTimes: number;
+    sortino: number;
+    winRatePct: number;
+    turnover: number;
+    makerSharePct: number;
   };
   assumptions: string[];
+  /** Every figure of the report (the summary's and more). */
+  metrics: BacktestMetrics;
+  /** Equity, drawdown and gross exposure over time, thinned to at most maxCurvePoints. */
+  equityCurve: CurvePoint[];
+  /** The exchange's trades with the realized PnL the engine booked for each. */
+  trades: TradeRow[];
   /** The engine's fill ledger of the session, as a live session's ledger reads. */
   ledger: LedgerView[];
   /** The exchange's side of every trade (maker or taker, commission). */
@@ -104,6 +117,8 @@ const timerEveryMs = 1_000;
 const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
+/** Points of the equity curve the report keeps (the run's samples thinned to this many). */
+const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
 const maxCloseSeconds = 600;
 
@@ -178,8 +193,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   const drawdown = new DrawdownTracker();
   const hourly: { atMs: number; equityUsd: number }[] = [];
-  const sampleEquity = (atMs: number, equityUsd: number): void => {
-    drawdown.add(equityUsd);
+  const curve: CurvePoint[] = [];
+  const sampleEquity = (atMs: number, equityUsd: number, exposureUsd: number): void => {
+    curve.push({ atMs, equityUsd, drawdownPct: drawdown.add(equityUsd), exposureUsd });
     const hourEnd = Math.floor(atMs / hourMs) * hourMs + hourMs;
     const last = hourly[hourly.length - 1];
     if (last && last.atMs === hourEnd) last.equityUsd = equityUsd;
@@ -193,12 +209,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   await venue.start((_input, decision) => {
     for (const event of decision.outbound) {
       if (event.type === 'equity' && event.userId === backtestUser) {
-        sampleEquity(event.atMs, event.summary.equityUsd);
+        sampleEquity(event.atMs, event.summary.equityUsd, event.summary.grossExposureUsd);
         if (event.summary.status === 'closed') sessionClosed = true;
       }
     }
   });
-  sampleEquity(startMs, opts.capitalUsd);
+  sampleEquity(startMs, opts.capitalUsd, 0);
 
   let commandSeq = 0;
   const command = async (type: 'session.start' | 'session.stop' | 'signals.route', fields: Record<string, unknown>): Promise<void> => {
@@ -351,10 +367,19 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const sumOf = (pick: (e: LedgerView) => Usd): Usd => ledger.reduce<Usd>((acc, e) => add(acc, pick(e)), zero);
   const net = sumOf((e) => e.netUsd);
   const finalEquityUsd = Number(add(toUsd(opts.capitalUsd), net));
-  sampleEquity(venue.clock.nowMs(), finalEquityUsd);
+  sampleEquity(venue.clock.nowMs(), finalEquityUsd, 0);
   const trades = ledger.filter((e) => e.kind === 'fill' || e.kind === 'exchange_fill');
   const makerTrades = venue.trades.filter((t) => t.maker).length;
   const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+  const rows = tradeRows(venue.trades, ledger);
+  const metrics = metricsOf(
+    rows,
+    ledger,
+    curve,
+    hourly.map((h) => h.equityUsd),
+    drawdown.maxDrawdownPct,
+    opts.capitalUsd,
+  );
   return {
     summary: {
       strategy: opts.strategy.name,
@@ -371,13 +396,20 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       finalEquityUsd: round(finalEquityUsd, 8),
       totalReturnPct: round(((finalEquityUsd - opts.capitalUsd) / opts.capitalUsd) * 100, 6),
       maxDrawdownPct: round(drawdown.maxDrawdownPct, 6),
-      sharpe: round(hourlySharpe(hourly.map((h) => h.equityUsd)), 4),
+      sharpe: round(metrics.sharpe, 4),
       realizedPnlUsd: round(Number(sumOf((e) => e.realizedPnlUsd)), 8),
       feesUsd: Number(sumOf((e) => e.feeUsd)),
       fundingUsd: Number(sumOf((e) => e.fundingUsd)),
       fundingTimes: fundingApplied.length,
+      sortino: round(metrics.sortino, 4),
+      winRatePct: round(metrics.winRatePct, 4),
+      turnover: round(metrics.turnover, 6),
+      makerSharePct: round(metrics.makerSharePct, 4),
     },
     assumptions: assumptionsOf(opts, config, used),
+    metrics,
+    equityCurve: thinCurve(curve, maxCurvePoints),
+    trades: rows,
     ledger,
     venueTrades: venue.trades,
     funding: fundingApplied,
@@ -417,6 +449,7 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
     `strategy: ${opts.strategy.name}, one bar of mids every ${opts.barMs / 1000} s per symbol, targets routed as signals.route at each bar close`,
     `stale feed: no quote for ${config.staleFeedMs / 1000} s on a held symbol flattens and kills the session, as live`,
     'at the end of the data the session is stopped (flatten at market) so the result holds no open position',
-    'the Sharpe ratio is annualised from hourly equity returns, risk-free rate 0; drawdown is measured on every equity sample (engine valuation at bid/ask)',
+    'the Sharpe ratio is annualised from hourly equity returns, risk-free rate 0; the Sortino ratio likewise, over the downside deviation (target 0); drawdown is measured on every equity sample (engine valuation at bid/ask)',
+    'win rate: of the trades that realized PnL (closed part of a position), those whose realized PnL beat their own commission; turnover: traded notional over the starting capital; exposure: gross position notional over equity at each equity sample',
   ];
 }

@@ -17,10 +17,11 @@ import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } fr
 
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
-       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--bar-seconds N] [--latency-ms N] [--seed N]
+       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS] [--bar-seconds N] [--latency-ms N] [--seed N]
        [--fast N --slow N (crossover windows, in bars)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
+  --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
   --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow ≥ fast, each the
                   single run --fast/--slow would be, in worker threads (--workers, default one per CPU); prints a
@@ -94,6 +95,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
           'out',
           'quotes',
           'spread-ticks',
+          'kline-through-bps',
           'bar-seconds',
           'latency-ms',
           'seed',
@@ -136,6 +138,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
       ...(horizonHours !== undefined ? { horizonHours } : {}),
       quotes,
       klineSpreadTicks: number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.klineSpreadTicks,
+      klineThroughBps: number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000) ?? defaultBacktestOptions.klineThroughBps,
       barMs: (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.barMs / 1000) * 1000,
       latencyMs: number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0) ?? defaultBacktestOptions.latencyMs,
       seed: number(values.seed, '--seed', (n) => Number.isInteger(n)) ?? defaultBacktestOptions.seed,

@@ -41,6 +41,8 @@ export interface BacktestOptions {
   quotes: QuoteSource;
   /** Spread of quotes synthesised from klines, in ticks. */
   klineSpreadTicks: number;
+  /** How far a kline must trade beyond a resting order's price to fill it, in bps (data/quotes.ts, KlineQuoteModel). */
+  klineThroughBps: number;
   /** The strategy's bar length (ms): it sees one bar per symbol per period and is asked for targets after each. */
   barMs: number;
   /** Between a decision and the exchange receiving its order (ms). */
@@ -51,7 +53,7 @@ export interface BacktestOptions {
   onProgress?: (atMs: number, fromMs: number, toMs: number) => void;
 }
 
-export const defaultBacktestOptions = { quotes: 'auto', klineSpreadTicks: 1, barMs: 60_000, latencyMs: 50, seed: 1 } as const;
+export const defaultBacktestOptions = { quotes: 'auto', klineSpreadTicks: 1, klineThroughBps: 0, barMs: 60_000, latencyMs: 50, seed: 1 } as const;
 
 export interface FundingApplied {
   symbol: string;
@@ -154,7 +156,7 @@ function quoteStreams(
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
     maxGapMs = Math.max(maxGapMs, intervalMs / 4);
-    streams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks }, fromMs, toMs));
+    streams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs));
     used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)`);
   }
   return { streams, maxGapMs, used };
@@ -438,7 +440,7 @@ async function readLedger(venue: BacktestVenue): Promise<LedgerView[]> {
 function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly string[]): string[] {
   return [
     `quotes: ${used.join('; ')}`,
-    `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above`,
+    `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
     'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)',
     'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',

@@ -158,6 +158,11 @@ describe('Binance archive loaders', () => {
       [90_000, 1000, 2],
       [105_000, 1005, 2],
     ]);
+    // Stopping 50 bps short of each extreme, never inside the open-close body: 99.0 → 99.495 (floored 99.4) and
+    // 103.0 → 102.485 (102.4); in the second bar, 102.5 → 101.99 would pass its open 102.0 and 100.0 → 100.5 reaches
+    // its close 100.5, so both stop at the body.
+    const through = (await all(klineQuoteBatches(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2, throughBps: 50 }, 0, Infinity))).flat();
+    expect(through.map((q) => Number(q.bidUnits))).toEqual([1000, 994, 1024, 1020, 1020, 1020, 1005, 1005]);
   });
 
   it('orders plain decimals exactly as the decimal module does, on their digits alone', () => {

@@ -1,4 +1,4 @@
-import { parseDecimal } from '../../model/decimal.js';
+import { minBigint, parseDecimal } from '../../model/decimal.js';
 import type { RowOrigin } from './binance-csv.js';
 import type { CsvFormat } from './binance-csv.js';
 import { bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
@@ -54,13 +54,20 @@ function columnUnits(grid: TickGrid, column: string): (text: string, origin: Row
 /** Digits a kline price is read at before it is floored onto the grid: Binance prints at most 8. */
 const readScale = 12;
 
-/** A price floored onto the tick grid (kline prices are synthesised into quotes; they lie on it in Binance's files). */
-function flooredUnits(text: string, grid: TickGrid, origin: RowOrigin): bigint {
+/** A kline price in units of 10^-readScale. */
+function readUnits(text: string, origin: RowOrigin): bigint {
   const parsed = parseDecimal(text, readScale);
   if (!parsed.ok) throw new DataFileError(origin.file, origin.line, `price ${text} is ${parsed.reason}`);
-  const units = parsed.units / 10n ** BigInt(readScale - grid.priceScale);
+  return parsed.units;
+}
+
+/** A price in units of 10^-readScale floored onto the tick grid (kline quotes are synthesised; Binance's prices lie on it). */
+function onGrid(readUnitsValue: bigint, grid: TickGrid): bigint {
+  const units = readUnitsValue / 10n ** BigInt(readScale - grid.priceScale);
   return (units / grid.tickUnits) * grid.tickUnits;
 }
+
+const maxBigint = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** Checks time order across a symbol's files: the next file must start where the last one ended, or later. */
 function crossFileOrder(): (timeMs: number, origin: RowOrigin, strictly: boolean) => void {
@@ -119,17 +126,25 @@ export function bookTickerQuoteBatches(files: readonly DataFile[], symbol: strin
   });
 }
 
-/** Quotes synthesised per bar (klines.ts's spread model): how many, and how wide. */
+/** Quotes synthesised per bar (the spread and path model below): how wide, and how far a bar must trade through. */
 export interface KlineQuoteModel {
   /** Spread of every synthesised quote, in ticks (≥ 1). */
   spreadTicks: number;
+  /**
+   * How far beyond a price the bar must have traded for a resting order there to fill, in basis points of the price
+   * (≥ 0; absent = 0): the path stops this short of each extreme (never inside the bar's open–close body).
+   */
+  throughBps?: number;
 }
 
 /**
- * The spread model for klines: each bar gives four quotes, a quarter of the bar apart — open, then the extreme
- * nearer the open first (low then high for a rising bar, high then low for a falling one), then close — each with the
- * bid at that price floored to the tick and the ask `spreadTicks` ticks above. A bar's path between those four points
- * is unknown; this one visits both extremes, so a resting order inside the bar's range trades through.
+ * The spread and path model for klines: each bar gives four quotes, a quarter of the bar apart — open, then the
+ * extreme nearer the open first (low then high for a rising bar, high then low for a falling one), then close — each
+ * with the bid at that price floored to the tick and the ask `spreadTicks` ticks above. A bar's path between those
+ * points is unknown, and its extremes are single prints: a resting order at the low was behind the queue at that
+ * price and the thin trades there need not have reached it. So the path stops `throughBps` short of each extreme
+ * (as a "fill a limit only when the price trades through it by X" backtest setting): a resting order fills only if
+ * the bar traded at least that far beyond its price, else it waits or expires and the engine's fallback takes over.
  */
 export function klineQuoteBatches(
   files: readonly DataFile[],
@@ -140,13 +155,22 @@ export function klineQuoteBatches(
   toMs: number,
 ): AsyncGenerator<Quote[]> {
   if (!Number.isInteger(model.spreadTicks) || model.spreadTicks < 1) throw new Error(`spreadTicks must be a whole number ≥ 1, got ${model.spreadTicks}`);
+  const throughBps = model.throughBps ?? 0;
+  if (!Number.isFinite(throughBps) || throughBps < 0) throw new Error(`throughBps must be ≥ 0, got ${throughBps}`);
   const spreadUnits = BigInt(model.spreadTicks) * grid.tickUnits;
+  // The margin in parts per million of the price (1 bp = 100 ppm), in exact integer arithmetic.
+  const marginPerMillion = BigInt(Math.round(throughBps * 100));
   return rowItemBatches(files, klineFormat, fromMs, toMs, (row, out: Quote[]) => {
-    const rising = Number(row.close) >= Number(row.open);
-    const path = rising ? [row.open, row.low, row.high, row.close] : [row.open, row.high, row.low, row.close];
+    const [open, high, low, close] = [row.open, row.high, row.low, row.close].map((p) => readUnits(p, row));
+    const rising = (close as bigint) >= (open as bigint);
+    const bodyLow = rising ? (open as bigint) : (close as bigint);
+    const bodyHigh = rising ? (close as bigint) : (open as bigint);
+    const lowPoint = minBigint(bodyLow, (low as bigint) + ((low as bigint) * marginPerMillion) / 1_000_000n);
+    const highPoint = maxBigint(bodyHigh, (high as bigint) - ((high as bigint) * marginPerMillion) / 1_000_000n);
+    const path = rising ? [open, lowPoint, highPoint, close] : [open, highPoint, lowPoint, close];
     const quarterMs = Math.floor((row.closeTimeMs + 1 - row.openTimeMs) / 4);
     for (let i = 0; i < path.length; i += 1) {
-      const bidUnits = flooredUnits(path[i] as string, grid, row);
+      const bidUnits = onGrid(path[i] as bigint, grid);
       out.push({ symbol, timeMs: row.openTimeMs + i * quarterMs, bidUnits, askUnits: bidUnits + spreadUnits, origin: row });
     }
   });

@@ -6,7 +6,7 @@ import { defaultCrossoverParams } from '../strategies/crossover.js';
 import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../strategies/signal-replay.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
-import type { BacktestResult, QuoteSource } from './run-backtest.js';
+import type { BacktestResult, KlinePath, QuoteSource } from './run-backtest.js';
 import { reportHtml } from './report-html.js';
 import { defaultBacktestOptions, runBacktest } from './run-backtest.js';
 import type { SweepBaseOptions } from './sweep.js';
@@ -17,11 +17,14 @@ import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } fr
 
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
-       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS] [--bar-seconds N] [--latency-ms N] [--seed N]
+       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
+       [--kline-path bridge|still] [--bar-seconds N] [--latency-ms N] [--seed N]
        [--fast N --slow N (crossover windows, in bars)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
   --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
+  --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
+                  the next point with the bar's volatility, default) or still (at the last quote)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
   --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow ≥ fast, each the
                   single run --fast/--slow would be, in worker threads (--workers, default one per CPU); prints a
@@ -96,6 +99,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
           'quotes',
           'spread-ticks',
           'kline-through-bps',
+          'kline-path',
           'bar-seconds',
           'latency-ms',
           'seed',
@@ -120,6 +124,8 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     const dataDir = resolve(values.data ?? sampleDataDir);
     const quotes = (values.quotes ?? defaultBacktestOptions.quotes) as QuoteSource;
     if (!['auto', 'bookTicker', 'klines'].includes(quotes)) throw new UsageError(`--quotes must be auto, bookTicker or klines`);
+    const klinePath = (values['kline-path'] ?? defaultBacktestOptions.klinePath) as KlinePath;
+    if (!['bridge', 'still'].includes(klinePath)) throw new UsageError('--kline-path must be bridge or still');
     const symbols = (values.symbols ?? 'BTCUSDT,ETHUSDT').split(',').map((s) => s.trim().toUpperCase());
     if (symbols.some((s) => !/^[A-Z0-9]{2,20}$/.test(s)))
       throw new UsageError(`--symbols ${JSON.stringify(values.symbols)} is not a list like BTCUSDT,ETHUSDT`);
@@ -139,6 +145,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
       quotes,
       klineSpreadTicks: number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.klineSpreadTicks,
       klineThroughBps: number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000) ?? defaultBacktestOptions.klineThroughBps,
+      klinePath,
       barMs: (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.barMs / 1000) * 1000,
       latencyMs: number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0) ?? defaultBacktestOptions.latencyMs,
       seed: number(values.seed, '--seed', (n) => Number.isInteger(n)) ?? defaultBacktestOptions.seed,

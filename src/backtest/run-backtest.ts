@@ -20,12 +20,16 @@ import type { CurvePoint } from './metrics.js';
 import { DrawdownTracker, thinCurve } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 import { BacktestVenue } from './venue.js';
+import type { LegState } from './kline-path.js';
+import { walkLeg } from './kline-path.js';
+import { createPrng } from '../paper-exchange/price-process.js';
 
 // One backtest: historical quotes drive the engine kernel and the paper exchange's matching engine on a simulated
 // clock (venue.ts); a strategy (src/strategies) sees bars of mids and its target weights go to the engine as
 // signals.route commands, as the live signals service sends them; funding is paid at the archive's funding times.
 
 export type QuoteSource = 'auto' | 'bookTicker' | 'klines';
+export type KlinePath = 'bridge' | 'still';
 
 export interface BacktestOptions {
   dataDir: string;
@@ -43,6 +47,11 @@ export interface BacktestOptions {
   klineSpreadTicks: number;
   /** How far a kline must trade beyond a resting order's price to fill it, in bps (data/quotes.ts, KlineQuoteModel). */
   klineThroughBps: number;
+  /**
+   * Where the exchange's touch is between a kline's four quotes when an order arrives: `bridge`, on a Brownian bridge
+   * to the next point with the bar's volatility (kline-path.ts); `still`, at the last quote.
+   */
+  klinePath: KlinePath;
   /** The strategy's bar length (ms): it sees one bar per symbol per period and is asked for targets after each. */
   barMs: number;
   /** Between a decision and the exchange receiving its order (ms). */
@@ -53,7 +62,15 @@ export interface BacktestOptions {
   onProgress?: (atMs: number, fromMs: number, toMs: number) => void;
 }
 
-export const defaultBacktestOptions = { quotes: 'auto', klineSpreadTicks: 1, klineThroughBps: 0, barMs: 60_000, latencyMs: 50, seed: 1 } as const;
+export const defaultBacktestOptions = {
+  quotes: 'auto',
+  klineSpreadTicks: 1,
+  klineThroughBps: 0,
+  klinePath: 'bridge',
+  barMs: 60_000,
+  latencyMs: 50,
+  seed: 1,
+} as const;
 
 export interface FundingApplied {
   symbol: string;
@@ -119,6 +136,8 @@ const timerEveryMs = 1_000;
 const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
+/** The kline path's draws come from their own seeded stream, apart from the exchange's depth draws. */
+const klinePathSeedOffset = 7_919;
 /** Points of the equity curve the report keeps (the run's samples thinned to this many). */
 const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
@@ -264,6 +283,21 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     }
   };
 
+  // Kline symbols' legs of their bar's path: when effects reach the exchange between two kline quotes, the touch is
+  // first moved to where the path is then (kline-path.ts). The engine's feed is not told: it has only the quotes.
+  const legs = new Map<string, LegState>();
+  const pathRandom = createPrng(opts.seed + klinePathSeedOffset);
+  venue.onEffectsDue = (atMs) => {
+    for (const [symbol, leg] of legs) {
+      if (atMs <= leg.atMs || atMs >= leg.toMs) continue;
+      const { tickUnits } = grids.get(symbol) as TickGrid;
+      const bidUnits = BigInt(Math.floor(walkLeg(leg, atMs, pathRandom) / Number(tickUnits))) * tickUnits;
+      venue.exchange.quote(symbol, bidUnits, bidUnits + BigInt(opts.klineSpreadTicks) * tickUnits);
+      // The exchange's touch is no longer the last quote's: the next quote reaches it (and the engine) whatever it is.
+      lastTouch.delete(symbol);
+    }
+  };
+
   /** A bar period closed: the strategy is asked once every quote of that instant is in (kline quotes share times). */
   let routeDue = false;
   let lastQuoteAtMs = startMs;
@@ -278,6 +312,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     if (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) await payFundingDue(q.timeMs);
     if (venue.pendingBy(q.timeMs)) await venue.advanceTo(q.timeMs);
     else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    if (q.leg && opts.klinePath === 'bridge') legs.set(q.symbol, { ...q.leg, atMs: q.timeMs, atUnits: Number(q.bidUnits) });
+    else legs.delete(q.symbol);
     const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
     const last = lastTouch.get(q.symbol);
     if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
@@ -443,6 +479,9 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
     `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
     'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)',
+    opts.klinePath === 'bridge'
+      ? "kline path: when an order, cancel or read reaches the exchange between two kline quotes, the touch is first moved to a draw of a Brownian bridge from the last quote to the next, with the volatility the bar's range implies (E[range] = √(8T/π)·σ), inside the bar's range, seeded; the engine is not sent these touches (its feed is the kline quotes). A post-only entry priced at the last quote then meets a moved touch, as live, and may be refused and taken by the fallback"
+      : 'kline path: still, the touch stays at the last kline quote until the next (post-only entries always rest: fills come out almost all maker)',
     'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',
     `fees: maker ${makerFeeRate * 100} %, taker ${takerFeeRate * 100} % of notional (Binance USD-M VIP 0)`,
     'funding: at each fundingRate calc_time, position × mid of the touch × rate (Binance funds at the mark price; the mid stands in for it)',

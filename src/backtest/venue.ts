@@ -51,6 +51,8 @@ export class BacktestVenue {
   /** Effects decided, waiting for their latency to pass: in decision order, so due times never decrease. */
   private readonly effects: { dueMs: number; effect: Effect }[] = [];
   private lastTradeId = 0;
+  /** Called as the clock reaches a time effects are due at, before they are performed (the kline path moves the touch). */
+  onEffectsDue: ((atMs: number) => void) | null = null;
 
   constructor(
     readonly userId: string,
@@ -118,7 +120,10 @@ export class BacktestVenue {
   /** Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time. */
   async advanceTo(timeMs: number): Promise<void> {
     for (let next = this.effects[0]; next && next.dueMs <= timeMs; next = this.effects[0]) {
-      if (next.dueMs > this.clock.nowMs()) this.clock.set(next.dueMs);
+      if (next.dueMs > this.clock.nowMs()) {
+        this.clock.set(next.dueMs);
+        this.onEffectsDue?.(next.dueMs);
+      }
       await this.settle();
     }
     if (timeMs > this.clock.nowMs()) this.clock.set(timeMs);

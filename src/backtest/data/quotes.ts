@@ -1,5 +1,7 @@
 import { minBigint, parseDecimal } from '../../model/decimal.js';
 import type { RowOrigin } from './binance-csv.js';
+import type { PathLeg } from '../kline-path.js';
+import { sigmaFromRange } from '../kline-path.js';
 import type { CsvFormat } from './binance-csv.js';
 import { bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
 import type { DataFile } from './catalog.js';
@@ -21,6 +23,8 @@ export interface Quote {
   bidUnits: bigint;
   askUnits: bigint;
   origin: RowOrigin;
+  /** A kline quote's leg of its bar's path to the next point (absent after the bar's close, and for bookTicker quotes). */
+  leg?: PathLeg;
 }
 
 export interface FundingTime {
@@ -167,11 +171,17 @@ export function klineQuoteBatches(
     const bodyHigh = rising ? (close as bigint) : (open as bigint);
     const lowPoint = minBigint(bodyLow, (low as bigint) + ((low as bigint) * marginPerMillion) / 1_000_000n);
     const highPoint = maxBigint(bodyHigh, (high as bigint) - ((high as bigint) * marginPerMillion) / 1_000_000n);
-    const path = rising ? [open, lowPoint, highPoint, close] : [open, highPoint, lowPoint, close];
-    const quarterMs = Math.floor((row.closeTimeMs + 1 - row.openTimeMs) / 4);
+    const path = (rising ? [open, lowPoint, highPoint, close] : [open, highPoint, lowPoint, close]).map((p) => onGrid(p as bigint, grid));
+    const barMs = row.closeTimeMs + 1 - row.openTimeMs;
+    const quarterMs = Math.floor(barMs / 4);
+    const [lowUnits, highUnits] = [Number(onGrid(lowPoint, grid)), Number(onGrid(highPoint, grid))];
+    const sigmaPerSqrtMs = sigmaFromRange(highUnits - lowUnits, barMs);
     for (let i = 0; i < path.length; i += 1) {
-      const bidUnits = onGrid(path[i] as bigint, grid);
-      out.push({ symbol, timeMs: row.openTimeMs + i * quarterMs, bidUnits, askUnits: bidUnits + spreadUnits, origin: row });
+      const bidUnits = path[i] as bigint;
+      const timeMs = row.openTimeMs + i * quarterMs;
+      const next = path[i + 1];
+      const leg = next === undefined ? undefined : { toMs: timeMs + quarterMs, toUnits: Number(next), lowUnits, highUnits, sigmaPerSqrtMs };
+      out.push({ symbol, timeMs, bidUnits, askUnits: bidUnits + spreadUnits, origin: row, ...(leg ? { leg } : {}) });
     }
   });
 }

@@ -134,7 +134,9 @@ export class BacktestVenue {
     for (let round = 0; round < maxSettleRounds; round += 1) {
       const now = this.clock.nowMs();
       if (this.inputs.length > 0) {
-        for (const input of this.inputs.splice(0)) await this.engine.submit(input);
+        // Decided one after another and committed together: the same decisions as one submit each (the clock stands
+        // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
+        await this.engine.submitBatch(this.inputs.splice(0));
         continue;
       }
       const next = this.effects[0];

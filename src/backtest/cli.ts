@@ -187,9 +187,16 @@ async function sweepCli(values: Record<string, string | undefined>, positionals:
   }
   const workers = number(values.workers, '--workers', (n) => Number.isInteger(n) && n >= 1) ?? defaultSweepWorkers();
   const tty = process.stderr.isTTY;
-  const rows = await runSweep(base, points, workers, (done, total) => {
-    if (tty) process.stderr.write(`\rsweep: ${done}/${total} runs`);
-  });
+  let rows;
+  try {
+    rows = await runSweep(base, points, workers, (done, total) => {
+      if (tty) process.stderr.write(`\rsweep: ${done}/${total} runs`);
+    });
+  } catch (error) {
+    // A run's failure (bad data, most likely) arrives from its worker as a message: said as a single run says it.
+    process.stderr.write(`${tty ? '\n' : ''}sweep failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   if (tty) process.stderr.write('\n');
   process.stdout.write(values.json ? `${JSON.stringify({ sweep: rows })}\n` : `${sweepTable(rows)}\n`);
   return 0;

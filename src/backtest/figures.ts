@@ -1,7 +1,7 @@
 import type { LedgerView } from '../contract/ledger.js';
 import { add, compareDecimal, isZero, mul, sign, sub, toNumber, toUsd, zero } from '../model/decimal.js';
 import type { Decimal, Usd } from '../model/decimal.js';
-import type { CurvePoint } from './metrics.js';
+import type { CurveRecorder } from './metrics.js';
 import { hourlySharpe, hourlySortino } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 
@@ -41,7 +41,7 @@ export interface BacktestMetrics {
   makerNotionalSharePct: number;
   feesUsd: number;
   fundingUsd: number;
-  /** Gross exposure (sum of |position notional|) over equity, averaged over the equity samples, in percent. */
+  /** Gross exposure (sum of |position notional|) over equity, averaged over every equity sample, in percent. */
   meanExposurePct: number;
   maxExposureUsd: number;
 }
@@ -81,7 +81,7 @@ export function tradeRows(venueTrades: readonly VenueTrade[], ledger: readonly L
 export function metricsOf(
   rows: readonly TradeRow[],
   ledger: readonly LedgerView[],
-  curve: readonly CurvePoint[],
+  curve: CurveRecorder,
   hourlyEquity: readonly number[],
   maxDrawdownPct: number,
   capitalUsd: number,
@@ -93,7 +93,6 @@ export function metricsOf(
   const closing = rows.filter((r) => r.realizedPnlUsd !== null && !isZero(toUsd(r.realizedPnlUsd)));
   const wins = closing.filter((r) => sign(sub(toUsd(r.realizedPnlUsd as string), toUsd(r.feeUsd))) > 0);
   const pct = (part: number, whole: number): number => (whole > 0 ? (part / whole) * 100 : 0);
-  const exposures = curve.filter((p) => p.equityUsd > 0).map((p) => (p.exposureUsd / p.equityUsd) * 100);
   return {
     sharpe: hourlySharpe(hourlyEquity),
     sortino: hourlySortino(hourlyEquity),
@@ -108,7 +107,7 @@ export function metricsOf(
     makerNotionalSharePct: pct(toNumber(maker), toNumber(traded)),
     feesUsd: toNumber(sumOf(ledger.map((e) => e.feeUsd))),
     fundingUsd: toNumber(sumOf(ledger.map((e) => e.fundingUsd))),
-    meanExposurePct: exposures.length > 0 ? exposures.reduce((a, b) => a + b, 0) / exposures.length : 0,
-    maxExposureUsd: curve.reduce((m, p) => Math.max(m, p.exposureUsd), 0),
+    meanExposurePct: curve.meanExposurePct,
+    maxExposureUsd: curve.maxExposureUsd,
   };
 }

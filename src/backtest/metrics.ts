@@ -66,23 +66,60 @@ export interface CurvePoint {
   exposureUsd: number;
 }
 
+/** Two neighbouring points as one: the later's values with the deeper drawdown (a thinned chart keeps the worst). */
+function merged(a: CurvePoint, b: CurvePoint): CurvePoint {
+  return { ...b, drawdownPct: Math.max(a.drawdownPct, b.drawdownPct) };
+}
+
 /**
- * The curve at most `maxPoints` long for the report: the run's time cut into equal buckets, each giving its last
- * sample with the deepest drawdown seen in it (so the chart keeps the worst point a thinned curve would drop).
+ * The run's equity curve in bounded memory however long the run: at most 2 × `maxPoints` points, each standing for
+ * `stride` samples in a row (merged). When full, neighbours are merged pairwise and the stride doubles, so the curve
+ * stays evenly thinned. Exposure is averaged over every sample, not the kept points.
  */
-export function thinCurve(points: readonly CurvePoint[], maxPoints: number): CurvePoint[] {
-  if (points.length <= maxPoints) return [...points];
-  const first = (points[0] as CurvePoint).atMs;
-  const spanMs = Math.max(1, (points[points.length - 1] as CurvePoint).atMs - first);
-  const out: CurvePoint[] = [];
-  let bucket = -1;
-  for (const p of points) {
-    const b = Math.min(maxPoints - 1, Math.floor(((p.atMs - first) / spanMs) * maxPoints));
-    const last = out[out.length - 1];
-    if (b !== bucket || !last) {
-      out.push({ ...p });
-      bucket = b;
-    } else out[out.length - 1] = { ...p, drawdownPct: Math.max(last.drawdownPct, p.drawdownPct) };
+export class CurveRecorder {
+  private readonly kept: CurvePoint[] = [];
+  private pending: CurvePoint | null = null;
+  private pendingSamples = 0;
+  private stride = 1;
+  private exposurePctSum = 0;
+  private exposureSamples = 0;
+  private maxExposure = 0;
+
+  constructor(private readonly maxPoints: number) {}
+
+  add(point: CurvePoint): void {
+    if (point.equityUsd > 0) {
+      this.exposurePctSum += (point.exposureUsd / point.equityUsd) * 100;
+      this.exposureSamples += 1;
+    }
+    this.maxExposure = Math.max(this.maxExposure, point.exposureUsd);
+    this.pending = this.pending ? merged(this.pending, point) : point;
+    this.pendingSamples += 1;
+    if (this.pendingSamples < this.stride) return;
+    this.kept.push(this.pending);
+    this.pending = null;
+    this.pendingSamples = 0;
+    if (this.kept.length < 2 * this.maxPoints) return;
+    for (let i = 0; i < this.maxPoints; i += 1) this.kept[i] = merged(this.kept[2 * i] as CurvePoint, this.kept[2 * i + 1] as CurvePoint);
+    this.kept.length = this.maxPoints;
+    this.stride *= 2;
   }
-  return out;
+
+  /** The curve, at most `maxPoints` long: the last sample is always in it. */
+  points(): CurvePoint[] {
+    const all = this.pending ? [...this.kept, this.pending] : [...this.kept];
+    if (all.length <= this.maxPoints) return all;
+    const out: CurvePoint[] = [];
+    const per = Math.ceil(all.length / this.maxPoints);
+    for (let i = 0; i < all.length; i += per) out.push(all.slice(i, i + per).reduce(merged));
+    return out;
+  }
+
+  get meanExposurePct(): number {
+    return this.exposureSamples > 0 ? this.exposurePctSum / this.exposureSamples : 0;
+  }
+
+  get maxExposureUsd(): number {
+    return this.maxExposure;
+  }
 }

@@ -17,7 +17,7 @@ import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesBy
 import type { BacktestMetrics, TradeRow } from './figures.js';
 import { metricsOf, tradeRows } from './figures.js';
 import type { CurvePoint } from './metrics.js';
-import { DrawdownTracker, thinCurve } from './metrics.js';
+import { CurveRecorder, DrawdownTracker } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 import { BacktestVenue } from './venue.js';
 import type { LegState } from './kline-path.js';
@@ -214,9 +214,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   const drawdown = new DrawdownTracker();
   const hourly: { atMs: number; equityUsd: number }[] = [];
-  const curve: CurvePoint[] = [];
+  const curve = new CurveRecorder(maxCurvePoints);
   const sampleEquity = (atMs: number, equityUsd: number, exposureUsd: number): void => {
-    curve.push({ atMs, equityUsd, drawdownPct: drawdown.add(equityUsd), exposureUsd });
+    curve.add({ atMs, equityUsd, drawdownPct: drawdown.add(equityUsd), exposureUsd });
     const hourEnd = Math.floor(atMs / hourMs) * hourMs + hourMs;
     const last = hourly[hourly.length - 1];
     if (last && last.atMs === hourEnd) last.equityUsd = equityUsd;
@@ -446,7 +446,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     },
     assumptions: assumptionsOf(opts, config, used),
     metrics,
-    equityCurve: thinCurve(curve, maxCurvePoints),
+    equityCurve: curve.points(),
     trades: rows,
     ledger,
     venueTrades: venue.trades,

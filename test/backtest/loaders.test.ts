@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bookTickerFormat, comparePlainDecimals, fundingRateFormat, klineFormat, readRows } from '../../src/backtest/data/binance-csv.js';
+import { bookTickerFormat, comparePlainDecimals, fundingRateFormat, klineFormat, plainDecimalSign, readRows } from '../../src/backtest/data/binance-csv.js';
 import type { CsvFormat } from '../../src/backtest/data/binance-csv.js';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
 import { DataFileError } from '../../src/backtest/data/data-file-error.js';
 import { klineQuoteBatches, mergeBatchesByTime, mergeByTime } from '../../src/backtest/data/quotes.js';
-import { compareDecimal } from '../../src/model/decimal.js';
+import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../src/model/decimal.js';
 import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
 
@@ -163,6 +163,14 @@ describe('Binance archive loaders', () => {
     // its close 100.5, so both stop at the body.
     const through = (await all(klineQuoteBatches(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2, throughBps: 50 }, 0, Infinity))).flat();
     expect(through.map((q) => Number(q.bidUnits))).toEqual([1000, 994, 1024, 1020, 1020, 1020, 1005, 1005]);
+  });
+
+  it('reads a plain decimal and its sign on its characters as the decimal module does', () => {
+    const texts = ['0', '-0', '-0.000', '0.0', '00.10', '1', '-1', '12.5', '-12.50', '1.', '.5', '-', '', '1e5', '+1', '1.2.3', ' 1', '1,5', '٣', '0x1'];
+    for (const text of texts) {
+      const expected = !plainDecimalPattern.test(text) ? 'malformed' : (['negative', 'zero', 'positive'] as const)[sign(toDecimal(text)) + 1];
+      expect(plainDecimalSign(text), JSON.stringify(text)).toBe(expected);
+    }
   });
 
   it('orders plain decimals exactly as the decimal module does, on their digits alone', () => {

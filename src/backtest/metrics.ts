@@ -78,6 +78,8 @@ function merged(a: CurvePoint, b: CurvePoint): CurvePoint {
  */
 export class CurveRecorder {
   private readonly kept: CurvePoint[] = [];
+  /** The run's first sample, kept as it is so the curve starts where the run did. */
+  private first: CurvePoint | null = null;
   private pending: CurvePoint | null = null;
   private pendingSamples = 0;
   private stride = 1;
@@ -88,6 +90,7 @@ export class CurveRecorder {
   constructor(private readonly maxPoints: number) {}
 
   add(point: CurvePoint): void {
+    this.first ??= point;
     if (point.equityUsd > 0) {
       this.exposurePctSum += (point.exposureUsd / point.equityUsd) * 100;
       this.exposureSamples += 1;
@@ -105,13 +108,15 @@ export class CurveRecorder {
     this.stride *= 2;
   }
 
-  /** The curve, at most `maxPoints` long: the last sample is always in it. */
+  /** The curve, at most `maxPoints` long (≥ 2): the first and the last sample are always in it. */
   points(): CurvePoint[] {
     const all = this.pending ? [...this.kept, this.pending] : [...this.kept];
-    if (all.length <= this.maxPoints) return all;
     const out: CurvePoint[] = [];
-    const per = Math.ceil(all.length / this.maxPoints);
+    const per = Math.ceil(all.length / (this.maxPoints - 1));
     for (let i = 0; i < all.length; i += per) out.push(all.slice(i, i + per).reduce(merged));
+    // A bucket is shown at its last sample: the first sample leads, so the curve starts where the run did.
+    const head = out[0];
+    if (this.first && head && head.atMs !== this.first.atMs) out.unshift({ ...this.first });
     return out;
   }
 

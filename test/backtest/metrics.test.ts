@@ -16,6 +16,7 @@ describe('backtest metrics', () => {
     const points = recorder.points();
     expect(points.length).toBeLessThanOrEqual(100);
     expect(points.length).toBeGreaterThan(50);
+    expect(points[0]?.atMs).toBe(0);
     expect(points[points.length - 1]?.atMs).toBe(12_344 * 5_000);
     expect(Math.max(...points.map((p) => p.drawdownPct))).toBe(deepest);
     // Evenly spread: no gap between kept points is more than twice another.

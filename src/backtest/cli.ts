@@ -2,24 +2,34 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { crossoverStrategy, defaultCrossoverParams } from '../strategies/crossover.js';
+import { defaultCrossoverParams } from '../strategies/crossover.js';
 import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../strategies/signal-replay.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
-import type { BacktestResult, QuoteSource } from './run-backtest.js';
+import type { BacktestResult, KlinePath, QuoteSource } from './run-backtest.js';
+import { reportHtml } from './report-html.js';
 import { defaultBacktestOptions, runBacktest } from './run-backtest.js';
+import type { SweepBaseOptions } from './sweep.js';
+import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } from './sweep.js';
 
 // `quant-engine backtest`: flags in, a JSON report file out, a one-line JSON summary on stdout, progress on a
 // terminal's stderr. With no --data it runs the shipped sample (samples/binance-data) offline.
 
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
-       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--bar-seconds N] [--latency-ms N] [--seed N]
-       [--fast N --slow N (crossover windows, in bars)]
+       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
+       [--kline-path bridge|still] [--bar-seconds N] [--latency-ms N] [--seed N]
+       [--fast N --slow N (crossover windows, in bars)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
+  --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
+  --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
+                  the next point with the bar's volatility, default) or still (at the last quote)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
-  --out DIR       where the JSON report goes (default artifacts/backtest)`;
+  --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow ≥ fast, each the
+                  single run --fast/--slow would be, in worker threads (--workers, default one per CPU); prints a
+                  table, or with --json one JSON line {sweep: [{fast, slow, summary}]}
+  --out DIR       where the reports go: backtest-report.html and backtest-report.json (default artifacts/backtest)`;
 
 /** The shipped sample, found from this file's place in the package (works from a checkout and an install). */
 export const sampleDataDir = fileURLToPath(new URL('../../samples/binance-data', import.meta.url));
@@ -45,7 +55,7 @@ async function strategyOf(values: Record<string, string | undefined>, dataDir: s
   if (name === 'crossover') {
     const fast = number(values.fast, '--fast', (n) => Number.isInteger(n) && n >= 1) ?? defaultCrossoverParams.shortWindow;
     const slow = number(values.slow, '--slow', (n) => Number.isInteger(n) && n >= fast) ?? Math.max(fast, defaultCrossoverParams.longWindow);
-    return crossoverStrategy({ ...defaultCrossoverParams, shortWindow: fast, longWindow: slow });
+    return crossoverOf({ fast, slow });
   }
   if (name === 'replay') {
     const file = values.signals ?? (usingSample ? join(dataDir, 'model-signals.csv') : undefined);
@@ -70,8 +80,9 @@ function progressBar(): (atMs: number, fromMs: number, toMs: number) => void {
 
 export async function runBacktestCli(argv: readonly string[]): Promise<number> {
   let values: Record<string, string | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
         [
@@ -87,16 +98,23 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
           'out',
           'quotes',
           'spread-ticks',
+          'kline-through-bps',
+          'kline-path',
           'bar-seconds',
           'latency-ms',
           'seed',
           'fast',
           'slow',
-        ].map((k) => [k, { type: 'string' as const }]),
+          'sweep',
+          'workers',
+        ]
+          .map((k): [string, { type: 'string' | 'boolean' }] => [k, { type: 'string' }])
+          .concat([['json', { type: 'boolean' }]]),
       ),
-      allowPositionals: false,
+      // `--sweep fast=5..20 slow=20..60`: the words after --sweep's own are its too (refused without --sweep).
+      allowPositionals: true,
       strict: true,
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | undefined>; positionals: string[] });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${backtestUsage}\n`);
     return 2;
@@ -106,6 +124,8 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     const dataDir = resolve(values.data ?? sampleDataDir);
     const quotes = (values.quotes ?? defaultBacktestOptions.quotes) as QuoteSource;
     if (!['auto', 'bookTicker', 'klines'].includes(quotes)) throw new UsageError(`--quotes must be auto, bookTicker or klines`);
+    const klinePath = (values['kline-path'] ?? defaultBacktestOptions.klinePath) as KlinePath;
+    if (!['bridge', 'still'].includes(klinePath)) throw new UsageError('--kline-path must be bridge or still');
     const symbols = (values.symbols ?? 'BTCUSDT,ETHUSDT').split(',').map((s) => s.trim().toUpperCase());
     if (symbols.some((s) => !/^[A-Z0-9]{2,20}$/.test(s)))
       throw new UsageError(`--symbols ${JSON.stringify(values.symbols)} is not a list like BTCUSDT,ETHUSDT`);
@@ -114,28 +134,32 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new UsageError('--to must be after --from');
     const stopLossPct = number(values.stoploss, '--stoploss', (n) => n > 0 && n < 100);
     const horizonHours = number(values.horizon, '--horizon', (n) => n > 0);
-    const strategy = await strategyOf(values, dataDir, usingSample);
-    const progress = progressBar();
-    const result = await runBacktest({
+    const base: SweepBaseOptions = {
       dataDir,
       symbols,
       fromMs,
       toMs,
-      strategy,
       capitalUsd: number(values.capital, '--capital', (n) => n > 0) ?? 10_000,
       ...(stopLossPct !== undefined ? { stopLossPct } : {}),
       ...(horizonHours !== undefined ? { horizonHours } : {}),
       quotes,
       klineSpreadTicks: number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.klineSpreadTicks,
+      klineThroughBps: number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000) ?? defaultBacktestOptions.klineThroughBps,
+      klinePath,
       barMs: (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.barMs / 1000) * 1000,
       latencyMs: number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0) ?? defaultBacktestOptions.latencyMs,
       seed: number(values.seed, '--seed', (n) => Number.isInteger(n)) ?? defaultBacktestOptions.seed,
-      onProgress: progress,
-    });
+    };
+    if (values.sweep !== undefined) return await sweepCli(values, positionals, base);
+    if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals.join(' '))} (only --sweep takes more than one word)`);
+    if (values.workers !== undefined || values.json !== undefined) throw new UsageError('--workers and --json go with --sweep');
+    const progress = progressBar();
+    const result = await runBacktest({ ...base, strategy: await strategyOf(values, dataDir, usingSample), onProgress: progress });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const reportPath = await writeReport(resolve(values.out ?? 'artifacts/backtest'), result);
-    // The summary carries trades, totalReturnPct, maxDrawdownPct, sharpe, feesUsd and fundingUsd among its figures.
-    const line = { ...result.summary, reportPath };
+    const paths = await writeReport(resolve(values.out ?? 'artifacts/backtest'), result);
+    // The summary carries trades, totalReturnPct, maxDrawdownPct, sharpe, feesUsd and fundingUsd among its figures;
+    // reportPath is the HTML page, jsonReportPath the same figures as JSON.
+    const line = { ...result.summary, ...paths };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     return 0;
   } catch (error) {
@@ -151,9 +175,39 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function writeReport(outDir: string, result: BacktestResult): Promise<string> {
+/** `--sweep`: the crossover's grid through worker threads, a table (or one JSON line) on stdout. */
+async function sweepCli(values: Record<string, string | undefined>, positionals: readonly string[], base: SweepBaseOptions): Promise<number> {
+  if ((values.strategy ?? 'crossover') !== 'crossover') throw new UsageError('--sweep sweeps the crossover strategy');
+  if (values.fast !== undefined || values.slow !== undefined) throw new UsageError('--sweep sets fast and slow itself: drop --fast/--slow');
+  let points;
+  try {
+    points = parseSweep([values.sweep ?? '', ...positionals]);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const workers = number(values.workers, '--workers', (n) => Number.isInteger(n) && n >= 1) ?? defaultSweepWorkers();
+  const tty = process.stderr.isTTY;
+  let rows;
+  try {
+    rows = await runSweep(base, points, workers, (done, total) => {
+      if (tty) process.stderr.write(`\rsweep: ${done}/${total} runs`);
+    });
+  } catch (error) {
+    // A run's failure (bad data, most likely) arrives from its worker as a message: said as a single run says it.
+    process.stderr.write(`${tty ? '\n' : ''}sweep failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(values.json ? `${JSON.stringify({ sweep: rows })}\n` : `${sweepTable(rows)}\n`);
+  return 0;
+}
+
+/** The JSON report and the self-contained HTML page beside it. */
+export async function writeReport(outDir: string, result: BacktestResult): Promise<{ reportPath: string; jsonReportPath: string }> {
   await mkdir(outDir, { recursive: true });
-  const path = join(outDir, 'backtest-report.json');
-  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-  return path;
+  const jsonReportPath = join(outDir, 'backtest-report.json');
+  const reportPath = join(outDir, 'backtest-report.html');
+  await writeFile(jsonReportPath, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(reportPath, reportHtml(result));
+  return { reportPath, jsonReportPath };
 }

@@ -13,16 +13,23 @@ import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { FundingTime, Quote, TickGrid } from './data/quotes.js';
-import { bookTickerQuotes, fundingTimes, klineQuotes, mergeByTime } from './data/quotes.js';
-import { DrawdownTracker, hourlySharpe } from './metrics.js';
+import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime } from './data/quotes.js';
+import type { BacktestMetrics, TradeRow } from './figures.js';
+import { metricsOf, tradeRows } from './figures.js';
+import type { CurvePoint } from './metrics.js';
+import { CurveRecorder, DrawdownTracker } from './metrics.js';
 import type { VenueTrade } from './venue.js';
 import { BacktestVenue } from './venue.js';
+import type { LegState } from './kline-path.js';
+import { walkLeg } from './kline-path.js';
+import { createPrng } from '../paper-exchange/price-process.js';
 
 // One backtest: historical quotes drive the engine kernel and the paper exchange's matching engine on a simulated
 // clock (venue.ts); a strategy (src/strategies) sees bars of mids and its target weights go to the engine as
 // signals.route commands, as the live signals service sends them; funding is paid at the archive's funding times.
 
 export type QuoteSource = 'auto' | 'bookTicker' | 'klines';
+export type KlinePath = 'bridge' | 'still';
 
 export interface BacktestOptions {
   dataDir: string;
@@ -38,6 +45,13 @@ export interface BacktestOptions {
   quotes: QuoteSource;
   /** Spread of quotes synthesised from klines, in ticks. */
   klineSpreadTicks: number;
+  /** How far a kline must trade beyond a resting order's price to fill it, in bps (data/quotes.ts, KlineQuoteModel). */
+  klineThroughBps: number;
+  /**
+   * Where the exchange's touch is between a kline's four quotes when an order arrives: `bridge`, on a Brownian bridge
+   * to the next point with the bar's volatility (kline-path.ts); `still`, at the last quote.
+   */
+  klinePath: KlinePath;
   /** The strategy's bar length (ms): it sees one bar per symbol per period and is asked for targets after each. */
   barMs: number;
   /** Between a decision and the exchange receiving its order (ms). */
@@ -48,7 +62,15 @@ export interface BacktestOptions {
   onProgress?: (atMs: number, fromMs: number, toMs: number) => void;
 }
 
-export const defaultBacktestOptions = { quotes: 'auto', klineSpreadTicks: 1, barMs: 60_000, latencyMs: 50, seed: 1 } as const;
+export const defaultBacktestOptions = {
+  quotes: 'auto',
+  klineSpreadTicks: 1,
+  klineThroughBps: 0,
+  klinePath: 'bridge',
+  barMs: 60_000,
+  latencyMs: 50,
+  seed: 1,
+} as const;
 
 export interface FundingApplied {
   symbol: string;
@@ -82,8 +104,18 @@ export interface BacktestResult {
     feesUsd: number;
     fundingUsd: number;
     fundingTimes: number;
+    sortino: number;
+    winRatePct: number;
+    turnover: number;
+    makerSharePct: number;
   };
   assumptions: string[];
+  /** Every figure of the report (the summary's and more). */
+  metrics: BacktestMetrics;
+  /** Equity, drawdown and gross exposure over time, thinned to at most maxCurvePoints. */
+  equityCurve: CurvePoint[];
+  /** The exchange's trades with the realized PnL the engine booked for each. */
+  trades: TradeRow[];
   /** The engine's fill ledger of the session, as a live session's ledger reads. */
   ledger: LedgerView[];
   /** The exchange's side of every trade (maker or taker, commission). */
@@ -104,6 +136,10 @@ const timerEveryMs = 1_000;
 const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
+/** The kline path's draws come from their own seeded stream, apart from the exchange's depth draws. */
+const klinePathSeedOffset = 7_919;
+/** Points of the equity curve the report keeps (the run's samples thinned to this many). */
+const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
 const maxCloseSeconds = 600;
 
@@ -119,8 +155,8 @@ function quoteStreams(
   grids: ReadonlyMap<string, TickGrid>,
   fromMs: number,
   toMs: number,
-): { streams: AsyncGenerator<Quote>[]; maxGapMs: number; used: string[] } {
-  const streams: AsyncGenerator<Quote>[] = [];
+): { streams: AsyncGenerator<Quote[]>[]; maxGapMs: number; used: string[] } {
+  const streams: AsyncGenerator<Quote[]>[] = [];
   const used: string[] = [];
   let maxGapMs = 0;
   for (const symbol of opts.symbols) {
@@ -130,7 +166,7 @@ function quoteStreams(
     const useBooks = opts.quotes === 'bookTicker' || (opts.quotes === 'auto' && books.length > 0);
     if (useBooks) {
       if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} in ${opts.dataDir}`);
-      streams.push(bookTickerQuotes(books, symbol, grid, fromMs, toMs));
+      streams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs));
       used.push(`${symbol}: bookTicker (${books.length} files)`);
       continue;
     }
@@ -139,7 +175,7 @@ function quoteStreams(
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
     maxGapMs = Math.max(maxGapMs, intervalMs / 4);
-    streams.push(klineQuotes(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks }, fromMs, toMs));
+    streams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs));
     used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)`);
   }
   return { streams, maxGapMs, used };
@@ -162,23 +198,25 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
   const { streams, maxGapMs, used } = quoteStreams(files, opts, grids, fromMs, toMs);
-  const quotes = mergeByTime(streams);
+  const quotes = mergeBatchesByTime(streams);
   const funding = mergeByTime(opts.symbols.map((s) => fundingTimes(filesOf(files, s, 'fundingRate', fromMs, toMs), s, fromMs, toMs)));
 
-  const first = await quotes.next();
-  if (first.done)
+  const firstBatch = await quotes.next();
+  const first = firstBatch.done ? undefined : firstBatch.value[0];
+  if (!first)
     throw new Error(
       `no quotes for ${opts.symbols.join(', ')} in ${opts.dataDir} between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
     );
-  const startMs = first.value.timeMs;
+  const startMs = first.timeMs;
   // A feed of synthesised kline quotes is as fresh as its spacing: the stale-feed flatten waits three gaps.
   const config: CoreConfig = { ...defaultCoreConfig, symbols: [...opts.symbols], staleFeedMs: Math.max(defaultCoreConfig.staleFeedMs, 3 * maxGapMs) };
   const venue = new BacktestVenue(backtestUser, config, startMs, opts.latencyMs, opts.seed);
 
   const drawdown = new DrawdownTracker();
   const hourly: { atMs: number; equityUsd: number }[] = [];
-  const sampleEquity = (atMs: number, equityUsd: number): void => {
-    drawdown.add(equityUsd);
+  const curve = new CurveRecorder(maxCurvePoints);
+  const sampleEquity = (atMs: number, equityUsd: number, exposureUsd: number): void => {
+    curve.add({ atMs, equityUsd, drawdownPct: drawdown.add(equityUsd), exposureUsd });
     const hourEnd = Math.floor(atMs / hourMs) * hourMs + hourMs;
     const last = hourly[hourly.length - 1];
     if (last && last.atMs === hourEnd) last.equityUsd = equityUsd;
@@ -192,12 +230,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   await venue.start((_input, decision) => {
     for (const event of decision.outbound) {
       if (event.type === 'equity' && event.userId === backtestUser) {
-        sampleEquity(event.atMs, event.summary.equityUsd);
+        sampleEquity(event.atMs, event.summary.equityUsd, event.summary.grossExposureUsd);
         if (event.summary.status === 'closed') sessionClosed = true;
       }
     }
   });
-  sampleEquity(startMs, opts.capitalUsd);
+  sampleEquity(startMs, opts.capitalUsd, 0);
 
   let commandSeq = 0;
   const command = async (type: 'session.start' | 'session.stop' | 'signals.route', fields: Record<string, unknown>): Promise<void> => {
@@ -245,6 +283,21 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     }
   };
 
+  // Kline symbols' legs of their bar's path: when effects reach the exchange between two kline quotes, the touch is
+  // first moved to where the path is then (kline-path.ts). The engine's feed is not told: it has only the quotes.
+  const legs = new Map<string, LegState>();
+  const pathRandom = createPrng(opts.seed + klinePathSeedOffset);
+  venue.onEffectsDue = (atMs) => {
+    for (const [symbol, leg] of legs) {
+      if (atMs <= leg.atMs || atMs >= leg.toMs) continue;
+      const { tickUnits } = grids.get(symbol) as TickGrid;
+      const bidUnits = BigInt(Math.floor(walkLeg(leg, atMs, pathRandom) / Number(tickUnits))) * tickUnits;
+      venue.exchange.quote(symbol, bidUnits, bidUnits + BigInt(opts.klineSpreadTicks) * tickUnits);
+      // The exchange's touch is no longer the last quote's: the next quote reaches it (and the engine) whatever it is.
+      lastTouch.delete(symbol);
+    }
+  };
+
   /** A bar period closed: the strategy is asked once every quote of that instant is in (kline quotes share times). */
   let routeDue = false;
   let lastQuoteAtMs = startMs;
@@ -254,37 +307,49 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       await route();
     }
     lastQuoteAtMs = q.timeMs;
-    await payFundingDue(q.timeMs);
-    await venue.advanceTo(q.timeMs);
+    // Most quotes find nothing due (no funding time, no effect whose latency passed, nothing pushed): those steps
+    // are skipped here rather than awaited, as each await of an async step costs promise turns on every quote.
+    if (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) await payFundingDue(q.timeMs);
+    if (venue.pendingBy(q.timeMs)) await venue.advanceTo(q.timeMs);
+    else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    if (q.leg && opts.klinePath === 'bridge') legs.set(q.symbol, { ...q.leg, atMs: q.timeMs, atUnits: Number(q.bidUnits) });
+    else legs.delete(q.symbol);
+    const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
     const last = lastTouch.get(q.symbol);
     if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
       // Only the sizes moved (most bookTicker updates): nothing for the book or the engine to decide on.
       skippedQuotes += 1;
-      await afterQuote(q, Number(q.bidUnits + q.askUnits) / 2 / 10 ** (grids.get(q.symbol) as TickGrid).priceScale);
+      if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+      addToBar(q, Number(q.bidUnits + q.askUnits) / 2 / scale);
       return;
     }
-    lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
+    if (last) {
+      last.bidUnits = q.bidUnits;
+      last.askUnits = q.askUnits;
+      last.sentAtMs = q.timeMs;
+    } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
     } catch (error) {
       throw new DataFileError(q.origin.file, q.origin.line, error instanceof Error ? error.message : String(error), { cause: error });
     }
-    const grid = grids.get(q.symbol) as TickGrid;
-    const scale = 10 ** grid.priceScale;
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;
     await venue.engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } });
-    await venue.settle();
-    await afterQuote(q, (bid + ask) / 2);
+    if (venue.pendingBy(q.timeMs)) await venue.settle();
+    if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    addToBar(q, (bid + ask) / 2);
+  };
+
+  /** The watchdog's beat (at most once per timerEveryMs of quotes). */
+  const beat = async (atMs: number): Promise<void> => {
+    lastTimerMs = atMs;
+    await venue.engine.submit({ kind: 'timer' });
+    if (venue.pendingBy(atMs)) await venue.settle();
   };
 
   /** The quote's part in the strategy's bars (every quote, sent to the engine or not). */
-  const afterQuote = async (q: Quote, mid: number): Promise<void> => {
-    if (q.timeMs - lastTimerMs >= timerEveryMs) {
-      lastTimerMs = q.timeMs;
-      await venue.engine.submit({ kind: 'timer' });
-      await venue.settle();
-    }
+  const addToBar = (q: Quote, mid: number): void => {
     const index = Math.floor(q.timeMs / opts.barMs);
     if (index > barIndex) {
       // A new bar period began (this quote is its first): every symbol's bar of the last one closes, and the
@@ -305,7 +370,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     if (quoteCount % progressEveryQuotes === 0) opts.onProgress?.(q.timeMs, startMs, Number.isFinite(toMs) ? toMs : q.timeMs);
   };
 
-  await onQuote(first.value);
+  await onQuote(first);
   await command('session.start', {
     userId: backtestUser,
     mode: 'paper',
@@ -314,9 +379,15 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     ...(opts.horizonHours !== undefined ? { horizonHours: opts.horizonHours } : {}),
   });
   let lastQuoteMs = startMs;
-  for (let q = await quotes.next(); !q.done; q = await quotes.next()) {
-    await onQuote(q.value);
-    lastQuoteMs = q.value.timeMs;
+  const rest = (firstBatch.value as Quote[]).slice(1);
+  for (let batch = rest; ;) {
+    for (const q of batch) {
+      await onQuote(q);
+      lastQuoteMs = q.timeMs;
+    }
+    const next = await quotes.next();
+    if (next.done) break;
+    batch = next.value;
   }
   if (routeDue) await route();
   await payFundingDue(lastQuoteMs);
@@ -334,10 +405,19 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const sumOf = (pick: (e: LedgerView) => Usd): Usd => ledger.reduce<Usd>((acc, e) => add(acc, pick(e)), zero);
   const net = sumOf((e) => e.netUsd);
   const finalEquityUsd = Number(add(toUsd(opts.capitalUsd), net));
-  sampleEquity(venue.clock.nowMs(), finalEquityUsd);
+  sampleEquity(venue.clock.nowMs(), finalEquityUsd, 0);
   const trades = ledger.filter((e) => e.kind === 'fill' || e.kind === 'exchange_fill');
   const makerTrades = venue.trades.filter((t) => t.maker).length;
   const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+  const rows = tradeRows(venue.trades, ledger);
+  const metrics = metricsOf(
+    rows,
+    ledger,
+    curve,
+    hourly.map((h) => h.equityUsd),
+    drawdown.maxDrawdownPct,
+    opts.capitalUsd,
+  );
   return {
     summary: {
       strategy: opts.strategy.name,
@@ -354,13 +434,20 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       finalEquityUsd: round(finalEquityUsd, 8),
       totalReturnPct: round(((finalEquityUsd - opts.capitalUsd) / opts.capitalUsd) * 100, 6),
       maxDrawdownPct: round(drawdown.maxDrawdownPct, 6),
-      sharpe: round(hourlySharpe(hourly.map((h) => h.equityUsd)), 4),
+      sharpe: round(metrics.sharpe, 4),
       realizedPnlUsd: round(Number(sumOf((e) => e.realizedPnlUsd)), 8),
       feesUsd: Number(sumOf((e) => e.feeUsd)),
       fundingUsd: Number(sumOf((e) => e.fundingUsd)),
       fundingTimes: fundingApplied.length,
+      sortino: round(metrics.sortino, 4),
+      winRatePct: round(metrics.winRatePct, 4),
+      turnover: round(metrics.turnover, 6),
+      makerSharePct: round(metrics.makerSharePct, 4),
     },
     assumptions: assumptionsOf(opts, config, used),
+    metrics,
+    equityCurve: curve.points(),
+    trades: rows,
     ledger,
     venueTrades: venue.trades,
     funding: fundingApplied,
@@ -389,9 +476,12 @@ async function readLedger(venue: BacktestVenue): Promise<LedgerView[]> {
 function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly string[]): string[] {
   return [
     `quotes: ${used.join('; ')}`,
-    `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above`,
+    `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
     'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)',
+    opts.klinePath === 'bridge'
+      ? "kline path: when an order, cancel or read reaches the exchange between two kline quotes, the touch is first moved to a draw of a Brownian bridge from the last quote to the next, with the volatility the bar's range implies (E[range] = √(8T/π)·σ), inside the bar's range, seeded; the engine is not sent these touches (its feed is the kline quotes). A post-only entry priced at the last quote then meets a moved touch, as live, and may be refused and taken by the fallback"
+      : 'kline path: still, the touch stays at the last kline quote until the next (post-only entries always rest: fills come out almost all maker)',
     'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',
     `fees: maker ${makerFeeRate * 100} %, taker ${takerFeeRate * 100} % of notional (Binance USD-M VIP 0)`,
     'funding: at each fundingRate calc_time, position × mid of the touch × rate (Binance funds at the mark price; the mid stands in for it)',
@@ -400,6 +490,7 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
     `strategy: ${opts.strategy.name}, one bar of mids every ${opts.barMs / 1000} s per symbol, targets routed as signals.route at each bar close`,
     `stale feed: no quote for ${config.staleFeedMs / 1000} s on a held symbol flattens and kills the session, as live`,
     'at the end of the data the session is stopped (flatten at market) so the result holds no open position',
-    'the Sharpe ratio is annualised from hourly equity returns, risk-free rate 0; drawdown is measured on every equity sample (engine valuation at bid/ask)',
+    'the Sharpe ratio is annualised from hourly equity returns, risk-free rate 0; the Sortino ratio likewise, over the downside deviation (target 0); drawdown is measured on every equity sample (engine valuation at bid/ask)',
+    'win rate: of the trades that realized PnL (closed part of a position), those whose realized PnL beat their own commission; turnover: traded notional over the starting capital; exposure: gross position notional over equity at each equity sample',
   ];
 }

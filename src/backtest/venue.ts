@@ -51,6 +51,8 @@ export class BacktestVenue {
   /** Effects decided, waiting for their latency to pass: in decision order, so due times never decrease. */
   private readonly effects: { dueMs: number; effect: Effect }[] = [];
   private lastTradeId = 0;
+  /** Called as the clock reaches a time effects are due at, before they are performed (the kline path moves the touch). */
+  onEffectsDue: ((atMs: number) => void) | null = null;
 
   constructor(
     readonly userId: string,
@@ -106,10 +108,22 @@ export class BacktestVenue {
     await this.settle();
   }
 
+  /**
+   * Whether anything waits to be delivered by `timeMs`: an exchange answer or push, or an effect whose latency has
+   * passed by then. When nothing does, advanceTo and settle have nothing to do and the run skips their promise turns
+   * (the exchange's trades come with pushes, so none are left unread either).
+   */
+  pendingBy(timeMs: number): boolean {
+    return this.inputs.length > 0 || (this.effects.length > 0 && (this.effects[0] as { dueMs: number }).dueMs <= timeMs);
+  }
+
   /** Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time. */
   async advanceTo(timeMs: number): Promise<void> {
     for (let next = this.effects[0]; next && next.dueMs <= timeMs; next = this.effects[0]) {
-      if (next.dueMs > this.clock.nowMs()) this.clock.set(next.dueMs);
+      if (next.dueMs > this.clock.nowMs()) {
+        this.clock.set(next.dueMs);
+        this.onEffectsDue?.(next.dueMs);
+      }
       await this.settle();
     }
     if (timeMs > this.clock.nowMs()) this.clock.set(timeMs);
@@ -120,7 +134,9 @@ export class BacktestVenue {
     for (let round = 0; round < maxSettleRounds; round += 1) {
       const now = this.clock.nowMs();
       if (this.inputs.length > 0) {
-        for (const input of this.inputs.splice(0)) await this.engine.submit(input);
+        // Decided one after another and committed together: the same decisions as one submit each (the clock stands
+        // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
+        await this.engine.submitBatch(this.inputs.splice(0));
         continue;
       }
       const next = this.effects[0];

@@ -37,7 +37,7 @@ export function createPrng(seed: number): () => number {
 }
 
 /** Standard normal draw (Box-Muller) so steps have a stable volatility rather than a fixed size. */
-function gaussian(random: () => number): number {
+export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   const v = random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);

@@ -53,6 +53,23 @@ function checkConsistent(result: BacktestResult): void {
   expect(summary.totalReturnPct).toBeCloseTo(((summary.finalEquityUsd - summary.capitalUsd) / summary.capitalUsd) * 100, 4);
   expect(summary.maxDrawdownPct).toBeGreaterThanOrEqual(0);
   expect(Number.isFinite(summary.sharpe)).toBe(true);
+  // The report's trade list: every exchange trade with the engine's fill for it, and figures that add up from it.
+  const { trades, metrics } = result;
+  expect(trades).toHaveLength(venueTrades.length);
+  expect(trades.every((t) => t.realizedPnlUsd !== null)).toBe(true);
+  expect(sumUsd(trades.map((t) => t.realizedPnlUsd as string))).toBe(sumUsd(ledger.filter((e) => e.kind === 'fill').map((e) => e.realizedPnlUsd)));
+  const traded = sumUsd(trades.map((t) => t.notionalUsd));
+  expect(metrics.turnover).toBeCloseTo(Number(traded) / summary.capitalUsd, 9);
+  expect(metrics.makerTrades).toBe(summary.makerTrades);
+  expect(metrics.makerSharePct).toBeCloseTo((summary.makerTrades / venueTrades.length) * 100, 9);
+  const closing = trades.filter((t) => Number(t.realizedPnlUsd) !== 0);
+  const wins = closing.filter((t) => Number(sub(toUsd(t.realizedPnlUsd as string), toUsd(t.feeUsd))) > 0);
+  expect(metrics.winRatePct).toBeCloseTo(closing.length > 0 ? (wins.length / closing.length) * 100 : 0, 9);
+  expect(metrics.maxDrawdownPct).toBe(Math.max(...result.equityCurve.map((p) => p.drawdownPct)));
+}
+
+function sumUsd(values: readonly string[]): string {
+  return values.reduce<Usd>((acc, v) => add(acc, toUsd(v)), zero);
 }
 
 describe('backtest through the engine', () => {
@@ -126,9 +143,10 @@ describe('backtest through the engine', () => {
     const summary = JSON.parse(lines[0] as string) as Record<string, unknown>;
     for (const field of ['trades', 'totalReturnPct', 'maxDrawdownPct', 'sharpe', 'feesUsd', 'fundingUsd', 'reportPath'])
       expect(summary, field).toHaveProperty(field);
-    expect(summary.reportPath).toBe(join(out, 'backtest-report.json'));
-    const report = JSON.parse(readFileSync(summary.reportPath as string, 'utf8')) as BacktestResult;
-    const { reportPath: _path, ...figures } = summary;
+    expect(summary.reportPath).toBe(join(out, 'backtest-report.html'));
+    expect(summary.jsonReportPath).toBe(join(out, 'backtest-report.json'));
+    const report = JSON.parse(readFileSync(summary.jsonReportPath as string, 'utf8')) as BacktestResult;
+    const { reportPath: _path, jsonReportPath: _json, ...figures } = summary;
     expect(report.summary).toEqual(figures);
     expect(report.assumptions.length).toBeGreaterThan(5);
     checkConsistent(report);

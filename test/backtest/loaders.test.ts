@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bookTickerFormat, fundingRateFormat, klineFormat, readRows } from '../../src/backtest/data/binance-csv.js';
+import { bookTickerFormat, comparePlainDecimals, fundingRateFormat, klineFormat, plainDecimalSign, readRows } from '../../src/backtest/data/binance-csv.js';
 import type { CsvFormat } from '../../src/backtest/data/binance-csv.js';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
 import { DataFileError } from '../../src/backtest/data/data-file-error.js';
-import { klineQuotes } from '../../src/backtest/data/quotes.js';
+import { klineQuoteBatches, mergeBatchesByTime, mergeByTime } from '../../src/backtest/data/quotes.js';
+import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../src/model/decimal.js';
 import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
 
@@ -146,7 +147,7 @@ describe('Binance archive loaders', () => {
     const path = join(dir, 'BTCUSDT-1m-2026-01-01.csv');
     writeFileSync(path, `${bar(t0, '100.0', '103.0', '99.0', '102.0')}\n${bar(t0 + 60_000, '102.0', '102.5', '100.0', '100.5')}\n`);
     const files = [{ path, symbol: 'BTCUSDT', kind: 'klines' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
-    const quotes = await all(klineQuotes(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2 }, 0, Infinity));
+    const quotes = (await all(klineQuoteBatches(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2 }, 0, Infinity))).flat();
     expect(quotes.map((q) => [q.timeMs - t0, Number(q.bidUnits), Number(q.askUnits - q.bidUnits)])).toEqual([
       [0, 1000, 2],
       [15_000, 990, 2],
@@ -157,5 +158,61 @@ describe('Binance archive loaders', () => {
       [90_000, 1000, 2],
       [105_000, 1005, 2],
     ]);
+    // Stopping 50 bps short of each extreme, never inside the open-close body: 99.0 → 99.495 (floored 99.4) and
+    // 103.0 → 102.485 (102.4); in the second bar, 102.5 → 101.99 would pass its open 102.0 and 100.0 → 100.5 reaches
+    // its close 100.5, so both stop at the body.
+    const through = (await all(klineQuoteBatches(files, 'BTCUSDT', { priceScale: 1, tickUnits: 1n }, { spreadTicks: 2, throughBps: 50 }, 0, Infinity))).flat();
+    expect(through.map((q) => Number(q.bidUnits))).toEqual([1000, 994, 1024, 1020, 1020, 1020, 1005, 1005]);
+  });
+
+  it('reads a plain decimal and its sign on its characters as the decimal module does', () => {
+    const texts = ['0', '-0', '-0.000', '0.0', '00.10', '1', '-1', '12.5', '-12.50', '1.', '.5', '-', '', '1e5', '+1', '1.2.3', ' 1', '1,5', '٣', '0x1'];
+    for (const text of texts) {
+      const expected = !plainDecimalPattern.test(text) ? 'malformed' : (['negative', 'zero', 'positive'] as const)[sign(toDecimal(text)) + 1];
+      expect(plainDecimalSign(text), JSON.stringify(text)).toBe(expected);
+    }
+  });
+
+  it('orders plain decimals exactly as the decimal module does, on their digits alone', () => {
+    const values = [
+      '0',
+      '0.0',
+      '00.10',
+      '0.1',
+      '0.09',
+      '1',
+      '1.0',
+      '1.000000001',
+      '9.99',
+      '10',
+      '010.0',
+      '87000.1',
+      '87000.10',
+      '87000.09',
+      '123456789.12345678',
+    ];
+    for (const a of values) for (const b of values) expect(comparePlainDecimals(a, b), `${a} vs ${b}`).toBe(compareDecimal(a, b));
+  });
+
+  it('merges batches of several streams into the order a quote-by-quote merge gives, ties to the stream listed first', async () => {
+    const stream = (name: string, batches: number[][]) =>
+      (async function* () {
+        for (const b of batches) yield b.map((timeMs, i) => ({ name: `${name}${timeMs}.${i}`, timeMs }));
+      })();
+    const a = [[1, 3, 3], [], [5, 9], [9, 12]];
+    const b = [
+      [2, 3],
+      [3, 4, 9, 10, 11, 13],
+    ];
+    const c = [[0], [14]];
+    const merged: string[] = [];
+    for await (const batch of mergeBatchesByTime([stream('a', a), stream('b', b), stream('c', c)])) merged.push(...batch.map((q) => q.name));
+    const one = (name: string, batches: number[][]) =>
+      (async function* () {
+        for (const batch of batches) for (const [i, timeMs] of batch.entries()) yield { name: `${name}${timeMs}.${i}`, timeMs };
+      })();
+    const expected = (await all(mergeByTime([one('a', a), one('b', b), one('c', c)]))).map((q) => q.name);
+    expect(merged).toEqual(expected);
+    expect(merged).toHaveLength(17);
   });
 });

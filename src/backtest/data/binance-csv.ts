@@ -1,6 +1,5 @@
-import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../model/decimal.js';
 import { DataFileError } from './data-file-error.js';
-import { readLines } from './lines.js';
+import { readLineBatches } from './lines.js';
 
 // The CSV formats of Binance's public data archive (https://data.binance.vision, documented in
 // https://github.com/binance/binance-public-data/blob/master/README.md), USDⓈ-M futures (data/futures/um/...):
@@ -80,27 +79,81 @@ function timestamp(text: string | undefined, column: string): number {
   return ms;
 }
 
+/** Whether `text` is one or more ASCII digits (a char loop: a regex test was a good part of a row's cost). */
+function allDigits(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function integer(text: string | undefined, column: string): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new RowError(`${column} is not an integer: ${JSON.stringify(text ?? '')}`);
+  if (text === undefined || !allDigits(text, 0, text.length)) throw new RowError(`${column} is not an integer: ${JSON.stringify(text ?? '')}`);
   return Number(text);
 }
 
-/** A plain decimal as Binance prints it (no exponent, no sign but minus): the pattern alone is cheaper than isDecimal's full parse. */
+/** What a plain decimal (digits, an optional fraction, a leading minus at most) is: its sign, or not one at all. */
+type PlainDecimalSign = 'malformed' | 'negative' | 'zero' | 'positive';
+
+/** decimal.ts's plainDecimalPattern and the sign, on the characters (a regex test and a parse were most of a row's cost). */
+export function plainDecimalSign(text: string): PlainDecimalSign {
+  const start = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const dot = text.indexOf('.');
+  const intEnd = dot < 0 ? text.length : dot;
+  if (!allDigits(text, start, intEnd) || (dot >= 0 && !allDigits(text, dot + 1, text.length))) return 'malformed';
+  for (let i = start; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 49 && c <= 57) return start === 1 ? 'negative' : 'positive';
+  }
+  return 'zero';
+}
+
+/** A plain decimal as Binance prints it (no exponent, no sign but minus): checked on its characters, not parsed. */
 function decimal(text: string | undefined, column: string): string {
-  if (text === undefined || !plainDecimalPattern.test(text)) throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
+  if (text === undefined || plainDecimalSign(text) === 'malformed') throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
   return text;
 }
 
 function positive(text: string | undefined, column: string): string {
-  const value = decimal(text, column);
-  if (!(sign(toDecimal(value)) > 0)) throw new RowError(`${column} must be above zero: ${value}`);
-  return value;
+  const sign = text === undefined ? 'malformed' : plainDecimalSign(text);
+  if (sign === 'malformed') throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
+  if (sign !== 'positive') throw new RowError(`${column} must be above zero: ${text}`);
+  return text as string;
 }
 
 function nonNegative(text: string | undefined, column: string): string {
-  const value = decimal(text, column);
-  if (sign(toDecimal(value)) < 0) throw new RowError(`${column} must not be negative: ${value}`);
-  return value;
+  const sign = text === undefined ? 'malformed' : plainDecimalSign(text);
+  if (sign === 'malformed') throw new RowError(`${column} is not a decimal number: ${JSON.stringify(text ?? '')}`);
+  if (sign === 'negative') throw new RowError(`${column} must not be negative: ${text}`);
+  return text as string;
+}
+
+/**
+ * Orders two non-negative plain decimals (the pattern above) exactly, on their digits: the integer parts without
+ * leading zeros by length then digit by digit, then the fractions padded to one length. A bookTicker row compares
+ * its bid and ask this way without parsing either (compareDecimal's parse was most of the row's cost).
+ */
+export function comparePlainDecimals(a: string, b: string): number {
+  const dotA = a.indexOf('.');
+  const dotB = b.indexOf('.');
+  const endA = dotA < 0 ? a.length : dotA;
+  const endB = dotB < 0 ? b.length : dotB;
+  let startA = 0;
+  let startB = 0;
+  while (startA < endA - 1 && a.charCodeAt(startA) === 48) startA += 1;
+  while (startB < endB - 1 && b.charCodeAt(startB) === 48) startB += 1;
+  if (endA - startA !== endB - startB) return endA - startA < endB - startB ? -1 : 1;
+  const intA = a.slice(startA, endA);
+  const intB = b.slice(startB, endB);
+  if (intA !== intB) return intA < intB ? -1 : 1;
+  const fracA = dotA < 0 ? '' : a.slice(dotA + 1);
+  const fracB = dotB < 0 ? '' : b.slice(dotB + 1);
+  const width = Math.max(fracA.length, fracB.length);
+  const paddedA = fracA.padEnd(width, '0');
+  const paddedB = fracB.padEnd(width, '0');
+  return paddedA === paddedB ? 0 : paddedA < paddedB ? -1 : 1;
 }
 
 function check(ok: boolean, reason: () => string): void {
@@ -120,7 +173,7 @@ export const bookTickerFormat: CsvFormat<BookTickerRow> = {
       transactionTimeMs: timestamp(f[5], 'transaction_time'),
       eventTimeMs: timestamp(f[6], 'event_time'),
     };
-    check(compareDecimal(row.bid, row.ask) < 0, () => `best_bid_price ${row.bid} is not below best_ask_price ${row.ask} (a crossed or locked book)`);
+    check(comparePlainDecimals(row.bid, row.ask) < 0, () => `best_bid_price ${row.bid} is not below best_ask_price ${row.ask} (a crossed or locked book)`);
     return row;
   },
   timeOf: (row) => row.transactionTimeMs,
@@ -141,7 +194,7 @@ export const klineFormat: CsvFormat<KlineRow> = {
       closeTimeMs: timestamp(f[6], 'close_time'),
     };
     check(row.closeTimeMs > row.openTimeMs, () => `close_time ${row.closeTimeMs} is not after open_time ${row.openTimeMs}`);
-    const bounds = [row.open, row.close, row.low].every((p) => compareDecimal(row.high, p) >= 0) && [row.open, row.close].every((p) => compareDecimal(row.low, p) <= 0);
+    const bounds = [row.open, row.close, row.low].every((p) => comparePlainDecimals(row.high, p) >= 0) && [row.open, row.close].every((p) => comparePlainDecimals(row.low, p) <= 0);
     check(bounds, () => `high ${row.high} and low ${row.low} do not bound open ${row.open} and close ${row.close}`);
     return row;
   },
@@ -180,36 +233,50 @@ export const aggTradeFormat: CsvFormat<AggTradeRow> = {
 };
 
 /**
- * The rows of one file, in order, each with where it came from. A first line that does not start with a digit is
- * the header and must name the format's columns; a line with the wrong number of fields, a field that does not
- * parse, or a time before the previous row's is a DataFileError naming the file and the line.
+ * The rows of one file, in order, each with where it came from, a chunk of the file at a time. A first line that does
+ * not start with a digit is the header and must name the format's columns; a line with the wrong number of fields, a
+ * field that does not parse, or a time before the previous row's is a DataFileError naming the file and the line.
  */
-export async function* readRows<T>(path: string, format: CsvFormat<T>): AsyncGenerator<T & RowOrigin> {
+export async function* readRowBatches<T>(path: string, format: CsvFormat<T>): AsyncGenerator<(T & RowOrigin)[]> {
   let lastTimeMs = -Infinity;
-  for await (const { line, text } of readLines(path)) {
-    const trimmed = text.trim();
-    if (trimmed === '') continue;
-    const fields = trimmed.split(',').map((f) => f.trim());
-    if (line === 1 && !/^\d/.test(fields[0] ?? '')) {
-      const expected = format.columns.join(',');
-      if (fields.join(',').toLowerCase() !== expected) throw new DataFileError(path, line, `header is not Binance's ${format.name} header ${expected}: ${trimmed.slice(0, 200)}`);
-      continue;
+  for await (const { firstLine, lines } of readLineBatches(path)) {
+    const batch: (T & RowOrigin)[] = [];
+    for (let i = 0; i < lines.length; i += 1) {
+      const line = firstLine + i;
+      const trimmed = (lines[i] as string).trim();
+      if (trimmed === '') continue;
+      const split = trimmed.split(',');
+      const fields = /\s/.test(trimmed) ? split.map((f) => f.trim()) : split;
+      if (line === 1 && !/^\d/.test(fields[0] ?? '')) {
+        const expected = format.columns.join(',');
+        if (fields.join(',').toLowerCase() !== expected) throw new DataFileError(path, line, `header is not Binance's ${format.name} header ${expected}: ${trimmed.slice(0, 200)}`);
+        continue;
+      }
+      if (fields.length !== format.columns.length) {
+        throw new DataFileError(path, line, `${fields.length} fields where ${format.name} has ${format.columns.length} (${format.columns.join(',')})`);
+      }
+      let row: T & RowOrigin;
+      try {
+        // parse() builds a fresh object: it is completed in place rather than copied with its origin.
+        row = format.parse(fields) as T & RowOrigin;
+      } catch (error) {
+        if (error instanceof RowError) throw new DataFileError(path, line, error.message);
+        throw error;
+      }
+      const timeMs = format.timeOf(row);
+      if (timeMs < lastTimeMs || (timeMs === lastTimeMs && !format.sameTimeAllowed)) {
+        throw new DataFileError(path, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) after ${lastTimeMs} (${new Date(lastTimeMs).toISOString()})`);
+      }
+      lastTimeMs = timeMs;
+      row.file = path;
+      row.line = line;
+      batch.push(row);
     }
-    if (fields.length !== format.columns.length) {
-      throw new DataFileError(path, line, `${fields.length} fields where ${format.name} has ${format.columns.length} (${format.columns.join(',')})`);
-    }
-    let row: T;
-    try {
-      row = format.parse(fields);
-    } catch (error) {
-      if (error instanceof RowError) throw new DataFileError(path, line, error.message);
-      throw error;
-    }
-    const timeMs = format.timeOf(row);
-    if (timeMs < lastTimeMs || (timeMs === lastTimeMs && !format.sameTimeAllowed)) {
-      throw new DataFileError(path, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) after ${lastTimeMs} (${new Date(lastTimeMs).toISOString()})`);
-    }
-    lastTimeMs = timeMs;
-    yield { ...row, file: path, line };
+    if (batch.length > 0) yield batch;
   }
+}
+
+/** readRowBatches one row at a time. */
+export async function* readRows<T>(path: string, format: CsvFormat<T>): AsyncGenerator<T & RowOrigin> {
+  for await (const batch of readRowBatches(path, format)) yield* batch;
 }

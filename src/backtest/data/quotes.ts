@@ -1,6 +1,9 @@
-import { parseDecimal } from '../../model/decimal.js';
+import { minBigint, parseDecimal } from '../../model/decimal.js';
 import type { RowOrigin } from './binance-csv.js';
-import { bookTickerFormat, fundingRateFormat, klineFormat, readRows } from './binance-csv.js';
+import type { PathLeg } from '../kline-path.js';
+import { sigmaFromRange } from '../kline-path.js';
+import type { CsvFormat } from './binance-csv.js';
+import { bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
 import type { DataFile } from './catalog.js';
 import { DataFileError } from './data-file-error.js';
 
@@ -20,6 +23,8 @@ export interface Quote {
   bidUnits: bigint;
   askUnits: bigint;
   origin: RowOrigin;
+  /** A kline quote's leg of its bar's path to the next point (absent after the bar's close, and for bookTicker quotes). */
+  leg?: PathLeg;
 }
 
 export interface FundingTime {
@@ -30,26 +35,43 @@ export interface FundingTime {
   origin: RowOrigin;
 }
 
-/** Digits a price is read at before it is put on the grid: Binance prints at most 8. */
+function unitsOf(text: string, grid: TickGrid, origin: RowOrigin, column: string): bigint {
+  const parsed = parseDecimal(text, grid.priceScale);
+  if (!parsed.ok && parsed.reason === 'malformed') throw new DataFileError(origin.file, origin.line, `${column} ${text} is malformed`);
+  if (!parsed.ok || parsed.units % grid.tickUnits !== 0n) throw new DataFileError(origin.file, origin.line, `${column} ${text} is not on the symbol's tick grid`);
+  return parsed.units;
+}
+
+/** One price column read onto the grid, remembering the last text: consecutive book updates mostly repeat a price. */
+function columnUnits(grid: TickGrid, column: string): (text: string, origin: RowOrigin) => bigint {
+  let lastText: string | null = null;
+  let lastUnits = 0n;
+  return (text, origin) => {
+    if (text !== lastText) {
+      lastUnits = unitsOf(text, grid, origin, column);
+      lastText = text;
+    }
+    return lastUnits;
+  };
+}
+
+/** Digits a kline price is read at before it is floored onto the grid: Binance prints at most 8. */
 const readScale = 12;
 
-function unitsOf(text: string, grid: TickGrid, origin: RowOrigin, column: string): bigint {
-  const parsed = parseDecimal(text, readScale);
-  if (!parsed.ok) throw new DataFileError(origin.file, origin.line, `${column} ${text} is ${parsed.reason}`);
-  const divisor = 10n ** BigInt(readScale - grid.priceScale);
-  if (parsed.units % divisor !== 0n || (parsed.units / divisor) % grid.tickUnits !== 0n) {
-    throw new DataFileError(origin.file, origin.line, `${column} ${text} is not on the symbol's tick grid`);
-  }
-  return parsed.units / divisor;
-}
-
-/** A price floored onto the tick grid (kline prices are synthesised into quotes; they lie on it in Binance's files). */
-function flooredUnits(text: string, grid: TickGrid, origin: RowOrigin): bigint {
+/** A kline price in units of 10^-readScale. */
+function readUnits(text: string, origin: RowOrigin): bigint {
   const parsed = parseDecimal(text, readScale);
   if (!parsed.ok) throw new DataFileError(origin.file, origin.line, `price ${text} is ${parsed.reason}`);
-  const units = parsed.units / 10n ** BigInt(readScale - grid.priceScale);
+  return parsed.units;
+}
+
+/** A price in units of 10^-readScale floored onto the tick grid (kline quotes are synthesised; Binance's prices lie on it). */
+function onGrid(readUnitsValue: bigint, grid: TickGrid): bigint {
+  const units = readUnitsValue / 10n ** BigInt(readScale - grid.priceScale);
   return (units / grid.tickUnits) * grid.tickUnits;
 }
+
+const maxBigint = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** Checks time order across a symbol's files: the next file must start where the last one ended, or later. */
 function crossFileOrder(): (timeMs: number, origin: RowOrigin, strictly: boolean) => void {
@@ -62,72 +84,115 @@ function crossFileOrder(): (timeMs: number, origin: RowOrigin, strictly: boolean
   };
 }
 
-/** bookTicker rows as quotes, at their transaction time (the exchange's time of the book state). */
-export async function* bookTickerQuotes(files: readonly DataFile[], symbol: string, grid: TickGrid, fromMs: number, toMs: number): AsyncGenerator<Quote> {
+/**
+ * A symbol's rows within [fromMs, toMs), in time order across its files (each file's rows are checked by readRowBatches,
+ * the seams between files here), turned into items by `add` a chunk of a file at a time.
+ */
+async function* rowItemBatches<R, T>(
+  files: readonly DataFile[],
+  format: CsvFormat<R>,
+  fromMs: number,
+  toMs: number,
+  add: (row: R & RowOrigin, out: T[]) => void,
+): AsyncGenerator<T[]> {
   const order = crossFileOrder();
   for (const file of files) {
-    for await (const row of readRows(file.path, bookTickerFormat)) {
-      const origin = { file: row.file, line: row.line };
-      order(row.transactionTimeMs, origin, false);
-      if (row.transactionTimeMs < fromMs) continue;
-      if (row.transactionTimeMs >= toMs) return;
-      yield { symbol, timeMs: row.transactionTimeMs, bidUnits: unitsOf(row.bid, grid, origin, 'best_bid_price'), askUnits: unitsOf(row.ask, grid, origin, 'best_ask_price'), origin };
+    for await (const rows of readRowBatches(file.path, format)) {
+      const batch: T[] = [];
+      let ended = false;
+      for (const row of rows) {
+        const timeMs = format.timeOf(row);
+        order(timeMs, row, !format.sameTimeAllowed);
+        if (timeMs < fromMs) continue;
+        if (timeMs >= toMs) {
+          ended = true;
+          break;
+        }
+        add(row, batch);
+      }
+      if (batch.length > 0) yield batch;
+      if (ended) return;
     }
   }
 }
 
-/** Quotes synthesised per bar (klines.ts's spread model): how many, and how wide. */
+async function* oneAtATime<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
+}
+
+/** bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at a time. */
+export function bookTickerQuoteBatches(files: readonly DataFile[], symbol: string, grid: TickGrid, fromMs: number, toMs: number): AsyncGenerator<Quote[]> {
+  const bidUnits = columnUnits(grid, 'best_bid_price');
+  const askUnits = columnUnits(grid, 'best_ask_price');
+  return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
+    // The row is its own origin (file and line): one object less a quote.
+    out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), origin: row });
+  });
+}
+
+/** Quotes synthesised per bar (the spread and path model below): how wide, and how far a bar must trade through. */
 export interface KlineQuoteModel {
   /** Spread of every synthesised quote, in ticks (≥ 1). */
   spreadTicks: number;
+  /**
+   * How far beyond a price the bar must have traded for a resting order there to fill, in basis points of the price
+   * (≥ 0; absent = 0): the path stops this short of each extreme (never inside the bar's open–close body).
+   */
+  throughBps?: number;
 }
 
 /**
- * The spread model for klines: each bar gives four quotes, a quarter of the bar apart — open, then the extreme
- * nearer the open first (low then high for a rising bar, high then low for a falling one), then close — each with the
- * bid at that price floored to the tick and the ask `spreadTicks` ticks above. A bar's path between those four points
- * is unknown; this one visits both extremes, so a resting order inside the bar's range trades through.
+ * The spread and path model for klines: each bar gives four quotes, a quarter of the bar apart — open, then the
+ * extreme nearer the open first (low then high for a rising bar, high then low for a falling one), then close — each
+ * with the bid at that price floored to the tick and the ask `spreadTicks` ticks above. A bar's path between those
+ * points is unknown, and its extremes are single prints: a resting order at the low was behind the queue at that
+ * price and the thin trades there need not have reached it. So the path stops `throughBps` short of each extreme
+ * (as a "fill a limit only when the price trades through it by X" backtest setting): a resting order fills only if
+ * the bar traded at least that far beyond its price, else it waits or expires and the engine's fallback takes over.
  */
-export async function* klineQuotes(
+export function klineQuoteBatches(
   files: readonly DataFile[],
   symbol: string,
   grid: TickGrid,
   model: KlineQuoteModel,
   fromMs: number,
   toMs: number,
-): AsyncGenerator<Quote> {
+): AsyncGenerator<Quote[]> {
   if (!Number.isInteger(model.spreadTicks) || model.spreadTicks < 1) throw new Error(`spreadTicks must be a whole number ≥ 1, got ${model.spreadTicks}`);
+  const throughBps = model.throughBps ?? 0;
+  if (!Number.isFinite(throughBps) || throughBps < 0) throw new Error(`throughBps must be ≥ 0, got ${throughBps}`);
   const spreadUnits = BigInt(model.spreadTicks) * grid.tickUnits;
-  const order = crossFileOrder();
-  for (const file of files) {
-    for await (const row of readRows(file.path, klineFormat)) {
-      const origin = { file: row.file, line: row.line };
-      order(row.openTimeMs, origin, true);
-      if (row.openTimeMs < fromMs) continue;
-      if (row.openTimeMs >= toMs) return;
-      const rising = Number(row.close) >= Number(row.open);
-      const path = rising ? [row.open, row.low, row.high, row.close] : [row.open, row.high, row.low, row.close];
-      const quarterMs = Math.floor((row.closeTimeMs + 1 - row.openTimeMs) / 4);
-      for (let i = 0; i < path.length; i += 1) {
-        const bidUnits = flooredUnits(path[i] as string, grid, origin);
-        yield { symbol, timeMs: row.openTimeMs + i * quarterMs, bidUnits, askUnits: bidUnits + spreadUnits, origin };
-      }
+  // The margin in parts per million of the price (1 bp = 100 ppm), in exact integer arithmetic.
+  const marginPerMillion = BigInt(Math.round(throughBps * 100));
+  return rowItemBatches(files, klineFormat, fromMs, toMs, (row, out: Quote[]) => {
+    const [open, high, low, close] = [row.open, row.high, row.low, row.close].map((p) => readUnits(p, row));
+    const rising = (close as bigint) >= (open as bigint);
+    const bodyLow = rising ? (open as bigint) : (close as bigint);
+    const bodyHigh = rising ? (close as bigint) : (open as bigint);
+    const lowPoint = minBigint(bodyLow, (low as bigint) + ((low as bigint) * marginPerMillion) / 1_000_000n);
+    const highPoint = maxBigint(bodyHigh, (high as bigint) - ((high as bigint) * marginPerMillion) / 1_000_000n);
+    const path = (rising ? [open, lowPoint, highPoint, close] : [open, highPoint, lowPoint, close]).map((p) => onGrid(p as bigint, grid));
+    const barMs = row.closeTimeMs + 1 - row.openTimeMs;
+    const quarterMs = Math.floor(barMs / 4);
+    const [lowUnits, highUnits] = [Number(onGrid(lowPoint, grid)), Number(onGrid(highPoint, grid))];
+    const sigmaPerSqrtMs = sigmaFromRange(highUnits - lowUnits, barMs);
+    for (let i = 0; i < path.length; i += 1) {
+      const bidUnits = path[i] as bigint;
+      const timeMs = row.openTimeMs + i * quarterMs;
+      const next = path[i + 1];
+      const leg = next === undefined ? undefined : { toMs: timeMs + quarterMs, toUnits: Number(next), lowUnits, highUnits, sigmaPerSqrtMs };
+      out.push({ symbol, timeMs, bidUnits, askUnits: bidUnits + spreadUnits, origin: row, ...(leg ? { leg } : {}) });
     }
-  }
+  });
 }
 
 /** Funding times of one symbol within [fromMs, toMs). */
-export async function* fundingTimes(files: readonly DataFile[], symbol: string, fromMs: number, toMs: number): AsyncGenerator<FundingTime> {
-  const order = crossFileOrder();
-  for (const file of files) {
-    for await (const row of readRows(file.path, fundingRateFormat)) {
-      const origin = { file: row.file, line: row.line };
-      order(row.calcTimeMs, origin, true);
-      if (row.calcTimeMs < fromMs) continue;
-      if (row.calcTimeMs >= toMs) return;
-      yield { symbol, timeMs: row.calcTimeMs, rate: row.rate, origin };
-    }
-  }
+export function fundingTimes(files: readonly DataFile[], symbol: string, fromMs: number, toMs: number): AsyncGenerator<FundingTime> {
+  return oneAtATime(
+    rowItemBatches(files, fundingRateFormat, fromMs, toMs, (row, out: FundingTime[]) => {
+      out.push({ symbol, timeMs: row.calcTimeMs, rate: row.rate, origin: { file: row.file, line: row.line } });
+    }),
+  );
 }
 
 /** Merges time-ordered streams into one, oldest first (ties: the stream listed first). */
@@ -143,5 +208,50 @@ export async function* mergeByTime<T extends { timeMs: number }>(streams: readon
     yield heads[best] as T;
     const next = await (streams[best] as AsyncIterator<T>).next();
     heads[best] = next.done ? null : next.value;
+  }
+}
+
+/**
+ * Merges time-ordered streams of batches into one stream of batches, oldest first (ties: the stream listed first).
+ * One stream passes through as it is; with several, a merged batch ends where one stream's batch runs out.
+ */
+export async function* mergeBatchesByTime<T extends { timeMs: number }>(streams: readonly AsyncIterator<T[]>[]): AsyncGenerator<T[]> {
+  if (streams.length === 1) {
+    const only = streams[0] as AsyncIterator<T[]>;
+    for (let next = await only.next(); !next.done; next = await only.next()) yield next.value;
+    return;
+  }
+  const nextBatch = async (stream: AsyncIterator<T[]>): Promise<T[] | null> => {
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) return null;
+      if (next.value.length > 0) return next.value;
+    }
+  };
+  const heads = await Promise.all(streams.map(nextBatch));
+  const at = heads.map(() => 0);
+  for (;;) {
+    const out: T[] = [];
+    let emptied = -1;
+    while (emptied < 0) {
+      let best = -1;
+      let bestMs = Infinity;
+      for (let i = 0; i < heads.length; i += 1) {
+        const h = heads[i];
+        if (h && (h[at[i] as number] as T).timeMs < bestMs) {
+          best = i;
+          bestMs = (h[at[i] as number] as T).timeMs;
+        }
+      }
+      if (best < 0) break;
+      const head = heads[best] as T[];
+      out.push(head[at[best] as number] as T);
+      at[best] = (at[best] as number) + 1;
+      if (at[best] === head.length) emptied = best;
+    }
+    if (out.length > 0) yield out;
+    if (emptied < 0) return;
+    heads[emptied] = await nextBatch(streams[emptied] as AsyncIterator<T[]>);
+    at[emptied] = 0;
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Mulberry32 } from '../../paper-exchange/price-process.js';
+import { gaussian, Mulberry32 } from '../../paper-exchange/price-process.js';
 import { singleEntryZip } from '../data/zip-writer.js';
 
 // Generates the shipped sample (samples/binance-data): synthetic prices written in exactly the formats and folder
@@ -33,11 +33,6 @@ const symbols: SampleSymbol[] = [
   { symbol: 'BTCUSDT', startPrice: 87_000, tick: 0.1, decimals: 1, volPerSecond: 0.00004 },
   { symbol: 'ETHUSDT', startPrice: 2_950, tick: 0.01, decimals: 2, volPerSecond: 0.00006 },
 ];
-
-function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
 
 /** One mid a second over the whole sample, on the tick grid (integer ticks). */
 function secondTicks(spec: SampleSymbol, random: () => number): Float64Array {

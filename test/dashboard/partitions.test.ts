@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { partitionOfUser } from '../../src/log/partition.js';
-import type { ClosedResponse, DlqResponse } from '../../src/services/dashboard/api-types.js';
+import type { ClosedResponse, ClusterResponse, DlqResponse } from '../../src/services/dashboard/api-types.js';
 import type { DashboardHandle } from '../../src/services/dashboard/server.js';
 import { startDashboard } from '../../src/services/dashboard/server.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 describe('the dashboard on a partitioned log', () => {
-  it('follows every partition’s outbound stream, reads closed trades on the user’s partition and sums the dead letters', async () => {
+  it('follows every partition’s outbound stream, reads closed trades on the user’s partition, sums the dead letters and shows each partition’s worker', async () => {
     const logs: MemoryLog[] = [openMemoryLog(), openMemoryLog()];
     dashboard = await startDashboard({
       log: logs[0] as MemoryLog,
@@ -40,6 +40,17 @@ describe('the dashboard on a partitioned log', () => {
       adminUserId: 'operator',
       logger: silentLogger(),
       followerLimits,
+      clusterStatus: async () =>
+        [0, 1].map((partition) => ({
+          partition,
+          owner: `worker-${partition}`,
+          token: 7 + partition,
+          lastToken: 7 + partition,
+          leaseRemainingMs: 2_500,
+          leaseAgeMs: 500,
+          unreadCommands: 0,
+          pendingCommands: partition,
+        })),
     });
     const get = async <T>(path: string): Promise<T> => (await (await fetch(`${dashboard?.url ?? ''}${path}`)).json()) as T;
     for (const [p, userId] of users.entries()) {
@@ -60,6 +71,13 @@ describe('the dashboard on a partitioned log', () => {
     const dlq = await get<DlqResponse>('/api/dlq');
     expect(dlq.depth).toBe(2);
     expect(dlq.entries.map((e) => e.raw).sort()).toEqual(['junk', 'more junk']);
+
+    // Which worker runs each session (issue 13, item 4).
+    const cluster = await get<ClusterResponse>('/api/cluster');
+    expect(cluster.partitions.map((p) => [p.partition, p.owner, p.sessions])).toEqual([
+      [0, 'worker-0', [users[0]]],
+      [1, 'worker-1', [users[1]]],
+    ]);
 
     // A ledger page without a user would mix partitions: refused, with the way out.
     const all = await fetch(`${dashboard.url}/api/trades`);

@@ -1,3 +1,4 @@
+import type { PartitionStatus } from '../../cluster/cluster-status.js';
 import type { LedgerView } from '../../contract/ledger.js';
 import type { StoredDeadLetter } from '../../log/port.js';
 import type { DashboardCommand } from './command-schema.js';
@@ -37,6 +38,11 @@ export interface ChangesMessage {
   changes: ModelChange[];
   foldedEvents: number;
   follower: FollowerStatus;
+}
+
+/** GET /api/cluster (a partitioned deployment only; 404 otherwise): each partition's lease holder, lag and sessions. */
+export interface ClusterResponse {
+  partitions: (PartitionStatus & { sessions: string[] })[];
 }
 
 /** GET /api/dlq: the depth (counted, never read) and the newest entries (payloads bounded), oldest first. */

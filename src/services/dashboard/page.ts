@@ -3,8 +3,8 @@ import { defaultDashboardDailyDays } from './closed-view.js';
 
 // The dashboard's one page: its markup and inline CSS. Its behaviour is client/dashboard.js, a plain ES module
 // checked by tsc (JSDoc types) and served as a file, no build step; uPlot comes from /assets (node_modules).
-// The client follows /api/events (server-sent events: a snapshot, then what changed) and reads /api/dlq every
-// `dlqPollMs`; the bounds it needs come as data attributes of <body>. It updates the DOM in place and POSTs
+// The client follows /api/events (server-sent events: a snapshot, then what changed) and reads /api/dlq (and, on a
+// partitioned deployment, /api/cluster) every `dlqPollMs`; the bounds it needs come as data attributes of <body>. It updates the DOM in place and POSTs
 // actions to /api/commands.
 
 /** How often the page reads the dead-letter table (small and bounded: depth + newest entries), ms. */
@@ -178,6 +178,9 @@ export function renderPage(opts: { token: string | null; allowLiveStart: boolean
   <section class="card"><h2>Recent replies</h2>
     <div class="table-wrap"><table id="replies" class="stack"><thead><tr><th>time (UTC)</th><th>command</th><th>user</th><th>status</th><th>reason</th><th>id</th></tr></thead><tbody></tbody></table></div>
     <div class="pager" data-pager="replies"></div>
+  </section>
+  <section class="card" id="cluster-card" hidden><h2>Workers</h2>
+    <div class="table-wrap"><table id="cluster" class="stack"><thead><tr><th>partition</th><th>worker</th><th>token</th><th>lease left</th><th>commands waiting</th><th>sessions</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section class="card"><h2>Dead-letter queue (<span id="dlq-depth">?</span>)</h2>
     <div class="table-wrap"><table id="dlq" class="stack"><thead><tr><th>id</th><th>reason</th><th>entry</th><th>bytes</th><th>sha256</th></tr></thead><tbody></tbody></table></div>

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { envSchema, parseEnvWith } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
 import { openPartitionLogs } from '../../log/partition-logs.js';
+import { connectRedis } from '../../log/redis-connection.js';
+import { readClusterStatus } from '../../cluster/cluster-status.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startDashboard } from './server.js';
@@ -52,6 +54,9 @@ export async function runDashboard(argv: string[]): Promise<void> {
   const partitions = clusterUrls
     ? openPartitionLogs({ clusterUrls, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) })
     : null;
+  const prefix = flags['redis-prefix'] ?? env.QE_REDIS_PREFIX;
+  // Read-only, for the page's cluster panel (who holds each partition's lease, its lag).
+  const clusterConn = clusterUrls ? await connectRedis({ clusterUrls }) : null;
   const log = partitions
     ? await partitions.log(0)
     : await openLog({
@@ -64,6 +69,7 @@ export async function runDashboard(argv: string[]): Promise<void> {
     const dashboard = await startDashboard({
       log,
       ...(partitions && { partitions }),
+      ...(clusterConn && { clusterStatus: () => readClusterStatus(clusterConn, prefix, partitions?.count ?? 1) }),
       host: env.QE_DASHBOARD_HOST,
       port: env.QE_DASHBOARD_PORT,
       token: env.QE_DASHBOARD_TOKEN,
@@ -79,5 +85,6 @@ export async function runDashboard(argv: string[]): Promise<void> {
   } finally {
     if (partitions) await partitions.close();
     else await log.close();
+    clusterConn?.destroy();
   }
 }

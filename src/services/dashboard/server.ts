@@ -11,9 +11,10 @@ import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
 import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
 import { partitionOfUser } from '../../log/partition.js';
+import type { PartitionStatus } from '../../cluster/cluster-status.js';
 import type { Logger } from '../../util/logger.js';
 import { ledgerCsvColumns, ledgerCsvRow, parseLedgerRecord } from '../../contract/ledger.js';
-import type { CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
+import type { ClusterResponse, CommandResponse, DlqResponse, StateResponse, TradesResponse } from './api-types.js';
 import { idPattern, maxIdChars } from '../../contract/commands.js';
 import { maxDailyDays } from '../../core/round-trips.js';
 import { readClosedTrades } from '../closed-trades.js';
@@ -114,6 +115,8 @@ export interface DashboardAppDeps {
    * summed); absent: `log` is the only one. */
   partitions?: PartitionLogs<EngineLog>;
   follower: OutboundFollower;
+  /** A partitioned deployment's lease holders and lag (src/cluster/cluster-status.ts); absent: /api/cluster is 404. */
+  clusterStatus?: () => Promise<PartitionStatus[]>;
   metrics: DashboardMetrics;
   token: string | null;
   adminUserId: string;
@@ -177,6 +180,20 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   // The page's live feed (server-sent events): a snapshot, then what changed. EventSource cannot send headers,
   // so the page passes ?token= like its assets; the middleware above checks it exactly as for every route.
   app.get('/api/events', (c) => events.handle(c));
+
+  // Which worker runs each session (issue 13, item 4): every partition's lease holder and lag, with its sessions.
+  app.get('/api/cluster', async (c) => {
+    const status = deps.clusterStatus;
+    const count = deps.partitions?.count;
+    if (!status || count === undefined) return c.json({ error: 'not a partitioned deployment' }, 404);
+    const sessionsOf = new Map<number, string[]>();
+    for (const userId of deps.follower.model().sessions.keys()) {
+      const p = partitionOfUser(userId, count);
+      sessionsOf.set(p, [...(sessionsOf.get(p) ?? []), userId]);
+    }
+    const partitions = (await status()).map((s) => ({ ...s, sessions: (sessionsOf.get(s.partition) ?? []).sort() }));
+    return c.json({ partitions } satisfies ClusterResponse);
+  });
 
   app.get('/api/dlq', async (c) => {
     // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read, of each
@@ -306,6 +323,8 @@ export interface DashboardOptions {
   log: EngineLog;
   /** Every partition of a cluster deployment (see DashboardAppDeps.partitions). */
   partitions?: PartitionLogs<EngineLog>;
+  /** The partitions' lease holders and lag, for /api/cluster (with `partitions`). */
+  clusterStatus?: () => Promise<PartitionStatus[]>;
   host: string;
   /** 0 = any free port. */
   port: number;
@@ -340,6 +359,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
   const app = createDashboardApp({
     log: opts.log,
     ...(partitions && { partitions }),
+    ...(opts.clusterStatus && { clusterStatus: opts.clusterStatus }),
     follower,
     metrics,
     token,

@@ -14,6 +14,7 @@
 /** @typedef {import('../api-types.js').ChangesMessage} ChangesMessage */
 /** @typedef {import('../api-types.js').ModelChange} ModelChange */
 /** @typedef {import('../api-types.js').DlqResponse} DlqResponse */
+/** @typedef {import('../api-types.js').ClusterResponse} ClusterResponse */
 /** @typedef {import('../api-types.js').CommandResponse} CommandResponse */
 /** @typedef {import('../api-types.js').ClosedResponse} ClosedResponse */
 /** @typedef {import('../api-types.js').DashboardCommand} DashboardCommand */
@@ -97,6 +98,8 @@ const page = {
   dailyBars: required('#daily-bars', HTMLElement),
   replyRows: required('#replies tbody', HTMLTableSectionElement),
   dlqDepth: required('#dlq-depth', HTMLElement),
+  clusterCard: required('#cluster-card', HTMLElement),
+  clusterRows: required('#cluster tbody', HTMLTableSectionElement),
   dlqRows: required('#dlq tbody', HTMLTableSectionElement),
   haltAll: required('#halt-all', HTMLButtonElement),
   resumeAll: required('#resume-all', HTMLButtonElement),
@@ -1122,6 +1125,28 @@ function readDlq() {
     .catch(() => undefined);
 }
 
+/** Which worker runs each partition and its sessions; the card stays hidden where the log is not partitioned (404). */
+function readCluster() {
+  return api('/api/cluster')
+    .then((d) => {
+      page.clusterCard.hidden = d.status !== 200;
+      if (d.status !== 200) return;
+      const body = /** @type {ClusterResponse} */ (d.body);
+      const rows = body.partitions.map((p) =>
+        el('tr', { 'data-partition': String(p.partition) }, [
+          td(String(p.partition), 'num'),
+          td(p.owner ?? 'none (free: a worker claims it within a beat)', 'mono'),
+          td(p.token === null ? '' : String(p.token), 'num'),
+          td(p.leaseRemainingMs === null ? '' : `${(p.leaseRemainingMs / 1000).toFixed(1)} s`, 'num'),
+          td(`${p.unreadCommands} unread, ${p.pendingCommands} in progress`),
+          td(p.sessions.join(', '), 'msg'),
+        ]),
+      );
+      fillRows(page.clusterRows, rows, 'no partitions', 6);
+    })
+    .catch(() => undefined);
+}
+
 // --- start form -------------------------------------------------------------------------------------------
 
 /** @param {string} name */
@@ -1200,5 +1225,7 @@ page.resumeAll.addEventListener('click', () => void send({ action: 'resume_all' 
 connect();
 void readDlq();
 setInterval(() => void readDlq(), dlqPollMs);
+void readCluster();
+setInterval(() => void readCluster(), dlqPollMs);
 // Ages and time left move with the clock: redrawn locally, nothing fetched.
 setInterval(() => model.sessions.forEach(renderTimes), 1_000);

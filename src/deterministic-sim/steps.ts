@@ -12,8 +12,6 @@ import type { World } from './world.js';
 // perform an effect, deliver an answer, gap a price, silence the feed, crash. One step is one move, chosen by
 // the PRNG; settle() then lets everything converge on a well-behaved exchange.
 
-/** Consumer name the simulated engine reads commands under. */
-const simConsumer = 'sim';
 /** Stale commands reclaimed per consume (entries). */
 const reclaimBatchEntries = 20;
 /** Commands read per consume: 1 up to this many (entries). */
@@ -28,11 +26,12 @@ const maxSettleRounds = 300;
 const minSettleRounds = 4;
 
 export async function consume(world: World): Promise<number> {
+  const { log, id: consumer } = world.node;
   const deliveries = [
-    ...(await world.log.reclaimStaleCommands(simConsumer, reclaimBatchEntries)),
-    ...(await world.log.readCommands(simConsumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
+    ...(await log.reclaimStaleCommands(consumer, reclaimBatchEntries)),
+    ...(await log.readCommands(consumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
   ];
-  await world.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+  await world.submit(...deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
   return deliveries.length;
 }
 
@@ -45,7 +44,7 @@ export async function ticks(world: World): Promise<void> {
     const rules = exchange.rules.get(symbol);
     if (!top || !rules || clock.nowMs() < world.feedSilentUntilMs) continue;
     const scale = 10 ** rules.priceScale;
-    await world.engine.submit({
+    await world.submit({
       kind: 'tick',
       venue: 'paper',
       tick: { symbol, bid: Number(top.bidUnits) / scale, ask: Number(top.askUnits) / scale, time: clock.nowMs() },
@@ -55,7 +54,8 @@ export async function ticks(world: World): Promise<void> {
 
 /** As the executor performs it: through the venue's budget, then the venue (venue-faults.ts). */
 async function perform(world: World, effect: Effect): Promise<void> {
-  const input = await performThroughVenue(world, effect);
+  if (world.cluster) return world.cluster.perform(effect);
+  const input = await performThroughVenue(world, effect, world.node);
   if (input) world.pendingInputs.push(input);
 }
 
@@ -79,8 +79,8 @@ const ticksMove: Move = async (world, n) => {
 };
 
 const timer: Move = async (world, n) => {
-  world.clock.advance(Math.floor(world.random() * maxTimerAdvanceMs));
-  await world.engine.submit({ kind: 'timer' });
+  world.advance(Math.floor(world.random() * maxTimerAdvanceMs));
+  await world.submit({ kind: 'timer' });
   world.trace.push(`${n} timer @${world.clock.nowMs()}`);
 };
 
@@ -95,7 +95,7 @@ const deliver: Move = async (world, n) => {
   const i = Math.floor(world.random() * world.pendingInputs.length);
   const input = world.pendingInputs[i];
   if (input && !deliveredTwice(world)) world.pendingInputs.splice(i, 1);
-  if (input) await world.engine.submit(input);
+  if (input) await world.submit(input);
   world.trace.push(`${n} deliver ${input ? JSON.stringify(input).slice(0, 160) : '-'}`);
 };
 
@@ -132,11 +132,13 @@ const exchangeClose: Move = async (world, n) => {
   world.trace.push(`${n} exchange ${cause} ${userId} ${symbol}: ${what}`);
 };
 
-/** Crash between two steps: in-flight effects and undelivered answers die with the process. */
+/**
+ * Crash between two steps: in-flight effects and undelivered answers die with the process (restart() starts a new
+ * one). With several engines, a fault of the lease holder instead (cluster.ts): death, a pause, missed renewals.
+ */
 const crash: Move = async (world, n, restart) => {
+  if (world.cluster) return world.cluster.fault(n);
   world.stats.crashes += 1;
-  world.pendingEffects = [];
-  world.pendingInputs = [];
   world.trace.push(`${n} CRASH`);
   await restart();
 };
@@ -160,6 +162,7 @@ const moves: readonly { below: number; move: Move }[] = [
 /** Step n: one move, chosen by the PRNG; a crash restarts the engine through `restart`. */
 export async function step(world: World, n: number, restart: () => Promise<void>): Promise<void> {
   venueTick(world);
+  if (world.cluster && world.cluster.paused.length > 0 && world.chance(world.cluster.resumeChance)) return world.cluster.resume(n);
   const roll = world.random();
   const chosen = moves.find((m) => roll < m.below) ?? moves[moves.length - 1];
   await chosen?.move(world, n, restart);
@@ -174,16 +177,19 @@ export async function settle(world: World): Promise<void> {
   exchange.faults = { ...noFaults };
   world.feedSilentUntilMs = 0;
   calmVenue(world);
+  await world.cluster?.calm();
   for (let round = 0; round < maxSettleRounds; round += 1) {
     const consumed = await consume(world);
     while (world.pendingEffects.length > 0 || world.pendingInputs.length > 0) {
       for (const effect of world.pendingEffects.splice(0)) await perform(world, effect);
-      for (const input of world.pendingInputs.splice(0)) await world.engine.submit(input);
+      for (const input of world.pendingInputs.splice(0)) await world.submit(input);
     }
     if (!(consumed > 0 || (await stillBusy(world))) && round >= minSettleRounds - 1) return;
-    world.clock.advance(settleRoundMs);
+    world.advance(settleRoundMs);
+    // A lease that lapsed before the faults ended is taken over here.
+    await world.cluster?.afterStep('settle');
     await ticks(world);
-    await world.engine.submit({ kind: 'timer' });
+    await world.submit({ kind: 'timer' });
   }
   const durable = world.engine.current.durable;
   const open = Object.values(durable.orders)

@@ -12,6 +12,7 @@ import { InvariantViolation } from './invariants.js';
 import { bootNode } from './restart.js';
 import { LeaseNotHeldError, signedAccount } from './signed-account.js';
 import { SimLeaseHolder, SimLeaseStore } from './sim-lease.js';
+import { readCommands } from './steps.js';
 import { performThroughVenue } from './venue-faults.js';
 import type { EngineNode, World } from './world.js';
 
@@ -57,6 +58,8 @@ interface Armed {
 
 type ClusterFault = 'death' | 'death_in_write' | 'pause' | 'pause_in_write' | 'pause_in_request' | 'missed_renewals';
 const clusterFaults: readonly ClusterFault[] = ['death', 'death_in_write', 'pause', 'pause_in_write', 'pause_in_request', 'missed_renewals'];
+/** Chance that a resumed process reads the command stream once more before it notices its lease is gone. */
+const readOnResumeChance = 0.5;
 /** How long renewals fail, in lease TTLs: half a TTL is survived, two are not. */
 const missedRenewalTtls = [0.5, 1, 2];
 
@@ -369,6 +372,8 @@ export class SimCluster {
         performThroughVenue(this.world, effect, node).then(() => undefined),
       );
     const inputs = node.pendingInputs.splice(0);
+    // Its command loop may read once more, taking commands (new, or reclaimed from the successor) it cannot answer.
+    if (this.world.chance(readOnResumeChance)) inputs.push(...(await readCommands(this.world, node)));
     if (inputs.length > 0) await this.run(node, node.engine.submitBatch(inputs));
     node.state = 'dropped';
     this.check();

@@ -6,7 +6,7 @@ import { paperCredentials } from '../engine/accounts.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
 import { InvariantViolation } from './invariants.js';
 import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
-import type { World } from './world.js';
+import type { EngineNode, World } from './world.js';
 
 // The moves of a seed's run: append a command, consume commands, tick the markets, beat the watchdog,
 // perform an effect, deliver an answer, gap a price, silence the feed, crash. One step is one move, chosen by
@@ -25,14 +25,20 @@ const maxSettleRounds = 300;
 /** Rounds settle() always runs, so late answers and periodic checks get their turn. */
 const minSettleRounds = 4;
 
-export async function consume(world: World): Promise<number> {
-  const { log, id: consumer } = world.node;
+/** What `node` reads from the command stream in one go: stale pending commands it reclaims, then new ones. */
+export async function readCommands(world: World, node: EngineNode): Promise<Input[]> {
+  const { log, id: consumer } = node;
   const deliveries = [
     ...(await log.reclaimStaleCommands(consumer, reclaimBatchEntries)),
     ...(await log.readCommands(consumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
   ];
-  await world.submit(...deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
-  return deliveries.length;
+  return deliveries.map((delivery): Input => ({ kind: 'command', delivery }));
+}
+
+export async function consume(world: World): Promise<number> {
+  const inputs = await readCommands(world, world.node);
+  await world.submit(...inputs);
+  return inputs.length;
 }
 
 /** Moves every market one step and, unless the feed is silent, hands the engine each top of book. */

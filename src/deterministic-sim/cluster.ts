@@ -131,6 +131,7 @@ class SimNode implements EngineNode {
 
   stop(state: 'paused' | 'dead'): void {
     this.state = state;
+    this.armed = null; // it struck, or another fault came first
     this.markStopped();
     this.cluster.stopped(this);
   }
@@ -139,7 +140,6 @@ class SimNode implements EngineNode {
   private async strike(at: Armed['at'], landed: boolean): Promise<void> {
     const armed = this.armed;
     if (!armed || armed.at !== at || (armed.then === 'die' ? armed.afterLanding : false) !== landed) return;
-    this.armed = null;
     if (armed.then === 'die') {
       this.stop('dead');
       return new Promise<void>(() => undefined);

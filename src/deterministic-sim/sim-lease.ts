@@ -1,5 +1,5 @@
 import type { LeaseBounds } from '../cluster/lease-rules.js';
-import { assertLeaseBounds, leaseHeldUntilMs, leaseRemainingMs, leaseValue } from '../cluster/lease-rules.js';
+import { assertLeaseBounds, leaseHeldUntilAfterRenewalMs, leaseHeldUntilMs, leaseRemainingMs, leaseValue } from '../cluster/lease-rules.js';
 import type { LogFence, StaleLeaseError } from '../log/redis-fence.js';
 
 // A partition's lease for the deterministic simulation, on the simulated clock: the store side as the Redis
@@ -98,7 +98,7 @@ export class SimLeaseHolder implements LogFence {
     if (!this.held()) return false;
     const sentAtMs = this.nowMs();
     if (!reachable) return this.held();
-    if (this.store.renew(this.value, this.bounds.leaseTtlMs)) this.heldUntilMs = Math.max(this.heldUntilMs, leaseHeldUntilMs(sentAtMs, this.bounds));
+    if (this.store.renew(this.value, this.bounds.leaseTtlMs)) this.heldUntilMs = leaseHeldUntilAfterRenewalMs(this.heldUntilMs, sentAtMs, this.bounds);
     else this.lose('the lease is held by another writer or expired');
     return this.held();
   }

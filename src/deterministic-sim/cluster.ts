@@ -21,7 +21,8 @@ import type { EngineNode, World } from './world.js';
 // (between two steps, or in the middle of a write, before or after it landed), a pause past its lease (between
 // steps holding unsent effects, between its look at the lease and the write reaching the store, or between signing
 // a request and its arrival at the exchange) and then a resume, and missed renewals without a pause. A standby
-// claims the lease once its TTL has run and boots on the partition's snapshot and WAL.
+// claims the lease once its TTL has run and boots on the partition's snapshot and WAL (and may die or pause while
+// it boots: then another takes over).
 //
 // Checked every step: every write that lands carries the newest token (one writer per token epoch, epochs in
 // order), tokens only grow, and no order-changing request reaches the exchange from a worker whose lease is not
@@ -58,6 +59,8 @@ interface Armed {
 
 type ClusterFault = 'death' | 'death_in_write' | 'pause' | 'pause_in_write' | 'pause_in_request' | 'missed_renewals';
 const clusterFaults: readonly ClusterFault[] = ['death', 'death_in_write', 'pause', 'pause_in_write', 'pause_in_request', 'missed_renewals'];
+/** Chance that a successor is hit by a fault while it boots. */
+const faultWhileBootingChance = 0.1;
 /** Chance that a resumed process reads the command stream once more before it notices its lease is gone. */
 const readOnResumeChance = 0.5;
 /** How long renewals fail, in lease TTLs: half a TTL is survived, two are not. */
@@ -305,11 +308,12 @@ export class SimCluster {
   /** After every step: the invariants, then a takeover if the holder no longer runs. */
   async afterStep(n: number | string): Promise<void> {
     this.check();
-    const node = this.holder;
     // Missed renewals: the holder notices its own view of the lease ended (at its renewal beat, or its next write).
-    if (node.state === 'running' && node.holder.held()) return;
-    if (node.state === 'paused') this.paused.push(node);
-    await this.takeOver(n);
+    // A successor may itself stop while it boots: then another takes over.
+    for (let node = this.holder; !(node.state === 'running' && node.holder.held()); node = this.holder) {
+      if (node.state === 'paused') this.paused.push(node);
+      await this.takeOver(n);
+    }
     this.check();
   }
 
@@ -353,7 +357,18 @@ export class SimCluster {
     this.world.node = node;
     if (n !== 'start') this.world.stats.takeovers += 1;
     this.world.trace.push(`${n} ${id} takes over with token ${holder.token} at ${this.world.clock.nowMs()}`);
-    await bootNode(this.world, this.observe, node);
+    if (n !== 'start' && this.world.chance(faultWhileBootingChance)) this.armWhileBooting(node, n);
+    await this.run(node, bootNode(this.world, this.observe, node));
+  }
+
+  /**
+   * The successor dies or pauses at its first write: its boot's, if booting had anything to write (else a later one).
+   * Booting on a long WAL takes time, and faults come meanwhile.
+   */
+  private armWhileBooting(node: SimNode, n: number | string): void {
+    const pause = this.paused.length < this.options.workers - 1 && this.world.chance(0.5);
+    node.armed = { at: 'write', then: pause ? 'pause' : 'die', afterLanding: !pause && this.world.chance(0.5) };
+    this.world.trace.push(`${n} ${node.id} FAULT ${pause ? 'pause' : 'death'}_in_write while booting`);
   }
 
   /**
@@ -371,10 +386,12 @@ export class SimCluster {
         node,
         performThroughVenue(this.world, effect, node).then(() => undefined),
       );
+    // Paused while it booted, it may have no engine: its boot failed on its lease when it resumed.
+    const engine = node.engine as Engine | undefined;
     const inputs = node.pendingInputs.splice(0);
     // Its command loop may read once more, taking commands (new, or reclaimed from the successor) it cannot answer.
-    if (this.world.chance(readOnResumeChance)) inputs.push(...(await readCommands(this.world, node)));
-    if (inputs.length > 0) await this.run(node, node.engine.submitBatch(inputs));
+    if (engine && this.world.chance(readOnResumeChance)) inputs.push(...(await readCommands(this.world, node)));
+    if (engine && inputs.length > 0) await this.run(node, engine.submitBatch(inputs));
     node.state = 'dropped';
     this.check();
   }

@@ -172,6 +172,8 @@ export class SimCluster {
   readonly violations: string[] = [];
   /** Process runs started so far (ids are unique per run). */
   private runs = 0;
+  /** Set once the run settles: no more faults (a successor booting then is not hit either). */
+  private calmed = false;
   /** Per token, who wrote under it. */
   private readonly writerOf = new Map<number, string>();
   private newestLandedToken = 0;
@@ -357,7 +359,7 @@ export class SimCluster {
     this.world.node = node;
     if (n !== 'start') this.world.stats.takeovers += 1;
     this.world.trace.push(`${n} ${id} takes over with token ${holder.token} at ${this.world.clock.nowMs()}`);
-    if (n !== 'start' && this.world.chance(faultWhileBootingChance)) this.armWhileBooting(node, n);
+    if (n !== 'start' && !this.calmed && this.world.chance(faultWhileBootingChance)) this.armWhileBooting(node, n);
     await this.run(node, bootNode(this.world, this.observe, node));
   }
 
@@ -398,6 +400,7 @@ export class SimCluster {
 
   /** Before settling: faults end, a paused process resumes, and a holder that stopped is replaced. */
   async calm(): Promise<void> {
+    this.calmed = true;
     this.holder.armed = null;
     this.holder.renewalsFailUntilMs = 0;
     while (this.paused.length > 0) await this.resume('settle');

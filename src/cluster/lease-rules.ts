@@ -42,6 +42,14 @@ export function leaseHeldUntilMs(askedAtMs: number, b: LeaseBounds): number {
   return askedAtMs + b.leaseTtlMs - b.leaseSafetyMarginMs;
 }
 
+/**
+ * The writer's view after a renewal sent at `sentAtMs` succeeded: extended from when it was sent (Redis may have
+ * applied it any time after), never shortened (a slow answer to an earlier renewal must not undo a later one).
+ */
+export function leaseHeldUntilAfterRenewalMs(heldUntilMs: number, sentAtMs: number, b: LeaseBounds): number {
+  return Math.max(heldUntilMs, leaseHeldUntilMs(sentAtMs, b));
+}
+
 /** Milliseconds the writer may still act as the owner (0 once its view ended). */
 export function leaseRemainingMs(heldUntilMs: number, nowMs: number): number {
   return Math.max(0, heldUntilMs - nowMs);

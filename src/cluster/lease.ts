@@ -4,7 +4,15 @@ import type { LogFence, StaleLeaseError } from '../log/redis-fence.js';
 import { runScript, script } from '../log/redis-fence.js';
 import type { RedisConnection } from '../log/redis-connection.js';
 import type { LeaseBounds } from './lease-rules.js';
-import { assertLeaseBounds, defaultLeaseBounds, leaseHeldUntilMs, leaseRemainingMs, leaseValue, parseLeaseValue } from './lease-rules.js';
+import {
+  assertLeaseBounds,
+  defaultLeaseBounds,
+  leaseHeldUntilAfterRenewalMs,
+  leaseHeldUntilMs,
+  leaseRemainingMs,
+  leaseValue,
+  parseLeaseValue,
+} from './lease-rules.js';
 
 // A writer's lease on one partition, with fencing (issue 13). Claim: if nobody holds the lease, INCR the
 // partition's token counter and SET the lease to `<token>|<owner>` with NX and a PX TTL, in one script (both
@@ -106,7 +114,7 @@ export async function claimLease(opts: LeaseOptions): Promise<(PartitionLease & 
       (r) => Number(r) === 1,
       () => null, // Redis unreachable: try again next beat, until the local view ends
     );
-    if (renewed === true && lost === null) heldUntilMs = Math.max(heldUntilMs, leaseHeldUntilMs(sentAtMs, bounds));
+    if (renewed === true && lost === null) heldUntilMs = leaseHeldUntilAfterRenewalMs(heldUntilMs, sentAtMs, bounds);
     if (renewed === false) lose('the lease is held by another writer or expired');
     return held();
   }

@@ -1,3 +1,5 @@
+import type { ClusterOptions } from './cluster.js';
+import { SimCluster } from './cluster.js';
 import { decisionChecks, nothingPlanned, settledChecks } from './invariants.js';
 import { restart } from './restart.js';
 import { settle, step, ticks } from './steps.js';
@@ -16,6 +18,11 @@ const bothChecks =
 function collectVenueStats(world: World): void {
   world.stats.venueRefusals = world.venue.refusals;
   world.stats.partialFills = world.venue.partialFills;
+  const counts = world.cluster?.counts;
+  if (!counts) return;
+  world.stats.staleWritesRefused = counts.staleRefused;
+  world.stats.lateRequestsRefused = counts.lateRefused;
+  world.stats.requestsNotSigned = counts.notSigned;
 }
 
 // One deterministic simulation run: the real core and engine kernel, the in-memory log and the in-process
@@ -32,20 +39,29 @@ export interface SeedResult {
   stats: SeedStats;
 }
 
-export async function runSeed(seed: number, steps = 300): Promise<SeedResult> {
+/**
+ * One seed's run; with `cluster`, several engines share the log and the exchange under a lease (cluster.ts) and the
+ * engine's faults are theirs (death, pauses past the lease, missed renewals) instead of crash-restarts.
+ */
+export async function runSeed(seed: number, steps = 300, cluster: ClusterOptions | null = null): Promise<SeedResult> {
   const world = new World(seed);
   const planned = nothingPlanned();
   const checks = bothChecks(decisionChecks(world, planned), venueDecisionChecks(world));
   const restartEngine = (): Promise<void> => restart(world, checks);
   try {
-    await restartEngine();
+    if (cluster) {
+      world.cluster = new SimCluster(world, cluster, checks);
+      await world.cluster.start();
+    } else await restartEngine();
     await ticks(world);
     for (let n = 0; n < steps; n += 1) {
       world.stats.steps += 1;
       await step(world, n, restartEngine);
+      await world.cluster?.afterStep(n);
     }
     world.trace.push('settle');
     await settle(world);
+    world.cluster?.check();
     await settledChecks(world, planned);
     collectVenueStats(world);
     return { seed, ok: true, trace: world.trace, stats: world.stats };

@@ -6,14 +6,12 @@ import { paperCredentials } from '../engine/accounts.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
 import { InvariantViolation } from './invariants.js';
 import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
-import type { World } from './world.js';
+import type { EngineNode, World } from './world.js';
 
 // The moves of a seed's run: append a command, consume commands, tick the markets, beat the watchdog,
 // perform an effect, deliver an answer, gap a price, silence the feed, crash. One step is one move, chosen by
 // the PRNG; settle() then lets everything converge on a well-behaved exchange.
 
-/** Consumer name the simulated engine reads commands under. */
-const simConsumer = 'sim';
 /** Stale commands reclaimed per consume (entries). */
 const reclaimBatchEntries = 20;
 /** Commands read per consume: 1 up to this many (entries). */
@@ -27,13 +25,20 @@ const maxSettleRounds = 300;
 /** Rounds settle() always runs, so late answers and periodic checks get their turn. */
 const minSettleRounds = 4;
 
-export async function consume(world: World): Promise<number> {
+/** What `node` reads from the command stream in one go: stale pending commands it reclaims, then new ones. */
+export async function readCommands(world: World, node: EngineNode): Promise<Input[]> {
+  const { log, id: consumer } = node;
   const deliveries = [
-    ...(await world.log.reclaimStaleCommands(simConsumer, reclaimBatchEntries)),
-    ...(await world.log.readCommands(simConsumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
+    ...(await log.reclaimStaleCommands(consumer, reclaimBatchEntries)),
+    ...(await log.readCommands(consumer, 1 + Math.floor(world.random() * maxReadBatchEntries), 0)),
   ];
-  await world.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
-  return deliveries.length;
+  return deliveries.map((delivery): Input => ({ kind: 'command', delivery }));
+}
+
+export async function consume(world: World): Promise<number> {
+  const inputs = await readCommands(world, world.node);
+  await world.submit(...inputs);
+  return inputs.length;
 }
 
 /** Moves every market one step and, unless the feed is silent, hands the engine each top of book. */
@@ -45,7 +50,7 @@ export async function ticks(world: World): Promise<void> {
     const rules = exchange.rules.get(symbol);
     if (!top || !rules || clock.nowMs() < world.feedSilentUntilMs) continue;
     const scale = 10 ** rules.priceScale;
-    await world.engine.submit({
+    await world.submit({
       kind: 'tick',
       venue: 'paper',
       tick: { symbol, bid: Number(top.bidUnits) / scale, ask: Number(top.askUnits) / scale, time: clock.nowMs() },
@@ -55,7 +60,8 @@ export async function ticks(world: World): Promise<void> {
 
 /** As the executor performs it: through the venue's budget, then the venue (venue-faults.ts). */
 async function perform(world: World, effect: Effect): Promise<void> {
-  const input = await performThroughVenue(world, effect);
+  if (world.cluster) return world.cluster.perform(effect);
+  const input = await performThroughVenue(world, effect, world.node);
   if (input) world.pendingInputs.push(input);
 }
 
@@ -79,8 +85,8 @@ const ticksMove: Move = async (world, n) => {
 };
 
 const timer: Move = async (world, n) => {
-  world.clock.advance(Math.floor(world.random() * maxTimerAdvanceMs));
-  await world.engine.submit({ kind: 'timer' });
+  world.advance(Math.floor(world.random() * maxTimerAdvanceMs));
+  await world.submit({ kind: 'timer' });
   world.trace.push(`${n} timer @${world.clock.nowMs()}`);
 };
 
@@ -95,7 +101,7 @@ const deliver: Move = async (world, n) => {
   const i = Math.floor(world.random() * world.pendingInputs.length);
   const input = world.pendingInputs[i];
   if (input && !deliveredTwice(world)) world.pendingInputs.splice(i, 1);
-  if (input) await world.engine.submit(input);
+  if (input) await world.submit(input);
   world.trace.push(`${n} deliver ${input ? JSON.stringify(input).slice(0, 160) : '-'}`);
 };
 
@@ -132,11 +138,13 @@ const exchangeClose: Move = async (world, n) => {
   world.trace.push(`${n} exchange ${cause} ${userId} ${symbol}: ${what}`);
 };
 
-/** Crash between two steps: in-flight effects and undelivered answers die with the process. */
+/**
+ * Crash between two steps: in-flight effects and undelivered answers die with the process (restart() starts a new
+ * one). With several engines, a fault of the lease holder instead (cluster.ts): death, a pause, missed renewals.
+ */
 const crash: Move = async (world, n, restart) => {
+  if (world.cluster) return world.cluster.fault(n);
   world.stats.crashes += 1;
-  world.pendingEffects = [];
-  world.pendingInputs = [];
   world.trace.push(`${n} CRASH`);
   await restart();
 };
@@ -160,6 +168,7 @@ const moves: readonly { below: number; move: Move }[] = [
 /** Step n: one move, chosen by the PRNG; a crash restarts the engine through `restart`. */
 export async function step(world: World, n: number, restart: () => Promise<void>): Promise<void> {
   venueTick(world);
+  if (world.cluster && world.cluster.paused.length > 0 && world.chance(world.cluster.resumeChance)) return world.cluster.resume(n);
   const roll = world.random();
   const chosen = moves.find((m) => roll < m.below) ?? moves[moves.length - 1];
   await chosen?.move(world, n, restart);
@@ -174,16 +183,19 @@ export async function settle(world: World): Promise<void> {
   exchange.faults = { ...noFaults };
   world.feedSilentUntilMs = 0;
   calmVenue(world);
+  await world.cluster?.calm();
   for (let round = 0; round < maxSettleRounds; round += 1) {
     const consumed = await consume(world);
     while (world.pendingEffects.length > 0 || world.pendingInputs.length > 0) {
       for (const effect of world.pendingEffects.splice(0)) await perform(world, effect);
-      for (const input of world.pendingInputs.splice(0)) await world.engine.submit(input);
+      for (const input of world.pendingInputs.splice(0)) await world.submit(input);
     }
     if (!(consumed > 0 || (await stillBusy(world))) && round >= minSettleRounds - 1) return;
-    world.clock.advance(settleRoundMs);
+    world.advance(settleRoundMs);
+    // A lease that lapsed before the faults ended is taken over here.
+    await world.cluster?.afterStep('settle');
     await ticks(world);
-    await world.engine.submit({ kind: 'timer' });
+    await world.submit({ kind: 'timer' });
   }
   const durable = world.engine.current.durable;
   const open = Object.values(durable.orders)

@@ -10,7 +10,7 @@ import { memoryRateBudget } from '../exchange/rate-budget.js';
 import { isZero } from '../model/decimal.js';
 import { InvariantViolation } from './invariants.js';
 import type { SimRefusal, SimRequestCost } from './sim-exchange.js';
-import type { World } from './world.js';
+import type { EngineNode, World } from './world.js';
 
 // The venue's harsh side, as seeded faults of the deterministic simulation (issue 11): a user stream that goes
 // silent while its socket looks open, 429 storms, a 418 IP ban with Retry-After, thin books on which resting
@@ -162,10 +162,10 @@ export function openVenue(world: World): VenueState {
  * Performs one effect as the executor does: through the budget, then the venue. A read the venue refused throws
  * (as the adapter's do); the executor logs it and the watchdog asks again, so here it is dropped too.
  */
-export async function performThroughVenue(world: World, effect: Effect): Promise<Input | null> {
+export async function performThroughVenue(world: World, effect: Effect, node: EngineNode): Promise<Input | null> {
   try {
     return await performWithinBudget(
-      world.accountOf(effect.userId),
+      node.accountOf(effect.userId),
       world.venue.budget,
       effect,
       () => world.clock.nowMs(),

@@ -7,8 +7,10 @@ import { ManualClock } from '../engine/clock.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
+import type { EngineLog } from '../log/port.js';
 import { openMemoryLog } from '../log/memory-log.js';
 import { createPrng } from '../paper-exchange/price-process.js';
+import type { SimCluster } from './cluster.js';
 import { asDelivered, seedFaultRates } from './faults.js';
 import { SimExchange } from './sim-exchange.js';
 import type { VenueState } from './venue-faults.js';
@@ -37,6 +39,52 @@ export interface SeedStats {
   venueRefusals: number;
   /** Trades of orders that left them partly filled, as pushed. */
   partialFills: number;
+  /** Several engines sharing the log under a lease (cluster.ts); all zero in a single-engine run. */
+  takeovers: number;
+  deaths: number;
+  zombies: number;
+  /** Leases lost to missed renewals, without a pause: the worker dropped the partition on its own. */
+  leasesLapsed: number;
+  /** Writes the store refused because the writer's lease was no longer current. */
+  staleWritesRefused: number;
+  /** Requests the exchange refused as arriving after timestamp + recvWindow (-1021). */
+  lateRequestsRefused: number;
+  /** Requests a worker did not sign because its own view of the lease had ended. */
+  requestsNotSigned: number;
+}
+
+export function noStats(): SeedStats {
+  return {
+    steps: 0,
+    crashes: 0,
+    orders: 0,
+    fills: 0,
+    kills: 0,
+    commands: 0,
+    venueRefusals: 0,
+    partialFills: 0,
+    takeovers: 0,
+    deaths: 0,
+    zombies: 0,
+    leasesLapsed: 0,
+    staleWritesRefused: 0,
+    lateRequestsRefused: 0,
+    requestsNotSigned: 0,
+  };
+}
+
+/**
+ * One engine process: its engine, the effects it decided but has not performed, the answers and pushes not yet
+ * delivered to it (all lost when the process dies), the log as it writes it and the accounts as it reaches them.
+ */
+export interface EngineNode {
+  /** Its consumer name on the command stream (and, with several engines, its lease owner): unique per process run. */
+  readonly id: string;
+  engine: Engine;
+  pendingEffects: Effect[];
+  pendingInputs: Input[];
+  readonly log: EngineLog;
+  accountOf(userId: string): ExchangeAccount;
 }
 
 export class World {
@@ -51,17 +99,15 @@ export class World {
   readonly venue: VenueState;
   readonly log: MemoryLog;
   readonly trace: string[] = [];
-  readonly stats: SeedStats = { steps: 0, crashes: 0, orders: 0, fills: 0, kills: 0, commands: 0, venueRefusals: 0, partialFills: 0 };
+  readonly stats: SeedStats = noStats();
   /** Every raw command appended, valid or not; duplicate deliveries re-send one of them. */
   readonly appended: string[] = [];
-  /** Effects decided but not yet performed: they die with the process in a crash. */
-  pendingEffects: Effect[] = [];
-  /** Exchange answers and pushes not yet delivered to the engine: they die in a crash too. */
-  pendingInputs: Input[] = [];
   /** Market data is withheld until this simulated time (a silent feed). */
   feedSilentUntilMs = 0;
-  /** The running engine; set by restart() at boot and after every crash. */
-  engine!: Engine;
+  /** The running engine process; set by restart() at boot and after every crash, or by the cluster at a takeover. */
+  node!: EngineNode;
+  /** Several engines sharing the log under a lease (cluster.ts); absent in a single-engine run. */
+  cluster: SimCluster | null = null;
   private readonly accounts = new Map<string, ExchangeAccount>();
 
   constructor(readonly seed: number) {
@@ -70,6 +116,32 @@ export class World {
     this.venue = openVenue(this);
     this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), limits: { reclaimIdleMs: simReclaimIdleMs } });
     for (const u of simUsers) this.accountOf(u);
+  }
+
+  get engine(): Engine {
+    return this.node.engine;
+  }
+
+  /** Effects decided but not yet performed: they die with the process in a crash. */
+  get pendingEffects(): Effect[] {
+    return this.node.pendingEffects;
+  }
+
+  /** Exchange answers and pushes not yet delivered to the engine: they die in a crash too. */
+  get pendingInputs(): Input[] {
+    return this.node.pendingInputs;
+  }
+
+  /** Passes simulated time; with several engines, the lease holder renews on its beat meanwhile. */
+  advance(ms: number): void {
+    if (this.cluster) this.cluster.advance(ms);
+    else this.clock.advance(ms);
+  }
+
+  /** Hands inputs to the running engine; with several engines, to whichever process runs now (cluster.ts). */
+  async submit(...inputs: Input[]): Promise<void> {
+    if (this.cluster) await this.cluster.submit(inputs);
+    else await this.engine.submitBatch(inputs);
   }
 
   pick<T>(xs: readonly T[]): T {

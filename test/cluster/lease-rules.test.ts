@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertLeaseBounds, defaultLeaseBounds, leaseHeldUntilMs, leaseRemainingMs, leaseValue, parseLeaseValue } from '../../src/cluster/lease-rules.js';
+import * as rules from '../../src/cluster/lease-rules.js';
+
+const { assertLeaseBounds, defaultLeaseBounds, leaseHeldUntilAfterRenewalMs, leaseHeldUntilMs, leaseRemainingMs, leaseValue, parseLeaseValue } = rules;
 
 describe('lease rules', () => {
   it('accepts the default bounds and refuses a renewal too rare to survive one failed try', () => {
@@ -13,6 +15,13 @@ describe('lease rules', () => {
     expect(until).toBe(1_000 + 3_000 - 300);
     expect(leaseRemainingMs(until, 1_000)).toBe(2_700);
     expect(leaseRemainingMs(until, 10_000)).toBe(0);
+  });
+
+  it('extends the view by a renewal from when it was sent, and never shortens it', () => {
+    const until = leaseHeldUntilMs(1_000, defaultLeaseBounds);
+    expect(leaseHeldUntilAfterRenewalMs(until, 2_000, defaultLeaseBounds)).toBe(2_000 + 3_000 - 300);
+    // The answer to an older renewal arriving late leaves the view where the newer one put it.
+    expect(leaseHeldUntilAfterRenewalMs(leaseHeldUntilMs(2_000, defaultLeaseBounds), 1_500, defaultLeaseBounds)).toBe(2_000 + 3_000 - 300);
   });
 
   it('stores the token before the owner and reads back only well-formed values', () => {

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { BrokenFence } from '../../src/deterministic-sim/cluster.js';
 import { runSeed } from '../../src/deterministic-sim/run-seed.js';
+import type { SeedStats } from '../../src/deterministic-sim/world.js';
+import { noStats } from '../../src/deterministic-sim/world.js';
 
 // CI slice of the deterministic simulation (`npm run sim -- --seeds N` runs more). Each seed crashes the
 // engine at random points, duplicates and reorders deliveries, loses answers and gaps prices, then checks
 // the invariants; a failure prints the seed's trace so it can be replayed exactly.
 
 const seeds = Number(process.env.SIM_SEEDS ?? 200);
+/** Seeds run with several engines sharing the log under a lease (`npm run sim -- --mode cluster` runs more). */
+const clusterSeeds = Number(process.env.SIM_CLUSTER_SEEDS ?? 60);
+/** A broken fence must fail a seed within this many (seen: the first failure at seed 1–15). */
+const seedsToCatchBrokenFence = 60;
 
 describe('deterministic simulation', () => {
   it(`holds every invariant over ${seeds} seeds`, async () => {
@@ -29,6 +36,49 @@ describe('deterministic simulation', () => {
   it('is deterministic: the same seed gives the same run', async () => {
     const a = await runSeed(7, 200);
     const b = await runSeed(7, 200);
+    expect(a.trace).toEqual(b.trace);
+    expect(a.stats).toEqual(b.stats);
+  });
+
+  it(`holds every invariant with 2–3 engines sharing the log under a lease over ${clusterSeeds} seeds`, async () => {
+    const failures: string[] = [];
+    const totals: SeedStats = noStats();
+    for (let seed = 1; seed <= clusterSeeds; seed += 1) {
+      const result = await runSeed(seed, 300, { workers: 2 + (seed % 2), broken: 'none' });
+      for (const k of Object.keys(totals) as (keyof SeedStats)[]) totals[k] += result.stats[k];
+      if (!result.ok) failures.push(`seed ${seed}: ${result.error}\n${result.trace.slice(-25).join('\n')}`);
+    }
+    expect(failures).toEqual([]);
+    // Every kind of fault must happen and every fence must have had to act, or the invariants held on an easy path.
+    expect(totals.takeovers).toBeGreaterThan(clusterSeeds);
+    expect(totals.deaths).toBeGreaterThan(clusterSeeds / 2);
+    expect(totals.zombies).toBeGreaterThan(clusterSeeds / 2);
+    expect(totals.leasesLapsed).toBeGreaterThan(clusterSeeds / 10);
+    expect(totals.staleWritesRefused).toBeGreaterThan(clusterSeeds / 10);
+    expect(totals.lateRequestsRefused).toBeGreaterThan(0);
+    expect(totals.requestsNotSigned).toBeGreaterThan(clusterSeeds);
+    expect(totals.fills).toBeGreaterThan(clusterSeeds);
+  }, 120_000);
+
+  it.each<[BrokenFence, RegExp]>([
+    ['commit', /landed under token \d+ after token \d+ was handed out/],
+    ['recvWindow', /reached the exchange while the lease is/],
+    ['signing', /reached the exchange while the lease is/],
+  ])(
+    'catches a broken fence (%s) within a few seeds',
+    async (broken, invariant) => {
+      let caught: string | undefined;
+      for (let seed = 1; seed <= seedsToCatchBrokenFence && caught === undefined; seed += 1) {
+        caught = (await runSeed(seed, 300, { workers: 2 + (seed % 2), broken })).error;
+      }
+      expect(caught).toMatch(invariant);
+    },
+    60_000,
+  );
+
+  it('is deterministic with several engines too', async () => {
+    const a = await runSeed(4, 200, { workers: 3, broken: 'none' });
+    const b = await runSeed(4, 200, { workers: 3, broken: 'none' });
     expect(a.trace).toEqual(b.trace);
     expect(a.stats).toEqual(b.stats);
   });

@@ -7,16 +7,24 @@ import { command, runningOf } from '../test/support/partition-answers.js';
 import { clusterUrls, deleteClusterKeys, useRedisCluster } from '../test/support/redis-cluster.js';
 import { deletePrefix, knob, perSecond, prefix, sleep } from './common.js';
 import { startPaperExchangeProcess } from './exchange-process.js';
+import { writeWal } from './wal-fixture.js';
 
 // Issue 13's bench: execution workers (child processes) on the loopback three-master Redis Cluster the tests use,
 // trading on the paper exchange (a process of its own). For 1, 2 and 4 workers sharing P partitions: commands/s,
 // appended through the producers' router → decided → committed and answered by each user's partition. With two
 // workers, takeoverMs: one is killed with SIGKILL, and a command for a user of one of its partitions is appended at
 // once; the figure is the time from the kill to that command's answer by the new owner (lease TTL + a beat + the
-// partition's boot). Every process shares the machine's cores: more workers than cores buys nothing here.
-// Knobs: BENCH_CLUSTER_PARTITIONS (8), BENCH_CLUSTER_COMMANDS (2000), BENCH_CLUSTER_WORKERS (1,2,4).
+// partition's boot). The partition taken over holds a WAL of BENCH_CLUSTER_TAKEOVER_WAL_EVENTS events (100 000, no
+// snapshot: the new owner replays all of them, the issue's target case) written before the workers start.
+// Every process shares the machine's cores: more workers than cores buys nothing here.
+// Knobs: BENCH_CLUSTER_PARTITIONS (8), BENCH_CLUSTER_COMMANDS (2000), BENCH_CLUSTER_WORKERS (1,2,4),
+// BENCH_CLUSTER_TAKEOVER_WAL_EVENTS (100000).
 
 const users = 32;
+/** Sessions in the taken-over partition's fixture WAL (besides the bench's own users). */
+const takeoverFixtureSessions = 10;
+/** The partition whose owner is killed, and which holds the fixture WAL. */
+const takeoverPartition = 0;
 const symbols = ['BTCUSDT', 'ETHUSDT'];
 const phaseCapMs = 180_000;
 /** Commands appended at a time (the producers' router appends one by one; this keeps several in flight). */
@@ -30,6 +38,8 @@ export interface WorkerSweepEntry {
 export interface ClusterFigures {
   clusterPartitions: number;
   takeoverMs: number | null;
+  /** WAL events of the partition taken over (replayed by the new owner). */
+  takeoverWalEvents: number;
   workerSweep: WorkerSweepEntry[];
 }
 
@@ -56,13 +66,14 @@ async function measureWorkers(
   partitionCount: number,
   commandCount: number,
   exchange: { restBaseUrl: string; wsBaseUrl: string },
-  withTakeover: boolean,
+  takeoverWalEvents: number | null,
 ): Promise<{ commandsPerSecond: number; takeoverMs: number | null }> {
   const p = prefix(`cluster-${workerCount}`);
   const logs = openPartitionLogs({ clusterUrls, prefix: p, partitionCount });
   const traffic = new ClusterTraffic(logs, partitionCount);
   const workers: ChildService[] = [];
   try {
+    if (takeoverWalEvents !== null) await writeWal(await logs.log(takeoverPartition), takeoverWalEvents, takeoverFixtureSessions);
     for (let w = 0; w < workerCount; w += 1) workers.push(await spawnWorker({ prefix: p, sim: exchange, partitionCount, workerId: `bw${w}`, symbols }));
     const fairShare = Math.floor(partitionCount / workerCount);
     await until(`${workerCount} workers to share ${partitionCount} partitions`, () => {
@@ -84,10 +95,9 @@ async function measureWorkers(
     const commandsPerSecond = perSecond(commandCount, performance.now() - t0);
 
     let takeoverMs: number | null = null;
-    if (withTakeover) {
-      const victim = workers[0];
-      const partition = victim ? runningOf(victim)[0] : undefined;
-      const userId = userIds.find((u) => partitionOfUser(u, partitionCount) === partition);
+    if (takeoverWalEvents !== null) {
+      const victim = workers.find((w) => runningOf(w).includes(takeoverPartition));
+      const userId = userIds.find((u) => partitionOfUser(u, partitionCount) === takeoverPartition);
       if (victim && userId !== undefined) {
         const probe = command({ type: 'status', id: 'after-kill', userId });
         const killedAt = performance.now();
@@ -109,17 +119,18 @@ async function measureWorkers(
 export async function clusterRun(): Promise<ClusterFigures> {
   const partitionCount = knob('BENCH_CLUSTER_PARTITIONS', 8);
   const commandCount = knob('BENCH_CLUSTER_COMMANDS', 2_000);
+  const takeoverWalEvents = knob('BENCH_CLUSTER_TAKEOVER_WAL_EVENTS', 100_000);
   const cluster = await useRedisCluster();
   const exchange = await startPaperExchangeProcess({ port: 0, seed: 13, priceStepMs: 100 });
   try {
     const workerSweep: WorkerSweepEntry[] = [];
     let takeoverMs: number | null = null;
     for (const workers of workerCounts()) {
-      const figures = await measureWorkers(workers, partitionCount, commandCount, exchange, workers === 2);
+      const figures = await measureWorkers(workers, partitionCount, commandCount, exchange, workers === 2 ? takeoverWalEvents : null);
       workerSweep.push({ workers, commandsPerSecond: figures.commandsPerSecond });
       takeoverMs ??= figures.takeoverMs;
     }
-    return { clusterPartitions: partitionCount, takeoverMs, workerSweep };
+    return { clusterPartitions: partitionCount, takeoverMs, takeoverWalEvents, workerSweep };
   } finally {
     await exchange.close();
     await cluster.release();

@@ -79,6 +79,40 @@ describe('the dashboard on a partitioned log', () => {
       [1, 'worker-1', [users[1]]],
     ]);
 
+    // Halt all goes to both partitions and is answered once both have (a refusal from either is the answer).
+    const halting = fetch(`${dashboard.url}/api/commands`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ action: 'halt_all', reason: 'test' }),
+    });
+    const haltCopy = async (p: number): Promise<{ id: string; userId: string }> =>
+      waitFor(`halt on partition ${p}`, async () => {
+        const reads = await (logs[p] as MemoryLog).readCommands('test', 10, 0);
+        const found = reads.map((d) => JSON.parse(d.raw) as { id: string; type: string; userId: string }).find((c) => c.type === 'admin.halt_all');
+        return found;
+      });
+    const [onP0Copy, onP1Copy] = [await haltCopy(0), await haltCopy(1)];
+    expect(onP0Copy.id).toBe(onP1Copy.id);
+    const replyOn = (p: number, status: string) =>
+      commitOutbound(logs[p] as MemoryLog, [
+        {
+          type: 'reply',
+          commandId: onP0Copy.id,
+          userId: onP0Copy.userId,
+          commandType: 'admin.halt_all',
+          status,
+          reason: status === 'rejected' ? 'no' : null,
+          result: status === 'done' ? { halted: true } : null,
+          atMs: 2_000,
+        },
+      ]);
+    await replyOn(0, 'done');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await replyOn(1, 'rejected');
+    const halted = (await (await halting).json()) as { reply?: { status: string }; error?: string };
+    expect(halted.error).toBeUndefined();
+    expect(halted.reply?.status).toBe('rejected');
+
     // A ledger page without a user would mix partitions: refused, with the way out.
     const all = await fetch(`${dashboard.url}/api/trades`);
     expect(all.status).toBe(400);

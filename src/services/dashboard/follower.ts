@@ -40,8 +40,11 @@ export interface OutboundFollower {
   status(): FollowerStatus;
   /** Follows the model's changes from now on (synchronously after model(): nothing falls between); returns the unsubscribe. */
   subscribe(listener: ChangeListener): () => void;
-  /** Call before appending the command. */
-  expectReply(commandId: string): ReplyWaiter;
+  /**
+   * Call before appending the command. `copies`: how many partitions the command went to (a fan-out on a cluster):
+   * the waiter resolves once each has answered, with a refusal if any refused.
+   */
+  expectReply(commandId: string, copies?: number): ReplyWaiter;
   stop(): Promise<void>;
 }
 
@@ -60,7 +63,8 @@ export function startOutboundFollower(
   /** Each log's cursor, and whether its tail has caught up once. */
   const cursors = followed.map(() => ({ lastId: model.lastId, caughtUp: false }));
   const status: FollowerStatus = { caughtUp: false, lastError: null, lastErrorAtMs: null };
-  const waiters = new Map<string, (reply: ReplyView | null) => void>();
+  /** Per awaited command: how many partitions must answer, the first answer of each so far, and the resolver. */
+  const waiters = new Map<string, { copies: number; answers: Map<number, ReplyView>; resolve: (reply: ReplyView | null) => void }>();
   const listeners = new Set<ChangeListener>();
   let stopped = false;
 
@@ -75,16 +79,20 @@ export function startOutboundFollower(
     }
   };
 
-  const notify = (data: string): void => {
+  /** A record from the `source`-th followed log (a partition): the first reply of each partition counts. */
+  const notify = (data: string, source: number): void => {
     if (waiters.size === 0) return;
     const reply = parseReply(data);
-    const resolve = reply ? waiters.get(reply.commandId) : undefined;
-    if (!reply || !resolve) return;
+    const waiter = reply ? waiters.get(reply.commandId) : undefined;
+    if (!reply || !waiter || waiter.answers.has(source)) return;
+    waiter.answers.set(source, reply);
+    if (waiter.answers.size < waiter.copies) return;
     waiters.delete(reply.commandId);
-    resolve(reply);
+    const answers = [...waiter.answers.values()];
+    waiter.resolve(answers.find((a) => a.status === 'rejected') ?? reply);
   };
 
-  const follow = async (log: EngineLog, cursor: { lastId: string; caughtUp: boolean }): Promise<void> => {
+  const follow = async (log: EngineLog, cursor: { lastId: string; caughtUp: boolean }, source: number): Promise<void> => {
     while (!stopped) {
       try {
         const batch = await log.tailOutbound(cursor.lastId, limits.batchEntries, limits.blockMs);
@@ -92,7 +100,7 @@ export function startOutboundFollower(
         for (const record of batch) {
           foldOutbound(model, record.id, record.data, changes);
           cursor.lastId = record.id;
-          notify(record.data);
+          notify(record.data, source);
         }
         if (changes && changes.length > 0) publish(changes);
         if (batch.length < limits.batchEntries) {
@@ -109,7 +117,7 @@ export function startOutboundFollower(
       }
     }
   };
-  const loop = Promise.all(followed.map((log, i) => follow(log, cursors[i] ?? { lastId: '0', caughtUp: false })));
+  const loop = Promise.all(followed.map((log, i) => follow(log, cursors[i] ?? { lastId: '0', caughtUp: false }, i)));
 
   return {
     model: () => model,
@@ -118,10 +126,10 @@ export function startOutboundFollower(
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    expectReply(commandId) {
+    expectReply(commandId, copies = 1) {
       let resolveReply: (reply: ReplyView | null) => void = () => undefined;
       const replied = new Promise<ReplyView | null>((resolve) => (resolveReply = resolve));
-      waiters.set(commandId, resolveReply);
+      waiters.set(commandId, { copies, answers: new Map(), resolve: resolveReply });
       const cancel = (): void => {
         waiters.delete(commandId);
         resolveReply(null);
@@ -141,7 +149,7 @@ export function startOutboundFollower(
     async stop() {
       stopped = true;
       listeners.clear();
-      for (const resolve of waiters.values()) resolve(null);
+      for (const waiter of waiters.values()) waiter.resolve(null);
       waiters.clear();
       await loop;
     },

@@ -9,7 +9,7 @@ import type { BuiltCommand } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
-import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
+import { appendRoutedCommand, routeCommand, singlePartition } from '../../log/command-router.js';
 import { partitionOfUser } from '../../log/partition.js';
 import type { PartitionStatus } from '../../cluster/cluster-status.js';
 import type { Logger } from '../../util/logger.js';
@@ -287,7 +287,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       const built = engineCommand(parsed.data, deps.adminUserId, commandId, Date.now());
       if (!built.ok) return c.json({ error: built.reason }, 400);
       const command = built.command;
-      const waiter = deps.follower.expectReply(commandId); // before the append: the reply cannot slip past
+      // Before the append: the reply cannot slip past. A fan-out (halt all, resume all) is answered once every
+      // partition it went to has answered.
+      const copies = routeCommand(command, deps.partitions?.count ?? 1).length;
+      const waiter = deps.follower.expectReply(commandId, copies);
       try {
         await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
       } catch (error) {

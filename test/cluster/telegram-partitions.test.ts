@@ -34,6 +34,7 @@ function usersOnEachPartition(): [number, number] {
   return found as [number, number];
 }
 const [onP0, onP1] = usersOnEachPartition();
+const admin = 999;
 
 beforeAll(async () => {
   cluster = await useRedisCluster();
@@ -45,7 +46,7 @@ beforeAll(async () => {
     partitions: logs,
     token,
     apiRoot: fake.apiRoot,
-    access: { userIds: [String(onP0), String(onP1)], adminIds: [], ratePerMin: 20 },
+    access: { userIds: [String(onP0), String(onP1)], adminIds: [String(admin)], ratePerMin: 20 },
     vault: null,
     logger: silentLogger(),
     relay: { retryMs: 100, blockMs: 100 },
@@ -86,5 +87,28 @@ describe('the Telegram bot on a partitioned log', () => {
     } finally {
       conn.destroy();
     }
+  });
+
+  it('answers a fan-out once: one answer after every partition has, a refusal if any refused', async () => {
+    const reply = (status: string, result: unknown) =>
+      JSON.stringify({
+        type: 'reply',
+        commandId: 'halt-1',
+        userId: `tg${admin}`,
+        commandType: 'admin.halt_all',
+        status,
+        reason: status === 'rejected' ? 'partition 1 could not halt' : null,
+        result,
+        atMs: Date.now(),
+      });
+    const publish = async (partition: number, event: string) => (await logs.log(partition)).commit({ wal: [], outbound: [event], ack: [], deadLetters: [] });
+    await publish(0, reply('done', { halted: true }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fake.messages(admin)).toEqual([]); // partition 1 has not answered yet
+    await publish(1, reply('rejected', null));
+    await waitFor('the admin’s answer', () => fake.messages(admin).length > 0, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fake.messages(admin)).toHaveLength(1);
+    expect(fake.messages(admin)[0]).toMatch(/partition 1 could not halt/);
   });
 });

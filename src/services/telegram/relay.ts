@@ -3,6 +3,7 @@ import type { AlertKind, FillNotice } from '../../contract/outbound.js';
 import { parseOutboundEvent } from '../../contract/outbound.js';
 import { streamNames } from '../../log/port.js';
 import type { EngineLog } from '../../log/port.js';
+import type { FanOutGate } from './fan-out.js';
 import type { Logger } from '../../util/logger.js';
 import { chatIdForEngineUser } from './config.js';
 import { formatOutbound } from './format.js';
@@ -67,7 +68,16 @@ export type Delivery =
   | { kind: 'skip'; why: string }
   /** forgetView: the command whose remembered view is no longer needed once this is sent. */
   /** keyboard: the action keyboard under a status reply (keyboard.ts), for the session's state. */
-  | { kind: 'send'; chatId: number; text: string; forgetView: string | null; alertKind: AlertKind | null; keyboard: InlineKeyboardMarkup | null }
+  | {
+      kind: 'send';
+      chatId: number;
+      text: string;
+      forgetView: string | null;
+      alertKind: AlertKind | null;
+      keyboard: InlineKeyboardMarkup | null;
+      /** A reply's identity (for the fan-out gate); null for an alert. */
+      reply: { commandId: string; commandType: string | null; status: string } | null;
+    }
   /** A fill alert: collected into the user's fill groups (fill-groups.ts), sent grouped. */
   | { kind: 'fill'; chatId: number; fill: FillNotice };
 
@@ -94,6 +104,7 @@ export function planDelivery(raw: string, views: Pick<ViewMemory, 'get'>, keyboa
     forgetView: e.type === 'reply' && e.status !== 'accepted' ? e.commandId : null,
     alertKind: e.type === 'alert' ? e.kind : null,
     keyboard: statusSession !== undefined && keyboard !== undefined ? keyboard.markup(chatId, statusSession) : null,
+    reply: e.type === 'reply' ? { commandId: e.commandId, commandType: e.commandType, status: e.status } : null,
   };
 }
 
@@ -121,6 +132,8 @@ export interface RelayOptions {
   retryMs?: number;
   /** For the fill groups' window; absent: the wall clock. */
   clock?: () => number;
+  /** On a cluster: which partition this relay reads, and the gate every partition's relay shares (fan-out.ts). */
+  fanOut?: { source: number; gate: FanOutGate };
 }
 
 export interface Relay {
@@ -218,6 +231,10 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
       for (const chatId of addFill(fillGroups, plan.chatId, plan.fill, clock())) await flushFills(chatId, stopping.signal);
       return true;
     }
+    // A fan-out's answers from every partition become one (fan-out.ts).
+    const verdict = plan.reply && opts.fanOut ? opts.fanOut.gate.admit(plan.reply, opts.fanOut.source, plan.text) : { send: true as const, text: plan.text };
+    if (!verdict.send) return true;
+    plan.text = verdict.text;
     // The user's earlier fills go first, so this message never overtakes them.
     if (!(await flushFills(plan.chatId, stopping.signal))) return false;
     // Replies always go out; an alert as the user chose (risk alerts are always on: notify.ts).

@@ -19,6 +19,7 @@ import { menuCommands } from './messages.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { RelayOptions } from './relay.js';
 import { createViewMemory, startOutboundRelay } from './relay.js';
+import { createFanOutGate } from './fan-out.js';
 import { safeError } from './safe-error.js';
 import { createDigests } from './notify.js';
 import type { NotifyStore } from './notify-store.js';
@@ -130,9 +131,11 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
   const outboundLogs = opts.partitions
     ? await Promise.all(Array.from({ length: opts.partitions.count }, (_, p) => (opts.partitions as PartitionLogs<EngineLog>).log(p)))
     : [opts.log];
-  const relays = outboundLogs.map((log) =>
+  const fanOutGate = createFanOutGate(outboundLogs.length);
+  const relays = outboundLogs.map((log, source) =>
     startOutboundRelay({
       log,
+      ...(outboundLogs.length > 1 && { fanOut: { source, gate: fanOutGate } }),
       views,
       logger,
       secrets,

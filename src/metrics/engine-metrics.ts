@@ -55,13 +55,16 @@ export function registerEventLoopDelay(registry: Registry, name: string, help: s
 }
 
 /** Entries in the dead-letter stream, counted when scraped (XLEN / COUNT(*): no entry is read). */
-export function registerDlqDepth(registry: Registry, log: EngineLog): void {
+/** `logs`: the log, or every partition's (a cluster): their dead letters summed. */
+export function registerDlqDepth(registry: Registry, logs: Pick<EngineLog, 'deadLetterCount'> | (() => Promise<Pick<EngineLog, 'deadLetterCount'>[]>)): void {
   new Gauge({
     name: 'qe_dlq_depth',
-    help: 'Entries in the command dead-letter stream',
+    help: 'Entries in the command dead-letter stream (of every partition)',
     registers: [registry],
     async collect() {
-      this.set(await log.deadLetterCount());
+      const every = typeof logs === 'function' ? await logs() : [logs];
+      const counts = await Promise.all(every.map((l) => l.deadLetterCount()));
+      this.set(counts.reduce((sum, n) => sum + n, 0));
     },
   });
 }

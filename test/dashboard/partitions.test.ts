@@ -71,6 +71,7 @@ describe('the dashboard on a partitioned log', () => {
     const dlq = await get<DlqResponse>('/api/dlq');
     expect(dlq.depth).toBe(2);
     expect(dlq.entries.map((e) => e.raw).sort()).toEqual(['junk', 'more junk']);
+    expect(await (await fetch(`${dashboard.url}/metrics`)).text()).toMatch(/^qe_dlq_depth 2$/m);
 
     // Which worker runs each session (issue 13, item 4).
     const cluster = await get<ClusterResponse>('/api/cluster');

@@ -33,9 +33,10 @@ export function mergeMetricTexts(own: string, other: string): string {
   return kept.trim() ? `${kept.trimEnd()}\n${other}` : other;
 }
 
-export function createDashboardMetrics(log: EngineLog, engine?: MetricsSource): DashboardMetrics {
+/** `logs`: the log, or every partition's (a cluster). */
+export function createDashboardMetrics(logs: EngineLog | (() => Promise<EngineLog[]>), engine?: MetricsSource): DashboardMetrics {
   const registry = new Registry();
-  registerDlqDepth(registry, log);
+  registerDlqDepth(registry, logs);
   const loopDelay = registerEventLoopDelay(
     registry,
     'qe_dashboard_event_loop_delay_seconds',

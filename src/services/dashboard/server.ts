@@ -358,7 +358,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
   const partitions = opts.partitions;
   const followed = partitions ? await Promise.all(Array.from({ length: partitions.count }, (_, p) => partitions.log(p))) : opts.log;
   const follower = startOutboundFollower(followed, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
-  const metrics = createDashboardMetrics(opts.log, opts.metrics);
+  const metrics = createDashboardMetrics(Array.isArray(followed) ? async () => followed : opts.log, opts.metrics);
   const app = createDashboardApp({
     log: opts.log,
     ...(partitions && { partitions }),

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  acceptedHtml,
+  alertHtml,
+  doneHtml,
   argumentTexts,
   badCommandText,
   botCommandSpecs,
@@ -126,6 +129,24 @@ describe('message catalogue: help, refusals, keys', () => {
     expect(keyTexts.stored).toMatch(/^🔐 Keys stored, encrypted\. Your message was deleted\. .*\/session live/);
     for (const k of ['deleteFailed', 'storageOff', 'storeFailed', 'stored'] as const) expect(keyTexts[k]).toMatch(/message/);
     expect(keyTexts.deleted).toMatch(/\/connect/);
+  });
+
+  it('format.ts words no engine answer itself: it only picks the catalogue text for each event', () => {
+    const source = readFileSync(new URL('../../src/services/telegram/format.ts', import.meta.url), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\/\/.*$/gm, '');
+    // A worded text is a string with a space in it; format.ts has none left (imports and event names have none).
+    expect(source.match(/(['"`])[^'"`\n]* [^'"`\n]*\1/g)).toBeNull();
+  });
+
+  it('answers in user words: a signals route done is "signals", not signals.route', () => {
+    const route = doneHtml(
+      { type: 'reply', commandId: 'r1', userId: 'signals', commandType: 'signals.route', status: 'done', reason: null, result: null, atMs: 1 } as never,
+      null,
+    );
+    expect(route).not.toMatch(/signals\.route/);
+    expect(acceptedHtml('session.stop')).toMatch(/^⏳ Stopping/);
+    expect(alertHtml('stop_loss', 'a < b')).toBe('🛑 Alert (stop_loss): a &lt; b');
   });
 
   it('bot.ts and parse-command.ts word no reply themselves: every text comes from the catalogue', () => {

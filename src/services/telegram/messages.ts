@@ -1,4 +1,7 @@
 import type { CommandType } from '../../contract/commands.js';
+import type { StatusResult, TradesResult, UsersResult } from '../../contract/command-results.js';
+import type { AnsweredReply } from '../../contract/outbound.js';
+import type { StatusView } from './parse-command.js';
 import type { ReplyResult } from '../../contract/command-results.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import { dailyProfit, performanceBySymbol, profitSummary } from '../../core/round-trips.js';
@@ -442,3 +445,170 @@ export const keyTexts = {
   deleted: '🔓 Your stored keys were deleted. Live sessions need them again: /connect <apiKey> <apiSecret>.',
   noneStored: 'No keys were stored for you; nothing to delete.',
 } as const;
+
+// --- engine answers (format.ts picks which text answers which outbound event) ---
+
+/** Open orders listed in a status before "… and N more". */
+const maxOrdersListed = 10;
+/** Users listed by /users before "… and N more". */
+const maxUsersListed = 50;
+
+type SessionView = SessionSummary;
+
+function generic(label: string, result: unknown): string {
+  if (result === null || result === undefined) return `✅ ${escapeHtml(label)} done`;
+  let json: string;
+  try {
+    json = JSON.stringify(result, null, 1);
+  } catch {
+    json = String(result);
+  }
+  return `✅ ${escapeHtml(label)} done\n${escapeHtml(json)}`;
+}
+
+function positionLines(s: SessionView): string[] {
+  const held = Object.entries(s.positions).filter(([, p]) => p.qty !== 0);
+  if (held.length === 0) return ['Positions: none (flat)'];
+  return ['Positions:', ...held.map(([symbol, p]) => positionHtml(symbol, p))];
+}
+
+function orderLines(s: SessionView): string[] {
+  if (s.openOrders.length === 0) return ['Open orders: none'];
+  const shown = s.openOrders
+    .slice(0, maxOrdersListed)
+    .map((o) => escapeHtml(`  ${o.side} ${o.quantity} ${o.symbol}${o.price ? ` @ ${o.price}` : ''}${o.purpose ? ` (${o.purpose})` : ''}`));
+  const more = s.openOrders.length > maxOrdersListed ? [`  … and ${s.openOrders.length - maxOrdersListed} more`] : [];
+  return ['Open orders:', ...shown, ...more];
+}
+
+function pnlLines(s: SessionView): string[] {
+  const total = s.equityUsd - s.capitalUsd;
+  const totalPct = s.capitalUsd > 0 ? (total / s.capitalUsd) * 100 : 0;
+  return [
+    `Equity: ${usd(s.equityUsd)} (capital ${usd(s.capitalUsd)}, ${signedUsd(total)}, ${totalPct >= 0 ? '+' : ''}${pct(totalPct)})`,
+    `Realized: ${signedUsd(s.realizedPnlUsd)}  Unrealized (at bid/ask): ${signedUsd(s.unrealizedPnlUsd)}`,
+    // Fees are a cost (shown negative); funding is signed as booked (received positive).
+    `Fees: ${signedUsd(-(s.feesUsd ?? 0))}  Funding: ${signedUsd(s.fundingUsd ?? 0)}`,
+  ];
+}
+
+/** `/status`, `/positions` and `/pnl` all ask the engine for `status`; the view picks what is shown. */
+export function statusHtml(result: StatusResult, view: StatusView): string {
+  const { halted, session } = result;
+  const haltLine = halted ? ['⛔ Trading is halted by an operator.'] : [];
+  if (session === null) return [...haltLine, 'No session. Start one with /session paper &lt;capitalUsd&gt;.'].join('\n');
+  const s = session;
+  switch (view) {
+    case 'positions':
+      return ['📂 Positions', ...haltLine, ...positionLines(s), ...orderLines(s), `Gross exposure: ${usd(s.grossExposureUsd)}`].join('\n');
+    case 'pnl':
+      return ['💰 PnL', ...haltLine, ...pnlLines(s)].join('\n');
+    case 'status':
+      return [
+        `📊 <b>Status</b>: ${sessionHeaderHtml(s)}`,
+        ...haltLine,
+        ...(killSwitchHtml(s) === null ? [] : [killSwitchHtml(s) ?? '']),
+        `Capital: ${usd(s.capitalUsd)}`,
+        ...pnlLines(s),
+        stopLossHtml(s),
+        horizonHtml(s),
+        ...positionLines(s),
+        `Gross exposure: ${usd(s.grossExposureUsd)}`,
+        ...orderLines(s),
+      ].join('\n');
+  }
+}
+
+export function tradesHtml(result: TradesResult): string {
+  const { trades } = result;
+  if (trades.length === 0) return 'No trades yet.';
+  return [
+    `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
+    ...trades.map((t) =>
+      escapeHtml(
+        `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`,
+      ),
+    ),
+  ].join('\n');
+}
+
+export function usersHtml(result: UsersResult): string {
+  const { halted, liveApproved, users } = result;
+  const lines = users.slice(0, maxUsersListed).map((u) => {
+    const flags = [u.paused ? 'paused' : null, u.killSwitch.engaged ? 'kill switch' : null, u.liveApproved ? 'live approved' : null].filter((x) => x !== null);
+    return escapeHtml(
+      `  ${u.userId}: ${u.mode} ${u.status}, capital ${usd(u.capitalUsd)}, equity ${usd(u.equityUsd)}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`,
+    );
+  });
+  return [
+    `👥 Users (${users.length})${halted ? ' — ⛔ trading halted' : ''}`,
+    ...(lines.length > 0 ? lines : ['  no sessions']),
+    ...(users.length > maxUsersListed ? [`  … and ${users.length - maxUsersListed} more`] : []),
+    `Live approved: ${liveApproved.length > 0 ? escapeHtml(liveApproved.join(', ')) : 'nobody'}`,
+  ].join('\n');
+}
+
+export function doneHtml(reply: AnsweredReply, view: StatusView | null): string {
+  switch (reply.commandType) {
+    case 'session.start': {
+      const v = reply.result;
+      if (v === null) return '✅ Session started.';
+      return [`✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`, `${stopLossHtml(v)}  ${horizonHtml(v)}`].join('\n');
+    }
+    case 'session.exit':
+      return exitDoneHtml(reply.result);
+    case 'session.stop':
+      return reply.status === 'done' ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}` : generic('/stop', reply.result);
+    case 'session.set_stoploss':
+      return `✅ Stop-loss set to ${pct(reply.result.stopLossPct)} of capital.`;
+    case 'session.set_horizon':
+      return `✅ Horizon set: positions are flattened at ${escapeHtml(reply.result.horizonDeadline.replace(/\.\d+Z$/, '').replace('T', ' '))} UTC.`;
+    case 'session.pause':
+    case 'session.resume': {
+      const note = reply.result.note !== null && reply.result.note.length > 0 ? ` ${escapeHtml(reply.result.note)}` : '';
+      return `✅ ${reply.result.paused ? 'Paused: no new entries; risk rules still apply.' : 'Resumed: entries allowed.'}${note}`;
+    }
+    case 'status':
+      // After a restart the view is forgotten: the full status is the generic rendering.
+      return statusHtml(reply.result, view ?? 'status');
+    case 'trades':
+      return tradesHtml(reply.result);
+    case 'admin.users':
+      return usersHtml(reply.result);
+    case 'admin.halt_all':
+    case 'admin.resume_all':
+      return reply.result.halted ? '⛔ All trading halted; every session is being flattened.' : '✅ Global halt lifted.';
+    case 'admin.approve_live': {
+      const r = reply.result;
+      const disabled = r.liveTradingEnabled ? '' : ' (note: live trading is disabled on this engine)';
+      return `✅ ${escapeHtml(r.userId)}: live trading ${r.liveApproved ? 'approved' : 'not approved'}${disabled}.`;
+    }
+    case 'signals.route':
+      return generic(chatWord(reply.commandType), reply.result);
+  }
+}
+
+const alertIcons: Record<string, string> = {
+  stop_loss: '🛑',
+  horizon: '⏰',
+  stale_feed: '📡',
+  kill_switch: '🛑',
+  fill: '✅',
+  order_rejected: '⚠️',
+  reconcile: '🔄',
+  halt: '⛔',
+  protective_stop: '🛡',
+  engine_error: '🐞',
+};
+
+/** An alert as the chat shows it: its icon, kind and the engine's words (escaped). */
+export function alertHtml(kind: string, message: string): string {
+  return escapeHtml(`${(Object.hasOwn(alertIcons, kind) ? alertIcons[kind] : undefined) ?? '🔔'} Alert (${kind}): ${message}`);
+}
+
+/** The engine took the command and works on it (a stop flattens first). */
+export function acceptedHtml(commandType: string): string {
+  return commandType === 'session.stop'
+    ? '⏳ Stopping: cancelling orders and flattening; you will get "done" once flat.'
+    : `⏳ ${escapeHtml(chatWord(commandType))} accepted`;
+}

@@ -56,6 +56,9 @@ describe('dashboard in a browser', () => {
     await waitFor('the card to show the session closed', async () => (await text('[data-field=status]')) === 'closed', pageWaitMs);
     expect(await card.locator('[data-table=positions] tr[data-symbol]').count()).toBe(0);
     expect(await text('[data-table=positions] tbody')).toBe('flat');
+    // The replies table speaks the page's words, not the engine's command names.
+    await waitFor('the stop in the replies', async () => ((await page.locator('#replies tbody').textContent()) ?? '').includes('stop session'), pageWaitMs);
+    expect((await page.locator('#replies tbody').textContent()) ?? '').not.toMatch(/session\.(start|stop)/);
     expect(await card.locator('button[data-action=stop]').isDisabled()).toBe(true);
 
     // The page tells the truth: the engine has the session closed and flat.

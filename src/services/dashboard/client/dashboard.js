@@ -305,9 +305,37 @@ function pagedTable(name, tbody, cols, emptyText, row) {
 const alertsTable = pagedTable('alerts', page.alertRows, 4, 'none', (a) =>
   el('tr', { 'data-kind': a.kind }, [td(utc(a.atMs), 'time'), td(a.userId), td(a.kind), td(a.message, 'msg')]),
 );
+/** The engine's command types in the page's words (the buttons' and the start form's), not its internal names. */
+/** @type {Record<string, string>} */
+const commandWords = {
+  'session.start': 'start session',
+  'session.stop': 'stop session',
+  'session.pause': 'pause',
+  'session.resume': 'resume',
+  'session.set_stoploss': 'set stop-loss',
+  'session.set_horizon': 'set horizon',
+  'session.exit': 'exit symbol',
+  status: 'status',
+  trades: 'trades',
+  'signals.route': 'signals',
+  'admin.halt_all': 'halt all',
+  'admin.resume_all': 'resume all',
+  'admin.users': 'users',
+  'admin.approve_live': 'approve live',
+};
+/** @param {string | null} commandType */
+const commandWord = (commandType) => (commandType === null ? 'unreadable command' : (commandWords[commandType] ?? commandType));
+
 /** @type {ReturnType<typeof pagedTable<Reply>>} */
 const repliesTable = pagedTable('replies', page.replyRows, 6, 'no replies yet', (r) =>
-  el('tr', null, [td(utc(r.atMs), 'time'), td(r.commandType || '?'), td(r.userId || '?'), td(r.status), td(r.reason || '', 'msg'), td(r.commandId, 'mono')]),
+  el('tr', null, [
+    td(utc(r.atMs), 'time'),
+    td(commandWord(r.commandType)),
+    td(r.userId || '?'),
+    td(r.status),
+    td(r.reason || '', 'msg'),
+    td(r.commandId, 'mono'),
+  ]),
 );
 /** @type {ReturnType<typeof pagedTable<DlqResponse['entries'][number]>>} */
 const dlqTable = pagedTable('dlq', page.dlqRows, 5, 'empty', (x) =>

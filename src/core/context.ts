@@ -95,6 +95,13 @@ export class DecisionContext {
     this.noteTime('lastStopCheckAtMs', userId, this.nowMs);
   }
 
+  /** One more periodic stop check started in this minute (protectiveStopChecksPerMinute). */
+  countStopCheck(): void {
+    const minute = Math.floor(this.nowMs / 60_000);
+    const before = this.market.stopChecksInMinute;
+    this.market = { ...this.market, stopChecksInMinute: { minute, count: (before.minute === minute ? before.count : 0) + 1 } };
+  }
+
   noteStopAttempt(key: string): void {
     this.noteTime('lastStopAttemptAtMs', key, this.nowMs);
   }

@@ -19,9 +19,12 @@ import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
 import type { KeepAliveResult, UserStream, UserStreamTimings } from './user-stream.js';
 import { openUserStream } from './user-stream.js';
+import type { VenueClock } from './venue-clock.js';
 
 /** PUT /fapi/v1/listenKey on a key that does not exist (expired, deleted): POST a new one (user-stream.ts). */
 const listenKeyDoesNotExistCode = -1125;
+/** POST /fapi/v1/listenKey weighs 1 (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Start-User-Data-Stream). */
+const listenKeyWeight = 1;
 
 export interface AccountOptions {
   restBaseUrl: string;
@@ -32,6 +35,8 @@ export interface AccountOptions {
   wsReconnectDelayMs: number;
   /** Keep-alive period, retry, silence probe and echo timeout of the user-data stream (user-stream.ts). */
   userStream: UserStreamTimings;
+  /** The venue's clock offset shared by its accounts (venue-clock.ts); each account measures its own without. */
+  venueClock?: VenueClock | undefined;
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
@@ -101,8 +106,18 @@ export class BinanceAccount implements ExchangeAccount {
       .catch((err: unknown) => this.opts.logger?.warn({ err }, 'rate budget back-off not recorded'));
   }
 
+  /** The venue's offset this account signs with (to remeasure after a -1021), when a venue clock is shared. */
+  private venueOffset: Promise<number> | null = null;
+
+  private syncClock(): Promise<unknown> {
+    const clock = this.opts.venueClock;
+    if (!clock) return syncClock(this.client);
+    this.venueOffset = clock.offsetMs();
+    return this.venueOffset.then((offset) => this.client.setTimeOffset(offset));
+  }
+
   private ensureClock(): Promise<void> {
-    this.clockSynced ??= syncClock(this.client).then(
+    this.clockSynced ??= this.syncClock().then(
       () => undefined,
       (error: unknown) => {
         this.clockSynced = null; // try again next call
@@ -126,6 +141,7 @@ export class BinanceAccount implements ExchangeAccount {
         const classified = classifyError(error);
         this.recordBackoff(classified);
         if (classified.kind === 'rejected' && classified.code === timestampOutsideRecvWindowCode && attempt === 0) {
+          if (this.venueOffset) this.opts.venueClock?.remeasure(this.venueOffset);
           this.clockSynced = null;
           await this.ensureClock();
           continue;
@@ -320,6 +336,10 @@ export class BinanceAccount implements ExchangeAccount {
   ): Promise<Subscription> {
     const stream = await openUserStream({
       url: async () => {
+        // Outside the executor, so asked of the budget here: a thousand accounts opening their streams at once
+        // must wait for the weight rather than push the IP into a 429 and then a ban (418), which stops flattens too.
+        const admission = await this.opts.rateBudget?.admit('normal', Date.now(), { weight: listenKeyWeight, orders: 0 });
+        if (admission && !admission.ok) throw new Error(`listen key held back by the rate budget: ${admission.reason}`);
         const result = await this.call(() => this.client.getFuturesUserDataListenKey());
         if (!result.ok) throw new Error(`listen key unavailable: ${JSON.stringify(result.error)}`);
         return userStreamUrl(this.opts.wsBaseUrl, result.value.listenKey, this.opts.streamRoutes);

@@ -4,7 +4,8 @@ import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import type { RateBudget } from '../rate-budget.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
-import { createRestClient } from './rest-client.js';
+import { createRestClient, syncClock } from './rest-client.js';
+import { VenueClock } from './venue-clock.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
@@ -71,10 +72,14 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
     };
   };
 
+  // One clock offset for every account of this venue, measured on an unsigned client of its own.
+  const venueClock = new VenueClock(() => syncClock(createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs })));
+
   return {
     marketData,
     account(credentials: AccountCredentials): ExchangeAccount {
       return new BinanceAccount(credentials, {
+        venueClock,
         restBaseUrl,
         wsBaseUrl,
         streamRoutes,

@@ -2,15 +2,15 @@ import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
-import { memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
+import { memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { EngineLog } from '../src/log/port.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { movePoint, toDecimal } from '../src/model/decimal.js';
 import { defaultSimSymbols } from '../src/paper-exchange/server.js';
 import type { ExecutionService } from '../src/services/execution/service.js';
 import { startExecutionService } from '../src/services/execution/service.js';
-import { silentLogger } from '../src/util/logger.js';
+import { createLogger, silentLogger } from '../src/util/logger.js';
 import { redisUrl } from './common.js';
 import type { PaperExchangeProcess } from './exchange-process.js';
 
@@ -85,8 +85,9 @@ export async function startEngineUnderTest(
   opts: { stopsOutOfReach: boolean; log?: EngineLog },
 ): Promise<EngineUnderTest> {
   const log = opts.log ?? (await openRedisLog({ url: redisUrl, prefix: keyPrefix }));
-  // One request budget for the connector and the service, as `quant-engine execution` wires them: the adapter's own
-  // requests (clock sync, listen keys) and the effects' requests count against the same limit.
+  // One request budget for the connector and the service, as `npm start` wires them (run-execution.ts): the
+  // connector feeds it the exchange's X-MBX-USED-WEIGHT-1M and 429/418. Without that the budget never learns the
+  // weight of requests it does not admit (a listen key per account) and pushes the paper exchange into a ban.
   const rateBudget = memoryRateBudget();
   const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000, rateBudget });
   const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
@@ -95,11 +96,12 @@ export async function startEngineUnderTest(
     log,
     paper,
     marketData: { paper: marketData },
+    rateBudgets: { paper: rateBudget },
     config: defaultCoreConfig,
-    logger: silentLogger(),
+    // BENCH_ENGINE_LOG=warn (or any pino level) prints the engine's log (pino JSON lines on stdout, before the figures), to see why a phase stalls.
+    logger: process.env.BENCH_ENGINE_LOG ? createLogger('engine-under-test', process.env.BENCH_ENGINE_LOG) : silentLogger(),
     watchdogPeriodMs: 1_000,
     commandBlockMs: 50,
-    rateBudgets: { paper: rateBudget },
   });
   const steps = timeSteps(service.engine);
   return {

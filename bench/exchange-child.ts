@@ -24,6 +24,19 @@ function flattenArrivals(accountKeys: readonly string[], afterMs: number): Recor
   return found;
 }
 
+/** Request weight per minute (epoch minute) and per method + path, with the statuses answered: where the budget went. */
+function weightByPath(): Record<string, Record<string, { weight: number; requests: number; statuses: Record<string, number> }>> {
+  const out: Record<string, Record<string, { weight: number; requests: number; statuses: Record<string, number> }>> = {};
+  for (const r of started().requests()) {
+    const minute = (out[String(Math.floor(r.receivedAt / 60_000))] ??= {});
+    const entry = (minute[`${r.method} ${r.path}`] ??= { weight: 0, requests: 0, statuses: {} });
+    entry.weight += r.weight;
+    entry.requests += 1;
+    entry.statuses[String(r.status)] = (entry.statuses[String(r.status)] ?? 0) + 1;
+  }
+  return out;
+}
+
 async function handle(request: ExchangeRequest): Promise<unknown> {
   switch (request.op) {
     case 'start': {
@@ -42,6 +55,8 @@ async function handle(request: ExchangeRequest): Promise<unknown> {
       return flattenArrivals(request.accountKeys, request.afterMs);
     case 'orderCount':
       return started().orders().length;
+    case 'weightByPath':
+      return weightByPath();
     case 'close':
       await sim?.close();
       sim = null;

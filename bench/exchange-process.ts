@@ -10,6 +10,7 @@ export type ExchangeRequest =
   | { op: 'setMid'; symbol: string; price: number }
   | { op: 'flattens'; accountKeys: string[]; afterMs: number }
   | { op: 'orderCount' }
+  | { op: 'weightByPath' }
   | { op: 'close' };
 
 export type ExchangeReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -23,6 +24,8 @@ export interface PaperExchangeProcess {
   /** Per account key: arrival (exchange wall clock, ms) of its first flatten order at or after `afterMs`, or null. */
   flattens(accountKeys: string[], afterMs: number): Promise<Record<string, number | null>>;
   orderCount(): Promise<number>;
+  /** Request weight per epoch minute and per `METHOD /path`, with the HTTP statuses answered (a diagnosis aid). */
+  weightByPath(): Promise<Record<string, Record<string, { weight: number; requests: number; statuses: Record<string, number> }>>>;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export async function startPaperExchangeProcess(options: SimulatorOptions): Prom
     setMid: async (symbol, price) => (await ask({ op: 'setMid', symbol, price })) as number,
     flattens: async (accountKeys, afterMs) => (await ask({ op: 'flattens', accountKeys, afterMs })) as Record<string, number | null>,
     orderCount: async () => (await ask({ op: 'orderCount' })) as number,
+    weightByPath: async () => (await ask({ op: 'weightByPath' })) as Awaited<ReturnType<PaperExchangeProcess['weightByPath']>>,
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -16,7 +16,8 @@ import { checkTargets } from './targets.js';
 // The harness reads and writes Redis on connections of its own, never on the engine's.
 // Knobs: BENCH_SWEEP (sizes, default 10,100,1000), BENCH_COMMANDS, BENCH_SWEEP_COMMANDS, BENCH_STOPS,
 // BENCH_TICKS, BENCH_WAL_EVENTS, BENCH_BOOT_EVENTS, BENCH_BOOT_SESSIONS, BENCH_BOOT_CAP_MS,
-// BENCH_SETUP_CAP_MS, BENCH_PHASE_CAP_MS, BENCH_SIM_SEEDS.
+// BENCH_SETUP_CAP_MS, BENCH_PHASE_CAP_MS, BENCH_SIM_SEEDS, BENCH_FOLD_PASSES (timed WAL folds after a warm-up,
+// median reported). `npm run bench:sweep` runs the session sweep alone.
 
 const startedAt = performance.now();
 /** Each part's figures on stderr as it completes: a long run shows where it is (stdout keeps the one object). */

@@ -242,6 +242,8 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     };
   } finally {
     stopSignals();
+    // BENCH_WEIGHT_LOG=1: where the exchange's request weight went, per minute and endpoint (on stderr).
+    if (process.env.BENCH_WEIGHT_LOG) process.stderr.write(`${JSON.stringify({ sessions, weightByPath: await exchange.weightByPath() })}\n`);
     await harness.close();
     await engine.stop();
     await exchange.close();

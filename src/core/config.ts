@@ -43,6 +43,15 @@ export interface CoreConfig {
   protectiveStopCheckMs: number;
   /** Same check for a session with nothing to protect (sweeps orphaned stops of ours). */
   protectiveStopIdleCheckMs: number;
+  /**
+   * Periodic stop checks (a listing of open algo orders per traded symbol, and a position read) started per
+   * minute, over all sessions of the engine: with many sessions the checks come round less often instead of
+   * using up the venue's request weight, which entries, order queries and flattens need. The longest-unchecked
+   * sessions go first.
+   */
+  protectiveStopChecksPerMinute: number;
+  /** Of those, how many may start at once at the top of a minute; the rest come evenly over the minute. */
+  protectiveStopCheckBurst: number;
   /** A protective stop is moved when its ideal trigger drifts this far (basis points) from the resting one. */
   protectiveStopMoveBps: number;
   /** Each open session holding a position has its valuation published (an `equity` outbound event) this often. */
@@ -99,6 +108,10 @@ export const defaultCoreConfig: CoreConfig = {
   maxRejectionBackoffMs: 60_000,
   protectiveStopCheckMs: 5_000,
   protectiveStopIdleCheckMs: 60_000,
+  // A check weighs 5 (positionRisk) + 1 per symbol (openAlgoOrders with a symbol), 8 with three symbols: 120 a
+  // minute is 960 of the 2 400 request weight an IP has per minute (src/engine/request-costs.ts has the sources).
+  protectiveStopChecksPerMinute: 120,
+  protectiveStopCheckBurst: 20,
   protectiveStopMoveBps: 20,
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,

@@ -7,6 +7,7 @@ import type { ReplyAnswer } from '../contract/command-results.js';
 import type { AlertKind, FillNotice, OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
 import type { Dict } from './dict.js';
+import type { OwnedDicts } from './dict.js';
 import { dictDelete, dictSet, ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 import { Schedule, scheduleFor } from './schedule.js';
@@ -29,8 +30,6 @@ export class DecisionContext {
   readonly deadLetters: DeadLetter[] = [];
   /** This input has more to do in a later step (see Decision.continuation). */
   continues = false;
-  /** The maps this decision made (first write copies, later ones write in place): see dict.ts. */
-  private readonly owned = ownedDicts();
   private readonly start: EngineState;
   private taken: Schedule | null = null;
 
@@ -42,6 +41,8 @@ export class DecisionContext {
     readonly keepsIndex = true,
     /** True: the timer passes scan every session (decide's `fullScan`, the simulation's reference). */
     private readonly fullScan = false,
+    /** The maps this decision (or its engine step) made: first write copies, later ones write in place (dict.ts). */
+    private readonly owned: OwnedDicts = ownedDicts(),
   ) {
     this.durable = state.durable;
     this.market = state.market;
@@ -94,6 +95,13 @@ export class DecisionContext {
 
   noteStopCheck(userId: string): void {
     this.noteTime('lastStopCheckAtMs', userId, this.nowMs);
+  }
+
+  /** One more periodic stop check started in this minute (protectiveStopChecksPerMinute). */
+  countStopCheck(): void {
+    const minute = Math.floor(this.nowMs / 60_000);
+    const before = this.market.stopChecksInMinute;
+    this.market = { ...this.market, stopChecksInMinute: { minute, count: (before.minute === minute ? before.count : 0) + 1 } };
   }
 
   noteStopAttempt(key: string): void {

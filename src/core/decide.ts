@@ -36,6 +36,7 @@ import { wasProcessed } from './state.js';
 import { ordersOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
 import { handOn, scheduleFor } from './schedule.js';
+import type { OwnedDicts } from './dict.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
@@ -316,10 +317,16 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
 export interface DecideOptions {
   scratch?: boolean;
   fullScan?: boolean;
+  /**
+   * Maps made by earlier decisions of the same engine step that nobody has read since (dict.ts): this decision
+   * writes them in place instead of copying the sessions and orders once more. The states those decisions
+   * returned then show this decision's changes too, so only a caller that keeps none of them passes it.
+   */
+  owned?: OwnedDicts;
 }
 
 export function decide(state: EngineState, input: Input, nowMs: number, config: CoreConfig, options: DecideOptions = {}): Decision {
-  const ctx = new DecisionContext(state, nowMs, config, options.scratch !== true, options.fullScan === true);
+  const ctx = new DecisionContext(state, nowMs, config, options.scratch !== true, options.fullScan === true, options.owned);
   switch (input.kind) {
     case 'boot':
       onBoot(ctx);

@@ -6,7 +6,7 @@ import type { ProtectiveStop, Session } from './state.js';
 import type { SymbolFilters } from '../model/market.js';
 import { bookedPnlUsd } from './mtm.js';
 import { filtersOf } from './venues.js';
-import { dueAgain, sessionsToVisit, stopGlobalsChanged } from './schedule.js';
+import { dueAgain, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
 // STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
@@ -91,29 +91,71 @@ function withinMove(current: ProtectiveStop, triggerPrice: string, moveBps: numb
  */
 export function maintainProtectiveStops(ctx: DecisionContext): void {
   const wakeAll = stopGlobalsChanged(ctx.schedule, ctx.durable, ctx.market);
-  for (const original of sessionsToVisit(ctx.schedule, 'stops', ctx.durable, ctx.wal, ctx.nowMs, wakeAll)) {
-    if (original.status === 'closed' && Object.keys(original.protectiveStops).length === 0) continue;
-    visitSession(ctx, original);
+  const visits = sessionsToVisit(ctx.schedule, 'stops', ctx.durable, ctx.wal, ctx.nowMs, wakeAll);
+  const waiting = waitingFor(ctx.schedule, 'stops'); // after the visits are known: a full scan starts a new queue
+  for (const original of visits) {
+    if (tended(original)) {
+      visitSession(ctx, original);
+      const now = ctx.durable.sessions[original.userId] ?? original;
+      if (checkDue(ctx, now)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs[original.userId] ?? -1);
+      else waiting.drop(original.userId);
+    } else waiting.drop(original.userId);
     queueNextVisit(ctx, original.userId);
+  }
+  startDueChecks(ctx);
+}
+
+/** Closed sessions with no stop of ours left are done with: no placement, no check. */
+const tended = (session: Session): boolean => session.status !== 'closed' || Object.keys(session.protectiveStops).length > 0;
+
+/** Periodic checks this minute's bound still lets start now: a burst at the minute's top, the rest evenly over it. */
+export function stopChecksAllowedNow(ctx: Pick<DecisionContext, 'config' | 'market' | 'nowMs'>): number {
+  const { protectiveStopChecksPerMinute: perMinute, protectiveStopCheckBurst: burst } = ctx.config;
+  const minute = Math.floor(ctx.nowMs / 60_000);
+  const accrued = Math.min(perMinute, burst + Math.floor((perMinute * (ctx.nowMs - minute * 60_000)) / 60_000));
+  const started = ctx.market.stopChecksInMinute.minute === minute ? ctx.market.stopChecksInMinute.count : 0;
+  return Math.max(0, accrued - started);
+}
+
+/**
+ * Starts the periodic checks of the longest-waiting sessions, as many as protectiveStopChecksPerMinute allows now:
+ * with many sessions a check comes round less often rather than starving the requests that trade and flatten.
+ * A waiting session is not visited again for its check (a visit per input per waiting session would cost what
+ * the schedule saves); one whose check is no longer due when its turn comes is skipped.
+ */
+function startDueChecks(ctx: DecisionContext): void {
+  const waiting = waitingFor(ctx.schedule, 'stops');
+  for (let room = stopChecksAllowedNow(ctx); room > 0;) {
+    const turn = waiting.takeFirst(room);
+    if (turn.length === 0) return;
+    for (const userId of turn) {
+      const session = ctx.durable.sessions[userId];
+      if (session && tended(session) && checkDue(ctx, session)) {
+        startCheck(ctx, session);
+        room -= 1;
+      }
+      queueNextVisit(ctx, userId);
+    }
   }
 }
 
 /**
- * When the stop pass must look at the session again although nothing about it changed: its next periodic check,
- * or a placement retry. Early is harmless (a visit that finds nothing to do); late would be a missed check.
+ * When the stop pass must look at the session again although nothing about it changed: its next periodic check
+ * (unless it waits its turn for one), or a placement retry. Early is harmless (a visit that finds nothing to do);
+ * late would be a missed check.
  */
 function queueNextVisit(ctx: DecisionContext, userId: string): void {
   const session = ctx.durable.sessions[userId];
-  if (!session || (session.status === 'closed' && Object.keys(session.protectiveStops).length === 0)) return;
+  if (!session || !tended(session)) return;
   const lastCheck = ctx.market.lastStopCheckAtMs[userId];
   const periodMs = exposedNow(ctx, session) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
-  let dueMs = lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
+  let dueMs = waitingFor(ctx.schedule, 'stops').has(userId) ? Infinity : lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
   for (const symbol of Object.keys(session.positions)) {
     const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(userId, symbol)];
     if (lastAttempt !== undefined && lastAttempt + ctx.config.protectiveStopCheckMs > ctx.nowMs)
       dueMs = Math.min(dueMs, lastAttempt + ctx.config.protectiveStopCheckMs);
   }
-  dueAgain(ctx.schedule, 'stops', userId, Math.max(dueMs, ctx.nowMs + 1));
+  if (dueMs !== Infinity) dueAgain(ctx.schedule, 'stops', userId, Math.max(dueMs, ctx.nowMs + 1));
 }
 
 /** Whether the periodic check runs at the short period: anything to protect or clean up. */
@@ -156,21 +198,28 @@ function visitSession(ctx: DecisionContext, original: Session): void {
       });
     }
   }
-  // Periodic check while there is anything to protect or clean up: the stops still rest (and no orphan of
-  // ours does), and the positions still match (a stop may have fired while we were not looking).
-  const now = ctx.durable.sessions[original.userId] ?? original;
-  const lastCheck = ctx.market.lastStopCheckAtMs[original.userId];
-  const exposed = exposedNow(ctx, now);
+}
+
+/**
+ * Whether the periodic check is due: while there is anything to protect or clean up, the stops still rest (and no
+ * orphan of ours does), and the positions still match (a stop may have fired while we were not looking).
+ */
+function checkDue(ctx: DecisionContext, session: Session): boolean {
+  const lastCheck = ctx.market.lastStopCheckAtMs[session.userId];
+  const exposed = exposedNow(ctx, session);
   // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
   const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
-  if ((exposed || now.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs)) {
-    ctx.noteStopCheck(original.userId);
-    // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
-    // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
-    const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(now.positions), ...Object.keys(now.protectiveStops)])];
-    ctx.effect({ kind: 'list_stops', userId: original.userId, lane: 'normal', symbols });
-    ctx.effect({ kind: 'reconcile', userId: original.userId, requestedAtMs: ctx.nowMs });
-  }
+  return (exposed || session.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs);
+}
+
+function startCheck(ctx: DecisionContext, session: Session): void {
+  ctx.noteStopCheck(session.userId);
+  ctx.countStopCheck();
+  // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
+  // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
+  const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(session.positions), ...Object.keys(session.protectiveStops)])];
+  ctx.effect({ kind: 'list_stops', userId: session.userId, lane: 'normal', symbols });
+  ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
 }
 
 export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: string, clientAlgoId: string, outcome: StopOutcome): void {

@@ -23,7 +23,10 @@ import { inSessionOrder } from './state-index.js';
 type Pass = 'risk' | 'stops' | 'equity';
 const passes: readonly Pass[] = ['risk', 'stops', 'equity'];
 
-/** A lazy-deletion binary min-heap of (dueMs, userId); `dueMs` holds each user's one live entry. */
+/**
+ * A lazy-deletion binary min-heap of (dueMs, userId), ordered by dueMs then userId (a total order, so two queues
+ * holding the same entries give them up in the same order); `dueMs` holds each user's one live entry.
+ */
 export class DueQueue {
   private heap: Array<readonly [number, string]> = [];
   private readonly dueMs = new Map<string, number>();
@@ -36,6 +39,30 @@ export class DueQueue {
     this.heap.push([dueMs, userId]);
     this.up(this.heap.length - 1);
     if (this.heap.length > DueQueue.maxStaleEntriesPerLive * this.dueMs.size + 64) this.rebuild();
+  }
+
+  /** Forgets the user's entry, if any. */
+  drop(userId: string): void {
+    this.dueMs.delete(userId);
+  }
+
+  has(userId: string): boolean {
+    return this.dueMs.has(userId);
+  }
+
+  /** Removes and returns up to `limit` users, smallest key first. */
+  takeFirst(limit: number): string[] {
+    const out: string[] = [];
+    while (out.length < limit) {
+      const top = this.heap[0];
+      if (top === undefined) break;
+      this.pop();
+      if (this.dueMs.get(top[1]) === top[0]) {
+        this.dueMs.delete(top[1]);
+        out.push(top[1]);
+      }
+    }
+    return out;
   }
 
   /** Removes and returns every user due at or before `nowMs`. */
@@ -75,8 +102,8 @@ export class DueQueue {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < this.heap.length && (this.heap[l]?.[0] ?? 0) < (this.heap[m]?.[0] ?? 0)) m = l;
-      if (r < this.heap.length && (this.heap[r]?.[0] ?? 0) < (this.heap[m]?.[0] ?? 0)) m = r;
+      if (l < this.heap.length && this.before(l, m)) m = l;
+      if (r < this.heap.length && this.before(r, m)) m = r;
       if (m === i) return;
       this.swap(i, m);
       i = m;
@@ -87,10 +114,17 @@ export class DueQueue {
     let i = start;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((this.heap[parent]?.[0] ?? 0) <= (this.heap[i]?.[0] ?? 0)) return;
+      if (!this.before(i, parent)) return;
       this.swap(i, parent);
       i = parent;
     }
+  }
+
+  private before(a: number, b: number): boolean {
+    const x = this.heap[a];
+    const y = this.heap[b];
+    if (x === undefined || y === undefined) return false;
+    return x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
   }
 
   private swap(a: number, b: number): void {
@@ -106,6 +140,11 @@ interface PassSchedule {
   /** Users whose records changed since the pass last ran (WAL events up to `walMark` of the current decision). */
   dirty: Set<string>;
   due: DueQueue;
+  /**
+   * Users waiting for a rationed action of the pass (the stop pass's periodic checks, bounded per minute), keyed
+   * by when they last had it: the longest-waiting go first. A full scan rebuilds it with everything else.
+   */
+  waiting: DueQueue;
 }
 
 /** What the stop pass depends on besides each session: any change wakes every session. */
@@ -130,7 +169,7 @@ export class Schedule {
 
   clone(): Schedule {
     const copy = new Schedule(this.durable);
-    for (const [pass, s] of this.passes) copy.passes.set(pass, { dirty: new Set(s.dirty), due: s.due.clone() });
+    for (const [pass, s] of this.passes) copy.passes.set(pass, { dirty: new Set(s.dirty), due: s.due.clone(), waiting: s.waiting.clone() });
     copy.stopGlobals = this.stopGlobals;
     return copy;
   }
@@ -196,7 +235,7 @@ export function sessionsToVisit(
   absorb(schedule, pass, durable, wal);
   const s = schedule.passes.get(pass);
   if (!s || wakeAll) {
-    schedule.passes.set(pass, { dirty: new Set(), due: new DueQueue() });
+    schedule.passes.set(pass, { dirty: new Set(), due: new DueQueue(), waiting: new DueQueue() });
     return Object.values(durable.sessions);
   }
   const users = s.dirty;
@@ -214,6 +253,11 @@ export function sessionsToVisit(
 /** Queues a look at the user's session by `pass` at `dueMs` (replacing an earlier-queued one). */
 export function dueAgain(schedule: Schedule, pass: Pass, userId: string, dueMs: number): void {
   schedule.passes.get(pass)?.due.at(userId, dueMs);
+}
+
+/** The queue of users waiting for the pass's rationed action (a throwaway one before the pass first ran). */
+export function waitingFor(schedule: Schedule, pass: Pass): DueQueue {
+  return schedule.passes.get(pass)?.waiting ?? new DueQueue();
 }
 
 /** True when what the stop pass reads beyond each session changed since it last ran (then it wakes all). */

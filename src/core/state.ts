@@ -158,6 +158,8 @@ export interface MarketState {
   /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
   lastStopCheckAtMs: Dict<number>;
   lastStopAttemptAtMs: Dict<number>;
+  /** Periodic stop checks started in the minute `minute` (epoch minutes): bounded by protectiveStopChecksPerMinute. */
+  stopChecksInMinute: { minute: number; count: number };
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: Dict<number>;
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
@@ -208,6 +210,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastCancelAtMs: emptyDict(),
     lastStopCheckAtMs: emptyDict(),
     lastStopAttemptAtMs: emptyDict(),
+    stopChecksInMinute: { minute: 0, count: 0 },
     lastEquitySampleAtMs: emptyDict(),
     foreignPositionsReported: emptyDict(),
     retiredStops: emptyDict(),

@@ -50,11 +50,17 @@ const sameCredentials = (a: AccountCredentials, b: AccountCredentials): boolean 
 
 export class AccountRegistry {
   private readonly accounts = new Map<string, OpenAccount>();
+  private closed = false;
 
   constructor(private readonly opts: AccountRegistryOptions) {}
 
-  /** The account of the user's session (its mode), or of `mode` when given (a session about to start). */
+  /**
+   * The account of the user's session (its mode), or of `mode` when given (a session about to start). None once
+   * closed: an effect performed during shutdown must not open an account, and its user-data stream, that nobody
+   * closes (its timers kept the process alive).
+   */
   resolve(userId: string, mode: Mode = this.opts.modeOf(userId) ?? 'paper'): ExchangeAccount | null {
+    if (this.closed) return null;
     const key = `${mode}:${userId}`;
     const credentials = mode === 'paper' ? paperCredentials(userId) : this.opts.liveCredentials(userId);
     const existing = this.accounts.get(key);
@@ -115,6 +121,7 @@ export class AccountRegistry {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const { account, stream } of this.accounts.values()) {
       const sub = await stream;
       await sub?.close();

@@ -93,6 +93,8 @@ export class Engine {
   private queuedInputs = 0;
   private waitingContinuations = 0;
   private readonly observers: DecisionObserver[] = [];
+  /** Observers that read each decision's own state (the simulation's checks): a step then copies maps per decision. */
+  private observersOfEachState = 0;
   private readonly times: StepTimes = { steps: 0, overBudget: 0, slowestMs: 0 };
 
   constructor(
@@ -119,8 +121,14 @@ export class Engine {
     return { ...this.times };
   }
 
-  observe(observer: DecisionObserver): void {
+  /**
+   * Calls `observer` with each decision once its step is committed. `stateOfEachDecision` false: the observer reads
+   * of `decision.state` nothing a later decision of the same step may change (an order's user, its venue), so the
+   * step's decisions may share the maps they make (DecideOptions.owned) instead of copying them per decision.
+   */
+  observe(observer: DecisionObserver, options: { stateOfEachDecision: boolean } = { stateOfEachDecision: true }): void {
     this.observers.push(observer);
+    if (options.stateOfEachDecision) this.observersOfEachState += 1;
   }
 
   /** Queues an input; resolves once it is decided and committed (rejects if the commit failed). */
@@ -195,16 +203,24 @@ export class Engine {
     );
   }
 
-  private async decideAndCommit(inputs: Input[]): Promise<void> {
+  /**
+   * Decides a step's inputs in order from the committed state. `share`: the decisions write in place the maps earlier
+   * ones of the step made (a thousand sessions are not copied per command); a decision that throws may have
+   * written some already, so then it answers 'again' and the step is decided once more without sharing, at the
+   * same times (`nows`), which decides the same. Throws where the engine cannot go on.
+   */
+  private decideInputs(inputs: Input[], share: boolean, nows: number[]): { state: EngineState; decisions: Decision[] } | 'again' {
     let state = this.state;
     const decisions: Decision[] = [];
-    for (const input of inputs) {
-      const nowMs = this.clock.nowMs();
+    const owned = share ? ownedDicts() : undefined;
+    for (const [i, input] of inputs.entries()) {
+      const nowMs = (nows[i] ??= this.clock.nowMs());
       try {
-        const decision = decide(state, input, nowMs, this.config);
+        const decision = decide(state, input, nowMs, this.config, owned ? { owned } : {});
         decisions.push(decision);
         state = decision.state;
       } catch (error) {
+        if (owned) return 'again';
         if (input.kind === 'command') {
           // decide() is pure: a command that makes it throw changed nothing. Set that command aside (dead
           // letter, rejection, alert) and go on with the rest of the batch; restarting would only crash again
@@ -226,6 +242,15 @@ export class Engine {
         throw error;
       }
     }
+    return { state, decisions };
+  }
+
+  private async decideAndCommit(inputs: Input[]): Promise<void> {
+    const nows: number[] = [];
+    let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
+    if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
+    if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
+    const { state, decisions } = decided;
     const wal = decisions.flatMap((d) => d.wal);
     const outbound = decisions.flatMap((d) => d.outbound);
     const ack = decisions.flatMap((d) => d.ack);

@@ -1,16 +1,14 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Decision, Input } from '../../src/core/decide.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { boot } from '../../src/engine/boot.js';
+import { bootBtcEngine } from '../support/btc-engine.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
-import { btcFilters, T0 } from '../core/fixtures.js';
-import { quietAccount } from '../support/quiet-account.js';
+import { T0 } from '../core/fixtures.js';
 
 // Control first (issue 12 item 2): a signals.route to every user runs in bounded steps (maxUsersPerRouteStep),
 // a /stop read with it or arriving meanwhile is decided before the route reaches that user, and a crash between
@@ -19,8 +17,6 @@ import { quietAccount } from '../support/quiet-account.js';
 const users = 300;
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'], maxUsersPerRouteStep: 50 };
 const userIds = Array.from({ length: users }, (_, i) => `u${String(i).padStart(4, '0')}`);
-
-const account = quietAccount();
 
 interface Run {
   engine: Engine;
@@ -32,13 +28,10 @@ interface Run {
 
 async function start(log: MemoryLog, clock: ManualClock, autoContinue: boolean): Promise<Run> {
   const run: Run = { engine: undefined as unknown as Engine, decided: [], held: [] };
-  const { engine } = await boot({
+  const engine = await bootBtcEngine({
     log,
     config,
     clock,
-    logger: pino({ level: 'silent' }),
-    loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
-    accountOf: () => account,
     onEffects: (d) => {
       // As the execution service does: a route's next step queues behind whatever is waiting.
       if (d.continuation) {
@@ -46,15 +39,11 @@ async function start(log: MemoryLog, clock: ManualClock, autoContinue: boolean):
         else run.held.push(d.continuation);
       }
     },
-    onFatal: (error) => {
-      throw error;
-    },
     onEngine: (created) =>
       created.observe((input, decision) => {
         const what = input.kind === 'command' ? (JSON.parse(input.delivery.raw) as { id: string }).id : input.kind;
         run.decided.push({ what, decision });
       }),
-    retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
   });
   run.engine = engine;
   await engine.submit({ kind: 'feed_started', venue: 'paper', symbols: ['BTCUSDT'] });

@@ -172,7 +172,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     onFatal,
     onEngine: (created) => {
       engine = created;
-      if (metrics) engine.observe((input, decision) => metrics.decided(input, decision));
+      if (metrics) engine.observe((input, decision) => metrics.decided(input, decision), { stateOfEachDecision: false });
       submit = (input) => uncommitted.submit(input);
     },
     retry: { attempts: bootReconcileAttempts, readDelayMs: bootReadDelayMs, sleep },
@@ -188,12 +188,15 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
   const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
   const filterRefresh = startFilterRefresh(engine, opts.marketData, opts.config.symbols, logger, opts.filterRefresh ?? defaultFilterRefreshTimings);
-  engine.observe((input, decision) => {
-    // An order refused for a filter: the rules the engine sized it on may be out of date; read them again now.
-    if (input.kind !== 'place_result' || input.outcome.kind !== 'rejected' || !filterRejectionCodes.has(input.outcome.code)) return;
-    const order = decision.state.durable.orders[input.clientOrderId];
-    if (order) filterRefresh.refreshSoon(venueOfUser(decision.state.durable, order.userId));
-  });
+  engine.observe(
+    (input, decision) => {
+      // An order refused for a filter: the rules the engine sized it on may be out of date; read them again now.
+      if (input.kind !== 'place_result' || input.outcome.kind !== 'rejected' || !filterRejectionCodes.has(input.outcome.code)) return;
+      const order = decision.state.durable.orders[input.clientOrderId];
+      if (order) filterRefresh.refreshSoon(venueOfUser(decision.state.durable, order.userId));
+    },
+    { stateOfEachDecision: false }, // an order's user and a session's venue stay what they were
+  );
   // Commands that need prices (signals) would only be skipped before the first quotes arrive: wait for
   // them, boundedly, so a fresh engine does not answer its first commands with "no fresh quote".
   const firstQuotesDeadlineMs = Date.now() + (opts.firstQuotesWaitMs ?? 5_000);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { AccountRegistry } from '../../src/engine/accounts.js';
+import type { ExchangeConnector } from '../../src/exchange/port.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { quietAccount } from '../support/quiet-account.js';
+
+// Shutdown: an effect performed after the registry closed (a late exchange answer decided during stop) must not open
+// an account and a user-data stream nobody closes; such a stream's keep-alive and reconnect timers kept the
+// process alive after `npm run bench` had printed its figures.
+
+describe('account registry after close', () => {
+  it('opens no account and no stream', async () => {
+    const streams = { opened: 0, closed: 0 };
+    const paper: ExchangeConnector = {
+      marketData: () => {
+        throw new Error('not in this test');
+      },
+      account: () =>
+        quietAccount({
+          subscribeOrderUpdates: async () => {
+            streams.opened += 1;
+            return { close: async () => void (streams.closed += 1) };
+          },
+        }),
+    };
+    const registry = new AccountRegistry({
+      paper,
+      live: null,
+      liveCredentials: () => null,
+      modeOf: () => 'paper',
+      onInput: () => undefined,
+      logger: silentLogger(),
+    });
+    expect(registry.resolve('u1')).not.toBeNull();
+    await registry.close();
+    expect(registry.resolve('u2')).toBeNull();
+    expect(registry.resolve('u1')).toBeNull();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(streams).toEqual({ opened: 1, closed: 1 });
+  });
+});

@@ -58,6 +58,11 @@ export interface CoreConfig {
   equitySampleMs: number;
   /** Same for a flat session (its equity does not move). */
   equityIdleSampleMs: number;
+  /**
+   * Equity samples one decision publishes at most; sessions due beyond it are sampled at the next beat. Sessions
+   * started together fall due together: 1 000 summaries in one timer beat took ~50 ms that ticks and a /stop waited.
+   */
+  maxEquitySamplesPerDecision: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /**
@@ -115,6 +120,7 @@ export const defaultCoreConfig: CoreConfig = {
   protectiveStopMoveBps: 20,
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
+  maxEquitySamplesPerDecision: 100,
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,

@@ -97,13 +97,23 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
  * move, and the outbound stream (bounded) should hold alerts, not repeats.
  */
 export function sampleEquity(ctx: DecisionContext): void {
+  let published = 0;
   // The sessions whose sample is due or whose records changed (schedule.ts), not every session.
   for (const session of sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false)) {
     if (session.status === 'closed') continue;
     const holding = Object.values(session.positions).some((p) => !isZero(p.qty));
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs[session.userId];
-    if (last === undefined || ctx.nowMs - last >= periodMs) publishEquity(ctx, session);
+    const due = last === undefined || ctx.nowMs - last >= periodMs;
+    if (due && published >= ctx.config.maxEquitySamplesPerDecision) {
+      // Over the bound: sampled at the next beat, which also spreads sessions that fell due together.
+      dueAgain(ctx.schedule, 'equity', session.userId, ctx.nowMs);
+      continue;
+    }
+    if (due) {
+      publishEquity(ctx, session);
+      published += 1;
+    }
     dueAgain(ctx.schedule, 'equity', session.userId, (ctx.market.lastEquitySampleAtMs[session.userId] ?? ctx.nowMs) + periodMs);
   }
 }

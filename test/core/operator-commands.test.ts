@@ -100,6 +100,20 @@ describe('admin.users and trades', () => {
 });
 
 describe('equity samples', () => {
+  it('publishes at most maxEquitySamplesPerDecision in one beat; sessions due together are spread over the next beats', () => {
+    const sessions = 250;
+    const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000, maxEquitySamplesPerDecision: 100 }) });
+    d.tick('BTCUSDT', 50_000, 50_001);
+    for (let i = 0; i < sessions; i += 1) d.command({ id: `s${i}`, userId: `u${i}`, type: 'session.start', capitalUsd: 1_000 });
+    d.timer(0); // every session's first sample, as it started
+    // Started in the same instant, all fall due again in the same beat: a third of them waits one beat, a fifth two.
+    const beats = [d.timer(60_000), d.timer(1_000), d.timer(1_000), d.timer(1_000)].map((x) => equityOf(x.outbound).length);
+    expect(beats).toEqual([100, 100, 50, 0]);
+    // And they stay spread: the next round comes an idle period after each one's own sample.
+    const next = [d.timer(57_000), d.timer(1_000), d.timer(1_000)].map((x) => equityOf(x.outbound).length);
+    expect(next).toEqual([100, 100, 50]);
+  });
+
   it('publishes each open session once per equitySampleMs while it holds a position, once per equityIdleSampleMs while flat, and once more when it closes', () => {
     const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000 }) });
     d.tick('BTCUSDT', 50_000, 50_001);

@@ -17,7 +17,8 @@ export interface RoutedCommand {
   command: Command;
 }
 
-const everyPartitionTypes: ReadonlySet<Command['type']> = new Set(['admin.halt_all', 'admin.resume_all', 'admin.users']);
+/** Admin commands every partition answers (readers that answer a user once wait for all of them). */
+export const everyPartitionTypes: ReadonlySet<Command['type']> = new Set(['admin.halt_all', 'admin.resume_all', 'admin.users']);
 
 export function routeCommand(command: Command, partitionCount: number): RoutedCommand[] {
   assertPartitionCount(partitionCount);
@@ -64,4 +65,14 @@ export async function appendRoutedCommand(logs: PartitionLogs<AppendLog>, comman
 /** One log as the single partition of a deployment without partitions (SQLite, or one Redis with today's keys). */
 export function singlePartition<L extends AppendLog>(log: L): PartitionLogs<L> {
   return { count: 1, log: async () => log };
+}
+
+/** Every partition's log, in partition order (readers that follow every outbound stream). */
+export function everyPartitionLog<L extends AppendLog>(logs: PartitionLogs<L>): Promise<L[]> {
+  return Promise.all(Array.from({ length: logs.count }, (_, p) => logs.log(p)));
+}
+
+/** The log of the partition holding the user's session and fills. */
+export function userPartitionLog<L extends AppendLog>(logs: PartitionLogs<L>, userId: string): Promise<L> {
+  return logs.log(partitionOfUser(userId, logs.count));
 }

@@ -9,7 +9,7 @@ import type { BuiltCommand } from '../../contract/commands.js';
 import { buildCommand } from '../../contract/commands.js';
 import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
-import { appendRoutedCommand, routeCommand, singlePartition } from '../../log/command-router.js';
+import { appendRoutedCommand, everyPartitionLog, routeCommand, singlePartition, userPartitionLog } from '../../log/command-router.js';
 import { partitionOfUser } from '../../log/partition.js';
 import type { PartitionStatus } from '../../cluster/cluster-status.js';
 import type { Logger } from '../../util/logger.js';
@@ -136,13 +136,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   const replyTimeoutMs = deps.replyTimeoutMs ?? commandReplyTimeoutMs;
   const token = deps.token;
   const allowLiveStart = deps.allowLiveStart ?? false;
-  /** The log holding a user's session and fills: the user's partition on a cluster. */
-  const userLog = async (userId: string): Promise<EngineLog> =>
-    deps.partitions ? deps.partitions.log(partitionOfUser(userId, deps.partitions.count)) : deps.log;
-  const everyLog = async (): Promise<EngineLog[]> => {
-    const partitions = deps.partitions;
-    return partitions ? Promise.all(Array.from({ length: partitions.count }, (_, p) => partitions.log(p))) : [deps.log];
-  };
+  const partitions = deps.partitions ?? singlePartition(deps.log);
   const events = createEventStreamHub({
     follower: deps.follower,
     nowMs: () => Date.now(),
@@ -191,14 +185,14 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       const p = partitionOfUser(userId, count);
       sessionsOf.set(p, [...(sessionsOf.get(p) ?? []), userId]);
     }
-    const partitions = (await status()).map((s) => ({ ...s, sessions: (sessionsOf.get(s.partition) ?? []).sort() }));
-    return c.json({ partitions } satisfies ClusterResponse);
+    const rows = (await status()).map((s) => ({ ...s, sessions: (sessionsOf.get(s.partition) ?? []).sort() }));
+    return c.json({ partitions: rows } satisfies ClusterResponse);
   });
 
   app.get('/api/dlq', async (c) => {
     // The depth is counted, never read; only the newest dlqShownEntries entries (payloads bounded) are read, of each
     // partition on a cluster.
-    const logs = await everyLog();
+    const logs = await everyPartitionLog(partitions);
     const parts = await Promise.all(logs.map((l) => Promise.all([l.deadLetterCount(), l.readDeadLetters(dlqShownEntries)])));
     const depth = parts.reduce((sum, [d]) => sum + d, 0);
     const entries = parts.flatMap(([, e]) => e).slice(-dlqShownEntries);
@@ -219,7 +213,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     // On a cluster each partition has its own ledger: a page is one user's, from that user's partition.
     if (deps.partitions && user === undefined) return c.json({ error: 'on a partitioned log, name the user: ?user=' }, 400);
     const page = await (
-      await userLog(user ?? '')
+      await userPartitionLog(partitions, user ?? '')
     ).readLedger({
       afterId: after ?? null,
       maxEntries: limit,
@@ -254,7 +248,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     const limit = whole('limit', maxClosedTradesPerPage, 1, maxClosedTradesPerPage);
     const days = whole('days', defaultDashboardDailyDays, 1, maxDailyDays);
     for (const v of [offset, limit, days]) if (typeof v === 'string') return c.json({ error: v }, 400);
-    const read = await readClosedTrades(await userLog(user), user);
+    const read = await readClosedTrades(await userPartitionLog(partitions, user), user);
     if (read.unreadable > 0) deps.logger.error({ userId: user, problems: read.problems }, 'dashboard: unreadable ledger entries');
     return c.json(closedTradesView(user, read, { offset: Number(offset), limit: Number(limit), days: Number(days), nowMs: Date.now() }));
   });
@@ -289,10 +283,10 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       const command = built.command;
       // Before the append: the reply cannot slip past. A fan-out (halt all, resume all) is answered once every
       // partition it went to has answered.
-      const copies = routeCommand(command, deps.partitions?.count ?? 1).length;
+      const copies = routeCommand(command, partitions.count).length;
       const waiter = deps.follower.expectReply(commandId, copies);
       try {
-        await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
+        await appendRoutedCommand(partitions, command);
       } catch (error) {
         waiter.cancel();
         deps.logger.error({ err: error, commandId }, 'dashboard: command not appended');
@@ -356,7 +350,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     throw new Error(`dashboard: refusing to listen on ${opts.host} without a token; set QE_DASHBOARD_TOKEN or use 127.0.0.1`);
   }
   const partitions = opts.partitions;
-  const followed = partitions ? await Promise.all(Array.from({ length: partitions.count }, (_, p) => partitions.log(p))) : opts.log;
+  const followed = partitions ? await everyPartitionLog(partitions) : opts.log;
   const follower = startOutboundFollower(followed, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
   const metrics = createDashboardMetrics(Array.isArray(followed) ? async () => followed : opts.log, opts.metrics);
   const app = createDashboardApp({

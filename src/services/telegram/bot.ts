@@ -5,8 +5,7 @@ import type { Context } from 'grammy';
 import { Bot } from 'grammy';
 import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
-import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
-import { partitionOfUser } from '../../log/partition.js';
+import { appendRoutedCommand, singlePartition, userPartitionLog } from '../../log/command-router.js';
 import type { KeyVault } from '../../secrets/key-vault.js';
 import type { Logger } from '../../util/logger.js';
 import type { TelegramAccess } from './config.js';
@@ -111,9 +110,7 @@ export interface TelegramBot {
 export function createTelegramBot(deps: BotDeps): TelegramBot {
   const { logger, access } = deps;
   const secrets = [deps.token];
-  /** The log holding the user's session and fills: the user's partition on a cluster. */
-  const userLog = async (userId: string): Promise<Pick<EngineLog, 'readLedger'>> =>
-    deps.partitions ? deps.partitions.log(partitionOfUser(userId, deps.partitions.count)) : deps.log;
+  const partitions = deps.partitions ?? singlePartition(deps.log);
   // grammY's default is 500 s a call: an unreachable API would hold start-up that long. Long polls take
   // pollTimeoutSeconds, so a call gets that plus a margin.
   const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot, timeoutSeconds: apiCallTimeoutSeconds } });
@@ -232,7 +229,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       case 'history': {
         let read: ClosedTradesRead;
         try {
-          read = await readClosedTrades(await userLog(userId), userId);
+          read = await readClosedTrades(await userPartitionLog(partitions, userId), userId);
         } catch (error) {
           logger.error({ telegramUserId, err: safeError(error, secrets) }, 'reading the fill ledger failed');
           await ctx.reply(historyUnreadableText);
@@ -303,7 +300,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     // Remembered before appending: the engine's answer may come back before appendCommand resolves.
     if (view !== null) deps.views.remember(command.id, view);
     try {
-      await appendRoutedCommand(deps.partitions ?? singlePartition(deps.log), command);
+      await appendRoutedCommand(partitions, command);
     } catch (error) {
       deps.views.forget(command.id);
       logger.error({ telegramUserId, commandId: command.id, err: safeError(error, secrets) }, 'appending a command failed');

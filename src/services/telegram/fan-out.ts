@@ -1,4 +1,5 @@
 import type { Command } from '../../contract/commands.js';
+import { everyPartitionTypes } from '../../log/command-router.js';
 
 // A command that fans out to every partition (halt all, resume all, users) is answered by each partition's engine,
 // each on its own outbound stream and so through its own relay. The admin gets one answer, once every partition has
@@ -7,8 +8,6 @@ import type { Command } from '../../contract/commands.js';
 
 /** Fan-out commands awaiting their partitions' answers, at most; past it the oldest is forgotten (its answer is lost). */
 export const maxPendingFanOuts = 1_000;
-
-const fanOutTypes: ReadonlySet<string> = new Set<Command['type']>(['admin.halt_all', 'admin.resume_all', 'admin.users']);
 
 interface Pending {
   accepted: boolean;
@@ -29,7 +28,7 @@ export function createFanOutGate(partitions: number): FanOutGate {
   const pending = new Map<string, Pending>();
   return {
     admit(reply, source, text) {
-      if (partitions <= 1 || reply.commandType === null || !fanOutTypes.has(reply.commandType)) return { send: true, text };
+      if (partitions <= 1 || reply.commandType === null || !everyPartitionTypes.has(reply.commandType as Command['type'])) return { send: true, text };
       let p = pending.get(reply.commandId);
       if (!p) {
         p = { accepted: false, answered: new Set(), refusal: null };

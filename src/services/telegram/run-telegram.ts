@@ -5,6 +5,7 @@ import { openLog } from '../../log/open.js';
 import { openPartitionLogs } from '../../log/partition-logs.js';
 import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
+import { everyPartitionLog, singlePartition } from '../../log/command-router.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -128,9 +129,7 @@ export async function startTelegramBot(opts: TelegramBotOptions): Promise<Telegr
 
   // One relay per partition: each partition's engine writes its own outbound stream (a user's replies and alerts all
   // come from the user's partition; a fan-out's come from each).
-  const outboundLogs = opts.partitions
-    ? await Promise.all(Array.from({ length: opts.partitions.count }, (_, p) => (opts.partitions as PartitionLogs<EngineLog>).log(p)))
-    : [opts.log];
+  const outboundLogs = await everyPartitionLog(opts.partitions ?? singlePartition(opts.log));
   const fanOutGate = createFanOutGate(outboundLogs.length);
   const relays = outboundLogs.map((log, source) =>
     startOutboundRelay({

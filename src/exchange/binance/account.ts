@@ -13,8 +13,8 @@ import type { IncomeRead } from '../../model/income.js';
 import type { IncomeType } from 'binance';
 import { createHash } from 'node:crypto';
 import { createRestClient } from './rest-client.js';
-import type { SharedClock } from './clock-sync.js';
-import { admitOwnRequest, BudgetRefusal } from './clock-sync.js';
+import type { SharedClock } from './own-requests.js';
+import { admitOwnRequest, BudgetRefusal } from './own-requests.js';
 import type { SignGuard } from '../sign-guard.js';
 import { RequestNotSentError } from '../sign-guard.js';
 import { notSentCode } from '../../model/orders.js';
@@ -40,7 +40,7 @@ export interface AccountOptions {
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
-  /** The venue's clock offset, measured once for every account of the connector (clock-sync.ts). */
+  /** The venue's clock offset, measured once for every account of the connector (own-requests.ts). */
   clock: SharedClock;
   /** Asked right before every signed request (a cluster worker's lease guard); none in one process. */
   signGuard?: SignGuard | undefined;
@@ -341,11 +341,11 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   private async keepAliveListenKey(): Promise<KeepAliveResult> {
-    const admitted = await admitOwnRequest(this.opts.rateBudget, listenKeyCost, 'normal').then(
-      () => null,
-      (error: unknown) => String(error),
-    );
-    if (admitted !== null) return { failed: admitted };
+    try {
+      await admitOwnRequest(this.opts.rateBudget, listenKeyCost, 'normal');
+    } catch (error) {
+      return { failed: String(error) }; // not sent: the keep-alive is tried again after keepaliveRetryMs
+    }
     const result = await this.call(() => this.client.keepAliveFuturesUserDataListenKey());
     if (result.ok) return 'ok';
     if (result.error.kind === 'rejected' && result.error.code === listenKeyDoesNotExistCode) return 'expired';

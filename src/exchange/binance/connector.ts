@@ -5,7 +5,7 @@ import type { RateBudget } from '../rate-budget.js';
 import type { SignGuard } from '../sign-guard.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
-import { SharedClock } from './clock-sync.js';
+import { SharedClock } from './own-requests.js';
 import { createRestClient, syncClock } from './rest-client.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';

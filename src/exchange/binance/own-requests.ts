@@ -1,10 +1,13 @@
 import type { Lane } from '../../model/lane.js';
 import type { RateBudget, RequestCost } from '../rate-budget.js';
 
-// The exchange clock's offset, measured once for a whole venue connection and shared by every account on it.
-// Signing needs it (a timestamp outside recvWindow is refused, -1021), but it is a property of the link to the
-// venue, not of an account: measured per account, a thousand sessions sent a thousand GET /fapi/v1/time at boot,
-// outside the request budget, and retried each on every call while banned, which kept the IP banned.
+// Requests the adapter makes on its own, with no effect behind them (the executor charges effects): each is charged
+// to the request budget here, or not sent. Uncharged, a thousand-session boot sent a thousand of each at once and
+// kept retrying through the ban that followed.
+// - The exchange clock's offset, measured once for a whole venue connection and shared by every account on it.
+//   Signing needs it (a timestamp outside recvWindow is refused, -1021), but it is a property of the link to the
+//   venue, not of an account: measured per account, a thousand sessions sent a thousand GET /fapi/v1/time at boot.
+// - The user streams' listen keys (account.ts asks admitOwnRequest before each).
 
 /** GET /fapi/v1/time: weight 1 (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Check-Server-Time). */
 export const serverTimeCost: RequestCost = { weight: 1, orders: 0 };

@@ -54,16 +54,17 @@ export function registerEventLoopDelay(registry: Registry, name: string, help: s
   return { stop: () => loopDelay.disable() };
 }
 
-/** Entries in the dead-letter stream, counted when scraped (XLEN / COUNT(*): no entry is read). */
-/** `logs`: the log, or every partition's (a cluster): their dead letters summed. */
-export function registerDlqDepth(registry: Registry, logs: Pick<EngineLog, 'deadLetterCount'> | (() => Promise<Pick<EngineLog, 'deadLetterCount'>[]>)): void {
+/**
+ * Entries in the dead-letter stream, counted when scraped (XLEN / COUNT(*): no entry is read); on a cluster, `logs`
+ * is every partition's and their dead letters are summed.
+ */
+export function registerDlqDepth(registry: Registry, logs: readonly Pick<EngineLog, 'deadLetterCount'>[]): void {
   new Gauge({
     name: 'qe_dlq_depth',
     help: 'Entries in the command dead-letter stream (of every partition)',
     registers: [registry],
     async collect() {
-      const every = typeof logs === 'function' ? await logs() : [logs];
-      const counts = await Promise.all(every.map((l) => l.deadLetterCount()));
+      const counts = await Promise.all(logs.map((l) => l.deadLetterCount()));
       this.set(counts.reduce((sum, n) => sum + n, 0));
     },
   });
@@ -104,7 +105,7 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
     'qe_event_loop_delay_seconds',
     'Event-loop delay of the engine process since the previous scrape, by quantile',
   );
-  registerDlqDepth(registry, sources.log);
+  registerDlqDepth(registry, [sources.log]);
   new Gauge({
     name: 'qe_sessions',
     help: 'Sessions by status',

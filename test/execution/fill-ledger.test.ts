@@ -97,8 +97,8 @@ describe.each(['redis', 'sqlite'] as const)('the fill ledger (%s log)', (kind) =
       expect(sum(rows.map((r) => toUsd(r.feeUsd ?? '')))).toBe(session.feesUsd);
 
       // GET /api/trades, walked one entry per page: the same entries.
-      const follower = startOutboundFollower(h.log, silentLogger(), { batchEntries: 100, blockMs: 50, idleMs: 5, retryMs: 50 });
-      const metrics = createDashboardMetrics(h.log);
+      const follower = startOutboundFollower([h.log], silentLogger(), { batchEntries: 100, blockMs: 50, idleMs: 5, retryMs: 50 });
+      const metrics = createDashboardMetrics([h.log]);
       try {
         const app = createDashboardApp({ log: h.log, follower, metrics, token: 'secret', adminUserId: 'root', logger: silentLogger() });
         expect((await app.request(`http://127.0.0.1/api/trades?user=${userId}`)).status).toBe(401);

@@ -22,7 +22,7 @@ describe('qe_dlq_depth', () => {
     });
     const counted = { ...log, readDeadLetters: () => Promise.reject(new Error('the depth must not read dead letters')) };
     const registry = new Registry();
-    registerDlqDepth(registry, counted);
+    registerDlqDepth(registry, [counted]);
     expect(await depth(registry)).toBe(3);
   });
 
@@ -35,7 +35,7 @@ describe('qe_dlq_depth', () => {
       deadLetters: Array.from({ length: 10_050 }, (_, n) => ({ entryId: String(n), raw: 'bad', reason: 'not JSON' })),
     });
     const registry = new Registry();
-    registerDlqDepth(registry, log);
+    registerDlqDepth(registry, [log]);
     expect(await depth(registry)).toBe(10_050);
   });
 });

@@ -41,8 +41,8 @@ export function useDashboardRigs(): (opts?: RigOptions) => Rig {
   });
   return (opts = {}) => {
     const log = openMemoryLog();
-    const follower = startOutboundFollower(log, silentLogger(), followerLimits);
-    const metrics = createDashboardMetrics(log, opts.metrics);
+    const follower = startOutboundFollower([log], silentLogger(), followerLimits);
+    const metrics = createDashboardMetrics([log], opts.metrics);
     const app = createDashboardApp({
       log,
       follower,

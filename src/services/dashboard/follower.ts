@@ -52,16 +52,11 @@ export interface OutboundFollower {
  * `logs`: the one log, or every partition's log on a cluster (one tail each, folded into the one model: a user's events
  * all come from the user's partition, in order; a fan-out's replies come from each partition).
  */
-export function startOutboundFollower(
-  logs: EngineLog | readonly EngineLog[],
-  logger: Logger,
-  limits: FollowerLimits = defaultFollowerLimits,
-): OutboundFollower {
+export function startOutboundFollower(logs: readonly EngineLog[], logger: Logger, limits: FollowerLimits = defaultFollowerLimits): OutboundFollower {
   const model = emptyReadModel();
-  const followed = Array.isArray(logs) ? (logs as readonly EngineLog[]) : [logs as EngineLog];
-  if (followed.length === 0) throw new Error('the dashboard follows at least one log');
-  /** Each log's cursor, and whether its tail has caught up once. */
-  const cursors = followed.map(() => ({ lastId: model.lastId, caughtUp: false }));
+  if (logs.length === 0) throw new Error('the dashboard follows at least one log');
+  /** Each log's tail: where it resumes, and whether it has caught up once. */
+  const tails = logs.map((log) => ({ log, lastId: model.lastId, caughtUp: false }));
   const status: FollowerStatus = { caughtUp: false, lastError: null, lastErrorAtMs: null };
   /** Per awaited command: how many partitions must answer, the first answer of each so far, and the resolver. */
   const waiters = new Map<string, { copies: number; answers: Map<number, ReplyView>; resolve: (reply: ReplyView | null) => void }>();
@@ -92,20 +87,20 @@ export function startOutboundFollower(
     waiter.resolve(answers.find((a) => a.status === 'rejected') ?? reply);
   };
 
-  const follow = async (log: EngineLog, cursor: { lastId: string; caughtUp: boolean }, source: number): Promise<void> => {
+  const follow = async (tail: (typeof tails)[number], source: number): Promise<void> => {
     while (!stopped) {
       try {
-        const batch = await log.tailOutbound(cursor.lastId, limits.batchEntries, limits.blockMs);
+        const batch = await tail.log.tailOutbound(tail.lastId, limits.batchEntries, limits.blockMs);
         const changes: ModelChange[] | null = listeners.size > 0 ? [] : null;
         for (const record of batch) {
           foldOutbound(model, record.id, record.data, changes);
-          cursor.lastId = record.id;
+          tail.lastId = record.id;
           notify(record.data, source);
         }
         if (changes && changes.length > 0) publish(changes);
         if (batch.length < limits.batchEntries) {
-          cursor.caughtUp = true;
-          status.caughtUp = cursors.every((c) => c.caughtUp);
+          tail.caughtUp = true;
+          status.caughtUp = tails.every((t) => t.caughtUp);
         }
         if (batch.length === 0 && !stopped) await sleep(limits.idleMs);
       } catch (error) {
@@ -117,7 +112,7 @@ export function startOutboundFollower(
       }
     }
   };
-  const loop = Promise.all(followed.map((log, i) => follow(log, cursors[i] ?? { lastId: '0', caughtUp: false }, i)));
+  const loop = Promise.all(tails.map(follow));
 
   return {
     model: () => model,

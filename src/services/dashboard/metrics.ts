@@ -33,8 +33,8 @@ export function mergeMetricTexts(own: string, other: string): string {
   return kept.trim() ? `${kept.trimEnd()}\n${other}` : other;
 }
 
-/** `logs`: the log, or every partition's (a cluster). */
-export function createDashboardMetrics(logs: EngineLog | (() => Promise<EngineLog[]>), engine?: MetricsSource): DashboardMetrics {
+/** `logs`: the one log, or every partition's on a cluster. */
+export function createDashboardMetrics(logs: readonly EngineLog[], engine?: MetricsSource): DashboardMetrics {
   const registry = new Registry();
   registerDlqDepth(registry, logs);
   const loopDelay = registerEventLoopDelay(

@@ -350,9 +350,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     throw new Error(`dashboard: refusing to listen on ${opts.host} without a token; set QE_DASHBOARD_TOKEN or use 127.0.0.1`);
   }
   const partitions = opts.partitions;
-  const followed = partitions ? await everyPartitionLog(partitions) : opts.log;
+  const followed = partitions ? await everyPartitionLog(partitions) : [opts.log];
   const follower = startOutboundFollower(followed, opts.logger, opts.followerLimits ?? defaultFollowerLimits);
-  const metrics = createDashboardMetrics(Array.isArray(followed) ? async () => followed : opts.log, opts.metrics);
+  const metrics = createDashboardMetrics(followed, opts.metrics);
   const app = createDashboardApp({
     log: opts.log,
     ...(partitions && { partitions }),

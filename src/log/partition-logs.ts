@@ -12,6 +12,19 @@ export interface ClusterLogChoice {
   partitionCount: number;
 }
 
+/**
+ * The cluster a process is pointed at: `--cluster-urls` (else QE_REDIS_CLUSTER_URLS) and `--partitions` (else
+ * QE_PARTITIONS); null when there is none (one Redis or the SQLite file). The CLI checks these itself, with usage errors.
+ */
+export function clusterChoiceOf(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: { QE_REDIS_CLUSTER_URLS?: string[] | undefined; QE_PARTITIONS: number },
+  prefix: string,
+): ClusterLogChoice | null {
+  const clusterUrls = flags['cluster-urls']?.split(',').filter((u) => u.length > 0) ?? env.QE_REDIS_CLUSTER_URLS;
+  return clusterUrls ? { clusterUrls, prefix, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) } : null;
+}
+
 export interface ClusterPartitionLogs extends PartitionLogs {
   log(partition: number): Promise<EngineLog>;
   close(): Promise<void>;

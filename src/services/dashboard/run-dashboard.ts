@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { envSchema, parseEnvWith } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
-import { openPartitionLogs } from '../../log/partition-logs.js';
+import { clusterChoiceOf, openPartitionLogs } from '../../log/partition-logs.js';
 import { connectRedis } from '../../log/redis-connection.js';
 import { readClusterStatus } from '../../cluster/cluster-status.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -50,13 +50,10 @@ export async function runDashboard(argv: string[]): Promise<void> {
   const logger = createLogger('dashboard');
   // On a Redis Cluster (`--cluster-urls`, `--partitions`) the page follows every partition's outbound stream and
   // routes each command to its user's partition.
-  const clusterUrls = flags['cluster-urls']?.split(',').filter((u) => u.length > 0) ?? env.QE_REDIS_CLUSTER_URLS;
-  const partitions = clusterUrls
-    ? openPartitionLogs({ clusterUrls, prefix: flags['redis-prefix'] ?? env.QE_REDIS_PREFIX, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) })
-    : null;
-  const prefix = flags['redis-prefix'] ?? env.QE_REDIS_PREFIX;
+  const cluster = clusterChoiceOf(flags, env, flags['redis-prefix'] ?? env.QE_REDIS_PREFIX);
+  const partitions = cluster ? openPartitionLogs(cluster) : null;
   // Read-only, for the page's cluster panel (who holds each partition's lease, its lag).
-  const clusterConn = clusterUrls ? await connectRedis({ clusterUrls }) : null;
+  const clusterConn = cluster ? await connectRedis({ clusterUrls: cluster.clusterUrls }) : null;
   const log = partitions
     ? await partitions.log(0)
     : await openLog({
@@ -69,7 +66,7 @@ export async function runDashboard(argv: string[]): Promise<void> {
     const dashboard = await startDashboard({
       log,
       ...(partitions && { partitions }),
-      ...(clusterConn && { clusterStatus: () => readClusterStatus(clusterConn, prefix, partitions?.count ?? 1) }),
+      ...(cluster && clusterConn && { clusterStatus: () => readClusterStatus(clusterConn, cluster.prefix, cluster.partitionCount) }),
       host: env.QE_DASHBOARD_HOST,
       port: env.QE_DASHBOARD_PORT,
       token: env.QE_DASHBOARD_TOKEN,

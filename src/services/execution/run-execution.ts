@@ -2,6 +2,8 @@ import { coreConfigFromEnv, readEnv } from '../../config/env.js';
 import { createBinanceConnector } from '../../exchange/binance/connector.js';
 import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
+import type { ClusterLogChoice } from '../../log/partition-logs.js';
+import { clusterChoiceOf } from '../../log/partition-logs.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
@@ -30,10 +32,8 @@ export async function runExecution(argv: string[]): Promise<void> {
     );
   const config = coreConfigFromEnv(env);
   const redisUrl = flags['redis-url'] ?? env.REDIS_URL;
-  const clusterList = flags['cluster-urls']?.split(',').filter((u) => u.length > 0);
-  const clusterUrls = clusterList ?? env.QE_REDIS_CLUSTER_URLS;
-  const partitionCount = Number(flags['partitions'] ?? env.QE_PARTITIONS);
   const redisPrefix = flags['redis-prefix'] ?? env.QE_REDIS_PREFIX;
+  const cluster = clusterChoiceOf(flags, env, redisPrefix);
   if (flags['stale-feed-ms']) config.staleFeedMs = Number(flags['stale-feed-ms']);
   // Every process trading through this IP shares one budget per venue when Redis is there to hold it; paper and
   // live never share one (their limits are counted by different servers). Scope: venue and the REST host.
@@ -92,7 +92,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     consumerName,
     rateBudgets: { paper: paperBudget, ...(liveBudget ? { live: liveBudget } : {}) },
   });
-  const running = clusterUrls ? await runWorker(clusterUrls, serviceOptions) : await runSingle(serviceOptions);
+  const running = cluster ? await runWorker(cluster, serviceOptions) : await runSingle(serviceOptions);
   const why = await untilSignal(env.QE_RUN_SECONDS);
   logger.info({ why }, 'stopping');
   await running.stop();
@@ -129,7 +129,7 @@ export async function runExecution(argv: string[]): Promise<void> {
   }
 
   /** A worker of a partitioned log on a Redis Cluster: one service per partition it holds (src/cluster/worker.ts). */
-  async function runWorker(urls: string[], options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
+  async function runWorker(cluster: ClusterLogChoice, options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
     const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
     const { leaseSignGuard, workerClientId } = await import('../../cluster/lease-guard.js');
     const workerId = flags['worker-id'] ?? defaultWorkerId();
@@ -137,9 +137,9 @@ export async function runExecution(argv: string[]): Promise<void> {
     let started: { owned(): number[]; running(): number[] } | null = null;
     const metrics = createWorkerMetrics({ owned: () => started?.owned() ?? [], running: () => started?.running() ?? [] });
     const worker = await startWorker({
-      clusterUrls: urls,
-      prefix: redisPrefix,
-      partitionCount,
+      clusterUrls: cluster.clusterUrls,
+      prefix: cluster.prefix,
+      partitionCount: cluster.partitionCount,
       workerId,
       ...(flags['reclaim-idle-ms'] ? { limits: { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } } : {}),
       ...(flags['replica-acks'] && {
@@ -158,7 +158,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     });
     started = worker;
     const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
-    process.stdout.write(`${JSON.stringify({ ready: true, workerId, partitions: partitionCount, metricsPort: metricsServer?.port ?? null })}\n`);
+    process.stdout.write(`${JSON.stringify({ ready: true, workerId, partitions: cluster.partitionCount, metricsPort: metricsServer?.port ?? null })}\n`);
     return {
       async stop() {
         await worker.stop();

@@ -2,7 +2,7 @@ import { run } from '@grammyjs/runner';
 import type { RunnerHandle } from '@grammyjs/runner';
 import { readEnv } from '../../config/env.js';
 import { openLog } from '../../log/open.js';
-import { openPartitionLogs } from '../../log/partition-logs.js';
+import { clusterChoiceOf, openPartitionLogs } from '../../log/partition-logs.js';
 import type { EngineLog } from '../../log/port.js';
 import type { PartitionLogs } from '../../log/command-router.js';
 import { everyPartitionLog, singlePartition } from '../../log/command-router.js';
@@ -232,10 +232,8 @@ export async function runTelegram(argv: string[]): Promise<void> {
   };
   // On a Redis Cluster (`--cluster-urls`, `--partitions`) the bot reads and routes over every partition; its key and
   // /notify stores stay on `--redis-url` (or the SQLite file), as the workers' rate budget does.
-  const clusterUrls = flags['cluster-urls']?.split(',').filter((u) => u.length > 0) ?? env.QE_REDIS_CLUSTER_URLS;
-  const partitions = clusterUrls
-    ? openPartitionLogs({ clusterUrls, prefix: where.redisPrefix, partitionCount: Number(flags['partitions'] ?? env.QE_PARTITIONS) })
-    : null;
+  const cluster = clusterChoiceOf(flags, env, where.redisPrefix);
+  const partitions = cluster ? openPartitionLogs(cluster) : null;
   const log = partitions ? await partitions.log(0) : await openLog(where);
   await log.init();
   let fatal: ((why: string) => void) | null = null;

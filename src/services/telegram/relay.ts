@@ -234,7 +234,7 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     // A fan-out's answers from every partition become one (fan-out.ts).
     const verdict = plan.reply && opts.fanOut ? opts.fanOut.gate.admit(plan.reply, opts.fanOut.source, plan.text) : { send: true as const, text: plan.text };
     if (!verdict.send) return true;
-    plan.text = verdict.text;
+    const { text } = verdict;
     // The user's earlier fills go first, so this message never overtakes them.
     if (!(await flushFills(plan.chatId, stopping.signal))) return false;
     // Replies always go out; an alert as the user chose (risk alerts are always on: notify.ts).
@@ -247,8 +247,8 @@ export function startOutboundRelay(opts: RelayOptions): Relay {
     }
     if (mode === 'off') return true;
     try {
-      if (mode === 'digest') await collect(plan.chatId, plan.text, stopping.signal);
-      else await opts.send(plan.chatId, plan.text, stopping.signal, mode === 'silent', plan.keyboard ?? undefined);
+      if (mode === 'digest') await collect(plan.chatId, text, stopping.signal);
+      else await opts.send(plan.chatId, text, stopping.signal, mode === 'silent', plan.keyboard ?? undefined);
       if (plan.forgetView !== null) opts.views.forget(plan.forgetView);
       logger.debug({ entryId: id, chatId: plan.chatId }, 'outbound entry relayed');
       return true;

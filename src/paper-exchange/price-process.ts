@@ -162,6 +162,12 @@ export class SymbolMarket {
     this.touch(bidUnits, askUnits, nowMs);
   }
 
+  /** The touch's sizes from outside (a backtest's bookTicker), on the touch set last (order-book.ts, setTouchSizes). */
+  setTouchSizes(bidQtyUnits: bigint, askQtyUnits: bigint, nowMs: number): void {
+    this.depth.setTouchSizes(this.book.bidUnits, bidQtyUnits, this.book.askUnits, askQtyUnits);
+    this.depthChanged(nowMs);
+  }
+
   private requote(nowMs: number): void {
     // The small epsilon keeps e.g. 60000.1 / 0.1 from landing on 600000.9999 and losing a tick.
     const bidTicks = BigInt(Math.max(1, Math.floor(this.mid / this.tickValue + 1e-9)));

@@ -6,6 +6,7 @@ import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { markPrice, payFunding } from '../paper-exchange/funding.js';
+import type { TouchSizes } from '../paper-exchange/order-book.js';
 import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
@@ -356,7 +357,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // Only the sizes moved (most bookTicker updates): nothing for the engine to decide on; with queue fills the
       // touch's sizes still bound the queue ahead of a resting order.
       skippedQuotes += 1;
-      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q.bidQtyUnits, q.askQtyUnits as bigint);
+      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
       if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
       addToBar(q, Number(q.bidUnits + q.askUnits) / 2 / scale);
       return;
@@ -368,7 +369,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
-      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q.bidQtyUnits, q.askQtyUnits as bigint);
+      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
     } catch (error) {
       throw new DataFileError(q.origin.file, q.origin.line, error instanceof Error ? error.message : String(error), { cause: error });
     }

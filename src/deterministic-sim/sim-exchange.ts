@@ -16,7 +16,7 @@ import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
 import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
-import type { BookSettings } from '../paper-exchange/order-book.js';
+import type { BookSettings, TouchSizes } from '../paper-exchange/order-book.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
@@ -161,11 +161,11 @@ export class SimExchange {
    * The touch's sizes from a backtest's bookTicker (best_bid_qty, best_ask_qty): what an order joining the touch
    * queues behind, and at most what is still ahead of one resting there (matching.ts, capQueuesAtTouch).
    */
-  touchSizes(symbol: string, bidQtyUnits: bigint, askQtyUnits: bigint): void {
+  touchSizes(symbol: string, touch: TouchSizes): void {
     const market = this.markets.get(symbol);
     if (!market) throw new Error(`no market for ${symbol}`);
-    market.setTouchSizes(bidQtyUnits, askQtyUnits, this.nowMs());
-    this.matching.capQueuesAtTouch(symbol);
+    market.setTouchSizes(touch, this.nowMs());
+    this.matching.capQueuesAtTouch(symbol, touch);
   }
 
   /** A trade the market printed (a backtest's aggTrades row): the resting orders it reaches fill (matching.ts). Returns the fills made. */

@@ -3,6 +3,7 @@
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
 import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
+import type { TouchSizes } from './order-book.js';
 import { withinLimit } from './order-book.js';
 import { percentPriceBound } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
@@ -437,15 +438,15 @@ export class MatchingEngine {
   }
 
   /**
-   * The touch's sizes are known (a backtest's bookTicker): a resting order at the touch has at most the size shown
-   * there ahead of it (what left the level was traded, which prints report, or cancelled); never a larger queue.
+   * The touch's sizes as the market shows them (a backtest's bookTicker): a resting order at the touch has at most
+   * that size ahead of it (what left the level was traded, which prints report, or cancelled); never a larger queue.
+   * A size of 0 says nothing (order-book.ts, setTouchSizes, keeps the level as it was).
    */
-  capQueuesAtTouch(symbol: string): void {
-    const market = this.mustMarket(symbol);
-    const { bidUnits, askUnits, bidQtyUnits, askQtyUnits } = market.top;
+  capQueuesAtTouch(symbol: string, touch: TouchSizes): void {
+    const { bidUnits, bidQtyUnits, askUnits, askQtyUnits } = touch;
     for (const order of this.resting.get(symbol) ?? []) {
-      const [touch, shown] = order.side === 'BUY' ? [bidUnits, bidQtyUnits] : [askUnits, askQtyUnits];
-      if (order.priceUnits === touch && order.queueAheadUnits > shown) order.queueAheadUnits = shown;
+      const [price, shown] = order.side === 'BUY' ? [bidUnits, bidQtyUnits] : [askUnits, askQtyUnits];
+      if (order.priceUnits === price && shown > 0n && order.queueAheadUnits > shown) order.queueAheadUnits = shown;
     }
   }
 

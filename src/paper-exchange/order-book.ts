@@ -46,6 +46,14 @@ export const defaultBookSettings: BookSettings = {
   maxTouchTradeFraction: 0.25,
 };
 
+/** The touch with its sizes as the market showed them (a bookTicker update), on the symbol's grids. */
+export interface TouchSizes {
+  bidUnits: bigint;
+  bidQtyUnits: bigint;
+  askUnits: bigint;
+  askQtyUnits: bigint;
+}
+
 export class OrderBook {
   /** Best first: bids descending, asks ascending. */
   private bids: BookLevel[] = [];
@@ -134,7 +142,7 @@ export class OrderBook {
    * drawn ones; the deeper levels stay as drawn. A side whose best level is no longer at that price (takers emptied
    * it) or a size of 0 (not a size to queue behind) is left as it is.
    */
-  setTouchSizes(bidUnits: bigint, bidQtyUnits: bigint, askUnits: bigint, askQtyUnits: bigint): void {
+  setTouchSizes({ bidUnits, bidQtyUnits, askUnits, askQtyUnits }: TouchSizes): void {
     const put = (best: BookLevel | undefined, priceUnits: bigint, qtyUnits: bigint): void => {
       if (best && best.priceUnits === priceUnits && qtyUnits > 0n) best.qtyUnits = qtyUnits;
     };

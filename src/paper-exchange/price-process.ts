@@ -1,5 +1,5 @@
 // Synthetic top of book: a seeded random walk of the mid, quantised to the tick grid.
-import { type BookSettings, defaultBookSettings, OrderBook } from './order-book.js';
+import { type BookSettings, defaultBookSettings, OrderBook, type TouchSizes } from './order-book.js';
 import type { SymbolRules } from './symbols.js';
 
 /**
@@ -162,9 +162,9 @@ export class SymbolMarket {
     this.touch(bidUnits, askUnits, nowMs);
   }
 
-  /** The touch's sizes from outside (a backtest's bookTicker), on the touch set last (order-book.ts, setTouchSizes). */
-  setTouchSizes(bidQtyUnits: bigint, askQtyUnits: bigint, nowMs: number): void {
-    this.depth.setTouchSizes(this.book.bidUnits, bidQtyUnits, this.book.askUnits, askQtyUnits);
+  /** The touch's sizes from outside (a backtest's bookTicker), on the levels still at its prices (order-book.ts, setTouchSizes). */
+  setTouchSizes(touch: TouchSizes, nowMs: number): void {
+    this.depth.setTouchSizes(touch);
     this.depthChanged(nowMs);
   }
 

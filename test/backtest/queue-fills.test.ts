@@ -1,6 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DataFileError } from '../../src/backtest/data/data-file-error.js';
 import type { FillRule } from '../../src/backtest/run-backtest.js';
@@ -8,6 +10,7 @@ import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-back
 import { noFaults } from '../../src/deterministic-sim/faults.js';
 import { SimExchange } from '../../src/deterministic-sim/sim-exchange.js';
 import type { SimOrder } from '../../src/paper-exchange/matching.js';
+import type { TouchSizes } from '../../src/paper-exchange/order-book.js';
 import { createPrng } from '../../src/paper-exchange/price-process.js';
 import { crossoverStrategy } from '../../src/strategies/crossover.js';
 import { loadSignalFile, signalReplayStrategy } from '../../src/strategies/signal-replay.js';
@@ -28,7 +31,7 @@ function exchangeAt(bidQtyUnits: bigint): {
 } {
   const ex = new SimExchange(createPrng(1), () => 0, { ...noFaults }, { maxTouchTradeFraction: 0 });
   ex.quote(symbol, bid, ask);
-  ex.touchSizes(symbol, bidQtyUnits, 1_000n);
+  ex.touchSizes(symbol, shown(bidQtyUnits));
   const key = 'queue-test';
   const rest = (id: string, side: 'BUY' | 'SELL', priceUnits: bigint, qtyUnits: bigint): SimOrder =>
     ex.matching.place(
@@ -39,6 +42,8 @@ function exchangeAt(bidQtyUnits: bigint): {
   return { ex, key, rest };
 }
 
+/** The touch as a bookTicker update shows it: `bidQtyUnits` at the bid, 1.000 at the ask. */
+const shown = (bidQtyUnits: bigint, askUnits = ask, bidUnits = bid): TouchSizes => ({ bidUnits, bidQtyUnits, askUnits, askQtyUnits: 1_000n });
 const sell = (priceUnits: bigint, qtyUnits: bigint) => ({ priceUnits, qtyUnits, buyerIsMaker: true });
 const buy = (priceUnits: bigint, qtyUnits: bigint) => ({ priceUnits, qtyUnits, buyerIsMaker: false });
 
@@ -90,7 +95,7 @@ describe('matching: fills from trade prints', () => {
     const { ex, rest } = exchangeAt(3_000n);
     // A spread of 10 ticks: a buy 5 ticks above the bid is the new best bid.
     ex.quote(symbol, bid, bid + tick * 10n);
-    ex.touchSizes(symbol, 3_000n, 1_000n);
+    ex.touchSizes(symbol, shown(3_000n, bid + tick * 10n));
     const inside = rest('in', 'BUY', bid + tick * 5n, 100n);
     expect(inside.queueAheadUnits).toBe(0n);
     const order = rest('q', 'BUY', bid, 100n);
@@ -99,12 +104,12 @@ describe('matching: fills from trade prints', () => {
     expect(order.queueAheadUnits).toBe(2_000n);
     // The bid moves up and away (the order is behind it), then back with a bigger size: what was ahead stays ahead.
     ex.quote(symbol, bid + tick * 2n, ask + tick * 2n);
-    ex.touchSizes(symbol, 7_000n, 1_000n);
+    ex.touchSizes(symbol, shown(7_000n, ask + tick * 2n, bid + tick * 2n));
     ex.quote(symbol, bid, ask);
-    ex.touchSizes(symbol, 9_000n, 1_000n);
+    ex.touchSizes(symbol, shown(9_000n));
     expect(order.queueAheadUnits).toBe(2_000n);
     // The level shows less than was ahead (cancels): at most that much is still ahead.
-    ex.touchSizes(symbol, 1_200n, 1_000n);
+    ex.touchSizes(symbol, shown(1_200n));
     expect(order.queueAheadUnits).toBe(1_200n);
     // The bid falls below the order: nothing at its price is left ahead of it.
     ex.quote(symbol, bid - tick, ask);
@@ -207,4 +212,15 @@ describe('backtest: queue fills from aggTrades', () => {
     expect(through.summary.makerTradesFromPrints).toBe(0);
     expect(through.assumptions.join('\n')).toMatch(/fills only when a later quote trades through its price/);
   }, 120_000);
+
+  it('the CLI with --fills queue on the shipped sample says so in its summary, its assumptions and the HTML report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qe-queue-cli-'));
+    const args = ['tsx', 'src/main.ts', 'backtest', '--symbols', 'BTCUSDT', '--from', '2026-01-01T07:00:00Z', '--to', '2026-01-01T07:40:00Z'];
+    const { stdout } = await promisify(execFile)('npx', [...args, '--fills', 'queue', '--out', out], { timeout: 120_000 });
+    const summary = JSON.parse(stdout.trim()) as { makerTradesFromPrints: number; makerTrades: number; jsonReportPath: string; reportPath: string };
+    expect(summary.makerTradesFromPrints).toBeGreaterThan(0);
+    const report = JSON.parse(readFileSync(summary.jsonReportPath, 'utf8')) as { assumptions: string[] };
+    expect(report.assumptions.join('\n')).toMatch(/queue fills from aggTrades/);
+    expect(readFileSync(summary.reportPath, 'utf8')).toContain(`<th>Maker trades from aggTrades prints</th><td>${summary.makerTradesFromPrints}</td>`);
+  }, 150_000);
 });

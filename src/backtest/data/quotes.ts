@@ -23,7 +23,7 @@ export interface Quote {
   bidUnits: bigint;
   askUnits: bigint;
   origin: RowOrigin;
-  /** bookTicker quotes read with their sizes (queue fills): best_bid_qty and best_ask_qty in units of 10^-qtyScale. */
+  /** bookTicker quotes read with their sizes (queue fills): both best_bid_qty and best_ask_qty, in units of 10^-qtyScale. */
   bidQtyUnits?: bigint;
   askQtyUnits?: bigint;
   /** A kline quote's leg of its bar's path to the next point (absent after the bar's close, and for bookTicker quotes). */

@@ -15,7 +15,7 @@ import {
 import type { CsvFormat } from '../../src/backtest/data/binance-csv.js';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
 import { DataFileError } from '../../src/backtest/data/data-file-error.js';
-import { klineQuoteBatches, mergeBatchesByTime, mergeByTime } from '../../src/backtest/data/quotes.js';
+import { bookTickerQuoteBatches, klineQuoteBatches, mergeBatchesByTime, mergeByTime, tradePrintBatches } from '../../src/backtest/data/quotes.js';
 import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../src/model/decimal.js';
 import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
@@ -99,6 +99,25 @@ describe('Binance archive loaders', () => {
         : price === Number(before.ask) || (price > Number(before.ask) && price < Number(after.ask));
       expect(ok, `line ${r.line}: ${r.price} ${r.buyerIsMaker} between ${before.bid}/${before.ask} and ${after.bid}/${after.ask}`).toBe(true);
     }
+  });
+
+  it('reads prints and touch sizes onto the grids: a zero-quantity print (the archive has them) is dropped, sizes floored', async () => {
+    const prints = join(dir, 'BTCUSDT-aggTrades-2026-01-01.csv');
+    writeFileSync(
+      prints,
+      `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n1,50000.0,0.0,1,1,${t0},false\n2,50000.1,0.2509,2,3,${t0 + 1},true\n`,
+    );
+    const grid = { priceScale: 2, tickUnits: 10n };
+    const printFiles = [{ path: prints, symbol: 'BTCUSDT', kind: 'aggTrades' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
+    const read = (await all(tradePrintBatches(printFiles, 'BTCUSDT', grid, 3, 0, Infinity))).flat();
+    expect(read.map((p) => [p.timeMs, p.priceUnits, p.qtyUnits, p.buyerIsMaker, p.origin.line])).toEqual([[t0 + 1, 5_000_010n, 250n, true, 3]]);
+    const book = join(dir, 'BTCUSDT-bookTicker-2026-01-01.csv');
+    writeFileSync(book, `1,50000.0,1.2345,50000.1,0.5,${t0},${t0 + 1}\n`);
+    const bookFiles = [{ path: book, symbol: 'BTCUSDT', kind: 'bookTicker' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
+    const [sized] = (await all(bookTickerQuoteBatches(bookFiles, 'BTCUSDT', grid, 0, Infinity, 3))).flat();
+    expect([sized?.bidQtyUnits, sized?.askQtyUnits]).toEqual([1_234n, 500n]);
+    const [plain] = (await all(bookTickerQuoteBatches(bookFiles, 'BTCUSDT', grid, 0, Infinity))).flat();
+    expect(plain?.bidQtyUnits).toBeUndefined();
   });
 
   it('reads a zip written by another tool the same as our own', async () => {

@@ -6,7 +6,7 @@ import { defaultCrossoverParams } from '../strategies/crossover.js';
 import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../strategies/signal-replay.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
-import type { BacktestResult, KlinePath, QuoteSource } from './run-backtest.js';
+import type { BacktestResult, FillRule, KlinePath, QuoteSource } from './run-backtest.js';
 import { reportHtml } from './report-html.js';
 import { defaultBacktestOptions, runBacktest } from './run-backtest.js';
 import type { SweepBaseOptions } from './sweep.js';
@@ -18,13 +18,16 @@ import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } fr
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
        [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
-       [--kline-path bridge|still] [--bar-seconds N] [--latency-ms N] [--seed N]
+       [--kline-path bridge|still] [--fills auto|through|queue] [--bar-seconds N] [--latency-ms N] [--seed N]
        [--fast N --slow N (crossover windows, in bars)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
   --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
   --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
                   the next point with the bar's volatility, default) or still (at the last quote)
+  --fills         how resting orders fill: through (only when a later quote trades through their price), queue (also
+                  from aggTrades prints at their price once the size queued ahead has traded), auto (queue for a
+                  symbol whose data has aggTrades for the period, else through; the default)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
   --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow ≥ fast, each the
                   single run --fast/--slow would be, in worker threads (--workers, default one per CPU); prints a
@@ -100,6 +103,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
           'spread-ticks',
           'kline-through-bps',
           'kline-path',
+          'fills',
           'bar-seconds',
           'latency-ms',
           'seed',
@@ -126,6 +130,8 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     if (!['auto', 'bookTicker', 'klines'].includes(quotes)) throw new UsageError(`--quotes must be auto, bookTicker or klines`);
     const klinePath = (values['kline-path'] ?? defaultBacktestOptions.klinePath) as KlinePath;
     if (!['bridge', 'still'].includes(klinePath)) throw new UsageError('--kline-path must be bridge or still');
+    const fills = (values.fills ?? defaultBacktestOptions.fills) as FillRule;
+    if (!['auto', 'through', 'queue'].includes(fills)) throw new UsageError('--fills must be auto, through or queue');
     const symbols = (values.symbols ?? 'BTCUSDT,ETHUSDT').split(',').map((s) => s.trim().toUpperCase());
     if (symbols.some((s) => !/^[A-Z0-9]{2,20}$/.test(s)))
       throw new UsageError(`--symbols ${JSON.stringify(values.symbols)} is not a list like BTCUSDT,ETHUSDT`);
@@ -146,6 +152,7 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
       klineSpreadTicks: number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.klineSpreadTicks,
       klineThroughBps: number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000) ?? defaultBacktestOptions.klineThroughBps,
       klinePath,
+      fills,
       barMs: (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.barMs / 1000) * 1000,
       latencyMs: number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0) ?? defaultBacktestOptions.latencyMs,
       seed: number(values.seed, '--seed', (n) => Number.isInteger(n)) ?? defaultBacktestOptions.seed,

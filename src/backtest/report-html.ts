@@ -99,6 +99,8 @@ function figuresTable(r: BacktestResult): string {
     ['Sharpe (annualised, hourly)', fixed(m.sharpe, 3)],
     ['Sortino (annualised, hourly)', fixed(m.sortino, 3)],
     ['Trades', `${s.trades} (maker ${m.makerTrades}, taker ${m.takerTrades})`],
+    // Queue fills only: a run without prints (or a report from before them) has no such row.
+    ...(s.makerTradesFromPrints > 0 ? [['Maker trades from aggTrades prints', String(s.makerTradesFromPrints)] as [string, string]] : []),
     ['Maker share', `${fixed(m.makerSharePct, 2)} % of trades, ${fixed(m.makerNotionalSharePct, 2)} % of notional`],
     ['Win rate', `${fixed(m.winRatePct, 2)} % of ${m.closingTrades} closing trades`],
     ['Turnover', `${fixed(m.turnover, 3)} × capital (${fixed(m.tradedNotionalUsd, 2)} USD traded)`],

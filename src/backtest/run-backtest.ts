@@ -6,14 +6,16 @@ import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { markPrice, payFunding } from '../paper-exchange/funding.js';
+import type { TouchSizes } from '../paper-exchange/order-book.js';
 import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
+import type { SymbolRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
 import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
-import type { FundingTime, Quote, TickGrid } from './data/quotes.js';
-import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime } from './data/quotes.js';
+import type { FundingTime, Quote, TickGrid, TradePrint } from './data/quotes.js';
+import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime, tradePrintBatches } from './data/quotes.js';
 import type { BacktestMetrics, TradeRow } from './figures.js';
 import { metricsOf, tradeRows } from './figures.js';
 import type { CurvePoint } from './metrics.js';
@@ -30,6 +32,12 @@ import { createPrng } from '../paper-exchange/price-process.js';
 
 export type QuoteSource = 'auto' | 'bookTicker' | 'klines';
 export type KlinePath = 'bridge' | 'still';
+/**
+ * How resting (maker) orders fill: `through`, only when a later quote trades through their price; `queue`, also from
+ * the aggTrades prints at their price once the size queued ahead of them has traded (matching.ts, onMarketTrade);
+ * `auto`, queue for a symbol whose data has aggTrades for the period, through for the others.
+ */
+export type FillRule = 'auto' | 'through' | 'queue';
 
 export interface BacktestOptions {
   dataDir: string;
@@ -52,6 +60,7 @@ export interface BacktestOptions {
    * to the next point with the bar's volatility (kline-path.ts); `still`, at the last quote.
    */
   klinePath: KlinePath;
+  fills: FillRule;
   /** The strategy's bar length (ms): it sees one bar per symbol per period and is asked for targets after each. */
   barMs: number;
   /** Between a decision and the exchange receiving its order (ms). */
@@ -67,6 +76,7 @@ export const defaultBacktestOptions = {
   klineSpreadTicks: 1,
   klineThroughBps: 0,
   klinePath: 'bridge',
+  fills: 'auto',
   barMs: 60_000,
   latencyMs: 50,
   seed: 1,
@@ -94,6 +104,8 @@ export interface BacktestResult {
     ordersSent: number;
     trades: number;
     makerTrades: number;
+    /** Maker trades made by aggTrades prints (queue fills); the rest came from quotes trading through. */
+    makerTradesFromPrints: number;
     takerTrades: number;
     capitalUsd: number;
     finalEquityUsd: number;
@@ -143,31 +155,53 @@ const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
 const maxCloseSeconds = 600;
 
-function gridOf(rules: { priceScale: number; tickUnits: bigint } | undefined, symbol: string): TickGrid {
+function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
 }
 
-/** Which quotes each symbol is read from, and the longest gap they leave between two quotes (ms). */
-function quoteStreams(
+/** A quote or a trade print, merged in time order. */
+type MarketEvent = Quote | TradePrint;
+
+function isPrint(event: MarketEvent): event is TradePrint {
+  return (event as TradePrint).priceUnits !== undefined;
+}
+
+/**
+ * Which quotes (and, with queue fills, aggTrades prints) each symbol is read from, the longest gap they leave between
+ * two quotes (ms), and the symbols whose resting orders fill from prints.
+ */
+function marketStreams(
   files: readonly DataFile[],
   opts: BacktestOptions,
-  grids: ReadonlyMap<string, TickGrid>,
+  rules: ReadonlyMap<string, SymbolRules>,
   fromMs: number,
   toMs: number,
-): { streams: AsyncGenerator<Quote[]>[]; maxGapMs: number; used: string[] } {
-  const streams: AsyncGenerator<Quote[]>[] = [];
+): { streams: AsyncGenerator<MarketEvent[]>[]; maxGapMs: number; used: string[]; queueSymbols: Set<string> } {
+  const quoteStreams: AsyncGenerator<MarketEvent[]>[] = [];
+  const printStreams: AsyncGenerator<MarketEvent[]>[] = [];
   const used: string[] = [];
+  const queueSymbols = new Set<string>();
   let maxGapMs = 0;
   for (const symbol of opts.symbols) {
-    const grid = grids.get(symbol) as TickGrid;
+    const symbolRules = rules.get(symbol) as SymbolRules;
+    const grid = gridOf(symbolRules, symbol);
+    const prints = filesOf(files, symbol, 'aggTrades', fromMs, toMs);
+    if (opts.fills === 'queue' && prints.length === 0) throw new Error(`--fills queue: no aggTrades files for ${symbol} in ${opts.dataDir}`);
+    const queue = opts.fills === 'queue' || (opts.fills === 'auto' && prints.length > 0);
+    if (queue) {
+      queueSymbols.add(symbol);
+      printStreams.push(tradePrintBatches(prints, symbol, grid, symbolRules.qtyScale, fromMs, toMs));
+    }
     const books = filesOf(files, symbol, 'bookTicker', fromMs, toMs);
     const bars = filesOf(files, symbol, 'klines', fromMs, toMs);
     const useBooks = opts.quotes === 'bookTicker' || (opts.quotes === 'auto' && books.length > 0);
+    const printsUsed = queue ? `, queue fills from aggTrades (${prints.length} files)` : '';
     if (useBooks) {
       if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} in ${opts.dataDir}`);
-      streams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs));
-      used.push(`${symbol}: bookTicker (${books.length} files)`);
+      // Touch sizes are read only for queue fills: the plain path stays as lean as it was.
+      quoteStreams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs, queue ? symbolRules.qtyScale : undefined));
+      used.push(`${symbol}: bookTicker (${books.length} files)${printsUsed}`);
       continue;
     }
     if (bars.length === 0) throw new Error(`no ${opts.quotes === 'klines' ? 'klines' : 'bookTicker or klines'} files for ${symbol} in ${opts.dataDir}`);
@@ -175,10 +209,11 @@ function quoteStreams(
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
     maxGapMs = Math.max(maxGapMs, intervalMs / 4);
-    streams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs));
-    used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)`);
+    quoteStreams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs));
+    used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)${printsUsed}`);
   }
-  return { streams, maxGapMs, used };
+  // Prints first at a tie: a trade at a time comes before the book update of that time that shows its result.
+  return { streams: [...printStreams, ...quoteStreams], maxGapMs, used, queueSymbols };
 }
 
 /** A bar of mids being built for one symbol. */
@@ -197,11 +232,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const grids = new Map(opts.symbols.map((s) => [s, gridOf(rules.get(s), s)]));
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
-  const { streams, maxGapMs, used } = quoteStreams(files, opts, grids, fromMs, toMs);
-  const quotes = mergeBatchesByTime(streams);
+  const { streams, maxGapMs, used, queueSymbols } = marketStreams(files, opts, rules, fromMs, toMs);
+  const events = mergeBatchesByTime(streams);
   const funding = mergeByTime(opts.symbols.map((s) => fundingTimes(filesOf(files, s, 'fundingRate', fromMs, toMs), s, fromMs, toMs)));
 
-  const firstBatch = await quotes.next();
+  const firstBatch = await events.next();
   const first = firstBatch.done ? undefined : firstBatch.value[0];
   if (!first)
     throw new Error(
@@ -254,6 +289,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const lastTouch = new Map<string, { bidUnits: bigint; askUnits: bigint; sentAtMs: number }>();
   const fundingApplied: FundingApplied[] = [];
   let nextFunding = await funding.next();
+  let makerTradesFromPrints = 0;
 
   const route = async (): Promise<void> => {
     const wanted = new Set(opts.symbols);
@@ -301,11 +337,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   /** A bar period closed: the strategy is asked once every quote of that instant is in (kline quotes share times). */
   let routeDue = false;
   let lastQuoteAtMs = startMs;
+  const routeNow = async (): Promise<void> => {
+    routeDue = false;
+    await route();
+  };
   const onQuote = async (q: Quote): Promise<void> => {
-    if (routeDue && q.timeMs > lastQuoteAtMs) {
-      routeDue = false;
-      await route();
-    }
+    if (routeDue && q.timeMs > lastQuoteAtMs) await routeNow();
     lastQuoteAtMs = q.timeMs;
     // Most quotes find nothing due (no funding time, no effect whose latency passed, nothing pushed): those steps
     // are skipped here rather than awaited, as each await of an async step costs promise turns on every quote.
@@ -317,8 +354,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
     const last = lastTouch.get(q.symbol);
     if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
-      // Only the sizes moved (most bookTicker updates): nothing for the book or the engine to decide on.
+      // Only the sizes moved (most bookTicker updates): nothing for the engine to decide on; with queue fills the
+      // touch's sizes still bound the queue ahead of a resting order.
       skippedQuotes += 1;
+      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
       if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
       addToBar(q, Number(q.bidUnits + q.askUnits) / 2 / scale);
       return;
@@ -330,6 +369,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
+      if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
     } catch (error) {
       throw new DataFileError(q.origin.file, q.origin.line, error instanceof Error ? error.message : String(error), { cause: error });
     }
@@ -340,6 +380,21 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
     addToBar(q, (bid + ask) / 2);
   };
+
+  /** A trade print (queue fills): the clock moves to it, the resting orders it reaches fill, the engine hears of it. */
+  const onPrint = async (p: TradePrint): Promise<void> => {
+    // The bar's route goes out before the clock moves on, as it would at the next quote: a print changes no decision.
+    if (routeDue && p.timeMs > lastQuoteAtMs) await routeNow();
+    if (!nextFunding.done && nextFunding.value.timeMs <= p.timeMs) await payFundingDue(p.timeMs);
+    if (venue.pendingBy(p.timeMs)) await venue.advanceTo(p.timeMs);
+    else if (p.timeMs > venue.clock.nowMs()) venue.clock.set(p.timeMs);
+    makerTradesFromPrints += venue.exchange.marketTrade(p.symbol, p);
+    if (venue.pendingBy(p.timeMs)) await venue.settle();
+  };
+
+  // Without prints every event is a quote: the quote path runs as it did before prints existed, with no test per event.
+  const onEvent: (e: MarketEvent) => Promise<void> =
+    queueSymbols.size === 0 ? (onQuote as (e: MarketEvent) => Promise<void>) : (e) => (isPrint(e) ? onPrint(e) : onQuote(e));
 
   /** The watchdog's beat (at most once per timerEveryMs of quotes). */
   const beat = async (atMs: number): Promise<void> => {
@@ -370,7 +425,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     if (quoteCount % progressEveryQuotes === 0) opts.onProgress?.(q.timeMs, startMs, Number.isFinite(toMs) ? toMs : q.timeMs);
   };
 
-  await onQuote(first);
+  await onEvent(first);
   await command('session.start', {
     userId: backtestUser,
     mode: 'paper',
@@ -378,19 +433,19 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     ...(opts.stopLossPct !== undefined ? { stopLossPct: opts.stopLossPct } : {}),
     ...(opts.horizonHours !== undefined ? { horizonHours: opts.horizonHours } : {}),
   });
-  let lastQuoteMs = startMs;
-  const rest = (firstBatch.value as Quote[]).slice(1);
+  let lastEventMs = startMs;
+  const rest = (firstBatch.value as MarketEvent[]).slice(1);
   for (let batch = rest; ;) {
-    for (const q of batch) {
-      await onQuote(q);
-      lastQuoteMs = q.timeMs;
+    for (const e of batch) {
+      await onEvent(e);
+      lastEventMs = e.timeMs;
     }
-    const next = await quotes.next();
+    const next = await events.next();
     if (next.done) break;
     batch = next.value;
   }
   if (routeDue) await route();
-  await payFundingDue(lastQuoteMs);
+  await payFundingDue(lastEventMs);
 
   // The data ended: the session stops (flattens at the last quotes, as a live /stop would) and closes.
   await command('session.stop', { userId: backtestUser });
@@ -423,12 +478,13 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       strategy: opts.strategy.name,
       symbols: [...opts.symbols],
       from: new Date(startMs).toISOString(),
-      to: new Date(lastQuoteMs).toISOString(),
+      to: new Date(lastEventMs).toISOString(),
       quotes: quoteCount,
       quotesUnchanged: skippedQuotes,
       ordersSent: venue.ordersSent,
       trades: trades.length,
       makerTrades,
+      makerTradesFromPrints,
       takerTrades: venue.trades.length - makerTrades,
       capitalUsd: opts.capitalUsd,
       finalEquityUsd: round(finalEquityUsd, 8),
@@ -444,7 +500,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       turnover: round(metrics.turnover, 6),
       makerSharePct: round(metrics.makerSharePct, 4),
     },
-    assumptions: assumptionsOf(opts, config, used),
+    assumptions: assumptionsOf(opts, config, used, queueSymbols),
     metrics,
     equityCurve: curve.points(),
     trades: rows,
@@ -473,12 +529,21 @@ async function readLedger(venue: BacktestVenue): Promise<LedgerView[]> {
   }
 }
 
-function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly string[]): string[] {
+const throughFillRule =
+  'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)';
+const queueFillRule =
+  "queue fills from aggTrades: a resting order still fills in full when a later quote trades through its price, and also from the prints: a seller-aggressor print (is_buyer_maker true) below a resting buy's price fills it in full at its limit, one at exactly its price first eats the size queued ahead of it and fills it with what is left of the print's quantity (oldest order first; symmetric for sells and buyer-aggressor prints; a print of either side beyond the price fills in full). Queue ahead when an order rests: the touch size of the last bookTicker update when it joins the touch (with klines quotes, which have no sizes, and behind the touch: the synthetic depth's level there, 200 000..1 000 000 USD, seeded), 0 inside the spread; it only shrinks — by prints at its price, to the size a later bookTicker update shows at its price — and is kept when the touch moves away and back, zeroed only when the order becomes better than the touch (no level is left at its price). Our own orders are not in the historical prints: the market is assumed to trade the same with them (no impact)";
+
+function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly string[], queueSymbols: ReadonlySet<string>): string[] {
   return [
     `quotes: ${used.join('; ')}`,
     `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
-    'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)',
+    queueSymbols.size === opts.symbols.length
+      ? queueFillRule
+      : queueSymbols.size === 0
+        ? throughFillRule
+        : `${[...queueSymbols].join(', ')}: ${queueFillRule}; the others (no aggTrades): ${throughFillRule}`,
     opts.klinePath === 'bridge'
       ? "kline path: when an order, cancel or read reaches the exchange between two kline quotes, the touch is first moved to a draw of a Brownian bridge from the last quote to the next, with the volatility the bar's range implies (E[range] = √(8T/π)·σ), inside the bar's range, seeded; the engine is not sent these touches (its feed is the kline quotes). A post-only entry priced at the last quote then meets a moved touch, as live, and may be refused and taken by the fallback"
       : 'kline path: still, the touch stays at the last kline quote until the next (post-only entries always rest: fills come out almost all maker)',

@@ -62,7 +62,8 @@ export class BacktestVenue {
     seed: number,
   ) {
     this.clock = new ManualClock(startMs);
-    // The book's tape off: a resting order fills only when a quote trades through it (no queue model without aggTrades).
+    // The book's tape off: a resting order fills when a quote trades through it, or (queue fills) from the aggTrades
+    // prints the run hands the exchange (run-backtest.ts), never from a random tape.
     this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 });
     this.log = openMemoryLog({
       nowMs: () => this.clock.nowMs(),

@@ -11,12 +11,12 @@ import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdat
 import { AlgoBook } from '../paper-exchange/algo-orders.js';
 import { formatUnits } from '../model/decimal.js';
 import { SimApiError } from '../paper-exchange/errors.js';
-import type { ExchangeListener, ExecutionType, SimOrder, TradeInfo } from '../paper-exchange/matching.js';
+import type { ExchangeListener, ExecutionType, MarketTrade, SimOrder, TradeInfo } from '../paper-exchange/matching.js';
 import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
 import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
 import { SymbolMarket } from '../paper-exchange/price-process.js';
-import type { BookSettings } from '../paper-exchange/order-book.js';
+import type { BookSettings, TouchSizes } from '../paper-exchange/order-book.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
@@ -155,6 +155,22 @@ export class SimExchange {
     market.setTouch(bidUnits, askUnits, this.nowMs());
     this.matching.onBookChange(symbol, this.nowMs());
     this.algo.onBookChange(market, this.nowMs());
+  }
+
+  /**
+   * The touch's sizes from a backtest's bookTicker (best_bid_qty, best_ask_qty): what an order joining the touch
+   * queues behind, and at most what is still ahead of one resting there (matching.ts, capQueuesAtTouch).
+   */
+  touchSizes(symbol: string, touch: TouchSizes): void {
+    const market = this.markets.get(symbol);
+    if (!market) throw new Error(`no market for ${symbol}`);
+    market.setTouchSizes(touch, this.nowMs());
+    this.matching.capQueuesAtTouch(symbol, touch);
+  }
+
+  /** A trade the market printed (a backtest's aggTrades row): the resting orders it reaches fill (matching.ts). Returns the fills made. */
+  marketTrade(symbol: string, print: MarketTrade): number {
+    return this.matching.onMarketTrade(symbol, print, this.nowMs());
   }
 
   gap(symbol: string, factor: number): void {

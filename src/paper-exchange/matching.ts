@@ -3,6 +3,7 @@
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
 import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
+import type { TouchSizes } from './order-book.js';
 import { withinLimit } from './order-book.js';
 import { percentPriceBound } from './percent-price.js';
 import type { SymbolMarket } from './price-process.js';
@@ -108,6 +109,14 @@ export interface MatchingCounters {
   nextOrderId: number;
   nextTradeId: number;
   nextTranId: number;
+}
+
+/** One trade the market printed: at one price, taken by one aggressor (an aggTrades row on the symbol's grids). */
+export interface MarketTrade {
+  priceUnits: bigint;
+  qtyUnits: bigint;
+  /** The buyer was the resting side: the aggressor sold (it traded against the bids). */
+  buyerIsMaker: boolean;
 }
 
 // Binance's default VIP0 USDⓈ-M fee rates; only used to make wallet balance move plausibly.
@@ -383,6 +392,61 @@ export class MatchingEngine {
       if (share === 0n) continue;
       tape[order.side] -= share;
       this.fill(order, order.priceUnits, true, nowMs, share);
+    }
+  }
+
+  /**
+   * A trade the market printed (a backtest's aggTrades row), for the resting orders it reaches, oldest first. The
+   * aggressor is the seller when the buyer was the maker: it swept the bids down to `priceUnits`, so a resting buy
+   * above that price was reached before it and fills in full at its limit; one at exactly that price fills only from
+   * what is left of the print's quantity once the size queued ahead of it is gone (the print eats that queue first;
+   * older own orders at the price take their share before younger ones). Symmetric for sells and buying aggressors.
+   * A print of either aggressor strictly beyond an order's price traded through it: it fills in full. Returns the
+   * number of fills it made.
+   */
+  onMarketTrade(symbol: string, print: MarketTrade, nowMs: number): number {
+    const book = this.resting.get(symbol);
+    if (!book || book.size === 0 || print.qtyUnits <= 0n) return 0;
+    // The side of the book the aggressor trades against: a selling aggressor (buyer the maker) meets the bids.
+    const metSide: SimSide = print.buyerIsMaker ? 'BUY' : 'SELL';
+    /** Of the print's quantity at its price, what our older orders there already took (ahead of the younger ones). */
+    let takenAtPrice = 0n;
+    let fills = 0;
+    // The set holds orders in the order they came to rest: oldest first.
+    for (const order of [...book]) {
+      if (order.goodTillDateMs !== 0 && nowMs >= order.goodTillDateMs) {
+        this.finish(order, 'EXPIRED', nowMs);
+        continue;
+      }
+      const through = order.side === 'BUY' ? print.priceUnits < order.priceUnits : print.priceUnits > order.priceUnits;
+      if (through) {
+        this.fill(order, order.priceUnits, true, nowMs);
+        fills += 1;
+        continue;
+      }
+      if (order.priceUnits !== print.priceUnits || order.side !== metSide) continue;
+      const reaching = print.qtyUnits - takenAtPrice;
+      const queueEaten = minBigint(order.queueAheadUnits, reaching);
+      order.queueAheadUnits -= queueEaten;
+      const share = minBigint(reaching - queueEaten, order.origQtyUnits - order.executedQtyUnits);
+      if (share <= 0n) continue;
+      takenAtPrice += share;
+      this.fill(order, order.priceUnits, true, nowMs, share);
+      fills += 1;
+    }
+    return fills;
+  }
+
+  /**
+   * The touch's sizes as the market shows them (a backtest's bookTicker): a resting order at the touch has at most
+   * that size ahead of it (what left the level was traded, which prints report, or cancelled); never a larger queue.
+   * A size of 0 says nothing (order-book.ts, setTouchSizes, keeps the level as it was).
+   */
+  capQueuesAtTouch(symbol: string, touch: TouchSizes): void {
+    const { bidUnits, bidQtyUnits, askUnits, askQtyUnits } = touch;
+    for (const order of this.resting.get(symbol) ?? []) {
+      const [price, shown] = order.side === 'BUY' ? [bidUnits, bidQtyUnits] : [askUnits, askQtyUnits];
+      if (order.priceUnits === price && shown > 0n && order.queueAheadUnits > shown) order.queueAheadUnits = shown;
     }
   }
 

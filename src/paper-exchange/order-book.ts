@@ -46,6 +46,14 @@ export const defaultBookSettings: BookSettings = {
   maxTouchTradeFraction: 0.25,
 };
 
+/** The touch with its sizes as the market showed them (a bookTicker update), on the symbol's grids. */
+export interface TouchSizes {
+  bidUnits: bigint;
+  bidQtyUnits: bigint;
+  askUnits: bigint;
+  askQtyUnits: bigint;
+}
+
 export class OrderBook {
   /** Best first: bids descending, asks ascending. */
   private bids: BookLevel[] = [];
@@ -127,6 +135,19 @@ export class OrderBook {
     if (!best) return;
     best.qtyUnits -= qtyUnits;
     if (best.qtyUnits <= 0n) levels.shift();
+  }
+
+  /**
+   * The touch levels' sizes as given from outside (a backtest's bookTicker best_bid_qty/best_ask_qty) in place of the
+   * drawn ones; the deeper levels stay as drawn. A side whose best level is no longer at that price (takers emptied
+   * it) or a size of 0 (not a size to queue behind) is left as it is.
+   */
+  setTouchSizes({ bidUnits, bidQtyUnits, askUnits, askQtyUnits }: TouchSizes): void {
+    const put = (best: BookLevel | undefined, priceUnits: bigint, qtyUnits: bigint): void => {
+      if (best && best.priceUnits === priceUnits && qtyUnits > 0n) best.qtyUnits = qtyUnits;
+    };
+    put(this.bids[0], bidUnits, bidQtyUnits);
+    put(this.asks[0], askUnits, askQtyUnits);
   }
 
   /** Same-side best level (bid for a buy): where a new order at `priceUnits` would queue, and the size ahead. */

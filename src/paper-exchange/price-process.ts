@@ -1,5 +1,5 @@
 // Synthetic top of book: a seeded random walk of the mid, quantised to the tick grid.
-import { type BookSettings, defaultBookSettings, OrderBook } from './order-book.js';
+import { type BookSettings, defaultBookSettings, OrderBook, type TouchSizes } from './order-book.js';
 import type { SymbolRules } from './symbols.js';
 
 /**
@@ -160,6 +160,12 @@ export class SymbolMarket {
     if (bidUnits % this.rules.tickUnits !== 0n || askUnits % this.rules.tickUnits !== 0n) throw new Error(`touch ${bidUnits}/${askUnits} is off the tick grid`);
     this.mid = Number(bidUnits + askUnits) / 2 / 10 ** this.rules.priceScale;
     this.touch(bidUnits, askUnits, nowMs);
+  }
+
+  /** The touch's sizes from outside (a backtest's bookTicker), on the levels still at its prices (order-book.ts, setTouchSizes). */
+  setTouchSizes(touch: TouchSizes, nowMs: number): void {
+    this.depth.setTouchSizes(touch);
+    this.depthChanged(nowMs);
   }
 
   private requote(nowMs: number): void {

@@ -1,13 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bookTickerFormat, comparePlainDecimals, fundingRateFormat, klineFormat, plainDecimalSign, readRows } from '../../src/backtest/data/binance-csv.js';
+import {
+  aggTradeFormat,
+  bookTickerFormat,
+  comparePlainDecimals,
+  fundingRateFormat,
+  klineFormat,
+  plainDecimalSign,
+  readRows,
+} from '../../src/backtest/data/binance-csv.js';
 import type { CsvFormat } from '../../src/backtest/data/binance-csv.js';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
 import { DataFileError } from '../../src/backtest/data/data-file-error.js';
-import { klineQuoteBatches, mergeBatchesByTime, mergeByTime } from '../../src/backtest/data/quotes.js';
+import { bookTickerQuoteBatches, klineQuoteBatches, mergeBatchesByTime, mergeByTime, tradePrintBatches } from '../../src/backtest/data/quotes.js';
 import { compareDecimal, plainDecimalPattern, sign, toDecimal } from '../../src/model/decimal.js';
 import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
@@ -45,7 +53,7 @@ describe('Binance archive loaders', () => {
   it('reads every shipped format the same zipped or plain', async () => {
     const files = await catalog(sample);
     const kinds = new Set(files.map((f) => f.kind));
-    expect([...kinds].sort()).toEqual(['bookTicker', 'fundingRate', 'klines']);
+    expect([...kinds].sort()).toEqual(['aggTrades', 'bookTicker', 'fundingRate', 'klines']);
     const formats = { bookTicker: bookTickerFormat, klines: klineFormat, fundingRate: fundingRateFormat } as const;
     for (const kind of ['bookTicker', 'klines', 'fundingRate'] as const) {
       const zipped = filesOf(files, 'ETHUSDT', kind, 0, Infinity)[0];
@@ -58,6 +66,58 @@ describe('Binance archive loaders', () => {
       expect(fromZip.length).toBeGreaterThan(10);
       expect(fromCsv).toEqual(fromZip);
     }
+  });
+
+  it("reads the shipped aggTrades in Binance's format, each print consistent with the bookTicker around it", async () => {
+    const files = await catalog(sample);
+    const [prints] = filesOf(files, 'BTCUSDT', 'aggTrades', 0, Infinity);
+    const [book] = filesOf(files, 'BTCUSDT', 'bookTicker', 0, Infinity);
+    if (!prints || !book) throw new Error('no BTCUSDT aggTrades or bookTicker in the sample');
+    expect(prints.path).toMatch(/data\/futures\/um\/daily\/aggTrades\/BTCUSDT\/BTCUSDT-aggTrades-2026-01-01\.zip$/);
+    const plain = join(dir, 'plain-aggTrades.csv');
+    await unzipped(prints.path, plain);
+    const text = readFileSync(plain, 'utf8');
+    expect(text.split('\n')[0]).toBe('agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker');
+    const rows = await all(readRows(prints.path, aggTradeFormat));
+    expect((await all(readRows(plain, aggTradeFormat))).map(({ file: _f, ...row }) => row)).toEqual(rows.map(({ file: _f, ...row }) => row));
+    expect(rows.length).toBeGreaterThan(1_000);
+    expect(rows.some((r) => r.buyerIsMaker) && rows.some((r) => !r.buyerIsMaker)).toBe(true);
+    // Ids increase; each print lies where the book let it trade: a seller (buyer the maker) at the last update's bid,
+    // or below it down to just above the next update's lower bid (a sweep); a buyer likewise at or above the ask.
+    const quotes = await all(readRows(book.path, bookTickerFormat));
+    let q = 0;
+    let lastId = 0;
+    for (const r of rows) {
+      expect(r.aggTradeId).toBeGreaterThan(lastId);
+      lastId = r.aggTradeId;
+      while (q + 1 < quotes.length && (quotes[q + 1] as { transactionTimeMs: number }).transactionTimeMs <= r.timeMs) q += 1;
+      const [before, after] = [quotes[q], quotes[q + 1]];
+      if (!before || !after) throw new Error(`print at ${r.timeMs} outside the bookTicker`);
+      const price = Number(r.price);
+      const ok = r.buyerIsMaker
+        ? price === Number(before.bid) || (price < Number(before.bid) && price > Number(after.bid))
+        : price === Number(before.ask) || (price > Number(before.ask) && price < Number(after.ask));
+      expect(ok, `line ${r.line}: ${r.price} ${r.buyerIsMaker} between ${before.bid}/${before.ask} and ${after.bid}/${after.ask}`).toBe(true);
+    }
+  });
+
+  it('reads prints and touch sizes onto the grids: a zero-quantity print (the archive has them) is dropped, sizes floored', async () => {
+    const prints = join(dir, 'BTCUSDT-aggTrades-2026-01-01.csv');
+    writeFileSync(
+      prints,
+      `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n1,50000.0,0.0,1,1,${t0},false\n2,50000.1,0.2509,2,3,${t0 + 1},true\n`,
+    );
+    const grid = { priceScale: 2, tickUnits: 10n };
+    const printFiles = [{ path: prints, symbol: 'BTCUSDT', kind: 'aggTrades' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
+    const read = (await all(tradePrintBatches(printFiles, 'BTCUSDT', grid, 3, 0, Infinity))).flat();
+    expect(read.map((p) => [p.timeMs, p.priceUnits, p.qtyUnits, p.buyerIsMaker, p.origin.line])).toEqual([[t0 + 1, 5_000_010n, 250n, true, 3]]);
+    const book = join(dir, 'BTCUSDT-bookTicker-2026-01-01.csv');
+    writeFileSync(book, `1,50000.0,1.2345,50000.1,0.5,${t0},${t0 + 1}\n`);
+    const bookFiles = [{ path: book, symbol: 'BTCUSDT', kind: 'bookTicker' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
+    const [sized] = (await all(bookTickerQuoteBatches(bookFiles, 'BTCUSDT', grid, 0, Infinity, 3))).flat();
+    expect([sized?.bidQtyUnits, sized?.askQtyUnits]).toEqual([1_234n, 500n]);
+    const [plain] = (await all(bookTickerQuoteBatches(bookFiles, 'BTCUSDT', grid, 0, Infinity))).flat();
+    expect(plain?.bidQtyUnits).toBeUndefined();
   });
 
   it('reads a zip written by another tool the same as our own', async () => {

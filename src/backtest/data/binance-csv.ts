@@ -7,7 +7,9 @@ import { readLineBatches } from './lines.js';
 //   taker_buy_quote_volume,ignore — "same as /fapi/v1/klines" (README, "FUTURES > Klines"); files since 2022 carry
 //   this header row, older ones none, so both are read.
 // - aggTrades: agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker — "same as
-//   /fapi/v1/aggTrades" (README, "FUTURES > AggTrades").
+//   /fapi/v1/aggTrades" (README, "FUTURES > AggTrades"); the header row and the lower-case true/false as the archive's
+//   files print them (quoted from data/futures/um/monthly/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2023-05.zip in
+//   https://github.com/binance/binance-public-data/issues/339).
 // - bookTicker: update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time — the
 //   bookTicker stream's u,b,B,a,A,T,E (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Individual-Symbol-Book-Ticker-Streams).
 // - fundingRate (monthly only): calc_time,funding_interval_hours,last_funding_rate — the rate as a fraction per
@@ -223,7 +225,8 @@ export const aggTradeFormat: CsvFormat<AggTradeRow> = {
     return {
       aggTradeId: integer(f[0], 'agg_trade_id'),
       price: positive(f[1], 'price'),
-      qty: positive(f[2], 'quantity'),
+      // Archive files carry rows of quantity 0 (https://github.com/binance/binance-public-data/issues/342): read, not refused.
+      qty: nonNegative(f[2], 'quantity'),
       timeMs: timestamp(f[5], 'transact_time'),
       buyerIsMaker: maker === 'true',
     };

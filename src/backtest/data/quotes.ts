@@ -3,7 +3,7 @@ import type { RowOrigin } from './binance-csv.js';
 import type { PathLeg } from '../kline-path.js';
 import { sigmaFromRange } from '../kline-path.js';
 import type { CsvFormat } from './binance-csv.js';
-import { bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
+import { aggTradeFormat, bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
 import type { DataFile } from './catalog.js';
 import { DataFileError } from './data-file-error.js';
 
@@ -23,8 +23,24 @@ export interface Quote {
   bidUnits: bigint;
   askUnits: bigint;
   origin: RowOrigin;
+  /** bookTicker quotes read with their sizes (queue fills): both best_bid_qty and best_ask_qty, in units of 10^-qtyScale. */
+  bidQtyUnits?: bigint;
+  askQtyUnits?: bigint;
   /** A kline quote's leg of its bar's path to the next point (absent after the bar's close, and for bookTicker quotes). */
   leg?: PathLeg;
+}
+
+/** One aggTrades row: a trade the market printed at one price, taken by one aggressor. */
+export interface TradePrint {
+  symbol: string;
+  timeMs: number;
+  /** On the tick grid, in units of 10^-priceScale. */
+  priceUnits: bigint;
+  /** In units of 10^-qtyScale (floored to that scale), above zero. */
+  qtyUnits: bigint;
+  /** The buyer was the resting side: the aggressor sold, against the bids. */
+  buyerIsMaker: boolean;
+  origin: RowOrigin;
 }
 
 export interface FundingTime {
@@ -120,13 +136,70 @@ async function* oneAtATime<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;
 }
 
-/** bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at a time. */
-export function bookTickerQuoteBatches(files: readonly DataFile[], symbol: string, grid: TickGrid, fromMs: number, toMs: number): AsyncGenerator<Quote[]> {
+/** A size column read at `qtyScale`, floored to it (a size is only ever a bound), remembering the last text. */
+function columnQtyUnits(qtyScale: number): (text: string) => bigint {
+  let lastText: string | null = null;
+  let lastUnits = 0n;
+  return (text) => {
+    if (text !== lastText) {
+      // The format checked it is a plain non-negative decimal: cut to the scale, it parses.
+      const dot = text.indexOf('.');
+      const cut = dot < 0 ? text : text.slice(0, dot + 1 + qtyScale);
+      const parsed = parseDecimal(cut.endsWith('.') ? cut.slice(0, -1) : cut, qtyScale);
+      lastUnits = parsed.ok ? parsed.units : 0n;
+      lastText = text;
+    }
+    return lastUnits;
+  };
+}
+
+/**
+ * bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at
+ * a time; with `qtyScale`, each with its touch sizes (queue fills need them; the plain path does not read them).
+ */
+export function bookTickerQuoteBatches(
+  files: readonly DataFile[],
+  symbol: string,
+  grid: TickGrid,
+  fromMs: number,
+  toMs: number,
+  qtyScale?: number,
+): AsyncGenerator<Quote[]> {
   const bidUnits = columnUnits(grid, 'best_bid_price');
   const askUnits = columnUnits(grid, 'best_ask_price');
+  if (qtyScale === undefined) {
+    return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
+      // The row is its own origin (file and line): one object less a quote.
+      out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), origin: row });
+    });
+  }
+  const bidQty = columnQtyUnits(qtyScale);
+  const askQty = columnQtyUnits(qtyScale);
   return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
-    // The row is its own origin (file and line): one object less a quote.
-    out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), origin: row });
+    out.push({
+      symbol,
+      timeMs: row.transactionTimeMs,
+      bidUnits: bidUnits(row.bid, row),
+      askUnits: askUnits(row.ask, row),
+      bidQtyUnits: bidQty(row.bidQty),
+      askQtyUnits: askQty(row.askQty),
+      origin: row,
+    });
+  });
+}
+
+/**
+ * aggTrades rows as trade prints at their transact_time, a chunk of a file at a time: the price on the tick grid (a
+ * price off it is an error naming the file and line), the quantity at `qtyScale`. A row of quantity 0 is dropped: the
+ * archive has such rows (https://github.com/binance/binance-public-data/issues/342) and they trade nothing.
+ */
+export function tradePrintBatches(files: readonly DataFile[], symbol: string, grid: TickGrid, qtyScale: number, fromMs: number, toMs: number): AsyncGenerator<TradePrint[]> {
+  const priceUnits = columnUnits(grid, 'price');
+  const qtyUnits = columnQtyUnits(qtyScale);
+  return rowItemBatches(files, aggTradeFormat, fromMs, toMs, (row, out: TradePrint[]) => {
+    const qty = qtyUnits(row.qty);
+    if (qty === 0n) return;
+    out.push({ symbol, timeMs: row.timeMs, priceUnits: priceUnits(row.price, row), qtyUnits: qty, buyerIsMaker: row.buyerIsMaker, origin: row });
   });
 }
 

@@ -9,6 +9,9 @@ import { singleEntryZip } from '../data/zip-writer.js';
 //   npx tsx src/backtest/sample/generate-sample.ts [OUT_DIR]
 // - 1m klines for two days (2026-01-01 and 02) of BTCUSDT and ETHUSDT, one daily file each, with a header row;
 // - bookTicker of 2026-01-01 06:00 to 10:00 UTC (a funding time inside), about one update a second;
+// - aggTrades of BTCUSDT for 07:00 to 09:00 of that bookTicker (the daily file of 2026-01-01), consistent with it: a
+//   seller-aggressor print (is_buyer_maker true) at the bid, a buyer-aggressor one at the ask; small prints that leave
+//   the touch standing, and where the next update's bid is lower (ask higher) a print of what the level still held;
 // - fundingRate for January 2026 (every 8 h), monthly files as the archive has them;
 // - model-signals.csv (at the top of the sample): an external model's signals for the replay strategy (strategies/signal-replay.ts).
 // The path is a random walk with slow drifting trends (so a crossover has something to follow), from one PRNG.
@@ -19,6 +22,12 @@ const startMs = Date.UTC(2026, 0, 1);
 const days = 2;
 const bookFromMs = startMs + 6 * 3_600_000;
 const bookToMs = startMs + 10 * 3_600_000;
+/** The aggTrades sample's span (inside the bookTicker's) and symbol: two hours keep the zip under 250 KB. */
+const printsFromMs = startMs + 7 * 3_600_000;
+const printsToMs = startMs + 9 * 3_600_000;
+const printsSymbol = 'BTCUSDT';
+/** The prints draw from their own PRNG: the files generated before them stay byte-identical. */
+const printsSeed = seed + 14;
 
 interface SampleSymbol {
   symbol: string;
@@ -95,8 +104,18 @@ function klines(spec: SampleSymbol, ticks: ArrayLike<number>, dayStartMs: number
   return `${lines.join('\n')}\n`;
 }
 
-function bookTicker(spec: SampleSymbol, ticks: ArrayLike<number>, random: () => number): string {
+/** One bookTicker update, prices in ticks and sizes as printed. */
+interface BookRow {
+  timeMs: number;
+  bid: number;
+  bidQty: string;
+  ask: number;
+  askQty: string;
+}
+
+function bookTicker(spec: SampleSymbol, ticks: ArrayLike<number>, random: () => number): { csv: string; rows: BookRow[] } {
   const lines = ['update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time'];
+  const rows: BookRow[] = [];
   let updateId = 5_000_000_000 + Math.floor(random() * 1_000_000);
   for (let t = bookFromMs; t < bookToMs; t += 200 + Math.floor(random() * 1600)) {
     const mid = ticks[Math.floor((t - startMs) / 1000)] as number;
@@ -104,7 +123,71 @@ function bookTicker(spec: SampleSymbol, ticks: ArrayLike<number>, random: () => 
     const bid = mid - Math.floor(spreadTicks / 2);
     const qty = (): string => (random() * (spec.symbol === 'BTCUSDT' ? 8 : 120) + 0.001).toFixed(3);
     updateId += 1 + Math.floor(random() * 40);
-    lines.push([updateId, fmt(bid, spec), qty(), fmt(bid + spreadTicks, spec), qty(), t, t + 1 + Math.floor(random() * 5)].join(','));
+    const row: BookRow = { timeMs: t, bid, bidQty: qty(), ask: bid + spreadTicks, askQty: qty() };
+    rows.push(row);
+    lines.push([updateId, fmt(bid, spec), row.bidQty, fmt(row.ask, spec), row.askQty, t, t + 1 + Math.floor(random() * 5)].join(','));
+  }
+  return { csv: `${lines.join('\n')}\n`, rows };
+}
+
+/** Smallest print (BTC): the step. */
+const minPrintQty = 0.001;
+/** Small prints between two updates: at most this many, each at most this share of the level they hit. */
+const maxSmallPrints = 1;
+const maxSmallPrintShare = 0.2;
+/** What a sweep took at the deepest level it reached (BTC): uniform up to this. */
+const maxSweepLevelQty = 2;
+
+function sweepLevelQty(random: () => number): number {
+  return Math.max(minPrintQty, Math.floor(random() * maxSweepLevelQty * 1000) / 1000);
+}
+
+/**
+ * aggTrades (USDⓈ-M: agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker; the
+ * header and lower-case booleans as the archive's files print them, binance/binance-public-data issue 339) for the
+ * updates in [fromMs, toMs). Between one update and the next: a few small prints at that update's bid or ask, each a
+ * fraction of the size shown there; then, 1 ms before the next update, where its bid is lower the sellers took what
+ * the old bid level still held (one print at it), and where its ask is higher the buyers took the old ask level.
+ */
+function aggTrades(spec: SampleSymbol, rows: readonly BookRow[], fromMs: number, toMs: number, random: () => number): string {
+  const lines = ['agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker'];
+  let aggId = 2_900_000_000 + Math.floor(random() * 1_000_000);
+  let tradeId = 6_700_000_000 + Math.floor(random() * 1_000_000);
+  const print = (priceTicks: number, qty: number, timeMs: number, buyerIsMaker: boolean): void => {
+    const trades = 1 + Math.floor(random() * 4);
+    lines.push([aggId, fmt(priceTicks, spec), qty.toFixed(3), tradeId, tradeId + trades - 1, timeMs, buyerIsMaker].join(','));
+    aggId += 1;
+    tradeId += trades;
+  };
+  for (let i = 0; i + 1 < rows.length; i += 1) {
+    const row = rows[i] as BookRow;
+    const next = rows[i + 1] as BookRow;
+    if (row.timeMs < fromMs || next.timeMs >= toMs) continue;
+    let bidLeft = Number(row.bidQty);
+    let askLeft = Number(row.askQty);
+    const gapMs = next.timeMs - row.timeMs;
+    const small = Math.floor(random() * (maxSmallPrints + 1));
+    const times = Array.from({ length: small }, () => row.timeMs + 1 + Math.floor(random() * (gapMs - 2))).sort((a, b) => a - b);
+    for (const timeMs of times) {
+      const atBid = random() < 0.5;
+      const left = atBid ? bidLeft : askLeft;
+      const qty = Math.floor(left * maxSmallPrintShare * random() * 1000) / 1000;
+      if (qty < minPrintQty) continue;
+      print(atBid ? row.bid : row.ask, qty, timeMs, atBid);
+      if (atBid) bidLeft -= qty;
+      else askLeft -= qty;
+    }
+    const sweepMs = next.timeMs - 1;
+    // A sweep through several levels prints at each; the sample prints the first (the old touch's rest) and the
+    // deepest (one tick short of the new touch), with a size the book did not show.
+    if (next.bid < row.bid) {
+      if (bidLeft >= minPrintQty) print(row.bid, bidLeft, sweepMs, true);
+      if (next.bid + 1 < row.bid) print(next.bid + 1, sweepLevelQty(random), sweepMs, true);
+    }
+    if (next.ask > row.ask) {
+      if (askLeft >= minPrintQty) print(row.ask, askLeft, sweepMs, false);
+      if (next.ask - 1 > row.ask) print(next.ask - 1, sweepLevelQty(random), sweepMs, false);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -143,7 +226,13 @@ export function generateSample(root: string): void {
       write(root, `data/futures/um/daily/klines/${spec.symbol}/1m/${name}.zip`, `${name}.csv`, klines(spec, ticks, dayStartMs, random));
     }
     const bookName = `${spec.symbol}-bookTicker-2026-01-01`;
-    write(root, `data/futures/um/daily/bookTicker/${spec.symbol}/${bookName}.zip`, `${bookName}.csv`, bookTicker(spec, ticks, random));
+    const book = bookTicker(spec, ticks, random);
+    write(root, `data/futures/um/daily/bookTicker/${spec.symbol}/${bookName}.zip`, `${bookName}.csv`, book.csv);
+    if (spec.symbol === printsSymbol) {
+      const printsName = `${spec.symbol}-aggTrades-2026-01-01`;
+      const csv = aggTrades(spec, book.rows, printsFromMs, printsToMs, new Mulberry32(printsSeed).next);
+      write(root, `data/futures/um/daily/aggTrades/${spec.symbol}/${printsName}.zip`, `${printsName}.csv`, csv);
+    }
     const fundingName = `${spec.symbol}-fundingRate-2026-01`;
     write(root, `data/futures/um/monthly/fundingRate/${spec.symbol}/${fundingName}.zip`, `${fundingName}.csv`, fundingRate(random));
   }

@@ -3,6 +3,7 @@ import type { WalEvent } from '../src/core/events.js';
 import { foldEvents } from '../src/core/events.js';
 import { emptyDurableState } from '../src/core/state.js';
 import { serializeSnapshot } from '../src/contract/snapshot.js';
+import { serializeWalEvent } from '../src/contract/wal.js';
 import { defaultEngineLimits } from '../src/engine/engine.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { deletePrefix, knob, prefix, redisUrl } from './common.js';
@@ -10,12 +11,11 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startPaperExchangeProcess } from './exchange-process.js';
 import { openHarness } from './harness.js';
-import { fixtureHeaderEvents, fixtureUserId, writeWal } from './wal-fixture.js';
+import { fixtureHeaderEvents, fixtureUserId, walEventAt, writeWal } from './wal-fixture.js';
 
 // Restart time: a Redis log holding a WAL of BENCH_BOOT_EVENTS events (default 1 000 000) for
 // BENCH_BOOT_SESSIONS sessions (default 1 000), BENCH_BOOT_BUSY_SESSIONS of them (default all) holding a position
-// under an active protective stop, with the snapshot the engine would have left behind (it writes one every
-// snapshotEveryWalEvents), then the execution service started against the paper exchange until it is ready,
+// under an active protective stop, with the snapshot the engine would have left behind (snapshotPosition), then the execution service started against the paper exchange until it is ready,
 // taking commands: snapshot + replay, the boot decision, feeds subscribed, first quotes. Sessions are reconciled
 // in the background from then on (busy ones first; 11 weight each against the 2 400-a-minute budget), each one's
 // commands waiting for it: bootFirstStopMs is what that wait costs a stop for the session reconciled last.
@@ -26,6 +26,31 @@ import { fixtureHeaderEvents, fixtureUserId, writeWal } from './wal-fixture.js';
  * million events just to build the fixture.
  */
 const snapshotFoldTailEvents = defaultCoreConfig.maxRememberedCommandIds + 20_000;
+
+/** The fixture's snapshot at `at`: the fold of the header and of the snapshotFoldTailEvents events up to `at`. */
+function fixtureSnapshot(at: number, header: number, sessions: number, busy: number): string {
+  const events: WalEvent[] = [];
+  for (let i = 0; i < header; i += 1) events.push(walEventAt(i, sessions, busy));
+  for (let i = Math.max(header, at - snapshotFoldTailEvents + 1); i <= at; i += 1) events.push(walEventAt(i, sessions, busy));
+  return serializeSnapshot(foldEvents(emptyDurableState(), events, defaultCoreConfig));
+}
+
+/**
+ * Where the engine's last snapshot would sit: the engine writes one once snapshotEveryWalEvents events and as many
+ * WAL bytes as the last snapshot holds (snapshotWalBytesPerSnapshotByte) have been written since, so a crash finds
+ * on average half that behind the last one.
+ */
+function snapshotPosition(total: number, header: number, sessions: number, busy: number): number {
+  const { snapshotEveryWalEvents, snapshotWalBytesPerSnapshotByte } = defaultEngineLimits;
+  const firstGuess = Math.max(header - 1, total - Math.floor(snapshotEveryWalEvents / 2) - 1);
+  const snapshotBytes = fixtureSnapshot(firstGuess, header, sessions, busy).length;
+  const sampleEvents = Math.min(1_000, Math.max(1, total - header));
+  let sampleBytes = 0;
+  for (let i = total - sampleEvents; i < total; i += 1) sampleBytes += serializeWalEvent(walEventAt(i, sessions, busy)).length;
+  const eventsPerSnapshot = Math.ceil((snapshotBytes * (snapshotWalBytesPerSnapshotByte ?? 0)) / (sampleBytes / sampleEvents));
+  const behind = Math.floor(Math.max(snapshotEveryWalEvents, eventsPerSnapshot) / 2);
+  return Math.max(header - 1, total - behind - 1);
+}
 
 export interface BootFigures {
   bootWalEvents: number;
@@ -106,8 +131,7 @@ export async function measureBoot(): Promise<BootFigures> {
   const sessions = Math.min(knob('BENCH_BOOT_SESSIONS', 1_000), Math.max(0, total - 1));
   const busy = Math.min(knob('BENCH_BOOT_BUSY_SESSIONS', sessions), sessions);
   const header = fixtureHeaderEvents(sessions, busy);
-  // Where the engine's last snapshot would sit: fewer than snapshotEveryWalEvents events before the end.
-  const snapshotAt = Math.max(header - 1, total - Math.floor(defaultEngineLimits.snapshotEveryWalEvents / 2) - 1);
+  const snapshotAt = snapshotPosition(total, header, sessions, busy);
   const capMs = knob('BENCH_BOOT_CAP_MS', 120_000);
   const p = prefix('boot');
   const log = await openRedisLog({ url: redisUrl, prefix: p });
@@ -115,7 +139,6 @@ export async function measureBoot(): Promise<BootFigures> {
   let logOpen = true;
   try {
     await log.init();
-    const folded: WalEvent[] = [];
     let snapshotWalId: string | null = null;
     let index = 0;
     const t = performance.now();
@@ -124,17 +147,14 @@ export async function measureBoot(): Promise<BootFigures> {
       total,
       sessions,
       (events, ids) => {
-        events.forEach((event, j) => {
-          const at = index + j;
-          if (at < header || (at <= snapshotAt && at > snapshotAt - snapshotFoldTailEvents)) folded.push(event);
-          if (at === snapshotAt) snapshotWalId = ids[j] ?? null;
+        events.forEach((_event, j) => {
+          if (index + j === snapshotAt) snapshotWalId = ids[j] ?? null;
         });
         index += events.length;
       },
       busy,
     );
-    if (snapshotWalId !== null)
-      await log.saveSnapshot({ walId: snapshotWalId, data: serializeSnapshot(foldEvents(emptyDurableState(), folded, defaultCoreConfig)) });
+    if (snapshotWalId !== null) await log.saveSnapshot({ walId: snapshotWalId, data: fixtureSnapshot(snapshotAt, header, sessions, busy) });
     const bootFixtureWriteMs = Math.round(performance.now() - t);
 
     // The restarted engine opens the log itself; this process lets go of it first.

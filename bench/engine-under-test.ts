@@ -28,6 +28,8 @@ export interface EngineUnderTest {
 export interface StepTimer {
   /** Longest step (decide a batch of inputs + its one log commit + hand-off of effects) since reset, ms. */
   maxMs(): number;
+  /** Steps since reset. */
+  count(): number;
   reset(): void;
 }
 
@@ -40,7 +42,9 @@ function timeSteps(engine: Engine): StepTimer {
   const original = target.step;
   if (typeof original !== 'function') throw new Error('Engine.step is gone: update bench/engine-under-test.ts to time engine steps');
   let maxMs = 0;
+  let count = 0;
   target.step = async (inputs: Input[]): Promise<void> => {
+    count += 1;
     const t = performance.now();
     try {
       await original.call(engine, inputs);
@@ -50,8 +54,10 @@ function timeSteps(engine: Engine): StepTimer {
   };
   return {
     maxMs: () => maxMs,
+    count: () => count,
     reset: () => {
       maxMs = 0;
+      count = 0;
     },
   };
 }

@@ -48,6 +48,10 @@ export interface SweepEntry {
   tickToFlattenP99Ms: number | null;
   tickSamples: number;
   slowestStepMs: number;
+  /** Engine steps (each one decision round and one log commit) while measuring: fewer for the same work is less waiting. */
+  engineSteps: number;
+  /** CPU time of this process (engine, adapter and harness) while measuring, ms: steadier than wall time on a busy machine. */
+  processCpuMs: number;
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
   rssMb: number;
@@ -212,6 +216,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     engine.steps.reset();
+    const cpuAtStart = process.cpuUsage();
     let peakRss = rssMb();
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), rssSampleMs);
 
@@ -220,6 +225,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     const ticks = (await tickToFlatten(run, ready.slice(stopCount))).sort((a, b) => a - b);
 
     clearInterval(rssTimer);
+    const cpu = process.cpuUsage(cpuAtStart);
     loop.disable();
     peakRss = Math.max(peakRss, rssMb());
     return {
@@ -233,6 +239,8 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
       tickToFlattenP99Ms: percentile(ticks, 99),
       tickSamples: ticks.length,
       slowestStepMs: round1(engine.steps.maxMs()),
+      engineSteps: engine.steps.count(),
+      processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),
       eventLoopDelayMaxMs: round1(loop.max / 1e6),
       rssMb: peakRss,

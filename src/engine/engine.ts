@@ -13,6 +13,8 @@ import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
+import type { StepJob } from './step-queue.js';
+import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one input at a time, in order. For each input it decides, commits
 // the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
@@ -27,6 +29,14 @@ export interface EngineLimits {
   /** A snapshot is also written once this long has passed since the last with WAL events since (ms; absent = by count only). */
   snapshotEveryMs?: number;
   /**
+   * By count, a snapshot is due only once the WAL written since the last one (bytes) is at least this many times
+   * that snapshot's size (absent = by count alone). A snapshot costs its whole state (up to 100 000 remembered
+   * command ids, every session): written every 1 000 events it was 40 % of a command's cost (bench/cmd-micro.ts).
+   * Tied to its size, writing snapshots costs at most 1/ratio byte per WAL byte, and a boot replays at most about
+   * ratio × the snapshot's bytes of WAL beyond it (or snapshotEveryWalEvents events, whichever is more).
+   */
+  snapshotWalBytesPerSnapshotByte?: number;
+  /**
    * An engine step (decide a batch, commit it) that takes longer than this is logged as a warning (ms): every
    * input queued behind it, a /stop included, waited that long. Fan-outs are cut into steps to stay under it.
    */
@@ -38,6 +48,7 @@ export const defaultEngineLimits: EngineLimits = {
   snapshotEveryWalEvents: 1_000,
   replayBatchEntries: 1_000,
   snapshotEveryMs: 60_000,
+  snapshotWalBytesPerSnapshotByte: 1,
   stepBudgetMs: defaultStepBudgetMs,
 };
 
@@ -87,8 +98,14 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
 export type DecisionObserver = (input: Input, decision: Decision) => void;
 
 export class Engine {
-  private queue: Promise<void> = Promise.resolve();
+  private readonly waiting = new StepQueue();
+  private readonly stepSizes = new StepSizer();
+  /** The loop running steps while anything waits (null: idle). */
+  private running: Promise<void> | null = null;
   private walEventsSinceSnapshot = 0;
+  /** WAL bytes committed since the last snapshot, and that snapshot's size (bytes; 0 before the first). */
+  private walBytesSinceSnapshot = 0;
+  private lastSnapshotBytes = 0;
   private lastSnapshotAtMs: number | null = null;
   private queuedInputs = 0;
   private waitingContinuations = 0;
@@ -139,12 +156,13 @@ export class Engine {
   /**
    * Queues inputs decided one after another and committed together in one log write (group commit): the
    * batch is applied entirely or, if the write fails, not at all. Control commands are decided first
-   * (command-priority.ts), each user's own commands in their order.
+   * (command-priority.ts), each user's own commands in their order. Batches waiting together may share a step
+   * (step-queue.ts): control inputs (commands, ticks, timer beats) go ahead of exchange news and fan-out parts.
    */
   submitBatch(inputs: Input[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve();
     const ordered = controlFirst(inputs);
-    return this.enqueue(ordered.length, () => this.step(ordered));
+    return this.enqueue(laneOf(ordered), ordered, ordered.length);
   }
 
   /**
@@ -152,10 +170,7 @@ export class Engine {
    * most one tick per symbol waiting, always the newest, however far the feed runs ahead of the engine.
    */
   submitDeferred(make: () => Input | null): Promise<void> {
-    return this.enqueue(1, async () => {
-      const input = make();
-      if (input) await this.step([input]);
-    });
+    return this.enqueue('control', make, 1);
   }
 
   /**
@@ -172,13 +187,35 @@ export class Engine {
     });
   }
 
-  private enqueue(count: number, work: () => Promise<void>): Promise<void> {
+  private enqueue(lane: 'control' | 'bulk', inputs: StepJob['inputs'], count: number): Promise<void> {
     this.queuedInputs += count;
-    const run = this.queue.then(work).finally(() => {
-      this.queuedInputs -= count;
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, resolve, reject }));
+    this.running ??= this.runSteps();
+    return done;
+  }
+
+  /**
+   * Runs steps while anything waits, each taking what waits in one lane (step-queue.ts). It marks itself finished
+   * in the same turn it finds nothing waiting, so an input queued after that starts a new run (never a lost one).
+   */
+  private async runSteps(): Promise<void> {
+    // One turn first: inputs submitted in the same turn as the first (a burst of exchange answers) share its step.
+    await Promise.resolve();
+    while (!this.waiting.empty) {
+      const jobs = this.waiting.takeStep(this.stepSizes.maxInputs());
+      let count = 0;
+      for (const job of jobs) count += job.count;
+      try {
+        const inputs = stepInputs(jobs);
+        if (inputs.length > 0) await this.step(inputs);
+        for (const job of jobs) job.resolve();
+      } catch (error) {
+        for (const job of jobs) job.reject(error);
+      } finally {
+        this.queuedInputs -= count;
+      }
+    }
+    this.running = null;
   }
 
   private async step(inputs: Input[]): Promise<void> {
@@ -247,8 +284,10 @@ export class Engine {
 
   private async decideAndCommit(inputs: Input[]): Promise<void> {
     const nows: number[] = [];
+    const decideStartedAt = performance.now();
     let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
     if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
+    this.stepSizes.decided(inputs.length, performance.now() - decideStartedAt);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     const { state, decisions } = decided;
     const wal = decisions.flatMap((d) => d.wal);
@@ -264,8 +303,9 @@ export class Engine {
         sessionId: entry.sessionId,
         data: serializeLedgerEntry(entry),
       }));
+      const walData = wal.map(serializeWalEvent);
       const ids = await this.log.commit({
-        wal: wal.map(serializeWalEvent),
+        wal: walData,
         outbound: outbound.map((e) => JSON.stringify(e)),
         ack,
         deadLetters,
@@ -274,6 +314,7 @@ export class Engine {
       if (ids.length !== wal.length) throw new Error(`log returned ${ids.length} ids for ${wal.length} WAL events`);
       this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
       this.walEventsSinceSnapshot += ids.length;
+      for (const data of walData) this.walBytesSinceSnapshot += data.length;
     }
     this.state = state;
     decisions.forEach((decision, i) => {
@@ -287,11 +328,17 @@ export class Engine {
     });
     const nowMs = this.clock.nowMs();
     this.lastSnapshotAtMs ??= nowMs;
-    const { snapshotEveryWalEvents, snapshotEveryMs } = this.limits;
-    const due = this.walEventsSinceSnapshot >= snapshotEveryWalEvents || (snapshotEveryMs !== undefined && nowMs - this.lastSnapshotAtMs >= snapshotEveryMs);
+    const { snapshotEveryWalEvents, snapshotEveryMs, snapshotWalBytesPerSnapshotByte } = this.limits;
+    const dueByCount =
+      this.walEventsSinceSnapshot >= snapshotEveryWalEvents &&
+      (snapshotWalBytesPerSnapshotByte === undefined || this.walBytesSinceSnapshot >= this.lastSnapshotBytes * snapshotWalBytesPerSnapshotByte);
+    const due = dueByCount || (snapshotEveryMs !== undefined && nowMs - this.lastSnapshotAtMs >= snapshotEveryMs);
     if (due && this.walEventsSinceSnapshot > 0 && this.lastWalId !== null) {
-      await this.log.saveSnapshot({ walId: this.lastWalId, data: serializeSnapshot(this.state.durable) });
+      const data = serializeSnapshot(this.state.durable);
+      await this.log.saveSnapshot({ walId: this.lastWalId, data });
       this.walEventsSinceSnapshot = 0;
+      this.walBytesSinceSnapshot = 0;
+      this.lastSnapshotBytes = data.length;
       this.lastSnapshotAtMs = nowMs;
     }
   }
@@ -299,7 +346,7 @@ export class Engine {
   /** Resolves when every input queued so far has been processed. */
   async drain(): Promise<void> {
     while (this.queuedInputs > 0) {
-      await this.queue;
+      await this.running;
       if (this.waitingContinuations > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

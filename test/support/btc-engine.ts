@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { CoreConfig } from '../../src/core/config.js';
 import type { Decision } from '../../src/core/decide.js';
-import type { Engine } from '../../src/engine/engine.js';
+import type { Engine, EngineLimits } from '../../src/engine/engine.js';
 import { boot } from '../../src/engine/boot.js';
 import type { ManualClock } from '../../src/engine/clock.js';
 import type { MemoryLog } from '../../src/log/memory-log.js';
@@ -19,6 +19,7 @@ export async function bootBtcEngine(opts: {
   clock: ManualClock;
   onEffects: (decision: Decision) => void;
   onEngine: (engine: Engine) => void;
+  limits?: EngineLimits;
 }): Promise<Engine> {
   const { engine } = await boot({
     ...opts,

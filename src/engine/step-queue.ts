@@ -1,0 +1,120 @@
+import type { Input } from '../core/decide.js';
+
+// What waits for the engine, and how it is cut into steps. Two lanes, each first in, first out:
+// - control: commands, market data (ticks, feed starts, filters), timer beats and the boot decision: what a trader
+//   waits on (a /stop, a stop-loss breached by a tick, a stale feed) goes ahead of everything else that waits;
+// - bulk: exchange news (answers, order updates, funding), reconciliation reads, a fan-out's next part.
+// A step takes what waits in one lane (control first), as many inputs as fit its decide budget (StepSizer), and
+// is decided and committed as one (one log write). One input at a time, a thousand orders' answers made a thousand
+// log round trips, all queued ahead of the next tick; but a step is not preemptible, so a control input arriving
+// meanwhile waits for it whole: 256 answers a step (a fixed bound) made /stop → flatten p99 at 1 000 sessions
+// 318 ms instead of 32. Jobs are never split: a batch larger than the bound is a step of its own, as before. The lanes reorder only inputs from different sources, which
+// reach the engine in no guaranteed order anyway; each source's own inputs stay in order (one lane per kind).
+
+/** Inputs decided and committed together at most, when several jobs wait (a single larger job is taken whole). */
+export const maxStepInputs = 256;
+/** Deciding time a step that gathers waiting jobs aims at (ms): what a control input arriving meanwhile waits at most. */
+export const stepDecideBudgetMs = 2;
+/** Weight of the newest step in the running mean of the deciding time per input. */
+const decideCostSmoothing = 0.2;
+
+/** How many waiting inputs the next step may gather: the decide budget over the running mean cost of one input. */
+export class StepSizer {
+  private msPerInput = 0;
+
+  decided(inputs: number, elapsedMs: number): void {
+    if (inputs < 1) return;
+    const perInput = elapsedMs / inputs;
+    this.msPerInput = this.msPerInput === 0 ? perInput : this.msPerInput + decideCostSmoothing * (perInput - this.msPerInput);
+  }
+
+  maxInputs(): number {
+    if (this.msPerInput <= 0) return 1;
+    return Math.max(1, Math.min(maxStepInputs, Math.floor(stepDecideBudgetMs / this.msPerInput)));
+  }
+}
+
+const controlKinds: ReadonlySet<Input['kind']> = new Set<Input['kind']>(['command', 'tick', 'feed_started', 'filters', 'timer', 'boot']);
+
+export type Lane = 'control' | 'bulk';
+
+export function laneOf(inputs: readonly Input[]): Lane {
+  return inputs.some((input) => controlKinds.has(input.kind)) ? 'control' : 'bulk';
+}
+
+export interface StepJob {
+  /** Inputs known now, or built when the job's step is assembled (the newest tick of a symbol; null: nothing). */
+  inputs: Input[] | (() => Input | null);
+  count: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** First in, first out, O(1) per job taken (a thousand answers waiting are not shifted one by one). */
+class JobFifo {
+  private jobs: StepJob[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.jobs.length - this.head;
+  }
+
+  push(job: StepJob): void {
+    this.jobs.push(job);
+  }
+
+  peek(): StepJob | undefined {
+    return this.jobs[this.head];
+  }
+
+  take(): void {
+    this.head += 1;
+    if (this.head === this.jobs.length) {
+      this.jobs = [];
+      this.head = 0;
+    } else if (this.head >= 1_024 && this.head * 2 >= this.jobs.length) {
+      this.jobs = this.jobs.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export class StepQueue {
+  private readonly lanes: Record<Lane, JobFifo> = { control: new JobFifo(), bulk: new JobFifo() };
+
+  get empty(): boolean {
+    return this.lanes.control.length === 0 && this.lanes.bulk.length === 0;
+  }
+
+  push(lane: Lane, job: StepJob): void {
+    this.lanes[lane].push(job);
+  }
+
+  /** The next step's jobs: the control lane's first jobs if any wait, else the bulk lane's, up to `maxInputs`. */
+  takeStep(maxInputs: number): StepJob[] {
+    const lane = this.lanes.control.length > 0 ? this.lanes.control : this.lanes.bulk;
+    const taken: StepJob[] = [];
+    let inputs = 0;
+    for (let next = lane.peek(); next; next = lane.peek()) {
+      if (taken.length > 0 && inputs + next.count > maxInputs) break;
+      lane.take();
+      taken.push(next);
+      inputs += next.count;
+    }
+    return taken;
+  }
+}
+
+/** The inputs of a step's jobs, in order, deferred ones built now. */
+export function stepInputs(jobs: readonly StepJob[]): Input[] {
+  const inputs: Input[] = [];
+  for (const job of jobs) {
+    if (typeof job.inputs === 'function') {
+      const built = job.inputs();
+      if (built) inputs.push(built);
+    } else {
+      for (const input of job.inputs) inputs.push(input);
+    }
+  }
+  return inputs;
+}

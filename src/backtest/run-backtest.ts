@@ -133,12 +133,12 @@ export interface BacktestResult {
 const backtestUser = 'backtest';
 const hourMs = 3_600_000;
 /** Watchdog beats (TTL cancels, stop checks, horizon exits, equity samples) at most this often (simulated ms). */
-const timerEveryMs = 1_000;
+export const timerEveryMs = 1_000;
 /**
  * A quote with the same bid and ask as the last one sent for its symbol goes to the engine only once this long has
  * passed (ms), to keep the quote's age fresh for entries (entryQuoteMaxAgeMs, 3 s) and the stale-feed clock.
  */
-const unchangedTouchRefreshMs = 1_000;
+export const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
 /** The kline path's draws come from their own seeded stream, apart from the exchange's depth draws. */
@@ -146,7 +146,7 @@ const klinePathSeedOffset = 7_919;
 /** Points of the equity curve the report keeps (the run's samples thinned to this many). */
 const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
-const maxCloseSeconds = 600;
+export const maxCloseSeconds = 600;
 
 function gridOf(rules: { priceScale: number; tickUnits: bigint } | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);

@@ -17,9 +17,11 @@ import { replayLive } from '../support/live-replay.js';
 // each quote is set as the simulator's touch, the engine's clock moved to its time, and the next step waits until
 // the engine is quiet; the strategy's targets at each bar close go to the engine as signals.route commands.
 //
-// The backtest runs with latency 0: in lockstep every order reaches the exchange at the touch it was decided on.
-// The two exchanges draw their depth from different seeds, so the run is sized (10 000 USD, weights ≤ 0.3) for every
-// taker to fill inside the first level (200 000 USD at least), which is the touch on both.
+// Twice: at latency 0 (every order reaches the exchange at the touch it was decided on: maker entries and exits, the
+// closing taker), and at 1 s, where the live side's requests are held on the manual clock for as long as the
+// backtest's venue holds its effects (test/support/request-latency.ts): post-only entries then meet a moved touch, are
+// refused, and the 15 bps IOC fallback takes. The two exchanges draw their depth from different seeds, so the run is
+// sized (10 000 USD, weights ≤ 0.3) for every taker to fill inside the first level (200 000 USD at least): the touch.
 
 const sample = 'samples/binance-data';
 const symbol = 'BTCUSDT';
@@ -30,6 +32,11 @@ const toMs = fromMs + 8 * 60_000;
 const barMs = 10_000;
 const crossover = { shortWindow: 2, longWindow: 4, maxWeight: 0.3 };
 const capitalUsd = 10_000;
+/**
+ * A latency longer than the quotes' spacing (about a second): an order reaches the exchange after the touch moved, a
+ * post-only entry that would now take is refused (-5022) and the engine's IOC fallback trades as a taker.
+ */
+const latencyWithFallbacksMs = 1_000;
 /** The backtest's own user (run-backtest.ts), so both paths trade the same paper account key. */
 const userId = 'backtest';
 
@@ -75,8 +82,9 @@ describe('backtest and live path parity', () => {
   const grid: TickGrid = { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
   // run-backtest.ts's configuration for bookTicker quotes (staleFeedMs stays the default: the quotes are not sparse).
   const config = { ...defaultCoreConfig, symbols: [symbol] };
-  const live = async (perturb?: LiveReplayOptions['perturb']) =>
+  const live = async (latencyMs: number, perturb?: LiveReplayOptions['perturb']) =>
     replayLive({
+      latencyMs,
       label: 'parity',
       quotes: await sampleQuotes(grid),
       grids: new Map([[symbol, grid]]),
@@ -88,8 +96,8 @@ describe('backtest and live path parity', () => {
       ...(perturb ? { perturb } : {}),
     });
 
-  it('the same quotes give the same orders and fills through the backtest and through the live path', { timeout: 60_000 }, async () => {
-    const backtest = await runBacktest({
+  const backtest = async (latencyMs: number) =>
+    runBacktest({
       ...defaultBacktestOptions,
       dataDir: sample,
       symbols: [symbol],
@@ -99,19 +107,32 @@ describe('backtest and live path parity', () => {
       strategy: crossoverStrategy(crossover),
       capitalUsd,
       barMs,
-      latencyMs: 0,
+      latencyMs,
     });
-    // The run is worth comparing: several entries and exits, resting (maker) and taking fills.
-    expect(backtest.orders.length).toBeGreaterThanOrEqual(10);
-    expect(backtest.venueTrades.some((t) => t.maker)).toBe(true);
-    expect(backtest.venueTrades.some((t) => !t.maker)).toBe(true);
-    expect(new Set(backtest.venueTrades.map((t) => t.side)).size).toBe(2);
+  const fills = (ledger: readonly LedgerView[]) => ledger.filter((e) => e.kind === 'fill').map(fillView);
 
-    const replayed = await live();
+  it('at latency 0: the same orders and fills (maker entries and exits, the closing taker)', { timeout: 60_000 }, async () => {
+    const expected = await backtest(0);
+    // The run is worth comparing: several entries and exits, resting (maker) and taking fills.
+    expect(expected.orders.length).toBeGreaterThanOrEqual(10);
+    expect(expected.venueTrades.some((t) => t.maker)).toBe(true);
+    expect(expected.venueTrades.some((t) => !t.maker)).toBe(true);
+    expect(new Set(expected.venueTrades.map((t) => t.side)).size).toBe(2);
+
+    const replayed = await live(0);
     expect(replayed.routes).toBeGreaterThan(0);
-    expect(replayed.orders.map(orderView)).toEqual(backtest.orders.map(orderView));
-    expect(replayed.trades.map(tradeView)).toEqual(backtest.venueTrades.map(tradeView));
-    const fills = (ledger: readonly LedgerView[]) => ledger.filter((e) => e.kind === 'fill').map(fillView);
-    expect(fills(replayed.ledger)).toEqual(fills(backtest.ledger));
+    expect(replayed.orders.map(orderView)).toEqual(expected.orders.map(orderView));
+    expect(replayed.trades.map(tradeView)).toEqual(expected.venueTrades.map(tradeView));
+    expect(fills(replayed.ledger)).toEqual(fills(expected.ledger));
+  });
+
+  it('at 1 s latency: the same orders and fills, post-only entries refused on a moved touch and their 15 bps IOC fallbacks', { timeout: 60_000 }, async () => {
+    const expected = await backtest(latencyWithFallbacksMs);
+    expect(expected.orders.some((o) => o.timeInForce === 'IOC')).toBe(true);
+
+    const replayed = await live(latencyWithFallbacksMs);
+    expect(replayed.orders.map(orderView)).toEqual(expected.orders.map(orderView));
+    expect(replayed.trades.map(tradeView)).toEqual(expected.venueTrades.map(tradeView));
+    expect(fills(replayed.ledger)).toEqual(fills(expected.ledger));
   });
 });

@@ -4,10 +4,11 @@ import type { LedgerView } from '../../src/contract/ledger.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import { StrategyBars } from '../../src/backtest/bars.js';
-import { readUserLedger } from '../../src/backtest/run-backtest.js';
+import { maxCloseSeconds, readUserLedger, timerEveryMs, unchangedTouchRefreshMs } from '../../src/backtest/run-backtest.js';
 import type { Quote, TickGrid } from '../../src/backtest/data/quotes.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { ManualClock } from '../../src/engine/clock.js';
+import { defaultExecutorLimits } from '../../src/engine/effect-executor.js';
 import type { EngineLog } from '../../src/log/port.js';
 import { formatUnits } from '../../src/model/decimal.js';
 import type { SimOrderRecord, SimTradeRecord } from '../../src/paper-exchange/server.js';
@@ -15,6 +16,7 @@ import { startSimulator } from '../../src/paper-exchange/server.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
 import type { Harness } from './harness.js';
 import { startHarness } from './harness.js';
+import { RequestLatency } from './request-latency.js';
 import { waitFor } from './wait.js';
 
 // The live path driven in lockstep by recorded quotes, as run-backtest.ts drives the backtest's venue: the simulator
@@ -27,14 +29,12 @@ import { waitFor } from './wait.js';
 // a quote that moves neither price goes to the engine only once unchangedTouchRefreshMs passed since the last one
 // sent; a watchdog beat at most every timerEveryMs of quote time; a bar closes at the first quote of the next period
 // and the strategy is asked before the first quote of a later instant; at the end the session is stopped and the
-// clock moves a second (with a beat) at a time until it is closed.
+// clock moves a second (with a beat) at a time until it is closed. With a latency (request-latency.ts) every exchange
+// request waits for its due time on the clock, and those due by a quote's time are released, one at a time and each
+// settled, before its touch is set, as the venue's advanceTo performs due effects.
 
-/** run-backtest.ts's unchangedTouchRefreshMs. */
-const unchangedTouchRefreshMs = 1_000;
-/** run-backtest.ts's timerEveryMs. */
-const timerEveryMs = 1_000;
-/** run-backtest.ts's maxCloseSeconds. */
-const maxCloseSeconds = 600;
+/** Concurrent requests per lane: more than a decision makes, so none waits in a lane (its latency runs from its decision). */
+const wideLanes = 1_000;
 /** Condition polls while waiting for the engine to be quiet (ms): how often the probe looks, not a wait for time to pass. */
 const quietPollMs = 2;
 /** Longest wait for the engine to be quiet (ms): a safety net against a hung run, not a statement about speed. */
@@ -55,6 +55,8 @@ export interface LiveReplayOptions {
   /** The engine's configuration: the backtest's (run-backtest.ts builds it from the run's symbols). */
   config: CoreConfig;
   userId: string;
+  /** The backtest's latencyMs: every exchange request is held this long on the manual clock (request-latency.ts). */
+  latencyMs?: number;
   /** Changes a quote before it reaches the simulator (a test perturbs the live side with it). */
   perturb?: (q: Quote, index: number) => Quote;
 }
@@ -69,19 +71,19 @@ export interface LiveReplayResult {
   routes: number;
 }
 
-/** Follows the outbound stream from where it was last read: the final reply (done or rejected) of each command. */
+/** Follows the outbound stream from where it was last read: the first reply to each command (it was decided). */
 class ReplyFollower {
   private after = '0';
-  private readonly finals = new Map<string, string>();
+  private readonly replied = new Map<string, string>();
 
   constructor(private readonly log: EngineLog) {}
 
-  async final(commandId: string): Promise<string> {
+  async first(commandId: string): Promise<string> {
     return waitFor(
-      `the final reply to ${commandId}`,
+      `a reply to ${commandId}`,
       async () => {
         for (let batch = await this.read(); batch > 0; batch = await this.read());
-        return this.finals.get(commandId);
+        return this.replied.get(commandId);
       },
       20_000,
       quietPollMs,
@@ -94,7 +96,7 @@ class ReplyFollower {
       const parsed = parseOutboundEvent(record.data);
       if (!parsed.ok) throw new Error(`outbound entry ${record.id} does not match the contract: ${parsed.reason}`);
       const e = parsed.event;
-      if (e.type === 'reply' && e.status !== 'accepted') this.finals.set(e.commandId, e.status);
+      if (e.type === 'reply' && !this.replied.has(e.commandId)) this.replied.set(e.commandId, e.status);
       this.after = record.id;
     }
     return records.length;
@@ -107,18 +109,30 @@ export async function replayLive(opts: LiveReplayOptions): Promise<LiveReplayRes
   // The random tape off, as the backtest's venue has it: a resting order fills only when a quote trades through it.
   const sim = await startSimulator({ port: 0, seed: 11, priceStepMs: 50, book: { maxTouchTradeFraction: 0 } });
   const clock = new ManualClock(first.timeMs);
+  const latency = new RequestLatency(clock, opts.latencyMs ?? 0);
   let h: Harness | null = null;
   try {
     // The walk runs until the service has its first quotes (it waits for them at start); the first setTouch pauses it.
-    h = await startHarness({ label: opts.label, clock, timer: 'manual', sim, config: opts.config });
-    return await drive(h, clock, opts);
+    // Every effect's request is made as it is decided (lanes wide enough), so its latency runs from its decision.
+    h = await startHarness({
+      label: opts.label,
+      clock,
+      timer: 'manual',
+      sim,
+      config: opts.config,
+      wrapConnector: (connector) => latency.wrap(connector),
+      executorLimits: { ...defaultExecutorLimits, priorityConcurrencyPerAccount: wideLanes, normalConcurrencyPerAccount: wideLanes },
+    });
+    latency.holding = latency.latencyMs > 0;
+    return await drive(h, clock, latency, opts);
   } finally {
+    latency.open();
     await h?.close();
     await sim.close();
   }
 }
 
-async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): Promise<LiveReplayResult> {
+async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, opts: LiveReplayOptions): Promise<LiveReplayResult> {
   const accountKey = paperCredentials(opts.userId).apiKey;
   const replies = new ReplyFollower(h.log);
   const engine = h.service.engine;
@@ -130,6 +144,8 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
    */
   const inconsistency = (): string | null => {
     if (engine.pendingInputs > 0) return `${engine.pendingInputs} inputs pending`;
+    if (latency.inFlight > 0) return `${latency.inFlight} requests in flight`;
+    for (const call of decided) if (!latency.made.has(call)) return `${call} decided, not yet made`;
     const durable = engine.current.durable;
     for (const o of h.sim.orders()) {
       if (o.accountKey !== accountKey) continue;
@@ -143,7 +159,8 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
       if (endedStatuses.has(o.status) !== endedStatuses.has(mine.status)) return `${o.clientOrderId} ${o.status}, the engine has ${mine.status}`;
     }
     for (const o of Object.values(durable.orders)) {
-      if (o && (o.status === 'pending' || o.status === 'unknown' || (o.cancelRequested && !endedStatuses.has(o.status))))
+      if (!o || latency.isHeld(o.clientOrderId)) continue; // its request waits for its latency, as in the backtest
+      if (o.status === 'pending' || o.status === 'unknown' || (o.cancelRequested && !endedStatuses.has(o.status)))
         return `${o.clientOrderId} ${o.status}${o.cancelRequested ? ' (cancel requested)' : ''}`;
     }
     const session = durable.sessions[opts.userId];
@@ -153,6 +170,25 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
     }
     return null;
   };
+  /** Placements and cancels the engine decided: each must reach the exchange's gate before the engine is quiet. */
+  const decided = new Set<string>();
+  engine.observe(
+    (_input, decision) => {
+      for (const e of decision.effects) {
+        if (e.kind === 'place') decided.add(`placeOrder ${e.order.clientOrderId}`);
+        if (e.kind === 'cancel') decided.add(`cancelOrder ${e.clientOrderId}`);
+      }
+    },
+    { stateOfEachDecision: false },
+  );
+  /** Releases, one at a time and each settled, every request due by `uptoMs`, the clock at its due time (venue.ts advanceTo). */
+  const releaseDue = async (uptoMs: number): Promise<void> => {
+    for (let due = latency.nextDueBy(uptoMs); due !== null; due = latency.nextDueBy(uptoMs)) {
+      if (due > clock.nowMs()) clock.set(due);
+      await quiet(`releasing ${latency.releaseOne(due)}`);
+    }
+  };
+
   // The exchange stamps orders and trades with its own clock (the wall clock): each is stamped here instead with the
   // engine's clock at the step it happened in (the quote's time), as the backtest's exchange stamps them.
   const orders: SimOrderRecord[] = [];
@@ -169,7 +205,9 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
       await waitFor(
         `the engine quiet after ${what}`,
         async () => {
-          await h.service.settle();
+          // Decided, and the executor's calls for it made (they start within a turn of the event loop).
+          await engine.drain();
+          await new Promise<void>((resolve) => setImmediate(resolve));
           last = inconsistency();
           return last === null;
         },
@@ -188,7 +226,8 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
     const built = buildCommand(type, { id: `live-${commandSeq}`, ...fields } as never);
     if (!built.ok) throw new Error(built.reason);
     await h.log.appendCommand(built.json);
-    await replies.final(`live-${commandSeq}`);
+    // Decided (a session.stop answers done only once flat: the closing loop below gets it there).
+    await replies.first(`live-${commandSeq}`);
     await quiet(`${type} live-${commandSeq}`);
   };
 
@@ -223,6 +262,7 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
       await route();
     }
     lastQuoteAtMs = given.timeMs;
+    await releaseDue(given.timeMs);
     if (given.timeMs > clock.nowMs()) clock.set(given.timeMs);
     const q = opts.perturb ? opts.perturb(given, index) : given;
     const { priceScale } = opts.grids.get(q.symbol) as TickGrid;
@@ -259,7 +299,9 @@ async function drive(h: Harness, clock: ManualClock, opts: LiveReplayOptions): P
 
   await command('session.stop', { userId: opts.userId });
   for (let s = 0; s < maxCloseSeconds && engine.current.durable.sessions[opts.userId]?.status !== 'closed'; s += 1) {
-    clock.advance(1_000);
+    const nextMs = clock.nowMs() + 1_000;
+    await releaseDue(nextMs);
+    clock.set(nextMs);
     await h.service.timerBeat();
     await quiet('a closing beat');
   }

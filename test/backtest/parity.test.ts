@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
 import type { Quote, TickGrid } from '../../src/backtest/data/quotes.js';
 import { bookTickerQuoteBatches } from '../../src/backtest/data/quotes.js';
+import type { BacktestResult } from '../../src/backtest/run-backtest.js';
 import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
 import type { LedgerView } from '../../src/contract/ledger.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
@@ -37,6 +38,8 @@ const capitalUsd = 10_000;
  * post-only entry that would now take is refused (-5022) and the engine's IOC fallback trades as a taker.
  */
 const latencyWithFallbacksMs = 1_000;
+/** A stop-loss (percent of capital) the run's losses reach within the 8 minutes. */
+const tightStopLossPct = 0.01;
 /** The backtest's own user (run-backtest.ts), so both paths trade the same paper account key. */
 const userId = 'backtest';
 
@@ -72,9 +75,15 @@ function tradeView(t: Pick<SimTradeRecord, 'timeMs' | 'symbol' | 'side' | 'price
   return [new Date(t.timeMs).toISOString(), t.symbol, t.side, t.price, t.qty, t.maker ? 'maker' : 'taker', t.commission].join(' ');
 }
 
-/** The engine's own booking of each fill (its ledger), as the session's trader reads it. */
-function fillView(e: LedgerView): string {
-  return [e.symbol, e.side, e.price, e.qty, e.feeUsd, e.realizedPnlUsd].join(' ');
+/** The engine's ledger (fills, exchange-originated fills such as a triggered stop's, fees, funding), as the trader reads it. */
+function ledgerView(e: LedgerView): string {
+  return [e.kind, e.symbol, e.side, e.price, e.qty, e.feeUsd, e.realizedPnlUsd, e.fundingUsd, e.netUsd].join(' ');
+}
+
+/** One run on both paths. */
+interface Case {
+  latencyMs: number;
+  stopLossPct?: number;
 }
 
 describe('backtest and live path parity', () => {
@@ -82,21 +91,7 @@ describe('backtest and live path parity', () => {
   const grid: TickGrid = { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
   // run-backtest.ts's configuration for bookTicker quotes (staleFeedMs stays the default: the quotes are not sparse).
   const config = { ...defaultCoreConfig, symbols: [symbol] };
-  const live = async (latencyMs: number, perturb?: LiveReplayOptions['perturb']) =>
-    replayLive({
-      latencyMs,
-      label: 'parity',
-      quotes: await sampleQuotes(grid),
-      grids: new Map([[symbol, grid]]),
-      strategy: crossoverStrategy(crossover),
-      barMs,
-      capitalUsd,
-      config,
-      userId,
-      ...(perturb ? { perturb } : {}),
-    });
-
-  const backtest = async (latencyMs: number) =>
+  const backtest = async (c: Case) =>
     runBacktest({
       ...defaultBacktestOptions,
       dataDir: sample,
@@ -107,32 +102,48 @@ describe('backtest and live path parity', () => {
       strategy: crossoverStrategy(crossover),
       capitalUsd,
       barMs,
-      latencyMs,
+      ...c,
     });
-  const fills = (ledger: readonly LedgerView[]) => ledger.filter((e) => e.kind === 'fill').map(fillView);
-
-  it('at latency 0: the same orders and fills (maker entries and exits, the closing taker)', { timeout: 60_000 }, async () => {
-    const expected = await backtest(0);
-    // The run is worth comparing: several entries and exits, resting (maker) and taking fills.
-    expect(expected.orders.length).toBeGreaterThanOrEqual(10);
-    expect(expected.venueTrades.some((t) => t.maker)).toBe(true);
-    expect(expected.venueTrades.some((t) => !t.maker)).toBe(true);
-    expect(new Set(expected.venueTrades.map((t) => t.side)).size).toBe(2);
-
-    const replayed = await live(0);
+  const live = async (c: Case, perturb?: LiveReplayOptions['perturb']) =>
+    replayLive({
+      label: 'parity',
+      quotes: await sampleQuotes(grid),
+      grids: new Map([[symbol, grid]]),
+      strategy: crossoverStrategy(crossover),
+      barMs,
+      capitalUsd,
+      config,
+      userId,
+      ...c,
+      ...(perturb ? { perturb } : {}),
+    });
+  /** Runs the case on both paths, checks they agree, and answers the backtest's run (for what it should contain). */
+  const same = async (c: Case): Promise<BacktestResult> => {
+    const expected = await backtest(c);
+    const replayed = await live(c);
     expect(replayed.routes).toBeGreaterThan(0);
     expect(replayed.orders.map(orderView)).toEqual(expected.orders.map(orderView));
     expect(replayed.trades.map(tradeView)).toEqual(expected.venueTrades.map(tradeView));
-    expect(fills(replayed.ledger)).toEqual(fills(expected.ledger));
+    expect(replayed.ledger.map(ledgerView)).toEqual(expected.ledger.map(ledgerView));
+    return expected;
+  };
+
+  it('at latency 0: maker entries and exits, the closing taker', { timeout: 60_000 }, async () => {
+    const run = await same({ latencyMs: 0 });
+    // The run is worth comparing: several entries and exits, resting (maker) and taking fills.
+    expect(run.orders.length).toBeGreaterThanOrEqual(10);
+    expect(run.venueTrades.some((t) => t.maker)).toBe(true);
+    expect(run.venueTrades.some((t) => !t.maker)).toBe(true);
+    expect(new Set(run.venueTrades.map((t) => t.side)).size).toBe(2);
   });
 
-  it('at 1 s latency: the same orders and fills, post-only entries refused on a moved touch and their 15 bps IOC fallbacks', { timeout: 60_000 }, async () => {
-    const expected = await backtest(latencyWithFallbacksMs);
-    expect(expected.orders.some((o) => o.timeInForce === 'IOC')).toBe(true);
+  it('at 1 s latency: post-only entries refused on a moved touch and their 15 bps IOC fallbacks', { timeout: 60_000 }, async () => {
+    const run = await same({ latencyMs: latencyWithFallbacksMs });
+    expect(run.orders.filter((o) => o.timeInForce === 'IOC').length).toBeGreaterThanOrEqual(2);
+  });
 
-    const replayed = await live(latencyWithFallbacksMs);
-    expect(replayed.orders.map(orderView)).toEqual(expected.orders.map(orderView));
-    expect(replayed.trades.map(tradeView)).toEqual(expected.venueTrades.map(tradeView));
-    expect(fills(replayed.ledger)).toEqual(fills(expected.ledger));
+  it('with a stop-loss: the protective stop resting on the exchange, the stop-loss flatten', { timeout: 60_000 }, async () => {
+    const run = await same({ latencyMs: 0, stopLossPct: tightStopLossPct });
+    expect(run.ledger.some((e) => e.kind === 'exchange_fill')).toBe(true);
   });
 });

@@ -55,6 +55,8 @@ export interface LiveReplayOptions {
   /** The engine's configuration: the backtest's (run-backtest.ts builds it from the run's symbols). */
   config: CoreConfig;
   userId: string;
+  /** The session's stop-loss (session.start stopLossPct), as the backtest's option. */
+  stopLossPct?: number;
   /** The backtest's latencyMs: every exchange request is held this long on the manual clock (request-latency.ts). */
   latencyMs?: number;
   /** Changes a quote before it reaches the simulator (a test perturbs the live side with it). */
@@ -150,8 +152,10 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
     for (const o of h.sim.orders()) {
       if (o.accountKey !== accountKey) continue;
       const mine = durable.orders[o.clientOrderId];
-      // An order dropped from state as terminal (maxTerminalOrdersKept) is known to have ended.
       if (!mine) {
+        // Not the engine's (a triggered protective stop's order: the engine learns of its trades, checked by the
+        // positions below), or dropped from state as terminal (maxTerminalOrdersKept): known to have ended.
+        if (!decided.has(`placeOrder ${o.clientOrderId}`)) continue;
         if (!endedStatuses.has(o.status) || !durable.terminalOrderIds.includes(o.clientOrderId)) return `${o.clientOrderId} unknown to the engine`;
         continue;
       }
@@ -277,23 +281,33 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
     const bid = formatUnits(q.bidUnits, priceScale);
     const ask = formatUnits(q.askUnits, priceScale);
     h.sim.setTouch(q.symbol, bid, ask, q.timeMs);
-    // The market feed has the quote (bookTicker T is the quote's time), then whatever it set off has settled.
+    // The market feed has the quote (received at this step's time: the quote before it went at an earlier time, or
+    // with another touch), then whatever it set off has settled. Its T is the quote's time unless a taker moved the
+    // book as it was set (a triggered stop): the exchange stamps that change with its own clock.
+    const seen = () => engine.current.market.venues.paper.quotes[q.symbol];
     await waitFor(
-      `the quote of ${q.symbol} at ${q.timeMs}`,
+      `the quote of ${q.symbol} at ${q.timeMs} (${bid}/${ask})`,
       () => {
-        const seen = engine.current.market.venues.paper.quotes[q.symbol];
-        return seen !== undefined && seen.time === q.timeMs && seen.bid === Number(bid) && seen.ask === Number(ask);
+        const quote = seen();
+        return quote !== undefined && quote.receivedAtMs === clock.nowMs() && quote.bid === Number(bid) && quote.ask === Number(ask);
       },
-      20_000,
+      quietTimeoutMs,
       quietPollMs,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; the engine has ${JSON.stringify(seen())}`, { cause: error });
+    });
     await quiet(`the quote at ${q.timeMs}`);
     if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
     addToBar(q, (Number(q.bidUnits) / scale + Number(q.askUnits) / scale) / 2);
   };
 
   await onQuote(opts.quotes[0] as Quote, 0);
-  await command('session.start', { userId: opts.userId, mode: 'paper', capitalUsd: opts.capitalUsd });
+  await command('session.start', {
+    userId: opts.userId,
+    mode: 'paper',
+    capitalUsd: opts.capitalUsd,
+    ...(opts.stopLossPct !== undefined ? { stopLossPct: opts.stopLossPct } : {}),
+  });
   for (let i = 1; i < opts.quotes.length; i += 1) await onQuote(opts.quotes[i] as Quote, i);
   if (routeDue) await route();
 

@@ -368,6 +368,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       fundingClock.set(settings);
       persistence.checkpointPrices();
     },
+    fundNow(symbol, rateBps) {
+      const market = markets.get(symbol);
+      if (!market) throw new Error(`unknown symbol ${symbol}`);
+      const one = new Map([[symbol, market]]);
+      const nowMs = Date.now();
+      payFunding(engine, one, rateBps, nowMs);
+      fundingHistory.record(one, rateBps, nowMs);
+    },
     restored,
     resetAccounts,
     funding: () => fundingClock.settings,

@@ -188,6 +188,11 @@ export interface SimulatorHandle {
   stepPriceProcess(): void;
   /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
   setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
+  /**
+   * Control: a funding time of one symbol now, at `rateBps` (per interval; positive: longs pay shorts), apart from the
+   * funding clock: a replay pays the archive's funding times (fundingRate) as they come.
+   */
+  fundNow(symbol: string, rateBps: number): void;
   funding(): { rateBps: number; intervalMs: number };
   /** Whether the exchange started from stored state (options.state held an earlier run's). */
   restored: boolean;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalog, filesOf } from '../../src/backtest/data/catalog.js';
-import type { Quote, TickGrid } from '../../src/backtest/data/quotes.js';
-import { bookTickerQuoteBatches } from '../../src/backtest/data/quotes.js';
+import type { FundingTime, Quote, TickGrid } from '../../src/backtest/data/quotes.js';
+import { bookTickerQuoteBatches, fundingTimes } from '../../src/backtest/data/quotes.js';
 import type { BacktestResult } from '../../src/backtest/run-backtest.js';
 import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
 import type { LedgerView } from '../../src/contract/ledger.js';
@@ -26,9 +26,12 @@ import { replayLive } from '../support/live-replay.js';
 
 const sample = 'samples/binance-data';
 const symbol = 'BTCUSDT';
-/** 8 minutes of the sample's BTCUSDT bookTicker (about 480 quotes): 20-odd orders, entries and exits, maker and taker fills. */
-const fromMs = Date.UTC(2026, 0, 1, 6, 0, 0);
-const toMs = fromMs + 8 * 60_000;
+/** Each case replays 8 minutes of the sample's BTCUSDT bookTicker (about 480 quotes). */
+const windowMs = 8 * 60_000;
+/** 06:00: a quiet start, 20-odd orders, entries and exits. */
+const earlyFromMs = Date.UTC(2026, 0, 1, 6, 0, 0);
+/** 07:54: the funding time of 08:00 falls inside, with a position held. */
+const fundingFromMs = Date.UTC(2026, 0, 1, 7, 54, 0);
 /** Short bars and windows so the crossover trades within minutes. */
 const barMs = 10_000;
 const crossover = { shortWindow: 2, longWindow: 4, maxWeight: 0.3 };
@@ -43,10 +46,18 @@ const tightStopLossPct = 0.01;
 /** The backtest's own user (run-backtest.ts), so both paths trade the same paper account key. */
 const userId = 'backtest';
 
-async function sampleQuotes(grid: TickGrid): Promise<Quote[]> {
+async function sampleQuotes(grid: TickGrid, fromMs: number): Promise<Quote[]> {
+  const toMs = fromMs + windowMs;
   const files = filesOf(await catalog(sample), symbol, 'bookTicker', fromMs, toMs);
   const out: Quote[] = [];
   for await (const batch of bookTickerQuoteBatches(files, symbol, grid, fromMs, toMs)) out.push(...batch);
+  return out;
+}
+
+async function sampleFunding(fromMs: number): Promise<FundingTime[]> {
+  const toMs = fromMs + windowMs;
+  const out: FundingTime[] = [];
+  for await (const f of fundingTimes(filesOf(await catalog(sample), symbol, 'fundingRate', fromMs, toMs), symbol, fromMs, toMs)) out.push(f);
   return out;
 }
 
@@ -82,6 +93,7 @@ function ledgerView(e: LedgerView): string {
 
 /** One run on both paths. */
 interface Case {
+  fromMs: number;
   latencyMs: number;
   stopLossPct?: number;
 }
@@ -91,23 +103,24 @@ describe('backtest and live path parity', () => {
   const grid: TickGrid = { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
   // run-backtest.ts's configuration for bookTicker quotes (staleFeedMs stays the default: the quotes are not sparse).
   const config = { ...defaultCoreConfig, symbols: [symbol] };
-  const backtest = async (c: Case) =>
+  const backtest = async ({ fromMs, ...c }: Case) =>
     runBacktest({
       ...defaultBacktestOptions,
       dataDir: sample,
       symbols: [symbol],
       quotes: 'bookTicker',
       fromMs,
-      toMs,
+      toMs: fromMs + windowMs,
       strategy: crossoverStrategy(crossover),
       capitalUsd,
       barMs,
       ...c,
     });
-  const live = async (c: Case, perturb?: LiveReplayOptions['perturb']) =>
+  const live = async ({ fromMs, ...c }: Case, perturb?: LiveReplayOptions['perturb']) =>
     replayLive({
       label: 'parity',
-      quotes: await sampleQuotes(grid),
+      quotes: await sampleQuotes(grid, fromMs),
+      funding: await sampleFunding(fromMs),
       grids: new Map([[symbol, grid]]),
       strategy: crossoverStrategy(crossover),
       barMs,
@@ -129,7 +142,7 @@ describe('backtest and live path parity', () => {
   };
 
   it('at latency 0: maker entries and exits, the closing taker', { timeout: 60_000 }, async () => {
-    const run = await same({ latencyMs: 0 });
+    const run = await same({ fromMs: earlyFromMs, latencyMs: 0 });
     // The run is worth comparing: several entries and exits, resting (maker) and taking fills.
     expect(run.orders.length).toBeGreaterThanOrEqual(10);
     expect(run.venueTrades.some((t) => t.maker)).toBe(true);
@@ -137,13 +150,15 @@ describe('backtest and live path parity', () => {
     expect(new Set(run.venueTrades.map((t) => t.side)).size).toBe(2);
   });
 
-  it('at 1 s latency: post-only entries refused on a moved touch and their 15 bps IOC fallbacks', { timeout: 60_000 }, async () => {
-    const run = await same({ latencyMs: latencyWithFallbacksMs });
-    expect(run.orders.filter((o) => o.timeInForce === 'IOC').length).toBeGreaterThanOrEqual(2);
+  it('at 1 s latency: post-only entries refused on a moved touch and their 15 bps IOC fallbacks; a funding time', { timeout: 60_000 }, async () => {
+    const run = await same({ fromMs: fundingFromMs, latencyMs: latencyWithFallbacksMs });
+    expect(run.orders.some((o) => o.timeInForce === 'IOC')).toBe(true);
+    expect(run.funding.filter((f) => Number(f.positionQty) !== 0)).toHaveLength(1);
+    expect(run.ledger.some((e) => e.kind === 'funding')).toBe(true);
   });
 
   it('with a stop-loss: the protective stop resting on the exchange, the stop-loss flatten', { timeout: 60_000 }, async () => {
-    const run = await same({ latencyMs: 0, stopLossPct: tightStopLossPct });
+    const run = await same({ fromMs: earlyFromMs, latencyMs: 0, stopLossPct: tightStopLossPct });
     expect(run.ledger.some((e) => e.kind === 'exchange_fill')).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import type { CoreConfig } from '../../src/core/config.js';
 import { StrategyBars } from '../../src/backtest/bars.js';
 import { maxCloseSeconds, readUserLedger, timerEveryMs, unchangedTouchRefreshMs } from '../../src/backtest/run-backtest.js';
-import type { Quote, TickGrid } from '../../src/backtest/data/quotes.js';
+import type { FundingTime, Quote, TickGrid } from '../../src/backtest/data/quotes.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { defaultExecutorLimits } from '../../src/engine/effect-executor.js';
@@ -48,6 +48,8 @@ export interface LiveReplayOptions {
   label: string;
   /** The quotes, in time order (the backtest's loaders read them). */
   quotes: readonly Quote[];
+  /** The archive's funding times over the quotes, in time order (run-backtest.ts pays them as they come). */
+  funding?: readonly FundingTime[];
   grids: ReadonlyMap<string, TickGrid>;
   strategy: Strategy;
   barMs: number;
@@ -168,6 +170,9 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
         return `${o.clientOrderId} ${o.status}${o.cancelRequested ? ' (cancel requested)' : ''}`;
     }
     const session = durable.sessions[opts.userId];
+    // A funding push has the engine read the income history: booked once that read (held for its latency) answers.
+    if ((session?.fundingIds.length ?? 0) < fundingsPaid && !latency.isCallHeld('listIncome'))
+      return `${fundingsPaid} funding payments made, the engine booked ${session?.fundingIds.length ?? 0}`;
     for (const symbol of opts.grids.keys()) {
       const held = session?.positions[symbol]?.qty ?? '0';
       if (Number(held) !== h.sim.position(accountKey, symbol)) return `${symbol}: the engine holds ${held}, the exchange ${h.sim.position(accountKey, symbol)}`;
@@ -260,12 +265,31 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
   let lastQuoteAtMs = startMs;
   const lastTouch = new Map<string, { bidUnits: bigint; askUnits: bigint; sentAtMs: number }>();
 
+  /** Funding payments the exchange made to or from the account (the engine must have booked as many). */
+  let fundingsPaid = 0;
+  let nextFunding = 0;
+  /** The archive's funding times up to `uptoMs`, paid at their time on what is held then (run-backtest.ts payFundingDue). */
+  const payFundingDue = async (uptoMs: number): Promise<void> => {
+    for (let f = opts.funding?.[nextFunding]; f !== undefined && f.timeMs <= uptoMs; f = opts.funding?.[nextFunding]) {
+      nextFunding += 1;
+      // A funding time before the first quote finds nothing held (the session starts at the first quote).
+      if (f.timeMs < startMs) continue;
+      await releaseDue(f.timeMs);
+      if (f.timeMs > clock.nowMs()) clock.set(f.timeMs);
+      if (h.sim.position(accountKey, f.symbol) !== 0 && Number(f.rate) !== 0) fundingsPaid += 1;
+      // Binance's rate is a fraction per interval; the exchange takes basis points.
+      h.sim.fundNow(f.symbol, Number(f.rate) * 10_000);
+      await quiet(`the funding time at ${f.timeMs}`);
+    }
+  };
+
   const onQuote = async (given: Quote, index: number): Promise<void> => {
     if (routeDue && given.timeMs > lastQuoteAtMs) {
       routeDue = false;
       await route();
     }
     lastQuoteAtMs = given.timeMs;
+    await payFundingDue(given.timeMs);
     await releaseDue(given.timeMs);
     if (given.timeMs > clock.nowMs()) clock.set(given.timeMs);
     const q = opts.perturb ? opts.perturb(given, index) : given;
@@ -310,6 +334,7 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
   });
   for (let i = 1; i < opts.quotes.length; i += 1) await onQuote(opts.quotes[i] as Quote, i);
   if (routeDue) await route();
+  await payFundingDue(lastQuoteAtMs);
 
   await command('session.stop', { userId: opts.userId });
   for (let s = 0; s < maxCloseSeconds && engine.current.durable.sessions[opts.userId]?.status !== 'closed'; s += 1) {

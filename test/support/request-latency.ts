@@ -51,6 +51,11 @@ export class RequestLatency {
     return { marketData: () => connector.marketData(), account: (credentials) => this.wrapAccount(connector.account(credentials)) };
   }
 
+  /** Whether a call of this account method (`listIncome`, say) is held. */
+  isCallHeld(name: string): boolean {
+    return this.held.some((r) => r.what.startsWith(`${name} `));
+  }
+
   /** Whether a placement or cancel of this order is held. */
   isHeld(clientOrderId: string): boolean {
     return (this.heldOrders.get(clientOrderId) ?? 0) > 0;

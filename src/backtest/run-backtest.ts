@@ -2,6 +2,7 @@ import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
+import type { EngineLog } from '../log/port.js';
 import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
@@ -11,6 +12,7 @@ import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
+import { StrategyBars } from './bars.js';
 import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
@@ -25,6 +27,7 @@ import { BacktestVenue } from './venue.js';
 import type { LegState } from './kline-path.js';
 import { walkLeg } from './kline-path.js';
 import { createPrng } from '../paper-exchange/price-process.js';
+import type { SimOrderRecord } from '../paper-exchange/types.js';
 
 // One backtest: historical quotes drive the engine kernel and the paper exchange's matching engine on a simulated
 // clock (venue.ts); a strategy (src/strategies) sees bars of mids and its target weights go to the engine as
@@ -132,6 +135,8 @@ export interface BacktestResult {
   ledger: LedgerView[];
   /** The exchange's side of every trade (maker or taker, commission). */
   venueTrades: VenueTrade[];
+  /** Every order the exchange accepted, in arrival order, as the simulator server lists its own. */
+  orders: SimOrderRecord[];
   funding: FundingApplied[];
   /** Equity at the end of each hour (engine valuation at bid/ask). */
   hourlyEquity: { atMs: number; equityUsd: number }[];
@@ -140,12 +145,12 @@ export interface BacktestResult {
 const backtestUser = 'backtest';
 const hourMs = 3_600_000;
 /** Watchdog beats (TTL cancels, stop checks, horizon exits, equity samples) at most this often (simulated ms). */
-const timerEveryMs = 1_000;
+export const timerEveryMs = 1_000;
 /**
  * A quote with the same bid and ask as the last one sent for its symbol goes to the engine only once this long has
  * passed (ms), to keep the quote's age fresh for entries (entryQuoteMaxAgeMs, 3 s) and the stale-feed clock.
  */
-const unchangedTouchRefreshMs = 1_000;
+export const unchangedTouchRefreshMs = 1_000;
 /** Progress is reported at most once per this many quotes. */
 const progressEveryQuotes = 10_000;
 /** The kline path's draws come from their own seeded stream, apart from the exchange's depth draws. */
@@ -153,7 +158,7 @@ const klinePathSeedOffset = 7_919;
 /** Points of the equity curve the report keeps (the run's samples thinned to this many). */
 const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
-const maxCloseSeconds = 600;
+export const maxCloseSeconds = 600;
 
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
@@ -216,15 +221,6 @@ function marketStreams(
   return { streams: [...printStreams, ...quoteStreams], maxGapMs, used, queueSymbols };
 }
 
-/** A bar of mids being built for one symbol. */
-interface OpenBar {
-  openTimeMs: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-}
-
 export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
   if (opts.symbols.length === 0) throw new Error('no symbols');
   const files = await catalog(opts.dataDir);
@@ -280,8 +276,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     await venue.command(built.json);
   };
 
-  const openBars = new Map<string, OpenBar>();
-  let barIndex = Math.floor(startMs / opts.barMs);
+  const bars = new StrategyBars(opts.strategy, opts.barMs, startMs);
   let lastTimerMs = startMs;
   let quoteCount = 0;
   /** Quotes that changed neither price of the touch, within unchangedTouchRefreshMs of the last one sent. */
@@ -405,22 +400,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   /** The quote's part in the strategy's bars (every quote, sent to the engine or not). */
   const addToBar = (q: Quote, mid: number): void => {
-    const index = Math.floor(q.timeMs / opts.barMs);
-    if (index > barIndex) {
-      // A new bar period began (this quote is its first): every symbol's bar of the last one closes, and the
-      // strategy is asked once the engine has every quote of this instant, as fresh as live signals find the book.
-      for (const [symbol, bar] of openBars) opts.strategy.onBar({ symbol, ...bar, closeTimeMs: bar.openTimeMs + opts.barMs });
-      openBars.clear();
-      barIndex = index;
-      routeDue = true;
-    }
-    const bar = openBars.get(q.symbol);
-    if (!bar) openBars.set(q.symbol, { openTimeMs: index * opts.barMs, open: mid, high: mid, low: mid, close: mid });
-    else {
-      bar.high = Math.max(bar.high, mid);
-      bar.low = Math.min(bar.low, mid);
-      bar.close = mid;
-    }
+    // A new bar period began (this quote is its first): every symbol's bar of the last one closed, and the
+    // strategy is asked once the engine has every quote of this instant, as fresh as live signals find the book.
+    if (bars.add(q.symbol, q.timeMs, mid)) routeDue = true;
     quoteCount += 1;
     if (quoteCount % progressEveryQuotes === 0) opts.onProgress?.(q.timeMs, startMs, Number.isFinite(toMs) ? toMs : q.timeMs);
   };
@@ -456,7 +438,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   }
   if (!sessionClosed) throw new Error(`the session did not close within ${maxCloseSeconds} simulated seconds after the data ended`);
 
-  const ledger = await readLedger(venue);
+  const ledger = await readUserLedger(venue.log, venue.userId);
   const sumOf = (pick: (e: LedgerView) => Usd): Usd => ledger.reduce<Usd>((acc, e) => add(acc, pick(e)), zero);
   const net = sumOf((e) => e.netUsd);
   const finalEquityUsd = Number(add(toUsd(opts.capitalUsd), net));
@@ -506,6 +488,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     trades: rows,
     ledger,
     venueTrades: venue.trades,
+    orders: venue.orders(),
     funding: fundingApplied,
     hourlyEquity: hourly,
   };
@@ -514,11 +497,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 /** Ledger pages read per call. */
 const ledgerPageEntries = 1_000;
 
-async function readLedger(venue: BacktestVenue): Promise<LedgerView[]> {
+/** A user's whole fill ledger from a log, parsed (the backtest's in-memory one, or the live path's: parity.test.ts). */
+export async function readUserLedger(log: Pick<EngineLog, 'readLedger'>, userId: string): Promise<LedgerView[]> {
   const out: LedgerView[] = [];
   let after: string | null = null;
   for (;;) {
-    const page = await venue.log.readLedger({ afterId: after, maxEntries: ledgerPageEntries, userId: venue.userId });
+    const page = await log.readLedger({ afterId: after, maxEntries: ledgerPageEntries, userId });
     for (const r of page.records) {
       const parsed = parseLedgerRecord(r.id, r.walId, r.data);
       if (!parsed.ok) throw new Error(parsed.reason);

@@ -11,7 +11,9 @@ import { performEffect } from '../engine/perform-effect.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
 import { openMemoryLog } from '../log/memory-log.js';
+import { orderRecord } from '../paper-exchange/order-record.js';
 import { createPrng } from '../paper-exchange/price-process.js';
+import type { SimOrderRecord, SimTradeRecord } from '../paper-exchange/types.js';
 import { silentLogger } from '../util/logger.js';
 
 // The backtest's world: the engine kernel (boot(), the Engine, decide()) on a manual clock and the in-memory log,
@@ -26,15 +28,8 @@ const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, repl
 /** Settling rounds at one instant before the run counts as stuck (each round delivers everything due). */
 const maxSettleRounds = 10_000;
 
-export interface VenueTrade {
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  price: string;
-  qty: string;
-  commission: string;
-  maker: boolean;
-  timeMs: number;
-}
+/** A trade of the account as the exchange booked it (maker or taker, commission), as the simulator server lists its own. */
+export type VenueTrade = SimTradeRecord;
 
 export class BacktestVenue {
   readonly clock: ManualClock;
@@ -151,6 +146,11 @@ export class BacktestVenue {
       if (result) this.inputs.push(result);
     }
     throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
+  }
+
+  /** Every order the exchange accepted, in arrival order, as the simulator server lists its own (order-record.ts). */
+  orders(): SimOrderRecord[] {
+    return this.exchange.matching.allOrders().map((order) => orderRecord(order, this.exchange.matching.rules(order.symbol)));
   }
 
   /** The account's trades the venue booked since the last look (its list is bounded; read after every settle). */

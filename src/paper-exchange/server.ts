@@ -13,16 +13,20 @@ import { Mulberry32, SymbolMarket } from './price-process.js';
 import { buildRoutes, type RouteResult } from './rest-routes.js';
 import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
-import type { SimFaults, SimOrderRecord, SimRequestRecord, SimulatorHandle, SimulatorOptions } from './types.js';
-import { accountUpdate, algoUpdate, avgPriceOf, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent, priceOf } from './wire-format.js';
+import type { SimFaults, SimRequestRecord, SimTradeRecord, SimulatorHandle, SimulatorOptions } from './types.js';
+import type { SimTrade } from './trade-history.js';
+import { accountUpdate, algoUpdate, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } from './funding.js';
 import { MarketStreams } from './market-streams.js';
 import { MarketTape } from './market-tape.js';
 import { defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
 import { PaperPersistence, priceCheckpointIntervalMs } from './paper-persistence.js';
 import { resetControlPath, applyResetControl } from './reset-control.js';
+import type { TouchUnits } from './touch-control.js';
+import { applyTouchControl, touchControlPath, touchUnitsOf } from './touch-control.js';
+import { orderRecord } from './order-record.js';
 
-export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimulatorHandle, SimulatorOptions } from './types.js';
+export type { SimFaults, SimOrderRecord, SimSymbolSpec, SimTradeRecord, SimulatorHandle, SimulatorOptions } from './types.js';
 export { defaultSimSymbols };
 
 const defaultPriceStepMs = 250;
@@ -208,6 +212,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const lastDepthUpdateId = new Map<string, number>();
 
+  /**
+   * A touch from outside (a replayed quote) instead of the walk: the walk pauses so the touch holds until the next
+   * one; the book carries the quote's time (`T`), the exchange's own events (fills, `E`) the server's clock.
+   */
+  const setTouch = (touch: TouchUnits, nowMs: number): void => {
+    pricePaused = true;
+    touch.market.setTouch(touch.bidUnits, touch.askUnits, touch.timeMs);
+    publishBook(touch.market, nowMs);
+  };
+
   const stepPrices = (): void => {
     const nowMs = Date.now();
     for (const market of markets.values()) {
@@ -246,6 +260,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         body = applyFaultControl(faults, params); // the operator's lever, not a venue request
       } else if (method === 'POST' && url.pathname === symbolControlPath) {
         body = applySymbolControl(markets, params); // a listing change: status, MIN_NOTIONAL, PERCENT_PRICE
+      } else if (method === 'POST' && url.pathname === touchControlPath) {
+        body = applyTouchControl(markets, params, receivedAt, (touch) => setTouch(touch, receivedAt)); // a replayed quote
       } else if (method === 'POST' && url.pathname === resetControlPath) {
         body = applyResetControl(params, resetAccounts);
       } else {
@@ -311,35 +327,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const { port } = server.address() as AddressInfo;
 
-  const toRecord = (order: SimOrder): SimOrderRecord => {
-    const rules = engine.rules(order.symbol);
-    const record: SimOrderRecord = {
-      accountKey: order.accountKey,
-      clientOrderId: order.clientOrderId,
-      orderId: order.orderId,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      origQty: formatUnits(order.origQtyUnits, rules.qtyScale),
-      reduceOnly: order.reduceOnly,
-      status: order.status,
-      executedQty: formatUnits(order.executedQtyUnits, rules.qtyScale),
-      avgPrice: avgPriceOf(order, rules),
-      receivedAt: order.receivedAt,
-    };
-    if (order.type === 'LIMIT') {
-      record.timeInForce = order.timeInForce;
-      record.price = priceOf(order, rules);
-    }
-    if (order.respondedAt !== undefined) record.respondedAt = order.respondedAt;
-    return record;
-  };
-
   return {
     restBaseUrl: `http://${host}:${port}`,
     wsBaseUrl: `ws://${host}:${port}`,
     faults,
-    orders: () => engine.allOrders().map(toRecord),
+    orders: () => engine.allOrders().map((order) => orderRecord(order, engine.rules(order.symbol))),
+    trades: (accountKey) => (engine.hasAccount(accountKey) ? engine.account(accountKey).trades.map(tradeRecord) : []),
     requests: () => requestLog.map((r) => ({ ...r })),
     openAlgoOrders: (accountKey) =>
       algo.open(accountKey).map((o) => ({
@@ -358,6 +351,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       market.setMid(price, nowMs);
       publishBook(market, nowMs);
     },
+    setTouch(symbol, bid, ask, timeMs) {
+      const nowMs = Date.now();
+      setTouch(touchUnitsOf(markets, symbol, bid, ask, timeMs ?? nowMs), nowMs);
+    },
     position(accountKey, symbol) {
       const rules = engine.rules(symbol);
       if (!engine.hasAccount(accountKey)) return 0;
@@ -370,6 +367,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     setFunding(settings) {
       fundingClock.set(settings);
       persistence.checkpointPrices();
+    },
+    fundNow(symbol, rateBps) {
+      const market = markets.get(symbol);
+      if (!market) throw new Error(`unknown symbol ${symbol}`);
+      const one = new Map([[symbol, market]]);
+      const nowMs = Date.now();
+      payFunding(engine, one, rateBps, nowMs);
+      fundingHistory.record(one, rateBps, nowMs);
     },
     restored,
     resetAccounts,
@@ -386,6 +391,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function tradeRecord(t: SimTrade): SimTradeRecord {
+  return { symbol: t.symbol, side: t.side, price: t.price, qty: t.qty, commission: t.commission, maker: t.maker, timeMs: t.time };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

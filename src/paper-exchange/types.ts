@@ -148,6 +148,17 @@ export interface SimRequestRecord {
   client?: string;
 }
 
+/** One trade of an account as the exchange booked it (its side of the trade: maker or taker, commission charged). */
+export interface SimTradeRecord {
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  price: string;
+  qty: string;
+  commission: string;
+  maker: boolean;
+  timeMs: number;
+}
+
 export interface SimulatorHandle {
   /** Open conditional (algo) orders of an account: protective stops resting on the exchange. */
   openAlgoOrders(accountKey: string): { clientAlgoId: string; symbol: string; side: 'BUY' | 'SELL'; triggerPrice: number }[];
@@ -158,16 +169,30 @@ export interface SimulatorHandle {
   faults: SimFaults;
   /** every order request ever accepted, in arrival order */
   orders(): SimOrderRecord[];
+  /** an account's trades, oldest first (bounded as GET /fapi/v1/userTrades keeps them: trade-history.ts) */
+  trades(accountKey: string): SimTradeRecord[];
   /** every REST request, with the weight charged to the IP and the HTTP status answered */
   requests(): SimRequestRecord[];
   /** jump the price (e.g. 20% gap); fills resting orders that now cross */
   setMid(symbol: string, price: number): void;
+  /**
+   * Sets the touch exactly, as a replayed quote (decimal strings on the tick grid; POST /sim/v1/touch is the same
+   * over HTTP): pauses the price walk (pausePriceProcess(false) resumes it), redraws the depth around the touch,
+   * fills resting orders it trades through and publishes the book, as setMid does. `timeMs` is the book's time
+   * (bookTicker `T`, the quote's own time in a replay); default now.
+   */
+  setTouch(symbol: string, bid: string, ask: string, timeMs?: number): void;
   position(accountKey: string, symbol: string): number;
   pausePriceProcess(paused: boolean): void;
   /** One step of every symbol's price walk now, as the timer makes (a test steps a paused walk by hand). */
   stepPriceProcess(): void;
   /** Control: the funding rate (bps per interval) and interval (ms) from now on; the next funding time is one interval away. */
   setFunding(settings: { rateBps?: number; intervalMs?: number }): void;
+  /**
+   * Control: a funding time of one symbol now, at `rateBps` (per interval; positive: longs pay shorts), apart from the
+   * funding clock: a replay pays the archive's funding times (fundingRate) as they come.
+   */
+  fundNow(symbol: string, rateBps: number): void;
   funding(): { rateBps: number; intervalMs: number };
   /** Whether the exchange started from stored state (options.state held an earlier run's). */
   restored: boolean;

@@ -11,6 +11,7 @@ import type { EngineLog } from '../../src/log/port.js';
 import { openRedisLog } from '../../src/log/redis-log.js';
 import { openSqliteLog } from '../../src/log/sqlite-log.js';
 import type { EngineLimits } from '../../src/engine/engine.js';
+import type { ExecutorLimits } from '../../src/engine/effect-executor.js';
 import type { Clock } from '../../src/engine/clock.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
 import { startExecutionService } from '../../src/services/execution/service.js';
@@ -47,6 +48,10 @@ export interface HarnessOptions {
   wrapLog?: (log: EngineLog) => EngineLog;
   /** The paper venue's request budget, given to both the connector (headers) and the service (admission). */
   rateBudget?: RateBudget;
+  /** Wraps the paper connector the service trades through (to hold its requests, say); market data stays the real one's. */
+  wrapConnector?: (connector: ExchangeConnector) => ExchangeConnector;
+  /** The executor's lanes (service option executorLimits). */
+  executorLimits?: ExecutorLimits;
 }
 
 export interface Harness {
@@ -87,7 +92,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const metrics = opts.metrics ? createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() }) : null;
   service = await startExecutionService({
     log: opts.wrapLog ? opts.wrapLog(log) : log,
-    paper: connector,
+    paper: opts.wrapConnector ? opts.wrapConnector(connector) : connector,
     marketData: { paper: marketData },
     config,
     logger,
@@ -96,6 +101,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     watchdogPeriodMs: opts.watchdogPeriodMs ?? 200,
     commandBlockMs: 100,
     ...(opts.engineLimits ? { engineLimits: opts.engineLimits } : {}),
+    ...(opts.executorLimits ? { executorLimits: opts.executorLimits } : {}),
     ...(opts.paperPreflight ? { paperPreflight: true } : {}),
     ...(metrics ? { metrics } : {}),
     ...(opts.rateBudget ? { rateBudgets: { paper: opts.rateBudget } } : {}),

@@ -65,15 +65,16 @@ export class DueQueue {
     return out;
   }
 
-  /** Removes and returns every user due at or before `nowMs`. */
-  takeDue(nowMs: number, into: Set<string>): void {
-    for (;;) {
+  /** Removes and returns the users due at or before `nowMs`, earliest first, at most `limit` of them. */
+  takeDue(nowMs: number, into: Set<string>, limit = Number.POSITIVE_INFINITY): void {
+    for (let taken = 0; taken < limit;) {
       const top = this.heap[0];
       if (top === undefined || top[0] > nowMs) return;
       this.pop();
       if (this.dueMs.get(top[1]) === top[0]) {
         this.dueMs.delete(top[1]);
         into.add(top[1]);
+        taken += 1;
       }
     }
   }
@@ -231,6 +232,8 @@ export function sessionsToVisit(
   nowMs: number,
   wakeAll: boolean,
   extra: Iterable<string> = [],
+  /** Of the sessions due by time, at most this many (earliest first); the rest stay queued for the next decision. */
+  maxDue = Number.POSITIVE_INFINITY,
 ): Session[] {
   absorb(schedule, pass, durable, wal);
   const s = schedule.passes.get(pass);
@@ -240,7 +243,7 @@ export function sessionsToVisit(
   }
   const users = s.dirty;
   s.dirty = new Set();
-  s.due.takeDue(nowMs, users);
+  s.due.takeDue(nowMs, users, maxDue);
   for (const u of extra) users.add(u);
   const out: Session[] = [];
   for (const userId of inSessionOrder(durable, users)) {

@@ -3,6 +3,7 @@ import { decide } from '../../src/core/decide.js';
 import type { Decision, Input } from '../../src/core/decide.js';
 import { CoreDriver, eventsOf, placed, testFilters } from './fixtures.js';
 import { toUsd } from '../../src/model/decimal.js';
+import { dueAgain, Schedule, sessionsToVisit } from '../../src/core/schedule.js';
 
 // The timer passes visit the scheduled sessions (changed or due, src/core/schedule.ts), not every session; they
 // must decide exactly what a full scan would, at any time: horizons, stale feeds, periodic stop checks, placement
@@ -91,5 +92,26 @@ describe('due-time schedule of the timer passes', () => {
     const funding = d.step({ kind: 'income_listed', userId: 'e', incomeType: 'FUNDING_FEE', read: { records: [record], rejected: [] } });
     expect(eventsOf(funding.wal, 'kill_switch.engaged').map((e) => e.userId)).toEqual(['e']);
     expectSame(d);
+  });
+});
+
+describe('a rationed pass', () => {
+  it('takes at most its ration of the sessions due by time, earliest first; the rest stay queued', () => {
+    const count = 1_000;
+    const d = new CoreDriver();
+    for (let i = 0; i < count; i += 1) d.command({ id: `s${i}`, userId: `r${i}`, type: 'session.start', capitalUsd: 1_000 });
+    const durable = d.state.durable;
+    const schedule = new Schedule(durable);
+    expect(sessionsToVisit(schedule, 'equity', durable, [], 0, false)).toHaveLength(count); // the first look: everyone
+    // Due in reverse order of start: r999 first.
+    for (let i = 0; i < count; i += 1) dueAgain(schedule, 'equity', `r${i}`, 1_000 + count - i);
+    const first = sessionsToVisit(schedule, 'equity', durable, [], 10_000, false, [], 100);
+    expect(first).toHaveLength(100);
+    expect(new Set(first.map((s) => s.userId))).toEqual(new Set(Array.from({ length: 100 }, (_, k) => `r${count - 1 - k}`)));
+    expect(sessionsToVisit(schedule, 'equity', durable, [], 10_000, false, [], 100).map((s) => s.userId)).not.toContain('r999');
+    // What was not taken is still queued: the remaining 800, in as many rationed looks.
+    let left = 0;
+    for (let look = 0; look < 10; look += 1) left += sessionsToVisit(schedule, 'equity', durable, [], 10_000, false, [], 100).length;
+    expect(left).toBe(count - 200);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DivRounding } from '../../src/model/decimal.js';
+import type { Decimal, DivRounding } from '../../src/model/decimal.js';
 import {
   abs,
   add,
@@ -305,5 +305,32 @@ describe('exact decimals (Qty / Price / Usd)', () => {
     expect(snapToStep(toDecimal('0.0015'), '0.001', 'down')).toBe('0.001');
     expect(snapToStep(toDecimal('0.0030000000000001'), '0.001', 'down')).toBe('0.003');
     expect(snapToStep(toDecimal('0.0030000000000001'), '0.001', 'up')).toBe('0.004');
+  });
+});
+
+describe('isZero', () => {
+  it('agrees with comparing the value to zero, for canonical decimals and for plain-digit ones', () => {
+    const plain = fc
+      .tuple(fc.boolean(), fc.nat({ max: 3 }), fc.nat({ max: 999 }), fc.nat({ max: 4 }))
+      .map(([negative, zeros, digits, fracZeros]) => `${negative ? '-' : ''}${'0'.repeat(zeros + 1)}${digits === 0 ? '' : digits}.${'0'.repeat(fracZeros)}`);
+    fc.assert(
+      fc.property(fc.oneof(decimalArb, plain), (text) => {
+        const decimal = text as Decimal;
+        const zeroValued = /[1-9]/.test(text) === false;
+        expect(isZero(decimal)).toBe(zeroValued);
+        if (/^-?\d/.test(text)) expect(isZero(decimal)).toBe(cmp(toDecimal(text), toDecimal('0')) === 0);
+      }),
+    );
+    for (const [text, zero] of [
+      ['0', true],
+      ['-0', true],
+      ['0.000', true],
+      ['.0', true],
+      ['0.002', false],
+      ['-0.5', false],
+      ['10', false],
+      ['100', false],
+    ] as const)
+      expect(isZero(text as Decimal)).toBe(zero);
   });
 });

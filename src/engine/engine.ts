@@ -31,7 +31,7 @@ export interface EngineLimits {
   /**
    * By count, a snapshot is due only once the WAL written since the last one (bytes) is at least this many times
    * that snapshot's size (absent = by count alone). A snapshot costs its whole state (up to 100 000 remembered
-   * command ids, every session): written every 1 000 events it was 40 % of a command's cost (bench/cmd-micro.ts).
+   * command ids, every session): written every 1 000 events it was 40 % of a command's cost (bench/command-cost.ts).
    * Tied to its size, writing snapshots costs at most 1/ratio byte per WAL byte, and a boot replays at most about
    * ratio × the snapshot's bytes of WAL beyond it (or snapshotEveryWalEvents events, whichever is more).
    */

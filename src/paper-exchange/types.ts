@@ -53,6 +53,12 @@ export interface SimulatorOptions {
   /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
   listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
   /**
+   * Every WebSocket connection is sent a ping frame this often (ms; Binance: 3 min) and dropped when no pong came for
+   * `wsPongTimeoutMs` (Binance: 10 min). Scale them down in tests.
+   */
+  wsPingEveryMs?: number;
+  wsPongTimeoutMs?: number;
+  /**
    * Where the exchange keeps its state across restarts (state-store.ts): restored at start, written before each
    * confirmation; closed by close(). None: in memory only, a blank exchange at every start.
    */

@@ -3,6 +3,9 @@ import type { Mode } from '../core/state.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, Subscription } from '../exchange/port.js';
 import type { Logger } from '../util/logger.js';
 
+/** Accounts closed at once at shutdown (sockets closing, streams finishing their opening). */
+const closeAccountsConcurrency = 256;
+
 // Maps a user to the exchange account their session trades on. Paper sessions trade on the simulator
 // through the very same adapter code as live, each user on an account of their own. Live sessions need
 // credentials (stored encrypted; see the operator-surfaces work) and an explicitly configured live connector.
@@ -120,12 +123,22 @@ export class AccountRegistry {
     }
   }
 
+  /**
+   * Closes every account and its stream, closeAccountsConcurrency at a time. One after another, a shutdown with
+   * 10 000 accounts outlasted the 30-minute bench run: each waited for its socket's close, and a stream still opening
+   * for its listen key's turn in the request budget.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    for (const { account, stream } of this.accounts.values()) {
-      const sub = await stream;
-      await sub?.close();
-      await account.close();
+    const open = [...this.accounts.values()];
+    for (let i = 0; i < open.length; i += closeAccountsConcurrency) {
+      await Promise.all(
+        open.slice(i, i + closeAccountsConcurrency).map(async ({ account, stream }) => {
+          const sub = await stream;
+          await sub?.close();
+          await account.close();
+        }),
+      );
     }
     this.accounts.clear();
   }

@@ -38,4 +38,41 @@ describe('account registry after close', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(streams).toEqual({ opened: 1, closed: 1 });
   });
+
+  it('closes many accounts at once, not one after another', async () => {
+    let closing = 0;
+    let mostAtOnce = 0;
+    let releaseAll: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (releaseAll = resolve));
+    const paper: ExchangeConnector = {
+      marketData: () => {
+        throw new Error('not in this test');
+      },
+      account: () =>
+        quietAccount({
+          // A socket's close takes a while (its close frame): every close waits until several are under way.
+          subscribeOrderUpdates: async () => ({
+            close: async () => {
+              closing += 1;
+              mostAtOnce = Math.max(mostAtOnce, closing);
+              if (closing >= 10) releaseAll();
+              await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 200))]);
+              closing -= 1;
+            },
+          }),
+        }),
+    };
+    const registry = new AccountRegistry({
+      paper,
+      live: null,
+      liveCredentials: () => null,
+      modeOf: () => 'paper',
+      onInput: () => undefined,
+      logger: silentLogger(),
+    });
+    for (let i = 0; i < 50; i += 1) registry.resolve(`u${i}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    await registry.close();
+    expect(mostAtOnce).toBeGreaterThanOrEqual(10);
+  });
 });

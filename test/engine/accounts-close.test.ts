@@ -8,6 +8,11 @@ import { quietAccount } from '../support/quiet-account.js';
 // an account and a user-data stream nobody closes; such a stream's keep-alive and reconnect timers kept the
 // process alive after `npm run bench` had printed its figures.
 
+/** A registry whose every user trades paper on `paper`. */
+function paperRegistry(paper: ExchangeConnector): AccountRegistry {
+  return new AccountRegistry({ paper, live: null, liveCredentials: () => null, modeOf: () => 'paper', onInput: () => undefined, logger: silentLogger() });
+}
+
 describe('account registry after close', () => {
   it('opens no account and no stream', async () => {
     const streams = { opened: 0, closed: 0 };
@@ -23,14 +28,7 @@ describe('account registry after close', () => {
           },
         }),
     };
-    const registry = new AccountRegistry({
-      paper,
-      live: null,
-      liveCredentials: () => null,
-      modeOf: () => 'paper',
-      onInput: () => undefined,
-      logger: silentLogger(),
-    });
+    const registry = paperRegistry(paper);
     expect(registry.resolve('u1')).not.toBeNull();
     await registry.close();
     expect(registry.resolve('u2')).toBeNull();
@@ -62,14 +60,7 @@ describe('account registry after close', () => {
           }),
         }),
     };
-    const registry = new AccountRegistry({
-      paper,
-      live: null,
-      liveCredentials: () => null,
-      modeOf: () => 'paper',
-      onInput: () => undefined,
-      logger: silentLogger(),
-    });
+    const registry = paperRegistry(paper);
     for (let i = 0; i < 50; i += 1) registry.resolve(`u${i}`);
     await new Promise((resolve) => setImmediate(resolve));
     await registry.close();

@@ -3,12 +3,12 @@ import type { Mode } from '../core/state.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, Subscription } from '../exchange/port.js';
 import type { Logger } from '../util/logger.js';
 
-/** Accounts closed at once at shutdown (sockets closing, streams finishing their opening). */
-const closeAccountsConcurrency = 256;
-
 // Maps a user to the exchange account their session trades on. Paper sessions trade on the simulator
 // through the very same adapter code as live, each user on an account of their own. Live sessions need
 // credentials (stored encrypted; see the operator-surfaces work) and an explicitly configured live connector.
+
+/** Accounts closed at once at shutdown (sockets closing, streams finishing their opening). */
+const closeAccountsConcurrency = 256;
 
 const paperKeyPrefix = 'paper-';
 

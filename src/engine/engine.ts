@@ -16,8 +16,8 @@ import type { Clock } from './clock.js';
 import type { StepJob } from './step-queue.js';
 import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
-// The imperative shell around decide(): one input at a time, in order. For each input it decides, commits
-// the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
+// The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
+// decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
 // hands effects to the executor. If the commit fails, the state is unchanged and the command stays
 // unacknowledged (it will be redelivered), so nothing is half-done.
 

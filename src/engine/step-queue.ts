@@ -8,8 +8,9 @@ import type { Input } from '../core/decide.js';
 // is decided and committed as one (one log write). One input at a time, a thousand orders' answers made a thousand
 // log round trips, all queued ahead of the next tick; but a step is not preemptible, so a control input arriving
 // meanwhile waits for it whole: 256 answers a step (a fixed bound) made /stop → flatten p99 at 1 000 sessions
-// 318 ms instead of 32. Jobs are never split: a batch larger than the bound is a step of its own, as before. The lanes reorder only inputs from different sources, which
-// reach the engine in no guaranteed order anyway; each source's own inputs stay in order (one lane per kind).
+// 318 ms instead of 32. Jobs are never split: a batch larger than the bound is a step of its own, as before. The
+// lanes reorder only inputs from different sources, which reach the engine in no guaranteed order anyway; each
+// source's own inputs stay in order (one lane per kind).
 
 /** Inputs decided and committed together at most, when several jobs wait (a single larger job is taken whole). */
 export const maxStepInputs = 256;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { apiClient, field, openWs, type ApiClient, type WsProbe } from './helpers.js';
+import { apiClient, field, openWs, placeTestStop, type ApiClient, type WsProbe } from './helpers.js';
 
 // A price step's market data goes out before the accounts' side of it (stop triggers, liquidation checks), as on
 // Binance, where neither sits on the market-data path. Checked first, the book waited for every holder's margin:
@@ -28,25 +28,17 @@ afterAll(async () => {
 describe('a price step', () => {
   it('publishes the book before it pushes the fill of the stop the step triggered', async () => {
     await api.signed('POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010' });
-    const stop = await api.signed('POST', '/fapi/v1/algoOrder', {
-      algoType: 'CONDITIONAL',
-      symbol: 'BTCUSDT',
-      side: 'SELL',
-      type: 'STOP_MARKET',
-      triggerPrice: '59000.0',
-      closePosition: 'true',
-      clientAlgoId: 'book-first-stop',
-    });
-    expect(stop.status).toBe(200);
+    const { res, trigger } = await placeTestStop(api, 'book-first-stop');
+    expect(res.status).toBe(200);
     const before = probe.messages.length;
-    sim.setMid('BTCUSDT', 58_000);
+    sim.setMid('BTCUSDT', Number(trigger) - 1_000);
     const isStopFill = (m: unknown): boolean => {
       const o = (m as { data?: { e?: string; o?: Rec } }).data;
       return o?.e === 'ORDER_TRADE_UPDATE' && o.o?.x === 'TRADE' && o.o.S === 'SELL';
     };
     const isLowBook = (m: unknown): boolean => {
       const d = (m as { data?: Rec }).data;
-      return d?.e === 'bookTicker' && Number(d.b) < 59_000;
+      return d?.e === 'bookTicker' && Number(d.b) < Number(trigger);
     };
     await probe.waitFor(isStopFill);
     await probe.waitFor(isLowBook);

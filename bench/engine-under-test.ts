@@ -3,6 +3,7 @@ import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
 import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
+import type { RateBudgetLimits } from '../src/exchange/rate-budget.js';
 import { memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { EngineLog } from '../src/log/port.js';
 import { openRedisLog } from '../src/log/redis-log.js';
@@ -88,13 +89,13 @@ function withStopsOutOfReach(connector: ExchangeConnector): ExchangeConnector {
 export async function startEngineUnderTest(
   exchange: Pick<PaperExchangeProcess, 'restBaseUrl' | 'wsBaseUrl'>,
   keyPrefix: string,
-  opts: { stopsOutOfReach: boolean; log?: EngineLog },
+  opts: { stopsOutOfReach: boolean; log?: EngineLog; rateLimits?: RateBudgetLimits },
 ): Promise<EngineUnderTest> {
   const log = opts.log ?? (await openRedisLog({ url: redisUrl, prefix: keyPrefix }));
   // One request budget for the connector and the service, as `npm start` wires them (run-execution.ts): the
   // connector feeds it the exchange's X-MBX-USED-WEIGHT-1M and 429/418. Without that the budget never learns the
   // weight of requests it does not admit (a listen key per account) and pushes the paper exchange into a ban.
-  const rateBudget = memoryRateBudget();
+  const rateBudget = memoryRateBudget(opts.rateLimits);
   const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000, rateBudget });
   const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
   const marketData = paper.marketData();

@@ -19,6 +19,8 @@ import type { SignGuard } from '../sign-guard.js';
 import { RequestNotSentError } from '../sign-guard.js';
 import { notSentCode } from '../../model/orders.js';
 import type { RateBudget } from '../rate-budget.js';
+import type { RequestSlots } from '../request-slots.js';
+import type { Lane } from '../../model/lane.js';
 import { defaultRateBudgetLimits, rateHeadersOf } from '../rate-budget.js';
 import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
@@ -44,6 +46,8 @@ export interface AccountOptions {
   clock: SharedClock;
   /** Asked right before every signed request (a cluster worker's lease guard); none in one process. */
   signGuard?: SignGuard | undefined;
+  /** The connector's bound on requests in flight, shared by its accounts (request-slots.ts); none: unbounded. */
+  requestSlots?: RequestSlots | undefined;
   /** Sent as X-QE-Client (the simulator's request log tells workers apart by it); paper venue only. */
   clientId?: string | undefined;
 }
@@ -146,11 +150,12 @@ export class BinanceAccount implements ExchangeAccount {
    * processing, so resyncing the clock and sending the identical request once more is safe (signed anew, so the
    * sign guard is asked again). A request the sign guard refused was never sent: rejected with notSentCode.
    */
-  private async call<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Classified }> {
+  private async call<T>(fn: () => Promise<T>, lane: Lane = 'normal'): Promise<{ ok: true; value: T } | { ok: false; error: Classified }> {
     await this.ensureClock();
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const value = await fn();
+        // fn() signs as it is called: it waits for its slot unsigned (request-slots.ts).
+        const value = this.opts.requestSlots ? await this.opts.requestSlots.run(lane, fn) : await fn();
         return { ok: true, value };
       } catch (error) {
         if (error instanceof RequestNotSentError)
@@ -168,18 +173,20 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   async placeOrder(req: OrderRequest): Promise<PlaceOutcome> {
-    const result = await this.call(() =>
-      this.client.submitNewOrder({
-        symbol: req.symbol,
-        side: req.side,
-        type: req.type,
-        quantity: req.quantity as unknown as number, // sent verbatim: exact decimal string
-        ...(req.price !== undefined ? { price: req.price as unknown as number } : {}),
-        ...(req.timeInForce !== undefined ? { timeInForce: req.timeInForce } : {}),
-        reduceOnly: req.reduceOnly ? 'true' : 'false',
-        newClientOrderId: req.clientOrderId,
-        newOrderRespType: 'RESULT',
-      }),
+    const result = await this.call(
+      () =>
+        this.client.submitNewOrder({
+          symbol: req.symbol,
+          side: req.side,
+          type: req.type,
+          quantity: req.quantity as unknown as number, // sent verbatim: exact decimal string
+          ...(req.price !== undefined ? { price: req.price as unknown as number } : {}),
+          ...(req.timeInForce !== undefined ? { timeInForce: req.timeInForce } : {}),
+          reduceOnly: req.reduceOnly ? 'true' : 'false',
+          newClientOrderId: req.clientOrderId,
+          newOrderRespType: 'RESULT',
+        }),
+      req.reduceOnly ? 'priority' : 'normal',
     );
     if (result.ok) {
       for (const stream of this.userStreams) stream.expectEcho(req.clientOrderId);
@@ -201,14 +208,15 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   async cancelOrder(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
-    const result = await this.call(() => this.client.cancelOrder({ symbol, origClientOrderId: clientOrderId }));
+    const result = await this.call(() => this.client.cancelOrder({ symbol, origClientOrderId: clientOrderId }), 'priority');
     if (result.ok) return readOrder(result.value, (order) => ({ kind: 'canceled', order }));
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
     return { kind: 'rejected', code: result.error.code, message: result.error.message };
   }
 
   async queryOrder(symbol: string, clientOrderId: string): Promise<QueryOutcome> {
-    const result = await this.call(() => this.client.getOrder({ symbol, origClientOrderId: clientOrderId }));
+    // Priority: it resolves an order whose outcome is unknown, a flatten's as much as an entry's.
+    const result = await this.call(() => this.client.getOrder({ symbol, origClientOrderId: clientOrderId }), 'priority');
     if (result.ok) return readOrder(result.value, (order) => ({ kind: 'found', order }));
     if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
     return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
@@ -217,24 +225,26 @@ export class BinanceAccount implements ExchangeAccount {
   async queryOrderByExchangeId(symbol: string, exchangeOrderId: string): Promise<QueryOutcome> {
     // "Either orderId or origClientOrderId must be sent"
     // (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order).
-    const result = await this.call(() => this.client.getOrder({ symbol, orderId: Number(exchangeOrderId) }));
+    const result = await this.call(() => this.client.getOrder({ symbol, orderId: Number(exchangeOrderId) }), 'priority');
     if (result.ok) return readOrder(result.value, (order) => ({ kind: 'found', order }));
     if (result.error.kind === 'rejected' && result.error.code === orderDoesNotExistCode) return { kind: 'not_found' };
     return { kind: 'unknown', reason: result.error.kind === 'unknown' ? result.error.reason : `${result.error.code} ${result.error.message}` };
   }
 
   async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
-    const result = await this.call(() =>
-      this.client.submitNewAlgoOrder({
-        algoType: 'CONDITIONAL',
-        symbol: req.symbol,
-        side: req.side,
-        type: 'STOP_MARKET',
-        triggerPrice: req.triggerPrice,
-        closePosition: 'true',
-        workingType: 'CONTRACT_PRICE',
-        clientAlgoId: req.clientAlgoId,
-      }),
+    const result = await this.call(
+      () =>
+        this.client.submitNewAlgoOrder({
+          algoType: 'CONDITIONAL',
+          symbol: req.symbol,
+          side: req.side,
+          type: 'STOP_MARKET',
+          triggerPrice: req.triggerPrice,
+          closePosition: 'true',
+          workingType: 'CONTRACT_PRICE',
+          clientAlgoId: req.clientAlgoId,
+        }),
+      'priority',
     );
     if (result.ok) return { kind: 'accepted' };
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
@@ -244,7 +254,7 @@ export class BinanceAccount implements ExchangeAccount {
   }
 
   async cancelProtectiveStop(_symbol: string, clientAlgoId: string): Promise<StopOutcome> {
-    const result = await this.call(() => this.client.cancelAlgoOrder({ clientAlgoId }));
+    const result = await this.call(() => this.client.cancelAlgoOrder({ clientAlgoId }), 'priority');
     if (result.ok) return { kind: 'accepted' };
     if (result.error.kind === 'unknown') return { kind: 'unknown', reason: result.error.reason };
     return { kind: 'rejected', code: result.error.code, message: result.error.message };

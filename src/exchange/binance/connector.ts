@@ -2,6 +2,8 @@ import type { Logger } from '../../util/logger.js';
 import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData, Subscription } from '../port.js';
 import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import type { RateBudget } from '../rate-budget.js';
+import type { RequestSlotLimits } from '../request-slots.js';
+import { defaultRequestSlotLimits, RequestSlots } from '../request-slots.js';
 import type { SignGuard } from '../sign-guard.js';
 import { BinanceAccount } from './account.js';
 import { toBookTicker, toSymbolFilters } from './mapping.js';
@@ -37,6 +39,8 @@ export interface BinanceConnectorOptions {
   signGuard?: SignGuard;
   /** Sent as X-QE-Client with every REST request, for the simulator's request log (a worker's id); never to a live venue. */
   clientId?: string;
+  /** Requests of all its accounts in flight at once, and waiting (request-slots.ts). */
+  requestSlotLimits?: RequestSlotLimits;
 }
 
 /**
@@ -80,6 +84,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
   // One clock offset for every account: a request's timestamp depends on the link to the venue, not on the account.
   const timeClient = createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs });
   const clock = new SharedClock(() => syncClock(timeClient), opts.rateBudget);
+  const requestSlots = new RequestSlots(opts.requestSlotLimits ?? defaultRequestSlotLimits);
 
   return {
     marketData,
@@ -102,6 +107,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
         clock,
         signGuard: opts.signGuard,
         clientId: opts.clientId,
+        requestSlots,
       });
     },
   };

@@ -36,6 +36,15 @@ const rssSampleMs = 500;
 const setupCapMs = knob('BENCH_SETUP_CAP_MS', 120_000);
 const phaseCapMs = knob('BENCH_PHASE_CAP_MS', 120_000);
 const tickCapMs = 10_000;
+/**
+ * BENCH_WEIGHT_PER_MINUTE lowers the IP's request weight limit (exchange and budget alike; default Binance's 2 400):
+ * 1 000 sessions at 240 weight/min meet the weight squeeze of 10 000 at 2 400 (not their CPU load). BENCH_SILENCE_PROBE_MS
+ * shortens the user streams' silence probe (default 5 min) so its cost shows within a short run. 0 = the default.
+ */
+const weightPerMinute = knob('BENCH_WEIGHT_PER_MINUTE', 0);
+const silenceProbeMs = knob('BENCH_SILENCE_PROBE_MS', 0);
+/** BENCH_SWEEP_HOLD_MS: once set up, signals flow this long before measuring, so the weight log shows the steady state. */
+const holdMs = knob('BENCH_SWEEP_HOLD_MS', 0);
 
 export interface SweepEntry {
   sessions: number;
@@ -187,9 +196,18 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
   const stopCount = Math.min(knob('BENCH_STOPS', 20), Math.floor(sessions / 2));
   const tickCount = Math.min(knob('BENCH_TICKS', 20), Math.floor(sessions / 2));
   const p = prefix(`sweep${sessions}`);
-  const exchange = await startPaperExchangeProcess({ port: 0, seed: 9, priceStepMs: 100 });
+  const exchange = await startPaperExchangeProcess({
+    port: 0,
+    seed: 9,
+    priceStepMs: 100,
+    ...(weightPerMinute > 0 && { gatewayLimits: { weightPerMinute } }),
+  });
   const setupStart = performance.now();
-  const engine = await startEngineUnderTest(exchange, p, { stopsOutOfReach: true });
+  const engine = await startEngineUnderTest(exchange, p, {
+    stopsOutOfReach: true,
+    ...(weightPerMinute > 0 && { weightPerMinute }),
+    ...(silenceProbeMs > 0 && { silenceProbeMs }),
+  });
   const harness = await openHarness(redisUrl, p);
   const users = Array.from({ length: sessions }, (_, i) => `s${i}`);
   const run: Run = { exchange, engine, harness, users, symbolOf: (u) => symbols[Number(u.slice(1)) % symbols.length] ?? 'BTCUSDT', capped: [] };
@@ -210,8 +228,9 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     const samples = Array.from({ length: stopCount + tickCount }, (_, k) => users[k * stride]).filter((u): u is string => u !== undefined);
     const holding = await waitFor(() => samples.every((u) => holds(run, u)), setupCapMs, 50);
     if (!holding) run.capped.push(`setup: ${samples.filter((u) => !holds(run, u)).length} of ${samples.length} samples held no position in ${setupCapMs} ms`);
-    const ready = samples.filter((u) => holds(run, u));
     const setupMs = Math.round(performance.now() - setupStart);
+    if (holdMs > 0) await sleep(holdMs);
+    const ready = samples.filter((u) => holds(run, u));
 
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();

@@ -4,7 +4,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
 import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
 import type { RateBudgetLimits } from '../src/exchange/rate-budget.js';
-import { memoryRateBudget } from '../src/exchange/rate-budget.js';
+import { defaultRateBudgetLimits, memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { EngineLog } from '../src/log/port.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { movePoint, toDecimal } from '../src/model/decimal.js';
@@ -86,17 +86,36 @@ function withStopsOutOfReach(connector: ExchangeConnector): ExchangeConnector {
   };
 }
 
+/** The budget's limits for a lowered weight limit: the priority reserve keeps its share of the minute (400 of 2 400). */
+function scaledLimits(weightPerMinute: number): RateBudgetLimits {
+  const reserveShare = defaultRateBudgetLimits.reservedForRiskReducingWeight / defaultRateBudgetLimits.weightPerMinute;
+  return { ...defaultRateBudgetLimits, weightPerMinute, reservedForRiskReducingWeight: Math.round(weightPerMinute * reserveShare) };
+}
+
 export async function startEngineUnderTest(
   exchange: Pick<PaperExchangeProcess, 'restBaseUrl' | 'wsBaseUrl'>,
   keyPrefix: string,
-  opts: { stopsOutOfReach: boolean; log?: EngineLog; rateLimits?: RateBudgetLimits },
+  opts: {
+    stopsOutOfReach: boolean;
+    log?: EngineLog;
+    /** The IP's request weight per minute (default Binance's 2 400): a lower one replays a larger run's squeeze with fewer sessions. */
+    weightPerMinute?: number;
+    /** The user streams' silence probe (default the connector's), shortened with the weight to replay a long run in minutes. */
+    silenceProbeMs?: number;
+  },
 ): Promise<EngineUnderTest> {
   const log = opts.log ?? (await openRedisLog({ url: redisUrl, prefix: keyPrefix }));
   // One request budget for the connector and the service, as `npm start` wires them (run-execution.ts): the
   // connector feeds it the exchange's X-MBX-USED-WEIGHT-1M and 429/418. Without that the budget never learns the
   // weight of requests it does not admit (a listen key per account) and pushes the paper exchange into a ban.
-  const rateBudget = memoryRateBudget(opts.rateLimits);
-  const connector = createBinanceConnector({ restBaseUrl: exchange.restBaseUrl, wsBaseUrl: exchange.wsBaseUrl, restTimeoutMs: 10_000, rateBudget });
+  const rateBudget = memoryRateBudget(opts.weightPerMinute === undefined ? defaultRateBudgetLimits : scaledLimits(opts.weightPerMinute));
+  const connector = createBinanceConnector({
+    restBaseUrl: exchange.restBaseUrl,
+    wsBaseUrl: exchange.wsBaseUrl,
+    restTimeoutMs: 10_000,
+    rateBudget,
+    ...(opts.silenceProbeMs !== undefined && { userStreamSilenceProbeMs: opts.silenceProbeMs }),
+  });
   const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
   const marketData = paper.marketData();
   const service = await startExecutionService({

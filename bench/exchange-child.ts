@@ -24,7 +24,11 @@ function flattenArrivals(accountKeys: readonly string[], afterMs: number): Recor
   return found;
 }
 
-/** Request weight per minute (epoch minute) and per method + path, with the statuses answered: where the budget went. */
+/**
+ * Request weight per minute (epoch minute) and per method + path, with the statuses answered: where the budget went.
+ * A status key carries the Binance error code when there is one ("400 -5022", "400 -2013"): a 400 alone does not
+ * tell a post-only refusal from an order that does not exist.
+ */
 function weightByPath(): Record<string, Record<string, { weight: number; requests: number; statuses: Record<string, number> }>> {
   const out: Record<string, Record<string, { weight: number; requests: number; statuses: Record<string, number> }>> = {};
   for (const r of started().requests()) {
@@ -32,7 +36,8 @@ function weightByPath(): Record<string, Record<string, { weight: number; request
     const entry = (minute[`${r.method} ${r.path}`] ??= { weight: 0, requests: 0, statuses: {} });
     entry.weight += r.weight;
     entry.requests += 1;
-    entry.statuses[String(r.status)] = (entry.statuses[String(r.status)] ?? 0) + 1;
+    const status = r.code === undefined ? String(r.status) : `${r.status} ${r.code}`;
+    entry.statuses[status] = (entry.statuses[status] ?? 0) + 1;
   }
   return out;
 }

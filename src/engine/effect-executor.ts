@@ -65,6 +65,16 @@ export class EffectExecutor {
   private readonly lanes = new Map<string, Record<Lane, LaneState>>();
   /** Queries and reconciles already queued or in flight: asking twice adds load and no information. */
   private readonly inFlight = new Set<string>();
+  /**
+   * Orders whose place is queued or in flight, with the queries about them held back meanwhile. The core asks about
+   * an order once its answer is late (orderResultTimeoutMs); a query sent while the place is still on its way reads
+   * "does not exist" (-2013) for an order the exchange then refuses (-5022: rejected post-only orders are not kept),
+   * spending weight for nothing, and that "not found" can reach the core before the refusal does, which then loses
+   * the bounded fallback. So a query waits for its order's place answer: an exchange error code (or not sent) means
+   * the order did nothing, an accepted order is known from its answer: the query is dropped (the core queries again
+   * by its timer while the order is open). Only an unknown outcome (timeout, 5xx, -1000/-1001/-1006/-1007) is queried.
+   */
+  private readonly placing = new Map<string, Effect[]>();
   private idleWaiters: (() => void)[] = [];
   private active = 0;
 
@@ -85,6 +95,14 @@ export class EffectExecutor {
     const key = effectKey(effect);
     const idempotent = effect.kind === 'query' || effect.kind === 'reconcile' || effect.kind === 'list_stops' || effect.kind === 'read_trades';
     if (idempotent && this.inFlight.has(key)) return;
+    if (effect.kind === 'query') {
+      const heldBack = this.placing.get(effect.clientOrderId);
+      if (heldBack) {
+        this.inFlight.add(key);
+        heldBack.push(effect);
+        return;
+      }
+    }
     const lanes = this.lanesFor(effect.userId);
     const laneName = laneOf(effect);
     const lane = lanes[laneName];
@@ -103,6 +121,7 @@ export class EffectExecutor {
       return;
     }
     if (idempotent) this.inFlight.add(key);
+    if (effect.kind === 'place' && !this.placing.has(effect.order.clientOrderId)) this.placing.set(effect.order.clientOrderId, []);
     lane.queue.push(effect);
     this.pump(effect.userId, laneName);
   }
@@ -149,26 +168,50 @@ export class EffectExecutor {
   }
 
   private async perform(effect: Effect): Promise<void> {
+    let outcome: Input | null = null;
+    try {
+      outcome = await this.performOnAccount(effect);
+    } finally {
+      if (effect.kind === 'place') this.placeAnswered(effect.order.clientOrderId, outcome);
+    }
+  }
+
+  /** After the place's answer went to the core: queries held back for it are sent only if that answer was unknown. */
+  private placeAnswered(clientOrderId: string, result: Input | null): void {
+    const heldBack = this.placing.get(clientOrderId) ?? [];
+    this.placing.delete(clientOrderId);
+    const definitive = result?.kind === 'place_result' && result.outcome.kind !== 'unknown';
+    for (const query of heldBack) {
+      this.inFlight.delete(effectKey(query));
+      if (definitive) this.logger.debug({ effect: effectKey(query) }, 'query dropped: its order was answered');
+      else this.submit(query);
+    }
+  }
+
+  private async performOnAccount(effect: Effect): Promise<Input | null> {
     const account = this.resolve(effect.userId);
     if (!account) {
       this.logger.error({ userId: effect.userId, effect: effect.kind }, 'no exchange account for user');
-      if (effect.kind === 'place')
-        this.onResult({
-          kind: 'place_result',
-          clientOrderId: effect.order.clientOrderId,
-          outcome: { kind: 'rejected', code: -1, message: 'no exchange account configured for this user' },
-        });
-      return;
+      if (effect.kind !== 'place') return null;
+      const result: Input = {
+        kind: 'place_result',
+        clientOrderId: effect.order.clientOrderId,
+        outcome: { kind: 'rejected', code: -1, message: 'no exchange account configured for this user' },
+      };
+      this.onResult(result);
+      return result;
     }
     try {
       const result = await performWithinBudget(account, this.budgetOf(effect.userId), effect, this.nowMs, (reason) =>
         this.logger.warn({ effect: effectKey(effect), reason }, 'held back by the rate budget'),
       );
       if (result) this.onResult(result);
+      return result;
     } catch (error) {
       // Port methods resolve with outcomes; only getPositions throws. Anything else is logged, and the
       // watchdog's level-triggered rules will ask again.
       this.logger.error({ err: error, effect: effectKey(effect) }, 'effect failed');
+      return null;
     }
   }
 }

@@ -26,6 +26,7 @@ import type { StreamRoutes } from './stream-routes.js';
 import { userStreamUrl } from './stream-routes.js';
 import type { KeepAliveResult, UserStream, UserStreamTimings } from './user-stream.js';
 import { openUserStream } from './user-stream.js';
+import type { SilenceProbeRation } from './probe-ration.js';
 
 /** PUT /fapi/v1/listenKey on a key that does not exist (expired, deleted): POST a new one (user-stream.ts). */
 const listenKeyDoesNotExistCode = -1125;
@@ -39,6 +40,8 @@ export interface AccountOptions {
   wsReconnectDelayMs: number;
   /** Keep-alive period, retry, silence probe and echo timeout of the user-data stream (user-stream.ts). */
   userStream: UserStreamTimings;
+  /** The silence probes' ration, shared by every account of the connector (probe-ration.ts). */
+  silenceProbeRation?: SilenceProbeRation | undefined;
   /** This venue's budget: every response's rate headers and every 429/418 go into it. */
   rateBudget?: RateBudget | undefined;
   logger?: Logger | undefined;
@@ -376,6 +379,7 @@ export class BinanceAccount implements ExchangeAccount {
       },
       keepAlive: () => this.keepAliveListenKey(),
       timings: this.opts.userStream,
+      probeRation: this.opts.silenceProbeRation,
       reconnectDelayMs: this.opts.wsReconnectDelayMs,
       nowMs: () => Date.now(),
       logger: this.opts.logger,

@@ -13,6 +13,7 @@ import type { StreamRoutes } from './stream-routes.js';
 import { bookStreamUrl, defaultStreamRoutes } from './stream-routes.js';
 import { openStream } from './ws-stream.js';
 import { defaultUserStreamTimings } from './user-stream.js';
+import { defaultSilenceProbesPerMinute, createSilenceProbeRation } from './probe-ration.js';
 
 // The Binance USDⓈ-M adapter: REST through the `binance` SDK, streams over plain WebSockets. Pointed at
 // the simulator for paper trading and tests, at Binance for live: the same code either way.
@@ -28,6 +29,8 @@ export interface BinanceConnectorOptions {
   listenKeyKeepaliveRetryMs?: number;
   userStreamSilenceProbeMs?: number;
   userStreamEchoTimeoutMs?: number;
+  /** Silence probes (out-of-turn keep-alives) per minute for all accounts of this connector (probe-ration.ts). */
+  silenceProbesPerMinute?: number;
   /** A market stream with no message for this long is presumed dead and reconnected. */
   marketIdleTimeoutMs?: number;
   /** This venue's request budget (one per venue and IP): every response's rate headers and 429/418 go into it. */
@@ -85,6 +88,8 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
   const timeClient = createRestClient({ restBaseUrl, restTimeoutMs, recvWindowMs });
   const clock = new SharedClock(() => syncClock(timeClient), opts.rateBudget);
   const requestSlots = new RequestSlots(opts.requestSlotLimits ?? defaultRequestSlotLimits);
+  // One ration for every account: the weight they spend is the IP's, and a connector is one venue and IP.
+  const silenceProbeRation = createSilenceProbeRation(opts.silenceProbesPerMinute ?? defaultSilenceProbesPerMinute);
 
   return {
     marketData,
@@ -102,6 +107,7 @@ export function createBinanceConnector(opts: BinanceConnectorOptions): ExchangeC
           silenceProbeMs: opts.userStreamSilenceProbeMs ?? defaultUserStreamTimings.silenceProbeMs,
           echoTimeoutMs: opts.userStreamEchoTimeoutMs ?? defaultUserStreamTimings.echoTimeoutMs,
         },
+        silenceProbeRation,
         rateBudget: opts.rateBudget,
         logger: opts.logger,
         clock,

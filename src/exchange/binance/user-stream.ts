@@ -5,6 +5,7 @@ import type { Subscription, UserStreamNews } from '../port.js';
 import { toUserDataEvent } from './mapping.js';
 import type { Stream } from './ws-stream.js';
 import { openStream } from './ws-stream.js';
+import type { SilenceProbeRation } from './probe-ration.js';
 
 // The user-data stream's whole life (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams):
 // - a listen key lives 60 min after creation or its last keep-alive (PUT /fapi/v1/listenKey); a PUT answered -1125
@@ -19,6 +20,9 @@ import { openStream } from './ws-stream.js';
 // prove the TCP connection, not the stream. So silence is probed: after `silenceProbeMs` without a user-data message
 // the key is kept alive out of turn (-1125 = dead key = renew), and an order we placed that the stream has not
 // echoed within `echoTimeoutMs` proves the stream deaf (Binance pushes ORDER_TRADE_UPDATE for every new order).
+// Probes are rationed across every account of the connector (probe-ration.ts): a quiet account gets no messages, so
+// unrationed they cost one PUT per account per `silenceProbeMs`. A keep-alive answered ok, periodic or probe, proves
+// the key alive: it restarts both the silence clock and the keep-alive period, so no key is PUT twice within minutes.
 
 export type KeepAliveResult = 'ok' | 'expired' | { failed: string };
 
@@ -46,6 +50,8 @@ const maxPendingEchoes = 1_000;
 const maxAlgoLinks = 1_000;
 
 export interface UserStreamDeps {
+  /** Shared by every stream of the connector; none = every probe goes out at once (one stream alone). */
+  probeRation?: SilenceProbeRation | undefined;
   /** POSTs a listen key and returns the stream URL for it. */
   url: () => Promise<string>;
   keepAlive: () => Promise<KeepAliveResult>;
@@ -78,6 +84,8 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
   let lastMessageAtMs = deps.nowMs();
   let gapReason = 'connection lost';
   let probing = false;
+  /** Withdraws this stream's place in the probe ration's queue; null when it has none. */
+  let probeQueued: (() => void) | null = null;
   const pendingEchoes = new Map<string, number>();
   /** Orders the stream already reported: on a fast venue the push can beat the REST answer that asks for it. */
   const echoed = new Map<string, true>();
@@ -127,13 +135,20 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
   let keepaliveTimer: NodeJS.Timeout | null = null;
   const scheduleKeepalive = (delayMs: number): void => {
     if (closed) return;
+    if (keepaliveTimer) clearTimeout(keepaliveTimer);
     keepaliveTimer = setTimeout(() => void keepalive(), delayMs);
   };
+  /** A keep-alive answered ok: the key lives a full validity from now, and a quiet account is not a dead stream. */
+  const keptAlive = (): void => {
+    lastMessageAtMs = deps.nowMs();
+    scheduleKeepalive(timings.keepaliveIntervalMs);
+  };
   const keepalive = async (): Promise<void> => {
+    keepaliveTimer = null;
     const result = await deps.keepAlive();
     if (closed) return;
     if (result === 'ok') {
-      scheduleKeepalive(timings.keepaliveIntervalMs);
+      keptAlive();
     } else if (result === 'expired') {
       renew('listen key expired (keep-alive answered -1125)');
       scheduleKeepalive(timings.keepaliveIntervalMs);
@@ -150,10 +165,26 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
       const result = await deps.keepAlive();
       if (closed) return;
       if (result === 'expired') renew('silent stream on an expired listen key');
-      else if (result === 'ok') lastMessageAtMs = deps.nowMs(); // the key is alive: a quiet account, not a dead stream
+      else if (result === 'ok') keptAlive(); // the key is alive: a quiet account, not a dead stream
     } finally {
       probing = false;
     }
+  };
+  const silent = (now: number): boolean => now - lastMessageAtMs >= timings.silenceProbeMs;
+  /** Asks the ration for a probe, once; when its turn comes the stream may have spoken meanwhile: then nothing is sent. */
+  const queueProbe = (): void => {
+    if (!deps.probeRation) {
+      void probe();
+      return;
+    }
+    probeQueued = () => undefined; // set before asking: the ration may answer at once
+    const withdraw = deps.probeRation.request(() => {
+      probeQueued = null;
+      if (closed || probing || !silent(deps.nowMs())) return false;
+      void probe();
+      return true;
+    });
+    if (probeQueued !== null) probeQueued = withdraw;
   };
   const check = (): void => {
     const now = deps.nowMs();
@@ -162,7 +193,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
       renew(`deaf stream: order ${clientOrderId} not pushed within ${timings.echoTimeoutMs} ms`);
       return;
     }
-    if (!probing && now - lastMessageAtMs >= timings.silenceProbeMs) void probe();
+    if (!probing && probeQueued === null && silent(now)) queueProbe();
   };
   const checkTimer = setInterval(check, Math.max(10, Math.floor(Math.min(timings.silenceProbeMs, timings.echoTimeoutMs) / 4)));
 
@@ -191,6 +222,8 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
     async close() {
       closed = true;
       clearInterval(checkTimer);
+      probeQueued?.();
+      probeQueued = null;
       if (keepaliveTimer) clearTimeout(keepaliveTimer);
       await stream?.close();
     },

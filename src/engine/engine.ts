@@ -189,7 +189,7 @@ export class Engine {
 
   private enqueue(lane: 'control' | 'bulk', inputs: StepJob['inputs'], count: number): Promise<void> {
     this.queuedInputs += count;
-    const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, resolve, reject }, this.clock.nowMs()));
     this.running ??= this.runSteps();
     return done;
   }
@@ -202,7 +202,7 @@ export class Engine {
     // One turn first: inputs submitted in the same turn as the first (a burst of exchange answers) share its step.
     await Promise.resolve();
     while (!this.waiting.empty) {
-      const jobs = this.waiting.takeStep(this.stepSizes.maxInputs());
+      const jobs = this.waiting.takeStep(this.stepSizes.maxInputs(), this.clock.nowMs());
       let count = 0;
       for (const job of jobs) count += job.count;
       try {

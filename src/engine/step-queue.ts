@@ -11,11 +11,20 @@ import type { Input } from '../core/decide.js';
 // 318 ms instead of 32. Jobs are never split: a batch larger than the bound is a step of its own, as before. The
 // lanes reorder only inputs from different sources, which reach the engine in no guaranteed order anyway; each
 // source's own inputs stay in order (one lane per kind).
+// Control first is not control only: while control inputs keep coming (ticks of many symbols, a flood of commands,
+// ten thousand session starts), bulk news that has waited maxBulkWaitMs takes the next step. Without that bound the
+// answers to a 10 000-session setup's orders waited past the core's order-result timeout, the core asked the
+// exchange about orders it had in fact refused (-2013, 39 000 reads a minute), and no fallback went out.
 
 /** Inputs decided and committed together at most, when several jobs wait (a single larger job is taken whole). */
 export const maxStepInputs = 256;
 /** Deciding time a step that gathers waiting jobs aims at (ms): what a control input arriving meanwhile waits at most. */
 export const stepDecideBudgetMs = 2;
+/**
+ * The longest the oldest bulk job waits behind control steps (ms, the engine's clock): past it, the next step is
+ * bulk. A control input then waits for at most one bulk step (one decide budget) more.
+ */
+export const maxBulkWaitMs = 20;
 /** Weight of the newest step in the running mean of the deciding time per input. */
 const decideCostSmoothing = 0.2;
 
@@ -47,6 +56,8 @@ export interface StepJob {
   /** Inputs known now, or built when the job's step is assembled (the newest tick of a symbol; null: nothing). */
   inputs: Input[] | (() => Input | null);
   count: number;
+  /** When it was queued (ms, the engine's clock); set by StepQueue.push. */
+  queuedAtMs?: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -87,13 +98,19 @@ export class StepQueue {
     return this.lanes.control.length === 0 && this.lanes.bulk.length === 0;
   }
 
-  push(lane: Lane, job: StepJob): void {
+  push(lane: Lane, job: StepJob, nowMs: number): void {
+    job.queuedAtMs = nowMs;
     this.lanes[lane].push(job);
   }
 
-  /** The next step's jobs: the control lane's first jobs if any wait, else the bulk lane's, up to `maxInputs`. */
-  takeStep(maxInputs: number): StepJob[] {
-    const lane = this.lanes.control.length > 0 ? this.lanes.control : this.lanes.bulk;
+  /**
+   * The next step's jobs, up to `maxInputs`: the control lane's first jobs if any wait, else the bulk lane's; but the
+   * bulk lane's when its oldest job has waited maxBulkWaitMs.
+   */
+  takeStep(maxInputs: number, nowMs: number): StepJob[] {
+    const oldestBulk = this.lanes.bulk.peek();
+    const bulkOverdue = oldestBulk !== undefined && nowMs - (oldestBulk.queuedAtMs ?? nowMs) >= maxBulkWaitMs;
+    const lane = this.lanes.control.length > 0 && !bulkOverdue ? this.lanes.control : this.lanes.bulk;
     const taken: StepJob[] = [];
     let inputs = 0;
     for (let next = lane.peek(); next; next = lane.peek()) {

@@ -15,7 +15,7 @@ import { bootBtcEngine } from '../support/btc-engine.js';
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
 const newsCount = 300;
 
-async function engineWithCounters(): Promise<{ engine: Engine; order: string[] }> {
+async function engineWithCounters(): Promise<{ engine: Engine; order: string[]; clock: ManualClock }> {
   const clock = new ManualClock(T0);
   const log = openMemoryLog({ nowMs: () => clock.nowMs() });
   await log.init();
@@ -35,7 +35,7 @@ async function engineWithCounters(): Promise<{ engine: Engine; order: string[] }
   });
   await engine.submit({ kind: 'feed_started', venue: 'paper', symbols: ['BTCUSDT'] });
   order.length = 0;
-  return { engine, order };
+  return { engine, order, clock };
 }
 
 /** Exchange news the engine has no session for: decided (and answered by nothing), as an unknown order's update is. */
@@ -59,5 +59,33 @@ describe('engine steps', () => {
     const before = engine.stepTimes.steps;
     await Promise.all(Array.from({ length: newsCount }, (_, i) => engine.submit(news(i))));
     expect(engine.stepTimes.steps - before).toBeLessThan(newsCount / 2);
+  });
+
+  it('decide exchange news that waited maxBulkWaitMs while ticks keep coming, not after all of them', async () => {
+    const { engine, order, clock } = await engineWithCounters();
+    const ticks = 40;
+    let sent = 0;
+    // Each decided tick brings the next, 5 ms later: the control lane is never empty when a step is taken.
+    const more: Promise<void>[] = [];
+    engine.observe(
+      (input) => {
+        if (input.kind !== 'tick' || sent >= ticks) return;
+        sent += 1;
+        clock.advance(5);
+        more.push(engine.submitDeferred(() => ({ ...tick, tick: { ...tick.tick, time: clock.nowMs() } })));
+      },
+      { stateOfEachDecision: false },
+    );
+    const first = engine.submitDeferred(() => tick);
+    const answer = engine.submit(news(0));
+    await first;
+    await answer;
+    while (more.length < ticks) await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(more);
+    const newsAt = order.indexOf('resync');
+    expect(order.filter((k) => k === 'tick')).toHaveLength(ticks + 1);
+    // Old: strict control first, the answer waited for all 41 ticks. Now: after 20 ms of them (5 ms each), at most 6.
+    expect(newsAt).toBeGreaterThan(0);
+    expect(newsAt).toBeLessThanOrEqual(6);
   });
 });

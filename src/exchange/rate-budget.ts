@@ -1,4 +1,5 @@
 import { createClient } from '@redis/client';
+import { runScript, script } from '../log/redis-fence.js';
 import type { Lane } from '../model/lane.js';
 
 // One request budget per venue and exchange IP (paper and live never share one), shared by every process
@@ -66,8 +67,12 @@ export interface RateBudget {
   admit(lane: Lane, nowMs: number, cost?: RequestCost): Promise<Admission>;
   /** The exchange's own count (X-MBX-USED-WEIGHT-1M) replaces ours. */
   recordUsedWeight(weight1m: number, nowMs: number): Promise<void>;
-  /** Every response's rate headers (success and error) replace our estimates. */
-  recordHeaders(account: string, headers: RateHeaders, nowMs: number): Promise<void>;
+  /**
+   * Every response's rate headers (success and error) raise our counts, but only of the windows the answer belongs
+   * to: `sentAtMs` is when its request was sent (default `nowMs`); a count is taken only for a window (minute, 10 s)
+   * in which the request was both sent and read, since one read after a window turned may be the old window's.
+   */
+  recordHeaders(account: string, headers: RateHeaders, nowMs: number, sentAtMs?: number): Promise<void>;
   recordBackoff(retryAfterMs: number, nowMs: number, kind?: BackoffKind): Promise<void>;
   close(): Promise<void>;
 }
@@ -163,20 +168,36 @@ function charge(state: BudgetState, orders: OrderCounts, nowMs: number, cost: Re
   };
 }
 
-// A header is the exchange's count when that response left it; answers to requests still in flight arrive
-// later with counts that miss our newer requests. So within one window the larger of ours and theirs holds.
-function withHeaders(orders: OrderCounts, headers: RateHeaders, nowMs: number): OrderCounts {
+// A header is the exchange's count of the window in which it counted the request: X-MBX-USED-WEIGHT-(intervalNum)
+// (intervalLetter) "has the current used weight for the IP for all request rate limiters defined" (Binance's LIMITS
+// text, https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits; the USDⓈ-M page, general-info
+// above, names the same headers), and the windows are fixed: "a 1 MINUTE interval starts every minute ... Once the
+// 00:02:00 minute starts, the count will reset to zero again"
+// (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/rate-limits). Neither dates the answer
+// (no documented time header): the request was counted somewhere between our sending and our reading. So an answer
+// may carry a window that has ended: a request sent at 12:00:59.8 and read at 12:01:00.2 carries 12:00's count, and
+// booked into 12:01 it made a fresh minute look full (a 2 000-session run spent 7 weight in the minute after a full
+// one). Only when sending and reading lie in the current window is the header surely that window's; otherwise it is
+// left out (its window is over, or cannot be told) and our own count of what we admitted stands.
+// Within one window the larger of ours and theirs holds: answers to requests still in flight arrive later with counts
+// that miss our newer requests, so a header never lowers what we admitted.
+const sameWindow = (windowOf: (ms: number) => number, sentAtMs: number, nowMs: number): boolean => windowOf(sentAtMs) === windowOf(nowMs);
+
+function withHeaders(orders: OrderCounts, headers: RateHeaders, nowMs: number, sentAtMs: number): OrderCounts {
   const tenSeconds = tenSecondsOf(nowMs);
   const minute = minuteOf(nowMs);
+  const take10s = headers.orderCount10s !== undefined && sameWindow(tenSecondsOf, sentAtMs, nowMs);
+  const take1m = headers.orderCount1m !== undefined && sameWindow(minuteOf, sentAtMs, nowMs);
   return {
-    tenSeconds: headers.orderCount10s !== undefined ? tenSeconds : orders.tenSeconds,
-    count10s: headers.orderCount10s === undefined ? orders.count10s : Math.max(headers.orderCount10s, orders.tenSeconds === tenSeconds ? orders.count10s : 0),
-    minute: headers.orderCount1m !== undefined ? minute : orders.minute,
-    count1m: headers.orderCount1m === undefined ? orders.count1m : Math.max(headers.orderCount1m, orders.minute === minute ? orders.count1m : 0),
+    tenSeconds: take10s ? tenSeconds : orders.tenSeconds,
+    count10s: take10s ? Math.max(headers.orderCount10s ?? 0, orders.tenSeconds === tenSeconds ? orders.count10s : 0) : orders.count10s,
+    minute: take1m ? minute : orders.minute,
+    count1m: take1m ? Math.max(headers.orderCount1m ?? 0, orders.minute === minute ? orders.count1m : 0) : orders.count1m,
   };
 }
 
-function withUsedWeight(state: BudgetState, usedWeight1m: number, nowMs: number): BudgetState {
+function withUsedWeight(state: BudgetState, usedWeight1m: number, nowMs: number, sentAtMs: number): BudgetState {
+  if (!sameWindow(minuteOf, sentAtMs, nowMs)) return state;
   const minute = minuteOf(nowMs);
   return { ...state, minute, used: Math.max(usedWeight1m, state.minute === minute ? state.used : 0) };
 }
@@ -205,10 +226,10 @@ export function memoryRateBudget(limits: RateBudgetLimits = defaultRateBudgetLim
     async recordUsedWeight(weight1m, nowMs) {
       state = { ...state, minute: minuteOf(nowMs), used: weight1m };
     },
-    async recordHeaders(account, headers, nowMs) {
-      if (headers.usedWeight1m !== undefined) state = withUsedWeight(state, headers.usedWeight1m, nowMs);
+    async recordHeaders(account, headers, nowMs, sentAtMs = nowMs) {
+      if (headers.usedWeight1m !== undefined) state = withUsedWeight(state, headers.usedWeight1m, nowMs, sentAtMs);
       if (headers.orderCount10s !== undefined || headers.orderCount1m !== undefined)
-        orders.set(account, withHeaders(orders.get(account) ?? noOrders, headers, nowMs));
+        orders.set(account, withHeaders(orders.get(account) ?? noOrders, headers, nowMs, sentAtMs));
     },
     async recordBackoff(retryAfterMs, nowMs, kind = 'rate_limited') {
       state = withBackoff(state, retryAfterMs, nowMs, kind);
@@ -216,6 +237,30 @@ export function memoryRateBudget(limits: RateBudgetLimits = defaultRateBudgetLim
     async close() {},
   };
 }
+
+// One fixed-window counter (a window field and a count field of one hash) changed in one step, so that processes
+// sharing the budget never overwrite each other's charges: read-then-HSET lost the admissions another process made
+// between the two, and a header could so lower the count below what was admitted.
+// ARGV: window field, count field, window, value, mode. 'add' (our charge): added to the stored window's count, or
+// starts a new window (a stored later window, another process's clock being ahead, is charged too: the request
+// reaches the exchange about then). 'max' (a header of the given window): raises that window's count, starts it if
+// the stored one is older, and leaves a later one alone.
+const windowCounterScript = script(`
+local window = tonumber(ARGV[3])
+local value = tonumber(ARGV[4])
+local stored = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if ARGV[5] == 'add' then
+  if stored >= window then return redis.call('HINCRBY', KEYS[1], ARGV[2], value) end
+elseif stored == window then
+  local count = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')
+  if value > count then redis.call('HSET', KEYS[1], ARGV[2], value) end
+  return 0
+elseif stored > window then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], window, ARGV[2], value)
+return value
+`);
 
 /**
  * Shared by all processes using the same Redis and scope: one budget per venue and exchange IP (`scope`,
@@ -236,9 +281,14 @@ export async function redisRateBudget(opts: { url: string; prefix?: string; scop
       orders: { tenSeconds: num(o, 'tenSeconds'), count10s: num(o, 'count10s'), minute: num(o, 'minute'), count1m: num(o, 'count1m') },
     };
   };
-  const writeOrders = async (account: string, orders: OrderCounts): Promise<void> => {
-    await client.hSet(ordersKey(account), { ...orders });
-    await client.expire(ordersKey(account), 120);
+  const counter = async (hash: string, windowField: string, countField: string, window: number, value: number, mode: 'add' | 'max'): Promise<void> => {
+    await runScript(client, windowCounterScript, [hash], [windowField, countField, String(window), String(value), mode]);
+  };
+  /** Order counts of one account: charged (`add`) or raised to a header's (`max`), each in its window. */
+  const writeOrders = async (account: string, mode: 'add' | 'max', nowMs: number, count10s: number | undefined, count1m: number | undefined): Promise<void> => {
+    if (count10s !== undefined) await counter(ordersKey(account), 'tenSeconds', 'count10s', tenSecondsOf(nowMs), count10s, mode);
+    if (count1m !== undefined) await counter(ordersKey(account), 'minute', 'count1m', minuteOf(nowMs), count1m, mode);
+    if (count10s !== undefined || count1m !== undefined) await client.expire(ordersKey(account), 120);
   };
   return {
     async admit(lane, nowMs, cost = oneWeight) {
@@ -253,22 +303,21 @@ export async function redisRateBudget(opts: { url: string; prefix?: string; scop
       }
       const admission = decideAdmission(current.state, current.orders, lane, nowMs, limits, cost);
       if (admission.ok) {
-        if (current.state.minute !== minuteOf(nowMs)) await client.hSet(key, { minute: minuteOf(nowMs), used: cost.weight });
-        else await client.hIncrBy(key, 'used', cost.weight);
-        if (cost.orders > 0) await writeOrders(account, charge(current.state, current.orders, nowMs, cost).orders);
+        await counter(key, 'minute', 'used', minuteOf(nowMs), cost.weight, 'add');
+        if (cost.orders > 0) await writeOrders(account, 'add', nowMs, cost.orders, cost.orders);
       }
       return admission;
     },
     async recordUsedWeight(weight1m, nowMs) {
       await client.hSet(key, { minute: minuteOf(nowMs), used: weight1m });
     },
-    async recordHeaders(account, headers, nowMs) {
-      const current = await read(account);
-      if (headers.usedWeight1m !== undefined) {
-        const next = withUsedWeight(current.state, headers.usedWeight1m, nowMs);
-        await client.hSet(key, { minute: next.minute, used: next.used });
-      }
-      if (headers.orderCount10s !== undefined || headers.orderCount1m !== undefined) await writeOrders(account, withHeaders(current.orders, headers, nowMs));
+    async recordHeaders(account, headers, nowMs, sentAtMs = nowMs) {
+      // Only a header of the window its request was sent in counts (see withHeaders).
+      const placed = (value: number | undefined, windowOf: (ms: number) => number): number | undefined =>
+        value !== undefined && sameWindow(windowOf, sentAtMs, nowMs) ? value : undefined;
+      const usedWeight1m = placed(headers.usedWeight1m, minuteOf);
+      if (usedWeight1m !== undefined) await counter(key, 'minute', 'used', minuteOf(nowMs), usedWeight1m, 'max');
+      await writeOrders(account, 'max', nowMs, placed(headers.orderCount10s, tenSecondsOf), placed(headers.orderCount1m, minuteOf));
     },
     async recordBackoff(retryAfterMs, nowMs, kind = 'rate_limited') {
       const { state } = await read('');

@@ -114,16 +114,19 @@ export class BinanceAccount implements ExchangeAccount {
         ...(opts.signGuard && { signGuard: opts.signGuard }),
         ...(opts.clientId !== undefined && { clientId: opts.clientId }),
       },
-      (headers) => this.recordHeaders(headers),
+      (headers, sentAtMs) => this.recordHeaders(headers, sentAtMs),
     );
   }
 
-  /** The exchange's counts from every response, success or error, replace the budget's estimates. */
-  private recordHeaders(headers: unknown): void {
+  /**
+   * The exchange's counts from every response, success or error, raise the budget's estimates of the windows the
+   * request was sent and answered in (a late answer of a past minute is that minute's count, not this one's).
+   */
+  private recordHeaders(headers: unknown, sentAtMs: number | undefined): void {
     const budget = this.opts.rateBudget;
     if (!budget) return;
     budget
-      .recordHeaders(this.rateKey, rateHeadersOf(headers), Date.now())
+      .recordHeaders(this.rateKey, rateHeadersOf(headers), Date.now(), sentAtMs)
       .catch((error: unknown) => this.opts.logger?.warn({ err: error }, 'rate budget not updated'));
   }
 

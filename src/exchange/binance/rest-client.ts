@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { USDMClient } from 'binance';
 import type { SignGuard } from '../sign-guard.js';
 
@@ -6,12 +7,17 @@ import type { SignGuard } from '../sign-guard.js';
 // - our own clock sync (the SDK's built-in one runs on a timer we cannot stop);
 // - no order-id "validation": the SDK warns on every id without its broker prefix, and our ids are ours;
 // - every response's headers (success and error) handed to `onHeaders`: the SDK's own tracker keeps only some
-//   headers and overwrites them, and we need X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/-1M as sent;
+//   headers and overwrites them, and we need X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S/-1M as sent, with
+//   when their request was sent: a count belongs to the window the exchange counted the request in, and an answer
+//   read after a window turned may be the old window's (rate-budget.ts);
 // - with a sign guard (a cluster worker's lease, src/cluster/lease-guard.ts), every signed request asks it right
 //   before the SDK stamps and signs it: the guard gives the recvWindow, or refuses and nothing is sent.
 
-/** Receives the raw headers of every REST response, success or error. */
-export type ResponseHeadersListener = (headers: unknown) => void;
+/** Receives the raw headers of every REST response, success or error, and when its request was sent (Date.now()). */
+export type ResponseHeadersListener = (headers: unknown, sentAtMs: number | undefined) => void;
+
+/** The send time of the request whose answer is being handled (the SDK hands the headers over without the request). */
+const requestSentAt = new AsyncLocalStorage<number>();
 
 /** The header naming the sending process (a cluster worker's id) in the simulator's request log. */
 export const clientIdHeader = 'X-QE-Client';
@@ -29,12 +35,18 @@ class QuietUsdmClient extends USDMClient {
     const original = self.updateApiLimitState.bind(this);
     self.updateApiLimitState = (headers: unknown) => {
       original(headers);
-      onHeaders?.(headers);
+      onHeaders?.(headers, requestSentAt.getStore());
     };
   }
 
   // The SDK stamps the timestamp and signs inside _call, synchronously after this check: nothing runs between.
+  // Its answer handling (updateApiLimitState above) runs in promise callbacks made inside _call, so they see the
+  // send time stored here.
   override _call(...args: Parameters<USDMClient['_call']>): ReturnType<USDMClient['_call']> {
+    return requestSentAt.run(Date.now(), () => this.guardedCall(...args));
+  }
+
+  private guardedCall(...args: Parameters<USDMClient['_call']>): ReturnType<USDMClient['_call']> {
     const [method, endpoint, params, isPrivate, baseUrlOverride] = args;
     if (!isPrivate || !this.guard) return super._call(...args);
     let recvWindow: number;

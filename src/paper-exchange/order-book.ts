@@ -76,6 +76,7 @@ export class OrderBook {
   /** A touch above this many price units keeps all the bid levels above zero (gaps of one tick): a fixed count of draws. */
   private readonly lazyMinTouchUnits: bigint;
   private readonly stepValue: number;
+  private readonly stepCount: number;
 
   constructor(
     private readonly rules: SymbolRules,
@@ -86,6 +87,7 @@ export class OrderBook {
     this.draws = new Float64Array(2 * settings.levels + 2);
     this.lazyMinTouchUnits = BigInt(settings.levels - 1) * rules.tickUnits;
     this.stepValue = unitsToNumber(rules.stepUnits, rules.qtyScale);
+    this.stepCount = Number(rules.stepUnits);
   }
 
   /** Redraws every level around a new touch and the tape volume of this step. */
@@ -116,7 +118,9 @@ export class OrderBook {
 
   /** The tape at a touch level: a uniform share in [0, maxTouchTradeFraction] of its drawn size, on the step. */
   private tapeAt(level: BookLevel, draw: number): bigint {
-    const steps = Math.floor((draw * this.settings.maxTouchTradeFraction * Number(level.qtyUnits)) / Number(this.rules.stepUnits));
+    // No tape (a backtest's book): none traded, as the formula gives, without its arithmetic at every requote.
+    if (this.settings.maxTouchTradeFraction === 0) return 0n;
+    const steps = Math.floor((draw * this.settings.maxTouchTradeFraction * Number(level.qtyUnits)) / this.stepCount);
     return BigInt(Math.max(0, steps)) * this.rules.stepUnits;
   }
 

@@ -49,6 +49,7 @@ function eagerRedraw(rules: SymbolRules, random: () => number, s: BookSettings, 
 
 const cases: { name: string; settings: BookSettings; bidUnits: bigint }[] = [
   { name: 'default depth (drawn lazily)', settings: defaultBookSettings, bidUnits: 8_694_440n },
+  { name: "no tape (the backtest's book, drawn lazily)", settings: { ...defaultBookSettings, maxTouchTradeFraction: 0 }, bidUnits: 8_694_440n },
   { name: 'gaps drawn per level (built at once)', settings: { ...defaultBookSettings, maxLevelGapTicks: 300 }, bidUnits: 8_694_440n },
   { name: 'a bid so low its side ends at zero (built at once)', settings: defaultBookSettings, bidUnits: 5n * btc.tickUnits },
 ];

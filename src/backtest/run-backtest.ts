@@ -2,6 +2,7 @@ import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
+import type { Input } from '../core/decide.js';
 import type { EngineLog } from '../log/port.js';
 import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
@@ -143,6 +144,8 @@ export interface BacktestResult {
 }
 
 const backtestUser = 'backtest';
+/** The watchdog's beat: one input, the same every time (decide() reads inputs, never changes them). */
+const timerInput: Input = { kind: 'timer' };
 const hourMs = 3_600_000;
 /** Watchdog beats (TTL cancels, stop checks, horizon exits, equity samples) at most this often (simulated ms). */
 export const timerEveryMs = 1_000;
@@ -370,9 +373,19 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     }
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;
-    await venue.engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } });
-    if (venue.pendingBy(q.timeMs)) await venue.settle();
-    if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    const tick: Input = { kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } };
+    if (q.timeMs - lastTimerMs >= timerEveryMs && opts.latencyMs > 0 && !venue.pendingBy(q.timeMs)) {
+      // The beat is due with the tick and nothing can come between them: the quote pushed no exchange news, a tick
+      // never continues, and what it decides reaches the exchange only latencyMs later. So they are decided in one
+      // engine step, one after the other at the same time, as two steps would decide them (one commit, not two).
+      lastTimerMs = q.timeMs;
+      await venue.engine.submitBatch([tick, timerInput]);
+      if (venue.pendingBy(q.timeMs)) await venue.settle();
+    } else {
+      await venue.engine.submit(tick);
+      if (venue.pendingBy(q.timeMs)) await venue.settle();
+      if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    }
     addToBar(q, (bid + ask) / 2);
   };
 
@@ -394,7 +407,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   /** The watchdog's beat (at most once per timerEveryMs of quotes). */
   const beat = async (atMs: number): Promise<void> => {
     lastTimerMs = atMs;
-    await venue.engine.submit({ kind: 'timer' });
+    await venue.engine.submit(timerInput);
     if (venue.pendingBy(atMs)) await venue.settle();
   };
 

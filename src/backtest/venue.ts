@@ -68,6 +68,10 @@ export class BacktestVenue {
     this.account = this.exchange.account(this.accountKey);
   }
 
+  /**
+   * `observe` reads of each decision only what it says (its outbound events), never `decision.state`: the engine
+   * may then decide a batch's inputs on shared maps (Engine.observe, stateOfEachDecision), as it does live.
+   */
   async start(observe: DecisionObserver): Promise<void> {
     await this.account.subscribeOrderUpdates(
       (order) => this.inputs.push({ kind: 'order_update', order, userId: this.userId, mode: 'paper' }),
@@ -89,7 +93,7 @@ export class BacktestVenue {
       onFatal: (error) => {
         throw error;
       },
-      onEngine: (created) => created.observe(observe),
+      onEngine: (created) => created.observe(observe, { stateOfEachDecision: false }),
       retry: { attempts: 1, readDelayMs: 0, sleep: async (ms) => this.clock.advance(ms) },
     }));
     await this.engine.submit({ kind: 'feed_started', venue: 'paper', symbols: [...this.config.symbols] });

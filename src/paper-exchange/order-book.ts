@@ -55,12 +55,28 @@ export interface TouchSizes {
 }
 
 export class OrderBook {
-  /** Best first: bids descending, asks ascending. */
+  /** Best first: bids descending, asks ascending (only once built: see `drawn`). */
   private bids: BookLevel[] = [];
   private asks: BookLevel[] = [];
   /** Volume the market traded this step at the bid (sellers hitting it) and at the ask (buyers lifting it). */
   private tradedAtBid = 0n;
   private tradedAtAsk = 0n;
+  /**
+   * A redraw takes its draws from the PRNG at once, in the order the levels use them, and builds the levels from them
+   * only when something reads the book: a backtest requotes at every historical quote (tens of thousands a run) and
+   * almost none of those books is ever read beyond the touch. The PRNG moves exactly as an eager redraw moves it, and
+   * the levels built later are the ones it would have built (same draws, same arithmetic), so nothing else can tell.
+   * Layout: the bids' notional draws (one a level), the asks', then the tape draw at the bid and at the ask.
+   */
+  private readonly draws: Float64Array;
+  /** What of the last redraw is built: nothing yet, the touch levels and the tape, or every level. */
+  private drawn: 'none' | 'touch' | 'all' = 'all';
+  private drawnBidUnits = 0n;
+  private drawnAskUnits = 0n;
+  /** A touch above this many price units keeps all the bid levels above zero (gaps of one tick): a fixed count of draws. */
+  private readonly lazyMinTouchUnits: bigint;
+  private readonly stepValue: number;
+  private readonly stepCount: number;
 
   constructor(
     private readonly rules: SymbolRules,
@@ -68,25 +84,49 @@ export class OrderBook {
     readonly settings: BookSettings,
   ) {
     if (!Number.isInteger(settings.levels) || settings.levels < 1) throw new Error(`bookLevels must be a positive integer, got ${settings.levels}`);
+    this.draws = new Float64Array(2 * settings.levels + 2);
+    this.lazyMinTouchUnits = BigInt(settings.levels - 1) * rules.tickUnits;
+    this.stepValue = unitsToNumber(rules.stepUnits, rules.qtyScale);
+    this.stepCount = Number(rules.stepUnits);
   }
 
   /** Redraws every level around a new touch and the tape volume of this step. */
   redraw(bidUnits: bigint, askUnits: bigint): void {
+    // Gaps drawn per level (maxLevelGapTicks > 1), or a bid side that may end at zero: the number of draws depends
+    // on the draws themselves, so the book is built at once.
+    if (this.settings.maxLevelGapTicks > 1 || bidUnits <= this.lazyMinTouchUnits || askUnits <= this.lazyMinTouchUnits) {
+      this.redrawNow(bidUnits, askUnits);
+      return;
+    }
+    const draws = this.draws;
+    for (let i = 0; i < draws.length; i++) draws[i] = this.random();
+    this.drawnBidUnits = bidUnits;
+    this.drawnAskUnits = askUnits;
+    this.drawn = 'none';
+  }
+
+  private redrawNow(bidUnits: bigint, askUnits: bigint): void {
+    this.drawn = 'all';
     this.bids = this.drawSide(bidUnits, -1n);
     this.asks = this.drawSide(askUnits, 1n);
-    const tape = (level: BookLevel | undefined): bigint => {
-      if (!level) return 0n;
-      const steps = Math.floor((this.random() * this.settings.maxTouchTradeFraction * Number(level.qtyUnits)) / Number(this.rules.stepUnits));
-      return BigInt(Math.max(0, steps)) * this.rules.stepUnits;
-    };
-    this.tradedAtBid = tape(this.bids[0]);
-    this.tradedAtAsk = tape(this.asks[0]);
+    // No draw for a side without levels.
+    const bestBid = this.bids[0];
+    this.tradedAtBid = bestBid ? this.tapeAt(bestBid, this.random()) : 0n;
+    const bestAsk = this.asks[0];
+    this.tradedAtAsk = bestAsk ? this.tapeAt(bestAsk, this.random()) : 0n;
+  }
+
+  /** The tape at a touch level: a uniform share in [0, maxTouchTradeFraction] of its drawn size, on the step. */
+  private tapeAt(level: BookLevel, draw: number): bigint {
+    // No tape (a backtest's book): none traded, as the formula gives, without its arithmetic at every requote.
+    if (this.settings.maxTouchTradeFraction === 0) return 0n;
+    const steps = Math.floor((draw * this.settings.maxTouchTradeFraction * Number(level.qtyUnits)) / this.stepCount);
+    return BigInt(Math.max(0, steps)) * this.rules.stepUnits;
   }
 
   private drawSide(touchUnits: bigint, direction: 1n | -1n): BookLevel[] {
-    const { tickUnits, stepUnits, priceScale, qtyScale } = this.rules;
+    const { tickUnits } = this.rules;
     const s = this.settings;
-    const stepValue = unitsToNumber(stepUnits, qtyScale);
     const out: BookLevel[] = [];
     let priceUnits = touchUnits;
     for (let i = 0; i < s.levels; i++) {
@@ -95,19 +135,56 @@ export class OrderBook {
         priceUnits += direction * BigInt(gapTicks) * tickUnits;
       }
       if (priceUnits <= 0n) break;
-      const notional = s.minLevelNotionalUsd + this.random() * (s.maxLevelNotionalUsd - s.minLevelNotionalUsd);
-      const steps = Math.max(1, Math.floor(notional / unitsToNumber(priceUnits, priceScale) / stepValue));
-      out.push({ priceUnits, qtyUnits: BigInt(steps) * stepUnits });
+      out.push(this.level(priceUnits, this.random()));
     }
     return out;
   }
 
+  /** A level at `priceUnits` holding the notional `draw` picks, as quantity rounded down to the step (at least one). */
+  private level(priceUnits: bigint, draw: number): BookLevel {
+    const s = this.settings;
+    const notional = s.minLevelNotionalUsd + draw * (s.maxLevelNotionalUsd - s.minLevelNotionalUsd);
+    const steps = Math.max(1, Math.floor(notional / unitsToNumber(priceUnits, this.rules.priceScale) / this.stepValue));
+    return { priceUnits, qtyUnits: BigInt(steps) * this.rules.stepUnits };
+  }
+
+  /** The touch levels and the tape of a lazy redraw, built from its draws (before anything can have taken from them). */
+  private buildTouch(): void {
+    if (this.drawn !== 'none') return;
+    const levels = this.settings.levels;
+    const bid = this.level(this.drawnBidUnits, this.draws[0] as number);
+    const ask = this.level(this.drawnAskUnits, this.draws[levels] as number);
+    this.bids = [bid];
+    this.asks = [ask];
+    this.tradedAtBid = this.tapeAt(bid, this.draws[2 * levels] as number);
+    this.tradedAtAsk = this.tapeAt(ask, this.draws[2 * levels + 1] as number);
+    this.drawn = 'touch';
+  }
+
+  /** Every level of a lazy redraw; the touch levels built already are kept (with whatever was taken from them). */
+  private build(): void {
+    if (this.drawn === 'all') return;
+    this.buildTouch();
+    const { levels } = this.settings;
+    const { tickUnits } = this.rules;
+    for (let i = 1; i < levels; i++) {
+      const away = BigInt(i) * tickUnits;
+      this.bids.push(this.level(this.drawnBidUnits - away, this.draws[i] as number));
+      this.asks.push(this.level(this.drawnAskUnits + away, this.draws[levels + i] as number));
+    }
+    this.drawn = 'all';
+  }
+
   /** The levels a taker on `side` trades against (asks for a buy, bids for a sell), best first. */
   opposite(side: BookSide): readonly BookLevel[] {
+    this.build();
     return side === 'BUY' ? this.asks : this.bids;
   }
 
   levelsOf(side: 'bids' | 'asks', limit: number): readonly BookLevel[] {
+    // The touch alone (the price process reads it at every requote) needs no deeper level built.
+    if (limit <= 1) this.buildTouch();
+    else this.build();
     return (side === 'bids' ? this.bids : this.asks).slice(0, limit);
   }
 
@@ -130,6 +207,7 @@ export class OrderBook {
 
   /** Removes `qtyUnits` from the best level a `side` taker trades with; an emptied level leaves the book. */
   consume(side: BookSide, qtyUnits: bigint): void {
+    this.build();
     const levels = side === 'BUY' ? this.asks : this.bids;
     const best = levels[0];
     if (!best) return;
@@ -143,6 +221,7 @@ export class OrderBook {
    * it) or a size of 0 (not a size to queue behind) is left as it is.
    */
   setTouchSizes({ bidUnits, bidQtyUnits, askUnits, askQtyUnits }: TouchSizes): void {
+    this.buildTouch();
     const put = (best: BookLevel | undefined, priceUnits: bigint, qtyUnits: bigint): void => {
       if (best && best.priceUnits === priceUnits && qtyUnits > 0n) best.qtyUnits = qtyUnits;
     };
@@ -152,12 +231,14 @@ export class OrderBook {
 
   /** Same-side best level (bid for a buy): where a new order at `priceUnits` would queue, and the size ahead. */
   sizeAt(side: BookSide, priceUnits: bigint): bigint {
+    this.build();
     const levels = side === 'BUY' ? this.bids : this.asks;
     return levels.find((l) => l.priceUnits === priceUnits)?.qtyUnits ?? 0n;
   }
 
   /** The tape of this step on the side a resting `side` order sits on: sellers at the bid fill resting buys. */
   tradedAgainst(side: BookSide): bigint {
+    this.buildTouch();
     return side === 'BUY' ? this.tradedAtBid : this.tradedAtAsk;
   }
 }

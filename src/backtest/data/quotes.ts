@@ -51,7 +51,33 @@ export interface FundingTime {
   origin: RowOrigin;
 }
 
+/** Digits a double holds exactly: a price of at most this many digits at its scale is read with numbers, not strings. */
+const exactDoubleDigits = 15;
+
+/**
+ * A price of plain digits and an optional point with at most `scale` decimals, as units of 10^-scale, read on its
+ * characters (parseDecimal's pattern test, split and string-built BigInt were most of a quote's read); null for
+ * anything else (a sign, more decimals, too many digits), which parseDecimal then reads or refuses.
+ */
+export function plainUnits(text: string, scale: number): bigint | null {
+  const dot = text.indexOf('.');
+  const intDigits = dot < 0 ? text.length : dot;
+  const decimals = dot < 0 ? 0 : text.length - dot - 1;
+  if (intDigits === 0 || (dot >= 0 && decimals === 0) || decimals > scale || intDigits + scale > exactDoubleDigits) return null;
+  let units = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    if (i === dot) continue;
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return null;
+    units = units * 10 + digit;
+  }
+  for (let i = decimals; i < scale; i += 1) units *= 10;
+  return BigInt(units);
+}
+
 function unitsOf(text: string, grid: TickGrid, origin: RowOrigin, column: string): bigint {
+  const plain = plainUnits(text, grid.priceScale);
+  if (plain !== null && plain % grid.tickUnits === 0n) return plain;
   const parsed = parseDecimal(text, grid.priceScale);
   if (!parsed.ok && parsed.reason === 'malformed') throw new DataFileError(origin.file, origin.line, `${column} ${text} is malformed`);
   if (!parsed.ok || parsed.units % grid.tickUnits !== 0n) throw new DataFileError(origin.file, origin.line, `${column} ${text} is not on the symbol's tick grid`);

@@ -7,7 +7,7 @@ import { bookedTradeKey, exchangeFillKey, maxBookedTradeIdsKept } from './events
 import { bookedAsset } from './fees.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
-import { ordersOf } from './state-index.js';
+import { someOrderOf } from './state-index.js';
 
 // Trades of orders the engine did not place (a liquidation, an ADL close, a fired protective stop, a manual order)
 // whose user-stream push never came: a crash before the push was committed, a deaf stream. Reconcile adopts the
@@ -87,7 +87,7 @@ function bookForeignTrade(ctx: DecisionContext, userId: string, trade: AccountTr
  * trade of it would look like a stranger's.
  */
 function mayHideOurTrade(ctx: DecisionContext, userId: string, symbol: string): boolean {
-  return ordersOf(ctx.durable, userId, symbol).some((o) => o.exchangeOrderId === null && (!isTerminal(o) || !isZero(toQty(o.filledQty))));
+  return someOrderOf(ctx.durable, userId, symbol, (o) => o.exchangeOrderId === null && (!isTerminal(o) || !isZero(toQty(o.filledQty))));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hasIndex, indexDifferences, indexOf } from '../../src/core/state-index.js';
+import { hasIndex, indexDifferences, indexOf, ordersOf, someOrderOf } from '../../src/core/state-index.js';
+import { isTerminal } from '../../src/core/orders.js';
 import { CoreDriver, placed } from './fixtures.js';
 
 // The simulation's check that the indexes the fold keeps agree with a full scan (deterministic-sim/invariants.ts)
@@ -31,5 +32,19 @@ describe('state index check', () => {
     const differences = indexDifferences(d.state.durable);
     expect(differences.some((m) => m.startsWith('busy:'))).toBe(true);
     expect(differences.some((m) => m.startsWith('holdersBySymbol:'))).toBe(true);
+  });
+
+  it('answers someOrderOf as ordersOf(...).some would, for every user, symbol and test', () => {
+    const d = tradingDriver();
+    const tests = [(o: { status: string }) => o.status === 'FILLED', (o: { status: string }) => o.status !== 'FILLED', () => true, () => false];
+    let yes = 0;
+    for (const userId of ['a', 'b', 'nobody'])
+      for (const symbol of ['BTCUSDT', 'ETHUSDT'])
+        for (const test of [...tests, isTerminal]) {
+          const expected = ordersOf(d.state.durable, userId, symbol).some(test);
+          expect(someOrderOf(d.state.durable, userId, symbol, test)).toBe(expected);
+          if (expected) yes += 1;
+        }
+    expect(yes).toBeGreaterThan(2); // the state holds orders of both users: not a comparison of empty answers
   });
 });

@@ -15,7 +15,7 @@ import type { ExchangeListener, ExecutionType, MarketTrade, SimOrder, TradeInfo 
 import { isOpen, MatchingEngine } from '../paper-exchange/matching.js';
 import { parseNewOrder } from '../paper-exchange/order-validation.js';
 import { payFunding } from '../paper-exchange/funding.js';
-import { SymbolMarket } from '../paper-exchange/price-process.js';
+import { createPrng, SymbolMarket } from '../paper-exchange/price-process.js';
 import type { BookSettings, TouchSizes } from '../paper-exchange/order-book.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
@@ -64,6 +64,11 @@ export class SimExchange {
   readonly updateListeners = new Map<string, { onUpdate: (order: OrderSnapshot) => void; onFunding?: (payment: FundingPayment) => void }>();
   /** Per account: where its conditional orders' status changes go (ALGO_UPDATE). */
   readonly stopListeners = new Map<string, (update: ProtectiveStopUpdate) => void>();
+  /**
+   * The fault rolls' own stream, seeded once from `random`: shared, every request's rolls (taken even at zero
+   * rates) moved the books' depth draws, so a backtest's fills depended on how many requests its strategy made.
+   */
+  readonly faultRandom: () => number;
 
   constructor(
     readonly random: () => number,
@@ -72,6 +77,7 @@ export class SimExchange {
     /** The book's depth and tape (order-book.ts); a backtest turns the tape off so resting orders fill only when traded through. */
     book: Partial<BookSettings> = {},
   ) {
+    this.faultRandom = createPrng(Math.floor(random() * 2 ** 32));
     for (const spec of defaultSimSymbols) {
       const rules = deriveRules(spec);
       this.rules.set(spec.symbol, rules);
@@ -229,7 +235,7 @@ const strayRetryAfterMs = 1_000;
 
 /** One account on the in-process exchange, behind the same port as the Binance adapter. */
 function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount {
-  const roll = (p: number): boolean => exchange.random() < p;
+  const roll = (p: number): boolean => exchange.faultRandom() < p;
   /** The venue's answer before doing anything: a 429/418 refusal (already told to the budget), or null. */
   const refusedAt = async (cost: SimRequestCost): Promise<{ code: number; message: string; retryAfterMs: number } | null> => {
     const refusal = exchange.gate?.(accountKey, cost, exchange.nowMs()) ?? null;

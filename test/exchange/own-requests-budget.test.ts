@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import type { Subscription } from '../../src/exchange/port.js';
 import { defaultRateBudgetLimits, memoryRateBudget } from '../../src/exchange/rate-budget.js';
+import { minClockRemeasureMs, SharedClock } from '../../src/exchange/binance/own-requests.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -46,5 +47,29 @@ describe('the adapter’s own requests', () => {
       for (const s of subscriptions) await s.close();
       await sim.close();
     }
+  });
+});
+
+describe('the shared exchange clock', () => {
+  it('is measured again after a -1021 only once minClockRemeasureMs has passed since it was measured', async () => {
+    let now = 1_000_000;
+    let measured = 0;
+    const clock = new SharedClock(
+      async () => {
+        measured += 1;
+        return 250;
+      },
+      undefined,
+      () => now,
+    );
+    expect(await clock.offsetMs()).toBe(250);
+    // A burst of -1021 right after the measurement: requests that aged on the way, not a clock that moved.
+    for (let i = 0; i < 100; i += 1) clock.invalidate();
+    await clock.offsetMs();
+    expect(measured).toBe(1);
+    now += minClockRemeasureMs;
+    clock.invalidate();
+    await clock.offsetMs();
+    expect(measured).toBe(2);
   });
 });

@@ -30,13 +30,24 @@ export async function admitOwnRequest(budget: RateBudget | undefined, cost: Requ
   if (!admission.ok) throw new BudgetRefusal(admission.reason, admission.retryAfterMs);
 }
 
+/**
+ * A -1021 this soon after the offset was measured does not send the clock to be measured again (ms). Clocks do not
+ * drift seconds in seconds: such a -1021 means the request aged on its way (a loaded process or link), which a new
+ * offset cannot fix. A 10 000-session bench answered hundreds of -1021 a minute that way, and each one sent the next
+ * signer for the time: up to 1 379 GET /fapi/v1/time a minute, on the priority lane.
+ */
+export const minClockRemeasureMs = 10_000;
+
 export class SharedClock {
   private offset: Promise<number> | null = null;
+  /** When the current offset was measured (our clock, ms); null while none is. */
+  private measuredAtMs: number | null = null;
 
   /** `measure` asks the exchange for its time and returns the offset to add to ours (ms). */
   constructor(
     private readonly measure: () => Promise<number>,
     private readonly budget: RateBudget | undefined,
+    private readonly nowMs: () => number = Date.now,
   ) {}
 
   /** The offset, measured on first use (one measurement in flight however many ask); a failure is measured again next time. */
@@ -44,6 +55,10 @@ export class SharedClock {
     // Priority lane: no signed request, a flatten included, can go without it.
     this.offset ??= admitOwnRequest(this.budget, serverTimeCost, 'priority')
       .then(() => this.measure())
+      .then((offset) => {
+        this.measuredAtMs = this.nowMs();
+        return offset;
+      })
       .catch((error: unknown) => {
         this.offset = null;
         throw error;
@@ -51,8 +66,10 @@ export class SharedClock {
     return this.offset;
   }
 
-  /** The exchange said our timestamp was off (-1021): the next signer measures again. */
+  /** The exchange said our timestamp was off (-1021): the next signer measures again, unless it was just measured. */
   invalidate(): void {
+    if (this.measuredAtMs !== null && this.nowMs() - this.measuredAtMs < minClockRemeasureMs) return;
     this.offset = null;
+    this.measuredAtMs = null;
   }
 }

@@ -109,6 +109,35 @@ for (const n of sizes) {
     tick: { symbol: symbols[i % symbols.length] ?? 'BTCUSDT', bid: 100 + (i % 5) / 100, ask: 100.1 + (i % 5) / 100, time: now },
   }));
   const timers: Input[] = users.map(() => ({ kind: 'timer' }));
+  // A signals.route to every session holding BTCUSDT, in commands of 1 000 users as the sweep sends them, decided with
+  // its continuations until answered: the sessions already hold their target, so the route places nothing.
+  /** The weight whose target is the 0.01 each session holds (mid 100.05): the route finds nothing to do. */
+  const atTargetWeight = (0.01 * 100.05 * 1.000001) / (10_000 * config.maxLeverage);
+  const routeAll = (): number => {
+    let current = state;
+    const holders = Array.from({ length: n }, (_, i) => `u${i}`).filter((_, i) => i % symbols.length === 0);
+    let started = performance.now();
+    // Twice: the first route sets every session's intent (an event each); the second, the steady state, finds it set.
+    for (let pass = 0; pass < 2; pass += 1) {
+      if (pass === 1) started = performance.now();
+      for (let c = 0; c < holders.length; c += 1_000) {
+        const raw = JSON.stringify({
+          id: `route-${pass}-${c}`,
+          userId: 'signals',
+          type: 'signals.route',
+          userIds: holders.slice(c, c + 1_000),
+          signals: [{ symbol: 'BTCUSDT', weight: atTargetWeight }],
+        });
+        let input: Input | undefined = { kind: 'command', delivery: { entryId: `2-${c}`, raw, deliveryCount: 1 } };
+        while (input) {
+          const decision = decide(current, input, now, config);
+          current = decision.state;
+          input = decision.continuation;
+        }
+      }
+    }
+    return (performance.now() - started) / holders.length;
+  };
   // Each sequence starts from the built state; the first decision of each also builds the derived index.
   const figures = {
     sessions: n,
@@ -116,6 +145,8 @@ for (const n of sizes) {
     stop: timeSequence(state, stops, now),
     tick: timeSequence(state, ticks, now),
     timer: timeSequence(state, timers, now),
+    /** µs of decide() per session routed, for a second route to every holder of one symbol (nothing changes). */
+    routeUsPerSession: routeAll() * 1000,
   };
   process.stdout.write(`${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}\n`);
 }

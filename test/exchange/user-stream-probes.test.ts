@@ -66,3 +66,15 @@ describe('silence probes of quiet user streams', () => {
     for (let i = 1; i < puts.length; i += 1) expect((puts[i] ?? 0) - (puts[i - 1] ?? 0)).toBeGreaterThanOrEqual(650);
   });
 });
+
+describe('keep-alives of user streams opened together', () => {
+  it('spread their first keep-alive over the later half of the period instead of all coming at once', async () => {
+    const opened = Date.now();
+    const s = await quietAccounts(20, { listenKeyKeepaliveIntervalMs: 1_000, userStreamSilenceProbeMs: hour });
+    await sleep(1_300);
+    const first = keepAlives(s).filter((at) => at - opened < 1_150);
+    expect(first.length).toBe(20);
+    // Old: every stream's at its period from its open (all within the ~100 ms the opens took). Now: 500–1 000 ms.
+    expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(250);
+  });
+});

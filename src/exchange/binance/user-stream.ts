@@ -44,6 +44,8 @@ export const defaultUserStreamTimings: UserStreamTimings = {
   echoTimeoutMs: 30_000,
 };
 
+/** The first keep-alive comes up to this share of the period early (spread over the accounts of a boot). */
+const firstKeepaliveSpreadShare = 0.5;
 /** Orders awaiting their echo, at most; past it the oldest are forgotten (the silence probe still covers them). */
 const maxPendingEchoes = 1_000;
 /** Triggered algo orders remembered (actual order id → client algo id) until their order's updates arrive. */
@@ -58,6 +60,8 @@ export interface UserStreamDeps {
   timings: UserStreamTimings;
   reconnectDelayMs: number;
   nowMs: () => number;
+  /** Draws in [0, 1) for the first keep-alive's spread (default Math.random). */
+  random?: () => number;
   logger: Logger | undefined;
   onUpdate: (order: OrderSnapshot) => void;
   onFunding: ((payment: FundingPayment) => void) | undefined;
@@ -213,7 +217,9 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
     // The TCP-level backstop; the silence probe above is the stream-level one.
     idleTimeoutMs: 10 * 60_000,
   });
-  scheduleKeepalive(timings.keepaliveIntervalMs);
+  // The first keep-alive at a spread point of the period's later half: streams opened together (a boot, a bench's
+  // setup) would otherwise all keep alive in the same minute, every period: a thousand weight in one minute.
+  scheduleKeepalive(timings.keepaliveIntervalMs - Math.floor((deps.random ?? Math.random)() * timings.keepaliveIntervalMs * firstKeepaliveSpreadShare));
 
   return {
     expectEcho(clientOrderId) {

@@ -18,7 +18,7 @@ import type { SignGuard } from '../sign-guard.js';
  * the request; the oldest in flight is never later than the answered one's, so a window judged from it is never too
  * new (rate-budget.ts then books the header only if that time and the reading fall in one window). Not an
  * AsyncLocalStorage: on Node 20 one enables a hook on every promise of the process, which made a loop of awaited
- * promises about twice as slow.
+ * promises about three times as slow (140–175 ms against 440–560 ms for two million).
  */
 export type ResponseHeadersListener = (headers: unknown, sentAtMs: number | undefined) => void;
 

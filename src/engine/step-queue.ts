@@ -1,4 +1,5 @@
 import type { Input } from '../core/decide.js';
+import { Fifo } from '../util/fifo.js';
 
 // What waits for the engine, and how it is cut into steps. Two lanes, each first in, first out:
 // - control: commands, market data (ticks, feed starts, filters), timer beats and the boot decision: what a trader
@@ -62,37 +63,8 @@ export interface StepJob {
   reject: (error: unknown) => void;
 }
 
-/** First in, first out, O(1) per job taken (a thousand answers waiting are not shifted one by one). */
-class JobFifo {
-  private jobs: StepJob[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.jobs.length - this.head;
-  }
-
-  push(job: StepJob): void {
-    this.jobs.push(job);
-  }
-
-  peek(): StepJob | undefined {
-    return this.jobs[this.head];
-  }
-
-  take(): void {
-    this.head += 1;
-    if (this.head === this.jobs.length) {
-      this.jobs = [];
-      this.head = 0;
-    } else if (this.head >= 1_024 && this.head * 2 >= this.jobs.length) {
-      this.jobs = this.jobs.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
-
 export class StepQueue {
-  private readonly lanes: Record<Lane, JobFifo> = { control: new JobFifo(), bulk: new JobFifo() };
+  private readonly lanes: Record<Lane, Fifo<StepJob>> = { control: new Fifo(), bulk: new Fifo() };
 
   get empty(): boolean {
     return this.lanes.control.length === 0 && this.lanes.bulk.length === 0;
@@ -115,7 +87,7 @@ export class StepQueue {
     let inputs = 0;
     for (let next = lane.peek(); next; next = lane.peek()) {
       if (taken.length > 0 && inputs + next.count > maxInputs) break;
-      lane.take();
+      lane.shift();
       taken.push(next);
       inputs += next.count;
     }

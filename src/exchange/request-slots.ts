@@ -1,4 +1,5 @@
 import type { Lane } from '../model/lane.js';
+import { Fifo } from '../util/fifo.js';
 import { RequestNotSentError } from './sign-guard.js';
 
 // How many REST requests of one venue connection are on the wire at once. The request budget bounds weight per
@@ -23,37 +24,9 @@ export const defaultRequestSlotLimits: RequestSlotLimits = {
   maxRestRequestsWaiting: 20_000,
 };
 
-/** A FIFO of waiters without Array.shift's O(n) move: a head index, compacted when half of it is spent. */
-class Waiters {
-  private items: (() => void)[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(wake: () => void): void {
-    this.items.push(wake);
-  }
-
-  take(): (() => void) | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const wake = this.items[this.head];
-    this.items[this.head] = noop;
-    this.head += 1;
-    if (this.head > 1_024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return wake;
-  }
-}
-
-const noop = (): void => undefined;
-
 export class RequestSlots {
   private inFlight = 0;
-  private readonly waiting: Record<Lane, Waiters> = { priority: new Waiters(), normal: new Waiters() };
+  private readonly waiting: Record<Lane, Fifo<() => void>> = { priority: new Fifo(), normal: new Fifo() };
 
   constructor(private readonly limits: RequestSlotLimits = defaultRequestSlotLimits) {
     if (!(limits.maxRestRequestsInFlight >= 1)) throw new Error('maxRestRequestsInFlight must be at least 1');
@@ -66,7 +39,7 @@ export class RequestSlots {
 
   /** Requests waiting for a slot now. */
   get queued(): number {
-    return this.waiting.priority.size + this.waiting.normal.size;
+    return this.waiting.priority.length + this.waiting.normal.length;
   }
 
   /**
@@ -89,7 +62,7 @@ export class RequestSlots {
   }
 
   private release(): void {
-    const next = this.waiting.priority.take() ?? this.waiting.normal.take();
+    const next = this.waiting.priority.shift() ?? this.waiting.normal.shift();
     if (next) next();
     else this.inFlight -= 1;
     if (this.inFlight < 0) throw new Error('request slots released more often than taken');

@@ -57,20 +57,10 @@ class QuietUsdmClient extends USDMClient {
   override _call(...args: Parameters<USDMClient['_call']>): ReturnType<USDMClient['_call']> {
     const sentAtMs = Date.now();
     this.sentAtInFlight.push(sentAtMs);
-    const settled = (): void => {
+    return this.guardedCall(...args).finally(() => {
       const at = this.sentAtInFlight.indexOf(sentAtMs);
       if (at >= 0) this.sentAtInFlight.splice(at, 1);
-    };
-    return this.guardedCall(...args).then(
-      (value) => {
-        settled();
-        return value;
-      },
-      (error: unknown) => {
-        settled();
-        throw error;
-      },
-    );
+    });
   }
 
   private guardedCall(...args: Parameters<USDMClient['_call']>): ReturnType<USDMClient['_call']> {

@@ -113,7 +113,10 @@ const durableStateSchema = z.object({
 
 /** The snapshot's JSON as it is written: the durable state plus schemaVersion. */
 export function serializeSnapshot(state: DurableState): string {
-  return JSON.stringify({ schemaVersion: snapshotSchemaVersion, ...state });
+  const { processedCommandIds, ...rest } = state;
+  const head = JSON.stringify({ schemaVersion: snapshotSchemaVersion, ...rest });
+  // The remembered ids are written last, as text (ProcessedIds.toJsonText): the same JSON, without its object of ids.
+  return `${head.slice(0, -1)},"processedCommandIds":${processedCommandIds.toJsonText()}}`;
 }
 
 /** The durable state of a snapshot, or an error naming the snapshot's WAL id and the reason. */

@@ -16,7 +16,7 @@ import { handleCommand } from './command-handlers.js';
 import type { PreflightResult } from './preflight.js';
 import { watchLiquidation } from './liquidation-watch.js';
 import type { ParsedCommand } from '../contract/commands.js';
-import { parseCommand } from '../contract/commands.js';
+import { parseDelivery } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
@@ -137,7 +137,7 @@ function isFlatAmount(amount: string): boolean {
 }
 
 function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: PreflightResult | undefined): void {
-  const parsed = parseCommand(delivery.raw, ctx.config.maxCommandBytes);
+  const parsed = parseDelivery(delivery, ctx.config.maxCommandBytes);
   if (delivery.deliveryCount > ctx.config.maxDeliveries) {
     // A command whose processing keeps dying (it was delivered, never acked) is parked for inspection.
     const reason = `delivered ${delivery.deliveryCount} times without completing (limit ${ctx.config.maxDeliveries})`;
@@ -305,7 +305,7 @@ export const maxDecisionErrorChars = 500;
  */
 export function rejectUndecidable(state: EngineState, delivery: CommandDelivery, error: string, nowMs: number, config: CoreConfig): Decision {
   const ctx = new DecisionContext(state, nowMs, config);
-  const { commandId, userId, commandType } = senderOf(parseCommand(delivery.raw, config.maxCommandBytes), delivery);
+  const { commandId, userId, commandType } = senderOf(parseDelivery(delivery, config.maxCommandBytes), delivery);
   const reason = `the engine could not decide this command (${error.slice(0, maxDecisionErrorChars)}); it was set aside and nothing else was affected`;
   ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
   if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, commandType, reason);

@@ -99,4 +99,16 @@ export class ProcessedIds {
     const ids = this.ids();
     return ids.length === 0 ? [] : [{ size: ids.length, ids: dictFrom(ids.map((id): [string, true] => [id, true])) }];
   }
+
+  /**
+   * JSON.stringify(this), written directly: the same text without building an object of up to 100 000 keys first,
+   * which made a snapshot's processed ids most of its cost (and a tenth of the engine's time per command). A view's ids
+   * are distinct (the fold remembers only an id it does not hold), so each is one member.
+   */
+  toJsonText(): string {
+    const ids = this.ids();
+    if (ids.length === 0) return '[]';
+    const members = ids.map((id) => `${JSON.stringify(id)}:true`);
+    return `[{"size":${ids.length},"ids":{${members.join(',')}}}]`;
+  }
 }

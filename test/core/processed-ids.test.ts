@@ -26,6 +26,14 @@ describe('processed command ids', () => {
     expect(fork.ids()).toEqual(['a', 'b', 'd']);
   });
 
+  it('writes its snapshot text exactly as JSON.stringify of its generations, whatever the ids', () => {
+    expect(ProcessedIds.empty().toJsonText()).toBe(JSON.stringify(ProcessedIds.empty()));
+    let ids = ProcessedIds.empty();
+    for (const id of ['a', '__proto__', 'quote"d', 'back\\slash', 'ünï', 'line\nbreak', 'c:1']) ids = ids.with(id, 100);
+    expect(ids.toJsonText()).toBe(JSON.stringify(ids));
+    expect(ProcessedIds.fromGenerations(JSON.parse(ids.toJsonText()) as []).ids()).toEqual(ids.ids());
+  });
+
   it('round-trips through the snapshot format (generations), and reads the former multi-generation form', () => {
     const ids = ProcessedIds.empty().with('x', 10).with('y', 10);
     const json = JSON.parse(JSON.stringify(ids)) as { size: number; ids: Record<string, true> }[];

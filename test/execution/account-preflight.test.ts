@@ -84,7 +84,9 @@ async function openFullLong(h: Harness, userId: string, tag: string): Promise<st
   await h.reply(await h.send({ id: `${tag}-start`, userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
   h.sim.faults.forcePostOnlyReject = true;
   await h.send({ id: `${tag}-route`, userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 1 }] });
-  await waitFor('a long', () => (h.sim.position(key, 'BTCUSDT') > 0 ? true : undefined));
+  // A filled BUY, not a long position seen by polling: a session within its liquidation alert distance is flattened
+  // a few ms after the fill, between two polls.
+  await waitFor('a long', () => (h.sim.orders().some((o) => o.accountKey === key && o.side === 'BUY' && o.status === 'FILLED') ? true : undefined));
   h.sim.faults.forcePostOnlyReject = false;
   return key;
 }

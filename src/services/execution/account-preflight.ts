@@ -7,7 +7,7 @@ import type { AccountRecheck } from '../../engine/boot.js';
 import { isZero } from '../../model/decimal.js';
 import type { EngineState, Mode } from '../../core/state.js';
 import { isLiveApproved, wasProcessed } from '../../core/state.js';
-import { parseCommand } from '../../contract/commands.js';
+import { parseDelivery } from '../../contract/commands.js';
 import type { ExchangeAccount } from '../../exchange/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
 import type { CommandDelivery } from '../../model/command-delivery.js';
@@ -60,7 +60,7 @@ export async function withPreflight(deliveries: readonly CommandDelivery[], stat
 }
 
 async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
-  const parsed = parseCommand(delivery.raw, deps.config.maxCommandBytes);
+  const parsed = parseDelivery(delivery, deps.config.maxCommandBytes);
   if (!parsed.ok || parsed.command.type !== 'session.start') return undefined;
   const cmd = parsed.command;
   const durable = state.durable;

@@ -1,4 +1,4 @@
-import { parseCommand } from '../../contract/commands.js';
+import { parseDelivery } from '../../contract/commands.js';
 import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { SessionReadiness } from '../../engine/session-readiness.js';
 import { controlCommandTypes } from '../../core/command-priority.js';
@@ -110,7 +110,7 @@ export class CommandGate {
   }
 
   private scopeOf(delivery: CommandDelivery): Scope | null {
-    const parsed = parseCommand(delivery.raw, this.maxCommandBytes);
+    const parsed = parseDelivery(delivery, this.maxCommandBytes);
     if (!parsed.ok) return null;
     const { type, userId } = parsed.command;
     return sessionScoped.has(type) ? { kind: 'session', userId, control: controlCommandTypes.has(type) } : { kind: 'fleet' };

@@ -2,7 +2,6 @@ import { defaultRecvWindowMs } from '../../exchange/binance/connector.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreConfig } from '../../core/config.js';
 import type { Input } from '../../core/decide.js';
-import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { AccountCredentials, ExchangeConnector } from '../../exchange/port.js';
 import type { EngineLog } from '../../log/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
@@ -17,6 +16,7 @@ import { filterRejectionCodes } from '../../core/rejections.js';
 import { venueOfUser } from '../../core/venues.js';
 import { startBoot } from '../../engine/boot.js';
 import { CommandGate } from './command-gate.js';
+import { createCommandLoop } from './command-loop.js';
 import type { UncommittedInputLimits } from './uncommitted-inputs.js';
 import { UncommittedInputs } from './uncommitted-inputs.js';
 import type { Clock } from '../../engine/clock.js';
@@ -47,6 +47,8 @@ export interface ExecutionServiceOptions {
   consumerName?: string;
   commandBatchEntries?: number;
   commandBlockMs?: number;
+  /** Command batches handed to the engine and not yet committed before the loop stops reading (command-loop.ts). */
+  maxCommandBatchesInFlight?: number;
   /** How often pending commands of dead consumers are looked for. */
   reclaimEveryMs?: number;
   /** Longest wait at boot for the first quote of every symbol on every venue before consuming commands. */
@@ -215,7 +217,6 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     paper: opts.paperPreflight ?? false,
     timeoutMs: opts.preflightTimeoutMs ?? defaultPreflightTimeoutMs,
   };
-  let stopped = false;
   let timerQueued = false;
   const timerBeat = async (): Promise<void> => {
     await engine.submit({ kind: 'timer' });
@@ -233,41 +234,40 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
         }, watchdogPeriodMs)
       : null;
 
-  const decideCommands = async (deliveries: CommandDelivery[], readAtMs: number): Promise<void> => {
-    await engine.submitBatch(await withPreflight(deliveries, engine.current, preflightDeps));
-    metrics?.commandsCommitted(
-      deliveries.map((d) => d.entryId),
-      readAtMs,
-      Date.now(),
-    );
-  };
-  const gate = new CommandGate(started.readiness, decideCommands, opts.config.maxCommandBytes, logger, opts.heldCommandsMax);
-
-  const commandLoop = (async () => {
-    let lastReclaimAtMs = 0;
-    while (!stopped) {
-      try {
-        await gate.roomToRead();
-        const deliveries = [];
-        if (Date.now() - lastReclaimAtMs >= reclaimEveryMs) {
-          lastReclaimAtMs = Date.now();
-          deliveries.push(...(await opts.log.reclaimStaleCommands(consumerName, commandBatchEntries)));
-        }
-        deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
-        const readAtMs = Date.now();
-        try {
-          await decideCommands(gate.route(deliveries, readAtMs), readAtMs);
-        } catch (error) {
-          logger.error({ err: error, commands: deliveries.length }, 'commands not committed; they stay pending and will be redelivered');
-          await sleep(200);
-        }
-      } catch (error) {
-        if (stopped) break;
-        logger.error({ err: error }, 'command stream read failed; retrying');
-        await sleep(500);
+  let lastReclaimAtMs = 0;
+  // The gate hands the commands it held to the loop, which hands them to the engine in turn.
+  const gate = new CommandGate(
+    started.readiness,
+    (deliveries, readAtMs) => commandLoop.handOff(deliveries, readAtMs),
+    opts.config.maxCommandBytes,
+    logger,
+    opts.heldCommandsMax,
+  );
+  const commandLoop = createCommandLoop({
+    roomToRead: () => gate.roomToRead(),
+    read: async () => {
+      const deliveries = [];
+      if (Date.now() - lastReclaimAtMs >= reclaimEveryMs) {
+        lastReclaimAtMs = Date.now();
+        deliveries.push(...(await opts.log.reclaimStaleCommands(consumerName, commandBatchEntries)));
       }
-    }
-  })();
+      deliveries.push(...(await opts.log.readCommands(consumerName, commandBatchEntries, commandBlockMs)));
+      return deliveries;
+    },
+    route: (deliveries, readAtMs) => gate.route(deliveries, readAtMs),
+    prepare: (deliveries) => withPreflight(deliveries, engine.current, preflightDeps),
+    submit: (inputs) => engine.submitBatch(inputs),
+    committed: (deliveries, readAtMs) =>
+      metrics?.commandsCommitted(
+        deliveries.map((d) => d.entryId),
+        readAtMs,
+        Date.now(),
+      ),
+    nowMs: () => Date.now(),
+    logger,
+    ...(opts.maxCommandBatchesInFlight !== undefined ? { maxBatchesInFlight: opts.maxCommandBatchesInFlight } : {}),
+  });
+  commandLoop.start();
 
   logger.info({ consumerName, symbols: opts.config.symbols, watchdogPeriodMs, staleFeedMs: opts.config.staleFeedMs }, 'execution service consuming commands');
 
@@ -285,9 +285,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       }
     },
     async stop() {
-      stopped = true;
       if (interval) clearInterval(interval);
-      await commandLoop;
+      await commandLoop.stop();
       gate.close();
       started.cancel();
       await reconciled;

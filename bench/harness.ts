@@ -1,4 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import { createClient } from '@redis/client';
+import type { AppendRequest, AppendWorkerData } from './append-worker.js';
 import { streamNames } from '../src/log/port.js';
 import { sleep } from './common.js';
 
@@ -17,6 +19,8 @@ export interface Harness {
   append(json: string): Promise<void>;
   /** Appends in explicit pipelines, in order. */
   appendAll(jsons: readonly string[]): Promise<void>;
+  /** appendAll from the harness's producer thread (append-worker.ts), which does not share the engine's event loop. */
+  appendAllElsewhere(jsons: readonly string[]): Promise<void>;
   /** Final replies (done / rejected) seen so far to commands whose id starts with `tag` + ':'. */
   finalReplies(tag: string): number;
   /** The final status of a command, or undefined while it has none. */
@@ -40,6 +44,7 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
   const finalsByTag = new Map<string, number>();
   const tagOf = (commandId: string): string => commandId.slice(0, Math.max(0, commandId.indexOf(':')));
   let closed = false;
+  const producer = await startProducer({ url, key: commandsKey, pipelineDepth: appendPipelineDepth });
 
   const follow = (async () => {
     while (!closed) {
@@ -75,6 +80,13 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
         await multi.execAsPipeline();
       }
     },
+    async appendAllElsewhere(jsons) {
+      const request: AppendRequest = { jsons };
+      const answer = new Promise<{ appended?: number; error?: string }>((resolve) => producer.once('message', resolve));
+      producer.postMessage(request);
+      const { error } = await answer;
+      if (error !== undefined) throw new Error(`producer thread: ${error}`);
+    },
     finalReplies: (tag) => finalsByTag.get(tag) ?? 0,
     statusOf: (commandId) => finals.get(commandId),
     async waitForFinalReplies(tag, count, timeoutMs) {
@@ -90,6 +102,21 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       await follow;
       writer.destroy();
       reader.destroy();
+      producer.postMessage('close');
+      await new Promise((resolve) => producer.once('exit', resolve));
     },
   };
+}
+
+/** The producer thread, connected. It registers tsx's loader itself: a worker does not inherit the main thread's hooks. */
+async function startProducer(data: AppendWorkerData): Promise<Worker> {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./append-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  const worker = new Worker(code, { eval: true, workerData: data });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  return worker;
 }

@@ -23,9 +23,15 @@ import { replayLive } from '../support/live-replay.js';
 // backtest's venue holds its effects (test/support/request-latency.ts): post-only entries then meet a moved touch, are
 // refused, and the 15 bps IOC fallback takes. The two exchanges draw their depth from different seeds, so the run is
 // sized (10 000 USD, weights ≤ 0.3) for every taker to fill inside the first level (200 000 USD at least): the touch.
+//
+// And with two symbols: BTCUSDT and ETHUSDT quotes interleaved in time (a tie in the symbols' order, as the backtest merges
+// them), each traded and funded. (Shown able to fail: ETHUSDT quotes moved 50 ticks on the live side alone → 51 orders
+// against 52.)
 
 const sample = 'samples/binance-data';
 const symbol = 'BTCUSDT';
+/** The sample's two symbols with bookTicker quotes: listed in the backtest's order (it breaks time ties by it). */
+const twoSymbols = ['BTCUSDT', 'ETHUSDT'];
 /** Each case replays 8 minutes of the sample's BTCUSDT bookTicker (about 480 quotes). */
 const windowMs = 8 * 60_000;
 /** 06:00: a quiet start, 20-odd orders, entries and exits. */
@@ -46,19 +52,24 @@ const tightStopLossPct = 0.01;
 /** The backtest's own user (run-backtest.ts), so both paths trade the same paper account key. */
 const userId = 'backtest';
 
-async function sampleQuotes(grid: TickGrid, fromMs: number): Promise<Quote[]> {
+/** The symbols' quotes merged in time order, a tie in the symbols' order (as the backtest's mergeBatchesByTime). */
+async function sampleQuotes(grids: ReadonlyMap<string, TickGrid>, fromMs: number): Promise<Quote[]> {
   const toMs = fromMs + windowMs;
-  const files = filesOf(await catalog(sample), symbol, 'bookTicker', fromMs, toMs);
+  const files = await catalog(sample);
   const out: Quote[] = [];
-  for await (const batch of bookTickerQuoteBatches(files, symbol, grid, fromMs, toMs)) out.push(...batch);
-  return out;
+  for (const [s, grid] of grids) {
+    for await (const batch of bookTickerQuoteBatches(filesOf(files, s, 'bookTicker', fromMs, toMs), s, grid, fromMs, toMs)) out.push(...batch);
+  }
+  // Array.prototype.sort is stable: equal times keep the symbols' order.
+  return out.sort((a, b) => a.timeMs - b.timeMs);
 }
 
-async function sampleFunding(fromMs: number): Promise<FundingTime[]> {
+async function sampleFunding(symbols: readonly string[], fromMs: number): Promise<FundingTime[]> {
   const toMs = fromMs + windowMs;
+  const files = await catalog(sample);
   const out: FundingTime[] = [];
-  for await (const f of fundingTimes(filesOf(await catalog(sample), symbol, 'fundingRate', fromMs, toMs), symbol, fromMs, toMs)) out.push(f);
-  return out;
+  for (const s of symbols) for await (const f of fundingTimes(filesOf(files, s, 'fundingRate', fromMs, toMs), s, fromMs, toMs)) out.push(f);
+  return out.sort((a, b) => a.timeMs - b.timeMs);
 }
 
 /**
@@ -96,18 +107,20 @@ interface Case {
   fromMs: number;
   latencyMs: number;
   stopLossPct?: number;
+  /** BTCUSDT alone unless given. */
+  symbols?: readonly string[];
 }
 
 describe('backtest and live path parity', () => {
-  const rules = deriveRules(defaultSimSymbols.find((s) => s.symbol === symbol) as (typeof defaultSimSymbols)[number]);
-  const grid: TickGrid = { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
-  // run-backtest.ts's configuration for bookTicker quotes (staleFeedMs stays the default: the quotes are not sparse).
-  const config = { ...defaultCoreConfig, symbols: [symbol] };
-  const backtest = async ({ fromMs, ...c }: Case) =>
+  const gridOf = (s: string): TickGrid => {
+    const rules = deriveRules(defaultSimSymbols.find((spec) => spec.symbol === s) as (typeof defaultSimSymbols)[number]);
+    return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
+  };
+  const backtest = async ({ fromMs, symbols = [symbol], ...c }: Case) =>
     runBacktest({
       ...defaultBacktestOptions,
       dataDir: sample,
-      symbols: [symbol],
+      symbols,
       quotes: 'bookTicker',
       // The live path has no aggTrades prints to replay: resting orders fill when a quote trades through, on both sides.
       fills: 'through',
@@ -118,20 +131,23 @@ describe('backtest and live path parity', () => {
       barMs,
       ...c,
     });
-  const live = async ({ fromMs, ...c }: Case, perturb?: LiveReplayOptions['perturb']) =>
-    replayLive({
+  const live = async ({ fromMs, symbols = [symbol], ...c }: Case, perturb?: LiveReplayOptions['perturb']) => {
+    const grids = new Map(symbols.map((s) => [s, gridOf(s)]));
+    return replayLive({
       label: 'parity',
-      quotes: await sampleQuotes(grid, fromMs),
-      funding: await sampleFunding(fromMs),
-      grids: new Map([[symbol, grid]]),
+      quotes: await sampleQuotes(grids, fromMs),
+      funding: await sampleFunding(symbols, fromMs),
+      grids,
       strategy: crossoverStrategy(crossover),
       barMs,
       capitalUsd,
-      config,
+      // run-backtest.ts's configuration for bookTicker quotes (staleFeedMs stays the default: the quotes are not sparse).
+      config: { ...defaultCoreConfig, symbols: [...symbols] },
       userId,
       ...c,
       ...(perturb ? { perturb } : {}),
     });
+  };
   /** Runs the case on both paths, checks they agree, and answers the backtest's run (for what it should contain). */
   const same = async (c: Case): Promise<BacktestResult> => {
     const expected = await backtest(c);
@@ -162,5 +178,12 @@ describe('backtest and live path parity', () => {
   it('with a stop-loss: the protective stop resting on the exchange, the stop-loss flatten', { timeout: 60_000 }, async () => {
     const run = await same({ fromMs: earlyFromMs, latencyMs: 0, stopLossPct: tightStopLossPct });
     expect(run.ledger.some((e) => e.kind === 'exchange_fill')).toBe(true);
+  });
+
+  it('two symbols: BTCUSDT and ETHUSDT quotes interleaved, both traded, at 1 s latency with a funding time', { timeout: 90_000 }, async () => {
+    const run = await same({ fromMs: fundingFromMs, latencyMs: latencyWithFallbacksMs, symbols: twoSymbols });
+    // Both symbols traded, and the funding of each held one booked.
+    expect(new Set(run.venueTrades.map((t) => t.symbol))).toEqual(new Set(twoSymbols));
+    expect(run.ledger.some((e) => e.kind === 'funding')).toBe(true);
   });
 });

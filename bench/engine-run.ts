@@ -18,6 +18,10 @@ const phaseCapMs = 120_000;
 export interface EngineRunFigures {
   commands: number;
   commandsPerSecond: number;
+  /** CPU time of the bench process (engine, harness, producer thread) per command of the throughput phase (µs). */
+  commandCpuUsPerCommand: number;
+  /** Redis's own time in the engine's commit scripts per command of that phase (µs; INFO commandstats evalsha). */
+  redisCommitUsPerCommand: number | null;
   stopToFlattenP50Ms: number | null;
   stopToFlattenP99Ms: number | null;
   eventLoopDelayP99Ms: number;
@@ -44,10 +48,17 @@ export async function engineRun(): Promise<EngineRunFigures> {
     const commands = Array.from({ length: commandCount }, (_, i) =>
       JSON.stringify({ id: `sl:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
     );
+    const scriptsBefore = await harness.scriptMicros();
+    const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     await harness.appendAllElsewhere(commands);
     const answered = await harness.waitForFinalReplies('sl', commandCount, phaseCapMs);
     const commandsPerSecond = perSecond(answered, performance.now() - t0);
+    const cpu = process.cpuUsage(cpuBefore);
+    const scriptsAfter = await harness.scriptMicros();
+    // Where a command's time goes: the engine's process, or Redis running its commits (the other core).
+    const commandCpuUsPerCommand = round1((cpu.user + cpu.system) / Math.max(1, answered));
+    const redisCommitUsPerCommand = scriptsBefore === null || scriptsAfter === null ? null : round1((scriptsAfter - scriptsBefore) / Math.max(1, answered));
 
     // 2. Stop latency under a slow exchange.
     await exchange.setFaults({ forcePostOnlyReject: true });
@@ -94,6 +105,8 @@ export async function engineRun(): Promise<EngineRunFigures> {
     return {
       commands: commandCount,
       commandsPerSecond,
+      commandCpuUsPerCommand,
+      redisCommitUsPerCommand,
       stopToFlattenP50Ms: percentile(latencies, 50),
       stopToFlattenP99Ms: percentile(latencies, 99),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),

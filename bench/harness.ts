@@ -28,6 +28,8 @@ export interface Harness {
   /** Waits until `count` final replies to `tag`'s commands were seen, or `timeoutMs` passed; resolves with the count seen. */
   waitForFinalReplies(tag: string, count: number, timeoutMs: number): Promise<number>;
   waitForReply(commandId: string, timeoutMs: number): Promise<'done' | 'rejected' | undefined>;
+  /** Redis's total time in scripts (EVALSHA, µs) since its stats were last reset; null if INFO does not say. */
+  scriptMicros(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,11 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
     async waitForReply(commandId, timeoutMs) {
       await waitUntil(() => finals.has(commandId), timeoutMs);
       return finals.get(commandId);
+    },
+    async scriptMicros() {
+      const info = await writer.info('commandstats');
+      const match = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(info);
+      return match ? Number(match[1]) : null;
     },
     async close() {
       closed = true;

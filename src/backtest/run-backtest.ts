@@ -545,6 +545,7 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
       ? "kline path: when an order, cancel or read reaches the exchange between two kline quotes, the touch is first moved to a draw of a Brownian bridge from the last quote to the next, with the volatility the bar's range implies (E[range] = √(8T/π)·σ), inside the bar's range, seeded; the engine is not sent these touches (its feed is the kline quotes). A post-only entry priced at the last quote then meets a moved touch, as live, and may be refused and taken by the fallback"
       : 'kline path: still, the touch stays at the last kline quote until the next (post-only entries always rest: fills come out almost all maker)',
     'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',
+    "protective stops (the engine's exchange-side STOP_MARKET) trigger on the last trade price, Binance's CONTRACT_PRICE: an aggTrades print at or through the trigger, and a touch through it (bid for a sell stop, ask for a buy), standing in for the trade that follows",
     `fees: maker ${makerFeeRate * 100} %, taker ${takerFeeRate * 100} % of notional (Binance USD-M VIP 0)`,
     'funding: at each fundingRate calc_time, position × mid of the touch × rate (Binance funds at the mark price; the mid stands in for it)',
     `a quote whose bid and ask equal the last one's (only sizes moved) reaches neither the book nor the engine unless ${unchangedTouchRefreshMs} ms passed since the last one sent`,

@@ -174,9 +174,15 @@ export class SimExchange {
     this.matching.capQueuesAtTouch(symbol, touch);
   }
 
-  /** A trade the market printed (a backtest's aggTrades row): the resting orders it reaches fill (matching.ts). Returns the fills made. */
+  /**
+   * A trade the market printed (a backtest's aggTrades row): the resting orders it reaches fill (matching.ts), then the
+   * conditional orders whose trigger its price reached fire (the contract price is the last trade's, algo-orders.ts).
+   * Returns the fills the print made.
+   */
   marketTrade(symbol: string, print: MarketTrade): number {
-    return this.matching.onMarketTrade(symbol, print, this.nowMs());
+    const fills = this.matching.onMarketTrade(symbol, print, this.nowMs());
+    this.algo.onPrint(symbol, print.priceUnits, this.nowMs());
+    return fills;
   }
 
   gap(symbol: string, factor: number): void {

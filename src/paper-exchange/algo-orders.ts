@@ -1,7 +1,10 @@
 // Conditional orders through Binance's Algo Service (since 2025-12, STOP_MARKET & co. are placed with
 // POST /fapi/v1/algoOrder, not /fapi/v1/order): CONDITIONAL STOP_MARKET, TAKE_PROFIT_MARKET, STOP and TAKE_PROFIT
 // (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order), closePosition,
-// reduce-only or plain quantity, triggered on the contract price (here: the touch). Not modelled: TRAILING_STOP_MARKET,
+// reduce-only or plain quantity, triggered on the contract price ("workingType: triggerPrice triggered by: MARK_PRICE,
+// CONTRACT_PRICE. Default CONTRACT_PRICE", the same page): the last trade's price. Here that is a trade the market
+// printed where there are prints (a backtest's aggTrades, onPrint), and the touch otherwise (the walk prints no trades
+// of others; a touch through the trigger stands for the trade that would follow). Not modelled: TRAILING_STOP_MARKET,
 // workingType MARK_PRICE, priceProtect, priceMatch, hedge-mode position sides.
 import { formatUnits, parseDecimal } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
@@ -63,10 +66,14 @@ function triggersAtOrBelow(order: Pick<AlgoOrder, 'orderType' | 'side'>): boolea
   return order.orderType.startsWith('STOP') === (order.side === 'SELL');
 }
 
+/** Whether a price has reached the trigger. */
+function reached(order: Pick<AlgoOrder, 'orderType' | 'side' | 'triggerUnits'>, priceUnits: bigint): boolean {
+  return triggersAtOrBelow(order) ? priceUnits <= order.triggerUnits : priceUnits >= order.triggerUnits;
+}
+
 /** Whether the touch has reached the trigger: a sell is judged on the bid, a buy on the ask. */
 function crossed(order: Pick<AlgoOrder, 'orderType' | 'side' | 'triggerUnits'>, market: SymbolMarket): boolean {
-  const price = order.side === 'SELL' ? market.top.bidUnits : market.top.askUnits;
-  return triggersAtOrBelow(order) ? price <= order.triggerUnits : price >= order.triggerUnits;
+  return reached(order, order.side === 'SELL' ? market.top.bidUnits : market.top.askUnits);
 }
 
 const isDone = (order: SimOrder): boolean => order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED';
@@ -239,8 +246,17 @@ export class AlgoBook {
    * TAKE_PROFIT) for the quantity, or for what is left of the position when closePosition / reduce-only.
    */
   onBookChange(market: SymbolMarket, nowMs: number): void {
+    this.fireWhere(market.rules.symbol, (order) => crossed(order, market), nowMs);
+  }
+
+  /** Fires the conditional orders of `symbol` a trade the market printed at `priceUnits` has reached (the last price). */
+  onPrint(symbol: string, priceUnits: bigint, nowMs: number): void {
+    this.fireWhere(symbol, (order) => reached(order, priceUnits), nowMs);
+  }
+
+  private fireWhere(symbol: string, due: (order: AlgoOrder) => boolean, nowMs: number): void {
     for (const order of this.orders) {
-      if (order.status !== 'NEW' || order.symbol !== market.rules.symbol || !crossed(order, market)) continue;
+      if (order.status !== 'NEW' || order.symbol !== symbol || !due(order)) continue;
       order.updateTime = nowMs;
       const position = this.engine.position(order.accountKey, order.symbol).qtyUnits;
       const reducible = order.side === 'SELL' ? (position > 0n ? position : 0n) : position < 0n ? -position : 0n;

@@ -1,47 +1,48 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@redis/client';
 
-// A command producer on a thread of its own: appends the commands it is sent to the command stream in explicit
-// pipelines, as the bot, CLI and dashboard do from processes of their own. Appended on the engine's thread, the
-// bench's own appends took turns with the engine's steps on one event loop (about one pipeline per step), and the
-// figure measured how fast the harness appended as much as how fast the engine decides.
+// A command producer in a process of its own (forked by harness.ts): appends the commands it is sent to the command
+// stream in explicit pipelines, as the bot, CLI and dashboard do from processes of their own. Appended on the engine's
+// event loop, the bench's own appends took turns with the engine's steps (about one pipeline per step) and the figure
+// measured how fast the harness appended as much as how fast the engine decides; a process (not a thread) keeps the
+// producer's CPU and memory out of the engine process's figures.
 
-export interface AppendWorkerData {
-  url: string;
-  key: string;
-  pipelineDepth: number;
-}
-/** Parent → producer: commands to append, in order. Producer → parent: `ready` once connected, then `appended` per request. */
-export interface AppendRequest {
-  jsons: readonly string[];
-}
+/** Parent → producer: where to append, then commands to append in order, then 'close'. */
+export type AppendRequest = { connect: { url: string; key: string; pipelineDepth: number } } | { jsons: readonly string[] } | 'close';
+/** Producer → parent: 'ready' once connected, then one answer per request of commands. */
+export type AppendReply = 'ready' | { appended: number } | { error: string };
 
-const { url, key, pipelineDepth } = workerData as AppendWorkerData;
-const port = parentPort;
-if (!port) throw new Error('append-worker.ts runs as a worker thread');
-const writer = createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
-await writer.connect();
+const send = (reply: AppendReply): void => {
+  process.send?.(reply);
+};
+let writer: ReturnType<typeof createClient> | null = null;
+let key = '';
+let pipelineDepth = 1;
 let queue = Promise.resolve();
-port.on('message', (message: AppendRequest | 'close') => {
-  if (message === 'close') {
-    queue = queue.then(() => {
-      writer.destroy();
-      port.close();
-    });
-    return;
-  }
+
+process.on('message', (message: AppendRequest) => {
   queue = queue.then(async () => {
     try {
+      if (message === 'close') {
+        writer?.destroy();
+        process.disconnect();
+        return;
+      }
+      if ('connect' in message) {
+        ({ key, pipelineDepth } = message.connect);
+        writer = createClient({ url: message.connect.url, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
+        await writer.connect();
+        send('ready');
+        return;
+      }
+      if (!writer) throw new Error('not connected');
       for (let i = 0; i < message.jsons.length; i += pipelineDepth) {
         const multi = writer.multi();
         for (const json of message.jsons.slice(i, i + pipelineDepth)) multi.xAdd(key, '*', { data: json });
         await multi.execAsPipeline();
       }
-      port.postMessage({ appended: message.jsons.length });
+      send({ appended: message.jsons.length });
     } catch (error) {
-      port.postMessage({ error: String(error) });
+      send({ error: String(error) });
     }
   });
 });
-// Connected and loaded: the producer's own start-up is never inside a measured window.
-port.postMessage('ready');

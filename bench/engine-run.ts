@@ -8,7 +8,7 @@ import { startPaperExchangeProcess } from './exchange-process.js';
 import { openHarness } from './harness.js';
 
 // The figures earlier benches printed, measured the same way but with the harness on its own connections:
-// commands/s with 50 users (appended by a producer thread → decided → WAL + reply + XACK committed), and session.stop → flatten
+// commands/s with 50 users (appended by a producer process → decided → WAL + reply + XACK committed), and session.stop → flatten
 // while the other users' orders hang on a slow exchange for slowExchangeMs.
 
 export const slowExchangeMs = 1_000;
@@ -18,7 +18,7 @@ const phaseCapMs = 120_000;
 export interface EngineRunFigures {
   commands: number;
   commandsPerSecond: number;
-  /** CPU time of the bench process (engine, harness, producer thread) per command of the throughput phase (µs). */
+  /** CPU time of the bench process (engine and harness, not the producer process) per command of the throughput phase (µs). */
   commandCpuUsPerCommand: number;
   /** Redis's own time in the engine's commit scripts per command of that phase (µs; INFO commandstats evalsha). */
   redisCommitUsPerCommand: number | null;
@@ -44,7 +44,7 @@ export async function engineRun(): Promise<EngineRunFigures> {
     await harness.waitForFinalReplies('start', users, phaseCapMs);
 
     // 1. Throughput.
-    // Appended from a thread of its own, as producers append from processes of their own.
+    // Appended by a process of its own, as producers append from processes of their own.
     const commands = Array.from({ length: commandCount }, (_, i) =>
       JSON.stringify({ id: `sl:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
     );

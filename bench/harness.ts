@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
-import type { AppendRequest, AppendWorkerData } from './append-worker.js';
+import type { AppendReply, AppendRequest } from './append-worker.js';
 import { streamNames } from '../src/log/port.js';
 import { sleep } from './common.js';
 
@@ -19,7 +20,7 @@ export interface Harness {
   append(json: string): Promise<void>;
   /** Appends in explicit pipelines, in order. */
   appendAll(jsons: readonly string[]): Promise<void>;
-  /** appendAll from the harness's producer thread (append-worker.ts), which does not share the engine's event loop. */
+  /** appendAll from the harness's producer process (append-worker.ts), which shares neither the engine's event loop nor its CPU and RSS figures. */
   appendAllElsewhere(jsons: readonly string[]): Promise<void>;
   /** Final replies (done / rejected) seen so far to commands whose id starts with `tag` + ':'. */
   finalReplies(tag: string): number;
@@ -46,7 +47,7 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
   const finalsByTag = new Map<string, number>();
   const tagOf = (commandId: string): string => commandId.slice(0, Math.max(0, commandId.indexOf(':')));
   let closed = false;
-  const producer = await startProducer({ url, key: commandsKey, pipelineDepth: appendPipelineDepth });
+  const producer = await startProducer(url, commandsKey);
 
   const follow = (async () => {
     while (!closed) {
@@ -83,11 +84,8 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       }
     },
     async appendAllElsewhere(jsons) {
-      const request: AppendRequest = { jsons };
-      const answer = new Promise<{ appended?: number; error?: string }>((resolve) => producer.once('message', resolve));
-      producer.postMessage(request);
-      const { error } = await answer;
-      if (error !== undefined) throw new Error(`producer thread: ${error}`);
+      const reply = await producer.ask({ jsons });
+      if (typeof reply === 'object' && 'error' in reply) throw new Error(`producer process: ${reply.error}`);
     },
     finalReplies: (tag) => finalsByTag.get(tag) ?? 0,
     statusOf: (commandId) => finals.get(commandId),
@@ -109,21 +107,38 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       await follow;
       writer.destroy();
       reader.destroy();
-      producer.postMessage('close');
-      await new Promise((resolve) => producer.once('exit', resolve));
+      await producer.close();
     },
   };
 }
 
-/** The producer thread, connected. It registers tsx's loader itself: a worker does not inherit the main thread's hooks. */
-async function startProducer(data: AppendWorkerData): Promise<Worker> {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./append-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-  const worker = new Worker(code, { eval: true, workerData: data });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
+interface Producer {
+  ask(request: AppendRequest): Promise<AppendReply>;
+  close(): Promise<void>;
+}
+
+/** The producer process (append-worker.ts), connected to Redis. Requests are answered in order, one reply each. */
+async function startProducer(url: string, key: string): Promise<Producer> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./append-worker.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return worker;
+  const waiting: ((reply: AppendReply) => void)[] = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('message', (reply: AppendReply) => waiting.shift()?.(reply));
+  const ask = (request: AppendRequest): Promise<AppendReply> =>
+    new Promise((resolve, reject) => {
+      waiting.push(resolve);
+      void exited.then(() => reject(new Error('producer process exited')));
+      child.send(request);
+    });
+  const ready = await ask({ connect: { url, key, pipelineDepth: appendPipelineDepth } });
+  if (ready !== 'ready') throw new Error(`producer process: ${JSON.stringify(ready)}`);
+  return {
+    ask,
+    async close() {
+      child.send('close');
+      await exited;
+    },
+  };
 }

@@ -28,6 +28,12 @@ const keyPrefix = prefix('command-cost');
 const log = onRedis ? await openRedisLog({ url: redisUrl, prefix: keyPrefix }) : openMemoryLog({ nowMs: () => clock.nowMs() });
 await log.init();
 const engine = await bootOnSimExchange(log, clock, { logger: silentLogger(), limits: { ...defaultEngineLimits, stepBudgetMs } });
+let snapshots = 0;
+const save = log.saveSnapshot.bind(log);
+log.saveSnapshot = async (snapshot) => {
+  snapshots += 1;
+  await save(snapshot);
+};
 
 const round = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : round1(ms));
 
@@ -75,6 +81,7 @@ try {
         stepBudgetMs,
         slowestSnapshotSliceMs: round(engine.stepTimes.slowestSnapshotSliceMs),
         rememberedIds: engine.current.durable.processedCommandIds.size,
+        snapshots,
       })}\n`,
     );
   }

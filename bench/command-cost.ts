@@ -1,15 +1,12 @@
-import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
-import { noFaults } from '../src/deterministic-sim/faults.js';
-import { SimExchange } from '../src/deterministic-sim/sim-exchange.js';
-import { paperCredentials } from '../src/engine/accounts.js';
-import { boot } from '../src/engine/boot.js';
+import { defaultEngineLimits } from '../src/engine/engine.js';
+import { serializeSnapshot } from '../src/contract/snapshot.js';
 import { ManualClock } from '../src/engine/clock.js';
 import { openMemoryLog } from '../src/log/memory-log.js';
 import { openRedisLog } from '../src/log/redis-log.js';
-import { createPrng } from '../src/paper-exchange/price-process.js';
 import { silentLogger } from '../src/util/logger.js';
-import { deletePrefix, knob, prefix, redisUrl } from './common.js';
+import { deletePrefix, knob, prefix, redisUrl, round1 } from './common.js';
+import { bootOnSimExchange } from './sim-engine.js';
 
 // `npx tsx bench/command-cost.ts`: the engine kernel's own cost per command, without the service around it. Boots
 // the engine on the in-memory log (or Redis with BENCH_REDIS=1), starts BENCH_USERS (50) paper sessions, then decides
@@ -20,28 +17,25 @@ import { deletePrefix, knob, prefix, redisUrl } from './common.js';
 const users = knob('BENCH_USERS', 50);
 const count = knob('BENCH_COMMANDS', 20_000);
 const repeats = knob('BENCH_REPEATS', 3);
+/** Steps slower than this are counted (stepsOverBudget): the issue's bound on what a /stop may wait behind. */
+const stepBudgetMs = knob('BENCH_STEP_BUDGET_MS', 20);
 /** Commands read and decided together, as the execution service's command loop reads them. */
 const readBatchEntries = 100;
 const onRedis = process.env.BENCH_REDIS === '1';
 
 const clock = new ManualClock(1_700_000_000_000);
-const exchange = new SimExchange(createPrng(1), () => clock.nowMs(), { ...noFaults });
 const keyPrefix = prefix('command-cost');
 const log = onRedis ? await openRedisLog({ url: redisUrl, prefix: keyPrefix }) : openMemoryLog({ nowMs: () => clock.nowMs() });
 await log.init();
-const { engine } = await boot({
-  log,
-  config: defaultCoreConfig,
-  clock,
-  logger: silentLogger(),
-  loadFilters: async () => ({ paper: exchange.filters() }),
-  accountOf: (userId) => exchange.account(paperCredentials(userId).apiKey),
-  onEffects: () => undefined,
-  onFatal: (error) => {
-    throw error;
-  },
-  retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
-});
+const engine = await bootOnSimExchange(log, clock, { logger: silentLogger(), limits: { ...defaultEngineLimits, stepBudgetMs } });
+let snapshots = 0;
+const save = log.saveSnapshot.bind(log);
+log.saveSnapshot = async (snapshot) => {
+  snapshots += 1;
+  await save(snapshot);
+};
+
+const round = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : round1(ms));
 
 /** Appends the commands (in pipelined chunks), then reads and decides them until none is left. */
 async function decideAll(commands: string[]): Promise<void> {
@@ -50,6 +44,9 @@ async function decideAll(commands: string[]): Promise<void> {
     const deliveries = await log.readCommands('cost', readBatchEntries, onRedis ? 1 : 0);
     if (deliveries.length === 0) return;
     await engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+    // One event-loop turn per batch, as a real log's round trip gives: work the engine does between steps (a
+    // snapshot's slices) runs there, as in the service, instead of only after the last batch.
+    if (!onRedis) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -66,6 +63,7 @@ try {
     const startedAt = performance.now();
     const cpuAtStart = process.cpuUsage();
     await decideAll([]);
+    await engine.drain(); // a snapshot still being written is part of the cost
     const wallMs = performance.now() - startedAt;
     const cpu = process.cpuUsage(cpuAtStart);
     process.stdout.write(
@@ -76,9 +74,21 @@ try {
         commandsPerSecond: Math.round(count / (wallMs / 1_000)),
         wallUsPerCommand: Math.round((wallMs * 1_000) / count),
         cpuUsPerCommand: Math.round((cpu.user + cpu.system) / count),
+        // Engine steps since boot: the slowest (ms), and how many took longer than stepBudgetMs: a /stop queued
+        // behind one waited that long. A snapshot's slices run between steps: the slowest is what an input waits.
+        slowestStepMs: round(engine.stepTimes.slowestMs),
+        stepsOverBudget: engine.stepTimes.overBudget,
+        stepBudgetMs,
+        slowestSnapshotSliceMs: round(engine.stepTimes.slowestSnapshotSliceMs),
+        rememberedIds: engine.current.durable.processedCommandIds.size,
+        snapshots,
       })}\n`,
     );
   }
+  // What one snapshot of the final state costs written in one go (serializeSnapshot), for scale.
+  const startedAt = performance.now();
+  const bytes = serializeSnapshot(engine.current.durable).length;
+  process.stdout.write(`${JSON.stringify({ snapshotBytes: bytes, serializeSnapshotMs: round(performance.now() - startedAt) })}\n`);
 } finally {
   await log.close();
   if (onRedis) await deletePrefix(keyPrefix);

@@ -3,6 +3,7 @@ import type { Dict } from '../core/dict.js';
 import { dictFrom } from '../core/dict.js';
 import type { DurableState, DurableStateJson } from '../core/state.js';
 import { withDurableDefaults } from '../core/state.js';
+import { idsJsonClose, idsJsonMembers, idsJsonOpen } from '../core/processed-ids.js';
 import { orderSchema, priceSchema, qtySchema, routeOutcomeSchema, usdSchema } from './wal.js';
 
 // Snapshots: the durable state at one WAL id, written with schemaVersion and read back through parseSnapshot,
@@ -117,6 +118,88 @@ export function serializeSnapshot(state: DurableState): string {
   const head = JSON.stringify({ schemaVersion: snapshotSchemaVersion, ...rest });
   // The remembered ids are written last, as text (ProcessedIds.toJsonText): the same JSON, without its object of ids.
   return `${head.slice(0, -1)},"processedCommandIds":${processedCommandIds.toJsonText()}}`;
+}
+
+/** How much of a snapshot one slice writes (snapshotSlices): at most this many ids, or entries, or a mix in proportion. */
+export interface SnapshotSliceBounds {
+  /** Remembered command ids per slice. */
+  idsPerSlice: number;
+  /** Entries of a keyed record (sessions, orders, ...) per slice; every other field of the state counts as one. */
+  entriesPerSlice: number;
+}
+
+/**
+ * serializeSnapshot(state) in slices of bounded work (the last one is the iterator's return value): their
+ * concatenation is that text, byte for byte (the same JSON.stringify of each value, keys in the same order), so the
+ * engine can give the event loop a turn between slices instead of writing a snapshot of 100 000 ids and thousands of
+ * sessions in one go. The remembered ids are
+ * copied now: a view's ids leave the log it shares with later states once as many newer ones are remembered
+ * (processed-ids.ts). The rest is read as the slices are taken, so `state` must be one nothing writes any more: a
+ * committed state (a step writes in place only maps it made itself, see core/dict.ts OwnedDicts).
+ */
+export function snapshotSlices(state: DurableState, bounds: SnapshotSliceBounds): Iterator<string, string> {
+  return slicesOf(state, state.processedCommandIds.ids(), bounds);
+}
+
+/** A field written entry by entry (sessions, orders: a Dict); anything else is written whole, as JSON.stringify would. */
+function isKeyedRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** Yields every slice but the last, which it returns: a caller knows that one is last without asking for one more. */
+function* slicesOf(state: DurableState, ids: readonly string[], bounds: SnapshotSliceBounds): Generator<string, string> {
+  const { processedCommandIds: _ids, ...rest } = state;
+  const fields = rest as Readonly<Record<string, unknown>>;
+  let text = `{"schemaVersion":${snapshotSchemaVersion}`;
+  /** The share of a slice written into `text` so far. */
+  let used = 0;
+  const entryShare = 1 / bounds.entriesPerSlice;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (!isKeyedRecord(value)) {
+      const json = JSON.stringify(value);
+      if (json !== undefined) text += `,${JSON.stringify(key)}:${json}`;
+      used += entryShare;
+    } else {
+      text += `,${JSON.stringify(key)}:{`;
+      let first = true;
+      for (const entryKey of Object.keys(value)) {
+        const json = JSON.stringify(value[entryKey]);
+        if (json !== undefined) {
+          text += `${first ? '' : ','}${JSON.stringify(entryKey)}:${json}`;
+          first = false;
+        }
+        used += entryShare;
+        if (used >= 1) {
+          yield text;
+          [text, used] = ['', 0];
+        }
+      }
+      text += '}';
+    }
+    if (used >= 1) {
+      yield text;
+      [text, used] = ['', 0];
+    }
+  }
+  // As serializeSnapshot writes them: last, in ProcessedIds.toJsonText's form.
+  text += ',"processedCommandIds":';
+  if (ids.length === 0) text += '[]';
+  else {
+    text += idsJsonOpen(ids.length);
+    for (let start = 0; start < ids.length;) {
+      const end = Math.min(ids.length, start + Math.max(1, Math.floor((1 - used) * bounds.idsPerSlice)));
+      text += `${start > 0 ? ',' : ''}${idsJsonMembers(ids, start, end)}`;
+      used += (end - start) / bounds.idsPerSlice;
+      start = end;
+      if (used >= 1 && start < ids.length) {
+        yield text;
+        [text, used] = ['', 0];
+      }
+    }
+    text += idsJsonClose;
+  }
+  return `${text}}`;
 }
 
 /** The durable state of a snapshot, or an error naming the snapshot's WAL id and the reason. */

@@ -134,6 +134,9 @@ class SimNode implements EngineNode {
 
   stop(state: 'paused' | 'dead'): void {
     this.state = state;
+    // A dead process writes nothing more: a snapshot it was writing between steps dies with it. (A paused one's save
+    // is fenced like a commit: refused once a successor holds the lease.)
+    if (state === 'dead') (this.engine as Engine | undefined)?.abandon();
     this.armed = null; // it struck, or another fault came first
     this.markStopped();
     this.cluster.stopped(this);

@@ -45,6 +45,8 @@ export async function bootNode(world: World, observe: DecisionObserver, node: En
 
 /** A new single-engine process on the world's log: what it had in flight died with the one before. */
 export async function restart(world: World, observe: DecisionObserver): Promise<void> {
+  // The process before died: a snapshot it was writing between steps dies with it (not saved over a newer one).
+  (world.node as EngineNode | undefined)?.engine.abandon();
   const node: EngineNode = {
     id: singleEngineId,
     engine: undefined as never, // set by bootNode before anything reads it

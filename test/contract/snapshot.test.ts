@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseSnapshot, serializeSnapshot } from '../../src/contract/snapshot.js';
+import type { SnapshotSliceBounds } from '../../src/contract/snapshot.js';
+import { parseSnapshot, serializeSnapshot, snapshotSlices } from '../../src/contract/snapshot.js';
+import { ProcessedIds } from '../../src/core/processed-ids.js';
+import type { DurableState } from '../../src/core/state.js';
+import { emptyDurableState } from '../../src/core/state.js';
 import { serializeWalEvent } from '../../src/contract/wal.js';
 import { replayLog } from '../../src/engine/engine.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
@@ -60,6 +64,38 @@ describe('snapshot contract', () => {
     expect(() => parseSnapshot('12-3', JSON.stringify(bad))).toThrow(/snapshot at WAL entry 12-3: sessions\.alice\.capitalUsd/);
     expect(() => parseSnapshot('12-4', '{')).toThrow(/12-4: not JSON/);
     expect(() => parseSnapshot('12-5', JSON.stringify({ schemaVersion: 99 }))).toThrow(/12-5/);
+  });
+
+  it('written in slices, a snapshot is serializeSnapshot byte for byte, each slice within its bounds', () => {
+    const d = busyDriver();
+    const ids = Array.from({ length: 2_500 }, (_, i) => `cmd-${i}`);
+    const states: DurableState[] = [
+      emptyDurableState(),
+      d.state.durable,
+      { ...d.state.durable, processedCommandIds: ProcessedIds.of(['__proto__', 'a"quote', 'ü', ...ids]) },
+    ];
+    const allBounds: SnapshotSliceBounds[] = [
+      { idsPerSlice: 1, entriesPerSlice: 1 },
+      { idsPerSlice: 7, entriesPerSlice: 2 },
+      { idsPerSlice: 1_000, entriesPerSlice: 250 },
+      { idsPerSlice: 100_000, entriesPerSlice: 100_000 },
+    ];
+    for (const state of states) {
+      for (const bounds of allBounds) {
+        const slices: string[] = [];
+        const iterator = snapshotSlices(state, bounds);
+        for (let next = iterator.next(); ; next = iterator.next()) {
+          slices.push(next.value);
+          if (next.done === true) break;
+        }
+        expect(slices.join('')).toBe(serializeSnapshot(state));
+        const idCount = state.processedCommandIds.size;
+        // One slice per bound's worth of ids (ids and entries share a slice in proportion), at most one more.
+        if (bounds.entriesPerSlice === 100_000) expect(slices).toHaveLength(1);
+        if (bounds.idsPerSlice === 1_000) expect(slices.length).toBeLessThanOrEqual(Math.ceil(idCount / 1_000) + 1);
+        if (bounds.idsPerSlice === 7) expect(slices.length).toBeGreaterThanOrEqual(Math.floor(idCount / 7));
+      }
+    }
   });
 
   it('replay stops with the entry id and the reason on a WAL record it cannot read', async () => {

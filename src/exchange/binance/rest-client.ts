@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHmac } from 'node:crypto';
 import { USDMClient } from 'binance';
 import type { SignGuard } from '../sign-guard.js';
 
@@ -11,7 +12,11 @@ import type { SignGuard } from '../sign-guard.js';
 //   when their request was sent: a count belongs to the window the exchange counted the request in, and an answer
 //   read after a window turned may be the old window's (rate-budget.ts);
 // - with a sign guard (a cluster worker's lease, src/cluster/lease-guard.ts), every signed request asks it right
-//   before the SDK stamps and signs it: the guard gives the recvWindow, or refuses and nothing is sent.
+//   before the SDK stamps and signs it: the guard gives the recvWindow, or refuses and nothing is sent;
+// - requests signed with node's createHmac (signRequest), not the SDK's default WebCrypto path: the same HMAC-SHA256
+//   hex signature (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info, "SIGNED
+//   Endpoint Security"), ~6 µs of CPU instead of ~195 µs (a key import and an async job per request), which at
+//   thousands of sessions was 5 % of the engine process's CPU.
 
 /** Receives the raw headers of every REST response, success or error, and when its request was sent (Date.now()). */
 export type ResponseHeadersListener = (headers: unknown, sentAtMs: number | undefined) => void;
@@ -71,6 +76,11 @@ export interface RestClientConfig {
   clientId?: string;
 }
 
+/** A request's signature: HMAC-SHA256 of the query string under the API secret, in hex (no URL escaping needed). */
+export function signRequest(message: string, secret: string): Promise<string> {
+  return Promise.resolve(createHmac('sha256', secret).update(message).digest('hex'));
+}
+
 export function createRestClient(config: RestClientConfig, onHeaders?: ResponseHeadersListener): USDMClient {
   return new QuietUsdmClient(
     onHeaders,
@@ -81,6 +91,7 @@ export function createRestClient(config: RestClientConfig, onHeaders?: ResponseH
       disableTimeSync: true,
       parseExceptions: false,
       beautifyResponses: false,
+      customSignMessageFn: signRequest,
       ...(config.apiKey !== undefined ? { api_key: config.apiKey, api_secret: config.apiSecret } : {}),
     },
     { timeout: config.restTimeoutMs, ...(config.clientId !== undefined && { headers: { [clientIdHeader]: config.clientId } }) },

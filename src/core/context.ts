@@ -32,6 +32,7 @@ export class DecisionContext {
   continues = false;
   private readonly start: EngineState;
   private taken: Schedule | null = null;
+  private ownedMaps: OwnedDicts | undefined;
 
   constructor(
     state: EngineState,
@@ -42,11 +43,17 @@ export class DecisionContext {
     /** True: the timer passes scan every session (decide's `fullScan`, the simulation's reference). */
     private readonly fullScan = false,
     /** The maps this decision (or its engine step) made: first write copies, later ones write in place (dict.ts). */
-    private readonly owned: OwnedDicts = ownedDicts(),
+    owned?: OwnedDicts,
   ) {
     this.durable = state.durable;
     this.market = state.market;
     this.start = state;
+    this.ownedMaps = owned;
+  }
+
+  /** Made on the first write: most decisions (a tick, a quiet watchdog beat) write no map, and a WeakSet is not free. */
+  private get owned(): OwnedDicts {
+    return (this.ownedMaps ??= ownedDicts());
   }
 
   /** Which sessions the timer passes must visit (schedule.ts): taken from the starting state on first use. */

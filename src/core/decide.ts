@@ -33,7 +33,7 @@ import { onPositionNews } from './position-news.js';
 import { onStopNews } from './stop-news.js';
 import { reaskOwedTradeReads, requestTradesOfFilledOrders } from './trade-reads-owed.js';
 import { wasProcessed } from './state.js';
-import { someOrderOf } from './state-index.js';
+import { someOpenOrChangedOrderOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
 import { handOn, scheduleFor } from './schedule.js';
 import type { OwnedDicts } from './dict.js';
@@ -253,12 +253,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     // An order still open or unresolved may change the position; reconcile that symbol once it settles.
     // So may an order that filled after the read was asked for: the read may predate the fill. An order that
     // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
-    const unsettled = someOrderOf(
-      ctx.durable,
-      userId,
-      symbol,
-      (o) => !isTerminal(o) || (requestedAtMs !== null && o.updatedAtMs >= requestedAtMs && !isZero(toDecimal(o.filledQty))),
-    );
+    const unsettled = someOpenOrChangedOrderOf(ctx.durable, userId, symbol, requestedAtMs, (o) => !isZero(toDecimal(o.filledQty)));
     if (unsettled) continue;
     const ours = session.positions[symbol]?.qty ?? zero;
     const theirs = exchange.get(symbol);

@@ -38,6 +38,7 @@ import { sampleEquity } from './summary.js';
 import { handOn, scheduleFor } from './schedule.js';
 import type { OwnedDicts } from './dict.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
+import { copyMarket } from './record-copies.js';
 
 // The engine's single decision function: (state, input, now) → new state, WAL events, outbound events,
 // exchange effects and stream acknowledgements. No I/O, no clock, no randomness.
@@ -245,7 +246,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   for (const { symbol, positionAmt } of positions) {
     const key = `${userId}:${symbol}`;
     if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported[key]) continue;
-    ctx.market = { ...ctx.market, foreignPositionsReported: dictWith(ctx.market.foreignPositionsReported, key, true as const) };
+    ctx.market = copyMarket(ctx.market, { foreignPositionsReported: dictWith(ctx.market.foreignPositionsReported, key, true as const) });
     ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }
   const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
@@ -332,13 +333,13 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       requestFundingReadsAtBoot(ctx);
       break;
     case 'filters':
-      ctx.market = { ...ctx.market, venues: withFilters(ctx.market.venues, input.venue, input.filters) };
+      ctx.market = copyMarket(ctx.market, { venues: withFilters(ctx.market.venues, input.venue, input.filters) });
       break;
     case 'command':
       onCommand(ctx, input.delivery, input.preflight);
       break;
     case 'tick':
-      ctx.market = { ...ctx.market, venues: withQuote(ctx.market.venues, input.venue, input.tick, nowMs) };
+      ctx.market = copyMarket(ctx.market, { venues: withQuote(ctx.market.venues, input.venue, input.tick, nowMs) });
       checkRiskRules(ctx, { venue: input.venue, symbol: input.tick.symbol });
       break;
     case 'timer':
@@ -354,7 +355,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       onPositionNews(ctx, input.userId, input.mode, input.positions);
       break;
     case 'feed_started':
-      ctx.market = { ...ctx.market, venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) };
+      ctx.market = copyMarket(ctx.market, { venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) });
       break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);

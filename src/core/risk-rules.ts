@@ -15,6 +15,7 @@ import { isZero, round, sub, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
 import { allVenues, filtersOf, lastHeardMs } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
+import { copyMarket } from './record-copies.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -209,5 +210,5 @@ export function maintainOrders(ctx: DecisionContext): void {
   const queries = liveOnly(ctx, ctx.market.lastQueryAtMs);
   const cancels = liveOnly(ctx, ctx.market.lastCancelAtMs);
   if (queries || cancels)
-    ctx.market = { ...ctx.market, lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs };
+    ctx.market = copyMarket(ctx.market, { lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs });
 }

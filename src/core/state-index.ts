@@ -214,6 +214,11 @@ export function ordersOf(state: DurableState, userId: string, symbol: string): O
   return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
 }
 
+/** The user's orders for one symbol (terminal ones too, while retained), in no particular order: for a scan whose answer does not depend on it. */
+export function ordersOfUnsorted(state: DurableState, userId: string, symbol: string): Order[] {
+  return ordersIn(state, [...(indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? [])]);
+}
+
 /**
  * Whether any of the user's orders for one symbol (terminal ones too, while retained) passes `test`: ordersOf's
  * answer without its sort, which ranked every retained order of the pair (up to maxTerminalOrdersKept) on each call,

@@ -60,9 +60,7 @@ export function engageKillSwitch(
  */
 export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
   const sessions =
-    feed === null
-      ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx))
-      : inSessionOrder(ctx.durable, indexOf(ctx.durable).holdersBySymbol.get(feed.symbol) ?? []).flatMap((u) => ctx.durable.sessions[u] ?? []);
+    feed === null ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx)) : holdersOf(ctx, feed.symbol);
   for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
     if (feed === null && session.horizonDeadlineMs !== null && ctx.nowMs < session.horizonDeadlineMs)
@@ -92,6 +90,18 @@ export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbo
       engageKillSwitch(ctx, session.userId, 'stop_loss', 'stop_loss', stopLossText(ctx, session));
     }
   }
+}
+
+/** The sessions holding `symbol` (the index's holders), in session order: a tick's candidates. */
+function holdersOf(ctx: DecisionContext, symbol: string): Session[] {
+  const holders = indexOf(ctx.durable).holdersBySymbol.get(symbol);
+  if (holders === undefined) return [];
+  const out: Session[] = [];
+  for (const userId of inSessionOrder(ctx.durable, holders)) {
+    const session = ctx.durable.sessions[userId];
+    if (session !== undefined) out.push(session);
+  }
+  return out;
 }
 
 /** The stop-loss alert: the equity it fired at, the floor it crossed, and the loss, in dollars. */

@@ -1,6 +1,7 @@
 import type { CoreConfig } from './config.js';
 import type { DurableState, Order, OrderPurpose } from './state.js';
-import { ordersOf, ordersOfUnsorted } from './state-index.js';
+import { dictGet } from './dict.js';
+import { orderIdsOf, ordersOf } from './state-index.js';
 
 // Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
 // margin, a revoked key) must not be re-sent and re-alerted every retry period: the user hears it once, then
@@ -45,8 +46,9 @@ const noStreak = (): RejectionStreak => ({ count: 0, code: null, lastAtMs: 0, ne
 function noStreakByNewest(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): boolean {
   let newest: Order | undefined;
   let newestSeq = -Infinity;
-  for (const order of ordersOfUnsorted(state, userId, symbol)) {
-    if (order.purpose !== purpose) continue;
+  for (const id of orderIdsOf(state, userId, symbol)) {
+    const order = dictGet(state.orders, id);
+    if (order === undefined || order.purpose !== purpose) continue;
     const seq = planSeq(order);
     if (!Number.isFinite(seq) || seq === newestSeq) return false;
     if (seq > newestSeq) {

@@ -124,6 +124,7 @@ function addIfStale(ctx: DecisionContext, index: StateIndex, venue: Venue, symbo
 function staleHolders(ctx: DecisionContext): Set<string> {
   const out = new Set<string>();
   const index = indexOf(ctx.durable);
+  if (index.holdersBySymbol.size === 0) return out; // nobody holds anything: no feed's silence concerns a session
   // Each symbol with a quote or a feed clock, once, without building the union of their keys on every beat.
   for (const venue of allVenues) {
     const market = ctx.market.venues[venue];

@@ -214,9 +214,14 @@ export function ordersOf(state: DurableState, userId: string, symbol: string): O
   return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
 }
 
-/** The user's orders for one symbol (terminal ones too, while retained), in no particular order: for a scan whose answer does not depend on it. */
-export function ordersOfUnsorted(state: DurableState, userId: string, symbol: string): Order[] {
-  return ordersIn(state, [...(indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? [])]);
+const noIds: ReadonlySet<string> = new Set();
+
+/**
+ * The ids of the user's orders for one symbol (terminal ones too, while retained), in no particular order, for a scan
+ * whose answer does not depend on it (look each up in state.orders). The index's own set: read it, never write it.
+ */
+export function orderIdsOf(state: DurableState, userId: string, symbol: string): ReadonlySet<string> {
+  return indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? noIds;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { OwnedDicts } from './dict.js';
 import { dictDelete, dictSet, ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 import { Schedule, scheduleFor } from './schedule.js';
+import { copyMarket } from './record-copies.js';
 
 /** The market's maps of when something was last done, per key. */
 type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends Dict<number> ? K : never }[keyof MarketState];
@@ -32,6 +33,7 @@ export class DecisionContext {
   continues = false;
   private readonly start: EngineState;
   private taken: Schedule | null = null;
+  private ownedMaps: OwnedDicts | undefined;
 
   constructor(
     state: EngineState,
@@ -42,11 +44,17 @@ export class DecisionContext {
     /** True: the timer passes scan every session (decide's `fullScan`, the simulation's reference). */
     private readonly fullScan = false,
     /** The maps this decision (or its engine step) made: first write copies, later ones write in place (dict.ts). */
-    private readonly owned: OwnedDicts = ownedDicts(),
+    owned?: OwnedDicts,
   ) {
     this.durable = state.durable;
     this.market = state.market;
     this.start = state;
+    this.ownedMaps = owned;
+  }
+
+  /** Made on the first write: most decisions (a tick, a quiet watchdog beat) write no map, and a WeakSet is not free. */
+  private get owned(): OwnedDicts {
+    return (this.ownedMaps ??= ownedDicts());
   }
 
   /** Which sessions the timer passes must visit (schedule.ts): taken from the starting state on first use. */
@@ -86,7 +94,9 @@ export class DecisionContext {
 
   /** Notes `atMs` under `key` in one of the market's time maps, in place once this decision owns the map. */
   private noteTime(field: NotedTimes, key: string, value: number): void {
-    this.market = { ...this.market, [field]: dictSet(this.market[field], key, value, this.owned) };
+    const next = copyMarket(this.market);
+    next[field] = dictSet(this.market[field], key, value, this.owned);
+    this.market = next;
   }
 
   noteCancel(clientOrderId: string): void {
@@ -101,7 +111,7 @@ export class DecisionContext {
   countStopCheck(): void {
     const minute = Math.floor(this.nowMs / 60_000);
     const before = this.market.stopChecksInMinute;
-    this.market = { ...this.market, stopChecksInMinute: { minute, count: (before.minute === minute ? before.count : 0) + 1 } };
+    this.market = copyMarket(this.market, { stopChecksInMinute: { minute, count: (before.minute === minute ? before.count : 0) + 1 } });
   }
 
   noteStopAttempt(key: string): void {
@@ -110,7 +120,7 @@ export class DecisionContext {
 
   /** Lifts the placement throttle under `key`: the next stop pass may place at once. */
   forgetStopAttempt(key: string): void {
-    this.market = { ...this.market, lastStopAttemptAtMs: dictDelete(this.market.lastStopAttemptAtMs, [key], this.owned) };
+    this.market = copyMarket(this.market, { lastStopAttemptAtMs: dictDelete(this.market.lastStopAttemptAtMs, [key], this.owned) });
   }
 
   noteTradeReadAsked(key: string): void {
@@ -118,16 +128,16 @@ export class DecisionContext {
   }
 
   forgetTradeRead(key: string): void {
-    this.market = { ...this.market, owedReadsAskedAtMs: dictDelete(this.market.owedReadsAskedAtMs, [key], this.owned) };
+    this.market = copyMarket(this.market, { owedReadsAskedAtMs: dictDelete(this.market.owedReadsAskedAtMs, [key], this.owned) });
   }
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
   noteRetryAt(key: string, clientOrderId: string, retryAtMs: number): void {
-    this.market = { ...this.market, retryAt: dictSet(this.market.retryAt, key, { clientOrderId, retryAtMs }, this.owned) };
+    this.market = copyMarket(this.market, { retryAt: dictSet(this.market.retryAt, key, { clientOrderId, retryAtMs }, this.owned) });
   }
 
   noteStopRetired(userId: string, symbol: string, side: Side): void {
-    this.market = { ...this.market, retiredStops: dictSet(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) };
+    this.market = copyMarket(this.market, { retiredStops: dictSet(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) });
   }
 
   noteQuery(clientOrderId: string): void {

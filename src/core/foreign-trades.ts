@@ -8,6 +8,7 @@ import { bookedAsset } from './fees.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
 import { someOrderOf } from './state-index.js';
+import { copyMarket } from './record-copies.js';
 
 // Trades of orders the engine did not place (a liquidation, an ADL close, a fired protective stop, a manual order)
 // whose user-stream push never came: a crash before the push was committed, a deaf stream. Reconcile adopts the
@@ -24,7 +25,7 @@ export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: 
   if (!session || !trades.some((t) => !ours.has(t.exchangeOrderId))) return;
   if (mayHideOurTrade(ctx, userId, symbol)) {
     // An order of ours whose exchange id is not known yet may be any of these: wait for it, then read again.
-    ctx.market = { ...ctx.market, deferredTradeReads: dictWith(ctx.market.deferredTradeReads, deferKey(userId, symbol), true as const) };
+    ctx.market = copyMarket(ctx.market, { deferredTradeReads: dictWith(ctx.market.deferredTradeReads, deferKey(userId, symbol), true as const) });
     return;
   }
   const oldestRemembered = oldestRememberedTradeId(session, symbol);
@@ -125,6 +126,6 @@ function deferKey(userId: string, symbol: string): string {
 export function retryDeferredTradeRead(ctx: DecisionContext, userId: string, symbol: string, requestTrades: () => void): void {
   const key = deferKey(userId, symbol);
   if (ctx.market.deferredTradeReads[key] !== true || mayHideOurTrade(ctx, userId, symbol)) return;
-  ctx.market = { ...ctx.market, deferredTradeReads: dictWithout(ctx.market.deferredTradeReads, key) };
+  ctx.market = copyMarket(ctx.market, { deferredTradeReads: dictWithout(ctx.market.deferredTradeReads, key) });
   requestTrades();
 }

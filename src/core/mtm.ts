@@ -1,5 +1,25 @@
-import type { Price, Qty, Usd } from '../model/decimal.js';
-import { abs, add, isZero, lte, movePoint, mul, sign, sub, toDecimal, toNumber, toPrice, zero } from '../model/decimal.js';
+import type { Exact, Price, Qty, Usd } from '../model/decimal.js';
+import {
+  add,
+  decimalOf,
+  exactAbs,
+  exactAdd,
+  exactMul,
+  exactOf,
+  exactOfNumber,
+  exactSign,
+  exactSub,
+  isZero,
+  lte,
+  movePoint,
+  mul,
+  sign,
+  sub,
+  toDecimal,
+  toNumber,
+  toPrice,
+  zero,
+} from '../model/decimal.js';
 import type { MarketState, Position, Session } from './state.js';
 import { quoteOf } from './venues.js';
 
@@ -25,12 +45,23 @@ export interface PositionValue {
 
 /** One position at its conservative exit price; null without a quote. */
 export function valuePosition(position: Position, quote: { bid: number; ask: number } | undefined): PositionValue | null {
+  const exact = valuePositionExact(position, quote);
+  return exact && { exitPrice: exact.exitPrice, unrealizedPnlUsd: decimalOf(exact.unrealized) as Usd, notionalUsd: decimalOf(exact.notional) as Usd };
+}
+
+/** valuePosition's figures as exact values (a valuation sums them before writing any as a string). */
+function valuePositionExact(
+  position: Position,
+  quote: { bid: number; ask: number } | undefined,
+): { exitPrice: Price; unrealized: Exact; notional: Exact } | null {
   if (!quote) return null;
-  const exitPrice = toPrice(sign(position.qty) > 0 ? quote.bid : quote.ask);
+  const qty = exactOf(position.qty);
+  const exitNumber = exactSign(qty) > 0 ? quote.bid : quote.ask;
+  const exit = exactOfNumber(exitNumber);
   return {
-    exitPrice,
-    unrealizedPnlUsd: mul(position.qty, sub<Price>(exitPrice, position.entryPrice)) as Usd,
-    notionalUsd: mul(abs(position.qty), exitPrice) as Usd,
+    exitPrice: toPrice(exitNumber),
+    unrealized: exactMul(qty, exactSub(exit, exactOf(position.entryPrice))),
+    notional: exactMul(exactAbs(qty), exit),
   };
 }
 
@@ -42,26 +73,61 @@ export function bookedPnlUsd(session: Session): Usd {
   return add(sub(session.realizedPnlUsd, session.feesUsd), session.fundingUsd);
 }
 
-export function valueSession(session: Session, market: MarketState): Valuation {
-  let unrealizedPnlUsd: Usd = zero;
-  let grossExposureUsd: Usd = zero;
+/**
+ * capital + booked PnL per (immutable) session object: the part of equity no quote moves, worked out once rather
+ * than on every valuation of an unchanged session (each equity sample, each stop-loss text).
+ */
+const bookedEquityMemo = new WeakMap<Session, Usd>();
+
+function bookedEquityUsd(session: Session): Usd {
+  let known = bookedEquityMemo.get(session);
+  if (known === undefined) {
+    known = add(session.capitalUsd, bookedPnlUsd(session));
+    bookedEquityMemo.set(session, known);
+  }
+  return known;
+}
+
+/** A valuation with the value of each held position it was summed from (null: no quote for it). */
+export interface DetailedValuation extends Valuation {
+  positions: Map<string, PositionValue | null>;
+}
+
+/** valueSession, keeping each held position's value: a summary lists them, and valuing each twice cost as much again. */
+export function valueSessionDetailed(session: Session, market: MarketState): DetailedValuation {
+  // Summed exactly as parsed values, written as strings once: the same decimals as adding the strings one by one.
+  let unrealized = exactOf(zero);
+  let gross = exactOf(zero);
   const unpricedSymbols: string[] = [];
+  const positions = new Map<string, PositionValue | null>();
   for (const [symbol, position] of Object.entries(session.positions)) {
     if (isZero(position.qty)) continue;
-    const value = valuePosition(position, quoteOf(market.venues, session.mode, symbol));
+    const value = valuePositionExact(position, quoteOf(market.venues, session.mode, symbol));
     if (!value) {
+      positions.set(symbol, null);
       unpricedSymbols.push(symbol);
       continue;
     }
-    unrealizedPnlUsd = add(unrealizedPnlUsd, value.unrealizedPnlUsd);
-    grossExposureUsd = add(grossExposureUsd, value.notionalUsd);
+    positions.set(symbol, {
+      exitPrice: value.exitPrice,
+      unrealizedPnlUsd: decimalOf(value.unrealized) as Usd,
+      notionalUsd: decimalOf(value.notional) as Usd,
+    });
+    unrealized = exactAdd(unrealized, value.unrealized);
+    gross = exactAdd(gross, value.notional);
   }
   return {
-    equityUsd: add(add(session.capitalUsd, bookedPnlUsd(session)), unrealizedPnlUsd),
-    unrealizedPnlUsd,
+    equityUsd: decimalOf(exactAdd(exactOf(bookedEquityUsd(session)), unrealized)) as Usd,
+    unrealizedPnlUsd: decimalOf(unrealized) as Usd,
     unpricedSymbols,
-    grossExposureUsd,
+    grossExposureUsd: decimalOf(gross) as Usd,
+    positions,
   };
+}
+
+export function valueSession(session: Session, market: MarketState): Valuation {
+  const { equityUsd, unrealizedPnlUsd, unpricedSymbols, grossExposureUsd } = valueSessionDetailed(session, market);
+  return { equityUsd, unrealizedPnlUsd, unpricedSymbols, grossExposureUsd };
 }
 
 /** The equity at or below which the stop-loss fires: capital × (1 − pct/100), exact. */

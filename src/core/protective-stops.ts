@@ -106,7 +106,24 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
 }
 
 /** Closed sessions with no stop of ours left are done with: no placement, no check. */
-const tended = (session: Session): boolean => session.status !== 'closed' || Object.keys(session.protectiveStops).length > 0;
+const tended = (session: Session): boolean => session.status !== 'closed' || hasStops(session);
+
+/**
+ * Whether the session tracks a stop, or holds a position: loops, not Object.keys/values, as the stop pass asks on
+ * every input that visits or queues a session (each asked for an array it threw away).
+ */
+function hasStops(session: Session): boolean {
+  for (const symbol in session.protectiveStops) if (Object.hasOwn(session.protectiveStops, symbol)) return true;
+  return false;
+}
+
+function holdsPosition(session: Session): boolean {
+  for (const symbol in session.positions) {
+    const position = session.positions[symbol];
+    if (position !== undefined && !isZero(position.qty)) return true;
+  }
+  return false;
+}
 
 /** Periodic checks this minute's bound still lets start now: a burst at the minute's top, the rest evenly over it. */
 export function stopChecksAllowedNow(ctx: Pick<DecisionContext, 'config' | 'market' | 'nowMs'>): number {
@@ -162,7 +179,7 @@ function queueNextVisit(ctx: DecisionContext, userId: string): void {
 function exposedNow(ctx: DecisionContext, session: Session): boolean {
   const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(session.userId)];
   const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
-  return sweeping || Object.keys(session.protectiveStops).length > 0 || Object.values(session.positions).some((p) => !isZero(p.qty));
+  return sweeping || hasStops(session) || holdsPosition(session);
 }
 
 function visitSession(ctx: DecisionContext, original: Session): void {

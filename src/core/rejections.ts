@@ -1,6 +1,7 @@
 import type { CoreConfig } from './config.js';
 import type { DurableState, Order, OrderPurpose } from './state.js';
-import { ordersOf } from './state-index.js';
+import { dictGet } from './dict.js';
+import { orderIdsOf, ordersOf } from './state-index.js';
 
 // Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
 // margin, a revoked key) must not be re-sent and re-alerted every retry period: the user hears it once, then
@@ -35,12 +36,40 @@ function planSeq(order: Order): number {
   return Number(order.clientOrderId.slice(dash + 1));
 }
 
+const noStreak = (): RejectionStreak => ({ count: 0, code: null, lastAtMs: 0, newestId: null });
+
+/**
+ * True when the newest order of this kind (the greatest plan sequence) alone says there is no streak: there is none,
+ * or it was not refused, or refused as routine. False when the full walk is needed: it was refused, or the sequences
+ * do not give one newest (a tie, an id without a number), where the sort's own order would decide.
+ */
+function noStreakByNewest(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): boolean {
+  let newest: Order | undefined;
+  let newestSeq = -Infinity;
+  for (const id of orderIdsOf(state, userId, symbol)) {
+    const order = dictGet(state.orders, id);
+    if (order === undefined || order.purpose !== purpose) continue;
+    const seq = planSeq(order);
+    if (!Number.isFinite(seq) || seq === newestSeq) return false;
+    if (seq > newestSeq) {
+      newest = order;
+      newestSeq = seq;
+    }
+  }
+  if (newest === undefined) return true;
+  const code = newest.status === 'REJECTED' ? rejectionCode(newest) : null;
+  return code === null || routineRejectionCodes.has(code);
+}
+
 /** The streak of same-code rejections among the user's newest orders for this symbol and purpose. */
 export function rejectionStreak(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): RejectionStreak {
+  // Nearly always the newest order was not refused: one pass finds it, instead of ranking and sorting every
+  // retained order of the pair (up to maxTerminalOrdersKept) on each routed signal and each flatten check.
+  if (noStreakByNewest(state, userId, symbol, purpose)) return noStreak();
   const orders = ordersOf(state, userId, symbol)
     .filter((o) => o.purpose === purpose)
     .sort((a, b) => planSeq(b) - planSeq(a));
-  const streak: RejectionStreak = { count: 0, code: null, lastAtMs: 0, newestId: null };
+  const streak = noStreak();
   for (const order of orders) {
     const code = order.status === 'REJECTED' ? rejectionCode(order) : null;
     if (code === null || routineRejectionCodes.has(code)) break;

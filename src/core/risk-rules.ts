@@ -1,10 +1,11 @@
 import type { FillNotice } from '../contract/outbound.js';
 import type { DecisionContext } from './context.js';
 import type { Dict } from './dict.js';
-import { dictFrom } from './dict.js';
+import { dictFrom, dictGet } from './dict.js';
 import { stopLossBreached, stopLossLevelUsd, valueSession } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
+import type { StateIndex } from './state-index.js';
 import { allOpenOrders, indexOf, inSessionOrder, openOrdersOf } from './state-index.js';
 import type { Order, Session } from './state.js';
 import { backingOff } from './rejections.js';
@@ -14,6 +15,7 @@ import { isZero, round, sub, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
 import { allVenues, filtersOf, lastHeardMs } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
+import { copyMarket } from './record-copies.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -58,9 +60,7 @@ export function engageKillSwitch(
  */
 export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
   const sessions =
-    feed === null
-      ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx))
-      : inSessionOrder(ctx.durable, indexOf(ctx.durable).holdersBySymbol.get(feed.symbol) ?? []).flatMap((u) => ctx.durable.sessions[u] ?? []);
+    feed === null ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx)) : holdersOf(ctx, feed.symbol);
   for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
     if (feed === null && session.horizonDeadlineMs !== null && ctx.nowMs < session.horizonDeadlineMs)
@@ -92,6 +92,18 @@ export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbo
   }
 }
 
+/** The sessions holding `symbol` (the index's holders), in session order: a tick's candidates. */
+function holdersOf(ctx: DecisionContext, symbol: string): Session[] {
+  const holders = indexOf(ctx.durable).holdersBySymbol.get(symbol);
+  if (holders === undefined) return [];
+  const out: Session[] = [];
+  for (const userId of inSessionOrder(ctx.durable, holders)) {
+    const session = ctx.durable.sessions[userId];
+    if (session !== undefined) out.push(session);
+  }
+  return out;
+}
+
 /** The stop-loss alert: the equity it fired at, the floor it crossed, and the loss, in dollars. */
 function stopLossText(ctx: DecisionContext, session: Session): string {
   const pct = session.stopLossPct ?? 0;
@@ -101,17 +113,23 @@ function stopLossText(ctx: DecisionContext, session: Session): string {
   return `stop-loss: equity ${cents(equityUsd)} USDT at bid/ask reached the floor ${cents(floor)} USDT (${pct}% below the ${cents(session.capitalUsd)} USDT capital), a loss of ${cents(sub(session.capitalUsd, equityUsd))} USDT`;
 }
 
+/** Adds the holders of `symbol` to `out` when its feed on `venue` is silent. (Not a closure: see maintainOrders.) */
+function addIfStale(ctx: DecisionContext, index: StateIndex, venue: Venue, symbol: string, out: Set<string>): void {
+  const heardMs = lastHeardMs(ctx.market.venues, venue, symbol);
+  if (heardMs === undefined || ctx.nowMs - heardMs <= ctx.config.staleFeedMs) return;
+  for (const userId of index.holdersBySymbol.get(symbol) ?? []) out.add(userId);
+}
+
 /** Sessions holding a symbol whose feed is silent on some venue: the stale-feed rule may apply to them now. */
 function staleHolders(ctx: DecisionContext): Set<string> {
   const out = new Set<string>();
   const index = indexOf(ctx.durable);
+  if (index.holdersBySymbol.size === 0) return out; // nobody holds anything: no feed's silence concerns a session
+  // Each symbol with a quote or a feed clock, once, without building the union of their keys on every beat.
   for (const venue of allVenues) {
     const market = ctx.market.venues[venue];
-    for (const symbol of new Set([...Object.keys(market.quotes), ...Object.keys(market.feedStartedAtMs)])) {
-      const heardMs = lastHeardMs(ctx.market.venues, venue, symbol);
-      if (heardMs === undefined || ctx.nowMs - heardMs <= ctx.config.staleFeedMs) continue;
-      for (const userId of index.holdersBySymbol.get(symbol) ?? []) out.add(userId);
-    }
+    for (const symbol in market.quotes) addIfStale(ctx, index, venue, symbol, out);
+    for (const symbol in market.feedStartedAtMs) if (dictGet(market.quotes, symbol) === undefined) addIfStale(ctx, index, venue, symbol, out);
   }
   return out;
 }
@@ -164,6 +182,27 @@ export function enforceFlat(ctx: DecisionContext): void {
   }
 }
 
+function isLive(ctx: DecisionContext, clientOrderId: string): boolean {
+  const o = ctx.durable.orders[clientOrderId];
+  return o !== undefined && !isTerminal(o);
+}
+
+/**
+ * The times of orders still live, or null when all are. Module functions, not closures in maintainOrders: run
+ * through tsx (the backtest, the bench) each closure made per call also pays a named-function definition.
+ */
+function liveOnly(ctx: DecisionContext, times: Dict<number>): Dict<number> | null {
+  // Nothing to forget (every beat but the few after an order ended): no copy of the entries to find that out.
+  let allLive = true;
+  for (const id in times) {
+    if (!isLive(ctx, id)) {
+      allLive = false;
+      break;
+    }
+  }
+  return allLive ? null : dictFrom(Object.entries(times).filter(([id]) => isLive(ctx, id)));
+}
+
 /** Timer housekeeping for orders: silence → unknown, unknown/open → query by id, stale entries → cancel. */
 export function maintainOrders(ctx: DecisionContext): void {
   for (const order of allOpenOrders(ctx.durable)) {
@@ -179,15 +218,8 @@ export function maintainOrders(ctx: DecisionContext): void {
     if (expired || current.cancelRequested) requestCancel(ctx, current, laneFor(current));
   }
   // Forget query and cancel times of orders that reached a final state.
-  const liveOnly = (times: Dict<number>): Dict<number> | null => {
-    const live = Object.entries(times).filter(([id]) => {
-      const o = ctx.durable.orders[id];
-      return o !== undefined && !isTerminal(o);
-    });
-    return live.length === Object.keys(times).length ? null : dictFrom(live);
-  };
-  const queries = liveOnly(ctx.market.lastQueryAtMs);
-  const cancels = liveOnly(ctx.market.lastCancelAtMs);
+  const queries = liveOnly(ctx, ctx.market.lastQueryAtMs);
+  const cancels = liveOnly(ctx, ctx.market.lastCancelAtMs);
   if (queries || cancels)
-    ctx.market = { ...ctx.market, lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs };
+    ctx.market = copyMarket(ctx.market, { lastQueryAtMs: queries ?? ctx.market.lastQueryAtMs, lastCancelAtMs: cancels ?? ctx.market.lastCancelAtMs });
 }

@@ -33,9 +33,11 @@ class KeyOrder {
   }
 
   sort(keys: Iterable<string>): string[] {
+    const list = [...keys];
+    // None or one (a single session's open orders, a beat's one due user): in order already, nothing to rank.
+    if (list.length < 2) return list;
     // One rank per key (array indices below every inserted key), not a regex test per comparison.
-    const ranked: Array<readonly [string, number]> = [];
-    for (const key of keys) ranked.push([key, isArrayIndex(key) ? Number(key) - arrayIndexOffset : (this.seq.get(key) ?? 0)]);
+    const ranked = list.map((key): readonly [string, number] => [key, isArrayIndex(key) ? Number(key) - arrayIndexOffset : (this.seq.get(key) ?? 0)]);
     ranked.sort((a, b) => a[1] - b[1]);
     return ranked.map(([key]) => key);
   }
@@ -58,6 +60,12 @@ export class StateIndex {
   readonly openOrdersByUser = new Map<string, Set<string>>();
   /** Every order in the state (terminal ones too, as long as they are retained), per user+symbol. */
   readonly ordersByUserSymbol = new Map<string, Set<string>>();
+  /**
+   * Per user+symbol, the latest `updatedAtMs` any of its orders had when indexed: at or above that of every order
+   * of the pair in the state (only order.planned and order.status set it, and both reindex the order). Orders
+   * dropped later leave it high, never low: it only tells when no order of the pair can have changed since a time.
+   */
+  readonly latestUpdateByUserSymbol = new Map<string, number>();
   /** Per non-closed session, the symbols it holds: a position that is not zero, or an open order. */
   readonly heldByUser = new Map<string, ReadonlySet<string>>();
   readonly holdersBySymbol = new Map<string, Set<string>>();
@@ -105,7 +113,10 @@ function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: str
   const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, open: isOpen(order) };
   index.orders.set(clientOrderId, entry);
   index.orderOrder.note(clientOrderId);
-  addTo(index.ordersByUserSymbol, userSymbolKey(entry.userId, entry.symbol), clientOrderId);
+  const pair = userSymbolKey(entry.userId, entry.symbol);
+  addTo(index.ordersByUserSymbol, pair, clientOrderId);
+  const latest = index.latestUpdateByUserSymbol.get(pair);
+  if (latest === undefined || order.updatedAtMs > latest) index.latestUpdateByUserSymbol.set(pair, order.updatedAtMs);
   if (entry.open) {
     index.openOrders.add(clientOrderId);
     addTo(index.openOrdersByUser, entry.userId, clientOrderId);
@@ -203,6 +214,16 @@ export function ordersOf(state: DurableState, userId: string, symbol: string): O
   return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
 }
 
+const noIds: ReadonlySet<string> = new Set();
+
+/**
+ * The ids of the user's orders for one symbol (terminal ones too, while retained), in no particular order, for a scan
+ * whose answer does not depend on it (look each up in state.orders). The index's own set: read it, never write it.
+ */
+export function orderIdsOf(state: DurableState, userId: string, symbol: string): ReadonlySet<string> {
+  return indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? noIds;
+}
+
 /**
  * Whether any of the user's orders for one symbol (terminal ones too, while retained) passes `test`: ordersOf's
  * answer without its sort, which ranked every retained order of the pair (up to maxTerminalOrdersKept) on each call,
@@ -214,6 +235,30 @@ export function someOrderOf(state: DurableState, userId: string, symbol: string,
   for (const id of ids) {
     const order = dictGet(state.orders, id);
     if (order && test(order)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether one of the user's orders for the symbol is open, or was updated at or after `sinceMs` (null: never) and
+ * passes `changed`: someOrderOf(o => open(o) || (o.updatedAtMs >= sinceMs && changed(o))). When no order of the pair
+ * can have been updated since (latestUpdateByUserSymbol), only the user's open orders are looked at, not every
+ * retained one of the pair (up to maxTerminalOrdersKept, on every periodic reconcile of every holder).
+ */
+export function someOpenOrChangedOrderOf(
+  state: DurableState,
+  userId: string,
+  symbol: string,
+  sinceMs: number | null,
+  changed: (order: Order) => boolean,
+): boolean {
+  const index = indexOf(state);
+  const latest = index.latestUpdateByUserSymbol.get(userSymbolKey(userId, symbol));
+  if (sinceMs !== null && latest !== undefined && latest >= sinceMs) {
+    return someOrderOf(state, userId, symbol, (o) => isOpen(o) || (o.updatedAtMs >= sinceMs && changed(o)));
+  }
+  for (const id of index.openOrdersByUser.get(userId) ?? []) {
+    if (index.orders.get(id)?.symbol === symbol && dictGet(state.orders, id) !== undefined) return true;
   }
   return false;
 }

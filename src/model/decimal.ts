@@ -26,15 +26,40 @@ export const entryPriceScale = 12;
 export type DivRounding = 'half-even' | 'toward-zero' | 'floor' | 'ceil';
 
 interface Fixed {
-  units: bigint;
-  scale: number;
+  readonly units: bigint;
+  readonly scale: number;
 }
 
 const decimalSyntax = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-]?)\.(\d+)(?:[eE]([+-]?\d+))?$/;
+/** Plain digits with an optional fraction and minus: what canonical decimals and the exchange's amounts look like. */
+const plainSyntax = /^-?\d+(?:\.\d+)?$/;
 /** Exponents beyond this are not amounts but garbage; refusing them bounds the work and the string length. */
 const maxExponent = 400;
 
+/**
+ * Decimals parsed lately, by their text: a session's capital, PnL, fees and entry prices are the same strings on
+ * every valuation (an equity sample parsed each a few times, a third of the sample's cost). A parse is a function
+ * of the text alone and a Fixed is never written, so a cached one is the parse itself. Bounded: cleared when full.
+ */
+const parsedCache = new Map<string, Fixed>();
+const maxParsedCacheEntries = 4_096;
+
 function parseFixed(text: string): Fixed {
+  const cached = parsedCache.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseFixedText(text);
+  if (parsedCache.size >= maxParsedCacheEntries) parsedCache.clear();
+  parsedCache.set(text, parsed);
+  return parsed;
+}
+
+function parseFixedText(text: string): Fixed {
+  if (plainSyntax.test(text)) {
+    // The common form, without the general pattern's captures: "-12.50" is -1250 at scale 2.
+    const dot = text.indexOf('.');
+    if (dot < 0) return { units: BigInt(text), scale: 0 };
+    return { units: BigInt(text.slice(0, dot) + text.slice(dot + 1)), scale: text.length - dot - 1 };
+  }
   const m = decimalSyntax.exec(text);
   if (!m) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
   const sign = m[1] ?? m[5] ?? '';
@@ -45,28 +70,40 @@ function parseFixed(text: string): Fixed {
   let units = BigInt(whole + frac);
   let scale = frac.length - exponent;
   if (scale < 0) {
-    units *= 10n ** BigInt(-scale);
+    units *= pow10(-scale);
     scale = 0;
   }
   return { units: sign === '-' ? -units : units, scale };
 }
 
+/** 10^0 .. 10^(powersKept − 1), made once: `10n ** BigInt(n)` on every rescale was a tenth of an addition's cost. */
+const powersKept = 64;
+const powers: bigint[] = Array.from({ length: powersKept }, (_, n) => 10n ** BigInt(n));
+
+function pow10(n: number): bigint {
+  return n >= 0 && n < powersKept ? (powers[n] as bigint) : 10n ** BigInt(n);
+}
+
 function formatFixed({ units, scale }: Fixed): Decimal {
-  let u = units;
+  if (units === 0n) return '0' as Decimal;
+  const negative = units < 0n;
+  let digits = (negative ? -units : units).toString();
+  // Trailing fractional zeros dropped on the digits (a bigint division per zero before): not all digits are zeros.
   let s = scale;
-  while (s > 0 && u % 10n === 0n) {
-    u /= 10n;
+  let end = digits.length;
+  while (s > 0 && digits.charCodeAt(end - 1) === 48) {
+    end -= 1;
     s -= 1;
   }
-  const negative = u < 0n;
-  const digits = (negative ? -u : u).toString().padStart(s + 1, '0');
+  if (end < digits.length) digits = digits.slice(0, end);
+  digits = digits.padStart(s + 1, '0');
   const whole = digits.slice(0, digits.length - s);
   const text = s > 0 ? `${whole}.${digits.slice(digits.length - s)}` : whole;
   return (negative ? `-${text}` : text) as Decimal;
 }
 
 function rescale(x: Fixed, scale: number): bigint {
-  return x.units * 10n ** BigInt(scale - x.scale);
+  return scale === x.scale ? x.units : x.units * pow10(scale - x.scale);
 }
 
 function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
@@ -84,7 +121,9 @@ function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
 export function toDecimal(value: string | number): Decimal {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
-    return formatFixed(parseFixed(String(value)));
+    // A number's shortest form without an exponent is already canonical (no leading or trailing zeros, never "-0").
+    const text = String(value);
+    return text.includes('e') ? formatFixed(parseFixed(text)) : (text as Decimal);
   }
   return formatFixed(parseFixed(value));
 }
@@ -163,23 +202,59 @@ export function div(a: Decimal, b: Decimal, scale: number, rounding: DivRounding
   if (y.units === 0n) throw new Error(`division by zero: ${a} / ${b}`);
   // a/b = (xu / 10^xs) / (yu / 10^ys); scaled by 10^scale: xu × 10^(scale + ys − xs) / yu.
   const shift = scale + y.scale - x.scale;
-  const n = shift >= 0 ? x.units * 10n ** BigInt(shift) : x.units;
-  const d = shift >= 0 ? y.units : y.units * 10n ** BigInt(-shift);
+  const n = shift >= 0 ? x.units * pow10(shift) : x.units;
+  const d = shift >= 0 ? y.units : y.units * pow10(-shift);
   return formatFixed({ units: divRound(n, d, rounding), scale });
 }
 
 /** a × 10^places, exact (movePoint(x, -2) divides by 100 for percentages). */
 export function movePoint<T extends Decimal>(a: T, places: number): T {
   const x = parseFixed(a);
-  return places >= 0
-    ? (formatFixed({ units: x.units * 10n ** BigInt(places), scale: x.scale }) as T)
-    : (formatFixed({ units: x.units, scale: x.scale - places }) as T);
+  return places >= 0 ? (formatFixed({ units: x.units * pow10(places), scale: x.scale }) as T) : (formatFixed({ units: x.units, scale: x.scale - places }) as T);
 }
 
 /** Rounds to `scale` decimals (for display-free storage bounds); exact values with fewer decimals are unchanged. */
 export function round<T extends Decimal>(a: T, scale: number, rounding: DivRounding): T {
   return div(a, '1' as Decimal, scale, rounding) as T;
 }
+
+// ---- Exact values between steps: a chain of operations (a valuation's differences, products and sums) kept as
+// parsed units, so each step neither formats its result nor parses it again; `decimalOf` writes the canonical
+// string at the end. Exact arithmetic has one result whatever the path, so it equals the chain of string ops. ----
+
+/** A decimal as units × 10^-scale, to be handed only to the functions below (never written). */
+export type Exact = Fixed;
+
+export const exactOf = (a: Decimal): Exact => parseFixed(a);
+
+/** The exact value of a finite number's shortest form, as toDecimal reads it. */
+export function exactOfNumber(value: number): Exact {
+  if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+  return parseFixed(String(value));
+}
+
+export function exactAdd(x: Exact, y: Exact): Exact {
+  const scale = Math.max(x.scale, y.scale);
+  return { units: rescale(x, scale) + rescale(y, scale), scale };
+}
+
+export function exactSub(x: Exact, y: Exact): Exact {
+  const scale = Math.max(x.scale, y.scale);
+  return { units: rescale(x, scale) - rescale(y, scale), scale };
+}
+
+export function exactMul(x: Exact, y: Exact): Exact {
+  return { units: x.units * y.units, scale: x.scale + y.scale };
+}
+
+export function exactAbs(x: Exact): Exact {
+  return x.units < 0n ? { units: -x.units, scale: x.scale } : x;
+}
+
+export const exactSign = (x: Exact): -1 | 0 | 1 => (x.units < 0n ? -1 : x.units > 0n ? 1 : 0);
+
+/** The canonical decimal string of an exact value. */
+export const decimalOf = (x: Exact): Decimal => formatFixed(x);
 
 export function cmp(a: Decimal, b: Decimal): -1 | 0 | 1 {
   const [x, y] = aligned(a, b);

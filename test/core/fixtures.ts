@@ -20,6 +20,32 @@ import type { OrderSnapshot, OrderStatus } from '../../src/model/orders.js';
 
 export const T0 = 1_700_000_000_000;
 
+/** An order record as the state holds one (a resting BTCUSDT entry of user u), with `patch` over it. */
+export function orderRecordOf(patch: Partial<Order> = {}): Order {
+  return {
+    clientOrderId: 'o1',
+    userId: 'u',
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    quantity: '0.01',
+    price: '60000',
+    timeInForce: 'GTX',
+    reduceOnly: false,
+    purpose: 'entry',
+    fallbackOf: null,
+    status: 'NEW',
+    exchangeOrderId: null,
+    filledQty: '0',
+    avgPrice: '0',
+    createdAtMs: T0,
+    updatedAtMs: T0,
+    cancelRequested: false,
+    rejectReason: null,
+    ...patch,
+  };
+}
+
 /** Binance-like filters; override any field. */
 export function makeFilters(symbol: string, overrides: Partial<SymbolFilters> = {}): SymbolFilters {
   return {

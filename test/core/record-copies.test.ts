@@ -6,7 +6,7 @@ import type { Order, Session } from '../../src/core/state.js';
 import { emptyDurableState } from '../../src/core/state.js';
 import { toPrice, toQty, toUsd } from '../../src/model/decimal.js';
 import type { Qty } from '../../src/model/decimal.js';
-import { T0, testConfig } from './fixtures.js';
+import { orderRecordOf, T0, testConfig } from './fixtures.js';
 
 // The fold copies its records field by field instead of spreading them (record-copies.ts): a copy must hold exactly
 // what a spread would, optional fields included when set and absent when not.
@@ -37,27 +37,7 @@ function foldedState() {
   return foldEvents(emptyDurableState(), events, testConfig);
 }
 
-const order: Order = {
-  clientOrderId: 'o1',
-  userId: 'u',
-  symbol: 'BTCUSDT',
-  side: 'BUY',
-  type: 'LIMIT',
-  quantity: '0.01',
-  price: '60000',
-  timeInForce: 'GTX',
-  reduceOnly: false,
-  purpose: 'entry',
-  fallbackOf: null,
-  status: 'NEW',
-  exchangeOrderId: null,
-  filledQty: '0',
-  avgPrice: '0',
-  createdAtMs: T0,
-  updatedAtMs: T0,
-  cancelRequested: false,
-  rejectReason: null,
-};
+const order: Order = orderRecordOf();
 
 describe('record copies', () => {
   it('copy the state as a spread would', () => {

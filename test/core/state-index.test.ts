@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasIndex, indexDifferences, indexOf, ordersOf, someOrderOf } from '../../src/core/state-index.js';
+import { hasIndex, indexDifferences, indexOf, ordersOf, someOpenOrChangedOrderOf, someOrderOf } from '../../src/core/state-index.js';
 import { isTerminal } from '../../src/core/orders.js';
 import { CoreDriver, placed } from './fixtures.js';
 
@@ -46,5 +46,30 @@ describe('state index check', () => {
           if (expected) yes += 1;
         }
     expect(yes).toBeGreaterThan(2); // the state holds orders of both users: not a comparison of empty answers
+  });
+
+  it('answers someOpenOrChangedOrderOf as a scan of every retained order would, before, at and after each update', () => {
+    const d = tradingDriver();
+    const orders = Object.values(d.state.durable.orders);
+    const times = [null, ...new Set(orders.flatMap((o) => [o.updatedAtMs - 1, o.updatedAtMs, o.updatedAtMs + 1]))];
+    const changes = [() => true, () => false, (o: { filledQty: string }) => o.filledQty !== '0'];
+    let skipped = 0;
+    let yes = 0;
+    for (const userId of ['a', 'b', 'nobody'])
+      for (const symbol of ['BTCUSDT', 'ETHUSDT'])
+        for (const sinceMs of times)
+          for (const changed of changes) {
+            const expected = ordersOf(d.state.durable, userId, symbol).some(
+              (o) => !isTerminal(o) || (sinceMs !== null && o.updatedAtMs >= sinceMs && changed(o)),
+            );
+            expect(someOpenOrChangedOrderOf(d.state.durable, userId, symbol, sinceMs, changed)).toBe(expected);
+            if (expected) yes += 1;
+            const latest = indexOf(d.state.durable).latestUpdateByUserSymbol.get(`${userId}\u0000${symbol}`);
+            if (sinceMs === null || latest === undefined || latest < sinceMs) skipped += 1;
+          }
+    // Both answers, and both ways to them: the scan of the pair's orders and the look at the open ones only.
+    expect(yes).toBeGreaterThan(2);
+    expect(skipped).toBeGreaterThan(2);
+    expect(skipped).toBeLessThan(3 * 2 * times.length * changes.length);
   });
 });

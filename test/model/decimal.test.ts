@@ -334,3 +334,90 @@ describe('isZero', () => {
       expect(isZero(text as Decimal)).toBe(zero);
   });
 });
+
+/** The general parse and canonical format as they were before the fast paths (reference for the property below). */
+function referenceCanonical(text: string): string {
+  const m = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-]?)\.(\d+)(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) throw new Error('not a decimal');
+  const whole = m[2] ?? '0';
+  const frac = m[3] ?? m[6] ?? '';
+  const exponent = Number(m[4] ?? m[7] ?? '0');
+  let u = BigInt(whole + frac);
+  let s = frac.length - exponent;
+  if (s < 0) {
+    u *= 10n ** BigInt(-s);
+    s = 0;
+  }
+  if ((m[1] ?? m[5]) === '-') u = -u;
+  while (s > 0 && u % 10n === 0n) {
+    u /= 10n;
+    s -= 1;
+  }
+  const negative = u < 0n;
+  const digits = (negative ? -u : u).toString().padStart(s + 1, '0');
+  const body = s > 0 ? `${digits.slice(0, digits.length - s)}.${digits.slice(digits.length - s)}` : digits.slice(0, digits.length - s);
+  return negative ? `-${body}` : body;
+}
+
+describe('decimal fast paths (plain parse, parse cache, digit-wise format, numbers without exponent)', () => {
+  const plainText = fc
+    .tuple(fc.boolean(), fc.stringMatching(/^\d{1,25}$/), fc.option(fc.stringMatching(/^\d{1,20}$/), { nil: undefined }))
+    .map(([negative, whole, frac]) => `${negative ? '-' : ''}${whole}${frac === undefined ? '' : `.${frac}`}`);
+
+  it('canonical forms equal the general algorithm for plain texts, twice (the second from the cache)', () => {
+    fc.assert(
+      fc.property(plainText, (text) => {
+        expect(toDecimal(text)).toBe(referenceCanonical(text));
+        expect(toDecimal(text)).toBe(referenceCanonical(text));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('sums, differences and products equal the general algorithm', () => {
+    fc.assert(
+      fc.property(plainText, plainText, (a, b) => {
+        const [x, y] = [toDecimal(a), toDecimal(b)];
+        const units = (t: string): [bigint, number] => {
+          const [w = '', f = ''] = t.replace('-', '').split('.');
+          const u = BigInt(w + f);
+          return [t.startsWith('-') ? -u : u, f.length];
+        };
+        const [xu, xs] = units(x);
+        const [yu, ys] = units(y);
+        const at = (u: bigint, from: number, to: number): bigint => u * 10n ** BigInt(to - from);
+        const s = Math.max(xs, ys);
+        const fixed = (u: bigint, scale: number): string => {
+          const negative = u < 0n;
+          const digits = (negative ? -u : u).toString().padStart(scale + 1, '0');
+          return `${negative ? '-' : ''}${digits.slice(0, digits.length - scale)}${scale > 0 ? `.${digits.slice(digits.length - scale)}` : ''}`;
+        };
+        expect(add(x, y)).toBe(referenceCanonical(fixed(at(xu, xs, s) + at(yu, ys, s), s)));
+        expect(sub(x, y)).toBe(referenceCanonical(fixed(at(xu, xs, s) - at(yu, ys, s), s)));
+        expect(mul(x, y)).toBe(referenceCanonical(fixed(xu * yu, xs + ys)));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('a finite number reads as its shortest form, exponent or not', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        expect(toDecimal(n)).toBe(referenceCanonical(String(n).replace('e+', 'e')));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('exponent forms and malformed texts still take the general path', () => {
+    expect(toDecimal('1.50e3')).toBe('1500');
+    expect(toDecimal('-.5E-2')).toBe('-0.005');
+    expect(toDecimal('+7.10')).toBe('7.1');
+    expect(toDecimal('-0.000')).toBe('0');
+    expect(() => toDecimal('1.')).not.toThrow();
+    expect(() => toDecimal('12a')).toThrow();
+    expect(() => toDecimal('12a')).toThrow(); // an error is never cached as a value
+    expect(movePoint(toDecimal('1.5'), -70)).toBe(`0.${'0'.repeat(69)}15`);
+    expect(movePoint(toDecimal('1.5'), 70)).toBe(`15${'0'.repeat(69)}`);
+  });
+});

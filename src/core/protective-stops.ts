@@ -94,7 +94,7 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
   const visits = sessionsToVisit(ctx.schedule, 'stops', ctx.durable, ctx.wal, ctx.nowMs, wakeAll);
   const waiting = waitingFor(ctx.schedule, 'stops'); // after the visits are known: a full scan starts a new queue
   for (const original of visits) {
-    if (tended(original)) {
+    if (tended(ctx, original)) {
       visitSession(ctx, original);
       const now = ctx.durable.sessions[original.userId] ?? original;
       if (checkDue(ctx, now)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs[original.userId] ?? -1);
@@ -105,8 +105,12 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
   startDueChecks(ctx);
 }
 
-/** Closed sessions with no stop of ours left are done with: no placement, no check. */
-const tended = (session: Session): boolean => session.status !== 'closed' || hasStops(session);
+/**
+ * Closed sessions with no stop of ours left are done with: no placement, no check. Unless a stop was removed lately:
+ * its placement may still land after its cancel (they travel apart), and only a check finds that orphan. Without
+ * this, a session that closed in that window was never checked again and left a stop resting on the exchange.
+ */
+const tended = (ctx: DecisionContext, session: Session): boolean => session.status !== 'closed' || hasStops(session) || sweeping(ctx, session);
 
 /**
  * Whether the session tracks a stop, or holds a position: loops, not Object.keys/values, as the stop pass asks on
@@ -147,7 +151,7 @@ function startDueChecks(ctx: DecisionContext): void {
     if (turn.length === 0) return;
     for (const userId of turn) {
       const session = ctx.durable.sessions[userId];
-      if (session && tended(session) && checkDue(ctx, session)) {
+      if (session && tended(ctx, session) && checkDue(ctx, session)) {
         startCheck(ctx, session);
         room -= 1;
       }
@@ -163,7 +167,7 @@ function startDueChecks(ctx: DecisionContext): void {
  */
 function queueNextVisit(ctx: DecisionContext, userId: string): void {
   const session = ctx.durable.sessions[userId];
-  if (!session || !tended(session)) return;
+  if (!session || !tended(ctx, session)) return;
   const lastCheck = ctx.market.lastStopCheckAtMs[userId];
   const periodMs = exposedNow(ctx, session) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
   let dueMs = waitingFor(ctx.schedule, 'stops').has(userId) ? Infinity : lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
@@ -177,9 +181,13 @@ function queueNextVisit(ctx: DecisionContext, userId: string): void {
 
 /** Whether the periodic check runs at the short period: anything to protect or clean up. */
 function exposedNow(ctx: DecisionContext, session: Session): boolean {
+  return sweeping(ctx, session) || hasStops(session) || holdsPosition(session);
+}
+
+/** A stop of the session was removed lately (3 check periods): its cancel may be lost, or overtaken by its placement. */
+function sweeping(ctx: DecisionContext, session: Session): boolean {
   const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(session.userId)];
-  const sweeping = lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
-  return sweeping || hasStops(session) || holdsPosition(session);
+  return lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
 }
 
 function visitSession(ctx: DecisionContext, original: Session): void {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../src/core/decide.js';
+import { CoreDriver, eventsOf, stateWithPositions, withConfig } from './fixtures.js';
+
+// A protective stop's placement and its cancel travel apart: under load the placement may land after the cancel, an
+// orphan the state no longer tracks. Checks find it (onStopsListed cancels ours untracked) for a while after a
+// removal. A session that closed in that window used to be checked no more, and its orphan rested on the exchange.
+
+const config = withConfig({ protectiveStopCheckMs: 300, protectiveStopIdleCheckMs: 60_000 });
+const checksOf = (decisions: readonly Decision[]): number =>
+  decisions.reduce((n, d) => n + d.effects.filter((e) => e.kind === 'list_stops' && e.userId === 'u').length, 0);
+
+describe('the stop sweep after a session closes', () => {
+  it('still checks the stops of a session that closed right after removing one', () => {
+    const d = new CoreDriver({ config });
+    d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }], config });
+    d.tick('BTCUSDT', 59_990, 60_000);
+    const planned = eventsOf(d.timer(1_000).wal, 'stop.planned')[0] ?? eventsOf(d.wal, 'stop.planned')[0];
+    if (!planned) throw new Error('no stop planned');
+    d.step({ kind: 'stop_placed', userId: 'u', symbol: 'BTCUSDT', clientAlgoId: planned.clientAlgoId, outcome: { kind: 'accepted' } });
+
+    const stop = d.command({ id: 'c-stop', userId: 'u', type: 'session.stop' });
+    const flatten = eventsOf(stop.wal, 'order.planned').find((e) => e.order.purpose === 'flatten');
+    if (!flatten) throw new Error('no flatten planned');
+    const filled = d.fill(flatten.order.clientOrderId, 59_990);
+    expect(eventsOf(filled.wal, 'session.closed')).toHaveLength(1);
+    expect([...eventsOf(stop.wal, 'stop.removed'), ...eventsOf(filled.wal, 'stop.removed')]).toHaveLength(1);
+
+    // The next beats inside the sweep window (3 check periods) check the closed session's stops.
+    const beats = [d.timer(310), d.timer(310)];
+    expect(checksOf(beats)).toBeGreaterThan(0);
+  });
+});

@@ -1,4 +1,5 @@
 import { createClient } from '@redis/client';
+import { appendInPipelines } from './append-pipelines.js';
 
 // A command producer in a process of its own (forked by harness.ts): appends the commands it is sent to the command
 // stream in explicit pipelines, as the bot, CLI and dashboard do from processes of their own. Appended on the engine's
@@ -35,11 +36,7 @@ process.on('message', (message: AppendRequest) => {
         return;
       }
       if (!writer) throw new Error('not connected');
-      for (let i = 0; i < message.jsons.length; i += pipelineDepth) {
-        const multi = writer.multi();
-        for (const json of message.jsons.slice(i, i + pipelineDepth)) multi.xAdd(key, '*', { data: json });
-        await multi.execAsPipeline();
-      }
+      await appendInPipelines(writer, key, message.jsons, pipelineDepth);
       send({ appended: message.jsons.length });
     } catch (error) {
       send({ error: String(error) });

@@ -31,6 +31,13 @@ export interface EngineRunFigures {
   slowExchangeMs: number;
 }
 
+/** `count` stop-loss changes spread over the users, ids `tag:i` (the harness counts replies by tag). */
+function stopLossCommands(tag: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ id: `${tag}:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
+  );
+}
+
 export async function engineRun(): Promise<EngineRunFigures> {
   const commandCount = knob('BENCH_COMMANDS', 5_000);
   const stopSamples = Math.min(knob('BENCH_STOPS', 20), users);
@@ -47,16 +54,10 @@ export async function engineRun(): Promise<EngineRunFigures> {
 
     // 1. Throughput, of a warm engine: an untimed flood first, so the figure is not the JIT's first pass over the
     // command path (5 000 cold commands measured 218 µs of CPU each, a warm engine ~80).
-    await harness.appendAllElsewhere(
-      Array.from({ length: warmUpCommands }, (_, i) =>
-        JSON.stringify({ id: `warm:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
-      ),
-    );
+    await harness.appendAllElsewhere(stopLossCommands('warm', warmUpCommands));
     await harness.waitForFinalReplies('warm', warmUpCommands, phaseCapMs);
     // Appended by a process of its own, as producers append from processes of their own.
-    const commands = Array.from({ length: commandCount }, (_, i) =>
-      JSON.stringify({ id: `sl:${i}`, userId: `u${i % users}`, type: 'session.set_stoploss', pct: 1 + (i % 50) }),
-    );
+    const commands = stopLossCommands('sl', commandCount);
     const scriptsBefore = await harness.scriptMicros();
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
+import { appendInPipelines } from './append-pipelines.js';
 import type { AppendReply, AppendRequest } from './append-worker.js';
 import { streamNames } from '../src/log/port.js';
 import { sleep } from './common.js';
@@ -77,11 +78,7 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       await writer.xAdd(commandsKey, '*', { data: json });
     },
     async appendAll(jsons) {
-      for (let i = 0; i < jsons.length; i += appendPipelineDepth) {
-        const multi = writer.multi();
-        for (const json of jsons.slice(i, i + appendPipelineDepth)) multi.xAdd(commandsKey, '*', { data: json });
-        await multi.execAsPipeline();
-      }
+      await appendInPipelines(writer, commandsKey, jsons, appendPipelineDepth);
     },
     async appendAllElsewhere(jsons) {
       const reply = await producer.ask({ jsons });

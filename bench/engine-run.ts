@@ -77,7 +77,7 @@ export async function engineRun(): Promise<EngineRunFigures> {
       JSON.stringify({ id: 'sig:fill', userId: 'signals', type: 'signals.route', userIds: stoppers, signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] }),
     );
     const holds = (u: string): boolean => {
-      const qty = dictGet(dictGet(engine.service.engine.current.durable.sessions, u)?.positions ?? {}, 'BTCUSDT')?.qty;
+      const qty = dictGet(engine.service.engine.current.durable.sessions.get(u)?.positions ?? {}, 'BTCUSDT')?.qty;
       return qty !== undefined && !isZero(qty);
     };
     const deadline = Date.now() + phaseCapMs;

@@ -89,7 +89,7 @@ interface Run {
 const accountKey = (userId: string): string => paperCredentials(userId).apiKey;
 
 function holds(run: Run, userId: string): boolean {
-  const session = dictGet(run.engine.service.engine.current.durable.sessions, userId);
+  const session = run.engine.service.engine.current.durable.sessions.get(userId);
   const qty = session ? dictGet(session.positions, run.symbolOf(userId))?.qty : undefined;
   return qty !== undefined && !isZero(qty);
 }

@@ -192,14 +192,14 @@ async function main(): Promise<void> {
   await kill(execution, 'SIGTERM');
   const replay = await replayLog(log, defaultCoreConfig);
   const exchangeIds = sim.orders().map((o) => o.clientOrderId);
-  const planned = new Set(Object.keys(replay.durable.orders));
+  const planned = new Set(replay.durable.orders.keys());
   const lost = ids.filter((id) => !finals.has(id));
   const twice = [...finals.entries()].filter(([, n]) => n !== 1).map(([id]) => id);
   const duplicateOrders = exchangeIds.length - new Set(exchangeIds).size;
   // Terminal orders are pruned from state after maxTerminalOrdersKept; only the retained ones can be checked.
   const unplanned = exchangeIds.filter((id) => !planned.has(id)).length;
   const positionsMismatch = users.filter((u) => {
-    const s = replay.durable.sessions[u];
+    const s = replay.durable.sessions.get(u);
     return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => !eq(s?.positions[sym]?.qty ?? zero, toQty(sim.position(`paper-${u}`, sym)))); // the simulator's number is its exact decimal's shortest form
   });
   const summary = {

@@ -3,6 +3,7 @@ import type { Dict } from '../core/dict.js';
 import { dictFrom } from '../core/dict.js';
 import type { DurableState, DurableStateJson } from '../core/state.js';
 import { withDurableDefaults } from '../core/state.js';
+import { SharedDict } from '../core/shared-dict.js';
 import { idsJsonClose, idsJsonMembers, idsJsonOpen } from '../core/processed-ids.js';
 import { orderSchema, priceSchema, qtySchema, routeOutcomeSchema, usdSchema } from './wal.js';
 
@@ -141,9 +142,15 @@ export function snapshotSlices(state: DurableState, bounds: SnapshotSliceBounds)
   return slicesOf(state, state.processedCommandIds.ids(), bounds);
 }
 
-/** A field written entry by entry (sessions, orders: a Dict); anything else is written whole, as JSON.stringify would. */
-function isKeyedRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+/**
+ * The entries of a field written entry by entry (sessions, orders: a SharedDict; a Dict), in the order JSON.stringify
+ * writes them; null for anything else, which is written whole.
+ */
+function keyedEntries(value: unknown): readonly (readonly [string, unknown])[] | null {
+  if (value instanceof SharedDict) return value.entries();
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return null;
+  const record = value as Readonly<Record<string, unknown>>;
+  return Object.keys(record).map((key) => [key, record[key]] as const);
 }
 
 /** Yields every slice but the last, which it returns: a caller knows that one is last without asking for one more. */
@@ -156,15 +163,16 @@ function* slicesOf(state: DurableState, ids: readonly string[], bounds: Snapshot
   const entryShare = 1 / bounds.entriesPerSlice;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
-    if (!isKeyedRecord(value)) {
+    const entries = keyedEntries(value);
+    if (entries === null) {
       const json = JSON.stringify(value);
       if (json !== undefined) text += `,${JSON.stringify(key)}:${json}`;
       used += entryShare;
     } else {
       text += `,${JSON.stringify(key)}:{`;
       let first = true;
-      for (const entryKey of Object.keys(value)) {
-        const json = JSON.stringify(value[entryKey]);
+      for (const [entryKey, entryValue] of entries) {
+        const json = JSON.stringify(entryValue);
         if (json !== undefined) {
           text += `${first ? '' : ','}${JSON.stringify(entryKey)}:${json}`;
           first = false;

@@ -8,7 +8,7 @@ import type { DecisionContext } from './context.js';
 // what changed and what to do.
 
 export function onAccountRechecked(ctx: DecisionContext, userId: string, problems: readonly string[]): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.status === 'closed' || problems.length === 0) return;
   if (!session.paused) ctx.emit({ type: 'session.paused', userId, paused: true });
   ctx.alert(

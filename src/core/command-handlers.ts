@@ -20,13 +20,13 @@ export type HandlerResult = RouteResult;
 const hourMs = 3_600_000;
 
 function runningSession(ctx: DecisionContext, userId: string): Session | string {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.status === 'closed') return 'no running session; start one first';
   return session;
 }
 
 function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'session.start' }>, preflight: PreflightResult | undefined): HandlerResult {
-  const existing = ctx.durable.sessions[cmd.userId];
+  const existing = ctx.durable.sessions.get(cmd.userId);
   if (existing && existing.status !== 'closed') return { ok: false, reason: `a session is already ${existing.status}; stop it first` };
   if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
   if (cmd.mode === 'live') {
@@ -50,7 +50,7 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     atMs: ctx.nowMs,
     leverage: preflight?.ok ? preflight.leverage : null,
   });
-  const session = ctx.durable.sessions[cmd.userId];
+  const session = ctx.durable.sessions.get(cmd.userId);
   return { ok: true, answer: { commandType: cmd.type, status: 'done', result: session ? sessionSummary(ctx, session) : null } };
 }
 
@@ -125,7 +125,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
       const reason = cmd.type === 'admin.halt_all' ? (cmd.reason ?? 'operator halt') : null;
       if (ctx.durable.halted !== halted) ctx.emit({ type: 'halt.set', halted, reason });
       if (halted) {
-        for (const s of Object.values(ctx.durable.sessions)) {
+        for (const s of ctx.durable.sessions.values()) {
           if (s.status !== 'closed') ctx.alert(s.userId, 'halt', `trading halted by an operator (${reason}); flattening`);
         }
       }
@@ -159,7 +159,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
     }
     case 'admin.users': {
       if (!ctx.config.adminUserIds.includes(cmd.userId)) return { ok: false, reason: 'admin only' };
-      const users = Object.values(ctx.durable.sessions).map((s) => ({
+      const users = ctx.durable.sessions.values().map((s) => ({
         userId: s.userId,
         mode: s.mode,
         status: s.status,
@@ -180,7 +180,8 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
       };
     }
     case 'trades': {
-      const trades = Object.values(ctx.durable.orders)
+      const trades = ctx.durable.orders
+        .values()
         .filter((o) => o.userId === cmd.userId && sign(toQty(o.filledQty)) > 0)
         .sort((a, b) => b.updatedAtMs - a.updatedAtMs || (a.clientOrderId < b.clientOrderId ? 1 : -1))
         .slice(0, cmd.limit)
@@ -197,7 +198,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
       return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { trades } } };
     }
     case 'status': {
-      const session = ctx.durable.sessions[cmd.userId];
+      const session = ctx.durable.sessions.get(cmd.userId);
       return {
         ok: true,
         answer: { commandType: cmd.type, status: 'done', result: { halted: ctx.durable.halted, session: session ? sessionSummary(ctx, session) : null } },

@@ -1,3 +1,4 @@
+import type { SharedDict } from './shared-dict.js';
 import type { Side } from '../model/orders.js';
 import type { DeadLetter } from '../model/command-delivery.js';
 import type { CoreConfig } from './config.js';
@@ -6,15 +7,14 @@ import { applyEvent } from './events.js';
 import type { ReplyAnswer } from '../contract/command-results.js';
 import type { AlertKind, FillNotice, OutboundEvent } from '../contract/outbound.js';
 import type { Effect } from './outputs.js';
-import type { Dict } from './dict.js';
 import type { OwnedDicts } from './dict.js';
-import { dictDelete, dictSet, ownedDicts } from './dict.js';
+import { ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
 import { Schedule, scheduleFor } from './schedule.js';
 import { copyMarket } from './record-copies.js';
 
 /** The market's maps of when something was last done, per key. */
-type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends Dict<number> ? K : never }[keyof MarketState];
+type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends SharedDict<number> ? K : never }[keyof MarketState];
 
 /**
  * Accumulates one decision. Local and short-lived: decide() creates it, handlers record into it, and it is
@@ -95,7 +95,7 @@ export class DecisionContext {
   /** Notes `atMs` under `key` in one of the market's time maps, in place once this decision owns the map. */
   private noteTime(field: NotedTimes, key: string, value: number): void {
     const next = copyMarket(this.market);
-    next[field] = dictSet(this.market[field], key, value, this.owned);
+    next[field] = this.market[field].set(key, value, this.owned);
     this.market = next;
   }
 
@@ -120,7 +120,7 @@ export class DecisionContext {
 
   /** Lifts the placement throttle under `key`: the next stop pass may place at once. */
   forgetStopAttempt(key: string): void {
-    this.market = copyMarket(this.market, { lastStopAttemptAtMs: dictDelete(this.market.lastStopAttemptAtMs, [key], this.owned) });
+    this.market = copyMarket(this.market, { lastStopAttemptAtMs: this.market.lastStopAttemptAtMs.delete([key], this.owned) });
   }
 
   noteTradeReadAsked(key: string): void {
@@ -128,16 +128,16 @@ export class DecisionContext {
   }
 
   forgetTradeRead(key: string): void {
-    this.market = copyMarket(this.market, { owedReadsAskedAtMs: dictDelete(this.market.owedReadsAskedAtMs, [key], this.owned) });
+    this.market = copyMarket(this.market, { owedReadsAskedAtMs: this.market.owedReadsAskedAtMs.delete([key], this.owned) });
   }
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
   noteRetryAt(key: string, clientOrderId: string, retryAtMs: number): void {
-    this.market = copyMarket(this.market, { retryAt: dictSet(this.market.retryAt, key, { clientOrderId, retryAtMs }, this.owned) });
+    this.market = copyMarket(this.market, { retryAt: this.market.retryAt.set(key, { clientOrderId, retryAtMs }, this.owned) });
   }
 
   noteStopRetired(userId: string, symbol: string, side: Side): void {
-    this.market = copyMarket(this.market, { retiredStops: dictSet(this.market.retiredStops, `${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) });
+    this.market = copyMarket(this.market, { retiredStops: this.market.retiredStops.set(`${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) });
   }
 
   noteQuery(clientOrderId: string): void {

@@ -20,7 +20,6 @@ import { parseDelivery } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
-import { dictWith } from './dict.js';
 import type { Venue } from './venues.js';
 import { withFeedStarted, withFilters, withQuote } from './venues.js';
 import type { WalEvent } from './events.js';
@@ -193,18 +192,18 @@ function onBoot(ctx: DecisionContext): void {
   if (ctx.durable.epoch === null) ctx.emit({ type: 'engine.initialized', epoch: ctx.nowMs.toString(36) });
   // Boot reads every open session's stops, open orders and positions (engine/boot.ts): that is the protective-stop
   // pass's periodic check, not to be asked for again by this decision's pass (twice the weight at every restart).
-  for (const session of Object.values(ctx.durable.sessions)) if (session.status !== 'closed') ctx.noteStopCheck(session.userId);
-  for (const order of Object.values(ctx.durable.orders)) {
+  for (const session of ctx.durable.sessions.values()) if (session.status !== 'closed') ctx.noteStopCheck(session.userId);
+  for (const order of ctx.durable.orders.values()) {
     // Written to the WAL, maybe sent, answer never recorded: only the exchange knows.
     if (order.status === 'pending') markUnknown(ctx, order, 'engine restarted before the send was answered');
   }
 }
 
 function onResync(ctx: DecisionContext, userId: string | null): void {
-  for (const order of Object.values(ctx.durable.orders)) {
+  for (const order of ctx.durable.orders.values()) {
     if (!isTerminal(order) && (userId === null || order.userId === userId)) requestQuery(ctx, order);
   }
-  const sessions = userId === null ? Object.values(ctx.durable.sessions) : [ctx.durable.sessions[userId]];
+  const sessions = userId === null ? ctx.durable.sessions.values() : [ctx.durable.sessions.get(userId)];
   for (const session of sessions) {
     if (session && session.status !== 'closed') {
       ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
@@ -222,7 +221,7 @@ function onResync(ctx: DecisionContext, userId: string | null): void {
 
 function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSnapshot[], openOrders: OrderSnapshot[], requestedAtMs: number | null): void {
   for (const snapshot of openOrders) {
-    const order = ctx.durable.orders[snapshot.clientOrderId];
+    const order = ctx.durable.orders.get(snapshot.clientOrderId);
     if (order && order.userId === userId) applySnapshot(ctx, order, snapshot);
     else
       ctx.alert(
@@ -231,7 +230,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
         `open order ${snapshot.clientOrderId} (${snapshot.side} ${snapshot.origQty} ${snapshot.symbol}) is not in the engine's log; left untouched`,
       );
   }
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   const exchange = new Map(positions.map((p) => [p.symbol, p]));
   if (!session || session.status === 'closed') {
     for (const p of positions) {
@@ -245,8 +244,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   const traded = new Set(ctx.config.symbols);
   for (const { symbol, positionAmt } of positions) {
     const key = `${userId}:${symbol}`;
-    if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported[key]) continue;
-    ctx.market = copyMarket(ctx.market, { foreignPositionsReported: dictWith(ctx.market.foreignPositionsReported, key, true as const) });
+    if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported.get(key)) continue;
+    ctx.market = copyMarket(ctx.market, { foreignPositionsReported: ctx.market.foreignPositionsReported.set(key, true as const) });
     ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }
   const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
@@ -278,7 +277,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       reason: `engine had ${ours}`,
       ...(requestedAtMs !== null ? { asOfMs: requestedAtMs } : {}),
     });
-    reportAdoption(ctx, ctx.durable.sessions[userId] ?? session, symbol, ours, theirsQty);
+    reportAdoption(ctx, ctx.durable.sessions.get(userId) ?? session, symbol, ours, theirsQty);
     requestTrades(ctx, userId, symbol);
     // A position the engine did not see may have been paid funding on meanwhile.
     requestFundingRead(ctx, userId);
@@ -287,7 +286,7 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
 
 /** An order of ours changed: a trade list read set aside until its exchange id was known may be asked for again. */
 function afterOrderNews(ctx: DecisionContext, clientOrderId: string): void {
-  const order = ctx.durable.orders[clientOrderId];
+  const order = ctx.durable.orders.get(clientOrderId);
   if (order) retryDeferredTradeRead(ctx, order.userId, order.symbol, () => requestTrades(ctx, order.userId, order.symbol));
 }
 
@@ -366,9 +365,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       afterOrderNews(ctx, input.clientOrderId);
       break;
     case 'query_result': {
-      const before = ctx.durable.orders[input.clientOrderId];
+      const before = ctx.durable.orders.get(input.clientOrderId);
       onQueryResult(ctx, input.clientOrderId, input.outcome);
-      const after = ctx.durable.orders[input.clientOrderId];
+      const after = ctx.durable.orders.get(input.clientOrderId);
       // A fill learnt from a query answer has no commission: its trade is read from the trade list.
       if (before && after && after.filledQty !== before.filledQty) requestTrades(ctx, after.userId, after.symbol);
       else afterOrderNews(ctx, input.clientOrderId);
@@ -381,10 +380,10 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       checkRiskRules(ctx, null);
       break;
     case 'order_update': {
-      const order = ctx.durable.orders[input.order.clientOrderId];
+      const order = ctx.durable.orders.get(input.order.clientOrderId);
       if (order) {
         applySnapshot(ctx, order, input.order);
-        bookCommission(ctx, ctx.durable.orders[order.clientOrderId] ?? order, input.order);
+        bookCommission(ctx, ctx.durable.orders.get(order.clientOrderId) ?? order, input.order);
         afterOrderNews(ctx, order.clientOrderId);
       } else if (input.userId !== undefined && input.mode !== undefined && !isOurs(ctx, input.order.clientOrderId)) {
         onExchangeFill(ctx, input.userId, input.mode, input.order);

@@ -3,7 +3,7 @@ import { terminalOrderStatuses } from '../model/orders.js';
 import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { OwnedDicts } from './dict.js';
-import { dictDelete, dictSet, dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
+import { dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
 import { copyOrder, copySession, copyState } from './record-copies.js';
 import { advanceIndex } from './state-index.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, Session } from './state.js';
@@ -185,13 +185,13 @@ export class StateCorruption extends Error {
 }
 
 function requireSession(state: DurableState, userId: string): Session {
-  const session = state.sessions[userId];
+  const session = state.sessions.get(userId);
   if (!session) throw new StateCorruption(`event for unknown session ${userId}`);
   return session;
 }
 
 function requireOrder(state: DurableState, clientOrderId: string): Order {
-  const order = state.orders[clientOrderId];
+  const order = state.orders.get(clientOrderId);
   if (!order) throw new StateCorruption(`event for unknown order ${clientOrderId}`);
   return order;
 }
@@ -204,13 +204,13 @@ interface FoldStep {
 
 function withSession(state: DurableState, session: Session, step: FoldStep): DurableState {
   const next = copyState(state);
-  next.sessions = dictSet(state.sessions, session.userId, session, step.owned);
+  next.sessions = state.sessions.set(session.userId, session, step.owned);
   return next;
 }
 
 function withOrder(state: DurableState, order: Order, step: FoldStep): DurableState {
   const next = copyState(state);
-  next.orders = dictSet(state.orders, order.clientOrderId, order, step.owned);
+  next.orders = state.orders.set(order.clientOrderId, order, step.owned);
   return next;
 }
 
@@ -256,7 +256,7 @@ function retainTerminal(state: DurableState, clientOrderId: string, maxKept: num
   terminalOrderIds.push(clientOrderId);
   const dropped = terminalOrderIds.length > maxKept ? terminalOrderIds.splice(0, terminalOrderIds.length - maxKept) : [];
   step.droppedOrderIds.push(...dropped);
-  return copyState(state, { terminalOrderIds, orders: dictDelete(state.orders, dropped, step.owned) });
+  return copyState(state, { terminalOrderIds, orders: state.orders.delete(dropped, step.owned) });
 }
 
 export interface FoldLimits {
@@ -296,7 +296,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     }
 
     case 'session.started': {
-      const previous = state.sessions[event.userId];
+      const previous = state.sessions.get(event.userId);
       if (previous && previous.status !== 'closed') throw new StateCorruption(`session ${event.userId} started twice`);
       const session: Session = {
         userId: event.userId,
@@ -368,7 +368,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     }
 
     case 'order.planned': {
-      if (state.orders[event.order.clientOrderId]) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
+      if (state.orders.get(event.order.clientOrderId)) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
       requireSession(state, event.order.userId);
       const next = withOrder(state, event.order, step);
       next.orderSeq = state.orderSeq + 1;
@@ -416,7 +416,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         return withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }), step);
       }
       const next = withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }), step);
-      const order = next.orders[event.clientOrderId];
+      const order = next.orders.get(event.clientOrderId);
       // The order may be pruned already (terminal retention); the fee still counts.
       return order ? withOrder(next, copyOrder(order, { feeBookedQty: event.cumQty }), step) : next;
     }

@@ -68,7 +68,7 @@ function isStopClose(ctx: DecisionContext, session: Session, symbol: string, hel
   const reduces = side === 'BUY' ? sign(held) < 0 : sign(held) > 0;
   if (!reduces) return false;
   if (session.protectiveStops[symbol]?.side === side) return true;
-  const retired = ctx.market.retiredStops[`${session.userId}:${symbol}`];
+  const retired = ctx.market.retiredStops.get(`${session.userId}:${symbol}`);
   return retired !== undefined && retired.side === side && ctx.nowMs - retired.atMs <= retiredStopRecognitionMs(ctx);
 }
 
@@ -86,7 +86,7 @@ function retiredStopRecognitionMs(ctx: DecisionContext): number {
  * reported by reconcile and left untouched. Repeats (a duplicate push, a replay) are booked once.
  */
 export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode, snapshot: OrderSnapshot): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   const trade = snapshot.trade;
   if (!session || session.status === 'closed' || session.mode !== mode || !trade) return;
   if (!ctx.config.symbols.includes(snapshot.symbol) && session.positions[snapshot.symbol] === undefined) return;

@@ -14,7 +14,7 @@ export function limitPrice(quote: { bid: number; ask: number }): Price {
 
 /** Exposure of the user's other symbols: positions plus open entry orders, valued at the touch. */
 function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): Usd {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   let total: Usd = zero;
   const venue = venueOfUser(ctx.durable, userId);
   const price = (s: string, fallback: Price): Price => {
@@ -44,7 +44,7 @@ export function capToExposureLimit(
   quote: { bid: number; ask: number },
   filters: { stepSize: string },
 ): Qty {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || isZero(target)) return target;
   const limit = mul(session.capitalUsd, toDecimal(ctx.config.maxLeverage)) as Usd;
   const available = max<Usd>(zero, sub(limit, otherExposureUsd(ctx, userId, symbol)));

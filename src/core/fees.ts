@@ -29,7 +29,7 @@ export function bookCommission(ctx: DecisionContext, order: Order, snapshot: Ord
 
 /** Whether the commission of this trade (by its exchange id) is booked to the order's user's session. */
 export function isTradeBooked(ctx: DecisionContext, order: Order, tradeId: string): boolean {
-  return ctx.durable.sessions[order.userId]?.bookedTradeIds?.includes(bookedTradeKey(order.symbol, tradeId)) === true;
+  return ctx.durable.sessions.get(order.userId)?.bookedTradeIds?.includes(bookedTradeKey(order.symbol, tradeId)) === true;
 }
 
 /**
@@ -41,7 +41,7 @@ export function chargeCommission(
   order: Order,
   trade: { commission: string; commissionAsset: string; realizedProfit: string; cumQty: Qty; tradeId?: string },
 ): void {
-  const session = ctx.durable.sessions[order.userId];
+  const session = ctx.durable.sessions.get(order.userId);
   if (!session || order.createdAtMs < session.startedAtMs) {
     // The trade's push came after its session had closed (it learnt the fill by a query): the fee is that
     // session's, not the running one's, so it is reported rather than charged to the wrong session.
@@ -76,7 +76,7 @@ export function chargeCommission(
  * (pushes are late and out of order): it is still that session's money and is booked to it.
  */
 export function bookFunding(ctx: DecisionContext, userId: string, payment: FundingPayment): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session) return;
   if (payment.exchangeTimeMs < session.startedAtMs || session.fundingIds.includes(payment.exchangeId)) return;
   if (!isDecimal(payment.amount) || isZero(toUsd(payment.amount))) return;

@@ -2,7 +2,6 @@ import type { Qty, Usd } from '../model/decimal.js';
 import { abs, add, isDecimal, isZero, sign, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { AccountTrade } from '../model/trades.js';
 import type { DecisionContext } from './context.js';
-import { dictWith, dictWithout } from './dict.js';
 import { bookedTradeKey, exchangeFillKey, maxBookedTradeIdsKept } from './events.js';
 import { bookedAsset } from './fees.js';
 import { isTerminal } from './orders.js';
@@ -21,11 +20,11 @@ import { copyMarket } from './record-copies.js';
  * yet, to the session of `userId`. `ours`: the exchange ids of the orders the engine holds on that symbol.
  */
 export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[], ours: ReadonlySet<string>): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || !trades.some((t) => !ours.has(t.exchangeOrderId))) return;
   if (mayHideOurTrade(ctx, userId, symbol)) {
     // An order of ours whose exchange id is not known yet may be any of these: wait for it, then read again.
-    ctx.market = copyMarket(ctx.market, { deferredTradeReads: dictWith(ctx.market.deferredTradeReads, deferKey(userId, symbol), true as const) });
+    ctx.market = copyMarket(ctx.market, { deferredTradeReads: ctx.market.deferredTradeReads.set(deferKey(userId, symbol), true as const) });
     return;
   }
   const oldestRemembered = oldestRememberedTradeId(session, symbol);
@@ -37,7 +36,7 @@ export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: 
     const qty = toQty(trade.qty);
     const cumQty = add(cumByOrder.get(trade.exchangeOrderId) ?? zero, qty);
     cumByOrder.set(trade.exchangeOrderId, cumQty);
-    const current = ctx.durable.sessions[userId] ?? session;
+    const current = ctx.durable.sessions.get(userId) ?? session;
     if (trade.timeMs < current.startedAtMs || trade.timeMs < forgottenBeforeMs || sign(qty) <= 0) continue;
     if (current.bookedTradeIds?.includes(bookedTradeKey(symbol, trade.tradeId))) continue;
     if (current.exchangeFillKeys.includes(exchangeFillKey(trade.exchangeOrderId, cumQty))) continue;
@@ -115,7 +114,7 @@ function ordersForgottenBeforeMs(ctx: DecisionContext): number {
   const { terminalOrderIds, orders } = ctx.durable;
   const oldestId = terminalOrderIds[0];
   if (terminalOrderIds.length < ctx.config.maxTerminalOrdersKept || oldestId === undefined) return -Infinity;
-  return orders[oldestId]?.createdAtMs ?? -Infinity;
+  return orders.get(oldestId)?.createdAtMs ?? -Infinity;
 }
 
 function deferKey(userId: string, symbol: string): string {
@@ -125,7 +124,7 @@ function deferKey(userId: string, symbol: string): string {
 /** After an order of ours changed: a trade list read set aside for it is asked for again once nothing hides in it. */
 export function retryDeferredTradeRead(ctx: DecisionContext, userId: string, symbol: string, requestTrades: () => void): void {
   const key = deferKey(userId, symbol);
-  if (ctx.market.deferredTradeReads[key] !== true || mayHideOurTrade(ctx, userId, symbol)) return;
-  ctx.market = copyMarket(ctx.market, { deferredTradeReads: dictWithout(ctx.market.deferredTradeReads, key) });
+  if (ctx.market.deferredTradeReads.get(key) !== true || mayHideOurTrade(ctx, userId, symbol)) return;
+  ctx.market = copyMarket(ctx.market, { deferredTradeReads: ctx.market.deferredTradeReads.delete([key]) });
   requestTrades();
 }

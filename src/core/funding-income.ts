@@ -37,7 +37,7 @@ export function fundingIncomeId(tranId: string): string {
  * the newest payment booked, and never before its session (open or closed) started or the read window.
  */
 export function requestFundingRead(ctx: DecisionContext, userId: string, fromMs?: number): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session) return;
   const startTimeMs = fromMs ?? Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs, bookedFloorMs(ctx, session));
   ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs, askedAtMs: ctx.nowMs });
@@ -54,8 +54,8 @@ export function requestFundingReadsAtBoot(ctx: DecisionContext): void {
   // unless one was opened behind its back, which reconcile adopts (and reads the funding of then: decide.ts). A read
   // costs 30 weight of the IP's budget: a thousand idle sessions must not spend twelve minutes of it at every boot.
   const withOrders = new Set<string>();
-  for (const order of Object.values(ctx.durable.orders)) withOrders.add(order.userId);
-  for (const session of Object.values(ctx.durable.sessions)) {
+  for (const order of ctx.durable.orders.values()) withOrders.add(order.userId);
+  for (const session of ctx.durable.sessions.values()) {
     const mayHaveBeenPaid =
       session.status === 'closed'
         ? session.startedAtMs >= ctx.nowMs - incomeReadWindowMs
@@ -69,7 +69,7 @@ export function requestFundingReadsAtBoot(ctx: DecisionContext): void {
  * alerted, never guessed at. Payments from before the session started belong to an earlier one (bookFunding).
  */
 export function onIncomeListed(ctx: DecisionContext, userId: string, incomeType: string, read: IncomeRead, askedAtMs?: number): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || incomeType !== fundingIncomeType) return;
   noteFundingReadAnswered(ctx, userId, askedAtMs);
   if (read.rejected.length > 0) {

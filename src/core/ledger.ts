@@ -47,7 +47,7 @@ export function ledgerEntriesOf(before: DurableState, events: readonly WalEvent[
   const bookOf = (userId: string): Book | undefined => {
     const known = books.get(userId);
     if (known) return known;
-    const session = before.sessions[userId];
+    const session = before.sessions.get(userId);
     if (!session) return undefined;
     const book = { sessionId: sessionIdOf(session), venue: session.mode, positions: session.positions, exchangeFillKeys: session.exchangeFillKeys };
     books.set(userId, book);

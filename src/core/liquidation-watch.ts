@@ -11,7 +11,7 @@ import { engageKillSwitch } from './risk-rules.js';
 // closes first, on its own terms, and blocks re-entry until a new session is started.
 
 export function watchLiquidation(ctx: DecisionContext, userId: string, positions: readonly PositionSnapshot[]): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.status === 'closed' || session.killSwitch.engaged) return;
   for (const p of positions) {
     if (p.liquidationPrice === undefined || p.markPrice === undefined) continue;

@@ -112,7 +112,7 @@ export function requestQuery(ctx: DecisionContext, order: Order): void {
 export function requestCancel(ctx: DecisionContext, order: Order, lane: Lane): void {
   const resting = order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
   if (!resting) return;
-  const lastSent = ctx.market.lastCancelAtMs[order.clientOrderId];
+  const lastSent = ctx.market.lastCancelAtMs.get(order.clientOrderId);
   if (lastSent !== undefined && ctx.nowMs - lastSent < ctx.config.orderQueryIntervalMs) return;
   if (!order.cancelRequested) ctx.emit({ type: 'order.cancel_requested', clientOrderId: order.clientOrderId });
   ctx.noteCancel(order.clientOrderId);
@@ -146,7 +146,7 @@ export function applySnapshot(ctx: DecisionContext, order: Order, snapshot: Orde
       atMs: ctx.nowMs,
     });
     // The session the order was placed in (an order from before it, learnt late, belongs to none that is open).
-    const session = ctx.durable.sessions[order.userId];
+    const session = ctx.durable.sessions.get(order.userId);
     const sessionStartedAtMs = session !== undefined && order.createdAtMs >= session.startedAtMs ? session.startedAtMs : null;
     const { symbol, side, clientOrderId, purpose } = order;
     ctx.alert(
@@ -242,7 +242,7 @@ function markUnknown(ctx: DecisionContext, order: Order, reason: string): void {
 export { markUnknown };
 
 function mayEnter(ctx: DecisionContext, userId: string): boolean {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   return !!session && session.status === 'active' && !session.paused && !session.killSwitch.engaged && !ctx.durable.halted;
 }
 
@@ -258,7 +258,7 @@ function sizeFallback(
   filters: SymbolFilters,
 ): PlannedOrder | null {
   if (rejected.purpose !== 'entry') return fallback;
-  const current = ctx.durable.sessions[rejected.userId]?.positions[rejected.symbol]?.qty ?? zero;
+  const current = ctx.durable.sessions.get(rejected.userId)?.positions[rejected.symbol]?.qty ?? zero;
   const signed = rejected.side === 'BUY' ? toQty(rejected.quantity) : neg(toQty(rejected.quantity));
   const capped = capToExposureLimit(ctx, rejected.userId, rejected.symbol, add(current, signed), quote, filters);
   const quantity = snapToStep(abs(sub(capped, current)), filters.stepSize, 'down');
@@ -268,7 +268,7 @@ function sizeFallback(
 }
 
 export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outcome: PlaceOutcome): void {
-  const order = ctx.durable.orders[clientOrderId];
+  const order = ctx.durable.orders.get(clientOrderId);
   if (!order) return; // pruned long ago: nothing to update
   switch (outcome.kind) {
     case 'accepted':
@@ -276,7 +276,7 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
       return;
     case 'unknown':
       if (order.status === 'pending') markUnknown(ctx, order, outcome.reason);
-      requestQuery(ctx, ctx.durable.orders[clientOrderId] ?? order);
+      requestQuery(ctx, ctx.durable.orders.get(clientOrderId) ?? order);
       return;
     case 'rejected': {
       if (order.status !== 'pending' && order.status !== 'unknown') return;
@@ -308,7 +308,7 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
 }
 
 export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outcome: QueryOutcome): void {
-  const order = ctx.durable.orders[clientOrderId];
+  const order = ctx.durable.orders.get(clientOrderId);
   if (!order) return;
   if (outcome.kind === 'found') {
     applySnapshot(ctx, order, outcome.order);
@@ -321,7 +321,7 @@ export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outco
 }
 
 export function onCancelResult(ctx: DecisionContext, clientOrderId: string, outcome: CancelOutcome): void {
-  const order = ctx.durable.orders[clientOrderId];
+  const order = ctx.durable.orders.get(clientOrderId);
   if (!order) return;
   if (outcome.kind === 'canceled') applySnapshot(ctx, order, outcome.order);
   else requestQuery(ctx, order); // already final (-2011) or unknown: learn the truth by id

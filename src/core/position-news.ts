@@ -13,14 +13,14 @@ import type { Mode } from './state.js';
 
 /** Positions the user stream reported for one user's account (`mode` names which of the user's accounts). */
 export function onPositionNews(ctx: DecisionContext, userId: string, mode: Mode, positions: readonly PositionSnapshot[]): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.status === 'closed' || session.mode !== mode) return;
   for (const { symbol, positionAmt } of positions) {
     if (!ctx.config.symbols.includes(symbol) && session.positions[symbol] === undefined) continue; // not the session's
     if (!isDecimal(positionAmt)) continue; // reconcile reports unreadable amounts when it reads them
     if (eq(session.positions[symbol]?.qty ?? zero, toQty(positionAmt))) continue;
     // An order of ours still working on the symbol explains a difference: its own updates follow.
-    const inFlight = Object.values(ctx.durable.orders).some((o) => o.userId === userId && o.symbol === symbol && !isTerminal(o));
+    const inFlight = ctx.durable.orders.values().some((o) => o.userId === userId && o.symbol === symbol && !isTerminal(o));
     if (inFlight) continue;
     ctx.effect({ kind: 'reconcile', userId, requestedAtMs: ctx.nowMs });
     return; // one read covers every symbol of the account

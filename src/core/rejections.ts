@@ -1,6 +1,6 @@
+import type { SharedDict } from './shared-dict.js';
 import type { CoreConfig } from './config.js';
 import type { DurableState, Order, OrderPurpose } from './state.js';
-import { dictGet } from './dict.js';
 import { orderIdsOf, ordersOf } from './state-index.js';
 
 // Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
@@ -47,7 +47,7 @@ function noStreakByNewest(state: DurableState, userId: string, symbol: string, p
   let newest: Order | undefined;
   let newestSeq = -Infinity;
   for (const id of orderIdsOf(state, userId, symbol)) {
-    const order = dictGet(state.orders, id);
+    const order = state.orders.get(id);
     if (order === undefined || order.purpose !== purpose) continue;
     const seq = planSeq(order);
     if (!Number.isFinite(seq) || seq === newestSeq) return false;
@@ -99,11 +99,11 @@ export function backingOff(
   userId: string,
   symbol: string,
   purpose: OrderPurpose,
-  retryAt?: Readonly<Record<string, { clientOrderId: string; retryAtMs: number }>>,
+  retryAt?: SharedDict<{ clientOrderId: string; retryAtMs: number }>,
 ): boolean {
   const streak = rejectionStreak(state, userId, symbol, purpose);
   if (streak.count === 0) return false;
-  const said = retryAt?.[retryKey(userId, symbol, purpose)];
+  const said = retryAt?.get(retryKey(userId, symbol, purpose));
   if (said !== undefined && said.clientOrderId === streak.newestId) return nowMs < Math.max(said.retryAtMs, streak.lastAtMs + config.flattenRetryMs);
   return nowMs - streak.lastAtMs < rejectionBackoffMs(streak, config);
 }

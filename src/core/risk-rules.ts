@@ -1,7 +1,7 @@
+import type { SharedDict } from './shared-dict.js';
 import type { FillNotice } from '../contract/outbound.js';
 import type { DecisionContext } from './context.js';
-import type { Dict } from './dict.js';
-import { dictFrom, dictGet } from './dict.js';
+import { dictGet } from './dict.js';
 import { stopLossBreached, stopLossLevelUsd, valueSession } from './mtm.js';
 import { isTerminal, laneFor, markUnknown, placeOrder, requestCancel, requestQuery } from './orders.js';
 import { planFlatten } from './planner.js';
@@ -98,7 +98,7 @@ function holdersOf(ctx: DecisionContext, symbol: string): Session[] {
   if (holders === undefined) return [];
   const out: Session[] = [];
   for (const userId of inSessionOrder(ctx.durable, holders)) {
-    const session = ctx.durable.sessions[userId];
+    const session = ctx.durable.sessions.get(userId);
     if (session !== undefined) out.push(session);
   }
   return out;
@@ -148,7 +148,7 @@ function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: s
  */
 export function enforceFlat(ctx: DecisionContext): void {
   const index = indexOf(ctx.durable);
-  const candidates = inSessionOrder(ctx.durable, ctx.durable.halted ? index.busy : index.flattening).flatMap((u) => ctx.durable.sessions[u] ?? []);
+  const candidates = inSessionOrder(ctx.durable, ctx.durable.halted ? index.busy : index.flattening).flatMap((u) => ctx.durable.sessions.get(u) ?? []);
   for (const session of candidates) {
     if (session.status === 'closed' || !mustBeFlat(ctx, session)) continue;
     const open = openOrdersOf(ctx.durable, session.userId);
@@ -163,12 +163,12 @@ export function enforceFlat(ctx: DecisionContext): void {
       const planned = filters ? planFlatten(symbol, position.qty, filters) : null;
       if (planned) placeOrder(ctx, session.userId, planned);
     }
-    const current = ctx.durable.sessions[session.userId];
+    const current = ctx.durable.sessions.get(session.userId);
     const flat = current !== undefined && Object.values(current.positions).every((p) => isZero(p.qty));
     const stillOpen = openOrdersOf(ctx.durable, session.userId).length > 0;
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
-      const closed = ctx.durable.sessions[session.userId];
+      const closed = ctx.durable.sessions.get(session.userId);
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
         // A number for display, as in the session summary: the bot and the dashboard read it so.
@@ -183,7 +183,7 @@ export function enforceFlat(ctx: DecisionContext): void {
 }
 
 function isLive(ctx: DecisionContext, clientOrderId: string): boolean {
-  const o = ctx.durable.orders[clientOrderId];
+  const o = ctx.durable.orders.get(clientOrderId);
   return o !== undefined && !isTerminal(o);
 }
 
@@ -191,16 +191,10 @@ function isLive(ctx: DecisionContext, clientOrderId: string): boolean {
  * The times of orders still live, or null when all are. Module functions, not closures in maintainOrders: run
  * through tsx (the backtest, the bench) each closure made per call also pays a named-function definition.
  */
-function liveOnly(ctx: DecisionContext, times: Dict<number>): Dict<number> | null {
-  // Nothing to forget (every beat but the few after an order ended): no copy of the entries to find that out.
-  let allLive = true;
-  for (const id in times) {
-    if (!isLive(ctx, id)) {
-      allLive = false;
-      break;
-    }
-  }
-  return allLive ? null : dictFrom(Object.entries(times).filter(([id]) => isLive(ctx, id)));
+function liveOnly(ctx: DecisionContext, times: SharedDict<number>): SharedDict<number> | null {
+  // Nothing to forget (every beat but the few after an order ended): no list of the entries to find that out.
+  if (!times.some((_, id) => !isLive(ctx, id))) return null;
+  return times.delete(times.keys().filter((id) => !isLive(ctx, id)));
 }
 
 /** Timer housekeeping for orders: silence → unknown, unknown/open → query by id, stale entries → cancel. */
@@ -209,10 +203,10 @@ export function maintainOrders(ctx: DecisionContext): void {
     let current = order;
     if (current.status === 'pending' && ctx.nowMs - current.createdAtMs >= ctx.config.orderResultTimeoutMs) {
       markUnknown(ctx, current, `no answer within ${ctx.config.orderResultTimeoutMs} ms`);
-      current = ctx.durable.orders[order.clientOrderId] ?? current;
+      current = ctx.durable.orders.get(order.clientOrderId) ?? current;
     }
     if (current.status === 'pending') continue;
-    const lastQuery = ctx.market.lastQueryAtMs[current.clientOrderId] ?? current.updatedAtMs;
+    const lastQuery = ctx.market.lastQueryAtMs.get(current.clientOrderId) ?? current.updatedAtMs;
     if (ctx.nowMs - lastQuery >= ctx.config.orderQueryIntervalMs) requestQuery(ctx, current);
     const expired = current.purpose !== 'flatten' && ctx.nowMs - current.createdAtMs >= ctx.config.entryOrderTtlMs;
     if (expired || current.cancelRequested) requestCancel(ctx, current, laneFor(current));

@@ -36,14 +36,15 @@ function entryBlock(ctx: DecisionContext, session: Session): string | null {
 function usersAfter(ctx: DecisionContext, cmd: RouteCommand, afterUserId: string | null): string[] {
   const named =
     cmd.userIds ??
-    Object.values(ctx.durable.sessions)
+    ctx.durable.sessions
+      .values()
       .filter((s) => s.status === 'active')
       .map((s) => s.userId);
   return [...new Set(named)].filter((u) => afterUserId === null || u > afterUserId).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, outcomes: RouteOutcome[]): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   for (const signal of cmd.signals) {
     const skip = (skipped: string): void => void outcomes.push({ userId, symbol: signal.symbol, skipped });
     if (!session) {
@@ -70,11 +71,11 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       skip(`no quote younger than ${ctx.config.entryQuoteMaxAgeMs} ms`);
       continue;
     }
-    const current = ctx.durable.sessions[userId]?.positions[signal.symbol]?.qty ?? zero;
+    const current = ctx.durable.sessions.get(userId)?.positions[signal.symbol]?.qty ?? zero;
     const wanted = targetQuantity(signal.weight * scale, session.capitalUsd, ctx.config.maxLeverage, quote, filters);
     const target = capToExposureLimit(ctx, userId, signal.symbol, wanted, quote, filters);
     const plan = planTowardTarget(signal.symbol, current, target, quote, filters);
-    if (plan.targetQty !== null && ctx.durable.sessions[userId]?.intents[signal.symbol] !== plan.targetQty) {
+    if (plan.targetQty !== null && ctx.durable.sessions.get(userId)?.intents[signal.symbol] !== plan.targetQty) {
       ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
     }
     if (plan.kind === 'skip') {

@@ -1,5 +1,4 @@
 import type { WalEvent } from './events.js';
-import { dictGet } from './dict.js';
 import type { DurableState, EngineState, MarketState, Session } from './state.js';
 import { inSessionOrder } from './state-index.js';
 
@@ -205,7 +204,7 @@ export function handOn(schedule: Schedule, state: EngineState, wal: readonly Wal
 function userOf(event: WalEvent, durable: DurableState): string | null {
   if ('userId' in event && typeof event.userId === 'string') return event.userId;
   if (event.type === 'order.planned') return event.order.userId;
-  if ('clientOrderId' in event) return dictGet(durable.orders, event.clientOrderId)?.userId ?? null;
+  if ('clientOrderId' in event) return durable.orders.get(event.clientOrderId)?.userId ?? null;
   return null;
 }
 
@@ -243,7 +242,7 @@ export function sessionsToVisit(
   const s = schedule.passes.get(pass);
   if (!s || wakeAll) {
     schedule.passes.set(pass, { dirty: new Set(), due: new DueQueue(), waiting: new DueQueue() });
-    return Object.values(durable.sessions);
+    return durable.sessions.values();
   }
   const users = s.dirty;
   s.due.takeDue(nowMs, users, maxDue);
@@ -253,7 +252,7 @@ export function sessionsToVisit(
   s.dirty = new Set();
   const out: Session[] = [];
   for (const userId of inSessionOrder(durable, users)) {
-    const session = dictGet(durable.sessions, userId);
+    const session = durable.sessions.get(userId);
     if (session) out.push(session);
   }
   return out;

@@ -1,6 +1,6 @@
 import { terminalOrderStatuses } from '../model/orders.js';
 import { isZero } from '../model/decimal.js';
-import { dictGet } from './dict.js';
+import { shardOfKey } from './shared-dict.js';
 import type { WalEvent } from './events.js';
 import type { DurableState, Order } from './state.js';
 
@@ -19,7 +19,7 @@ interface OrderEntry {
   open: boolean;
 }
 
-/** Where keys enumerate in a Dict: canonical array indices first (ascending), then the rest as inserted. */
+/** Where keys enumerate in a SharedDict: shard by shard (shardOfKey), each shard in insertion order. */
 class KeyOrder {
   private readonly seq = new Map<string, number>();
   private next = 0;
@@ -36,20 +36,15 @@ class KeyOrder {
     const list = [...keys];
     // None or one (a single session's open orders, a beat's one due user): in order already, nothing to rank.
     if (list.length < 2) return list;
-    // One rank per key (array indices below every inserted key), not a regex test per comparison.
-    const ranked = list.map((key): readonly [string, number] => [key, isArrayIndex(key) ? Number(key) - arrayIndexOffset : (this.seq.get(key) ?? 0)]);
+    // One rank per key, not a hash per comparison: the shard, then the insertion within it (below 2^32 a shard).
+    const ranked = list.map((key): readonly [string, number] => [key, shardOfKey(key) * insertionsPerShardRank + (this.seq.get(key) ?? 0)]);
     ranked.sort((a, b) => a[1] - b[1]);
     return ranked.map(([key]) => key);
   }
 }
 
-const maxArrayIndex = 2 ** 32 - 2;
-/** Ranks array indices below 0, under every insertion rank (which start at 1). */
-const arrayIndexOffset = 2 ** 33;
-
-function isArrayIndex(key: string): boolean {
-  return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) <= maxArrayIndex;
-}
+/** Rank distance between shards: above any insertion count a state reaches (2^32), and 256 × 2^32 is exact in a double. */
+const insertionsPerShardRank = 2 ** 32;
 
 export class StateIndex {
   readonly sessionOrder = new KeyOrder();
@@ -97,7 +92,7 @@ function isOpen(order: Order): boolean {
 /** Brings one order's entries up to date with the state; returns the user it belongs (or belonged) to. */
 function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: string): string | undefined {
   const before = index.orders.get(clientOrderId);
-  const order = dictGet(state.orders, clientOrderId);
+  const order = state.orders.get(clientOrderId);
   if (before) {
     removeFrom(index.ordersByUserSymbol, userSymbolKey(before.userId, before.symbol), clientOrderId);
     if (before.open) {
@@ -126,7 +121,7 @@ function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: str
 
 /** Brings one session's entries up to date with the state (its orders must be indexed first). */
 function reindexSession(index: StateIndex, state: DurableState, userId: string): void {
-  const session = dictGet(state.sessions, userId);
+  const session = state.sessions.get(userId);
   if (session) index.sessionOrder.note(userId);
   const held = new Set<string>();
   if (session && session.status !== 'closed') {
@@ -152,8 +147,8 @@ function reindexSession(index: StateIndex, state: DurableState, userId: string):
 /** The index of a state built by a full scan (also what the simulation compares the kept one against). */
 export function buildIndex(state: DurableState): StateIndex {
   const index = new StateIndex();
-  for (const id of Object.keys(state.orders)) reindexOrder(index, state, id);
-  for (const userId of Object.keys(state.sessions)) reindexSession(index, state, userId);
+  for (const id of state.orders.keys()) reindexOrder(index, state, id);
+  for (const userId of state.sessions.keys()) reindexSession(index, state, userId);
   return index;
 }
 
@@ -233,7 +228,7 @@ export function someOrderOf(state: DurableState, userId: string, symbol: string,
   const ids = indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol));
   if (!ids) return false;
   for (const id of ids) {
-    const order = dictGet(state.orders, id);
+    const order = state.orders.get(id);
     if (order && test(order)) return true;
   }
   return false;
@@ -258,7 +253,7 @@ export function someOpenOrChangedOrderOf(
     return someOrderOf(state, userId, symbol, (o) => isOpen(o) || (o.updatedAtMs >= sinceMs && changed(o)));
   }
   for (const id of index.openOrdersByUser.get(userId) ?? []) {
-    if (index.orders.get(id)?.symbol === symbol && dictGet(state.orders, id) !== undefined) return true;
+    if (index.orders.get(id)?.symbol === symbol && state.orders.get(id) !== undefined) return true;
   }
   return false;
 }
@@ -266,7 +261,7 @@ export function someOpenOrChangedOrderOf(
 function ordersIn(state: DurableState, ids: readonly string[]): Order[] {
   const out: Order[] = [];
   for (const id of ids) {
-    const order = dictGet(state.orders, id);
+    const order = state.orders.get(id);
     if (order) out.push(order);
   }
   return out;
@@ -301,9 +296,9 @@ export function indexDifferences(state: DurableState): string[] {
   same('holdersBySymbol', kept.holdersBySymbol, fresh.holdersBySymbol);
   same('busy', setOf(kept.busy), setOf(fresh.busy));
   same('flattening', setOf(kept.flattening), setOf(fresh.flattening));
-  const sessionKeys = Object.keys(state.sessions);
+  const sessionKeys = state.sessions.keys();
   if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
-  const orderKeys = Object.keys(state.orders);
+  const orderKeys = state.orders.keys();
   if (JSON.stringify(kept.orderOrder.sort(orderKeys)) !== JSON.stringify(orderKeys)) out.push('orders enumerate in another order');
   return out;
 }

@@ -5,6 +5,7 @@ import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
 import type { ProcessedGeneration } from './processed-ids.js';
 import { ProcessedIds } from './processed-ids.js';
+import { SharedDict } from './shared-dict.js';
 import type { VenueFilters, VenueMarkets } from './venues.js';
 import { emptyVenueMarkets } from './venues.js';
 
@@ -118,8 +119,10 @@ export interface DurableState {
   halted: boolean;
   /** Users an admin approved for live trading (besides the configured list); LIVE_TRADING=1 is still required. */
   liveApprovedUserIds: Dict<true>;
-  sessions: Dict<Session>;
-  orders: Dict<Order>;
+  /** By user id; versions share structure (shared-dict.ts), so a step's write costs what it touches. */
+  sessions: SharedDict<Session>;
+  /** By client order id, as sessions. */
+  orders: SharedDict<Order>;
   /** Client ids of terminal orders, oldest first, for bounded retention. */
   terminalOrderIds: string[];
   /**
@@ -152,35 +155,35 @@ export interface MarketState {
   /** Filters, quotes and feed clocks per venue: a session reads only its own venue's (see venues.ts). */
   venues: VenueMarkets;
   /** When each order was last queried by client id; volatile so routine polling does not bloat the WAL. */
-  lastQueryAtMs: Dict<number>;
+  lastQueryAtMs: SharedDict<number>;
   /** When a cancel was last sent per order: a cancel lost in a crash or timeout is sent again. */
-  lastCancelAtMs: Dict<number>;
+  lastCancelAtMs: SharedDict<number>;
   /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
-  lastStopCheckAtMs: Dict<number>;
-  lastStopAttemptAtMs: Dict<number>;
+  lastStopCheckAtMs: SharedDict<number>;
+  lastStopAttemptAtMs: SharedDict<number>;
   /** Periodic stop checks started in the minute `minute` (epoch minutes): bounded by protectiveStopChecksPerMinute. */
   stopChecksInMinute: { minute: number; count: number };
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
-  lastEquitySampleAtMs: Dict<number>;
+  lastEquitySampleAtMs: SharedDict<number>;
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
-  foreignPositionsReported: Dict<true>;
+  foreignPositionsReported: SharedDict<true>;
   /**
    * Per user:symbol, the side of the protective stop last taken off our books and when: its cancel may lose the
    * race with its trigger, so a trade it makes shortly after is still recognised as the stop's (exchange-fills.ts).
    */
-  retiredStops: Dict<{ side: Side; atMs: number }>;
+  retiredStops: SharedDict<{ side: Side; atMs: number }>;
   /**
    * Per user:symbol, a trade list read whose trades of other orders were set aside while an order of ours had no
    * exchange id yet (foreign-trades.ts).
    */
-  deferredTradeReads: Dict<true>;
+  deferredTradeReads: SharedDict<true>;
   /**
    * Per user:symbol:purpose, when to try again after the newest rejected order, where its rejection said
    * (Retry-After of a 429/418, or the local budget's own wait): only while that order is still the newest.
    */
-  retryAt: Dict<{ clientOrderId: string; retryAtMs: number }>;
+  retryAt: SharedDict<{ clientOrderId: string; retryAtMs: number }>;
   /** Per user:symbol (or user:#funding), when a trade-list or funding read was asked for and not answered yet (trade-reads-owed.ts). */
-  owedReadsAskedAtMs: Dict<number>;
+  owedReadsAskedAtMs: SharedDict<number>;
 }
 
 export interface EngineState {
@@ -194,8 +197,8 @@ export function emptyDurableState(): DurableState {
     orderSeq: 0,
     halted: false,
     liveApprovedUserIds: emptyDict(),
-    sessions: emptyDict(),
-    orders: emptyDict(),
+    sessions: SharedDict.empty(),
+    orders: SharedDict.empty(),
     terminalOrderIds: [],
     processedCommandIds: ProcessedIds.empty(),
     routes: emptyDict(),
@@ -206,17 +209,17 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
   return {
     bootAtMs,
     venues: emptyVenueMarkets(filters),
-    lastQueryAtMs: emptyDict(),
-    lastCancelAtMs: emptyDict(),
-    lastStopCheckAtMs: emptyDict(),
-    lastStopAttemptAtMs: emptyDict(),
+    lastQueryAtMs: SharedDict.empty(),
+    lastCancelAtMs: SharedDict.empty(),
+    lastStopCheckAtMs: SharedDict.empty(),
+    lastStopAttemptAtMs: SharedDict.empty(),
     stopChecksInMinute: { minute: 0, count: 0 },
-    lastEquitySampleAtMs: emptyDict(),
-    foreignPositionsReported: emptyDict(),
-    retiredStops: emptyDict(),
-    deferredTradeReads: emptyDict(),
-    retryAt: emptyDict(),
-    owedReadsAskedAtMs: emptyDict(),
+    lastEquitySampleAtMs: SharedDict.empty(),
+    foreignPositionsReported: SharedDict.empty(),
+    retiredStops: SharedDict.empty(),
+    deferredTradeReads: SharedDict.empty(),
+    retryAt: SharedDict.empty(),
+    owedReadsAskedAtMs: SharedDict.empty(),
   };
 }
 
@@ -263,16 +266,21 @@ function reviveSession(session: SessionJson): Session {
  * existed lack it: fill in the defaults, never guess at trading state.
  */
 /** Durable state as a snapshot holds it: processed ids as generations (see processed-ids.ts). */
-export type DurableStateJson = Partial<Omit<DurableState, 'processedCommandIds'>> & { processedCommandIds?: readonly ProcessedGeneration[] };
+export type DurableStateJson = Partial<Omit<DurableState, 'processedCommandIds' | 'sessions' | 'orders'>> & {
+  processedCommandIds?: readonly ProcessedGeneration[];
+  sessions?: Readonly<Record<string, Session>>;
+  orders?: Readonly<Record<string, Order>>;
+};
 
 export function withDurableDefaults(parsed: DurableStateJson): DurableState {
-  const state = { ...emptyDurableState(), ...parsed, processedCommandIds: ProcessedIds.fromGenerations(parsed.processedCommandIds ?? []) };
-  const sessions = Object.entries(state.sessions).map(([userId, session]): [string, Session] => [userId, reviveSession(session)]);
+  const { sessions: parsedSessions = {}, orders: parsedOrders = {}, ...rest } = parsed;
+  const state = { ...emptyDurableState(), ...rest, processedCommandIds: ProcessedIds.fromGenerations(parsed.processedCommandIds ?? []) };
+  const sessions = Object.entries(parsedSessions).map(([userId, session]): [string, Session] => [userId, reviveSession(session)]);
   return {
     ...state,
     liveApprovedUserIds: dictFrom(state.liveApprovedUserIds),
-    sessions: dictFrom(sessions),
-    orders: dictFrom(state.orders),
+    sessions: SharedDict.from(sessions),
+    orders: SharedDict.from(parsedOrders),
   };
 }
 

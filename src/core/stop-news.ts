@@ -20,7 +20,7 @@ const endedUnfired: ReadonlySet<ProtectiveStopUpdate['status']> = new Set(['CANC
 /** One ALGO_UPDATE from `userId`'s account on `mode`. */
 export function onStopNews(ctx: DecisionContext, userId: string, mode: Mode, update: ProtectiveStopUpdate): void {
   if (!endedUnfired.has(update.status)) return;
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.mode !== mode) return;
   const stop = session.protectiveStops[update.symbol];
   if (!stop || stop.clientAlgoId !== update.clientAlgoId) return; // not ours, or one we already let go of

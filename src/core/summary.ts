@@ -118,7 +118,7 @@ export function sampleEquity(ctx: DecisionContext): void {
     if (session.status === 'closed') continue;
     const holding = Object.values(session.positions).some((p) => !isZero(p.qty));
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
-    const last = ctx.market.lastEquitySampleAtMs[session.userId];
+    const last = ctx.market.lastEquitySampleAtMs.get(session.userId);
     const due = last === undefined || ctx.nowMs - last >= periodMs;
     if (due && published >= ctx.config.maxEquitySamplesPerDecision) {
       // Over the bound: sampled at the next beat, which also spreads sessions that fell due together.
@@ -129,6 +129,6 @@ export function sampleEquity(ctx: DecisionContext): void {
       publishEquity(ctx, session);
       published += 1;
     }
-    dueAgain(ctx.schedule, 'equity', session.userId, (ctx.market.lastEquitySampleAtMs[session.userId] ?? ctx.nowMs) + periodMs);
+    dueAgain(ctx.schedule, 'equity', session.userId, (ctx.market.lastEquitySampleAtMs.get(session.userId) ?? ctx.nowMs) + periodMs);
   }
 }

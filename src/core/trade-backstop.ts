@@ -28,7 +28,7 @@ export const tradesPageSize = 1000;
 
 /** Asks for the trades of `symbol` on the account of `userId` since its open session started. */
 export function requestTrades(ctx: DecisionContext, userId: string, symbol: string): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || !ctx.config.symbols.includes(symbol)) return;
   const startTimeMs = Math.max(session.startedAtMs, ctx.nowMs - tradeReadWindowMs);
   ctx.effect({ kind: 'read_trades', userId, lane: 'normal', symbol, from: { startTimeMs }, askedAtMs: ctx.nowMs });
@@ -56,14 +56,14 @@ export function requestTradesAtBoot(ctx: DecisionContext): void {
     asked.add(key);
     requestTrades(ctx, userId, symbol);
   };
-  for (const order of Object.values(ctx.durable.orders)) {
+  for (const order of ctx.durable.orders.values()) {
     const filled = isDecimal(order.filledQty) && !isZero(toQty(order.filledQty));
-    if (filled || ctx.durable.sessions[order.userId]?.status !== 'closed') ask(order.userId, order.symbol);
+    if (filled || ctx.durable.sessions.get(order.userId)?.status !== 'closed') ask(order.userId, order.symbol);
   }
 }
 
 function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
-  return new Set([...ctx.config.symbols, ...Object.keys(ctx.durable.sessions[userId]?.positions ?? {})]);
+  return new Set([...ctx.config.symbols, ...Object.keys(ctx.durable.sessions.get(userId)?.positions ?? {})]);
 }
 
 /**
@@ -73,7 +73,7 @@ function sessionSymbols(ctx: DecisionContext, userId: string): Set<string> {
  */
 export function onTradesListed(ctx: DecisionContext, userId: string, symbol: string, trades: readonly AccountTrade[], askedAtMs?: number): void {
   noteTradeReadAnswered(ctx, userId, symbol, askedAtMs);
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session) return;
   const byExchangeId = new Map<string, Order>();
   for (const order of ordersOf(ctx.durable, userId, symbol)) if (order.exchangeOrderId !== null) byExchangeId.set(order.exchangeOrderId, order);

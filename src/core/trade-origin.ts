@@ -17,7 +17,7 @@ export function onTradeOrigin(
   clientOrderId: string | null,
   realizedPnlUsd: string,
 ): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || session.status === 'closed' || clientOrderId === null) return;
   const cause = forcedCloseCause(clientOrderId);
   if (cause === null || session.killSwitch.engaged) return;

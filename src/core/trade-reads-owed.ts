@@ -39,18 +39,18 @@ export function noteTradeReadAnswered(ctx: DecisionContext, userId: string, symb
  * read owed now: a late answer (or a second delivery) of an older read predates what asked again.
  */
 function settleRead(ctx: DecisionContext, key: string, askedAtMs: number | undefined): void {
-  const owedSinceMs = ctx.market.owedReadsAskedAtMs[key];
+  const owedSinceMs = ctx.market.owedReadsAskedAtMs.get(key);
   if (askedAtMs !== undefined && owedSinceMs !== undefined && askedAtMs < owedSinceMs) return;
   ctx.forgetTradeRead(key);
 }
 
 /** On the timer: every read unanswered for orderQueryIntervalMs is asked again (dropped when its session is gone). */
 export function reaskOwedTradeReads(ctx: DecisionContext): void {
-  for (const [key, askedAtMs] of Object.entries(ctx.market.owedReadsAskedAtMs)) {
+  for (const [key, askedAtMs] of ctx.market.owedReadsAskedAtMs.entries()) {
     if (ctx.nowMs - askedAtMs < ctx.config.orderQueryIntervalMs) continue;
     const colon = key.lastIndexOf(':');
     const [userId, symbol] = [key.slice(0, colon), key.slice(colon + 1)];
-    const session = ctx.durable.sessions[userId];
+    const session = ctx.durable.sessions.get(userId);
     ctx.forgetTradeRead(key);
     if (!session) continue;
     if (symbol === fundingReadMarker) requestFundingRead(ctx, userId);
@@ -65,7 +65,7 @@ export function reaskOwedTradeReads(ctx: DecisionContext): void {
  */
 export function requestTradesOfFilledOrders(ctx: DecisionContext, userId: string | null): void {
   const asked = new Set<string>();
-  for (const order of Object.values(ctx.durable.orders)) {
+  for (const order of ctx.durable.orders.values()) {
     const key = readKey(order.userId, order.symbol);
     if ((userId !== null && order.userId !== userId) || asked.has(key) || !isDecimal(order.filledQty) || isZero(toQty(order.filledQty))) continue;
     asked.add(key);

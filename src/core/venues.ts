@@ -98,7 +98,7 @@ export function withFeedStarted(markets: VenueMarkets, venue: Venue, symbols: re
  * session starts only once the old one is closed, flat, with no open order), so this is the order's venue.
  */
 export function venueOfUser(durable: DurableState, userId: string): Venue {
-  return dictGet(durable.sessions, userId)?.mode ?? 'paper';
+  return durable.sessions.get(userId)?.mode ?? 'paper';
 }
 
 /**

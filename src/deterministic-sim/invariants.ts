@@ -83,7 +83,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))
         planned.earlierSessionNet.set(last.id, add(planned.earlierSessionNet.get(last.id) ?? zero, last.net));
     }
-    for (const s of Object.values(d.state.durable.sessions)) planned.lastSessionNet.set(s.userId, { id: sessionIdOf(s), net: bookedNet(s) });
+    for (const s of d.state.durable.sessions.values()) planned.lastSessionNet.set(s.userId, { id: sessionIdOf(s), net: bookedNet(s) });
     for (const e of d.wal) {
       if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl')) forcedClosed.add(e.userId);
       if (e.type === 'session.started') forcedClosed.delete(e.userId);
@@ -100,7 +100,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
       if (e.order.reduceOnly) continue;
-      const session = d.state.durable.sessions[e.order.userId];
+      const session = d.state.durable.sessions.get(e.order.userId);
       check(
         session?.status === 'active' && !session.killSwitch.engaged && !session.paused && !d.state.durable.halted,
         `entry ${e.order.clientOrderId} planned for a session that may not enter`,
@@ -110,14 +110,15 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       let gross = 0;
       for (const [s, p] of Object.entries(session.positions))
         gross += Math.abs(toNumber(p.qty)) * (d.state.market.venues.paper.quotes[s]?.ask ?? toNumber(p.entryPrice));
-      for (const o of Object.values(d.state.durable.orders)) {
+      for (const o of d.state.durable.orders.values()) {
         if (o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
           gross += (Number(o.quantity) - Number(o.filledQty)) * (d.state.market.venues.paper.quotes[o.symbol]?.ask ?? 0);
       }
       const detail = (): string =>
         JSON.stringify({
           positions: session.positions,
-          entries: Object.values(d.state.durable.orders)
+          entries: d.state.durable.orders
+            .values()
             .filter((o) => o.userId === session.userId && o.purpose === 'entry' && !isTerminal(o))
             .map((o) => [o.symbol, o.side, o.quantity, o.filledQty, o.price, o.fallbackOf]),
           asks: Object.fromEntries(Object.entries(d.state.market.venues.paper.quotes).map(([k, q]) => [k, q.ask])),
@@ -201,7 +202,7 @@ function everyExchangeOrderPlanned(world: World, planned: Planned): void {
  * session's stop whose cancel died in a crash may linger: with no position it can only expire.)
  */
 function stopsMatch(world: World): void {
-  for (const session of Object.values(world.engine.current.durable.sessions).filter((s) => s.status !== 'closed')) {
+  for (const session of world.engine.current.durable.sessions.values().filter((s) => s.status !== 'closed')) {
     const open = world.exchange.algo
       .open(paperCredentials(session.userId).apiKey)
       .map((o) => o.clientAlgoId)
@@ -225,7 +226,7 @@ async function ledgerMatchesSessions(world: World, planned: Planned): Promise<vo
     check(parsed.ok, parsed.ok ? '' : parsed.reason);
     if (parsed.ok) net.set(parsed.entry.sessionId, add(net.get(parsed.entry.sessionId) ?? zero, parsed.entry.netUsd));
   }
-  for (const s of Object.values(world.engine.current.durable.sessions)) {
+  for (const s of world.engine.current.durable.sessions.values()) {
     const booked = add(planned.earlierSessionNet.get(sessionIdOf(s)) ?? zero, bookedNet(s));
     const ledger = net.get(sessionIdOf(s)) ?? zero;
     check(eq(ledger, booked), `${s.userId}: the ledger sums to ${ledger}, the session booked ${booked}`);
@@ -235,7 +236,7 @@ async function ledgerMatchesSessions(world: World, planned: Planned): Promise<vo
 /** Engine positions equal exchange positions; stopped sessions are flat; no breached stop-loss left standing. */
 function positionsMatch(world: World): void {
   const durable = world.engine.current.durable;
-  for (const session of Object.values(durable.sessions)) {
+  for (const session of durable.sessions.values()) {
     const key = paperCredentials(session.userId).apiKey;
     for (const symbol of world.symbols) {
       const ours = session.positions[symbol]?.qty ?? zero;
@@ -259,7 +260,7 @@ function positionsMatch(world: World): void {
  * push (the income history covers it): no session is exempt.
  */
 function moneyMatchesExchange(world: World): void {
-  for (const session of Object.values(world.engine.current.durable.sessions)) {
+  for (const session of world.engine.current.durable.sessions.values()) {
     // A record in the very millisecond the session started may be the previous session's last (its closing trade,
     // then a start in the same simulated ms): it is this session's only if this session booked it.
     const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>

@@ -198,10 +198,11 @@ export async function settle(world: World): Promise<void> {
     await world.submit({ kind: 'timer' });
   }
   const durable = world.engine.current.durable;
-  const open = Object.values(durable.orders)
+  const open = durable.orders
+    .values()
     .filter((o) => !isTerminal(o))
     .map((o) => `${o.clientOrderId}:${o.status}:${o.purpose}:${o.symbol}`);
-  const sessions = Object.values(durable.sessions).map((s) => `${s.userId}:${s.status}:${s.killSwitch.reason}:${JSON.stringify(s.positions)}`);
+  const sessions = durable.sessions.values().map((s) => `${s.userId}:${s.status}:${s.killSwitch.reason}:${JSON.stringify(s.positions)}`);
   throw new InvariantViolation(
     `did not settle within ${(maxSettleRounds * settleRoundMs) / 1_000} simulated seconds; open orders ${open.join(' ')}; halted ${durable.halted}; sessions ${sessions.join(' ')}`,
   );
@@ -214,13 +215,13 @@ async function stillBusy(world: World): Promise<boolean> {
   return (
     (await world.log.pendingCommandCount()) > 0 ||
     // A trade-list read held back or refused is asked again until answered (core/trade-reads-owed.ts).
-    Object.keys(world.engine.current.market.owedReadsAskedAtMs).length > 0 ||
-    Object.values(durable.orders).some((o) => !isTerminal(o)) ||
-    Object.values(durable.sessions).some(
-      (s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty))),
-    ) ||
+    world.engine.current.market.owedReadsAskedAtMs.keys().length > 0 ||
+    durable.orders.values().some((o) => !isTerminal(o)) ||
+    durable.sessions
+      .values()
+      .some((s) => s.status === 'stopping' || ((s.killSwitch.engaged || durable.halted) && Object.values(s.positions).some((p) => !isZero(p.qty)))) ||
     // Stops and positions converge through the periodic stop check (orphans swept, fired stops learnt).
-    Object.values(durable.sessions).some(
+    durable.sessions.values().some(
       (s) =>
         s.status !== 'closed' &&
         JSON.stringify(
@@ -236,8 +237,8 @@ async function stillBusy(world: World): Promise<boolean> {
           ),
     ) ||
     // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
-    Object.values(durable.sessions).some((s) =>
-      world.symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))),
-    )
+    durable.sessions
+      .values()
+      .some((s) => world.symbols.some((sym) => !eq(s.positions[sym]?.qty ?? zero, toQty(exchange.positionAmt(paperCredentials(s.userId).apiKey, sym)))))
   );
 }

@@ -285,7 +285,7 @@ function owesFlat(durable: DurableState, s: Session): boolean {
 
 /** Whether a flatten of the user is planned or working. */
 function flattenWorking(durable: DurableState, userId: string): boolean {
-  return Object.values(durable.orders).some((o) => o.userId === userId && o.reduceOnly && !isTerminal(o));
+  return durable.orders.values().some((o) => o.userId === userId && o.reduceOnly && !isTerminal(o));
 }
 
 /**
@@ -302,7 +302,8 @@ export function venueDecisionChecks(world: World): DecisionObserver {
     if (venue.banAnnouncedAtMs !== null && now >= venue.bannedUntilMs && venue.banLiftedAtMs !== venue.bannedUntilMs) {
       venue.banLiftedAtMs = venue.bannedUntilMs;
       venue.owedFlatten = new Set(
-        Object.values(durable.sessions)
+        durable.sessions
+          .values()
           .filter((s) => owesFlat(durable, s))
           .map((s) => s.userId),
       );
@@ -310,7 +311,7 @@ export function venueDecisionChecks(world: World): DecisionObserver {
     }
     if (venue.banLiftedAtMs === null) return;
     for (const userId of [...venue.owedFlatten]) {
-      const s = durable.sessions[userId];
+      const s = durable.sessions.get(userId);
       if (!s || !owesFlat(durable, s) || flattenWorking(durable, userId)) {
         venue.owedFlatten.delete(userId);
         continue;

@@ -106,7 +106,7 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
   const limits = opts.limits ?? defaultEngineLimits;
   const replay = await replayLog(opts.log, opts.config, limits);
   opts.logger.info(
-    { replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: Object.keys(replay.durable.sessions).length },
+    { replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: replay.durable.sessions.keys().length },
     'state rebuilt from the log',
   );
   const filters = await opts.loadFilters();
@@ -128,7 +128,7 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
 
   const busy: string[] = [];
   const idle: string[] = [];
-  for (const session of Object.values(engine.current.durable.sessions)) {
+  for (const session of engine.current.durable.sessions.values()) {
     if (session.status === 'closed' || opts.accountOf(session.userId) === null) continue;
     (isBusy(engine, session) ? busy : idle).push(session.userId);
   }
@@ -227,7 +227,7 @@ function symbolsToRead(engine: Engine, opts: BootOptions, session: Session): str
  */
 async function reconcileSession(engine: Engine, opts: BootOptions, userId: string, lane: () => Lane): Promise<void> {
   const read = budgetedRead(opts, userId, lane);
-  const session = engine.current.durable.sessions[userId];
+  const session = engine.current.durable.sessions.get(userId);
   const account = opts.accountOf(userId);
   if (!session || session.status === 'closed' || !account) return;
   const symbols = symbolsToRead(engine, opts, session);
@@ -252,7 +252,7 @@ function budgetedRead(opts: BootOptions, userId: string, lane: () => Lane = () =
 
 /** The account preflight again for a session that was running (opts.recheckAccount), its verdict fed to the engine. */
 async function recheckAccount(engine: Engine, opts: BootOptions, userId: string): Promise<void> {
-  const session = engine.current.durable.sessions[userId];
+  const session = engine.current.durable.sessions.get(userId);
   const account = opts.accountOf(userId);
   const recheck = session && session.status !== 'closed' && account ? (opts.recheckAccount?.(session, account) ?? null) : null;
   if (!recheck) return;

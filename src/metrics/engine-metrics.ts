@@ -115,7 +115,7 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
       const state = sources.state();
       if (!state) return;
       const counts: Record<string, number> = { active: 0, stopping: 0, closed: 0 };
-      for (const s of Object.values(state.durable.sessions)) counts[s.status] = (counts[s.status] ?? 0) + 1;
+      for (const s of state.durable.sessions.values()) counts[s.status] = (counts[s.status] ?? 0) + 1;
       for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });

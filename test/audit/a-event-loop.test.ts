@@ -29,7 +29,7 @@ describe('audit A: a slow exchange does not block other users', () => {
     // B gets a position (post-only refused, bounded fallback fills).
     h.sim.faults.forcePostOnlyReject = true;
     await h.send({ id: 'a-sig-b', userId: 'signals', type: 'signals.route', userIds: [b], signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
-    await waitFor("B's position", () => Number(h.service.engine.current.durable.sessions[b]?.positions.BTCUSDT?.qty ?? 0) > 0);
+    await waitFor("B's position", () => Number(h.service.engine.current.durable.sessions.get(b)?.positions.BTCUSDT?.qty ?? 0) > 0);
     h.sim.faults.forcePostOnlyReject = false;
 
     const histogram = monitorEventLoopDelay({ resolution: 10 });

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 
 function sessionView(state: DurableState): unknown {
   return Object.fromEntries(
-    Object.values(state.sessions).map((s) => [
+    state.sessions.values().map((s) => [
       s.userId,
       {
         mode: s.mode,
@@ -67,12 +67,12 @@ describe('audit C: state survives SIGKILL', () => {
     );
     await waitFor('positions in the engine', async () => {
       const s = await state();
-      return (s.sessions.c1?.positions.BTCUSDT?.qty ?? 0) !== 0 && (s.sessions.c3?.positions.BTCUSDT?.qty ?? 0) !== 0;
+      return (s.sessions.get('c1')?.positions.BTCUSDT?.qty ?? 0) !== 0 && (s.sessions.get('c3')?.positions.BTCUSDT?.qty ?? 0) !== 0;
     });
 
     // c3's horizon passes: kill switch engaged, flattened.
     await send({ id: 'c-hz-3', userId: 'c3', type: 'session.set_horizon', hours: 0.0002 });
-    await waitFor('c3 kill switch', async () => (await state()).sessions.c3?.killSwitch.engaged === true);
+    await waitFor('c3 kill switch', async () => (await state()).sessions.get('c3')?.killSwitch.engaged === true);
     await waitFor('c3 flat', () => f.sim.position(paperCredentials('c3').apiKey, 'BTCUSDT') === 0);
 
     // Orders in flight at the moment of the kill: a slow exchange holds them open.
@@ -80,7 +80,7 @@ describe('audit C: state survives SIGKILL', () => {
     f.sim.pausePriceProcess(true); // the post-only order rests instead of filling
     f.sim.faults.latencyMs = 1_500;
     await send({ id: 'c-sig-2', userId: 'signals', type: 'signals.route', userIds: ['c1'], signals: [{ symbol: 'ETHUSDT', weight: 0.3 }] });
-    await waitFor('ETH order planned', async () => Object.values((await state()).orders).some((o) => o.symbol === 'ETHUSDT' && !isTerminal(o)));
+    await waitFor('ETH order planned', async () => (await state()).orders.some((o) => o.symbol === 'ETHUSDT' && !isTerminal(o)));
     await f.service?.kill('SIGKILL');
     const before = await state();
 
@@ -89,22 +89,22 @@ describe('audit C: state survives SIGKILL', () => {
     await start();
     const after = await waitFor('unknown orders resolved after restart', async () => {
       const s = await state();
-      return Object.values(s.orders).every((o) => o.status !== 'pending' && o.status !== 'unknown') ? s : undefined;
+      return s.orders.values().every((o) => o.status !== 'pending' && o.status !== 'unknown') ? s : undefined;
     });
 
     expect(sessionView(after)).toEqual(sessionView(before));
-    expect(after.sessions.c2?.stopLossPct).toBe(7.5);
-    expect(after.sessions.c3?.killSwitch.engaged).toBe(true);
+    expect(after.sessions.get('c2')?.stopLossPct).toBe(7.5);
+    expect(after.sessions.get('c3')?.killSwitch.engaged).toBe(true);
     for (const userId of ['c1', 'c2', 'c3']) {
       for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
         const exchangeQty = f.sim.position(paperCredentials(userId).apiKey, symbol);
-        expect(after.sessions[userId]?.positions[symbol]?.qty ?? '0', `${userId} ${symbol}`).toBe(toQty(exchangeQty)); // exact: the simulator's number is its decimal's shortest form
+        expect(after.sessions.get(userId)?.positions[symbol]?.qty ?? '0', `${userId} ${symbol}`).toBe(toQty(exchangeQty)); // exact: the simulator's number is its decimal's shortest form
       }
     }
-    expect(after.sessions.c1?.positions.BTCUSDT?.qty).toBe(before.sessions.c1?.positions.BTCUSDT?.qty);
+    expect(after.sessions.get('c1')?.positions.BTCUSDT?.qty).toBe(before.sessions.get('c1')?.positions.BTCUSDT?.qty);
     const ids = f.sim.orders().map((o) => o.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
-    const planned = new Set(Object.keys(after.orders));
+    const planned = new Set(after.orders.keys());
     expect(ids.filter((id) => !planned.has(id))).toEqual([]);
   }
 });

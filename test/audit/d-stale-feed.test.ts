@@ -23,7 +23,7 @@ describe('audit D: stale market data flattens and blocks entries', () => {
     h.sim.faults.forcePostOnlyReject = true;
     await h.send({ id: 'd-sig-1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
     await waitFor('a position', () => h.sim.position(paperCredentials(user).apiKey, 'BTCUSDT') !== 0);
-    await waitFor('the engine to see it', () => (h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty ?? 0) !== 0);
+    await waitFor('the engine to see it', () => (h.service.engine.current.durable.sessions.get(user)?.positions.BTCUSDT?.qty ?? 0) !== 0);
     h.sim.faults.forcePostOnlyReject = false;
 
     // The feed goes silent. Just under the bound nothing happens...
@@ -31,16 +31,16 @@ describe('audit D: stale market data flattens and blocks entries', () => {
     await sleep(200); // let ticks already on the wire land before the clock moves
     clock.advance(staleFeedMs - watchdogPeriodMs);
     await h.service.timerBeat();
-    expect(h.service.engine.current.durable.sessions[user]?.killSwitch.engaged).toBe(false);
+    expect(h.service.engine.current.durable.sessions.get(user)?.killSwitch.engaged).toBe(false);
 
     // ...and within staleFeedMs + one watchdog period it is flat, with the kill switch engaged.
     clock.advance(2 * watchdogPeriodMs);
     await h.service.timerBeat();
-    const session = h.service.engine.current.durable.sessions[user];
+    const session = h.service.engine.current.durable.sessions.get(user);
     expect(session?.killSwitch.engaged).toBe(true);
     expect(session?.killSwitch.reason).toContain('stale_feed');
     await waitFor('flat on the exchange', () => h.sim.position(paperCredentials(user).apiKey, 'BTCUSDT') === 0);
-    await waitFor('flat in the engine', () => h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty === '0'); // canonical decimal: exactly zero
+    await waitFor('flat in the engine', () => h.service.engine.current.durable.sessions.get(user)?.positions.BTCUSDT?.qty === '0'); // canonical decimal: exactly zero
     const flatten = h.sim.orders().filter((o) => o.accountKey === paperCredentials(user).apiKey && o.reduceOnly && o.type === 'MARKET');
     expect(flatten.length).toBe(1);
 

@@ -94,13 +94,13 @@ describe('cli against a running engine: exit one symbol, then the closed trade',
     expect(exit).toMatchObject({ code: 0, err: [] });
     expect(exit.out[0]).toMatch(/^exit BTCUSDT: closing [\d.]+ \(order qe/);
     await waitFor('BTCUSDT flat in the engine and on the exchange', () => {
-      const held = h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty;
+      const held = h.service.engine.current.durable.sessions.get(user)?.positions.BTCUSDT?.qty;
       return held === '0' && h.sim.position(key, 'BTCUSDT') === 0;
     });
     expect(h.sim.position(key, 'ETHUSDT')).toBe(ethBefore);
     const flatten = h.sim.orders().filter((o) => o.accountKey === key && o.symbol === 'BTCUSDT' && o.type === 'MARKET');
     expect(flatten.map((o) => [o.side, o.reduceOnly])).toEqual([['SELL', true]]);
-    expect(h.service.engine.current.durable.sessions[user]).toMatchObject({ status: 'active', killSwitch: { engaged: false } });
+    expect(h.service.engine.current.durable.sessions.get(user)).toMatchObject({ status: 'active', killSwitch: { engaged: false } });
 
     const again = await cli('--user', user, 'exit', '--symbol', 'BTCUSDT');
     expect(again).toMatchObject({ code: 1, err: ['refused: you hold no BTCUSDT position and have no open BTCUSDT order'] });

@@ -29,9 +29,9 @@ describe('snapshot contract', () => {
     const d = busyDriver();
     const back = parseSnapshot('9-0', serializeSnapshot(d.state.durable));
     expect(viaJson(back)).toEqual(viaJson(d.state.durable));
-    expect(Object.keys(back.sessions).sort()).toEqual(['__proto__', 'alice', 'constructor']);
-    expect(Object.getPrototypeOf(back.sessions)).toBeNull();
-    expect(Object.getPrototypeOf(back.sessions['__proto__']?.positions)).toBeNull();
+    expect(back.sessions.keys().sort()).toEqual(['__proto__', 'alice', 'constructor']);
+    expect(back.sessions.get('constructor')?.userId).toBe('constructor');
+    expect(Object.getPrototypeOf(back.sessions.get('__proto__')?.positions)).toBeNull();
     expect(back.liveApprovedUserIds['__proto__']).toBe(true);
   });
 
@@ -41,7 +41,7 @@ describe('snapshot contract', () => {
     delete old.liveApprovedUserIds;
     const back = parseSnapshot('9-0', JSON.stringify(old));
     expect(back.liveApprovedUserIds).toEqual({});
-    expect(Object.keys(back.sessions)).toHaveLength(3);
+    expect(back.sessions.keys()).toHaveLength(3);
   });
 
   it('remembers every processed command id, "__proto__" included, and refuses an id set that is not all true', () => {

@@ -35,7 +35,7 @@ describe('reads asked for at boot', () => {
     core.tick('BTCUSDT', 60_000, 60_000.1);
     core.tick('ETHUSDT', 3_000, 3_000.01);
     core.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
-    const order = Object.values(core.state.durable.orders).find((o) => o.userId === 'busy');
+    const order = core.state.durable.orders.values().find((o) => o.userId === 'busy');
     expect(order?.symbol).toBe('BTCUSDT');
     core.restart();
     const reads = core.decisions.flatMap((d) => d.effects).filter((e) => e.kind === 'read_trades' && e.userId === 'busy');

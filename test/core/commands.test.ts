@@ -130,7 +130,7 @@ describe('decide on bad deliveries', () => {
     expect(wasProcessed(d.state.durable, 'bad')).toBe(false);
     // The id was not used up: a corrected command under the same id is processed.
     d.command({ id: 'bad', userId: 'alice', type: 'session.start', capitalUsd: 1_000 });
-    expect(d.state.durable.sessions.alice?.status).toBe('active');
+    expect(d.state.durable.sessions.get('alice')?.status).toBe('active');
   });
 
   it('a malformed entry reusing the id of a processed command is dead-lettered without a second answer', () => {
@@ -168,10 +168,10 @@ describe('decide on bad deliveries', () => {
     expect(replies(poison)).toEqual([expect.objectContaining({ commandId: 'poison', userId: 'u', commandType: 'session.start', status: 'rejected' })]);
     expect(poison.ack).toEqual([]);
     expect(poison.wal).toEqual([]);
-    expect(d.state.durable.sessions.u).toBeUndefined();
+    expect(d.state.durable.sessions.get('u')).toBeUndefined();
     const last = d.command({ id: 'ok', userId: 'u', type: 'session.start', capitalUsd: 1_000 }, d.config.maxDeliveries, '7-0');
     expect(last.ack).toEqual(['7-0']);
-    expect(d.state.durable.sessions.u?.status).toBe('active');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('active');
   });
 
   it('acks a valid command and processes a duplicate id only once', () => {
@@ -186,7 +186,7 @@ describe('decide on bad deliveries', () => {
     const retry = d.command({ id: 'start-1', userId: 'u', type: 'session.start', capitalUsd: 5_000 }, 1, '2-0');
     expect(retry.ack).toEqual(['2-0']);
     expect(retry.wal).toEqual([]);
-    expect(d.state.durable.sessions.u?.capitalUsd).toBe('1000');
+    expect(d.state.durable.sessions.get('u')?.capitalUsd).toBe('1000');
   });
 });
 
@@ -197,14 +197,14 @@ describe('permissions', () => {
       status: 'rejected',
       reason: expect.stringMatching(/disabled/),
     });
-    expect(off.state.durable.sessions.u).toBeUndefined();
+    expect(off.state.durable.sessions.get('u')).toBeUndefined();
 
     const unapproved = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, liveApprovedUserIds: ['ok'] }) });
     expect(replies(unapproved.command({ id: 'l1', userId: 'u', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
       status: 'rejected',
       reason: expect.stringMatching(/approval/),
     });
-    expect(unapproved.state.durable.sessions.u).toBeUndefined();
+    expect(unapproved.state.durable.sessions.get('u')).toBeUndefined();
 
     const approvedButOff = new CoreDriver({ config: withConfig({ liveTradingEnabled: false, liveApprovedUserIds: ['ok'] }) });
     expect(replies(approvedButOff.command({ id: 'l2', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({
@@ -214,7 +214,7 @@ describe('permissions', () => {
     const both = new CoreDriver({ config: withConfig({ liveTradingEnabled: true, liveApprovedUserIds: ['ok'] }) });
     both.liveFeed();
     expect(replies(both.command({ id: 'l3', userId: 'ok', type: 'session.start', mode: 'live', capitalUsd: 100 }))[0]).toMatchObject({ status: 'done' });
-    expect(both.state.durable.sessions.ok?.mode).toBe('live');
+    expect(both.state.durable.sessions.get('ok')?.mode).toBe('live');
   });
 
   it('allows admin commands only from admins and signals only from signal sources', () => {
@@ -305,7 +305,7 @@ describe('orders with unknown outcomes', () => {
     const order = d.order(id);
     d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'found', order: snapshotOf(order, 'FILLED', order.quantity, '3000') } });
     expect(d.order(id).status).toBe('FILLED');
-    expect(d.state.durable.sessions.u?.positions.ETHUSDT?.qty).toBe(toQty(order.quantity));
+    expect(d.state.durable.sessions.get('u')?.positions.ETHUSDT?.qty).toBe(toQty(order.quantity));
   });
 
   it('a -5022 post-only reject falls back once, under a new id, to a bounded IOC', () => {

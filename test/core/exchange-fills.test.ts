@@ -43,7 +43,7 @@ describe('a trade the engine did not place', () => {
     ]);
     expect(eventsOf(first.wal, 'kill_switch.engaged')).toEqual([expect.objectContaining({ reason: 'liquidation' })]);
     expect(alertsOf(first).find((a) => a.kind === 'exchange_close')?.message).toMatch(/liquidation on BTCUSDT: SELL 0.2 at 57000 .*realized -600 USDT/);
-    const session = d.state.durable.sessions.u;
+    const session = d.state.durable.sessions.get('u');
     expect(session?.positions.BTCUSDT?.qty).toBe('0.3');
     expect(session?.realizedPnlUsd).toBe('-600');
     expect(session?.feesUsd).toBe('1.2');
@@ -54,7 +54,7 @@ describe('a trade the engine did not place', () => {
     const replayed = d.wal.map((e, i) => parseWalRecord(String(i), serializeWalEvent(e)));
     const fill = eventsOf(replayed, 'exchange_fill');
     const durable = foldEvents(d.state.durable, fill, testConfig);
-    expect(durable.sessions.u).toEqual(d.state.durable.sessions.u);
+    expect(durable.sessions.get('u')).toEqual(d.state.durable.sessions.get('u'));
   });
 
   it('a late push of a trade the adopted position holds already books its money and moves nothing', () => {
@@ -69,7 +69,7 @@ describe('a trade the engine did not place', () => {
       positions: [{ symbol: 'BTCUSDT', positionAmt: '0.3', entryPrice: '60000' }],
       requestedAtMs: d.nowMs - 500,
     });
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.3');
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe('0.3');
     // Then the push arrives after all.
     const late = d.step({
       kind: 'order_update',
@@ -78,8 +78,8 @@ describe('a trade the engine did not place', () => {
       mode: 'paper',
     });
     expect(eventsOf(late.wal, 'exchange_fill')).toEqual([expect.objectContaining({ inAdoptedPosition: true, realizedPnlUsd: '-200' })]);
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.3');
-    expect(d.state.durable.sessions.u?.realizedPnlUsd).toBe('-200');
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe('0.3');
+    expect(d.state.durable.sessions.get('u')?.realizedPnlUsd).toBe('-200');
     expect(alertsOf(late)[0]?.message).toContain('holds it already');
     // A trade after the read does move it.
     d.step({
@@ -88,14 +88,14 @@ describe('a trade the engine did not place', () => {
       userId: 'u',
       mode: 'paper',
     });
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.2');
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe('0.2');
   });
 
   it('an ADL close is recognised by its client id', () => {
     const d = holding();
     const decision = d.step({ kind: 'order_update', order: trade('adl_autoclose', 'SELL', '0.5', '59000', '-500'), userId: 'u', mode: 'paper' });
     expect(eventsOf(decision.wal, 'exchange_fill')[0]?.cause).toBe('adl');
-    expect(d.state.durable.sessions.u?.killSwitch.engaged).toBe(true);
+    expect(d.state.durable.sessions.get('u')?.killSwitch.engaged).toBe(true);
   });
 
   it('a manual trade is booked and alerted, without the kill switch', () => {
@@ -103,8 +103,8 @@ describe('a trade the engine did not place', () => {
     const decision = d.step({ kind: 'order_update', order: trade('web_manual1', 'SELL', '0.1', '61000', '100'), userId: 'u', mode: 'paper' });
     expect(eventsOf(decision.wal, 'exchange_fill')[0]?.cause).toBe('manual');
     expect(alertsOf(decision).map((a) => a.kind)).toContain('manual_trade');
-    expect(d.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
-    expect(d.state.durable.sessions.u?.realizedPnlUsd).toBe('100');
+    expect(d.state.durable.sessions.get('u')?.killSwitch.engaged).toBe(false);
+    expect(d.state.durable.sessions.get('u')?.realizedPnlUsd).toBe('100');
   });
 
   it('is ignored for a session on the other venue, and for an order id of our own (pruned after it ended)', () => {
@@ -124,7 +124,7 @@ describe('a position change no reported trade explains', () => {
   it('a reduction on the protective stop side is taken for the stop: kill switch, and the PnL is said to be unknown', () => {
     const d = holding();
     d.timer(1_000);
-    expect(d.state.durable.sessions.u?.protectiveStops.BTCUSDT?.side).toBe('SELL');
+    expect(d.state.durable.sessions.get('u')?.protectiveStops.BTCUSDT?.side).toBe('SELL');
     const read = d.step({ kind: 'reconcile', userId: 'u', positions: [] });
     expect(eventsOf(read.wal, 'position.adopted')).toEqual([expect.objectContaining({ symbol: 'BTCUSDT', qty: '0' })]);
     expect(eventsOf(read.wal, 'kill_switch.engaged')).toEqual([expect.objectContaining({ reason: 'protective_stop' })]);

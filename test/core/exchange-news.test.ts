@@ -71,7 +71,7 @@ describe('positions outside the traded symbols', () => {
     expect(alertsOf(d.step(read))).toEqual([]);
     // Nothing to flatten, no stale feed for a symbol it does not trade: the session stops at once.
     d.timer(testConfig.staleFeedMs * 2);
-    expect(d.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    expect(d.state.durable.sessions.get('u')?.killSwitch.engaged).toBe(false);
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(stop.outbound.filter((e) => e.type === 'reply').map((e) => (e.type === 'reply' ? e.status : ''))).toEqual(['accepted', 'done']);
   });

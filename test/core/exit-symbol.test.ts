@@ -22,7 +22,7 @@ function holdingBoth(): { d: CoreDriver; btcQty: string; ethQty: string } {
       order: snapshotOf(d.order(order.clientOrderId), 'FILLED', order.quantity, order.symbol === 'BTCUSDT' ? '50000' : '3000', d.nowMs),
     });
   }
-  const positions = d.state.durable.sessions.u?.positions;
+  const positions = d.state.durable.sessions.get('u')?.positions;
   return { d, btcQty: positions?.BTCUSDT?.qty ?? '0', ethQty: positions?.ETHUSDT?.qty ?? '0' };
 }
 
@@ -45,7 +45,7 @@ describe('session.exit', () => {
     ]);
     if (!flattenId) throw new Error('no flatten');
     d.fill(flattenId, 50_010);
-    const session = d.state.durable.sessions.u;
+    const session = d.state.durable.sessions.get('u');
     expect(session?.positions.BTCUSDT?.qty).toBe('0');
     expect(session?.positions.ETHUSDT?.qty).toBe(ethQty);
     expect(session).toMatchObject({ status: 'active', killSwitch: { engaged: false } });
@@ -100,8 +100,8 @@ describe('session.exit', () => {
     const live = d.state.durable.orders;
     d.restart();
     // The flatten was written to the WAL before it was sent: a restart knows it (and asks the exchange about it).
-    expect(Object.keys(d.state.durable.orders)).toEqual(Object.keys(live));
-    expect(d.state.durable.orders[flatten?.clientOrderId ?? '']).toMatchObject({ purpose: 'flatten', side: 'BUY', reduceOnly: true, status: 'unknown' });
+    expect(d.state.durable.orders.keys()).toEqual(live.keys());
+    expect(d.state.durable.orders.get(flatten?.clientOrderId ?? '')).toMatchObject({ purpose: 'flatten', side: 'BUY', reduceOnly: true, status: 'unknown' });
     const route = {
       kind: 'command' as const,
       delivery: { entryId: '1-1', raw: JSON.stringify({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [] }), deliveryCount: 1 },

@@ -66,7 +66,7 @@ describe('fees and funding', () => {
     d.step(update('FILLED', order.quantity, '1.25'));
     d.step(update('PARTIALLY_FILLED', half, '1.25')); // an older update arriving late
     expect(fees()).toEqual(['1.25', '1.25']);
-    expect(d.state.durable.sessions.u?.feesUsd).toBe('2.5');
+    expect(d.state.durable.sessions.get('u')?.feesUsd).toBe('2.5');
   });
 
   it('does not charge the running session a commission that arrives after its own session closed', () => {
@@ -79,7 +79,7 @@ describe('fees and funding', () => {
     const flatten = placed(d.command({ id: 'stop', userId: 'u', type: 'session.stop' }))[0]?.order;
     if (!flatten) throw new Error('no flatten');
     d.step({ kind: 'order_update', order: snapshotOf(d.order(flatten.clientOrderId), 'FILLED', flatten.quantity, '50000', d.nowMs) });
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
     d.nowMs += 1;
     d.command({ id: 'start2', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
     d.step({
@@ -90,7 +90,7 @@ describe('fees and funding', () => {
       },
     });
     expect(eventsOf(d.wal, 'fee')).toEqual([]);
-    expect(d.state.durable.sessions.u?.feesUsd).toBe('0');
+    expect(d.state.durable.sessions.get('u')?.feesUsd).toBe('0');
   });
 
   it('at boot, reads the funding history of sessions that may have been paid: holding a position or with an order kept, not idle ones', () => {
@@ -108,7 +108,7 @@ describe('fees and funding', () => {
   it("a user's stream gap reads the funding history of a session that closed meanwhile", () => {
     const d = started();
     d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
     const reads = d.step({ kind: 'resync', userId: 'u' }).effects.filter((e) => e.kind === 'read_income');
     expect(reads.map((e) => e.userId)).toEqual(['u']);
   });
@@ -130,7 +130,7 @@ describe('fees and funding', () => {
 
   it('a funding read is owed until an answer to it (not to an older read) arrives, and asked again meanwhile', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const firstAskAtMs = d.nowMs;
     d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-1', startedAtMs + 1) });
     d.nowMs += 1_000;
@@ -146,12 +146,12 @@ describe('fees and funding', () => {
       askedAtMs: owedAskAtMs,
     } as Input);
     expect(reads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-3');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-3');
   });
 
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const push = d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-3.1', startedAtMs + 1) });
     expect(eventsOf(push.wal, 'funding')).toEqual([]); // the push is no record: it has no id the history shares
     expect(push.effects).toEqual([
@@ -165,12 +165,12 @@ describe('fees and funding', () => {
       ['income:7', '-3.1'],
       ['income:8', '0.6'],
     ]);
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-2.5');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-2.5');
   });
 
   it('pages forward through a full page of the income history instead of leaving the rest unbooked', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const records = Array.from({ length: 1_500 }, (_, i) => fundingRecord(String(i + 1), '-0.01', startedAtMs + 1 + i));
     const first = d.step(fundingListed('u', records.slice(0, 1_000)));
     const next = first.effects.find((e): e is Extract<Effect, { kind: 'read_income' }> => e.kind === 'read_income');
@@ -178,28 +178,28 @@ describe('fees and funding', () => {
     expect(next?.startTimeMs).toBe(startedAtMs + 1_000);
     d.step(fundingListed('u', records.slice(999, 1_999))); // repeats the boundary record: booked once
     expect(eventsOf(d.wal, 'funding')).toHaveLength(1_500);
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-15');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-15');
   });
 
   it('reads from shortly before the newest payment booked, so a payment whose id is forgotten is not booked again', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const hourMs = 60 * 60 * 1000;
     // 300 hourly payments: more than the 256 ids a session remembers.
     const records = Array.from({ length: 300 }, (_, i) => fundingRecord(String(i + 1), '-1', startedAtMs + (i + 1) * hourMs));
     d.nowMs = startedAtMs + 301 * hourMs;
     d.step(fundingListed('u', records));
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-300');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-300');
     const asked = d.step({ kind: 'funding', userId: 'u', payment: payment('funding:x', '-1', d.nowMs) });
     const read = asked.effects.find((e): e is Extract<Effect, { kind: 'read_income' }> => e.kind === 'read_income');
     expect(read?.startTimeMs).toBe(startedAtMs + 299 * hourMs);
     d.step(fundingListed('u', records)); // an answer reaching back further still books nothing twice
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-300');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-300');
   });
 
   it('alerts a funding record it cannot read instead of booking a guess', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const listed = d.step({
       kind: 'income_listed',
       userId: 'u',
@@ -212,19 +212,19 @@ describe('fees and funding', () => {
 
   it('a session that booked funding from pushes before the upgrade is not paid twice by the history', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     const legacy = { type: 'funding' as const, userId: 'u', symbol: 'BTCUSDT', amountUsd: usd('-3.1'), exchangeTimeMs: startedAtMs + 5, atMs: startedAtMs + 5 };
     // Booked from a push before funding was read from the history: under the push's id.
     d.state = { ...d.state, durable: applyEvent(d.state.durable, { ...legacy, exchangeId: `funding:${startedAtMs + 5}:USDT:996.9` }, d.config) };
     d.step(fundingListed('u', [fundingRecord('7', '-3.1', startedAtMs + 5), fundingRecord('8', '-1', startedAtMs + 9)]));
-    expect(d.state.durable.sessions.u?.fundingUsd).toBe('-4.1');
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-4.1');
   });
 
   it('equity is capital + realized − fees + funding + unrealized at bid/ask, exactly', () => {
     const d = started();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs ?? 0;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
     d.step(fundingListed('u', [fundingRecord('1', '-0.1', startedAtMs + 1), fundingRecord('2', '-0.2', startedAtMs + 2)]));
-    const session = d.state.durable.sessions.u;
+    const session = d.state.durable.sessions.get('u');
     if (!session) throw new Error('no session');
     expect(String(valueSession(session, d.state.market).equityUsd)).toBe('9999.7');
   });
@@ -238,6 +238,6 @@ describe('fees and funding', () => {
       delete s.fundingIds;
     }
     const revived = withDurableDefaults(old as never);
-    expect(revived.sessions.u).toMatchObject({ feesUsd: '0', fundingUsd: '0', fundingIds: [] });
+    expect(revived.sessions.get('u')).toMatchObject({ feesUsd: '0', fundingUsd: '0', fundingIds: [] });
   });
 });

@@ -25,7 +25,7 @@ function withEntry(): { d: CoreDriver; clientOrderId: string; quantity: string }
 describe('typed fill notices', () => {
   it('an engine fill carries session, order, exact amounts, and the trade’s commission and maker flag', () => {
     const { d, clientOrderId, quantity } = withEntry();
-    const startedAtMs = d.state.durable.sessions.u?.startedAtMs;
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs;
     const order = d.order(clientOrderId);
     const first = d.step({
       kind: 'order_update',
@@ -91,7 +91,7 @@ describe('typed fill notices', () => {
       },
     });
     expect(alertsOf(got).find((a) => a.kind === 'exchange_close')?.fill).toEqual({
-      sessionStartedAtMs: d.state.durable.sessions.u?.startedAtMs,
+      sessionStartedAtMs: d.state.durable.sessions.get('u')?.startedAtMs,
       symbol: 'BTCUSDT',
       side: 'SELL',
       clientOrderId: 'autoclose-1',

@@ -191,7 +191,7 @@ export class CoreDriver {
   }
 
   order(clientOrderId: string): Order {
-    const order = this.state.durable.orders[clientOrderId];
+    const order = this.state.durable.orders.get(clientOrderId);
     if (!order) throw new Error(`no order ${clientOrderId}`);
     return order;
   }

@@ -145,8 +145,8 @@ interface Sent {
 function checkStateInvariants(d: CoreDriver, decision: Decision, afterTimer: boolean): void {
   if (decision !== d.decisions[d.decisions.length - 1]) return;
   const { durable, market } = d.state;
-  const open = Object.values(durable.orders).filter((o) => !isTerminal(o));
-  for (const session of Object.values(durable.sessions)) {
+  const open = durable.orders.values().filter((o) => !isTerminal(o));
+  for (const session of durable.sessions.values()) {
     const mine = open.filter((o) => o.userId === session.userId);
     if (session.status === 'closed') {
       // A closed session is flat and has nothing working.
@@ -238,7 +238,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
   };
 
   const exchangeStep = (s: Extract<Step, { k: 'exchange' }>): void => {
-    const all = Object.values(d.state.durable.orders);
+    const all = d.state.durable.orders.values();
     const pool = s.anyOrder ? all : all.filter((o) => !isTerminal(o));
     const order: Order | undefined = pool[s.pick % Math.max(1, pool.length)];
     if (!order) return;
@@ -252,7 +252,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
       snapshotOf(order, e.status as OrderStatus, e.qty.toFixed(decimalsOf(step)), e.qty > 0 ? String(e.notional / e.qty) : '0', d.nowMs);
     /** Executes up to `qty` in total; a reduce-only order cannot execute beyond the position it reduces. */
     const execute = (from: ExchangeOrder, qty: number, final: 'keep' | 'fill'): ExchangeOrder => {
-      const position = Number(d.state.durable.sessions[order.userId]?.positions[order.symbol]?.qty ?? 0);
+      const position = Number(d.state.durable.sessions.get(order.userId)?.positions[order.symbol]?.qty ?? 0);
       const reducible = order.side === 'BUY' ? Math.max(0, -position) : Math.max(0, position);
       const cap = order.reduceOnly ? Math.min(total, from.qty + reducible) : total;
       const target = Math.max(from.qty, Math.min(cap, qty));
@@ -413,7 +413,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
         exchangeStep(s);
         break;
       case 'stops': {
-        const session = d.state.durable.sessions[s.u];
+        const session = d.state.durable.sessions.get(s.u);
         if (!session) break;
         const stops = Object.entries(session.protectiveStops);
         if (s.outcome === 'list_all' || s.outcome === 'list_none') {
@@ -436,7 +436,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
         break;
       }
       case 'reconcile': {
-        const session = d.state.durable.sessions[s.u];
+        const session = d.state.durable.sessions.get(s.u);
         const positions = Object.entries(session?.positions ?? {})
           .filter(([, p]) => !isZero(p.qty))
           .map(([symbol, p]) => ({ symbol, positionAmt: s.agree ? p.qty : '0', entryPrice: p.entryPrice }));
@@ -464,7 +464,7 @@ function run(steps: Step[], seen: Record<string, number>): void {
         const order = plannedNow.get(effect.order.clientOrderId);
         expect(order).toBeDefined();
         plannedNow.delete(effect.order.clientOrderId);
-        const session = d.state.durable.sessions[effect.userId];
+        const session = d.state.durable.sessions.get(effect.userId);
         if (!effect.order.reduceOnly) {
           // Nothing that can add exposure leaves for a session that must not trade.
           expect(session?.killSwitch.engaged).toBe(false);

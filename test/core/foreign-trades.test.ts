@@ -61,7 +61,7 @@ describe('trades of orders not ours, from the trade list', () => {
     d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [] });
     d.tick('BTCUSDT', 59_990, 60_000);
     d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [{ ...listed, realizedPnl: '-600.00000000' }] });
-    expect(d.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+    expect(d.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
   });
 
   it('books the money once from the list; the late push moves the position and books nothing more', () => {
@@ -73,17 +73,17 @@ describe('trades of orders not ours, from the trade list', () => {
       expect.objectContaining({ tradeId: '5001', exchangeOrderId: '991', realizedPnlUsd: '-600', feeUsd: '1.2', qty: '0.2' }),
     ]);
     d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [listed] }); // read again
-    let session = d.state.durable.sessions.u;
+    let session = d.state.durable.sessions.get('u');
     expect([session?.realizedPnlUsd, session?.feesUsd, session?.positions.BTCUSDT?.qty]).toEqual(['-600', '1.2', '0.5']); // the position is reconcile's
 
     const late = d.step({ kind: 'order_update', order: pushed, userId: 'u', mode: 'paper' });
     expect(eventsOf(late.wal, 'exchange_fill')).toEqual([expect.objectContaining({ qty: '0.2', realizedPnlUsd: '0', feeUsd: '0', tradeId: '5001' })]);
-    session = d.state.durable.sessions.u;
+    session = d.state.durable.sessions.get('u');
     expect([session?.realizedPnlUsd, session?.feesUsd, session?.positions.BTCUSDT?.qty]).toEqual(['-600', '1.2', '0.3']);
 
     // The WAL reads back and replays to the same session; the ledger sums to what the session booked.
     const replayed = d.wal.slice(from).map((e, i) => parseWalRecord(String(i), serializeWalEvent(e)));
-    expect(foldEvents(before, replayed, testConfig).sessions.u).toEqual(session);
+    expect(foldEvents(before, replayed, testConfig).sessions.get('u')).toEqual(session);
     const ledger = ledgerEntriesOf(before, replayed);
     expect(sum(ledger.map((i) => i.entry.netUsd))).toBe(add(sub(toUsd('-600'), toUsd('1.2')), toUsd('0')));
   });
@@ -93,7 +93,7 @@ describe('trades of orders not ours, from the trade list', () => {
     d.step({ kind: 'order_update', order: pushed, userId: 'u', mode: 'paper' });
     const read = d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [listed] });
     expect(eventsOf(read.wal, 'exchange_trade')).toEqual([]);
-    expect(d.state.durable.sessions.u?.feesUsd).toBe('1.2');
+    expect(d.state.durable.sessions.get('u')?.feesUsd).toBe('1.2');
   });
 
   it('a push booked before trade ids were kept is recognised by its order and filled quantity', () => {
@@ -148,7 +148,7 @@ describe('trades of orders not ours, from the trade list', () => {
     const d = holding();
     const late = d.step({ kind: 'order_update', order: { ...pushed, updateTime: T0 - 1 }, userId: 'u', mode: 'paper' });
     expect(eventsOf(late.wal, 'exchange_fill')).toEqual([]);
-    const session = d.state.durable.sessions.u;
+    const session = d.state.durable.sessions.get('u');
     expect([session?.realizedPnlUsd, session?.feesUsd, session?.positions.BTCUSDT?.qty, session?.killSwitch.engaged]).toEqual(['0', '0', '0.5', false]);
   });
 });

@@ -78,8 +78,8 @@ describe('hostile keys', () => {
       { status: 'done', result: { session: { userId, status: 'active', paused: true } } },
     ]);
     expect(replies(d.command({ id: 'c6', userId, type: 'session.stop' })).map((r) => r.status)).toEqual(['accepted', 'done']);
-    expect(d.state.durable.sessions[userId]?.status).toBe('closed');
-    expect(Object.getPrototypeOf(d.state.durable.sessions)).toBeNull();
+    expect(d.state.durable.sessions.get(userId)?.status).toBe('closed');
+    expect(d.state.durable.sessions.keys()).toEqual([userId]);
     // The ids themselves are remembered like any other: a redelivery is ignored.
     expect(d.command({ id: 'c5', userId, type: 'status' }).outbound).toEqual([]);
     // Replay of the JSON log rebuilds the same state.
@@ -101,11 +101,11 @@ describe('hostile keys', () => {
     const d = new CoreDriver();
     d.command({ id: 'c1', userId: 'toString', type: 'session.start', mode: 'paper', capitalUsd: 1_000 });
     const revived = withDurableDefaults(JSON.parse(JSON.stringify(d.state.durable)) as never);
-    expect(revived.sessions['constructor']).toBeUndefined();
+    expect(revived.sessions.get('constructor')).toBeUndefined();
     const name: string = 'toString';
-    expect(revived.sessions[name]?.positions['valueOf']).toBeUndefined();
-    expect(revived.sessions[name]?.userId).toBe('toString');
-    expect(revived.orders['hasOwnProperty']).toBeUndefined();
+    expect(revived.sessions.get(name)?.positions['valueOf']).toBeUndefined();
+    expect(revived.sessions.get(name)?.userId).toBe('toString');
+    expect(revived.orders.get('hasOwnProperty')).toBeUndefined();
   });
 
   it('arbitrary commands and exchange news with arbitrary names never make decide() throw', () => {
@@ -121,7 +121,7 @@ describe('hostile keys', () => {
           else if (s.kind === 'input') d.step(s.input);
           else d.timer(1_000);
         }
-        expect(Object.getPrototypeOf(d.state.durable.sessions)).toBeNull();
+        expect(d.state.durable.sessions.keys()).toHaveLength(d.state.durable.sessions.size);
         // What the log rebuilds is what the engine holds.
         expect(viaJson(foldEvents(emptyDurableState(), viaJson(d.wal), d.config))).toEqual(viaJson(d.state.durable));
       }),

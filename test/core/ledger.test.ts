@@ -71,7 +71,7 @@ describe('ledgerEntriesOf', () => {
       [6, 'fill', '0.1', '0', '0', '0.1'], // 0.2 closed at 100.5 against an entry at 100
     ]);
     expect(new Set(items.map((i) => i.entry.sessionId))).toEqual(new Set(['al:1']));
-    const session = foldEvents(emptyDurableState(), events, testConfig).sessions.al;
+    const session = foldEvents(emptyDurableState(), events, testConfig).sessions.get('al');
     if (!session) throw new Error('no session');
     expect(sum(items.map((i) => i.entry.netUsd))).toBe(add(sub(session.realizedPnlUsd, session.feesUsd), session.fundingUsd));
   });

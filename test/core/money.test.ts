@@ -45,7 +45,7 @@ describe('exact money: no float drift', () => {
       ['0.200', '33333.3'],
       ['0.300', '33333.3'],
     ]);
-    const position = d.state.durable.sessions.u?.positions.BTCUSDT;
+    const position = d.state.durable.sessions.get('u')?.positions.BTCUSDT;
     expect(String(position?.qty)).toBe('0.3');
     expect(String(position?.entryPrice)).toBe('33333.3');
     // Each fill's price is derived from cumulative averages; exactly, each is 33333.3.
@@ -55,9 +55,9 @@ describe('exact money: no float drift', () => {
     // Closed, which the fold allows only with every position exactly zero.
     expect(eventsOf(d.wal, 'session.closed')).toHaveLength(1);
     // 0.3 × (33333.4 − 33333.3) = 0.03 exactly (floats give 0.030000000000654836).
-    expect(String(d.state.durable.sessions.u?.realizedPnlUsd)).toBe('0.03');
+    expect(String(d.state.durable.sessions.get('u')?.realizedPnlUsd)).toBe('0.03');
     expect(realized).toBe(0.03);
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
   });
 
   it('a thousand partial fills of 0.001 at 33333.3 sum to exactly 1 at exactly 33333.3', () => {
@@ -67,7 +67,7 @@ describe('exact money: no float drift', () => {
     partialFills(d, id, steps);
     expect(eventsOf(d.wal, 'fill')).toHaveLength(1_000);
     expect(eventsOf(d.wal, 'fill').every((f) => String(f.qty) === '0.001' && String(f.price) === '33333.3')).toBe(true);
-    const position = d.state.durable.sessions.u?.positions.BTCUSDT;
+    const position = d.state.durable.sessions.get('u')?.positions.BTCUSDT;
     expect(String(position?.qty)).toBe('1');
     expect(String(position?.entryPrice)).toBe('33333.3');
 
@@ -77,7 +77,7 @@ describe('exact money: no float drift', () => {
     expect(reconcile.outbound.filter((o) => o.type === 'alert')).toEqual([]);
 
     const realized = stopAndFlatten(d, 'BTCUSDT', 33_333.4);
-    expect(String(d.state.durable.sessions.u?.realizedPnlUsd)).toBe('0.1');
+    expect(String(d.state.durable.sessions.get('u')?.realizedPnlUsd)).toBe('0.1');
     expect(realized).toBe(0.1);
   });
 
@@ -103,18 +103,18 @@ describe('exact money: no float drift', () => {
       ['56789012.345', '0.0123456'],
       ['67890123.457', '0.0123456'],
     ]);
-    expect(String(d.state.durable.sessions.u?.positions.MEMEUSDT?.qty)).toBe('67890123.457');
+    expect(String(d.state.durable.sessions.get('u')?.positions.MEMEUSDT?.qty)).toBe('67890123.457');
     // A second order adds 0.003: as doubles, 67890123.457 + 0.003 is 67890123.46000001.
     const second = placed(d.command({ id: 'route2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'MEMEUSDT', weight: 1 }] }))[0];
     partialFills(d, second?.order.clientOrderId ?? '', [['0.003', '0.0123457']]);
-    expect(String(d.state.durable.sessions.u?.positions.MEMEUSDT?.qty)).toBe('67890123.46');
+    expect(String(d.state.durable.sessions.get('u')?.positions.MEMEUSDT?.qty)).toBe('67890123.46');
     const same = d.step({ kind: 'reconcile', userId: 'u', positions: [{ symbol: 'MEMEUSDT', positionAmt: '67890123.460', entryPrice: '0.0123456' }] });
     expect(eventsOf(same.wal, 'position.adopted')).toEqual([]);
     expect(same.outbound.filter((o) => o.type === 'alert')).toEqual([]);
 
     const off = d.step({ kind: 'reconcile', userId: 'u', positions: [{ symbol: 'MEMEUSDT', positionAmt: '67890123.459', entryPrice: '0.0123456' }] });
     expect(eventsOf(off.wal, 'position.adopted').map((e) => String(e.qty))).toEqual(['67890123.459']);
-    expect(String(d.state.durable.sessions.u?.positions.MEMEUSDT?.qty)).toBe('67890123.459');
+    expect(String(d.state.durable.sessions.get('u')?.positions.MEMEUSDT?.qty)).toBe('67890123.459');
   });
 });
 
@@ -132,7 +132,7 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
 
   it('folds an old-format event list into exact state', () => {
     const state = foldEvents(emptyDurableState(), viaJson(oldLog), testConfig);
-    const session = state.sessions.u;
+    const session = state.sessions.get('u');
     expect(session?.capitalUsd).toBe('10000');
     expect(session?.positions.BTCUSDT).toEqual({ qty: '0', entryPrice: '0' });
     // 0.3 × 0.1 on BTC, plus 1e-7 × (2000.25 − 2000.5) closing ETH before the flip to short.
@@ -164,7 +164,7 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
       },
     }) as unknown as DurableStateJson;
     const state = withDurableDefaults(snapshot);
-    const session = state.sessions.u;
+    const session = state.sessions.get('u');
     expect(session?.capitalUsd).toBe('10000');
     expect(session?.realizedPnlUsd).toBe('0.030000000000654836');
     expect(session?.positions.BTCUSDT).toEqual({ qty: '0.30000000000000004', entryPrice: '33333.3' });
@@ -174,8 +174,8 @@ describe('old logs and snapshots (amounts as JSON numbers) replay exactly', () =
       [{ type: 'fill', clientOrderId: 'd', userId: 'u', symbol: 'ETHUSDT', side: 'SELL', qty: '0.0000001' as never, price: '2001' as never, atMs: 6 }],
       testConfig,
     );
-    expect(next.sessions.u?.positions.ETHUSDT?.qty).toBe('0');
-    expect(next.sessions.u?.realizedPnlUsd).toBe('0.030000050000654836');
+    expect(next.sessions.get('u')?.positions.ETHUSDT?.qty).toBe('0');
+    expect(next.sessions.get('u')?.realizedPnlUsd).toBe('0.030000050000654836');
   });
 
   it('refuses a fill whose amounts are not decimals', () => {

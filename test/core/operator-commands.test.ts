@@ -27,7 +27,7 @@ describe('admin.approve_live', () => {
     d.restart();
     d.liveFeed();
     expect(replies(d.command({ id: 'l2', ...live }))[0]).toMatchObject({ status: 'done' });
-    expect(d.state.durable.sessions.tg7?.mode).toBe('live');
+    expect(d.state.durable.sessions.get('tg7')?.mode).toBe('live');
   });
 
   it('withdraws an approval', () => {

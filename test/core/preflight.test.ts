@@ -99,7 +99,7 @@ describe('session.start with the preflight verdict', () => {
   it('records the leverage the preflight set', () => {
     const d = live();
     d.command(start, 1, '1-1', { ok: true, leverage: 7 });
-    expect(d.state.durable.sessions.ok?.leverage).toBe(7);
+    expect(d.state.durable.sessions.get('ok')?.leverage).toBe(7);
     expect(defaultCoreConfig.liquidationAlertDistanceBps).toBeGreaterThan(0);
   });
 });

@@ -48,7 +48,7 @@ describe('record copies', () => {
   });
 
   it('copy a session with every optional field set, and one with none, as a spread would', () => {
-    const session = foldedState().sessions.u as Session;
+    const session = foldedState().sessions.get('u') as Session;
     expect(session.fundingBookedThroughMs).toBe(T0);
     expect(session.bookedTradeIds).toEqual(['BTCUSDT:t1']);
     expect(session.adoptedAsOfMs?.BTCUSDT).toBe(T0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dictFrom } from '../../src/core/dict.js';
+import { SharedDict } from '../../src/core/shared-dict.js';
 import type { RejectionStreak } from '../../src/core/rejections.js';
 import { rejectionCode, rejectionStreak } from '../../src/core/rejections.js';
 import { ordersOf } from '../../src/core/state-index.js';
@@ -55,7 +55,7 @@ function stateOf(orders: Array<{ seq: number; user: number; symbol: number; purp
       rejectReason: outcome.reason,
     });
   });
-  return { ...emptyDurableState(), orders: dictFrom(records) };
+  return { ...emptyDurableState(), orders: SharedDict.from(records) };
 }
 
 describe('rejectionStreak', () => {

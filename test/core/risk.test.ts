@@ -76,7 +76,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
             input = { kind: 'timer' };
           }
           const decision = decide(state, input, now, testConfig);
-          const session = decision.state.durable.sessions.u;
+          const session = decision.state.durable.sessions.get('u');
 
           const equity = conservativeEquity(capital, [
             { qty, entryPrice: g.entry, bid, ask },
@@ -121,7 +121,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     state = withQuote(state, 'BTCUSDT', 60_000, 60_000.1, T0);
     // Bid 59_400 = -600 (6% of capital); ask 60_700 puts mid at 60_050, above the entry.
     const decision = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_400, ask: 60_700, time: T0 } }, T0 + 1, testConfig);
-    expect(decision.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+    expect(decision.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(decision)[0]).toMatchObject({ lane: 'priority', order: { side: 'SELL', type: 'MARKET', reduceOnly: true, quantity: '1.000' } });
     // The alert gives the amounts and the next step, not only "breached".
     const alert = decision.outbound.find((o) => o.type === 'alert' && o.kind === 'stop_loss');
@@ -134,7 +134,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
   it('values shorts at the ask: mid shows a profit, the ask a breach', () => {
     const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: -1, entryPrice: 60_000 }] });
     const decision = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_300, ask: 60_600, time: T0 } }, T0 + 1, testConfig);
-    expect(decision.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+    expect(decision.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(decision)[0]).toMatchObject({ lane: 'priority', order: { side: 'BUY', type: 'MARKET', reduceOnly: true, quantity: '1.000' } });
   });
 
@@ -142,9 +142,9 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     // 10_000 capital, 5% stop: level 9_500. Long 1 BTC from 60_000 with the bid at 59_500 = equity 9_500 exactly.
     const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 1, entryPrice: 60_000 }] });
     const above = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_500.1, ask: 59_500.2, time: T0 } }, T0 + 1, testConfig);
-    expect(above.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    expect(above.state.durable.sessions.get('u')?.killSwitch.engaged).toBe(false);
     const at = decide(state, { kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 59_500, ask: 59_500.1, time: T0 } }, T0 + 1, testConfig);
-    expect(at.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+    expect(at.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
     expect(placed(at)).toHaveLength(1);
   });
 
@@ -167,18 +167,18 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
 
   it('counts realized losses: a flat-ish book with realized PnL below the stop still breaches', () => {
     const d = withPosition('long', 10_000, 5, 60_000);
-    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
+    const qty = Number(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty ?? 0);
     expect(qty).toBeGreaterThan(0);
     // Realize a 6% loss on a reduce, then hold the rest at a price with no further loss.
     d.tick('BTCUSDT', 60_000, 60_000.1);
     d.command({ id: 'reduce', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
-    const reduce = Object.values(d.state.durable.orders).find((o) => o.purpose === 'reduce');
+    const reduce = d.state.durable.orders.values().find((o) => o.purpose === 'reduce');
     expect(reduce).toBeDefined();
     const lossPrice = 60_000 - 600 / Number(reduce?.quantity);
     d.fill(reduce?.clientOrderId ?? '', lossPrice);
-    expect(Number(d.state.durable.sessions.u?.realizedPnlUsd)).toBeCloseTo(-600, 6); // the loss price itself is a float estimate
+    expect(Number(d.state.durable.sessions.get('u')?.realizedPnlUsd)).toBeCloseTo(-600, 6); // the loss price itself is a float estimate
     const decision = d.timer(1_000);
-    expect(d.state.durable.sessions.u?.killSwitch.reason).toBe('stop_loss');
+    expect(d.state.durable.sessions.get('u')?.killSwitch.reason).toBe('stop_loss');
     expect(placed(decision)[0]?.order).toMatchObject({ type: 'MARKET', reduceOnly: true, side: 'SELL' });
   });
 });
@@ -198,10 +198,10 @@ describe('horizon (wall clock, not ticks)', () => {
         });
         expect(state.market.venues.paper.quotes).toEqual({});
         const before = decide(state, { kind: 'timer' }, deadline - 1, testConfig);
-        expect(before.state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+        expect(before.state.durable.sessions.get('u')?.killSwitch.engaged).toBe(false);
         expect(placed(before)).toEqual([]);
         const at = decide(before.state, { kind: 'timer' }, deadline + lateMs, testConfig);
-        expect(at.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'horizon' });
+        expect(at.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'horizon' });
         expect(placed(at)).toEqual([
           expect.objectContaining({
             lane: 'priority',
@@ -219,7 +219,7 @@ describe('horizon (wall clock, not ticks)', () => {
     d.command({ id: 'hz', userId: 'u', type: 'session.set_horizon', hours: 1 });
     expect(placed(d.timer(hourMs - 1))).toHaveLength(0);
     const decision = d.timer(1);
-    expect(d.state.durable.sessions.u?.killSwitch.reason).toBe('horizon');
+    expect(d.state.durable.sessions.get('u')?.killSwitch.reason).toBe('horizon');
     expect(placed(decision)[0]?.order).toMatchObject({ type: 'MARKET', reduceOnly: true, side: 'SELL' });
   });
 });
@@ -231,7 +231,7 @@ describe('stale feed', () => {
     d.tick('ETHUSDT', 3_000, 3_000.01);
     expect(placed(d.timer(d.config.staleFeedMs))).toHaveLength(0);
     const decision = d.timer(1);
-    expect(d.state.durable.sessions.u?.killSwitch).toMatchObject({ engaged: true, reason: 'stale_feed:BTCUSDT' });
+    expect(d.state.durable.sessions.get('u')?.killSwitch).toMatchObject({ engaged: true, reason: 'stale_feed:BTCUSDT' });
     const flatten = placed(decision);
     expect(flatten).toEqual([
       expect.objectContaining({ lane: 'priority', order: expect.objectContaining({ type: 'MARKET', reduceOnly: true, side: 'BUY', symbol: 'BTCUSDT' }) }),
@@ -239,7 +239,7 @@ describe('stale feed', () => {
     expect(decision.outbound.some((o) => o.type === 'alert' && o.kind === 'stale_feed')).toBe(true);
 
     d.fill(flatten[0]?.order.clientOrderId ?? '', 60_000);
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0');
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe('0');
     // The feed is back, but the kill switch stays: no entry order for this user.
     d.tick('BTCUSDT', 60_000, 60_000.1);
     const again = d.command({ id: 'route-2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
@@ -257,11 +257,13 @@ describe('stale feed', () => {
     const booted = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'ETHUSDT', qty: 2, entryPrice: 3_000 }] });
     // A slow boot (reconciliation reads taking 31 s and more) is not a silent feed: nothing is subscribed yet.
     const slowBootMs = T0 + testConfig.staleFeedMs + 31_000;
-    expect(decide(booted, { kind: 'timer' }, slowBootMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    expect(decide(booted, { kind: 'timer' }, slowBootMs, testConfig).state.durable.sessions.get('u')?.killSwitch.engaged).toBe(false);
     const subscribed = decide(booted, { kind: 'feed_started', venue: 'paper', symbols: ['BTCUSDT', 'ETHUSDT'] }, slowBootMs, testConfig).state;
-    expect(decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs, testConfig).state.durable.sessions.u?.killSwitch.engaged).toBe(false);
+    expect(decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs, testConfig).state.durable.sessions.get('u')?.killSwitch.engaged).toBe(
+      false,
+    );
     const decision = decide(subscribed, { kind: 'timer' }, slowBootMs + testConfig.staleFeedMs + 1, testConfig);
-    expect(decision.state.durable.sessions.u?.killSwitch.reason).toBe('stale_feed:ETHUSDT');
+    expect(decision.state.durable.sessions.get('u')?.killSwitch.reason).toBe('stale_feed:ETHUSDT');
     expect(placed(decision)[0]?.order).toMatchObject({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', reduceOnly: true, quantity: '2.000' });
   });
 });
@@ -269,10 +271,10 @@ describe('stale feed', () => {
 describe('session.stop', () => {
   it('replies accepted, flattens on the priority lane, and closes with done once the fills are in', () => {
     const d = withPosition('long', 10_000, 50, 60_000);
-    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
+    const qty = Number(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty ?? 0);
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(replies(stop).map((r) => [r.commandId, r.status])).toEqual([['stop', 'accepted']]);
-    expect(d.state.durable.sessions.u?.status).toBe('stopping');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('stopping');
     const flatten = placed(stop);
     expect(flatten).toEqual([
       expect.objectContaining({
@@ -285,13 +287,13 @@ describe('session.stop', () => {
     // A partial fill is not enough: still stopping, no done.
     const half = (Math.floor((qty / 2) * 1_000) / 1_000).toFixed(3);
     const partial = d.fill(id, 59_990, 'PARTIALLY_FILLED', half);
-    expect(d.state.durable.sessions.u?.status).toBe('stopping');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('stopping');
     expect(replies(partial)).toEqual([]);
     // Repeated inputs meanwhile do not send a second flatten for the same symbol.
     expect(placed(d.timer(500))).toEqual([]);
 
     const filled = d.fill(id, 59_990);
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
     expect(eventsOf(filled.wal, 'session.closed')).toHaveLength(1);
     expect(replies(filled)).toEqual([expect.objectContaining({ commandId: 'stop', status: 'done', commandType: 'session.stop' })]);
   });
@@ -323,7 +325,7 @@ describe('session.stop', () => {
     });
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(stop.effects).toContainEqual(expect.objectContaining({ kind: 'cancel', clientOrderId: id, lane: 'priority' }));
-    expect(d.state.durable.sessions.u?.status).toBe('stopping');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('stopping');
     const canceled = d.step({
       kind: 'cancel_result',
       clientOrderId: id,
@@ -342,7 +344,7 @@ describe('session.stop', () => {
         },
       },
     });
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
     expect(replies(canceled)).toEqual([expect.objectContaining({ commandId: 'stop', status: 'done' })]);
   });
 
@@ -351,7 +353,7 @@ describe('session.stop', () => {
     d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
     const stop = d.command({ id: 'stop', userId: 'u', type: 'session.stop' });
     expect(replies(stop).map((r) => r.status)).toEqual(['accepted', 'done']);
-    expect(d.state.durable.sessions.u?.status).toBe('closed');
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
   });
 });
 
@@ -412,7 +414,7 @@ describe('exposure limit', () => {
 describe('boot reconciliation', () => {
   it('adopts the exchange position, and reports an open order the log does not know', () => {
     const d = withPosition('long', 10_000, 50, 60_000);
-    const qty = Number(d.state.durable.sessions.u?.positions.BTCUSDT?.qty ?? 0);
+    const qty = Number(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty ?? 0);
     const decision = d.step({
       kind: 'reconcile',
       userId: 'u',
@@ -431,7 +433,7 @@ describe('boot reconciliation', () => {
         },
       ],
     });
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe(toQty(qty / 2));
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe(toQty(qty / 2));
     const alerts = decision.outbound.flatMap((o) => (o.type === 'alert' ? [o.message] : []));
     expect(alerts.some((m) => m.includes('someone-else'))).toBe(true);
     expect(alerts.some((m) => m.includes('corrected'))).toBe(true);

@@ -81,7 +81,7 @@ describe('buildRoundTrips', () => {
     expect(trips.closed.map(money)).toEqual([['BTCUSDT', 'long', '1', '1', '-2', '0.09', '-0.05', '-2.14']]);
     expect(trips.closed[0]).toMatchObject({ avgEntryPrice: '100', avgExitPrice: '98', openedAtMs: T + 1, closedAtMs: T + 4, fills: 3 });
     // Every dollar of the session is in its trips: the trips sum to realized − fees + funding as the fold booked it.
-    const session = foldEvents(emptyDurableState(), events, testConfig).sessions.al;
+    const session = foldEvents(emptyDurableState(), events, testConfig).sessions.get('al');
     if (!session) throw new Error('no session');
     expect(sum(trips.closed.map((t) => t.netPnlUsd))).toBe(add(sub(session.realizedPnlUsd, session.feesUsd), session.fundingUsd));
     expect(trips.unattributedUsd).toBe('0');

@@ -51,7 +51,7 @@ function expectSame(d: CoreDriver): Decision {
 describe('due-time schedule of the timer passes', () => {
   it('decides as a full scan would, beat after beat, while horizons, checks, samples and stale feeds come due', () => {
     const d = sessions();
-    expect(Object.values(d.state.durable.sessions).every((s) => Object.keys(s.positions).length === 1)).toBe(true);
+    expect(d.state.durable.sessions.values().every((s) => Object.keys(s.positions).length === 1)).toBe(true);
     // Beats every 7 s for three minutes, with fresh BTC quotes (ETH goes silent: its holders, none, stay untouched).
     for (let beat = 0; beat < 26; beat += 1) {
       d.nowMs += 7_000;

@@ -50,7 +50,7 @@ describe('state index check', () => {
 
   it('answers someOpenOrChangedOrderOf as a scan of every retained order would, before, at and after each update', () => {
     const d = tradingDriver();
-    const orders = Object.values(d.state.durable.orders);
+    const orders = d.state.durable.orders.values();
     const times = [null, ...new Set(orders.flatMap((o) => [o.updatedAtMs - 1, o.updatedAtMs, o.updatedAtMs + 1]))];
     const changes = [() => true, () => false, (o: { filledQty: string }) => o.filledQty !== '0'];
     let skipped = 0;

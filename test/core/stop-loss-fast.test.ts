@@ -27,7 +27,7 @@ describe('stop-loss of a one-position session', () => {
           const exit = Math.max(0.1, Math.round(breachAt * 10) / 10 + offsetTicks / 10);
           const base = stateWithPositions({ capitalUsd: capital, stopLossPct: pct, positions: [{ symbol: 'BTCUSDT', qty, entryPrice: entry }] });
           const state = withQuote(base, 'BTCUSDT', Number(exit.toFixed(1)), Number(exit.toFixed(1)), T0);
-          const session = state.durable.sessions['u'];
+          const session = state.durable.sessions.get('u');
           if (!session) throw new Error('no session');
           const exact = lte(valueSession(session, state.market).equityUsd, stopLossLevelUsd(session.capitalUsd, pct));
           expect(stopLossBreached(session, state.market)).toBe(exact);

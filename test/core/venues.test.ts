@@ -62,13 +62,13 @@ describe('market data per venue', () => {
 
     // Paper prices 40 % lower must not touch the live session: no stop-loss, equity at the live bid.
     d.tick('BTCUSDT', 60_000, 60_000.1);
-    expect(d.state.durable.sessions.lv?.killSwitch.engaged).toBe(false);
+    expect(d.state.durable.sessions.get('lv')?.killSwitch.engaged).toBe(false);
     const status = replies(d.command({ id: 'st', userId: 'lv', type: 'status' }))[0];
     expect(status?.result).toMatchObject({ session: { equityUsd: 10_000, positions: { BTCUSDT: { exitPrice: 100_000 } } } });
 
     // A live move of 11 % against 0.049 BTC loses 539 USD > 5 % of 10 000: the stop fires on the live tick.
     d.tick('BTCUSDT', 89_000, 89_000.1, 'live');
-    expect(d.state.durable.sessions.lv?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
+    expect(d.state.durable.sessions.get('lv')?.killSwitch).toMatchObject({ engaged: true, reason: 'stop_loss' });
   });
 
   it("calls a live session's feed stale when the live feed is silent, however lively the paper feed is", () => {
@@ -80,7 +80,7 @@ describe('market data per venue', () => {
     d.nowMs += config.staleFeedMs + 1;
     d.tick('BTCUSDT', 60_000, 60_000.1);
     d.timer();
-    expect(d.state.durable.sessions.lv?.killSwitch).toMatchObject({ engaged: true, reason: 'stale_feed:BTCUSDT' });
+    expect(d.state.durable.sessions.get('lv')?.killSwitch).toMatchObject({ engaged: true, reason: 'stale_feed:BTCUSDT' });
     // The flatten is sized on the live venue's rules and goes out for the whole position.
     expect(placed(d.decisions.at(-1) ?? { effects: [] }).map((e) => e.order)).toEqual([
       expect.objectContaining({ type: 'MARKET', side: 'SELL', reduceOnly: true, quantity: '0.049' }),

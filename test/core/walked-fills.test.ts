@@ -28,6 +28,6 @@ describe('an order filled in several trades', () => {
       ['0.001', 50_000],
       ['0.002', 50_000.1],
     ]);
-    expect(d.state.durable.sessions.u?.positions.BTCUSDT?.qty).toBe('0.003');
+    expect(d.state.durable.sessions.get('u')?.positions.BTCUSDT?.qty).toBe('0.003');
   });
 });

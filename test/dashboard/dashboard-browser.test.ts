@@ -40,7 +40,7 @@ describe('dashboard in a browser', () => {
     await card.locator('button[data-action=status]').click();
     const btcRow = card.locator('[data-table=positions] tr[data-symbol=BTCUSDT]');
     await btcRow.waitFor({ timeout: pageWaitMs });
-    const engineQty = Number(h.service.engine.current.durable.sessions[user]?.positions.BTCUSDT?.qty ?? 0);
+    const engineQty = Number(h.service.engine.current.durable.sessions.get(user)?.positions.BTCUSDT?.qty ?? 0);
     expect(((await btcRow.locator('td').nth(1).textContent()) ?? '').trim()).toBe(engineQty > 0 ? 'long' : 'short');
     expect(Number(((await btcRow.locator('td').nth(2).textContent()) ?? '').replace(/,/g, ''))).toBeCloseTo(Math.abs(engineQty), 6);
     expect(await text('[data-field=status]')).toBe('active');
@@ -62,7 +62,7 @@ describe('dashboard in a browser', () => {
     expect(await card.locator('button[data-action=stop]').isDisabled()).toBe(true);
 
     // The page tells the truth: the engine has the session closed and flat.
-    const session = h.service.engine.current.durable.sessions[user];
+    const session = h.service.engine.current.durable.sessions.get(user);
     expect(session?.status).toBe('closed');
     expect(Object.values(session?.positions ?? {}).every((p) => p.qty === '0')).toBe(true);
 

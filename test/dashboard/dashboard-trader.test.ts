@@ -59,7 +59,7 @@ describe('dashboard for a trader, in a browser', () => {
     const card = page.locator(`[data-user="${user}"]`);
     await card.waitFor({ timeout: pageWaitMs });
     expect(await page.locator('#start-error').textContent()).toBe('');
-    expect(h.service.engine.current.durable.sessions[user]).toMatchObject({ mode: 'paper', status: 'active', stopLossPct: 2 });
+    expect(h.service.engine.current.durable.sessions.get(user)).toMatchObject({ mode: 'paper', status: 'active', stopLossPct: 2 });
     expect((await card.locator('[data-field=stoploss]').textContent())?.trim()).toMatch(/^\$9,800\.00 \(2%\), \$[\d,.]+ above floor$/);
 
     await h.send({ id: commandId('route'), type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: [user] });
@@ -87,10 +87,10 @@ describe('dashboard for a trader, in a browser', () => {
     // The market runs 10 % against the position: the stop-loss (2 % of capital) trips, the engine flattens and
     // engages the kill switch. The session stays `active` in the engine, but the page shows what it really is.
     const engine = h.service.engine.current.durable;
-    const held = engine.sessions[user]?.positions.BTCUSDT;
+    const held = engine.sessions.get(user)?.positions.BTCUSDT;
     const qty = Number(held?.qty ?? 0);
     h.sim.setMid('BTCUSDT', Number(held?.entryPrice) * (qty > 0 ? 0.9 : 1.1));
-    await waitFor('the kill switch on the engine', () => h.service.engine.current.durable.sessions[user]?.killSwitch.engaged === true, pageWaitMs);
+    await waitFor('the kill switch on the engine', () => h.service.engine.current.durable.sessions.get(user)?.killSwitch.engaged === true, pageWaitMs);
     const status = card.locator('[data-field=status]');
     await waitFor('the card to show the kill switch', async () => /^kill switch: /.test((await status.textContent()) ?? ''), pageWaitMs);
     expect(await card.locator('button[data-action=pause]').isDisabled()).toBe(true);

@@ -106,7 +106,7 @@ describe('kernel boot()', () => {
     });
     const booted = await bootWith(log, clock, () => flaky);
     expect(booted.replay.replayedEvents).toBeGreaterThan(0);
-    expect(booted.engine.current.durable.sessions.u1?.status).toBe('active');
+    expect(booted.engine.current.durable.sessions.get('u1')?.status).toBe('active');
     expect(booted.inputs).toEqual(['boot', 'stops_listed', 'reconcile']);
     // Linear back-off through the injected sleep: 300 ms after the first failure, 600 ms after the second.
     expect(booted.sleeps).toEqual([300, 600]);
@@ -124,7 +124,7 @@ describe('kernel boot()', () => {
     expect(booted.inputs).toEqual(['boot', 'stops_listed']);
     expect(booted.sleeps).toEqual([300, 600, 900]);
     expect(booted.errors).toHaveLength(1);
-    expect(booted.engine.current.durable.sessions.u1?.status).toBe('active');
+    expect(booted.engine.current.durable.sessions.get('u1')?.status).toBe('active');
   });
 
   it('marks a session ready before its account check at boot, which may wait for the budget (~77 weight a session)', async () => {
@@ -144,7 +144,7 @@ describe('kernel boot()', () => {
     release(['the account is in hedge mode']);
     await started.reconciled;
     expect(inputs.at(-1)).toBe('account_rechecked');
-    expect(started.engine.current.durable.sessions.u1?.paused).toBe(true);
+    expect(started.engine.current.durable.sessions.get('u1')?.paused).toBe(true);
   });
 
   it('skips users without an account', async () => {

@@ -89,7 +89,7 @@ describe('snapshots outside the engine step', () => {
     await stopped;
     await engine.drain();
     expect(events).toEqual(['stop committed', `saved ${dueAt}`]);
-    expect(engine.current.durable.sessions.u1?.status).not.toBe('active');
+    expect(engine.current.durable.sessions.get('u1')?.status).not.toBe('active');
 
     // The snapshot is the state at its WAL id, byte for byte, though the /stop changed the state meanwhile.
     expect(saved[0]?.data).toBe(expected);
@@ -101,7 +101,7 @@ describe('snapshots outside the engine step', () => {
     const rebooted = await bootBtcEngine({ log, config, clock: new ManualClock(T0), limits, onEffects: () => undefined, onEngine: () => undefined });
     expect(rebooted.current.durable.processedCommandIds.has('stop-1')).toBe(true);
     expect(rebooted.current.durable.processedCommandIds.has(`old-${rememberedIds - 1}`)).toBe(true);
-    expect(rebooted.current.durable.sessions.u1?.status).toBe(engine.current.durable.sessions.u1?.status);
+    expect(rebooted.current.durable.sessions.get('u1')?.status).toBe(engine.current.durable.sessions.get('u1')?.status);
     await rebooted.drain();
   });
 

@@ -28,7 +28,7 @@ async function expectEngineMatchesExchange(h: Harness, userId: string, symbol: s
   });
   expect(sum(fees.map((e) => e.feeUsd as Usd))).toBe(sum(exchangeFees));
   await waitFor('the engine position to match the exchange', () => {
-    const qty = h.service.engine.current.durable.sessions[userId]?.positions[symbol]?.qty ?? '0';
+    const qty = h.service.engine.current.durable.sessions.get(userId)?.positions[symbol]?.qty ?? '0';
     return Number(qty) === h.sim.position(key, symbol);
   });
 }
@@ -65,7 +65,7 @@ describe('a book with depth', () => {
 
       // The engine learns the same: EXPIRED with that much filled, at that average.
       const mine = await waitFor('the engine to see the IOC end', () =>
-        Object.values(h.service.engine.current.durable.orders).find((o) => o.clientOrderId === ioc.clientOrderId && o.status === 'EXPIRED'),
+        h.service.engine.current.durable.orders.values().find((o) => o.clientOrderId === ioc.clientOrderId && o.status === 'EXPIRED'),
       );
       expect(mine.filledQty).toBe(ioc.executedQty);
       const fills = (await walEvents(h)).filter((e): e is Extract<WalEvent, { type: 'fill' }> => e.type === 'fill' && e.clientOrderId === ioc.clientOrderId);
@@ -96,7 +96,7 @@ describe('a book with depth', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       expect(sim.orders().find((o) => o.clientOrderId === entry.clientOrderId)?.status).toBe('FILLED');
-      await waitFor('the engine to see it filled', () => h.service.engine.current.durable.orders[entry.clientOrderId]?.status === 'FILLED');
+      await waitFor('the engine to see it filled', () => h.service.engine.current.durable.orders.get(entry.clientOrderId)?.status === 'FILLED');
       const statuses = (await walEvents(h))
         .filter((e): e is Extract<WalEvent, { type: 'order.status' }> => e.type === 'order.status' && e.clientOrderId === entry.clientOrderId)
         .map((e) => e.status);

@@ -53,10 +53,10 @@ describe('the account preflight at boot', () => {
       );
       expect(alert.type === 'alert' ? alert.message : '').toContain('hedge mode');
       expect(alert.type === 'alert' ? alert.message : '').toContain('/resume');
-      expect(after.service.engine.current.durable.sessions['hedged-later']?.paused).toBe(true);
+      expect(after.service.engine.current.durable.sessions.get('hedged-later')?.paused).toBe(true);
 
       await waitFor('the leverage set back', async () => ((await symbolConfigOf(sim, 'relevered')).every((c) => c.leverage === 3) ? true : undefined));
-      expect(after.service.engine.current.durable.sessions.relevered?.paused).toBe(false);
+      expect(after.service.engine.current.durable.sessions.get('relevered')?.paused).toBe(false);
       expect((await allOutbound(after.log)).some((e) => e.type === 'alert' && e.kind === 'account' && e.userId === 'relevered')).toBe(false);
     } finally {
       await after.close();

@@ -85,7 +85,7 @@ describe('boot reconciliation under the request-weight budget', () => {
       budget: memoryRateBudget({ weightPerMinute: 1_000, reservedForRiskReducingWeight: 100, defaultBackoffMs: 30_000 }),
     });
     expect(reconciled.size).toBe(sessions);
-    expect(engine.current.durable.sessions.bb0?.status).toBe('active');
+    expect(engine.current.durable.sessions.get('bb0')?.status).toBe('active');
     const total = [...requestsPerMinute.values()].reduce((a, b) => a + b, 0);
     expect(total).toBe(sessions * 3);
     expect(Math.max(...weightPerMinute.values())).toBeLessThanOrEqual(900);

@@ -66,20 +66,20 @@ describe('a slow exchange at boot', () => {
       retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
     });
     expect(clock.nowMs() - Date.UTC(2026, 0, 1)).toBeGreaterThan(staleFeedMs); // boot took longer than the bound
-    expect(Object.keys(engine.current.durable.sessions[userId]?.positions ?? {}).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    expect(Object.keys(engine.current.durable.sessions.get(userId)?.positions ?? {}).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
 
     // The service subscribes, then the first tick (BTC only) arrives and a watchdog beat runs.
     await engine.submit({ kind: 'feed_started', venue: 'paper', symbols: config.symbols });
     await engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
     await engine.submit({ kind: 'timer' });
-    expect(engine.current.durable.sessions[userId]?.killSwitch.engaged).toBe(false);
+    expect(engine.current.durable.sessions.get(userId)?.killSwitch.engaged).toBe(false);
 
     // ETH stays silent: flagged once staleFeedMs has passed since the subscription, not before.
     clock.advance(staleFeedMs);
     await engine.submit({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid: 60_000, ask: 60_000.1, time: clock.nowMs() } });
-    expect(engine.current.durable.sessions[userId]?.killSwitch.engaged).toBe(false);
+    expect(engine.current.durable.sessions.get(userId)?.killSwitch.engaged).toBe(false);
     clock.advance(1);
     await engine.submit({ kind: 'timer' });
-    expect(engine.current.durable.sessions[userId]?.killSwitch.reason).toBe('stale_feed:ETHUSDT');
+    expect(engine.current.durable.sessions.get(userId)?.killSwitch.reason).toBe('stale_feed:ETHUSDT');
   });
 });

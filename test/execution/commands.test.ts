@@ -96,6 +96,6 @@ describe('execution service: commands', () => {
     await h.reply('stop-now', 'accepted');
     await h.reply('stop-now', 'done');
     expect(h.sim.position(paperCredentials('stopper').apiKey, 'SOLUSDT')).toBe(0);
-    expect(h.service.engine.current.durable.sessions.stopper?.status).toBe('closed');
+    expect(h.service.engine.current.durable.sessions.get('stopper')?.status).toBe('closed');
   });
 });

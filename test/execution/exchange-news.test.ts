@@ -28,7 +28,7 @@ async function holding(h: Harness, userId: string): Promise<void> {
   h.sim.faults.forcePostOnlyReject = true;
   await h.send({ id: `${userId}-sig`, userId: 'signals', type: 'signals.route', userIds: [userId], signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] });
   await waitFor('a position on the exchange', () => h.sim.position(paperCredentials(userId).apiKey, 'BTCUSDT') !== 0);
-  await waitFor('the engine to see it', () => !isZero(h.service.engine.current.durable.sessions[userId]?.positions.BTCUSDT?.qty ?? zero));
+  await waitFor('the engine to see it', () => !isZero(h.service.engine.current.durable.sessions.get(userId)?.positions.BTCUSDT?.qty ?? zero));
   h.sim.faults.forcePostOnlyReject = false;
   await h.service.settle();
   clock.advance(1_000); // what follows happens later than the entry's fill
@@ -59,7 +59,7 @@ describe('exchange news', () => {
     // The engine's flatten is refused -2022 (nothing to reduce); the read it asks for brings the truth.
     await h.send({ id: 'news-2022-stop', userId, type: 'session.stop' });
     await h.reply('news-2022-stop', 'done');
-    expect(h.service.engine.current.durable.sessions[userId]?.status).toBe('closed');
+    expect(h.service.engine.current.durable.sessions.get(userId)?.status).toBe('closed');
   });
 
   it('a recurring -4131 is alerted once, then once as recurring, retried at doubling intervals, and the stop completes once the book is back', async () => {
@@ -70,7 +70,7 @@ describe('exchange news', () => {
     await h.send({ id: 'news-4131-stop', userId, type: 'session.stop' });
     await h.reply('news-4131-stop', 'accepted');
     const rejectedFlattens = (): number =>
-      Object.values(h.service.engine.current.durable.orders).filter((o) => o.userId === userId && o.purpose === 'flatten' && o.status === 'REJECTED').length;
+      h.service.engine.current.durable.orders.values().filter((o) => o.userId === userId && o.purpose === 'flatten' && o.status === 'REJECTED').length;
     await waitFor('the first flatten refused', async () => ((await alertsFor(h, userId)).some((m) => /rejected: -4131/.test(m)) ? true : undefined));
     // 60 simulated seconds of watchdog beats, one per second.
     for (let s = 0; s < 60; s += 1) {
@@ -84,7 +84,7 @@ describe('exchange news', () => {
     expect(rejectedFlattens()).toBeLessThanOrEqual(7);
     expect(rejectedFlattens()).toBeGreaterThanOrEqual(5);
     h.sim.faults.rejectMarketOrders = false;
-    for (let s = 0; s < 65 && h.service.engine.current.durable.sessions[userId]?.status !== 'closed'; s += 1) {
+    for (let s = 0; s < 65 && h.service.engine.current.durable.sessions.get(userId)?.status !== 'closed'; s += 1) {
       clock.advance(1_000);
       await h.service.timerBeat();
       await h.service.settle();
@@ -107,7 +107,7 @@ describe('exchange news', () => {
       await h.service.timerBeat();
       await h.service.settle();
     }
-    const session = h.service.engine.current.durable.sessions[userId];
+    const session = h.service.engine.current.durable.sessions.get(userId);
     expect(Object.keys(session?.positions ?? {})).toEqual([]);
     expect(session?.killSwitch.engaged).toBe(false);
     expect((await alertsFor(h, userId)).filter((m) => /SOLUSDT/.test(m))).toEqual([expect.stringMatching(/also holds 2(\.0+)? SOLUSDT.*left untouched/)]);

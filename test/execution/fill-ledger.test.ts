@@ -89,7 +89,7 @@ describe.each(['redis', 'sqlite'] as const)('the fill ledger (%s log)', (kind) =
       expect(byKind('funding').map((r) => r.fundingUsd)).toEqual(exchangeFunding.map((i) => toUsd(i)).slice(0, funding.length));
 
       // Every dollar explained: the ledger sums to what the session booked.
-      const session = h.service.engine.current.durable.sessions[userId];
+      const session = h.service.engine.current.durable.sessions.get(userId);
       if (!session) throw new Error('no session');
       expect(new Set(rows.map((r) => r.sessionId))).toEqual(new Set([sessionIdOf(session)]));
       const booked = add(sub(session.realizedPnlUsd, session.feesUsd), session.fundingUsd);

@@ -44,7 +44,7 @@ describe('trade list backstop for trades not ours', () => {
       await h.send({ id: 'ft-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.2 }] });
       const held = await waitFor('a long', () => (sim.position(key, 'BTCUSDT') > 0 ? sim.position(key, 'BTCUSDT') : undefined));
       await setFaults(sim, { forcePostOnlyReject: 'false' });
-      await waitFor('the long booked', () => Number(h.service.engine.current.durable.sessions[userId]?.positions.BTCUSDT?.qty ?? 0) === held);
+      await waitFor('the long booked', () => Number(h.service.engine.current.durable.sessions.get(userId)?.positions.BTCUSDT?.qty ?? 0) === held);
 
       // Deaf stream; the account's owner sells part of the position by hand.
       await setFaults(sim, { userStreamSilent: 'true' });
@@ -81,7 +81,7 @@ describe('trade list backstop for trades not ours', () => {
       // Every commission the exchange charged is booked once, ours and the stranger's alike.
       const income = (await api.signed('GET', '/fapi/v1/income', { incomeType: 'COMMISSION', limit: '1000' })).body as { income: string }[];
       const charged = neg(income.reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero));
-      await waitFor('every fee booked', () => eq(h.service.engine.current.durable.sessions[userId]?.feesUsd ?? zero, charged), 15_000);
+      await waitFor('every fee booked', () => eq(h.service.engine.current.durable.sessions.get(userId)?.feesUsd ?? zero, charged), 15_000);
     } finally {
       await h.close();
       await sim.close();

@@ -105,7 +105,7 @@ describe('funding from the income history', () => {
       expect(new Set(booked.map((e) => e.exchangeId)).size).toBe(booked.length);
       expect(booked.map((e) => e.exchangeId)).toEqual(paid.map((r) => `income:${r.tranId}`));
       // The engine's state follows its commit: the WAL can be read a moment before the state is swapped in.
-      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid)));
+      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions.get(userId)?.fundingUsd ?? zero, total(paid)));
     } finally {
       await h.close();
       await sim.close();
@@ -155,7 +155,7 @@ describe('funding from the income history', () => {
       await control(sim, '/sim/v1/faults', { userStreamSilent: 'false' });
       expect(booked.map((e) => e.tradeId)).toEqual(paid.map((r) => `income:${r.tranId}`));
       // The engine's state follows its commit: the WAL can be read a moment before the state is swapped in.
-      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions[userId]?.fundingUsd ?? zero, total(paid)));
+      await waitFor("the session's funding total", () => eq(h.service.engine.current.durable.sessions.get(userId)?.fundingUsd ?? zero, total(paid)));
     } finally {
       await h.close();
       await sim.close();

@@ -91,7 +91,7 @@ describe('a live session uses its own venue: the live exchange’s market data',
   it('refuses a live session while the live feed is silent, and starts it once the feed speaks', async () => {
     const refused = await reply(await send({ id: 'st-0', userId: 'lv', type: 'session.start', mode: 'live', capitalUsd: 10_000 }), 'rejected');
     expect(refused.reason).toMatch(/live exchange's market data is not healthy \(no live market data for BTCUSDT/);
-    expect(service.engine.current.durable.sessions.lv).toBeUndefined();
+    expect(service.engine.current.durable.sessions.get('lv')).toBeUndefined();
 
     liveSim.faults.wsSilent = false;
     await waitFor('a live quote', () => liveQuote());
@@ -108,13 +108,13 @@ describe('a live session uses its own venue: the live exchange’s market data',
     await reply(await send({ id: 'rt-1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] }), 'done');
     await waitFor('the live position', () => liveSim.position(liveKey.apiKey, 'BTCUSDT') > 0);
     await waitFor('the engine to learn the fill', () =>
-      Object.values(service.engine.current.durable.orders).some((o) => o.userId === 'lv' && o.timeInForce === 'IOC' && o.status === 'FILLED'),
+      service.engine.current.durable.orders.values().some((o) => o.userId === 'lv' && o.timeInForce === 'IOC' && o.status === 'FILLED'),
     );
     const quote = liveQuote();
     if (!quote) throw new Error('no live quote');
     const mid = (quote.bid + quote.ask) / 2;
     // The post-only entry at the live touch (refused: it would take), then its fallback, which the live exchange filled.
-    const entries = Object.values(service.engine.current.durable.orders).filter((o) => o.userId === 'lv' && o.symbol === 'BTCUSDT');
+    const entries = service.engine.current.durable.orders.values().filter((o) => o.userId === 'lv' && o.symbol === 'BTCUSDT');
     expect(entries.map((o) => [o.timeInForce, o.status])).toEqual([
       ['GTX', 'REJECTED'],
       ['IOC', 'FILLED'],
@@ -147,13 +147,13 @@ describe('a live session uses its own venue: the live exchange’s market data',
     // 0.03 BTC losing 20 % of 100 000 = 600 USD > 5 % of 10 000: the live session must be stopped out.
     liveSim.setMid('BTCUSDT', livePrice * 0.8);
     const killed = await waitFor('the live stop-loss', () => {
-      const kill = service.engine.current.durable.sessions.lv?.killSwitch;
+      const kill = service.engine.current.durable.sessions.get('lv')?.killSwitch;
       return kill?.engaged ? kill : undefined;
     });
     // The engine's stop-loss on live marks, or the protective stop resting on the live exchange, whichever the
     // gap reaches first: both act on live prices only (the paper session is untouched below).
     expect(['stop_loss', 'protective_stop']).toContain(killed.reason);
     await waitFor('the live position closed', () => liveSim.position(liveKey.apiKey, 'BTCUSDT') === 0);
-    expect(service.engine.current.durable.sessions.pp?.killSwitch.engaged).toBe(false);
+    expect(service.engine.current.durable.sessions.get('pp')?.killSwitch.engaged).toBe(false);
   });
 });

@@ -48,12 +48,12 @@ describe('a log outage', () => {
     await h.service.executor.idle();
     await waitFor('a commit of that answer was refused', async () => (refusedCommits > 0 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(h.service.engine.current.durable.orders[clientOrderId ?? '']?.status).toBe('pending');
+    expect(h.service.engine.current.durable.orders.get(clientOrderId ?? '')?.status).toBe('pending');
     outage = false;
     const settled = await waitFor(
       'the answer committed after the outage',
       async () => {
-        const order = h.service.engine.current.durable.orders[clientOrderId ?? ''];
+        const order = h.service.engine.current.durable.orders.get(clientOrderId ?? '');
         return order && order.status !== 'pending' ? order : undefined;
       },
       10_000,
@@ -69,8 +69,8 @@ describe('a log outage', () => {
       async () => {
         await h.service.settle();
         const theirs = h.sim.position(key, 'SOLUSDT');
-        const ours = Number(sessions['outage-user']?.positions.SOLUSDT?.qty ?? 0);
-        return Number(h.service.engine.current.durable.sessions['outage-user']?.positions.SOLUSDT?.qty ?? ours) === theirs ? true : undefined;
+        const ours = Number(sessions.get('outage-user')?.positions.SOLUSDT?.qty ?? 0);
+        return Number(h.service.engine.current.durable.sessions.get('outage-user')?.positions.SOLUSDT?.qty ?? ours) === theirs ? true : undefined;
       },
       10_000,
     );

@@ -40,7 +40,7 @@ async function enter(harness: Harness, userId: string, symbol: string, weight: n
   try {
     const first = await route(harness, `${userId}-enter`, userId, symbol, weight);
     expect(first.clientOrderId).toBeDefined();
-    await waitFor(`${userId} to hold ${symbol}`, () => Number(harness.service.engine.current.durable.sessions[userId]?.positions[symbol]?.qty ?? 0) > 0);
+    await waitFor(`${userId} to hold ${symbol}`, () => Number(harness.service.engine.current.durable.sessions.get(userId)?.positions[symbol]?.qty ?? 0) > 0);
   } finally {
     harness.sim.faults.forcePostOnlyReject = false;
   }

@@ -62,7 +62,7 @@ describe('trade list backstop', () => {
           charged,
         ),
       ).toBe(true);
-      expect(eq(h.service.engine.current.durable.sessions[userId]?.feesUsd ?? zero, charged)).toBe(true);
+      expect(eq(h.service.engine.current.durable.sessions.get(userId)?.feesUsd ?? zero, charged)).toBe(true);
       // The exchange's own ledger agrees: the COMMISSION entries of the income history.
       const income = (await api.signed('GET', '/fapi/v1/income', { incomeType: 'COMMISSION' })).body as { income: string }[];
       expect(eq(neg(income.reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero)), charged)).toBe(true);
@@ -70,7 +70,7 @@ describe('trade list backstop', () => {
       // The lost push turns up after all (a late delivery): the trade is booked already, so nothing more is.
       sim.faults.userStreamSilent = false;
       const trade = trades[0] as ListedTrade;
-      const ours = Object.values(h.service.engine.current.durable.orders).find((o) => o.exchangeOrderId === String(trade.orderId));
+      const ours = h.service.engine.current.durable.orders.values().find((o) => o.exchangeOrderId === String(trade.orderId));
       expect(ours).toBeDefined();
       await h.service.engine.submit({
         kind: 'order_update',
@@ -99,7 +99,7 @@ describe('trade list backstop', () => {
       });
       await sleep(500);
       expect((await fees(h, userId)).length).toBe(booked.length);
-      expect(eq(h.service.engine.current.durable.sessions[userId]?.feesUsd ?? zero, charged)).toBe(true);
+      expect(eq(h.service.engine.current.durable.sessions.get(userId)?.feesUsd ?? zero, charged)).toBe(true);
     } finally {
       await h.close();
       await sim.close();

@@ -30,7 +30,7 @@ describe('engine metrics', () => {
     await h.reply(route, 'done');
     await h.log.appendCommand('{"id":"bad-1","userId":"metrics-user","type":"session.set_stoploss","pct":"abc"}');
     await h.reply('bad-1', 'rejected');
-    await waitFor('a fill', () => Object.values(h.service.engine.current.durable.orders).some((o) => o.status === 'FILLED'));
+    await waitFor('a fill', () => h.service.engine.current.durable.orders.values().some((o) => o.status === 'FILLED'));
 
     const server = await serveMetrics(registry, 0);
     try {

@@ -125,7 +125,7 @@ describe('npm start survives SIGKILL (issue 17)', () => {
       const log = openSqliteLog({ path: sqlitePath });
       const { durable } = await replayLog(log, coreConfigFromEnv(readEnv()));
       await log.close();
-      const engineStops = Object.values(durable.sessions.demo?.protectiveStops ?? {})
+      const engineStops = Object.values(durable.sessions.get('demo')?.protectiveStops ?? {})
         .filter((x) => x.status === 'active')
         .map((x) => x.clientAlgoId)
         .sort();

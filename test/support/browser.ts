@@ -71,8 +71,8 @@ export async function awaitPosition(h: Harness, user: string, symbol: string): P
   let movedThrough = false;
   await waitFor(`${user} to hold ${symbol}`, () => {
     const engine = h.service.engine.current.durable;
-    if (Number(engine.sessions[user]?.positions[symbol]?.qty ?? 0) !== 0) return true;
-    const resting = Object.values(engine.orders).find((o) => o.userId === user && o.purpose === 'entry' && o.status === 'NEW' && o.exchangeOrderId !== null);
+    if (Number(engine.sessions.get(user)?.positions[symbol]?.qty ?? 0) !== 0) return true;
+    const resting = engine.orders.values().find((o) => o.userId === user && o.purpose === 'entry' && o.status === 'NEW' && o.exchangeOrderId !== null);
     if (resting && !movedThrough) {
       movedThrough = true;
       h.sim.setMid(symbol, Number(resting.price) * (resting.side === 'BUY' ? 0.999 : 1.001));

@@ -153,7 +153,7 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
     const durable = engine.current.durable;
     for (const o of h.sim.orders()) {
       if (o.accountKey !== accountKey) continue;
-      const mine = durable.orders[o.clientOrderId];
+      const mine = durable.orders.get(o.clientOrderId);
       if (!mine) {
         // Not the engine's (a triggered protective stop's order: the engine learns of its trades, checked by the
         // positions below), or dropped from state as terminal (maxTerminalOrdersKept): known to have ended.
@@ -164,12 +164,12 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
       if (Number(mine.filledQty) !== Number(o.executedQty)) return `${o.clientOrderId} filled ${o.executedQty}, the engine has ${mine.filledQty}`;
       if (endedStatuses.has(o.status) !== endedStatuses.has(mine.status)) return `${o.clientOrderId} ${o.status}, the engine has ${mine.status}`;
     }
-    for (const o of Object.values(durable.orders)) {
+    for (const o of durable.orders.values()) {
       if (!o || latency.isHeld(o.clientOrderId)) continue; // its request waits for its latency, as in the backtest
       if (o.status === 'pending' || o.status === 'unknown' || (o.cancelRequested && !endedStatuses.has(o.status)))
         return `${o.clientOrderId} ${o.status}${o.cancelRequested ? ' (cancel requested)' : ''}`;
     }
-    const session = durable.sessions[opts.userId];
+    const session = durable.sessions.get(opts.userId);
     // A funding push has the engine read the income history: booked once that read (held for its latency) answers.
     if ((session?.fundingIds.length ?? 0) < fundingsPaid && !latency.isCallHeld('listIncome'))
       return `${fundingsPaid} funding payments made, the engine booked ${session?.fundingIds.length ?? 0}`;
@@ -337,14 +337,14 @@ async function drive(h: Harness, clock: ManualClock, latency: RequestLatency, op
   await payFundingDue(lastQuoteAtMs);
 
   await command('session.stop', { userId: opts.userId });
-  for (let s = 0; s < maxCloseSeconds && engine.current.durable.sessions[opts.userId]?.status !== 'closed'; s += 1) {
+  for (let s = 0; s < maxCloseSeconds && engine.current.durable.sessions.get(opts.userId)?.status !== 'closed'; s += 1) {
     const nextMs = clock.nowMs() + 1_000;
     await releaseDue(nextMs);
     clock.set(nextMs);
     await h.service.timerBeat();
     await quiet('a closing beat');
   }
-  if (engine.current.durable.sessions[opts.userId]?.status !== 'closed') throw new Error('the live session did not close');
+  if (engine.current.durable.sessions.get(opts.userId)?.status !== 'closed') throw new Error('the live session did not close');
 
   // Each order as it ended (its stamp kept), every trade.
   const ended = new Map(h.sim.orders().map((o) => [o.orderId, o]));

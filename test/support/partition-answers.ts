@@ -78,7 +78,7 @@ export async function positionsEqualSimulator(
     const { durable } = await replayLog(await logs.log(p), defaultCoreConfig);
     for (const userId of users.filter((u) => partitionOfUser(u, partitionCount) === p)) {
       for (const symbol of symbols) {
-        const engineQty = durable.sessions[userId]?.positions[symbol]?.qty ?? '0';
+        const engineQty = durable.sessions.get(userId)?.positions[symbol]?.qty ?? '0';
         if (engineQty !== toQty(sim.position(paperCredentials(userId).apiKey, symbol))) return false;
       }
     }

@@ -145,7 +145,7 @@ describe('telegram bot against the engine', () => {
         { symbol: 'ETHUSDT', weight: 0.2 },
       ],
     });
-    const held = (symbol: string): string | undefined => h.service.engine.current.durable.sessions[`tg${holder}`]?.positions[symbol]?.qty;
+    const held = (symbol: string): string | undefined => h.service.engine.current.durable.sessions.get(`tg${holder}`)?.positions[symbol]?.qty;
     await waitFor('both positions', () => Number(held('BTCUSDT') ?? 0) > 0 && Number(held('ETHUSDT') ?? 0) > 0);
     h.sim.faults.forcePostOnlyReject = false;
 
@@ -237,7 +237,7 @@ describe('telegram bot against the engine', () => {
       /^❌ <b>\/stop<\/b> refused: no running session; start one first\. Start one with \/session paper &lt;capitalUsd&gt;\.$/,
     );
     await converse(fake, neighbour, '/pause', /^❌ <b>\/pause<\/b> refused: no running session/);
-    const mine = h.service.engine.current.durable.sessions[`tg${trader}`];
+    const mine = h.service.engine.current.durable.sessions.get(`tg${trader}`);
     expect(mine).toMatchObject({ status: 'active', paused: false });
     expect((await commandsInStream(h.prefix)).filter((c) => c.userId === `tg${neighbour}`).map((c) => c.type)).toEqual(['session.stop', 'session.pause']);
     await converse(fake, trader, '/stop confirm', /^✅ Session closed, flat\./);

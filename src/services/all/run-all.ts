@@ -111,7 +111,7 @@ export async function runAll(argv: string[]): Promise<void> {
   if (telegram) print('telegram: starting the bot in the background');
 
   const demo = env.QE_DEMO_USER;
-  const existing = demo ? execution.engine.current.durable.sessions[demo] : undefined;
+  const existing = demo ? execution.engine.current.durable.sessions.get(demo) : undefined;
   if (demo && (!existing || existing.status === 'closed')) {
     const built = buildCommand('session.start', {
       id: `demo-start-${Date.now().toString(36)}`,

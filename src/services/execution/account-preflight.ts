@@ -67,7 +67,7 @@ async function preflightFor(delivery: CommandDelivery, state: EngineState, deps:
   // Only a start the engine could accept is worth exchange calls: not a duplicate, no running session, and a
   // live one only for an approved user on an engine that trades live (the engine re-checks all of it).
   if (wasProcessed(durable, cmd.id)) return undefined;
-  const existing = durable.sessions[cmd.userId];
+  const existing = durable.sessions.get(cmd.userId);
   if (existing && existing.status !== 'closed') return undefined;
   if (cmd.mode === 'paper' && !deps.paper) return undefined;
   if (cmd.mode === 'live' && !(deps.config.liveTradingEnabled && isLiveApproved(durable, deps.config.liveApprovedUserIds, cmd.userId))) return undefined;

@@ -136,13 +136,13 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     paper: opts.paper,
     live: opts.live ?? null,
     liveCredentials: opts.liveCredentials ?? (() => null),
-    modeOf: (userId) => engine.current.durable.sessions[userId]?.mode ?? null,
+    modeOf: (userId) => engine.current.durable.sessions.get(userId)?.mode ?? null,
     onInput: (input) => submit(input),
     logger,
   });
   const paperBudget = opts.rateBudgets?.paper ?? memoryRateBudget();
   const liveBudget = opts.rateBudgets?.live ?? memoryRateBudget();
-  const budgetOf = (userId: string): RateBudget => ((engine.current.durable.sessions[userId]?.mode ?? 'paper') === 'live' ? liveBudget : paperBudget);
+  const budgetOf = (userId: string): RateBudget => ((engine.current.durable.sessions.get(userId)?.mode ?? 'paper') === 'live' ? liveBudget : paperBudget);
   const executor = new EffectExecutor(
     (userId) => accounts.resolve(userId),
     (input) => submit(input),
@@ -194,7 +194,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     (input, decision) => {
       // An order refused for a filter: the rules the engine sized it on may be out of date; read them again now.
       if (input.kind !== 'place_result' || input.outcome.kind !== 'rejected' || !filterRejectionCodes.has(input.outcome.code)) return;
-      const order = decision.state.durable.orders[input.clientOrderId];
+      const order = decision.state.durable.orders.get(input.clientOrderId);
       if (order) filterRefresh.refreshSoon(venueOfUser(decision.state.durable, order.userId));
     },
     { stateOfEachDecision: false }, // an order's user and a session's venue stay what they were

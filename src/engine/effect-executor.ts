@@ -75,6 +75,19 @@ export class EffectExecutor {
    * by its timer while the order is open). Only an unknown outcome (timeout, 5xx, -1000/-1001/-1006/-1007) is queried.
    */
   private readonly placing = new Map<string, Effect[]>();
+  /**
+   * Protective stops (clientAlgoId) whose placement is queued or in flight, with the cancel held back meanwhile (null:
+   * none asked yet). Both travel on the priority lane, which runs priorityConcurrencyPerAccount requests at once and
+   * cannot order their arrival: a cancel sent while its placement is on its way can reach the exchange first, find
+   * nothing, and the placement then rests there untracked after a /stop (an orphan that could open a position later;
+   * the core's sweep finds such an orphan only within its window). So the cancel waits for the placement's answer
+   * and is sent after it, whatever that answer was (stopPlaceAnswered). One held cancel per placement: a second of
+   * the same id asks nothing more. The wait is bounded by the placement itself: once sent, by its HTTP request's own
+   * timeout (restTimeoutMs); before that, by the same slot and budget waits the cancel would have had to pass. After a
+   * timeout the exchange may still take the placement, until its recvWindow ends (5 s by default, past the 3 s
+   * timeout): that orphan is left to the core's sweep (3 protectiveStopCheckMs after the removal, 15 s by default).
+   */
+  private readonly placingStops = new Map<string, Effect | null>();
   private idleWaiters: (() => void)[] = [];
   private active = 0;
 
@@ -103,6 +116,10 @@ export class EffectExecutor {
         return;
       }
     }
+    if (effect.kind === 'cancel_stop' && this.placingStops.has(effect.clientAlgoId)) {
+      if (this.placingStops.get(effect.clientAlgoId) === null) this.placingStops.set(effect.clientAlgoId, effect);
+      return;
+    }
     const lanes = this.lanesFor(effect.userId);
     const laneName = laneOf(effect);
     const lane = lanes[laneName];
@@ -122,6 +139,7 @@ export class EffectExecutor {
     }
     if (idempotent) this.inFlight.add(key);
     if (effect.kind === 'place' && !this.placing.has(effect.order.clientOrderId)) this.placing.set(effect.order.clientOrderId, []);
+    if (effect.kind === 'place_stop' && !this.placingStops.has(effect.request.clientAlgoId)) this.placingStops.set(effect.request.clientAlgoId, null);
     lane.queue.push(effect);
     this.pump(effect.userId, laneName);
   }
@@ -173,7 +191,23 @@ export class EffectExecutor {
       outcome = await this.performOnAccount(effect);
     } finally {
       if (effect.kind === 'place') this.placeAnswered(effect.order.clientOrderId, outcome);
+      if (effect.kind === 'place_stop') this.stopPlaceAnswered(effect.request.clientAlgoId);
     }
+  }
+
+  /**
+   * After the stop's placement was answered (its result went to the core first): the cancel held back for it is sent
+   * now. Also after a rejection, unlike a held query: the cancel's result goes nowhere (perform-effect.ts), and the
+   * core stopped tracking the stop when it asked for the cancel (a late stop_placed for an untracked id changes
+   * nothing, protective-stops.ts onStopPlaced), so a needless cancel costs one request (weight 1) and changes no
+   * state. Dropping it would save that request only after an exchange error code, and would need the answer told
+   * apart from the ones that leave the stop's fate open (unknown, not sent, or none at all: held back by the budget,
+   * thrown): one rule for all of them cannot leave an orphan by a misread answer.
+   */
+  private stopPlaceAnswered(clientAlgoId: string): void {
+    const cancel = this.placingStops.get(clientAlgoId) ?? null;
+    this.placingStops.delete(clientAlgoId);
+    if (cancel) this.submit(cancel);
   }
 
   /** After the place's answer went to the core: queries held back for it are sent only if that answer was unknown. */

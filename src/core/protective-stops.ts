@@ -96,8 +96,8 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
   for (const original of visits) {
     if (tended(ctx, original)) {
       visitSession(ctx, original);
-      const now = ctx.durable.sessions[original.userId] ?? original;
-      if (checkDue(ctx, now)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs[original.userId] ?? -1);
+      const now = ctx.durable.sessions.get(original.userId) ?? original;
+      if (checkDue(ctx, now)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs.get(original.userId) ?? -1);
       else waiting.drop(original.userId);
     } else waiting.drop(original.userId);
     queueNextVisit(ctx, original.userId);
@@ -150,7 +150,7 @@ function startDueChecks(ctx: DecisionContext): void {
     const turn = waiting.takeFirst(room);
     if (turn.length === 0) return;
     for (const userId of turn) {
-      const session = ctx.durable.sessions[userId];
+      const session = ctx.durable.sessions.get(userId);
       if (session && tended(ctx, session) && checkDue(ctx, session)) {
         startCheck(ctx, session);
         room -= 1;
@@ -166,13 +166,13 @@ function startDueChecks(ctx: DecisionContext): void {
  * late would be a missed check.
  */
 function queueNextVisit(ctx: DecisionContext, userId: string): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session || !tended(ctx, session)) return;
-  const lastCheck = ctx.market.lastStopCheckAtMs[userId];
+  const lastCheck = ctx.market.lastStopCheckAtMs.get(userId);
   const periodMs = exposedNow(ctx, session) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
   let dueMs = waitingFor(ctx.schedule, 'stops').has(userId) ? Infinity : lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
   for (const symbol of Object.keys(session.positions)) {
-    const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(userId, symbol)];
+    const lastAttempt = ctx.market.lastStopAttemptAtMs.get(stopKey(userId, symbol));
     if (lastAttempt !== undefined && lastAttempt + ctx.config.protectiveStopCheckMs > ctx.nowMs)
       dueMs = Math.min(dueMs, lastAttempt + ctx.config.protectiveStopCheckMs);
   }
@@ -186,7 +186,7 @@ function exposedNow(ctx: DecisionContext, session: Session): boolean {
 
 /** A stop of the session was removed lately (3 check periods): its cancel may be lost, or overtaken by its placement. */
 function sweeping(ctx: DecisionContext, session: Session): boolean {
-  const lastRemoval = ctx.market.lastStopAttemptAtMs[sweepKey(session.userId)];
+  const lastRemoval = ctx.market.lastStopAttemptAtMs.get(sweepKey(session.userId));
   return lastRemoval !== undefined && ctx.nowMs - lastRemoval < 3 * ctx.config.protectiveStopCheckMs;
 }
 
@@ -196,20 +196,20 @@ function visitSession(ctx: DecisionContext, original: Session): void {
     return p !== undefined && !isZero(p.qty);
   });
   for (const symbol of Object.keys(original.protectiveStops)) {
-    const session = ctx.durable.sessions[original.userId] ?? original;
+    const session = ctx.durable.sessions.get(original.userId) ?? original;
     if (!wantsStops(ctx, session) || !held.includes(symbol)) removeStop(ctx, session, symbol, 'no longer needed');
   }
-  const session = ctx.durable.sessions[original.userId] ?? original;
+  const session = ctx.durable.sessions.get(original.userId) ?? original;
   if (wantsStops(ctx, session)) {
     for (const symbol of held) {
       const ideal = idealTrigger(ctx, session, symbol, held.length);
-      const current = ctx.durable.sessions[session.userId]?.protectiveStops[symbol];
+      const current = ctx.durable.sessions.get(session.userId)?.protectiveStops[symbol];
       if (!ideal) continue;
       if (current) {
         if (current.side === ideal.side && withinMove(current, ideal.triggerPrice, ctx.config.protectiveStopMoveBps)) continue;
-        removeStop(ctx, ctx.durable.sessions[session.userId] ?? session, symbol, `moved to ${ideal.triggerPrice}`);
+        removeStop(ctx, ctx.durable.sessions.get(session.userId) ?? session, symbol, `moved to ${ideal.triggerPrice}`);
       }
-      const lastAttempt = ctx.market.lastStopAttemptAtMs[stopKey(session.userId, symbol)];
+      const lastAttempt = ctx.market.lastStopAttemptAtMs.get(stopKey(session.userId, symbol));
       if (lastAttempt !== undefined && ctx.nowMs - lastAttempt < ctx.config.protectiveStopCheckMs) continue;
       if (ctx.durable.epoch === null) continue;
       const clientAlgoId = `qs${ctx.durable.epoch}-${ctx.durable.orderSeq + 1}`;
@@ -230,7 +230,7 @@ function visitSession(ctx: DecisionContext, original: Session): void {
  * orphan of ours does), and the positions still match (a stop may have fired while we were not looking).
  */
 function checkDue(ctx: DecisionContext, session: Session): boolean {
-  const lastCheck = ctx.market.lastStopCheckAtMs[session.userId];
+  const lastCheck = ctx.market.lastStopCheckAtMs.get(session.userId);
   const exposed = exposedNow(ctx, session);
   // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
   const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
@@ -248,7 +248,7 @@ function startCheck(ctx: DecisionContext, session: Session): void {
 }
 
 export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: string, clientAlgoId: string, outcome: StopOutcome): void {
-  const stop = ctx.durable.sessions[userId]?.protectiveStops[symbol];
+  const stop = ctx.durable.sessions.get(userId)?.protectiveStops[symbol];
   if (!stop || stop.clientAlgoId !== clientAlgoId) return;
   if (outcome.kind === 'accepted') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId, status: 'active' });
   else if (outcome.kind === 'unknown') ctx.emit({ type: 'stop.status', userId, symbol, clientAlgoId, status: 'unknown' });
@@ -263,7 +263,7 @@ export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: strin
 }
 
 export function onStopsListed(ctx: DecisionContext, userId: string, listed: ProtectiveStopSnapshot[]): void {
-  const session = ctx.durable.sessions[userId];
+  const session = ctx.durable.sessions.get(userId);
   if (!session) return;
   const present = new Set(listed.map((s) => s.clientAlgoId));
   for (const [symbol, stop] of Object.entries(session.protectiveStops)) {
@@ -275,12 +275,16 @@ export function onStopsListed(ctx: DecisionContext, userId: string, listed: Prot
     if (stop.status === 'pending' && ctx.nowMs - stop.plannedAtMs < ctx.config.protectiveStopCheckMs) continue;
     ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId: stop.clientAlgoId, reason: 'missing on the exchange' });
     ctx.noteStopRetired(userId, symbol, stop.side); // it may have fired, its trade not reported yet
+    // A placement not answered yet may still be on its way and land after this listing, untracked: cancel it too. The
+    // executor holds this cancel until the placement's answer (effect-executor.ts placingStops), so it arrives after
+    // it; checks would cancel such a stop later only while this session is checked, and a /stop ends that.
+    if (stop.status !== 'active') ctx.effect({ kind: 'cancel_stop', userId, lane: 'priority', symbol, clientAlgoId: stop.clientAlgoId });
     if (stop.status === 'active')
       ctx.alert(userId, 'protective_stop', `protective stop for ${symbol} is no longer on the exchange; re-reading the position and re-placing it`);
   }
   // Our own stops that the state no longer tracks (a cancel that was lost): cancel them again.
   const ours = `qs${ctx.durable.epoch ?? ''}-`;
-  const tracked = new Set(Object.values(ctx.durable.sessions[userId]?.protectiveStops ?? {}).map((s) => s.clientAlgoId));
+  const tracked = new Set(Object.values(ctx.durable.sessions.get(userId)?.protectiveStops ?? {}).map((s) => s.clientAlgoId));
   for (const s of listed) {
     if (s.clientAlgoId.startsWith(ours) && !tracked.has(s.clientAlgoId))
       ctx.effect({ kind: 'cancel_stop', userId, lane: 'priority', symbol: s.symbol, clientAlgoId: s.clientAlgoId });

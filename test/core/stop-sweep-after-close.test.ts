@@ -10,13 +10,19 @@ const config = withConfig({ protectiveStopCheckMs: 300, protectiveStopIdleCheckM
 const checksOf = (decisions: readonly Decision[]): number =>
   decisions.reduce((n, d) => n + d.effects.filter((e) => e.kind === 'list_stops' && e.userId === 'u').length, 0);
 
+/** A session holding BTCUSDT with a stop-loss, whose protective stop's placement was just planned. */
+function holdingWithStopPlanned() {
+  const d = new CoreDriver({ config });
+  d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }], config });
+  d.tick('BTCUSDT', 59_990, 60_000);
+  const planned = eventsOf(d.timer(1_000).wal, 'stop.planned')[0] ?? eventsOf(d.wal, 'stop.planned')[0];
+  if (!planned) throw new Error('no stop planned');
+  return { d, planned };
+}
+
 describe('the stop sweep after a session closes', () => {
   it('still checks the stops of a session that closed right after removing one', () => {
-    const d = new CoreDriver({ config });
-    d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }], config });
-    d.tick('BTCUSDT', 59_990, 60_000);
-    const planned = eventsOf(d.timer(1_000).wal, 'stop.planned')[0] ?? eventsOf(d.wal, 'stop.planned')[0];
-    if (!planned) throw new Error('no stop planned');
+    const { d, planned } = holdingWithStopPlanned();
     d.step({ kind: 'stop_placed', userId: 'u', symbol: 'BTCUSDT', clientAlgoId: planned.clientAlgoId, outcome: { kind: 'accepted' } });
 
     const stop = d.command({ id: 'c-stop', userId: 'u', type: 'session.stop' });
@@ -29,5 +35,17 @@ describe('the stop sweep after a session closes', () => {
     // The next beats inside the sweep window (3 check periods) check the closed session's stops.
     const beats = [d.timer(310), d.timer(310)];
     expect(checksOf(beats)).toBeGreaterThan(0);
+  });
+});
+
+describe('a stop missing from a listing while its placement is unanswered', () => {
+  it('is cancelled as well as forgotten: the placement may still land after the listing', () => {
+    const { d, planned } = holdingWithStopPlanned();
+    // No answer to the placement; a check period later the exchange lists no stop.
+    d.timer(400);
+    const listed = d.step({ kind: 'stops_listed', userId: 'u', stops: [] });
+    expect(eventsOf(listed.wal, 'stop.removed').map((e) => e.clientAlgoId)).toEqual([planned.clientAlgoId]);
+    // Cancelled too: the executor holds this cancel until the placement is answered, so it reaches the exchange after it.
+    expect(listed.effects.filter((e) => e.kind === 'cancel_stop').map((e) => (e.kind === 'cancel_stop' ? e.clientAlgoId : ''))).toEqual([planned.clientAlgoId]);
   });
 });

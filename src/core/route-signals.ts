@@ -32,15 +32,38 @@ function entryBlock(ctx: DecisionContext, session: Session): string | null {
   return null;
 }
 
-/** The route's users in id order (each once), after `afterUserId` when the route is part-way. */
-function usersAfter(ctx: DecisionContext, cmd: RouteCommand, afterUserId: string | null): string[] {
-  const named =
-    cmd.userIds ??
-    ctx.durable.sessions
-      .values()
-      .filter((s) => s.status === 'active')
-      .map((s) => s.userId);
-  return [...new Set(named)].filter((u) => afterUserId === null || u > afterUserId).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * Per route command, its users in id order, each once. Derived, never stored: a route decided in steps is the same
+ * parsed command at each step (a continuation is the same input, parsed once: contract/commands.ts parseDelivery),
+ * so the list is sorted once per route and not at each step of 20 users (which sorted all 1 000 named users, or every
+ * session, again each time: as much time as routing them at 10 000 sessions). A route to every session takes the
+ * sessions active when it begins (after a restart, when it resumes); one that starts meanwhile gets the next route.
+ */
+const routeUsers = new WeakMap<RouteCommand, readonly string[]>();
+
+function usersInOrder(ctx: DecisionContext, cmd: RouteCommand): readonly string[] {
+  let users = routeUsers.get(cmd);
+  if (users === undefined) {
+    const named = cmd.userIds ?? ctx.durable.sessions.filter((s) => s.status === 'active').map((s) => s.userId);
+    users = [...new Set(named)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    routeUsers.set(cmd, users);
+  }
+  return users;
+}
+
+/** Up to `count` of the route's users in id order after `afterUserId` (from the first when null), and whether more follow. */
+function nextUsers(ctx: DecisionContext, cmd: RouteCommand, afterUserId: string | null, count: number): { step: string[]; more: boolean } {
+  const users = usersInOrder(ctx, cmd);
+  // The first user after `afterUserId`: binary search, the list being in id order.
+  let low = 0;
+  let high = users.length;
+  while (afterUserId !== null && low < high) {
+    const mid = (low + high) >>> 1;
+    if ((users[mid] as string) > afterUserId) high = mid;
+    else low = mid + 1;
+  }
+  const step = users.slice(low, low + count);
+  return { step, more: low + step.length < users.length };
 }
 
 function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, outcomes: RouteOutcome[]): void {
@@ -102,12 +125,11 @@ export function handleRoute(ctx: DecisionContext, cmd: RouteCommand): RouteResul
   // Gross exposure limit: weights whose absolute sum exceeds 1 are scaled down together.
   const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);
   const scale = totalWeight > 1 ? 1 / totalWeight : 1;
-  const remaining = usersAfter(ctx, cmd, progress?.afterUserId ?? null);
-  const step = remaining.slice(0, Math.max(1, ctx.config.maxUsersPerRouteStep));
+  const { step, more } = nextUsers(ctx, cmd, progress?.afterUserId ?? null, Math.max(1, ctx.config.maxUsersPerRouteStep));
   const outcomes: RouteOutcome[] = [];
   for (const userId of step) routeUser(ctx, cmd, userId, scale, outcomes);
   const last = step[step.length - 1];
-  if (remaining.length > step.length && last !== undefined) {
+  if (more && last !== undefined) {
     ctx.emit({ type: 'route.progress', commandId: cmd.id, afterUserId: last, routed: outcomes });
     return { ok: 'partial' };
   }

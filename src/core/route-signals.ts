@@ -37,7 +37,8 @@ function entryBlock(ctx: DecisionContext, session: Session): string | null {
  * parsed command at each step (a continuation is the same input, parsed once: contract/commands.ts parseDelivery),
  * so the list is sorted once per route and not at each step of 20 users (which sorted all 1 000 named users, or every
  * session, again each time: as much time as routing them at 10 000 sessions). A route to every session takes the
- * sessions active when it begins (after a restart, when it resumes); one that starts meanwhile gets the next route.
+ * sessions active when it begins (after a restart, when it resumes) and still active at their step; one that starts
+ * meanwhile gets the next route.
  */
 const routeUsers = new WeakMap<RouteCommand, readonly string[]>();
 
@@ -127,7 +128,11 @@ export function handleRoute(ctx: DecisionContext, cmd: RouteCommand): RouteResul
   const scale = totalWeight > 1 ? 1 / totalWeight : 1;
   const { step, more } = nextUsers(ctx, cmd, progress?.afterUserId ?? null, Math.max(1, ctx.config.maxUsersPerRouteStep));
   const outcomes: RouteOutcome[] = [];
-  for (const userId of step) routeUser(ctx, cmd, userId, scale, outcomes);
+  for (const userId of step) {
+    // A route to every session leaves out, as it always did, one that stopped since the route began.
+    if (cmd.userIds === undefined && ctx.durable.sessions.get(userId)?.status !== 'active') continue;
+    routeUser(ctx, cmd, userId, scale, outcomes);
+  }
   const last = step[step.length - 1];
   if (more && last !== undefined) {
     ctx.emit({ type: 'route.progress', commandId: cmd.id, afterUserId: last, routed: outcomes });

@@ -31,23 +31,35 @@ export function shardOfKey(key: string): number {
 type Shard<V> = Map<string, V>;
 
 export class SharedDict<V> {
+  /**
+   * The OwnedDicts (one decision's, or one replay's) that made this version and may write it in place; null: none.
+   * An identity check, not a WeakSet lookup per write (private fields: not compared by equality, not enumerated).
+   */
+  #owner: OwnedDicts | null;
+  /** Shards this version made itself (1), which its owner may write in place; the others are shared with older versions. */
+  #madeShards: Uint8Array | null;
+
   private constructor(
     /** Entries by shardOfKey(key); undefined while a shard has none. Written only in a version the writer owns. */
     private shards: (Shard<V> | undefined)[],
     private count: number,
-  ) {}
+    owner: OwnedDicts | null,
+  ) {
+    this.#owner = owner;
+    this.#madeShards = owner === null ? null : new Uint8Array(shardCount);
+  }
 
   static empty<V>(): SharedDict<V> {
-    return new SharedDict<V>(new Array<Shard<V> | undefined>(shardCount).fill(undefined), 0);
+    return new SharedDict<V>(new Array<Shard<V> | undefined>(shardCount).fill(undefined), 0, null);
   }
 
   /** A SharedDict of `source`'s own enumerable entries (a parsed snapshot, a plain object) or of entries, in their order. */
   static from<V>(source: Readonly<Record<string, V>> | Iterable<readonly [string, V]>): SharedDict<V> {
-    const out = SharedDict.empty<V>();
-    // Nobody holds `out` or its shards yet: they are written in place while it is built.
-    const building: OwnedDicts = new WeakSet([out]);
+    // Nobody holds the version or its shards yet: they are written in place while it is built.
+    const building: OwnedDicts = new WeakSet();
+    const out = SharedDict.empty<V>().writable(building);
     const entries = Symbol.iterator in source ? (source as Iterable<readonly [string, V]>) : Object.entries(source as Readonly<Record<string, V>>);
-    for (const [key, value] of entries) out.put(key, value, building);
+    for (const [key, value] of entries) out.put(key, value);
     return out;
   }
 
@@ -66,7 +78,7 @@ export class SharedDict<V> {
   /** A version with `key` set to `value`; in place when `owned` holds this version (see dict.ts OwnedDicts). */
   set(key: string, value: V, owned: OwnedDicts | null = null): SharedDict<V> {
     const out = this.writable(owned);
-    out.put(key, value, owned);
+    out.put(key, value);
     return out;
   }
 
@@ -78,7 +90,7 @@ export class SharedDict<V> {
       const at = shardOfKey(key);
       const shard = out.shards[at];
       if (shard === undefined || !shard.has(key)) continue;
-      const copy = out.ownShard(at, shard, owned);
+      const copy = out.ownShard(at, shard);
       copy.delete(key);
       out.count -= 1;
     }
@@ -145,36 +157,35 @@ export class SharedDict<V> {
     return out;
   }
 
-  /** This version when `owned` holds it, else a new version sharing every shard (owned from now on). */
+  /** This version when `owned` made it, else a new version sharing every shard, which `owned` may write from now on. */
   private writable(owned: OwnedDicts | null): SharedDict<V> {
-    if (owned?.has(this)) return this;
-    const out = new SharedDict<V>(this.shards.slice(), this.count);
-    owned?.add(out);
-    return out;
+    if (owned !== null && this.#owner === owned) return this;
+    return new SharedDict<V>(this.shards.slice(), this.count, owned);
   }
 
-  /** Shard `at` of this (writable) version, copied first unless `owned` holds it. */
-  private ownShard(at: number, shard: Shard<V>, owned: OwnedDicts | null): Shard<V> {
-    if (owned?.has(shard)) return shard;
+  /** Shard `at` of this (writable) version, copied first unless this version made it. */
+  private ownShard(at: number, shard: Shard<V>): Shard<V> {
+    const made = this.#madeShards;
+    if (made !== null && made[at] === 1) return shard;
     const copy = new Map(shard);
-    owned?.add(copy);
+    if (made !== null) made[at] = 1;
     this.shards[at] = copy;
     return copy;
   }
 
-  /** Sets `key` in this version, which the caller owns (writable(), or a new one not handed out yet). */
-  private put(key: string, value: V, owned: OwnedDicts | null): void {
+  /** Sets `key` in this version, which the caller may write (writable()). */
+  private put(key: string, value: V): void {
     const at = shardOfKey(key);
     const shard = this.shards[at];
     if (shard === undefined) {
-      const created = new Map<string, V>([[key, value]]);
-      owned?.add(created);
-      this.shards[at] = created;
+      this.shards[at] = new Map<string, V>([[key, value]]);
+      if (this.#madeShards !== null) this.#madeShards[at] = 1;
       this.count += 1;
       return;
     }
-    const target = this.ownShard(at, shard, owned);
-    if (!target.has(key)) this.count += 1;
+    const target = this.ownShard(at, shard);
+    const before = target.size;
     target.set(key, value);
+    this.count += target.size - before;
   }
 }

@@ -38,6 +38,18 @@ export interface StepTimer {
  * Times every engine step by wrapping the Engine's private `step` on this instance (bench only: the engine
  * has no step hook and this keeps src/ untouched). Fails loudly if the engine no longer has one.
  */
+const slowStepLogMs = Number(process.env.BENCH_STEP_LOG ?? 0);
+
+/** How many inputs of each kind (commands by type) a step decided. */
+function inputKinds(inputs: readonly Input[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const input of inputs) {
+    const kind = input.kind === 'command' ? `command:${/"type":"([^"]+)"/.exec(input.delivery.raw)?.[1] ?? '?'}` : input.kind;
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
+}
+
 function timeSteps(engine: Engine): StepTimer {
   const target = engine as unknown as { step?: (inputs: Input[]) => Promise<void> };
   const original = target.step;
@@ -50,7 +62,11 @@ function timeSteps(engine: Engine): StepTimer {
     try {
       await original.call(engine, inputs);
     } finally {
-      maxMs = Math.max(maxMs, performance.now() - t);
+      const ms = performance.now() - t;
+      maxMs = Math.max(maxMs, ms);
+      // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
+      if (slowStepLogMs > 0 && ms > slowStepLogMs)
+        process.stderr.write(`${JSON.stringify({ slowStepMs: Math.round(ms * 10) / 10, inputs: inputs.length, kinds: inputKinds(inputs) })}\n`);
     }
   };
   return {

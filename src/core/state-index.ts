@@ -24,8 +24,9 @@ class KeyOrder {
   private readonly seq = new Map<string, number>();
   private next = 0;
 
+  /** Ranks `key` by where it enumerates: its shard, then its insertion within it (hashed once here, not per sort). */
   note(key: string): void {
-    if (!this.seq.has(key)) this.seq.set(key, (this.next += 1));
+    if (!this.seq.has(key)) this.seq.set(key, shardOfKey(key) * insertionsPerShardRank + (this.next += 1));
   }
 
   forget(key: string): void {
@@ -36,8 +37,8 @@ class KeyOrder {
     const list = [...keys];
     // None or one (a single session's open orders, a beat's one due user): in order already, nothing to rank.
     if (list.length < 2) return list;
-    // One rank per key, not a hash per comparison: the shard, then the insertion within it (below 2^32 a shard).
-    const ranked = list.map((key): readonly [string, number] => [key, shardOfKey(key) * insertionsPerShardRank + (this.seq.get(key) ?? 0)]);
+    // One rank per key, looked up, not computed per comparison.
+    const ranked = list.map((key): readonly [string, number] => [key, this.seq.get(key) ?? shardOfKey(key) * insertionsPerShardRank]);
     ranked.sort((a, b) => a[1] - b[1]);
     return ranked.map(([key]) => key);
   }

@@ -1,7 +1,7 @@
 import type { PositionSnapshot } from '../model/positions.js';
 import { eq, isDecimal, toQty, zero } from '../model/decimal.js';
 import type { DecisionContext } from './context.js';
-import { isTerminal } from './orders.js';
+import { openOrdersOf } from './state-index.js';
 import type { Mode } from './state.js';
 
 // ACCOUNT_UPDATE pushes the positions that changed, as the exchange now holds them
@@ -20,7 +20,7 @@ export function onPositionNews(ctx: DecisionContext, userId: string, mode: Mode,
     if (!isDecimal(positionAmt)) continue; // reconcile reports unreadable amounts when it reads them
     if (eq(session.positions[symbol]?.qty ?? zero, toQty(positionAmt))) continue;
     // An order of ours still working on the symbol explains a difference: its own updates follow.
-    const inFlight = ctx.durable.orders.values().some((o) => o.userId === userId && o.symbol === symbol && !isTerminal(o));
+    const inFlight = openOrdersOf(ctx.durable, userId).some((o) => o.symbol === symbol);
     if (inFlight) continue;
     ctx.effect({ kind: 'reconcile', userId, requestedAtMs: ctx.nowMs });
     return; // one read covers every symbol of the account

@@ -114,7 +114,10 @@ describe('a live session uses its own venue: the live exchange’s market data',
     if (!quote) throw new Error('no live quote');
     const mid = (quote.bid + quote.ask) / 2;
     // The post-only entry at the live touch (refused: it would take), then its fallback, which the live exchange filled.
-    const entries = service.engine.current.durable.orders.values().filter((o) => o.userId === 'lv' && o.symbol === 'BTCUSDT');
+    const entries = service.engine.current.durable.orders
+      .values()
+      .filter((o) => o.userId === 'lv' && o.symbol === 'BTCUSDT')
+      .sort((a, b) => Number(a.fallbackOf !== null) - Number(b.fallbackOf !== null)); // orders enumerate in no time order
     expect(entries.map((o) => [o.timeInForce, o.status])).toEqual([
       ['GTX', 'REJECTED'],
       ['IOC', 'FILLED'],

@@ -106,7 +106,7 @@ export async function startBoot(opts: BootOptions): Promise<StartedBoot> {
   const limits = opts.limits ?? defaultEngineLimits;
   const replay = await replayLog(opts.log, opts.config, limits);
   opts.logger.info(
-    { replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: replay.durable.sessions.keys().length },
+    { replayedEvents: replay.replayedEvents, fromSnapshot: replay.fromSnapshot, sessions: replay.durable.sessions.size },
     'state rebuilt from the log',
   );
   const filters = await opts.loadFilters();

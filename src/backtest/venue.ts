@@ -139,15 +139,21 @@ export class BacktestVenue {
         await this.engine.submitBatch(this.inputs.splice(0));
         continue;
       }
-      const next = this.effects[0];
-      if (!next || next.dueMs > now) {
+      const first = this.effects[0];
+      if (!first || first.dueMs > now) {
         this.collectTrades();
         return;
       }
-      this.effects.shift();
-      if (next.effect.kind === 'place') this.ordersSent += 1;
-      const result = await performEffect(this.account, next.effect, now);
-      if (result) this.inputs.push(result);
+      // Every effect due now reaches the exchange before the engine hears any answer, and the answers (with the
+      // pushes they caused, in arrival order) are decided in one batch: the same exchange operations in the same
+      // order and the same decisions as one round each. Deciding touches no exchange state, and what it decides is
+      // queued behind these effects (due no earlier); effect results never continue (only commands do).
+      for (let next: typeof first | undefined = first; next && next.dueMs <= now; next = this.effects[0]) {
+        this.effects.shift();
+        if (next.effect.kind === 'place') this.ordersSent += 1;
+        const result = await performEffect(this.account, next.effect, now);
+        if (result) this.inputs.push(result);
+      }
     }
     throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
   }

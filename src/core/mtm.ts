@@ -88,46 +88,68 @@ function bookedEquityUsd(session: Session): Usd {
   return known;
 }
 
-/** A valuation with the value of each held position it was summed from (null: no quote for it). */
-export interface DetailedValuation extends Valuation {
-  positions: Map<string, PositionValue | null>;
+/** A held position of a valuation: its value, exact (null: no quote for its symbol). */
+export interface HeldValue {
+  symbol: string;
+  position: Position;
+  value: { exitPrice: Price; unrealized: Exact; notional: Exact } | null;
 }
 
-/** valueSession, keeping each held position's value: a summary lists them, and valuing each twice cost as much again. */
-export function valueSessionDetailed(session: Session, market: MarketState): DetailedValuation {
-  // Summed exactly as parsed values, written as strings once: the same decimals as adding the strings one by one.
+/**
+ * A session valued exactly, with each held position's value, none of it written as a string: a summary shows the
+ * figures as numbers (numberOfExact), and writing each as a decimal only to read it back as a number was most of
+ * an equity sample's cost.
+ */
+export interface ExactValuation {
+  equity: Exact;
+  unrealized: Exact;
+  gross: Exact;
+  /** Symbols held for which there is no quote. */
+  unpricedSymbols: string[];
+  /** The held positions (qty not zero), in the session's order. */
+  held: HeldValue[];
+}
+
+export function valueSessionExact(session: Session, market: MarketState): ExactValuation {
+  // Summed exactly as parsed values: the same decimals as adding the strings one by one.
   let unrealized = exactOf(zero);
   let gross = exactOf(zero);
   const unpricedSymbols: string[] = [];
-  const positions = new Map<string, PositionValue | null>();
+  const held: HeldValue[] = [];
   for (const [symbol, position] of Object.entries(session.positions)) {
     if (isZero(position.qty)) continue;
     const value = valuePositionExact(position, quoteOf(market.venues, session.mode, symbol));
+    held.push({ symbol, position, value });
     if (!value) {
-      positions.set(symbol, null);
       unpricedSymbols.push(symbol);
       continue;
     }
-    positions.set(symbol, {
-      exitPrice: value.exitPrice,
-      unrealizedPnlUsd: decimalOf(value.unrealized) as Usd,
-      notionalUsd: decimalOf(value.notional) as Usd,
-    });
     unrealized = exactAdd(unrealized, value.unrealized);
     gross = exactAdd(gross, value.notional);
   }
-  return {
-    equityUsd: decimalOf(exactAdd(exactOf(bookedEquityUsd(session)), unrealized)) as Usd,
-    unrealizedPnlUsd: decimalOf(unrealized) as Usd,
-    unpricedSymbols,
-    grossExposureUsd: decimalOf(gross) as Usd,
-    positions,
-  };
+  return { equity: exactAdd(exactOf(bookedEquityUsd(session)), unrealized), unrealized, gross, unpricedSymbols, held };
 }
 
 export function valueSession(session: Session, market: MarketState): Valuation {
-  const { equityUsd, unrealizedPnlUsd, unpricedSymbols, grossExposureUsd } = valueSessionDetailed(session, market);
-  return { equityUsd, unrealizedPnlUsd, unpricedSymbols, grossExposureUsd };
+  const { equity, unrealized, unpricedSymbols, gross } = valueSessionExact(session, market);
+  return { equityUsd: decimalOf(equity) as Usd, unrealizedPnlUsd: decimalOf(unrealized) as Usd, unpricedSymbols, grossExposureUsd: decimalOf(gross) as Usd };
+}
+
+/** Integers of at most this magnitude are exact as doubles (2^53). */
+const maxExactDoubleUnits = 2n ** 53n;
+/** 10^0 .. 10^22, each exact as a double (10^22 = 2^22 · 5^22, and 5^22 < 2^53); read from their decimal text. */
+const exactPowersOfTen: readonly number[] = Array.from({ length: 23 }, (_, n) => Number(`1e${n}`));
+
+/**
+ * toNumber(decimalOf(x)) without writing the decimal: Number() of a decimal text is its value correctly rounded, and
+ * so is one IEEE division of two doubles that hold units and 10^scale exactly — the same double. Outside that range
+ * (more than 53 bits of units, or scale above 22) it goes through the text.
+ */
+export function numberOfExact(x: Exact): number {
+  if (x.scale >= 0 && x.scale < exactPowersOfTen.length && x.units <= maxExactDoubleUnits && x.units >= -maxExactDoubleUnits) {
+    return Number(x.units) / (exactPowersOfTen[x.scale] as number);
+  }
+  return toNumber(decimalOf(x));
 }
 
 /** The equity at or below which the stop-loss fires: capital × (1 − pct/100), exact. */

@@ -1,12 +1,12 @@
 import type { DecisionContext } from './context.js';
-import { stopLossLevelUsd, valueSessionDetailed } from './mtm.js';
+import { numberOfExact, stopLossLevelUsd, valueSessionExact } from './mtm.js';
 import { openOrdersOf } from './state-index.js';
 import type { Position, Session } from './state.js';
 import { filtersOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price } from '../model/decimal.js';
-import { div, isDecimal, isZero, mul, sign, sub, toDecimal, toNumber } from '../model/decimal.js';
+import { div, exactOf, exactSub, isDecimal, isZero, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
 
 /**
  * The entry price on the symbol's tick grid (the nearest multiple of the tick, half-even): an average of fills is
@@ -36,7 +36,9 @@ function entryAtTick(position: Position, tickSize: string | undefined): Price {
  * readers (dashboard, bot) keep the number contract of src/contract/session-summary.ts unchanged.
  */
 export function sessionSummary(ctx: DecisionContext, session: Session): SessionSummary {
-  const valuation = valueSessionDetailed(session, ctx.market);
+  // Valued exactly and shown as numbers straight from the exact values (numberOfExact: the number the decimal text
+  // would read as), with no decimal written on the way.
+  const valuation = valueSessionExact(session, ctx.market);
   const floor = session.stopLossPct === null ? null : stopLossLevelUsd(session.capitalUsd, session.stopLossPct);
   const openOrders = openOrdersOf(ctx.durable, session.userId).map((o) => ({
     clientOrderId: o.clientOrderId,
@@ -47,6 +49,23 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     status: o.status,
     purpose: o.purpose,
   }));
+  // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
+  const positions = valuation.held.map(({ symbol, position: p, value }) => {
+    const filters = filtersOf(ctx.market.venues, session.mode, symbol);
+    const shown: SessionSummary['positions'][string] = {
+      qty: toNumber(p.qty),
+      entryPrice: toNumber(p.entryPrice),
+      exitPrice: value ? toNumber(value.exitPrice) : null,
+      unrealizedPnlUsd: value ? numberOfExact(value.unrealized) : null,
+      notionalUsd: value ? numberOfExact(value.notional) : null,
+      qtyExact: p.qty,
+      entryAtTick: entryAtTick(p, filters?.tickSize),
+      mark: value ? value.exitPrice : null,
+      tickSize: filters?.tickSize ?? null,
+      stepSize: filters?.stepSize ?? null,
+    };
+    return [symbol, shown] as const;
+  });
   return {
     userId: session.userId,
     mode: session.mode,
@@ -56,43 +75,20 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
     paused: session.paused,
     killSwitch: { ...session.killSwitch },
-    // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
-    positions: Object.fromEntries(
-      Object.entries(session.positions)
-        .filter(([, p]) => !isZero(p.qty))
-        .map(([symbol, p]) => {
-          // Valued once, with the session's valuation above (the same position and quote: the same value).
-          const value = valuation.positions.get(symbol) ?? null;
-          const filters = filtersOf(ctx.market.venues, session.mode, symbol);
-          return [
-            symbol,
-            {
-              qty: toNumber(p.qty),
-              entryPrice: toNumber(p.entryPrice),
-              exitPrice: value ? toNumber(value.exitPrice) : null,
-              unrealizedPnlUsd: value ? toNumber(value.unrealizedPnlUsd) : null,
-              notionalUsd: value ? toNumber(value.notionalUsd) : null,
-              qtyExact: p.qty,
-              entryAtTick: entryAtTick(p, filters?.tickSize),
-              mark: value ? value.exitPrice : null,
-              tickSize: filters?.tickSize ?? null,
-              stepSize: filters?.stepSize ?? null,
-            },
-          ];
-        }),
-    ),
+    // fromEntries defines each symbol as an own key, whatever it is ('__proto__' included).
+    positions: Object.fromEntries(positions),
     realizedPnlUsd: toNumber(session.realizedPnlUsd),
     feesUsd: toNumber(session.feesUsd),
     fundingUsd: toNumber(session.fundingUsd),
-    equityUsd: toNumber(valuation.equityUsd),
-    unrealizedPnlUsd: toNumber(valuation.unrealizedPnlUsd),
+    equityUsd: numberOfExact(valuation.equity),
+    unrealizedPnlUsd: numberOfExact(valuation.unrealized),
     unpricedSymbols: valuation.unpricedSymbols,
-    grossExposureUsd: toNumber(valuation.grossExposureUsd),
+    grossExposureUsd: numberOfExact(valuation.gross),
     openOrders,
     startedAtMs: session.startedAtMs,
     asOfMs: ctx.nowMs,
     stopLossFloorUsd: floor === null ? null : toNumber(floor),
-    stopLossDistanceUsd: floor === null ? null : toNumber(sub(valuation.equityUsd, floor)),
+    stopLossDistanceUsd: floor === null ? null : numberOfExact(exactSub(valuation.equity, exactOf(floor))),
     horizonDeadlineMs: session.horizonDeadlineMs,
   };
 }

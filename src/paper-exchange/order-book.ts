@@ -181,8 +181,14 @@ export class OrderBook {
     return side === 'BUY' ? this.asks : this.bids;
   }
 
+  /** The best level of a side (its touch), as levelsOf(side, 1)[0] without the copy: read at every requote. */
+  bestOf(side: 'bids' | 'asks'): BookLevel | undefined {
+    this.buildTouch();
+    return side === 'bids' ? this.bids[0] : this.asks[0];
+  }
+
   levelsOf(side: 'bids' | 'asks', limit: number): readonly BookLevel[] {
-    // The touch alone (the price process reads it at every requote) needs no deeper level built.
+    // The touch alone needs no deeper level built.
     if (limit <= 1) this.buildTouch();
     else this.build();
     return (side === 'bids' ? this.bids : this.asks).slice(0, limit);

@@ -106,8 +106,8 @@ export class SymbolMarket {
 
   /** Takers changed the depth: the touch follows its best levels (an emptied side keeps its last price, size 0). */
   depthChanged(nowMs: number): void {
-    const bid = this.depth.levelsOf('bids', 1)[0];
-    const ask = this.depth.levelsOf('asks', 1)[0];
+    const bid = this.depth.bestOf('bids');
+    const ask = this.depth.bestOf('asks');
     this.book = {
       bidUnits: bid?.priceUnits ?? this.book.bidUnits,
       askUnits: ask?.priceUnits ?? this.book.askUnits,

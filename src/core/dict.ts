@@ -14,8 +14,8 @@ function blank<V>(): Record<string, V> {
 
 /**
  * A writable copy of a record. One assignment a key over Object.keys: V8's Object.assign takes a generic path for
- * a large prototype-free source (dictionary mode), 2–4× slower at 1 000–10 000 keys, and the fold copies the
- * sessions and orders records once per decision. Keys enumerate in the same order as in the source.
+ * a large prototype-free source (dictionary mode), 2–4× slower at 1 000–10 000 keys. Keys enumerate in the same
+ * order as in the source.
  */
 function copyOf<V>(dict: Readonly<Record<string, V>>): Record<string, V> {
   const out = blank<V>();
@@ -64,34 +64,13 @@ export function dictWithout<V>(dict: Dict<V>, ...keys: readonly string[]): Dict<
 }
 
 /**
- * Dicts a fold owns: made by it during one decision (or one replay) and seen by nobody else yet, so it may write
- * them in place. The first write to a Dict it does not own copies it once and owns the copy; later writes in the
- * same decision are O(1). Everything handed out before (the state a decision started from) is never written.
+ * What a fold owns: made by it during one decision (or one replay) and seen by nobody else yet, so it may write it in
+ * place (the state's big maps, shared-dict.ts, and the terminal order list, events.ts). The first write to something
+ * it does not own copies it once and owns the copy; later writes in the same decision are O(1). Everything handed out
+ * before (the state a decision started from) is never written.
  */
 export type OwnedDicts = WeakSet<object>;
 
 export function ownedDicts(): OwnedDicts {
   return new WeakSet();
-}
-
-function writable<V>(dict: Dict<V>, owned: OwnedDicts | null): Record<string, V> {
-  if (owned?.has(dict)) return dict as unknown as Record<string, V>;
-  const out = copyOf(dict);
-  owned?.add(out);
-  return out;
-}
-
-/** dictWith, writing in place when `owned` holds the Dict. */
-export function dictSet<V>(dict: Dict<V>, key: string, value: V, owned: OwnedDicts | null): Dict<V> {
-  const out = writable(dict, owned);
-  out[key] = value;
-  return out as Dict<V>;
-}
-
-/** dictWithout, writing in place when `owned` holds the Dict. */
-export function dictDelete<V>(dict: Dict<V>, keys: readonly string[], owned: OwnedDicts | null): Dict<V> {
-  if (!keys.some((key) => Object.hasOwn(dict, key))) return dict;
-  const out = writable(dict, owned);
-  for (const key of keys) delete out[key];
-  return out as Dict<V>;
 }

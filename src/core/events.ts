@@ -368,7 +368,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     }
 
     case 'order.planned': {
-      if (state.orders.get(event.order.clientOrderId)) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
+      if (state.orders.has(event.order.clientOrderId)) throw new StateCorruption(`order id reused: ${event.order.clientOrderId}`);
       requireSession(state, event.order.userId);
       const next = withOrder(state, event.order, step);
       next.orderSeq = state.orderSeq + 1;

@@ -6,7 +6,7 @@ import type { OwnedDicts } from './dict.js';
 // ran once per engine step, whatever the step touched. Here the entries are spread over `shardCount` shards by a
 // hash of their key; a write copies the shard list (shardCount pointers) and the one shard it changes, about
 // size / shardCount entries: ~40 at 10 000, and a write within one decision to a shard it already copied is in place
-// (OwnedDicts, as for Dicts). Every version handed out stays as it was, so a committed state can be snapshotted in
+// (its OwnedDicts, dict.ts). Every version handed out stays as it was, so a committed state can be snapshotted in
 // slices while later steps go on (contract/snapshot.ts).
 //
 // Keys are any strings (shards are Maps: "__proto__" or "constructor" are keys like any other). Entries enumerate
@@ -75,14 +75,14 @@ export class SharedDict<V> {
     return this.shards[shardOfKey(key)]?.has(key) === true;
   }
 
-  /** A version with `key` set to `value`; in place when `owned` holds this version (see dict.ts OwnedDicts). */
+  /** A version with `key` set to `value`; in place when `owned` made this version (see dict.ts OwnedDicts). */
   set(key: string, value: V, owned: OwnedDicts | null = null): SharedDict<V> {
     const out = this.writable(owned);
     out.put(key, value);
     return out;
   }
 
-  /** A version without `keys` (this one when it holds none of them); in place when `owned` holds this version. */
+  /** A version without `keys` (this one when it holds none of them); in place when `owned` made this version. */
   delete(keys: readonly string[], owned: OwnedDicts | null = null): SharedDict<V> {
     if (!keys.some((key) => this.has(key))) return this;
     const out = this.writable(owned);

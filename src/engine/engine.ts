@@ -14,6 +14,7 @@ import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 import type { StepJob } from './step-queue.js';
+import type { CostClass } from './step-queue.js';
 import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
@@ -52,6 +53,8 @@ export interface EngineLimits {
 }
 
 export const defaultStepBudgetMs = 100;
+/** A deferred input is market data's newest tick (submitDeferred). */
+const deferredCostClasses: readonly CostClass[] = ['tick'];
 /** About 1–2 ms of JSON each on this (shared, 2-core) machine: 5 000 ids of 30 characters, 250 fresh sessions. */
 export const defaultSnapshotIdsPerSlice = 5_000;
 export const defaultSnapshotEntriesPerSlice = 250;
@@ -133,6 +136,8 @@ function stepOutputs(decisions: readonly Decision[]): Pick<Decision, 'wal' | 'ou
 export class Engine {
   private readonly waiting = new StepQueue();
   private readonly stepSizes = new StepSizer();
+  /** Inputs queued as a fan-out's next part (their cost class: StepSizer). Weak: forgotten with the input. */
+  private readonly continuations = new WeakSet<Input>();
   /** The loop running steps while anything waits (null: idle). */
   private running: Promise<void> | null = null;
   private walEventsSinceSnapshot = 0;
@@ -201,7 +206,12 @@ export class Engine {
   submitBatch(inputs: Input[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve();
     const ordered = controlFirst(inputs);
-    return this.enqueue(laneOf(ordered), ordered, ordered.length);
+    return this.enqueue(
+      laneOf(ordered),
+      ordered,
+      ordered.length,
+      ordered.map((input) => this.costClassOf(input)),
+    );
   }
 
   /**
@@ -209,7 +219,7 @@ export class Engine {
    * most one tick per symbol waiting, always the newest, however far the feed runs ahead of the engine.
    */
   submitDeferred(make: () => Input | null): Promise<void> {
-    return this.enqueue('control', make, 1);
+    return this.enqueue('control', make, 1, deferredCostClasses);
   }
 
   /**
@@ -217,6 +227,7 @@ export class Engine {
    * meanwhile (a /stop) are queued before it even when the log commits without real I/O (memory, a fast disk).
    */
   submitContinuation(input: Input): Promise<void> {
+    this.continuations.add(input);
     this.queuedInputs += 1;
     this.waitingContinuations += 1;
     return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
@@ -226,9 +237,14 @@ export class Engine {
     });
   }
 
-  private enqueue(lane: 'control' | 'bulk', inputs: StepJob['inputs'], count: number): Promise<void> {
+  /** A fan-out's next part costs what its step of users costs, whatever the kind of the input it continues. */
+  private costClassOf(input: Input): CostClass {
+    return this.continuations.has(input) ? 'continuation' : input.kind;
+  }
+
+  private enqueue(lane: 'control' | 'bulk', inputs: StepJob['inputs'], count: number, costClasses: readonly CostClass[]): Promise<void> {
     this.queuedInputs += count;
-    const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, resolve, reject }, this.clock.nowMs()));
+    const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, costClasses, resolve, reject }, this.clock.nowMs()));
     this.running ??= this.runSteps();
     return done;
   }
@@ -241,7 +257,7 @@ export class Engine {
     // One turn first: inputs submitted in the same turn as the first (a burst of exchange answers) share its step.
     await Promise.resolve();
     while (!this.waiting.empty) {
-      const jobs = this.waiting.takeStep(this.stepSizes.maxInputs(), this.clock.nowMs());
+      const jobs = this.waiting.takeStep(this.stepSizes, this.clock.nowMs());
       let count = 0;
       for (const job of jobs) count += job.count;
       try {
@@ -293,7 +309,9 @@ export class Engine {
     for (const [i, input] of inputs.entries()) {
       const nowMs = (nows[i] ??= this.clock.nowMs());
       try {
+        const decideStartedAt = performance.now();
         const decision = decide(state, input, nowMs, this.config, owned ? { owned } : {});
+        this.stepSizes.decided(this.costClassOf(input), performance.now() - decideStartedAt);
         decisions.push(decision);
         state = decision.state;
       } catch (error) {
@@ -324,10 +342,8 @@ export class Engine {
 
   private async decideAndCommit(inputs: Input[]): Promise<void> {
     const nows: number[] = [];
-    const decideStartedAt = performance.now();
     let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
     if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
-    this.stepSizes.decided(inputs.length, performance.now() - decideStartedAt);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     const { state, decisions } = decided;
     const { wal, outbound, ack, deadLetters } = stepOutputs(decisions);

@@ -48,6 +48,8 @@ export const usersResultSchema = z.looseObject({
 
 export const routeResultSchema = z.looseObject({
   routed: z.array(z.looseObject({ userId: z.string(), symbol: z.string(), clientOrderId: z.string().optional(), skipped: z.string().optional() })),
+  /** Users already at their target, per symbol: counted, not listed (the route's WAL steps name them). */
+  atTarget: z.record(z.string(), z.number()).optional(),
 });
 
 const haltResultSchema = z.looseObject({ halted: z.boolean() });

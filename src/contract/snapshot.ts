@@ -110,7 +110,9 @@ const durableStateSchema = z.object({
   terminalOrderIds: z.array(z.string()).optional(),
   processedCommandIds: z.array(z.object({ size: z.number().int().positive(), ids: idSetSchema })).optional(),
   // Written since signals.route runs in bounded steps; older snapshots lack it (no route part-way).
-  routes: dictSchema(z.object({ afterUserId: z.string(), routed: z.array(routeOutcomeSchema) })).optional(),
+  routes: dictSchema(
+    z.object({ afterUserId: z.string(), routed: z.array(routeOutcomeSchema), atTarget: z.record(z.string(), z.number()).optional() }),
+  ).optional(),
 });
 
 /** The snapshot's JSON as it is written: the durable state plus schemaVersion. */

@@ -62,7 +62,13 @@ export const routeOutcomeSchema = z.object({
 
 const walEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('engine.initialized'), epoch: z.string() }),
-  z.object({ type: z.literal('route.progress'), commandId: z.string(), afterUserId: z.string(), routed: z.array(routeOutcomeSchema) }),
+  z.object({
+    type: z.literal('route.progress'),
+    commandId: z.string(),
+    afterUserId: z.string(),
+    routed: z.array(routeOutcomeSchema),
+    atTarget: z.record(z.string(), z.array(z.string())).optional(),
+  }),
   z.object({
     type: z.literal('command.processed'),
     commandId: z.string(),

@@ -6,7 +6,7 @@ import type { OwnedDicts } from './dict.js';
 import { dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
 import { copyOrder, copySession, copyState } from './record-copies.js';
 import { advanceIndex } from './state-index.js';
-import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, Session } from './state.js';
+import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, RouteProgress, Session } from './state.js';
 import { wasProcessed } from './state.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
@@ -23,7 +23,8 @@ export type LegacyNumber = number;
 export type WalEvent =
   | { type: 'engine.initialized'; epoch: string }
   /** A signals.route step routed these users (up to afterUserId, in id order); the route goes on in a later step. */
-  | { type: 'route.progress'; commandId: string; afterUserId: string; routed: RouteOutcome[] }
+  /** A route's step: `routed` as in its answer; `atTarget`, the users already at their target, per symbol (RouteProgress). */
+  | { type: 'route.progress'; commandId: string; afterUserId: string; routed: RouteOutcome[]; atTarget?: Record<string, string[]> }
   | {
       type: 'command.processed';
       commandId: string;
@@ -184,6 +185,14 @@ export class StateCorruption extends Error {
   }
 }
 
+/** A route's at-target counts so far plus one step's users (null: none counted yet). */
+export function countAtTarget(counts: Record<string, number> | undefined, users: Record<string, readonly string[]> | undefined): Record<string, number> | null {
+  if (users === undefined) return counts ?? null;
+  const next: Record<string, number> = { ...counts };
+  for (const symbol in users) next[symbol] = (next[symbol] ?? 0) + (users[symbol]?.length ?? 0);
+  return next;
+}
+
 function requireSession(state: DurableState, userId: string): Session {
   const session = state.sessions.get(userId);
   if (!session) throw new StateCorruption(`event for unknown session ${userId}`);
@@ -291,8 +300,11 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     }
 
     case 'route.progress': {
-      const routed = [...(state.routes[event.commandId]?.routed ?? []), ...event.routed];
-      return copyState(state, { routes: dictWith(state.routes, event.commandId, { afterUserId: event.afterUserId, routed }) });
+      const before = state.routes[event.commandId];
+      const routed = [...(before?.routed ?? []), ...event.routed];
+      const atTarget = countAtTarget(before?.atTarget, event.atTarget);
+      const progress: RouteProgress = atTarget ? { afterUserId: event.afterUserId, routed, atTarget } : { afterUserId: event.afterUserId, routed };
+      return copyState(state, { routes: dictWith(state.routes, event.commandId, progress) });
     }
 
     case 'session.started': {

@@ -63,6 +63,9 @@ export function clipToPercentPrice(side: Side, price: string, touch: Touch, filt
   return beyond ? bound : price;
 }
 
+/** The skip of a user whose position is its target already: a route's usual outcome, counted rather than listed. */
+export const alreadyAtTarget = 'already at target';
+
 /**
  * Post-only (GTX) order at the touch that moves `currentQty` toward `targetQty`. A flip (long → short) first
  * closes the position with a reduce-only order; the next signal opens the other side.
@@ -73,7 +76,7 @@ export function planTowardTarget(symbol: string, currentQty: Qty, targetQty: Qty
   const flips = !isZero(currentQty) && !isZero(targetQty) && sign(currentQty) !== sign(targetQty);
   const goal: Qty = flips ? zero : targetQty;
   const delta = sub(goal, currentQty);
-  if (isZero(delta)) return { kind: 'skip', reason: 'already at target', targetQty: targetText };
+  if (isZero(delta)) return { kind: 'skip', reason: alreadyAtTarget, targetQty: targetText };
   const reducing = lt(abs(goal), abs(currentQty)) && (isZero(goal) || sign(goal) === sign(currentQty));
   const side: Side = sign(delta) > 0 ? 'BUY' : 'SELL';
   if (!reducing && !opensPositions(filters)) {

@@ -4,7 +4,8 @@ import type { DecisionContext } from './context.js';
 import { placeOrder } from './orders.js';
 import { capToExposureLimit } from './exposure.js';
 import { backingOff } from './rejections.js';
-import { planTowardTarget, targetQuantity } from './planner.js';
+import { alreadyAtTarget, planTowardTarget, targetQuantity } from './planner.js';
+import { countAtTarget } from './events.js';
 import type { RouteOutcome, Session } from './state.js';
 import { openOrdersOf } from './state-index.js';
 import { entryQuoteOf, filtersOf } from './venues.js';
@@ -18,6 +19,9 @@ import { zero } from '../model/decimal.js';
 // arrived meanwhile, so a /stop or a halt is decided between steps. After a crash the unacknowledged command is
 // delivered again and goes on from the recorded user: no user routed twice, none left out. A session started
 // while a route is under way is routed if its id sorts after the users already routed.
+// A user already at its target (a repeated signal's usual outcome) is counted per symbol in the answer, not listed:
+// a route to 1 000 users answered with 1 000 such outcomes, ~80 KB a route, most of the engine's Redis bytes at
+// 10 000 sessions. The steps' WAL events still name them (route.progress `atTarget`): every user's outcome is in the log.
 
 export type RouteResult = { ok: true; answer: ReplyAnswer } | { ok: false; reason: string } | { ok: 'partial' };
 
@@ -67,7 +71,14 @@ function nextUsers(ctx: DecisionContext, cmd: RouteCommand, afterUserId: string 
   return { step, more: low + step.length < users.length };
 }
 
-function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, outcomes: RouteOutcome[]): void {
+/** One step's outcomes: orders placed and users skipped (`routed`), and the users already at their target, per symbol. */
+interface StepOutcomes {
+  routed: RouteOutcome[];
+  atTarget: Record<string, string[]> | null;
+}
+
+function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, step: StepOutcomes): void {
+  const outcomes = step.routed;
   const session = ctx.durable.sessions.get(userId);
   for (const signal of cmd.signals) {
     const skip = (skipped: string): void => void outcomes.push({ userId, symbol: signal.symbol, skipped });
@@ -103,7 +114,8 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
     }
     if (plan.kind === 'skip') {
-      skip(plan.reason);
+      if (plan.reason === alreadyAtTarget) ((step.atTarget ??= {})[signal.symbol] ??= []).push(userId);
+      else skip(plan.reason);
       continue;
     }
     if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose, ctx.market.retryAt)) {
@@ -127,17 +139,26 @@ export function handleRoute(ctx: DecisionContext, cmd: RouteCommand): RouteResul
   const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);
   const scale = totalWeight > 1 ? 1 / totalWeight : 1;
   const { step, more } = nextUsers(ctx, cmd, progress?.afterUserId ?? null, Math.max(1, ctx.config.maxUsersPerRouteStep));
-  const outcomes: RouteOutcome[] = [];
+  const outcomes: StepOutcomes = { routed: [], atTarget: null };
   for (const userId of step) {
     // A route to every session leaves out, as it always did, one that stopped since the route began.
     if (cmd.userIds === undefined && ctx.durable.sessions.get(userId)?.status !== 'active') continue;
     routeUser(ctx, cmd, userId, scale, outcomes);
   }
   const last = step[step.length - 1];
-  if (more && last !== undefined) {
-    ctx.emit({ type: 'route.progress', commandId: cmd.id, afterUserId: last, routed: outcomes });
-    return { ok: 'partial' };
+  // Every step that routed users records them, the last one too when it has users at their target to name (its
+  // progress is then dropped by the same decision's command.processed).
+  if (last !== undefined && (more || outcomes.atTarget !== null)) {
+    ctx.emit({
+      type: 'route.progress',
+      commandId: cmd.id,
+      afterUserId: last,
+      routed: outcomes.routed,
+      ...(outcomes.atTarget !== null && { atTarget: outcomes.atTarget }),
+    });
   }
-  const routed = [...(progress?.routed ?? []), ...outcomes];
-  return { ok: true, answer: { commandType: 'signals.route', status: 'done', result: { routed } } };
+  if (more && last !== undefined) return { ok: 'partial' };
+  const routed = [...(progress?.routed ?? []), ...outcomes.routed];
+  const atTarget = countAtTarget(progress?.atTarget, outcomes.atTarget ?? undefined);
+  return { ok: true, answer: { commandType: 'signals.route', status: 'done', result: atTarget ? { routed, atTarget } : { routed } } };
 }

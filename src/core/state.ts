@@ -138,7 +138,10 @@ export interface DurableState {
 /** What a route routed so far, and after which user (in id order) its next step starts. */
 export interface RouteProgress {
   afterUserId: string;
+  /** Orders placed, and users skipped for any reason but being at their target already. */
   routed: RouteOutcome[];
+  /** How many users were at their target already, per symbol (absent: none, or a route from before it was counted). */
+  atTarget?: Record<string, number>;
 }
 
 // A type, not an interface: the reply's schema reads it as an object with an index signature.

@@ -150,9 +150,10 @@ export function replyLines(event: ReplyEvent): string[] {
     case 'session.resume':
       return [`${event.result.paused ? 'paused' : 'resumed'}${event.result.note ? `: ${event.result.note}` : ''}`];
     case 'signals.route':
-      return event.result.routed.map(
-        (r) => `${r.userId} ${r.symbol}: ${r.skipped !== undefined ? `skipped (${r.skipped})` : `order ${r.clientOrderId ?? ''}`}`,
-      );
+      return [
+        ...event.result.routed.map((r) => `${r.userId} ${r.symbol}: ${r.skipped !== undefined ? `skipped (${r.skipped})` : `order ${r.clientOrderId ?? ''}`}`),
+        ...Object.entries(event.result.atTarget ?? {}).map(([symbol, users]) => `${symbol}: ${users} at target already`),
+      ];
     case 'admin.halt_all':
     case 'admin.resume_all':
       return [event.result.halted ? 'halted: no new orders for anyone (resume-all to undo)' : 'resumed: trading allowed again'];

@@ -23,6 +23,8 @@ export interface EngineUnderTest {
   service: ExecutionService;
   log: EngineLog;
   steps: StepTimer;
+  /** When the engine sent an account's first flatten (a reduce-only MARKET order) at or after `afterMs` (wall clock, ms), or null. */
+  flattenSentAt(accountKey: string, afterMs: number): number | null;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,30 @@ function withStopsOutOfReach(connector: ExchangeConnector): ExchangeConnector {
   };
 }
 
+/**
+ * Records when each flatten (a reduce-only MARKET order) leaves the engine for the exchange, per account key: beside
+ * its arrival at the exchange, it tells the engine's part of a latency from the time the request spent reaching the
+ * simulator (its own process, its own queue).
+ */
+function withFlattenSends(connector: ExchangeConnector, sends: Map<string, number[]>): ExchangeConnector {
+  return {
+    marketData: () => connector.marketData(),
+    account(credentials) {
+      const account = connector.account(credentials);
+      const recorded: ExchangeAccount = Object.create(account) as ExchangeAccount;
+      recorded.placeOrder = (req) => {
+        if (req.type === 'MARKET' && req.reduceOnly) {
+          const times = sends.get(credentials.apiKey) ?? [];
+          times.push(Date.now());
+          sends.set(credentials.apiKey, times);
+        }
+        return account.placeOrder(req);
+      };
+      return recorded;
+    },
+  };
+}
+
 /** The budget's limits for a lowered weight limit: the priority reserve keeps its share of the minute (400 of 2 400). */
 function scaledLimits(weightPerMinute: number): RateBudgetLimits {
   const reserveShare = defaultRateBudgetLimits.reservedForRiskReducingWeight / defaultRateBudgetLimits.weightPerMinute;
@@ -132,7 +158,9 @@ export async function startEngineUnderTest(
     rateBudget,
     ...(opts.silenceProbeMs !== undefined && { userStreamSilenceProbeMs: opts.silenceProbeMs }),
   });
-  const paper = opts.stopsOutOfReach ? withStopsOutOfReach(connector) : connector;
+  const flattenSends = new Map<string, number[]>();
+  const recorded = withFlattenSends(connector, flattenSends);
+  const paper = opts.stopsOutOfReach ? withStopsOutOfReach(recorded) : recorded;
   const marketData = paper.marketData();
   const service = await startExecutionService({
     log,
@@ -150,6 +178,7 @@ export async function startEngineUnderTest(
     service,
     log,
     steps,
+    flattenSentAt: (accountKey, afterMs) => flattenSends.get(accountKey)?.find((t) => t >= afterMs) ?? null,
     async stop() {
       await service.stop();
       await marketData.close();

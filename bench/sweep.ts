@@ -62,6 +62,13 @@ export interface SweepEntry {
   tickToFlattenP50Ms: number | null;
   tickToFlattenP99Ms: number | null;
   tickSamples: number;
+  /**
+   * The same latencies to when the engine sent the flatten (its ExchangeAccount.placeOrder call), not to its arrival at
+   * the exchange: the difference is the request's way to the simulator, and the simulator's own queue.
+   */
+  stopToSendP50Ms: number | null;
+  stopToSendP99Ms: number | null;
+  tickToSendP99Ms: number | null;
   slowestStepMs: number;
   /** Engine steps (each one decision round and one log commit) while measuring: fewer for the same work is less waiting. */
   engineSteps: number;
@@ -136,8 +143,14 @@ async function commandFlood(run: Run, count: number): Promise<{ perSecond: numbe
   return { perSecond: perSecond(answered, performance.now() - t), answered };
 }
 
+/** Latencies to the flatten's arrival at the exchange and, beside them, to its sending by the engine (ms). */
+interface FlattenLatencies {
+  arrivals: number[];
+  sends: number[];
+}
+
 /** session.stop appended → its flatten order received by the exchange, one stop every stopSpacingMs. */
-async function stopToFlatten(run: Run, stoppers: string[]): Promise<number[]> {
+async function stopToFlatten(run: Run, stoppers: string[]): Promise<FlattenLatencies> {
   const sentAt = new Map<string, number>();
   for (const u of stoppers) {
     sentAt.set(u, Date.now());
@@ -153,18 +166,22 @@ async function stopToFlatten(run: Run, stoppers: string[]): Promise<number[]> {
     await sleep(flattenPollMs);
   }
   const latencies: number[] = [];
+  const sends: number[] = [];
   for (const u of stoppers) {
     const arrival = arrivals[accountKey(u)];
     const sent = sentAt.get(u);
     if (typeof arrival === 'number' && sent !== undefined) latencies.push(arrival - sent);
+    const engineSent = sent === undefined ? null : run.engine.flattenSentAt(accountKey(u), sent);
+    if (engineSent !== null && sent !== undefined) sends.push(engineSent - sent);
   }
   if (latencies.length < stoppers.length) run.capped.push(`stop → flatten: ${latencies.length} of ${stoppers.length} flattened in ${phaseCapMs} ms`);
-  return latencies;
+  return { arrivals: latencies, sends };
 }
 
 /** A jump of the mid through one session's (tight) stop-loss → its flatten order received by the exchange. */
-async function tickToFlatten(run: Run, victims: string[]): Promise<number[]> {
+async function tickToFlatten(run: Run, victims: string[]): Promise<FlattenLatencies> {
   const latencies: number[] = [];
+  const sends: number[] = [];
   let missed = 0;
   for (const u of victims) {
     const symbol = run.symbolOf(u);
@@ -190,11 +207,13 @@ async function tickToFlatten(run: Run, victims: string[]): Promise<number[]> {
     }
     if (typeof arrival === 'number') latencies.push(arrival - jumpAt);
     else missed += 1;
+    const engineSent = run.engine.flattenSentAt(accountKey(u), jumpAt);
+    if (engineSent !== null) sends.push(engineSent - jumpAt);
     await run.exchange.setMid(symbol, mid);
     await sleep(300);
   }
   if (missed > 0) run.capped.push(`tick → flatten: ${missed} of ${victims.length} samples missed (no reply, no position, or no flatten in ${tickCapMs} ms)`);
-  return latencies;
+  return { arrivals: latencies, sends };
 }
 
 export async function runSweepSize(sessions: number): Promise<SweepEntry> {
@@ -246,8 +265,10 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMb())), rssSampleMs);
 
     const flood = await commandFlood(run, commandCount);
-    const stops = (await stopToFlatten(run, ready.slice(0, stopCount))).sort((a, b) => a - b);
-    const ticks = (await tickToFlatten(run, ready.slice(stopCount))).sort((a, b) => a - b);
+    const stopped = await stopToFlatten(run, ready.slice(0, stopCount));
+    const ticked = await tickToFlatten(run, ready.slice(stopCount));
+    const ascending = (values: number[]): number[] => values.sort((a, b) => a - b);
+    const [stops, stopSends, ticks, tickSends] = [ascending(stopped.arrivals), ascending(stopped.sends), ascending(ticked.arrivals), ascending(ticked.sends)];
 
     clearInterval(rssTimer);
     const cpu = process.cpuUsage(cpuAtStart);
@@ -264,6 +285,9 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
       tickToFlattenP50Ms: percentile(ticks, 50),
       tickToFlattenP99Ms: percentile(ticks, 99),
       tickSamples: ticks.length,
+      stopToSendP50Ms: percentile(stopSends, 50),
+      stopToSendP99Ms: percentile(stopSends, 99),
+      tickToSendP99Ms: percentile(tickSends, 99),
       slowestStepMs: round1(engine.steps.maxMs()),
       engineSteps: engine.steps.count(),
       processCpuMs: Math.round((cpu.user + cpu.system) / 1000),

@@ -70,6 +70,11 @@ export class ListenKeys {
     return this.live(listenKey, nowMs)?.entry.accountKey;
   }
 
+  /** The account's key while it is valid (an account has at most one: obtain returns the valid one). */
+  keyOf(accountKey: string, nowMs: number = Date.now()): string | undefined {
+    return this.live(this.byAccount.get(accountKey), nowMs)?.listenKey;
+  }
+
   /** Removes the keys whose validity ran out by `nowMs` and returns them (their sockets get `listenKeyExpired`). */
   sweepExpired(nowMs: number): string[] {
     const expired: string[] = [];

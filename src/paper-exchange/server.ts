@@ -64,6 +64,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     server,
     {
       accountOfListenKey: (key) => listenKeys.accountOf(key, Date.now()),
+      listenKeyOfAccount: (accountKey) => listenKeys.keyOf(accountKey, Date.now()),
       isMarketSilent: () => faults.wsSilent,
       isUserSilent: () => faults.userStreamSilent,
       takeDroppedMessage: () => {

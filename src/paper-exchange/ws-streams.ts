@@ -31,6 +31,8 @@ interface Client {
 
 export interface WsHubDeps {
   accountOfListenKey(listenKey: string): string | undefined;
+  /** The account's valid listen key, if it has one (an account has at most one: listen-keys.ts). */
+  listenKeyOfAccount(accountKey: string): string | undefined;
   isMarketSilent(): boolean;
   /** Fault: user-data sockets stay open (pings answered) but nothing is delivered on them. */
   isUserSilent(): boolean;
@@ -90,9 +92,38 @@ function isBookStream(name: string): boolean {
 
 const categoryPrefixes = ['/public', '/market', '/private'];
 
+/**
+ * Which connections subscribe to each stream name (a listen key, or a canonical market stream), beside each client's
+ * own sets: a push reaches its subscribers without a pass over every connection. Every user-data event used to check
+ * every connection's every key, so at 10 000 accounts each order update cost 10 000 key lookups and the simulator
+ * fell seconds behind the engine's requests.
+ */
+class Subscribers {
+  private readonly byName = new Map<string, Set<Client>>();
+
+  add(name: string, client: Client): void {
+    let clients = this.byName.get(name);
+    if (clients === undefined) this.byName.set(name, (clients = new Set()));
+    clients.add(client);
+  }
+
+  delete(name: string, client: Client): void {
+    const clients = this.byName.get(name);
+    if (clients === undefined) return;
+    clients.delete(client);
+    if (clients.size === 0) this.byName.delete(name);
+  }
+
+  of(name: string): ReadonlySet<Client> | undefined {
+    return this.byName.get(name);
+  }
+}
+
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly clients = new Set<Client>();
+  private readonly keySubscribers = new Subscribers();
+  private readonly marketSubscribers = new Subscribers();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
 
@@ -123,8 +154,8 @@ export class WsHub {
   private sweep(nowMs: number): void {
     const limits = this.deps.userStream;
     for (const listenKey of this.deps.sweepExpiredListenKeys(nowMs)) {
-      for (const client of this.clients) {
-        if (!client.listenKeys.delete(listenKey)) continue;
+      for (const client of [...(this.keySubscribers.of(listenKey) ?? [])]) {
+        this.unsubscribeKey(client, listenKey);
         if (limits.pushListenKeyExpired) this.send(client, listenKey, { e: 'listenKeyExpired', E: String(nowMs), listenKey });
         if (limits.closeOnListenKeyExpiry) client.ws.close(1000, 'listenKey expired');
       }
@@ -137,35 +168,29 @@ export class WsHub {
   publishMarket(stream: string, data: unknown): void {
     if (this.deps.isMarketSilent()) return;
     const allStream = `!${stream.slice(stream.indexOf('@') + 1)}`;
-    for (const client of this.clients) {
-      if (client.marketStreams.has(stream)) this.send(client, stream, data);
-      else if (client.marketStreams.has(allStream)) this.send(client, allStream, data);
-    }
+    const named = this.marketSubscribers.of(stream);
+    for (const client of named ?? []) this.send(client, stream, data);
+    for (const client of this.marketSubscribers.of(allStream) ?? []) if (!named?.has(client)) this.send(client, allStream, data);
   }
 
   /** Whether any client would receive `stream` now: lets a publisher skip building an event nobody reads. */
   wants(stream: string): boolean {
     if (this.deps.isMarketSilent()) return false;
-    const allStream = `!${stream.slice(stream.indexOf('@') + 1)}`;
-    for (const client of this.clients) if (client.marketStreams.has(stream) || client.marketStreams.has(allStream)) return true;
-    return false;
+    return this.marketSubscribers.of(stream) !== undefined || this.marketSubscribers.of(`!${stream.slice(stream.indexOf('@') + 1)}`) !== undefined;
   }
 
   publishUser(accountKey: string, data: unknown): void {
     if (this.deps.isUserSilent()) return;
-    for (const client of this.clients) {
-      for (const key of client.listenKeys) {
-        if (this.deps.accountOfListenKey(key) === accountKey) this.send(client, key, data);
-      }
-    }
+    const key = this.deps.listenKeyOfAccount(accountKey);
+    if (key === undefined) return;
+    for (const client of this.keySubscribers.of(key) ?? []) this.send(client, key, data);
   }
 
   /** Closes the sockets of a revoked listen key, like Binance does when the key is deleted. */
   closeListenKey(listenKey: string): void {
-    for (const client of this.clients) {
-      if (client.listenKeys.delete(listenKey) && client.listenKeys.size === 0 && client.marketStreams.size === 0) {
-        client.ws.close(1000, 'listenKey deleted');
-      }
+    for (const client of [...(this.keySubscribers.of(listenKey) ?? [])]) {
+      this.unsubscribeKey(client, listenKey);
+      if (client.listenKeys.size === 0 && client.marketStreams.size === 0) client.ws.close(1000, 'listenKey deleted');
     }
   }
 
@@ -234,8 +259,8 @@ export class WsHub {
       ws.on('message', (raw, isBinary) => {
         if (!isBinary) this.onMessage(client, rawToString(raw));
       });
-      ws.on('close', () => this.clients.delete(client));
-      ws.on('error', () => this.clients.delete(client));
+      ws.on('close', () => this.removeClient(client));
+      ws.on('error', () => this.removeClient(client));
       // `ws` answers ping frames with pongs by itself (autoPong), which is what the SDK heartbeat needs.
     });
   }
@@ -262,8 +287,8 @@ export class WsHub {
         return;
       case 'UNSUBSCRIBE':
         for (const name of names) {
-          client.marketStreams.delete(canonicalStream(name));
-          client.listenKeys.delete(name);
+          this.unsubscribeMarket(client, canonicalStream(name));
+          this.unsubscribeKey(client, name);
         }
         client.ws.send(JSON.stringify({ result: null, id }));
         return;
@@ -287,9 +312,32 @@ export class WsHub {
   private addStreams(client: Client, names: readonly string[]): void {
     for (const name of names) {
       if (name === '') continue;
-      if (this.deps.accountOfListenKey(name) !== undefined) client.listenKeys.add(name);
-      else client.marketStreams.add(canonicalStream(name));
+      if (this.deps.accountOfListenKey(name) !== undefined) {
+        client.listenKeys.add(name);
+        this.keySubscribers.add(name, client);
+      } else {
+        const stream = canonicalStream(name);
+        client.marketStreams.add(stream);
+        this.marketSubscribers.add(stream, client);
+      }
     }
+  }
+
+  private unsubscribeKey(client: Client, listenKey: string): void {
+    client.listenKeys.delete(listenKey);
+    this.keySubscribers.delete(listenKey, client);
+  }
+
+  private unsubscribeMarket(client: Client, stream: string): void {
+    client.marketStreams.delete(stream);
+    this.marketSubscribers.delete(stream, client);
+  }
+
+  /** A closed connection leaves every index (once: close may follow error). */
+  private removeClient(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    for (const key of client.listenKeys) this.keySubscribers.delete(key, client);
+    for (const stream of client.marketStreams) this.marketSubscribers.delete(stream, client);
   }
 
   private send(client: Client, stream: string, data: unknown): void {

@@ -386,7 +386,8 @@ export class Engine {
     if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
     this.stepSizes.decided(inputs.length, performance.now() - decideStartedAt);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
-    return { ...decided, outputs: stepOutputs(decided.decisions) };
+    // A literal, not `{ ...decided, outputs }`: a spread plus a key takes V8's slow copy (about 1 µs, see withQuote).
+    return { state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions) };
   }
 
   /** Commits a decided step's writes (if any) in one log write, then adopts it (adoptStep). */

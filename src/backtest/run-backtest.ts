@@ -379,10 +379,13 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // never continues, and what it decides reaches the exchange only latencyMs later. So they are decided in one
       // engine step, one after the other at the same time, as two steps would decide them (one commit, not two).
       lastTimerMs = q.timeMs;
-      await venue.engine.submitBatch([tick, timerInput]);
+      const committing = venue.engine.submitNow([tick, timerInput]);
+      if (committing) await committing;
       if (venue.pendingBy(q.timeMs)) await venue.settle();
     } else {
-      await venue.engine.submit(tick);
+      // Most ticks write nothing and are decided here with no promise turn (Engine.submitNow).
+      const committing = venue.engine.submitNow([tick]);
+      if (committing) await committing;
       if (venue.pendingBy(q.timeMs)) await venue.settle();
       if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
     }
@@ -407,7 +410,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   /** The watchdog's beat (at most once per timerEveryMs of quotes). */
   const beat = async (atMs: number): Promise<void> => {
     lastTimerMs = atMs;
-    await venue.engine.submit(timerInput);
+    const committing = venue.engine.submitNow([timerInput]);
+    if (committing) await committing;
     if (venue.pendingBy(atMs)) await venue.settle();
   };
 

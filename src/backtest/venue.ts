@@ -136,7 +136,8 @@ export class BacktestVenue {
       if (this.inputs.length > 0) {
         // Decided one after another and committed together: the same decisions as one submit each (the clock stands
         // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
-        await this.engine.submitBatch(this.inputs.splice(0));
+        const committing = this.engine.submitNow(this.inputs.splice(0));
+        if (committing) await committing;
         continue;
       }
       const first = this.effects[0];

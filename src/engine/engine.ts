@@ -363,7 +363,8 @@ export class Engine {
       try {
         const decideStartedAt = performance.now();
         const decision = decide(state, input, nowMs, this.config, owned ? { owned } : {});
-        this.stepSizes.decided(this.costClassOf(input), performance.now() - decideStartedAt);
+        // A route's first step is a fan-out's part too: counted as one, it does not make every command look costly.
+        this.stepSizes.decided(decision.continuation ? 'continuation' : this.costClassOf(input), performance.now() - decideStartedAt);
         decisions.push(decision);
         state = decision.state;
       } catch (error) {

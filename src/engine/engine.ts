@@ -13,8 +13,7 @@ import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
 import type { EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
-import type { StepJob } from './step-queue.js';
-import type { CostClass } from './step-queue.js';
+import type { CostClass, StepJob } from './step-queue.js';
 import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs

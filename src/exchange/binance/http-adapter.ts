@@ -6,9 +6,9 @@ import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'ax
 // The HTTP transport under the SDK's REST client: axios still builds each request (the SDK's signing, axios's URL and
 // parameter encoding via getUri, its transformRequest/transformResponse) and reads the answer, but the request itself
 // is one node http(s).request on the default keep-alive agent. Axios's own node adapter goes through follow-redirects
-// and builds streams, headers and error objects per request: ~100 µs of CPU a request more than this on the bench's
-// machine (.tmpbench-style A/B, 3 000 signed queries: 259 → 155 µs of client CPU each), at thousands of sessions a
-// tenth of the engine process. Binance's REST API neither redirects nor needs compression, so neither is done here.
+// and builds streams, headers and error objects per request: 3 000 signed queries to the simulator in its own process
+// took 387–442 µs of client CPU each through it and 294–307 µs through this (same minutes, a loaded machine). Binance's
+// REST API neither redirects nor needs compression, so neither is done here.
 // What the adapter keeps of axios's contract: `validateStatus` decides resolve or reject; a rejection for a status
 // carries `response`; a timeout (the socket idle for `timeout` ms, as axios's adapter sets it) or a reset carries
 // none, so the adapter's classification reads it as an unknown outcome (errors.ts).
@@ -27,13 +27,23 @@ export class HttpTransportError extends Error {
   }
 }
 
-/** An answer whose status `validateStatus` refused (a 5xx, as the REST client is configured): outcome unknown. */
-export class HttpStatusError extends Error {
-  constructor(readonly response: AxiosResponse) {
-    super(`HTTP ${response.status}`);
-    this.name = 'HttpStatusError';
+/**
+ * An answer the caller did not take as a success: `validateStatus` refused its status here (a 5xx, as the REST client
+ * is configured), or the SDK threw it (a 4xx, rest-client.ts). It carries `response` as axios errors do, which is
+ * what errors.ts classifies; its stack is never read on these paths, so V8 never formats it.
+ */
+export class HttpAnswerError extends Error {
+  readonly response: { status: number; data: unknown; headers: unknown };
+
+  constructor(status: number, data: unknown, headers: unknown) {
+    super(`HTTP ${status}: ${JSON.stringify(data)?.slice(0, httpAnswerMessageMaxChars) ?? ''}`);
+    this.name = 'HttpAnswerError';
+    this.response = { status, data, headers };
   }
 }
+
+/** Of an answer's body, this much goes into an HttpAnswerError's message (a Binance error body is ~100 characters). */
+const httpAnswerMessageMaxChars = 300;
 
 function headersOf(config: InternalAxiosRequestConfig, body: string | Buffer | undefined): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = { 'User-Agent': 'quant-engine' };
@@ -87,7 +97,7 @@ export const httpAdapter: AxiosAdapter = (config) =>
         };
         const valid = config.validateStatus ? config.validateStatus(response.status) : response.status >= 200 && response.status < 300;
         if (valid) resolve(response);
-        else reject(new HttpStatusError(response));
+        else reject(new HttpAnswerError(response.status, response.data, response.headers));
       });
     });
     // As axios's adapter: the socket idle this long aborts the request (ECONNABORTED, no answer).

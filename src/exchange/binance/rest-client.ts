@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac } from 'node:crypto';
 import { USDMClient } from 'binance';
 import type { SignGuard } from '../sign-guard.js';
-import { httpAdapter } from './http-adapter.js';
+import { HttpAnswerError, httpAdapter } from './http-adapter.js';
 
 // The SDK's REST client, configured the way we need it:
 // - raw axios errors (parseExceptions: false) so we can see the HTTP status and classify outcomes;
@@ -19,34 +19,17 @@ import { httpAdapter } from './http-adapter.js';
 //   Endpoint Security"), ~6 µs of CPU instead of ~195 µs (a key import and an async job per request), which at
 //   thousands of sessions was 5 % of the engine process's CPU;
 // - an answer with a 4xx status (a refusal: -5022 post-only would take, -2013 no such order, ...) resolves in axios
-//   (validateStatus) and reaches us as an HttpAnswerError made here. Left to axios, each refusal was an AxiosError whose
+//   (validateStatus) and reaches us as an HttpAnswerError (http-adapter.ts). Left to axios, each refusal was an AxiosError whose
 //   stack axios formats twice to splice in its caller's (Axios.request): with source maps on (tsx), 0.2 ms of CPU per
 //   refusal, 4 % of the engine process at 10 000 sessions, where every entry begins with a refused post-only order.
-//   A 5xx, a timeout or a reset still fails in axios as before (all three: outcome unknown, errors.ts);
-// - the request sent by our own adapter (http-adapter.ts), not axios's node adapter: a tenth of the engine's CPU.
+//   A 5xx, a timeout or a reset fails in the adapter (all three: outcome unknown, errors.ts);
+// - the request sent by our own adapter (http-adapter.ts), not axios's node adapter: ~100 µs less CPU a request.
 
 /** Receives the raw headers of every REST response, success or error, and when its request was sent (Date.now()). */
 export type ResponseHeadersListener = (headers: unknown, sentAtMs: number | undefined) => void;
 
 /** The send time of the request whose answer is being handled (the SDK hands the headers over without the request). */
 const requestSentAt = new AsyncLocalStorage<number>();
-
-/**
- * The exchange answered with a 4xx status: what errors.ts classifies (`response`), as axios errors carry it. Its stack
- * is never read on this path, so V8 never formats it.
- */
-export class HttpAnswerError extends Error {
-  readonly response: { status: number; data: unknown; headers: unknown };
-
-  constructor(status: number, data: unknown, headers: unknown) {
-    super(`HTTP ${status}: ${JSON.stringify(data)?.slice(0, httpAnswerMessageMaxChars) ?? ''}`);
-    this.name = 'HttpAnswerError';
-    this.response = { status, data, headers };
-  }
-}
-
-/** Of an answer's body, this much goes into an HttpAnswerError's message (a Binance error body is ~100 characters). */
-const httpAnswerMessageMaxChars = 300;
 
 /** The SDK throws a non-200 answer (axios's response object) as it is; anything else is passed on untouched. */
 function asAnswerError(error: unknown): unknown {

@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { CoreConfig } from '../src/core/config.js';
 import { defaultCoreConfig } from '../src/core/config.js';
-import type { Input } from '../src/core/decide.js';
+import type { Decision, Input } from '../src/core/decide.js';
 import { decide } from '../src/core/decide.js';
 import type { WalEvent } from '../src/core/events.js';
 import { foldEvents } from '../src/core/events.js';
 import type { EngineState } from '../src/core/state.js';
 import { emptyDurableState, emptyMarketState } from '../src/core/state.js';
 import type { SymbolFilters } from '../src/model/market.js';
+import type { OrderSnapshot } from '../src/model/orders.js';
 import { makeFilters } from '../test/core/fixtures.js';
 import { toPrice, toQty, toUsd } from '../src/model/decimal.js';
 
@@ -80,6 +81,55 @@ const flag = (name: string, fallback: string): string => {
 const sizes = flag('sessions', '1000,10000').split(',').map(Number);
 const repeat = Number(flag('repeat', '20'));
 
+/**
+ * An order's life after a /stop, per session, as the exchange reports it: the flatten's place answer (accepted),
+ * its fill on the user stream, and the position read that confirms it flat. Each should touch its one session:
+ * the median of each kind, over `users`, at N sessions (issue 12: work per input independent of the session count).
+ */
+function orderNewsCosts(start: EngineState, users: readonly string[], nowMs: number): Record<'stop' | 'placeResult' | 'fill' | 'positionNews', number> {
+  let state = start;
+  const costs = { stop: [] as number[], placeResult: [] as number[], fill: [] as number[], positionNews: [] as number[] };
+  const timed = (into: number[], input: Input): Decision => {
+    const started = performance.now();
+    const decision = decide(state, input, nowMs, config);
+    into.push(performance.now() - started);
+    state = decision.state;
+    return decision;
+  };
+  for (const [i, userId] of users.entries()) {
+    const raw = JSON.stringify({ id: `news-stop-${i}`, userId, type: 'session.stop' });
+    const stopped = timed(costs.stop, { kind: 'command', delivery: { entryId: `3-${i}`, raw, deliveryCount: 1 } });
+    const place = stopped.effects.find((e) => e.kind === 'place');
+    if (place?.kind !== 'place') throw new Error(`the /stop of ${userId} placed no flatten`);
+    const { order } = place;
+    const snapshot = (status: OrderSnapshot['status'], executedQty: string): OrderSnapshot => ({
+      clientOrderId: order.clientOrderId,
+      exchangeOrderId: `x${i}`,
+      symbol: order.symbol,
+      side: order.side,
+      status,
+      origQty: order.quantity,
+      executedQty,
+      avgPrice: executedQty === '0' ? '0' : '100',
+      updateTime: nowMs,
+    });
+    timed(costs.placeResult, { kind: 'place_result', clientOrderId: order.clientOrderId, outcome: { kind: 'accepted', order: snapshot('NEW', '0') } });
+    const trade = {
+      cumQty: order.quantity,
+      commission: '0.0004',
+      commissionAsset: 'USDT',
+      realizedProfit: '0',
+      lastQty: order.quantity,
+      lastPrice: '100',
+      tradeId: `t${i}`,
+      maker: false,
+    };
+    timed(costs.fill, { kind: 'order_update', userId, mode: 'paper', order: { ...snapshot('FILLED', order.quantity), trade } });
+    timed(costs.positionNews, { kind: 'position_news', userId, mode: 'paper', positions: [{ symbol: order.symbol, positionAmt: '0', entryPrice: '0' }] });
+  }
+  return { stop: median(costs.stop), placeResult: median(costs.placeResult), fill: median(costs.fill), positionNews: median(costs.positionNews) };
+}
+
 /** Replay's share of remembering command ids: folding `count` command.processed events. */
 function replayIds(count: number): number {
   const events: WalEvent[] = [];
@@ -147,6 +197,8 @@ for (const n of sizes) {
     timer: timeSequence(state, timers, now),
     /** µs of decide() per session routed, for a second route to every holder of one symbol (nothing changes). */
     routeUsPerSession: routeAll() * 1000,
+    /** Medians (ms) of a /stop and the exchange news of its flatten (orderNewsCosts). */
+    orderNewsMs: orderNewsCosts(state, users, now),
   };
   process.stdout.write(`${JSON.stringify(figures, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}\n`);
 }

@@ -1,3 +1,4 @@
+import { startPhaseProfile } from './phase-profile.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dictGet } from '../src/core/dict.js';
 import { quoteOf } from '../src/core/venues.js';
@@ -257,6 +258,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     if (holdMs > 0) await sleep(holdMs);
     const ready = samples.filter((u) => holds(run, u));
 
+    const profile = await startPhaseProfile(`sweep-${sessions}`);
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     engine.steps.reset();
@@ -273,6 +275,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
     clearInterval(rssTimer);
     const cpu = process.cpuUsage(cpuAtStart);
     loop.disable();
+    await profile.stop();
     peakRss = Math.max(peakRss, rssMb());
     return {
       sessions,

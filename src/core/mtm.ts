@@ -189,6 +189,17 @@ function onePositionTest(session: Session, stopLossPct: number): OnePositionTest
   return test;
 }
 
+/**
+ * The float bound a quote is compared with for a session holding one position under a stop-loss (tick-watch.ts):
+ * breached-or-too-close when the exit (bid for a long, ask for a short) is not clearly beyond it. Null when the
+ * session has no stop-loss or is not valued from one position.
+ */
+export function stopLossBoundOf(session: Session): { symbol: string; long: boolean; price: number } | null {
+  if (session.stopLossPct === null) return null;
+  const test = onePositionTest(session, session.stopLossPct);
+  return test ? { symbol: test.symbol, long: test.long, price: test.boundPrice } : null;
+}
+
 /** Relative distance beyond which two finite floats of decimals compare as the decimals do (far above rounding). */
 const floatCompareMargin = 1e-9;
 

@@ -13,7 +13,7 @@ import { publishEquity } from './summary.js';
 import type { Usd } from '../model/decimal.js';
 import { isZero, round, sub, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
-import { allVenues, filtersOf, lastHeardMs } from './venues.js';
+import { allVenues, filtersOf, lastHeardMs, quoteOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import { copyMarket } from './record-copies.js';
 
@@ -59,8 +59,7 @@ export function engageKillSwitch(
  * quotes are checked on every tick).
  */
 export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
-  const sessions =
-    feed === null ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx)) : holdersOf(ctx, feed.symbol);
+  const sessions = feed === null ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx)) : tickCandidates(ctx, feed);
   for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
     if (feed === null && session.horizonDeadlineMs !== null && ctx.nowMs < session.horizonDeadlineMs)
@@ -92,9 +91,20 @@ export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbo
   }
 }
 
-/** The sessions holding `symbol` (the index's holders), in session order: a tick's candidates. */
-function holdersOf(ctx: DecisionContext, symbol: string): Session[] {
-  const holders = indexOf(ctx.durable).holdersBySymbol.get(symbol);
+/**
+ * The sessions a tick must look at, in session order: of the holders of its symbol, those whose stop-loss bound or
+ * horizon its quote reaches and those the watch cannot cut by price (tick-watch.ts); every holder when the quote is
+ * missing or not finite. The rest would be cleared by the rules below without a change.
+ */
+function tickCandidates(ctx: DecisionContext, feed: { venue: Venue; symbol: string }): Session[] {
+  const index = indexOf(ctx.durable);
+  const quote = quoteOf(ctx.market.venues, feed.venue, feed.symbol);
+  const watched = quote ? index.tickWatch.candidates(feed.venue, feed.symbol, quote.bid, quote.ask, ctx.nowMs) : null;
+  return sessionsIn(ctx, watched ?? index.holdersBySymbol.get(feed.symbol));
+}
+
+/** These sessions (by user id), in session order. */
+function sessionsIn(ctx: DecisionContext, holders: Iterable<string> | undefined): Session[] {
   if (holders === undefined) return [];
   const out: Session[] = [];
   for (const userId of inSessionOrder(ctx.durable, holders)) {

@@ -2,7 +2,10 @@ import { terminalOrderStatuses } from '../model/orders.js';
 import { isZero } from '../model/decimal.js';
 import { shardOfKey } from './shared-dict.js';
 import type { WalEvent } from './events.js';
-import type { DurableState, Order } from './state.js';
+import { stopLossBoundOf } from './mtm.js';
+import type { DurableState, Order, Session } from './state.js';
+import type { TickWatchEntry } from './tick-watch.js';
+import { TickWatch, tickWatchKey } from './tick-watch.js';
 
 // Derived indexes over the durable state, so an input costs what it touches and not the number of sessions:
 // who holds a symbol (ticks), who must be flattened (enforcement), each user's open orders and each
@@ -69,6 +72,8 @@ export class StateIndex {
   readonly busy = new Set<string>();
   /** Busy sessions whose kill switch is engaged or that are stopping: what enforcement acts on otherwise. */
   readonly flattening = new Set<string>();
+  /** Which holders a tick must look at (tick-watch.ts). */
+  readonly tickWatch = new TickWatch();
 }
 
 const userSymbolKey = (userId: string, symbol: string): string => `${userId}\u0000${symbol}`;
@@ -143,6 +148,29 @@ function reindexSession(index: StateIndex, state: DurableState, userId: string):
   else index.busy.delete(userId);
   if (flattening) index.flattening.add(userId);
   else index.flattening.delete(userId);
+  const watched = session !== undefined && session.status !== 'closed' && !session.killSwitch.engaged && held.size > 0;
+  if (!watched) index.tickWatch.set(userId, null, null);
+  else {
+    const entry = simpleHolderEntry(session, held);
+    index.tickWatch.set(userId, entry, entry ? null : held);
+  }
+}
+
+/**
+ * A holder's tick-watch entry when it is simple (tick-watch.ts): it holds one symbol only, and with a stop-loss it is
+ * valued from one position on it with a finite bound; null otherwise (every tick of what it holds looks at it).
+ */
+function simpleHolderEntry(session: Session, held: ReadonlySet<string>): TickWatchEntry | null {
+  if (held.size !== 1) return null;
+  const [symbol] = held as Iterable<string>;
+  if (symbol === undefined) return null;
+  let bound: TickWatchEntry['bound'] = null;
+  if (session.stopLossPct !== null) {
+    const test = stopLossBoundOf(session);
+    if (test === null || test.symbol !== symbol || !Number.isFinite(test.price)) return null;
+    bound = { long: test.long, price: test.price };
+  }
+  return { key: tickWatchKey(session.mode, symbol), bound, horizonMs: session.horizonDeadlineMs };
 }
 
 /** The index of a state built by a full scan (also what the simulation compares the kept one against). */
@@ -297,6 +325,8 @@ export function indexDifferences(state: DurableState): string[] {
   same('holdersBySymbol', kept.holdersBySymbol, fresh.holdersBySymbol);
   same('busy', setOf(kept.busy), setOf(fresh.busy));
   same('flattening', setOf(kept.flattening), setOf(fresh.flattening));
+  if (kept.tickWatch.describe() !== fresh.tickWatch.describe())
+    out.push(`tickWatch: kept ${kept.tickWatch.describe()} but a scan gives ${fresh.tickWatch.describe()}`);
   const sessionKeys = state.sessions.keys();
   if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
   const orderKeys = state.orders.keys();

@@ -77,6 +77,20 @@ class SortedPairs {
   }
 }
 
+function sameEntry(a: TickWatchEntry | undefined, b: TickWatchEntry | null): boolean {
+  if (a === undefined || b === null) return a === undefined && b === null;
+  if (a.key !== b.key || a.horizonMs !== b.horizonMs) return false;
+  if (a.bound === null || b.bound === null) return a.bound === b.bound;
+  return a.bound.long === b.bound.long && a.bound.price === b.bound.price;
+}
+
+function sameSymbols(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | null): boolean {
+  if (a === undefined || b === null || b.size === 0) return a === undefined && (b === null || b.size === 0);
+  if (a.size !== b.size) return false;
+  for (const symbol of a) if (!b.has(symbol)) return false;
+  return true;
+}
+
 interface Band {
   longs: SortedPairs;
   shorts: SortedPairs;
@@ -92,6 +106,8 @@ export class TickWatch {
 
   /** The user's part in the watch: a simple holder's entry, or the symbols it holds as a complex holder, or neither. */
   set(userId: string, entry: TickWatchEntry | null, complexSymbols: ReadonlySet<string> | null): void {
+    // Most session events (an intent, a setting, a fee) move neither its bound nor what it holds: nothing to re-sort.
+    if (sameEntry(this.entries.get(userId), entry) && sameSymbols(this.complexOf.get(userId), complexSymbols)) return;
     this.removeEntry(userId);
     for (const symbol of this.complexOf.get(userId) ?? []) {
       const users = this.complex.get(symbol);

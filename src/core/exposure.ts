@@ -1,7 +1,8 @@
 import type { DecisionContext } from './context.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lte, max, mul, neg, sign, snapToStep, sub, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
-import { openOrdersOf } from './state-index.js';
+import { indexOf, openOrdersOf } from './state-index.js';
+import type { Venue } from './venues.js';
 import { quoteOf, venueOfUser } from './venues.js';
 
 // Exposure sums and the limit check are exact decimals: a target exactly at the limit is allowed, one a
@@ -14,22 +15,28 @@ export function limitPrice(quote: { bid: number; ask: number }): Price {
 
 /** Exposure of the user's other symbols: positions plus open entry orders, valued at the touch. */
 function otherExposureUsd(ctx: DecisionContext, userId: string, symbol: string): Usd {
+  // Nothing held on another symbol (no position that is not zero, no open order: the index's held set), nothing to
+  // sum: most users a route reaches hold one symbol at most. (The index holds nothing for a closed session.)
   const session = ctx.durable.sessions.get(userId);
+  const held = indexOf(ctx.durable).heldByUser.get(userId);
+  if (session !== undefined && session.status !== 'closed' && (held === undefined || (held.size === 1 && held.has(symbol)))) return zero;
   let total: Usd = zero;
   const venue = venueOfUser(ctx.durable, userId);
-  const price = (s: string, fallback: Price): Price => {
-    const q = quoteOf(ctx.market.venues, venue, s);
-    return q ? limitPrice(q) : fallback;
-  };
   for (const [s, p] of Object.entries(session?.positions ?? {})) {
-    if (s !== symbol && !isZero(p.qty)) total = add(total, mul(abs(p.qty), price(s, p.entryPrice)) as Usd);
+    if (s !== symbol && !isZero(p.qty)) total = add(total, mul(abs(p.qty), valuedAt(ctx, venue, s, p.entryPrice)) as Usd);
   }
   for (const o of openOrdersOf(ctx.durable, userId)) {
     if (o.symbol === symbol || o.purpose !== 'entry') continue;
     const remaining = sub(toQty(o.quantity), toQty(o.filledQty));
-    total = add(total, mul(remaining, price(o.symbol, o.price === null ? zero : toPrice(o.price))) as Usd);
+    total = add(total, mul(remaining, valuedAt(ctx, venue, o.symbol, o.price === null ? zero : toPrice(o.price))) as Usd);
   }
   return total;
+}
+
+/** The limit price of `symbol` on the venue, or `fallback` without a quote. (Not a closure: run once per user routed.) */
+function valuedAt(ctx: DecisionContext, venue: Venue, symbol: string, fallback: Price): Price {
+  const q = quoteOf(ctx.market.venues, venue, symbol);
+  return q ? limitPrice(q) : fallback;
 }
 
 /**

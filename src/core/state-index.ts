@@ -226,6 +226,15 @@ export function openOrdersOf(state: DurableState, userId: string): Order[] {
   return ordersIn(state, index.orderOrder.sort(index.openOrdersByUser.get(userId) ?? []));
 }
 
+/** Whether the user has an open order for `symbol`: openOrdersOf(...).some(o => o.symbol === symbol), without its sort. */
+export function hasOpenOrderFor(state: DurableState, userId: string, symbol: string): boolean {
+  const index = indexOf(state);
+  for (const id of index.openOrdersByUser.get(userId) ?? []) {
+    if (index.orders.get(id)?.symbol === symbol && state.orders.get(id) !== undefined) return true;
+  }
+  return false;
+}
+
 /** Every open order, in the order the state's orders enumerate. */
 export function allOpenOrders(state: DurableState): Order[] {
   const index = indexOf(state);

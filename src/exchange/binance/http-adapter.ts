@@ -62,6 +62,12 @@ function bodyOf(data: unknown): string | Buffer | undefined {
   return JSON.stringify(data);
 }
 
+/**
+ * A header the adapter adds to every answer it hands on (never sent, never received): when its request was sent
+ * (Date.now() as it left), for the rate budget to book the answer's weight into that minute (rest-client.ts sentAtOf).
+ */
+export const sentAtHeader = 'x-qe-sent-at';
+
 export const httpAdapter: AxiosAdapter = (config) =>
   new Promise<AxiosResponse>((resolve, reject) => {
     const url = new URL(axios.getUri(config));
@@ -74,6 +80,7 @@ export const httpAdapter: AxiosAdapter = (config) =>
       ...(secure && config.httpsAgent ? { agent: config.httpsAgent as https.Agent } : {}),
       ...(!secure && config.httpAgent ? { agent: config.httpAgent as http.Agent } : {}),
     };
+    const sentAtMs = Date.now();
     const req = (secure ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -87,6 +94,7 @@ export const httpAdapter: AxiosAdapter = (config) =>
       });
       res.on('error', (error) => reject(new HttpTransportError(error.message, 'ECONNRESET')));
       res.on('end', () => {
+        res.headers[sentAtHeader] = String(sentAtMs);
         const response: AxiosResponse = {
           data: Buffer.concat(chunks).toString('utf8'),
           status: res.statusCode ?? 0,

@@ -178,7 +178,10 @@ export class EffectExecutor {
   }
 
   private notifyIdle(): void {
-    if (this.active > 0) return;
+    // Nobody waiting (the engine's usual case): no look at the lanes, which are one per account ever served, so a
+    // pass over them after every effect that left none running cost O(accounts) per effect (a tenth of the engine's
+    // time at 10 000 sessions).
+    if (this.active > 0 || this.idleWaiters.length === 0) return;
     if ([...this.lanes.values()].some((l) => l.normal.queue.length > 0 || l.priority.queue.length > 0)) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];

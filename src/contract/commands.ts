@@ -156,6 +156,12 @@ export function parseCommand(raw: string, maxCommandBytes: number): ParsedComman
 /** Each delivery's parse, made once: the command gate, the account preflight and the core all read it. */
 const parsedDeliveries = new WeakMap<object, { maxCommandBytes: number; parsed: ParsedCommand }>();
 
+/** A delivery's command as parseDelivery read it (under whatever limit), or null when it has not been parsed or failed. */
+export function parsedCommandIfKnown(delivery: { readonly raw: string }): Command | null {
+  const known = parsedDeliveries.get(delivery);
+  return known?.parsed.ok === true ? known.parsed.command : null;
+}
+
 /**
  * parseCommand of a delivery's payload, parsed once per delivery object and limit (the result is shared: read it,
  * never change it). A command crossed three parses on its way to a decision, a tenth of the engine's time per command.

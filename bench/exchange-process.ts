@@ -4,6 +4,8 @@ import type { SimFaults, SimulatorOptions } from '../src/paper-exchange/server.j
 
 // The bench's handle on the paper exchange running in a child process (exchange-child.ts).
 
+const exchangeProfileDir = process.env.BENCH_EXCHANGE_PROFILE_DIR;
+
 export type ExchangeRequest =
   | { op: 'start'; options: SimulatorOptions }
   | { op: 'faults'; faults: Partial<Omit<SimFaults, 'dropWsConnections'>> }
@@ -31,7 +33,8 @@ export interface PaperExchangeProcess {
 
 export async function startPaperExchangeProcess(options: SimulatorOptions): Promise<PaperExchangeProcess> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./exchange-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_EXCHANGE_PROFILE_DIR=DIR: a CPU profile of the simulator's whole life, written there when it exits.
+    execArgv: ['--import', 'tsx', ...(exchangeProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${exchangeProfileDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;

@@ -162,10 +162,14 @@ function reindexSession(index: StateIndex, state: DurableState, userId: string):
  */
 function simpleHolderEntry(session: Session, held: ReadonlySet<string>): TickWatchEntry | null {
   if (held.size !== 1) return null;
-  const [symbol] = held as Iterable<string>;
+  const symbol = held.values().next().value;
   if (symbol === undefined) return null;
   let bound: TickWatchEntry['bound'] = null;
   if (session.stopLossPct !== null) {
+    // Held through an order alone (an entry on its way): no position to value, a complex holder; known without the
+    // one-position test, which every event of such a session (each a new session object) would compute afresh.
+    const position = session.positions[symbol];
+    if (position === undefined || isZero(position.qty)) return null;
     const test = stopLossBoundOf(session);
     if (test === null || test.symbol !== symbol || !Number.isFinite(test.price)) return null;
     bound = { long: test.long, price: test.price };

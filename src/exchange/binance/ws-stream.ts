@@ -31,8 +31,15 @@ export async function openStream(opts: StreamOptions): Promise<Stream> {
   let idleTimer: NodeJS.Timeout | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
 
+  /** The connection idleTimer watches: its timer is pushed back (refresh) on each message, not cleared and made anew. */
+  let idleWatched: WebSocket | null = null;
   const armIdle = (ws: WebSocket): void => {
+    if (idleTimer && idleWatched === ws) {
+      idleTimer.refresh();
+      return;
+    }
     if (idleTimer) clearTimeout(idleTimer);
+    idleWatched = ws;
     idleTimer = setTimeout(() => ws.terminate(), opts.idleTimeoutMs);
   };
 
@@ -87,6 +94,7 @@ export async function openStream(opts: StreamOptions): Promise<Stream> {
     ws.on('close', () => {
       firstAttemptSettled();
       if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
       if (socket === ws) socket = null;
       scheduleReconnect();
     });
@@ -103,6 +111,7 @@ export async function openStream(opts: StreamOptions): Promise<Stream> {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
       const ws = socket;
       socket = null;
       if (ws && ws.readyState !== WebSocket.CLOSED) {

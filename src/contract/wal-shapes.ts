@@ -129,9 +129,21 @@ interface LayoutField {
 }
 
 interface Layout {
+  type: string;
   pattern: RegExp;
   /** The layout's fields in the schema's order (the order of the keys of the schema's output). */
   fields: LayoutField[];
+}
+
+/** The event a layout's match holds, or undefined when a value is one the schema refuses. */
+function eventOf(layout: Layout, groups: RegExpExecArray): Record<string, unknown> | undefined {
+  const event: Record<string, unknown> = { type: layout.type };
+  for (const { plan: field, group } of layout.fields) {
+    const value = valueOf(field, groups, group);
+    if (value === refused) return undefined;
+    event[field.name] = value;
+  }
+  return event;
 }
 
 interface EventPlan {
@@ -150,6 +162,7 @@ const typePrefix = '{"type":"';
 
 export class WalShapes {
   private readonly plans = new Map<string, EventPlan>();
+  private lastMatched: Layout | null = null;
 
   /**
    * `schema`: the discriminated union on `type` of the WAL's events (walEventSchema); `versions`: the schemaVersion
@@ -174,20 +187,19 @@ export class WalShapes {
 
   /** The event in `data` as the full path would give it, if a known layout matches it; else undefined. */
   read(data: string): Record<string, unknown> | undefined {
+    // Records come in runs of one layout: the last one matched is tried first (a pattern that does not match fails
+    // within its first characters), before looking the type up.
+    const last = this.lastMatched;
+    const groups = last?.pattern.exec(data);
+    if (last && groups) return eventOf(last, groups);
     if (!data.startsWith(typePrefix)) return undefined;
     const close = data.indexOf('"', typePrefix.length);
     const plan = close < 0 ? undefined : this.plans.get(data.slice(typePrefix.length, close));
-    if (plan === undefined) return undefined;
-    for (const layout of plan.layouts) {
-      const groups = layout.pattern.exec(data);
-      if (groups === null) continue;
-      const event: Record<string, unknown> = { type: plan.type };
-      for (const { plan: field, group } of layout.fields) {
-        const value = valueOf(field, groups, group);
-        if (value === refused) return undefined;
-        event[field.name] = value;
-      }
-      return event;
+    for (const layout of plan?.layouts ?? []) {
+      const matched = layout === last ? null : layout.pattern.exec(data);
+      if (matched === null) continue;
+      this.lastMatched = layout;
+      return eventOf(layout, matched);
     }
     return undefined;
   }
@@ -230,6 +242,6 @@ export class WalShapes {
       const at = groupOf.get(f.name);
       return at === undefined ? [] : [{ plan: f, group: at }];
     });
-    return { pattern: new RegExp(parts.join('')), fields };
+    return { type: plan.type, pattern: new RegExp(parts.join('')), fields };
   }
 }

@@ -92,10 +92,13 @@ function valuePattern(field: FieldPlan): [string, number] {
   return [field.nullable ? `(?:${pattern}|null)` : pattern, groups];
 }
 
+/** V8 makes a slice of this many characters or more a view into the string it was cut from (a copy when shorter). */
+const shortestSliceView = 13;
+
 /** A string of its own: a longer capture would be a view that keeps the whole record alive as long as the state keeps it. */
 function own(text: string): string {
-  // V8 makes a slice of 13 characters or more a view; a fresh copy is one flat string that keeps nothing else alive.
-  return text.length < 13 ? text : (' ' + text).slice(1);
+  // Joined to a space, the capture is copied into one new flat string; the slice of that keeps nothing else alive.
+  return text.length < shortestSliceView ? text : (' ' + text).slice(1);
 }
 
 /** Not a value the schema takes (the record then takes the full path). */

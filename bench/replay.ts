@@ -90,3 +90,8 @@ export async function measureReplay(): Promise<ReplayFigures> {
     walReplayedEvents: fromRedis.replayed,
   };
 }
+
+// `npx tsx bench/replay.ts`: this part alone (the whole bench runs it from run.ts).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(`${JSON.stringify(await measureReplay())}\n`);
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WalEvent } from '../core/events.js';
 import { isDecimal, toPrice, toQty, toUsd } from '../model/decimal.js';
+import { WalShapes } from './wal-shapes.js';
 
 // WAL records: every event is written with schemaVersion (1 today) and read back through parseWalRecord, which
 // names the entry and the reason when a record is unreadable. Records without schemaVersion are version 0 (the
@@ -200,6 +201,19 @@ function readableVersion(json: unknown): boolean {
   return version === 0 || version === walSchemaVersion;
 }
 
+/** A reader of layouts of WAL records (wal-shapes.ts), made from the schema above. */
+export function walShapesReader(): WalShapes {
+  const amounts = new Map<z.ZodType, (value: string | number) => unknown>([
+    [qtySchema, toQty],
+    [priceSchema, toPrice],
+    [usdSchema, toUsd],
+  ]);
+  return new WalShapes(walEventSchema, amounts, [0, walSchemaVersion]);
+}
+
+/** The layouts of the records the full path has read in this process. */
+const walShapes = walShapesReader();
+
 /** The JSON of one WAL event as it is written: the event plus schemaVersion. */
 export function serializeWalEvent(event: WalEvent): string {
   // The same text as stringifying {...event, schemaVersion} (the version last), without copying the event first:
@@ -210,6 +224,16 @@ export function serializeWalEvent(event: WalEvent): string {
 
 /** One WAL record read back, or an error naming the entry and the reason. Never returns an unchecked value. */
 export function parseWalRecord(id: string, data: string): WalEvent {
+  // A record of a layout the full path has read before: one match (see wal-shapes.ts). It only ever accepts.
+  const known = walShapes.read(data);
+  if (known !== undefined) return known as WalEvent;
+  const { event, json } = readWalRecordFully(id, data);
+  walShapes.learn(json);
+  return event;
+}
+
+/** The full path: JSON.parse, the version, the schema. Exported for tests, which hold the layouts' reads to it. */
+export function readWalRecordFully(id: string, data: string): { event: WalEvent; json: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(data);
@@ -223,5 +247,5 @@ export function parseWalRecord(id: string, data: string): WalEvent {
     const issue = event.error.issues[0];
     throw new Error(`WAL entry ${id}: invalid event: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown reason'}`);
   }
-  return event.data;
+  return { event: event.data, json };
 }

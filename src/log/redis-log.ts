@@ -7,7 +7,7 @@ import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
 import type { LogFence, WriteFence } from './redis-fence.js';
 import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
-import { connectRedis } from './redis-connection.js';
+import { connectRedis, sendToNodeOf } from './redis-connection.js';
 import type { ReplicaAcks } from './replica-acks.js';
 import { assertReplicaAcks, awaitReplicas } from './replica-acks.js';
 
@@ -34,6 +34,16 @@ function asMessages(reply: unknown): StreamMessage[] {
     for (const m of stream.messages ?? []) if (m) out.push(m);
   }
   return out;
+}
+
+/** A stream entry as Redis sends it: its id, then its fields and values in turn. */
+type RawStreamEntry = [id: string, fields: string[]];
+
+/** The entry's `data` field ('' if none; the last one if several, as the client's own transform reads it). */
+function walRecordOf([id, fields]: RawStreamEntry): LogRecord {
+  let data = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'data') data = fields[i + 1] as string;
+  return { id, data };
 }
 
 /** The smallest stream id strictly greater than `id` (for exclusive ranges and MINID trims). */
@@ -215,8 +225,10 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
 
     async readWal(afterId, maxEntries) {
       const start = afterId === null ? '-' : `(${afterId}`;
-      const entries = (await client.xRange(key.wal, start, '+', { COUNT: maxEntries })) as StreamMessage[];
-      return entries.map((m): LogRecord => ({ id: m.id, data: m.message.data ?? '' }));
+      // Sent as a raw command: the client's XRANGE reply transform makes two objects an entry (the entry, its fields)
+      // that are dropped at once; boot's replay reads every WAL entry through here.
+      const entries = (await sendToNodeOf(client, key.wal, ['XRANGE', key.wal, start, '+', 'COUNT', String(maxEntries)])) as RawStreamEntry[];
+      return entries.map(walRecordOf);
     },
 
     async loadSnapshot() {

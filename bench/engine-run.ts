@@ -1,3 +1,4 @@
+import { startPhaseProfile } from './phase-profile.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dictGet } from '../src/core/dict.js';
 import { paperCredentials } from '../src/engine/accounts.js';
@@ -59,12 +60,14 @@ export async function engineRun(): Promise<EngineRunFigures> {
     // Appended by a process of its own, as producers append from processes of their own.
     const commands = stopLossCommands('sl', commandCount);
     const scriptsBefore = await harness.scriptMicros();
+    const profile = await startPhaseProfile('commands');
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     await harness.appendAllElsewhere(commands);
     const answered = await harness.waitForFinalReplies('sl', commandCount, phaseCapMs);
     const commandsPerSecond = perSecond(answered, performance.now() - t0);
     const cpu = process.cpuUsage(cpuBefore);
+    await profile.stop();
     const scriptsAfter = await harness.scriptMicros();
     // Where a command's time goes: the engine's process, or Redis running its commits (the other core).
     const commandCpuUsPerCommand = round1((cpu.user + cpu.system) / Math.max(1, answered));

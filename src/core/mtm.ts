@@ -172,8 +172,50 @@ interface OnePositionTest {
 
 const onePositionTests = new WeakMap<Session, OnePositionTest | null>();
 
+/**
+ * The test also per positions record, with the scalars it was made from: a session event that leaves the positions
+ * alone (a setting, an intent, a status) makes a new session object but shares the record (copySession), and each
+ * such event computed the test afresh in exact decimals for the tick watch's index (~9 µs of a ~40 µs command).
+ */
+interface TestInputs {
+  stopLossPct: number;
+  capitalUsd: Usd;
+  realizedPnlUsd: Usd;
+  feesUsd: Usd;
+  fundingUsd: Usd;
+  test: OnePositionTest | null;
+}
+
+const testsByPositions = new WeakMap<Session['positions'], TestInputs>();
+
 function onePositionTest(session: Session, stopLossPct: number): OnePositionTest | null {
   if (onePositionTests.has(session)) return onePositionTests.get(session) ?? null;
+  const known = testsByPositions.get(session.positions);
+  if (
+    known !== undefined &&
+    known.stopLossPct === stopLossPct &&
+    known.capitalUsd === session.capitalUsd &&
+    known.realizedPnlUsd === session.realizedPnlUsd &&
+    known.feesUsd === session.feesUsd &&
+    known.fundingUsd === session.fundingUsd
+  ) {
+    onePositionTests.set(session, known.test);
+    return known.test;
+  }
+  const test = computeOnePositionTest(session, stopLossPct);
+  onePositionTests.set(session, test);
+  testsByPositions.set(session.positions, {
+    stopLossPct,
+    capitalUsd: session.capitalUsd,
+    realizedPnlUsd: session.realizedPnlUsd,
+    feesUsd: session.feesUsd,
+    fundingUsd: session.fundingUsd,
+    test,
+  });
+  return test;
+}
+
+function computeOnePositionTest(session: Session, stopLossPct: number): OnePositionTest | null {
   const held = Object.entries(session.positions).filter(([, p]) => !isZero(p.qty));
   let test: OnePositionTest | null = null;
   const only = held.length === 1 ? held[0] : undefined;
@@ -185,7 +227,6 @@ function onePositionTest(session: Session, stopLossPct: number): OnePositionTest
     );
     test = { symbol, qty: position.qty, limitUsd, long: sign(position.qty) > 0, boundPrice: toNumber(limitUsd) / toNumber(position.qty) };
   }
-  onePositionTests.set(session, test);
   return test;
 }
 

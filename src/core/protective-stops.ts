@@ -30,14 +30,55 @@ type Trigger = { side: 'BUY' | 'SELL'; triggerPrice: string } | null;
  */
 const idealMemo = new WeakMap<Session, Map<string, { filters: SymbolFilters | undefined; heldCount: number; trigger: Trigger }>>();
 
+/**
+ * The same per positions record, with the scalars the trigger was made from: an event that leaves the positions alone
+ * (a setting, an intent) makes a new session object that shares the record (copySession), and every such event
+ * worked the trigger out again in exact decimals (a quarter of deciding a session.set_stoploss).
+ */
+interface TriggerInputs {
+  filters: SymbolFilters | undefined;
+  heldCount: number;
+  stopLossPct: number | null;
+  capitalUsd: string;
+  realizedPnlUsd: string;
+  feesUsd: string;
+  fundingUsd: string;
+  trigger: Trigger;
+}
+
+const triggersByPositions = new WeakMap<Session['positions'], Map<string, TriggerInputs>>();
+
 function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): Trigger {
   const filters = filtersOf(ctx.market.venues, session.mode, symbol);
   let bySymbol = idealMemo.get(session);
   const known = bySymbol?.get(symbol);
   if (known && known.filters === filters && known.heldCount === heldCount) return known.trigger;
-  const trigger = computeIdealTrigger(session, filters, symbol, heldCount);
+  let byPositions = triggersByPositions.get(session.positions);
+  const shared = byPositions?.get(symbol);
+  const trigger =
+    shared !== undefined &&
+    shared.filters === filters &&
+    shared.heldCount === heldCount &&
+    shared.stopLossPct === session.stopLossPct &&
+    shared.capitalUsd === session.capitalUsd &&
+    shared.realizedPnlUsd === session.realizedPnlUsd &&
+    shared.feesUsd === session.feesUsd &&
+    shared.fundingUsd === session.fundingUsd
+      ? shared.trigger
+      : computeIdealTrigger(session, filters, symbol, heldCount);
   if (!bySymbol) idealMemo.set(session, (bySymbol = new Map()));
   bySymbol.set(symbol, { filters, heldCount, trigger });
+  if (!byPositions) triggersByPositions.set(session.positions, (byPositions = new Map()));
+  byPositions.set(symbol, {
+    filters,
+    heldCount,
+    stopLossPct: session.stopLossPct,
+    capitalUsd: session.capitalUsd,
+    realizedPnlUsd: session.realizedPnlUsd,
+    feesUsd: session.feesUsd,
+    fundingUsd: session.fundingUsd,
+    trigger,
+  });
   return trigger;
 }
 

@@ -360,7 +360,9 @@ export class Engine {
     let state = this.state;
     const decisions: Decision[] = [];
     const owned = share ? ownedDicts() : undefined;
-    for (const [i, input] of inputs.entries()) {
+    // An index loop, not entries(): its iterator and an [i, input] pair per input were allocated on every step.
+    for (let i = 0; i < inputs.length; i += 1) {
+      const input = inputs[i] as Input;
       const nowMs = (nows[i] ??= this.clock.nowMs());
       try {
         const decideStartedAt = performance.now();

@@ -2,7 +2,7 @@ import { terminalOrderStatuses } from '../model/orders.js';
 import { isZero } from '../model/decimal.js';
 import { shardOfKey } from './shared-dict.js';
 import type { WalEvent } from './events.js';
-import type { DurableState, Order } from './state.js';
+import type { DurableState, Order, OrderPurpose } from './state.js';
 
 // Derived indexes over the durable state, so an input costs what it touches and not the number of sessions:
 // who holds a symbol (ticks), who must be flattened (enforcement), each user's open orders and each
@@ -16,7 +16,27 @@ import type { DurableState, Order } from './state.js';
 interface OrderEntry {
   userId: string;
   symbol: string;
+  purpose: OrderPurpose;
   open: boolean;
+}
+
+/**
+ * The order of a user+symbol+purpose with the greatest plan sequence, as far as the orders indexed since the last look
+ * tell: `id` null while there is none. `walk`: no one order is the newest by sequence (a tie at the top, an id without
+ * a sequence) — the caller ranks every order as it would without the index. `known` false: the newest (or a tie or an
+ * id without a sequence) was dropped since, so it is looked for again among the pair's orders on the next ask.
+ */
+interface NewestOrder {
+  id: string | null;
+  seq: number;
+  walk: boolean;
+  known: boolean;
+}
+
+/** Client order ids end in the engine's sequence number: the order in which orders were planned (NaN: none). */
+export function planSeq(clientOrderId: string): number {
+  const dash = clientOrderId.lastIndexOf('-');
+  return Number(clientOrderId.slice(dash + 1));
 }
 
 /** Where keys enumerate in a SharedDict: shard by shard (shardOfKey), each shard in insertion order. */
@@ -62,6 +82,12 @@ export class StateIndex {
    * dropped later leave it high, never low: it only tells when no order of the pair can have changed since a time.
    */
   readonly latestUpdateByUserSymbol = new Map<string, number>();
+  /**
+   * Per user+symbol+purpose, its newest order by plan sequence (rejections.ts asks on every routed signal and flatten
+   * check whether it was refused): kept as orders are indexed, instead of a walk over every retained order of the pair
+   * (up to maxTerminalOrdersKept) on each ask, which was a tenth of a kline backtest's CPU (bench/backtest.ts).
+   */
+  readonly newestByPurpose = new Map<string, NewestOrder>();
   /** Per non-closed session, the symbols it holds: a position that is not zero, or an open order. */
   readonly heldByUser = new Map<string, ReadonlySet<string>>();
   readonly holdersBySymbol = new Map<string, Set<string>>();
@@ -72,6 +98,29 @@ export class StateIndex {
 }
 
 const userSymbolKey = (userId: string, symbol: string): string => `${userId}\u0000${symbol}`;
+const purposeKey = (pair: string, purpose: OrderPurpose): string => `${pair}\u0000${purpose}`;
+
+/** One more order of the key counted in its newest (not counted before). */
+function countNewest(index: StateIndex, key: string, id: string): void {
+  let newest = index.newestByPurpose.get(key);
+  if (newest === undefined) {
+    newest = { id: null, seq: -Infinity, walk: false, known: true };
+    index.newestByPurpose.set(key, newest);
+  }
+  if (!newest.known) return;
+  const seq = planSeq(id);
+  if (!Number.isFinite(seq)) newest.walk = true;
+  else if (newest.id === null || seq > newest.seq) {
+    newest.id = id;
+    newest.seq = seq;
+  } else if (seq === newest.seq) newest.walk = true;
+}
+
+/** An order of the key no longer counted: if it may have been the newest, the key's newest is looked for again. */
+function uncountNewest(index: StateIndex, key: string, id: string): void {
+  const newest = index.newestByPurpose.get(key);
+  if (newest !== undefined && (newest.id === id || newest.walk)) newest.known = false;
+}
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
@@ -94,6 +143,10 @@ function isOpen(order: Order): boolean {
 function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: string): string | undefined {
   const before = index.orders.get(clientOrderId);
   const order = state.orders.get(clientOrderId);
+  const counted = before === undefined ? null : purposeKey(userSymbolKey(before.userId, before.symbol), before.purpose);
+  const countedNow = order === undefined ? null : purposeKey(userSymbolKey(order.userId, order.symbol), order.purpose);
+  if (counted !== null && counted !== countedNow) uncountNewest(index, counted, clientOrderId);
+  if (countedNow !== null && counted !== countedNow) countNewest(index, countedNow, clientOrderId);
   if (before) {
     removeFrom(index.ordersByUserSymbol, userSymbolKey(before.userId, before.symbol), clientOrderId);
     if (before.open) {
@@ -106,7 +159,7 @@ function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: str
     index.orderOrder.forget(clientOrderId);
     return before?.userId;
   }
-  const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, open: isOpen(order) };
+  const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, purpose: order.purpose, open: isOpen(order) };
   index.orders.set(clientOrderId, entry);
   index.orderOrder.note(clientOrderId);
   const pair = userSymbolKey(entry.userId, entry.symbol);
@@ -210,16 +263,6 @@ export function ordersOf(state: DurableState, userId: string, symbol: string): O
   return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
 }
 
-const noIds: ReadonlySet<string> = new Set();
-
-/**
- * The ids of the user's orders for one symbol (terminal ones too, while retained), in no particular order, for a scan
- * whose answer does not depend on it (look each up in state.orders). The index's own set: read it, never write it.
- */
-export function orderIdsOf(state: DurableState, userId: string, symbol: string): ReadonlySet<string> {
-  return indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? noIds;
-}
-
 /**
  * Whether any of the user's orders for one symbol (terminal ones too, while retained) passes `test`: ordersOf's
  * answer without its sort, which ranked every retained order of the pair (up to maxTerminalOrdersKept) on each call,
@@ -233,6 +276,27 @@ export function someOrderOf(state: DurableState, userId: string, symbol: string,
     if (order && test(order)) return true;
   }
   return false;
+}
+
+/** The key's newest, looked for again among the pair's orders if a drop made it unknown. */
+function resolvedNewest(index: StateIndex, pair: string, purpose: OrderPurpose): NewestOrder | undefined {
+  const key = purposeKey(pair, purpose);
+  const newest = index.newestByPurpose.get(key);
+  if (newest === undefined || newest.known) return newest;
+  index.newestByPurpose.delete(key);
+  for (const id of index.ordersByUserSymbol.get(pair) ?? []) if (index.orders.get(id)?.purpose === purpose) countNewest(index, key, id);
+  return index.newestByPurpose.get(key);
+}
+
+/**
+ * The user's order for the symbol and purpose with the greatest plan sequence (terminal ones too, while retained);
+ * null when there is none; 'walk' when no one order is that (a tie at the top, an id without a sequence number).
+ */
+export function newestOrderOf(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): Order | null | 'walk' {
+  const newest = resolvedNewest(indexOf(state), userSymbolKey(userId, symbol), purpose);
+  if (newest === undefined || newest.id === null) return null;
+  if (newest.walk) return 'walk';
+  return state.orders.get(newest.id) ?? 'walk';
 }
 
 /**
@@ -297,6 +361,14 @@ export function indexDifferences(state: DurableState): string[] {
   same('holdersBySymbol', kept.holdersBySymbol, fresh.holdersBySymbol);
   same('busy', setOf(kept.busy), setOf(fresh.busy));
   same('flattening', setOf(kept.flattening), setOf(fresh.flattening));
+  for (const key of new Set([...kept.newestByPurpose.keys(), ...fresh.newestByPurpose.keys()])) {
+    const [userId = '', symbol = '', purpose = 'entry'] = key.split('\u0000');
+    const answer = (index: StateIndex): string => {
+      const newest = resolvedNewest(index, userSymbolKey(userId, symbol), purpose as OrderPurpose);
+      return newest === undefined || newest.id === null ? 'none' : newest.walk ? 'walk' : newest.id;
+    };
+    if (answer(kept) !== answer(fresh)) out.push(`newest ${key}: kept ${answer(kept)} but a scan gives ${answer(fresh)}`);
+  }
   const sessionKeys = state.sessions.keys();
   if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
   const orderKeys = state.orders.keys();

@@ -33,6 +33,32 @@ interface NewestOrder {
   known: boolean;
 }
 
+/**
+ * A user+symbol's order indexings, oldest `updatedAtMs` first: each time one of its orders is indexed, its id with the
+ * updatedAtMs it then had. Only order.planned and order.status set updatedAtMs, and both reindex the order, so every
+ * order updated at or after a time has an entry at or after it. Entries of orders since updated again or dropped stay
+ * until the list is rebuilt from the pair's orders (once it holds more than twice their number, plus a margin).
+ */
+interface PairUpdates {
+  ids: string[];
+  times: number[];
+}
+
+/** Entries a pair's update list may hold beyond twice its orders before it is rebuilt. */
+const updatesSlack = 64;
+
+/** The first index of `times` (ascending) at or after `atMs`. */
+function firstAtOrAfter(times: readonly number[], atMs: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as number) >= atMs) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** Client order ids end in the engine's sequence number: the order in which orders were planned (NaN: none). */
 export function planSeq(clientOrderId: string): number {
   const dash = clientOrderId.lastIndexOf('-');
@@ -88,6 +114,8 @@ export class StateIndex {
    * (up to maxTerminalOrdersKept) on each ask, which was a tenth of a kline backtest's CPU (bench/backtest.ts).
    */
   readonly newestByPurpose = new Map<string, NewestOrder>();
+  /** Per user+symbol, its orders' indexings by updatedAtMs (PairUpdates): the orders updated since a time, in a look. */
+  readonly updatesByUserSymbol = new Map<string, PairUpdates>();
   /** Per non-closed session, the symbols it holds: a position that is not zero, or an open order. */
   readonly heldByUser = new Map<string, ReadonlySet<string>>();
   readonly holdersBySymbol = new Map<string, Set<string>>();
@@ -114,6 +142,34 @@ function countNewest(index: StateIndex, key: string, id: string): void {
     newest.id = id;
     newest.seq = seq;
   } else if (seq === newest.seq) newest.walk = true;
+}
+
+/** Notes that order `id` of `pair` was indexed with updatedAtMs `atMs` (in time order; rebuilt when long). */
+function noteUpdate(index: StateIndex, state: DurableState, pair: string, id: string, atMs: number): void {
+  let updates = index.updatesByUserSymbol.get(pair);
+  if (updates === undefined) {
+    updates = { ids: [], times: [] };
+    index.updatesByUserSymbol.set(pair, updates);
+  }
+  const { ids, times } = updates;
+  if (times.length === 0 || (times[times.length - 1] as number) <= atMs) {
+    ids.push(id);
+    times.push(atMs);
+  } else {
+    // Out of time order (a full build indexes orders in record order; a clock that stepped back): put in its place.
+    const at = firstAtOrAfter(times, atMs + 1);
+    ids.splice(at, 0, id);
+    times.splice(at, 0, atMs);
+  }
+  const orders = index.ordersByUserSymbol.get(pair)?.size ?? 0;
+  if (ids.length <= 2 * orders + updatesSlack) return;
+  const current: [string, number][] = [];
+  for (const orderId of index.ordersByUserSymbol.get(pair) ?? []) {
+    const order = state.orders.get(orderId);
+    if (order !== undefined) current.push([orderId, order.updatedAtMs]);
+  }
+  current.sort((a, b) => a[1] - b[1]);
+  index.updatesByUserSymbol.set(pair, { ids: current.map(([orderId]) => orderId), times: current.map(([, t]) => t) });
 }
 
 /** An order of the key no longer counted: if it may have been the newest, the key's newest is looked for again. */
@@ -164,6 +220,7 @@ function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: str
   index.orderOrder.note(clientOrderId);
   const pair = userSymbolKey(entry.userId, entry.symbol);
   addTo(index.ordersByUserSymbol, pair, clientOrderId);
+  noteUpdate(index, state, pair, clientOrderId, order.updatedAtMs);
   const latest = index.latestUpdateByUserSymbol.get(pair);
   if (latest === undefined || order.updatedAtMs > latest) index.latestUpdateByUserSymbol.set(pair, order.updatedAtMs);
   if (entry.open) {
@@ -313,12 +370,18 @@ export function someOpenOrChangedOrderOf(
   changed: (order: Order) => boolean,
 ): boolean {
   const index = indexOf(state);
-  const latest = index.latestUpdateByUserSymbol.get(userSymbolKey(userId, symbol));
-  if (sinceMs !== null && latest !== undefined && latest >= sinceMs) {
-    return someOrderOf(state, userId, symbol, (o) => isOpen(o) || (o.updatedAtMs >= sinceMs && changed(o)));
-  }
+  const pair = userSymbolKey(userId, symbol);
+  const latest = index.latestUpdateByUserSymbol.get(pair);
   for (const id of index.openOrdersByUser.get(userId) ?? []) {
     if (index.orders.get(id)?.symbol === symbol && state.orders.get(id) !== undefined) return true;
+  }
+  if (sinceMs === null || latest === undefined || latest < sinceMs) return false;
+  // None open: of the pair's orders, those updated at or after sinceMs (the tail of its updates), not every one.
+  const updates = index.updatesByUserSymbol.get(pair);
+  if (updates === undefined) return false;
+  for (let i = firstAtOrAfter(updates.times, sinceMs); i < updates.ids.length; i += 1) {
+    const order = state.orders.get(updates.ids[i] as string);
+    if (order !== undefined && order.userId === userId && order.symbol === symbol && order.updatedAtMs >= sinceMs && changed(order)) return true;
   }
   return false;
 }
@@ -369,6 +432,17 @@ export function indexDifferences(state: DurableState): string[] {
     };
     if (answer(kept) !== answer(fresh)) out.push(`newest ${key}: kept ${answer(kept)} but a scan gives ${answer(fresh)}`);
   }
+  // Every order has its current update in its pair's list, and each list is in time order.
+  for (const [pair, { ids, times }] of kept.updatesByUserSymbol) {
+    if (times.some((t, i) => i > 0 && t < (times[i - 1] as number))) out.push(`updates of ${pair} out of time order`);
+    if (ids.length !== times.length) out.push(`updates of ${pair}: ${ids.length} ids, ${times.length} times`);
+  }
+  state.orders.forEach((order, id) => {
+    const updates = kept.updatesByUserSymbol.get(userSymbolKey(order.userId, order.symbol));
+    const from = updates === undefined ? 0 : firstAtOrAfter(updates.times, order.updatedAtMs);
+    if (!updates?.ids.some((entry, i) => i >= from && entry === id && updates.times[i] === order.updatedAtMs))
+      out.push(`order ${id}'s update at ${order.updatedAtMs} is not in its pair's updates`);
+  });
   const sessionKeys = state.sessions.keys();
   if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
   const orderKeys = state.orders.keys();

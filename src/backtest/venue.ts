@@ -21,8 +21,6 @@ import { silentLogger } from '../util/logger.js';
 // touch set from historical quotes. The same pieces the deterministic simulation and the live service run; only
 // where prices and fills come from differs. Effects reach the exchange `latencyMs` after they were decided.
 
-/** Memory log retention for a run (entries): the engine's outbound events are read from decisions, not the log. */
-const backtestOutboundEntries = 1_000;
 /** Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped). */
 const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, replayBatchEntries: 1_000, stepBudgetMs: 60_000 };
 /** Settling rounds at one instant before the run counts as stuck (each round delivers everything due). */
@@ -60,10 +58,9 @@ export class BacktestVenue {
     // The book's tape off: a resting order fills when a quote trades through it, or (queue fills) from the aggTrades
     // prints the run hands the exchange (run-backtest.ts), never from a random tape.
     this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 });
-    this.log = openMemoryLog({
-      nowMs: () => this.clock.nowMs(),
-      limits: { maxOutboundEntries: backtestOutboundEntries, maxOutboundEntriesHard: backtestOutboundEntries },
-    });
+    // The engine's outbound events are read from its decisions (start's observer), never from the log: it keeps none,
+    // and the engine serializes none.
+    this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), outboundUnread: true });
     this.accountKey = paperCredentials(userId).apiKey;
     this.account = this.exchange.account(this.accountKey);
   }

@@ -1,7 +1,7 @@
 import type { SharedDict } from './shared-dict.js';
 import type { CoreConfig } from './config.js';
 import type { DurableState, Order, OrderPurpose } from './state.js';
-import { orderIdsOf, ordersOf } from './state-index.js';
+import { newestOrderOf, ordersOf, planSeq } from './state-index.js';
 
 // Rejections that recur. An order the exchange keeps refusing for the same reason (-4131 on a thin book, -2019
 // margin, a revoked key) must not be re-sent and re-alerted every retry period: the user hears it once, then
@@ -30,33 +30,17 @@ export function rejectionCode(order: Order): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Client order ids end in the engine's sequence number: the order in which orders were planned. */
-function planSeq(order: Order): number {
-  const dash = order.clientOrderId.lastIndexOf('-');
-  return Number(order.clientOrderId.slice(dash + 1));
-}
-
 const noStreak = (): RejectionStreak => ({ count: 0, code: null, lastAtMs: 0, newestId: null });
 
 /**
- * True when the newest order of this kind (the greatest plan sequence) alone says there is no streak: there is none,
- * or it was not refused, or refused as routine. False when the full walk is needed: it was refused, or the sequences
- * do not give one newest (a tie, an id without a number), where the sort's own order would decide.
+ * True when the newest order of this kind (the greatest plan sequence, kept by the state's index) alone says there is
+ * no streak: there is none, or it was not refused, or refused as routine. False when the full walk is needed: it was
+ * refused, or the sequences do not give one newest (a tie, an id without a number), where the sort's own order decides.
  */
 function noStreakByNewest(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): boolean {
-  let newest: Order | undefined;
-  let newestSeq = -Infinity;
-  for (const id of orderIdsOf(state, userId, symbol)) {
-    const order = state.orders.get(id);
-    if (order === undefined || order.purpose !== purpose) continue;
-    const seq = planSeq(order);
-    if (!Number.isFinite(seq) || seq === newestSeq) return false;
-    if (seq > newestSeq) {
-      newest = order;
-      newestSeq = seq;
-    }
-  }
-  if (newest === undefined) return true;
+  const newest = newestOrderOf(state, userId, symbol, purpose);
+  if (newest === null) return true;
+  if (newest === 'walk') return false;
   const code = newest.status === 'REJECTED' ? rejectionCode(newest) : null;
   return code === null || routineRejectionCodes.has(code);
 }
@@ -68,7 +52,7 @@ export function rejectionStreak(state: DurableState, userId: string, symbol: str
   if (noStreakByNewest(state, userId, symbol, purpose)) return noStreak();
   const orders = ordersOf(state, userId, symbol)
     .filter((o) => o.purpose === purpose)
-    .sort((a, b) => planSeq(b) - planSeq(a));
+    .sort((a, b) => planSeq(b.clientOrderId) - planSeq(a.clientOrderId));
   const streak = noStreak();
   for (const order of orders) {
     const code = order.status === 'REJECTED' ? rejectionCode(order) : null;

@@ -158,7 +158,10 @@ function recentlyRejectedFlatten(ctx: DecisionContext, userId: string, symbol: s
  */
 export function enforceFlat(ctx: DecisionContext): void {
   const index = indexOf(ctx.durable);
-  const candidates = inSessionOrder(ctx.durable, ctx.durable.halted ? index.busy : index.flattening).flatMap((u) => ctx.durable.sessions.get(u) ?? []);
+  const users = ctx.durable.halted ? index.busy : index.flattening;
+  // Nobody to flatten (nearly every input: it runs after each): no sorted list of nobody, no array of no sessions.
+  if (users.size === 0) return;
+  const candidates = inSessionOrder(ctx.durable, users).flatMap((u) => ctx.durable.sessions.get(u) ?? []);
   for (const session of candidates) {
     if (session.status === 'closed' || !mustBeFlat(ctx, session)) continue;
     const open = openOrdersOf(ctx.durable, session.userId);

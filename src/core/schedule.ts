@@ -178,17 +178,49 @@ export class Schedule {
   }
 }
 
-const schedules = new WeakMap<MarketState, Schedule>();
+/**
+ * Which market state holds which schedule: the newest hand-on in newestMarket/newestSchedule, every other in `older`. Nearly every
+ * decision takes the schedule the decision before it handed on (the engine's steps form a chain), so that pair never
+ * reaches the WeakMap: a WeakMap set, get and delete on every decision, a quiet tick's included, were most of
+ * handOn's cost (bench/backtest.ts). `older` never holds newestMarket, so the two together are one map.
+ */
+const older = new WeakMap<MarketState, Schedule>();
+let newestMarket: MarketState | null = null;
+let newestSchedule: Schedule | null = null;
+/** Whether a pair ever moved to `older` (until then it is empty and needs no look-up). */
+let olderUsed = false;
+
+function keptFor(market: MarketState): Schedule | undefined {
+  if (market === newestMarket) return newestSchedule ?? undefined;
+  return olderUsed ? older.get(market) : undefined;
+}
+
+function forget(market: MarketState): void {
+  if (market === newestMarket) {
+    newestMarket = null;
+    newestSchedule = null;
+  } else if (olderUsed) older.delete(market);
+}
+
+function keep(market: MarketState, schedule: Schedule): void {
+  if (newestMarket !== null && newestSchedule !== null && newestMarket !== market) {
+    older.set(newestMarket, newestSchedule);
+    olderUsed = true;
+  }
+  if (olderUsed && newestMarket !== market) older.delete(market);
+  newestMarket = market;
+  newestSchedule = schedule;
+}
 
 /**
  * The schedule of `state` for a decision starting from it. `take`: the decision will hand it on (the state
  * loses it); otherwise a copy (a scratch decision must not disturb it).
  */
 export function scheduleFor(state: EngineState, take: boolean): Schedule {
-  const kept = schedules.get(state.market);
+  const kept = keptFor(state.market);
   if (!kept || kept.durable !== state.durable) return new Schedule(state.durable);
   if (!take) return kept.clone();
-  schedules.delete(state.market);
+  forget(state.market);
   return kept;
 }
 
@@ -197,7 +229,7 @@ export function handOn(schedule: Schedule, state: EngineState, wal: readonly Wal
   for (const pass of passes) absorb(schedule, pass, state.durable, wal);
   for (const pass of passes) schedule.walMark[pass] = 0;
   schedule.durable = state.durable;
-  schedules.set(state.market, schedule);
+  keep(state.market, schedule);
 }
 
 /** The user an event is about, if any (an order's events by the order's user). */

@@ -13,6 +13,10 @@ import type { OwnedDicts } from './dict.js';
 // shard by shard, each shard in insertion order: a fixed order for a given history of writes, and the same after a
 // snapshot is read back (each key falls in the same shard, in the order it was written). Code that needs an order
 // (user ids for signals.route) sorts. Plain values in, plain values out: nothing here is impure.
+//
+// An empty map's scans (keys, values, entries, forEach, find, some) return at once rather than walk its shardCount
+// empty slots: every watchdog beat scans the market's per-order clocks (maintainOrders) and owed trade reads, which
+// are empty while nothing is live or owed, and those walks were a third of a quiet beat's cost (bench/backtest.ts).
 
 /** Shards per map: a power of two. 256 keeps a shard at ~40 entries for 10 000 sessions, and the list copy at 256 pointers. */
 const shardCount = 256;
@@ -30,14 +34,31 @@ export function shardOfKey(key: string): number {
 
 type Shard<V> = Map<string, V>;
 
+/** Bits of a made-shards word: 16, so every word stays a small integer (never a heap number). */
+const madeBitsPerWord = 16;
+const madeWords = shardCount / madeBitsPerWord;
+
+function isMade(made: readonly number[], at: number): boolean {
+  return (((made[(at / madeBitsPerWord) | 0] as number) >> (at % madeBitsPerWord)) & 1) === 1;
+}
+
+function markMade(made: number[], at: number): void {
+  const word = (at / madeBitsPerWord) | 0;
+  made[word] = (made[word] as number) | (1 << (at % madeBitsPerWord));
+}
+
 export class SharedDict<V> {
   /**
    * The OwnedDicts (one decision's, or one replay's) that made this version and may write it in place; null: none.
    * An identity check, not a WeakSet lookup per write (private fields: not compared by equality, not enumerated).
    */
   #owner: OwnedDicts | null;
-  /** Shards this version made itself (1), which its owner may write in place; the others are shared with older versions. */
-  #madeShards: Uint8Array | null;
+  /**
+   * Shards this version made itself, which its owner may write in place (the others are shared with older versions):
+   * a bit per shard, madeBitsPerWord to a small integer. Not a Uint8Array(shardCount): allocating one took about
+   * 0.5 µs, paid by every first write of a decision to a map (each equity sample and stop check, bench/backtest.ts).
+   */
+  #madeShards: number[] | null;
 
   private constructor(
     /** Entries by shardOfKey(key); undefined while a shard has none. Written only in a version the writer owns. */
@@ -46,7 +67,7 @@ export class SharedDict<V> {
     owner: OwnedDicts | null,
   ) {
     this.#owner = owner;
-    this.#madeShards = owner === null ? null : new Uint8Array(shardCount);
+    this.#madeShards = owner === null ? null : new Array<number>(madeWords).fill(0);
   }
 
   static empty<V>(): SharedDict<V> {
@@ -100,29 +121,34 @@ export class SharedDict<V> {
   /** The keys, as an array (a snapshot of this version: writing the map after does not change it). */
   keys(): string[] {
     const out: string[] = [];
+    if (this.count === 0) return out;
     for (const shard of this.shards) if (shard !== undefined) for (const key of shard.keys()) out.push(key);
     return out;
   }
 
   values(): V[] {
     const out: V[] = [];
+    if (this.count === 0) return out;
     for (const shard of this.shards) if (shard !== undefined) for (const value of shard.values()) out.push(value);
     return out;
   }
 
   entries(): [string, V][] {
     const out: [string, V][] = [];
+    if (this.count === 0) return out;
     for (const shard of this.shards) if (shard !== undefined) for (const entry of shard.entries()) out.push(entry);
     return out;
   }
 
   /** Calls `visit` for each entry without building an array (the hot scans). */
   forEach(visit: (value: V, key: string) => void): void {
+    if (this.count === 0) return;
     for (const shard of this.shards) if (shard !== undefined) shard.forEach(visit);
   }
 
   /** The first value `test` accepts, in entry order. */
   find(test: (value: V, key: string) => boolean): V | undefined {
+    if (this.count === 0) return undefined;
     for (const shard of this.shards) {
       if (shard === undefined) continue;
       for (const [key, value] of shard) if (test(value, key)) return value;
@@ -132,6 +158,7 @@ export class SharedDict<V> {
 
   /** Whether `test` accepts any value. */
   some(test: (value: V, key: string) => boolean): boolean {
+    if (this.count === 0) return false;
     for (const shard of this.shards) {
       if (shard === undefined) continue;
       for (const [key, value] of shard) if (test(value, key)) return true;
@@ -166,9 +193,9 @@ export class SharedDict<V> {
   /** Shard `at` of this (writable) version, copied first unless this version made it. */
   private ownShard(at: number, shard: Shard<V>): Shard<V> {
     const made = this.#madeShards;
-    if (made !== null && made[at] === 1) return shard;
+    if (made !== null && isMade(made, at)) return shard;
     const copy = new Map(shard);
-    if (made !== null) made[at] = 1;
+    if (made !== null) markMade(made, at);
     this.shards[at] = copy;
     return copy;
   }
@@ -179,7 +206,7 @@ export class SharedDict<V> {
     const shard = this.shards[at];
     if (shard === undefined) {
       this.shards[at] = new Map<string, V>([[key, value]]);
-      if (this.#madeShards !== null) this.#madeShards[at] = 1;
+      if (this.#madeShards !== null) markMade(this.#madeShards, at);
       this.count += 1;
       return;
     }

@@ -3,7 +3,7 @@ import { isZero } from '../model/decimal.js';
 import { shardOfKey } from './shared-dict.js';
 import type { WalEvent } from './events.js';
 import { stopLossBoundOf } from './mtm.js';
-import type { DurableState, Order, Session } from './state.js';
+import type { DurableState, Order, OrderPurpose, Session } from './state.js';
 import type { TickWatchEntry } from './tick-watch.js';
 import { TickWatch, tickWatchKey } from './tick-watch.js';
 
@@ -19,7 +19,53 @@ import { TickWatch, tickWatchKey } from './tick-watch.js';
 interface OrderEntry {
   userId: string;
   symbol: string;
+  purpose: OrderPurpose;
   open: boolean;
+}
+
+/**
+ * The order of a user+symbol+purpose with the greatest plan sequence, as far as the orders indexed since the last look
+ * tell: `id` null while there is none. `walk`: no one order is the newest by sequence (a tie at the top, an id without
+ * a sequence) — the caller ranks every order as it would without the index. `known` false: the newest (or a tie or an
+ * id without a sequence) was dropped since, so it is looked for again among the pair's orders on the next ask.
+ */
+interface NewestOrder {
+  id: string | null;
+  seq: number;
+  walk: boolean;
+  known: boolean;
+}
+
+/**
+ * A user+symbol's order indexings, oldest `updatedAtMs` first: each time one of its orders is indexed, its id with the
+ * updatedAtMs it then had. Only order.planned and order.status set updatedAtMs, and both reindex the order, so every
+ * order updated at or after a time has an entry at or after it. Entries of orders since updated again or dropped stay
+ * until the list is rebuilt from the pair's orders (once it holds more than twice their number, plus a margin).
+ */
+interface PairUpdates {
+  ids: string[];
+  times: number[];
+}
+
+/** Entries a pair's update list may hold beyond twice its orders before it is rebuilt. */
+const updatesSlack = 64;
+
+/** The first index of `times` (ascending) at or after `atMs`. */
+function firstAtOrAfter(times: readonly number[], atMs: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as number) >= atMs) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Client order ids end in the engine's sequence number: the order in which orders were planned (NaN: none). */
+export function planSeq(clientOrderId: string): number {
+  const dash = clientOrderId.lastIndexOf('-');
+  return Number(clientOrderId.slice(dash + 1));
 }
 
 /** Where keys enumerate in a SharedDict: shard by shard (shardOfKey), each shard in insertion order. */
@@ -65,6 +111,14 @@ export class StateIndex {
    * dropped later leave it high, never low: it only tells when no order of the pair can have changed since a time.
    */
   readonly latestUpdateByUserSymbol = new Map<string, number>();
+  /**
+   * Per user+symbol+purpose, its newest order by plan sequence (rejections.ts asks on every routed signal and flatten
+   * check whether it was refused): kept as orders are indexed, instead of a walk over every retained order of the pair
+   * (up to maxTerminalOrdersKept) on each ask, which was a tenth of a kline backtest's CPU (bench/backtest.ts).
+   */
+  readonly newestByPurpose = new Map<string, NewestOrder>();
+  /** Per user+symbol, its orders' indexings by updatedAtMs (PairUpdates): the orders updated since a time, in a look. */
+  readonly updatesByUserSymbol = new Map<string, PairUpdates>();
   /** Per non-closed session, the symbols it holds: a position that is not zero, or an open order. */
   readonly heldByUser = new Map<string, ReadonlySet<string>>();
   readonly holdersBySymbol = new Map<string, Set<string>>();
@@ -77,6 +131,57 @@ export class StateIndex {
 }
 
 const userSymbolKey = (userId: string, symbol: string): string => `${userId}\u0000${symbol}`;
+const purposeKey = (pair: string, purpose: OrderPurpose): string => `${pair}\u0000${purpose}`;
+
+/** One more order of the key counted in its newest (not counted before). */
+function countNewest(index: StateIndex, key: string, id: string): void {
+  let newest = index.newestByPurpose.get(key);
+  if (newest === undefined) {
+    newest = { id: null, seq: -Infinity, walk: false, known: true };
+    index.newestByPurpose.set(key, newest);
+  }
+  if (!newest.known) return;
+  const seq = planSeq(id);
+  if (!Number.isFinite(seq)) newest.walk = true;
+  else if (newest.id === null || seq > newest.seq) {
+    newest.id = id;
+    newest.seq = seq;
+  } else if (seq === newest.seq) newest.walk = true;
+}
+
+/** Notes that order `id` of `pair` was indexed with updatedAtMs `atMs` (in time order; rebuilt when long). */
+function noteUpdate(index: StateIndex, state: DurableState, pair: string, id: string, atMs: number): void {
+  let updates = index.updatesByUserSymbol.get(pair);
+  if (updates === undefined) {
+    updates = { ids: [], times: [] };
+    index.updatesByUserSymbol.set(pair, updates);
+  }
+  const { ids, times } = updates;
+  if (times.length === 0 || (times[times.length - 1] as number) <= atMs) {
+    ids.push(id);
+    times.push(atMs);
+  } else {
+    // Out of time order (a full build indexes orders in record order; a clock that stepped back): put in its place.
+    const at = firstAtOrAfter(times, atMs + 1);
+    ids.splice(at, 0, id);
+    times.splice(at, 0, atMs);
+  }
+  const orders = index.ordersByUserSymbol.get(pair)?.size ?? 0;
+  if (ids.length <= 2 * orders + updatesSlack) return;
+  const current: [string, number][] = [];
+  for (const orderId of index.ordersByUserSymbol.get(pair) ?? []) {
+    const order = state.orders.get(orderId);
+    if (order !== undefined) current.push([orderId, order.updatedAtMs]);
+  }
+  current.sort((a, b) => a[1] - b[1]);
+  index.updatesByUserSymbol.set(pair, { ids: current.map(([orderId]) => orderId), times: current.map(([, t]) => t) });
+}
+
+/** An order of the key no longer counted: if it may have been the newest, the key's newest is looked for again. */
+function uncountNewest(index: StateIndex, key: string, id: string): void {
+  const newest = index.newestByPurpose.get(key);
+  if (newest !== undefined && (newest.id === id || newest.walk)) newest.known = false;
+}
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
@@ -99,6 +204,10 @@ function isOpen(order: Order): boolean {
 function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: string): string | undefined {
   const before = index.orders.get(clientOrderId);
   const order = state.orders.get(clientOrderId);
+  const counted = before === undefined ? null : purposeKey(userSymbolKey(before.userId, before.symbol), before.purpose);
+  const countedNow = order === undefined ? null : purposeKey(userSymbolKey(order.userId, order.symbol), order.purpose);
+  if (counted !== null && counted !== countedNow) uncountNewest(index, counted, clientOrderId);
+  if (countedNow !== null && counted !== countedNow) countNewest(index, countedNow, clientOrderId);
   if (before) {
     removeFrom(index.ordersByUserSymbol, userSymbolKey(before.userId, before.symbol), clientOrderId);
     if (before.open) {
@@ -111,11 +220,12 @@ function reindexOrder(index: StateIndex, state: DurableState, clientOrderId: str
     index.orderOrder.forget(clientOrderId);
     return before?.userId;
   }
-  const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, open: isOpen(order) };
+  const entry: OrderEntry = { userId: order.userId, symbol: order.symbol, purpose: order.purpose, open: isOpen(order) };
   index.orders.set(clientOrderId, entry);
   index.orderOrder.note(clientOrderId);
   const pair = userSymbolKey(entry.userId, entry.symbol);
   addTo(index.ordersByUserSymbol, pair, clientOrderId);
+  noteUpdate(index, state, pair, clientOrderId, order.updatedAtMs);
   const latest = index.latestUpdateByUserSymbol.get(pair);
   if (latest === undefined || order.updatedAtMs > latest) index.latestUpdateByUserSymbol.set(pair, order.updatedAtMs);
   if (entry.open) {
@@ -251,16 +361,6 @@ export function ordersOf(state: DurableState, userId: string, symbol: string): O
   return ordersIn(state, index.orderOrder.sort(index.ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? []));
 }
 
-const noIds: ReadonlySet<string> = new Set();
-
-/**
- * The ids of the user's orders for one symbol (terminal ones too, while retained), in no particular order, for a scan
- * whose answer does not depend on it (look each up in state.orders). The index's own set: read it, never write it.
- */
-export function orderIdsOf(state: DurableState, userId: string, symbol: string): ReadonlySet<string> {
-  return indexOf(state).ordersByUserSymbol.get(userSymbolKey(userId, symbol)) ?? noIds;
-}
-
 /**
  * Whether any of the user's orders for one symbol (terminal ones too, while retained) passes `test`: ordersOf's
  * answer without its sort, which ranked every retained order of the pair (up to maxTerminalOrdersKept) on each call,
@@ -274,6 +374,27 @@ export function someOrderOf(state: DurableState, userId: string, symbol: string,
     if (order && test(order)) return true;
   }
   return false;
+}
+
+/** The key's newest, looked for again among the pair's orders if a drop made it unknown. */
+function resolvedNewest(index: StateIndex, pair: string, purpose: OrderPurpose): NewestOrder | undefined {
+  const key = purposeKey(pair, purpose);
+  const newest = index.newestByPurpose.get(key);
+  if (newest === undefined || newest.known) return newest;
+  index.newestByPurpose.delete(key);
+  for (const id of index.ordersByUserSymbol.get(pair) ?? []) if (index.orders.get(id)?.purpose === purpose) countNewest(index, key, id);
+  return index.newestByPurpose.get(key);
+}
+
+/**
+ * The user's order for the symbol and purpose with the greatest plan sequence (terminal ones too, while retained);
+ * null when there is none; 'walk' when no one order is that (a tie at the top, an id without a sequence number).
+ */
+export function newestOrderOf(state: DurableState, userId: string, symbol: string, purpose: OrderPurpose): Order | null | 'walk' {
+  const newest = resolvedNewest(indexOf(state), userSymbolKey(userId, symbol), purpose);
+  if (newest === undefined || newest.id === null) return null;
+  if (newest.walk) return 'walk';
+  return state.orders.get(newest.id) ?? 'walk';
 }
 
 /**
@@ -290,12 +411,18 @@ export function someOpenOrChangedOrderOf(
   changed: (order: Order) => boolean,
 ): boolean {
   const index = indexOf(state);
-  const latest = index.latestUpdateByUserSymbol.get(userSymbolKey(userId, symbol));
-  if (sinceMs !== null && latest !== undefined && latest >= sinceMs) {
-    return someOrderOf(state, userId, symbol, (o) => isOpen(o) || (o.updatedAtMs >= sinceMs && changed(o)));
-  }
+  const pair = userSymbolKey(userId, symbol);
+  const latest = index.latestUpdateByUserSymbol.get(pair);
   for (const id of index.openOrdersByUser.get(userId) ?? []) {
     if (index.orders.get(id)?.symbol === symbol && state.orders.get(id) !== undefined) return true;
+  }
+  if (sinceMs === null || latest === undefined || latest < sinceMs) return false;
+  // None open: of the pair's orders, those updated at or after sinceMs (the tail of its updates), not every one.
+  const updates = index.updatesByUserSymbol.get(pair);
+  if (updates === undefined) return false;
+  for (let i = firstAtOrAfter(updates.times, sinceMs); i < updates.ids.length; i += 1) {
+    const order = state.orders.get(updates.ids[i] as string);
+    if (order !== undefined && order.userId === userId && order.symbol === symbol && order.updatedAtMs >= sinceMs && changed(order)) return true;
   }
   return false;
 }
@@ -340,6 +467,25 @@ export function indexDifferences(state: DurableState): string[] {
   same('flattening', setOf(kept.flattening), setOf(fresh.flattening));
   if (kept.tickWatch.describe() !== fresh.tickWatch.describe())
     out.push(`tickWatch: kept ${kept.tickWatch.describe()} but a scan gives ${fresh.tickWatch.describe()}`);
+  for (const key of new Set([...kept.newestByPurpose.keys(), ...fresh.newestByPurpose.keys()])) {
+    const [userId = '', symbol = '', purpose = 'entry'] = key.split('\u0000');
+    const answer = (index: StateIndex): string => {
+      const newest = resolvedNewest(index, userSymbolKey(userId, symbol), purpose as OrderPurpose);
+      return newest === undefined || newest.id === null ? 'none' : newest.walk ? 'walk' : newest.id;
+    };
+    if (answer(kept) !== answer(fresh)) out.push(`newest ${key}: kept ${answer(kept)} but a scan gives ${answer(fresh)}`);
+  }
+  // Every order has its current update in its pair's list, and each list is in time order.
+  for (const [pair, { ids, times }] of kept.updatesByUserSymbol) {
+    if (times.some((t, i) => i > 0 && t < (times[i - 1] as number))) out.push(`updates of ${pair} out of time order`);
+    if (ids.length !== times.length) out.push(`updates of ${pair}: ${ids.length} ids, ${times.length} times`);
+  }
+  state.orders.forEach((order, id) => {
+    const updates = kept.updatesByUserSymbol.get(userSymbolKey(order.userId, order.symbol));
+    const from = updates === undefined ? 0 : firstAtOrAfter(updates.times, order.updatedAtMs);
+    if (!updates?.ids.some((entry, i) => i >= from && entry === id && updates.times[i] === order.updatedAtMs))
+      out.push(`order ${id}'s update at ${order.updatedAtMs} is not in its pair's updates`);
+  });
   const sessionKeys = state.sessions.keys();
   if (JSON.stringify(kept.sessionOrder.sort(sessionKeys)) !== JSON.stringify(sessionKeys)) out.push('sessions enumerate in another order');
   const orderKeys = state.orders.keys();

@@ -139,6 +139,9 @@ interface DecidedStep {
   outputs: Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'>;
 }
 
+/** An outbound entry for a log whose outbound stream nobody reads (EngineLog.outboundUnread): not serialized. */
+const unwritten = (): string => '';
+
 /** Whether a step's decisions write anything to the log (a step writing nothing skips the commit). */
 function writesAnything(o: DecidedStep['outputs']): boolean {
   return o.wal.length + o.outbound.length + o.ack.length + o.deadLetters.length > 0;
@@ -357,7 +360,9 @@ export class Engine {
     let state = this.state;
     const decisions: Decision[] = [];
     const owned = share ? ownedDicts() : undefined;
-    for (const [i, input] of inputs.entries()) {
+    // An index loop, not entries(): its iterator and an [i, input] pair per input were allocated on every step.
+    for (let i = 0; i < inputs.length; i += 1) {
+      const input = inputs[i] as Input;
       const nowMs = (nows[i] ??= this.clock.nowMs());
       try {
         const decideStartedAt = performance.now();
@@ -421,7 +426,9 @@ export class Engine {
       const walData = wal.map(serializeWalEvent);
       const ids = await this.log.commit({
         wal: walData,
-        outbound: outbound.map((e) => JSON.stringify(e)),
+        // A log nobody tails the outbound stream of (a backtest's) gets each entry unwritten (''): its observers have
+        // the events, and the entries keep their places in the log's sequence (the ledger's ids stay as they were).
+        outbound: this.log.outboundUnread === true ? outbound.map(unwritten) : outbound.map((e) => JSON.stringify(e)),
         ack,
         deadLetters,
         ...(ledger.length > 0 ? { ledger } : {}),

@@ -17,6 +17,8 @@ interface CommandEntry {
 export interface MemoryLogOptions {
   limits?: Partial<LogLimits>;
   nowMs?: () => number;
+  /** Nobody reads this log's outbound stream (EngineLog.outboundUnread): its entries take ids and are not kept. */
+  outboundUnread?: boolean;
 }
 
 export interface MemoryLog extends EngineLog {
@@ -27,6 +29,7 @@ export interface MemoryLog extends EngineLog {
 export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
   const now = opts.nowMs ?? (() => Date.now());
+  const unread = opts.outboundUnread === true;
   let nextId = 1;
   let commands: CommandEntry[] = [];
   let wal: LogRecord[] = [];
@@ -65,6 +68,7 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
   };
 
   const log: MemoryLog = {
+    outboundUnread: unread,
     commands: () => commands.map((c) => ({ id: String(c.id), data: c.data })),
     async init() {},
     async appendCommand(data) {
@@ -103,8 +107,11 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
         return record.id;
       });
       for (const l of batch.ledger ?? []) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
-      for (const data of batch.outbound) outbound.push({ id: id(), data });
-      if (batch.outbound.length > 0) trimOutbound();
+      for (const data of batch.outbound) {
+        const entryId = id();
+        if (!unread) outbound.push({ id: entryId, data });
+      }
+      if (batch.outbound.length > 0 && !unread) trimOutbound();
       for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
       if (deadLetters.length > limits.maxDeadLetterEntries) deadLetters.splice(0, deadLetters.length - limits.maxDeadLetterEntries);
       const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);

@@ -84,3 +84,23 @@ describe('rejectionStreak', () => {
     expect(rejectionStreak(state, 'u0', 'ETHUSDT', 'flatten').count).toBe(0);
   });
 });
+
+describe('the newest order of a kind', () => {
+  it('is known from the index: a streak check reads that order only, not every retained order of the pair', () => {
+    // 300 retained entries of one pair, the newest accepted: no streak, found without a walk over the others.
+    const many = Array.from({ length: 300 }, (_, i) => ({ seq: i + 1, user: 0, symbol: 0, purpose: 0, outcome: i === 299 ? 0 : 4 }));
+    const state = stateOf(many);
+    rejectionStreak(state, 'u0', 'BTCUSDT', 'entry'); // the index is built by this first ask
+    const get = state.orders.get.bind(state.orders);
+    let reads = 0;
+    state.orders.get = (key: string) => {
+      reads += 1;
+      return get(key);
+    };
+    expect(rejectionStreak(state, 'u0', 'BTCUSDT', 'entry').count).toBe(0);
+    expect(reads).toBeLessThanOrEqual(1);
+    // Refused newest: the walk finds the streak behind it, as before.
+    const refused = stateOf(many.map((o) => ({ ...o, outcome: 4 })));
+    expect(rejectionStreak(refused, 'u0', 'BTCUSDT', 'entry')).toMatchObject({ count: 300, code: -2019, newestId: 'qeab-300' });
+  });
+});

@@ -3,7 +3,7 @@ import { decide } from '../../src/core/decide.js';
 import type { Decision, Input } from '../../src/core/decide.js';
 import { CoreDriver, eventsOf, placed, testFilters } from './fixtures.js';
 import { toUsd } from '../../src/model/decimal.js';
-import { dueAgain, Schedule, sessionsToVisit } from '../../src/core/schedule.js';
+import { dueAgain, Schedule, scheduleFor, sessionsToVisit } from '../../src/core/schedule.js';
 
 // The timer passes visit the scheduled sessions (changed or due, src/core/schedule.ts), not every session; they
 // must decide exactly what a full scan would, at any time: horizons, stale feeds, periodic stop checks, placement
@@ -113,5 +113,27 @@ describe('a rationed pass', () => {
     let left = 0;
     for (let look = 0; look < 10; look += 1) left += sessionsToVisit(schedule, 'equity', durable, [], 10_000, false, [], 100).length;
     expect(left).toBe(count - 200);
+  });
+});
+
+describe('where a schedule is kept', () => {
+  it('finds each state its schedule, the newest hand-on or an older one, once each, whatever was handed on since', () => {
+    const d = sessions();
+    const timer: Input = { kind: 'timer' };
+    const tick = (bid: number): Input => ({ kind: 'tick', venue: 'paper', tick: { symbol: 'BTCUSDT', bid, ask: bid + 0.1, time: d.nowMs } });
+    // Each decision takes the schedule of the state it starts from and hands it to the state it makes.
+    const start = decide(d.state, timer, d.nowMs, d.config).state;
+    const a = decide(start, tick(60_001), d.nowMs, d.config).state;
+    // A second decision from `start` (whose schedule `a` took) builds its own: `a`'s is no longer the newest hand-on.
+    const b = decide(start, tick(60_002), d.nowMs, d.config).state;
+    expect(scheduleFor(a, false).passes.size).toBe(3);
+    const b2 = decide(b, timer, d.nowMs + 1_000, d.config).state;
+    const a2 = decide(a, timer, d.nowMs + 1_000, d.config).state;
+    for (const state of [a2, b2]) expect(scheduleFor(state, false).passes.size).toBe(3);
+    // Taken once (by a decision that hands it on), it is gone from that state.
+    for (const state of [a2, b2]) {
+      expect(scheduleFor(state, true).passes.size).toBe(3);
+      expect(scheduleFor(state, false).passes.size).toBe(0);
+    }
   });
 });

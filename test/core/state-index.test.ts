@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hasIndex, indexDifferences, indexOf, ordersOf, someOpenOrChangedOrderOf, someOrderOf } from '../../src/core/state-index.js';
 import { isTerminal } from '../../src/core/orders.js';
-import { CoreDriver, placed } from './fixtures.js';
+import { CoreDriver, orderRecordOf, placed } from './fixtures.js';
+import { SharedDict } from '../../src/core/shared-dict.js';
+import type { DurableState, Order } from '../../src/core/state.js';
+import { emptyDurableState } from '../../src/core/state.js';
 
 // The simulation's check that the indexes the fold keeps agree with a full scan (deterministic-sim/invariants.ts)
 // must be able to fail: a kept index that drifted from the state is reported, one kept by the fold is not.
@@ -71,5 +74,29 @@ describe('state index check', () => {
     expect(yes).toBeGreaterThan(2);
     expect(skipped).toBeGreaterThan(2);
     expect(skipped).toBeLessThan(3 * 2 * times.length * changes.length);
+  });
+});
+
+describe('the orders of a pair updated since a time', () => {
+  it('are found among the latest updates: a reconcile of a pair with many retained orders reads only those', () => {
+    // 300 finished orders of one pair, one updated a millisecond apart from the next.
+    const records: Record<string, Order> = {};
+    for (let i = 1; i <= 300; i += 1) {
+      const clientOrderId = `qeab-${i}`;
+      records[clientOrderId] = orderRecordOf({ clientOrderId, userId: 'u', symbol: 'BTCUSDT', status: 'FILLED', createdAtMs: i, updatedAtMs: 1_000 + i });
+    }
+    const state: DurableState = { ...emptyDurableState(), orders: SharedDict.from(records) };
+    indexOf(state); // built once, by a scan (a restart's first look)
+    expect(indexDifferences(state)).toEqual([]);
+    const get = state.orders.get.bind(state.orders);
+    let reads = 0;
+    state.orders.get = (key: string) => {
+      reads += 1;
+      return get(key);
+    };
+    // Updated at or after 1 298: the last three, each read once; the rest are not looked at.
+    expect(someOpenOrChangedOrderOf(state, 'u', 'BTCUSDT', 1_298, (o) => o.clientOrderId === 'qeab-298')).toBe(true);
+    expect(someOpenOrChangedOrderOf(state, 'u', 'BTCUSDT', 1_299, (o) => o.clientOrderId === 'qeab-298')).toBe(false);
+    expect(reads).toBeLessThanOrEqual(5);
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import axios from 'axios';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRestClient } from '../../src/exchange/binance/rest-client.js';
 import { classifyError } from '../../src/exchange/binance/errors.js';
 import { maxAnswerBytes } from '../../src/exchange/binance/http-adapter.js';
@@ -62,6 +63,9 @@ describe('the REST client over its HTTP adapter', () => {
   });
 
   it('signs a private request into its query, with the key and client headers', async () => {
+    // The SDK builds a private request's whole URL: the adapter takes it as it is, not through axios.getUri (which
+    // merges the request's config with the defaults once more).
+    const getUri = vi.spyOn(axios, 'getUri');
     const error = await client()
       .getOrder({ symbol: 'BTCUSDT', origClientOrderId: 'abc' })
       .then(
@@ -73,6 +77,8 @@ describe('the REST client over its HTTP adapter', () => {
     expect(request?.url).toMatch(/^\/fapi\/v1\/order\?.*origClientOrderId=abc.*&signature=[0-9a-f]{64}$/);
     expect(request?.headers['x-mbx-apikey']).toBe('the-key');
     expect(request?.headers['x-qe-client']).toBe('w1');
+    expect(getUri).not.toHaveBeenCalled();
+    getUri.mockRestore();
     expect(classifyError(error)).toMatchObject({ kind: 'rejected', code: -2013, httpStatus: 400 });
     // A refusal carries no stack: capturing one through the SDK's and axios's promise chains cost ~30 µs a refusal.
     expect((error as Error).stack?.split('\n')).toEqual([`HttpAnswerError: HTTP 400: {"code":-2013,"msg":"Order does not exist."}`]);

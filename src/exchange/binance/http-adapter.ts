@@ -76,9 +76,21 @@ function bodyOf(data: unknown): string | Buffer | undefined {
  */
 export const sentAtHeader = 'x-qe-sent-at';
 
+/**
+ * The request's URL. The SDK gives private requests their whole URL, query and signature included, and no params:
+ * that one is taken as it is. axios.getUri merges the request's config with the defaults once more to build it
+ * (7 % of a REST request's CPU); it still builds every other (a base URL, params to serialize).
+ */
+function urlOf(config: InternalAxiosRequestConfig): string {
+  const params = config.params as Record<string, unknown> | undefined;
+  const noParams = params === undefined || params === null || Object.keys(params).length === 0;
+  if (noParams && config.baseURL === undefined && typeof config.url === 'string' && /^https?:\/\//.test(config.url)) return config.url;
+  return axios.getUri(config);
+}
+
 export const httpAdapter: AxiosAdapter = (config) =>
   new Promise<AxiosResponse>((resolve, reject) => {
-    const url = new URL(axios.getUri(config));
+    const url = new URL(urlOf(config));
     const secure = url.protocol === 'https:';
     const body = bodyOf(config.data);
     const options: https.RequestOptions = {

@@ -125,6 +125,17 @@ export const takerFeeRate = 0.0005;
 
 export class MatchingEngine {
   private readonly accounts = new Map<string, SimAccount>();
+  /**
+   * Per symbol, the accounts that may hold it, in account order: every account a position record of the symbol was
+   * made or read for (position(), the only way a fill reaches one) or restored with (notePositions). holders() reads
+   * these, not every account: at 10 000 accounts its pass over all of them on every price step of every symbol was
+   * the simulator's biggest cost. Accounts found flat leave the list as holders() passes them; dropped ones at once.
+   */
+  private readonly mayHold = new Map<string, SimAccount[]>();
+  private readonly mayHoldSets = new Map<string, Set<SimAccount>>();
+  /** Each account's place in `accounts` (creation order): the lists above keep it. */
+  private readonly rankOf = new WeakMap<SimAccount, number>();
+  private nextRank = 0;
   private readonly resting = new Map<string, Set<SimOrder>>();
   private readonly log: SimOrder[] = [];
   private nextOrderId = 4_000_000_001; // Binance ids are large; makes "small id" bugs visible
@@ -152,8 +163,32 @@ export class MatchingEngine {
         trades: [],
       };
       this.accounts.set(key, acct);
+      this.rankOf.set(acct, this.nextRank++);
     }
     return acct;
+  }
+
+  /** An account's positions were set as a whole (a restore): each of its symbols is one it may hold. */
+  notePositions(account: SimAccount): void {
+    for (const symbol of account.positions.keys()) this.noteMayHold(account, symbol);
+  }
+
+  private noteMayHold(account: SimAccount, symbol: string): void {
+    let set = this.mayHoldSets.get(symbol);
+    if (set?.has(account)) return;
+    if (!set) this.mayHoldSets.set(symbol, (set = new Set()));
+    set.add(account);
+    let list = this.mayHold.get(symbol);
+    if (!list) this.mayHold.set(symbol, (list = []));
+    const rank = this.rankOf.get(account) ?? Number.MAX_SAFE_INTEGER;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.rankOf.get(list[mid] as SimAccount) ?? Number.MAX_SAFE_INTEGER) < rank) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, account);
   }
 
   /** The id counters (state-store persistence: restored so ids never repeat after a restart). */
@@ -182,6 +217,15 @@ export class MatchingEngine {
     if (!acct) return;
     for (const order of acct.orders.values()) this.resting.get(order.symbol)?.delete(order);
     this.accounts.delete(key);
+    for (const [symbol, set] of this.mayHoldSets) {
+      if (!set.delete(acct)) continue;
+      const list = this.mayHold.get(symbol);
+      if (list)
+        this.mayHold.set(
+          symbol,
+          list.filter((a) => a !== acct),
+        );
+    }
     const kept = this.log.filter((o) => o.accountKey !== key);
     this.log.length = 0;
     this.log.push(...kept);
@@ -199,10 +243,19 @@ export class MatchingEngine {
   /** Every account with a position in `symbol` (signed quantity units at the symbol's qtyScale), for funding. */
   holders(symbol: string): { account: SimAccount; qtyUnits: bigint }[] {
     const out: { account: SimAccount; qtyUnits: bigint }[] = [];
-    for (const account of this.accounts.values()) {
+    const list = this.mayHold.get(symbol);
+    if (!list) return out;
+    let kept = 0;
+    for (const account of list) {
       const qtyUnits = account.positions.get(symbol)?.qtyUnits ?? 0n;
-      if (qtyUnits !== 0n) out.push({ account, qtyUnits });
+      if (qtyUnits === 0n) {
+        this.mayHoldSets.get(symbol)?.delete(account); // flat: back on the list with its next position
+        continue;
+      }
+      list[kept++] = account;
+      out.push({ account, qtyUnits });
     }
+    list.length = kept;
     return out;
   }
 
@@ -229,6 +282,8 @@ export class MatchingEngine {
       pos = { qtyUnits: 0n, entryPrice: 0, realizedPnl: 0, updateTimeMs: 0 };
       acct.positions.set(symbol, pos);
     }
+    // Whoever gets the record may change it (a fill): the account may hold the symbol from now on.
+    this.noteMayHold(acct, symbol);
     return pos;
   }
 

@@ -119,6 +119,7 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
     const account = t.engine.account(key);
     account.walletBalance = a.walletBalance;
     account.positions = new Map(a.positions);
+    t.engine.notePositions(account);
     if (a.margin) {
       t.margin.restoreSettings(key, {
         dualSidePosition: a.margin.dualSidePosition,

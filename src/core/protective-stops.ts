@@ -4,7 +4,8 @@ import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { ProtectiveStop, Session } from './state.js';
 import type { SymbolFilters } from '../model/market.js';
-import { bookedPnlUsd } from './mtm.js';
+import type { StopFigures } from './mtm.js';
+import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
 import { filtersOf } from './venues.js';
 import { dueAgain, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
 
@@ -30,23 +31,11 @@ type Trigger = { side: 'BUY' | 'SELL'; triggerPrice: string } | null;
  */
 const idealMemo = new WeakMap<Session, Map<string, { filters: SymbolFilters | undefined; heldCount: number; trigger: Trigger }>>();
 
-/**
- * The same per positions record, with the scalars the trigger was made from: an event that leaves the positions alone
- * (a setting, an intent) makes a new session object that shares the record (copySession), and every such event
- * worked the trigger out again in exact decimals (a quarter of deciding a session.set_stoploss).
- */
-interface TriggerInputs {
-  filters: SymbolFilters | undefined;
-  heldCount: number;
-  stopLossPct: number | null;
-  capitalUsd: string;
-  realizedPnlUsd: string;
-  feesUsd: string;
-  fundingUsd: string;
-  trigger: Trigger;
-}
-
-const triggersByPositions = new WeakMap<Session['positions'], Map<string, TriggerInputs>>();
+/** The same per positions record and symbol, with the figures it was made from (mtm.ts StopFigures). */
+const triggersByPositions = new WeakMap<
+  Session['positions'],
+  Map<string, { filters: SymbolFilters | undefined; heldCount: number; figures: StopFigures; trigger: Trigger }>
+>();
 
 function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, heldCount: number): Trigger {
   const filters = filtersOf(ctx.market.venues, session.mode, symbol);
@@ -55,30 +44,14 @@ function idealTrigger(ctx: DecisionContext, session: Session, symbol: string, he
   if (known && known.filters === filters && known.heldCount === heldCount) return known.trigger;
   let byPositions = triggersByPositions.get(session.positions);
   const shared = byPositions?.get(symbol);
-  const trigger =
-    shared !== undefined &&
-    shared.filters === filters &&
-    shared.heldCount === heldCount &&
-    shared.stopLossPct === session.stopLossPct &&
-    shared.capitalUsd === session.capitalUsd &&
-    shared.realizedPnlUsd === session.realizedPnlUsd &&
-    shared.feesUsd === session.feesUsd &&
-    shared.fundingUsd === session.fundingUsd
-      ? shared.trigger
-      : computeIdealTrigger(session, filters, symbol, heldCount);
+  const reusable = shared !== undefined && shared.filters === filters && shared.heldCount === heldCount && sameStopFigures(shared.figures, session);
+  const trigger = reusable ? shared.trigger : computeIdealTrigger(session, filters, symbol, heldCount);
   if (!bySymbol) idealMemo.set(session, (bySymbol = new Map()));
   bySymbol.set(symbol, { filters, heldCount, trigger });
-  if (!byPositions) triggersByPositions.set(session.positions, (byPositions = new Map()));
-  byPositions.set(symbol, {
-    filters,
-    heldCount,
-    stopLossPct: session.stopLossPct,
-    capitalUsd: session.capitalUsd,
-    realizedPnlUsd: session.realizedPnlUsd,
-    feesUsd: session.feesUsd,
-    fundingUsd: session.fundingUsd,
-    trigger,
-  });
+  if (!reusable) {
+    if (!byPositions) triggersByPositions.set(session.positions, (byPositions = new Map()));
+    byPositions.set(symbol, { filters, heldCount, figures: stopFiguresOf(session), trigger });
+  }
   return trigger;
 }
 

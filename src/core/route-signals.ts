@@ -103,11 +103,6 @@ class TargetMemo {
   }
 }
 
-/** Whether the user has an open order for the symbol (no sorted list of its orders built to find out). */
-function hasOpenOrderOn(ctx: DecisionContext, userId: string, symbol: string): boolean {
-  return hasOpenOrderFor(ctx.durable, userId, symbol);
-}
-
 function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, step: StepOutcomes): void {
   const outcomes = step.routed;
   const session = ctx.durable.sessions.get(userId);
@@ -128,7 +123,7 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       outcomes.push({ userId, symbol: signal.symbol, skipped: `symbol ${signal.symbol} is not traded` });
       continue;
     }
-    if (hasOpenOrderOn(ctx, userId, signal.symbol)) {
+    if (hasOpenOrderFor(ctx.durable, userId, signal.symbol)) {
       outcomes.push({ userId, symbol: signal.symbol, skipped: 'an order for this symbol is still open' });
       continue;
     }

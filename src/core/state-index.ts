@@ -413,9 +413,7 @@ export function someOpenOrChangedOrderOf(
   const index = indexOf(state);
   const pair = userSymbolKey(userId, symbol);
   const latest = index.latestUpdateByUserSymbol.get(pair);
-  for (const id of index.openOrdersByUser.get(userId) ?? []) {
-    if (index.orders.get(id)?.symbol === symbol && state.orders.get(id) !== undefined) return true;
-  }
+  if (hasOpenOrderFor(state, userId, symbol)) return true;
   if (sinceMs === null || latest === undefined || latest < sinceMs) return false;
   // None open: of the pair's orders, those updated at or after sinceMs (the tail of its updates), not every one.
   const updates = index.updatesByUserSymbol.get(pair);

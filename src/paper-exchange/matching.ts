@@ -131,8 +131,7 @@ export class MatchingEngine {
    * these, not every account: at 10 000 accounts its pass over all of them on every price step of every symbol was
    * the simulator's biggest cost. Accounts found flat leave the list as holders() passes them; dropped ones at once.
    */
-  private readonly mayHold = new Map<string, SimAccount[]>();
-  private readonly mayHoldSets = new Map<string, Set<SimAccount>>();
+  private readonly mayHold = new Map<string, { list: SimAccount[]; members: Set<SimAccount> }>();
   /** Each account's place in `accounts` (creation order): the lists above keep it. */
   private readonly rankOf = new WeakMap<SimAccount, number>();
   private nextRank = 0;
@@ -174,12 +173,11 @@ export class MatchingEngine {
   }
 
   private noteMayHold(account: SimAccount, symbol: string): void {
-    let set = this.mayHoldSets.get(symbol);
-    if (set?.has(account)) return;
-    if (!set) this.mayHoldSets.set(symbol, (set = new Set()));
-    set.add(account);
-    let list = this.mayHold.get(symbol);
-    if (!list) this.mayHold.set(symbol, (list = []));
+    let holding = this.mayHold.get(symbol);
+    if (holding?.members.has(account)) return;
+    if (!holding) this.mayHold.set(symbol, (holding = { list: [], members: new Set() }));
+    holding.members.add(account);
+    const { list } = holding;
     const rank = this.rankOf.get(account) ?? Number.MAX_SAFE_INTEGER;
     let lo = 0;
     let hi = list.length;
@@ -217,14 +215,8 @@ export class MatchingEngine {
     if (!acct) return;
     for (const order of acct.orders.values()) this.resting.get(order.symbol)?.delete(order);
     this.accounts.delete(key);
-    for (const [symbol, set] of this.mayHoldSets) {
-      if (!set.delete(acct)) continue;
-      const list = this.mayHold.get(symbol);
-      if (list)
-        this.mayHold.set(
-          symbol,
-          list.filter((a) => a !== acct),
-        );
+    for (const holding of this.mayHold.values()) {
+      if (holding.members.delete(acct)) holding.list = holding.list.filter((a) => a !== acct);
     }
     const kept = this.log.filter((o) => o.accountKey !== key);
     this.log.length = 0;
@@ -243,13 +235,14 @@ export class MatchingEngine {
   /** Every account with a position in `symbol` (signed quantity units at the symbol's qtyScale), for funding. */
   holders(symbol: string): { account: SimAccount; qtyUnits: bigint }[] {
     const out: { account: SimAccount; qtyUnits: bigint }[] = [];
-    const list = this.mayHold.get(symbol);
-    if (!list) return out;
+    const holding = this.mayHold.get(symbol);
+    if (!holding) return out;
+    const { list, members } = holding;
     let kept = 0;
     for (const account of list) {
       const qtyUnits = account.positions.get(symbol)?.qtyUnits ?? 0n;
       if (qtyUnits === 0n) {
-        this.mayHoldSets.get(symbol)?.delete(account); // flat: back on the list with its next position
+        members.delete(account); // flat: back on the list with its next position
         continue;
       }
       list[kept++] = account;

@@ -1,3 +1,4 @@
+import { partitionPoint } from '../model/partition.js';
 import { terminalOrderStatuses } from '../model/orders.js';
 import { isZero } from '../model/decimal.js';
 import { shardOfKey } from './shared-dict.js';
@@ -52,14 +53,7 @@ const updatesSlack = 64;
 
 /** The first index of `times` (ascending) at or after `atMs`. */
 function firstAtOrAfter(times: readonly number[], atMs: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((times[mid] as number) >= atMs) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  return partitionPoint(times.length, (i) => (times[i] as number) < atMs);
 }
 
 /** Client order ids end in the engine's sequence number: the order in which orders were planned (NaN: none). */

@@ -1,3 +1,5 @@
+import { partitionPoint } from '../model/partition.js';
+
 // Which holders of a symbol a tick must look at (issue 12: work per input proportional to what it touches).
 // A tick runs the risk rules over the sessions holding its symbol (risk-rules.ts). At 10 000 sessions over three
 // symbols that was 3 333 sessions on every tick, 6.5 ms a tick (bench/core-scale.ts), ~20 % of the engine's time
@@ -42,15 +44,10 @@ class SortedPairs {
 
   /** The first position whose pair is not below (value, userId). */
   private lowerBound(value: number, userId: string): number {
-    let lo = 0;
-    let hi = this.values.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = this.values[mid] as number;
-      if (v < value || (v === value && (this.users[mid] as string) < userId)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return partitionPoint(this.values.length, (i) => {
+      const v = this.values[i] as number;
+      return v < value || (v === value && (this.users[i] as string) < userId);
+    });
   }
 
   insert(value: number, userId: string): void {

@@ -1,3 +1,4 @@
+import { partitionPoint } from '../model/partition.js';
 import { boundDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
@@ -122,14 +123,8 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
     async readWal(afterId, maxEntries) {
       const after = afterId === null ? 0 : Number(afterId);
       // Ids ascend: the first record after `after` by binary search, so a replay in batches is not quadratic.
-      let lo = 0;
-      let hi = wal.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (Number(wal[mid]?.id) > after) hi = mid;
-        else lo = mid + 1;
-      }
-      return wal.slice(lo, lo + Math.max(0, maxEntries));
+      const first = partitionPoint(wal.length, (i) => Number(wal[i]?.id) <= after);
+      return wal.slice(first, first + Math.max(0, maxEntries));
     },
     async loadSnapshot() {
       return snapshot;

@@ -1,6 +1,7 @@
 // Matching and accounting: one-way position mode, one account per API key, fills against the depth of
 // order-book.ts: takers walk its levels (one trade per level), resting orders queue behind the size that was
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
+import { partitionPoint } from '../model/partition.js';
 import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
 import type { TouchSizes } from './order-book.js';
@@ -179,14 +180,8 @@ export class MatchingEngine {
     holding.members.add(account);
     const { list } = holding;
     const rank = this.rankOf.get(account) ?? Number.MAX_SAFE_INTEGER;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.rankOf.get(list[mid] as SimAccount) ?? Number.MAX_SAFE_INTEGER) < rank) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, account);
+    const at = partitionPoint(list.length, (i) => (this.rankOf.get(list[i] as SimAccount) ?? Number.MAX_SAFE_INTEGER) < rank);
+    list.splice(at, 0, account);
   }
 
   /** The id counters (state-store persistence: restored so ids never repeat after a restart). */

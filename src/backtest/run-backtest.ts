@@ -163,6 +163,11 @@ const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
 export const maxCloseSeconds = 600;
 
+/** A bound of the period as text: an open end (-Infinity, Infinity: no --from or --to) in words. */
+function timeText(ms: number, open: string): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : open;
+}
+
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
@@ -239,7 +244,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const first = firstBatch.done ? undefined : firstBatch.value[0];
   if (!first)
     throw new Error(
-      `no quotes for ${opts.symbols.join(', ')} in ${opts.dataDir} between ${new Date(fromMs).toISOString()} and ${new Date(toMs).toISOString()}`,
+      `no quotes for ${opts.symbols.join(', ')} in ${opts.dataDir} between ${timeText(fromMs, 'the start of the data')} and ${timeText(toMs, 'its end')}`,
     );
   const startMs = first.timeMs;
   // A feed of synthesised kline quotes is as fresh as its spacing: the stale-feed flatten waits three gaps.
@@ -379,8 +384,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // never continues, and what it decides reaches the exchange only latencyMs later. So they are decided in one
       // engine step, one after the other at the same time, as two steps would decide them (one commit, not two).
       lastTimerMs = q.timeMs;
-      const committing = venue.engine.submitNow([tick, timerInput]);
+      // A beat that could decide nothing is left out (core/timer-due.ts), unless the tick wrote something: then
+      // whether one can is asked again of the state the tick left, and the beat decided after it, as together.
+      const withBeat = venue.engine.timerMayAct(q.timeMs);
+      const committing = venue.engine.submitNow(withBeat ? [tick, timerInput] : [tick]);
       if (committing) await committing;
+      if (committing && !withBeat && venue.engine.timerMayAct(q.timeMs)) await submitBeat(q.timeMs);
       if (venue.pendingBy(q.timeMs)) await venue.settle();
     } else {
       // Most ticks write nothing and are decided here with no promise turn (Engine.submitNow).
@@ -407,9 +416,17 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const onEvent: (e: MarketEvent) => Promise<void> =
     queueSymbols.size === 0 ? (onQuote as (e: MarketEvent) => Promise<void>) : (e) => (isPrint(e) ? onPrint(e) : onQuote(e));
 
-  /** The watchdog's beat (at most once per timerEveryMs of quotes). */
+  /**
+   * The watchdog's beat (at most once per timerEveryMs of quotes). One that could decide nothing (no session due for
+   * a check or sample, no open order, no silent feed: core/timer-due.ts) is skipped: it would decide nothing and
+   * leave the state as it was, so the run decides exactly what it would have, with a fraction of the beats.
+   */
   const beat = async (atMs: number): Promise<void> => {
     lastTimerMs = atMs;
+    if (venue.engine.timerMayAct(atMs)) await submitBeat(atMs);
+  };
+
+  const submitBeat = async (atMs: number): Promise<void> => {
     const committing = venue.engine.submitNow([timerInput]);
     if (committing) await committing;
     if (venue.pendingBy(atMs)) await venue.settle();

@@ -20,7 +20,7 @@ import { inSessionOrder } from './state-index.js';
 // schedule is never used. A change of halt, epoch or a venue's filters wakes every session for the stop pass.
 
 type Pass = 'risk' | 'stops' | 'equity';
-const passes: readonly Pass[] = ['risk', 'stops', 'equity'];
+export const passes: readonly Pass[] = ['risk', 'stops', 'equity'];
 
 /**
  * A lazy-deletion binary min-heap of (dueMs, userId), ordered by dueMs then userId (a total order, so two queues
@@ -47,6 +47,19 @@ export class DueQueue {
 
   has(userId: string): boolean {
     return this.dueMs.has(userId);
+  }
+
+  /** Users queued. */
+  get size(): number {
+    return this.dueMs.size;
+  }
+
+  /**
+   * No entry is due before this (ms; Infinity when empty). The heap's top may be an entry a later push superseded or
+   * a drop forgot: then the live entries are due no earlier, so the answer is never late, at worst early.
+   */
+  firstDueMs(): number {
+    return this.heap[0]?.[0] ?? Number.POSITIVE_INFINITY;
   }
 
   /** Removes and returns up to `limit` users, smallest key first. */
@@ -213,6 +226,15 @@ function keep(market: MarketState, schedule: Schedule): void {
 }
 
 /**
+ * The schedule the next decision from `state` will take, to read without taking it; null when it has none (that
+ * decision's passes scan every session).
+ */
+export function peekSchedule(state: EngineState): Schedule | null {
+  const kept = keptFor(state.market);
+  return kept !== undefined && kept.durable === state.durable ? kept : null;
+}
+
+/**
  * The schedule of `state` for a decision starting from it. `take`: the decision will hand it on (the state
  * loses it); otherwise a copy (a scratch decision must not disturb it).
  */
@@ -300,20 +322,22 @@ export function waitingFor(schedule: Schedule, pass: Pass): DueQueue {
   return schedule.passes.get(pass)?.waiting ?? new DueQueue();
 }
 
-/** True when what the stop pass reads beyond each session changed since it last ran (then it wakes all). */
-export function stopGlobalsChanged(schedule: Schedule, durable: DurableState, market: MarketState): boolean {
+/** Whether what the stop pass reads beyond each session is as when it last ran. */
+export function stopGlobalsSame(schedule: Schedule, durable: DurableState, market: MarketState): boolean {
   const before = schedule.stopGlobals;
-  const paperFilters = market.venues.paper.filters;
-  const liveFilters = market.venues.live.filters;
-  // Unchanged (nearly every input): the record kept holds the same values, so none is made.
-  if (
+  return (
     before !== null &&
     before.halted === durable.halted &&
     before.epoch === durable.epoch &&
-    before.paperFilters === paperFilters &&
-    before.liveFilters === liveFilters
-  )
-    return false;
-  schedule.stopGlobals = { halted: durable.halted, epoch: durable.epoch, paperFilters, liveFilters };
+    before.paperFilters === market.venues.paper.filters &&
+    before.liveFilters === market.venues.live.filters
+  );
+}
+
+/** True when what the stop pass reads beyond each session changed since it last ran (then it wakes all). */
+export function stopGlobalsChanged(schedule: Schedule, durable: DurableState, market: MarketState): boolean {
+  // Unchanged (nearly every input): the record kept holds the same values, so none is made.
+  if (stopGlobalsSame(schedule, durable, market)) return false;
+  schedule.stopGlobals = { halted: durable.halted, epoch: durable.epoch, paperFilters: market.venues.paper.filters, liveFilters: market.venues.live.filters };
   return true;
 }

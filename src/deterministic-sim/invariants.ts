@@ -14,6 +14,7 @@ import { fundingIncomeId } from '../core/funding-income.js';
 import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import { indexDifferences } from '../core/state-index.js';
+import { nextTimerWorkMs } from '../core/timer-due.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
@@ -40,6 +41,26 @@ function scheduleMisses(state: EngineState, nowMs: number, config: CoreConfig): 
   const scheduled = outputs(false);
   const full = outputs(true);
   return scheduled === full ? null : `scheduled ${scheduled.slice(0, 1500)} but a full scan ${full.slice(0, 1500)}`;
+}
+
+/** How far ahead of now a quiet beat is tried when no beat can act until another input (ms): a simulated day. */
+const quietBeatHorizonMs = 86_400_000;
+
+/**
+ * Null when the beats nextTimerWorkMs says can decide nothing indeed decide nothing: a timer beat now, a second
+ * later and just before that time (the backtest asks at a later quote, on the state this decision left) writes no
+ * event, outbound event or effect and keeps the state's very records. Scratch decisions: the schedule stays put.
+ */
+function quietBeatMisses(state: EngineState, nowMs: number, config: CoreConfig): string | null {
+  const quietUntilMs = nextTimerWorkMs(state, config);
+  for (const atMs of [nowMs, nowMs + 1_000, Math.min(quietUntilMs - 1, nowMs + quietBeatHorizonMs)]) {
+    if (atMs < nowMs || atMs >= quietUntilMs) continue;
+    const d = decide(state, { kind: 'timer' }, atMs, config, { scratch: true });
+    const same = d.state.durable === state.durable && d.state.market === state.market;
+    if (d.wal.length > 0 || d.outbound.length > 0 || d.effects.length > 0 || !same)
+      return `quiet until ${quietUntilMs}, but a beat at ${atMs} ${same ? '' : 'changed the state and '}decided ${JSON.stringify({ wal: d.wal, outbound: d.outbound, effects: d.effects }).slice(0, 1500)}`;
+  }
+  return null;
 }
 
 export function check(condition: boolean, message: string): void {
@@ -78,6 +99,9 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     // No missed wake-up: a timer beat now, visiting only the scheduled sessions, decides exactly what a full scan would.
     const missed = scheduleMisses(d.state, world.clock.nowMs(), config);
     check(missed === null, `the schedule missed a wake-up: ${missed}`);
+    // No beat skipped that would have acted: what timer-due.ts calls quiet decides nothing (the backtest skips those).
+    const quietMiss = quietBeatMisses(d.state, world.clock.nowMs(), config);
+    check(quietMiss === null, `a beat called quiet acts: ${quietMiss}`);
     for (const e of d.wal) {
       const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
       if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))

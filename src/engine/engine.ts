@@ -5,6 +5,7 @@ import { controlFirst } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
 import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
+import { nextTimerWorkMs } from '../core/timer-due.js';
 import { serializeLedgerEntry } from '../contract/ledger.js';
 import type { DurableState, EngineState } from '../core/state.js';
 import { emptyDurableState } from '../core/state.js';
@@ -249,6 +250,16 @@ export class Engine {
       this.waitingContinuations -= 1;
       return this.submit(input);
     });
+  }
+
+  /**
+   * Whether a timer beat decided at `nowMs` could decide anything (core/timer-due.ts): a caller beating on a cadence
+   * (the backtest) skips the beats that could not, and decides exactly what it would have. True while a step runs or
+   * inputs wait: the state they leave is not known yet.
+   */
+  timerMayAct(nowMs: number): boolean {
+    if (this.running !== null || !this.waiting.empty) return true;
+    return nowMs >= nextTimerWorkMs(this.state, this.config);
   }
 
   /**

@@ -34,7 +34,11 @@ export interface EngineLimits {
    * that snapshot's size (absent = by count alone). A snapshot costs its whole state (up to 100 000 remembered
    * command ids, every session): written every 1 000 events it was 40 % of a command's cost (bench/command-cost.ts).
    * Tied to its size, writing snapshots costs at most 1/ratio byte per WAL byte, and a boot replays at most about
-   * ratio × the snapshot's bytes of WAL beyond it (or snapshotEveryWalEvents events, whichever is more).
+   * ratio × the snapshot's bytes of WAL beyond it (or snapshotEveryWalEvents events, whichever is more). The default
+   * is 4: at 1, snapshots wrote as many bytes as the WAL, about a tenth of a command's CPU at 60 000 remembered ids
+   * (5 snapshots of 1 MB per 20 000 commands, 2 at 4: bench/command-cost.ts); a boot after the longest run then
+   * replays about 4 MB of WAL more at worst (1.8 MB snapshots at 100 000 ids), a few tenths of a second at the
+   * replay rates npm run bench measures (bench/boot.ts places its fixture's snapshot by this ratio).
    */
   snapshotWalBytesPerSnapshotByte?: number;
   /**
@@ -62,7 +66,7 @@ export const defaultEngineLimits: EngineLimits = {
   snapshotEveryWalEvents: 1_000,
   replayBatchEntries: 1_000,
   snapshotEveryMs: 60_000,
-  snapshotWalBytesPerSnapshotByte: 1,
+  snapshotWalBytesPerSnapshotByte: 4,
   stepBudgetMs: defaultStepBudgetMs,
 };
 

@@ -14,6 +14,12 @@ import type { OwnedDicts } from './dict.js';
 // snapshot is read back (each key falls in the same shard, in the order it was written). Code that needs an order
 // (user ids for signals.route) sorts. Plain values in, plain values out: nothing here is impure.
 //
+// A map with few shards in use keeps them as a short sorted list instead of the 256 slots (`sparse`): most maps of
+// the market's per-user and per-order clocks hold a handful of keys (one session in a backtest, the few orders live),
+// and every first write of a decision copied the 256-slot list (about 2 kB: the biggest allocation of a backtest's
+// equity sample or stop check) and every scan walked it. The list is in shard order, so entries enumerate exactly as
+// in the slots; past maxSparseShards the map takes the slots for good.
+//
 // An empty map's scans (keys, values, entries, forEach, find, some) return at once rather than walk its shardCount
 // empty slots: every watchdog beat scans the market's per-order clocks (maintainOrders) and owed trade reads, which
 // are empty while nothing is live or owed, and those walks were a third of a quiet beat's cost (bench/backtest.ts).
@@ -33,6 +39,9 @@ export function shardOfKey(key: string): number {
 }
 
 type Shard<V> = Map<string, V>;
+
+/** Shards in use up to which a map keeps them as a sorted list (a copy and a scan cost this many, not shardCount). */
+const maxSparseShards = 16;
 
 /** Bits of a made-shards word: 16, so every word stays a small integer (never a heap number). */
 const madeBitsPerWord = 16;
@@ -61,8 +70,14 @@ export class SharedDict<V> {
   #madeShards: number[] | null;
 
   private constructor(
-    /** Entries by shardOfKey(key); undefined while a shard has none. Written only in a version the writer owns. */
-    private shards: (Shard<V> | undefined)[],
+    /**
+     * Entries by shardOfKey(key), undefined while a shard has none; or null while the map is sparse (`at`, `maps`).
+     * Written only in a version the writer owns.
+     */
+    private slots: (Shard<V> | undefined)[] | null,
+    /** Sparse: the shards in use, ascending, and their entries (`maps[i]` is shard `at[i]`); empty once dense. */
+    private at: number[],
+    private maps: Shard<V>[],
     private count: number,
     owner: OwnedDicts | null,
   ) {
@@ -71,7 +86,7 @@ export class SharedDict<V> {
   }
 
   static empty<V>(): SharedDict<V> {
-    return new SharedDict<V>(new Array<Shard<V> | undefined>(shardCount).fill(undefined), 0, null);
+    return new SharedDict<V>(null, [], [], 0, null);
   }
 
   /** A SharedDict of `source`'s own enumerable entries (a parsed snapshot, a plain object) or of entries, in their order. */
@@ -89,11 +104,11 @@ export class SharedDict<V> {
   }
 
   get(key: string): V | undefined {
-    return this.shards[shardOfKey(key)]?.get(key);
+    return this.shard(shardOfKey(key))?.get(key);
   }
 
   has(key: string): boolean {
-    return this.shards[shardOfKey(key)]?.has(key) === true;
+    return this.shard(shardOfKey(key))?.has(key) === true;
   }
 
   /** A version with `key` set to `value`; in place when `owned` made this version (see dict.ts OwnedDicts). */
@@ -109,7 +124,7 @@ export class SharedDict<V> {
     const out = this.writable(owned);
     for (const key of keys) {
       const at = shardOfKey(key);
-      const shard = out.shards[at];
+      const shard = out.shard(at);
       if (shard === undefined || !shard.has(key)) continue;
       const copy = out.ownShard(at, shard);
       copy.delete(key);
@@ -122,34 +137,34 @@ export class SharedDict<V> {
   keys(): string[] {
     const out: string[] = [];
     if (this.count === 0) return out;
-    for (const shard of this.shards) if (shard !== undefined) for (const key of shard.keys()) out.push(key);
+    for (const shard of this.inUse()) if (shard !== undefined) for (const key of shard.keys()) out.push(key);
     return out;
   }
 
   values(): V[] {
     const out: V[] = [];
     if (this.count === 0) return out;
-    for (const shard of this.shards) if (shard !== undefined) for (const value of shard.values()) out.push(value);
+    for (const shard of this.inUse()) if (shard !== undefined) for (const value of shard.values()) out.push(value);
     return out;
   }
 
   entries(): [string, V][] {
     const out: [string, V][] = [];
     if (this.count === 0) return out;
-    for (const shard of this.shards) if (shard !== undefined) for (const entry of shard.entries()) out.push(entry);
+    for (const shard of this.inUse()) if (shard !== undefined) for (const entry of shard.entries()) out.push(entry);
     return out;
   }
 
   /** Calls `visit` for each entry without building an array (the hot scans). */
   forEach(visit: (value: V, key: string) => void): void {
     if (this.count === 0) return;
-    for (const shard of this.shards) if (shard !== undefined) shard.forEach(visit);
+    for (const shard of this.inUse()) if (shard !== undefined) shard.forEach(visit);
   }
 
   /** The first value `test` accepts, in entry order. */
   find(test: (value: V, key: string) => boolean): V | undefined {
     if (this.count === 0) return undefined;
-    for (const shard of this.shards) {
+    for (const shard of this.inUse()) {
       if (shard === undefined) continue;
       for (const [key, value] of shard) if (test(value, key)) return value;
     }
@@ -159,7 +174,7 @@ export class SharedDict<V> {
   /** Whether `test` accepts any value. */
   some(test: (value: V, key: string) => boolean): boolean {
     if (this.count === 0) return false;
-    for (const shard of this.shards) {
+    for (const shard of this.inUse()) {
       if (shard === undefined) continue;
       for (const [key, value] of shard) if (test(value, key)) return true;
     }
@@ -184,10 +199,49 @@ export class SharedDict<V> {
     return out;
   }
 
+  /** The shards in shard order: the slots (some undefined), or the sparse list. */
+  private inUse(): readonly (Shard<V> | undefined)[] {
+    return this.slots ?? this.maps;
+  }
+
+  /** Shard `at`'s entries, if it has any. */
+  private shard(at: number): Shard<V> | undefined {
+    if (this.slots !== null) return this.slots[at];
+    const i = this.at.indexOf(at);
+    return i < 0 ? undefined : this.maps[i];
+  }
+
+  /** Makes `shard` shard `at` of this (writable) version: in its slot, or in the sparse list (taking slots when full). */
+  private setShard(at: number, shard: Shard<V>): void {
+    if (this.slots !== null) {
+      this.slots[at] = shard;
+      return;
+    }
+    let i = 0;
+    while (i < this.at.length && (this.at[i] as number) < at) i += 1;
+    if (this.at[i] === at) {
+      this.maps[i] = shard;
+      return;
+    }
+    if (this.at.length < maxSparseShards) {
+      this.at.splice(i, 0, at);
+      this.maps.splice(i, 0, shard);
+      return;
+    }
+    const slots = new Array<Shard<V> | undefined>(shardCount).fill(undefined);
+    for (let k = 0; k < this.at.length; k += 1) slots[this.at[k] as number] = this.maps[k];
+    slots[at] = shard;
+    this.slots = slots;
+    this.at = [];
+    this.maps = [];
+  }
+
   /** This version when `owned` made it, else a new version sharing every shard, which `owned` may write from now on. */
   private writable(owned: OwnedDicts | null): SharedDict<V> {
     if (owned !== null && this.#owner === owned) return this;
-    return new SharedDict<V>(this.shards.slice(), this.count, owned);
+    return this.slots !== null
+      ? new SharedDict<V>(this.slots.slice(), [], [], this.count, owned)
+      : new SharedDict<V>(null, this.at.slice(), this.maps.slice(), this.count, owned);
   }
 
   /** Shard `at` of this (writable) version, copied first unless this version made it. */
@@ -196,16 +250,16 @@ export class SharedDict<V> {
     if (made !== null && isMade(made, at)) return shard;
     const copy = new Map(shard);
     if (made !== null) markMade(made, at);
-    this.shards[at] = copy;
+    this.setShard(at, copy);
     return copy;
   }
 
   /** Sets `key` in this version, which the caller may write (writable()). */
   private put(key: string, value: V): void {
     const at = shardOfKey(key);
-    const shard = this.shards[at];
+    const shard = this.shard(at);
     if (shard === undefined) {
-      this.shards[at] = new Map<string, V>([[key, value]]);
+      this.setShard(at, new Map<string, V>([[key, value]]));
       if (this.#madeShards !== null) markMade(this.#madeShards, at);
       this.count += 1;
       return;

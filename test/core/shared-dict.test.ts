@@ -73,10 +73,38 @@ describe('SharedDict', () => {
   it('a write copies only the shard it changes: the other shards are shared with the version before', () => {
     const before = SharedDict.from(Array.from({ length: 10_000 }, (_, i) => [`u${i}`, i] as const));
     const after = before.set('u42', -1);
-    const shardsOf = (d: SharedDict<number>): unknown[] => (d as unknown as { shards: unknown[] }).shards;
+    const shardsOf = (d: SharedDict<number>): unknown[] => (d as unknown as { slots: unknown[] }).slots;
     const changed = shardsOf(after).filter((shard, i) => shard !== shardsOf(before)[i]);
     expect(changed).toHaveLength(1);
     expect(before.get('u42')).toBe(42);
     expect(after.get('u42')).toBe(-1);
+  });
+
+  it('a small map keeps its shards in a short list, enumerating as the slots would, and takes the slots past 16', () => {
+    const internals = (d: SharedDict<number>): { slots: unknown[] | null; at: number[] } => d as unknown as { slots: unknown[] | null; at: number[] };
+    const owner = ownedDicts();
+    let dict = SharedDict.empty<number>();
+    const written: string[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      const key = `user-${(i * 7_919) % 1_000}`;
+      const before = dict;
+      // Every third write in place (an owner's), the rest as new versions: both paths fill the list.
+      dict = i % 3 === 0 ? dict.set(key, i, owner) : dict.set(key, i);
+      written.push(key);
+      const { slots, at } = internals(dict);
+      const inUse = new Set(written.map(shardOfKey)).size;
+      // Sparse while at most 16 shards are in use: a write copied a list of them, not 256 slots (old code: slots always).
+      expect(slots === null).toBe(inUse <= 16);
+      if (slots === null) expect(at).toEqual([...new Set(written.map(shardOfKey))].sort((a, b) => a - b));
+      // Shard by shard, in insertion order, as the slots enumerate; the version before is unchanged (unless owned).
+      const ranks = dict.keys().map((k) => shardOfKey(k) * 1e6 + written.indexOf(k));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(SharedDict.from(dict.toJSON()).keys()).toEqual(dict.keys());
+      if (i % 3 !== 0) expect(before.has(key)).toBe(written.indexOf(key) < written.length - 1);
+    }
+    // Deleting keeps the order of what is left, sparse or not.
+    const left = dict.delete(written.slice(0, 50));
+    expect(left.keys()).toEqual(dict.keys().filter((k) => !written.slice(0, 50).includes(k)));
+    expect(left.size).toBe(10);
   });
 });

@@ -195,21 +195,18 @@ export function comparePlainDecimals(a: string, b: string): number {
 const maxPlainFields = 16;
 
 /**
- * Where each field of a line of plain fields ends (the index of its comma, or the line's length for the last) into
- * `ends`; the number of fields, or -1 for a line holding anything but digits, points and commas (a sign, a space, a
- * letter, a blank line) or too many fields: the general path reads those.
+ * Where each field of a line ends (the index of its comma, or the line's length for the last) into `ends`, found with
+ * indexOf (one pass of the line in native code; each field's reader checks its own characters); the number of
+ * fields, or -1 for an empty line or one of more than maxPlainFields fields: the general path reads those.
  */
-function plainFieldEnds(line: string, ends: Int32Array): number {
-  let count = 0;
-  for (let i = 0; i < line.length; i += 1) {
-    const c = line.charCodeAt(i);
-    if (c === 44 /* , */) {
-      if (count === maxPlainFields - 1) return -1;
-      ends[count] = i;
-      count += 1;
-    } else if ((c < 48 || c > 57) && c !== 46 /* . */) return -1;
-  }
+function fieldEndsOf(line: string, ends: Int32Array): number {
   if (line.length === 0) return -1;
+  let count = 0;
+  for (let comma = line.indexOf(','); comma >= 0; comma = line.indexOf(',', comma + 1)) {
+    if (count === maxPlainFields - 1) return -1;
+    ends[count] = comma;
+    count += 1;
+  }
   ends[count] = line.length;
   return count + 1;
 }
@@ -233,18 +230,19 @@ function timestampAt(line: string, from: number, to: number): number {
 }
 
 /**
- * plainDecimalSign of line[from, to) for a field of digits and points only (plainFieldEnds checked the characters):
- * 'malformed' unless one or more digits, then at most one point followed by one or more digits.
+ * plainDecimalSign of line[from, to) for a field without a sign (one with a sign is the general path's): 'malformed'
+ * unless one or more digits, then at most one point followed by one or more digits.
  */
 function plainSignAt(line: string, from: number, to: number): PlainDecimalSign {
   let dot = -1;
   let nonZero = false;
   for (let i = from; i < to; i += 1) {
     const c = line.charCodeAt(i);
-    if (c === 46) {
+    if (c === 46 /* . */) {
       if (dot >= 0) return 'malformed';
       dot = i;
-    } else if (c !== 48) nonZero = true;
+    } else if (c < 48 || c > 57) return 'malformed';
+    else if (c !== 48) nonZero = true;
   }
   if (dot === from || dot === to - 1 || to <= from) return 'malformed';
   return nonZero ? 'positive' : 'zero';
@@ -275,7 +273,7 @@ export const bookTickerFormat: CsvFormat<BookTickerRow> = {
   },
   parseLine(line) {
     const e = fieldEnds;
-    if (plainFieldEnds(line, e) !== 7) return null;
+    if (fieldEndsOf(line, e) !== 7) return null;
     const e0 = e[0] as number;
     const e1 = e[1] as number;
     const e2 = e[2] as number;

@@ -344,14 +344,32 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     routeDue = false;
     await route();
   };
-  const onQuote = async (q: Quote): Promise<void> => {
+  /**
+   * A quote: the clock moves to it, the exchange's touch and the engine hear of it, the strategy's bar takes its mid.
+   * A promise only when one of its steps needs a promise turn; most quotes need none (no route, funding, effect or
+   * commit due), and the run then goes on to the next with no promise turn (each cost more than the quote's own work).
+   */
+  const onQuote = (q: Quote): Promise<void> | undefined => {
+    if ((routeDue && q.timeMs > lastQuoteAtMs) || (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) || venue.pendingBy(q.timeMs)) {
+      return quoteAfterDue(q);
+    }
+    lastQuoteAtMs = q.timeMs;
+    if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    return applyQuote(q);
+  };
+
+  /** onQuote when a route, a funding time or an effect is due first: the same steps, each awaited. */
+  const quoteAfterDue = async (q: Quote): Promise<void> => {
     if (routeDue && q.timeMs > lastQuoteAtMs) await routeNow();
     lastQuoteAtMs = q.timeMs;
-    // Most quotes find nothing due (no funding time, no effect whose latency passed, nothing pushed): those steps
-    // are skipped here rather than awaited, as each await of an async step costs promise turns on every quote.
     if (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) await payFundingDue(q.timeMs);
     if (venue.pendingBy(q.timeMs)) await venue.advanceTo(q.timeMs);
     else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    await applyQuote(q);
+  };
+
+  /** The quote, once the clock is at it: to the exchange and the engine (unless its touch is unchanged), then its bar. */
+  const applyQuote = (q: Quote): Promise<void> | undefined => {
     if (q.leg && opts.klinePath === 'bridge') legs.set(q.symbol, { ...q.leg, atMs: q.timeMs, atUnits: Number(q.bidUnits) });
     else legs.delete(q.symbol);
     const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
@@ -361,9 +379,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // touch's sizes still bound the queue ahead of a resting order.
       skippedQuotes += 1;
       if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
-      if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
-      addToBar(q, Number(q.bidUnits + q.askUnits) / 2 / scale);
-      return;
+      const mid = Number(q.bidUnits + q.askUnits) / 2 / scale;
+      const beating = q.timeMs - lastTimerMs >= timerEveryMs ? beat(q.timeMs) : undefined;
+      if (beating) return beating.then(() => addToBar(q, mid));
+      addToBar(q, mid);
+      return undefined;
     }
     if (last) {
       last.bidUnits = q.bidUnits;
@@ -379,6 +399,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;
     const tick: Input = { kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } };
+    const mid = (bid + ask) / 2;
     if (q.timeMs - lastTimerMs >= timerEveryMs && opts.latencyMs > 0 && !venue.pendingBy(q.timeMs)) {
       // The beat is due with the tick and nothing can come between them: the quote pushed no exchange news, a tick
       // never continues, and what it decides reaches the exchange only latencyMs later. So they are decided in one
@@ -388,17 +409,31 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // whether one can is asked again of the state the tick left, and the beat decided after it, as together.
       const withBeat = venue.engine.timerMayAct(q.timeMs);
       const committing = venue.engine.submitNow(withBeat ? [tick, timerInput] : [tick]);
-      if (committing) await committing;
-      if (committing && !withBeat && venue.engine.timerMayAct(q.timeMs)) await submitBeat(q.timeMs);
-      if (venue.pendingBy(q.timeMs)) await venue.settle();
+      if (committing && !withBeat) return tickThenBeat(committing, q, mid);
+      if (committing || venue.pendingBy(q.timeMs)) return settleThenBar(committing, q, mid, false);
     } else {
       // Most ticks write nothing and are decided here with no promise turn (Engine.submitNow).
       const committing = venue.engine.submitNow([tick]);
-      if (committing) await committing;
-      if (venue.pendingBy(q.timeMs)) await venue.settle();
-      if (q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+      if (committing || venue.pendingBy(q.timeMs) || q.timeMs - lastTimerMs >= timerEveryMs) return settleThenBar(committing, q, mid, true);
     }
-    addToBar(q, (bid + ask) / 2);
+    addToBar(q, mid);
+    return undefined;
+  };
+
+  /** The rest of a quote sent to the engine when its step commits, or left something due, or the beat is due after it. */
+  const settleThenBar = async (committing: Promise<void> | null, q: Quote, mid: number, beatAfter: boolean): Promise<void> => {
+    if (committing) await committing;
+    if (venue.pendingBy(q.timeMs)) await venue.settle();
+    if (beatAfter && q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    addToBar(q, mid);
+  };
+
+  /** A tick that wrote something while a beat could not act before it: the beat, if it can now, then as settleThenBar. */
+  const tickThenBeat = async (committing: Promise<void>, q: Quote, mid: number): Promise<void> => {
+    await committing;
+    if (venue.engine.timerMayAct(q.timeMs)) await submitBeat(q.timeMs);
+    if (venue.pendingBy(q.timeMs)) await venue.settle();
+    addToBar(q, mid);
   };
 
   /** A trade print (queue fills): the clock moves to it, the resting orders it reaches fill, the engine hears of it. */
@@ -413,23 +448,27 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   };
 
   // Without prints every event is a quote: the quote path runs as it did before prints existed, with no test per event.
-  const onEvent: (e: MarketEvent) => Promise<void> =
-    queueSymbols.size === 0 ? (onQuote as (e: MarketEvent) => Promise<void>) : (e) => (isPrint(e) ? onPrint(e) : onQuote(e));
+  const onEvent: (e: MarketEvent) => Promise<void> | undefined =
+    queueSymbols.size === 0 ? (onQuote as (e: MarketEvent) => Promise<void> | undefined) : (e) => (isPrint(e) ? onPrint(e) : onQuote(e));
 
   /**
    * The watchdog's beat (at most once per timerEveryMs of quotes). One that could decide nothing (no session due for
    * a check or sample, no open order, no silent feed: core/timer-due.ts) is skipped: it would decide nothing and
    * leave the state as it was, so the run decides exactly what it would have, with a fraction of the beats.
    */
-  const beat = async (atMs: number): Promise<void> => {
+  const beat = (atMs: number): Promise<void> | undefined => {
     lastTimerMs = atMs;
-    if (venue.engine.timerMayAct(atMs)) await submitBeat(atMs);
+    return venue.engine.timerMayAct(atMs) ? submitBeat(atMs) : undefined;
   };
 
-  const submitBeat = async (atMs: number): Promise<void> => {
+  /** A beat decided: a promise only when its step commits or leaves something due. */
+  const submitBeat = (atMs: number): Promise<void> | undefined => {
     const committing = venue.engine.submitNow([timerInput]);
-    if (committing) await committing;
-    if (venue.pendingBy(atMs)) await venue.settle();
+    if (!committing && !venue.pendingBy(atMs)) return undefined;
+    return (async () => {
+      if (committing) await committing;
+      if (venue.pendingBy(atMs)) await venue.settle();
+    })();
   };
 
   /** The quote's part in the strategy's bars (every quote, sent to the engine or not). */
@@ -453,7 +492,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const rest = (firstBatch.value as MarketEvent[]).slice(1);
   for (let batch = rest; ;) {
     for (const e of batch) {
-      await onEvent(e);
+      const handling = onEvent(e);
+      if (handling) await handling;
       lastEventMs = e.timeMs;
     }
     const next = await events.next();

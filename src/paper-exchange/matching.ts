@@ -412,7 +412,8 @@ export class MatchingEngine {
   onBookChange(symbol: string, nowMs: number): void {
     const market = this.mustMarket(symbol);
     const book = this.resting.get(symbol);
-    if (!book) return;
+    // Nothing resting (most of a backtest's quotes): the book's sizes and tape need not be read.
+    if (!book || book.size === 0) return;
     const { bidUnits, askUnits } = market.top;
     const tape = { BUY: market.depth.tradedAgainst('BUY'), SELL: market.depth.tradedAgainst('SELL') };
     for (const order of [...book]) {

@@ -78,6 +78,13 @@ export class SymbolMarket {
   private readonly tickValue: number;
   private readonly depthPrng: Mulberry32 | undefined;
   private depthDrawState: number | undefined;
+  /**
+   * The book of the last touch has its prices but not yet its sizes: they are the depth's touch levels, read when the
+   * book is (`top`). A backtest requotes at every historical quote and reads almost none of those books; building
+   * each one's touch levels was a good part of a quote's cost. Nothing can change the depth in between unseen: every
+   * change (a taker's, a touch's sizes, the next touch) calls depthChanged or touch, which replace the book.
+   */
+  private touchSizesPending = false;
 
   constructor(rules: SymbolRules, random: () => number, nowMs: number, depth: DepthOptions = {}) {
     this.rules = rules;
@@ -101,11 +108,18 @@ export class SymbolMarket {
 
   /** Best bid and ask with their sizes, as the depth stands (takers move it until the next step). */
   get top(): TopOfBook {
+    if (this.touchSizesPending) {
+      // The book is this touch's own object, not handed out yet: completed in place.
+      this.touchSizesPending = false;
+      this.book.bidQtyUnits = this.depth.bestOf('bids')?.qtyUnits ?? 0n;
+      this.book.askQtyUnits = this.depth.bestOf('asks')?.qtyUnits ?? 0n;
+    }
     return this.book;
   }
 
   /** Takers changed the depth: the touch follows its best levels (an emptied side keeps its last price, size 0). */
   depthChanged(nowMs: number): void {
+    this.touchSizesPending = false;
     const bid = this.depth.bestOf('bids');
     const ask = this.depth.bestOf('asks');
     this.book = {
@@ -158,8 +172,9 @@ export class SymbolMarket {
   setTouch(bidUnits: bigint, askUnits: bigint, nowMs: number): void {
     if (bidUnits <= 0n || askUnits <= bidUnits) throw new Error(`invalid touch ${bidUnits}/${askUnits}`);
     if (bidUnits % this.rules.tickUnits !== 0n || askUnits % this.rules.tickUnits !== 0n) throw new Error(`touch ${bidUnits}/${askUnits} is off the tick grid`);
-    this.mid = Number(bidUnits + askUnits) / 2 / 10 ** this.rules.priceScale;
-    this.touch(bidUnits, askUnits, nowMs);
+    const twiceMid = bidUnits + askUnits;
+    this.mid = Number(twiceMid) / 2 / 10 ** this.rules.priceScale;
+    this.touch(bidUnits, askUnits, nowMs, twiceMid);
   }
 
   /** The touch's sizes from outside (a backtest's bookTicker), on the levels still at its prices (order-book.ts, setTouchSizes). */
@@ -176,10 +191,12 @@ export class SymbolMarket {
     this.touch(bidUnits, askUnits, nowMs);
   }
 
-  private touch(bidUnits: bigint, askUnits: bigint, nowMs: number): void {
-    this.markTwiceUnits = bidUnits + askUnits;
+  private touch(bidUnits: bigint, askUnits: bigint, nowMs: number, twiceMid = bidUnits + askUnits): void {
+    this.markTwiceUnits = twiceMid;
     this.depthDrawState = this.depthPrng?.state;
     this.depth.redraw(bidUnits, askUnits);
-    this.depthChanged(nowMs);
+    // A redraw's touch levels lie at the touch's prices on both sides (order-book.ts): only their sizes wait.
+    this.book = { bidUnits, askUnits, bidQtyUnits: 0n, askQtyUnits: 0n, updateId: this.book.updateId + 1, timeMs: nowMs };
+    this.touchSizesPending = true;
   }
 }

@@ -24,8 +24,8 @@ export function nextTimerWorkMs(state: EngineState, config: Pick<CoreConfig, 'or
   // No schedule (the next decision's passes scan every session) or one that must wake every session.
   if (schedule === null || !stopGlobalsSame(schedule, durable, market)) return Number.NEGATIVE_INFINITY;
   let earliest = Number.POSITIVE_INFINITY;
-  for (const pass of passes) {
-    const planned = schedule.passes.get(pass);
+  for (let i = 0; i < passes.length; i += 1) {
+    const planned = schedule.passes.get(passes[i] as (typeof passes)[number]);
     // A pass that never ran scans everyone; records changed since it ran, or a check waiting its turn, are for now.
     if (planned === undefined || planned.dirty.size > 0 || planned.waiting.size > 0) return Number.NEGATIVE_INFINITY;
     earliest = Math.min(earliest, planned.due.firstDueMs());
@@ -36,9 +36,11 @@ export function nextTimerWorkMs(state: EngineState, config: Pick<CoreConfig, 'or
   if (index.openOrders.size > 0 || index.flattening.size > 0 || (durable.halted && index.busy.size > 0)) return Number.NEGATIVE_INFINITY;
   if (market.lastQueryAtMs.size > 0 || market.lastCancelAtMs.size > 0) return Number.NEGATIVE_INFINITY;
   // A read unanswered for orderQueryIntervalMs is asked again (trade-reads-owed.ts).
-  market.owedReadsAskedAtMs.forEach((askedAtMs) => {
-    earliest = Math.min(earliest, askedAtMs + config.orderQueryIntervalMs);
-  });
+  // (Asked only when some are owed: the closure is an allocation on every quote the backtest asks this for.)
+  if (market.owedReadsAskedAtMs.size > 0)
+    market.owedReadsAskedAtMs.forEach((askedAtMs) => {
+      earliest = Math.min(earliest, askedAtMs + config.orderQueryIntervalMs);
+    });
   // A held symbol's feed silent for over staleFeedMs on some venue concerns its holders (risk-rules.ts staleHolders).
   for (const symbol of index.holdersBySymbol.keys()) {
     for (const venue of allVenues) {

@@ -97,11 +97,16 @@ export class BacktestVenue {
     await this.settle();
   }
 
-  /** Appends a command and has the engine decide it (as the execution service's command loop does). */
+  /**
+   * Appends a command and has the engine decide it (as the execution service's command loop does): at once when the
+   * engine is idle (submitNow, the same decisions as the step loop's, without its queue and promise turns), else
+   * queued behind the running step.
+   */
   async command(json: string): Promise<void> {
     await this.log.appendCommand(json);
     const deliveries = await this.log.readCommands('backtest', 100, 0);
-    await this.engine.submitBatch(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+    const committing = this.engine.submitNow(deliveries.map((delivery): Input => ({ kind: 'command', delivery })));
+    if (committing) await committing;
     await this.settle();
   }
 

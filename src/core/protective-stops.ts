@@ -111,10 +111,15 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
     if (tended(ctx, original)) {
       visitSession(ctx, original);
       const now = ctx.durable.sessions.get(original.userId) ?? original;
-      if (checkDue(ctx, now)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs.get(original.userId) ?? -1);
+      // Asked once for both: nothing between the check and the queueing changes the session or its sweep.
+      const exposed = exposedNow(ctx, now);
+      if (checkDue(ctx, now, exposed)) waiting.at(original.userId, ctx.market.lastStopCheckAtMs.get(original.userId) ?? -1);
       else waiting.drop(original.userId);
-    } else waiting.drop(original.userId);
-    queueNextVisit(ctx, original.userId);
+      queueNextVisit(ctx, original.userId, exposed);
+    } else {
+      waiting.drop(original.userId);
+      queueNextVisit(ctx, original.userId);
+    }
   }
   startDueChecks(ctx);
 }
@@ -165,11 +170,13 @@ function startDueChecks(ctx: DecisionContext): void {
     if (turn.length === 0) return;
     for (const userId of turn) {
       const session = ctx.durable.sessions.get(userId);
-      if (session && tended(ctx, session) && checkDue(ctx, session)) {
+      // Starting a check notes its time, not the session or its sweep: what is exposed stays as asked.
+      const exposed = session && tended(ctx, session) ? exposedNow(ctx, session) : undefined;
+      if (session && exposed !== undefined && checkDue(ctx, session, exposed)) {
         startCheck(ctx, session);
         room -= 1;
       }
-      queueNextVisit(ctx, userId);
+      queueNextVisit(ctx, userId, exposed);
     }
   }
 }
@@ -177,13 +184,13 @@ function startDueChecks(ctx: DecisionContext): void {
 /**
  * When the stop pass must look at the session again although nothing about it changed: its next periodic check
  * (unless it waits its turn for one), or a placement retry. Early is harmless (a visit that finds nothing to do);
- * late would be a missed check.
+ * late would be a missed check. `exposed`: exposedNow of the session as it is now, when the caller has it.
  */
-function queueNextVisit(ctx: DecisionContext, userId: string): void {
+function queueNextVisit(ctx: DecisionContext, userId: string, exposed?: boolean): void {
   const session = ctx.durable.sessions.get(userId);
   if (!session || !tended(ctx, session)) return;
   const lastCheck = ctx.market.lastStopCheckAtMs.get(userId);
-  const periodMs = exposedNow(ctx, session) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
+  const periodMs = (exposed ?? exposedNow(ctx, session)) ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
   let dueMs = waitingFor(ctx.schedule, 'stops').has(userId) ? Infinity : lastCheck === undefined ? ctx.nowMs : lastCheck + periodMs;
   for (const symbol of Object.keys(session.positions)) {
     const lastAttempt = ctx.market.lastStopAttemptAtMs.get(stopKey(userId, symbol));
@@ -243,9 +250,8 @@ function visitSession(ctx: DecisionContext, original: Session): void {
  * Whether the periodic check is due: while there is anything to protect or clean up, the stops still rest (and no
  * orphan of ours does), and the positions still match (a stop may have fired while we were not looking).
  */
-function checkDue(ctx: DecisionContext, session: Session): boolean {
+function checkDue(ctx: DecisionContext, session: Session, exposed: boolean): boolean {
   const lastCheck = ctx.market.lastStopCheckAtMs.get(session.userId);
-  const exposed = exposedNow(ctx, session);
   // Unexposed sessions are still swept, slowly: a stop whose placement outlived its cancel must not linger.
   const periodMs = exposed ? ctx.config.protectiveStopCheckMs : ctx.config.protectiveStopIdleCheckMs;
   return (exposed || session.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs);

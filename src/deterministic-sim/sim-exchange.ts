@@ -373,13 +373,15 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
     },
     async getPositions(): Promise<PositionSnapshot[]> {
       await readRefused({ weight: requestWeights.positionRisk, orders: 0 });
-      return [...exchange.rules.keys()]
-        .map((symbol) => ({
-          symbol,
-          positionAmt: exchange.positionAmt(accountKey, symbol),
-          entryPrice: String(exchange.matching.account(accountKey).positions.get(symbol)?.entryPrice ?? 0),
-        }))
-        .filter((p) => Number(p.positionAmt) !== 0);
+      // Only the symbols held (a non-zero quantity, which is what a non-zero amount means) are written out: the
+      // position check reads this list every few seconds of a backtest, and formatted every symbol to drop most.
+      const positions = exchange.matching.account(accountKey).positions;
+      const held: PositionSnapshot[] = [];
+      for (const [symbol, rules] of exchange.rules) {
+        const pos = positions.get(symbol);
+        if (pos && pos.qtyUnits !== 0n) held.push({ symbol, positionAmt: formatUnits(pos.qtyUnits, rules.qtyScale), entryPrice: String(pos.entryPrice) });
+      }
+      return held;
     },
     async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
       await readRefused({ weight: requestWeights.userTrades, orders: 0 });

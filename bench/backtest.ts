@@ -7,14 +7,24 @@ import { round1 } from './common.js';
 // (BTCUSDT, 4 h at about one update a second), end to end — reading the zipped CSV, the matching engine, the engine
 // kernel and the crossover strategy. The sample is short (~14 000 quotes): its first runs in a process are mostly the
 // JIT compiling the engine, which a backtest over months pays once. So the sample runs `backtestBenchRuns` times: the
-// first run's rate is `backtestColdQuotesPerSecond`, the last's (the same quotes through the same engine, compiled)
-// is the figure. The machine may be shared: `backtestCpuMicrosPerQuote`, the process's CPU time (user + system) per
-// quote over that last run, says what the run cost whatever else ran meanwhile.
+// first run's rate is `backtestColdQuotesPerSecond`; the figure is the rate over the last `backtestMeasuredRuns` runs
+// together (the same quotes through the same engine, compiled). Three runs were not enough: the third still ran about
+// a fifth slower than the fifth to eighth, and one run of 14 000 quotes moved by ±15 % from run to run on a shared
+// machine. `backtestCpuMicrosPerQuote`, the process's CPU time (user + system) per quote over those runs, says what
+// they cost whatever else ran meanwhile.
 
-/** Runs of the sample: the JIT has compiled the engine's hot paths by the third. */
-const backtestBenchRuns = 3;
+/** Runs of the sample: by the fourth the JIT has compiled the engine's hot paths. */
+const backtestBenchRuns = 6;
+/** The last runs, measured together. */
+const backtestMeasuredRuns = 3;
 
-async function oneRun(): Promise<{ quotes: number; quotesPerSecond: number; cpuMicrosPerQuote: number }> {
+interface RunFigures {
+  quotes: number;
+  seconds: number;
+  cpuMicros: number;
+}
+
+async function oneRun(): Promise<RunFigures> {
   const t = performance.now();
   const cpuBefore = process.cpuUsage();
   const result = await runBacktest({
@@ -31,8 +41,7 @@ async function oneRun(): Promise<{ quotes: number; quotesPerSecond: number; cpuM
   });
   const seconds = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const { quotes } = result.summary;
-  return { quotes, quotesPerSecond: round1(quotes / seconds), cpuMicrosPerQuote: round1((cpu.user + cpu.system) / quotes) };
+  return { quotes: result.summary.quotes, seconds, cpuMicros: cpu.user + cpu.system };
 }
 
 export async function backtestRun(): Promise<{
@@ -42,13 +51,18 @@ export async function backtestRun(): Promise<{
   backtestCpuMicrosPerQuote: number;
 }> {
   const cold = await oneRun();
-  let warm = cold;
-  for (let i = 1; i < backtestBenchRuns; i += 1) warm = await oneRun();
+  const measured: RunFigures[] = [];
+  for (let i = 1; i < backtestBenchRuns; i += 1) {
+    const run = await oneRun();
+    if (i >= backtestBenchRuns - backtestMeasuredRuns) measured.push(run);
+  }
+  const sum = (pick: (r: RunFigures) => number): number => measured.reduce((acc, r) => acc + pick(r), 0);
+  const quotes = sum((r) => r.quotes);
   return {
-    backtestQuotes: warm.quotes,
-    backtestQuotesPerSecond: warm.quotesPerSecond,
-    backtestColdQuotesPerSecond: cold.quotesPerSecond,
-    backtestCpuMicrosPerQuote: warm.cpuMicrosPerQuote,
+    backtestQuotes: cold.quotes,
+    backtestQuotesPerSecond: round1(quotes / sum((r) => r.seconds)),
+    backtestColdQuotesPerSecond: round1(cold.quotes / cold.seconds),
+    backtestCpuMicrosPerQuote: round1(sum((r) => r.cpuMicros) / quotes),
   };
 }
 

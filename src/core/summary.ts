@@ -5,7 +5,7 @@ import type { Position, Session } from './state.js';
 import { filtersOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
-import type { Price } from '../model/decimal.js';
+import type { Price, Usd } from '../model/decimal.js';
 import { div, exactOf, exactSub, isDecimal, isZero, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
 
 /**
@@ -31,6 +31,52 @@ function entryAtTick(position: Position, tickSize: string | undefined): Price {
 }
 
 /**
+ * A session's figures that no quote moves, as the summary shows them, per (immutable) session object: an equity sample
+ * every 5 s of a session holding a position read the same decimals into numbers each time (a third of a sample's cost
+ * in a backtest, bench/backtest.ts). A session changes by a new object, so a changed one is read afresh.
+ */
+interface SessionFigures {
+  capitalUsd: number;
+  realizedPnlUsd: number;
+  feesUsd: number;
+  fundingUsd: number;
+  /** The stop-loss floor, exact (for the distance) and shown; null without a stop-loss. */
+  floor: Usd | null;
+  floorUsd: number | null;
+}
+
+const sessionFiguresMemo = new WeakMap<Session, SessionFigures>();
+
+function sessionFigures(session: Session): SessionFigures {
+  let known = sessionFiguresMemo.get(session);
+  if (known === undefined) {
+    const floor = session.stopLossPct === null ? null : stopLossLevelUsd(session.capitalUsd, session.stopLossPct);
+    known = {
+      capitalUsd: toNumber(session.capitalUsd),
+      realizedPnlUsd: toNumber(session.realizedPnlUsd),
+      feesUsd: toNumber(session.feesUsd),
+      fundingUsd: toNumber(session.fundingUsd),
+      floor,
+      floorUsd: floor === null ? null : toNumber(floor),
+    };
+    sessionFiguresMemo.set(session, known);
+  }
+  return known;
+}
+
+/** A position's quantity and entry as shown, per (immutable) position object (see sessionFigures). */
+const positionNumbersMemo = new WeakMap<Position, { qty: number; entryPrice: number }>();
+
+function positionNumbers(position: Position): { qty: number; entryPrice: number } {
+  let known = positionNumbersMemo.get(position);
+  if (known === undefined) {
+    known = { qty: toNumber(position.qty), entryPrice: toNumber(position.entryPrice) };
+    positionNumbersMemo.set(position, known);
+  }
+  return known;
+}
+
+/**
  * What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at
  * bid/ask. Computed exactly, then shown as numbers (toNumber at this edge): the summary is for display, and its
  * readers (dashboard, bot) keep the number contract of src/contract/session-summary.ts unchanged.
@@ -39,7 +85,8 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
   // Valued exactly and shown as numbers straight from the exact values (numberOfExact: the number the decimal text
   // would read as), with no decimal written on the way.
   const valuation = valueSessionExact(session, ctx.market);
-  const floor = session.stopLossPct === null ? null : stopLossLevelUsd(session.capitalUsd, session.stopLossPct);
+  const figures = sessionFigures(session);
+  const floor = figures.floor;
   const openOrders = openOrdersOf(ctx.durable, session.userId).map((o) => ({
     clientOrderId: o.clientOrderId,
     symbol: o.symbol,
@@ -52,9 +99,10 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
   // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
   const positions = valuation.held.map(({ symbol, position: p, value }) => {
     const filters = filtersOf(ctx.market.venues, session.mode, symbol);
+    const numbers = positionNumbers(p);
     const shown: SessionSummary['positions'][string] = {
-      qty: toNumber(p.qty),
-      entryPrice: toNumber(p.entryPrice),
+      qty: numbers.qty,
+      entryPrice: numbers.entryPrice,
       exitPrice: value ? toNumber(value.exitPrice) : null,
       unrealizedPnlUsd: value ? numberOfExact(value.unrealized) : null,
       notionalUsd: value ? numberOfExact(value.notional) : null,
@@ -70,16 +118,16 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     userId: session.userId,
     mode: session.mode,
     status: session.status,
-    capitalUsd: toNumber(session.capitalUsd),
+    capitalUsd: figures.capitalUsd,
     stopLossPct: session.stopLossPct,
     horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
     paused: session.paused,
     killSwitch: { ...session.killSwitch },
     // fromEntries defines each symbol as an own key, whatever it is ('__proto__' included).
     positions: Object.fromEntries(positions),
-    realizedPnlUsd: toNumber(session.realizedPnlUsd),
-    feesUsd: toNumber(session.feesUsd),
-    fundingUsd: toNumber(session.fundingUsd),
+    realizedPnlUsd: figures.realizedPnlUsd,
+    feesUsd: figures.feesUsd,
+    fundingUsd: figures.fundingUsd,
     equityUsd: numberOfExact(valuation.equity),
     unrealizedPnlUsd: numberOfExact(valuation.unrealized),
     unpricedSymbols: valuation.unpricedSymbols,
@@ -87,7 +135,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     openOrders,
     startedAtMs: session.startedAtMs,
     asOfMs: ctx.nowMs,
-    stopLossFloorUsd: floor === null ? null : toNumber(floor),
+    stopLossFloorUsd: figures.floorUsd,
     stopLossDistanceUsd: floor === null ? null : numberOfExact(exactSub(valuation.equity, exactOf(floor))),
     horizonDeadlineMs: session.horizonDeadlineMs,
   };

@@ -173,4 +173,20 @@ describe('equity summary figures from exact values', () => {
       { numRuns: 3_000 },
     );
   });
+
+  it("a session's booked figures and positions are read once per session object, and afresh when it changes", () => {
+    const state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }] });
+    const session = state.durable.sessions.get('u') as Session;
+    const ctx = new DecisionContext(state, T0, testConfig);
+    const first = sessionSummary(ctx, session);
+    expect([first.capitalUsd, first.realizedPnlUsd, first.stopLossFloorUsd, first.positions.BTCUSDT?.qty]).toEqual([10_000, 0, 9_500, 0.1]);
+    // A changed session is a new object (the fold never writes one in place): its summary shows the change.
+    const BTCUSDT = { qty: toQty('0.25'), entryPrice: toPrice('61000') };
+    const changed: Session = { ...session, capitalUsd: toUsd(20_000), realizedPnlUsd: toUsd('12.5'), feesUsd: toUsd('0.75'), positions: { BTCUSDT } };
+    const second = sessionSummary(ctx, changed);
+    expect([second.capitalUsd, second.realizedPnlUsd, second.feesUsd, second.stopLossFloorUsd]).toEqual([20_000, 12.5, 0.75, 19_000]);
+    expect([second.positions.BTCUSDT?.qty, second.positions.BTCUSDT?.entryPrice]).toEqual([0.25, 61_000]);
+    // And the first session still reads as it did.
+    expect(sessionSummary(ctx, session)).toEqual(first);
+  });
 });

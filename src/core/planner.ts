@@ -86,9 +86,13 @@ export function planTowardTarget(symbol: string, currentQty: Qty, targetQty: Qty
   const price = clipToPercentPrice(side, touchPrice, touch, filters);
   const quantity = qtyWithinFilters(abs(delta), filters, filters.maxQty, filters.stepSize);
   if (quantity === null) return { kind: 'skip', reason: `change ${abs(delta)} below minimum quantity ${filters.minQty}`, targetQty: targetText };
-  // Reduce-only orders are exempt from MIN_NOTIONAL on Binance; entries are not.
+  // Reduce-only orders are exempt from MIN_NOTIONAL on Binance; entries are not. Yet a reduction that leaves a position
+  // is held to the same minimum as an entry: exempt, a price drift of one step shrank every holder by dust (0.01 SOL,
+  // $1.50, at each 0.1 % rise under a constant weight) while the matching growth on a fall waited for the minimum, so
+  // positions ratcheted below target and 10 000 sessions sent thousands of such orders a minute (bench sweep). Closing
+  // the position (goal zero, a flip's first leg included) is never held back.
   const notional = mul(toQty(quantity), toPrice(price));
-  if (!reducing && lt(notional, toUsd(filters.minNotional))) {
+  if ((!reducing || !isZero(goal)) && lt(notional, toUsd(filters.minNotional))) {
     return { kind: 'skip', reason: `notional ${toNumber(notional).toFixed(2)} below minimum ${filters.minNotional}`, targetQty: targetText };
   }
   return {

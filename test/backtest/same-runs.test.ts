@@ -11,6 +11,8 @@ import { crossoverStrategy } from '../../src/strategies/crossover.js';
 // fingerprints were taken on the code before that change (main at 2e33ad4). The runs cover quotes from bookTicker and
 // klines, fills through and queue, latency 0 and 50 ms, and sessions cut by the stop-loss and by the horizon, so a
 // decision moved by one quote shows here. A deliberate behaviour change updates these figures with its reason.
+// Updated once since: a partial reduction below the symbol's MIN_NOTIONAL is no longer sent (planner.ts; the dust
+// reductions a drifting price caused under a steady weight): 175 -> 154 orders on the bench run, the rest alike.
 
 type Run = Partial<BacktestOptions> & Pick<BacktestOptions, 'symbols'>;
 
@@ -18,37 +20,37 @@ const runs: { name: string; run: Run; ordersSent: number; trades: number; finger
   {
     name: 'bookTicker, fills through, 50 ms (the bench run)',
     run: { symbols: ['BTCUSDT'], quotes: 'bookTicker', fills: 'through', latencyMs: 50 },
-    ordersSent: 175,
-    trades: 156,
-    fingerprint: '2a5910e38c59c30be104c85e6baa84c20f049189d955bf0e38fc452ec6bfe7f2',
+    ordersSent: 154,
+    trades: 140,
+    fingerprint: '3cace705fd4ce295fd10989115743ad7094bead23741b74433ca0ae7795331fd',
   },
   {
     name: 'bookTicker, queue fills from aggTrades, 0 ms',
     run: { symbols: ['BTCUSDT'], quotes: 'bookTicker', fills: 'queue', latencyMs: 0 },
-    ordersSent: 175,
-    trades: 156,
-    fingerprint: '9f4c541d394b111d8f661a69d26b5a3cf1eaeb5abbe38bdd65b3636acddcbb0b',
+    ordersSent: 154,
+    trades: 140,
+    fingerprint: '03238315b6a5bfe3b19372d3cd2ed650f5ea811b2906ec648da4fa2f0192df6f',
   },
   {
     name: 'klines of two symbols, bridge path, 50 ms',
     run: { symbols: ['BTCUSDT', 'ETHUSDT'], quotes: 'klines', fills: 'through', latencyMs: 50 },
-    ordersSent: 5400,
-    trades: 3502,
-    fingerprint: '4951267b2b96e4edd0a0b9422fe4badd983de10a9b7b889736554abd6ac61a3d',
+    ordersSent: 5003,
+    trades: 3216,
+    fingerprint: 'fb58d69639aab2c95019c46fec85208306d998f7463c3812c5d5f1cfb338aee6',
   },
   {
     name: 'bookTicker, 0 ms, cut by the stop-loss',
     run: { symbols: ['BTCUSDT'], quotes: 'bookTicker', fills: 'through', latencyMs: 0, stopLossPct: 0.1 },
-    ordersSent: 108,
-    trades: 98,
-    fingerprint: 'a19abba32f213007543d90d2b1f79c8b3ea70d5aa59ef333266a513dbe7c7f17',
+    ordersSent: 93,
+    trades: 87,
+    fingerprint: '9ba1214f0e03aa95317d0619cb13c53575e8acbe93b525a369976b7b900927ef',
   },
   {
     name: 'klines, 30 s bars, 0 ms, cut by the horizon',
     run: { symbols: ['BTCUSDT'], quotes: 'klines', fills: 'auto', latencyMs: 0, stopLossPct: 0.5, horizonHours: 5, barMs: 30_000 },
-    ordersSent: 454,
-    trades: 315,
-    fingerprint: 'ce81b5ef15cf27e8206093fe84df87b15ccc720df8dd3db6bd4f6daca932da58',
+    ordersSent: 395,
+    trades: 278,
+    fingerprint: 'e7f9d7e2401f63de0562bc29fc4c550632d6cbdaa25edc6b7a30afee6e00db8f',
   },
 ];
 

@@ -285,3 +285,38 @@ describe('flatten', () => {
     expect(planFlatten('XUSDT', toQty('0'), filters)).toBeNull();
   });
 });
+
+describe('planner: no dust reductions', () => {
+  // SOLUSDT-like filters: step 0.01, MIN_NOTIONAL 5 USDT. A session held at 3.33 SOL (weight 0.5 of 1 000 USDT at 150)
+  // whose price rises 0.1 %: the target falls one step, 0.01 SOL (1.50 USDT). That reduction used to be sent (reduce-only
+  // is exempt from MIN_NOTIONAL) while the matching growth on a fall was not (an entry is held to it): every holder
+  // shrank by dust at each rise, and 10 000 sessions sent thousands such orders a minute.
+  const filters = makeFilters('SOLUSDT', { stepSize: '0.01', minQty: '0.01', minNotional: '5', tickSize: '0.01' });
+  const touch = (price: number): { bid: number; ask: number } => ({ bid: price, ask: price + 0.01 });
+
+  it('a partial reduction below MIN_NOTIONAL is not sent, as an entry below it is not', () => {
+    const held = toQty('3.33');
+    const up = planTowardTarget('SOLUSDT', held, toQty('3.32'), touch(150.15), filters);
+    expect(up).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/below minimum 5/) });
+    const down = planTowardTarget('SOLUSDT', held, toQty('3.34'), touch(149.85), filters);
+    expect(down).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/below minimum 5/) });
+  });
+
+  it('a reduction of at least MIN_NOTIONAL is sent, and closing a position is never held back', () => {
+    const held = toQty('3.33');
+    expect(planTowardTarget('SOLUSDT', held, toQty('3.29'), touch(150), filters)).toMatchObject({
+      kind: 'order',
+      order: { side: 'SELL', quantity: '0.04', reduceOnly: true, purpose: 'reduce' },
+    });
+    // Closing 0.02 SOL (3 USDT): below the minimum, sent (reduce-only is exempt, and nothing is left).
+    expect(planTowardTarget('SOLUSDT', toQty('0.02'), toQty('0'), touch(150), filters)).toMatchObject({
+      kind: 'order',
+      order: { side: 'SELL', quantity: '0.02', reduceOnly: true },
+    });
+    // A flip's first leg closes the position: sent whatever its size.
+    expect(planTowardTarget('SOLUSDT', toQty('0.02'), toQty('-3'), touch(150), filters)).toMatchObject({
+      kind: 'order',
+      order: { side: 'SELL', quantity: '0.02', reduceOnly: true },
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecisionContext } from '../../src/core/context.js';
+import { dictFrom } from '../../src/core/dict.js';
 import { numberOfExact, stopLossLevelUsd, valuePosition, valueSession } from '../../src/core/mtm.js';
 import type { MarketState, Session } from '../../src/core/state.js';
 import { sessionSummary } from '../../src/core/summary.js';
@@ -182,7 +183,7 @@ describe('equity summary figures from exact values', () => {
     expect([first.capitalUsd, first.realizedPnlUsd, first.stopLossFloorUsd, first.positions.BTCUSDT?.qty]).toEqual([10_000, 0, 9_500, 0.1]);
     // A changed session is a new object (the fold never writes one in place): its summary shows the change.
     const BTCUSDT = { qty: toQty('0.25'), entryPrice: toPrice('61000') };
-    const changed: Session = { ...session, capitalUsd: toUsd(20_000), realizedPnlUsd: toUsd('12.5'), feesUsd: toUsd('0.75'), positions: { BTCUSDT } };
+    const changed: Session = { ...session, capitalUsd: toUsd(20_000), realizedPnlUsd: toUsd('12.5'), feesUsd: toUsd('0.75'), positions: dictFrom({ BTCUSDT }) };
     const second = sessionSummary(ctx, changed);
     expect([second.capitalUsd, second.realizedPnlUsd, second.feesUsd, second.stopLossFloorUsd]).toEqual([20_000, 12.5, 0.75, 19_000]);
     expect([second.positions.BTCUSDT?.qty, second.positions.BTCUSDT?.entryPrice]).toEqual([0.25, 61_000]);

@@ -1,4 +1,5 @@
 import type { OwnedDicts } from './dict.js';
+import { partitionPoint } from '../model/partition.js';
 
 // A string-keyed map whose versions share structure: the big records of the state (sessions, orders, and the
 // market's per-user and per-order clocks). A Dict (dict.ts) is one object, so the first write of a decision copied it
@@ -217,8 +218,7 @@ export class SharedDict<V> {
       this.slots[at] = shard;
       return;
     }
-    let i = 0;
-    while (i < this.at.length && (this.at[i] as number) < at) i += 1;
+    const i = partitionPoint(this.at.length, (k) => (this.at[k] as number) < at);
     if (this.at[i] === at) {
       this.maps[i] = shard;
       return;

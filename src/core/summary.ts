@@ -19,15 +19,25 @@ function atTick(price: Price, tickSize: string | undefined): Price {
   return mul(div(price, tick, 0, 'half-even'), tick) as Price;
 }
 
-/** atTick per (immutable) position object and tick: a held position is summarised every equity sample unchanged. */
-const atTickMemo = new WeakMap<Position, { tickSize: string | undefined; price: Price }>();
+/**
+ * A position's figures as the summary shows them (quantity and entry as numbers, the entry on the tick grid), per
+ * (immutable) position object and tick: a held position is summarised every equity sample unchanged.
+ */
+interface PositionShown {
+  tickSize: string | undefined;
+  qty: number;
+  entryPrice: number;
+  entryAtTick: Price;
+}
 
-function entryAtTick(position: Position, tickSize: string | undefined): Price {
-  const known = atTickMemo.get(position);
-  if (known !== undefined && known.tickSize === tickSize) return known.price;
-  const price = atTick(position.entryPrice, tickSize);
-  atTickMemo.set(position, { tickSize, price });
-  return price;
+const positionShownMemo = new WeakMap<Position, PositionShown>();
+
+function positionShown(position: Position, tickSize: string | undefined): PositionShown {
+  const known = positionShownMemo.get(position);
+  if (known !== undefined && known.tickSize === tickSize) return known;
+  const shown = { tickSize, qty: toNumber(position.qty), entryPrice: toNumber(position.entryPrice), entryAtTick: atTick(position.entryPrice, tickSize) };
+  positionShownMemo.set(position, shown);
+  return shown;
 }
 
 /**
@@ -64,18 +74,6 @@ function sessionFigures(session: Session): SessionFigures {
   return known;
 }
 
-/** A position's quantity and entry as shown, per (immutable) position object (see sessionFigures). */
-const positionNumbersMemo = new WeakMap<Position, { qty: number; entryPrice: number }>();
-
-function positionNumbers(position: Position): { qty: number; entryPrice: number } {
-  let known = positionNumbersMemo.get(position);
-  if (known === undefined) {
-    known = { qty: toNumber(position.qty), entryPrice: toNumber(position.entryPrice) };
-    positionNumbersMemo.set(position, known);
-  }
-  return known;
-}
-
 /**
  * What a user, a dashboard or an operator sees of a session: its settings, positions and orders, valued at
  * bid/ask. Computed exactly, then shown as numbers (toNumber at this edge): the summary is for display, and its
@@ -99,15 +97,15 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
   // Each held position with where it could be closed now (bid for longs, ask for shorts); null = no quote.
   const positions = valuation.held.map(({ symbol, position: p, value }) => {
     const filters = filtersOf(ctx.market.venues, session.mode, symbol);
-    const numbers = positionNumbers(p);
+    const held = positionShown(p, filters?.tickSize);
     const shown: SessionSummary['positions'][string] = {
-      qty: numbers.qty,
-      entryPrice: numbers.entryPrice,
+      qty: held.qty,
+      entryPrice: held.entryPrice,
       exitPrice: value ? toNumber(value.exitPrice) : null,
       unrealizedPnlUsd: value ? numberOfExact(value.unrealized) : null,
       notionalUsd: value ? numberOfExact(value.notional) : null,
       qtyExact: p.qty,
-      entryAtTick: entryAtTick(p, filters?.tickSize),
+      entryAtTick: held.entryAtTick,
       mark: value ? value.exitPrice : null,
       tickSize: filters?.tickSize ?? null,
       stepSize: filters?.stepSize ?? null,

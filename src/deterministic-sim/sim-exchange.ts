@@ -377,9 +377,9 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       // position check reads this list every few seconds of a backtest, and formatted every symbol to drop most.
       const positions = exchange.matching.account(accountKey).positions;
       const held: PositionSnapshot[] = [];
-      for (const [symbol, rules] of exchange.rules) {
+      for (const symbol of exchange.rules.keys()) {
         const pos = positions.get(symbol);
-        if (pos && pos.qtyUnits !== 0n) held.push({ symbol, positionAmt: formatUnits(pos.qtyUnits, rules.qtyScale), entryPrice: String(pos.entryPrice) });
+        if (pos && pos.qtyUnits !== 0n) held.push({ symbol, positionAmt: exchange.positionAmt(accountKey, symbol), entryPrice: String(pos.entryPrice) });
       }
       return held;
     },

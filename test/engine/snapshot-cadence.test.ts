@@ -3,7 +3,7 @@ import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Input } from '../../src/core/decide.js';
 import type { EngineLimits } from '../../src/engine/engine.js';
-import { replayLog } from '../../src/engine/engine.js';
+import { defaultEngineLimits, replayLog } from '../../src/engine/engine.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import { T0 } from '../core/fixtures.js';
@@ -75,5 +75,12 @@ describe('snapshot cadence', () => {
     // What boot replays beyond the last snapshot: fewer events than one snapshot's bytes would hold at ≥ 50 bytes each.
     const lastSnapshotBytes = bySize.snapshotBytes / bySize.snapshots;
     expect(bySize.replayedEvents).toBeLessThanOrEqual(Math.max(10, (lastSnapshotBytes * 2) / 50));
+  });
+
+  it('by default, snapshots write at most about a quarter of the WAL bytes they cover (4 WAL bytes a snapshot byte)', async () => {
+    const byDefault = await run({ ...everyTenEvents, snapshotWalBytesPerSnapshotByte: defaultEngineLimits.snapshotWalBytesPerSnapshotByte });
+    expect(byDefault.snapshots).toBeGreaterThan(1);
+    // At 1 WAL byte a snapshot byte (the former default) they wrote about as many bytes as the WAL (the test above).
+    expect(byDefault.snapshotBytes).toBeLessThanOrEqual(byDefault.walBytes * 0.3);
   });
 });

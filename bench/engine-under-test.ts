@@ -1,3 +1,4 @@
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
@@ -12,7 +13,7 @@ import { defaultSimSymbols } from '../src/paper-exchange/server.js';
 import type { ExecutionService } from '../src/services/execution/service.js';
 import { startExecutionService } from '../src/services/execution/service.js';
 import { createLogger, silentLogger } from '../src/util/logger.js';
-import { redisUrl } from './common.js';
+import { redisUrl, round1 } from './common.js';
 import type { PaperExchangeProcess } from './exchange-process.js';
 
 // The execution service as `npm start` runs it, on a Redis log of its own (the harness never shares its
@@ -52,23 +53,78 @@ function inputKinds(inputs: readonly Input[]): Record<string, number> {
   return out;
 }
 
+/** Garbage collections seen lately (start and duration, performance.now() ms), for the slow-step log; bounded. */
+const recentGcs: Array<{ startMs: number; durationMs: number; kind: number }> = [];
+const recentGcsMax = 256;
+if (slowStepLogMs > 0) {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const detail = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail;
+      recentGcs.push({ startMs: entry.startTime, durationMs: entry.duration, kind: detail?.kind ?? 0 });
+    }
+    if (recentGcs.length > recentGcsMax) recentGcs.splice(0, recentGcs.length - recentGcsMax);
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** GC time inside [fromMs, toMs], by kind (node's constants: 1 minor, 4 major, 8 incremental, 16 weak callbacks). */
+function gcWithin(fromMs: number, toMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const gc of recentGcs) {
+    const overlap = Math.min(toMs, gc.startMs + gc.durationMs) - Math.max(fromMs, gc.startMs);
+    if (overlap > 0) out[`gc${gc.kind}`] = round1((out[`gc${gc.kind}`] ?? 0) + overlap);
+  }
+  return out;
+}
+
 function timeSteps(engine: Engine): StepTimer {
   const target = engine as unknown as { step?: (inputs: Input[]) => Promise<void> };
   const original = target.step;
   if (typeof original !== 'function') throw new Error('Engine.step is gone: update bench/engine-under-test.ts to time engine steps');
   let maxMs = 0;
   let count = 0;
+  // The step's deciding, on its own: the rest of a step's time is its commit's round trip (and whatever else the
+  // event loop ran meanwhile).
+  const decider = engine as unknown as { decideStep?: (inputs: Input[]) => unknown };
+  const decideStep = decider.decideStep;
+  if (typeof decideStep !== 'function') throw new Error('Engine.decideStep is gone: update bench/engine-under-test.ts to time engine steps');
+  let decideMs = 0;
+  decider.decideStep = (inputs: Input[]): unknown => {
+    const t = performance.now();
+    try {
+      return decideStep.call(engine, inputs);
+    } finally {
+      decideMs += performance.now() - t;
+    }
+  };
+  const adopter = engine as unknown as { adoptStep?: (inputs: Input[], decided: unknown) => void };
+  const adoptStep = adopter.adoptStep;
+  if (typeof adoptStep !== 'function') throw new Error('Engine.adoptStep is gone: update bench/engine-under-test.ts to time engine steps');
+  let adoptMs = 0;
+  adopter.adoptStep = (inputs: Input[], decided: unknown): void => {
+    const t = performance.now();
+    try {
+      adoptStep.call(engine, inputs, decided);
+    } finally {
+      adoptMs += performance.now() - t;
+    }
+  };
   target.step = async (inputs: Input[]): Promise<void> => {
     count += 1;
     const t = performance.now();
+    decideMs = 0;
+    adoptMs = 0;
     try {
       await original.call(engine, inputs);
     } finally {
       const ms = performance.now() - t;
       maxMs = Math.max(maxMs, ms);
       // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
-      if (slowStepLogMs > 0 && ms > slowStepLogMs)
-        process.stderr.write(`${JSON.stringify({ slowStepMs: Math.round(ms * 10) / 10, inputs: inputs.length, kinds: inputKinds(inputs) })}\n`);
+      if (slowStepLogMs > 0 && ms > slowStepLogMs) {
+        // GC entries arrive after the fact (observer callbacks): logged a turn later, with the GC inside the step.
+        const from = t;
+        const line = { slowStepMs: round1(ms), decideMs: round1(decideMs), adoptMs: round1(adoptMs), inputs: inputs.length, kinds: inputKinds(inputs) };
+        setTimeout(() => process.stderr.write(`${JSON.stringify({ ...line, ...gcWithin(from, from + ms) })}\n`), 5);
+      }
     }
   };
   return {
@@ -77,6 +133,8 @@ function timeSteps(engine: Engine): StepTimer {
     reset: () => {
       maxMs = 0;
       count = 0;
+      // Where the measured steps begin in the slow-step log (the steps before it set the sessions up).
+      if (slowStepLogMs > 0) process.stderr.write(`${JSON.stringify({ measuringFrom: 'here' })}\n`);
     },
   };
 }
@@ -134,6 +192,46 @@ function scaledLimits(weightPerMinute: number): RateBudgetLimits {
   return { ...defaultRateBudgetLimits, weightPerMinute, reservedForRiskReducingWeight: Math.round(weightPerMinute * reserveShare) };
 }
 
+/**
+ * BENCH_TRACE_STOPS=1: when each /stop of the sweep (ids `stop:…`) was read from the log by the engine, when the step
+ * deciding it began, and when that step was committed (Date.now() ms), for the sweep to print beside the flatten's send
+ * and arrival: which part of a stop's latency is the wait for the step before it.
+ */
+export const stopTrace = new Map<string, { readAt?: number; stepAt?: number; committedAt?: number }>();
+function traceStops(log: EngineLog, engine: Engine): void {
+  if (!process.env.BENCH_TRACE_STOPS) return;
+  const read = log.readCommands.bind(log);
+  log.readCommands = async (consumer, maxEntries, blockMs) => {
+    const out = await read(consumer, maxEntries, blockMs);
+    const now = Date.now();
+    for (const d of out) {
+      const m = /"id":"(stop:[^"]+)"/.exec(d.raw);
+      if (m?.[1]) stopTrace.set(m[1], { readAt: now });
+    }
+    return out;
+  };
+  const target = engine as unknown as { step: (inputs: Input[]) => Promise<void> };
+  const step = target.step;
+  target.step = async (inputs: Input[]): Promise<void> => {
+    const now = Date.now();
+    const ids: string[] = [];
+    for (const input of inputs) {
+      if (input.kind !== 'command') continue;
+      const m = /"id":"(stop:[^"]+)"/.exec(input.delivery.raw);
+      if (m?.[1]) ids.push(m[1]);
+    }
+    for (const id of ids) {
+      const t = stopTrace.get(id);
+      if (t) t.stepAt = now;
+    }
+    await step.call(engine, inputs);
+    for (const id of ids) {
+      const t = stopTrace.get(id);
+      if (t) t.committedAt = Date.now();
+    }
+  };
+}
+
 export async function startEngineUnderTest(
   exchange: Pick<PaperExchangeProcess, 'restBaseUrl' | 'wsBaseUrl'>,
   keyPrefix: string,
@@ -174,6 +272,7 @@ export async function startEngineUnderTest(
     commandBlockMs: 50,
   });
   const steps = timeSteps(service.engine);
+  traceStops(log, service.engine);
   return {
     service,
     log,

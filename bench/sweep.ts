@@ -1,3 +1,4 @@
+import { stopTrace } from './engine-under-test.js';
 import { startPhaseProfile } from './phase-profile.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dictGet } from '../src/core/dict.js';
@@ -175,6 +176,15 @@ async function stopToFlatten(run: Run, stoppers: string[]): Promise<FlattenLaten
     const engineSent = sent === undefined ? null : run.engine.flattenSentAt(accountKey(u), sent);
     if (engineSent !== null && sent !== undefined) sends.push(engineSent - sent);
   }
+  if (process.env.BENCH_TRACE_STOPS)
+    for (const u of stoppers) {
+      const sent = sentAt.get(u) ?? 0;
+      const t = stopTrace.get(`stop:${u}`) ?? {};
+      const rel = (x: number | null | undefined): number | null => (typeof x === 'number' ? x - sent : null);
+      process.stderr.write(
+        `${JSON.stringify({ stop: u, read: rel(t.readAt), step: rel(t.stepAt), committed: rel(t.committedAt), sent: rel(run.engine.flattenSentAt(accountKey(u), sent)), arrived: rel(arrivals[accountKey(u)]) })}\n`,
+      );
+    }
   if (latencies.length < stoppers.length) run.capped.push(`stop → flatten: ${latencies.length} of ${stoppers.length} flattened in ${phaseCapMs} ms`);
   return { arrivals: latencies, sends };
 }

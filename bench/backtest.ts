@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtest.js';
 import { sampleDataDir } from '../src/backtest/cli.js';
 import { crossoverStrategy } from '../src/strategies/crossover.js';
@@ -66,7 +68,42 @@ export async function backtestRun(): Promise<{
   };
 }
 
+/** Beyond this the long run is abandoned (ms): ~170 000 quotes take seconds. */
+const backtestLongCapMs = 300_000;
+
+/**
+ * The crossover over two days of one-a-second BTCUSDT quotes (~170 000, generate-sample.ts generateLongBookTicker) in
+ * a process of its own, once: a backtest as long as a user's first real one, its JIT warm-up included and spread over
+ * twelve times the sample's quotes. `backtestQuotesPerSecond` stays the sample's figure, comparable with earlier runs.
+ */
+export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; backtestLongQuotesPerSecond: number; backtestLongCpuMicrosPerQuote: number }> {
+  const child = fork(fileURLToPath(new URL('./backtest-long-child.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const figures = await new Promise<RunFigures | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, backtestLongCapMs);
+    child.once('message', (m: RunFigures) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+  if (figures === null) throw new Error(`the long backtest gave no figures within ${backtestLongCapMs} ms`);
+  return {
+    backtestLongQuotes: figures.quotes,
+    backtestLongQuotesPerSecond: round1(figures.quotes / figures.seconds),
+    backtestLongCpuMicrosPerQuote: round1(figures.cpuMicros / figures.quotes),
+  };
+}
+
 // `npx tsx bench/backtest.ts`: this part alone (the whole bench runs it from run.ts).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${JSON.stringify(await backtestRun())}\n`);
+  process.stdout.write(`${JSON.stringify({ ...(await backtestRun()), ...(await backtestLongRun()) })}\n`);
 }

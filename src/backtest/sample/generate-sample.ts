@@ -113,11 +113,17 @@ interface BookRow {
   askQty: string;
 }
 
-function bookTicker(spec: SampleSymbol, ticks: ArrayLike<number>, random: () => number): { csv: string; rows: BookRow[] } {
+function bookTicker(
+  spec: SampleSymbol,
+  ticks: ArrayLike<number>,
+  random: () => number,
+  fromMs = bookFromMs,
+  toMs = bookToMs,
+): { csv: string; rows: BookRow[] } {
   const lines = ['update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time'];
   const rows: BookRow[] = [];
   let updateId = 5_000_000_000 + Math.floor(random() * 1_000_000);
-  for (let t = bookFromMs; t < bookToMs; t += 200 + Math.floor(random() * 1600)) {
+  for (let t = fromMs; t < toMs; t += 200 + Math.floor(random() * 1600)) {
     const mid = ticks[Math.floor((t - startMs) / 1000)] as number;
     const spreadTicks = random() < 0.85 ? 1 : 2 + Math.floor(random() * 3);
     const bid = mid - Math.floor(spreadTicks / 2);
@@ -237,6 +243,30 @@ export function generateSample(root: string): void {
     write(root, `data/futures/um/monthly/fundingRate/${spec.symbol}/${fundingName}.zip`, `${fundingName}.csv`, fundingRate(random));
   }
   writeFileSync(join(root, 'model-signals.csv'), modelSignals(random));
+}
+
+/** The long series' own PRNG: the shipped sample's files stay byte-identical. */
+const longSeed = seed + 29;
+
+/**
+ * A longer series than the shipped sample, for the bench (never shipped): BTCUSDT's bookTicker for the sample's two
+ * whole days (one daily file each, about one update a second, ~170 000 quotes) and its fundingRate, in the archive's
+ * layout under `root`. A backtest over it runs long enough to be measured past the JIT's warm-up, as one over months
+ * is; the 4-hour sample is mostly warm-up.
+ */
+export function generateLongBookTicker(root: string): { symbol: string; fromMs: number; toMs: number } {
+  const spec = symbols[0] as SampleSymbol;
+  const random = new Mulberry32(longSeed).next;
+  const ticks = secondTicks(spec, random);
+  for (let d = 0; d < days; d += 1) {
+    const dayStartMs = startMs + d * dayMs;
+    const name = `${spec.symbol}-bookTicker-${new Date(dayStartMs).toISOString().slice(0, 10)}`;
+    const book = bookTicker(spec, ticks, random, dayStartMs, dayStartMs + dayMs);
+    write(root, `data/futures/um/daily/bookTicker/${spec.symbol}/${name}.zip`, `${name}.csv`, book.csv);
+  }
+  const fundingName = `${spec.symbol}-fundingRate-2026-01`;
+  write(root, `data/futures/um/monthly/fundingRate/${spec.symbol}/${fundingName}.zip`, `${fundingName}.csv`, fundingRate(random));
+  return { symbol: spec.symbol, fromMs: startMs, toMs: startMs + days * dayMs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

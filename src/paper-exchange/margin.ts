@@ -14,11 +14,18 @@
 // Error codes: https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code
 import { absBigint, unitsToNumber } from '../model/decimal.js';
 import { bracketFor, defaultBrackets, maintenanceMargin, maxLeverageOf, maxNotionalAt, type LeverageBracket } from './brackets.js';
+import { BreachBands } from './breach-bands.js';
 import { SimApiError } from './errors.js';
 import type { MatchingEngine, NewOrderInput, SimAccount } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 
 export type MarginType = 'CROSSED' | 'ISOLATED';
+
+/**
+ * Whom a book change's liquidation check looks at: the accounts whose price band the new mark left (breach-bands.ts),
+ * or every holder of the symbol (the full pass: the reference the bands are tested against). Both liquidate the same.
+ */
+export type LiquidationCheck = 'bands' | 'everyHolder';
 
 /** Binance gives every symbol of a new account 20× leverage. */
 export const defaultLeverage = 20;
@@ -76,12 +83,19 @@ export interface MarginTotals {
 export class MarginBook {
   private readonly settings = new Map<string, AccountSettings>();
   private nextAutoclose = 1;
+  private readonly bands: BreachBands | undefined;
 
   constructor(
     private readonly engine: MatchingEngine,
     private readonly markets: ReadonlyMap<string, SymbolMarket>,
     readonly brackets: readonly LeverageBracket[] = defaultBrackets,
-  ) {}
+    check: LiquidationCheck = 'bands',
+  ) {
+    if (check === 'bands') {
+      this.bands = new BreachBands(markets, brackets, (account) => engine.rank(account));
+      engine.watchAccounts(this.bands);
+    }
+  }
 
   private of(accountKey: string): AccountSettings {
     let s = this.settings.get(accountKey);
@@ -256,10 +270,14 @@ export class MarginBook {
 
   /**
    * After a price move on `symbol`: every account holding it whose margin balance no longer covers its
-   * maintenance margin is liquidated (open orders cancelled, every position closed at market, `autoclose-` ids).
+   * maintenance margin is liquidated (open orders cancelled, every position closed at market, `autoclose-` ids),
+   * in account order. A liquidation moves only its own account (its market orders take the synthetic depth, which
+   * leaves the marks alone), so checking the candidates the bands give, in that order, liquidates what the full pass
+   * over every holder does.
    */
   liquidateBreached(symbol: string, nowMs: number): void {
-    for (const { account } of this.engine.holders(symbol)) {
+    const candidates = this.bands ? this.bands.mayBeBreached(symbol) : this.engine.holders(symbol).map((h) => h.account);
+    for (const account of candidates) {
       if (this.aboveMaintenance(account)) continue;
       this.liquidate(account, nowMs);
     }

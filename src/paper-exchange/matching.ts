@@ -106,6 +106,16 @@ export interface ExchangeListener {
   fundingUpdate(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void;
 }
 
+/**
+ * Told of every change to what an account's maintenance check reads besides the marks (its wallet, its positions'
+ * quantities and entries) and of the account's removal: the margin book's liquidation bands (breach-bands.ts),
+ * which must re-band an account after each such change or miss its liquidation.
+ */
+export interface AccountWatcher {
+  changed(account: SimAccount): void;
+  dropped(account: SimAccount): void;
+}
+
 export interface MatchingCounters {
   nextOrderId: number;
   nextTradeId: number;
@@ -136,6 +146,7 @@ export class MatchingEngine {
   /** Each account's place in `accounts` (creation order): the lists above keep it. */
   private readonly rankOf = new WeakMap<SimAccount, number>();
   private nextRank = 0;
+  private watcher: AccountWatcher | undefined;
   private readonly resting = new Map<string, Set<SimOrder>>();
   private readonly log: SimOrder[] = [];
   private nextOrderId = 4_000_000_001; // Binance ids are large; makes "small id" bugs visible
@@ -168,9 +179,28 @@ export class MatchingEngine {
     return acct;
   }
 
-  /** An account's positions were set as a whole (a restore): each of its symbols is one it may hold. */
+  /** An account's positions (and wallet) were set as a whole (a restore): each of its symbols is one it may hold. */
   notePositions(account: SimAccount): void {
     for (const symbol of account.positions.keys()) this.noteMayHold(account, symbol);
+    this.noteChanged(account);
+  }
+
+  /** The one watcher of account changes (the margin book's liquidation bands). */
+  watchAccounts(watcher: AccountWatcher): void {
+    if (this.watcher) throw new Error('MatchingEngine: account changes already watched');
+    this.watcher = watcher;
+  }
+
+  /** Tells the watcher of a change to a live account (a dropped one's record is no one's to liquidate). */
+  private noteChanged(account: SimAccount): void {
+    if (this.watcher && this.accounts.get(account.key) === account) this.watcher.changed(account);
+  }
+
+  /** The account's place in creation order: the order of holders() and of liquidation checks. */
+  rank(account: SimAccount): number {
+    const rank = this.rankOf.get(account);
+    if (rank === undefined) throw new Error(`MatchingEngine: account ${account.key} is not one of this engine's`);
+    return rank;
   }
 
   private noteMayHold(account: SimAccount, symbol: string): void {
@@ -210,6 +240,7 @@ export class MatchingEngine {
     if (!acct) return;
     for (const order of acct.orders.values()) this.resting.get(order.symbol)?.delete(order);
     this.accounts.delete(key);
+    this.watcher?.dropped(acct);
     for (const holding of this.mayHold.values()) {
       if (holding.members.delete(acct)) holding.list = holding.list.filter((a) => a !== acct);
     }
@@ -227,7 +258,10 @@ export class MatchingEngine {
     return this.accounts.has(key);
   }
 
-  /** Every account with a position in `symbol` (signed quantity units at the symbol's qtyScale), for funding. */
+  /**
+   * Every account with a position in `symbol` (signed quantity units at the symbol's qtyScale), in account order, for
+   * funding and the margin book's full liquidation pass (the reference its bands are tested against).
+   */
   holders(symbol: string): { account: SimAccount; qtyUnits: bigint }[] {
     const out: { account: SimAccount; qtyUnits: bigint }[] = [];
     const holding = this.mayHold.get(symbol);
@@ -250,6 +284,7 @@ export class MatchingEngine {
   /** Books one funding payment (signed decimal USDT, received positive) into the wallet and the income history. */
   bookFunding(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void {
     account.walletBalance += Number(amountUsd);
+    this.noteChanged(account);
     this.recordIncome(account, { symbol, incomeType: 'FUNDING_FEE', income: amountUsd, info: 'FUNDING_FEE', time: nowMs, tradeId: '' });
     this.listener.fundingUpdate(account, symbol, amountUsd, nowMs);
   }
@@ -527,6 +562,7 @@ export class MatchingEngine {
     const fee = price * qty * (maker ? makerFeeRate : takerFeeRate);
     acct.walletBalance += realizedPnl - fee;
     pos.updateTimeMs = nowMs;
+    this.noteChanged(acct);
 
     order.executedQtyUnits += qtyUnits;
     order.cumQuoteUnits += qtyUnits * priceUnits;

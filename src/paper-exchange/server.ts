@@ -344,6 +344,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     wsBaseUrl: `ws://${host}:${port}`,
     faults,
     orders: () => engine.allOrders().map((order) => orderRecord(order, engine.rules(order.symbol))),
+    ordersOf: (accountKey) =>
+      engine.hasAccount(accountKey) ? [...engine.account(accountKey).orders.values()].map((order) => orderRecord(order, engine.rules(order.symbol))) : [],
     trades: (accountKey) => (engine.hasAccount(accountKey) ? engine.account(accountKey).trades.map(tradeRecord) : []),
     requests: () => requestLog.map((r) => ({ ...r })),
     openAlgoOrders: (accountKey) =>

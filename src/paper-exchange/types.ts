@@ -175,6 +175,8 @@ export interface SimulatorHandle {
   faults: SimFaults;
   /** every order request ever accepted, in arrival order */
   orders(): SimOrderRecord[];
+  /** one account's orders (what orders() lists of it, without formatting every other account's) */
+  ordersOf(accountKey: string): SimOrderRecord[];
   /** an account's trades, oldest first (bounded as GET /fapi/v1/userTrades keeps them: trade-history.ts) */
   trades(accountKey: string): SimTradeRecord[];
   /** every REST request, with the weight charged to the IP and the HTTP status answered */

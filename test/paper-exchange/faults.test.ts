@@ -68,6 +68,10 @@ describe('fault injection', () => {
     // why a client must query an ambiguous order by id instead of re-sending it.
     expect((await api.signed('POST', '/fapi/v1/order', marketBuy('lost-1'))).status).toBe(200);
     expect(sim.position(accountKey, 'SOLUSDT')).toBe(2);
+    // One account's orders, as the bench polls them for flattens: what the list of every order has of it.
+    expect(sim.ordersOf(accountKey).map((o) => o.clientOrderId)).toEqual(['lost-1', 'lost-1']);
+    expect(sim.ordersOf(accountKey)).toEqual(sim.orders().filter((o) => o.accountKey === accountKey));
+    expect(sim.ordersOf('fault-key-never-seen')).toEqual([]);
   });
 
   it('http5xxCount answers 503 without doing anything, then recovers', async () => {

@@ -6,9 +6,9 @@ import { defaultSimSymbols } from '../../src/paper-exchange/server.js';
 import { deriveRules } from '../../src/paper-exchange/symbols.js';
 import type { SimAccount } from '../../src/paper-exchange/matching.js';
 
-// The simulator's holders of a symbol (liquidation checks and funding, on every price step) come from a list of the
-// accounts that may hold it, not a pass over every account: at 10 000 accounts that pass was the simulator's biggest
-// cost. The list must give what the pass gave, in the same (account) order, as accounts open, close, are dropped
+// The simulator's holders of a symbol (funding, and the full liquidation pass the price bands are tested against)
+// come from a list of the accounts that may hold it, not a pass over every account: at 10 000 accounts that pass was
+// the simulator's biggest cost. The list must give what the pass gave, in the same (account) order, as accounts open, close, are dropped
 // and come back, and when positions are restored whole.
 
 function engineOf(): { engine: MatchingEngine; market: SymbolMarket; symbol: string } {

@@ -1,0 +1,97 @@
+import pino from 'pino';
+import { expect } from 'vitest';
+import type { CoreConfig } from '../../src/core/config.js';
+import { defaultCoreConfig } from '../../src/core/config.js';
+import type { Input } from '../../src/core/decide.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { boot } from '../../src/engine/boot.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { openMemoryLog } from '../../src/log/memory-log.js';
+import type { CommitBatch } from '../../src/log/port.js';
+import { btcFilters, T0 } from '../core/fixtures.js';
+import { quietAccount } from './quiet-account.js';
+
+// An engine on a memory log whose commits, once booted, wait until the test lands or refuses them, in order: an
+// engine whose log is slow, driven one commit at a time. `ordersCommits`: the log says it lands commits in order or not
+// at all (as the Redis log does), so the engine sends a step while the one before it commits.
+
+const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
+const account = quietAccount();
+
+export interface HeldCommit {
+  batch: CommitBatch;
+  resolve: (ids: string[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GatedEngine {
+  engine: Engine;
+  /** Commits sent and not yet landed or refused, oldest first. */
+  held: HeldCommit[];
+  /** Lands the oldest held commit. */
+  land(): Promise<void>;
+  /** Refuses the oldest held commit (nothing of it is written). */
+  refuse(): void;
+  /** What the engine adopted, in order: a command's entry id, else the input's kind. */
+  decided: string[];
+  /** What the engine reported as fatal. */
+  fatal: unknown[];
+  /** The entry ids of the dead letters stored. */
+  deadLetters(): Promise<string[]>;
+}
+
+export async function gatedEngine(opts: { ordersCommits: boolean }): Promise<GatedEngine> {
+  const clock = new ManualClock(T0);
+  const log = openMemoryLog({ nowMs: () => clock.nowMs() });
+  await log.init();
+  const commitNow = log.commit.bind(log);
+  const held: HeldCommit[] = [];
+  let hold = false;
+  log.commit = (batch) => (hold ? new Promise<string[]>((resolve, reject) => held.push({ batch, resolve, reject })) : commitNow(batch));
+  if (opts.ordersCommits) Object.defineProperty(log, 'ordersCommits', { value: true });
+  const decided: string[] = [];
+  const fatal: unknown[] = [];
+  const { engine } = await boot({
+    log,
+    config,
+    clock,
+    onEffects: () => undefined,
+    onEngine: (created) =>
+      created.observe((input) => decided.push(input.kind === 'command' ? input.delivery.entryId : input.kind), { stateOfEachDecision: false }),
+    logger: pino({ level: 'silent' }),
+    loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
+    accountOf: () => account,
+    onFatal: (error) => fatal.push(error),
+    retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
+  });
+  decided.length = 0;
+  hold = true;
+  return {
+    engine,
+    held,
+    decided,
+    fatal,
+    async land() {
+      const next = held.shift();
+      if (!next) throw new Error('no commit is held');
+      next.resolve(await commitNow(next.batch));
+    },
+    refuse() {
+      const next = held.shift();
+      if (!next) throw new Error('no commit is held');
+      next.reject(new Error('refused'));
+    },
+    async deadLetters() {
+      return (await log.readDeadLetters(100)).map((d) => d.entryId);
+    },
+  };
+}
+
+/** A command that cannot be read: dead-lettered and answered, so its step writes (and commits). */
+export const unreadable = (entryId: string): Input => ({ kind: 'command', delivery: { entryId, raw: `not json ${entryId}`, deliveryCount: 1 } });
+
+/** Lets the engine run until `held` has `count` commits waiting (a step may begin a turn of the event loop later). */
+export async function untilHeld(held: readonly HeldCommit[], count: number): Promise<void> {
+  for (let turn = 0; turn < 50 && held.length < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  expect(held.length).toBe(count);
+}

@@ -176,6 +176,8 @@ export class Engine {
   private running: Promise<void> | null = null;
   /** The state the newest step decided and not yet adopted leads to (null: none): the next step is decided from it. */
   private tip: EngineState | null = null;
+  /** When the last step of the step loop settled (performance.now() ms): a step's time starts no earlier (step()). */
+  private lastStepSettledAt = 0;
   /** Set while the step loop waits for its oldest step with room for another: called when an input is queued. */
   private wakeSteps: (() => void) | null = null;
   private walEventsSinceSnapshot = 0;
@@ -417,7 +419,13 @@ export class Engine {
     this.tip = decided.state;
     const committing = writesAnything(decided.outputs) ? this.commitOutputs(decided) : null;
     committing?.catch(() => undefined); // read once the step before it settled
-    return this.settleStep(inputs, decided, committing, previous).finally(() => this.timeStep(inputs, performance.now() - startedAt));
+    // A step's time is its own part of the pipeline: from its start, or from when the step before it settled if that
+    // was later, to its own settling (what an input queued behind it waited for it).
+    return this.settleStep(inputs, decided, committing, previous).finally(() => {
+      const settledAt = performance.now();
+      this.timeStep(inputs, settledAt - Math.max(startedAt, this.lastStepSettledAt));
+      this.lastStepSettledAt = settledAt;
+    });
   }
 
   private async settleStep(inputs: Input[], decided: DecidedStep, committing: Promise<string[]> | null, previous: Promise<void> | null): Promise<void> {

@@ -11,7 +11,7 @@ import type { DurableState, EngineState } from '../core/state.js';
 import { emptyDurableState } from '../core/state.js';
 import { parseSnapshot, snapshotSlices } from '../contract/snapshot.js';
 import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
-import type { EngineLog } from '../log/port.js';
+import type { CommitBatch, EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 import type { CostClass, StepJob } from './step-queue.js';
@@ -147,6 +147,12 @@ interface DecidedStep {
 /** An outbound entry for a log whose outbound stream nobody reads (EngineLog.outboundUnread): not serialized. */
 const unwritten = (): string => '';
 
+/**
+ * What submitNow hands back for a step a log committed at once (EngineLog.commitNow): settled, shared by all, so a
+ * caller may tell it apart and go on without awaiting it (the step is committed and adopted when submitNow returns).
+ */
+export const committedAtOnce: Promise<void> = Promise.resolve();
+
 /** Whether a step's decisions write anything to the log (a step writing nothing skips the commit). */
 function writesAnything(o: DecidedStep['outputs']): boolean {
   return o.wal.length + o.outbound.length + o.ack.length + o.deadLetters.length > 0;
@@ -271,8 +277,10 @@ export class Engine {
    * nothing waits, the batch is decided at once as the next step, and if its decisions write nothing (most ticks and
    * timer beats: no WAL event, outbound event, ack or dead letter) the step ends here and null is returned, with no
    * promise turn — a quote costs its decision, not the step loop's round trip. A step that writes is committed as
-   * the running step (the promise returned); when busy, the batch is queued as submitBatch queues it. The decisions
-   * are the same either way: decide() is pure and the clock is the same as the step loop would read.
+   * the running step (the promise returned), or at once by a log that can (EngineLog.commitNow, the memory log):
+   * then it is committed and adopted before this returns `committedAtOnce`. When busy, the batch is queued as
+   * submitBatch queues it. The decisions are the same either way: decide() is pure and the clock is the same as the
+   * step loop would read.
    */
   submitNow(inputs: Input[]): Promise<void> | null {
     if (this.running !== null || !this.waiting.empty || inputs.length === 0) return this.submitBatch(inputs);
@@ -290,6 +298,7 @@ export class Engine {
       this.startSnapshot();
       return null;
     }
+    if (this.log.commitNow !== undefined) return this.commitAtOnce(this.log.commitNow, ordered, decided, startedAt);
     this.queuedInputs += ordered.length;
     const committed = this.commitDecided(ordered, decided).finally(() => {
       this.queuedInputs -= ordered.length;
@@ -304,6 +313,25 @@ export class Engine {
       () => undefined,
     );
     return committed;
+  }
+
+  /**
+   * submitNow's commit on a log that commits at once (the memory log): the step is committed and adopted here, with no
+   * promise chain and no running step in between; the caller still gets a promise, as for any step that wrote
+   * (`committedAtOnce`, settled already). Apart from submitNow, which every quote of a backtest passes through.
+   */
+  private commitAtOnce(commitNow: (batch: CommitBatch) => string[], ordered: Input[], decided: DecidedStep, startedAt: number): Promise<void> {
+    try {
+      const batch = this.commitBatchOf(decided);
+      this.committed(batch, commitNow(batch));
+      this.adoptStep(ordered, decided);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.timeStep(ordered, performance.now() - startedAt);
+    }
+    this.startSnapshot();
+    return committedAtOnce;
   }
 
   /** A fan-out's next part costs what its step of users costs, whatever the kind of the input it continues. */
@@ -428,32 +456,41 @@ export class Engine {
 
   /** Commits a decided step's writes (if any) in one log write, then adopts it (adoptStep). */
   private async commitDecided(inputs: Input[], decided: DecidedStep): Promise<void> {
-    const { wal, outbound, ack, deadLetters } = decided.outputs;
     if (writesAnything(decided.outputs)) {
-      // The fill ledger's entries, from the same events and the state they were decided on: written in the same
-      // atomic step, so the ledger and the WAL cannot disagree.
-      const ledger = ledgerEntriesOf(this.state.durable, wal).map(({ walIndex, entry }) => ({
-        walIndex,
-        userId: entry.userId,
-        sessionId: entry.sessionId,
-        data: serializeLedgerEntry(entry),
-      }));
-      const walData = wal.map(serializeWalEvent);
-      const ids = await this.log.commit({
-        wal: walData,
-        // A log nobody tails the outbound stream of (a backtest's) gets each entry unwritten (''): its observers have
-        // the events, and the entries keep their places in the log's sequence (the ledger's ids stay as they were).
-        outbound: this.log.outboundUnread === true ? outbound.map(unwritten) : outbound.map((e) => JSON.stringify(e)),
-        ack,
-        deadLetters,
-        ...(ledger.length > 0 ? { ledger } : {}),
-      });
-      if (ids.length !== wal.length) throw new Error(`log returned ${ids.length} ids for ${wal.length} WAL events`);
-      this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
-      this.walEventsSinceSnapshot += ids.length;
-      for (const data of walData) this.walBytesSinceSnapshot += data.length;
+      const batch = this.commitBatchOf(decided);
+      this.committed(batch, await this.log.commit(batch));
     }
     this.adoptStep(inputs, decided);
+  }
+
+  /** What a decided step writes, as one log batch. */
+  private commitBatchOf(decided: DecidedStep): CommitBatch {
+    const { wal, outbound, ack, deadLetters } = decided.outputs;
+    // The fill ledger's entries, from the same events and the state they were decided on: written in the same
+    // atomic step, so the ledger and the WAL cannot disagree.
+    const ledger = ledgerEntriesOf(this.state.durable, wal).map(({ walIndex, entry }) => ({
+      walIndex,
+      userId: entry.userId,
+      sessionId: entry.sessionId,
+      data: serializeLedgerEntry(entry),
+    }));
+    return {
+      wal: wal.map(serializeWalEvent),
+      // A log nobody tails the outbound stream of (a backtest's) gets each entry unwritten (''): its observers have
+      // the events, and the entries keep their places in the log's sequence (the ledger's ids stay as they were).
+      outbound: this.log.outboundUnread === true ? outbound.map(unwritten) : outbound.map((e) => JSON.stringify(e)),
+      ack,
+      deadLetters,
+      ...(ledger.length > 0 ? { ledger } : {}),
+    };
+  }
+
+  /** A batch is committed with these WAL ids: the engine's WAL position and the snapshot counters move on. */
+  private committed(batch: CommitBatch, ids: string[]): void {
+    if (ids.length !== batch.wal.length) throw new Error(`log returned ${ids.length} ids for ${batch.wal.length} WAL events`);
+    this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
+    this.walEventsSinceSnapshot += ids.length;
+    for (const data of batch.wal) this.walBytesSinceSnapshot += data.length;
   }
 
   /** The step's state becomes the engine's; its effects and decisions are handed on; a snapshot due is captured. */

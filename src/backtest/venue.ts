@@ -155,11 +155,26 @@ export class BacktestVenue {
       for (let next: typeof first | undefined = first; next && next.dueMs <= now; next = this.effects[0]) {
         this.effects.shift();
         if (next.effect.kind === 'place') this.ordersSent += 1;
-        const result = await performEffect(this.account, next.effect, now);
+        const result = this.readNow(next.effect) ?? (await performEffect(this.account, next.effect, now));
         if (result) this.inputs.push(result);
       }
     }
     throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
+  }
+
+  /**
+   * The periodic protective-stop check's two reads (list_stops, reconcile: every few seconds while a position is held)
+   * answered at once, as performEffect would answer them from the account: with no request gate (the backtest's
+   * exchange has none) the account's methods only read the exchange, and their promise turns were most of the check's
+   * round trip. undefined: any other effect, performed through the account.
+   */
+  readNow(effect: Effect): Input | undefined {
+    if (this.exchange.gate !== null) return undefined;
+    if (effect.kind === 'list_stops')
+      return { kind: 'stops_listed', userId: effect.userId, stops: this.exchange.openProtectiveStops(this.accountKey, effect.symbols) };
+    if (effect.kind === 'reconcile')
+      return { kind: 'reconcile', userId: effect.userId, positions: this.exchange.heldPositions(this.accountKey), requestedAtMs: effect.requestedAtMs };
+    return undefined;
   }
 
   /** Every order the exchange accepted, in arrival order, as the simulator server lists its own (order-record.ts). */

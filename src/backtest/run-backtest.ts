@@ -4,6 +4,7 @@ import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
 import type { Input } from '../core/decide.js';
 import type { EngineLog } from '../log/port.js';
+import { committedAtOnce } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
@@ -171,6 +172,14 @@ function timeText(ms: number, open: string): string {
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
+}
+
+/**
+ * A step's commit to wait for: null when it wrote nothing or was committed before submitNow returned (the memory log
+ * commits at once, Engine.committedAtOnce), so the run goes on without a promise turn.
+ */
+function stillCommitting(committing: Promise<void> | null): Promise<void> | null {
+  return committing === committedAtOnce ? null : committing;
 }
 
 /** A quote or a trade print, merged in time order. */
@@ -409,11 +418,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       // whether one can is asked again of the state the tick left, and the beat decided after it, as together.
       const withBeat = venue.engine.timerMayAct(q.timeMs);
       const committing = venue.engine.submitNow(withBeat ? [tick, timerInput] : [tick]);
-      if (committing && !withBeat) return tickThenBeat(committing, q, mid);
-      if (committing || venue.pendingBy(q.timeMs)) return settleThenBar(committing, q, mid, false);
+      if (committing && !withBeat) return tickThenBeat(stillCommitting(committing), q, mid);
+      // An equity sample (the beat's outbound event) is committed at once by the memory log: no promise turn for it.
+      if (stillCommitting(committing) || venue.pendingBy(q.timeMs)) return settleThenBar(stillCommitting(committing), q, mid, false);
     } else {
       // Most ticks write nothing and are decided here with no promise turn (Engine.submitNow).
-      const committing = venue.engine.submitNow([tick]);
+      const committing = stillCommitting(venue.engine.submitNow([tick]));
       if (committing || venue.pendingBy(q.timeMs) || q.timeMs - lastTimerMs >= timerEveryMs) return settleThenBar(committing, q, mid, true);
     }
     addToBar(q, mid);
@@ -429,8 +439,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   };
 
   /** A tick that wrote something while a beat could not act before it: the beat, if it can now, then as settleThenBar. */
-  const tickThenBeat = async (committing: Promise<void>, q: Quote, mid: number): Promise<void> => {
-    await committing;
+  const tickThenBeat = async (committing: Promise<void> | null, q: Quote, mid: number): Promise<void> => {
+    if (committing) await committing;
     if (venue.engine.timerMayAct(q.timeMs)) await submitBeat(q.timeMs);
     if (venue.pendingBy(q.timeMs)) await venue.settle();
     addToBar(q, mid);
@@ -463,7 +473,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   /** A beat decided: a promise only when its step commits or leaves something due. */
   const submitBeat = (atMs: number): Promise<void> | undefined => {
-    const committing = venue.engine.submitNow([timerInput]);
+    const committing = stillCommitting(venue.engine.submitNow([timerInput]));
     if (!committing && !venue.pendingBy(atMs)) return undefined;
     return (async () => {
       if (committing) await committing;

@@ -7,6 +7,7 @@ import { paperCredentials } from '../engine/accounts.js';
 import { boot } from '../engine/boot.js';
 import { ManualClock } from '../engine/clock.js';
 import type { DecisionObserver, Engine, EngineLimits } from '../engine/engine.js';
+import { committedAtOnce } from '../engine/engine.js';
 import { performEffect } from '../engine/perform-effect.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
@@ -139,7 +140,7 @@ export class BacktestVenue {
         // Decided one after another and committed together: the same decisions as one submit each (the clock stands
         // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
         const committing = this.engine.submitNow(this.inputs.splice(0));
-        if (committing) await committing;
+        if (committing && committing !== committedAtOnce) await committing;
         continue;
       }
       const first = this.effects[0];
@@ -154,11 +155,26 @@ export class BacktestVenue {
       for (let next: typeof first | undefined = first; next && next.dueMs <= now; next = this.effects[0]) {
         this.effects.shift();
         if (next.effect.kind === 'place') this.ordersSent += 1;
-        const result = await performEffect(this.account, next.effect, now);
+        const result = this.readNow(next.effect) ?? (await performEffect(this.account, next.effect, now));
         if (result) this.inputs.push(result);
       }
     }
     throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
+  }
+
+  /**
+   * The periodic protective-stop check's two reads (list_stops, reconcile: every few seconds while a position is held)
+   * answered at once, as performEffect would answer them from the account: with no request gate (the backtest's
+   * exchange has none) the account's methods only read the exchange, and their promise turns were most of the check's
+   * round trip. undefined: any other effect, performed through the account.
+   */
+  readNow(effect: Effect): Input | undefined {
+    if (this.exchange.gate !== null) return undefined;
+    if (effect.kind === 'list_stops')
+      return { kind: 'stops_listed', userId: effect.userId, stops: this.exchange.openProtectiveStops(this.accountKey, effect.symbols) };
+    if (effect.kind === 'reconcile')
+      return { kind: 'reconcile', userId: effect.userId, positions: this.exchange.heldPositions(this.accountKey), requestedAtMs: effect.requestedAtMs };
+    return undefined;
   }
 
   /** Every order the exchange accepted, in arrival order, as the simulator server lists its own (order-record.ts). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
-import { isDecimal, toPrice, toQty, toUsd } from '../model/decimal.js';
+import { isDecimal, toDecimal, toPrice, toQty, toUsd } from '../model/decimal.js';
 
 // The fill ledger: one entry per money movement of a session (a fill of our order, the commission of a trade,
 // a trade the exchange made on the account, a funding payment), derived from the WAL events that carry it
@@ -96,13 +96,82 @@ export function parseLedgerRecord(seq: string, walId: string, data: string): { o
   } catch {
     return { ok: false, reason: `ledger entry ${seq}: not JSON` };
   }
+  const plain = plainLedgerEntry(json);
+  if (plain !== null) return { ok: true, entry: { seq, walId, ...plain } };
+  const parsed = ledgerEntryBySchema(json);
+  if (!parsed.ok) return { ok: false, reason: `ledger entry ${seq}: ${parsed.reason}` };
+  return { ok: true, entry: { seq, walId, ...parsed.entry } };
+}
+
+/** A ledger entry read by the schema (less its version), or the first issue the schema finds. */
+export function ledgerEntryBySchema(json: unknown): { ok: true; entry: LedgerEntry } | { ok: false; reason: string } {
   const parsed = ledgerEntrySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `ledger entry ${seq}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}` };
+    return { ok: false, reason: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid' };
   }
   const { schemaVersion: _version, ...entry } = parsed.data;
-  return { ok: true, entry: { seq, walId, ...entry } };
+  return { ok: true, entry };
+}
+
+const ledgerKinds: ReadonlySet<unknown> = new Set<LedgerKind>(['fill', 'fee', 'exchange_fill', 'funding']);
+const isStringOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
+/** The canonical decimal of a decimal string; undefined for anything else (as `exact` refuses it). */
+const decimalOrUndefined = (value: unknown): Decimal | undefined => (typeof value === 'string' && isDecimal(value) ? toDecimal(value) : undefined);
+
+/**
+ * A ledger entry as ledgerEntryBySchema reads it, checked by hand: the schema's zod pass was most of reading a
+ * backtest's ledger back at the end of a run (every fill, fee and funding payment). Null whenever the value is not
+ * plainly such an entry (a field missing or of another type, a decimal that is not one, another version): the caller
+ * then asks the schema, which gives the answer and the reason. So this accepts only what the schema accepts and gives
+ * its output: the fields in the schema's order, unknown keys left out, decimals canonical (test/contract/
+ * ledger-fast-path.test.ts compares the two).
+ */
+export function plainLedgerEntry(json: unknown): LedgerEntry | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const v = json as Record<string, unknown>;
+  const { kind, userId, sessionId, venue, symbol, clientOrderId, exchangeOrderId, side, qty, price, tradeId, cause, timeMs } = v;
+  if (v.schemaVersion !== ledgerSchemaVersion || !ledgerKinds.has(kind) || typeof userId !== 'string' || typeof sessionId !== 'string') return null;
+  if ((venue !== 'paper' && venue !== 'live') || (side !== null && side !== 'BUY' && side !== 'SELL')) return null;
+  if (!isStringOrNull(symbol) || !isStringOrNull(clientOrderId) || !isStringOrNull(exchangeOrderId) || !isStringOrNull(tradeId) || !isStringOrNull(cause)) {
+    return null;
+  }
+  if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) return null;
+  const qtyRead = qty === null ? null : decimalOrUndefined(qty);
+  const priceRead = price === null ? null : decimalOrUndefined(price);
+  const feeUsd = decimalOrUndefined(v.feeUsd);
+  const realizedPnlUsd = decimalOrUndefined(v.realizedPnlUsd);
+  const fundingUsd = decimalOrUndefined(v.fundingUsd);
+  const netUsd = decimalOrUndefined(v.netUsd);
+  if (
+    qtyRead === undefined ||
+    priceRead === undefined ||
+    feeUsd === undefined ||
+    realizedPnlUsd === undefined ||
+    fundingUsd === undefined ||
+    netUsd === undefined
+  ) {
+    return null;
+  }
+  return {
+    kind: kind as LedgerKind,
+    userId,
+    sessionId,
+    venue,
+    symbol,
+    clientOrderId,
+    exchangeOrderId,
+    side,
+    qty: qtyRead as Qty | null,
+    price: priceRead as Price | null,
+    feeUsd: feeUsd as Usd,
+    realizedPnlUsd: realizedPnlUsd as Usd,
+    fundingUsd: fundingUsd as Usd,
+    netUsd: netUsd as Usd,
+    tradeId,
+    cause,
+    timeMs,
+  };
 }
 
 /** The CSV columns, in order (exact decimals as written; empty for null). */

@@ -6,7 +6,7 @@ import {
   exactAdd,
   exactMul,
   exactOf,
-  exactOfNumber,
+  decimalAndExactOfNumber,
   exactSign,
   exactSub,
   isZero,
@@ -49,17 +49,24 @@ export function valuePosition(position: Position, quote: { bid: number; ask: num
   return exact && { exitPrice: exact.exitPrice, unrealizedPnlUsd: decimalOf(exact.unrealized) as Usd, notionalUsd: decimalOf(exact.notional) as Usd };
 }
 
+/** A position's value, exact: where it could be closed now (as a price and as the quote's number) and what that makes. */
+export interface ExactPositionValue {
+  exitPrice: Price;
+  /** The quote's number the exit price was read from (toNumber(exitPrice), without reading the text back). */
+  exitNumber: number;
+  unrealized: Exact;
+  notional: Exact;
+}
+
 /** valuePosition's figures as exact values (a valuation sums them before writing any as a string). */
-function valuePositionExact(
-  position: Position,
-  quote: { bid: number; ask: number } | undefined,
-): { exitPrice: Price; unrealized: Exact; notional: Exact } | null {
+function valuePositionExact(position: Position, quote: { bid: number; ask: number } | undefined): ExactPositionValue | null {
   if (!quote) return null;
   const qty = exactOf(position.qty);
   const exitNumber = exactSign(qty) > 0 ? quote.bid : quote.ask;
-  const exit = exactOfNumber(exitNumber);
+  const { decimal, exact: exit } = decimalAndExactOfNumber(exitNumber);
   return {
-    exitPrice: toPrice(exitNumber),
+    exitPrice: decimal as Price,
+    exitNumber,
     unrealized: exactMul(qty, exactSub(exit, exactOf(position.entryPrice))),
     notional: exactMul(exactAbs(qty), exit),
   };
@@ -92,7 +99,7 @@ function bookedEquityUsd(session: Session): Usd {
 export interface HeldValue {
   symbol: string;
   position: Position;
-  value: { exitPrice: Price; unrealized: Exact; notional: Exact } | null;
+  value: ExactPositionValue | null;
 }
 
 /**

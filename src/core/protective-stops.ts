@@ -140,7 +140,7 @@ function hasStops(session: Session): boolean {
   return false;
 }
 
-function holdsPosition(session: Session): boolean {
+export function holdsPosition(session: Session): boolean {
   for (const symbol in session.positions) {
     const position = session.positions[symbol];
     if (position !== undefined && !isZero(position.qty)) return true;

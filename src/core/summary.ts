@@ -4,9 +4,10 @@ import { openOrdersOf } from './state-index.js';
 import type { Position, Session } from './state.js';
 import { filtersOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
+import { holdsPosition } from './protective-stops.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price, Usd } from '../model/decimal.js';
-import { div, exactOf, exactSub, isDecimal, isZero, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
+import { div, exactOf, exactSub, isDecimal, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
 
 /**
  * The entry price on the symbol's tick grid (the nearest multiple of the tick, half-even): an average of fills is
@@ -101,7 +102,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     const shown: SessionSummary['positions'][string] = {
       qty: held.qty,
       entryPrice: held.entryPrice,
-      exitPrice: value ? toNumber(value.exitPrice) : null,
+      exitPrice: value ? value.exitNumber : null,
       unrealizedPnlUsd: value ? numberOfExact(value.unrealized) : null,
       notionalUsd: value ? numberOfExact(value.notional) : null,
       qtyExact: p.qty,
@@ -158,7 +159,7 @@ export function sampleEquity(ctx: DecisionContext): void {
   const visits = sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false, [], ctx.config.maxEquitySamplesPerDecision);
   for (const session of visits) {
     if (session.status === 'closed') continue;
-    const holding = Object.values(session.positions).some((p) => !isZero(p.qty));
+    const holding = holdsPosition(session);
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs.get(session.userId);
     const due = last === undefined || ctx.nowMs - last >= periodMs;
@@ -171,6 +172,7 @@ export function sampleEquity(ctx: DecisionContext): void {
       publishEquity(ctx, session);
       published += 1;
     }
-    dueAgain(ctx.schedule, 'equity', session.userId, (ctx.market.lastEquitySampleAtMs.get(session.userId) ?? ctx.nowMs) + periodMs);
+    // Sampled now, or last at `last` (a session never sampled is due).
+    dueAgain(ctx.schedule, 'equity', session.userId, (due ? ctx.nowMs : (last ?? ctx.nowMs)) + periodMs);
   }
 }

@@ -224,6 +224,31 @@ export class SimExchange {
     return Number(this.positionAmt(accountKey, symbol));
   }
 
+  /** The account's open conditional orders (of `symbols`, or all), as the account's listProtectiveStops answers. */
+  openProtectiveStops(accountKey: string, symbols?: readonly string[]): ProtectiveStopSnapshot[] {
+    const wanted = symbols === undefined ? null : new Set(symbols);
+    return this.algo
+      .open(accountKey)
+      .filter((o) => wanted === null || wanted.has(o.symbol))
+      .map((o) => {
+        const rules = this.rules.get(o.symbol);
+        return { clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: rules ? formatUnits(o.triggerUnits, rules.priceScale) : '0' };
+      });
+  }
+
+  /** The account's positions, as the account's getPositions answers. */
+  heldPositions(accountKey: string): PositionSnapshot[] {
+    // Only the symbols held (a non-zero quantity, which is what a non-zero amount means) are written out: the
+    // position check reads this list every few seconds of a backtest, and formatted every symbol to drop most.
+    const positions = this.matching.account(accountKey).positions;
+    const held: PositionSnapshot[] = [];
+    for (const symbol of this.rules.keys()) {
+      const pos = positions.get(symbol);
+      if (pos && pos.qtyUnits !== 0n) held.push({ symbol, positionAmt: this.positionAmt(accountKey, symbol), entryPrice: String(pos.entryPrice) });
+    }
+    return held;
+  }
+
   /** The signed position as the exchange writes it: an exact decimal string. */
   positionAmt(accountKey: string, symbol: string): string {
     const rules = this.rules.get(symbol);
@@ -362,26 +387,11 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
         weight: symbols === undefined ? requestWeights.openAlgoOrdersAllSymbols : symbols.length * requestWeights.openAlgoOrdersOfSymbol,
         orders: 0,
       });
-      const wanted = symbols === undefined ? null : new Set(symbols);
-      return exchange.algo
-        .open(accountKey)
-        .filter((o) => wanted === null || wanted.has(o.symbol))
-        .map((o) => {
-          const rules = exchange.rules.get(o.symbol);
-          return { clientAlgoId: o.clientAlgoId, symbol: o.symbol, side: o.side, triggerPrice: rules ? formatUnits(o.triggerUnits, rules.priceScale) : '0' };
-        });
+      return exchange.openProtectiveStops(accountKey, symbols);
     },
     async getPositions(): Promise<PositionSnapshot[]> {
       await readRefused({ weight: requestWeights.positionRisk, orders: 0 });
-      // Only the symbols held (a non-zero quantity, which is what a non-zero amount means) are written out: the
-      // position check reads this list every few seconds of a backtest, and formatted every symbol to drop most.
-      const positions = exchange.matching.account(accountKey).positions;
-      const held: PositionSnapshot[] = [];
-      for (const symbol of exchange.rules.keys()) {
-        const pos = positions.get(symbol);
-        if (pos && pos.qtyUnits !== 0n) held.push({ symbol, positionAmt: exchange.positionAmt(accountKey, symbol), entryPrice: String(pos.entryPrice) });
-      }
-      return held;
+      return exchange.heldPositions(accountKey);
     },
     async listTrades(symbol: string, from: TradesFrom): Promise<AccountTrade[]> {
       await readRefused({ weight: requestWeights.userTrades, orders: 0 });

@@ -11,7 +11,7 @@ import type { DurableState, EngineState } from '../core/state.js';
 import { emptyDurableState } from '../core/state.js';
 import { parseSnapshot, snapshotSlices } from '../contract/snapshot.js';
 import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
-import type { EngineLog } from '../log/port.js';
+import type { CommitBatch, EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 import type { CostClass, StepJob } from './step-queue.js';
@@ -153,14 +153,18 @@ interface DecidedStep {
   state: EngineState;
   decisions: Decision[];
   outputs: Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'>;
-  /** The WAL events' serialized bytes, once sent to the log (toward the next snapshot by size). */
-  walBytes: number;
 }
 
 const settledMark = (): 'settled' => 'settled';
 
 /** An outbound entry for a log whose outbound stream nobody reads (EngineLog.outboundUnread): not serialized. */
 const unwritten = (): string => '';
+
+/**
+ * What submitNow hands back for a step a log committed at once (EngineLog.commitNow): settled, shared by all, so a
+ * caller may tell it apart and go on without awaiting it (the step is committed and adopted when submitNow returns).
+ */
+export const committedAtOnce: Promise<void> = Promise.resolve();
 
 /** Whether a step's decisions write anything to the log (a step writing nothing skips the commit). */
 function writesAnything(o: DecidedStep['outputs']): boolean {
@@ -294,8 +298,10 @@ export class Engine {
    * nothing waits, the batch is decided at once as the next step, and if its decisions write nothing (most ticks and
    * timer beats: no WAL event, outbound event, ack or dead letter) the step ends here and null is returned, with no
    * promise turn — a quote costs its decision, not the step loop's round trip. A step that writes is committed as
-   * the running step (the promise returned); when busy, the batch is queued as submitBatch queues it. The decisions
-   * are the same either way: decide() is pure and the clock is the same as the step loop would read.
+   * the running step (the promise returned), or at once by a log that can (EngineLog.commitNow, the memory log):
+   * then it is committed and adopted before this returns `committedAtOnce`. When busy, the batch is queued as
+   * submitBatch queues it. The decisions are the same either way: decide() is pure and the clock is the same as the
+   * step loop would read.
    */
   submitNow(inputs: Input[]): Promise<void> | null {
     if (this.running !== null || !this.waiting.empty || inputs.length === 0) return this.submitBatch(inputs);
@@ -313,6 +319,7 @@ export class Engine {
       this.startSnapshot();
       return null;
     }
+    if (this.log.commitNow !== undefined) return this.commitAtOnce(this.log.commitNow, ordered, decided, startedAt);
     this.queuedInputs += ordered.length;
     const committed = this.commitDecided(ordered, decided).finally(() => {
       this.queuedInputs -= ordered.length;
@@ -327,6 +334,25 @@ export class Engine {
       () => undefined,
     );
     return committed;
+  }
+
+  /**
+   * submitNow's commit on a log that commits at once (the memory log): the step is committed and adopted here, with no
+   * promise chain and no running step in between; the caller still gets a promise, as for any step that wrote
+   * (`committedAtOnce`, settled already). Apart from submitNow, which every quote of a backtest passes through.
+   */
+  private commitAtOnce(commitNow: (batch: CommitBatch) => string[], ordered: Input[], decided: DecidedStep, startedAt: number): Promise<void> {
+    try {
+      const batch = this.commitBatchOf(decided);
+      this.committed(batch, commitNow(batch));
+      this.adoptStep(ordered, decided);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.timeStep(ordered, performance.now() - startedAt);
+    }
+    this.startSnapshot();
+    return committedAtOnce;
   }
 
   /** A fan-out's next part costs what its step of users costs, whatever the kind of the input it continues. */
@@ -417,18 +443,25 @@ export class Engine {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     this.tip = decided.state;
-    const committing = writesAnything(decided.outputs) ? this.commitOutputs(decided) : null;
+    const batch = writesAnything(decided.outputs) ? this.commitBatchOf(decided) : null;
+    const committing = batch === null ? null : this.log.commit(batch);
     committing?.catch(() => undefined); // read once the step before it settled
     // A step's time is its own part of the pipeline: from its start, or from when the step before it settled if that
     // was later, to its own settling (what an input queued behind it waited for it).
-    return this.settleStep(inputs, decided, committing, previous).finally(() => {
+    return this.settleStep(inputs, decided, batch, committing, previous).finally(() => {
       const settledAt = performance.now();
       this.timeStep(inputs, settledAt - Math.max(startedAt, this.lastStepSettledAt));
       this.lastStepSettledAt = settledAt;
     });
   }
 
-  private async settleStep(inputs: Input[], decided: DecidedStep, committing: Promise<string[]> | null, previous: Promise<void> | null): Promise<void> {
+  private async settleStep(
+    inputs: Input[],
+    decided: DecidedStep,
+    batch: CommitBatch | null,
+    committing: Promise<string[]> | null,
+    previous: Promise<void> | null,
+  ): Promise<void> {
     try {
       if (previous !== null) {
         try {
@@ -444,7 +477,7 @@ export class Engine {
       }
       const ids = committing === null ? null : await committing;
       if (decided.base !== this.state) throw new Error('a step decided from a state the engine did not adopt');
-      if (ids !== null) this.noteCommitted(decided, ids);
+      if (batch !== null && ids !== null) this.committed(batch, ids);
       this.adoptStep(inputs, decided);
     } finally {
       // The newest step settled: the next one is decided from the adopted state (after a failure, the last committed).
@@ -519,46 +552,47 @@ export class Engine {
     if (decided === 'again') decided = this.decideInputs(inputs, base, false, nows);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     // A literal, not `{ ...decided, outputs }`: a spread plus a key takes V8's slow copy (about 1 µs, see withQuote).
-    return { base, state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions), walBytes: 0 };
+    return { base, state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions) };
   }
 
   /** Commits a decided step's writes (if any) in one log write, then adopts it (adoptStep). */
   private async commitDecided(inputs: Input[], decided: DecidedStep): Promise<void> {
-    if (writesAnything(decided.outputs)) this.noteCommitted(decided, await this.commitOutputs(decided));
+    if (writesAnything(decided.outputs)) {
+      const batch = this.commitBatchOf(decided);
+      this.committed(batch, await this.log.commit(batch));
+    }
     this.adoptStep(inputs, decided);
   }
 
-  /** Sends a decided step's writes to the log as one commit (called in step order: the log lands them in that order). */
-  private commitOutputs(decided: DecidedStep): Promise<string[]> {
+  /** What a decided step writes, as one log batch. */
+  private commitBatchOf(decided: DecidedStep): CommitBatch {
     const { wal, outbound, ack, deadLetters } = decided.outputs;
-    // The fill ledger's entries, from the same events and the state they were decided on: written in the same
-    // atomic step, so the ledger and the WAL cannot disagree.
+    // The fill ledger's entries, from the same events and the state they were decided on (the step's base: with
+    // pipelined steps, the state of the step still committing before it): written in the same atomic step, so the
+    // ledger and the WAL cannot disagree.
     const ledger = ledgerEntriesOf(decided.base.durable, wal).map(({ walIndex, entry }) => ({
       walIndex,
       userId: entry.userId,
       sessionId: entry.sessionId,
       data: serializeLedgerEntry(entry),
     }));
-    const walData = wal.map(serializeWalEvent);
-    for (const data of walData) decided.walBytes += data.length;
-    return this.log.commit({
-      wal: walData,
+    return {
+      wal: wal.map(serializeWalEvent),
       // A log nobody tails the outbound stream of (a backtest's) gets each entry unwritten (''): its observers have
       // the events, and the entries keep their places in the log's sequence (the ledger's ids stay as they were).
       outbound: this.log.outboundUnread === true ? outbound.map(unwritten) : outbound.map((e) => JSON.stringify(e)),
       ack,
       deadLetters,
       ...(ledger.length > 0 ? { ledger } : {}),
-    });
+    };
   }
 
-  /** The WAL position and the bytes toward the next snapshot, once a step's commit landed. */
-  private noteCommitted(decided: DecidedStep, ids: readonly string[]): void {
-    const { wal } = decided.outputs;
-    if (ids.length !== wal.length) throw new Error(`log returned ${ids.length} ids for ${wal.length} WAL events`);
+  /** A batch is committed with these WAL ids: the engine's WAL position and the snapshot counters move on. */
+  private committed(batch: CommitBatch, ids: string[]): void {
+    if (ids.length !== batch.wal.length) throw new Error(`log returned ${ids.length} ids for ${batch.wal.length} WAL events`);
     this.lastWalId = ids[ids.length - 1] ?? this.lastWalId;
     this.walEventsSinceSnapshot += ids.length;
-    this.walBytesSinceSnapshot += decided.walBytes;
+    for (const data of batch.wal) this.walBytesSinceSnapshot += data.length;
   }
 
   /** The step's state becomes the engine's; its effects and decisions are handed on; a snapshot due is captured. */

@@ -68,6 +68,32 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
     for (const g of groups.values()) for (const pendingId of [...g.pending.keys()]) if (Number(pendingId) < oldest) g.pending.delete(pendingId);
   };
 
+  /** Commits a batch at once (EngineLog.commitNow): the memory log writes nowhere else, so nothing to wait for. */
+  const commitNow = (batch: CommitBatch): string[] => {
+    // All or nothing, as in the other adapters: a ledger entry without its WAL event is refused before any write.
+    for (const l of batch.ledger ?? []) walIdAt(batch.wal, l.walIndex);
+    const ids = batch.wal.map((data) => {
+      const record = { id: id(), data };
+      wal.push(record);
+      return record.id;
+    });
+    for (const l of batch.ledger ?? []) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
+    for (const data of batch.outbound) {
+      const entryId = id();
+      if (!unread) outbound.push({ id: entryId, data });
+    }
+    if (batch.outbound.length > 0 && !unread) trimOutbound();
+    for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
+    if (deadLetters.length > limits.maxDeadLetterEntries) deadLetters.splice(0, deadLetters.length - limits.maxDeadLetterEntries);
+    // An acknowledged (or dead-lettered) command is done with: dropped at once, as in SQLite. (Most batches, an
+    // equity sample's, acknowledge nothing: no set of nothing is made for them.)
+    if (batch.ack.length > 0 || batch.deadLetters.length > 0) {
+      const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);
+      commands = commands.filter((c) => !acked.has(String(c.id)));
+    }
+    return ids;
+  };
+
   const log: MemoryLog = {
     outboundUnread: unread,
     commands: () => commands.map((c) => ({ id: String(c.id), data: c.data })),
@@ -99,27 +125,10 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       }
       return stale.map((c): CommandDelivery => ({ entryId: String(c.id), raw: c.data, deliveryCount: c.deliveries }));
     },
-    async commit(batch: CommitBatch) {
-      // All or nothing, as in the other adapters: a ledger entry without its WAL event is refused before any write.
-      for (const l of batch.ledger ?? []) walIdAt(batch.wal, l.walIndex);
-      const ids = batch.wal.map((data) => {
-        const record = { id: id(), data };
-        wal.push(record);
-        return record.id;
-      });
-      for (const l of batch.ledger ?? []) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
-      for (const data of batch.outbound) {
-        const entryId = id();
-        if (!unread) outbound.push({ id: entryId, data });
-      }
-      if (batch.outbound.length > 0 && !unread) trimOutbound();
-      for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
-      if (deadLetters.length > limits.maxDeadLetterEntries) deadLetters.splice(0, deadLetters.length - limits.maxDeadLetterEntries);
-      const acked = new Set([...batch.ack, ...batch.deadLetters.map((d) => d.entryId)]);
-      // An acknowledged (or dead-lettered) command is done with: dropped at once, as in SQLite.
-      if (acked.size > 0) commands = commands.filter((c) => !acked.has(String(c.id)));
-      return ids;
+    async commit(batch) {
+      return commitNow(batch);
     },
+    commitNow,
     async readWal(afterId, maxEntries) {
       const after = afterId === null ? 0 : Number(afterId);
       // Ids ascend: the first record after `after` by binary search, so a replay in batches is not quadratic.

@@ -167,6 +167,12 @@ export interface EngineLog {
   reclaimStaleCommands(consumer: string, maxEntries: number): Promise<CommandDelivery[]>;
   /** Atomically: append WAL events, append outbound events, ack commands, dead-letter commands. Returns WAL ids. */
   commit(batch: CommitBatch): Promise<string[]>;
+  /**
+   * commit, done before it returns, for a log that writes nothing outside the process (the in-memory log): a caller
+   * that waits for each step before its next (the backtest, Engine.submitNow) then commits a step without the promise
+   * turns of an asynchronous write. Absent on logs that do I/O (Redis, SQLite). Throws where commit rejects.
+   */
+  readonly commitNow?: (batch: CommitBatch) => string[];
   /** WAL records with id strictly after `afterId` (null = from the start), oldest first. */
   readWal(afterId: string | null, maxEntries: number): Promise<LogRecord[]>;
   loadSnapshot(): Promise<Snapshot | null>;

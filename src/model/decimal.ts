@@ -233,6 +233,19 @@ export function exactOfNumber(value: number): Exact {
   return parseFixed(String(value));
 }
 
+/**
+ * toDecimal(value) and exactOfNumber(value) of one finite number, its shortest form written once and parsed without
+ * the cache: a quote's price is valued at one equity sample and not again (each went into the cache and, every few
+ * thousand, cleared the decimals of the session that are read every time).
+ */
+export function decimalAndExactOfNumber(value: number): { decimal: Decimal; exact: Exact } {
+  if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+  const text = String(value);
+  const exact = parseFixedText(text);
+  // A number's shortest form without an exponent is already canonical (toDecimal).
+  return { decimal: text.includes('e') ? formatFixed(exact) : (text as Decimal), exact };
+}
+
 export function exactAdd(x: Exact, y: Exact): Exact {
   const scale = Math.max(x.scale, y.scale);
   return { units: rescale(x, scale) + rescale(y, scale), scale };

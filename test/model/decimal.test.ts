@@ -6,6 +6,8 @@ import {
   add,
   cmp,
   compareDecimal,
+  decimalAndExactOfNumber,
+  exactOfNumber,
   div,
   eq,
   isDecimal,
@@ -419,5 +421,21 @@ describe('decimal fast paths (plain parse, parse cache, digit-wise format, numbe
     expect(() => toDecimal('12a')).toThrow(); // an error is never cached as a value
     expect(movePoint(toDecimal('1.5'), -70)).toBe(`0.${'0'.repeat(69)}15`);
     expect(movePoint(toDecimal('1.5'), 70)).toBe(`15${'0'.repeat(69)}`);
+  });
+});
+
+describe('decimalAndExactOfNumber', () => {
+  // An equity sample reads a quote's price once as both (mtm.ts valuePositionExact): it must give what toDecimal and
+  // exactOfNumber give, exponent forms included, and refuse what they refuse.
+  it('is toDecimal and exactOfNumber of the number', () => {
+    for (const value of [86937.4, 0.1, 1e-7, 1.5e-9, 1e21, 2.5e22, 123456789.123, 0, -3.25]) {
+      const { decimal, exact } = decimalAndExactOfNumber(value);
+      expect(decimal).toBe(toDecimal(value));
+      expect(exact).toEqual(exactOfNumber(value));
+    }
+  });
+
+  it('refuses what is not a finite number', () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => decimalAndExactOfNumber(value)).toThrow('not a finite number');
   });
 });

@@ -77,68 +77,52 @@ function gcWithin(fromMs: number, toMs: number): Record<string, number> {
 }
 
 function timeSteps(engine: Engine): StepTimer {
-  // Engine.step(inputs, previous) decides at once and settles once committed and adopted; with pipelined commits two
-  // steps may be between the two. The wrappers pass every argument on.
-  type StepFn = (inputs: Input[], ...rest: unknown[]) => Promise<void>;
-  const target = engine as unknown as { step?: StepFn };
+  const target = engine as unknown as { step?: (inputs: Input[]) => Promise<void> };
   const original = target.step;
   if (typeof original !== 'function') throw new Error('Engine.step is gone: update bench/engine-under-test.ts to time engine steps');
   let maxMs = 0;
   let count = 0;
-  // The step's deciding, on its own (done inside step() before it returns), and its adoption, by the step's inputs: the
-  // rest of a step's time is its commit's round trip (and whatever else the event loop ran meanwhile).
-  const decider = engine as unknown as { decideStep?: (inputs: Input[], ...rest: unknown[]) => unknown };
+  // The step's deciding, on its own: the rest of a step's time is its commit's round trip (and whatever else the
+  // event loop ran meanwhile).
+  const decider = engine as unknown as { decideStep?: (inputs: Input[]) => unknown };
   const decideStep = decider.decideStep;
   if (typeof decideStep !== 'function') throw new Error('Engine.decideStep is gone: update bench/engine-under-test.ts to time engine steps');
   let decideMs = 0;
-  decider.decideStep = (inputs: Input[], ...rest: unknown[]): unknown => {
+  decider.decideStep = (inputs: Input[]): unknown => {
     const t = performance.now();
     try {
-      return decideStep.call(engine, inputs, ...rest);
+      return decideStep.call(engine, inputs);
     } finally {
       decideMs += performance.now() - t;
     }
   };
-  const adopter = engine as unknown as { adoptStep?: (inputs: Input[], ...rest: unknown[]) => void };
+  const adopter = engine as unknown as { adoptStep?: (inputs: Input[], decided: unknown) => void };
   const adoptStep = adopter.adoptStep;
   if (typeof adoptStep !== 'function') throw new Error('Engine.adoptStep is gone: update bench/engine-under-test.ts to time engine steps');
-  const adoptMsOf = new WeakMap<Input[], number>();
-  adopter.adoptStep = (inputs: Input[], ...rest: unknown[]): void => {
+  let adoptMs = 0;
+  adopter.adoptStep = (inputs: Input[], decided: unknown): void => {
     const t = performance.now();
     try {
-      adoptStep.call(engine, inputs, ...rest);
+      adoptStep.call(engine, inputs, decided);
     } finally {
-      adoptMsOf.set(inputs, performance.now() - t);
+      adoptMs += performance.now() - t;
     }
   };
-  // A step's own part of the pipeline: from its start, or from when the step before it settled if later (steps settle
-  // in order), to its settling, as the engine's stepTimes count it.
-  let lastSettledAt = 0;
-  target.step = async (inputs: Input[], ...rest: unknown[]): Promise<void> => {
+  target.step = async (inputs: Input[]): Promise<void> => {
     count += 1;
-    const begunAt = performance.now();
+    const t = performance.now();
     decideMs = 0;
-    const settled = original.call(engine, inputs, ...rest);
-    const stepDecideMs = decideMs;
+    adoptMs = 0;
     try {
-      await settled;
+      await original.call(engine, inputs);
     } finally {
-      const settledAt = performance.now();
-      const t = Math.max(begunAt, lastSettledAt);
-      lastSettledAt = settledAt;
-      const ms = settledAt - t;
+      const ms = performance.now() - t;
       maxMs = Math.max(maxMs, ms);
       // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
       if (slowStepLogMs > 0 && ms > slowStepLogMs) {
         // GC entries arrive after the fact (observer callbacks): logged a turn later, with the GC inside the step.
         const from = t;
-        const line = {
-          slowStepMs: round1(ms),
-          decideMs: round1(stepDecideMs),
-          adoptMs: round1(adoptMsOf.get(inputs) ?? 0),
-          inputs: inputs.length,
-          kinds: inputKinds(inputs),
-        };
+        const line = { slowStepMs: round1(ms), decideMs: round1(decideMs), adoptMs: round1(adoptMs), inputs: inputs.length, kinds: inputKinds(inputs) };
         setTimeout(() => process.stderr.write(`${JSON.stringify({ ...line, ...gcWithin(from, from + ms) })}\n`), 5);
       }
     }
@@ -226,9 +210,9 @@ function traceStops(log: EngineLog, engine: Engine): void {
     }
     return out;
   };
-  const target = engine as unknown as { step: (inputs: Input[], ...rest: unknown[]) => Promise<void> };
+  const target = engine as unknown as { step: (inputs: Input[]) => Promise<void> };
   const step = target.step;
-  target.step = async (inputs: Input[], ...rest: unknown[]): Promise<void> => {
+  target.step = async (inputs: Input[]): Promise<void> => {
     const now = Date.now();
     const ids: string[] = [];
     for (const input of inputs) {
@@ -240,7 +224,7 @@ function traceStops(log: EngineLog, engine: Engine): void {
       const t = stopTrace.get(id);
       if (t) t.stepAt = now;
     }
-    await step.call(engine, inputs, ...rest);
+    await step.call(engine, inputs);
     for (const id of ids) {
       const t = stopTrace.get(id);
       if (t) t.committedAt = Date.now();

@@ -17,12 +17,10 @@ import type { Clock } from './clock.js';
 import type { CostClass, StepJob } from './step-queue.js';
 import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
-// The imperative shell around decide(): steps one after another (step-queue.ts cuts what waits into steps), their
-// inputs decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write,
-// and only then adopts the new state and hands effects to the executor. If the commit fails, the state is unchanged
-// and the command stays unacknowledged (it will be redelivered), so nothing is half-done. On a log that lands commits
-// in order or not at all (EngineLog.ordersCommits), the next step is decided and sent while the one before it commits
-// (maxStepsCommitting); steps are still adopted, and their effects handed on, one after another in order.
+// The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
+// decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
+// hands effects to the executor. If the commit fails, the state is unchanged and the command stays
+// unacknowledged (it will be redelivered), so nothing is half-done.
 
 export interface EngineLimits {
   /** A snapshot is written after this many WAL events, so boot time does not grow with history. */
@@ -59,12 +57,6 @@ export interface EngineLimits {
 }
 
 export const defaultStepBudgetMs = 100;
-/**
- * Steps whose commits may be on their way to the log at once, when the log lands commits in the order they were called
- * or not at all (EngineLog.ordersCommits): the next step is decided while the one before it commits. One step at a
- * time, the engine sat idle for every commit's round trip (a third of the time of the bench's command run).
- */
-export const maxStepsCommitting = 2;
 /** A deferred input is market data's newest tick (submitDeferred). */
 const deferredCostClasses: readonly CostClass[] = ['tick'];
 /** A continuation is a fan-out's next part (submitContinuation). */
@@ -147,15 +139,12 @@ function stepOutputs(decisions: readonly Decision[]): Pick<Decision, 'wal' | 'ou
   return out;
 }
 
-/** A step decided and not yet committed: the state it was decided from and the one it leads to, its decisions, and what they write. */
+/** A step decided and not yet committed: the state it leads to, its decisions, and what they write. */
 interface DecidedStep {
-  base: EngineState;
   state: EngineState;
   decisions: Decision[];
   outputs: Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'>;
 }
-
-const settledMark = (): 'settled' => 'settled';
 
 /** An outbound entry for a log whose outbound stream nobody reads (EngineLog.outboundUnread): not serialized. */
 const unwritten = (): string => '';
@@ -178,12 +167,6 @@ export class Engine {
   private readonly continuations = new WeakSet<Input>();
   /** The loop running steps while anything waits (null: idle). */
   private running: Promise<void> | null = null;
-  /** The state the newest step decided and not yet adopted leads to (null: none): the next step is decided from it. */
-  private tip: EngineState | null = null;
-  /** When the last step of the step loop settled (performance.now() ms): a step's time starts no earlier (step()). */
-  private lastStepSettledAt = 0;
-  /** Set while the step loop waits for its oldest step with room for another: called when an input is queued. */
-  private wakeSteps: (() => void) | null = null;
   private walEventsSinceSnapshot = 0;
   /** WAL bytes committed since the last snapshot, and that snapshot's size (bytes; 0 before the first). */
   private walBytesSinceSnapshot = 0;
@@ -364,7 +347,6 @@ export class Engine {
     this.queuedInputs += count;
     const done = new Promise<void>((resolve, reject) => this.waiting.push(lane, { inputs, count, costClasses, resolve, reject }, this.clock.nowMs()));
     this.running ??= this.runSteps();
-    this.wakeSteps?.();
     return done;
   }
 
@@ -375,113 +357,30 @@ export class Engine {
   private async runSteps(): Promise<void> {
     // One turn first: inputs submitted in the same turn as the first (a burst of exchange answers) share its step.
     await Promise.resolve();
-    const depth = this.log.ordersCommits === true ? maxStepsCommitting : 1;
-    /** Steps begun and not yet settled, oldest first: each settles after the one before it (step()). */
-    const begun: { jobs: StepJob[]; count: number; settled: Promise<void> }[] = [];
-    /** A step failed while others were begun after it: they fail too, and no step begins until they have settled. */
-    let failing = false;
-    while (!this.waiting.empty || begun.length > 0) {
-      if (begun.length === 0) failing = false;
-      if (!this.waiting.empty && begun.length < depth && !failing) {
-        // A step begun while another commits: one turn of the event loop first, so what arrived meanwhile (a /stop
-        // read from the log) is queued, and a control input goes first in this step as it would have after a wait.
-        if (begun.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const jobs = this.waiting.takeStep(this.stepSizes, this.clock.nowMs());
-        let count = 0;
-        for (const job of jobs) count += job.count;
-        const previous = begun[begun.length - 1]?.settled ?? null;
-        let settled: Promise<void>;
-        try {
-          const inputs = stepInputs(jobs);
-          settled = inputs.length > 0 ? this.step(inputs, previous) : (previous ?? Promise.resolve()).catch(() => undefined);
-        } catch (error) {
-          settled = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-        settled.catch(() => undefined); // read below, in order; not an unhandled rejection meanwhile
-        begun.push({ jobs, count, settled });
-        continue;
-      }
-      const oldest = begun[0] as (typeof begun)[number];
-      if (begun.length < depth && !failing) {
-        // Room for another step: it begins as soon as something is queued, not once the oldest has settled.
-        const queued = new Promise<'queued'>((resolve) => (this.wakeSteps = () => resolve('queued')));
-        const woken = await Promise.race([oldest.settled.then(settledMark, settledMark), queued]);
-        this.wakeSteps = null;
-        if (woken === 'queued') continue;
-      }
-      begun.shift();
+    while (!this.waiting.empty) {
+      const jobs = this.waiting.takeStep(this.stepSizes, this.clock.nowMs());
+      let count = 0;
+      for (const job of jobs) count += job.count;
       try {
-        await oldest.settled;
-        for (const job of oldest.jobs) job.resolve();
+        const inputs = stepInputs(jobs);
+        if (inputs.length > 0) await this.step(inputs);
+        for (const job of jobs) job.resolve();
       } catch (error) {
-        failing = true;
-        for (const job of oldest.jobs) job.reject(error);
+        for (const job of jobs) job.reject(error);
       } finally {
-        this.queuedInputs -= oldest.count;
+        this.queuedInputs -= count;
       }
       this.startSnapshot();
     }
-    this.tip = null;
     this.running = null;
   }
 
-  /**
-   * Decides a step at once, from the state the step before it leads to (`previous`: that step, still committing), and
-   * sends its commit; settles once it is committed and adopted, which is never before the step before it settled.
-   * If that step failed, this one fails too: its state was decided from one the engine never adopted, and its commit was
-   * refused (the log lands commits in order or not at all). One that landed anyway means the log holds a step the
-   * engine does not: fatal, the state must be rebuilt from the log.
-   */
-  private step(inputs: Input[], previous: Promise<void> | null = null): Promise<void> {
+  private async step(inputs: Input[]): Promise<void> {
     const startedAt = performance.now();
-    const base = this.tip ?? this.state;
-    let decided: DecidedStep;
     try {
-      decided = this.decideStep(inputs, base);
-    } catch (error) {
-      this.timeStep(inputs, performance.now() - startedAt);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    this.tip = decided.state;
-    const batch = writesAnything(decided.outputs) ? this.commitBatchOf(decided) : null;
-    const committing = batch === null ? null : this.log.commit(batch);
-    committing?.catch(() => undefined); // read once the step before it settled
-    // A step's time is its own part of the pipeline: from its start, or from when the step before it settled if that
-    // was later, to its own settling (what an input queued behind it waited for it).
-    return this.settleStep(inputs, decided, batch, committing, previous).finally(() => {
-      const settledAt = performance.now();
-      this.timeStep(inputs, settledAt - Math.max(startedAt, this.lastStepSettledAt));
-      this.lastStepSettledAt = settledAt;
-    });
-  }
-
-  private async settleStep(
-    inputs: Input[],
-    decided: DecidedStep,
-    batch: CommitBatch | null,
-    committing: Promise<string[]> | null,
-    previous: Promise<void> | null,
-  ): Promise<void> {
-    try {
-      if (previous !== null) {
-        try {
-          await previous;
-        } catch (error) {
-          if (committing !== null && (await committing.then(() => true).catch(() => false))) {
-            const landed = new Error('a step committed after the step before it failed: the log holds a step the engine does not');
-            this.onFatal(landed);
-            throw landed;
-          }
-          throw error;
-        }
-      }
-      const ids = committing === null ? null : await committing;
-      if (decided.base !== this.state) throw new Error('a step decided from a state the engine did not adopt');
-      if (batch !== null && ids !== null) this.committed(batch, ids);
-      this.adoptStep(inputs, decided);
+      await this.decideAndCommit(inputs);
     } finally {
-      // The newest step settled: the next one is decided from the adopted state (after a failure, the last committed).
-      if (this.tip === decided.state) this.tip = null;
+      this.timeStep(inputs, performance.now() - startedAt);
     }
   }
 
@@ -504,8 +403,8 @@ export class Engine {
    * written some already, so then it answers 'again' and the step is decided once more without sharing, at the
    * same times (`nows`), which decides the same. Throws where the engine cannot go on.
    */
-  private decideInputs(inputs: Input[], base: EngineState, share: boolean, nows: number[]): { state: EngineState; decisions: Decision[] } | 'again' {
-    let state = base;
+  private decideInputs(inputs: Input[], share: boolean, nows: number[]): { state: EngineState; decisions: Decision[] } | 'again' {
+    let state = this.state;
     const decisions: Decision[] = [];
     const owned = share ? ownedDicts() : undefined;
     // An index loop, not entries(): its iterator and an [i, input] pair per input were allocated on every step.
@@ -545,14 +444,18 @@ export class Engine {
     return { state, decisions };
   }
 
-  /** Decides a step's inputs from `base` (the committed state, or the state of the step still committing before it). */
-  private decideStep(inputs: Input[], base: EngineState = this.state): DecidedStep {
+  private async decideAndCommit(inputs: Input[]): Promise<void> {
+    await this.commitDecided(inputs, this.decideStep(inputs));
+  }
+
+  /** Decides a step's inputs from the committed state (shared maps where it may, see decideInputs). */
+  private decideStep(inputs: Input[]): DecidedStep {
     const nows: number[] = [];
-    let decided = this.decideInputs(inputs, base, this.observersOfEachState === 0 && inputs.length > 1, nows);
-    if (decided === 'again') decided = this.decideInputs(inputs, base, false, nows);
+    let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
+    if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     // A literal, not `{ ...decided, outputs }`: a spread plus a key takes V8's slow copy (about 1 µs, see withQuote).
-    return { base, state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions) };
+    return { state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions) };
   }
 
   /** Commits a decided step's writes (if any) in one log write, then adopts it (adoptStep). */
@@ -567,10 +470,9 @@ export class Engine {
   /** What a decided step writes, as one log batch. */
   private commitBatchOf(decided: DecidedStep): CommitBatch {
     const { wal, outbound, ack, deadLetters } = decided.outputs;
-    // The fill ledger's entries, from the same events and the state they were decided on (the step's base: with
-    // pipelined steps, the state of the step still committing before it): written in the same atomic step, so the
-    // ledger and the WAL cannot disagree.
-    const ledger = ledgerEntriesOf(decided.base.durable, wal).map(({ walIndex, entry }) => ({
+    // The fill ledger's entries, from the same events and the state they were decided on: written in the same
+    // atomic step, so the ledger and the WAL cannot disagree.
+    const ledger = ledgerEntriesOf(this.state.durable, wal).map(({ walIndex, entry }) => ({
       walIndex,
       userId: entry.userId,
       sessionId: entry.sessionId,

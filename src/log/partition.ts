@@ -52,8 +52,6 @@ export function partitionKeys(prefix: string, partition: number | undefined) {
     deadLetters: `${base}${streamNames.deadLetters}`,
     snapshot: `${base}${streamNames.snapshot}`,
     ledger: `${base}${streamNames.ledger}`,
-    /** How many commits have landed (a string integer, absent = 0): each commit names the count it expects (redis-commit.ts). */
-    commitSeq: `${base}commit-seq:exec`,
     /** The writer's lease: `<token>|<owner>` with a TTL (src/cluster/lease.ts). */
     lease: `${base}lease:exec`,
     /** The fencing counter: INCR gives every claim a token greater than all before it. */

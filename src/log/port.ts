@@ -146,13 +146,6 @@ export interface EngineLog {
    * the simulation's).
    */
   readonly outboundUnread?: boolean;
-  /**
-   * True for a log that lands commits in the order they were called, or not at all: a commit called after one that
-   * failed is refused, whatever its own fate would have been (Redis: the commit script's sequence check, redis-commit.ts).
-   * The engine then decides and sends a step while the one before it is still committing (engine.ts maxStepsCommitting).
-   * Absent: the engine waits for each commit before the next step (the in-memory and SQLite logs commit synchronously).
-   */
-  readonly ordersCommits?: boolean;
   /** Creates streams and the `exec` consumer group if missing. Idempotent. */
   init(): Promise<void>;
 

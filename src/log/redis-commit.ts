@@ -13,33 +13,21 @@ import { fencedScript, runFenced } from './redis-fence.js';
 // The snapshot's save is fenced the same way: a stale writer must not replace a successor's snapshot or trim the
 // WAL under it.
 
-// KEYS: commands, wal, ledger, outbound, deadLetters, commitSeq[, lease]. ARGV: the lease value expected, the command
-// group, the outbound hard cap, the dead-letter cap, the commits landed before this one, then counted sections (see
-// commitArguments).
-// The count makes commits land in the order they were sent or not at all: the engine sends a step's commit while the
-// one before it is still on its way (engine.ts maxStepsCommitting), decided from that one's state; if that one failed,
-// this one finds the count short and is refused, instead of landing events decided from a state the WAL never held.
+// KEYS: commands, wal, ledger, outbound, deadLetters[, lease]. ARGV: the lease value expected, the command group,
+// the outbound hard cap, the dead-letter cap, then counted sections (see commitArguments).
 // Redis does not roll a script back: every refusal it can foresee comes before the first write: the lease and
 // out-of-memory (fencedScript), the key types (here), the entry ids to acknowledge (checked by the caller).
 // Outbound and dead-letter appends trim with an exact MAXLEN: the cap holds atomically with every append (the
 // outbound's softer retention runs now and then, in redis-log.ts).
-/** The marker of a commit refused because the commits landed before it are not the count it was sent with. */
-export const commitOutOfOrderMarker = 'COMMIT_OUT_OF_ORDER';
-
 const commitScript = fencedScript(
-  6,
+  5,
   `for k = 1, 5 do
   local t = redis.call('TYPE', KEYS[k])['ok']
   if t ~= 'stream' and t ~= 'none' then
     return redis.error_reply('WRONGTYPE commit key ' .. KEYS[k] .. ' holds a ' .. t)
   end
 end
-local landed = tonumber(redis.call('GET', KEYS[6]) or '0')
-if landed ~= tonumber(ARGV[5]) then
-  return redis.error_reply('${commitOutOfOrderMarker} expected ' .. ARGV[5] .. ' commits landed, found ' .. tostring(landed))
-end
-redis.call('SET', KEYS[6], tostring(landed + 1))
-local at = 6
+local at = 5
 local function take()
   local v = ARGV[at]
   at = at + 1
@@ -77,13 +65,13 @@ return 1`,
 const streamIdPattern = /^\d+-\d+$/;
 
 /** The script's arguments for one batch; the ledger is checked first (all or nothing, before any write). */
-function commitArguments(batch: CommitBatch, group: string, limits: LogLimits, landedBefore: number): string[] {
+function commitArguments(batch: CommitBatch, group: string, limits: LogLimits): string[] {
   const ledgerOf = new Map<number, LedgerAppend[]>();
   for (const l of batch.ledger ?? []) {
     walIdAt(batch.wal, l.walIndex); // a ledger entry without its WAL event is refused before any write
     ledgerOf.set(l.walIndex, [...(ledgerOf.get(l.walIndex) ?? []), l]);
   }
-  const args = [group, String(limits.maxOutboundEntriesHard), String(limits.maxDeadLetterEntries), String(landedBefore), String(batch.wal.length)];
+  const args = [group, String(limits.maxOutboundEntriesHard), String(limits.maxDeadLetterEntries), String(batch.wal.length)];
   batch.wal.forEach((data, i) => {
     const ledger = ledgerOf.get(i) ?? [];
     args.push(data, String(ledger.length), ...ledger.flatMap((l) => [l.userId, l.sessionId, l.data]));
@@ -97,18 +85,9 @@ function commitArguments(batch: CommitBatch, group: string, limits: LogLimits, l
   return args;
 }
 
-/** Reads how many commits have landed (commitSeq; absent = 0), to send the next commit with. */
-export async function landedCommits(client: { get(key: string): Promise<string | null> }, keys: PartitionKeys): Promise<number> {
-  const text = await client.get(keys.commitSeq);
-  const landed = text === null ? 0 : Number(text);
-  if (!Number.isSafeInteger(landed) || landed < 0) throw new Error(`${keys.commitSeq} holds ${JSON.stringify(text)}, not a count of commits`);
-  return landed;
-}
-
 /**
  * Commits one batch; returns the WAL ids in order. With a fence (the writer's lease), the commit happens only if
- * the lease key holds exactly the writer's value; else StaleLeaseError and nothing is written. It lands only if
- * exactly `landedBefore` commits have landed (else an error carrying commitOutOfOrderMarker, and nothing is written).
+ * the lease key holds exactly the writer's value; else StaleLeaseError and nothing is written.
  */
 export async function commitBatch(
   client: ScriptRunner,
@@ -117,10 +96,9 @@ export async function commitBatch(
   limits: LogLimits,
   batch: CommitBatch,
   fence: WriteFence | null,
-  landedBefore: number,
 ): Promise<string[]> {
-  const dataKeys = [keys.commands, keys.wal, keys.ledger, keys.outbound, keys.deadLetters, keys.commitSeq];
-  const ids = (await runFenced(client, commitScript, dataKeys, commitArguments(batch, group, limits, landedBefore), fence)) as unknown[];
+  const dataKeys = [keys.commands, keys.wal, keys.ledger, keys.outbound, keys.deadLetters];
+  const ids = (await runFenced(client, commitScript, dataKeys, commitArguments(batch, group, limits), fence)) as unknown[];
   return ids.map(String);
 }
 

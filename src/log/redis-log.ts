@@ -3,7 +3,7 @@ import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
 import { partitionKeys } from './partition.js';
-import { commitBatch, landedCommits, saveSnapshotFenced } from './redis-commit.js';
+import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
 import type { LogFence, WriteFence } from './redis-fence.js';
 import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -173,29 +173,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     }
   }
 
-  /**
-   * Commits landed before the next one this log sends, counted as they are sent (the count each commit names,
-   * redis-commit.ts); null until read from Redis, and again after a commit failed (its fate, and so the count, unknown).
-   */
-  let nextLanded: number | null = null;
-  /** The read of the count in flight, shared by the commits that wait for it (they then send in call order). */
-  let readingLanded: Promise<number> | null = null;
-  async function landedBeforeNext(): Promise<number> {
-    if (nextLanded === null) {
-      readingLanded ??= landedCommits(client, key).finally(() => {
-        readingLanded = null;
-      });
-      const read = await readingLanded;
-      nextLanded ??= read;
-    }
-    const landedBefore = nextLanded;
-    nextLanded += 1;
-    return landedBefore;
-  }
-
   const log: EngineLog = {
-    ordersCommits: true,
-
     async init() {
       await createGroup(key.commands, group, '0');
       // Best effort: a stream left untrimmed by an earlier version (or a crash before a pass) shrinks now.
@@ -227,18 +205,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
-      let walIds: string[];
-      try {
-        walIds = await fenced(async (fence) => {
-          // The count is taken and the script sent in one synchronous run (no await between): commits go out in call
-          // order. After the lease's own check (fenced), which refuses a writer that knows its lease is gone at once.
-          const landedBefore = nextLanded !== null ? nextLanded++ : await landedBeforeNext();
-          return commitBatch(client, key, group, limits, batch, fence, landedBefore);
-        });
-      } catch (error) {
-        nextLanded = null; // this one may or may not have landed: the count is read again before the next
-        throw error;
-      }
+      const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence));
       await replicated();
       outboundSinceTrim += batch.outbound.length;
       if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {

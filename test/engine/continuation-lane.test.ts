@@ -8,7 +8,7 @@ import { gatedEngine, unreadable, untilHeld } from '../support/gated-engine.js';
 
 describe('a fan-out part waits in the bulk lane', () => {
   it('decides a command queued after two routes’ next parts before them', async () => {
-    const { engine, held, land, decided } = await gatedEngine({ ordersCommits: false });
+    const { engine, held, land, decided } = await gatedEngine();
     const busy = engine.submit(unreadable('1-1')); // a step committing: what comes next waits
     await untilHeld(held, 1);
     const parts = [engine.submitContinuation(unreadable('2-1')), engine.submitContinuation(unreadable('2-2'))];

@@ -12,8 +12,7 @@ import { btcFilters, T0 } from '../core/fixtures.js';
 import { quietAccount } from './quiet-account.js';
 
 // An engine on a memory log whose commits, once booted, wait until the test lands or refuses them, in order: an
-// engine whose log is slow, driven one commit at a time. `ordersCommits`: the log says it lands commits in order or not
-// at all (as the Redis log does), so the engine sends a step while the one before it commits.
+// engine whose log is slow, driven one commit at a time.
 
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
 const account = quietAccount();
@@ -40,7 +39,7 @@ export interface GatedEngine {
   deadLetters(): Promise<string[]>;
 }
 
-export async function gatedEngine(opts: { ordersCommits: boolean }): Promise<GatedEngine> {
+export async function gatedEngine(): Promise<GatedEngine> {
   const clock = new ManualClock(T0);
   const log = openMemoryLog({ nowMs: () => clock.nowMs() });
   await log.init();
@@ -48,7 +47,6 @@ export async function gatedEngine(opts: { ordersCommits: boolean }): Promise<Gat
   const held: HeldCommit[] = [];
   let hold = false;
   log.commit = (batch) => (hold ? new Promise<string[]>((resolve, reject) => held.push({ batch, resolve, reject })) : commitNow(batch));
-  if (opts.ordersCommits) Object.defineProperty(log, 'ordersCommits', { value: true });
   const decided: string[] = [];
   const fatal: unknown[] = [];
   const { engine } = await boot({

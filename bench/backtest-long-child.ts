@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtest.js';
 import { generateLongBookTicker } from '../src/backtest/sample/generate-sample.js';
-import { crossoverStrategy } from '../src/strategies/crossover.js';
+import { timedCrossoverRun } from './backtest.js';
 
 // The long backtest's process (bench/backtest.ts backtestLongRun): a fresh process, so the run pays the JIT's warm-up
 // once, as a user's backtest does, and no earlier run in the bench's process has compiled it. Writes the long series
@@ -13,23 +12,7 @@ import { crossoverStrategy } from '../src/strategies/crossover.js';
 const root = mkdtempSync(join(tmpdir(), 'qe-bench-long-'));
 try {
   const { symbol, fromMs, toMs } = generateLongBookTicker(root);
-  const startedAt = performance.now();
-  const cpuBefore = process.cpuUsage();
-  const result = await runBacktest({
-    ...defaultBacktestOptions,
-    dataDir: root,
-    symbols: [symbol],
-    fromMs,
-    toMs,
-    quotes: 'bookTicker',
-    // As the sample's figure: fills from quotes trading through (no aggTrades in the long series).
-    fills: 'through',
-    strategy: crossoverStrategy(),
-    capitalUsd: 10_000,
-  });
-  const seconds = (performance.now() - startedAt) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  process.send?.({ quotes: result.summary.quotes, trades: result.summary.trades, seconds, cpuMicros: cpu.user + cpu.system });
+  process.send?.(await timedCrossoverRun({ dataDir: root, symbol, fromMs, toMs }));
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -20,21 +20,25 @@ const backtestBenchRuns = 6;
 /** The last runs, measured together. */
 const backtestMeasuredRuns = 3;
 
-interface RunFigures {
+export interface RunFigures {
   quotes: number;
   seconds: number;
   cpuMicros: number;
 }
 
-async function oneRun(): Promise<RunFigures> {
+/**
+ * One crossover backtest of one symbol's bookTicker (null bounds: all the data), timed: its quotes, wall time and CPU
+ * time. The sample's runs and the long run (backtest-long-child.ts) measure the same thing on different data.
+ */
+export async function timedCrossoverRun(data: { dataDir: string; symbol: string; fromMs: number | null; toMs: number | null }): Promise<RunFigures> {
   const t = performance.now();
   const cpuBefore = process.cpuUsage();
   const result = await runBacktest({
     ...defaultBacktestOptions,
-    dataDir: sampleDataDir,
-    symbols: ['BTCUSDT'],
-    fromMs: null,
-    toMs: null,
+    dataDir: data.dataDir,
+    symbols: [data.symbol],
+    fromMs: data.fromMs,
+    toMs: data.toMs,
     quotes: 'bookTicker',
     // Fills from quotes trading through, as before the sample had aggTrades: the figure stays comparable run to run.
     fills: 'through',
@@ -45,6 +49,8 @@ async function oneRun(): Promise<RunFigures> {
   const cpu = process.cpuUsage(cpuBefore);
   return { quotes: result.summary.quotes, seconds, cpuMicros: cpu.user + cpu.system };
 }
+
+const oneRun = (): Promise<RunFigures> => timedCrossoverRun({ dataDir: sampleDataDir, symbol: 'BTCUSDT', fromMs: null, toMs: null });
 
 export async function backtestRun(): Promise<{
   backtestQuotes: number;

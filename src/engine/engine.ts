@@ -322,7 +322,7 @@ export class Engine {
   /**
    * submitNow's commit on a log that commits at once (the memory log): the step is committed and adopted here, with no
    * promise chain and no running step in between; the caller still gets a promise, as for any step that wrote
-   * (`committedAtOnce`, settled already). Apart from submitNow, which every quote of a backtest passes through.
+   * (`committedAtOnce`, settled already). Kept out of submitNow, which every quote of a backtest passes through.
    */
   private commitAtOnce(commitNow: (batch: CommitBatch) => string[], ordered: Input[], decided: DecidedStep, startedAt: number): Promise<void> {
     try {

@@ -1,42 +1,32 @@
-import pino from 'pino';
 import { expect } from 'vitest';
 import type { CoreConfig } from '../../src/core/config.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Input } from '../../src/core/decide.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { boot } from '../../src/engine/boot.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
 import type { CommitBatch } from '../../src/log/port.js';
-import { btcFilters, T0 } from '../core/fixtures.js';
-import { quietAccount } from './quiet-account.js';
+import { T0 } from '../core/fixtures.js';
+import { bootBtcEngine } from './btc-engine.js';
 
-// An engine on a memory log whose commits, once booted, wait until the test lands or refuses them, in order: an
+// An engine (bootBtcEngine's) on a memory log whose commits, once booted, wait until the test lands them, in order: an
 // engine whose log is slow, driven one commit at a time.
 
 const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
-const account = quietAccount();
 
 export interface HeldCommit {
   batch: CommitBatch;
   resolve: (ids: string[]) => void;
-  reject: (error: unknown) => void;
 }
 
 export interface GatedEngine {
   engine: Engine;
-  /** Commits sent and not yet landed or refused, oldest first. */
+  /** Commits sent and not yet landed, oldest first. */
   held: HeldCommit[];
   /** Lands the oldest held commit. */
   land(): Promise<void>;
-  /** Refuses the oldest held commit (nothing of it is written). */
-  refuse(): void;
   /** What the engine adopted, in order: a command's entry id, else the input's kind. */
   decided: string[];
-  /** What the engine reported as fatal. */
-  fatal: unknown[];
-  /** The entry ids of the dead letters stored. */
-  deadLetters(): Promise<string[]>;
 }
 
 export async function gatedEngine(): Promise<GatedEngine> {
@@ -46,21 +36,15 @@ export async function gatedEngine(): Promise<GatedEngine> {
   const commitNow = log.commit.bind(log);
   const held: HeldCommit[] = [];
   let hold = false;
-  log.commit = (batch) => (hold ? new Promise<string[]>((resolve, reject) => held.push({ batch, resolve, reject })) : commitNow(batch));
+  log.commit = (batch) => (hold ? new Promise<string[]>((resolve) => held.push({ batch, resolve })) : commitNow(batch));
   const decided: string[] = [];
-  const fatal: unknown[] = [];
-  const { engine } = await boot({
+  const engine = await bootBtcEngine({
     log,
     config,
     clock,
     onEffects: () => undefined,
     onEngine: (created) =>
       created.observe((input) => decided.push(input.kind === 'command' ? input.delivery.entryId : input.kind), { stateOfEachDecision: false }),
-    logger: pino({ level: 'silent' }),
-    loadFilters: async () => ({ paper: { BTCUSDT: btcFilters } }),
-    accountOf: () => account,
-    onFatal: (error) => fatal.push(error),
-    retry: { attempts: 1, readDelayMs: 0, sleep: async () => undefined },
   });
   decided.length = 0;
   hold = true;
@@ -68,19 +52,10 @@ export async function gatedEngine(): Promise<GatedEngine> {
     engine,
     held,
     decided,
-    fatal,
     async land() {
       const next = held.shift();
       if (!next) throw new Error('no commit is held');
       next.resolve(await commitNow(next.batch));
-    },
-    refuse() {
-      const next = held.shift();
-      if (!next) throw new Error('no commit is held');
-      next.reject(new Error('refused'));
-    },
-    async deadLetters() {
-      return (await log.readDeadLetters(100)).map((d) => d.entryId);
     },
   };
 }

@@ -113,17 +113,19 @@ function timeSteps(engine: Engine): StepTimer {
     const t = performance.now();
     decideMs = 0;
     adoptMs = 0;
+    const stops = traceStopSteps ? tracedStops(inputs) : [];
+    for (const trace of stops) trace.stepAt = Date.now();
     try {
       await original.call(engine, inputs);
+      for (const trace of stops) trace.committedAt = Date.now();
     } finally {
       const ms = performance.now() - t;
       maxMs = Math.max(maxMs, ms);
       // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
       if (slowStepLogMs > 0 && ms > slowStepLogMs) {
         // GC entries arrive after the fact (observer callbacks): logged a turn later, with the GC inside the step.
-        const from = t;
         const line = { slowStepMs: round1(ms), decideMs: round1(decideMs), adoptMs: round1(adoptMs), inputs: inputs.length, kinds: inputKinds(inputs) };
-        setTimeout(() => process.stderr.write(`${JSON.stringify({ ...line, ...gcWithin(from, from + ms) })}\n`), 5);
+        setTimeout(() => process.stderr.write(`${JSON.stringify({ ...line, ...gcWithin(t, t + ms) })}\n`), 5);
       }
     }
   };
@@ -194,41 +196,35 @@ function scaledLimits(weightPerMinute: number): RateBudgetLimits {
 
 /**
  * BENCH_TRACE_STOPS=1: when each /stop of the sweep (ids `stop:…`) was read from the log by the engine, when the step
- * deciding it began, and when that step was committed (Date.now() ms), for the sweep to print beside the flatten's send
- * and arrival: which part of a stop's latency is the wait for the step before it.
+ * deciding it began, and when that step was committed (Date.now() ms; the step's times noted by timeSteps), for the
+ * sweep to print beside the flatten's send and arrival: which part of a stop's latency is the wait for the step before it.
  */
 export const stopTrace = new Map<string, { readAt?: number; stepAt?: number; committedAt?: number }>();
-function traceStops(log: EngineLog, engine: Engine): void {
-  if (!process.env.BENCH_TRACE_STOPS) return;
+const traceStopSteps = process.env.BENCH_TRACE_STOPS !== undefined;
+const stopIdOf = (raw: string): string | undefined => /"id":"(stop:[^"]+)"/.exec(raw)?.[1];
+
+/** The traces of the sweep stops among a step's inputs (read before, so traced). */
+function tracedStops(inputs: readonly Input[]): { stepAt?: number; committedAt?: number }[] {
+  const out: { stepAt?: number; committedAt?: number }[] = [];
+  for (const input of inputs) {
+    const trace = input.kind === 'command' ? stopTrace.get(stopIdOf(input.delivery.raw) ?? '') : undefined;
+    if (trace) out.push(trace);
+  }
+  return out;
+}
+
+/** Notes when each sweep stop is read from the log (BENCH_TRACE_STOPS). */
+function traceStopReads(log: EngineLog): void {
+  if (!traceStopSteps) return;
   const read = log.readCommands.bind(log);
   log.readCommands = async (consumer, maxEntries, blockMs) => {
     const out = await read(consumer, maxEntries, blockMs);
     const now = Date.now();
     for (const d of out) {
-      const m = /"id":"(stop:[^"]+)"/.exec(d.raw);
-      if (m?.[1]) stopTrace.set(m[1], { readAt: now });
+      const id = stopIdOf(d.raw);
+      if (id !== undefined) stopTrace.set(id, { readAt: now });
     }
     return out;
-  };
-  const target = engine as unknown as { step: (inputs: Input[]) => Promise<void> };
-  const step = target.step;
-  target.step = async (inputs: Input[]): Promise<void> => {
-    const now = Date.now();
-    const ids: string[] = [];
-    for (const input of inputs) {
-      if (input.kind !== 'command') continue;
-      const m = /"id":"(stop:[^"]+)"/.exec(input.delivery.raw);
-      if (m?.[1]) ids.push(m[1]);
-    }
-    for (const id of ids) {
-      const t = stopTrace.get(id);
-      if (t) t.stepAt = now;
-    }
-    await step.call(engine, inputs);
-    for (const id of ids) {
-      const t = stopTrace.get(id);
-      if (t) t.committedAt = Date.now();
-    }
   };
 }
 
@@ -272,7 +268,7 @@ export async function startEngineUnderTest(
     commandBlockMs: 50,
   });
   const steps = timeSteps(service.engine);
-  traceStops(log, service.engine);
+  traceStopReads(log);
   return {
     service,
     log,

@@ -1,4 +1,3 @@
-import { stopTrace } from './engine-under-test.js';
 import { startPhaseProfile } from './phase-profile.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dictGet } from '../src/core/dict.js';
@@ -8,7 +7,7 @@ import { defaultRateBudgetLimits } from '../src/exchange/rate-budget.js';
 import { isZero } from '../src/model/decimal.js';
 import { deletePrefix, knob, percentile, perSecond, prefix, redisUrl, round1, rssMb, sleep } from './common.js';
 import type { EngineUnderTest } from './engine-under-test.js';
-import { startEngineUnderTest } from './engine-under-test.js';
+import { startEngineUnderTest, stopTrace } from './engine-under-test.js';
 import type { PaperExchangeProcess } from './exchange-process.js';
 import { startPaperExchangeProcess } from './exchange-process.js';
 import type { Harness } from './harness.js';

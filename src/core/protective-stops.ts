@@ -3,6 +3,7 @@ import type { DecisionContext } from './context.js';
 import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { ProtectiveStop, Session } from './state.js';
+import { holdsPosition } from './state.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { StopFigures } from './mtm.js';
 import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
@@ -137,14 +138,6 @@ const tended = (ctx: DecisionContext, session: Session): boolean => session.stat
  */
 function hasStops(session: Session): boolean {
   for (const symbol in session.protectiveStops) if (Object.hasOwn(session.protectiveStops, symbol)) return true;
-  return false;
-}
-
-export function holdsPosition(session: Session): boolean {
-  for (const symbol in session.positions) {
-    const position = session.positions[symbol];
-    if (position !== undefined && !isZero(position.qty)) return true;
-  }
   return false;
 }
 

@@ -1,6 +1,6 @@
 import type { OrderStatus, Side } from '../model/orders.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
-import { toPrice, toQty, toUsd } from '../model/decimal.js';
+import { isZero, toPrice, toQty, toUsd } from '../model/decimal.js';
 import type { Dict } from './dict.js';
 import { dictFrom, dictGet, emptyDict } from './dict.js';
 import type { ProcessedGeneration } from './processed-ids.js';
@@ -285,6 +285,18 @@ export function withDurableDefaults(parsed: DurableStateJson): DurableState {
     sessions: SharedDict.from(sessions),
     orders: SharedDict.from(parsedOrders),
   };
+}
+
+/**
+ * Whether the session holds a position in any symbol: a loop, not Object.values(...).some(...), as the stop pass and
+ * the equity samples ask it of every session they visit (each asked for an array it threw away).
+ */
+export function holdsPosition(session: Session): boolean {
+  for (const symbol in session.positions) {
+    const position = session.positions[symbol];
+    if (position !== undefined && !isZero(position.qty)) return true;
+  }
+  return false;
 }
 
 export function isLiveApproved(state: DurableState, configured: readonly string[], userId: string): boolean {

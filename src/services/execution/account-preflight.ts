@@ -4,9 +4,8 @@ import type { PreflightResult } from '../../core/preflight.js';
 import { planPreflight, recheckHeldAccount } from '../../core/preflight.js';
 import type { Session } from '../../core/state.js';
 import type { AccountRecheck } from '../../engine/boot.js';
-import { isZero } from '../../model/decimal.js';
 import type { EngineState, Mode } from '../../core/state.js';
-import { isLiveApproved, wasProcessed } from '../../core/state.js';
+import { holdsPosition, isLiveApproved, wasProcessed } from '../../core/state.js';
 import { parseDelivery } from '../../contract/commands.js';
 import type { ExchangeAccount } from '../../exchange/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
@@ -146,7 +145,7 @@ export function recheckAtBoot(deps: Pick<AccountPreflightDeps, 'config' | 'paper
           capitalUsd: Number(session.capitalUsd),
           stopLossPct: session.stopLossPct,
           leverage,
-          holdsPosition: Object.values(session.positions).some((p) => !isZero(p.qty)),
+          holdsPosition: holdsPosition(session),
         };
         const problems = recheckHeldAccount(terms, await read(symbols), symbols, deps.config);
         if (problems.length > 0 || leverage === null) return problems;

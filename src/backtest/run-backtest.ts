@@ -4,7 +4,7 @@ import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
 import type { Input } from '../core/decide.js';
 import type { EngineLog } from '../log/port.js';
-import { committedAtOnce } from '../engine/engine.js';
+import { stillCommitting } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
 import { add, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
@@ -172,14 +172,6 @@ function timeText(ms: number, open: string): string {
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
-}
-
-/**
- * A step's commit to wait for: null when it wrote nothing or was committed before submitNow returned (the memory log
- * commits at once, Engine.committedAtOnce), so the run goes on without a promise turn.
- */
-function stillCommitting(committing: Promise<void> | null): Promise<void> | null {
-  return committing === committedAtOnce ? null : committing;
 }
 
 /** A quote or a trade print, merged in time order. */

@@ -7,7 +7,7 @@ import { paperCredentials } from '../engine/accounts.js';
 import { boot } from '../engine/boot.js';
 import { ManualClock } from '../engine/clock.js';
 import type { DecisionObserver, Engine, EngineLimits } from '../engine/engine.js';
-import { committedAtOnce } from '../engine/engine.js';
+import { stillCommitting } from '../engine/engine.js';
 import { performEffect } from '../engine/perform-effect.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
@@ -139,8 +139,8 @@ export class BacktestVenue {
       if (this.inputs.length > 0) {
         // Decided one after another and committed together: the same decisions as one submit each (the clock stands
         // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
-        const committing = this.engine.submitNow(this.inputs.splice(0));
-        if (committing && committing !== committedAtOnce) await committing;
+        const committing = stillCommitting(this.engine.submitNow(this.inputs.splice(0)));
+        if (committing) await committing;
         continue;
       }
       const first = this.effects[0];

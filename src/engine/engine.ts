@@ -155,6 +155,11 @@ const unwritten = (): string => '';
  */
 export const committedAtOnce: Promise<void> = Promise.resolve();
 
+/** What submitNow returned, as a commit still to wait for: null when it wrote nothing or was committed at once. */
+export function stillCommitting(committing: Promise<void> | null): Promise<void> | null {
+  return committing === committedAtOnce ? null : committing;
+}
+
 /** Whether a step's decisions write anything to the log (a step writing nothing skips the commit). */
 function writesAnything(o: DecidedStep['outputs']): boolean {
   return o.wal.length + o.outbound.length + o.ack.length + o.deadLetters.length > 0;

@@ -15,7 +15,7 @@ import type { CommitBatch, EngineLog } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 import type { CostClass, StepJob } from './step-queue.js';
-import { laneOf, StepQueue, StepSizer, stepInputs } from './step-queue.js';
+import { laneOf, maxCommandsPerJob, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
 // decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
@@ -244,6 +244,32 @@ export class Engine {
       ordered.length,
       ordered.map((input) => this.costClassOf(input)),
     );
+  }
+
+  /**
+   * Queues commands read together (the execution service's command loop). Each command stands alone (its own reply,
+   * ack and WAL events), so the read is queued as jobs of at most maxCommandsPerJob, control first as in submitBatch,
+   * and a step gathers as many as fit its deciding budget (step-queue.ts) instead of the whole read. Each step commits
+   * its own: if one's commit fails, the commands committed before it stay committed and answered, and its own stay
+   * unacknowledged to be redelivered, as a failed read's do (processed ids answer a redelivered command only once).
+   * Resolves once every part is committed; rejects with the first part that failed.
+   */
+  submitCommands(inputs: Input[]): Promise<void> {
+    if (inputs.length <= maxCommandsPerJob) return this.submitBatch(inputs);
+    const ordered = controlFirst(inputs);
+    const parts: Promise<void>[] = [];
+    for (let at = 0; at < ordered.length; at += maxCommandsPerJob) {
+      const part = ordered.slice(at, at + maxCommandsPerJob);
+      parts.push(
+        this.enqueue(
+          laneOf(part),
+          part,
+          part.length,
+          part.map((input) => this.costClassOf(input)),
+        ),
+      );
+    }
+    return Promise.all(parts).then(() => undefined);
   }
 
   /**

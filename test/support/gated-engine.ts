@@ -17,6 +17,8 @@ const config: CoreConfig = { ...defaultCoreConfig, symbols: ['BTCUSDT'] };
 export interface HeldCommit {
   batch: CommitBatch;
   resolve: (ids: string[]) => void;
+  /** Fails the commit (the log refused it). */
+  reject: (error: Error) => void;
 }
 
 export interface GatedEngine {
@@ -36,7 +38,7 @@ export async function gatedEngine(): Promise<GatedEngine> {
   const commitNow = log.commit.bind(log);
   const held: HeldCommit[] = [];
   let hold = false;
-  log.commit = (batch) => (hold ? new Promise<string[]>((resolve) => held.push({ batch, resolve })) : commitNow(batch));
+  log.commit = (batch) => (hold ? new Promise<string[]>((resolve, reject) => held.push({ batch, resolve, reject })) : commitNow(batch));
   const decided: string[] = [];
   const engine = await bootBtcEngine({
     log,

@@ -256,7 +256,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     },
     route: (deliveries, readAtMs) => gate.route(deliveries, readAtMs),
     prepare: (deliveries) => withPreflight(deliveries, engine.current, preflightDeps),
-    submit: (inputs) => engine.submitBatch(inputs),
+    submit: (inputs) => engine.submitCommands(inputs),
     committed: (deliveries, readAtMs) =>
       metrics?.commandsCommitted(
         deliveries.map((d) => d.entryId),

@@ -12,15 +12,19 @@ import { emptyDurableState } from '../core/state.js';
 import { parseSnapshot, snapshotSlices } from '../contract/snapshot.js';
 import { parseWalRecord, serializeWalEvent } from '../contract/wal.js';
 import type { CommitBatch, EngineLog } from '../log/port.js';
+import { CommitOutcomeUnknownError } from '../log/port.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
+import { defaultCommitOutcomeResolveMs, resolveCommitOutcome } from './commit-outcome.js';
 import type { CostClass, StepJob } from './step-queue.js';
 import { laneOf, maxCommandsPerJob, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
 // decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
 // hands effects to the executor. If the commit fails, the state is unchanged and the command stays
-// unacknowledged (it will be redelivered), so nothing is half-done.
+// unacknowledged (it will be redelivered), so nothing is half-done. If its answer was lost (the log cannot say
+// whether it was written), the WAL is read before anything else is done: a step found there is adopted as if the
+// commit had answered, one not found fails as above, and anything else stops the engine (commitOrResolve).
 
 export interface EngineLimits {
   /** A snapshot is written after this many WAL events, so boot time does not grow with history. */
@@ -54,6 +58,11 @@ export interface EngineLimits {
   snapshotIdsPerSlice?: number;
   /** ...and sessions, orders (entries of the state's keyed records) per slice (absent: defaultSnapshotEntriesPerSlice). */
   snapshotEntriesPerSlice?: number;
+  /**
+   * A commit whose answer was lost is looked for in the WAL for at most this long (ms, absent:
+   * defaultCommitOutcomeResolveMs); past it the engine stops (onFatal). No other step runs meanwhile.
+   */
+  commitOutcomeResolveMs?: number;
 }
 
 export const defaultStepBudgetMs = 100;
@@ -189,6 +198,8 @@ export class Engine {
   private snapshotting: Promise<void> | null = null;
   /** Set by abandon(): nothing more is saved. */
   private abandoned = false;
+  /** Set when a commit's outcome could not be told (commitOrResolve): no further step is decided or committed. */
+  private stopped: Error | null = null;
 
   constructor(
     private state: EngineState,
@@ -481,6 +492,8 @@ export class Engine {
 
   /** Decides a step's inputs from the committed state (shared maps where it may, see decideInputs). */
   private decideStep(inputs: Input[]): DecidedStep {
+    // The state may disagree with the log: nothing is decided from it, nothing more is written or sent.
+    if (this.stopped !== null) throw this.stopped;
     const nows: number[] = [];
     let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
     if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
@@ -493,9 +506,51 @@ export class Engine {
   private async commitDecided(inputs: Input[], decided: DecidedStep): Promise<void> {
     if (writesAnything(decided.outputs)) {
       const batch = this.commitBatchOf(decided);
-      this.committed(batch, await this.log.commit(batch));
+      this.committed(batch, await this.commitOrResolve(batch));
     }
     this.adoptStep(inputs, decided);
+  }
+
+  /**
+   * log.commit; when its answer was lost (CommitOutcomeUnknownError), what the WAL holds after lastWalId tells
+   * (commit-outcome.ts): the step's WAL ids if it landed (it is then adopted like any committed step: state, effects,
+   * observers, snapshot counters), the commit's error if nothing is there (it fails like a refused commit). Anything
+   * else, or a WAL that cannot be read within commitOutcomeResolveMs, calls onFatal and stops the engine: the service
+   * exits and boots again from the log. Runs inside the step, so no other step is decided or committed meanwhile.
+   */
+  private async commitOrResolve(batch: CommitBatch): Promise<string[]> {
+    try {
+      return await this.log.commit(batch);
+    } catch (error) {
+      if (!(error instanceof CommitOutcomeUnknownError)) throw error;
+      // A step without WAL events (an equity sample or an alert on its own, a redelivered command acknowledged again,
+      // a dead letter) leaves nothing in the WAL to tell by; it fails as a refused commit does, which is sound either
+      // way. The durable state is what the WAL makes it (core/context.ts emit), so this step left it as it was:
+      // replay agrees with the engine's. What else it did comes again: its inputs are decided again (exchange news
+      // the service keeps, the next tick or beat), and commands are redelivered unless it acknowledged them, and then
+      // they had their answer (in this step, or before it for a duplicate). Had it landed, an outbound entry may be
+      // written twice (an equity sample, an alert), which outbound readers take already: delivery is at least once
+      // (a reader reads again what it had not acknowledged). Stopping instead would gain nothing: a boot rebuilds
+      // the same durable state, without the market view.
+      if (batch.wal.length === 0) throw error;
+      this.logger.warn({ err: error, walEvents: batch.wal.length, lastWalId: this.lastWalId }, 'commit answer lost; reading the WAL to tell whether it landed');
+      const resolveMs = this.limits.commitOutcomeResolveMs ?? defaultCommitOutcomeResolveMs;
+      const outcome = await resolveCommitOutcome(this.log, this.lastWalId, batch.wal, resolveMs, (readError) =>
+        this.logger.warn({ err: readError }, 'WAL not readable yet; reading again'),
+      );
+      if (outcome.kind === 'landed') {
+        this.logger.warn({ walIds: outcome.walIds }, 'the lost commit had landed: its step is adopted');
+        return outcome.walIds;
+      }
+      if (outcome.kind === 'not_landed') {
+        this.logger.warn('the lost commit had not landed: its step fails');
+        throw error;
+      }
+      const fatal = new Error(`a commit's outcome cannot be told from the log: ${outcome.reason}`, { cause: error });
+      this.stopped = fatal;
+      this.onFatal(fatal);
+      throw fatal;
+    }
   }
 
   /** What a decided step writes, as one log batch. */

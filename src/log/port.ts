@@ -86,6 +86,19 @@ export interface LedgerPage {
   nextAfterId: string | null;
 }
 
+/**
+ * A commit whose outcome is unknown: the request may have reached the log and been applied, but no answer came back
+ * (the connection broke or timed out after the request was sent). A log rejects commit with this only then (see
+ * EngineLog.commit). Only the log itself can tell what happened: the engine reads its WAL to find out before it does
+ * anything else (src/engine/commit-outcome.ts).
+ */
+export class CommitOutcomeUnknownError extends Error {
+  override name = 'CommitOutcomeUnknownError';
+  constructor(cause: unknown) {
+    super(`commit outcome unknown: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+  }
+}
+
 /** The WAL id of the batch's event at `walIndex` (a ledger entry without its event is a bug of the caller). */
 export function walIdAt(ids: readonly string[], walIndex: number): string {
   const id = ids[walIndex];
@@ -158,7 +171,12 @@ export interface EngineLog {
   readCommands(consumer: string, maxEntries: number, blockMs: number): Promise<CommandDelivery[]>;
   /** Pending entries idle longer than reclaimIdleMs, claimed for `consumer`, with their delivery counts. */
   reclaimStaleCommands(consumer: string, maxEntries: number): Promise<CommandDelivery[]>;
-  /** Atomically: append WAL events, append outbound events, ack commands, dead-letter commands. Returns WAL ids. */
+  /**
+   * Atomically: append WAL events, append outbound events, ack commands, dead-letter commands. Returns WAL ids.
+   * Rejects with CommitOutcomeUnknownError when the batch may have been written all the same (a network log whose
+   * connection broke after the request was sent). Any other rejection means nothing of it was written, except
+   * ReplicaAckError (replica-acks.ts): then the log's owner drops the partition, which boots again from the log.
+   */
   commit(batch: CommitBatch): Promise<string[]>;
   /**
    * commit, done before it returns, for a log that writes nothing outside the process (the in-memory log): a caller

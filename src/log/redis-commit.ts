@@ -1,9 +1,10 @@
+import { ClientClosedError, ClientOfflineError, ErrorReply } from '@redis/client';
 import { boundDeadLetter } from './dead-letter.js';
 import type { CommitBatch, LedgerAppend, LogLimits, Snapshot } from './port.js';
-import { walIdAt } from './port.js';
+import { CommitOutcomeUnknownError, walIdAt } from './port.js';
 import type { PartitionKeys } from './partition.js';
 import type { ScriptRunner, WriteFence } from './redis-fence.js';
-import { fencedScript, runFenced } from './redis-fence.js';
+import { fencedScript, runFenced, StaleLeaseError } from './redis-fence.js';
 
 // The Redis commit as one Lua script: WAL events (with the fill-ledger entries each carries), outbound events,
 // dead letters and the XACK of the commands, in one atomic step (a script runs alone, like MULTI/EXEC did).
@@ -87,7 +88,8 @@ function commitArguments(batch: CommitBatch, group: string, limits: LogLimits): 
 
 /**
  * Commits one batch; returns the WAL ids in order. With a fence (the writer's lease), the commit happens only if
- * the lease key holds exactly the writer's value; else StaleLeaseError and nothing is written.
+ * the lease key holds exactly the writer's value; else StaleLeaseError and nothing is written. Rejects with
+ * CommitOutcomeUnknownError when the script may have run though its answer was lost (scriptMayHaveRun).
  */
 export async function commitBatch(
   client: ScriptRunner,
@@ -98,8 +100,27 @@ export async function commitBatch(
   fence: WriteFence | null,
 ): Promise<string[]> {
   const dataKeys = [keys.commands, keys.wal, keys.ledger, keys.outbound, keys.deadLetters];
-  const ids = (await runFenced(client, commitScript, dataKeys, commitArguments(batch, group, limits), fence)) as unknown[];
+  // Arguments first: a batch refused here was never sent, a certain failure.
+  const args = commitArguments(batch, group, limits);
+  let ids: unknown[];
+  try {
+    ids = (await runFenced(client, commitScript, dataKeys, args, fence)) as unknown[];
+  } catch (error) {
+    throw scriptMayHaveRun(error) ? new CommitOutcomeUnknownError(error) : error;
+  }
   return ids.map(String);
+}
+
+/**
+ * Whether a script run that failed may have run all the same. It certainly did not when Redis answered with an error
+ * (ErrorReply, StaleLeaseError: the script refuses before its first write, see above), nor when the client never sent
+ * it: closed, or not connected (ClientOfflineError: disableOfflineQueue refuses a command at once rather than queue
+ * it, src/log/redis-connection.ts). Anything else may have come after Redis ran it: the socket closed or reset while
+ * the reply was on its way (@redis/client then rejects what was written and what was still queued alike, with the
+ * socket's error), a timeout.
+ */
+export function scriptMayHaveRun(error: unknown): boolean {
+  return !(error instanceof ErrorReply || error instanceof StaleLeaseError || error instanceof ClientClosedError || error instanceof ClientOfflineError);
 }
 
 /** Stores the snapshot and drops the WAL before `trimMinId`, in one step; fenced like a commit. */

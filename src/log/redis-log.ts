@@ -1,7 +1,7 @@
 import { readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
-import { defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
+import { CommitOutcomeUnknownError, defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
 import { partitionKeys } from './partition.js';
 import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
 import type { LogFence, WriteFence } from './redis-fence.js';
@@ -9,7 +9,7 @@ import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { connectRedis, sendToNodeOf } from './redis-connection.js';
 import type { ReplicaAcks } from './replica-acks.js';
-import { assertReplicaAcks, awaitReplicas } from './replica-acks.js';
+import { assertReplicaAcks, awaitReplicas, unconfirmed } from './replica-acks.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
 // XACK inside the same script that appends the WAL and the outbound events (src/log/redis-commit.ts), so
@@ -205,7 +205,12 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
-      const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence));
+      const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence)).catch((error: unknown) => {
+        // With acknowledged commits, a commit whose answer was lost is one no replica was seen to hold: reading the
+        // master's WAL could not tell whether it survives a failover. It is unconfirmed (the partition boots again).
+        if (opts.replicaAcks && error instanceof CommitOutcomeUnknownError) throw unconfirmed(key.wal, opts.replicaAcks);
+        throw error;
+      });
       await replicated();
       outboundSinceTrim += batch.outbound.length;
       if (outboundSinceTrim >= limits.outboundTrimEveryEntries) {

@@ -53,9 +53,14 @@ export async function awaitReplicas(conn: RedisConnection, key: string, acks: Re
     // The node died or the link broke after the commit was sent: the same unknown outcome as a shortfall.
   }
   if (acknowledged >= acks.replicas) return;
+  throw unconfirmed(key, acks, acknowledged);
+}
+
+/** A commit on `key` that `acknowledged` replicas were seen to hold: acks.onUnconfirmed is told; the error to throw. */
+export function unconfirmed(key: string, acks: ReplicaAcks, acknowledged = 0): ReplicaAckError {
   const error = new ReplicaAckError(key, acknowledged, acks.replicas);
   acks.onUnconfirmed(error);
-  throw error;
+  return error;
 }
 
 /** Default WAIT bound: a replica on the same network acknowledges within milliseconds; past this the commit is suspect. */

@@ -3,19 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { appendInPipelines } from './append-pipelines.js';
 import type { AppendReply, AppendRequest } from './append-worker.js';
+import type { FollowerAnswer, FollowerRequest } from './reply-follower.js';
 import { streamNames } from '../src/log/port.js';
-import { sleep } from './common.js';
 
 // The bench's side of the command and outbound streams, on connections of its own: the engine's log never
 // carries a bench read or write (a harness read queued on the engine's blocking connection used to sit in
 // front of the engine's XREADGROUP and slow it ~3×). Appends go out as explicit pipelines with the client's
-// per-command timeout off; one reader follows the outbound stream and keeps the final replies by command id.
+// per-command timeout off; a process of its own follows the outbound stream and keeps the final replies by command id
+// (reply-follower.ts), and another appends the bulk of the commands (append-worker.ts).
 
 /** Commands per explicit pipeline when appending in bulk. */
 const appendPipelineDepth = 64;
-/** Outbound entries read per XREAD, and how long one read blocks (ms). */
-const readBatchEntries = 1_000;
-const readBlockMs = 100;
 
 export interface Harness {
   append(json: string): Promise<void>;
@@ -23,11 +21,10 @@ export interface Harness {
   appendAll(jsons: readonly string[]): Promise<void>;
   /** appendAll from the harness's producer process (append-worker.ts), which shares neither the engine's event loop nor its CPU and RSS figures. */
   appendAllElsewhere(jsons: readonly string[]): Promise<void>;
-  /** Final replies (done / rejected) seen so far to commands whose id starts with `tag` + ':'. */
-  finalReplies(tag: string): number;
-  /** The final status of a command, or undefined while it has none. */
-  statusOf(commandId: string): 'done' | 'rejected' | undefined;
-  /** Waits until `count` final replies to `tag`'s commands were seen, or `timeoutMs` passed; resolves with the count seen. */
+  /**
+   * Waits until `count` final replies (done / rejected) to commands whose id starts with `tag` + ':' were seen, or
+   * `timeoutMs` passed; resolves with the count seen (by the reply follower, reply-follower.ts).
+   */
   waitForFinalReplies(tag: string, count: number, timeoutMs: number): Promise<number>;
   waitForReply(commandId: string, timeoutMs: number): Promise<'done' | 'rejected' | undefined>;
   /** Redis's total time in scripts (EVALSHA, µs) since its stats were last reset; null if INFO does not say. */
@@ -40,38 +37,9 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
   const outboundKey = `${keyPrefix}${streamNames.outbound}`;
   const writer = createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
   await writer.connect();
-  const reader = writer.duplicate();
-  await reader.connect();
   const last = (await writer.xRevRange(outboundKey, '+', '-', { COUNT: 1 })) as { id: string }[];
-  let cursor = last[0]?.id ?? '0-0';
-  const finals = new Map<string, 'done' | 'rejected'>();
-  const finalsByTag = new Map<string, number>();
-  const tagOf = (commandId: string): string => commandId.slice(0, Math.max(0, commandId.indexOf(':')));
-  let closed = false;
   const producer = await startProducer(url, commandsKey);
-
-  const follow = (async () => {
-    while (!closed) {
-      const reply = (await reader.xRead({ key: outboundKey, id: cursor }, { COUNT: readBatchEntries, BLOCK: readBlockMs })) as
-        { messages: { id: string; message: { data?: string } }[] }[] | null;
-      for (const entry of reply?.[0]?.messages ?? []) {
-        cursor = entry.id;
-        const data = entry.message.data ?? '';
-        // Only replies are parsed: equity samples and alerts are most of the stream and none of the bench's business.
-        if (!data.startsWith('{"type":"reply"')) continue;
-        const event = JSON.parse(data) as { commandId: string; status: string };
-        if ((event.status !== 'done' && event.status !== 'rejected') || finals.has(event.commandId)) continue;
-        finals.set(event.commandId, event.status);
-        const tag = tagOf(event.commandId);
-        finalsByTag.set(tag, (finalsByTag.get(tag) ?? 0) + 1);
-      }
-    }
-  })();
-
-  const waitUntil = async (ready: () => boolean, timeoutMs: number): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!ready() && Date.now() < deadline) await sleep(2);
-  };
+  const follower = await startFollower(url, outboundKey, last[0]?.id ?? '0-0');
 
   return {
     async append(json) {
@@ -84,15 +52,15 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       const reply = await producer.ask({ jsons });
       if (typeof reply === 'object' && 'error' in reply) throw new Error(`producer process: ${reply.error}`);
     },
-    finalReplies: (tag) => finalsByTag.get(tag) ?? 0,
-    statusOf: (commandId) => finals.get(commandId),
     async waitForFinalReplies(tag, count, timeoutMs) {
-      await waitUntil(() => (finalsByTag.get(tag) ?? 0) >= count, timeoutMs);
-      return finalsByTag.get(tag) ?? 0;
+      const answer = await follower.ask((id) => ({ id, finalReplies: { tag, count, timeoutMs } }));
+      if (!('count' in answer)) throw new Error(`reply follower: unexpected answer ${JSON.stringify(answer)}`);
+      return answer.count;
     },
     async waitForReply(commandId, timeoutMs) {
-      await waitUntil(() => finals.has(commandId), timeoutMs);
-      return finals.get(commandId);
+      const answer = await follower.ask((id) => ({ id, reply: { commandId, timeoutMs } }));
+      if (!('status' in answer)) throw new Error(`reply follower: unexpected answer ${JSON.stringify(answer)}`);
+      return answer.status ?? undefined;
     },
     async scriptMicros() {
       const info = await writer.info('commandstats');
@@ -100,11 +68,61 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       return match ? Number(match[1]) : null;
     },
     async close() {
-      closed = true;
-      await follow;
       writer.destroy();
-      reader.destroy();
       await producer.close();
+      await follower.close();
+    },
+  };
+}
+
+interface Follower {
+  /** Sends a question (built with its id) and resolves with its answer. */
+  ask(question: (id: number) => FollowerRequest): Promise<Exclude<FollowerAnswer, 'ready' | { error: string }>>;
+  close(): Promise<void>;
+}
+
+/** The reply follower process (reply-follower.ts), reading the outbound stream after `afterId`. */
+async function startFollower(url: string, key: string, afterId: string): Promise<Follower> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./reply-follower.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waiting = new Map<number, { resolve: (answer: FollowerAnswer) => void; reject: (error: Error) => void }>();
+  let ready: (() => void) | null = null;
+  let failed: Error | null = null;
+  child.on('message', (answer: FollowerAnswer) => {
+    if (answer === 'ready') return ready?.();
+    if ('error' in answer) {
+      failed = new Error(`reply follower: ${answer.error}`);
+      for (const w of waiting.values()) w.reject(failed);
+      return waiting.clear();
+    }
+    waiting.get(answer.id)?.resolve(answer);
+    waiting.delete(answer.id);
+  });
+  void exited.then(() => {
+    for (const w of waiting.values()) w.reject(new Error('reply follower exited'));
+    waiting.clear();
+  });
+  await new Promise<void>((resolve) => {
+    ready = resolve;
+    child.send({ connect: { url, key, afterId } } satisfies FollowerRequest);
+  });
+  let nextId = 0;
+  return {
+    ask(question) {
+      if (failed) return Promise.reject(failed);
+      nextId += 1;
+      const id = nextId;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve: resolve as (answer: FollowerAnswer) => void, reject });
+        child.send(question(id));
+      });
+    },
+    async close() {
+      child.send('close' satisfies FollowerRequest);
+      await exited;
     },
   };
 }

@@ -2,6 +2,7 @@ import { boot } from '../engine/boot.js';
 import type { DecisionObserver, EngineLimits } from '../engine/engine.js';
 import { silentLogger } from '../util/logger.js';
 import type { EngineNode, World } from './world.js';
+import { withLostAnswers } from './lost-answers.js';
 
 // (Re)starts an engine through the kernel's boot(), the execution service's own start-up path, on the simulated
 // clock and the in-process accounts.
@@ -52,7 +53,8 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     engine: undefined as never, // set by bootNode before anything reads it
     pendingEffects: [],
     pendingInputs: [],
-    log: world.log,
+    // Some of its commits land with their answer lost (lost-answers.ts).
+    log: withLostAnswers(world, world.log),
     accountOf: (userId) => world.accountOf(userId),
   };
   world.node = node;

@@ -51,6 +51,8 @@ export interface SeedStats {
   lateRequestsRefused: number;
   /** Requests a worker did not sign because its own view of the lease had ended. */
   requestsNotSigned: number;
+  /** Commits that landed but whose answer was lost (lost-answers.ts): the engine found each in its WAL. */
+  lostCommitAnswers: number;
 }
 
 export function noStats(): SeedStats {
@@ -70,6 +72,7 @@ export function noStats(): SeedStats {
     staleWritesRefused: 0,
     lateRequestsRefused: 0,
     requestsNotSigned: 0,
+    lostCommitAnswers: 0,
   };
 }
 

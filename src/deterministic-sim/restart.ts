@@ -58,5 +58,8 @@ export async function restart(world: World, observe: DecisionObserver): Promise<
     accountOf: (userId) => world.accountOf(userId),
   };
   world.node = node;
+  // A boot whose commit is lost fails the process's start (the service exits and starts again): not simulated.
+  world.refusedCommitsOn = false;
   await bootNode(world, observe, node);
+  world.refusedCommitsOn = true;
 }

@@ -182,6 +182,7 @@ export async function settle(world: World): Promise<void> {
   const { exchange } = world;
   exchange.faults = { ...noFaults };
   world.feedSilentUntilMs = 0;
+  world.refusedCommitsOn = false;
   calmVenue(world);
   await world.cluster?.calm();
   for (let round = 0; round < maxSettleRounds; round += 1) {

@@ -9,6 +9,7 @@ import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
 import type { EngineLog } from '../log/port.js';
 import { openMemoryLog } from '../log/memory-log.js';
+import { CommitOutcomeUnknownError } from '../log/port.js';
 import { createPrng } from '../paper-exchange/price-process.js';
 import type { SimCluster } from './cluster.js';
 import { asDelivered, seedFaultRates } from './faults.js';
@@ -53,6 +54,10 @@ export interface SeedStats {
   requestsNotSigned: number;
   /** Commits that landed but whose answer was lost (lost-answers.ts): the engine found each in its WAL. */
   lostCommitAnswers: number;
+  /** Commits lost before the log wrote them (lost-answers.ts): their steps failed and came again. */
+  lostCommits: number;
+  /** Exchange news kept after its step's commit was lost, and delivered again. */
+  inputsKeptAfterLostCommits: number;
 }
 
 export function noStats(): SeedStats {
@@ -73,6 +78,8 @@ export function noStats(): SeedStats {
     lateRequestsRefused: 0,
     requestsNotSigned: 0,
     lostCommitAnswers: 0,
+    lostCommits: 0,
+    inputsKeptAfterLostCommits: 0,
   };
 }
 
@@ -111,6 +118,8 @@ export class World {
   node!: EngineNode;
   /** Several engines sharing the log under a lease (cluster.ts); absent in a single-engine run. */
   cluster: SimCluster | null = null;
+  /** Whether commits may be lost before the log (lost-answers.ts): not while an engine boots, nor while settling. */
+  refusedCommitsOn = false;
   private readonly accounts = new Map<string, ExchangeAccount>();
 
   constructor(readonly seed: number) {
@@ -143,8 +152,20 @@ export class World {
 
   /** Hands inputs to the running engine; with several engines, to whichever process runs now (cluster.ts). */
   async submit(...inputs: Input[]): Promise<void> {
-    if (this.cluster) await this.cluster.submit(inputs);
-    else await this.engine.submitBatch(inputs);
+    if (this.cluster) return this.cluster.submit(inputs);
+    try {
+      await this.engine.submitBatch(inputs);
+    } catch (error) {
+      if (!(error instanceof CommitOutcomeUnknownError)) throw error;
+      // The step's commit was lost before the log (lost-answers.ts): as the service does, exchange news is kept and
+      // delivered again (uncommitted-inputs.ts); commands stay unacknowledged and are redelivered; a tick, a beat or
+      // a route's next part comes again (the next tick or beat, the route's redelivery).
+      for (const input of inputs) {
+        if (input.kind === 'command' || input.kind === 'tick' || input.kind === 'timer') continue;
+        this.pendingInputs.push(input);
+        this.stats.inputsKeptAfterLostCommits += 1;
+      }
+    }
   }
 
   pick<T>(xs: readonly T[]): T {

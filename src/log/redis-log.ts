@@ -9,7 +9,7 @@ import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
 import { connectRedis, sendToNodeOf } from './redis-connection.js';
 import type { ReplicaAcks } from './replica-acks.js';
-import { assertReplicaAcks, awaitReplicas, unconfirmed } from './replica-acks.js';
+import { assertReplicaAcks, awaitReplicas, ReplicaAckError, unconfirmed } from './replica-acks.js';
 
 // The log on Redis Streams. Commands: XADD to cmd:exec, read with XREADGROUP (group exec), acknowledged by
 // XACK inside the same script that appends the WAL and the outbound events (src/log/redis-commit.ts), so
@@ -76,7 +76,21 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   const key = partitionKeys(prefix, opts.partition);
   if (opts.replicaAcks) assertReplicaAcks(opts.replicaAcks);
   /** After a write on `client`: waits for the replicas when acknowledged commits are asked for. */
-  const replicated = (): Promise<void> => (opts.replicaAcks ? awaitReplicas(client, key.wal, opts.replicaAcks) : Promise.resolve());
+  /**
+   * The first unconfirmed write (ReplicaAckError): from then on this log writes nothing more. Its owner drops the
+   * partition on being told (onUnconfirmed) and boots it again from what the log holds, but the drop closes the log
+   * asynchronously: a commit decided meanwhile, from a state that lacks the unconfirmed step the master may hold, would
+   * land after it in the WAL (an order planned twice, on replay). Refused before anything is sent: a certain failure.
+   */
+  let unconfirmedWrite: ReplicaAckError | null = null;
+  const refuseAfterUnconfirmed = (): void => {
+    if (unconfirmedWrite) throw unconfirmedWrite;
+  };
+  const noteUnconfirmed = (error: unknown): never => {
+    if (error instanceof ReplicaAckError) unconfirmedWrite ??= error;
+    throw error;
+  };
+  const replicated = (): Promise<void> => (opts.replicaAcks ? awaitReplicas(client, key.wal, opts.replicaAcks).catch(noteUnconfirmed) : Promise.resolve());
   const group = streamNames.commandGroup;
   const client: Client = await connectRedis(opts);
   // Blocking reads hold their connection; a second one keeps writes flowing meanwhile.
@@ -205,10 +219,11 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async commit(batch: CommitBatch) {
+      refuseAfterUnconfirmed();
       const walIds = await fenced((fence) => commitBatch(client, key, group, limits, batch, fence)).catch((error: unknown) => {
         // With acknowledged commits, a commit whose answer was lost is one no replica was seen to hold: reading the
         // master's WAL could not tell whether it survives a failover. It is unconfirmed (the partition boots again).
-        if (opts.replicaAcks && error instanceof CommitOutcomeUnknownError) throw unconfirmed(key.wal, opts.replicaAcks);
+        if (opts.replicaAcks && error instanceof CommitOutcomeUnknownError) return noteUnconfirmed(unconfirmed(key.wal, opts.replicaAcks));
         throw error;
       });
       await replicated();
@@ -243,6 +258,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async saveSnapshot(snapshot: Snapshot) {
+      refuseAfterUnconfirmed();
       await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence));
       await replicated();
     },

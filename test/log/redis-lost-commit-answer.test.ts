@@ -43,4 +43,16 @@ describe('a Redis commit whose answer is lost', () => {
     expect((error as Error).name).toBe('ReplicaAckError');
     expect(unconfirmed).toEqual([error]);
   });
+
+  it('with acknowledged commits: after an unconfirmed commit, writes nothing more (the partition is being dropped)', async () => {
+    const unconfirmed: ReplicaAckError[] = [];
+    // No replica at all: WAIT answers 0, so the first commit lands on the master unconfirmed.
+    const { log, direct } = await logs({ onUnconfirmed: (error) => void unconfirmed.push(error) });
+    await expect(log.commit(batch)).rejects.toMatchObject({ name: 'ReplicaAckError' });
+    // A step decided before the drop closed the log, from a state without the unconfirmed one: refused, unwritten.
+    await expect(log.commit({ ...batch, wal: ['{"type":"test.after"}'] })).rejects.toMatchObject({ name: 'ReplicaAckError' });
+    await expect(log.saveSnapshot({ walId: '0-1', data: '{}' })).rejects.toMatchObject({ name: 'ReplicaAckError' });
+    expect((await direct.readWal(null, 10)).map((r) => r.data)).toEqual(batch.wal);
+    expect(unconfirmed).toHaveLength(1);
+  });
 });

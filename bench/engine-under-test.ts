@@ -3,7 +3,7 @@ import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
 import { createBinanceConnector } from '../src/exchange/binance/connector.js';
-import type { ExchangeAccount, ExchangeConnector } from '../src/exchange/port.js';
+import type { ExchangeAccount, ExchangeConnector, MarketData } from '../src/exchange/port.js';
 import type { RateBudgetLimits } from '../src/exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget } from '../src/exchange/rate-budget.js';
 import type { EngineLog } from '../src/log/port.js';
@@ -26,6 +26,9 @@ export interface EngineUnderTest {
   steps: StepTimer;
   /** When the engine sent an account's first flatten (a reduce-only MARKET order) at or after `afterMs` (wall clock, ms), or null. */
   flattenSentAt(accountKey: string, afterMs: number): number | null;
+  /** BENCH_TRACE_TICKS: when the feed received / a step began deciding the first quote of `symbol` with bid ≤ `bid` at or after `afterMs` (ms). */
+  tickReceivedAt(symbol: string, bid: number, afterMs: number): number | null;
+  tickSteppedAt(symbol: string, bid: number, afterMs: number): number | null;
   stop(): Promise<void>;
 }
 
@@ -114,6 +117,7 @@ function timeSteps(engine: Engine): StepTimer {
     decideMs = 0;
     adoptMs = 0;
     const stops = traceStopSteps ? tracedStops(inputs) : [];
+    if (traceTicks) for (const input of inputs) if (input.kind === 'tick') noteTick(ticksStepped, input.tick.symbol, input.tick.bid);
     for (const trace of stops) trace.stepAt = Date.now();
     try {
       await original.call(engine, inputs);
@@ -213,6 +217,43 @@ function tracedStops(inputs: readonly Input[]): { stepAt?: number; committedAt?:
   return out;
 }
 
+/**
+ * BENCH_TRACE_TICKS=1: for the sweep's tick samples, when the engine's feed received each quote (the WebSocket
+ * callback) and when the step deciding it began (Date.now() ms), so a tick's latency splits into the exchange's
+ * publication and the wire, the wait for the engine's step, and the step and send after it.
+ */
+const traceTicks = process.env.BENCH_TRACE_TICKS !== undefined;
+/** Quotes kept per symbol for the trace (the newest). */
+const tickTraceDepth = 2_000;
+const ticksReceived = new Map<string, { atMs: number; bid: number }[]>();
+const ticksStepped = new Map<string, { atMs: number; bid: number }[]>();
+
+function noteTick(into: Map<string, { atMs: number; bid: number }[]>, symbol: string, bid: number): void {
+  let list = into.get(symbol);
+  if (!list) into.set(symbol, (list = []));
+  list.push({ atMs: Date.now(), bid });
+  if (list.length > tickTraceDepth) list.splice(0, list.length - tickTraceDepth);
+}
+
+/** The first time at or after `afterMs` a quote of `symbol` with its bid at or below `bid` was received / stepped. */
+function firstTickAt(from: Map<string, { atMs: number; bid: number }[]>, symbol: string, bid: number, afterMs: number): number | null {
+  return from.get(symbol)?.find((t) => t.atMs >= afterMs && t.bid <= bid)?.atMs ?? null;
+}
+
+/** The feed's quotes noted as they arrive (BENCH_TRACE_TICKS). */
+function withTickReceipts(marketData: MarketData): MarketData {
+  if (!traceTicks) return marketData;
+  return {
+    getSymbolFilters: (symbols) => marketData.getSymbolFilters(symbols),
+    subscribeBookTicker: (symbols, onTick) =>
+      marketData.subscribeBookTicker(symbols, (tick) => {
+        noteTick(ticksReceived, tick.symbol, tick.bid);
+        onTick(tick);
+      }),
+    close: () => marketData.close(),
+  };
+}
+
 /** Notes when each sweep stop is read from the log (BENCH_TRACE_STOPS). */
 function traceStopReads(log: EngineLog): void {
   if (!traceStopSteps) return;
@@ -255,7 +296,7 @@ export async function startEngineUnderTest(
   const flattenSends = new Map<string, number[]>();
   const recorded = withFlattenSends(connector, flattenSends);
   const paper = opts.stopsOutOfReach ? withStopsOutOfReach(recorded) : recorded;
-  const marketData = paper.marketData();
+  const marketData = withTickReceipts(paper.marketData());
   const service = await startExecutionService({
     log,
     paper,
@@ -274,6 +315,8 @@ export async function startEngineUnderTest(
     log,
     steps,
     flattenSentAt: (accountKey, afterMs) => flattenSends.get(accountKey)?.find((t) => t >= afterMs) ?? null,
+    tickReceivedAt: (symbol, bid, afterMs) => firstTickAt(ticksReceived, symbol, bid, afterMs),
+    tickSteppedAt: (symbol, bid, afterMs) => firstTickAt(ticksStepped, symbol, bid, afterMs),
     async stop() {
       await service.stop();
       await marketData.close();

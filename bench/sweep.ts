@@ -219,6 +219,13 @@ async function tickToFlatten(run: Run, victims: string[]): Promise<FlattenLatenc
     else missed += 1;
     const engineSent = run.engine.flattenSentAt(accountKey(u), jumpAt);
     if (engineSent !== null) sends.push(engineSent - jumpAt);
+    if (process.env.BENCH_TRACE_TICKS) {
+      const jumped = mid * (1 - jumpFraction);
+      const rel = (x: number | null): number | null => (x === null ? null : x - jumpAt);
+      process.stderr.write(
+        `${JSON.stringify({ tick: u, symbol, received: rel(run.engine.tickReceivedAt(symbol, jumped, jumpAt)), stepped: rel(run.engine.tickSteppedAt(symbol, jumped, jumpAt)), sent: rel(engineSent), arrived: typeof arrival === 'number' ? arrival - jumpAt : null })}\n`,
+      );
+    }
     await run.exchange.setMid(symbol, mid);
     await sleep(300);
   }

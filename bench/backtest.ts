@@ -1,9 +1,7 @@
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtest.js';
 import { sampleDataDir } from '../src/backtest/cli.js';
 import { crossoverStrategy } from '../src/strategies/crossover.js';
-import { round1 } from './common.js';
+import { forkBenchChild, round1 } from './common.js';
 
 // Quotes per second through the backtest (issue 14): one symbol, one session, the shipped sample's bookTicker
 // (BTCUSDT, 4 h at about one update a second), end to end — reading the zipped CSV, the matching engine, the engine
@@ -83,10 +81,7 @@ const backtestLongCapMs = 300_000;
  * twelve times the sample's quotes. `backtestQuotesPerSecond` stays the sample's figure, comparable with earlier runs.
  */
 export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; backtestLongQuotesPerSecond: number; backtestLongCpuMicrosPerQuote: number }> {
-  const child = fork(fileURLToPath(new URL('./backtest-long-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkBenchChild('backtest-long-child.ts');
   const figures = await new Promise<RunFigures | null>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -6,9 +6,7 @@ import { serializeSnapshot } from '../src/contract/snapshot.js';
 import { serializeWalEvent } from '../src/contract/wal.js';
 import { defaultEngineLimits } from '../src/engine/engine.js';
 import { openRedisLog } from '../src/log/redis-log.js';
-import { deletePrefix, knob, prefix, redisUrl } from './common.js';
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { deletePrefix, forkBenchChild, knob, prefix, redisUrl } from './common.js';
 import { startPaperExchangeProcess } from './exchange-process.js';
 import { openHarness } from './harness.js';
 import { fixtureHeaderEvents, fixtureUserId, walEventAt, writeWal } from './wal-fixture.js';
@@ -85,10 +83,11 @@ async function restart(
   whileReady: () => Promise<number | null>,
 ): Promise<{ readyMs: number; processReadyMs: number; replayedEvents: number; whileReady: number | null } | null> {
   const forkedAt = performance.now();
-  const child = fork(fileURLToPath(new URL('./boot-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_BOOT_PREFIX: keyPrefix, BENCH_BOOT_REST_URL: exchange.restBaseUrl, BENCH_BOOT_WS_URL: exchange.wsBaseUrl },
+  const child = forkBenchChild('boot-child.ts', {
+    ...process.env,
+    BENCH_BOOT_PREFIX: keyPrefix,
+    BENCH_BOOT_REST_URL: exchange.restBaseUrl,
+    BENCH_BOOT_WS_URL: exchange.wsBaseUrl,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<{ readyMs: number; replayedEvents: number } | null>((resolve) => {

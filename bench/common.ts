@@ -1,8 +1,19 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { deleteKeysWithPrefix } from '../src/log/redis-keys.js';
 
 // What every bench module shares: the Redis under test, key prefixes of its own, knobs and percentiles.
 
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A bench module (`file`, beside this one) run in a process of its own under tsx, talking over IPC; its output is ours. */
+export function forkBenchChild(file: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  return fork(fileURLToPath(new URL(`./${file}`, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(env && { env }),
+  });
+}
 
 /** A numeric knob from the environment (BENCH_*), or its default. */
 export function knob(name: string, fallback: number): number {

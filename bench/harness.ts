@@ -1,10 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { appendInPipelines } from './append-pipelines.js';
 import type { AppendReply, AppendRequest } from './append-worker.js';
 import type { FollowerAnswer, FollowerRequest } from './reply-follower.js';
 import { streamNames } from '../src/log/port.js';
+import { forkBenchChild } from './common.js';
 
 // The bench's side of the command and outbound streams, on connections of its own: the engine's log never
 // carries a bench read or write (a harness read queued on the engine's blocking connection used to sit in
@@ -83,10 +82,7 @@ interface Follower {
 
 /** The reply follower process (reply-follower.ts), reading the outbound stream after `afterId`. */
 async function startFollower(url: string, key: string, afterId: string): Promise<Follower> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./reply-follower.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkBenchChild('reply-follower.ts');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const waiting = new Map<number, { resolve: (answer: FollowerAnswer) => void; reject: (error: Error) => void }>();
   let ready: (() => void) | null = null;
@@ -134,10 +130,7 @@ interface Producer {
 
 /** The producer process (append-worker.ts), connected to Redis. Requests are answered in order, one reply each. */
 async function startProducer(url: string, key: string): Promise<Producer> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./append-worker.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkBenchChild('append-worker.ts');
   const waiting: ((reply: AppendReply) => void)[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.on('message', (reply: AppendReply) => waiting.shift()?.(reply));

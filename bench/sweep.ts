@@ -150,6 +150,9 @@ interface FlattenLatencies {
   sends: number[];
 }
 
+/** For the traces: how long after `fromMs` a time noted was (ms), or null when it was not noted. */
+const msAfter = (fromMs: number, atMs: number | null | undefined): number | null => (typeof atMs === 'number' ? atMs - fromMs : null);
+
 /** session.stop appended → its flatten order received by the exchange, one stop every stopSpacingMs. */
 async function stopToFlatten(run: Run, stoppers: string[]): Promise<FlattenLatencies> {
   const sentAt = new Map<string, number>();
@@ -179,9 +182,8 @@ async function stopToFlatten(run: Run, stoppers: string[]): Promise<FlattenLaten
     for (const u of stoppers) {
       const sent = sentAt.get(u) ?? 0;
       const t = stopTrace.get(`stop:${u}`) ?? {};
-      const rel = (x: number | null | undefined): number | null => (typeof x === 'number' ? x - sent : null);
       process.stderr.write(
-        `${JSON.stringify({ stop: u, read: rel(t.readAt), step: rel(t.stepAt), committed: rel(t.committedAt), sent: rel(run.engine.flattenSentAt(accountKey(u), sent)), arrived: rel(arrivals[accountKey(u)]) })}\n`,
+        `${JSON.stringify({ stop: u, read: msAfter(sent, t.readAt), step: msAfter(sent, t.stepAt), committed: msAfter(sent, t.committedAt), sent: msAfter(sent, run.engine.flattenSentAt(accountKey(u), sent)), arrived: msAfter(sent, arrivals[accountKey(u)]) })}\n`,
       );
     }
   if (latencies.length < stoppers.length) run.capped.push(`stop → flatten: ${latencies.length} of ${stoppers.length} flattened in ${phaseCapMs} ms`);
@@ -221,9 +223,8 @@ async function tickToFlatten(run: Run, victims: string[]): Promise<FlattenLatenc
     if (engineSent !== null) sends.push(engineSent - jumpAt);
     if (process.env.BENCH_TRACE_TICKS) {
       const jumped = mid * (1 - jumpFraction);
-      const rel = (x: number | null): number | null => (x === null ? null : x - jumpAt);
       process.stderr.write(
-        `${JSON.stringify({ tick: u, symbol, received: rel(run.engine.tickReceivedAt(symbol, jumped, jumpAt)), stepped: rel(run.engine.tickSteppedAt(symbol, jumped, jumpAt)), sent: rel(engineSent), arrived: typeof arrival === 'number' ? arrival - jumpAt : null })}\n`,
+        `${JSON.stringify({ tick: u, symbol, received: msAfter(jumpAt, run.engine.tickReceivedAt(symbol, jumped, jumpAt)), stepped: msAfter(jumpAt, run.engine.tickSteppedAt(symbol, jumped, jumpAt)), sent: msAfter(jumpAt, engineSent), arrived: msAfter(jumpAt, arrival) })}\n`,
       );
     }
     await run.exchange.setMid(symbol, mid);

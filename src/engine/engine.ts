@@ -248,13 +248,7 @@ export class Engine {
    */
   submitBatch(inputs: Input[]): Promise<void> {
     if (inputs.length === 0) return Promise.resolve();
-    const ordered = controlFirst(inputs);
-    return this.enqueue(
-      laneOf(ordered),
-      ordered,
-      ordered.length,
-      ordered.map((input) => this.costClassOf(input)),
-    );
+    return this.enqueueInputs(controlFirst(inputs));
   }
 
   /**
@@ -269,18 +263,18 @@ export class Engine {
     if (inputs.length <= maxCommandsPerJob) return this.submitBatch(inputs);
     const ordered = controlFirst(inputs);
     const parts: Promise<void>[] = [];
-    for (let at = 0; at < ordered.length; at += maxCommandsPerJob) {
-      const part = ordered.slice(at, at + maxCommandsPerJob);
-      parts.push(
-        this.enqueue(
-          laneOf(part),
-          part,
-          part.length,
-          part.map((input) => this.costClassOf(input)),
-        ),
-      );
-    }
+    for (let at = 0; at < ordered.length; at += maxCommandsPerJob) parts.push(this.enqueueInputs(ordered.slice(at, at + maxCommandsPerJob)));
     return Promise.all(parts).then(() => undefined);
+  }
+
+  /** Queues inputs, in the order given, as one job: its lane and its inputs' cost classes from the inputs. */
+  private enqueueInputs(inputs: Input[]): Promise<void> {
+    return this.enqueue(
+      laneOf(inputs),
+      inputs,
+      inputs.length,
+      inputs.map((input) => this.costClassOf(input)),
+    );
   }
 
   /**

@@ -75,7 +75,6 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   if (opts.clusterUrls && opts.partition === undefined) throw new Error('a log on a Redis Cluster needs a partition (its keys must share a slot)');
   const key = partitionKeys(prefix, opts.partition);
   if (opts.replicaAcks) assertReplicaAcks(opts.replicaAcks);
-  /** After a write on `client`: waits for the replicas when acknowledged commits are asked for. */
   /**
    * The first unconfirmed write (ReplicaAckError): from then on this log writes nothing more. Its owner drops the
    * partition on being told (onUnconfirmed) and boots it again from what the log holds, but the drop closes the log
@@ -90,6 +89,7 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     if (error instanceof ReplicaAckError) unconfirmedWrite ??= error;
     throw error;
   };
+  /** After a write on `client`: waits for the replicas when acknowledged commits are asked for. */
   const replicated = (): Promise<void> => (opts.replicaAcks ? awaitReplicas(client, key.wal, opts.replicaAcks).catch(noteUnconfirmed) : Promise.resolve());
   const group = streamNames.commandGroup;
   const client: Client = await connectRedis(opts);

@@ -63,6 +63,14 @@ export interface CoreConfig {
    * started together fall due together: 1 000 summaries in one timer beat took ~50 ms that ticks and a /stop waited.
    */
   maxEquitySamplesPerDecision: number;
+  /**
+   * Sessions one timer beat's risk pass and equity pass each visit at most (schedule.ts): those whose records changed
+   * since the last beat, and those due. The rest stay queued and the beat continues in a later step (decide's
+   * `continuation`), so a tick or a /stop is decided in between. At 10 000 sessions a signals.route changes every
+   * session within its fan-out, and the next beat visited all of them in one step: 15–60 ms of deciding
+   * (~7 µs a risk visit, bench/sweep.ts at 10 000 sessions), that ticks and commands waited behind.
+   */
+  maxSessionVisitsPerBeat: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /**
@@ -123,6 +131,8 @@ export const defaultCoreConfig: CoreConfig = {
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
   maxEquitySamplesPerDecision: 100,
+  // ~3–4 ms of deciding per pass at 10 000 sessions; never reached below 500 sessions.
+  maxSessionVisitsPerBeat: 500,
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,

@@ -34,7 +34,7 @@ import { reaskOwedTradeReads, requestTradesOfFilledOrders } from './trade-reads-
 import { wasProcessed } from './state.js';
 import { someOpenOrChangedOrderOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
-import { handOn, scheduleFor } from './schedule.js';
+import { handOn, leftOver, scheduleFor } from './schedule.js';
 import type { OwnedDicts } from './dict.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 import { copyMarket } from './record-copies.js';
@@ -342,10 +342,12 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       checkRiskRules(ctx, { venue: input.venue, symbol: input.tick.symbol });
       break;
     case 'timer':
-      checkRiskRules(ctx, null);
+      checkRiskRules(ctx, null, config.maxSessionVisitsPerBeat);
       maintainOrders(ctx);
       reaskOwedTradeReads(ctx);
       sampleEquity(ctx);
+      // A pass that visited its bound left sessions queued: the beat goes on in a later step, after what waits.
+      if (leftOver(ctx.schedule, 'risk') || leftOver(ctx.schedule, 'equity')) ctx.continues = true;
       break;
     case 'resync':
       onResync(ctx, input.userId ?? null);

@@ -58,8 +58,11 @@ export function engageKillSwitch(
  * symbol whose feed went stale (schedule.ts): a session none of these is about cannot newly breach a rule (its
  * quotes are checked on every tick).
  */
-export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null): void {
-  const sessions = feed === null ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx)) : tickCandidates(ctx, feed);
+export function checkRiskRules(ctx: DecisionContext, feed: { venue: Venue; symbol: string } | null, maxVisits = Number.POSITIVE_INFINITY): void {
+  const sessions =
+    feed === null
+      ? sessionsToVisit(ctx.schedule, 'risk', ctx.durable, ctx.wal, ctx.nowMs, false, staleHolders(ctx), Number.POSITIVE_INFINITY, maxVisits)
+      : tickCandidates(ctx, feed);
   for (const session of sessions) {
     if (session.status === 'closed' || session.killSwitch.engaged) continue;
     if (feed === null && session.horizonDeadlineMs !== null && ctx.nowMs < session.horizonDeadlineMs)

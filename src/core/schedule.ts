@@ -291,6 +291,11 @@ export function sessionsToVisit(
   extra: Iterable<string> = [],
   /** Of the sessions due by time, at most this many (earliest first); the rest stay queued for the next decision. */
   maxDue = Number.POSITIVE_INFINITY,
+  /**
+   * Of all the sessions to visit (dirty, due and extra), at most this many, the first in session order; the rest stay
+   * dirty, for the next visit of the pass (see `leftOver`). A full scan (no schedule yet, or wakeAll) is not bounded.
+   */
+  maxVisits = Number.POSITIVE_INFINITY,
 ): Session[] {
   absorb(schedule, pass, durable, wal);
   const s = schedule.passes.get(pass);
@@ -304,12 +309,23 @@ export function sessionsToVisit(
   // Nobody to visit (most inputs, for most passes): the empty dirty set serves on, no new one is made.
   if (users.size === 0) return [];
   s.dirty = new Set();
+  const ordered = inSessionOrder(durable, users);
   const out: Session[] = [];
-  for (const userId of inSessionOrder(durable, users)) {
+  for (let i = 0; i < ordered.length; i += 1) {
+    const userId = ordered[i] as string;
+    if (out.length >= maxVisits) {
+      s.dirty.add(userId);
+      continue;
+    }
     const session = durable.sessions.get(userId);
     if (session) out.push(session);
   }
   return out;
+}
+
+/** Whether the pass has sessions left to visit now (a bounded visit left some dirty), as of its last visit. */
+export function leftOver(schedule: Schedule, pass: Pass): boolean {
+  return (schedule.passes.get(pass)?.dirty.size ?? 0) > 0;
 }
 
 /** Queues a look at the user's session by `pass` at `dueMs` (replacing an earlier-queued one). */

@@ -156,7 +156,18 @@ export function sampleEquity(ctx: DecisionContext): void {
   // The sessions whose sample is due or whose records changed (schedule.ts), not every session; of those due by time
   // at most as many as may be sampled (earliest first): 10 000 sessions started together stay due for 100 beats,
   // and taking them all each beat to sample 100 cost every beat O(sessions) (27 ms at 10 000, bench/core-scale.ts).
-  const visits = sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false, [], ctx.config.maxEquitySamplesPerDecision);
+  // Of those, at most maxSessionVisitsPerBeat (records changed ones included): the rest are the beat's continuation's.
+  const visits = sessionsToVisit(
+    ctx.schedule,
+    'equity',
+    ctx.durable,
+    ctx.wal,
+    ctx.nowMs,
+    false,
+    [],
+    ctx.config.maxEquitySamplesPerDecision,
+    ctx.config.maxSessionVisitsPerBeat,
+  );
   for (const session of visits) {
     if (session.status === 'closed') continue;
     const holding = holdsPosition(session);

@@ -164,12 +164,13 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     accountOf: (userId) => accounts.resolve(userId),
     onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
-      // A route's next step, queued behind what arrived meanwhile (control commands go in between). If it cannot be
-      // committed, the route's command stays unacknowledged and is delivered again (reclaimed) to go on.
+      // A route's next step, or a beat's next sessions (core/config.ts maxSessionVisitsPerBeat), queued behind what
+      // arrived meanwhile (control commands go in between). If it cannot be committed, the route's command stays
+      // unacknowledged and is delivered again (reclaimed) to go on; a beat's sessions stay queued for the next beat.
       if (decision.continuation)
         engine
           .submitContinuation(decision.continuation)
-          .catch((error: unknown) => logger.warn({ err: error }, 'a signals.route step was not committed; it resumes on redelivery'));
+          .catch((error: unknown) => logger.warn({ err: error, input: decision.continuation?.kind }, 'a continued step was not committed; it resumes later'));
     },
     onFatal,
     onEngine: (created) => {

@@ -61,16 +61,24 @@ describe('the venue connector as the services wire it', () => {
     await sim.close();
   });
 
-  it('loads filters, streams bookTicker, and sends nothing over HTTP from the engine thread', async () => {
+  it('sends no account request from the engine thread (the book-ticker feed stays on it)', async () => {
     const filters = await market.getSymbolFilters(['BTCUSDT', 'ETHUSDT']);
     expect(filters.BTCUSDT?.stepSize).toBe('0.001');
     const ticks: BookTicker[] = [];
     const sub = await market.subscribeBookTicker(['BTCUSDT', 'ETHUSDT'], (t) => ticks.push(t));
     await waitFor('ticks for both symbols', () => ticks.some((t) => t.symbol === 'BTCUSDT') && ticks.some((t) => t.symbol === 'ETHUSDT'));
     await sub.close();
-    const buy = await account.placeOrder({ clientOrderId: cid(), symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010', reduceOnly: false });
+    const updates: OrderSnapshot[] = [];
+    const stream = await account.subscribeOrderUpdates((o) => updates.push(o));
+    const id = cid();
+    const buy = await account.placeOrder({ clientOrderId: id, symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010', reduceOnly: false });
     expect(buy.kind).toBe('accepted');
-    expect(mainThreadRequests).toEqual([]);
+    expect(await account.getPositions()).not.toEqual([]);
+    await waitFor('the fill on the user stream', () => updates.some((u) => u.clientOrderId === id && u.status === 'FILLED'));
+    await stream.close();
+    // Market data only: exchangeInfo and the public book-ticker stream. No signed request, no clock, no listen key.
+    expect(mainThreadRequests.filter((r) => !/^GET \/(fapi\/v1\/exchangeInfo|public\/stream)/.test(r))).toEqual([]);
+    expect(fatal).toEqual([]);
   });
 });
 

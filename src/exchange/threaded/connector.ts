@@ -4,7 +4,7 @@ import type { AccountCredentials, ExchangeAccount, ExchangeConnector, MarketData
 import { rateAccountKeyOf } from '../rate-account-key.js';
 import { writeForwarded } from './worker-proxies.js';
 import { WorkerCalls } from './calls.js';
-import type { CallId, FromWorker, StreamEvent, ThreadedLimits, ToWorker, WorkerSetup } from './protocol.js';
+import type { CallId, FromWorker, HandleId, StreamEvent, ThreadedLimits, ToWorker, WorkerSetup } from './protocol.js';
 import { defaultThreadedLimits } from './protocol.js';
 import type { WorkerLink } from './proxies.js';
 import { ThreadedAccount, ThreadedMarketData } from './proxies.js';
@@ -132,16 +132,23 @@ export function createThreadedConnector(options: ThreadedConnectorOptions): Thre
     },
   };
   let nextHandle = 0;
+  // An account the engine thread no longer holds (re-opened with new keys, retired) is dropped in the worker too:
+  // closing one does not end it (an in-thread account works on after close()), so only its collection can.
+  const released = new FinalizationRegistry<HandleId>((handle) => post({ type: 'release', handle }));
+  const made = <T extends object>(proxy: T, handle: HandleId): T => {
+    released.register(proxy, handle);
+    return proxy;
+  };
   return {
     marketData(): MarketData {
       nextHandle += 1;
       post({ type: 'market', handle: nextHandle });
-      return new ThreadedMarketData(link, nextHandle);
+      return made(new ThreadedMarketData(link, nextHandle), nextHandle);
     },
     account(credentials: AccountCredentials): ExchangeAccount {
       nextHandle += 1;
       post({ type: 'account', handle: nextHandle, credentials });
-      return new ThreadedAccount(link, nextHandle, rateAccountKeyOf(credentials.apiKey));
+      return made(new ThreadedAccount(link, nextHandle, rateAccountKeyOf(credentials.apiKey)), nextHandle);
     },
     async close() {
       if (gone) return;

@@ -56,6 +56,8 @@ export interface NewsWanted {
 export type ToWorker =
   | { type: 'market'; handle: HandleId }
   | { type: 'account'; handle: HandleId; credentials: AccountCredentials }
+  /** The engine thread dropped its proxy of `handle` (garbage-collected): the worker drops the real object too. */
+  | { type: 'release'; handle: HandleId }
   | ({ type: 'call'; id: CallId; handle: HandleId } & CallTarget)
   | { type: 'subscribe-book'; id: CallId; handle: HandleId; symbols: readonly string[] }
   | { type: 'subscribe-orders'; id: CallId; handle: HandleId; wanted: NewsWanted }

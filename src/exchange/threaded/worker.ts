@@ -68,6 +68,11 @@ port.on('message', (message: ToWorker) => {
     case 'account':
       accounts.set(message.handle, connector.account(message.credentials));
       return;
+    case 'release':
+      // Calls already made on it hold their object; a stream it opened lives on until closed (as in one thread).
+      markets.delete(message.handle);
+      accounts.delete(message.handle);
+      return;
     case 'call':
       answer(
         message.id,

@@ -2,7 +2,8 @@ import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { defaultCoreConfig } from '../src/core/config.js';
 import type { Input } from '../src/core/decide.js';
 import type { Engine } from '../src/engine/engine.js';
-import { createBinanceConnector } from '../src/exchange/binance/connector.js';
+import { createVenueConnector } from '../src/exchange/venue-connector.js';
+import { envSchema } from '../src/config/env.js';
 import type { ExchangeAccount, ExchangeConnector, MarketData } from '../src/exchange/port.js';
 import type { RateBudgetLimits } from '../src/exchange/rate-budget.js';
 import { defaultRateBudgetLimits, memoryRateBudget } from '../src/exchange/rate-budget.js';
@@ -286,12 +287,19 @@ export async function startEngineUnderTest(
   // connector feeds it the exchange's X-MBX-USED-WEIGHT-1M and 429/418. Without that the budget never learns the
   // weight of requests it does not admit (a listen key per account) and pushes the paper exchange into a ban.
   const rateBudget = memoryRateBudget(opts.weightPerMinute === undefined ? defaultRateBudgetLimits : scaledLimits(opts.weightPerMinute));
-  const connector = createBinanceConnector({
+  // Where the adapter runs, as `npm start` has it (QE_ADAPTER_THREAD, default its own thread); the bench's wrappers
+  // below stay on the engine's thread around it, as the service's own callers do.
+  const connector = createVenueConnector({
     restBaseUrl: exchange.restBaseUrl,
     wsBaseUrl: exchange.wsBaseUrl,
     restTimeoutMs: 10_000,
     rateBudget,
     ...(opts.silenceProbeMs !== undefined && { userStreamSilenceProbeMs: opts.silenceProbeMs }),
+    adapterThread: envSchema.shape.QE_ADAPTER_THREAD.parse(process.env.QE_ADAPTER_THREAD),
+    onFatal: (error) => {
+      process.stderr.write(`engine under test: the exchange adapter thread died: ${error.message}\n`);
+      process.exit(1);
+    },
   });
   const flattenSends = new Map<string, number[]>();
   const recorded = withFlattenSends(connector, flattenSends);
@@ -320,6 +328,7 @@ export async function startEngineUnderTest(
     async stop() {
       await service.stop();
       await marketData.close();
+      await connector.close();
       await log.close();
     },
   };

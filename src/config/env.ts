@@ -33,6 +33,11 @@ export const envSchema = z.object({
   QE_LIVE_WS_URL: z.string().default('wss://fstream.binance.com'),
   /** WebSocket stream routes: Binance's current split ones, or the retired legacy paths for a venue that still has them. */
   QE_STREAM_ROUTES: z.enum(['split', 'legacy']).default('split'),
+  /**
+   * Where the exchange adapter runs (`all`, and `execution` on one log): its own worker thread, so HTTP and stream
+   * parsing never hold up the engine's steps (issue 12), or `main`, the engine's thread (a cluster worker always does).
+   */
+  QE_ADAPTER_THREAD: z.enum(['worker', 'main']).default('worker'),
   QE_LIVE_APPROVED_USERS: list.default([]),
   QE_ADMIN_IDS: list.default(['operator']),
   QE_SIGNAL_SOURCES: list.default(['signals']),

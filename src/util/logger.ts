@@ -29,8 +29,8 @@ export function silentLogger(): Logger {
 }
 
 const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-/** Fields of pino's own that a console line does not repeat. */
-const pinoFields = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
+/** Fields of pino's own that a console line does not repeat (nor a record forwarded from another thread). */
+export const pinoFields = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
 
 /**
  * One readable line from a pino JSON record: time, level, message, then the other fields as key=value. An error's

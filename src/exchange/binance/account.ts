@@ -11,7 +11,7 @@ import type { FundingPayment } from '../../model/positions.js';
 import type { AccountTrade, TradesFrom } from '../../model/trades.js';
 import type { IncomeRead } from '../../model/income.js';
 import type { IncomeType } from 'binance';
-import { createHash } from 'node:crypto';
+import { rateAccountKeyOf } from '../rate-account-key.js';
 import { createRestClient } from './rest-client.js';
 import type { SharedClock } from './own-requests.js';
 import { admitOwnRequest, BudgetRefusal } from './own-requests.js';
@@ -68,11 +68,6 @@ const listenKeyCost = { weight: 1, orders: 0 } as const;
 /** HTTP statuses of Binance's rate limiting (https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). */
 const rateLimitedStatus = 429;
 const bannedStatus = 418;
-
-/** The account's key in the shared budget (order counts are per account): a digest, never the API key itself. */
-export function rateAccountKeyOf(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
-}
 
 /** An answer we cannot read may still describe an executed order: unknown, to be queried, never rejected. */
 function readOrder<T>(raw: unknown, wrap: (order: OrderSnapshot) => T): T | { kind: 'unknown'; reason: string } {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildCommand } from '../../contract/commands.js';
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
-import { createBinanceConnector } from '../../exchange/binance/connector.js';
+import { createVenueConnector } from '../../exchange/venue-connector.js';
 import { memoryRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import type { EngineLog } from '../../log/port.js';
@@ -11,6 +11,7 @@ import { paperSecretOf } from '../../engine/accounts.js';
 import { openSqlitePaperState } from '../../paper-exchange/state-store.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createConsoleLogger } from '../../util/logger.js';
+import { exitOnAdapterDeath } from '../execution/adapter-death.js';
 import { startConsolePrinter } from '../console-printer.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { readDashboardEnv } from '../dashboard/run-dashboard.js';
@@ -57,12 +58,14 @@ export async function runAll(argv: string[]): Promise<void> {
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
   // The simulator's own budget: `all` trades paper only (one venue, one IP).
   const rateBudget = memoryRateBudget();
-  const paper = createBinanceConnector({
+  const paper = createVenueConnector({
     restBaseUrl: simulator.restBaseUrl,
     wsBaseUrl: simulator.wsBaseUrl,
     restTimeoutMs: env.QE_REST_TIMEOUT_MS,
     logger,
     rateBudget,
+    adapterThread: env.QE_ADAPTER_THREAD,
+    onFatal: exitOnAdapterDeath(logger),
   });
   const marketData = paper.marketData();
   const printerLog = await readerLog();
@@ -136,6 +139,7 @@ export async function runAll(argv: string[]): Promise<void> {
   metrics.stop();
   await printer.stop();
   await marketData.close();
+  await paper.close();
   for (const reader of new Set([printerLog, dashboardLog, telegramLog])) if (reader && reader !== log) await reader.close();
   await log.close();
   await simulator.close();

@@ -1,5 +1,6 @@
 import { coreConfigFromEnv, readEnv } from '../../config/env.js';
-import { createBinanceConnector } from '../../exchange/binance/connector.js';
+import { createVenueConnector } from '../../exchange/venue-connector.js';
+import { exitOnAdapterDeath } from './adapter-death.js';
 import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import type { ClusterLogChoice } from '../../log/partition-logs.js';
@@ -42,26 +43,34 @@ export async function runExecution(argv: string[]): Promise<void> {
   const paperBudget = await budgetFor('paper', restBaseUrl);
   const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
   // The venues' adapters; a cluster worker makes one pair per partition, guarded by that partition's lease
-  // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only).
-  const connectors = (cluster?: { signGuard: SignGuard; clientId: string }) => ({
-    paper: createBinanceConnector({
+  // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only). One process
+  // on one log runs each adapter in its own thread (QE_ADAPTER_THREAD); a cluster worker keeps them in the engine's
+  // thread, since the lease guard is asked synchronously before each signature (threaded/connector.ts).
+  const adapterThread = cluster ? 'main' : env.QE_ADAPTER_THREAD;
+  const onFatal = exitOnAdapterDeath(logger);
+  const connectors = (guard?: { signGuard: SignGuard; clientId: string }) => ({
+    paper: createVenueConnector({
       restBaseUrl,
       wsBaseUrl,
       restTimeoutMs: env.QE_REST_TIMEOUT_MS,
       logger,
       rateBudget: paperBudget,
       streamRoutes: env.QE_STREAM_ROUTES,
-      ...(cluster && { signGuard: cluster.signGuard, clientId: cluster.clientId }),
+      adapterThread,
+      onFatal,
+      ...(guard && { signGuard: guard.signGuard, clientId: guard.clientId }),
     }),
     live: config.liveTradingEnabled
-      ? createBinanceConnector({
+      ? createVenueConnector({
           restBaseUrl: env.QE_LIVE_REST_URL,
           wsBaseUrl: env.QE_LIVE_WS_URL,
           restTimeoutMs: env.QE_REST_TIMEOUT_MS,
           logger,
           rateBudget: liveBudget,
           streamRoutes: env.QE_STREAM_ROUTES,
-          ...(cluster && { signGuard: cluster.signGuard }),
+          adapterThread,
+          onFatal,
+          ...(guard && { signGuard: guard.signGuard }),
         })
       : null,
   });
@@ -100,6 +109,8 @@ export async function runExecution(argv: string[]): Promise<void> {
   await keyStore.close();
   await marketData.close();
   await liveMarketData?.close();
+  await paper.close();
+  await live?.close();
   await paperBudget.close();
   await liveBudget?.close();
 

@@ -287,7 +287,7 @@ export async function startEngineUnderTest(
   // connector feeds it the exchange's X-MBX-USED-WEIGHT-1M and 429/418. Without that the budget never learns the
   // weight of requests it does not admit (a listen key per account) and pushes the paper exchange into a ban.
   const rateBudget = memoryRateBudget(opts.weightPerMinute === undefined ? defaultRateBudgetLimits : scaledLimits(opts.weightPerMinute));
-  // Where the adapter runs, as `npm start` has it (QE_ADAPTER_THREAD, default its own thread); the bench's wrappers
+  // Where the adapter runs, as `npm start` has it (QE_ADAPTER_THREAD, default the engine's thread); the bench's wrappers
   // below stay on the engine's thread around it, as the service's own callers do.
   const connector = createVenueConnector({
     restBaseUrl: exchange.restBaseUrl,

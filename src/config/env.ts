@@ -34,10 +34,13 @@ export const envSchema = z.object({
   /** WebSocket stream routes: Binance's current split ones, or the retired legacy paths for a venue that still has them. */
   QE_STREAM_ROUTES: z.enum(['split', 'legacy']).default('split'),
   /**
-   * Where the exchange adapter runs (`all`, and `execution` on one log): its own worker thread, so HTTP and stream
-   * parsing never hold up the engine's steps (issue 12), or `main`, the engine's thread (a cluster worker always does).
+   * Where the exchange accounts run (`all`, and `execution` on one log): `main`, the engine's thread (a cluster worker
+   * always does), or `worker`, their own thread, so HTTP and user-stream parsing run beside the engine's steps. Not the
+   * default: on this 2-core machine the worker measured no better tick, step or event-loop figures at 10 000 sessions
+   * and ~450–650 MB more memory (RSS 1.1–1.2 GB, over the 1 GB target; issue 12); a machine with cores to spare may
+   * differ (npm run bench:sweep with BENCH_SWEEP=10000 measures it).
    */
-  QE_ADAPTER_THREAD: z.enum(['worker', 'main']).default('worker'),
+  QE_ADAPTER_THREAD: z.enum(['worker', 'main']).default('main'),
   QE_LIVE_APPROVED_USERS: list.default([]),
   QE_ADMIN_IDS: list.default(['operator']),
   QE_SIGNAL_SOURCES: list.default(['signals']),

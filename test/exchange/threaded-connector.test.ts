@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeAccount, MarketData } from '../../src/exchange/port.js';
 import type { VenueConnector } from '../../src/exchange/venue-connector.js';
 import { createVenueConnector } from '../../src/exchange/venue-connector.js';
-import { readEnv } from '../../src/config/env.js';
 import type { BookTicker } from '../../src/model/market.js';
 import type { OrderSnapshot } from '../../src/model/orders.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
@@ -49,7 +48,7 @@ describe('the venue connector as the services wire it', () => {
       restBaseUrl: sim.restBaseUrl,
       wsBaseUrl: sim.wsBaseUrl,
       restTimeoutMs: 2_000,
-      adapterThread: readEnv({}).QE_ADAPTER_THREAD,
+      adapterThread: 'worker',
       onFatal: (error) => fatal.push(error),
     });
     market = connector.marketData();

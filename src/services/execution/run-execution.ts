@@ -44,8 +44,8 @@ export async function runExecution(argv: string[]): Promise<void> {
   const liveBudget = config.liveTradingEnabled ? await budgetFor('live', env.QE_LIVE_REST_URL) : undefined;
   // The venues' adapters; a cluster worker makes one pair per partition, guarded by that partition's lease
   // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only). One process
-  // on one log runs each adapter in its own thread (QE_ADAPTER_THREAD); a cluster worker keeps them in the engine's
-  // thread, since the lease guard is asked synchronously before each signature (threaded/connector.ts).
+  // on one log may run each adapter's accounts in their own thread (QE_ADAPTER_THREAD=worker); a cluster worker keeps
+  // them in the engine's thread, since the lease guard is asked synchronously before each signature (threaded/connector.ts).
   const adapterThread = cluster ? 'main' : env.QE_ADAPTER_THREAD;
   const onFatal = exitOnAdapterDeath(logger);
   const connectors = (guard?: { signGuard: SignGuard; clientId: string }) => ({

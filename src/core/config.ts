@@ -71,6 +71,12 @@ export interface CoreConfig {
    * (~7 µs a risk visit, bench/sweep.ts at 10 000 sessions), that ticks and commands waited behind.
    */
   maxSessionVisitsPerBeat: number;
+  /**
+   * Sessions the protective-stop pass (run after most inputs) visits at most in one decision; the rest stay queued for
+   * the next decisions (a beat continues until none is left). Only a backlog reaches it: a halt, or the hourly filter
+   * refresh, wakes every session at once (90 ms of one step at 10 000 sessions).
+   */
+  maxStopPassVisitsPerDecision: number;
   /** Gross exposure limit as a multiple of session capital. */
   maxLeverage: number;
   /**
@@ -133,6 +139,7 @@ export const defaultCoreConfig: CoreConfig = {
   maxEquitySamplesPerDecision: 100,
   // ~3–4 ms of deciding per pass at 10 000 sessions; never reached below 500 sessions.
   maxSessionVisitsPerBeat: 500,
+  maxStopPassVisitsPerDecision: 500,
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,

@@ -425,6 +425,8 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
   if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
+  // A stop pass that visited its bound left sessions queued: a beat goes on with them in a later step.
+  if (input.kind === 'timer' && leftOver(ctx.schedule, 'stops')) ctx.continues = true;
   const next: EngineState = { durable: ctx.durable, market: ctx.market };
   const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
   if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);

@@ -106,7 +106,17 @@ function withinMove(current: ProtectiveStop, triggerPrice: string, moveBps: numb
  */
 export function maintainProtectiveStops(ctx: DecisionContext): void {
   const wakeAll = stopGlobalsChanged(ctx.schedule, ctx.durable, ctx.market);
-  const visits = sessionsToVisit(ctx.schedule, 'stops', ctx.durable, ctx.wal, ctx.nowMs, wakeAll);
+  const visits = sessionsToVisit(
+    ctx.schedule,
+    'stops',
+    ctx.durable,
+    ctx.wal,
+    ctx.nowMs,
+    wakeAll,
+    [],
+    Number.POSITIVE_INFINITY,
+    ctx.config.maxStopPassVisitsPerDecision,
+  );
   const waiting = waitingFor(ctx.schedule, 'stops'); // after the visits are known: a full scan starts a new queue
   for (const original of visits) {
     if (tended(ctx, original)) {

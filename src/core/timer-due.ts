@@ -27,7 +27,7 @@ export function nextTimerWorkMs(state: EngineState, config: Pick<CoreConfig, 'or
   for (let i = 0; i < passes.length; i += 1) {
     const planned = schedule.passes.get(passes[i] as (typeof passes)[number]);
     // A pass that never ran scans everyone; records changed since it ran, or a check waiting its turn, are for now.
-    if (planned === undefined || planned.dirty.size > 0 || planned.waiting.size > 0) return Number.NEGATIVE_INFINITY;
+    if (planned === undefined || planned.dirty.size > 0 || planned.backlog.length > 0 || planned.waiting.size > 0) return Number.NEGATIVE_INFINITY;
     earliest = Math.min(earliest, planned.due.firstDueMs());
   }
   const index = indexOf(durable);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/core/decide.js';
+import type { WalEvent } from '../../src/core/events.js';
+import { foldEvents } from '../../src/core/events.js';
+import { toPrice, toQty, toUsd } from '../../src/model/decimal.js';
 import { CoreDriver, withConfig } from './fixtures.js';
 
 // A timer beat visits at most maxSessionVisitsPerBeat sessions in its risk pass and in its equity pass; the rest wait
@@ -44,5 +47,35 @@ describe('a bounded timer beat', () => {
     expect(horizon.reduce((sum, x) => sum + kills(x), 0)).toBe(sessions);
     const engaged = new Set(d.wal.filter((e) => e.type === 'kill_switch.engaged').map((e) => e.userId));
     expect(engaged.size).toBe(sessions);
+  });
+});
+
+describe('a bounded protective-stop pass', () => {
+  it('after a wake-up of every session (a halt) visits at most maxStopPassVisitsPerDecision sessions a decision, and a beat continues until none is left', () => {
+    const sessions = 25;
+    const d = new CoreDriver({ config: withConfig({ maxStopPassVisitsPerDecision: 10 }) });
+    const events: WalEvent[] = [];
+    for (let i = 0; i < sessions; i += 1) {
+      const userId = `u${i}`;
+      events.push({ type: 'session.started', userId, mode: 'paper', capitalUsd: toUsd(10_000), stopLossPct: 5, horizonDeadlineMs: null, atMs: d.nowMs });
+      events.push({ type: 'position.adopted', userId, symbol: 'BTCUSDT', qty: toQty('0.1'), entryPrice: toPrice(50_000), reason: 'test' });
+    }
+    d.state = { durable: foldEvents(d.state.durable, events, d.config), market: d.state.market };
+    d.tick('BTCUSDT', 50_000, 50_000.1);
+    // The pass's first run (its schedule is new) visits everyone: every session's stop is planned, then confirmed.
+    const planned = d.timer(0).wal.filter((e) => e.type === 'stop.planned');
+    expect(planned).toHaveLength(sessions);
+    for (const e of planned)
+      if (e.type === 'stop.planned')
+        d.step({ kind: 'stop_placed', userId: e.userId, symbol: e.symbol, clientAlgoId: e.clientAlgoId, outcome: { kind: 'accepted' } });
+
+    // A halt wakes every session for the stop pass: ten stops cancelled a decision, the rest by the beat's steps.
+    const removed = (x: Decision): number => x.wal.filter((e) => e.type === 'stop.removed').length;
+    const halt = d.command({ id: 'h', userId: 'operator', type: 'admin.halt_all' });
+    expect(removed(halt)).toBe(10);
+    const beat = beatInSteps(d, 1_000);
+    expect(Math.max(...beat.map(removed))).toBeLessThanOrEqual(10);
+    expect(removed(halt) + beat.reduce((sum, x) => sum + removed(x), 0)).toBe(sessions);
+    expect(new Set(d.wal.filter((e) => e.type === 'stop.removed').map((e) => e.userId)).size).toBe(sessions);
   });
 });

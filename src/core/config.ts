@@ -74,7 +74,7 @@ export interface CoreConfig {
   /**
    * Sessions the protective-stop pass (run after most inputs) visits at most in one decision; the rest stay queued for
    * the next decisions (a beat continues until none is left). Only a backlog reaches it: a halt, or the hourly filter
-   * refresh, wakes every session at once (90 ms of one step at 10 000 sessions).
+   * refresh, wakes every session at once (114 ms of one decision at 10 000 sessions).
    */
   maxStopPassVisitsPerDecision: number;
   /** Gross exposure limit as a multiple of session capital. */

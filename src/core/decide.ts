@@ -34,7 +34,7 @@ import { reaskOwedTradeReads, requestTradesOfFilledOrders } from './trade-reads-
 import { wasProcessed } from './state.js';
 import { someOpenOrChangedOrderOf } from './state-index.js';
 import { sampleEquity } from './summary.js';
-import { handOn, leftOver, scheduleFor } from './schedule.js';
+import { handOn, leftOver, passes, scheduleFor } from './schedule.js';
 import type { OwnedDicts } from './dict.js';
 import { checkRiskRules, enforceFlat, maintainOrders } from './risk-rules.js';
 import { copyMarket } from './record-copies.js';
@@ -346,8 +346,6 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       maintainOrders(ctx);
       reaskOwedTradeReads(ctx);
       sampleEquity(ctx);
-      // A pass that visited its bound left sessions queued: the beat goes on in a later step, after what waits.
-      if (leftOver(ctx.schedule, 'risk') || leftOver(ctx.schedule, 'equity')) ctx.continues = true;
       break;
     case 'resync':
       onResync(ctx, input.userId ?? null);
@@ -425,8 +423,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
   if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
-  // A stop pass that visited its bound left sessions queued: a beat goes on with them in a later step.
-  if (input.kind === 'timer' && leftOver(ctx.schedule, 'stops')) ctx.continues = true;
+  // A pass that visited its bound (risk, equity, stops) left sessions queued: the beat goes on in a later step, after
+  // what waits. (Only the stop pass runs between the beat's own passes and here, and it absorbs no other pass's news.)
+  if (input.kind === 'timer' && passes.some((pass) => leftOver(ctx.schedule, pass))) ctx.continues = true;
   const next: EngineState = { durable: ctx.durable, market: ctx.market };
   const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
   if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);

@@ -21,7 +21,7 @@ import { notSentCode } from '../../src/model/orders.js';
 import type { WireError } from '../../src/exchange/threaded/wire-error.js';
 import { fromWireError, toWireError } from '../../src/exchange/threaded/wire-error.js';
 
-// The exchange adapter as the services wire it by default (issue 12): in its own thread, against the simulator over
+// The exchange adapter as the services wire it with QE_ADAPTER_THREAD=worker (issue 12): in its own thread, against the simulator over
 // HTTP and WebSocket. The engine thread must make no HTTP request of its own (Node's http.client.request.start
 // channel is per thread: it sees only requests sent from the thread that subscribed, here the test's, which is the
 // engine's), and every port method must answer as the in-thread adapter does.
@@ -29,7 +29,7 @@ import { fromWireError, toWireError } from '../../src/exchange/threaded/wire-err
 let seq = 0;
 const cid = (): string => `th${Date.now().toString(36)}-${++seq}`;
 
-describe('the venue connector as the services wire it', () => {
+describe('the venue connector with its accounts in their own thread', () => {
   let sim: SimulatorHandle;
   let connector: VenueConnector;
   let market: MarketData;

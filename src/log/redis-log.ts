@@ -3,7 +3,7 @@ import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { CommitOutcomeUnknownError, defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
 import { partitionKeys } from './partition.js';
-import { commitBatch, saveSnapshotFenced } from './redis-commit.js';
+import { commitBatch, saveSnapshotFenced, snapshotOfFields } from './redis-commit.js';
 import type { LogFence, WriteFence } from './redis-fence.js';
 import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -67,6 +67,8 @@ export interface RedisLogOptions {
   limits?: Partial<LogLimits>;
   /** Each commit and snapshot counts only once this many replicas hold it (src/log/replica-acks.ts). */
   replicaAcks?: ReplicaAcks;
+  /** A snapshot is written in parts of at most this many characters, a command each (default defaultSnapshotPartChars). */
+  snapshotPartChars?: number;
 }
 
 export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
@@ -252,14 +254,12 @@ export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
     },
 
     async loadSnapshot() {
-      const fields = await client.hGetAll(key.snapshot);
-      if (!fields.walId || fields.data === undefined) return null;
-      return { walId: fields.walId, data: fields.data };
+      return snapshotOfFields(await client.hGetAll(key.snapshot));
     },
 
     async saveSnapshot(snapshot: Snapshot) {
       refuseAfterUnconfirmed();
-      await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence));
+      await fenced((fence) => saveSnapshotFenced(client, key, snapshot, nextId(snapshot.walId), fence, opts.snapshotPartChars));
       await replicated();
     },
 

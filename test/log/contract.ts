@@ -125,6 +125,19 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect((await log.readWal(ids[1] ?? null, 10)).map((r) => r.data)).toEqual(['{"a":3}']);
     });
 
+    it('keeps a snapshot of a megabyte whole, and a small one saved after it replaces it whole', async () => {
+      const t = await setup();
+      const { log } = t;
+      const ids = await log.commit({ wal: ['{"a":1}', '{"a":2}'], outbound: [], ack: [], deadLetters: [] });
+      // Not a repetition: a part put back in the wrong place or left out changes the text.
+      const big = JSON.stringify({ ids: Array.from({ length: 110_000 }, (_, i) => `c:${i}`) });
+      expect(big.length).toBeGreaterThan(1_000_000);
+      await log.saveSnapshot({ walId: ids[0] ?? '', data: big });
+      expect(await log.loadSnapshot()).toEqual({ walId: ids[0], data: big });
+      await log.saveSnapshot({ walId: ids[1] ?? '', data: '{"small":true}' });
+      expect(await (await second(t)).loadSnapshot()).toEqual({ walId: ids[1], data: '{"small":true}' });
+    });
+
     it('appends fill-ledger entries with the WAL events that carry them; a snapshot never trims them', async () => {
       const t = await setup();
       const { log } = t;

@@ -4,16 +4,26 @@ import { WebSocketServer } from 'ws';
 import type { UserStream } from '../../src/exchange/binance/user-stream.js';
 import { openUserStream } from '../../src/exchange/binance/user-stream.js';
 import { ManualClock } from '../../src/engine/clock.js';
+import type { OrderSnapshot } from '../../src/model/orders.js';
 
 // A user stream remembers the orders it pushed so that a REST answer arriving after its own push does not wait for an
 // echo that already came. It kept up to 1 000 ids an account for good (~70 kB: ~700 MB at 10 000 busy accounts); it
 // now keeps a push only for echoTimeoutMs, the longest a REST answer may trail its push. A push still spares the
 // answer that follows it within that time the wait, and a stream that never pushed an order is still renewed as deaf.
+// Likewise the link from a triggered stop to the order it placed is kept only until that order's last update.
 
 const echoTimeoutMs = 1_000;
 const hour = 3_600_000;
 
-function orderUpdate(clientOrderId: string, i: number): string {
+function algoTriggered(actualOrderId: number): string {
+  return JSON.stringify({
+    e: 'ALGO_UPDATE',
+    T: 1_700_000_000_000,
+    o: { caid: 'qs1-1', aid: 77, s: 'BTCUSDT', S: 'SELL', X: 'TRIGGERED', ai: String(actualOrderId) },
+  });
+}
+
+function orderUpdate(clientOrderId: string, i: number, status: 'NEW' | 'FILLED' = 'NEW'): string {
   return JSON.stringify({
     e: 'ORDER_TRADE_UPDATE',
     E: 1_700_000_000_100 + i,
@@ -26,8 +36,8 @@ function orderUpdate(clientOrderId: string, i: number): string {
       q: '0.010',
       p: '65000.1',
       ap: '0',
-      x: 'NEW',
-      X: 'NEW',
+      x: status === 'NEW' ? 'NEW' : 'TRADE',
+      X: status,
       i: 1_000 + i,
       l: '0',
       z: '0',
@@ -52,7 +62,9 @@ describe("a user stream's memory of pushed orders", () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  async function open(clock: ManualClock): Promise<{ socket: () => WebSocket; connections: () => number; pushed: () => number }> {
+  async function open(
+    clock: ManualClock,
+  ): Promise<{ socket: () => WebSocket; connections: () => number; pushed: () => number; updates: () => OrderSnapshot[] }> {
     server = new WebSocketServer({ port: 0 });
     let socket: WebSocket | null = null;
     let connections = 0;
@@ -61,7 +73,7 @@ describe("a user stream's memory of pushed orders", () => {
       socket = s;
     });
     const { port } = server.address() as { port: number };
-    let pushed = 0;
+    const updates: OrderSnapshot[] = [];
     stream = await openUserStream({
       url: async () => `ws://127.0.0.1:${port}`,
       keepAlive: async () => 'ok',
@@ -70,14 +82,14 @@ describe("a user stream's memory of pushed orders", () => {
       reconnectDelayMs: 10,
       nowMs: () => clock.nowMs(),
       logger: undefined,
-      onUpdate: () => {
-        pushed += 1;
+      onUpdate: (order) => {
+        updates.push(order);
       },
       onFunding: undefined,
       news: undefined,
     });
     await until(() => socket !== null, 'the connection');
-    return { socket: () => socket as unknown as WebSocket, connections: () => connections, pushed: () => pushed };
+    return { socket: () => socket as unknown as WebSocket, connections: () => connections, pushed: () => updates.length, updates: () => updates };
   }
 
   it('forgets a pushed order once echoTimeoutMs has passed', async () => {
@@ -89,6 +101,20 @@ describe("a user stream's memory of pushed orders", () => {
     clock.advance(echoTimeoutMs);
     // Before: all 200 held until 1 000 more orders evicted them.
     await until(() => stream?.heldOrderIds() === 0, 'the pushed orders to be forgotten');
+  });
+
+  it("forgets the order a triggered stop placed once that order's last update came", async () => {
+    const clock = new ManualClock(1_000_000);
+    const ws = await open(clock);
+    ws.socket().send(algoTriggered(1_005));
+    await until(() => stream?.heldOrderIds() === 1, 'the link');
+    ws.socket().send(orderUpdate('autoclose-1', 5, 'NEW'));
+    ws.socket().send(orderUpdate('autoclose-1', 5, 'FILLED'));
+    await until(() => ws.pushed() === 2, 'the pushes');
+    expect(ws.updates().map((u) => u.triggeredBy)).toEqual(['qs1-1', 'qs1-1']); // both updates still know their stop
+    clock.advance(echoTimeoutMs); // the pushes' echo memory goes too
+    // Before: the link stayed (until 1 000 more triggers evicted it).
+    await until(() => stream?.heldOrderIds() === 0, 'the link to be dropped');
   });
 
   it('still spares an answer that trails its push within echoTimeoutMs, and still renews a deaf stream', async () => {

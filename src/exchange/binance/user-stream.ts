@@ -1,5 +1,6 @@
 import type { FundingPayment } from '../../model/positions.js';
 import type { OrderSnapshot } from '../../model/orders.js';
+import { terminalOrderStatuses } from '../../model/orders.js';
 import type { Logger } from '../../util/logger.js';
 import type { Subscription, UserStreamNews } from '../port.js';
 import { toUserDataEvent } from './mapping.js';
@@ -48,7 +49,7 @@ export const defaultUserStreamTimings: UserStreamTimings = {
 const firstKeepaliveSpreadShare = 0.5;
 /** Orders awaiting their echo, at most; past it the oldest are forgotten (the silence probe still covers them). */
 const maxPendingEchoes = 1_000;
-/** Triggered algo orders remembered (actual order id → client algo id) until their order's updates arrive. */
+/** Triggered algo orders remembered (actual order id → client algo id) until their order's last update arrives. */
 const maxAlgoLinks = 1_000;
 
 export interface UserStreamDeps {
@@ -71,7 +72,10 @@ export interface UserStreamDeps {
 export interface UserStream extends Subscription {
   /** An order the exchange accepted: its ORDER_TRADE_UPDATE must follow within `echoTimeoutMs`. */
   expectEcho(clientOrderId: string): void;
-  /** Order ids held: awaiting their echo, and pushed within `echoTimeoutMs` (what the stream keeps per account). */
+  /**
+   * Order ids held (what the stream keeps per account): awaiting their echo, pushed within `echoTimeoutMs`, and
+   * orders placed by a triggered stop whose last update has not come yet.
+   */
   heldOrderIds(): number;
 }
 
@@ -120,6 +124,8 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
         pendingEchoes.delete(event.order.clientOrderId);
         putBounded(echoed, event.order.clientOrderId, lastMessageAtMs, maxPendingEchoes);
         const triggeredBy = algoLinks.get(event.order.exchangeOrderId);
+        // The order's last update: nothing follows to link (kept, 1 000 links would hold ~100 kB an account for good).
+        if (triggeredBy !== undefined && terminalOrderStatuses.has(event.order.status)) algoLinks.delete(event.order.exchangeOrderId);
         deps.onUpdate(triggeredBy !== undefined ? { ...event.order, triggeredBy } : event.order);
         return;
       }
@@ -236,7 +242,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
     expectEcho(clientOrderId) {
       if (!closed && !echoed.has(clientOrderId)) putBounded(pendingEchoes, clientOrderId, deps.nowMs(), maxPendingEchoes);
     },
-    heldOrderIds: () => pendingEchoes.size + echoed.size,
+    heldOrderIds: () => pendingEchoes.size + echoed.size + algoLinks.size,
     async close() {
       closed = true;
       clearInterval(checkTimer);

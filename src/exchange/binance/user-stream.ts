@@ -93,7 +93,11 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
   let closed = false;
   let lastMessageAtMs = deps.nowMs();
   let gapReason = 'connection lost';
-  let probing = false;
+  /**
+   * A PUT of the listen key is in flight (keep-alive or probe): never two at once. Under load a keep-alive due and a
+   * probe due fell in the same turn and went 1 ms apart, the probe's answer then counting for nothing.
+   */
+  let keyCheckInFlight = false;
   /** Withdraws this stream's place in the probe ration's queue; null when it has none. */
   let probeQueued: (() => void) | null = null;
   const pendingEchoes = new Map<string, number>();
@@ -162,7 +166,18 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
   };
   const keepalive = async (): Promise<void> => {
     keepaliveTimer = null;
-    const result = await deps.keepAlive();
+    if (keyCheckInFlight) {
+      // A probe is out: answered ok it reschedules the keep-alive a whole period on (keptAlive); else this retry stands.
+      scheduleKeepalive(timings.keepaliveRetryMs);
+      return;
+    }
+    keyCheckInFlight = true;
+    let result: KeepAliveResult;
+    try {
+      result = await deps.keepAlive();
+    } finally {
+      keyCheckInFlight = false;
+    }
     if (closed) return;
     if (result === 'ok') {
       keptAlive();
@@ -177,15 +192,16 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
 
   // Silence and echo checks: server pings are not proof that the stream delivers.
   const probe = async (): Promise<void> => {
-    probing = true;
+    keyCheckInFlight = true;
+    let result: KeepAliveResult;
     try {
-      const result = await deps.keepAlive();
-      if (closed) return;
-      if (result === 'expired') renew('silent stream on an expired listen key');
-      else if (result === 'ok') keptAlive(); // the key is alive: a quiet account, not a dead stream
+      result = await deps.keepAlive();
     } finally {
-      probing = false;
+      keyCheckInFlight = false;
     }
+    if (closed) return;
+    if (result === 'expired') renew('silent stream on an expired listen key');
+    else if (result === 'ok') keptAlive(); // the key is alive: a quiet account, not a dead stream
   };
   const silent = (now: number): boolean => now - lastMessageAtMs >= timings.silenceProbeMs;
   /** Asks the ration for a probe, once; when its turn comes the stream may have spoken meanwhile: then nothing is sent. */
@@ -197,7 +213,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
     probeQueued = () => undefined; // set before asking: the ration may answer at once
     const withdraw = deps.probeRation.request(() => {
       probeQueued = null;
-      if (closed || probing || !silent(deps.nowMs())) return false;
+      if (closed || keyCheckInFlight || !silent(deps.nowMs())) return false;
       void probe();
       return true;
     });
@@ -214,7 +230,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
       renew(`deaf stream: order ${clientOrderId} not pushed within ${timings.echoTimeoutMs} ms`);
       return;
     }
-    if (!probing && probeQueued === null && silent(now)) queueProbe();
+    if (!keyCheckInFlight && probeQueued === null && silent(now)) queueProbe();
   };
   const checkTimer = setInterval(check, Math.max(10, Math.floor(Math.min(timings.silenceProbeMs, timings.echoTimeoutMs) / 4)));
 

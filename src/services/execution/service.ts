@@ -94,16 +94,19 @@ export interface ExecutionService {
   executor: EffectExecutor;
   /** One watchdog beat (manual timer mode); resolves when decided and committed. */
   timerBeat(): Promise<void>;
-  /** Resolves when engine inputs and exchange effects have settled. */
-  settle(): Promise<void>;
+  /** Resolves when engine inputs and exchange effects have settled (false: still coming after maxSettleRounds). */
+  settle(): Promise<boolean>;
   /** Resolves once boot has reconciled every session (commands are taken before, per session as it is ready). */
   reconciled: Promise<void>;
+  /** Stops reading, settles (see settle), then closes the accounts; a second call waits for the first. */
   stop(): Promise<void>;
   replayedEvents: number;
 }
 
 /** Wait after a failed account read during boot reconciliation, times the attempt's number (ms). */
 const bootReadDelayMs = 300;
+/** Rounds of drain-then-idle that settle (and stop) wait at most for the engine's queue to stay empty. */
+const maxSettleRounds = 20;
 
 export async function startExecutionService(opts: ExecutionServiceOptions): Promise<ExecutionService> {
   const clock = opts.clock ?? systemClock;
@@ -272,32 +275,46 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
 
   logger.info({ consumerName, symbols: opts.config.symbols, watchdogPeriodMs, staleFeedMs: opts.config.staleFeedMs }, 'execution service consuming commands');
 
+  /**
+   * Until the engine has nothing queued once the executor is idle: an effect's answer is decided after it arrives, and
+   * what that decides (a refused post-only entry's fallback, say) is performed in turn. True when it got there within
+   * maxSettleRounds.
+   */
+  const settle = async (): Promise<boolean> => {
+    for (let i = 0; i < maxSettleRounds; i += 1) {
+      await engine.drain();
+      await executor.idle();
+      if (engine.pendingInputs === 0) return true;
+    }
+    return false;
+  };
+  const stopOnce = async (): Promise<void> => {
+    if (interval) clearInterval(interval);
+    await commandLoop.stop();
+    gate.close();
+    started.cancel();
+    await reconciled;
+    await filterRetry.stop();
+    await filterRefresh.stop();
+    for (const sub of subscriptions) await sub.close();
+    // Settled, not just drained once: an answer arriving while it drained was decided after, with the accounts
+    // closed, and what it decided was recorded as refused for "no exchange account" (test/execution/stop-settles).
+    if (!(await settle())) logger.warn({ pendingInputs: engine.pendingInputs }, 'stopping with exchange news still coming in');
+    await uncommitted.stop();
+    await accounts.close();
+  };
+  let stopping: Promise<void> | null = null;
+
   return {
     engine,
     executor,
     timerBeat,
     replayedEvents: replay.replayedEvents,
     reconciled,
-    async settle() {
-      for (let i = 0; i < 20; i += 1) {
-        await engine.drain();
-        await executor.idle();
-        if (engine.pendingInputs === 0) return;
-      }
-    },
-    async stop() {
-      if (interval) clearInterval(interval);
-      await commandLoop.stop();
-      gate.close();
-      started.cancel();
-      await reconciled;
-      await filterRetry.stop();
-      await filterRefresh.stop();
-      for (const sub of subscriptions) await sub.close();
-      await engine.drain();
-      await executor.idle();
-      await uncommitted.stop();
-      await accounts.close();
+    settle,
+    stop() {
+      stopping ??= stopOnce();
+      return stopping;
     },
   };
 }

@@ -58,7 +58,7 @@ return walIds`,
 // A snapshot is stored as a hash: walId, parts (a count) and part:0 … part:<parts-1>, whose concatenation is the
 // state's JSON (a snapshot saved before parts existed has one `data` field instead: loadSnapshot reads both). One
 // command carrying a whole snapshot blocked Redis, and every commit behind it, for as long as it took to copy: at
-// 10 000 sessions a 6 MB snapshot script ran 49–55 ms in Redis (SLOWLOG), and the engine's step that committed
+// 10 000 sessions a 6 MB snapshot script ran 49–68 ms in Redis (SLOWLOG), and the engine's step that committed
 // behind it took 100 ms (bench sweep, BENCH_STEP_LOG). So a snapshot longer than a part is written part by part, a
 // command each, to a staging hash of its own, and the fenced script that ends the save renames the staging hash
 // over the snapshot: the snapshot key only ever holds a whole one. Only after it is stored may the history it covers
@@ -171,7 +171,6 @@ export function scriptMayHaveRun(error: unknown): boolean {
   return !(error instanceof ErrorReply || error instanceof StaleLeaseError || error instanceof ClientClosedError || error instanceof ClientOfflineError);
 }
 
-/** Stores the snapshot and drops the WAL before `trimMinId`, in one step; fenced like a commit. */
 /**
  * Saves a snapshot (see above): in one fenced script when it fits one part, else part by part to a staging hash and
  * a fenced script that renames it over the snapshot. Either way the snapshot key changes in one step, and only under
@@ -192,9 +191,13 @@ export async function saveSnapshotFenced(
   } else {
     // The partition's hash tag leads keys.snapshot, so the staging hash shares its slot (RENAME needs that on a cluster).
     const staging = `${keys.snapshot}:staging:${randomBytes(6).toString('hex')}`;
-    const parts = Math.ceil(data.length / partChars);
-    for (let i = 0; i < parts; i += 1) {
-      await runScript(client, snapshotPartScript, [staging], [String(i), data.slice(i * partChars, (i + 1) * partChars), String(snapshotStagingTtlMs)]);
+    let parts = 0;
+    for (let from = 0; from < data.length; parts += 1) {
+      let to = Math.min(data.length, from + partChars);
+      // Never between the two halves of a surrogate pair: each part goes to Redis as UTF-8, where half a pair is lost.
+      if (to < data.length && isHighSurrogate(data.charCodeAt(to - 1)) && to - 1 > from) to -= 1;
+      await runScript(client, snapshotPartScript, [staging], [String(parts), data.slice(from, to), String(snapshotStagingTtlMs)]);
+      from = to;
     }
     await runFenced(client, snapshotCommitScript, [keys.snapshot, staging], [snapshot.walId, String(parts)], fence);
   }
@@ -205,6 +208,10 @@ export async function saveSnapshotFenced(
     if (dropped === 0) break;
   }
   await trim(0);
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**

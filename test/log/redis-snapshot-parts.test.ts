@@ -98,6 +98,18 @@ describe('a snapshot longer than a part', () => {
     }
   });
 
+  it('never cuts a character written as two UTF-16 units (an emoji in a reason, say) across two parts', async () => {
+    prefix = uniquePrefix('snapparts');
+    const client = await rawClient();
+    const keys = partitionKeys(prefix, undefined);
+    // A pair straddling the 1 000-unit boundary of the first part (the JSON's 11 characters, then 988), and more later.
+    const data = JSON.stringify({ reason: `${'a'.repeat(988)}😀${'b'.repeat(998)}😀${'c'.repeat(998)}😀` });
+    expect(data.charCodeAt(999)).toBeGreaterThanOrEqual(0xd800);
+    await saveSnapshotFenced(client, keys, { walId: '1-1', data }, '1-2', null, 1_000);
+    // Old: the pair cut in two, each half stored as U+FFFD.
+    expect(snapshotOfFields(await client.hGetAll(keys.snapshot))).toEqual({ walId: '1-1', data });
+  });
+
   it('under a stale lease replaces nothing, and its staging hash expires', async () => {
     prefix = uniquePrefix('snapparts');
     const client = await rawClient();

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { defaultCoreConfig } from '../src/core/config.js';
 import { parseOutboundEvent } from '../src/contract/outbound.js';
+import { streamNames } from '../src/log/port.js';
 import { openRedisLog } from '../src/log/redis-log.js';
 import { replayLog } from '../src/engine/engine.js';
 import { startSimulator } from '../src/paper-exchange/server.js';
@@ -25,6 +26,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const port = Number(process.env.CHAOS_REDIS_PORT ?? 6391);
 const redisUrl = `redis://127.0.0.1:${port}`;
 const commandCount = Number(process.env.CHAOS_COMMANDS ?? 3_000);
+/** Snapshot part size for the execution service (characters): its snapshots, a few kB, go in tens of parts. */
+const snapshotPartChars = Number(process.env.CHAOS_SNAPSHOT_PART_CHARS ?? 1_024);
 const users = Array.from({ length: 10 }, (_, i) => `chaos-${i}`);
 let seed = Number(process.env.CHAOS_SEED ?? 1);
 const random = (): number => {
@@ -73,6 +76,9 @@ function startExecution(sim: { restBaseUrl: string; wsBaseUrl: string }): ChildP
       '1000',
       '--watchdog-period-ms',
       '250',
+      // Every snapshot a save of many parts, so kills also land between a save's parts (src/log/redis-commit.ts).
+      '--snapshot-part-chars',
+      String(snapshotPartChars),
     ],
     {
       cwd: root,
@@ -202,6 +208,12 @@ async function main(): Promise<void> {
     const s = replay.durable.sessions.get(u);
     return ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'].some((sym) => !eq(s?.positions[sym]?.qty ?? zero, toQty(sim.position(`paper-${u}`, sym)))); // the simulator's number is its exact decimal's shortest form
   });
+  // The snapshot the service left, in parts (the part size above), and staging hashes of saves a kill cut short.
+  const raw = createClient({ url: redisUrl });
+  await raw.connect();
+  const snapshotParts = Number((await raw.hGet(streamNames.snapshot, 'parts')) ?? 0);
+  const unfinishedSnapshotSaves = (await raw.keys(`${streamNames.snapshot}:staging:*`)).length;
+  await raw.close();
   const summary = {
     commands: commandCount,
     answered: finals.size,
@@ -215,6 +227,8 @@ async function main(): Promise<void> {
     ordersNotInState: unplanned,
     positionMismatches: positionsMismatch,
     replayedEvents: replay.replayedEvents,
+    snapshotParts,
+    unfinishedSnapshotSaves,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   await log.close();

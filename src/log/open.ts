@@ -8,6 +8,8 @@ export interface LogChoice {
   redisPrefix?: string;
   sqlitePath: string;
   limits?: Partial<LogLimits>;
+  /** Redis only: a snapshot longer than this (characters) is saved in parts of this size (redis-commit.ts). */
+  snapshotPartChars?: number;
 }
 
 /**
@@ -18,7 +20,12 @@ export interface LogChoice {
 export async function openLog(choice: LogChoice): Promise<EngineLog> {
   if (choice.redisUrl) {
     const { openRedisLog } = await import('./redis-log.js');
-    return openRedisLog({ url: choice.redisUrl, prefix: choice.redisPrefix ?? '', limits: choice.limits ?? {} });
+    return openRedisLog({
+      url: choice.redisUrl,
+      prefix: choice.redisPrefix ?? '',
+      limits: choice.limits ?? {},
+      ...(choice.snapshotPartChars !== undefined ? { snapshotPartChars: choice.snapshotPartChars } : {}),
+    });
   }
   mkdirSync(dirname(choice.sqlitePath), { recursive: true });
   const { openSqliteLog } = await import('./sqlite-log.js');

@@ -74,6 +74,9 @@ export interface RedisLogOptions {
 export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   const prefix = opts.prefix ?? '';
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
+  const partChars = opts.snapshotPartChars;
+  if (partChars !== undefined && !(Number.isInteger(partChars) && partChars >= 1))
+    throw new Error(`snapshot part size must be a positive integer, got ${partChars}`);
   if (opts.clusterUrls && opts.partition === undefined) throw new Error('a log on a Redis Cluster needs a partition (its keys must share a slot)');
   const key = partitionKeys(prefix, opts.partition);
   if (opts.replicaAcks) assertReplicaAcks(opts.replicaAcks);

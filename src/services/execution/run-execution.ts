@@ -121,6 +121,8 @@ export async function runExecution(argv: string[]): Promise<void> {
       redisPrefix,
       sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
       limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
+      // Small parts make even a small state's snapshot a save of many commands (the chaos script kills during them).
+      ...(flags['snapshot-part-chars'] ? { snapshotPartChars: Number(flags['snapshot-part-chars']) } : {}),
     });
     let service: ExecutionService | null = null;
     const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });

@@ -72,6 +72,11 @@ export const snapshotStagingTtlMs = 10 * 60_000;
 /** WAL entries one trim command of a save drops at most (whole stream nodes of up to 100 entries each). */
 export const walTrimEntriesPerCommand = 1_000;
 
+/** Checks a snapshot part size as given (an option, a flag): a positive integer. */
+export function assertSnapshotPartChars(partChars: number): void {
+  if (!(Number.isInteger(partChars) && partChars >= 1)) throw new Error(`snapshot part size must be a positive integer, got ${partChars}`);
+}
+
 // KEYS: snapshot[, lease]. ARGV: the lease value expected, the snapshot's WAL id, its data (one part). The DEL drops
 // the parts of a larger snapshot before.
 const snapshotScript = fencedScript(
@@ -184,7 +189,7 @@ export async function saveSnapshotFenced(
   fence: WriteFence | null,
   partChars: number = defaultSnapshotPartChars,
 ): Promise<void> {
-  if (!(Number.isInteger(partChars) && partChars >= 1)) throw new Error(`snapshot part size must be a positive integer, got ${partChars}`);
+  assertSnapshotPartChars(partChars);
   const { data } = snapshot;
   if (data.length <= partChars) {
     await runFenced(client, snapshotScript, [keys.snapshot], [snapshot.walId, data], fence);

@@ -3,7 +3,7 @@ import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LedgerRecord, LogLimits, LogRecord, Snapshot, StoredDeadLetter } from './port.js';
 import { CommitOutcomeUnknownError, defaultLogLimits, maxLedgerScanEntries, streamNames } from './port.js';
 import { partitionKeys } from './partition.js';
-import { commitBatch, saveSnapshotFenced, snapshotOfFields } from './redis-commit.js';
+import { assertSnapshotPartChars, commitBatch, saveSnapshotFenced, snapshotOfFields } from './redis-commit.js';
 import type { LogFence, WriteFence } from './redis-fence.js';
 import { StaleLeaseError } from './redis-fence.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -74,9 +74,8 @@ export interface RedisLogOptions {
 export async function openRedisLog(opts: RedisLogOptions): Promise<EngineLog> {
   const prefix = opts.prefix ?? '';
   const limits: LogLimits = { ...defaultLogLimits, ...opts.limits };
-  const partChars = opts.snapshotPartChars;
-  if (partChars !== undefined && !(Number.isInteger(partChars) && partChars >= 1))
-    throw new Error(`snapshot part size must be a positive integer, got ${partChars}`);
+  // Refused at open, not at the first snapshot's save (a warning then, and no snapshot ever saved).
+  if (opts.snapshotPartChars !== undefined) assertSnapshotPartChars(opts.snapshotPartChars);
   if (opts.clusterUrls && opts.partition === undefined) throw new Error('a log on a Redis Cluster needs a partition (its keys must share a slot)');
   const key = partitionKeys(prefix, opts.partition);
   if (opts.replicaAcks) assertReplicaAcks(opts.replicaAcks);

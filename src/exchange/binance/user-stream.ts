@@ -164,6 +164,15 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
     lastMessageAtMs = deps.nowMs();
     scheduleKeepalive(timings.keepaliveIntervalMs);
   };
+  /** One PUT of the listen key, keep-alive or probe, marked in flight while it is out. */
+  const checkKey = async (): Promise<KeepAliveResult> => {
+    keyCheckInFlight = true;
+    try {
+      return await deps.keepAlive();
+    } finally {
+      keyCheckInFlight = false;
+    }
+  };
   const keepalive = async (): Promise<void> => {
     keepaliveTimer = null;
     if (keyCheckInFlight) {
@@ -171,13 +180,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
       scheduleKeepalive(timings.keepaliveRetryMs);
       return;
     }
-    keyCheckInFlight = true;
-    let result: KeepAliveResult;
-    try {
-      result = await deps.keepAlive();
-    } finally {
-      keyCheckInFlight = false;
-    }
+    const result = await checkKey();
     if (closed) return;
     if (result === 'ok') {
       keptAlive();
@@ -192,13 +195,7 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
 
   // Silence and echo checks: server pings are not proof that the stream delivers.
   const probe = async (): Promise<void> => {
-    keyCheckInFlight = true;
-    let result: KeepAliveResult;
-    try {
-      result = await deps.keepAlive();
-    } finally {
-      keyCheckInFlight = false;
-    }
+    const result = await checkKey();
     if (closed) return;
     if (result === 'expired') renew('silent stream on an expired listen key');
     else if (result === 'ok') keptAlive(); // the key is alive: a quiet account, not a dead stream

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateLongBookTicker } from '../src/backtest/sample/generate-sample.js';
-import { timedCrossoverRun } from './backtest.js';
+import { timedBacktestRun } from './backtest.js';
 
 // The long backtest's process (bench/backtest.ts backtestLongRun): a fresh process, so the run pays the JIT's warm-up
 // once, as a user's backtest does, and no earlier run in the bench's process has compiled it. Writes the long series
@@ -12,7 +12,7 @@ import { timedCrossoverRun } from './backtest.js';
 const root = mkdtempSync(join(tmpdir(), 'qe-bench-long-'));
 try {
   const { symbol, fromMs, toMs } = generateLongBookTicker(root);
-  process.send?.(await timedCrossoverRun({ dataDir: root, symbol, fromMs, toMs }));
+  process.send?.(await timedBacktestRun({ dataDir: root, symbol, fromMs, toMs }));
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtest.js';
 import { sampleDataDir } from '../src/backtest/cli.js';
 import { crossoverStrategy } from '../src/strategies/crossover.js';
+import type { Strategy } from '../src/strategies/strategy.js';
 import { forkBenchChild, round1 } from './common.js';
 
 // Quotes per second through the backtest (issue 14): one symbol, one session, the shipped sample's bookTicker
@@ -25,10 +26,14 @@ export interface RunFigures {
 }
 
 /**
- * One crossover backtest of one symbol's bookTicker (null bounds: all the data), timed: its quotes, wall time and CPU
- * time. The sample's runs and the long run (backtest-long-child.ts) measure the same thing on different data.
+ * One backtest of one symbol's bookTicker (null bounds: all the data) with `strategy` (the crossover unless given),
+ * timed: its quotes, wall time and CPU time. The sample's runs and the long run (backtest-long-child.ts) measure the
+ * same thing on different data.
  */
-export async function timedCrossoverRun(data: { dataDir: string; symbol: string; fromMs: number | null; toMs: number | null }): Promise<RunFigures> {
+export async function timedBacktestRun(
+  data: { dataDir: string; symbol: string; fromMs: number | null; toMs: number | null },
+  strategy: Strategy = crossoverStrategy(),
+): Promise<RunFigures> {
   const t = performance.now();
   const cpuBefore = process.cpuUsage();
   const result = await runBacktest({
@@ -40,7 +45,7 @@ export async function timedCrossoverRun(data: { dataDir: string; symbol: string;
     quotes: 'bookTicker',
     // Fills from quotes trading through, as before the sample had aggTrades: the figure stays comparable run to run.
     fills: 'through',
-    strategy: crossoverStrategy(),
+    strategy,
     capitalUsd: 10_000,
   });
   const seconds = (performance.now() - t) / 1000;
@@ -48,27 +53,56 @@ export async function timedCrossoverRun(data: { dataDir: string; symbol: string;
   return { quotes: result.summary.quotes, seconds, cpuMicros: cpu.user + cpu.system };
 }
 
-const oneRun = (): Promise<RunFigures> => timedCrossoverRun({ dataDir: sampleDataDir, symbol: 'BTCUSDT', fromMs: null, toMs: null });
+const sampleRun = (strategy?: Strategy): Promise<RunFigures> =>
+  timedBacktestRun({ dataDir: sampleDataDir, symbol: 'BTCUSDT', fromMs: null, toMs: null }, strategy);
+
+/**
+ * Two strategies that split the crossover's cost per quote into its parts (the same sample, the same runs): `flat`
+ * never asks for a position, so a quote costs reading it, the exchange's book and the engine's tick, with nothing
+ * held; `holding` asks for half the capital long at every bar and keeps it (two orders a run), so a quote also pays
+ * for what a held position costs (the stop-loss and equity watch, the protective stop's checks). The crossover adds
+ * its trades to that: ~150 orders a run, one every ~95 quotes of the sample.
+ */
+const flatStrategy = (): Strategy => ({ name: 'flat', onBar: () => undefined, targets: () => [] });
+const holdingStrategy = (): Strategy => ({ name: 'holding', onBar: () => undefined, targets: () => [{ symbol: 'BTCUSDT', weight: 0.5 }] });
+
+/** The sample `backtestBenchRuns` times with a fresh strategy each: the first run's figures and the last runs' together. */
+async function measuredRuns(strategy: () => Strategy | undefined): Promise<{ cold: RunFigures; warm: RunFigures }> {
+  const cold = await sampleRun(strategy());
+  const warm: RunFigures = { quotes: 0, seconds: 0, cpuMicros: 0 };
+  for (let i = 1; i < backtestBenchRuns; i += 1) {
+    const run = await sampleRun(strategy());
+    if (i < backtestBenchRuns - backtestMeasuredRuns) continue;
+    warm.quotes += run.quotes;
+    warm.seconds += run.seconds;
+    warm.cpuMicros += run.cpuMicros;
+  }
+  return { cold, warm };
+}
 
 export async function backtestRun(): Promise<{
   backtestQuotes: number;
   backtestQuotesPerSecond: number;
   backtestColdQuotesPerSecond: number;
   backtestCpuMicrosPerQuote: number;
+  backtestFlatQuotesPerSecond: number;
+  backtestFlatCpuMicrosPerQuote: number;
+  backtestHoldingQuotesPerSecond: number;
+  backtestHoldingCpuMicrosPerQuote: number;
 }> {
-  const cold = await oneRun();
-  const measured: RunFigures[] = [];
-  for (let i = 1; i < backtestBenchRuns; i += 1) {
-    const run = await oneRun();
-    if (i >= backtestBenchRuns - backtestMeasuredRuns) measured.push(run);
-  }
-  const sum = (pick: (r: RunFigures) => number): number => measured.reduce((acc, r) => acc + pick(r), 0);
-  const quotes = sum((r) => r.quotes);
+  const crossover = await measuredRuns(() => undefined);
+  const flat = (await measuredRuns(flatStrategy)).warm;
+  const holding = (await measuredRuns(holdingStrategy)).warm;
+  const { cold, warm } = crossover;
   return {
     backtestQuotes: cold.quotes,
-    backtestQuotesPerSecond: round1(quotes / sum((r) => r.seconds)),
+    backtestQuotesPerSecond: round1(warm.quotes / warm.seconds),
     backtestColdQuotesPerSecond: round1(cold.quotes / cold.seconds),
-    backtestCpuMicrosPerQuote: round1(sum((r) => r.cpuMicros) / quotes),
+    backtestCpuMicrosPerQuote: round1(warm.cpuMicros / warm.quotes),
+    backtestFlatQuotesPerSecond: round1(flat.quotes / flat.seconds),
+    backtestFlatCpuMicrosPerQuote: round1(flat.cpuMicros / flat.quotes),
+    backtestHoldingQuotesPerSecond: round1(holding.quotes / holding.seconds),
+    backtestHoldingCpuMicrosPerQuote: round1(holding.cpuMicros / holding.quotes),
   };
 }
 

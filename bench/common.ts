@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deleteKeysWithPrefix } from '../src/log/redis-keys.js';
 
@@ -48,6 +49,29 @@ export function perSecond(count: number, elapsedMs: number): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Clock ticks a second in /proc/stat (USER_HZ: 100 on every Linux build Node runs on). */
+const procStatTicksPerSecond = 100;
+
+/**
+ * CPU time every process on the machine has used since boot, all cores together (µs; /proc/stat's busy columns: all
+ * but idle and iowait), or null off Linux. A phase's difference is what the engine, Redis, the harness's processes and
+ * anything else running cost together.
+ */
+export function machineCpuMicros(): number | null {
+  let line: string | undefined;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  } catch {
+    return null;
+  }
+  const fields = line?.trim().split(/\s+/) ?? [];
+  if (fields[0] !== 'cpu') return null;
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user, nice, system, , , irq, softirq, steal] = fields.slice(1, 9).map(Number);
+  const busy = [user, nice, system, irq, softirq, steal].reduce<number>((acc, v) => acc + (v ?? 0), 0);
+  return Number.isFinite(busy) ? Math.round((busy * 1e6) / procStatTicksPerSecond) : null;
+}
 
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / (1024 * 1024));

@@ -1,9 +1,10 @@
 import { startPhaseProfile } from './phase-profile.js';
+import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dictGet } from '../src/core/dict.js';
 import { paperCredentials } from '../src/engine/accounts.js';
 import { isZero } from '../src/model/decimal.js';
-import { deletePrefix, knob, percentile, perSecond, prefix, redisUrl, round1, sleep } from './common.js';
+import { deletePrefix, knob, machineCpuMicros, percentile, perSecond, prefix, redisUrl, round1, sleep } from './common.js';
 import { startEngineUnderTest } from './engine-under-test.js';
 import { startPaperExchangeProcess } from './exchange-process.js';
 import { openHarness } from './harness.js';
@@ -25,6 +26,15 @@ export interface EngineRunFigures {
   commandCpuUsPerCommand: number;
   /** Redis's own time in the engine's commit scripts per command of that phase (µs; INFO commandstats evalsha). */
   redisCommitUsPerCommand: number | null;
+  /** Redis's whole CPU time per command of that phase (µs; INFO cpu): its commits, the reads, the producer's appends. */
+  redisCpuUsPerCommand: number | null;
+  /** Every process's CPU time on the machine per command of that phase (µs; /proc/stat): engine, Redis, harness. */
+  machineCpuUsPerCommand: number | null;
+  /**
+   * Commands a second the machine's cores could carry at that CPU per command, were they never idle: the bound
+   * `commandsPerSecond` approaches as the engine's wait for its commits is hidden, whatever the engine's code.
+   */
+  commandsPerSecondCpuBound: number | null;
   stopToFlattenP50Ms: number | null;
   stopToFlattenP99Ms: number | null;
   eventLoopDelayP99Ms: number;
@@ -60,18 +70,25 @@ export async function engineRun(): Promise<EngineRunFigures> {
     // Appended by a process of its own, as producers append from processes of their own.
     const commands = stopLossCommands('sl', commandCount);
     const scriptsBefore = await harness.scriptMicros();
+    const redisCpuBefore = await harness.redisCpuMicros();
     const profile = await startPhaseProfile('commands');
+    const machineBefore = machineCpuMicros();
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     await harness.appendAllElsewhere(commands);
     const answered = await harness.waitForFinalReplies('sl', commandCount, phaseCapMs);
     const commandsPerSecond = perSecond(answered, performance.now() - t0);
     const cpu = process.cpuUsage(cpuBefore);
+    const machineAfter = machineCpuMicros();
     await profile.stop();
     const scriptsAfter = await harness.scriptMicros();
+    const redisCpuAfter = await harness.redisCpuMicros();
     // Where a command's time goes: the engine's process, or Redis running its commits (the other core).
     const commandCpuUsPerCommand = round1((cpu.user + cpu.system) / Math.max(1, answered));
     const redisCommitUsPerCommand = scriptsBefore === null || scriptsAfter === null ? null : round1((scriptsAfter - scriptsBefore) / Math.max(1, answered));
+    const redisCpuUsPerCommand = redisCpuBefore === null || redisCpuAfter === null ? null : round1((redisCpuAfter - redisCpuBefore) / Math.max(1, answered));
+    const machineCpuUsPerCommand = machineBefore === null || machineAfter === null ? null : round1((machineAfter - machineBefore) / Math.max(1, answered));
+    const commandsPerSecondCpuBound = machineCpuUsPerCommand === null || machineCpuUsPerCommand <= 0 ? null : Math.round((cpus().length * 1e6) / machineCpuUsPerCommand);
 
     // 2. Stop latency under a slow exchange.
     await exchange.setFaults({ forcePostOnlyReject: true });
@@ -120,6 +137,9 @@ export async function engineRun(): Promise<EngineRunFigures> {
       commandsPerSecond,
       commandCpuUsPerCommand,
       redisCommitUsPerCommand,
+      redisCpuUsPerCommand,
+      machineCpuUsPerCommand,
+      commandsPerSecondCpuBound,
       stopToFlattenP50Ms: percentile(latencies, 50),
       stopToFlattenP99Ms: percentile(latencies, 99),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),

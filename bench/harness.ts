@@ -28,6 +28,8 @@ export interface Harness {
   waitForReply(commandId: string, timeoutMs: number): Promise<'done' | 'rejected' | undefined>;
   /** Redis's total time in scripts (EVALSHA, µs) since its stats were last reset; null if INFO does not say. */
   scriptMicros(): Promise<number | null>;
+  /** Redis's CPU time so far, user + system (µs; INFO cpu), null when it does not say. */
+  redisCpuMicros(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,16 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       const info = await writer.info('commandstats');
       const match = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(info);
       return match ? Number(match[1]) : null;
+    },
+    async redisCpuMicros() {
+      const info = await writer.info('cpu');
+      const seconds = (name: string): number | null => {
+        const match = new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info);
+        return match ? Number(match[1]) : null;
+      };
+      const user = seconds('used_cpu_user');
+      const system = seconds('used_cpu_sys');
+      return user === null || system === null ? null : Math.round((user + system) * 1e6);
     },
     async close() {
       writer.destroy();

@@ -312,6 +312,26 @@ export function logContract(name: string, open: () => Promise<LogUnderTest>): vo
       expect(await log.commandEntryCount()).toBe(0);
     });
 
+    it('holds the caps and acknowledges every command when one commit carries more than the caps and 2 500 acks', async () => {
+      const { log } = await setup();
+      await log.initOutboundGroup('telegram'); // durable: only the hard cap (8) limits what is kept
+      const commands = 2_500;
+      for (let n = 0; n < commands; n += 500) await Promise.all(Array.from({ length: 500 }, (_, i) => log.appendCommand(`{"n":${n + i}}`)));
+      const read = await log.readCommands('c', commands + 10, 10);
+      expect(read).toHaveLength(commands);
+      const [dead1, dead2, dead3, dead4, ...acked] = read;
+      const deadLetters = [dead1, dead2, dead3, dead4].map((d, i) => ({ entryId: d?.entryId ?? '', raw: d?.raw ?? '', reason: `refused ${i}` }));
+      await log.commit({
+        wal: [],
+        outbound: Array.from({ length: 20 }, (_, n) => `{"o":${n}}`),
+        ack: acked.map((d) => d.entryId),
+        deadLetters,
+      });
+      expect(await log.pendingCommandCount()).toBe(0);
+      expect((await log.tailOutbound('0', 100, 1)).map((r) => (JSON.parse(r.data) as { o: number }).o)).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
+      expect((await log.readDeadLetters(10)).map((x) => x.reason)).toEqual(['refused 1', 'refused 2', 'refused 3']);
+    });
+
     it('keeps the newest maxDeadLetterEntries dead letters and counts them without reading them', async () => {
       const { log } = await setup();
       expect(await log.deadLetterCount()).toBe(0);

@@ -310,6 +310,43 @@ function decimalsOf(step: string): number {
   return step.length - dot - 1 - (/0*$/.exec(step.slice(dot + 1))?.[0].length ?? 0);
 }
 
+/**
+ * A tick or step size as the snaps use it: its decimals and its units at each scale asked for. A symbol has a handful
+ * of sizes and every order snaps to them: parsing the size again on each snap (a regular expression, a split, a
+ * bigint) was most of a snap's cost. A function of the size's text alone, so a kept one is the parse itself.
+ */
+interface StepGrid {
+  decimals: number;
+  unitsByScale: Map<number, bigint>;
+}
+
+const stepGrids = new Map<string, StepGrid>();
+/** Sizes kept (a few per symbol traded); cleared when full. */
+const maxStepGrids = 1_024;
+/** Scales kept per size (a snap asks for the size's own decimals plus 9, or a value's scale); cleared when full. */
+const maxScalesPerStepGrid = 64;
+
+function stepGridOf(step: string): StepGrid {
+  let grid = stepGrids.get(step);
+  if (grid === undefined) {
+    if (stepGrids.size >= maxStepGrids) stepGrids.clear();
+    grid = { decimals: decimalsOf(step), unitsByScale: new Map() };
+    stepGrids.set(step, grid);
+  }
+  return grid;
+}
+
+/** toScaled(step, scale), kept with the step's grid. */
+function stepUnitsAt(grid: StepGrid, step: string, scale: number): bigint {
+  let units = grid.unitsByScale.get(scale);
+  if (units === undefined) {
+    if (grid.unitsByScale.size >= maxScalesPerStepGrid) grid.unitsByScale.clear();
+    units = toScaled(step, scale);
+    grid.unitsByScale.set(scale, units);
+  }
+  return units;
+}
+
 function toScaled(value: string, decimals: number): bigint {
   const negative = value.startsWith('-');
   const body = negative ? value.slice(1) : value;
@@ -329,11 +366,14 @@ function fromScaled(scaled: bigint, decimals: number): string {
   return negative && abs !== 0n ? `-${text}` : text;
 }
 
+/** Digits a number is written to past its step's decimals before it is snapped (numberToPlain). */
+const snapGuardDigits = 9;
+
 /** Number → exact decimal string with at most `decimals` places (no exponent notation). */
 function numberToPlain(value: number, decimals: number): string {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
   // toFixed with a few guard digits then truncation keeps 0.1+0.2 style noise out of the grid snap.
-  return value.toFixed(Math.min(decimals + 9, 100));
+  return value.toFixed(Math.min(decimals + snapGuardDigits, 100));
 }
 
 export type Rounding = 'down' | 'up';
@@ -347,11 +387,12 @@ export type Rounding = 'down' | 'up';
 export function snapToStep(value: number | Decimal, step: string, rounding: Rounding): string {
   if (typeof value === 'string') return snapDecimal(value, step, rounding);
   if (value < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
-  const decimals = Math.max(decimalsOf(step), 0);
-  const guard = decimals + 9;
-  const stepScaled = toScaled(step, guard);
+  const grid = stepGridOf(step);
+  const decimals = Math.max(grid.decimals, 0);
+  const guard = decimals + snapGuardDigits;
+  const stepScaled = stepUnitsAt(grid, step, guard);
   if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
-  const valueScaled = toScaled(numberToPlain(value, decimals), guard);
+  const valueScaled = plainToScaled(numberToPlain(value, decimals), guard);
   // Float noise is a few ulps of the value (~2.2e-16 relative): allow 10 guard units or 2e-14 of the value,
   // whichever is larger, still far below half a step for any realistic price or quantity.
   const relativeUnits = BigInt(Math.ceil(value * 2e-14 * 10 ** guard));
@@ -363,20 +404,30 @@ export function snapToStep(value: number | Decimal, step: string, rounding: Roun
       units += 1n; // just under a grid point: float noise
     else if (rounding === 'up' && remainder > tolerance) units += 1n;
   }
-  return fromScaled((units * stepScaled) / 10n ** BigInt(guard - decimals), decimals);
+  return fromScaled((units * stepScaled) / pow10(snapGuardDigits), decimals);
+}
+
+/**
+ * numberToPlain's text at `scale` decimals as units: toFixed wrote exactly that many digits after the point, so the
+ * units are its digits without the point (toScaled for anything else, such as toFixed's exponent form past 1e21).
+ */
+function plainToScaled(text: string, scale: number): bigint {
+  const dot = text.indexOf('.');
+  if (dot > 0 && text.length - dot - 1 === scale && text.charCodeAt(0) !== 45) return BigInt(text.slice(0, dot) + text.slice(dot + 1));
+  return toScaled(text, scale);
 }
 
 function snapDecimal(value: Decimal, step: string, rounding: Rounding): string {
   if (sign(value) < 0) throw new Error(`snapToStep expects a non-negative value, got ${value}`);
   const x = parseFixed(value);
-  const decimals = Math.max(decimalsOf(step), x.scale);
-  const stepScaled = toScaled(step, decimals);
+  const grid = stepGridOf(step);
+  const decimals = Math.max(grid.decimals, x.scale);
+  const stepScaled = stepUnitsAt(grid, step, decimals);
   if (stepScaled <= 0n) throw new Error(`invalid step ${step}`);
   const valueScaled = rescale(x, decimals);
   let units = valueScaled / stepScaled;
   if (rounding === 'up' && units * stepScaled !== valueScaled) units += 1n;
-  const stepDecimals = decimalsOf(step);
-  return fromScaled((units * stepScaled) / 10n ** BigInt(decimals - stepDecimals), stepDecimals);
+  return fromScaled((units * stepScaled) / pow10(decimals - grid.decimals), grid.decimals);
 }
 
 /** True when `value` (decimal string) is an exact multiple of `step`. */

@@ -88,7 +88,8 @@ export async function engineRun(): Promise<EngineRunFigures> {
     const redisCommitUsPerCommand = scriptsBefore === null || scriptsAfter === null ? null : round1((scriptsAfter - scriptsBefore) / Math.max(1, answered));
     const redisCpuUsPerCommand = redisCpuBefore === null || redisCpuAfter === null ? null : round1((redisCpuAfter - redisCpuBefore) / Math.max(1, answered));
     const machineCpuUsPerCommand = machineBefore === null || machineAfter === null ? null : round1((machineAfter - machineBefore) / Math.max(1, answered));
-    const commandsPerSecondCpuBound = machineCpuUsPerCommand === null || machineCpuUsPerCommand <= 0 ? null : Math.round((cpus().length * 1e6) / machineCpuUsPerCommand);
+    const commandsPerSecondCpuBound =
+      machineCpuUsPerCommand === null || machineCpuUsPerCommand <= 0 ? null : Math.round((cpus().length * 1e6) / machineCpuUsPerCommand);
 
     // 2. Stop latency under a slow exchange.
     await exchange.setFaults({ forcePostOnlyReject: true });

@@ -36,6 +36,11 @@ export interface EngineUnderTest {
 export interface StepTimer {
   /** Longest step (decide a batch of inputs + its one log commit + hand-off of effects) since reset, ms. */
   maxMs(): number;
+  /**
+   * Most time one step spent deciding since reset, ms (decideStep alone: the engine's own work, which the step budget
+   * bounds; the rest of a step's wall time is its commit's round trip and whatever the event loop ran meanwhile).
+   */
+  maxDecideMs(): number;
   /** Steps since reset. */
   count(): number;
   reset(): void;
@@ -85,6 +90,7 @@ function timeSteps(engine: Engine): StepTimer {
   const original = target.step;
   if (typeof original !== 'function') throw new Error('Engine.step is gone: update bench/engine-under-test.ts to time engine steps');
   let maxMs = 0;
+  let maxDecideMs = 0;
   let count = 0;
   // The step's deciding, on its own: the rest of a step's time is its commit's round trip (and whatever else the
   // event loop ran meanwhile).
@@ -126,6 +132,7 @@ function timeSteps(engine: Engine): StepTimer {
     } finally {
       const ms = performance.now() - t;
       maxMs = Math.max(maxMs, ms);
+      maxDecideMs = Math.max(maxDecideMs, decideMs);
       // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
       if (slowStepLogMs > 0 && ms > slowStepLogMs) {
         // GC entries arrive after the fact (observer callbacks): logged a turn later, with the GC inside the step.
@@ -136,9 +143,11 @@ function timeSteps(engine: Engine): StepTimer {
   };
   return {
     maxMs: () => maxMs,
+    maxDecideMs: () => maxDecideMs,
     count: () => count,
     reset: () => {
       maxMs = 0;
+      maxDecideMs = 0;
       count = 0;
       // Where the measured steps begin in the slow-step log (the steps before it set the sessions up).
       if (slowStepLogMs > 0) process.stderr.write(`${JSON.stringify({ measuringFrom: 'here' })}\n`);

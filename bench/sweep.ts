@@ -71,6 +71,8 @@ export interface SweepEntry {
   stopToSendP99Ms: number | null;
   tickToSendP99Ms: number | null;
   slowestStepMs: number;
+  /** The most one step spent deciding (engine-under-test.ts, maxDecideMs): slowestStepMs without the commit's wait. */
+  slowestStepDecideMs: number;
   /** Engine steps (each one decision round and one log commit) while measuring: fewer for the same work is less waiting. */
   engineSteps: number;
   /** CPU time of this process (engine, adapter and harness) while measuring, ms: steadier than wall time on a busy machine. */
@@ -309,6 +311,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
       stopToSendP99Ms: percentile(stopSends, 99),
       tickToSendP99Ms: percentile(tickSends, 99),
       slowestStepMs: round1(engine.steps.maxMs()),
+      slowestStepDecideMs: round1(engine.steps.maxDecideMs()),
       engineSteps: engine.steps.count(),
       processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),

@@ -43,7 +43,7 @@ function senderAndType(input: Input): { userId: string; type: string } | null {
  * type ("signals\u002eroute") slips past: it is decided all the same, in arrival order, as it would be if it came
  * alone; signal sources are configured (signalSourceIds), not anyone.
  */
-export function mayBeFanOut(input: Input): boolean {
+function mayBeFanOut(input: Input): boolean {
   return input.kind === 'command' && input.delivery.raw.includes('signals.route');
 }
 

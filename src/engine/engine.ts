@@ -1,7 +1,7 @@
 import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
-import { controlFirst, mayBeFanOut } from '../core/command-priority.js';
+import { controlFirst } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
 import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
@@ -17,7 +17,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from './clock.js';
 import { defaultCommitOutcomeResolveMs, resolveCommitOutcome } from './commit-outcome.js';
 import type { CostClass, StepJob } from './step-queue.js';
-import { commandJobs, laneOf, maxCommandsPerJob, StepQueue, StepSizer, stepInputs } from './step-queue.js';
+import { laneOf, maxCommandsPerJob, StepQueue, StepSizer, stepInputs } from './step-queue.js';
 
 // The imperative shell around decide(): one step at a time (step-queue.ts cuts what waits into steps), its inputs
 // decided in order. For each step it commits the WAL events, outbound events and acks in one atomic log write, and only then adopts the new state and
@@ -260,10 +260,11 @@ export class Engine {
    * Resolves once every part is committed; rejects with the first part that failed.
    */
   submitCommands(inputs: Input[]): Promise<void> {
-    if (inputs.length === 0) return Promise.resolve();
-    const jobs = commandJobs(controlFirst(inputs), maxCommandsPerJob, mayBeFanOut);
-    if (jobs.length === 1) return this.enqueueInputs(jobs[0] as Input[]);
-    return Promise.all(jobs.map((job) => this.enqueueInputs(job))).then(() => undefined);
+    if (inputs.length <= maxCommandsPerJob) return this.submitBatch(inputs);
+    const ordered = controlFirst(inputs);
+    const parts: Promise<void>[] = [];
+    for (let at = 0; at < ordered.length; at += maxCommandsPerJob) parts.push(this.enqueueInputs(ordered.slice(at, at + maxCommandsPerJob)));
+    return Promise.all(parts).then(() => undefined);
   }
 
   /** Queues inputs, in the order given, as one job: its lane and its inputs' cost classes from the inputs. */
@@ -373,13 +374,9 @@ export class Engine {
     return committedAtOnce;
   }
 
-  /**
-   * A fan-out's next part costs what its step of users costs, whatever the kind of the input it continues; so does its
-   * first part, the route command itself (mayBeFanOut): sized as a command, a route was estimated at a stop-loss
-   * change's microseconds, and its own cost, recorded as a command's, made every command look costlier.
-   */
+  /** A fan-out's next part costs what its step of users costs, whatever the kind of the input it continues. */
   private costClassOf(input: Input): CostClass {
-    return this.continuations.has(input) || mayBeFanOut(input) ? 'continuation' : input.kind;
+    return this.continuations.has(input) ? 'continuation' : input.kind;
   }
 
   private enqueue(lane: 'control' | 'bulk', inputs: StepJob['inputs'], count: number, costClasses: readonly CostClass[]): Promise<void> {

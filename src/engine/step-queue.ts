@@ -33,33 +33,6 @@ export const maxBulkWaitMs = 20;
  * stays within a few budgets, and a read of 100 is seven jobs.
  */
 export const maxCommandsPerJob = 16;
-/**
- * A read's commands as the jobs it is queued as: runs of at most `perJob` commands, each possible fan-out (a
- * signals.route, `isFanOut`) a job of its own, in the order given. A route's first part decides for up to
- * maxUsersPerRouteStep users (milliseconds) where another command takes microseconds: inside a job of cheap commands
- * it could not be sized apart, and a step of 216 stop-loss changes and 37 routes decided for 24 ms at 10 000 sessions
- * (bench:sweep, BENCH_STEP_LOG), every control input read after them waiting.
- */
-export function commandJobs<T>(ordered: readonly T[], perJob: number, isFanOut: (item: T) => boolean): T[][] {
-  const jobs: T[][] = [];
-  let current: T[] = [];
-  for (const item of ordered) {
-    if (isFanOut(item)) {
-      if (current.length > 0) jobs.push(current);
-      jobs.push([item]);
-      current = [];
-      continue;
-    }
-    current.push(item);
-    if (current.length === perJob) {
-      jobs.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) jobs.push(current);
-  return jobs;
-}
-
 /** Weight of the newest input in the running mean of the deciding time of its cost class. */
 const decideCostSmoothing = 0.2;
 

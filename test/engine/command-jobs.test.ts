@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/decide.js';
-import { commandJobs, maxCommandsPerJob } from '../../src/engine/step-queue.js';
+import { maxCommandsPerJob } from '../../src/engine/step-queue.js';
 import { gatedEngine, unreadable, untilHeld } from '../support/gated-engine.js';
 
 // Commands read together are queued as jobs of at most maxCommandsPerJob (Engine.submitCommands), so a step takes as
@@ -45,26 +44,6 @@ describe('commands read together', () => {
     const gated = await gatedEngine();
     const acks = await landAll(gated, gated.engine.submitCommands(read(maxCommandsPerJob, '2')));
     expect(acks).toEqual([maxCommandsPerJob]);
-  });
-
-  it('give a signals.route a step of its own, even among commands the engine has learnt are cheap', async () => {
-    const gated = await gatedEngine();
-    // Cheap commands first, so a command's cost class is measured (microseconds each).
-    await landAll(gated, gated.engine.submitCommands(read(maxCommandsPerJob, 'warm')));
-    // The route is unreadable too (dead-lettered at once), but it is written as one: a fan-out, sized as a route's part.
-    const route: Input = { kind: 'command', delivery: { entryId: 'route', raw: 'not json "type":"signals.route"', deliveryCount: 1 } };
-    const batch = [...read(5, 'before'), route, ...read(5, 'after')];
-    const acks = await landAll(gated, gated.engine.submitCommands(batch));
-    // Sized as a command it shared the read's one step: [11]. As a fan-out part it is decided alone, between the others.
-    expect(acks).toEqual([5, 1, 5]);
-    expect(gated.decided.slice(-11)).toEqual(batch.map((input) => (input.kind === 'command' ? input.delivery.entryId : '')));
-  });
-
-  it('split a read at each possible fan-out, and in runs of at most a job elsewhere', () => {
-    const fanOut = (item: string): boolean => item.startsWith('route');
-    expect(commandJobs(['a', 'b', 'route1', 'c', 'route2', 'route3', 'd'], 2, fanOut)).toEqual([['a', 'b'], ['route1'], ['c'], ['route2'], ['route3'], ['d']]);
-    expect(commandJobs(['a', 'b', 'c', 'd', 'e'], 2, fanOut)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
-    expect(commandJobs([], 2, fanOut)).toEqual([]);
   });
 
   it('keep the parts committed before a part whose commit failed, and reject', async () => {

@@ -23,7 +23,8 @@ import { fencedScript, runFenced, runScript, script, StaleLeaseError } from './r
 // stream between a script's commands, so the cap holds atomically with every append, as with a MAXLEN on each XADD
 // (the outbound's softer retention runs now and then, in redis-log.ts). The batch's acknowledgements go in one XACK
 // per acksPerXack ids. Each redis.call costs the script about a microsecond of its own (arguments copied in, the
-// reply converted back): an XACK and a MAXLEN per command were a quarter of a commit's time in Redis.
+// reply converted back): an XACK and a MAXLEN per command were a quarter of a 100-command commit's time in Redis in a
+// script alone, and an eighth of the engine's commits' (7.0 → 6.2 µs a command, median of six interleaved pairs).
 /**
  * Ids one XACK of the commit acknowledges at most: Lua's unpack puts them all on its C stack, which holds 8 000
  * values (LUAI_MAXCSTACK in Redis's Lua 5.1).

@@ -85,9 +85,12 @@ export async function engineRun(): Promise<EngineRunFigures> {
     const redisCpuAfter = await harness.redisCpuMicros();
     // Where a command's time goes: the engine's process, or Redis running its commits (the other core).
     const commandCpuUsPerCommand = round1((cpu.user + cpu.system) / Math.max(1, answered));
-    const redisCommitUsPerCommand = scriptsBefore === null || scriptsAfter === null ? null : round1((scriptsAfter - scriptsBefore) / Math.max(1, answered));
-    const redisCpuUsPerCommand = redisCpuBefore === null || redisCpuAfter === null ? null : round1((redisCpuAfter - redisCpuBefore) / Math.max(1, answered));
-    const machineCpuUsPerCommand = machineBefore === null || machineAfter === null ? null : round1((machineAfter - machineBefore) / Math.max(1, answered));
+    /** A counter's growth over the phase (µs) per command answered; null when either reading is missing. */
+    const perCommand = (before: number | null, after: number | null): number | null =>
+      before === null || after === null ? null : round1((after - before) / Math.max(1, answered));
+    const redisCommitUsPerCommand = perCommand(scriptsBefore, scriptsAfter);
+    const redisCpuUsPerCommand = perCommand(redisCpuBefore, redisCpuAfter);
+    const machineCpuUsPerCommand = perCommand(machineBefore, machineAfter);
     const commandsPerSecondCpuBound =
       machineCpuUsPerCommand === null || machineCpuUsPerCommand <= 0 ? null : Math.round((cpus().length * 1e6) / machineCpuUsPerCommand);
 

@@ -38,6 +38,17 @@ function senderAndType(input: Input): { userId: string; type: string } | null {
 }
 
 /**
+ * Whether a command input was sent by one of `sourceIds` (the configured signal sources): the engine queues their
+ * commands behind control work (Engine.submitCommands). Read as senderAndType reads it, so from the command gate's
+ * parse where there was one.
+ */
+export function sentBySignalSource(input: Input, sourceIds: readonly string[]): boolean {
+  if (input.kind !== 'command' || sourceIds.length === 0) return false;
+  const sender = senderAndType(input);
+  return sender !== null && sourceIds.includes(sender.userId);
+}
+
+/**
  * Whether an input may be a signals.route, without parsing it: a batch with none keeps its order, and parsing every
  * command twice (here, then in decide) was a tenth of a command's cost. Only a route written with an escaped
  * type ("signals\u002eroute") slips past: it is decided all the same, in arrival order, as it would be if it came

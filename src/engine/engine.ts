@@ -1,7 +1,7 @@
 import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
-import { controlFirst } from '../core/command-priority.js';
+import { controlFirst, sentBySignalSource } from '../core/command-priority.js';
 import { foldEvents } from '../core/events.js';
 import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
@@ -177,7 +177,7 @@ function writesAnything(o: DecidedStep['outputs']): boolean {
 export class Engine {
   private readonly waiting = new StepQueue();
   private readonly stepSizes = new StepSizer();
-  /** Inputs queued as a fan-out's next part (their cost class: StepSizer). Weak: forgotten with the input. */
+  /** Inputs costed as a fan-out's part (StepSizer): its next parts, and signal sources' commands. Weak: forgotten with the input. */
   private readonly continuations = new WeakSet<Input>();
   /** The loop running steps while anything waits (null: idle). */
   private running: Promise<void> | null = null;
@@ -257,14 +257,35 @@ export class Engine {
    * and a step gathers as many as fit its deciding budget (step-queue.ts) instead of the whole read. Each step commits
    * its own: if one's commit fails, the commands committed before it stay committed and answered, and its own stay
    * unacknowledged to be redelivered, as a failed read's do (processed ids answer a redelivered command only once).
+   * Signal sources' commands are queued apart, behind control work (submitSignalCommand).
    * Resolves once every part is committed; rejects with the first part that failed.
    */
   submitCommands(inputs: Input[]): Promise<void> {
-    if (inputs.length <= maxCommandsPerJob) return this.submitBatch(inputs);
-    const ordered = controlFirst(inputs);
+    const fromSources: Input[] = [];
+    const fromTraders: Input[] = [];
+    for (const input of inputs) (sentBySignalSource(input, this.config.signalSourceIds) ? fromSources : fromTraders).push(input);
     const parts: Promise<void>[] = [];
-    for (let at = 0; at < ordered.length; at += maxCommandsPerJob) parts.push(this.enqueueInputs(ordered.slice(at, at + maxCommandsPerJob)));
-    return Promise.all(parts).then(() => undefined);
+    if (fromTraders.length > maxCommandsPerJob) {
+      const ordered = controlFirst(fromTraders);
+      for (let at = 0; at < ordered.length; at += maxCommandsPerJob) parts.push(this.enqueueInputs(ordered.slice(at, at + maxCommandsPerJob)));
+    } else if (fromTraders.length > 0) parts.push(this.submitBatch(fromTraders));
+    for (const input of fromSources) parts.push(this.submitSignalCommand(input));
+    return parts.length === 1 ? (parts[0] as Promise<void>) : Promise.all(parts).then(() => undefined);
+  }
+
+  /**
+   * A signal source's command (a signals.route, a fan-out to up to 1 000 users) waits in the bulk lane, a job of its
+   * own costed as a fan-out's part, as its next parts do. In the control lane it was sized as a command (a stop-loss
+   * change's microseconds), so a step took a read's sixteen-command jobs with dozens of routes' first parts in them:
+   * one step at 10 000 sessions decided 216 stop-loss changes and 37 routes in 24 ms, and a /stop read meanwhile
+   * waited for all of it. Each route a control job of its own instead (tried) made a burst of routes that many
+   * control steps, each with its commit's round trip, ahead of the next /stop (stop → flatten p99 210 ms). In the
+   * bulk lane, commands from control surfaces go first, and the route still goes within maxBulkWaitMs. A source's
+   * commands all take this lane, so its own stay in order.
+   */
+  private submitSignalCommand(input: Input): Promise<void> {
+    this.continuations.add(input);
+    return this.enqueue('bulk', [input], 1, continuationCostClasses);
   }
 
   /** Queues inputs, in the order given, as one job: its lane and its inputs' cost classes from the inputs. */

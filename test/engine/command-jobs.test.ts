@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Input } from '../../src/core/decide.js';
 import { maxCommandsPerJob } from '../../src/engine/step-queue.js';
 import { gatedEngine, unreadable, untilHeld } from '../support/gated-engine.js';
 
@@ -44,6 +45,36 @@ describe('commands read together', () => {
     const gated = await gatedEngine();
     const acks = await landAll(gated, gated.engine.submitCommands(read(maxCommandsPerJob, '2')));
     expect(acks).toEqual([maxCommandsPerJob]);
+  });
+
+  it("queue a signal source's route behind the traders' commands read with it, in a step of its own", async () => {
+    const gated = await gatedEngine();
+    // Cheap commands first, so a command's cost class is measured (microseconds each).
+    await landAll(gated, gated.engine.submitCommands(read(maxCommandsPerJob, 'warm')));
+    // From the configured signal source ('signals'); not a valid route (dead-lettered at once), but its sender reads.
+    const route: Input = {
+      kind: 'command',
+      delivery: { entryId: 'route', raw: JSON.stringify({ id: 'r', userId: 'signals', type: 'signals.route', signals: 'none' }), deliveryCount: 1 },
+    };
+    const before = read(5, 'before');
+    const after = read(5, 'after');
+    const acks = await landAll(gated, gated.engine.submitCommands([...before, route, ...after]));
+    // In the control lane, sized as a command, it shared the read's one step ([11], in read order). In the bulk lane
+    // the traders' commands go first, and the route, sized as a fan-out's part, takes a step of its own.
+    expect(acks).toEqual([10, 1]);
+    const ids = (inputs: Input[]) => inputs.map((input) => (input.kind === 'command' ? input.delivery.entryId : ''));
+    expect(gated.decided.slice(-11)).toEqual([...ids(before), ...ids(after), 'route']);
+  });
+
+  it("keep a signal source's own commands in their order", async () => {
+    const gated = await gatedEngine();
+    const fromSource = (entryId: string): Input => ({
+      kind: 'command',
+      delivery: { entryId, raw: JSON.stringify({ id: entryId, userId: 'signals', type: 'session.status' }), deliveryCount: 1 },
+    });
+    const batch = [fromSource('s1'), ...read(3, 'trader'), fromSource('s2'), fromSource('s3')];
+    await landAll(gated, gated.engine.submitCommands(batch));
+    expect(gated.decided.filter((id) => id.startsWith('s'))).toEqual(['s1', 's2', 's3']);
   });
 
   it('keep the parts committed before a part whose commit failed, and reject', async () => {

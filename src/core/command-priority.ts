@@ -42,10 +42,10 @@ function senderAndType(input: Input): { userId: string; type: string } | null {
  * commands behind control work (Engine.submitCommands). Read as senderAndType reads it, so from the command gate's
  * parse where there was one.
  */
-export function sentBySignalSource(input: Input, sourceIds: readonly string[]): boolean {
-  if (input.kind !== 'command' || sourceIds.length === 0) return false;
+export function sentBySignalSource(input: Input, sourceIds: ReadonlySet<string>): boolean {
+  if (input.kind !== 'command' || sourceIds.size === 0) return false;
   const sender = senderAndType(input);
-  return sender !== null && sourceIds.includes(sender.userId);
+  return sender !== null && sourceIds.has(sender.userId);
 }
 
 /**

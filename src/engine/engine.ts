@@ -179,6 +179,11 @@ export class Engine {
   private readonly stepSizes = new StepSizer();
   /** Inputs costed as a fan-out's part (StepSizer): its next parts, and signal sources' commands. Weak: forgotten with the input. */
   private readonly continuations = new WeakSet<Input>();
+  /**
+   * The configured signal sources (submitCommands), read once: a lane is chosen outside decide(), where nothing may
+   * throw for one command and take its read with it (as a bug in the config's list would, poison-batch.test.ts).
+   */
+  private readonly signalSources: ReadonlySet<string>;
   /** The loop running steps while anything waits (null: idle). */
   private running: Promise<void> | null = null;
   private walEventsSinceSnapshot = 0;
@@ -211,7 +216,9 @@ export class Engine {
     private readonly onFatal: (error: unknown) => void,
     private readonly logger: Logger,
     private readonly limits: EngineLimits = defaultEngineLimits,
-  ) {}
+  ) {
+    this.signalSources = new Set(config.signalSourceIds);
+  }
 
   get current(): EngineState {
     return this.state;
@@ -263,7 +270,7 @@ export class Engine {
   submitCommands(inputs: Input[]): Promise<void> {
     const fromSources: Input[] = [];
     const fromTraders: Input[] = [];
-    for (const input of inputs) (sentBySignalSource(input, this.config.signalSourceIds) ? fromSources : fromTraders).push(input);
+    for (const input of inputs) (sentBySignalSource(input, this.signalSources) ? fromSources : fromTraders).push(input);
     const parts: Promise<void>[] = [];
     if (fromTraders.length > maxCommandsPerJob) {
       const ordered = controlFirst(fromTraders);

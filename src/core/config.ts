@@ -137,9 +137,11 @@ export const defaultCoreConfig: CoreConfig = {
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
   maxEquitySamplesPerDecision: 100,
-  // ~3–4 ms of deciding per pass at 10 000 sessions; never reached below 500 sessions.
-  maxSessionVisitsPerBeat: 500,
-  maxStopPassVisitsPerDecision: 500,
+  // ~1 ms of deciding per pass (~7 µs a risk visit). At 500 a beat at 1 000 sessions decided for 6–10 ms in one step,
+  // the longest of a sweep once command floods were sized right (bench:sweep, BENCH_STEP_LOG); the rest of a pass
+  // goes on in the beat's continuation, in the bulk lane, after what the control lane holds.
+  maxSessionVisitsPerBeat: 150,
+  maxStopPassVisitsPerDecision: 150,
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,

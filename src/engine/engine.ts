@@ -519,6 +519,7 @@ export class Engine {
     const nows: number[] = [];
     let decided = this.decideInputs(inputs, this.observersOfEachState === 0 && inputs.length > 1, nows);
     if (decided === 'again') decided = this.decideInputs(inputs, false, nows);
+    this.stepSizes.stepDone();
     if (decided === 'again') throw new Error('a step decided without shared maps cannot ask to be decided again');
     // A literal, not `{ ...decided, outputs }`: a spread plus a key takes V8's slow copy (about 1 µs, see withQuote).
     return { state: decided.state, decisions: decided.decisions, outputs: stepOutputs(decided.decisions) };

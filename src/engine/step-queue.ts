@@ -44,21 +44,62 @@ const decideCostSmoothing = 0.2;
  */
 export type CostClass = Input['kind'] | 'continuation';
 
-/** How long a step's waiting jobs should take to decide, from the running mean per cost class of their inputs. */
+/** Weight of the newest step in the running ratio of what steps took to decide to what their inputs' means said. */
+const stepCalibrationSmoothing = 0.1;
+/** Steps of fewer inputs do not move that ratio: one input's own spread is its class mean's business. */
+const minCalibrationInputs = 8;
+/** Bounds of the ratio: a run of odd steps moves the estimates at most this far either way. */
+const minStepCalibration = 0.5;
+const maxStepCalibration = 8;
+
+/**
+ * How long a step's waiting jobs should take to decide, from the running mean per cost class of their inputs, scaled
+ * by how far whole steps have run from what was estimated when they were gathered. The means follow the last few
+ * inputs of each class, and a young-generation GC pause that lands inside one input (4–9 ms at 1 000 sessions, in
+ * most steps of a hundred commands) falls out of them within a few inputs: a flood of stop-loss changes was gathered
+ * at the 10–20 µs a command its means read between pauses, while its steps averaged ~70, so a step took 100–170 of
+ * them and decided for 5–15 ms instead of stepDecideBudgetMs. Each gathered step's deciding time over its estimate
+ * is kept as a running ratio (over steps of several inputs), and estimates are scaled by it.
+ */
 export class StepSizer {
   private readonly msPerInput = new Map<CostClass, number>();
+  private calibration = 1;
+  /** The step being decided: its inputs, the estimate it was gathered at (ms, unscaled; 0: not gathered) and its deciding time. */
+  private stepInputs = 0;
+  private stepEstimateMs = 0;
+  private stepElapsedMs = 0;
 
   /** One input of this class took `elapsedMs` to decide. */
   decided(costClass: CostClass, elapsedMs: number): void {
     const mean = this.msPerInput.get(costClass);
+    this.stepInputs += 1;
+    this.stepElapsedMs += elapsedMs;
     this.msPerInput.set(costClass, mean === undefined ? elapsedMs : mean + decideCostSmoothing * (elapsedMs - mean));
+  }
+
+  /** A step was gathered at this estimate (ms, as estimateMs gave it): what its deciding is compared with. */
+  gathered(estimateMs: number): void {
+    this.stepEstimateMs = estimateMs / this.calibration;
+    this.stepInputs = 0;
+    this.stepElapsedMs = 0;
+  }
+
+  /** The step's inputs are decided (each told to `decided`): a gathered step of several moves the ratio. */
+  stepDone(): void {
+    if (this.stepInputs >= minCalibrationInputs && this.stepEstimateMs > 0) {
+      const ratio = Math.min(maxStepCalibration, Math.max(minStepCalibration, this.stepElapsedMs / this.stepEstimateMs));
+      this.calibration += stepCalibrationSmoothing * (ratio - this.calibration);
+    }
+    this.stepInputs = 0;
+    this.stepEstimateMs = 0;
+    this.stepElapsedMs = 0;
   }
 
   /** The expected deciding time of a job (ms); a class not yet measured counts as the whole budget (taken alone). */
   estimateMs(job: StepJob): number {
     let ms = 0;
     for (const costClass of job.costClasses) ms += this.msPerInput.get(costClass) ?? stepDecideBudgetMs;
-    return ms;
+    return ms * this.calibration;
   }
 }
 
@@ -114,6 +155,7 @@ export class StepQueue {
       inputs += next.count;
       ms += nextMs;
     }
+    sizer.gathered(ms);
     return taken;
   }
 }

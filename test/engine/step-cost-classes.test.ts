@@ -52,4 +52,48 @@ describe('step sizes by cost class', () => {
     big.push('bulk', job(['place_result']), 0);
     expect(big.takeStep(sizer, 0)).toHaveLength(1);
   });
+
+  it('gather fewer inputs once whole steps have run over their estimate, though the class mean read cheap when gathered', () => {
+    const sizer = learned();
+    const gather = (): number => {
+      const queue = new StepQueue();
+      for (let i = 0; i < 200; i += 1) queue.push('bulk', job(['place_result']), 0);
+      return queue.takeStep(sizer, 0).length;
+    };
+    const atBudget = stepDecideBudgetMs / cheapMs;
+    expect(gather()).toBe(atBudget);
+    // The inputs are cheap, but every 64th pays a pause (a young-generation GC, per bytes allocated) of two budgets,
+    // which the class mean forgets within a few inputs: on average an input costs three times the cheap one.
+    const pauseMs = 2 * stepDecideBudgetMs;
+    let decided = 0;
+    const sizes: number[] = [];
+    for (let step = 0; step < 60; step += 1) {
+      const taken = gather();
+      sizes.push(taken);
+      for (let i = 0; i < taken; i += 1) sizer.decided('place_result', (decided += 1) % atBudget === 0 ? cheapMs + pauseMs : cheapMs);
+      sizer.stepDone();
+    }
+    // Gathered by the class mean alone, every step took atBudget inputs (about three budgets of deciding with its
+    // pause); scaled by what steps took, the later ones take about a third of that.
+    const later = sizes.slice(30);
+    const mean = later.reduce((a, b) => a + b, 0) / later.length;
+    expect(mean).toBeLessThan(atBudget / 2);
+    expect(mean).toBeGreaterThan(atBudget / 6);
+  });
+
+  it('leave the estimates alone after steps of a few inputs', () => {
+    const sizer = learned();
+    for (let step = 0; step < 20; step += 1) {
+      const queue = new StepQueue();
+      queue.push('bulk', job(['place_result']), 0);
+      queue.takeStep(sizer, 0);
+      sizer.decided('place_result', 10);
+      sizer.stepDone();
+      for (let i = 0; i < 50; i += 1) sizer.decided('place_result', cheapMs);
+      sizer.stepDone();
+    }
+    const queue = new StepQueue();
+    for (let i = 0; i < 100; i += 1) queue.push('bulk', job(['place_result']), 0);
+    expect(queue.takeStep(sizer, 0).length).toBeGreaterThanOrEqual(stepDecideBudgetMs / cheapMs - 1);
+  });
 });

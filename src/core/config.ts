@@ -137,11 +137,11 @@ export const defaultCoreConfig: CoreConfig = {
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
   maxEquitySamplesPerDecision: 100,
-  // ~1 ms of deciding per pass (~7 µs a risk visit). At 500 a beat at 1 000 sessions decided for 6–10 ms in one step,
-  // the longest of a sweep once command floods were sized right (bench:sweep, BENCH_STEP_LOG); the rest of a pass
-  // goes on in the beat's continuation, in the bulk lane, after what the control lane holds.
-  maxSessionVisitsPerBeat: 150,
-  maxStopPassVisitsPerDecision: 150,
+  // ~3–4 ms of deciding per pass at 10 000 sessions; never reached below 500 sessions. 150 was tried (a beat at 1 000
+  // sessions decides for 6–10 ms): at 10 000 sessions the sweep then took 20–35 % more steps and ~40 % more CPU for the
+  // same work, and its slowest steps grew.
+  maxSessionVisitsPerBeat: 500,
+  maxStopPassVisitsPerDecision: 500,
   maxLeverage: 1,
   defaultSessionLeverage: 5,
   liquidationAlertDistanceBps: 100,

@@ -291,6 +291,11 @@ export class Engine {
    * commands all take this lane, so its own stay in order.
    */
   private submitSignalCommand(input: Input): Promise<void> {
+    return this.enqueueFanOutPart(input);
+  }
+
+  /** Queues an input as a fan-out's part: a job of its own in the bulk lane, costed (and measured) as `continuation`. */
+  private enqueueFanOutPart(input: Input): Promise<void> {
     this.continuations.add(input);
     return this.enqueue('bulk', [input], 1, continuationCostClasses);
   }
@@ -320,13 +325,12 @@ export class Engine {
    * waited behind every route's next part queued (ten at a time at 10 000 sessions: 25–750 ms from read to step).
    */
   submitContinuation(input: Input): Promise<void> {
-    this.continuations.add(input);
     this.queuedInputs += 1;
     this.waitingContinuations += 1;
     return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       this.queuedInputs -= 1;
       this.waitingContinuations -= 1;
-      return this.enqueue('bulk', [input], 1, continuationCostClasses);
+      return this.enqueueFanOutPart(input);
     });
   }
 

@@ -91,8 +91,9 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
 
     // A stream of commands on every partition, trades among them (a route without userIds goes to all four).
     const burst: Command[] = [command({ type: 'signals.route', id: 'sig-1', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] })];
-    // Long enough that the kill lands while wA still owes answers, under a loaded CI too (25 rounds once did not).
-    for (let round = 0; round < 60; round += 1) {
+    // Long enough that the kill lands while wA still owes answers, under a loaded CI too (25 rounds once did not, and
+    // 60 once did not either: wA had answered all 728 it owed when the reader first saw one of them).
+    for (let round = 0; round < 120; round += 1) {
       for (const userId of users) burst.push(command({ type: 'session.set_stoploss', id: `sl-${round}-${userId}`, userId, pct: 2 + (round % 30) }));
       if (round === 10)
         burst.push(

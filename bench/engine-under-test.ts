@@ -110,6 +110,15 @@ function timeSteps(engine: Engine): StepTimer {
   const adoptStep = adopter.adoptStep;
   if (typeof adoptStep !== 'function') throw new Error('Engine.adoptStep is gone: update bench/engine-under-test.ts to time engine steps');
   let adoptMs = 0;
+  // The step's costliest input (its cost class and deciding time), from the engine's own per-input timing (StepSizer).
+  const sizer = (engine as unknown as { stepSizes?: { decided?: (costClass: string, elapsedMs: number) => void } }).stepSizes;
+  const decided = sizer?.decided;
+  if (!sizer || typeof decided !== 'function') throw new Error('Engine.stepSizes.decided is gone: update bench/engine-under-test.ts');
+  let slowestInput = { costClass: '', ms: 0 };
+  sizer.decided = (costClass: string, elapsedMs: number): void => {
+    if (elapsedMs > slowestInput.ms) slowestInput = { costClass, ms: elapsedMs };
+    decided.call(sizer, costClass, elapsedMs);
+  };
   adopter.adoptStep = (inputs: Input[], decided: unknown): void => {
     const t = performance.now();
     try {
@@ -123,6 +132,7 @@ function timeSteps(engine: Engine): StepTimer {
     const t = performance.now();
     decideMs = 0;
     adoptMs = 0;
+    slowestInput = { costClass: '', ms: 0 };
     const stops = traceStopSteps ? tracedStops(inputs) : [];
     if (traceTicks) for (const input of inputs) if (input.kind === 'tick') noteTick(ticksStepped, input.tick.symbol, input.tick.bid);
     for (const trace of stops) trace.stepAt = Date.now();
@@ -136,7 +146,14 @@ function timeSteps(engine: Engine): StepTimer {
       // BENCH_STEP_LOG=N: every step slower than N ms, with what it decided (on stderr), to find what makes the slowest.
       if (slowStepLogMs > 0 && ms > slowStepLogMs) {
         // GC entries arrive after the fact (observer callbacks): logged a turn later, with the GC inside the step.
-        const line = { slowStepMs: round1(ms), decideMs: round1(decideMs), adoptMs: round1(adoptMs), inputs: inputs.length, kinds: inputKinds(inputs) };
+        const line = {
+          slowStepMs: round1(ms),
+          decideMs: round1(decideMs),
+          adoptMs: round1(adoptMs),
+          inputs: inputs.length,
+          kinds: inputKinds(inputs),
+          slowestInput: { ...slowestInput, ms: round1(slowestInput.ms) },
+        };
         setTimeout(() => process.stderr.write(`${JSON.stringify({ ...line, ...gcWithin(t, t + ms) })}\n`), 5);
       }
     }

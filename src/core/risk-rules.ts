@@ -107,8 +107,9 @@ function tickCandidates(ctx: DecisionContext, feed: { venue: Venue; symbol: stri
 }
 
 /** These sessions (by user id), in session order. */
-function sessionsIn(ctx: DecisionContext, holders: Iterable<string> | undefined): Session[] {
-  if (holders === undefined) return [];
+function sessionsIn(ctx: DecisionContext, holders: ReadonlySet<string> | undefined): Session[] {
+  // Most ticks find no candidate: no order is sorted and no list made but the one returned.
+  if (holders === undefined || holders.size === 0) return [];
   const out: Session[] = [];
   for (const userId of inSessionOrder(ctx.durable, holders)) {
     const session = ctx.durable.sessions.get(userId);

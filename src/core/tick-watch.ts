@@ -33,6 +33,9 @@ export const tickCandidateMargin = 1e-8;
 
 export const tickWatchKey = (mode: string, symbol: string): string => `${mode}\u0000${symbol}`;
 
+/** What candidates() answers for a symbol nobody is watched on: never written (its callers only read it). */
+const noCandidates: ReadonlySet<string> = new Set<string>();
+
 /** (value, user) pairs in ascending order (value, then user id): one binary search to insert, remove or cut. */
 class SortedPairs {
   private readonly values: number[] = [];
@@ -128,11 +131,14 @@ export class TickWatch {
    * mode: the rules skip the others), the simple ones whose bound the quote reaches, and those whose horizon passed;
    * null when the quote is not finite (then every holder must be looked at).
    */
-  candidates(mode: string, symbol: string, bid: number, ask: number, nowMs: number): Set<string> | null {
+  candidates(mode: string, symbol: string, bid: number, ask: number, nowMs: number): ReadonlySet<string> | null {
     // Not a price the sorted bounds can be cut at: every holder is looked at (null), as the scan did.
     if (!Number.isFinite(bid) || !Number.isFinite(ask)) return null;
-    const out = new Set<string>(this.complex.get(symbol));
+    const complex = this.complex.get(symbol);
     const band = this.bands.get(tickWatchKey(mode, symbol));
+    // Nobody watched on the symbol (most ticks of a backtest, every tick of a symbol nobody holds): no set is made.
+    if (!band && (complex === undefined || complex.size === 0)) return noCandidates;
+    const out = new Set<string>(complex);
     if (!band) return out;
     band.longs.addFrom(bid - tickCandidateMargin * Math.abs(bid), out);
     band.shorts.addUpTo(ask + tickCandidateMargin * Math.abs(ask), out);

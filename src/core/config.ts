@@ -59,10 +59,21 @@ export interface CoreConfig {
   /** Same for a flat session (its equity does not move). */
   equityIdleSampleMs: number;
   /**
-   * Equity samples one decision publishes at most; sessions due beyond it are sampled at the next beat. Sessions
-   * started together fall due together: 1 000 summaries in one timer beat took ~50 ms that ticks and a /stop waited.
+   * Equity samples one decision publishes at most; sessions due beyond it are sampled by the beat's continuation (a
+   * later step, after what waits), until none is due. Sessions started together fall due together: 1 000 summaries in
+   * one timer beat took ~50 ms that ticks and a /stop waited. Until the continuation, those beyond waited for the next
+   * beat, and fell behind for good once more fell due a second than a beat may sample (1 000 sessions holding: 200 a
+   * second against 100, so each was sampled every 10 s instead of equitySampleMs).
    */
   maxEquitySamplesPerDecision: number;
+  /**
+   * Equity samples published in one second at most, continuations included: beyond it the rest wait for the next
+   * beat, and a session's samples come less often than equitySampleMs. Samples are for display (the stop-loss is
+   * checked on every tick without them), and each costs 20–60 µs of deciding and a summary on the outbound stream:
+   * at 10 000 sessions holding, 2 000 fall due a second, and sampling them all took ~45 % more of the engine's CPU and
+   * steps in the bench's sweep. 400 a second keeps 2 000 sessions holding at equitySampleMs.
+   */
+  maxEquitySamplesPerSecond: number;
   /**
    * Sessions one timer beat's risk pass and equity pass each visit at most (schedule.ts): those whose records changed
    * since the last beat, and those due. The rest stay queued and the beat continues in a later step (decide's
@@ -136,7 +147,8 @@ export const defaultCoreConfig: CoreConfig = {
   protectiveStopMoveBps: 20,
   equitySampleMs: 5_000,
   equityIdleSampleMs: 60_000,
-  maxEquitySamplesPerDecision: 100,
+  maxEquitySamplesPerDecision: 40,
+  maxEquitySamplesPerSecond: 400,
   // ~3–4 ms of deciding per pass at 10 000 sessions; never reached below 500 sessions. 150 was tried (a beat at 1 000
   // sessions decides for 6–10 ms): at 10 000 sessions the sweep then took 20–35 % more steps and ~40 % more CPU for the
   // same work, and its slowest steps grew.

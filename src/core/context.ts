@@ -31,6 +31,8 @@ export class DecisionContext {
   readonly deadLetters: DeadLetter[] = [];
   /** This input has more to do in a later step (see Decision.continuation). */
   continues = false;
+  /** The equity pass left samples due that this second still allows: the beat continues with them (decide.ts). */
+  equityDue = false;
   private readonly start: EngineState;
   private taken: Schedule | null = null;
   private ownedMaps: OwnedDicts | undefined;
@@ -144,7 +146,13 @@ export class DecisionContext {
     this.noteTime('lastQueryAtMs', clientOrderId, this.nowMs);
   }
 
+  /** A sample of the user's equity published now: its time, and one more in this second (maxEquitySamplesPerSecond). */
   noteEquitySample(userId: string): void {
-    this.noteTime('lastEquitySampleAtMs', userId, this.nowMs);
+    const second = Math.floor(this.nowMs / 1_000);
+    const before = this.market.equitySamplesInSecond;
+    const next = copyMarket(this.market);
+    next.lastEquitySampleAtMs = this.market.lastEquitySampleAtMs.set(userId, this.nowMs, this.owned);
+    next.equitySamplesInSecond = { second, count: (before.second === second ? before.count : 0) + 1 };
+    this.market = next;
   }
 }

@@ -50,7 +50,12 @@ export type Input =
   /** `preflight`: the account preflight's verdict for a session.start (src/core/preflight.ts), when one ran. */
   | { kind: 'command'; delivery: CommandDelivery; preflight?: PreflightResult }
   | { kind: 'tick'; venue: Venue; tick: BookTicker }
-  | { kind: 'timer' }
+  /**
+   * The watchdog's beat. `only: 'equity'`: a beat's continuation for equity samples still due (summary.ts), which runs
+   * the equity pass alone: the other passes wait for the next beat, where the sessions changed meanwhile are seen
+   * together (a continuation that ran every pass visited them part by part: at 10 000 sessions, ~60 % more CPU).
+   */
+  | { kind: 'timer'; only?: 'equity' }
   /** Market data for these symbols is now subscribed on this venue: their stale-feed clocks start now. */
   | { kind: 'feed_started'; venue: Venue; symbols: string[] }
   /**
@@ -290,6 +295,9 @@ function afterOrderNews(ctx: DecisionContext, clientOrderId: string): void {
   if (order) retryDeferredTradeRead(ctx, order.userId, order.symbol, () => requestTrades(ctx, order.userId, order.symbol));
 }
 
+/** The continuation of a beat that left only equity samples due: the same input every time (decide reads, never writes it). */
+const equityOnlyBeat: Input = Object.freeze({ kind: 'timer', only: 'equity' });
+
 /** Longest error text kept with a dead-lettered command (the stack stays in the service's log). */
 export const maxDecisionErrorChars = 500;
 
@@ -342,9 +350,11 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       checkRiskRules(ctx, { venue: input.venue, symbol: input.tick.symbol });
       break;
     case 'timer':
-      checkRiskRules(ctx, null, config.maxSessionVisitsPerBeat);
-      maintainOrders(ctx);
-      reaskOwedTradeReads(ctx);
+      if (input.only !== 'equity') {
+        checkRiskRules(ctx, null, config.maxSessionVisitsPerBeat);
+        maintainOrders(ctx);
+        reaskOwedTradeReads(ctx);
+      }
       sampleEquity(ctx);
       break;
     case 'resync':
@@ -422,15 +432,25 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   // Market-view inputs (filters, the feed starting) change no position; ticks re-check the stops' drift later.
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
-  if (!marketViewOnly && input.kind !== 'tick') maintainProtectiveStops(ctx);
+  // An equity sample changes no record the stop pass reads: an equity-only continuation leaves the pass to the next input.
+  if (!marketViewOnly && input.kind !== 'tick' && !(input.kind === 'timer' && input.only === 'equity')) maintainProtectiveStops(ctx);
   // A pass that visited its bound (risk, equity, stops) left sessions queued: the beat goes on in a later step, after
   // what waits. (Only the stop pass runs between the beat's own passes and here, and it absorbs no other pass's news.)
-  if (input.kind === 'timer' && passes.some((pass) => leftOver(ctx.schedule, pass))) ctx.continues = true;
+  // Samples still due alone: an equity-only continuation (an equity-only part never runs, so never leaves, the others).
+  const continuation: Input | null =
+    input.kind !== 'timer'
+      ? null
+      : input.only !== 'equity' && passes.some((pass) => leftOver(ctx.schedule, pass))
+        ? input
+        : ctx.equityDue
+          ? equityOnlyBeat
+          : null;
   const next: EngineState = { durable: ctx.durable, market: ctx.market };
   const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
   if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);
   const decision: Decision = { state: next, wal: ctx.wal, outbound: ctx.outbound, effects: ctx.effects, ack: ctx.ack, deadLetters: ctx.deadLetters };
   // Set, not spread in (`...(continues ? { continuation } : {})`): a spread in the literal costs every decision.
   if (ctx.continues) decision.continuation = input;
+  else if (continuation !== null) decision.continuation = continuation;
   return decision;
 }

@@ -104,6 +104,7 @@ export function copyMarket(m: MarketState, patch?: Partial<MarketState>): Market
     lastStopAttemptAtMs: m.lastStopAttemptAtMs,
     stopChecksInMinute: m.stopChecksInMinute,
     lastEquitySampleAtMs: m.lastEquitySampleAtMs,
+    equitySamplesInSecond: m.equitySamplesInSecond,
     foreignPositionsReported: m.foreignPositionsReported,
     retiredStops: m.retiredStops,
     deferredTradeReads: m.deferredTradeReads,

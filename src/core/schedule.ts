@@ -346,6 +346,14 @@ export function leftOver(schedule: Schedule, pass: Pass): boolean {
   return s !== undefined && (s.dirty.size > 0 || s.backlog.length > 0);
 }
 
+/**
+ * Whether the pass has a session due at or before `nowMs` still queued (a bounded visit left it). May answer true for
+ * an entry a later push superseded (DueQueue.firstDueMs): the visit that follows drops it.
+ */
+export function dueBy(schedule: Schedule, pass: Pass, nowMs: number): boolean {
+  return (schedule.passes.get(pass)?.due.firstDueMs() ?? Number.POSITIVE_INFINITY) <= nowMs;
+}
+
 /** Queues a look at the user's session by `pass` at `dueMs` (replacing an earlier-queued one). */
 export function dueAgain(schedule: Schedule, pass: Pass, userId: string, dueMs: number): void {
   schedule.passes.get(pass)?.due.at(userId, dueMs);

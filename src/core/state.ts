@@ -168,6 +168,8 @@ export interface MarketState {
   stopChecksInMinute: { minute: number; count: number };
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: SharedDict<number>;
+  /** Equity samples published in the second `second` (epoch seconds): bounded by maxEquitySamplesPerSecond. */
+  equitySamplesInSecond: { second: number; count: number };
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
   foreignPositionsReported: SharedDict<true>;
   /**
@@ -218,6 +220,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastStopAttemptAtMs: SharedDict.empty(),
     stopChecksInMinute: { minute: 0, count: 0 },
     lastEquitySampleAtMs: SharedDict.empty(),
+    equitySamplesInSecond: { second: 0, count: 0 },
     foreignPositionsReported: SharedDict.empty(),
     retiredStops: SharedDict.empty(),
     deferredTradeReads: SharedDict.empty(),

@@ -4,7 +4,7 @@ import { openOrdersOf } from './state-index.js';
 import type { Position, Session } from './state.js';
 import { holdsPosition } from './state.js';
 import { filtersOf } from './venues.js';
-import { dueAgain, sessionsToVisit } from './schedule.js';
+import { dueAgain, dueBy, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price, Usd } from '../model/decimal.js';
 import { div, exactOf, exactSub, isDecimal, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
@@ -153,29 +153,23 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
  */
 export function sampleEquity(ctx: DecisionContext): void {
   let published = 0;
+  const second = Math.floor(ctx.nowMs / 1_000);
+  const inSecond = ctx.market.equitySamplesInSecond;
+  const leftThisSecond = ctx.config.maxEquitySamplesPerSecond - (inSecond.second === second ? inSecond.count : 0);
+  const bound = Math.max(0, Math.min(ctx.config.maxEquitySamplesPerDecision, leftThisSecond));
   // The sessions whose sample is due or whose records changed (schedule.ts), not every session; of those due by time
   // at most as many as may be sampled (earliest first): 10 000 sessions started together stay due for 100 beats,
   // and taking them all each beat to sample 100 cost every beat O(sessions) (27 ms at 10 000, bench/core-scale.ts).
   // Of those, at most maxSessionVisitsPerBeat (records changed ones included): the rest are the beat's continuation's.
-  const visits = sessionsToVisit(
-    ctx.schedule,
-    'equity',
-    ctx.durable,
-    ctx.wal,
-    ctx.nowMs,
-    false,
-    [],
-    ctx.config.maxEquitySamplesPerDecision,
-    ctx.config.maxSessionVisitsPerBeat,
-  );
+  const visits = sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false, [], bound, ctx.config.maxSessionVisitsPerBeat);
   for (const session of visits) {
     if (session.status === 'closed') continue;
     const holding = holdsPosition(session);
     const periodMs = holding ? ctx.config.equitySampleMs : ctx.config.equityIdleSampleMs;
     const last = ctx.market.lastEquitySampleAtMs.get(session.userId);
     const due = last === undefined || ctx.nowMs - last >= periodMs;
-    if (due && published >= ctx.config.maxEquitySamplesPerDecision) {
-      // Over the bound: sampled at the next beat, which also spreads sessions that fell due together.
+    if (due && published >= bound) {
+      // Over the bound: sampled by the beat's continuation (below), or by the next beat once this second's are spent.
       dueAgain(ctx.schedule, 'equity', session.userId, ctx.nowMs);
       continue;
     }
@@ -186,4 +180,8 @@ export function sampleEquity(ctx: DecisionContext): void {
     // Sampled now, or last at `last` (a session never sampled is due).
     dueAgain(ctx.schedule, 'equity', session.userId, (due ? ctx.nowMs : (last ?? ctx.nowMs)) + periodMs);
   }
+  // Samples still due (over the bound, or beyond the due ones taken): the beat continues in a later step, after what
+  // waits, while this second allows more. Left to the next beat instead, they fell behind for good once more fell due
+  // a second than one beat may sample: at 1 000 sessions holding, 200 a second against 100, so each came every 10 s.
+  if (published < leftThisSecond && dueBy(ctx.schedule, 'equity', ctx.nowMs)) ctx.equityDue = true;
 }

@@ -100,7 +100,7 @@ describe('admin.users and trades', () => {
 });
 
 describe('equity samples', () => {
-  it('publishes at most maxEquitySamplesPerDecision in one beat; sessions due together are spread over the next beats', () => {
+  it('publishes at most maxEquitySamplesPerDecision in one decision; sessions due together are spread over later ones', () => {
     const sessions = 250;
     const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000, maxEquitySamplesPerDecision: 100 }) });
     d.tick('BTCUSDT', 50_000, 50_001);
@@ -112,6 +112,43 @@ describe('equity samples', () => {
     // And they stay spread: the next round comes an idle period after each one's own sample.
     const next = [d.timer(57_000), d.timer(1_000), d.timer(1_000)].map((x) => equityOf(x.outbound).length);
     expect(next).toEqual([100, 100, 50]);
+  });
+
+  it('continues a beat while samples are due beyond the bound: each part publishes at most maxEquitySamplesPerDecision, the last one no more', () => {
+    const sessions = 250;
+    const d = new CoreDriver({ config: withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000, maxEquitySamplesPerDecision: 100 }) });
+    d.tick('BTCUSDT', 50_000, 50_001);
+    for (let i = 0; i < sessions; i += 1) d.command({ id: `s${i}`, userId: `u${i}`, type: 'session.start', capitalUsd: 1_000 });
+    d.timer(0);
+    // All 250 due again in one beat: the engine decides its continuation (bulk lane) until none is left due, instead of
+    // leaving the rest to later beats (at 1 000 sessions holding, 200 samples fell due a second and 100 were taken).
+    const parts = [d.timer(60_000)];
+    for (let last = parts[0]; last?.continuation; last = parts[parts.length - 1]) parts.push(d.step(last.continuation));
+    expect(parts.map((x) => equityOf(x.outbound).length)).toEqual([100, 100, 50]);
+    // With nothing else left over, the continuation runs the equity pass alone (the other passes wait for the next beat).
+    expect(parts[0]?.continuation).toEqual({ kind: 'timer', only: 'equity' });
+    expect(new Set(parts.flatMap((x) => equityOf(x.outbound).map((e) => e.userId))).size).toBe(sessions);
+    expect(d.timer(1_000).continuation).toBeUndefined();
+  });
+
+  it('publishes at most maxEquitySamplesPerSecond a second, continuations included: the rest wait for the next beat', () => {
+    const sessions = 250;
+    const config = withConfig({ equitySampleMs: 5_000, equityIdleSampleMs: 60_000, maxEquitySamplesPerDecision: 100, maxEquitySamplesPerSecond: 150 });
+    const d = new CoreDriver({ config });
+    d.tick('BTCUSDT', 50_000, 50_001);
+    for (let i = 0; i < sessions; i += 1) d.command({ id: `s${i}`, userId: `u${i}`, type: 'session.start', capitalUsd: 1_000 });
+    d.nowMs += 1_000; // the starts' own second is spent by their first samples
+    d.timer(0);
+    d.timer(1_000);
+    d.timer(1_000);
+    const first = d.timer(60_000);
+    if (!first.continuation) throw new Error('no continuation');
+    const second = d.step(first.continuation);
+    expect([equityOf(first.outbound).length, equityOf(second.outbound).length]).toEqual([100, 50]);
+    expect(second.continuation).toBeUndefined(); // 100 still due, but this second's 150 are spent
+    const next = d.timer(1_000);
+    expect(equityOf(next.outbound)).toHaveLength(100);
+    expect(next.continuation).toBeUndefined();
   });
 
   it('publishes each open session once per equitySampleMs while it holds a position, once per equityIdleSampleMs while flat, and once more when it closes', () => {

@@ -43,6 +43,8 @@ export interface StepTimer {
   maxDecideMs(): number;
   /** Steps since reset. */
   count(): number;
+  /** Equity samples (outbound `equity` events) the engine decided a second since reset. */
+  equitySamplesPerSecond(): number;
   reset(): void;
 }
 
@@ -158,14 +160,27 @@ function timeSteps(engine: Engine): StepTimer {
       }
     }
   };
+  // Equity samples decided: reads each decision's outbound events only (never its state), so the engine's steps still
+  // share their maps (Engine.observe).
+  let equitySamples = 0;
+  let resetAtMs = performance.now();
+  engine.observe(
+    (_input, decision) => {
+      for (const event of decision.outbound) if (event.type === 'equity') equitySamples += 1;
+    },
+    { stateOfEachDecision: false },
+  );
   return {
     maxMs: () => maxMs,
     maxDecideMs: () => maxDecideMs,
     count: () => count,
+    equitySamplesPerSecond: () => equitySamples / Math.max(0.001, (performance.now() - resetAtMs) / 1000),
     reset: () => {
       maxMs = 0;
       maxDecideMs = 0;
       count = 0;
+      equitySamples = 0;
+      resetAtMs = performance.now();
       // Where the measured steps begin in the slow-step log (the steps before it set the sessions up).
       if (slowStepLogMs > 0) process.stderr.write(`${JSON.stringify({ measuringFrom: 'here' })}\n`);
     },

@@ -75,6 +75,11 @@ export interface SweepEntry {
   slowestStepDecideMs: number;
   /** Engine steps (each one decision round and one log commit) while measuring: fewer for the same work is less waiting. */
   engineSteps: number;
+  /**
+   * Equity samples (outbound `equity` events) a second while measuring. Each session holding a position falls due one
+   * every equitySampleMs (5 s), so ~sessions / 5 while they hold, up to maxEquitySamplesPerSecond (400).
+   */
+  equitySamplesPerSecond: number;
   /** CPU time of this process (engine, adapter and harness) while measuring, ms: steadier than wall time on a busy machine. */
   processCpuMs: number;
   eventLoopDelayP99Ms: number;
@@ -313,6 +318,7 @@ export async function runSweepSize(sessions: number): Promise<SweepEntry> {
       slowestStepMs: round1(engine.steps.maxMs()),
       slowestStepDecideMs: round1(engine.steps.maxDecideMs()),
       engineSteps: engine.steps.count(),
+      equitySamplesPerSecond: round1(engine.steps.equitySamplesPerSecond()),
       processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),
       eventLoopDelayMaxMs: round1(loop.max / 1e6),

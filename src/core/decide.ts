@@ -432,25 +432,20 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   // Market-view inputs (filters, the feed starting) change no position; ticks re-check the stops' drift later.
   const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
   if (!marketViewOnly) enforceFlat(ctx);
+  const equityOnly = input.kind === 'timer' && input.only === 'equity';
   // An equity sample changes no record the stop pass reads: an equity-only continuation leaves the pass to the next input.
-  if (!marketViewOnly && input.kind !== 'tick' && !(input.kind === 'timer' && input.only === 'equity')) maintainProtectiveStops(ctx);
+  if (!marketViewOnly && input.kind !== 'tick' && !equityOnly) maintainProtectiveStops(ctx);
   // A pass that visited its bound (risk, equity, stops) left sessions queued: the beat goes on in a later step, after
   // what waits. (Only the stop pass runs between the beat's own passes and here, and it absorbs no other pass's news.)
-  // Samples still due alone: an equity-only continuation (an equity-only part never runs, so never leaves, the others).
-  const continuation: Input | null =
-    input.kind !== 'timer'
-      ? null
-      : input.only !== 'equity' && passes.some((pass) => leftOver(ctx.schedule, pass))
-        ? input
-        : ctx.equityDue
-          ? equityOnlyBeat
-          : null;
+  // An equity-only part runs no other pass, so leaves none over: it goes on only while samples are due (below).
+  if (input.kind === 'timer' && !equityOnly && passes.some((pass) => leftOver(ctx.schedule, pass))) ctx.continues = true;
   const next: EngineState = { durable: ctx.durable, market: ctx.market };
   const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
   if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);
   const decision: Decision = { state: next, wal: ctx.wal, outbound: ctx.outbound, effects: ctx.effects, ack: ctx.ack, deadLetters: ctx.deadLetters };
   // Set, not spread in (`...(continues ? { continuation } : {})`): a spread in the literal costs every decision.
   if (ctx.continues) decision.continuation = input;
-  else if (continuation !== null) decision.continuation = continuation;
+  // Samples still due alone (sampleEquity, run by timer beats only): an equity-only continuation.
+  else if (ctx.equityDue) decision.continuation = equityOnlyBeat;
   return decision;
 }

@@ -28,6 +28,14 @@ export interface EngineRunFigures {
   redisCommitUsPerCommand: number | null;
   /** Redis's whole CPU time per command of that phase (µs; INFO cpu): its commits, the reads, the producer's appends. */
   redisCpuUsPerCommand: number | null;
+  /** Redis's main thread's CPU time per command of that phase (µs; INFO cpu): the one thread that runs every command. */
+  redisMainThreadUsPerCommand: number | null;
+  /**
+   * Commands a second Redis alone could serve at that cost (10⁶ / `redisMainThreadUsPerCommand`): its commands run on
+   * that one thread, so no engine, however cheap, gets more through this log. Set against the commands/s target in
+   * `targets` (25 % of the ceiling): a bound below it means the target is out of reach on this machine's Redis.
+   */
+  commandsPerSecondRedisBound: number | null;
   /** Every process's CPU time on the machine per command of that phase (µs; /proc/stat): engine, Redis, harness. */
   machineCpuUsPerCommand: number | null;
   /**
@@ -71,6 +79,7 @@ export async function engineRun(): Promise<EngineRunFigures> {
     const commands = stopLossCommands('sl', commandCount);
     const scriptsBefore = await harness.scriptMicros();
     const redisCpuBefore = await harness.redisCpuMicros();
+    const redisMainBefore = await harness.redisMainThreadCpuMicros();
     const profile = await startPhaseProfile('commands');
     const machineBefore = machineCpuMicros();
     const cpuBefore = process.cpuUsage();
@@ -83,6 +92,7 @@ export async function engineRun(): Promise<EngineRunFigures> {
     await profile.stop();
     const scriptsAfter = await harness.scriptMicros();
     const redisCpuAfter = await harness.redisCpuMicros();
+    const redisMainAfter = await harness.redisMainThreadCpuMicros();
     // Where a command's time goes: the engine's process, or Redis running its commits (the other core).
     const commandCpuUsPerCommand = round1((cpu.user + cpu.system) / Math.max(1, answered));
     /** A counter's growth over the phase (µs) per command answered; null when either reading is missing. */
@@ -90,6 +100,9 @@ export async function engineRun(): Promise<EngineRunFigures> {
       before === null || after === null ? null : round1((after - before) / Math.max(1, answered));
     const redisCommitUsPerCommand = perCommand(scriptsBefore, scriptsAfter);
     const redisCpuUsPerCommand = perCommand(redisCpuBefore, redisCpuAfter);
+    const redisMainThreadUsPerCommand = perCommand(redisMainBefore, redisMainAfter);
+    const commandsPerSecondRedisBound =
+      redisMainThreadUsPerCommand === null || redisMainThreadUsPerCommand <= 0 ? null : Math.round(1e6 / redisMainThreadUsPerCommand);
     const machineCpuUsPerCommand = perCommand(machineBefore, machineAfter);
     const commandsPerSecondCpuBound =
       machineCpuUsPerCommand === null || machineCpuUsPerCommand <= 0 ? null : Math.round((cpus().length * 1e6) / machineCpuUsPerCommand);
@@ -142,6 +155,8 @@ export async function engineRun(): Promise<EngineRunFigures> {
       commandCpuUsPerCommand,
       redisCommitUsPerCommand,
       redisCpuUsPerCommand,
+      redisMainThreadUsPerCommand,
+      commandsPerSecondRedisBound,
       machineCpuUsPerCommand,
       commandsPerSecondCpuBound,
       stopToFlattenP50Ms: percentile(latencies, 50),

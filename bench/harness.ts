@@ -30,6 +30,8 @@ export interface Harness {
   scriptMicros(): Promise<number | null>;
   /** Redis's CPU time so far, user + system (µs; INFO cpu), null when it does not say. */
   redisCpuMicros(): Promise<number | null>;
+  /** Redis's main thread's CPU time so far (µs; INFO cpu): the one thread that runs every command. */
+  redisMainThreadCpuMicros(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -68,16 +70,8 @@ export async function openHarness(url: string, keyPrefix: string): Promise<Harne
       const match = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(info);
       return match ? Number(match[1]) : null;
     },
-    async redisCpuMicros() {
-      const info = await writer.info('cpu');
-      const seconds = (name: string): number | null => {
-        const match = new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info);
-        return match ? Number(match[1]) : null;
-      };
-      const user = seconds('used_cpu_user');
-      const system = seconds('used_cpu_sys');
-      return user === null || system === null ? null : Math.round((user + system) * 1e6);
-    },
+    redisCpuMicros: () => redisCpu(writer, ''),
+    redisMainThreadCpuMicros: () => redisCpu(writer, '_main_thread'),
     async close() {
       writer.destroy();
       await producer.close();
@@ -161,4 +155,16 @@ async function startProducer(url: string, key: string): Promise<Producer> {
       await exited;
     },
   };
+}
+
+/** Redis's CPU time (user + system, µs) from INFO cpu: the process's (suffix '') or its main thread's ('_main_thread'). */
+async function redisCpu(client: { info(section: string): Promise<string> }, suffix: '' | '_main_thread'): Promise<number | null> {
+  const info = await client.info('cpu');
+  const seconds = (name: string): number | null => {
+    const match = new RegExp(`^${name}${suffix}:([0-9.]+)`, 'm').exec(info);
+    return match ? Number(match[1]) : null;
+  };
+  const user = seconds('used_cpu_user');
+  const system = seconds('used_cpu_sys');
+  return user === null || system === null ? null : Math.round((user + system) * 1e6);
 }

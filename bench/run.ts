@@ -38,6 +38,7 @@ const backtest = await part('backtest', async () => ({ ...(await backtestRun()),
 const cluster = await part('cluster', clusterRun);
 const targets = checkTargets({
   commandsPerSecond: engine.commandsPerSecond,
+  commandsPerSecondRedisBound: engine.commandsPerSecondRedisBound,
   redisXaddPipelinedPerSecond: ceiling.redisXaddPipelinedPerSecond,
   walFoldEventsPerSecond: replay.walFoldEventsPerSecond,
   walReplaySqliteEventsPerSecond: replay.walReplaySqliteEventsPerSecond,

@@ -78,6 +78,7 @@ export function tradeRows(venueTrades: readonly VenueTrade[], ledger: readonly L
   });
 }
 
+/** The run's figures. `hourlyEquity`: equity at the end of each hour of the run, the first hour's end first. */
 export function metricsOf(
   rows: readonly TradeRow[],
   ledger: readonly LedgerView[],
@@ -94,8 +95,10 @@ export function metricsOf(
   const wins = closing.filter((r) => sign(sub(toUsd(r.realizedPnlUsd as string), toUsd(r.feeUsd))) > 0);
   const pct = (part: number, whole: number): number => (whole > 0 ? (part / whole) * 100 : 0);
   return {
-    sharpe: hourlySharpe(hourlyEquity),
-    sortino: hourlySortino(hourlyEquity),
+    // The capital at the start leads the hour ends: the first hour's return counts (without it a run that gained in
+    // its first hour and was flat after had no return to show, and a 4-hour sample up 0.06 % read a Sharpe of -12.7).
+    sharpe: hourlySharpe([capitalUsd, ...hourlyEquity]),
+    sortino: hourlySortino([capitalUsd, ...hourlyEquity]),
     maxDrawdownPct,
     winRatePct: pct(wins.length, closing.length),
     closingTrades: closing.length,

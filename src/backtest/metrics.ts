@@ -33,7 +33,8 @@ function hourlyReturns(hourlyEquity: readonly number[]): number[] {
 
 /**
  * Annualised Sharpe ratio of hourly returns (risk-free rate 0): mean / standard deviation × √(hours a year), from
- * equity at the end of each hour (the last sample in it, carried over hours without one). 0 without two returns or
+ * equity at the start and then at the end of each hour (the last sample in it, carried over hours without one), so
+ * the returns compound to the run's whole return (the first may span less than an hour). 0 without two returns or
  * with no variation.
  */
 export function hourlySharpe(hourlyEquity: readonly number[]): number {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { metricsOf } from '../../src/backtest/figures.js';
 import { CurveRecorder, hourlySharpe, hourlySortino } from '../../src/backtest/metrics.js';
 
 describe('backtest metrics', () => {
@@ -34,5 +35,19 @@ describe('backtest metrics', () => {
     expect(hourlySortino(equity)).toBeCloseTo((mean / downside) * Math.sqrt(24 * 365), 9);
     expect(hourlySortino([100, 101, 102])).toBe(0);
     expect(hourlySortino(equity)).toBeGreaterThan(hourlySharpe(equity));
+  });
+
+  it("Sharpe and Sortino count the first hour's return, from the capital at the start", () => {
+    // Equity at each hour's end: the run gained 10 % in its first hour, lost 10 % in its second, gained 10 % again.
+    // Without the start the returns are -10 % and +10 %: a mean of 0, and both ratios 0, for a run up 7.8 %.
+    const capitalUsd = 100;
+    const hourEnds = [110, 99, 108.9];
+    const returns = [0.1, -0.1, 0.1];
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const sd = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / (returns.length - 1));
+    const downside = Math.sqrt(returns.reduce((a, r) => a + Math.min(r, 0) ** 2, 0) / returns.length);
+    const metrics = metricsOf([], [], new CurveRecorder(10), hourEnds, 10, capitalUsd);
+    expect(metrics.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(24 * 365), 9);
+    expect(metrics.sortino).toBeCloseTo((mean / downside) * Math.sqrt(24 * 365), 9);
   });
 });

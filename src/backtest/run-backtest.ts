@@ -616,7 +616,7 @@ function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly
     `strategy: ${opts.strategy.name}, one bar of mids every ${opts.barMs / 1000} s per symbol, targets routed as signals.route at each bar close`,
     `stale feed: no quote for ${config.staleFeedMs / 1000} s on a held symbol flattens and kills the session, as live`,
     'at the end of the data the session is stopped (flatten at market) so the result holds no open position',
-    'the Sharpe ratio is annualised from hourly equity returns, risk-free rate 0; the Sortino ratio likewise, over the downside deviation (target 0); drawdown is measured on every equity sample (engine valuation at bid/ask)',
+    'the Sharpe ratio is annualised from hourly equity returns (the first from the starting capital to the end of the first hour), risk-free rate 0; the Sortino ratio likewise, over the downside deviation (target 0); drawdown is measured on every equity sample (engine valuation at bid/ask)',
     'win rate: of the trades that realized PnL (closed part of a position), those whose realized PnL beat their own commission; turnover: traded notional over the starting capital; exposure: gross position notional over equity at each equity sample',
   ];
 }

@@ -113,7 +113,10 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
           'workers',
         ]
           .map((k): [string, { type: 'string' | 'boolean' }] => [k, { type: 'string' }])
-          .concat([['json', { type: 'boolean' }]]),
+          .concat([
+            ['json', { type: 'boolean' }],
+            ['help', { type: 'boolean' }],
+          ]),
       ),
       // `--sweep fast=5..20 slow=20..60`: the words after --sweep's own are its too (refused without --sweep).
       allowPositionals: true,
@@ -122,6 +125,10 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${backtestUsage}\n`);
     return 2;
+  }
+  if (values.help !== undefined) {
+    process.stdout.write(`${backtestUsage}\n`);
+    return 0;
   }
   try {
     const usingSample = values.data === undefined;

@@ -170,5 +170,9 @@ describe('backtest through the engine', () => {
     );
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/--capital "lots" is not valid/);
+    // Asked for, the usage is the answer: on stdout, exit 0, nothing run.
+    const help = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--help'], { timeout: 60_000 });
+    expect(help.stdout).toMatch(/^usage: quant-engine backtest /);
+    expect(help.stderr).toBe('');
   }, 150_000);
 });

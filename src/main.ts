@@ -24,8 +24,17 @@ services:
                             a strategy over Binance archive data through the same engine (default: the shipped sample)
 configuration: environment variables, see README.md`;
 
+/** Services that answer --help themselves (with their own usage); the others would start on it. */
+const ownHelp = new Set(['cli', 'backtest']);
+
 async function main(argv: string[]): Promise<void> {
   const [service, ...rest] = argv;
+  // `quant-engine simulator --help` must print the usage, not bind a port (nor the execution service start trading).
+  const helpAsked = service === '--help' || service === '-h' || rest.includes('--help') || rest.includes('-h');
+  if (helpAsked && !ownHelp.has(service ?? '')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
   switch (service) {
     case 'all':
       await (await import('./services/all/run-all.js')).runAll(rest);
@@ -53,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     default:
       process.stderr.write(`${usage}\n`);
-      process.exitCode = service === undefined || service === '--help' ? 0 : 2;
+      process.exitCode = service === undefined ? 0 : 2;
   }
 }
 

@@ -96,6 +96,8 @@ describe('cli arguments are checked before anything is sent', () => {
     const help = await run('help');
     expect(help.code).toBe(0);
     expect(help.out.join('\n')).toMatch(/exit codes: 0 done, 1 refused by the engine.*2 bad usage, 3 no answer/s);
+    // --help and -h as most tools take them: the same usage, exit 0.
+    for (const flag of ['--help', '-h']) expect(await run(flag)).toMatchObject({ code: 0, out: help.out, err: [] });
   });
 
   it('refuses a --sqlite-path with no engine database instead of creating one', async () => {

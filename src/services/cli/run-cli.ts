@@ -185,6 +185,11 @@ export async function runCli(
   argv: string[],
   io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) },
 ): Promise<number> {
+  // --help or -h anywhere: the usage, as `help` gives it (and as most tools take those flags).
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(cliUsage);
+    return 0;
+  }
   let action: CliAction;
   let timeoutMs: number;
   const args = splitArgs(argv);

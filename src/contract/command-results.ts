@@ -58,8 +58,15 @@ const pauseResultSchema = z.looseObject({ paused: z.boolean(), note: z.string().
 /** Per command type, per reply status other than "rejected" (whose result is always null): the result's schema. */
 export const replyResultSchemas = {
   'session.start': { done: sessionSummarySchema.nullable() },
-  /** "accepted" when flattening starts; "done" once the session is flat and closed. */
-  'session.stop': { accepted: z.looseObject({ flattening: z.array(z.string()) }), done: z.looseObject({ realizedPnlUsd: finite }) },
+  /**
+   * "accepted" when flattening starts; "done" once the session is flat and closed, with what it made: realized PnL,
+   * fees, funding and their net (realized − fees + funding). The last three are absent from answers written before
+   * they were added (the log keeps those).
+   */
+  'session.stop': {
+    accepted: z.looseObject({ flattening: z.array(z.string()) }),
+    done: z.looseObject({ realizedPnlUsd: finite, feesUsd: finite.optional(), fundingUsd: finite.optional(), netPnlUsd: finite.optional() }),
+  },
   /** "done" once the flatten order is planned (its fill comes as any fill does); `flattenOrderId` null: nothing left to close. */
   'session.exit': {
     done: z.looseObject({ symbol: z.string(), qty: decimal, flattenOrderId: z.string().nullable(), cancelledOrderIds: z.array(z.string()) }),

@@ -11,7 +11,7 @@ import type { Order, Session } from './state.js';
 import { backingOff } from './rejections.js';
 import { publishEquity } from './summary.js';
 import type { Usd } from '../model/decimal.js';
-import { isZero, round, sub, toNumber } from '../model/decimal.js';
+import { add, isZero, round, sub, toNumber } from '../model/decimal.js';
 import type { Venue } from './venues.js';
 import { allVenues, filtersOf, lastHeardMs, quoteOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
@@ -188,11 +188,18 @@ export function enforceFlat(ctx: DecisionContext): void {
       const closed = ctx.durable.sessions.get(session.userId);
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {
-        // A number for display, as in the session summary: the bot and the dashboard read it so.
+        // Numbers for display, as in the session summary: the bot and the dashboard read them so. Every dollar of the
+        // session's result: realized PnL alone left its fees unsaid, and the net (exact, then a number) is what is left.
+        const { realizedPnlUsd, feesUsd, fundingUsd } = closed ?? current;
         ctx.answer(current.stopCommandId, session.userId, {
           commandType: 'session.stop',
           status: 'done',
-          result: { realizedPnlUsd: toNumber(current.realizedPnlUsd) },
+          result: {
+            realizedPnlUsd: toNumber(realizedPnlUsd),
+            feesUsd: toNumber(feesUsd),
+            fundingUsd: toNumber(fundingUsd),
+            netPnlUsd: toNumber(sub(add(realizedPnlUsd, fundingUsd), feesUsd)),
+          },
         });
       }
     }

@@ -49,6 +49,16 @@ describe("cli: a trader's status", () => {
     ]);
   });
 
+  it("says a stopped session's net, and the realized PnL, fees and funding it comes from", () => {
+    const stopped = (result: Record<string, number>): ReplyEvent =>
+      ({ type: 'reply', commandId: 'c', userId: 'al', commandType: 'session.stop', status: 'done', reason: null, result, atMs: asOfMs }) as ReplyEvent;
+    expect(replyLines(stopped({ realizedPnlUsd: -0.05, feesUsd: 0.87, fundingUsd: 0.1, netPnlUsd: -0.82 }))).toEqual([
+      'stopped: net -$0.82 = realized -$0.05 - fees $0.87 + funding $0.10',
+    ]);
+    // An answer written before the engine gave fees and funding (the log keeps those): as it was read then.
+    expect(replyLines(stopped({ realizedPnlUsd: -0.05 }))).toEqual(['stopped: realized -$0.05']);
+  });
+
   it('parses exit --symbol and the closed-trade queries, refusing what the engine would', () => {
     expect(parseCli(splitArgs(['--user', 'al', 'exit', '--symbol', 'btcusdt']))).toMatchObject({
       command: { type: 'session.exit', symbol: 'BTCUSDT', userId: 'al' },

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Input } from '../../src/core/decide.js';
 import { decide } from '../../src/core/decide.js';
-import { isMultipleOf, snapToStep, toQty } from '../../src/model/decimal.js';
+import { add, isMultipleOf, snapToStep, sub, toQty } from '../../src/model/decimal.js';
 import type { EngineState } from '../../src/core/state.js';
 import type { CoreConfig } from '../../src/core/config.js';
-import { CoreDriver, T0, eventsOf, placed, replies, stateWithPositions, testConfig, testFilters, withQuote } from './fixtures.js';
+import { CoreDriver, T0, eventsOf, placed, replies, snapshotOf, stateWithPositions, testConfig, testFilters, withQuote } from './fixtures.js';
 
 // Risk rules in the pure core, on a simulated clock: stop-loss at conservative marks, horizon and stale feed by
 // wall clock, and the stop command's flatten-then-done lifecycle.
@@ -292,10 +292,32 @@ describe('session.stop', () => {
     // Repeated inputs meanwhile do not send a second flatten for the same symbol.
     expect(placed(d.timer(500))).toEqual([]);
 
-    const filled = d.fill(id, 59_990);
+    // The last trade as the user stream reports it, with its commission (0.05 % of 59 990 × the rest).
+    const order = d.order(id);
+    const rest = (Number(order.quantity) - Number(half)).toFixed(3);
+    const commission = ((Number(rest) * 59_990 * 5) / 10_000).toFixed(8);
+    const filled = d.step({
+      kind: 'order_update',
+      order: {
+        ...snapshotOf(order, 'FILLED', order.quantity, '59990', d.nowMs),
+        trade: { cumQty: order.quantity, commission, commissionAsset: 'USDT', realizedProfit: '0', lastQty: rest, lastPrice: '59990' },
+      },
+    });
     expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
     expect(eventsOf(filled.wal, 'session.closed')).toHaveLength(1);
     expect(replies(filled)).toEqual([expect.objectContaining({ commandId: 'stop', status: 'done', commandType: 'session.stop' })]);
+    // The answer says what the session made, every dollar: realized, fees and funding, and the net of them (what the
+    // trader is left with), not the realized PnL alone while the fees went unsaid.
+    const closed = d.state.durable.sessions.get('u');
+    if (!closed) throw new Error('no session');
+    const net = sub(add(closed.realizedPnlUsd, closed.fundingUsd), closed.feesUsd);
+    expect(Number(closed.feesUsd)).toBeGreaterThan(0);
+    expect(replies(filled)[0]?.result).toEqual({
+      realizedPnlUsd: Number(closed.realizedPnlUsd),
+      feesUsd: Number(closed.feesUsd),
+      fundingUsd: Number(closed.fundingUsd),
+      netPnlUsd: Number(net),
+    });
   });
 
   it('cancels resting entries first and closes only once they are final', () => {

@@ -114,6 +114,17 @@ describe('dashboard read model', () => {
     expect(m.replies.map((r) => `${r.commandId}:${r.status}`)).toEqual(['session.start-1000:done', 'stop-1:accepted', 'stop-1:done']);
   });
 
+  it("values a closed session with the stop answer's fees and funding, the flatten's own fees included", () => {
+    // The last equity sample came before the flatten: it knew of $0.40 of fees. The answer has the final $1.25.
+    const m = fold([
+      reply('session.start', 'dan', 'done', summary('dan'), 1_000),
+      { type: 'equity', userId: 'dan', atMs: 2_000, summary: summary('dan', { positions: held, equityUsd: 1_004.6, unrealizedPnlUsd: 5, feesUsd: 0.4 }) },
+      reply('session.stop', 'dan', 'accepted', { flattening: ['BTCUSDT'] }, 3_000, 'stop-2'),
+      reply('session.stop', 'dan', 'done', { realizedPnlUsd: 7.5, feesUsd: 1.25, fundingUsd: -0.25, netPnlUsd: 6 }, 4_000, 'stop-2'),
+    ]);
+    expect(m.sessions.get('dan')?.summary).toMatchObject({ status: 'closed', realizedPnlUsd: 7.5, feesUsd: 1.25, fundingUsd: -0.25, equityUsd: 1_006 });
+  });
+
   it('applies pause, resume, stop-loss, horizon and halt answers, and ignores rejected ones', () => {
     const m = fold([
       reply('session.start', 'carol', 'done', summary('carol'), 1_000),

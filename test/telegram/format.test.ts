@@ -82,6 +82,9 @@ describe('telegram formatting', () => {
     );
     expect(formatOutbound(reply('session.stop', 'accepted', { flattening: [] }))).toMatch(/Stopping/);
     expect(formatOutbound(reply('session.stop', 'done', { realizedPnlUsd: -3 }))).toBe('✅ Session closed, flat. Realized PnL: -$3.00');
+    expect(formatOutbound(reply('session.stop', 'done', { realizedPnlUsd: -3, feesUsd: 1.25, fundingUsd: 0.5, netPnlUsd: -3.75 }))).toBe(
+      '✅ Session closed, flat. Net: <b>-$3.75</b> (realized -$3.00, fees -$1.25, funding +$0.50)',
+    );
     expect(formatOutbound(reply('session.start', 'done', session))).toMatch(/Session started: paper, capital \$1,000.00/);
     expect(formatOutbound(reply('session.set_stoploss', 'done', { stopLossPct: 2.5 }))).toBe('✅ Stop-loss set to 2.5% of capital.');
     expect(formatOutbound(reply('session.pause', 'done', { paused: true, note: '' }))).toMatch(/Paused/);

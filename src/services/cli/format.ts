@@ -119,6 +119,12 @@ function usersLines(r: UsersResult): string[] {
 }
 
 /** A reply in a line or a small table; a refusal is one line with the engine's reason. */
+/** A closed session's net and what it comes from; an answer from before the engine gave fees and funding: realized. */
+function stoppedLine(r: { realizedPnlUsd: number; feesUsd?: number | undefined; fundingUsd?: number | undefined; netPnlUsd?: number | undefined }): string {
+  if (r.netPnlUsd === undefined || r.feesUsd === undefined || r.fundingUsd === undefined) return `stopped: realized ${usd(r.realizedPnlUsd)}`;
+  return `stopped: net ${usd(r.netPnlUsd)} = realized ${usd(r.realizedPnlUsd)} - fees ${usd(r.feesUsd)} + funding ${usd(r.fundingUsd)}`;
+}
+
 export function replyLines(event: ReplyEvent): string[] {
   if (event.status === 'rejected') return [`refused: ${event.reason ?? 'no reason given'}`];
   switch (event.commandType) {
@@ -141,7 +147,7 @@ export function replyLines(event: ReplyEvent): string[] {
         const flattening = event.result.flattening;
         return [flattening.length === 0 ? 'stopping: nothing to flatten' : `stopping: flattening ${flattening.join(', ')}`];
       }
-      return [`stopped: realized ${usd(event.result.realizedPnlUsd)}`];
+      return [stoppedLine(event.result)];
     case 'session.set_stoploss':
       return [`stop-loss set to ${event.result.stopLossPct}% of capital`];
     case 'session.set_horizon':

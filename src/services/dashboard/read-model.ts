@@ -178,8 +178,12 @@ function foldReply(model: ReadModel, reply: ReplyView, changes: ChangeSink): voi
         return;
       }
       // "done": the engine answers it only once the session is flat with no open order, and closed.
-      const realizedPnlUsd = reply.result.realizedPnlUsd;
+      const { realizedPnlUsd, feesUsd, fundingUsd } = reply.result;
       const view = patchSummary(model, reply.userId, reply.atMs, source, changes, (s) => {
+        // The answer's fees and funding are the session's final ones (the flatten's own fees included); an answer
+        // written before it carried them leaves the last summary's.
+        const fees = feesUsd ?? s.feesUsd ?? 0;
+        const funding = fundingUsd ?? s.fundingUsd ?? 0;
         return {
           ...s,
           status: 'closed',
@@ -189,8 +193,10 @@ function foldReply(model: ReadModel, reply: ReplyView, changes: ChangeSink): voi
           grossExposureUsd: 0,
           unpricedSymbols: [],
           realizedPnlUsd,
+          feesUsd: fees,
+          fundingUsd: funding,
           // Flat: equity is capital + realized − fees + funding (as the engine values it).
-          equityUsd: s.capitalUsd + realizedPnlUsd - (s.feesUsd ?? 0) + (s.fundingUsd ?? 0),
+          equityUsd: s.capitalUsd + realizedPnlUsd - fees + funding,
         };
       });
       if (view) addEquityPoint(view, { atMs: reply.atMs, equityUsd: view.summary.equityUsd }, changes);

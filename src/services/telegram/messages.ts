@@ -88,6 +88,16 @@ export function signedUsd(value: number): string {
 
 const decimalUsd = (d: string): string => signedUsd(Number(d));
 
+/**
+ * A closed session's result: its net and what it comes from. An answer written before the engine gave fees and
+ * funding (the log keeps those) says the realized PnL, as it did then.
+ */
+function stopDoneHtml(r: { realizedPnlUsd: number; feesUsd?: number | undefined; fundingUsd?: number | undefined; netPnlUsd?: number | undefined }): string {
+  if (r.netPnlUsd === undefined || r.feesUsd === undefined || r.fundingUsd === undefined)
+    return `✅ Session closed, flat. Realized PnL: ${signedUsd(r.realizedPnlUsd)}`;
+  return `✅ Session closed, flat. Net: <b>${signedUsd(r.netPnlUsd)}</b> (realized ${signedUsd(r.realizedPnlUsd)}, fees ${signedUsd(-r.feesUsd)}, funding ${signedUsd(r.fundingUsd)})`;
+}
+
 export function pct(value: number): string {
   return `${Number(value.toFixed(4))}%`;
 }
@@ -558,7 +568,7 @@ export function doneHtml(reply: AnsweredReply, view: StatusView | null): string 
     case 'session.exit':
       return exitDoneHtml(reply.result);
     case 'session.stop':
-      return reply.status === 'done' ? `✅ Session closed, flat. Realized PnL: ${signedUsd(reply.result.realizedPnlUsd)}` : generic('/stop', reply.result);
+      return reply.status === 'done' ? stopDoneHtml(reply.result) : generic('/stop', reply.result);
     case 'session.set_stoploss':
       return `✅ Stop-loss set to ${pct(reply.result.stopLossPct)} of capital.`;
     case 'session.set_horizon':

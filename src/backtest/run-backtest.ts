@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import type { LedgerView } from '../contract/ledger.js';
@@ -169,6 +170,12 @@ function timeText(ms: number, open: string): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : open;
 }
 
+/** Where data was looked for: the directory, and the period when one was asked for (else files outside it read as none). */
+function placeText(dataDir: string, fromMs: number, toMs: number): string {
+  if (!Number.isFinite(fromMs) && !Number.isFinite(toMs)) return `in ${dataDir}`;
+  return `in ${dataDir} between ${timeText(fromMs, 'the start of the data')} and ${timeText(toMs, 'its end')}`;
+}
+
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
@@ -201,7 +208,8 @@ function marketStreams(
     const symbolRules = rules.get(symbol) as SymbolRules;
     const grid = gridOf(symbolRules, symbol);
     const prints = filesOf(files, symbol, 'aggTrades', fromMs, toMs);
-    if (opts.fills === 'queue' && prints.length === 0) throw new Error(`--fills queue: no aggTrades files for ${symbol} in ${opts.dataDir}`);
+    if (opts.fills === 'queue' && prints.length === 0)
+      throw new Error(`--fills queue: no aggTrades files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
     const queue = opts.fills === 'queue' || (opts.fills === 'auto' && prints.length > 0);
     if (queue) {
       queueSymbols.add(symbol);
@@ -212,13 +220,14 @@ function marketStreams(
     const useBooks = opts.quotes === 'bookTicker' || (opts.quotes === 'auto' && books.length > 0);
     const printsUsed = queue ? `, queue fills from aggTrades (${prints.length} files)` : '';
     if (useBooks) {
-      if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} in ${opts.dataDir}`);
+      if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
       // Touch sizes are read only for queue fills: the plain path stays as lean as it was.
       quoteStreams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs, queue ? symbolRules.qtyScale : undefined));
       used.push(`${symbol}: bookTicker (${books.length} files)${printsUsed}`);
       continue;
     }
-    if (bars.length === 0) throw new Error(`no ${opts.quotes === 'klines' ? 'klines' : 'bookTicker or klines'} files for ${symbol} in ${opts.dataDir}`);
+    if (bars.length === 0)
+      throw new Error(`no ${opts.quotes === 'klines' ? 'klines' : 'bookTicker or klines'} files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
     const intervals = new Set(bars.map((f) => f.interval));
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
@@ -232,6 +241,7 @@ function marketStreams(
 
 export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
   if (opts.symbols.length === 0) throw new Error('no symbols');
+  if (!existsSync(opts.dataDir)) throw new Error(`no data directory at ${opts.dataDir}`);
   const files = await catalog(opts.dataDir);
   const rules = new Map(defaultSimSymbols.map((spec) => [spec.symbol, deriveRules(spec)]));
   const grids = new Map(opts.symbols.map((s) => [s, gridOf(rules.get(s), s)]));
@@ -243,10 +253,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   const firstBatch = await events.next();
   const first = firstBatch.done ? undefined : firstBatch.value[0];
-  if (!first)
-    throw new Error(
-      `no quotes for ${opts.symbols.join(', ')} in ${opts.dataDir} between ${timeText(fromMs, 'the start of the data')} and ${timeText(toMs, 'its end')}`,
-    );
+  if (!first) throw new Error(`no quotes for ${opts.symbols.join(', ')} ${placeText(opts.dataDir, fromMs, toMs)}`);
   const startMs = first.timeMs;
   // A feed of synthesised kline quotes is as fresh as its spacing: the stale-feed flatten waits three gaps.
   const config: CoreConfig = { ...defaultCoreConfig, symbols: [...opts.symbols], staleFeedMs: Math.max(defaultCoreConfig.staleFeedMs, 3 * maxGapMs) };

@@ -19,4 +19,28 @@ describe('a backtest over a period without quotes', () => {
     });
     await expect(run).rejects.toThrow(/^no quotes for BTCUSDT in .* between 2026-01-01T11:00:00.000Z and its end$/);
   });
+
+  it('names the period when no file covers it (not as if the directory held none)', async () => {
+    const base = { ...defaultBacktestOptions, dataDir: sampleDataDir, symbols: ['BTCUSDT'], strategy: crossoverStrategy(), capitalUsd: 10_000 };
+    const after = Date.parse('2027-01-01T00:00:00Z');
+    await expect(runBacktest({ ...base, quotes: 'auto', fromMs: after, toMs: null })).rejects.toThrow(
+      /^no bookTicker or klines files for BTCUSDT in .* between 2027-01-01T00:00:00.000Z and its end$/,
+    );
+    await expect(runBacktest({ ...base, quotes: 'bookTicker', fromMs: null, toMs: Date.parse('2025-01-01T00:00:00Z') })).rejects.toThrow(
+      /^no bookTicker files for BTCUSDT in .* between the start of the data and 2025-01-01T00:00:00.000Z$/,
+    );
+  });
+
+  it('says a data directory that is not there is not there', async () => {
+    const run = runBacktest({
+      ...defaultBacktestOptions,
+      dataDir: '/no/such/dir',
+      symbols: ['BTCUSDT'],
+      fromMs: null,
+      toMs: null,
+      strategy: crossoverStrategy(),
+      capitalUsd: 10_000,
+    });
+    await expect(run).rejects.toThrow(/^no data directory at \/no\/such\/dir$/);
+  });
 });

@@ -27,6 +27,15 @@ describe('dashboard in a browser', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    // What an operator would see in the browser's console: every failed request is one (a 404 polled every few
+    // seconds from an endpoint this deployment does not have was).
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) consoleErrors.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
     page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${dashboard.url}/?token=${token}`);
 
@@ -73,5 +82,6 @@ describe('dashboard in a browser', () => {
     );
     await page.screenshot({ path: 'artifacts/dashboard.png', fullPage: true });
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
   });
 });

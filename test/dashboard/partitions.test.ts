@@ -53,6 +53,8 @@ describe('the dashboard on a partitioned log', () => {
         })),
     });
     const get = async <T>(path: string): Promise<T> => (await (await fetch(`${dashboard?.url ?? ''}${path}`)).json()) as T;
+    // The page polls /api/cluster only where there is one (the unpartitioned page's is dashboard-browser.test.ts's).
+    expect(await (await fetch(`${dashboard.url}/`)).text()).toContain('data-partitioned="1"');
     for (const [p, userId] of users.entries()) {
       const summary = { ...sampleSummary, userId };
       await commitOutbound(logs[p] as MemoryLog, [

@@ -116,7 +116,7 @@ h3.sub { font-size:13px; margin:10px 0 4px; color:var(--muted); font-weight:500;
 .mono { font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; word-break:break-all; }
 `;
 
-export function renderPage(opts: { token: string | null; allowLiveStart: boolean }): string {
+export function renderPage(opts: { token: string | null; allowLiveStart: boolean; partitioned: boolean }): string {
   const q = opts.token ? `?token=${encodeURIComponent(opts.token)}` : '';
   return `<!doctype html>
 <html lang="en">
@@ -125,10 +125,11 @@ export function renderPage(opts: { token: string | null; allowLiveStart: boolean
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Quant Engine dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/uPlot.min.css${escapeHtml(q)}">
 <style>${css}</style>
 </head>
-<body data-dlq-poll-ms="${dlqPollMs}" data-rows-per-page="${tableRowsPerPage}" data-max-points="${maxEquityPointsPerSession}" data-max-alerts="${maxRecentAlerts}" data-max-replies="${maxRecentReplies}" data-live-start="${opts.allowLiveStart ? '1' : '0'}">
+<body data-dlq-poll-ms="${dlqPollMs}" data-rows-per-page="${tableRowsPerPage}" data-max-points="${maxEquityPointsPerSession}" data-max-alerts="${maxRecentAlerts}" data-max-replies="${maxRecentReplies}" data-live-start="${opts.allowLiveStart ? '1' : '0'}" data-partitioned="${opts.partitioned ? '1' : '0'}">
 <header>
   <h1>Quant Engine</h1>
   <span id="conn">connecting…</span>

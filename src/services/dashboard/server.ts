@@ -160,7 +160,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     c.header('Cache-Control', 'no-store');
   });
 
-  app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null, allowLiveStart })));
+  app.get('/', (c) => c.html(renderPage({ token: c.req.query('token') ?? null, allowLiveStart, partitioned: deps.clusterStatus !== undefined })));
 
   for (const [path, asset] of Object.entries(staticAssets)) {
     app.get(path, (c) => {

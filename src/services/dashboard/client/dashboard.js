@@ -1253,7 +1253,10 @@ page.resumeAll.addEventListener('click', () => void send({ action: 'resume_all' 
 connect();
 void readDlq();
 setInterval(() => void readDlq(), dlqPollMs);
-void readCluster();
-setInterval(() => void readCluster(), dlqPollMs);
+// Only a partitioned deployment has /api/cluster: elsewhere each poll was a 404, an error in the browser's console.
+if (document.body.dataset.partitioned === '1') {
+  void readCluster();
+  setInterval(() => void readCluster(), dlqPollMs);
+}
 // Ages and time left move with the clock: redrawn locally, nothing fetched.
 setInterval(() => model.sessions.forEach(renderTimes), 1_000);

@@ -30,7 +30,7 @@ const ownHelp = new Set(['cli', 'backtest']);
 async function main(argv: string[]): Promise<void> {
   const [service, ...rest] = argv;
   // `quant-engine simulator --help` must print the usage, not bind a port (nor the execution service start trading).
-  const helpAsked = service === '--help' || service === '-h' || rest.includes('--help') || rest.includes('-h');
+  const helpAsked = argv.includes('--help') || argv.includes('-h');
   if (helpAsked && !ownHelp.has(service ?? '')) {
     process.stdout.write(`${usage}\n`);
     return;

@@ -190,7 +190,7 @@ export function enforceFlat(ctx: DecisionContext): void {
       if (current.stopCommandId !== null) {
         // Numbers for display, as in the session summary: the bot and the dashboard read them so. Every dollar of the
         // session's result: realized PnL alone left its fees unsaid, and the net (exact, then a number) is what is left.
-        const { realizedPnlUsd, feesUsd, fundingUsd } = closed ?? current;
+        const { realizedPnlUsd, feesUsd, fundingUsd } = current;
         ctx.answer(current.stopCommandId, session.userId, {
           commandType: 'session.stop',
           status: 'done',

@@ -1,6 +1,6 @@
 import type { ReplyEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
-import type { StatusResult, UsersResult } from '../../contract/command-results.js';
+import type { ReplyResult, StatusResult, UsersResult } from '../../contract/command-results.js';
 import type { LedgerView } from '../../contract/ledger.js';
 import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
 
@@ -118,13 +118,13 @@ function usersLines(r: UsersResult): string[] {
   return [...lines, ...table([['user', 'mode', 'status', 'capital', 'equity', 'live approved'], ...rows])];
 }
 
-/** A reply in a line or a small table; a refusal is one line with the engine's reason. */
 /** A closed session's net and what it comes from; an answer from before the engine gave fees and funding: realized. */
-function stoppedLine(r: { realizedPnlUsd: number; feesUsd?: number | undefined; fundingUsd?: number | undefined; netPnlUsd?: number | undefined }): string {
+function stoppedLine(r: ReplyResult<'session.stop', 'done'>): string {
   if (r.netPnlUsd === undefined || r.feesUsd === undefined || r.fundingUsd === undefined) return `stopped: realized ${usd(r.realizedPnlUsd)}`;
   return `stopped: net ${usd(r.netPnlUsd)} = realized ${usd(r.realizedPnlUsd)} - fees ${usd(r.feesUsd)} + funding ${usd(r.fundingUsd)}`;
 }
 
+/** A reply in a line or a small table; a refusal is one line with the engine's reason. */
 export function replyLines(event: ReplyEvent): string[] {
   if (event.status === 'rejected') return [`refused: ${event.reason ?? 'no reason given'}`];
   switch (event.commandType) {

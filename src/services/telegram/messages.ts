@@ -92,7 +92,7 @@ const decimalUsd = (d: string): string => signedUsd(Number(d));
  * A closed session's result: its net and what it comes from. An answer written before the engine gave fees and
  * funding (the log keeps those) says the realized PnL, as it did then.
  */
-function stopDoneHtml(r: { realizedPnlUsd: number; feesUsd?: number | undefined; fundingUsd?: number | undefined; netPnlUsd?: number | undefined }): string {
+function stopDoneHtml(r: ReplyResult<'session.stop', 'done'>): string {
   if (r.netPnlUsd === undefined || r.feesUsd === undefined || r.fundingUsd === undefined)
     return `✅ Session closed, flat. Realized PnL: ${signedUsd(r.realizedPnlUsd)}`;
   return `✅ Session closed, flat. Net: <b>${signedUsd(r.netPnlUsd)}</b> (realized ${signedUsd(r.realizedPnlUsd)}, fees ${signedUsd(-r.feesUsd)}, funding ${signedUsd(r.fundingUsd)})`;

@@ -22,8 +22,11 @@ import { silentLogger } from '../util/logger.js';
 // touch set from historical quotes. The same pieces the deterministic simulation and the live service run; only
 // where prices and fills come from differs. Effects reach the exchange `latencyMs` after they were decided.
 
-/** Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped). */
-const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, replayBatchEntries: 1_000, stepBudgetMs: 60_000 };
+/**
+ * Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped). Steps are not
+ * timed against the wall clock (timeSteps): the run's clock is simulated and it reports no step times.
+ */
+const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, replayBatchEntries: 1_000, stepBudgetMs: 60_000, timeSteps: false };
 /** Settling rounds at one instant before the run counts as stuck (each round delivers everything due). */
 const maxSettleRounds = 10_000;
 

@@ -3,8 +3,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { maxDeadLetterPayloadBytes } from '../../src/log/dead-letter.js';
 import { ledgerCsvColumns, serializeLedgerEntry } from '../../src/contract/ledger.js';
 import { openMemoryLog } from '../../src/log/memory-log.js';
-import { toUsd } from '../../src/model/decimal.js';
+import { toPrice, toQty, toUsd } from '../../src/model/decimal.js';
 import { parseCli, splitArgs } from '../../src/services/cli/parse.js';
+import { ledgerTable } from '../../src/services/cli/format.js';
 import { runCli, runCliAction } from '../../src/services/cli/run-cli.js';
 import { generateMasterKey, masterKeyFrom } from '../../src/secrets/key-box.js';
 import { redisKeyStore } from '../../src/secrets/key-store.js';
@@ -173,5 +174,38 @@ describe('cli inspect dlq', () => {
       rawTruncated: true,
     });
     expect(shown[1]).toMatchObject({ raw: 'junk', rawBytes: 4, rawTruncated: false });
+  });
+});
+
+describe('the fill ledger as a table', () => {
+  it("leaves empty the amounts an entry's kind does not carry: a fill's fee is the fee row's", () => {
+    const view = (fields: Parameters<typeof ledgerEntry>[0]) => ({ ...ledgerEntry(fields), seq: '1', walId: '1-0' });
+    const [head, fill, fee, funding, exchangeFill] = ledgerTable([
+      view({ kind: 'fill', side: 'BUY', qty: toQty('0.010'), price: toPrice('60000'), realizedPnlUsd: toUsd('1.5'), netUsd: toUsd('1.5') }),
+      view({ kind: 'fee', feeUsd: toUsd('0.24'), netUsd: toUsd('-0.24') }),
+      view({ kind: 'funding', fundingUsd: toUsd('-0.03'), netUsd: toUsd('-0.03') }),
+      view({
+        kind: 'exchange_fill',
+        side: 'SELL',
+        qty: toQty('0.010'),
+        price: toPrice('59000'),
+        realizedPnlUsd: toUsd('-10'),
+        feeUsd: toUsd('0.3'),
+        netUsd: toUsd('-10.3'),
+      }),
+    ]);
+    // A cell is the text under its header, up to the next header (columns are padded to their widest cell).
+    const header = head as string;
+    const cell = (row: string | undefined, name: string, next: string): string =>
+      (row ?? '').slice(header.indexOf(` ${name} `) + 1, header.indexOf(` ${next}`) + 1).trim();
+    const cells = (row: string | undefined) => ({
+      fee: cell(row, 'fee', 'realized'),
+      realized: cell(row, 'realized', 'funding'),
+      funding: cell(row, 'funding', 'net'),
+    });
+    expect(cells(fill)).toEqual({ fee: '', realized: '$1.50', funding: '' });
+    expect(cells(fee)).toEqual({ fee: '$0.24', realized: '', funding: '' });
+    expect(cells(funding)).toEqual({ fee: '', realized: '', funding: '-$0.03' });
+    expect(cells(exchangeFill)).toEqual({ fee: '$0.30', realized: '-$10.00', funding: '' });
   });
 });

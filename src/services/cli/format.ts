@@ -1,7 +1,7 @@
 import type { ReplyEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import type { ReplyResult, StatusResult, UsersResult } from '../../contract/command-results.js';
-import type { LedgerView } from '../../contract/ledger.js';
+import type { LedgerKind, LedgerView } from '../../contract/ledger.js';
 import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
 
 // The CLI's answers for people: a line or a small table per reply. Pure. Summaries carry display numbers
@@ -46,8 +46,11 @@ function exactOr(exact: string | null | undefined, fallback: number | null | und
   return fallback === null || fallback === undefined ? 'no quote' : price(fallback);
 }
 
+// A closed session's stop-loss, horizon and age are what they were set to, not where it stands: a floor with the
+// equity "above it", a horizon "in 58m" and "closed for 1m" (its age, still growing) read as if it were still trading.
 function stopLossText(s: SessionSummary): string {
   if (s.stopLossPct === null) return 'no stop-loss';
+  if (s.status === 'closed') return `stop-loss ${s.stopLossPct}%`;
   const floor = s.stopLossFloorUsd;
   const distance = s.stopLossDistanceUsd;
   if (floor === undefined || floor === null) return `stop-loss ${s.stopLossPct}%`;
@@ -57,12 +60,12 @@ function stopLossText(s: SessionSummary): string {
 
 function horizonText(s: SessionSummary): string {
   if (s.horizonDeadline === null) return 'no horizon';
-  const left = horizonLeft(s);
+  const left = s.status === 'closed' ? null : horizonLeft(s);
   return left === null ? `horizon ${s.horizonDeadline.replace(/\.\d+Z$/, 'Z')}` : `horizon ${left}`;
 }
 
 function sessionLines(s: SessionSummary): string[] {
-  const age = sessionAge(s);
+  const age = s.status === 'closed' ? null : sessionAge(s);
   const head = [
     `${s.userId}: ${s.mode} session ${s.status}${s.paused ? ' (paused)' : ''}${age === null ? '' : ` for ${age}`}`,
     `capital ${usd(s.capitalUsd)}`,
@@ -185,6 +188,21 @@ function utc(ms: number): string {
     .replace(/\.\d+Z$/, '');
 }
 
+/**
+ * The amounts each kind of entry carries (the others are zero by construction, and shown empty): a fill's commission
+ * is the fee entry booked apart from it (contract/ledger.ts LedgerKind), so a fill row that read "fee $0.00" looked
+ * free; an exchange-side fill (a protective stop, a liquidation) carries its realized PnL and commission together.
+ */
+const ledgerAmounts: Readonly<Record<LedgerKind, { fee: boolean; realized: boolean; funding: boolean }>> = {
+  fill: { fee: false, realized: true, funding: false },
+  fee: { fee: true, realized: false, funding: false },
+  exchange_fill: { fee: true, realized: true, funding: false },
+  funding: { fee: false, realized: false, funding: true },
+};
+
+/** An amount of a ledger row: empty where its kind carries none, unless a record says otherwise (never hidden). */
+const amountCell = (carried: boolean, amount: string): string => (carried || Number(amount) !== 0 ? usd(Number(amount)) : '');
+
 /** The fill ledger for people: exact decimals as the ledger holds them (they are already on the exchange's steps). */
 export function ledgerTable(entries: readonly LedgerView[]): string[] {
   if (entries.length === 0) return ['no fills, fees or funding in the ledger'];
@@ -198,9 +216,9 @@ export function ledgerTable(entries: readonly LedgerView[]): string[] {
       e.side ?? '',
       e.qty ?? '',
       e.price ?? '',
-      usd(Number(e.feeUsd)),
-      usd(Number(e.realizedPnlUsd)),
-      usd(Number(e.fundingUsd)),
+      amountCell(ledgerAmounts[e.kind].fee, e.feeUsd),
+      amountCell(ledgerAmounts[e.kind].realized, e.realizedPnlUsd),
+      amountCell(ledgerAmounts[e.kind].funding, e.fundingUsd),
       usd(Number(e.netUsd)),
     ]),
   ]);

@@ -49,6 +49,11 @@ describe("cli: a trader's status", () => {
     ]);
   });
 
+  it('shows a closed session as it was set, not where it stands: no floor distance, time left or growing age', () => {
+    const closed = status({ ...session, status: 'closed', positions: {}, killSwitch: { engaged: false, reason: null, atMs: null } });
+    expect(replyLines(closed)[0]).toBe('al: paper session closed · capital $1,000.00 · stop-loss 5% · horizon 2030-01-01T17:12:30Z');
+  });
+
   it("says a stopped session's net, and the realized PnL, fees and funding it comes from", () => {
     const stopped = (result: Record<string, number>): ReplyEvent =>
       ({ type: 'reply', commandId: 'c', userId: 'al', commandType: 'session.stop', status: 'done', reason: null, result, atMs: asOfMs }) as ReplyEvent;

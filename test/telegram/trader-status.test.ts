@@ -51,6 +51,15 @@ describe("a trader's status in the chat", () => {
     expect(htmlProblem(text)).toBeNull();
   });
 
+  it('shows a closed session as it was set, not where it stands: no floor distance, time left or running age', () => {
+    const closed = { ...summary, status: 'closed', positions: {} };
+    const text = formatStatus(statusResultSchema.parse({ halted: false, session: closed }), 'status');
+    expect(text).toContain('📊 <b>Status</b>: paper session, closed\n');
+    expect(text).toContain('Stop-loss: 5%\n');
+    expect(text).toContain('Horizon: 2030-01-01T17:12:30Z');
+    expect(text).not.toMatch(/floor|above it|flattens in|running/);
+  });
+
   it('says the kill switch is on, why, since when, and what to do next', () => {
     const killed = { ...summary, killSwitch: { engaged: true, reason: 'stop_loss', atMs: asOfMs - 10 * 60_000 } };
     const text = formatStatus(statusResultSchema.parse({ halted: false, session: killed }), 'status');

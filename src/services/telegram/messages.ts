@@ -111,8 +111,11 @@ const unsigned = (d: string): string => d.replace(/^-/, '');
 
 // --- a trader's status ---
 
+// A closed session's stop-loss, horizon and age are what they were set to, not where it stands (its floor and the
+// equity above it, "flattens in 58m", "running 5m" read as if it were still trading).
 export function stopLossHtml(s: SessionSummary): string {
   if (s.stopLossPct === null) return 'Stop-loss: none';
+  if (s.status === 'closed') return `Stop-loss: ${pct(s.stopLossPct)}`;
   const floor = s.stopLossFloorUsd;
   if (floor === undefined || floor === null) return `Stop-loss: ${pct(s.stopLossPct)}`;
   const distance = s.stopLossDistanceUsd;
@@ -122,7 +125,7 @@ export function stopLossHtml(s: SessionSummary): string {
 
 export function horizonHtml(s: SessionSummary): string {
   if (s.horizonDeadline === null) return 'Horizon: none';
-  const left = horizonLeft(s);
+  const left = s.status === 'closed' ? null : horizonLeft(s);
   return left === null
     ? `Horizon: ${escapeHtml(s.horizonDeadline.replace(/\.\d+Z$/, 'Z'))}`
     : `Horizon: ${left === 'reached' ? 'reached' : `flattens ${escapeHtml(left)}`}`;
@@ -141,7 +144,7 @@ export function positionHtml(symbol: string, p: SessionSummary['positions'][stri
 }
 
 export function sessionHeaderHtml(s: SessionSummary): string {
-  const age = sessionAge(s);
+  const age = s.status === 'closed' ? null : sessionAge(s);
   const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? 'kill switch ON' : null].filter((x) => x !== null);
   return `${escapeHtml(s.mode)} session, ${escapeHtml(s.status)}${age === null ? '' : `, running ${escapeHtml(age)}`}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
 }

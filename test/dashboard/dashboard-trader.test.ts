@@ -107,6 +107,8 @@ describe('dashboard for a trader, in a browser', () => {
     expect(await card.locator('button[data-action=stop]').isDisabled()).toBe(true);
     expect(await card.locator('button[data-action=pause]').isDisabled()).toBe(true);
     expect(await card.locator('button[data-action=start-new]').isVisible()).toBe(true);
+    // A closed session shows its stop-loss as it was set, not the equity "above floor" of a session still trading.
+    expect((await card.locator('[data-field=stoploss]').textContent())?.trim()).toBe('2%');
     await expectFits(page, desktop, 'closed');
     expect(requests.filter((p) => p === '/api/state')).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -920,8 +920,10 @@ function renderSession(s) {
   f('fees', signedUsd(-(m.feesUsd ?? 0)), signClass(-(m.feesUsd ?? 0)));
   f('funding', signedUsd(m.fundingUsd ?? 0), signClass(m.fundingUsd ?? 0));
   f('exposure', usd(m.grossExposureUsd));
-  // The floor and the distance to it as the engine computed them (exactly, at bid/ask).
+  // The floor and the distance to it as the engine computed them (exactly, at bid/ask). A closed session shows what it
+  // was set to: the equity "above floor" (and a horizon "in 1 h 57 min", renderTimes) read as if it still traded.
   if (m.stopLossPct === null) f('stoploss', 'none');
+  else if (m.status === 'closed') f('stoploss', `${m.stopLossPct}%`);
   else if (typeof m.stopLossFloorUsd !== 'number') f('stoploss', `${m.stopLossPct}% (this engine does not report its floor)`);
   else {
     const distance = typeof m.stopLossDistanceUsd === 'number' ? `, ${distanceText(m.stopLossDistanceUsd)}` : '';
@@ -980,7 +982,8 @@ function renderTimes(s) {
   if (m.horizonDeadline === null) setField(card, 'horizon', 'none', 'v');
   else {
     const at = Date.parse(m.horizonDeadline);
-    setField(card, 'horizon', `${utc(at)} (${at > now ? `in ${span(at - now)}` : 'passed'})`, 'v');
+    const left = m.status === 'closed' ? '' : ` (${at > now ? `in ${span(at - now)}` : 'passed'})`;
+    setField(card, 'horizon', `${utc(at)}${left}`, 'v');
   }
 }
 

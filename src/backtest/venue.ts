@@ -174,7 +174,12 @@ export class BacktestVenue {
   readNow(effect: Effect): Input | undefined {
     if (this.exchange.gate !== null) return undefined;
     if (effect.kind === 'list_stops')
-      return { kind: 'stops_listed', userId: effect.userId, stops: this.exchange.openProtectiveStops(this.accountKey, effect.symbols) };
+      return {
+        kind: 'stops_listed',
+        userId: effect.userId,
+        stops: this.exchange.openProtectiveStops(this.accountKey, effect.symbols),
+        askedAtMs: effect.askedAtMs,
+      };
     if (effect.kind === 'reconcile')
       return { kind: 'reconcile', userId: effect.userId, positions: this.exchange.heldPositions(this.accountKey), requestedAtMs: effect.requestedAtMs };
     return undefined;

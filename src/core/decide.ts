@@ -83,7 +83,11 @@ export type Input =
   /** askedAtMs: when the read was asked for (echoed from read_income), so a late answer to an older read is known as such. */
   | { kind: 'income_listed'; userId: string; incomeType: string; read: IncomeRead; askedAtMs?: number }
   | { kind: 'stop_placed'; userId: string; symbol: string; clientAlgoId: string; outcome: StopOutcome }
-  | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[] }
+  /**
+   * askedAtMs: when the listing was asked for (echoed from list_stops): a stop planned since may be missing from it
+   * (its placement reached the exchange after the listing was read), and is judged by a later one. Absent: any time.
+   */
+  | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[]; askedAtMs?: number }
   /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
   | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
@@ -422,7 +426,7 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       onStopPlaced(ctx, input.userId, input.symbol, input.clientAlgoId, input.outcome);
       break;
     case 'stops_listed':
-      onStopsListed(ctx, input.userId, input.stops);
+      onStopsListed(ctx, input.userId, input.stops, input.askedAtMs);
       break;
     case 'stop_news':
       onStopNews(ctx, input.userId, input.mode, input.update);

@@ -16,8 +16,8 @@ export type Effect =
   | { kind: 'query'; userId: string; lane: Lane; symbol: string; clientOrderId: string }
   | { kind: 'place_stop'; userId: string; lane: Lane; request: ProtectiveStopRequest }
   | { kind: 'cancel_stop'; userId: string; lane: Lane; symbol: string; clientAlgoId: string }
-  /** Lists the protective stops resting on these symbols (all symbols when absent). */
-  | { kind: 'list_stops'; userId: string; lane: Lane; symbols?: readonly string[] }
+  /** Lists the protective stops resting on these symbols (all symbols when absent), as a stops_listed input with askedAtMs. */
+  | { kind: 'list_stops'; userId: string; lane: Lane; symbols?: readonly string[]; askedAtMs: number }
   /** Re-read the account's positions and feed them back as a reconcile input. */
   | { kind: 'reconcile'; userId: string; requestedAtMs: number }
   /** Read the account's trade list of one symbol and feed it back as a trades_listed input (trade-backstop.ts). */

@@ -266,7 +266,7 @@ function startCheck(ctx: DecisionContext, session: Session): void {
   // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
   // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
   const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(session.positions), ...Object.keys(session.protectiveStops)])];
-  ctx.effect({ kind: 'list_stops', userId: session.userId, lane: 'normal', symbols });
+  ctx.effect({ kind: 'list_stops', userId: session.userId, lane: 'normal', symbols, askedAtMs: ctx.nowMs });
   ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
 }
 
@@ -285,7 +285,14 @@ export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: strin
   }
 }
 
-export function onStopsListed(ctx: DecisionContext, userId: string, listed: ProtectiveStopSnapshot[]): void {
+/**
+ * A listing of the stops resting on the exchange, asked for at `askedAtMs`: ours missing from it are gone (fired,
+ * cancelled, never placed), except one planned since it was asked for. Its placement and the listing travel apart (the
+ * placement on the priority lane), so the exchange may have read the listing before the stop landed: taken for gone,
+ * the stop was reported missing, forgotten and placed again, the first one still resting beside it (an orphan until a
+ * later check cancelled it). The next listing judges it.
+ */
+export function onStopsListed(ctx: DecisionContext, userId: string, listed: ProtectiveStopSnapshot[], askedAtMs: number | undefined): void {
   const session = ctx.durable.sessions.get(userId);
   if (!session) return;
   const present = new Set(listed.map((s) => s.clientAlgoId));
@@ -296,6 +303,7 @@ export function onStopsListed(ctx: DecisionContext, userId: string, listed: Prot
     }
     // A just-sent stop may not be listed yet; anything older is gone (fired, cancelled, or never placed).
     if (stop.status === 'pending' && ctx.nowMs - stop.plannedAtMs < ctx.config.protectiveStopCheckMs) continue;
+    if (askedAtMs !== undefined && stop.plannedAtMs >= askedAtMs) continue;
     ctx.emit({ type: 'stop.removed', userId, symbol, clientAlgoId: stop.clientAlgoId, reason: 'missing on the exchange' });
     ctx.noteStopRetired(userId, symbol, stop.side); // it may have fired, its trade not reported yet
     // A placement not answered yet may still be on its way and land after this listing, untracked: cancel it too. The

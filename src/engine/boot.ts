@@ -234,7 +234,7 @@ async function reconcileSession(engine: Engine, opts: BootOptions, userId: strin
   const requestedAtMs = opts.clock.nowMs();
   try {
     const stops = await read(symbols.length * requestWeights.openAlgoOrdersOfSymbol, () => account.listProtectiveStops(symbols));
-    await engine.submit({ kind: 'stops_listed', userId, stops });
+    await engine.submit({ kind: 'stops_listed', userId, stops, askedAtMs: requestedAtMs });
     const openOrders = await read(symbols.length * requestWeights.openOrdersOfSymbol, () => account.getOpenOrders(symbols));
     const positions = await read(requestWeights.positionRisk, () => account.getPositions());
     await engine.submit({ kind: 'reconcile', userId, positions, openOrders, requestedAtMs });

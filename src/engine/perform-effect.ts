@@ -52,7 +52,7 @@ export async function performEffect(account: ExchangeAccount, effect: Effect, no
         askedAtMs: effect.askedAtMs,
       };
     case 'list_stops':
-      return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols) };
+      return { kind: 'stops_listed', userId: effect.userId, stops: await account.listProtectiveStops(effect.symbols), askedAtMs: effect.askedAtMs };
     case 'read_trade_origin': {
       if (!account.queryOrderByExchangeId) return null;
       const outcome = await account.queryOrderByExchangeId(effect.symbol, effect.exchangeOrderId);

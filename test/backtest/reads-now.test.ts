@@ -24,8 +24,8 @@ async function venueHolding(): Promise<{ venue: BacktestVenue; account: ReturnTy
 }
 
 const reads: Effect[] = [
-  { kind: 'list_stops', userId: 'u1', lane: 'normal', symbols: ['BTCUSDT', 'ETHUSDT'] },
-  { kind: 'list_stops', userId: 'u1', lane: 'normal', symbols: ['ETHUSDT'] },
+  { kind: 'list_stops', userId: 'u1', lane: 'normal', symbols: ['BTCUSDT', 'ETHUSDT'], askedAtMs: startMs },
+  { kind: 'list_stops', userId: 'u1', lane: 'normal', symbols: ['ETHUSDT'], askedAtMs: startMs },
   { kind: 'reconcile', userId: 'u1', requestedAtMs: startMs },
 ];
 

@@ -49,3 +49,31 @@ describe('a stop missing from a listing while its placement is unanswered', () =
     expect(listed.effects.filter((e) => e.kind === 'cancel_stop').map((e) => (e.kind === 'cancel_stop' ? e.clientAlgoId : ''))).toEqual([planned.clientAlgoId]);
   });
 });
+
+describe('a listing asked for before a stop was placed', () => {
+  it('is not taken as the stop gone: its placement may have reached the exchange after the listing was read', () => {
+    const { d, planned } = holdingWithStopPlanned();
+    // The pass that planned the stop asked for a listing too (the check was due): the two reads travel apart, the
+    // placement on the priority lane. It is accepted, then the listing (read before it landed) comes without it.
+    const askedAtMs = planned.atMs;
+    d.step({ kind: 'stop_placed', userId: 'u', symbol: 'BTCUSDT', clientAlgoId: planned.clientAlgoId, outcome: { kind: 'accepted' } });
+    const listed = d.step({ kind: 'stops_listed', userId: 'u', stops: [], askedAtMs });
+    expect(eventsOf(listed.wal, 'stop.removed')).toEqual([]);
+    expect(listed.outbound.filter((e) => e.type === 'alert')).toEqual([]);
+    expect(listed.effects.filter((e) => e.kind === 'place_stop' || e.kind === 'cancel_stop')).toEqual([]);
+    // A listing asked for after the placement that still lacks it: the stop is gone (fired, cancelled) and is replaced.
+    d.timer(400);
+    const later = d.step({ kind: 'stops_listed', userId: 'u', stops: [], askedAtMs: askedAtMs + 300 });
+    expect(eventsOf(later.wal, 'stop.removed').map((e) => e.clientAlgoId)).toEqual([planned.clientAlgoId]);
+  });
+
+  it('asks for the listing with its time, as the trade and income reads do', () => {
+    const d = new CoreDriver({ config });
+    d.state = stateWithPositions({ capitalUsd: 10_000, stopLossPct: 5, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }], config });
+    d.tick('BTCUSDT', 59_990, 60_000);
+    const beat = d.timer(1_000);
+    const reads = beat.effects.filter((e) => e.kind === 'list_stops');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ askedAtMs: d.nowMs });
+  });
+});

@@ -39,10 +39,11 @@ export const sampleDataDir = fileURLToPath(new URL('../../samples/binance-data',
 
 class UsageError extends Error {}
 
-function number(text: string | undefined, flag: string, check: (n: number) => boolean): number | undefined {
+/** A number flag's value, or a usage error that says what the flag takes (`wanted`: "a percent above 0 and below 100"). */
+function number(text: string | undefined, flag: string, check: (n: number) => boolean, wanted: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not valid`);
+  if (text.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not valid: ${wanted}`);
   return n;
 }
 
@@ -56,8 +57,10 @@ function time(text: string | undefined, flag: string): number | null {
 async function strategyOf(values: Record<string, string | undefined>, dataDir: string, usingSample: boolean): Promise<Strategy> {
   const name = values.strategy ?? 'crossover';
   if (name === 'crossover') {
-    const fast = number(values.fast, '--fast', (n) => Number.isInteger(n) && n >= 1) ?? defaultCrossoverParams.shortWindow;
-    const slow = number(values.slow, '--slow', (n) => Number.isInteger(n) && n >= fast) ?? Math.max(fast, defaultCrossoverParams.longWindow);
+    const fast = number(values.fast, '--fast', (n) => Number.isInteger(n) && n >= 1, 'bars, a whole number, at least 1') ?? defaultCrossoverParams.shortWindow;
+    const slow =
+      number(values.slow, '--slow', (n) => Number.isInteger(n) && n >= fast, `bars, a whole number, at least --fast (${fast})`) ??
+      Math.max(fast, defaultCrossoverParams.longWindow);
     return crossoverOf({ fast, slow });
   }
   if (name === 'replay') {
@@ -145,24 +148,32 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     const fromMs = time(values.from, '--from');
     const toMs = time(values.to, '--to');
     if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new UsageError('--to must be after --from');
-    const stopLossPct = number(values.stoploss, '--stoploss', (n) => n > 0 && n < 100);
-    const horizonHours = number(values.horizon, '--horizon', (n) => n > 0);
+    const stopLossPct = number(values.stoploss, '--stoploss', (n) => n > 0 && n < 100, 'a percent of capital above 0 and below 100');
+    const horizonHours = number(values.horizon, '--horizon', (n) => n > 0, 'hours, more than 0');
     const base: SweepBaseOptions = {
       dataDir,
       symbols,
       fromMs,
       toMs,
-      capitalUsd: number(values.capital, '--capital', (n) => n > 0) ?? 10_000,
+      capitalUsd: number(values.capital, '--capital', (n) => n > 0, 'USD, more than 0') ?? 10_000,
       ...(stopLossPct !== undefined ? { stopLossPct } : {}),
       ...(horizonHours !== undefined ? { horizonHours } : {}),
       quotes,
-      klineSpreadTicks: number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.klineSpreadTicks,
-      klineThroughBps: number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000) ?? defaultBacktestOptions.klineThroughBps,
+      klineSpreadTicks:
+        number(values['spread-ticks'], '--spread-ticks', (n) => Number.isInteger(n) && n >= 1, 'ticks, a whole number, at least 1') ??
+        defaultBacktestOptions.klineSpreadTicks,
+      klineThroughBps:
+        number(values['kline-through-bps'], '--kline-through-bps', (n) => n >= 0 && n < 10_000, 'basis points, 0 or more and below 10 000') ??
+        defaultBacktestOptions.klineThroughBps,
       klinePath,
       fills,
-      barMs: (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1) ?? defaultBacktestOptions.barMs / 1000) * 1000,
-      latencyMs: number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0) ?? defaultBacktestOptions.latencyMs,
-      seed: number(values.seed, '--seed', (n) => Number.isInteger(n)) ?? defaultBacktestOptions.seed,
+      barMs:
+        (number(values['bar-seconds'], '--bar-seconds', (n) => Number.isInteger(n) && n >= 1, 'seconds, a whole number, at least 1') ??
+          defaultBacktestOptions.barMs / 1000) * 1000,
+      latencyMs:
+        number(values['latency-ms'], '--latency-ms', (n) => Number.isInteger(n) && n >= 0, 'milliseconds, a whole number, 0 or more') ??
+        defaultBacktestOptions.latencyMs,
+      seed: number(values.seed, '--seed', (n) => Number.isInteger(n), 'a whole number') ?? defaultBacktestOptions.seed,
     };
     if (values.sweep !== undefined) return await sweepCli(values, positionals, base);
     if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals.join(' '))} (only --sweep takes more than one word)`);
@@ -199,7 +210,7 @@ async function sweepCli(values: Record<string, string | undefined>, positionals:
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const workers = number(values.workers, '--workers', (n) => Number.isInteger(n) && n >= 1) ?? defaultSweepWorkers();
+  const workers = number(values.workers, '--workers', (n) => Number.isInteger(n) && n >= 1, 'a whole number, at least 1') ?? defaultSweepWorkers();
   const tty = process.stderr.isTTY;
   let rows;
   try {

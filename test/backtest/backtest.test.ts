@@ -169,7 +169,7 @@ describe('backtest through the engine', () => {
       (e: unknown) => e as { code: number; stderr: string },
     );
     expect((usage as { code: number }).code).toBe(2);
-    expect((usage as { stderr: string }).stderr).toMatch(/--capital "lots" is not valid/);
+    expect((usage as { stderr: string }).stderr).toMatch(/--capital "lots" is not valid: USD, more than 0/);
     // Asked for, the usage is the answer: on stdout, exit 0, nothing run.
     const help = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--help'], { timeout: 60_000 });
     expect(help.stdout).toMatch(/^usage: quant-engine backtest /);

@@ -3,6 +3,8 @@
 // Each service is imported only when asked for: a `cli` call must not load (and compile) the bot, the dashboard
 // and the simulator, which took seconds per call.
 
+import { endQuietlyOnClosedPipe } from './util/closed-pipe.js';
+
 const usage = `usage: quant-engine <service> [flags]
 services:
   all                       simulator + execution (SQLite, paper) + reference signals + dashboard in one process
@@ -55,9 +57,11 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = await (await import('./services/cli/run-cli.js')).runCli(rest);
       return;
     case 'doctor':
+      endQuietlyOnClosedPipe();
       process.exitCode = await (await import('./services/doctor/run-doctor.js')).runDoctor(rest);
       return;
     case 'backtest':
+      endQuietlyOnClosedPipe();
       process.exitCode = await (await import('./backtest/cli.js')).runBacktestCli(rest);
       return;
     default:

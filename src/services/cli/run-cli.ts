@@ -13,6 +13,7 @@ import type { CliAction } from './parse.js';
 import { CliUsageError, cliUsage, parseCli, splitArgs, wholeAtLeastOne } from './parse.js';
 import { ledgerTable, replyLines } from './format.js';
 import { historyJson, historyLines } from './history-format.js';
+import { endQuietlyOnClosedPipe } from '../../util/closed-pipe.js';
 import { readClosedTrades } from '../closed-trades.js';
 
 // The operator CLI: appends a command, waits for the engine's answer on the outbound stream, prints it.
@@ -181,10 +182,13 @@ async function noVault(): Promise<KeyVault> {
 
 const defaultTimeoutMs = 10_000;
 
-export async function runCli(
-  argv: string[],
-  io: CliIo = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) },
-): Promise<number> {
+/** The process's own output: a reader that closes it early (`| head`) ends the command quietly (util/closed-pipe.ts). */
+function processIo(): CliIo {
+  endQuietlyOnClosedPipe();
+  return { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   // --help or -h anywhere: the usage, as `help` gives it (and as most tools take those flags).
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(cliUsage);

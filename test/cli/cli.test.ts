@@ -59,6 +59,12 @@ describe('cli arguments', () => {
     expect((await run(2)).funding).toEqual(['-0.000002', '-0.000003']);
   });
 
+  it('names a route pair written without "=" as such', () => {
+    expect(() => parseCli(splitArgs(['route', 'BTCUSDT', '0.5']))).toThrow(/bad pair "BTCUSDT"; write SYMBOL=WEIGHT/);
+    expect(() => parseCli(splitArgs(['route', 'BTCUSDT=']))).toThrow(/weight of BTCUSDT must be a number/);
+    expect(parseCli(splitArgs(['route', 'btcusdt=0.5']))).toMatchObject({ command: { type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] } });
+  });
+
   it('refuses a non-numeric stop-loss with a clear message', () => {
     expect(() => parseCli(splitArgs(['--user', 'al', 'set-stoploss', 'abc']))).toThrow(/stop-loss percent must be a number, got "abc"/);
     expect(() => parseCli(splitArgs(['--user', 'al', 'start', 'moon', '5']))).toThrow(/paper or live/);

@@ -242,7 +242,8 @@ export function parseCli(args: CliArgs): CliAction {
     case 'route': {
       const signals = rest.map((pair) => {
         const [symbol, weight] = pair.split('=');
-        if (!symbol) throw new CliUsageError(`bad pair ${pair}; write SYMBOL=WEIGHT`);
+        // `route BTCUSDT 0.5` is two words without "=": named as such, not as an empty weight of BTCUSDT.
+        if (!symbol || weight === undefined) throw new CliUsageError(`bad pair ${JSON.stringify(pair)}; write SYMBOL=WEIGHT (BTCUSDT=0.5)`);
         return { symbol: symbol.toUpperCase(), weight: num(weight, `weight of ${symbol}`) };
       });
       return command('signals.route', { userId: args.flags.user ?? 'signals', signals, ...(args.flags.users ? { userIds: args.flags.users.split(',') } : {}) });

@@ -121,6 +121,13 @@ export interface CoreConfig {
    * 1 000-session sweep's slowest step was 28–57 ms (five runs), at 20 it was 20–38 ms, at the same CPU.
    */
   maxUsersPerRouteStep: number;
+  /**
+   * A signals.route whose producer stamped it (issuedAtMs) longer ago than this when its route begins is refused, not
+   * traded (ms): routes appended while the engine was down (or behind) wait in the command stream, and traded after a
+   * restart they moved positions to targets hours old. The next route carries the newest targets. A route without
+   * the stamp (an external producer's, the backtest's) is traded whatever its age.
+   */
+  maxSignalAgeMs: number;
   /** Symbols the engine trades (others are rejected). */
   symbols: readonly string[];
 }
@@ -132,6 +139,9 @@ export const defaultCoreConfig: CoreConfig = {
   maxCommandBytes: 64 * 1024,
   fallbackBoundBps: 15,
   entryOrderTtlMs: 30_000,
+  // A minute: the reference signals service routes every few seconds, and a restart that drains its backlog takes
+  // seconds; a producer's clock more than this behind the engine's would have every route refused, each with its age.
+  maxSignalAgeMs: 60_000,
   orderResultTimeoutMs: 15_000,
   orderQueryIntervalMs: 5_000,
   orderNotFoundGraceMs: 10_000,

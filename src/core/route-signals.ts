@@ -160,6 +160,9 @@ export function handleRoute(ctx: DecisionContext, cmd: RouteCommand): RouteResul
     // Checked when the route begins; a halt decided part-way skips the remaining users instead (entryBlock).
     if (!ctx.config.signalSourceIds.includes(cmd.userId)) return { ok: false, reason: `${cmd.userId} may not publish signals` };
     if (ctx.durable.halted) return { ok: false, reason: 'trading is halted by an operator' };
+    const ageMs = cmd.issuedAtMs === undefined ? 0 : ctx.nowMs - cmd.issuedAtMs;
+    if (ageMs > ctx.config.maxSignalAgeMs)
+      return { ok: false, reason: `signals issued ${Math.round(ageMs / 1000)} s ago, older than ${ctx.config.maxSignalAgeMs / 1000} s: not traded` };
   }
   // Gross exposure limit: weights whose absolute sum exceeds 1 are scaled down together.
   const totalWeight = cmd.signals.reduce((sum, s) => sum + Math.abs(s.weight), 0);

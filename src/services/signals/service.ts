@@ -47,7 +47,9 @@ export async function startSignalsService(opts: SignalsServiceOptions): Promise<
     const signals = opts.symbols.flatMap((symbol) => targets.filter((t) => t.symbol === symbol));
     if (signals.length === 0) return;
     seq += 1;
-    const built = buildCommand('signals.route', { id: `sig-${Date.now().toString(36)}-${seq}`, userId: opts.sourceId, source: 'signals', signals });
+    // Stamped: a route that waits in the stream longer than the engine's maxSignalAgeMs (it was down) is not traded.
+    const issuedAtMs = Date.now();
+    const built = buildCommand('signals.route', { id: `sig-${issuedAtMs.toString(36)}-${seq}`, userId: opts.sourceId, source: 'signals', issuedAtMs, signals });
     if (!built.ok) {
       opts.logger.error({ reason: built.reason }, 'signals not published: the command is invalid');
       return;

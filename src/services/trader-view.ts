@@ -45,14 +45,24 @@ export function killSwitchLine(s: SessionSummary, words: CommandWords): string |
   );
 }
 
-/** "in 5h 12m" until the horizon, "reached" past it, null without one (or from an engine that does not say). */
+// A closed session's horizon, age and stop-loss floor are what it was set to, not where it stands: a horizon "in 58m",
+// "closed for 1d 2h" (its age, still growing) and the equity "above" a floor read as if it were still trading. The
+// functions below say null for it, as for a figure the engine does not give.
+
+/** "in 5h 12m" until the horizon, "reached" past it, null without one, for a closed session (or from an engine that does not say). */
 export function horizonLeft(s: SessionSummary): string | null {
-  if (s.horizonDeadlineMs === undefined || s.horizonDeadlineMs === null || s.asOfMs === undefined) return null;
+  if (s.status === 'closed' || s.horizonDeadlineMs === undefined || s.horizonDeadlineMs === null || s.asOfMs === undefined) return null;
   const left = s.horizonDeadlineMs - s.asOfMs;
   return left <= 0 ? 'reached' : `in ${duration(left)}`;
 }
 
-/** How long the session has run; null from an engine that does not say. */
+/** How long the session has run; null for a closed session (or from an engine that does not say). */
 export function sessionAge(s: SessionSummary): string | null {
-  return s.startedAtMs === undefined || s.asOfMs === undefined ? null : duration(s.asOfMs - s.startedAtMs);
+  return s.status === 'closed' || s.startedAtMs === undefined || s.asOfMs === undefined ? null : duration(s.asOfMs - s.startedAtMs);
+}
+
+/** The stop-loss floor and the equity's distance to it (null: not given), as the engine gave them; null for a closed session or without a floor. */
+export function stopLossStanding(s: SessionSummary): { floorUsd: number; distanceUsd: number | null } | null {
+  if (s.status === 'closed' || s.stopLossFloorUsd === undefined || s.stopLossFloorUsd === null) return null;
+  return { floorUsd: s.stopLossFloorUsd, distanceUsd: s.stopLossDistanceUsd ?? null };
 }

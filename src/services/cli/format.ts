@@ -2,7 +2,7 @@ import type { ReplyEvent } from '../../contract/outbound.js';
 import type { SessionSummary } from '../../contract/session-summary.js';
 import type { ReplyResult, StatusResult, UsersResult } from '../../contract/command-results.js';
 import type { LedgerKind, LedgerView } from '../../contract/ledger.js';
-import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
+import { horizonLeft, killSwitchLine, sessionAge, stopLossStanding } from '../trader-view.js';
 
 // The CLI's answers for people: a line or a small table per reply. Pure. Summaries carry display numbers
 // (src/contract/session-summary.ts), so they are rounded here: dollars to cents, prices to significant digits
@@ -46,26 +46,23 @@ function exactOr(exact: string | null | undefined, fallback: number | null | und
   return fallback === null || fallback === undefined ? 'no quote' : price(fallback);
 }
 
-// A closed session's stop-loss, horizon and age are what they were set to, not where it stands: a floor with the
-// equity "above it", a horizon "in 58m" and "closed for 1m" (its age, still growing) read as if it were still trading.
 function stopLossText(s: SessionSummary): string {
   if (s.stopLossPct === null) return 'no stop-loss';
-  if (s.status === 'closed') return `stop-loss ${s.stopLossPct}%`;
-  const floor = s.stopLossFloorUsd;
-  const distance = s.stopLossDistanceUsd;
-  if (floor === undefined || floor === null) return `stop-loss ${s.stopLossPct}%`;
-  const where = distance === undefined || distance === null ? '' : `, equity ${usd(Math.abs(distance))} ${distance >= 0 ? 'above' : 'below'} it`;
-  return `stop-loss ${s.stopLossPct}%: floor ${usd(floor)}${where}`;
+  const standing = stopLossStanding(s);
+  if (standing === null) return `stop-loss ${s.stopLossPct}%`;
+  const distance = standing.distanceUsd;
+  const where = distance === null ? '' : `, equity ${usd(Math.abs(distance))} ${distance >= 0 ? 'above' : 'below'} it`;
+  return `stop-loss ${s.stopLossPct}%: floor ${usd(standing.floorUsd)}${where}`;
 }
 
 function horizonText(s: SessionSummary): string {
   if (s.horizonDeadline === null) return 'no horizon';
-  const left = s.status === 'closed' ? null : horizonLeft(s);
+  const left = horizonLeft(s);
   return left === null ? `horizon ${s.horizonDeadline.replace(/\.\d+Z$/, 'Z')}` : `horizon ${left}`;
 }
 
 function sessionLines(s: SessionSummary): string[] {
-  const age = s.status === 'closed' ? null : sessionAge(s);
+  const age = sessionAge(s);
   const head = [
     `${s.userId}: ${s.mode} session ${s.status}${s.paused ? ' (paused)' : ''}${age === null ? '' : ` for ${age}`}`,
     `capital ${usd(s.capitalUsd)}`,

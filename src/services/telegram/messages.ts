@@ -8,7 +8,7 @@ import { dailyProfit, performanceBySymbol, profitSummary } from '../../core/roun
 import type { SymbolResult } from '../../core/round-trips.js';
 import type { ClosedTradesRead } from '../closed-trades.js';
 import { maxRoundTripLedgerEntries } from '../closed-trades.js';
-import { horizonLeft, killSwitchLine, sessionAge } from '../trader-view.js';
+import { horizonLeft, killSwitchLine, sessionAge, stopLossStanding } from '../trader-view.js';
 import type { FillGroup } from './fill-groups.js';
 import { averagePrice } from './fill-groups.js';
 import type { NotifyMode, NotifyPrefs, NotifyProblem } from './notify.js';
@@ -111,21 +111,18 @@ const unsigned = (d: string): string => d.replace(/^-/, '');
 
 // --- a trader's status ---
 
-// A closed session's stop-loss, horizon and age are what they were set to, not where it stands (its floor and the
-// equity above it, "flattens in 58m", "running 5m" read as if it were still trading).
 export function stopLossHtml(s: SessionSummary): string {
   if (s.stopLossPct === null) return 'Stop-loss: none';
-  if (s.status === 'closed') return `Stop-loss: ${pct(s.stopLossPct)}`;
-  const floor = s.stopLossFloorUsd;
-  if (floor === undefined || floor === null) return `Stop-loss: ${pct(s.stopLossPct)}`;
-  const distance = s.stopLossDistanceUsd;
-  const where = distance === undefined || distance === null ? '' : `, equity ${usd(Math.abs(distance))} ${distance >= 0 ? 'above' : 'below'} it`;
-  return `Stop-loss: ${pct(s.stopLossPct)} — floor ${usd(floor)}${where}`;
+  const standing = stopLossStanding(s);
+  if (standing === null) return `Stop-loss: ${pct(s.stopLossPct)}`;
+  const distance = standing.distanceUsd;
+  const where = distance === null ? '' : `, equity ${usd(Math.abs(distance))} ${distance >= 0 ? 'above' : 'below'} it`;
+  return `Stop-loss: ${pct(s.stopLossPct)} — floor ${usd(standing.floorUsd)}${where}`;
 }
 
 export function horizonHtml(s: SessionSummary): string {
   if (s.horizonDeadline === null) return 'Horizon: none';
-  const left = s.status === 'closed' ? null : horizonLeft(s);
+  const left = horizonLeft(s);
   return left === null
     ? `Horizon: ${escapeHtml(s.horizonDeadline.replace(/\.\d+Z$/, 'Z'))}`
     : `Horizon: ${left === 'reached' ? 'reached' : `flattens ${escapeHtml(left)}`}`;
@@ -144,7 +141,7 @@ export function positionHtml(symbol: string, p: SessionSummary['positions'][stri
 }
 
 export function sessionHeaderHtml(s: SessionSummary): string {
-  const age = s.status === 'closed' ? null : sessionAge(s);
+  const age = sessionAge(s);
   const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? 'kill switch ON' : null].filter((x) => x !== null);
   return `${escapeHtml(s.mode)} session, ${escapeHtml(s.status)}${age === null ? '' : `, running ${escapeHtml(age)}`}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
 }

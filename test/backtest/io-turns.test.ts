@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
-import { sampleDataDir } from '../../src/backtest/cli.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
+import { sampleBacktest } from '../support/sample-backtest.js';
 
 // Most quotes of a backtest need no promise turn, so a run of them never reaches the event loop, where the data file's
 // next chunk is read and inflated (zlib works off the main thread, but its answers come through the loop). The run
@@ -33,17 +32,7 @@ function turnTaker(): { strategy: Strategy; waitsInBars: number[] } {
 describe('a backtest and the event loop', () => {
   it('gives the event loop a turn within a few hundred quotes (a bar is 60 quotes of the sample)', { timeout: 60_000 }, async () => {
     const { strategy, waitsInBars } = turnTaker();
-    const { summary } = await runBacktest({
-      ...defaultBacktestOptions,
-      dataDir: sampleDataDir,
-      symbols: ['BTCUSDT'],
-      quotes: 'bookTicker',
-      fills: 'through',
-      fromMs: null,
-      toMs: Date.parse('2026-01-01T08:00:00Z'),
-      strategy,
-      capitalUsd: 10_000,
-    });
+    const { summary } = await sampleBacktest(strategy, '2026-01-01T08:00:00Z');
     expect(summary.quotes).toBeGreaterThan(7_000);
     // quotesPerIoTurn is 256: a turn comes within two of them, 8 bars (seen: 3 to 7 bars). Before, only when the run
     // waited for a file's chunk or on a promise that I/O settles (seen: 3 to 31 bars, eight turns in two hours).

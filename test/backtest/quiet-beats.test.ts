@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
-import { sampleDataDir } from '../../src/backtest/cli.js';
 import type { Input } from '../../src/core/decide.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
+import { sampleBacktest } from '../support/sample-backtest.js';
 
 // The backtest beats the watchdog every simulated second, as live. On the shipped sample (about a quote a second) a
 // beat came with nearly every quote and cost more than the quote: yet with nothing due (no open order, no check or
@@ -21,18 +20,8 @@ async function beatsDecided(weight: number): Promise<{ beats: number; quotes: nu
     for (const input of inputs) if (input.kind === 'timer') beats += 1;
     return submitNow.call(this, inputs);
   });
-  const { summary } = await runBacktest({
-    ...defaultBacktestOptions,
-    dataDir: sampleDataDir,
-    symbols: ['BTCUSDT'],
-    quotes: 'bookTicker',
-    fills: 'through',
-    // The sample's first hour (it starts at 06:00): about 3 600 quotes, a second apart.
-    fromMs: null,
-    toMs: Date.parse('2026-01-01T07:00:00Z'),
-    strategy: holding(weight),
-    capitalUsd: 10_000,
-  });
+  // The sample's first hour (it starts at 06:00): about 3 600 quotes, a second apart.
+  const { summary } = await sampleBacktest(holding(weight), '2026-01-01T07:00:00Z');
   return { beats, quotes: summary.quotes };
 }
 

@@ -136,14 +136,15 @@ describe('dashboard for a trader, in a browser', () => {
           atMs: t0 + i * 1_000,
         })),
       ]);
-      // 25 closed trips, one a day back from today: BTCUSDT wins 0.98 net, every fifth (ETHUSDT) loses 1.02.
+      // 25 closed trips, one a day back from today: BTCUSDT wins 0.98 net, every fifth (ETHUSDT) loses 1.02. BTCUSDT's
+      // prices are averages of fills (finer than the tick, as the ledger keeps them): shown to 6 significant digits.
       await commitClosedTrips(
         log,
         'alice',
         Array.from({ length: 25 }, (_, i) =>
           i % 5 === 0
             ? { symbol: 'ETHUSDT', qty: '0.5', entry: '3000.1', exit: '2998.1', closedAtMs: now - (24 - i) * day }
-            : { symbol: 'BTCUSDT', qty: '0.1', entry: '50000.3', exit: '50010.3', closedAtMs: now - (24 - i) * day },
+            : { symbol: 'BTCUSDT', qty: '0.1', entry: '50000.333333333333', exit: '50010.333333333333', closedAtMs: now - (24 - i) * day },
         ),
       );
       const page = await browser.newPage({ viewport: desktop });
@@ -166,6 +167,7 @@ describe('dashboard for a trader, in a browser', () => {
         '50000.3',
         '50010.3',
       ]);
+      expect(await closedRows.first().locator('td[data-label=exit]').getAttribute('title')).toBe('50010.333333333333');
       expect(await page.locator('#closed-summary').textContent()).toBe(
         '25 closed · won 20 · lost 5 · win rate 80% · net +$14.50 · fees $0.50 · max drawdown $1.02',
       );

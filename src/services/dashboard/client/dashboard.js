@@ -158,6 +158,19 @@ function num(n, digits) {
   if (typeof n !== 'number' || !isFinite(n)) return '–';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
+/**
+ * A price as the CLI shows it (src/services/cli/format.ts): 6 significant digits. A closed trade's entry and exit are
+ * averages of its fills, exact in the ledger and finer than any tick ("149.946666666667"); a price on the tick has
+ * fewer digits and shows unchanged.
+ * @param {string} text an exact decimal
+ */
+function priceText(text) {
+  const n = Number(text);
+  if (!isFinite(n)) return text;
+  if (n === 0) return '0';
+  const rounded = Number(n.toPrecision(6));
+  return Math.abs(rounded) >= 1e-6 ? String(rounded) : rounded.toFixed(12).replace(/0+$/, '');
+}
 /** @param {number} n */
 function usd(n) {
   return (n < 0 ? '-$' : '$') + num(Math.abs(n), 2);
@@ -492,8 +505,11 @@ function drawClosed(r, problem) {
         td(decimalUsd(t.netPnlUsd), `num ${decimalClass(t.netPnlUsd)}`),
         // Labelled for the phone layout, where the header is hidden (page.ts).
         el('td', { text: t.qty, className: 'num', 'data-label': 'qty' }),
-        el('td', { text: t.avgEntryPrice, className: 'num', 'data-label': 'entry' }),
-        el('td', { text: t.avgExitPrice ?? '–', className: 'num', 'data-label': 'exit' }),
+        // The exact average stays a hover away (title).
+        el('td', { text: priceText(t.avgEntryPrice), title: t.avgEntryPrice, className: 'num', 'data-label': 'entry' }),
+        t.avgExitPrice === null
+          ? el('td', { text: '–', className: 'num', 'data-label': 'exit' })
+          : el('td', { text: priceText(t.avgExitPrice), title: t.avgExitPrice, className: 'num', 'data-label': 'exit' }),
       ]),
     ),
     'no closed trades yet',

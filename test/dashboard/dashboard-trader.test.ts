@@ -218,4 +218,58 @@ describe('dashboard for a trader, in a browser', () => {
       await quiet.close();
     }
   });
+
+  it('shows positions in the engine’s exact figures: the quantity on its step, the entry on the tick, the mark as quoted', async () => {
+    const { browser } = rig();
+    const log = openMemoryLog();
+    const quiet = await startDashboard({ log, host: '127.0.0.1', port: 0, token: null, adminUserId: 'operator', logger: silentLogger(), followerLimits });
+    try {
+      // A BTCUSDT long on a 0.001 step, and a short in a coin priced below a cent (tick 0.000001): two decimals read
+      // its entry as 0.00 and six its quantity as 1,234,567.000000.
+      const positions = {
+        BTCUSDT: {
+          qty: 0.011,
+          entryPrice: 60003.4833333,
+          exitPrice: 60018.6,
+          unrealizedPnlUsd: 0.17,
+          notionalUsd: 660.2,
+          qtyExact: '0.011',
+          entryAtTick: '60003.5',
+          mark: '60018.6',
+          tickSize: '0.1',
+          stepSize: '0.001',
+        },
+        PEPEUSDT: {
+          qty: -1234567,
+          entryPrice: 0.0084123,
+          exitPrice: 0.008401,
+          unrealizedPnlUsd: 0.01,
+          notionalUsd: 10.37,
+          qtyExact: '-1234567',
+          entryAtTick: '0.008412',
+          mark: '0.008401',
+          tickSize: '0.000001',
+          stepSize: '1',
+        },
+      };
+      const summary = { ...sampleSummary, positions };
+      await commitOutbound(log, [
+        { type: 'reply', commandId: 'c1', userId: 'alice', commandType: 'session.start', status: 'done', reason: null, result: summary, atMs: Date.now() },
+      ]);
+      const page = await browser.newPage({ viewport: desktop });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${quiet.url}/`);
+      const card = page.locator('[data-user="alice"].card');
+      const row = (symbol: string) => card.locator(`[data-table=positions] tr[data-symbol=${symbol}]`);
+      await row('PEPEUSDT').waitFor({ timeout: pageWaitMs });
+      // symbol, side, qty, uPnL, entry, exit, notional
+      expect(await row('BTCUSDT').locator('td').allTextContents()).toEqual(['BTCUSDT', 'long', '0.011', '+$0.17', '60,003.5', '60,018.6', '$660.20']);
+      expect(await row('PEPEUSDT').locator('td').allTextContents()).toEqual(['PEPEUSDT', 'short', '1,234,567', '+$0.01', '0.008412', '0.008401', '$10.37']);
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    } finally {
+      await quiet.close();
+    }
+  });
 });

@@ -171,6 +171,15 @@ function priceText(text) {
   const rounded = Number(n.toPrecision(6));
   return Math.abs(rounded) >= 1e-6 ? String(rounded) : rounded.toFixed(12).replace(/0+$/, '');
 }
+/**
+ * An exact decimal as written, its whole part grouped by thousands: `60018.6` → `60,018.6`, `0.008412` unchanged.
+ * @param {string} text
+ */
+function groupedDecimal(text) {
+  const [whole = '', fraction] = text.split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
 /** @param {number} n */
 function usd(n) {
   return (n < 0 ? '-$' : '$') + num(Math.abs(n), 2);
@@ -954,10 +963,12 @@ function renderSession(s) {
       el('tr', { 'data-symbol': sym }, [
         td(sym),
         td(p.qty > 0 ? 'long' : 'short', p.qty > 0 ? 'pos' : 'neg'),
-        td(num(Math.abs(p.qty), 6), 'num'),
+        // The engine's exact figures where it gives them (the CLI shows the same): the quantity on its step, the entry on
+        // the tick, the mark as quoted. Fixed decimals read a coin below a cent as 0.00. Numbers from an older engine.
+        td(typeof p.qtyExact === 'string' ? groupedDecimal(p.qtyExact.replace(/^-/, '')) : num(Math.abs(p.qty), 6), 'num'),
         td(typeof p.unrealizedPnlUsd === 'number' ? signedUsd(p.unrealizedPnlUsd) : '?', `num ${signClass(p.unrealizedPnlUsd)}`),
-        td(num(p.entryPrice, 2), 'num'),
-        td(typeof p.exitPrice === 'number' ? num(p.exitPrice, 2) : 'no quote', 'num'),
+        td(typeof p.entryAtTick === 'string' ? groupedDecimal(p.entryAtTick) : num(p.entryPrice, 2), 'num'),
+        td(typeof p.mark === 'string' ? groupedDecimal(p.mark) : typeof p.exitPrice === 'number' ? num(p.exitPrice, 2) : 'no quote', 'num'),
         td(typeof p.notionalUsd === 'number' ? usd(p.notionalUsd) : '?', 'num'),
       ]),
     );

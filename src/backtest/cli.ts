@@ -84,37 +84,62 @@ function progressBar(): (atMs: number, fromMs: number, toMs: number) => void {
   };
 }
 
+/** The flags that take a value (the rest, --json and --help, are switches). */
+const valuedFlags = [
+  'data',
+  'symbols',
+  'from',
+  'to',
+  'strategy',
+  'signals',
+  'capital',
+  'stoploss',
+  'horizon',
+  'out',
+  'quotes',
+  'spread-ticks',
+  'kline-through-bps',
+  'kline-path',
+  'fills',
+  'bar-seconds',
+  'latency-ms',
+  'seed',
+  'fast',
+  'slow',
+  'sweep',
+  'workers',
+];
+
+/**
+ * `--flag -5` as `--flag=-5` for the flags that take a value: Node's parseArgs takes a value starting with a dash for a
+ * missing one ("argument is ambiguous ... use '--capital=-XYZ'"), so a negative number was refused with that instead
+ * of what the flag takes (number() says it). Only a number is joined: `--out -x` stays an unknown flag.
+ */
+function joinNegativeValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      out.push(...argv.slice(i)); // after the terminator every word is a positional, as given
+      break;
+    }
+    if (arg.startsWith('--') && valued.has(arg.slice(2)) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export async function runBacktestCli(argv: readonly string[]): Promise<number> {
   let values: Record<string, string | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, new Set(valuedFlags)),
       options: Object.fromEntries(
-        [
-          'data',
-          'symbols',
-          'from',
-          'to',
-          'strategy',
-          'signals',
-          'capital',
-          'stoploss',
-          'horizon',
-          'out',
-          'quotes',
-          'spread-ticks',
-          'kline-through-bps',
-          'kline-path',
-          'fills',
-          'bar-seconds',
-          'latency-ms',
-          'seed',
-          'fast',
-          'slow',
-          'sweep',
-          'workers',
-        ]
+        valuedFlags
           .map((k): [string, { type: 'string' | 'boolean' }] => [k, { type: 'string' }])
           .concat([
             ['json', { type: 'boolean' }],

@@ -170,6 +170,13 @@ describe('backtest through the engine', () => {
     );
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/--capital "lots" is not valid: USD, more than 0/);
+    // A negative number is the flag's value, refused for what it is (Node's parser took it for a missing value: "Option
+    // '--capital' argument is ambiguous ... use '--capital=-XYZ'").
+    const negative = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--capital', '-5'], { timeout: 60_000 }).catch(
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect((negative as { code: number }).code).toBe(2);
+    expect((negative as { stderr: string }).stderr).toMatch(/^--capital "-5" is not valid: USD, more than 0/);
     // Asked for, the usage is the answer: on stdout, exit 0, nothing run.
     const help = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--help'], { timeout: 60_000 });
     expect(help.stdout).toMatch(/^usage: quant-engine backtest /);

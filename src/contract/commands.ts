@@ -24,8 +24,12 @@ export const maxRouteUserIds = 1000;
 export const idSchema = z.string().min(1).max(maxIdChars).regex(idPattern, 'id may hold letters, digits and . _ : -');
 const finite = z.number().finite();
 /** A stop-loss, in percent of capital. */
-export const stopLossPctSchema = finite.gt(0).lt(100);
-export const horizonHoursSchema = finite.gt(0).max(maxHorizonHours);
+// Range refusals say the range in words (every producer shows them: the CLI, the bot's usage, an engine's rejection),
+// not the schema library's "Too small: expected number to be >0".
+const stopLossRange = 'must be above 0 and below 100 (percent of capital)';
+export const stopLossPctSchema = finite.gt(0, stopLossRange).lt(100, stopLossRange);
+const horizonRange = `must be above 0 and at most ${maxHorizonHours} (${maxHorizonHours / 24} days)`;
+export const horizonHoursSchema = finite.gt(0, horizonRange).max(maxHorizonHours, horizonRange);
 export const haltReasonSchema = z.string().max(maxReasonChars);
 
 const base = {
@@ -40,10 +44,12 @@ const symbolPattern = /^[A-Z0-9]{2,20}$/;
 /** A traded symbol's name, as Binance spells it. */
 export const symbolSchema = z.string().regex(symbolPattern, 'symbol must be like BTCUSDT');
 
+const weightRange = 'must be from -1 (all short) to 1 (all long)';
+
 export const signalSchema = z.object({
   symbol: symbolSchema,
   /** Target exposure as a fraction of session capital × max leverage, -1 (full short) … 1 (full long). */
-  weight: finite.min(-1).max(1),
+  weight: finite.min(-1, weightRange).max(1, weightRange),
 });
 
 export const commandSchema = z.discriminatedUnion('type', [
@@ -51,7 +57,7 @@ export const commandSchema = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('session.start'),
     mode: z.enum(['paper', 'live']).default('paper'),
-    capitalUsd: finite.positive().max(maxCapitalUsd),
+    capitalUsd: finite.positive('must be more than 0').max(maxCapitalUsd, `must be at most ${maxCapitalUsd.toLocaleString('en-US')}`),
     stopLossPct: stopLossPctSchema.optional(),
     horizonHours: horizonHoursSchema.optional(),
     /** Exchange leverage for the session's symbols (set by the account preflight); default: the engine's, maybe lowered. */

@@ -60,13 +60,15 @@ describe('cli arguments are checked before anything is sent', () => {
   });
 
   it("range-checks numbers with the engine's own limits", () => {
-    expect(refusal('--user', 'al', 'start', 'paper', '-5')).toMatch(/^capital: .*>0/);
-    expect(refusal('--user', 'al', 'start', 'paper', '2000000000')).toMatch(/^capital: /);
-    expect(refusal('--user', 'al', 'start', 'paper', '100', '--stoploss', '100')).toMatch(/^--stoploss: .*<100/);
+    // The range in words, with its bound ("Too small: expected number to be >0" before).
+    expect(refusal('--user', 'al', 'start', 'paper', '-5')).toBe('capital: must be more than 0');
+    expect(refusal('--user', 'al', 'start', 'paper', '2000000000')).toBe('capital: must be at most 1,000,000,000');
+    expect(refusal('--user', 'al', 'start', 'paper', '100', '--stoploss', '100')).toBe('--stoploss: must be above 0 and below 100 (percent of capital)');
     expect(refusal('--user', 'al', 'start', 'paper', '100', '--leverage', '200')).toMatch(/--leverage: leverage must be at most 125/);
     expect(refusal('--user', 'al', 'start', 'paper', '100', '--leverage', '2.5')).toMatch(/whole number/);
-    expect(refusal('--user', 'al', 'start', 'paper', '100', '--horizon', '0')).toMatch(/^--horizon: /);
-    expect(refusal('--user', 'al', 'set-stoploss', '0')).toMatch(/^stop-loss percent: /);
+    expect(refusal('--user', 'al', 'start', 'paper', '100', '--horizon', '0')).toBe('--horizon: must be above 0 and at most 8784 (366 days)');
+    expect(refusal('--user', 'al', 'set-stoploss', '0')).toBe('stop-loss percent: must be above 0 and below 100 (percent of capital)');
+    expect(refusal('route', 'BTCUSDT=1.5')).toBe('signals.0.weight: must be from -1 (all short) to 1 (all long)');
     expect(refusal('inspect', 'wal', '--last', '0')).toMatch(/--last must be a whole number of at least 1/);
     expect(parseCli(splitArgs(['--user', 'al', 'start', 'paper', '100', '--leverage', '5']))).toMatchObject({ command: { leverage: 5 } });
   });

@@ -160,7 +160,7 @@ function checkWords(verb: string, args: CliArgs): void {
   }
 }
 
-/** buildCommand's refusal in the CLI's words: `capital: Too small…`, not `invalid session.start command: capitalUsd: …`. */
+/** buildCommand's refusal in the CLI's words: `capital: must be more than 0`, not `invalid session.start command: capitalUsd: …`. */
 function inCliWords(reason: string): string {
   const issues = reason.replace(/^invalid [\w.]+ command: /, '');
   return issues.replace(/(^|; )(\w+):/g, (_, sep: string, field: string) => `${sep}${fieldWords[field] ?? field}:`);

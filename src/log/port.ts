@@ -150,7 +150,52 @@ export const defaultLogLimits: LogLimits = {
   maxDeadLetterEntries: 10_000,
 };
 
+/** Who claims a log's writer slot: its process and what it runs (`quant-engine all`), for the refusal it causes. */
+export interface WriterOwner {
+  pid: number;
+  host: string;
+  what: string;
+}
+
+/** The writer slot's holder, as stored. */
+export interface WriterHolder extends WriterOwner {
+  claimedAtMs: number;
+  /** Its last heartbeat. */
+  beatAtMs: number;
+}
+
+/** A held writer claim: every commit and snapshot of the log checks it until released (close releases it too). */
+export interface WriterClaim {
+  /** The holder taken over and why (its process gone, or its heartbeat stale), or null when the slot was free. */
+  tookOverFrom: (WriterHolder & { why: 'its process is gone' | 'silent' }) | null;
+  release(): Promise<void>;
+}
+
+/** Another engine holds the log's writer slot: it is alive and its heartbeat is fresh. Nothing was changed. */
+export class WriterTakenError extends Error {
+  override name = 'WriterTakenError';
+  constructor(
+    message: string,
+    readonly holder: WriterHolder,
+  ) {
+    super(message);
+  }
+}
+
+/** This engine's claim was taken over (it was silent past the stale bound): it must write nothing more. */
+export class WriterLostError extends Error {
+  override name = 'WriterLostError';
+}
+
 export interface EngineLog {
+  /**
+   * One engine writes a log at a time (a local file: SQLite). Claims the writer slot for `owner`, or rejects with
+   * WriterTakenError while another engine holds it (its process alive, its heartbeat fresh). From then on every commit
+   * and snapshot checks the claim in its own transaction: once another engine has taken it over, the write is refused
+   * (WriterLostError, nothing written) and `onLost` is called, once. Absent on logs that do not arbitrate writers here
+   * (Redis: a Redis Cluster worker's partition lease does, src/cluster/lease.ts; the in-memory log has one user).
+   */
+  claimWriter?(owner: WriterOwner, onLost: (error: WriterLostError) => void): Promise<WriterClaim>;
   /**
    * True for a log whose outbound stream nobody reads: a backtest's in-memory log, whose run reads each decision's
    * outbound events from the engine's observers as they are decided. The engine then does not serialize them (an

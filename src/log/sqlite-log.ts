@@ -4,6 +4,8 @@ import { boundDeadLetter, readStoredDeadLetter } from './dead-letter.js';
 import type { CommandDelivery } from '../model/command-delivery.js';
 import type { CommitBatch, EngineLog, LogLimits, LogRecord } from './port.js';
 import { defaultLogLimits, walIdAt } from './port.js';
+import type { WriterBounds } from './sqlite-writer.js';
+import { defaultWriterBounds, sqliteWriter, writerSchema } from './sqlite-writer.js';
 
 // The log in one SQLite file: the embedded single-process default, same semantics as the Redis adapter.
 // journal_mode=WAL lets the CLI append while the engine reads; synchronous=FULL makes every commit durable
@@ -15,6 +17,8 @@ export interface SqliteLogOptions {
   /** How often a blocked read looks for new rows. */
   pollIntervalMs?: number;
   nowMs?: () => number;
+  /** The writer slot's heartbeat and stale bound (sqlite-writer.ts). */
+  writer?: Partial<WriterBounds>;
 }
 
 const schema = `
@@ -60,6 +64,7 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(schema);
+  db.exec(writerSchema);
   // IMMEDIATE: two processes opening an old file at once migrate one after the other, not both.
   db.transaction(() => migrate(db)).immediate();
 
@@ -97,7 +102,11 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     db.prepare('DELETE FROM outbound_pending WHERE id < (SELECT MIN(id) FROM outbound)').run();
   }
 
+  // One engine writes the file at a time: once an engine claims it, its writes check the claim in their transaction.
+  const writer = sqliteWriter(db, opts.path, { ...defaultWriterBounds, ...opts.writer }, now);
+
   const commit = db.transaction((batch: CommitBatch): string[] => {
+    writer.check();
     const addWal = db.prepare('INSERT INTO wal (data) VALUES (?)');
     const ids = batch.wal.map((d) => String(addWal.run(d).lastInsertRowid));
     // The fill ledger: its own table, in the same transaction as the WAL rows that carry it; no snapshot trims it.
@@ -143,6 +152,9 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
 
   return {
     async init() {},
+    async claimWriter(owner, onLost) {
+      return writer.claim(owner, onLost);
+    },
     async appendCommand(data) {
       return String(db.prepare('INSERT INTO commands (data) VALUES (?)').run(data).lastInsertRowid);
     },
@@ -165,6 +177,7 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
     },
     async saveSnapshot(snapshot) {
       db.transaction(() => {
+        writer.check();
         db.prepare('INSERT OR REPLACE INTO snapshot (one, wal_id, data) VALUES (1, ?, ?)').run(snapshot.walId, snapshot.data);
         db.prepare('DELETE FROM wal WHERE id <= ?').run(Number(snapshot.walId));
       })();
@@ -235,6 +248,7 @@ export function openSqliteLog(opts: SqliteLogOptions): EngineLog {
       return (db.prepare('SELECT COUNT(*) AS n FROM commands').get() as { n: number }).n;
     },
     async close() {
+      writer.release();
       db.close();
     },
   };

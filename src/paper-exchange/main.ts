@@ -1,8 +1,12 @@
 // CLI entry: `tsx src/paper-exchange/main.ts --port 9100 --seed 7 [--state PATH]` runs the simulator until
 // SIGINT/SIGTERM; with --state it continues from (and keeps its state in) that SQLite file, the generated key pair too.
 // `... reset --state PATH --yes` erases the paper accounts in that file (a blank paper account).
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { liveWriterOf } from '../log/sqlite-writer.js';
 import { paperSecretOf } from '../engine/accounts.js';
 import { startSimulator } from './server.js';
 import type { SimCredentials } from './types.js';
@@ -111,12 +115,29 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
 }
 
 /**
+ * `npm start` keeps its simulator's state in the engine's file: reset under it was written back over by the running
+ * exchange (its state is in memory), and the engine traded on as if nothing happened. Refused while an engine holds
+ * the file (src/log/sqlite-writer.ts); a file no engine writes (a standalone simulator's) has no claim to check.
+ */
+function refuseUnderRunningEngine(path: string): void {
+  if (!existsSync(path)) return;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const holder = liveWriterOf(db, Date.now(), hostname());
+    if (holder) throw new Error(`${holder.what} (pid ${holder.pid} on ${holder.host}) is running on ${path}: stop it first, then reset (nothing was changed)`);
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * `simulator reset --state PATH --yes`: erases every paper account in the file (ids and prices continue). Run it
  * with the exchange stopped: a running one holds its state in memory and would write it back. An engine that
  * traded on it sees the blank account at its next start as a reconciliation, with an alert.
  */
 function resetCli(args: CliArgs): void {
   if (args.statePath === undefined) throw new Error('reset needs --state PATH (an in-memory exchange is blank at every start)');
+  refuseUnderRunningEngine(args.statePath);
   const store = openSqlitePaperState(args.statePath);
   try {
     const accounts = store.load()?.accounts.size ?? 0;

@@ -12,6 +12,7 @@ import { openSqlitePaperState } from '../../paper-exchange/state-store.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
 import { createConsoleLogger } from '../../util/logger.js';
 import { exitOnAdapterDeath } from '../execution/adapter-death.js';
+import { claimLogWriter } from '../execution/claim-writer.js';
 import { startConsolePrinter } from '../console-printer.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { readDashboardEnv } from '../dashboard/run-dashboard.js';
@@ -40,6 +41,17 @@ export async function runAll(argv: string[]): Promise<void> {
   // restart continues its positions, orders and stops (issue 17). On Redis it stays in memory, as before.
   // On a fresh checkout the database's directory (data/) does not exist yet: the paper state opens the file first.
   if (!env.REDIS_URL) mkdirSync(dirname(env.QE_SQLITE_PATH), { recursive: true });
+  const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
+  const log = await openLog(whereLog);
+  // One engine per log file, claimed before anything starts: a second `npm start` on the same file is refused here,
+  // naming the first, before its simulator touches the paper tables the first one's uses.
+  const writer = await claimLogWriter(log, 'quant-engine all', env.QE_SQLITE_PATH, (error) => {
+    print(`${error.message}; stopping at once`);
+    process.exit(1);
+  }).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
+  });
   const simState = env.REDIS_URL ? undefined : openSqlitePaperState(env.QE_SQLITE_PATH);
   const simulator = await startSimulator({
     port: env.QE_SIM_PORT,
@@ -50,12 +62,11 @@ export async function runAll(argv: string[]): Promise<void> {
   });
   const simStateLine = simState ? `; state in ${env.QE_SQLITE_PATH} (${simulator.restored ? 'continued' : 'new'})` : '; state in memory';
   print(`simulator (paper exchange) at ${simulator.restBaseUrl} and ${simulator.wsBaseUrl}${simStateLine}`);
-  const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
-  const log = await openLog(whereLog);
   // On Redis each reader of the outbound stream gets its own connection: a blocking read would otherwise
   // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
   const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
+  if (writer.note) print(`log: ${writer.note}`);
   // The simulator's own budget: `all` trades paper only (one venue, one IP).
   const rateBudget = memoryRateBudget();
   const paper = createVenueConnector({

@@ -3,6 +3,7 @@ import { createVenueConnector } from '../../exchange/venue-connector.js';
 import { exitOnAdapterDeath } from './adapter-death.js';
 import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
+import { claimLogWriter } from './claim-writer.js';
 import type { ClusterLogChoice } from '../../log/partition-logs.js';
 import { clusterChoiceOf } from '../../log/partition-logs.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -124,6 +125,16 @@ export async function runExecution(argv: string[]): Promise<void> {
       // Small parts make even a small state's snapshot a save of many commands (the chaos script kills during them).
       ...(flags['snapshot-part-chars'] ? { snapshotPartChars: Number(flags['snapshot-part-chars']) } : {}),
     });
+    // One engine per log file (SQLite): a second execution service on it is refused here, naming the first.
+    const sqlitePath = flags['sqlite-path'] ?? env.QE_SQLITE_PATH;
+    const writer = await claimLogWriter(log, 'quant-engine execution', sqlitePath, (error) => {
+      logger.fatal({ err: error }, 'another engine took this log over; stopping at once');
+      process.exit(1);
+    }).catch(async (error: unknown) => {
+      await log.close();
+      throw error;
+    });
+    if (writer.note) logger.warn({ sqlitePath }, writer.note);
     let service: ExecutionService | null = null;
     const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
     service = await startExecutionService(options(log, flags['consumer'] ?? 'exec-1', metrics));

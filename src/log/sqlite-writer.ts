@@ -52,10 +52,18 @@ const holderOf = (row: HolderRow): WriterHolder => ({
   beatAtMs: row.beat_at_ms,
 });
 
+/**
+ * Whether the holder's process is gone: on this host, no process has its pid, or this process has it (a container
+ * restarted: the engine is pid 1 again, and its last run's claim names pid 1 on the same host name). A process opens
+ * one log and claims it once, so a claim naming this very process is an earlier run's.
+ */
+function holderGone(row: HolderRow, host: string): boolean {
+  return row.host === host && (row.pid === process.pid || !processAlive(row.pid));
+}
+
 /** Whether the holder can still be writing: its process is there (on this host) and its heartbeat is fresh. */
 function holderLive(row: HolderRow, host: string, atMs: number, staleAfterMs: number): boolean {
-  const gone = row.host === host && !processAlive(row.pid);
-  return !gone && atMs - row.beat_at_ms < staleAfterMs;
+  return !holderGone(row, host) && atMs - row.beat_at_ms < staleAfterMs;
 }
 
 /**
@@ -116,7 +124,7 @@ export function sqliteWriter(db: Database.Database, path: string, bounds: Writer
       at,
     );
     if (!row) return null;
-    return { ...holderOf(row), why: row.host === owner.host && !processAlive(row.pid) ? 'its process is gone' : 'silent' };
+    return { ...holderOf(row), why: holderGone(row, owner.host) ? 'its process is gone' : 'silent' };
   });
 
   const writer: SqliteWriter = {

@@ -40,6 +40,8 @@ describe('SQLite log: one writer at a time', () => {
     return log;
   };
   const me = (what: string): WriterOwner => ({ pid: process.pid, host: hostname(), what });
+  /** Another live process on this host (the test runner's parent): an engine running beside this one. */
+  const other = (what: string): WriterOwner => ({ pid: process.ppid, host: hostname(), what });
   const claim = (log: EngineLog, owner: WriterOwner, lost: Error[] = []) => {
     if (!log.claimWriter) throw new Error('the SQLite log claims no writer');
     return log.claimWriter(owner, (error) => lost.push(error));
@@ -48,12 +50,12 @@ describe('SQLite log: one writer at a time', () => {
   it('refuses a second engine while the first runs, naming it; the first writes on', async () => {
     const path = file();
     const first = open(path);
-    await claim(first, me('quant-engine all'));
+    await claim(first, other('quant-engine all'));
     const second = open(path);
     const refused = await claim(second, me('quant-engine execution')).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(WriterTakenError);
     expect((refused as Error).message).toMatch(
-      new RegExp(`^another engine is writing ${path}: quant-engine all, pid ${process.pid} on ${hostname()}, since .*Z, its last heartbeat \\d+ ms ago`),
+      new RegExp(`^another engine is writing ${path}: quant-engine all, pid ${process.ppid} on ${hostname()}, since .*Z, its last heartbeat \\d+ ms ago`),
     );
     expect(await first.commit(batch('a'))).toEqual(['1']);
   });
@@ -88,7 +90,7 @@ describe('SQLite log: one writer at a time', () => {
     // frozen process's (SIGSTOP, a stalled disk) would.
     const frozen = open(path, () => 1_000_000);
     const lost: Error[] = [];
-    await claim(frozen, me('frozen'), lost);
+    await claim(frozen, other('frozen'), lost);
     now += 9_999;
     await expect(claim(open(path, clock), me('early'))).rejects.toBeInstanceOf(WriterTakenError);
     now += 2;
@@ -100,9 +102,16 @@ describe('SQLite log: one writer at a time', () => {
     expect(await successor.readWal(null, 10)).toEqual([]);
   });
 
+  it("takes over a claim naming this very process: an earlier run's (a container's engine is pid 1 again)", async () => {
+    const path = file();
+    await claim(open(path, undefined, 60_000, 600_000), me('the last run'));
+    const taken = await claim(open(path), me('this run'));
+    expect(taken.tookOverFrom).toMatchObject({ what: 'the last run', why: 'its process is gone' });
+  });
+
   it('heartbeats keep a live holder claimed past the stale bound', async () => {
     const path = file();
-    await claim(open(path, undefined, 20, 200), me('beating'));
+    await claim(open(path, undefined, 20, 200), other('beating'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     await expect(claim(open(path, undefined, 20, 200), me('second'))).rejects.toBeInstanceOf(WriterTakenError);
   });

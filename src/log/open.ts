@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLimits } from './port.js';
 import type { EngineLog } from './port.js';
+import type { LogFence } from './redis-fence.js';
 
 export interface LogChoice {
   redisUrl?: string | undefined;
@@ -10,6 +11,8 @@ export interface LogChoice {
   limits?: Partial<LogLimits>;
   /** Redis only: a snapshot longer than this (characters) is saved in parts of this size (redis-commit.ts). */
   snapshotPartChars?: number;
+  /** Redis only: the writer's lease, checked by every commit and snapshot (src/services/execution/redis-writer.ts). */
+  fence?: LogFence;
 }
 
 /**
@@ -25,6 +28,7 @@ export async function openLog(choice: LogChoice): Promise<EngineLog> {
       prefix: choice.redisPrefix ?? '',
       limits: choice.limits ?? {},
       ...(choice.snapshotPartChars !== undefined ? { snapshotPartChars: choice.snapshotPartChars } : {}),
+      ...(choice.fence !== undefined ? { fence: choice.fence } : {}),
     });
   }
   mkdirSync(dirname(choice.sqlitePath), { recursive: true });

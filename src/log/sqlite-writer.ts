@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { WriterClaim, WriterHolder, WriterOwner } from './port.js';
 import { WriterLostError, WriterTakenError } from './port.js';
+import { claimantGone } from '../util/process-gone.js';
 
 // The writer slot of a SQLite log: one engine writes a file at a time. Two `npm start`s on one file both replayed it,
 // took commands and committed from their own states: the same client order ids twice, orders sent twice, a WAL of two
@@ -34,16 +35,6 @@ interface HolderRow {
   beat_at_ms: number;
 }
 
-/** Whether a process with this pid exists on this host (EPERM: it does, another user's). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const holderOf = (row: HolderRow): WriterHolder => ({
   pid: row.pid,
   host: row.host,
@@ -52,18 +43,9 @@ const holderOf = (row: HolderRow): WriterHolder => ({
   beatAtMs: row.beat_at_ms,
 });
 
-/**
- * Whether the holder's process is gone: on this host, no process has its pid, or this process has it (a container
- * restarted: the engine is pid 1 again, and its last run's claim names pid 1 on the same host name). A process opens
- * one log and claims it once, so a claim naming this very process is an earlier run's.
- */
-function holderGone(row: HolderRow, host: string): boolean {
-  return row.host === host && (row.pid === process.pid || !processAlive(row.pid));
-}
-
 /** Whether the holder can still be writing: its process is there (on this host) and its heartbeat is fresh. */
 function holderLive(row: HolderRow, host: string, atMs: number, staleAfterMs: number): boolean {
-  return !holderGone(row, host) && atMs - row.beat_at_ms < staleAfterMs;
+  return !claimantGone(row, host) && atMs - row.beat_at_ms < staleAfterMs;
 }
 
 /**
@@ -124,7 +106,7 @@ export function sqliteWriter(db: Database.Database, path: string, bounds: Writer
       at,
     );
     if (!row) return null;
-    return { ...holderOf(row), why: holderGone(row, owner.host) ? 'its process is gone' : 'silent' };
+    return { ...holderOf(row), why: claimantGone(row, owner.host) ? 'its process is gone' : 'silent' };
   });
 
   const writer: SqliteWriter = {

@@ -16,6 +16,8 @@ export interface ChildFixture {
   log: EngineLog;
   service: ChildService | null;
   start(): Promise<ChildService>;
+  /** The suite's key prefix (set before its first test). */
+  prefix(): string;
 }
 
 export function useChildFixture(label: string, sim: { seed: number; priceStepMs: number }): ChildFixture {
@@ -28,6 +30,7 @@ export function useChildFixture(label: string, sim: { seed: number; priceStepMs:
       fixture.service = await spawnExecution({ redisUrl, prefix, restBaseUrl: fixture.sim.restBaseUrl, wsBaseUrl: fixture.sim.wsBaseUrl });
       return fixture.service;
     },
+    prefix: () => prefix,
   };
   beforeAll(async () => {
     fixture.sim = await startSimulator({ port: 0, ...sim });

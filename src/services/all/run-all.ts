@@ -13,6 +13,7 @@ import { parseFlags, untilSignal } from '../../util/args.js';
 import { createConsoleLogger } from '../../util/logger.js';
 import { exitOnAdapterDeath } from '../execution/adapter-death.js';
 import { claimLogWriter } from '../execution/claim-writer.js';
+import { claimRedisWriter } from '../execution/redis-writer.js';
 import { startConsolePrinter } from '../console-printer.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { readDashboardEnv } from '../dashboard/run-dashboard.js';
@@ -42,13 +43,15 @@ export async function runAll(argv: string[]): Promise<void> {
   // On a fresh checkout the database's directory (data/) does not exist yet: the paper state opens the file first.
   if (!env.REDIS_URL) mkdirSync(dirname(env.QE_SQLITE_PATH), { recursive: true });
   const whereLog = { redisUrl: env.REDIS_URL, redisPrefix: env.QE_REDIS_PREFIX, sqlitePath: env.QE_SQLITE_PATH };
-  const log = await openLog(whereLog);
-  // One engine per log file, claimed before anything starts: a second `npm start` on the same file is refused here,
-  // naming the first, before its simulator touches the paper tables the first one's uses.
-  const writer = await claimLogWriter(log, 'quant-engine all', env.QE_SQLITE_PATH, (error) => {
+  // One engine per log, claimed before anything starts: a second `npm start` on the same file (or Redis prefix) is
+  // refused here, naming the first, before its simulator touches the paper tables the first one's uses.
+  const onLost = (error: Error): void => {
     print(`${error.message}; stopping at once`);
     process.exit(1);
-  }).catch(async (error: unknown) => {
+  };
+  const redisWriter = env.REDIS_URL ? await claimRedisWriter({ url: env.REDIS_URL, prefix: env.QE_REDIS_PREFIX, what: 'quant-engine all', onLost }) : null;
+  const log = await openLog({ ...whereLog, ...(redisWriter ? { fence: redisWriter.lease } : {}) });
+  const writer = await claimLogWriter(log, 'quant-engine all', env.QE_SQLITE_PATH, onLost).catch(async (error: unknown) => {
     await log.close();
     throw error;
   });
@@ -66,7 +69,8 @@ export async function runAll(argv: string[]): Promise<void> {
   // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
   const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
-  if (writer.note) print(`log: ${writer.note}`);
+  const tookOver = redisWriter?.note ?? writer.note;
+  if (tookOver) print(`log: ${tookOver}`);
   // The simulator's own budget: `all` trades paper only (one venue, one IP).
   const rateBudget = memoryRateBudget();
   const paper = createVenueConnector({
@@ -153,5 +157,6 @@ export async function runAll(argv: string[]): Promise<void> {
   await paper.close();
   for (const reader of new Set([printerLog, dashboardLog, telegramLog])) if (reader && reader !== log) await reader.close();
   await log.close();
+  await redisWriter?.release();
   await simulator.close();
 }

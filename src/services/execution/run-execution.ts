@@ -4,6 +4,7 @@ import { exitOnAdapterDeath } from './adapter-death.js';
 import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js';
 import { openLog } from '../../log/open.js';
 import { claimLogWriter } from './claim-writer.js';
+import { claimRedisWriter } from './redis-writer.js';
 import type { ClusterLogChoice } from '../../log/partition-logs.js';
 import { clusterChoiceOf } from '../../log/partition-logs.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -117,7 +118,16 @@ export async function runExecution(argv: string[]): Promise<void> {
 
   /** One execution service on one log: REDIS_URL or SQLite, every user (today's deployment). */
   async function runSingle(options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
+    // One engine per log. On Redis: the writer's lease on the prefix, claimed before the log is opened (its commits
+    // are fenced on it); on SQLite: the file's writer claim (below).
+    const onLost = (error: Error): void => {
+      logger.fatal({ err: error }, 'this engine no longer holds its log; stopping at once');
+      process.exit(1);
+    };
+    const redisWriter = redisUrl ? await claimRedisWriter({ url: redisUrl, prefix: redisPrefix, what: 'quant-engine execution', onLost }) : null;
+    if (redisWriter?.note) logger.warn(redisWriter.note);
     const log = await openLog({
+      ...(redisWriter ? { fence: redisWriter.lease } : {}),
       redisUrl,
       redisPrefix,
       sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
@@ -127,10 +137,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     });
     // One engine per log file (SQLite): a second execution service on it is refused here, naming the first.
     const sqlitePath = flags['sqlite-path'] ?? env.QE_SQLITE_PATH;
-    const writer = await claimLogWriter(log, 'quant-engine execution', sqlitePath, (error) => {
-      logger.fatal({ err: error }, 'another engine took this log over; stopping at once');
-      process.exit(1);
-    }).catch(async (error: unknown) => {
+    const writer = await claimLogWriter(log, 'quant-engine execution', sqlitePath, onLost).catch(async (error: unknown) => {
       await log.close();
       throw error;
     });
@@ -148,6 +155,7 @@ export async function runExecution(argv: string[]): Promise<void> {
         await metricsServer?.close();
         metrics.stop();
         await log.close();
+        await redisWriter?.release();
       },
     };
   }

@@ -46,7 +46,7 @@ export function engageKillSwitch(
   ctx.alert(
     userId,
     kind,
-    `${message}; flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat`,
+    `${message}; flattening and blocking new entries. Next: /status follows the close; once it is flat, /stop closes this session and /session starts a new one`,
     fill,
   );
 }

@@ -127,7 +127,7 @@ describe('stop-loss: a breached stop always yields a flatten', () => {
     const alert = decision.outbound.find((o) => o.type === 'alert' && o.kind === 'stop_loss');
     expect(alert?.type === 'alert' ? alert.message : '').toBe(
       'stop-loss: equity 9400 USDT at bid/ask reached the floor 9500 USDT (5% below the 10000 USDT capital), a loss of 600 USDT; ' +
-        'flattening and blocking new entries. Next: /status follows the close; /session starts a new session once it is flat',
+        'flattening and blocking new entries. Next: /status follows the close; once it is flat, /stop closes this session and /session starts a new one',
     );
   });
 

@@ -37,6 +37,8 @@ export function killSwitchCause(reason: string | null): string {
 /** The kill switch's line: what happened, when, and the next step; null when it is off. */
 export function killSwitchLine(s: SessionSummary, words: CommandWords): string | null {
   if (!s.killSwitch.engaged) return null;
+  // A closed session keeps its kill switch engaged: why it ended, not "stop the session" (it is stopped already).
+  if (s.status === 'closed') return `closed after its kill switch: ${killSwitchCause(s.killSwitch.reason)}; ${words.start} a new session to trade again`;
   const at = s.killSwitch.atMs;
   const ago = typeof at === 'number' && s.asOfMs !== undefined ? ` ${duration(s.asOfMs - at)} ago` : '';
   return (

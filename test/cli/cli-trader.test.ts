@@ -54,6 +54,13 @@ describe("cli: a trader's status", () => {
     expect(replyLines(closed)[0]).toBe('al: paper session closed · capital $1,000.00 · stop-loss 5% · horizon 2030-01-01T17:12:30Z');
   });
 
+  it('says why a closed session ended, without telling the trader to stop it again', () => {
+    // The engine keeps a closed session's kill switch engaged (it flattened, then /stop closed it).
+    const lines = replyLines(status({ ...session, status: 'closed', positions: {} }));
+    expect(lines[1]).toBe('closed after its kill switch: the horizon was reached; start a new session to trade again');
+    expect(lines.join('\n')).not.toMatch(/stop the session/);
+  });
+
   it("says a stopped session's net, and the realized PnL, fees and funding it comes from", () => {
     const stopped = (result: Record<string, number>): ReplyEvent =>
       ({ type: 'reply', commandId: 'c', userId: 'al', commandType: 'session.stop', status: 'done', reason: null, result, atMs: asOfMs }) as ReplyEvent;

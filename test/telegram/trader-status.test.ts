@@ -60,6 +60,15 @@ describe("a trader's status in the chat", () => {
     expect(text).not.toMatch(/floor|above it|flattens in|running/);
   });
 
+  it('says why a closed session ended, without telling the trader to stop it again', () => {
+    // The engine keeps a closed session's kill switch engaged (it flattened, then /stop closed it).
+    const ended = { ...summary, status: 'closed', positions: {}, killSwitch: { engaged: true, reason: 'horizon', atMs: asOfMs - 10 * 60_000 } };
+    const text = formatStatus(statusResultSchema.parse({ halted: false, session: ended }), 'status');
+    expect(text).toContain('📊 <b>Status</b>: paper session, closed\n');
+    expect(text).toContain('🛑 Closed after its kill switch: the horizon was reached; /session a new session to trade again.');
+    expect(text).not.toMatch(/kill switch ON|\/stop the session/);
+  });
+
   it('says the kill switch is on, why, since when, and what to do next', () => {
     const killed = { ...summary, killSwitch: { engaged: true, reason: 'stop_loss', atMs: asOfMs - 10 * 60_000 } };
     const text = formatStatus(statusResultSchema.parse({ halted: false, session: killed }), 'status');

@@ -142,7 +142,8 @@ export function positionHtml(symbol: string, p: SessionSummary['positions'][stri
 
 export function sessionHeaderHtml(s: SessionSummary): string {
   const age = sessionAge(s);
-  const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged ? 'kill switch ON' : null].filter((x) => x !== null);
+  // A closed session keeps its kill switch engaged; the kill switch's line says why it ended (trader-view.ts).
+  const flags = [s.paused ? 'paused' : null, s.killSwitch.engaged && s.status !== 'closed' ? 'kill switch ON' : null].filter((x) => x !== null);
   return `${escapeHtml(s.mode)} session, ${escapeHtml(s.status)}${age === null ? '' : `, running ${escapeHtml(age)}`}${flags.length > 0 ? ` — ${flags.join(', ')}` : ''}`;
 }
 

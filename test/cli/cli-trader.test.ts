@@ -61,6 +61,20 @@ describe("cli: a trader's status", () => {
     expect(lines.join('\n')).not.toMatch(/stop the session/);
   });
 
+  it('says a halt flattens every session, as the bot asks before it', () => {
+    const halt = {
+      type: 'reply',
+      commandId: 'c',
+      userId: 'operator',
+      commandType: 'admin.halt_all',
+      status: 'done',
+      reason: null,
+      result: { halted: true },
+      atMs: asOfMs,
+    };
+    expect(replyLines(halt as ReplyEvent)).toEqual(['halted: every session is being flattened; no new entries for anyone until resume-all']);
+  });
+
   it("says a stopped session's net, and the realized PnL, fees and funding it comes from", () => {
     const stopped = (result: Record<string, number>): ReplyEvent =>
       ({ type: 'reply', commandId: 'c', userId: 'al', commandType: 'session.stop', status: 'done', reason: null, result, atMs: asOfMs }) as ReplyEvent;

@@ -162,7 +162,7 @@ export function replyLines(event: ReplyEvent): string[] {
       ];
     case 'admin.halt_all':
     case 'admin.resume_all':
-      return [event.result.halted ? 'halted: no new orders for anyone (resume-all to undo)' : 'resumed: trading allowed again'];
+      return [event.result.halted ? 'halted: every session is being flattened; no new entries for anyone until resume-all' : 'resumed: trading allowed again'];
     case 'admin.approve_live':
       return [
         `${event.result.userId}: live trading ${event.result.liveApproved ? 'approved' : 'withdrawn'}` +

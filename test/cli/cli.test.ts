@@ -171,6 +171,11 @@ describe('cli inspect dlq', () => {
     expect(code).toBe(0);
     expect(reads.mock.calls).toEqual([[2]]);
     expect(err).toEqual(['3 dead letters; the newest 2:']);
+    // None at all: said so, not "0 dead letters; the newest 0:".
+    const empty = openMemoryLog();
+    const none: string[] = [];
+    expect(await runCliAction({ kind: 'inspect-dlq', last: 2 }, empty, { out: (l) => none.push(l), err: (l) => none.push(l) }, 1_000)).toBe(0);
+    expect(none).toEqual(['no dead letters']);
     const shown = out.map((l) => JSON.parse(l) as { entryId: string; raw: string; rawBytes: number; rawSha256: string; rawTruncated: boolean });
     expect(shown.map((d) => d.entryId)).toEqual(['2', '3']);
     expect(shown[0]).toMatchObject({

@@ -70,7 +70,13 @@ export async function runCliAction(
     case 'inspect-dlq': {
       // Only the newest `last` are read; each keeps a bounded prefix of its payload plus rawBytes and rawSha256.
       const [count, dead] = await Promise.all([log.deadLetterCount(), log.readDeadLetters(action.last)]);
-      io.err(`${count} dead letters; the newest ${dead.length}:`);
+      io.err(
+        count === 0
+          ? 'no dead letters'
+          : count === dead.length
+            ? `${count} dead letter${count === 1 ? '' : 's'}:`
+            : `${count} dead letters; the newest ${dead.length}:`,
+      );
       for (const d of dead) io.out(JSON.stringify(d));
       return 0;
     }

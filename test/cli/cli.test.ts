@@ -176,6 +176,9 @@ describe('cli inspect dlq', () => {
     const none: string[] = [];
     expect(await runCliAction({ kind: 'inspect-dlq', last: 2 }, empty, { out: (l) => none.push(l), err: (l) => none.push(l) }, 1_000)).toBe(0);
     expect(none).toEqual(['no dead letters']);
+    const all: string[] = [];
+    await runCliAction({ kind: 'inspect-dlq', last: 5 }, log, { out: () => undefined, err: (l) => all.push(l) }, 1_000);
+    expect(all).toEqual(['3 dead letters:']);
     const shown = out.map((l) => JSON.parse(l) as { entryId: string; raw: string; rawBytes: number; rawSha256: string; rawTruncated: boolean });
     expect(shown.map((d) => d.entryId)).toEqual(['2', '3']);
     expect(shown[0]).toMatchObject({

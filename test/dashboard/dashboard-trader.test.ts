@@ -243,7 +243,7 @@ describe('dashboard for a trader, in a browser', () => {
           qty: -1234567,
           entryPrice: 0.0084123,
           exitPrice: 0.008401,
-          unrealizedPnlUsd: 0.01,
+          unrealizedPnlUsd: -0.004,
           notionalUsd: 10.37,
           qtyExact: '-1234567',
           entryAtTick: '0.008412',
@@ -265,7 +265,9 @@ describe('dashboard for a trader, in a browser', () => {
       await row('PEPEUSDT').waitFor({ timeout: pageWaitMs });
       // symbol, side, qty, uPnL, entry, exit, notional
       expect(await row('BTCUSDT').locator('td').allTextContents()).toEqual(['BTCUSDT', 'long', '0.011', '+$0.17', '60,003.5', '60,018.6', '$660.20']);
-      expect(await row('PEPEUSDT').locator('td').allTextContents()).toEqual(['PEPEUSDT', 'short', '1,234,567', '+$0.01', '0.008412', '0.008401', '$10.37']);
+      // A loss of less than half a cent is $0.00, not "-$0.00" in red.
+      expect(await row('PEPEUSDT').locator('td').allTextContents()).toEqual(['PEPEUSDT', 'short', '1,234,567', '$0.00', '0.008412', '0.008401', '$10.37']);
+      expect(await row('PEPEUSDT').locator('td').nth(3).getAttribute('class')).not.toMatch(/neg/);
       expect(pageErrors).toEqual([]);
       await page.close();
     } finally {

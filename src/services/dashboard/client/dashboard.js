@@ -182,11 +182,13 @@ function groupedDecimal(text) {
 }
 /** @param {number} n */
 function usd(n) {
-  return (n < 0 ? '-$' : '$') + num(Math.abs(n), 2);
+  // The sign of what is shown: a loss under half a cent is "$0.00", not "-$0.00".
+  const cents = Math.round(n * 100);
+  return (cents < 0 ? '-$' : '$') + num(Math.abs(cents) / 100, 2);
 }
 /** @param {number} n */
 function signedUsd(n) {
-  return (n > 0 ? '+' : '') + usd(n);
+  return (Math.round(n * 100) > 0 ? '+' : '') + usd(n);
 }
 /**
  * The page's one time format: `2026-12-02 01:44 UTC`.
@@ -208,7 +210,8 @@ function serverNow() {
 }
 /** @param {number | null | undefined} n */
 function signClass(n) {
-  return typeof n === 'number' ? (n >= 0 ? 'pos' : 'neg') : '';
+  // By the cents shown (usd): "$0.00" is never red.
+  return typeof n === 'number' ? (Math.round(n * 100) >= 0 ? 'pos' : 'neg') : '';
 }
 
 /**

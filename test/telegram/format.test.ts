@@ -104,7 +104,8 @@ describe('telegram formatting', () => {
               symbol: 'BTCUSDT',
               side: 'SELL',
               quantity: '0.5',
-              avgPrice: '50000.1',
+              // As the exchange writes it: trailing zeros to its price precision.
+              avgPrice: '50000.10000',
               purpose: 'flatten',
               status: 'FILLED',
               atMs: Date.UTC(2030, 0, 2, 3, 4, 5),

@@ -530,6 +530,9 @@ export function statusHtml(result: StatusResult, view: StatusView): string {
   }
 }
 
+/** An exact decimal without the zeros the exchange pads its prices with ("150.07000" → "150.07"); the value is the same. */
+const withoutTrailingZeros = (d: string): string => (/^-?\d+\.\d+$/.test(d) ? d.replace(/\.?0+$/, '') : d);
+
 export function tradesHtml(result: TradesResult): string {
   const { trades } = result;
   if (trades.length === 0) return 'No trades yet.';
@@ -537,7 +540,7 @@ export function tradesHtml(result: TradesResult): string {
     `🧾 Last ${trades.length} trade${trades.length === 1 ? '' : 's'} (newest first):`,
     ...trades.map((t) =>
       escapeHtml(
-        `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${t.avgPrice} (${t.purpose}, ${t.status})`,
+        `  ${new Date(t.atMs).toISOString().slice(0, 19).replace('T', ' ')} ${t.side} ${qty(Number(t.quantity))} ${t.symbol} @ ${withoutTrailingZeros(t.avgPrice)} (${t.purpose}, ${t.status})`,
       ),
     ),
   ].join('\n');

@@ -87,11 +87,8 @@ describe('telegram formatting', () => {
     );
     expect(formatOutbound(reply('session.start', 'done', session))).toMatch(/Session started: paper, capital \$1,000.00/);
     // The stop-loss and the horizon each on a line of its own, as /status shows them (they shared one, two spaces apart).
-    expect(
-      formatOutbound(reply('session.start', 'done', session))
-        .split('\n')
-        .slice(1),
-    ).toEqual([expect.stringMatching(/^Stop-loss: /), expect.stringMatching(/^Horizon: /)]);
+    const started = formatOutbound(reply('session.start', 'done', session)) ?? '';
+    expect(started.split('\n').slice(1)).toEqual([expect.stringMatching(/^Stop-loss: /), expect.stringMatching(/^Horizon: /)]);
     expect(formatOutbound(reply('session.set_stoploss', 'done', { stopLossPct: 2.5 }))).toBe('✅ Stop-loss set to 2.5% of capital.');
     expect(formatOutbound(reply('session.pause', 'done', { paused: true, note: '' }))).toMatch(/Paused/);
     expect(formatOutbound(reply('trades', 'done', { trades: [] }))).toBe('No trades yet.');

@@ -20,8 +20,13 @@ import { claimantGone } from '../../util/process-gone.js';
 // not cost its lease. A lease whose owner's process is gone (same host: a SIGKILLed engine restarting) is taken over
 // at once instead of after the TTL.
 
-/** The lease of a single-Redis engine: 10 s, renewed every second, a second of the TTL kept as a margin. */
-export const singleRedisLeaseBounds: LeaseBounds = { leaseTtlMs: 10_000, leaseRenewEveryMs: 1_000, leaseSafetyMarginMs: 1_000 };
+/**
+ * The lease of a single-Redis engine: 30 s, renewed every second, a second of the TTL kept as a margin. An engine that
+ * cannot renew it for that long (Redis unreachable) stops, where it used to wait for Redis keeping exchange news; so
+ * the TTL is long enough for a Redis restart or a network blip. It only delays a takeover from another host after a
+ * crash: on the same host a gone process's lease is taken at once.
+ */
+export const singleRedisLeaseBounds: LeaseBounds = { leaseTtlMs: 30_000, leaseRenewEveryMs: 1_000, leaseSafetyMarginMs: 1_000 };
 
 /** Deletes the lease if it still holds the value read (the gone owner's): a claim then finds it free. */
 const clearGoneScript = script(`if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -176,7 +176,7 @@ export class WriterTakenError extends Error {
   override name = 'WriterTakenError';
   constructor(
     message: string,
-    readonly holder: WriterHolder,
+    readonly holder: WriterOwner,
   ) {
     super(message);
   }

@@ -43,6 +43,9 @@ const holderOf = (row: HolderRow): WriterHolder => ({
   beatAtMs: row.beat_at_ms,
 });
 
+/** The holder row, as every read of it selects it. */
+const selectHolder = 'SELECT token, pid, host, what, claimed_at_ms, beat_at_ms FROM writer WHERE one = 1';
+
 /** Whether the holder can still be writing: its process is there (on this host) and its heartbeat is fresh. */
 function holderLive(row: HolderRow, host: string, atMs: number, staleAfterMs: number): boolean {
   return !claimantGone(row, host) && atMs - row.beat_at_ms < staleAfterMs;
@@ -55,7 +58,7 @@ function holderLive(row: HolderRow, host: string, atMs: number, staleAfterMs: nu
 export function liveWriterOf(db: Database.Database, atMs: number, host: string, staleAfterMs = defaultWriterBounds.staleAfterMs): WriterHolder | null {
   const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'writer'").get();
   if (table === undefined) return null;
-  const row = db.prepare('SELECT token, pid, host, what, claimed_at_ms, beat_at_ms FROM writer WHERE one = 1').get() as HolderRow | undefined;
+  const row = db.prepare(selectHolder).get() as HolderRow | undefined;
   return row && holderLive(row, host, atMs, staleAfterMs) ? holderOf(row) : null;
 }
 
@@ -71,15 +74,16 @@ export interface SqliteWriter {
 export function sqliteWriter(db: Database.Database, path: string, bounds: WriterBounds, nowMs: () => number): SqliteWriter {
   if (!(bounds.beatEveryMs > 0 && bounds.staleAfterMs >= 2 * bounds.beatEveryMs))
     throw new Error(`writer heartbeat every ${bounds.beatEveryMs} ms must leave two beats within the stale bound ${bounds.staleAfterMs} ms`);
-  const read = db.prepare('SELECT token, pid, host, what, claimed_at_ms, beat_at_ms FROM writer WHERE one = 1');
+  const read = db.prepare(selectHolder);
   const tokenNow = db.prepare('SELECT token FROM writer WHERE one = 1').pluck();
   const beat = db.prepare('UPDATE writer SET beat_at_ms = ? WHERE one = 1 AND token = ?');
   let held: { token: string; onLost: (error: WriterLostError) => void; timer: NodeJS.Timeout } | null = null;
   let lost: WriterLostError | null = null;
 
-  const loseClaim = (detail: string): WriterLostError => {
+  /** Another engine took the slot over: reported to the holder once, and every later write refused. */
+  const loseClaim = (): WriterLostError => {
     if (lost !== null) return lost;
-    lost = new WriterLostError(`this engine no longer writes ${path}: ${detail}`);
+    lost = new WriterLostError(`this engine no longer writes ${path}: another engine took its writer slot over`);
     if (held) {
       clearInterval(held.timer);
       held.onLost(lost);
@@ -116,7 +120,7 @@ export function sqliteWriter(db: Database.Database, path: string, bounds: Writer
       const tookOverFrom = takeSlot.immediate(owner, token, nowMs());
       const timer = setInterval(() => {
         try {
-          if (beat.run(nowMs(), token).changes === 0) loseClaim('another engine took its writer slot over');
+          if (beat.run(nowMs(), token).changes === 0) loseClaim();
         } catch {
           // Busy (another connection's write): the next beat tries again; a holder that stays silent is taken over.
         }
@@ -128,7 +132,7 @@ export function sqliteWriter(db: Database.Database, path: string, bounds: Writer
     check() {
       if (lost !== null) throw lost;
       if (held === null) return;
-      if (tokenNow.get() !== held.token) throw loseClaim('another engine took its writer slot over');
+      if (tokenNow.get() !== held.token) throw loseClaim();
     },
     release() {
       if (held === null) return;

@@ -51,7 +51,7 @@ export async function runAll(argv: string[]): Promise<void> {
   };
   const redisWriter = env.REDIS_URL ? await claimRedisWriter({ url: env.REDIS_URL, prefix: env.QE_REDIS_PREFIX, what: 'quant-engine all', onLost }) : null;
   const log = await openLog({ ...whereLog, ...(redisWriter ? { fence: redisWriter.lease } : {}) });
-  const writer = await claimLogWriter(log, 'quant-engine all', env.QE_SQLITE_PATH, onLost).catch(async (error: unknown) => {
+  const sqliteNote = await claimLogWriter(log, 'quant-engine all', env.QE_SQLITE_PATH, onLost).catch(async (error: unknown) => {
     await log.close();
     throw error;
   });
@@ -69,7 +69,7 @@ export async function runAll(argv: string[]): Promise<void> {
   // hold up the engine's command reads on the shared one. (SQLite reads poll; sharing costs nothing.)
   const readerLog = async (): Promise<EngineLog> => (env.REDIS_URL ? openLog(whereLog) : log);
   print(env.REDIS_URL ? `log: Redis Streams at ${env.REDIS_URL}` : `log: SQLite ${env.QE_SQLITE_PATH} (synchronous=FULL)`);
-  const tookOver = redisWriter?.note ?? writer.note;
+  const tookOver = redisWriter?.note ?? sqliteNote;
   if (tookOver) print(`log: ${tookOver}`);
   // The simulator's own budget: `all` trades paper only (one venue, one IP).
   const rateBudget = memoryRateBudget();

@@ -5,12 +5,13 @@ import { leaseValue } from '../../cluster/lease-rules.js';
 import type { PartitionLease } from '../../cluster/lease.js';
 import { claimLease, readLease } from '../../cluster/lease.js';
 import { partitionKeys } from '../../log/partition.js';
-import type { WriterHolder, WriterOwner } from '../../log/port.js';
+import type { WriterOwner } from '../../log/port.js';
 import { WriterLostError, WriterTakenError } from '../../log/port.js';
 import type { RedisConnection } from '../../log/redis-connection.js';
 import { connectRedis } from '../../log/redis-connection.js';
 import { runScript, script } from '../../log/redis-fence.js';
 import { claimantGone } from '../../util/process-gone.js';
+import { takeoverNote } from './claim-writer.js';
 
 // The writer of a log on a single Redis (no cluster): one execution service per key prefix. Two on one prefix both
 // read the command group (each a share of the commands), decided from their own states and committed to one WAL.
@@ -84,11 +85,10 @@ export async function claimRedisWriter(opts: {
       if (held && holder && claimantGone(holder, owner.host)) {
         await runScript(conn, clearGoneScript, [keys.lease], [leaseValue(held.token, held.owner)]);
         lease = await claim();
-        if (lease) note = `took over ${where} from ${holder.what}, pid ${holder.pid} (its process is gone)`;
+        if (lease) note = takeoverNote(where, holder, 'its process is gone');
       }
       if (lease === null) {
-        const now = Date.now();
-        const shown: WriterHolder = { ...(holder ?? { pid: 0, host: 'unknown', what: held?.owner ?? 'unknown' }), claimedAtMs: now, beatAtMs: now };
+        const shown: WriterOwner = holder ?? { pid: 0, host: 'unknown', what: held?.owner ?? 'unknown' };
         throw new WriterTakenError(
           `another engine is writing ${where}: ${shown.what}, pid ${shown.pid} on ${shown.host}, its lease good for ${held?.ttlMs ?? 0} ms more. ` +
             'Stop it first; a lease not renewed runs out and is taken over.',

@@ -126,22 +126,22 @@ export async function runExecution(argv: string[]): Promise<void> {
     };
     const redisWriter = redisUrl ? await claimRedisWriter({ url: redisUrl, prefix: redisPrefix, what: 'quant-engine execution', onLost }) : null;
     if (redisWriter?.note) logger.warn(redisWriter.note);
+    const sqlitePath = flags['sqlite-path'] ?? env.QE_SQLITE_PATH;
     const log = await openLog({
       ...(redisWriter ? { fence: redisWriter.lease } : {}),
       redisUrl,
       redisPrefix,
-      sqlitePath: flags['sqlite-path'] ?? env.QE_SQLITE_PATH,
+      sqlitePath,
       limits: flags['reclaim-idle-ms'] ? { reclaimIdleMs: Number(flags['reclaim-idle-ms']) } : {},
       // Small parts make even a small state's snapshot a save of many commands (the chaos script kills during them).
       ...(flags['snapshot-part-chars'] ? { snapshotPartChars: Number(flags['snapshot-part-chars']) } : {}),
     });
     // One engine per log file (SQLite): a second execution service on it is refused here, naming the first.
-    const sqlitePath = flags['sqlite-path'] ?? env.QE_SQLITE_PATH;
-    const writer = await claimLogWriter(log, 'quant-engine execution', sqlitePath, onLost).catch(async (error: unknown) => {
+    const sqliteNote = await claimLogWriter(log, 'quant-engine execution', sqlitePath, onLost).catch(async (error: unknown) => {
       await log.close();
       throw error;
     });
-    if (writer.note) logger.warn({ sqlitePath }, writer.note);
+    if (sqliteNote) logger.warn({ sqlitePath }, sqliteNote);
     let service: ExecutionService | null = null;
     const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
     service = await startExecutionService(options(log, flags['consumer'] ?? 'exec-1', metrics));

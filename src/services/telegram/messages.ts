@@ -9,6 +9,7 @@ import type { SymbolResult } from '../../core/round-trips.js';
 import type { ClosedTradesRead } from '../closed-trades.js';
 import { maxRoundTripLedgerEntries } from '../closed-trades.js';
 import { horizonLeft, killSwitchLine, sessionAge, stopLossStanding } from '../trader-view.js';
+import { isDecimal, toDecimal } from '../../model/decimal.js';
 import type { FillGroup } from './fill-groups.js';
 import { averagePrice } from './fill-groups.js';
 import type { NotifyMode, NotifyPrefs, NotifyProblem } from './notify.js';
@@ -530,8 +531,8 @@ export function statusHtml(result: StatusResult, view: StatusView): string {
   }
 }
 
-/** An exact decimal without the zeros the exchange pads its prices with ("150.07000" → "150.07"); the value is the same. */
-const withoutTrailingZeros = (d: string): string => (/^-?\d+\.\d+$/.test(d) ? d.replace(/\.?0+$/, '') : d);
+/** An exact decimal in its canonical form, without the zeros the exchange pads its prices with ("150.07000" → "150.07"). */
+const withoutTrailingZeros = (d: string): string => (isDecimal(d) ? toDecimal(d) : d);
 
 export function tradesHtml(result: TradesResult): string {
   const { trades } = result;

@@ -3,7 +3,7 @@
 // and the next start must not wait for it to go stale.
 
 /** Whether a process with this pid exists on this host (EPERM: it does, another user's). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { processAlive } from '../../src/util/process-gone.js';
 
 // Redis Clusters on loopback for tests (issue 13), started by the tests themselves so `.ci/run` stays `npm test`.
 // Most tests share one three-master cluster: they call `useRedisCluster()` in beforeAll and the returned
@@ -81,15 +82,6 @@ async function until(what: string, probe: () => Promise<boolean>): Promise<void>
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readFileSafe(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -135,7 +127,7 @@ export function clusterHarness(spec: ClusterSpec): ClusterHarness {
         break;
       } catch {
         const holder = Number(readFileSafe(join(lockDir, 'pid')));
-        if (holder > 0 && !alive(holder)) rmSync(lockDir, { recursive: true, force: true });
+        if (holder > 0 && !processAlive(holder)) rmSync(lockDir, { recursive: true, force: true });
         if (Date.now() > deadline) throw new Error('redis cluster: timed out waiting for the lock');
         await sleep(clusterPollMs);
       }
@@ -221,7 +213,7 @@ export function clusterHarness(spec: ClusterSpec): ClusterHarness {
         release: () =>
           withLock(async () => {
             rmSync(userFile, { force: true });
-            const others = readdirSync(usersDir).filter((f) => alive(Number(f.split('-')[0])));
+            const others = readdirSync(usersDir).filter((f) => processAlive(Number(f.split('-')[0])));
             if (others.length === 0) await shutdownNodes();
           }),
       };

@@ -29,7 +29,7 @@ export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbo
                   from aggTrades prints at their price once the size queued ahead has traded), auto (queue for a
                   symbol whose data has aggTrades for the period, else through; the default)
   --strategy      crossover (moving averages of bar mids) or replay (an external model's signals CSV, --signals)
-  --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow ≥ fast, each the
+  --sweep         every crossover pair of the ranges (5..20, 5..20:5 with a step, or 5,8,13), slow > fast, each the
                   single run --fast/--slow would be, in worker threads (--workers, default one per CPU); prints a
                   table, or with --json one JSON line {sweep: [{fast, slow, summary}]}
   --out DIR       where the reports go: backtest-report.html and backtest-report.json (default artifacts/backtest)`;
@@ -58,10 +58,12 @@ async function strategyOf(values: Record<string, string | undefined>, dataDir: s
   const name = values.strategy ?? 'crossover';
   if (name === 'crossover') {
     const fast = number(values.fast, '--fast', (n) => Number.isInteger(n) && n >= 1, 'bars, a whole number, at least 1') ?? defaultCrossoverParams.shortWindow;
-    const slow =
-      number(values.slow, '--slow', (n) => Number.isInteger(n) && n >= fast, `bars, a whole number, at least --fast (${fast})`) ??
-      Math.max(fast, defaultCrossoverParams.longWindow);
-    return crossoverOf({ fast, slow });
+    // Equal windows never trade (the two means are one): --slow is above --fast, and a --fast alone at or past the
+    // default --slow asks for one rather than running a crossover that cannot trade.
+    const slow = number(values.slow, '--slow', (n) => Number.isInteger(n) && n > fast, `bars, a whole number, more than --fast (${fast})`);
+    if (slow === undefined && fast >= defaultCrossoverParams.longWindow)
+      throw new UsageError(`--fast ${fast} needs a --slow above it (the default --slow is ${defaultCrossoverParams.longWindow})`);
+    return crossoverOf({ fast, slow: slow ?? defaultCrossoverParams.longWindow });
   }
   if (name === 'replay') {
     const file = values.signals ?? (usingSample ? join(dataDir, 'model-signals.csv') : undefined);

@@ -1,3 +1,4 @@
+import { round, toUsd } from '../model/decimal.js';
 import type { CurvePoint } from './metrics.js';
 import type { BacktestResult } from './run-backtest.js';
 
@@ -24,6 +25,12 @@ function scriptJson(value: unknown): string {
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 }
+
+/**
+ * Decimals a trade's realized PnL is shown with: Binance's for USDT amounts (commissions and realized PnL come with
+ * 8). The engine's is exact, from an entry averaged to 12 decimals ("0.104870588235294"); the cell's title holds it.
+ */
+const tradePnlDecimals = 8;
 
 function fixed(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '–';
@@ -109,8 +116,23 @@ function figuresTable(r: BacktestResult): string {
     ['Funding (USD)', `${fixed(m.fundingUsd, 4)} over ${s.fundingTimes} funding times`],
     ['Exposure', `mean ${fixed(m.meanExposurePct, 2)} % of equity, max ${fixed(m.maxExposureUsd, 2)} USD`],
     ['Orders sent', String(s.ordersSent)],
+    ['Kill switch', killSwitchText(s.killSwitch ?? null)],
   ];
   return `<table id="figures" class="figures">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** Whether the session's kill switch cut the run short, and why: the figures are of the run up to then. */
+function killSwitchText(engaged: BacktestResult['summary']['killSwitch']): string {
+  if (engaged === null) return 'not engaged: the session traded to the end of the data';
+  const at = engaged.at.replace('T', ' ').replace('Z', ' UTC');
+  return `engaged ${at}: ${engaged.text}. The session was flattened then and entered nothing after`;
+}
+
+/** A trade's realized PnL cell: at tradePnlDecimals, the exact figure in its title. */
+function pnlCell(exact: string | null): string {
+  if (exact === null) return '<td>–</td>';
+  const shown = round(toUsd(exact), tradePnlDecimals, 'half-even');
+  return shown === exact ? `<td>${escapeHtml(exact)}</td>` : `<td title="${escapeHtml(exact)}">${escapeHtml(shown)}</td>`;
 }
 
 function tradesTable(r: BacktestResult): string {
@@ -121,7 +143,7 @@ function tradesTable(r: BacktestResult): string {
   const body = shown
     .map(
       (t) =>
-        `<tr><td>${new Date(t.timeMs).toISOString().replace('T', ' ').slice(0, 23)}</td><td>${escapeHtml(t.symbol)}</td><td>${t.side}</td><td>${escapeHtml(t.qty)}</td><td>${escapeHtml(t.price)}</td><td>${escapeHtml(t.notionalUsd)}</td><td class="${t.role}">${t.role}</td><td>${escapeHtml(t.feeUsd)}</td><td>${escapeHtml(t.realizedPnlUsd ?? '–')}</td></tr>`,
+        `<tr><td>${new Date(t.timeMs).toISOString().replace('T', ' ').slice(0, 23)}</td><td>${escapeHtml(t.symbol)}</td><td>${t.side}</td><td>${escapeHtml(t.qty)}</td><td>${escapeHtml(t.price)}</td><td>${escapeHtml(t.notionalUsd)}</td><td class="${t.role}">${t.role}</td><td>${escapeHtml(t.feeUsd)}</td>${pnlCell(t.realizedPnlUsd)}</tr>`,
     )
     .join('\n');
   const note = more > 0 ? `<p>${more} more trades in the JSON report.</p>` : '';

@@ -4,7 +4,8 @@ import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
-import type { Input } from '../core/decide.js';
+import type { Decision, Input } from '../core/decide.js';
+import { killSwitchAlertTail } from '../core/risk-rules.js';
 import type { EngineLog } from '../log/port.js';
 import { stillCommitting } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
@@ -127,6 +128,12 @@ export interface BacktestResult {
     winRatePct: number;
     turnover: number;
     makerSharePct: number;
+    /**
+     * When the session's kill switch engaged before the data ended (stop-loss, horizon, stale feed, an exchange-side
+     * close): when, the engine's reason and its alert's words. The session was flattened then and entered nothing
+     * after, so the figures are of the run up to there. Null when the data ran out first.
+     */
+    killSwitch: KillSwitchEngaged | null;
   };
   assumptions: string[];
   /** Every figure of the report (the summary's and more). */
@@ -144,6 +151,26 @@ export interface BacktestResult {
   funding: FundingApplied[];
   /** Equity at the end of each hour (engine valuation at bid/ask). */
   hourlyEquity: { atMs: number; equityUsd: number }[];
+}
+
+/** The kill switch of a backtest's session, as its summary reports it. */
+export interface KillSwitchEngaged {
+  /** ISO time it engaged (simulated). */
+  at: string;
+  /** The engine's reason (kill_switch.engaged): stop_loss, horizon, stale_feed:SYMBOLS, protective_stop, … */
+  reason: string;
+  /** What its alert said happened (the alert without the bot's next step, killSwitchAlertTail). */
+  text: string;
+}
+
+/** The kill switch's engagement in one decision of the backtest's user, if it is there. */
+function killSwitchIn(decision: Decision): KillSwitchEngaged | null {
+  const engaged = decision.wal.find((e) => e.type === 'kill_switch.engaged' && e.userId === backtestUser);
+  if (engaged?.type !== 'kill_switch.engaged') return null;
+  const tail = `; ${killSwitchAlertTail}`;
+  const alert = decision.outbound.find((e) => e.type === 'alert' && e.userId === backtestUser && e.message.endsWith(tail));
+  const text = alert?.type === 'alert' ? alert.message.slice(0, -tail.length) : engaged.reason;
+  return { at: new Date(engaged.atMs).toISOString(), reason: engaged.reason, text };
 }
 
 const backtestUser = 'backtest';
@@ -280,7 +307,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     }
   };
   let sessionClosed = false;
+  let killSwitch: KillSwitchEngaged | null = null;
+  let dataEnded = false;
   await venue.start((_input, decision) => {
+    // Before the data ended: the closing stop's own flatten is not the run's kill switch.
+    if (killSwitch === null && !dataEnded && decision.wal.length > 0) killSwitch = killSwitchIn(decision);
     for (const event of decision.outbound) {
       if (event.type === 'equity' && event.userId === backtestUser) {
         sampleEquity(event.atMs, event.summary.equityUsd, event.summary.grossExposureUsd);
@@ -528,6 +559,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   await payFundingDue(lastEventMs);
 
   // The data ended: the session stops (flattens at the last quotes, as a live /stop would) and closes.
+  dataEnded = true;
   await command('session.stop', { userId: backtestUser });
   for (let s = 0; s < maxCloseSeconds && !sessionClosed; s += 1) {
     await venue.advanceTo(venue.clock.nowMs() + 1_000);
@@ -579,6 +611,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       winRatePct: round(metrics.winRatePct, 4),
       turnover: round(metrics.turnover, 6),
       makerSharePct: round(metrics.makerSharePct, 4),
+      killSwitch,
     },
     assumptions: assumptionsOf(opts, config, used, queueSymbols),
     metrics,

@@ -46,8 +46,8 @@ function parseRange(name: string, text: string): number[] {
 }
 
 /**
- * The grid of `fast=… slow=…` (both required, in any order): every pair with slow ≥ fast (a single run refuses the
- * others), fast-major. Throws with the reason on a malformed spec or an empty or oversized grid.
+ * The grid of `fast=… slow=…` (both required, in any order): every pair with slow > fast (a single run refuses the
+ * others: equal windows never trade), fast-major. Throws with the reason on a malformed spec or an empty or oversized grid.
  */
 export function parseSweep(words: readonly string[]): SweepPoint[] {
   const ranges = new Map<string, number[]>();
@@ -61,8 +61,8 @@ export function parseSweep(words: readonly string[]): SweepPoint[] {
   const fasts = ranges.get('fast');
   const slows = ranges.get('slow');
   if (!fasts || !slows) throw new Error('--sweep needs both fast=RANGE and slow=RANGE');
-  const points = fasts.flatMap((fast) => slows.filter((slow) => slow >= fast).map((slow) => ({ fast, slow })));
-  if (points.length === 0) throw new Error('--sweep has no pair with slow ≥ fast');
+  const points = fasts.flatMap((fast) => slows.filter((slow) => slow > fast).map((slow) => ({ fast, slow })));
+  if (points.length === 0) throw new Error('--sweep has no pair with slow > fast');
   if (points.length > maxSweepPoints) throw new Error(`--sweep has ${points.length} pairs, more than ${maxSweepPoints}`);
   return points;
 }

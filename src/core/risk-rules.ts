@@ -33,6 +33,13 @@ function heldSymbols(session: Session, orders: readonly Order[]): Set<string> {
   return symbols;
 }
 
+/**
+ * What every kill-switch alert ends with, after what happened: what the engine does and the user's next step. A
+ * backtest's report quotes the alert without it (run-backtest.ts): its session is not steered by commands.
+ */
+export const killSwitchAlertTail =
+  'flattening and blocking new entries. Next: /status follows the close; once it is flat, /stop closes this session and /session starts a new one';
+
 export function engageKillSwitch(
   ctx: DecisionContext,
   userId: string,
@@ -43,12 +50,7 @@ export function engageKillSwitch(
 ): void {
   ctx.emit({ type: 'kill_switch.engaged', userId, reason, atMs: ctx.nowMs });
   // What happens and what to do next, in the user's words (issue 15: an alert that gives no amount or next step).
-  ctx.alert(
-    userId,
-    kind,
-    `${message}; flattening and blocking new entries. Next: /status follows the close; once it is flat, /stop closes this session and /session starts a new one`,
-    fill,
-  );
+  ctx.alert(userId, kind, `${message}; ${killSwitchAlertTail}`, fill);
 }
 
 /**

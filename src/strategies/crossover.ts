@@ -28,8 +28,9 @@ export function crossoverWeight(closes: readonly number[], params: CrossoverPara
 }
 
 export function crossoverStrategy(params: CrossoverParams = defaultCrossoverParams): Strategy {
-  if (!(params.shortWindow >= 1 && params.longWindow >= params.shortWindow))
-    throw new Error(`crossover needs 1 ≤ short ≤ long windows, got ${params.shortWindow}/${params.longWindow}`);
+  // Equal windows make the two means one: the weight is always 0 and the strategy never trades.
+  if (!(params.shortWindow >= 1 && params.longWindow > params.shortWindow))
+    throw new Error(`crossover needs 1 ≤ short < long windows, got ${params.shortWindow}/${params.longWindow}`);
   /** Per symbol: the last longWindow closes, oldest first (all the weight reads). */
   const closes = new Map<string, number[]>();
   return {

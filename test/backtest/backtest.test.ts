@@ -8,6 +8,7 @@ import { catalog } from '../../src/backtest/data/catalog.js';
 import { openSingleEntryZip } from '../../src/backtest/data/zip.js';
 import type { BacktestResult } from '../../src/backtest/run-backtest.js';
 import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
+import { reportHtml } from '../../src/backtest/report-html.js';
 import { add, mul, neg, round, sub, toDecimal, toUsd, zero } from '../../src/model/decimal.js';
 import type { Decimal, Usd } from '../../src/model/decimal.js';
 import { makerFeeRate, takerFeeRate } from '../../src/paper-exchange/matching.js';
@@ -85,6 +86,9 @@ describe('backtest through the engine', () => {
     });
     checkConsistent(result);
     expect(result.summary.makerTrades).toBeGreaterThan(0);
+    // The data ended first: nothing cut the run short.
+    expect(result.summary.killSwitch).toBeNull();
+    expect(reportHtml(result)).toContain('<th>Kill switch</th><td>not engaged: the session traded to the end of the data</td>');
     // The 08:00 funding time fell inside, with something held.
     expect(result.funding.some((f) => f.timeMs === Date.parse('2026-01-01T08:00:00Z') && Number(f.positionQty) !== 0)).toBe(true);
     expect(result.summary.fundingUsd).not.toBe(0);
@@ -105,6 +109,15 @@ describe('backtest through the engine', () => {
     });
     checkConsistent(result);
     expect(result.assumptions.join('\n')).toMatch(/ETHUSDT: 1m klines/);
+    // The summary and the report say the horizon ended the run at 18:00, not the data (which runs to 20:00).
+    expect(result.summary.killSwitch).toEqual({
+      at: expect.stringMatching(/^2026-01-01T18:00:0/) as unknown,
+      reason: 'horizon',
+      text: 'horizon 2026-01-01T18:00:00.000Z reached',
+    });
+    expect(reportHtml(result)).toMatch(
+      /<th>Kill switch<\/th><td>engaged 2026-01-01 18:00:0[\d.]+ UTC: horizon 2026-01-01T18:00:00.000Z reached. The session was flattened then and entered nothing after<\/td>/,
+    );
     // After the horizon the session is flat: no fill after 18:00 plus the flatten's few seconds.
     const lastFill = Math.max(...result.ledger.filter((e) => e.kind === 'fill').map((e) => e.timeMs));
     expect(lastFill).toBeLessThan(Date.parse('2026-01-01T18:01:00Z'));
@@ -177,6 +190,18 @@ describe('backtest through the engine', () => {
     );
     expect((negative as { code: number }).code).toBe(2);
     expect((negative as { stderr: string }).stderr).toMatch(/^--capital "-5" is not valid: USD, more than 0/);
+    // Equal crossover windows never trade (the two means are one): refused, as is a --fast alone at or past the
+    // default --slow, which made them equal unseen.
+    for (const [args, says] of [
+      [['--fast', '20', '--slow', '20'], /^--slow "20" is not valid: bars, a whole number, more than --fast \(20\)/],
+      [['--fast', '25'], /^--fast 25 needs a --slow above it \(the default --slow is 20\)/],
+    ] as const) {
+      const refused = await run('npx', ['tsx', 'src/main.ts', 'backtest', ...args], { timeout: 60_000 }).catch(
+        (e: unknown) => e as { code: number; stderr: string },
+      );
+      expect((refused as { code: number }).code, args.join(' ')).toBe(2);
+      expect((refused as { stderr: string }).stderr, args.join(' ')).toMatch(says);
+    }
     // Asked for, the usage is the answer: on stdout, exit 0, nothing run.
     const help = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--help'], { timeout: 60_000 });
     expect(help.stdout).toMatch(/^usage: quant-engine backtest /);

@@ -64,6 +64,18 @@ describe('backtest HTML report', () => {
     }
     expect(json.equityCurve.length).toBeGreaterThan(10);
     expect(await page.locator('#trades tbody tr').count()).toBe(json.trades.length);
+    // Realized PnL reads with at most 8 decimals, as Binance's USDT amounts do; the exact figure is the cell's title.
+    const pnlCells = await page
+      .locator('#trades tbody tr td:last-child')
+      .evaluateAll((tds) => tds.map((td) => ({ text: td.textContent, title: td.getAttribute('title') })));
+    const exact = json.trades.map((t) => t.realizedPnlUsd);
+    expect(exact.some((x) => x !== null && (x.split('.')[1]?.length ?? 0) > 8)).toBe(true);
+    pnlCells.forEach((cell, i) => {
+      const x = exact[i] as string;
+      expect(cell.text, `row ${i}`).toMatch(/^-?\d+(\.\d{1,8})?$/);
+      expect(cell.title ?? cell.text, `row ${i}`).toBe(x);
+      expect(Math.abs(Number(cell.text) - Number(x)), `row ${i}`).toBeLessThanOrEqual(5e-9);
+    });
 
     // The page's figures are the JSON report's.
     const embedded = JSON.parse((await page.locator('#report-data').textContent()) ?? 'null') as Pick<BacktestResult, 'summary' | 'metrics' | 'equityCurve'>;

@@ -18,6 +18,12 @@ const bar = (symbol: string, i: number, close: number): Bar => ({
 });
 
 describe('strategies', () => {
+  it('crossover: refuses windows that could never trade (short not below long)', () => {
+    expect(() => crossoverStrategy({ ...defaultCrossoverParams, shortWindow: 20, longWindow: 20 })).toThrow(/1 ≤ short < long windows, got 20\/20/);
+    expect(() => crossoverStrategy({ ...defaultCrossoverParams, shortWindow: 0, longWindow: 20 })).toThrow(/1 ≤ short < long/);
+    expect(() => crossoverStrategy({ ...defaultCrossoverParams, shortWindow: 5, longWindow: 6 })).not.toThrow();
+  });
+
   it('crossover: no view before longWindow bars, then the crossover weight of the last longWindow closes', () => {
     const strategy = crossoverStrategy();
     const closes: number[] = [];

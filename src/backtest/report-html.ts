@@ -117,6 +117,7 @@ function figuresTable(r: BacktestResult): string {
     ['Exposure', `mean ${fixed(m.meanExposurePct, 2)} % of equity, max ${fixed(m.maxExposureUsd, 2)} USD`],
     ['Orders sent', String(s.ordersSent)],
     ['Kill switch', killSwitchText(s.killSwitch ?? null)],
+    ['Targets not acted on', s.targetsNotActedOn > 0 ? `${s.targetsNotActedOn} (why: below the trades)` : 'none'],
   ];
   return `<table id="figures" class="figures">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
@@ -148,6 +149,20 @@ function tradesTable(r: BacktestResult): string {
     .join('\n');
   const note = more > 0 ? `<p>${more} more trades in the JSON report.</p>` : '';
   return `<section><h2>Trades</h2><div class="scroll"><table id="trades" class="trades"><thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>${note}</section>`;
+}
+
+/** Why the strategy's targets were not acted on, per symbol and reason; nothing when every one was. */
+function skippedTable(r: BacktestResult): string {
+  if (r.targetsSkipped.length === 0) return '';
+  const head = '<tr><th>symbol</th><th>times</th><th>first (UTC)</th><th>last (UTC)</th><th>why (the first time)</th></tr>';
+  const time = (iso: string): string => iso.replace('T', ' ').slice(0, 19);
+  const body = r.targetsSkipped
+    .map(
+      (k) =>
+        `<tr><td>${escapeHtml(k.symbol)}</td><td>${k.count}</td><td>${time(k.firstAt)}</td><td>${time(k.lastAt)}</td><td>${escapeHtml(k.reason)}</td></tr>`,
+    )
+    .join('\n');
+  return `<section><h2>Targets not acted on</h2><table id="skipped" class="trades"><thead>${head}</thead><tbody>\n${body}\n</tbody></table></section>`;
 }
 
 /** The pointer's readout: the nearest point of the curve under it, from the figures embedded in the page. */
@@ -225,6 +240,7 @@ ${figuresTable(r)}
 ${charts}
 ${shareBar(r.metrics.makerSharePct)}
 ${tradesTable(r)}
+${skippedTable(r)}
 <section><h2>Assumptions</h2><ul id="assumptions">${r.assumptions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ul></section>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${curve.length > 0 ? readoutScript : ''}</script>

@@ -6,6 +6,7 @@ import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
 import type { Decision, Input } from '../core/decide.js';
 import { killSwitchAlertTail } from '../core/risk-rules.js';
+import type { OutboundEvent } from '../contract/outbound.js';
 import type { EngineLog } from '../log/port.js';
 import { stillCommitting } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
@@ -134,8 +135,12 @@ export interface BacktestResult {
      * after, so the figures are of the run up to there. Null when the data ran out first.
      */
     killSwitch: KillSwitchEngaged | null;
+    /** Targets of the strategy the engine did not act on (a route's skipped outcomes; `targetsSkipped` says why). */
+    targetsNotActedOn: number;
   };
   assumptions: string[];
+  /** Why targets were not acted on: per symbol and kind of reason, how often, when first and last, the first words. */
+  targetsSkipped: SkippedTargets[];
   /** Every figure of the report (the summary's and more). */
   metrics: BacktestMetrics;
   /** Equity, drawdown and gross exposure over time, thinned to at most maxCurvePoints. */
@@ -161,6 +166,54 @@ export interface KillSwitchEngaged {
   reason: string;
   /** What its alert said happened (the alert without the bot's next step, killSwitchAlertTail). */
   text: string;
+}
+
+/** One kind of skipped target: a symbol and a reason (its numbers aside), how often, when first and last. */
+export interface SkippedTargets {
+  symbol: string;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  /** The reason the first time, as the engine wrote it. */
+  reason: string;
+}
+
+/**
+ * The skipped outcomes of the routes the run sent, grouped by symbol and reason with its numbers aside ("notional
+ * 12.34 below minimum 100" and "notional 56.78 below minimum 100" are one kind). Route replies only: the
+ * observer hands on every decision's outbound events, and one reply a bar is all this looks at.
+ */
+class SkippedTargetTally {
+  private readonly kinds = new Map<string, { symbol: string; count: number; firstAtMs: number; lastAtMs: number; reason: string }>();
+  total = 0;
+
+  addReply(event: OutboundEvent): void {
+    if (event.type !== 'reply' || event.commandType !== 'signals.route' || event.status !== 'done') return;
+    const routed = (event.result as { routed?: { symbol?: unknown; skipped?: unknown }[] } | null)?.routed;
+    for (const outcome of Array.isArray(routed) ? routed : []) {
+      if (typeof outcome.skipped !== 'string' || typeof outcome.symbol !== 'string') continue;
+      const key = `${outcome.symbol}|${outcome.skipped.replace(/-?\d+(\.\d+)?/g, '#')}`;
+      const kind = this.kinds.get(key);
+      if (kind) {
+        kind.count += 1;
+        kind.lastAtMs = event.atMs;
+      } else this.kinds.set(key, { symbol: outcome.symbol, count: 1, firstAtMs: event.atMs, lastAtMs: event.atMs, reason: outcome.skipped });
+      this.total += 1;
+    }
+  }
+
+  /** Most frequent first. */
+  list(): SkippedTargets[] {
+    return [...this.kinds.values()]
+      .sort((a, b) => b.count - a.count || a.firstAtMs - b.firstAtMs)
+      .map((k) => ({
+        symbol: k.symbol,
+        count: k.count,
+        firstAt: new Date(k.firstAtMs).toISOString(),
+        lastAt: new Date(k.lastAtMs).toISOString(),
+        reason: k.reason,
+      }));
+  }
 }
 
 /** The kill switch's engagement in one decision of the backtest's user, if it is there. */
@@ -309,10 +362,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   let sessionClosed = false;
   let killSwitch: KillSwitchEngaged | null = null;
   let dataEnded = false;
+  const skipped = new SkippedTargetTally();
   await venue.start((_input, decision) => {
     // Before the data ended: the closing stop's own flatten is not the run's kill switch.
     if (killSwitch === null && !dataEnded && decision.wal.length > 0) killSwitch = killSwitchIn(decision);
     for (const event of decision.outbound) {
+      skipped.addReply(event);
       if (event.type === 'equity' && event.userId === backtestUser) {
         sampleEquity(event.atMs, event.summary.equityUsd, event.summary.grossExposureUsd);
         if (event.summary.status === 'closed') sessionClosed = true;
@@ -612,8 +667,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       turnover: round(metrics.turnover, 6),
       makerSharePct: round(metrics.makerSharePct, 4),
       killSwitch,
+      targetsNotActedOn: skipped.total,
     },
     assumptions: assumptionsOf(opts, config, used, queueSymbols),
+    targetsSkipped: skipped.list(),
     metrics,
     equityCurve: curve.points(),
     trades: rows,

@@ -11,7 +11,7 @@ import type { RouteOutcome, Session } from './state.js';
 import { hasOpenOrderFor } from './state-index.js';
 import { entryQuoteOf, filtersOf } from './venues.js';
 import type { Qty, Usd } from '../model/decimal.js';
-import { zero } from '../model/decimal.js';
+import { isZero, toNumber, zero } from '../model/decimal.js';
 import type { SymbolFilters } from '../model/market.js';
 
 // signals.route: the signals of one producer, turned into orders for every session it names (or every active
@@ -103,6 +103,25 @@ class TargetMemo {
   }
 }
 
+/**
+ * Why a signal asking for a position leaves the user flat, where the plan found nothing to do: the target came out at
+ * zero. Counted "at target", a session whose capital buys less than one step of the symbol never traded and never
+ * heard why. Either the target is below one step (`wanted` zero), or the exposure limit is used by other symbols.
+ */
+function noPositionWhy(
+  ctx: DecisionContext,
+  signal: { symbol: string; weight: number },
+  scale: number,
+  capitalUsd: Usd,
+  wanted: Qty,
+  filters: SymbolFilters,
+): string {
+  if (!isZero(wanted)) return `the exposure limit (${ctx.config.maxLeverage} × capital) is taken by the other symbols held`;
+  const weight = Number((signal.weight * scale).toFixed(4));
+  const usd = Math.abs(weight) * toNumber(capitalUsd) * ctx.config.maxLeverage;
+  return `target ${usd.toFixed(2)} USD (weight ${weight} of ${capitalUsd} USD) is less than one ${signal.symbol} order step of ${filters.stepSize}`;
+}
+
 function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, step: StepOutcomes): void {
   const outcomes = step.routed;
   const session = ctx.durable.sessions.get(userId);
@@ -140,8 +159,10 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
     }
     if (plan.kind === 'skip') {
-      if (plan.reason === alreadyAtTarget) ((step.atTarget ??= {})[signal.symbol] ??= []).push(userId);
-      else outcomes.push({ userId, symbol: signal.symbol, skipped: plan.reason });
+      if (plan.reason !== alreadyAtTarget) outcomes.push({ userId, symbol: signal.symbol, skipped: plan.reason });
+      else if (signal.weight !== 0 && isZero(target))
+        outcomes.push({ userId, symbol: signal.symbol, skipped: noPositionWhy(ctx, signal, scale, session.capitalUsd, wanted, filters) });
+      else ((step.atTarget ??= {})[signal.symbol] ??= []).push(userId);
       continue;
     }
     if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose, ctx.market.retryAt)) {

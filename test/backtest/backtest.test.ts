@@ -123,6 +123,35 @@ describe('backtest through the engine', () => {
     expect(lastFill).toBeLessThan(Date.parse('2026-01-01T18:01:00Z'));
   }, 120_000);
 
+  it('says why a capital too small for one order never traded', async () => {
+    const result = await runBacktest({
+      ...defaultBacktestOptions,
+      dataDir: sample,
+      symbols: ['BTCUSDT'],
+      fromMs: Date.parse('2026-01-01T07:00:00Z'),
+      toMs: Date.parse('2026-01-01T07:40:00Z'),
+      quotes: 'bookTicker',
+      strategy: crossoverStrategy(),
+      capitalUsd: 5,
+    });
+    expect(result.summary.ordersSent).toBe(0);
+    // Each bar's target (the strategy asked for a position) was skipped, and the report says why: before, the engine
+    // counted the session "at target" and the run read as a strategy that never asked.
+    expect(result.summary.targetsNotActedOn).toBeGreaterThan(0);
+    expect(result.targetsSkipped).toEqual([
+      {
+        symbol: 'BTCUSDT',
+        count: result.summary.targetsNotActedOn,
+        firstAt: expect.stringMatching(/^2026-01-01T07:/) as unknown,
+        lastAt: expect.stringMatching(/^2026-01-01T07:/) as unknown,
+        reason: expect.stringMatching(/^target \d+\.\d\d USD \(weight -?0\.\d+ of 5 USD\) is less than one BTCUSDT order step of 0\.001$/) as unknown,
+      },
+    ]);
+    const html = reportHtml(result);
+    expect(html).toContain(`<th>Targets not acted on</th><td>${result.summary.targetsNotActedOn} (why: below the trades)</td>`);
+    expect(html).toMatch(/<table id="skipped"[^]*<td>BTCUSDT<\/td><td>\d+<\/td>[^]*is less than one BTCUSDT order step of 0.001<\/td>/);
+  }, 60_000);
+
   it('gives the same run from the zipped files as from the same files unzipped', async () => {
     const plainDir = mkdtempSync(join(tmpdir(), 'qe-backtest-plain-'));
     for (const file of await catalog(sample)) {

@@ -38,4 +38,19 @@ describe('a route to users at their target', () => {
     expect(d.state.durable.routes['route-2']).toBeUndefined();
     expect(foldEvents(emptyDurableState(), viaJson(d.wal), d.config).routes).toEqual(d.state.durable.routes);
   });
+
+  it('does not count a user whose target is too small for one order as at its target: it says so', () => {
+    const d = new CoreDriver();
+    d.tick('BTCUSDT', 60_000, 60_000.1);
+    // 0.5 of 5 USD is 2.50 USD of BTC at 60 000: 0.00004 BTC, below one step of the symbol. The user holds nothing
+    // and never will at this capital; "at target" said the opposite.
+    d.command({ id: 'start-small', userId: 'small', type: 'session.start', mode: 'paper', capitalUsd: 5 });
+    d.command({ id: 'start-big', userId: 'big', type: 'session.start', mode: 'paper', capitalUsd: 1_000 });
+    const { answer } = route(d, 'route-small');
+    expect(answer?.atTarget).toBeUndefined();
+    const small = answer?.routed.find((r) => r.userId === 'small');
+    expect(small?.clientOrderId).toBeUndefined();
+    expect(small?.skipped).toMatch(/^target 2\.50 USD \(weight 0\.5 of 5 USD\) is less than one BTCUSDT order step of 0\.001$/);
+    expect(answer?.routed.find((r) => r.userId === 'big')?.clientOrderId).toBeDefined();
+  });
 });

@@ -262,6 +262,24 @@ function placeText(dataDir: string, fromMs: number, toMs: number): string {
   return `in ${dataDir} between ${timeText(fromMs, 'the start of the data')} and ${timeText(toMs, 'its end')}`;
 }
 
+/**
+ * What the data directory holds of `symbol`, to follow a "no files" error: each kind's first and last day, or, when it
+ * holds nothing of the symbol, the names files are found by (catalog.ts).
+ */
+function heldText(files: readonly DataFile[], symbol: string): string {
+  const spans = new Map<string, { fromMs: number; toMs: number }>();
+  for (const f of files) {
+    if (f.symbol !== symbol) continue;
+    const kind = f.kind === 'klines' ? `${f.interval ?? ''} klines` : f.kind;
+    const span = spans.get(kind);
+    spans.set(kind, { fromMs: Math.min(span?.fromMs ?? f.fromMs, f.fromMs), toMs: Math.max(span?.toMs ?? f.toMs, f.toMs) });
+  }
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  if (spans.size === 0)
+    return `; it holds no file of ${symbol} (files are found by the archive's names, .zip or .csv, in any folder: ${symbol}-bookTicker-2026-01-01, ${symbol}-1m-2026-01-01, ${symbol}-aggTrades-2026-01-01, ${symbol}-fundingRate-2026-01)`;
+  return `; it holds ${symbol} ${[...spans].map(([kind, span]) => `${kind} for ${day(span.fromMs)} to ${day(span.toMs - 1)}`).join(', ')}`;
+}
+
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
   if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
@@ -295,7 +313,7 @@ function marketStreams(
     const grid = gridOf(symbolRules, symbol);
     const prints = filesOf(files, symbol, 'aggTrades', fromMs, toMs);
     if (opts.fills === 'queue' && prints.length === 0)
-      throw new Error(`--fills queue: no aggTrades files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
+      throw new Error(`--fills queue: no aggTrades files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}${heldText(files, symbol)}`);
     const queue = opts.fills === 'queue' || (opts.fills === 'auto' && prints.length > 0);
     if (queue) {
       queueSymbols.add(symbol);
@@ -306,14 +324,16 @@ function marketStreams(
     const useBooks = opts.quotes === 'bookTicker' || (opts.quotes === 'auto' && books.length > 0);
     const printsUsed = queue ? `, queue fills from aggTrades (${prints.length} files)` : '';
     if (useBooks) {
-      if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
+      if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}${heldText(files, symbol)}`);
       // Touch sizes are read only for queue fills: the plain path stays as lean as it was.
       quoteStreams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs, queue ? symbolRules.qtyScale : undefined));
       used.push(`${symbol}: bookTicker (${books.length} files)${printsUsed}`);
       continue;
     }
     if (bars.length === 0)
-      throw new Error(`no ${opts.quotes === 'klines' ? 'klines' : 'bookTicker or klines'} files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}`);
+      throw new Error(
+        `no ${opts.quotes === 'klines' ? 'klines' : 'bookTicker or klines'} files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}${heldText(files, symbol)}`,
+      );
     const intervals = new Set(bars.map((f) => f.interval));
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;

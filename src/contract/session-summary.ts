@@ -62,6 +62,8 @@ export const sessionSummarySchema = z.looseObject({
   stopLossFloorUsd: finite.nullable().optional(),
   stopLossDistanceUsd: finite.nullable().optional(),
   horizonDeadlineMs: finite.nullable().optional(),
+  /** A start's answer only: what the user should know before trading (a capital below a symbol's smallest order). */
+  notes: z.array(z.string()).optional(),
 });
 
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;

@@ -9,6 +9,7 @@ import { sessionSummary } from './summary.js';
 import { valueSession } from './mtm.js';
 import { feedProblem } from './venues.js';
 import { handleExit } from './exit-symbol.js';
+import { smallCapitalNotes } from './start-notes.js';
 import { isZero, sign, toNumber, toQty, toUsd } from '../model/decimal.js';
 
 // One handler per command type. A handler either returns a rejection reason (nothing was changed) or
@@ -51,7 +52,9 @@ function handleStart(ctx: DecisionContext, cmd: Extract<Command, { type: 'sessio
     leverage: preflight?.ok ? preflight.leverage : null,
   });
   const session = ctx.durable.sessions.get(cmd.userId);
-  return { ok: true, answer: { commandType: cmd.type, status: 'done', result: session ? sessionSummary(ctx, session) : null } };
+  if (!session) return { ok: true, answer: { commandType: cmd.type, status: 'done', result: null } };
+  const notes = smallCapitalNotes(ctx, cmd.mode, session.capitalUsd);
+  return { ok: true, answer: { commandType: cmd.type, status: 'done', result: { ...sessionSummary(ctx, session), ...(notes.length > 0 && { notes }) } } };
 }
 
 function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {

@@ -62,6 +62,16 @@ describe('dashboard for a trader, in a browser', () => {
     expect(h.service.engine.current.durable.sessions.get(user)).toMatchObject({ mode: 'paper', status: 'active', stopLossPct: 2 });
     expect((await card.locator('[data-field=stoploss]').textContent())?.trim()).toMatch(/^\$9,800\.00 \(2%\), \$[\d,.]+ above floor$/);
 
+    // A capital below a symbol's smallest order starts, and the command log says which symbols it cannot trade.
+    const small = `${user}-s`;
+    await form.locator('input[name=userId]').fill(small);
+    await form.locator('input[name=capitalUsd]').fill('50');
+    await form.locator('input[name=stopLossPct]').fill('');
+    await form.locator('button[type=submit]').click();
+    const smallEntry = page.locator('#command-log li', { hasText: small });
+    await waitFor('the small start to be answered', async () => (await smallEntry.getAttribute('data-status')) === 'done', pageWaitMs);
+    expect(await smallEntry.textContent()).toMatch(/: done — BTCUSDT: its smallest order is about [\d.]+ USD \(minimum notional \d+\); 50 USD cannot buy it/);
+
     await h.send({ id: commandId('route'), type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }], userIds: [user] });
     await awaitPosition(h, user, 'BTCUSDT');
     await card.locator('[data-table=positions] tr[data-symbol=BTCUSDT]').waitFor({ timeout: pageWaitMs });

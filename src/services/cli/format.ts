@@ -131,7 +131,7 @@ export function replyLines(event: ReplyEvent): string[] {
     case 'status':
       return statusLines(event.result, event.userId);
     case 'session.start':
-      return event.result === null ? ['started'] : ['started', ...sessionLines(event.result)];
+      return event.result === null ? ['started'] : ['started', ...sessionLines(event.result), ...(event.result.notes ?? []).map((note) => `note: ${note}`)];
     case 'session.exit': {
       const r = event.result;
       const cancelled =

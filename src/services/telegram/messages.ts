@@ -568,7 +568,8 @@ export function doneHtml(reply: AnsweredReply, view: StatusView | null): string 
     case 'session.start': {
       const v = reply.result;
       if (v === null) return '✅ Session started.';
-      return [`✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`, stopLossHtml(v), horizonHtml(v)].join('\n');
+      const notes = (v.notes ?? []).map((note) => `⚠️ ${escapeHtml(note)}`);
+      return [`✅ Session started: ${v.mode}, capital ${usd(v.capitalUsd)}`, stopLossHtml(v), horizonHtml(v), ...notes].join('\n');
     }
     case 'session.exit':
       return exitDoneHtml(reply.result);

@@ -583,7 +583,16 @@ function logCommand(label) {
 function showReply(li, label, reply) {
   li.setAttribute('data-status', reply.status);
   li.setAttribute('data-command-id', reply.commandId);
-  li.textContent = `${label}: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}`;
+  li.textContent = `${label}: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}${replyNotes(reply)}`;
+}
+/**
+ * A start's notes (a capital below a symbol's smallest order: src/core/start-notes.ts), after its status.
+ * @param {Reply} reply
+ */
+function replyNotes(reply) {
+  const result = /** @type {{ notes?: unknown } | null} */ (reply.status === 'done' && typeof reply.result === 'object' ? reply.result : null);
+  const notes = result !== null && Array.isArray(result.notes) ? result.notes.filter((n) => typeof n === 'string') : [];
+  return notes.length > 0 ? ` — ${notes.join('; ')}` : '';
 }
 /**
  * Posts a command and shows its first answer in the command log; its effect arrives on the event stream.

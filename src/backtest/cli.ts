@@ -74,11 +74,10 @@ async function strategyOf(values: Record<string, string | undefined>, dataDir: s
 }
 
 /** A bar on the terminal: stderr only, and only when it is a TTY. */
-function progressBar(): (atMs: number, fromMs: number, toMs: number) => void {
+function progressBar(): (done: number, atMs: number) => void {
   if (!process.stderr.isTTY) return () => undefined;
   const width = 30;
-  return (atMs, fromMs, toMs) => {
-    const done = toMs > fromMs ? Math.min(1, (atMs - fromMs) / (toMs - fromMs)) : 1;
+  return (done, atMs) => {
     const filled = Math.round(done * width);
     process.stderr.write(
       `\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(done * 100).toFixed(0).padStart(3)}% ${new Date(atMs).toISOString().slice(0, 16)}Z`,

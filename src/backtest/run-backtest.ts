@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
@@ -22,6 +23,7 @@ import { StrategyBars } from './bars.js';
 import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';
+import type { ReadMeter } from './data/lines.js';
 import type { FundingTime, Quote, TickGrid, TradePrint } from './data/quotes.js';
 import { bookTickerQuoteBatches, fundingTimes, klineQuoteBatches, mergeBatchesByTime, mergeByTime, tradePrintBatches } from './data/quotes.js';
 import type { BacktestMetrics, TradeRow } from './figures.js';
@@ -77,7 +79,11 @@ export interface BacktestOptions {
   /** Seeds the synthetic depth behind the touch (slippage of takers). */
   seed: number;
   /** Called now and then with how far the run is (simulated ms). */
-  onProgress?: (atMs: number, fromMs: number, toMs: number) => void;
+  /**
+   * Called now and then with how far the run is: `done` from 0 to 1 (of the period when --to bounds it, else of the
+   * data files' bytes read) and the simulated time reached.
+   */
+  onProgress?: (done: number, atMs: number) => void;
 }
 
 export const defaultBacktestOptions = {
@@ -302,11 +308,13 @@ function marketStreams(
   rules: ReadonlyMap<string, SymbolRules>,
   fromMs: number,
   toMs: number,
-): { streams: AsyncGenerator<MarketEvent[]>[]; maxGapMs: number; used: string[]; queueSymbols: Set<string> } {
+  meter: ReadMeter,
+): { streams: AsyncGenerator<MarketEvent[]>[]; maxGapMs: number; used: string[]; queueSymbols: Set<string>; read: DataFile[] } {
   const quoteStreams: AsyncGenerator<MarketEvent[]>[] = [];
   const printStreams: AsyncGenerator<MarketEvent[]>[] = [];
   const used: string[] = [];
   const queueSymbols = new Set<string>();
+  const read: DataFile[] = [];
   let maxGapMs = 0;
   for (const symbol of opts.symbols) {
     const symbolRules = rules.get(symbol) as SymbolRules;
@@ -317,7 +325,8 @@ function marketStreams(
     const queue = opts.fills === 'queue' || (opts.fills === 'auto' && prints.length > 0);
     if (queue) {
       queueSymbols.add(symbol);
-      printStreams.push(tradePrintBatches(prints, symbol, grid, symbolRules.qtyScale, fromMs, toMs));
+      printStreams.push(tradePrintBatches(prints, symbol, grid, symbolRules.qtyScale, fromMs, toMs, meter));
+      read.push(...prints);
     }
     const books = filesOf(files, symbol, 'bookTicker', fromMs, toMs);
     const bars = filesOf(files, symbol, 'klines', fromMs, toMs);
@@ -326,7 +335,8 @@ function marketStreams(
     if (useBooks) {
       if (books.length === 0) throw new Error(`no bookTicker files for ${symbol} ${placeText(opts.dataDir, fromMs, toMs)}${heldText(files, symbol)}`);
       // Touch sizes are read only for queue fills: the plain path stays as lean as it was.
-      quoteStreams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs, queue ? symbolRules.qtyScale : undefined));
+      quoteStreams.push(bookTickerQuoteBatches(books, symbol, grid, fromMs, toMs, queue ? symbolRules.qtyScale : undefined, meter));
+      read.push(...books);
       used.push(`${symbol}: bookTicker (${books.length} files)${printsUsed}`);
       continue;
     }
@@ -338,11 +348,12 @@ function marketStreams(
     if (intervals.size > 1) throw new Error(`klines of ${symbol} in several intervals (${[...intervals].join(', ')}): keep one`);
     const intervalMs = klineIntervalMs[bars[0]?.interval ?? ''] ?? 60_000;
     maxGapMs = Math.max(maxGapMs, intervalMs / 4);
-    quoteStreams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs));
+    quoteStreams.push(klineQuoteBatches(bars, symbol, grid, { spreadTicks: opts.klineSpreadTicks, throughBps: opts.klineThroughBps }, fromMs, toMs, meter));
+    read.push(...bars);
     used.push(`${symbol}: ${bars[0]?.interval} klines (${bars.length} files)${printsUsed}`);
   }
   // Prints first at a tie: a trade at a time comes before the book update of that time that shows its result.
-  return { streams: [...printStreams, ...quoteStreams], maxGapMs, used, queueSymbols };
+  return { streams: [...printStreams, ...quoteStreams], maxGapMs, used, queueSymbols, read };
 }
 
 export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
@@ -353,7 +364,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const grids = new Map(opts.symbols.map((s) => [s, gridOf(rules.get(s), s)]));
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
-  const { streams, maxGapMs, used, queueSymbols } = marketStreams(files, opts, rules, fromMs, toMs);
+  const meter: ReadMeter = { bytesRead: 0 };
+  const { streams, maxGapMs, used, queueSymbols, read } = marketStreams(files, opts, rules, fromMs, toMs, meter);
+  // How far the run is: of the period when it has an end; else of the bytes to read (the files' names give their
+  // days, not where their data ends: a day's file of four hours read as a sixth of the way at its end).
+  const bytesToRead =
+    opts.onProgress === undefined || Number.isFinite(toMs) ? 0 : (await Promise.all(read.map((f) => stat(f.path)))).reduce((sum, st) => sum + st.size, 0);
   const events = mergeBatchesByTime(streams);
   const funding = mergeByTime(opts.symbols.map((s) => fundingTimes(filesOf(files, s, 'fundingRate', fromMs, toMs), s, fromMs, toMs)));
 
@@ -598,7 +614,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     // strategy is asked once the engine has every quote of this instant, as fresh as live signals find the book.
     if (bars.add(q.symbol, q.timeMs, mid)) routeDue = true;
     quoteCount += 1;
-    if (quoteCount % progressEveryQuotes === 0) opts.onProgress?.(q.timeMs, startMs, Number.isFinite(toMs) ? toMs : q.timeMs);
+    if (quoteCount % progressEveryQuotes === 0 && opts.onProgress) {
+      const done = Number.isFinite(toMs) ? (q.timeMs - startMs) / Math.max(1, toMs - startMs) : meter.bytesRead / Math.max(1, bytesToRead);
+      opts.onProgress(Math.min(1, Math.max(0, done)), q.timeMs);
+    }
   };
 
   await onEvent(first);

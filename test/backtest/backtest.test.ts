@@ -152,6 +152,22 @@ describe('backtest through the engine', () => {
     expect(html).toMatch(/<table id="skipped"[^]*<td>BTCUSDT<\/td><td>\d+<\/td>[^]*is less than one BTCUSDT order step of 0.001<\/td>/);
   }, 60_000);
 
+  it('reports its progress as a fraction of the data read when the period has no end, and of the period when it has', async () => {
+    const base = { ...defaultBacktestOptions, dataDir: sample, symbols: ['BTCUSDT', 'ETHUSDT'], quotes: 'bookTicker' as const, capitalUsd: 10_000 };
+    const open: [number, number][] = [];
+    await runBacktest({ ...base, fromMs: null, toMs: null, strategy: crossoverStrategy(), onProgress: (done, atMs) => open.push([done, atMs]) });
+    // Before, an open end was the quote's own time: every report read 100 %.
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    expect(open.every(([done]) => done > 0 && done < 1)).toBe(true);
+    expect(open.map(([done]) => done)).toEqual([...open.map(([done]) => done)].sort((a, b) => a - b));
+    const bounded: [number, number][] = [];
+    const fromMs = Date.parse('2026-01-01T06:00:00Z');
+    const toMs = Date.parse('2026-01-01T10:00:00Z');
+    await runBacktest({ ...base, fromMs, toMs, strategy: crossoverStrategy(), onProgress: (done, atMs) => bounded.push([done, atMs]) });
+    expect(bounded.length).toBeGreaterThanOrEqual(2);
+    for (const [done, atMs] of bounded) expect(done).toBeCloseTo((atMs - fromMs) / (toMs - fromMs), 2);
+  }, 60_000);
+
   it('gives the same run from the zipped files as from the same files unzipped', async () => {
     const plainDir = mkdtempSync(join(tmpdir(), 'qe-backtest-plain-'));
     for (const file of await catalog(sample)) {

@@ -1,5 +1,6 @@
 import { DataFileError } from './data-file-error.js';
 import { readLineBatches } from './lines.js';
+import type { ReadMeter } from './lines.js';
 
 // The CSV formats of Binance's public data archive (https://data.binance.vision, documented in
 // https://github.com/binance/binance-public-data/blob/master/README.md), USDⓈ-M futures (data/futures/um/...):
@@ -359,10 +360,10 @@ export const aggTradeFormat: CsvFormat<AggTradeRow> = {
  * not start with a digit is the header and must name the format's columns; a line with the wrong number of fields, a
  * field that does not parse, or a time before the previous row's is a DataFileError naming the file and the line.
  */
-export async function* readRowBatches<T>(path: string, format: CsvFormat<T>): AsyncGenerator<(T & RowOrigin)[]> {
+export async function* readRowBatches<T>(path: string, format: CsvFormat<T>, meter?: ReadMeter): AsyncGenerator<(T & RowOrigin)[]> {
   let lastTimeMs = -Infinity;
   const fast = format.parseLine;
-  for await (const { firstLine, lines } of readLineBatches(path)) {
+  for await (const { firstLine, lines } of readLineBatches(path, meter)) {
     const batch: (T & RowOrigin)[] = [];
     for (let i = 0; i < lines.length; i += 1) {
       const line = firstLine + i;

@@ -21,13 +21,21 @@ export interface LineBatch {
 /** A line longer than this is not a CSV row of any archive format (bytes): refused instead of buffered without end. */
 export const maxLineBytes = 1 << 20;
 
-export async function* readLineBatches(path: string): AsyncGenerator<LineBatch> {
-  const stream = path.toLowerCase().endsWith('.zip') ? (await openSingleEntryZip(path)).stream : createReadStream(path, { highWaterMark: 1 << 16 });
+/** Bytes read of data files so far (of a zip, its compressed bytes): how far a run is when its end time is open. */
+export interface ReadMeter {
+  bytesRead: number;
+}
+
+export async function* readLineBatches(path: string, meter?: ReadMeter): AsyncGenerator<LineBatch> {
+  const zipped = path.toLowerCase().endsWith('.zip');
+  const stream = zipped ? (await openSingleEntryZip(path, meter)).stream : createReadStream(path, { highWaterMark: 1 << 16 });
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 0;
   try {
     for await (const chunk of stream) {
+      // A zip's meter counts its compressed bytes as they are read (zip.ts); a plain file's are these.
+      if (meter !== undefined && !zipped) meter.bytesRead += (chunk as Buffer).length;
       const text = pending + decoder.write(chunk as Buffer);
       const batch: LineBatch = { firstLine: line + 1, lines: [] };
       let start = 0;

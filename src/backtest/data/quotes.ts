@@ -6,6 +6,7 @@ import type { CsvFormat } from './binance-csv.js';
 import { aggTradeFormat, bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
 import type { DataFile } from './catalog.js';
 import { DataFileError } from './data-file-error.js';
+import type { ReadMeter } from './lines.js';
 
 // Quotes (best bid and ask on the symbol's tick grid) and funding times from archive files, streamed in time order
 // across a symbol's files, then merged across symbols.
@@ -136,10 +137,11 @@ async function* rowItemBatches<R, T>(
   fromMs: number,
   toMs: number,
   add: (row: R & RowOrigin, out: T[]) => void,
+  meter?: ReadMeter,
 ): AsyncGenerator<T[]> {
   const order = crossFileOrder();
   for (const file of files) {
-    for await (const rows of readRowBatches(file.path, format)) {
+    for await (const rows of readRowBatches(file.path, format, meter)) {
       const batch: T[] = [];
       let ended = false;
       for (const row of rows) {
@@ -190,6 +192,7 @@ export function bookTickerQuoteBatches(
   fromMs: number,
   toMs: number,
   qtyScale?: number,
+  meter?: ReadMeter,
 ): AsyncGenerator<Quote[]> {
   const bidUnits = columnUnits(grid, 'best_bid_price');
   const askUnits = columnUnits(grid, 'best_ask_price');
@@ -197,7 +200,7 @@ export function bookTickerQuoteBatches(
     return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
       // The row is its own origin (file and line): one object less a quote.
       out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), origin: row });
-    });
+    }, meter);
   }
   const bidQty = columnQtyUnits(qtyScale);
   const askQty = columnQtyUnits(qtyScale);
@@ -211,7 +214,7 @@ export function bookTickerQuoteBatches(
       askQtyUnits: askQty(row.askQty),
       origin: row,
     });
-  });
+  }, meter);
 }
 
 /**
@@ -219,14 +222,22 @@ export function bookTickerQuoteBatches(
  * price off it is an error naming the file and line), the quantity at `qtyScale`. A row of quantity 0 is dropped: the
  * archive has such rows (https://github.com/binance/binance-public-data/issues/342) and they trade nothing.
  */
-export function tradePrintBatches(files: readonly DataFile[], symbol: string, grid: TickGrid, qtyScale: number, fromMs: number, toMs: number): AsyncGenerator<TradePrint[]> {
+export function tradePrintBatches(
+  files: readonly DataFile[],
+  symbol: string,
+  grid: TickGrid,
+  qtyScale: number,
+  fromMs: number,
+  toMs: number,
+  meter?: ReadMeter,
+): AsyncGenerator<TradePrint[]> {
   const priceUnits = columnUnits(grid, 'price');
   const qtyUnits = columnQtyUnits(qtyScale);
   return rowItemBatches(files, aggTradeFormat, fromMs, toMs, (row, out: TradePrint[]) => {
     const qty = qtyUnits(row.qty);
     if (qty === 0n) return;
     out.push({ symbol, timeMs: row.timeMs, priceUnits: priceUnits(row.price, row), qtyUnits: qty, buyerIsMaker: row.buyerIsMaker, origin: row });
-  });
+  }, meter);
 }
 
 /** Quotes synthesised per bar (the spread and path model below): how wide, and how far a bar must trade through. */
@@ -256,6 +267,7 @@ export function klineQuoteBatches(
   model: KlineQuoteModel,
   fromMs: number,
   toMs: number,
+  meter?: ReadMeter,
 ): AsyncGenerator<Quote[]> {
   if (!Number.isInteger(model.spreadTicks) || model.spreadTicks < 1) throw new Error(`spreadTicks must be a whole number ≥ 1, got ${model.spreadTicks}`);
   const throughBps = model.throughBps ?? 0;
@@ -282,7 +294,7 @@ export function klineQuoteBatches(
       const leg = next === undefined ? undefined : { toMs: timeMs + quarterMs, toUnits: Number(next), lowUnits, highUnits, sigmaPerSqrtMs };
       out.push({ symbol, timeMs, bidUnits, askUnits: bidUnits + spreadUnits, origin: row, ...(leg ? { leg } : {}) });
     }
-  });
+  }, meter);
 }
 
 /** Funding times of one symbol within [fromMs, toMs). */

@@ -28,7 +28,8 @@ export interface ZipEntry {
   stream: Readable;
 }
 
-export async function openSingleEntryZip(path: string): Promise<ZipEntry> {
+/** `meter`: counts the compressed bytes as they are read (lines.ts, ReadMeter). */
+export async function openSingleEntryZip(path: string, meter?: { bytesRead: number }): Promise<ZipEntry> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -64,6 +65,7 @@ export async function openSingleEntryZip(path: string): Promise<ZipEntry> {
     const name = nameBytes.toString('utf8');
     if (compressedSize === 0) return { name, stream: Readable.from([]) };
     const raw = createReadStream(path, { start: dataStart, end: dataStart + compressedSize - 1 });
+    if (meter !== undefined) raw.on('data', (chunk) => (meter.bytesRead += chunk.length));
     if (method === methodStored) return { name, stream: raw };
     // Inflated in chunks of the read stream's size (64 KiB, lines.ts) rather than zlib's 16 KiB: a quarter of the
     // chunks, each an async turn through the line, row and quote readers.

@@ -156,6 +156,8 @@ export function sweepTable(rows: readonly SweepRow[]): string {
     ['maker %', (r) => r.summary.makerSharePct.toFixed(2)],
     ['fees USD', (r) => r.summary.feesUsd.toFixed(4)],
     ['funding USD', (r) => r.summary.fundingUsd.toFixed(4)],
+    // A pair whose kill switch ended its run early (a stop-loss, the horizon): its figures are of the run up to then.
+    ['ended by', (r) => r.summary.killSwitch?.reason ?? 'data end'],
   ];
   const cells = [columns.map(([name]) => name), ...rows.map((r) => columns.map(([, cell]) => cell(r)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] as string).length)));

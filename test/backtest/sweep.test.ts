@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { defaultBacktestOptions, runBacktest } from '../../src/backtest/run-backtest.js';
-import type { SweepBaseOptions } from '../../src/backtest/sweep.js';
+import type { SweepBaseOptions, SweepRow } from '../../src/backtest/sweep.js';
 import { crossoverOf, parseSweep, runSweep, sweepTable } from '../../src/backtest/sweep.js';
 
 const run = promisify(execFile);
@@ -57,7 +57,12 @@ describe('backtest parameter sweep', () => {
     expect(new Set(rows.map((r) => r.summary.finalEquityUsd)).size).toBeGreaterThan(1);
     const table = sweepTable(rows).split('\n');
     expect(table).toHaveLength(points.length + 1);
-    expect(table[0]).toMatch(/fast\s+slow\s+trades\s+return %/);
+    expect(table[0]).toMatch(/fast\s+slow\s+trades\s+return %.*funding USD\s+ended by$/);
+    // Each row says what ended its run: these ran to the end of the data.
+    expect(table.slice(1).every((line) => line.endsWith(' data end'))).toBe(true);
+    expect(
+      sweepTable([{ ...(rows[0] as SweepRow), summary: { ...(rows[0] as SweepRow).summary, killSwitch: { at: '', reason: 'stop_loss', text: '' } } }]),
+    ).toMatch(/ stop_loss$/m);
   }, 180_000);
 
   it('the CLI sweep gives the figures the CLI single run with the same windows gives', async () => {

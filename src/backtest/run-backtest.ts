@@ -19,7 +19,7 @@ import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
-import { StrategyBars } from './bars.js';
+import { StrategyBars } from '../strategies/bars.js';
 import type { DataFile } from './data/catalog.js';
 import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
 import { DataFileError } from './data/data-file-error.js';

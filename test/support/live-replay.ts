@@ -3,7 +3,7 @@ import type { CommandType } from '../../src/contract/commands.js';
 import type { LedgerView } from '../../src/contract/ledger.js';
 import { parseOutboundEvent } from '../../src/contract/outbound.js';
 import type { CoreConfig } from '../../src/core/config.js';
-import { StrategyBars } from '../../src/backtest/bars.js';
+import { StrategyBars } from '../../src/strategies/bars.js';
 import { maxCloseSeconds, readUserLedger, timerEveryMs, unchangedTouchRefreshMs } from '../../src/backtest/run-backtest.js';
 import type { FundingTime, Quote, TickGrid } from '../../src/backtest/data/quotes.js';
 import { paperCredentials } from '../../src/engine/accounts.js';

@@ -23,6 +23,7 @@ import { startExecutionService } from '../execution/service.js';
 import { startTelegramService } from '../telegram/run-telegram.js';
 import { startTelegramInBackground } from './background-telegram.js';
 import { startSignalsService } from '../signals/service.js';
+import { defaultCrossoverParams } from '../../strategies/crossover.js';
 
 /**
  * `quant-engine all`: the whole engine in one process, paper mode, embedded SQLite unless REDIS_URL is
@@ -106,6 +107,12 @@ export async function runAll(argv: string[]): Promise<void> {
     signalPeriodMs: env.QE_SIGNAL_PERIOD_MS,
     logger,
   });
+  // The crossover asks for nothing until it has its long window of bars: say when the first targets come.
+  const barSeconds = env.QE_SIGNAL_PERIOD_MS / 1000;
+  const { shortWindow, longWindow } = defaultCrossoverParams;
+  print(
+    `signals: crossover of ${shortWindow} and ${longWindow} bars of ${barSeconds} s (QE_SIGNAL_PERIOD_MS); its first targets after ${longWindow} bars, about ${Math.ceil(longWindow * barSeconds)} s`,
+  );
 
   const dashboardLog = await readerLog();
   const dashboardEnv = readDashboardEnv();

@@ -5,11 +5,16 @@ import type { AppendLog, PartitionLogs } from '../../log/command-router.js';
 import { appendRoutedCommand, singlePartition } from '../../log/command-router.js';
 import { crossoverStrategy } from '../../strategies/crossover.js';
 import type { Strategy } from '../../strategies/strategy.js';
+import { StrategyBars } from '../../strategies/bars.js';
 import type { Logger } from '../../util/logger.js';
 
-// Publishes signals.route commands from a strategy (src/strategies, the reference crossover unless told otherwise):
-// samples the mid of each symbol every sampling period as a bar, and appends one command per signal period with the
-// strategy's target weights. The backtest runs the same strategy objects over history.
+// Publishes signals.route commands from a strategy (src/strategies, the reference crossover unless told otherwise),
+// as the backtest runs it: every quote's mid goes into its symbol's bar of `signalPeriodMs` (StrategyBars), and at the
+// first quote of a new period the closed bars go to the strategy and its target weights are appended as one route.
+// The same bars at the same quotes as over history, so a strategy backtested with `--bar-seconds N` is the one that
+// runs live with QE_SIGNAL_PERIOD_MS = N × 1000. (Before, a bar was a sample of the mid every fifth of the period,
+// open = high = low = close, and routes went out on a timer: a crossover of 5 and 20 bars live was one of 1 and 4
+// bars of the backtest.)
 
 export interface SignalsServiceOptions {
   log: EngineLog;
@@ -27,23 +32,13 @@ export interface SignalsService {
   stop(): Promise<void>;
 }
 
-/** Shortest sampling period (ms): a fifth of the signal period, but no faster than this. */
-const minSampleMs = 50;
-
 export async function startSignalsService(opts: SignalsServiceOptions): Promise<SignalsService> {
   const strategy = opts.strategy ?? crossoverStrategy();
-  const latest = new Map<string, number>();
-  const sub: Subscription = await opts.marketData.subscribeBookTicker(opts.symbols, (tick) => latest.set(tick.symbol, (tick.bid + tick.ask) / 2));
+  /** Made at the first quote: bars count periods from the epoch, as the backtest's do. */
+  let bars: StrategyBars | null = null;
   let seq = 0;
-  const sampleMs = Math.max(minSampleMs, Math.floor(opts.signalPeriodMs / 5));
-  const sampler = setInterval(() => {
-    const nowMs = Date.now();
-    // One sample is a bar whose four prices are the mid at the sampling time.
-    for (const [symbol, mid] of latest)
-      strategy.onBar({ symbol, openTimeMs: nowMs - sampleMs, closeTimeMs: nowMs, open: mid, high: mid, low: mid, close: mid });
-  }, sampleMs);
-  const publisher = setInterval(() => {
-    const targets = strategy.targets(Date.now());
+  const publish = (atMs: number): void => {
+    const targets = strategy.targets(atMs);
     const signals = opts.symbols.flatMap((symbol) => targets.filter((t) => t.symbol === symbol));
     if (signals.length === 0) return;
     seq += 1;
@@ -57,11 +52,15 @@ export async function startSignalsService(opts: SignalsServiceOptions): Promise<
     appendRoutedCommand(opts.partitions ?? singlePartition(opts.log), built.command)
       .then(() => opts.logger.info({ signals }, 'signals published'))
       .catch((error: unknown) => opts.logger.error({ err: error }, 'could not publish signals'));
-  }, opts.signalPeriodMs);
+  };
+  const sub: Subscription = await opts.marketData.subscribeBookTicker(opts.symbols, (tick) => {
+    // The exchange's time of the book state, as the backtest's quotes carry it (a stream without one: now).
+    const atMs = tick.time > 0 ? tick.time : Date.now();
+    bars ??= new StrategyBars(strategy, opts.signalPeriodMs, atMs);
+    if (bars.add(tick.symbol, atMs, (tick.bid + tick.ask) / 2)) publish(atMs);
+  });
   return {
     async stop() {
-      clearInterval(sampler);
-      clearInterval(publisher);
       await sub.close();
     },
   };

@@ -1,7 +1,8 @@
 // The strategy's bars over a run of quotes: one bar of mids per symbol per period, all closed together at the first
-// quote of a later period. The backtest (run-backtest.ts) and the live replay of its quotes (test/support/
-// live-replay.ts) both build them here, so the strategy sees the same bars at the same quotes on both paths.
-import type { Strategy } from '../strategies/strategy.js';
+// quote of a later period. The backtest (src/backtest/run-backtest.ts), the live signals service
+// (src/services/signals/service.ts) and the live replay of a backtest's quotes (test/support/live-replay.ts) all build
+// them here, so a strategy sees the same bars at the same quotes on every path.
+import type { Strategy } from './strategy.js';
 
 /** A bar of mids being built for one symbol. */
 interface OpenBar {

@@ -103,8 +103,9 @@ function figuresTable(r: BacktestResult): string {
     ['Final equity (USD)', fixed(s.finalEquityUsd, 2)],
     ['Total return', `${fixed(s.totalReturnPct, 4)} %`],
     ['Max drawdown', `${fixed(m.maxDrawdownPct, 4)} %`],
-    ['Sharpe (annualised, hourly)', fixed(m.sharpe, 3)],
-    ['Sortino (annualised, hourly)', fixed(m.sortino, 3)],
+    // How many hourly returns the ratios rest on: annualised from a few hours they read large and mean little.
+    ['Sharpe (annualised, hourly)', `${fixed(m.sharpe, 3)} (from ${returnsText(r.hourlyEquity.length)})`],
+    ['Sortino (annualised, hourly)', `${fixed(m.sortino, 3)} (from ${returnsText(r.hourlyEquity.length)})`],
     ['Trades', `${s.trades} (maker ${m.makerTrades}, taker ${m.takerTrades})`],
     // Queue fills only: a run without prints (or a report from before them) has no such row.
     ...(s.makerTradesFromPrints > 0 ? [['Maker trades from aggTrades prints', String(s.makerTradesFromPrints)] as [string, string]] : []),
@@ -120,6 +121,11 @@ function figuresTable(r: BacktestResult): string {
     ['Targets not acted on', s.targetsNotActedOn > 0 ? `${s.targetsNotActedOn} (why: below the trades)` : 'none'],
   ];
   return `<table id="figures" class="figures">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** The hourly returns behind the Sharpe and Sortino ratios (figures.ts: one per hour end, the first from the capital). */
+function returnsText(hours: number): string {
+  return hours === 1 ? '1 hourly return' : `${hours} hourly returns`;
 }
 
 /** Whether the session's kill switch cut the run short, and why: the figures are of the run up to then. */

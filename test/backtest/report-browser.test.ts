@@ -85,6 +85,9 @@ describe('backtest HTML report', () => {
     const figures = (await page.locator('#figures').textContent()) ?? '';
     expect(figures).toContain(`${json.summary.trades} (maker ${json.metrics.makerTrades}, taker ${json.metrics.takerTrades})`);
     expect(figures).toContain(`${json.metrics.maxDrawdownPct.toFixed(4)} %`);
+    // The ratios say how many hourly returns they rest on (a two-hour run's few: annualised from so few, they mean little).
+    expect(json.hourlyEquity.length).toBeLessThanOrEqual(3);
+    expect(figures).toContain(`Sharpe (annualised, hourly)${json.metrics.sharpe.toFixed(3)} (from ${json.hourlyEquity.length} hourly returns)`);
 
     // Its script runs: the pointer over the equity chart reads out a point of the curve.
     const equity = page.locator('#chart-equity');

@@ -1,3 +1,4 @@
+import { parseUtcTime } from '../model/utc-time.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +50,9 @@ function number(text: string | undefined, flag: string, check: (n: number) => bo
 
 function time(text: string | undefined, flag: string): number | null {
   if (text === undefined) return null;
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a date (YYYY-MM-DD) or an ISO time`);
+  // UTC unless the time names a zone: Date.parse took 2026-01-01T07:00 for the machine's local time.
+  const ms = parseUtcTime(text);
+  if (ms === null) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a date (YYYY-MM-DD) or an ISO time (UTC unless it names a zone)`);
   return ms;
 }
 

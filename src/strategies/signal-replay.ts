@@ -1,6 +1,7 @@
 import { DataFileError } from '../backtest/data/data-file-error.js';
 import { readLines } from '../backtest/data/lines.js';
 import type { Strategy, TargetWeight } from './strategy.js';
+import { parseUtcTime } from '../model/utc-time.js';
 
 // Replays an external model's signals, in the original system's shape, so a model owner can backtest (and run live)
 // without writing a strategy. The file is a CSV with this header and one row per signal, oldest first:
@@ -8,7 +9,8 @@ import type { Strategy, TargetWeight } from './strategy.js';
 //   timestamp,symbol,signal,confidence,horizon_hours
 //   2026-01-01T00:05:00Z,BTCUSDT,BUY,0.8,4
 //
-// - timestamp: ISO 8601 (UTC) or epoch milliseconds; when the model published the signal.
+// - timestamp: ISO 8601 (UTC unless it names a zone; "T" or a space between date and time) or epoch milliseconds;
+//   when the model published the signal.
 // - signal: BUY, SELL or HOLD. confidence: a number in [0, 1]. horizon_hours: how long the signal holds (empty = until
 //   the next signal of that symbol).
 //
@@ -50,11 +52,10 @@ export function signalWeight(action: Exclude<ModelAction, 'HOLD'>, confidence: n
   return action === 'BUY' ? weight : weight === 0 ? 0 : -weight;
 }
 
+/** Epoch ms, or an ISO 8601 time: UTC unless it names a zone (model/utc-time.ts). */
 function parseTime(text: string): number | null {
   if (/^\d+$/.test(text)) return Number(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return null;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : null;
+  return parseUtcTime(text);
 }
 
 /** The file's signals, checked row by row: a malformed or out-of-order row is a DataFileError naming the line. */

@@ -193,8 +193,10 @@ describe('backtest through the engine', () => {
 
   it('the CLI runs end to end on the shipped sample and prints a one-line JSON summary', async () => {
     const out = mkdtempSync(join(tmpdir(), 'qe-backtest-'));
-    const { stdout } = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--from', '2026-01-01T07:30:00Z', '--to', '2026-01-01T08:30:00Z', '--out', out], {
+    // Times without a zone are UTC whatever the machine's zone (test/backtest/utc-times.test.ts): here Tokyo's.
+    const { stdout } = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--from', '2026-01-01T07:30:00', '--to', '2026-01-01 08:30', '--out', out], {
       timeout: 120_000,
+      env: { ...process.env, TZ: 'Asia/Tokyo' },
     });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -207,6 +209,8 @@ describe('backtest through the engine', () => {
     const { reportPath: _path, jsonReportPath: _json, ...figures } = summary;
     expect(report.summary).toEqual(figures);
     expect(report.assumptions.length).toBeGreaterThan(5);
+    expect(summary.from).toMatch(/^2026-01-01T07:30:/);
+    expect(summary.to).toMatch(/^2026-01-01T08:(29|30):/);
     checkConsistent(report);
   }, 150_000);
 

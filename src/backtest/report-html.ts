@@ -50,8 +50,18 @@ interface Series {
   color: string;
 }
 
-/** One time series as an inline SVG chart with its axes' end labels; `data-series` names the curve field it plots. */
-function chart(curve: readonly CurvePoint[], s: Series): string {
+/**
+ * One time series as an inline SVG chart with its axes' end labels; `data-series` names the curve field it plots.
+ * `killed`: when and why the kill switch ended the run, marked as a dashed red line (null: not engaged).
+ */
+/** The kill switch's line on a chart, at x, with its reason above the plot. */
+function killMarker(x: number, h: number, reason: string): string {
+  const at = x.toFixed(1);
+  return `<line class="kill-switch" x1="${at}" x2="${at}" y1="${pad.top}" y2="${pad.top + h}" stroke="#c0392b" stroke-dasharray="4 3"/>
+<text class="kill-switch" x="${at}" y="${pad.top - 3}" text-anchor="middle" fill="#c0392b">kill switch: ${escapeHtml(reason)}</text>`;
+}
+
+function chart(curve: readonly CurvePoint[], s: Series, killed: { atMs: number; reason: string } | null): string {
   const w = chartWidth - pad.left - pad.right;
   const h = chartHeight - pad.top - pad.bottom;
   const xs = curve.map((p) => p.atMs);
@@ -77,6 +87,7 @@ function chart(curve: readonly CurvePoint[], s: Series): string {
 <text x="${pad.left}" y="${chartHeight - 6}">${isoMinute(x0)}</text>
 <text x="${pad.left + w}" y="${chartHeight - 6}" text-anchor="end">${isoMinute(x1)}</text>
 <path class="series" d="${path}" fill="${s.area ? s.color : 'none'}" fill-opacity="${s.area ? 0.35 : 1}" stroke="${s.color}" stroke-width="1.5"/>
+${killed !== null && killed.atMs >= x0 && killed.atMs <= x1 ? killMarker(px(killed.atMs), h, killed.reason) : ''}
 <line class="cursor" x1="0" x2="0" y1="${pad.top}" y2="${pad.top + h}" stroke="#888" visibility="hidden"/>
 </svg><div class="readout" id="readout-${s.id}">&nbsp;</div></section>`;
 }
@@ -205,26 +216,36 @@ const readoutScript = `
 
 export function reportHtml(r: BacktestResult): string {
   const curve = r.equityCurve;
+  const killSwitch = r.summary.killSwitch ?? null;
+  const killed = killSwitch === null ? null : { atMs: Date.parse(killSwitch.at), reason: killSwitch.reason };
   const charts =
     curve.length > 0
       ? [
-          chart(curve, { id: 'equity', title: 'Equity (USD, at bid/ask)', unit: '', values: (p) => p.equityUsd, area: false, color: '#1f5fbf' }),
-          chart(curve, {
-            id: 'drawdown',
-            title: 'Drawdown (% below the running peak)',
-            unit: ' %',
-            values: (p) => -p.drawdownPct,
-            area: true,
-            color: '#c0392b',
-          }),
-          chart(curve, {
-            id: 'exposure',
-            title: 'Gross exposure (% of equity)',
-            unit: ' %',
-            values: (p) => (p.equityUsd > 0 ? (p.exposureUsd / p.equityUsd) * 100 : 0),
-            area: true,
-            color: '#7d3c98',
-          }),
+          chart(curve, { id: 'equity', title: 'Equity (USD, at bid/ask)', unit: '', values: (p) => p.equityUsd, area: false, color: '#1f5fbf' }, killed),
+          chart(
+            curve,
+            {
+              id: 'drawdown',
+              title: 'Drawdown (% below the running peak)',
+              unit: ' %',
+              values: (p) => -p.drawdownPct,
+              area: true,
+              color: '#c0392b',
+            },
+            killed,
+          ),
+          chart(
+            curve,
+            {
+              id: 'exposure',
+              title: 'Gross exposure (% of equity)',
+              unit: ' %',
+              values: (p) => (p.equityUsd > 0 ? (p.exposureUsd / p.equityUsd) * 100 : 0),
+              area: true,
+              color: '#7d3c98',
+            },
+            killed,
+          ),
         ].join('\n')
       : '<p>No equity samples.</p>';
   const data = { summary: r.summary, metrics: r.metrics, equityCurve: curve, funding: r.funding, assumptions: r.assumptions };

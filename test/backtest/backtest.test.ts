@@ -89,6 +89,7 @@ describe('backtest through the engine', () => {
     // The data ended first: nothing cut the run short.
     expect(result.summary.killSwitch).toBeNull();
     expect(reportHtml(result)).toContain('<th>Kill switch</th><td>not engaged: the session traded to the end of the data</td>');
+    expect(reportHtml(result)).not.toContain('class="kill-switch"');
     // The 08:00 funding time fell inside, with something held.
     expect(result.funding.some((f) => f.timeMs === Date.parse('2026-01-01T08:00:00Z') && Number(f.positionQty) !== 0)).toBe(true);
     expect(result.summary.fundingUsd).not.toBe(0);
@@ -115,9 +116,13 @@ describe('backtest through the engine', () => {
       reason: 'horizon',
       text: 'horizon 2026-01-01T18:00:00.000Z reached',
     });
-    expect(reportHtml(result)).toMatch(
+    const html = reportHtml(result);
+    expect(html).toMatch(
       /<th>Kill switch<\/th><td>engaged 2026-01-01 18:00:0[\d.]+ UTC: horizon 2026-01-01T18:00:00.000Z reached. The session was flattened then and entered nothing after<\/td>/,
     );
+    // Each time chart (equity, drawdown, exposure) marks it where it happened.
+    expect(html.match(/<line class="kill-switch"/g)).toHaveLength(3);
+    expect(html.match(/<text class="kill-switch"[^>]*>kill switch: horizon<\/text>/g)).toHaveLength(3);
     // After the horizon the session is flat: no fill after 18:00 plus the flatten's few seconds.
     const lastFill = Math.max(...result.ledger.filter((e) => e.kind === 'fill').map((e) => e.timeMs));
     expect(lastFill).toBeLessThan(Date.parse('2026-01-01T18:01:00Z'));

@@ -31,7 +31,9 @@ export class StrategyBars {
    * last one was closed (handed to the strategy) first.
    */
   add(symbol: string, timeMs: number, mid: number): boolean {
-    const index = Math.floor(timeMs / this.barMs);
+    // A quote stamped before the current period (live, one symbol's update can arrive after another's of a later
+    // time) is the newest price of its symbol all the same: it goes into the current bar, not a closed period's.
+    const index = Math.max(Math.floor(timeMs / this.barMs), this.periodIndex);
     const closed = index > this.periodIndex;
     if (closed) {
       for (const [s, bar] of this.open) this.strategy.onBar({ symbol: s, ...bar, closeTimeMs: bar.openTimeMs + this.barMs });

@@ -84,6 +84,13 @@ describe('the signals service', () => {
       expect(bars).toEqual([{ symbol: 'BTCUSDT', openTimeMs: t0, closeTimeMs: t0 + periodMs, open: 100, high: 102, low: 99, close: 101 }]);
       // Asked once, at the quote that closed the bar: one route, stamped.
       expect(askedAt).toEqual([t0 + periodMs + 500]);
+      // A quote stamped in the closed period that arrives late (another symbol's, out of order) joins the open bar.
+      push({ symbol: 'ETHUSDT', bid: 3_000 - 0.05, ask: 3_000 + 0.05, time: t0 + periodMs - 10 });
+      push({ symbol: 'BTCUSDT', bid: 104 - 0.05, ask: 104 + 0.05, time: t0 + 2 * periodMs + 1 });
+      expect(bars.slice(1).map((b) => [b.symbol, b.openTimeMs, b.close])).toEqual([
+        ['BTCUSDT', t0 + periodMs, 103],
+        ['ETHUSDT', t0 + periodMs, 3_000],
+      ]);
       const [route] = await routes(log, 1);
       expect(route).toMatchObject({ type: 'signals.route', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] });
       const issuedAtMs = (route as { issuedAtMs?: number }).issuedAtMs;

@@ -10,6 +10,7 @@ import { command, runningOf } from '../support/partition-answers.js';
 import { useWorkerCluster } from '../support/worker-cluster.js';
 import { useClusterConnection } from '../support/cluster-connection.js';
 import { waitFor } from '../support/wait.js';
+import { flippingLoad } from '../support/flipping-load.js';
 
 // Issue 13, item 3's second test: a zombie worker. Worker wA runs every partition and trades for many users while
 // the simulator answers orders slowly (so orders wait in wA's executor); wA is frozen with SIGSTOP past its lease
@@ -56,16 +57,9 @@ describe('a worker paused past its lease (SIGSTOP) and resumed', () => {
 
     // Load: target weights of every symbol that keep flipping, so every session keeps placing orders on all three.
     sim.faults.latencyByPathMs = { '/fapi/v1/order': orderLatencyMs };
-    let round = 0;
-    let loading = true;
-    const load = (async () => {
-      while (loading) {
-        round += 1;
-        const weight = round % 2 === 0 ? 0.3 : -0.3;
-        await traffic.send(command({ type: 'signals.route', id: `sig-${round}`, userId: 'signals', signals: symbols.map((symbol) => ({ symbol, weight })) }));
-        await sleep(500);
-      }
-    })();
+    const load = flippingLoad((round, weight) =>
+      traffic.send(command({ type: 'signals.route', id: `sig-${round}`, userId: 'signals', signals: symbols.map((symbol) => ({ symbol, weight })) })),
+    );
     await waitFor('wA trading', () => writesOf('wA').filter((r) => r.status === 200).length >= 20, 60_000, 20);
 
     const b = await startWorker('wB'); // joins as wA's standby; its share moves to it by rebalance
@@ -85,8 +79,7 @@ describe('a worker paused past its lease (SIGSTOP) and resumed', () => {
     a.child.kill('SIGCONT');
     await waitFor('wA to drop its partitions', () => a.output().includes('"why":"dropped:'), 30_000, 20);
     await sleep(2_000); // wA awake while the load goes on
-    loading = false;
-    await load;
+    await load.stop();
     sim.faults.latencyByPathMs = {};
     const last = [command({ type: 'admin.halt_all', id: 'halt', userId: 'operator', reason: 'end of test' })];
     for (const c of last) await traffic.send(c);

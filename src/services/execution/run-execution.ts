@@ -5,6 +5,8 @@ import { memoryRateBudget, redisRateBudget } from '../../exchange/rate-budget.js
 import { openLog } from '../../log/open.js';
 import { claimLogWriter } from './claim-writer.js';
 import { claimRedisWriter } from './redis-writer.js';
+import { leaseSignGuard, workerClientId } from '../../cluster/lease-guard.js';
+import type { LeaseBounds } from '../../cluster/lease-rules.js';
 import type { ClusterLogChoice } from '../../log/partition-logs.js';
 import { clusterChoiceOf } from '../../log/partition-logs.js';
 import { parseFlags, untilSignal } from '../../util/args.js';
@@ -48,7 +50,12 @@ export async function runExecution(argv: string[]): Promise<void> {
   // (every signed request re-checks it) and naming the worker to the simulator (X-QE-Client, paper only). One process
   // on one log may run each adapter's accounts in their own thread (QE_ADAPTER_THREAD=worker); a cluster worker keeps
   // them in the engine's thread, since the lease guard is asked synchronously before each signature (threaded/connector.ts).
-  const adapterThread = cluster ? 'main' : env.QE_ADAPTER_THREAD;
+  // On Redis a single engine's requests are guarded by its writer lease as a worker's are (runSingle): the guard is
+  // asked synchronously before each signature, so its adapters stay in the engine's thread too.
+  const guardedByLease = cluster !== null || redisUrl !== undefined;
+  const adapterThread = guardedByLease ? 'main' : env.QE_ADAPTER_THREAD;
+  if (guardedByLease && env.QE_ADAPTER_THREAD === 'worker')
+    logger.warn('QE_ADAPTER_THREAD=worker is not used here: the lease guard signs every request in the engine thread');
   const onFatal = exitOnAdapterDeath(logger);
   const connectors = (guard?: { signGuard: SignGuard; clientId: string }) => ({
     paper: createVenueConnector({
@@ -124,8 +131,16 @@ export async function runExecution(argv: string[]): Promise<void> {
       logger.fatal({ err: error }, 'this engine no longer holds its log; stopping at once');
       process.exit(1);
     };
-    const redisWriter = redisUrl ? await claimRedisWriter({ url: redisUrl, prefix: redisPrefix, what: 'quant-engine execution', onLost }) : null;
+    const redisWriter = redisUrl
+      ? await claimRedisWriter({ url: redisUrl, prefix: redisPrefix, what: 'quant-engine execution', onLost, ...writerLeaseBoundsFlag() })
+      : null;
     if (redisWriter?.note) logger.warn(redisWriter.note);
+    // Every signed request re-checks the writer lease, as a cluster worker's does (lease-guard.ts): an engine frozen
+    // past its lease and resumed (SIGSTOP, a stalled VM) while another took the log over sends none of the orders it
+    // had committed before freezing; its later commits are refused by the fence. Named to the simulator (X-QE-Client).
+    const guarded = redisWriter
+      ? connectors({ signGuard: leaseSignGuard(redisWriter.lease), clientId: workerClientId(`single-${process.pid}`, 0, redisWriter.lease.token) })
+      : null;
     const sqlitePath = flags['sqlite-path'] ?? env.QE_SQLITE_PATH;
     const log = await openLog({
       ...(redisWriter ? { fence: redisWriter.lease } : {}),
@@ -144,7 +159,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     if (sqliteNote) logger.warn({ sqlitePath }, sqliteNote);
     let service: ExecutionService | null = null;
     const metrics = createEngineMetrics({ log, state: () => service?.engine.current ?? null, nowMs: () => Date.now() });
-    service = await startExecutionService(options(log, flags['consumer'] ?? 'exec-1', metrics));
+    service = await startExecutionService(options(log, flags['consumer'] ?? 'exec-1', metrics, guarded ?? { paper, live }));
     const metricsServer = flags['metrics-port'] ? await serveMetrics(metrics.registry, Number(flags['metrics-port'])) : null;
     // Machine-readable readiness line for supervisors and tests.
     process.stdout.write(`${JSON.stringify({ ready: true, replayedEvents: service.replayedEvents, metricsPort: metricsServer?.port ?? null })}\n`);
@@ -155,15 +170,27 @@ export async function runExecution(argv: string[]): Promise<void> {
         await metricsServer?.close();
         metrics.stop();
         await log.close();
+        await guarded?.paper.close();
+        await guarded?.live?.close();
         await redisWriter?.release();
       },
     };
   }
 
+  /**
+   * `--writer-lease-ttl-ms N`: a single-Redis engine's writer lease TTL other than 30 s (singleRedisLeaseBounds), renewed
+   * ten times a TTL. For tests that freeze an engine past its lease; a deployment keeps the default.
+   */
+  function writerLeaseBoundsFlag(): { bounds: LeaseBounds } | Record<string, never> {
+    const ttlMs = Number(flags['writer-lease-ttl-ms'] ?? NaN);
+    if (!Number.isFinite(ttlMs)) return {};
+    const tenthMs = Math.max(50, Math.floor(ttlMs / 10));
+    return { bounds: { leaseTtlMs: ttlMs, leaseRenewEveryMs: tenthMs, leaseSafetyMarginMs: tenthMs } };
+  }
+
   /** A worker of a partitioned log on a Redis Cluster: one service per partition it holds (src/cluster/worker.ts). */
   async function runWorker(cluster: ClusterLogChoice, options: typeof serviceOptions): Promise<{ stop(): Promise<void> }> {
     const { defaultWorkerId, startWorker } = await import('../../cluster/worker.js');
-    const { leaseSignGuard, workerClientId } = await import('../../cluster/lease-guard.js');
     const workerId = flags['worker-id'] ?? defaultWorkerId();
     // Lease and boot metrics (src/metrics/worker-metrics.ts); the view is bound once the worker exists.
     let started: { owned(): number[]; running(): number[] } | null = null;

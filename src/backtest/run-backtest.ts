@@ -5,9 +5,7 @@ import { buildCommand } from '../contract/commands.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import type { LedgerView } from '../contract/ledger.js';
 import type { CoreConfig } from '../core/config.js';
-import type { Decision, Input } from '../core/decide.js';
-import { killSwitchAlertTail } from '../core/risk-rules.js';
-import type { OutboundEvent } from '../contract/outbound.js';
+import type { Input } from '../core/decide.js';
 import type { EngineLog } from '../log/port.js';
 import { stillCommitting } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
@@ -21,7 +19,9 @@ import type { SymbolRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
 import { StrategyBars } from '../strategies/bars.js';
 import type { DataFile } from './data/catalog.js';
-import { catalog, filesOf, klineIntervalMs } from './data/catalog.js';
+import { catalog, filesOf, heldText, klineIntervalMs } from './data/catalog.js';
+import type { KillSwitchEngaged, SkippedTargets } from './run-account.js';
+import { SkippedTargetTally, killSwitchIn } from './run-account.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { ReadMeter } from './data/lines.js';
 import type { FundingTime, Quote, TickGrid, TradePrint } from './data/quotes.js';
@@ -164,74 +164,6 @@ export interface BacktestResult {
   hourlyEquity: { atMs: number; equityUsd: number }[];
 }
 
-/** The kill switch of a backtest's session, as its summary reports it. */
-export interface KillSwitchEngaged {
-  /** ISO time it engaged (simulated). */
-  at: string;
-  /** The engine's reason (kill_switch.engaged): stop_loss, horizon, stale_feed:SYMBOLS, protective_stop, … */
-  reason: string;
-  /** What its alert said happened (the alert without the bot's next step, killSwitchAlertTail). */
-  text: string;
-}
-
-/** One kind of skipped target: a symbol and a reason (its numbers aside), how often, when first and last. */
-export interface SkippedTargets {
-  symbol: string;
-  count: number;
-  firstAt: string;
-  lastAt: string;
-  /** The reason the first time, as the engine wrote it. */
-  reason: string;
-}
-
-/**
- * The skipped outcomes of the routes the run sent, grouped by symbol and reason with its numbers aside ("notional
- * 12.34 below minimum 100" and "notional 56.78 below minimum 100" are one kind). Route replies only: the
- * observer hands on every decision's outbound events, and one reply a bar is all this looks at.
- */
-class SkippedTargetTally {
-  private readonly kinds = new Map<string, { symbol: string; count: number; firstAtMs: number; lastAtMs: number; reason: string }>();
-  total = 0;
-
-  addReply(event: OutboundEvent): void {
-    if (event.type !== 'reply' || event.commandType !== 'signals.route' || event.status !== 'done') return;
-    const routed = (event.result as { routed?: { symbol?: unknown; skipped?: unknown }[] } | null)?.routed;
-    for (const outcome of Array.isArray(routed) ? routed : []) {
-      if (typeof outcome.skipped !== 'string' || typeof outcome.symbol !== 'string') continue;
-      const key = `${outcome.symbol}|${outcome.skipped.replace(/-?\d+(\.\d+)?/g, '#')}`;
-      const kind = this.kinds.get(key);
-      if (kind) {
-        kind.count += 1;
-        kind.lastAtMs = event.atMs;
-      } else this.kinds.set(key, { symbol: outcome.symbol, count: 1, firstAtMs: event.atMs, lastAtMs: event.atMs, reason: outcome.skipped });
-      this.total += 1;
-    }
-  }
-
-  /** Most frequent first. */
-  list(): SkippedTargets[] {
-    return [...this.kinds.values()]
-      .sort((a, b) => b.count - a.count || a.firstAtMs - b.firstAtMs)
-      .map((k) => ({
-        symbol: k.symbol,
-        count: k.count,
-        firstAt: new Date(k.firstAtMs).toISOString(),
-        lastAt: new Date(k.lastAtMs).toISOString(),
-        reason: k.reason,
-      }));
-  }
-}
-
-/** The kill switch's engagement in one decision of the backtest's user, if it is there. */
-function killSwitchIn(decision: Decision): KillSwitchEngaged | null {
-  const engaged = decision.wal.find((e) => e.type === 'kill_switch.engaged' && e.userId === backtestUser);
-  if (engaged?.type !== 'kill_switch.engaged') return null;
-  const tail = `; ${killSwitchAlertTail}`;
-  const alert = decision.outbound.find((e) => e.type === 'alert' && e.userId === backtestUser && e.message.endsWith(tail));
-  const text = alert?.type === 'alert' ? alert.message.slice(0, -tail.length) : engaged.reason;
-  return { at: new Date(engaged.atMs).toISOString(), reason: engaged.reason, text };
-}
-
 const backtestUser = 'backtest';
 /** The watchdog's beat: one input, the same every time (decide() reads inputs, never changes them). */
 const timerInput: Input = { kind: 'timer' };
@@ -266,24 +198,6 @@ function timeText(ms: number, open: string): string {
 function placeText(dataDir: string, fromMs: number, toMs: number): string {
   if (!Number.isFinite(fromMs) && !Number.isFinite(toMs)) return `in ${dataDir}`;
   return `in ${dataDir} between ${timeText(fromMs, 'the start of the data')} and ${timeText(toMs, 'its end')}`;
-}
-
-/**
- * What the data directory holds of `symbol`, to follow a "no files" error: each kind's first and last day, or, when it
- * holds nothing of the symbol, the names files are found by (catalog.ts).
- */
-function heldText(files: readonly DataFile[], symbol: string): string {
-  const spans = new Map<string, { fromMs: number; toMs: number }>();
-  for (const f of files) {
-    if (f.symbol !== symbol) continue;
-    const kind = f.kind === 'klines' ? `${f.interval ?? ''} klines` : f.kind;
-    const span = spans.get(kind);
-    spans.set(kind, { fromMs: Math.min(span?.fromMs ?? f.fromMs, f.fromMs), toMs: Math.max(span?.toMs ?? f.toMs, f.toMs) });
-  }
-  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-  if (spans.size === 0)
-    return `; it holds no file of ${symbol} (files are found by the archive's names, .zip or .csv, in any folder: ${symbol}-bookTicker-2026-01-01, ${symbol}-1m-2026-01-01, ${symbol}-aggTrades-2026-01-01, ${symbol}-fundingRate-2026-01)`;
-  return `; it holds ${symbol} ${[...spans].map(([kind, span]) => `${kind} for ${day(span.fromMs)} to ${day(span.toMs - 1)}`).join(', ')}`;
 }
 
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
@@ -401,7 +315,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const skipped = new SkippedTargetTally();
   await venue.start((_input, decision) => {
     // Before the data ended: the closing stop's own flatten is not the run's kill switch.
-    if (killSwitch === null && !dataEnded && decision.wal.length > 0) killSwitch = killSwitchIn(decision);
+    if (killSwitch === null && !dataEnded && decision.wal.length > 0) killSwitch = killSwitchIn(decision, backtestUser);
     for (const event of decision.outbound) {
       skipped.addReply(event);
       if (event.type === 'equity' && event.userId === backtestUser) {

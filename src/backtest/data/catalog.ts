@@ -80,3 +80,21 @@ export async function catalog(dir: string): Promise<DataFile[]> {
 export function filesOf(files: readonly DataFile[], symbol: string, kind: DataKind, fromMs: number, toMs: number): DataFile[] {
   return files.filter((f) => f.symbol === symbol && f.kind === kind && f.toMs > fromMs && f.fromMs < toMs);
 }
+
+/**
+ * What the data directory holds of `symbol`, to follow a "no files" error: each kind's first and last day, or, when it
+ * holds nothing of the symbol, the names files are found by (catalog.ts).
+ */
+export function heldText(files: readonly DataFile[], symbol: string): string {
+  const spans = new Map<string, { fromMs: number; toMs: number }>();
+  for (const f of files) {
+    if (f.symbol !== symbol) continue;
+    const kind = f.kind === 'klines' ? `${f.interval ?? ''} klines` : f.kind;
+    const span = spans.get(kind);
+    spans.set(kind, { fromMs: Math.min(span?.fromMs ?? f.fromMs, f.fromMs), toMs: Math.max(span?.toMs ?? f.toMs, f.toMs) });
+  }
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  if (spans.size === 0)
+    return `; it holds no file of ${symbol} (files are found by the archive's names, .zip or .csv, in any folder: ${symbol}-bookTicker-2026-01-01, ${symbol}-1m-2026-01-01, ${symbol}-aggTrades-2026-01-01, ${symbol}-fundingRate-2026-01)`;
+  return `; it holds ${symbol} ${[...spans].map(([kind, span]) => `${kind} for ${day(span.fromMs)} to ${day(span.toMs - 1)}`).join(', ')}`;
+}

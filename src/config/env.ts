@@ -52,6 +52,11 @@ export const envSchema = z.object({
   QE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   QE_SIM_SEED: z.coerce.number().int().default(42),
   QE_SIGNAL_PERIOD_MS: intMs.default(2_000),
+  /** The strategy `all`'s signals run (src/strategies/live-choice.ts): the reference crossover, or a model's signal file replayed. */
+  QE_STRATEGY: z.enum(['crossover', 'replay']).default('crossover'),
+  QE_SIGNALS_FILE: z.string().optional(),
+  QE_CROSSOVER_FAST: intMs.optional(),
+  QE_CROSSOVER_SLOW: intMs.optional(),
   /** `all` starts a demo paper session for this user so a first run visibly trades; empty disables it. */
   QE_DEMO_USER: z.string().default('demo'),
   QE_DEMO_CAPITAL_USD: z.coerce.number().positive().default(10_000),

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { crossoverStrategy, crossoverWeight, defaultCrossoverParams } from '../../src/strategies/crossover.js';
 import { loadSignalFile, signalReplayStrategy, signalWeight } from '../../src/strategies/signal-replay.js';
 import type { Bar } from '../../src/strategies/strategy.js';
+import { liveStrategy } from '../../src/strategies/live-choice.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qe-strategies-'));
 const bar = (symbol: string, i: number, close: number): Bar => ({
@@ -88,5 +89,37 @@ describe('strategies', () => {
       writeFileSync(path, `timestamp,symbol,signal,confidence,horizon_hours\n${rows}\n`);
       await expect(loadSignalFile(path)).rejects.toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: ${says.source}`));
     }
+  });
+});
+
+// The live signals run the backtest's strategies, chosen as the backtest chooses them (QE_STRATEGY, QE_SIGNALS_FILE,
+// QE_CROSSOVER_FAST/SLOW in `all`): before, `all` ran the default crossover only, so a model's signal file could be
+// backtested (--strategy replay) but not run.
+
+describe('the live strategy choice', () => {
+  it('replays a model’s signal file, sized as the backtest sizes it', async () => {
+    const file = join(dir, 'live-signals.csv');
+    writeFileSync(file, 'timestamp,symbol,signal,confidence,horizon_hours\n2026-01-01T00:00:00Z,BTCUSDT,BUY,1,2\n2026-01-01T01:00:00Z,BTCUSDT,SELL,0.75,\n');
+    const { strategy, description } = await liveStrategy({ name: 'replay', signalsFile: file }, 60_000);
+    expect(description).toBe(`replay of 2 signals from ${file} (read once), routed at each 60 s bar's close`);
+    expect(strategy.targets(Date.parse('2026-01-01T00:30:00Z'))).toEqual([{ symbol: 'BTCUSDT', weight: 0.3 }]);
+    expect(strategy.targets(Date.parse('2026-01-01T01:30:00Z'))).toEqual([{ symbol: 'BTCUSDT', weight: -0.15 }]);
+    await expect(liveStrategy({ name: 'replay' }, 60_000)).rejects.toThrow(/QE_STRATEGY=replay needs QE_SIGNALS_FILE/);
+  });
+
+  it('runs the crossover with the windows asked for, and refuses windows that never trade', async () => {
+    const { strategy, description } = await liveStrategy({ name: 'crossover', fast: 2, slow: 3 }, 2_000);
+    expect(description).toBe('crossover of 2 and 3 bars of 2 s; its first targets after 3 bars, about 6 s');
+    for (const [i, close] of [100, 100, 110].entries()) strategy.onBar(bar('BTCUSDT', i, close));
+    expect(strategy.targets(0)[0]?.weight).toBeGreaterThan(0);
+    await expect(liveStrategy({ name: 'crossover', fast: 5, slow: 5 }, 2_000)).rejects.toThrow(
+      'QE_CROSSOVER_SLOW (5) must be above QE_CROSSOVER_FAST (5): equal windows never trade',
+    );
+    await expect(liveStrategy({ name: 'crossover', fast: 20 }, 2_000)).rejects.toThrow(
+      'QE_CROSSOVER_SLOW (20, the default) must be above QE_CROSSOVER_FAST (20)',
+    );
+    expect((await liveStrategy({ name: 'crossover' }, 2_000)).description).toMatch(
+      /^crossover of 5 and 20 bars of 2 s; its first targets after 20 bars, about 40 s$/,
+    );
   });
 });

@@ -23,7 +23,7 @@ import { startExecutionService } from '../execution/service.js';
 import { startTelegramService } from '../telegram/run-telegram.js';
 import { startTelegramInBackground } from './background-telegram.js';
 import { startSignalsService } from '../signals/service.js';
-import { defaultCrossoverParams } from '../../strategies/crossover.js';
+import { liveStrategy } from '../../strategies/live-choice.js';
 
 /**
  * `quant-engine all`: the whole engine in one process, paper mode, embedded SQLite unless REDIS_URL is
@@ -38,6 +38,11 @@ export async function runAll(argv: string[]): Promise<void> {
   // `all` trades on its own simulator only: live sessions need the `execution` service with a live exchange.
   const config = { ...coreConfigFromEnv(env), liveTradingEnabled: false };
   if (env.LIVE_TRADING === '1') print('LIVE_TRADING=1 is ignored by `all` (paper only); run the execution service for live trading');
+  // The signals' strategy first: a bad choice (QE_STRATEGY=replay without a file) is refused before anything starts.
+  const { strategy, description } = await liveStrategy(
+    { name: env.QE_STRATEGY, signalsFile: env.QE_SIGNALS_FILE, fast: env.QE_CROSSOVER_FAST, slow: env.QE_CROSSOVER_SLOW },
+    env.QE_SIGNAL_PERIOD_MS,
+  );
 
   // Embedded: the paper exchange keeps its state in the engine's SQLite file (its own tables and connection), so a
   // restart continues its positions, orders and stops (issue 17). On Redis it stays in memory, as before.
@@ -105,14 +110,11 @@ export async function runAll(argv: string[]): Promise<void> {
     symbols: config.symbols,
     sourceId: config.signalSourceIds[0] ?? 'signals',
     signalPeriodMs: env.QE_SIGNAL_PERIOD_MS,
+    strategy,
     logger,
   });
-  // The crossover asks for nothing until it has its long window of bars: say when the first targets come.
-  const barSeconds = env.QE_SIGNAL_PERIOD_MS / 1000;
-  const { shortWindow, longWindow } = defaultCrossoverParams;
-  print(
-    `signals: crossover of ${shortWindow} and ${longWindow} bars of ${barSeconds} s (QE_SIGNAL_PERIOD_MS); its first targets after ${longWindow} bars, about ${Math.ceil(longWindow * barSeconds)} s`,
-  );
+  // A crossover asks for nothing until it has its long window of bars: the line says when the first targets come.
+  print(`signals: ${description} (QE_STRATEGY, QE_SIGNAL_PERIOD_MS)`);
 
   const dashboardLog = await readerLog();
   const dashboardEnv = readDashboardEnv();

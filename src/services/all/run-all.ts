@@ -24,6 +24,7 @@ import { startTelegramService } from '../telegram/run-telegram.js';
 import { startTelegramInBackground } from './background-telegram.js';
 import { startSignalsService } from '../signals/service.js';
 import { liveStrategy } from '../../strategies/live-choice.js';
+import { followSignalFile } from '../signals/signal-file-watch.js';
 
 /**
  * `quant-engine all`: the whole engine in one process, paper mode, embedded SQLite unless REDIS_URL is
@@ -39,9 +40,16 @@ export async function runAll(argv: string[]): Promise<void> {
   const config = { ...coreConfigFromEnv(env), liveTradingEnabled: false };
   if (env.LIVE_TRADING === '1') print('LIVE_TRADING=1 is ignored by `all` (paper only); run the execution service for live trading');
   // The signals' strategy first: a bad choice (QE_STRATEGY=replay without a file) is refused before anything starts.
+  // A replayed signal file is read again as the model appends to it (signal-file-watch.ts).
+  const stopFollowing: (() => void)[] = [];
   const { strategy, description } = await liveStrategy(
     { name: env.QE_STRATEGY, signalsFile: env.QE_SIGNALS_FILE, fast: env.QE_CROSSOVER_FAST, slow: env.QE_CROSSOVER_SLOW },
     env.QE_SIGNAL_PERIOD_MS,
+    (path, signals) => {
+      const followed = followSignalFile(path, signals, logger);
+      stopFollowing.push(followed.stop);
+      return followed.strategy;
+    },
   );
 
   // Embedded: the paper exchange keeps its state in the engine's SQLite file (its own tables and connection), so a
@@ -157,6 +165,7 @@ export async function runAll(argv: string[]): Promise<void> {
   const why = await untilSignal(env.QE_RUN_SECONDS);
   print(`stopping (${why})`);
   await signals.stop();
+  for (const stop of stopFollowing) stop();
   await telegram?.stop();
   await dashboard?.close();
   await execution.stop();

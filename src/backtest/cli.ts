@@ -20,9 +20,9 @@ export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbo
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
        [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
        [--kline-path bridge|still] [--fills auto|through|queue] [--bar-seconds N] [--latency-ms N] [--seed N]
-       [--fast N --slow N (crossover windows, in bars)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
+       [--fast N --slow N (crossover windows in bars, slow > fast; 5 and 20)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
-  --from/--to     UTC dates or ISO times, [from, to) (default: all the data holds)
+  --from/--to     dates or ISO times, UTC unless they name a zone, [from, to) (default: all the data holds)
   --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
   --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
                   the next point with the bar's volatility, default) or still (at the last quote)

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultCrossoverParams } from '../strategies/crossover.js';
+import type { ModelSignal } from '../strategies/signal-replay.js';
 import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../strategies/signal-replay.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
@@ -56,7 +57,32 @@ function time(text: string | undefined, flag: string): number | null {
   return ms;
 }
 
-async function strategyOf(values: Record<string, string | undefined>, dataDir: string, usingSample: boolean): Promise<Strategy> {
+/** A replay's file and its signals as read, for the warning after the run when none of them could apply. */
+interface ReplayedFile {
+  file: string;
+  signals: readonly ModelSignal[];
+}
+
+/**
+ * Why a replay asked for nothing, when none of its file's signals is for the run's symbols at or before the run's end
+ * (a file of another month or other symbols): a run of 0 trades with no word of it read as a model that never traded.
+ */
+function replayWarning(replayed: ReplayedFile | null, symbols: readonly string[], toIso: string): string | null {
+  if (replayed === null) return null;
+  const { file, signals } = replayed;
+  const endMs = Date.parse(toIso);
+  if (signals.some((s) => symbols.includes(s.symbol) && s.timeMs <= endMs)) return null;
+  const first = signals[0];
+  const firstText = first === undefined ? 'it holds none' : `its first is ${first.symbol} at ${new Date(first.timeMs).toISOString()}`;
+  const all = signals.length === 1 ? 'the one signal' : `the ${signals.length} signals`;
+  return `warning: none of ${all} in ${file} is for ${symbols.join(', ')} at or before the run's end (${toIso}): the strategy asked for nothing (${firstText})`;
+}
+
+async function strategyOf(
+  values: Record<string, string | undefined>,
+  dataDir: string,
+  usingSample: boolean,
+): Promise<{ strategy: Strategy; replayed: ReplayedFile | null }> {
   const name = values.strategy ?? 'crossover';
   if (name === 'crossover') {
     const fast = number(values.fast, '--fast', (n) => Number.isInteger(n) && n >= 1, 'bars, a whole number, at least 1') ?? defaultCrossoverParams.shortWindow;
@@ -65,12 +91,13 @@ async function strategyOf(values: Record<string, string | undefined>, dataDir: s
     const slow = number(values.slow, '--slow', (n) => Number.isInteger(n) && n > fast, `bars, a whole number, more than --fast (${fast})`);
     if (slow === undefined && fast >= defaultCrossoverParams.longWindow)
       throw new UsageError(`--fast ${fast} needs a --slow above it (the default --slow is ${defaultCrossoverParams.longWindow})`);
-    return crossoverOf({ fast, slow: slow ?? defaultCrossoverParams.longWindow });
+    return { strategy: crossoverOf({ fast, slow: slow ?? defaultCrossoverParams.longWindow }), replayed: null };
   }
   if (name === 'replay') {
     const file = values.signals ?? (usingSample ? join(dataDir, 'model-signals.csv') : undefined);
     if (!file) throw new UsageError('--strategy replay needs --signals FILE');
-    return signalReplayStrategy(await loadSignalFile(file), defaultSignalSizing);
+    const signals = await loadSignalFile(file);
+    return { strategy: signalReplayStrategy(signals, defaultSignalSizing), replayed: { file, signals } };
   }
   throw new UsageError(`unknown strategy ${JSON.stringify(name)} (crossover, replay)`);
 }
@@ -207,12 +234,15 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals.join(' '))} (only --sweep takes more than one word)`);
     if (values.workers !== undefined || values.json !== undefined) throw new UsageError('--workers and --json go with --sweep');
     const progress = progressBar();
-    const result = await runBacktest({ ...base, strategy: await strategyOf(values, dataDir, usingSample), onProgress: progress });
+    const { strategy, replayed } = await strategyOf(values, dataDir, usingSample);
+    const result = await runBacktest({ ...base, strategy, onProgress: progress });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const paths = await writeReport(resolve(values.out ?? 'artifacts/backtest'), result);
     // The summary carries trades, totalReturnPct, maxDrawdownPct, sharpe, feesUsd and fundingUsd among its figures;
     // reportPath is the HTML page, jsonReportPath the same figures as JSON.
     const line = { ...result.summary, ...paths };
+    const warning = replayWarning(replayed, result.summary.symbols, result.summary.to);
+    if (warning !== null) process.stderr.write(`${warning}\n`);
     process.stdout.write(`${JSON.stringify(line)}\n`);
     return 0;
   } catch (error) {

@@ -256,6 +256,19 @@ describe('backtest through the engine', () => {
       expect((refused as { code: number }).code, args.join(' ')).toBe(2);
       expect((refused as { stderr: string }).stderr, args.join(' ')).toMatch(says);
     }
+    // A replay whose file holds nothing for the run (another month) runs, and says why it asked for nothing.
+    const future = join(dir, 'future-signals.csv');
+    writeFileSync(future, 'timestamp,symbol,signal,confidence,horizon_hours\n2027-03-01T00:00:00Z,BTCUSDT,BUY,0.9,4\n');
+    const idle = await run(
+      'npx',
+      ['tsx', 'src/main.ts', 'backtest', '--symbols', 'BTCUSDT', '--to', '2026-01-01T06:30:00Z', '--strategy', 'replay', '--signals', future, '--out', dir],
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(JSON.parse(idle.stdout) as { trades: number }).toMatchObject({ trades: 0 });
+    expect(idle.stderr).toContain(`warning: none of the one signal in ${future} is for BTCUSDT at or before the run's end (2026-01-01T06:29:`);
+    expect(idle.stderr).toContain('the strategy asked for nothing (its first is BTCUSDT at 2027-03-01T00:00:00.000Z)');
     // Asked for, the usage is the answer: on stdout, exit 0, nothing run.
     const help = await run('npx', ['tsx', 'src/main.ts', 'backtest', '--help'], { timeout: 60_000 });
     expect(help.stdout).toMatch(/^usage: quant-engine backtest /);

@@ -1,8 +1,8 @@
-import { parseUtcTime } from '../model/utc-time.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseUtcTime } from '../model/utc-time.js';
 import { defaultCrossoverParams } from '../strategies/crossover.js';
 import type { ModelSignal } from '../strategies/signal-replay.js';
 import { defaultSignalSizing, loadSignalFile, signalReplayStrategy } from '../strategies/signal-replay.js';

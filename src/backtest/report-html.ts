@@ -50,10 +50,6 @@ interface Series {
   color: string;
 }
 
-/**
- * One time series as an inline SVG chart with its axes' end labels; `data-series` names the curve field it plots.
- * `killed`: when and why the kill switch ended the run, marked as a dashed red line (null: not engaged).
- */
 /** The kill switch's line on a chart, at x, with its reason above the plot. */
 function killMarker(x: number, h: number, reason: string): string {
   const at = x.toFixed(1);
@@ -61,6 +57,10 @@ function killMarker(x: number, h: number, reason: string): string {
 <text class="kill-switch" x="${at}" y="${pad.top - 3}" text-anchor="middle" fill="#c0392b">kill switch: ${escapeHtml(reason)}</text>`;
 }
 
+/**
+ * One time series as an inline SVG chart with its axes' end labels; `data-series` names the curve field it plots.
+ * `killed`: when and why the kill switch ended the run, marked as a dashed red line (null: not engaged).
+ */
 function chart(curve: readonly CurvePoint[], s: Series, killed: { atMs: number; reason: string } | null): string {
   const w = chartWidth - pad.left - pad.right;
   const h = chartHeight - pad.top - pad.bottom;
@@ -105,6 +105,7 @@ function shareBar(makerPct: number): string {
 function figuresTable(r: BacktestResult): string {
   const s = r.summary;
   const m = r.metrics;
+  const returns = returnsText(r.hourlyEquity.length);
   const rows: [string, string][] = [
     ['Strategy', s.strategy],
     ['Symbols', s.symbols.join(', ')],
@@ -115,8 +116,8 @@ function figuresTable(r: BacktestResult): string {
     ['Total return', `${fixed(s.totalReturnPct, 4)} %`],
     ['Max drawdown', `${fixed(m.maxDrawdownPct, 4)} %`],
     // How many hourly returns the ratios rest on: annualised from a few hours they read large and mean little.
-    ['Sharpe (annualised, hourly)', `${fixed(m.sharpe, 3)} (from ${returnsText(r.hourlyEquity.length)})`],
-    ['Sortino (annualised, hourly)', `${fixed(m.sortino, 3)} (from ${returnsText(r.hourlyEquity.length)})`],
+    ['Sharpe (annualised, hourly)', `${fixed(m.sharpe, 3)} (from ${returns})`],
+    ['Sortino (annualised, hourly)', `${fixed(m.sortino, 3)} (from ${returns})`],
     ['Trades', `${s.trades} (maker ${m.makerTrades}, taker ${m.takerTrades})`],
     // Queue fills only: a run without prints (or a report from before them) has no such row.
     ...(s.makerTradesFromPrints > 0 ? [['Maker trades from aggTrades prints', String(s.makerTradesFromPrints)] as [string, string]] : []),

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { DataFileError } from './data-file-error.js';
+import type { ReadMeter } from './lines.js';
 
 // A single-entry zip (what data.binance.vision publishes: one CSV per archive) streamed through Node's zlib, with
 // no dependency: the sizes and offset come from the central directory at the end of the file (a local header may
@@ -29,7 +30,7 @@ export interface ZipEntry {
 }
 
 /** `meter`: counts the compressed bytes as they are read (lines.ts, ReadMeter). */
-export async function openSingleEntryZip(path: string, meter?: { bytesRead: number }): Promise<ZipEntry> {
+export async function openSingleEntryZip(path: string, meter?: ReadMeter): Promise<ZipEntry> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -50,7 +50,7 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
     endsWithWholeRow(path)
       .then(async (whole) => {
         // A last row without its newline is still being written: read at the next change, once it is whole (half a
-        // row can parse as another signal: "0" of "0.9" is a confidence of 0).
+        // row can parse as another signal: a horizon of "1" where "12" is being written).
         if (!whole) return;
         const signals = await loadSignalFile(path);
         replay = signalReplayStrategy(signals);

@@ -2,7 +2,11 @@ import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtes
 import { sampleDataDir } from '../src/backtest/cli.js';
 import { crossoverStrategy } from '../src/strategies/crossover.js';
 import type { Strategy } from '../src/strategies/strategy.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { forkBenchChild, round1 } from './common.js';
+import { writeDenseSample } from './dense-sample.js';
 
 // Quotes per second through the backtest (issue 14): one symbol, one session, the shipped sample's bookTicker
 // (BTCUSDT, 4 h at about one update a second), end to end — reading the zipped CSV, the matching engine, the engine
@@ -53,8 +57,14 @@ export async function timedBacktestRun(
   return { quotes: result.summary.quotes, seconds, cpuMicros: cpu.user + cpu.system };
 }
 
-const sampleRun = (strategy?: Strategy): Promise<RunFigures> =>
-  timedBacktestRun({ dataDir: sampleDataDir, symbol: 'BTCUSDT', fromMs: null, toMs: null }, strategy);
+const sampleRun = (strategy?: Strategy, dataDir = sampleDataDir): Promise<RunFigures> =>
+  timedBacktestRun({ dataDir, symbol: 'BTCUSDT', fromMs: null, toMs: null }, strategy);
+
+/**
+ * Size-only updates written after each of the sample's rows for the dense run (dense-sample.ts): one update every
+ * ~100 ms, one in ten moving the touch.
+ */
+const denseSizeOnlyPerRow = 9;
 
 /**
  * Two strategies that split the crossover's cost per quote into its parts (the same sample, the same runs): `flat`
@@ -67,11 +77,11 @@ const flatStrategy = (): Strategy => ({ name: 'flat', onBar: () => undefined, ta
 const holdingStrategy = (): Strategy => ({ name: 'holding', onBar: () => undefined, targets: () => [{ symbol: 'BTCUSDT', weight: 0.5 }] });
 
 /** The sample `backtestBenchRuns` times with a fresh strategy each: the first run's figures and the last runs' together. */
-async function measuredRuns(strategy: () => Strategy | undefined): Promise<{ cold: RunFigures; warm: RunFigures }> {
-  const cold = await sampleRun(strategy());
+async function measuredRuns(strategy: () => Strategy | undefined, dataDir = sampleDataDir): Promise<{ cold: RunFigures; warm: RunFigures }> {
+  const cold = await sampleRun(strategy(), dataDir);
   const warm: RunFigures = { quotes: 0, seconds: 0, cpuMicros: 0 };
   for (let i = 1; i < backtestBenchRuns; i += 1) {
-    const run = await sampleRun(strategy());
+    const run = await sampleRun(strategy(), dataDir);
     if (i < backtestBenchRuns - backtestMeasuredRuns) continue;
     warm.quotes += run.quotes;
     warm.seconds += run.seconds;
@@ -89,11 +99,27 @@ export async function backtestRun(): Promise<{
   backtestFlatCpuMicrosPerQuote: number;
   backtestHoldingQuotesPerSecond: number;
   backtestHoldingCpuMicrosPerQuote: number;
+  backtestDenseQuotes: number;
+  backtestDenseQuotesPerSecond: number;
+  backtestDenseCpuMicrosPerQuote: number;
+  backtestSizeOnlyCpuMicrosPerQuote: number;
 }> {
   const crossover = await measuredRuns(() => undefined);
   const flat = (await measuredRuns(flatStrategy)).warm;
   const holding = (await measuredRuns(holdingStrategy)).warm;
+  const denseDir = mkdtempSync(join(tmpdir(), 'qe-bench-dense-'));
+  let dense: RunFigures;
+  try {
+    await writeDenseSample(sampleDataDir, denseDir, denseSizeOnlyPerRow);
+    dense = (await measuredRuns(() => undefined, denseDir)).warm;
+  } finally {
+    rmSync(denseDir, { recursive: true, force: true });
+  }
   const { cold, warm } = crossover;
+  // The same touch path with more updates: what the added (size-only) updates cost each, in CPU time per run.
+  const runsMeasured = backtestMeasuredRuns;
+  const addedQuotes = (dense.quotes - warm.quotes) / runsMeasured;
+  const sizeOnlyCpuMicros = (dense.cpuMicros - warm.cpuMicros) / runsMeasured / Math.max(1, addedQuotes);
   return {
     backtestQuotes: cold.quotes,
     backtestQuotesPerSecond: round1(warm.quotes / warm.seconds),
@@ -103,6 +129,10 @@ export async function backtestRun(): Promise<{
     backtestFlatCpuMicrosPerQuote: round1(flat.cpuMicros / flat.quotes),
     backtestHoldingQuotesPerSecond: round1(holding.quotes / holding.seconds),
     backtestHoldingCpuMicrosPerQuote: round1(holding.cpuMicros / holding.quotes),
+    backtestDenseQuotes: dense.quotes / runsMeasured,
+    backtestDenseQuotesPerSecond: round1(dense.quotes / dense.seconds),
+    backtestDenseCpuMicrosPerQuote: round1(dense.cpuMicros / dense.quotes),
+    backtestSizeOnlyCpuMicrosPerQuote: round1(sizeOnlyCpuMicros),
   };
 }
 

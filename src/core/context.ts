@@ -21,14 +21,21 @@ type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends SharedDict<
  * turned into an immutable Decision at the end. Emitting an event applies it at once, so later logic in the
  * same decision sees the updated state, and the state returned is exactly fold(previous, events).
  */
+/**
+ * What a decision that wrote none of a kind hands on for it: one shared empty array, frozen (a push on it throws).
+ * Most decisions (a tick, a quiet beat) write nothing, and five fresh arrays each were five allocations a quote.
+ */
+const nothing: never[] = Object.freeze([]) as unknown as never[];
+
 export class DecisionContext {
   durable: DurableState;
   market: MarketState;
-  readonly wal: WalEvent[] = [];
-  readonly outbound: OutboundEvent[] = [];
-  readonly effects: Effect[] = [];
-  readonly ack: string[] = [];
-  readonly deadLetters: DeadLetter[] = [];
+  /** This decision's WAL events, outbound events, effects, acknowledgements and dead letters: `nothing` until the first. */
+  wal: WalEvent[] = nothing;
+  outbound: OutboundEvent[] = nothing;
+  effects: Effect[] = nothing;
+  ack: string[] = nothing;
+  deadLetters: DeadLetter[] = nothing;
   /** This input has more to do in a later step (see Decision.continuation). */
   continues = false;
   /** The equity pass left samples due that this second still allows: the beat continues with them (decide.ts). */
@@ -72,25 +79,45 @@ export class DecisionContext {
 
   emit(event: WalEvent): void {
     this.durable = applyEvent(this.durable, event, this.config, { owned: this.owned, index: this.keepsIndex });
+    if (this.wal === nothing) this.wal = [];
     this.wal.push(event);
+  }
+
+  /** One more outbound event (a reply, an alert, an equity sample). */
+  publish(event: OutboundEvent): void {
+    if (this.outbound === nothing) this.outbound = [];
+    this.outbound.push(event);
+  }
+
+  /** The command entry is done with (acknowledged). */
+  acknowledge(entryId: string): void {
+    if (this.ack === nothing) this.ack = [];
+    this.ack.push(entryId);
+  }
+
+  /** The command entry is set aside for inspection, with why. */
+  deadLetter(letter: DeadLetter): void {
+    if (this.deadLetters === nothing) this.deadLetters = [];
+    this.deadLetters.push(letter);
   }
 
   /** Answers a command that was refused: nothing changed for it. */
   reject(commandId: string, userId: string | null, commandType: string | null, reason: string): void {
-    this.outbound.push({ type: 'reply', commandId, userId, commandType, status: 'rejected', reason, result: null, atMs: this.nowMs });
+    this.publish({ type: 'reply', commandId, userId, commandType, status: 'rejected', reason, result: null, atMs: this.nowMs });
   }
 
   /** Answers a command with the result its type and status carry (see the contract's replyResultSchemas). */
   answer(commandId: string, userId: string | null, answer: ReplyAnswer): void {
-    this.outbound.push({ type: 'reply', commandId, userId, reason: null, ...answer, atMs: this.nowMs });
+    this.publish({ type: 'reply', commandId, userId, reason: null, ...answer, atMs: this.nowMs });
   }
 
   /** `fill`: the typed notice of the fill this alert reports (the contract's FillNotice), for readers that group or tabulate fills. */
   alert(userId: string, kind: AlertKind, message: string, fill?: FillNotice): void {
-    this.outbound.push({ type: 'alert', userId, kind, message, atMs: this.nowMs, ...(fill !== undefined ? { fill } : {}) });
+    this.publish({ type: 'alert', userId, kind, message, atMs: this.nowMs, ...(fill !== undefined ? { fill } : {}) });
   }
 
   effect(effect: Effect): void {
+    if (this.effects === nothing) this.effects = [];
     this.effects.push(effect);
   }
 
@@ -109,11 +136,17 @@ export class DecisionContext {
     this.noteTime('lastStopCheckAtMs', userId, this.nowMs);
   }
 
-  /** One more periodic stop check started in this minute (protectiveStopChecksPerMinute). */
-  countStopCheck(): void {
+  /**
+   * A periodic stop check of the user's started now: its time, and one more in this minute
+   * (protectiveStopChecksPerMinute), in one copy of the market view.
+   */
+  noteStopCheckStarted(userId: string): void {
     const minute = Math.floor(this.nowMs / 60_000);
     const before = this.market.stopChecksInMinute;
-    this.market = copyMarket(this.market, { stopChecksInMinute: { minute, count: (before.minute === minute ? before.count : 0) + 1 } });
+    const next = copyMarket(this.market);
+    next.lastStopCheckAtMs = this.market.lastStopCheckAtMs.set(userId, this.nowMs, this.owned);
+    next.stopChecksInMinute = { minute, count: (before.minute === minute ? before.count : 0) + 1 };
+    this.market = next;
   }
 
   noteStopAttempt(key: string): void {

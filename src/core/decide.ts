@@ -151,7 +151,7 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     // A command whose processing keeps dying (it was delivered, never acked) is parked for inspection.
     const reason = `delivered ${delivery.deliveryCount} times without completing (limit ${ctx.config.maxDeliveries})`;
     const { commandId, userId, commandType } = senderOf(parsed, delivery);
-    ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
+    ctx.deadLetter({ entryId: delivery.entryId, raw: delivery.raw, reason });
     if (wasProcessed(ctx.durable, commandId)) return; // answered once already: never a second answer
     if (ctx.durable.routes[commandId]) {
       // A route part-way is over: recorded as processed, so a step of it still queued never answers it again.
@@ -164,26 +164,26 @@ function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: P
     // The id is checked before anything else where it can be read: a malformed entry reusing the id of a
     // processed command is kept for inspection but not answered, so one id never gets two answers.
     if (parsed.commandId !== null && wasProcessed(ctx.durable, parsed.commandId)) {
-      ctx.deadLetters.push({
+      ctx.deadLetter({
         entryId: delivery.entryId,
         raw: delivery.raw,
         reason: `reuses the id of processed command ${parsed.commandId} (not answered again): ${parsed.reason}`,
       });
       return;
     }
-    ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
+    ctx.deadLetter({ entryId: delivery.entryId, raw: delivery.raw, reason: parsed.reason });
     ctx.reject(parsed.commandId ?? entryCommandId(delivery.entryId), parsed.userId, null, parsed.reason);
     return;
   }
   const command = parsed.command;
   if (wasProcessed(ctx.durable, command.id)) {
-    ctx.ack.push(delivery.entryId);
+    ctx.acknowledge(delivery.entryId);
     return; // duplicate delivery or producer retry: one effect only
   }
   const result = handleCommand(ctx, command, preflight);
   // Part-way (a route with users left): neither acknowledged nor answered until its last step.
   if (result.ok === 'partial') return void (ctx.continues = true);
-  ctx.ack.push(delivery.entryId);
+  ctx.acknowledge(delivery.entryId);
   ctx.emit({
     type: 'command.processed',
     commandId: command.id,
@@ -314,7 +314,7 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
   const ctx = new DecisionContext(state, nowMs, config);
   const { commandId, userId, commandType } = senderOf(parseDelivery(delivery, config.maxCommandBytes), delivery);
   const reason = `the engine could not decide this command (${error.slice(0, maxDecisionErrorChars)}); it was set aside and nothing else was affected`;
-  ctx.deadLetters.push({ entryId: delivery.entryId, raw: delivery.raw, reason });
+  ctx.deadLetter({ entryId: delivery.entryId, raw: delivery.raw, reason });
   if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, commandType, reason);
   if (userId !== null) ctx.alert(userId, 'engine_error', `command ${commandId} was set aside: ${reason}`);
   return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };

@@ -18,7 +18,6 @@ import {
   toDecimal,
   toNumber,
   toPrice,
-  zero,
 } from '../model/decimal.js';
 import type { MarketState, Position, Session } from './state.js';
 import { quoteOf } from './venues.js';
@@ -117,14 +116,20 @@ export interface ExactValuation {
   held: HeldValue[];
 }
 
+/** Exact zero, the sums' start (exact values are never written to: each operation makes a new one). */
+const exactZero: Exact = Object.freeze({ units: 0n, scale: 0 });
+
 export function valueSessionExact(session: Session, market: MarketState): ExactValuation {
   // Summed exactly as parsed values: the same decimals as adding the strings one by one.
-  let unrealized = exactOf(zero);
-  let gross = exactOf(zero);
+  let unrealized = exactZero;
+  let gross = exactZero;
   const unpricedSymbols: string[] = [];
   const held: HeldValue[] = [];
-  for (const [symbol, position] of Object.entries(session.positions)) {
-    if (isZero(position.qty)) continue;
+  // A loop over the keys, not Object.entries: an array of pairs per equity sample for one or two positions.
+  const positions = session.positions;
+  for (const symbol in positions) {
+    const position = positions[symbol];
+    if (position === undefined || !Object.hasOwn(positions, symbol) || isZero(position.qty)) continue;
     const value = valuePositionExact(position, quoteOf(market.venues, session.mode, symbol));
     held.push({ symbol, position, value });
     if (!value) {

@@ -260,12 +260,28 @@ function checkDue(ctx: DecisionContext, session: Session, exposed: boolean): boo
   return (exposed || session.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs);
 }
 
+/** The config's traded symbols, each once in their order, and as a set: per (immutable) list, not per check. */
+const tradedMemo = new WeakMap<readonly string[], { list: readonly string[]; set: ReadonlySet<string> }>();
+
+function tradedSymbols(configured: readonly string[]): { list: readonly string[]; set: ReadonlySet<string> } {
+  let known = tradedMemo.get(configured);
+  if (known === undefined) {
+    const set = new Set(configured);
+    known = { list: [...set], set };
+    tradedMemo.set(configured, known);
+  }
+  return known;
+}
+
 function startCheck(ctx: DecisionContext, session: Session): void {
-  ctx.noteStopCheck(session.userId);
-  ctx.countStopCheck();
+  ctx.noteStopCheckStarted(session.userId);
   // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
   // without). Every symbol a stop of ours can rest on: the traded ones and any this session holds or guards.
-  const symbols = [...new Set([...ctx.config.symbols, ...Object.keys(session.positions), ...Object.keys(session.protectiveStops)])];
+  // Each once, in that order: the traded ones worked out once per config, then the few others.
+  const traded = tradedSymbols(ctx.config.symbols);
+  const symbols = [...traded.list];
+  for (const record of [session.positions, session.protectiveStops])
+    for (const symbol in record) if (Object.hasOwn(record, symbol) && !traded.set.has(symbol) && !symbols.includes(symbol)) symbols.push(symbol);
   ctx.effect({ kind: 'list_stops', userId: session.userId, lane: 'normal', symbols, askedAtMs: ctx.nowMs });
   ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
 }

@@ -121,7 +121,8 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
     stopLossPct: session.stopLossPct,
     horizonDeadline: session.horizonDeadlineMs === null ? null : new Date(session.horizonDeadlineMs).toISOString(),
     paused: session.paused,
-    killSwitch: { ...session.killSwitch },
+    // Field by field, not spread: a spread takes V8's slow path (record-copies.ts), on every equity sample.
+    killSwitch: { engaged: session.killSwitch.engaged, reason: session.killSwitch.reason, atMs: session.killSwitch.atMs },
     // fromEntries defines each symbol as an own key, whatever it is ('__proto__' included).
     positions: Object.fromEntries(positions),
     realizedPnlUsd: figures.realizedPnlUsd,
@@ -142,7 +143,7 @@ export function sessionSummary(ctx: DecisionContext, session: Session): SessionS
 
 /** Publishes one equity sample of the session (an outbound event) and notes when. */
 export function publishEquity(ctx: DecisionContext, session: Session): void {
-  ctx.outbound.push({ type: 'equity', userId: session.userId, summary: sessionSummary(ctx, session), atMs: ctx.nowMs });
+  ctx.publish({ type: 'equity', userId: session.userId, summary: sessionSummary(ctx, session), atMs: ctx.nowMs });
   ctx.noteEquitySample(session.userId);
 }
 

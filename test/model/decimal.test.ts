@@ -335,6 +335,14 @@ describe('isZero', () => {
     ] as const)
       expect(isZero(text as Decimal)).toBe(zero);
   });
+
+  it('is zero for exactly the texts of plain zeros, every text of up to 6 characters of 0 . - 1 tried', () => {
+    const plainZeroPattern = /^-?(?:0+\.?0*|\.0+)$/;
+    const texts = [''];
+    for (let length = 1; length <= 6; length += 1)
+      for (const prefix of texts.filter((t) => t.length === length - 1)) for (const c of ['0', '.', '-', '1']) texts.push(prefix + c);
+    for (const text of texts) expect([text, isZero(text as Decimal)]).toEqual([text, plainZeroPattern.test(text)]);
+  });
 });
 
 /** The general parse and canonical format as they were before the fast paths (reference for the property below). */

@@ -629,12 +629,12 @@ export class Engine {
   /** The step's state becomes the engine's; its effects and decisions are handed on; a snapshot due is captured. */
   private adoptStep(inputs: Input[], { state, decisions }: DecidedStep): void {
     this.state = state;
-    const debug = this.logger.isLevelEnabled('debug');
     for (let i = 0; i < decisions.length; i += 1) {
       const decision = decisions[i] as Decision;
       const input = inputs[i];
       if (!input) continue;
-      if (debug && (decision.wal.length > 0 || decision.effects.length > 0)) {
+      // The logger's level asked only of a decision with something to log (most steps, a tick's, have none).
+      if ((decision.wal.length > 0 || decision.effects.length > 0) && this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
       }
       this.onEffects(decision);

@@ -71,17 +71,18 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
   /** Commits a batch at once (EngineLog.commitNow): the memory log writes nowhere else, so nothing to wait for. */
   const commitNow = (batch: CommitBatch): string[] => {
     // All or nothing, as in the other adapters: a ledger entry without its WAL event is refused before any write.
-    for (const l of batch.ledger ?? []) walIdAt(batch.wal, l.walIndex);
+    const ledgerEntries = batch.ledger;
+    if (ledgerEntries !== undefined) for (const l of ledgerEntries) walIdAt(batch.wal, l.walIndex);
     const ids = batch.wal.map((data) => {
       const record = { id: id(), data };
       wal.push(record);
       return record.id;
     });
-    for (const l of batch.ledger ?? []) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
-    for (const data of batch.outbound) {
-      const entryId = id();
-      if (!unread) outbound.push({ id: entryId, data });
-    }
+    if (ledgerEntries !== undefined)
+      for (const l of ledgerEntries) ledger.push({ id: id(), walId: walIdAt(ids, l.walIndex), userId: l.userId, sessionId: l.sessionId, data: l.data });
+    // Unread, an entry only takes its id (no text made of it: a backtest's every equity sample).
+    if (unread) nextId += batch.outbound.length;
+    else for (const data of batch.outbound) outbound.push({ id: id(), data });
     if (batch.outbound.length > 0 && !unread) trimOutbound();
     for (const dl of batch.deadLetters) deadLetters.push({ ...boundDeadLetter(dl), id: id() });
     if (deadLetters.length > limits.maxDeadLetterEntries) deadLetters.splice(0, deadLetters.length - limits.maxDeadLetterEntries);

@@ -177,3 +177,16 @@ export const defaultCoreConfig: CoreConfig = {
   maxUsersPerRouteStep: 20,
   symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
 };
+
+/** The config's traded symbols, each once in their order, and as a set: per (immutable) list, not per decision. */
+const tradedMemo = new WeakMap<readonly string[], { list: readonly string[]; set: ReadonlySet<string> }>();
+
+export function tradedSymbols(configured: readonly string[]): { list: readonly string[]; set: ReadonlySet<string> } {
+  let known = tradedMemo.get(configured);
+  if (known === undefined) {
+    const set = new Set(configured);
+    known = { list: [...set], set };
+    tradedMemo.set(configured, known);
+  }
+  return known;
+}

@@ -18,6 +18,7 @@ import { watchLiquidation } from './liquidation-watch.js';
 import type { ParsedCommand } from '../contract/commands.js';
 import { parseDelivery } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
+import { tradedSymbols } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
 import type { Venue } from './venues.js';
@@ -250,10 +251,11 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
   // Only the symbols this engine trades (and any the session already holds) are the session's. Anything else in
   // the account (a manual DOGE position) is not adopted: adopting it once made the stale-feed rule flatten the
   // real positions (no DOGE quotes), and /stop could never finish (no DOGE filters). It is reported once.
-  const traded = new Set(ctx.config.symbols);
+  const traded = tradedSymbols(ctx.config.symbols).set;
   for (const { symbol, positionAmt } of positions) {
+    if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined) continue;
     const key = `${userId}:${symbol}`;
-    if (isFlatAmount(positionAmt) || traded.has(symbol) || session.positions[symbol] !== undefined || ctx.market.foreignPositionsReported.get(key)) continue;
+    if (ctx.market.foreignPositionsReported.get(key)) continue;
     ctx.market = copyMarket(ctx.market, { foreignPositionsReported: ctx.market.foreignPositionsReported.set(key, true as const) });
     ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }

@@ -136,8 +136,9 @@ export function valueSessionExact(session: Session, market: MarketState): ExactV
       unpricedSymbols.push(symbol);
       continue;
     }
-    unrealized = exactAdd(unrealized, value.unrealized);
-    gross = exactAdd(gross, value.notional);
+    // The first held position's values are the sums so far (zero at scale 0 adds nothing, and never a finer scale).
+    unrealized = unrealized === exactZero ? value.unrealized : exactAdd(unrealized, value.unrealized);
+    gross = gross === exactZero ? value.notional : exactAdd(gross, value.notional);
   }
   return { equity: exactAdd(exactOf(bookedEquityUsd(session)), unrealized), unrealized, gross, unpricedSymbols, held };
 }

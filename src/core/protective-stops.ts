@@ -8,6 +8,7 @@ import type { SymbolFilters } from '../model/market.js';
 import type { StopFigures } from './mtm.js';
 import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
 import { filtersOf } from './venues.js';
+import { tradedSymbols } from './config.js';
 import { dueAgain, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
@@ -260,19 +261,6 @@ function checkDue(ctx: DecisionContext, session: Session, exposed: boolean): boo
   return (exposed || session.status !== 'closed') && (lastCheck === undefined || ctx.nowMs - lastCheck >= periodMs);
 }
 
-/** The config's traded symbols, each once in their order, and as a set: per (immutable) list, not per check. */
-const tradedMemo = new WeakMap<readonly string[], { list: readonly string[]; set: ReadonlySet<string> }>();
-
-function tradedSymbols(configured: readonly string[]): { list: readonly string[]; set: ReadonlySet<string> } {
-  let known = tradedMemo.get(configured);
-  if (known === undefined) {
-    const set = new Set(configured);
-    known = { list: [...set], set };
-    tradedMemo.set(configured, known);
-  }
-  return known;
-}
-
 function startCheck(ctx: DecisionContext, session: Session): void {
   ctx.noteStopCheckStarted(session.userId);
   // Housekeeping, not an exit: the normal lane, and per symbol (openAlgoOrders weighs 1 with a symbol, 40
@@ -311,6 +299,8 @@ export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: strin
 export function onStopsListed(ctx: DecisionContext, userId: string, listed: ProtectiveStopSnapshot[], askedAtMs: number | undefined): void {
   const session = ctx.durable.sessions.get(userId);
   if (!session) return;
+  // Nothing listed and nothing tracked (a session without a stop-loss, at every check): nothing to compare.
+  if (listed.length === 0 && !hasStops(session)) return;
   const present = new Set(listed.map((s) => s.clientAlgoId));
   for (const [symbol, stop] of Object.entries(session.protectiveStops)) {
     if (present.has(stop.clientAlgoId)) {

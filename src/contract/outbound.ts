@@ -32,6 +32,11 @@ export const alertKinds = [
   'manual_trade',
   /** The account's settings no longer fit a running session (found at boot): new entries paused, with the fix. */
   'account',
+  /**
+   * A signal asked a flat session for a position the engine could not open (a target below the symbol's smallest
+   * order, the exposure limit taken by other symbols): said once, until an order for that symbol is placed.
+   */
+  'signal_skipped',
 ] as const;
 export type AlertKind = (typeof alertKinds)[number];
 

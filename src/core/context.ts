@@ -175,6 +175,15 @@ export class DecisionContext {
     this.market = copyMarket(this.market, { retiredStops: this.market.retiredStops.set(`${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) });
   }
 
+  /** The user of `key` (user:symbol) was told that signals there are skipped, for a reason of this shape (route-signals.ts). */
+  noteSignalSkipTold(key: string, shape: string): void {
+    this.market = copyMarket(this.market, { signalSkipsReported: this.market.signalSkipsReported.set(key, shape, this.owned) });
+  }
+
+  forgetSignalSkipTold(key: string): void {
+    this.market = copyMarket(this.market, { signalSkipsReported: this.market.signalSkipsReported.delete([key], this.owned) });
+  }
+
   noteQuery(clientOrderId: string): void {
     this.noteTime('lastQueryAtMs', clientOrderId, this.nowMs);
   }

@@ -122,6 +122,33 @@ function noPositionWhy(
   return `target ${usd.toFixed(2)} USD (weight ${weight} of ${capitalUsd} USD) is less than one ${signal.symbol} order step of ${filters.stepSize}`;
 }
 
+/** A skip reason with its figures taken out: the same reason at another price or size reads the same. */
+const reasonShape = (reason: string): string => reason.replace(/[0-9][0-9.]*/g, '#');
+
+/**
+ * A signal asked a flat session for a position it could not open: its user is told why (the route's answer goes to
+ * the signal source only, and a session that never trades a symbol looked like one waiting for a signal). Once per
+ * reason: a model signalling every minute repeats the same skip every minute, so the user hears it again only for a
+ * different reason, or once an order for the symbol has been placed since (forgetSkipTold).
+ */
+function tellSkippedOnce(ctx: DecisionContext, userId: string, symbol: string, reason: string): void {
+  const key = `${userId}:${symbol}`;
+  const shape = reasonShape(reason);
+  if (ctx.market.signalSkipsReported.get(key) === shape) return;
+  ctx.noteSignalSkipTold(key, shape);
+  ctx.alert(
+    userId,
+    'signal_skipped',
+    `${symbol} signal not traded: ${reason}. The session holds no ${symbol} and orders none while this holds; this is said once, again only for another reason or after an order for ${symbol}`,
+  );
+}
+
+/** An order for the symbol was placed for the user: a later skip of it is told again. */
+function forgetSkipTold(ctx: DecisionContext, userId: string, symbol: string): void {
+  const key = `${userId}:${symbol}`;
+  if (ctx.market.signalSkipsReported.get(key) !== undefined) ctx.forgetSignalSkipTold(key);
+}
+
 function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scale: number, step: StepOutcomes): void {
   const outcomes = step.routed;
   const session = ctx.durable.sessions.get(userId);
@@ -159,10 +186,17 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
       ctx.emit({ type: 'intent.set', userId, symbol: signal.symbol, targetQty: plan.targetQty });
     }
     if (plan.kind === 'skip') {
-      if (plan.reason !== alreadyAtTarget) outcomes.push({ userId, symbol: signal.symbol, skipped: plan.reason });
-      else if (signal.weight !== 0 && isZero(target))
-        outcomes.push({ userId, symbol: signal.symbol, skipped: noPositionWhy(ctx, signal, scale, session.capitalUsd, wanted, filters) });
-      else ((step.atTarget ??= {})[signal.symbol] ??= []).push(userId);
+      const skipped =
+        plan.reason !== alreadyAtTarget
+          ? plan.reason
+          : signal.weight !== 0 && isZero(target)
+            ? noPositionWhy(ctx, signal, scale, session.capitalUsd, wanted, filters)
+            : null;
+      if (skipped === null) ((step.atTarget ??= {})[signal.symbol] ??= []).push(userId);
+      else {
+        outcomes.push({ userId, symbol: signal.symbol, skipped });
+        if (signal.weight !== 0 && isZero(current)) tellSkippedOnce(ctx, userId, signal.symbol, skipped);
+      }
       continue;
     }
     if (backingOff(ctx.durable, ctx.config, ctx.nowMs, userId, signal.symbol, plan.order.purpose, ctx.market.retryAt)) {
@@ -171,6 +205,7 @@ function routeUser(ctx: DecisionContext, cmd: RouteCommand, userId: string, scal
     }
     const order = placeOrder(ctx, userId, plan.order);
     outcomes.push({ userId, symbol: signal.symbol, clientOrderId: order.clientOrderId });
+    forgetSkipTold(ctx, userId, signal.symbol);
   }
 }
 

@@ -6,8 +6,8 @@ import { toNumber } from '../model/decimal.js';
 
 // What a session's start answer warns of. A capital whose whole budget (capital × maxLeverage) is below a symbol's
 // smallest order can never hold that symbol: every signal for it is skipped (route-signals.ts says why in the route's
-// answer, which goes to the signal source, not to the user). The user hears it once, here, when it can still choose
-// another capital. Display only: the figures are numbers, the orders themselves are sized and refused exactly.
+// answer, to the signal source, and once in a signal_skipped alert, to the user). The user hears it first here, when
+// it can still choose another capital. Display only: the figures are numbers, the orders are sized and refused exactly.
 
 /** The smallest order of a symbol, in USD at the ask: its minimum notional, or one step or its minimum quantity if more. */
 function smallestOrderUsd(minNotional: string, stepSize: string, minQty: string, ask: number | null): number {

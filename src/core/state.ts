@@ -189,6 +189,11 @@ export interface MarketState {
   retryAt: SharedDict<{ clientOrderId: string; retryAtMs: number }>;
   /** Per user:symbol (or user:#funding), when a trade-list or funding read was asked for and not answered yet (trade-reads-owed.ts). */
   owedReadsAskedAtMs: SharedDict<number>;
+  /**
+   * Per user:symbol, why signals for a position there were last skipped for a flat session, as its user was told
+   * (route-signals.ts, signal_skipped): told again only for another reason, or once an order for it was placed.
+   */
+  signalSkipsReported: SharedDict<string>;
 }
 
 export interface EngineState {
@@ -226,6 +231,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     deferredTradeReads: SharedDict.empty(),
     retryAt: SharedDict.empty(),
     owedReadsAskedAtMs: SharedDict.empty(),
+    signalSkipsReported: SharedDict.empty(),
   };
 }
 

@@ -615,6 +615,7 @@ const alertIcons: Record<string, string> = {
   halt: '⛔',
   protective_stop: '🛡',
   engine_error: '🐞',
+  signal_skipped: '⚠️',
 };
 
 /** An alert as the chat shows it: its icon, kind and the engine's words (escaped). */

@@ -61,33 +61,40 @@ function parseTime(text: string): number | null {
 /** The file's signals, checked row by row: a malformed or out-of-order row is a DataFileError naming the line. */
 export async function loadSignalFile(path: string): Promise<ModelSignal[]> {
   const out: ModelSignal[] = [];
-  for await (const { line, text } of readLines(path)) {
-    const trimmed = text.trim();
-    if (trimmed === '') continue;
-    if (line === 1) {
-      if (trimmed.toLowerCase() !== header) throw new DataFileError(path, line, `header must be ${header}`);
-      continue;
-    }
-    const fail = (reason: string): never => {
-      throw new DataFileError(path, line, reason);
-    };
-    const f = trimmed.split(',').map((x) => x.trim());
-    if (f.length !== 5) fail(`${f.length} fields where a signal has 5 (${header})`);
-    const [timeText, symbol, actionText, confidenceText, horizonText] = f as [string, string, string, string, string];
-    const timeMs = parseTime(timeText) ?? fail(`timestamp is neither ISO 8601 nor epoch ms: ${JSON.stringify(timeText)}`);
-    if (!/^[A-Z0-9]{2,20}$/.test(symbol)) fail(`symbol is not a symbol: ${JSON.stringify(symbol)}`);
-    const action = actionText.toUpperCase();
-    if (action !== 'BUY' && action !== 'SELL' && action !== 'HOLD') fail(`signal must be BUY, SELL or HOLD: ${JSON.stringify(actionText)}`);
-    const confidence = Number(confidenceText);
-    if (confidenceText === '' || !(confidence >= 0 && confidence <= 1)) fail(`confidence must be a number in [0, 1]: ${JSON.stringify(confidenceText)}`);
-    const horizonHours = horizonText === '' ? null : Number(horizonText);
-    if (horizonHours !== null && !(horizonHours > 0)) fail(`horizon_hours must be above zero or empty: ${JSON.stringify(horizonText)}`);
-    const previous = out[out.length - 1];
-    if (previous && timeMs < previous.timeMs) fail(`out of order: ${timeText} is before the previous signal`);
-    if (out.length >= maxSignalRows) fail(`more than ${maxSignalRows} signals in one file`);
-    out.push({ timeMs, symbol, action: action as ModelAction, confidence, horizonHours });
-  }
+  for await (const { line, text } of readLines(path)) addSignalRow(path, line, text, out);
   return out;
+}
+
+/**
+ * One line of a signal file (its 1-based number and text) checked and added to `out`, the signals of the lines before
+ * it: line 1 must be the header, a blank line adds nothing, anything else must be a signal no older than the last one.
+ * Throws a DataFileError naming the line. (A followed file's appended lines are added one by one: signal-file-watch.ts.)
+ */
+export function addSignalRow(path: string, line: number, text: string, out: ModelSignal[]): void {
+  const trimmed = text.trim();
+  if (trimmed === '') return;
+  if (line === 1) {
+    if (trimmed.toLowerCase() !== header) throw new DataFileError(path, line, `header must be ${header}`);
+    return;
+  }
+  const fail = (reason: string): never => {
+    throw new DataFileError(path, line, reason);
+  };
+  const f = trimmed.split(',').map((x) => x.trim());
+  if (f.length !== 5) fail(`${f.length} fields where a signal has 5 (${header})`);
+  const [timeText, symbol, actionText, confidenceText, horizonText] = f as [string, string, string, string, string];
+  const timeMs = parseTime(timeText) ?? fail(`timestamp is neither ISO 8601 nor epoch ms: ${JSON.stringify(timeText)}`);
+  if (!/^[A-Z0-9]{2,20}$/.test(symbol)) fail(`symbol is not a symbol: ${JSON.stringify(symbol)}`);
+  const action = actionText.toUpperCase();
+  if (action !== 'BUY' && action !== 'SELL' && action !== 'HOLD') fail(`signal must be BUY, SELL or HOLD: ${JSON.stringify(actionText)}`);
+  const confidence = Number(confidenceText);
+  if (confidenceText === '' || !(confidence >= 0 && confidence <= 1)) fail(`confidence must be a number in [0, 1]: ${JSON.stringify(confidenceText)}`);
+  const horizonHours = horizonText === '' ? null : Number(horizonText);
+  if (horizonHours !== null && !(horizonHours > 0)) fail(`horizon_hours must be above zero or empty: ${JSON.stringify(horizonText)}`);
+  const previous = out[out.length - 1];
+  if (previous && timeMs < previous.timeMs) fail(`out of order: ${timeText} is before the previous signal`);
+  if (out.length >= maxSignalRows) fail(`more than ${maxSignalRows} signals in one file`);
+  out.push({ timeMs, symbol, action: action as ModelAction, confidence, horizonHours });
 }
 
 export function signalReplayStrategy(signals: readonly ModelSignal[], sizing: SignalSizing = defaultSignalSizing): Strategy {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,50 @@ describe('a followed signal file', () => {
       expect(followed.strategy.targets(at('2026-01-01T05:30:00Z'))).toEqual([
         { symbol: 'BTCUSDT', weight: -0.3 },
         { symbol: 'ETHUSDT', weight: 0.24 },
+      ]);
+    } finally {
+      followed.stop();
+    }
+  });
+
+  it('reads only what the model appended, not the whole file again', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'qe-follow-')), 'signals.csv');
+    // A day of a model's minutes: ~60 KB. Read whole at every change, a year of them was seconds of work a minute.
+    const rows: string[] = [];
+    for (let m = 0; m < 1_440; m += 1) rows.push(`${new Date(at('2026-01-01T00:00:00Z') + m * 60_000).toISOString()},BTCUSDT,BUY,1,\n`);
+    writeFileSync(path, header + rows.join(''));
+    const followed = followSignalFile(path, await loadSignalFile(path), silentLogger(), 20);
+    try {
+      const size = statSync(path).size;
+      await waitFor('the first whole read', () => followed.bytesRead() >= size, 10_000, 10);
+      const before = followed.bytesRead();
+      const row = '2026-01-02T00:00:00Z,BTCUSDT,SELL,1,\n';
+      appendFileSync(path, row);
+      await waitFor('the appended SELL to be traded', () => followed.strategy.targets(at('2026-01-02T00:01:00Z'))[0]?.weight === -0.3, 10_000, 10);
+      // The row, and the few bytes before it that tell an append from a rewrite: not the file's 60 KB again.
+      expect(followed.bytesRead() - before).toBeLessThan(row.length + 100);
+    } finally {
+      followed.stop();
+    }
+  });
+
+  it('takes none of an appended run of rows with a bad one, and reads a rewritten file whole', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'qe-follow-')), 'signals.csv');
+    writeFileSync(path, `${header}2026-01-01T00:00:00Z,BTCUSDT,BUY,1,\n`);
+    const followed = followSignalFile(path, await loadSignalFile(path), silentLogger(), 20);
+    try {
+      await waitFor('the first whole read', () => followed.bytesRead() > 0, 10_000, 10);
+      // A good row then one out of order: neither is taken (the model's append is one piece), the BUY stands.
+      appendFileSync(path, '2026-01-01T02:00:00Z,ETHUSDT,BUY,1,\n2026-01-01T01:00:00Z,BTCUSDT,SELL,1,\n');
+      const afterBad = followed.bytesRead();
+      await waitFor('the bad append to be read', () => followed.bytesRead() > afterBad, 10_000, 10);
+      expect(followed.strategy.targets(at('2026-01-01T03:00:00Z'))).toEqual([{ symbol: 'BTCUSDT', weight: 0.3 }]);
+      // The model writes its file anew (a SELL where the BUY was): read whole, the replay is the new file's.
+      writeFileSync(path, `${header}2026-01-01T00:00:00Z,BTCUSDT,SELL,1,\n2026-01-01T00:30:00Z,ETHUSDT,SELL,1,\n`);
+      await waitFor('the rewritten file to be traded', () => followed.strategy.targets(at('2026-01-01T03:00:00Z'))[0]?.weight === -0.3, 10_000, 10);
+      expect(followed.strategy.targets(at('2026-01-01T03:00:00Z'))).toEqual([
+        { symbol: 'BTCUSDT', weight: -0.3 },
+        { symbol: 'ETHUSDT', weight: -0.3 },
       ]);
     } finally {
       followed.stop();

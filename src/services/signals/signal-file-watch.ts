@@ -2,35 +2,72 @@ import type { Stats } from 'node:fs';
 import { unwatchFile, watchFile } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ModelSignal } from '../../strategies/signal-replay.js';
-import { loadSignalFile, signalReplayStrategy } from '../../strategies/signal-replay.js';
+import { DataFileError } from '../../backtest/data/data-file-error.js';
+import { addSignalRow, maxSignalRows, signalReplayStrategy } from '../../strategies/signal-replay.js';
 import type { Strategy } from '../../strategies/strategy.js';
 import type { Logger } from '../../util/logger.js';
 
 // A model's signal file followed while the signals service runs it (QE_STRATEGY=replay): a model that appends its
 // signals to the CSV is traded live, as its file is backtested. The file is looked at every `pollMs`; when its size or
-// time changed it is read again whole and the replay rebuilt from it (a replay's targets at a time are a function of
-// the signals up to then, so a rebuilt one answers as the old one would have with the new rows). A file whose last row
-// has no newline yet is being written and waits for the next change; one that does not read (a malformed row, a row
-// out of order) keeps the last good one, with a warning, and the next change is read again.
+// time changed, only what was appended since the last read is read: its whole lines are checked and their signals
+// added to the replay (a replay's targets at a time are a function of the signals up to then, in file order, so one
+// with the new rows added answers as one rebuilt from the whole file would). A model appending a row a minute for a
+// year makes a file of half a million rows: read whole at each change, it cost the signals service (the engine's
+// process under `all`) seconds of work a minute. A last line with no newline yet is being written and waits for the
+// next change. Appended lines that do not read (a malformed row, a row out of order) are not taken, none of them, with
+// a warning: the last good signals stand, and the next change reads from the same place again. A file that was
+// rewritten rather than appended to (shorter than what was read, or the bytes just before that point changed) is read
+// again whole.
 
 /** How often the file's size and modification time are looked at (ms). */
 export const signalFilePollMs = 1_000;
+/** Bytes before the read point compared at each change to tell an append from a rewrite. */
+const rewriteCheckBytes = 64;
+/** Appended bytes read at one change at most; the rest is read at the next look (rows a model writes are short). */
+const maxAppendReadBytes = 4 << 20;
 
 export interface FollowedSignalFile {
   /** Delegates to the replay of the file's last good contents. */
   strategy: Strategy;
+  /** Bytes of the file read since it was followed (its whole size at a full read, the appended bytes at an append). */
+  bytesRead(): number;
   stop(): void;
 }
 
-/** Whether the file ends with a newline (or is empty): its last row is whole. */
-async function endsWithWholeRow(path: string): Promise<boolean> {
+/** What has been read of the file: its signals, where the whole lines read end (bytes), and how many lines those are. */
+interface ReadPoint {
+  signals: ModelSignal[];
+  offset: number;
+  lines: number;
+  /** The bytes just before `offset` (at most rewriteCheckBytes): still there unchanged if the file was only appended to. */
+  tail: Buffer;
+}
+
+/** The whole lines of `bytes` (up to its last newline, none without one), and how many bytes they are. */
+function wholeLines(bytes: Buffer): { lines: string[]; length: number } {
+  const end = bytes.lastIndexOf(0x0a);
+  if (end < 0) return { lines: [], length: 0 };
+  // Newlines split UTF-8 only between characters: the lines decode whole.
+  const lines = bytes.subarray(0, end).toString('utf8').split('\n');
+  return { lines: lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)), length: end + 1 };
+}
+
+/** Reads `length` bytes at `position` (fewer at the end of the file). */
+async function readAt(path: string, position: number, length: number): Promise<Buffer> {
   const file = await open(path, 'r');
   try {
-    const { size } = await file.stat();
-    if (size === 0) return true;
-    const last = Buffer.alloc(1);
-    await file.read(last, 0, 1, size - 1);
-    return last[0] === 0x0a;
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const file = await open(path, 'r');
+  try {
+    return (await file.stat()).size;
   } finally {
     await file.close();
   }
@@ -38,26 +75,74 @@ async function endsWithWholeRow(path: string): Promise<boolean> {
 
 export function followSignalFile(path: string, first: readonly ModelSignal[], logger: Logger, pollMs = signalFilePollMs): FollowedSignalFile {
   let replay = signalReplayStrategy(first);
-  let rows = first.length;
+  /** Null until the first read (the caller's `first` came from a read whose end is not known here). */
+  let point: ReadPoint | null = null;
+  let bytesRead = 0;
   let reading = false;
   let changedWhileReading = false;
+
+  /** The file read whole, as a fresh replay; not while its last line has no newline (it is being written). */
+  const readWhole = async (size: number): Promise<void> => {
+    const bytes = await readAt(path, 0, size);
+    bytesRead += bytes.length;
+    const { lines, length } = wholeLines(bytes);
+    // Half a row can parse as another signal (a horizon of "1" where "12" is being written): the last good stands.
+    if (length < bytes.length) return;
+    const signals: ModelSignal[] = [];
+    lines.forEach((text, i) => addSignalRow(path, i + 1, text, signals));
+    if (point === null || signals.length !== point.signals.length) logger.info({ path, signals: signals.length }, 'signal file read');
+    point = { signals, offset: length, lines: lines.length, tail: bytes.subarray(Math.max(0, length - rewriteCheckBytes), length) };
+    replay = signalReplayStrategy(signals);
+  };
+
+  /** What was appended after `at` (its whole lines) added to the replay's signals; all or none of them. */
+  const readAppended = async (at: ReadPoint, size: number): Promise<void> => {
+    const bytes = await readAt(path, at.offset, Math.min(size - at.offset, maxAppendReadBytes));
+    bytesRead += bytes.length;
+    const { lines, length } = wholeLines(bytes);
+    if (lines.length === 0) {
+      if (bytes.length === maxAppendReadBytes) throw new DataFileError(path, at.lines + 1, `a line longer than ${maxAppendReadBytes} bytes`);
+      return; // only the start of a row so far
+    }
+    // Checked on a copy of the last signal (the order rule reads it) before any is added: a bad line adds none.
+    const added: ModelSignal[] = at.signals.slice(-1);
+    const copied = added.length;
+    lines.forEach((text, i) => {
+      addSignalRow(path, at.lines + i + 1, text, added);
+      if (at.signals.length + added.length - copied > maxSignalRows)
+        throw new DataFileError(path, at.lines + i + 1, `more than ${maxSignalRows} signals in one file`);
+    });
+    for (let i = copied; i < added.length; i += 1) at.signals.push(added[i] as ModelSignal);
+    if (added.length > copied) logger.info({ path, signals: at.signals.length }, 'signal file rows appended');
+    const tail = Buffer.concat([at.tail, bytes.subarray(0, length)]);
+    point = {
+      signals: at.signals,
+      offset: at.offset + length,
+      lines: at.lines + lines.length,
+      tail: tail.subarray(Math.max(0, tail.length - rewriteCheckBytes)),
+    };
+    if (at.offset + length < size) changedWhileReading = true; // more than one read's worth appended: the rest next
+  };
+
+  const readChange = async (): Promise<void> => {
+    const size = await sizeOf(path);
+    const at = point;
+    if (at === null || size < at.offset) return readWhole(size);
+    // Appended to, or rewritten? The bytes before the read point are the same after an append.
+    const before = await readAt(path, at.offset - at.tail.length, at.tail.length);
+    bytesRead += before.length;
+    if (!before.equals(at.tail)) return readWhole(size);
+    if (size > at.offset) await readAppended(at, size);
+  };
+
   const reread = (): void => {
     if (reading) {
       changedWhileReading = true;
       return;
     }
     reading = true;
-    endsWithWholeRow(path)
-      .then(async (whole) => {
-        // A last row without its newline is still being written: read at the next change, once it is whole (half a
-        // row can parse as another signal: a horizon of "1" where "12" is being written).
-        if (!whole) return;
-        const signals = await loadSignalFile(path);
-        replay = signalReplayStrategy(signals);
-        if (signals.length !== rows) logger.info({ path, signals: signals.length }, 'signal file read again');
-        rows = signals.length;
-      })
-      .catch((error: unknown) => logger.warn({ err: error, path }, 'signal file not read again: the last good one is kept'))
+    readChange()
+      .catch((error: unknown) => logger.warn({ err: error, path }, 'signal file not read: the last good signals are kept'))
       .finally(() => {
         reading = false;
         if (changedWhileReading) {
@@ -72,10 +157,11 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
   // Not persistent: the watch alone does not keep the process running.
   watchFile(path, { interval: pollMs, persistent: false }, onChange);
   // The watch compares with its own first look at the file, taken after `first` was read: rows appended in between
-  // would wait for the next change. Read once more now.
+  // would wait for the next change. Read once now, whole, which also finds where the whole lines end.
   reread();
   return {
     strategy: { name: 'replay', onBar: () => undefined, targets: (nowMs) => replay.targets(nowMs) },
+    bytesRead: () => bytesRead,
     stop: () => unwatchFile(path, onChange),
   };
 }

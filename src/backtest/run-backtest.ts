@@ -339,7 +339,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   let quoteCount = 0;
   /** Quotes that changed neither price of the touch, within unchangedTouchRefreshMs of the last one sent. */
   let skippedQuotes = 0;
-  const lastTouch = new Map<string, { bidUnits: bigint; askUnits: bigint; sentAtMs: number }>();
+  /** Per symbol, the touch last sent to the exchange and the engine, when, and its mid (the bars' price of a quote). */
+  const lastTouch = new Map<string, { bidUnits: bigint; askUnits: bigint; sentAtMs: number; mid: number }>();
   const fundingApplied: FundingApplied[] = [];
   let nextFunding = await funding.next();
   let makerTradesFromPrints = 0;
@@ -421,25 +422,28 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   /** The quote, once the clock is at it: to the exchange and the engine (unless its touch is unchanged), then its bar. */
   const applyQuote = (q: Quote): Promise<void> | undefined => {
     if (q.leg && opts.klinePath === 'bridge') legs.set(q.symbol, { ...q.leg, atMs: q.timeMs, atUnits: Number(q.bidUnits) });
-    else legs.delete(q.symbol);
-    const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
+    else if (legs.size > 0) legs.delete(q.symbol);
     const last = lastTouch.get(q.symbol);
     if (last && last.bidUnits === q.bidUnits && last.askUnits === q.askUnits && q.timeMs - last.sentAtMs < unchangedTouchRefreshMs) {
       // Only the sizes moved (most bookTicker updates): nothing for the engine to decide on; with queue fills the
-      // touch's sizes still bound the queue ahead of a resting order.
+      // touch's sizes still bound the queue ahead of a resting order. Its mid is the last one's.
       skippedQuotes += 1;
       if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
-      const mid = Number(q.bidUnits + q.askUnits) / 2 / scale;
+      const mid = last.mid;
       const beating = q.timeMs - lastTimerMs >= timerEveryMs ? beat(q.timeMs) : undefined;
       if (beating) return beating.then(() => addToBar(q, mid));
       addToBar(q, mid);
       return undefined;
     }
+    const scale = 10 ** (grids.get(q.symbol) as TickGrid).priceScale;
+    // The mid the quotes that only move the sizes give the bars, worked out once per touch (as it always was for them).
+    const unchangedMid = Number(q.bidUnits + q.askUnits) / 2 / scale;
     if (last) {
       last.bidUnits = q.bidUnits;
       last.askUnits = q.askUnits;
       last.sentAtMs = q.timeMs;
-    } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs });
+      last.mid = unchangedMid;
+    } else lastTouch.set(q.symbol, { bidUnits: q.bidUnits, askUnits: q.askUnits, sentAtMs: q.timeMs, mid: unchangedMid });
     try {
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
       if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);

@@ -117,9 +117,8 @@ export async function backtestRun(): Promise<{
   }
   const { cold, warm } = crossover;
   // The same touch path with more updates: what the added (size-only) updates cost each, in CPU time per run.
-  const runsMeasured = backtestMeasuredRuns;
-  const addedQuotes = (dense.quotes - warm.quotes) / runsMeasured;
-  const sizeOnlyCpuMicros = (dense.cpuMicros - warm.cpuMicros) / runsMeasured / Math.max(1, addedQuotes);
+  const addedQuotes = (dense.quotes - warm.quotes) / backtestMeasuredRuns;
+  const sizeOnlyCpuMicros = (dense.cpuMicros - warm.cpuMicros) / backtestMeasuredRuns / Math.max(1, addedQuotes);
   return {
     backtestQuotes: cold.quotes,
     backtestQuotesPerSecond: round1(warm.quotes / warm.seconds),
@@ -129,7 +128,7 @@ export async function backtestRun(): Promise<{
     backtestFlatCpuMicrosPerQuote: round1(flat.cpuMicros / flat.quotes),
     backtestHoldingQuotesPerSecond: round1(holding.quotes / holding.seconds),
     backtestHoldingCpuMicrosPerQuote: round1(holding.cpuMicros / holding.quotes),
-    backtestDenseQuotes: dense.quotes / runsMeasured,
+    backtestDenseQuotes: dense.quotes / backtestMeasuredRuns,
     backtestDenseQuotesPerSecond: round1(dense.quotes / dense.seconds),
     backtestDenseCpuMicrosPerQuote: round1(dense.cpuMicros / dense.quotes),
     backtestSizeOnlyCpuMicrosPerQuote: round1(sizeOnlyCpuMicros),

@@ -17,16 +17,16 @@ import { copyMarket } from './record-copies.js';
 type NotedTimes = { [K in keyof MarketState]: MarketState[K] extends SharedDict<number> ? K : never }[keyof MarketState];
 
 /**
- * Accumulates one decision. Local and short-lived: decide() creates it, handlers record into it, and it is
- * turned into an immutable Decision at the end. Emitting an event applies it at once, so later logic in the
- * same decision sees the updated state, and the state returned is exactly fold(previous, events).
- */
-/**
  * What a decision that wrote none of a kind hands on for it: one shared empty array, frozen (a push on it throws).
  * Most decisions (a tick, a quiet beat) write nothing, and five fresh arrays each were five allocations a quote.
  */
 const nothing: never[] = Object.freeze([]) as unknown as never[];
 
+/**
+ * Accumulates one decision. Local and short-lived: decide() creates it, handlers record into it, and it is
+ * turned into an immutable Decision at the end. Emitting an event applies it at once, so later logic in the
+ * same decision sees the updated state, and the state returned is exactly fold(previous, events).
+ */
 export class DecisionContext {
   durable: DurableState;
   market: MarketState;

@@ -122,6 +122,9 @@ function noPositionWhy(
   return `target ${usd.toFixed(2)} USD (weight ${weight} of ${capitalUsd} USD) is less than one ${signal.symbol} order step of ${filters.stepSize}`;
 }
 
+/** The market view's key of what a user was told of a symbol's skipped signals (signalSkipsReported). */
+const skipKey = (userId: string, symbol: string): string => `${userId}:${symbol}`;
+
 /** A skip reason with its figures taken out: the same reason at another price or size reads the same. */
 const reasonShape = (reason: string): string => reason.replace(/[0-9][0-9.]*/g, '#');
 
@@ -132,7 +135,7 @@ const reasonShape = (reason: string): string => reason.replace(/[0-9][0-9.]*/g, 
  * different reason, or once an order for the symbol has been placed since (forgetSkipTold).
  */
 function tellSkippedOnce(ctx: DecisionContext, userId: string, symbol: string, reason: string): void {
-  const key = `${userId}:${symbol}`;
+  const key = skipKey(userId, symbol);
   const shape = reasonShape(reason);
   if (ctx.market.signalSkipsReported.get(key) === shape) return;
   ctx.noteSignalSkipTold(key, shape);
@@ -145,7 +148,7 @@ function tellSkippedOnce(ctx: DecisionContext, userId: string, symbol: string, r
 
 /** An order for the symbol was placed for the user: a later skip of it is told again. */
 function forgetSkipTold(ctx: DecisionContext, userId: string, symbol: string): void {
-  const key = `${userId}:${symbol}`;
+  const key = skipKey(userId, symbol);
   if (ctx.market.signalSkipsReported.get(key) !== undefined) ctx.forgetSignalSkipTold(key);
 }
 

@@ -69,8 +69,9 @@ export async function loadSignalFile(path: string): Promise<ModelSignal[]> {
  * One line of a signal file (its 1-based number and text) checked and added to `out`, the signals of the lines before
  * it: line 1 must be the header, a blank line adds nothing, anything else must be a signal no older than the last one.
  * Throws a DataFileError naming the line. (A followed file's appended lines are added one by one: signal-file-watch.ts.)
+ * `rowsBefore`: signals of the file not in `out` (an appended part's are checked apart from the rest), for the bound.
  */
-export function addSignalRow(path: string, line: number, text: string, out: ModelSignal[]): void {
+export function addSignalRow(path: string, line: number, text: string, out: ModelSignal[], rowsBefore = 0): void {
   const trimmed = text.trim();
   if (trimmed === '') return;
   if (line === 1) {
@@ -93,7 +94,7 @@ export function addSignalRow(path: string, line: number, text: string, out: Mode
   if (horizonHours !== null && !(horizonHours > 0)) fail(`horizon_hours must be above zero or empty: ${JSON.stringify(horizonText)}`);
   const previous = out[out.length - 1];
   if (previous && timeMs < previous.timeMs) fail(`out of order: ${timeText} is before the previous signal`);
-  if (out.length >= maxSignalRows) fail(`more than ${maxSignalRows} signals in one file`);
+  if (rowsBefore + out.length >= maxSignalRows) fail(`more than ${maxSignalRows} signals in one file`);
   out.push({ timeMs, symbol, action: action as ModelAction, confidence, horizonHours });
 }
 

@@ -1,9 +1,10 @@
 import type { Stats } from 'node:fs';
 import { unwatchFile, watchFile } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { ModelSignal } from '../../strategies/signal-replay.js';
 import { DataFileError } from '../../backtest/data/data-file-error.js';
-import { addSignalRow, maxSignalRows, signalReplayStrategy } from '../../strategies/signal-replay.js';
+import { addSignalRow, signalReplayStrategy } from '../../strategies/signal-replay.js';
 import type { Strategy } from '../../strategies/strategy.js';
 import type { Logger } from '../../util/logger.js';
 
@@ -52,25 +53,15 @@ function wholeLines(bytes: Buffer): { lines: string[]; length: number } {
   return { lines: lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)), length: end + 1 };
 }
 
-/** Reads `length` bytes at `position` (fewer at the end of the file). */
-async function readAt(path: string, position: number, length: number): Promise<Buffer> {
-  const file = await open(path, 'r');
-  try {
+/** Reads `length` bytes at `position` of an open file (fewer at its end). */
+type ReadAt = (position: number, length: number) => Promise<Buffer>;
+
+function readerOf(file: FileHandle): ReadAt {
+  return async (position, length) => {
     const buffer = Buffer.alloc(length);
     const { bytesRead } = await file.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  const file = await open(path, 'r');
-  try {
-    return (await file.stat()).size;
-  } finally {
-    await file.close();
-  }
+  };
 }
 
 export function followSignalFile(path: string, first: readonly ModelSignal[], logger: Logger, pollMs = signalFilePollMs): FollowedSignalFile {
@@ -82,8 +73,8 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
   let changedWhileReading = false;
 
   /** The file read whole, as a fresh replay; not while its last line has no newline (it is being written). */
-  const readWhole = async (size: number): Promise<void> => {
-    const bytes = await readAt(path, 0, size);
+  const readWhole = async (readAt: ReadAt, size: number): Promise<void> => {
+    const bytes = await readAt(0, size);
     bytesRead += bytes.length;
     const { lines, length } = wholeLines(bytes);
     // Half a row can parse as another signal (a horizon of "1" where "12" is being written): the last good stands.
@@ -91,13 +82,14 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
     const signals: ModelSignal[] = [];
     lines.forEach((text, i) => addSignalRow(path, i + 1, text, signals));
     if (point === null || signals.length !== point.signals.length) logger.info({ path, signals: signals.length }, 'signal file read');
-    point = { signals, offset: length, lines: lines.length, tail: bytes.subarray(Math.max(0, length - rewriteCheckBytes), length) };
+    // The tail copied out: a view would keep the whole file's bytes alive for its 64.
+    point = { signals, offset: length, lines: lines.length, tail: Buffer.from(bytes.subarray(Math.max(0, length - rewriteCheckBytes), length)) };
     replay = signalReplayStrategy(signals);
   };
 
   /** What was appended after `at` (its whole lines) added to the replay's signals; all or none of them. */
-  const readAppended = async (at: ReadPoint, size: number): Promise<void> => {
-    const bytes = await readAt(path, at.offset, Math.min(size - at.offset, maxAppendReadBytes));
+  const readAppended = async (readAt: ReadAt, at: ReadPoint, size: number): Promise<void> => {
+    const bytes = await readAt(at.offset, Math.min(size - at.offset, maxAppendReadBytes));
     bytesRead += bytes.length;
     const { lines, length } = wholeLines(bytes);
     if (lines.length === 0) {
@@ -107,11 +99,7 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
     // Checked on a copy of the last signal (the order rule reads it) before any is added: a bad line adds none.
     const added: ModelSignal[] = at.signals.slice(-1);
     const copied = added.length;
-    lines.forEach((text, i) => {
-      addSignalRow(path, at.lines + i + 1, text, added);
-      if (at.signals.length + added.length - copied > maxSignalRows)
-        throw new DataFileError(path, at.lines + i + 1, `more than ${maxSignalRows} signals in one file`);
-    });
+    lines.forEach((text, i) => addSignalRow(path, at.lines + i + 1, text, added, at.signals.length - copied));
     for (let i = copied; i < added.length; i += 1) at.signals.push(added[i] as ModelSignal);
     if (added.length > copied) logger.info({ path, signals: at.signals.length }, 'signal file rows appended');
     const tail = Buffer.concat([at.tail, bytes.subarray(0, length)]);
@@ -119,20 +107,27 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
       signals: at.signals,
       offset: at.offset + length,
       lines: at.lines + lines.length,
-      tail: tail.subarray(Math.max(0, tail.length - rewriteCheckBytes)),
+      tail: Buffer.from(tail.subarray(Math.max(0, tail.length - rewriteCheckBytes))),
     };
     if (at.offset + length < size) changedWhileReading = true; // more than one read's worth appended: the rest next
   };
 
+  /** One look at the file, on one handle: its size, whether it was appended to or rewritten, and what is new. */
   const readChange = async (): Promise<void> => {
-    const size = await sizeOf(path);
-    const at = point;
-    if (at === null || size < at.offset) return readWhole(size);
-    // Appended to, or rewritten? The bytes before the read point are the same after an append.
-    const before = await readAt(path, at.offset - at.tail.length, at.tail.length);
-    bytesRead += before.length;
-    if (!before.equals(at.tail)) return readWhole(size);
-    if (size > at.offset) await readAppended(at, size);
+    const file = await open(path, 'r');
+    try {
+      const readAt = readerOf(file);
+      const { size } = await file.stat();
+      const at = point;
+      if (at === null || size < at.offset) return await readWhole(readAt, size);
+      // Appended to, or rewritten? The bytes before the read point are the same after an append.
+      const before = await readAt(at.offset - at.tail.length, at.tail.length);
+      bytesRead += before.length;
+      if (!before.equals(at.tail)) return await readWhole(readAt, size);
+      if (size > at.offset) await readAppended(readAt, at, size);
+    } finally {
+      await file.close();
+    }
   };
 
   const reread = (): void => {

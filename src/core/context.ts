@@ -158,12 +158,24 @@ export class DecisionContext {
     this.market = copyMarket(this.market, { lastStopAttemptAtMs: this.market.lastStopAttemptAtMs.delete([key], this.owned) });
   }
 
+  /**
+   * A read under `key` asked now; asked again in the millisecond it was owed since, that is noted too (an answer of
+   * this millisecond no longer tells which read it answers), and a later ask clears the note.
+   */
   noteTradeReadAsked(key: string): void {
-    this.noteTime('owedReadsAskedAtMs', key, this.nowMs);
+    const again = this.market.owedReadsAskedAtMs.get(key) === this.nowMs;
+    const next = copyMarket(this.market);
+    next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.set(key, this.nowMs, this.owned);
+    if (again) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.set(key, true, this.owned);
+    else if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
+    this.market = next;
   }
 
   forgetTradeRead(key: string): void {
-    this.market = copyMarket(this.market, { owedReadsAskedAtMs: this.market.owedReadsAskedAtMs.delete([key], this.owned) });
+    const next = copyMarket(this.market);
+    next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.delete([key], this.owned);
+    if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
+    this.market = next;
   }
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */

@@ -110,6 +110,7 @@ export function copyMarket(m: MarketState, patch?: Partial<MarketState>): Market
     deferredTradeReads: m.deferredTradeReads,
     retryAt: m.retryAt,
     owedReadsAskedAtMs: m.owedReadsAskedAtMs,
+    owedReadsAskedAgainInMs: m.owedReadsAskedAgainInMs,
     signalSkipsReported: m.signalSkipsReported,
   };
   return patch === undefined ? copy : Object.assign(copy, patch);

@@ -190,6 +190,11 @@ export interface MarketState {
   /** Per user:symbol (or user:#funding), when a trade-list or funding read was asked for and not answered yet (trade-reads-owed.ts). */
   owedReadsAskedAtMs: SharedDict<number>;
   /**
+   * The keys of owedReadsAskedAtMs asked again in the very millisecond they were owed since: an answer asked in that
+   * millisecond may be the earlier read's, made before what asked again (trade-reads-owed.ts settleRead).
+   */
+  owedReadsAskedAgainInMs: SharedDict<true>;
+  /**
    * Per user:symbol, why signals for a position there were last skipped for a flat session, as its user was told
    * (route-signals.ts, signal_skipped): told again only for another reason, or once an order for it was placed.
    */
@@ -231,6 +236,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     deferredTradeReads: SharedDict.empty(),
     retryAt: SharedDict.empty(),
     owedReadsAskedAtMs: SharedDict.empty(),
+    owedReadsAskedAgainInMs: SharedDict.empty(),
     signalSkipsReported: SharedDict.empty(),
   };
 }

@@ -149,6 +149,42 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-3');
   });
 
+  it('a read asked again in the same millisecond stays owed when an answer of that millisecond may be the earlier read’s', () => {
+    // Found by the deterministic simulation (seed 50050, 600 steps): a funding read was asked, answered by the
+    // exchange, and a payment made after; its push asked again in the same simulated millisecond; the first read's
+    // answer (without the payment) settled the second, whose own answer a ban had dropped. The payment was never
+    // booked. Several inputs of one engine step share a time live as well.
+    const d = started();
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
+    const reads = (decision: { effects: readonly { kind: string }[] }): number => decision.effects.filter((e) => e.kind === 'read_income').length;
+    const askAtMs = d.nowMs;
+    expect(reads(d.step({ kind: 'funding', userId: 'u', payment: payment('funding:1:USDT:9', '-1', startedAtMs + 1) }))).toBe(1);
+    expect(reads(d.step({ kind: 'funding', userId: 'u', payment: payment('funding:2:USDT:9', '-2', d.nowMs) }))).toBe(1);
+    // The first read's answer, asked in the same millisecond as the second: it has only the first payment.
+    d.step({ ...fundingListed('u', [fundingRecord('1', '-1', startedAtMs + 1)]), askedAtMs: askAtMs } as Input);
+    // The second read's answer never comes: the read is still owed, and asked again.
+    expect(reads(d.timer(d.config.orderQueryIntervalMs))).toBe(1);
+    d.step({
+      ...fundingListed('u', [fundingRecord('1', '-1', startedAtMs + 1), fundingRecord('2', '-2', askAtMs)]),
+      askedAtMs: d.nowMs,
+    } as Input);
+    expect(reads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-3');
+  });
+
+  it('a trade-list read asked again in the same millisecond stays owed when an answer of that millisecond arrives', () => {
+    const d = started();
+    const btcReads = (decision: { effects: readonly Effect[] }): number =>
+      decision.effects.filter((e) => e.kind === 'read_trades' && e.symbol === 'BTCUSDT').length;
+    const askAtMs = d.nowMs;
+    d.step({ kind: 'resync', userId: 'u' });
+    d.step({ kind: 'resync', userId: 'u' });
+    d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [], askedAtMs: askAtMs });
+    expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(1);
+    d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [], askedAtMs: d.nowMs });
+    expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
+  });
+
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;

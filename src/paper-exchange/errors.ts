@@ -28,6 +28,14 @@ export const apiErrors = {
    */
   unknownPath: (method: string, path: string) => new SimApiError(404, 0, `no such endpoint: ${method} ${path}`, true),
   serviceUnavailable: () => new SimApiError(503, -1001, 'Internal error; unable to process your request. Please try again.'),
+  /**
+   * -1008 Request Throttled, system-level protection that spares reduce-only/close-position orders
+   * (https://developers.binance.com/en/docs/products/derivatives-trading-usds-futures/error-code). Seen as HTTP 503 on
+   * POST /fapi/v1/order (https://github.com/banbox/banbot/issues/114, where the order was in fact placed): a client must
+   * treat it as execution unknown, and our adapter does (5xx).
+   */
+  requestThrottled: () =>
+    new SimApiError(503, -1008, 'Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.'),
   tooManyRequests: () =>
     new SimApiError(
       429,

@@ -155,7 +155,7 @@ const numericFaults = [
 ] as const;
 /** Faults that may also be negative (a clock behind the wall clock). */
 const signedFaults = ['clockSkewMs'] as const;
-const onOffFaults = ['forcePostOnlyReject', 'rejectMarketOrders', 'wsSilent', 'userStreamSilent'] as const;
+const onOffFaults = ['forcePostOnlyReject', 'rejectMarketOrders', 'systemThrottle', 'wsSilent', 'userStreamSilent'] as const;
 
 export function applyFaultControl(faults: SimFaults, params: ReadonlyMap<string, string>): Record<string, unknown> {
   for (const name of numericFaults) {

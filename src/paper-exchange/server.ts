@@ -99,6 +99,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     userStreamSilent: false,
     clockSkewMs: 0,
     marginInsufficientCount: 0,
+    systemThrottle: false,
     wsDropNextMessages: 0,
     wsDelayMs: 0,
     dropWsConnections: () => hub.dropAll(),
@@ -287,6 +288,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           faults.marginInsufficientCount -= 1;
           throw marginErrors.insufficient();
         }
+        if (route.countsAsOrder && faults.systemThrottle && !exemptFromThrottle(params)) throw apiErrors.requestThrottled();
         try {
           result = route.handle({ params, accountKey: accountKey ?? '', nowMs: serverNowMs, receivedAt });
         } finally {
@@ -409,6 +411,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
 function tradeRecord(t: SimTrade): SimTradeRecord {
   return { symbol: t.symbol, side: t.side, price: t.price, qty: t.qty, commission: t.commission, maker: t.maker, timeMs: t.time };
+}
+
+/** -1008 spares the orders that can only reduce risk (Binance's error-code page, errors.ts): a holder can still get out. */
+function exemptFromThrottle(params: ReadonlyMap<string, string>): boolean {
+  const isTrue = (name: string): boolean => params.get(name) === 'true' || params.get(name) === 'TRUE';
+  return isTrue('reduceOnly') || isTrue('closePosition');
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

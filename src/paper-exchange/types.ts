@@ -111,6 +111,12 @@ export interface SimFaults {
   clockSkewMs: number;
   /** next N order placements are refused -2019 "Margin is insufficient." before the matching engine sees them */
   marginInsufficientCount: number;
+  /**
+   * While set, every order placement (POST /fapi/v1/order, /fapi/v1/algoOrder) but a reduce-only or close-position one
+   * is refused with HTTP 503 -1008 "Request throttled by system-level protection." before the matching engine sees it
+   * (Binance under load, errors.ts); cancels, queries and reads pass.
+   */
+  systemThrottle: boolean;
   /** next N WebSocket messages (market and user data, to any client) are dropped, as a lossy network would */
   wsDropNextMessages: number;
   /** every WebSocket message is delivered this late, ms (order kept per connection) */

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { paperCredentials } from '../../src/engine/accounts.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { isZero, zero } from '../../src/model/decimal.js';
 import type { Harness } from '../support/harness.js';
 import { useHarness } from '../support/harness.js';
 import { allOutbound } from '../support/outbound.js';
+import { holdingBtc } from '../support/holding-btc.js';
 import { waitFor } from '../support/wait.js';
 
 // Exchange news against the simulator over HTTP/WS, on a manual clock with manual watchdog beats: a -2022
@@ -22,25 +22,13 @@ async function alertsFor(h: Harness, userId: string): Promise<string[]> {
     .map((e) => e.message);
 }
 
-/** A session holding BTC, its entry filled through the bounded fallback. */
-async function holding(h: Harness, userId: string): Promise<void> {
-  await h.reply(await h.send({ id: `${userId}-start`, userId, type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
-  h.sim.faults.forcePostOnlyReject = true;
-  await h.send({ id: `${userId}-sig`, userId: 'signals', type: 'signals.route', userIds: [userId], signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] });
-  await waitFor('a position on the exchange', () => h.sim.position(paperCredentials(userId).apiKey, 'BTCUSDT') !== 0);
-  await waitFor('the engine to see it', () => !isZero(h.service.engine.current.durable.sessions.get(userId)?.positions.BTCUSDT?.qty ?? zero));
-  h.sim.faults.forcePostOnlyReject = false;
-  await h.service.settle();
-  clock.advance(1_000); // what follows happens later than the entry's fill
-}
-
 describe('exchange news', () => {
   const harness = useHarness({ label: 'exchange-news', clock, timer: 'manual', config: { symbols: ['BTCUSDT', 'ETHUSDT'] } });
 
   it('-2022: the reconcile the rejection asks for fixes that symbol, and /stop completes', async () => {
     const h = harness();
     const userId = 'news-2022';
-    await holding(h, userId);
+    await holdingBtc(h, userId, clock);
     // The position is closed behind the engine's back (a manual trade on the exchange).
     const account = h.connector.account(paperCredentials(userId));
     const qty = h.sim.position(paperCredentials(userId).apiKey, 'BTCUSDT');
@@ -65,7 +53,7 @@ describe('exchange news', () => {
   it('a recurring -4131 is alerted once, then once as recurring, retried at doubling intervals, and the stop completes once the book is back', async () => {
     const h = harness();
     const userId = 'news-4131';
-    await holding(h, userId);
+    await holdingBtc(h, userId, clock);
     h.sim.faults.rejectMarketOrders = true;
     await h.send({ id: 'news-4131-stop', userId, type: 'session.stop' });
     await h.reply('news-4131-stop', 'accepted');

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
 import { startSimulator, type SimulatorHandle } from '../../src/paper-exchange/server.js';
-import { apiClient, errorCode, openWs, sleep } from './helpers.js';
+import { apiClient, errorCode, field, openWs, sleep } from './helpers.js';
 
 // Every fault of the paper exchange can be switched at run time through its control API (POST /sim/v1/faults),
 // so a test, or a user's own bot, can make paper as harsh as the venue: a skewed server clock (-1021), refused
-// margin (-2019), lost and late WebSocket messages, and the on/off faults.
+// margin (-2019), a system-level throttle of new orders (503 -1008), lost and late WebSocket messages, and the on/off faults.
 
 let sim: SimulatorHandle;
 beforeAll(async () => {
@@ -47,6 +47,56 @@ describe('fault control API', () => {
     expect(errorCode(await api.signed('POST', '/fapi/v1/order', marketBuy('m-1')))).toBe(-2019);
     expect(sim.orders().some((o) => o.clientOrderId === 'm-1')).toBe(false);
     expect((await api.signed('POST', '/fapi/v1/order', marketBuy('m-2'))).status).toBe(200);
+  });
+
+  it('systemThrottle refuses new orders 503 -1008 before matching; reduce-only and close-position orders, cancels and queries pass', async () => {
+    const key = 'throttle-key';
+    const api = apiClient(sim.restBaseUrl, key);
+    expect((await api.signed('POST', '/fapi/v1/order', marketBuy('t-entry'))).status).toBe(200);
+    const bid = Number(field(await api.publicGet('/fapi/v1/ticker/bookTicker', { symbol: 'SOLUSDT' }), 'bidPrice'));
+    // A post-only buy well under the touch: it would rest, so only the throttle can refuse it.
+    const restingBuy = (clientOrderId: string) => ({
+      symbol: 'SOLUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTX',
+      quantity: '1',
+      price: (Math.floor(bid * 0.99 * 100) / 100).toFixed(2),
+      newClientOrderId: clientOrderId,
+    });
+
+    expect((await setFaults({ systemThrottle: 'true' })).body).toMatchObject({ systemThrottle: true });
+    try {
+      const throttled = await api.signed('POST', '/fapi/v1/order', restingBuy('t-limit'));
+      expect(throttled.status).toBe(503);
+      expect(throttled.body).toEqual({
+        code: -1008,
+        msg: 'Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.',
+      });
+      expect(errorCode(await api.signed('GET', '/fapi/v1/order', { symbol: 'SOLUSDT', origClientOrderId: 't-limit' }))).toBe(-2013);
+      expect(sim.orders().some((o) => o.clientOrderId === 't-limit')).toBe(false);
+      expect(errorCode(await api.signed('POST', '/fapi/v1/order', marketBuy('t-market')))).toBe(-1008);
+      const stop = {
+        algoType: 'CONDITIONAL',
+        symbol: 'SOLUSDT',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        triggerPrice: (Math.floor(bid * 0.9 * 100) / 100).toFixed(2),
+      };
+      expect(errorCode(await api.signed('POST', '/fapi/v1/algoOrder', { ...stop, quantity: '1', clientAlgoId: 't-stop-open' }))).toBe(-1008);
+
+      // The holder still gets out: a close-position stop is placed and cancelled, a reduce-only market order closes.
+      expect((await api.signed('POST', '/fapi/v1/algoOrder', { ...stop, closePosition: 'true', clientAlgoId: 't-stop-close' })).status).toBe(200);
+      expect((await api.signed('DELETE', '/fapi/v1/algoOrder', { clientAlgoId: 't-stop-close' })).status).toBe(200);
+      const close = await api.signed('POST', '/fapi/v1/order', { ...marketBuy('t-close'), side: 'SELL', reduceOnly: 'true' });
+      expect(close.status).toBe(200);
+      expect(sim.position(key, 'SOLUSDT')).toBe(0);
+    } finally {
+      await setFaults({ systemThrottle: 'false' });
+    }
+    const placed = await api.signed('POST', '/fapi/v1/order', restingBuy('t-limit'));
+    expect(placed.status).toBe(200);
+    expect((await api.signed('DELETE', '/fapi/v1/order', { symbol: 'SOLUSDT', origClientOrderId: 't-limit' })).status).toBe(200);
   });
 
   it('drops the next WebSocket messages and delays the rest', async () => {

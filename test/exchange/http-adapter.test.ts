@@ -42,6 +42,10 @@ describe('the REST client over its HTTP adapter', () => {
         };
         return more();
       }
+      if (path === '/fapi/v3/positionRisk')
+        return void res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"code":-1008,"msg":"Server is currently overloaded with other requests. Please try again in a few minutes."}');
       res.writeHead(503).end('busy');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,6 +96,17 @@ describe('the REST client over its HTTP adapter', () => {
         (e: unknown) => e,
       );
     expect(classifyError(busy)).toEqual({ kind: 'unknown', reason: 'HTTP 503' });
+    // A 5xx with Binance's code (-1008, system-level throttle) stays unknown, and says why.
+    const throttled = await client()
+      .getPositionsV3()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(classifyError(throttled)).toEqual({
+      kind: 'unknown',
+      reason: 'HTTP 503 -1008 Server is currently overloaded with other requests. Please try again in a few minutes.',
+    });
     const huge = await client()
       .getExchangeInfo()
       .then(

@@ -52,6 +52,8 @@ describe('system-level throttle (-1008)', () => {
     await h.reply(await route('throttle-route-1'), 'done');
     const answered = await waitFor('the entry answered', () => entries().find((o) => o.status !== 'pending'));
     expect(answered.status).toBe('unknown');
+    // The order's story says why: the 503's Binance code and message (exchange/binance/errors.ts).
+    expect(answered.rejectReason).toMatch(/^HTTP 503 -1008 Request throttled by system-level protection/);
     expect(throttledAnswers()).toHaveLength(1);
     // The same signal again while that entry is unresolved: no second entry.
     await h.reply(await route('throttle-route-2'), 'done');

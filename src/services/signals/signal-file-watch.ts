@@ -17,8 +17,10 @@ import type { Logger } from '../../util/logger.js';
 // process under `all`) seconds of work a minute. A last line with no newline yet is being written and waits for the
 // next change. Appended lines that do not read (a malformed row, a row out of order) are not taken, none of them, with
 // a warning: the last good signals stand, and the next change reads from the same place again. A file that was
-// rewritten rather than appended to (shorter than what was read, or the bytes just before that point changed) is read
-// again whole.
+// rewritten rather than appended to is read again whole: replaced (another inode, as a write-then-rename does), not
+// grown since the last look (an edit in place of the same length, a truncation), or grown with the bytes just before
+// the read point changed. Not seen: an edit in place before those bytes made together with an append to the same
+// inode; the next change that is not a plain append reads the file whole.
 
 /** How often the file's size and modification time are looked at (ms). */
 export const signalFilePollMs = 1_000;
@@ -44,6 +46,22 @@ interface ReadPoint {
   tail: Buffer;
 }
 
+/** The file as last looked at: which file (a rename puts another in its place) and how long. */
+interface LastLook {
+  ino: number;
+  size: number;
+}
+
+/**
+ * A followed file's reader: `readChange` looks at the file once and takes what changed (followSignalFile calls it when
+ * the file's size or time changed; tests call it directly). `signals` are the last good ones.
+ */
+export interface SignalFileReader {
+  readChange(): Promise<void>;
+  signals(): readonly ModelSignal[];
+  bytesRead(): number;
+}
+
 /** The whole lines of `bytes` (up to its last newline, none without one), and how many bytes they are. */
 function wholeLines(bytes: Buffer): { lines: string[]; length: number } {
   const end = bytes.lastIndexOf(0x0a);
@@ -64,13 +82,20 @@ function readerOf(file: FileHandle): ReadAt {
   };
 }
 
-export function followSignalFile(path: string, first: readonly ModelSignal[], logger: Logger, pollMs = signalFilePollMs): FollowedSignalFile {
-  let replay = signalReplayStrategy(first);
+/**
+ * `onSignals` is told the signals after each read that changed them (a whole read, or an append that added rows).
+ * `onMore` is told when an append was read only in part (more than maxAppendReadBytes): the caller looks again.
+ */
+export function createSignalFileReader(
+  path: string,
+  logger: Logger,
+  onSignals: (signals: readonly ModelSignal[]) => void,
+  onMore: () => void,
+): SignalFileReader {
   /** Null until the first read (the caller's `first` came from a read whose end is not known here). */
   let point: ReadPoint | null = null;
+  let last: LastLook | null = null;
   let bytesRead = 0;
-  let reading = false;
-  let changedWhileReading = false;
 
   /** The file read whole, as a fresh replay; not while its last line has no newline (it is being written). */
   const readWhole = async (readAt: ReadAt, size: number): Promise<void> => {
@@ -83,25 +108,32 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
     lines.forEach((text, i) => addSignalRow(path, i + 1, text, signals));
     if (point === null || signals.length !== point.signals.length) logger.info({ path, signals: signals.length }, 'signal file read');
     // The tail copied out: a view would keep the whole file's bytes alive for its 64.
-    point = { signals, offset: length, lines: lines.length, tail: Buffer.from(bytes.subarray(Math.max(0, length - rewriteCheckBytes), length)) };
-    replay = signalReplayStrategy(signals);
+    point = {
+      signals,
+      offset: length,
+      lines: lines.length,
+      tail: Buffer.from(bytes.subarray(Math.max(0, length - rewriteCheckBytes), length)),
+    };
+    onSignals(signals);
   };
 
-  /** What was appended after `at` (its whole lines) added to the replay's signals; all or none of them. */
-  const readAppended = async (readAt: ReadAt, at: ReadPoint, size: number): Promise<void> => {
+  /**
+   * What was appended after `at` (its whole lines) added to the replay's signals; all or none of them. Answers how far
+   * the file was read: short of `size` when more was appended than one read takes.
+   */
+  const readAppended = async (readAt: ReadAt, at: ReadPoint, size: number): Promise<number> => {
     const bytes = await readAt(at.offset, Math.min(size - at.offset, maxAppendReadBytes));
     bytesRead += bytes.length;
     const { lines, length } = wholeLines(bytes);
     if (lines.length === 0) {
       if (bytes.length === maxAppendReadBytes) throw new DataFileError(path, at.lines + 1, `a line longer than ${maxAppendReadBytes} bytes`);
-      return; // only the start of a row so far
+      return size; // only the start of a row so far
     }
     // Checked on a copy of the last signal (the order rule reads it) before any is added: a bad line adds none.
     const added: ModelSignal[] = at.signals.slice(-1);
     const copied = added.length;
     lines.forEach((text, i) => addSignalRow(path, at.lines + i + 1, text, added, at.signals.length - copied));
     for (let i = copied; i < added.length; i += 1) at.signals.push(added[i] as ModelSignal);
-    if (added.length > copied) logger.info({ path, signals: at.signals.length }, 'signal file rows appended');
     const tail = Buffer.concat([at.tail, bytes.subarray(0, length)]);
     point = {
       signals: at.signals,
@@ -109,7 +141,20 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
       lines: at.lines + lines.length,
       tail: Buffer.from(tail.subarray(Math.max(0, tail.length - rewriteCheckBytes))),
     };
-    if (at.offset + length < size) changedWhileReading = true; // more than one read's worth appended: the rest next
+    if (added.length > copied) {
+      logger.info({ path, signals: at.signals.length }, 'signal file rows appended');
+      onSignals(at.signals);
+    }
+    if (at.offset + length === size || bytes.length < maxAppendReadBytes) return size;
+    onMore(); // more than one read's worth appended: the rest next
+    return at.offset + length;
+  };
+
+  /** Whether the bytes at `position` are still `expected` (an append leaves what was read as it was). */
+  const unchanged = async (readAt: ReadAt, position: number, expected: Buffer): Promise<boolean> => {
+    const now = await readAt(position, expected.length);
+    bytesRead += now.length;
+    return now.equals(expected);
   };
 
   /** One look at the file, on one handle: its size, whether it was appended to or rewritten, and what is new. */
@@ -117,18 +162,43 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
     const file = await open(path, 'r');
     try {
       const readAt = readerOf(file);
-      const { size } = await file.stat();
+      const { size, ino } = await file.stat();
       const at = point;
-      if (at === null || size < at.offset) return await readWhole(readAt, size);
-      // Appended to, or rewritten? The bytes before the read point are the same after an append.
-      const before = await readAt(at.offset - at.tail.length, at.tail.length);
-      bytesRead += before.length;
-      if (!before.equals(at.tail)) return await readWhole(readAt, size);
-      if (size > at.offset) await readAppended(readAt, at, size);
+      const before = last;
+      last = { ino, size };
+      // Appended to, or rewritten? An append only grows the same file, and leaves what was read as it was.
+      const appended =
+        at !== null &&
+        before !== null &&
+        ino === before.ino &&
+        size > before.size &&
+        size >= at.offset &&
+        (await unchanged(readAt, at.offset - at.tail.length, at.tail));
+      if (!appended) return await readWhole(readAt, size);
+      // Read in part, the file is taken as looked at up to where the read ended: the next look reads on from there.
+      if (size > at.offset) last = { ino, size: await readAppended(readAt, at, size) };
     } finally {
       await file.close();
     }
   };
+
+  return { readChange, signals: () => point?.signals ?? [], bytesRead: () => bytesRead };
+}
+
+export function followSignalFile(path: string, first: readonly ModelSignal[], logger: Logger, pollMs = signalFilePollMs): FollowedSignalFile {
+  let replay = signalReplayStrategy(first);
+  let reading = false;
+  let changedWhileReading = false;
+  const reader = createSignalFileReader(
+    path,
+    logger,
+    (signals) => {
+      replay = signalReplayStrategy(signals);
+    },
+    () => {
+      changedWhileReading = true;
+    },
+  );
 
   const reread = (): void => {
     if (reading) {
@@ -136,7 +206,8 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
       return;
     }
     reading = true;
-    readChange()
+    reader
+      .readChange()
       .catch((error: unknown) => logger.warn({ err: error, path }, 'signal file not read: the last good signals are kept'))
       .finally(() => {
         reading = false;
@@ -156,7 +227,7 @@ export function followSignalFile(path: string, first: readonly ModelSignal[], lo
   reread();
   return {
     strategy: { name: 'replay', onBar: () => undefined, targets: (nowMs) => replay.targets(nowMs) },
-    bytesRead: () => bytesRead,
+    bytesRead: () => reader.bytesRead(),
     stop: () => unwatchFile(path, onChange),
   };
 }

@@ -171,6 +171,20 @@ export class DecisionContext {
     this.market = next;
   }
 
+  /** The user's funding history asked for now: what it held before is covered by this read. */
+  noteFundingReadAt(userId: string): void {
+    const next = copyMarket(this.market);
+    next.lastFundingReadAtMs = this.market.lastFundingReadAtMs.set(userId, this.nowMs, this.owned);
+    if (this.market.heldSinceFundingRead.has(userId)) next.heldSinceFundingRead = this.market.heldSinceFundingRead.delete([userId], this.owned);
+    this.market = next;
+  }
+
+  /** The user was seen holding a position (at a periodic check) since its funding history was last asked for. */
+  noteHeldSinceFundingRead(userId: string): void {
+    if (this.market.heldSinceFundingRead.has(userId)) return;
+    this.market = copyMarket(this.market, { heldSinceFundingRead: this.market.heldSinceFundingRead.set(userId, true, this.owned) });
+  }
+
   forgetTradeRead(key: string): void {
     const next = copyMarket(this.market);
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.delete([key], this.owned);

@@ -42,6 +42,19 @@ export function requestFundingRead(ctx: DecisionContext, userId: string, fromMs?
   const startTimeMs = fromMs ?? Math.max(session.startedAtMs, ctx.nowMs - incomeReadWindowMs, bookedFloorMs(ctx, session));
   ctx.effect({ kind: 'read_income', userId, lane: 'normal', incomeType: fundingIncomeType, startTimeMs, askedAtMs: ctx.nowMs });
   noteFundingReadAsked(ctx, userId); // asked again until answered (trade-reads-owed.ts)
+  ctx.noteFundingReadAt(userId);
+}
+
+/**
+ * The funding backstop (config.fundingBackstopMs), at a session's periodic check: one holding a position, or seen
+ * holding one since its funding history was last asked for (flat since), has it read once the last read (or, never
+ * read, its start) is that old, whatever pushes came. A session flat since its last read was paid nothing since.
+ */
+export function readFundingIfDue(ctx: DecisionContext, session: Session, holding: boolean): void {
+  if (!holding && !ctx.market.heldSinceFundingRead.has(session.userId)) return;
+  const lastMs = ctx.market.lastFundingReadAtMs.get(session.userId) ?? session.startedAtMs;
+  if (ctx.nowMs - lastMs >= ctx.config.fundingBackstopMs) requestFundingRead(ctx, session.userId);
+  if (holding) ctx.noteHeldSinceFundingRead(session.userId);
 }
 
 /**

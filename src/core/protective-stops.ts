@@ -10,6 +10,7 @@ import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
 import { filtersOf } from './venues.js';
 import { tradedSymbols } from './config.js';
 import { dueAgain, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
+import { readFundingIfDue } from './funding-income.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
 // STOP_MARKET (closePosition) rests on the exchange at the price where that position alone would use up its
@@ -272,6 +273,7 @@ function startCheck(ctx: DecisionContext, session: Session): void {
     for (const symbol in record) if (Object.hasOwn(record, symbol) && !traded.set.has(symbol) && !symbols.includes(symbol)) symbols.push(symbol);
   ctx.effect({ kind: 'list_stops', userId: session.userId, lane: 'normal', symbols, askedAtMs: ctx.nowMs });
   ctx.effect({ kind: 'reconcile', userId: session.userId, requestedAtMs: ctx.nowMs });
+  readFundingIfDue(ctx, session, holdsPosition(session));
 }
 
 export function onStopPlaced(ctx: DecisionContext, userId: string, symbol: string, clientAlgoId: string, outcome: StopOutcome): void {

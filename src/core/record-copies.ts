@@ -111,6 +111,8 @@ export function copyMarket(m: MarketState, patch?: Partial<MarketState>): Market
     retryAt: m.retryAt,
     owedReadsAskedAtMs: m.owedReadsAskedAtMs,
     owedReadsAskedAgainInMs: m.owedReadsAskedAgainInMs,
+    lastFundingReadAtMs: m.lastFundingReadAtMs,
+    heldSinceFundingRead: m.heldSinceFundingRead,
     signalSkipsReported: m.signalSkipsReported,
   };
   return patch === undefined ? copy : Object.assign(copy, patch);

@@ -16,6 +16,7 @@ import type { Venue } from './venues.js';
 import { allVenues, filtersOf, lastHeardMs, quoteOf } from './venues.js';
 import { dueAgain, sessionsToVisit } from './schedule.js';
 import { copyMarket } from './record-copies.js';
+import { requestFundingRead } from './funding-income.js';
 
 // Risk rules and their enforcement. Rules are checked on every tick for the symbol and on every watchdog
 // timer by UTC wall clock, so a silent feed cannot starve them (the audit's failure D). Enforcement is
@@ -187,6 +188,8 @@ export function enforceFlat(ctx: DecisionContext): void {
     const stillOpen = openOrdersOf(ctx.durable, session.userId).length > 0;
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
+      // Its funding read once more (config.fundingBackstopMs): a payment whose push was lost is booked to it still.
+      requestFundingRead(ctx, session.userId);
       const closed = ctx.durable.sessions.get(session.userId);
       if (closed) publishEquity(ctx, closed); // the last point of its equity curve, flat
       if (current.stopCommandId !== null) {

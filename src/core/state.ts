@@ -194,6 +194,10 @@ export interface MarketState {
    * millisecond may be the earlier read's, made before what asked again (trade-reads-owed.ts settleRead).
    */
   owedReadsAskedAgainInMs: SharedDict<true>;
+  /** Per user, when its funding history was last asked for (funding-income.ts requestFundingRead; config.fundingBackstopMs). */
+  lastFundingReadAtMs: SharedDict<number>;
+  /** Users seen holding a position at a periodic check since their funding history was last asked for: owed a read once due. */
+  heldSinceFundingRead: SharedDict<true>;
   /**
    * Per user:symbol, why signals for a position there were last skipped for a flat session, as its user was told
    * (route-signals.ts, signal_skipped): told again only for another reason, or once an order for it was placed.
@@ -237,6 +241,8 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     retryAt: SharedDict.empty(),
     owedReadsAskedAtMs: SharedDict.empty(),
     owedReadsAskedAgainInMs: SharedDict.empty(),
+    lastFundingReadAtMs: SharedDict.empty(),
+    heldSinceFundingRead: SharedDict.empty(),
     signalSkipsReported: SharedDict.empty(),
   };
 }

@@ -285,19 +285,23 @@ function positionsMatch(world: World): void {
  */
 function moneyMatchesExchange(world: World): void {
   for (const session of world.engine.current.durable.sessions.values()) {
-    // A record in the very millisecond the session started may be the previous session's last (its closing trade,
-    // then a start in the same simulated ms): it is this session's only if this session booked it.
-    const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>
-      r.incomeType === 'FUNDING_FEE'
-        ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
-        : (session.bookedTradeIds ?? []).includes(bookedTradeKey(r.symbol, r.tradeId));
-    const income = world.exchange.matching
-      .account(paperCredentials(session.userId).apiKey)
-      .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
-    const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
-    const fees = neg(total('COMMISSION'));
-    const funding = total('FUNDING_FEE');
+    const { fees, funding } = exchangeMoneyOf(world, session);
     check(eq(session.feesUsd, fees), `${session.userId}: fees booked ${session.feesUsd} vs charged by the exchange ${fees}`);
     check(eq(session.fundingUsd, funding), `${session.userId}: funding booked ${session.fundingUsd} vs paid by the exchange ${funding}`);
   }
+}
+
+/** The commissions (as fees, positive) and funding the exchange charged or paid the session's account since it started. */
+export function exchangeMoneyOf(world: World, session: Session): { fees: Usd; funding: Usd } {
+  // A record in the very millisecond the session started may be the previous session's last (its closing trade,
+  // then a start in the same simulated ms): it is this session's only if this session booked it.
+  const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>
+    r.incomeType === 'FUNDING_FEE'
+      ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
+      : (session.bookedTradeIds ?? []).includes(bookedTradeKey(r.symbol, r.tradeId));
+  const income = world.exchange.matching
+    .account(paperCredentials(session.userId).apiKey)
+    .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
+  const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
+  return { fees: neg(total('COMMISSION')), funding: total('FUNDING_FEE') };
 }

@@ -4,7 +4,7 @@ import { eq, isZero, toQty, zero } from '../model/decimal.js';
 import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
-import { InvariantViolation } from './invariants.js';
+import { InvariantViolation, exchangeMoneyOf } from './invariants.js';
 import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
 import type { EngineNode, World } from './world.js';
 
@@ -237,6 +237,8 @@ async function stillBusy(world: World): Promise<boolean> {
               .sort(),
           ),
     ) ||
+    // Funding whose push was lost with no gap reported is read back by the funding backstop (config.fundingBackstopMs).
+    durable.sessions.values().some((s) => s.status !== 'closed' && !eq(s.fundingUsd, exchangeMoneyOf(world, s).funding)) ||
     // A protective stop that fired on the exchange is learnt at the next stop check: wait for it.
     durable.sessions
       .values()

@@ -167,7 +167,13 @@ describe('decide on bad deliveries', () => {
     expect(poison.deadLetters).toEqual([expect.objectContaining({ reason: expect.stringMatching(/delivered 6 times/) })]);
     expect(replies(poison)).toEqual([expect.objectContaining({ commandId: 'poison', userId: 'u', commandType: 'session.start', status: 'rejected' })]);
     expect(poison.ack).toEqual([]);
-    expect(poison.wal).toEqual([]);
+    // Its answer is final: the id is remembered, nothing else is written.
+    expect(poison.wal.map((e) => e.type)).toEqual(['command.processed']);
+    expect(d.state.durable.sessions.get('u')).toBeUndefined();
+    // The producer sends it again (a new entry, the same id): not decided afresh, not answered a second time.
+    const retry = d.command({ id: 'poison', userId: 'u', type: 'session.start', capitalUsd: 1_000 }, 1, '6-9');
+    expect(replies(retry)).toEqual([]);
+    expect(retry.ack).toEqual(['6-9']);
     expect(d.state.durable.sessions.get('u')).toBeUndefined();
     const last = d.command({ id: 'ok', userId: 'u', type: 'session.start', capitalUsd: 1_000 }, d.config.maxDeliveries, '7-0');
     expect(last.ack).toEqual(['7-0']);

@@ -6,6 +6,8 @@ import type { IncomeRecord } from '../../src/model/income.js';
 import type { Input } from '../../src/core/decide.js';
 import type { Effect } from '../../src/core/outputs.js';
 import { applyEvent } from '../../src/core/events.js';
+import type { CoreConfig } from '../../src/core/config.js';
+import { defaultCoreConfig } from '../../src/core/config.js';
 import { toUsd as usd } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, snapshotOf } from './fixtures.js';
 
@@ -38,6 +40,17 @@ const fundingRecord = (tranId: string, income: string, time: number): IncomeReco
   tranId,
   tradeId: '',
 });
+
+/** A session of `u` holding BTC (its entry filled), under `config` over the defaults. */
+function holdingBtc(config: Partial<CoreConfig>): CoreDriver {
+  const d = new CoreDriver({ config: { ...defaultCoreConfig, ...config } });
+  d.tick('BTCUSDT', 50_000, 50_000.1);
+  d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+  const entry = placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;
+  if (!entry) throw new Error('no entry');
+  d.fill(entry.clientOrderId, 50_000);
+  return d;
+}
 
 const fundingListed = (userId: string, records: IncomeRecord[]): Input => ({
   kind: 'income_listed',
@@ -183,6 +196,61 @@ describe('fees and funding', () => {
     expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(1);
     d.step({ kind: 'trades_listed', userId: 'u', symbol: 'BTCUSDT', trades: [], askedAtMs: d.nowMs });
     expect(btcReads(d.timer(d.config.orderQueryIntervalMs))).toBe(0);
+  });
+
+  it('a session holding a position has its funding read at its periodic check once fundingBackstopMs passed, and again when it closes', () => {
+    // Found by the deterministic simulation (cluster mode, seed 200794 over 1 500 steps): a funding push lost on a user
+    // stream that went deaf without a gap being noticed asked no read, and the payment was never booked.
+    const d = holdingBtc({ fundingBackstopMs: 60_000 });
+    const reads = (decision: { effects: readonly { kind: string }[] }): number => decision.effects.filter((e) => e.kind === 'read_income').length;
+    // The periodic checks of the first minute ask for none: no push, no gap, and the backstop is not due.
+    let asked = 0;
+    for (let t = 0; t < 55_000; t += 5_000) {
+      d.tick('BTCUSDT', 50_000, 50_000.1);
+      asked += reads(d.timer(5_000));
+    }
+    expect(asked).toBe(0);
+    // A minute after the session started, its next check reads the funding history: a payment made meanwhile is booked.
+    const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;
+    for (let t = 0; t < 10_000 && asked === 0; t += 5_000) {
+      d.tick('BTCUSDT', 50_000, 50_000.1);
+      asked += reads(d.timer(5_000));
+    }
+    expect(asked).toBe(1);
+    d.step(fundingListed('u', [fundingRecord('5', '-1.5', startedAtMs + 30_000)]));
+    expect(d.state.durable.sessions.get('u')?.fundingUsd).toBe('-1.5');
+    // Not again until another fundingBackstopMs has passed.
+    d.tick('BTCUSDT', 50_000, 50_000.1);
+    expect(reads(d.timer(5_000))).toBe(0);
+    // Stopped and flat: its close reads the history once more, for a payment of its last moments.
+    const flatten = placed(d.command({ id: 'stop', userId: 'u', type: 'session.stop' }))[0]?.order;
+    if (!flatten) throw new Error('no flatten');
+    const closing = d.fill(flatten.clientOrderId, 50_000);
+    expect(d.state.durable.sessions.get('u')?.status).toBe('closed');
+    expect(reads(closing)).toBe(1);
+  });
+
+  it('a session flat again since it was seen holding is read once when the backstop is due, then no more while flat', () => {
+    const d = holdingBtc({ fundingBackstopMs: 60_000 });
+    // A beat 5 s on; a funding read it asks for is answered (nothing paid).
+    let asked = 0;
+    const beat = (): void => {
+      d.tick('BTCUSDT', 50_000, 50_000.1);
+      for (const effect of d.timer(5_000).effects)
+        if (effect.kind === 'read_income') {
+          asked += 1;
+          d.step({ ...fundingListed('u', []), askedAtMs: effect.askedAtMs } as Input);
+        }
+    };
+    for (let t = 0; t < 20_000; t += 5_000) beat(); // checks that see it holding
+    expect(asked).toBe(0);
+    // Flat again (the model's weight went to 0), the session still open.
+    d.tick('BTCUSDT', 50_000, 50_000.1);
+    const exit = placed(d.command({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0 }] }))[0]?.order;
+    if (!exit) throw new Error('no exit');
+    d.fill(exit.clientOrderId, 50_000);
+    for (let t = 0; t < 300_000; t += 5_000) beat();
+    expect(asked).toBe(1);
   });
 
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {

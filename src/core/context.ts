@@ -185,6 +185,15 @@ export class DecisionContext {
     this.market = copyMarket(this.market, { heldSinceFundingRead: this.market.heldSinceFundingRead.set(userId, true, this.owned) });
   }
 
+  /** A reconcile asked for at `asOfMs` disagreed with the engine on a symbol it could not adopt yet. */
+  noteReconcileDisagreed(userId: string, asOfMs: number): void {
+    this.noteTime('reconcileDisagreedAtMs', userId, asOfMs);
+  }
+
+  forgetReconcileDisagreed(userId: string): void {
+    this.market = copyMarket(this.market, { reconcileDisagreedAtMs: this.market.reconcileDisagreedAtMs.delete([userId], this.owned) });
+  }
+
   forgetTradeRead(key: string): void {
     const next = copyMarket(this.market);
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.delete([key], this.owned);

@@ -263,14 +263,19 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }
   const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
+  let disagreedUnsettled = false;
   for (const symbol of symbols) {
+    const ours = session.positions[symbol]?.qty ?? zero;
+    const theirs = exchange.get(symbol);
     // An order still open or unresolved may change the position; reconcile that symbol once it settles.
     // So may an order that filled after the read was asked for: the read may predate the fill. An order that
     // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
     const unsettled = someOpenOrChangedOrderOf(ctx.durable, userId, symbol, requestedAtMs, (o) => !isZero(toDecimal(o.filledQty)));
-    if (unsettled) continue;
-    const ours = session.positions[symbol]?.qty ?? zero;
-    const theirs = exchange.get(symbol);
+    if (unsettled) {
+      // Not adopted now, but remembered: the session must not close on its own view of flat before a later read agrees.
+      if (theirs === undefined ? !isZero(ours) : !isDecimal(theirs.positionAmt) || !eq(ours, toQty(theirs.positionAmt))) disagreedUnsettled = true;
+      continue;
+    }
     if (theirs && (!isDecimal(theirs.positionAmt) || !isDecimal(theirs.entryPrice))) {
       ctx.alert(
         userId,
@@ -296,6 +301,10 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     // A position the engine did not see may have been paid funding on meanwhile.
     requestFundingRead(ctx, userId);
   }
+  const asOfMs = requestedAtMs ?? ctx.nowMs;
+  const disagreedAtMs = ctx.market.reconcileDisagreedAtMs.get(userId);
+  if (disagreedUnsettled) ctx.noteReconcileDisagreed(userId, asOfMs);
+  else if (disagreedAtMs !== undefined && asOfMs >= disagreedAtMs) ctx.forgetReconcileDisagreed(userId);
 }
 
 /** An order of ours changed: a trade list read set aside until its exchange id was known may be asked for again. */

@@ -113,6 +113,7 @@ export function copyMarket(m: MarketState, patch?: Partial<MarketState>): Market
     owedReadsAskedAgainInMs: m.owedReadsAskedAgainInMs,
     lastFundingReadAtMs: m.lastFundingReadAtMs,
     heldSinceFundingRead: m.heldSinceFundingRead,
+    reconcileDisagreedAtMs: m.reconcileDisagreedAtMs,
     signalSkipsReported: m.signalSkipsReported,
   };
   return patch === undefined ? copy : Object.assign(copy, patch);

@@ -151,6 +151,20 @@ function staleHolders(ctx: DecisionContext): Set<string> {
   return out;
 }
 
+/**
+ * Asks the exchange for the user's positions (at most once per protectiveStopCheckMs, the periodic check's period):
+ * a stopping session flat in the engine's view whose last reconcile disagreed (MarketState.reconcileDisagreedAtMs).
+ * Found by the deterministic simulation (seed 501191 over 2 000 steps): a reconcile skipped as unsettled while a
+ * flatten was in doubt had shown the exchange holding more; the session closed on the engine's view, the exchange
+ * still holding 0.004 BTC, unmanaged.
+ */
+function confirmFlat(ctx: DecisionContext, userId: string): void {
+  const lastMs = ctx.market.lastStopCheckAtMs.get(userId);
+  if (lastMs !== undefined && ctx.nowMs - lastMs < ctx.config.protectiveStopCheckMs) return;
+  ctx.noteStopCheck(userId);
+  ctx.effect({ kind: 'reconcile', userId, requestedAtMs: ctx.nowMs });
+}
+
 function mustBeFlat(ctx: DecisionContext, session: Session): boolean {
   return session.killSwitch.engaged || session.status === 'stopping' || ctx.durable.halted;
 }
@@ -186,6 +200,11 @@ export function enforceFlat(ctx: DecisionContext): void {
     const current = ctx.durable.sessions.get(session.userId);
     const flat = current !== undefined && Object.values(current.positions).every((p) => isZero(p.qty));
     const stillOpen = openOrdersOf(ctx.durable, session.userId).length > 0;
+    if (current?.status === 'stopping' && flat && !stillOpen && ctx.market.reconcileDisagreedAtMs.has(session.userId)) {
+      // Flat as the engine sees it, but a reconcile it could not act on said otherwise: it closes once a read agrees.
+      confirmFlat(ctx, session.userId);
+      continue;
+    }
     if (current?.status === 'stopping' && flat && !stillOpen) {
       ctx.emit({ type: 'session.closed', userId: session.userId, atMs: ctx.nowMs });
       // Its funding read once more (config.fundingBackstopMs): a payment whose push was lost is booked to it still.

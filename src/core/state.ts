@@ -199,6 +199,12 @@ export interface MarketState {
   /** Users seen holding a position at a periodic check since their funding history was last asked for: owed a read once due. */
   heldSinceFundingRead: SharedDict<true>;
   /**
+   * Per user, the time of a reconcile that found the exchange's position in a symbol other than the engine's and could
+   * not adopt it (an order of that symbol unsettled): a stopping session does not close on its own view of flat until
+   * a later reconcile agrees (or adopts what the exchange holds, which it then flattens). Cleared by such a reconcile.
+   */
+  reconcileDisagreedAtMs: SharedDict<number>;
+  /**
    * Per user:symbol, why signals for a position there were last skipped for a flat session, as its user was told
    * (route-signals.ts, signal_skipped): told again only for another reason, or once an order for it was placed.
    */
@@ -243,6 +249,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     owedReadsAskedAgainInMs: SharedDict.empty(),
     lastFundingReadAtMs: SharedDict.empty(),
     heldSinceFundingRead: SharedDict.empty(),
+    reconcileDisagreedAtMs: SharedDict.empty(),
     signalSkipsReported: SharedDict.empty(),
   };
 }

@@ -6,10 +6,8 @@ import type { IncomeRecord } from '../../src/model/income.js';
 import type { Input } from '../../src/core/decide.js';
 import type { Effect } from '../../src/core/outputs.js';
 import { applyEvent } from '../../src/core/events.js';
-import type { CoreConfig } from '../../src/core/config.js';
-import { defaultCoreConfig } from '../../src/core/config.js';
 import { toUsd as usd } from '../../src/model/decimal.js';
-import { CoreDriver, eventsOf, placed, snapshotOf } from './fixtures.js';
+import { CoreDriver, eventsOf, holdingBtcDriver, placed, snapshotOf } from './fixtures.js';
 
 // Fees and funding are booked exactly and once: a trade's commission once however often (or late) its update
 // arrives, a funding payment once per exchange id and never one from before the session; equity is capital +
@@ -40,17 +38,6 @@ const fundingRecord = (tranId: string, income: string, time: number): IncomeReco
   tranId,
   tradeId: '',
 });
-
-/** A session of `u` holding BTC (its entry filled), under `config` over the defaults. */
-function holdingBtc(config: Partial<CoreConfig>): CoreDriver {
-  const d = new CoreDriver({ config: { ...defaultCoreConfig, ...config } });
-  d.tick('BTCUSDT', 50_000, 50_000.1);
-  d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
-  const entry = placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;
-  if (!entry) throw new Error('no entry');
-  d.fill(entry.clientOrderId, 50_000);
-  return d;
-}
 
 const fundingListed = (userId: string, records: IncomeRecord[]): Input => ({
   kind: 'income_listed',
@@ -201,7 +188,7 @@ describe('fees and funding', () => {
   it('a session holding a position has its funding read at its periodic check once fundingBackstopMs passed, and again when it closes', () => {
     // Found by the deterministic simulation (cluster mode, seed 200794 over 1 500 steps): a funding push lost on a user
     // stream that went deaf without a gap being noticed asked no read, and the payment was never booked.
-    const d = holdingBtc({ fundingBackstopMs: 60_000 });
+    const d = holdingBtcDriver({ fundingBackstopMs: 60_000 });
     const reads = (decision: { effects: readonly { kind: string }[] }): number => decision.effects.filter((e) => e.kind === 'read_income').length;
     // The periodic checks of the first minute ask for none: no push, no gap, and the backstop is not due.
     let asked = 0;
@@ -231,7 +218,7 @@ describe('fees and funding', () => {
   });
 
   it('a session flat again since it was seen holding is read once when the backstop is due, then no more while flat', () => {
-    const d = holdingBtc({ fundingBackstopMs: 60_000 });
+    const d = holdingBtcDriver({ fundingBackstopMs: 60_000 });
     // A beat 5 s on; a funding read it asks for is answered (nothing paid).
     let asked = 0;
     const beat = (): void => {

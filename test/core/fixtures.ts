@@ -271,3 +271,17 @@ export function startedSession(quotes: Record<string, readonly [number, number]>
   d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd });
   return d;
 }
+
+/**
+ * A session of `u` holding BTC: started at 10 000 USD, half its capital routed to BTCUSDT at 50 000 / 50 000.1 and the
+ * entry filled at 50 000. `config` overrides the defaults.
+ */
+export function holdingBtcDriver(config: Partial<CoreConfig> = {}): CoreDriver {
+  const d = new CoreDriver({ config: withConfig(config) });
+  d.tick('BTCUSDT', 50_000, 50_000.1);
+  d.command({ id: 'start', userId: 'u', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+  const entry = placed(d.command({ id: 'r1', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;
+  if (!entry) throw new Error('no entry');
+  d.fill(entry.clientOrderId, 50_000);
+  return d;
+}

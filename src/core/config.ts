@@ -114,6 +114,12 @@ export interface CoreConfig {
    * ~60 of the IP's 2 400 a minute.
    */
   fundingBackstopMs: number;
+  /**
+   * Backstop funding reads started per minute, over all sessions: a boot reads every holder's funding at once, so
+   * 8 h later a thousand come due together, and at the stop checks' pace (120 a minute, 30 weight each) they would
+   * spend 3 600 weight a minute, more than the IP's 2 400. At 20 a minute (600 weight) a thousand take 50 minutes.
+   */
+  fundingBackstopReadsPerMinute: number;
   /** Processed command ids remembered for de-duplication (oldest forgotten first). */
   maxRememberedCommandIds: number;
   /** Terminal orders kept in state for inspection (oldest dropped first). */
@@ -180,6 +186,7 @@ export const defaultCoreConfig: CoreConfig = {
   liquidationAlertDistanceBps: 100,
   fundingLateRecordMarginMs: 60 * 60 * 1000,
   fundingBackstopMs: 8 * 60 * 60 * 1000,
+  fundingBackstopReadsPerMinute: 20,
   maxRememberedCommandIds: 100_000,
   maxTerminalOrdersKept: 1_000,
   liveTradingEnabled: false,

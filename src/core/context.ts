@@ -179,6 +179,16 @@ export class DecisionContext {
     this.market = next;
   }
 
+  /** Whether a backstop funding read may start now (config.fundingBackstopReadsPerMinute); if so, it is counted. */
+  takeFundingBackstop(): boolean {
+    const minute = Math.floor(this.nowMs / 60_000);
+    const before = this.market.fundingBackstopsInMinute;
+    const count = before.minute === minute ? before.count : 0;
+    if (count >= this.config.fundingBackstopReadsPerMinute) return false;
+    this.market = copyMarket(this.market, { fundingBackstopsInMinute: { minute, count: count + 1 } });
+    return true;
+  }
+
   /** The user was seen holding a position (at a periodic check) since its funding history was last asked for. */
   noteHeldSinceFundingRead(userId: string): void {
     if (this.market.heldSinceFundingRead.has(userId)) return;

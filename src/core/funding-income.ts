@@ -53,7 +53,8 @@ export function requestFundingRead(ctx: DecisionContext, userId: string, fromMs?
 export function readFundingIfDue(ctx: DecisionContext, session: Session, holding: boolean): void {
   if (!holding && !ctx.market.heldSinceFundingRead.has(session.userId)) return;
   const lastMs = ctx.market.lastFundingReadAtMs.get(session.userId) ?? session.startedAtMs;
-  if (ctx.nowMs - lastMs >= ctx.config.fundingBackstopMs) requestFundingRead(ctx, session.userId);
+  // Over this minute's bound, the read waits for a later check.
+  if (ctx.nowMs - lastMs >= ctx.config.fundingBackstopMs && ctx.takeFundingBackstop()) requestFundingRead(ctx, session.userId);
   if (holding) ctx.noteHeldSinceFundingRead(session.userId);
 }
 

@@ -103,6 +103,7 @@ export function copyMarket(m: MarketState, patch?: Partial<MarketState>): Market
     lastStopCheckAtMs: m.lastStopCheckAtMs,
     lastStopAttemptAtMs: m.lastStopAttemptAtMs,
     stopChecksInMinute: m.stopChecksInMinute,
+    fundingBackstopsInMinute: m.fundingBackstopsInMinute,
     lastEquitySampleAtMs: m.lastEquitySampleAtMs,
     equitySamplesInSecond: m.equitySamplesInSecond,
     foreignPositionsReported: m.foreignPositionsReported,

@@ -166,6 +166,8 @@ export interface MarketState {
   lastStopAttemptAtMs: SharedDict<number>;
   /** Periodic stop checks started in the minute `minute` (epoch minutes): bounded by protectiveStopChecksPerMinute. */
   stopChecksInMinute: { minute: number; count: number };
+  /** Backstop funding reads started in the current minute (config.fundingBackstopReadsPerMinute). */
+  fundingBackstopsInMinute: { minute: number; count: number };
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: SharedDict<number>;
   /** Equity samples published in the second `second` (epoch seconds): bounded by maxEquitySamplesPerSecond. */
@@ -239,6 +241,7 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastStopCheckAtMs: SharedDict.empty(),
     lastStopAttemptAtMs: SharedDict.empty(),
     stopChecksInMinute: { minute: 0, count: 0 },
+    fundingBackstopsInMinute: { minute: 0, count: 0 },
     lastEquitySampleAtMs: SharedDict.empty(),
     equitySamplesInSecond: { second: 0, count: 0 },
     foreignPositionsReported: SharedDict.empty(),

@@ -240,6 +240,29 @@ describe('fees and funding', () => {
     expect(asked).toBe(1);
   });
 
+  it('starts at most fundingBackstopReadsPerMinute backstop reads a minute, over all sessions', () => {
+    const d = holdingBtcDriver({ fundingBackstopMs: 60_000, fundingBackstopReadsPerMinute: 1 });
+    d.command({ id: 'start-v', userId: 'v', type: 'session.start', mode: 'paper', capitalUsd: 10_000 });
+    const entry = placed(d.command({ id: 'r-v', userId: 'signals', type: 'signals.route', userIds: ['v'], signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]
+      ?.order;
+    if (!entry) throw new Error('no entry');
+    d.fill(entry.clientOrderId, 50_000);
+    // Beats every 5 s for four minutes; each read asked is answered (nothing paid).
+    const readsByMinute = new Map<number, string[]>();
+    for (let t = 0; t < 240_000; t += 5_000) {
+      d.tick('BTCUSDT', 50_000, 50_000.1);
+      for (const effect of d.timer(5_000).effects)
+        if (effect.kind === 'read_income') {
+          const minute = Math.floor(d.nowMs / 60_000);
+          readsByMinute.set(minute, [...(readsByMinute.get(minute) ?? []), effect.userId]);
+          d.step({ ...fundingListed(effect.userId, []), askedAtMs: effect.askedAtMs } as Input);
+        }
+    }
+    // Both sessions come due in the second minute: one read a minute, each session read in turn.
+    expect([...readsByMinute.values()].every((users) => users.length === 1)).toBe(true);
+    expect(new Set([...readsByMinute.values()].flat())).toEqual(new Set(['u', 'v']));
+  });
+
   it('a funding push asks for the income history; each of its payments is booked once per tranId, none from before the session', () => {
     const d = started();
     const startedAtMs = d.state.durable.sessions.get('u')?.startedAtMs ?? 0;

@@ -102,10 +102,10 @@ export class World {
   readonly symbols: readonly string[] = simSymbols;
   readonly random: () => number;
   readonly clock = new ManualClock(simStartMs);
-  /** Routes of two users a step: every route to the simulation's users runs in several steps, crashes between them. */
   /**
-   * The funding backstop within a run's minutes (the exchange funds every few simulated seconds here, not every 8 h):
-   * a payment whose push a silent stream lost is read back while the run lasts.
+   * Routes of two users a step: every route to the simulation's users runs in several steps, crashes between them. The
+   * funding backstop within a run's minutes (the exchange funds every few simulated seconds here, not every 8 h): a
+   * payment whose push a silent stream lost is read back while the run lasts.
    */
   readonly config: CoreConfig = { ...defaultCoreConfig, symbols: [...simSymbols], maxUsersPerRouteStep: 2, fundingBackstopMs: 20_000 };
   readonly exchange: SimExchange;

@@ -90,8 +90,10 @@ const exposureTolerance = 1.05;
 /** The per-decision checks; they also count orders, fills and kill switches for the run's stats. */
 export function decisionChecks(world: World, planned: Planned): DecisionObserver {
   const { stats, config } = world;
-  // Users whose account the exchange liquidated or ADL-closed: no entry for them until a new session starts.
-  const forcedClosed = new Set<string>();
+  // Users whose account the exchange liquidated or ADL-closed: no entry for them until a new session starts. Kept as
+  // the start time of the session that was closed: a start this observer never saw (a worker that died after its
+  // write landed, before it adopted the step: cluster.ts death_in_write) still shows as a session started later.
+  const forcedClosed = new Map<string, number>();
   return (_input: Input, d: Decision): void => {
     // The derived indexes the fold keeps (who holds what, open orders, who must be flattened) equal a full scan.
     const differences = indexDifferences(d.state.durable);
@@ -109,10 +111,17 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     }
     for (const s of d.state.durable.sessions.values()) planned.lastSessionNet.set(s.userId, { id: sessionIdOf(s), net: bookedNet(s) });
     for (const e of d.wal) {
-      if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl')) forcedClosed.add(e.userId);
+      if (e.type === 'exchange_fill' && (e.cause === 'liquidation' || e.cause === 'adl'))
+        forcedClosed.set(e.userId, d.state.durable.sessions.get(e.userId)?.startedAtMs ?? Number.NEGATIVE_INFINITY);
       if (e.type === 'session.started') forcedClosed.delete(e.userId);
-      if (e.type === 'order.planned' && !e.order.reduceOnly)
-        check(!forcedClosed.has(e.order.userId), `entry ${e.order.clientOrderId} planned after a ${e.order.userId} liquidation without a new start`);
+      if (e.type === 'order.planned' && !e.order.reduceOnly) {
+        const closedStartedAtMs = forcedClosed.get(e.order.userId);
+        const startedAtMs = d.state.durable.sessions.get(e.order.userId)?.startedAtMs;
+        check(
+          closedStartedAtMs === undefined || (startedAtMs !== undefined && startedAtMs > closedStartedAtMs),
+          `entry ${e.order.clientOrderId} planned after a ${e.order.userId} liquidation without a new start`,
+        );
+      }
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
       if (e.type === 'stop.planned') {

@@ -43,10 +43,17 @@ export interface SeedResult {
  * One seed's run; with `cluster`, several engines share the log and the exchange under a lease (cluster.ts) and the
  * engine's faults are theirs (death, pauses past the lease, missed renewals) instead of crash-restarts.
  */
-export async function runSeed(seed: number, steps = 300, cluster: ClusterOptions | null = null): Promise<SeedResult> {
+export async function runSeed(
+  seed: number,
+  steps = 300,
+  cluster: ClusterOptions | null = null,
+  /** A check of the caller's own on every decision, after the invariants' (a test's: one that throws must fail the seed). */
+  extraCheck: DecisionObserver | null = null,
+): Promise<SeedResult> {
   const world = new World(seed);
   const planned = nothingPlanned();
-  const checks = bothChecks(decisionChecks(world, planned), venueDecisionChecks(world));
+  const invariants = bothChecks(decisionChecks(world, planned), venueDecisionChecks(world));
+  const checks = extraCheck ? bothChecks(invariants, extraCheck) : invariants;
   const restartEngine = (): Promise<void> => restart(world, checks);
   try {
     if (cluster) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Decision, Input } from '../../src/core/decide.js';
 import type { BrokenFence } from '../../src/deterministic-sim/cluster.js';
+import { InvariantViolation } from '../../src/deterministic-sim/invariants.js';
 import { runSeed } from '../../src/deterministic-sim/run-seed.js';
 import type { SeedStats } from '../../src/deterministic-sim/world.js';
 import { noStats } from '../../src/deterministic-sim/world.js';
@@ -50,11 +52,26 @@ describe('deterministic simulation', () => {
     // A stopping session closed on the engine's view of flat after a reconcile it could not act on (its flatten
     // unsettled) had shown the exchange holding more: 0.004 BTC left in no session (core/risk-rules.ts confirmFlat).
     { seed: 501191, steps: 2000, cluster: false, bug: 'a session closed while the exchange still held a position' },
+    // A session start whose write landed as its worker died (never adopted, never observed) left the check that no
+    // entry follows a liquidation without a new start blind to it: the new session's entries failed it. That failure
+    // was itself swallowed by the cluster (below) and surfaced as "order … on the exchange was never planned".
+    { seed: 1301135, steps: 1500, cluster: true, bug: 'a start the checks never saw' },
   ];
   it.each(seedsFoundFailing)('holds every invariant where it once failed: seed $seed over $steps steps ($bug)', async ({ seed, steps, cluster }) => {
     const result = await runSeed(seed, steps, cluster ? { workers: 2 + (seed % 2), broken: 'none' } : null);
     expect(result.error).toBeUndefined();
     expect(result.ok).toBe(true);
+  });
+
+  it.each([false, true])('fails a seed on a decision check that fails (cluster: %s)', async (cluster) => {
+    // With several engines a check's failure rejects the step of the worker that decided it (an engine observer):
+    // the cluster took that for a worker's error it had already recorded, and the seed went on as if it held.
+    const planted = (_input: Input, d: Decision): void => {
+      const order = d.wal.find((e) => e.type === 'order.planned');
+      if (order) throw new InvariantViolation(`planted: ${order.type}`);
+    };
+    const result = await runSeed(1, 300, cluster ? { workers: 2, broken: 'none' } : null, planted);
+    expect(result.error).toMatch(/planted: order.planned/);
   });
 
   it('is deterministic: the same seed gives the same run', async () => {

@@ -167,11 +167,14 @@ function symbolLines(read: Read<SymbolSetting[]>, limits: DoctorLimits): CheckLi
     const check = `${symbol} settings`;
     const s = bySymbol.get(symbol);
     if (!s) return line('fail', check, `the exchange has no configuration for ${symbol}: is it listed? fix QE_SYMBOLS`);
+    // A warning, not a failure: a session's start sets its leverage on every traded symbol before it trades, and is
+    // refused if it cannot (services/execution/account-preflight.ts, applySettings), so nothing trades at this leverage. It was a failure, and a fresh
+    // account (20x on every symbol) failed the doctor with nothing wrong.
     if (s.leverage > limits.sessionLeverage) {
       return line(
-        'fail',
+        'warn',
         check,
-        `leverage ${s.leverage}x is above the session's ${limits.sessionLeverage}x: lower it (POST /fapi/v1/leverage symbol=${symbol} leverage=${limits.sessionLeverage}); the engine also sets it at each session start`,
+        `leverage ${s.leverage}x is above the session's ${limits.sessionLeverage}x (20x is a new account's default): each session start sets its leverage (${limits.sessionLeverage}x, or lower if its stop-loss needs it) before it trades, or is refused; to set it now: POST /fapi/v1/leverage symbol=${symbol} leverage=${limits.sessionLeverage}`,
       );
     }
     if (s.marginType.toUpperCase() !== 'CROSSED') {

@@ -19,7 +19,7 @@ import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
-import type { Session } from '../core/state.js';
+import type { Order, Session } from '../core/state.js';
 import type { World } from './world.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds), and
@@ -132,6 +132,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       stats.orders += 1;
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
+      if (e.order.fallbackOf !== null) fallbackWithinBound(d, e.order, config.fallbackBoundBps);
       if (e.order.reduceOnly) continue;
       const session = d.state.durable.sessions.get(e.order.userId);
       check(
@@ -163,6 +164,27 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     }
   };
 }
+
+/**
+ * A post-only order's fallback (the limit IOC after -5022) takes liquidity at most boundBps beyond the mid of the quote
+ * it was planned on (planner.ts planFallback, the audited system's 15 bps bound): a buy at most that far above, a sell
+ * at most that far below. The planner works the bound in binary floating point and snaps toward the mid, so only its
+ * rounding error is allowed on top.
+ */
+function fallbackWithinBound(d: Decision, order: Order, boundBps: number): void {
+  const quote = d.state.market.venues.paper.quotes[order.symbol];
+  check(quote !== undefined && order.price !== null && order.timeInForce === 'IOC', `fallback ${order.clientOrderId} planned without a quote, a price or IOC`);
+  const mid = ((quote?.bid ?? 0) + (quote?.ask ?? 0)) / 2;
+  const price = Number(order.price);
+  const beyondBps = ((order.side === 'BUY' ? price - mid : mid - price) / mid) * 10_000;
+  check(
+    beyondBps <= boundBps + fallbackRoundingBps,
+    `fallback ${order.clientOrderId} ${order.side} at ${order.price} is ${beyondBps.toFixed(3)} bps beyond the mid ${mid}, over ${boundBps}`,
+  );
+}
+
+/** The floating-point error allowed on the fallback's bound (bps): far below a tick (BTCUSDT's 0.1 at 87 000 is 0.01 bps). */
+const fallbackRoundingBps = 1e-6;
 
 /** The checks once the run has settled; counts the valid commands for the run's stats. */
 export async function settledChecks(world: World, planned: Planned): Promise<void> {

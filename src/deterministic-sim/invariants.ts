@@ -15,6 +15,7 @@ import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import { indexDifferences } from '../core/state-index.js';
 import { nextTimerWorkMs } from '../core/timer-due.js';
+import { lastHeardMs } from '../core/venues.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
@@ -94,7 +95,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
   // the start time of the session that was closed: a start this observer never saw (a worker that died after its
   // write landed, before it adopted the step: cluster.ts death_in_write) still shows as a session started later.
   const forcedClosed = new Map<string, number>();
-  return (_input: Input, d: Decision): void => {
+  return (input: Input, d: Decision): void => {
     // The derived indexes the fold keeps (who holds what, open orders, who must be flattened) equal a full scan.
     const differences = indexDifferences(d.state.durable);
     check(differences.length === 0, `state index disagrees with a full scan: ${differences.join('; ')}`);
@@ -104,6 +105,9 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     // No beat skipped that would have acted: what timer-due.ts calls quiet decides nothing (the backtest skips those).
     const quietMiss = quietBeatMisses(d.state, world.clock.nowMs(), config);
     check(quietMiss === null, `a beat called quiet acts: ${quietMiss}`);
+    // A whole beat (not an equity-only part, not one that left sessions for a later step) leaves no session trading
+    // past its horizon or on a silent feed.
+    if (input.kind === 'timer' && input.only === undefined && d.continuation === undefined) killRulesHeld(d, world.clock.nowMs(), config);
     for (const e of d.wal) {
       const last = e.type === 'session.started' ? planned.lastSessionNet.get(e.userId) : undefined;
       if (e.type === 'session.started' && last?.id === sessionIdOf({ userId: e.userId, startedAtMs: e.atMs }))
@@ -185,6 +189,31 @@ function fallbackWithinBound(d: Decision, order: Order, boundBps: number): void 
 
 /** The floating-point error allowed on the fallback's bound (bps): far below a tick (BTCUSDT's 0.1 at 87 000 is 0.01 bps). */
 const fallbackRoundingBps = 1e-6;
+
+/**
+ * After a beat, no session still trades (active, kill switch off) past its horizon deadline, or holding a position in a
+ * symbol whose feed has been silent beyond staleFeedMs: the audited system's wall-clock exit, and the flatten on stale
+ * data it lacked. The margin allows for a clock that moved while the step was decided and committed (a cluster's
+ * worker pausing in its write); single-engine steps see none.
+ */
+function killRulesHeld(d: Decision, nowMs: number, config: CoreConfig): void {
+  for (const s of d.state.durable.sessions.values()) {
+    if (s.status !== 'active' || s.killSwitch.engaged) continue;
+    if (s.horizonDeadlineMs !== null)
+      check(nowMs < s.horizonDeadlineMs + killRuleMarginMs, `${s.userId} still trading ${nowMs - s.horizonDeadlineMs} ms after its horizon`);
+    for (const [symbol, position] of Object.entries(s.positions)) {
+      const heardMs = isZero(position.qty) ? undefined : lastHeardMs(d.state.market.venues, s.mode, symbol);
+      if (heardMs !== undefined)
+        check(
+          nowMs - heardMs <= config.staleFeedMs + killRuleMarginMs,
+          `${s.userId} still trading, holding ${symbol} with no market data for ${nowMs - heardMs} ms`,
+        );
+    }
+  }
+}
+
+/** How late after a rule's time a beat may still find the session trading (simulated ms). */
+const killRuleMarginMs = 10_000;
 
 /** The checks once the run has settled; counts the valid commands for the run's stats. */
 export async function settledChecks(world: World, planned: Planned): Promise<void> {

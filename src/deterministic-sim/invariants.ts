@@ -191,14 +191,19 @@ function fallbackWithinBound(d: Decision, order: Order, boundBps: number): void 
 const fallbackRoundingBps = 1e-6;
 
 /**
- * After a beat, no session still trades (active, kill switch off) past its horizon deadline, or holding a position in a
- * symbol whose feed has been silent beyond staleFeedMs: the audited system's wall-clock exit, and the flatten on stale
- * data it lacked. The margin allows for a clock that moved while the step was decided and committed (a cluster's
+ * After a beat, no session still trades (active, kill switch off) at or below its stop-loss floor (valued at bid/ask),
+ * past its horizon deadline, or holding a position in a symbol whose feed has been silent beyond staleFeedMs: the
+ * audited system's bid/ask stop and wall-clock exit, and the flatten on stale data it lacked. The margin allows for a clock that moved while the step was decided and committed (a cluster's
  * worker pausing in its write); single-engine steps see none.
  */
 function killRulesHeld(d: Decision, nowMs: number, config: CoreConfig): void {
   for (const s of d.state.durable.sessions.values()) {
     if (s.status !== 'active' || s.killSwitch.engaged) continue;
+    if (s.stopLossPct !== null) {
+      const { equityUsd } = valueSession(s, d.state.market);
+      const floorUsd = stopLossLevelUsd(s.capitalUsd, s.stopLossPct);
+      check(gt(equityUsd, floorUsd), `${s.userId} still trading at equity ${equityUsd} USD (at bid/ask), at or below its stop-loss floor ${floorUsd}`);
+    }
     if (s.horizonDeadlineMs !== null)
       check(nowMs < s.horizonDeadlineMs + killRuleMarginMs, `${s.userId} still trading ${nowMs - s.horizonDeadlineMs} ms after its horizon`);
     for (const [symbol, position] of Object.entries(s.positions)) {

@@ -5,7 +5,7 @@ import { decide } from '../core/decide.js';
 import type { CoreConfig } from '../core/config.js';
 import type { EngineState } from '../core/state.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
-import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
+import { add, compareDecimal, eq, gt, isMultipleOf, isZero, neg, plainDecimalPattern, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import { sessionIdOf } from '../core/ledger.js';
@@ -129,6 +129,11 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
       if (e.type === 'stop.planned') {
+        const tickSize = d.state.market.venues.paper.filters[e.symbol]?.tickSize;
+        check(
+          tickSize !== undefined && isMultipleOf(e.triggerPrice, tickSize),
+          `stop ${e.clientAlgoId} triggers at ${e.triggerPrice}, off the tick ${tickSize}`,
+        );
         check(!planned.stopIds.has(e.clientAlgoId), `protective stop id planned twice: ${e.clientAlgoId}`);
         planned.stopIds.add(e.clientAlgoId);
       }
@@ -136,6 +141,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       stats.orders += 1;
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
+      orderOnTheGrid(d, e.order);
       if (e.order.fallbackOf !== null) fallbackWithinBound(d, e.order, config.fallbackBoundBps);
       if (e.order.reduceOnly) continue;
       const session = d.state.durable.sessions.get(e.order.userId);
@@ -167,6 +173,37 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       );
     }
   };
+}
+
+/**
+ * What goes to the exchange is on its grid, as decimal strings: the quantity an exact multiple of the step (MARKET_LOT_SIZE's
+ * for a market order) within the lot's bounds, the price an exact multiple of the tick within PRICE_FILTER's. The venue
+ * refuses one off it (-1111, -4014, -4003, -4005), which the run would only count as a refusal.
+ */
+function orderOnTheGrid(d: Decision, order: Order): void {
+  const filters = d.state.market.venues.paper.filters[order.symbol];
+  check(filters !== undefined, `order ${order.clientOrderId} planned with no filters for ${order.symbol}`);
+  if (!filters) return;
+  const market = order.type === 'MARKET';
+  const [step, minQty, maxQty] = market
+    ? [filters.marketStepSize, filters.marketMinQty, filters.marketMaxQty]
+    : [filters.stepSize, filters.minQty, filters.maxQty];
+  check(
+    plainDecimalPattern.test(order.quantity) &&
+      isMultipleOf(order.quantity, step) &&
+      compareDecimal(order.quantity, minQty) >= 0 &&
+      compareDecimal(order.quantity, maxQty) <= 0,
+    `order ${order.clientOrderId} quantity ${order.quantity} is off the ${order.symbol} step ${step} or outside ${minQty}..${maxQty}`,
+  );
+  check((order.price === null) === market, `order ${order.clientOrderId} (${order.type}) ${market ? 'has' : 'lacks'} a price`);
+  if (order.price !== null)
+    check(
+      plainDecimalPattern.test(order.price) &&
+        isMultipleOf(order.price, filters.tickSize) &&
+        compareDecimal(order.price, filters.minPrice) >= 0 &&
+        compareDecimal(order.price, filters.maxPrice) <= 0,
+      `order ${order.clientOrderId} price ${order.price} is off the ${order.symbol} tick ${filters.tickSize} or outside ${filters.minPrice}..${filters.maxPrice}`,
+    );
 }
 
 /**

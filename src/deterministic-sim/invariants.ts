@@ -236,8 +236,10 @@ const fallbackRoundingBps = 1e-6;
 function killRulesHeld(d: Decision, nowMs: number, config: CoreConfig): void {
   for (const s of d.state.durable.sessions.values()) {
     if (s.status !== 'active' || s.killSwitch.engaged) continue;
-    if (s.stopLossPct !== null) {
-      const { equityUsd } = valueSession(s, d.state.market);
+    // A position with no quote (after a restart, before the first tick) cannot be valued: the stale-feed rule covers it.
+    const valuation = s.stopLossPct === null ? null : valueSession(s, d.state.market);
+    if (s.stopLossPct !== null && valuation !== null && valuation.unpricedSymbols.length === 0) {
+      const { equityUsd } = valuation;
       const floorUsd = stopLossLevelUsd(s.capitalUsd, s.stopLossPct);
       check(gt(equityUsd, floorUsd), `${s.userId} still trading at equity ${equityUsd} USD (at bid/ask), at or below its stop-loss floor ${floorUsd}`);
     }

@@ -142,6 +142,9 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
       orderOnTheGrid(d, e.order);
+      // Only entries may add to a position: every reduce and flatten goes reduce-only, so a stale view of the position
+      // can at worst be refused (-2022), never open the other side.
+      check(e.order.reduceOnly === (e.order.purpose !== 'entry'), `${e.order.purpose} ${e.order.clientOrderId} planned with reduceOnly ${e.order.reduceOnly}`);
       if (e.order.fallbackOf !== null) fallbackWithinBound(d, e.order, config.fallbackBoundBps);
       if (e.order.reduceOnly) continue;
       const session = d.state.durable.sessions.get(e.order.userId);

@@ -9,6 +9,35 @@ import type { World } from './world.js';
 
 /** Exchange fault rates while the run is under way (probability per request). */
 export const seedFaultRates: SimFaultRates = { timeoutAfterAccept: 0.05, lostBeforeExecution: 0.05, refused: 0.03, postOnlyRefused: 0.2 };
+
+/**
+ * How often things go wrong in a seed's run. `standard` is what CI and the seeds replayed there run (each seed's run
+ * depends on it: changing it changes every run). `harsh` (`npm run sim -- --faults harsh`), for hunting: twice the
+ * exchange faults and lost commits, and about twice the venue faults, funding times, exchange-side closes, price gaps
+ * and crashes per step (steps.ts), fewer commands and answers in between.
+ */
+export type FaultProfileName = 'standard' | 'harsh';
+export const faultProfileNames: readonly FaultProfileName[] = ['standard', 'harsh'];
+
+export interface FaultProfile {
+  name: FaultProfileName;
+  /** Exchange fault rates while the run is under way (probability per request). */
+  exchange: SimFaultRates;
+  /** Chance that a commit writing WAL events lands but its answer is lost (lost-answers.ts). */
+  lostCommitAnswerChance: number;
+  /** Chance that a commit is lost before the log, while world.refusedCommitsOn (lost-answers.ts). */
+  lostCommitChance: number;
+}
+
+export const faultProfiles: Readonly<Record<FaultProfileName, FaultProfile>> = {
+  standard: { name: 'standard', exchange: seedFaultRates, lostCommitAnswerChance: 0.03, lostCommitChance: 0.02 },
+  harsh: {
+    name: 'harsh',
+    exchange: { timeoutAfterAccept: 0.1, lostBeforeExecution: 0.1, refused: 0.06, postOnlyRefused: 0.3 },
+    lostCommitAnswerChance: 0.06,
+    lostCommitChance: 0.04,
+  },
+};
 /** While settling the exchange behaves, so everything can converge. */
 export const noFaults: SimFaultRates = { timeoutAfterAccept: 0, lostBeforeExecution: 0, refused: 0, postOnlyRefused: 0 };
 

@@ -8,12 +8,9 @@ import type { World } from './world.js';
 // refused commit, its state would lack a step the log holds, which the settled checks catch (replay differs from the
 // live state, a command answered but its decision not adopted). And commits lost before the log wrote them: the
 // engine finds nothing in the WAL and fails the step; what the step decided must come again (World.submit keeps
-// its exchange news, as the service's uncommitted-inputs.ts does; commands are redelivered).
+// its exchange news, as the service's uncommitted-inputs.ts does; commands are redelivered). How often: the seed's
+// fault profile (faults.ts; 3 % of commits writing WAL events land with their answer lost, 2 % are lost, in the standard one).
 
-/** Chance that a commit writing WAL events lands but its answer is lost. */
-export const lostCommitAnswerChance = 0.03;
-/** Chance that a commit is lost on its way (never written) and its answer with it, while world.refusedCommitsOn. */
-export const lostCommitChance = 0.02;
 /** The fault's draws come from a stream of their own: the world's draws, and so every seed's run, stay as they were. */
 const lostAnswerSeedOffset = 104_729;
 
@@ -26,13 +23,13 @@ const lostAnswerSeedOffset = 104_729;
 export function withLostAnswers(world: World, log: EngineLog): EngineLog {
   const random = createPrng(world.seed + lostAnswerSeedOffset);
   const commit = async (batch: CommitBatch): Promise<string[]> => {
-    if (world.refusedCommitsOn && random() < lostCommitChance) {
+    if (world.refusedCommitsOn && random() < world.faults.lostCommitChance) {
       world.stats.lostCommits += 1;
       world.trace.push(`commit lost before the log (${batch.wal.length} WAL events not written)`);
       throw new CommitOutcomeUnknownError(new Error('simulated: the connection broke before the commit reached the log'));
     }
     const ids = await log.commit(batch);
-    if (batch.wal.length > 0 && random() < lostCommitAnswerChance) {
+    if (batch.wal.length > 0 && random() < world.faults.lostCommitAnswerChance) {
       world.stats.lostCommitAnswers += 1;
       world.trace.push(`commit answer lost (${batch.wal.length} WAL events written)`);
       throw new CommitOutcomeUnknownError(new Error('simulated: the connection broke after the commit reached the log'));

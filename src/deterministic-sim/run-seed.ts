@@ -1,4 +1,5 @@
 import type { ClusterOptions } from './cluster.js';
+import type { FaultProfile } from './faults.js';
 import { SimCluster } from './cluster.js';
 import { decisionChecks, nothingPlanned, settledChecks } from './invariants.js';
 import { restart } from './restart.js';
@@ -47,10 +48,15 @@ export async function runSeed(
   seed: number,
   steps = 300,
   cluster: ClusterOptions | null = null,
-  /** A check of the caller's own on every decision, after the invariants' (a test's: one that throws must fail the seed). */
-  extraCheck: DecisionObserver | null = null,
+  options: {
+    /** A check of the caller's own on every decision, after the invariants' (a test's: one that throws must fail the seed). */
+    extraCheck?: DecisionObserver;
+    /** How often things go wrong (faults.ts); standard unless given. */
+    faults?: FaultProfile;
+  } = {},
 ): Promise<SeedResult> {
-  const world = new World(seed);
+  const { extraCheck } = options;
+  const world = new World(seed, options.faults);
   const planned = nothingPlanned();
   const invariants = bothChecks(decisionChecks(world, planned), venueDecisionChecks(world));
   const checks = extraCheck ? bothChecks(invariants, extraCheck) : invariants;

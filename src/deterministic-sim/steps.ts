@@ -3,6 +3,7 @@ import { isTerminal } from '../core/orders.js';
 import { eq, isZero, toQty, zero } from '../model/decimal.js';
 import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
+import type { FaultProfileName } from './faults.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
 import { InvariantViolation, exchangeMoneyOf } from './invariants.js';
 import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
@@ -149,20 +150,24 @@ const crash: Move = async (world, n, restart) => {
   await restart();
 };
 
-/** Each move with the roll it is taken below (cumulative odds; the last takes the rest). */
-const moves: readonly { below: number; move: Move }[] = [
-  { below: 0.2, move: append },
-  { below: 0.34, move: consumeMove },
-  { below: 0.35, move: venueFault },
-  { below: 0.5, move: ticksMove },
-  { below: 0.6, move: timer },
-  { below: 0.78, move: performMove },
-  { below: 0.94, move: deliver },
-  { below: 0.96, move: gap },
-  { below: 0.975, move: silenceFeed },
-  { below: 0.985, move: funding },
-  { below: 0.99, move: exchangeClose },
-  { below: Infinity, move: crash },
+/**
+ * Each move with the roll it is taken below (cumulative odds; the last takes the rest), per fault profile (faults.ts):
+ * the harsh one has about twice the venue faults, price gaps, silent feeds, funding times, exchange-side closes and
+ * crashes of the standard one, a little fewer of the rest.
+ */
+const moves: readonly { below: Readonly<Record<FaultProfileName, number>>; move: Move }[] = [
+  { below: { standard: 0.2, harsh: 0.18 }, move: append },
+  { below: { standard: 0.34, harsh: 0.31 }, move: consumeMove },
+  { below: { standard: 0.35, harsh: 0.34 }, move: venueFault },
+  { below: { standard: 0.5, harsh: 0.48 }, move: ticksMove },
+  { below: { standard: 0.6, harsh: 0.57 }, move: timer },
+  { below: { standard: 0.78, harsh: 0.74 }, move: performMove },
+  { below: { standard: 0.94, harsh: 0.89 }, move: deliver },
+  { below: { standard: 0.96, harsh: 0.92 }, move: gap },
+  { below: { standard: 0.975, harsh: 0.935 }, move: silenceFeed },
+  { below: { standard: 0.985, harsh: 0.955 }, move: funding },
+  { below: { standard: 0.99, harsh: 0.975 }, move: exchangeClose },
+  { below: { standard: Infinity, harsh: Infinity }, move: crash },
 ];
 
 /** Step n: one move, chosen by the PRNG; a crash restarts the engine through `restart`. */
@@ -170,7 +175,8 @@ export async function step(world: World, n: number, restart: () => Promise<void>
   venueTick(world);
   if (world.cluster && world.cluster.paused.length > 0 && world.chance(world.cluster.resumeChance)) return world.cluster.resume(n);
   const roll = world.random();
-  const chosen = moves.find((m) => roll < m.below) ?? moves[moves.length - 1];
+  const profile = world.faults.name;
+  const chosen = moves.find((m) => roll < m.below[profile]) ?? moves[moves.length - 1];
   await chosen?.move(world, n, restart);
 }
 

@@ -12,7 +12,8 @@ import { openMemoryLog } from '../log/memory-log.js';
 import { CommitOutcomeUnknownError } from '../log/port.js';
 import { createPrng } from '../paper-exchange/price-process.js';
 import type { SimCluster } from './cluster.js';
-import { asDelivered, seedFaultRates } from './faults.js';
+import type { FaultProfile } from './faults.js';
+import { asDelivered, faultProfiles } from './faults.js';
 import { SimExchange } from './sim-exchange.js';
 import type { VenueState } from './venue-faults.js';
 import { openVenue, pushFromExchange } from './venue-faults.js';
@@ -126,9 +127,13 @@ export class World {
   refusedCommitsOn = false;
   private readonly accounts = new Map<string, ExchangeAccount>();
 
-  constructor(readonly seed: number) {
+  constructor(
+    readonly seed: number,
+    /** How often things go wrong (faults.ts): every seed of CI runs the standard profile. */
+    readonly faults: FaultProfile = faultProfiles.standard,
+  ) {
     this.random = createPrng(seed);
-    this.exchange = new SimExchange(this.random, () => this.clock.nowMs(), { ...seedFaultRates });
+    this.exchange = new SimExchange(this.random, () => this.clock.nowMs(), { ...faults.exchange });
     this.venue = openVenue(this);
     this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), limits: { reclaimIdleMs: simReclaimIdleMs } });
     for (const u of simUsers) this.accountOf(u);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision, Input } from '../../src/core/decide.js';
 import type { BrokenFence } from '../../src/deterministic-sim/cluster.js';
+import { faultProfiles } from '../../src/deterministic-sim/faults.js';
 import { InvariantViolation } from '../../src/deterministic-sim/invariants.js';
 import { runSeed } from '../../src/deterministic-sim/run-seed.js';
 import type { SeedStats } from '../../src/deterministic-sim/world.js';
@@ -13,6 +14,8 @@ import { noStats } from '../../src/deterministic-sim/world.js';
 const seeds = Number(process.env.SIM_SEEDS ?? 200);
 /** Seeds run with several engines sharing the log under a lease (`npm run sim -- --mode cluster` runs more). */
 const clusterSeeds = Number(process.env.SIM_CLUSTER_SEEDS ?? 60);
+/** Seeds run with both fault profiles (`npm run sim -- --faults harsh` runs more). */
+const harshSeeds = 40;
 /** A broken fence must fail a seed within this many (seen: the first failure at seed 1–15). */
 const seedsToCatchBrokenFence = 60;
 
@@ -74,9 +77,25 @@ describe('deterministic simulation', () => {
       const order = d.wal.find((e) => e.type === 'order.planned');
       if (order) throw new InvariantViolation(`planted: ${order.type}`);
     };
-    const result = await runSeed(1, 300, cluster ? { workers: 2, broken: 'none' } : null, planted);
+    const result = await runSeed(1, 300, cluster ? { workers: 2, broken: 'none' } : null, { extraCheck: planted });
     expect(result.error).toMatch(/planted: order.planned/);
   });
+
+  it(`holds every invariant with the harsh fault profile over ${harshSeeds} seeds, which faults more than the standard one`, async () => {
+    const failures: string[] = [];
+    const totals = { standard: noStats(), harsh: noStats() };
+    for (let seed = 1; seed <= harshSeeds; seed += 1) {
+      const cluster = seed % 4 === 0 ? { workers: 2 + (seed % 2), broken: 'none' as const } : null;
+      for (const name of ['standard', 'harsh'] as const) {
+        const result = await runSeed(seed, 300, cluster, { faults: faultProfiles[name] });
+        for (const k of Object.keys(totals[name]) as (keyof SeedStats)[]) totals[name][k] += result.stats[k];
+        if (!result.ok) failures.push(`${name} seed ${seed}: ${result.error}\n${result.trace.slice(-25).join('\n')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(totals.harsh.crashes).toBeGreaterThan(totals.standard.crashes * 1.5);
+    expect(totals.harsh.venueRefusals + totals.harsh.lostCommits).toBeGreaterThan(totals.standard.venueRefusals + totals.standard.lostCommits);
+  }, 120_000);
 
   it('is deterministic: the same seed gives the same run', async () => {
     const a = await runSeed(7, 200);

@@ -142,6 +142,7 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
       orderOnTheGrid(d, e.order);
+      routedAsPolicy(e.order);
       // Only entries may add to a position: every reduce and flatten goes reduce-only, so a stale view of the position
       // can at worst be refused (-2022), never open the other side.
       check(e.order.reduceOnly === (e.order.purpose !== 'entry'), `${e.order.purpose} ${e.order.clientOrderId} planned with reduceOnly ${e.order.reduceOnly}`);
@@ -207,6 +208,16 @@ function orderOnTheGrid(d: Decision, order: Order): void {
         compareDecimal(order.price, filters.maxPrice) <= 0,
       `order ${order.clientOrderId} price ${order.price} is off the ${order.symbol} tick ${filters.tickSize} or outside ${filters.minPrice}..${filters.maxPrice}`,
     );
+}
+
+/**
+ * The routing policy the audit kept: an entry or reduction goes post-only first (LIMIT GTX), and only its fallback after
+ * -5022 takes liquidity, as a LIMIT IOC (bounded: fallbackWithinBound); only a flatten goes at market.
+ */
+function routedAsPolicy(order: Order): void {
+  const how = `${order.type} ${order.timeInForce ?? ''}`.trim();
+  const expected = order.purpose === 'flatten' ? 'MARKET' : order.fallbackOf === null ? 'LIMIT GTX' : 'LIMIT IOC';
+  check(how === expected, `${order.purpose} ${order.clientOrderId}${order.fallbackOf === null ? '' : ` (fallback)`} sent as ${how}, not ${expected}`);
 }
 
 /**

@@ -136,6 +136,13 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
         );
         check(!planned.stopIds.has(e.clientAlgoId), `protective stop id planned twice: ${e.clientAlgoId}`);
         planned.stopIds.add(e.clientAlgoId);
+        // A protective stop closes the position it guards: a sell stop below the entry of a long, a buy stop above a short's.
+        const held = d.state.durable.sessions.get(e.userId)?.positions[e.symbol];
+        const long = held !== undefined && gt(held.qty, zero);
+        check(
+          held !== undefined && !isZero(held.qty) && e.side === (long ? 'SELL' : 'BUY') && compareDecimal(e.triggerPrice, held.entryPrice) === (long ? -1 : 1),
+          `stop ${e.clientAlgoId} ${e.side} at ${e.triggerPrice} does not guard ${e.userId}'s ${e.symbol} position ${held ? `${held.qty} @ ${held.entryPrice}` : 'none'}`,
+        );
       }
       if (e.type !== 'order.planned') continue;
       stats.orders += 1;

@@ -8,7 +8,7 @@ import type { ExchangeAccount } from '../exchange/port.js';
 import type { EngineLog } from '../log/port.js';
 import { StaleLeaseError } from '../log/redis-fence.js';
 import { fencedLog } from './fenced-log.js';
-import { InvariantViolation } from './invariants.js';
+import { InvariantViolation } from './check.js';
 import { bootNode } from './restart.js';
 import { LeaseNotHeldError, signedAccount } from './signed-account.js';
 import { SimLeaseHolder, SimLeaseStore } from './sim-lease.js';

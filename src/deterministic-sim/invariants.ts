@@ -5,7 +5,7 @@ import { decide } from '../core/decide.js';
 import type { CoreConfig } from '../core/config.js';
 import type { EngineState } from '../core/state.js';
 import { stopLossLevelUsd, valueSession } from '../core/mtm.js';
-import { add, compareDecimal, eq, gt, isMultipleOf, isZero, neg, plainDecimalPattern, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
+import { add, eq, gt, isZero, neg, sub, toNumber, toQty, toUsd, zero } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { parseLedgerRecord } from '../contract/ledger.js';
 import { sessionIdOf } from '../core/ledger.js';
@@ -15,19 +15,18 @@ import { ledgerRecords } from '../log/ledger-pages.js';
 import { isTerminal } from '../core/orders.js';
 import { indexDifferences } from '../core/state-index.js';
 import { nextTimerWorkMs } from '../core/timer-due.js';
-import { lastHeardMs } from '../core/venues.js';
 import type { OutboundEvent } from '../contract/outbound.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { DecisionObserver } from '../engine/engine.js';
 import { replayLog } from '../engine/engine.js';
-import type { Order, Session } from '../core/state.js';
+import type { Session } from '../core/state.js';
 import type { World } from './world.js';
+import { check } from './check.js';
+import { killRulesHeld, orderAsSent, stopGuardsItsPosition } from './trading-checks.js';
 
-// What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds), and
-// once the run has settled (every command answered once, every exchange order planned first, engine and
+// What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds, and the trading
+// rules of trading-checks.ts), and once the run has settled (every command answered once, every exchange order planned first, engine and
 // exchange agree on positions and stops, stopped sessions flat, replay equals the live state).
-
-export class InvariantViolation extends Error {}
 
 /**
  * Null when a timer beat at `nowMs` decides the same (WAL, outbound, effects) visiting the sessions the schedule
@@ -62,10 +61,6 @@ function quietBeatMisses(state: EngineState, nowMs: number, config: CoreConfig):
       return `quiet until ${quietUntilMs}, but a beat at ${atMs} ${same ? '' : 'changed the state and '}decided ${JSON.stringify({ wal: d.wal, outbound: d.outbound, effects: d.effects }).slice(0, 1500)}`;
   }
   return null;
-}
-
-export function check(condition: boolean, message: string): void {
-  if (!condition) throw new InvariantViolation(message);
 }
 
 /** Everything the WAL planned so far: the final checks hold the exchange's orders and stops against it. */
@@ -129,31 +124,15 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
       if (e.type === 'fill') stats.fills += 1;
       if (e.type === 'kill_switch.engaged') stats.kills += 1;
       if (e.type === 'stop.planned') {
-        const tickSize = d.state.market.venues.paper.filters[e.symbol]?.tickSize;
-        check(
-          tickSize !== undefined && isMultipleOf(e.triggerPrice, tickSize),
-          `stop ${e.clientAlgoId} triggers at ${e.triggerPrice}, off the tick ${tickSize}`,
-        );
         check(!planned.stopIds.has(e.clientAlgoId), `protective stop id planned twice: ${e.clientAlgoId}`);
         planned.stopIds.add(e.clientAlgoId);
-        // A protective stop closes the position it guards: a sell stop below the entry of a long, a buy stop above a short's.
-        const held = d.state.durable.sessions.get(e.userId)?.positions[e.symbol];
-        const long = held !== undefined && gt(held.qty, zero);
-        check(
-          held !== undefined && !isZero(held.qty) && e.side === (long ? 'SELL' : 'BUY') && compareDecimal(e.triggerPrice, held.entryPrice) === (long ? -1 : 1),
-          `stop ${e.clientAlgoId} ${e.side} at ${e.triggerPrice} does not guard ${e.userId}'s ${e.symbol} position ${held ? `${held.qty} @ ${held.entryPrice}` : 'none'}`,
-        );
+        stopGuardsItsPosition(d, e);
       }
       if (e.type !== 'order.planned') continue;
       stats.orders += 1;
       check(!planned.orderIds.has(e.order.clientOrderId), `client order id planned twice: ${e.order.clientOrderId}`);
       planned.orderIds.add(e.order.clientOrderId);
-      orderOnTheGrid(d, e.order);
-      routedAsPolicy(e.order);
-      // Only entries may add to a position: every reduce and flatten goes reduce-only, so a stale view of the position
-      // can at worst be refused (-2022), never open the other side.
-      check(e.order.reduceOnly === (e.order.purpose !== 'entry'), `${e.order.purpose} ${e.order.clientOrderId} planned with reduceOnly ${e.order.reduceOnly}`);
-      if (e.order.fallbackOf !== null) fallbackWithinBound(d, e.order, config.fallbackBoundBps);
+      orderAsSent(d, e.order, config);
       if (e.order.reduceOnly) continue;
       const session = d.state.durable.sessions.get(e.order.userId);
       check(
@@ -185,100 +164,6 @@ export function decisionChecks(world: World, planned: Planned): DecisionObserver
     }
   };
 }
-
-/**
- * What goes to the exchange is on its grid, as decimal strings: the quantity an exact multiple of the step (MARKET_LOT_SIZE's
- * for a market order) within the lot's bounds, the price an exact multiple of the tick within PRICE_FILTER's. The venue
- * refuses one off it (-1111, -4014, -4003, -4005), which the run would only count as a refusal.
- */
-function orderOnTheGrid(d: Decision, order: Order): void {
-  const filters = d.state.market.venues.paper.filters[order.symbol];
-  check(filters !== undefined, `order ${order.clientOrderId} planned with no filters for ${order.symbol}`);
-  if (!filters) return;
-  const market = order.type === 'MARKET';
-  const [step, minQty, maxQty] = market
-    ? [filters.marketStepSize, filters.marketMinQty, filters.marketMaxQty]
-    : [filters.stepSize, filters.minQty, filters.maxQty];
-  check(
-    plainDecimalPattern.test(order.quantity) &&
-      isMultipleOf(order.quantity, step) &&
-      compareDecimal(order.quantity, minQty) >= 0 &&
-      compareDecimal(order.quantity, maxQty) <= 0,
-    `order ${order.clientOrderId} quantity ${order.quantity} is off the ${order.symbol} step ${step} or outside ${minQty}..${maxQty}`,
-  );
-  check((order.price === null) === market, `order ${order.clientOrderId} (${order.type}) ${market ? 'has' : 'lacks'} a price`);
-  if (order.price !== null)
-    check(
-      plainDecimalPattern.test(order.price) &&
-        isMultipleOf(order.price, filters.tickSize) &&
-        compareDecimal(order.price, filters.minPrice) >= 0 &&
-        compareDecimal(order.price, filters.maxPrice) <= 0,
-      `order ${order.clientOrderId} price ${order.price} is off the ${order.symbol} tick ${filters.tickSize} or outside ${filters.minPrice}..${filters.maxPrice}`,
-    );
-}
-
-/**
- * The routing policy the audit kept: an entry or reduction goes post-only first (LIMIT GTX), and only its fallback after
- * -5022 takes liquidity, as a LIMIT IOC (bounded: fallbackWithinBound); only a flatten goes at market.
- */
-function routedAsPolicy(order: Order): void {
-  const how = `${order.type} ${order.timeInForce ?? ''}`.trim();
-  const expected = order.purpose === 'flatten' ? 'MARKET' : order.fallbackOf === null ? 'LIMIT GTX' : 'LIMIT IOC';
-  check(how === expected, `${order.purpose} ${order.clientOrderId}${order.fallbackOf === null ? '' : ` (fallback)`} sent as ${how}, not ${expected}`);
-}
-
-/**
- * A post-only order's fallback (the limit IOC after -5022) takes liquidity at most boundBps beyond the mid of the quote
- * it was planned on (planner.ts planFallback, the audited system's 15 bps bound): a buy at most that far above, a sell
- * at most that far below. The planner works the bound in binary floating point and snaps toward the mid, so only its
- * rounding error is allowed on top.
- */
-function fallbackWithinBound(d: Decision, order: Order, boundBps: number): void {
-  const quote = d.state.market.venues.paper.quotes[order.symbol];
-  check(quote !== undefined && order.price !== null && order.timeInForce === 'IOC', `fallback ${order.clientOrderId} planned without a quote, a price or IOC`);
-  const mid = ((quote?.bid ?? 0) + (quote?.ask ?? 0)) / 2;
-  const price = Number(order.price);
-  const beyondBps = ((order.side === 'BUY' ? price - mid : mid - price) / mid) * 10_000;
-  check(
-    beyondBps <= boundBps + fallbackRoundingBps,
-    `fallback ${order.clientOrderId} ${order.side} at ${order.price} is ${beyondBps.toFixed(3)} bps beyond the mid ${mid}, over ${boundBps}`,
-  );
-}
-
-/** The floating-point error allowed on the fallback's bound (bps): far below a tick (BTCUSDT's 0.1 at 87 000 is 0.01 bps). */
-const fallbackRoundingBps = 1e-6;
-
-/**
- * After a beat, no session still trades (active, kill switch off) at or below its stop-loss floor (valued at bid/ask),
- * past its horizon deadline, or holding a position in a symbol whose feed has been silent beyond staleFeedMs: the
- * audited system's bid/ask stop and wall-clock exit, and the flatten on stale data it lacked. The margin allows for a clock that moved while the step was decided and committed (a cluster's
- * worker pausing in its write); single-engine steps see none.
- */
-function killRulesHeld(d: Decision, nowMs: number, config: CoreConfig): void {
-  for (const s of d.state.durable.sessions.values()) {
-    if (s.status !== 'active' || s.killSwitch.engaged) continue;
-    // A position with no quote (after a restart, before the first tick) cannot be valued: the stale-feed rule covers it.
-    const valuation = s.stopLossPct === null ? null : valueSession(s, d.state.market);
-    if (s.stopLossPct !== null && valuation !== null && valuation.unpricedSymbols.length === 0) {
-      const { equityUsd } = valuation;
-      const floorUsd = stopLossLevelUsd(s.capitalUsd, s.stopLossPct);
-      check(gt(equityUsd, floorUsd), `${s.userId} still trading at equity ${equityUsd} USD (at bid/ask), at or below its stop-loss floor ${floorUsd}`);
-    }
-    if (s.horizonDeadlineMs !== null)
-      check(nowMs < s.horizonDeadlineMs + killRuleMarginMs, `${s.userId} still trading ${nowMs - s.horizonDeadlineMs} ms after its horizon`);
-    for (const [symbol, position] of Object.entries(s.positions)) {
-      const heardMs = isZero(position.qty) ? undefined : lastHeardMs(d.state.market.venues, s.mode, symbol);
-      if (heardMs !== undefined)
-        check(
-          nowMs - heardMs <= config.staleFeedMs + killRuleMarginMs,
-          `${s.userId} still trading, holding ${symbol} with no market data for ${nowMs - heardMs} ms`,
-        );
-    }
-  }
-}
-
-/** How late after a rule's time a beat may still find the session trading (simulated ms). */
-const killRuleMarginMs = 10_000;
 
 /** The checks once the run has settled; counts the valid commands for the run's stats. */
 export async function settledChecks(world: World, planned: Planned): Promise<void> {

@@ -5,7 +5,8 @@ import type { Effect } from '../core/outputs.js';
 import { paperCredentials } from '../engine/accounts.js';
 import type { FaultProfileName } from './faults.js';
 import { chooseExchangeClose, chooseFundingRateBps, chooseGap, deliveredTwice, noFaults, randomCommand, silentFeedMs } from './faults.js';
-import { InvariantViolation, exchangeMoneyOf } from './invariants.js';
+import { InvariantViolation } from './check.js';
+import { exchangeMoneyOf } from './invariants.js';
 import { calmVenue, performThroughVenue, venueFault, venueTick } from './venue-faults.js';
 import type { EngineNode, World } from './world.js';
 

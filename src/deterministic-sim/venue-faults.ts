@@ -8,7 +8,7 @@ import type { DecisionObserver } from '../engine/engine.js';
 import type { RateBudget, RateBudgetLimits } from '../exchange/rate-budget.js';
 import { memoryRateBudget } from '../exchange/rate-budget.js';
 import { isZero } from '../model/decimal.js';
-import { InvariantViolation } from './invariants.js';
+import { InvariantViolation } from './check.js';
 import type { SimRefusal, SimRequestCost } from './sim-exchange.js';
 import type { EngineNode, World } from './world.js';
 

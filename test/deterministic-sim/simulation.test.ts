@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decision, Input } from '../../src/core/decide.js';
 import type { BrokenFence } from '../../src/deterministic-sim/cluster.js';
 import { faultProfiles } from '../../src/deterministic-sim/faults.js';
-import { InvariantViolation } from '../../src/deterministic-sim/invariants.js';
+import { InvariantViolation } from '../../src/deterministic-sim/check.js';
 import { runSeed } from '../../src/deterministic-sim/run-seed.js';
 import type { SeedStats } from '../../src/deterministic-sim/world.js';
 import { noStats } from '../../src/deterministic-sim/world.js';

@@ -271,9 +271,12 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     // So may an order that filled after the read was asked for: the read may predate the fill. An order that
     // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
     const unsettled = someOpenOrChangedOrderOf(ctx.durable, userId, symbol, requestedAtMs, (o) => !isZero(toDecimal(o.filledQty)));
+    // Exact: a position equal to the exchange's is never "corrected" by float noise, nor a real difference missed. An
+    // amount that is not a decimal agrees with nothing.
+    const agrees = theirs === undefined ? isZero(ours) : isDecimal(theirs.positionAmt) && eq(ours, toQty(theirs.positionAmt));
     if (unsettled) {
       // Not adopted now, but remembered: the session must not close on its own view of flat before a later read agrees.
-      if (theirs === undefined ? !isZero(ours) : !isDecimal(theirs.positionAmt) || !eq(ours, toQty(theirs.positionAmt))) disagreedUnsettled = true;
+      if (!agrees) disagreedUnsettled = true;
       continue;
     }
     if (theirs && (!isDecimal(theirs.positionAmt) || !isDecimal(theirs.entryPrice))) {
@@ -284,9 +287,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       );
       continue;
     }
-    // Exact: a position equal to the exchange's is never "corrected" by float noise, nor a real difference missed.
+    if (agrees) continue;
     const theirsQty = theirs ? toQty(theirs.positionAmt) : zero;
-    if (eq(ours, theirsQty)) continue;
     ctx.emit({
       type: 'position.adopted',
       userId,

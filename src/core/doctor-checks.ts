@@ -168,8 +168,8 @@ function symbolLines(read: Read<SymbolSetting[]>, limits: DoctorLimits): CheckLi
     const s = bySymbol.get(symbol);
     if (!s) return line('fail', check, `the exchange has no configuration for ${symbol}: is it listed? fix QE_SYMBOLS`);
     // A warning, not a failure: a session's start sets its leverage on every traded symbol before it trades, and is
-    // refused if it cannot (services/execution/account-preflight.ts, applySettings), so nothing trades at this leverage. It was a failure, and a fresh
-    // account (20x on every symbol) failed the doctor with nothing wrong.
+    // refused if it cannot (services/execution/account-preflight.ts, applySettings), so nothing trades at this
+    // leverage. It was a failure, and a fresh account (20x on every symbol) failed the doctor with nothing wrong.
     if (s.leverage > limits.sessionLeverage) {
       return line(
         'warn',

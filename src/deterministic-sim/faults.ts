@@ -7,9 +7,6 @@ import type { World } from './world.js';
 // gaps, a silent feed, and the commands operators and signal sources send (malformed and duplicated ones
 // included). Each choice draws from the world's PRNG; the order of draws is part of a seed's identity.
 
-/** Exchange fault rates while the run is under way (probability per request). */
-export const seedFaultRates: SimFaultRates = { timeoutAfterAccept: 0.05, lostBeforeExecution: 0.05, refused: 0.03, postOnlyRefused: 0.2 };
-
 /**
  * How often things go wrong in a seed's run. `standard` is what CI and the seeds replayed there run (each seed's run
  * depends on it: changing it changes every run). `harsh` (`npm run sim -- --faults harsh`), for hunting: twice the
@@ -17,7 +14,6 @@ export const seedFaultRates: SimFaultRates = { timeoutAfterAccept: 0.05, lostBef
  * and crashes per step (steps.ts), fewer commands and answers in between.
  */
 export type FaultProfileName = 'standard' | 'harsh';
-export const faultProfileNames: readonly FaultProfileName[] = ['standard', 'harsh'];
 
 export interface FaultProfile {
   name: FaultProfileName;
@@ -30,7 +26,12 @@ export interface FaultProfile {
 }
 
 export const faultProfiles: Readonly<Record<FaultProfileName, FaultProfile>> = {
-  standard: { name: 'standard', exchange: seedFaultRates, lostCommitAnswerChance: 0.03, lostCommitChance: 0.02 },
+  standard: {
+    name: 'standard',
+    exchange: { timeoutAfterAccept: 0.05, lostBeforeExecution: 0.05, refused: 0.03, postOnlyRefused: 0.2 },
+    lostCommitAnswerChance: 0.03,
+    lostCommitChance: 0.02,
+  },
   harsh: {
     name: 'harsh',
     exchange: { timeoutAfterAccept: 0.1, lostBeforeExecution: 0.1, refused: 0.06, postOnlyRefused: 0.3 },
@@ -38,6 +39,8 @@ export const faultProfiles: Readonly<Record<FaultProfileName, FaultProfile>> = {
     lostCommitChance: 0.04,
   },
 };
+export const faultProfileNames = Object.keys(faultProfiles) as FaultProfileName[];
+
 /** While settling the exchange behaves, so everything can converge. */
 export const noFaults: SimFaultRates = { timeoutAfterAccept: 0, lostBeforeExecution: 0, refused: 0, postOnlyRefused: 0 };
 

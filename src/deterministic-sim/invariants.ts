@@ -25,8 +25,8 @@ import { check } from './check.js';
 import { killRulesHeld, orderAsSent, stopGuardsItsPosition } from './trading-checks.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds, and the trading
-// rules of trading-checks.ts), and once the run has settled (every command answered once, every exchange order planned first, engine and
-// exchange agree on positions and stops, stopped sessions flat, replay equals the live state).
+// rules of trading-checks.ts), and once the run has settled (every command answered once, every exchange order
+// planned first, engine and exchange agree on positions and stops, stopped sessions flat, replay equals the live state).
 
 /**
  * Null when a timer beat at `nowMs` decides the same (WAL, outbound, effects) visiting the sessions the schedule

@@ -37,9 +37,9 @@ export function stopGuardsItsPosition(d: Decision, e: Extract<WalEvent, { type: 
 }
 
 /**
- * What goes to the exchange is on its grid, as decimal strings: the quantity an exact multiple of the step (MARKET_LOT_SIZE's
- * for a market order) within the lot's bounds, the price an exact multiple of the tick within PRICE_FILTER's. The venue
- * refuses one off it (-1111, -4014, -4003, -4005), which the run would only count as a refusal.
+ * What goes to the exchange is on its grid, as decimal strings: the quantity an exact multiple of the step
+ * (MARKET_LOT_SIZE's for a market order) within the lot's bounds, the price an exact multiple of the tick within
+ * PRICE_FILTER's. The venue refuses one off it (-1111, -4014, -4003, -4005), which the run would only count as a refusal.
  */
 function orderOnTheGrid(d: Decision, order: Order): void {
   const filters = d.state.market.venues.paper.filters[order.symbol];
@@ -101,18 +101,19 @@ const fallbackRoundingBps = 1e-6;
 /**
  * After a beat, no session still trades (active, kill switch off) at or below its stop-loss floor (valued at bid/ask),
  * past its horizon deadline, or holding a position in a symbol whose feed has been silent beyond staleFeedMs: the
- * audited system's bid/ask stop and wall-clock exit, and the flatten on stale data it lacked. The margin allows for a clock that moved while the step was decided and committed (a cluster's
- * worker pausing in its write); single-engine steps see none.
+ * audited system's bid/ask stop and wall-clock exit, and the flatten on stale data it lacked. The margin allows for a
+ * clock that moved while the step was decided and committed (a cluster's worker pausing in its write); single-engine
+ * steps see none.
  */
 export function killRulesHeld(d: Decision, nowMs: number, config: CoreConfig): void {
   for (const s of d.state.durable.sessions.values()) {
     if (s.status !== 'active' || s.killSwitch.engaged) continue;
-    // A position with no quote (after a restart, before the first tick) cannot be valued: the stale-feed rule covers it.
-    const valuation = s.stopLossPct === null ? null : valueSession(s, d.state.market);
-    if (s.stopLossPct !== null && valuation !== null && valuation.unpricedSymbols.length === 0) {
-      const { equityUsd } = valuation;
+    if (s.stopLossPct !== null) {
+      const { equityUsd, unpricedSymbols } = valueSession(s, d.state.market);
       const floorUsd = stopLossLevelUsd(s.capitalUsd, s.stopLossPct);
-      check(gt(equityUsd, floorUsd), `${s.userId} still trading at equity ${equityUsd} USD (at bid/ask), at or below its stop-loss floor ${floorUsd}`);
+      // A position with no quote (after a restart, before the first tick) cannot be valued: the stale-feed rule covers it.
+      if (unpricedSymbols.length === 0)
+        check(gt(equityUsd, floorUsd), `${s.userId} still trading at equity ${equityUsd} USD (at bid/ask), at or below its stop-loss floor ${floorUsd}`);
     }
     if (s.horizonDeadlineMs !== null)
       check(nowMs < s.horizonDeadlineMs + killRuleMarginMs, `${s.userId} still trading ${nowMs - s.horizonDeadlineMs} ms after its horizon`);

@@ -448,7 +448,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       venue.exchange.quote(q.symbol, q.bidUnits, q.askUnits);
       if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
     } catch (error) {
-      throw new DataFileError(q.origin.file, q.origin.line, error instanceof Error ? error.message : String(error), { cause: error });
+      throw new DataFileError(q.file, q.line, error instanceof Error ? error.message : String(error), { cause: error });
     }
     const bid = Number(q.bidUnits) / scale;
     const ask = Number(q.askUnits) / scale;

@@ -110,7 +110,7 @@ describe('Binance archive loaders', () => {
     const grid = { priceScale: 2, tickUnits: 10n };
     const printFiles = [{ path: prints, symbol: 'BTCUSDT', kind: 'aggTrades' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
     const read = (await all(tradePrintBatches(printFiles, 'BTCUSDT', grid, 3, 0, Infinity))).flat();
-    expect(read.map((p) => [p.timeMs, p.priceUnits, p.qtyUnits, p.buyerIsMaker, p.origin.line])).toEqual([[t0 + 1, 5_000_010n, 250n, true, 3]]);
+    expect(read.map((p) => [p.timeMs, p.priceUnits, p.qtyUnits, p.buyerIsMaker, p.line])).toEqual([[t0 + 1, 5_000_010n, 250n, true, 3]]);
     const book = join(dir, 'BTCUSDT-bookTicker-2026-01-01.csv');
     writeFileSync(book, `1,50000.0,1.2345,50000.1,0.5,${t0},${t0 + 1}\n`);
     const bookFiles = [{ path: book, symbol: 'BTCUSDT', kind: 'bookTicker' as const, fromMs: t0, toMs: t0 + 86_400_000 }];
@@ -118,6 +118,26 @@ describe('Binance archive loaders', () => {
     expect([sized?.bidQtyUnits, sized?.askQtyUnits]).toEqual([1_234n, 500n]);
     const [plain] = (await all(bookTickerQuoteBatches(bookFiles, 'BTCUSDT', grid, 0, Infinity))).flat();
     expect(plain?.bidQtyUnits).toBeUndefined();
+  });
+
+  it('keeps of a row only its file and line: a quote or print holds none of the parsed row (its strings, their chunk)', async () => {
+    // A batch of quotes lives until it is decided, long enough to reach the old generation: a quote holding its row as
+    // its origin kept the row's price and size strings, and the 64 KiB chunk they were cut from, alive with it.
+    const files = await catalog(sample);
+    const grid = { priceScale: 2, tickUnits: 10n };
+    const fields = (item: object): string[] => Object.entries(item).map(([k, v]) => `${k}:${typeof v}`);
+    const [quote] = (await all(bookTickerQuoteBatches(filesOf(files, 'BTCUSDT', 'bookTicker', 0, Infinity), 'BTCUSDT', grid, 0, Infinity))).flat();
+    expect(fields(quote as object)).toEqual(['symbol:string', 'timeMs:number', 'bidUnits:bigint', 'askUnits:bigint', 'file:string', 'line:number']);
+    const [print] = (await all(tradePrintBatches(filesOf(files, 'BTCUSDT', 'aggTrades', 0, Infinity), 'BTCUSDT', grid, 3, 0, Infinity))).flat();
+    expect(fields(print as object)).toEqual([
+      'symbol:string',
+      'timeMs:number',
+      'priceUnits:bigint',
+      'qtyUnits:bigint',
+      'buyerIsMaker:boolean',
+      'file:string',
+      'line:number',
+    ]);
   });
 
   it('reads a zip written by another tool the same as our own', async () => {

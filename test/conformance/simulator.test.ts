@@ -100,7 +100,22 @@ describe('user data stream, as documented', () => {
     expectShape('algo-update', await userEvent((e) => e.e === 'ALGO_UPDATE', 1_000));
   });
 
-  it.todo('listenKeyExpired: an expired listen key pushes the documented event (the paper exchange does not expire keys yet)');
+  it('listenKeyExpired: a key not kept alive pushes the documented event when it expires', async () => {
+    // A simulator of its own whose keys live one second (Binance's live 60 minutes; user-stream-life.test.ts tests the
+    // key's life): the event as the SDK's combined stream delivers it, E a string as the page and live users show it.
+    const short = await startSimulator({ priceStepMs: 20, seed: 12, listenKeyValidityMs: 1_000 });
+    const expiring = apiClient(short.restBaseUrl, 'conformance-expiring');
+    const listenKey = String(field(await expiring.apiKeyCall('POST', '/fapi/v1/listenKey'), 'listenKey'));
+    const stream = await openWs(`${short.wsBaseUrl}/private/stream?listenKey=${listenKey}`);
+    try {
+      const expired = await stream.waitFor((m) => data(m).e === 'listenKeyExpired', 5_000).then(data);
+      expectShape('listen-key-expired', expired);
+      expect(expired.listenKey).toBe(listenKey);
+    } finally {
+      stream.close();
+      await short.close();
+    }
+  });
 });
 
 describe('market streams, as documented', () => {

@@ -10,6 +10,7 @@ import type { Effect } from './outputs.js';
 import type { OwnedDicts } from './dict.js';
 import { ownedDicts } from './dict.js';
 import type { DurableState, EngineState, MarketState } from './state.js';
+import { countInWindow, oneMoreInWindow } from './state.js';
 import { Schedule, scheduleFor } from './schedule.js';
 import { copyMarket } from './record-copies.js';
 
@@ -141,11 +142,9 @@ export class DecisionContext {
    * (protectiveStopChecksPerMinute), in one copy of the market view.
    */
   noteStopCheckStarted(userId: string): void {
-    const minute = Math.floor(this.nowMs / 60_000);
-    const before = this.market.stopChecksInMinute;
     const next = copyMarket(this.market);
     next.lastStopCheckAtMs = this.market.lastStopCheckAtMs.set(userId, this.nowMs, this.owned);
-    next.stopChecksInMinute = { minute, count: (before.minute === minute ? before.count : 0) + 1 };
+    next.stopChecksInMinute = oneMoreInWindow(this.market.stopChecksInMinute, Math.floor(this.nowMs / 60_000));
     this.market = next;
   }
 
@@ -182,10 +181,9 @@ export class DecisionContext {
   /** Whether a backstop funding read may start now (config.fundingBackstopReadsPerMinute); if so, it is counted. */
   takeFundingBackstop(): boolean {
     const minute = Math.floor(this.nowMs / 60_000);
-    const before = this.market.fundingBackstopsInMinute;
-    const count = before.minute === minute ? before.count : 0;
-    if (count >= this.config.fundingBackstopReadsPerMinute) return false;
-    this.market = copyMarket(this.market, { fundingBackstopsInMinute: { minute, count: count + 1 } });
+    const started = this.market.fundingBackstopsInMinute;
+    if (countInWindow(started, minute) >= this.config.fundingBackstopReadsPerMinute) return false;
+    this.market = copyMarket(this.market, { fundingBackstopsInMinute: oneMoreInWindow(started, minute) });
     return true;
   }
 
@@ -235,11 +233,9 @@ export class DecisionContext {
 
   /** A sample of the user's equity published now: its time, and one more in this second (maxEquitySamplesPerSecond). */
   noteEquitySample(userId: string): void {
-    const second = Math.floor(this.nowMs / 1_000);
-    const before = this.market.equitySamplesInSecond;
     const next = copyMarket(this.market);
     next.lastEquitySampleAtMs = this.market.lastEquitySampleAtMs.set(userId, this.nowMs, this.owned);
-    next.equitySamplesInSecond = { second, count: (before.second === second ? before.count : 0) + 1 };
+    next.equitySamplesInSecond = oneMoreInWindow(this.market.equitySamplesInSecond, Math.floor(this.nowMs / 1_000));
     this.market = next;
   }
 }

@@ -3,7 +3,7 @@ import type { DecisionContext } from './context.js';
 import type { Decimal, Price, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, lt, lte, movePoint, mul, sign, snapToStep, sub, toDecimal, toPrice } from '../model/decimal.js';
 import type { ProtectiveStop, Session } from './state.js';
-import { holdsPosition } from './state.js';
+import { countInWindow, holdsPosition } from './state.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { StopFigures } from './mtm.js';
 import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
@@ -158,7 +158,7 @@ export function stopChecksAllowedNow(ctx: Pick<DecisionContext, 'config' | 'mark
   const { protectiveStopChecksPerMinute: perMinute, protectiveStopCheckBurst: burst } = ctx.config;
   const minute = Math.floor(ctx.nowMs / 60_000);
   const accrued = Math.min(perMinute, burst + Math.floor((perMinute * (ctx.nowMs - minute * 60_000)) / 60_000));
-  const started = ctx.market.stopChecksInMinute.minute === minute ? ctx.market.stopChecksInMinute.count : 0;
+  const started = countInWindow(ctx.market.stopChecksInMinute, minute);
   return Math.max(0, accrued - started);
 }
 

@@ -153,6 +153,27 @@ export type RouteOutcome = {
 };
 
 /** Volatile market view, rebuilt from the feed after a restart; never written to the WAL. */
+/**
+ * How many of something were started in one window of time (an epoch minute or second): a rate bound's count. The
+ * window is the time's index (Math.floor(ms / windowMs)); a count of an earlier window is a count of 0 in this one.
+ */
+export interface WindowCount {
+  readonly window: number;
+  readonly count: number;
+}
+
+export const noneInWindow: WindowCount = { window: 0, count: 0 };
+
+/** The count in `window` (0 once the window has turned). */
+export function countInWindow(counted: WindowCount, window: number): number {
+  return counted.window === window ? counted.count : 0;
+}
+
+/** One more in `window`. */
+export function oneMoreInWindow(counted: WindowCount, window: number): WindowCount {
+  return { window, count: countInWindow(counted, window) + 1 };
+}
+
 export interface MarketState {
   bootAtMs: number;
   /** Filters, quotes and feed clocks per venue: a session reads only its own venue's (see venues.ts). */
@@ -164,14 +185,14 @@ export interface MarketState {
   /** Per user: when the exchange's open protective stops were last listed; per user+symbol: last placement. */
   lastStopCheckAtMs: SharedDict<number>;
   lastStopAttemptAtMs: SharedDict<number>;
-  /** Periodic stop checks started in the minute `minute` (epoch minutes): bounded by protectiveStopChecksPerMinute. */
-  stopChecksInMinute: { minute: number; count: number };
-  /** Backstop funding reads started in the current minute (config.fundingBackstopReadsPerMinute). */
-  fundingBackstopsInMinute: { minute: number; count: number };
+  /** Periodic stop checks started in an epoch minute: bounded by protectiveStopChecksPerMinute. */
+  stopChecksInMinute: WindowCount;
+  /** Backstop funding reads started in an epoch minute (config.fundingBackstopReadsPerMinute). */
+  fundingBackstopsInMinute: WindowCount;
   /** Per user: when an equity sample was last published (dashboards draw equity curves from these). */
   lastEquitySampleAtMs: SharedDict<number>;
-  /** Equity samples published in the second `second` (epoch seconds): bounded by maxEquitySamplesPerSecond. */
-  equitySamplesInSecond: { second: number; count: number };
+  /** Equity samples published in an epoch second: bounded by maxEquitySamplesPerSecond. */
+  equitySamplesInSecond: WindowCount;
   /** Per user:symbol, positions in the account outside the traded symbols that were already reported (once per run). */
   foreignPositionsReported: SharedDict<true>;
   /**
@@ -240,10 +261,10 @@ export function emptyMarketState(bootAtMs: number, filters: VenueFilters = {}): 
     lastCancelAtMs: SharedDict.empty(),
     lastStopCheckAtMs: SharedDict.empty(),
     lastStopAttemptAtMs: SharedDict.empty(),
-    stopChecksInMinute: { minute: 0, count: 0 },
-    fundingBackstopsInMinute: { minute: 0, count: 0 },
+    stopChecksInMinute: noneInWindow,
+    fundingBackstopsInMinute: noneInWindow,
     lastEquitySampleAtMs: SharedDict.empty(),
-    equitySamplesInSecond: { second: 0, count: 0 },
+    equitySamplesInSecond: noneInWindow,
     foreignPositionsReported: SharedDict.empty(),
     retiredStops: SharedDict.empty(),
     deferredTradeReads: SharedDict.empty(),

@@ -2,7 +2,7 @@ import type { DecisionContext } from './context.js';
 import { numberOfExact, stopLossLevelUsd, valueSessionExact } from './mtm.js';
 import { openOrdersOf } from './state-index.js';
 import type { Position, Session } from './state.js';
-import { holdsPosition } from './state.js';
+import { countInWindow, holdsPosition } from './state.js';
 import { filtersOf } from './venues.js';
 import { dueAgain, dueBy, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
@@ -155,8 +155,7 @@ export function publishEquity(ctx: DecisionContext, session: Session): void {
 export function sampleEquity(ctx: DecisionContext): void {
   let published = 0;
   const second = Math.floor(ctx.nowMs / 1_000);
-  const inSecond = ctx.market.equitySamplesInSecond;
-  const leftThisSecond = ctx.config.maxEquitySamplesPerSecond - (inSecond.second === second ? inSecond.count : 0);
+  const leftThisSecond = ctx.config.maxEquitySamplesPerSecond - countInWindow(ctx.market.equitySamplesInSecond, second);
   const bound = Math.max(0, Math.min(ctx.config.maxEquitySamplesPerDecision, leftThisSecond));
   // The sessions whose sample is due or whose records changed (schedule.ts), not every session; of those due by time
   // at most as many as may be sampled (earliest first): 10 000 sessions started together stay due for 100 beats,

@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { parseUtcTime } from '../model/utc-time.js';
 import { defaultCrossoverParams } from '../strategies/crossover.js';
 import type { ModelSignal } from '../strategies/signal-replay.js';
@@ -10,7 +11,10 @@ import type { Strategy } from '../strategies/strategy.js';
 import { DataFileError } from './data/data-file-error.js';
 import type { BacktestResult, FillRule, KlinePath, QuoteSource } from './run-backtest.js';
 import { reportHtml } from './report-html.js';
-import { defaultBacktestOptions, runBacktest } from './run-backtest.js';
+import { defaultBacktestOptions, exchangeInfoUrl, runBacktest } from './run-backtest.js';
+import { toSymbolFilters } from '../exchange/binance/mapping.js';
+import { deriveRules, specOfFilters } from '../paper-exchange/symbols.js';
+import type { SimSymbolSpec } from '../paper-exchange/types.js';
 import type { SweepBaseOptions } from './sweep.js';
 import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } from './sweep.js';
 
@@ -19,11 +23,13 @@ import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } fr
 
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
-       [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
+       [--rules FILE] [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
        [--kline-path bridge|still] [--fills auto|through|queue] [--bar-seconds N] [--latency-ms N] [--seed N]
        [--fast N --slow N (crossover windows in bars, slow > fast; 5 and 20)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     dates or ISO times, UTC unless they name a zone, [from, to) (default: all the data holds)
+  --rules FILE    the symbols' trading rules (tick, step, lot, min notional, PERCENT_PRICE) from Binance's exchangeInfo
+                  saved to FILE (${exchangeInfoUrl}); without it BTCUSDT, ETHUSDT and SOLUSDT only
   --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
   --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
                   the next point with the bar's volatility, default) or still (at the last quote)
@@ -102,6 +108,37 @@ async function strategyOf(
   throw new UsageError(`unknown strategy ${JSON.stringify(name)} (crossover, replay)`);
 }
 
+/**
+ * The symbols' trading rules from a saved exchangeInfo (GET /fapi/v1/exchangeInfo), read as the live adapter reads the
+ * exchange's own (toSymbolFilters): every symbol of the run must be listed with its filters.
+ */
+async function specsOfRulesFile(file: string, symbols: readonly string[]): Promise<SimSymbolSpec[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--rules ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    const specs = Object.values(toSymbolFilters(JSON.parse(text), symbols)).map(specOfFilters);
+    // Each read onto its integer grid now (a tick of "abc" or "0" is refused here, naming the file, not mid-run).
+    for (const spec of specs) deriveRules(spec);
+    return specs;
+  } catch (error) {
+    throw new UsageError(`--rules ${file} is not Binance's exchangeInfo for ${symbols.join(', ')}: ${rulesFileProblem(error)}`);
+  }
+}
+
+/** What was wrong with a rules file, in one line: zod's message is a JSON list of every issue. */
+function rulesFileProblem(error: unknown): string {
+  if (error instanceof SyntaxError) return `not JSON (${error.message})`;
+  if (error instanceof z.ZodError) {
+    const issue = error.issues[0];
+    return issue === undefined ? 'not its shape' : `${issue.path.length > 0 ? issue.path.join('.') : 'the file'}: ${issue.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** A bar on the terminal: stderr only, and only when it is a TTY. */
 function progressBar(): (done: number, atMs: number) => void {
   if (!process.stderr.isTTY) return () => undefined;
@@ -126,6 +163,7 @@ const valuedFlags = [
   'stoploss',
   'horizon',
   'out',
+  'rules',
   'quotes',
   'spread-ticks',
   'kline-through-bps',
@@ -205,9 +243,11 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new UsageError('--to must be after --from');
     const stopLossPct = number(values.stoploss, '--stoploss', (n) => n > 0 && n < 100, 'a percent of capital above 0 and below 100');
     const horizonHours = number(values.horizon, '--horizon', (n) => n > 0, 'hours, more than 0');
+    const rulesFile = values.rules === undefined ? undefined : resolve(values.rules);
     const base: SweepBaseOptions = {
       dataDir,
       symbols,
+      ...(rulesFile !== undefined ? { symbolSpecs: await specsOfRulesFile(rulesFile, symbols), symbolSpecsSource: rulesFile } : {}),
       fromMs,
       toMs,
       capitalUsd: number(values.capital, '--capital', (n) => n > 0, 'USD, more than 0') ?? 10_000,

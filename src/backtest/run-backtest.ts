@@ -35,7 +35,7 @@ import { BacktestVenue } from './venue.js';
 import type { LegState } from './kline-path.js';
 import { walkLeg } from './kline-path.js';
 import { createPrng } from '../paper-exchange/price-process.js';
-import type { SimOrderRecord } from '../paper-exchange/types.js';
+import type { SimOrderRecord, SimSymbolSpec } from '../paper-exchange/types.js';
 
 // One backtest: historical quotes drive the engine kernel and the paper exchange's matching engine on a simulated
 // clock (venue.ts); a strategy (src/strategies) sees bars of mids and its target weights go to the engine as
@@ -78,6 +78,13 @@ export interface BacktestOptions {
   latencyMs: number;
   /** Seeds the synthetic depth behind the touch (slippage of takers). */
   seed: number;
+  /**
+   * The symbols' trading rules (tick, step, lot and notional bounds, PERCENT_PRICE), as Binance's exchangeInfo gives
+   * them (specOfFilters; the CLI's --rules); absent: the paper exchange's own, for BTCUSDT, ETHUSDT and SOLUSDT.
+   */
+  symbolSpecs?: readonly SimSymbolSpec[];
+  /** Where symbolSpecs came from, for the report's assumptions (the --rules file). */
+  symbolSpecsSource?: string;
   /** Called now and then with how far the run is (simulated ms). */
   /**
    * Called now and then with how far the run is: `done` from 0 to 1 (of the period when --to bounds it, else of the
@@ -189,6 +196,9 @@ const maxCurvePoints = 2_000;
 /** After the data ends: simulated seconds the closing session gets to flatten before the run gives up. */
 export const maxCloseSeconds = 600;
 
+/** Where a user saves the rules of every USDⓈ-M symbol from (GET /fapi/v1/exchangeInfo, no key needed). */
+export const exchangeInfoUrl = 'https://fapi.binance.com/fapi/v1/exchangeInfo';
+
 /** A bound of the period as text: an open end (-Infinity, Infinity: no --from or --to) in words. */
 function timeText(ms: number, open: string): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : open;
@@ -201,7 +211,10 @@ function placeText(dataDir: string, fromMs: number, toMs: number): string {
 }
 
 function gridOf(rules: SymbolRules | undefined, symbol: string): TickGrid {
-  if (!rules) throw new Error(`no trading rules for ${symbol}: the backtest trades BTCUSDT, ETHUSDT and SOLUSDT (paper-exchange/symbols.ts)`);
+  if (!rules)
+    throw new Error(
+      `no trading rules for ${symbol}: the built-in rules are BTCUSDT's, ETHUSDT's and SOLUSDT's (paper-exchange/symbols.ts); for any other symbol give --rules FILE, Binance's exchangeInfo saved from ${exchangeInfoUrl}`,
+    );
   return { priceScale: rules.priceScale, tickUnits: rules.tickUnits };
 }
 
@@ -274,7 +287,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   if (opts.symbols.length === 0) throw new Error('no symbols');
   if (!existsSync(opts.dataDir)) throw new Error(`no data directory at ${opts.dataDir}`);
   const files = await catalog(opts.dataDir);
-  const rules = new Map(defaultSimSymbols.map((spec) => [spec.symbol, deriveRules(spec)]));
+  const specs = opts.symbolSpecs ?? defaultSimSymbols;
+  const rules = new Map(specs.map((spec) => [spec.symbol, deriveRules(spec)]));
   const grids = new Map(opts.symbols.map((s) => [s, gridOf(rules.get(s), s)]));
   const fromMs = opts.fromMs ?? -Infinity;
   const toMs = opts.toMs ?? Infinity;
@@ -293,7 +307,14 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const startMs = first.timeMs;
   // A feed of synthesised kline quotes is as fresh as its spacing: the stale-feed flatten waits three gaps.
   const config: CoreConfig = { ...defaultCoreConfig, symbols: [...opts.symbols], staleFeedMs: Math.max(defaultCoreConfig.staleFeedMs, 3 * maxGapMs) };
-  const venue = new BacktestVenue(backtestUser, config, startMs, opts.latencyMs, opts.seed);
+  const venue = new BacktestVenue(
+    backtestUser,
+    config,
+    startMs,
+    opts.latencyMs,
+    opts.seed,
+    specs.filter((spec) => opts.symbols.includes(spec.symbol)),
+  );
 
   const drawdown = new DrawdownTracker();
   const hourly: { atMs: number; equityUsd: number }[] = [];
@@ -626,7 +647,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       killSwitch,
       targetsNotActedOn: skipped.total,
     },
-    assumptions: assumptionsOf(opts, config, used, queueSymbols),
+    assumptions: assumptionsOf(opts, config, used, queueSymbols, rules),
     targetsSkipped: skipped.list(),
     metrics,
     equityCurve: curve.points(),
@@ -663,9 +684,29 @@ const throughFillRule =
 const queueFillRule =
   "queue fills from aggTrades: a resting order still fills in full when a later quote trades through its price, and also from the prints: a seller-aggressor print (is_buyer_maker true) below a resting buy's price fills it in full at its limit, one at exactly its price first eats the size queued ahead of it and fills it with what is left of the print's quantity (oldest order first; symmetric for sells and buyer-aggressor prints; a print of either side beyond the price fills in full). Queue ahead when an order rests: the touch size of the last bookTicker update when it joins the touch (with klines quotes, which have no sizes, and behind the touch: the synthetic depth's level there, 200 000..1 000 000 USD, seeded), 0 inside the spread; it only shrinks — by prints at its price, to the size a later bookTicker update shows at its price — and is kept when the touch moves away and back, zeroed only when the order becomes better than the touch (no level is left at its price). Our own orders are not in the historical prints: the market is assumed to trade the same with them (no impact)";
 
-function assumptionsOf(opts: BacktestOptions, config: CoreConfig, used: readonly string[], queueSymbols: ReadonlySet<string>): string[] {
+/** The trading rules each symbol ran under, and where they came from. */
+function rulesText(opts: BacktestOptions, rules: ReadonlyMap<string, SymbolRules>): string {
+  const source =
+    opts.symbolSpecs === undefined
+      ? "the paper exchange's built-in rules (src/paper-exchange/symbols.ts, Binance's for these symbols)"
+      : `Binance's exchangeInfo${opts.symbolSpecsSource === undefined ? '' : ` in ${opts.symbolSpecsSource}`}`;
+  const each = opts.symbols.map((symbol) => {
+    const { spec } = rules.get(symbol) as SymbolRules;
+    return `${symbol} tick ${spec.tickSize}, step ${spec.stepSize} (market orders ${spec.marketStepSize ?? spec.stepSize}), min notional ${spec.minNotional} USDT`;
+  });
+  return `trading rules from ${source}: ${each.join('; ')}`;
+}
+
+function assumptionsOf(
+  opts: BacktestOptions,
+  config: CoreConfig,
+  used: readonly string[],
+  queueSymbols: ReadonlySet<string>,
+  rules: ReadonlyMap<string, SymbolRules>,
+): string[] {
   return [
     `quotes: ${used.join('; ')}`,
+    rulesText(opts, rules),
     `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
     queueSymbols.size === opts.symbols.length

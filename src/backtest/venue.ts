@@ -14,7 +14,7 @@ import type { MemoryLog } from '../log/memory-log.js';
 import { openMemoryLog } from '../log/memory-log.js';
 import { orderRecord } from '../paper-exchange/order-record.js';
 import { createPrng } from '../paper-exchange/price-process.js';
-import type { SimOrderRecord, SimTradeRecord } from '../paper-exchange/types.js';
+import type { SimOrderRecord, SimSymbolSpec, SimTradeRecord } from '../paper-exchange/types.js';
 import { silentLogger } from '../util/logger.js';
 
 // The backtest's world: the engine kernel (boot(), the Engine, decide()) on a manual clock and the in-memory log,
@@ -57,11 +57,13 @@ export class BacktestVenue {
     startMs: number,
     readonly latencyMs: number,
     seed: number,
+    /** The symbols the exchange lists, with their trading rules (BacktestOptions.symbolSpecs). */
+    symbols: readonly SimSymbolSpec[],
   ) {
     this.clock = new ManualClock(startMs);
     // The book's tape off: a resting order fills when a quote trades through it, or (queue fills) from the aggTrades
     // prints the run hands the exchange (run-backtest.ts), never from a random tape.
-    this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 });
+    this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 }, symbols);
     // The engine's outbound events are read from its decisions (start's observer), never from the log: it keeps none,
     // and the engine serializes none.
     this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), outboundUnread: true });

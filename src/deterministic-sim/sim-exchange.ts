@@ -18,6 +18,7 @@ import { payFunding } from '../paper-exchange/funding.js';
 import { createPrng, SymbolMarket } from '../paper-exchange/price-process.js';
 import type { BookSettings, TouchSizes } from '../paper-exchange/order-book.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
+import type { SimSymbolSpec } from '../paper-exchange/types.js';
 import { defaultSimSymbols, deriveRules, percentPriceDecimal } from '../paper-exchange/symbols.js';
 import { algoUpdate, fundingAccountUpdate, orderJson, orderTradeUpdate } from '../paper-exchange/wire-format.js';
 import { requestWeights } from '../engine/request-costs.js';
@@ -76,9 +77,11 @@ export class SimExchange {
     public faults: SimFaultRates,
     /** The book's depth and tape (order-book.ts); a backtest turns the tape off so resting orders fill only when traded through. */
     book: Partial<BookSettings> = {},
+    /** The symbols it lists: the paper exchange's own, or a backtest's from Binance's exchangeInfo (specOfFilters). */
+    symbols: readonly SimSymbolSpec[] = defaultSimSymbols,
   ) {
     this.faultRandom = createPrng(Math.floor(random() * 2 ** 32));
-    for (const spec of defaultSimSymbols) {
+    for (const spec of symbols) {
       const rules = deriveRules(spec);
       this.rules.set(spec.symbol, rules);
       this.markets.set(spec.symbol, new SymbolMarket(rules, random, nowMs(), { settings: book }));

@@ -1,5 +1,6 @@
 // Symbol catalogue and the exact-integer filter rules derived from it.
 import { decimalPlaces, mustParseDecimal } from '../model/decimal.js';
+import type { SymbolFilters } from '../model/market.js';
 import type { SimSymbolSpec } from './types.js';
 
 // Values mirror Binance's real USDⓈ-M filters closely enough that adapter rounding code is exercised.
@@ -83,6 +84,11 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
   if (tickUnits <= 0n || stepUnits <= 0n) throw new Error(`${spec.symbol}: tick and step must be positive`);
   const tickValue = Number(spec.tickSize);
   const maxTicks = BigInt(Math.max(1, Math.round((spec.startPrice * maxPriceMultiple) / tickValue)));
+  // A published bound of 0 is a bound that is off (PRICE_FILTER, common-definition): the defaults stand in for it.
+  const published = (bound: string | undefined): bigint | null => {
+    const units = bound === undefined ? 0n : mustParseDecimal(bound, priceScale);
+    return units > 0n ? units : null;
+  };
   return {
     spec,
     symbol: spec.symbol,
@@ -91,8 +97,8 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
     qtyScale,
     tickUnits,
     stepUnits,
-    minPriceUnits: tickUnits,
-    maxPriceUnits: maxTicks * tickUnits,
+    minPriceUnits: published(spec.minPrice) ?? tickUnits,
+    maxPriceUnits: published(spec.maxPrice) ?? maxTicks * tickUnits,
     minQtyUnits: mustParseDecimal(spec.minQty, qtyScale),
     maxQtyUnits: mustParseDecimal(spec.maxQty, qtyScale),
     minNotionalUnits: mustParseDecimal(spec.minNotional, priceScale + qtyScale),
@@ -111,5 +117,35 @@ function marketLotOf(spec: SimSymbolSpec, qtyScale: number): SymbolRules['market
     minQtyUnits: mustParseDecimal(spec.marketMinQty ?? spec.minQty, qtyScale),
     maxQtyUnits: mustParseDecimal(spec.marketMaxQty ?? spec.maxQty, qtyScale),
     stepUnits,
+  };
+}
+
+/**
+ * A symbol as Binance's exchangeInfo describes it (its filters, as the adapter reads them: toSymbolFilters) for a paper
+ * exchange whose prices come from elsewhere (a backtest's quotes): the same grid, lot, notional and PERCENT_PRICE
+ * rules. The price walk's settings are placeholders the first quote replaces: a start inside PRICE_FILTER's bounds
+ * (their geometric mean, or a thousand ticks when a bound is off), a one-tick spread, no volatility. The symbol trades
+ * whatever its status was when the file was saved: a backtest replays a time it traded.
+ */
+export function specOfFilters(filters: SymbolFilters): SimSymbolSpec {
+  const min = Number(filters.minPrice);
+  const max = Number(filters.maxPrice);
+  return {
+    symbol: filters.symbol,
+    startPrice: min > 0 && max > min ? Math.sqrt(min * max) : Number(filters.tickSize) * 1_000,
+    tickSize: filters.tickSize,
+    stepSize: filters.stepSize,
+    minQty: filters.minQty,
+    maxQty: filters.maxQty,
+    minNotional: filters.minNotional,
+    spreadTicks: 1,
+    volatilityBpsPerStep: 0,
+    marketMinQty: filters.marketMinQty,
+    marketMaxQty: filters.marketMaxQty,
+    marketStepSize: filters.marketStepSize,
+    multiplierUp: filters.multiplierUp,
+    multiplierDown: filters.multiplierDown,
+    minPrice: filters.minPrice,
+    maxPrice: filters.maxPrice,
   };
 }

@@ -23,6 +23,12 @@ export interface SimSymbolSpec {
   /** PERCENT_PRICE filter (4 decimals): a BUY's price at most mark × up, a SELL's at least mark × down; default 1.0500 / 0.9500. */
   multiplierUp?: string;
   multiplierDown?: string;
+  /**
+   * PRICE_FILTER's bounds as exchangeInfo publishes them ("0": that bound is off); by default one tick, and
+   * startPrice × 1 000 (far enough that price gaps never reach it).
+   */
+  minPrice?: string;
+  maxPrice?: string;
 }
 
 export interface SimulatorOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BacktestVenue } from '../../src/backtest/venue.js';
+import { defaultSimSymbols } from '../../src/paper-exchange/symbols.js';
 import { defaultCoreConfig } from '../../src/core/config.js';
 import type { Effect } from '../../src/core/outputs.js';
 import { performEffect } from '../../src/engine/perform-effect.js';
@@ -12,7 +13,7 @@ import { performEffect } from '../../src/engine/perform-effect.js';
 const startMs = Date.UTC(2024, 0, 1);
 
 async function venueHolding(): Promise<{ venue: BacktestVenue; account: ReturnType<BacktestVenue['exchange']['account']> }> {
-  const venue = new BacktestVenue('u1', { ...defaultCoreConfig, symbols: ['BTCUSDT', 'ETHUSDT'] }, startMs, 0, 1);
+  const venue = new BacktestVenue('u1', { ...defaultCoreConfig, symbols: ['BTCUSDT', 'ETHUSDT'] }, startMs, 0, 1, defaultSimSymbols);
   venue.exchange.quote('BTCUSDT', 4_200_000n, 4_200_010n);
   venue.exchange.quote('ETHUSDT', 220_000n, 220_001n);
   const account = venue.exchange.account(venue.accountKey);

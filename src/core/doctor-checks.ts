@@ -38,6 +38,7 @@ export interface DoctorReads {
   keyRestrictions: Read<KeyRestrictions>;
   positionMode: Read<{ dualSidePosition: boolean }>;
   multiAssets: Read<{ multiAssetsMargin: boolean }>;
+  feeBurn: Read<{ feeBurn: boolean }>;
   symbolSettings: Read<SymbolSetting[]>;
   /** USDT available for new margin (GET /fapi/v3/balance), a decimal string. */
   availableUsdt: Read<string>;
@@ -76,6 +77,7 @@ export function decideChecks(reads: DoctorReads, limits: DoctorLimits): CheckLin
     ...keyLines(reads.keyRestrictions),
     positionModeLine(reads.positionMode),
     multiAssetsLine(reads.multiAssets),
+    feeBurnLine(reads.feeBurn),
     ...symbolLines(reads.symbolSettings, limits),
     balanceLine(reads.availableUsdt, limits),
     streamLine('stream /public', reads.publicStream, (v) => `book tickers flowing (first message after ${v.firstMessageMs} ms)`),
@@ -160,6 +162,15 @@ const multiAssetsLine = (read: DoctorReads['multiAssets']): CheckLine =>
     'single-asset (USDT) margin',
   );
 
+const feeBurnLine = (read: DoctorReads['feeBurn']): CheckLine =>
+  switchLine(
+    'BNB fee discount',
+    '/fapi/v1/feeBurn',
+    read.ok ? { ok: true, value: read.value.feeBurn } : read,
+    'on: fees are paid in BNB whenever the futures wallet holds some, and the engine books fees in USDT only (a session start is refused): switch it off (POST /fapi/v1/feeBurn feeBurn=false)',
+    'off (fees in USDT)',
+  );
+
 function symbolLines(read: Read<SymbolSetting[]>, limits: DoctorLimits): CheckLine[] {
   if (!read.ok) return [line('fail', 'leverage / margin', `GET /fapi/v1/symbolConfig failed (${read.error})`)];
   const bySymbol = new Map(read.value.map((s) => [s.symbol, s]));
@@ -215,7 +226,7 @@ function rateLine(reads: DoctorReads, limits: DoctorLimits): CheckLine {
   const used = reads.usedWeight1m;
   if (used === null) return line('warn', check, 'no X-MBX-USED-WEIGHT-1M header seen: the engine cannot track its request weight');
   const headroom = limits.weightPerMinute - used;
-  const detail = `${used} of ${limits.weightPerMinute} weight used this minute (including this run's ~75)`;
+  const detail = `${used} of ${limits.weightPerMinute} weight used this minute (including this run's ~105)`;
   if (used >= limits.weightPerMinute - limits.reservedForRiskReducingWeight) {
     return line(
       'warn',

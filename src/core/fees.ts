@@ -8,7 +8,9 @@ import { bookedTradeKey } from './events.js';
 
 // Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
 // exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
-// another asset (BNB fee discount, multi-asset mode) needs a price the engine does not have.
+// another asset (BNB fee discount, multi-asset mode) needs a price the engine does not have. So a session does not
+// start on an account with either on (preflight.ts accountModeProblem), and a restart's recheck finds one switched on
+// since; a commission in another asset that still comes (the switch turned on mid-run) is alerted, not booked.
 
 /** The only asset fees and funding are booked in; anything else is alerted, not guessed at. */
 export const bookedAsset = 'USDT';
@@ -53,7 +55,6 @@ export function chargeCommission(
     return;
   }
   if (trade.commissionAsset !== bookedAsset) {
-    // TODO(fees): convert non-USDT commission (e.g. BNB) at its USDT price once the engine has one.
     ctx.alert(order.userId, 'fee', `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is`);
     return;
   }

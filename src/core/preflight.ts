@@ -6,7 +6,8 @@ import type { CoreConfig } from './config.js';
 // The account preflight's decisions, pure (the shell reads the account and sets leverage and margin type):
 //
 // * the account must be in one-way position mode and single-asset margin (the engine books one position per
-//   symbol, margined in USDT): otherwise refused, with the setting to change;
+//   symbol, margined in USDT), with the BNB fee discount off (it books fees in USDT): otherwise refused, with the
+//   setting to change;
 // * exposure N = capital × maxLeverage (the most the session may hold, gross); at exchange leverage L its
 //   margin need is N / L, and the account's available USDT must cover it;
 // * L must be allowed by the symbol's bracket at notional N;
@@ -48,12 +49,17 @@ function liquidationFraction(leverage: number, maintMarginRatio: Decimal): Decim
 }
 
 /** The account settings the engine cannot trade under, with the setting to change; null when there is none. */
-export function accountModeProblem(account: Pick<AccountMarginState, 'dualSidePosition' | 'multiAssetsMargin'>): string | null {
+export function accountModeProblem(account: Pick<AccountMarginState, 'dualSidePosition' | 'multiAssetsMargin' | 'feeBurn'>): string | null {
   if (account.dualSidePosition) {
     return 'the account is in hedge mode (dual-side positions); switch it to one-way mode (POST /fapi/v1/positionSide/dual dualSidePosition=false)';
   }
   if (account.multiAssetsMargin) {
     return 'the account is in multi-assets margin mode; switch it to single-asset mode (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)';
+  }
+  if (account.feeBurn) {
+    // Binance then takes each commission in BNB whenever the futures wallet holds some: the engine, which has no BNB
+    // price, could not book it, and the session's PnL and stop-loss would leave its fees out (fees.ts).
+    return 'the account pays futures fees in BNB (BNB fee discount on); the engine books fees in USDT only: switch it off (POST /fapi/v1/feeBurn feeBurn=false)';
   }
   return null;
 }

@@ -25,6 +25,11 @@ export interface AccountMarginState {
   dualSidePosition: boolean;
   /** Multi-assets margin (GET /fapi/v1/multiAssetsMargin); the engine margins in USDT only. */
   multiAssetsMargin: boolean;
+  /**
+   * BNB fee discount (GET /fapi/v1/feeBurn): commissions are then paid in BNB whenever the futures wallet holds some,
+   * and the engine books commissions in USDT only.
+   */
+  feeBurn: boolean;
   /** USDT available for new margin (GET /fapi/v3/balance). */
   availableBalanceUsd: string;
   /** Per symbol, its brackets lowest band first. */

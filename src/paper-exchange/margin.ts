@@ -49,6 +49,11 @@ export const marginErrors = {
 export interface AccountSettings {
   dualSidePosition: boolean;
   multiAssetsMargin: boolean;
+  /**
+   * BNB fee discount (POST /fapi/v1/feeBurn). Only the flag: the paper exchange holds no BNB, so its commissions stay in
+   * USDT, as Binance's do when the futures wallet has no BNB to pay them with.
+   */
+  feeBurn: boolean;
   leverage: Map<string, number>;
   marginType: Map<string, MarginType>;
 }
@@ -100,7 +105,7 @@ export class MarginBook {
   private of(accountKey: string): AccountSettings {
     let s = this.settings.get(accountKey);
     if (!s) {
-      s = { dualSidePosition: false, multiAssetsMargin: false, leverage: new Map(), marginType: new Map() };
+      s = { dualSidePosition: false, multiAssetsMargin: false, feeBurn: false, leverage: new Map(), marginType: new Map() };
       this.settings.set(accountKey, s);
     }
     return s;
@@ -145,6 +150,10 @@ export class MarginBook {
     return this.settings.get(accountKey)?.multiAssetsMargin ?? false;
   }
 
+  feeBurn(accountKey: string): boolean {
+    return this.settings.get(accountKey)?.feeBurn ?? false;
+  }
+
   maxNotional(accountKey: string, symbol: string): number {
     return maxNotionalAt(this.leverageOf(accountKey, symbol), this.brackets);
   }
@@ -184,6 +193,11 @@ export class MarginBook {
   /** POST /fapi/v1/multiAssetsMargin. */
   setMultiAssetsMargin(accountKey: string, text: string): void {
     this.of(accountKey).multiAssetsMargin = parseBool(text, 'multiAssetsMargin');
+  }
+
+  /** POST /fapi/v1/feeBurn ("true" or "false", on every symbol). */
+  setFeeBurn(accountKey: string, text: string): void {
+    this.of(accountKey).feeBurn = parseBool(text, 'feeBurn');
   }
 
   positionMargin(accountKey: string, symbol: string): PositionMargin {

@@ -58,6 +58,21 @@ export function accountConfigRoutes(margin: MarginBook, markets: ReadonlyMap<str
         },
       },
     ],
+    // BNB fee discount: GET weighs 30, POST 1
+    // (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-BNB-Burn-Status,
+    // https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Toggle-BNB-Burn-On-Futures-Trade).
+    ['GET /fapi/v1/feeBurn', { security: 'SIGNED', weight: fixed(30), handle: (ctx) => ({ body: { feeBurn: margin.feeBurn(ctx.accountKey) } }) }],
+    [
+      'POST /fapi/v1/feeBurn',
+      {
+        security: 'SIGNED',
+        weight: fixed(1),
+        handle: (ctx) => {
+          margin.setFeeBurn(ctx.accountKey, required(ctx.params, 'feeBurn'));
+          return { body: success };
+        },
+      },
+    ],
     [
       'POST /fapi/v1/leverage',
       {

@@ -30,7 +30,8 @@ export function fromJson<T>(text: string): T {
 interface StoredAccount {
   walletBalance: number;
   positions: [string, SimPosition][];
-  margin?: { dualSidePosition: boolean; multiAssetsMargin: boolean; leverage: [string, number][]; marginType: [string, string][] };
+  /** feeBurn is absent from rows written before the flag was kept: off. */
+  margin?: { dualSidePosition: boolean; multiAssetsMargin: boolean; feeBurn?: boolean; leverage: [string, number][]; marginType: [string, string][] };
 }
 
 export function accountRow(account: SimAccount, margin: AccountSettings | undefined): string {
@@ -39,6 +40,7 @@ export function accountRow(account: SimAccount, margin: AccountSettings | undefi
     stored.margin = {
       dualSidePosition: margin.dualSidePosition,
       multiAssetsMargin: margin.multiAssetsMargin,
+      feeBurn: margin.feeBurn,
       leverage: [...margin.leverage.entries()],
       marginType: [...margin.marginType.entries()],
     };
@@ -124,6 +126,7 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
       t.margin.restoreSettings(key, {
         dualSidePosition: a.margin.dualSidePosition,
         multiAssetsMargin: a.margin.multiAssetsMargin,
+        feeBurn: a.margin.feeBurn ?? false,
         leverage: new Map(a.margin.leverage),
         marginType: new Map(a.margin.marginType) as AccountSettings['marginType'],
       });

@@ -302,7 +302,7 @@ export function balanceEntry(totals: MarginTotals, nowMs: number): Record<string
 export function accountJson(
   account: SimAccount,
   markets: ReadonlyMap<string, SymbolMarket>,
-  margin: Pick<MarginBook, 'positionMargin' | 'totals' | 'multiAssetsMargin'>,
+  margin: Pick<MarginBook, 'positionMargin' | 'totals' | 'multiAssetsMargin' | 'feeBurn'>,
   version: 2 | 3,
   nowMs: number,
 ): Record<string, unknown> {
@@ -343,7 +343,7 @@ export function accountJson(
     ...(version === 2
       ? {
           feeTier: 0,
-          feeBurn: false, // BNB fee discount: paper fees are paid in USDT (the Account-Information-V2 example prints it)
+          feeBurn: margin.feeBurn(account.key), // the BNB fee discount's flag (fees stay in USDT: margin.ts AccountSettings)
           canTrade: true,
           canDeposit: true,
           canWithdraw: true,

@@ -275,13 +275,15 @@ describe('more answers, as documented', () => {
   });
 });
 
-describe('listen key, ping and multi-assets mode, as documented', () => {
-  it('POST, PUT and DELETE /fapi/v1/listenKey; GET /fapi/v1/ping; POST /fapi/v1/multiAssetsMargin', async () => {
+describe('listen key, ping, multi-assets mode and BNB fee discount, as documented', () => {
+  it('POST, PUT and DELETE /fapi/v1/listenKey; GET /fapi/v1/ping; POST /fapi/v1/multiAssetsMargin; GET and POST /fapi/v1/feeBurn', async () => {
     const keys = apiClient(sim.restBaseUrl, 'conformance-rest-keys');
     expectShape('listen-key', ok(await keys.apiKeyCall('POST', '/fapi/v1/listenKey')));
     expectShape('listen-key', ok(await keys.apiKeyCall('PUT', '/fapi/v1/listenKey')));
     expectShape('empty-object', ok(await keys.apiKeyCall('DELETE', '/fapi/v1/listenKey')));
     expectShape('empty-object', ok(await api.publicGet('/fapi/v1/ping')));
     expectShape('success', ok(await keys.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'true' })));
+    expectShape('success', ok(await keys.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'true' })));
+    expectShape('fee-burn', ok(await keys.signed('GET', '/fapi/v1/feeBurn', {})));
   });
 });

@@ -14,6 +14,7 @@ const healthy: DoctorReads = {
   keyRestrictions: { ok: true, value: { ...noFundMoves, ipRestrict: true, enableReading: true, enableFutures: true } },
   positionMode: { ok: true, value: { dualSidePosition: false } },
   multiAssets: { ok: true, value: { multiAssetsMargin: false } },
+  feeBurn: { ok: true, value: { feeBurn: false } },
   symbolSettings: { ok: true, value: [{ symbol: 'BTCUSDT', marginType: 'CROSSED', leverage: 5 }] },
   availableUsdt: { ok: true, value: '1000.5' },
   publicStream: { ok: true, value: { firstMessageMs: 80 } },
@@ -42,6 +43,14 @@ describe('doctor checks', () => {
     expect(verdictOf({ availableUsdt: { ok: true, value: '0' } }, {}, 'balance')).toBe('fail');
     expect(verdictOf({ availableUsdt: { ok: true, value: '199.99' } }, { capitalUsd: 1_000 }, 'balance')).toBe('fail');
     expect(verdictOf({ availableUsdt: { ok: true, value: '200' } }, { capitalUsd: 1_000 }, 'balance')).toBe('ok');
+  });
+
+  it('BNB fee discount: off is ok, on fails with the switch to turn it off (fees in BNB are not booked)', () => {
+    const check = 'BNB fee discount';
+    expect(verdictOf({}, {}, check)).toBe('ok');
+    const on = decideChecks({ ...healthy, feeBurn: { ok: true, value: { feeBurn: true } } }, limits).find((l) => l.check === check);
+    expect(on).toMatchObject({ verdict: 'fail', detail: expect.stringContaining('POST /fapi/v1/feeBurn feeBurn=false') });
+    expect(verdictOf({ feeBurn: { ok: false, error: 'HTTP 500' } }, {}, check)).toBe('fail');
   });
 
   it('rate-limit headroom: warn inside the flatten reserve or without the header, fail after a 429/418', () => {

@@ -15,6 +15,7 @@ const btcBrackets: LeverageBracketInfo[] = [
 const account = (over: Partial<AccountMarginState> = {}): AccountMarginState => ({
   dualSidePosition: false,
   multiAssetsMargin: false,
+  feeBurn: false,
   availableBalanceUsd: '100000',
   brackets: { BTCUSDT: btcBrackets },
   positions: [],
@@ -31,6 +32,7 @@ describe('recheckHeldAccount (the preflight again at boot)', () => {
   it('finds a changed position or margin mode whatever the session holds', () => {
     expect(recheck({ holdsPosition: true }, account({ dualSidePosition: true }))).toEqual([expect.stringMatching(/hedge mode.*one-way/)]);
     expect(recheck({}, account({ multiAssetsMargin: true }))).toEqual([expect.stringMatching(/multi-assets/)]);
+    expect(recheck({ holdsPosition: true }, account({ feeBurn: true }))).toEqual([expect.stringMatching(/fees in BNB.*feeBurn=false/)]);
   });
 
   it('compares the margin need with the balance only for a session holding nothing (a holder has its margin in use)', () => {
@@ -45,6 +47,14 @@ describe('planPreflight', () => {
   it('refuses hedge mode and multi-assets mode with the setting to change', () => {
     expect(plan({}, account({ dualSidePosition: true }))).toMatchObject({ ok: false, reason: expect.stringMatching(/hedge mode.*one-way/) });
     expect(plan({}, account({ multiAssetsMargin: true }))).toMatchObject({ ok: false, reason: expect.stringMatching(/multi-assets/) });
+  });
+
+  it('refuses an account paying fees in BNB: the engine books commissions in USDT only', () => {
+    expect(plan({}, account({ feeBurn: true }))).toEqual({
+      ok: false,
+      reason:
+        'the account pays futures fees in BNB (BNB fee discount on); the engine books fees in USDT only: switch it off (POST /fapi/v1/feeBurn feeBurn=false)',
+    });
   });
 
   it('needs capital × maxLeverage / leverage of available balance', () => {

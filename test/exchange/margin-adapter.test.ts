@@ -3,6 +3,7 @@ import { createBinanceConnector } from '../../src/exchange/binance/connector.js'
 import type { ExchangeAccount } from '../../src/exchange/port.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
+import { apiClient } from '../paper-exchange/helpers.js';
 
 // The adapter's account preflight calls, through the real SDK, against the paper exchange.
 
@@ -32,4 +33,13 @@ it('reads position mode, multi-assets mode, balance and brackets; sets leverage 
   // Already CROSSED: Binance's -4046 "No need to change margin type." reads as done.
   expect(await account.setMarginType?.('BTCUSDT', 'CROSSED')).toEqual({ kind: 'ok' });
   expect(await account.setMarginType?.('BTCUSDT', 'ISOLATED')).toEqual({ kind: 'ok' });
+});
+
+it("reads the BNB fee discount as the account's setting says (GET /fapi/v1/feeBurn)", async () => {
+  expect(await account.readMarginState?.(['BTCUSDT'])).toMatchObject({ feeBurn: false });
+  const keys = apiClient(sim.restBaseUrl, 'margin-adapter');
+  expect((await keys.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'true' })).status).toBe(200);
+  expect(await account.readMarginState?.(['BTCUSDT'])).toMatchObject({ feeBurn: true });
+  expect((await keys.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'false' })).status).toBe(200);
+  expect(await account.readMarginState?.(['BTCUSDT'])).toMatchObject({ feeBurn: false });
 });

@@ -32,6 +32,19 @@ describe('account preflight', () => {
     expect(reply.reason).toContain('one-way');
   });
 
+  it('refuses a session on an account paying fees in BNB (its fees could not be booked), and starts it once that is off', async () => {
+    const h = harness();
+    const userId = 'bnb-payer';
+    const account = accountOf(h, userId);
+    expect((await account.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'true' })).status).toBe(200);
+    const reply = await h.reply(await h.send({ id: 'pf-burn', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }));
+    expect(reply.status).toBe('rejected');
+    expect(reply.reason).toContain('fees in BNB');
+    expect(reply.reason).toContain('POST /fapi/v1/feeBurn feeBurn=false');
+    expect((await account.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'false' })).status).toBe(200);
+    expect((await h.reply(await h.send({ id: 'pf-burn-off', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
+  });
+
   it('sets the asked leverage and cross margin on every traded symbol before the session starts', async () => {
     const h = harness();
     const userId = 'levered';

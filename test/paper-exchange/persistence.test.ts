@@ -42,6 +42,8 @@ interface AccountView {
   openOrders: { orderId: number; clientOrderId: string; price: string; origQty: string }[];
   stops: { algoId: number; clientAlgoId: string; triggerPrice: string }[];
   incomeCount: number;
+  /** The BNB fee discount's flag (an account setting, kept with the margin settings). */
+  feeBurn: boolean;
 }
 
 async function view(api: ApiClient): Promise<AccountView> {
@@ -50,6 +52,7 @@ async function view(api: ApiClient): Promise<AccountView> {
   const orders = (await api.signed('GET', '/fapi/v1/openOrders')).body as AccountView['openOrders'];
   const stops = (await api.signed('GET', '/fapi/v1/openAlgoOrders')).body as AccountView['stops'];
   const income = (await api.signed('GET', '/fapi/v1/income', { limit: '1000' })).body as unknown[];
+  const { feeBurn } = (await api.signed('GET', '/fapi/v1/feeBurn')).body as { feeBurn: boolean };
   const first = positions[0];
   return {
     wallet: balance.find((b) => b.asset === 'USDT')?.balance ?? '',
@@ -57,6 +60,7 @@ async function view(api: ApiClient): Promise<AccountView> {
     openOrders: orders.map((o) => ({ orderId: o.orderId, clientOrderId: o.clientOrderId, price: o.price, origQty: o.origQty })),
     stops: stops.map((s) => ({ algoId: s.algoId, clientAlgoId: s.clientAlgoId, triggerPrice: s.triggerPrice })),
     incomeCount: income.length,
+    feeBurn,
   };
 }
 
@@ -133,11 +137,13 @@ describe('paper exchange state across restarts (issue 17)', () => {
       try {
         const api = apiClient(first.restUrl, 'user-a');
         await trade(api);
+        expect((await api.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'true' })).status).toBe(200);
         const listenKey = ((await api.apiKeyCall('POST', '/fapi/v1/listenKey')).body as { listenKey: string }).listenKey;
         const before = await view(api);
         expect(before.position?.positionAmt).toBe('0.166');
         expect(before.openOrders).toHaveLength(1);
         expect(before.stops).toHaveLength(1);
+        expect(before.feeBurn).toBe(true);
         await new Promise((r) => setTimeout(r, 2_500)); // past a few price checkpoints (priceCheckpointIntervalMs)
         const lastTick = await ticker(api);
         await sigkill(first.child); // no clean shutdown: what was confirmed must already be on disk

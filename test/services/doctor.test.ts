@@ -70,7 +70,7 @@ describe('quant-engine doctor', () => {
     );
     const out = printed.join('\n');
     const lines = printed.filter((l) => /^(ok|warn|fail) /.test(l));
-    expect(lines.length, out).toBe(14);
+    expect(lines.length, out).toBe(15);
     expect(
       lines.filter((l) => !l.startsWith('ok ')),
       out,
@@ -94,7 +94,7 @@ describe('quant-engine doctor', () => {
   it('`quant-engine doctor` is a command: the same run as a child process exits 0', async () => {
     await lowerLeverage('dave');
     const { code, out } = await runCommand(['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--user', 'dave']);
-    expect(out.split('\n').filter((l) => l.startsWith('ok ')).length, out).toBe(14);
+    expect(out.split('\n').filter((l) => l.startsWith('ok ')).length, out).toBe(15);
     expect(code, out).toBe(0);
   }, 120_000); // loading the code in a child process takes seconds, a minute on a busy machine
 
@@ -108,13 +108,14 @@ describe('quant-engine doctor', () => {
     expect(run.exitCode).toBe(0);
   }, 30_000);
 
-  it('a misconfigured account: hedge mode, multi-assets, withdrawals on, futures off, leverage above the session, a skewed clock → fail lines with the fix, exit 1', async () => {
+  it('a misconfigured account: hedge mode, multi-assets, BNB fee discount, withdrawals on, futures off, leverage above the session, a skewed clock → fail lines with the fix, exit 1', async () => {
     const user = 'bob';
     const api = apiClient(sim.restBaseUrl, paperCredentials(user).apiKey);
     await lowerLeverage(user, ['BTCUSDT']); // BTCUSDT stays at the venue's default 20x
     expect((await api.signed('POST', '/fapi/v1/marginType', { symbol: 'ETHUSDT', marginType: 'ISOLATED' })).status).toBe(200);
     expect((await api.signed('POST', '/fapi/v1/positionSide/dual', { dualSidePosition: 'true' })).status).toBe(200);
     expect((await api.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'true' })).status).toBe(200);
+    expect((await api.signed('POST', '/fapi/v1/feeBurn', { feeBurn: 'true' })).status).toBe(200);
     const control = await fetch(
       `${sim.restBaseUrl}/sim/v1/apiRestrictions?apiKey=${paperCredentials(user).apiKey}&enableWithdrawals=true&enableFutures=false&ipRestrict=false`,
       { method: 'POST' },
@@ -132,6 +133,7 @@ describe('quant-engine doctor', () => {
     expect(lines['api key ip']?.verdict).toBe('warn');
     expect(lines['position mode']).toMatchObject({ verdict: 'fail', detail: expect.stringContaining('dualSidePosition=false') });
     expect(lines['multi-assets mode']).toMatchObject({ verdict: 'fail', detail: expect.stringContaining('multiAssetsMargin=false') });
+    expect(lines['BNB fee discount']).toMatchObject({ verdict: 'fail', detail: expect.stringContaining('feeBurn=false') });
     expect(lines['BTCUSDT settings']).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('leverage 20x is above the session') });
     expect(lines['BTCUSDT settings']?.detail).toContain('leverage=5');
     expect(lines['ETHUSDT settings']).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('isolated') });

@@ -326,15 +326,18 @@ export class BinanceAccount implements ExchangeAccount {
       if (!result.ok) throw new Error(`${what} unavailable: ${JSON.stringify(result.error)}`);
       return result.value;
     };
-    // One after another, not in parallel: each draws from the same request-weight minute (71 weight in all).
+    // One after another, not in parallel: each draws from the same request-weight minute (101 weight in all).
     const mode = await read('position mode', () => this.client.getCurrentPositionMode());
     const multi = await read('multi-assets mode', () => this.client.getMultiAssetsMode());
+    // Weight 30 (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-BNB-Burn-Status).
+    const burn = await read('BNB fee discount', () => this.client.getBNBBurnStatus());
     const balance = await read('balance', () => this.client.getBalanceV3());
     const brackets = await read('leverage brackets', () => this.client.getNotionalAndLeverageBrackets());
     const positions = await read('positions', () => this.client.getPositionsV3());
     return {
       dualSidePosition: mode.dualSidePosition,
       multiAssetsMargin: multi.multiAssetsMargin,
+      feeBurn: burn.feeBurn,
       availableBalanceUsd: toAvailableUsdt(balance),
       brackets: toBrackets(brackets, symbols),
       positions: toPositionRisks(positions),

@@ -13,15 +13,16 @@ import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { Logger } from '../../util/logger.js';
 
 // The account preflight's I/O (its decisions are src/core/preflight.ts): before a session.start reaches the
-// engine, read the account (position mode, multi-assets mode, available balance, brackets), plan, then set
+// engine, read the account (position mode, multi-assets mode, BNB fee discount, available balance, brackets), plan, then set
 // margin type (cross) and leverage on every traded symbol. The verdict rides on the command input, so the
 // start is decided, logged and answered like any other command.
 
 /**
- * The request weight of the preflight's reads: position mode 30, multi-assets mode 30, balance 5, leverage brackets 1,
- * positionRisk 5 (the margin helper's figures from Binance's endpoint pages; see account.ts readMarginState).
+ * The request weight of the preflight's reads: position mode 30, multi-assets mode 30, BNB fee discount 30, balance 5,
+ * leverage brackets 1, positionRisk 5 (the margin helper's figures from Binance's endpoint pages; see account.ts
+ * readMarginState).
  */
-const preflightReadWeight = 71;
+const preflightReadWeight = 101;
 
 /**
  * POST /fapi/v1/marginType and POST /fapi/v1/leverage weigh 1 each

@@ -125,7 +125,7 @@ async function specsOfRulesFile(file: string, symbols: readonly string[]): Promi
     for (const spec of specs) deriveRules(spec);
     return specs;
   } catch (error) {
-    throw new UsageError(`--rules ${file} is not Binance's exchangeInfo for ${symbols.join(', ')}: ${rulesFileProblem(error)}`);
+    throw new UsageError(`--rules ${file} has no rules to trade ${symbols.join(', ')} by: ${rulesFileProblem(error)}`);
   }
 }
 

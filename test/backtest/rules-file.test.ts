@@ -114,6 +114,6 @@ describe('backtest --rules (a symbol from exchangeInfo)', () => {
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed?.code).toBe(2);
-    expect(failed?.stderr.split('\n')[0]).toBe(`--rules ${rules} is not Binance's exchangeInfo for OTHERUSDT: exchange does not list OTHERUSDT`);
+    expect(failed?.stderr.split('\n')[0]).toBe(`--rules ${rules} has no rules to trade OTHERUSDT by: exchange does not list OTHERUSDT`);
   });
 });

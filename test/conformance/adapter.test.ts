@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/exchange/binance/errors.js';
-import { toBookTicker, toIncomeRecords, toOrderSnapshot, toPositions, toProtectiveStops, toUserDataEvent } from '../../src/exchange/binance/mapping.js';
+import {
+  toBookTicker,
+  toIncomeRecords,
+  toOrderSnapshot,
+  toPositions,
+  toProtectiveStops,
+  toSymbolFilters,
+  toUserDataEvent,
+} from '../../src/exchange/binance/mapping.js';
 import type { OrderSnapshot } from '../../src/model/orders.js';
 import type { FundingPayment } from '../../src/model/positions.js';
 import { loadFixture } from './same-shape.js';
@@ -189,5 +197,36 @@ describe('GET /fapi/v1/income records', () => {
       records: [],
       rejected: [{ index: -1, reason: 'income history is not an array' }],
     });
+  });
+});
+
+describe('exchangeInfo (Exchange Information)', () => {
+  const doc = loadFixture('exchange-info') as { symbols: Rec[] };
+
+  it('the documented symbol maps to its filters, decimals as printed', () => {
+    expect(toSymbolFilters(doc, ['BLZUSDT']).BLZUSDT).toEqual({
+      symbol: 'BLZUSDT',
+      status: 'TRADING',
+      tickSize: '0.0001',
+      minPrice: '0.0001',
+      maxPrice: '300',
+      stepSize: '1',
+      minQty: '1',
+      maxQty: '10000000',
+      marketStepSize: '1',
+      marketMinQty: '1',
+      marketMaxQty: '590119',
+      minNotional: '5.0',
+      multiplierUp: '1.1500',
+      multiplierDown: '0.8500',
+    });
+  });
+
+  it('refuses a symbol margined in another asset than USDT (a USDC contract): its money would be booked as USDT', () => {
+    const usdc = clone(doc);
+    usdc.symbols = [{ ...(doc.symbols[0] as Rec), symbol: 'BLZUSDC', quoteAsset: 'USDC', marginAsset: 'USDC' }];
+    expect(() => toSymbolFilters(usdc, ['BLZUSDC'])).toThrow('BLZUSDC is margined in USDC; the engine books USDT only: trade a USDT-margined symbol instead');
+    // A symbol of the file the engine does not trade is not its concern.
+    expect(() => toSymbolFilters({ symbols: [...doc.symbols, ...usdc.symbols] }, ['BLZUSDT'])).not.toThrow();
   });
 });

@@ -131,13 +131,26 @@ export function toAvailableUsdt(raw: unknown): string {
 }
 
 const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());
-const symbolJson = z.object({ symbol: z.string(), status: z.string().optional(), filters: z.array(filterJson) });
+const symbolJson = z.object({ symbol: z.string(), status: z.string().optional(), marginAsset: z.string().optional(), filters: z.array(filterJson) });
+
+/**
+ * The asset the engine books money in (fees.ts bookedAsset): a symbol margined in another (USDⓈ-M lists USDC-margined
+ * contracts such as BTCUSDC: exchangeInfo's `marginAsset`,
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information)
+ * would have its fees, funding and PnL in that asset, booked as if in USDT or not at all.
+ */
+const bookedMarginAsset = 'USDT';
 
 export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record<string, SymbolFilters> {
   const info = z.object({ symbols: z.array(symbolJson) }).parse(raw);
   const out: Record<string, SymbolFilters> = {};
   for (const s of info.symbols) {
     if (!wanted.includes(s.symbol)) continue;
+    if (s.marginAsset !== undefined && s.marginAsset !== bookedMarginAsset) {
+      throw new Error(
+        `${s.symbol} is margined in ${s.marginAsset}; the engine books ${bookedMarginAsset} only: trade a ${bookedMarginAsset}-margined symbol instead`,
+      );
+    }
     const f = (type: string): Record<string, unknown> => {
       const found = s.filters.find((x) => x.filterType === type);
       if (!found) throw new Error(`${s.symbol} has no ${type} filter`);

@@ -688,7 +688,7 @@ const queueFillRule =
 function rulesText(opts: BacktestOptions, rules: ReadonlyMap<string, SymbolRules>): string {
   const source =
     opts.symbolSpecs === undefined
-      ? "the paper exchange's built-in rules (src/paper-exchange/symbols.ts, Binance's for these symbols)"
+      ? "the paper exchange's built-in rules (src/paper-exchange/symbols.ts, which mirror Binance's)"
       : `Binance's exchangeInfo${opts.symbolSpecsSource === undefined ? '' : ` in ${opts.symbolSpecsSource}`}`;
   const each = opts.symbols.map((symbol) => {
     const { spec } = rules.get(symbol) as SymbolRules;

@@ -84,7 +84,8 @@ export function deriveRules(spec: SimSymbolSpec): SymbolRules {
   if (tickUnits <= 0n || stepUnits <= 0n) throw new Error(`${spec.symbol}: tick and step must be positive`);
   const tickValue = Number(spec.tickSize);
   const maxTicks = BigInt(Math.max(1, Math.round((spec.startPrice * maxPriceMultiple) / tickValue)));
-  // A published bound of 0 is a bound that is off (PRICE_FILTER, common-definition): the defaults stand in for it.
+  // A published bound of 0 is a bound that is off (PRICE_FILTER: "disabled on minPrice == 0", as Binance's filters page
+  // defines it, https://developers.binance.com/docs/binance-spot-api-docs/filters): the defaults stand in for it.
   const published = (bound: string | undefined): bigint | null => {
     const units = bound === undefined ? 0n : mustParseDecimal(bound, priceScale);
     return units > 0n ? units : null;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -108,6 +108,9 @@ async function strategyOf(
   throw new UsageError(`unknown strategy ${JSON.stringify(name)} (crossover, replay)`);
 }
 
+/** A --rules file is read whole: Binance's exchangeInfo of every USDⓈ-M symbol is a few MB; beyond this it is not one. */
+const maxRulesFileBytes = 32 * 1024 * 1024;
+
 /**
  * The symbols' trading rules from a saved exchangeInfo (GET /fapi/v1/exchangeInfo), read as the live adapter reads the
  * exchange's own (toSymbolFilters): every symbol of the run must be listed with its filters.
@@ -115,6 +118,8 @@ async function strategyOf(
 async function specsOfRulesFile(file: string, symbols: readonly string[]): Promise<SimSymbolSpec[]> {
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > maxRulesFileBytes) throw new Error(`${size} bytes, more than exchangeInfo's (at most ${maxRulesFileBytes} read)`);
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new UsageError(`--rules ${file}: ${error instanceof Error ? error.message : String(error)}`);

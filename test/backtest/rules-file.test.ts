@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,6 +68,15 @@ function backtest(dataDir: string, symbol: string, rules?: unknown): Promise<Bac
   });
 }
 
+/** `quant-engine backtest` run as a user runs it, expected to fail: its exit code and stderr. */
+async function refusedRun(dataDir: string, symbol: string, rules: string): Promise<{ code: number; stderr: string } | null> {
+  const args = ['tsx', 'src/main.ts', 'backtest', '--data', dataDir, '--symbols', symbol, '--rules', rules];
+  return promisify(execFile)('npx', args, { timeout: 60_000 }).then(
+    () => null,
+    (error: { code: number; stderr: string }) => error,
+  );
+}
+
 /** A run's orders and summary with its symbol's name taken out: what two runs of the same market must share. */
 function unnamed(result: BacktestResult, symbol: string): string {
   const { summary, orders } = result;
@@ -107,13 +116,15 @@ describe('backtest --rules (a symbol from exchangeInfo)', () => {
     );
     const rules = join(dir, 'other-info.json');
     writeFileSync(rules, JSON.stringify(exchangeInfo('TESTUSDT', { stepSize: '0.001', minQty: '0.001' })));
-    const failed = await promisify(execFile)('npx', ['tsx', 'src/main.ts', 'backtest', '--data', data, '--symbols', 'OTHERUSDT', '--rules', rules], {
-      timeout: 60_000,
-    }).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failed = await refusedRun(data, 'OTHERUSDT', rules);
     expect(failed?.code).toBe(2);
     expect(failed?.stderr.split('\n')[0]).toBe(`--rules ${rules} has no rules to trade OTHERUSDT by: exchange does not list OTHERUSDT`);
+    // A file far larger than any exchangeInfo is refused before it is read (it is read whole).
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 40 * 1024 * 1024);
+    const tooBig = await refusedRun(data, 'OTHERUSDT', huge);
+    expect(tooBig?.code).toBe(2);
+    expect(tooBig?.stderr.split('\n')[0]).toBe(`--rules ${huge}: 41943040 bytes, more than exchangeInfo's (at most 33554432 read)`);
   });
 });

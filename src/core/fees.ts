@@ -10,7 +10,9 @@ import { bookedTradeKey } from './events.js';
 // exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
 // another asset (BNB fee discount, multi-asset mode) needs a price the engine does not have. So a session does not
 // start on an account with either on (preflight.ts accountModeProblem), and a restart's recheck finds one switched on
-// since; a commission in another asset that still comes (the switch turned on mid-run) is alerted, not booked.
+// since. A commission in another asset that still comes (the switch turned on mid-run) is not booked: the session's
+// PnL and stop-loss then leave it out, so its new entries are paused, as the recheck pauses them (account-recheck.ts),
+// and the user is told what to switch off.
 
 /** The only asset fees and funding are booked in; anything else is alerted, not guessed at. */
 export const bookedAsset = 'USDT';
@@ -55,7 +57,15 @@ export function chargeCommission(
     return;
   }
   if (trade.commissionAsset !== bookedAsset) {
-    ctx.alert(order.userId, 'fee', `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is`);
+    const pausing = session.status !== 'closed' && !session.paused;
+    if (pausing) ctx.emit({ type: 'session.paused', userId: order.userId, paused: true });
+    ctx.alert(
+      order.userId,
+      'fee',
+      `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is, so the session's PnL and stop-loss leave it out.` +
+        (pausing ? ' New entries are paused; open positions keep their protective stops.' : '') +
+        ` If the BNB fee discount is on, switch it off (POST /fapi/v1/feeBurn feeBurn=false), then /resume (or /stop to close the session).`,
+    );
     return;
   }
   ctx.emit({

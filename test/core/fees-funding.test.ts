@@ -69,6 +69,32 @@ describe('fees and funding', () => {
     expect(d.state.durable.sessions.get('u')?.feesUsd).toBe('2.5');
   });
 
+  it('a commission in BNB (the fee discount turned on mid-session) is not booked: entries pause and the user is told the fix', () => {
+    const d = started();
+    const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;
+    if (!entry) throw new Error('no entry');
+    const order = d.order(entry.clientOrderId);
+    const decision = d.step({
+      kind: 'order_update',
+      order: {
+        ...snapshotOf(order, 'FILLED', order.quantity, '50000', d.nowMs),
+        trade: { cumQty: order.quantity, commission: '0.0021', commissionAsset: 'BNB', realizedProfit: '0' },
+      },
+    });
+    expect(eventsOf(d.wal, 'fee')).toEqual([]);
+    const session = d.state.durable.sessions.get('u');
+    expect(session?.feesUsd).toBe('0');
+    expect(session?.paused).toBe(true);
+    const alert = decision.outbound.find((e) => e.type === 'alert' && e.kind === 'fee');
+    expect(alert).toMatchObject({ message: expect.stringContaining('commission 0.0021 BNB') });
+    expect(alert).toMatchObject({ message: expect.stringContaining('New entries are paused') });
+    expect(alert).toMatchObject({ message: expect.stringContaining('POST /fapi/v1/feeBurn feeBurn=false') });
+    // Paused: the next route enters nothing; /resume lets it trade again.
+    expect(placed(d.command({ id: 'r2', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: -0.5 }] }))).toEqual([]);
+    d.command({ id: 'resume', userId: 'u', type: 'session.resume' });
+    expect(placed(d.command({ id: 'r3', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: -0.5 }] }))).not.toEqual([]);
+  });
+
   it('does not charge the running session a commission that arrives after its own session closed', () => {
     const d = started();
     const entry = placed(d.command({ id: 'r', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0.5 }] }))[0]?.order;

@@ -22,8 +22,9 @@ services:
   cli <command> ...         operator commands and log inspection (quant-engine cli help)
   doctor [--live] [--rest U --ws U]
                             read-only account checks before trading: ok | warn | fail, with what to fix
-  backtest [--data DIR] [--symbols S,S] [--from D --to D] [--strategy NAME] [--capital USD] [--out DIR]
-                            a strategy over Binance archive data through the same engine (default: the shipped sample)
+  backtest [--data DIR] [--symbols S,S] [--from D --to D] [--strategy NAME] [--capital USD] [--out DIR] [--rules FILE]
+                            a strategy over Binance archive data through the same engine (default: the shipped sample;
+                            any symbol with --rules, Binance's exchangeInfo; quant-engine backtest --help for all)
 configuration: environment variables, see README.md`;
 
 /** Services that answer --help themselves (with their own usage); the others would start on it. */

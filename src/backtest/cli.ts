@@ -23,13 +23,15 @@ import { crossoverOf, defaultSweepWorkers, parseSweep, runSweep, sweepTable } fr
 
 export const backtestUsage = `usage: quant-engine backtest [--data DIR] [--symbols BTCUSDT,ETHUSDT] [--from DATE] [--to DATE]
        [--strategy crossover|replay] [--signals FILE] [--capital USD] [--stoploss PCT] [--horizon HOURS] [--out DIR]
-       [--rules FILE] [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
+       [--rules FILE] [--depth-usd MIN..MAX] [--quotes auto|bookTicker|klines] [--spread-ticks N] [--kline-through-bps BPS]
        [--kline-path bridge|still] [--fills auto|through|queue] [--bar-seconds N] [--latency-ms N] [--seed N]
        [--fast N --slow N (crossover windows in bars, slow > fast; 5 and 20)] [--sweep fast=RANGE slow=RANGE [--workers N] [--json]]
   --data DIR      Binance public-data files (data.binance.vision names, .csv or .zip; default: the shipped sample)
   --from/--to     dates or ISO times, UTC unless they name a zone, [from, to) (default: all the data holds)
   --rules FILE    the symbols' trading rules (tick, step, lot, min notional, PERCENT_PRICE) from Binance's exchangeInfo
                   saved to FILE (${exchangeInfoUrl}); without it BTCUSDT, ETHUSDT and SOLUSDT only
+  --depth-usd     the notional of each level of the synthetic depth takers walk behind the touch, drawn in
+                  MIN..MAX USD (default 200000..1000000, a major's; a thin symbol's levels hold far less)
   --kline-through-bps  how far a kline must trade beyond a resting order's price to fill it (default 0)
   --kline-path    where the touch is between a kline's quotes when an order arrives: bridge (a Brownian bridge to
                   the next point with the bar's volatility, default) or still (at the last quote)
@@ -108,6 +110,18 @@ async function strategyOf(
   throw new UsageError(`unknown strategy ${JSON.stringify(name)} (crossover, replay)`);
 }
 
+/** --depth-usd MIN..MAX: a level's notional range in USD, MIN above 0 and at most MAX. */
+function depthRange(text: string | undefined): { min: number; max: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*\.\.\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || !(min > 0) || !(max >= min) || !Number.isFinite(max)) {
+    throw new UsageError(`--depth-usd ${JSON.stringify(text)} is not valid: MIN..MAX in USD, MIN above 0 and at most MAX (such as 20000..100000)`);
+  }
+  return { min, max };
+}
+
 /** A --rules file is read whole: Binance's exchangeInfo of every USDⓈ-M symbol is a few MB; beyond this it is not one. */
 const maxRulesFileBytes = 32 * 1024 * 1024;
 
@@ -169,6 +183,7 @@ const valuedFlags = [
   'horizon',
   'out',
   'rules',
+  'depth-usd',
   'quotes',
   'spread-ticks',
   'kline-through-bps',
@@ -249,10 +264,12 @@ export async function runBacktestCli(argv: readonly string[]): Promise<number> {
     const stopLossPct = number(values.stoploss, '--stoploss', (n) => n > 0 && n < 100, 'a percent of capital above 0 and below 100');
     const horizonHours = number(values.horizon, '--horizon', (n) => n > 0, 'hours, more than 0');
     const rulesFile = values.rules === undefined ? undefined : resolve(values.rules);
+    const depthUsd = depthRange(values['depth-usd']);
     const base: SweepBaseOptions = {
       dataDir,
       symbols,
       ...(rulesFile !== undefined ? { symbolSpecs: await specsOfRulesFile(rulesFile, symbols), symbolSpecsSource: rulesFile } : {}),
+      ...(depthUsd !== undefined ? { depthUsd } : {}),
       fromMs,
       toMs,
       capitalUsd: number(values.capital, '--capital', (n) => n > 0, 'USD, more than 0') ?? 10_000,

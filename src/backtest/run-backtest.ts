@@ -14,6 +14,7 @@ import type { Usd } from '../model/decimal.js';
 import { markPrice, payFunding } from '../paper-exchange/funding.js';
 import type { TouchSizes } from '../paper-exchange/order-book.js';
 import { makerFeeRate, takerFeeRate } from '../paper-exchange/matching.js';
+import { defaultBookSettings } from '../paper-exchange/order-book.js';
 import { defaultSimSymbols, deriveRules } from '../paper-exchange/symbols.js';
 import type { SymbolRules } from '../paper-exchange/symbols.js';
 import type { Strategy, TargetWeight } from '../strategies/strategy.js';
@@ -85,6 +86,12 @@ export interface BacktestOptions {
   symbolSpecs?: readonly SimSymbolSpec[];
   /** Where symbolSpecs came from, for the report's assumptions (the --rules file). */
   symbolSpecsSource?: string;
+  /**
+   * The synthetic depth behind the historical touch that takers walk: each level's notional (USD) is drawn in [min, max]
+   * (order-book.ts BookSettings); absent: the paper exchange's 200 000..1 000 000, deep for the majors, far too deep for
+   * a thin symbol (--rules), whose takers would then slip too little.
+   */
+  depthUsd?: { min: number; max: number };
   /** Called now and then with how far the run is (simulated ms). */
   /**
    * Called now and then with how far the run is: `done` from 0 to 1 (of the period when --to bounds it, else of the
@@ -198,6 +205,22 @@ export const maxCloseSeconds = 600;
 
 /** Where a user saves the rules of every USDⓈ-M symbol from (GET /fapi/v1/exchangeInfo, no key needed). */
 export const exchangeInfoUrl = 'https://fapi.binance.com/fapi/v1/exchangeInfo';
+
+/** The depth's settings of a run: the paper exchange's unless --depth-usd set the levels' notional. */
+function depthOf(opts: Pick<BacktestOptions, 'depthUsd'>): { levels: number; minLevelNotionalUsd: number; maxLevelNotionalUsd: number } {
+  return {
+    levels: defaultBookSettings.levels,
+    minLevelNotionalUsd: opts.depthUsd?.min ?? defaultBookSettings.minLevelNotionalUsd,
+    maxLevelNotionalUsd: opts.depthUsd?.max ?? defaultBookSettings.maxLevelNotionalUsd,
+  };
+}
+
+/** A level's notional range as the assumptions print it (200 000..1 000 000 USD). */
+function depthText(opts: Pick<BacktestOptions, 'depthUsd'>): string {
+  const { minLevelNotionalUsd: min, maxLevelNotionalUsd: max } = depthOf(opts);
+  const usd = (n: number): string => n.toLocaleString('en-US').replaceAll(',', ' ');
+  return `${usd(min)}..${usd(max)} USD`;
+}
 
 /** A bound of the period as text: an open end (-Infinity, Infinity: no --from or --to) in words. */
 function timeText(ms: number, open: string): string {
@@ -314,6 +337,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     opts.latencyMs,
     opts.seed,
     specs.filter((spec) => opts.symbols.includes(spec.symbol)),
+    depthOf(opts),
   );
 
   const drawdown = new DrawdownTracker();
@@ -681,8 +705,10 @@ export async function readUserLedger(log: Pick<EngineLog, 'readLedger'>, userId:
 
 const throughFillRule =
   'a resting (maker) order fills only when a later quote trades through its price (the book tape is off: no queue-position fills without aggTrades)';
-const queueFillRule =
-  "queue fills from aggTrades: a resting order still fills in full when a later quote trades through its price, and also from the prints: a seller-aggressor print (is_buyer_maker true) below a resting buy's price fills it in full at its limit, one at exactly its price first eats the size queued ahead of it and fills it with what is left of the print's quantity (oldest order first; symmetric for sells and buyer-aggressor prints; a print of either side beyond the price fills in full). Queue ahead when an order rests: the touch size of the last bookTicker update when it joins the touch (with klines quotes, which have no sizes, and behind the touch: the synthetic depth's level there, 200 000..1 000 000 USD, seeded), 0 inside the spread; it only shrinks — by prints at its price, to the size a later bookTicker update shows at its price — and is kept when the touch moves away and back, zeroed only when the order becomes better than the touch (no level is left at its price). Our own orders are not in the historical prints: the market is assumed to trade the same with them (no impact)";
+const queueFillRule = (opts: Pick<BacktestOptions, 'depthUsd'>): string =>
+  "queue fills from aggTrades: a resting order still fills in full when a later quote trades through its price, and also from the prints: a seller-aggressor print (is_buyer_maker true) below a resting buy's price fills it in full at its limit, one at exactly its price first eats the size queued ahead of it and fills it with what is left of the print's quantity (oldest order first; symmetric for sells and buyer-aggressor prints; a print of either side beyond the price fills in full). Queue ahead when an order rests: the touch size of the last bookTicker update when it joins the touch (with klines quotes, which have no sizes, and behind the touch: the synthetic depth's level there, " +
+  depthText(opts) +
+  ', seeded), 0 inside the spread; it only shrinks — by prints at its price, to the size a later bookTicker update shows at its price — and is kept when the touch moves away and back, zeroed only when the order becomes better than the touch (no level is left at its price). Our own orders are not in the historical prints: the market is assumed to trade the same with them (no impact)';
 
 /** The trading rules each symbol ran under, and where they came from. */
 function rulesText(opts: BacktestOptions, rules: ReadonlyMap<string, SymbolRules>): string {
@@ -710,14 +736,14 @@ function assumptionsOf(
     `klines become four quotes a bar (open, the extreme nearer the open, the other extreme, close, a quarter bar apart), bid at the price floored to the tick, ask ${opts.klineSpreadTicks} tick(s) above; the path stops ${opts.klineThroughBps} bps short of each extreme (not inside the open-close body), so a resting order fills only where the bar traded that far through its price`,
     'the engine (decide(), planner, risk rules) and the paper exchange matching engine run unchanged; post-only entries at the touch, 15 bps bounded IOC fallback',
     queueSymbols.size === opts.symbols.length
-      ? queueFillRule
+      ? queueFillRule(opts)
       : queueSymbols.size === 0
         ? throughFillRule
-        : `${[...queueSymbols].join(', ')}: ${queueFillRule}; the others (no aggTrades): ${throughFillRule}`,
+        : `${[...queueSymbols].join(', ')}: ${queueFillRule(opts)}; the others (no aggTrades): ${throughFillRule}`,
     opts.klinePath === 'bridge'
       ? "kline path: when an order, cancel or read reaches the exchange between two kline quotes, the touch is first moved to a draw of a Brownian bridge from the last quote to the next, with the volatility the bar's range implies (E[range] = √(8T/π)·σ), inside the bar's range, seeded; the engine is not sent these touches (its feed is the kline quotes). A post-only entry priced at the last quote then meets a moved touch, as live, and may be refused and taken by the fallback"
       : 'kline path: still, the touch stays at the last kline quote until the next (post-only entries always rest: fills come out almost all maker)',
-    'takers walk a synthetic depth behind the historical touch: 10 levels a side, 1 tick apart, 200 000..1 000 000 USD each, seeded',
+    `takers walk a synthetic depth behind the historical touch: ${depthOf(opts).levels} levels a side, 1 tick apart, ${depthText(opts)} each, seeded${opts.depthUsd === undefined ? '' : ' (--depth-usd)'}`,
     "protective stops (the engine's exchange-side STOP_MARKET) trigger on the last trade price, Binance's CONTRACT_PRICE: an aggTrades print at or through the trigger, and a touch through it (bid for a sell stop, ask for a buy), standing in for the trade that follows",
     `fees: maker ${makerFeeRate * 100} %, taker ${takerFeeRate * 100} % of notional (Binance USD-M VIP 0)`,
     'funding: at each fundingRate calc_time, position × mid of the touch × rate (Binance funds at the mark price; the mid stands in for it)',

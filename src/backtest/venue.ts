@@ -12,6 +12,7 @@ import { performEffect } from '../engine/perform-effect.js';
 import type { ExchangeAccount } from '../exchange/port.js';
 import type { MemoryLog } from '../log/memory-log.js';
 import { openMemoryLog } from '../log/memory-log.js';
+import type { BookSettings } from '../paper-exchange/order-book.js';
 import { orderRecord } from '../paper-exchange/order-record.js';
 import { createPrng } from '../paper-exchange/price-process.js';
 import type { SimOrderRecord, SimSymbolSpec, SimTradeRecord } from '../paper-exchange/types.js';
@@ -59,11 +60,13 @@ export class BacktestVenue {
     seed: number,
     /** The symbols the exchange lists, with their trading rules (BacktestOptions.symbolSpecs). */
     symbols: readonly SimSymbolSpec[],
+    /** The synthetic depth behind the touch (BacktestOptions.depthUsd); the tape is always off. */
+    depth: Partial<BookSettings> = {},
   ) {
     this.clock = new ManualClock(startMs);
     // The book's tape off: a resting order fills when a quote trades through it, or (queue fills) from the aggTrades
     // prints the run hands the exchange (run-backtest.ts), never from a random tape.
-    this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { maxTouchTradeFraction: 0 }, symbols);
+    this.exchange = new SimExchange(createPrng(seed), () => this.clock.nowMs(), { ...noFaults }, { ...depth, maxTouchTradeFraction: 0 }, symbols);
     // The engine's outbound events are read from its decisions (start's observer), never from the log: it keeps none,
     // and the engine serializes none.
     this.log = openMemoryLog({ nowMs: () => this.clock.nowMs(), outboundUnread: true });

@@ -39,6 +39,11 @@ export interface DoctorReads {
   positionMode: Read<{ dualSidePosition: boolean }>;
   multiAssets: Read<{ multiAssetsMargin: boolean }>;
   feeBurn: Read<{ feeBurn: boolean }>;
+  /**
+   * The traded symbols' trading rules as the engine reads them (GET /fapi/v1/exchangeInfo through toSymbolFilters): how
+   * many, or why the engine could not use them (a symbol not listed, or margined in another asset than USDT).
+   */
+  tradingRules: Read<{ symbols: number }>;
   symbolSettings: Read<SymbolSetting[]>;
   /** USDT available for new margin (GET /fapi/v3/balance), a decimal string. */
   availableUsdt: Read<string>;
@@ -78,6 +83,7 @@ export function decideChecks(reads: DoctorReads, limits: DoctorLimits): CheckLin
     positionModeLine(reads.positionMode),
     multiAssetsLine(reads.multiAssets),
     feeBurnLine(reads.feeBurn),
+    rulesLine(reads.tradingRules),
     ...symbolLines(reads.symbolSettings, limits),
     balanceLine(reads.availableUsdt, limits),
     streamLine('stream /public', reads.publicStream, (v) => `book tickers flowing (first message after ${v.firstMessageMs} ms)`),
@@ -162,6 +168,13 @@ const multiAssetsLine = (read: DoctorReads['multiAssets']): CheckLine =>
     'single-asset (USDT) margin',
   );
 
+/** Whether the engine can read the traded symbols' rules: without them it refuses every live session on those symbols. */
+function rulesLine(read: DoctorReads['tradingRules']): CheckLine {
+  const check = 'trading rules';
+  if (!read.ok) return line('fail', check, `${read.error}: live sessions are refused until QE_SYMBOLS lists only symbols the engine can trade`);
+  return line('ok', check, `every traded symbol listed and margined in USDT (${read.value.symbols})`);
+}
+
 const feeBurnLine = (read: DoctorReads['feeBurn']): CheckLine =>
   switchLine(
     'BNB fee discount',
@@ -226,7 +239,7 @@ function rateLine(reads: DoctorReads, limits: DoctorLimits): CheckLine {
   const used = reads.usedWeight1m;
   if (used === null) return line('warn', check, 'no X-MBX-USED-WEIGHT-1M header seen: the engine cannot track its request weight');
   const headroom = limits.weightPerMinute - used;
-  const detail = `${used} of ${limits.weightPerMinute} weight used this minute (including this run's ~105)`;
+  const detail = `${used} of ${limits.weightPerMinute} weight used this minute (including this run's ~106)`;
   if (used >= limits.weightPerMinute - limits.reservedForRiskReducingWeight) {
     return line(
       'warn',

@@ -15,6 +15,7 @@ const healthy: DoctorReads = {
   positionMode: { ok: true, value: { dualSidePosition: false } },
   multiAssets: { ok: true, value: { multiAssetsMargin: false } },
   feeBurn: { ok: true, value: { feeBurn: false } },
+  tradingRules: { ok: true, value: { symbols: 1 } },
   symbolSettings: { ok: true, value: [{ symbol: 'BTCUSDT', marginType: 'CROSSED', leverage: 5 }] },
   availableUsdt: { ok: true, value: '1000.5' },
   publicStream: { ok: true, value: { firstMessageMs: 80 } },
@@ -51,6 +52,15 @@ describe('doctor checks', () => {
     const on = decideChecks({ ...healthy, feeBurn: { ok: true, value: { feeBurn: true } } }, limits).find((l) => l.check === check);
     expect(on).toMatchObject({ verdict: 'fail', detail: expect.stringContaining('POST /fapi/v1/feeBurn feeBurn=false') });
     expect(verdictOf({ feeBurn: { ok: false, error: 'HTTP 500' } }, {}, check)).toBe('fail');
+  });
+
+  it("trading rules: fails with the engine's reason when it could not use them (a USDC-margined symbol, one not listed)", () => {
+    const check = 'trading rules';
+    expect(verdictOf({}, {}, check)).toBe('ok');
+    const usdc = 'BTCUSDC is margined in USDC; the engine books USDT only: trade a USDT-margined symbol instead';
+    const lines = decideChecks({ ...healthy, tradingRules: { ok: false, error: usdc } }, limits);
+    expect(lines.find((l) => l.check === check)).toMatchObject({ verdict: 'fail', detail: expect.stringContaining(usdc) });
+    expect(exitCodeOf(lines)).toBe(1);
   });
 
   it('rate-limit headroom: warn inside the flatten reserve or without the header, fail after a 429/418', () => {

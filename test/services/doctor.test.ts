@@ -70,7 +70,7 @@ describe('quant-engine doctor', () => {
     );
     const out = printed.join('\n');
     const lines = printed.filter((l) => /^(ok|warn|fail) /.test(l));
-    expect(lines.length, out).toBe(15);
+    expect(lines.length, out).toBe(16);
     expect(
       lines.filter((l) => !l.startsWith('ok ')),
       out,
@@ -94,7 +94,7 @@ describe('quant-engine doctor', () => {
   it('`quant-engine doctor` is a command: the same run as a child process exits 0', async () => {
     await lowerLeverage('dave');
     const { code, out } = await runCommand(['--rest', sim.restBaseUrl, '--ws', sim.wsBaseUrl, '--user', 'dave']);
-    expect(out.split('\n').filter((l) => l.startsWith('ok ')).length, out).toBe(15);
+    expect(out.split('\n').filter((l) => l.startsWith('ok ')).length, out).toBe(16);
     expect(code, out).toBe(0);
   }, 120_000); // loading the code in a child process takes seconds, a minute on a busy machine
 

@@ -4,19 +4,20 @@ import { z } from 'zod';
 import type { DoctorReads, KeyRestrictions, Read, SymbolSetting } from '../../core/doctor-checks.js';
 import type { AccountCredentials } from '../../exchange/port.js';
 import { rateHeadersOf } from '../../exchange/rate-budget.js';
-import { toAvailableUsdt } from '../../exchange/binance/mapping.js';
+import { toAvailableUsdt, toSymbolFilters } from '../../exchange/binance/mapping.js';
 import type { StreamRoutes } from '../../exchange/binance/stream-routes.js';
 import { bookStreamUrl, userStreamUrl } from '../../exchange/binance/stream-routes.js';
 
 // The doctor's reads, strictly read-only: GETs only, except POST /fapi/v1/listenKey to test the private stream route,
 // which is deleted again (DELETE /fapi/v1/listenKey) whatever happens. Binance hands out one listen key per account: if
 // an engine is running on the same key its user stream is closed by that DELETE, and it reconnects and resyncs.
-// Every read is bounded by `timeoutMs`; they run one after another (about 105 request weight in all).
+// Every read is bounded by `timeoutMs`; they run one after another (about 106 request weight in all).
 // Endpoints, weights and fields (Binance):
 // - GET /fapi/v1/time, 1: https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Check-Server-Time
 // - GET /sapi/v1/account/apiRestrictions on the spot host (api.binance.com), 1: https://developers.binance.com/docs/wallet/account/api-key-permission
 // - GET /fapi/v1/positionSide/dual, 30: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Current-Position-Mode
 // - GET /fapi/v1/multiAssetsMargin, 30: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Current-Multi-Assets-Mode
+// - GET /fapi/v1/exchangeInfo, 1: https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information
 // - GET /fapi/v1/feeBurn, 30: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-BNB-Burn-Status
 // - GET /fapi/v1/symbolConfig, 5 (symbol, marginType, leverage per symbol): https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Symbol-Config
 // - GET /fapi/v3/balance, 5: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Futures-Account-Balance-V3
@@ -178,6 +179,17 @@ export async function readDoctorFacts(target: DoctorTarget): Promise<DoctorReads
   const multiAssets = parsed(await http.call('futures', 'GET', '/fapi/v1/multiAssetsMargin', 'SIGNED'), (raw) =>
     z.object({ multiAssetsMargin: z.boolean() }).parse(raw),
   );
+  const info = await http.call('futures', 'GET', '/fapi/v1/exchangeInfo', 'NONE');
+  // Read as the engine reads it: its refusal (a symbol not listed, or margined in another asset) is the check's answer.
+  let tradingRules: Read<{ symbols: number }>;
+  if (!info.ok) tradingRules = { ok: false, error: `GET /fapi/v1/exchangeInfo failed (${info.error})` };
+  else {
+    try {
+      tradingRules = { ok: true, value: { symbols: Object.keys(toSymbolFilters(info.value, target.symbols)).length } };
+    } catch (error) {
+      tradingRules = { ok: false, error: error instanceof Error ? (error.message.split('\n')[0]?.slice(0, 300) ?? 'unreadable') : String(error) };
+    }
+  }
   const feeBurn = parsed(await http.call('futures', 'GET', '/fapi/v1/feeBurn', 'SIGNED'), (raw) => z.object({ feeBurn: z.boolean() }).parse(raw));
   const symbolSettings: Read<SymbolSetting[]> = parsed(await http.call('futures', 'GET', '/fapi/v1/symbolConfig', 'SIGNED'), (raw) =>
     symbolConfigSchema.parse(raw),
@@ -195,6 +207,7 @@ export async function readDoctorFacts(target: DoctorTarget): Promise<DoctorReads
     positionMode,
     multiAssets,
     feeBurn,
+    tradingRules,
     symbolSettings,
     availableUsdt,
     publicStream,

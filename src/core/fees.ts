@@ -5,6 +5,7 @@ import { isDecimal, isZero, lte, toNumber, toQty, toUsd, zero } from '../model/d
 import type { DecisionContext } from './context.js';
 import type { Order } from './state.js';
 import { bookedTradeKey } from './events.js';
+import { entriesPausedNote, pauseEntries } from './account-recheck.js';
 
 // Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
 // exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
@@ -57,13 +58,12 @@ export function chargeCommission(
     return;
   }
   if (trade.commissionAsset !== bookedAsset) {
-    const pausing = session.status !== 'closed' && !session.paused;
-    if (pausing) ctx.emit({ type: 'session.paused', userId: order.userId, paused: true });
+    const pausing = pauseEntries(ctx, session);
     ctx.alert(
       order.userId,
       'fee',
       `commission ${trade.commission} ${trade.commissionAsset} on ${order.clientOrderId} is not booked: only ${bookedAsset} is, so the session's PnL and stop-loss leave it out.` +
-        (pausing ? ' New entries are paused; open positions keep their protective stops.' : '') +
+        (pausing ? ` ${entriesPausedNote}` : '') +
         ` If the BNB fee discount is on, switch it off (POST /fapi/v1/feeBurn feeBurn=false), then /resume (or /stop to close the session).`,
     );
     return;

@@ -442,15 +442,19 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   };
   /**
    * A quote: the clock moves to it, the exchange's touch and the engine hear of it, the strategy's bar takes its mid.
-   * A promise only when one of its steps needs a promise turn; most quotes need none (no route, funding, effect or
-   * commit due), and the run then goes on to the next with no promise turn (each cost more than the quote's own work).
+   * A promise only when one of its steps needs a promise turn; most quotes need none (no route, funding time, commit to
+   * wait for, or effect to perform through the account due), and the run then goes on to the next with no promise
+   * turn (each cost more than the quote's own work).
    */
   const onQuote = (q: Quote): Promise<void> | undefined => {
-    if ((routeDue && q.timeMs > lastQuoteAtMs) || (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) || venue.pendingBy(q.timeMs)) {
-      return quoteAfterDue(q);
-    }
+    if ((routeDue && q.timeMs > lastQuoteAtMs) || (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs)) return quoteAfterDue(q);
     lastQuoteAtMs = q.timeMs;
-    if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
+    if (venue.pendingBy(q.timeMs)) {
+      // Effects due before the quote (most often a protective-stop check's reads, answered at once): performed with no
+      // promise turn unless one needs it.
+      const advancing = venue.advanceTo(q.timeMs);
+      if (advancing) return advancing.then(() => applyQuote(q));
+    } else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
     return applyQuote(q);
   };
 

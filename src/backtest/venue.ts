@@ -128,33 +128,49 @@ export class BacktestVenue {
     return this.inputs.length > 0 || (this.effects.length > 0 && (this.effects[0] as { dueMs: number }).dueMs <= timeMs);
   }
 
-  /** Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time. */
-  async advanceTo(timeMs: number): Promise<void> {
+  /**
+   * Moves the clock to `timeMs`, performing on the way every effect whose latency has passed, at its due time: with no
+   * promise turn while every step commits at once and every effect due is answered at once (readNow: the protective
+   * stops' periodic check, every 5 s of a held position), else a promise for the rest, done as settle does it.
+   */
+  advanceTo(timeMs: number): Promise<void> | undefined {
     for (let next = this.effects[0]; next && next.dueMs <= timeMs; next = this.effects[0]) {
       if (next.dueMs > this.clock.nowMs()) {
         this.clock.set(next.dueMs);
         this.onEffectsDue?.(next.dueMs);
       }
-      await this.settle();
+      const settling = this.settle();
+      if (settling) return settling.then(() => this.advanceTo(timeMs));
     }
     if (timeMs > this.clock.nowMs()) this.clock.set(timeMs);
+    return undefined;
   }
 
-  /** Delivers everything due now: exchange answers and pushes, effects whose latency has passed, until quiet. */
-  async settle(): Promise<void> {
-    for (let round = 0; round < maxSettleRounds; round += 1) {
+  /**
+   * Delivers everything due now: exchange answers and pushes, effects whose latency has passed, until quiet. Rounds run
+   * here while nothing needs a promise turn (each turn cost more than the check it carried); at the first that does —
+   * a step's commit to wait for, an effect performed through the account — the promise returned goes on from exactly
+   * there, in the same order.
+   */
+  settle(): Promise<void> | undefined {
+    return this.settleFrom(0);
+  }
+
+  /** settle's rounds from `fromRound` on (the rounds before it ran already: the bound counts them all). */
+  private settleFrom(fromRound: number): Promise<void> | undefined {
+    for (let round = fromRound; round < maxSettleRounds; round += 1) {
       const now = this.clock.nowMs();
       if (this.inputs.length > 0) {
         // Decided one after another and committed together: the same decisions as one submit each (the clock stands
         // still, effects wait for their latency anyway, exchange news arrives only as effects are performed).
         const committing = stillCommitting(this.engine.submitNow(this.inputs.splice(0)));
-        if (committing) await committing;
+        if (committing) return committing.then(() => this.settleFrom(round + 1));
         continue;
       }
       const first = this.effects[0];
       if (!first || first.dueMs > now) {
         this.collectTrades();
-        return;
+        return undefined;
       }
       // Every effect due now reaches the exchange before the engine hears any answer, and the answers (with the
       // pushes they caused, in arrival order) are decided in one batch: the same exchange operations in the same
@@ -163,11 +179,27 @@ export class BacktestVenue {
       for (let next: typeof first | undefined = first; next && next.dueMs <= now; next = this.effects[0]) {
         this.effects.shift();
         if (next.effect.kind === 'place') this.ordersSent += 1;
-        const result = this.readNow(next.effect) ?? (await performEffect(this.account, next.effect, now));
-        if (result) this.inputs.push(result);
+        const answered = this.readNow(next.effect);
+        if (answered === undefined) return this.performDue(next.effect, now).then(() => this.settleFrom(round + 1));
+        this.inputs.push(answered);
       }
     }
-    throw new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
+    return Promise.reject(this.unsettled());
+  }
+
+  /** The effect performed through the account, then the rest of the effects due `now` of its round, in order. */
+  private async performDue(effect: Effect, now: number): Promise<void> {
+    for (let next: { effect: Effect } | undefined = { effect }; next;) {
+      const result = this.readNow(next.effect) ?? (await performEffect(this.account, next.effect, now));
+      if (result) this.inputs.push(result);
+      const due = this.effects[0];
+      next = due && due.dueMs <= now ? this.effects.shift() : undefined;
+      if (next?.effect.kind === 'place') this.ordersSent += 1;
+    }
+  }
+
+  private unsettled(): Error {
+    return new Error(`the engine did not settle within ${maxSettleRounds} rounds at ${new Date(this.clock.nowMs()).toISOString()}`);
   }
 
   /**

@@ -50,3 +50,34 @@ describe('BacktestVenue.readNow', () => {
     for (const effect of reads) expect(venue.readNow(effect)).toBeUndefined();
   });
 });
+
+describe('BacktestVenue.advanceTo', () => {
+  /** A started venue (engine booted, no session) with `effects` queued, due 50 ms on. */
+  async function venueWith(effects: Effect[]): Promise<{ venue: BacktestVenue; queue: { dueMs: number; effect: Effect }[] }> {
+    const { venue } = await venueHolding();
+    await venue.start(() => undefined);
+    const queue = (venue as unknown as { effects: { dueMs: number; effect: Effect }[] }).effects;
+    for (const effect of effects) queue.push({ dueMs: venue.clock.nowMs() + 50, effect });
+    return { venue, queue };
+  }
+
+  // Every 5 s of a held position the stop check's reads fall due; a promise turn for each cost more than the check.
+  it("delivers the stop check's reads, and has their answers decided, with no promise turn", async () => {
+    const { venue, queue } = await venueWith(reads);
+    expect(venue.advanceTo(startMs + 100)).toBeUndefined();
+    expect(queue).toHaveLength(0);
+    expect(venue.pendingBy(startMs + 100)).toBe(false);
+    expect(venue.clock.nowMs()).toBe(startMs + 100);
+  });
+
+  it('hands back a promise for the rest when an effect must go through the account, and does it all', async () => {
+    const query: Effect = { kind: 'query', userId: 'u1', lane: 'normal', symbol: 'BTCUSDT', clientOrderId: 'a1' };
+    const { venue, queue } = await venueWith([reads[0] as Effect, query, reads[2] as Effect]);
+    const advancing = venue.advanceTo(startMs + 100);
+    expect(advancing).toBeInstanceOf(Promise);
+    await advancing;
+    expect(queue).toHaveLength(0);
+    expect(venue.pendingBy(startMs + 100)).toBe(false);
+    expect(venue.clock.nowMs()).toBe(startMs + 100);
+  });
+});

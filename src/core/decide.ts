@@ -22,7 +22,7 @@ import { tradedSymbols } from './config.js';
 import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
 import type { Venue } from './venues.js';
-import { withFeedStarted, withFilters, withQuote } from './venues.js';
+import { withFeedStarted, withFilters, withQuote, withRulesUnreadable } from './venues.js';
 import type { WalEvent } from './events.js';
 import { isTerminal, markUnknown, onCancelResult, onPlaceResult, onQueryResult, applySnapshot, requestQuery } from './orders.js';
 import type { OutboundEvent } from '../contract/outbound.js';
@@ -59,6 +59,8 @@ export type Input =
   | { kind: 'timer'; only?: 'equity' }
   /** Market data for these symbols is now subscribed on this venue: their stale-feed clocks start now. */
   | { kind: 'feed_started'; venue: Venue; symbols: string[] }
+  /** The venue's trading rules could not be read, and why (the shell's read failed): told to whoever asks for them. */
+  | { kind: 'rules_unreadable'; venue: Venue; reason: string }
   /**
    * Exchange news may have been lost on the way: the log was unavailable for a while (commits failed), or one user's
    * user-data stream was down or deaf (`userId`). Ask the exchange about every order not known to be final and
@@ -386,6 +388,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'feed_started':
       ctx.market = copyMarket(ctx.market, { venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) });
       break;
+    case 'rules_unreadable':
+      ctx.market = copyMarket(ctx.market, { venues: withRulesUnreadable(ctx.market.venues, input.venue, input.reason) });
+      break;
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);
       afterOrderNews(ctx, input.clientOrderId);
@@ -449,8 +454,8 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.
-  // Market-view inputs (filters, the feed starting) change no position; ticks re-check the stops' drift later.
-  const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started';
+  // Market-view inputs (filters, a failed read of them, the feed starting) change no position; ticks re-check the stops' drift later.
+  const marketViewOnly = input.kind === 'filters' || input.kind === 'feed_started' || input.kind === 'rules_unreadable';
   if (!marketViewOnly) enforceFlat(ctx);
   const equityOnly = input.kind === 'timer' && input.only === 'equity';
   // An equity sample changes no record the stop pass reads: an equity-only continuation leaves the pass to the next input.

@@ -24,6 +24,12 @@ export interface VenueMarket {
    * flattened every session). A held symbol with no subscription is never called stale by this rule.
    */
   feedStartedAtMs: Dict<number>;
+  /**
+   * Why the venue's trading rules could not be read, as the shell's last read said (a symbol margined in USDC, one the
+   * exchange does not list, the exchange unreachable); null once they are read. A live start refused for want of
+   * rules says this, not only that they are missing: the reason was in the service's log alone.
+   */
+  rulesUnreadable: string | null;
 }
 
 /** Both venues, always present: a lookup is one property read and one Dict read. */
@@ -33,7 +39,12 @@ export type VenueMarkets = Readonly<Record<Venue, VenueMarket>>;
 export type VenueFilters = Partial<Record<Venue, Readonly<Record<string, SymbolFilters>>>>;
 
 export function emptyVenueMarkets(filters: VenueFilters = {}): VenueMarkets {
-  const one = (venue: Venue): VenueMarket => ({ filters: dictFrom(filters[venue] ?? {}), quotes: emptyDict(), feedStartedAtMs: emptyDict() });
+  const one = (venue: Venue): VenueMarket => ({
+    filters: dictFrom(filters[venue] ?? {}),
+    quotes: emptyDict(),
+    feedStartedAtMs: emptyDict(),
+    rulesUnreadable: null,
+  });
   return { paper: one('paper'), live: one('live') };
 }
 
@@ -81,12 +92,26 @@ export function withQuote(markets: VenueMarkets, venue: Venue, tick: BookTicker,
   // exchange's stream, the simulation, the backtest) hands a BookTicker of exactly these fields.
   const quote: Quote = { symbol: tick.symbol, bid: tick.bid, ask: tick.ask, time: tick.time, receivedAtMs: nowMs };
   const m = markets[venue];
-  const next: VenueMarket = { filters: m.filters, quotes: dictWith(m.quotes, tick.symbol, quote), feedStartedAtMs: m.feedStartedAtMs };
+  const next: VenueMarket = {
+    filters: m.filters,
+    quotes: dictWith(m.quotes, tick.symbol, quote),
+    feedStartedAtMs: m.feedStartedAtMs,
+    rulesUnreadable: m.rulesUnreadable,
+  };
   return venue === 'paper' ? { paper: next, live: markets.live } : { paper: markets.paper, live: next };
 }
 
 export function withFilters(markets: VenueMarkets, venue: Venue, filters: Readonly<Record<string, SymbolFilters>>): VenueMarkets {
-  return withVenue(markets, venue, (m) => ({ ...m, filters: dictMerge(m.filters, filters) }));
+  return withVenue(markets, venue, (m) => ({ ...m, filters: dictMerge(m.filters, filters), rulesUnreadable: null }));
+}
+
+/** Longest reason kept for rules that could not be read (characters): an error may carry a whole HTTP body. */
+export const maxRulesUnreadableChars = 300;
+
+/** The venue's trading rules could not be read, for `reason` (bounded); the rules read before, if any, stay. */
+export function withRulesUnreadable(markets: VenueMarkets, venue: Venue, reason: string): VenueMarkets {
+  const bounded = reason.length > maxRulesUnreadableChars ? `${reason.slice(0, maxRulesUnreadableChars)}…` : reason;
+  return withVenue(markets, venue, (m) => ({ ...m, rulesUnreadable: bounded }));
 }
 
 export function withFeedStarted(markets: VenueMarkets, venue: Venue, symbols: readonly string[], nowMs: number): VenueMarkets {
@@ -107,7 +132,10 @@ export function venueOfUser(durable: DurableState, userId: string): Venue {
  */
 export function feedProblem(markets: VenueMarkets, venue: Venue, nowMs: number, config: Pick<CoreConfig, 'symbols' | 'staleFeedMs'>): string | null {
   const noFilters = config.symbols.filter((s) => !filtersOf(markets, venue, s));
-  if (noFilters.length > 0) return `no trading rules from the ${venue} exchange for ${noFilters.join(', ')}`;
+  if (noFilters.length > 0) {
+    const why = markets[venue].rulesUnreadable;
+    return `no trading rules from the ${venue} exchange for ${noFilters.join(', ')}${why === null ? '' : `: ${why}`}`;
+  }
   const stale = config.symbols.filter((s) => {
     const quote = quoteOf(markets, venue, s);
     return !quote || nowMs - quote.receivedAtMs > config.staleFeedMs;

@@ -108,7 +108,7 @@ export class StepSizer {
   }
 }
 
-const controlKinds: ReadonlySet<Input['kind']> = new Set<Input['kind']>(['command', 'tick', 'feed_started', 'filters', 'timer', 'boot']);
+const controlKinds: ReadonlySet<Input['kind']> = new Set<Input['kind']>(['command', 'tick', 'feed_started', 'filters', 'rules_unreadable', 'timer', 'boot']);
 
 export type Lane = 'control' | 'bulk';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoreDriver, placed, replies, withConfig } from './fixtures.js';
+import { CoreDriver, btcFilters, ethFilters, placed, replies, withConfig } from './fixtures.js';
 
 // Market data per venue: a live session is started, sized, priced, valued and guarded on the live venue's
 // feed only, whatever the paper simulator's prices are. Paper at ~60 000, live at ~100 000: a read from the
@@ -40,6 +40,27 @@ describe('market data per venue', () => {
     const noRules = new CoreDriver({ config, filters: {} });
     noRules.liveFeed();
     expect(start(noRules, 's5', 'lv', 'live')).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/no trading rules from the live exchange/) });
+  });
+
+  it('says why the live trading rules could not be read, bounded, until they are', () => {
+    const d = new CoreDriver({ config, filters: {} });
+    d.liveFeed();
+    const usdc = 'BTCUSDC is margined in USDC; the engine books USDT only: trade a USDT-margined symbol instead';
+    d.step({ kind: 'rules_unreadable', venue: 'live', reason: usdc });
+    expect(start(d, 's1', 'lv', 'live')).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringContaining(`no trading rules from the live exchange for BTCUSDT, ETHUSDT: ${usdc}`),
+    });
+    // An error carrying a whole HTTP body is cut.
+    d.step({ kind: 'rules_unreadable', venue: 'live', reason: `HTTP 502 ${'x'.repeat(5_000)}` });
+    const cut = start(d, 's2', 'lv', 'live');
+    expect(cut).toMatchObject({ status: 'rejected', reason: expect.stringContaining('HTTP 502 xxx') });
+    expect(JSON.stringify(cut).length).toBeLessThan(1_000);
+    // Paper is not concerned; and once the rules are read the reason is gone with the refusal.
+    expect(start(d, 's3', 'pp', 'paper')).toMatchObject({ status: 'done' });
+    d.step({ kind: 'filters', venue: 'live', filters: { BTCUSDT: btcFilters, ETHUSDT: ethFilters } });
+    d.liveFeed(); // quotes after the rules, as the feed keeps sending them
+    expect(start(d, 's4', 'lv', 'live')).toMatchObject({ status: 'done' });
   });
 
   it("sizes and prices each session's entries on its own venue's book", () => {

@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
-import type { OutboundEvent } from '../../src/contract/outbound.js';
 import { snapToStep } from '../../src/model/decimal.js';
-import { createBinanceConnector } from '../../src/exchange/binance/connector.js';
-import type { ExchangeConnector, MarketData } from '../../src/exchange/port.js';
-import type { EngineLog } from '../../src/log/port.js';
-import { openRedisLog } from '../../src/log/redis-log.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { defaultSimSymbols, startSimulator } from '../../src/paper-exchange/server.js';
 import type { ExecutionService } from '../../src/services/execution/service.js';
-import { startExecutionService } from '../../src/services/execution/service.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { allOutbound } from '../support/outbound.js';
-import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
+import { uniquePrefix } from '../support/redis.js';
+import type { TwoVenues } from '../support/two-venues.js';
+import { startTwoVenues } from '../support/two-venues.js';
 import { waitFor } from '../support/wait.js';
 
 // A live session trades on the live exchange's prices, never on the paper simulator's random walk. Two
@@ -31,61 +25,32 @@ function symbolsAt(btcPrice: number) {
 describe('a live session uses its own venue: the live exchange’s market data', () => {
   let paperSim: SimulatorHandle;
   let liveSim: SimulatorHandle;
-  let log: EngineLog;
-  let paper: ExchangeConnector;
-  let live: ExchangeConnector;
-  let paperData: MarketData;
-  let liveData: MarketData;
+  let venues: TwoVenues;
   let service: ExecutionService;
-  const prefix = uniquePrefix('live-venue');
+  let send: TwoVenues['send'];
+  let reply: TwoVenues['reply'];
 
   beforeAll(async () => {
     paperSim = await startSimulator({ port: 0, seed: 5, priceStepMs: 50, symbols: symbolsAt(paperPrice) });
     liveSim = await startSimulator({ port: 0, seed: 6, priceStepMs: 50, symbols: symbolsAt(livePrice) });
     // The live feed is silent from the start: a live session must be refused until it speaks.
     liveSim.faults.wsSilent = true;
-    log = await openRedisLog({ url: redisUrl, prefix });
-    paper = createBinanceConnector({ restBaseUrl: paperSim.restBaseUrl, wsBaseUrl: paperSim.wsBaseUrl, restTimeoutMs: 5_000 });
-    live = createBinanceConnector({ restBaseUrl: liveSim.restBaseUrl, wsBaseUrl: liveSim.wsBaseUrl, restTimeoutMs: 5_000 });
-    paperData = paper.marketData();
-    liveData = live.marketData();
-    service = await startExecutionService({
-      log,
-      paper,
-      live,
-      liveCredentials: (userId) => (userId === 'lv' ? liveKey : null),
-      marketData: { paper: paperData, live: liveData },
+    venues = await startTwoVenues({
+      paperSim,
+      liveSim,
+      prefix: uniquePrefix('live-venue'),
       config: { ...defaultCoreConfig, liveTradingEnabled: true, liveApprovedUserIds: ['lv'] },
-      logger: silentLogger(),
-      watchdogPeriodMs: 200,
-      commandBlockMs: 100,
-      firstQuotesWaitMs: 300,
-      onFatal: (error) => {
-        throw error;
-      },
+      liveCredentials: (userId) => (userId === 'lv' ? liveKey : null),
     });
+    ({ service, send, reply } = venues);
   });
 
   afterAll(async () => {
-    await service.stop();
-    await paperData.close();
-    await liveData.close();
-    await log.close();
+    await venues.close();
     await paperSim.close();
     await liveSim.close();
-    await deletePrefix(prefix);
   });
 
-  type Reply = Extract<OutboundEvent, { type: 'reply' }>;
-  async function reply(id: string, status: string): Promise<Reply> {
-    return waitFor(`${status} reply to ${id}`, async () =>
-      (await allOutbound(log)).find((e): e is Reply => e.type === 'reply' && e.commandId === id && e.status === status),
-    );
-  }
-  async function send(command: Record<string, unknown>): Promise<string> {
-    await log.appendCommand(JSON.stringify(command));
-    return String(command.id);
-  }
   const liveQuote = () => service.engine.current.market.venues.live.quotes.BTCUSDT;
 
   it('refuses a live session while the live feed is silent, and starts it once the feed speaks', async () => {

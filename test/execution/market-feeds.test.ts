@@ -3,7 +3,7 @@ import type { Input } from '../../src/core/decide.js';
 import { emptyMarketState } from '../../src/core/state.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { MarketData } from '../../src/exchange/port.js';
-import { retryMissingFilters, startFilterRefresh } from '../../src/services/execution/market-feeds.js';
+import { loadVenueFilters, retryMissingFilters, startFilterRefresh } from '../../src/services/execution/market-feeds.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { btcFilters } from '../core/fixtures.js';
 import { waitFor } from '../support/wait.js';
@@ -26,16 +26,29 @@ function marketDataFailing(times: number): MarketData & { reads: number } {
 }
 
 describe('live trading rules missing at boot', () => {
-  it('are read again until they arrive, then handed to the engine tagged live', async () => {
+  it('are read again until they arrive, each failure told to the engine with its reason, then handed to it tagged live', async () => {
     const submitted: Input[] = [];
     const engine = { current: { market: emptyMarketState(0, { paper: { BTCUSDT: btcFilters } }) }, submit: async (i: Input) => void submitted.push(i) };
     const live = marketDataFailing(2);
     const retry = retryMissingFilters(engine as unknown as Engine, { paper: marketDataFailing(0), live }, ['BTCUSDT'], silentLogger(), 10);
-    await waitFor('the live rules', () => submitted.length > 0);
+    await waitFor('the live rules', () => submitted.some((i) => i.kind === 'filters'));
     await retry.stop();
     expect(live.reads).toBe(3);
-    expect(submitted).toEqual([{ kind: 'filters', venue: 'live', filters: { BTCUSDT: btcFilters } }]);
+    expect(submitted).toEqual([
+      { kind: 'rules_unreadable', venue: 'live', reason: 'exchangeInfo unavailable' },
+      { kind: 'rules_unreadable', venue: 'live', reason: 'exchangeInfo unavailable' },
+      { kind: 'filters', venue: 'live', filters: { BTCUSDT: btcFilters } },
+    ]);
   });
+
+  it('that boot could not read are reported with the reason (the service tells the engine once it is up)', async () => {
+    const reasons: string[] = [];
+    const filters = await loadVenueFilters({ paper: marketDataFailing(0), live: marketDataFailing(99) }, ['BTCUSDT'], silentLogger(), (reason) => {
+      reasons.push(reason);
+    });
+    expect(filters).toEqual({ paper: { BTCUSDT: btcFilters } });
+    expect(reasons).toEqual(['exchangeInfo unavailable']);
+  }, 20_000);
 
   it('are not read again when boot had them, nor without a live exchange', async () => {
     const engine = { current: { market: emptyMarketState(0, { paper: { BTCUSDT: btcFilters }, live: { BTCUSDT: btcFilters } }) } };

@@ -3,7 +3,7 @@ import type { Venue, VenueFilters } from '../../core/venues.js';
 import { withAttempts } from '../../engine/attempts.js';
 import type { Engine } from '../../engine/engine.js';
 import type { MarketData, Subscription } from '../../exchange/port.js';
-import type { BookTicker } from '../../model/market.js';
+import type { BookTicker, SymbolFilters } from '../../model/market.js';
 import type { Logger } from '../../util/logger.js';
 
 // Market data per venue: the paper simulator's feed for paper sessions, the live exchange's for live ones.
@@ -53,7 +53,13 @@ export function venueFeeds(marketData: VenueMarketData): [Venue, MarketData][] {
  * cannot be read at boot must not keep paper sessions from trading: it is left out (live sessions are refused
  * until its rules arrive) and read again in the background by `retryMissingFilters`.
  */
-export async function loadVenueFilters(marketData: VenueMarketData, symbols: readonly string[], logger: Logger): Promise<VenueFilters> {
+export async function loadVenueFilters(
+  marketData: VenueMarketData,
+  symbols: readonly string[],
+  logger: Logger,
+  /** Told why the live rules could not be read (the engine is not up yet to be told: the service tells it after boot). */
+  onLiveUnreadable: (reason: string) => void = () => undefined,
+): Promise<VenueFilters> {
   const read = (md: MarketData) => withAttempts(filterReadAttempts, filterReadDelayMs, () => md.getSymbolFilters(symbols), sleep);
   const filters: VenueFilters = { paper: await read(marketData.paper) };
   if (marketData.live) {
@@ -61,9 +67,15 @@ export async function loadVenueFilters(marketData: VenueMarketData, symbols: rea
       filters.live = await read(marketData.live);
     } catch (error) {
       logger.error({ err: error }, 'could not read the live exchange trading rules; live sessions are refused until they are read');
+      onLiveUnreadable(reasonOf(error));
     }
   }
   return filters;
+}
+
+/** What a failed read says, for the engine to tell a refused live start (venues.ts bounds its length). */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Reads the live trading rules until they arrive, when boot could not; stop() ends the loop. */
@@ -82,12 +94,21 @@ export function retryMissingFilters(
     while (!abort.signal.aborted) {
       await sleep(retryMs, undefined, { signal: abort.signal }).catch(() => undefined);
       if (abort.signal.aborted) return;
+      let filters: Record<string, SymbolFilters>;
       try {
-        await engine.submit({ kind: 'filters', venue: 'live', filters: await live.getSymbolFilters(symbols) });
+        filters = await live.getSymbolFilters(symbols);
+      } catch (error) {
+        logger.warn({ err: error }, 'live exchange trading rules still unreadable');
+        // The engine tells a refused live start why (venues.ts feedProblem); a reason that changed replaces the last.
+        await engine.submit({ kind: 'rules_unreadable', venue: 'live', reason: reasonOf(error) }).catch(() => undefined);
+        continue;
+      }
+      try {
+        await engine.submit({ kind: 'filters', venue: 'live', filters });
         logger.info('live exchange trading rules read');
         return;
       } catch (error) {
-        logger.warn({ err: error }, 'live exchange trading rules still unreadable');
+        logger.warn({ err: error }, 'live exchange trading rules read, but the engine did not take them; read again');
       }
     }
   })();

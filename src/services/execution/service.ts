@@ -155,6 +155,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     () => clock.nowMs(),
   );
   const metrics = opts.metrics;
+  /** Why boot could not read the live trading rules: the engine is told once it is up (before any command is read). */
+  let liveRulesUnreadable: string | null = null;
   // Reconciles before consuming commands every order whose outcome we do not know and every busy session;
   // idle sessions are reconciled in the background, and their commands wait for them (command-gate.ts).
   const started = await startBoot({
@@ -163,7 +165,10 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
     clock,
     logger,
     limits: opts.engineLimits,
-    loadFilters: () => loadVenueFilters(opts.marketData, opts.config.symbols, logger),
+    loadFilters: () =>
+      loadVenueFilters(opts.marketData, opts.config.symbols, logger, (reason) => {
+        liveRulesUnreadable = reason;
+      }),
     accountOf: (userId) => accounts.resolve(userId),
     onEffects: (decision) => {
       for (const effect of decision.effects) executor.submit(effect);
@@ -191,6 +196,8 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
   const { replay } = started;
   const reconciled = started.reconciled.then(() => logger.info('boot reconciliation finished for every session'));
 
+  // A live start refused for want of rules says why (venues.ts feedProblem), not only that they are missing.
+  if (liveRulesUnreadable !== null) await engine.submit({ kind: 'rules_unreadable', venue: 'live', reason: liveRulesUnreadable });
   const subscriptions = await subscribeVenueFeeds(engine, opts.marketData, opts.config.symbols, logger);
   const filterRetry = retryMissingFilters(engine, opts.marketData, opts.config.symbols, logger);
   const filterRefresh = startFilterRefresh(engine, opts.marketData, opts.config.symbols, logger, opts.filterRefresh ?? defaultFilterRefreshTimings);

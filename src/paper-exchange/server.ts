@@ -19,7 +19,7 @@ import { accountUpdate, algoUpdate, bookTickerEvent, fundingAccountUpdate, order
 import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } from './funding.js';
 import { MarketStreams } from './market-streams.js';
 import { MarketTape } from './market-tape.js';
-import { defaultKeepAlive, defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
+import { defaultKeepAlive, defaultMarketStreamMaxLifetimeMs, defaultUserStreamMaxLifetimeMs, WsHub } from './ws-streams.js';
 import { PaperPersistence, priceCheckpointIntervalMs } from './paper-persistence.js';
 import { resetControlPath, applyResetControl } from './reset-control.js';
 import type { TouchUnits } from './touch-control.js';
@@ -76,6 +76,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       sweepExpiredListenKeys: (nowMs) => listenKeys.sweepExpired(nowMs),
       legacyRoutes: opts.legacyStreamRoutes ?? false,
       userStream,
+      marketStreamMaxLifetimeMs: opts.marketStreamMaxLifetimeMs ?? defaultMarketStreamMaxLifetimeMs,
       keepAlive: {
         pingEveryMs: opts.wsPingEveryMs ?? defaultKeepAlive.pingEveryMs,
         pongTimeoutMs: opts.wsPongTimeoutMs ?? defaultKeepAlive.pongTimeoutMs,

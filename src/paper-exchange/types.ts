@@ -56,6 +56,11 @@ export interface SimulatorOptions {
   listenKeyValidityMs?: number;
   /** A user-data connection is closed by the server this long after it opened (Binance: 24 h). */
   userStreamMaxLifetimeMs?: number;
+  /**
+   * A market-stream connection (/public, /market, or a legacy path) is closed by the server this long after it opened
+   * (Binance: 24 h, "expect to be disconnected at the 24 hour mark"); scale it down in tests.
+   */
+  marketStreamMaxLifetimeMs?: number;
   /** On expiry: push `listenKeyExpired` (default true) and close the socket (default false: it stays open, silent). */
   listenKeyExpiry?: { pushEvent?: boolean; closeSocket?: boolean };
   /**

@@ -45,6 +45,8 @@ export interface WsHubDeps {
   /** Serve the retired unprefixed paths too. */
   legacyRoutes: boolean;
   userStream: UserStreamLimits;
+  /** How long a market-stream connection (every route but /private) lives before the server closes it (ms). */
+  marketStreamMaxLifetimeMs: number;
   keepAlive: KeepAliveLimits;
 }
 
@@ -80,9 +82,17 @@ export interface UserStreamLimits {
 
 export const defaultUserStreamMaxLifetimeMs = 24 * 60 * 60_000;
 
+/**
+ * Market-stream connections live no longer (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams:
+ * "A single connection is only valid for 24 hours; expect to be disconnected at the 24 hour mark"). Without it here a
+ * book feed that did not come back after the server closed it was never tried on paper: live, every session holding
+ * that symbol would be flattened as stale a day after the engine started.
+ */
+export const defaultMarketStreamMaxLifetimeMs = 24 * 60 * 60_000;
+
 /** How often (ms) expiries and connection lifetimes are checked: fine enough for scaled-time tests, cheap otherwise. */
-function sweepPeriodMs(limits: UserStreamLimits, listenKeyValidityMs: number): number {
-  return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.maxLifetimeMs, listenKeyValidityMs) / 20)));
+function sweepPeriodMs(limits: UserStreamLimits, marketLifetimeMs: number, listenKeyValidityMs: number): number {
+  return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.maxLifetimeMs, marketLifetimeMs, listenKeyValidityMs) / 20)));
 }
 
 /** High-frequency book streams: served on /public only. */
@@ -133,7 +143,7 @@ export class WsHub {
     listenKeyValidityMs: number,
   ) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepPeriodMs(deps.userStream, listenKeyValidityMs));
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepPeriodMs(deps.userStream, deps.marketStreamMaxLifetimeMs, listenKeyValidityMs));
     this.sweepTimer.unref();
     this.pingTimer = setInterval(() => this.pingAll(Date.now()), deps.keepAlive.pingEveryMs);
     this.pingTimer.unref();
@@ -150,7 +160,7 @@ export class WsHub {
     }
   }
 
-  /** Pushes `listenKeyExpired` for keys that ran out and closes user-data connections past their lifetime. */
+  /** Pushes `listenKeyExpired` for keys that ran out and closes connections past their lifetime (user data's, or market streams'). */
   private sweep(nowMs: number): void {
     const limits = this.deps.userStream;
     for (const listenKey of this.deps.sweepExpiredListenKeys(nowMs)) {
@@ -161,7 +171,8 @@ export class WsHub {
       }
     }
     for (const client of this.clients) {
-      if (client.route === 'private' && nowMs - client.openedAtMs >= limits.maxLifetimeMs) client.ws.close(1001, 'connection lifetime reached');
+      const lifetimeMs = client.route === 'private' ? limits.maxLifetimeMs : this.deps.marketStreamMaxLifetimeMs;
+      if (nowMs - client.openedAtMs >= lifetimeMs) client.ws.close(1001, 'connection lifetime reached');
     }
   }
 

@@ -4,7 +4,8 @@ import { apiClient, errorCode, field, openWs, placeTestStop, sleep, type WsProbe
 
 // The user stream's life on the paper exchange, scaled down in time: a listen key lives `listenKeyValidityMs` after
 // its creation or last keep-alive, then `listenKeyExpired` is pushed and nothing more is delivered on it (the socket
-// stays open: the silent case); a PUT on it answers -1125; a user-data connection is closed at its lifetime cap.
+// stays open: the silent case); a PUT on it answers -1125; a user-data connection is closed at its lifetime cap, and a
+// market-stream connection at its own.
 // Conditional orders report their life as ALGO_UPDATE, and a trigger's `ai` is the id of the order it placed.
 
 type Rec = Record<string, unknown>;
@@ -73,6 +74,18 @@ describe('paper exchange user stream life', () => {
     const closed = await new Promise<number>((resolve) => stream.ws.once('close', (code) => resolve(code)));
     expect(closed).toBe(1001);
     expect((await api.apiKeyCall('PUT', '/fapi/v1/listenKey')).status).toBe(200);
+  });
+
+  it('closes a market-stream connection at its own lifetime cap, on every market route, and not a user-data one', async () => {
+    const s = await start({ marketStreamMaxLifetimeMs: 1_000 });
+    const { stream: user } = await userStream(s, 'long-lived');
+    const book = await openWs(`${s.wsBaseUrl}/public/ws/btcusdt@bookTicker`);
+    const marks = await openWs(`${s.wsBaseUrl}/market/ws/btcusdt@markPrice`);
+    probes.push(book, marks);
+    await book.waitFor((m) => (m as Rec).e === 'bookTicker');
+    const closes = await Promise.all([book, marks].map((p) => new Promise<number>((resolve) => p.ws.once('close', (code) => resolve(code)))));
+    expect(closes).toEqual([1001, 1001]);
+    expect(user.ws.readyState).toBe(user.ws.OPEN);
   });
 
   it('the userStreamSilent fault stops deliveries on a valid key', async () => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultKeepAlive, defaultUserStreamMaxLifetimeMs, WsHub } from '../../src/paper-exchange/ws-streams.js';
+import { defaultKeepAlive, defaultMarketStreamMaxLifetimeMs, defaultUserStreamMaxLifetimeMs, WsHub } from '../../src/paper-exchange/ws-streams.js';
 import { openWs, sleep, type WsProbe } from './helpers.js';
 
 // The simulator's WebSocket hub finds a push's connections through its subscriber index, not by asking about every
@@ -35,6 +35,7 @@ describe('user-data pushes', () => {
         sweepExpiredListenKeys: () => [],
         legacyRoutes: false,
         userStream: { maxLifetimeMs: defaultUserStreamMaxLifetimeMs, closeOnListenKeyExpiry: false, pushListenKeyExpired: true },
+        marketStreamMaxLifetimeMs: defaultMarketStreamMaxLifetimeMs,
         keepAlive: defaultKeepAlive,
       },
       60 * 60_000,

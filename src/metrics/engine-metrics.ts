@@ -100,6 +100,17 @@ export function createEngineMetrics(sources: EngineMetricsSources): EngineMetric
       }
     },
   });
+  new Gauge({
+    name: 'qe_trading_rules_unreadable',
+    help: "1 while a venue's trading rules could not be read (its sessions are refused: the reason is in the refusal and the log), else 0",
+    labelNames: ['venue'],
+    registers: [registry],
+    collect() {
+      const state = sources.state();
+      if (!state) return;
+      for (const venue of allVenues) this.set({ venue }, state.market.venues[venue].rulesUnreadable === null ? 0 : 1);
+    },
+  });
   const loopDelay = registerEventLoopDelay(
     registry,
     'qe_event_loop_delay_seconds',

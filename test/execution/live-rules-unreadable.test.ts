@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCoreConfig } from '../../src/core/config.js';
+import { createEngineMetrics } from '../../src/metrics/engine-metrics.js';
 import type { SimulatorHandle } from '../../src/paper-exchange/server.js';
 import { startSimulator } from '../../src/paper-exchange/server.js';
 import { uniquePrefix } from '../support/redis.js';
@@ -46,10 +47,17 @@ describe('live trading rules unreadable at boot', () => {
     expect(service.engine.current.market.venues.live.filters.BTCUSDT).toBeUndefined();
     const refused = await reply(await send({ id: 'st-0', userId: 'lv', type: 'session.start', mode: 'live', capitalUsd: 10_000 }), 'rejected');
     expect(refused.reason).toMatch(/no trading rules from the live exchange for BTCUSDT, ETHUSDT, SOLUSDT: .*ban/i);
+    // An operator's alert can watch for it.
+    const metrics = createEngineMetrics({ log: venues.log, state: () => service.engine.current, nowMs: () => Date.now() });
+    const unreadable = async (): Promise<string> => metrics.registry.getSingleMetricAsString('qe_trading_rules_unreadable');
+    expect(await unreadable()).toContain('qe_trading_rules_unreadable{venue="live"} 1');
+    expect(await unreadable()).toContain('qe_trading_rules_unreadable{venue="paper"} 0');
     // Paper trades on meanwhile.
     await reply(await send({ id: 'st-1', userId: 'pp', type: 'session.start', mode: 'paper', capitalUsd: 10_000 }), 'done');
 
     await waitFor('the live rules', () => service.engine.current.market.venues.live.filters.BTCUSDT, 20_000);
     await reply(await send({ id: 'st-2', userId: 'lv', type: 'session.start', mode: 'live', capitalUsd: 10_000, stopLossPct: 5 }), 'done', 10_000);
+    expect(await unreadable()).toContain('qe_trading_rules_unreadable{venue="live"} 0');
+    metrics.stop();
   }, 40_000);
 });

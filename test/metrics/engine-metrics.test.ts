@@ -45,6 +45,8 @@ describe('engine metrics', () => {
       expect(age).toBeGreaterThanOrEqual(0);
       expect(sample(text, 'qe_event_loop_delay_seconds', '{quantile="0.99"}')).toBeGreaterThan(0);
       expect(sample(text, 'qe_sessions', '{status="active"}')).toBe(1);
+      expect(sample(text, 'qe_trading_rules_unreadable', '{venue="paper"}')).toBe(0);
+      expect(sample(text, 'qe_trading_rules_unreadable', '{venue="live"}')).toBe(0);
       expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
     } finally {
       await server.close();

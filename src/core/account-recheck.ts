@@ -1,5 +1,6 @@
+import type { AccountConfigChange } from '../model/margin.js';
 import type { DecisionContext } from './context.js';
-import type { Session } from './state.js';
+import type { Mode, Session } from './state.js';
 
 // The account preflight's verdict on a session that was already running when the engine booted (the shell reads
 // the account again and sets its leverage and margin type; the check is recheckHeldAccount in preflight.ts).
@@ -30,5 +31,34 @@ export function onAccountRechecked(ctx: DecisionContext, userId: string, problem
     'account',
     `the exchange account no longer fits this session (checked at the engine's restart): ${problems.join('; ')}. ` +
       `${entriesPausedNote} Fix the setting, then /resume (or /stop to close the session).`,
+  );
+}
+
+/**
+ * An account setting changed on the exchange while a session runs (ACCOUNT_CONFIG_UPDATE): someone changed it by hand,
+ * or another program did. Multi-assets margin switched on, or a traded symbol's leverage raised above the one the
+ * session's preflight set (its stop-loss was placed inside the liquidation price at that leverage, preflight.ts), is
+ * an account the engine would otherwise go on trading as if nothing had changed until its next restart: its entries
+ * are paused and the user told, as the restart's recheck would. A change back, or a lower leverage, asks nothing.
+ */
+export function onAccountConfig(ctx: DecisionContext, userId: string, mode: Mode, change: AccountConfigChange): void {
+  const session = ctx.durable.sessions.get(userId);
+  if (!session || session.status === 'closed' || session.mode !== mode) return;
+  const problem = configProblem(ctx, session, change);
+  if (problem === null) return;
+  const pausing = pauseEntries(ctx, session);
+  ctx.alert(userId, 'account', `${problem}.${pausing ? ` ${entriesPausedNote}` : ''} Set it back, then /resume (or /stop to close the session).`);
+}
+
+function configProblem(ctx: DecisionContext, session: Session, change: AccountConfigChange): string | null {
+  if (change.kind === 'multi_assets') {
+    return change.on
+      ? 'multi-assets margin mode was switched on; the engine margins in USDT only (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false switches it off)'
+      : null;
+  }
+  if (!ctx.config.symbols.includes(change.symbol) || session.leverage === null || change.leverage <= session.leverage) return null;
+  return (
+    `the leverage of ${change.symbol} was raised to ${change.leverage}x on the exchange; the session's stop-loss was set inside the liquidation ` +
+    `price at ${session.leverage}x and may now lie beyond it (POST /fapi/v1/leverage symbol=${change.symbol} leverage=${session.leverage} sets it back)`
   );
 }

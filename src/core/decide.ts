@@ -2,13 +2,14 @@ import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
 import type { AccountTrade } from '../model/trades.js';
-import { onAccountRechecked } from './account-recheck.js';
+import { onAccountConfig, onAccountRechecked } from './account-recheck.js';
 import { onTradeOrigin } from './trade-origin.js';
 import { onTradesListed, requestSessionTrades, requestTrades, requestTradesAtBoot } from './trade-backstop.js';
 import { retryDeferredTradeRead } from './foreign-trades.js';
 import { bookCommission } from './fees.js';
 import type { IncomeRead } from '../model/income.js';
 import { onIncomeListed, requestFundingRead, requestFundingReadsAtBoot } from './funding-income.js';
+import type { AccountConfigChange } from '../model/margin.js';
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
 import { maintainProtectiveStops, onStopPlaced, onStopsListed } from './protective-stops.js';
 import type { CommandDelivery, DeadLetter } from '../model/command-delivery.js';
@@ -93,6 +94,8 @@ export type Input =
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[]; askedAtMs?: number }
   /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
   | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
+  /** An account setting changed on the exchange (the user-data stream's ACCOUNT_CONFIG_UPDATE). */
+  | { kind: 'account_config'; userId: string; mode: Mode; change: AccountConfigChange }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   /** askedAtMs: when the read was asked for (echoed from read_trades), so a late answer to an older read is known as such. */
   | { kind: 'trades_listed'; userId: string; symbol: string; trades: AccountTrade[]; askedAtMs?: number }
@@ -451,6 +454,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
       break;
     case 'stop_news':
       onStopNews(ctx, input.userId, input.mode, input.update);
+      break;
+    case 'account_config':
+      onAccountConfig(ctx, input.userId, input.mode, input.change);
       break;
   }
   // Every input may have made a session need flattening (or finished one): enforce after each.

@@ -103,6 +103,8 @@ export class AccountRegistry {
           },
           // A stop cancelled on the exchange's side is re-placed at once (core/stop-news.ts), not at the next check.
           onStopUpdate: (update) => this.opts.onInput({ kind: 'stop_news', userId, mode, update }),
+          // A setting changed by hand mid-session (core/account-recheck.ts): entries pause if the engine cannot trade under it.
+          onAccountConfig: (change) => this.opts.onInput({ kind: 'account_config', userId, mode, change }),
         },
       )
       .catch((error: unknown) => {

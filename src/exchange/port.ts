@@ -1,7 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../model/positions.js';
-import type { AccountMarginState, MarginType, SettingOutcome } from '../model/margin.js';
+import type { AccountConfigChange, AccountMarginState, MarginType, SettingOutcome } from '../model/margin.js';
 import type { AccountTrade, TradesFrom } from '../model/trades.js';
 import type { IncomeRead } from '../model/income.js';
 import type { ProtectiveStopRequest, ProtectiveStopSnapshot, ProtectiveStopUpdate, StopOutcome } from '../model/protective-stops.js';
@@ -21,6 +21,8 @@ export interface UserStreamNews {
   onPositions?(positions: PositionSnapshot[]): void;
   /** A conditional order's status change (ALGO_UPDATE). */
   onStopUpdate?(update: ProtectiveStopUpdate): void;
+  /** An account setting changed on the exchange (ACCOUNT_CONFIG_UPDATE): a symbol's leverage, multi-assets mode. */
+  onAccountConfig?(change: AccountConfigChange): void;
 }
 
 /**

@@ -20,6 +20,13 @@ export interface PositionRisk {
   markPrice: string;
 }
 
+/**
+ * An account setting changed on the exchange, as the user-data stream's ACCOUNT_CONFIG_UPDATE tells it
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
+ * `ac` a symbol's leverage, `ai.j` the multi-assets margin mode. Someone changed it by hand, or another program.
+ */
+export type AccountConfigChange = { kind: 'leverage'; symbol: string; leverage: number } | { kind: 'multi_assets'; on: boolean };
+
 export interface AccountMarginState {
   /** Hedge mode (GET /fapi/v1/positionSide/dual); the engine trades one-way only. */
   dualSidePosition: boolean;

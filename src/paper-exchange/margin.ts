@@ -12,6 +12,7 @@
 // Mark price is the mid of the synthetic touch. Simplifications: ISOLATED is accepted and reported but margined
 // as cross; no liquidation clearance fee; the bracket of a position is taken at its current notional.
 // Error codes: https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code
+import type { AccountConfigChange } from '../model/margin.js';
 import { absBigint, unitsToNumber } from '../model/decimal.js';
 import { bracketFor, defaultBrackets, maintenanceMargin, maxLeverageOf, maxNotionalAt, type LeverageBracket } from './brackets.js';
 import { BreachBands } from './breach-bands.js';
@@ -90,6 +91,12 @@ export class MarginBook {
   private nextAutoclose = 1;
   private readonly bands: BreachBands | undefined;
 
+  /**
+   * Told of a setting changed by a call (leverage, multi-assets mode): the server pushes it as ACCOUNT_CONFIG_UPDATE.
+   * Set after a restore, so restored settings push nothing.
+   */
+  onConfigChange: ((accountKey: string, change: AccountConfigChange) => void) | null = null;
+
   constructor(
     private readonly engine: MatchingEngine,
     private readonly markets: ReadonlyMap<string, SymbolMarket>,
@@ -166,7 +173,9 @@ export class MarginBook {
     }
     const held = Math.abs(this.positionMargin(accountKey, symbol).notional);
     if (held > maxNotionalAt(leverage, this.brackets)) throw marginErrors.overMaxNotional();
+    const before = this.leverageOf(accountKey, symbol);
     this.of(accountKey).leverage.set(symbol, leverage);
+    if (leverage !== before) this.onConfigChange?.(accountKey, { kind: 'leverage', symbol, leverage });
     return leverage;
   }
 
@@ -192,7 +201,10 @@ export class MarginBook {
 
   /** POST /fapi/v1/multiAssetsMargin. */
   setMultiAssetsMargin(accountKey: string, text: string): void {
-    this.of(accountKey).multiAssetsMargin = parseBool(text, 'multiAssetsMargin');
+    const on = parseBool(text, 'multiAssetsMargin');
+    const before = this.multiAssetsMargin(accountKey);
+    this.of(accountKey).multiAssetsMargin = on;
+    if (on !== before) this.onConfigChange?.(accountKey, { kind: 'multi_assets', on });
   }
 
   /** POST /fapi/v1/feeBurn ("true" or "false", on every symbol). */

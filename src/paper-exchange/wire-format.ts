@@ -1,5 +1,6 @@
 // Binance USDⓈ-M JSON shapes: decimals as strings, field names as the real API spells them.
 import { formatUnits } from '../model/decimal.js';
+import type { AccountConfigChange } from '../model/margin.js';
 import type { ExecutionType, IncomeRecord, SimAccount, SimOrder, SimPosition, TradeInfo } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import type { AlgoOrder } from './algo-orders.js';
@@ -150,6 +151,15 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
  * the balance (no position entry), `bc` the balance change
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update).
  */
+/**
+ * ACCOUNT_CONFIG_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
+ * `ac` {s, l} for a symbol's leverage, `ai` {j} for the multi-assets mode.
+ */
+export function accountConfigUpdate(change: AccountConfigChange, nowMs: number): Record<string, unknown> {
+  const body = change.kind === 'leverage' ? { ac: { s: change.symbol, l: change.leverage } } : { ai: { j: change.on } };
+  return { e: 'ACCOUNT_CONFIG_UPDATE', E: nowMs, T: nowMs, ...body };
+}
+
 export function fundingAccountUpdate(account: SimAccount, amountUsd: string, nowMs: number): Record<string, unknown> {
   const wallet = account.walletBalance.toFixed(usdScale);
   return { e: 'ACCOUNT_UPDATE', E: nowMs, T: nowMs, a: { m: 'FUNDING_FEE', B: [{ a: 'USDT', wb: wallet, cw: wallet, bc: amountUsd }], P: [] } };

@@ -79,6 +79,17 @@ describe('user-data events', () => {
     ]);
   });
 
+  it("reads ACCOUNT_CONFIG_UPDATE: a symbol's leverage (ac) or the multi-assets mode (ai); one with neither is malformed", () => {
+    const at = { e: 'ACCOUNT_CONFIG_UPDATE', E: 1611646737479, T: 1611646737476 };
+    expect(toUserDataEvent({ ...at, ac: { s: 'BTCUSDT', l: 25 } })).toEqual({
+      kind: 'config',
+      changes: [{ kind: 'leverage', symbol: 'BTCUSDT', leverage: 25 }],
+    });
+    expect(toUserDataEvent({ stream: 'k', data: { ...at, ai: { j: true } } })).toEqual({ kind: 'config', changes: [{ kind: 'multi_assets', on: true }] });
+    expect(toUserDataEvent(at)).toMatchObject({ kind: 'malformed', type: 'ACCOUNT_CONFIG_UPDATE' });
+    expect(toUserDataEvent({ ...at, ac: { s: 'BTCUSDT', l: '25x' } })).toMatchObject({ kind: 'malformed', type: 'ACCOUNT_CONFIG_UPDATE' });
+  });
+
   it('reads listenKeyExpired with E as a string or a number', () => {
     expect(toUserDataEvent({ e: 'listenKeyExpired', E: '1736996475556', listenKey: 'k' })).toEqual({ kind: 'listen_key_expired', listenKey: 'k' });
     expect(toUserDataEvent({ e: 'listenKeyExpired', E: 1576653824250 })).toEqual({ kind: 'listen_key_expired', listenKey: null });

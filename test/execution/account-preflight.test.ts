@@ -69,6 +69,18 @@ describe('account preflight', () => {
     expect(refused.reason).toContain('beyond the liquidation price at 50x');
   });
 
+  it("pauses a running session's entries when its leverage is raised by hand on the exchange (ACCOUNT_CONFIG_UPDATE)", async () => {
+    const h = harness();
+    const userId = 'hand-levered';
+    expect((await h.reply(await h.send({ id: 'pf-acu', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000, leverage: 3 }))).status).toBe('done');
+    expect((await accountOf(h, userId).signed('POST', '/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '40' })).status).toBe(200);
+    await waitFor('entries paused', () => h.service.engine.current.durable.sessions.get(userId)?.paused === true);
+    const alert = await waitFor('the alert', async () =>
+      (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'account'),
+    );
+    expect(alert.type === 'alert' ? alert.message : '').toContain('the leverage of BTCUSDT was raised to 40x');
+  });
+
   it('refuses capital whose margin need exceeds the available balance, and bad leverage, without a crash', async () => {
     const h = harness();
     // 100 000 USDT wallet; 1 000 000 at 5x needs 200 000.

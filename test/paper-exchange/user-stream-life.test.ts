@@ -88,6 +88,18 @@ describe('paper exchange user stream life', () => {
     expect(user.ws.readyState).toBe(user.ws.OPEN);
   });
 
+  it("pushes ACCOUNT_CONFIG_UPDATE when a symbol's leverage or the multi-assets mode changes, and not for the same value", async () => {
+    const s = await start({});
+    const { api, stream } = await userStream(s, 'configured');
+    const isConfig = (m: unknown): boolean => (m as Rec).e === 'ACCOUNT_CONFIG_UPDATE';
+    expect((await api.signed('POST', '/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '25' })).status).toBe(200);
+    expect(await stream.waitFor(isConfig)).toMatchObject({ ac: { s: 'BTCUSDT', l: 25 } });
+    expect((await api.signed('POST', '/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '25' })).status).toBe(200);
+    expect((await api.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'true' })).status).toBe(200);
+    await stream.waitFor((m) => isConfig(m) && (m as Rec).ai !== undefined);
+    expect(stream.messages.filter(isConfig)).toEqual([expect.objectContaining({ ac: { s: 'BTCUSDT', l: 25 } }), expect.objectContaining({ ai: { j: true } })]);
+  });
+
   it('the userStreamSilent fault stops deliveries on a valid key', async () => {
     const s = await start({});
     const { api, stream } = await userStream(s, 'deaf');

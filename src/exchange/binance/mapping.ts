@@ -4,7 +4,7 @@ import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
-import type { LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
+import type { AccountConfigChange, LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
 import type { AccountTrade } from '../../model/trades.js';
 import type { IncomeRead, IncomeRecord, IncomeRejection } from '../../model/income.js';
 
@@ -322,12 +322,23 @@ const algoUpdate = z.object({
 /** listenKeyExpired (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-User-Data-Stream-Expired): `E` is sometimes a string. */
 const listenKeyExpired = z.object({ e: z.literal('listenKeyExpired'), listenKey: z.string().optional() });
 
+/**
+ * ACCOUNT_CONFIG_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
+ * `ac` {`s` symbol, `l` leverage} when a symbol's leverage changed, or `ai` {`j` multi-assets mode} when that changed.
+ */
+const accountConfigUpdate = z.object({
+  e: z.literal('ACCOUNT_CONFIG_UPDATE'),
+  ac: z.object({ s: z.string(), l: z.number().int().positive() }).optional(),
+  ai: z.object({ j: z.boolean() }).optional(),
+});
+
 export type UserDataEvent =
   | { kind: 'order'; order: OrderSnapshot }
   | { kind: 'account'; reason: string; funding: FundingPayment[]; positions: PositionSnapshot[]; exchangeTimeMs: number }
   | { kind: 'algo'; update: ProtectiveStopUpdate }
   | { kind: 'listen_key_expired'; listenKey: string | null }
-  /** A type we do not act on (TRADE_LITE, ACCOUNT_CONFIG_UPDATE, MARGIN_CALL, ...). */
+  | { kind: 'config'; changes: AccountConfigChange[] }
+  /** A type we do not act on (TRADE_LITE, MARGIN_CALL, ...). */
   | { kind: 'ignored'; type: string }
   | { kind: 'malformed'; type: string | null; reason: string };
 
@@ -372,6 +383,15 @@ export function toUserDataEvent(raw: unknown): UserDataEvent {
           updateTime: parsed.data.T ?? parsed.data.E ?? 0,
         },
       };
+    }
+    case 'ACCOUNT_CONFIG_UPDATE': {
+      const parsed = accountConfigUpdate.safeParse(body);
+      if (!parsed.success) return malformed(parsed.error);
+      const { ac, ai } = parsed.data;
+      const changes: AccountConfigChange[] = [];
+      if (ac !== undefined) changes.push({ kind: 'leverage', symbol: ac.s, leverage: ac.l });
+      if (ai !== undefined) changes.push({ kind: 'multi_assets', on: ai.j });
+      return changes.length > 0 ? { kind: 'config', changes } : { kind: 'malformed', type, reason: 'neither ac nor ai' };
     }
     case 'listenKeyExpired': {
       const parsed = listenKeyExpired.safeParse(body);

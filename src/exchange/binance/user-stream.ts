@@ -141,6 +141,9 @@ export async function openUserStream(deps: UserStreamDeps): Promise<UserStream> 
         if (event.update.actualOrderId !== null) putBounded(algoLinks, event.update.actualOrderId, event.update.clientAlgoId, maxAlgoLinks);
         news?.onStopUpdate?.(event.update);
         return;
+      case 'config':
+        for (const change of event.changes) news?.onAccountConfig?.(change);
+        return;
       case 'listen_key_expired':
         renew('listenKeyExpired');
         return;

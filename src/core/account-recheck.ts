@@ -47,18 +47,22 @@ export function onAccountConfig(ctx: DecisionContext, userId: string, mode: Mode
   const problem = configProblem(ctx, session, change);
   if (problem === null) return;
   const pausing = pauseEntries(ctx, session);
-  ctx.alert(userId, 'account', `${problem}.${pausing ? ` ${entriesPausedNote}` : ''} Set it back, then /resume (or /stop to close the session).`);
+  ctx.alert(userId, 'account', `${problem}.${pausing ? ` ${entriesPausedNote}` : ''} ${resumeNote}`);
 }
+
+/** /resume checks the account again and sets the session's leverage back (services/execution/account-preflight.ts). */
+const resumeNote =
+  "/resume checks the account again, sets the session's cross margin and leverage back, and resumes if it fits (or /stop to close the session).";
 
 function configProblem(ctx: DecisionContext, session: Session, change: AccountConfigChange): string | null {
   if (change.kind === 'multi_assets') {
     return change.on
-      ? 'multi-assets margin mode was switched on; the engine margins in USDT only (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false switches it off)'
+      ? 'multi-assets margin mode was switched on; the engine margins in USDT only: switch it off (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)'
       : null;
   }
   if (!ctx.config.symbols.includes(change.symbol) || session.leverage === null || change.leverage <= session.leverage) return null;
   return (
     `the leverage of ${change.symbol} was raised to ${change.leverage}x on the exchange; the session's stop-loss was set inside the liquidation ` +
-    `price at ${session.leverage}x and may now lie beyond it (POST /fapi/v1/leverage symbol=${change.symbol} leverage=${session.leverage} sets it back)`
+    `price at ${session.leverage}x and may now lie beyond it`
   );
 }

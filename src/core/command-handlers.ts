@@ -81,6 +81,7 @@ function handleStop(ctx: DecisionContext, cmd: Command): HandlerResult {
 function handleSetting(
   ctx: DecisionContext,
   cmd: Extract<Command, { type: 'session.set_stoploss' | 'session.set_horizon' | 'session.pause' | 'session.resume' }>,
+  preflight: PreflightResult | undefined,
 ): HandlerResult {
   const session = runningSession(ctx, cmd.userId);
   if (typeof session === 'string') return { ok: false, reason: session };
@@ -96,6 +97,8 @@ function handleSetting(
     case 'session.pause':
     case 'session.resume': {
       const paused = cmd.type === 'session.pause';
+      // The account checked again for the resume (services/execution/account-preflight.ts): still unfit, still paused.
+      if (!paused && preflight && !preflight.ok) return { ok: false, reason: `the exchange account still does not fit this session: ${preflight.reason}` };
       if (session.paused !== paused) ctx.emit({ type: 'session.paused', userId: cmd.userId, paused });
       const note =
         !paused && session.killSwitch.engaged ? `kill switch still engaged (${session.killSwitch.reason}); stop and start a new session to trade again` : null;
@@ -118,7 +121,7 @@ export function handleCommand(ctx: DecisionContext, cmd: Command, preflight?: Pr
     case 'session.set_horizon':
     case 'session.pause':
     case 'session.resume':
-      return handleSetting(ctx, cmd);
+      return handleSetting(ctx, cmd, preflight);
     case 'signals.route':
       return handleRoute(ctx, cmd);
     case 'admin.halt_all':

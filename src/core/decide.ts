@@ -49,7 +49,10 @@ export type Input =
   | { kind: 'boot' }
   /** Market-data inputs name their venue: a session reads only its own venue's filters, quotes and feed clocks. */
   | { kind: 'filters'; venue: Venue; filters: Record<string, SymbolFilters> }
-  /** `preflight`: the account preflight's verdict for a session.start (src/core/preflight.ts), when one ran. */
+  /**
+   * `preflight`: the account preflight's verdict for a session.start (src/core/preflight.ts), or the account's recheck
+   * for a session.resume of a paused session, when one ran.
+   */
   | { kind: 'command'; delivery: CommandDelivery; preflight?: PreflightResult }
   | { kind: 'tick'; venue: Venue; tick: BookTicker }
   /**

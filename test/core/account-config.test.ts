@@ -30,7 +30,7 @@ describe('account settings changed on the exchange mid-session', () => {
     const raised = change(d, { kind: 'leverage', symbol: 'BTCUSDT', leverage: 50 });
     expect(d.state.durable.sessions.get('u')?.paused).toBe(true);
     expect(alerts(raised)).toEqual([expect.stringContaining('the leverage of BTCUSDT was raised to 50x')]);
-    expect(alerts(raised)[0]).toContain('POST /fapi/v1/leverage symbol=BTCUSDT leverage=5');
+    expect(alerts(raised)[0]).toContain("/resume checks the account again, sets the session's cross margin and leverage back");
     expect(alerts(raised)[0]).toContain('New entries are paused');
     // Told again on another change, without pausing twice.
     expect(alerts(change(d, { kind: 'multi_assets', on: true }))).toEqual([expect.not.stringContaining('New entries are paused')]);

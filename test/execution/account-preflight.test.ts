@@ -69,7 +69,7 @@ describe('account preflight', () => {
     expect(refused.reason).toContain('beyond the liquidation price at 50x');
   });
 
-  it("pauses a running session's entries when its leverage is raised by hand on the exchange (ACCOUNT_CONFIG_UPDATE)", async () => {
+  it("pauses a running session's entries when its leverage is raised by hand (ACCOUNT_CONFIG_UPDATE); /resume rechecks the account and sets it back", async () => {
     const h = harness();
     const userId = 'hand-levered';
     expect((await h.reply(await h.send({ id: 'pf-acu', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000, leverage: 3 }))).status).toBe('done');
@@ -79,6 +79,19 @@ describe('account preflight', () => {
       (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'account'),
     );
     expect(alert.type === 'alert' ? alert.message : '').toContain('the leverage of BTCUSDT was raised to 40x');
+
+    // /resume checks the account again: refused while it does not fit (multi-assets on), and once it does the
+    // session's leverage is set back on the exchange before its entries resume.
+    const account = accountOf(h, userId);
+    expect((await account.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'true' })).status).toBe(200);
+    const refused = await h.reply(await h.send({ id: 'pf-acu-r1', userId, type: 'session.resume' }));
+    expect(refused.status).toBe('rejected');
+    expect(refused.reason).toContain('multi-assets margin mode');
+    expect(h.service.engine.current.durable.sessions.get(userId)?.paused).toBe(true);
+    expect((await account.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'false' })).status).toBe(200);
+    expect((await h.reply(await h.send({ id: 'pf-acu-r2', userId, type: 'session.resume' }))).status).toBe('done');
+    expect(h.service.engine.current.durable.sessions.get(userId)?.paused).toBe(false);
+    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.leverage).toBe(3);
   });
 
   it('refuses capital whose margin need exceeds the available balance, and bad leverage, without a crash', async () => {

@@ -61,7 +61,9 @@ export async function withPreflight(deliveries: readonly CommandDelivery[], stat
 
 async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
   const parsed = parseDelivery(delivery, deps.config.maxCommandBytes);
-  if (!parsed.ok || parsed.command.type !== 'session.start') return undefined;
+  if (!parsed.ok) return undefined;
+  if (parsed.command.type === 'session.resume') return resumeCheckFor(parsed.command, state, deps);
+  if (parsed.command.type !== 'session.start') return undefined;
   const cmd = parsed.command;
   const durable = state.durable;
   // Only a start the engine could accept is worth exchange calls: not a duplicate, no running session, and a
@@ -86,6 +88,37 @@ async function preflightFor(delivery: CommandDelivery, state: EngineState, deps:
   });
   try {
     return await Promise.race([run(account, cmd, deps), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A /resume of a paused session is checked against the account again, as a restart's recheck checks it (the
+ * account problem that paused it — a BNB commission, a setting changed by hand, a restart's recheck — may still be
+ * there), and the session's cross margin and leverage are set again: a leverage raised by hand is put back. Only for
+ * the sessions the preflight covers (live; paper when the engine runs it); a resume of a session not paused reads
+ * nothing.
+ */
+async function resumeCheckFor(cmd: { id: string; userId: string }, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
+  const session = state.durable.sessions.get(cmd.userId);
+  if (wasProcessed(state.durable, cmd.id) || !session || session.status === 'closed' || !session.paused) return undefined;
+  if (session.mode === 'paper' && !deps.paper) return undefined;
+  const account = deps.accountFor(session.userId, session.mode);
+  const recheck = account ? recheckAtBoot(deps)(session, account) : null;
+  if (!recheck) return session.mode === 'live' ? { ok: false, reason: 'the exchange account could not be checked; try again' } : undefined;
+  const admission = await deps.budgetFor(session.mode).admit('normal', deps.nowMs(), { weight: recheck.weight, orders: 0 });
+  if (!admission.ok) return { ok: false, reason: `the request-weight budget is spent (${admission.reason}); try again in a minute` };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => resolve([`the exchange did not answer the account checks within ${deps.timeoutMs} ms; try again`]), deps.timeoutMs);
+  });
+  try {
+    const problems = await Promise.race([recheck.run(), timeout]);
+    return problems.length === 0 ? { ok: true, leverage: session.leverage ?? deps.config.defaultSessionLeverage } : { ok: false, reason: problems.join('; ') };
+  } catch (error) {
+    deps.logger.warn({ err: error, userId: cmd.userId }, 'account recheck for a resume could not read the account');
+    return { ok: false, reason: `could not read the exchange account (${error instanceof Error ? error.message : String(error)}); try again` };
   } finally {
     clearTimeout(timer);
   }

@@ -94,6 +94,29 @@ describe('account preflight', () => {
     expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.leverage).toBe(3);
   });
 
+  it("does not hold another user's /stop while a start's account check waits for the exchange", async () => {
+    const h = harness();
+    expect((await h.reply(await h.send({ id: 'pf-hold-1', userId: 'holder', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
+    // The preflight's first read now takes 2 s to answer.
+    h.sim.faults.latencyByPathMs['/fapi/v1/positionSide/dual'] = 2_000;
+    try {
+      const start = await h.send({ id: 'pf-slow', userId: 'slowpoke', type: 'session.start', mode: 'paper', capitalUsd: 1_000 });
+      const stop = await h.send({ id: 'pf-hold-stop', userId: 'holder', type: 'session.stop' });
+      await h.reply(start);
+      await h.reply(stop);
+      const replies = (await allOutbound(h.log)).flatMap((e) => (e.type === 'reply' && (e.commandId === start || e.commandId === stop) ? [e.commandId] : []));
+      // The stop was first answered while the start's check waited: it used to be decided after it.
+      expect([...new Set(replies)]).toEqual([stop, start]);
+      // A user's own commands keep their order: a stop sent right after a start waits for its check, and stops it.
+      const ownStart = await h.send({ id: 'pf-slow-2', userId: 'quick-quitter', type: 'session.start', mode: 'paper', capitalUsd: 1_000 });
+      const ownStop = await h.send({ id: 'pf-slow-2-stop', userId: 'quick-quitter', type: 'session.stop' });
+      expect((await h.reply(ownStart)).status).toBe('done');
+      expect((await h.reply(ownStop)).status).not.toBe('rejected');
+    } finally {
+      delete h.sim.faults.latencyByPathMs['/fapi/v1/positionSide/dual'];
+    }
+  });
+
   it('refuses capital whose margin need exceeds the available balance, and bad leverage, without a crash', async () => {
     const h = harness();
     // 100 000 USDT wallet; 1 000 000 at 5x needs 200 000.

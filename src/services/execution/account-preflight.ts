@@ -6,6 +6,7 @@ import type { Session } from '../../core/state.js';
 import type { AccountRecheck } from '../../engine/boot.js';
 import type { EngineState, Mode } from '../../core/state.js';
 import { holdsPosition, isLiveApproved, wasProcessed } from '../../core/state.js';
+import type { Command } from '../../contract/commands.js';
 import { parseDelivery } from '../../contract/commands.js';
 import type { ExchangeAccount } from '../../exchange/port.js';
 import type { RateBudget } from '../../exchange/rate-budget.js';
@@ -49,31 +50,88 @@ export interface AccountPreflightDeps {
 
 export const defaultPreflightTimeoutMs = 15_000;
 
-/** Command inputs for a batch of deliveries, each session.start with its preflight verdict when one applies. */
-export async function withPreflight(deliveries: readonly CommandDelivery[], state: EngineState, deps: AccountPreflightDeps): Promise<Input[]> {
+/**
+ * The account checks run ahead of the command loop (the command gate's `accountChecks`): a start's preflight or a
+ * resume's recheck reads the exchange (hundreds of ms live, up to `timeoutMs`), and run inside the loop it held every
+ * command read after it, another user's /stop included. Each verdict waits here, by entry id, for its command's turn.
+ */
+export class AccountChecks {
+  private readonly verdicts = new Map<string, Promise<PreflightResult | undefined>>();
+
+  constructor(
+    private readonly state: () => EngineState,
+    private readonly deps: AccountPreflightDeps,
+  ) {}
+
+  /** Whether the command needs an account check (reads no exchange: a parse and the state). */
+  needed(delivery: CommandDelivery): boolean {
+    return checkOf(delivery, this.state(), this.deps) !== null;
+  }
+
+  /** Runs the command's check now; its command, decided later, takes the verdict (withPreflight). */
+  run(delivery: CommandDelivery): Promise<void> {
+    const verdict = preflightFor(delivery, this.state(), this.deps);
+    this.verdicts.set(delivery.entryId, verdict);
+    return verdict.then(() => undefined);
+  }
+
+  /** The verdict a check ran ahead for this command, once (undefined: none ran). */
+  take(entryId: string): Promise<PreflightResult | undefined> | undefined {
+    const verdict = this.verdicts.get(entryId);
+    this.verdicts.delete(entryId);
+    return verdict;
+  }
+}
+
+/**
+ * Command inputs for a batch of deliveries, each session.start (and resume of a paused session) with its account
+ * check's verdict when one applies: the one run ahead (`checks`), else run now.
+ */
+export async function withPreflight(
+  deliveries: readonly CommandDelivery[],
+  state: EngineState,
+  deps: AccountPreflightDeps,
+  checks?: Pick<AccountChecks, 'take'>,
+): Promise<Input[]> {
   const inputs: Input[] = [];
   for (const delivery of deliveries) {
-    const preflight = await preflightFor(delivery, state, deps);
+    const preflight = await (checks?.take(delivery.entryId) ?? preflightFor(delivery, state, deps));
     inputs.push(preflight ? { kind: 'command', delivery, preflight } : { kind: 'command', delivery });
   }
   return inputs;
 }
 
-async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
+type Check =
+  { kind: 'start'; cmd: Extract<Command, { type: 'session.start' }> } | { kind: 'resume'; cmd: Extract<Command, { type: 'session.resume' }>; session: Session };
+
+/** The account check a command needs on this state, if any: no exchange read. */
+function checkOf(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Check | null {
   const parsed = parseDelivery(delivery, deps.config.maxCommandBytes);
-  if (!parsed.ok) return undefined;
-  if (parsed.command.type === 'session.resume') return resumeCheckFor(parsed.command, state, deps);
-  if (parsed.command.type !== 'session.start') return undefined;
+  if (!parsed.ok) return null;
   const cmd = parsed.command;
   const durable = state.durable;
+  if (wasProcessed(durable, cmd.id)) return null;
+  if (cmd.type === 'session.resume') {
+    const session = durable.sessions.get(cmd.userId);
+    if (!session || session.status === 'closed' || !session.paused) return null;
+    if (session.mode === 'paper' && !deps.paper) return null;
+    return { kind: 'resume', cmd, session };
+  }
+  if (cmd.type !== 'session.start') return null;
   // Only a start the engine could accept is worth exchange calls: not a duplicate, no running session, and a
   // live one only for an approved user on an engine that trades live (the engine re-checks all of it).
-  if (wasProcessed(durable, cmd.id)) return undefined;
   const existing = durable.sessions.get(cmd.userId);
-  if (existing && existing.status !== 'closed') return undefined;
-  if (cmd.mode === 'paper' && !deps.paper) return undefined;
-  if (cmd.mode === 'live' && !(deps.config.liveTradingEnabled && isLiveApproved(durable, deps.config.liveApprovedUserIds, cmd.userId))) return undefined;
+  if (existing && existing.status !== 'closed') return null;
+  if (cmd.mode === 'paper' && !deps.paper) return null;
+  if (cmd.mode === 'live' && !(deps.config.liveTradingEnabled && isLiveApproved(durable, deps.config.liveApprovedUserIds, cmd.userId))) return null;
+  return { kind: 'start', cmd };
+}
 
+async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
+  const check = checkOf(delivery, state, deps);
+  if (check === null) return undefined;
+  if (check.kind === 'resume') return resumeCheckFor(check.cmd, check.session, deps);
+  const cmd = check.cmd;
   const account = deps.accountFor(cmd.userId, cmd.mode);
   if (!account) return { ok: false, reason: 'no exchange account for this user (store API keys with /connect)' };
   if (!account.readMarginState || !account.setLeverage || !account.setMarginType) {
@@ -100,10 +158,7 @@ async function preflightFor(delivery: CommandDelivery, state: EngineState, deps:
  * the sessions the preflight covers (live; paper when the engine runs it); a resume of a session not paused reads
  * nothing.
  */
-async function resumeCheckFor(cmd: { id: string; userId: string }, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
-  const session = state.durable.sessions.get(cmd.userId);
-  if (wasProcessed(state.durable, cmd.id) || !session || session.status === 'closed' || !session.paused) return undefined;
-  if (session.mode === 'paper' && !deps.paper) return undefined;
+async function resumeCheckFor(cmd: { userId: string }, session: Session, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
   const account = deps.accountFor(session.userId, session.mode);
   const recheck = account ? recheckAtBoot(deps)(session, account) : null;
   if (!recheck) return session.mode === 'live' ? { ok: false, reason: 'the exchange account could not be checked; try again' } : undefined;

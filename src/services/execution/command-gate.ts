@@ -4,7 +4,8 @@ import type { SessionReadiness } from '../../engine/session-readiness.js';
 import { controlCommandTypes } from '../../core/command-priority.js';
 import type { Logger } from '../../util/logger.js';
 
-// Commands for sessions boot has not reconciled yet wait here, while every other command is decided at once.
+// Commands for sessions boot has not reconciled yet wait here, and commands whose account check reads the exchange
+// (AccountCheckRunner) while it runs, while every other command is decided at once.
 // Waiting rather than answering "not ready, retry": a held command stays pending (unacknowledged) in the
 // stream, so a crash loses nothing (it is redelivered), and nothing is answered on the replayed view or
 // answered wrongly — a session.stop is decided, exactly once, on the reconciled state. Per session, commands
@@ -14,6 +15,17 @@ import type { Logger } from '../../util/logger.js';
 export const defaultHeldCommandsMax = 10_000;
 
 export type DecideCommands = (deliveries: CommandDelivery[], readAtMs: number) => Promise<void>;
+
+/**
+ * Account checks that read the exchange before a command is decided (a start's preflight, a paused session's resume:
+ * account-preflight.ts AccountChecks). A command that needs one is held like a command for a session not yet
+ * reconciled, its check run meanwhile: run in the command loop, it held every command read after it (another user's
+ * /stop included) for as long as the exchange took to answer, up to the preflight's timeout.
+ */
+export interface AccountCheckRunner {
+  needed(delivery: CommandDelivery): boolean;
+  run(delivery: CommandDelivery): Promise<void>;
+}
 
 /** What a command acts on: one session (its own commands), or the fleet (routes, admin), which orders against all. */
 type Scope = { kind: 'session'; userId: string; control: boolean } | { kind: 'fleet' };
@@ -44,6 +56,7 @@ export class CommandGate {
     private readonly maxCommandBytes: number,
     private readonly logger: Logger,
     private readonly heldCommandsMax: number = defaultHeldCommandsMax,
+    private readonly accountChecks: AccountCheckRunner | null = null,
   ) {}
 
   get heldCommands(): number {
@@ -76,18 +89,15 @@ export class CommandGate {
       } else {
         const { userId } = scope;
         const before = this.tails.get(userId) ?? this.barrier;
-        if (before === null && this.readiness.isReady(userId)) now.push(delivery);
+        const checks = this.accountChecks !== null && this.accountChecks.needed(delivery) ? this.accountChecks : null;
+        if (before === null && this.readiness.isReady(userId) && checks === null) now.push(delivery);
         else {
           // A control command hurries its session's reconciliation now, even while it queues behind earlier ones.
           if (scope.control) void this.readiness.whenReady(userId, true);
-          const turn = this.hold(
-            (before ?? Promise.resolve()).then(() => this.readiness.whenReady(userId)),
-            delivery,
-            readAtMs,
-            () => {
-              if (this.tails.get(userId) === turn) this.tails.delete(userId);
-            },
-          );
+          const ready = (before ?? Promise.resolve()).then(() => this.readiness.whenReady(userId));
+          const turn = this.hold(checks === null ? ready : ready.then(() => checks.run(delivery)), delivery, readAtMs, () => {
+            if (this.tails.get(userId) === turn) this.tails.delete(userId);
+          });
           this.tails.set(userId, turn);
         }
       }

@@ -24,7 +24,7 @@ import { systemClock } from '../../engine/clock.js';
 import type { ExecutorLimits } from '../../engine/effect-executor.js';
 import { defaultExecutorLimits, EffectExecutor } from '../../engine/effect-executor.js';
 import type { Engine, EngineLimits } from '../../engine/engine.js';
-import { defaultPreflightTimeoutMs, recheckAtBoot, withPreflight } from './account-preflight.js';
+import { AccountChecks, defaultPreflightTimeoutMs, recheckAtBoot, withPreflight } from './account-preflight.js';
 
 // The execution service: the kernel's boot() (snapshot + WAL replay → reconcile with the exchange), and
 // only then market data and commands. Commands, ticks, timer beats and exchange results all become inputs to
@@ -247,12 +247,14 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
 
   let lastReclaimAtMs = 0;
   // The gate hands the commands it held to the loop, which hands them to the engine in turn.
+  const accountChecks = new AccountChecks(() => engine.current, preflightDeps);
   const gate = new CommandGate(
     started.readiness,
     (deliveries, readAtMs) => commandLoop.handOff(deliveries, readAtMs),
     opts.config.maxCommandBytes,
     logger,
     opts.heldCommandsMax,
+    accountChecks,
   );
   const commandLoop = createCommandLoop({
     roomToRead: () => gate.roomToRead(),
@@ -266,7 +268,7 @@ export async function startExecutionService(opts: ExecutionServiceOptions): Prom
       return deliveries;
     },
     route: (deliveries, readAtMs) => gate.route(deliveries, readAtMs),
-    prepare: (deliveries) => withPreflight(deliveries, engine.current, preflightDeps),
+    prepare: (deliveries) => withPreflight(deliveries, engine.current, preflightDeps, accountChecks),
     submit: (inputs) => engine.submitCommands(inputs),
     committed: (deliveries, readAtMs) =>
       metrics?.commandsCommitted(

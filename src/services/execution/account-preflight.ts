@@ -63,9 +63,9 @@ export class AccountChecks {
     private readonly deps: AccountPreflightDeps,
   ) {}
 
-  /** Whether the command needs an account check (reads no exchange: a parse and the state). */
-  needed(delivery: CommandDelivery): boolean {
-    return checkOf(delivery, this.state(), this.deps) !== null;
+  /** Whether the command (the delivery's, parsed) needs an account check: reads the state, not the exchange. */
+  needed(command: Command): boolean {
+    return checkOfCommand(command, this.state(), this.deps) !== null;
   }
 
   /** Runs the command's check now; its command, decided later, takes the verdict (withPreflight). */
@@ -104,11 +104,13 @@ export async function withPreflight(
 type Check =
   { kind: 'start'; cmd: Extract<Command, { type: 'session.start' }> } | { kind: 'resume'; cmd: Extract<Command, { type: 'session.resume' }>; session: Session };
 
-/** The account check a command needs on this state, if any: no exchange read. */
+/** The account check a delivery's command needs on this state, if any: no exchange read. */
 function checkOf(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Check | null {
   const parsed = parseDelivery(delivery, deps.config.maxCommandBytes);
-  if (!parsed.ok) return null;
-  const cmd = parsed.command;
+  return parsed.ok ? checkOfCommand(parsed.command, state, deps) : null;
+}
+
+function checkOfCommand(cmd: Command, state: EngineState, deps: AccountPreflightDeps): Check | null {
   const durable = state.durable;
   if (wasProcessed(durable, cmd.id)) return null;
   if (cmd.type === 'session.resume') {

@@ -1,3 +1,4 @@
+import type { Command } from '../../contract/commands.js';
 import { parseDelivery } from '../../contract/commands.js';
 import type { CommandDelivery } from '../../model/command-delivery.js';
 import type { SessionReadiness } from '../../engine/session-readiness.js';
@@ -23,12 +24,13 @@ export type DecideCommands = (deliveries: CommandDelivery[], readAtMs: number) =
  * /stop included) for as long as the exchange took to answer, up to the preflight's timeout.
  */
 export interface AccountCheckRunner {
-  needed(delivery: CommandDelivery): boolean;
+  /** Whether the delivery's command (parsed) needs a check. */
+  needed(command: Command): boolean;
   run(delivery: CommandDelivery): Promise<void>;
 }
 
 /** What a command acts on: one session (its own commands), or the fleet (routes, admin), which orders against all. */
-type Scope = { kind: 'session'; userId: string; control: boolean } | { kind: 'fleet' };
+type Scope = { kind: 'session'; userId: string; control: boolean; command: Command } | { kind: 'fleet' };
 
 const sessionScoped = new Set([
   'session.start',
@@ -89,7 +91,7 @@ export class CommandGate {
       } else {
         const { userId } = scope;
         const before = this.tails.get(userId) ?? this.barrier;
-        const checks = this.accountChecks !== null && this.accountChecks.needed(delivery) ? this.accountChecks : null;
+        const checks = this.accountChecks !== null && this.accountChecks.needed(scope.command) ? this.accountChecks : null;
         if (before === null && this.readiness.isReady(userId) && checks === null) now.push(delivery);
         else {
           // A control command hurries its session's reconciliation now, even while it queues behind earlier ones.
@@ -123,7 +125,7 @@ export class CommandGate {
     const parsed = parseDelivery(delivery, this.maxCommandBytes);
     if (!parsed.ok) return null;
     const { type, userId } = parsed.command;
-    return sessionScoped.has(type) ? { kind: 'session', userId, control: controlCommandTypes.has(type) } : { kind: 'fleet' };
+    return sessionScoped.has(type) ? { kind: 'session', userId, control: controlCommandTypes.has(type), command: parsed.command } : { kind: 'fleet' };
   }
 
   private hold(before: Promise<void>, delivery: CommandDelivery, readAtMs: number, done: () => void): Promise<void> {

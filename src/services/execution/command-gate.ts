@@ -30,7 +30,7 @@ export interface AccountCheckRunner {
 }
 
 /** What a command acts on: one session (its own commands), or the fleet (routes, admin), which orders against all. */
-type Scope = { kind: 'session'; userId: string; control: boolean; command: Command } | { kind: 'fleet' };
+type Scope = { kind: 'session'; userId: string; control: boolean; command: Command } | { kind: 'fleet'; control: boolean };
 
 const sessionScoped = new Set([
   'session.start',
@@ -69,7 +69,7 @@ export class CommandGate {
    * The deliveries that may be decided now; the others are held and decided once their session is ready. A fleet
    * command (signals.route, admin.*) waits only for the commands held before it, never for every session's
    * reconciliation: an idle session is reconciled with `requestedAtMs`, so orders a route sends it meanwhile
-   * are not mistaken for a difference.
+   * are not mistaken for a difference. An operator's halt (admin.halt_all) waits for nothing.
    */
   route(deliveries: readonly CommandDelivery[], readAtMs: number): CommandDelivery[] {
     const now: CommandDelivery[] = [];
@@ -79,7 +79,9 @@ export class CommandGate {
       if (scope === null) {
         now.push(delivery); // unreadable: rejected at once, it acts on nothing
       } else if (scope.kind === 'fleet') {
-        if (this.barrier === null && this.tails.size === 0) now.push(delivery);
+        // An operator's halt goes ahead of every held command: a held start decided after it is refused (halted), and a
+        // halt waiting for another user's account check or reconciliation is the frozen control path of the audit.
+        if (scope.control || (this.barrier === null && this.tails.size === 0)) now.push(delivery);
         else {
           const before = Promise.all([this.barrier, ...this.tails.values()]).then(() => undefined);
           this.tails.clear();
@@ -125,7 +127,8 @@ export class CommandGate {
     const parsed = parseDelivery(delivery, this.maxCommandBytes);
     if (!parsed.ok) return null;
     const { type, userId } = parsed.command;
-    return sessionScoped.has(type) ? { kind: 'session', userId, control: controlCommandTypes.has(type), command: parsed.command } : { kind: 'fleet' };
+    const control = controlCommandTypes.has(type);
+    return sessionScoped.has(type) ? { kind: 'session', userId, control, command: parsed.command } : { kind: 'fleet', control };
   }
 
   private hold(before: Promise<void>, delivery: CommandDelivery, readAtMs: number, done: () => void): Promise<void> {

@@ -147,11 +147,6 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
 }
 
 /**
- * The user-stream ACCOUNT_UPDATE Binance pushes for funding on a cross position: reason `m` FUNDING_FEE, only
- * the balance (no position entry), `bc` the balance change
- * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update).
- */
-/**
  * ACCOUNT_CONFIG_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
  * `ac` {s, l} for a symbol's leverage, `ai` {j} for the multi-assets mode.
  */
@@ -160,6 +155,11 @@ export function accountConfigUpdate(change: AccountConfigChange, nowMs: number):
   return { e: 'ACCOUNT_CONFIG_UPDATE', E: nowMs, T: nowMs, ...body };
 }
 
+/**
+ * The user-stream ACCOUNT_UPDATE Binance pushes for funding on a cross position: reason `m` FUNDING_FEE, only
+ * the balance (no position entry), `bc` the balance change
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update).
+ */
 export function fundingAccountUpdate(account: SimAccount, amountUsd: string, nowMs: number): Record<string, unknown> {
   const wallet = account.walletBalance.toFixed(usdScale);
   return { e: 'ACCOUNT_UPDATE', E: nowMs, T: nowMs, a: { m: 'FUNDING_FEE', B: [{ a: 'USDT', wb: wallet, cw: wallet, bc: amountUsd }], P: [] } };

@@ -4,7 +4,7 @@ import { isDecimal, isZero, sign, sub, toPrice, toQty, toUsd, zero } from '../mo
 import type { DecisionContext } from './context.js';
 import type { ExchangeFillCause } from './events.js';
 import { bookedTradeKey, exchangeFillKey } from './events.js';
-import { bookedAsset } from './fees.js';
+import { bookedAsset } from '../model/market.js';
 import { fillNotice } from './fill-notice.js';
 import { engageKillSwitch } from './risk-rules.js';
 import type { Mode, Session } from './state.js';

@@ -5,6 +5,7 @@ import { isDecimal, isZero, lte, toNumber, toQty, toUsd, zero } from '../model/d
 import type { DecisionContext } from './context.js';
 import type { Order } from './state.js';
 import { bookedTradeKey } from './events.js';
+import { bookedAsset } from '../model/market.js';
 import { entriesPausedNote, pauseEntries } from './account-recheck.js';
 
 // Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
@@ -14,9 +15,6 @@ import { entriesPausedNote, pauseEntries } from './account-recheck.js';
 // since. A commission in another asset that still comes (the switch turned on mid-run) is not booked: the session's
 // PnL and stop-loss then leave it out, so its new entries are paused, as the recheck pauses them (account-recheck.ts),
 // and the user is told what to switch off.
-
-/** The only asset fees and funding are booked in; anything else is alerted, not guessed at. */
-export const bookedAsset = 'USDT';
 
 /**
  * Books the commission of the trade an order update reports, once: by its trade id when the push carries one

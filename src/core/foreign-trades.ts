@@ -3,7 +3,7 @@ import { abs, add, isDecimal, isZero, sign, toPrice, toQty, toUsd, zero } from '
 import type { AccountTrade } from '../model/trades.js';
 import type { DecisionContext } from './context.js';
 import { bookedTradeKey, exchangeFillKey, maxBookedTradeIdsKept } from './events.js';
-import { bookedAsset } from './fees.js';
+import { bookedAsset } from '../model/market.js';
 import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
 import { someOrderOf } from './state-index.js';

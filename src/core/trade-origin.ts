@@ -1,6 +1,6 @@
 import type { DecisionContext } from './context.js';
 import { causeText, forcedCloseCause } from './exchange-fills.js';
-import { bookedAsset } from './fees.js';
+import { bookedAsset } from '../model/market.js';
 import { engageKillSwitch } from './risk-rules.js';
 
 // A trade learnt from the trade list alone (its push never came: foreign-trades.ts) does not say why it traded: the

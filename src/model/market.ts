@@ -1,6 +1,13 @@
 // What the engine knows of a symbol's market: its trading filters and its best bid/ask.
 
 /**
+ * The one asset the engine books money in: fees, funding and PnL (core/fees.ts), and the margin asset of every symbol
+ * it trades (the adapter refuses another, exchange/binance/mapping.ts toSymbolFilters). Anything else is alerted, not
+ * guessed at: converting needs a price the engine does not have.
+ */
+export const bookedAsset = 'USDT';
+
+/**
  * A symbol's trading rules as USDⓈ-M exchangeInfo publishes them
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information,
  * filters as in https://developers.binance.com/docs/derivatives/usds-margined-futures/common-definition).

@@ -4,6 +4,7 @@ import type { OrderSnapshot, OrderStatus } from '../../model/orders.js';
 import type { FundingPayment, PositionSnapshot } from '../../model/positions.js';
 import type { ProtectiveStopSnapshot, ProtectiveStopUpdate } from '../../model/protective-stops.js';
 import type { SymbolFilters } from '../../model/market.js';
+import { bookedAsset } from '../../model/market.js';
 import type { AccountConfigChange, LeverageBracketInfo, PositionRisk } from '../../model/margin.js';
 import type { AccountTrade } from '../../model/trades.js';
 import type { IncomeRead, IncomeRecord, IncomeRejection } from '../../model/income.js';
@@ -133,23 +134,18 @@ export function toAvailableUsdt(raw: unknown): string {
 const filterJson = z.object({ filterType: z.string() }).catchall(z.unknown());
 const symbolJson = z.object({ symbol: z.string(), status: z.string().optional(), marginAsset: z.string().optional(), filters: z.array(filterJson) });
 
-/**
- * The asset the engine books money in (fees.ts bookedAsset): a symbol margined in another (USDⓈ-M lists USDC-margined
- * contracts such as BTCUSDC: exchangeInfo's `marginAsset`,
- * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information)
- * would have its fees, funding and PnL in that asset, booked as if in USDT or not at all.
- */
-const bookedMarginAsset = 'USDT';
+// A symbol margined in another asset than the one the engine books (model/market.ts bookedAsset; USDⓈ-M lists
+// USDC-margined contracts such as BTCUSDC: exchangeInfo's `marginAsset`,
+// https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information)
+// would have its fees, funding and PnL in that asset, booked as if in USDT or not at all: toSymbolFilters refuses it.
 
 export function toSymbolFilters(raw: unknown, wanted: readonly string[]): Record<string, SymbolFilters> {
   const info = z.object({ symbols: z.array(symbolJson) }).parse(raw);
   const out: Record<string, SymbolFilters> = {};
   for (const s of info.symbols) {
     if (!wanted.includes(s.symbol)) continue;
-    if (s.marginAsset !== undefined && s.marginAsset !== bookedMarginAsset) {
-      throw new Error(
-        `${s.symbol} is margined in ${s.marginAsset}; the engine books ${bookedMarginAsset} only: trade a ${bookedMarginAsset}-margined symbol instead`,
-      );
+    if (s.marginAsset !== undefined && s.marginAsset !== bookedAsset) {
+      throw new Error(`${s.symbol} is margined in ${s.marginAsset}; the engine books ${bookedAsset} only: trade a ${bookedAsset}-margined symbol instead`);
     }
     const f = (type: string): Record<string, unknown> => {
       const found = s.filters.find((x) => x.filterType === type);

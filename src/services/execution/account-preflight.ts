@@ -101,8 +101,7 @@ export async function withPreflight(
   return inputs;
 }
 
-type Check =
-  { kind: 'start'; cmd: Extract<Command, { type: 'session.start' }> } | { kind: 'resume'; cmd: Extract<Command, { type: 'session.resume' }>; session: Session };
+type Check = { kind: 'start'; cmd: Extract<Command, { type: 'session.start' }> } | { kind: 'resume'; session: Session };
 
 /** The account check a delivery's command needs on this state, if any: no exchange read. */
 function checkOf(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Check | null {
@@ -117,7 +116,7 @@ function checkOfCommand(cmd: Command, state: EngineState, deps: AccountPreflight
     const session = durable.sessions.get(cmd.userId);
     if (!session || session.status === 'closed' || !session.paused) return null;
     if (session.mode === 'paper' && !deps.paper) return null;
-    return { kind: 'resume', cmd, session };
+    return { kind: 'resume', session };
   }
   if (cmd.type !== 'session.start') return null;
   // Only a start the engine could accept is worth exchange calls: not a duplicate, no running session, and a
@@ -132,22 +131,24 @@ function checkOfCommand(cmd: Command, state: EngineState, deps: AccountPreflight
 async function preflightFor(delivery: CommandDelivery, state: EngineState, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
   const check = checkOf(delivery, state, deps);
   if (check === null) return undefined;
-  if (check.kind === 'resume') return resumeCheckFor(check.cmd, check.session, deps);
+  if (check.kind === 'resume') return resumeCheckFor(check.session, deps);
   const cmd = check.cmd;
   const account = deps.accountFor(cmd.userId, cmd.mode);
   if (!account) return { ok: false, reason: 'no exchange account for this user (store API keys with /connect)' };
   if (!account.readMarginState || !account.setLeverage || !account.setMarginType) {
     return cmd.mode === 'live' ? { ok: false, reason: 'this exchange account cannot be checked (no margin endpoints)' } : undefined;
   }
+  return withinTimeout(run(account, cmd, deps), deps.timeoutMs, (reason) => ({ ok: false, reason }));
+}
+
+/** `work`'s outcome, or `late(why)` when it takes longer than `timeoutMs` (its timer cleared either way). */
+async function withinTimeout<T>(work: Promise<T>, timeoutMs: number, late: (reason: string) => T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<PreflightResult>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ok: false, reason: `the exchange did not answer the account checks within ${deps.timeoutMs} ms; try again` }),
-      deps.timeoutMs,
-    );
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late(`the exchange did not answer the account checks within ${timeoutMs} ms; try again`)), timeoutMs);
   });
   try {
-    return await Promise.race([run(account, cmd, deps), timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -160,24 +161,18 @@ async function preflightFor(delivery: CommandDelivery, state: EngineState, deps:
  * the sessions the preflight covers (live; paper when the engine runs it); a resume of a session not paused reads
  * nothing.
  */
-async function resumeCheckFor(cmd: { userId: string }, session: Session, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
+async function resumeCheckFor(session: Session, deps: AccountPreflightDeps): Promise<PreflightResult | undefined> {
   const account = deps.accountFor(session.userId, session.mode);
   const recheck = account ? recheckAtBoot(deps)(session, account) : null;
   if (!recheck) return session.mode === 'live' ? { ok: false, reason: 'the exchange account could not be checked; try again' } : undefined;
   const admission = await deps.budgetFor(session.mode).admit('normal', deps.nowMs(), { weight: recheck.weight, orders: 0 });
   if (!admission.ok) return { ok: false, reason: `the request-weight budget is spent (${admission.reason}); try again in a minute` };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string[]>((resolve) => {
-    timer = setTimeout(() => resolve([`the exchange did not answer the account checks within ${deps.timeoutMs} ms; try again`]), deps.timeoutMs);
-  });
   try {
-    const problems = await Promise.race([recheck.run(), timeout]);
+    const problems = await withinTimeout(recheck.run(), deps.timeoutMs, (reason) => [reason]);
     return problems.length === 0 ? { ok: true, leverage: session.leverage ?? deps.config.defaultSessionLeverage } : { ok: false, reason: problems.join('; ') };
   } catch (error) {
-    deps.logger.warn({ err: error, userId: cmd.userId }, 'account recheck for a resume could not read the account');
+    deps.logger.warn({ err: error, userId: session.userId }, 'account recheck for a resume could not read the account');
     return { ok: false, reason: `could not read the exchange account (${error instanceof Error ? error.message : String(error)}); try again` };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -12,11 +12,29 @@ export function parseFlags(argv: readonly string[]): Record<string, string> {
   return flags;
 }
 
+/**
+ * Resolves at the first SIGINT or SIGTERM (or after `runSeconds`, when positive) with why. The listeners stay for the
+ * rest of the process: a second signal while the service closes its log is answered with a line, not with Node's
+ * default (death by the signal, mid-close). A CI run once saw `quant-engine all` die by SIGTERM after one SIGTERM had
+ * started its clean stop: with `process.once`, the first signal removed the only listener and any later one killed.
+ */
 export async function untilSignal(runSeconds: number): Promise<string> {
   return new Promise((resolve) => {
-    const done = (why: string): void => resolve(why);
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-    if (runSeconds > 0) setTimeout(() => done(`ran ${runSeconds} s`), runSeconds * 1000).unref();
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: already stopping (SIGKILL stops at once, without a clean close)\n`);
+        return;
+      }
+      stopping = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (runSeconds > 0)
+      setTimeout(() => {
+        stopping = true;
+        resolve(`ran ${runSeconds} s`);
+      }, runSeconds * 1000).unref();
   });
 }

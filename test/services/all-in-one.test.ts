@@ -67,12 +67,12 @@ describe('quant-engine all (npm start)', () => {
     const code = await runCli(['--sqlite-path', sqlitePath, '--user', 'demo', 'status', '--json'], { out: (l) => out.push(l), err: () => undefined });
     expect(code).toBe(0);
     expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ status: 'done', result: { session: { userId: 'demo', status: 'active' } } });
-    expect(await first.stop()).toBe(0);
+    expect(await first.stop(), first.output().slice(-4_000)).toBe(0);
 
     // The demo session is still open in the log: a restart replays it and starts no second one.
     const second = await runAll();
     await waitFor('the replay line', () => /execution: [1-9]\d* WAL events replayed/.test(second.output()), 60_000);
     expect(second.output()).not.toContain('demo: started');
-    expect(await second.stop()).toBe(0);
+    expect(await second.stop(), second.output().slice(-4_000)).toBe(0);
   });
 });

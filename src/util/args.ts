@@ -15,8 +15,8 @@ export function parseFlags(argv: readonly string[]): Record<string, string> {
 /**
  * Resolves at the first SIGINT or SIGTERM (or after `runSeconds`, when positive) with why. The listeners stay for the
  * rest of the process: a second signal while the service closes its log is answered with a line, not with Node's
- * default (death by the signal, mid-close). A CI run once saw `quant-engine all` die by SIGTERM after one SIGTERM had
- * started its clean stop: with `process.once`, the first signal removed the only listener and any later one killed.
+ * default (death by the signal, mid-close): with `process.once`, the first signal removed the only listener and any
+ * later one killed. A CI run once saw `quant-engine all` die by SIGTERM where its test had sent one.
  */
 export async function untilSignal(runSeconds: number): Promise<string> {
   return new Promise((resolve) => {

@@ -12,6 +12,7 @@
 //   [0, maxTouchTradeFraction] of the touch level's size. Resting orders at the touch fill from it after the
 //   size that was queued ahead of them (matching.ts).
 import { unitsToNumber } from '../model/decimal.js';
+import { Mulberry32 } from './mulberry32.js';
 import type { SymbolRules } from './symbols.js';
 
 export type BookSide = 'BUY' | 'SELL';
@@ -67,8 +68,14 @@ export class OrderBook {
    * almost none of those books is ever read beyond the touch. The PRNG moves exactly as an eager redraw moves it, and
    * the levels built later are the ones it would have built (same draws, same arithmetic), so nothing else can tell.
    * Layout: the bids' notional draws (one a level), the asks', then the tape draw at the bid and at the ask.
+   * With a Mulberry32 (`skipping`) a redraw does not even make the draws: it notes where the PRNG stood and skips it
+   * past them; a level built later makes its own draw from there (Mulberry32.drawAfter), the same number.
    */
   private readonly draws: Float64Array;
+  /** The PRNG behind `random` when it can skip draws and make them later: a lazy redraw then takes none at once. */
+  private readonly skipping: Mulberry32 | undefined;
+  /** Where `skipping` stood before the last lazy redraw's draws. */
+  private drawsFromState = 0;
   /** What of the last redraw is built: nothing yet, the touch levels and the tape, or every level. */
   private drawn: 'none' | 'touch' | 'all' = 'all';
   private drawnBidUnits = 0n;
@@ -85,6 +92,7 @@ export class OrderBook {
   ) {
     if (!Number.isInteger(settings.levels) || settings.levels < 1) throw new Error(`bookLevels must be a positive integer, got ${settings.levels}`);
     this.draws = new Float64Array(2 * settings.levels + 2);
+    this.skipping = Mulberry32.behind(random);
     this.lazyMinTouchUnits = BigInt(settings.levels - 1) * rules.tickUnits;
     this.stepValue = unitsToNumber(rules.stepUnits, rules.qtyScale);
     this.stepCount = Number(rules.stepUnits);
@@ -98,8 +106,13 @@ export class OrderBook {
       this.redrawNow(bidUnits, askUnits);
       return;
     }
-    const draws = this.draws;
-    for (let i = 0; i < draws.length; i++) draws[i] = this.random();
+    if (this.skipping) {
+      this.drawsFromState = this.skipping.state;
+      this.skipping.skip(this.draws.length);
+    } else {
+      const draws = this.draws;
+      for (let i = 0; i < draws.length; i++) draws[i] = this.random();
+    }
     this.drawnBidUnits = bidUnits;
     this.drawnAskUnits = askUnits;
     this.drawn = 'none';
@@ -148,16 +161,21 @@ export class OrderBook {
     return { priceUnits, qtyUnits: BigInt(steps) * this.rules.stepUnits };
   }
 
+  /** The `i`-th draw of the last lazy redraw (its layout: `draws`). */
+  private drawAt(i: number): number {
+    return this.skipping ? Mulberry32.drawAfter(this.drawsFromState, i + 1) : (this.draws[i] as number);
+  }
+
   /** The touch levels and the tape of a lazy redraw, built from its draws (before anything can have taken from them). */
   private buildTouch(): void {
     if (this.drawn !== 'none') return;
     const levels = this.settings.levels;
-    const bid = this.level(this.drawnBidUnits, this.draws[0] as number);
-    const ask = this.level(this.drawnAskUnits, this.draws[levels] as number);
+    const bid = this.level(this.drawnBidUnits, this.drawAt(0));
+    const ask = this.level(this.drawnAskUnits, this.drawAt(levels));
     this.bids = [bid];
     this.asks = [ask];
-    this.tradedAtBid = this.tapeAt(bid, this.draws[2 * levels] as number);
-    this.tradedAtAsk = this.tapeAt(ask, this.draws[2 * levels + 1] as number);
+    this.tradedAtBid = this.tapeAt(bid, this.drawAt(2 * levels));
+    this.tradedAtAsk = this.tapeAt(ask, this.drawAt(2 * levels + 1));
     this.drawn = 'touch';
   }
 
@@ -169,8 +187,8 @@ export class OrderBook {
     const { tickUnits } = this.rules;
     for (let i = 1; i < levels; i++) {
       const away = BigInt(i) * tickUnits;
-      this.bids.push(this.level(this.drawnBidUnits - away, this.draws[i] as number));
-      this.asks.push(this.level(this.drawnAskUnits + away, this.draws[levels + i] as number));
+      this.bids.push(this.level(this.drawnBidUnits - away, this.drawAt(i)));
+      this.asks.push(this.level(this.drawnAskUnits + away, this.drawAt(levels + i)));
     }
     this.drawn = 'all';
   }

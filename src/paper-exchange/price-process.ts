@@ -1,40 +1,9 @@
 // Synthetic top of book: a seeded random walk of the mid, quantised to the tick grid.
+import { Mulberry32 } from './mulberry32.js';
 import { type BookSettings, defaultBookSettings, OrderBook, type TouchSizes } from './order-book.js';
 import type { SymbolRules } from './symbols.js';
 
-/**
- * mulberry32: tiny, fast, good enough for test price paths, and reproducible from a seed. Its whole state is one
- * 32-bit integer, readable and settable, so a paper exchange restarted from its state store continues the draws
- * where they stood instead of replaying the seed's from the start (issue 17).
- */
-export class Mulberry32 {
-  private current: number;
-
-  constructor(seed: number) {
-    this.current = seed >>> 0;
-  }
-
-  /** The next draw in [0, 1): a bound function, so it can be handed on as a plain `() => number`. */
-  readonly next = (): number => {
-    this.current = (this.current + 0x6d2b79f5) >>> 0;
-    let t = this.current;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-
-  get state(): number {
-    return this.current;
-  }
-
-  set state(value: number) {
-    this.current = value >>> 0;
-  }
-}
-
-export function createPrng(seed: number): () => number {
-  return new Mulberry32(seed).next;
-}
+export { createPrng, Mulberry32 } from './mulberry32.js';
 
 /** Standard normal draw (Box-Muller) so steps have a stable volatility rather than a fixed size. */
 export function gaussian(random: () => number): number {

@@ -50,6 +50,30 @@ export function dictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
   return out as Dict<V>;
 }
 
+/**
+ * The prototype of fewKeysDictWith's copies: itself without a prototype and frozen, so a key like "constructor" or
+ * "__proto__" is still an ordinary own property and a missing one still reads undefined.
+ */
+const fewKeysDictPrototype: object = Object.freeze(Object.create(null) as object);
+
+/**
+ * dictWith for a dict whose keys are few and drawn from a small fixed set (a venue's quotes, one a traded symbol),
+ * written at every tick. A prototype-free object is a V8 hash table from birth: copying one with a key or three cost
+ * ~100 ns, a tenth of a backtest quote's engine work. The copy here has the empty frozen prototype above instead, so
+ * V8 keeps it a fast object with hidden classes shared by every copy (~35 ns). Only for few, recurring keys: each
+ * distinct sequence of keys makes V8 hidden classes, which user ids or order ids would multiply without end.
+ */
+export function fewKeysDictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
+  const out = Object.create(fewKeysDictPrototype) as Record<string, V>;
+  const keys = Object.keys(dict);
+  for (let i = 0; i < keys.length; i += 1) {
+    const k = keys[i] as string;
+    out[k] = dict[k] as V;
+  }
+  out[key] = value;
+  return out as Dict<V>;
+}
+
 export function dictMerge<V>(dict: Dict<V>, more: Readonly<Record<string, V>>): Dict<V> {
   const out = copyOf(dict);
   for (const [key, value] of Object.entries(more)) out[key] = value;

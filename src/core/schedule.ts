@@ -182,7 +182,7 @@ export class Schedule {
    * Per pass, the first WAL event of the current decision not yet absorbed into its dirty set. A record, not a
    * Map: every decision reads and resets the three marks (a Map's get/set on each was a tenth of handOn's cost).
    */
-  readonly walMark: Record<Pass, number> = { risk: 0, stops: 0, equity: 0 };
+  walMark: Record<Pass, number> = { risk: 0, stops: 0, equity: 0 };
 
   constructor(durable: DurableState) {
     this.durable = durable;
@@ -253,8 +253,14 @@ export function scheduleFor(state: EngineState, take: boolean): Schedule {
 
 /** Hands the decision's schedule to the state it made, first absorbing the users its later events touched. */
 export function handOn(schedule: Schedule, state: EngineState, wal: readonly WalEvent[]): void {
-  for (const pass of passes) absorb(schedule, pass, state.durable, wal);
-  for (const pass of passes) schedule.walMark[pass] = 0;
+  // Spelt out, not looped over `passes`: this runs after every decision, and the loop's keyed stores cost ~2 % of a
+  // backtest quote. A decision that wrote no event has nothing to absorb (every mark is still 0).
+  if (wal.length > 0) {
+    absorb(schedule, 'risk', state.durable, wal);
+    absorb(schedule, 'stops', state.durable, wal);
+    absorb(schedule, 'equity', state.durable, wal);
+  }
+  schedule.walMark = { risk: 0, stops: 0, equity: 0 };
   schedule.durable = state.durable;
   keep(state.market, schedule);
 }

@@ -33,6 +33,13 @@ export const tickCandidateMargin = 1e-8;
 
 export const tickWatchKey = (mode: string, symbol: string): string => `${mode}\u0000${symbol}`;
 
+/** The mode and symbol a tickWatchKey was made of. */
+function splitTickWatchKey(key: string): [string, string] {
+  const at = key.indexOf('\u0000');
+  if (at < 0) throw new Error(`tick watch: ${JSON.stringify(key)} is not a tick watch key`);
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
 /** What candidates() answers for a symbol nobody is watched on: never written (its callers only read it). */
 const noCandidates: ReadonlySet<string> = new Set<string>();
 
@@ -100,6 +107,11 @@ interface Band {
 export class TickWatch {
   private readonly entries = new Map<string, TickWatchEntry>();
   private readonly bands = new Map<string, Band>();
+  /**
+   * The same bands by mode, then symbol: what a tick looks its band up by. Keyed by `key` a tick made the key string
+   * anew and hashed it (a concatenation is hashed at each lookup): about 2 % of a backtest quote holding nothing.
+   */
+  private readonly bandsByMode = new Map<string, Map<string, Band>>();
   /** Per symbol, the holders that are not simple (not closed, kill switch not engaged): every tick looks at them. */
   private readonly complex = new Map<string, Set<string>>();
   private readonly complexOf = new Map<string, ReadonlySet<string>>();
@@ -135,7 +147,7 @@ export class TickWatch {
     // Not a price the sorted bounds can be cut at: every holder is looked at (null), as the scan did.
     if (!Number.isFinite(bid) || !Number.isFinite(ask)) return null;
     const complex = this.complex.get(symbol);
-    const band = this.bands.get(tickWatchKey(mode, symbol));
+    const band = this.bandsByMode.get(mode)?.get(symbol);
     // Nobody watched on the symbol (most ticks of a backtest, every tick of a symbol nobody holds): no set is made.
     if (!band && (complex === undefined || complex.size === 0)) return noCandidates;
     const out = new Set<string>(complex);
@@ -163,6 +175,10 @@ export class TickWatch {
     if (!band) {
       band = { longs: new SortedPairs(), shorts: new SortedPairs(), horizons: new SortedPairs() };
       this.bands.set(entry.key, band);
+      const [mode, symbol] = splitTickWatchKey(entry.key);
+      const bySymbol = this.bandsByMode.get(mode);
+      if (bySymbol) bySymbol.set(symbol, band);
+      else this.bandsByMode.set(mode, new Map([[symbol, band]]));
     }
     if (entry.bound) (entry.bound.long ? band.longs : band.shorts).insert(entry.bound.price, userId);
     if (entry.horizonMs !== null) band.horizons.insert(entry.horizonMs, userId);
@@ -177,6 +193,12 @@ export class TickWatch {
     if (!band) throw new Error(`tick watch: no band ${entry.key} for ${userId}`);
     if (entry.bound) (entry.bound.long ? band.longs : band.shorts).remove(entry.bound.price, userId);
     if (entry.horizonMs !== null) band.horizons.remove(entry.horizonMs, userId);
-    if (band.longs.size + band.shorts.size + band.horizons.size === 0) this.bands.delete(entry.key);
+    if (band.longs.size + band.shorts.size + band.horizons.size === 0) {
+      this.bands.delete(entry.key);
+      const [mode, symbol] = splitTickWatchKey(entry.key);
+      const bySymbol = this.bandsByMode.get(mode);
+      bySymbol?.delete(symbol);
+      if (bySymbol?.size === 0) this.bandsByMode.delete(mode);
+    }
   }
 }

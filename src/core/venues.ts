@@ -1,7 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CoreConfig } from './config.js';
 import type { Dict } from './dict.js';
-import { dictFrom, dictGet, dictMerge, dictWith, emptyDict } from './dict.js';
+import { dictFrom, dictGet, dictMerge, emptyDict, fewKeysDictWith } from './dict.js';
 import type { DurableState, Mode } from './state.js';
 
 // Market data per venue. A live session must be sized, priced, valued and stop-checked on the live
@@ -94,7 +94,7 @@ export function withQuote(markets: VenueMarkets, venue: Venue, tick: BookTicker,
   const m = markets[venue];
   const next: VenueMarket = {
     filters: m.filters,
-    quotes: dictWith(m.quotes, tick.symbol, quote),
+    quotes: fewKeysDictWith(m.quotes, tick.symbol, quote),
     feedStartedAtMs: m.feedStartedAtMs,
     rulesUnreadable: m.rulesUnreadable,
   };

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { dictGet, dictWith, emptyDict, fewKeysDictWith } from '../../src/core/dict.js';
+
+// A venue's quotes are copied at every tick with fewKeysDictWith (a fast object with an empty frozen prototype, not a
+// prototype-free hash table). It must stay a Dict: keys from outside are ordinary own properties, names of Object's
+// prototype read as missing, and the dict it was made from is untouched.
+
+describe('fewKeysDictWith', () => {
+  it('reads, writes and enumerates like dictWith, prototype names included', () => {
+    const start = dictWith(emptyDict<number>(), 'ETHUSDT', 1);
+    const few = fewKeysDictWith(fewKeysDictWith(start, 'BTCUSDT', 2), 'ETHUSDT', 3);
+    expect(Object.keys(few)).toEqual(['ETHUSDT', 'BTCUSDT']);
+    expect({ ...few }).toEqual({ ETHUSDT: 3, BTCUSDT: 2 });
+    expect(Object.keys(start)).toEqual(['ETHUSDT']);
+    expect(dictGet(start, 'ETHUSDT')).toBe(1);
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      expect(dictGet(few, name)).toBeUndefined();
+      expect((few as Record<string, unknown>)[name]).toBeUndefined();
+      expect(name in few).toBe(false);
+    }
+    // "__proto__" from outside is a key like any other, never a prototype change.
+    const odd = fewKeysDictWith(few, '__proto__', 4);
+    expect(dictGet(odd, '__proto__')).toBe(4);
+    expect(Object.keys(odd)).toEqual(['ETHUSDT', 'BTCUSDT', '__proto__']);
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(odd))).toBeNull();
+    expect(JSON.parse(JSON.stringify(few))).toEqual({ ETHUSDT: 3, BTCUSDT: 2 });
+  });
+});

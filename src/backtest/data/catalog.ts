@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Which archive files a data directory holds, found by Binance's file names (any folder layout, e.g. the archive's own
@@ -60,10 +60,12 @@ function classify(path: string, name: string): DataFile | null {
 /** Every archive file below `dir`, oldest first per symbol and kind (a .csv wins over a .zip of the same name). */
 export async function catalog(dir: string): Promise<DataFile[]> {
   const found = new Map<string, DataFile>();
-  const walk = async (at: string, depth: number): Promise<void> => {
-    for (const entry of await readdir(at, { withFileTypes: true })) {
+  // Read synchronously: a directory read through the thread pool is a round trip each (the archive's layout is six
+  // levels), 3 ms a run where a synchronous walk takes a tenth of that; a sweep pays it at every point.
+  const walk = (at: string, depth: number): void => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
-      if (entry.isDirectory() && depth < maxDirectoryDepth) await walk(path, depth + 1);
+      if (entry.isDirectory() && depth < maxDirectoryDepth) walk(path, depth + 1);
       if (!entry.isFile()) continue;
       const file = classify(path, entry.name);
       if (!file) continue;
@@ -72,7 +74,7 @@ export async function catalog(dir: string): Promise<DataFile[]> {
       if (!held || path.endsWith('.csv')) found.set(key, file);
     }
   };
-  await walk(dir, 0);
+  walk(dir, 0);
   return [...found.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || a.kind.localeCompare(b.kind) || a.fromMs - b.fromMs || a.path.localeCompare(b.path));
 }
 

@@ -35,11 +35,12 @@ export function onAccountRechecked(ctx: DecisionContext, userId: string, problem
 }
 
 /**
- * An account setting changed on the exchange while a session runs (ACCOUNT_CONFIG_UPDATE): someone changed it by hand,
- * or another program did. Multi-assets margin switched on, or a traded symbol's leverage raised above the one the
- * session's preflight set (its stop-loss was placed inside the liquidation price at that leverage, preflight.ts), is
- * an account the engine would otherwise go on trading as if nothing had changed until its next restart: its entries
- * are paused and the user told, as the restart's recheck would. A change back, or a lower leverage, asks nothing.
+ * An account setting changed on the exchange while a session runs (ACCOUNT_CONFIG_UPDATE, or ACCOUNT_UPDATE for a
+ * margin type): someone changed it by hand, or another program did. Multi-assets margin switched on, a traded symbol's
+ * leverage raised above the one the session's preflight set (its stop-loss was placed inside the liquidation price at
+ * that leverage, preflight.ts), or a traded symbol switched to isolated margin (the preflight set cross), is an account
+ * the engine would otherwise go on trading as if nothing had changed until its next restart: its entries are paused
+ * and the user told, as the restart's recheck would. A change back, or a lower leverage, asks nothing.
  */
 export function onAccountConfig(ctx: DecisionContext, userId: string, mode: Mode, change: AccountConfigChange): void {
   const session = ctx.durable.sessions.get(userId);
@@ -59,6 +60,15 @@ function configProblem(ctx: DecisionContext, session: Session, change: AccountCo
     return change.on
       ? 'multi-assets margin mode was switched on; the engine margins in USDT only: switch it off (POST /fapi/v1/multiAssetsMargin multiAssetsMargin=false)'
       : null;
+  }
+  if (change.kind === 'margin_type') {
+    // Binance changes a symbol's margin type only while it holds no position or order there (-4048, -4047): the next
+    // entry would be isolated, liquidated from its own margin alone, where the preflight set cross for the session.
+    if (!change.isolated || !ctx.config.symbols.includes(change.symbol)) return null;
+    return (
+      `the margin type of ${change.symbol} was switched to isolated on the exchange; the session trades on cross margin, and an isolated ` +
+      `position is liquidated from its own margin alone`
+    );
   }
   if (!ctx.config.symbols.includes(change.symbol) || session.leverage === null || change.leverage <= session.leverage) return null;
   return (

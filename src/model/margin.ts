@@ -21,11 +21,15 @@ export interface PositionRisk {
 }
 
 /**
- * An account setting changed on the exchange, as the user-data stream's ACCOUNT_CONFIG_UPDATE tells it
+ * An account setting changed on the exchange, as the user-data stream tells it. ACCOUNT_CONFIG_UPDATE
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
- * `ac` a symbol's leverage, `ai.j` the multi-assets margin mode. Someone changed it by hand, or another program.
+ * `ac` a symbol's leverage, `ai.j` the multi-assets margin mode. ACCOUNT_UPDATE with reason `m` MARGIN_TYPE_CHANGE
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update:
+ * "pushed ... including changes on balances, positions, or margin type"): a symbol's margin type, its position entry's
+ * `mt` (isolated or cross). Someone changed it by hand, or another program.
  */
-export type AccountConfigChange = { kind: 'leverage'; symbol: string; leverage: number } | { kind: 'multi_assets'; on: boolean };
+export type AccountConfigChange =
+  { kind: 'leverage'; symbol: string; leverage: number } | { kind: 'multi_assets'; on: boolean } | { kind: 'margin_type'; symbol: string; isolated: boolean };
 
 export interface AccountMarginState {
   /** Hedge mode (GET /fapi/v1/positionSide/dual); the engine trades one-way only. */

@@ -92,7 +92,8 @@ export class MarginBook {
   private readonly bands: BreachBands | undefined;
 
   /**
-   * Told of a setting changed by a call (leverage, multi-assets mode): the server pushes it as ACCOUNT_CONFIG_UPDATE.
+   * Told of a setting changed by a call (leverage, multi-assets mode: the server pushes it as ACCOUNT_CONFIG_UPDATE;
+   * a margin type: as ACCOUNT_UPDATE MARGIN_TYPE_CHANGE).
    * Set after a restore, so restored settings push nothing.
    */
   onConfigChange: ((accountKey: string, change: AccountConfigChange) => void) | null = null;
@@ -186,6 +187,7 @@ export class MarginBook {
     if (this.engine.position(accountKey, symbol).qtyUnits !== 0n) throw marginErrors.marginTypeWithPosition();
     if (this.engine.openOrders(accountKey, symbol).length > 0) throw marginErrors.marginTypeOpenOrders();
     this.of(accountKey).marginType.set(symbol, text);
+    this.onConfigChange?.(accountKey, { kind: 'margin_type', symbol, isolated: text === 'ISOLATED' });
   }
 
   /** POST /fapi/v1/positionSide/dual: refused with any position (-4068) or open order (-4067) on the account. */

@@ -15,7 +15,7 @@ import { authenticate, mergeParams, type RawRequestParts } from './signing.js';
 import { defaultSimSymbols, deriveRules } from './symbols.js';
 import type { SimFaults, SimRequestRecord, SimTradeRecord, SimulatorHandle, SimulatorOptions } from './types.js';
 import type { SimTrade } from './trade-history.js';
-import { accountConfigUpdate, accountUpdate, algoUpdate, bookTickerEvent, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent } from './wire-format.js';
+import { accountUpdate, algoUpdate, bookTickerEvent, configChangePush, fundingAccountUpdate, orderTradeUpdate, partialDepthEvent } from './wire-format.js';
 import { defaultFundingIntervalMs, FundingClock, FundingHistory, payFunding } from './funding.js';
 import { MarketStreams } from './market-streams.js';
 import { MarketTape } from './market-tape.js';
@@ -121,7 +121,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       persistence.markAccount(account.key);
       const market = markets.get(symbol);
       if (!market) return;
-      publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs));
+      const isolated = margin.marginTypeOf(account.key, symbol) === 'ISOLATED';
+      publishUser(account.key, accountUpdate(account, symbol, engine.position(account.key, symbol), market, nowMs, isolated));
     },
     fundingUpdate(account, _symbol, amountUsd, nowMs) {
       persistence.markAccount(account.key);
@@ -158,7 +159,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   const restored = persistence.restore(Date.now());
   // After the restore: settings it puts back are not changes.
-  margin.onConfigChange = (accountKey, change) => publishUser(accountKey, accountConfigUpdate(change, Date.now()));
+  margin.onConfigChange = (accountKey, change) => publishUser(accountKey, configChangePush(change, Date.now()));
   /**
    * A blank paper account: its open orders and stops are cancelled first, each with its update pushed, as Binance
    * pushes an order cancelled behind the client's back; then the account is erased, keeping those cancelled orders

@@ -120,7 +120,15 @@ function unrealized(pos: SimPosition, rules: SymbolRules, markPrice: number): nu
   return qty === 0 ? 0 : (markPrice - pos.entryPrice) * qty;
 }
 
-export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosition, market: SymbolMarket, nowMs: number): Record<string, unknown> {
+export function accountUpdate(
+  account: SimAccount,
+  symbol: string,
+  pos: SimPosition,
+  market: SymbolMarket,
+  nowMs: number,
+  /** The symbol's margin type is ISOLATED (`mt`). */
+  isolated = false,
+): Record<string, unknown> {
   const rules = market.rules;
   return {
     e: 'ACCOUNT_UPDATE',
@@ -137,7 +145,7 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
           bep: pos.entryPrice.toFixed(usdScale),
           cr: pos.realizedPnl.toFixed(usdScale),
           up: unrealized(pos, rules, market.midPrice).toFixed(usdScale),
-          mt: 'cross',
+          mt: isolated ? 'isolated' : 'cross',
           iw: '0',
           ps: 'BOTH',
         },
@@ -150,9 +158,24 @@ export function accountUpdate(account: SimAccount, symbol: string, pos: SimPosit
  * ACCOUNT_CONFIG_UPDATE (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Account-Configuration-Update-previous-Leverage-Update):
  * `ac` {s, l} for a symbol's leverage, `ai` {j} for the multi-assets mode.
  */
-export function accountConfigUpdate(change: AccountConfigChange, nowMs: number): Record<string, unknown> {
+export function accountConfigUpdate(change: Exclude<AccountConfigChange, { kind: 'margin_type' }>, nowMs: number): Record<string, unknown> {
   const body = change.kind === 'leverage' ? { ac: { s: change.symbol, l: change.leverage } } : { ai: { j: change.on } };
   return { e: 'ACCOUNT_CONFIG_UPDATE', E: nowMs, T: nowMs, ...body };
+}
+
+/**
+ * The ACCOUNT_UPDATE for a symbol's margin type changed (reason `m` MARGIN_TYPE_CHANGE,
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update):
+ * the symbol's position entry, flat (the change is refused otherwise), with the new `mt`; no balance moved.
+ */
+export function marginTypeAccountUpdate(symbol: string, isolated: boolean, nowMs: number): Record<string, unknown> {
+  const position = { s: symbol, pa: '0', ep: '0.0', bep: '0.0', cr: '0', up: '0', mt: isolated ? 'isolated' : 'cross', iw: '0', ps: 'BOTH' };
+  return { e: 'ACCOUNT_UPDATE', E: nowMs, T: nowMs, a: { m: 'MARGIN_TYPE_CHANGE', B: [], P: [position] } };
+}
+
+/** What the user stream pushes for an account setting changed by a call: its ACCOUNT_CONFIG_UPDATE, or a margin type's ACCOUNT_UPDATE. */
+export function configChangePush(change: AccountConfigChange, nowMs: number): Record<string, unknown> {
+  return change.kind === 'margin_type' ? marginTypeAccountUpdate(change.symbol, change.isolated, nowMs) : accountConfigUpdate(change, nowMs);
 }
 
 /**

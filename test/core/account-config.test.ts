@@ -3,8 +3,9 @@ import type { Decision } from '../../src/core/decide.js';
 import type { AccountConfigChange } from '../../src/model/margin.js';
 import { CoreDriver } from './fixtures.js';
 
-// An account setting changed on the exchange while a session runs (the user-data stream's ACCOUNT_CONFIG_UPDATE):
-// multi-assets margin switched on, or a traded symbol's leverage raised above the one the session's preflight set,
+// An account setting changed on the exchange while a session runs (the user-data stream's ACCOUNT_CONFIG_UPDATE, or an
+// ACCOUNT_UPDATE for a margin type): multi-assets margin switched on, a traded symbol's leverage raised above the one
+// the session's preflight set, or a traded symbol switched to isolated margin,
 // pauses its entries and tells the user what changed and how to set it back; anything else asks nothing. The engine
 // used to ignore the event and trade on until its next restart's recheck.
 
@@ -43,6 +44,14 @@ describe('account settings changed on the exchange mid-session', () => {
     expect(alerts(on)).toEqual([expect.stringContaining('multi-assets margin mode was switched on')]);
   });
 
+  it('pauses entries when a traded symbol is switched to isolated margin', () => {
+    const d = started();
+    const isolated = change(d, { kind: 'margin_type', symbol: 'BTCUSDT', isolated: true });
+    expect(d.state.durable.sessions.get('u')?.paused).toBe(true);
+    expect(alerts(isolated)).toEqual([expect.stringContaining('the margin type of BTCUSDT was switched to isolated')]);
+    expect(alerts(isolated)[0]).toContain("/resume checks the account again, sets the session's cross margin and leverage back");
+  });
+
   it('asks nothing of a lower or equal leverage, an untraded symbol, multi-assets off, another venue or no session', () => {
     const d = started();
     for (const c of [
@@ -50,6 +59,8 @@ describe('account settings changed on the exchange mid-session', () => {
       { kind: 'leverage', symbol: 'BTCUSDT', leverage: 5 },
       { kind: 'leverage', symbol: 'DOGEUSDT', leverage: 75 },
       { kind: 'multi_assets', on: false },
+      { kind: 'margin_type', symbol: 'BTCUSDT', isolated: false },
+      { kind: 'margin_type', symbol: 'DOGEUSDT', isolated: true },
     ] as const) {
       const decision = change(d, c);
       expect(decision.wal).toEqual([]);

@@ -90,6 +90,24 @@ describe('user-data events', () => {
     expect(toUserDataEvent({ ...at, ac: { s: 'BTCUSDT', l: '25x' } })).toMatchObject({ kind: 'malformed', type: 'ACCOUNT_CONFIG_UPDATE' });
   });
 
+  it("reads ACCOUNT_UPDATE MARGIN_TYPE_CHANGE as a symbol's margin type changed, its balances not required", () => {
+    const at = { e: 'ACCOUNT_UPDATE', E: 1611646737479, T: 1611646737476 };
+    const flat = { s: 'BTCUSDT', pa: '0', ep: '0.0', bep: '0.0', cr: '0', up: '0', iw: '0', ps: 'BOTH' };
+    expect(toUserDataEvent({ ...at, a: { m: 'MARGIN_TYPE_CHANGE', B: [], P: [{ ...flat, mt: 'isolated' }] } })).toEqual({
+      kind: 'config',
+      changes: [{ kind: 'margin_type', symbol: 'BTCUSDT', isolated: true }],
+    });
+    expect(toUserDataEvent({ stream: 'k', data: { ...at, a: { m: 'MARGIN_TYPE_CHANGE', P: [{ s: 'ETHUSDT', mt: 'cross' }] } } })).toEqual({
+      kind: 'config',
+      changes: [{ kind: 'margin_type', symbol: 'ETHUSDT', isolated: false }],
+    });
+    // An ORDER update of an isolated position is not a change of its margin type.
+    expect(toUserDataEvent({ ...at, a: { m: 'ORDER', B: [{ a: 'USDT', wb: '10', bc: '0' }], P: [{ ...flat, pa: '0.1', mt: 'isolated' }] } })).toMatchObject({
+      kind: 'account',
+      reason: 'ORDER',
+    });
+  });
+
   it('reads listenKeyExpired with E as a string or a number', () => {
     expect(toUserDataEvent({ e: 'listenKeyExpired', E: '1736996475556', listenKey: 'k' })).toEqual({ kind: 'listen_key_expired', listenKey: 'k' });
     expect(toUserDataEvent({ e: 'listenKeyExpired', E: 1576653824250 })).toEqual({ kind: 'listen_key_expired', listenKey: null });

@@ -94,6 +94,22 @@ describe('account preflight', () => {
     expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.leverage).toBe(3);
   });
 
+  it("pauses a running session's entries when a traded symbol is switched to isolated margin by hand; /resume sets cross margin back", async () => {
+    const h = harness();
+    const userId = 'hand-isolated';
+    expect((await h.reply(await h.send({ id: 'pf-mt', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
+    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
+    expect((await accountOf(h, userId).signed('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).status).toBe(200);
+    await waitFor('entries paused', () => h.service.engine.current.durable.sessions.get(userId)?.paused === true);
+    const alert = await waitFor('the alert', async () =>
+      (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'account'),
+    );
+    expect(alert.type === 'alert' ? alert.message : '').toContain('the margin type of BTCUSDT was switched to isolated');
+    expect((await h.reply(await h.send({ id: 'pf-mt-r', userId, type: 'session.resume' }))).status).toBe('done');
+    expect(h.service.engine.current.durable.sessions.get(userId)?.paused).toBe(false);
+    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
+  });
+
   it("does not hold another user's /stop while a start's account check waits for the exchange", async () => {
     const h = harness();
     expect((await h.reply(await h.send({ id: 'pf-hold-1', userId: 'holder', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/paper-exchange/server.js';
+import { toUserDataEvent } from '../../src/exchange/binance/mapping.js';
 import { apiClient, errorCode, field, openWs, placeTestStop, sleep, type WsProbe } from './helpers.js';
 
 // The user stream's life on the paper exchange, scaled down in time: a listen key lives `listenKeyValidityMs` after
@@ -98,6 +99,22 @@ describe('paper exchange user stream life', () => {
     expect((await api.signed('POST', '/fapi/v1/multiAssetsMargin', { multiAssetsMargin: 'true' })).status).toBe(200);
     await stream.waitFor((m) => isConfig(m) && (m as Rec).ai !== undefined);
     expect(stream.messages.filter(isConfig)).toEqual([expect.objectContaining({ ac: { s: 'BTCUSDT', l: 25 } }), expect.objectContaining({ ai: { j: true } })]);
+  });
+
+  it("pushes ACCOUNT_UPDATE MARGIN_TYPE_CHANGE with the symbol's new mt when its margin type changes, and nothing for a refused change", async () => {
+    const s = await start({});
+    const { api, stream } = await userStream(s, 'margined');
+    const isMarginType = (m: unknown): boolean => (m as Rec).e === 'ACCOUNT_UPDATE' && ((m as Rec).a as Rec | undefined)?.m === 'MARGIN_TYPE_CHANGE';
+    expect((await api.signed('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).status).toBe(200);
+    const pushed = await stream.waitFor(isMarginType);
+    expect(pushed).toMatchObject({ a: { m: 'MARGIN_TYPE_CHANGE', P: [{ s: 'BTCUSDT', pa: '0', mt: 'isolated' }] } });
+    expect(toUserDataEvent(pushed)).toEqual({ kind: 'config', changes: [{ kind: 'margin_type', symbol: 'BTCUSDT', isolated: true }] });
+    // The same type again is refused (-4046), and a position's later ORDER update says isolated.
+    expect((await api.signed('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).status).toBe(400);
+    await api.signed('POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    const order = await stream.waitFor((m) => (m as Rec).e === 'ACCOUNT_UPDATE' && ((m as Rec).a as Rec).m === 'ORDER');
+    expect(order).toMatchObject({ a: { P: [{ s: 'BTCUSDT', mt: 'isolated' }] } });
+    expect(stream.messages.filter(isMarginType)).toHaveLength(1);
   });
 
   it('the userStreamSilent fault stops deliveries on a valid key', async () => {

@@ -282,6 +282,16 @@ const accountUpdate = z.object({
   }),
 });
 
+/**
+ * ACCOUNT_UPDATE for a symbol's margin type changed (reason `m` MARGIN_TYPE_CHANGE, same page): its position entry's `mt`
+ * is the new type, `isolated` or `cross` (as in the page's example). Read apart from the general shape: a margin type
+ * changes only on a flat symbol and moves no balance, so nothing else of the event is required of it.
+ */
+const marginTypeChange = z.object({
+  e: z.literal('ACCOUNT_UPDATE'),
+  a: z.object({ m: z.literal('MARGIN_TYPE_CHANGE'), P: z.array(z.object({ s: z.string(), mt: z.enum(['isolated', 'cross']) })).min(1) }),
+});
+
 function toFundingPayments(update: z.infer<typeof accountUpdate>): FundingPayment[] {
   const { T, a } = update;
   if (a.m !== 'FUNDING_FEE') return [];
@@ -355,6 +365,9 @@ export function toUserDataEvent(raw: unknown): UserDataEvent {
       return parsed.success ? { kind: 'order', order: toOrderUpdate(parsed.data.o, parsed.data.T) } : malformed(parsed.error);
     }
     case 'ACCOUNT_UPDATE': {
+      const marginType = marginTypeChange.safeParse(body);
+      if (marginType.success)
+        return { kind: 'config', changes: marginType.data.a.P.map((p) => ({ kind: 'margin_type', symbol: p.s, isolated: p.mt === 'isolated' })) };
       const parsed = accountUpdate.safeParse(body);
       if (!parsed.success) return malformed(parsed.error);
       const positions = (parsed.data.a.P ?? [])

@@ -94,22 +94,6 @@ describe('account preflight', () => {
     expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.leverage).toBe(3);
   });
 
-  it("pauses a running session's entries when a traded symbol is switched to isolated margin by hand; /resume sets cross margin back", async () => {
-    const h = harness();
-    const userId = 'hand-isolated';
-    expect((await h.reply(await h.send({ id: 'pf-mt', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
-    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
-    expect((await accountOf(h, userId).signed('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).status).toBe(200);
-    await waitFor('entries paused', () => h.service.engine.current.durable.sessions.get(userId)?.paused === true);
-    const alert = await waitFor('the alert', async () =>
-      (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'account'),
-    );
-    expect(alert.type === 'alert' ? alert.message : '').toContain('the margin type of BTCUSDT was switched to isolated');
-    expect((await h.reply(await h.send({ id: 'pf-mt-r', userId, type: 'session.resume' }))).status).toBe('done');
-    expect(h.service.engine.current.durable.sessions.get(userId)?.paused).toBe(false);
-    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
-  });
-
   it("does not hold another user's /stop while a start's account check waits for the exchange", async () => {
     const h = harness();
     expect((await h.reply(await h.send({ id: 'pf-hold-1', userId: 'holder', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
@@ -151,7 +135,9 @@ describe('account preflight', () => {
       expect(bad.reason).toContain('leverage');
     }
     // Nothing lost: the engine still starts a good session for the same user.
-    expect((await h.reply(await h.send({ id: 'pf-good', userId: 'fumbler', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
+    const good = await h.reply(await h.send({ id: 'pf-good', userId: 'fumbler', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }));
+    expect(good.reason ?? '').toBe('');
+    expect(good.status).toBe('done');
   });
 });
 
@@ -252,6 +238,50 @@ describe('liquidation', () => {
     } finally {
       await h.close();
       await sim.close();
+    }
+  });
+});
+
+// Later checks, on an engine of their own: every start's preflight spends request weight, and the tests above leave
+// little of the minute's budget.
+describe('account preflight, later checks', () => {
+  const harness = useHarness({ label: 'preflight-later', paperPreflight: true });
+
+  it("pauses a running session's entries when a traded symbol is switched to isolated margin by hand; /resume sets cross margin back", async () => {
+    const h = harness();
+    const userId = 'hand-isolated';
+    expect((await h.reply(await h.send({ id: 'pf-mt', userId, type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe('done');
+    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
+    expect((await accountOf(h, userId).signed('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).status).toBe(200);
+    await waitFor('entries paused', () => h.service.engine.current.durable.sessions.get(userId)?.paused === true);
+    const alert = await waitFor('the alert', async () =>
+      (await allOutbound(h.log)).find((e) => e.type === 'alert' && e.userId === userId && e.kind === 'account'),
+    );
+    expect(alert.type === 'alert' ? alert.message : '').toContain('the margin type of BTCUSDT was switched to isolated');
+    expect((await h.reply(await h.send({ id: 'pf-mt-r', userId, type: 'session.resume' }))).status).toBe('done');
+    expect(h.service.engine.current.durable.sessions.get(userId)?.paused).toBe(false);
+    expect((await symbolConfig(h, userId)).find((c) => c.symbol === 'BTCUSDT')?.marginType).toBe('CROSSED');
+  });
+
+  it("does not hold another user's /stop behind a route that waits for a start's account check", async () => {
+    const h = harness();
+    expect((await h.reply(await h.send({ id: 'pf-rh-1', userId: 'route-holder', type: 'session.start', mode: 'paper', capitalUsd: 1_000 }))).status).toBe(
+      'done',
+    );
+    h.sim.faults.latencyByPathMs['/fapi/v1/positionSide/dual'] = 2_000;
+    try {
+      const start = await h.send({ id: 'pf-rh-slow', userId: 'route-slowpoke', type: 'session.start', mode: 'paper', capitalUsd: 1_000 });
+      // A route read between them is held behind the start (a fleet command waits for what was held before it).
+      const route = await h.send({ id: 'pf-rh-route', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'BTCUSDT', weight: 0 }] });
+      const stop = await h.send({ id: 'pf-rh-stop', userId: 'route-holder', type: 'session.stop' });
+      await h.reply(start);
+      await h.reply(route);
+      await h.reply(stop);
+      const replies = (await allOutbound(h.log)).flatMap((e) => (e.type === 'reply' && [start, route, stop].includes(e.commandId) ? [e.commandId] : []));
+      // The stop used to wait for the route, and so for the start's check.
+      expect([...new Set(replies)]).toEqual([stop, start, route]);
+    } finally {
+      delete h.sim.faults.latencyByPathMs['/fapi/v1/positionSide/dual'];
     }
   });
 });

@@ -35,6 +35,9 @@ type Scope = { kind: 'session'; userId: string; control: boolean; command: Comma
 const sessionScoped = new Set([
   'session.start',
   'session.stop',
+  // Missing once: an /exit of one symbol was taken for a fleet control command and decided at once, on a session's
+  // replayed view before its reconciliation and ahead of the session's own held commands.
+  'session.exit',
   'session.set_stoploss',
   'session.set_horizon',
   'session.pause',
@@ -44,7 +47,7 @@ const sessionScoped = new Set([
 ]);
 
 export class CommandGate {
-  /** Per session, the last held command's turn: the next one for that session waits for it. */
+  /** Per session, the last held command's turn: the next one for that session waits for it (until it is decided). */
   private readonly tails = new Map<string, Promise<void>>();
   /** The last held fleet command's turn: every command read after it waits for it. */
   private barrier: Promise<void> | null = null;
@@ -83,8 +86,9 @@ export class CommandGate {
         // halt waiting for another user's account check or reconciliation is the frozen control path of the audit.
         if (scope.control || (this.barrier === null && this.tails.size === 0)) now.push(delivery);
         else {
+          // Every command held before it; the sessions' tails stay, so a session's control command read later still
+          // waits for its own earlier commands (and only those).
           const before = Promise.all([this.barrier, ...this.tails.values()]).then(() => undefined);
-          this.tails.clear();
           const turn = this.hold(before, delivery, readAtMs, () => {
             if (this.barrier === turn) this.barrier = null;
           });
@@ -92,7 +96,12 @@ export class CommandGate {
         }
       } else {
         const { userId } = scope;
-        const before = this.tails.get(userId) ?? this.barrier;
+        // A session's control command (a /stop, a stop-loss change) does not queue behind a held fleet command: a route
+        // held behind another user's account check (up to its timeout) held every /stop read after it. Decided before
+        // the route, the stop is what the engine's step does with them anyway (control first). Its own session's
+        // earlier commands it still waits for: a session's commands keep their order.
+        const own = this.tails.get(userId) ?? null;
+        const before = scope.control || this.barrier === null ? own : own === null ? this.barrier : Promise.all([own, this.barrier]).then(() => undefined);
         const checks = this.accountChecks !== null && this.accountChecks.needed(scope.command) ? this.accountChecks : null;
         if (before === null && this.readiness.isReady(userId) && checks === null) now.push(delivery);
         else {

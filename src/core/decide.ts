@@ -97,7 +97,7 @@ export type Input =
   | { kind: 'stops_listed'; userId: string; stops: ProtectiveStopSnapshot[]; askedAtMs?: number }
   /** A conditional order's status change on one user's account, as the user stream reported it (ALGO_UPDATE). */
   | { kind: 'stop_news'; userId: string; mode: Mode; update: ProtectiveStopUpdate }
-  /** An account setting changed on the exchange (the user-data stream's ACCOUNT_CONFIG_UPDATE). */
+  /** An account setting changed on the exchange (the user-data stream's ACCOUNT_CONFIG_UPDATE, or a margin type's ACCOUNT_UPDATE). */
   | { kind: 'account_config'; userId: string; mode: Mode; change: AccountConfigChange }
   /** One symbol's trades on one user's account, oldest first, as the trade list answered (trade-backstop.ts). */
   /** askedAtMs: when the read was asked for (echoed from read_trades), so a late answer to an older read is known as such. */

@@ -18,7 +18,11 @@ function blank<V>(): Record<string, V> {
  * order as in the source.
  */
 function copyOf<V>(dict: Readonly<Record<string, V>>): Record<string, V> {
-  const out = blank<V>();
+  return copyInto(blank<V>(), dict);
+}
+
+/** `dict`'s entries written into `out` (copyOf's loop, for a copy of another kind: fewKeysDictWith). */
+function copyInto<V>(out: Record<string, V>, dict: Readonly<Record<string, V>>): Record<string, V> {
   const keys = Object.keys(dict);
   for (let i = 0; i < keys.length; i += 1) {
     const key = keys[i] as string;
@@ -64,12 +68,7 @@ const fewKeysDictPrototype: object = Object.freeze(Object.create(null) as object
  * distinct sequence of keys makes V8 hidden classes, which user ids or order ids would multiply without end.
  */
 export function fewKeysDictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
-  const out = Object.create(fewKeysDictPrototype) as Record<string, V>;
-  const keys = Object.keys(dict);
-  for (let i = 0; i < keys.length; i += 1) {
-    const k = keys[i] as string;
-    out[k] = dict[k] as V;
-  }
+  const out = copyInto(Object.create(fewKeysDictPrototype) as Record<string, V>, dict);
   out[key] = value;
   return out as Dict<V>;
 }

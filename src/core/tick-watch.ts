@@ -106,10 +106,10 @@ interface Band {
 
 export class TickWatch {
   private readonly entries = new Map<string, TickWatchEntry>();
-  private readonly bands = new Map<string, Band>();
   /**
-   * The same bands by mode, then symbol: what a tick looks its band up by. Keyed by `key` a tick made the key string
-   * anew and hashed it (a concatenation is hashed at each lookup): about 2 % of a backtest quote holding nothing.
+   * The bands by mode, then symbol (an entry's `key` split once when its band is made or dropped). Keyed by `key`, a
+   * tick made the key string anew and hashed it (a concatenation is hashed at each lookup): about 2 % of a backtest
+   * quote holding nothing.
    */
   private readonly bandsByMode = new Map<string, Map<string, Band>>();
   /** Per symbol, the holders that are not simple (not closed, kill switch not engaged): every tick looks at them. */
@@ -171,14 +171,16 @@ export class TickWatch {
     this.entries.set(userId, entry);
     // No stop-loss and no horizon: no tick can change anything for it.
     if (!entry.bound && entry.horizonMs === null) return;
-    let band = this.bands.get(entry.key);
+    const [mode, symbol] = splitTickWatchKey(entry.key);
+    let bySymbol = this.bandsByMode.get(mode);
+    if (!bySymbol) {
+      bySymbol = new Map();
+      this.bandsByMode.set(mode, bySymbol);
+    }
+    let band = bySymbol.get(symbol);
     if (!band) {
       band = { longs: new SortedPairs(), shorts: new SortedPairs(), horizons: new SortedPairs() };
-      this.bands.set(entry.key, band);
-      const [mode, symbol] = splitTickWatchKey(entry.key);
-      const bySymbol = this.bandsByMode.get(mode);
-      if (bySymbol) bySymbol.set(symbol, band);
-      else this.bandsByMode.set(mode, new Map([[symbol, band]]));
+      bySymbol.set(symbol, band);
     }
     if (entry.bound) (entry.bound.long ? band.longs : band.shorts).insert(entry.bound.price, userId);
     if (entry.horizonMs !== null) band.horizons.insert(entry.horizonMs, userId);
@@ -189,16 +191,15 @@ export class TickWatch {
     if (!entry) return;
     this.entries.delete(userId);
     if (!entry.bound && entry.horizonMs === null) return;
-    const band = this.bands.get(entry.key);
-    if (!band) throw new Error(`tick watch: no band ${entry.key} for ${userId}`);
+    const [mode, symbol] = splitTickWatchKey(entry.key);
+    const bySymbol = this.bandsByMode.get(mode);
+    const band = bySymbol?.get(symbol);
+    if (!bySymbol || !band) throw new Error(`tick watch: no band ${entry.key} for ${userId}`);
     if (entry.bound) (entry.bound.long ? band.longs : band.shorts).remove(entry.bound.price, userId);
     if (entry.horizonMs !== null) band.horizons.remove(entry.horizonMs, userId);
     if (band.longs.size + band.shorts.size + band.horizons.size === 0) {
-      this.bands.delete(entry.key);
-      const [mode, symbol] = splitTickWatchKey(entry.key);
-      const bySymbol = this.bandsByMode.get(mode);
-      bySymbol?.delete(symbol);
-      if (bySymbol?.size === 0) this.bandsByMode.delete(mode);
+      bySymbol.delete(symbol);
+      if (bySymbol.size === 0) this.bandsByMode.delete(mode);
     }
   }
 }

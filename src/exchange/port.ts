@@ -21,7 +21,10 @@ export interface UserStreamNews {
   onPositions?(positions: PositionSnapshot[]): void;
   /** A conditional order's status change (ALGO_UPDATE). */
   onStopUpdate?(update: ProtectiveStopUpdate): void;
-  /** An account setting changed on the exchange (ACCOUNT_CONFIG_UPDATE): a symbol's leverage, multi-assets mode. */
+  /**
+   * An account setting changed on the exchange: a symbol's leverage, multi-assets mode (ACCOUNT_CONFIG_UPDATE), a
+   * symbol's margin type (ACCOUNT_UPDATE MARGIN_TYPE_CHANGE).
+   */
   onAccountConfig?(change: AccountConfigChange): void;
 }
 

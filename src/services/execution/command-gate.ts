@@ -46,6 +46,13 @@ const sessionScoped = new Set([
   'trades',
 ]);
 
+/** The turn after every one of `turns` (null ones are none); null when there is none to wait for. */
+function afterAll(turns: readonly (Promise<void> | null)[]): Promise<void> | null {
+  const waiting = turns.filter((t): t is Promise<void> => t !== null);
+  if (waiting.length <= 1) return waiting[0] ?? null;
+  return Promise.all(waiting).then(() => undefined);
+}
+
 export class CommandGate {
   /** Per session, the last held command's turn: the next one for that session waits for it (until it is decided). */
   private readonly tails = new Map<string, Promise<void>>();
@@ -88,7 +95,7 @@ export class CommandGate {
         else {
           // Every command held before it; the sessions' tails stay, so a session's control command read later still
           // waits for its own earlier commands (and only those).
-          const before = Promise.all([this.barrier, ...this.tails.values()]).then(() => undefined);
+          const before = afterAll([this.barrier, ...this.tails.values()]) ?? Promise.resolve();
           const turn = this.hold(before, delivery, readAtMs, () => {
             if (this.barrier === turn) this.barrier = null;
           });
@@ -101,7 +108,7 @@ export class CommandGate {
         // the route, the stop is what the engine's step does with them anyway (control first). Its own session's
         // earlier commands it still waits for: a session's commands keep their order.
         const own = this.tails.get(userId) ?? null;
-        const before = scope.control || this.barrier === null ? own : own === null ? this.barrier : Promise.all([own, this.barrier]).then(() => undefined);
+        const before = scope.control ? own : afterAll([own, this.barrier]);
         const checks = this.accountChecks !== null && this.accountChecks.needed(scope.command) ? this.accountChecks : null;
         if (before === null && this.readiness.isReady(userId) && checks === null) now.push(delivery);
         else {

@@ -394,9 +394,12 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'feed_started':
       ctx.market = copyMarket(ctx.market, { venues: withFeedStarted(ctx.market.venues, input.venue, input.symbols, nowMs) });
       break;
-    case 'rules_unreadable':
-      ctx.market = copyMarket(ctx.market, { venues: withRulesUnreadable(ctx.market.venues, input.venue, input.reason) });
+    case 'rules_unreadable': {
+      // The reason the state holds already leaves the market as it was (no copy).
+      const venues = withRulesUnreadable(ctx.market.venues, input.venue, input.reason);
+      if (venues !== ctx.market.venues) ctx.market = copyMarket(ctx.market, { venues });
       break;
+    }
     case 'place_result':
       onPlaceResult(ctx, input.clientOrderId, input.outcome);
       afterOrderNews(ctx, input.clientOrderId);

@@ -108,9 +108,18 @@ export function withFilters(markets: VenueMarkets, venue: Venue, filters: Readon
 /** Longest reason kept for rules that could not be read (characters): an error may carry a whole HTTP body. */
 export const maxRulesUnreadableChars = 300;
 
-/** The venue's trading rules could not be read, for `reason` (bounded); the rules read before, if any, stay. */
+/** A reason rules could not be read, as the state keeps it: cut at maxRulesUnreadableChars. */
+export function boundedRulesReason(reason: string): string {
+  return reason.length > maxRulesUnreadableChars ? `${reason.slice(0, maxRulesUnreadableChars)}…` : reason;
+}
+
+/**
+ * The venue's trading rules could not be read, for `reason` (bounded); the rules read before, if any, stay. The same
+ * reason again changes nothing (the same object back).
+ */
 export function withRulesUnreadable(markets: VenueMarkets, venue: Venue, reason: string): VenueMarkets {
-  const bounded = reason.length > maxRulesUnreadableChars ? `${reason.slice(0, maxRulesUnreadableChars)}…` : reason;
+  const bounded = boundedRulesReason(reason);
+  if (markets[venue].rulesUnreadable === bounded) return markets;
   return withVenue(markets, venue, (m) => ({ ...m, rulesUnreadable: bounded }));
 }
 

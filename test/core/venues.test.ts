@@ -56,6 +56,10 @@ describe('market data per venue', () => {
     const cut = start(d, 's2', 'lv', 'live');
     expect(cut).toMatchObject({ status: 'rejected', reason: expect.stringContaining('HTTP 502 xxx') });
     expect(JSON.stringify(cut).length).toBeLessThan(1_000);
+    // The same reason again (the shell's retry every 5 s while the rules stay unreadable) leaves the market as it was.
+    const market = d.state.market;
+    d.step({ kind: 'rules_unreadable', venue: 'live', reason: `HTTP 502 ${'x'.repeat(5_000)}` });
+    expect(d.state.market).toBe(market);
     // Paper is not concerned; and once the rules are read the reason is gone with the refusal.
     expect(start(d, 's3', 'pp', 'paper')).toMatchObject({ status: 'done' });
     d.step({ kind: 'filters', venue: 'live', filters: { BTCUSDT: btcFilters, ETHUSDT: ethFilters } });

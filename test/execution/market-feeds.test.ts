@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Input } from '../../src/core/decide.js';
 import { emptyMarketState } from '../../src/core/state.js';
+import { withRulesUnreadable } from '../../src/core/venues.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { MarketData } from '../../src/exchange/port.js';
 import { loadVenueFilters, retryMissingFilters, startFilterRefresh } from '../../src/services/execution/market-feeds.js';
@@ -11,12 +12,12 @@ import { waitFor } from '../support/wait.js';
 // The live exchange's trading rules, when boot could not read them, are read again until they arrive: live
 // sessions are refused meanwhile (no rules), paper trading goes on.
 
-function marketDataFailing(times: number): MarketData & { reads: number } {
+function marketDataFailing(times: number, reasonOf: (read: number) => string = () => 'exchangeInfo unavailable'): MarketData & { reads: number } {
   const md = {
     reads: 0,
     async getSymbolFilters() {
       md.reads += 1;
-      if (md.reads <= times) throw new Error('exchangeInfo unavailable');
+      if (md.reads <= times) throw new Error(reasonOf(md.reads));
       return { BTCUSDT: btcFilters };
     },
     subscribeBookTicker: () => Promise.reject(new Error('unused')),
@@ -26,17 +27,27 @@ function marketDataFailing(times: number): MarketData & { reads: number } {
 }
 
 describe('live trading rules missing at boot', () => {
-  it('are read again until they arrive, each failure told to the engine with its reason, then handed to it tagged live', async () => {
+  it('are read again until they arrive, a failure told to the engine when its reason is new, then handed to it tagged live', async () => {
     const submitted: Input[] = [];
-    const engine = { current: { market: emptyMarketState(0, { paper: { BTCUSDT: btcFilters } }) }, submit: async (i: Input) => void submitted.push(i) };
-    const live = marketDataFailing(2);
+    // The engine's market as decide() leaves it: a reason it was told is held (venues.ts withRulesUnreadable).
+    const engine = {
+      current: { market: emptyMarketState(0, { paper: { BTCUSDT: btcFilters } }) },
+      submit: async (i: Input) => {
+        submitted.push(i);
+        if (i.kind === 'rules_unreadable')
+          engine.current.market = { ...engine.current.market, venues: withRulesUnreadable(engine.current.market.venues, i.venue, i.reason) };
+      },
+    };
+    // Boot told the engine the first reason already (service.ts); the retries fail twice with it, then once otherwise.
+    engine.current.market = { ...engine.current.market, venues: withRulesUnreadable(engine.current.market.venues, 'live', 'exchangeInfo unavailable') };
+    const live = marketDataFailing(4, (read) => (read <= 3 ? 'exchangeInfo unavailable' : 'HTTP 418: banned until later'));
     const retry = retryMissingFilters(engine as unknown as Engine, { paper: marketDataFailing(0), live }, ['BTCUSDT'], silentLogger(), 10);
     await waitFor('the live rules', () => submitted.some((i) => i.kind === 'filters'));
     await retry.stop();
-    expect(live.reads).toBe(3);
+    expect(live.reads).toBe(5);
+    // The same reason every retry was a step of the engine each time (every 5 s while the rules stay unreadable).
     expect(submitted).toEqual([
-      { kind: 'rules_unreadable', venue: 'live', reason: 'exchangeInfo unavailable' },
-      { kind: 'rules_unreadable', venue: 'live', reason: 'exchangeInfo unavailable' },
+      { kind: 'rules_unreadable', venue: 'live', reason: 'HTTP 418: banned until later' },
       { kind: 'filters', venue: 'live', filters: { BTCUSDT: btcFilters } },
     ]);
   });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Venue, VenueFilters } from '../../core/venues.js';
+import { boundedRulesReason } from '../../core/venues.js';
 import { withAttempts } from '../../engine/attempts.js';
 import type { Engine } from '../../engine/engine.js';
 import type { MarketData, Subscription } from '../../exchange/port.js';
@@ -100,7 +101,10 @@ export function retryMissingFilters(
       } catch (error) {
         logger.warn({ err: error }, 'live exchange trading rules still unreadable');
         // The engine tells a refused live start why (venues.ts feedProblem); a reason that changed replaces the last.
-        await engine.submit({ kind: 'rules_unreadable', venue: 'live', reason: reasonOf(error) }).catch(() => undefined);
+        // The reason it holds already (boot's, the last retry's) is not told again: every retryMs it was a step.
+        const reason = reasonOf(error);
+        if (engine.current.market.venues.live.rulesUnreadable !== boundedRulesReason(reason))
+          await engine.submit({ kind: 'rules_unreadable', venue: 'live', reason }).catch(() => undefined);
         continue;
       }
       try {

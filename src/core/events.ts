@@ -8,6 +8,7 @@ import { copyOrder, copySession, copyState } from './record-copies.js';
 import { advanceIndex } from './state-index.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, RouteProgress, Session } from './state.js';
 import { wasProcessed } from './state.js';
+import { hasBookedKey, withBookedKey } from './booked-trade-keys.js';
 
 // WAL events: the only way durable state changes. `applyEvent` is the fold; the core's decide() applies
 // each event as it emits it, so state == fold(events) holds by construction, and boot replays the same fold.
@@ -170,7 +171,7 @@ export function bookedTradeKey(symbol: string, tradeId: string): string {
 function withBookedTrade(session: Session, symbol: string, tradeId: string): string[] {
   const key = bookedTradeKey(symbol, tradeId);
   const booked = session.bookedTradeIds ?? [];
-  return booked.includes(key) ? booked : [...booked, key].slice(-maxBookedTradeIdsKept);
+  return hasBookedKey(booked, key) ? booked : withBookedKey(booked, key, maxBookedTradeIdsKept);
 }
 
 /** What de-duplicates an exchange-side trade: the exchange's order id and the order's filled quantity after it. */
@@ -423,8 +424,8 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const session = requireSession(state, event.userId);
       if (event.tradeId !== undefined) {
         const key = bookedTradeKey(event.symbol, event.tradeId);
-        if (session.bookedTradeIds?.includes(key)) return state;
-        const bookedTradeIds = [...(session.bookedTradeIds ?? []), key].slice(-maxBookedTradeIdsKept);
+        if (hasBookedKey(session.bookedTradeIds, key)) return state;
+        const bookedTradeIds = withBookedKey(session.bookedTradeIds, key, maxBookedTradeIdsKept);
         return withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)), bookedTradeIds }), step);
       }
       const next = withSession(state, copySession(session, { feesUsd: add(session.feesUsd, toUsd(event.feeUsd)) }), step);
@@ -469,7 +470,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'exchange_trade': {
       const session = requireSession(state, event.userId);
-      if (session.bookedTradeIds?.includes(bookedTradeKey(event.symbol, event.tradeId))) return state;
+      if (hasBookedKey(session.bookedTradeIds, bookedTradeKey(event.symbol, event.tradeId))) return state;
       return withSession(
         state,
         copySession(session, {

@@ -8,6 +8,7 @@ import { bookedAsset } from '../model/market.js';
 import { fillNotice } from './fill-notice.js';
 import { engageKillSwitch } from './risk-rules.js';
 import type { Mode, Session } from './state.js';
+import { hasBookedKey } from './booked-trade-keys.js';
 
 // Trades the exchange made on a session's account without an order from the engine: a fired protective stop, a
 // liquidation, an ADL close, a manual trade. Adopting the position from a later read would erase the loss (the
@@ -113,7 +114,7 @@ export function onExchangeFill(ctx: DecisionContext, userId: string, mode: Mode,
   const inAdoptedPosition = adoptedAsOfMs !== undefined && snapshot.updateTime > 0 && snapshot.updateTime <= adoptedAsOfMs;
   // The trade list may have told this trade's money already (its push came late: foreign-trades.ts): the position
   // still moves by it, its money is not booked again.
-  const moneyBooked = trade.tradeId !== undefined && session.bookedTradeIds?.includes(bookedTradeKey(snapshot.symbol, trade.tradeId)) === true;
+  const moneyBooked = trade.tradeId !== undefined && hasBookedKey(session.bookedTradeIds, bookedTradeKey(snapshot.symbol, trade.tradeId));
   const usdtFee = trade.commissionAsset === bookedAsset;
   const feeUsd: Usd = usdtFee && !moneyBooked ? toUsd(commission) : zero;
   const realizedPnlUsd = moneyBooked ? zero : toUsd(realizedProfit);

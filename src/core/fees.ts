@@ -7,6 +7,7 @@ import type { Order } from './state.js';
 import { bookedTradeKey } from './events.js';
 import { bookedAsset } from '../model/market.js';
 import { entriesPausedNote, pauseEntries } from './account-recheck.js';
+import { hasBookedKey } from './booked-trade-keys.js';
 
 // Commission and funding as the exchange books them, into the session's equity (see mtm.ts). Amounts are the
 // exchange's decimal strings, booked exactly. Only USDT is booked: sessions are valued in USDT, and converting
@@ -32,7 +33,7 @@ export function bookCommission(ctx: DecisionContext, order: Order, snapshot: Ord
 
 /** Whether the commission of this trade (by its exchange id) is booked to the order's user's session. */
 export function isTradeBooked(ctx: DecisionContext, order: Order, tradeId: string): boolean {
-  return ctx.durable.sessions.get(order.userId)?.bookedTradeIds?.includes(bookedTradeKey(order.symbol, tradeId)) === true;
+  return hasBookedKey(ctx.durable.sessions.get(order.userId)?.bookedTradeIds, bookedTradeKey(order.symbol, tradeId));
 }
 
 /**

@@ -8,6 +8,7 @@ import { isTerminal } from './orders.js';
 import type { Session } from './state.js';
 import { someOrderOf } from './state-index.js';
 import { copyMarket } from './record-copies.js';
+import { hasBookedKey } from './booked-trade-keys.js';
 
 // Trades of orders the engine did not place (a liquidation, an ADL close, a fired protective stop, a manual order)
 // whose user-stream push never came: a crash before the push was committed, a deaf stream. Reconcile adopts the
@@ -38,7 +39,7 @@ export function bookForeignTrades(ctx: DecisionContext, userId: string, symbol: 
     cumByOrder.set(trade.exchangeOrderId, cumQty);
     const current = ctx.durable.sessions.get(userId) ?? session;
     if (trade.timeMs < current.startedAtMs || trade.timeMs < forgottenBeforeMs || sign(qty) <= 0) continue;
-    if (current.bookedTradeIds?.includes(bookedTradeKey(symbol, trade.tradeId))) continue;
+    if (hasBookedKey(current.bookedTradeIds, bookedTradeKey(symbol, trade.tradeId))) continue;
     if (current.exchangeFillKeys.includes(exchangeFillKey(trade.exchangeOrderId, cumQty))) continue;
     if (oldestRemembered !== null && BigInt(trade.tradeId) < oldestRemembered) continue;
     bookForeignTrade(ctx, userId, trade);

@@ -23,6 +23,7 @@ import type { Session } from '../core/state.js';
 import type { World } from './world.js';
 import { check } from './check.js';
 import { killRulesHeld, orderAsSent, stopGuardsItsPosition } from './trading-checks.js';
+import { hasBookedKey } from '../core/booked-trade-keys.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds, and the trading
 // rules of trading-checks.ts), and once the run has settled (every command answered once, every exchange order
@@ -308,7 +309,7 @@ export function exchangeMoneyOf(world: World, session: Session): { fees: Usd; fu
   const bookedHere = (r: { incomeType: string; symbol: string; tradeId: string; tranId: number }): boolean =>
     r.incomeType === 'FUNDING_FEE'
       ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
-      : (session.bookedTradeIds ?? []).includes(bookedTradeKey(r.symbol, r.tradeId));
+      : hasBookedKey(session.bookedTradeIds, bookedTradeKey(r.symbol, r.tradeId));
   const income = world.exchange.matching
     .account(paperCredentials(session.userId).apiKey)
     .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));

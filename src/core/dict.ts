@@ -68,8 +68,35 @@ const fewKeysDictPrototype: object = Object.freeze(Object.create(null) as object
  * distinct sequence of keys makes V8 hidden classes, which user ids or order ids would multiply without end.
  */
 export function fewKeysDictWith<V>(dict: Dict<V>, key: string, value: V): Dict<V> {
-  const out = copyInto(Object.create(fewKeysDictPrototype) as Record<string, V>, dict);
+  const out = copyInto(fewKeysBlank<V>(), dict);
   out[key] = value;
+  return out as Dict<V>;
+}
+
+function fewKeysBlank<V>(): Record<string, V> {
+  return Object.create(fewKeysDictPrototype) as Record<string, V>;
+}
+
+/**
+ * An empty dict of fewKeysDictWith's kind: a session's records by symbol (positions, intents, protective stops) start
+ * as one, so every copy of them stays a fast object. As a prototype-free one they were hash tables that every
+ * `for…in`, Object.keys and copy walked the slow way: asking whether a session holds a position (holdsPosition, at
+ * every stop check and equity sample) was 1 % of a backtest by itself.
+ */
+export function fewKeysEmptyDict<V>(): Dict<V> {
+  return fewKeysBlank<V>() as Dict<V>;
+}
+
+/** dictFrom into a dict of fewKeysDictWith's kind (a session's records by symbol, read back from a snapshot). */
+export function fewKeysDictFrom<V>(source: Readonly<Record<string, V>>): Dict<V> {
+  return copyInto(fewKeysBlank<V>(), source) as Dict<V>;
+}
+
+/** dictWithout for a dict of fewKeysDictWith's kind: the copy stays of that kind. */
+export function fewKeysDictWithout<V>(dict: Dict<V>, key: string): Dict<V> {
+  if (!Object.hasOwn(dict, key)) return dict;
+  const out = copyInto(fewKeysBlank<V>(), dict);
+  delete out[key];
   return out as Dict<V>;
 }
 

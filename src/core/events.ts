@@ -3,7 +3,7 @@ import { terminalOrderStatuses } from '../model/orders.js';
 import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
 import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
 import type { OwnedDicts } from './dict.js';
-import { dictWith, dictWithout, emptyDict, ownedDicts } from './dict.js';
+import { dictWith, dictWithout, fewKeysDictWith, fewKeysDictWithout, fewKeysEmptyDict, ownedDicts } from './dict.js';
 import { copyOrder, copySession, copyState } from './record-copies.js';
 import { advanceIndex } from './state-index.js';
 import type { CoreOrderStatus, DurableState, Mode, Order, RouteOutcome, RouteProgress, Session } from './state.js';
@@ -329,9 +329,9 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         exchangeFillKeys: [],
         bookedTradeIds: [],
         // A closed session is flat by construction; carry nothing over.
-        positions: emptyDict(),
-        intents: emptyDict(),
-        protectiveStops: emptyDict(),
+        positions: fewKeysEmptyDict(),
+        intents: fewKeysEmptyDict(),
+        protectiveStops: fewKeysEmptyDict(),
         stopCommandId: null,
       };
       return withSession(state, session, step);
@@ -349,7 +349,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
     case 'session.stopping':
       return withSession(
         state,
-        copySession(requireSession(state, event.userId), { status: 'stopping', stopCommandId: event.commandId, intents: emptyDict() }),
+        copySession(requireSession(state, event.userId), { status: 'stopping', stopCommandId: event.commandId, intents: fewKeysEmptyDict() }),
         step,
       );
 
@@ -357,12 +357,16 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const session = requireSession(state, event.userId);
       const open = Object.values(session.positions).filter((p) => !isZero(p.qty));
       if (open.length > 0) throw new StateCorruption(`session ${event.userId} closed with open positions`);
-      return withSession(state, copySession(session, { status: 'closed', positions: emptyDict() }), step);
+      return withSession(state, copySession(session, { status: 'closed', positions: fewKeysEmptyDict() }), step);
     }
 
     case 'kill_switch.engaged': {
       const session = requireSession(state, event.userId);
-      return withSession(state, copySession(session, { intents: emptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } }), step);
+      return withSession(
+        state,
+        copySession(session, { intents: fewKeysEmptyDict(), killSwitch: { engaged: true, reason: event.reason, atMs: event.atMs } }),
+        step,
+      );
     }
 
     case 'halt.set':
@@ -377,7 +381,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
 
     case 'intent.set': {
       const session = requireSession(state, event.userId);
-      return withSession(state, copySession(session, { intents: dictWith(session.intents, event.symbol, event.targetQty) }), step);
+      return withSession(state, copySession(session, { intents: fewKeysDictWith(session.intents, event.symbol, event.targetQty) }), step);
     }
 
     case 'order.planned': {
@@ -416,7 +420,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       if (qty === null || price === null || sign(qty) <= 0 || sign(price) <= 0) throw new StateCorruption(`bad fill ${event.qty}@${event.price}`);
       const signed = event.side === 'BUY' ? qty : neg(qty);
       const result = applyFillToPosition(session.positions[event.symbol], signed, price);
-      const positions = dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
+      const positions = fewKeysDictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(state, copySession(session, { positions, realizedPnlUsd: add(session.realizedPnlUsd, result.realizedPnlUsd) }), step);
     }
 
@@ -454,7 +458,9 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       // The exchange's realized PnL, not our own estimate: it is what the wallet actually got or lost.
       const result = applyFillToPosition(session.positions[event.symbol], signed, event.price);
       const positions =
-        event.inAdoptedPosition === true ? session.positions : dictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
+        event.inAdoptedPosition === true
+          ? session.positions
+          : fewKeysDictWith(session.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice });
       return withSession(
         state,
         copySession(session, {
@@ -491,7 +497,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
         status: 'pending' as const,
         plannedAtMs: event.atMs,
       };
-      const next = withSession(state, copySession(session, { protectiveStops: dictWith(session.protectiveStops, event.symbol, stop) }), step);
+      const next = withSession(state, copySession(session, { protectiveStops: fewKeysDictWith(session.protectiveStops, event.symbol, stop) }), step);
       next.orderSeq = state.orderSeq + 1;
       return next;
     }
@@ -502,7 +508,7 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
       return withSession(
         state,
-        copySession(session, { protectiveStops: dictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) }),
+        copySession(session, { protectiveStops: fewKeysDictWith(session.protectiveStops, event.symbol, { ...stop, status: event.status }) }),
         step,
       );
     }
@@ -511,14 +517,14 @@ function foldOne(state: DurableState, event: WalEvent, limits: FoldLimits, step:
       const session = requireSession(state, event.userId);
       const stop = session.protectiveStops[event.symbol];
       if (!stop || stop.clientAlgoId !== event.clientAlgoId) return state;
-      return withSession(state, copySession(session, { protectiveStops: dictWithout(session.protectiveStops, event.symbol) }), step);
+      return withSession(state, copySession(session, { protectiveStops: fewKeysDictWithout(session.protectiveStops, event.symbol) }), step);
     }
 
     case 'position.adopted': {
       const session = requireSession(state, event.userId);
-      const positions = dictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
+      const positions = fewKeysDictWith(session.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) });
       const adoptedAsOfMs =
-        event.asOfMs === undefined ? session.adoptedAsOfMs : dictWith(session.adoptedAsOfMs ?? emptyDict<number>(), event.symbol, event.asOfMs);
+        event.asOfMs === undefined ? session.adoptedAsOfMs : fewKeysDictWith(session.adoptedAsOfMs ?? fewKeysEmptyDict<number>(), event.symbol, event.asOfMs);
       return withSession(state, copySession(session, { positions, ...(adoptedAsOfMs !== undefined ? { adoptedAsOfMs } : {}) }), step);
     }
   }

@@ -4,7 +4,7 @@ import { add, neg, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js'
 import type { WalEvent } from './events.js';
 import { applyFillToPosition, bookedTradeKey, exchangeFillKey } from './events.js';
 import type { Dict } from './dict.js';
-import { dictWith, emptyDict } from './dict.js';
+import { fewKeysDictWith, fewKeysEmptyDict } from './dict.js';
 import type { DurableState, Mode, Position, Session } from './state.js';
 
 // The fill ledger's entries, derived from WAL events by a pure function: the engine commits them with the events
@@ -85,13 +85,13 @@ function ledgerOfEvent(event: WalEvent, walIndex: number, books: Map<string, Boo
       books.set(event.userId, {
         sessionId: sessionIdOf({ userId: event.userId, startedAtMs: event.atMs }),
         venue: event.mode,
-        positions: emptyDict(),
+        positions: fewKeysEmptyDict(),
         exchangeFillKeys: [],
       });
       return;
     case 'session.closed': {
       const book = bookOf(books, before, event.userId);
-      if (book) books.set(event.userId, { ...book, positions: emptyDict() });
+      if (book) books.set(event.userId, { ...book, positions: fewKeysEmptyDict() });
       return;
     }
     case 'position.adopted': {
@@ -99,7 +99,7 @@ function ledgerOfEvent(event: WalEvent, walIndex: number, books: Map<string, Boo
       if (book)
         books.set(event.userId, {
           ...book,
-          positions: dictWith(book.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) }),
+          positions: fewKeysDictWith(book.positions, event.symbol, { qty: toQty(event.qty), entryPrice: toPrice(event.entryPrice) }),
         });
       return;
     }
@@ -109,7 +109,7 @@ function ledgerOfEvent(event: WalEvent, walIndex: number, books: Map<string, Boo
       const qty = toQty(event.qty);
       const price = toPrice(event.price);
       const result = applyFillToPosition(book.positions[event.symbol], event.side === 'BUY' ? qty : neg(qty), price);
-      books.set(event.userId, { ...book, positions: dictWith(book.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }) });
+      books.set(event.userId, { ...book, positions: fewKeysDictWith(book.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }) });
       pushEntry(items, walIndex, book, {
         kind: 'fill',
         userId: event.userId,
@@ -165,7 +165,7 @@ function ledgerOfEvent(event: WalEvent, walIndex: number, books: Map<string, Boo
       const result = applyFillToPosition(book.positions[event.symbol], event.side === 'BUY' ? event.qty : neg(event.qty), event.price);
       books.set(event.userId, {
         ...book,
-        positions: dictWith(book.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
+        positions: fewKeysDictWith(book.positions, event.symbol, { qty: result.qty, entryPrice: result.entryPrice }),
         exchangeFillKeys: [...book.exchangeFillKeys, key],
       });
       pushEntry(items, walIndex, book, {

@@ -2,7 +2,7 @@ import type { OrderStatus, Side } from '../model/orders.js';
 import type { Price, Qty, Usd } from '../model/decimal.js';
 import { isZero, toPrice, toQty, toUsd } from '../model/decimal.js';
 import type { Dict } from './dict.js';
-import { dictFrom, dictGet, emptyDict } from './dict.js';
+import { dictFrom, dictGet, emptyDict, fewKeysDictFrom } from './dict.js';
 import type { ProcessedGeneration } from './processed-ids.js';
 import { ProcessedIds } from './processed-ids.js';
 import { SharedDict } from './shared-dict.js';
@@ -309,9 +309,10 @@ function reviveSession(session: SessionJson): Session {
     fundingIds: session.fundingIds ?? [],
     exchangeFillKeys: session.exchangeFillKeys ?? [],
     leverage: session.leverage ?? null,
-    positions: dictFrom(positions),
-    intents: dictFrom(session.intents),
-    protectiveStops: dictFrom(session.protectiveStops),
+    // Records by symbol, of the kind the fold keeps them in (dict.ts fewKeysEmptyDict).
+    positions: fewKeysDictFrom(Object.fromEntries(positions)),
+    intents: fewKeysDictFrom(session.intents),
+    protectiveStops: fewKeysDictFrom(session.protectiveStops),
   };
 }
 

@@ -92,6 +92,11 @@ export function fewKeysDictFrom<V>(source: Readonly<Record<string, V>>): Dict<V>
   return copyInto(fewKeysBlank<V>(), source) as Dict<V>;
 }
 
+/** dictMerge for a dict of fewKeysDictWith's kind: the copy stays of that kind. */
+export function fewKeysDictMerge<V>(dict: Dict<V>, more: Readonly<Record<string, V>>): Dict<V> {
+  return copyInto(copyInto(fewKeysBlank<V>(), dict), more) as Dict<V>;
+}
+
 /** dictWithout for a dict of fewKeysDictWith's kind: the copy stays of that kind. */
 export function fewKeysDictWithout<V>(dict: Dict<V>, key: string): Dict<V> {
   if (!Object.hasOwn(dict, key)) return dict;

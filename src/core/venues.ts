@@ -1,7 +1,7 @@
 import type { BookTicker, SymbolFilters } from '../model/market.js';
 import type { CoreConfig } from './config.js';
 import type { Dict } from './dict.js';
-import { dictFrom, dictGet, dictMerge, emptyDict, fewKeysDictWith } from './dict.js';
+import { dictGet, fewKeysDictFrom, fewKeysDictMerge, fewKeysDictWith, fewKeysEmptyDict } from './dict.js';
 import type { DurableState, Mode } from './state.js';
 
 // Market data per venue. A live session must be sized, priced, valued and stop-checked on the live
@@ -40,9 +40,10 @@ export type VenueFilters = Partial<Record<Venue, Readonly<Record<string, SymbolF
 
 export function emptyVenueMarkets(filters: VenueFilters = {}): VenueMarkets {
   const one = (venue: Venue): VenueMarket => ({
-    filters: dictFrom(filters[venue] ?? {}),
-    quotes: emptyDict(),
-    feedStartedAtMs: emptyDict(),
+    // Records by symbol, written at every tick or feed start and walked by the stale-feed rule: fast objects (dict.ts).
+    filters: fewKeysDictFrom(filters[venue] ?? {}),
+    quotes: fewKeysEmptyDict(),
+    feedStartedAtMs: fewKeysEmptyDict(),
     rulesUnreadable: null,
   });
   return { paper: one('paper'), live: one('live') };
@@ -102,7 +103,7 @@ export function withQuote(markets: VenueMarkets, venue: Venue, tick: BookTicker,
 }
 
 export function withFilters(markets: VenueMarkets, venue: Venue, filters: Readonly<Record<string, SymbolFilters>>): VenueMarkets {
-  return withVenue(markets, venue, (m) => ({ ...m, filters: dictMerge(m.filters, filters), rulesUnreadable: null }));
+  return withVenue(markets, venue, (m) => ({ ...m, filters: fewKeysDictMerge(m.filters, filters), rulesUnreadable: null }));
 }
 
 /** Longest reason kept for rules that could not be read (characters): an error may carry a whole HTTP body. */
@@ -124,7 +125,7 @@ export function withRulesUnreadable(markets: VenueMarkets, venue: Venue, reason:
 }
 
 export function withFeedStarted(markets: VenueMarkets, venue: Venue, symbols: readonly string[], nowMs: number): VenueMarkets {
-  return withVenue(markets, venue, (m) => ({ ...m, feedStartedAtMs: dictMerge(m.feedStartedAtMs, Object.fromEntries(symbols.map((s) => [s, nowMs]))) }));
+  return withVenue(markets, venue, (m) => ({ ...m, feedStartedAtMs: fewKeysDictMerge(m.feedStartedAtMs, Object.fromEntries(symbols.map((s) => [s, nowMs]))) }));
 }
 
 /**

@@ -20,7 +20,7 @@ import type { ParsedCommand } from '../contract/commands.js';
 import { parseDelivery } from '../contract/commands.js';
 import type { CoreConfig } from './config.js';
 import { tradedSymbols } from './config.js';
-import { eq, isDecimal, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
+import { exactEquals, exactOf, exactOfText, isZero, toDecimal, toPrice, toQty, zero } from '../model/decimal.js';
 import { DecisionContext } from './context.js';
 import type { Venue } from './venues.js';
 import { withFeedStarted, withFilters, withQuote, withRulesUnreadable } from './venues.js';
@@ -151,7 +151,7 @@ function senderOf(parsed: ParsedCommand, delivery: CommandDelivery): { commandId
 
 /** True for an exchange amount that reads as exactly zero (an unreadable one is not flat: it is reported). */
 function isFlatAmount(amount: string): boolean {
-  return isDecimal(amount) && isZero(toDecimal(amount));
+  return exactOfText(amount)?.units === 0n;
 }
 
 function onCommand(ctx: DecisionContext, delivery: CommandDelivery, preflight: PreflightResult | undefined): void {
@@ -252,7 +252,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
       );
   }
   const session = ctx.durable.sessions.get(userId);
-  const exchange = new Map(positions.map((p) => [p.symbol, p]));
+  const exchange = new Map<string, (typeof positions)[number]>();
+  for (const p of positions) exchange.set(p.symbol, p);
   if (!session || session.status === 'closed') {
     for (const p of positions) {
       if (!isFlatAmount(p.positionAmt)) ctx.alert(userId, 'reconcile', `exchange holds ${p.positionAmt} ${p.symbol} outside any session; left untouched`);
@@ -270,7 +271,8 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     ctx.market = copyMarket(ctx.market, { foreignPositionsReported: ctx.market.foreignPositionsReported.set(key, true as const) });
     ctx.alert(userId, 'reconcile', `the account also holds ${positionAmt} ${symbol}, which this engine does not trade; left untouched`);
   }
-  const symbols = new Set([...Object.keys(session.positions), ...[...exchange.keys()].filter((s) => traded.has(s))]);
+  const symbols = new Set(Object.keys(session.positions));
+  for (const symbol of exchange.keys()) if (traded.has(symbol)) symbols.add(symbol);
   let disagreedUnsettled = false;
   for (const symbol of symbols) {
     const ours = session.positions[symbol]?.qty ?? zero;
@@ -280,14 +282,15 @@ function onReconcile(ctx: DecisionContext, userId: string, positions: PositionSn
     // never filled (a rejection, such as the -2022 that asked for this very read) cannot have moved it.
     const unsettled = someOpenOrChangedOrderOf(ctx.durable, userId, symbol, requestedAtMs, (o) => !isZero(toDecimal(o.filledQty)));
     // Exact: a position equal to the exchange's is never "corrected" by float noise, nor a real difference missed. An
-    // amount that is not a decimal agrees with nothing.
-    const agrees = theirs === undefined ? isZero(ours) : isDecimal(theirs.positionAmt) && eq(ours, toQty(theirs.positionAmt));
+    // amount that is not a decimal agrees with nothing. (Its text read once, and not into the decimal cache: exactOfText.)
+    const theirsAmt = theirs === undefined ? null : exactOfText(theirs.positionAmt);
+    const agrees = theirs === undefined ? isZero(ours) : theirsAmt !== null && exactEquals(exactOf(ours), theirsAmt);
     if (unsettled) {
       // Not adopted now, but remembered: the session must not close on its own view of flat before a later read agrees.
       if (!agrees) disagreedUnsettled = true;
       continue;
     }
-    if (theirs && (!isDecimal(theirs.positionAmt) || !isDecimal(theirs.entryPrice))) {
+    if (theirs && (theirsAmt === null || exactOfText(theirs.entryPrice) === null)) {
       ctx.alert(
         userId,
         'reconcile',

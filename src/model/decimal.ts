@@ -227,6 +227,25 @@ export type Exact = Fixed;
 
 export const exactOf = (a: Decimal): Exact => parseFixed(a);
 
+/**
+ * The exact value of a decimal text from outside (an exchange's amount), or null when it is not one (isDecimal). Parsed
+ * without the cache: an exchange's answers are new strings at every read (a position every periodic check), and each
+ * kept in the cache, with its canonical form, pushed out the session's own decimals that every valuation reads.
+ */
+export function exactOfText(text: string): Exact | null {
+  try {
+    return parseFixedText(text);
+  } catch {
+    return null;
+  }
+}
+
+/** x = y, exactly (eq of their decimals). */
+export function exactEquals(x: Exact, y: Exact): boolean {
+  const scale = Math.max(x.scale, y.scale);
+  return rescale(x, scale) === rescale(y, scale);
+}
+
 /** The exact value of a finite number's shortest form, as toDecimal reads it. */
 export function exactOfNumber(value: number): Exact {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);

@@ -10,6 +10,9 @@ import {
   exactOfNumber,
   div,
   eq,
+  exactEquals,
+  exactOf,
+  exactOfText,
   isDecimal,
   isMultipleOf,
   isZero,
@@ -228,6 +231,19 @@ describe('exact decimals (Qty / Price / Usd)', () => {
     }
     expect(() => toDecimal(Number.NaN)).toThrow();
     expect(() => toDecimal(Number.POSITIVE_INFINITY)).toThrow();
+  });
+
+  it('an exchange amount read once (exactOfText) is what isDecimal and toDecimal make of it, and compares as eq does', () => {
+    for (const bad of ['', ' 1', 'abc', '0x10', '1.2.3', '1e', 'NaN', '1e999']) expect(exactOfText(bad), bad).toBeNull();
+    const texts = ['0', '0.000', '-0.0', '1.500', '1.5', '-0.001', '1e-3', '12345.678900', '0.1', '100'];
+    for (const a of texts) {
+      const x = exactOfText(a);
+      expect(x, a).not.toBeNull();
+      if (x === null) continue;
+      expect(exactEquals(x, exactOf(toDecimal(a))), a).toBe(true);
+      expect(x.units === 0n, a).toBe(isZero(toDecimal(a)));
+      for (const b of texts) expect(exactEquals(x, exactOf(toDecimal(b))), `${a} = ${b}`).toBe(eq(toDecimal(a), toDecimal(b)));
+    }
   });
 
   it('add is commutative and associative; sub is its inverse; neg and abs agree with sign', () => {

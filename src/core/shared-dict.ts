@@ -30,18 +30,25 @@ const shardCount = 256;
 const shardMask = shardCount - 1;
 
 /**
- * The last key hashed and its shard: a decision asks for the same session (and order) again and again, each a walk
- * over the key's characters (~3 % of a backtest's held quote). A different key costs one string comparison more.
+ * The last two keys hashed and their shards: a decision asks for the same session (and order) again and again, each a
+ * walk over the key's characters (~3 % of a backtest's held quote). Two, not one: a fill's decision turns between its
+ * user's records and its order's, and with one the two pushed each other out (the hash loop was 1 % of a crossover
+ * backtest). Another key costs two string comparisons more.
  */
 let lastKey: string | null = null;
 let lastShard = 0;
+let olderKey: string | null = null;
+let olderShard = 0;
 
 /** FNV-1a over the key's UTF-16 code units: cheap for the short ids used as keys, and spreads them evenly. */
 export function shardOfKey(key: string): number {
   if (key === lastKey) return lastShard;
-  lastShard = hashToShard(key);
+  const shard = key === olderKey ? olderShard : hashToShard(key);
+  olderKey = lastKey;
+  olderShard = lastShard;
   lastKey = key;
-  return lastShard;
+  lastShard = shard;
+  return shard;
 }
 
 function hashToShard(key: string): number {
@@ -62,6 +69,12 @@ const maxSparseShards = 16;
 const madeBitsPerWord = 16;
 const madeWords = shardCount / madeBitsPerWord;
 
+/** No shard made: copied (a literal's copy is one allocation of small integers; `new Array(n).fill(0)` was two and holey). */
+function noShardsMade(): number[] {
+  return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+}
+if (noShardsMade().length !== madeWords) throw new Error('noShardsMade has a word per madeBitsPerWord shards');
+
 function isMade(made: readonly number[], at: number): boolean {
   return (((made[(at / madeBitsPerWord) | 0] as number) >> (at % madeBitsPerWord)) & 1) === 1;
 }
@@ -81,8 +94,11 @@ export class SharedDict<V> {
    * Shards this version made itself, which its owner may write in place (the others are shared with older versions):
    * a bit per shard, madeBitsPerWord to a small integer. Not a Uint8Array(shardCount): allocating one took about
    * 0.5 µs, paid by every first write of a decision to a map (each equity sample and stop check, bench/backtest.ts).
+   * Null until this version makes its first shard (an owned version that only writes shards it made needs none; a
+   * version with no owner never makes one it may write again): its words were 0.8 % of a crossover backtest, allocated
+   * for every version an owner made.
    */
-  #madeShards: number[] | null;
+  #madeShards: number[] | null = null;
 
   private constructor(
     /**
@@ -97,7 +113,13 @@ export class SharedDict<V> {
     owner: OwnedDicts | null,
   ) {
     this.#owner = owner;
-    this.#madeShards = owner === null ? null : new Array<number>(madeWords).fill(0);
+  }
+
+  /** Notes that this version made shard `at` itself: its owner may write it in place from now on. */
+  private noteMade(at: number): void {
+    if (this.#owner === null) return;
+    this.#madeShards ??= noShardsMade();
+    markMade(this.#madeShards, at);
   }
 
   static empty<V>(): SharedDict<V> {
@@ -263,7 +285,7 @@ export class SharedDict<V> {
     const made = this.#madeShards;
     if (made !== null && isMade(made, at)) return shard;
     const copy = new Map(shard);
-    if (made !== null) markMade(made, at);
+    this.noteMade(at);
     this.setShard(at, copy);
     return copy;
   }
@@ -274,7 +296,7 @@ export class SharedDict<V> {
     const shard = this.shard(at);
     if (shard === undefined) {
       this.setShard(at, new Map<string, V>([[key, value]]));
-      if (this.#madeShards !== null) markMade(this.#madeShards, at);
+      this.noteMade(at);
       this.count += 1;
       return;
     }

@@ -290,7 +290,9 @@ export class MatchingEngine {
   }
 
   private recordIncome(account: SimAccount, entry: Omit<IncomeRecord, 'tranId' | 'asset'>): void {
-    account.income.push({ ...entry, asset: 'USDT', tranId: this.nextTranId++ });
+    // A literal, not `{ ...entry, … }`: a spread with keys added takes V8's slow copy, two of them every fill.
+    const { symbol, incomeType, income, info, time, tradeId } = entry;
+    account.income.push({ symbol, incomeType, income, info, time, tradeId, asset: 'USDT', tranId: this.nextTranId++ });
   }
 
   /** Every accepted order, in arrival order. */

@@ -85,7 +85,10 @@ const ledgerEntrySchema = z.object({
 });
 
 export function serializeLedgerEntry(entry: LedgerEntry): string {
-  return JSON.stringify({ ...entry, schemaVersion: ledgerSchemaVersion });
+  // The same text as stringifying {...entry, schemaVersion} (the version last), without copying the entry first (a
+  // spread of a dozen keys plus one: V8's slow copy, at every fill and fee booked). An entry is never empty.
+  const json = JSON.stringify(entry);
+  return `${json.slice(0, -1)},"schemaVersion":${ledgerSchemaVersion}}`;
 }
 
 /** One ledger record read back, or the reason it cannot be read (never throws: a bad record is reported, not fatal). */

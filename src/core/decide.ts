@@ -376,10 +376,14 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
     case 'command':
       onCommand(ctx, input.delivery, input.preflight);
       break;
-    case 'tick':
-      ctx.market = copyMarket(ctx.market, { venues: withQuote(ctx.market.venues, input.venue, input.tick, nowMs) });
+    case 'tick': {
+      // The copy, then its venues: no patch object and Object.assign for every quote.
+      const market = copyMarket(ctx.market);
+      market.venues = withQuote(ctx.market.venues, input.venue, input.tick, nowMs);
+      ctx.market = market;
       checkRiskRules(ctx, { venue: input.venue, symbol: input.tick.symbol });
       break;
+    }
     case 'timer':
       if (input.only !== 'equity') {
         checkRiskRules(ctx, null, config.maxSessionVisitsPerBeat);

@@ -101,6 +101,8 @@ describe('ledger records', () => {
     const badAmount = JSON.stringify({ ...JSON.parse(serializeLedgerEntry(entry)), feeUsd: '0.0.1' });
     expect(parseLedgerRecord('9', '3', badAmount)).toMatchObject({ ok: false, reason: expect.stringMatching(/^ledger entry 9: feeUsd: not a decimal/) });
     expect(parseLedgerRecord('10', '3', JSON.stringify({ ...JSON.parse(serializeLedgerEntry(entry)), feeUsd: 0.012 }))).toMatchObject({ ok: false });
+    // The text written is the entry's JSON with the schema version last, as it always was.
+    expect(serializeLedgerEntry(entry)).toBe(JSON.stringify({ ...entry, schemaVersion: 1 }));
   });
 
   it('export as CSV with exact decimals, quoting what needs quoting', () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { OutboundEvent } from '../contract/outbound.js';
 import { stat } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { buildCommand } from '../contract/commands.js';
@@ -365,7 +366,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   await venue.start((_input, decision) => {
     // Before the data ended: the closing stop's own flatten is not the run's kill switch.
     if (killSwitch === null && !dataEnded && decision.wal.length > 0) killSwitch = killSwitchIn(decision, backtestUser);
-    for (const event of decision.outbound) {
+    for (let i = 0; i < decision.outbound.length; i += 1) {
+      const event = decision.outbound[i] as OutboundEvent;
       skipped.addReply(event);
       if (event.type === 'equity' && event.userId === backtestUser) {
         sampleEquity(event.atMs, event.summary.equityUsd, event.summary.grossExposureUsd);

@@ -93,7 +93,8 @@ export class BacktestVenue {
       loadFilters: async () => ({ paper: this.exchange.filters() }),
       accountOf: (userId) => (userId === this.userId ? this.account : null),
       onEffects: (d) => {
-        for (const effect of d.effects) this.effects.push({ dueMs: this.clock.nowMs() + this.latencyMs, effect });
+        // An index loop: for…of allocated an iterator result per decision here (every step's handing on).
+        for (let i = 0; i < d.effects.length; i += 1) this.effects.push({ dueMs: this.clock.nowMs() + this.latencyMs, effect: d.effects[i] as Effect });
         if (d.continuation) this.inputs.push(d.continuation);
       },
       onFatal: (error) => {

@@ -9,7 +9,7 @@ import type { StopFigures } from './mtm.js';
 import { bookedPnlUsd, sameStopFigures, stopFiguresOf } from './mtm.js';
 import { filtersOf } from './venues.js';
 import { tradedSymbols } from './config.js';
-import { dueAgain, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
+import { dueAgain, noExtraSessions, sessionsToVisit, stopGlobalsChanged, waitingFor } from './schedule.js';
 import { readFundingIfDue } from './funding-income.js';
 
 // Exchange-side protection: while a session holds a position and has a stop-loss, a reduce-only
@@ -115,7 +115,7 @@ export function maintainProtectiveStops(ctx: DecisionContext): void {
     ctx.wal,
     ctx.nowMs,
     wakeAll,
-    [],
+    noExtraSessions,
     Number.POSITIVE_INFINITY,
     ctx.config.maxStopPassVisitsPerDecision,
   );

@@ -292,6 +292,9 @@ function absorb(schedule: Schedule, pass: Pass, durable: DurableState, wal: read
  * has no schedule yet (or `wakeAll`), else the dirty and the due ones plus `extra`. Clears what it returns:
  * the pass must re-queue (`dueAgain`) each visited session that needs a later look.
  */
+/** No sessions besides the dirty and due ones (sessionsToVisit's `extra`): one shared empty list, not one a call. */
+export const noExtraSessions: readonly string[] = Object.freeze([]);
+
 export function sessionsToVisit(
   schedule: Schedule,
   pass: Pass,
@@ -299,7 +302,7 @@ export function sessionsToVisit(
   wal: readonly WalEvent[],
   nowMs: number,
   wakeAll: boolean,
-  extra: Iterable<string> = [],
+  extra: Iterable<string> = noExtraSessions,
   /** Of the sessions due by time, at most this many (earliest first); the rest stay queued for the next decision. */
   maxDue = Number.POSITIVE_INFINITY,
   /**
@@ -324,7 +327,7 @@ export function sessionsToVisit(
   }
   const users = s.dirty;
   s.due.takeDue(nowMs, users, maxDue);
-  for (const u of extra) users.add(u);
+  if (extra !== noExtraSessions) for (const u of extra) users.add(u);
   // Nobody to visit (most inputs, for most passes): the empty dirty set serves on, no new one is made.
   if (users.size === 0 && s.backlog.length === 0) return [];
   if (users.size === 0) return visitNext(s, durable, s.backlog, maxVisits);

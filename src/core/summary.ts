@@ -4,7 +4,7 @@ import { openOrdersOf } from './state-index.js';
 import type { Position, Session } from './state.js';
 import { countInWindow, holdsPosition } from './state.js';
 import { filtersOf } from './venues.js';
-import { dueAgain, dueBy, sessionsToVisit } from './schedule.js';
+import { dueAgain, dueBy, noExtraSessions, sessionsToVisit } from './schedule.js';
 import type { SessionSummary } from '../contract/session-summary.js';
 import type { Price, Usd } from '../model/decimal.js';
 import { div, exactOf, exactSub, isDecimal, mul, sign, toDecimal, toNumber } from '../model/decimal.js';
@@ -161,7 +161,7 @@ export function sampleEquity(ctx: DecisionContext): void {
   // at most as many as may be sampled (earliest first): 10 000 sessions started together stay due for 100 beats,
   // and taking them all each beat to sample 100 cost every beat O(sessions) (27 ms at 10 000, bench/core-scale.ts).
   // Of those, at most maxSessionVisitsPerBeat (records changed ones included): the rest are the beat's continuation's.
-  const visits = sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false, [], bound, ctx.config.maxSessionVisitsPerBeat);
+  const visits = sessionsToVisit(ctx.schedule, 'equity', ctx.durable, ctx.wal, ctx.nowMs, false, noExtraSessions, bound, ctx.config.maxSessionVisitsPerBeat);
   for (const session of visits) {
     if (session.status === 'closed') continue;
     const holding = holdsPosition(session);

@@ -2,7 +2,10 @@ import type { CoreConfig } from '../core/config.js';
 import type { Decision, DecideOptions, Input } from '../core/decide.js';
 import { decide, rejectUndecidable } from '../core/decide.js';
 import { controlFirst, sentBySignalSource } from '../core/command-priority.js';
+import type { WalEvent } from '../core/events.js';
 import { foldEvents } from '../core/events.js';
+import type { OutboundEvent } from '../contract/outbound.js';
+import type { DeadLetter } from '../model/command-delivery.js';
 import { ownedDicts } from '../core/dict.js';
 import { ledgerEntriesOf } from '../core/ledger.js';
 import { nextTimerWorkMs } from '../core/timer-due.js';
@@ -145,11 +148,14 @@ function stepOutputs(decisions: readonly Decision[]): Pick<Decision, 'wal' | 'ou
   const only = decisions.length === 1 ? decisions[0] : undefined;
   if (only) return only;
   const out: Pick<Decision, 'wal' | 'outbound' | 'ack' | 'deadLetters'> = { wal: [], outbound: [], ack: [], deadLetters: [] };
-  for (const d of decisions) {
-    for (const e of d.wal) out.wal.push(e);
-    for (const e of d.outbound) out.outbound.push(e);
-    for (const e of d.ack) out.ack.push(e);
-    for (const e of d.deadLetters) out.deadLetters.push(e);
+  // Index loops, not for…of: the array iterators' results were allocated here at every step of two inputs or more (a
+  // backtest's tick with its beat, a stop check's two answers), 1.6 MB a run of the sample.
+  for (let i = 0; i < decisions.length; i += 1) {
+    const d = decisions[i] as Decision;
+    for (let j = 0; j < d.wal.length; j += 1) out.wal.push(d.wal[j] as WalEvent);
+    for (let j = 0; j < d.outbound.length; j += 1) out.outbound.push(d.outbound[j] as OutboundEvent);
+    for (let j = 0; j < d.ack.length; j += 1) out.ack.push(d.ack[j] as string);
+    for (let j = 0; j < d.deadLetters.length; j += 1) out.deadLetters.push(d.deadLetters[j] as DeadLetter);
   }
   return out;
 }
@@ -638,7 +644,7 @@ export class Engine {
         this.logger.debug({ input: input.kind, events: decision.wal.map((e) => e.type), effects: decision.effects.length }, 'decided');
       }
       this.onEffects(decision);
-      for (const observer of this.observers) observer(input, decision);
+      for (let o = 0; o < this.observers.length; o += 1) (this.observers[o] as DecisionObserver)(input, decision); // (no iterator per decision)
     }
     const nowMs = this.clock.nowMs();
     this.lastSnapshotAtMs ??= nowMs;

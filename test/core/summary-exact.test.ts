@@ -190,4 +190,23 @@ describe('equity summary figures from exact values', () => {
     // And the first session still reads as it did.
     expect(sessionSummary(ctx, session)).toEqual(first);
   });
+
+  it("lists a position on any symbol as an own key of the summary, '__proto__' and 'constructor' included", () => {
+    const state = stateWithPositions({ capitalUsd: 10_000, positions: [{ symbol: 'BTCUSDT', qty: 0.1, entryPrice: 60_000 }] });
+    const held = state.durable.sessions.get('u') as Session;
+    const position = held.positions.BTCUSDT as Session['positions'][string];
+    const session: Session = {
+      ...held,
+      positions: dictFrom([
+        ['__proto__', position],
+        ['constructor', position],
+        ['BTCUSDT', position],
+      ]),
+    };
+    const summary = sessionSummary(new DecisionContext(state, T0, testConfig, false), session);
+    expect(Object.keys(summary.positions)).toEqual(['__proto__', 'constructor', 'BTCUSDT']);
+    expect(Object.getPrototypeOf(summary.positions)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(summary.positions, '__proto__')?.value).toMatchObject({ qty: 0.1, exitPrice: null });
+    expect(JSON.stringify(summary.positions)).toMatch(/^\{"__proto__":\{"qty":0\.1,/);
+  });
 });

@@ -620,7 +620,9 @@ export class Engine {
       outbound: this.log.outboundUnread === true ? outbound.map(unwritten) : outbound.map((e) => JSON.stringify(e)),
       ack,
       deadLetters,
-      ...(ledger.length > 0 ? { ledger } : {}),
+      // Always the key (undefined: none), so every batch has one shape: with it spread in only when there were entries,
+      // the two shapes deoptimized the commit path (a backtest's fourth run still recompiled it).
+      ledger: ledger.length > 0 ? ledger : undefined,
     };
   }
 

@@ -344,7 +344,7 @@ export function rejectUndecidable(state: EngineState, delivery: CommandDelivery,
   ctx.deadLetter({ entryId: delivery.entryId, raw: delivery.raw, reason });
   if (!wasProcessed(state.durable, commandId)) ctx.reject(commandId, userId, commandType, reason);
   if (userId !== null) ctx.alert(userId, 'engine_error', `command ${commandId} was set aside: ${reason}`);
-  return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters };
+  return { state, wal: [], outbound: ctx.outbound, effects: [], ack: [], deadLetters: ctx.deadLetters, continuation: undefined };
 }
 
 /**
@@ -486,10 +486,9 @@ export function decide(state: EngineState, input: Input, nowMs: number, config: 
   const next: EngineState = { durable: ctx.durable, market: ctx.market };
   const schedule = ctx.usedSchedule ?? (ctx.keepsIndex ? scheduleFor(state, true) : null);
   if (schedule && ctx.keepsIndex) handOn(schedule, next, ctx.wal);
-  const decision: Decision = { state: next, wal: ctx.wal, outbound: ctx.outbound, effects: ctx.effects, ack: ctx.ack, deadLetters: ctx.deadLetters };
-  // Set, not spread in (`...(continues ? { continuation } : {})`): a spread in the literal costs every decision.
-  if (ctx.continues) decision.continuation = input;
-  // Samples still due alone (sampleEquity, run by timer beats only): an equity-only continuation.
-  else if (ctx.equityDue) decision.continuation = equityOnlyBeat;
-  return decision;
+  // The continuation in the literal, undefined when none: not spread in (`...(continues ? { continuation } : {})`, a
+  // slow copy for every decision), nor set after (a second shape of Decision for every reader of decisions). Samples
+  // still due alone (sampleEquity, run by timer beats only) continue as an equity-only beat.
+  const continuation = ctx.continues ? input : ctx.equityDue ? equityOnlyBeat : undefined;
+  return { state: next, wal: ctx.wal, outbound: ctx.outbound, effects: ctx.effects, ack: ctx.ack, deadLetters: ctx.deadLetters, continuation };
 }

@@ -44,6 +44,8 @@ export class DecisionContext {
   private readonly start: EngineState;
   private taken: Schedule | null = null;
   private ownedMaps: OwnedDicts | undefined;
+  /** The market view this context made by marketToWrite, which it may write in place while it is still ctx.market. */
+  private madeMarket: MarketState | null = null;
 
   constructor(
     state: EngineState,
@@ -65,6 +67,21 @@ export class DecisionContext {
   /** Made on the first write: most decisions (a tick, a quiet watchdog beat) write no map, and a WeakSet is not free. */
   private get owned(): OwnedDicts {
     return (this.ownedMaps ??= ownedDicts());
+  }
+
+  /**
+   * The market view to note a time or a count in: the current one when this context made it (no one else has seen it:
+   * a decision's market reaches the state only at its end), else a copy of it, made now. A watchdog beat notes four or
+   * five things (an equity sample and its second's count, a stop check and its minute's count, ...), and each copied all
+   * twenty of the view's fields once more. Code that sets ctx.market itself makes a market this context did not make:
+   * the next note copies it again.
+   */
+  private marketToWrite(): MarketState {
+    if (this.market !== this.madeMarket) {
+      this.madeMarket = copyMarket(this.market);
+      this.market = this.madeMarket;
+    }
+    return this.madeMarket;
   }
 
   /** Which sessions the timer passes must visit (schedule.ts): taken from the starting state on first use. */
@@ -124,7 +141,7 @@ export class DecisionContext {
 
   /** Notes `atMs` under `key` in one of the market's time maps, in place once this decision owns the map. */
   private noteTime(field: NotedTimes, key: string, value: number): void {
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next[field] = this.market[field].set(key, value, this.owned);
     this.market = next;
   }
@@ -142,7 +159,7 @@ export class DecisionContext {
    * (protectiveStopChecksPerMinute), in one copy of the market view.
    */
   noteStopCheckStarted(userId: string): void {
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next.lastStopCheckAtMs = this.market.lastStopCheckAtMs.set(userId, this.nowMs, this.owned);
     next.stopChecksInMinute = oneMoreInWindow(this.market.stopChecksInMinute, Math.floor(this.nowMs / 60_000));
     this.market = next;
@@ -154,7 +171,8 @@ export class DecisionContext {
 
   /** Lifts the placement throttle under `key`: the next stop pass may place at once. */
   forgetStopAttempt(key: string): void {
-    this.market = copyMarket(this.market, { lastStopAttemptAtMs: this.market.lastStopAttemptAtMs.delete([key], this.owned) });
+    const lastStopAttemptAtMs = this.market.lastStopAttemptAtMs.delete([key], this.owned);
+    this.marketToWrite().lastStopAttemptAtMs = lastStopAttemptAtMs;
   }
 
   /**
@@ -163,7 +181,7 @@ export class DecisionContext {
    */
   noteTradeReadAsked(key: string): void {
     const again = this.market.owedReadsAskedAtMs.get(key) === this.nowMs;
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.set(key, this.nowMs, this.owned);
     if (again) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.set(key, true, this.owned);
     else if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
@@ -172,7 +190,7 @@ export class DecisionContext {
 
   /** The user's funding history asked for now: what it held before is covered by this read. */
   noteFundingReadAt(userId: string): void {
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next.lastFundingReadAtMs = this.market.lastFundingReadAtMs.set(userId, this.nowMs, this.owned);
     if (this.market.heldSinceFundingRead.has(userId)) next.heldSinceFundingRead = this.market.heldSinceFundingRead.delete([userId], this.owned);
     this.market = next;
@@ -183,14 +201,16 @@ export class DecisionContext {
     const minute = Math.floor(this.nowMs / 60_000);
     const started = this.market.fundingBackstopsInMinute;
     if (countInWindow(started, minute) >= this.config.fundingBackstopReadsPerMinute) return false;
-    this.market = copyMarket(this.market, { fundingBackstopsInMinute: oneMoreInWindow(started, minute) });
+    const fundingBackstopsInMinute = oneMoreInWindow(started, minute);
+    this.marketToWrite().fundingBackstopsInMinute = fundingBackstopsInMinute;
     return true;
   }
 
   /** The user was seen holding a position (at a periodic check) since its funding history was last asked for. */
   noteHeldSinceFundingRead(userId: string): void {
     if (this.market.heldSinceFundingRead.has(userId)) return;
-    this.market = copyMarket(this.market, { heldSinceFundingRead: this.market.heldSinceFundingRead.set(userId, true, this.owned) });
+    const heldSinceFundingRead = this.market.heldSinceFundingRead.set(userId, true, this.owned);
+    this.marketToWrite().heldSinceFundingRead = heldSinceFundingRead;
   }
 
   /** A reconcile asked for at `asOfMs` disagreed with the engine on a symbol it could not adopt yet. */
@@ -199,11 +219,12 @@ export class DecisionContext {
   }
 
   forgetReconcileDisagreed(userId: string): void {
-    this.market = copyMarket(this.market, { reconcileDisagreedAtMs: this.market.reconcileDisagreedAtMs.delete([userId], this.owned) });
+    const reconcileDisagreedAtMs = this.market.reconcileDisagreedAtMs.delete([userId], this.owned);
+    this.marketToWrite().reconcileDisagreedAtMs = reconcileDisagreedAtMs;
   }
 
   forgetTradeRead(key: string): void {
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.delete([key], this.owned);
     if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
     this.market = next;
@@ -211,20 +232,24 @@ export class DecisionContext {
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
   noteRetryAt(key: string, clientOrderId: string, retryAtMs: number): void {
-    this.market = copyMarket(this.market, { retryAt: this.market.retryAt.set(key, { clientOrderId, retryAtMs }, this.owned) });
+    const retryAt = this.market.retryAt.set(key, { clientOrderId, retryAtMs }, this.owned);
+    this.marketToWrite().retryAt = retryAt;
   }
 
   noteStopRetired(userId: string, symbol: string, side: Side): void {
-    this.market = copyMarket(this.market, { retiredStops: this.market.retiredStops.set(`${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned) });
+    const retiredStops = this.market.retiredStops.set(`${userId}:${symbol}`, { side, atMs: this.nowMs }, this.owned);
+    this.marketToWrite().retiredStops = retiredStops;
   }
 
   /** The user of `key` (user:symbol) was told that signals there are skipped, for a reason of this shape (route-signals.ts). */
   noteSignalSkipTold(key: string, shape: string): void {
-    this.market = copyMarket(this.market, { signalSkipsReported: this.market.signalSkipsReported.set(key, shape, this.owned) });
+    const signalSkipsReported = this.market.signalSkipsReported.set(key, shape, this.owned);
+    this.marketToWrite().signalSkipsReported = signalSkipsReported;
   }
 
   forgetSignalSkipTold(key: string): void {
-    this.market = copyMarket(this.market, { signalSkipsReported: this.market.signalSkipsReported.delete([key], this.owned) });
+    const signalSkipsReported = this.market.signalSkipsReported.delete([key], this.owned);
+    this.marketToWrite().signalSkipsReported = signalSkipsReported;
   }
 
   noteQuery(clientOrderId: string): void {
@@ -233,7 +258,7 @@ export class DecisionContext {
 
   /** A sample of the user's equity published now: its time, and one more in this second (maxEquitySamplesPerSecond). */
   noteEquitySample(userId: string): void {
-    const next = copyMarket(this.market);
+    const next = this.marketToWrite();
     next.lastEquitySampleAtMs = this.market.lastEquitySampleAtMs.set(userId, this.nowMs, this.owned);
     next.equitySamplesInSecond = oneMoreInWindow(this.market.equitySamplesInSecond, Math.floor(this.nowMs / 1_000));
     this.market = next;

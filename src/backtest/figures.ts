@@ -1,5 +1,5 @@
 import type { LedgerView } from '../contract/ledger.js';
-import { add, compareDecimal, isZero, mul, sign, sub, toNumber, toUsd, zero } from '../model/decimal.js';
+import { compareDecimal, isZero, mul, sign, sub, sum, toNumber, toUsd } from '../model/decimal.js';
 import type { Decimal, Usd } from '../model/decimal.js';
 import type { CurveRecorder } from './metrics.js';
 import { hourlySharpe, hourlySortino } from './metrics.js';
@@ -87,7 +87,7 @@ export function metricsOf(
   maxDrawdownPct: number,
   capitalUsd: number,
 ): BacktestMetrics {
-  const sumOf = (values: readonly string[]): Usd => values.reduce<Usd>((acc, v) => add(acc, toUsd(v)), zero);
+  const sumOf = (values: readonly string[]): Usd => sum(values.map(toUsd));
   const traded = sumOf(rows.map((r) => r.notionalUsd));
   const makerRows = rows.filter((r) => r.role === 'maker');
   const maker = sumOf(makerRows.map((r) => r.notionalUsd));

@@ -10,7 +10,7 @@ import type { Input } from '../core/decide.js';
 import type { EngineLog } from '../log/port.js';
 import { stillCommitting } from '../engine/engine.js';
 import { defaultCoreConfig } from '../core/config.js';
-import { add, toUsd, zero } from '../model/decimal.js';
+import { add, sum, toUsd } from '../model/decimal.js';
 import type { Usd } from '../model/decimal.js';
 import { markPrice, payFunding } from '../paper-exchange/funding.js';
 import type { TouchSizes } from '../paper-exchange/order-book.js';
@@ -636,7 +636,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   if (!sessionClosed) throw new Error(`the session did not close within ${maxCloseSeconds} simulated seconds after the data ended`);
 
   const ledger = await readUserLedger(venue.log, venue.userId);
-  const sumOf = (pick: (e: LedgerView) => Usd): Usd => ledger.reduce<Usd>((acc, e) => add(acc, pick(e)), zero);
+  const sumOf = (pick: (e: LedgerView) => Usd): Usd => sum(ledger.map(pick));
   const net = sumOf((e) => e.netUsd);
   const finalEquityUsd = Number(add(toUsd(opts.capitalUsd), net));
   sampleEquity(venue.clock.nowMs(), finalEquityUsd, 0);

@@ -154,8 +154,18 @@ export function sub<T extends Decimal>(a: T, b: T): T {
   return formatFixed({ units: x - y, scale }) as T;
 }
 
+/**
+ * The exact sum, written once: adding the strings one by one wrote and parsed again a decimal per value (a backtest's
+ * totals over its ledger, each figure of its report).
+ */
 export function sum<T extends Decimal>(values: readonly T[]): T {
-  return values.reduce((total, v) => add(total, v), zero as unknown as T);
+  let total: Fixed = { units: 0n, scale: 0 };
+  for (let i = 0; i < values.length; i += 1) {
+    const x = parseFixed(values[i] as T);
+    const scale = Math.max(total.scale, x.scale);
+    total = { units: rescale(total, scale) + rescale(x, scale), scale };
+  }
+  return formatFixed(total) as T;
 }
 
 export function neg<T extends Decimal>(a: T): T {
@@ -468,9 +478,18 @@ export function isMultipleOf(value: string, step: string): boolean {
   return stepScaled > 0n && toScaled(value, decimals) % stepScaled === 0n;
 }
 
-/** Compares two plain decimal strings (exchange filters, order quantities) exactly. */
+/**
+ * Compares two plain decimal strings (exchange filters, order quantities) exactly: cmp of their toDecimal, from one
+ * parse each (each toDecimal wrote a canonical string that cmp then parsed again: four parses and two strings a call,
+ * on every fill's quantity and every order's filters).
+ */
 export function compareDecimal(a: string, b: string): number {
-  return cmp(toDecimal(a), toDecimal(b));
+  const x = parseFixed(a);
+  const y = parseFixed(b);
+  const scale = Math.max(x.scale, y.scale);
+  const u = rescale(x, scale);
+  const v = rescale(y, scale);
+  return u < v ? -1 : u > v ? 1 : 0;
 }
 
 // ---- Integer units at a fixed scale (the paper exchange keeps prices and quantities as bigint counts of

@@ -1,7 +1,27 @@
 import type { Side } from '../model/orders.js';
 import { terminalOrderStatuses } from '../model/orders.js';
 import type { Decimal, Price, Qty, Usd } from '../model/decimal.js';
-import { abs, add, div, entryPriceScale, isZero, min, mul, neg, sign, sub, toPrice, toQty, toUsd, zero } from '../model/decimal.js';
+import {
+  add,
+  decimalOf,
+  entryPriceScale,
+  exactAbs,
+  exactAdd,
+  exactCompare,
+  exactDiv,
+  exactMul,
+  exactNeg,
+  exactOf,
+  exactSign,
+  exactSub,
+  isZero,
+  neg,
+  sign,
+  toPrice,
+  toQty,
+  toUsd,
+  zero,
+} from '../model/decimal.js';
 import type { OwnedDicts } from './dict.js';
 import { dictWith, dictWithout, fewKeysDictWith, fewKeysDictWithout, fewKeysEmptyDict, ownedDicts } from './dict.js';
 import { copyOrder, copySession, copyState } from './record-copies.js';
@@ -234,20 +254,25 @@ export function applyFillToPosition(
   signedQty: Qty,
   price: Price,
 ): { qty: Qty; entryPrice: Price; realizedPnlUsd: Usd } {
-  const qty = position?.qty ?? zero;
+  // Exact values from one parse of each amount, each result written once (the same decimals as the string operations
+  // one after another: exact arithmetic has one answer), not a parse and a string per step (every fill, in the fold
+  // and again in its ledger entry).
   const entry = position?.entryPrice ?? zero;
-  const next = add(qty, signedQty);
-  if (isZero(qty) || sign(qty) === sign(signedQty)) {
-    const cost = add(mul(abs(qty), entry), mul(abs(signedQty), price));
-    const entryPrice = isZero(next) ? zero : (div(cost, abs(next), entryPriceScale, 'half-even') as Price);
-    return { qty: next, entryPrice, realizedPnlUsd: zero };
+  const q = exactOf(position?.qty ?? zero);
+  const s = exactOf(signedQty);
+  const next = exactAdd(q, s);
+  const nextSign = exactSign(next);
+  if (exactSign(q) === 0 || exactSign(q) === exactSign(s)) {
+    const cost = exactAdd(exactMul(exactAbs(q), exactOf(entry)), exactMul(exactAbs(s), exactOf(price)));
+    const entryPrice = nextSign === 0 ? zero : (decimalOf(exactDiv(cost, exactAbs(next), entryPriceScale, 'half-even')) as Price);
+    return { qty: decimalOf(next) as Qty, entryPrice, realizedPnlUsd: zero };
   }
-  const closed = min(abs(qty), abs(signedQty));
-  const pnl = mul(closed, sub<Decimal>(price, entry)) as Usd;
-  const realizedPnlUsd = sign(qty) > 0 ? pnl : neg(pnl);
-  if (isZero(next)) return { qty: zero, entryPrice: zero, realizedPnlUsd };
+  const closed = exactCompare(exactAbs(q), exactAbs(s)) <= 0 ? exactAbs(q) : exactAbs(s);
+  const pnl = exactMul(closed, exactSub(exactOf(price), exactOf(entry)));
+  const realizedPnlUsd = decimalOf(exactSign(q) > 0 ? pnl : exactNeg(pnl)) as Usd;
+  if (nextSign === 0) return { qty: zero, entryPrice: zero, realizedPnlUsd };
   // Reduced but same side keeps the entry; flipped opens at the fill price.
-  return { qty: next, entryPrice: sign(next) === sign(qty) ? entry : price, realizedPnlUsd };
+  return { qty: decimalOf(next) as Qty, entryPrice: nextSign === exactSign(q) ? entry : price, realizedPnlUsd };
 }
 
 /** An amount as logged (decimal string, or a number in old logs) as an exact decimal; null if it is neither. */

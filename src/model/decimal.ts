@@ -210,11 +210,7 @@ export function div(a: Decimal, b: Decimal, scale: number, rounding: DivRounding
   const x = parseFixed(a);
   const y = parseFixed(b);
   if (y.units === 0n) throw new Error(`division by zero: ${a} / ${b}`);
-  // a/b = (xu / 10^xs) / (yu / 10^ys); scaled by 10^scale: xu × 10^(scale + ys − xs) / yu.
-  const shift = scale + y.scale - x.scale;
-  const n = shift >= 0 ? x.units * pow10(shift) : x.units;
-  const d = shift >= 0 ? y.units : y.units * pow10(-shift);
-  return formatFixed({ units: divRound(n, d, rounding), scale });
+  return formatFixed(exactDiv(x, y, scale, rounding));
 }
 
 /** a × 10^places, exact (movePoint(x, -2) divides by 100 for percentages). */
@@ -294,6 +290,28 @@ export function exactAbs(x: Exact): Exact {
 }
 
 export const exactSign = (x: Exact): -1 | 0 | 1 => (x.units < 0n ? -1 : x.units > 0n ? 1 : 0);
+
+export function exactNeg(x: Exact): Exact {
+  return { units: -x.units, scale: x.scale };
+}
+
+/** -1, 0 or 1 as x is below, equal to or above y (cmp of their decimals). */
+export function exactCompare(x: Exact, y: Exact): -1 | 0 | 1 {
+  const scale = Math.max(x.scale, y.scale);
+  const u = rescale(x, scale);
+  const v = rescale(y, scale);
+  return u < v ? -1 : u > v ? 1 : 0;
+}
+
+/** div of exact values: x / y with `scale` decimals, rounded as asked. Throws on y = 0. */
+export function exactDiv(x: Exact, y: Exact, scale: number, rounding: DivRounding): Exact {
+  if (y.units === 0n) throw new Error(`division by zero: ${formatFixed(x)} / ${formatFixed(y)}`);
+  // x/y = (xu / 10^xs) / (yu / 10^ys); scaled by 10^scale: xu × 10^(scale + ys − xs) / yu.
+  const shift = scale + y.scale - x.scale;
+  const n = shift >= 0 ? x.units * pow10(shift) : x.units;
+  const d = shift >= 0 ? y.units : y.units * pow10(-shift);
+  return { units: divRound(n, d, rounding), scale };
+}
 
 /** The canonical decimal string of an exact value. */
 export const decimalOf = (x: Exact): Decimal => formatFixed(x);

@@ -113,6 +113,38 @@ function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
   return [rescale(x, scale), rescale(y, scale), scale];
 }
 
+/** 10^0 .. 10^plainMaxScale as doubles, each exact. */
+const plainMaxScale = 12;
+const tenPowers: readonly number[] = Array.from({ length: plainMaxScale + 1 }, (_, n) => 10 ** n);
+/** Units below this (15 digits) are unique at their scale: two decimals of 15 digits never round to one double. */
+const plainMaxUnits = 1e15;
+
+/**
+ * A finite number's shortest round-trip decimal (String(value), in plain notation) and its exact value, found on the
+ * number itself when it has at most plainMaxScale decimals and 15 digits: the fewest decimals s whose integer
+ * u = round(value × 10^s) divides back to the very number (u / 10^s is one correctly rounded division). With 15 digits
+ * or fewer, no other decimal of as many digits gives that number, so it is the one String(value) writes. A quote's price
+ * or a strategy's weight takes this path; writing the number (shortest-form search) and parsing that text again was
+ * two thirds of a valuation's cost. Null: some other number (String's path then).
+ */
+function plainOfNumber(value: number): { decimal: Decimal; exact: Exact } | null {
+  for (let s = 0; s <= plainMaxScale; s += 1) {
+    const scale = tenPowers[s] as number;
+    const u = Math.round(value * scale);
+    if (!(Math.abs(u) < plainMaxUnits)) return null;
+    if (u / scale !== value) continue;
+    const negative = u < 0;
+    const digits = String(negative ? -u : u);
+    let text = digits;
+    if (s > 0) {
+      const padded = digits.length > s ? digits : '0'.repeat(s + 1 - digits.length) + digits;
+      text = `${padded.slice(0, padded.length - s)}.${padded.slice(padded.length - s)}`;
+    }
+    return { decimal: (negative ? `-${text}` : text) as Decimal, exact: { units: BigInt(u), scale: s } };
+  }
+  return null;
+}
+
 /**
  * The exact decimal of `value`: a decimal string (plain or exponent notation, as Binance or an old log wrote
  * it) or a finite number, taken as its shortest round-trip form (0.1 → "0.1", 1e-7 → "0.0000001"). Throws on
@@ -121,6 +153,8 @@ function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
 export function toDecimal(value: string | number): Decimal {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    const plain = plainOfNumber(value);
+    if (plain !== null) return plain.decimal;
     // A number's shortest form without an exponent is already canonical (no leading or trailing zeros, never "-0").
     const text = String(value);
     return text.includes('e') ? formatFixed(parseFixed(text)) : (text as Decimal);
@@ -255,7 +289,7 @@ export function exactEquals(x: Exact, y: Exact): boolean {
 /** The exact value of a finite number's shortest form, as toDecimal reads it. */
 export function exactOfNumber(value: number): Exact {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
-  return parseFixed(String(value));
+  return plainOfNumber(value)?.exact ?? parseFixed(String(value));
 }
 
 /**
@@ -265,6 +299,8 @@ export function exactOfNumber(value: number): Exact {
  */
 export function decimalAndExactOfNumber(value: number): { decimal: Decimal; exact: Exact } {
   if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+  const plain = plainOfNumber(value);
+  if (plain !== null) return plain;
   const text = String(value);
   const exact = parseFixedText(text);
   // A number's shortest form without an exponent is already canonical (toDecimal).

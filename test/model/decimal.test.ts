@@ -233,6 +233,30 @@ describe('exact decimals (Qty / Price / Usd)', () => {
     expect(() => toDecimal(Number.POSITIVE_INFINITY)).toThrow();
   });
 
+  it('a number reads as the decimal String() writes of it, on the fast path as on the text path, whatever the number', () => {
+    // The text path (unchanged): the number written by String, read as a decimal string.
+    const check = (v: number): void => {
+      const viaText = toDecimal(String(v));
+      expect(toDecimal(v), String(v)).toBe(viaText);
+      expect(decimalAndExactOfNumber(v).decimal, String(v)).toBe(viaText);
+      expect(decimalAndExactOfNumber(v).exact, String(v)).toEqual(exactOf(viaText));
+      expect(exactOfNumber(v), String(v)).toEqual(exactOf(viaText));
+    };
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), check), { numRuns: 20_000 });
+    // Prices and quantities as a feed and a planner make them: ticks and steps times an integer, scaled down.
+    const ticks = [1, 0.5, 0.1, 0.01, 0.001, 0.0001, 1e-5, 1e-6, 1e-7, 1e-8];
+    fc.assert(
+      fc.property(fc.integer({ min: -1e12, max: 1e12 }), fc.constantFrom(...ticks), (n, tick) => check(n * tick)),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: -(10 ** 15), max: 10 ** 15 }), fc.integer({ min: 0, max: 16 }), (n, k) => check(n / 10 ** k)),
+      { numRuns: 20_000 },
+    );
+    for (const v of [0, -0, 0.1, 0.2 + 0.1, 96123.4, 1e15, 1e15 - 1, 999999999999999.9, 1e-7, 1.5e-7, 5e-324, 1e21, 123456.789012345, -42.5, 0.000001])
+      check(v);
+  });
+
   it('an exchange amount read once (exactOfText) is what isDecimal and toDecimal make of it, and compares as eq does', () => {
     for (const bad of ['', ' 1', 'abc', '0x10', '1.2.3', '1e', 'NaN', '1e999']) expect(exactOfText(bad), bad).toBeNull();
     const texts = ['0', '0.000', '-0.0', '1.500', '1.5', '-0.001', '1e-3', '12345.678900', '0.1', '100'];

@@ -127,8 +127,12 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
  * (test/contract/route-fast-path.test.ts compares the two).
  */
 export function exactRouteCommand(value: unknown): RouteCommand | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  return (value as Record<string, unknown>).type === 'signals.route' ? exactRouteFields(value as Record<string, unknown>) : null;
+  return isFieldRecord(value) && value.type === 'signals.route' ? exactRouteFields(value) : null;
+}
+
+/** An object of fields (not null, not an array): what a command or its fields can be. */
+function isFieldRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** exactRouteCommand of a value whose type is signals.route, its `type` key unread (buildCommand's fields have none). */
@@ -168,10 +172,7 @@ function describeIssues(error: z.ZodError): string {
  */
 export function buildCommand<T extends CommandType>(type: T, fields: CommandFields<T>): BuiltCommand {
   // The fields as they are, not `{ ...fields, type }`: a spread with a key added is V8's slow copy, at every route built.
-  const route =
-    type === 'signals.route' && typeof fields === 'object' && fields !== null && !Array.isArray(fields)
-      ? exactRouteFields(fields as Record<string, unknown>)
-      : null;
+  const route = type === 'signals.route' && isFieldRecord(fields) ? exactRouteFields(fields) : null;
   if (route !== null) return { ok: true, command: route, json: JSON.stringify(route) };
   const result = commandSchema.safeParse({ ...fields, type });
   if (!result.success) return { ok: false, reason: `invalid ${type} command: ${describeIssues(result.error)}` };

@@ -143,7 +143,6 @@ export class DecisionContext {
   private noteTime(field: NotedTimes, key: string, value: number): void {
     const next = this.marketToWrite();
     next[field] = this.market[field].set(key, value, this.owned);
-    this.market = next;
   }
 
   noteCancel(clientOrderId: string): void {
@@ -162,7 +161,6 @@ export class DecisionContext {
     const next = this.marketToWrite();
     next.lastStopCheckAtMs = this.market.lastStopCheckAtMs.set(userId, this.nowMs, this.owned);
     next.stopChecksInMinute = oneMoreInWindow(this.market.stopChecksInMinute, Math.floor(this.nowMs / 60_000));
-    this.market = next;
   }
 
   noteStopAttempt(key: string): void {
@@ -185,7 +183,6 @@ export class DecisionContext {
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.set(key, this.nowMs, this.owned);
     if (again) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.set(key, true, this.owned);
     else if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
-    this.market = next;
   }
 
   /** The user's funding history asked for now: what it held before is covered by this read. */
@@ -193,7 +190,6 @@ export class DecisionContext {
     const next = this.marketToWrite();
     next.lastFundingReadAtMs = this.market.lastFundingReadAtMs.set(userId, this.nowMs, this.owned);
     if (this.market.heldSinceFundingRead.has(userId)) next.heldSinceFundingRead = this.market.heldSinceFundingRead.delete([userId], this.owned);
-    this.market = next;
   }
 
   /** Whether a backstop funding read may start now (config.fundingBackstopReadsPerMinute); if so, it is counted. */
@@ -227,7 +223,6 @@ export class DecisionContext {
     const next = this.marketToWrite();
     next.owedReadsAskedAtMs = this.market.owedReadsAskedAtMs.delete([key], this.owned);
     if (this.market.owedReadsAskedAgainInMs.has(key)) next.owedReadsAskedAgainInMs = this.market.owedReadsAskedAgainInMs.delete([key], this.owned);
-    this.market = next;
   }
 
   /** The rejection of `clientOrderId` said when to try again (see MarketState.retryAt). */
@@ -261,6 +256,5 @@ export class DecisionContext {
     const next = this.marketToWrite();
     next.lastEquitySampleAtMs = this.market.lastEquitySampleAtMs.set(userId, this.nowMs, this.owned);
     next.equitySamplesInSecond = oneMoreInWindow(this.market.equitySamplesInSecond, Math.floor(this.nowMs / 1_000));
-    this.market = next;
   }
 }

@@ -106,9 +106,7 @@ export function fewKeysDictWithout<V>(dict: Dict<V>, key: string): Dict<V> {
 }
 
 export function dictMerge<V>(dict: Dict<V>, more: Readonly<Record<string, V>>): Dict<V> {
-  const out = copyOf(dict);
-  for (const [key, value] of Object.entries(more)) out[key] = value;
-  return out as Dict<V>;
+  return copyInto(copyOf(dict), more) as Dict<V>;
 }
 
 export function dictWithout<V>(dict: Dict<V>, ...keys: readonly string[]): Dict<V> {

@@ -287,14 +287,14 @@ function absorb(schedule: Schedule, pass: Pass, durable: DurableState, wal: read
   schedule.walMark[pass] = wal.length;
 }
 
+/** No sessions besides the dirty and due ones (sessionsToVisit's `extra`): one shared empty list, not one a call. */
+export const noExtraSessions: readonly string[] = Object.freeze([]);
+
 /**
  * The sessions a pass must visit now, in the order the state's sessions enumerate: every session when the pass
  * has no schedule yet (or `wakeAll`), else the dirty and the due ones plus `extra`. Clears what it returns:
  * the pass must re-queue (`dueAgain`) each visited session that needs a later look.
  */
-/** No sessions besides the dirty and due ones (sessionsToVisit's `extra`): one shared empty list, not one a call. */
-export const noExtraSessions: readonly string[] = Object.freeze([]);
-
 export function sessionsToVisit(
   schedule: Schedule,
   pass: Pass,

@@ -621,7 +621,7 @@ export class Engine {
       ack,
       deadLetters,
       // Always the key (undefined: none), so every batch has one shape: with it spread in only when there were entries,
-      // the two shapes deoptimized the commit path (a backtest's fourth run still recompiled it).
+      // the two shapes deoptimized the commit path (--trace-deopt, at that spread, in a backtest's first two runs).
       ledger: ledger.length > 0 ? ledger : undefined,
     };
   }

@@ -193,12 +193,8 @@ export function sub<T extends Decimal>(a: T, b: T): T {
  * totals over its ledger, each figure of its report).
  */
 export function sum<T extends Decimal>(values: readonly T[]): T {
-  let total: Fixed = { units: 0n, scale: 0 };
-  for (let i = 0; i < values.length; i += 1) {
-    const x = parseFixed(values[i] as T);
-    const scale = Math.max(total.scale, x.scale);
-    total = { units: rescale(total, scale) + rescale(x, scale), scale };
-  }
+  let total: Exact = { units: 0n, scale: 0 };
+  for (let i = 0; i < values.length; i += 1) total = exactAdd(total, parseFixed(values[i] as T));
   return formatFixed(total) as T;
 }
 
@@ -282,8 +278,7 @@ export function exactOfText(text: string): Exact | null {
 
 /** x = y, exactly (eq of their decimals). */
 export function exactEquals(x: Exact, y: Exact): boolean {
-  const scale = Math.max(x.scale, y.scale);
-  return rescale(x, scale) === rescale(y, scale);
+  return exactCompare(x, y) === 0;
 }
 
 /** The exact value of a finite number's shortest form, as toDecimal reads it. */
@@ -538,12 +533,7 @@ export function isMultipleOf(value: string, step: string): boolean {
  * on every fill's quantity and every order's filters).
  */
 export function compareDecimal(a: string, b: string): number {
-  const x = parseFixed(a);
-  const y = parseFixed(b);
-  const scale = Math.max(x.scale, y.scale);
-  const u = rescale(x, scale);
-  const v = rescale(y, scale);
-  return u < v ? -1 : u > v ? 1 : 0;
+  return exactCompare(parseFixed(a), parseFixed(b));
 }
 
 // ---- Integer units at a fixed scale (the paper exchange keeps prices and quantities as bigint counts of

@@ -53,7 +53,40 @@ function parseFixed(text: string): Fixed {
   return parsed;
 }
 
+/** Digits up to this many make an integer a double holds exactly at every step of summing them (10^15 < 2^53). */
+const maxNumberDigits = 15;
+
+/**
+ * A plain decimal ("-12.50", "0.004": plainSyntax) of at most maxNumberDigits digits, read on its characters: its
+ * units summed as a double (exact at that length) and made a bigint once. null for any other text, which the
+ * patterns then read. BigInt() of a spliced string behind a regex test was most of reading an exchange amount (every
+ * reconcile's position reads a few) and of each decimal cache miss.
+ */
+function plainFixedOfText(text: string): Fixed | null {
+  const length = text.length;
+  const start = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  if (length - start > maxNumberDigits + 1) return null;
+  let units = 0;
+  let digits = 0;
+  let dot = -1;
+  for (let i = start; i < length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      // One point, with digits on both sides: "1." and ".5" are not plain.
+      if (dot >= 0 || digits === 0 || i === length - 1) return null;
+      dot = i;
+    } else if (c >= 48 && c <= 57) {
+      units = units * 10 + (c - 48);
+      digits += 1;
+    } else return null;
+  }
+  if (digits === 0 || digits > maxNumberDigits) return null;
+  return { units: BigInt(start === 1 ? -units : units), scale: dot < 0 ? 0 : length - dot - 1 };
+}
+
 function parseFixedText(text: string): Fixed {
+  const plain = plainFixedOfText(text);
+  if (plain !== null) return plain;
   if (plainSyntax.test(text)) {
     // The common form, without the general pattern's captures: "-12.50" is -1250 at scale 2.
     const dot = text.indexOf('.');

@@ -270,6 +270,37 @@ describe('exact decimals (Qty / Price / Usd)', () => {
     }
   });
 
+  it('a plain amount read on its characters has the units and scale of its digits, at every length and form', () => {
+    // The reference: the digits without the point as one integer, the scale the digits after the point.
+    const reference = (text: string): { units: bigint; scale: number } | null => {
+      if (!/^-?\d+(?:\.\d+)?$/.test(text)) return null;
+      const dot = text.indexOf('.');
+      return { units: BigInt(dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1)), scale: dot < 0 ? 0 : text.length - dot - 1 };
+    };
+    const digitText = fc.stringMatching(/^[0-9]{1,20}$/);
+    const plain = fc
+      .tuple(fc.boolean(), digitText, fc.option(digitText, { nil: undefined }))
+      .map(([minus, whole, frac]) => `${minus ? '-' : ''}${whole}${frac === undefined ? '' : `.${frac}`}`);
+    fc.assert(
+      fc.property(plain, (text) => {
+        const read = exactOfText(text);
+        const expected = reference(text);
+        expect(read, text).not.toBeNull();
+        expect(read?.units, text).toBe(expected?.units);
+        expect(read?.scale, text).toBe(expected?.scale);
+      }),
+      { numRuns: 20_000 },
+    );
+    // The edges of the fast path: 15 and 16 digits (the double stops being exact past 15), a minus zero, leading
+    // zeros, and the near-plain forms it must leave to the patterns (read by them, or refused).
+    const edges = ['999999999999999', '-999999999999999', '9999999999999999', '99999999.99999999', '0.000000000000001', '-0', '-0.000', '007.50'];
+    for (const text of edges) expect(exactOfText(text), text).toEqual(reference(text));
+    expect(exactOfText('1.')).toEqual({ units: 1n, scale: 0 });
+    expect(exactOfText('.5')).toEqual({ units: 5n, scale: 1 });
+    expect(exactOfText('+1.5')).toEqual({ units: 15n, scale: 1 });
+    for (const bad of ['-', '--1', '1.2.3', '1-2', '-.', '.']) expect(exactOfText(bad), bad).toBeNull();
+  });
+
   it('add is commutative and associative; sub is its inverse; neg and abs agree with sign', () => {
     fc.assert(
       fc.property(decimalArb, decimalArb, decimalArb, (a, b, c) => {

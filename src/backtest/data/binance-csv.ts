@@ -76,8 +76,8 @@ export interface CsvFormat<T> {
 }
 
 /** Earliest and latest plausible millisecond timestamps: a seconds or microseconds column is refused, not misread. */
-const minTimestampMs = Date.UTC(2015, 0, 1);
-const maxTimestampMs = Date.UTC(2100, 0, 1);
+export const minTimestampMs = Date.UTC(2015, 0, 1);
+export const maxTimestampMs = Date.UTC(2100, 0, 1);
 
 /** Why one row is not a row of its format; readRows adds the file and the line. */
 class RowError extends Error {}
@@ -99,7 +99,7 @@ function allDigits(text: string, from: number, to: number): boolean {
 }
 
 /** Digit strings up to this long sum exactly in a double, every partial sum included (10^15 < 2^53). */
-const maxExactDigits = 15;
+export const maxExactDigits = 15;
 
 /**
  * The value of `text` when it is one or more ASCII digits, else -1: Number(text), summed on the characters while
@@ -362,19 +362,16 @@ export const aggTradeFormat: CsvFormat<AggTradeRow> = {
  */
 export async function* readRowBatches<T>(path: string, format: CsvFormat<T>, meter?: ReadMeter): AsyncGenerator<(T & RowOrigin)[]> {
   let lastTimeMs = -Infinity;
-  const fast = format.parseLine;
   for await (const { firstLine, lines } of readLineBatches(path, meter)) {
     const batch: (T & RowOrigin)[] = [];
     for (let i = 0; i < lines.length; i += 1) {
       const line = firstLine + i;
       const text = lines[i] as string;
       // parse() builds a fresh object: it is completed in place rather than copied with its origin.
-      const row = ((line > 1 && fast !== undefined ? fast(text) : null) ?? generalRow(path, format, text, line)) as (T & RowOrigin) | null;
+      const row = rowOfLine(path, format, text, line) as (T & RowOrigin) | null;
       if (row === null) continue;
       const timeMs = format.timeOf(row);
-      if (timeMs < lastTimeMs || (timeMs === lastTimeMs && !format.sameTimeAllowed)) {
-        throw new DataFileError(path, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) after ${lastTimeMs} (${new Date(lastTimeMs).toISOString()})`);
-      }
+      checkFileOrder(path, line, timeMs, lastTimeMs, format.sameTimeAllowed);
       lastTimeMs = timeMs;
       row.file = path;
       row.line = line;
@@ -382,6 +379,21 @@ export async function* readRowBatches<T>(path: string, format: CsvFormat<T>, met
     }
     if (batch.length > 0) yield batch;
   }
+}
+
+/** A row's time against the row above it in its file: earlier (or the same, where rows may not share one) is an error. */
+export function checkFileOrder(path: string, line: number, timeMs: number, lastTimeMs: number, sameTimeAllowed: boolean): void {
+  if (timeMs < lastTimeMs || (timeMs === lastTimeMs && !sameTimeAllowed)) {
+    throw new DataFileError(path, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) after ${lastTimeMs} (${new Date(lastTimeMs).toISOString()})`);
+  }
+}
+
+/**
+ * One line as readRowBatches reads it: its row (on the fast path when the format has one and the line is past the
+ * header), or null for a blank line or the header; a DataFileError naming the file and the line for anything else.
+ */
+export function rowOfLine<T>(path: string, format: CsvFormat<T>, text: string, line: number): T | null {
+  return (line > 1 && format.parseLine !== undefined ? format.parseLine(text) : null) ?? generalRow(path, format, text, line);
 }
 
 /**

@@ -26,9 +26,15 @@ export interface ReadMeter {
   bytesRead: number;
 }
 
-export async function* readLineBatches(path: string, meter?: ReadMeter): AsyncGenerator<LineBatch> {
+/** A data file's bytes, inflated when it is a zip: a chunk (64 KiB) at a time, counted on `meter` as they are read. */
+async function openDataStream(path: string, meter?: ReadMeter): Promise<{ stream: AsyncIterable<Buffer> & { destroy(): void }; zipped: boolean }> {
   const zipped = path.toLowerCase().endsWith('.zip');
   const stream = zipped ? (await openSingleEntryZip(path, meter)).stream : createReadStream(path, { highWaterMark: 1 << 16 });
+  return { stream, zipped };
+}
+
+export async function* readLineBatches(path: string, meter?: ReadMeter): AsyncGenerator<LineBatch> {
+  const { stream, zipped } = await openDataStream(path, meter);
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 0;
@@ -58,5 +64,40 @@ export async function* readLineBatches(path: string, meter?: ReadMeter): AsyncGe
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
   for await (const { firstLine, lines } of readLineBatches(path)) {
     for (let i = 0; i < lines.length; i += 1) yield { line: firstLine + i, text: lines[i] as string };
+  }
+}
+
+/** Whole lines of a file as bytes: `bytes` holds line `firstLine` and the ones after it, each ended by a newline but the file's last. */
+export interface LineChunk {
+  firstLine: number;
+  bytes: Buffer;
+}
+
+/**
+ * The file's lines as readLineBatches cuts them, left as bytes: each chunk read is cut after its last newline and the
+ * rest goes with the next, so a line is never split between two chunks (a newline byte is never part of a multi-byte
+ * character, so a line's bytes decode alone to the text readLineBatches gives it). For a reader of plain ASCII rows
+ * that decodes only the lines it cannot read itself (book-ticker-bytes.ts): cutting and decoding every line was more
+ * than half of reading a bookTicker row. The same bound on a line, with the same error.
+ */
+export async function* readLineChunks(path: string, meter?: ReadMeter): AsyncGenerator<LineChunk> {
+  const { stream, zipped } = await openDataStream(path, meter);
+  let pending: Buffer | null = null;
+  let line = 0;
+  try {
+    for await (const chunk of stream) {
+      if (meter !== undefined && !zipped) meter.bytesRead += chunk.length;
+      const data: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+      const lastNewline = data.lastIndexOf(10);
+      const firstLine = line + 1;
+      for (let at = data.indexOf(10); at >= 0 && at <= lastNewline; at = data.indexOf(10, at + 1)) line += 1;
+      // The partial line copied out: a view would keep the whole chunk alive until the line's end is read.
+      pending = lastNewline + 1 < data.length ? Buffer.from(data.subarray(lastNewline + 1)) : null;
+      if (pending !== null && pending.length > maxLineBytes) throw new Error(`${path}:${line + 1}: a line longer than ${maxLineBytes} bytes`);
+      if (lastNewline >= 0) yield { firstLine, bytes: data.subarray(0, lastNewline + 1) };
+    }
+    if (pending !== null) yield { firstLine: line + 1, bytes: pending };
+  } finally {
+    stream.destroy();
   }
 }

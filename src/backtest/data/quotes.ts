@@ -3,7 +3,11 @@ import type { RowOrigin } from './binance-csv.js';
 import type { PathLeg } from '../kline-path.js';
 import { sigmaFromRange } from '../kline-path.js';
 import type { CsvFormat } from './binance-csv.js';
-import { aggTradeFormat, bookTickerFormat, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
+import type { BookTickerRow } from './binance-csv.js';
+import { aggTradeFormat, bookTickerFormat, checkFileOrder, fundingRateFormat, klineFormat, readRowBatches, rowOfLine } from './binance-csv.js';
+import type { PlainBookTicker } from './book-ticker-bytes.js';
+import { readPlainBookTicker } from './book-ticker-bytes.js';
+import { readLineChunks } from './lines.js';
 import type { DataFile } from './catalog.js';
 import { DataFileError } from './data-file-error.js';
 import type { ReadMeter } from './lines.js';
@@ -186,6 +190,13 @@ function columnQtyUnits(qtyScale: number): (text: string) => bigint {
 }
 
 /**
+ * How bookTicker files are read: `bytes`, plain lines straight from the file's bytes and only the others as text
+ * (bookTickerBatches); `text`, every line cut out as text and read by the format (rowItemBatches), as all files were
+ * before: the reading of record, which test/backtest/book-ticker-bytes.test.ts holds the bytes reader to.
+ */
+export type BookTickerReader = 'bytes' | 'text';
+
+/**
  * bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at
  * a time; with `qtyScale`, each with its touch sizes (queue fills need them; the plain path does not read them).
  */
@@ -197,17 +208,22 @@ export function bookTickerQuoteBatches(
   toMs: number,
   qtyScale?: number,
   meter?: ReadMeter,
+  reader: BookTickerReader = 'bytes',
 ): AsyncGenerator<Quote[]> {
   const bidUnits = columnUnits(grid, 'best_bid_price');
   const askUnits = columnUnits(grid, 'best_ask_price');
+  const batches = (add: (row: BookTickerRow & RowOrigin, out: Quote[]) => void): AsyncGenerator<Quote[]> =>
+    reader === 'text'
+      ? rowItemBatches(files, bookTickerFormat, fromMs, toMs, add, meter)
+      : bookTickerBatches(files, symbol, grid, fromMs, toMs, qtyScale, meter, add);
   if (qtyScale === undefined) {
-    return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
+    return batches((row, out: Quote[]) => {
       out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), file: row.file, line: row.line });
-    }, meter);
+    });
   }
   const bidQty = columnQtyUnits(qtyScale);
   const askQty = columnQtyUnits(qtyScale);
-  return rowItemBatches(files, bookTickerFormat, fromMs, toMs, (row, out: Quote[]) => {
+  return batches((row, out: Quote[]) => {
     out.push({
       symbol,
       timeMs: row.transactionTimeMs,
@@ -218,7 +234,102 @@ export function bookTickerQuoteBatches(
       file: row.file,
       line: row.line,
     });
-  }, meter);
+  });
+}
+
+/** A column's units as a bigint, made once per run of equal values (consecutive book updates mostly repeat a price). */
+function bigintColumn(): (units: number) => bigint {
+  let lastUnits = -1;
+  let last = 0n;
+  return (units) => {
+    if (units !== lastUnits) {
+      last = BigInt(units);
+      lastUnits = units;
+    }
+    return last;
+  };
+}
+
+/**
+ * bookTickerQuoteBatches' reading: rowItemBatches over bookTicker files, with each plain line read from the file's
+ * bytes straight into its quote (book-ticker-bytes.ts) and only the others cut out as text and read by the format
+ * (`fromRow` makes their quotes, as rowItemBatches' `add`). In the same two steps per chunk as readRowBatches and
+ * rowItemBatches: every line of the chunk read and checked against the one above it first, then the chunk's rows
+ * checked across files, cut to the period and made quotes; so the same rows become the same quotes, and a file that is
+ * not right fails with the same error, at the same line.
+ */
+async function* bookTickerBatches(
+  files: readonly DataFile[],
+  symbol: string,
+  grid: TickGrid,
+  fromMs: number,
+  toMs: number,
+  qtyScale: number | undefined,
+  meter: ReadMeter | undefined,
+  fromRow: (row: BookTickerRow & RowOrigin, out: Quote[]) => void,
+): AsyncGenerator<Quote[]> {
+  const order = crossFileOrder();
+  const tickUnits = Number(grid.tickUnits);
+  const read: PlainBookTicker = { timeMs: 0, bidUnits: 0, askUnits: 0, bidQtyUnits: 0, askQtyUnits: 0, next: 0 };
+  const [bid, ask, bidQty, askQty] = [bigintColumn(), bigintColumn(), bigintColumn(), bigintColumn()];
+  for (const file of files) {
+    let lastTimeMs = -Infinity;
+    for await (const { firstLine, bytes } of readLineChunks(file.path, meter)) {
+      // The chunk's rows: a quote read from the bytes, or the row the format read from the line's text.
+      const rows: (Quote | (BookTickerRow & RowOrigin))[] = [];
+      let line = firstLine;
+      for (let start = 0; start < bytes.length; line += 1) {
+        if (line > 1 && readPlainBookTicker(bytes, start, grid.priceScale, tickUnits, qtyScale ?? -1, read)) {
+          checkFileOrder(file.path, line, read.timeMs, lastTimeMs, true);
+          lastTimeMs = read.timeMs;
+          start = read.next;
+          rows.push(
+            qtyScale === undefined
+              ? { symbol, timeMs: read.timeMs, bidUnits: bid(read.bidUnits), askUnits: ask(read.askUnits), file: file.path, line }
+              : {
+                  symbol,
+                  timeMs: read.timeMs,
+                  bidUnits: bid(read.bidUnits),
+                  askUnits: ask(read.askUnits),
+                  bidQtyUnits: bidQty(read.bidQtyUnits),
+                  askQtyUnits: askQty(read.askQtyUnits),
+                  file: file.path,
+                  line,
+                },
+          );
+          continue;
+        }
+        // Cut as readLineBatches cuts a line: up to its newline, less a carriage return before it.
+        const newlineAt = bytes.indexOf(10, start);
+        const lineEnd = newlineAt < 0 ? bytes.length : newlineAt;
+        const textEnd = newlineAt > start && bytes[newlineAt - 1] === 13 ? newlineAt - 1 : lineEnd;
+        const row = rowOfLine(file.path, bookTickerFormat, bytes.toString('utf8', start, textEnd), line) as (BookTickerRow & RowOrigin) | null;
+        start = lineEnd + 1;
+        if (row === null) continue;
+        checkFileOrder(file.path, line, row.transactionTimeMs, lastTimeMs, true);
+        lastTimeMs = row.transactionTimeMs;
+        row.file = file.path;
+        row.line = line;
+        rows.push(row);
+      }
+      const batch: Quote[] = [];
+      let ended = false;
+      for (let i = 0; i < rows.length; i += 1) {
+        const row = rows[i] as Quote | (BookTickerRow & RowOrigin);
+        const timeMs = 'bidUnits' in row ? row.timeMs : row.transactionTimeMs;
+        order(timeMs, row, false);
+        if (timeMs < fromMs) continue;
+        if (timeMs >= toMs) {
+          ended = true;
+          break;
+        }
+        if ('bidUnits' in row) batch.push(row);
+        else fromRow(row, batch);
+      }
+      if (batch.length > 0) yield batch;
+      if (ended) return;
+    }
+  }
 }
 
 /**

@@ -389,6 +389,21 @@ export function checkFileOrder(path: string, line: number, timeMs: number, lastT
 }
 
 /**
+ * The seams between a symbol's files: a row before the previous file's last (or at its time, where rows may not share
+ * one) is out of order. Returns that error (the caller throws it when its turn comes), or null.
+ */
+export function crossFileOrder(): (timeMs: number, file: string, line: number, strictly: boolean) => DataFileError | null {
+  let last = -Infinity;
+  return (timeMs, file, line, strictly) => {
+    if (timeMs < last || (strictly && timeMs === last)) {
+      return new DataFileError(file, line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) is before the previous file's last row`);
+    }
+    last = timeMs;
+    return null;
+  };
+}
+
+/**
  * One line as readRowBatches reads it: its row (on the fast path when the format has one and the line is past the
  * header), or null for a blank line or the header; a DataFileError naming the file and the line for anything else.
  */

@@ -77,7 +77,7 @@ export interface LineChunk {
  * The file's lines as readLineBatches cuts them, left as bytes: each chunk read is cut after its last newline and the
  * rest goes with the next, so a line is never split between two chunks (a newline byte is never part of a multi-byte
  * character, so a line's bytes decode alone to the text readLineBatches gives it). For a reader of plain ASCII rows
- * that decodes only the lines it cannot read itself (book-ticker-bytes.ts): cutting and decoding every line was more
+ * that decodes only the lines it cannot read itself (plain-rows.ts): cutting and decoding every line was more
  * than half of reading a bookTicker row. The same bound on a line, with the same error.
  */
 export async function* readLineChunks(path: string, meter?: ReadMeter): AsyncGenerator<LineChunk> {

@@ -3,11 +3,12 @@ import type { RowOrigin } from './binance-csv.js';
 import type { PathLeg } from '../kline-path.js';
 import { sigmaFromRange } from '../kline-path.js';
 import type { CsvFormat } from './binance-csv.js';
-import type { BookTickerRow } from './binance-csv.js';
-import { aggTradeFormat, bookTickerFormat, checkFileOrder, fundingRateFormat, klineFormat, readRowBatches, rowOfLine } from './binance-csv.js';
-import type { PlainBookTicker } from './book-ticker-bytes.js';
-import { readPlainBookTicker } from './book-ticker-bytes.js';
-import { readLineChunks } from './lines.js';
+import type { AggTradeRow, BookTickerRow } from './binance-csv.js';
+import { aggTradeFormat, bookTickerFormat, crossFileOrder, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
+import type { PlainLines } from './byte-rows.js';
+import { byteRowItemBatches } from './byte-rows.js';
+import type { PlainAggTrade, PlainBookTicker } from './plain-rows.js';
+import { readPlainAggTrade, readPlainBookTicker } from './plain-rows.js';
 import type { DataFile } from './catalog.js';
 import { DataFileError } from './data-file-error.js';
 import type { ReadMeter } from './lines.js';
@@ -124,17 +125,6 @@ function onGrid(readUnitsValue: bigint, grid: TickGrid): bigint {
 
 const maxBigint = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
-/** Checks time order across a symbol's files: the next file must start where the last one ended, or later. */
-function crossFileOrder(): (timeMs: number, origin: RowOrigin, strictly: boolean) => void {
-  let last = -Infinity;
-  return (timeMs, origin, strictly) => {
-    if (timeMs < last || (strictly && timeMs === last)) {
-      throw new DataFileError(origin.file, origin.line, `out of order: time ${timeMs} (${new Date(timeMs).toISOString()}) is before the previous file's last row`);
-    }
-    last = timeMs;
-  };
-}
-
 /**
  * A symbol's rows within [fromMs, toMs), in time order across its files (each file's rows are checked by readRowBatches,
  * the seams between files here), turned into items by `add` a chunk of a file at a time.
@@ -154,7 +144,8 @@ async function* rowItemBatches<R, T>(
       let ended = false;
       for (const row of rows) {
         const timeMs = format.timeOf(row);
-        order(timeMs, row, !format.sameTimeAllowed);
+        const misplaced = order(timeMs, row.file, row.line, !format.sameTimeAllowed);
+        if (misplaced !== null) throw misplaced;
         if (timeMs < fromMs) continue;
         if (timeMs >= toMs) {
           ended = true;
@@ -190,52 +181,11 @@ function columnQtyUnits(qtyScale: number): (text: string) => bigint {
 }
 
 /**
- * How bookTicker files are read: `bytes`, plain lines straight from the file's bytes and only the others as text
- * (bookTickerBatches); `text`, every line cut out as text and read by the format (rowItemBatches), as all files were
- * before: the reading of record, which test/backtest/book-ticker-bytes.test.ts holds the bytes reader to.
+ * How bookTicker and aggTrades files are read: `bytes`, plain lines straight from the file's bytes and only the others
+ * as text (byte-rows.ts); `text`, every line cut out as text and read by the format (rowItemBatches), as all files were
+ * before: the reading of record, which test/backtest/plain-rows.test.ts holds the bytes reader to.
  */
-export type BookTickerReader = 'bytes' | 'text';
-
-/**
- * bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at
- * a time; with `qtyScale`, each with its touch sizes (queue fills need them; the plain path does not read them).
- */
-export function bookTickerQuoteBatches(
-  files: readonly DataFile[],
-  symbol: string,
-  grid: TickGrid,
-  fromMs: number,
-  toMs: number,
-  qtyScale?: number,
-  meter?: ReadMeter,
-  reader: BookTickerReader = 'bytes',
-): AsyncGenerator<Quote[]> {
-  const bidUnits = columnUnits(grid, 'best_bid_price');
-  const askUnits = columnUnits(grid, 'best_ask_price');
-  const batches = (add: (row: BookTickerRow & RowOrigin, out: Quote[]) => void): AsyncGenerator<Quote[]> =>
-    reader === 'text'
-      ? rowItemBatches(files, bookTickerFormat, fromMs, toMs, add, meter)
-      : bookTickerBatches(files, symbol, grid, fromMs, toMs, qtyScale, meter, add);
-  if (qtyScale === undefined) {
-    return batches((row, out: Quote[]) => {
-      out.push({ symbol, timeMs: row.transactionTimeMs, bidUnits: bidUnits(row.bid, row), askUnits: askUnits(row.ask, row), file: row.file, line: row.line });
-    });
-  }
-  const bidQty = columnQtyUnits(qtyScale);
-  const askQty = columnQtyUnits(qtyScale);
-  return batches((row, out: Quote[]) => {
-    out.push({
-      symbol,
-      timeMs: row.transactionTimeMs,
-      bidUnits: bidUnits(row.bid, row),
-      askUnits: askUnits(row.ask, row),
-      bidQtyUnits: bidQty(row.bidQty),
-      askQtyUnits: askQty(row.askQty),
-      file: row.file,
-      line: row.line,
-    });
-  });
-}
+export type RowReader = 'bytes' | 'text';
 
 /** A column's units as a bigint, made once per run of equal values (consecutive book updates mostly repeat a price). */
 function bigintColumn(): (units: number) => bigint {
@@ -251,85 +201,58 @@ function bigintColumn(): (units: number) => bigint {
 }
 
 /**
- * bookTickerQuoteBatches' reading: rowItemBatches over bookTicker files, with each plain line read from the file's
- * bytes straight into its quote (book-ticker-bytes.ts) and only the others cut out as text and read by the format
- * (`fromRow` makes their quotes, as rowItemBatches' `add`). In the same two steps per chunk as readRowBatches and
- * rowItemBatches: every line of the chunk read and checked against the one above it first, then the chunk's rows
- * checked across files, cut to the period and made quotes; so the same rows become the same quotes, and a file that is
- * not right fails with the same error, at the same line.
+ * bookTicker rows as quotes, at their transaction time (the exchange's time of the book state), a chunk of a file at
+ * a time; with `qtyScale`, each with its touch sizes (queue fills need them; the plain path does not read them).
  */
-async function* bookTickerBatches(
+export function bookTickerQuoteBatches(
   files: readonly DataFile[],
   symbol: string,
   grid: TickGrid,
   fromMs: number,
   toMs: number,
-  qtyScale: number | undefined,
-  meter: ReadMeter | undefined,
-  fromRow: (row: BookTickerRow & RowOrigin, out: Quote[]) => void,
+  qtyScale?: number,
+  meter?: ReadMeter,
+  reader: RowReader = 'bytes',
 ): AsyncGenerator<Quote[]> {
-  const order = crossFileOrder();
+  const bidUnits = columnUnits(grid, 'best_bid_price');
+  const askUnits = columnUnits(grid, 'best_ask_price');
+  const bidQty = columnQtyUnits(qtyScale ?? 0);
+  const askQty = columnQtyUnits(qtyScale ?? 0);
+  const add = (row: BookTickerRow & RowOrigin, out: Quote[]): void => {
+    const timeMs = row.transactionTimeMs;
+    const bid = bidUnits(row.bid, row);
+    const ask = askUnits(row.ask, row);
+    out.push(
+      qtyScale === undefined
+        ? { symbol, timeMs, bidUnits: bid, askUnits: ask, file: row.file, line: row.line }
+        : { symbol, timeMs, bidUnits: bid, askUnits: ask, bidQtyUnits: bidQty(row.bidQty), askQtyUnits: askQty(row.askQty), file: row.file, line: row.line },
+    );
+  };
+  if (reader === 'text') return rowItemBatches(files, bookTickerFormat, fromMs, toMs, add, meter);
   const tickUnits = Number(grid.tickUnits);
-  const read: PlainBookTicker = { timeMs: 0, bidUnits: 0, askUnits: 0, bidQtyUnits: 0, askQtyUnits: 0, next: 0 };
-  const [bid, ask, bidQty, askQty] = [bigintColumn(), bigintColumn(), bigintColumn(), bigintColumn()];
-  for (const file of files) {
-    let lastTimeMs = -Infinity;
-    for await (const { firstLine, bytes } of readLineChunks(file.path, meter)) {
-      // The chunk's rows: a quote read from the bytes, or the row the format read from the line's text.
-      const rows: (Quote | (BookTickerRow & RowOrigin))[] = [];
-      let line = firstLine;
-      for (let start = 0; start < bytes.length; line += 1) {
-        if (line > 1 && readPlainBookTicker(bytes, start, grid.priceScale, tickUnits, qtyScale ?? -1, read)) {
-          checkFileOrder(file.path, line, read.timeMs, lastTimeMs, true);
-          lastTimeMs = read.timeMs;
-          start = read.next;
-          rows.push(
-            qtyScale === undefined
-              ? { symbol, timeMs: read.timeMs, bidUnits: bid(read.bidUnits), askUnits: ask(read.askUnits), file: file.path, line }
-              : {
-                  symbol,
-                  timeMs: read.timeMs,
-                  bidUnits: bid(read.bidUnits),
-                  askUnits: ask(read.askUnits),
-                  bidQtyUnits: bidQty(read.bidQtyUnits),
-                  askQtyUnits: askQty(read.askQtyUnits),
-                  file: file.path,
-                  line,
-                },
-          );
-          continue;
-        }
-        // Cut as readLineBatches cuts a line: up to its newline, less a carriage return before it.
-        const newlineAt = bytes.indexOf(10, start);
-        const lineEnd = newlineAt < 0 ? bytes.length : newlineAt;
-        const textEnd = newlineAt > start && bytes[newlineAt - 1] === 13 ? newlineAt - 1 : lineEnd;
-        const row = rowOfLine(file.path, bookTickerFormat, bytes.toString('utf8', start, textEnd), line) as (BookTickerRow & RowOrigin) | null;
-        start = lineEnd + 1;
-        if (row === null) continue;
-        checkFileOrder(file.path, line, row.transactionTimeMs, lastTimeMs, true);
-        lastTimeMs = row.transactionTimeMs;
-        row.file = file.path;
-        row.line = line;
-        rows.push(row);
-      }
-      const batch: Quote[] = [];
-      let ended = false;
-      for (let i = 0; i < rows.length; i += 1) {
-        const row = rows[i] as Quote | (BookTickerRow & RowOrigin);
-        const timeMs = 'bidUnits' in row ? row.timeMs : row.transactionTimeMs;
-        order(timeMs, row, false);
-        if (timeMs < fromMs) continue;
-        if (timeMs >= toMs) {
-          ended = true;
-          break;
-        }
-        if ('bidUnits' in row) batch.push(row);
-        else fromRow(row, batch);
-      }
-      if (batch.length > 0) yield batch;
-      if (ended) return;
-    }
-  }
+  const [bid, ask, bidSize, askSize] = [bigintColumn(), bigintColumn(), bigintColumn(), bigintColumn()];
+  const plain: PlainLines<PlainBookTicker, Quote> = {
+    scratch: { timeMs: 0, next: 0, bidUnits: 0, askUnits: 0, bidQtyUnits: 0, askQtyUnits: 0 },
+    read: (bytes, start, out) => readPlainBookTicker(bytes, start, grid.priceScale, tickUnits, qtyScale ?? -1, out),
+    add: (read, file, line, out) => {
+      const { timeMs } = read;
+      out.push(
+        qtyScale === undefined
+          ? { symbol, timeMs, bidUnits: bid(read.bidUnits), askUnits: ask(read.askUnits), file, line }
+          : {
+              symbol,
+              timeMs,
+              bidUnits: bid(read.bidUnits),
+              askUnits: ask(read.askUnits),
+              bidQtyUnits: bidSize(read.bidQtyUnits),
+              askQtyUnits: askSize(read.askQtyUnits),
+              file,
+              line,
+            },
+      );
+    },
+  };
+  return byteRowItemBatches(files, bookTickerFormat, fromMs, toMs, meter, plain, add);
 }
 
 /**
@@ -345,14 +268,27 @@ export function tradePrintBatches(
   fromMs: number,
   toMs: number,
   meter?: ReadMeter,
+  reader: RowReader = 'bytes',
 ): AsyncGenerator<TradePrint[]> {
   const priceUnits = columnUnits(grid, 'price');
   const qtyUnits = columnQtyUnits(qtyScale);
-  return rowItemBatches(files, aggTradeFormat, fromMs, toMs, (row, out: TradePrint[]) => {
+  const add = (row: AggTradeRow & RowOrigin, out: TradePrint[]): void => {
     const qty = qtyUnits(row.qty);
     if (qty === 0n) return;
     out.push({ symbol, timeMs: row.timeMs, priceUnits: priceUnits(row.price, row), qtyUnits: qty, buyerIsMaker: row.buyerIsMaker, file: row.file, line: row.line });
-  }, meter);
+  };
+  if (reader === 'text') return rowItemBatches(files, aggTradeFormat, fromMs, toMs, add, meter);
+  const tickUnits = Number(grid.tickUnits);
+  const [price, qty] = [bigintColumn(), bigintColumn()];
+  const plain: PlainLines<PlainAggTrade, TradePrint> = {
+    scratch: { timeMs: 0, next: 0, priceUnits: 0, qtyUnits: 0, buyerIsMaker: false },
+    read: (bytes, start, out) => readPlainAggTrade(bytes, start, grid.priceScale, tickUnits, qtyScale, out),
+    add: (read, file, line, out) => {
+      if (read.qtyUnits === 0) return;
+      out.push({ symbol, timeMs: read.timeMs, priceUnits: price(read.priceUnits), qtyUnits: qty(read.qtyUnits), buyerIsMaker: read.buyerIsMaker, file, line });
+    },
+  };
+  return byteRowItemBatches(files, aggTradeFormat, fromMs, toMs, meter, plain, add);
 }
 
 /** Quotes synthesised per bar (the spread and path model below): how wide, and how far a bar must trade through. */

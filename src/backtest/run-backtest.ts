@@ -386,7 +386,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   };
 
   const bars = new StrategyBars(opts.strategy, opts.barMs, startMs);
-  let lastTimerMs = startMs;
+  /**
+   * When the last beat and the last quote were (simulated ms), as fields of one object: a time is no small integer, and
+   * a double in a variable the run's closures share is boxed anew at every store (every quote).
+   */
+  const marks = { lastTimerMs: startMs, lastQuoteAtMs: startMs };
   let quoteCount = 0;
   /** Quotes that changed neither price of the touch, within unchangedTouchRefreshMs of the last one sent. */
   let skippedQuotes = 0;
@@ -441,7 +445,6 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   /** A bar period closed: the strategy is asked once every quote of that instant is in (kline quotes share times). */
   let routeDue = false;
-  let lastQuoteAtMs = startMs;
   const routeNow = async (): Promise<void> => {
     routeDue = false;
     await route();
@@ -453,8 +456,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
    * turn (each cost more than the quote's own work).
    */
   const onQuote = (q: Quote): Promise<void> | undefined => {
-    if ((routeDue && q.timeMs > lastQuoteAtMs) || (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs)) return quoteAfterDue(q);
-    lastQuoteAtMs = q.timeMs;
+    if ((routeDue && q.timeMs > marks.lastQuoteAtMs) || (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs)) return quoteAfterDue(q);
+    marks.lastQuoteAtMs = q.timeMs;
     if (venue.pendingBy(q.timeMs)) {
       // Effects due before the quote (most often a protective-stop check's reads, answered at once): performed with no
       // promise turn unless one needs it.
@@ -466,8 +469,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 
   /** onQuote when a route, a funding time or an effect is due first: the same steps, each awaited. */
   const quoteAfterDue = async (q: Quote): Promise<void> => {
-    if (routeDue && q.timeMs > lastQuoteAtMs) await routeNow();
-    lastQuoteAtMs = q.timeMs;
+    if (routeDue && q.timeMs > marks.lastQuoteAtMs) await routeNow();
+    marks.lastQuoteAtMs = q.timeMs;
     if (!nextFunding.done && nextFunding.value.timeMs <= q.timeMs) await payFundingDue(q.timeMs);
     if (venue.pendingBy(q.timeMs)) await venue.advanceTo(q.timeMs);
     else if (q.timeMs > venue.clock.nowMs()) venue.clock.set(q.timeMs);
@@ -485,7 +488,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       skippedQuotes += 1;
       if (q.bidQtyUnits !== undefined) venue.exchange.touchSizes(q.symbol, q as Quote & TouchSizes);
       const mid = last.mid;
-      const beating = q.timeMs - lastTimerMs >= timerEveryMs ? beat(q.timeMs) : undefined;
+      const beating = q.timeMs - marks.lastTimerMs >= timerEveryMs ? beat(q.timeMs) : undefined;
       if (beating) return beating.then(() => addToBar(q, mid));
       addToBar(q, mid);
       return undefined;
@@ -509,11 +512,11 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     const ask = Number(q.askUnits) / scale;
     const tick: Input = { kind: 'tick', venue: 'paper', tick: { symbol: q.symbol, bid, ask, time: q.timeMs } };
     const mid = (bid + ask) / 2;
-    if (q.timeMs - lastTimerMs >= timerEveryMs && opts.latencyMs > 0 && !venue.pendingBy(q.timeMs)) {
+    if (q.timeMs - marks.lastTimerMs >= timerEveryMs && opts.latencyMs > 0 && !venue.pendingBy(q.timeMs)) {
       // The beat is due with the tick and nothing can come between them: the quote pushed no exchange news, a tick
       // never continues, and what it decides reaches the exchange only latencyMs later. So they are decided in one
       // engine step, one after the other at the same time, as two steps would decide them (one commit, not two).
-      lastTimerMs = q.timeMs;
+      marks.lastTimerMs = q.timeMs;
       // A beat that could decide nothing is left out (core/timer-due.ts), unless the tick wrote something: then
       // whether one can is asked again of the state the tick left, and the beat decided after it, as together.
       const withBeat = venue.engine.timerMayAct(q.timeMs);
@@ -524,7 +527,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     } else {
       // Most ticks write nothing and are decided here with no promise turn (Engine.submitNow).
       const committing = stillCommitting(venue.engine.submitNow([tick]));
-      if (committing || venue.pendingBy(q.timeMs) || q.timeMs - lastTimerMs >= timerEveryMs) return settleThenBar(committing, q, mid, true);
+      if (committing || venue.pendingBy(q.timeMs) || q.timeMs - marks.lastTimerMs >= timerEveryMs) return settleThenBar(committing, q, mid, true);
     }
     addToBar(q, mid);
     return undefined;
@@ -534,7 +537,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const settleThenBar = async (committing: Promise<void> | null, q: Quote, mid: number, beatAfter: boolean): Promise<void> => {
     if (committing) await committing;
     if (venue.pendingBy(q.timeMs)) await venue.settle();
-    if (beatAfter && q.timeMs - lastTimerMs >= timerEveryMs) await beat(q.timeMs);
+    if (beatAfter && q.timeMs - marks.lastTimerMs >= timerEveryMs) await beat(q.timeMs);
     addToBar(q, mid);
   };
 
@@ -549,7 +552,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   /** A trade print (queue fills): the clock moves to it, the resting orders it reaches fill, the engine hears of it. */
   const onPrint = async (p: TradePrint): Promise<void> => {
     // The bar's route goes out before the clock moves on, as it would at the next quote: a print changes no decision.
-    if (routeDue && p.timeMs > lastQuoteAtMs) await routeNow();
+    if (routeDue && p.timeMs > marks.lastQuoteAtMs) await routeNow();
     if (!nextFunding.done && nextFunding.value.timeMs <= p.timeMs) await payFundingDue(p.timeMs);
     if (venue.pendingBy(p.timeMs)) await venue.advanceTo(p.timeMs);
     else if (p.timeMs > venue.clock.nowMs()) venue.clock.set(p.timeMs);
@@ -567,7 +570,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
    * leave the state as it was, so the run decides exactly what it would have, with a fraction of the beats.
    */
   const beat = (atMs: number): Promise<void> | undefined => {
-    lastTimerMs = atMs;
+    marks.lastTimerMs = atMs;
     return venue.engine.timerMayAct(atMs) ? submitBeat(atMs) : undefined;
   };
 

@@ -189,12 +189,13 @@ export type RowReader = 'bytes' | 'text';
 
 /** A column's units as a bigint, made once per run of equal values (consecutive book updates mostly repeat a price). */
 function bigintColumn(): (units: number) => bigint {
-  let lastUnits = -1;
+  // The last units in a typed array: a double the closure held would be boxed at every store (units past 2^31).
+  const lastUnits = new Float64Array([-1]);
   let last = 0n;
   return (units) => {
-    if (units !== lastUnits) {
+    if (units !== lastUnits[0]) {
       last = BigInt(units);
-      lastUnits = units;
+      lastUnits[0] = units;
     }
     return last;
   };

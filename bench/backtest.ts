@@ -18,7 +18,11 @@ import { writeDenseSample } from './dense-sample.js';
 // machine. `backtestCpuMicrosPerQuote`, the process's CPU time (user + system) per quote over those runs, says what
 // they cost whatever else ran meanwhile.
 
-/** Runs of the sample: by the fourth the JIT has compiled the engine's hot paths. */
+/**
+ * Runs of the sample. By the fourth the JIT has compiled the per-quote paths, not yet the order paths a run takes ~150
+ * times: in one process the fourth to sixth still take ~1.4 times what runs after the tenth do (the README's
+ * Benchmarks). Kept at six so the figure stays comparable with the earlier stops'.
+ */
 const backtestBenchRuns = 6;
 /** The last runs, measured together. */
 const backtestMeasuredRuns = 3;

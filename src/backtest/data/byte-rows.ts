@@ -1,5 +1,5 @@
 import type { CsvFormat, RowOrigin } from './binance-csv.js';
-import { checkFileOrder, crossFileOrder, rowOfLine } from './binance-csv.js';
+import { checkFileOrder, CrossFileOrder, rowOfLine } from './binance-csv.js';
 import type { DataFile } from './catalog.js';
 import type { ReadMeter } from './lines.js';
 import { readLineChunks } from './lines.js';
@@ -35,7 +35,7 @@ export async function* byteRowItemBatches<R, P extends PlainRead, T>(
   plain: PlainLines<P, T>,
   add: (row: R & RowOrigin, out: T[]) => void,
 ): AsyncGenerator<T[]> {
-  const order = crossFileOrder();
+  const order = new CrossFileOrder();
   const read = plain.scratch;
   for (const file of files) {
     const path = file.path;
@@ -64,7 +64,7 @@ export async function* byteRowItemBatches<R, P extends PlainRead, T>(
         checkFileOrder(path, line, timeMs, lastTimeMs, format.sameTimeAllowed);
         lastTimeMs = timeMs;
         if (ended || refused !== null) continue;
-        refused = order(timeMs, path, line, !format.sameTimeAllowed);
+        refused = order.check(timeMs, path, line, !format.sameTimeAllowed);
         if (refused !== null || timeMs < fromMs) continue;
         if (timeMs >= toMs) {
           ended = true;

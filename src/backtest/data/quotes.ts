@@ -4,7 +4,7 @@ import type { PathLeg } from '../kline-path.js';
 import { sigmaFromRange } from '../kline-path.js';
 import type { CsvFormat } from './binance-csv.js';
 import type { AggTradeRow, BookTickerRow } from './binance-csv.js';
-import { aggTradeFormat, bookTickerFormat, crossFileOrder, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
+import { aggTradeFormat, bookTickerFormat, CrossFileOrder, fundingRateFormat, klineFormat, readRowBatches } from './binance-csv.js';
 import type { PlainLines } from './byte-rows.js';
 import { byteRowItemBatches } from './byte-rows.js';
 import type { PlainAggTrade, PlainBookTicker } from './plain-rows.js';
@@ -137,14 +137,14 @@ async function* rowItemBatches<R, T>(
   add: (row: R & RowOrigin, out: T[]) => void,
   meter?: ReadMeter,
 ): AsyncGenerator<T[]> {
-  const order = crossFileOrder();
+  const order = new CrossFileOrder();
   for (const file of files) {
     for await (const rows of readRowBatches(file.path, format, meter)) {
       const batch: T[] = [];
       let ended = false;
       for (const row of rows) {
         const timeMs = format.timeOf(row);
-        const misplaced = order(timeMs, row.file, row.line, !format.sameTimeAllowed);
+        const misplaced = order.check(timeMs, row.file, row.line, !format.sameTimeAllowed);
         if (misplaced !== null) throw misplaced;
         if (timeMs < fromMs) continue;
         if (timeMs >= toMs) {

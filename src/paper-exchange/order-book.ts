@@ -246,11 +246,8 @@ export class OrderBook {
    */
   setTouchSizes({ bidUnits, bidQtyUnits, askUnits, askQtyUnits }: TouchSizes): void {
     this.buildTouch();
-    const put = (best: BookLevel | undefined, priceUnits: bigint, qtyUnits: bigint): void => {
-      if (best && best.priceUnits === priceUnits && qtyUnits > 0n) best.qtyUnits = qtyUnits;
-    };
-    put(this.bids[0], bidUnits, bidQtyUnits);
-    put(this.asks[0], askUnits, askQtyUnits);
+    putTouchSize(this.bids[0], bidUnits, bidQtyUnits);
+    putTouchSize(this.asks[0], askUnits, askQtyUnits);
   }
 
   /** Same-side best level (bid for a buy): where a new order at `priceUnits` would queue, and the size ahead. */
@@ -265,6 +262,14 @@ export class OrderBook {
     this.buildTouch();
     return side === 'BUY' ? this.tradedAtBid : this.tradedAtAsk;
   }
+}
+
+/**
+ * The touch's size from a bookTicker update into its level, when the level is still at that price. A function of the
+ * module, not a closure made per update: run through tsx (keepNames), each named closure is also a defineProperty.
+ */
+function putTouchSize(best: BookLevel | undefined, priceUnits: bigint, qtyUnits: bigint): void {
+  if (best && best.priceUnits === priceUnits && qtyUnits > 0n) best.qtyUnits = qtyUnits;
 }
 
 /** Whether a `side` taker with limit `limitUnits` may trade at `priceUnits`. */

@@ -187,18 +187,22 @@ function columnQtyUnits(qtyScale: number): (text: string) => bigint {
  */
 export type RowReader = 'bytes' | 'text';
 
-/** A column's units as a bigint, made once per run of equal values (consecutive book updates mostly repeat a price). */
-function bigintColumn(): (units: number) => bigint {
-  // The last units in a typed array: a double the closure held would be boxed at every store (units past 2^31).
-  const lastUnits = new Float64Array([-1]);
-  let last = 0n;
-  return (units) => {
-    if (units !== lastUnits[0]) {
-      last = BigInt(units);
-      lastUnits[0] = units;
+/**
+ * A column's units as a bigint, made once per run of equal values (consecutive book updates mostly repeat a price). A
+ * class, not a closure: asked for every row's prices and sizes, its last units a field rather than a variable a
+ * closure holds (a double there is boxed at every store).
+ */
+class BigintColumn {
+  private lastUnits = -1;
+  private last = 0n;
+
+  of(units: number): bigint {
+    if (units !== this.lastUnits) {
+      this.last = BigInt(units);
+      this.lastUnits = units;
     }
-    return last;
-  };
+    return this.last;
+  }
 }
 
 /**
@@ -231,7 +235,7 @@ export function bookTickerQuoteBatches(
   };
   if (reader === 'text') return rowItemBatches(files, bookTickerFormat, fromMs, toMs, add, meter);
   const tickUnits = Number(grid.tickUnits);
-  const [bid, ask, bidSize, askSize] = [bigintColumn(), bigintColumn(), bigintColumn(), bigintColumn()];
+  const [bid, ask, bidSize, askSize] = [new BigintColumn(), new BigintColumn(), new BigintColumn(), new BigintColumn()];
   const plain: PlainLines<PlainBookTicker, Quote> = {
     scratch: { timeMs: 0, next: 0, bidUnits: 0, askUnits: 0, bidQtyUnits: 0, askQtyUnits: 0 },
     read: (bytes, start, out) => readPlainBookTicker(bytes, start, grid.priceScale, tickUnits, qtyScale ?? -1, out),
@@ -239,14 +243,14 @@ export function bookTickerQuoteBatches(
       const { timeMs } = read;
       out.push(
         qtyScale === undefined
-          ? { symbol, timeMs, bidUnits: bid(read.bidUnits), askUnits: ask(read.askUnits), file, line }
+          ? { symbol, timeMs, bidUnits: bid.of(read.bidUnits), askUnits: ask.of(read.askUnits), file, line }
           : {
               symbol,
               timeMs,
-              bidUnits: bid(read.bidUnits),
-              askUnits: ask(read.askUnits),
-              bidQtyUnits: bidSize(read.bidQtyUnits),
-              askQtyUnits: askSize(read.askQtyUnits),
+              bidUnits: bid.of(read.bidUnits),
+              askUnits: ask.of(read.askUnits),
+              bidQtyUnits: bidSize.of(read.bidQtyUnits),
+              askQtyUnits: askSize.of(read.askQtyUnits),
               file,
               line,
             },
@@ -280,13 +284,13 @@ export function tradePrintBatches(
   };
   if (reader === 'text') return rowItemBatches(files, aggTradeFormat, fromMs, toMs, add, meter);
   const tickUnits = Number(grid.tickUnits);
-  const [price, qty] = [bigintColumn(), bigintColumn()];
+  const [price, qty] = [new BigintColumn(), new BigintColumn()];
   const plain: PlainLines<PlainAggTrade, TradePrint> = {
     scratch: { timeMs: 0, next: 0, priceUnits: 0, qtyUnits: 0, buyerIsMaker: false },
     read: (bytes, start, out) => readPlainAggTrade(bytes, start, grid.priceScale, tickUnits, qtyScale, out),
     add: (read, file, line, out) => {
       if (read.qtyUnits === 0) return;
-      out.push({ symbol, timeMs: read.timeMs, priceUnits: price(read.priceUnits), qtyUnits: qty(read.qtyUnits), buyerIsMaker: read.buyerIsMaker, file, line });
+      out.push({ symbol, timeMs: read.timeMs, priceUnits: price.of(read.priceUnits), qtyUnits: qty.of(read.qtyUnits), buyerIsMaker: read.buyerIsMaker, file, line });
     },
   };
   return byteRowItemBatches(files, aggTradeFormat, fromMs, toMs, meter, plain, add);

@@ -52,6 +52,21 @@ const sizeText = fc.oneof(
 /** Characters a broken field is made of: the plain ones most, and some only the text path reads (or refuses). */
 const brokenField = fc.string({ unit: fc.constantFrom(...'0000111223456789....,', '-', ' ', 'e', '\t', '+', 'é'), maxLength: 14 });
 
+/** A field made nearly plain: a second point, a point at an end, a sign, spaces, an exponent, too many digits, nothing. */
+const nearlyPlain = fc.constantFrom<(field: string) => string>(
+  (f) => `${f}.5`,
+  (f) => `${f}.`,
+  (f) => `.${f}`,
+  (f) => `-${f}`,
+  (f) => `+${f}`,
+  (f) => ` ${f}`,
+  (f) => `${f} `,
+  (f) => `${f}e0`,
+  (f) => `${f}0000000000000000`,
+  (f) => `0000000000000000${f}`,
+  () => '',
+);
+
 /** A line of a file: a row made at its time (`dt` after the row above), a broken one as its fields, or a blank one. */
 interface RowSpec {
   kind: 'row' | 'broken' | 'blank';
@@ -105,6 +120,16 @@ const rowOf = (format: Format): fc.Arbitrary<RowSpec> =>
       arbitrary: fc.tuple(fc.array(brokenField, { minLength: 5, maxLength: 8 }), fc.nat(100)).map(([fields, dt]): RowSpec => ({ kind: 'broken', dt, fields })),
     },
     { weight: 4, arbitrary: fc.constant<RowSpec>({ kind: 'blank', dt: 0, fields: [] }) },
+    // A good row with one field made nearly plain: the fast path must leave it to the text path, which reads or refuses it.
+    {
+      weight: 4,
+      arbitrary: fc.tuple(format.row, fc.integer({ min: 0, max: 1_000 }), fc.nat(6), nearlyPlain).map(([make, dt, at, spoil]): RowSpec => ({
+        kind: 'row',
+        dt,
+        fields: [],
+        make: (timeMs) => make(timeMs).map((field, i) => (i === at ? spoil(field) : field)),
+      })),
+    },
   );
 
 interface FileSpec {
@@ -201,6 +226,33 @@ describe.each([bookTicker, aggTrades])('$kind read from bytes', (format) => {
     // Both sides were exercised: many rows read, and many files refused.
     expect(compared).toBeGreaterThan(1_000);
     expect(failures).toBeGreaterThan(20);
+  });
+
+  it('leaves a row with one field nearly plain to the text reader, whatever the field', async () => {
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(format.row, fc.nat(6), nearlyPlain, fc.constantFrom(undefined, 3), async (make, at, spoil, qtyScale) => {
+        const spoiled = make(t0 + 1).map((field, i) => (i === at ? spoil(field) : field));
+        const files = writeFiles(format, [
+          {
+            rows: [
+              { kind: 'row', dt: 0, fields: [], make },
+              { kind: 'broken', dt: 0, fields: spoiled },
+            ],
+            header: true,
+            crlf: false,
+            finalNewline: true,
+            zipped: false,
+            startShiftMs: 0,
+          },
+        ]);
+        const text = await readAll(format, files, -Infinity, Infinity, qtyScale, 'text');
+        expect(await readAll(format, files, -Infinity, Infinity, qtyScale, 'bytes')).toEqual(text);
+        refused += typeof text === 'string' ? 1 : 0;
+      }),
+      { numRuns: 1_500 },
+    );
+    expect(refused).toBeGreaterThan(300);
   });
 
   it('reads lines across the 64 KiB chunks of a long file as the text reader does', async () => {

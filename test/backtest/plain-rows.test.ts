@@ -7,7 +7,7 @@ import type { DataFile, DataKind } from '../../src/backtest/data/catalog.js';
 import type { RowReader, TickGrid } from '../../src/backtest/data/quotes.js';
 import { bookTickerQuoteBatches, tradePrintBatches } from '../../src/backtest/data/quotes.js';
 import { singleEntryZip } from '../../src/backtest/data/zip-writer.js';
-import { readLineChunks } from '../../src/backtest/data/lines.js';
+import { maxLineBytes, readLineBatches, readLineChunks } from '../../src/backtest/data/lines.js';
 import { readPlainAggTrade, readPlainBookTicker } from '../../src/backtest/data/plain-rows.js';
 
 // bookTicker and aggTrades files are read from their bytes (plain-rows.ts, byte-rows.ts) with only the lines that are
@@ -284,5 +284,35 @@ describe('the shipped sample read from bytes', () => {
       }
     }
     expect(rows).toBeGreaterThan(10_000);
+  });
+});
+
+describe('a line longer than the bound', () => {
+  it.each([false, true])('is refused at its line, by the text and the bytes reader alike (zipped: %s)', async (zipped) => {
+    // A row, then a line of twice the bound: refused once the part of it read without its newline passes the bound.
+    const files = writeFiles(bookTicker, [
+      {
+        rows: [
+          { kind: 'row', dt: 0, fields: [], make: (timeMs) => ['1', '100.05', '1', '100.10', '1', String(timeMs), String(timeMs)] },
+          { kind: 'broken', dt: 0, fields: ['x'.repeat(2 * maxLineBytes)] },
+        ],
+        header: true,
+        crlf: false,
+        finalNewline: true,
+        zipped,
+        startShiftMs: 0,
+      },
+    ]);
+    const path = (files[0] as DataFile).path;
+    const expected = `${path}:3: a line longer than ${maxLineBytes} bytes`;
+    await expect(readAll(bookTicker, files, -Infinity, Infinity, undefined, 'text')).resolves.toBe(`Error: ${expected}`);
+    await expect(readAll(bookTicker, files, -Infinity, Infinity, undefined, 'bytes')).resolves.toBe(`Error: ${expected}`);
+    // A line at the bound is read, not refused (the text reader's lines of it end with it).
+    const atBound = writeFiles(bookTicker, [
+      { rows: [{ kind: 'broken', dt: 0, fields: ['x'.repeat(maxLineBytes)] }], header: false, crlf: false, finalNewline: false, zipped, startShiftMs: 0 },
+    ]);
+    const lines: string[] = [];
+    for await (const batch of readLineBatches((atBound[0] as DataFile).path)) lines.push(...batch.lines);
+    expect(lines.map((l) => l.length)).toEqual([maxLineBytes]);
   });
 });

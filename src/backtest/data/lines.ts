@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { openSingleEntryZip } from './zip.js';
 
 // A data file's lines with their 1-based numbers, from a plain CSV or a single-entry zip: memory stays bounded by one
@@ -33,31 +32,24 @@ async function openDataStream(path: string, meter?: ReadMeter): Promise<{ stream
   return { stream, zipped };
 }
 
+/**
+ * The file's lines as text, a chunk at a time: readLineChunks' chunks decoded, each cut at its newlines (a carriage
+ * return before one dropped). One reader of the file for both: the chunks, the line numbers and the bound on a line are
+ * the same whether a line is then read as bytes or as text.
+ */
 export async function* readLineBatches(path: string, meter?: ReadMeter): AsyncGenerator<LineBatch> {
-  const { stream, zipped } = await openDataStream(path, meter);
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
-  let line = 0;
-  try {
-    for await (const chunk of stream) {
-      // A zip's meter counts its compressed bytes as they are read (zip.ts); a plain file's are these.
-      if (meter !== undefined && !zipped) meter.bytesRead += (chunk as Buffer).length;
-      const text = pending + decoder.write(chunk as Buffer);
-      const batch: LineBatch = { firstLine: line + 1, lines: [] };
-      let start = 0;
-      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-        line += 1;
-        batch.lines.push(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
-        start = end + 1;
-      }
-      pending = text.slice(start);
-      if (pending.length > maxLineBytes) throw new Error(`${path}:${line + 1}: a line longer than ${maxLineBytes} bytes`);
-      if (batch.lines.length > 0) yield batch;
+  for await (const { firstLine, bytes } of readLineChunks(path, meter)) {
+    // A chunk ends at a newline (or is the file's last line), so it decodes alone to its own text.
+    const text = bytes.toString('utf8');
+    const batch: LineBatch = { firstLine, lines: [] };
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      batch.lines.push(text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end));
+      start = end + 1;
     }
-    pending += decoder.end();
-    if (pending.length > 0) yield { firstLine: line + 1, lines: [pending] };
-  } finally {
-    stream.destroy();
+    // The file's last line, with no newline after it.
+    if (start < text.length) batch.lines.push(text.slice(start));
+    yield batch;
   }
 }
 
@@ -74,11 +66,10 @@ export interface LineChunk {
 }
 
 /**
- * The file's lines as readLineBatches cuts them, left as bytes: each chunk read is cut after its last newline and the
- * rest goes with the next, so a line is never split between two chunks (a newline byte is never part of a multi-byte
- * character, so a line's bytes decode alone to the text readLineBatches gives it). For a reader of plain ASCII rows
- * that decodes only the lines it cannot read itself (plain-rows.ts): cutting and decoding every line was more
- * than half of reading a bookTicker row. The same bound on a line, with the same error.
+ * The file's lines left as bytes: each chunk read is cut after its last newline and the rest goes with the next, so a
+ * line is never split between two chunks (a newline byte is never part of a multi-byte character, so a line's bytes
+ * decode alone). For a reader of plain ASCII rows that decodes only the lines it cannot read itself (plain-rows.ts):
+ * cutting and decoding every line was more than half of reading a bookTicker row; readLineBatches decodes them all.
  */
 export async function* readLineChunks(path: string, meter?: ReadMeter): AsyncGenerator<LineChunk> {
   const { stream, zipped } = await openDataStream(path, meter);
@@ -86,6 +77,7 @@ export async function* readLineChunks(path: string, meter?: ReadMeter): AsyncGen
   let line = 0;
   try {
     for await (const chunk of stream) {
+      // A zip's meter counts its compressed bytes as they are read (zip.ts); a plain file's are these.
       if (meter !== undefined && !zipped) meter.bytesRead += chunk.length;
       const data: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
       const lastNewline = data.lastIndexOf(10);

@@ -53,11 +53,14 @@ function parseFixed(text: string): Fixed {
   return parsed;
 }
 
-/** Digits up to this many make an integer a double holds exactly at every step of summing them (10^15 < 2^53). */
-const maxNumberDigits = 15;
+/**
+ * Digit strings up to this long sum exactly in a double, every partial sum included (10^15 < 2^53): the one bound of
+ * every reader that sums a text's digits as a number (here, and the backtest's CSV and byte readers).
+ */
+export const maxExactDigits = 15;
 
 /**
- * A plain decimal ("-12.50", "0.004": plainSyntax) of at most maxNumberDigits digits, read on its characters: its
+ * A plain decimal ("-12.50", "0.004": plainSyntax) of at most maxExactDigits digits, read on its characters: its
  * units summed as a double (exact at that length) and made a bigint once. null for any other text, which the
  * patterns then read. BigInt() of a spliced string behind a regex test was most of reading an exchange amount (every
  * reconcile's position reads a few) and of each decimal cache miss.
@@ -65,7 +68,7 @@ const maxNumberDigits = 15;
 function plainFixedOfText(text: string): Fixed | null {
   const length = text.length;
   const start = text.charCodeAt(0) === 45 /* - */ ? 1 : 0;
-  if (length - start > maxNumberDigits + 1) return null;
+  if (length - start > maxExactDigits + 1) return null;
   let units = 0;
   let digits = 0;
   let dot = -1;
@@ -80,7 +83,7 @@ function plainFixedOfText(text: string): Fixed | null {
       digits += 1;
     } else return null;
   }
-  if (digits === 0 || digits > maxNumberDigits) return null;
+  if (digits === 0 || digits > maxExactDigits) return null;
   return { units: BigInt(start === 1 ? -units : units), scale: dot < 0 ? 0 : length - dot - 1 };
 }
 

@@ -1,3 +1,4 @@
+import { maxExactDigits } from '../../model/decimal.js';
 import { DataFileError } from './data-file-error.js';
 import { readLineBatches } from './lines.js';
 import type { ReadMeter } from './lines.js';
@@ -98,8 +99,6 @@ function allDigits(text: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Digit strings up to this long sum exactly in a double, every partial sum included (10^15 < 2^53). */
-export const maxExactDigits = 15;
 
 /**
  * The value of `text` when it is one or more ASCII digits, else -1: Number(text), summed on the characters while

@@ -1,4 +1,5 @@
-import { maxExactDigits, maxTimestampMs, minTimestampMs } from './binance-csv.js';
+import { maxExactDigits } from '../../model/decimal.js';
+import { maxTimestampMs, minTimestampMs } from './binance-csv.js';
 
 // One bookTicker or aggTrades line read from the file's bytes (lines.ts readLineChunks), for the quotes and prints a
 // backtest runs on: the line as text (cut out, decoded, its fields checked character by character and its prices read

@@ -1,4 +1,4 @@
-import { minBigint, parseDecimal } from '../../model/decimal.js';
+import { maxExactDigits, minBigint, parseDecimal } from '../../model/decimal.js';
 import type { RowOrigin } from './binance-csv.js';
 import type { PathLeg } from '../kline-path.js';
 import { sigmaFromRange } from '../kline-path.js';
@@ -61,9 +61,6 @@ export interface FundingTime {
   origin: RowOrigin;
 }
 
-/** Digits a double holds exactly: a price of at most this many digits at its scale is read with numbers, not strings. */
-const exactDoubleDigits = 15;
-
 /**
  * A price of plain digits and an optional point with at most `scale` decimals, as units of 10^-scale, read on its
  * characters (parseDecimal's pattern test, split and string-built BigInt were most of a quote's read); null for
@@ -73,7 +70,7 @@ export function plainUnits(text: string, scale: number): bigint | null {
   const dot = text.indexOf('.');
   const intDigits = dot < 0 ? text.length : dot;
   const decimals = dot < 0 ? 0 : text.length - dot - 1;
-  if (intDigits === 0 || (dot >= 0 && decimals === 0) || decimals > scale || intDigits + scale > exactDoubleDigits) return null;
+  if (intDigits === 0 || (dot >= 0 && decimals === 0) || decimals > scale || intDigits + scale > maxExactDigits) return null;
   let units = 0;
   for (let i = 0; i < text.length; i += 1) {
     if (i === dot) continue;

@@ -24,10 +24,19 @@ import { silentLogger } from '../util/logger.js';
 // where prices and fills come from differs. Effects reach the exchange `latencyMs` after they were decided.
 
 /**
- * Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped). Steps are not
- * timed against the wall clock (timeSteps): the run's clock is simulated and it reports no step times.
+ * Snapshots keep the in-memory WAL short: one after this many events (its WAL before it is dropped), once the WAL
+ * since the last is at least 4 times that snapshot's bytes, as live (engine.ts snapshotWalBytesPerSnapshotByte). By
+ * count alone, each snapshot wrote the whole state every 5 000 events however large it grew: the remembered command
+ * ids (a route a bar, up to 100 000 kept) made snapshots a cost per quote that grew through a month-long run. Steps
+ * are not timed against the wall clock (timeSteps): the run's clock is simulated and it reports no step times.
  */
-const backtestEngineLimits: EngineLimits = { snapshotEveryWalEvents: 5_000, replayBatchEntries: 1_000, stepBudgetMs: 60_000, timeSteps: false };
+const backtestEngineLimits: EngineLimits = {
+  snapshotEveryWalEvents: 5_000,
+  snapshotWalBytesPerSnapshotByte: 4,
+  replayBatchEntries: 1_000,
+  stepBudgetMs: 60_000,
+  timeSteps: false,
+};
 /** Settling rounds at one instant before the run counts as stuck (each round delivers everything due). */
 const maxSettleRounds = 10_000;
 

@@ -24,6 +24,7 @@ import type { World } from './world.js';
 import { check } from './check.js';
 import { killRulesHeld, orderAsSent, stopGuardsItsPosition } from './trading-checks.js';
 import { hasBookedKey } from '../core/booked-trade-keys.js';
+import { maxIncomeKeptPerAccount } from '../paper-exchange/income-history.js';
 
 // What must hold: after every decision (no id twice, no entry that may not enter, exposure in bounds, and the trading
 // rules of trading-checks.ts), and once the run has settled (every command answered once, every exchange order
@@ -310,9 +311,14 @@ export function exchangeMoneyOf(world: World, session: Session): { fees: Usd; fu
     r.incomeType === 'FUNDING_FEE'
       ? session.fundingIds.includes(fundingIncomeId(String(r.tranId)))
       : hasBookedKey(session.bookedTradeIds, bookedTradeKey(r.symbol, r.tradeId));
-  const income = world.exchange.matching
-    .account(paperCredentials(session.userId).apiKey)
-    .income.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
+  const history = world.exchange.matching.account(paperCredentials(session.userId).apiKey).income;
+  // The exchange keeps a bounded history (income-history.ts): summed from a trimmed one, the check would be wrong.
+  const oldestKept = history[0];
+  check(
+    history.length < maxIncomeKeptPerAccount || (oldestKept !== undefined && oldestKept.time < session.startedAtMs),
+    `${session.userId}: the exchange's income history no longer reaches back to the session's start (more than ${maxIncomeKeptPerAccount} records): its money cannot be checked`,
+  );
+  const income = history.filter((r) => r.time > session.startedAtMs || (r.time === session.startedAtMs && bookedHere(r)));
   const total = (type: string): Usd => income.filter((r) => r.incomeType === type).reduce<Usd>((sum, r) => add(sum, toUsd(r.income)), zero);
   return { fees: neg(total('COMMISSION')), funding: total('FUNDING_FEE') };
 }

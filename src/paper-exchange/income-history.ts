@@ -1,9 +1,25 @@
 import type { IncomeRecord } from './matching.js';
 import { incomeJson } from './wire-format.js';
+import { pushKeepingNewest } from '../util/keep-newest.js';
 
 // GET /fapi/v1/income over an account's income history
 // (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History): the
 // route and the deterministic simulation's in-process account answer through this one selection.
+
+/**
+ * Income records kept per account, oldest dropped first (a block at a time: up to an eighth more, util/keep-newest.ts).
+ * Binance keeps three months of them (the page cited above: "only the last 3 months of data are kept", in its Chinese
+ * edition). Unbounded, a paper account's list grew by two records a trade for as long as the exchange ran, and so did
+ * every read's scan of it (a month-long backtest made 70 000). An engine reads its funding a few hours back at most;
+ * three records a trade kept (commission, realized PnL, funding between them) cover the trades the account keeps
+ * (trade-history.ts maxTradesKeptPerAccount).
+ */
+export const maxIncomeKeptPerAccount = 30_000;
+
+/** Appends a record to the account's income history, dropping the oldest past the bound. */
+export function keepIncome(income: IncomeRecord[], record: IncomeRecord): void {
+  pushKeepingNewest(income, record, maxIncomeKeptPerAccount);
+}
 
 /** "Default 100; max 1000" (the page cited above). */
 export const defaultIncomeLimit = 100;

@@ -4,6 +4,7 @@
 // Not on the tape: the fills of paper accounts' own taker orders (they trade against the depth, not the tape).
 import { formatUnits } from '../model/decimal.js';
 import type { SymbolMarket } from './price-process.js';
+import { pushKeepingNewest } from '../util/keep-newest.js';
 
 export interface PublicTrade {
   id: number;
@@ -28,7 +29,10 @@ export interface Candle {
   takerBuyQuoteUnits: bigint;
 }
 
-/** Trades kept per symbol for /fapi/v1/trades and aggTrades: Binance serves at most 1000 recent ones a call. */
+/**
+ * Trades kept per symbol for /fapi/v1/trades and aggTrades: Binance serves at most 1000 recent ones a call. The oldest
+ * are dropped a block at a time (up to an eighth more kept, util/keep-newest.ts), not one splice of them all a step.
+ */
 export const maxTradesPerSymbol = 10_000;
 /** One-minute candles kept per symbol: 7 days, enough for every 1d kline of a week and the 24 h ticker. */
 export const maxMinuteCandlesPerSymbol = 7 * 24 * 60;
@@ -63,10 +67,9 @@ export class MarketTape {
     if (atAsk > 0n) out.push({ id: this.nextTradeId++, priceUnits: askUnits, qtyUnits: atAsk, timeMs: nowMs, isBuyerMaker: false });
     const tape = this.tapeOf(market.rules.symbol);
     for (const trade of out) {
-      tape.trades.push(trade);
+      pushKeepingNewest(tape.trades, trade, maxTradesPerSymbol);
       addToCandles(tape.candles, trade);
     }
-    if (tape.trades.length > maxTradesPerSymbol) tape.trades.splice(0, tape.trades.length - maxTradesPerSymbol);
     if (tape.candles.length > maxMinuteCandlesPerSymbol) tape.candles.splice(0, tape.candles.length - maxMinuteCandlesPerSymbol);
     return out;
   }

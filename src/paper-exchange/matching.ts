@@ -11,6 +11,7 @@ import type { SymbolMarket } from './price-process.js';
 import type { SymbolRules } from './symbols.js';
 import type { SimTrade } from './trade-history.js';
 import { keepTrade } from './trade-history.js';
+import { keepIncome } from './income-history.js';
 
 export type SimSide = 'BUY' | 'SELL';
 export type SimTimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
@@ -69,7 +70,7 @@ export interface SimAccount {
   orders: Map<number, SimOrder>;
   /** Every client id used by this account -> its latest order (an id is unique among open orders only). */
   byClientId: Map<string, SimOrder>;
-  /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first. */
+  /** What GET /fapi/v1/income lists: commissions, realized PnL and funding, oldest first (bounded: income-history.ts). */
   income: IncomeRecord[];
   /** What GET /fapi/v1/userTrades lists: this account's trades, oldest first (bounded: trade-history.ts). */
   trades: SimTrade[];
@@ -292,7 +293,7 @@ export class MatchingEngine {
   private recordIncome(account: SimAccount, entry: Omit<IncomeRecord, 'tranId' | 'asset'>): void {
     // A literal, not `{ ...entry, … }`: a spread with keys added takes V8's slow copy, two of them every fill.
     const { symbol, incomeType, income, info, time, tradeId } = entry;
-    account.income.push({ symbol, incomeType, income, info, time, tradeId, asset: 'USDT', tranId: this.nextTranId++ });
+    keepIncome(account.income, { symbol, incomeType, income, info, time, tradeId, asset: 'USDT', tranId: this.nextTranId++ });
   }
 
   /** Every accepted order, in arrival order. */

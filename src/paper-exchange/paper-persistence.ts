@@ -9,7 +9,7 @@
 // checkpointed every `priceCheckpointIntervalMs`: a crash loses at most that much of the price path.
 import type { AlgoOrder } from './algo-orders.js';
 import type { FundingSettings } from './funding.js';
-import type { SimOrder } from './matching.js';
+import type { IncomeRecord, SimOrder } from './matching.js';
 import {
   accountRow,
   algoRow,
@@ -41,8 +41,12 @@ export class PaperPersistence {
   private listenKeysChanged = false;
   private pushes: (() => void)[] = [];
   private scheduled = false;
-  /** Income entries of each account already stored (income is append only). */
-  private incomeStored = new Map<string, number>();
+  /**
+   * Per account, the tranId of the newest income record stored, and the oldest still stored: income is appended in
+   * tranId order and its oldest records dropped (income-history.ts), so the records past the first are new, and the
+   * rows below the oldest kept are deleted.
+   */
+  private incomeStored = new Map<string, { newestTranId: number; oldestTranId: number }>();
 
   constructor(
     private readonly store: PaperStateStore | undefined,
@@ -118,13 +122,30 @@ export class PaperPersistence {
       if (!engine.hasAccount(key)) continue;
       const account = engine.account(key);
       changes.accounts.set(key, accountRow(account, margin.settingsOf(key)));
-      const stored = this.incomeStored.get(key) ?? 0;
-      for (const entry of account.income.slice(stored)) changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
-      this.incomeStored.set(key, account.income.length);
+      this.addIncomeChanges(changes, key, account.income);
     }
     for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
     for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
     changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
+  }
+
+  /**
+   * The account's income records appended since the last commit (found from the newest end: a few a fill, however long
+   * the history), and the rows of the records it dropped since (one delete below the oldest kept).
+   */
+  private addIncomeChanges(changes: PaperStateChanges, key: string, income: readonly IncomeRecord[]): void {
+    const stored = this.incomeStored.get(key);
+    let first = income.length;
+    while (first > 0 && (stored === undefined || (income[first - 1] as IncomeRecord).tranId > stored.newestTranId)) first -= 1;
+    for (let i = first; i < income.length; i += 1) {
+      const entry = income[i] as IncomeRecord;
+      changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
+    }
+    const oldest = income[0];
+    const newest = income[income.length - 1];
+    if (oldest === undefined || newest === undefined) return;
+    if (stored !== undefined && oldest.tranId > stored.oldestTranId) changes.incomeDroppedBelow.set(key, oldest.tranId);
+    this.incomeStored.set(key, { newestTranId: newest.tranId, oldestTranId: oldest.tranId });
   }
 
   /**

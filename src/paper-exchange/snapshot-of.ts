@@ -8,6 +8,7 @@ import type { MarketCheckpoint, Mulberry32, SymbolMarket } from './price-process
 import type { FundingSettings } from './funding.js';
 import type { ListenKeys, StoredListenKey } from './listen-keys.js';
 import type { PaperStateRows } from './state-store.js';
+import { keepIncome } from './income-history.js';
 
 const bigintTag = '$bigint';
 
@@ -112,8 +113,12 @@ export interface RestoreTargets {
   setFunding: (settings: FundingSettings) => void;
 }
 
-/** Rebuilds the exchange from stored rows; returns how many income entries each account has stored. */
-export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: number): Map<string, number> {
+/**
+ * Rebuilds the exchange from stored rows; returns, per account, the tranIds of the newest and the oldest income records
+ * stored (paper-persistence.ts). Income past the bound is dropped as it is read (a store written before the bound),
+ * and its rows with the account's next commit.
+ */
+export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: number): Map<string, { newestTranId: number; oldestTranId: number }> {
   const counters = rows.meta.get(metaNames.counters);
   const stored = counters === undefined ? undefined : fromJson<StoredCounters>(counters);
   for (const [key, text] of rows.accounts) {
@@ -137,10 +142,13 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
     stored?.nextAlgoId ?? t.algo.nextId,
     rows.algoOrders.map((text) => fromJson<AlgoOrder>(text)),
   );
-  const incomeCounts = new Map<string, number>();
+  const incomeStored = new Map<string, { newestTranId: number; oldestTranId: number }>();
   for (const row of rows.income) {
-    t.engine.account(row.accountKey).income.push(fromJson<IncomeRecord>(row.data));
-    incomeCounts.set(row.accountKey, (incomeCounts.get(row.accountKey) ?? 0) + 1);
+    const record = fromJson<IncomeRecord>(row.data);
+    keepIncome(t.engine.account(row.accountKey).income, record);
+    const stored = incomeStored.get(row.accountKey);
+    if (stored === undefined) incomeStored.set(row.accountKey, { newestTranId: record.tranId, oldestTranId: record.tranId });
+    else stored.newestTranId = record.tranId;
   }
   if (stored) {
     t.engine.restoreCounters(stored.matching);
@@ -162,5 +170,5 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
   if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));
   const listenKeys = rows.meta.get(metaNames.listenKeys);
   if (listenKeys !== undefined) t.listenKeys.restore(fromJson<StoredListenKey[]>(listenKeys), nowMs);
-  return incomeCounts;
+  return incomeStored;
 }

@@ -17,6 +17,8 @@ export interface PaperStateChanges {
   orders: Map<number, { accountKey: string; data: string }>;
   algoOrders: Map<number, { accountKey: string; data: string }>;
   income: { tranId: number; accountKey: string; data: string }[];
+  /** Per account, the tranId below which its income rows are deleted (records the exchange no longer keeps). */
+  incomeDroppedBelow: Map<string, number>;
 }
 
 /** Everything stored, in id order (orders oldest first, so the latest order of a client id restores last). */
@@ -42,11 +44,11 @@ export interface PaperStateStore {
 }
 
 export function emptyChanges(): PaperStateChanges {
-  return { meta: new Map(), accounts: new Map(), orders: new Map(), algoOrders: new Map(), income: [] };
+  return { meta: new Map(), accounts: new Map(), orders: new Map(), algoOrders: new Map(), income: [], incomeDroppedBelow: new Map() };
 }
 
 export function isEmptyChanges(c: PaperStateChanges): boolean {
-  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + c.income.length === 0;
+  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + c.income.length + c.incomeDroppedBelow.size === 0;
 }
 
 const schema = `
@@ -77,12 +79,15 @@ export function openSqlitePaperState(path: string): PaperStateStore {
     'INSERT INTO paper_algo_orders (algo_id, account_key, data) VALUES (?, ?, ?) ON CONFLICT(algo_id) DO UPDATE SET data = excluded.data',
   );
   const putIncome = db.prepare('INSERT OR REPLACE INTO paper_income (tran_id, account_key, data) VALUES (?, ?, ?)');
+  // A range of the primary key, then the account: a block of dropped records at a time (income-history.ts).
+  const dropIncome = db.prepare('DELETE FROM paper_income WHERE tran_id < ? AND account_key = ?');
   const commit = db.transaction((c: PaperStateChanges) => {
     for (const [name, data] of c.meta) putMeta.run(name, data);
     for (const [key, data] of c.accounts) putAccount.run(key, data);
     for (const [id, row] of c.orders) putOrder.run(id, row.accountKey, row.data);
     for (const [id, row] of c.algoOrders) putAlgo.run(id, row.accountKey, row.data);
     for (const row of c.income) putIncome.run(row.tranId, row.accountKey, row.data);
+    for (const [key, below] of c.incomeDroppedBelow) dropIncome.run(below, key);
   });
   const reset = db.transaction((accountKey: string | undefined) => {
     for (const table of accountTables) {
@@ -140,6 +145,7 @@ export function memoryPaperState(): PaperStateStore {
       for (const [k, v] of c.orders) orders.set(k, v);
       for (const [k, v] of c.algoOrders) algoOrders.set(k, v);
       for (const row of c.income) income.set(row.tranId, { accountKey: row.accountKey, data: row.data });
+      for (const [key, below] of c.incomeDroppedBelow) for (const [id, row] of income) if (id < below && row.accountKey === key) income.delete(id);
     },
     reset(accountKey) {
       if (accountKey === undefined) {

@@ -6,6 +6,7 @@ import type { MatchingEngine } from './matching.js';
 import { required } from './order-validation.js';
 import type { SymbolMarket } from './price-process.js';
 import type { Route } from './rest-routes.js';
+import { pushKeepingNewest } from '../util/keep-newest.js';
 
 /** One trade as the trade list answers it; amounts are decimal strings as the user stream prints them. */
 export interface SimTrade {
@@ -30,8 +31,9 @@ export interface SimTrade {
 }
 
 /**
- * Trades kept per account, oldest dropped first. Binance keeps 6 months; an engine reads its trades within
- * minutes of a gap, so the newest ten thousand are what any read in a test or a simulation reaches.
+ * Trades kept per account, oldest dropped first (a block at a time: an account holds up to an eighth more, see
+ * util/keep-newest.ts). Binance keeps 6 months; an engine reads its trades within minutes of a gap, so the newest
+ * ten thousand are what any read in a test or a simulation reaches.
  */
 export const maxTradesKeptPerAccount = 10_000;
 
@@ -43,8 +45,7 @@ const tradesWindowMs = 7 * 24 * 60 * 60 * 1000;
 
 /** Appends a trade to the account's list, dropping the oldest past the bound. */
 export function keepTrade(trades: SimTrade[], trade: SimTrade): void {
-  trades.push(trade);
-  if (trades.length > maxTradesKeptPerAccount) trades.splice(0, trades.length - maxTradesKeptPerAccount);
+  pushKeepingNewest(trades, trade, maxTradesKeptPerAccount);
 }
 
 /**

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../src/paper-exchange/server.js';
 import { ListenKeys } from '../../src/paper-exchange/listen-keys.js';
-import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
+import { memoryPaperState, openSqlitePaperState, type PaperStateStore } from '../../src/paper-exchange/state-store.js';
+import { maxIncomeKeptPerAccount } from '../../src/paper-exchange/income-history.js';
+import { trimBlockOf } from '../../src/util/keep-newest.js';
 import { sigkill } from '../support/sigkill.js';
 import { apiClient, type ApiClient, field, openWs } from './helpers.js';
 
@@ -203,6 +205,62 @@ describe('paper exchange state across restarts (issue 17)', () => {
     seen.push(...(await runFor(second, steps - restartAfter)));
     expect(atRestart).toEqual(expected[restartAfter - 1]); // the same book as where it stopped
     expect(seen).toEqual(expected);
+  });
+
+  /** A store to start an exchange on, and again for its restart: the memory one itself, or the SQLite file reopened. */
+  const storeKinds: [string, () => () => PaperStateStore][] = [
+    [
+      'memory',
+      () => {
+        const store = memoryPaperState();
+        return () => store;
+      },
+    ],
+    ['SQLite', () => () => openSqlitePaperState(join(dir, 'bounded-income.db'))],
+  ];
+
+  it.each(storeKinds)('keeps a bounded income history, and its store (%s) drops the rows of the records the exchange dropped', async (_kind, storeOf) => {
+    // Before the bound, an account's income grew by a record a funding time or two a fill for as long as the exchange
+    // ran, in memory and in the store, and each read scanned all of it.
+    const open = storeOf();
+    let state = open();
+    const first = await startSimulator({ state, priceStepMs: priceTimerBeyondTestMs });
+    const api = apiClient(first.restBaseUrl, 'income-key');
+    const incomeRows = (): number => (state.load()?.income ?? []).filter((row) => row.accountKey === 'income-key').length;
+    // The oldest thousand records kept (from a startTime) and the newest thousand (without one).
+    const page = async (sim: SimulatorHandle, from: Record<string, string>): Promise<unknown[]> =>
+      (await apiClient(sim.restBaseUrl, 'income-key').signed('GET', '/fapi/v1/income', { limit: '1000', ...from })).body as unknown[];
+    const ends = async (sim: SimulatorHandle): Promise<unknown[][]> => [await page(sim, { startTime: '0' }), await page(sim, {})];
+    let kept: unknown[][];
+    try {
+      expect((await api.signed('POST', '/fapi/v1/order', { symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.166' })).status).toBe(200);
+      // Funding times, committed as they come (a turn now and then), until well past the bound.
+      const payments = maxIncomeKeptPerAccount + 3 * trimBlockOf(maxIncomeKeptPerAccount);
+      for (let i = 1; i <= payments; i += 1) {
+        first.fundNow('ETHUSDT', 1);
+        if (i % 2_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      const rows = incomeRows();
+      expect(rows).toBeGreaterThanOrEqual(maxIncomeKeptPerAccount);
+      expect(rows).toBeLessThan(maxIncomeKeptPerAccount + trimBlockOf(maxIncomeKeptPerAccount));
+      kept = await ends(first);
+      expect(kept[0]).toHaveLength(1_000);
+      expect(kept[0]).not.toEqual(kept[1]);
+    } finally {
+      await first.close();
+    }
+    state = open();
+    const second = await startSimulator({ state, priceStepMs: priceTimerBeyondTestMs });
+    try {
+      // The restarted exchange holds what the first one kept, from its oldest record to its newest.
+      expect(await ends(second)).toEqual(kept);
+      second.fundNow('ETHUSDT', 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(incomeRows()).toBeLessThan(maxIncomeKeptPerAccount + trimBlockOf(maxIncomeKeptPerAccount));
+    } finally {
+      await second.close();
+    }
   });
 
   it('a client that reconnects with its listen key after a restart keeps receiving its user data', async () => {

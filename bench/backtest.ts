@@ -1,3 +1,4 @@
+import type { BacktestOptions } from '../src/backtest/run-backtest.js';
 import { defaultBacktestOptions, runBacktest } from '../src/backtest/run-backtest.js';
 import { sampleDataDir } from '../src/backtest/cli.js';
 import { crossoverStrategy } from '../src/strategies/crossover.js';
@@ -41,6 +42,7 @@ export interface RunFigures {
 export async function timedBacktestRun(
   data: { dataDir: string; symbol: string; fromMs: number | null; toMs: number | null },
   strategy: Strategy = crossoverStrategy(),
+  onProgress?: BacktestOptions['onProgress'],
 ): Promise<RunFigures> {
   const t = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -55,6 +57,7 @@ export async function timedBacktestRun(
     fills: 'through',
     strategy,
     capitalUsd: 10_000,
+    ...(onProgress !== undefined ? { onProgress } : {}),
   });
   const seconds = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -141,20 +144,28 @@ export async function backtestRun(): Promise<{
 
 /** Beyond this the long run is abandoned (ms): ~170 000 quotes take seconds. */
 const backtestLongCapMs = 300_000;
+/** Beyond this the month's run is abandoned (ms): ~2.7 million quotes take ~25 s, and writing them ~15 s more. */
+const backtestMonthCapMs = 600_000;
+/** The month's days: January 2026, the issue's own example (`--from 2026-01-01 --to 2026-02-01`). */
+const backtestMonthDays = 31;
 
 /**
- * The crossover over two days of one-a-second BTCUSDT quotes (~170 000, generate-sample.ts generateLongBookTicker) in
- * a process of its own, once: a backtest as long as a user's first real one, its JIT warm-up included and spread over
- * twelve times the sample's quotes. `backtestQuotesPerSecond` stays the sample's figure, comparable with earlier runs.
+ * What a long run's child sends: the run's figures, and CPU per quote in each quarter of its days (of the quarter's
+ * cheapest sixteenth: a shared machine's slow spells, seconds long, moved whole quarters' figures by a fifth).
  */
-export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; backtestLongQuotesPerSecond: number; backtestLongCpuMicrosPerQuote: number }> {
-  const child = forkBenchChild('backtest-long-child.ts');
-  const figures = await new Promise<RunFigures | null>((resolve) => {
+export interface LongRunFigures extends RunFigures {
+  quarterCpuMicrosPerQuote: number[];
+}
+
+/** Forks backtest-long-child.ts over `days` days and waits for its figures (null: none within `capMs`). */
+async function longChildRun(days: number, capMs: number): Promise<LongRunFigures> {
+  const child = forkBenchChild('backtest-long-child.ts', { ...process.env, BENCH_BACKTEST_DAYS: String(days) });
+  const figures = await new Promise<LongRunFigures | null>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       resolve(null);
-    }, backtestLongCapMs);
-    child.once('message', (m: RunFigures) => {
+    }, capMs);
+    child.once('message', (m: LongRunFigures) => {
       clearTimeout(timer);
       resolve(m);
     });
@@ -163,7 +174,17 @@ export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; b
       resolve(null);
     });
   });
-  if (figures === null) throw new Error(`the long backtest gave no figures within ${backtestLongCapMs} ms`);
+  if (figures === null) throw new Error(`the ${days}-day backtest gave no figures within ${capMs} ms`);
+  return figures;
+}
+
+/**
+ * The crossover over two days of one-a-second BTCUSDT quotes (~170 000, generate-sample.ts generateLongBookTicker) in
+ * a process of its own, once: a backtest as long as a user's first real one, its JIT warm-up included and spread over
+ * twelve times the sample's quotes. `backtestQuotesPerSecond` stays the sample's figure, comparable with earlier runs.
+ */
+export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; backtestLongQuotesPerSecond: number; backtestLongCpuMicrosPerQuote: number }> {
+  const figures = await longChildRun(2, backtestLongCapMs);
   return {
     backtestLongQuotes: figures.quotes,
     backtestLongQuotesPerSecond: round1(figures.quotes / figures.seconds),
@@ -171,7 +192,30 @@ export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; b
   };
 }
 
+/**
+ * The crossover over a month of one-a-second BTCUSDT quotes (~2.7 million, January 2026) in a process of its own: the
+ * backtest of the issue's own example, its warm-up a small part of it. `backtestMonthLateCpuRatio` is the CPU a quote
+ * cost in the month's last quarter over its second (the first holds the warm-up), each quarter's cheapest sixteenth: 1
+ * when nothing a quote costs grows with the history before it.
+ */
+export async function backtestMonthRun(): Promise<{
+  backtestMonthQuotes: number;
+  backtestMonthQuotesPerSecond: number;
+  backtestMonthCpuMicrosPerQuote: number;
+  backtestMonthLateCpuRatio: number;
+}> {
+  const figures = await longChildRun(backtestMonthDays, backtestMonthCapMs);
+  const [, second, , last] = figures.quarterCpuMicrosPerQuote;
+  if (second === undefined || last === undefined) throw new Error('the month gave no CPU figure for a quarter');
+  return {
+    backtestMonthQuotes: figures.quotes,
+    backtestMonthQuotesPerSecond: round1(figures.quotes / figures.seconds),
+    backtestMonthCpuMicrosPerQuote: round1(figures.cpuMicros / figures.quotes),
+    backtestMonthLateCpuRatio: Math.round((last / second) * 100) / 100,
+  };
+}
+
 // `npx tsx bench/backtest.ts`: this part alone (the whole bench runs it from run.ts).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${JSON.stringify({ ...(await backtestRun()), ...(await backtestLongRun()) })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...(await backtestRun()), ...(await backtestLongRun()), ...(await backtestMonthRun()) })}\n`);
 }

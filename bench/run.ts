@@ -5,7 +5,7 @@ import { measureCeiling } from './ceiling.js';
 import { engineRun } from './engine-run.js';
 import { measureReplay } from './replay.js';
 import { simulationRun } from './simulation.js';
-import { backtestLongRun, backtestRun } from './backtest.js';
+import { backtestLongRun, backtestMonthRun, backtestRun } from './backtest.js';
 import { clusterRun } from './cluster.js';
 import type { SweepEntry } from './sweep.js';
 import { runSweepSize, sweepSizes } from './sweep.js';
@@ -34,7 +34,7 @@ const boot = await part('boot', measureBoot);
 const sessionSweep: SweepEntry[] = [];
 for (const size of sweepSizes()) sessionSweep.push(await part(`sweep ${size}`, () => runSweepSize(size)));
 const simulation = await part('simulation', simulationRun);
-const backtest = await part('backtest', async () => ({ ...(await backtestRun()), ...(await backtestLongRun()) }));
+const backtest = await part('backtest', async () => ({ ...(await backtestRun()), ...(await backtestLongRun()), ...(await backtestMonthRun()) }));
 const cluster = await part('cluster', clusterRun);
 const targets = checkTargets({
   commandsPerSecond: engine.commandsPerSecond,

@@ -196,7 +196,7 @@ export const unchangedTouchRefreshMs = 1_000;
  */
 const quotesPerIoTurn = 256;
 /** Progress is reported at most once per this many quotes. */
-const progressEveryQuotes = 10_000;
+export const progressEveryQuotes = 10_000;
 /** The kline path's draws come from their own seeded stream, apart from the exchange's depth draws. */
 const klinePathSeedOffset = 7_919;
 /** Points of the equity curve the report keeps (the run's samples thinned to this many). */

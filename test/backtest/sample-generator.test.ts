@@ -35,6 +35,8 @@ describe('sample generator', () => {
     const out = mkdtempSync(join(tmpdir(), 'qe-long-'));
     const { symbol, fromMs, toMs } = generateLongBookTicker(out);
     expect(toMs - fromMs).toBe(2 * 86_400_000);
+    // Longer series are the bench's month: within January, which the one fundingRate file covers.
+    expect(() => generateLongBookTicker(out, 32)).toThrow(/1 to 31 days/);
     const files = filesOf(await catalog(out), symbol, 'bookTicker', fromMs, toMs);
     expect(files).toHaveLength(2);
     let rows = 0;

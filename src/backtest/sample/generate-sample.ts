@@ -43,9 +43,9 @@ const symbols: SampleSymbol[] = [
   { symbol: 'ETHUSDT', startPrice: 2_950, tick: 0.01, decimals: 2, volPerSecond: 0.00006 },
 ];
 
-/** One mid a second over the whole sample, on the tick grid (integer ticks). */
-function secondTicks(spec: SampleSymbol, random: () => number): Float64Array {
-  const seconds = (days * dayMs) / 1000;
+/** One mid a second over the whole sample (`dayCount` days), on the tick grid (integer ticks). */
+function secondTicks(spec: SampleSymbol, random: () => number, dayCount = days): Float64Array {
+  const seconds = (dayCount * dayMs) / 1000;
   const out = new Float64Array(seconds);
   let mid = spec.startPrice;
   let drift = 0;
@@ -249,16 +249,18 @@ export function generateSample(root: string): void {
 const longSeed = seed + 29;
 
 /**
- * A longer series than the shipped sample, for the bench (never shipped): BTCUSDT's bookTicker for the sample's two
- * whole days (one daily file each, about one update a second, ~170 000 quotes) and its fundingRate, in the archive's
- * layout under `root`. A backtest over it runs long enough to be measured past the JIT's warm-up, as one over months
- * is; the 4-hour sample is mostly warm-up.
+ * A longer series than the shipped sample, for the bench (never shipped): BTCUSDT's bookTicker for `longDays` whole
+ * days from the sample's start (one daily file each, about one update a second: ~170 000 quotes in the two days of
+ * the default, ~2.7 million in 31) and its fundingRate, in the archive's layout under `root`. A backtest over it runs
+ * long enough to be measured past the JIT's warm-up, as one over months is; the 4-hour sample is mostly warm-up.
  */
-export function generateLongBookTicker(root: string): { symbol: string; fromMs: number; toMs: number } {
+export function generateLongBookTicker(root: string, longDays = days): { symbol: string; fromMs: number; toMs: number } {
+  // The funding file is January's (the archive's monthly file): a longer series would hold times it does not cover.
+  if (!(Number.isInteger(longDays) && longDays >= 1 && longDays <= 31)) throw new Error(`the long series is 1 to 31 days of January 2026, got ${longDays}`);
   const spec = symbols[0] as SampleSymbol;
   const random = new Mulberry32(longSeed).next;
-  const ticks = secondTicks(spec, random);
-  for (let d = 0; d < days; d += 1) {
+  const ticks = secondTicks(spec, random, longDays);
+  for (let d = 0; d < longDays; d += 1) {
     const dayStartMs = startMs + d * dayMs;
     const name = `${spec.symbol}-bookTicker-${new Date(dayStartMs).toISOString().slice(0, 10)}`;
     const book = bookTicker(spec, ticks, random, dayStartMs, dayStartMs + dayMs);
@@ -266,7 +268,7 @@ export function generateLongBookTicker(root: string): { symbol: string; fromMs: 
   }
   const fundingName = `${spec.symbol}-fundingRate-2026-01`;
   write(root, `data/futures/um/monthly/fundingRate/${spec.symbol}/${fundingName}.zip`, `${fundingName}.csv`, fundingRate(random));
-  return { symbol: spec.symbol, fromMs: startMs, toMs: startMs + days * dayMs };
+  return { symbol: spec.symbol, fromMs: startMs, toMs: startMs + longDays * dayMs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

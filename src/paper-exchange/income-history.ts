@@ -1,6 +1,7 @@
 import type { IncomeRecord } from './matching.js';
 import { incomeJson } from './wire-format.js';
 import { pushKeepingNewest } from '../util/keep-newest.js';
+import { partitionPoint } from '../model/partition.js';
 
 // GET /fapi/v1/income over an account's income history
 // (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api/Get-Income-History): the
@@ -16,8 +17,16 @@ import { pushKeepingNewest } from '../util/keep-newest.js';
  */
 export const maxIncomeKeptPerAccount = 30_000;
 
+/**
+ * Income histories holding a record older than the one before it: records are appended at the exchange's clock, which
+ * the simulator server reads off the wall (a clock stepped back gives one). Those are read by a scan of them all.
+ */
+const outOfTimeOrder = new WeakSet<readonly IncomeRecord[]>();
+
 /** Appends a record to the account's income history, dropping the oldest past the bound. */
 export function keepIncome(income: IncomeRecord[], record: IncomeRecord): void {
+  const last = income[income.length - 1];
+  if (last !== undefined && record.time < last.time) outOfTimeOrder.add(income);
   pushKeepingNewest(income, record, maxIncomeKeptPerAccount);
 }
 
@@ -52,13 +61,26 @@ export function selectIncome(records: readonly IncomeRecord[], query: IncomeQuer
   const limit = Math.min(maxIncomeLimit, query.limit);
   const endTimeMs = query.endTimeMs ?? query.nowMs;
   const startTimeMs = query.startTimeMs ?? (query.endTimeMs === undefined ? query.nowMs - defaultIncomeWindowMs : Number.NEGATIVE_INFINITY);
-  const matching = records.filter(
-    (r) =>
-      (query.symbol === undefined || r.symbol === query.symbol) &&
-      (query.incomeType === undefined || r.incomeType === query.incomeType) &&
-      r.time >= startTimeMs &&
-      r.time <= endTimeMs,
-  );
-  const page = query.startTimeMs !== undefined ? matching.slice(0, limit) : matching.slice(-limit);
+  const matches = (r: IncomeRecord): boolean =>
+    (query.symbol === undefined || r.symbol === query.symbol) &&
+    (query.incomeType === undefined || r.incomeType === query.incomeType) &&
+    r.time >= startTimeMs &&
+    r.time <= endTimeMs;
+  const fromStart = query.startTimeMs !== undefined;
+  if (outOfTimeOrder.has(records)) {
+    const matching = records.filter(matches);
+    return (fromStart ? matching.slice(0, limit) : matching.slice(-limit)).map(incomeJson);
+  }
+  // In time order: the records in [startTime, endTime] are one run of the list, found by two binary searches, and
+  // the page is read from its start or its end (a funding read every few hours scanned a whole month of fills).
+  const first = partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time < startTimeMs);
+  const end = partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time <= endTimeMs);
+  const page: IncomeRecord[] = [];
+  if (fromStart) {
+    for (let i = first; i < end && page.length < limit; i += 1) if (matches(records[i] as IncomeRecord)) page.push(records[i] as IncomeRecord);
+  } else {
+    for (let i = end - 1; i >= first && page.length < limit; i -= 1) if (matches(records[i] as IncomeRecord)) page.push(records[i] as IncomeRecord);
+    page.reverse();
+  }
   return page.map(incomeJson);
 }

@@ -9,12 +9,14 @@
 // checkpointed every `priceCheckpointIntervalMs`: a crash loses at most that much of the price path.
 import type { AlgoOrder } from './algo-orders.js';
 import type { FundingSettings } from './funding.js';
-import type { IncomeRecord, SimOrder } from './matching.js';
+import type { SimOrder } from './matching.js';
+import { addKeptRowChanges, type KeptList, keptLists, type StoredRange } from './kept-rows.js';
 import {
   accountRow,
   algoRow,
   countersRow,
   incomeRow,
+  tradeRow,
   listenKeysRow,
   marketRow,
   metaNames,
@@ -41,12 +43,8 @@ export class PaperPersistence {
   private listenKeysChanged = false;
   private pushes: (() => void)[] = [];
   private scheduled = false;
-  /**
-   * Per account, the tranId of the newest income record stored, and the oldest still stored: income is appended in
-   * tranId order and its oldest records dropped (income-history.ts), so the records past the first are new, and the
-   * rows below the oldest kept are deleted.
-   */
-  private incomeStored = new Map<string, { newestTranId: number; oldestTranId: number }>();
+  /** Per kept list (kept-rows.ts) and account, the ids of the newest and the oldest records stored. */
+  private stored: Record<KeptList, Map<string, StoredRange>> = { income: new Map(), trades: new Map() };
 
   constructor(
     private readonly store: PaperStateStore | undefined,
@@ -57,7 +55,7 @@ export class PaperPersistence {
   restore(nowMs: number): boolean {
     const rows = this.store?.load();
     if (!rows) return false;
-    this.incomeStored = restoreExchange(rows, this.parts, nowMs);
+    this.stored = restoreExchange(rows, this.parts, nowMs);
     return true;
   }
 
@@ -115,37 +113,22 @@ export class PaperPersistence {
     for (const push of pushes) push();
   }
 
-  /** The rows of the changed accounts: the account, its new income entries, its changed orders, the id counters. */
+  /** The rows of the changed accounts: the account, its new income entries and trades, its changed orders, the id counters. */
   private addAccountChanges(changes: PaperStateChanges): void {
     const { engine, margin, algo } = this.parts;
     for (const key of this.dirtyAccounts) {
       if (!engine.hasAccount(key)) continue;
       const account = engine.account(key);
       changes.accounts.set(key, accountRow(account, margin.settingsOf(key)));
-      this.addIncomeChanges(changes, key, account.income);
+      const { income, trades } = this.stored;
+      const newIncome = addKeptRowChanges(changes.kept.income, key, account.income, (r) => r.tranId, incomeRow, income.get(key));
+      if (newIncome !== undefined) income.set(key, newIncome);
+      const newTrades = addKeptRowChanges(changes.kept.trades, key, account.trades, (t) => t.id, tradeRow, trades.get(key));
+      if (newTrades !== undefined) trades.set(key, newTrades);
     }
     for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
     for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
     changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
-  }
-
-  /**
-   * The account's income records appended since the last commit (found from the newest end: a few a fill, however long
-   * the history), and the rows of the records it dropped since (one delete below the oldest kept).
-   */
-  private addIncomeChanges(changes: PaperStateChanges, key: string, income: readonly IncomeRecord[]): void {
-    const stored = this.incomeStored.get(key);
-    let first = income.length;
-    while (first > 0 && (stored === undefined || (income[first - 1] as IncomeRecord).tranId > stored.newestTranId)) first -= 1;
-    for (let i = first; i < income.length; i += 1) {
-      const entry = income[i] as IncomeRecord;
-      changes.income.push({ tranId: entry.tranId, accountKey: key, data: incomeRow(entry) });
-    }
-    const oldest = income[0];
-    const newest = income[income.length - 1];
-    if (oldest === undefined || newest === undefined) return;
-    if (stored !== undefined && oldest.tranId > stored.oldestTranId) changes.incomeDroppedBelow.set(key, oldest.tranId);
-    this.incomeStored.set(key, { newestTranId: newest.tranId, oldestTranId: oldest.tranId });
   }
 
   /**
@@ -172,7 +155,7 @@ export class PaperPersistence {
       this.parts.engine.dropAccount(key);
       this.parts.algo.dropAccount(key);
       this.parts.margin.dropAccount(key);
-      this.incomeStored.delete(key);
+      for (const list of keptLists) this.stored[list].delete(key);
       this.store?.reset(key);
     }
     return keys;

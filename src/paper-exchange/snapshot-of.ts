@@ -9,6 +9,8 @@ import type { FundingSettings } from './funding.js';
 import type { ListenKeys, StoredListenKey } from './listen-keys.js';
 import type { PaperStateRows } from './state-store.js';
 import { keepIncome } from './income-history.js';
+import { type KeptList, noteRestored, type StoredRange } from './kept-rows.js';
+import { keepTrade, type SimTrade } from './trade-history.js';
 
 const bigintTag = '$bigint';
 
@@ -59,6 +61,10 @@ export function algoRow(order: AlgoOrder): string {
 
 export function incomeRow(entry: IncomeRecord): string {
   return toJson(entry);
+}
+
+export function tradeRow(trade: SimTrade): string {
+  return toJson(trade);
 }
 
 /** Everything that is one per exchange: the id counters of each book. */
@@ -114,11 +120,11 @@ export interface RestoreTargets {
 }
 
 /**
- * Rebuilds the exchange from stored rows; returns, per account, the tranIds of the newest and the oldest income records
- * stored (paper-persistence.ts). Income past the bound is dropped as it is read (a store written before the bound),
- * and its rows with the account's next commit.
+ * Rebuilds the exchange from stored rows; returns, per kept list and account, the ids of the newest and the oldest
+ * records stored (kept-rows.ts). Records past a list's bound are dropped as they are read (a store written before the
+ * bound), and their rows with the account's next commit.
  */
-export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: number): Map<string, { newestTranId: number; oldestTranId: number }> {
+export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: number): Record<KeptList, Map<string, StoredRange>> {
   const counters = rows.meta.get(metaNames.counters);
   const stored = counters === undefined ? undefined : fromJson<StoredCounters>(counters);
   for (const [key, text] of rows.accounts) {
@@ -142,13 +148,16 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
     stored?.nextAlgoId ?? t.algo.nextId,
     rows.algoOrders.map((text) => fromJson<AlgoOrder>(text)),
   );
-  const incomeStored = new Map<string, { newestTranId: number; oldestTranId: number }>();
-  for (const row of rows.income) {
+  const ranges: Record<KeptList, Map<string, StoredRange>> = { income: new Map(), trades: new Map() };
+  for (const row of rows.kept.income) {
     const record = fromJson<IncomeRecord>(row.data);
     keepIncome(t.engine.account(row.accountKey).income, record);
-    const stored = incomeStored.get(row.accountKey);
-    if (stored === undefined) incomeStored.set(row.accountKey, { newestTranId: record.tranId, oldestTranId: record.tranId });
-    else stored.newestTranId = record.tranId;
+    noteRestored(ranges.income, row.accountKey, record.tranId);
+  }
+  for (const row of rows.kept.trades) {
+    const trade = fromJson<SimTrade>(row.data);
+    keepTrade(t.engine.account(row.accountKey).trades, trade);
+    noteRestored(ranges.trades, row.accountKey, trade.id);
   }
   if (stored) {
     t.engine.restoreCounters(stored.matching);
@@ -170,5 +179,5 @@ export function restoreExchange(rows: PaperStateRows, t: RestoreTargets, nowMs: 
   if (funding !== undefined) t.setFunding(fromJson<FundingSettings>(funding));
   const listenKeys = rows.meta.get(metaNames.listenKeys);
   if (listenKeys !== undefined) t.listenKeys.restore(fromJson<StoredListenKey[]>(listenKeys), nowMs);
-  return incomeStored;
+  return ranges;
 }

@@ -3,12 +3,13 @@
 // memory one (tests that restart an exchange inside one process).
 //
 // Shape: rows of JSON, one per thing that changes on its own: an account (wallet, positions, margin settings),
-// an order, a conditional (algo) order, an income entry (append only), and a few named meta rows (id counters,
+// an order, a conditional (algo) order, an income entry or a trade (kept lists: kept-rows.ts), and a few named meta rows (id counters,
 // each symbol's last price and clock, funding settings). A change writes only the rows it touched, in one
 // transaction, so the cost of a fill does not grow with the order history. Why rows rather than a journal of
 // exchange events replayed at start: the restore is then a read of the current state, with no replay code to keep
 // in step with the matching rules (a journal would re-run matching, and a change of matching would change the past).
 import Database from 'better-sqlite3';
+import { type KeptList, type KeptRowChanges, keptLists } from './kept-rows.js';
 
 /** One transaction's worth of changed rows (JSON text, already serialised by snapshot-of.ts). */
 export interface PaperStateChanges {
@@ -16,9 +17,8 @@ export interface PaperStateChanges {
   accounts: Map<string, string>;
   orders: Map<number, { accountKey: string; data: string }>;
   algoOrders: Map<number, { accountKey: string; data: string }>;
-  income: { tranId: number; accountKey: string; data: string }[];
-  /** Per account, the tranId below which its income rows are deleted (records the exchange no longer keeps). */
-  incomeDroppedBelow: Map<string, number>;
+  /** The kept lists' new rows and dropped ones (kept-rows.ts): income records by tranId, trades by trade id. */
+  kept: Record<KeptList, KeptRowChanges>;
 }
 
 /** Everything stored, in id order (orders oldest first, so the latest order of a client id restores last). */
@@ -27,7 +27,8 @@ export interface PaperStateRows {
   accounts: Map<string, string>;
   orders: string[];
   algoOrders: string[];
-  income: { accountKey: string; data: string }[];
+  /** Each kept list's rows, oldest first. */
+  kept: Record<KeptList, { accountKey: string; data: string }[]>;
 }
 
 export interface PaperStateStore {
@@ -43,12 +44,15 @@ export interface PaperStateStore {
   close(): void;
 }
 
+const noKeptChanges = (): KeptRowChanges => ({ rows: [], droppedBelow: new Map() });
+
 export function emptyChanges(): PaperStateChanges {
-  return { meta: new Map(), accounts: new Map(), orders: new Map(), algoOrders: new Map(), income: [], incomeDroppedBelow: new Map() };
+  return { meta: new Map(), accounts: new Map(), orders: new Map(), algoOrders: new Map(), kept: { income: noKeptChanges(), trades: noKeptChanges() } };
 }
 
 export function isEmptyChanges(c: PaperStateChanges): boolean {
-  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + c.income.length + c.incomeDroppedBelow.size === 0;
+  const kept = keptLists.reduce((sum, list) => sum + c.kept[list].rows.length + c.kept[list].droppedBelow.size, 0);
+  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + kept === 0;
 }
 
 const schema = `
@@ -57,8 +61,14 @@ CREATE TABLE IF NOT EXISTS paper_accounts (account_key TEXT PRIMARY KEY, data TE
 CREATE TABLE IF NOT EXISTS paper_orders (order_id INTEGER PRIMARY KEY, account_key TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS paper_algo_orders (algo_id INTEGER PRIMARY KEY, account_key TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS paper_income (tran_id INTEGER PRIMARY KEY, account_key TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS paper_trades (trade_id INTEGER PRIMARY KEY, account_key TEXT NOT NULL, data TEXT NOT NULL);
 `;
-const accountTables = ['paper_accounts', 'paper_orders', 'paper_algo_orders', 'paper_income'] as const;
+/** Each kept list's table and its id column (a file written before trades were kept has no trades: none restored). */
+const keptTables: Record<KeptList, { table: string; id: string }> = {
+  income: { table: 'paper_income', id: 'tran_id' },
+  trades: { table: 'paper_trades', id: 'trade_id' },
+};
+const accountTables = ['paper_accounts', 'paper_orders', 'paper_algo_orders', ...keptLists.map((list) => keptTables[list].table)];
 
 /**
  * The SQLite store: its own connection to `path`, WAL journal and synchronous=FULL like the engine's log
@@ -78,16 +88,24 @@ export function openSqlitePaperState(path: string): PaperStateStore {
   const putAlgo = db.prepare(
     'INSERT INTO paper_algo_orders (algo_id, account_key, data) VALUES (?, ?, ?) ON CONFLICT(algo_id) DO UPDATE SET data = excluded.data',
   );
-  const putIncome = db.prepare('INSERT OR REPLACE INTO paper_income (tran_id, account_key, data) VALUES (?, ?, ?)');
-  // A range of the primary key, then the account: a block of dropped records at a time (income-history.ts).
-  const dropIncome = db.prepare('DELETE FROM paper_income WHERE tran_id < ? AND account_key = ?');
+  const keptStatements = (list: KeptList): { put: Database.Statement; drop: Database.Statement } => {
+    const { table, id } = keptTables[list];
+    return {
+      put: db.prepare(`INSERT OR REPLACE INTO ${table} (${id}, account_key, data) VALUES (?, ?, ?)`),
+      // A range of the primary key, then the account: a block of dropped records at a time (kept-rows.ts).
+      drop: db.prepare(`DELETE FROM ${table} WHERE ${id} < ? AND account_key = ?`),
+    };
+  };
+  const kept = { income: keptStatements('income'), trades: keptStatements('trades') };
   const commit = db.transaction((c: PaperStateChanges) => {
     for (const [name, data] of c.meta) putMeta.run(name, data);
     for (const [key, data] of c.accounts) putAccount.run(key, data);
     for (const [id, row] of c.orders) putOrder.run(id, row.accountKey, row.data);
     for (const [id, row] of c.algoOrders) putAlgo.run(id, row.accountKey, row.data);
-    for (const row of c.income) putIncome.run(row.tranId, row.accountKey, row.data);
-    for (const [key, below] of c.incomeDroppedBelow) dropIncome.run(below, key);
+    for (const list of keptLists) {
+      for (const row of c.kept[list].rows) kept[list].put.run(row.id, row.accountKey, row.data);
+      for (const [key, below] of c.kept[list].droppedBelow) kept[list].drop.run(below, key);
+    }
   });
   const reset = db.transaction((accountKey: string | undefined) => {
     for (const table of accountTables) {
@@ -95,6 +113,10 @@ export function openSqlitePaperState(path: string): PaperStateStore {
       else db.prepare(`DELETE FROM ${table} WHERE account_key = ?`).run(accountKey);
     }
   });
+  const keptRows = (list: KeptList): { accountKey: string; data: string }[] => {
+    const { table, id } = keptTables[list];
+    return db.prepare(`SELECT account_key AS accountKey, data FROM ${table} ORDER BY ${id}`).all() as { accountKey: string; data: string }[];
+  };
   return {
     load() {
       const meta = new Map((db.prepare('SELECT name, data FROM paper_meta').all() as { name: string; data: string }[]).map((r) => [r.name, r.data]));
@@ -105,9 +127,7 @@ export function openSqlitePaperState(path: string): PaperStateStore {
         accounts: new Map(accounts.map((r) => [r.k, r.data])),
         orders: (db.prepare('SELECT data FROM paper_orders ORDER BY order_id').all() as { data: string }[]).map((r) => r.data),
         algoOrders: (db.prepare('SELECT data FROM paper_algo_orders ORDER BY algo_id').all() as { data: string }[]).map((r) => r.data),
-        income: (db.prepare('SELECT account_key AS accountKey, data FROM paper_income ORDER BY tran_id').all() as { accountKey: string; data: string }[]).map(
-          (r) => ({ accountKey: r.accountKey, data: r.data }),
-        ),
+        kept: { income: keptRows('income'), trades: keptRows('trades') },
       };
     },
     commit: (c) => commit(c),
@@ -122,7 +142,7 @@ export function memoryPaperState(): PaperStateStore {
   const accounts = new Map<string, string>();
   const orders = new Map<number, { accountKey: string; data: string }>();
   const algoOrders = new Map<number, { accountKey: string; data: string }>();
-  const income = new Map<number, { accountKey: string; data: string }>();
+  const kept: Record<KeptList, Map<number, { accountKey: string; data: string }>> = { income: new Map(), trades: new Map() };
   const sorted = (m: Map<number, { accountKey: string; data: string }>): { accountKey: string; data: string }[] =>
     [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, row]) => row);
   const dropAccount = (m: Map<number, { accountKey: string }>, key: string): void => {
@@ -136,7 +156,7 @@ export function memoryPaperState(): PaperStateStore {
         accounts: new Map(accounts),
         orders: sorted(orders).map((r) => r.data),
         algoOrders: sorted(algoOrders).map((r) => r.data),
-        income: sorted(income),
+        kept: { income: sorted(kept.income), trades: sorted(kept.trades) },
       };
     },
     commit(c) {
@@ -144,16 +164,19 @@ export function memoryPaperState(): PaperStateStore {
       for (const [k, v] of c.accounts) accounts.set(k, v);
       for (const [k, v] of c.orders) orders.set(k, v);
       for (const [k, v] of c.algoOrders) algoOrders.set(k, v);
-      for (const row of c.income) income.set(row.tranId, { accountKey: row.accountKey, data: row.data });
-      for (const [key, below] of c.incomeDroppedBelow) for (const [id, row] of income) if (id < below && row.accountKey === key) income.delete(id);
+      for (const list of keptLists) {
+        const rows = kept[list];
+        for (const row of c.kept[list].rows) rows.set(row.id, { accountKey: row.accountKey, data: row.data });
+        for (const [key, below] of c.kept[list].droppedBelow) for (const [id, row] of rows) if (id < below && row.accountKey === key) rows.delete(id);
+      }
     },
     reset(accountKey) {
       if (accountKey === undefined) {
-        for (const m of [accounts, orders, algoOrders, income]) m.clear();
+        for (const m of [accounts, orders, algoOrders, kept.income, kept.trades]) m.clear();
         return;
       }
       accounts.delete(accountKey);
-      for (const m of [orders, algoOrders, income]) dropAccount(m, accountKey);
+      for (const m of [orders, algoOrders, kept.income, kept.trades]) dropAccount(m, accountKey);
     },
     close: () => undefined,
   };

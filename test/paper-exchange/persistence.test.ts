@@ -44,6 +44,11 @@ interface AccountView {
   openOrders: { orderId: number; clientOrderId: string; price: string; origQty: string }[];
   stops: { algoId: number; clientAlgoId: string; triggerPrice: string }[];
   incomeCount: number;
+  /**
+   * The account's trades (GET /fapi/v1/userTrades): an engine reads them after a restart to book what it missed (a
+   * fill's commission). The exchange kept none across a restart before they were stored.
+   */
+  trades: unknown[];
   /** The BNB fee discount's flag (an account setting, kept with the margin settings). */
   feeBurn: boolean;
 }
@@ -55,6 +60,7 @@ async function view(api: ApiClient): Promise<AccountView> {
   const stops = (await api.signed('GET', '/fapi/v1/openAlgoOrders')).body as AccountView['stops'];
   const income = (await api.signed('GET', '/fapi/v1/income', { limit: '1000' })).body as unknown[];
   const { feeBurn } = (await api.signed('GET', '/fapi/v1/feeBurn')).body as { feeBurn: boolean };
+  const trades = (await api.signed('GET', '/fapi/v1/userTrades', { symbol: 'ETHUSDT' })).body as unknown[];
   const first = positions[0];
   return {
     wallet: balance.find((b) => b.asset === 'USDT')?.balance ?? '',
@@ -62,6 +68,7 @@ async function view(api: ApiClient): Promise<AccountView> {
     openOrders: orders.map((o) => ({ orderId: o.orderId, clientOrderId: o.clientOrderId, price: o.price, origQty: o.origQty })),
     stops: stops.map((s) => ({ algoId: s.algoId, clientAlgoId: s.clientAlgoId, triggerPrice: s.triggerPrice })),
     incomeCount: income.length,
+    trades,
     feeBurn,
   };
 }
@@ -146,6 +153,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
         expect(before.openOrders).toHaveLength(1);
         expect(before.stops).toHaveLength(1);
         expect(before.feeBurn).toBe(true);
+        expect(before.trades).toHaveLength(1);
         await new Promise((r) => setTimeout(r, 2_500)); // past a few price checkpoints (priceCheckpointIntervalMs)
         const lastTick = await ticker(api);
         await sigkill(first.child); // no clean shutdown: what was confirmed must already be on disk
@@ -226,7 +234,7 @@ describe('paper exchange state across restarts (issue 17)', () => {
     let state = open();
     const first = await startSimulator({ state, priceStepMs: priceTimerBeyondTestMs });
     const api = apiClient(first.restBaseUrl, 'income-key');
-    const incomeRows = (): number => (state.load()?.income ?? []).filter((row) => row.accountKey === 'income-key').length;
+    const incomeRows = (): number => (state.load()?.kept.income ?? []).filter((row) => row.accountKey === 'income-key').length;
     // The oldest thousand records kept (from a startTime) and the newest thousand (without one).
     const page = async (sim: SimulatorHandle, from: Record<string, string>): Promise<unknown[]> =>
       (await apiClient(sim.restBaseUrl, 'income-key').signed('GET', '/fapi/v1/income', { limit: '1000', ...from })).body as unknown[];

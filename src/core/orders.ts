@@ -3,6 +3,7 @@ import type { SymbolFilters } from '../model/market.js';
 import { terminalOrderStatuses } from '../model/orders.js';
 import type { DecisionContext } from './context.js';
 import { StateCorruption } from './events.js';
+import { requestTrades } from './trade-backstop.js';
 import type { Lane } from '../model/lane.js';
 import type { PlannedOrder } from './planner.js';
 import { opensPositions, planFallback } from './planner.js';
@@ -307,6 +308,14 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
   }
 }
 
+/**
+ * Binance no longer finds an order cancelled or expired without a fill once 3 days have passed since its creation, nor
+ * any order after 90 days (Query Order: "these orders will not be found",
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order). An open order is
+ * always found: one the engine holds open that a query no longer finds past this age is final on the exchange.
+ */
+export const exchangeForgetsFinalOrdersAfterMs = 3 * 24 * 60 * 60 * 1000;
+
 export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outcome: QueryOutcome): void {
   const order = ctx.durable.orders.get(clientOrderId);
   if (!order) return;
@@ -317,7 +326,40 @@ export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outco
   if (outcome.kind === 'not_found' && (order.status === 'unknown' || order.status === 'pending')) {
     // Only after the request's recvWindow has surely passed can "not found" mean "never accepted".
     if (ctx.nowMs - order.createdAtMs >= ctx.config.orderNotFoundGraceMs) markRejected(ctx, order, 'never reached the exchange');
+    return;
   }
+  if (outcome.kind === 'not_found' && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) {
+    if (ctx.nowMs - order.createdAtMs > exchangeForgetsFinalOrdersAfterMs) forgottenByExchange(ctx, order);
+  }
+}
+
+/**
+ * An order the engine held open that the exchange no longer finds (exchangeForgetsFinalOrdersAfterMs): it ended while
+ * the engine was not told (away for days), and the engine would otherwise hold it open for good, querying and cancelling
+ * it in vain and keeping its symbol and the session's stop waiting on it. It is closed as cancelled at the fill the
+ * engine knows. Within 90 days of its creation the exchange forgets only orders that never filled; past that, it may
+ * have filled more than the engine heard: the account's trades are read (the trade list keeps six months) and its
+ * position re-read, so any such fill is booked and the position adopted.
+ */
+function forgottenByExchange(ctx: DecisionContext, order: Order): void {
+  const ageDays = Math.floor((ctx.nowMs - order.createdAtMs) / (24 * 60 * 60 * 1000));
+  ctx.emit({
+    type: 'order.status',
+    clientOrderId: order.clientOrderId,
+    status: 'CANCELED',
+    exchangeOrderId: order.exchangeOrderId,
+    filledQty: order.filledQty,
+    avgPrice: order.avgPrice,
+    reason: `no longer found on the exchange ${ageDays} days after it was placed: ended while the engine was not told`,
+    atMs: ctx.nowMs,
+  });
+  ctx.alert(
+    order.userId,
+    'reconcile',
+    `order ${order.clientOrderId} (${order.side} ${order.quantity} ${order.symbol}) is no longer found on the exchange ${ageDays} days after it was placed; closed as cancelled at the ${order.filledQty} filled the engine knows, the account's trades and position re-read`,
+  );
+  requestTrades(ctx, order.userId, order.symbol);
+  ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
 }
 
 export function onCancelResult(ctx: DecisionContext, clientOrderId: string, outcome: CancelOutcome): void {

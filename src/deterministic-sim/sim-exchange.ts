@@ -1,6 +1,7 @@
 import { toAccountTrades, toIncomeRecords, toOrderSnapshot, toUserDataEvent } from '../exchange/binance/mapping.js';
 import type { IncomeRead } from '../model/income.js';
 import { maxIncomeLimit, selectIncome } from '../paper-exchange/income-history.js';
+import { foundByQuery } from '../paper-exchange/order-retention.js';
 import type { ExchangeAccount, Subscription, UserStreamNews } from '../exchange/port.js';
 import type { SymbolFilters } from '../model/market.js';
 import type { CancelOutcome, OrderRequest, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
@@ -343,14 +344,14 @@ function simAccount(exchange: SimExchange, accountKey: string): ExchangeAccount 
       if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const order = exchange.matching.find(accountKey, symbol, { clientOrderId });
-      return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+      return order && foundByQuery(order, exchange.nowMs()) ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
     },
     async queryOrderByExchangeId(symbol: string, exchangeOrderId: string): Promise<QueryOutcome> {
       const refusal = await refusedAt({ weight: requestWeights.queryOrder, orders: 0 });
       if (refusal) return { kind: 'unknown', reason: `${refusal.code} ${refusal.message}` };
       if (roll(exchange.faults.lostBeforeExecution)) return { kind: 'unknown', reason: 'simulated 503' };
       const order = exchange.matching.find(accountKey, symbol, { orderId: Number(exchangeOrderId) });
-      return order ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
+      return order && foundByQuery(order, exchange.nowMs()) ? { kind: 'found', order: exchange.snapshot(order) } : { kind: 'not_found' };
     },
     async placeProtectiveStop(req: ProtectiveStopRequest): Promise<StopOutcome> {
       const refusal = await refusedAt({ weight: requestWeights.placeAlgoOrder, orders: 1 });

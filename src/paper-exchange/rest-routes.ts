@@ -1,4 +1,5 @@
 // The REST endpoint table: path, security type, request weight and handler for each supported call.
+import { foundByQuery } from './order-retention.js';
 import type { AlgoBook } from './algo-orders.js';
 import { apiErrors } from './errors.js';
 import type { ListenKeys } from './listen-keys.js';
@@ -182,7 +183,7 @@ export function buildRoutes(deps: RestDeps): Map<string, Route> {
     handle: (ctx) => {
       const market = marketOf(ctx.params);
       const order = engine.find(ctx.accountKey, market.rules.symbol, parseOrderRef(ctx.params));
-      if (!order) throw apiErrors.orderDoesNotExist();
+      if (!order || !foundByQuery(order, ctx.nowMs)) throw apiErrors.orderDoesNotExist();
       return { body: orderBody(order) };
     },
   });

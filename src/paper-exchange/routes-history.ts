@@ -8,6 +8,7 @@ import { parseOrderRef, required } from './order-validation.js';
 import type { SymbolMarket } from './price-process.js';
 import type { Route } from './rest-routes.js';
 import { orderJson } from './wire-format.js';
+import { foundByQuery } from './order-retention.js';
 
 const fixed = (w: number) => (): number => w;
 
@@ -67,7 +68,9 @@ export function historyRoutes(engine: MatchingEngine, markets: ReadonlyMap<strin
           const symbol = marketOf(ctx.params).rules.symbol;
           const limit = limitOf(ctx.params, defaultAllOrdersLimit, maxHistoryLimit);
           const fromId = optionalInt(ctx.params, 'orderId');
-          const mine = engine.hasAccount(ctx.accountKey) ? [...engine.account(ctx.accountKey).orders.values()].filter((o) => o.symbol === symbol) : [];
+          const mine = engine.hasAccount(ctx.accountKey)
+            ? [...engine.account(ctx.accountKey).orders.values()].filter((o) => o.symbol === symbol && foundByQuery(o, ctx.nowMs))
+            : [];
           // "If orderId is set, it will get orders >= that orderId. Otherwise most recent orders are returned."
           const orders = fromId !== undefined ? mine.filter((o) => o.orderId >= fromId).slice(0, limit) : inWindow(mine, ctx.params, (o) => o.timeMs, limit);
           return { body: orders.map(body) };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandSchema, commandTypes, parseCommand } from '../../src/contract/commands.js';
 import { wasProcessed } from '../../src/core/state.js';
+import { exchangeForgetsFinalOrdersAfterMs } from '../../src/core/orders.js';
 import { toQty } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, replies, snapshotOf, testConfig, withConfig } from './fixtures.js';
 
@@ -248,18 +249,47 @@ describe('permissions', () => {
   });
 });
 
-describe('orders with unknown outcomes', () => {
-  /** A running session with fresh quotes and one ETH entry just sent. */
-  function withEntry(): { d: CoreDriver; id: string } {
-    const d = new CoreDriver();
-    d.tick('ETHUSDT', 3_000, 3_000.01);
-    d.command({ id: 'start', userId: 'u', type: 'session.start', capitalUsd: 10_000 });
-    const routed = d.command({ id: 'r-eth', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.5 }] });
-    const id = placed(routed)[0]?.order.clientOrderId;
-    if (!id) throw new Error('no entry planned');
-    return { d, id };
-  }
+/** A running session with fresh quotes and one ETH entry just sent. */
+function withEntry(): { d: CoreDriver; id: string } {
+  const d = new CoreDriver();
+  d.tick('ETHUSDT', 3_000, 3_000.01);
+  d.command({ id: 'start', userId: 'u', type: 'session.start', capitalUsd: 10_000 });
+  const routed = d.command({ id: 'r-eth', userId: 'signals', type: 'signals.route', signals: [{ symbol: 'ETHUSDT', weight: 0.5 }] });
+  const id = placed(routed)[0]?.order.clientOrderId;
+  if (!id) throw new Error('no entry planned');
+  return { d, id };
+}
 
+describe('an open order the exchange no longer finds', () => {
+  // Binance forgets an order cancelled or expired without a fill 3 days after its creation (Query Order). An engine
+  // away that long, holding such an order open, queried it in vain for good: the order stayed open in its state,
+  // keeping the symbol's routes and the session's stop waiting on it.
+  it('is closed as cancelled past the 3 days, its trades and position re-read; within them it stays open', () => {
+    const { d, id } = withEntry();
+    d.step({ kind: 'order_update', order: snapshotOf(d.order(id), 'NEW', '0', '0', d.nowMs) });
+    expect(d.order(id).status).toBe('NEW');
+
+    d.nowMs += exchangeForgetsFinalOrdersAfterMs;
+    const within = d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'not_found' } });
+    expect(within.wal).toEqual([]);
+    expect(d.order(id).status).toBe('NEW');
+
+    d.nowMs += 1;
+    const past = d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'not_found' } });
+    expect(d.order(id)).toMatchObject({ status: 'CANCELED', filledQty: '0' });
+    expect(past.effects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'read_trades', userId: 'u', symbol: 'ETHUSDT' }),
+        expect.objectContaining({ kind: 'reconcile', userId: 'u' }),
+      ]),
+    );
+    expect(past.outbound).toContainEqual(
+      expect.objectContaining({ type: 'alert', userId: 'u', message: expect.stringMatching(/no longer found on the exchange 3 days/) }),
+    );
+  });
+});
+
+describe('orders with unknown outcomes', () => {
   it('after a log outage (resync) every order not known to be final is queried and every open session re-read', () => {
     const { d, id } = withEntry();
     const resync = d.step({ kind: 'resync' });

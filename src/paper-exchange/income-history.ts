@@ -66,17 +66,14 @@ export function selectIncome(records: readonly IncomeRecord[], query: IncomeQuer
     (query.incomeType === undefined || r.incomeType === query.incomeType) &&
     r.time >= startTimeMs &&
     r.time <= endTimeMs;
-  const fromStart = query.startTimeMs !== undefined;
-  if (outOfTimeOrder.has(records)) {
-    const matching = records.filter(matches);
-    return (fromStart ? matching.slice(0, limit) : matching.slice(-limit)).map(incomeJson);
-  }
-  // In time order: the records in [startTime, endTime] are one run of the list, found by two binary searches, and
-  // the page is read from its start or its end (a funding read every few hours scanned a whole month of fills).
-  const first = partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time < startTimeMs);
-  const end = partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time <= endTimeMs);
+  // In time order, the records in [startTime, endTime] are one run of the list, found by two binary searches (a funding
+  // read every few hours scanned a whole month of fills); out of order, the run is the whole list. The page is read from
+  // the run's start (a startTime sent) or its end.
+  const inOrder = !outOfTimeOrder.has(records);
+  const first = inOrder ? partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time < startTimeMs) : 0;
+  const end = inOrder ? partitionPoint(records.length, (i) => (records[i] as IncomeRecord).time <= endTimeMs) : records.length;
   const page: IncomeRecord[] = [];
-  if (fromStart) {
+  if (query.startTimeMs !== undefined) {
     for (let i = first; i < end && page.length < limit; i += 1) if (matches(records[i] as IncomeRecord)) page.push(records[i] as IncomeRecord);
   } else {
     for (let i = end - 1; i >= first && page.length < limit; i -= 1) if (matches(records[i] as IncomeRecord)) page.push(records[i] as IncomeRecord);

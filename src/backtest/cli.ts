@@ -1,4 +1,5 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { writeJsonFile } from './report-json.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -352,7 +353,8 @@ export async function writeReport(outDir: string, result: BacktestResult): Promi
   await mkdir(outDir, { recursive: true });
   const jsonReportPath = join(outDir, 'backtest-report.json');
   const reportPath = join(outDir, 'backtest-report.html');
-  await writeFile(jsonReportPath, `${JSON.stringify(result, null, 2)}\n`);
+  // Written as it is made: a long run's report is more JSON than one string may hold (report-json.ts).
+  await writeJsonFile(jsonReportPath, result);
   await writeFile(reportPath, reportHtml(result));
   return { reportPath, jsonReportPath };
 }

@@ -147,11 +147,16 @@ export function openMemoryLog(opts: MemoryLogOptions = {}): MemoryLog {
       const after = query.afterId === null ? 0 : Number(query.afterId);
       const max = Math.floor(query.maxEntries);
       if (!(max >= 1)) return { records: [], nextAfterId: query.afterId };
-      const records = ledger
-        .filter((r) => Number(r.id) > after && (query.userId === undefined || r.userId === query.userId))
-        .filter((r) => query.sessionId === undefined || r.sessionId === query.sessionId)
-        .slice(0, max)
-        .map((r) => ({ id: r.id, walId: r.walId, data: r.data }));
+      // From the first entry after `after` (ids ascend: binary search), up to a page: a whole ledger read in pages is
+      // one pass over it, where a filter of every entry per page made a backtest's ledger of 500 000 entries (a year
+      // at a trade a minute) 500 passes of 500 000.
+      const records: LedgerRecord[] = [];
+      for (let i = partitionPoint(ledger.length, (at) => Number(ledger[at]?.id) <= after); i < ledger.length && records.length < max; i += 1) {
+        const r = ledger[i] as (typeof ledger)[number];
+        if (query.userId !== undefined && r.userId !== query.userId) continue;
+        if (query.sessionId !== undefined && r.sessionId !== query.sessionId) continue;
+        records.push({ id: r.id, walId: r.walId, data: r.data });
+      }
       return { records, nextAfterId: records.length < max ? null : (records[records.length - 1]?.id ?? null) };
     },
     async initOutboundGroup(group) {

@@ -1,6 +1,8 @@
 // Matching and accounting: one-way position mode, one account per API key, fills against the depth of
 // order-book.ts: takers walk its levels (one trade per level), resting orders queue behind the size that was
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
+import { ForgettingQueue } from './order-forgetting.js';
+import { isOpen } from './order-open.js';
 import { partitionPoint } from '../model/partition.js';
 import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
@@ -111,6 +113,8 @@ export interface ExchangeListener {
   positionUpdate(account: SimAccount, symbol: string, nowMs: number): void;
   /** A funding payment booked into the wallet (`amountUsd` signed: received positive). */
   fundingUpdate(account: SimAccount, symbol: string, amountUsd: string, nowMs: number): void;
+  /** Final orders forgotten: Binance no longer finds them (order-forgetting.ts); an exchange that keeps all never says. */
+  ordersForgotten?(orders: readonly SimOrder[]): void;
 }
 
 /**
@@ -141,6 +145,8 @@ export interface MarketTrade {
 export const makerFeeRate = 0.0002;
 export const takerFeeRate = 0.0005;
 
+export { isOpen };
+
 export class MatchingEngine {
   private readonly accounts = new Map<string, SimAccount>();
   /**
@@ -155,7 +161,13 @@ export class MatchingEngine {
   private nextRank = 0;
   private watcher: AccountWatcher | undefined;
   private readonly resting = new Map<string, Set<SimOrder>>();
-  private readonly log: SimOrder[] = [];
+  /**
+   * Every accepted order in arrival order, for a run that reports them all (a backtest, the simulation's checks); null
+   * for an exchange that forgets orders (the simulator server): allOrders then reads the accounts.
+   */
+  private readonly log: SimOrder[] | null;
+  /** The orders still to be forgotten once Binance would no longer find them (order-forgetting.ts); null: none are. */
+  private readonly forgetting: ForgettingQueue | null;
   private nextOrderId = 4_000_000_001; // Binance ids are large; makes "small id" bugs visible
   private nextTradeId = 100_001;
   private nextTranId = 9_000_000_001;
@@ -164,8 +176,11 @@ export class MatchingEngine {
     private readonly markets: ReadonlyMap<string, SymbolMarket>,
     private readonly startingBalanceUsd: number,
     private readonly listener: ExchangeListener,
+    opts: { forgetsOrders?: boolean } = {},
   ) {
     for (const symbol of markets.keys()) this.resting.set(symbol, new Set());
+    this.forgetting = opts.forgetsOrders === true ? new ForgettingQueue() : null;
+    this.log = this.forgetting === null ? [] : null;
   }
 
   account(key: string): SimAccount {
@@ -239,7 +254,8 @@ export class MatchingEngine {
     acct.orders.set(order.orderId, order);
     acct.byClientId.set(order.clientOrderId, order);
     if (isOpen(order)) acct.open.add(order);
-    this.log.push(order);
+    this.log?.push(order);
+    this.forgetting?.add(order);
     if (isOpen(order) && order.type === 'LIMIT') this.resting.get(order.symbol)?.add(order);
   }
 
@@ -253,9 +269,11 @@ export class MatchingEngine {
     for (const holding of this.mayHold.values()) {
       if (holding.members.delete(acct)) holding.list = holding.list.filter((a) => a !== acct);
     }
-    const kept = this.log.filter((o) => o.accountKey !== key);
-    this.log.length = 0;
-    this.log.push(...kept);
+    if (this.log !== null) {
+      const kept = this.log.filter((o) => o.accountKey !== key);
+      this.log.length = 0;
+      this.log.push(...kept);
+    }
   }
 
   /** Every account key (a reset of the whole exchange). */
@@ -304,9 +322,28 @@ export class MatchingEngine {
     keepIncome(account.income, { symbol, incomeType, income, info, time, tradeId, asset: 'USDT', tranId: this.nextTranId++ });
   }
 
-  /** Every accepted order, in arrival order. */
+  /** Every accepted order (not yet forgotten), in arrival order. */
   allOrders(): readonly SimOrder[] {
-    return this.log;
+    if (this.log !== null) return this.log;
+    const all: SimOrder[] = [];
+    for (const acct of this.accounts.values()) for (const order of acct.orders.values()) all.push(order);
+    // Ids are given in arrival order.
+    return all.sort((a, b) => a.orderId - b.orderId);
+  }
+
+  /** Forgets the orders Binance would no longer find at `nowMs` (a bounded number of them), and says which. */
+  private forgetUnfound(nowMs: number): void {
+    const due = this.forgetting?.due(nowMs);
+    if (due === undefined || due.length === 0) return;
+    for (const order of due) {
+      if (isOpen(order)) throw new Error(`paper exchange: order ${order.orderId} is ${order.status} and was to be forgotten`);
+      const acct = this.accounts.get(order.accountKey);
+      // A dropped account's orders went with it (a new account under its key has other ids).
+      if (acct?.orders.get(order.orderId) !== order) continue;
+      acct.orders.delete(order.orderId);
+      if (acct.byClientId.get(order.clientOrderId) === order) acct.byClientId.delete(order.clientOrderId);
+    }
+    this.listener.ordersForgotten?.(due);
   }
 
   position(accountKey: string, symbol: string): SimPosition {
@@ -337,6 +374,8 @@ export class MatchingEngine {
     opts: { forcePostOnlyReject: boolean; receivedAt: number; nowMs: number },
   ): { accepted: SimOrder; order: SimOrder } {
     const market = this.mustMarket(input.symbol);
+    // One order in, up to a bound out: what the exchange holds stays what Binance would still find.
+    this.forgetUnfound(opts.nowMs);
     const acct = this.account(accountKey);
     // newClientOrderId is "a unique id among open orders"
     // (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api): an id whose order
@@ -384,7 +423,8 @@ export class MatchingEngine {
     acct.orders.set(order.orderId, order);
     acct.byClientId.set(order.clientOrderId, order);
     acct.open.add(order);
-    this.log.push(order);
+    this.log?.push(order);
+    this.forgetting?.add(order);
     const accepted = { ...order };
     this.listener.orderUpdate(order, 'NEW', undefined, opts.nowMs);
 
@@ -635,10 +675,6 @@ export class MatchingEngine {
     if (!market) throw apiErrors.badSymbol();
     return market;
   }
-}
-
-export function isOpen(order: SimOrder): boolean {
-  return order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
 }
 
 /** Updates size/entry of a one-way position; returns realized PnL of the part that closed. */

@@ -40,6 +40,8 @@ export class PaperPersistence {
   private readonly dirtyAccounts = new Set<string>();
   private readonly dirtyOrders = new Set<SimOrder>();
   private readonly dirtyAlgos = new Set<AlgoOrder>();
+  /** Ids of the orders the exchange forgot since the last commit: their rows are deleted. */
+  private readonly forgottenOrders = new Set<number>();
   private listenKeysChanged = false;
   private pushes: (() => void)[] = [];
   private scheduled = false;
@@ -63,6 +65,16 @@ export class PaperPersistence {
     if (!this.store) return;
     this.dirtyOrders.add(order);
     this.markAccount(order.accountKey);
+  }
+
+  /** Orders the exchange forgot (order-forgetting.ts): their rows are deleted with the next commit. */
+  forgetOrders(orders: readonly SimOrder[]): void {
+    if (!this.store) return;
+    for (const order of orders) {
+      this.dirtyOrders.delete(order);
+      this.forgottenOrders.add(order.orderId);
+      this.markAccount(order.accountKey);
+    }
   }
 
   markAlgo(order: AlgoOrder): void {
@@ -106,6 +118,7 @@ export class PaperPersistence {
       this.dirtyAccounts.clear();
       this.dirtyOrders.clear();
       this.dirtyAlgos.clear();
+      this.forgottenOrders.clear();
       this.listenKeysChanged = false;
     }
     const pushes = this.pushes;
@@ -127,6 +140,7 @@ export class PaperPersistence {
       if (newTrades !== undefined) trades.set(key, newTrades);
     }
     for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
+    changes.ordersForgotten.push(...this.forgottenOrders);
     for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
     changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
   }

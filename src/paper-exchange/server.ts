@@ -128,8 +128,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       persistence.markAccount(account.key);
       publishUser(account.key, fundingAccountUpdate(account, amountUsd, nowMs));
     },
+    ordersForgotten(orders) {
+      persistence.forgetOrders(orders);
+    },
   };
-  const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener);
+  // A server runs for months: it forgets the orders Binance would no longer find (a backtest and the simulation keep
+  // every order, for their reports and checks, and answer queries by the same rule: order-retention.ts).
+  const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener, { forgetsOrders: true });
   const algo = new AlgoBook(engine, (order, nowMs) => {
     persistence.markAlgo(order);
     publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));

@@ -1,6 +1,8 @@
 // Test client for the simulator: signs like the binance SDK (params in the query string, HMAC hex).
 import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { memoryPaperState, openSqlitePaperState, type PaperStateStore } from '../../src/paper-exchange/state-store.js';
 
 export interface ApiResponse {
   status: number;
@@ -107,3 +109,20 @@ export async function placeTestStop(api: ApiClient, clientAlgoId: string): Promi
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The stores to start an exchange on, and again for its restart, by name: the memory one itself, or a SQLite file in
+ * `dir` reopened.
+ */
+export function storeKinds(dir: string, fileName: string): [string, () => () => PaperStateStore][] {
+  return [
+    [
+      'memory',
+      () => {
+        const store = memoryPaperState();
+        return () => store;
+      },
+    ],
+    ['SQLite', () => () => openSqlitePaperState(join(dir, fileName))],
+  ];
+}

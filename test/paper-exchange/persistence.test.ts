@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSimSymbols, type SimulatorHandle, startSimulator } from '../../src/paper-exchange/server.js';
 import { ListenKeys } from '../../src/paper-exchange/listen-keys.js';
-import { memoryPaperState, openSqlitePaperState, type PaperStateStore } from '../../src/paper-exchange/state-store.js';
+import { memoryPaperState } from '../../src/paper-exchange/state-store.js';
 import { maxIncomeKeptPerAccount } from '../../src/paper-exchange/income-history.js';
 import { trimBlockOf } from '../../src/util/keep-newest.js';
 import { sigkill } from '../support/sigkill.js';
-import { apiClient, type ApiClient, field, openWs } from './helpers.js';
+import { apiClient, type ApiClient, field, openWs, storeKinds } from './helpers.js';
 
 // Issue 17: the paper exchange keeps its state. A standalone `simulator --state PATH` killed with SIGKILL and
 // started again on the same file has the same wallet, positions, resting orders and stops, and its prices and
@@ -215,19 +215,9 @@ describe('paper exchange state across restarts (issue 17)', () => {
     expect(seen).toEqual(expected);
   });
 
-  /** A store to start an exchange on, and again for its restart: the memory one itself, or the SQLite file reopened. */
-  const storeKinds: [string, () => () => PaperStateStore][] = [
-    [
-      'memory',
-      () => {
-        const store = memoryPaperState();
-        return () => store;
-      },
-    ],
-    ['SQLite', () => () => openSqlitePaperState(join(dir, 'bounded-income.db'))],
-  ];
+  const stores = storeKinds(dir, 'bounded-income.db');
 
-  it.each(storeKinds)('keeps a bounded income history, and its store (%s) drops the rows of the records the exchange dropped', async (_kind, storeOf) => {
+  it.each(stores)('keeps a bounded income history, and its store (%s) drops the rows of the records the exchange dropped', async (_kind, storeOf) => {
     // Before the bound, an account's income grew by a record a funding time or two a fill for as long as the exchange
     // ran, in memory and in the store, and each read scanned all of it.
     const open = storeOf();

@@ -87,8 +87,26 @@ export interface AlgoHistoryQuery {
   limit: number;
 }
 
+/** One account's conditional orders, indexed for the requests that name one of them or list its open ones. */
+interface AccountAlgos {
+  /** In placement order. */
+  list: AlgoOrder[];
+  byAlgoId: Map<number, AlgoOrder>;
+  byClientAlgoId: Map<string, AlgoOrder>;
+  /** Still NEW, in placement order. */
+  open: Set<AlgoOrder>;
+}
+
 export class AlgoBook {
+  /** Every conditional order, in placement order (all(): the simulation's checks). */
   private readonly orders: AlgoOrder[] = [];
+  /**
+   * The orders still NEW, per symbol, in placement order: what a price change may fire. A pass over every order ever
+   * placed, at every quote, cost a backtest with a stop-loss more the longer it ran (each position change moves the
+   * protective stop: a new order): 18 µs a quote in its second 100 000 quotes, 52 µs in its sixth.
+   */
+  private readonly newBySymbol = new Map<string, Set<AlgoOrder>>();
+  private readonly byAccount = new Map<string, AccountAlgos>();
   private nextAlgoId = 7_000_000_001;
   /** Triggered algo orders whose market order is being placed, by that order's client id. */
   private readonly triggering = new Map<string, AlgoOrder>();
@@ -108,7 +126,7 @@ export class AlgoBook {
     const order = this.triggering.get(clientOrderId);
     if (!order) return;
     this.triggering.delete(clientOrderId);
-    order.status = 'TRIGGERED';
+    this.setStatus(order, 'TRIGGERED');
     order.actualOrderId = orderId;
     order.updateTime = nowMs;
     this.onUpdate(order, nowMs);
@@ -119,7 +137,7 @@ export class AlgoBook {
     const algo = this.working.get(order.orderId);
     if (!algo || !isDone(order)) return;
     this.working.delete(order.orderId);
-    algo.status = 'FINISHED';
+    this.setStatus(algo, 'FINISHED');
     algo.updateTime = nowMs;
     this.onUpdate(algo, nowMs);
   }
@@ -132,14 +150,45 @@ export class AlgoBook {
   /** Restores the id counter and one stored conditional order, oldest first. */
   restore(nextAlgoId: number, orders: readonly AlgoOrder[]): void {
     this.nextAlgoId = nextAlgoId;
-    this.orders.push(...orders);
+    for (const order of orders) this.add(order);
   }
 
   /** A paper account reset: its conditional orders are forgotten. */
   dropAccount(accountKey: string): void {
+    const account = this.byAccount.get(accountKey);
+    if (!account) return;
+    for (const order of account.open) this.newBySymbol.get(order.symbol)?.delete(order);
+    this.byAccount.delete(accountKey);
     const kept = this.orders.filter((o) => o.accountKey !== accountKey);
     this.orders.length = 0;
     this.orders.push(...kept);
+  }
+
+  /** An order placed or restored: in the list, its account's indexes, and the open sets while NEW. */
+  private add(order: AlgoOrder): void {
+    this.orders.push(order);
+    let account = this.byAccount.get(order.accountKey);
+    if (!account) {
+      account = { list: [], byAlgoId: new Map(), byClientAlgoId: new Map(), open: new Set() };
+      this.byAccount.set(order.accountKey, account);
+    }
+    account.list.push(order);
+    account.byAlgoId.set(order.algoId, order);
+    account.byClientAlgoId.set(order.clientAlgoId, order);
+    if (order.status !== 'NEW') return;
+    account.open.add(order);
+    let open = this.newBySymbol.get(order.symbol);
+    if (!open) this.newBySymbol.set(order.symbol, (open = new Set()));
+    open.add(order);
+  }
+
+  /** Every status change: an order that leaves NEW leaves the open sets (it never returns to NEW). */
+  private setStatus(order: AlgoOrder, status: AlgoStatus): void {
+    if (order.status === 'NEW' && status !== 'NEW') {
+      this.newBySymbol.get(order.symbol)?.delete(order);
+      this.byAccount.get(order.accountKey)?.open.delete(order);
+    }
+    order.status = status;
   }
 
   place(accountKey: string, params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): AlgoOrder {
@@ -173,7 +222,7 @@ export class AlgoBook {
     }
     const clientAlgoId = params.get('clientAlgoId') ?? `sim-algo-${this.nextAlgoId}`;
     if (!clientAlgoIdPattern.test(clientAlgoId)) throw apiErrors.badParamValue('clientAlgoId');
-    if (this.orders.some((o) => o.accountKey === accountKey && o.clientAlgoId === clientAlgoId)) throw apiErrors.duplicateClientId();
+    if (this.byAccount.get(accountKey)?.byClientAlgoId.has(clientAlgoId) === true) throw apiErrors.duplicateClientId();
     // A stop that would trigger at once is refused, as Binance does (-2021 "Order would immediately trigger").
     if (crossed({ orderType: type, side, triggerUnits: trigger.units }, market)) throw apiErrors.wouldTriggerImmediately();
     const order: AlgoOrder = {
@@ -193,36 +242,36 @@ export class AlgoBook {
       createTime: nowMs,
       updateTime: nowMs,
     };
-    this.orders.push(order);
+    this.add(order);
     this.onUpdate(order, nowMs);
     return order;
   }
 
   cancel(accountKey: string, ref: { algoId?: number; clientAlgoId?: string }, nowMs: number): AlgoOrder {
-    const order = this.orders.find(
-      (o) => o.accountKey === accountKey && (ref.algoId !== undefined ? o.algoId === ref.algoId : o.clientAlgoId === ref.clientAlgoId),
-    );
+    const order = this.find(accountKey, ref);
     if (!order || order.status !== 'NEW') throw apiErrors.unknownOrderCancel();
-    order.status = 'CANCELED';
+    this.setStatus(order, 'CANCELED');
     order.updateTime = nowMs;
     this.onUpdate(order, nowMs);
     return order;
   }
 
   open(accountKey: string, symbol?: string): AlgoOrder[] {
-    return this.orders.filter((o) => o.accountKey === accountKey && o.status === 'NEW' && (symbol === undefined || o.symbol === symbol));
+    const out: AlgoOrder[] = [];
+    for (const o of this.byAccount.get(accountKey)?.open ?? []) if (symbol === undefined || o.symbol === symbol) out.push(o);
+    return out;
   }
 
   /** GET /fapi/v1/algoOrder: one order of this account, open or not. */
   find(accountKey: string, ref: { algoId?: number; clientAlgoId?: string }): AlgoOrder | undefined {
-    return this.orders.find((o) => o.accountKey === accountKey && (ref.algoId !== undefined ? o.algoId === ref.algoId : o.clientAlgoId === ref.clientAlgoId));
+    const account = this.byAccount.get(accountKey);
+    return ref.algoId !== undefined ? account?.byAlgoId.get(ref.algoId) : account?.byClientAlgoId.get(ref.clientAlgoId ?? '');
   }
 
   /** GET /fapi/v1/allAlgoOrders: a symbol's orders, oldest first; from `algoId` on if given, else the newest `limit`. */
   history(accountKey: string, q: AlgoHistoryQuery): AlgoOrder[] {
-    const matching = this.orders.filter(
+    const matching = (this.byAccount.get(accountKey)?.list ?? []).filter(
       (o) =>
-        o.accountKey === accountKey &&
         o.symbol === q.symbol &&
         (q.algoId === undefined || o.algoId >= q.algoId) &&
         (q.startTime === undefined || o.createTime >= q.startTime) &&
@@ -255,14 +304,18 @@ export class AlgoBook {
   }
 
   private fireWhere(symbol: string, due: (order: AlgoOrder) => boolean, nowMs: number): void {
-    for (const order of this.orders) {
-      if (order.status !== 'NEW' || order.symbol !== symbol || !due(order)) continue;
+    const open = this.newBySymbol.get(symbol);
+    if (!open) return;
+    // Each NEW order of the symbol once, in placement order (one fired leaves the set as it is visited).
+    for (const order of open) {
+      if (order.status !== 'NEW') throw new Error(`paper exchange: conditional order ${order.algoId} is ${order.status} but still indexed as NEW`);
+      if (!due(order)) continue;
       order.updateTime = nowMs;
       const position = this.engine.position(order.accountKey, order.symbol).qtyUnits;
       const reducible = order.side === 'SELL' ? (position > 0n ? position : 0n) : position < 0n ? -position : 0n;
       const qtyUnits = order.closePosition ? reducible : order.reduceOnly && reducible < order.qtyUnits ? reducible : order.qtyUnits;
       if (qtyUnits === 0n) {
-        order.status = 'EXPIRED';
+        this.setStatus(order, 'EXPIRED');
         this.onUpdate(order, nowMs);
         continue;
       }
@@ -286,7 +339,7 @@ export class AlgoBook {
         ).order;
       } catch (error) {
         // Refused by the matching engine (Binance: REJECTED): never left NEW to fire again on the next tick.
-        order.status = 'EXPIRED';
+        this.setStatus(order, 'EXPIRED');
         this.onUpdate(order, nowMs);
         if (isLimit) continue; // a limit price the filters refuse now (PERCENT_PRICE, post-only): the venue rejects it too
         throw error;
@@ -297,7 +350,7 @@ export class AlgoBook {
         this.working.set(placed.orderId, order); // a resting limit order: FINISHED when it is done (onOrderUpdate)
         continue;
       }
-      order.status = 'FINISHED';
+      this.setStatus(order, 'FINISHED');
       order.updateTime = nowMs;
       this.onUpdate(order, nowMs);
     }

@@ -11,6 +11,8 @@ import { apiErrors } from './errors.js';
 import type { MatchingEngine, SimOrder, SimSide, SimTimeInForce } from './matching.js';
 import type { SymbolMarket } from './price-process.js';
 import { required } from './order-validation.js';
+import { ForgettingQueue } from './order-forgetting.js';
+import { algoFoundByQuery, algoIsOpen } from './order-retention.js';
 
 /**
  * Algo statuses as ALGO_UPDATE reports them
@@ -81,6 +83,8 @@ const isDone = (order: SimOrder): boolean => order.status !== 'NEW' && order.sta
 /** Filters of GET /fapi/v1/allAlgoOrders. */
 export interface AlgoHistoryQuery {
   symbol: string;
+  /** The exchange's time: orders Binance no longer finds are left out (order-retention.ts). */
+  nowMs: number;
   algoId?: number;
   startTime?: number;
   endTime?: number;
@@ -89,8 +93,7 @@ export interface AlgoHistoryQuery {
 
 /** One account's conditional orders, indexed for the requests that name one of them or list its open ones. */
 interface AccountAlgos {
-  /** In placement order. */
-  list: AlgoOrder[];
+  /** In placement order (ids ascend). */
   byAlgoId: Map<number, AlgoOrder>;
   byClientAlgoId: Map<string, AlgoOrder>;
   /** Still NEW, in placement order. */
@@ -98,8 +101,15 @@ interface AccountAlgos {
 }
 
 export class AlgoBook {
-  /** Every conditional order, in placement order (all(): the simulation's checks). */
-  private readonly orders: AlgoOrder[] = [];
+  /**
+   * Every conditional order, in placement order, for a run that checks them all (the simulation); null for an
+   * exchange that forgets them (the simulator server): all() then reads the accounts.
+   */
+  private readonly orders: AlgoOrder[] | null;
+  /** The orders still to be forgotten once Binance would no longer find them (order-forgetting.ts); null: none are. */
+  private readonly forgetting: ForgettingQueue<AlgoOrder> | null;
+  /** Told of the orders forgotten (the server's store deletes their rows). */
+  private readonly onForgotten: (orders: readonly AlgoOrder[]) => void;
   /**
    * The orders still NEW, per symbol, in placement order: what a price change may fire. A pass over every order ever
    * placed, at every quote, cost a backtest with a stop-loss more the longer it ran (each position change moves the
@@ -116,7 +126,13 @@ export class AlgoBook {
   constructor(
     private readonly engine: MatchingEngine,
     private readonly onUpdate: AlgoListener = () => undefined,
-  ) {}
+    opts: { forgetsOrders?: boolean; onForgotten?: (orders: readonly AlgoOrder[]) => void } = {},
+  ) {
+    this.forgetting =
+      opts.forgetsOrders === true ? new ForgettingQueue<AlgoOrder>({ isOpen: algoIsOpen, found: algoFoundByQuery, createdAtMs: (o) => o.createTime }) : null;
+    this.orders = this.forgetting === null ? [] : null;
+    this.onForgotten = opts.onForgotten ?? (() => undefined);
+  }
 
   /**
    * Called by the exchange before it publishes an order's NEW: the order a trigger placed is now in the matching
@@ -159,20 +175,22 @@ export class AlgoBook {
     if (!account) return;
     for (const order of account.open) this.newBySymbol.get(order.symbol)?.delete(order);
     this.byAccount.delete(accountKey);
-    const kept = this.orders.filter((o) => o.accountKey !== accountKey);
-    this.orders.length = 0;
-    this.orders.push(...kept);
+    if (this.orders !== null) {
+      const kept = this.orders.filter((o) => o.accountKey !== accountKey);
+      this.orders.length = 0;
+      this.orders.push(...kept);
+    }
   }
 
   /** An order placed or restored: in the list, its account's indexes, and the open sets while NEW. */
   private add(order: AlgoOrder): void {
-    this.orders.push(order);
+    this.orders?.push(order);
+    this.forgetting?.add(order);
     let account = this.byAccount.get(order.accountKey);
     if (!account) {
-      account = { list: [], byAlgoId: new Map(), byClientAlgoId: new Map(), open: new Set() };
+      account = { byAlgoId: new Map(), byClientAlgoId: new Map(), open: new Set() };
       this.byAccount.set(order.accountKey, account);
     }
-    account.list.push(order);
     account.byAlgoId.set(order.algoId, order);
     account.byClientAlgoId.set(order.clientAlgoId, order);
     if (order.status !== 'NEW') return;
@@ -180,6 +198,21 @@ export class AlgoBook {
     let open = this.newBySymbol.get(order.symbol);
     if (!open) this.newBySymbol.set(order.symbol, (open = new Set()));
     open.add(order);
+  }
+
+  /** Forgets the final orders Binance would no longer find at `nowMs` (a bounded number of them), and says which. */
+  private forgetUnfound(nowMs: number): void {
+    const due = this.forgetting?.due(nowMs);
+    if (due === undefined || due.length === 0) return;
+    for (const order of due) {
+      if (algoIsOpen(order)) throw new Error(`paper exchange: conditional order ${order.algoId} is ${order.status} and was to be forgotten`);
+      const account = this.byAccount.get(order.accountKey);
+      // A dropped account's orders went with it (a new account under its key has other ids).
+      if (account?.byAlgoId.get(order.algoId) !== order) continue;
+      account.byAlgoId.delete(order.algoId);
+      if (account.byClientAlgoId.get(order.clientAlgoId) === order) account.byClientAlgoId.delete(order.clientAlgoId);
+    }
+    this.onForgotten(due);
   }
 
   /** Every status change: an order that leaves NEW leaves the open sets (it never returns to NEW). */
@@ -193,6 +226,8 @@ export class AlgoBook {
 
   place(accountKey: string, params: ReadonlyMap<string, string>, market: SymbolMarket, nowMs: number): AlgoOrder {
     if (required(params, 'algoType') !== 'CONDITIONAL') throw apiErrors.badParamValue('algoType');
+    // One order in, up to a bound out: what the exchange holds stays what Binance would still find.
+    this.forgetUnfound(nowMs);
     const orderType = required(params, 'type');
     if (!algoOrderTypes.includes(orderType)) throw apiErrors.badParamValue('type'); // TRAILING_STOP_MARKET: not modelled
     const type = orderType as AlgoOrderType;
@@ -262,7 +297,7 @@ export class AlgoBook {
     return out;
   }
 
-  /** GET /fapi/v1/algoOrder: one order of this account, open or not. */
+  /** One order of this account, open or not, found or not by a query (cancel, the reset). */
   find(accountKey: string, ref: { algoId?: number; clientAlgoId?: string }): AlgoOrder | undefined {
     const account = this.byAccount.get(accountKey);
     return ref.algoId !== undefined ? account?.byAlgoId.get(ref.algoId) : account?.byClientAlgoId.get(ref.clientAlgoId ?? '');
@@ -270,9 +305,10 @@ export class AlgoBook {
 
   /** GET /fapi/v1/allAlgoOrders: a symbol's orders, oldest first; from `algoId` on if given, else the newest `limit`. */
   history(accountKey: string, q: AlgoHistoryQuery): AlgoOrder[] {
-    const matching = (this.byAccount.get(accountKey)?.list ?? []).filter(
+    const matching = [...(this.byAccount.get(accountKey)?.byAlgoId.values() ?? [])].filter(
       (o) =>
         o.symbol === q.symbol &&
+        algoFoundByQuery(o, q.nowMs) &&
         (q.algoId === undefined || o.algoId >= q.algoId) &&
         (q.startTime === undefined || o.createTime >= q.startTime) &&
         (q.endTime === undefined || o.createTime <= q.endTime),
@@ -285,9 +321,13 @@ export class AlgoBook {
     for (const order of this.open(accountKey, symbol)) this.cancel(accountKey, { algoId: order.algoId }, nowMs);
   }
 
-  /** Every conditional order ever placed (tests). */
+  /** Every conditional order placed (not yet forgotten), in placement order (tests, the simulation's checks). */
   all(): readonly AlgoOrder[] {
-    return this.orders;
+    if (this.orders !== null) return this.orders;
+    const all: AlgoOrder[] = [];
+    for (const account of this.byAccount.values()) for (const order of account.byAlgoId.values()) all.push(order);
+    // Ids are given in placement order.
+    return all.sort((a, b) => a.algoId - b.algoId);
   }
 
   /**

@@ -3,6 +3,7 @@
 // at their price and fill from the tape at the touch, or in full once the market trades through them.
 import { ForgettingQueue } from './order-forgetting.js';
 import { isOpen } from './order-open.js';
+import { foundByQuery } from './order-retention.js';
 import { partitionPoint } from '../model/partition.js';
 import { absBigint, formatUnits, minBigint, unitsToNumber } from '../model/decimal.js';
 import { apiErrors } from './errors.js';
@@ -167,7 +168,7 @@ export class MatchingEngine {
    */
   private readonly log: SimOrder[] | null;
   /** The orders still to be forgotten once Binance would no longer find them (order-forgetting.ts); null: none are. */
-  private readonly forgetting: ForgettingQueue | null;
+  private readonly forgetting: ForgettingQueue<SimOrder> | null;
   private nextOrderId = 4_000_000_001; // Binance ids are large; makes "small id" bugs visible
   private nextTradeId = 100_001;
   private nextTranId = 9_000_000_001;
@@ -179,7 +180,7 @@ export class MatchingEngine {
     opts: { forgetsOrders?: boolean } = {},
   ) {
     for (const symbol of markets.keys()) this.resting.set(symbol, new Set());
-    this.forgetting = opts.forgetsOrders === true ? new ForgettingQueue() : null;
+    this.forgetting = opts.forgetsOrders === true ? new ForgettingQueue<SimOrder>({ isOpen, found: foundByQuery, createdAtMs: (o) => o.timeMs }) : null;
     this.log = this.forgetting === null ? [] : null;
   }
 

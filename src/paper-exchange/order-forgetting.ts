@@ -1,8 +1,7 @@
-import type { SimOrder } from './matching.js';
-import { isOpen } from './order-open.js';
-import { foundByQuery, orderFoundMs, unfilledFinalOrderFoundMs } from './order-retention.js';
+import { orderFoundMs, unfilledFinalOrderFoundMs } from './order-retention.js';
 
-// The simulator server forgets the orders Binance no longer finds (order-retention.ts): a cancelled or expired order
+// The simulator server forgets the orders Binance no longer finds (order-retention.ts), plain and conditional alike
+// (the Query Order and Query Algo Order pages give the same rule): a cancelled or expired order
 // with no fill 3 days after its creation, any other one 90 days after, once it is no longer open. Before, it kept every
 // order an account ever placed, in memory and in its store (and read them all back at every start): an order a minute
 // is 130 000 a quarter per account. A query already answered "not found" for them; now they are gone too.
@@ -43,26 +42,36 @@ class Fifo<T> {
 /** Items a Fifo lets pass before it cuts its array (and then only once they are most of it). */
 const fifoCutItems = 1_024;
 
+/** What the queue asks of an order: whether it may still change (not final), whether a query finds it, its creation. */
+export interface RetentionRule<T> {
+  isOpen(order: T): boolean;
+  found(order: T, nowMs: number): boolean;
+  createdAtMs(order: T): number;
+}
+
 /** The orders of one exchange not yet forgotten, by when they can be. */
-export class ForgettingQueue {
+export class ForgettingQueue<T extends object> {
   /** Every order not yet 3 days old when last looked at, in placement order. */
-  private readonly young = new Fifo<SimOrder>();
+  private readonly young = new Fifo<T>();
   /** Orders past 3 days kept for the 90-day rule (they filled, or were open then), in placement order. */
-  private readonly old = new Fifo<SimOrder>();
+  private readonly old = new Fifo<T>();
   /** Orders past an age at which they would be forgotten once final, still open when last looked at. */
-  private readonly openPast = new Set<SimOrder>();
+  private readonly openPast = new Set<T>();
   /** Orders already forgotten (an order past 3 days may sit in `old` and in `openPast` both). */
-  private readonly forgotten = new WeakSet<SimOrder>();
+  private readonly forgotten = new WeakSet<T>();
+
+  constructor(private readonly rule: RetentionRule<T>) {}
 
   /** A new (or restored) order, after every order added before it. */
-  add(order: SimOrder): void {
+  add(order: T): void {
     this.young.push(order);
   }
 
   /** The orders to forget at `nowMs`, at most maxOrdersForgottenPerCall: final ones the exchange no longer finds. */
-  due(nowMs: number): SimOrder[] {
-    const out: SimOrder[] = [];
-    const forget = (order: SimOrder): void => {
+  due(nowMs: number): T[] {
+    const { isOpen, found, createdAtMs } = this.rule;
+    const out: T[] = [];
+    const forget = (order: T): void => {
       if (this.forgotten.has(order)) return;
       this.forgotten.add(order);
       out.push(order);
@@ -71,12 +80,12 @@ export class ForgettingQueue {
       if (out.length >= maxOrdersForgottenPerCall) return out;
       if (isOpen(order)) continue;
       this.openPast.delete(order);
-      if (!foundByQuery(order, nowMs)) forget(order);
+      if (!found(order, nowMs)) forget(order);
     }
     for (let order = this.young.peek(); order !== undefined && out.length < maxOrdersForgottenPerCall; order = this.young.peek()) {
-      if (nowMs - order.timeMs <= unfilledFinalOrderFoundMs) break;
+      if (nowMs - createdAtMs(order) <= unfilledFinalOrderFoundMs) break;
       this.young.shift();
-      if (!isOpen(order) && !foundByQuery(order, nowMs)) {
+      if (!isOpen(order) && !found(order, nowMs)) {
         forget(order);
         continue;
       }
@@ -85,7 +94,7 @@ export class ForgettingQueue {
       this.old.push(order);
     }
     for (let order = this.old.peek(); order !== undefined && out.length < maxOrdersForgottenPerCall; order = this.old.peek()) {
-      if (nowMs - order.timeMs <= orderFoundMs) break;
+      if (nowMs - createdAtMs(order) <= orderFoundMs) break;
       this.old.shift();
       // Still open (a GTC order resting 90 days), it is watched since its third day (openPast) and forgotten as it ends.
       if (!isOpen(order)) forget(order);

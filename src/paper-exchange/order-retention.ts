@@ -1,4 +1,5 @@
 import type { SimOrder } from './matching.js';
+import type { AlgoOrder } from './algo-orders.js';
 
 // Which orders Binance still answers for (Query Order, All Orders): "these orders will not be found: order status is
 // CANCELED or EXPIRED and order has NO filled trade and created time + 3 days < current time; order create time + 90
@@ -18,4 +19,22 @@ export function foundByQuery(order: Pick<SimOrder, 'status' | 'executedQtyUnits'
   if (ageMs > orderFoundMs) return false;
   const finalUnfilled = (order.status === 'CANCELED' || order.status === 'EXPIRED') && order.executedQtyUnits === 0n;
   return !(finalUnfilled && ageMs > unfilledFinalOrderFoundMs);
+}
+
+/**
+ * Whether a query (GET /fapi/v1/algoOrder, allAlgoOrders) still finds a conditional order at `nowMs`: the same rule,
+ * on the Query Algo Order page (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Algo-Order,
+ * and Query-All-Algo-Orders). A conditional order CANCELED or EXPIRED left NEW that way, its order never placed: it has
+ * no trade.
+ */
+export function algoFoundByQuery(order: Pick<AlgoOrder, 'status' | 'createTime'>, nowMs: number): boolean {
+  const ageMs = nowMs - order.createTime;
+  if (ageMs > orderFoundMs) return false;
+  const finalUnfilled = order.status === 'CANCELED' || order.status === 'EXPIRED';
+  return !(finalUnfilled && ageMs > unfilledFinalOrderFoundMs);
+}
+
+/** A conditional order that may still change: resting (NEW), or its triggered order still working (TRIGGERED). */
+export function algoIsOpen(order: Pick<AlgoOrder, 'status'>): boolean {
+  return order.status === 'NEW' || order.status === 'TRIGGERED';
 }

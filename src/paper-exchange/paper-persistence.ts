@@ -40,8 +40,9 @@ export class PaperPersistence {
   private readonly dirtyAccounts = new Set<string>();
   private readonly dirtyOrders = new Set<SimOrder>();
   private readonly dirtyAlgos = new Set<AlgoOrder>();
-  /** Ids of the orders the exchange forgot since the last commit: their rows are deleted. */
+  /** Ids of the orders and conditional orders the exchange forgot since the last commit: their rows are deleted. */
   private readonly forgottenOrders = new Set<number>();
+  private readonly forgottenAlgos = new Set<number>();
   private listenKeysChanged = false;
   private pushes: (() => void)[] = [];
   private scheduled = false;
@@ -69,10 +70,19 @@ export class PaperPersistence {
 
   /** Orders the exchange forgot (order-forgetting.ts): their rows are deleted with the next commit. */
   forgetOrders(orders: readonly SimOrder[]): void {
+    this.forget(orders, this.dirtyOrders, this.forgottenOrders, (o) => o.orderId);
+  }
+
+  /** Conditional orders the exchange forgot: their rows are deleted with the next commit. */
+  forgetAlgoOrders(orders: readonly AlgoOrder[]): void {
+    this.forget(orders, this.dirtyAlgos, this.forgottenAlgos, (o) => o.algoId);
+  }
+
+  private forget<T extends { accountKey: string }>(orders: readonly T[], dirty: Set<T>, forgotten: Set<number>, idOf: (order: T) => number): void {
     if (!this.store) return;
     for (const order of orders) {
-      this.dirtyOrders.delete(order);
-      this.forgottenOrders.add(order.orderId);
+      dirty.delete(order);
+      forgotten.add(idOf(order));
       this.markAccount(order.accountKey);
     }
   }
@@ -119,6 +129,7 @@ export class PaperPersistence {
       this.dirtyOrders.clear();
       this.dirtyAlgos.clear();
       this.forgottenOrders.clear();
+      this.forgottenAlgos.clear();
       this.listenKeysChanged = false;
     }
     const pushes = this.pushes;
@@ -141,6 +152,7 @@ export class PaperPersistence {
     }
     for (const order of this.dirtyOrders) changes.orders.set(order.orderId, { accountKey: order.accountKey, data: orderRow(order) });
     changes.ordersForgotten.push(...this.forgottenOrders);
+    changes.algoOrdersForgotten.push(...this.forgottenAlgos);
     for (const order of this.dirtyAlgos) changes.algoOrders.set(order.algoId, { accountKey: order.accountKey, data: algoRow(order) });
     changes.meta.set(metaNames.counters, countersRow(engine, algo, margin));
   }

@@ -5,6 +5,7 @@ import type { AlgoBook, AlgoOrder } from './algo-orders.js';
 import { apiErrors } from './errors.js';
 import type { MatchingEngine } from './matching.js';
 import { required } from './order-validation.js';
+import { algoFoundByQuery } from './order-retention.js';
 import type { Route } from './rest-routes.js';
 
 const fixed = (w: number) => (): number => w;
@@ -39,7 +40,8 @@ export function algoQueryRoutes(algo: AlgoBook, engine: MatchingEngine): [string
           const clientAlgoId = ctx.params.get('clientAlgoId');
           if (algoId === undefined && clientAlgoId === undefined) throw apiErrors.mandatory('algoId');
           const order = algo.find(ctx.accountKey, algoId !== undefined ? { algoId } : { clientAlgoId: clientAlgoId ?? '' });
-          if (!order) throw apiErrors.orderDoesNotExist();
+          // Not found past its retention, as Binance (order-retention.ts).
+          if (!order || !algoFoundByQuery(order, ctx.nowMs)) throw apiErrors.orderDoesNotExist();
           return { body: body(order) };
         },
       },
@@ -57,6 +59,7 @@ export function algoQueryRoutes(algo: AlgoBook, engine: MatchingEngine): [string
           const endTime = optionalInt(ctx.params, 'endTime');
           const orders = algo.history(ctx.accountKey, {
             symbol: symbolOf(ctx.params),
+            nowMs: ctx.nowMs,
             limit,
             ...(algoId !== undefined ? { algoId } : {}),
             ...(startTime !== undefined ? { startTime } : {}),

@@ -132,13 +132,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       persistence.forgetOrders(orders);
     },
   };
-  // A server runs for months: it forgets the orders Binance would no longer find (a backtest and the simulation keep
-  // every order, for their reports and checks, and answer queries by the same rule: order-retention.ts).
+  // A server runs for months: it forgets the orders (plain and conditional) Binance would no longer find (a backtest and
+  // the simulation keep every order, for their reports and checks, and answer queries by the same rule:
+  // order-retention.ts).
   const engine = new MatchingEngine(markets, opts.startingBalanceUsd ?? defaultStartingBalanceUsd, listener, { forgetsOrders: true });
-  const algo = new AlgoBook(engine, (order, nowMs) => {
-    persistence.markAlgo(order);
-    publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));
-  });
+  const algo = new AlgoBook(
+    engine,
+    (order, nowMs) => {
+      persistence.markAlgo(order);
+      publishUser(order.accountKey, algoUpdate(order, engine.rules(order.symbol), nowMs));
+    },
+    {
+      forgetsOrders: true,
+      onForgotten: (orders) => persistence.forgetAlgoOrders(orders),
+    },
+  );
   const margin = new MarginBook(engine, markets);
   const fundingHistory = new FundingHistory();
   const fundingClock = new FundingClock({ rateBps: opts.fundingRateBps ?? 0, intervalMs: opts.fundingIntervalMs ?? defaultFundingIntervalMs }, (rateBps) => {

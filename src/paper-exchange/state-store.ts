@@ -17,8 +17,9 @@ export interface PaperStateChanges {
   accounts: Map<string, string>;
   orders: Map<number, { accountKey: string; data: string }>;
   algoOrders: Map<number, { accountKey: string; data: string }>;
-  /** Orders the exchange forgot (order-forgetting.ts): their rows go. */
+  /** Orders and conditional orders the exchange forgot (order-forgetting.ts): their rows go. */
   ordersForgotten: number[];
+  algoOrdersForgotten: number[];
   /** The kept lists' new rows and dropped ones (kept-rows.ts): income records by tranId, trades by trade id. */
   kept: Record<KeptList, KeptRowChanges>;
 }
@@ -55,13 +56,14 @@ export function emptyChanges(): PaperStateChanges {
     orders: new Map(),
     algoOrders: new Map(),
     ordersForgotten: [],
+    algoOrdersForgotten: [],
     kept: { income: noKeptChanges(), trades: noKeptChanges() },
   };
 }
 
 export function isEmptyChanges(c: PaperStateChanges): boolean {
   const kept = keptLists.reduce((sum, list) => sum + c.kept[list].rows.length + c.kept[list].droppedBelow.size, 0);
-  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + c.ordersForgotten.length + kept === 0;
+  return c.meta.size + c.accounts.size + c.orders.size + c.algoOrders.size + c.ordersForgotten.length + c.algoOrdersForgotten.length + kept === 0;
 }
 
 const schema = `
@@ -95,6 +97,7 @@ export function openSqlitePaperState(path: string): PaperStateStore {
     'INSERT INTO paper_orders (order_id, account_key, data) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET data = excluded.data',
   );
   const dropOrder = db.prepare('DELETE FROM paper_orders WHERE order_id = ?');
+  const dropAlgo = db.prepare('DELETE FROM paper_algo_orders WHERE algo_id = ?');
   const putAlgo = db.prepare(
     'INSERT INTO paper_algo_orders (algo_id, account_key, data) VALUES (?, ?, ?) ON CONFLICT(algo_id) DO UPDATE SET data = excluded.data',
   );
@@ -113,6 +116,7 @@ export function openSqlitePaperState(path: string): PaperStateStore {
     for (const [id, row] of c.orders) putOrder.run(id, row.accountKey, row.data);
     for (const id of c.ordersForgotten) dropOrder.run(id);
     for (const [id, row] of c.algoOrders) putAlgo.run(id, row.accountKey, row.data);
+    for (const id of c.algoOrdersForgotten) dropAlgo.run(id);
     for (const list of keptLists) {
       for (const row of c.kept[list].rows) kept[list].put.run(row.id, row.accountKey, row.data);
       for (const [key, below] of c.kept[list].droppedBelow) kept[list].drop.run(below, key);
@@ -175,6 +179,7 @@ export function memoryPaperState(): PaperStateStore {
       for (const [k, v] of c.accounts) accounts.set(k, v);
       for (const [k, v] of c.orders) orders.set(k, v);
       for (const id of c.ordersForgotten) orders.delete(id);
+      for (const id of c.algoOrdersForgotten) algoOrders.delete(id);
       for (const [k, v] of c.algoOrders) algoOrders.set(k, v);
       for (const list of keptLists) {
         const rows = kept[list];

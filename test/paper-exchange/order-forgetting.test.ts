@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { AlgoOrder } from '../../src/paper-exchange/algo-orders.js';
+import { AlgoBook } from '../../src/paper-exchange/algo-orders.js';
 import { isOpen, MatchingEngine } from '../../src/paper-exchange/matching.js';
 import type { SimOrder } from '../../src/paper-exchange/matching.js';
 import { parseNewOrder } from '../../src/paper-exchange/order-validation.js';
-import { foundByQuery } from '../../src/paper-exchange/order-retention.js';
+import { algoFoundByQuery, algoIsOpen, foundByQuery } from '../../src/paper-exchange/order-retention.js';
 import { createPrng, SymbolMarket } from '../../src/paper-exchange/price-process.js';
 import { defaultSimSymbols, startSimulator } from '../../src/paper-exchange/server.js';
 import { deriveRules } from '../../src/paper-exchange/symbols.js';
@@ -114,6 +116,84 @@ describe('orders Binance no longer finds', () => {
     );
   });
 
+  it('are forgotten by the server exchange, conditional ones too, over 200 simulated days', () => {
+    const twin = (forgetsOrders: boolean): { book: AlgoBook; engine: MatchingEngine; markets: Map<string, SymbolMarket> } => {
+      const { engine, markets } = exchangeOf(false);
+      return { book: new AlgoBook(engine, () => undefined, { forgetsOrders }), engine, markets };
+    };
+    const keeps = twin(false);
+    const forgets = twin(true);
+    const random = createPrng(91);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    let nowMs = 0;
+    let placements = 0;
+    const ids = (orders: readonly AlgoOrder[]): number[] => orders.map((o) => o.algoId);
+    while (nowMs < 200 * 24 * hourMs) {
+      nowMs += random() < 0.02 ? Math.floor(random() * 48 * hourMs) : Math.floor(random() * 40 * 60_000);
+      const key = pick(['a', 'b']);
+      const roll = random();
+      if (roll < 0.5) {
+        const market = keeps.markets.get('ETHUSDT') as SymbolMarket;
+        const { bidUnits } = market.top;
+        const trigger = (Number(bidUnits) / 100 - 1 - Math.floor(random() * 30)).toFixed(2);
+        const params = new Map([
+          ['algoType', 'CONDITIONAL'],
+          ['symbol', 'ETHUSDT'],
+          ['side', 'SELL'],
+          ['type', 'STOP_MARKET'],
+          ['triggerPrice', trigger],
+          ['quantity', '0.050'],
+        ]);
+        const results = [keeps, forgets].map(({ book, markets }) => {
+          try {
+            return book.place(key, params, markets.get('ETHUSDT') as SymbolMarket, nowMs).algoId;
+          } catch (error) {
+            return error instanceof Error ? error.message : String(error);
+          }
+        });
+        expect(results[1]).toEqual(results[0]);
+        placements += 1;
+        const findable = keeps.book.all().filter((o) => algoIsOpen(o) || algoFoundByQuery(o, nowMs));
+        expect(ids(forgets.book.all()), `day ${(nowMs / 24 / hourMs).toFixed(2)}`).toEqual(ids(findable));
+      } else if (roll < 0.8) {
+        const open = keeps.book.open(key);
+        if (open.length > 0) {
+          const { algoId } = pick(open);
+          for (const { book } of [keeps, forgets]) book.cancel(key, { algoId }, nowMs);
+        }
+      } else {
+        // A long now and then: the next drop fires its stops (FINISHED, kept 90 days), or expires them with nothing held.
+        if (random() < 0.3) {
+          for (const { engine, markets } of [keeps, forgets]) {
+            const market = markets.get('ETHUSDT') as SymbolMarket;
+            const params = new Map([
+              ['symbol', 'ETHUSDT'],
+              ['side', 'BUY'],
+              ['type', 'MARKET'],
+              ['quantity', '0.050'],
+            ]);
+            engine.place(key, parseNewOrder(params, market, nowMs).input, { forcePostOnlyReject: false, receivedAt: nowMs, nowMs });
+          }
+        }
+        for (const { engine, book, markets } of [keeps, forgets]) {
+          const market = markets.get('ETHUSDT') as SymbolMarket;
+          market.step(nowMs);
+          engine.onBookChange('ETHUSDT', nowMs);
+          book.onBookChange(market, nowMs);
+        }
+      }
+    }
+    expect(placements).toBeGreaterThan(2_000);
+    // Both rules came into play: cancels past 3 days, fired ones past 90 (and stops resting 90 days were kept).
+    const unfound = new Set(
+      keeps.book
+        .all()
+        .filter((o) => !algoFoundByQuery(o, nowMs))
+        .map((o) => o.status),
+    );
+    expect([...unfound].sort()).toEqual(['CANCELED', 'FINISHED', 'NEW']);
+  });
+
   it('keeps an order open past 90 days until it ends, then forgets it', () => {
     const { engine, markets, forgotten } = exchangeOf(true);
     const symbol = 'ETHUSDT';
@@ -161,6 +241,24 @@ describe('the simulator server', () => {
     const query = async (orderId: number): Promise<number | undefined> =>
       errorCode(await api.signed('GET', '/fapi/v1/order', { symbol: 'ETHUSDT', orderId: String(orderId) }));
     try {
+      // A conditional order far from the price, cancelled (never triggered), and its place in the store.
+      const algo = async (clientAlgoId: string): Promise<number> => {
+        const res = await api.signed('POST', '/fapi/v1/algoOrder', {
+          algoType: 'CONDITIONAL',
+          symbol: 'ETHUSDT',
+          side: 'SELL',
+          type: 'STOP_MARKET',
+          triggerPrice: '1000.00',
+          quantity: '0.050',
+          clientAlgoId,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return field(res, 'algoId') as number;
+      };
+      const storedAlgoIds = (): number[] => (state.load()?.algoOrders ?? []).map((row) => (JSON.parse(row) as { algoId: number }).algoId);
+      const stop = await algo('stop-1');
+      expect((await api.signed('DELETE', '/fapi/v1/algoOrder', { symbol: 'ETHUSDT', algoId: String(stop) })).status).toBe(200);
+      expect(storedAlgoIds()).toEqual([stop]);
       // Far below the book: it rests, and is cancelled with no fill. A market order fills.
       const cancelled = await order({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '1500.00' });
       expect((await api.signed('DELETE', '/fapi/v1/order', { symbol: 'ETHUSDT', orderId: String(cancelled) })).status).toBe(200);
@@ -174,6 +272,11 @@ describe('the simulator server', () => {
       expect(storedIds()).toEqual([filled, closing]);
       expect(first.ordersOf('forget-key').map((o) => o.orderId)).toEqual([filled, closing]);
       expect(await query(filled)).toBeUndefined();
+      // The cancelled conditional order likewise: not found, and gone once the next one is placed.
+      expect(errorCode(await api.signed('GET', '/fapi/v1/algoOrder', { algoId: String(stop) }))).toBe(-2013);
+      expect(storedAlgoIds()).toEqual([stop]);
+      const stop2 = await algo('stop-2');
+      expect(storedAlgoIds()).toEqual([stop2]);
 
       // Past 90 days the first filled one goes too (the closing one is 3 days younger).
       vi.setSystemTime(Date.now() + 87 * dayMs);

@@ -43,6 +43,7 @@ export async function timedBacktestRun(
   data: { dataDir: string; symbol: string; fromMs: number | null; toMs: number | null },
   strategy: Strategy = crossoverStrategy(),
   onProgress?: BacktestOptions['onProgress'],
+  stopLossPct?: number,
 ): Promise<RunFigures> {
   const t = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -58,6 +59,7 @@ export async function timedBacktestRun(
     strategy,
     capitalUsd: 10_000,
     ...(onProgress !== undefined ? { onProgress } : {}),
+    ...(stopLossPct !== undefined ? { stopLossPct } : {}),
   });
   const seconds = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -144,8 +146,13 @@ export async function backtestRun(): Promise<{
 
 /** Beyond this the long run is abandoned (ms): ~170 000 quotes take seconds. */
 const backtestLongCapMs = 300_000;
-/** Beyond this the month's run is abandoned (ms): ~2.7 million quotes take ~25 s, and writing them ~15 s more. */
+/** Beyond this the month's runs are abandoned (ms): ~2.7 million quotes take ~25 s twice, and writing them ~15 s more. */
 const backtestMonthCapMs = 600_000;
+/**
+ * The month's second run: with a stop-loss, whose protective stop on the exchange moves with every position change. The
+ * simulator passed over every conditional order ever placed at each quote: that month took 634 s, against 27 s since.
+ */
+const backtestMonthStopLossPct = 5;
 /** The month's days: January 2026, the issue's own example (`--from 2026-01-01 --to 2026-02-01`). */
 const backtestMonthDays = 31;
 
@@ -155,11 +162,17 @@ const backtestMonthDays = 31;
  */
 export interface LongRunFigures extends RunFigures {
   quarterCpuMicrosPerQuote: number[];
+  /** The same data again in the same process with a stop-loss (BENCH_BACKTEST_STOP_LOSS_PCT), when asked for. */
+  stopLoss?: Omit<LongRunFigures, 'stopLoss'>;
 }
 
 /** Forks backtest-long-child.ts over `days` days and waits for its figures (null: none within `capMs`). */
-async function longChildRun(days: number, capMs: number): Promise<LongRunFigures> {
-  const child = forkBenchChild('backtest-long-child.ts', { ...process.env, BENCH_BACKTEST_DAYS: String(days) });
+async function longChildRun(days: number, capMs: number, stopLossPct?: number): Promise<LongRunFigures> {
+  const child = forkBenchChild('backtest-long-child.ts', {
+    ...process.env,
+    BENCH_BACKTEST_DAYS: String(days),
+    ...(stopLossPct !== undefined ? { BENCH_BACKTEST_STOP_LOSS_PCT: String(stopLossPct) } : {}),
+  });
   const figures = await new Promise<LongRunFigures | null>((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -192,26 +205,40 @@ export async function backtestLongRun(): Promise<{ backtestLongQuotes: number; b
   };
 }
 
+/** The CPU a quote cost in a run's last quarter over its second (the first holds the warm-up). */
+function lateCpuRatio(figures: Pick<LongRunFigures, 'quarterCpuMicrosPerQuote'>): number {
+  const [, second, , last] = figures.quarterCpuMicrosPerQuote;
+  if (second === undefined || last === undefined) throw new Error('the month gave no CPU figure for a quarter');
+  return Math.round((last / second) * 100) / 100;
+}
+
 /**
  * The crossover over a month of one-a-second BTCUSDT quotes (~2.7 million, January 2026) in a process of its own: the
  * backtest of the issue's own example, its warm-up a small part of it. `backtestMonthLateCpuRatio` is the CPU a quote
  * cost in the month's last quarter over its second (the first holds the warm-up), each quarter's cheapest sixteenth: 1
- * when nothing a quote costs grows with the history before it.
+ * when nothing a quote costs grows with the history before it. Then the same month again in that process with a 5 %
+ * stop-loss (`backtestMonthStopLoss*`: warm, and with a protective stop to keep on the exchange).
  */
 export async function backtestMonthRun(): Promise<{
   backtestMonthQuotes: number;
   backtestMonthQuotesPerSecond: number;
   backtestMonthCpuMicrosPerQuote: number;
   backtestMonthLateCpuRatio: number;
+  backtestMonthStopLossQuotesPerSecond: number;
+  backtestMonthStopLossCpuMicrosPerQuote: number;
+  backtestMonthStopLossLateCpuRatio: number;
 }> {
-  const figures = await longChildRun(backtestMonthDays, backtestMonthCapMs);
-  const [, second, , last] = figures.quarterCpuMicrosPerQuote;
-  if (second === undefined || last === undefined) throw new Error('the month gave no CPU figure for a quarter');
+  const figures = await longChildRun(backtestMonthDays, backtestMonthCapMs, backtestMonthStopLossPct);
+  const stopLoss = figures.stopLoss;
+  if (stopLoss === undefined) throw new Error('the month gave no figures for its run with a stop-loss');
   return {
     backtestMonthQuotes: figures.quotes,
     backtestMonthQuotesPerSecond: round1(figures.quotes / figures.seconds),
     backtestMonthCpuMicrosPerQuote: round1(figures.cpuMicros / figures.quotes),
-    backtestMonthLateCpuRatio: Math.round((last / second) * 100) / 100,
+    backtestMonthLateCpuRatio: lateCpuRatio(figures),
+    backtestMonthStopLossQuotesPerSecond: round1(stopLoss.quotes / stopLoss.seconds),
+    backtestMonthStopLossCpuMicrosPerQuote: round1(stopLoss.cpuMicros / stopLoss.quotes),
+    backtestMonthStopLossLateCpuRatio: lateCpuRatio(stopLoss),
   };
 }
 

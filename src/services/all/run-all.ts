@@ -9,7 +9,7 @@ import type { EngineLog } from '../../log/port.js';
 import { startSimulator } from '../../paper-exchange/server.js';
 import { paperSecretOf } from '../../engine/accounts.js';
 import { openSqlitePaperState } from '../../paper-exchange/state-store.js';
-import { parseFlags, untilSignal } from '../../util/args.js';
+import { listenForStop, parseFlags } from '../../util/args.js';
 import { createConsoleLogger } from '../../util/logger.js';
 import { exitOnAdapterDeath } from '../execution/adapter-death.js';
 import { claimLogWriter } from '../execution/claim-writer.js';
@@ -32,6 +32,8 @@ import { followSignalFile } from '../signals/signal-file-watch.js';
  */
 export async function runAll(argv: string[]): Promise<void> {
   parseFlags(argv);
+  // Before the setup: a signal during it (a Ctrl-C while it starts) stops the engine once set up, cleanly (util/args.ts).
+  const stop = listenForStop();
   const env = readEnv();
   const print = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   // Warnings and errors as readable lines among the replies and alerts (no JSON, no stack unless LOG_LEVEL=debug).
@@ -162,7 +164,7 @@ export async function runAll(argv: string[]): Promise<void> {
   }
   print('running; Ctrl-C to stop');
 
-  const why = await untilSignal(env.QE_RUN_SECONDS);
+  const why = await stop.until(env.QE_RUN_SECONDS);
   print(`stopping (${why})`);
   await signals.stop();
   for (const stop of stopFollowing) stop();

@@ -4,7 +4,7 @@ import { openLog } from '../../log/open.js';
 import { clusterChoiceOf, openPartitionLogs } from '../../log/partition-logs.js';
 import { connectRedis } from '../../log/redis-connection.js';
 import { readClusterStatus } from '../../cluster/cluster-status.js';
-import { parseFlags, untilSignal } from '../../util/args.js';
+import { listenForStop, parseFlags } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { startDashboard } from './server.js';
 
@@ -42,6 +42,8 @@ export function readDashboardEnv(source: NodeJS.ProcessEnv = process.env): Dashb
 /** Flags: --host, --port, --redis-url, --redis-prefix, --sqlite-path, --cluster-urls, --partitions override the environment. */
 export async function runDashboard(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
+  // Before the setup: a signal during it stops the service once set up, cleanly (util/args.ts).
+  const stop = listenForStop();
   const env = readDashboardEnv({
     ...process.env,
     ...(flags.host ? { QE_DASHBOARD_HOST: flags.host } : {}),
@@ -76,7 +78,7 @@ export async function runDashboard(argv: string[]): Promise<void> {
     });
     // Machine-readable line for supervisors and tests; the token is never printed.
     process.stdout.write(`${JSON.stringify({ dashboard: dashboard.url, auth: env.QE_DASHBOARD_TOKEN !== null })}\n`);
-    const why = await untilSignal(env.QE_RUN_SECONDS);
+    const why = await stop.until(env.QE_RUN_SECONDS);
     logger.info({ why }, 'stopping');
     await dashboard.close();
   } finally {

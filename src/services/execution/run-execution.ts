@@ -9,7 +9,7 @@ import { leaseSignGuard, workerClientId } from '../../cluster/lease-guard.js';
 import type { LeaseBounds } from '../../cluster/lease-rules.js';
 import type { ClusterLogChoice } from '../../log/partition-logs.js';
 import { clusterChoiceOf } from '../../log/partition-logs.js';
-import { parseFlags, untilSignal } from '../../util/args.js';
+import { listenForStop, parseFlags } from '../../util/args.js';
 import { createLogger } from '../../util/logger.js';
 import { createEngineMetrics } from '../../metrics/engine-metrics.js';
 import { serveMetrics } from '../../metrics/serve-metrics.js';
@@ -27,6 +27,8 @@ import { startExecutionService } from './service.js';
 /** `quant-engine execution`: the execution service alone, against Redis (or SQLite) and a given exchange. */
 export async function runExecution(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
+  // Before the setup: a signal during it stops the service once set up, cleanly (util/args.ts).
+  const stop = listenForStop();
   const env = readEnv();
   const logger = createLogger('execution');
   const restBaseUrl = flags['exchange-url'] ?? env.QE_PAPER_REST_URL;
@@ -111,7 +113,7 @@ export async function runExecution(argv: string[]): Promise<void> {
     rateBudgets: { paper: paperBudget, ...(liveBudget ? { live: liveBudget } : {}) },
   });
   const running = cluster ? await runWorker(cluster, serviceOptions) : await runSingle(serviceOptions);
-  const why = await untilSignal(env.QE_RUN_SECONDS);
+  const why = await stop.until(env.QE_RUN_SECONDS);
   logger.info({ why }, 'stopping');
   await running.stop();
   credentials.stop();

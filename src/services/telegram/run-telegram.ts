@@ -8,7 +8,7 @@ import type { PartitionLogs } from '../../log/command-router.js';
 import { everyPartitionLog, singlePartition } from '../../log/command-router.js';
 import { openKeyStore } from '../../secrets/key-store.js';
 import { keyVaultFromEnv } from '../../secrets/key-vault.js';
-import { parseFlags, untilSignal } from '../../util/args.js';
+import { listenForStop, parseFlags } from '../../util/args.js';
 import type { Logger } from '../../util/logger.js';
 import { createLogger } from '../../util/logger.js';
 import type { BotKeyVault } from './bot.js';
@@ -223,6 +223,8 @@ export async function startTelegramService(
 /** `quant-engine telegram [--redis-url U] [--redis-prefix P] [--sqlite-path F] [--cluster-urls U,… --partitions P]`. */
 export async function runTelegram(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
+  // Before the setup: a signal during it stops the service once set up, cleanly (util/args.ts).
+  const stop = listenForStop();
   const env = readEnv();
   const logger = createLogger('telegram');
   const where = {
@@ -240,7 +242,7 @@ export async function runTelegram(argv: string[]): Promise<void> {
   const died = new Promise<string>((resolve) => (fatal = resolve));
   const handle = await startTelegramService(log, where, logger, () => fatal?.('update runner died'), partitions ?? undefined);
   process.stdout.write(`${JSON.stringify({ ready: true, service: 'telegram' })}\n`);
-  const why = await Promise.race([untilSignal(env.QE_RUN_SECONDS), died]);
+  const why = await Promise.race([stop.until(env.QE_RUN_SECONDS), died]);
   logger.info({ why }, 'stopping');
   await handle.stop();
   if (partitions) await partitions.close();

@@ -315,6 +315,8 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
  * always found: one the engine holds open that a query no longer finds past this age is final on the exchange.
  */
 export const exchangeForgetsFinalOrdersAfterMs = 3 * 24 * 60 * 60 * 1000;
+/** Past this age (ms from creation) Binance finds no order at all, filled or not (the same page). */
+export const exchangeForgetsAllOrdersAfterMs = 90 * 24 * 60 * 60 * 1000;
 
 export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outcome: QueryOutcome): void {
   const order = ctx.durable.orders.get(clientOrderId);
@@ -325,12 +327,35 @@ export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outco
   }
   if (outcome.kind === 'not_found' && (order.status === 'unknown' || order.status === 'pending')) {
     // Only after the request's recvWindow has surely passed can "not found" mean "never accepted".
-    if (ctx.nowMs - order.createdAtMs >= ctx.config.orderNotFoundGraceMs) markRejected(ctx, order, 'never reached the exchange');
+    const ageMs = ctx.nowMs - order.createdAtMs;
+    if (ageMs < ctx.config.orderNotFoundGraceMs) return;
+    if (ageMs <= exchangeForgetsFinalOrdersAfterMs) markRejected(ctx, order, 'never reached the exchange');
+    else notFoundLongAfter(ctx, order, ageMs);
     return;
   }
   if (outcome.kind === 'not_found' && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) {
     if (ctx.nowMs - order.createdAtMs > exchangeForgetsFinalOrdersAfterMs) forgottenByExchange(ctx, order);
   }
+}
+
+/**
+ * A sent order never confirmed (pending, unknown) that the exchange does not find, past the age at which it forgets
+ * orders (an engine away for days): it may never have reached the exchange, or reached it and ended there unfilled and
+ * been forgotten (3 days), or past 90 days ended in any way, a fill included. It is closed with no fill, as an order
+ * that never arrived; past 90 days the account's trades are read (kept six months) and its position re-read, so a fill
+ * it may have had is booked and the position adopted.
+ */
+function notFoundLongAfter(ctx: DecisionContext, order: Order, ageMs: number): void {
+  const ageDays = Math.floor(ageMs / (24 * 60 * 60 * 1000));
+  const mayHaveFilled = ageMs > exchangeForgetsAllOrdersAfterMs;
+  markRejected(
+    ctx,
+    order,
+    `not found ${ageDays} days after it was sent: it never reached the exchange, or ended there ${mayHaveFilled ? '(filled or not)' : 'unfilled'} and is no longer kept`,
+  );
+  if (!mayHaveFilled) return;
+  requestTrades(ctx, order.userId, order.symbol);
+  ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
 }
 
 /**

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandSchema, commandTypes, parseCommand } from '../../src/contract/commands.js';
 import { wasProcessed } from '../../src/core/state.js';
+import type { Decision } from '../../src/core/decide.js';
 import { exchangeForgetsFinalOrdersAfterMs } from '../../src/core/orders.js';
 import { toQty } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, replies, snapshotOf, testConfig, withConfig } from './fixtures.js';
@@ -285,6 +286,44 @@ describe('an open order the exchange no longer finds', () => {
     );
     expect(past.outbound).toContainEqual(
       expect.objectContaining({ type: 'alert', userId: 'u', message: expect.stringMatching(/no longer found on the exchange 3 days/) }),
+    );
+  });
+});
+
+describe('a sent order the exchange never confirmed and no longer finds', () => {
+  // "Not found" for an order whose placement was never answered (pending, unknown) meant "never reached the exchange".
+  // Past 3 days it may instead have reached it and ended unfilled (Binance forgets those), and past 90 days it may have
+  // filled and been forgotten: the reason says so, and past 90 days the account's trades and position are re-read.
+  const notFound = (d: CoreDriver, id: string): Decision => d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'not_found' } });
+  const dayMs = 24 * 60 * 60 * 1000;
+
+  it('within 3 days never reached the exchange; past them it may have ended there unfilled', () => {
+    const early = withEntry();
+    early.d.nowMs += exchangeForgetsFinalOrdersAfterMs;
+    notFound(early.d, early.id);
+    expect(early.d.order(early.id)).toMatchObject({ status: 'REJECTED', rejectReason: 'never reached the exchange' });
+
+    const late = withEntry();
+    late.d.nowMs += exchangeForgetsFinalOrdersAfterMs + 1;
+    const decision = notFound(late.d, late.id);
+    expect(late.d.order(late.id)).toMatchObject({ status: 'REJECTED', filledQty: '0' });
+    expect(late.d.order(late.id).rejectReason).toMatch(/not found 3 days after it was sent: it never reached the exchange, or ended there unfilled/);
+    // Within 90 days an order the exchange forgot never filled: no trades to read (the stop pass, due after the days
+    // away, re-reads the position anyway).
+    expect(decision.effects.filter((e) => e.kind === 'read_trades')).toEqual([]);
+  });
+
+  it('past 90 days may have filled: the trades and the position are re-read', () => {
+    const { d, id } = withEntry();
+    d.nowMs += 90 * dayMs + 1;
+    const decision = notFound(d, id);
+    expect(d.order(id).status).toBe('REJECTED');
+    expect(d.order(id).rejectReason).toMatch(/not found 90 days after it was sent: .* or ended there \(filled or not\)/);
+    expect(decision.effects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'read_trades', userId: 'u', symbol: 'ETHUSDT' }),
+        expect.objectContaining({ kind: 'reconcile', userId: 'u' }),
+      ]),
     );
   });
 });

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 // A value written to a file as `JSON.stringify(value, null, 2)` writes it, byte for byte, without ever holding that
 // text as one string. A backtest's report holds every trade, ledger entry and order (~2 KB of JSON a trade): a run of
 // ~260 000 trades makes more JSON than V8's longest string (2^29 − 24 characters, ~512 MB), and made in one piece it
-// threw a RangeError at the end of the run, its hours of work lost. Here the outer levels (the report and its lists)
+// threw a RangeError at the end of the run, the whole run lost. Here the outer levels (the report and its lists)
 // are written piece by piece, and each value below them (a trade, an entry) is one JSON.stringify.
 
 /** Text gathered before it is handed to the file (characters): large writes, and few of them. */

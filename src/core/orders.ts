@@ -1,6 +1,6 @@
 import type { CancelOutcome, OrderSnapshot, PlaceOutcome, QueryOutcome } from '../model/orders.js';
 import type { SymbolFilters } from '../model/market.js';
-import { terminalOrderStatuses } from '../model/orders.js';
+import { orderFoundMs, terminalOrderStatuses, unfilledFinalOrderFoundMs } from '../model/orders.js';
 import type { DecisionContext } from './context.js';
 import { StateCorruption } from './events.js';
 import { requestTrades } from './trade-backstop.js';
@@ -308,15 +308,14 @@ export function onPlaceResult(ctx: DecisionContext, clientOrderId: string, outco
   }
 }
 
-/**
- * Binance no longer finds an order cancelled or expired without a fill once 3 days have passed since its creation, nor
- * any order after 90 days (Query Order: "these orders will not be found",
- * https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order). An open order is
- * always found: one the engine holds open that a query no longer finds past this age is final on the exchange.
- */
-export const exchangeForgetsFinalOrdersAfterMs = 3 * 24 * 60 * 60 * 1000;
-/** Past this age (ms from creation) Binance finds no order at all, filled or not (the same page). */
-export const exchangeForgetsAllOrdersAfterMs = 90 * 24 * 60 * 60 * 1000;
+/** Whole days from an order's creation to now, as its alerts and reasons say them. */
+const daysSince = (ctx: DecisionContext, order: Order): number => Math.floor((ctx.nowMs - order.createdAtMs) / (24 * 60 * 60 * 1000));
+
+/** A fill the engine may have missed on an order the exchange forgot: the account's trades and position are re-read. */
+function rereadTradesAndPosition(ctx: DecisionContext, order: Order): void {
+  requestTrades(ctx, order.userId, order.symbol);
+  ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
+}
 
 export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outcome: QueryOutcome): void {
   const order = ctx.durable.orders.get(clientOrderId);
@@ -329,12 +328,14 @@ export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outco
     // Only after the request's recvWindow has surely passed can "not found" mean "never accepted".
     const ageMs = ctx.nowMs - order.createdAtMs;
     if (ageMs < ctx.config.orderNotFoundGraceMs) return;
-    if (ageMs <= exchangeForgetsFinalOrdersAfterMs) markRejected(ctx, order, 'never reached the exchange');
+    // Binance still finds an order that ended unfilled for 3 days (model/orders.ts): within them, it never arrived.
+    if (ageMs <= unfilledFinalOrderFoundMs) markRejected(ctx, order, 'never reached the exchange');
     else notFoundLongAfter(ctx, order, ageMs);
     return;
   }
   if (outcome.kind === 'not_found' && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) {
-    if (ctx.nowMs - order.createdAtMs > exchangeForgetsFinalOrdersAfterMs) forgottenByExchange(ctx, order);
+    // An open order is always found: one the engine holds open that a query no longer finds past 3 days is final there.
+    if (ctx.nowMs - order.createdAtMs > unfilledFinalOrderFoundMs) forgottenByExchange(ctx, order);
   }
 }
 
@@ -346,20 +347,17 @@ export function onQueryResult(ctx: DecisionContext, clientOrderId: string, outco
  * it may have had is booked and the position adopted.
  */
 function notFoundLongAfter(ctx: DecisionContext, order: Order, ageMs: number): void {
-  const ageDays = Math.floor(ageMs / (24 * 60 * 60 * 1000));
-  const mayHaveFilled = ageMs > exchangeForgetsAllOrdersAfterMs;
+  const mayHaveFilled = ageMs > orderFoundMs;
   markRejected(
     ctx,
     order,
-    `not found ${ageDays} days after it was sent: it never reached the exchange, or ended there ${mayHaveFilled ? '(filled or not)' : 'unfilled'} and is no longer kept`,
+    `not found ${daysSince(ctx, order)} days after it was sent: it never reached the exchange, or ended there ${mayHaveFilled ? '(filled or not)' : 'unfilled'} and is no longer kept`,
   );
-  if (!mayHaveFilled) return;
-  requestTrades(ctx, order.userId, order.symbol);
-  ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
+  if (mayHaveFilled) rereadTradesAndPosition(ctx, order);
 }
 
 /**
- * An order the engine held open that the exchange no longer finds (exchangeForgetsFinalOrdersAfterMs): it ended while
+ * An order the engine held open that the exchange no longer finds (unfilledFinalOrderFoundMs): it ended while
  * the engine was not told (away for days), and the engine would otherwise hold it open for good, querying and cancelling
  * it in vain and keeping its symbol and the session's stop waiting on it. It is closed as cancelled at the fill the
  * engine knows. Within 90 days of its creation the exchange forgets only orders that never filled; past that, it may
@@ -367,7 +365,7 @@ function notFoundLongAfter(ctx: DecisionContext, order: Order, ageMs: number): v
  * position re-read, so any such fill is booked and the position adopted.
  */
 function forgottenByExchange(ctx: DecisionContext, order: Order): void {
-  const ageDays = Math.floor((ctx.nowMs - order.createdAtMs) / (24 * 60 * 60 * 1000));
+  const ageDays = daysSince(ctx, order);
   ctx.emit({
     type: 'order.status',
     clientOrderId: order.clientOrderId,
@@ -383,8 +381,7 @@ function forgottenByExchange(ctx: DecisionContext, order: Order): void {
     'reconcile',
     `order ${order.clientOrderId} (${order.side} ${order.quantity} ${order.symbol}) is no longer found on the exchange ${ageDays} days after it was placed; closed as cancelled at the ${order.filledQty} filled the engine knows, the account's trades and position re-read`,
   );
-  requestTrades(ctx, order.userId, order.symbol);
-  ctx.effect({ kind: 'reconcile', userId: order.userId, requestedAtMs: ctx.nowMs });
+  rereadTradesAndPosition(ctx, order);
 }
 
 export function onCancelResult(ctx: DecisionContext, clientOrderId: string, outcome: CancelOutcome): void {

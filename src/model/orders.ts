@@ -8,6 +8,18 @@ export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | '
 
 export const terminalOrderStatuses: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELED', 'EXPIRED', 'REJECTED']);
 
+const dayMs = 24 * 60 * 60 * 1000;
+/**
+ * How long Binance still finds an order (Query Order, All Orders, and the same for conditional orders): "these orders
+ * will not be found: order status is CANCELED or EXPIRED and order has NO filled trade and created time + 3 days <
+ * current time; order create time + 90 days < current time"
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order). The simulator
+ * answers by it (paper-exchange/order-retention.ts), and the engine reads "not found" by it (core/orders.ts).
+ */
+export const unfilledFinalOrderFoundMs = 3 * dayMs;
+/** Any order is found for this long after its creation (ms), the same page. */
+export const orderFoundMs = 90 * dayMs;
+
 /** What the core asks an adapter to send. All fields are final: the adapter adds nothing but signing. */
 export interface OrderRequest {
   clientOrderId: string; // <= 36 chars, [A-Za-z0-9._:/-]

@@ -1,4 +1,4 @@
-import { orderFoundMs, unfilledFinalOrderFoundMs } from './order-retention.js';
+import { orderFoundMs, unfilledFinalOrderFoundMs } from '../model/orders.js';
 
 // The simulator server forgets the orders Binance no longer finds (order-retention.ts), plain and conditional alike
 // (the Query Order and Query Algo Order pages give the same rule): a cancelled or expired order
@@ -32,10 +32,6 @@ class Fifo<T> {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-  }
-
-  get size(): number {
-    return this.items.length - this.head;
   }
 }
 
@@ -100,10 +96,5 @@ export class ForgettingQueue<T extends object> {
       if (!isOpen(order)) forget(order);
     }
     return out;
-  }
-
-  /** Orders still held for a later look: not yet forgotten, not yet found forgettable. */
-  get size(): number {
-    return this.young.size + this.old.size + this.openPast.size;
   }
 }

@@ -1,5 +1,6 @@
 import type { SimOrder } from './matching.js';
 import type { AlgoOrder } from './algo-orders.js';
+import { orderFoundMs, unfilledFinalOrderFoundMs } from '../model/orders.js';
 
 // Which orders Binance still answers for (Query Order, All Orders): "these orders will not be found: order status is
 // CANCELED or EXPIRED and order has NO filled trade and created time + 3 days < current time; order create time + 90
@@ -7,18 +8,14 @@ import type { AlgoOrder } from './algo-orders.js';
 // and the same note on .../All-Orders). The simulator answered every order forever, so an engine never met an order it
 // held open that the exchange no longer knew (an engine away for days while the exchange cancelled it).
 
-const dayMs = 24 * 60 * 60 * 1000;
-/** A cancelled or expired order that never filled is found for this long after its creation (ms). */
-export const unfilledFinalOrderFoundMs = 3 * dayMs;
-/** Any order is found for this long after its creation (ms). */
-export const orderFoundMs = 90 * dayMs;
+/** The rule itself, for an order `ageMs` after its creation, ended CANCELED or EXPIRED with no fill or not. */
+function foundAtAge(ageMs: number, finalUnfilled: boolean): boolean {
+  return ageMs <= orderFoundMs && !(finalUnfilled && ageMs > unfilledFinalOrderFoundMs);
+}
 
 /** Whether a query (or the order list) still finds `order` at `nowMs`. */
 export function foundByQuery(order: Pick<SimOrder, 'status' | 'executedQtyUnits' | 'timeMs'>, nowMs: number): boolean {
-  const ageMs = nowMs - order.timeMs;
-  if (ageMs > orderFoundMs) return false;
-  const finalUnfilled = (order.status === 'CANCELED' || order.status === 'EXPIRED') && order.executedQtyUnits === 0n;
-  return !(finalUnfilled && ageMs > unfilledFinalOrderFoundMs);
+  return foundAtAge(nowMs - order.timeMs, (order.status === 'CANCELED' || order.status === 'EXPIRED') && order.executedQtyUnits === 0n);
 }
 
 /**
@@ -28,10 +25,7 @@ export function foundByQuery(order: Pick<SimOrder, 'status' | 'executedQtyUnits'
  * no trade.
  */
 export function algoFoundByQuery(order: Pick<AlgoOrder, 'status' | 'createTime'>, nowMs: number): boolean {
-  const ageMs = nowMs - order.createTime;
-  if (ageMs > orderFoundMs) return false;
-  const finalUnfilled = order.status === 'CANCELED' || order.status === 'EXPIRED';
-  return !(finalUnfilled && ageMs > unfilledFinalOrderFoundMs);
+  return foundAtAge(nowMs - order.createTime, order.status === 'CANCELED' || order.status === 'EXPIRED');
 }
 
 /** A conditional order that may still change: resting (NEW), or its triggered order still working (TRIGGERED). */

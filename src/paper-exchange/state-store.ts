@@ -179,8 +179,8 @@ export function memoryPaperState(): PaperStateStore {
       for (const [k, v] of c.accounts) accounts.set(k, v);
       for (const [k, v] of c.orders) orders.set(k, v);
       for (const id of c.ordersForgotten) orders.delete(id);
-      for (const id of c.algoOrdersForgotten) algoOrders.delete(id);
       for (const [k, v] of c.algoOrders) algoOrders.set(k, v);
+      for (const id of c.algoOrdersForgotten) algoOrders.delete(id);
       for (const list of keptLists) {
         const rows = kept[list];
         for (const row of c.kept[list].rows) rows.set(row.id, { accountKey: row.accountKey, data: row.data });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { commandSchema, commandTypes, parseCommand } from '../../src/contract/commands.js';
 import { wasProcessed } from '../../src/core/state.js';
 import type { Decision } from '../../src/core/decide.js';
-import { exchangeForgetsFinalOrdersAfterMs } from '../../src/core/orders.js';
+import { unfilledFinalOrderFoundMs } from '../../src/model/orders.js';
 import { toQty } from '../../src/model/decimal.js';
 import { CoreDriver, eventsOf, placed, replies, snapshotOf, testConfig, withConfig } from './fixtures.js';
 
@@ -270,7 +270,7 @@ describe('an open order the exchange no longer finds', () => {
     d.step({ kind: 'order_update', order: snapshotOf(d.order(id), 'NEW', '0', '0', d.nowMs) });
     expect(d.order(id).status).toBe('NEW');
 
-    d.nowMs += exchangeForgetsFinalOrdersAfterMs;
+    d.nowMs += unfilledFinalOrderFoundMs;
     const within = d.step({ kind: 'query_result', clientOrderId: id, outcome: { kind: 'not_found' } });
     expect(within.wal).toEqual([]);
     expect(d.order(id).status).toBe('NEW');
@@ -299,12 +299,12 @@ describe('a sent order the exchange never confirmed and no longer finds', () => 
 
   it('within 3 days never reached the exchange; past them it may have ended there unfilled', () => {
     const early = withEntry();
-    early.d.nowMs += exchangeForgetsFinalOrdersAfterMs;
+    early.d.nowMs += unfilledFinalOrderFoundMs;
     notFound(early.d, early.id);
     expect(early.d.order(early.id)).toMatchObject({ status: 'REJECTED', rejectReason: 'never reached the exchange' });
 
     const late = withEntry();
-    late.d.nowMs += exchangeForgetsFinalOrdersAfterMs + 1;
+    late.d.nowMs += unfilledFinalOrderFoundMs + 1;
     const decision = notFound(late.d, late.id);
     expect(late.d.order(late.id)).toMatchObject({ status: 'REJECTED', filledQty: '0' });
     expect(late.d.order(late.id).rejectReason).toMatch(/not found 3 days after it was sent: it never reached the exchange, or ended there unfilled/);

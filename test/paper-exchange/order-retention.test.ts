@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { noFaults } from '../../src/deterministic-sim/faults.js';
 import { SimExchange } from '../../src/deterministic-sim/sim-exchange.js';
 import { createPrng } from '../../src/paper-exchange/price-process.js';
-import { foundByQuery, orderFoundMs, unfilledFinalOrderFoundMs } from '../../src/paper-exchange/order-retention.js';
+import { orderFoundMs, unfilledFinalOrderFoundMs } from '../../src/model/orders.js';
+import { foundByQuery } from '../../src/paper-exchange/order-retention.js';
 
 // Binance's Query Order does not find an order cancelled or expired without a fill once 3 days have passed since its
 // creation, nor any order after 90 days (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-Order).

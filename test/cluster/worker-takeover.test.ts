@@ -91,8 +91,7 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
 
     // A stream of commands on every partition, trades among them (a route without userIds goes to all four).
     const burst: Command[] = [command({ type: 'signals.route', id: 'sig-1', userId: 'signals', signals: [{ symbol: 'BTCUSDT', weight: 0.3 }] })];
-    // Long enough that the kill lands while wA still owes answers, under a loaded CI too (25 rounds once did not, and
-    // 60 once did not either: wA had answered all 728 it owed when the reader first saw one of them).
+    // Long enough that wA is still answering while the burst is appended (120 rounds: 1 448 answers owed by wA).
     for (let round = 0; round < 120; round += 1) {
       for (const userId of users) burst.push(command({ type: 'session.set_stoploss', id: `sl-${round}-${userId}`, userId, pct: 2 + (round % 30) }));
       if (round === 10)
@@ -100,7 +99,10 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
           command({ type: 'signals.route', id: 'sig-2', userId: 'signals', userIds: users.slice(0, 12), signals: [{ symbol: 'ETHUSDT', weight: -0.2 }] }),
         );
     }
-    await Promise.all(burst.map(send));
+    // The kill is aimed while the burst is still being appended: waiting for the appends first let wA answer all it
+    // owed before the reader saw one answer (25, 60 and 120 rounds each missed so once in CI), and the kill then
+    // landed after the stream, proving nothing about a takeover.
+    const appending = Promise.all(burst.map(send));
     const someOfA = burst.filter((c) => routeCommand(c, partitionCount).some((r) => ofA.includes(r.partition)));
     await waitFor('wA part-way through its commands', async () => {
       const a2 = await readAnswers();
@@ -108,6 +110,7 @@ describe('execution workers on a Redis Cluster: kill -9 one, the other takes ove
     }, 60_000, 1); // prettier-ignore
     await a.kill('SIGKILL');
     const answeredAtKill = owed(someOfA).filter((k) => reader.answers.has(k)).length;
+    await appending;
     // The kill must land mid-stream, or this test would prove nothing about a takeover.
     expect(answeredAtKill).toBeLessThan(owed(someOfA).length);
 

@@ -146,8 +146,6 @@ export interface MarketTrade {
 export const makerFeeRate = 0.0002;
 export const takerFeeRate = 0.0005;
 
-export { isOpen };
-
 export class MatchingEngine {
   private readonly accounts = new Map<string, SimAccount>();
   /**

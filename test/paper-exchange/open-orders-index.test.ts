@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isOpen, MatchingEngine } from '../../src/paper-exchange/matching.js';
+import { MatchingEngine } from '../../src/paper-exchange/matching.js';
+import { isOpen } from '../../src/paper-exchange/order-open.js';
 import type { SimOrder } from '../../src/paper-exchange/matching.js';
 import { parseNewOrder } from '../../src/paper-exchange/order-validation.js';
 import { createPrng, SymbolMarket } from '../../src/paper-exchange/price-process.js';
